@@ -1,0 +1,61 @@
+/* mcf_test.h - the tiny test harness of mooncake_fileio.h's tests.
+ *
+ * Each test is `static int test_x(void)` returning 0 (pass), 1 (fail) or
+ * MCF_TEST_SKIPPED (after printing why with MCF_SKIP). Every test file ends
+ * with an MCF_TEST_MAIN table; the last line printed is
+ * "N passed, N failed" plus ", N skipped" when something was skipped.
+ * With MCF_TEST_REQUIRE_ALL=1 in the environment a skip counts as a failure. */
+#ifndef MCF_TEST_H
+#define MCF_TEST_H
+/* tests are POSIX programs (mkdtemp, fork, pthreads) even when the library is not */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../mooncake_fileio.h"
+
+#define MCF_TEST_SKIPPED 2
+
+#define MCF_CHECK(cond) do { if (!(cond)) { \
+    fprintf(stderr, "  %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); return 1; } } while (0)
+
+/* Checks the result code and prints the code name and message on mismatch. */
+#define MCF_CHECK_RC(call, code) do { int rc_ = (call); if (rc_ != (code)) { \
+    fprintf(stderr, "  %s:%d: %s returned %d (%s), expected %s; last error: %s\n", __FILE__, __LINE__, \
+            #call, rc_, mcf_result_name(rc_), mcf_result_name(code), mcf_last_error()); return 1; } } while (0)
+
+/* The last error must contain text. */
+#define MCF_CHECK_ERR(text) do { if (!strstr(mcf_last_error(), (text))) { \
+    fprintf(stderr, "  %s:%d: last error \"%s\" lacks \"%s\"\n", __FILE__, __LINE__, mcf_last_error(), (text)); \
+    return 1; } } while (0)
+
+#define MCF_SKIP(...) do { fprintf(stderr, "  skipped: "); fprintf(stderr, __VA_ARGS__); \
+    fprintf(stderr, "\n"); return MCF_TEST_SKIPPED; } while (0)
+
+typedef struct mcf_test_case { const char *name; int (*fn)(void); } mcf_test_case;
+
+static int mcf_test_run(const mcf_test_case *tests, int argc, char **argv)
+{
+    int passed = 0, failed = 0, skipped = 0, i;
+    const char *req = getenv("MCF_TEST_REQUIRE_ALL");
+    int require_all = req && *req && strcmp(req, "0") != 0;
+    for (i = 0; tests[i].name; i++) {
+        int r;
+        if (argc > 1 && !strstr(tests[i].name, argv[1])) continue;
+        r = tests[i].fn();
+        if (r == 0) passed++;
+        else if (r == MCF_TEST_SKIPPED && !require_all) { skipped++; fprintf(stderr, "SKIP %s\n", tests[i].name); }
+        else { failed++; fprintf(stderr, "FAIL %s%s\n", tests[i].name, r == MCF_TEST_SKIPPED ? " (skipped, MCF_TEST_REQUIRE_ALL=1)" : ""); }
+    }
+    if (skipped) printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+    else printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
+
+#define MCF_TEST(fn) { #fn, fn }
+#define MCF_TEST_MAIN(...) \
+    int main(int argc, char **argv) { static const mcf_test_case t_[] = { __VA_ARGS__, { NULL, NULL } }; \
+                                      return mcf_test_run(t_, argc, argv); }
+#endif
