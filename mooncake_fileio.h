@@ -2697,7 +2697,8 @@ static void mcf__zipw_place(mcf__zip_entry *e, uint64_t *pos)
     e->header_off = *pos;
     e->extra_len = (e->size >= MCF__ZIP_MAX32 ? 20u : 0u) + 4u + pad;
     e->data_off = fixed + pad;
-    *pos = e->data_off + e->size + (e->size >= MCF__ZIP_MAX32 ? 24u : 16u);
+    /* torch (miniz) writes an empty entry with flags 0x0800 and no descriptor */
+    *pos = e->data_off + e->size + (e->size == 0 ? 0u : e->size >= MCF__ZIP_MAX32 ? 24u : 16u);
 }
 
 /* Central directory record bytes of e (46 + name + zip64 extra). */
@@ -2715,7 +2716,7 @@ static int mcf__zipw_local(mcf__sink *s, const mcf__zip_entry *e)
     int big = e->size >= MCF__ZIP_MAX32, rc;
     memset(h, 0, sizeof h);
     mcf__put_le32(h, MCF__ZIP_LOCAL_SIG);
-    mcf__put_le16(h + 6, 0x0808);
+    mcf__put_le16(h + 6, e->size ? 0x0808 : 0x0800);
     if (big) { mcf__put_le32(h + 18, 0xFFFFFFFFu); mcf__put_le32(h + 22, 0xFFFFFFFFu); }
     mcf__put_le16(h + 26, (uint16_t)nl);
     mcf__put_le16(h + 28, (uint16_t)e->extra_len);
@@ -2746,6 +2747,7 @@ static int mcf__zipw_local(mcf__sink *s, const mcf__zip_entry *e)
 static int mcf__zipw_descriptor(mcf__sink *s, const mcf__zip_entry *e)
 {
     unsigned char d[24];
+    if (e->size == 0) return MCF_OK;
     mcf__put_le32(d, MCF__ZIP_DESC_SIG);
     mcf__put_le32(d + 4, e->crc);
     if (e->size >= MCF__ZIP_MAX32) {
@@ -2770,7 +2772,7 @@ static void mcf__zipw_directory(mcf__buf *b, const mcf__zip_entry *e, size_t n, 
         size_t nl = strlen(e[i].name);
         memset(h, 0, 46);
         mcf__put_le32(h, MCF__ZIP_CENTRAL_SIG);
-        mcf__put_le16(h + 8, 0x0808);
+        mcf__put_le16(h + 8, e[i].size ? 0x0808 : 0x0800);
         mcf__put_le32(h + 16, e[i].crc);
         mcf__put_le32(h + 20, bigs ? 0xFFFFFFFFu : (uint32_t)e[i].size);
         mcf__put_le32(h + 24, bigs ? 0xFFFFFFFFu : (uint32_t)e[i].size);
