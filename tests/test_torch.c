@@ -97,6 +97,7 @@ static int load_manifest(man_file *files, int cap)
     return n + 1;
 }
 
+#define MAXREC 1100
 static man_file g_man[40];
 
 static void fixture_path(char *out, size_t cap, const char *file)
@@ -260,28 +261,43 @@ static const char *torch_check_script(void)
     return NULL;
 }
 
-/* Runs torch_check.py on path; fills recs. Returns count, -1 = failed to load,
- * -2 = python/torch unavailable (skip). */
-static int run_torch_check(const char *path, rec *recs, int cap, char *why, size_t why_cap)
+/* Runs torch_check.py's main() on each of paths[0..np) in ONE python process
+ * (importing torch costs seconds); records of file f go to recs[f][], their
+ * count to counts[f] (-1 = torch could not load it). Returns 0, or -2 when
+ * python/torch is unavailable (skip), -1 on other failures. */
+static int run_torch_check(const char *const *paths, int np, rec (*recs)[MAXREC], int *counts, char *why, size_t why_cap)
 {
-    char cmd[512], line[4096];
-    const char *script = torch_check_script();
+    char cmd[1024], line[4096], dir[256];
+    const char *script = torch_check_script(), *slash;
     FILE *p, *py = fopen("/usr/bin/python3", "r");
-    int n = 0, status;
+    int f = -1, i, status;
+    size_t k;
     if (!py) { snprintf(why, why_cap, "/usr/bin/python3 is missing"); return -2; }
     fclose(py);
     if (!script) { snprintf(why, why_cap, "torch_check.py not found (set MCF_TORCH_CHECK)"); return -2; }
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s %s 2>&1", script, path);
+    slash = strrchr(script, '/');
+    k = slash ? (size_t)(slash - script) : 1;
+    if (k >= sizeof dir) k = sizeof dir - 1;
+    memcpy(dir, slash ? script : ".", k);
+    dir[k] = '\0';
+    k = (size_t)snprintf(cmd, sizeof cmd, "/usr/bin/python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import torch_check as c\n"
+                         "for f in sys.argv[2:]:\n print(\"@@FILE\", flush=True); print(\"@@RC\", c.main([f]), flush=True)' %s", dir);
+    for (i = 0; i < np && k < sizeof cmd; i++) k += (size_t)snprintf(cmd + k, sizeof cmd - k, " %s", paths[i]);
+    if (k + 8 >= sizeof cmd) { snprintf(why, why_cap, "command too long"); return -1; }
+    strcat(cmd, " 2>&1");
     if (!(p = popen(cmd, "r"))) { snprintf(why, why_cap, "popen failed"); return -2; }
     why[0] = '\0';
+    for (i = 0; i < np; i++) counts[i] = 0;
     while (fgets(line, sizeof line, p)) {
-        if (n < cap && parse_rec(line, &recs[n])) n++;
+        if (strncmp(line, "@@FILE", 6) == 0) { f++; continue; }
+        if (strncmp(line, "@@RC", 4) == 0) { if (f >= 0 && f < np && atoi(line + 5) != 0) counts[f] = -1; continue; }
+        if (f >= 0 && f < np && counts[f] >= 0 && counts[f] < MAXREC && parse_rec(line, &recs[f][counts[f]])) counts[f]++;
         else if (strlen(why) + strlen(line) + 1 < why_cap) strcat(why, line);
     }
     status = pclose(p);
-    if (strstr(why, "cannot import torch")) return -2;
-    if (status != 0) return -1;
-    return n;
+    if (strstr(why, "cannot import torch") || strstr(why, "No module named")) return -2;
+    if (status != 0 || f != np - 1) return -1;
+    return 0;
 }
 
 static uint32_t rng32(uint64_t *s)
@@ -297,13 +313,15 @@ static int torch_saved_files_load_in_pytorch(void)
     enum { NDT = sizeof dts / sizeof dts[0] };
     static mcf_tensor t[NDT + 3 + NBIG];
     static char names[NDT + 3 + NBIG][16];
-    static rec got[NDT + 3 + NBIG + 8];
+    static rec got[2][MAXREC];
     static char expect_sha[NDT + 3 + NBIG][65];
     static int32_t base[4 * 6];
     static int64_t tstride[2] = {1, 6};    /* 6x4 int32 storage viewed as its transpose */
     static uint16_t scalar = 0x3c00;
     unsigned char *data;
-    char tmpl[] = "/tmp/mcf_torch_XXXXXX", path[64], why[2048];
+    char tmpl[] = "/tmp/mcf_torch_XXXXXX", path[64], path2[80], why[2048];
+    const char *paths[2];
+    int counts[2];
     size_t n = 0, i, total = 0, out_len = 0;
     void *out = NULL;
     uint64_t seed = 7;
@@ -345,33 +363,37 @@ static int torch_saved_files_load_in_pytorch(void)
     MCF_CHECK_RC(mcf_save_to_memory(t, n, &o, &out, &out_len), MCF_OK);
     MCF_CHECK((fd = mkstemp(tmpl)) >= 0);
     snprintf(path, sizeof path, "%s", tmpl);
+    snprintf(path2, sizeof path2, "%s.bare", tmpl);
     MCF_CHECK(write_file(path, out, out_len));
     mcf_free(out);
-    k = run_torch_check(path, got, (int)(sizeof got / sizeof got[0]), why, sizeof why);
-    if (k == -2) { remove(path); free(data); MCF_SKIP("real PyTorch unavailable: %s", why); }
-    if (k < 0) { fprintf(stderr, "  torch could not load our file: %s\n", why); return 1; }
-    MCF_CHECK(k == (int)n);
-    for (j = 0; j < k; j++) {           /* torch keeps our (insertion) order */
-        const mcf_tensor *e = &t[j];
-        int d;
-        MCF_CHECK(!got[j].null_key && strcmp(got[j].key, e->name) == 0);
-        MCF_CHECK(strcmp(got[j].dtype, mcf_dtype_name(e->dtype)) == 0);
-        MCF_CHECK(got[j].ndim == e->ndim);
-        for (d = 0; d < e->ndim; d++) MCF_CHECK(got[j].shape[d] == e->shape[d]);
-        if (strcmp(got[j].sha, expect_sha[j]) != 0) { fprintf(stderr, "  %s: torch sha %s, ours %s\n", e->name, got[j].sha, expect_sha[j]); return 1; }
-    }
-    /* a bare tensor (one tensor named "") loads as a tensor, key null */
-    t[0].name = "";
+    t[0].name = "";                     /* one tensor named "": a bare tensor */
     MCF_CHECK_RC(mcf_save_to_memory(t, 1, &o, &out, &out_len), MCF_OK);
-    MCF_CHECK(write_file(path, out, out_len));
-    mcf_free(out);
-    k = run_torch_check(path, got, 4, why, sizeof why);
-    if (k != 1) { fprintf(stderr, "  bare tensor: %d records: %s\n", k, why); return 1; }
-    MCF_CHECK(got[0].null_key && strcmp(got[0].dtype, "F64") == 0 && got[0].ndim == 2);
-    MCF_CHECK(strcmp(got[0].sha, expect_sha[0]) == 0);
     t[0].name = names[0];
+    MCF_CHECK(write_file(path2, out, out_len));
+    mcf_free(out);
+    paths[0] = path;
+    paths[1] = path2;
+    k = run_torch_check(paths, 2, got, counts, why, sizeof why);
     close(fd);
     remove(path);
+    remove(path2);
+    if (k == -2) { free(data); MCF_SKIP("real PyTorch unavailable: %s", why); }
+    if (k < 0 || counts[0] < 0 || counts[1] < 0) { fprintf(stderr, "  torch could not load our files: %s\n", why); return 1; }
+    MCF_CHECK(counts[0] == (int)n);
+    for (j = 0; j < counts[0]; j++) {   /* torch keeps our (insertion) order */
+        const mcf_tensor *e = &t[j];
+        const rec *g = &got[0][j];
+        int d;
+        MCF_CHECK(!g->null_key && strcmp(g->key, e->name) == 0);
+        MCF_CHECK(strcmp(g->dtype, mcf_dtype_name(e->dtype)) == 0);
+        MCF_CHECK(g->ndim == e->ndim);
+        for (d = 0; d < e->ndim; d++) MCF_CHECK(g->shape[d] == e->shape[d]);
+        if (strcmp(g->sha, expect_sha[j]) != 0) { fprintf(stderr, "  %s: torch sha %s, ours %s\n", e->name, g->sha, expect_sha[j]); return 1; }
+    }
+    MCF_CHECK(counts[1] == 1);
+    MCF_CHECK(got[1][0].null_key && strcmp(got[1][0].dtype, "F64") == 0 && got[1][0].ndim == 2);
+    MCF_CHECK(got[1][0].shape[0] == 3 && got[1][0].shape[1] == 5);
+    MCF_CHECK(strcmp(got[1][0].sha, expect_sha[0]) == 0);
     free(data);
     return 0;
 }
