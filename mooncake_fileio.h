@@ -3441,11 +3441,12 @@ static int mcf__pk_reduce(mcf__pk *k, uint32_t fn, uint32_t args)
                         f->sub == MCF__PG_LIST ? MCF__PV_LIST : f->sub == MCF__PG_TUPLE ? MCF__PV_TUPLE : MCF__PV_SET;
         const mcf__pv *src;
         uint32_t src_i;
+        size_t argc = a->n;
         int rc;
-        if (a->n > 1) return mcf__pk_err(k, "container constructor takes at most 1 argument");
-        if ((vi = mcf__pk_new(k, kind)) < 0) return MCF_INTERNAL_ERROR;
-        if (a->n == 0) return mcf__pk_push(k, vi);
-        src_i = k->v[args].items[0];
+        if (argc > 1) return mcf__pk_err(k, "container constructor takes at most 1 argument");
+        src_i = argc ? a->items[0] : 0;
+        if ((vi = mcf__pk_new(k, kind)) < 0) return MCF_INTERNAL_ERROR;   /* moves k->v: a, f are stale */
+        if (argc == 0) return mcf__pk_push(k, vi);
         src = &k->v[src_i];
         if (src->kind != MCF__PV_LIST && src->kind != MCF__PV_TUPLE && src->kind != MCF__PV_SET && src->kind != MCF__PV_DICT)
             return mcf__pk_err(k, "container constructor argument is not iterable data");
