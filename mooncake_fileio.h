@@ -1296,22 +1296,28 @@ static int mcf__cpu_vpclmul(void)
 
 #if defined(__aarch64__) && defined(__linux__) && (defined(__GNUC__) || defined(__clang__)) && !defined(MCF_NO_SIMD)
 #define MCF__CRC_ARM 1
+#include <arm_acle.h>
 #include <sys/auxv.h>
 #ifndef HWCAP_CRC32
 #define HWCAP_CRC32 (1UL << 7)
 #endif
-/* ARMv8 CRC32X/W/B compute exactly the zip polynomial on 8/4/1 bytes. */
-#if defined(__clang__)
+/* ARMv8 CRC32X/CRC32B (ACLE __crc32d/__crc32b) compute exactly the zip
+ * polynomial on 8/1 bytes; the function alone is compiled for +crc. */
+#if defined(__clang__)   /* clang's arm_acle.h hides __crc32* without -march=+crc */
+#define MCF__ARM_CRC32B(c, b) __builtin_arm_crc32b(c, b)
+#define MCF__ARM_CRC32D(c, d) __builtin_arm_crc32d(c, d)
 __attribute__((target("crc")))
 #else
+#define MCF__ARM_CRC32B(c, b) __crc32b(c, b)
+#define MCF__ARM_CRC32D(c, d) __crc32d(c, d)
 __attribute__((target("+crc")))
 #endif
 static uint32_t mcf__crc32_arm(uint32_t crc, const unsigned char *p, size_t n)
 {
     uint32_t c = ~crc;
-    while (n > 0 && ((uintptr_t)p & 7u) != 0) { c = __builtin_aarch64_crc32b(c, *p++); n--; }
-    while (n >= 8) { c = __builtin_aarch64_crc32x(c, mcf__le64(p)); p += 8; n -= 8; }
-    while (n > 0) { c = __builtin_aarch64_crc32b(c, *p++); n--; }
+    while (n > 0 && ((uintptr_t)p & 7u) != 0) { c = MCF__ARM_CRC32B(c, *p++); n--; }
+    while (n >= 8) { c = MCF__ARM_CRC32D(c, mcf__le64(p)); p += 8; n -= 8; }
+    while (n > 0) { c = MCF__ARM_CRC32B(c, *p++); n--; }
     return ~c;
 }
 static int mcf__cpu_armcrc(void) { return (getauxval(AT_HWCAP) & HWCAP_CRC32) != 0; }
