@@ -816,7 +816,8 @@ static void mcf__swap_units(void *data, size_t nbytes, size_t unit)
  * Folding constants are x^n mod P bit-reflected and shifted left by one, for
  * n = fold distance +/- 32. The folded 128-bit remainder is finished with the
  * table (16 bytes from state 0), which needs no Barrett reduction.
- * mcf__crc32_bitwise is the reference every path is tested against. */
+ * mcf__crc32_bitwise is the reference every path is tested against; define
+ * MCF_NO_SIMD to compile only the portable paths. */
 static uint32_t mcf__crc32_bitwise(uint32_t crc, const unsigned char *p, size_t n)
 {
     int k;
