@@ -2827,24 +2827,28 @@ static void mcf__zipw_directory(mcf__buf *b, const mcf__zip_entry *e, size_t n, 
  * record, when its locator is present, overrides the 16/32-bit fields. */
 static int mcf__zipr_end(mcf__source *src, uint64_t *count, uint64_t *cd_off, uint64_t *cd_len, uint64_t *limit)
 {
-    unsigned char tail[22 + 65535], z[56];
+    unsigned char *tail, z[56];
     uint64_t size = src->size, tail_off, eocd = UINT64_MAX, loc;
     size_t tl, i;
     int rc;
     if (size < 22) return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: %llu bytes is too small for a zip end record", src->name, (unsigned long long)size);
-    tl = size < sizeof tail ? (size_t)size : sizeof tail;
+    tl = size < 22 + 65535 ? (size_t)size : 22 + 65535;   /* record + longest comment */
     tail_off = size - tl;
-    if ((rc = mcf__source_read(src, tail_off, tail, tl)) != MCF_OK) return rc;
+    if (!(tail = (unsigned char *)mcf__malloc(tl))) return mcf__fail(MCF_INTERNAL_ERROR, "zip: %s: out of memory", src->name);
+    if ((rc = mcf__source_read(src, tail_off, tail, tl)) != MCF_OK) { MCF_FREE(tail); return rc; }
     for (i = tl - 22 + 1; i-- > 0;)
         if (mcf__le32(tail + i) == MCF__ZIP_EOCD_SIG && i + 22 + mcf__le16(tail + i + 20) == tl) { eocd = tail_off + i; break; }
-    if (eocd == UINT64_MAX) return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: no end-of-central-directory record in the last %lu bytes", src->name, (unsigned long)tl);
+    if (eocd == UINT64_MAX) { MCF_FREE(tail); return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: no end-of-central-directory record in the last %lu bytes", src->name, (unsigned long)tl); }
     i = (size_t)(eocd - tail_off);
-    if (mcf__le16(tail + i + 4) != 0 || mcf__le16(tail + i + 6) != 0 || mcf__le16(tail + i + 8) != mcf__le16(tail + i + 10))
+    if (mcf__le16(tail + i + 4) != 0 || mcf__le16(tail + i + 6) != 0 || mcf__le16(tail + i + 8) != mcf__le16(tail + i + 10)) {
+        MCF_FREE(tail);
         return mcf__fail(MCF_NOT_SUPPORTED, "zip: %s: multi-disk (split) archives are not supported", src->name);
+    }
     *count = mcf__le16(tail + i + 10);
     *cd_len = mcf__le32(tail + i + 12);
     *cd_off = mcf__le32(tail + i + 16);
     *limit = eocd;
+    MCF_FREE(tail);
     if (eocd >= 20 && (rc = mcf__source_read(src, eocd - 20, z, 20)) == MCF_OK && mcf__le32(z) == MCF__ZIP64_LOC_SIG) {
         loc = mcf__le64(z + 8);
         if (mcf__le32(z + 4) != 0 || mcf__le32(z + 16) > 1)
@@ -2915,7 +2919,7 @@ static void mcf__zipr_free(mcf__zip_entry *e, size_t n)
  * another (DESERIALIZE_FAIL). */
 static int mcf__zip_read(mcf__source *src, mcf__zip_entry **out, size_t *out_n)
 {
-    uint64_t count, cd_off, cd_len, limit, pos = 0;
+    uint64_t count = 0, cd_off = 0, cd_len = 0, limit = 0, pos = 0;
     unsigned char *cd = NULL, lh[30];
     mcf__zip_entry *e = NULL, **by_off = NULL;
     size_t n = 0, i;
