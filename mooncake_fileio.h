@@ -2572,7 +2572,7 @@ MCFDEF int mcf_write_bytes(const char *url, const void *data, size_t len, const 
     if (!data && len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_write_bytes: NULL data");
     memset(&s, 0, sizeof s);
     if ((rc = mcf__resolve(url, o, &u, &s.fs)) != MCF_OK) return rc;
-    if (!s.fs.write) { s.fs.write = NULL; rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem is read-only", u.url, u.scheme); }
+    if (!s.fs.write) rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem is read-only", u.url, u.scheme);
     else {
         s.url = &u; s.o = o; s.name = u.url;
         rc = mcf__sink_begin(&s, len);
