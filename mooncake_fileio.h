@@ -384,8 +384,9 @@ MCFDEF size_t mcf_count(const mcf_reader *r);
 MCFDEF int mcf_entry(const mcf_reader *r, size_t i, mcf_tensor *info);
 /* Index of the entry called name, or MCF_OBJECT_NOT_FOUND. */
 MCFDEF int mcf_find(const mcf_reader *r, const char *name);
-/* Contiguous bytes of entry i, zero-copy where the source is mapped; valid
- * until mcf_close. */
+/* Contiguous host-order elements of entry i, aligned to the element size;
+ * zero-copy where the source is mapped, aligned and needs no byte swap, else
+ * a copy. Valid until mcf_close. */
 MCFDEF int mcf_view(mcf_reader *r, size_t i, const void **data);
 /* Copies entry i as contiguous bytes into dst (dst_len >= its nbytes). */
 MCFDEF int mcf_read(mcf_reader *r, size_t i, void *dst, size_t dst_len);
@@ -1077,6 +1078,14 @@ static int mcf__check_tensor(const mcf_tensor *t, const char *who)
         }
     }
     if (!t->data && mcf_tensor_nbytes(t) > 0) return mcf__fail(MCF_INVALID_PARAMS, "%s: tensor \"%s\" has NULL data", who, name);
+    {
+        /* the data lives in this process: what it spans must fit size_t (32-bit hosts) */
+        uint64_t span = mcf__strides_contiguous(t->ndim, t->shape, t->strides) ? mcf_tensor_nbytes(t)
+                        : mcf__strided_span(t->ndim, t->shape, t->strides, mcf_dtype_size(t->dtype));
+        if (!mcf__fits_size(span))
+            return mcf__fail(MCF_NOT_SUPPORTED, "%s: tensor \"%s\" is %llu bytes, more than this host can address (%u-bit size_t)",
+                             who, name, (unsigned long long)span, (unsigned)(sizeof(size_t) * CHAR_BIT));
+    }
     return MCF_OK;
 }
 
@@ -2830,7 +2839,10 @@ MCFDEF int mcf_read(mcf_reader *r, size_t i, void *dst, size_t dst_len)
         const unsigned char *base;
         if (r->src.base) base = r->src.base + e->offset;
         else {
-            if (!mcf__fits_size(e->span) || !(tmp = (unsigned char *)mcf__malloc((size_t)e->span)))
+            if (!mcf__fits_size(e->span))
+                return mcf__fail(MCF_NOT_SUPPORTED, "%s: tensor \"%s\" spans %llu bytes of the file, more than this host can address",
+                                 r->name, e->name, (unsigned long long)e->span);
+            if (!(tmp = (unsigned char *)mcf__malloc((size_t)e->span)))
                 return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory reading tensor \"%s\"", r->name, e->name);
             if ((rc = mcf__source_read(&r->src, e->offset, tmp, (size_t)e->span)) != MCF_OK) { MCF_FREE(tmp); return rc; }
             base = tmp;
@@ -2851,8 +2863,12 @@ MCFDEF int mcf_view(mcf_reader *r, size_t i, const void **data)
     if (!data) return mcf__fail(MCF_INVALID_PARAMS, "mcf_view: NULL output");
     e = &r->entries[i];
     if ((rc = mcf__verify_once(r, i)) != MCF_OK) return rc;
-    if (e->contiguous && r->src.base && (!MCF__BIG_ENDIAN || mcf__dtypes[e->dtype].swap < 2)) {
-        *data = r->src.base + e->offset;   /* zero-copy */
+    /* zero-copy only when the caller may dereference the pointer as the
+     * element type: no swap needed and the address aligned to the element
+     * unit (safetensors offsets need not be; ARM traps on some loads) */
+    if (e->contiguous && r->src.base && (!MCF__BIG_ENDIAN || mcf__dtypes[e->dtype].swap < 2) &&
+        (uintptr_t)(r->src.base + e->offset) % mcf__dtypes[e->dtype].swap == 0) {
+        *data = r->src.base + e->offset;
         return MCF_OK;
     }
     if (!r->views[i]) {
