@@ -209,6 +209,177 @@ static int test_endian_le_helpers(void)
     return 0;
 }
 
+/* ---- black box: the reference file all_dtypes.safetensors -------------------
+ * Host-order values of each tensor (the spec's little-endian data_hex decoded
+ * by hand); F32/F64 are -5.25, -0.625, 4, -4, 0.625, 5.25. */
+static const unsigned char ad_bool[6] = {0x00, 0x00, 0x01, 0x00, 0x00, 0x01};
+static const char ad_bool_le[] = "000001000001";
+static const unsigned char ad_u8[6] = {0x06, 0xB7, 0x68, 0x19, 0xCA, 0x7B};
+static const char ad_u8_le[] = "06b76819ca7b";
+static const unsigned char ad_i8[6] = {0x86, 0x37, 0xE8, 0x99, 0x4A, 0xFB};
+static const char ad_i8_le[] = "8637e8994afb";
+static const unsigned char ad_f8_e5m2[6] = {0xC5, 0x24, 0x24, 0x05, 0xBE, 0xCB};
+static const char ad_f8_e5m2_le[] = "c5242405becb";
+static const unsigned char ad_f8_e4m3[6] = {0x70, 0xD2, 0x2A, 0x2F, 0x46, 0x46};
+static const char ad_f8_e4m3_le[] = "70d22a2f4646";
+static const uint16_t ad_i16[6] = {0x8008, 0xF9B9, 0x736A, 0xED1B, 0x66CC, 0xE07D};
+static const char ad_i16_le[] = "0880b9f96a731bedcc667de0";
+static const uint16_t ad_u16[6] = {0x8, 0x79B9, 0xF36A, 0x6D1B, 0xE6CC, 0x607D};
+static const char ad_u16_le[] = "0800b9796af31b6dcce67d60";
+static const uint16_t ad_f16[6] = {0xC540, 0xB900, 0x4400, 0xC400, 0x3900, 0x4540};
+static const char ad_f16_le[] = "40c500b9004400c400394045";
+static const uint16_t ad_bf16[6] = {0x7CB3, 0x2697, 0xA28B, 0x9BE9, 0x2AF3, 0xADF1};
+static const char ad_bf16_le[] = "b37c97268ba2e99bf32af1ad";
+static const uint32_t ad_i32[6] = {0x80000008u, 0x1E3779B9u, 0xBC6EF36Au, 0x5AA66D1Bu, 0xF8DDE6CCu, 0x9715607Du};
+static const char ad_i32_le[] = "08000080b979371e6af36ebc1b6da65acce6ddf87d601597";
+static const uint32_t ad_u32[6] = {0x8u, 0x9E3779B9u, 0x3C6EF36Au, 0xDAA66D1Bu, 0x78DDE6CCu, 0x1715607Du};
+static const char ad_u32_le[] = "08000000b979379e6af36e3c1b6da6dacce6dd787d601517";
+static const float ad_f32[6] = {-5.25f, -0.625f, 4.0f, -4.0f, 0.625f, 5.25f};
+static const char ad_f32_le[] = "0000a8c0000020bf00008040000080c00000203f0000a840";
+static const double ad_f64[6] = {-5.25, -0.625, 4.0, -4.0, 0.625, 5.25};
+static const char ad_f64_le[] = "00000000000015c0000000000000e4bf000000000000104000000000000010c0000000000000e43f0000000000001540";
+static const uint64_t ad_i64[6] = {0x8000000000000008ull, 0x800000009E3779B9ull, 0x800000013C6EF36Aull, 0x80000001DAA66D1Bull, 0x8000000278DDE6CCull, 0x800000031715607Dull};
+static const char ad_i64_le[] = "0800000000000080b979379e000000806af36e3c010000801b6da6da01000080cce6dd78020000807d60151703000080";
+static const uint64_t ad_u64[6] = {0x8ull, 0x9E3779B9ull, 0x13C6EF36Aull, 0x1DAA66D1Bull, 0x278DDE6CCull, 0x31715607Dull};
+static const char ad_u64_le[] = "0800000000000000b979379e000000006af36e3c010000001b6da6da01000000cce6dd78020000007d60151703000000";
+
+typedef struct ad_case { const char *name; mcf_dtype dtype; const void *host; const char *le_hex; } ad_case;
+static const ad_case ad_cases[] = {
+    {"z_bool", MCF_BOOL, ad_bool, ad_bool_le}, {"z_u8", MCF_U8, ad_u8, ad_u8_le}, {"z_i8", MCF_I8, ad_i8, ad_i8_le},
+    {"z_f8_e5m2", MCF_F8_E5M2, ad_f8_e5m2, ad_f8_e5m2_le}, {"z_f8_e4m3", MCF_F8_E4M3, ad_f8_e4m3, ad_f8_e4m3_le},
+    {"z_i16", MCF_I16, ad_i16, ad_i16_le}, {"z_u16", MCF_U16, ad_u16, ad_u16_le}, {"z_f16", MCF_F16, ad_f16, ad_f16_le},
+    {"z_bf16", MCF_BF16, ad_bf16, ad_bf16_le}, {"z_i32", MCF_I32, ad_i32, ad_i32_le}, {"z_u32", MCF_U32, ad_u32, ad_u32_le},
+    {"z_f32", MCF_F32, ad_f32, ad_f32_le}, {"z_f64", MCF_F64, ad_f64, ad_f64_le}, {"z_i64", MCF_I64, ad_i64, ad_i64_le},
+    {"z_u64", MCF_U64, ad_u64, ad_u64_le}
+};
+#define AD_COUNT (sizeof ad_cases / sizeof ad_cases[0])
+
+static int hex_is(const unsigned char *p, size_t n, const char *hex)
+{
+    size_t i;
+    if (strlen(hex) != 2 * n) return 0;
+    for (i = 0; i < n; i++) {
+        unsigned v = 0;
+        if (sscanf(hex + 2 * i, "%2x", &v) != 1 || v != p[i]) return 0;
+    }
+    return 1;
+}
+
+static unsigned char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char *b;
+    long n;
+    if (!f) return NULL;
+    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) { fclose(f); return NULL; }
+    b = (unsigned char *)malloc((size_t)n + 1);
+    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) { free(b); b = NULL; }
+    fclose(f);
+    *len = (size_t)n;
+    return b;
+}
+
+/* Every entry of the reference file decodes to the host values, through
+ * mcf_read and mcf_view (big-endian hosts swap, little-endian ones copy). */
+static int check_all_dtypes_reader(mcf_reader *r)
+{
+    size_t k;
+    MCF_CHECK(mcf_count(r) == AD_COUNT);
+    for (k = 0; k < AD_COUNT; k++) {
+        const ad_case *c = &ad_cases[k];
+        unsigned char out[48];
+        const void *view = NULL;
+        mcf_tensor e;
+        int i = mcf_find(r, c->name);
+        size_t n = 6 * mcf_dtype_size(c->dtype);
+        MCF_CHECK(i >= 0);
+        MCF_CHECK_RC(mcf_entry(r, (size_t)i, &e), MCF_OK);
+        MCF_CHECK(e.dtype == c->dtype && e.ndim == 2 && e.shape[0] == 2 && e.shape[1] == 3);
+        MCF_CHECK_RC(mcf_read(r, (size_t)i, out, sizeof out), MCF_OK);
+        if (memcmp(out, c->host, n) != 0) { fprintf(stderr, "  %s: mcf_read values differ\n", c->name); return 1; }
+        MCF_CHECK_RC(mcf_view(r, (size_t)i, &view), MCF_OK);
+        MCF_CHECK(memcmp(view, c->host, n) == 0);
+        MCF_CHECK((uintptr_t)view % mcf__dtypes[c->dtype].swap == 0);
+    }
+    {   /* typed access to the floats */
+        int i = mcf_find(r, "z_f32");
+        const void *view = NULL;
+        float x;
+        MCF_CHECK_RC(mcf_view(r, (size_t)i, &view), MCF_OK);
+        x = ((const float *)view)[5];
+        MCF_CHECK(memcmp(&x, &ad_f32[5], sizeof x) == 0);
+    }
+    return 0;
+}
+
+static int test_endian_reference_all_dtypes_read(void)
+{
+    size_t len = 0;
+    unsigned char *buf = slurp("tests/data/safetensors/all_dtypes.safetensors", &len);
+    mcf_reader *r = NULL;
+    int bad;
+    MCF_CHECK(buf != NULL);
+    MCF_CHECK_RC(mcf_open_memory(buf, len, NULL, &r), MCF_OK);
+    bad = check_all_dtypes_reader(r);
+    mcf_close(r);
+    free(buf);
+    MCF_CHECK(bad == 0);
+#ifndef MCF_NO_POSIX
+    {
+        mcf_options o;
+        memset(&o, 0, sizeof o);
+        MCF_CHECK_RC(mcf_open("tests/data/safetensors/all_dtypes.safetensors", NULL, &r), MCF_OK);
+        bad = check_all_dtypes_reader(r);
+        mcf_close(r);
+        MCF_CHECK(bad == 0);
+        o.flags = MCF_NO_MMAP;
+        MCF_CHECK_RC(mcf_open("tests/data/safetensors/all_dtypes.safetensors", &o, &r), MCF_OK);
+        bad = check_all_dtypes_reader(r);
+        mcf_close(r);
+        MCF_CHECK(bad == 0);
+    }
+#endif
+    return 0;
+}
+
+/* Host values of every dtype written by the safetensors writer come out as
+ * the reference's little-endian bytes, and read back as the host values. */
+static int test_endian_reference_all_dtypes_write(void)
+{
+    mcf_tensor t[AD_COUNT];
+    mcf_options o;
+    void *out = NULL;
+    size_t len = 0, k;
+    mcf_reader *r = NULL;
+    int bad;
+    memset(t, 0, sizeof t);
+    memset(&o, 0, sizeof o);
+    for (k = 0; k < AD_COUNT; k++) {
+        t[k].name = ad_cases[k].name; t[k].dtype = ad_cases[k].dtype; t[k].ndim = 2;
+        t[k].shape[0] = 2; t[k].shape[1] = 3; t[k].data = ad_cases[k].host;
+    }
+    o.format = "safetensors";
+    MCF_CHECK_RC(mcf_save_to_memory(t, AD_COUNT, &o, &out, &len), MCF_OK);
+    MCF_CHECK_RC(mcf_open_memory(out, len, NULL, &r), MCF_OK);
+    for (k = 0; k < AD_COUNT; k++) {
+        uint64_t off = 0, nb = 0;
+        int i = mcf_find(r, ad_cases[k].name);
+        MCF_CHECK(i >= 0);
+        MCF_CHECK_RC(mcf_entry_location(r, (size_t)i, &off, &nb), MCF_OK);
+        MCF_CHECK(off + nb <= len);
+        if (!hex_is((const unsigned char *)out + off, (size_t)nb, ad_cases[k].le_hex)) {
+            fprintf(stderr, "  %s: written bytes are not the reference little-endian bytes\n", ad_cases[k].name);
+            mcf_close(r); mcf_free(out); return 1;
+        }
+    }
+    bad = check_all_dtypes_reader(r);
+    mcf_close(r);
+    mcf_free(out);
+    MCF_CHECK(bad == 0);
+    return 0;
+}
+
 MCF_TEST_MAIN(MCF_TEST(test_endian_le_helpers), MCF_TEST(test_endian_sink_writes_little_endian),
               MCF_TEST(test_endian_sink_float_values), MCF_TEST(test_endian_reader_returns_host_order),
-              MCF_TEST(test_endian_reader_float_values))
+              MCF_TEST(test_endian_reader_float_values), MCF_TEST(test_endian_reference_all_dtypes_read),
+              MCF_TEST(test_endian_reference_all_dtypes_write))
