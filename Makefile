@@ -53,7 +53,18 @@ $(BUILD)/header-check.ok: mooncake_fileio.h
 	g++ -x c++ $(CXXSTD) $(WARN) -c $(BUILD)/hc.c -o $(BUILD)/hc3.o
 	touch $@
 
-test: $(ALL_BINS) $(BUILD)/header-check.ok
+# MCF_NO_POSIX (RTOS builds) pulls in no OS header, only the C library, and a
+# user lock (MCF_MUTEX*) compiles in place of the built-in one.
+$(BUILD)/noposix-includes.ok: mooncake_fileio.h tests/impl.c
+	@mkdir -p $(@D)
+	gcc $(CSTD) $(WARN) -DMCF_NO_POSIX -H -fsyntax-only tests/impl.c 2> $(BUILD)/noposix-includes.txt
+	@if grep -E '/(unistd|pthread|fcntl|windows)\.h|sys/(mman|stat|types)\.h' $(BUILD)/noposix-includes.txt; then \
+	    echo "MCF_NO_POSIX build includes an OS header (above)"; exit 1; fi
+	gcc $(CSTD) $(WARN) -DMCF_NO_POSIX -DMCF_MUTEX=int -DMCF_MUTEX_INIT=0 '-DMCF_MUTEX_LOCK(p)=(void)(p)' \
+	    '-DMCF_MUTEX_UNLOCK(p)=(void)(p)' -fsyntax-only tests/impl.c
+	touch $@
+
+test: $(ALL_BINS) $(BUILD)/header-check.ok $(BUILD)/noposix-includes.ok
 	@sh tests/run.sh $(foreach v,$(VARIANTS),$(v):$(BUILD)/$(v))
 
 # One quick pass (gcc only) while developing.
