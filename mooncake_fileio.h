@@ -521,7 +521,9 @@ MCFDEF int mcf_load_tensor(mcf_store *s, const char *key, const char *file_name,
  * statically initialised (no init call, no constructor). Order: the user's
  * MCF_MUTEX (an RTOS mutex, say), Win32 SRWLOCK, pthread mutex; under
  * MCF_NO_POSIX a C11-style atomic spin lock (gcc/clang), else no lock at all
- * (single-threaded targets). On an RTOS, before including the implementation:
+ * (single-threaded targets). Locks inside objects (the memory store) use
+ * mcf__mutex_init/mcf__mutex_destroy (1 = ok); a user MCF_MUTEX is copied
+ * from MCF_MUTEX_INIT. On an RTOS, before including the implementation:
  *     #define MCF_MUTEX            my_mutex_t
  *     #define MCF_MUTEX_INIT       MY_MUTEX_STATIC_INIT
  *     #define MCF_MUTEX_LOCK(p)    my_mutex_lock(p)
@@ -531,6 +533,9 @@ typedef MCF_MUTEX mcf__mutex;
 #define MCF__MUTEX_INIT MCF_MUTEX_INIT
 static void mcf__lock(mcf__mutex *m) { MCF_MUTEX_LOCK(m); }
 static void mcf__unlock(mcf__mutex *m) { MCF_MUTEX_UNLOCK(m); }
+static const mcf__mutex mcf__mutex_initial = MCF_MUTEX_INIT;
+MCF__SHARED int mcf__mutex_init(mcf__mutex *m) { *m = mcf__mutex_initial; return 1; }
+MCF__SHARED void mcf__mutex_destroy(mcf__mutex *m) { (void)m; }
 #elif defined(MCF_MUTEX) || defined(MCF_MUTEX_INIT) || defined(MCF_MUTEX_LOCK) || defined(MCF_MUTEX_UNLOCK)
 #error "mooncake_fileio.h: define all of MCF_MUTEX, MCF_MUTEX_INIT, MCF_MUTEX_LOCK and MCF_MUTEX_UNLOCK, or none"
 #elif defined(MCF_NO_POSIX)
@@ -539,22 +544,30 @@ typedef volatile int mcf__mutex;
 #define MCF__MUTEX_INIT 0
 static void mcf__lock(mcf__mutex *m) { while (__atomic_exchange_n(m, 1, __ATOMIC_ACQUIRE)) { } }
 static void mcf__unlock(mcf__mutex *m) { __atomic_store_n(m, 0, __ATOMIC_RELEASE); }
+MCF__SHARED int mcf__mutex_init(mcf__mutex *m) { *m = 0; return 1; }
+MCF__SHARED void mcf__mutex_destroy(mcf__mutex *m) { (void)m; }
 #else /* single-threaded targets: no lock available */
 typedef int mcf__mutex;
 #define MCF__MUTEX_INIT 0
 static void mcf__lock(mcf__mutex *m) { (void)m; }
 static void mcf__unlock(mcf__mutex *m) { (void)m; }
+MCF__SHARED int mcf__mutex_init(mcf__mutex *m) { *m = 0; return 1; }
+MCF__SHARED void mcf__mutex_destroy(mcf__mutex *m) { (void)m; }
 #endif
 #elif defined(_WIN32)
 typedef SRWLOCK mcf__mutex;
 #define MCF__MUTEX_INIT SRWLOCK_INIT
 static void mcf__lock(mcf__mutex *m) { AcquireSRWLockExclusive(m); }
 static void mcf__unlock(mcf__mutex *m) { ReleaseSRWLockExclusive(m); }
+MCF__SHARED int mcf__mutex_init(mcf__mutex *m) { InitializeSRWLock(m); return 1; }
+MCF__SHARED void mcf__mutex_destroy(mcf__mutex *m) { (void)m; }
 #else
 typedef pthread_mutex_t mcf__mutex;
 #define MCF__MUTEX_INIT PTHREAD_MUTEX_INITIALIZER
 static void mcf__lock(mcf__mutex *m) { (void)pthread_mutex_lock(m); }
 static void mcf__unlock(mcf__mutex *m) { (void)pthread_mutex_unlock(m); }
+MCF__SHARED int mcf__mutex_init(mcf__mutex *m) { return pthread_mutex_init(m, NULL) == 0; }
+MCF__SHARED void mcf__mutex_destroy(mcf__mutex *m) { (void)pthread_mutex_destroy(m); }
 #endif
 
 /* ===== [02] results & last error ========================================= */
