@@ -72,25 +72,28 @@ test-quick: $(gcc_BINS)
 	@sh tests/run.sh gcc:$(BUILD)/gcc
 
 # ---- cross: other CPUs under qemu-user, Windows under wine --------------------
-# make cross [CROSS_TARGETS="aarch64 armhf s390x i386 mingw"]
+# make cross [CROSS_TARGETS="aarch64 armhf s390x i386 mingw mingwxx"]
 # Linux legs link -static and run under qemu-<cpu>-static (no sysroot and no
 # binfmt_misc needed); s390x is big-endian, armhf and i386 are 32-bit. The
-# mingw leg builds .exe files with MinGW-w64 and runs them under wine64.
+# mingw leg builds .exe files with MinGW-w64 and runs them under wine64
+# (mingwxx: the same, compiled as C++11).
 # Each leg builds impl.o once, links the tests to it, and runs them through
 # tests/run.sh; tests/cross/run.sh prints each leg's summary and the total.
-CROSS_TARGETS ?= aarch64 armhf s390x i386 mingw
+CROSS_TARGETS ?= aarch64 armhf s390x i386 mingw mingwxx
 CROSS_FLAGS := $(CSTD) $(WARN) -O2
 CC_aarch64 := aarch64-linux-gnu-gcc
 CC_armhf   := arm-linux-gnueabihf-gcc
 CC_s390x   := s390x-linux-gnu-gcc
 CC_i386    := i686-linux-gnu-gcc
 CC_mingw   := x86_64-w64-mingw32-gcc
+CXX_mingw  := x86_64-w64-mingw32-g++
 RUN_aarch64 ?= qemu-aarch64-static
 RUN_armhf   ?= qemu-arm-static
 RUN_s390x   ?= qemu-s390x-static
 RUN_i386    ?= qemu-i386-static
 WINE        ?= $(firstword $(wildcard /usr/lib/wine/wine64 /usr/bin/wine64) wine64)
 RUN_mingw   ?= env WINEPREFIX=$(abspath $(BUILD))/wineprefix WINEDEBUG=-all $(WINE)
+RUN_mingwxx ?= $(RUN_mingw)
 # Linux legs run every test; the Windows leg runs the tests that are not POSIX
 # programs themselves (the others use mkdtemp, fork, dirent).
 CROSS_LINUX_TESTS ?= $(TESTS)
@@ -106,12 +109,16 @@ x-$(1)_BINS := $(addprefix $(BUILD)/x-$(1)/,$(CROSS_LINUX_TESTS))
 endef
 $(foreach t,aarch64 armhf s390x i386,$(eval $(call CROSS_LINUX,$(t))))
 
-$(BUILD)/x-mingw/impl.o: tests/impl.c $(HDRS)
-	@mkdir -p $(@D)
-	$(CC_mingw) $(CROSS_FLAGS) -c $< -o $@
-$(BUILD)/x-mingw/%.exe: tests/%.c $(BUILD)/x-mingw/impl.o $(HDRS)
-	$(CC_mingw) $(CROSS_FLAGS) $< $(BUILD)/x-mingw/impl.o -o $@ -static -lpthread
-x-mingw_BINS := $(addprefix $(BUILD)/x-mingw/,$(addsuffix .exe,$(CROSS_WIN_TESTS)))
+define CROSS_WIN
+$(BUILD)/x-$(1)/impl.o: tests/impl.c $(HDRS)
+	@mkdir -p $$(@D)
+	$(2) -c $$< -o $$@
+$(BUILD)/x-$(1)/%.exe: tests/%.c $(BUILD)/x-$(1)/impl.o $(HDRS)
+	$(2) $$< -x none $(BUILD)/x-$(1)/impl.o -o $$@ -static -lpthread
+x-$(1)_BINS := $(addprefix $(BUILD)/x-$(1)/,$(addsuffix .exe,$(CROSS_WIN_TESTS)))
+endef
+$(eval $(call CROSS_WIN,mingw,$(CC_mingw) $(CROSS_FLAGS)))
+$(eval $(call CROSS_WIN,mingwxx,$(CXX_mingw) -x c++ $(CXXSTD) $(WARN) -O2))
 
 cross: $(foreach t,$(CROSS_TARGETS),$(x-$(t)_BINS))
 	@sh tests/cross/run.sh $(foreach t,$(CROSS_TARGETS),"$(t)|$(BUILD)/x-$(t)|$(RUN_$(t))")

@@ -14,7 +14,7 @@ PACKAGES=(
     gcc-arm-linux-gnueabihf libc6-dev-armhf-cross      # armhf (32-bit)
     gcc-s390x-linux-gnu     libc6-dev-s390x-cross      # s390x (big-endian)
     gcc-i686-linux-gnu      libc6-dev-i386-cross       # i386 (32-bit)
-    gcc-mingw-w64-x86-64    wine64                     # Windows: MinGW-w64 + wine
+    gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 wine64 # Windows: MinGW-w64 C and C++, wine
 )
 
 missing=()
