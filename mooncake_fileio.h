@@ -2683,7 +2683,7 @@ static int mcf__net_head(mcf__net *n, uint64_t *size, int fallback)
             unsigned char one[1];
             char saved[MCF_ERROR_MAX];
             memcpy(saved, mcf__error_text, sizeof saved);
-            mcf__xfer_init(&g, n, "HEAD");   /* reported as the HEAD it explains */
+            mcf__xfer_init(&g, n, "GET");
             g.dst = one; g.cap = 1;
             if (mcf__net_perform(&g, "0-0", -1, fallback) != MCF_OK && g.status == x.status && g.err_len) return mcf__net_result(&g, CURLE_OK, 1, fallback);
             memcpy(mcf__error_text, saved, sizeof saved);
