@@ -2124,7 +2124,9 @@ MCFDEF int mcf_remove(const char *url, const mcf_options *o)
  * read callback pauses when the caller's chunk is used up: nothing buffered);
  * S3 objects above multipart_threshold go up as multipart parts, each
  * streamed the same way. S3 is signed with AWS SigV4 (CURLOPT_AWS_SIGV4);
- * libcurl 7.88 signs path and query as written, so both are built canonical. */
+ * libcurl 7.88 signs path and query as written, so both are built canonical.
+ * Requests that can be replayed (HEAD, GET, DELETE, POST) are retried on 5xx
+ * and transport errors with backoff; streamed PUTs cannot be and fail at once. */
 #ifdef MOONCAKE_FILEIO_CURL
 #ifdef MCF_NO_POSIX
 #error "mooncake_fileio.h: MOONCAKE_FILEIO_CURL needs the POSIX build (remove MCF_NO_POSIX)"
@@ -2540,10 +2542,9 @@ static int mcf__net_setup(mcf__xfer *x, const char *range, int64_t body, struct 
     (void)curl_easy_setopt(h, CURLOPT_WRITEDATA, (void *)x);
     (void)curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, n->connect_timeout);
     if (n->timeout) (void)curl_easy_setopt(h, CURLOPT_TIMEOUT, n->timeout);
-    if (!x->streaming) {   /* a stalled download fails instead of hanging */
-        (void)curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-        (void)curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 120L);
-    }
+    /* a stalled transfer fails instead of hanging (also without a timeout) */
+    (void)curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    (void)curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 120L);
     if (!n->verify) {
         (void)curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
         (void)curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
