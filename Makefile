@@ -36,8 +36,9 @@ $(eval $(call VARIANT,noposix,gcc,$(CSTD) $(WARN) $(OPT) -DMCF_NO_POSIX))
 # http/https/s3 over libcurl; tests/test_remote.c starts nginx and s3rver itself.
 $(eval $(call VARIANT,curl,gcc,$(CSTD) $(WARN) $(OPT) -DMOONCAKE_FILEIO_CURL,-lcurl))
 $(eval $(call VARIANT,curlxx,g++ -x c++,$(CXXSTD) $(WARN) $(OPT) -DMOONCAKE_FILEIO_CURL,-lcurl))
+$(eval $(call VARIANT,curlasan,clang,$(CSTD) $(WARN) -O1 -g $(SAN) -DMOONCAKE_FILEIO_CURL,$(SAN) -lcurl))
 
-VARIANTS := gcc clang cxx clangxx asan noposix curl curlxx
+VARIANTS := gcc clang cxx clangxx asan noposix curl curlxx curlasan
 ALL_BINS := $(foreach v,$(VARIANTS),$($(v)_BINS))
 
 # MCF_STATIC: two translation units that each compile a private copy.
