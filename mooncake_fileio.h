@@ -2665,8 +2665,9 @@ MCFDEF int mcf_remove(const char *url, const mcf_options *o)
 
 /* ===== [10] fs: http & s3 (curl) ========================================= */
 /* http://, https:// and s3:// over libcurl (MOONCAKE_FILEIO_CURL, -lcurl).
- * Reads: HEAD for the size, then ranged GETs on one reused handle (keep-alive)
- * through a 16 KiB read-ahead block for small reads (headers). Writes: a PUT
+ * Reads: HEAD for the size, then ranged GETs on one reused handle (keep-alive);
+ * small reads fetch a 4 KiB block and the last two reads up to 72 KiB are kept, so
+ * header parsers' many small reads cost few requests. Writes: a PUT
  * streamed from the caller's write() calls via curl's multi interface (the
  * read callback pauses when the caller's chunk is used up: nothing buffered);
  * S3 objects above multipart_threshold go up as multipart parts, each
@@ -2683,7 +2684,9 @@ MCFDEF int mcf_remove(const char *url, const mcf_options *o)
 #ifndef MCF_NET_PART_SIZE
 #define MCF_NET_PART_SIZE ((uint64_t)64 << 20)   /* S3 multipart part and threshold */
 #endif
-#define MCF__NET_READAHEAD ((size_t)16 << 10)     /* smallest ranged GET */
+#define MCF__NET_READAHEAD ((size_t)4 << 10)      /* smallest ranged GET */
+#define MCF__NET_CACHE ((size_t)72 << 10)         /* reads up to this size are kept: a zip
+                                                     end-record search window (64 KiB + 22) */
 #define MCF__NET_ERRBODY 2048                     /* bytes kept of an error answer */
 #define MCF__NET_KEEP_MAX ((size_t)1 << 20)       /* cap of a kept (XML) answer */
 
@@ -3248,9 +3251,10 @@ static int mcf__net_head(mcf__net *n, uint64_t *size, int fallback)
 typedef struct mcf__net_reader {
     mcf__net n;
     uint64_t size;
-    unsigned char *ahead;           /* read-ahead block for small reads */
-    uint64_t ahead_off;
-    size_t ahead_len;
+    unsigned char *ahead[2];        /* the last two reads up to MCF__NET_CACHE bytes */
+    uint64_t ahead_off[2];
+    size_t ahead_len[2];
+    int older;                      /* slot to replace next */
 } mcf__net_reader;
 
 static int mcf__net_stat(void *user, const mcf_url *u, const mcf_options *o, uint64_t *size)
@@ -3299,23 +3303,32 @@ static int mcf__net_read_at(void *file, uint64_t off, void *dst, size_t len)
 {
     mcf__net_reader *r = (mcf__net_reader *)file;
     uint64_t end;
-    int rc;
+    size_t want;
+    int rc, slot;
     if (len == 0) return MCF_OK;
     if (!mcf__add64(off, len, &end) || end > r->size)
         return mcf__fail(MCF_FILE_READ_FAIL, "%s: read of %lu bytes at %llu passes the end of %s (%llu bytes)", r->n.who,
                          (unsigned long)len, (unsigned long long)off, r->n.shown, (unsigned long long)r->size);
-    if (r->ahead && off >= r->ahead_off && end <= r->ahead_off + r->ahead_len) {
-        memcpy(dst, r->ahead + (off - r->ahead_off), len);
-        return MCF_OK;
-    }
-    if (len >= MCF__NET_READAHEAD) return mcf__net_get(r, off, (unsigned char *)dst, len);
-    /* small reads (magic, length prefix, header) fetch one block and serve the next ones from it */
-    if (!r->ahead && !(r->ahead = (unsigned char *)mcf__malloc(MCF__NET_READAHEAD)))
+    for (slot = 0; slot < 2; slot++)
+        if (r->ahead_len[slot] && off >= r->ahead_off[slot] && end <= r->ahead_off[slot] + r->ahead_len[slot]) {
+            memcpy(dst, r->ahead[slot] + (off - r->ahead_off[slot]), len);
+            r->older = 1 - slot;
+            return MCF_OK;
+        }
+    if (len > MCF__NET_CACHE) return mcf__net_get(r, off, (unsigned char *)dst, len);
+    /* small and medium reads (magic, lengths, headers, zip records) are kept
+     * in one block so the reads that follow them are served locally */
+    slot = r->older;   /* two blocks: e.g. a file's start and its zip end records */
+    if (!r->ahead[slot] && !(r->ahead[slot] = (unsigned char *)mcf__malloc(MCF__NET_CACHE)))
         return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
-    r->ahead_len = r->size - off < (uint64_t)MCF__NET_READAHEAD ? (size_t)(r->size - off) : MCF__NET_READAHEAD;
-    r->ahead_off = off;
-    if ((rc = mcf__net_get(r, off, r->ahead, r->ahead_len)) != MCF_OK) { r->ahead_len = 0; return rc; }
-    memcpy(dst, r->ahead, len);
+    want = len;
+    if (want < MCF__NET_READAHEAD) want = r->size - off < (uint64_t)MCF__NET_READAHEAD ? (size_t)(r->size - off) : MCF__NET_READAHEAD;
+    r->ahead_len[slot] = 0;
+    if ((rc = mcf__net_get(r, off, r->ahead[slot], want)) != MCF_OK) return rc;
+    r->ahead_off[slot] = off;
+    r->ahead_len[slot] = want;
+    r->older = 1 - slot;
+    memcpy(dst, r->ahead[slot], len);
     return MCF_OK;
 }
 
@@ -3323,7 +3336,8 @@ static void mcf__net_close_read(void *file)
 {
     mcf__net_reader *r = (mcf__net_reader *)file;
     mcf__net_free(&r->n);
-    MCF_FREE(r->ahead);
+    MCF_FREE(r->ahead[0]);
+    MCF_FREE(r->ahead[1]);
     MCF_FREE(r);
 }
 
