@@ -3652,10 +3652,15 @@ static int mcf__store_check(const mcf_store *s, const char *key, const char *who
 /* Encodes t with layout l (NULL = FULL) and puts it under key. */
 static int mcf__store_put_layout(mcf_store *s, const char *key, const mcf_tensor *t, const mcf_moon_layout *l)
 {
-    size_t size = 0;
+    mcf_moon_layout full;
+    size_t size;
     unsigned char *obj;
-    int rc = mcf_moon_encode_layout(t, l, NULL, 0, &size);
-    if (rc != MCF_BUFFER_OVERFLOW) return rc == MCF_OK ? mcf__fail(MCF_INTERNAL_ERROR, "store key \"%s\": empty object", key) : rc;
+    int rc;
+    /* check first (no "ask for the size" call: it would leave a message) */
+    if (!l) { mcf__moon_full_layout(t, &full); l = &full; }
+    if ((rc = mcf__moon_check(t, l)) != MCF_OK) return rc;
+    if ((size = mcf_moon_object_size(t)) == 0)
+        return mcf__fail(MCF_NOT_SUPPORTED, "store key \"%s\": tensor too large for memory on this host", key);
     obj = (unsigned char *)mcf__malloc(size);
     if (!obj) return mcf__fail(MCF_INTERNAL_ERROR, "store key \"%s\": out of memory for a %llu-byte object", key, (unsigned long long)size);
     rc = mcf_moon_encode_layout(t, l, obj, size, &size);
@@ -4252,10 +4257,11 @@ MCFDEF int mcf_load_tensor(mcf_store *s, const char *key, const char *file_name,
 
 /* ---- MOONCAKE_FILEIO_MOONCAKE_STORE: adapter over store_c.h ------------- */
 #ifdef MOONCAKE_FILEIO_MOONCAKE_STORE
-/* Mooncake returns its ErrorCode numbers (ours) or -1 for a generic failure. */
+/* Mooncake returns its ErrorCode numbers, which are ours (its C wrapper's
+ * own -1 is INTERNAL_ERROR); a number we do not know becomes fallback. */
 static int mcf__mc_code(int64_t v, int fallback)
 {
-    if (v == -1 || v < INT_MIN || strcmp(mcf_result_name((int)v), "UNKNOWN") == 0) return fallback;
+    if (v >= 0 || v < INT_MIN || strcmp(mcf_result_name((int)v), "UNKNOWN") == 0) return fallback;
     return (int)v;
 }
 
