@@ -337,6 +337,9 @@ typedef struct mcf_filesystem {
 /* Adds (or replaces) the backend for fs->scheme. The struct is copied; the
  * scheme string must outlive the registration. Thread-safe. */
 MCFDEF int mcf_register_filesystem(const mcf_filesystem *fs);
+/* Copies the backend serving scheme ("file", "memory", a registered one) so a
+ * user backend can wrap it or a caller can use positional reads directly. */
+MCFDEF int mcf_filesystem_lookup(const char *scheme, mcf_filesystem *out);
 /* Sets this thread's last-error sentence (for backends); returns code. */
 MCFDEF int mcf_set_error(int code, const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
@@ -1491,6 +1494,16 @@ static int mcf__fs_lookup(const mcf_url *u, mcf_filesystem *out)
     return mcf__fail(MCF_INVALID_PARAMS, "\"%s\": unknown filesystem \"%s\" (registered: %s)", u->url, u->scheme, known);
 }
 
+MCFDEF int mcf_filesystem_lookup(const char *scheme, mcf_filesystem *out)
+{
+    mcf_url u;
+    if (!scheme || !out) return mcf__fail(MCF_INVALID_PARAMS, "mcf_filesystem_lookup: NULL argument");
+    memset(&u, 0, sizeof u);
+    u.scheme = (char *)scheme;
+    u.url = (char *)scheme;
+    return mcf__fs_lookup(&u, out);
+}
+
 /* Parses url with o->filesystem and finds its backend. */
 static int mcf__resolve(const char *url, const mcf_options *o, mcf_url *u, mcf_filesystem *fs)
 {
@@ -2093,7 +2106,7 @@ MCFDEF int mcf_write_bytes(const char *url, const void *data, size_t len, const 
     if (!data && len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_write_bytes: NULL data");
     memset(&s, 0, sizeof s);
     if ((rc = mcf__resolve(url, o, &u, &s.fs)) != MCF_OK) return rc;
-    if (!s.fs.write) { s.fs.write = NULL; rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem is read-only", u.url, u.scheme); }
+    if (!s.fs.write) rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem is read-only", u.url, u.scheme);
     else {
         s.url = &u; s.o = o; s.name = u.url;
         rc = mcf__sink_begin(&s, len);
