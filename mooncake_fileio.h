@@ -502,6 +502,8 @@ MCFDEF int mcf_load_tensor(mcf_store *s, const char *key, const char *file_name,
  * store_c.h; link with Mooncake's store library). Include store_c.h before
  * or after this header: when it is not included first, the five functions
  * used are declared here with identical types (mooncake_store_t is void *).
+ * (The implementation file must still include this header first, or define
+ * _POSIX_C_SOURCE=200809L before store_c.h: see BUILD MACROS.)
  * put -> mooncake_store_put(config NULL = defaults), get ->
  * mooncake_store_get_size + mooncake_store_get_into, remove ->
  * mooncake_store_remove(force 0); Mooncake's negative ErrorCode numbers are
