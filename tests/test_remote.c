@@ -678,6 +678,19 @@ static int lazy_load(const char *url, const mcf_options *o, uint64_t window)
     t[1].name = "ids"; t[1].dtype = MCF_I64; t[1].ndim = 1; t[1].shape[0] = 3; t[1].data = ids;
     t[2].name = "small"; t[2].dtype = MCF_F32; t[2].ndim = 1; t[2].shape[0] = 16; t[2].data = small;
     MCF_CHECK_RC(mcf_save(url, t, 3, o), MCF_OK);
+    {   /* the streamed upload holds exactly the bytes a memory save produces */
+        mcf_options mo;
+        void *mem = NULL, *net = NULL;
+        size_t mlen = 0, nlen = 0;
+        memset(&mo, 0, sizeof mo);
+        mo.format = strstr(url, ".safetensors") ? "safetensors" : "torch";
+        MCF_CHECK_RC(mcf_save_to_memory(t, 3, &mo, &mem, &mlen), MCF_OK);
+        MCF_CHECK_RC(mcf_read_bytes(url, &net, &nlen, o), MCF_OK);
+        i = mlen == nlen && memcmp(mem, net, mlen) == 0;
+        mcf_free(mem);
+        mcf_free(net);
+        MCF_CHECK(i);
+    }
     mcf_curl_counters(&r0, &d0, NULL);
     MCF_CHECK_RC(mcf_open(url, o, &r), MCF_OK);
     mcf_curl_counters(&r1, &d1, NULL);
@@ -764,6 +777,51 @@ static int remote_safetensors_lazy_load_s3_multipart(void)
     return lazy_load("s3://" S3_BUCKET "/lazy/model.pt", &o, ZIP_WINDOW);
 }
 
+
+/* The seed's flows (store_file_io.py) with an s3:// destination: a tensor and
+ * a KV-cache block go store -> S3 file -> store, in both formats. */
+static int remote_s3_seed_store_flows(void)
+{
+    static float w[6] = { 1.5f, -2.0f, 3.25f, 4.0f, -5.5f, 6.0f };
+    static uint16_t kv[2 * 4 * 8];
+    mcf_store *s;
+    mcf_tensor t, out;
+    mcf_options o;
+    const char *urls[2] = { "s3://" S3_BUCKET "/seed/w.pt", "s3://" S3_BUCKET "/seed/kv.safetensors" };
+    size_t i;
+    NEED_S3();
+    for (i = 0; i < sizeof kv / sizeof kv[0]; i++) kv[i] = (uint16_t)(i * 257u);
+    o = s3_options(S3_SECRET);
+    s = mcf_memory_store_create();
+    MCF_CHECK(s != NULL);
+    memset(&t, 0, sizeof t);
+    t.dtype = MCF_F32; t.ndim = 2; t.shape[0] = 2; t.shape[1] = 3; t.data = w;
+    MCF_CHECK_RC(mcf_store_put_tensor(s, "w", &t), MCF_OK);
+    memset(&t, 0, sizeof t);
+    t.dtype = MCF_BF16; t.ndim = 3; t.shape[0] = 2; t.shape[1] = 4; t.shape[2] = 8; t.data = kv;
+    MCF_CHECK_RC(mcf_store_put_tensor(s, "kv", &t), MCF_OK);
+
+    MCF_CHECK_RC(mcf_save_tensor_to_file(s, "w", urls[0], &o), MCF_OK);
+    MCF_CHECK_RC(mcf_save_kv_cache_to_file(s, "kv", urls[1], &o), MCF_OK);
+    MCF_CHECK_RC(mcf_exists(urls[0], &o), 1);
+    MCF_CHECK_RC(mcf_load_tensor_from_file(s, "w2", urls[0], &o, &out), MCF_OK);
+    MCF_CHECK(out.dtype == MCF_F32 && out.ndim == 2 && out.shape[0] == 2 && out.shape[1] == 3);
+    MCF_CHECK(memcmp(out.data, w, sizeof w) == 0);
+    mcf_tensor_free(&out, &o);
+    MCF_CHECK_RC(mcf_load_kv_cache_from_file(s, "kv2", urls[1], &o, &out), MCF_OK);
+    MCF_CHECK(out.dtype == MCF_BF16 && out.ndim == 3 && out.shape[2] == 8);
+    MCF_CHECK(memcmp(out.data, kv, sizeof kv) == 0);
+    mcf_tensor_free(&out, &o);
+    MCF_CHECK_RC(mcf_store_get_tensor(s, "kv2", NULL, &out), MCF_OK);
+    MCF_CHECK(memcmp(out.data, kv, sizeof kv) == 0);
+    mcf_tensor_free(&out, NULL);
+    /* a missing remote file is FILE_NOT_FOUND, like a local one */
+    MCF_CHECK_RC(mcf_load_tensor_from_file(s, "w3", "s3://" S3_BUCKET "/seed/missing.pt", &o, NULL), MCF_FILE_NOT_FOUND);
+    for (i = 0; i < 2; i++) MCF_CHECK_RC(mcf_remove(urls[i], &o), MCF_OK);
+    mcf_memory_store_destroy(s);
+    return 0;
+}
+
 MCF_TEST_MAIN(MCF_TEST(remote_http_bytes_round_trip), MCF_TEST(remote_http_missing_is_file_not_found),
               MCF_TEST(remote_http_range_reads), MCF_TEST(remote_http_status_mapping),
               MCF_TEST(remote_http_bearer_and_headers), MCF_TEST(remote_bad_storage_options),
@@ -771,5 +829,6 @@ MCF_TEST_MAIN(MCF_TEST(remote_http_bytes_round_trip), MCF_TEST(remote_http_missi
               MCF_TEST(remote_s3_wrong_secret), MCF_TEST(remote_s3_missing), MCF_TEST(remote_s3_multipart),
               MCF_TEST(remote_s3_env_credentials), MCF_TEST(remote_safetensors_references_http_and_s3),
               MCF_TEST(remote_safetensors_lazy_load_http), MCF_TEST(remote_safetensors_lazy_load_s3_multipart),
-              MCF_TEST(remote_torch_references_http_and_s3), MCF_TEST(remote_torch_lazy_load_http))
+              MCF_TEST(remote_torch_references_http_and_s3), MCF_TEST(remote_torch_lazy_load_http),
+              MCF_TEST(remote_s3_seed_store_flows))
 #endif
