@@ -42,7 +42,7 @@ MCF_TEST_MAIN(MCF_TEST(remote_needs_curl))
 
 typedef struct server {
     pid_t pid;
-    int port;
+    int port, port2;    /* nginx: port2 serves HTTPS */
     int state;          /* 0 not tried, 1 up, 2 skip (why), 3 failed (why) */
     char dir[64];
     char why[600];
@@ -116,7 +116,7 @@ static void read_log(server *s, const char *prefix)
 /* kind "nginx" or "s3": fork + exec the launcher, wait until the port answers. */
 static int start_server(server *s, const char *kind)
 {
-    char port[16], sub[96], log[96];
+    char port[16], port2[16], sub[96], log[96];
     int i, st;
     if (s->state) return s->state;
     s->state = 3;
@@ -124,6 +124,8 @@ static int start_server(server *s, const char *kind)
     if (!mkdtemp(s->dir)) { s->dir[0] = '\0'; (void)snprintf(s->why, sizeof s->why, "mkdtemp failed"); return s->state; }
     if ((s->port = free_port()) < 0) { (void)snprintf(s->why, sizeof s->why, "no free port"); return s->state; }
     (void)snprintf(port, sizeof port, "%d", s->port);
+    do s->port2 = free_port(); while (s->port2 == s->port);
+    (void)snprintf(port2, sizeof port2, "%d", s->port2);
     (void)snprintf(sub, sizeof sub, "%s/%s", s->dir, strcmp(kind, "s3") == 0 ? "store" : "www");
     (void)snprintf(log, sizeof log, "%s/launch.log", s->dir);
     fflush(NULL);
@@ -138,7 +140,7 @@ static int start_server(server *s, const char *kind)
         if (strcmp(kind, "s3") == 0)
             execl("/bin/sh", "sh", "tests/servers/mcf-servers.sh", "s3", sub, port, S3_KEY, S3_SECRET, S3_BUCKET, (char *)NULL);
         else
-            execl("/bin/sh", "sh", "tests/servers/mcf-servers.sh", "nginx", sub, port, (char *)NULL);
+            execl("/bin/sh", "sh", "tests/servers/mcf-servers.sh", "nginx", sub, port, port2, (char *)NULL);
         _exit(127);
     }
     if (!g_http.state || !g_s3.state) (void)atexit(stop_servers);
@@ -822,6 +824,43 @@ static int remote_s3_seed_store_flows(void)
     return 0;
 }
 
+
+/* https: a self-signed certificate fails verification by default, and works
+ * with ca_file (verified) or verify_tls=0. */
+static int remote_https_tls_options(void)
+{
+    char url[160], cert[128], data[128];
+    const char *with_ca[] = { "ca_file", NULL, NULL };
+    const char *no_verify[] = { "verify_tls", "false", NULL };
+    mcf_options o;
+    uint64_t size;
+    void *p;
+    size_t n;
+    FILE *f;
+    NEED_HTTP();
+    (void)snprintf(cert, sizeof cert, "%s/www/cert.pem", g_http.dir);
+    if (access(cert, R_OK) != 0) MCF_SKIP("no openssl to make a test certificate, https not tested");
+    (void)snprintf(data, sizeof data, "%s/www/data/tls.bin", g_http.dir);
+    f = fopen(data, "wb");
+    MCF_CHECK(f != NULL);
+    MCF_CHECK(fwrite("secure", 1, 6, f) == 6);
+    fclose(f);
+    (void)snprintf(url, sizeof url, "https://127.0.0.1:%d/tls.bin", g_http.port2);
+    MCF_CHECK_RC(mcf_file_size(url, &size, NULL), MCF_FILE_OPEN_FAIL);
+    MCF_CHECK_ERR(url);
+    MCF_CHECK_ERR("certificate");
+    with_ca[1] = cert;
+    memset(&o, 0, sizeof o);
+    o.storage_options = with_ca;
+    MCF_CHECK_RC(mcf_read_bytes(url, &p, &n, &o), MCF_OK);
+    MCF_CHECK(n == 6 && memcmp(p, "secure", 6) == 0);
+    mcf_free(p);
+    o.storage_options = no_verify;
+    MCF_CHECK_RC(mcf_file_size(url, &size, &o), MCF_OK);
+    MCF_CHECK(size == 6);
+    return 0;
+}
+
 MCF_TEST_MAIN(MCF_TEST(remote_http_bytes_round_trip), MCF_TEST(remote_http_missing_is_file_not_found),
               MCF_TEST(remote_http_range_reads), MCF_TEST(remote_http_status_mapping),
               MCF_TEST(remote_http_bearer_and_headers), MCF_TEST(remote_bad_storage_options),
@@ -830,5 +869,5 @@ MCF_TEST_MAIN(MCF_TEST(remote_http_bytes_round_trip), MCF_TEST(remote_http_missi
               MCF_TEST(remote_s3_env_credentials), MCF_TEST(remote_safetensors_references_http_and_s3),
               MCF_TEST(remote_safetensors_lazy_load_http), MCF_TEST(remote_safetensors_lazy_load_s3_multipart),
               MCF_TEST(remote_torch_references_http_and_s3), MCF_TEST(remote_torch_lazy_load_http),
-              MCF_TEST(remote_s3_seed_store_flows))
+              MCF_TEST(remote_s3_seed_store_flows), MCF_TEST(remote_https_tls_options))
 #endif

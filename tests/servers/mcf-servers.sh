@@ -1,7 +1,7 @@
 #!/bin/sh
 # Starts one loopback test server in the foreground (exec), so the caller's
 # child PID is the server itself and "kill PID" stops it.
-#   mcf-servers.sh nginx PREFIX PORT
+#   mcf-servers.sh nginx PREFIX PORT [TLS_PORT]   (TLS: PREFIX/cert.pem, self-signed)
 #   mcf-servers.sh s3 DIR PORT ACCESS_KEY SECRET [BUCKET...]
 # Exit 77 = a prerequisite is missing (the test skips and prints this reason).
 # s3rver is installed on first use with "npm ci" into $MCF_S3RVER_HOME
@@ -10,11 +10,18 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 what=$1; shift
 case "$what" in
 nginx)
-    prefix=$1; port=$2
+    prefix=$1; port=$2; tls_port=${3:-}
     NGINX=${MCF_NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
     [ -x "$NGINX" ] || { echo "nginx not found (apt-get install nginx)"; exit 77; }
     mkdir -p "$prefix/data" "$prefix/logs" "$prefix/tmp" || exit 1
     sed -e "s#@PREFIX@#$prefix#g" -e "s#@PORT@#$port#g" "$HERE/nginx.conf.in" > "$prefix/nginx.conf" || exit 1
+    : > "$prefix/tls.conf"
+    if [ -n "$tls_port" ] && command -v openssl >/dev/null 2>&1 &&
+       openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+           -addext subjectAltName=IP:127.0.0.1 -keyout "$prefix/key.pem" -out "$prefix/cert.pem" >/dev/null 2>&1; then
+        printf 'server {\n listen 127.0.0.1:%s ssl;\n ssl_certificate %s/cert.pem;\n ssl_certificate_key %s/key.pem;\n root %s/data;\n location / { }\n}\n' \
+            "$tls_port" "$prefix" "$prefix" "$prefix" > "$prefix/tls.conf"
+    fi
     exec "$NGINX" -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/logs/error.log"
     ;;
 s3)
