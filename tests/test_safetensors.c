@@ -934,7 +934,7 @@ static int safetensors_accepts_reference_leniencies(void)
     mcf_reader *r;
     mcf_tensor e;
     uint64_t off;
-    const char *hdr = " \t\r\n{\"b\":{\"d\\u0074ype\":\"U8\",\"shape\":[1],\"data_offsets\":[2,3],\"extra\":{\"x\":[1,{\"y\":null}]}},"
+    const char *hdr = " \t\r\n{\"b\":{\"d\\u0074ype\":\"\\u0055\\u0038\",\"shape\":[1],\"data_offsets\":[2,3],\"extra\":{\"x\":[1,{\"y\":null}]}},"
                       "\"a\" : { \"data_offsets\" : [0,2] , \"shape\" : [ 2 ] , \"dtype\" : \"I8\" } } \n";
     MCF_CHECK_RC(st_open_hdr(hdr, 3, 0, &buf, &r), MCF_OK);
     MCF_CHECK(mcf_count(r) == 2);
