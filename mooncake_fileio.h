@@ -2638,7 +2638,7 @@ static int mcf__st_save(mcf__sink *s, const mcf_tensor *t, size_t n, const mcf_o
         data += nb;
     }
     mcf__buf_putc(&hb, '}');
-    while (hb.len % 8) mcf__buf_putc(&hb, ' ');
+    mcf__buf_put(&hb, "       ", (8 - hb.len % 8) % 8);   /* spaces to a multiple of 8 (a failed buffer stays put) */
     if (hb.failed) { rc = mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory for the header", s->name); goto done; }
     hlen = hb.len;
     if (hlen > MCF_MAX_HEADER) {
