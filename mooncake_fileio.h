@@ -2482,17 +2482,14 @@ MCF__SHARED void mcf__json_put_str(mcf__buf *b, const char *s, size_t n)
 }
 
 /* ===== [12] safetensors ================================================== */
-/* The Hugging Face format (safetensors README "Format"; crate v0.7.0
- * tensor.rs): u64 LE header length N, N bytes of JSON, then the data buffer.
- * Reader: reads only the 8 + N header bytes, validates like the reference
- * (sorted, contiguous, complete offsets; exact byte spans; N <= 100 MB) and
- * is stricter where the reference lets two readers disagree (duplicate keys,
- * non-object entries, null __metadata__). Writer: byte-identical to the
- * reference serializer (dtype rank then name order, compact JSON, space
- * padding to 8), streaming each tensor from the caller's memory.
- * Contract with [16]: mcf__st_save gets tensors checked by the dispatcher
- * (names non-NULL and unique) and calls mcf__sink_begin once with the exact
- * total before the first byte; mcf__st_open fills r->entries/count and r->meta. */
+/* Hugging Face safetensors (README "Format"; crate v0.7.0 tensor.rs): u64 LE
+ * header length N, N bytes of JSON, the data buffer. Reader: reads only the
+ * 8 + N header bytes; reference validation (contiguous, complete offsets,
+ * exact spans, N <= 100 MB) plus stricter rules where readers could disagree.
+ * Writer: byte-identical to the reference (dtype rank, then name bytes;
+ * compact JSON; space padding to 8), all checks before mcf__sink_begin, data
+ * streamed from the caller. [16] checks names (non-NULL, unique) first;
+ * mcf__st_open fills r->entries/count and r->meta in header order. */
 
 /* Position of each dtype in the crate's Dtype enum, written first to last. */
 static int mcf__st_rank(mcf_dtype d)
