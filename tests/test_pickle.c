@@ -4,6 +4,8 @@
 #include "mcf_test.h"
 #include <stdint.h>
 
+#define PK(lit) lit, sizeof(lit) - 1   /* a string literal and its length */
+
 /* torch.save(obj, buf, pickle_protocol=4) by torch 1.13, where
  *   w = torch.arange(6, dtype=torch.float32).reshape(2, 3); base = torch.arange(10, dtype=torch.int16)
  *   obj = OrderedDict(w=w, nest={'list': [base[2:5], nn.Parameter(torch.ones(2, dtype=torch.float64))],
@@ -220,16 +222,16 @@ static int pickle_tensor_checks_against_storage(void)
 static int pickle_forbidden_globals_named(void)
 {
     static const struct { const char *pkl; size_t len; const char *name; } cases[] = {
-        {"\x80\x02" "cos\nsystem\nX\x02\x00\x00\x00id\x85R.", 26, "forbidden global os.system"},
-        {"\x80\x04\x8c\x08" "builtins\x8c\x04" "eval\x93.", 19, "forbidden global builtins.eval"},
-        {"\x80\x02" "c__builtin__\ngetattr\n.", 24, "forbidden global __builtin__.getattr"},
-        {"\x80\x02" "ctorch\nload\n.", 15, "forbidden global torch.load"},
-        {"\x80\x02" "ctorch._utils\n_rebuild_device_tensor_from_numpy\n.", 51, "forbidden global torch._utils._rebuild_device_tensor_from_numpy"},
-        {"\x80\x02" "ctorch\nFloatStorage\n)R.", 24, "REDUCE of a storage type"},
-        {"\x80\x02" "ccollections\nOrderedDict\n)\x81.", 29, "not allowed: it would run class code"},
-        {"(i__main__\nX\n.", 14, "not allowed: it would run class code"},
-        {"\x80\x02\x82\x01.", 5, "EXT1/2/4"},
-        {"\x80\x02N\x88R.", 6, "REDUCE of something that is not an allowed global"}
+        {PK("\x80\x02" "cos\nsystem\nX\x02\x00\x00\x00id\x85R."), "forbidden global os.system"},
+        {PK("\x80\x04\x8c\x08" "builtins\x8c\x04" "eval\x93."), "forbidden global builtins.eval"},
+        {PK("\x80\x02" "c__builtin__\ngetattr\n."), "forbidden global __builtin__.getattr"},
+        {PK("\x80\x02" "ctorch\nload\n."), "forbidden global torch.load"},
+        {PK("\x80\x02" "ctorch._utils\n_rebuild_device_tensor_from_numpy\n."), "forbidden global torch._utils._rebuild_device_tensor_from_numpy"},
+        {PK("\x80\x02" "ctorch\nFloatStorage\n)R."), "REDUCE of a storage type"},
+        {PK("\x80\x02" "ccollections\nOrderedDict\n)\x81."), "not allowed: it would run class code"},
+        {PK("(i__main__\nX\n."), "not allowed: it would run class code"},
+        {PK("\x80\x02\x82\x01."), "EXT1/2/4"},
+        {PK("\x80\x02N\x88R."), "REDUCE of something that is not an allowed global"}
     };
     size_t i;
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -244,14 +246,14 @@ static int pickle_forbidden_globals_named(void)
 
 static int pickle_memo_bounds(void)
 {
-    MCF_CHECK_RC(open_pickle("\x80\x02Nr\xff\xff\xff\x7f.", 9, "archive"), MCF_DESERIALIZE_FAIL);
+    MCF_CHECK_RC(open_pickle(PK("\x80\x02Nr\xff\xff\xff\x7f."), "archive"), MCF_DESERIALIZE_FAIL);
     MCF_CHECK_ERR("memo index exceeds MCF_MAX_PICKLE_MEMO");
-    MCF_CHECK_RC(open_pickle("\x80\x02Nr\x3f\x42\x0f\x00.", 9, "archive"), MCF_OK);   /* 999999: just under the cap */
-    MCF_CHECK_RC(open_pickle("\x80\x02h\x05.", 5, "archive"), MCF_DESERIALIZE_FAIL);
+    MCF_CHECK_RC(open_pickle(PK("\x80\x02Nr\x3f\x42\x0f\x00."), "archive"), MCF_OK);   /* 999999: just under the cap */
+    MCF_CHECK_RC(open_pickle(PK("\x80\x02h\x05."), "archive"), MCF_DESERIALIZE_FAIL);
     MCF_CHECK_ERR("memo get of an index never put");
-    MCF_CHECK_RC(open_pickle("\x80\x02j\x00\x00\x00\x80.", 8, "archive"), MCF_DESERIALIZE_FAIL);
+    MCF_CHECK_RC(open_pickle(PK("\x80\x02j\x00\x00\x00\x80."), "archive"), MCF_DESERIALIZE_FAIL);
     MCF_CHECK_ERR("memo get of an index never put");
-    MCF_CHECK_RC(open_pickle("\x80\x02q\x00.", 5, "archive"), MCF_DESERIALIZE_FAIL);
+    MCF_CHECK_RC(open_pickle(PK("\x80\x02q\x00."), "archive"), MCF_DESERIALIZE_FAIL);
     MCF_CHECK_ERR("stack underflow");
     return 0;
 }
@@ -260,15 +262,15 @@ static int pickle_memo_bounds(void)
  * anything is allocated or read. */
 static int pickle_claimed_lengths_checked(void)
 {
-    MCF_CHECK_RC(open_pickle("\x80\x02X\x00\xca\x9a\x3b" "abc.", 10, "archive"), MCF_DESERIALIZE_FAIL);   /* 1e9-byte string */
+    MCF_CHECK_RC(open_pickle(PK("\x80\x02X\x00\xca\x9a\x3b" "abc."), "archive"), MCF_DESERIALIZE_FAIL);   /* 1e9-byte string */
     MCF_CHECK_ERR("operand runs past the end of data.pkl");
-    MCF_CHECK_RC(open_pickle("\x80\x04\x8e\xff\xff\xff\xff\xff\xff\xff\x7f.", 12, "archive"), MCF_DESERIALIZE_FAIL);
+    MCF_CHECK_RC(open_pickle(PK("\x80\x04\x8e\xff\xff\xff\xff\xff\xff\xff\x7f."), "archive"), MCF_DESERIALIZE_FAIL);
     MCF_CHECK_ERR("operand runs past the end of data.pkl");
-    MCF_CHECK_RC(open_pickle("\x80\x02\x8b\x00\xca\x9a\x3b.", 8, "archive"), MCF_DESERIALIZE_FAIL);   /* LONG4 of 1e9 bytes */
+    MCF_CHECK_RC(open_pickle(PK("\x80\x02\x8b\x00\xca\x9a\x3b."), "archive"), MCF_DESERIALIZE_FAIL);   /* LONG4 of 1e9 bytes */
     MCF_CHECK_ERR("operand runs past the end of data.pkl");
-    MCF_CHECK_RC(open_pickle("\x80\x04\x95\x00\xca\x9a\x3b\x00\x00\x00\x00N.", 13, "archive"), MCF_DESERIALIZE_FAIL);
+    MCF_CHECK_RC(open_pickle(PK("\x80\x04\x95\x00\xca\x9a\x3b\x00\x00\x00\x00N."), "archive"), MCF_DESERIALIZE_FAIL);
     MCF_CHECK_ERR("FRAME longer than the remaining stream");
-    MCF_CHECK_RC(open_pickle("\x80\x02" "ctorch", 8, "archive"), MCF_DESERIALIZE_FAIL);
+    MCF_CHECK_RC(open_pickle(PK("\x80\x02" "ctorch"), "archive"), MCF_DESERIALIZE_FAIL);
     MCF_CHECK_ERR("text operand without a newline");
     return 0;
 }
@@ -337,7 +339,7 @@ static int pickle_deep_nesting_and_cycles(void)
     MCF_CHECK_ERR("containers nest deeper than");
     free(p);
     /* a list that contains itself */
-    MCF_CHECK_RC(open_pickle("\x80\x02]q\x00h\x00" "a.", 9, "archive"), MCF_DESERIALIZE_FAIL);
+    MCF_CHECK_RC(open_pickle(PK("\x80\x02]q\x00h\x00" "a."), "archive"), MCF_DESERIALIZE_FAIL);
     MCF_CHECK_ERR("containers nest deeper than");
     /* 2^40 paths through shared sub-lists: bounded by the visit budget */
     {
@@ -361,17 +363,17 @@ static int pickle_protocol0_and_misc_opcodes(void)
     /* text opcodes: dict via MARK ... DICT, INT, LONG, FLOAT, STRING, UNICODE, PUT/GET, POP, DUP */
     static const char p0[] = "(dp0\nS'k'\np1\nI42\nsV\xc3\xa9\nL12345678901234567890L\nsS'f'\nF1.5\nsg1\nI01\ns(I1\nI2\nlp2\n0N0.";
     MCF_CHECK_RC(open_pickle(p0, sizeof p0 - 1, "archive"), MCF_OK);
-    MCF_CHECK_RC(open_pickle("\x80\x02}(K\x01.", 7, "archive"), MCF_DESERIALIZE_FAIL);   /* MARK left open at STOP */
+    MCF_CHECK_RC(open_pickle(PK("\x80\x02}(K\x01."), "archive"), MCF_DESERIALIZE_FAIL);   /* MARK left open at STOP */
     MCF_CHECK_ERR("STOP with values left");
-    MCF_CHECK_RC(open_pickle("\x80\x02]K\x01K\x02s.", 8, "archive"), MCF_DESERIALIZE_FAIL);
+    MCF_CHECK_RC(open_pickle(PK("\x80\x02]K\x01K\x02s."), "archive"), MCF_DESERIALIZE_FAIL);
     MCF_CHECK_ERR("SETITEM on a non-dict");
-    MCF_CHECK_RC(open_pickle("\x80\x06N.", 4, "archive"), MCF_DESERIALIZE_FAIL);
+    MCF_CHECK_RC(open_pickle(PK("\x80\x06N."), "archive"), MCF_DESERIALIZE_FAIL);
     MCF_CHECK_ERR("unknown pickle protocol");
-    MCF_CHECK_RC(open_pickle("\x80\x02\xff.", 4, "archive"), MCF_DESERIALIZE_FAIL);
+    MCF_CHECK_RC(open_pickle(PK("\x80\x02\xff."), "archive"), MCF_DESERIALIZE_FAIL);
     MCF_CHECK_ERR("unknown opcode");
-    MCF_CHECK_RC(open_pickle("\x80\x02Q.", 4, "archive"), MCF_DESERIALIZE_FAIL);
+    MCF_CHECK_RC(open_pickle(PK("\x80\x02Q."), "archive"), MCF_DESERIALIZE_FAIL);
     MCF_CHECK_ERR("stack underflow");
-    MCF_CHECK_RC(open_pickle("\x80\x02(X\x07\x00\x00\x00storageK\x01K\x02K\x03K\x04tQ.", 28, "archive"), MCF_DESERIALIZE_FAIL);
+    MCF_CHECK_RC(open_pickle(PK("\x80\x02(X\x07\x00\x00\x00storageK\x01K\x02K\x03K\x04tQ."), "archive"), MCF_DESERIALIZE_FAIL);
     MCF_CHECK_ERR("persistent id names no torch storage type");
     return 0;
 }
