@@ -572,7 +572,7 @@ static int test_store_seed_memory_fs(void)
 static int test_store_seed_kv_aliases(void)
 {
     static const char *kinds[] = {"tensor", "kv_cache", "KV-Cache", "kvcache", "kv", "KV", NULL};
-    static const char *st_kinds[] = {"safetensor", "safetensors", "SafeTensors", "safe-tensor", NULL};
+    static const char *st_kinds[] = {"safetensor", "safetensors", "SafeTensors", "SAFETENSOR", NULL};
     mcf_store *s = mcf_memory_store_create();
     mcf_tensor t = mk("w", MCF_F32, 2, s23, f6);
     char url[64], key[32];
