@@ -316,7 +316,7 @@ static int torch_saved_files_load_in_pytorch(void)
     static rec got[2][MAXREC];
     static char expect_sha[NDT + 3 + NBIG][65];
     static int32_t base[4 * 6];
-    static int64_t tstride[2] = {1, 6};    /* 6x4 int32 storage viewed as its transpose */
+    static int64_t tstride[2] = {1, 4};    /* 6x4 int32 storage viewed as its 4x6 transpose */
     static uint16_t scalar = 0x3c00;
     unsigned char *data;
     char tmpl[] = "/tmp/mcf_torch_XXXXXX", path[64], path2[80], why[2048];
