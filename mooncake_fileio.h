@@ -7172,7 +7172,7 @@ static int mcf__store_save(mcf_store *s, const char *key, const char *file_name,
 done:
     MCF_FREE(pairs);
     mcf__buf_free(&meta);
-    MCF_FREE(host);
+    mcf__payload_free(NULL, host);
     s->release(s->user, obj);
     return rc;
 }
