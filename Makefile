@@ -35,8 +35,12 @@ $(eval $(call VARIANT,cxx,g++ -x c++,$(CXXSTD) $(WARN) $(OPT)))
 $(eval $(call VARIANT,clangxx,clang++ -x c++,$(CXXSTD) $(WARN) $(OPT)))
 $(eval $(call VARIANT,asan,clang,$(CSTD) $(WARN) -O1 -g $(SAN),$(SAN)))
 $(eval $(call VARIANT,noposix,gcc,$(CSTD) $(WARN) $(OPT) -DMCF_NO_POSIX))
+# http/https/s3 over libcurl; tests/test_remote.c starts nginx and s3rver itself.
+$(eval $(call VARIANT,curl,gcc,$(CSTD) $(WARN) $(OPT) -DMOONCAKE_FILEIO_CURL,-lcurl))
+$(eval $(call VARIANT,curlxx,g++ -x c++,$(CXXSTD) $(WARN) $(OPT) -DMOONCAKE_FILEIO_CURL,-lcurl))
+$(eval $(call VARIANT,curlasan,clang,$(CSTD) $(WARN) -O1 -g $(SAN) -DMOONCAKE_FILEIO_CURL,$(SAN) -lcurl))
 
-VARIANTS := gcc clang cxx clangxx asan noposix
+VARIANTS := gcc clang cxx clangxx asan noposix curl curlxx curlasan
 ALL_BINS := $(foreach v,$(VARIANTS),$($(v)_BINS))
 
 # MCF_STATIC: two translation units that each compile a private copy.

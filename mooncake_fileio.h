@@ -372,6 +372,24 @@ MCFDEF int mcf_exists(const char *url, const mcf_options *o);   /* 1, 0 or < 0 *
 MCFDEF int mcf_file_size(const char *url, uint64_t *size, const mcf_options *o);
 MCFDEF int mcf_remove(const char *url, const mcf_options *o);
 
+/* ===== [10] fs: http & s3 (curl) ========================================= */
+#ifdef MOONCAKE_FILEIO_CURL
+/* Built-in backends "http", "https", "s3" (and "s3a"); storage_options keys:
+ *   http(s): headers ("Name: value" lines), bearer_token, timeout and
+ *            connect_timeout (seconds; timeout 0 = none), verify_tls ("0" to
+ *            skip TLS checks), ca_file, retries (5xx/transport, default 3)
+ *   s3:      key, secret, token (else AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+ *            AWS_SESSION_TOKEN), region (else AWS_REGION, AWS_DEFAULT_REGION,
+ *            "us-east-1"), endpoint_url (else AWS_ENDPOINT_URL_S3,
+ *            AWS_ENDPOINT_URL; path-style), anon ("1": unsigned), part_size
+ *            and multipart_threshold (bytes, default 64 MiB), and the http keys
+ *            except bearer_token. */
+/* Process-wide counters of the curl backends since start: requests sent,
+ * bytes received (response headers + bodies), request body bytes sent. Any
+ * pointer may be NULL. Thread-safe. Shows what a lazy remote load costs. */
+MCFDEF void mcf_curl_counters(uint64_t *requests, uint64_t *bytes_received, uint64_t *bytes_sent);
+#endif
+
 /* ===== [16] save/open dispatch =========================================== */
 typedef struct mcf_reader mcf_reader;
 
@@ -407,7 +425,38 @@ MCFDEF int mcf_entry_location(const mcf_reader *r, size_t i, uint64_t *offset, u
 MCFDEF void mcf_close(mcf_reader *r);
 
 /* ===== [17] Mooncake object codec & store API ============================ */
-/* Any key-value store of Mooncake tensor objects (TensorMetadata + data). */
+/* Store values are Mooncake tensor objects (integration_utils.h): a 304-byte
+ * TensorMetadata (40-byte TensorObjectHeader + 264-byte TensorLayoutMetadata,
+ * little-endian, natural C alignment) followed by the element bytes. */
+#define MCF_MOON_HEADER_SIZE 304        /* sizeof(TensorMetadata) */
+#define MCF_MOON_MAGIC 0x4d4f4f4eu      /* "MOON" as a little-endian u32 */
+#define MCF_MOON_MAX_DIMS 8             /* kMaxTensorDims */
+#define MCF_MOON_MAX_AXES 4             /* kMaxLayoutAxes */
+enum { MCF_MOON_FULL = 0, MCF_MOON_SHARD = 1 };                 /* TensorLayoutKind */
+enum { MCF_MOON_DP = 0, MCF_MOON_TP = 1, MCF_MOON_EP = 2, MCF_MOON_PP = 3, MCF_MOON_RESERVED = 4 };
+
+typedef struct mcf_moon_axis {          /* LayoutAxis */
+    int32_t kind;                       /* MCF_MOON_DP ... MCF_MOON_RESERVED */
+    int32_t axis_index;
+    int32_t shard_rank;                 /* 0 <= shard_rank < shard_count */
+    int32_t shard_count;
+    int32_t split_dim;                  /* -1 (none) .. ndim-1 */
+    int32_t reserved0;
+    int64_t reserved1;
+} mcf_moon_axis;
+
+typedef struct mcf_moon_layout {        /* the header/layout fields beyond mcf_tensor */
+    uint32_t kind;                      /* MCF_MOON_FULL or MCF_MOON_SHARD */
+    uint32_t reserved_flags;
+    int64_t  global_shape[MCF_MOON_MAX_DIMS];   /* first ndim used (> 0) */
+    uint32_t axis_count;                /* <= MCF_MOON_MAX_AXES */
+    uint32_t reserved0;
+    mcf_moon_axis axes[MCF_MOON_MAX_AXES];
+} mcf_moon_layout;
+
+/* Any key-value store of Mooncake tensor objects. Callbacks return 0 or a
+ * negative MCF_* code (setting the message with mcf_set_error). get returns
+ * MCF_OBJECT_NOT_FOUND for an absent key and hands out *obj until release. */
 typedef struct mcf_store {
     void *user;
     int  (*put)(void *user, const char *key, const void *obj, size_t len);
@@ -416,38 +465,97 @@ typedef struct mcf_store {
     int  (*remove)(void *user, const char *key);
 } mcf_store;
 
-/* The embedded default: a thread-safe in-process hash map. */
+/* The embedded default: a thread-safe in-process hash map key -> copy of the
+ * object; get hands out a private copy. NULL on allocation failure. */
 MCFDEF mcf_store *mcf_memory_store_create(void);
-MCFDEF void       mcf_memory_store_destroy(mcf_store *s);
+MCFDEF void       mcf_memory_store_destroy(mcf_store *s);        /* NULL ok */
 
-/* Mooncake tensor object codec (integration_utils.h byte layout). */
-MCFDEF size_t mcf_moon_object_size(const mcf_tensor *t);   /* 304 + data bytes */
+/* 304 + contiguous data bytes; 0 if t is NULL or its size overflows. */
+MCFDEF size_t mcf_moon_object_size(const mcf_tensor *t);
+/* Encodes t (any strides; written contiguous, little-endian) as a FULL object
+ * into dst. cap too small: MCF_BUFFER_OVERFLOW with *written = size needed.
+ * A zero-sized dimension (Mooncake forbids them), a dtype without a Mooncake
+ * number or ndim > 8: MCF_SERIALIZE_UNSUPPORTED. */
 MCFDEF int    mcf_moon_encode(const mcf_tensor *t, void *dst, size_t cap, size_t *written);
+/* Validates obj as Mooncake's ValidateTensorMetadata does, plus data_bytes ==
+ * local shape x dtype size (else MCF_DESERIALIZE_FAIL), and fills a zero-copy
+ * view: shape = local shape, name and strides NULL, data points into obj
+ * (little-endian bytes; big-endian hosts: use mcf_store_get_tensor). */
 MCFDEF int    mcf_moon_decode(const void *obj, size_t len, mcf_tensor *view);
+/* The same with the layout metadata: layout NULL = FULL with global = shape. */
+MCFDEF int    mcf_moon_encode_layout(const mcf_tensor *t, const mcf_moon_layout *layout,
+                                     void *dst, size_t cap, size_t *written);
+MCFDEF int    mcf_moon_decode_layout(const void *obj, size_t len, mcf_tensor *view,
+                                     mcf_moon_layout *layout);
 
+/* Encodes t and puts it under key (store errors are passed through). */
 MCFDEF int  mcf_store_put_tensor(mcf_store *s, const char *key, const mcf_tensor *t);
+/* Gets key (MCF_OBJECT_NOT_FOUND if absent) as a tensor in host byte order:
+ * data from o's alloc hook (the map_location analogue), name = copy of key;
+ * release with mcf_tensor_free(out, same o). */
 MCFDEF int  mcf_store_get_tensor(mcf_store *s, const char *key, const mcf_options *o, mcf_tensor *out);
-/* Frees the name, strides and data a load allocated (data via o->dealloc). */
+/* Frees the name, strides and data a load allocated (data via o->dealloc),
+ * then zeroes *t. NULL ok. */
 MCFDEF void mcf_tensor_free(mcf_tensor *t, const mcf_options *o);
 
-/* Seed API parity (store_file_io.py): file_name NULL = key; key NULL = file_name. */
+/* Seed API parity (store_file_io.py). Save: file_name NULL = key; the format
+ * is options.format, else by suffix (".safetensors", else torch); torch files
+ * hold a bare tensor (torch.save(t)), safetensors one entry named
+ * options.tensor_name, else key. A missing key: MCF_FILE_NOT_FOUND.
+ * Load: key NULL = file_name; picks options.tensor_name, then key, then the
+ * file's basename without extension ('\\' separates too), then the only entry
+ * (success with a warning left in mcf_last_error), else MCF_OBJECT_NOT_FOUND
+ * listing the names; puts it into the store under key and, if out is not
+ * NULL, also returns it as mcf_store_get_tensor does.
+ * SHARD objects keep their layout in safetensors __metadata__ under
+ * "mooncake.layout" ("SHARD"), "mooncake.global_shape" ("[8,4]"),
+ * "mooncake.axes" ("[[kind,axis_index,shard_rank,shard_count,split_dim,
+ * reserved0,reserved1],...]") and, if non-zero, "mooncake.reserved"
+ * ("[reserved_flags,reserved0]"); torch files keep only the local shard. */
 MCFDEF int mcf_save_tensor_to_file(mcf_store *s, const char *key, const char *file_name,
                                    const mcf_options *o);
 MCFDEF int mcf_load_tensor_from_file(mcf_store *s, const char *key, const char *file_name,
                                      const mcf_options *o, mcf_tensor *out);
+/* Aliases of the _tensor_ pair (seed: KV-cache blocks are tensors). */
 MCFDEF int mcf_save_kv_cache_to_file(mcf_store *s, const char *key, const char *file_name,
                                      const mcf_options *o);
 MCFDEF int mcf_load_kv_cache_from_file(mcf_store *s, const char *key, const char *file_name,
                                        const mcf_options *o, mcf_tensor *out);
+/* The _tensor_ pair with the format forced to safetensors. */
 MCFDEF int mcf_save_tensor_to_safetensor(mcf_store *s, const char *key, const char *file_name,
                                          const mcf_options *o);
 MCFDEF int mcf_load_tensor_from_safetensor(mcf_store *s, const char *key, const char *file_name,
                                            const mcf_options *o, mcf_tensor *out);
-/* artifact_kind: "tensor", "kv_cache" ("kvcache", "kv"), "safetensor" ("safetensors"). */
+/* artifact_kind (NULL = "tensor"; case-insensitive, '-' = '_'): "tensor",
+ * "kv_cache" ("kvcache", "kv"), "safetensor" ("safetensors"); else
+ * MCF_INVALID_PARAMS. */
 MCFDEF int mcf_save_tensor(mcf_store *s, const char *key, const char *file_name,
                            const char *artifact_kind, const mcf_options *o);
 MCFDEF int mcf_load_tensor(mcf_store *s, const char *key, const char *file_name,
                            const char *artifact_kind, const mcf_options *o, mcf_tensor *out);
+
+#ifdef MOONCAKE_FILEIO_MOONCAKE_STORE
+/* An mcf_store over a Mooncake client handle (mooncake_store_t from
+ * store_c.h; link with Mooncake's store library). Include store_c.h before
+ * or after this header: when it is not included first, the five functions
+ * used are declared here with identical types (mooncake_store_t is void *).
+ * (The implementation file must still include this header first, or define
+ * _POSIX_C_SOURCE=200809L before store_c.h: see BUILD MACROS.)
+ * put -> mooncake_store_put(config NULL = defaults), get ->
+ * mooncake_store_get_size + mooncake_store_get_into, remove ->
+ * mooncake_store_remove(force 0); Mooncake's negative ErrorCode numbers are
+ * ours. Fills *s; nothing to destroy (the handle stays the caller's). */
+#ifndef MOONCAKE_STORE_C_H
+struct mooncake_replicate_config;
+int mooncake_store_put(void *store, const char *key, const void *value, size_t size,
+                       const struct mooncake_replicate_config *config);
+int64_t mooncake_store_get_into(void *store, const char *key, void *buffer, size_t size);
+int64_t mooncake_store_get_size(void *store, const char *key);
+int mooncake_store_is_exist(void *store, const char *key);
+int mooncake_store_remove(void *store, const char *key, int force);
+#endif
+MCFDEF int mcf_mooncake_store_init(mcf_store *s, void *mooncake_store);
+#endif
 
 #ifdef __cplusplus
 }
@@ -2983,9 +3091,15 @@ static const mcf_filesystem mcf__posix_fs = {
 };
 #endif /* MCF_NO_POSIX */
 
+#ifdef MOONCAKE_FILEIO_CURL
+static int mcf__curl_filesystem(const char *scheme, mcf_filesystem *out);   /* [10] */
+#endif
 static int mcf__builtin_filesystem(const char *scheme, mcf_filesystem *out)
 {
     if (strcmp(scheme, "memory") == 0) { *out = mcf__memory_fs; return 1; }
+#ifdef MOONCAKE_FILEIO_CURL
+    if (mcf__curl_filesystem(scheme, out)) return 1;
+#endif
 #ifndef MCF_NO_POSIX
     if (strcmp(scheme, "file") == 0) { *out = mcf__posix_fs; return 1; }
 #endif
@@ -3076,7 +3190,1069 @@ MCFDEF int mcf_remove(const char *url, const mcf_options *o)
 }
 
 /* ===== [10] fs: http & s3 (curl) ========================================= */
-/* (requires MOONCAKE_FILEIO_CURL) */
+/* http://, https:// and s3:// over libcurl (MOONCAKE_FILEIO_CURL, -lcurl).
+ * Reads: HEAD for the size, then ranged GETs on one reused handle (keep-alive);
+ * small reads fetch a 4 KiB block and the last two reads up to 72 KiB are kept, so
+ * header parsers' many small reads cost few requests. Writes: a PUT
+ * streamed from the caller's write() calls via curl's multi interface (the
+ * read callback pauses when the caller's chunk is used up: nothing buffered);
+ * S3 objects above multipart_threshold go up as multipart parts, each
+ * streamed the same way. S3 is signed with AWS SigV4 (CURLOPT_AWS_SIGV4);
+ * libcurl 7.88 signs path and query as written, so both are built canonical.
+ * Requests that can be replayed (HEAD, GET, DELETE, POST) are retried on 5xx
+ * and transport errors with backoff; streamed PUTs cannot be and fail at once. */
+#ifdef MOONCAKE_FILEIO_CURL
+#ifdef MCF_NO_POSIX
+#error "mooncake_fileio.h: MOONCAKE_FILEIO_CURL needs the POSIX build (remove MCF_NO_POSIX)"
+#endif
+#include <curl/curl.h>
+
+#ifndef MCF_NET_PART_SIZE
+#define MCF_NET_PART_SIZE ((uint64_t)64 << 20)   /* S3 multipart part and threshold */
+#endif
+#define MCF__NET_READAHEAD ((size_t)4 << 10)      /* smallest ranged GET */
+#define MCF__NET_CACHE ((size_t)72 << 10)         /* reads up to this size are kept: a zip
+                                                     end-record search window (64 KiB + 22) */
+#define MCF__NET_ERRBODY 2048                     /* bytes kept of an error answer */
+#define MCF__NET_KEEP_MAX ((size_t)1 << 20)       /* cap of a kept (XML) answer */
+
+/* Transfer counters (mcf_curl_counters): requests, bytes in, bytes out. */
+static uint64_t mcf__net_count[3];
+static mcf__mutex mcf__net_lock = MCF__MUTEX_INIT;
+static int mcf__net_inited;
+
+static void mcf__net_add(int which, uint64_t v)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    (void)__atomic_fetch_add(&mcf__net_count[which], v, __ATOMIC_RELAXED);
+#else
+    mcf__lock(&mcf__net_lock); mcf__net_count[which] += v; mcf__unlock(&mcf__net_lock);
+#endif
+}
+
+MCFDEF void mcf_curl_counters(uint64_t *requests, uint64_t *bytes_received, uint64_t *bytes_sent)
+{
+    uint64_t v[3];
+    int i;
+    for (i = 0; i < 3; i++) {
+#if defined(__GNUC__) || defined(__clang__)
+        v[i] = __atomic_load_n(&mcf__net_count[i], __ATOMIC_RELAXED);
+#else
+        mcf__lock(&mcf__net_lock); v[i] = mcf__net_count[i]; mcf__unlock(&mcf__net_lock);
+#endif
+    }
+    if (requests) *requests = v[0];
+    if (bytes_received) *bytes_received = v[1];
+    if (bytes_sent) *bytes_sent = v[2];
+}
+
+/* One request's settings, resolved once per reader/writer/call. */
+typedef struct mcf__net {
+    CURL *h;
+    struct curl_slist *hdrs;    /* sent with every request */
+    char *url;                  /* request URL of the object (no query) */
+    char *shown;                /* the object for messages: never credentials */
+    char *user, *secret;        /* S3 key pair; NULL = unsigned requests */
+    char sigv4[96];
+    const char *who;            /* "http" or "s3" */
+    const char *ca_file;
+    int s3, verify, retries;
+    long timeout, connect_timeout;
+    uint64_t part_size, threshold;
+    unsigned flags;
+} mcf__net;
+
+/* One HTTP exchange: what goes up, where the answer goes. */
+typedef struct mcf__xfer {
+    mcf__net *n;
+    const char *method;
+    const char *url;                    /* NULL = n->url */
+    const char *content_type;           /* extra header, or NULL */
+    long status;
+    char reason[64];
+    char etag[160];
+    unsigned char *dst;                 /* 2xx body into dst[0..cap) */
+    size_t cap, got;
+    int overflow;
+    mcf__buf *keep;                     /* or into this buffer (XML answers) */
+    char err[MCF__NET_ERRBODY];         /* start of a non-2xx body */
+    size_t err_len;
+    char curl_err[CURL_ERROR_SIZE];
+    const unsigned char *up;            /* replayable request body */
+    size_t up_len, up_pos;
+    const unsigned char *chunk;         /* streamed body: the caller's chunk */
+    size_t chunk_len, chunk_pos;
+    int streaming, eof, paused;
+} mcf__xfer;
+
+static const char *mcf__sopt(const mcf_options *o, const char *key)
+{
+    const char *const *p;
+    if (!o || !o->storage_options) return NULL;
+    for (p = o->storage_options; p[0] && p[1]; p += 2)
+        if (strcmp(p[0], key) == 0) return p[1];
+    return NULL;
+}
+
+static int mcf__net_uint(const char *who, const char *key, const char *v, uint64_t max, uint64_t *out)
+{
+    uint64_t x = 0;
+    const char *p = v;
+    if (!*p) return mcf__fail(MCF_INVALID_PARAMS, "%s: storage option %s is empty (want a whole number)", who, key);
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9' || x > (max - (uint64_t)(*p - '0')) / 10)
+            return mcf__fail(MCF_INVALID_PARAMS, "%s: storage option %s=\"%s\" is not a whole number <= %llu", who, key, v, (unsigned long long)max);
+        x = x * 10 + (uint64_t)(*p - '0');
+    }
+    *out = x;
+    return MCF_OK;
+}
+
+static int mcf__net_bool(const char *who, const char *key, const char *v, int *out)
+{
+    if (mcf__name_is(v, "1") || mcf__name_is(v, "true") || mcf__name_is(v, "yes") || mcf__name_is(v, "on")) { *out = 1; return MCF_OK; }
+    if (mcf__name_is(v, "0") || mcf__name_is(v, "false") || mcf__name_is(v, "no") || mcf__name_is(v, "off")) { *out = 0; return MCF_OK; }
+    return mcf__fail(MCF_INVALID_PARAMS, "%s: storage option %s=\"%s\" is not a boolean (0/1/true/false)", who, key, v);
+}
+
+/* Percent-encodes s the way S3 canonicalizes a path (SigV4: all but
+ * A-Za-z0-9-._~, and '/' when keep_slash), appending to b. */
+static void mcf__net_encode(mcf__buf *b, const char *s, int keep_slash)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~' || (c == '/' && keep_slash)) {
+            mcf__buf_putc(b, c);
+        } else {
+            mcf__buf_putc(b, '%');
+            mcf__buf_putc(b, (unsigned char)hex[c >> 4]);
+            mcf__buf_putc(b, (unsigned char)hex[c & 15]);
+        }
+    }
+}
+
+static char *mcf__buf_cstr(mcf__buf *b)
+{
+    char *s;
+    mcf__buf_putc(b, 0);
+    if (b->failed) { mcf__buf_free(b); return NULL; }
+    s = (char *)b->data;
+    b->data = NULL; b->len = b->cap = 0;
+    return s;
+}
+
+static void mcf__net_free(mcf__net *n)
+{
+    const char *who = n->who;   /* kept: messages name the backend after a failed init */
+    if (n->h) curl_easy_cleanup(n->h);
+    if (n->hdrs) curl_slist_free_all(n->hdrs);
+    MCF_FREE(n->url); MCF_FREE(n->shown); MCF_FREE(n->user); MCF_FREE(n->secret);
+    memset(n, 0, sizeof *n);
+    n->who = who;
+}
+
+static int mcf__net_header(mcf__net *n, const char *line, size_t len)
+{
+    char *s = mcf__strndup(line, len);
+    struct curl_slist *l;
+    if (!s) return 0;
+    l = curl_slist_append(n->hdrs, s);
+    MCF_FREE(s);
+    if (!l) return 0;
+    n->hdrs = l;
+    return 1;
+}
+
+/* Resolves storage_options (and the AWS_* environment for s3) for url u. */
+static int mcf__net_init(mcf__net *n, const mcf_url *u, const mcf_options *o)
+{
+    static const char *const known_http[] = { "headers", "bearer_token", "timeout", "connect_timeout", "verify_tls", "ca_file", "retries", NULL };
+    static const char *const known_s3[] = { "headers", "timeout", "connect_timeout", "verify_tls", "ca_file", "retries",
+                                            "key", "secret", "token", "region", "endpoint_url", "anon", "multipart_threshold", "part_size", NULL };
+    const char *const *known, *v, *key = NULL, *secret = NULL, *token = NULL, *region, *endpoint;
+    const char *const *p;
+    uint64_t x;
+    mcf__buf b;
+    int i, rc, anon = 0;
+
+    memset(n, 0, sizeof *n);
+    memset(&b, 0, sizeof b);
+    n->s3 = strcmp(u->scheme, "s3") == 0 || strcmp(u->scheme, "s3a") == 0;
+    n->who = n->s3 ? "s3" : "http";
+    n->verify = 1;
+    n->retries = 3;
+    n->connect_timeout = 30;
+    n->part_size = MCF_NET_PART_SIZE;
+    n->flags = o ? o->flags : 0;
+    known = n->s3 ? known_s3 : known_http;
+    if (o && o->storage_options) {
+        for (p = o->storage_options; p[0]; p += 2) {
+            if (!p[1]) return mcf__fail(MCF_INVALID_PARAMS, "%s: storage option \"%s\" has no value (the list is key, value, ..., NULL)", n->who, p[0]);
+            for (i = 0; known[i] && strcmp(known[i], p[0]) != 0; i++) { }
+            if (!known[i])
+                return mcf__fail(MCF_INVALID_PARAMS, "%s: unknown storage option \"%s\" (valid: %s)", n->who, p[0],
+                                 n->s3 ? "key, secret, token, region, endpoint_url, anon, multipart_threshold, part_size, headers, timeout, connect_timeout, verify_tls, ca_file, retries"
+                                       : "headers, bearer_token, timeout, connect_timeout, verify_tls, ca_file, retries");
+        }
+    }
+    if ((v = mcf__sopt(o, "timeout")) != NULL) { if ((rc = mcf__net_uint(n->who, "timeout", v, 86400u * 365, &x)) != MCF_OK) return rc; n->timeout = (long)x; }
+    if ((v = mcf__sopt(o, "connect_timeout")) != NULL) { if ((rc = mcf__net_uint(n->who, "connect_timeout", v, 86400u, &x)) != MCF_OK) return rc; n->connect_timeout = (long)x; }
+    if ((v = mcf__sopt(o, "retries")) != NULL) { if ((rc = mcf__net_uint(n->who, "retries", v, 20, &x)) != MCF_OK) return rc; n->retries = (int)x; }
+    if ((v = mcf__sopt(o, "verify_tls")) != NULL && (rc = mcf__net_bool(n->who, "verify_tls", v, &n->verify)) != MCF_OK) return rc;
+    if ((v = mcf__sopt(o, "anon")) != NULL && (rc = mcf__net_bool(n->who, "anon", v, &anon)) != MCF_OK) return rc;
+    if ((v = mcf__sopt(o, "part_size")) != NULL) {
+        if ((rc = mcf__net_uint(n->who, "part_size", v, (uint64_t)5 << 30, &n->part_size)) != MCF_OK) return rc;
+        if (n->part_size == 0) return mcf__fail(MCF_INVALID_PARAMS, "s3: storage option part_size must be at least 1 byte");
+    }
+    n->threshold = n->part_size;
+    if ((v = mcf__sopt(o, "multipart_threshold")) != NULL && (rc = mcf__net_uint(n->who, "multipart_threshold", v, UINT64_MAX - 1, &n->threshold)) != MCF_OK) return rc;
+    n->ca_file = mcf__sopt(o, "ca_file");
+
+    /* headers: "Name: value" lines */
+    if ((v = mcf__sopt(o, "headers")) != NULL) {
+        while (*v) {
+            size_t len = strcspn(v, "\n"), l = len;
+            while (l > 0 && (v[l - 1] == '\r' || v[l - 1] == ' ')) l--;
+            if (l > 0) {
+                const char *colon = (const char *)memchr(v, ':', l);
+                if (!colon || colon == v)
+                    { mcf__net_free(n); return mcf__fail(MCF_INVALID_PARAMS, "%s: storage option headers: a line is not \"Name: value\"", n->who); }
+                if (!mcf__net_header(n, v, l)) { mcf__net_free(n); return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", n->who); }
+            }
+            v += len;
+            if (*v == '\n') v++;
+        }
+    }
+    if (!n->s3) {
+        if ((v = mcf__sopt(o, "bearer_token")) != NULL) {
+            mcf__buf_puts(&b, "Authorization: Bearer ");
+            mcf__buf_puts(&b, v);
+            if (b.failed || !mcf__net_header(n, (const char *)b.data, b.len)) { mcf__buf_free(&b); mcf__net_free(n); return mcf__fail(MCF_INTERNAL_ERROR, "http: out of memory"); }
+            mcf__buf_free(&b);
+        }
+        /* the query is kept in the request but never shown (presigned URLs carry signatures in it) */
+        n->url = mcf__strdup(u->url);
+        mcf__buf_puts(&b, u->url);
+        if (*u->query) { b.len -= strlen(u->query) + 1; mcf__buf_puts(&b, "?..."); }
+        n->shown = mcf__buf_cstr(&b);
+        if (!n->url || !n->shown) { mcf__net_free(n); return mcf__fail(MCF_INTERNAL_ERROR, "http: out of memory"); }
+    } else {
+        /* credentials: storage options, else the standard AWS environment */
+        if (mcf__sopt(o, "key") || mcf__sopt(o, "secret")) {
+            key = mcf__sopt(o, "key"); secret = mcf__sopt(o, "secret"); token = mcf__sopt(o, "token");
+        } else {
+            key = getenv("AWS_ACCESS_KEY_ID"); secret = getenv("AWS_SECRET_ACCESS_KEY"); token = getenv("AWS_SESSION_TOKEN");
+        }
+        if (key && !*key) key = NULL;
+        if (!anon && (key != NULL) != (secret != NULL && *secret))
+            { mcf__net_free(n); return mcf__fail(MCF_INVALID_PARAMS, "s3: %s: an access key needs its secret and vice versa", u->url); }
+        region = mcf__sopt(o, "region");
+        if (!region || !*region) region = getenv("AWS_REGION");
+        if (!region || !*region) region = getenv("AWS_DEFAULT_REGION");
+        if (!region || !*region) region = "us-east-1";
+        for (i = 0; region[i]; i++)
+            if (!((region[i] >= 'a' && region[i] <= 'z') || (region[i] >= '0' && region[i] <= '9') || region[i] == '-') || i > 40)
+                { mcf__net_free(n); return mcf__fail(MCF_INVALID_PARAMS, "s3: region \"%.48s\" is not a region name (a-z, 0-9, '-')", region); }
+        endpoint = mcf__sopt(o, "endpoint_url");
+        if (!endpoint || !*endpoint) endpoint = getenv("AWS_ENDPOINT_URL_S3");
+        if (!endpoint || !*endpoint) endpoint = getenv("AWS_ENDPOINT_URL");
+        if (endpoint && *endpoint) {
+            size_t el = strlen(endpoint);
+            if (strncmp(endpoint, "http://", 7) != 0 && strncmp(endpoint, "https://", 8) != 0)
+                { mcf__net_free(n); return mcf__fail(MCF_INVALID_PARAMS, "s3: endpoint_url \"%s\" must start with http:// or https://", endpoint); }
+            if (strchr(endpoint, '@')) { mcf__net_free(n); return mcf__fail(MCF_INVALID_PARAMS, "s3: endpoint_url must not carry credentials"); }
+            while (el > 0 && endpoint[el - 1] == '/') el--;
+            mcf__buf_put(&b, endpoint, el);          /* custom endpoint: path-style */
+            mcf__buf_putc(&b, '/');
+            mcf__net_encode(&b, u->host, 0);
+        } else {
+            mcf__buf_puts(&b, "https://");          /* AWS: virtual-hosted style */
+            mcf__buf_puts(&b, u->host);
+            mcf__buf_puts(&b, ".s3.");
+            mcf__buf_puts(&b, region);
+            mcf__buf_puts(&b, ".amazonaws.com");
+        }
+        mcf__buf_putc(&b, '/');
+        mcf__net_encode(&b, u->path, 1);
+        n->url = mcf__buf_cstr(&b);
+        mcf__buf_puts(&b, u->url);
+        mcf__buf_puts(&b, " (");
+        if (n->url) mcf__buf_puts(&b, n->url);
+        mcf__buf_puts(&b, ")");
+        n->shown = mcf__buf_cstr(&b);
+        (void)snprintf(n->sigv4, sizeof n->sigv4, "aws:amz:%s:s3", region);
+        /* libcurl 7.88 does not add the payload hash header; S3 requires it */
+        if (!mcf__net_header(n, "x-amz-content-sha256: UNSIGNED-PAYLOAD", 38)) { mcf__net_free(n); return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory"); }
+        if (!anon && key) {
+            n->user = mcf__strdup(key);
+            n->secret = mcf__strdup(secret);
+            if (token && *token) {
+                mcf__buf_puts(&b, "x-amz-security-token: ");
+                mcf__buf_puts(&b, token);
+                if (b.failed || !mcf__net_header(n, (const char *)b.data, b.len)) { MCF_FREE(n->user); n->user = NULL; }
+                mcf__buf_free(&b);
+            }
+            if (!n->user || !n->secret) { mcf__net_free(n); return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory"); }
+        }
+        if (!n->url || !n->shown) { mcf__net_free(n); return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory"); }
+    }
+    /* curl_global_init once per process (not thread-safe before libcurl 7.84) */
+    mcf__lock(&mcf__net_lock);
+    if (!mcf__net_inited && curl_global_init(CURL_GLOBAL_ALL) == CURLE_OK) mcf__net_inited = 1;
+    i = mcf__net_inited;
+    mcf__unlock(&mcf__net_lock);
+    if (!i) { mcf__net_free(n); return mcf__fail(MCF_INTERNAL_ERROR, "%s: curl_global_init failed", n->who); }
+    n->h = curl_easy_init();
+    if (!n->h) { mcf__net_free(n); return mcf__fail(MCF_INTERNAL_ERROR, "%s: curl_easy_init failed", u->url); }
+    return MCF_OK;
+}
+
+/* ---- callbacks ---- */
+static size_t mcf__net_on_header(char *p, size_t size, size_t nitems, void *user)
+{
+    mcf__xfer *x = (mcf__xfer *)user;
+    size_t n = size * nitems, k;
+    mcf__net_add(1, n);
+    if (n > 5 && memcmp(p, "HTTP/", 5) == 0) {   /* a new status line (after 100 Continue too) */
+        const char *s = (const char *)memchr(p, ' ', n);
+        x->etag[0] = '\0';
+        x->reason[0] = '\0';
+        if (s && (size_t)(s - p) + 4 <= n) {
+            s++;
+            while (s < p + n && *s >= '0' && *s <= '9') s++;   /* skip the status number */
+            while (s < p + n && *s == ' ') s++;
+            k = n - (size_t)(s - p);
+            while (k > 0 && (s[k - 1] == '\r' || s[k - 1] == '\n')) k--;
+            (void)snprintf(x->reason, sizeof x->reason, "%.*s", (int)k, s);
+        }
+    } else if (n > 5 && mcf__lower(p[0]) == 'e' && mcf__lower(p[1]) == 't' && mcf__lower(p[2]) == 'a' &&
+               mcf__lower(p[3]) == 'g' && p[4] == ':') {
+        const char *s = p + 5;
+        k = n - 5;
+        while (k > 0 && (*s == ' ' || *s == '\t')) { s++; k--; }
+        while (k > 0 && (s[k - 1] == '\r' || s[k - 1] == '\n' || s[k - 1] == ' ')) k--;
+        if (k < sizeof x->etag) { memcpy(x->etag, s, k); x->etag[k] = '\0'; }
+    }
+    return n;
+}
+
+static size_t mcf__net_on_body(char *p, size_t size, size_t nitems, void *user)
+{
+    mcf__xfer *x = (mcf__xfer *)user;
+    size_t n = size * nitems;
+    long status = 0;
+    mcf__net_add(1, n);
+    (void)curl_easy_getinfo(x->n->h, CURLINFO_RESPONSE_CODE, &status);
+    if (status >= 200 && status < 300) {
+        if (x->dst) {
+            if (n > x->cap - x->got) { x->overflow = 1; return 0; }   /* more than asked: stop */
+            memcpy(x->dst + x->got, p, n);
+            x->got += n;
+        } else if (x->keep) {
+            if (n > MCF__NET_KEEP_MAX - x->keep->len) { x->overflow = 1; return 0; }
+            mcf__buf_put(x->keep, p, n);
+        }
+        return n;
+    }
+    if (x->err_len + 1 < sizeof x->err) {
+        size_t k = sizeof x->err - 1 - x->err_len;
+        if (k > n) k = n;
+        memcpy(x->err + x->err_len, p, k);
+        x->err_len += k;
+        x->err[x->err_len] = '\0';
+    }
+    return n;
+}
+
+static size_t mcf__net_on_send(char *p, size_t size, size_t nitems, void *user)
+{
+    mcf__xfer *x = (mcf__xfer *)user;
+    size_t room = size * nitems, k;
+    if (x->streaming) {
+        if (x->chunk_pos < x->chunk_len) {
+            k = x->chunk_len - x->chunk_pos < room ? x->chunk_len - x->chunk_pos : room;
+            memcpy(p, x->chunk + x->chunk_pos, k);
+            x->chunk_pos += k;
+            mcf__net_add(2, k);
+            return k;
+        }
+        if (x->eof) return 0;
+        x->paused = 1;               /* the caller's next write() resumes us */
+        return CURL_READFUNC_PAUSE;
+    }
+    k = x->up_len - x->up_pos < room ? x->up_len - x->up_pos : room;
+    if (k) memcpy(p, x->up + x->up_pos, k);
+    x->up_pos += k;
+    mcf__net_add(2, k);
+    return k;
+}
+
+/* Prepares n->h for x. body: -1 = no body; otherwise the upload size
+ * (-2 = unknown, chunked). Returns the per-request header list to free. */
+static int mcf__net_setup(mcf__xfer *x, const char *range, int64_t body, struct curl_slist **extra)
+{
+    mcf__net *n = x->n;
+    CURL *h = n->h;
+    struct curl_slist *hl = n->hdrs, *it;
+    x->status = 0; x->reason[0] = '\0'; x->etag[0] = '\0';
+    x->got = 0; x->overflow = 0; x->err_len = 0; x->err[0] = '\0'; x->curl_err[0] = '\0'; x->up_pos = 0;
+    if (x->keep) x->keep->len = 0;
+    *extra = NULL;
+    if (x->content_type) {
+        char line[128];
+        for (it = n->hdrs; it; it = it->next)
+            if (!(*extra = curl_slist_append(*extra, it->data))) return 0;
+        (void)snprintf(line, sizeof line, "Content-Type: %s", x->content_type);
+        if (!(it = curl_slist_append(*extra, line))) return 0;
+        *extra = hl = it;
+    }
+    curl_easy_reset(h);   /* keeps the connection cache: the next request reuses the socket */
+    (void)curl_easy_setopt(h, CURLOPT_URL, x->url ? x->url : n->url);
+    (void)curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    (void)curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->curl_err);
+    (void)curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, mcf__net_on_header);
+    (void)curl_easy_setopt(h, CURLOPT_HEADERDATA, (void *)x);
+    (void)curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, mcf__net_on_body);
+    (void)curl_easy_setopt(h, CURLOPT_WRITEDATA, (void *)x);
+    (void)curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, n->connect_timeout);
+    if (n->timeout) (void)curl_easy_setopt(h, CURLOPT_TIMEOUT, n->timeout);
+    /* a stalled transfer fails instead of hanging (also without a timeout) */
+    (void)curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    (void)curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 120L);
+    if (!n->verify) {
+        (void)curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+        (void)curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (n->ca_file) (void)curl_easy_setopt(h, CURLOPT_CAINFO, n->ca_file);
+    if (hl) (void)curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+    if (n->user) {
+        (void)curl_easy_setopt(h, CURLOPT_AWS_SIGV4, n->sigv4);
+        (void)curl_easy_setopt(h, CURLOPT_USERNAME, n->user);
+        (void)curl_easy_setopt(h, CURLOPT_PASSWORD, n->secret);
+    }
+    if (strcmp(x->method, "HEAD") == 0) (void)curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    else if (strcmp(x->method, "PUT") == 0) {
+        (void)curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+        (void)curl_easy_setopt(h, CURLOPT_READFUNCTION, mcf__net_on_send);
+        (void)curl_easy_setopt(h, CURLOPT_READDATA, (void *)x);
+        (void)curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)(body < 0 ? -1 : body));
+        (void)curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024L);
+    } else if (strcmp(x->method, "POST") == 0) {
+        (void)curl_easy_setopt(h, CURLOPT_POST, 1L);
+        (void)curl_easy_setopt(h, CURLOPT_READFUNCTION, mcf__net_on_send);
+        (void)curl_easy_setopt(h, CURLOPT_READDATA, (void *)x);
+        (void)curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body < 0 ? 0 : body));
+    } else if (strcmp(x->method, "GET") != 0) {
+        (void)curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, x->method);
+    }
+    if (range) (void)curl_easy_setopt(h, CURLOPT_RANGE, range);
+    mcf__net_add(0, 1);
+    return 1;
+}
+
+/* Copies the text of <tag>...</tag> from an S3 XML error body. */
+static void mcf__net_xml(const char *xml, const char *tag, char *out, size_t cap)
+{
+    char open[32], close[32];
+    const char *a, *b;
+    size_t k, i;
+    out[0] = '\0';
+    (void)snprintf(open, sizeof open, "<%s>", tag);
+    (void)snprintf(close, sizeof close, "</%s>", tag);
+    if (!(a = strstr(xml, open))) return;
+    a += strlen(open);
+    if (!(b = strstr(a, close))) return;
+    k = (size_t)(b - a) < cap - 1 ? (size_t)(b - a) : cap - 1;
+    for (i = 0; i < k; i++) out[i] = (a[i] >= ' ' && a[i] != 0x7f) ? a[i] : ' ';
+    out[k] = '\0';
+}
+
+/* Turns a finished exchange into a result code and sentence (DESIGN §3):
+ * 404 FILE_NOT_FOUND, 401/403 PERMISSION_DENIED, 416 FILE_READ_FAIL, 5xx
+ * PERSISTENT_FAIL; other failures get `fallback`. */
+static int mcf__net_result(mcf__xfer *x, CURLcode cc, int attempts, int fallback)
+{
+    mcf__net *n = x->n;
+    char code[96], msg[320], tries[48] = "";
+    const char *label;
+    const char *what = x->url && x->url != n->url ? strchr(x->url, '?') : NULL;
+    int rc;
+    if (attempts > 1) (void)snprintf(tries, sizeof tries, " (gave up after %d attempts)", attempts);
+    if (cc != CURLE_OK && x->status < 300) {
+        if (x->overflow)
+            return mcf__fail(MCF_FILE_READ_FAIL, "%s: %s %s%s: the server sent more bytes than were asked for (%lu)",
+                             n->who, x->method, n->shown, what ? what : "", (unsigned long)x->cap);
+        rc = cc == CURLE_OPERATION_TIMEDOUT ? MCF_PERSISTENT_FAIL : fallback;
+        return mcf__fail(rc, "%s: %s %s%s: %s%s%s%s", n->who, x->method, n->shown, what ? what : "", curl_easy_strerror(cc),
+                         x->curl_err[0] ? " (" : "", x->curl_err, x->curl_err[0] ? ")" : "");
+    }
+    if (x->status >= 200 && x->status < 300) return MCF_OK;
+    mcf__net_xml(x->err, "Code", code, sizeof code);
+    mcf__net_xml(x->err, "Message", msg, sizeof msg);
+    if (x->status == 404) rc = MCF_FILE_NOT_FOUND;
+    else if (x->status == 401 || x->status == 403) rc = MCF_PERMISSION_DENIED;
+    else if (x->status == 416) rc = MCF_FILE_READ_FAIL;
+    else if (x->status >= 500) rc = MCF_PERSISTENT_FAIL;
+    else rc = fallback;
+    label = code[0] ? code : x->reason[0] ? x->reason : "(no error body)";
+    return mcf__fail(rc, "%s: %s %s%s: HTTP %ld %s%s%s%s", n->who, x->method, n->shown, what ? what : "", x->status,
+                     label, msg[0] ? ": " : "", msg, tries);
+}
+
+static void mcf__net_sleep_ms(long ms)
+{
+    struct timespec ts;
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (ms % 1000) * 1000000L;
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) { }
+}
+
+static int mcf__net_retryable(CURLcode cc, long status)
+{
+    if (cc == CURLE_OK) return status >= 500;
+    return cc == CURLE_COULDNT_CONNECT || cc == CURLE_SEND_ERROR || cc == CURLE_RECV_ERROR ||
+           cc == CURLE_GOT_NOTHING || cc == CURLE_PARTIAL_FILE || cc == CURLE_OPERATION_TIMEDOUT;
+}
+
+/* Runs a replayable exchange, retrying 5xx and transport errors with
+ * exponential backoff (100 ms, 200 ms, ... capped at 5 s). */
+static int mcf__net_perform(mcf__xfer *x, const char *range, int64_t body, int fallback)
+{
+    struct curl_slist *extra = NULL;
+    CURLcode cc = CURLE_OK;
+    int attempts = 0;
+    long delay = 100;
+    for (;;) {
+        attempts++;
+        if (!mcf__net_setup(x, range, body, &extra)) { curl_slist_free_all(extra); return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", x->n->who); }
+        cc = curl_easy_perform(x->n->h);
+        curl_slist_free_all(extra);
+        extra = NULL;
+        (void)curl_easy_getinfo(x->n->h, CURLINFO_RESPONSE_CODE, &x->status);
+        if (x->overflow || !mcf__net_retryable(cc, x->status) || attempts > x->n->retries) break;
+        mcf__net_sleep_ms(delay);
+        delay = delay * 2 > 5000 ? 5000 : delay * 2;
+    }
+    return mcf__net_result(x, cc, attempts, fallback);
+}
+
+static void mcf__xfer_init(mcf__xfer *x, mcf__net *n, const char *method)
+{
+    memset(x, 0, sizeof *x);
+    x->n = n;
+    x->method = method;
+}
+
+/* HEAD: size of the object. S3 answers a refused HEAD without a body, so a
+ * 400/403 is repeated as a one-byte GET to learn the error code for the message. */
+static int mcf__net_head(mcf__net *n, uint64_t *size, int fallback)
+{
+    mcf__xfer x;
+    curl_off_t len = -1;
+    int rc;
+    mcf__xfer_init(&x, n, "HEAD");
+    rc = mcf__net_perform(&x, NULL, -1, fallback);
+    if (rc != MCF_OK) {
+        if (n->s3 && (x.status == 403 || x.status == 400)) {
+            mcf__xfer g;
+            unsigned char one[1];
+            char saved[MCF_ERROR_MAX];
+            memcpy(saved, mcf__error_text, sizeof saved);
+            mcf__xfer_init(&g, n, "GET");
+            g.dst = one; g.cap = 1;
+            if (mcf__net_perform(&g, "0-0", -1, fallback) != MCF_OK && g.status == x.status && g.err_len) return mcf__net_result(&g, CURLE_OK, 1, fallback);
+            memcpy(mcf__error_text, saved, sizeof saved);
+        }
+        return rc;
+    }
+    (void)curl_easy_getinfo(n->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+    if (len < 0) return mcf__fail(MCF_NOT_SUPPORTED, "%s: HEAD %s: the server sent no Content-Length, so the size is unknown", n->who, n->shown);
+    *size = (uint64_t)len;
+    return MCF_OK;
+}
+
+/* ---- reading ---- */
+typedef struct mcf__net_reader {
+    mcf__net n;
+    uint64_t size;
+    unsigned char *ahead[2];        /* the last two reads up to MCF__NET_CACHE bytes */
+    uint64_t ahead_off[2];
+    size_t ahead_len[2];
+    int older;                      /* slot to replace next */
+} mcf__net_reader;
+
+static int mcf__net_stat(void *user, const mcf_url *u, const mcf_options *o, uint64_t *size)
+{
+    mcf__net n;
+    int rc;
+    (void)user;
+    if ((rc = mcf__net_init(&n, u, o)) != MCF_OK) return rc;
+    rc = mcf__net_head(&n, size, MCF_FILE_OPEN_FAIL);
+    mcf__net_free(&n);
+    return rc;
+}
+
+static int mcf__net_open_read(void *user, const mcf_url *u, const mcf_options *o, void **file, uint64_t *size)
+{
+    mcf__net_reader *r = (mcf__net_reader *)mcf__calloc(1, sizeof *r);
+    int rc;
+    (void)user;
+    if (!r) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", u->url);
+    if ((rc = mcf__net_init(&r->n, u, o)) != MCF_OK) { MCF_FREE(r); return rc; }
+    if ((rc = mcf__net_head(&r->n, &r->size, MCF_FILE_OPEN_FAIL)) != MCF_OK) { mcf__net_free(&r->n); MCF_FREE(r); return rc; }
+    *file = r;
+    *size = r->size;
+    return MCF_OK;
+}
+
+/* One ranged GET of exactly len bytes at off into dst. */
+static int mcf__net_get(mcf__net_reader *r, uint64_t off, unsigned char *dst, size_t len)
+{
+    mcf__xfer x;
+    char range[64];
+    int rc;
+    mcf__xfer_init(&x, &r->n, "GET");
+    x.dst = dst;
+    x.cap = len;
+    (void)snprintf(range, sizeof range, "%llu-%llu", (unsigned long long)off, (unsigned long long)(off + len - 1));
+    rc = mcf__net_perform(&x, range, -1, MCF_FILE_READ_FAIL);
+    if (rc == MCF_OK && x.status != 206 && !(x.status == 200 && off == 0 && len == r->size))
+        return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s bytes %s: the server ignored the Range header (HTTP %ld, expected 206)", r->n.who, r->n.shown, range, x.status);
+    if (rc == MCF_OK && x.got != len)
+        return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s bytes %s: short answer, %lu of %lu bytes", r->n.who, r->n.shown, range, (unsigned long)x.got, (unsigned long)len);
+    return rc;
+}
+
+static int mcf__net_read_at(void *file, uint64_t off, void *dst, size_t len)
+{
+    mcf__net_reader *r = (mcf__net_reader *)file;
+    uint64_t end;
+    size_t want;
+    int rc, slot;
+    if (len == 0) return MCF_OK;
+    if (!mcf__add64(off, len, &end) || end > r->size)
+        return mcf__fail(MCF_FILE_READ_FAIL, "%s: read of %lu bytes at %llu passes the end of %s (%llu bytes)", r->n.who,
+                         (unsigned long)len, (unsigned long long)off, r->n.shown, (unsigned long long)r->size);
+    for (slot = 0; slot < 2; slot++)
+        if (r->ahead_len[slot] && off >= r->ahead_off[slot] && end <= r->ahead_off[slot] + r->ahead_len[slot]) {
+            memcpy(dst, r->ahead[slot] + (off - r->ahead_off[slot]), len);
+            r->older = 1 - slot;
+            return MCF_OK;
+        }
+    if (len > MCF__NET_CACHE) return mcf__net_get(r, off, (unsigned char *)dst, len);
+    /* small and medium reads (magic, lengths, headers, zip records) are kept
+     * in one block so the reads that follow them are served locally */
+    slot = r->older;   /* two blocks: e.g. a file's start and its zip end records */
+    if (!r->ahead[slot] && !(r->ahead[slot] = (unsigned char *)mcf__malloc(MCF__NET_CACHE)))
+        return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
+    want = len;
+    if (want < MCF__NET_READAHEAD) want = r->size - off < (uint64_t)MCF__NET_READAHEAD ? (size_t)(r->size - off) : MCF__NET_READAHEAD;
+    r->ahead_len[slot] = 0;
+    if ((rc = mcf__net_get(r, off, r->ahead[slot], want)) != MCF_OK) return rc;
+    r->ahead_off[slot] = off;
+    r->ahead_len[slot] = want;
+    r->older = 1 - slot;
+    memcpy(dst, r->ahead[slot], len);
+    return MCF_OK;
+}
+
+static void mcf__net_close_read(void *file)
+{
+    mcf__net_reader *r = (mcf__net_reader *)file;
+    mcf__net_free(&r->n);
+    MCF_FREE(r->ahead[0]);
+    MCF_FREE(r->ahead[1]);
+    MCF_FREE(r);
+}
+
+static int mcf__net_remove(void *user, const mcf_url *u, const mcf_options *o)
+{
+    mcf__net n;
+    mcf__xfer x;
+    uint64_t size;
+    int rc;
+    (void)user;
+    if ((rc = mcf__net_init(&n, u, o)) != MCF_OK) return rc;
+    /* S3 answers DELETE of a missing key with 204; report it like a local file */
+    if (n.s3) rc = mcf__net_head(&n, &size, MCF_FILE_WRITE_FAIL);
+    if (rc == MCF_OK) {
+        mcf__xfer_init(&x, &n, "DELETE");
+        rc = mcf__net_perform(&x, NULL, -1, MCF_FILE_WRITE_FAIL);
+    }
+    mcf__net_free(&n);
+    return rc;
+}
+
+/* ---- writing ---- */
+/* A PUT whose body arrives in the caller's write() calls: curl's multi
+ * interface is driven only inside write()/finish, and the read callback
+ * pauses the transfer when the current chunk is used up. */
+typedef struct mcf__put {
+    mcf__xfer x;
+    CURLM *m;
+    struct curl_slist *extra;
+    int active, done;
+    CURLcode cc;
+} mcf__put;
+
+static int mcf__put_start(mcf__put *p, mcf__net *n, const char *url, int64_t size)
+{
+    mcf__xfer_init(&p->x, n, "PUT");
+    p->x.url = url;
+    p->x.streaming = 1;
+    p->done = 0;
+    p->cc = CURLE_OK;
+    if (!mcf__net_setup(&p->x, NULL, size, &p->extra) || !(p->m = curl_multi_init())) {
+        curl_slist_free_all(p->extra);
+        p->extra = NULL;
+        return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", n->who);
+    }
+    if (curl_multi_add_handle(p->m, n->h) != CURLM_OK) {
+        curl_multi_cleanup(p->m);
+        curl_slist_free_all(p->extra);
+        p->m = NULL; p->extra = NULL;
+        return mcf__fail(MCF_INTERNAL_ERROR, "%s: curl_multi_add_handle failed", n->who);
+    }
+    p->active = 1;
+    return MCF_OK;
+}
+
+/* Runs the transfer until the chunk is consumed (to_end 0) or it ends. */
+static void mcf__put_drive(mcf__put *p, int to_end)
+{
+    int running, queued;
+    CURLMsg *msg;
+    if (p->x.paused) { p->x.paused = 0; (void)curl_easy_pause(p->x.n->h, CURLPAUSE_CONT); }
+    while (!p->done) {
+        if (!to_end && p->x.chunk_pos == p->x.chunk_len) break;
+        if (curl_multi_perform(p->m, &running) != CURLM_OK) { p->done = 1; p->cc = CURLE_SEND_ERROR; break; }
+        while ((msg = curl_multi_info_read(p->m, &queued)) != NULL)
+            if (msg->msg == CURLMSG_DONE) { p->done = 1; p->cc = msg->data.result; }
+        if (p->done || (!to_end && p->x.chunk_pos == p->x.chunk_len)) break;
+        if (p->x.paused) {
+            if (!to_end) break;
+            p->x.paused = 0;
+            (void)curl_easy_pause(p->x.n->h, CURLPAUSE_CONT);
+        }
+        (void)curl_multi_poll(p->m, NULL, 0, 100, NULL);
+    }
+}
+
+static void mcf__put_stop(mcf__put *p)
+{
+    if (!p->active) return;
+    (void)curl_multi_remove_handle(p->m, p->x.n->h);   /* mid-transfer: closes the connection */
+    curl_multi_cleanup(p->m);
+    curl_slist_free_all(p->extra);
+    p->m = NULL; p->extra = NULL;
+    p->active = 0;
+}
+
+static int mcf__put_feed(mcf__put *p, const void *src, size_t len)
+{
+    p->x.chunk = (const unsigned char *)src;
+    p->x.chunk_len = len;
+    p->x.chunk_pos = 0;
+    mcf__put_drive(p, 0);
+    p->x.chunk = NULL;
+    if (p->x.chunk_pos == p->x.chunk_len && !p->done) return MCF_OK;
+    /* the server answered (or the connection broke) before taking all bytes */
+    (void)curl_easy_getinfo(p->x.n->h, CURLINFO_RESPONSE_CODE, &p->x.status);
+    if (p->cc == CURLE_OK && p->x.status >= 200 && p->x.status < 300)
+        return mcf__fail(MCF_FILE_WRITE_FAIL, "%s: PUT %s: the server answered HTTP %ld before the whole body was sent",
+                         p->x.n->who, p->x.n->shown, p->x.status);
+    return mcf__net_result(&p->x, p->cc, 1, MCF_FILE_WRITE_FAIL);
+}
+
+static int mcf__put_finish(mcf__put *p)
+{
+    int rc;
+    p->x.eof = 1;
+    p->x.chunk = NULL; p->x.chunk_len = p->x.chunk_pos = 0;
+    mcf__put_drive(p, 1);
+    (void)curl_easy_getinfo(p->x.n->h, CURLINFO_RESPONSE_CODE, &p->x.status);
+    rc = mcf__net_result(&p->x, p->cc, 1, MCF_FILE_WRITE_FAIL);
+    mcf__put_stop(p);
+    return rc;
+}
+
+typedef struct mcf__net_writer {
+    mcf__net n;
+    uint64_t total, done;           /* total UINT64_MAX = unknown */
+    int multipart, part_no;
+    char *upload_id;                /* percent-encoded, ready for a query */
+    mcf__buf parts;                 /* <Part>...</Part> list for Complete */
+    mcf__put put;
+    uint64_t part_left;             /* bytes still due in the streamed part */
+    unsigned char *buf;             /* unknown total on S3: one part buffered */
+    size_t buf_len;
+} mcf__net_writer;
+
+static void mcf__net_writer_free(mcf__net_writer *w)
+{
+    mcf__put_stop(&w->put);
+    mcf__net_free(&w->n);
+    MCF_FREE(w->upload_id);
+    mcf__buf_free(&w->parts);
+    MCF_FREE(w->buf);
+    MCF_FREE(w);
+}
+
+/* URL of the object plus a canonical (sorted, every name with '=') query. */
+static char *mcf__net_query_url(mcf__net_writer *w, int part_no)
+{
+    mcf__buf b;
+    char num[24];
+    memset(&b, 0, sizeof b);
+    mcf__buf_puts(&b, w->n.url);
+    if (part_no > 0) {
+        (void)snprintf(num, sizeof num, "%d", part_no);
+        mcf__buf_puts(&b, "?partNumber=");
+        mcf__buf_puts(&b, num);
+        mcf__buf_puts(&b, "&uploadId=");
+        mcf__buf_puts(&b, w->upload_id);
+    } else if (w->upload_id) {
+        mcf__buf_puts(&b, "?uploadId=");
+        mcf__buf_puts(&b, w->upload_id);
+    } else {
+        mcf__buf_puts(&b, "?uploads=");
+    }
+    return mcf__buf_cstr(&b);
+}
+
+/* CreateMultipartUpload: POST ?uploads= answers <UploadId>. */
+static int mcf__s3_create_upload(mcf__net_writer *w)
+{
+    mcf__xfer x;
+    mcf__buf keep, id;
+    char *url = mcf__net_query_url(w, 0), raw[1024];
+    int rc;
+    memset(&keep, 0, sizeof keep);
+    memset(&id, 0, sizeof id);
+    if (!url) return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+    mcf__xfer_init(&x, &w->n, "POST");
+    x.url = url;
+    x.keep = &keep;
+    rc = mcf__net_perform(&x, NULL, 0, MCF_FILE_WRITE_FAIL);
+    if (rc == MCF_OK) {
+        mcf__buf_putc(&keep, 0);
+        mcf__net_xml(keep.failed ? "" : (const char *)keep.data, "UploadId", raw, sizeof raw);
+        if (!raw[0]) rc = mcf__fail(MCF_FILE_WRITE_FAIL, "s3: POST %s?uploads=: the answer has no <UploadId>", w->n.shown);
+        else {
+            mcf__net_encode(&id, raw, 0);
+            if (!(w->upload_id = mcf__buf_cstr(&id))) rc = mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+        }
+    }
+    mcf__buf_free(&keep);
+    MCF_FREE(url);
+    return rc;
+}
+
+/* Notes part part_no's ETag for CompleteMultipartUpload. */
+static int mcf__s3_note_part(mcf__net_writer *w, const char *etag)
+{
+    char head[64];
+    if (!etag[0]) return mcf__fail(MCF_FILE_WRITE_FAIL, "s3: PUT %s part %d: the answer has no ETag", w->n.shown, w->part_no);
+    (void)snprintf(head, sizeof head, "<Part><PartNumber>%d</PartNumber><ETag>", w->part_no);
+    mcf__buf_puts(&w->parts, head);
+    for (; *etag; etag++) {   /* XML-escape the quotes S3 puts around ETags */
+        if (*etag == '"') mcf__buf_puts(&w->parts, "&quot;");
+        else if (*etag == '&') mcf__buf_puts(&w->parts, "&amp;");
+        else if (*etag == '<') mcf__buf_puts(&w->parts, "&lt;");
+        else mcf__buf_putc(&w->parts, (unsigned char)*etag);
+    }
+    mcf__buf_puts(&w->parts, "</ETag></Part>");
+    return w->parts.failed ? mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory") : MCF_OK;
+}
+
+static int mcf__s3_start_part(mcf__net_writer *w, uint64_t len)
+{
+    char *url;
+    int rc;
+    w->part_no++;
+    if (w->part_no > 10000)
+        return mcf__fail(MCF_FILE_WRITE_FAIL, "s3: %s: more than 10000 parts; raise the part_size storage option", w->n.shown);
+    if (!(url = mcf__net_query_url(w, w->part_no))) return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+    /* the URL must outlive the transfer: kept in the xfer, freed at finish */
+    rc = mcf__put_start(&w->put, &w->n, url, (int64_t)len);
+    if (rc != MCF_OK) { MCF_FREE(url); w->put.x.url = NULL; return rc; }
+    w->part_left = len;
+    return MCF_OK;
+}
+
+static int mcf__s3_end_part(mcf__net_writer *w)
+{
+    char *url = (char *)w->put.x.url;
+    int rc = mcf__put_finish(&w->put);
+    if (rc == MCF_OK) rc = mcf__s3_note_part(w, w->put.x.etag);
+    MCF_FREE(url);
+    w->put.x.url = NULL;
+    return rc;
+}
+
+/* One buffered part (unknown total): start, send, finish. */
+static int mcf__s3_flush_buf(mcf__net_writer *w)
+{
+    int rc;
+    if ((rc = mcf__s3_start_part(w, w->buf_len)) != MCF_OK) return rc;
+    if ((rc = mcf__put_feed(&w->put, w->buf, w->buf_len)) != MCF_OK) return rc;
+    w->buf_len = 0;
+    return mcf__s3_end_part(w);
+}
+
+static int mcf__net_open_write(void *user, const mcf_url *u, uint64_t size, const mcf_options *o, void **file)
+{
+    mcf__net_writer *w = (mcf__net_writer *)mcf__calloc(1, sizeof *w);
+    uint64_t existing;
+    int rc;
+    (void)user;
+    if (!w) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", u->url);
+    if ((rc = mcf__net_init(&w->n, u, o)) != MCF_OK) { MCF_FREE(w); return rc; }
+    w->total = size;
+    if (w->n.flags & MCF_NO_OVERWRITE) {
+        char saved[MCF_ERROR_MAX];
+        memcpy(saved, mcf__error_text, sizeof saved);
+        rc = mcf__net_head(&w->n, &existing, MCF_FILE_OPEN_FAIL);
+        if (rc == MCF_OK) rc = mcf__fail(MCF_FILE_OPEN_FAIL, "%s: %s already exists (MCF_NO_OVERWRITE)", w->n.who, w->n.shown);
+        else if (rc == MCF_FILE_NOT_FOUND) { rc = MCF_OK; memcpy(mcf__error_text, saved, sizeof saved); }
+        if (rc != MCF_OK) { mcf__net_writer_free(w); return rc; }
+    }
+    if (w->n.s3 && (size == UINT64_MAX || size > w->n.threshold)) {
+        w->multipart = 1;
+        if (size == UINT64_MAX && (!mcf__fits_size(w->n.part_size) || !(w->buf = (unsigned char *)mcf__malloc((size_t)w->n.part_size))))
+            rc = mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory for a %llu-byte part", (unsigned long long)w->n.part_size);
+        else rc = mcf__s3_create_upload(w);
+    } else {
+        /* one PUT; an unknown size goes chunked (plain HTTP servers only) */
+        rc = mcf__put_start(&w->put, &w->n, NULL, size == UINT64_MAX ? (int64_t)-2 : (int64_t)size);
+    }
+    if (rc != MCF_OK) { mcf__net_writer_free(w); return rc; }
+    *file = w;
+    return MCF_OK;
+}
+
+static int mcf__net_write(void *file, const void *src, size_t len)
+{
+    mcf__net_writer *w = (mcf__net_writer *)file;
+    const unsigned char *p = (const unsigned char *)src;
+    int rc = MCF_OK;
+    if (w->total != UINT64_MAX && len > w->total - w->done)
+        return mcf__fail(MCF_INTERNAL_ERROR, "%s: %s: more bytes written than the %llu announced", w->n.who, w->n.shown, (unsigned long long)w->total);
+    if (!w->multipart) {
+        if ((rc = mcf__put_feed(&w->put, p, len)) == MCF_OK) w->done += len;
+        return rc;
+    }
+    while (len > 0 && rc == MCF_OK) {
+        size_t k;
+        if (w->buf) {   /* unknown total: fill one part, then send it */
+            k = (size_t)w->n.part_size - w->buf_len < len ? (size_t)w->n.part_size - w->buf_len : len;
+            memcpy(w->buf + w->buf_len, p, k);
+            w->buf_len += k;
+            if (w->buf_len == (size_t)w->n.part_size) rc = mcf__s3_flush_buf(w);
+        } else {        /* known total: stream each part as it comes */
+            if (!w->put.active) {
+                uint64_t left = w->total - w->done;
+                rc = mcf__s3_start_part(w, left < w->n.part_size ? left : w->n.part_size);
+                if (rc != MCF_OK) break;
+            }
+            k = w->part_left < (uint64_t)len ? (size_t)w->part_left : len;
+            if ((rc = mcf__put_feed(&w->put, p, k)) != MCF_OK) break;
+            w->part_left -= k;
+            if (w->part_left == 0) rc = mcf__s3_end_part(w);
+        }
+        p += k; len -= k; w->done += k;
+    }
+    return rc;
+}
+
+static void mcf__net_abort(void *file)
+{
+    mcf__net_writer *w = (mcf__net_writer *)file;
+    char saved[MCF_ERROR_MAX];
+    memcpy(saved, mcf__error_text, sizeof saved);   /* the caller reports the first failure */
+    if (w->put.x.url) { MCF_FREE((char *)w->put.x.url); w->put.x.url = NULL; }
+    mcf__put_stop(&w->put);   /* a cut PUT publishes nothing */
+    if (w->multipart && w->upload_id) {
+        /* AbortMultipartUpload frees the parts; servers without it (s3rver
+         * answers 405) keep unreferenced parts, but no object is visible */
+        char *url = mcf__net_query_url(w, 0);
+        mcf__xfer x;
+        if (url) {
+            mcf__xfer_init(&x, &w->n, "DELETE");
+            x.url = url;
+            (void)mcf__net_perform(&x, NULL, -1, MCF_FILE_WRITE_FAIL);
+            MCF_FREE(url);
+        }
+    }
+    memcpy(mcf__error_text, saved, sizeof saved);
+    mcf__net_writer_free(w);
+}
+
+static int mcf__net_commit(void *file)
+{
+    mcf__net_writer *w = (mcf__net_writer *)file;
+    mcf__xfer x;
+    mcf__buf xml, keep;
+    char *url;
+    int rc = MCF_OK;
+    if (w->total != UINT64_MAX && w->done != w->total) {
+        rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: %s: commit after %llu of %llu announced bytes", w->n.who, w->n.shown,
+                       (unsigned long long)w->done, (unsigned long long)w->total);
+        mcf__net_abort(w);
+        return rc;
+    }
+    if (!w->multipart) {
+        rc = mcf__put_finish(&w->put);
+        mcf__net_writer_free(w);
+        return rc;
+    }
+    if (w->buf && (w->buf_len > 0 || w->part_no == 0)) rc = mcf__s3_flush_buf(w);
+    if (rc != MCF_OK) { mcf__net_abort(w); return rc; }
+    memset(&xml, 0, sizeof xml);
+    memset(&keep, 0, sizeof keep);
+    mcf__buf_puts(&xml, "<CompleteMultipartUpload>");
+    mcf__buf_put(&xml, w->parts.data, w->parts.len);
+    mcf__buf_puts(&xml, "</CompleteMultipartUpload>");
+    url = mcf__net_query_url(w, 0);
+    if (!url || xml.failed) rc = mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+    else {
+        mcf__xfer_init(&x, &w->n, "POST");
+        x.url = url;
+        x.content_type = "application/xml";
+        x.up = xml.data;
+        x.up_len = xml.len;
+        x.keep = &keep;
+        rc = mcf__net_perform(&x, NULL, (int64_t)xml.len, MCF_FILE_WRITE_FAIL);
+        mcf__buf_putc(&keep, 0);
+        /* S3 may answer 200 and still report an error in the body */
+        if (rc == MCF_OK && (keep.failed || strstr((const char *)keep.data, "<Error>"))) {
+            char code[96];
+            mcf__net_xml(keep.failed ? "" : (const char *)keep.data, "Code", code, sizeof code);
+            rc = mcf__fail(MCF_PERSISTENT_FAIL, "s3: POST %s?uploadId=...: CompleteMultipartUpload failed: %s", w->n.shown, code[0] ? code : "unreadable answer");
+        }
+    }
+    MCF_FREE(url);
+    mcf__buf_free(&xml);
+    mcf__buf_free(&keep);
+    if (rc != MCF_OK) { mcf__net_abort(w); return rc; }
+    mcf__net_writer_free(w);
+    return MCF_OK;
+}
+
+static int mcf__curl_filesystem(const char *scheme, mcf_filesystem *out)
+{
+    static const mcf_filesystem fs = {
+        "http", NULL, mcf__net_stat, mcf__net_open_read, mcf__net_read_at, NULL, mcf__net_close_read,
+        mcf__net_open_write, mcf__net_write, mcf__net_commit, mcf__net_abort, mcf__net_remove
+    };
+    if (strcmp(scheme, "http") && strcmp(scheme, "https") && strcmp(scheme, "s3") && strcmp(scheme, "s3a")) return 0;
+    *out = fs;
+    out->scheme = strcmp(scheme, "http") == 0 ? "http" : strcmp(scheme, "https") == 0 ? "https" : strcmp(scheme, "s3") == 0 ? "s3" : "s3a";
+    return 1;
+}
+#endif /* MOONCAKE_FILEIO_CURL */
 
 /* ===== [11] JSON read/write ============================================== */
 /* A strict pull parser for RFC 8259 over a length-bounded buffer: full UTF-8
@@ -3465,17 +4641,14 @@ MCF__SHARED void mcf__json_put_str(mcf__buf *b, const char *s, size_t n)
 }
 
 /* ===== [12] safetensors ================================================== */
-/* The Hugging Face format (safetensors README "Format"; crate v0.7.0
- * tensor.rs): u64 LE header length N, N bytes of JSON, then the data buffer.
- * Reader: reads only the 8 + N header bytes, validates like the reference
- * (sorted, contiguous, complete offsets; exact byte spans; N <= 100 MB) and
- * is stricter where the reference lets two readers disagree (duplicate keys,
- * non-object entries, null __metadata__). Writer: byte-identical to the
- * reference serializer (dtype rank then name order, compact JSON, space
- * padding to 8), streaming each tensor from the caller's memory.
- * Contract with [16]: mcf__st_save gets tensors checked by the dispatcher
- * (names non-NULL and unique) and calls mcf__sink_begin once with the exact
- * total before the first byte; mcf__st_open fills r->entries/count and r->meta. */
+/* Hugging Face safetensors (README "Format"; crate v0.7.0 tensor.rs): u64 LE
+ * header length N, N bytes of JSON, the data buffer. Reader: reads only the
+ * 8 + N header bytes; reference validation (contiguous, complete offsets,
+ * exact spans, N <= 100 MB) plus stricter rules where readers could disagree.
+ * Writer: byte-identical to the reference (dtype rank, then name bytes;
+ * compact JSON; space padding to 8), all checks before mcf__sink_begin, data
+ * streamed from the caller. [16] checks names (non-NULL, unique) first;
+ * mcf__st_open fills r->entries/count and r->meta in header order. */
 
 /* Position of each dtype in the crate's Dtype enum, written first to last. */
 static int mcf__st_rank(mcf_dtype d)
@@ -3621,7 +4794,7 @@ static int mcf__st_save(mcf__sink *s, const mcf_tensor *t, size_t n, const mcf_o
         data += nb;
     }
     mcf__buf_putc(&hb, '}');
-    while (hb.len % 8) mcf__buf_putc(&hb, ' ');
+    mcf__buf_put(&hb, "       ", (8 - hb.len % 8) % 8);   /* spaces to a multiple of 8 (a failed buffer stays put) */
     if (hb.failed) { rc = mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory for the header", s->name); goto done; }
     hlen = hb.len;
     if (hlen > MCF_MAX_HEADER) {
@@ -3710,12 +4883,12 @@ static int mcf__st_tensor(mcf__json *j, mcf__st_parse *p, mcf__entry *e, uint64_
         if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
         if (j->type == MCF__J_OBJ_END) break;
         if (mcf__json_tok_is(j, "dtype")) {
-            char dt[16];
+            char dt[128];
             size_t k;
             if (have_dtype++) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": repeated field \"dtype\"", rn, e->name);
             if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
             if (j->type != MCF__J_STR) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": dtype is not a string", rn, e->name);
-            if (j->tok_len >= sizeof dt) k = sizeof dt;   /* too long for any dtype name */
+            if (j->tok_len >= sizeof dt) k = sizeof dt;   /* decodes to > 21 bytes: no dtype is that long */
             else { k = mcf__json_unescape(j->tok, j->tok_len, dt, &nul); dt[k] = '\0'; }
             for (i = 0; k < sizeof dt && i < (int)MCF_DTYPE_COUNT; i++)
                 if (strcmp(dt, mcf__dtypes[i].name) == 0) break;
@@ -5736,6 +6909,917 @@ MCFDEF const char *mcf_metadata(const mcf_reader *r, const char *key)
 }
 
 /* ===== [17] Mooncake object codec & store API ============================ */
+/* Codec: Mooncake's TensorMetadata (integration_utils.h) written and read
+ * field by field in little-endian, so every host produces the same bytes;
+ * decode applies ValidateTensorMetadata's rules plus data_bytes == local
+ * shape x dtype size. Store: the mcf_store vtable, the locked in-process
+ * hash map, and the seed's save/load functions over [16]. Invariant: a store
+ * value is always a valid object; tensors in files are the local shard. */
+
+/* Byte offsets inside the 304-byte TensorMetadata (natural C alignment). */
+#define MCF__MOON_OFF_MAGIC 0
+#define MCF__MOON_OFF_VERSION 4
+#define MCF__MOON_OFF_HSIZE 6
+#define MCF__MOON_OFF_DTYPE 8
+#define MCF__MOON_OFF_NDIM 12
+#define MCF__MOON_OFF_KIND 16
+#define MCF__MOON_OFF_FLAGS 20
+#define MCF__MOON_OFF_DOFF 24
+#define MCF__MOON_OFF_DBYTES 32
+#define MCF__MOON_OFF_GLOBAL 40
+#define MCF__MOON_OFF_LOCAL 104
+#define MCF__MOON_OFF_AXCOUNT 168
+#define MCF__MOON_OFF_RES0 172
+#define MCF__MOON_OFF_AXES 176
+#define MCF__MOON_AXIS_SIZE 32
+
+static const char *const mcf__moon_axis_names[5] = {"DP", "TP", "EP", "PP", "RESERVED"};
+
+static int32_t mcf__i32(const unsigned char *p) { return (int32_t)mcf__le32(p); }
+static int64_t mcf__i64(const unsigned char *p) { return (int64_t)mcf__le64(p); }
+
+/* The FULL layout of t: global shape = local shape, no axes. */
+static void mcf__moon_full_layout(const mcf_tensor *t, mcf_moon_layout *l)
+{
+    int i;
+    memset(l, 0, sizeof *l);
+    l->kind = MCF_MOON_FULL;
+    for (i = 0; i < MCF_MOON_MAX_DIMS; i++) l->global_shape[i] = i < t->ndim ? t->shape[i] : -1;
+}
+
+/* Checks that t and l make an object Mooncake accepts. */
+static int mcf__moon_check(const mcf_tensor *t, const mcf_moon_layout *l)
+{
+    const char *name = t->name ? t->name : "";
+    uint32_t i;
+    int d, rc;
+    if ((rc = mcf__check_tensor(t, "Mooncake object")) != MCF_OK) return rc;
+    if (mcf_dtype_to_mooncake(t->dtype) < 0)
+        return mcf__fail(MCF_SERIALIZE_UNSUPPORTED, "Mooncake object: tensor \"%s\": dtype %s has no Mooncake TensorDtype", name, mcf_dtype_name(t->dtype));
+    if (t->ndim > MCF_MOON_MAX_DIMS)
+        return mcf__fail(MCF_SERIALIZE_UNSUPPORTED, "Mooncake object: tensor \"%s\" has %d dimensions (Mooncake allows %d)", name, t->ndim, MCF_MOON_MAX_DIMS);
+    if (l->kind > MCF_MOON_SHARD)
+        return mcf__fail(MCF_INVALID_PARAMS, "Mooncake object: tensor \"%s\": layout kind %lu is neither FULL (0) nor SHARD (1)", name, (unsigned long)l->kind);
+    for (d = 0; d < t->ndim; d++) {
+        if (t->shape[d] == 0 && l->kind == MCF_MOON_FULL)
+            return mcf__fail(MCF_SERIALIZE_UNSUPPORTED, "Mooncake object: tensor \"%s\" is empty (dimension %d is 0) and Mooncake tensor objects forbid zero-sized dimensions", name, d);
+        if (l->global_shape[d] <= 0)
+            return mcf__fail(l->global_shape[d] == 0 ? MCF_SERIALIZE_UNSUPPORTED : MCF_INVALID_PARAMS,
+                             "Mooncake object: tensor \"%s\": global dimension %d is %lld (Mooncake needs > 0)", name, d, (long long)l->global_shape[d]);
+    }
+    if (l->axis_count > MCF_MOON_MAX_AXES)
+        return mcf__fail(MCF_INVALID_PARAMS, "Mooncake object: tensor \"%s\": %lu layout axes (at most %d)", name, (unsigned long)l->axis_count, MCF_MOON_MAX_AXES);
+    for (i = 0; i < l->axis_count; i++) {
+        const mcf_moon_axis *a = &l->axes[i];
+        if (a->kind < MCF_MOON_DP || a->kind > MCF_MOON_RESERVED)
+            return mcf__fail(MCF_INVALID_PARAMS, "Mooncake object: tensor \"%s\": axis %lu has kind %ld (0..4: DP TP EP PP RESERVED)", name, (unsigned long)i, (long)a->kind);
+        if (a->shard_count <= 0 || a->shard_rank < 0 || a->shard_rank >= a->shard_count)
+            return mcf__fail(MCF_INVALID_PARAMS, "Mooncake object: tensor \"%s\": axis %lu has shard_rank %ld of shard_count %ld", name, (unsigned long)i, (long)a->shard_rank, (long)a->shard_count);
+        if (a->split_dim < -1 || a->split_dim >= t->ndim)
+            return mcf__fail(MCF_INVALID_PARAMS, "Mooncake object: tensor \"%s\": axis %lu has split_dim %ld (allowed -1..%d)", name, (unsigned long)i, (long)a->split_dim, t->ndim - 1);
+    }
+    return MCF_OK;
+}
+
+MCFDEF size_t mcf_moon_object_size(const mcf_tensor *t)
+{
+    uint64_t n = t ? mcf_tensor_nbytes(t) : UINT64_MAX, total;
+    if (n == UINT64_MAX || !mcf__add64(n, MCF_MOON_HEADER_SIZE, &total) || !mcf__fits_size(total)) return 0;
+    return (size_t)total;
+}
+
+/* Writes the 304-byte TensorMetadata of a checked t/l with data_bytes n. */
+static void mcf__moon_put_header(unsigned char *p, const mcf_tensor *t, const mcf_moon_layout *l, uint64_t n)
+{
+    uint32_t i;
+    int d;
+    memset(p, 0, MCF_MOON_HEADER_SIZE);
+    mcf__put_le32(p + MCF__MOON_OFF_MAGIC, MCF_MOON_MAGIC);
+    mcf__put_le16(p + MCF__MOON_OFF_VERSION, 1);
+    mcf__put_le16(p + MCF__MOON_OFF_HSIZE, MCF_MOON_HEADER_SIZE);
+    mcf__put_le32(p + MCF__MOON_OFF_DTYPE, (uint32_t)mcf_dtype_to_mooncake(t->dtype));
+    mcf__put_le32(p + MCF__MOON_OFF_NDIM, (uint32_t)t->ndim);
+    mcf__put_le32(p + MCF__MOON_OFF_KIND, l->kind);
+    mcf__put_le32(p + MCF__MOON_OFF_FLAGS, l->reserved_flags);
+    mcf__put_le64(p + MCF__MOON_OFF_DOFF, MCF_MOON_HEADER_SIZE);
+    mcf__put_le64(p + MCF__MOON_OFF_DBYTES, n);
+    for (d = 0; d < MCF_MOON_MAX_DIMS; d++) {
+        /* unused dimensions are -1 in both shapes (MakeTensorShape) */
+        mcf__put_le64(p + MCF__MOON_OFF_GLOBAL + 8 * d, (uint64_t)(d < t->ndim ? l->global_shape[d] : -1));
+        mcf__put_le64(p + MCF__MOON_OFF_LOCAL + 8 * d, (uint64_t)(d < t->ndim ? t->shape[d] : -1));
+    }
+    mcf__put_le32(p + MCF__MOON_OFF_AXCOUNT, l->axis_count);
+    mcf__put_le32(p + MCF__MOON_OFF_RES0, l->reserved0);
+    for (i = 0; i < l->axis_count; i++) {
+        unsigned char *a = p + MCF__MOON_OFF_AXES + MCF__MOON_AXIS_SIZE * i;
+        mcf__put_le32(a, (uint32_t)l->axes[i].kind);
+        mcf__put_le32(a + 4, (uint32_t)l->axes[i].axis_index);
+        mcf__put_le32(a + 8, (uint32_t)l->axes[i].shard_rank);
+        mcf__put_le32(a + 12, (uint32_t)l->axes[i].shard_count);
+        mcf__put_le32(a + 16, (uint32_t)l->axes[i].split_dim);
+        mcf__put_le32(a + 20, (uint32_t)l->axes[i].reserved0);
+        mcf__put_le64(a + 24, (uint64_t)l->axes[i].reserved1);
+    }
+}
+
+MCFDEF int mcf_moon_encode_layout(const mcf_tensor *t, const mcf_moon_layout *layout, void *dst, size_t cap, size_t *written)
+{
+    mcf_moon_layout full;
+    unsigned char *p = (unsigned char *)dst;
+    uint64_t n;
+    size_t total;
+    int rc;
+    if (!t || (!dst && cap)) return mcf__fail(MCF_INVALID_PARAMS, "mcf_moon_encode: NULL argument");
+    if (!layout) { mcf__moon_full_layout(t, &full); layout = &full; }
+    if ((rc = mcf__moon_check(t, layout)) != MCF_OK) return rc;
+    n = mcf_tensor_nbytes(t);
+    total = mcf_moon_object_size(t);
+    if (total == 0) return mcf__fail(MCF_NOT_SUPPORTED, "Mooncake object: tensor \"%s\" (%llu bytes) does not fit in memory on this host", t->name ? t->name : "", (unsigned long long)n);
+    if (cap < total) {
+        if (written) *written = total;
+        return mcf__fail(MCF_BUFFER_OVERFLOW, "Mooncake object: tensor \"%s\" needs %llu bytes, buffer has %llu",
+                         t->name ? t->name : "", (unsigned long long)total, (unsigned long long)cap);
+    }
+    mcf__moon_put_header(p, t, layout, n);
+    if ((rc = mcf_tensor_copy_contiguous(t, p + MCF_MOON_HEADER_SIZE, (size_t)n)) != MCF_OK) return rc;
+    if (MCF__BIG_ENDIAN) mcf__swap_units(p + MCF_MOON_HEADER_SIZE, (size_t)n, mcf__dtypes[t->dtype].swap);
+    if (written) *written = total;
+    return MCF_OK;
+}
+
+MCFDEF int mcf_moon_encode(const mcf_tensor *t, void *dst, size_t cap, size_t *written)
+{
+    return mcf_moon_encode_layout(t, NULL, dst, cap, written);
+}
+
+MCFDEF int mcf_moon_decode_layout(const void *obj, size_t len, mcf_tensor *view, mcf_moon_layout *layout)
+{
+    const unsigned char *p = (const unsigned char *)obj;
+    mcf_moon_layout l;
+    mcf_tensor v;
+    mcf_dtype dt = MCF_F32;
+    uint64_t doff, dbytes, numel = 1, need;
+    int32_t dtype, ndim;
+    uint32_t i;
+    int d;
+    if (!obj && len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_moon_decode: NULL object");
+    if (!view) return mcf__fail(MCF_INVALID_PARAMS, "mcf_moon_decode: NULL output");
+    if (len < MCF_MOON_HEADER_SIZE)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: %llu bytes, shorter than the %d-byte TensorMetadata", (unsigned long long)len, MCF_MOON_HEADER_SIZE);
+    if (mcf__le32(p + MCF__MOON_OFF_MAGIC) != MCF_MOON_MAGIC)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: bad magic 0x%08lx (expected 0x4d4f4f4e \"MOON\")", (unsigned long)mcf__le32(p));
+    if (mcf__le16(p + MCF__MOON_OFF_VERSION) != 1)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: version %u (only 1 is known)", (unsigned)mcf__le16(p + MCF__MOON_OFF_VERSION));
+    if (mcf__le16(p + MCF__MOON_OFF_HSIZE) != MCF_MOON_HEADER_SIZE)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: header_size %u (expected %d)", (unsigned)mcf__le16(p + MCF__MOON_OFF_HSIZE), MCF_MOON_HEADER_SIZE);
+    dtype = mcf__i32(p + MCF__MOON_OFF_DTYPE);
+    if (dtype < 0 || dtype > 14)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: dtype %ld out of range (TensorDtype 0..14)", (long)dtype);
+    ndim = mcf__i32(p + MCF__MOON_OFF_NDIM);
+    if (ndim < 0 || ndim > MCF_MOON_MAX_DIMS)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: ndim %ld out of range (0..%d)", (long)ndim, MCF_MOON_MAX_DIMS);
+    memset(&l, 0, sizeof l);
+    l.axis_count = mcf__le32(p + MCF__MOON_OFF_AXCOUNT);
+    if (l.axis_count > MCF_MOON_MAX_AXES)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: axis_count %lu (at most %d)", (unsigned long)l.axis_count, MCF_MOON_MAX_AXES);
+    l.kind = mcf__le32(p + MCF__MOON_OFF_KIND);
+    if (l.kind > MCF_MOON_SHARD)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: layout_kind %lu (FULL=0, SHARD=1)", (unsigned long)l.kind);
+    doff = mcf__le64(p + MCF__MOON_OFF_DOFF);
+    dbytes = mcf__le64(p + MCF__MOON_OFF_DBYTES);
+    if (doff < MCF_MOON_HEADER_SIZE || doff > (uint64_t)len)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: data_offset %llu outside [%d, %llu]", (unsigned long long)doff, MCF_MOON_HEADER_SIZE, (unsigned long long)len);
+    if (dbytes != (uint64_t)len - doff)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: data_bytes %llu but %llu bytes follow data_offset %llu",
+                         (unsigned long long)dbytes, (unsigned long long)((uint64_t)len - doff), (unsigned long long)doff);
+    memset(&v, 0, sizeof v);
+    for (d = 0; d < MCF_MOON_MAX_DIMS; d++) {
+        int64_t g = mcf__i64(p + MCF__MOON_OFF_GLOBAL + 8 * d), lo = mcf__i64(p + MCF__MOON_OFF_LOCAL + 8 * d);
+        if (d < ndim && (g <= 0 || lo < 0))
+            return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: dimension %d has global %lld, local %lld (need global > 0, local >= 0)", d, (long long)g, (long long)lo);
+        if (d >= ndim && (g != -1 || lo != -1))
+            return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: unused dimension %d is global %lld, local %lld (must be -1)", d, (long long)g, (long long)lo);
+        l.global_shape[d] = g;
+        if (d < ndim && d < MCF_MAX_DIMS) v.shape[d] = lo;
+    }
+    for (i = 0; i < l.axis_count; i++) {
+        const unsigned char *a = p + MCF__MOON_OFF_AXES + MCF__MOON_AXIS_SIZE * i;
+        mcf_moon_axis *x = &l.axes[i];
+        x->kind = mcf__i32(a); x->axis_index = mcf__i32(a + 4); x->shard_rank = mcf__i32(a + 8);
+        x->shard_count = mcf__i32(a + 12); x->split_dim = mcf__i32(a + 16); x->reserved0 = mcf__i32(a + 20);
+        x->reserved1 = mcf__i64(a + 24);
+        if (x->kind < MCF_MOON_DP || x->kind > MCF_MOON_RESERVED)
+            return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: axis %lu kind %ld (0..4: DP TP EP PP RESERVED)", (unsigned long)i, (long)x->kind);
+        if (x->shard_count <= 0 || x->shard_rank < 0 || x->shard_rank >= x->shard_count)
+            return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: axis %lu shard_rank %ld not in [0, shard_count %ld)", (unsigned long)i, (long)x->shard_rank, (long)x->shard_count);
+        if (x->split_dim < -1 || x->split_dim >= ndim)
+            return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: axis %lu split_dim %ld not in [-1, ndim %ld)", (unsigned long)i, (long)x->split_dim, (long)ndim);
+    }
+    if (ndim > MCF_MAX_DIMS)
+        return mcf__fail(MCF_NOT_SUPPORTED, "Mooncake object: %ld dimensions, this build allows MCF_MAX_DIMS=%d", (long)ndim, MCF_MAX_DIMS);
+    (void)mcf_dtype_from_mooncake((int)dtype, &dt);   /* 0..14 all map */
+    for (d = 0; d < ndim; d++)
+        if (!mcf__mul64(numel, (uint64_t)v.shape[d], &numel)) numel = UINT64_MAX;
+    need = mcf__bytes_for(dt, numel);
+    if (need != dbytes)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: data_bytes %llu do not match dtype %s local shape (%llu bytes)",
+                         (unsigned long long)dbytes, mcf_dtype_name(dt), (unsigned long long)need);
+    l.reserved_flags = mcf__le32(p + MCF__MOON_OFF_FLAGS);
+    l.reserved0 = mcf__le32(p + MCF__MOON_OFF_RES0);
+    v.dtype = dt;
+    v.ndim = (int)ndim;
+    v.data = p + doff;
+    *view = v;
+    if (layout) *layout = l;
+    return MCF_OK;
+}
+
+MCFDEF int mcf_moon_decode(const void *obj, size_t len, mcf_tensor *view)
+{
+    return mcf_moon_decode_layout(obj, len, view, NULL);
+}
+
+/* ---- the store vtable helpers -------------------------------------------- */
+
+static int mcf__store_check(const mcf_store *s, const char *key, const char *who)
+{
+    if (!s || !s->put || !s->get || !s->release) return mcf__fail(MCF_INVALID_PARAMS, "%s: NULL store or store without put/get/release", who);
+    if (!key) return mcf__fail(MCF_INVALID_PARAMS, "%s: NULL key", who);
+    return MCF_OK;
+}
+
+/* Encodes t with layout l (NULL = FULL) and puts it under key. */
+static int mcf__store_put_layout(mcf_store *s, const char *key, const mcf_tensor *t, const mcf_moon_layout *l)
+{
+    mcf_moon_layout full;
+    size_t size;
+    unsigned char *obj;
+    int rc;
+    /* check first (no "ask for the size" call: it would leave a message) */
+    if (!l) { mcf__moon_full_layout(t, &full); l = &full; }
+    if ((rc = mcf__moon_check(t, l)) != MCF_OK) return rc;
+    if ((size = mcf_moon_object_size(t)) == 0)
+        return mcf__fail(MCF_NOT_SUPPORTED, "store key \"%s\": tensor too large for memory on this host", key);
+    obj = (unsigned char *)mcf__malloc(size);
+    if (!obj) return mcf__fail(MCF_INTERNAL_ERROR, "store key \"%s\": out of memory for a %llu-byte object", key, (unsigned long long)size);
+    rc = mcf_moon_encode_layout(t, l, obj, size, &size);
+    if (rc == MCF_OK) rc = s->put(s->user, key, obj, size);
+    MCF_FREE(obj);
+    return rc;
+}
+
+MCFDEF int mcf_store_put_tensor(mcf_store *s, const char *key, const mcf_tensor *t)
+{
+    int rc;
+    if ((rc = mcf__store_check(s, key, "mcf_store_put_tensor")) != MCF_OK) return rc;
+    if (!t) return mcf__fail(MCF_INVALID_PARAMS, "mcf_store_put_tensor: NULL tensor");
+    return mcf__store_put_layout(s, key, t, NULL);
+}
+
+/* Copies a decoded view into payload memory in host byte order. */
+static int mcf__tensor_from_view(const mcf_tensor *v, const char *name, const mcf_options *o, mcf_tensor *out)
+{
+    uint64_t n = mcf_tensor_nbytes(v);
+    void *data;
+    char *nm;
+    if (!mcf__fits_size(n)) return mcf__fail(MCF_NOT_SUPPORTED, "\"%s\": %llu bytes do not fit in memory on this host", name, (unsigned long long)n);
+    data = mcf__payload_alloc(o, (size_t)n);
+    nm = mcf__strdup(name);
+    if (!data || !nm) {
+        mcf__payload_free(o, data);
+        MCF_FREE(nm);
+        return mcf__fail(MCF_INTERNAL_ERROR, "\"%s\": out of memory for %llu bytes", name, (unsigned long long)n);
+    }
+    if (n) memcpy(data, v->data, (size_t)n);
+    if (MCF__BIG_ENDIAN) mcf__swap_units(data, (size_t)n, mcf__dtypes[v->dtype].swap);
+    *out = *v;
+    out->name = nm;
+    out->strides = NULL;
+    out->data = data;
+    return MCF_OK;
+}
+
+/* Gets key's object and decodes it; *obj must be released by the caller. */
+static int mcf__store_fetch(mcf_store *s, const char *key, void **obj, mcf_tensor *view, mcf_moon_layout *l)
+{
+    size_t len = 0;
+    int rc;
+    *obj = NULL;
+    if ((rc = s->get(s->user, key, obj, &len)) != MCF_OK) { *obj = NULL; return rc; }
+    if ((rc = mcf_moon_decode_layout(*obj, len, view, l)) != MCF_OK) {
+        rc = mcf__fail(rc, "store key \"%s\": %s", key, mcf_last_error());
+        s->release(s->user, *obj);
+        *obj = NULL;
+    }
+    return rc;
+}
+
+MCFDEF int mcf_store_get_tensor(mcf_store *s, const char *key, const mcf_options *o, mcf_tensor *out)
+{
+    mcf_tensor v, t;
+    void *obj;
+    int rc;
+    if ((rc = mcf__store_check(s, key, "mcf_store_get_tensor")) != MCF_OK) return rc;
+    if (!out) return mcf__fail(MCF_INVALID_PARAMS, "mcf_store_get_tensor: NULL output");
+    if ((rc = mcf__store_fetch(s, key, &obj, &v, NULL)) != MCF_OK) return rc;
+    rc = mcf__tensor_from_view(&v, key, o, &t);
+    s->release(s->user, obj);
+    if (rc == MCF_OK) *out = t;
+    return rc;
+}
+
+MCFDEF void mcf_tensor_free(mcf_tensor *t, const mcf_options *o)
+{
+    if (!t) return;
+    MCF_FREE((void *)(uintptr_t)t->name);
+    MCF_FREE((void *)(uintptr_t)t->strides);
+    mcf__payload_free(o, (void *)(uintptr_t)t->data);
+    memset(t, 0, sizeof *t);
+}
+
+/* ---- the memory store: chained hash map under one lock per store -------- */
+typedef struct mcf__mstore_node {
+    struct mcf__mstore_node *next;
+    char *key;
+    unsigned char *obj;
+    size_t len;
+} mcf__mstore_node;
+
+typedef struct mcf__mstore {
+    mcf_store vt;                       /* first: the handle is the store */
+    mcf__mutex lock;
+    mcf__mstore_node **buckets;
+    size_t nbuckets, count;
+} mcf__mstore;
+
+static mcf__mstore_node **mcf__mstore_slot(mcf__mstore *m, const char *key)
+{
+    mcf__mstore_node **pp = &m->buckets[mcf__hash(key) & (m->nbuckets - 1)];
+    while (*pp && strcmp((*pp)->key, key) != 0) pp = &(*pp)->next;
+    return pp;
+}
+
+/* Doubles the table when it gets crowded; failure just keeps chains longer. */
+static void mcf__mstore_grow_locked(mcf__mstore *m)
+{
+    size_t n = m->nbuckets * 2, i;
+    mcf__mstore_node **nb;
+    if (m->count < 2 * m->nbuckets || n > SIZE_MAX / sizeof *nb) return;
+    nb = (mcf__mstore_node **)mcf__calloc(n, sizeof *nb);
+    if (!nb) return;
+    for (i = 0; i < m->nbuckets; i++) {
+        mcf__mstore_node *e = m->buckets[i], *next;
+        for (; e; e = next) {
+            size_t h = mcf__hash(e->key) & (n - 1);
+            next = e->next;
+            e->next = nb[h];
+            nb[h] = e;
+        }
+    }
+    MCF_FREE(m->buckets);
+    m->buckets = nb;
+    m->nbuckets = n;
+}
+
+static int mcf__mstore_put(void *user, const char *key, const void *obj, size_t len)
+{
+    mcf__mstore *m = (mcf__mstore *)user;
+    mcf__mstore_node *fresh = NULL, **slot;
+    unsigned char *copy = (unsigned char *)mcf__malloc(len);
+    if (!copy) return mcf__fail(MCF_INTERNAL_ERROR, "memory store: out of memory for key \"%s\" (%llu bytes)", key, (unsigned long long)len);
+    if (len) memcpy(copy, obj, len);
+    /* allocate outside the lock; freed again if the key already exists */
+    fresh = (mcf__mstore_node *)mcf__calloc(1, sizeof *fresh);
+    if (fresh) fresh->key = mcf__strdup(key);
+    if (!fresh || !fresh->key) {
+        if (fresh) MCF_FREE(fresh);
+        MCF_FREE(copy);
+        return mcf__fail(MCF_INTERNAL_ERROR, "memory store: out of memory for key \"%s\"", key);
+    }
+    mcf__lock(&m->lock);
+    slot = mcf__mstore_slot(m, key);
+    if (*slot) {
+        unsigned char *old = (*slot)->obj;
+        (*slot)->obj = copy;
+        (*slot)->len = len;
+        copy = old;                       /* freed below, outside the lock */
+    } else {
+        fresh->obj = copy;
+        fresh->len = len;
+        *slot = fresh;
+        fresh = NULL;
+        copy = NULL;
+        m->count++;
+        mcf__mstore_grow_locked(m);
+    }
+    mcf__unlock(&m->lock);
+    if (fresh) { MCF_FREE(fresh->key); MCF_FREE(fresh); }
+    MCF_FREE(copy);
+    return MCF_OK;
+}
+
+static int mcf__mstore_get(void *user, const char *key, void **obj, size_t *len)
+{
+    mcf__mstore *m = (mcf__mstore *)user;
+    mcf__mstore_node *n;
+    unsigned char *copy = NULL;
+    size_t size = 0;
+    int found, oom = 0;
+    mcf__lock(&m->lock);
+    n = *mcf__mstore_slot(m, key);
+    found = n != NULL;
+    if (n) {
+        size = n->len;
+        copy = (unsigned char *)mcf__malloc(size);
+        if (copy) { if (size) memcpy(copy, n->obj, size); }
+        else oom = 1;
+    }
+    mcf__unlock(&m->lock);
+    if (!found) return mcf__fail(MCF_OBJECT_NOT_FOUND, "memory store: no key \"%s\"", key);
+    if (oom) return mcf__fail(MCF_INTERNAL_ERROR, "memory store: out of memory copying key \"%s\" (%llu bytes)", key, (unsigned long long)size);
+    *obj = copy;
+    *len = size;
+    return MCF_OK;
+}
+
+static void mcf__mstore_release(void *user, void *obj) { (void)user; MCF_FREE(obj); }
+
+static int mcf__mstore_remove(void *user, const char *key)
+{
+    mcf__mstore *m = (mcf__mstore *)user;
+    mcf__mstore_node **slot, *n;
+    mcf__lock(&m->lock);
+    slot = mcf__mstore_slot(m, key);
+    n = *slot;
+    if (n) { *slot = n->next; m->count--; }
+    mcf__unlock(&m->lock);
+    if (!n) return mcf__fail(MCF_OBJECT_NOT_FOUND, "memory store: no key \"%s\"", key);
+    MCF_FREE(n->key);
+    MCF_FREE(n->obj);
+    MCF_FREE(n);
+    return MCF_OK;
+}
+
+MCFDEF mcf_store *mcf_memory_store_create(void)
+{
+    mcf__mstore *m = (mcf__mstore *)mcf__calloc(1, sizeof *m);
+    if (!m) return NULL;
+    m->nbuckets = 64;
+    m->buckets = (mcf__mstore_node **)mcf__calloc(m->nbuckets, sizeof *m->buckets);
+    if (!m->buckets) { MCF_FREE(m); return NULL; }
+#ifndef MCF_NO_POSIX
+    if (pthread_mutex_init(&m->lock, NULL) != 0) { MCF_FREE(m->buckets); MCF_FREE(m); return NULL; }
+#else
+    m->lock = MCF__MUTEX_INIT;
+#endif
+    m->vt.user = m;
+    m->vt.put = mcf__mstore_put;
+    m->vt.get = mcf__mstore_get;
+    m->vt.release = mcf__mstore_release;
+    m->vt.remove = mcf__mstore_remove;
+    return &m->vt;
+}
+
+MCFDEF void mcf_memory_store_destroy(mcf_store *s)
+{
+    mcf__mstore *m = (mcf__mstore *)s;
+    size_t i;
+    if (!m) return;
+    for (i = 0; i < m->nbuckets; i++) {
+        mcf__mstore_node *n = m->buckets[i], *next;
+        for (; n; n = next) { next = n->next; MCF_FREE(n->key); MCF_FREE(n->obj); MCF_FREE(n); }
+    }
+#ifndef MCF_NO_POSIX
+    (void)pthread_mutex_destroy(&m->lock);
+#endif
+    MCF_FREE(m->buckets);
+    MCF_FREE(m);
+}
+
+/* ---- layout metadata in safetensors __metadata__ ------------------------- */
+#define MCF__MK_LAYOUT "mooncake.layout"
+#define MCF__MK_GLOBAL "mooncake.global_shape"
+#define MCF__MK_AXES "mooncake.axes"
+#define MCF__MK_RESERVED "mooncake.reserved"
+
+/* Appends "[a,b,...]" to b. */
+static void mcf__buf_put_ints(mcf__buf *b, const int64_t *v, int n)
+{
+    int i;
+    mcf__buf_putc(b, '[');
+    for (i = 0; i < n; i++) {
+        if (i) mcf__buf_putc(b, ',');
+        if (v[i] < 0) { mcf__buf_putc(b, '-'); mcf__buf_put_u64(b, (uint64_t)0 - (uint64_t)v[i]); }
+        else mcf__buf_put_u64(b, (uint64_t)v[i]);
+    }
+    mcf__buf_putc(b, ']');
+}
+
+/* Parses "[i,i,...]" (spaces allowed) at *pp into v[0..max); advances *pp. */
+static int mcf__parse_ints(const char **pp, int64_t *v, int max, int *count)
+{
+    const char *p = *pp;
+    int n = 0;
+    while (*p == ' ') p++;
+    if (*p++ != '[') return 0;
+    while (*p == ' ') p++;
+    if (*p == ']') { *pp = p + 1; *count = 0; return 1; }
+    for (;;) {
+        uint64_t mag = 0;
+        int neg = 0, digits = 0;
+        while (*p == ' ') p++;
+        if (*p == '-') { neg = 1; p++; }
+        while (*p >= '0' && *p <= '9') {
+            if (mag > (UINT64_MAX - 9) / 10) return 0;
+            mag = mag * 10 + (uint64_t)(*p++ - '0');
+            digits++;
+        }
+        if (!digits || n == max || mag > (uint64_t)INT64_MAX + (uint64_t)neg) return 0;
+        v[n++] = neg ? (mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mag) : (int64_t)mag;
+        while (*p == ' ') p++;
+        if (*p == ']') break;
+        if (*p++ != ',') return 0;
+    }
+    *pp = p + 1;
+    *count = n;
+    return 1;
+}
+
+static int mcf__fits_i32(int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; }
+
+/* Rebuilds a SHARD layout from a file's metadata for an entry of rank ndim.
+ * *have = 0 when the file carries no layout (a plain FULL tensor). */
+static int mcf__layout_from_meta(const mcf_reader *r, int ndim, mcf_moon_layout *l, int *have)
+{
+    const char *kind = mcf_metadata(r, MCF__MK_LAYOUT), *g, *ax, *res, *p;
+    int64_t vals[MCF_MOON_MAX_DIMS], rv[2];
+    int n, i;
+    *have = 0;
+    if (!kind) return MCF_OK;
+    memset(l, 0, sizeof *l);
+    if (strcmp(kind, "FULL") == 0) return MCF_OK;
+    if (strcmp(kind, "SHARD") != 0)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: __metadata__ \"%s\" is \"%s\" (expected \"SHARD\" or \"FULL\")", r->name, MCF__MK_LAYOUT, kind);
+    l->kind = MCF_MOON_SHARD;
+    g = mcf_metadata(r, MCF__MK_GLOBAL);
+    p = g;
+    if (!g || !mcf__parse_ints(&p, vals, MCF_MOON_MAX_DIMS, &n) || *p || n != ndim)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: __metadata__ \"%s\" must be a list of %d integers, got %s%s%s", r->name, MCF__MK_GLOBAL, ndim,
+                         g ? "\"" : "", g ? g : "nothing", g ? "\"" : "");
+    for (i = 0; i < MCF_MOON_MAX_DIMS; i++) l->global_shape[i] = i < n ? vals[i] : -1;
+    ax = mcf_metadata(r, MCF__MK_AXES);
+    if (ax) {
+        p = ax;
+        while (*p == ' ') p++;
+        if (*p++ != '[') goto bad_axes;
+        while (*p == ' ') p++;
+        if (*p == ']') p++;
+        else for (;;) {
+            int64_t a[7];
+            mcf_moon_axis *x;
+            if (l->axis_count == MCF_MOON_MAX_AXES || !mcf__parse_ints(&p, a, 7, &n) || n != 7) goto bad_axes;
+            for (i = 0; i < 6; i++) if (!mcf__fits_i32(a[i])) goto bad_axes;
+            x = &l->axes[l->axis_count++];
+            x->kind = (int32_t)a[0]; x->axis_index = (int32_t)a[1]; x->shard_rank = (int32_t)a[2];
+            x->shard_count = (int32_t)a[3]; x->split_dim = (int32_t)a[4]; x->reserved0 = (int32_t)a[5]; x->reserved1 = a[6];
+            while (*p == ' ') p++;
+            if (*p == ']') { p++; break; }
+            if (*p++ != ',') goto bad_axes;
+        }
+        while (*p == ' ') p++;
+        if (*p) goto bad_axes;
+    }
+    res = mcf_metadata(r, MCF__MK_RESERVED);
+    if (res) {
+        p = res;
+        if (!mcf__parse_ints(&p, rv, 2, &n) || *p || n != 2 || rv[0] < 0 || rv[0] > (int64_t)UINT32_MAX || rv[1] < 0 || rv[1] > (int64_t)UINT32_MAX)
+            return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: __metadata__ \"%s\" must be [reserved_flags,reserved0] (two u32), got \"%s\"", r->name, MCF__MK_RESERVED, res);
+        l->reserved_flags = (uint32_t)rv[0];
+        l->reserved0 = (uint32_t)rv[1];
+    }
+    *have = 1;
+    return MCF_OK;
+bad_axes:
+    return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: __metadata__ \"%s\" must be a list of at most %d lists of 7 integers, got \"%s\"",
+                     r->name, MCF__MK_AXES, MCF_MOON_MAX_AXES, ax);
+}
+
+/* ---- seed functions ---------------------------------------------------- */
+enum { MCF__KIND_TENSOR = 0, MCF__KIND_SAFETENSOR = 1 };
+
+static int mcf__parse_kind(const char *k, int *kind)
+{
+    if (!k || mcf__name_is(k, "tensor") || mcf__name_is(k, "kv_cache") || mcf__name_is(k, "kvcache") || mcf__name_is(k, "kv")) {
+        *kind = MCF__KIND_TENSOR;
+        return MCF_OK;
+    }
+    if (mcf__name_is(k, "safetensor") || mcf__name_is(k, "safetensors")) { *kind = MCF__KIND_SAFETENSOR; return MCF_OK; }
+    return mcf__fail(MCF_INVALID_PARAMS, "unknown artifact kind \"%s\" (valid: tensor, kv_cache, kvcache, kv, safetensor, safetensors)", k);
+}
+
+/* The options a seed call hands to [16]: the caller's, with the format set. */
+static void mcf__seed_options(const mcf_options *o, const char *format, mcf_options *out)
+{
+    if (o) *out = *o;
+    else memset(out, 0, sizeof *out);
+    out->format = format;
+}
+
+static int mcf__store_save(mcf_store *s, const char *key, const char *file_name, const mcf_options *o, int force_st, const char *who)
+{
+    mcf_options oo;
+    mcf_url u;
+    mcf_tensor v;
+    mcf_moon_layout l;
+    mcf__buf meta;
+    const char **pairs = NULL;
+    void *obj = NULL, *host = NULL;
+    int fmt = MCF__FMT_SAFETENSORS, rc;
+    size_t np = 0, i;
+    if ((rc = mcf__store_check(s, key, who)) != MCF_OK) return rc;
+    if (!file_name) file_name = key;
+    if (!force_st) {
+        if ((rc = mcf__parse_format(o ? o->format : NULL, &fmt)) != MCF_OK) return rc;
+        if (fmt == MCF__FMT_AUTO) {
+            if ((rc = mcf_url_parse(file_name, o ? o->filesystem : NULL, &u)) != MCF_OK) return rc;
+            fmt = mcf__ends_with_nocase(u.path, ".safetensors") ? MCF__FMT_SAFETENSORS : MCF__FMT_TORCH;
+            mcf_url_free(&u);
+        }
+    }
+    rc = mcf__store_fetch(s, key, &obj, &v, &l);
+    if (rc == MCF_OBJECT_NOT_FOUND)
+        return mcf__fail(MCF_FILE_NOT_FOUND, "%s: store key \"%s\" does not exist (nothing written to \"%s\")", who, key, file_name);
+    if (rc != MCF_OK) return rc;
+    mcf__seed_options(o, fmt == MCF__FMT_SAFETENSORS ? "safetensors" : "torch", &oo);
+    memset(&meta, 0, sizeof meta);
+    if (MCF__BIG_ENDIAN && mcf_tensor_nbytes(&v) > 0) {
+        /* the object holds little-endian bytes; [16] wants host order */
+        mcf_tensor h;
+        if ((rc = mcf__tensor_from_view(&v, key, NULL, &h)) != MCF_OK) goto done;
+        MCF_FREE((void *)(uintptr_t)h.name);
+        host = (void *)(uintptr_t)h.data;
+        v.data = host;
+    }
+    if (fmt == MCF__FMT_TORCH) {
+        v.name = "";                     /* bare tensor, like torch.save(t) */
+    } else {
+        v.name = o && o->tensor_name ? o->tensor_name : key;
+        if (l.kind == MCF_MOON_SHARD) {
+            /* layout keys after the caller's pairs; values live in meta */
+            size_t off[4], user = 0;
+            const char *const *m = o ? o->metadata : NULL;
+            if (m) while (m[2 * user] && m[2 * user + 1]) {
+                if (strncmp(m[2 * user], "mooncake.", 9) == 0) {
+                    rc = mcf__fail(MCF_INVALID_PARAMS, "%s: metadata key \"%s\" is reserved for the Mooncake layout of store key \"%s\"", who, m[2 * user], key);
+                    goto done;
+                }
+                user++;
+            }
+            off[0] = meta.len; mcf__buf_puts(&meta, "SHARD"); mcf__buf_putc(&meta, 0);
+            off[1] = meta.len; mcf__buf_put_ints(&meta, l.global_shape, v.ndim); mcf__buf_putc(&meta, 0);
+            off[2] = meta.len; mcf__buf_putc(&meta, '[');
+            for (i = 0; i < l.axis_count; i++) {
+                int64_t a[7];
+                a[0] = l.axes[i].kind; a[1] = l.axes[i].axis_index; a[2] = l.axes[i].shard_rank; a[3] = l.axes[i].shard_count;
+                a[4] = l.axes[i].split_dim; a[5] = l.axes[i].reserved0; a[6] = l.axes[i].reserved1;
+                if (i) mcf__buf_putc(&meta, ',');
+                mcf__buf_put_ints(&meta, a, 7);
+            }
+            mcf__buf_putc(&meta, ']'); mcf__buf_putc(&meta, 0);
+            off[3] = meta.len;
+            if (l.reserved_flags || l.reserved0) {
+                int64_t rv[2];
+                rv[0] = l.reserved_flags; rv[1] = l.reserved0;
+                mcf__buf_put_ints(&meta, rv, 2);
+            }
+            mcf__buf_putc(&meta, 0);
+            pairs = (const char **)mcf__calloc(2 * user + 9, sizeof *pairs);
+            if (!pairs || meta.failed) { rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", who); goto done; }
+            for (i = 0; i < 2 * user; i++) pairs[np++] = m[i];
+            pairs[np++] = MCF__MK_LAYOUT; pairs[np++] = (const char *)meta.data + off[0];
+            pairs[np++] = MCF__MK_GLOBAL; pairs[np++] = (const char *)meta.data + off[1];
+            pairs[np++] = MCF__MK_AXES; pairs[np++] = (const char *)meta.data + off[2];
+            if (l.reserved_flags || l.reserved0) { pairs[np++] = MCF__MK_RESERVED; pairs[np++] = (const char *)meta.data + off[3]; }
+            pairs[np] = NULL;
+            oo.metadata = pairs;
+        }
+    }
+    rc = mcf_save(file_name, &v, 1, &oo);
+done:
+    MCF_FREE(pairs);
+    mcf__buf_free(&meta);
+    mcf__payload_free(NULL, host);
+    s->release(s->user, obj);
+    return rc;
+}
+
+/* mcf_find without touching the last error (probing is not failing). */
+static int mcf__find_quiet(const mcf_reader *r, const char *name)
+{
+    size_t h, i;
+    if (!r->index_cap) return -1;
+    h = mcf__hash(name) & (r->index_cap - 1);
+    while (r->index[h]) {
+        i = r->index[h] - 1;
+        if (strcmp(r->entries[i].name, name) == 0) return (int)i;
+        h = (h + 1) & (r->index_cap - 1);
+    }
+    return -1;
+}
+
+/* The entry a load takes (DESIGN §8): tensor_name, key, basename without
+ * extension, the only entry (warning), else OBJECT_NOT_FOUND with the names. */
+static int mcf__pick_entry(mcf_reader *r, const char *tensor_name, const char *key, const char *file_name,
+                           const mcf_options *o, int *warn)
+{
+    char names[600];
+    size_t k = 0, i;
+    int idx, rc;
+    mcf_url u;
+    *warn = 0;
+    if (r->count == 1 && r->entries[0].name[0] == '\0') return 0;   /* bare torch tensor */
+    if (tensor_name && (idx = mcf__find_quiet(r, tensor_name)) >= 0) return idx;
+    if ((idx = mcf__find_quiet(r, key)) >= 0) return idx;
+    if ((rc = mcf_url_parse(file_name, o ? o->filesystem : NULL, &u)) == MCF_OK) {
+        char *dot = strrchr(u.basename, '.');
+        if (dot && dot != u.basename) *dot = '\0';
+        idx = mcf__find_quiet(r, u.basename);
+        mcf_url_free(&u);
+        if (idx >= 0) return idx;
+    }
+    if (r->count == 1) { *warn = 1; return 0; }
+    names[0] = '\0';
+    for (i = 0; i < r->count && k + 4 < sizeof names; i++) {
+        int w = snprintf(names + k, sizeof names - k, "%s\"%s\"", i ? ", " : "", r->entries[i].name);
+        if (w < 0) break;
+        k += (size_t)w;
+    }
+    if (k >= sizeof names) memcpy(names + sizeof names - 4, "...", 4);
+    return mcf__fail(MCF_OBJECT_NOT_FOUND, "%s: no tensor for store key \"%s\" (tried %s%s%sthe key and the file's base name); available: %s",
+                     r->name, key, tensor_name ? "tensor_name \"" : "", tensor_name ? tensor_name : "", tensor_name ? "\", " : "",
+                     r->count ? names : "none");
+}
+
+static int mcf__store_load(mcf_store *s, const char *key, const char *file_name, const mcf_options *o, mcf_tensor *out,
+                           int force_st, const char *who)
+{
+    mcf_options oo;
+    mcf_reader *r = NULL;
+    mcf_tensor t;
+    mcf_moon_layout l;
+    uint64_t n;
+    void *data = NULL;
+    char *nm = NULL;
+    int fmt = MCF__FMT_SAFETENSORS, idx, warn = 0, have = 0, rc;
+    if (!file_name) return mcf__fail(MCF_INVALID_PARAMS, "%s: NULL file name", who);
+    if (!key) key = file_name;
+    if ((rc = mcf__store_check(s, key, who)) != MCF_OK) return rc;
+    if (!force_st && (rc = mcf__parse_format(o ? o->format : NULL, &fmt)) != MCF_OK) return rc;
+    mcf__seed_options(o, fmt == MCF__FMT_SAFETENSORS ? "safetensors" : fmt == MCF__FMT_TORCH ? "torch" : NULL, &oo);
+    if ((rc = mcf_open(file_name, &oo, &r)) != MCF_OK) return rc;
+    idx = mcf__pick_entry(r, o ? o->tensor_name : NULL, key, file_name, o, &warn);
+    if (idx < 0) { rc = idx; goto done; }
+    if ((rc = mcf_entry(r, (size_t)idx, &t)) != MCF_OK) goto done;
+    if (strcmp(r->format, "safetensors") == 0 && (rc = mcf__layout_from_meta(r, t.ndim, &l, &have)) != MCF_OK) goto done;
+    n = mcf_tensor_nbytes(&t);
+    if (!mcf__fits_size(n)) { rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: tensor \"%s\" (%llu bytes) does not fit in memory on this host", r->name, t.name, (unsigned long long)n); goto done; }
+    data = mcf__payload_alloc(o, (size_t)n);
+    nm = mcf__strdup(key);
+    if (!data || !nm) { rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory for tensor \"%s\"", r->name, t.name); goto done; }
+    if ((rc = mcf_read(r, (size_t)idx, data, (size_t)n)) != MCF_OK) goto done;
+    t.data = data;
+    if ((rc = mcf__store_put_layout(s, key, &t, have ? &l : NULL)) != MCF_OK) {
+        rc = mcf__fail(rc, "%s: tensor \"%s\" for store key \"%s\": %s", r->name, t.name, key, mcf_last_error());
+        goto done;
+    }
+    if (warn) (void)mcf__fail(MCF_OK, "warning: %s: no tensor named \"%s\"%s%s%s or after the file's base name; took the only entry \"%s\"",
+                              r->name, key, o && o->tensor_name ? " or \"" : "", o && o->tensor_name ? o->tensor_name : "",
+                              o && o->tensor_name ? "\"" : "", t.name);
+    if (out) {
+        t.name = nm;
+        t.strides = NULL;
+        *out = t;
+        data = NULL;
+        nm = NULL;
+    }
+done:
+    mcf__payload_free(o, data);
+    MCF_FREE(nm);
+    mcf_close(r);
+    return rc;
+}
+
+MCFDEF int mcf_save_tensor_to_file(mcf_store *s, const char *key, const char *file_name, const mcf_options *o)
+{
+    return mcf__store_save(s, key, file_name, o, 0, "mcf_save_tensor_to_file");
+}
+
+MCFDEF int mcf_load_tensor_from_file(mcf_store *s, const char *key, const char *file_name, const mcf_options *o, mcf_tensor *out)
+{
+    return mcf__store_load(s, key, file_name, o, out, 0, "mcf_load_tensor_from_file");
+}
+
+MCFDEF int mcf_save_kv_cache_to_file(mcf_store *s, const char *key, const char *file_name, const mcf_options *o)
+{
+    return mcf__store_save(s, key, file_name, o, 0, "mcf_save_kv_cache_to_file");
+}
+
+MCFDEF int mcf_load_kv_cache_from_file(mcf_store *s, const char *key, const char *file_name, const mcf_options *o, mcf_tensor *out)
+{
+    return mcf__store_load(s, key, file_name, o, out, 0, "mcf_load_kv_cache_from_file");
+}
+
+MCFDEF int mcf_save_tensor_to_safetensor(mcf_store *s, const char *key, const char *file_name, const mcf_options *o)
+{
+    return mcf__store_save(s, key, file_name, o, 1, "mcf_save_tensor_to_safetensor");
+}
+
+MCFDEF int mcf_load_tensor_from_safetensor(mcf_store *s, const char *key, const char *file_name, const mcf_options *o, mcf_tensor *out)
+{
+    return mcf__store_load(s, key, file_name, o, out, 1, "mcf_load_tensor_from_safetensor");
+}
+
+MCFDEF int mcf_save_tensor(mcf_store *s, const char *key, const char *file_name, const char *artifact_kind, const mcf_options *o)
+{
+    int kind, rc;
+    if ((rc = mcf__parse_kind(artifact_kind, &kind)) != MCF_OK) return rc;
+    return mcf__store_save(s, key, file_name, o, kind == MCF__KIND_SAFETENSOR, "mcf_save_tensor");
+}
+
+MCFDEF int mcf_load_tensor(mcf_store *s, const char *key, const char *file_name, const char *artifact_kind,
+                           const mcf_options *o, mcf_tensor *out)
+{
+    int kind, rc;
+    if ((rc = mcf__parse_kind(artifact_kind, &kind)) != MCF_OK) return rc;
+    return mcf__store_load(s, key, file_name, o, out, kind == MCF__KIND_SAFETENSOR, "mcf_load_tensor");
+}
+
+/* ---- MOONCAKE_FILEIO_MOONCAKE_STORE: adapter over store_c.h ------------- */
+#ifdef MOONCAKE_FILEIO_MOONCAKE_STORE
+/* Mooncake returns its ErrorCode numbers, which are ours (its C wrapper's
+ * own -1 is INTERNAL_ERROR); a number we do not know becomes fallback. */
+static int mcf__mc_code(int64_t v, int fallback)
+{
+    if (v >= 0 || v < INT_MIN || strcmp(mcf_result_name((int)v), "UNKNOWN") == 0) return fallback;
+    return (int)v;
+}
+
+static int mcf__mc_put(void *user, const char *key, const void *obj, size_t len)
+{
+    int rc = mooncake_store_put(user, key, obj, len, NULL);
+    if (rc >= 0) return MCF_OK;
+    return mcf__fail(mcf__mc_code(rc, MCF_PERSISTENT_FAIL), "Mooncake store: put of key \"%s\" (%llu bytes) failed with %d (%s)",
+                     key, (unsigned long long)len, rc, mcf_result_name(mcf__mc_code(rc, MCF_PERSISTENT_FAIL)));
+}
+
+static int mcf__mc_get(void *user, const char *key, void **obj, size_t *len)
+{
+    int64_t size = mooncake_store_get_size(user, key), got;
+    unsigned char *buf;
+    if (size < 0) {
+        int code;
+        if (mooncake_store_is_exist(user, key) == 0)
+            return mcf__fail(MCF_OBJECT_NOT_FOUND, "Mooncake store: no key \"%s\"", key);
+        code = mcf__mc_code(size, MCF_PERSISTENT_FAIL);
+        return mcf__fail(code, "Mooncake store: size of key \"%s\" failed with %lld (%s)", key, (long long)size, mcf_result_name(code));
+    }
+    if (!mcf__fits_size((uint64_t)size)) return mcf__fail(MCF_NOT_SUPPORTED, "Mooncake store: key \"%s\" (%lld bytes) does not fit in memory on this host", key, (long long)size);
+    buf = (unsigned char *)mcf__malloc((size_t)size);
+    if (!buf) return mcf__fail(MCF_INTERNAL_ERROR, "Mooncake store: out of memory for key \"%s\" (%lld bytes)", key, (long long)size);
+    got = mooncake_store_get_into(user, key, buf, (size_t)size);
+    if (got != size) {
+        int code = got < 0 ? mcf__mc_code(got, MCF_PERSISTENT_FAIL) : MCF_FILE_READ_FAIL;
+        MCF_FREE(buf);
+        if (got < 0) return mcf__fail(code, "Mooncake store: get of key \"%s\" failed with %lld (%s)", key, (long long)got, mcf_result_name(code));
+        return mcf__fail(code, "Mooncake store: key \"%s\" returned %lld bytes, expected %lld (changed while reading?)", key, (long long)got, (long long)size);
+    }
+    *obj = buf;
+    *len = (size_t)size;
+    return MCF_OK;
+}
+
+static void mcf__mc_release(void *user, void *obj) { (void)user; MCF_FREE(obj); }
+
+static int mcf__mc_remove(void *user, const char *key)
+{
+    int rc = mooncake_store_remove(user, key, 0);
+    int code = mcf__mc_code(rc, MCF_PERSISTENT_FAIL);
+    if (rc >= 0) return MCF_OK;
+    return mcf__fail(code, "Mooncake store: remove of key \"%s\" failed with %d (%s)", key, rc, mcf_result_name(code));
+}
+
+MCFDEF int mcf_mooncake_store_init(mcf_store *s, void *mooncake_store)
+{
+    if (!s || !mooncake_store) return mcf__fail(MCF_INVALID_PARAMS, "mcf_mooncake_store_init: NULL argument");
+    memset(s, 0, sizeof *s);
+    s->user = mooncake_store;
+    s->put = mcf__mc_put;
+    s->get = mcf__mc_get;
+    s->release = mcf__mc_release;
+    s->remove = mcf__mc_remove;
+    return MCF_OK;
+}
+#endif /* MOONCAKE_FILEIO_MOONCAKE_STORE */
 
 #endif /* MOONCAKE_FILEIO_IMPLEMENTATION */
 
