@@ -7367,11 +7367,7 @@ MCFDEF mcf_store *mcf_memory_store_create(void)
     m->nbuckets = 64;
     m->buckets = (mcf__mstore_node **)mcf__calloc(m->nbuckets, sizeof *m->buckets);
     if (!m->buckets) { MCF_FREE(m); return NULL; }
-#ifndef MCF_NO_POSIX
-    if (pthread_mutex_init(&m->lock, NULL) != 0) { MCF_FREE(m->buckets); MCF_FREE(m); return NULL; }
-#else
-    m->lock = MCF__MUTEX_INIT;
-#endif
+    if (!mcf__mutex_init(&m->lock)) { MCF_FREE(m->buckets); MCF_FREE(m); return NULL; }
     m->vt.user = m;
     m->vt.put = mcf__mstore_put;
     m->vt.get = mcf__mstore_get;
@@ -7389,9 +7385,7 @@ MCFDEF void mcf_memory_store_destroy(mcf_store *s)
         mcf__mstore_node *n = m->buckets[i], *next;
         for (; n; n = next) { next = n->next; MCF_FREE(n->key); MCF_FREE(n->obj); MCF_FREE(n); }
     }
-#ifndef MCF_NO_POSIX
-    (void)pthread_mutex_destroy(&m->lock);
-#endif
+    mcf__mutex_destroy(&m->lock);
     MCF_FREE(m->buckets);
     MCF_FREE(m);
 }
