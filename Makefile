@@ -11,9 +11,9 @@ TEST_SRCS := $(sort $(wildcard tests/test_*.c))
 TESTS     := $(notdir $(TEST_SRCS:.c=))
 HDRS      := mooncake_fileio.h tests/mcf_test.h
 
-.PHONY: all test demo bench fuzz clean test-quick
+.PHONY: all test demo bench fuzz clean test-quick FORCE
 
-all: $(BUILD)/gcc/impl.o
+all: $(BUILD)/gcc/impl.o $(BUILD)/mcf
 
 # ---- test variants: name, compiler, flags ---------------------------------
 # Each variant builds tests/impl.c once and links every tests/test_*.c to it.
@@ -51,20 +51,54 @@ $(BUILD)/header-check.ok: mooncake_fileio.h
 	g++ -x c++ $(CXXSTD) $(WARN) -c $(BUILD)/hc.c -o $(BUILD)/hc3.o
 	touch $@
 
-test: $(ALL_BINS) $(BUILD)/header-check.ok
-	@sh tests/run.sh $(foreach v,$(VARIANTS),$(v):$(BUILD)/$(v))
+test: $(ALL_BINS) $(BUILD)/header-check.ok $(BUILD)/tools/test_cli
+	@sh tests/run.sh $(foreach v,$(VARIANTS),$(v):$(BUILD)/$(v)) tools:$(BUILD)/tools
 
 # One quick pass (gcc only) while developing.
 test-quick: $(gcc_BINS)
 	@sh tests/run.sh gcc:$(BUILD)/gcc
 
-# ---- demo -------------------------------------------------------------------
+# ---- the mcf tool, examples, demo -------------------------------------------
+# build/mcf is built the way a user builds: one C file defining
+# MOONCAKE_FILEIO_IMPLEMENTATION. `make CURL=1` adds http(s):// and s3://.
+CC       ?= cc
+CURL_DEF := $(if $(filter 1,$(CURL)),-DMOONCAKE_FILEIO_CURL,)
+CURL_LIB := $(if $(filter 1,$(CURL)),-lcurl,)
+EXAMPLES := $(notdir $(basename $(wildcard examples/*.c)))
+EXAMPLE_BINS := $(addprefix $(BUILD)/examples/,$(EXAMPLES))
+EXAMPLE_CXX_BINS := $(addprefix $(BUILD)/examples-cxx/,$(EXAMPLES))
+
+# Rebuild build/mcf when CURL changes (the stamp holds the flags).
+$(BUILD)/mcf.flags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(CURL_DEF)' | cmp -s - $@ || echo '$(CURL_DEF)' > $@
+
+$(BUILD)/mcf: tools/mcf.c mooncake_fileio.h $(BUILD)/mcf.flags
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) $(OPT) $(CURL_DEF) $< -o $@ $(LIBS) $(CURL_LIB)
+
 $(BUILD)/examples/%: examples/%.c mooncake_fileio.h
 	@mkdir -p $(@D)
-	gcc $(CSTD) $(WARN) $(OPT) $< -o $@ $(LIBS)
+	$(CC) $(CSTD) $(WARN) $(OPT) $< -o $@ $(LIBS)
 
-demo: $(BUILD)/examples/demo
-	@cd $(BUILD) && ./examples/demo
+# The examples must also build as C++ (the Mooncake store is C++).
+$(BUILD)/examples-cxx/%: examples/%.c mooncake_fileio.h
+	@mkdir -p $(@D)
+	g++ -x c++ $(CXXSTD) $(WARN) $(OPT) $< -o $@ $(LIBS)
+
+# The CLI test drives a sanitizer build of the tool, runs every example
+# (C and C++ builds) and compiles the README's code blocks.
+$(BUILD)/tools/mcf: tools/mcf.c mooncake_fileio.h
+	@mkdir -p $(@D)
+	clang $(CSTD) $(WARN) -O1 -g $(SAN) $< -o $@ $(LIBS) $(SAN)
+
+$(BUILD)/tools/test_cli: tests/test_cli.sh $(BUILD)/tools/mcf $(BUILD)/mcf $(EXAMPLE_BINS) $(EXAMPLE_CXX_BINS)
+	@mkdir -p $(@D)
+	cp tests/test_cli.sh $@
+	chmod +x $@
+
+demo: $(BUILD)/mcf $(EXAMPLE_BINS)
+	@cd $(BUILD) && ./examples/demo && echo && ./mcf inspect demo-out/plain/model.pt
 
 clean:
 	rm -rf $(BUILD)
