@@ -6,7 +6,8 @@
  * then round-trips them through every local backend (plain path, file://
  * URL, memory://) in both formats (safetensors, PyTorch .pt), converts .pt to
  * safetensors, and prints a table of what happened with throughput figures.
- * Every load is compared byte for byte with what was saved.
+ * Every load is compared byte for byte with what was saved; throughput is
+ * the best of three runs (these are small files; see bench/ for real numbers).
  *
  * Writes under demo-out/ in the current directory (`make demo` runs it in
  * build/). Builds as C99 and as C++. */
@@ -64,6 +65,7 @@ static uint16_t to_f16(float f)
 }
 
 #define NT 8
+#define REPEATS 3
 typedef struct model {
     mcf_tensor t[NT];
     void *mem[NT];
@@ -162,13 +164,14 @@ static void model_roundtrip(const model *m, const char *url, const char *backend
     mcf_options o;
     mcf_reader *r = NULL;
     uint64_t size = 0;
-    double t0, t1, t2;
+    double t0, t1, t2, best_save = 0, best_load = 0;
     size_t i;
-    int same = 1;
+    int same = 1, rep;
     unsigned char *buf = NULL;
     memset(&o, 0, sizeof o);
     o.format = format;
     o.flags = MCF_VERIFY;                               /* torch: check zip CRCs on read */
+    for (rep = 0; rep < REPEATS; rep++) {   /* best of REPEATS: small files, noisy clocks */
     t0 = now_seconds();
     if (mcf_save(url, m->t, NT, &o) != MCF_OK) goto fail;
     t1 = now_seconds();
@@ -187,9 +190,13 @@ static void model_roundtrip(const model *m, const char *url, const char *backend
     }
     t2 = now_seconds();
     mcf_close(r);
+    r = NULL;
+    if (rep == 0 || t1 - t0 < best_save) best_save = t1 - t0;
+    if (rep == 0 || t2 - t1 < best_load) best_load = t2 - t1;
+    }
     free(buf);
     if (mcf_file_size(url, &size, NULL) != MCF_OK) goto fail2;
-    row("model state", backend, format, size, mib_per_s(m->bytes, t1 - t0), mib_per_s(m->bytes, t2 - t1),
+    row("model state", backend, format, size, mib_per_s(m->bytes, best_save), mib_per_s(m->bytes, best_load),
         same ? "ok, identical" : "DIFFERENT");
     if (!same) failures++;
     return;
@@ -208,19 +215,23 @@ static void kv_roundtrip(mcf_store *store, const mcf_tensor *kv, const char *url
 {
     mcf_tensor back;
     uint64_t size = 0, nb = mcf_tensor_nbytes(kv);
-    double t0, t1, t2;
-    int same;
-    t0 = now_seconds();
-    if (mcf_save_kv_cache_to_file(store, "req7/layer-block-0", url, NULL) != MCF_OK) goto fail;
-    t1 = now_seconds();
-    if (mcf_load_kv_cache_from_file(store, "restored", url, NULL, NULL) != MCF_OK) goto fail;
-    t2 = now_seconds();
+    double t0, t1, t2, best_save = 0, best_load = 0;
+    int same, rep;
+    for (rep = 0; rep < REPEATS; rep++) {
+        t0 = now_seconds();
+        if (mcf_save_kv_cache_to_file(store, "req7/layer-block-0", url, NULL) != MCF_OK) goto fail;
+        t1 = now_seconds();
+        if (mcf_load_kv_cache_from_file(store, "restored", url, NULL, NULL) != MCF_OK) goto fail;
+        t2 = now_seconds();
+        if (rep == 0 || t1 - t0 < best_save) best_save = t1 - t0;
+        if (rep == 0 || t2 - t1 < best_load) best_load = t2 - t1;
+    }
     if (mcf_store_get_tensor(store, "restored", NULL, &back) != MCF_OK) goto fail;
     same = back.dtype == kv->dtype && back.ndim == kv->ndim && memcmp(back.shape, kv->shape, sizeof back.shape) == 0 &&
            mcf_tensor_nbytes(&back) == nb && memcmp(back.data, kv->data, (size_t)nb) == 0;
     mcf_tensor_free(&back, NULL);
     if (mcf_file_size(url, &size, NULL) != MCF_OK) goto fail;
-    row("kv block", backend, format, size, mib_per_s(nb, t1 - t0), mib_per_s(nb, t2 - t1), same ? "ok, identical" : "DIFFERENT");
+    row("kv block", backend, format, size, mib_per_s(nb, best_save), mib_per_s(nb, best_load), same ? "ok, identical" : "DIFFERENT");
     if (!same) failures++;
     return;
 fail:

@@ -61,7 +61,7 @@ static int load_and_check(mcf_store *store, const char *key, const char *url, co
     ok = back.dtype == MCF_BF16 && back.ndim == 5 && back.shape[3] == TOKENS &&
          mcf_tensor_nbytes(&back) == sizeof(uint16_t) * ELEMS &&
          memcmp(back.data, expect, sizeof(uint16_t) * ELEMS) == 0;
-    printf("  %-14s <- %-26s %s [%lld, %lld, %lld, %lld, %lld]  %s\n", key,
+    printf("  %-14s <- %-30s %s [%lld, %lld, %lld, %lld, %lld]  %s\n", key,
            strncmp(url, "file://", 7) == 0 ? "file://.../mcf-kv/block.pt" : url, mcf_dtype_name(back.dtype),
            (long long)back.shape[0], (long long)back.shape[1], (long long)back.shape[2],
            (long long)back.shape[3], (long long)back.shape[4], ok ? "identical" : "DIFFERENT");

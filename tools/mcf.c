@@ -366,7 +366,7 @@ static int cmd_inspect(cli *c)
         char shape[256];
         if ((rc = mcf_entry(r, i, &t)) != MCF_OK || (rc = mcf_entry_location(r, i, &off, &nb)) != MCF_OK) { mcf_close(r); return failed(); }
         shape_str(&t, shape, sizeof shape);
-        if (strlen(t.name) > wname) wname = strlen(t.name);
+        if (strlen(*t.name ? t.name : "(bare tensor)") > wname) wname = strlen(*t.name ? t.name : "(bare tensor)");
         if (strlen(mcf_dtype_name(t.dtype)) > wdtype) wdtype = strlen(mcf_dtype_name(t.dtype));
         if (strlen(shape) > wshape) wshape = strlen(shape);
         data_bytes += nb;
@@ -490,17 +490,21 @@ static int cmd_convert(cli *c)
     rc = mcf_save(c->pos[1], t, n, &out);
     progress_end(&p);
     if (rc != MCF_OK) { status = failed(); goto done; }
-    if (!c->quiet) {
+    {
         mcf_reader *w = NULL;
         mcf_options plain;
         char sz[32];
         const char *fmt = "?";
-        /* report the format actually written by sniffing the result */
+        /* the format actually written, sniffed from the result */
         options_init(c, &plain, 0);
         if (mcf_open(c->pos[1], &plain, &w) == MCF_OK) fmt = mcf_reader_format(w);
+        if (nmeta && strcmp(fmt, "torch") == 0)
+            fprintf(stderr, "mcf: note: torch files have no metadata; the %lu __metadata__ pair%s of %s %s not written\n",
+                    (unsigned long)nmeta, nmeta == 1 ? "" : "s", c->pos[0], nmeta == 1 ? "was" : "were");
         human_bytes((double)total, sz, sizeof sz);
-        printf("%s (%s) -> %s (%s): %lu tensors, %s, %.2f s\n", c->pos[0], mcf_reader_format(r), c->pos[1], fmt,
-               (unsigned long)n, sz, now_s() - t0);
+        if (!c->quiet)
+        printf("%s (%s) -> %s (%s): %lu tensor%s, %s, %.2f s\n", c->pos[0], mcf_reader_format(r), c->pos[1], fmt,
+               (unsigned long)n, n == 1 ? "" : "s", sz, now_s() - t0);
         mcf_close(w);
     }
     status = EXIT_OK;
@@ -633,7 +637,7 @@ static int cmd_verify(cli *c)
         progress_update(&p, done, total);
     }
     progress_end(&p);
-    printf("OK %s: %s, %lu tensors, %llu bytes of data%s\n", c->pos[0], mcf_reader_format(r), (unsigned long)n,
+    printf("OK %s: %s, %lu tensor%s, %llu bytes of data%s\n", c->pos[0], mcf_reader_format(r), (unsigned long)n, n == 1 ? "" : "s",
            (unsigned long long)total, strcmp(mcf_reader_format(r), "torch") == 0 ? ", zip CRC-32 checked" : "");
     status = EXIT_OK;
 done:
