@@ -221,6 +221,7 @@ for f in scalar empty_tensors only_empty no_tensors same_dtype_names pad_0 pad_3
     out_has "$f.safetensors (safetensors) -> $f.pt (torch)"
     "$MCF" convert -q "$f.pt" "$f.safetensors" >>"$T/out" 2>>"$T/err" || fail "back-conversion failed"
     check cmp -s "$ST/$f.safetensors" "$f.safetensors"; end
+done
 # real PyTorch loads every .pt written above (weights_only=True) with the
 # manifest's names, shapes and sha256 of the bytes (one process: torch is slow to import)
 if [ "$TORCH" -eq 1 ]; then
@@ -258,7 +259,7 @@ if command -v script >/dev/null 2>&1 && script -qfec true /dev/null >/dev/null 2
     out_has "cp       [##########..........]  50%  2.0 MiB / 4.0 MiB"; out_has "ETA "
     out_has "[####################] 100%  4.0 MiB / 4.0 MiB"; out_has "done"; end
     t progress_tty_fast script -qfec "'$MCF' cp -q zeros.bin z3.bin" /dev/null; rc_is 0; out_lacks "%"; out_lacks "MiB"; end
-    t progress_tty_convert script -qfec "MCF_PROGRESS_TEST_DELAY_MS=700 '$MCF' convert -q '$ST/larger.safetensors' l.pt" /dev/null; rc_is 0
+    t progress_tty_convert script -qfec "MCF_PROGRESS_TEST_DELAY_MS=250 '$MCF' convert -q '$PT/rank4.pt' r4.safetensors" /dev/null; rc_is 0
     out_has "convert  [####################] 100%"; end
 else
     skip progress_tty "no script(1) to run the tool under a pseudo-terminal"
@@ -288,10 +289,16 @@ done
 # ---- README: every ```c block compiles (C99 and C++11) and runs ----------------
 # A block with main() is a program; a block defining the implementation is a
 # translation unit (a main is appended); any other block is the body of main
-# after the implementation and <stdio.h>/<string.h>/<stdlib.h>.
-mkdir -p "$T/readme" && cd "$T/readme" || exit 1
+# after the implementation and <stdio.h>/<string.h>/<stdlib.h>. The programs
+# run in order in one directory (a later block may read what an earlier one
+# wrote). ```cpp blocks (code that links with Mooncake) are compiled with -c.
+mkdir -p "$T/readme/run" && cd "$T/readme" || exit 1
+# the implementation once per language; body-only blocks link with it
+t readme_impl_c99 gcc -x c -std=c99 $WARN -I"$ROOT" -c "$ROOT/tests/impl.c" -o impl-c.o; rc_is 0; end
+t readme_impl_cxx g++ -x c++ -std=c++11 $WARN -I"$ROOT" -c "$ROOT/tests/impl.c" -o impl-cxx.o; rc_is 0; end
 awk -v dir="$T/readme" '
-    /^```c[ \t]*$/ { n++; f = sprintf("%s/block%02d.txt", dir, n); inb = 1; next }
+    /^```c[ \t]*$/ { n++; f = sprintf("%s/block%02d.c.txt", dir, n); inb = 1; next }
+    /^```cpp[ \t]*$/ { n++; f = sprintf("%s/block%02d.cpp.txt", dir, n); inb = 1; next }
     /^```/ && inb { inb = 0; close(f); next }
     inb { print > f }' "$ROOT/README.md"
 nblocks=0
@@ -299,20 +306,30 @@ for b in "$T"/readme/block*.txt; do
     [ -f "$b" ] || continue
     nblocks=$((nblocks + 1))
     n=$(basename "$b" .txt)
-    src="$T/readme/$n.c"
-    if grep -q 'main(' "$b"; then cp "$b" "$src"
-    elif grep -q 'MOONCAKE_FILEIO_IMPLEMENTATION' "$b"; then { cat "$b"; printf '\nint main(void) { return 0; }\n'; } > "$src"
+    case "$n" in
+    *.cpp)
+        t "readme_${n}_compiles" g++ -x c++ -std=c++11 $WARN -I"$ROOT" -c "$b" -o "$n.o"; rc_is 0; end
+        t "readme_${n}_clang" clang++ -x c++ -std=c++11 $WARN -I"$ROOT" -c "$b" -o "$n.o"; rc_is 0; end
+        continue ;;
+    esac
+    src="$T/readme/$n"
+    impl_c=impl-c.o; impl_cxx=impl-cxx.o
+    if grep -q 'MOONCAKE_FILEIO_IMPLEMENTATION' "$b"; then
+        impl_c=; impl_cxx=
+        if grep -q 'main(' "$b"; then cp "$b" "$src"
+        else { cat "$b"; printf '\nint main(void) { return 0; }\n'; } > "$src"; fi
+    elif grep -q 'main(' "$b"; then cp "$b" "$src"
     else
-        { printf '#define MOONCAKE_FILEIO_IMPLEMENTATION\n#include "mooncake_fileio.h"\n#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\nint main(void)\n{\n'
+        { printf '#include "mooncake_fileio.h"\n#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\nint main(void)\n{\n'
           cat "$b"; printf '    return 0;\n}\n'; } > "$src"
     fi
-    t "readme_${n}_c99" gcc -std=c99 $WARN -I"$ROOT" "$src" -o "$n" -pthread -lm; rc_is 0; end
-    t "readme_${n}_cxx" g++ -x c++ -std=c++11 $WARN -I"$ROOT" "$src" -o "$n-cxx" -pthread -lm; rc_is 0; end
-    mkdir -p "run-$n" && cd "run-$n" || exit 1
-    t "readme_${n}_runs" "../$n"; rc_is 0; end
+    t "readme_${n}_c99" gcc -x c -std=c99 $WARN -I"$ROOT" "$src" -x none $impl_c -o "$n.bin" -pthread -lm; rc_is 0; end
+    t "readme_${n}_cxx" g++ -x c++ -std=c++11 $WARN -I"$ROOT" "$src" -x none $impl_cxx -o "$n-cxx.bin" -pthread -lm; rc_is 0; end
+    cd run || exit 1
+    t "readme_${n}_runs" "../$n.bin"; rc_is 0; end
     cd "$T/readme" || exit 1
 done
-t readme_has_blocks test "$nblocks" -ge 3; rc_is 0; end
+t readme_has_blocks test "$nblocks" -ge 8; rc_is 0; end
 cd "$T" || exit 1
 
 # ---- build/mcf (the user's build) works too ---------------------------------------
