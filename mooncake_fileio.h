@@ -507,6 +507,8 @@ MCFDEF int mcf_load_tensor(mcf_store *s, const char *key, const char *file_name,
  * store_c.h; link with Mooncake's store library). Include store_c.h before
  * or after this header: when it is not included first, the five functions
  * used are declared here with identical types (mooncake_store_t is void *).
+ * (The implementation file must still include this header first, or define
+ * _POSIX_C_SOURCE=200809L before store_c.h: see BUILD MACROS.)
  * put -> mooncake_store_put(config NULL = defaults), get ->
  * mooncake_store_get_size + mooncake_store_get_into, remove ->
  * mooncake_store_remove(force 0); Mooncake's negative ErrorCode numbers are
@@ -2660,7 +2662,7 @@ MCFDEF int mcf_write_bytes(const char *url, const void *data, size_t len, const 
     if (!data && len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_write_bytes: NULL data");
     memset(&s, 0, sizeof s);
     if ((rc = mcf__resolve(url, o, &u, &s.fs)) != MCF_OK) return rc;
-    if (!s.fs.write) { s.fs.write = NULL; rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem is read-only", u.url, u.scheme); }
+    if (!s.fs.write) rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem is read-only", u.url, u.scheme);
     else {
         s.url = &u; s.o = o; s.name = u.url;
         rc = mcf__sink_begin(&s, len);
@@ -3369,12 +3371,12 @@ static int mcf__st_tensor(mcf__json *j, mcf__st_parse *p, mcf__entry *e, uint64_
         if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
         if (j->type == MCF__J_OBJ_END) break;
         if (mcf__json_tok_is(j, "dtype")) {
-            char dt[16];
+            char dt[128];
             size_t k;
             if (have_dtype++) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": repeated field \"dtype\"", rn, e->name);
             if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
             if (j->type != MCF__J_STR) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": dtype is not a string", rn, e->name);
-            if (j->tok_len >= sizeof dt) k = sizeof dt;   /* too long for any dtype name */
+            if (j->tok_len >= sizeof dt) k = sizeof dt;   /* decodes to > 21 bytes: no dtype is that long */
             else { k = mcf__json_unescape(j->tok, j->tok_len, dt, &nul); dt[k] = '\0'; }
             for (i = 0; k < sizeof dt && i < (int)MCF_DTYPE_COUNT; i++)
                 if (strcmp(dt, mcf__dtypes[i].name) == 0) break;
@@ -5630,10 +5632,15 @@ static int mcf__store_check(const mcf_store *s, const char *key, const char *who
 /* Encodes t with layout l (NULL = FULL) and puts it under key. */
 static int mcf__store_put_layout(mcf_store *s, const char *key, const mcf_tensor *t, const mcf_moon_layout *l)
 {
-    size_t size = 0;
+    mcf_moon_layout full;
+    size_t size;
     unsigned char *obj;
-    int rc = mcf_moon_encode_layout(t, l, NULL, 0, &size);
-    if (rc != MCF_BUFFER_OVERFLOW) return rc == MCF_OK ? mcf__fail(MCF_INTERNAL_ERROR, "store key \"%s\": empty object", key) : rc;
+    int rc;
+    /* check first (no "ask for the size" call: it would leave a message) */
+    if (!l) { mcf__moon_full_layout(t, &full); l = &full; }
+    if ((rc = mcf__moon_check(t, l)) != MCF_OK) return rc;
+    if ((size = mcf_moon_object_size(t)) == 0)
+        return mcf__fail(MCF_NOT_SUPPORTED, "store key \"%s\": tensor too large for memory on this host", key);
     obj = (unsigned char *)mcf__malloc(size);
     if (!obj) return mcf__fail(MCF_INTERNAL_ERROR, "store key \"%s\": out of memory for a %llu-byte object", key, (unsigned long long)size);
     rc = mcf_moon_encode_layout(t, l, obj, size, &size);
@@ -6082,7 +6089,7 @@ static int mcf__store_save(mcf_store *s, const char *key, const char *file_name,
 done:
     MCF_FREE(pairs);
     mcf__buf_free(&meta);
-    MCF_FREE(host);
+    mcf__payload_free(NULL, host);
     s->release(s->user, obj);
     return rc;
 }
@@ -6230,10 +6237,11 @@ MCFDEF int mcf_load_tensor(mcf_store *s, const char *key, const char *file_name,
 
 /* ---- MOONCAKE_FILEIO_MOONCAKE_STORE: adapter over store_c.h ------------- */
 #ifdef MOONCAKE_FILEIO_MOONCAKE_STORE
-/* Mooncake returns its ErrorCode numbers (ours) or -1 for a generic failure. */
+/* Mooncake returns its ErrorCode numbers, which are ours (its C wrapper's
+ * own -1 is INTERNAL_ERROR); a number we do not know becomes fallback. */
 static int mcf__mc_code(int64_t v, int fallback)
 {
-    if (v == -1 || v < INT_MIN || strcmp(mcf_result_name((int)v), "UNKNOWN") == 0) return fallback;
+    if (v >= 0 || v < INT_MIN || strcmp(mcf_result_name((int)v), "UNKNOWN") == 0) return fallback;
     return (int)v;
 }
 

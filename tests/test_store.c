@@ -12,9 +12,11 @@
 /* ---- helpers ------------------------------------------------------------- */
 
 /* The seed tests need the safetensors/torch sections; until they are merged
- * those return NOT_SUPPORTED "... not built yet" and the test is skipped. */
+ * those return NOT_SUPPORTED "... not built yet" and the test is skipped
+ * (after freeing the test's memory store s). */
 #define NEED_FORMAT(call) do { int rc_n_ = (call); \
-    if (rc_n_ == MCF_NOT_SUPPORTED && strstr(mcf_last_error(), "not built yet")) MCF_SKIP("%s", mcf_last_error()); \
+    if (rc_n_ == MCF_NOT_SUPPORTED && strstr(mcf_last_error(), "not built yet")) { \
+        mcf_memory_store_destroy(s); MCF_SKIP("%s", mcf_last_error()); } \
     MCF_CHECK_RC(rc_n_, MCF_OK); } while (0)
 
 static mcf_tensor mk(const char *name, mcf_dtype dt, int ndim, const int64_t *shape, const void *data)
@@ -39,11 +41,19 @@ static int store_raw(mcf_store *s, const char *key, void **obj, size_t *len) { r
 #ifndef MCF_NO_POSIX
 static char tmp_root[256];
 
+static void tmp_cleanup(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_root);
+    if (system(cmd) != 0) fprintf(stderr, "  could not remove %s\n", tmp_root);
+}
+
 static const char *tmpdir(void)
 {
     if (!tmp_root[0]) {
         strcpy(tmp_root, "/tmp/mcf_store_XXXXXX");
-        if (!mkdtemp(tmp_root)) return NULL;
+        if (!mkdtemp(tmp_root)) { tmp_root[0] = '\0'; return NULL; }
+        atexit(tmp_cleanup);
     }
     return tmp_root;
 }
@@ -570,7 +580,7 @@ static int test_store_seed_memory_fs(void)
 static int test_store_seed_kv_aliases(void)
 {
     static const char *kinds[] = {"tensor", "kv_cache", "KV-Cache", "kvcache", "kv", "KV", NULL};
-    static const char *st_kinds[] = {"safetensor", "safetensors", "SafeTensors", "safe-tensor", NULL};
+    static const char *st_kinds[] = {"safetensor", "safetensors", "SafeTensors", "SAFETENSOR", NULL};
     mcf_store *s = mcf_memory_store_create();
     mcf_tensor t = mk("w", MCF_F32, 2, s23, f6);
     char url[64], key[32];
@@ -760,7 +770,7 @@ static int test_store_seed_reference_files(void)
     static const unsigned char f32_ref[24] = {0x00, 0x00, 0xc0, 0xbf, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80, 0x3f,
                                               0x00, 0x00, 0x20, 0x40, 0x00, 0x00, 0x80, 0x7f, 0x00, 0x00, 0x00, 0x80};
     static const unsigned char weight_ref[16] = {0x00, 0x00, 0xa4, 0xc0, 0x00, 0x00, 0x00, 0xbf, 0x00, 0x00, 0x84, 0x40, 0x00, 0x00, 0x78, 0xc0};
-    mcf_store *s = mcf_memory_store_create();
+    mcf_store *s;
     mcf_tensor out;
     void *obj;
     size_t len;
@@ -768,6 +778,7 @@ static int test_store_seed_reference_files(void)
 #ifdef MCF_NO_POSIX
     MCF_SKIP("reference files need the posix filesystem");
 #endif
+    s = mcf_memory_store_create();
     memset(&o, 0, sizeof o);
     NEED_FORMAT(mcf_load_tensor_from_file(s, "ref", "tests/data/torch/dtype_f32.pt", NULL, &out));
     MCF_CHECK(out.dtype == MCF_F32 && out.ndim == 2 && out.shape[0] == 2 && out.shape[1] == 3);
@@ -782,6 +793,31 @@ static int test_store_seed_reference_files(void)
     mcf_tensor_free(&out, NULL);
     MCF_CHECK_RC(mcf_load_tensor_from_file(s, NULL, "tests/data/safetensors/metadata_one.safetensors", NULL, NULL), MCF_OBJECT_NOT_FOUND);
     MCF_CHECK_ERR("available: \"bias\", \"weight\"");
+    /* a non-contiguous view saved by torch (base(3x4).t()) is stored contiguous */
+    {
+        static const unsigned char tv[48] = {
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80, 0x40, 0x00, 0x00, 0x00, 0x41, 0x00, 0x00, 0x80, 0x3f,
+            0x00, 0x00, 0xa0, 0x40, 0x00, 0x00, 0x10, 0x41, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00, 0xc0, 0x40,
+            0x00, 0x00, 0x20, 0x41, 0x00, 0x00, 0x40, 0x40, 0x00, 0x00, 0xe0, 0x40, 0x00, 0x00, 0x30, 0x41};
+        static const unsigned char bias0[12] = {0xb8, 0x91, 0xf4, 0xbe, 0x52, 0x8b, 0xa9, 0xbe, 0xe8, 0x0e, 0x53, 0xbe};
+        static const unsigned char ones[12] = {0x00, 0x00, 0x80, 0x3f, 0x00, 0x00, 0x80, 0x3f, 0x00, 0x00, 0x80, 0x3f};
+        mcf_tensor v;
+        MCF_CHECK_RC(mcf_load_tensor_from_file(s, "tv", "tests/data/torch/transpose_view.pt", NULL, NULL), MCF_OK);
+        MCF_CHECK_RC(store_raw(s, "tv", &obj, &len), MCF_OK);
+        MCF_CHECK_RC(mcf_moon_decode(obj, len, &v), MCF_OK);
+        MCF_CHECK(v.ndim == 2 && v.shape[0] == 4 && v.shape[1] == 3 && memcmp(v.data, tv, 48) == 0);
+        s->release(s->user, obj);
+        /* a state_dict: tensor_name, then the key, pick the entry */
+        o.tensor_name = "0.bias";
+        MCF_CHECK_RC(mcf_load_tensor_from_file(s, "b", "tests/data/torch/state_dict_sequential.pt", &o, &out), MCF_OK);
+        MCF_CHECK(out.ndim == 1 && out.shape[0] == 3 && memcmp(out.data, bias0, 12) == 0);
+        mcf_tensor_free(&out, NULL);
+        MCF_CHECK_RC(mcf_load_tensor_from_file(s, "1.weight", "tests/data/torch/state_dict_sequential.pt", NULL, &out), MCF_OK);
+        MCF_CHECK(memcmp(out.data, ones, 12) == 0);
+        mcf_tensor_free(&out, NULL);
+        MCF_CHECK_RC(mcf_load_tensor_from_file(s, "2.bias", "tests/data/torch/state_dict_sequential.pt", NULL, NULL), MCF_OBJECT_NOT_FOUND);
+        MCF_CHECK_ERR("available: \"0.weight\", \"0.bias\", \"1.weight\", \"1.bias\"");
+    }
     /* empty tensors cannot become Mooncake objects */
     o.tensor_name = "nothing";
     MCF_CHECK_RC(mcf_load_tensor_from_file(s, "e", "tests/data/safetensors/only_empty.safetensors", &o, NULL), MCF_SERIALIZE_UNSUPPORTED);
@@ -833,7 +869,7 @@ static int test_store_seed_pt_standard_file(void)
     MCF_CHECK_RC(mcf_load_tensor_from_file(s, "back2", path2, &o, NULL), MCF_OK);
     if (check_w(s, "back2")) return 1;
     torch_ok = torch_says_bare(path, sha);
-    if (torch_ok < 0) MCF_SKIP("real PyTorch (/usr/bin/python3, ../shared/tools/torch_check.py) is not available");
+    if (torch_ok < 0) { mcf_memory_store_destroy(s); MCF_SKIP("real PyTorch (/usr/bin/python3, ../shared/tools/torch_check.py) is not available"); }
     MCF_CHECK(torch_ok == 1);
     MCF_CHECK(torch_says_bare(path2, sha) == 1);
     mcf_memory_store_destroy(s);
