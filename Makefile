@@ -11,7 +11,7 @@ TEST_SRCS := $(sort $(wildcard tests/test_*.c))
 TESTS     := $(notdir $(TEST_SRCS:.c=))
 HDRS      := mooncake_fileio.h tests/mcf_test.h
 
-.PHONY: all test demo bench fuzz clean test-quick FORCE
+.PHONY: all test demo bench bench-smoke fuzz clean test-quick FORCE
 
 all: $(BUILD)/gcc/impl.o $(BUILD)/mcf
 
@@ -51,8 +51,8 @@ $(BUILD)/header-check.ok: mooncake_fileio.h
 	g++ -x c++ $(CXXSTD) $(WARN) -c $(BUILD)/hc.c -o $(BUILD)/hc3.o
 	touch $@
 
-test: $(ALL_BINS) $(BUILD)/header-check.ok $(BUILD)/tools/test_cli
-	@sh tests/run.sh $(foreach v,$(VARIANTS),$(v):$(BUILD)/$(v)) tools:$(BUILD)/tools
+test: $(ALL_BINS) $(BUILD)/header-check.ok $(BUILD)/bench-smoke/test_bench $(BUILD)/tools/test_cli
+	@sh tests/run.sh $(foreach v,$(VARIANTS),$(v):$(BUILD)/$(v)) bench:$(BUILD)/bench-smoke tools:$(BUILD)/tools
 
 # One quick pass (gcc only) while developing.
 test-quick: $(gcc_BINS)
@@ -99,6 +99,29 @@ $(BUILD)/tools/test_cli: tests/test_cli.sh $(BUILD)/tools/mcf $(BUILD)/mcf $(EXA
 
 demo: $(BUILD)/mcf $(EXAMPLE_BINS)
 	@cd $(BUILD) && ./examples/demo && echo && ./mcf inspect demo-out/plain/model.pt
+
+# ---- bench (DESIGN §10): make bench [BENCH_ARGS="--size 256M --runs 5"] --------
+# zlib is the CRC32 baseline; it is linked into the bench only, and only when
+# its header is installed (zlib1g-dev), else that figure says why it is skipped.
+BENCH_ZLIB  := $(shell echo 'int main(void){return 0;}' | gcc -x c - -include zlib.h -o /dev/null -lz 2>/dev/null && echo yes)
+BENCH_FLAGS := $(CSTD) $(WARN) $(OPT) $(if $(BENCH_ZLIB),-DMCF_BENCH_ZLIB)
+BENCH_LIBS  := $(LIBS) $(if $(BENCH_ZLIB),-lz)
+
+$(BUILD)/bench/bench: bench/bench.c mooncake_fileio.h
+	@mkdir -p $(@D)
+	gcc $(BENCH_FLAGS) $< -o $@ $(BENCH_LIBS)
+
+bench: $(BUILD)/bench/bench
+	$(BUILD)/bench/bench --json $(BUILD)/bench-results.json $(BENCH_ARGS)
+
+# Smoke mode (4 MiB, one run) as a test binary: every figure produced, JSON
+# well-formed; no timing is checked. Part of `make test`.
+$(BUILD)/bench-smoke/test_bench: bench/test_bench.c $(HDRS) $(BUILD)/bench/bench
+	@mkdir -p $(@D)
+	gcc $(CSTD) $(WARN) $(OPT) $< -o $@ $(LIBS)
+
+bench-smoke: $(BUILD)/bench-smoke/test_bench
+	@sh tests/run.sh bench:$(BUILD)/bench-smoke
 
 clean:
 	rm -rf $(BUILD)
