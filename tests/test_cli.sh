@@ -169,7 +169,11 @@ err_has 'no tensor named "nope"'; err_has "has 4 tensors:"; check test ! -e out.
 t convert_no_overwrite "$MCF" convert --no-overwrite "$ST/scalar.safetensors" notes.txt; rc_is 1; err_has "already exists"
 check grep -q "not a tensor" notes.txt; end
 t convert_unsupported_dtype "$MCF" convert "$ST/newer_dtypes.safetensors" newer.pt; rc_is 1; err_has "mcf: "; check test ! -e newer.pt; end
-t bench_not_built sh -c "cp '$MCF' ./mcf-copy && ./mcf-copy bench --quick"; rc_is 1; err_has "mcf: ./bench/mcf_bench is not built; run 'make bench'"; end
+t bench_not_built sh -c "cp '$MCF' ./mcf-copy && ./mcf-copy bench --quick"; rc_is 1; err_has "mcf: ./bench/bench is not built; run 'make bench'"; end
+# mcf bench execs the bench program next to it with the arguments after "bench"
+mkdir -p fakebench/bench && cp "$MCF" fakebench/mcf && printf '#!/bin/sh\necho "bench args: $*"\n' > fakebench/bench/bench && chmod +x fakebench/bench/bench
+t bench_exec fakebench/mcf bench --size 4M --runs 1; rc_is 0; out_has "bench args: --size 4M --runs 1"; end
+t bench_exec_dashdash fakebench/mcf bench -- --help; rc_is 0; out_has "bench args: --help"; end
 
 # ---- verify -----------------------------------------------------------------
 for f in "$ST"/*.safetensors; do

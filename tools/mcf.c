@@ -5,7 +5,7 @@
  *   mcf cp SRC DST                    copy the bytes of one object between any two URLs
  *   mcf verify URL                    full validation plus zip CRCs, reading every tensor
  *   mcf get URL NAME -o FILE          raw little-endian bytes of one tensor
- *   mcf bench [ARGS...]               runs build/bench/mcf_bench when it has been built
+ *   mcf bench [ARGS...]               runs build/bench/bench (make bench) when it has been built
  *
  * Exit status: 0 ok, 1 the operation failed (the reason is printed as
  * "mcf: " + mcf_last_error()), 2 bad usage. A progress bar (bytes, rate, ETA)
@@ -712,9 +712,10 @@ done:
 static const char *const BENCH_HELP =
     "usage: mcf bench [ARGS...]\n"
     "\n"
-    "Runs the benchmark program build/bench/mcf_bench (built by 'make bench')\n"
-    "with ARGS. It measures save/load throughput against plain write(2)/read(2)\n"
-    "and PyTorch in the same run and prints the ratios.\n";
+    "Runs the benchmark program build/bench/bench (built by 'make bench') with\n"
+    "ARGS, e.g. '--size 256M --runs 3 --only st,pt' or '--smoke'. It times\n"
+    "saves and loads against plain write(2)/read(2), PyTorch and zlib's CRC32 in\n"
+    "the same run and prints the ratios ('mcf bench -- --help' for its options).\n";
 
 static int cmd_bench(int argc, char **argv)
 {
@@ -722,9 +723,9 @@ static int cmd_bench(int argc, char **argv)
     const char *self = argv[0], *slash = strrchr(self, '/');
     char **args;
     int i;
-    /* build/mcf -> build/bench/mcf_bench; from PATH: ./build/bench/mcf_bench */
-    if (slash) snprintf(path, sizeof path, "%.*s/bench/mcf_bench", (int)(slash - self), self);
-    else snprintf(path, sizeof path, "build/bench/mcf_bench");
+    /* build/mcf -> build/bench/bench; found on PATH: ./build/bench/bench */
+    if (slash) snprintf(path, sizeof path, "%.*s/bench/bench", (int)(slash - self), self);
+    else snprintf(path, sizeof path, "build/bench/bench");
     if (access(path, X_OK) != 0) {
         fprintf(stderr, "mcf: %s is not built; run 'make bench' in the mooncake_fileio.h repository first\n", path);
         return EXIT_FAILED;
@@ -732,8 +733,10 @@ static int cmd_bench(int argc, char **argv)
     args = (char **)calloc((size_t)argc, sizeof *args);
     if (!args) { fprintf(stderr, "mcf: out of memory\n"); return EXIT_FAILED; }
     args[0] = path;
+    /* a leading "--" only separates mcf's arguments from the bench's */
     for (i = 2; i < argc; i++) args[i - 1] = argv[i];
     args[argc - 1] = NULL;
+    if (argc > 2 && strcmp(argv[2], "--") == 0) memmove(args + 1, args + 2, (size_t)(argc - 2) * sizeof *args);
     fflush(stdout);
     execv(path, args);
     fprintf(stderr, "mcf: cannot run %s\n", path);
@@ -759,7 +762,7 @@ static const char *const MAIN_HELP =
     "  cp SRC DST                     copy an object's bytes between two URLs\n"
     "  verify URL                     full validation and zip CRCs; reads every tensor\n"
     "  get URL NAME -o FILE           raw bytes of one tensor\n"
-    "  bench [ARGS...]                run build/bench/mcf_bench\n"
+    "  bench [ARGS...]                run build/bench/bench (make bench)\n"
     "\n"
     "'mcf COMMAND --help' describes a command's options.\n"
     "Exit status: 0 ok, 1 failed (the reason follows 'mcf: '), 2 bad usage.\n";
