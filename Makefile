@@ -33,8 +33,12 @@ $(eval $(call VARIANT,cxx,g++ -x c++,$(CXXSTD) $(WARN) $(OPT)))
 $(eval $(call VARIANT,clangxx,clang++ -x c++,$(CXXSTD) $(WARN) $(OPT)))
 $(eval $(call VARIANT,asan,clang,$(CSTD) $(WARN) -O1 -g $(SAN),$(SAN)))
 $(eval $(call VARIANT,noposix,gcc,$(CSTD) $(WARN) $(OPT) -DMCF_NO_POSIX))
+# http/https/s3 over libcurl; tests/test_remote.c starts nginx and s3rver itself.
+$(eval $(call VARIANT,curl,gcc,$(CSTD) $(WARN) $(OPT) -DMOONCAKE_FILEIO_CURL,-lcurl))
+$(eval $(call VARIANT,curlxx,g++ -x c++,$(CXXSTD) $(WARN) $(OPT) -DMOONCAKE_FILEIO_CURL,-lcurl))
+$(eval $(call VARIANT,curlasan,clang,$(CSTD) $(WARN) -O1 -g $(SAN) -DMOONCAKE_FILEIO_CURL,$(SAN) -lcurl))
 
-VARIANTS := gcc clang cxx clangxx asan noposix
+VARIANTS := gcc clang cxx clangxx asan noposix curl curlxx curlasan
 ALL_BINS := $(foreach v,$(VARIANTS),$($(v)_BINS))
 
 # MCF_STATIC: two translation units that each compile a private copy.
@@ -92,7 +96,18 @@ $(BUILD)/tools/mcf: tools/mcf.c mooncake_fileio.h
 	@mkdir -p $(@D)
 	clang $(CSTD) $(WARN) -O1 -g $(SAN) $< -o $@ $(LIBS) $(SAN)
 
-$(BUILD)/tools/test_cli: tests/test_cli.sh $(BUILD)/tools/mcf $(BUILD)/mcf $(EXAMPLE_BINS) $(EXAMPLE_CXX_BINS)
+# libcurl builds of the tool (ASan+UBSan) and of the examples, for the
+# remote checks of test_cli (nginx on 127.0.0.1, started by the test).
+$(BUILD)/tools/mcf-curl: tools/mcf.c mooncake_fileio.h
+	@mkdir -p $(@D)
+	clang $(CSTD) $(WARN) -O1 -g $(SAN) -DMOONCAKE_FILEIO_CURL $< -o $@ $(LIBS) $(SAN) -lcurl
+
+$(BUILD)/examples-curl/%: examples/%.c mooncake_fileio.h
+	@mkdir -p $(@D)
+	gcc $(CSTD) $(WARN) $(OPT) -DMOONCAKE_FILEIO_CURL $< -o $@ $(LIBS) -lcurl
+
+$(BUILD)/tools/test_cli: tests/test_cli.sh $(BUILD)/tools/mcf $(BUILD)/tools/mcf-curl $(BUILD)/mcf $(EXAMPLE_BINS) \
+                         $(EXAMPLE_CXX_BINS) $(BUILD)/examples-curl/remote
 	@mkdir -p $(@D)
 	cp tests/test_cli.sh $@
 	chmod +x $@

@@ -290,6 +290,47 @@ for build in "$EX" "$EXX"; do
     cd "$T" || exit 1
 done
 
+# ---- remote: the tool and examples/remote.c over HTTP ---------------------------
+# nginx on a free 127.0.0.1 port (tests/servers/mcf-servers.sh), stopped by PID.
+MCFC="$ROOT/build/tools/mcf-curl"
+t example_remote_needs_curl "$EX/remote" http://127.0.0.1:1/x.safetensors; rc_is 2; err_has "build with -DMOONCAKE_FILEIO_CURL"; end
+NGINX=${MCF_NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+if [ -x "$NGINX" ] && [ -n "$PY" ]; then
+    port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    sh "$ROOT/tests/servers/mcf-servers.sh" nginx "$T/nginx" "$port" >"$T/nginx.log" 2>&1 &
+    npid=$!
+    trap 'kill "$npid" 2>/dev/null' EXIT
+    H="http://127.0.0.1:$port"
+    tries=0
+    until "$MCFC" cp -q notes.txt "$H/ready.txt" >/dev/null 2>&1; do
+        tries=$((tries + 1))
+        if [ "$tries" -ge 100 ] || ! kill -0 "$npid" 2>/dev/null; then break; fi
+        sleep 0.1
+    done
+    t remote_cp_put "$MCFC" cp "$ST/larger.safetensors" "$H/m/larger.safetensors"; rc_is 0; out_has "$H/m/larger.safetensors"; end
+    t remote_inspect "$MCFC" inspect --json "$H/m/larger.safetensors"; rc_is 0
+    "$MCFC" inspect --json "$ST/larger.safetensors" | sed 's/^{"url": "[^"]*"//' > local.json
+    sed 's/^{"url": "[^"]*"//' "$T/out" > remote.json; check cmp -s local.json remote.json; end
+    t remote_cp_get "$MCFC" cp "$H/m/larger.safetensors" back.safetensors; rc_is 0; check cmp -s "$ST/larger.safetensors" back.safetensors; end
+    t remote_convert "$MCFC" convert -q "$PT/nested_mixed.pt" "$H/m/nested.pt"; rc_is 0; end
+    t remote_verify "$MCFC" verify "$H/m/nested.pt"; rc_is 0; out_has "OK $H/m/nested.pt: torch, 5 tensors, 59 bytes of data, zip CRC-32 checked"; end
+    t remote_get "$MCFC" get "$H/m/nested.pt" model.w -o - ; rc_is 0
+    "$MCFC" get "$PT/nested_mixed.pt" model.w -o local_w.bin 2>/dev/null; check cmp -s "$T/out" local_w.bin; end
+    t remote_convert_to_st "$MCFC" convert -q "$H/m/nested.pt" "$H/m/nested.safetensors"; rc_is 0
+    "$MCFC" convert -q "$PT/nested_mixed.pt" nested_local.safetensors 2>/dev/null
+    "$MCFC" cp -q "$H/m/nested.safetensors" nested_remote.safetensors 2>/dev/null
+    check cmp -s nested_local.safetensors nested_remote.safetensors; end
+    t remote_missing "$MCFC" inspect "$H/m/nope.pt"; rc_is 1; err_has "mcf: "; err_has "$H/m/nope.pt"; out_empty; end
+    t remote_needs_curl "$MCF" inspect "$H/m/nested.pt"; rc_is 1; err_has "mcf: "; err_has "http"; end
+    t example_remote_http_st "$ROOT/build/examples-curl/remote" "$H/models/demo.safetensors"; rc_is 0
+    out_has "$H/models/demo.safetensors (safetensors, 2 tensors)"; out_has "layer.bias = [1 2 3 ... 8]"; out_has "open + one tensor: "; end
+    t example_remote_http_pt "$ROOT/build/examples-curl/remote" "$H/models/demo.pt"; rc_is 0
+    out_has "$H/models/demo.pt (torch, 2 tensors)"; out_has "layer.bias = [1 2 3 ... 8]"; end
+    kill "$npid" 2>/dev/null; wait "$npid" 2>/dev/null; trap - EXIT
+else
+    skip remote_http "no nginx (apt-get install nginx) or no python3 to pick a free port"
+fi
+
 # ---- README: every ```c block compiles (C99 and C++11) and runs ----------------
 # A block with main() is a program; a block defining the implementation is a
 # translation unit (a main is appended); any other block is the body of main
