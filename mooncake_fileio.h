@@ -58,13 +58,26 @@
  *   MCF_STATIC                      make every function static (private copy)
  *   MOONCAKE_FILEIO_CURL            http://, https://, s3:// via libcurl (-lcurl)
  *   MOONCAKE_FILEIO_MOONCAKE_STORE  adapter over Mooncake's store_c.h
- *   MCF_NO_POSIX                    memory filesystem only (no unistd/mmap)
+ *   MCF_NO_POSIX                    memory filesystem only (no unistd/mmap/
+ *                                   pthread/windows.h): RTOS, bare metal
+ *   MCF_MUTEX, MCF_MUTEX_INIT,      your own lock for the registry and the
+ *   MCF_MUTEX_LOCK(p),              memory filesystem (all four or none), e.g.
+ *   MCF_MUTEX_UNLOCK(p)             an RTOS mutex; see [01] in the code
  *   MCF_MALLOC/MCF_REALLOC/MCF_FREE library bookkeeping allocator (all or none)
  *   MCF_ASSERT                      assert() replacement
  *   MCF_MAX_DIMS                    maximum tensor rank (default 8, Mooncake's)
  * The implementation TU must include this header before any system header,
  * because the header defines _POSIX_C_SOURCE / _DEFAULT_SOURCE /
  * _FILE_OFFSET_BITS for pread, mmap and 64-bit offsets (an #error says so).
+ * Windows (MSVC or MinGW-w64, Vista or later): the file backend uses the wide
+ * Win32 API; paths are UTF-8 and '/' and '\' both separate: C:\dir\x.pt,
+ * file:///C:/dir/x.pt, \\server\share\x.pt and file://server/share/x.pt
+ * all work. A file open in a reader with its mapping cannot be replaced
+ * until that reader is closed (Windows refuses to rename over it).
+ * 32-bit hosts: file sizes and offsets are 64-bit; anything that must be in
+ * memory at once (mcf_read_bytes, mcf_view, memory sinks) and does not fit
+ * size_t fails with MCF_NOT_SUPPORTED, and files over 4 GiB are read with
+ * positional reads instead of a mapping.
  *
  * ===========================================================================
  * OPTIONS (mcf_options; zero every field, or pass NULL, for the defaults)
@@ -394,8 +407,9 @@ MCFDEF size_t mcf_count(const mcf_reader *r);
 MCFDEF int mcf_entry(const mcf_reader *r, size_t i, mcf_tensor *info);
 /* Index of the entry called name, or MCF_OBJECT_NOT_FOUND. */
 MCFDEF int mcf_find(const mcf_reader *r, const char *name);
-/* Contiguous bytes of entry i, zero-copy where the source is mapped; valid
- * until mcf_close. */
+/* Contiguous host-order elements of entry i, aligned to the element size;
+ * zero-copy where the source is mapped, aligned and needs no byte swap, else
+ * a copy. Valid until mcf_close. */
 MCFDEF int mcf_view(mcf_reader *r, size_t i, const void **data);
 /* Copies entry i as contiguous bytes into dst (dst_len >= its nbytes). */
 MCFDEF int mcf_read(mcf_reader *r, size_t i, void *dst, size_t dst_len);
@@ -563,7 +577,15 @@ MCFDEF int mcf_mooncake_store_init(mcf_store *s, void *mooncake_store);
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifndef MCF_NO_POSIX
+#if !defined(MCF_NO_POSIX) && defined(_WIN32)
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+#elif !defined(MCF_NO_POSIX)
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/mman.h>
@@ -608,24 +630,57 @@ MCFDEF int mcf_mooncake_store_init(mcf_store *s, void *mooncake_store);
 #define MCF__BIG_ENDIAN 0
 #endif
 
-/* One process-wide lock type for the registry and the memory filesystem. */
-#if defined(MCF_NO_POSIX)
+/* One process-wide lock type for the registry and the memory filesystem,
+ * statically initialised (no init call, no constructor). Order: the user's
+ * MCF_MUTEX (an RTOS mutex, say), Win32 SRWLOCK, pthread mutex; under
+ * MCF_NO_POSIX a C11-style atomic spin lock (gcc/clang), else no lock at all
+ * (single-threaded targets). Locks inside objects (the memory store) use
+ * mcf__mutex_init/mcf__mutex_destroy (1 = ok); a user MCF_MUTEX is copied
+ * from MCF_MUTEX_INIT. On an RTOS, before including the implementation:
+ *     #define MCF_MUTEX            my_mutex_t
+ *     #define MCF_MUTEX_INIT       MY_MUTEX_STATIC_INIT
+ *     #define MCF_MUTEX_LOCK(p)    my_mutex_lock(p)
+ *     #define MCF_MUTEX_UNLOCK(p)  my_mutex_unlock(p)                      */
+#if defined(MCF_MUTEX) && defined(MCF_MUTEX_INIT) && defined(MCF_MUTEX_LOCK) && defined(MCF_MUTEX_UNLOCK)
+typedef MCF_MUTEX mcf__mutex;
+#define MCF__MUTEX_INIT MCF_MUTEX_INIT
+static void mcf__lock(mcf__mutex *m) { MCF_MUTEX_LOCK(m); }
+static void mcf__unlock(mcf__mutex *m) { MCF_MUTEX_UNLOCK(m); }
+static const mcf__mutex mcf__mutex_initial = MCF_MUTEX_INIT;
+MCF__SHARED int mcf__mutex_init(mcf__mutex *m) { *m = mcf__mutex_initial; return 1; }
+MCF__SHARED void mcf__mutex_destroy(mcf__mutex *m) { (void)m; }
+#elif defined(MCF_MUTEX) || defined(MCF_MUTEX_INIT) || defined(MCF_MUTEX_LOCK) || defined(MCF_MUTEX_UNLOCK)
+#error "mooncake_fileio.h: define all of MCF_MUTEX, MCF_MUTEX_INIT, MCF_MUTEX_LOCK and MCF_MUTEX_UNLOCK, or none"
+#elif defined(MCF_NO_POSIX)
 #if defined(__GNUC__) || defined(__clang__)
 typedef volatile int mcf__mutex;
 #define MCF__MUTEX_INIT 0
 static void mcf__lock(mcf__mutex *m) { while (__atomic_exchange_n(m, 1, __ATOMIC_ACQUIRE)) { } }
 static void mcf__unlock(mcf__mutex *m) { __atomic_store_n(m, 0, __ATOMIC_RELEASE); }
+MCF__SHARED int mcf__mutex_init(mcf__mutex *m) { *m = 0; return 1; }
+MCF__SHARED void mcf__mutex_destroy(mcf__mutex *m) { (void)m; }
 #else /* single-threaded targets: no lock available */
 typedef int mcf__mutex;
 #define MCF__MUTEX_INIT 0
 static void mcf__lock(mcf__mutex *m) { (void)m; }
 static void mcf__unlock(mcf__mutex *m) { (void)m; }
+MCF__SHARED int mcf__mutex_init(mcf__mutex *m) { *m = 0; return 1; }
+MCF__SHARED void mcf__mutex_destroy(mcf__mutex *m) { (void)m; }
 #endif
+#elif defined(_WIN32)
+typedef SRWLOCK mcf__mutex;
+#define MCF__MUTEX_INIT SRWLOCK_INIT
+static void mcf__lock(mcf__mutex *m) { AcquireSRWLockExclusive(m); }
+static void mcf__unlock(mcf__mutex *m) { ReleaseSRWLockExclusive(m); }
+MCF__SHARED int mcf__mutex_init(mcf__mutex *m) { InitializeSRWLock(m); return 1; }
+MCF__SHARED void mcf__mutex_destroy(mcf__mutex *m) { (void)m; }
 #else
 typedef pthread_mutex_t mcf__mutex;
 #define MCF__MUTEX_INIT PTHREAD_MUTEX_INITIALIZER
 static void mcf__lock(mcf__mutex *m) { (void)pthread_mutex_lock(m); }
 static void mcf__unlock(mcf__mutex *m) { (void)pthread_mutex_unlock(m); }
+MCF__SHARED int mcf__mutex_init(mcf__mutex *m) { return pthread_mutex_init(m, NULL) == 0; }
+MCF__SHARED void mcf__mutex_destroy(mcf__mutex *m) { (void)pthread_mutex_destroy(m); }
 #endif
 
 /* ===== [02] results & last error ========================================= */
@@ -1698,6 +1753,14 @@ static int mcf__check_tensor(const mcf_tensor *t, const char *who)
         }
     }
     if (!t->data && mcf_tensor_nbytes(t) > 0) return mcf__fail(MCF_INVALID_PARAMS, "%s: tensor \"%s\" has NULL data", who, name);
+    {
+        /* the data lives in this process: what it spans must fit size_t (32-bit hosts) */
+        uint64_t span = mcf__strides_contiguous(t->ndim, t->shape, t->strides) ? mcf_tensor_nbytes(t)
+                        : mcf__strided_span(t->ndim, t->shape, t->strides, mcf_dtype_size(t->dtype));
+        if (!mcf__fits_size(span))
+            return mcf__fail(MCF_NOT_SUPPORTED, "%s: tensor \"%s\" is %llu bytes, more than this host can address (%u-bit size_t)",
+                             who, name, (unsigned long long)span, (unsigned)(sizeof(size_t) * CHAR_BIT));
+    }
     return MCF_OK;
 }
 
@@ -1919,23 +1982,44 @@ MCFDEF int mcf_url_parse(const char *url, const char *filesystem, mcf_url *out)
     u.query = NULL;
     if (strcmp(u.scheme, "file") == 0) {
         const char *p = rest;
+#ifdef _WIN32
+        const char *unc = NULL;   /* file://server/share/x (RFC 8089 E.3) */
+        size_t unc_len = 0;
+        int drive = 0;
+#endif
         if (*p != '/') {
             const char *slash = strchr(p, '/');
             size_t hl = slash ? (size_t)(slash - p) : strlen(p);
             if (!(hl == 9 && mcf__name_is(mcf__url_put(&a, p, hl), "localhost"))) {
+#ifdef _WIN32
+                unc = p;
+                unc_len = hl;
+#else
                 rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": file URLs must name a local path (host \"%.*s\" not supported)", url, (int)hl, p);
                 goto done;
+#endif
             }
             p += hl;
         }
         if (!*p) { rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": empty path", url); goto done; }
 #ifdef _WIN32
-        if (p[0] == '/' && ((p[1] >= 'A' && p[1] <= 'Z') || (p[1] >= 'a' && p[1] <= 'z')) && p[2] == ':') p++;
+        /* file:///C:/dir/x.pt is the drive path C:\dir\x.pt (RFC 8089 E.2) */
+        if (!unc && p[0] == '/' && ((p[1] >= 'A' && p[1] <= 'Z') || (p[1] >= 'a' && p[1] <= 'z')) && p[2] == ':') { p++; drive = 1; }
 #endif
         u.host = mcf__url_put(&a, "", 0);
         u.path = mcf__url_decode(&a, p, strlen(p), url, &rc);
         if (!u.path) goto done;
         u.query = mcf__url_put(&a, "", 0);
+#ifdef _WIN32
+        /* a UNC path, from the host form or the four-slash form file:////server/share/x */
+        if (unc) u.path = mcf__url_cat(&a, "//", mcf__url_put(&a, unc, unc_len), u.path, NULL);
+        if (drive || unc || (u.path[0] == '/' && u.path[1] == '/' && u.path[2] && u.path[2] != '/')) {
+            char *c;
+            for (c = u.path; *c; c++) if (*c == '\\') *c = '/';
+            u.url = mcf__url_cat(&a, drive ? "file:///" : "file:", u.path, NULL, NULL);
+            for (c = u.path; *c; c++) if (*c == '/') *c = '\\';
+        } else
+#endif
         u.url = mcf__url_cat(&a, "file://", u.path, NULL, NULL);
     } else if (strcmp(u.scheme, "memory") == 0) {
         const char *p = rest;
@@ -2437,8 +2521,10 @@ static const mcf_filesystem mcf__memory_fs = {
  * directory (created like makedirs(exist_ok=True)) that commit renames over
  * the target, so readers never see a half-written file and a failed save
  * leaves the old file intact. MCF_DURABLE: fsync file, rename, fsync dir.
- * On POSIX only '/' separates directories ('\\' is a file-name byte). */
-#ifndef MCF_NO_POSIX
+ * On POSIX only '/' separates directories ('\\' is a file-name byte); the
+ * Win32 implementation below (same vtable, named mcf__posix_fs too) treats
+ * both as separators. */
+#if !defined(MCF_NO_POSIX) && !defined(_WIN32)
 typedef struct mcf__posix_reader {
     int fd;
     uint64_t size;
@@ -2659,6 +2745,349 @@ static int mcf__posix_remove(void *user, const mcf_url *u, const mcf_options *o)
 static const mcf_filesystem mcf__posix_fs = {
     "file", NULL, mcf__posix_stat, mcf__posix_open_read, mcf__posix_read_at, mcf__posix_map, mcf__posix_close_read,
     mcf__posix_open_write, mcf__posix_write, mcf__posix_commit, mcf__posix_abort, mcf__posix_remove
+};
+#elif !defined(MCF_NO_POSIX) && defined(_WIN32)
+/* Win32: the same contract through the wide-character API. UTF-8 paths are
+ * converted with MultiByteToWideChar and '/' becomes '\'; drive roots (C:\),
+ * UNC roots (\\server\share\) and \\?\ prefixes are never created by
+ * makedirs; reads are positional (ReadFile with OVERLAPPED offsets) or a
+ * read-only mapping; commit is MoveFileExW(MOVEFILE_REPLACE_EXISTING |
+ * MOVEFILE_WRITE_THROUGH), or without REPLACE_EXISTING for MCF_NO_OVERWRITE,
+ * which makes the existence check and the publish one step. */
+static int mcf__win_code(DWORD e, int fallback)
+{
+    switch (e) {
+    case ERROR_FILE_NOT_FOUND: case ERROR_PATH_NOT_FOUND: case ERROR_INVALID_DRIVE:
+    case ERROR_BAD_NETPATH: case ERROR_BAD_NET_NAME: return MCF_FILE_NOT_FOUND;
+    case ERROR_ACCESS_DENIED: case ERROR_WRITE_PROTECT: case ERROR_PRIVILEGE_NOT_HELD: return MCF_PERMISSION_DENIED;
+    case ERROR_DISK_FULL: case ERROR_HANDLE_DISK_FULL: return MCF_FILE_WRITE_FAIL;
+    case ERROR_NOT_ENOUGH_MEMORY: case ERROR_OUTOFMEMORY: return MCF_INTERNAL_ERROR;
+    case ERROR_INVALID_NAME: case ERROR_FILENAME_EXCED_RANGE: case ERROR_BAD_PATHNAME: return MCF_INVALID_PARAMS;
+    case ERROR_FILE_EXISTS: case ERROR_ALREADY_EXISTS: case ERROR_TOO_MANY_OPEN_FILES:
+    case ERROR_SHARING_VIOLATION: case ERROR_LOCK_VIOLATION: return MCF_FILE_OPEN_FAIL;
+    default: return fallback;
+    }
+}
+
+static const char *mcf__win_text(DWORD e)
+{
+    switch (e) {
+    case ERROR_FILE_NOT_FOUND: return "no such file or directory";
+    case ERROR_PATH_NOT_FOUND: return "no such directory on the path";
+    case ERROR_INVALID_DRIVE: return "no such drive";
+    case ERROR_BAD_NETPATH: case ERROR_BAD_NET_NAME: return "network path not found";
+    case ERROR_ACCESS_DENIED: return "permission denied";
+    case ERROR_WRITE_PROTECT: return "the medium is write-protected";
+    case ERROR_PRIVILEGE_NOT_HELD: return "operation not permitted";
+    case ERROR_DISK_FULL: case ERROR_HANDLE_DISK_FULL: return "no space left on device";
+    case ERROR_NOT_ENOUGH_MEMORY: case ERROR_OUTOFMEMORY: return "out of memory";
+    case ERROR_INVALID_NAME: case ERROR_BAD_PATHNAME: return "invalid file name";
+    case ERROR_FILENAME_EXCED_RANGE: return "file name too long";
+    case ERROR_FILE_EXISTS: case ERROR_ALREADY_EXISTS: return "file exists";
+    case ERROR_TOO_MANY_OPEN_FILES: return "too many open files";
+    case ERROR_SHARING_VIOLATION: case ERROR_LOCK_VIOLATION: return "the file is in use by another process";
+    case ERROR_HANDLE_EOF: return "end of file";
+    default: return "system error";
+    }
+}
+
+static int mcf__win_err(DWORD e, int fallback, const char *what, const char *path)
+{
+    return mcf__fail(mcf__win_code(e, fallback), "file: cannot %s \"%s\": %s (Windows error %lu)", what, path,
+                     mcf__win_text(e), (unsigned long)e);
+}
+
+/* UTF-8 path -> UTF-16 with '\' separators; NULL after setting the error. */
+static wchar_t *mcf__win_wide(const char *path, int *rc)
+{
+    int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, NULL, 0);
+    wchar_t *w, *c;
+    if (n <= 0) { *rc = mcf__fail(MCF_INVALID_PARAMS, "file: \"%s\" is not valid UTF-8", path); return NULL; }
+    w = (wchar_t *)mcf__malloc((size_t)n * sizeof(wchar_t));
+    if (!w) { *rc = mcf__fail(MCF_INTERNAL_ERROR, "file: out of memory for \"%s\"", path); return NULL; }
+    if (MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, w, n) != n) {
+        MCF_FREE(w);
+        *rc = mcf__fail(MCF_INVALID_PARAMS, "file: \"%s\" is not valid UTF-8", path);
+        return NULL;
+    }
+    for (c = w; *c; c++) if (*c == L'/') *c = L'\\';
+    return w;
+}
+
+static int mcf__win_is_sep(char c) { return c == '/' || c == '\\'; }
+
+/* Length of the part of path that names a root and is never created:
+ * "\\?\C:\", "\\?\UNC\server\share\", "\\server\share\", "C:\", "C:", "\". */
+static size_t mcf__win_root_len(const char *p)
+{
+    size_t i = 0;
+    int comps = 0;
+    if (mcf__win_is_sep(p[0]) && mcf__win_is_sep(p[1])) {
+        if ((p[2] == '?' || p[2] == '.') && mcf__win_is_sep(p[3])) {
+            i = 4;
+            if ((p[4] == 'U' || p[4] == 'u') && (p[5] == 'N' || p[5] == 'n') && (p[6] == 'C' || p[6] == 'c') && mcf__win_is_sep(p[7])) { i = 8; comps = 2; }
+        } else {
+            i = 2;
+            comps = 2;
+        }
+        for (; comps > 0 && p[i]; comps--) {
+            while (p[i] && !mcf__win_is_sep(p[i])) i++;
+            if (p[i]) i++;
+        }
+        if (comps) return i;
+    }
+    if (((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= 'a' && p[i] <= 'z')) && p[i + 1] == ':') i += 2;
+    if (mcf__win_is_sep(p[i])) i++;
+    return i;
+}
+
+static int mcf__win_stat(void *user, const mcf_url *u, const mcf_options *o, uint64_t *size)
+{
+    WIN32_FILE_ATTRIBUTE_DATA fad;
+    wchar_t *w;
+    int rc = MCF_OK;
+    (void)user; (void)o;
+    if (!(w = mcf__win_wide(u->path, &rc))) return rc;
+    if (!GetFileAttributesExW(w, GetFileExInfoStandard, &fad)) rc = mcf__win_err(GetLastError(), MCF_FILE_OPEN_FAIL, "stat", u->path);
+    else if (fad.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) rc = mcf__fail(MCF_FILE_OPEN_FAIL, "file: \"%s\" is a directory", u->path);
+    else *size = ((uint64_t)fad.nFileSizeHigh << 32) | fad.nFileSizeLow;
+    MCF_FREE(w);
+    return rc;
+}
+
+typedef struct mcf__win_reader {
+    HANDLE h, mapping;
+    void *map;
+    uint64_t size;
+    char *name;
+} mcf__win_reader;
+
+static int mcf__win_open_read(void *user, const mcf_url *u, const mcf_options *o, void **file, uint64_t *size)
+{
+    mcf__win_reader *r;
+    LARGE_INTEGER li;
+    HANDLE h;
+    DWORD e, attr;
+    wchar_t *w;
+    int rc = MCF_OK;
+    (void)user;
+    if (!(w = mcf__win_wide(u->path, &rc))) return rc;
+    /* FILE_SHARE_DELETE lets a writer rename a new version over this name */
+    h = CreateFileW(w, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+    if (h == INVALID_HANDLE_VALUE) {
+        e = GetLastError();
+        attr = GetFileAttributesW(w);
+        MCF_FREE(w);
+        if (attr != INVALID_FILE_ATTRIBUTES && (attr & FILE_ATTRIBUTE_DIRECTORY)) return mcf__fail(MCF_FILE_OPEN_FAIL, "file: \"%s\" is a directory", u->path);
+        return mcf__win_err(e, MCF_FILE_OPEN_FAIL, "open", u->path);
+    }
+    MCF_FREE(w);
+    if (!GetFileSizeEx(h, &li)) { e = GetLastError(); CloseHandle(h); return mcf__win_err(e, MCF_FILE_OPEN_FAIL, "stat", u->path); }
+    r = (mcf__win_reader *)mcf__calloc(1, sizeof *r);
+    if (!r || !(r->name = mcf__strdup(u->path))) { MCF_FREE(r); CloseHandle(h); return mcf__fail(MCF_INTERNAL_ERROR, "file: out of memory opening \"%s\"", u->path); }
+    r->h = h;
+    r->size = (uint64_t)li.QuadPart;
+    /* a mapping when the whole file fits the address space; else ReadFile */
+    if (!(o && (o->flags & MCF_NO_MMAP)) && r->size > 0 && mcf__fits_size(r->size)) {
+        r->mapping = CreateFileMappingW(h, NULL, PAGE_READONLY, 0, 0, NULL);
+        if (r->mapping) {
+            r->map = MapViewOfFile(r->mapping, FILE_MAP_READ, 0, 0, 0);
+            if (!r->map) { CloseHandle(r->mapping); r->mapping = NULL; }
+        }
+    }
+    *file = r;
+    *size = r->size;
+    return MCF_OK;
+}
+
+static int mcf__win_read_at(void *file, uint64_t off, void *dst, size_t n)
+{
+    mcf__win_reader *r = (mcf__win_reader *)file;
+    unsigned char *d = (unsigned char *)dst;
+    while (n > 0) {
+        DWORD want = n > ((size_t)1 << 30) ? (DWORD)1 << 30 : (DWORD)n, got = 0;
+        OVERLAPPED ov;
+        memset(&ov, 0, sizeof ov);
+        ov.Offset = (DWORD)(off & 0xffffffffu);
+        ov.OffsetHigh = (DWORD)(off >> 32);
+        if (!ReadFile(r->h, d, want, &got, &ov)) {
+            DWORD e = GetLastError();
+            if (e != ERROR_HANDLE_EOF) return mcf__win_err(e, MCF_FILE_READ_FAIL, "read", r->name);
+            got = 0;
+        }
+        if (got == 0) return mcf__fail(MCF_FILE_READ_FAIL, "file: \"%s\": unexpected end of file at offset %llu (file shrank?)", r->name, (unsigned long long)off);
+        d += got; off += got; n -= got;
+    }
+    return MCF_OK;
+}
+
+static const void *mcf__win_map(void *file) { return ((mcf__win_reader *)file)->map; }
+
+static void mcf__win_close_read(void *file)
+{
+    mcf__win_reader *r = (mcf__win_reader *)file;
+    if (r->map) (void)UnmapViewOfFile(r->map);
+    if (r->mapping) (void)CloseHandle(r->mapping);
+    (void)CloseHandle(r->h);
+    MCF_FREE(r->name);
+    MCF_FREE(r);
+}
+
+/* mkdir -p of dir (UTF-8, either separator), roots skipped. */
+static int mcf__win_makedirs(const char *dir)
+{
+    char *d = mcf__strdup(dir), *p;
+    int rc = MCF_OK;
+    if (!d) return mcf__fail(MCF_INTERNAL_ERROR, "file: out of memory");
+    for (p = d + mcf__win_root_len(d); rc == MCF_OK; p++) {
+        char c = *p;
+        wchar_t *w;
+        DWORD attr;
+        if (!mcf__win_is_sep(c) && c != '\0') continue;
+        *p = '\0';
+        if (p > d && !mcf__win_is_sep(p[-1]) && (w = mcf__win_wide(d, &rc)) != NULL) {
+            attr = GetFileAttributesW(w);
+            if (attr == INVALID_FILE_ATTRIBUTES) {
+                if (!CreateDirectoryW(w, NULL) && GetLastError() != ERROR_ALREADY_EXISTS)
+                    rc = mcf__win_err(GetLastError(), MCF_FILE_OPEN_FAIL, "create directory", d);
+            } else if (!(attr & FILE_ATTRIBUTE_DIRECTORY)) {
+                rc = mcf__fail(MCF_FILE_OPEN_FAIL, "file: cannot create directory \"%s\": a file with that name exists", d);
+            }
+            MCF_FREE(w);
+        }
+        *p = c;
+        if (c == '\0') break;
+    }
+    MCF_FREE(d);
+    return rc;
+}
+
+typedef struct mcf__win_writer {
+    HANDLE h;
+    unsigned flags;
+    char *path;         /* destination, UTF-8, for messages */
+    wchar_t *wpath;
+    wchar_t *wtmp;      /* temp file beside it */
+} mcf__win_writer;
+
+static void mcf__win_writer_free(mcf__win_writer *w)
+{
+    MCF_FREE(w->path); MCF_FREE(w->wpath); MCF_FREE(w->wtmp); MCF_FREE(w);
+}
+
+static int mcf__win_open_write(void *user, const mcf_url *u, uint64_t size, const mcf_options *o, void **file)
+{
+    static MCF__THREAD_LOCAL unsigned long counter;   /* mixes temp names */
+    mcf__win_writer *w;
+    const char *q, *base = u->path;
+    size_t plen = strlen(u->path), dlen = 0;
+    char *tmp = NULL, *dir = NULL;
+    int attempt, rc = MCF_OK;
+    (void)user; (void)size;
+    for (q = u->path; *q; q++) if (mcf__win_is_sep(*q)) base = q + 1;
+    if (base == u->path && plen >= 2 && u->path[1] == ':') base = u->path + 2;   /* "C:x.pt" */
+    dlen = (size_t)(base - u->path);
+    if (*base == '\0') return mcf__fail(MCF_INVALID_PARAMS, "file: \"%s\" names a directory, not a file", u->path);
+    w = (mcf__win_writer *)mcf__calloc(1, sizeof *w);
+    if (!w) return mcf__fail(MCF_INTERNAL_ERROR, "file: out of memory");
+    w->h = INVALID_HANDLE_VALUE;
+    w->flags = o ? o->flags : 0;
+    w->path = mcf__strdup(u->path);
+    tmp = (char *)mcf__malloc(plen + 64);
+    dir = mcf__strndup(u->path, dlen);
+    if (!w->path || !tmp || !dir) { rc = mcf__fail(MCF_INTERNAL_ERROR, "file: out of memory"); goto fail; }
+    if (!(w->wpath = mcf__win_wide(u->path, &rc))) goto fail;
+    if ((w->flags & MCF_NO_OVERWRITE) && GetFileAttributesW(w->wpath) != INVALID_FILE_ATTRIBUTES) {
+        rc = mcf__fail(MCF_FILE_OPEN_FAIL, "file: \"%s\" already exists (MCF_NO_OVERWRITE)", u->path);
+        goto fail;
+    }
+    if (dlen > mcf__win_root_len(dir) && (rc = mcf__win_makedirs(dir)) != MCF_OK) goto fail;
+    for (attempt = 0; attempt < 100; attempt++) {
+        unsigned long salt = (unsigned long)GetCurrentProcessId() * 2654435761u ^ (unsigned long)GetTickCount() ^
+                             (unsigned long)(uintptr_t)w ^ (++counter * 40503u);
+        DWORD e;
+        (void)snprintf(tmp, plen + 64, "%.*s.%s.mcf-%08lx.tmp", (int)dlen, u->path, base, salt & 0xffffffffu);
+        MCF_FREE(w->wtmp);
+        if (!(w->wtmp = mcf__win_wide(tmp, &rc))) goto fail;
+        w->h = CreateFileW(w->wtmp, GENERIC_WRITE, 0, NULL, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, NULL);
+        if (w->h != INVALID_HANDLE_VALUE) break;
+        e = GetLastError();
+        if (e != ERROR_FILE_EXISTS && e != ERROR_ALREADY_EXISTS) { rc = mcf__win_err(e, MCF_FILE_OPEN_FAIL, "create a temporary file for", u->path); goto fail; }
+    }
+    if (w->h == INVALID_HANDLE_VALUE) { rc = mcf__fail(MCF_FILE_OPEN_FAIL, "file: cannot create a temporary file for \"%s\": 100 names taken", u->path); goto fail; }
+    MCF_FREE(tmp);
+    MCF_FREE(dir);
+    *file = w;
+    return MCF_OK;
+fail:
+    MCF_FREE(tmp);
+    MCF_FREE(dir);
+    mcf__win_writer_free(w);
+    return rc;
+}
+
+static void mcf__win_abort(void *file)
+{
+    mcf__win_writer *w = (mcf__win_writer *)file;
+    if (w->h != INVALID_HANDLE_VALUE) (void)CloseHandle(w->h);
+    (void)DeleteFileW(w->wtmp);
+    mcf__win_writer_free(w);
+}
+
+static int mcf__win_write(void *file, const void *src, size_t n)
+{
+    mcf__win_writer *w = (mcf__win_writer *)file;
+    const unsigned char *p = (const unsigned char *)src;
+    while (n > 0) {
+        DWORD want = n > ((size_t)1 << 30) ? (DWORD)1 << 30 : (DWORD)n, put = 0;
+        if (!WriteFile(w->h, p, want, &put, NULL)) return mcf__win_err(GetLastError(), MCF_FILE_WRITE_FAIL, "write", w->path);
+        if (put == 0) return mcf__fail(MCF_FILE_WRITE_FAIL, "file: cannot write \"%s\": no progress", w->path);
+        p += put; n -= put;
+    }
+    return MCF_OK;
+}
+
+static int mcf__win_commit(void *file)
+{
+    mcf__win_writer *w = (mcf__win_writer *)file;
+    int rc = MCF_OK;
+    HANDLE h = w->h;
+    w->h = INVALID_HANDLE_VALUE;
+    if ((w->flags & MCF_DURABLE) && !FlushFileBuffers(h)) rc = mcf__win_err(GetLastError(), MCF_FILE_WRITE_FAIL, "flush", w->path);
+    if (!CloseHandle(h) && rc == MCF_OK) rc = mcf__win_err(GetLastError(), MCF_FILE_WRITE_FAIL, "close", w->path);
+    if (rc == MCF_OK) {
+        DWORD how = MOVEFILE_WRITE_THROUGH | ((w->flags & MCF_NO_OVERWRITE) ? 0 : MOVEFILE_REPLACE_EXISTING);
+        if (!MoveFileExW(w->wtmp, w->wpath, how)) {
+            DWORD e = GetLastError();
+            if ((w->flags & MCF_NO_OVERWRITE) && (e == ERROR_ALREADY_EXISTS || e == ERROR_FILE_EXISTS))
+                rc = mcf__fail(MCF_FILE_OPEN_FAIL, "file: \"%s\" already exists (MCF_NO_OVERWRITE)", w->path);
+            else
+                rc = mcf__win_err(e, MCF_FILE_WRITE_FAIL, "rename the temporary file onto", w->path);
+        }
+    }
+    if (rc != MCF_OK) (void)DeleteFileW(w->wtmp);
+    mcf__win_writer_free(w);
+    return rc;
+}
+
+static int mcf__win_remove(void *user, const mcf_url *u, const mcf_options *o)
+{
+    wchar_t *w;
+    int rc = MCF_OK;
+    (void)user; (void)o;
+    if (!(w = mcf__win_wide(u->path, &rc))) return rc;
+    if (!DeleteFileW(w)) {
+        DWORD e = GetLastError(), attr = GetFileAttributesW(w);
+        if (attr != INVALID_FILE_ATTRIBUTES && (attr & FILE_ATTRIBUTE_DIRECTORY)) rc = mcf__fail(MCF_FILE_OPEN_FAIL, "file: \"%s\" is a directory", u->path);
+        else rc = mcf__win_err(e, MCF_FILE_WRITE_FAIL, "remove", u->path);
+    }
+    MCF_FREE(w);
+    return rc;
+}
+
+static const mcf_filesystem mcf__posix_fs = {
+    "file", NULL, mcf__win_stat, mcf__win_open_read, mcf__win_read_at, mcf__win_map, mcf__win_close_read,
+    mcf__win_open_write, mcf__win_write, mcf__win_commit, mcf__win_abort, mcf__win_remove
 };
 #endif /* MCF_NO_POSIX */
 
@@ -6416,7 +6845,10 @@ MCFDEF int mcf_read(mcf_reader *r, size_t i, void *dst, size_t dst_len)
         const unsigned char *base;
         if (r->src.base) base = r->src.base + e->offset;
         else {
-            if (!mcf__fits_size(e->span) || !(tmp = (unsigned char *)mcf__malloc((size_t)e->span)))
+            if (!mcf__fits_size(e->span))
+                return mcf__fail(MCF_NOT_SUPPORTED, "%s: tensor \"%s\" spans %llu bytes of the file, more than this host can address",
+                                 r->name, e->name, (unsigned long long)e->span);
+            if (!(tmp = (unsigned char *)mcf__malloc((size_t)e->span)))
                 return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory reading tensor \"%s\"", r->name, e->name);
             if ((rc = mcf__source_read(&r->src, e->offset, tmp, (size_t)e->span)) != MCF_OK) { MCF_FREE(tmp); return rc; }
             base = tmp;
@@ -6437,8 +6869,12 @@ MCFDEF int mcf_view(mcf_reader *r, size_t i, const void **data)
     if (!data) return mcf__fail(MCF_INVALID_PARAMS, "mcf_view: NULL output");
     e = &r->entries[i];
     if ((rc = mcf__verify_once(r, i)) != MCF_OK) return rc;
-    if (e->contiguous && r->src.base && (!MCF__BIG_ENDIAN || mcf__dtypes[e->dtype].swap < 2)) {
-        *data = r->src.base + e->offset;   /* zero-copy */
+    /* zero-copy only when the caller may dereference the pointer as the
+     * element type: no swap needed and the address aligned to the element
+     * unit (safetensors offsets need not be; ARM traps on some loads) */
+    if (e->contiguous && r->src.base && (!MCF__BIG_ENDIAN || mcf__dtypes[e->dtype].swap < 2) &&
+        (uintptr_t)(r->src.base + e->offset) % mcf__dtypes[e->dtype].swap == 0) {
+        *data = r->src.base + e->offset;
         return MCF_OK;
     }
     if (!r->views[i]) {
