@@ -11,9 +11,9 @@ TEST_SRCS := $(sort $(wildcard tests/test_*.c))
 TESTS     := $(notdir $(TEST_SRCS:.c=))
 HDRS      := mooncake_fileio.h tests/mcf_test.h
 
-.PHONY: all test demo bench fuzz clean test-quick cross
+.PHONY: all test demo bench bench-smoke fuzz clean test-quick cross FORCE
 
-all: $(BUILD)/gcc/impl.o
+all: $(BUILD)/gcc/impl.o $(BUILD)/mcf
 
 # ---- test variants: name, compiler, flags ---------------------------------
 # Each variant builds tests/impl.c once and links every tests/test_*.c to it.
@@ -68,8 +68,8 @@ $(BUILD)/noposix-includes.ok: mooncake_fileio.h tests/impl.c
 	    '-DMCF_MUTEX_UNLOCK(p)=(void)(p)' -fsyntax-only tests/impl.c
 	touch $@
 
-test: $(ALL_BINS) $(BUILD)/header-check.ok $(BUILD)/noposix-includes.ok
-	@sh tests/run.sh $(foreach v,$(VARIANTS),$(v):$(BUILD)/$(v))
+test: $(ALL_BINS) $(BUILD)/header-check.ok $(BUILD)/noposix-includes.ok $(BUILD)/bench-smoke/test_bench $(BUILD)/tools/test_cli
+	@sh tests/run.sh $(foreach v,$(VARIANTS),$(v):$(BUILD)/$(v)) bench:$(BUILD)/bench-smoke tools:$(BUILD)/tools
 
 # One quick pass (gcc only) while developing.
 test-quick: $(gcc_BINS)
@@ -127,13 +127,81 @@ $(eval $(call CROSS_WIN,mingwxx,$(CXX_mingw) -x c++ $(CXXSTD) $(WARN) -O2))
 cross: $(foreach t,$(CROSS_TARGETS),$(x-$(t)_BINS))
 	@sh tests/cross/run.sh $(foreach t,$(CROSS_TARGETS),"$(t)|$(BUILD)/x-$(t)|$(RUN_$(t))")
 
-# ---- demo -------------------------------------------------------------------
+# ---- the mcf tool, examples, demo -------------------------------------------
+# build/mcf is built the way a user builds: one C file defining
+# MOONCAKE_FILEIO_IMPLEMENTATION. `make CURL=1` adds http(s):// and s3://.
+CC       ?= cc
+CURL_DEF := $(if $(filter 1,$(CURL)),-DMOONCAKE_FILEIO_CURL,)
+CURL_LIB := $(if $(filter 1,$(CURL)),-lcurl,)
+EXAMPLES := $(notdir $(basename $(wildcard examples/*.c)))
+EXAMPLE_BINS := $(addprefix $(BUILD)/examples/,$(EXAMPLES))
+EXAMPLE_CXX_BINS := $(addprefix $(BUILD)/examples-cxx/,$(EXAMPLES))
+
+# Rebuild build/mcf when CURL changes (the stamp holds the flags).
+$(BUILD)/mcf.flags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(CURL_DEF)' | cmp -s - $@ || echo '$(CURL_DEF)' > $@
+
+$(BUILD)/mcf: tools/mcf.c mooncake_fileio.h $(BUILD)/mcf.flags
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) $(OPT) $(CURL_DEF) $< -o $@ $(LIBS) $(CURL_LIB)
+
 $(BUILD)/examples/%: examples/%.c mooncake_fileio.h
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) $(OPT) $< -o $@ $(LIBS)
+
+# The examples must also build as C++ (the Mooncake store is C++).
+$(BUILD)/examples-cxx/%: examples/%.c mooncake_fileio.h
+	@mkdir -p $(@D)
+	g++ -x c++ $(CXXSTD) $(WARN) $(OPT) $< -o $@ $(LIBS)
+
+# The CLI test drives a sanitizer build of the tool, runs every example
+# (C and C++ builds) and compiles the README's code blocks.
+$(BUILD)/tools/mcf: tools/mcf.c mooncake_fileio.h
+	@mkdir -p $(@D)
+	clang $(CSTD) $(WARN) -O1 -g $(SAN) $< -o $@ $(LIBS) $(SAN)
+
+# libcurl builds of the tool (ASan+UBSan) and of the examples, for the
+# remote checks of test_cli (nginx on 127.0.0.1, started by the test).
+$(BUILD)/tools/mcf-curl: tools/mcf.c mooncake_fileio.h
+	@mkdir -p $(@D)
+	clang $(CSTD) $(WARN) -O1 -g $(SAN) -DMOONCAKE_FILEIO_CURL $< -o $@ $(LIBS) $(SAN) -lcurl
+
+$(BUILD)/examples-curl/%: examples/%.c mooncake_fileio.h
+	@mkdir -p $(@D)
+	gcc $(CSTD) $(WARN) $(OPT) -DMOONCAKE_FILEIO_CURL $< -o $@ $(LIBS) -lcurl
+
+$(BUILD)/tools/test_cli: tests/test_cli.sh $(BUILD)/tools/mcf $(BUILD)/tools/mcf-curl $(BUILD)/mcf $(EXAMPLE_BINS) \
+                         $(EXAMPLE_CXX_BINS) $(BUILD)/examples-curl/remote
+	@mkdir -p $(@D)
+	cp tests/test_cli.sh $@
+	chmod +x $@
+
+demo: $(BUILD)/mcf $(EXAMPLE_BINS)
+	@cd $(BUILD) && ./examples/demo && echo && ./mcf inspect demo-out/plain/model.pt
+
+# ---- bench (DESIGN §10): make bench [BENCH_ARGS="--size 256M --runs 5"] --------
+# zlib is the CRC32 baseline; it is linked into the bench only, and only when
+# its header is installed (zlib1g-dev), else that figure says why it is skipped.
+BENCH_ZLIB  := $(shell echo 'int main(void){return 0;}' | gcc -x c - -include zlib.h -o /dev/null -lz 2>/dev/null && echo yes)
+BENCH_FLAGS := $(CSTD) $(WARN) $(OPT) $(if $(BENCH_ZLIB),-DMCF_BENCH_ZLIB)
+BENCH_LIBS  := $(LIBS) $(if $(BENCH_ZLIB),-lz)
+
+$(BUILD)/bench/bench: bench/bench.c mooncake_fileio.h
+	@mkdir -p $(@D)
+	gcc $(BENCH_FLAGS) $< -o $@ $(BENCH_LIBS)
+
+bench: $(BUILD)/bench/bench
+	$(BUILD)/bench/bench --json $(BUILD)/bench-results.json $(BENCH_ARGS)
+
+# Smoke mode (4 MiB, one run) as a test binary: every figure produced, JSON
+# well-formed; no timing is checked. Part of `make test`.
+$(BUILD)/bench-smoke/test_bench: bench/test_bench.c $(HDRS) $(BUILD)/bench/bench
 	@mkdir -p $(@D)
 	gcc $(CSTD) $(WARN) $(OPT) $< -o $@ $(LIBS)
 
-demo: $(BUILD)/examples/demo
-	@cd $(BUILD) && ./examples/demo
+bench-smoke: $(BUILD)/bench-smoke/test_bench
+	@sh tests/run.sh bench:$(BUILD)/bench-smoke
 
 clean:
 	rm -rf $(BUILD)

@@ -4316,7 +4316,9 @@ MCF__SHARED int mcf__utf8_valid(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     while (p < end) {
-        size_t k = mcf__utf8_seq(p, end);
+        size_t k;
+        if (*p < 0x80) { p++; continue; }   /* ASCII fast path */
+        k = mcf__utf8_seq(p, end);
         if (!k) return 0;
         p += k;
     }
@@ -4347,6 +4349,8 @@ static int mcf__json_string(mcf__json *j)
     j->tok_escaped = 0;
     for (;;) {
         unsigned c;
+        /* fast path: the printable ASCII run up to the next quote, backslash, control or non-ASCII byte */
+        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') p++;
         if (p >= end) return mcf__json_err(j, j->p, "unterminated string");
         c = *p;
         if (c == '"') break;
