@@ -68,8 +68,10 @@ $(BUILD)/noposix-includes.ok: mooncake_fileio.h tests/impl.c
 	    '-DMCF_MUTEX_UNLOCK(p)=(void)(p)' -fsyntax-only tests/impl.c
 	touch $@
 
-test: $(ALL_BINS) $(BUILD)/header-check.ok $(BUILD)/noposix-includes.ok $(BUILD)/bench-smoke/test_bench $(BUILD)/tools/test_cli
-	@sh tests/run.sh $(foreach v,$(VARIANTS),$(v):$(BUILD)/$(v)) bench:$(BUILD)/bench-smoke tools:$(BUILD)/tools
+test: $(ALL_BINS) $(BUILD)/header-check.ok $(BUILD)/noposix-includes.ok $(BUILD)/bench-smoke/test_bench $(BUILD)/tools/test_cli \
+      $(BUILD)/static/test_static
+	@sh tests/run.sh $(foreach v,$(VARIANTS),$(v):$(BUILD)/$(v)) bench:$(BUILD)/bench-smoke tools:$(BUILD)/tools \
+	    static:$(BUILD)/static
 
 # One quick pass (gcc only) while developing.
 test-quick: $(gcc_BINS)

@@ -1988,8 +1988,7 @@ MCFDEF int mcf_url_parse(const char *url, const char *filesystem, mcf_url *out)
         int drive = 0;
 #endif
         if (*p != '/') {
-            const char *slash = strchr(p, '/');
-            size_t hl = slash ? (size_t)(slash - p) : strlen(p);
+            size_t hl = strcspn(p, "/");
             if (!(hl == 9 && mcf__name_is(mcf__url_put(&a, p, hl), "localhost"))) {
 #ifdef _WIN32
                 unc = p;
