@@ -2565,7 +2565,7 @@ MCFDEF int mcf_write_bytes(const char *url, const void *data, size_t len, const 
     if (!data && len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_write_bytes: NULL data");
     memset(&s, 0, sizeof s);
     if ((rc = mcf__resolve(url, o, &u, &s.fs)) != MCF_OK) return rc;
-    if (!s.fs.write) { s.fs.write = NULL; rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem is read-only", u.url, u.scheme); }
+    if (!s.fs.write) rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem is read-only", u.url, u.scheme);
     else {
         s.url = &u; s.o = o; s.name = u.url;
         rc = mcf__sink_begin(&s, len);
@@ -2704,7 +2704,9 @@ MCF__SHARED int mcf__utf8_valid(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     while (p < end) {
-        size_t k = mcf__utf8_seq(p, end);
+        size_t k;
+        if (*p < 0x80) { p++; continue; }   /* ASCII fast path */
+        k = mcf__utf8_seq(p, end);
         if (!k) return 0;
         p += k;
     }
@@ -2735,6 +2737,8 @@ static int mcf__json_string(mcf__json *j)
     j->tok_escaped = 0;
     for (;;) {
         unsigned c;
+        /* fast path: the printable ASCII run up to the next quote, backslash, control or non-ASCII byte */
+        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') p++;
         if (p >= end) return mcf__json_err(j, j->p, "unterminated string");
         c = *p;
         if (c == '"') break;
@@ -3029,17 +3033,14 @@ MCF__SHARED void mcf__json_put_str(mcf__buf *b, const char *s, size_t n)
 }
 
 /* ===== [12] safetensors ================================================== */
-/* The Hugging Face format (safetensors README "Format"; crate v0.7.0
- * tensor.rs): u64 LE header length N, N bytes of JSON, then the data buffer.
- * Reader: reads only the 8 + N header bytes, validates like the reference
- * (sorted, contiguous, complete offsets; exact byte spans; N <= 100 MB) and
- * is stricter where the reference lets two readers disagree (duplicate keys,
- * non-object entries, null __metadata__). Writer: byte-identical to the
- * reference serializer (dtype rank then name order, compact JSON, space
- * padding to 8), streaming each tensor from the caller's memory.
- * Contract with [16]: mcf__st_save gets tensors checked by the dispatcher
- * (names non-NULL and unique) and calls mcf__sink_begin once with the exact
- * total before the first byte; mcf__st_open fills r->entries/count and r->meta. */
+/* Hugging Face safetensors (README "Format"; crate v0.7.0 tensor.rs): u64 LE
+ * header length N, N bytes of JSON, the data buffer. Reader: reads only the
+ * 8 + N header bytes; reference validation (contiguous, complete offsets,
+ * exact spans, N <= 100 MB) plus stricter rules where readers could disagree.
+ * Writer: byte-identical to the reference (dtype rank, then name bytes;
+ * compact JSON; space padding to 8), all checks before mcf__sink_begin, data
+ * streamed from the caller. [16] checks names (non-NULL, unique) first;
+ * mcf__st_open fills r->entries/count and r->meta in header order. */
 
 /* Position of each dtype in the crate's Dtype enum, written first to last. */
 static int mcf__st_rank(mcf_dtype d)
@@ -3185,7 +3186,7 @@ static int mcf__st_save(mcf__sink *s, const mcf_tensor *t, size_t n, const mcf_o
         data += nb;
     }
     mcf__buf_putc(&hb, '}');
-    while (hb.len % 8) mcf__buf_putc(&hb, ' ');
+    mcf__buf_put(&hb, "       ", (8 - hb.len % 8) % 8);   /* spaces to a multiple of 8 (a failed buffer stays put) */
     if (hb.failed) { rc = mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory for the header", s->name); goto done; }
     hlen = hb.len;
     if (hlen > MCF_MAX_HEADER) {
@@ -3274,12 +3275,12 @@ static int mcf__st_tensor(mcf__json *j, mcf__st_parse *p, mcf__entry *e, uint64_
         if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
         if (j->type == MCF__J_OBJ_END) break;
         if (mcf__json_tok_is(j, "dtype")) {
-            char dt[16];
+            char dt[128];
             size_t k;
             if (have_dtype++) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": repeated field \"dtype\"", rn, e->name);
             if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
             if (j->type != MCF__J_STR) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": dtype is not a string", rn, e->name);
-            if (j->tok_len >= sizeof dt) k = sizeof dt;   /* too long for any dtype name */
+            if (j->tok_len >= sizeof dt) k = sizeof dt;   /* decodes to > 21 bytes: no dtype is that long */
             else { k = mcf__json_unescape(j->tok, j->tok_len, dt, &nul); dt[k] = '\0'; }
             for (i = 0; k < sizeof dt && i < (int)MCF_DTYPE_COUNT; i++)
                 if (strcmp(dt, mcf__dtypes[i].name) == 0) break;
