@@ -771,6 +771,7 @@ static double load_figures(const fmt_info *fi, const char *suffix, const char *f
     int pass;
     for (pass = 0; pass < 2; pass++) {
         int cold = pass == 1, kind;
+        int runs_here = cold && !cfg.smoke && cfg.runs < 5 ? 5 : cfg.runs;   /* disk I/O is noisier */
         const char *cache = cold ? "cold" : "warm";
         if ((cold && !cfg.cold) || (!cold && !cfg.warm)) continue;
         for (kind = 0; kind < (with_read ? 3 : 1); kind++) {
@@ -787,13 +788,13 @@ static double load_figures(const fmt_info *fi, const char *suffix, const char *f
             memset(&xb, 0, sizeof xb); memset(&xo, 0, sizeof xo);
             xb.path = xo.path = file;
             if (kind == 2) xo.o = &nomap;
-            if (best_pair(op_plain_read, &xb, kfn[kind], &xo, cfg.runs, cold, &tb, &to, &cb, &co) != 0) {
+            if (best_pair(op_plain_read, &xb, kfn[kind], &xo, runs_here, cold, &tb, &to, &cb, &co) != 0) {
                 if (xo.rc) fig_skip_rc(name, title, cache, kind ? "mcf_open/mcf_read" : "mcf_open/mcf_view", xo.rc);
                 else fig_skip(name, title, cache, "baseline read(2) or drop_caches failed");
                 continue;
             }
             bfmt(what, sizeof what, "%s: %s %.3f s (%.2f GB/s), read(2) into a pre-faulted buffer %.3f s (%.2f GB/s); best of %d, page cache %s",
-                     human(bytes, hb, sizeof hb), kind ? "mcf_read" : "mcf_view", to, gbps(bytes, to), tb, gbps(bytes, tb), cfg.runs,
+                     human(bytes, hb, sizeof hb), kind ? "mcf_read" : "mcf_view", to, gbps(bytes, to), tb, gbps(bytes, tb), runs_here,
                      cold ? "dropped before every run (echo 1 > /proc/sys/vm/drop_caches)" : "warm");
             fig_speed(name, title, cache, to, tb, cold ? -1 : co, cold ? -1 : cb, 0.8, what);   /* cold: I/O wait counts */
             if (with_read && kind != 0) {
@@ -808,7 +809,7 @@ static double load_figures(const fmt_info *fi, const char *suffix, const char *f
                     memset(&xl, 0, sizeof xl); memset(&xm, 0, sizeof xm);
                     xl.path = xm.path = file; xl.data_off = doff; xl.bytes = dlen;
                     if (kind == 2) xm.o = &nomap;
-                    if (best_pair(op_plain_pread_layout, &xl, kfn[kind], &xm, cfg.runs, cold, &tl, &tm2, &cl, &cm2) == 0) {
+                    if (best_pair(op_plain_pread_layout, &xl, kfn[kind], &xm, runs_here, cold, &tl, &tm2, &cl, &cm2) == 0) {
                         size_t k = strlen(f->detail);
                         int use_cpu = cfg.cpu_clock && !cold;
                         f->ratio_layout = use_cpu ? cl / cm2 : tl / tm2;
