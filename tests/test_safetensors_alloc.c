@@ -2,13 +2,8 @@
  * implementation whose MCF_MALLOC fails at the Nth call. Every N must give
  * INTERNAL_ERROR with an "out of memory" sentence (or success once N passes
  * the number of allocations), a NULL reader, and no leaked block.
- *
- * Not named test_*.c yet: MCF_STATIC builds fail while section [17]'s
- * functions are declared but not defined ("declared static but never
- * defined"). Rename it to tests/test_safetensors_alloc.c once [17] lands;
- * until then run it by hand from the repository root:
- *   gcc -std=c99 -Wall -Wextra -Wno-unused-function -g -fsanitize=address,undefined \
- *       -Itests tests/alloc_safetensors.c -o build/alloc_safetensors -pthread && build/alloc_safetensors */
+ * (Its own MCF_STATIC copy of the implementation; the shared impl.o it is
+ * also linked with stays unused.) */
 #include <stddef.h>
 static void *st_fail_malloc(size_t n);
 static void *st_fail_realloc(void *p, size_t n);
