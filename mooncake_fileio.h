@@ -3827,7 +3827,7 @@ static int mcf__net_get(mcf__net_reader *r, uint64_t off, unsigned char *dst, si
 static int mcf__net_read_at(void *file, uint64_t off, void *dst, size_t len)
 {
     mcf__net_reader *r = (mcf__net_reader *)file;
-    uint64_t end;
+    uint64_t end, start;
     size_t want;
     int rc, slot;
     if (len == 0) return MCF_OK;
@@ -3847,13 +3847,19 @@ static int mcf__net_read_at(void *file, uint64_t off, void *dst, size_t len)
     if (!r->ahead[slot] && !(r->ahead[slot] = (unsigned char *)mcf__malloc(MCF__NET_CACHE)))
         return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
     want = len;
-    if (want < MCF__NET_READAHEAD) want = r->size - off < (uint64_t)MCF__NET_READAHEAD ? (size_t)(r->size - off) : MCF__NET_READAHEAD;
+    start = off;
+    if (want < MCF__NET_READAHEAD) {
+        want = r->size < (uint64_t)MCF__NET_READAHEAD ? (size_t)r->size : MCF__NET_READAHEAD;
+        /* near the end the block slides back to end at EOF: zip readers walk
+         * backwards from the end records, so one block serves them all */
+        if (start > r->size - want) start = r->size - want;
+    }
     r->ahead_len[slot] = 0;
-    if ((rc = mcf__net_get(r, off, r->ahead[slot], want)) != MCF_OK) return rc;
-    r->ahead_off[slot] = off;
+    if ((rc = mcf__net_get(r, start, r->ahead[slot], want)) != MCF_OK) return rc;
+    r->ahead_off[slot] = start;
     r->ahead_len[slot] = want;
     r->older = 1 - slot;
-    memcpy(dst, r->ahead[slot], len);
+    memcpy(dst, r->ahead[slot] + (off - start), len);
     return MCF_OK;
 }
 
@@ -5292,11 +5298,20 @@ static int mcf__zipr_end(mcf__source *src, uint64_t *count, uint64_t *cd_off, ui
     size_t tl, i;
     int rc;
     if (size < 22) return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: %llu bytes is too small for a zip end record", src->name, (unsigned long long)size);
-    tl = size < 22 + 65535 ? (size_t)size : 22 + 65535;   /* record + longest comment */
+    /* torch.save writes no archive comment, so the record is usually the last
+     * 22 bytes: one small read (a remote open stays within its byte budget)
+     * before scanning the window that the longest comment could need */
+    tl = 22;
     tail_off = size - tl;
-    if (!(tail = (unsigned char *)mcf__malloc(tl))) return mcf__fail(MCF_INTERNAL_ERROR, "zip: %s: out of memory", src->name);
+    if (!(tail = (unsigned char *)mcf__malloc(22 + 65535))) return mcf__fail(MCF_INTERNAL_ERROR, "zip: %s: out of memory", src->name);
     if ((rc = mcf__source_read(src, tail_off, tail, tl)) != MCF_OK) { MCF_FREE(tail); return rc; }
-    for (i = tl - 22 + 1; i-- > 0;)
+    if (mcf__le32(tail) == MCF__ZIP_EOCD_SIG && mcf__le16(tail + 20) == 0) eocd = tail_off;
+    if (eocd == UINT64_MAX && size > 22) {
+        tl = size < 22 + 65535 ? (size_t)size : 22 + 65535;   /* record + longest comment */
+        tail_off = size - tl;
+        if ((rc = mcf__source_read(src, tail_off, tail, tl)) != MCF_OK) { MCF_FREE(tail); return rc; }
+    }
+    for (i = tl - 22 + 1; eocd == UINT64_MAX && i-- > 0;)
         if (mcf__le32(tail + i) == MCF__ZIP_EOCD_SIG && i + 22 + mcf__le16(tail + i + 20) == tl) { eocd = tail_off + i; break; }
     if (eocd == UINT64_MAX) { MCF_FREE(tail); return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: no end-of-central-directory record in the last %lu bytes", src->name, (unsigned long)tl); }
     i = (size_t)(eocd - tail_off);

@@ -739,9 +739,9 @@ static int remote_safetensors_lazy_load_http(void)
     return lazy_load(url, NULL, 0);
 }
 
-/* The zip reader ([13]) reads the last min(size, 64 KiB + 22) bytes to find
- * the end record behind a possible comment: torch loads get that window too. */
-#define ZIP_WINDOW (65535u + 22u)
+/* The zip reader ([13]) finds torch's comment-less end record in the last
+ * 22 bytes, so torch loads get no allowance beyond the common budget. */
+#define ZIP_WINDOW 0u
 
 static int remote_torch_lazy_load_http(void)
 {
