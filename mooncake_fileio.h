@@ -7855,8 +7855,12 @@ MCFDEF int mcf_mooncake_store_init(mcf_store *s, void *mooncake_store)
 /*
 ------------------------------------------------------------------------------
 CHANGE LOG
-  0.1.0  first release: foundation (results, dtypes, URLs, file + memory
-         filesystems).
+  0.1.0  first release: results and Mooncake error codes, dtypes, fsspec-style
+         URLs, file (POSIX and Win32) and memory filesystems, HTTP(S) and S3
+         over libcurl, safetensors reader/writer (byte-identical to the
+         reference serializer), torch .pt writer and restricted reader, fast
+         CRC32, Mooncake tensor object codec, memory store and the seed's
+         store_file_io functions, store_c.h adapter.
 ------------------------------------------------------------------------------
 LICENSE
 
