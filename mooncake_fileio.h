@@ -1880,7 +1880,7 @@ static void mcf__posix_writer_free(mcf__posix_writer *w)
 
 static int mcf__posix_open_write(void *user, const mcf_url *u, uint64_t size, const mcf_options *o, void **file)
 {
-    static unsigned long counter;   /* only mixes temp names; races are harmless */
+    static MCF__THREAD_LOCAL unsigned long counter;   /* mixes temp names; per thread, so no data race */
     mcf__posix_writer *w;
     const char *slash = strrchr(u->path, '/');
     size_t plen = strlen(u->path), dlen;
