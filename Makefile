@@ -22,7 +22,7 @@ $(BUILD)/$(1)/impl.o: tests/impl.c $(HDRS)
 	@mkdir -p $$(@D)
 	$(2) $(3) -c $$< -o $$@
 $(BUILD)/$(1)/%: tests/%.c $(BUILD)/$(1)/impl.o $(HDRS)
-	$(2) $(3) $$< $(BUILD)/$(1)/impl.o -o $$@ $(LIBS) $(4)
+	$(2) $(3) $$< -x none $(BUILD)/$(1)/impl.o -o $$@ $(LIBS) $(4)
 $(1)_BINS := $(addprefix $(BUILD)/$(1)/,$(TESTS))
 endef
 
