@@ -1764,6 +1764,10 @@ static const mcf_filesystem mcf__memory_fs = {
  * leaves the old file intact. MCF_DURABLE: fsync file, rename, fsync dir.
  * On POSIX only '/' separates directories ('\\' is a file-name byte). */
 #ifndef MCF_NO_POSIX
+#include <dirent.h>
+#ifndef MCF_STALE_TEMP_SECONDS
+#define MCF_STALE_TEMP_SECONDS 900  /* a temp file untouched this long is a killed save's */
+#endif
 typedef struct mcf__posix_reader {
     int fd;
     uint64_t size;
@@ -1951,6 +1955,38 @@ static int mcf__posix_fsync_dir(const char *dir, const char *path)
     return rc;
 }
 
+/* A killed save leaves its temp file ".<base>.mcf-XXXXXXXX.tmp" behind; the
+ * next successful save of the same name removes those not modified for
+ * MCF_STALE_TEMP_SECONDS. Younger ones may belong to a save still running in
+ * another process (it keeps writing, so its mtime stays fresh; were it
+ * removed, that save would fail cleanly at rename, never tear a file). Best
+ * effort, errors ignored; costs one readdir of the directory per save. */
+static void mcf__posix_sweep_temps(const mcf__posix_writer *w)
+{
+    const char *slash = strrchr(w->path, '/');
+    const char *base = slash ? slash + 1 : w->path;
+    size_t blen = strlen(base), dlen = strlen(w->dir), k;
+    time_t now = time(NULL);
+    struct dirent *de;
+    char *full;
+    DIR *d = opendir(w->dir);
+    if (!d) return;
+    full = (char *)mcf__malloc(dlen + blen + 24);
+    while (full && (de = readdir(d)) != NULL) {
+        const char *nm = de->d_name;
+        struct stat st;
+        if (strlen(nm) != blen + 18 || nm[0] != '.' || memcmp(nm + 1, base, blen) != 0 ||
+            memcmp(nm + 1 + blen, ".mcf-", 5) != 0 || strcmp(nm + blen + 14, ".tmp") != 0) continue;
+        for (k = blen + 6; k < blen + 14 && mcf__hexval(nm[k]) >= 0; k++) { }
+        if (k != blen + 14) continue;
+        (void)snprintf(full, dlen + blen + 24, "%s/%s", w->dir, nm);
+        if (lstat(full, &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtime >= (time_t)MCF_STALE_TEMP_SECONDS)
+            (void)unlink(full);
+    }
+    MCF_FREE(full);
+    (void)closedir(d);
+}
+
 static int mcf__posix_commit(void *file)
 {
     mcf__posix_writer *w = (mcf__posix_writer *)file;
@@ -1969,6 +2005,7 @@ static int mcf__posix_commit(void *file)
         }
     }
     if (rc != MCF_OK || (w->flags & MCF_NO_OVERWRITE)) (void)unlink(w->tmp);
+    if (rc == MCF_OK) mcf__posix_sweep_temps(w);
     if (rc == MCF_OK && (w->flags & MCF_DURABLE)) rc = mcf__posix_fsync_dir(w->dir, w->path);
     mcf__posix_writer_free(w);
     return rc;
@@ -2017,6 +2054,1729 @@ MCFDEF int mcf_write_bytes(const char *url, const void *data, size_t len, const 
     }
     mcf_url_free(&u);
     return rc;
+}
+
+MCFDEF int mcf_read_bytes(const char *url, void **data, size_t *len, const mcf_options *o);
+MCFDEF int mcf_exists(const char *url, const mcf_options *o);   /* 1, 0 or < 0 */
+MCFDEF int mcf_file_size(const char *url, uint64_t *size, const mcf_options *o);
+MCFDEF int mcf_remove(const char *url, const mcf_options *o);
+
+/* ===== [16] save/open dispatch =========================================== */
+typedef struct mcf_reader mcf_reader;
+
+/* Writes n tensors to url in one format (options.format, else by suffix). */
+MCFDEF int mcf_save(const char *url, const mcf_tensor *t, size_t n, const mcf_options *o);
+/* Same, into one MCF_MALLOC buffer (free with mcf_free); format must be set. */
+MCFDEF int mcf_save_to_memory(const mcf_tensor *t, size_t n, const mcf_options *o,
+                              void **out, size_t *out_len);
+/* Opens a file, reading only its header/index. *r is NULL on failure. */
+MCFDEF int mcf_open(const char *url, const mcf_options *o, mcf_reader **r);
+/* Opens a caller buffer; it must outlive the reader (views point into it). */
+MCFDEF int mcf_open_memory(const void *buf, size_t len, const mcf_options *o, mcf_reader **r);
+MCFDEF size_t mcf_count(const mcf_reader *r);
+/* Entry i: name (owned by r), dtype, ndim, shape; strides/data are NULL. */
+MCFDEF int mcf_entry(const mcf_reader *r, size_t i, mcf_tensor *info);
+/* Index of the entry called name, or MCF_OBJECT_NOT_FOUND. */
+MCFDEF int mcf_find(const mcf_reader *r, const char *name);
+/* Contiguous bytes of entry i, zero-copy where the source is mapped; valid
+ * until mcf_close. */
+MCFDEF int mcf_view(mcf_reader *r, size_t i, const void **data);
+/* Copies entry i as contiguous bytes into dst (dst_len >= its nbytes). */
+MCFDEF int mcf_read(mcf_reader *r, size_t i, void *dst, size_t dst_len);
+/* Value of a safetensors __metadata__ key, or NULL. Owned by r. */
+MCFDEF const char *mcf_metadata(const mcf_reader *r, const char *key);
+/* Number of metadata pairs, and pair i (key and value owned by r). */
+MCFDEF size_t mcf_metadata_count(const mcf_reader *r);
+MCFDEF int mcf_metadata_pair(const mcf_reader *r, size_t i, const char **key, const char **value);
+/* "safetensors" or "torch". */
+MCFDEF const char *mcf_reader_format(const mcf_reader *r);
+/* Byte offset of entry i's data in the file and its contiguous size. */
+MCFDEF int mcf_entry_location(const mcf_reader *r, size_t i, uint64_t *offset, uint64_t *nbytes);
+MCFDEF void mcf_close(mcf_reader *r);
+
+/* ===== [17] Mooncake object codec & store API ============================ */
+/* Any key-value store of Mooncake tensor objects (TensorMetadata + data). */
+typedef struct mcf_store {
+    void *user;
+    int  (*put)(void *user, const char *key, const void *obj, size_t len);
+    int  (*get)(void *user, const char *key, void **obj, size_t *len);
+    void (*release)(void *user, void *obj);
+    int  (*remove)(void *user, const char *key);
+} mcf_store;
+
+/* The embedded default: a thread-safe in-process hash map. */
+MCFDEF mcf_store *mcf_memory_store_create(void);
+MCFDEF void       mcf_memory_store_destroy(mcf_store *s);
+
+/* Mooncake tensor object codec (integration_utils.h byte layout). */
+MCFDEF size_t mcf_moon_object_size(const mcf_tensor *t);   /* 304 + data bytes */
+MCFDEF int    mcf_moon_encode(const mcf_tensor *t, void *dst, size_t cap, size_t *written);
+MCFDEF int    mcf_moon_decode(const void *obj, size_t len, mcf_tensor *view);
+
+MCFDEF int  mcf_store_put_tensor(mcf_store *s, const char *key, const mcf_tensor *t);
+MCFDEF int  mcf_store_get_tensor(mcf_store *s, const char *key, const mcf_options *o, mcf_tensor *out);
+/* Frees the name, strides and data a load allocated (data via o->dealloc). */
+MCFDEF void mcf_tensor_free(mcf_tensor *t, const mcf_options *o);
+
+/* Seed API parity (store_file_io.py): file_name NULL = key; key NULL = file_name. */
+MCFDEF int mcf_save_tensor_to_file(mcf_store *s, const char *key, const char *file_name,
+                                   const mcf_options *o);
+MCFDEF int mcf_load_tensor_from_file(mcf_store *s, const char *key, const char *file_name,
+                                     const mcf_options *o, mcf_tensor *out);
+MCFDEF int mcf_save_kv_cache_to_file(mcf_store *s, const char *key, const char *file_name,
+                                     const mcf_options *o);
+MCFDEF int mcf_load_kv_cache_from_file(mcf_store *s, const char *key, const char *file_name,
+                                       const mcf_options *o, mcf_tensor *out);
+MCFDEF int mcf_save_tensor_to_safetensor(mcf_store *s, const char *key, const char *file_name,
+                                         const mcf_options *o);
+MCFDEF int mcf_load_tensor_from_safetensor(mcf_store *s, const char *key, const char *file_name,
+                                           const mcf_options *o, mcf_tensor *out);
+/* artifact_kind: "tensor", "kv_cache" ("kvcache", "kv"), "safetensor" ("safetensors"). */
+MCFDEF int mcf_save_tensor(mcf_store *s, const char *key, const char *file_name,
+                           const char *artifact_kind, const mcf_options *o);
+MCFDEF int mcf_load_tensor(mcf_store *s, const char *key, const char *file_name,
+                           const char *artifact_kind, const mcf_options *o, mcf_tensor *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MOONCAKE_FILEIO_H */
+
+/* ========================================================================= */
+/*                            IMPLEMENTATION                                 */
+/* ========================================================================= */
+#if defined(MOONCAKE_FILEIO_IMPLEMENTATION) && !defined(MCF__IMPLEMENTED)
+#define MCF__IMPLEMENTED
+
+/* ===== [01] platform & config ============================================ */
+/* System headers, the lock and thread-local abstractions, host byte order.
+ * POSIX needs _POSIX_C_SOURCE >= 200809L, set at the top of this file. */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#ifndef MCF_NO_POSIX
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+#if defined(__GLIBC__) && !defined(__USE_XOPEN2K8)
+#error "mooncake_fileio.h: the implementation file must include mooncake_fileio.h before any system header (it needs _POSIX_C_SOURCE >= 200809L), or define _POSIX_C_SOURCE=200809L itself"
+#endif
+#endif
+
+#ifndef MCF_ASSERT
+#include <assert.h>
+#define MCF_ASSERT(x) assert(x)
+#endif
+
+#if defined(__cplusplus) && __cplusplus >= 201103L
+#define MCF__THREAD_LOCAL thread_local
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#define MCF__THREAD_LOCAL _Thread_local
+#elif defined(__GNUC__) || defined(__clang__)
+#define MCF__THREAD_LOCAL __thread
+#elif defined(_MSC_VER)
+#define MCF__THREAD_LOCAL __declspec(thread)
+#else
+#error "mooncake_fileio.h: no thread-local storage keyword for this compiler"
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define MCF__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define MCF__SHARED static __attribute__((unused))  /* helper of several sections */
+#else
+#define MCF__PRINTF(f, a)
+#define MCF__SHARED static
+#endif
+
+/* Byte order of the host: files are little-endian, big-endian hosts swap. */
+#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define MCF__BIG_ENDIAN 1
+#else
+#define MCF__BIG_ENDIAN 0
+#endif
+
+/* One process-wide lock type for the registry and the memory filesystem. */
+#if defined(MCF_NO_POSIX)
+#if defined(__GNUC__) || defined(__clang__)
+typedef volatile int mcf__mutex;
+#define MCF__MUTEX_INIT 0
+static void mcf__lock(mcf__mutex *m) { while (__atomic_exchange_n(m, 1, __ATOMIC_ACQUIRE)) { } }
+static void mcf__unlock(mcf__mutex *m) { __atomic_store_n(m, 0, __ATOMIC_RELEASE); }
+#else /* single-threaded targets: no lock available */
+typedef int mcf__mutex;
+#define MCF__MUTEX_INIT 0
+static void mcf__lock(mcf__mutex *m) { (void)m; }
+static void mcf__unlock(mcf__mutex *m) { (void)m; }
+#endif
+#else
+typedef pthread_mutex_t mcf__mutex;
+#define MCF__MUTEX_INIT PTHREAD_MUTEX_INITIALIZER
+static void mcf__lock(mcf__mutex *m) { (void)pthread_mutex_lock(m); }
+static void mcf__unlock(mcf__mutex *m) { (void)pthread_mutex_unlock(m); }
+#endif
+
+/* ===== [02] results & last error ========================================= */
+/* One helper sets the code and the sentence together (mcf__fail). errno is
+ * mapped with our own table: strerror() is not thread-safe. */
+static MCF__THREAD_LOCAL char mcf__error_text[MCF_ERROR_MAX];
+
+MCFDEF const char *mcf_result_name(int result)
+{
+    switch (result) {
+    case MCF_OK: return "OK";
+    case MCF_INTERNAL_ERROR: return "INTERNAL_ERROR";
+    case MCF_BUFFER_OVERFLOW: return "BUFFER_OVERFLOW";
+    case MCF_INVALID_PARAMS: return "INVALID_PARAMS";
+    case MCF_OBJECT_NOT_FOUND: return "OBJECT_NOT_FOUND";
+    case MCF_CHECKSUM_MISMATCH: return "CHECKSUM_MISMATCH";
+    case MCF_NOT_SUPPORTED: return "NOT_SUPPORTED";
+    case MCF_FILE_NOT_FOUND: return "FILE_NOT_FOUND";
+    case MCF_FILE_OPEN_FAIL: return "FILE_OPEN_FAIL";
+    case MCF_FILE_READ_FAIL: return "FILE_READ_FAIL";
+    case MCF_FILE_WRITE_FAIL: return "FILE_WRITE_FAIL";
+    case MCF_FILE_INVALID_BUFFER: return "FILE_INVALID_BUFFER";
+    case MCF_SERIALIZE_UNSUPPORTED: return "SERIALIZE_UNSUPPORTED";
+    case MCF_SERIALIZE_FAIL: return "SERIALIZE_FAIL";
+    case MCF_DESERIALIZE_FAIL: return "DESERIALIZE_FAIL";
+    case MCF_PERSISTENT_FAIL: return "PERSISTENT_FAIL";
+    case MCF_PERMISSION_DENIED: return "PERMISSION_DENIED";
+    default: return "UNKNOWN";
+    }
+}
+
+MCFDEF const char *mcf_last_error(void) { return mcf__error_text; }
+
+static int mcf__vfail(int code, const char *fmt, va_list ap)
+{
+    char tmp[MCF_ERROR_MAX];
+    /* format into a copy first: arguments may point into mcf__error_text */
+    (void)vsnprintf(tmp, sizeof tmp, fmt, ap);
+    memcpy(mcf__error_text, tmp, sizeof tmp);
+    return code;
+}
+
+MCFDEF int mcf_set_error(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    code = mcf__vfail(code, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+static int mcf__fail(int code, const char *fmt, ...) MCF__PRINTF(2, 3);
+static int mcf__fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    code = mcf__vfail(code, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+/* errno -> result code; fallback is the code of the operation that failed. */
+MCF__SHARED int mcf__errno_code(int e, int fallback)
+{
+    switch (e) {
+    case ENOENT: case ENOTDIR: return MCF_FILE_NOT_FOUND;
+    case EACCES: case EPERM: case EROFS: return MCF_PERMISSION_DENIED;
+    case ENOSPC: case EIO: case EFBIG:
+#ifdef EDQUOT
+    case EDQUOT:
+#endif
+        return MCF_FILE_WRITE_FAIL;
+    case ENOMEM: return MCF_INTERNAL_ERROR;
+    case ENAMETOOLONG: case EINVAL: return MCF_INVALID_PARAMS;
+    case EISDIR: case EMFILE: case ENFILE: case EEXIST: return MCF_FILE_OPEN_FAIL;
+    default: return fallback;
+    }
+}
+
+MCF__SHARED const char *mcf__errno_text(int e)
+{
+    switch (e) {
+    case ENOENT: return "no such file or directory";
+    case ENOTDIR: return "a path component is not a directory";
+    case EACCES: return "permission denied";
+    case EPERM: return "operation not permitted";
+    case EROFS: return "read-only file system";
+    case ENOSPC: return "no space left on device";
+    case EIO: return "input/output error";
+    case EFBIG: return "file too large";
+#ifdef EDQUOT
+    case EDQUOT: return "disk quota exceeded";
+#endif
+    case ENOMEM: return "out of memory";
+    case ENAMETOOLONG: return "file name too long";
+    case EINVAL: return "invalid argument";
+    case EISDIR: return "is a directory";
+    case EMFILE: return "too many open files in this process";
+    case ENFILE: return "too many open files in the system";
+    case EEXIST: return "file exists";
+    case EBADF: return "bad file descriptor";
+#ifdef ELOOP
+    case ELOOP: return "too many levels of symbolic links";
+#endif
+    default: return "system error";
+    }
+}
+
+/* ===== [03] alloc & checked math ========================================= */
+/* Bookkeeping goes through MCF_MALLOC/REALLOC/FREE; tensor payloads through
+ * the options' alloc hook (64-byte aligned by default). Every size sum or
+ * product from a file goes through the checked helpers here. */
+#if defined(MCF_MALLOC) && defined(MCF_REALLOC) && defined(MCF_FREE)
+/* user-provided */
+#elif defined(MCF_MALLOC) || defined(MCF_REALLOC) || defined(MCF_FREE)
+#error "mooncake_fileio.h: define all of MCF_MALLOC, MCF_REALLOC and MCF_FREE, or none"
+#else
+#define MCF_MALLOC(n) malloc(n)
+#define MCF_REALLOC(p, n) realloc(p, n)
+#define MCF_FREE(p) free(p)
+#endif
+
+MCFDEF void mcf_free(void *p) { if (p) MCF_FREE(p); }
+
+MCF__SHARED int mcf__mul64(uint64_t a, uint64_t b, uint64_t *out)
+{
+    if (a != 0 && b > UINT64_MAX / a) return 0;
+    *out = a * b;
+    return 1;
+}
+
+MCF__SHARED int mcf__add64(uint64_t a, uint64_t b, uint64_t *out)
+{
+    if (b > UINT64_MAX - a) return 0;
+    *out = a + b;
+    return 1;
+}
+
+/* 1 if v fits size_t (32-bit hosts reject what they cannot address). */
+MCF__SHARED int mcf__fits_size(uint64_t v) { return v <= (uint64_t)SIZE_MAX; }
+
+static void *mcf__malloc(size_t n) { return MCF_MALLOC(n ? n : 1); }
+
+MCF__SHARED void *mcf__calloc(size_t count, size_t size)
+{
+    void *p;
+    if (size != 0 && count > SIZE_MAX / size) return NULL;
+    p = mcf__malloc(count * size);
+    if (p) memset(p, 0, count * size);
+    return p;
+}
+
+MCF__SHARED char *mcf__strndup(const char *s, size_t n)
+{
+    char *d = (char *)mcf__malloc(n + 1);
+    if (!d) return NULL;
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+MCF__SHARED char *mcf__strdup(const char *s) { return mcf__strndup(s, strlen(s)); }
+
+static char mcf__lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c; }
+
+/* Compares a user-supplied name with a canonical lower-case name the way the
+ * seed normalises format/kind names: case-insensitive, '-' equals '_'. */
+static int mcf__name_is(const char *user, const char *canon)
+{
+    for (; *user && *canon; user++, canon++) {
+        char c = mcf__lower(*user);
+        if (c == '-') c = '_';
+        if (c != *canon) return 0;
+    }
+    return *user == '\0' && *canon == '\0';
+}
+
+static int mcf__ends_with_nocase(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix), i;
+    if (m > n) return 0;
+    for (i = 0; i < m; i++)
+        if (mcf__lower(s[n - m + i]) != mcf__lower(suffix[i])) return 0;
+    return 1;
+}
+
+/* Growable byte buffer for headers (JSON, pickle, zip directory). A failed
+ * allocation sets `failed` and later appends do nothing, so callers check once. */
+typedef struct mcf__buf {
+    unsigned char *data;
+    size_t len, cap;
+    int failed;
+} mcf__buf;
+
+static int mcf__buf_reserve(mcf__buf *b, size_t extra)
+{
+    size_t want, cap;
+    unsigned char *p;
+    if (b->failed) return 0;
+    if (extra > SIZE_MAX - b->len) { b->failed = 1; return 0; }
+    want = b->len + extra;
+    if (want <= b->cap) return 1;
+    cap = b->cap ? b->cap : 256;
+    while (cap < want) cap = (cap > SIZE_MAX / 2) ? want : cap * 2;
+    p = (unsigned char *)MCF_REALLOC(b->data, cap);
+    if (!p) { b->failed = 1; return 0; }
+    b->data = p;
+    b->cap = cap;
+    return 1;
+}
+
+static void mcf__buf_put(mcf__buf *b, const void *p, size_t n)
+{
+    if (n == 0 || !mcf__buf_reserve(b, n)) return;
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+
+MCF__SHARED void mcf__buf_putc(mcf__buf *b, unsigned char c) { mcf__buf_put(b, &c, 1); }
+MCF__SHARED void mcf__buf_puts(mcf__buf *b, const char *s) { mcf__buf_put(b, s, strlen(s)); }
+
+MCF__SHARED void mcf__buf_put_u64(mcf__buf *b, uint64_t v)
+{
+    char tmp[24];
+    int i = 24;
+    do { tmp[--i] = (char)('0' + (int)(v % 10)); v /= 10; } while (v);
+    mcf__buf_put(b, tmp + i, (size_t)(24 - i));
+}
+
+MCF__SHARED void mcf__buf_free(mcf__buf *b) { MCF_FREE(b->data); b->data = NULL; b->len = b->cap = 0; }
+
+/* Tensor payload memory: the caller's hook, else MCF_MALLOC aligned to 64. */
+MCF__SHARED void *mcf__payload_alloc(const mcf_options *o, size_t n)
+{
+    unsigned char *raw, *p;
+    if (o && o->alloc) return o->alloc(o->alloc_user, n ? n : 1, 64);
+    if (n > SIZE_MAX - 64 - sizeof(void *)) return NULL;
+    raw = (unsigned char *)MCF_MALLOC(n + 64 + sizeof(void *));
+    if (!raw) return NULL;
+    p = raw + sizeof(void *);
+    p += (64 - (size_t)((uintptr_t)p & 63)) & 63;
+    memcpy(p - sizeof(void *), &raw, sizeof raw);
+    return p;
+}
+
+MCF__SHARED void mcf__payload_free(const mcf_options *o, void *p)
+{
+    unsigned char *raw;
+    if (!p) return;
+    if (o && o->alloc) { if (o->dealloc) o->dealloc(o->alloc_user, p); return; }
+    memcpy(&raw, (unsigned char *)p - sizeof(void *), sizeof raw);
+    MCF_FREE(raw);
+}
+
+/* ===== [04] bytes: LE load/store, CRC32 ================================== */
+/* Every integer in a file goes through these byte-wise helpers: no unaligned
+ * loads, no host byte order. */
+MCF__SHARED uint16_t mcf__le16(const unsigned char *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+MCF__SHARED uint32_t mcf__le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+MCF__SHARED uint64_t mcf__le64(const unsigned char *p)
+{
+    return (uint64_t)mcf__le32(p) | ((uint64_t)mcf__le32(p + 4) << 32);
+}
+MCF__SHARED void mcf__put_le16(unsigned char *p, uint16_t v) { p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8); }
+MCF__SHARED void mcf__put_le32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16); p[3] = (unsigned char)(v >> 24);
+}
+MCF__SHARED void mcf__put_le64(unsigned char *p, uint64_t v)
+{
+    mcf__put_le32(p, (uint32_t)v);
+    mcf__put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* Reverses each unit-byte group in place (big-endian hosts only). */
+static void mcf__swap_units(void *data, size_t nbytes, size_t unit)
+{
+    unsigned char *p = (unsigned char *)data, t;
+    size_t i, j;
+    if (unit < 2) return;
+    for (i = 0; i + unit <= nbytes; i += unit)
+        for (j = 0; j < unit / 2; j++) {
+            t = p[i + j]; p[i + j] = p[i + unit - 1 - j]; p[i + unit - 1 - j] = t;
+        }
+}
+
+/* Bitwise reference CRC-32; section [13] provides the table/carry-less paths. */
+static uint32_t mcf__crc32_bitwise(uint32_t crc, const unsigned char *p, size_t n)
+{
+    int k;
+    crc = ~crc;
+    while (n--) {
+        crc ^= *p++;
+        for (k = 0; k < 8; k++) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
+
+MCFDEF uint32_t mcf_crc32(uint32_t crc, const void *data, size_t len)
+{
+    return mcf__crc32_bitwise(crc, (const unsigned char *)data, len);
+}
+
+/* ===== [05] dtypes & tensors ============================================= */
+/* One table holds every dtype's spellings and numbers. Strided copies walk
+ * the index space row-major with an odometer, memcpy-ing innermost runs. */
+typedef struct mcf__dtype_info {
+    const char *name;    /* safetensors */
+    unsigned bits;
+    unsigned swap;       /* byte-swap unit on big-endian hosts */
+    const char *torch;   /* torch.<name>, or NULL */
+    int mooncake;        /* TensorDtype number, or -1 */
+} mcf__dtype_info;
+
+static const mcf__dtype_info mcf__dtypes[MCF_DTYPE_COUNT] = {
+    {"BOOL", 8, 1, "bool", 10},
+    {"U8", 8, 1, "uint8", 3},
+    {"I8", 8, 1, "int8", 2},
+    {"F8_E5M2", 8, 1, "float8_e5m2", 14},
+    {"F8_E4M3", 8, 1, "float8_e4m3fn", 13},
+    {"I16", 16, 2, "int16", 4},
+    {"U16", 16, 2, "uint16", 5},
+    {"F16", 16, 2, "float16", 11},
+    {"BF16", 16, 2, "bfloat16", 12},
+    {"I32", 32, 4, "int32", 6},
+    {"U32", 32, 4, "uint32", 7},
+    {"F32", 32, 4, "float32", 0},
+    {"F64", 64, 8, "float64", 1},
+    {"I64", 64, 8, "int64", 8},
+    {"U64", 64, 8, "uint64", 9},
+    {"C64", 64, 4, "complex64", -1},
+    {"F8_E8M0", 8, 1, "float8_e8m0fnu", -1},
+    {"F4", 4, 1, NULL, -1},
+    {"F6_E2M3", 6, 1, NULL, -1},
+    {"F6_E3M2", 6, 1, NULL, -1}
+};
+
+static int mcf__dtype_valid(mcf_dtype d) { return (int)d >= 0 && (int)d < (int)MCF_DTYPE_COUNT; }
+
+MCFDEF size_t mcf_dtype_size(mcf_dtype d)
+{
+    if (!mcf__dtype_valid(d) || mcf__dtypes[d].bits % 8) return 0;
+    return mcf__dtypes[d].bits / 8;
+}
+
+MCFDEF unsigned mcf_dtype_bits(mcf_dtype d) { return mcf__dtype_valid(d) ? mcf__dtypes[d].bits : 0; }
+
+MCFDEF const char *mcf_dtype_name(mcf_dtype d) { return mcf__dtype_valid(d) ? mcf__dtypes[d].name : "?"; }
+
+MCFDEF int mcf_dtype_parse(const char *name, mcf_dtype *out)
+{
+    int i;
+    if (!name || !out) return mcf__fail(MCF_INVALID_PARAMS, "mcf_dtype_parse: NULL argument");
+    for (i = 0; i < (int)MCF_DTYPE_COUNT; i++)
+        if (strcmp(name, mcf__dtypes[i].name) == 0) { *out = (mcf_dtype)i; return MCF_OK; }
+    return mcf__fail(MCF_INVALID_PARAMS, "unknown dtype \"%s\"", name);
+}
+
+MCFDEF const char *mcf_dtype_torch_name(mcf_dtype d) { return mcf__dtype_valid(d) ? mcf__dtypes[d].torch : NULL; }
+
+MCFDEF int mcf_dtype_from_torch_name(const char *name, mcf_dtype *out)
+{
+    static const struct { const char *alias; mcf_dtype d; } aliases[] = {
+        {"float", MCF_F32}, {"double", MCF_F64}, {"half", MCF_F16}, {"long", MCF_I64},
+        {"int", MCF_I32}, {"short", MCF_I16}, {"cfloat", MCF_C64}
+    };
+    const char *n = name;
+    int i;
+    if (!name || !out) return mcf__fail(MCF_INVALID_PARAMS, "mcf_dtype_from_torch_name: NULL argument");
+    if (strncmp(n, "torch.", 6) == 0) n += 6;
+    for (i = 0; i < (int)MCF_DTYPE_COUNT; i++)
+        if (mcf__dtypes[i].torch && strcmp(n, mcf__dtypes[i].torch) == 0) { *out = (mcf_dtype)i; return MCF_OK; }
+    for (i = 0; i < (int)(sizeof aliases / sizeof aliases[0]); i++)
+        if (strcmp(n, aliases[i].alias) == 0) { *out = aliases[i].d; return MCF_OK; }
+    return mcf__fail(MCF_INVALID_PARAMS, "unknown torch dtype \"%s\"", name);
+}
+
+MCFDEF int mcf_dtype_to_mooncake(mcf_dtype d) { return mcf__dtype_valid(d) ? mcf__dtypes[d].mooncake : -1; }
+
+MCFDEF int mcf_dtype_from_mooncake(int m, mcf_dtype *out)
+{
+    int i;
+    if (!out) return mcf__fail(MCF_INVALID_PARAMS, "mcf_dtype_from_mooncake: NULL argument");
+    for (i = 0; i < (int)MCF_DTYPE_COUNT; i++)
+        if (m >= 0 && mcf__dtypes[i].mooncake == m) { *out = (mcf_dtype)i; return MCF_OK; }
+    return mcf__fail(MCF_INVALID_PARAMS, "unknown Mooncake dtype number %d", m);
+}
+
+/* numel of an explicit shape; UINT64_MAX on overflow or negative dims. */
+static uint64_t mcf__numel(int ndim, const int64_t *shape)
+{
+    uint64_t n = 1;
+    int i;
+    if (ndim < 0 || ndim > MCF_MAX_DIMS) return UINT64_MAX;
+    for (i = 0; i < ndim; i++) if (shape[i] < 0) return UINT64_MAX;
+    for (i = 0; i < ndim; i++) if (shape[i] == 0) return 0;
+    for (i = 0; i < ndim; i++)
+        if (!mcf__mul64(n, (uint64_t)shape[i], &n) || n == UINT64_MAX) return UINT64_MAX;
+    return n;
+}
+
+/* Bytes of numel elements of d, ceil for sub-byte types; UINT64_MAX on overflow. */
+MCF__SHARED uint64_t mcf__bytes_for(mcf_dtype d, uint64_t numel)
+{
+    uint64_t bits;
+    if (!mcf__dtype_valid(d) || numel == UINT64_MAX) return UINT64_MAX;
+    if (!mcf__mul64(numel, mcf__dtypes[d].bits, &bits)) return UINT64_MAX;
+    return bits / 8 + (bits % 8 != 0);
+}
+
+MCFDEF uint64_t mcf_tensor_numel(const mcf_tensor *t) { return t ? mcf__numel(t->ndim, t->shape) : UINT64_MAX; }
+
+MCFDEF uint64_t mcf_tensor_nbytes(const mcf_tensor *t)
+{
+    return t ? mcf__bytes_for(t->dtype, mcf__numel(t->ndim, t->shape)) : UINT64_MAX;
+}
+
+static int mcf__strides_contiguous(int ndim, const int64_t *shape, const int64_t *strides)
+{
+    int64_t expect = 1;
+    int i;
+    if (!strides) return 1;
+    for (i = ndim - 1; i >= 0; i--) {
+        /* a dimension of size 1 may carry any stride */
+        if (shape[i] != 1 && strides[i] != expect) {
+            if (shape[i] == 0) return 1;   /* empty: no element is addressed */
+            return 0;
+        }
+        expect *= shape[i] ? shape[i] : 1;
+    }
+    return 1;
+}
+
+MCFDEF int mcf_tensor_is_contiguous(const mcf_tensor *t)
+{
+    return t && mcf__strides_contiguous(t->ndim, t->shape, t->strides);
+}
+
+/* Byte extent from element 0 to one past the furthest element addressed by
+ * (shape, strides); UINT64_MAX on overflow or negative strides. */
+MCF__SHARED uint64_t mcf__strided_span(int ndim, const int64_t *shape, const int64_t *strides, size_t esize)
+{
+    uint64_t last = 0, term, span;
+    int i;
+    for (i = 0; i < ndim; i++) {
+        if (shape[i] < 0 || strides[i] < 0) return UINT64_MAX;
+        if (shape[i] == 0) return 0;
+    }
+    for (i = 0; i < ndim; i++) {
+        if (!mcf__mul64((uint64_t)(shape[i] - 1), (uint64_t)strides[i], &term) || !mcf__add64(last, term, &last))
+            return UINT64_MAX;
+    }
+    if (!mcf__add64(last, 1, &last) || !mcf__mul64(last, esize, &span)) return UINT64_MAX;
+    return span;
+}
+
+/* Copies elements [first, first+count) in row-major order of a strided view
+ * rooted at base into dst. Shapes/strides were validated by the caller. */
+static void mcf__gather(const unsigned char *base, size_t esize, int ndim, const int64_t *shape,
+                        const int64_t *strides, uint64_t first, uint64_t count, unsigned char *dst)
+{
+    int64_t idx[MCF_MAX_DIMS];
+    int64_t off = 0, inner, istride;
+    int i;
+    if (count == 0) return;
+    if (ndim == 0) { memcpy(dst, base, esize); return; }
+    for (i = ndim - 1; i >= 0; i--) {
+        idx[i] = (int64_t)(first % (uint64_t)shape[i]);
+        first /= (uint64_t)shape[i];
+        off += idx[i] * strides[i];
+    }
+    inner = shape[ndim - 1];
+    istride = strides[ndim - 1];
+    while (count > 0) {
+        uint64_t run = (uint64_t)(inner - idx[ndim - 1]);
+        if (run > count) run = count;
+        if (istride == 1) {
+            memcpy(dst, base + (size_t)off * esize, (size_t)run * esize);
+        } else {
+            uint64_t k;
+            for (k = 0; k < run; k++) memcpy(dst + (size_t)k * esize, base + (size_t)(off + (int64_t)k * istride) * esize, esize);
+        }
+        dst += (size_t)run * esize;
+        count -= run;
+        if (count == 0) break;
+        /* advance the odometer past this run */
+        off += ((int64_t)run - 1) * istride;
+        idx[ndim - 1] += (int64_t)run - 1;
+        for (i = ndim - 1; i >= 0; i--) {
+            if (++idx[i] < shape[i]) { off += strides[i]; break; }
+            off -= idx[i] > 0 ? (idx[i] - 1) * strides[i] : 0;
+            idx[i] = 0;
+        }
+    }
+}
+
+/* Checks a caller tensor before writing it: dtype, rank, shape, strides, data. */
+static int mcf__check_tensor(const mcf_tensor *t, const char *who)
+{
+    int i;
+    const char *name = t->name ? t->name : "";
+    if (!mcf__dtype_valid(t->dtype)) return mcf__fail(MCF_INVALID_PARAMS, "%s: tensor \"%s\" has an invalid dtype %d", who, name, (int)t->dtype);
+    if (t->ndim < 0 || t->ndim > MCF_MAX_DIMS)
+        return mcf__fail(MCF_INVALID_PARAMS, "%s: tensor \"%s\" has ndim %d (allowed 0..%d)", who, name, t->ndim, MCF_MAX_DIMS);
+    for (i = 0; i < t->ndim; i++)
+        if (t->shape[i] < 0) return mcf__fail(MCF_INVALID_PARAMS, "%s: tensor \"%s\" has negative dimension %d", who, name, i);
+    if (mcf_tensor_nbytes(t) == UINT64_MAX)
+        return mcf__fail(MCF_INVALID_PARAMS, "%s: tensor \"%s\" is too large (size overflows 64 bits)", who, name);
+    if (t->strides) {
+        for (i = 0; i < t->ndim; i++)
+            if (t->strides[i] < 0) return mcf__fail(MCF_INVALID_PARAMS, "%s: tensor \"%s\" has a negative stride", who, name);
+        if (!mcf__strides_contiguous(t->ndim, t->shape, t->strides)) {
+            if (mcf__dtypes[t->dtype].bits % 8)
+                return mcf__fail(MCF_SERIALIZE_UNSUPPORTED, "%s: tensor \"%s\": strided %s data cannot be copied (sub-byte dtype)", who, name, mcf__dtypes[t->dtype].name);
+            if (mcf__strided_span(t->ndim, t->shape, t->strides, mcf_dtype_size(t->dtype)) == UINT64_MAX)
+                return mcf__fail(MCF_INVALID_PARAMS, "%s: tensor \"%s\": strides overflow", who, name);
+        }
+    }
+    if (!t->data && mcf_tensor_nbytes(t) > 0) return mcf__fail(MCF_INVALID_PARAMS, "%s: tensor \"%s\" has NULL data", who, name);
+    return MCF_OK;
+}
+
+MCFDEF int mcf_tensor_copy_contiguous(const mcf_tensor *t, void *dst, size_t dst_len)
+{
+    uint64_t nbytes;
+    int rc;
+    if (!t || (!dst && dst_len)) return mcf__fail(MCF_INVALID_PARAMS, "mcf_tensor_copy_contiguous: NULL argument");
+    if ((rc = mcf__check_tensor(t, "mcf_tensor_copy_contiguous")) != MCF_OK) return rc;
+    nbytes = mcf_tensor_nbytes(t);
+    if (nbytes > dst_len)
+        return mcf__fail(MCF_BUFFER_OVERFLOW, "mcf_tensor_copy_contiguous: tensor \"%s\" needs %llu bytes, buffer has %llu",
+                         t->name ? t->name : "", (unsigned long long)nbytes, (unsigned long long)dst_len);
+    if (nbytes == 0) return MCF_OK;
+    if (mcf_tensor_is_contiguous(t)) memcpy(dst, t->data, (size_t)nbytes);
+    else mcf__gather((const unsigned char *)t->data, mcf_dtype_size(t->dtype), t->ndim, t->shape, t->strides,
+                     0, mcf_tensor_numel(t), (unsigned char *)dst);
+    return MCF_OK;
+}
+
+/* ===== [06] URL parser =================================================== */
+/* fsspec's split: "scheme://rest", else a local path (a one-letter "scheme"
+ * is a Windows drive). file: URLs are percent-decoded (RFC 8089) except %2F,
+ * which stays inside its segment; memory paths are "/"-rooted like fsspec's
+ * MemoryFileSystem; http keeps the path as written; s3 is bucket + key.
+ * All strings of one mcf_url live in one allocation owned by `scheme`. */
+typedef struct mcf__url_arena {
+    char *p, *end;
+} mcf__url_arena;
+
+static char *mcf__url_put(mcf__url_arena *a, const char *s, size_t n)
+{
+    char *d = a->p;
+    MCF_ASSERT((size_t)(a->end - a->p) > n);
+    memcpy(d, s, n);
+    d[n] = '\0';
+    a->p += n + 1;
+    return d;
+}
+
+static int mcf__hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Concatenates up to four strings (NULL ends the list early) into the arena. */
+static char *mcf__url_cat(mcf__url_arena *a, const char *s1, const char *s2, const char *s3, const char *s4)
+{
+    const char *parts[4];
+    char *d = a->p;
+    int i;
+    parts[0] = s1; parts[1] = s2; parts[2] = s3; parts[3] = s4;
+    for (i = 0; i < 4 && parts[i]; i++) {
+        size_t n = strlen(parts[i]);
+        MCF_ASSERT((size_t)(a->end - a->p) > n);
+        memcpy(a->p, parts[i], n);
+        a->p += n;
+    }
+    *a->p++ = '\0';
+    return d;
+}
+
+/* Percent-decodes s[0..n) into the arena; %2F stays encoded. */
+static char *mcf__url_decode(mcf__url_arena *a, const char *s, size_t n, const char *url, int *rc)
+{
+    char *d = a->p, *start = a->p;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (s[i] == '%') {
+            int hi = i + 2 < n ? mcf__hexval(s[i + 1]) : -1;
+            int lo = i + 2 < n ? mcf__hexval(s[i + 2]) : -1;
+            if (hi < 0 || lo < 0) {
+                *rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": bad percent-escape", url);
+                return NULL;
+            }
+            if (hi == 0 && lo == 0) {
+                *rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": %%00 (NUL) is not allowed in a path", url);
+                return NULL;
+            }
+            if (hi == 2 && (lo == 15)) { memcpy(d, s + i, 3); d += 3; }
+            else *d++ = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            *d++ = s[i];
+        }
+    }
+    *d = '\0';
+    a->p = d + 1;
+    return start;
+}
+
+/* Splits path at its last '/' or '\\' (seed fix 3: backslashes separate too). */
+static void mcf__url_split_path(mcf__url_arena *a, mcf_url *u)
+{
+    const char *p = u->path, *sep = NULL, *q;
+    for (q = p; *q; q++) if (*q == '/' || *q == '\\') sep = q;
+    if (!sep) {
+        u->dirname = mcf__url_put(a, "", 0);
+        u->basename = mcf__url_put(a, p, strlen(p));
+        return;
+    }
+    u->dirname = mcf__url_put(a, p, sep == p ? 1 : (size_t)(sep - p));
+    u->basename = mcf__url_put(a, sep + 1, strlen(sep + 1));
+}
+
+static int mcf__is_scheme_char(char c, int first)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return 1;
+    return !first && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.');
+}
+
+/* http(s) authority: [user@] rejected, host or [v6], optional :port. */
+static int mcf__url_authority(mcf__url_arena *a, const char *s, size_t n, const char *url, mcf_url *u)
+{
+    const char *host = s, *colon = NULL;
+    size_t hn = n, i;
+    if (memchr(s, '@', n))
+        return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": credentials in URLs are not accepted (use storage_options)", url);
+    if (n > 0 && s[0] == '[') {
+        const char *close = (const char *)memchr(s, ']', n);
+        if (!close || close == s + 1) return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": bad IPv6 host", url);
+        host = s + 1;
+        hn = (size_t)(close - s - 1);
+        for (i = 0; i < hn; i++)
+            if (!(mcf__hexval(host[i]) >= 0 || host[i] == ':' || host[i] == '.'))
+                return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": bad IPv6 host", url);
+        if (close + 1 < s + n) {
+            if (close[1] != ':') return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": unexpected text after IPv6 host", url);
+            colon = close + 1;
+        }
+    } else {
+        colon = (const char *)memchr(s, ':', n);
+        if (colon) hn = (size_t)(colon - s);
+        for (i = 0; i < hn; i++) {
+            char c = s[i];
+            if (!(mcf__is_scheme_char(c, 0) || c == '_' || c == '~' || c == '%'))
+                return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": bad character in host", url);
+        }
+    }
+    if (hn == 0) return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": missing host", url);
+    u->port = 0;
+    if (colon) {
+        const char *pe = s + n, *pp = colon + 1;
+        long port = 0;
+        if (pp == pe) return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": empty port", url);
+        for (; pp < pe; pp++) {
+            if (*pp < '0' || *pp > '9' || port > 65535) return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": bad port", url);
+            port = port * 10 + (*pp - '0');
+        }
+        if (port < 1 || port > 65535) return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": port out of range", url);
+        u->port = (int)port;
+    }
+    u->host = mcf__url_put(a, host, hn);
+    for (i = 0; i < hn; i++) u->host[i] = mcf__lower(u->host[i]);
+    return MCF_OK;
+}
+
+static int mcf__local_fs_name(const char *n)
+{
+    return mcf__name_is(n, "file") || mcf__name_is(n, "local") || mcf__name_is(n, "localfs") || mcf__name_is(n, "posix");
+}
+
+MCFDEF int mcf_url_parse(const char *url, const char *filesystem, mcf_url *out)
+{
+    mcf__url_arena a;
+    mcf_url u;
+    const char *in = url, *sep, *rest;
+    char *block, *joined = NULL;
+    size_t len, slen = 0, i;
+    int rc = MCF_OK;
+
+    if (!url || !out) return mcf__fail(MCF_INVALID_PARAMS, "mcf_url_parse: NULL argument");
+    if (!*url) return mcf__fail(MCF_INVALID_PARAMS, "empty URL");
+    sep = strstr(url, "://");
+    /* seed rule: an explicit filesystem N turns "path" into "N://path" */
+    if (filesystem && *filesystem && !mcf__name_is(filesystem, "auto") && !mcf__local_fs_name(filesystem) && !sep) {
+        size_t fl = strlen(filesystem), ul = strlen(url);
+        for (i = 0; i < fl; i++)
+            if (!mcf__is_scheme_char(filesystem[i], i == 0))
+                return mcf__fail(MCF_INVALID_PARAMS, "filesystem \"%s\" is not a valid scheme name", filesystem);
+        joined = (char *)mcf__malloc(fl + ul + 4);
+        if (!joined) return mcf__fail(MCF_INTERNAL_ERROR, "out of memory parsing URL \"%s\"", url);
+        memcpy(joined, filesystem, fl);
+        memcpy(joined + fl, "://", 3);
+        memcpy(joined + fl + 3, url, ul + 1);
+        in = joined;
+        sep = joined + fl;
+    }
+    len = strlen(in);
+    memset(&u, 0, sizeof u);
+    block = (char *)mcf__malloc(8 * (len + 40));
+    if (!block) { MCF_FREE(joined); return mcf__fail(MCF_INTERNAL_ERROR, "out of memory parsing URL \"%s\"", url); }
+    a.p = block;
+    a.end = block + 8 * (len + 40);
+
+    if (sep) {
+        slen = (size_t)(sep - in);
+        for (i = 0; i < slen; i++)
+            if (!mcf__is_scheme_char(in[i], i == 0)) break;
+        if (slen == 0 || i < slen) { rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": malformed scheme", url); goto done; }
+        if (slen == 1) sep = NULL;   /* "C://dir" is a Windows drive, not a scheme */
+    }
+    if (!sep) {
+        /* a plain local path, kept exactly as given */
+        u.scheme = mcf__url_put(&a, "file", 4);
+        u.host = mcf__url_put(&a, "", 0);
+        u.path = mcf__url_put(&a, in, len);
+        u.query = mcf__url_put(&a, "", 0);
+        u.url = mcf__url_put(&a, in, len);
+        mcf__url_split_path(&a, &u);
+        goto done;
+    }
+    u.scheme = mcf__url_put(&a, in, slen);
+    for (i = 0; i < slen; i++) u.scheme[i] = mcf__lower(u.scheme[i]);
+    rest = sep + 3;
+    u.query = NULL;
+    if (strcmp(u.scheme, "file") == 0) {
+        const char *p = rest;
+        if (*p != '/') {
+            const char *slash = strchr(p, '/');
+            size_t hl = slash ? (size_t)(slash - p) : strlen(p);
+            if (!(hl == 9 && mcf__name_is(mcf__url_put(&a, p, hl), "localhost"))) {
+                rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": file URLs must name a local path (host \"%.*s\" not supported)", url, (int)hl, p);
+                goto done;
+            }
+            p += hl;
+        }
+        if (!*p) { rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": empty path", url); goto done; }
+#ifdef _WIN32
+        if (p[0] == '/' && ((p[1] >= 'A' && p[1] <= 'Z') || (p[1] >= 'a' && p[1] <= 'z')) && p[2] == ':') p++;
+#endif
+        u.host = mcf__url_put(&a, "", 0);
+        u.path = mcf__url_decode(&a, p, strlen(p), url, &rc);
+        if (!u.path) goto done;
+        u.query = mcf__url_put(&a, "", 0);
+        u.url = mcf__url_cat(&a, "file://", u.path, NULL, NULL);
+    } else if (strcmp(u.scheme, "memory") == 0) {
+        const char *p = rest;
+        size_t n;
+        while (*p == '/') p++;
+        n = strlen(p);
+        while (n > 0 && p[n - 1] == '/') n--;
+        if (n == 0) { rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": empty memory path", url); goto done; }
+        u.host = mcf__url_put(&a, "", 0);
+        u.path = a.p;
+        u.path[0] = '/';
+        memcpy(u.path + 1, p, n);
+        u.path[n + 1] = '\0';
+        a.p += n + 2;
+        u.query = mcf__url_put(&a, "", 0);
+        u.url = mcf__url_cat(&a, "memory://", u.path, NULL, NULL);
+    } else if (strcmp(u.scheme, "http") == 0 || strcmp(u.scheme, "https") == 0) {
+        size_t an = strcspn(rest, "/?#"), pn;
+        const char *p = rest + an, *q;
+        if ((rc = mcf__url_authority(&a, rest, an, url, &u)) != MCF_OK) goto done;
+        pn = strcspn(p, "?#");
+        u.path = pn ? mcf__url_put(&a, p, pn) : mcf__url_put(&a, "/", 1);
+        q = p + pn;
+        if (*q == '?') { size_t qn = strcspn(q + 1, "#"); u.query = mcf__url_put(&a, q + 1, qn); }
+        else u.query = mcf__url_put(&a, "", 0);
+        for (i = 0; u.path[i]; i++)
+            if ((unsigned char)u.path[i] <= ' ') { rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": spaces or control characters in path (percent-encode them)", url); goto done; }
+        {
+            int v6 = strchr(u.host, ':') != NULL;
+            char port[16] = "";
+            if (u.port) (void)snprintf(port, sizeof port, ":%d", u.port);
+            u.url = mcf__url_cat(&a, u.scheme, v6 ? "://[" : "://", u.host, v6 ? "]" : "");
+            a.p--;   /* continue the same string */
+            (void)mcf__url_cat(&a, port, u.path, *u.query ? "?" : "", u.query);
+        }
+    } else if (strcmp(u.scheme, "s3") == 0 || strcmp(u.scheme, "s3a") == 0) {
+        const char *slash = strchr(rest, '/');
+        size_t bn = slash ? (size_t)(slash - rest) : strlen(rest);
+        if (bn == 0) { rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": missing bucket", url); goto done; }
+        if (!slash || !slash[1]) { rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": missing object key after the bucket", url); goto done; }
+        u.host = mcf__url_put(&a, rest, bn);
+        u.port = 0;
+        u.path = mcf__url_put(&a, slash + 1, strlen(slash + 1));
+        u.query = mcf__url_put(&a, "", 0);
+        u.url = mcf__url_cat(&a, "s3://", u.host, "/", u.path);
+    } else {
+        /* a user-registered scheme: everything after "://" is the path */
+        if (!*rest) { rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": empty path", url); goto done; }
+        u.host = mcf__url_put(&a, "", 0);
+        u.path = mcf__url_put(&a, rest, strlen(rest));
+        u.query = mcf__url_put(&a, "", 0);
+        u.url = mcf__url_cat(&a, u.scheme, "://", u.path, NULL);
+    }
+    mcf__url_split_path(&a, &u);
+done:
+    MCF_FREE(joined);
+    if (rc != MCF_OK) { MCF_FREE(block); return rc; }
+    MCF_ASSERT(u.scheme == block);
+    *out = u;
+    return MCF_OK;
+}
+
+MCFDEF void mcf_url_free(mcf_url *u)
+{
+    if (!u) return;
+    MCF_FREE(u->scheme);
+    memset(u, 0, sizeof *u);
+}
+
+/* ===== [07] fs registry ================================================== */
+/* Scheme -> backend table (user registrations first, then the built-ins),
+ * plus the two objects every format section works through: a source
+ * (positional reads, maybe mapped) and a sink (sequential writes, size known
+ * up front, committed atomically by the dispatcher). */
+#ifndef MCF__MAX_FILESYSTEMS
+#define MCF__MAX_FILESYSTEMS 32
+#endif
+static mcf__mutex mcf__registry_lock = MCF__MUTEX_INIT;
+static mcf_filesystem mcf__registry[MCF__MAX_FILESYSTEMS];
+static int mcf__registry_count;
+
+static int mcf__builtin_filesystem(const char *scheme, mcf_filesystem *out);
+
+MCFDEF int mcf_register_filesystem(const mcf_filesystem *fs)
+{
+    int i, rc = MCF_OK;
+    if (!fs || !fs->scheme || !*fs->scheme)
+        return mcf__fail(MCF_INVALID_PARAMS, "mcf_register_filesystem: missing scheme");
+    for (i = 0; fs->scheme[i]; i++)
+        if (!mcf__is_scheme_char(fs->scheme[i], i == 0) || (fs->scheme[i] >= 'A' && fs->scheme[i] <= 'Z'))
+            return mcf__fail(MCF_INVALID_PARAMS, "mcf_register_filesystem: scheme \"%s\" must be lower-case letters, digits, '+', '-', '.'", fs->scheme);
+    if (!fs->open_read || !fs->read_at || !fs->close_read || !fs->stat)
+        return mcf__fail(MCF_INVALID_PARAMS, "mcf_register_filesystem: \"%s\" needs stat, open_read, read_at and close_read", fs->scheme);
+    mcf__lock(&mcf__registry_lock);
+    for (i = 0; i < mcf__registry_count; i++)
+        if (strcmp(mcf__registry[i].scheme, fs->scheme) == 0) break;
+    if (i == MCF__MAX_FILESYSTEMS) rc = mcf__fail(MCF_INVALID_PARAMS, "mcf_register_filesystem: registry full (%d schemes)", MCF__MAX_FILESYSTEMS);
+    else {
+        mcf__registry[i] = *fs;
+        if (i == mcf__registry_count) mcf__registry_count++;
+    }
+    mcf__unlock(&mcf__registry_lock);
+    return rc;
+}
+
+/* Finds the backend for u->scheme; INVALID_PARAMS naming the known schemes. */
+static int mcf__fs_lookup(const mcf_url *u, mcf_filesystem *out)
+{
+    char known[512];
+    size_t k = 0;
+    int i, found = 0;
+    mcf__lock(&mcf__registry_lock);
+    for (i = 0; i < mcf__registry_count && !found; i++)
+        if (strcmp(mcf__registry[i].scheme, u->scheme) == 0) { *out = mcf__registry[i]; found = 1; }
+    if (!found) {
+        k = (size_t)snprintf(known, sizeof known, "file, memory");
+#ifdef MOONCAKE_FILEIO_CURL
+        k += (size_t)snprintf(known + k, sizeof known - k, ", http, https, s3");
+#endif
+        for (i = 0; i < mcf__registry_count && k < sizeof known; i++)
+            k += (size_t)snprintf(known + k, sizeof known - k, ", %s", mcf__registry[i].scheme);
+    }
+    mcf__unlock(&mcf__registry_lock);
+    if (found || mcf__builtin_filesystem(u->scheme, out)) return MCF_OK;
+#ifndef MOONCAKE_FILEIO_CURL
+    if (strcmp(u->scheme, "http") == 0 || strcmp(u->scheme, "https") == 0 || strcmp(u->scheme, "s3") == 0 || strcmp(u->scheme, "s3a") == 0)
+        return mcf__fail(MCF_INVALID_PARAMS, "\"%s\": %s:// needs libcurl: define MOONCAKE_FILEIO_CURL in the implementation file and link with -lcurl",
+                         u->url, u->scheme);
+#endif
+    return mcf__fail(MCF_INVALID_PARAMS, "\"%s\": unknown filesystem \"%s\" (registered: %s)", u->url, u->scheme, known);
+}
+
+/* Parses url with o->filesystem and finds its backend. */
+static int mcf__resolve(const char *url, const mcf_options *o, mcf_url *u, mcf_filesystem *fs)
+{
+    int rc;
+    if (!url) return mcf__fail(MCF_INVALID_PARAMS, "NULL URL");
+    if ((rc = mcf_url_parse(url, o ? o->filesystem : NULL, u)) != MCF_OK) return rc;
+    if ((rc = mcf__fs_lookup(u, fs)) != MCF_OK) { mcf_url_free(u); return rc; }
+    return MCF_OK;
+}
+
+/* A readable object: an open backend file, or a caller buffer (fs.read_at NULL). */
+typedef struct mcf__source {
+    mcf_filesystem fs;
+    void *file;
+    uint64_t size;
+    const unsigned char *base;      /* whole object in memory, or NULL */
+    const char *name;               /* URL for messages (owned elsewhere) */
+} mcf__source;
+
+static int mcf__source_read(mcf__source *s, uint64_t off, void *dst, size_t n)
+{
+    uint64_t end;
+    if (!mcf__add64(off, n, &end) || end > s->size)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: read of %llu bytes at offset %llu passes the end of the file (%llu bytes)",
+                         s->name, (unsigned long long)n, (unsigned long long)off, (unsigned long long)s->size);
+    if (n == 0) return MCF_OK;
+    if (s->base) { memcpy(dst, s->base + off, n); return MCF_OK; }
+    return s->fs.read_at(s->file, off, dst, n);
+}
+
+static void mcf__source_close(mcf__source *s)
+{
+    if (s->file && s->fs.close_read) s->fs.close_read(s->file);
+    s->file = NULL;
+    s->base = NULL;
+}
+
+/* A destination: a backend write stream or one exact-size memory buffer. */
+typedef struct mcf__sink {
+    mcf_filesystem fs;              /* fs.write NULL = memory sink */
+    const mcf_url *url;
+    const mcf_options *o;
+    void *file;
+    unsigned char *mem;
+    uint64_t total, done;
+    const char *name;
+    int begun;
+} mcf__sink;
+
+static int mcf__sink_begin(mcf__sink *s, uint64_t total)
+{
+    int rc;
+    MCF_ASSERT(!s->begun);
+    s->total = total;
+    s->done = 0;
+    if (!s->fs.write) {
+        if (!mcf__fits_size(total)) return mcf__fail(MCF_NOT_SUPPORTED, "%s: %llu bytes do not fit in memory on this host", s->name, (unsigned long long)total);
+        s->mem = (unsigned char *)mcf__malloc((size_t)total);
+        if (!s->mem) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory for %llu bytes", s->name, (unsigned long long)total);
+    } else {
+        if (!s->fs.open_write) return mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem is read-only", s->name, s->url->scheme);
+        if ((rc = s->fs.open_write(s->fs.user, s->url, total, s->o, &s->file)) != MCF_OK) return rc;
+    }
+    s->begun = 1;
+    return MCF_OK;
+}
+
+static int mcf__sink_write(mcf__sink *s, const void *p, size_t n)
+{
+    int rc;
+    MCF_ASSERT(s->begun);
+    if (n == 0) return MCF_OK;
+    if (n > s->total - s->done)
+        return mcf__fail(MCF_INTERNAL_ERROR, "%s: writer produced more bytes than it planned (%llu)", s->name, (unsigned long long)s->total);
+    if (s->mem) memcpy(s->mem + s->done, p, n);
+    else if ((rc = s->fs.write(s->file, p, n)) != MCF_OK) return rc;
+    s->done += n;
+    if (s->o && s->o->progress && s->o->progress(s->o->progress_user, s->done, s->total) != 0)
+        return mcf__fail(MCF_PERSISTENT_FAIL, "%s: cancelled by the progress callback after %llu of %llu bytes; nothing was written",
+                         s->name, (unsigned long long)s->done, (unsigned long long)s->total);
+    return MCF_OK;
+}
+
+MCF__SHARED int mcf__sink_zeros(mcf__sink *s, size_t n)
+{
+    static const unsigned char zeros[64] = {0};
+    int rc = MCF_OK;
+    while (n > 0 && rc == MCF_OK) {
+        size_t k = n < sizeof zeros ? n : sizeof zeros;
+        rc = mcf__sink_write(s, zeros, k);
+        n -= k;
+    }
+    return rc;
+}
+
+/* Chunk size for gathering strided or byte-swapped tensors: bounded memory. */
+#ifndef MCF__CHUNK
+#define MCF__CHUNK ((size_t)4 << 20)
+#endif
+
+/* Writes a checked tensor's elements as contiguous little-endian bytes. If
+ * crc is not NULL the CRC-32 is updated chunk by chunk while the chunk is
+ * still in cache (fused, not a second pass over the tensor). */
+MCF__SHARED int mcf__sink_tensor(mcf__sink *s, const mcf_tensor *t, uint32_t *crc)
+{
+    uint64_t nbytes = mcf_tensor_nbytes(t), numel, first;
+    size_t esize = mcf_dtype_size(t->dtype), chunk_elems;
+    unsigned char *tmp;
+    int rc = MCF_OK;
+    int direct = mcf_tensor_is_contiguous(t) && (!MCF__BIG_ENDIAN || mcf__dtypes[t->dtype].swap < 2);
+    if (nbytes == 0) return MCF_OK;
+    if (direct) {
+        const unsigned char *p = (const unsigned char *)t->data;
+        while (nbytes > 0 && rc == MCF_OK) {
+            size_t k = nbytes < (uint64_t)MCF__CHUNK ? (size_t)nbytes : MCF__CHUNK;
+            if (crc) *crc = mcf_crc32(*crc, p, k);
+            rc = mcf__sink_write(s, p, k);
+            p += k;
+            nbytes -= k;
+        }
+        return rc;
+    }
+    if (esize == 0) esize = 1;   /* sub-byte dtypes are contiguous here */
+    chunk_elems = MCF__CHUNK / esize;
+    tmp = (unsigned char *)mcf__malloc(chunk_elems * esize);
+    if (!tmp) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", s->name);
+    numel = mcf_tensor_numel(t);
+    for (first = 0; first < numel && rc == MCF_OK; first += chunk_elems) {
+        uint64_t cnt = numel - first < (uint64_t)chunk_elems ? numel - first : (uint64_t)chunk_elems;
+        size_t bytes = (size_t)cnt * esize;
+        if (t->strides && !mcf_tensor_is_contiguous(t))
+            mcf__gather((const unsigned char *)t->data, esize, t->ndim, t->shape, t->strides, first, cnt, tmp);
+        else
+            memcpy(tmp, (const unsigned char *)t->data + (size_t)first * esize, bytes);
+        if (MCF__BIG_ENDIAN) mcf__swap_units(tmp, bytes, mcf__dtypes[t->dtype].swap);
+        if (crc) *crc = mcf_crc32(*crc, tmp, bytes);
+        rc = mcf__sink_write(s, tmp, bytes);
+    }
+    MCF_FREE(tmp);
+    return rc;
+}
+
+/* One tensor entry of an open file, filled by a format section. */
+typedef struct mcf__entry {
+    char *name;
+    mcf_dtype dtype;
+    int ndim;
+    int64_t shape[MCF_MAX_DIMS];
+    int64_t strides[MCF_MAX_DIMS];  /* elements; meaningful when !contiguous */
+    int contiguous;
+    uint64_t offset;                /* byte offset of element 0 in the source */
+    uint64_t nbytes;                /* contiguous size */
+    uint64_t span;                  /* bytes from offset touched by the view */
+    long aux;                       /* format-private (torch: zip entry), else -1 */
+} mcf__entry;
+
+struct mcf_reader {
+    mcf__source src;
+    char *name;                     /* URL, or "<memory>" */
+    const char *format;             /* "safetensors" | "torch" */
+    mcf__entry *entries;
+    size_t count;
+    char **meta;                    /* key0, value0, key1, ... */
+    size_t meta_count;
+    unsigned flags;
+    void **views;                   /* per-entry copies made by mcf_view */
+    unsigned char *verified;        /* per-entry: CRC already checked */
+    size_t *index;                  /* open-addressing name index, index_cap slots */
+    size_t index_cap;
+    void *priv;                     /* format-private state */
+    void (*priv_free)(void *priv);
+    int (*verify)(mcf_reader *r, size_t i);   /* MCF_VERIFY hook, or NULL */
+};
+
+/* ===== [08] fs: memory =================================================== */
+/* Process-wide named blobs, like fsspec's MemoryFileSystem. A blob is
+ * immutable once committed and reference-counted, so readers keep a stable
+ * view while another thread overwrites or removes the name. */
+typedef struct mcf__mem_blob {
+    size_t refs;
+    size_t size;
+    unsigned char *data;
+} mcf__mem_blob;
+
+typedef struct mcf__mem_node {
+    char *path;
+    mcf__mem_blob *blob;
+    struct mcf__mem_node *next;
+} mcf__mem_node;
+
+#define MCF__MEM_BUCKETS 256
+static mcf__mutex mcf__mem_lock = MCF__MUTEX_INIT;
+static mcf__mem_node *mcf__mem_table[MCF__MEM_BUCKETS];
+
+static size_t mcf__hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;   /* FNV-1a */
+    while (*s) { h ^= (unsigned char)*s++; h *= 1099511628211ull; }
+    return (size_t)(h ^ (h >> 32));
+}
+
+static mcf__mem_node **mcf__mem_slot(const char *path)
+{
+    mcf__mem_node **pp = &mcf__mem_table[mcf__hash(path) % MCF__MEM_BUCKETS];
+    while (*pp && strcmp((*pp)->path, path) != 0) pp = &(*pp)->next;
+    return pp;
+}
+
+static void mcf__mem_unref_locked(mcf__mem_blob *b)
+{
+    if (b && --b->refs == 0) { MCF_FREE(b->data); MCF_FREE(b); }
+}
+
+static int mcf__mem_stat(void *user, const mcf_url *u, const mcf_options *o, uint64_t *size)
+{
+    mcf__mem_node *n;
+    (void)user; (void)o;
+    mcf__lock(&mcf__mem_lock);
+    n = *mcf__mem_slot(u->path);
+    if (n) *size = n->blob->size;
+    mcf__unlock(&mcf__mem_lock);
+    return n ? MCF_OK : mcf__fail(MCF_FILE_NOT_FOUND, "%s: no such object in the memory filesystem", u->url);
+}
+
+static int mcf__mem_open_read(void *user, const mcf_url *u, const mcf_options *o, void **file, uint64_t *size)
+{
+    mcf__mem_node *n;
+    (void)user; (void)o;
+    mcf__lock(&mcf__mem_lock);
+    n = *mcf__mem_slot(u->path);
+    if (n) { n->blob->refs++; *file = n->blob; *size = n->blob->size; }
+    mcf__unlock(&mcf__mem_lock);
+    return n ? MCF_OK : mcf__fail(MCF_FILE_NOT_FOUND, "%s: no such object in the memory filesystem", u->url);
+}
+
+static int mcf__mem_read_at(void *file, uint64_t off, void *dst, size_t n)
+{
+    mcf__mem_blob *b = (mcf__mem_blob *)file;
+    if (off > b->size || n > b->size - off) return mcf__fail(MCF_FILE_READ_FAIL, "memory filesystem: read past the end of an object");
+    memcpy(dst, b->data + off, n);
+    return MCF_OK;
+}
+
+static const void *mcf__mem_map(void *file) { return ((mcf__mem_blob *)file)->data; }
+
+static void mcf__mem_close_read(void *file)
+{
+    mcf__lock(&mcf__mem_lock);
+    mcf__mem_unref_locked((mcf__mem_blob *)file);
+    mcf__unlock(&mcf__mem_lock);
+}
+
+typedef struct mcf__mem_writer {
+    mcf__buf buf;
+    char *path;
+    char *url;
+    unsigned flags;
+} mcf__mem_writer;
+
+static int mcf__mem_open_write(void *user, const mcf_url *u, uint64_t size, const mcf_options *o, void **file)
+{
+    mcf__mem_writer *w;
+    (void)user;
+    if (o && (o->flags & MCF_NO_OVERWRITE)) {
+        int exists;
+        mcf__lock(&mcf__mem_lock);
+        exists = *mcf__mem_slot(u->path) != NULL;
+        mcf__unlock(&mcf__mem_lock);
+        if (exists) return mcf__fail(MCF_FILE_OPEN_FAIL, "%s: already exists (MCF_NO_OVERWRITE)", u->url);
+    }
+    w = (mcf__mem_writer *)mcf__calloc(1, sizeof *w);
+    if (!w) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", u->url);
+    w->path = mcf__strdup(u->path);
+    w->url = mcf__strdup(u->url);
+    w->flags = o ? o->flags : 0;
+    if (size != UINT64_MAX && mcf__fits_size(size)) (void)mcf__buf_reserve(&w->buf, (size_t)size);
+    if (!w->path || !w->url || w->buf.failed) {
+        MCF_FREE(w->path); MCF_FREE(w->url); mcf__buf_free(&w->buf); MCF_FREE(w);
+        return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory for %llu bytes", u->url, (unsigned long long)size);
+    }
+    *file = w;
+    return MCF_OK;
+}
+
+static int mcf__mem_write(void *file, const void *src, size_t n)
+{
+    mcf__mem_writer *w = (mcf__mem_writer *)file;
+    mcf__buf_put(&w->buf, src, n);
+    return w->buf.failed ? mcf__fail(MCF_FILE_WRITE_FAIL, "%s: out of memory while writing", w->url) : MCF_OK;
+}
+
+static void mcf__mem_abort(void *file)
+{
+    mcf__mem_writer *w = (mcf__mem_writer *)file;
+    mcf__buf_free(&w->buf);
+    MCF_FREE(w->path);
+    MCF_FREE(w->url);
+    MCF_FREE(w);
+}
+
+static int mcf__mem_commit(void *file)
+{
+    mcf__mem_writer *w = (mcf__mem_writer *)file;
+    mcf__mem_blob *b = (mcf__mem_blob *)mcf__calloc(1, sizeof *b);
+    mcf__mem_node **slot, *n = NULL;
+    int rc = MCF_OK;
+    if (!b) { mcf__mem_abort(w); return mcf__fail(MCF_INTERNAL_ERROR, "memory filesystem: out of memory"); }
+    b->refs = 1;
+    b->size = w->buf.len;
+    b->data = w->buf.data ? w->buf.data : (unsigned char *)mcf__malloc(1);
+    w->buf.data = NULL;
+    mcf__lock(&mcf__mem_lock);
+    slot = mcf__mem_slot(w->path);
+    if (*slot && (w->flags & MCF_NO_OVERWRITE)) {
+        rc = mcf__fail(MCF_FILE_OPEN_FAIL, "%s: already exists (MCF_NO_OVERWRITE)", w->url);
+    } else if (*slot) {
+        mcf__mem_unref_locked((*slot)->blob);
+        (*slot)->blob = b;
+        b = NULL;
+    } else if ((n = (mcf__mem_node *)mcf__calloc(1, sizeof *n)) != NULL) {
+        n->path = w->path;
+        w->path = NULL;
+        n->blob = b;
+        b = NULL;
+        *slot = n;
+    } else {
+        rc = mcf__fail(MCF_INTERNAL_ERROR, "memory filesystem: out of memory");
+    }
+    if (b) mcf__mem_unref_locked(b);
+    mcf__unlock(&mcf__mem_lock);
+    mcf__mem_abort(w);
+    return rc;
+}
+
+static int mcf__mem_remove(void *user, const mcf_url *u, const mcf_options *o)
+{
+    mcf__mem_node **slot, *n;
+    (void)user; (void)o;
+    mcf__lock(&mcf__mem_lock);
+    slot = mcf__mem_slot(u->path);
+    n = *slot;
+    if (n) { *slot = n->next; mcf__mem_unref_locked(n->blob); }
+    mcf__unlock(&mcf__mem_lock);
+    if (!n) return mcf__fail(MCF_FILE_NOT_FOUND, "%s: no such object in the memory filesystem", u->url);
+    MCF_FREE(n->path);
+    MCF_FREE(n);
+    return MCF_OK;
+}
+
+static const mcf_filesystem mcf__memory_fs = {
+    "memory", NULL, mcf__mem_stat, mcf__mem_open_read, mcf__mem_read_at, mcf__mem_map, mcf__mem_close_read,
+    mcf__mem_open_write, mcf__mem_write, mcf__mem_commit, mcf__mem_abort, mcf__mem_remove
+};
+
+/* ===== [09] fs: posix ==================================================== */
+/* Local files: open/pread/mmap to read; to write, a temp file in the target's
+ * directory (created like makedirs(exist_ok=True)) that commit renames over
+ * the target, so readers never see a half-written file and a failed save
+ * leaves the old file intact. MCF_DURABLE: fsync file, rename, fsync dir.
+ * On POSIX only '/' separates directories ('\\' is a file-name byte). */
+#ifndef MCF_NO_POSIX
+#include <dirent.h>
+#ifndef MCF_STALE_TEMP_SECONDS
+#define MCF_STALE_TEMP_SECONDS 900  /* a temp file untouched this long is a killed save's */
+#endif
+typedef struct mcf__posix_reader {
+    int fd;
+    uint64_t size;
+    void *map;
+    char *name;
+} mcf__posix_reader;
+
+static int mcf__posix_err(int e, int fallback, const char *what, const char *path)
+{
+    return mcf__fail(mcf__errno_code(e, fallback), "file: cannot %s \"%s\": %s", what, path, mcf__errno_text(e));
+}
+
+static int mcf__posix_stat(void *user, const mcf_url *u, const mcf_options *o, uint64_t *size)
+{
+    struct stat st;
+    (void)user; (void)o;
+    if (stat(u->path, &st) != 0) return mcf__posix_err(errno, MCF_FILE_OPEN_FAIL, "stat", u->path);
+    if (S_ISDIR(st.st_mode)) return mcf__fail(MCF_FILE_OPEN_FAIL, "file: \"%s\" is a directory", u->path);
+    *size = (uint64_t)st.st_size;
+    return MCF_OK;
+}
+
+static int mcf__posix_open_read(void *user, const mcf_url *u, const mcf_options *o, void **file, uint64_t *size)
+{
+    mcf__posix_reader *r;
+    struct stat st;
+    int fd, e;
+    (void)user;
+    do fd = open(u->path, O_RDONLY | O_CLOEXEC); while (fd < 0 && errno == EINTR);
+    if (fd < 0) return mcf__posix_err(errno, MCF_FILE_OPEN_FAIL, "open", u->path);
+    if (fstat(fd, &st) != 0) { e = errno; close(fd); return mcf__posix_err(e, MCF_FILE_OPEN_FAIL, "stat", u->path); }
+    if (S_ISDIR(st.st_mode)) { close(fd); return mcf__fail(MCF_FILE_OPEN_FAIL, "file: \"%s\" is a directory", u->path); }
+    r = (mcf__posix_reader *)mcf__calloc(1, sizeof *r);
+    if (!r || !(r->name = mcf__strdup(u->path))) { MCF_FREE(r); close(fd); return mcf__fail(MCF_INTERNAL_ERROR, "file: out of memory opening \"%s\"", u->path); }
+    r->fd = fd;
+    r->size = (uint64_t)st.st_size;
+    /* mapping is O(1) whatever the size; on failure we fall back to pread */
+    if (!(o && (o->flags & MCF_NO_MMAP)) && S_ISREG(st.st_mode) && r->size > 0 && mcf__fits_size(r->size)) {
+        void *m = mmap(NULL, (size_t)r->size, PROT_READ, MAP_SHARED, fd, 0);
+        if (m != MAP_FAILED) r->map = m;
+    }
+    *file = r;
+    *size = r->size;
+    return MCF_OK;
+}
+
+static int mcf__posix_read_at(void *file, uint64_t off, void *dst, size_t n)
+{
+    mcf__posix_reader *r = (mcf__posix_reader *)file;
+    unsigned char *d = (unsigned char *)dst;
+    while (n > 0) {
+        size_t want = n > ((size_t)1 << 30) ? ((size_t)1 << 30) : n;
+        ssize_t got = pread(r->fd, d, want, (off_t)off);
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            return mcf__posix_err(errno, MCF_FILE_READ_FAIL, "read", r->name);
+        }
+        if (got == 0) return mcf__fail(MCF_FILE_READ_FAIL, "file: \"%s\": unexpected end of file at offset %llu (file shrank?)", r->name, (unsigned long long)off);
+        d += got; off += (uint64_t)got; n -= (size_t)got;
+    }
+    return MCF_OK;
+}
+
+static const void *mcf__posix_map(void *file) { return ((mcf__posix_reader *)file)->map; }
+
+static void mcf__posix_close_read(void *file)
+{
+    mcf__posix_reader *r = (mcf__posix_reader *)file;
+    if (r->map) (void)munmap(r->map, (size_t)r->size);
+    (void)close(r->fd);
+    MCF_FREE(r->name);
+    MCF_FREE(r);
+}
+
+/* mkdir -p of dir (a copy is modified in place). */
+static int mcf__posix_makedirs(const char *dir)
+{
+    char *d = mcf__strdup(dir), *p;
+    struct stat st;
+    int rc = MCF_OK;
+    if (!d) return mcf__fail(MCF_INTERNAL_ERROR, "file: out of memory");
+    for (p = d + 1; rc == MCF_OK; p++) {
+        char c = *p;
+        if (c != '/' && c != '\0') continue;
+        *p = '\0';
+        if (mkdir(d, 0777) != 0) {
+            int e = errno;
+            if (e == EEXIST) {
+                if (stat(d, &st) != 0 || !S_ISDIR(st.st_mode))
+                    rc = mcf__fail(MCF_FILE_OPEN_FAIL, "file: cannot create directory \"%s\": a file with that name exists", d);
+            } else if (e != EISDIR) {
+                rc = mcf__posix_err(e, MCF_FILE_OPEN_FAIL, "create directory", d);
+            }
+        }
+        *p = c;
+        if (c == '\0') break;
+    }
+    MCF_FREE(d);
+    return rc;
+}
+
+typedef struct mcf__posix_writer {
+    int fd;
+    unsigned flags;
+    char *path;     /* destination */
+    char *tmp;      /* temp file beside it */
+    char *dir;      /* its directory ("." for a bare name) */
+} mcf__posix_writer;
+
+static void mcf__posix_writer_free(mcf__posix_writer *w)
+{
+    MCF_FREE(w->path); MCF_FREE(w->tmp); MCF_FREE(w->dir); MCF_FREE(w);
+}
+
+static int mcf__posix_open_write(void *user, const mcf_url *u, uint64_t size, const mcf_options *o, void **file)
+{
+    static MCF__THREAD_LOCAL unsigned long counter;   /* mixes temp names; per thread, so no data race */
+    mcf__posix_writer *w;
+    const char *slash = strrchr(u->path, '/');
+    size_t plen = strlen(u->path), dlen;
+    struct stat st;
+    int attempt, rc;
+    (void)user; (void)size;
+    if (plen == 0 || u->path[plen - 1] == '/') return mcf__fail(MCF_INVALID_PARAMS, "file: \"%s\" names a directory, not a file", u->path);
+    if (o && (o->flags & MCF_NO_OVERWRITE) && lstat(u->path, &st) == 0)
+        return mcf__fail(MCF_FILE_OPEN_FAIL, "file: \"%s\" already exists (MCF_NO_OVERWRITE)", u->path);
+    w = (mcf__posix_writer *)mcf__calloc(1, sizeof *w);
+    if (!w) return mcf__fail(MCF_INTERNAL_ERROR, "file: out of memory");
+    w->fd = -1;
+    w->flags = o ? o->flags : 0;
+    dlen = slash ? (size_t)(slash - u->path) : 0;
+    w->path = mcf__strdup(u->path);
+    w->dir = slash ? mcf__strndup(u->path, dlen ? dlen : 1) : mcf__strdup(".");
+    w->tmp = (char *)mcf__malloc(plen + 64);
+    if (!w->path || !w->dir || !w->tmp) { mcf__posix_writer_free(w); return mcf__fail(MCF_INTERNAL_ERROR, "file: out of memory"); }
+    if (slash && dlen > 0 && (rc = mcf__posix_makedirs(w->dir)) != MCF_OK) { mcf__posix_writer_free(w); return rc; }
+    for (attempt = 0; attempt < 100; attempt++) {
+        unsigned long salt = (unsigned long)getpid() * 2654435761u ^ (unsigned long)time(NULL) ^ (unsigned long)(uintptr_t)w ^ (++counter * 40503u);
+        (void)snprintf(w->tmp, plen + 64, "%.*s%s.%s.mcf-%08lx.tmp", (int)(slash ? slash - u->path + 1 : 0), u->path, "",
+                       slash ? slash + 1 : u->path, salt & 0xffffffffu);
+        /* 0666 & ~umask, like any newly created file */
+        do w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666); while (w->fd < 0 && errno == EINTR);
+        if (w->fd >= 0 || errno != EEXIST) break;
+    }
+    if (w->fd < 0) {
+        rc = mcf__posix_err(errno, MCF_FILE_OPEN_FAIL, "create a temporary file for", u->path);
+        mcf__posix_writer_free(w);
+        return rc;
+    }
+    *file = w;
+    return MCF_OK;
+}
+
+static void mcf__posix_abort(void *file)
+{
+    mcf__posix_writer *w = (mcf__posix_writer *)file;
+    if (w->fd >= 0) (void)close(w->fd);
+    (void)unlink(w->tmp);
+    mcf__posix_writer_free(w);
+}
+
+static int mcf__posix_write(void *file, const void *src, size_t n)
+{
+    mcf__posix_writer *w = (mcf__posix_writer *)file;
+    const unsigned char *p = (const unsigned char *)src;
+    while (n > 0) {
+        size_t want = n > ((size_t)1 << 30) ? ((size_t)1 << 30) : n;
+        ssize_t put = write(w->fd, p, want);
+        if (put < 0) {
+            if (errno == EINTR) continue;
+            return mcf__posix_err(errno, MCF_FILE_WRITE_FAIL, "write", w->path);
+        }
+        if (put == 0) return mcf__fail(MCF_FILE_WRITE_FAIL, "file: cannot write \"%s\": no progress", w->path);
+        p += put; n -= (size_t)put;
+    }
+    return MCF_OK;
+}
+
+static int mcf__posix_fsync_dir(const char *dir, const char *path)
+{
+    int fd = open(dir, O_RDONLY | O_CLOEXEC), rc = MCF_OK;
+    if (fd < 0) return mcf__posix_err(errno, MCF_FILE_WRITE_FAIL, "open the directory of", path);
+    if (fsync(fd) != 0 && errno != EINVAL) rc = mcf__posix_err(errno, MCF_FILE_WRITE_FAIL, "fsync the directory of", path);
+    (void)close(fd);
+    return rc;
+}
+
+/* A killed save leaves its temp file ".<base>.mcf-XXXXXXXX.tmp" behind; the
+ * next successful save of the same name removes those not modified for
+ * MCF_STALE_TEMP_SECONDS. Younger ones may belong to a save still running in
+ * another process (it keeps writing, so its mtime stays fresh; were it
+ * removed, that save would fail cleanly at rename, never tear a file). Best
+ * effort, errors ignored; costs one readdir of the directory per save. */
+static void mcf__posix_sweep_temps(const mcf__posix_writer *w)
+{
+    const char *slash = strrchr(w->path, '/');
+    const char *base = slash ? slash + 1 : w->path;
+    size_t blen = strlen(base), dlen = strlen(w->dir), k;
+    time_t now = time(NULL);
+    struct dirent *de;
+    char *full;
+    DIR *d = opendir(w->dir);
+    if (!d) return;
+    full = (char *)mcf__malloc(dlen + blen + 24);
+    while (full && (de = readdir(d)) != NULL) {
+        const char *nm = de->d_name;
+        struct stat st;
+        if (strlen(nm) != blen + 18 || nm[0] != '.' || memcmp(nm + 1, base, blen) != 0 ||
+            memcmp(nm + 1 + blen, ".mcf-", 5) != 0 || strcmp(nm + blen + 14, ".tmp") != 0) continue;
+        for (k = blen + 6; k < blen + 14 && mcf__hexval(nm[k]) >= 0; k++) { }
+        if (k != blen + 14) continue;
+        (void)snprintf(full, dlen + blen + 24, "%s/%s", w->dir, nm);
+        if (lstat(full, &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtime >= (time_t)MCF_STALE_TEMP_SECONDS)
+            (void)unlink(full);
+    }
+    MCF_FREE(full);
+    (void)closedir(d);
+}
+
+static int mcf__posix_commit(void *file)
+{
+    mcf__posix_writer *w = (mcf__posix_writer *)file;
+    int rc = MCF_OK, fd = w->fd;
+    w->fd = -1;
+    if ((w->flags & MCF_DURABLE) && fsync(fd) != 0) rc = mcf__posix_err(errno, MCF_FILE_WRITE_FAIL, "fsync", w->path);
+    if (close(fd) != 0 && rc == MCF_OK) rc = mcf__posix_err(errno, MCF_FILE_WRITE_FAIL, "close", w->path);
+    if (rc == MCF_OK) {
+        if (w->flags & MCF_NO_OVERWRITE) {
+            /* link() refuses an existing name, so the check and the publish are one step */
+            if (link(w->tmp, w->path) != 0)
+                rc = errno == EEXIST ? mcf__fail(MCF_FILE_OPEN_FAIL, "file: \"%s\" already exists (MCF_NO_OVERWRITE)", w->path)
+                                     : mcf__posix_err(errno, MCF_FILE_WRITE_FAIL, "publish", w->path);
+        } else if (rename(w->tmp, w->path) != 0) {
+            rc = mcf__posix_err(errno, MCF_FILE_WRITE_FAIL, "rename the temporary file onto", w->path);
+        }
+    }
+    if (rc != MCF_OK || (w->flags & MCF_NO_OVERWRITE)) (void)unlink(w->tmp);
+    if (rc == MCF_OK) mcf__posix_sweep_temps(w);
+    if (rc == MCF_OK && (w->flags & MCF_DURABLE)) rc = mcf__posix_fsync_dir(w->dir, w->path);
+    mcf__posix_writer_free(w);
+    return rc;
+}
+
+static int mcf__posix_remove(void *user, const mcf_url *u, const mcf_options *o)
+{
+    (void)user; (void)o;
+    if (unlink(u->path) != 0) return mcf__posix_err(errno, MCF_FILE_WRITE_FAIL, "remove", u->path);
+    return MCF_OK;
+}
+
+static const mcf_filesystem mcf__posix_fs = {
+    "file", NULL, mcf__posix_stat, mcf__posix_open_read, mcf__posix_read_at, mcf__posix_map, mcf__posix_close_read,
+    mcf__posix_open_write, mcf__posix_write, mcf__posix_commit, mcf__posix_abort, mcf__posix_remove
+};
+#endif /* MCF_NO_POSIX */
+
+static int mcf__builtin_filesystem(const char *scheme, mcf_filesystem *out)
+{
+    if (strcmp(scheme, "memory") == 0) { *out = mcf__memory_fs; return 1; }
+#ifndef MCF_NO_POSIX
+    if (strcmp(scheme, "file") == 0) { *out = mcf__posix_fs; return 1; }
+#endif
+    return 0;
+}
+
+/* Whole-object helpers (DESIGN §6). */
+MCFDEF int mcf_write_bytes(const char *url, const void *data, size_t len, const mcf_options *o)
+{
+    mcf_url u;
+    mcf__sink s;
+    int rc;
+    if (!data && len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_write_bytes: NULL data");
+    memset(&s, 0, sizeof s);
+    if ((rc = mcf__resolve(url, o, &u, &s.fs)) != MCF_OK) return rc;
+    if (!s.fs.write) { s.fs.write = NULL; rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem is read-only", u.url, u.scheme); }
+    else {
+        s.url = &u; s.o = o; s.name = u.url;
+        rc = mcf__sink_begin(&s, len);
+        while (rc == MCF_OK && s.done < len) {
+            size_t k = len - (size_t)s.done < MCF__CHUNK ? len - (size_t)s.done : MCF__CHUNK;
+            rc = mcf__sink_write(&s, (const unsigned char *)data + s.done, k);
+        }
+        if (s.begun) { if (rc == MCF_OK) rc = s.fs.commit(s.file); else s.fs.abort(s.file); }
+    }
+    mcf_url_free(&u);
+    return rc;
+}
+
+/* Bytes of RAM, or UINT64_MAX when unknown. A whole-object read larger than
+ * this fails up front instead of relying on malloc, which overcommit (or a
+ * sanitizer's allocator) may not fail cleanly for a 1 TiB sparse file. */
+static uint64_t mcf__ram_bytes(void)
+{
+#if !defined(MCF_NO_POSIX) && defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    uint64_t total;
+    if (pages > 0 && page > 0 && mcf__mul64((uint64_t)pages, (uint64_t)page, &total)) return total;
+#endif
+    return UINT64_MAX;
 }
 
 MCFDEF int mcf_read_bytes(const char *url, void **data, size_t *len, const mcf_options *o)
