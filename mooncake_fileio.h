@@ -1765,8 +1765,9 @@ static const mcf_filesystem mcf__memory_fs = {
  * On POSIX only '/' separates directories ('\\' is a file-name byte). */
 #ifndef MCF_NO_POSIX
 #include <dirent.h>
+#include <sys/file.h>
 #ifndef MCF_STALE_TEMP_SECONDS
-#define MCF_STALE_TEMP_SECONDS 900  /* a temp file untouched this long is a killed save's */
+#define MCF_STALE_TEMP_SECONDS 900  /* where flock() is unavailable: a temp untouched this long is a killed save's */
 #endif
 typedef struct mcf__posix_reader {
     int fd;
@@ -1871,6 +1872,7 @@ static int mcf__posix_makedirs(const char *dir)
 
 typedef struct mcf__posix_writer {
     int fd;
+    int lockfd;     /* dup of fd holding the temp's flock() until publish, or -1 */
     unsigned flags;
     char *path;     /* destination */
     char *tmp;      /* temp file beside it */
@@ -1880,6 +1882,18 @@ typedef struct mcf__posix_writer {
 static void mcf__posix_writer_free(mcf__posix_writer *w)
 {
     MCF_FREE(w->path); MCF_FREE(w->tmp); MCF_FREE(w->dir); MCF_FREE(w);
+}
+
+/* Locks a new temp file (flock, released by the kernel when the process
+ * dies, even by SIGKILL) so the sweep below knows a live save from a dead
+ * one. 0 if a sweeper removed the file between open and lock: retry. */
+static int mcf__posix_claim_temp(mcf__posix_writer *w)
+{
+    struct stat a, b;
+    if (flock(w->fd, LOCK_EX | LOCK_NB) != 0) return errno != EWOULDBLOCK;  /* no flock here: the age rule applies */
+    if (fstat(w->fd, &a) != 0 || stat(w->tmp, &b) != 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev) return 0;
+    w->lockfd = dup(w->fd);   /* keeps the lock after close(fd) until the rename is done */
+    return 1;
 }
 
 static int mcf__posix_open_write(void *user, const mcf_url *u, uint64_t size, const mcf_options *o, void **file)
@@ -1896,7 +1910,7 @@ static int mcf__posix_open_write(void *user, const mcf_url *u, uint64_t size, co
         return mcf__fail(MCF_FILE_OPEN_FAIL, "file: \"%s\" already exists (MCF_NO_OVERWRITE)", u->path);
     w = (mcf__posix_writer *)mcf__calloc(1, sizeof *w);
     if (!w) return mcf__fail(MCF_INTERNAL_ERROR, "file: out of memory");
-    w->fd = -1;
+    w->fd = w->lockfd = -1;
     w->flags = o ? o->flags : 0;
     dlen = slash ? (size_t)(slash - u->path) : 0;
     w->path = mcf__strdup(u->path);
@@ -1910,7 +1924,11 @@ static int mcf__posix_open_write(void *user, const mcf_url *u, uint64_t size, co
                        slash ? slash + 1 : u->path, salt & 0xffffffffu);
         /* 0666 & ~umask, like any newly created file */
         do w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666); while (w->fd < 0 && errno == EINTR);
-        if (w->fd >= 0 || errno != EEXIST) break;
+        if (w->fd < 0) { if (errno != EEXIST) break; continue; }
+        if (mcf__posix_claim_temp(w)) break;
+        (void)close(w->fd);
+        w->fd = -1;
+        errno = EEXIST;
     }
     if (w->fd < 0) {
         rc = mcf__posix_err(errno, MCF_FILE_OPEN_FAIL, "create a temporary file for", u->path);
@@ -1926,6 +1944,7 @@ static void mcf__posix_abort(void *file)
     mcf__posix_writer *w = (mcf__posix_writer *)file;
     if (w->fd >= 0) (void)close(w->fd);
     (void)unlink(w->tmp);
+    if (w->lockfd >= 0) (void)close(w->lockfd);
     mcf__posix_writer_free(w);
 }
 
@@ -1956,17 +1975,18 @@ static int mcf__posix_fsync_dir(const char *dir, const char *path)
 }
 
 /* A killed save leaves its temp file ".<base>.mcf-XXXXXXXX.tmp" behind; the
- * next successful save of the same name removes those not modified for
- * MCF_STALE_TEMP_SECONDS. Younger ones may belong to a save still running in
- * another process (it keeps writing, so its mtime stays fresh; were it
- * removed, that save would fail cleanly at rename, never tear a file). Best
- * effort, errors ignored; costs one readdir of the directory per save. */
+ * next successful save of the same name removes those whose flock() is free
+ * (their writer is dead: a live save holds it until its rename). Where flock
+ * does not work, only those not modified for MCF_STALE_TEMP_SECONDS (a live
+ * save keeps writing, so its mtime stays fresh). Best effort, errors
+ * ignored; costs one readdir of the directory per save. */
 static void mcf__posix_sweep_temps(const mcf__posix_writer *w)
 {
     const char *slash = strrchr(w->path, '/');
     const char *base = slash ? slash + 1 : w->path;
     size_t blen = strlen(base), dlen = strlen(w->dir), k;
     time_t now = time(NULL);
+    int fd, dead;
     struct dirent *de;
     char *full;
     DIR *d = opendir(w->dir);
@@ -1980,8 +2000,15 @@ static void mcf__posix_sweep_temps(const mcf__posix_writer *w)
         for (k = blen + 6; k < blen + 14 && mcf__hexval(nm[k]) >= 0; k++) { }
         if (k != blen + 14) continue;
         (void)snprintf(full, dlen + blen + 24, "%s/%s", w->dir, nm);
-        if (lstat(full, &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtime >= (time_t)MCF_STALE_TEMP_SECONDS)
-            (void)unlink(full);
+        if (lstat(full, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        dead = now - st.st_mtime >= (time_t)MCF_STALE_TEMP_SECONDS;
+        fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        if (fd >= 0) {
+            if (flock(fd, LOCK_EX | LOCK_NB) == 0) dead = 1;
+            else if (errno == EWOULDBLOCK) dead = 0;
+        }
+        if (dead) (void)unlink(full);
+        if (fd >= 0) (void)close(fd);
     }
     MCF_FREE(full);
     (void)closedir(d);
@@ -2005,6 +2032,7 @@ static int mcf__posix_commit(void *file)
         }
     }
     if (rc != MCF_OK || (w->flags & MCF_NO_OVERWRITE)) (void)unlink(w->tmp);
+    if (w->lockfd >= 0) (void)close(w->lockfd);
     if (rc == MCF_OK) mcf__posix_sweep_temps(w);
     if (rc == MCF_OK && (w->flags & MCF_DURABLE)) rc = mcf__posix_fsync_dir(w->dir, w->path);
     mcf__posix_writer_free(w);
