@@ -1,0 +1,392 @@
+/* [09] crash safety of local saves: SIGKILL at random points, stale temp
+ * files, MCF_DURABLE ordering (strace), disk full (tiny tmpfs). */
+#include "mcf_test.h"
+
+#ifndef MCF_NO_POSIX
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef MCF_STALE_TEMP_SECONDS
+#define MCF_STALE_TEMP_SECONDS 900   /* the library's default */
+#endif
+#define CRASH_WORDS ((size_t)3 << 17)          /* 3 MiB of uint64 words */
+#define CRASH_BYTES (CRASH_WORDS * 8)
+
+/* Version v of the payload: word i is v << 32 | i, written little-endian. */
+static void crash_fill(unsigned char *p, size_t words, uint32_t v)
+{
+    size_t i;
+    int b;
+    for (i = 0; i < words; i++) {
+        uint64_t x = ((uint64_t)v << 32) | (uint64_t)(uint32_t)i;
+        for (b = 0; b < 8; b++) p[8 * i + (size_t)b] = (unsigned char)(x >> (8 * b));
+    }
+}
+
+/* The version p holds if it is one complete payload, else -1. */
+static long crash_version(const unsigned char *p, size_t len, size_t words)
+{
+    uint32_t v;
+    unsigned char *want;
+    long ok;
+    if (len != words * 8) return -1;
+    v = (uint32_t)p[4] | ((uint32_t)p[5] << 8) | ((uint32_t)p[6] << 16) | ((uint32_t)p[7] << 24);
+    want = (unsigned char *)malloc(words * 8);
+    if (!want) return -1;
+    crash_fill(want, words, v);
+    ok = memcmp(want, p, len) == 0 ? (long)v : -1;
+    free(want);
+    return ok;
+}
+
+/* Reads a whole file with plain POSIX calls (independent of the library). */
+static unsigned char *crash_slurp(const char *path, size_t *len)
+{
+    struct stat st;
+    unsigned char *buf;
+    size_t got = 0;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return NULL;
+    if (fstat(fd, &st) != 0) { close(fd); return NULL; }
+    buf = (unsigned char *)malloc((size_t)st.st_size + 1);
+    while (buf && got < (size_t)st.st_size) {
+        ssize_t k = read(fd, buf + got, (size_t)st.st_size - got);
+        if (k <= 0) { free(buf); buf = NULL; break; }
+        got += (size_t)k;
+    }
+    close(fd);
+    *len = got;
+    return buf;
+}
+
+/* Number of directory entries starting with prefix. */
+static int crash_count(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int n = 0;
+    if (!d) return -1;
+    while ((de = readdir(d)) != NULL)
+        if (strncmp(de->d_name, prefix, strlen(prefix)) == 0) n++;
+    closedir(d);
+    return n;
+}
+
+static int crash_touch(const char *dir, const char *name, long age)
+{
+    char p[4096];
+    int fd;
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) return -1;
+    if (write(fd, "x", 1) != 1) { close(fd); return -1; }
+    close(fd);
+    if (age) {
+        struct timeval tv[2];
+        gettimeofday(&tv[0], NULL);
+        tv[0].tv_sec -= age;
+        tv[1] = tv[0];
+        if (utimes(p, tv) != 0) return -1;
+    }
+    return 0;
+}
+
+static int crash_exists(const char *dir, const char *name)
+{
+    char p[4096];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return lstat(p, &st) == 0;
+}
+
+static void crash_rmtree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char p[4096];
+    if (!d) return;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+        (void)unlink(p);
+    }
+    closedir(d);
+    (void)rmdir(dir);
+}
+
+static unsigned crash_rand_state = 12345u;
+static unsigned crash_rand(void)
+{
+    crash_rand_state = crash_rand_state * 1103515245u + 12345u;
+    return (crash_rand_state >> 8) & 0xffffffu;
+}
+
+static void crash_sleep_us(unsigned us)
+{
+    struct timespec ts;
+    ts.tv_sec = (time_t)(us / 1000000u);
+    ts.tv_nsec = (long)(us % 1000000u) * 1000L;
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) { }
+}
+
+static double crash_now(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+/* Child: saves versions first, first+1, ... forever (until killed). */
+static void crash_saver(const char *dest, uint32_t first, unsigned flags)
+{
+    unsigned char *buf = (unsigned char *)malloc(CRASH_BYTES);
+    mcf_options o;
+    uint32_t v;
+    memset(&o, 0, sizeof o);
+    o.flags = flags;
+    if (!buf) _exit(3);
+    for (v = first;; v++) {
+        crash_fill(buf, CRASH_WORDS, v);
+        if (mcf_write_bytes(dest, buf, CRASH_BYTES, &o) != MCF_OK) _exit(2);
+    }
+}
+
+static int test_crash_sigkill_never_tears(void)
+{
+    char dir[] = "/tmp/mcf_crash_XXXXXX", dest[256];
+    unsigned char *buf;
+    size_t len;
+    long last = 0, v;
+    int iter = 0, torn = 0, hit_mid_save = 0, max_temps = 0, advanced = 0;
+    double t0;
+    MCF_CHECK(mkdtemp(dir) != NULL);
+    snprintf(dest, sizeof dest, "%s/ckpt.bin", dir);
+    crash_rand_state = (unsigned)getpid();
+    buf = (unsigned char *)malloc(CRASH_BYTES);
+    MCF_CHECK(buf != NULL);
+    crash_fill(buf, CRASH_WORDS, 0);
+    MCF_CHECK_RC(mcf_write_bytes(dest, buf, CRASH_BYTES, NULL), MCF_OK);
+    free(buf);
+    t0 = crash_now();
+    while (crash_now() - t0 < 1.5 || iter < 20) {
+        int status, temps;
+        pid_t pid = fork();
+        MCF_CHECK(pid >= 0);
+        if (pid == 0) crash_saver(dest, (uint32_t)last + 1, (iter % 4 == 3) ? MCF_DURABLE : 0u);
+        crash_sleep_us(crash_rand() % 15000u);
+        kill(pid, SIGKILL);
+        MCF_CHECK(waitpid(pid, &status, 0) == pid);
+        MCF_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);   /* it never failed on its own */
+        buf = crash_slurp(dest, &len);
+        MCF_CHECK(buf != NULL);
+        v = crash_version(buf, len, CRASH_WORDS);
+        free(buf);
+        if (v < 0) { torn++; fprintf(stderr, "  iteration %d: torn destination (%lu bytes)\n", iter, (unsigned long)len); }
+        else {
+            MCF_CHECK(v >= last);          /* never goes back to an older version */
+            if (v > last) advanced++;
+            last = v;
+        }
+        temps = crash_count(dir, ".ckpt.bin.mcf-");
+        if (temps > 0) hit_mid_save++;
+        if (temps > max_temps) max_temps = temps;
+        iter++;
+    }
+    fprintf(stderr, "  crash: %d kills, %d mid-save, %d advanced the file, latest version %ld, at most %d temp files left\n",
+            iter, hit_mid_save, advanced, last, max_temps);
+    MCF_CHECK(torn == 0);
+    MCF_CHECK(advanced > 0);       /* saves completed between kills */
+    MCF_CHECK(hit_mid_save > 0);   /* and kills landed inside saves */
+    /* a killed save can leave only the one temp file it was writing */
+    MCF_CHECK(max_temps <= iter);
+    /* the next successful save removes every temp file the kills left */
+    MCF_CHECK_RC(mcf_write_bytes(dest, "done", 4, NULL), MCF_OK);
+    MCF_CHECK(crash_count(dir, ".ckpt.bin.mcf-") == 0);
+    crash_rmtree(dir);
+    return 0;
+}
+
+/* Temp files of killed saves are removed by the next successful save of the
+ * same name; a temp whose writer is alive (holds its flock) is kept. */
+static int test_crash_stale_temps_swept(void)
+{
+    char dir[] = "/tmp/mcf_crash_XXXXXX", dest[256], live[300];
+    const char payload[] = "new";
+    int i, status, live_fd;
+    MCF_CHECK(mkdtemp(dir) != NULL);
+    snprintf(dest, sizeof dest, "%s/w.bin", dir);
+    /* leave real temp files: kill savers mid-save */
+    for (i = 0; i < 500 && crash_count(dir, ".w.bin.mcf-") < 1; i++) {
+        pid_t pid = fork();
+        MCF_CHECK(pid >= 0);
+        if (pid == 0) crash_saver(dest, 1, 0);
+        crash_sleep_us(200u + crash_rand() % 3000u);
+        kill(pid, SIGKILL);
+        MCF_CHECK(waitpid(pid, &status, 0) == pid);
+    }
+    MCF_CHECK(crash_count(dir, ".w.bin.mcf-") >= 1);
+    /* a live save: this process holds the lock, and the file is old */
+    snprintf(live, sizeof live, "%s/.w.bin.mcf-0badf00d.tmp", dir);
+    MCF_CHECK(crash_touch(dir, ".w.bin.mcf-0badf00d.tmp", 2L * MCF_STALE_TEMP_SECONDS) == 0);
+    live_fd = open(live, O_RDONLY);
+    MCF_CHECK(live_fd >= 0);
+    MCF_CHECK(flock(live_fd, LOCK_EX | LOCK_NB) == 0);
+    MCF_CHECK(crash_touch(dir, ".w.bin.mcf-zzzzzzzz.tmp", 0) == 0);   /* not our pattern */
+    MCF_CHECK(crash_touch(dir, ".w.bin.mcf-1234567.tmp", 0) == 0);    /* 7 digits */
+    MCF_CHECK(crash_touch(dir, ".v.bin.mcf-12345678.tmp", 0) == 0);   /* another file's */
+    MCF_CHECK(crash_touch(dir, ".w.bin.mcf-12345678.tmp", 0) == 0);   /* unlocked: dead writer */
+    MCF_CHECK_RC(mcf_write_bytes(dest, payload, 3, NULL), MCF_OK);
+    MCF_CHECK(crash_count(dir, ".w.bin.mcf-") == 3);
+    MCF_CHECK(crash_exists(dir, ".w.bin.mcf-0badf00d.tmp"));
+    MCF_CHECK(crash_exists(dir, ".w.bin.mcf-zzzzzzzz.tmp"));
+    MCF_CHECK(crash_exists(dir, ".w.bin.mcf-1234567.tmp"));
+    MCF_CHECK(crash_exists(dir, ".v.bin.mcf-12345678.tmp"));
+    MCF_CHECK(!crash_exists(dir, ".w.bin.mcf-12345678.tmp"));
+    /* repeated successful saves never add temp files */
+    for (i = 0; i < 50; i++) MCF_CHECK_RC(mcf_write_bytes(dest, payload, 3, NULL), MCF_OK);
+    MCF_CHECK(crash_count(dir, ".w.bin.mcf-") == 3);
+    /* the live writer finishes (its lock goes): the next save removes it */
+    close(live_fd);
+    MCF_CHECK_RC(mcf_write_bytes(dest, payload, 3, NULL), MCF_OK);
+    MCF_CHECK(!crash_exists(dir, ".w.bin.mcf-0badf00d.tmp"));
+    MCF_CHECK(crash_count(dir, ".w.bin.mcf-") == 2);
+    crash_rmtree(dir);
+    return 0;
+}
+
+/* MCF_DURABLE: fsync(temp) -> rename(temp, dest) -> fsync(dir), seen by strace. */
+static int test_crash_durable_order_strace(void)
+{
+    char dir[] = "/tmp/mcf_crash_XXXXXX", dest[256], log[256], exe[1024], cmd[4096], line[4096];
+    FILE *f;
+    int step = 0, rc;
+    ssize_t n;
+    if (system("strace -V >/dev/null 2>&1") != 0) MCF_SKIP("strace is not installed (apt-get install strace)");
+    n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) MCF_SKIP("cannot find this test binary through /proc/self/exe");
+    exe[n] = '\0';
+    MCF_CHECK(mkdtemp(dir) != NULL);
+    snprintf(dest, sizeof dest, "%s/d.bin", dir);
+    snprintf(log, sizeof log, "%s/strace.log", dir);
+    snprintf(cmd, sizeof cmd,
+             "MCF_CRASH_HELPER=durable MCF_CRASH_DEST='%s' strace -f -y -qq -o '%s' "
+             "-e trace=fsync,fdatasync,rename,renameat,renameat2,link,linkat '%s' >/dev/null 2>&1",
+             dest, log, exe);
+    rc = system(cmd);
+    f = fopen(log, "r");
+    if (rc != 0 && !f) { crash_rmtree(dir); MCF_SKIP("strace could not trace a child here (exit %d; ptrace not allowed?)", rc); }
+    MCF_CHECK(f != NULL);
+    while (fgets(line, sizeof line, f)) {
+        int is_fsync = strstr(line, "fsync(") != NULL;
+        int is_rename = strstr(line, "rename") != NULL;
+        if (!is_fsync && !is_rename && !strstr(line, "link")) continue;
+        if (strstr(line, "= -1")) continue;
+        /* expected: 0 fsync of the temp file, 1 rename onto d.bin, 2 fsync of the directory */
+        if (step == 0 && is_fsync && strstr(line, ".d.bin.mcf-")) step = 1;
+        else if (step == 1 && is_rename && strstr(line, ".d.bin.mcf-") && strstr(line, "/d.bin\"")) step = 2;
+        else if (step == 2 && is_fsync) {
+            char want[300];
+            snprintf(want, sizeof want, "<%s>)", dir);
+            MCF_CHECK(strstr(line, want) != NULL);
+            step = 3;
+        } else if (step < 3) {
+            fprintf(stderr, "  unexpected at step %d: %s", step, line);
+            fclose(f);
+            return 1;
+        }
+    }
+    fclose(f);
+    if (step != 3) fprintf(stderr, "  durable order incomplete (step %d), see %s\n", step, log);
+    MCF_CHECK(step == 3);
+    crash_rmtree(dir);
+    return 0;
+}
+
+/* Disk full: a save into a 1 MiB tmpfs fails cleanly. */
+static int test_crash_disk_full(void)
+{
+    char dir[] = "/tmp/mcf_crash_XXXXXX", mnt[256], dest[300];
+    unsigned char *buf, *got;
+    size_t len;
+    int ok = 1;
+    MCF_CHECK(mkdtemp(dir) != NULL);
+    snprintf(mnt, sizeof mnt, "%s/mnt", dir);
+    MCF_CHECK(mkdir(mnt, 0755) == 0);
+    if (mount("tmpfs", mnt, "tmpfs", 0, "size=1m") != 0) {
+        int e = errno;
+        rmdir(mnt); rmdir(dir);
+        MCF_SKIP("cannot mount a 1 MiB tmpfs (%s; needs root or CAP_SYS_ADMIN)", e == EPERM ? "EPERM" : "error");
+    }
+    snprintf(dest, sizeof dest, "%s/full.bin", mnt);
+    buf = (unsigned char *)malloc(CRASH_BYTES);
+    if (!buf) ok = 0;
+    if (ok) {
+        crash_fill(buf, 32768, 7);            /* 256 KiB: fits */
+        ok = mcf_write_bytes(dest, buf, 32768 * 8, NULL) == MCF_OK;
+        if (!ok) fprintf(stderr, "  first save: %s\n", mcf_last_error());
+    }
+    if (ok) {
+        mcf_options o;
+        int rc;
+        memset(&o, 0, sizeof o);
+        crash_fill(buf, CRASH_WORDS, 8);      /* 3 MiB: does not */
+        rc = mcf_write_bytes(dest, buf, CRASH_BYTES, NULL);
+        if (rc != MCF_FILE_WRITE_FAIL || !strstr(mcf_last_error(), "no space left on device") || !strstr(mcf_last_error(), dest)) {
+            fprintf(stderr, "  disk-full save: %d %s\n", rc, mcf_last_error());
+            ok = 0;
+        }
+        o.flags = MCF_DURABLE;
+        rc = mcf_write_bytes(dest, buf, CRASH_BYTES, &o);
+        if (rc != MCF_FILE_WRITE_FAIL || !strstr(mcf_last_error(), "no space left on device")) ok = 0;
+        if (ok) {
+            got = crash_slurp(dest, &len);
+            ok = got && crash_version(got, len, 32768) == 7;   /* old file intact */
+            free(got);
+        }
+        if (ok) ok = crash_count(mnt, ".full.bin.mcf-") == 0;  /* no temp file left */
+        if (ok) { crash_fill(buf, 32768, 9); ok = mcf_write_bytes(dest, buf, 32768 * 8, NULL) == MCF_OK; }  /* space is back */
+    }
+    free(buf);
+    (void)umount(mnt);
+    rmdir(mnt); rmdir(dir);
+    MCF_CHECK(ok);
+    return 0;
+}
+
+/* The strace helper runs this binary again with MCF_CRASH_HELPER set: it
+ * does one durable save and exits before the tests run. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((constructor)) static void crash_helper(void)
+{
+    const char *mode = getenv("MCF_CRASH_HELPER"), *dest = getenv("MCF_CRASH_DEST");
+    mcf_options o;
+    if (!mode || !dest || strcmp(mode, "durable") != 0) return;
+    memset(&o, 0, sizeof o);
+    o.flags = MCF_DURABLE;
+    _exit(mcf_write_bytes(dest, "durable", 7, &o) == MCF_OK ? 0 : 1);
+}
+#endif
+
+MCF_TEST_MAIN(MCF_TEST(test_crash_sigkill_never_tears), MCF_TEST(test_crash_stale_temps_swept),
+              MCF_TEST(test_crash_durable_order_strace), MCF_TEST(test_crash_disk_full))
+#else
+/* MCF_NO_POSIX: local paths are refused, so there is nothing to tear. */
+static int test_crash_no_local_files(void)
+{
+    MCF_CHECK_RC(mcf_write_bytes("/tmp/mcf_noposix.bin", "x", 1, NULL), MCF_INVALID_PARAMS);
+    MCF_CHECK_ERR("unknown filesystem \"file\"");
+    return 0;
+}
+MCF_TEST_MAIN(MCF_TEST(test_crash_no_local_files))
+#endif
