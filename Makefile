@@ -11,7 +11,7 @@ TEST_SRCS := $(sort $(wildcard tests/test_*.c))
 TESTS     := $(notdir $(TEST_SRCS:.c=))
 HDRS      := mooncake_fileio.h tests/mcf_test.h
 
-.PHONY: all test demo bench fuzz clean test-quick
+.PHONY: all test demo bench fuzz clean test-quick tsan
 
 all: $(BUILD)/gcc/impl.o
 
@@ -37,6 +37,14 @@ $(eval $(call VARIANT,noposix,gcc,$(CSTD) $(WARN) $(OPT) -DMCF_NO_POSIX))
 VARIANTS := gcc clang cxx clangxx asan noposix
 ALL_BINS := $(foreach v,$(VARIANTS),$($(v)_BINS))
 
+# ThreadSanitizer: the concurrency tests only (TSan exits 66 on any race report).
+TSAN := -fsanitize=thread -fno-omit-frame-pointer
+$(eval $(call VARIANT,tsan,clang,$(CSTD) $(WARN) -O1 -g $(TSAN),$(TSAN)))
+tsan_BINS := $(BUILD)/tsan/test_threads
+
+tsan: $(tsan_BINS)
+	@sh tests/run.sh tsan:$(BUILD)/tsan
+
 # MCF_STATIC: two translation units that each compile a private copy.
 $(BUILD)/static/test_static: tests/static_a.c tests/static_b.c $(HDRS)
 	@mkdir -p $(@D)
@@ -51,8 +59,8 @@ $(BUILD)/header-check.ok: mooncake_fileio.h
 	g++ -x c++ $(CXXSTD) $(WARN) -c $(BUILD)/hc.c -o $(BUILD)/hc3.o
 	touch $@
 
-test: $(ALL_BINS) $(BUILD)/header-check.ok
-	@sh tests/run.sh $(foreach v,$(VARIANTS),$(v):$(BUILD)/$(v))
+test: $(ALL_BINS) $(tsan_BINS) $(BUILD)/header-check.ok
+	@sh tests/run.sh $(foreach v,$(VARIANTS),$(v):$(BUILD)/$(v)) tsan:$(BUILD)/tsan
 
 # One quick pass (gcc only) while developing.
 test-quick: $(gcc_BINS)
