@@ -653,6 +653,19 @@ MCF__SHARED int mcf__fits_size(uint64_t v) { return v <= (uint64_t)SIZE_MAX; }
 
 static void *mcf__malloc(size_t n) { return MCF_MALLOC(n ? n : 1); }
 
+/* Bytes of RAM, or UINT64_MAX when unknown. A whole-object read larger than
+ * (or a memory sink planned that big) fails up front instead of relying on malloc, which overcommit (or a
+ * sanitizer's allocator) may not fail cleanly for a 1 TiB sparse file. */
+MCF__SHARED uint64_t mcf__ram_bytes(void)
+{
+#if !defined(MCF_NO_POSIX) && defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    uint64_t total;
+    if (pages > 0 && page > 0 && mcf__mul64((uint64_t)pages, (uint64_t)page, &total)) return total;
+#endif
+    return UINT64_MAX;
+}
+
 MCF__SHARED void *mcf__calloc(size_t count, size_t size)
 {
     void *p;
@@ -1460,6 +1473,9 @@ static int mcf__sink_begin(mcf__sink *s, uint64_t total)
     s->done = 0;
     if (!s->fs.write) {
         if (!mcf__fits_size(total)) return mcf__fail(MCF_NOT_SUPPORTED, "%s: %llu bytes do not fit in memory on this host", s->name, (unsigned long long)total);
+        if (total > mcf__ram_bytes())
+            return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory: %llu bytes exceed this machine's RAM (%llu bytes)", s->name,
+                             (unsigned long long)total, (unsigned long long)mcf__ram_bytes());
         s->mem = (unsigned char *)mcf__malloc((size_t)total);
         if (!s->mem) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory for %llu bytes", s->name, (unsigned long long)total);
     } else {
@@ -2082,19 +2098,6 @@ MCFDEF int mcf_write_bytes(const char *url, const void *data, size_t len, const 
     }
     mcf_url_free(&u);
     return rc;
-}
-
-/* Bytes of RAM, or UINT64_MAX when unknown. A whole-object read larger than
- * this fails up front instead of relying on malloc, which overcommit (or a
- * sanitizer's allocator) may not fail cleanly for a 1 TiB sparse file. */
-static uint64_t mcf__ram_bytes(void)
-{
-#if !defined(MCF_NO_POSIX) && defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
-    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    uint64_t total;
-    if (pages > 0 && page > 0 && mcf__mul64((uint64_t)pages, (uint64_t)page, &total)) return total;
-#endif
-    return UINT64_MAX;
 }
 
 MCFDEF int mcf_read_bytes(const char *url, void **data, size_t *len, const mcf_options *o)
