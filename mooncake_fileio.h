@@ -1813,10 +1813,12 @@ static int mcf__posix_open_read(void *user, const mcf_url *u, const mcf_options 
     struct stat st;
     int fd, e;
     (void)user;
-    do fd = open(u->path, O_RDONLY | O_CLOEXEC); while (fd < 0 && errno == EINTR);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below) */
+    do fd = open(u->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); while (fd < 0 && errno == EINTR);
     if (fd < 0) return mcf__posix_err(errno, MCF_FILE_OPEN_FAIL, "open", u->path);
     if (fstat(fd, &st) != 0) { e = errno; close(fd); return mcf__posix_err(e, MCF_FILE_OPEN_FAIL, "stat", u->path); }
     if (S_ISDIR(st.st_mode)) { close(fd); return mcf__fail(MCF_FILE_OPEN_FAIL, "file: \"%s\" is a directory", u->path); }
+    if (!S_ISREG(st.st_mode)) { close(fd); return mcf__fail(MCF_FILE_OPEN_FAIL, "file: \"%s\" is not a regular file (FIFO, socket or device: its size is unknown)", u->path); }
     r = (mcf__posix_reader *)mcf__calloc(1, sizeof *r);
     if (!r || !(r->name = mcf__strdup(u->path))) { MCF_FREE(r); close(fd); return mcf__fail(MCF_INTERNAL_ERROR, "file: out of memory opening \"%s\"", u->path); }
     r->fd = fd;
