@@ -11,7 +11,7 @@ TEST_SRCS := $(sort $(wildcard tests/test_*.c))
 TESTS     := $(notdir $(TEST_SRCS:.c=))
 HDRS      := mooncake_fileio.h tests/mcf_test.h
 
-.PHONY: all test demo bench fuzz clean test-quick tsan
+.PHONY: all test demo bench fuzz fuzz-smoke valgrind clean test-quick tsan
 
 all: $(BUILD)/gcc/impl.o
 
@@ -65,6 +65,32 @@ test: $(ALL_BINS) $(tsan_BINS) $(BUILD)/header-check.ok
 # One quick pass (gcc only) while developing.
 test-quick: $(gcc_BINS)
 	@sh tests/run.sh gcc:$(BUILD)/gcc
+
+# ---- fuzzing (clang libFuzzer; Debian: clang libclang-rt-14-dev) -----------
+# make fuzz: each target FUZZ_SECONDS (60); make fuzz-smoke: ~20 s each.
+# Any crash, leak, timeout (-timeout=5) or OOM (-rss_limit_mb=512) fails.
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_TARGETS := fuzz_url fuzz_open_memory fuzz_safetensors fuzz_torch fuzz_moon
+FUZZ_FLAGS := -std=c99 $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_BINS := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
+
+$(BUILD)/fuzz/%: fuzz/%.c fuzz/fuzz_common.h mooncake_fileio.h
+	@mkdir -p $(@D)
+	clang $(FUZZ_FLAGS) $< -o $@ -lm -pthread
+
+fuzz: $(FUZZ_BINS)
+	@sh fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: $(FUZZ_BINS)
+	@sh fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+
+# ---- valgrind memcheck of the gcc test binaries ----------------------------
+VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+            --show-leak-kinds=definite,indirect --trace-children=no
+
+valgrind: $(gcc_BINS)
+	@sh tests/valgrind.sh "$(VALGRIND)" $(gcc_BINS)
 
 # ---- demo -------------------------------------------------------------------
 $(BUILD)/examples/%: examples/%.c mooncake_fileio.h

@@ -169,22 +169,27 @@ static int test_crash_sigkill_never_tears(void)
     size_t len;
     long last = 0, v;
     int iter = 0, torn = 0, hit_mid_save = 0, max_temps = 0, advanced = 0;
+    unsigned max_delay_us;
     double t0;
     MCF_CHECK(mkdtemp(dir) != NULL);
     snprintf(dest, sizeof dest, "%s/ckpt.bin", dir);
     crash_rand_state = (unsigned)getpid();
     buf = (unsigned char *)malloc(CRASH_BYTES);
     MCF_CHECK(buf != NULL);
+    t0 = crash_now();
     crash_fill(buf, CRASH_WORDS, 0);
     MCF_CHECK_RC(mcf_write_bytes(dest, buf, CRASH_BYTES, NULL), MCF_OK);
+    /* kill within ~4 saves' time, however slow this build is (valgrind, sanitizers) */
+    max_delay_us = (unsigned)((crash_now() - t0) * 4e6) + 2000u;
+    if (max_delay_us > 2000000u) max_delay_us = 2000000u;
     free(buf);
     t0 = crash_now();
-    while (crash_now() - t0 < 1.5 || iter < 20) {
+    while ((crash_now() - t0 < 1.5 || iter < 20) && iter < 2000) {
         int status, temps;
         pid_t pid = fork();
         MCF_CHECK(pid >= 0);
         if (pid == 0) crash_saver(dest, (uint32_t)last + 1, (iter % 4 == 3) ? MCF_DURABLE : 0u);
-        crash_sleep_us(crash_rand() % 15000u);
+        crash_sleep_us(crash_rand() % max_delay_us);
         kill(pid, SIGKILL);
         MCF_CHECK(waitpid(pid, &status, 0) == pid);
         MCF_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);   /* it never failed on its own */
@@ -224,14 +229,24 @@ static int test_crash_stale_temps_swept(void)
     char dir[] = "/tmp/mcf_crash_XXXXXX", dest[256], live[300];
     const char payload[] = "new";
     int i, status, live_fd;
+    unsigned max_delay_us;
     MCF_CHECK(mkdtemp(dir) != NULL);
     snprintf(dest, sizeof dest, "%s/w.bin", dir);
-    /* leave real temp files: kill savers mid-save */
+    /* leave real temp files: kill savers mid-save (within ~2 saves' time) */
+    {
+        unsigned char *buf = (unsigned char *)malloc(CRASH_BYTES);
+        double t0 = crash_now();
+        MCF_CHECK(buf != NULL);
+        crash_fill(buf, CRASH_WORDS, 0);
+        MCF_CHECK_RC(mcf_write_bytes(dest, buf, CRASH_BYTES, NULL), MCF_OK);
+        max_delay_us = (unsigned)((crash_now() - t0) * 2e6) + 1000u;
+        free(buf);
+    }
     for (i = 0; i < 500 && crash_count(dir, ".w.bin.mcf-") < 1; i++) {
         pid_t pid = fork();
         MCF_CHECK(pid >= 0);
         if (pid == 0) crash_saver(dest, 1, 0);
-        crash_sleep_us(200u + crash_rand() % 3000u);
+        crash_sleep_us(200u + crash_rand() % max_delay_us);
         kill(pid, SIGKILL);
         MCF_CHECK(waitpid(pid, &status, 0) == pid);
     }
