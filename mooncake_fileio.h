@@ -337,6 +337,9 @@ typedef struct mcf_filesystem {
 /* Adds (or replaces) the backend for fs->scheme. The struct is copied; the
  * scheme string must outlive the registration. Thread-safe. */
 MCFDEF int mcf_register_filesystem(const mcf_filesystem *fs);
+/* Copies the backend serving scheme ("file", "memory", a registered one) so a
+ * user backend can wrap it or a caller can use positional reads directly. */
+MCFDEF int mcf_filesystem_lookup(const char *scheme, mcf_filesystem *out);
 /* Sets this thread's last-error sentence (for backends); returns code. */
 MCFDEF int mcf_set_error(int code, const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
@@ -1416,6 +1419,16 @@ static int mcf__fs_lookup(const mcf_url *u, mcf_filesystem *out)
     return mcf__fail(MCF_INVALID_PARAMS, "\"%s\": unknown filesystem \"%s\" (registered: %s)", u->url, u->scheme, known);
 }
 
+MCFDEF int mcf_filesystem_lookup(const char *scheme, mcf_filesystem *out)
+{
+    mcf_url u;
+    if (!scheme || !out) return mcf__fail(MCF_INVALID_PARAMS, "mcf_filesystem_lookup: NULL argument");
+    memset(&u, 0, sizeof u);
+    u.scheme = (char *)scheme;
+    u.url = (char *)scheme;
+    return mcf__fs_lookup(&u, out);
+}
+
 /* Parses url with o->filesystem and finds its backend. */
 static int mcf__resolve(const char *url, const mcf_options *o, mcf_url *u, mcf_filesystem *fs)
 {
@@ -2088,7 +2101,7 @@ MCFDEF int mcf_write_bytes(const char *url, const void *data, size_t len, const 
     if (!data && len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_write_bytes: NULL data");
     memset(&s, 0, sizeof s);
     if ((rc = mcf__resolve(url, o, &u, &s.fs)) != MCF_OK) return rc;
-    if (!s.fs.write) { s.fs.write = NULL; rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem is read-only", u.url, u.scheme); }
+    if (!s.fs.write) rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem is read-only", u.url, u.scheme);
     else {
         s.url = &u; s.o = o; s.name = u.url;
         rc = mcf__sink_begin(&s, len);
@@ -2169,21 +2182,876 @@ MCFDEF int mcf_remove(const char *url, const mcf_options *o)
 /* (requires MOONCAKE_FILEIO_CURL) */
 
 /* ===== [11] JSON read/write ============================================== */
+/* A strict pull parser for RFC 8259 over a length-bounded buffer: full UTF-8
+ * validation (RFC 3629: no overlongs, no surrogates, <= U+10FFFF), escapes
+ * incl. \uXXXX surrogate pairs (lone surrogates rejected, as serde_json does),
+ * numbers checked against the RFC grammar and read as exact uint64 (never via
+ * double). Nesting lives on an explicit stack bounded by MCF_MAX_JSON_DEPTH:
+ * no recursion a file controls. The writer escapes strings as serde_json does
+ * (short forms for " \ \b \f \n \r \t, \u00xx lower-case for other controls). */
+enum {
+    MCF__J_END, MCF__J_OBJ, MCF__J_OBJ_END, MCF__J_ARR, MCF__J_ARR_END,
+    MCF__J_KEY, MCF__J_STR, MCF__J_NUM, MCF__J_TRUE, MCF__J_FALSE, MCF__J_NULL
+};
+enum { MCF__JS_VALUE, MCF__JS_VALUE_OR_CLOSE, MCF__JS_KEY, MCF__JS_KEY_OR_CLOSE, MCF__JS_COMMA_OR_CLOSE, MCF__JS_DONE };
+
+typedef struct mcf__json {
+    const unsigned char *base, *p, *end;
+    const char *who;                  /* message prefix, e.g. "safetensors: <url>" */
+    int state, depth;
+    unsigned char stack[MCF_MAX_JSON_DEPTH];   /* 'o' object, 'a' array */
+    int type;                         /* last token */
+    const unsigned char *tok;         /* its text: string body without quotes, number */
+    size_t tok_len;
+    int tok_escaped;                  /* string body contains a backslash */
+} mcf__json;
+
+static void mcf__json_init(mcf__json *j, const unsigned char *text, size_t len, const char *who)
+{
+    memset(j, 0, sizeof *j);
+    j->base = j->p = text;
+    j->end = text + len;
+    j->who = who;
+    j->state = MCF__JS_VALUE;
+}
+
+static int mcf__json_err(const mcf__json *j, const unsigned char *at, const char *what)
+{
+    return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: invalid header JSON at byte %lu: %s", j->who,
+                     (unsigned long)(at - j->base), what);
+}
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629 table 3-7), 0 if invalid. */
+MCF__SHARED size_t mcf__utf8_seq(const unsigned char *p, const unsigned char *end)
+{
+    unsigned c = p[0];
+    size_t n, i;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) n = 2;
+    else if (c >= 0xE0 && c <= 0xEF) { n = 3; if (c == 0xE0) lo = 0xA0; if (c == 0xED) hi = 0x9F; }
+    else if (c >= 0xF0 && c <= 0xF4) { n = 4; if (c == 0xF0) lo = 0x90; if (c == 0xF4) hi = 0x8F; }
+    else return 0;
+    if ((size_t)(end - p) < n) return 0;
+    if (p[1] < lo || p[1] > hi) return 0;
+    for (i = 2; i < n; i++) if (p[i] < 0x80 || p[i] > 0xBF) return 0;
+    return n;
+}
+
+/* 1 if s[0..n) is valid UTF-8. */
+MCF__SHARED int mcf__utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
+        size_t k = mcf__utf8_seq(p, end);
+        if (!k) return 0;
+        p += k;
+    }
+    return 1;
+}
+
+static int mcf__json_hex4(const unsigned char *p, const unsigned char *end, unsigned *out)
+{
+    unsigned v = 0;
+    int i;
+    if (end - p < 4) return 0;
+    for (i = 0; i < 4; i++) {
+        unsigned c = p[i], d;
+        if (c >= '0' && c <= '9') d = c - '0';
+        else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
+        else return 0;
+        v = v * 16 + d;
+    }
+    *out = v;
+    return 1;
+}
+
+/* Scans a string whose opening quote is at j->p; sets tok to its body. */
+static int mcf__json_string(mcf__json *j)
+{
+    const unsigned char *p = j->p + 1, *end = j->end;
+    j->tok_escaped = 0;
+    for (;;) {
+        unsigned c;
+        if (p >= end) return mcf__json_err(j, j->p, "unterminated string");
+        c = *p;
+        if (c == '"') break;
+        if (c < 0x20) return mcf__json_err(j, p, "unescaped control character in a string");
+        if (c == '\\') {
+            unsigned u, lo;
+            j->tok_escaped = 1;
+            if (p + 1 >= end) return mcf__json_err(j, p, "unterminated escape");
+            c = p[1];
+            if (c == 'u') {
+                if (!mcf__json_hex4(p + 2, end, &u)) return mcf__json_err(j, p, "\\u needs four hex digits");
+                if (u >= 0xDC00 && u <= 0xDFFF) return mcf__json_err(j, p, "lone low surrogate in a \\u escape");
+                if (u >= 0xD800 && u <= 0xDBFF) {
+                    if (end - p < 12 || p[6] != '\\' || p[7] != 'u' || !mcf__json_hex4(p + 8, end, &lo) || lo < 0xDC00 || lo > 0xDFFF)
+                        return mcf__json_err(j, p, "lone high surrogate in a \\u escape");
+                    p += 12;
+                } else {
+                    p += 6;
+                }
+            } else if (c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' || c == 'n' || c == 'r' || c == 't') {
+                p += 2;
+            } else {
+                return mcf__json_err(j, p, "invalid escape in a string");
+            }
+        } else {
+            size_t k = mcf__utf8_seq(p, end);
+            if (!k) return mcf__json_err(j, p, "invalid UTF-8 in a string");
+            p += k;
+        }
+    }
+    j->tok = j->p + 1;
+    j->tok_len = (size_t)(p - j->tok);
+    j->p = p + 1;
+    return MCF_OK;
+}
+
+/* Scans a number (RFC 8259 grammar: no leading zeros, '+', bare '.', NaN). */
+static int mcf__json_number(mcf__json *j)
+{
+    const unsigned char *p = j->p, *end = j->end;
+    if (p < end && *p == '-') p++;
+    if (p >= end || *p < '0' || *p > '9') return mcf__json_err(j, j->p, "invalid number");
+    if (*p == '0') {
+        p++;
+        if (p < end && *p >= '0' && *p <= '9') return mcf__json_err(j, j->p, "number with a leading zero");
+    } else {
+        while (p < end && *p >= '0' && *p <= '9') p++;
+    }
+    if (p < end && *p == '.') {
+        p++;
+        if (p >= end || *p < '0' || *p > '9') return mcf__json_err(j, j->p, "invalid number (no digit after '.')");
+        while (p < end && *p >= '0' && *p <= '9') p++;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < end && (*p == '+' || *p == '-')) p++;
+        if (p >= end || *p < '0' || *p > '9') return mcf__json_err(j, j->p, "invalid number (no digit in the exponent)");
+        while (p < end && *p >= '0' && *p <= '9') p++;
+    }
+    j->tok = j->p;
+    j->tok_len = (size_t)(p - j->p);
+    j->p = p;
+    return MCF_OK;
+}
+
+static void mcf__json_after_value(mcf__json *j)
+{
+    j->state = j->depth == 0 ? MCF__JS_DONE : MCF__JS_COMMA_OR_CLOSE;
+}
+
+/* Starts the value at j->p (a non-space byte). */
+static int mcf__json_value(mcf__json *j)
+{
+    static const char *const lits[3] = {"true", "false", "null"};
+    static const int lit_types[3] = {MCF__J_TRUE, MCF__J_FALSE, MCF__J_NULL};
+    unsigned c = *j->p;
+    int rc, i;
+    if (c == '{' || c == '[') {
+        if (j->depth >= MCF_MAX_JSON_DEPTH) return mcf__json_err(j, j->p, "nesting deeper than MCF_MAX_JSON_DEPTH");
+        j->stack[j->depth++] = (unsigned char)(c == '{' ? 'o' : 'a');
+        j->p++;
+        j->state = c == '{' ? MCF__JS_KEY_OR_CLOSE : MCF__JS_VALUE_OR_CLOSE;
+        j->type = c == '{' ? MCF__J_OBJ : MCF__J_ARR;
+        return MCF_OK;
+    }
+    if (c == '"') {
+        if ((rc = mcf__json_string(j)) != MCF_OK) return rc;
+        j->type = MCF__J_STR;
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+        if ((rc = mcf__json_number(j)) != MCF_OK) return rc;
+        j->type = MCF__J_NUM;
+    } else {
+        for (i = 0; i < 3; i++) {
+            size_t n = strlen(lits[i]);
+            if ((size_t)(j->end - j->p) >= n && memcmp(j->p, lits[i], n) == 0) break;
+        }
+        if (i == 3) return mcf__json_err(j, j->p, "expected a value");
+        j->tok = j->p;
+        j->tok_len = strlen(lits[i]);
+        j->p += j->tok_len;
+        j->type = lit_types[i];
+    }
+    mcf__json_after_value(j);
+    return MCF_OK;
+}
+
+static int mcf__json_is_space(unsigned c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+/* Advances to the next token (j->type); MCF__J_END once the document and any
+ * trailing whitespace are consumed. */
+static int mcf__json_next(mcf__json *j)
+{
+    int rc;
+    for (;;) {
+        unsigned c;
+        while (j->p < j->end && mcf__json_is_space(*j->p)) j->p++;
+        if (j->state == MCF__JS_DONE) {
+            if (j->p < j->end) return mcf__json_err(j, j->p, "unexpected bytes after the end of the JSON value");
+            j->type = MCF__J_END;
+            return MCF_OK;
+        }
+        if (j->p >= j->end) return mcf__json_err(j, j->p, "unexpected end of the header");
+        c = *j->p;
+        switch (j->state) {
+        case MCF__JS_VALUE_OR_CLOSE:
+            if (c == ']') { j->p++; j->depth--; j->type = MCF__J_ARR_END; mcf__json_after_value(j); return MCF_OK; }
+            return mcf__json_value(j);
+        case MCF__JS_VALUE:
+            return mcf__json_value(j);
+        case MCF__JS_KEY_OR_CLOSE:
+        case MCF__JS_KEY:
+            if (c == '}' && j->state == MCF__JS_KEY_OR_CLOSE) {
+                j->p++; j->depth--; j->type = MCF__J_OBJ_END; mcf__json_after_value(j); return MCF_OK;
+            }
+            if (c != '"') return mcf__json_err(j, j->p, j->state == MCF__JS_KEY ? "expected a string key after ','" : "expected a string key or '}'");
+            if ((rc = mcf__json_string(j)) != MCF_OK) return rc;
+            while (j->p < j->end && mcf__json_is_space(*j->p)) j->p++;
+            if (j->p >= j->end || *j->p != ':') return mcf__json_err(j, j->p, "expected ':' after an object key");
+            j->p++;
+            j->state = MCF__JS_VALUE;
+            j->type = MCF__J_KEY;
+            return MCF_OK;
+        default: /* MCF__JS_COMMA_OR_CLOSE */
+            if (j->stack[j->depth - 1] == 'o') {
+                if (c == ',') { j->p++; j->state = MCF__JS_KEY; continue; }
+                if (c == '}') { j->p++; j->depth--; j->type = MCF__J_OBJ_END; mcf__json_after_value(j); return MCF_OK; }
+                return mcf__json_err(j, j->p, "expected ',' or '}' in an object");
+            }
+            if (c == ',') { j->p++; j->state = MCF__JS_VALUE; continue; }
+            if (c == ']') { j->p++; j->depth--; j->type = MCF__J_ARR_END; mcf__json_after_value(j); return MCF_OK; }
+            return mcf__json_err(j, j->p, "expected ',' or ']' in an array");
+        }
+    }
+}
+
+/* Consumes the rest of a value whose first token was just read (iterative). */
+static int mcf__json_skip(mcf__json *j)
+{
+    int rc, depth;
+    if (j->type != MCF__J_OBJ && j->type != MCF__J_ARR) return MCF_OK;
+    depth = j->depth - 1;
+    while (j->depth > depth)
+        if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
+    return MCF_OK;
+}
+
+/* Checks that text[0..len) is one complete, valid JSON document. */
+static int mcf__json_validate(const unsigned char *text, size_t len, const char *who)
+{
+    mcf__json j;
+    int rc;
+    mcf__json_init(&j, text, len, who);
+    do {
+        if ((rc = mcf__json_next(&j)) != MCF_OK) return rc;
+    } while (j.type != MCF__J_END);
+    return MCF_OK;
+}
+
+/* Decodes a validated string body into dst (room for n bytes; the result is
+ * never longer). Returns the decoded length; *has_nul is set for U+0000. */
+static size_t mcf__json_unescape(const unsigned char *s, size_t n, char *dst, int *has_nul)
+{
+    size_t i = 0, k = 0;
+    *has_nul = 0;
+    while (i < n) {
+        unsigned c = s[i], u, lo;
+        if (c != '\\') { dst[k++] = (char)c; i++; continue; }
+        c = s[i + 1];
+        i += 2;
+        switch (c) {
+        case 'b': dst[k++] = '\b'; break;
+        case 'f': dst[k++] = '\f'; break;
+        case 'n': dst[k++] = '\n'; break;
+        case 'r': dst[k++] = '\r'; break;
+        case 't': dst[k++] = '\t'; break;
+        case 'u':
+            (void)mcf__json_hex4(s + i, s + n, &u);
+            i += 4;
+            if (u >= 0xD800 && u <= 0xDBFF) {
+                (void)mcf__json_hex4(s + i + 2, s + n, &lo);
+                i += 6;
+                u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+            }
+            if (u == 0) *has_nul = 1;
+            if (u < 0x80) dst[k++] = (char)u;
+            else if (u < 0x800) { dst[k++] = (char)(0xC0 | (u >> 6)); dst[k++] = (char)(0x80 | (u & 0x3F)); }
+            else if (u < 0x10000) {
+                dst[k++] = (char)(0xE0 | (u >> 12)); dst[k++] = (char)(0x80 | ((u >> 6) & 0x3F)); dst[k++] = (char)(0x80 | (u & 0x3F));
+            } else {
+                dst[k++] = (char)(0xF0 | (u >> 18)); dst[k++] = (char)(0x80 | ((u >> 12) & 0x3F));
+                dst[k++] = (char)(0x80 | ((u >> 6) & 0x3F)); dst[k++] = (char)(0x80 | (u & 0x3F));
+            }
+            break;
+        default: dst[k++] = (char)c; break;   /* " \ / */
+        }
+    }
+    return k;
+}
+
+/* The current string token as a new NUL-terminated string (MCF_MALLOC);
+ * NULL on allocation failure. *has_nul reports an escaped U+0000. */
+static char *mcf__json_strdup(const mcf__json *j, int *has_nul)
+{
+    char *d = (char *)mcf__malloc(j->tok_len + 1);
+    size_t k;
+    if (!d) return NULL;
+    k = mcf__json_unescape(j->tok, j->tok_len, d, has_nul);
+    d[k] = '\0';
+    return d;
+}
+
+/* 1 if the current string token decodes to exactly lit. */
+static int mcf__json_tok_is(const mcf__json *j, const char *lit)
+{
+    char tmp[128];
+    size_t n = strlen(lit), k;
+    int nul;
+    if (!j->tok_escaped) return j->tok_len == n && memcmp(j->tok, lit, n) == 0;
+    if (j->tok_len > sizeof tmp) return 0;   /* decodes to > 21 bytes: longer than any key we look for */
+    k = mcf__json_unescape(j->tok, j->tok_len, tmp, &nul);
+    return k == n && memcmp(tmp, lit, n) == 0;
+}
+
+/* The current number token as an exact uint64. On failure *why says which rule broke. */
+static int mcf__json_u64(const mcf__json *j, uint64_t *out, const char **why)
+{
+    uint64_t v = 0;
+    size_t i;
+    if (j->type != MCF__J_NUM) { *why = "is not a number"; return 0; }
+    if (j->tok[0] == '-') { *why = "is negative"; return 0; }
+    for (i = 0; i < j->tok_len; i++) {
+        unsigned d = (unsigned)(j->tok[i] - '0');
+        if (d > 9) { *why = "is not an integer (fraction or exponent)"; return 0; }
+        if (v > (UINT64_MAX - d) / 10) { *why = "does not fit in 64 bits"; return 0; }
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 1;
+}
+
+/* Appends s[0..n) as a JSON string with serde_json's escaping. */
+MCF__SHARED void mcf__json_put_str(mcf__buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i, run = 0;
+    mcf__buf_putc(b, '"');
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[6];
+        size_t elen = 2;
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        mcf__buf_put(b, s + run, i - run);
+        run = i + 1;
+        esc[0] = '\\';
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            esc[1] = 'u'; esc[2] = '0'; esc[3] = '0'; esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
+            elen = 6;
+            break;
+        }
+        mcf__buf_put(b, esc, elen);
+    }
+    mcf__buf_put(b, s + run, n - run);
+    mcf__buf_putc(b, '"');
+}
 
 /* ===== [12] safetensors ================================================== */
-/* Contract with [16]: mcf__st_save writes tensors already checked by the
- * dispatcher (names non-NULL and unique) through the sink, calling
- * mcf__sink_begin once with the exact total before the first byte.
- * mcf__st_open fills r->entries/count and r->meta from r->src. */
+/* The Hugging Face format (safetensors README "Format"; crate v0.7.0
+ * tensor.rs): u64 LE header length N, N bytes of JSON, then the data buffer.
+ * Reader: reads only the 8 + N header bytes, validates like the reference
+ * (sorted, contiguous, complete offsets; exact byte spans; N <= 100 MB) and
+ * is stricter where the reference lets two readers disagree (duplicate keys,
+ * non-object entries, null __metadata__). Writer: byte-identical to the
+ * reference serializer (dtype rank then name order, compact JSON, space
+ * padding to 8), streaming each tensor from the caller's memory.
+ * Contract with [16]: mcf__st_save gets tensors checked by the dispatcher
+ * (names non-NULL and unique) and calls mcf__sink_begin once with the exact
+ * total before the first byte; mcf__st_open fills r->entries/count and r->meta. */
+
+/* Position of each dtype in the crate's Dtype enum, written first to last. */
+static int mcf__st_rank(mcf_dtype d)
+{
+    static const mcf_dtype order[MCF_DTYPE_COUNT] = {
+        MCF_U64, MCF_I64, MCF_F64, MCF_C64, MCF_F32, MCF_U32, MCF_I32, MCF_BF16, MCF_F16, MCF_U16,
+        MCF_I16, MCF_F8_E8M0, MCF_F8_E4M3, MCF_F8_E5M2, MCF_I8, MCF_U8, MCF_F6_E3M2, MCF_F6_E2M3, MCF_F4, MCF_BOOL
+    };
+    int i;
+    for (i = 0; i < (int)MCF_DTYPE_COUNT; i++) if (order[i] == d) return i;
+    return (int)MCF_DTYPE_COUNT;
+}
+
+/* Byte-wise string order of Rust's String (memcmp, shorter first on a tie). */
+static int mcf__st_bytecmp(const char *a, size_t an, const char *b, size_t bn)
+{
+    int c = memcmp(a, b, an < bn ? an : bn);
+    if (c) return c;
+    return an < bn ? -1 : an > bn;
+}
+
+typedef struct mcf__st_key {
+    const char *name;
+    size_t len;
+    int rank;
+    size_t idx;
+} mcf__st_key;
+
+static int mcf__st_key_cmp(const void *pa, const void *pb)
+{
+    const mcf__st_key *a = (const mcf__st_key *)pa, *b = (const mcf__st_key *)pb;
+    int c;
+    if (a->rank != b->rank) return a->rank < b->rank ? -1 : 1;
+    c = mcf__st_bytecmp(a->name, a->len, b->name, b->len);
+    if (c) return c;
+    return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+/* Sorts n keys (rank, bytes, input index); returns the index of the first
+ * of two equal names among them (same rank), or n if all differ. */
+static size_t mcf__st_sort_keys(mcf__st_key *k, size_t n)
+{
+    size_t i;
+    if (n > 1) qsort(k, n, sizeof *k, mcf__st_key_cmp);
+    for (i = 1; i < n; i++)
+        if (k[i].rank == k[i - 1].rank && mcf__st_bytecmp(k[i].name, k[i].len, k[i - 1].name, k[i - 1].len) == 0) return i;
+    return n;
+}
+
+static void mcf__st_put_entry(mcf__buf *b, const mcf_tensor *t, uint64_t begin, uint64_t end)
+{
+    int d;
+    mcf__json_put_str(b, t->name, strlen(t->name));
+    mcf__buf_puts(b, ":{\"dtype\":\"");
+    mcf__buf_puts(b, mcf__dtypes[t->dtype].name);
+    mcf__buf_puts(b, "\",\"shape\":[");
+    for (d = 0; d < t->ndim; d++) {
+        if (d) mcf__buf_putc(b, ',');
+        mcf__buf_put_u64(b, (uint64_t)t->shape[d]);
+    }
+    mcf__buf_puts(b, "],\"data_offsets\":[");
+    mcf__buf_put_u64(b, begin);
+    mcf__buf_putc(b, ',');
+    mcf__buf_put_u64(b, end);
+    mcf__buf_puts(b, "]}");
+}
+
 static int mcf__st_save(mcf__sink *s, const mcf_tensor *t, size_t n, const mcf_options *o)
 {
-    (void)t; (void)n; (void)o;
-    return mcf__fail(MCF_NOT_SUPPORTED, "%s: safetensors writing is not built yet", s->name);
+    const char *const *meta = o ? o->metadata : NULL;
+    mcf__st_key *keys = NULL, *mkeys = NULL;
+    mcf__buf hb;
+    size_t i, nmeta = 0, dup;
+    uint64_t data = 0, total, hlen;
+    unsigned char lenb[8];
+    int rc = MCF_OK;
+    memset(&hb, 0, sizeof hb);
+    /* every check happens before mcf__sink_begin: a refused save opens nothing */
+    for (i = 0; i < n; i++) {
+        uint64_t bits;
+        size_t len = strlen(t[i].name);
+        if (!mcf__utf8_valid(t[i].name, len))
+            return mcf__fail(MCF_INVALID_PARAMS, "safetensors: %s: tensor name \"%s\" is not valid UTF-8", s->name, t[i].name);
+        if (strcmp(t[i].name, "__metadata__") == 0)
+            return mcf__fail(MCF_INVALID_PARAMS, "safetensors: %s: \"__metadata__\" is reserved and cannot name a tensor", s->name);
+        if (!mcf__mul64(mcf_tensor_numel(&t[i]), mcf__dtypes[t[i].dtype].bits, &bits) || bits % 8)
+            return mcf__fail(MCF_SERIALIZE_UNSUPPORTED, "safetensors: %s: tensor \"%s\": %llu elements of %s are not a whole number of bytes",
+                             s->name, t[i].name, (unsigned long long)mcf_tensor_numel(&t[i]), mcf__dtypes[t[i].dtype].name);
+        if (!mcf__add64(data, bits / 8, &data))
+            return mcf__fail(MCF_SERIALIZE_FAIL, "safetensors: %s: total tensor size overflows 64 bits", s->name);
+    }
+    if (meta) {
+        while (meta[2 * nmeta]) {
+            if (!meta[2 * nmeta + 1])
+                return mcf__fail(MCF_INVALID_PARAMS, "safetensors: %s: metadata key \"%s\" has no value (the list is key, value, ..., NULL)", s->name, meta[2 * nmeta]);
+            nmeta++;
+        }
+        mkeys = (mcf__st_key *)mcf__calloc(nmeta ? nmeta : 1, sizeof *mkeys);
+        if (!mkeys) return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", s->name);
+        for (i = 0; i < nmeta; i++) {
+            mkeys[i].name = meta[2 * i];
+            mkeys[i].len = strlen(meta[2 * i]);
+            mkeys[i].idx = i;
+            if (!mcf__utf8_valid(meta[2 * i], mkeys[i].len) || !mcf__utf8_valid(meta[2 * i + 1], strlen(meta[2 * i + 1]))) {
+                rc = mcf__fail(MCF_INVALID_PARAMS, "safetensors: %s: metadata \"%s\" is not valid UTF-8", s->name, meta[2 * i]);
+                goto done;
+            }
+        }
+        if ((dup = mcf__st_sort_keys(mkeys, nmeta)) < nmeta) {
+            rc = mcf__fail(MCF_INVALID_PARAMS, "safetensors: %s: duplicate metadata key \"%s\"", s->name, mkeys[dup].name);
+            goto done;
+        }
+    }
+    keys = (mcf__st_key *)mcf__calloc(n ? n : 1, sizeof *keys);
+    if (!keys) { rc = mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", s->name); goto done; }
+    for (i = 0; i < n; i++) {
+        keys[i].name = t[i].name;
+        keys[i].len = strlen(t[i].name);
+        keys[i].rank = mcf__st_rank(t[i].dtype);
+        keys[i].idx = i;
+    }
+    (void)mcf__st_sort_keys(keys, n);   /* names are unique ([16] checked) */
+
+    /* the header: compact JSON, __metadata__ first, then tensors in order */
+    mcf__buf_putc(&hb, '{');
+    if (meta) {
+        mcf__buf_puts(&hb, "\"__metadata__\":{");
+        for (i = 0; i < nmeta; i++) {
+            const char *v = meta[2 * mkeys[i].idx + 1];
+            if (i) mcf__buf_putc(&hb, ',');
+            mcf__json_put_str(&hb, mkeys[i].name, mkeys[i].len);
+            mcf__buf_putc(&hb, ':');
+            mcf__json_put_str(&hb, v, strlen(v));
+        }
+        mcf__buf_putc(&hb, '}');
+    }
+    data = 0;
+    for (i = 0; i < n; i++) {
+        const mcf_tensor *ti = &t[keys[i].idx];
+        uint64_t nb = mcf_tensor_nbytes(ti);
+        if (i || meta) mcf__buf_putc(&hb, ',');
+        mcf__st_put_entry(&hb, ti, data, data + nb);
+        data += nb;
+    }
+    mcf__buf_putc(&hb, '}');
+    while (hb.len % 8) mcf__buf_putc(&hb, ' ');
+    if (hb.failed) { rc = mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory for the header", s->name); goto done; }
+    hlen = hb.len;
+    if (hlen > MCF_MAX_HEADER) {
+        rc = mcf__fail(MCF_SERIALIZE_FAIL, "safetensors: %s: header of %llu bytes exceeds the %llu-byte limit", s->name,
+                       (unsigned long long)hlen, (unsigned long long)MCF_MAX_HEADER);
+        goto done;
+    }
+    if (!mcf__add64(8 + hlen, data, &total)) { rc = mcf__fail(MCF_SERIALIZE_FAIL, "safetensors: %s: file size overflows 64 bits", s->name); goto done; }
+
+    if ((rc = mcf__sink_begin(s, total)) != MCF_OK) goto done;
+    mcf__put_le64(lenb, hlen);
+    if ((rc = mcf__sink_write(s, lenb, 8)) != MCF_OK) goto done;
+    if ((rc = mcf__sink_write(s, hb.data, hb.len)) != MCF_OK) goto done;
+    for (i = 0; i < n && rc == MCF_OK; i++) rc = mcf__sink_tensor(s, &t[keys[i].idx], NULL);
+done:
+    mcf__buf_free(&hb);
+    MCF_FREE(keys);
+    MCF_FREE(mkeys);
+    return rc;
+}
+
+/* Reader state while the header is walked. */
+typedef struct mcf__st_parse {
+    mcf_reader *r;
+    char who[MCF_ERROR_MAX];
+    size_t cap, meta_cap;
+    uint64_t *offs;                  /* begin, end per entry */
+} mcf__st_parse;
+
+static int mcf__st_grow(mcf__st_parse *p)
+{
+    mcf_reader *r = p->r;
+    if (r->count == p->cap) {
+        size_t c = p->cap ? p->cap * 2 : 16;
+        mcf__entry *e;
+        uint64_t *o;
+        if (c > SIZE_MAX / sizeof(mcf__entry) / 2) return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: too many tensors", r->name);
+        e = (mcf__entry *)MCF_REALLOC(r->entries, c * sizeof *e);
+        if (!e) return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", r->name);
+        r->entries = e;
+        o = (uint64_t *)MCF_REALLOC(p->offs, c * 2 * sizeof *o);
+        if (!o) return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", r->name);
+        p->offs = o;
+        p->cap = c;
+    }
+    return MCF_OK;
+}
+
+/* Reads the value of "shape" or "data_offsets": an array of uint64. */
+static int mcf__st_u64_array(mcf__json *j, mcf__st_parse *p, const char *tname, const char *field,
+                             uint64_t *vals, int maxn, int *count)
+{
+    const char *why = "";
+    uint64_t v;
+    int rc, k = 0;
+    if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
+    if (j->type != MCF__J_ARR)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": %s is not an array", p->r->name, tname, field);
+    for (;;) {
+        if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
+        if (j->type == MCF__J_ARR_END) break;
+        if (!mcf__json_u64(j, &v, &why))
+            return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": %s element %d %s (must be a non-negative 64-bit integer)",
+                             p->r->name, tname, field, k, why);
+        if (k == maxn) {
+            if (maxn == 2)
+                return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": data_offsets must have exactly 2 elements", p->r->name, tname);
+            return mcf__fail(MCF_NOT_SUPPORTED, "safetensors: %s: tensor \"%s\": more than MCF_MAX_DIMS (%d) dimensions", p->r->name, tname, MCF_MAX_DIMS);
+        }
+        vals[k++] = v;
+    }
+    *count = k;
+    return MCF_OK;
+}
+
+/* Parses one tensor entry object; the key (name) is already in the entry. */
+static int mcf__st_tensor(mcf__json *j, mcf__st_parse *p, mcf__entry *e, uint64_t *offs)
+{
+    uint64_t shape[MCF_MAX_DIMS], numel = 1, bits;
+    int rc, have_dtype = 0, have_shape = 0, have_offs = 0, ndim = 0, noffs = 0, d, i, nul;
+    const char *rn = p->r->name;
+    if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
+    if (j->type != MCF__J_OBJ)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": entry is not a JSON object", rn, e->name);
+    for (;;) {
+        if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
+        if (j->type == MCF__J_OBJ_END) break;
+        if (mcf__json_tok_is(j, "dtype")) {
+            char dt[128];
+            size_t k;
+            if (have_dtype++) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": repeated field \"dtype\"", rn, e->name);
+            if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
+            if (j->type != MCF__J_STR) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": dtype is not a string", rn, e->name);
+            if (j->tok_len >= sizeof dt) k = sizeof dt;   /* decodes to > 21 bytes: no dtype is that long */
+            else { k = mcf__json_unescape(j->tok, j->tok_len, dt, &nul); dt[k] = '\0'; }
+            for (i = 0; k < sizeof dt && i < (int)MCF_DTYPE_COUNT; i++)
+                if (strcmp(dt, mcf__dtypes[i].name) == 0) break;
+            if (k >= sizeof dt || i == (int)MCF_DTYPE_COUNT) {
+                if (k < sizeof dt && (strcmp(dt, "F8_E5M2FNUZ") == 0 || strcmp(dt, "F8_E4M3FNUZ") == 0))
+                    return mcf__fail(MCF_NOT_SUPPORTED, "safetensors: %s: tensor \"%s\": dtype %s is not supported", rn, e->name, dt);
+                return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": unknown dtype \"%.*s\"", rn, e->name,
+                                 (int)(j->tok_len > 32 ? 32 : j->tok_len), (const char *)j->tok);
+            }
+            e->dtype = (mcf_dtype)i;
+        } else if (mcf__json_tok_is(j, "shape")) {
+            if (have_shape++) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": repeated field \"shape\"", rn, e->name);
+            if ((rc = mcf__st_u64_array(j, p, e->name, "shape", shape, MCF_MAX_DIMS, &ndim)) != MCF_OK) return rc;
+        } else if (mcf__json_tok_is(j, "data_offsets")) {
+            if (have_offs++) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": repeated field \"data_offsets\"", rn, e->name);
+            if ((rc = mcf__st_u64_array(j, p, e->name, "data_offsets", offs, 2, &noffs)) != MCF_OK) return rc;
+            if (noffs != 2)
+                return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": data_offsets must have exactly 2 elements", rn, e->name);
+        } else {
+            /* unknown fields are ignored, as the reference does */
+            if ((rc = mcf__json_next(j)) != MCF_OK || (rc = mcf__json_skip(j)) != MCF_OK) return rc;
+        }
+    }
+    if (!have_dtype || !have_shape || !have_offs)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": missing field \"%s\"", rn, e->name,
+                         !have_dtype ? "dtype" : !have_shape ? "shape" : "data_offsets");
+    /* exact size math (the reference's checked_mul chain) */
+    for (d = 0; d < ndim; d++)
+        if (!mcf__mul64(numel, shape[d], &numel))
+            return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": shape overflows 64 bits", rn, e->name);
+    if (!mcf__mul64(numel, mcf__dtypes[e->dtype].bits, &bits))
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": size in bits overflows 64 bits", rn, e->name);
+    if (bits % 8)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": %llu elements of %s are not a whole number of bytes",
+                         rn, e->name, (unsigned long long)numel, mcf__dtypes[e->dtype].name);
+    for (d = 0; d < ndim; d++) {
+        if (shape[d] > (uint64_t)INT64_MAX)
+            return mcf__fail(MCF_NOT_SUPPORTED, "safetensors: %s: tensor \"%s\": dimension %d (%llu) exceeds INT64_MAX", rn, e->name, d,
+                             (unsigned long long)shape[d]);
+        e->shape[d] = (int64_t)shape[d];
+    }
+    e->ndim = ndim;
+    e->nbytes = bits / 8;
+    return MCF_OK;
+}
+
+static int mcf__st_metadata(mcf__json *j, mcf__st_parse *p)
+{
+    mcf_reader *r = p->r;
+    int rc, nul;
+    if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
+    if (j->type != MCF__J_OBJ)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: __metadata__ is %s, not an object of strings", r->name,
+                         j->type == MCF__J_NULL ? "null" : "another JSON type");
+    for (;;) {
+        char *key, *val;
+        if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
+        if (j->type == MCF__J_OBJ_END) return MCF_OK;
+        if (r->meta_count == p->meta_cap) {
+            size_t c = p->meta_cap ? p->meta_cap * 2 : 8;
+            char **m = c > SIZE_MAX / (2 * sizeof(char *)) ? NULL : (char **)MCF_REALLOC(r->meta, c * 2 * sizeof(char *));
+            if (!m) return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", r->name);
+            r->meta = m;
+            p->meta_cap = c;
+        }
+        if (!(key = mcf__json_strdup(j, &nul))) return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", r->name);
+        if (nul) { MCF_FREE(key); return mcf__fail(MCF_NOT_SUPPORTED, "safetensors: %s: a __metadata__ key contains U+0000 (not representable as a C string)", r->name); }
+        if ((rc = mcf__json_next(j)) != MCF_OK) { MCF_FREE(key); return rc; }
+        if (j->type != MCF__J_STR) {
+            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: __metadata__ value of \"%s\" is not a string", r->name, key);
+            MCF_FREE(key);
+            return rc;
+        }
+        if (!(val = mcf__json_strdup(j, &nul))) { MCF_FREE(key); return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", r->name); }
+        if (nul) {
+            rc = mcf__fail(MCF_NOT_SUPPORTED, "safetensors: %s: __metadata__ value of \"%s\" contains U+0000 (not representable as a C string)", r->name, key);
+            MCF_FREE(key); MCF_FREE(val);
+            return rc;
+        }
+        r->meta[2 * r->meta_count] = key;
+        r->meta[2 * r->meta_count + 1] = val;
+        r->meta_count++;
+    }
+}
+
+/* Order of data_offsets (begin, end), then header position (a stable sort). */
+typedef struct mcf__st_span { uint64_t begin, end; size_t idx; } mcf__st_span;
+
+static int mcf__st_span_cmp(const void *pa, const void *pb)
+{
+    const mcf__st_span *a = (const mcf__st_span *)pa, *b = (const mcf__st_span *)pb;
+    if (a->begin != b->begin) return a->begin < b->begin ? -1 : 1;
+    if (a->end != b->end) return a->end < b->end ? -1 : 1;
+    return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+static int mcf__st_strcmp(const void *pa, const void *pb)
+{
+    return strcmp(*(const char *const *)pa, *(const char *const *)pb);
+}
+
+/* Fails on a repeated string among names[0..n) (sorted in place). */
+static int mcf__st_no_dups(mcf_reader *r, const char **names, size_t n, const char *what)
+{
+    size_t i;
+    if (n > 1) qsort((void *)names, n, sizeof *names, mcf__st_strcmp);
+    for (i = 1; i < n; i++)
+        if (strcmp(names[i], names[i - 1]) == 0)
+            return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: duplicate %s \"%s\"", r->name, what, names[i]);
+    return MCF_OK;
+}
+
+/* Walks the (already validated) header and checks the layout. */
+static int mcf__st_walk(mcf__st_parse *p, const unsigned char *hdr, size_t n, uint64_t hlen)
+{
+    mcf_reader *r = p->r;
+    mcf__json j;
+    mcf__st_span *spans = NULL;
+    const char **names = NULL;
+    uint64_t start = 0, end, size = r->src.size;
+    size_t i;
+    int rc, nul, have_meta = 0;
+    mcf__json_init(&j, hdr, n, p->who);
+    if ((rc = mcf__json_next(&j)) != MCF_OK) return rc;
+    if (j.type != MCF__J_OBJ) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: the header is not a JSON object", r->name);
+    for (;;) {
+        mcf__entry *e;
+        if ((rc = mcf__json_next(&j)) != MCF_OK) return rc;
+        if (j.type == MCF__J_OBJ_END) break;
+        if (mcf__json_tok_is(&j, "__metadata__")) {
+            if (have_meta++) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: repeated __metadata__ key", r->name);
+            if ((rc = mcf__st_metadata(&j, p)) != MCF_OK) return rc;
+            continue;
+        }
+        if ((rc = mcf__st_grow(p)) != MCF_OK) return rc;
+        e = &r->entries[r->count];
+        memset(e, 0, sizeof *e);
+        if (!(e->name = mcf__json_strdup(&j, &nul))) return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", r->name);
+        r->count++;
+        if (nul) return mcf__fail(MCF_NOT_SUPPORTED, "safetensors: %s: tensor name \"%s\\u0000...\" contains U+0000 (not representable as a C string)", r->name, e->name);
+        if ((rc = mcf__st_tensor(&j, p, e, p->offs + 2 * (r->count - 1))) != MCF_OK) return rc;
+    }
+    /* duplicate names and metadata keys: two readers could see different tensors */
+    names = (const char **)mcf__calloc(r->count > r->meta_count ? r->count + 1 : r->meta_count + 1, sizeof *names);
+    spans = (mcf__st_span *)mcf__calloc(r->count + 1, sizeof *spans);
+    if (!names || !spans) { rc = mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", r->name); goto done; }
+    for (i = 0; i < r->count; i++) names[i] = r->entries[i].name;
+    if ((rc = mcf__st_no_dups(r, names, r->count, "tensor name")) != MCF_OK) goto done;
+    for (i = 0; i < r->meta_count; i++) names[i] = r->meta[2 * i];
+    if ((rc = mcf__st_no_dups(r, names, r->meta_count, "__metadata__ key")) != MCF_OK) goto done;
+    /* offsets sorted by (begin, end): start at 0, contiguous, exact spans */
+    for (i = 0; i < r->count; i++) { spans[i].begin = p->offs[2 * i]; spans[i].end = p->offs[2 * i + 1]; spans[i].idx = i; }
+    if (r->count > 1) qsort(spans, r->count, sizeof *spans, mcf__st_span_cmp);
+    for (i = 0; i < r->count; i++) {
+        mcf__entry *e = &r->entries[spans[i].idx];
+        uint64_t b = spans[i].begin, en = spans[i].end;
+        if (en < b) { rc = mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": data_offsets [%llu,%llu) end before they begin", r->name, e->name, (unsigned long long)b, (unsigned long long)en); goto done; }
+        if (b != start) {
+            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": data_offsets [%llu,%llu) %s (expected to begin at %llu)", r->name, e->name,
+                           (unsigned long long)b, (unsigned long long)en, b < start ? "overlap the previous tensor" : "leave a gap after the previous tensor",
+                           (unsigned long long)start);
+            goto done;
+        }
+        if (en - b != e->nbytes) {
+            char shp[16 * MCF_MAX_DIMS + 4];
+            size_t k = 0;
+            int d;
+            for (d = 0; d < e->ndim; d++) k += (size_t)snprintf(shp + k, sizeof shp - k, "%s%lld", d ? "," : "", (long long)e->shape[d]);
+            shp[k] = '\0';
+            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\" data_offsets [%llu,%llu) do not match dtype %s shape [%s] (%llu bytes)",
+                           r->name, e->name, (unsigned long long)b, (unsigned long long)en, mcf__dtypes[e->dtype].name, shp, (unsigned long long)e->nbytes);
+            goto done;
+        }
+        start = en;
+    }
+    /* the buffer must end exactly at the end of the file */
+    if (!mcf__add64(8 + hlen, start, &end) || end > size) {
+        rc = mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor data ends at byte %llu%s, past the end of the file (%llu bytes)", r->name,
+                       (unsigned long long)start, " of the buffer", (unsigned long long)size);
+        goto done;
+    }
+    if (end < size && !(r->flags & MCF_LENIENT)) {
+        rc = mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: %llu trailing bytes after the last tensor (the buffer ends at byte %llu of %llu; MCF_LENIENT accepts this)",
+                       r->name, (unsigned long long)(size - end), (unsigned long long)end, (unsigned long long)size);
+        goto done;
+    }
+    for (i = 0; i < r->count; i++) {
+        mcf__entry *e = &r->entries[i];
+        e->offset = 8 + hlen + p->offs[2 * i];
+        e->span = e->nbytes;
+        e->contiguous = 1;
+        e->aux = -1;
+    }
+done:
+    MCF_FREE(names);
+    MCF_FREE(spans);
+    return rc;
 }
 
 static int mcf__st_open(mcf_reader *r)
 {
-    return mcf__fail(MCF_NOT_SUPPORTED, "%s: safetensors reading is not built yet", r->name);
+    mcf__st_parse p;
+    unsigned char lenb[8], *owned = NULL;
+    const unsigned char *hdr;
+    uint64_t hlen, size = r->src.size;
+    int rc;
+    memset(&p, 0, sizeof p);
+    p.r = r;
+    (void)snprintf(p.who, sizeof p.who, "safetensors: %s", r->name);
+    if (size < 8)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: file of %llu bytes is too short for the 8-byte header length", r->name, (unsigned long long)size);
+    if ((rc = mcf__source_read(&r->src, 0, lenb, 8)) != MCF_OK) return rc;
+    hlen = mcf__le64(lenb);
+    /* both limits are checked before anything is allocated */
+    if (hlen > MCF_MAX_HEADER)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: header length %llu exceeds the limit of %llu bytes", r->name,
+                         (unsigned long long)hlen, (unsigned long long)MCF_MAX_HEADER);
+    if (hlen > size - 8)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: header length %llu runs past the end of the file (%llu bytes)", r->name,
+                         (unsigned long long)hlen, (unsigned long long)size);
+    if (r->src.base) hdr = r->src.base + 8;   /* mapped or in memory: parse in place */
+    else {
+        if (!(owned = (unsigned char *)mcf__malloc((size_t)hlen)))
+            return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory for a %llu-byte header", r->name, (unsigned long long)hlen);
+        if ((rc = mcf__source_read(&r->src, 8, owned, (size_t)hlen)) != MCF_OK) { MCF_FREE(owned); return rc; }
+        hdr = owned;
+    }
+    /* the whole header must be valid JSON before any of it is interpreted */
+    rc = mcf__json_validate(hdr, (size_t)hlen, p.who);
+    if (rc == MCF_OK) rc = mcf__st_walk(&p, hdr, (size_t)hlen, hlen);
+    MCF_FREE(owned);
+    MCF_FREE(p.offs);
+    return rc;
 }
 
 /* ===== [13] zip ========================================================== */

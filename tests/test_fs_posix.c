@@ -1,0 +1,209 @@
+/* [09] fs: posix - atomic replace, makedirs, errno mapping, 64-bit offsets. */
+#include "mcf_test.h"
+#ifndef MCF_NO_POSIX
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char tmp_root[256];
+
+static const char *tmpdir(void)
+{
+    if (!tmp_root[0]) {
+        snprintf(tmp_root, sizeof tmp_root, "/tmp/mcf-posix-XXXXXX");
+        if (!mkdtemp(tmp_root)) return NULL;
+    }
+    return tmp_root;
+}
+
+static int count_entries(const char *dir, const char *needle)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+    if (!d) return -1;
+    while ((e = readdir(d)) != NULL)
+        if (strstr(e->d_name, needle)) n++;
+    closedir(d);
+    return n;
+}
+
+static int test_posix_roundtrip_makedirs_and_file_url(void)
+{
+    char path[512], url[600];
+    void *d = NULL; size_t n = 0; uint64_t sz = 0;
+    snprintf(path, sizeof path, "%s/deep/er/dir/x.bin", tmpdir());
+    MCF_CHECK_RC(mcf_write_bytes(path, "payload", 7, NULL), MCF_OK);
+    snprintf(url, sizeof url, "file://%s", path);
+    MCF_CHECK_RC(mcf_read_bytes(url, &d, &n, NULL), MCF_OK);
+    MCF_CHECK(n == 7 && memcmp(d, "payload", 7) == 0);
+    mcf_free(d);
+    /* percent-decoded file URL; file://localhost/ form */
+    snprintf(url, sizeof url, "file://localhost%s/with%%20space/y.bin", tmpdir());
+    MCF_CHECK_RC(mcf_write_bytes(url, "Y", 1, NULL), MCF_OK);
+    snprintf(path, sizeof path, "%s/with space/y.bin", tmpdir());
+    MCF_CHECK_RC(mcf_file_size(path, &sz, NULL), MCF_OK);
+    MCF_CHECK(sz == 1);
+    MCF_CHECK(mcf_exists(path, NULL) == 1);
+    MCF_CHECK_RC(mcf_remove(url, NULL), MCF_OK);
+    MCF_CHECK(mcf_exists(path, NULL) == 0);
+    MCF_CHECK_RC(mcf_remove(path, NULL), MCF_FILE_NOT_FOUND);
+    MCF_CHECK_ERR("no such file or directory");
+    /* the temp files are gone */
+    snprintf(path, sizeof path, "%s/deep/er/dir", tmpdir());
+    MCF_CHECK(count_entries(path, ".tmp") == 0);
+    return 0;
+}
+
+static int test_posix_errors_name_path_and_cause(void)
+{
+    char path[512];
+    void *d = NULL; size_t n = 0;
+    snprintf(path, sizeof path, "%s/missing.bin", tmpdir());
+    MCF_CHECK_RC(mcf_read_bytes(path, &d, &n, NULL), MCF_FILE_NOT_FOUND);
+    MCF_CHECK_ERR(path);
+    MCF_CHECK_ERR("no such file or directory");
+    MCF_CHECK_RC(mcf_read_bytes(tmpdir(), &d, &n, NULL), MCF_FILE_OPEN_FAIL);
+    MCF_CHECK_ERR("is a directory");
+    /* sysfs refuses new files even for root: EACCES -> PERMISSION_DENIED */
+    {
+        int rc = mcf_write_bytes("/sys/mcf-test-denied.bin", "x", 1, NULL);
+        if (rc != MCF_PERMISSION_DENIED && access("/sys", F_OK) != 0) MCF_SKIP("no /sys here");
+        MCF_CHECK_RC(rc, MCF_PERMISSION_DENIED);
+        MCF_CHECK_ERR("/sys/mcf-test-denied.bin");
+    }
+    return 0;
+}
+
+/* A path that runs through a regular file cannot be created; the old file
+ * stays exactly as it was (not root-dependent, unlike a read-only dir). */
+static int test_posix_failed_write_keeps_old_file(void)
+{
+    char file[512], below[600];
+    void *d = NULL; size_t n = 0;
+    snprintf(file, sizeof file, "%s/old.bin", tmpdir());
+    MCF_CHECK_RC(mcf_write_bytes(file, "old contents", 12, NULL), MCF_OK);
+    snprintf(below, sizeof below, "%s/sub/new.bin", file);
+    MCF_CHECK_RC(mcf_write_bytes(below, "new", 3, NULL), MCF_FILE_OPEN_FAIL);
+    MCF_CHECK_ERR("a file with that name exists");
+    snprintf(below, sizeof below, "%s/new.bin", file);
+    MCF_CHECK_RC(mcf_write_bytes(below, "new", 3, NULL), MCF_FILE_OPEN_FAIL);
+    MCF_CHECK_ERR("a file with that name exists");
+    MCF_CHECK(mcf_exists(below, NULL) == 0);
+    {
+        uint64_t sz;
+        MCF_CHECK_RC(mcf_file_size(below, &sz, NULL), MCF_FILE_NOT_FOUND);   /* stat: ENOTDIR */
+    }
+    MCF_CHECK_ERR("a path component is not a directory");
+    MCF_CHECK_RC(mcf_read_bytes(file, &d, &n, NULL), MCF_OK);
+    MCF_CHECK(n == 12 && memcmp(d, "old contents", 12) == 0);
+    mcf_free(d);
+    return 0;
+}
+
+static int cancel_at_once(void *user, uint64_t done, uint64_t total)
+{
+    (void)user; (void)done; (void)total;
+    return 1;
+}
+
+static int test_posix_cancel_and_no_overwrite_keep_old_file(void)
+{
+    static unsigned char big[6 << 20];
+    char file[512];
+    void *d = NULL; size_t n = 0;
+    mcf_options o;
+    snprintf(file, sizeof file, "%s/keep.bin", tmpdir());
+    MCF_CHECK_RC(mcf_write_bytes(file, "keep", 4, NULL), MCF_OK);
+    memset(&o, 0, sizeof o);
+    o.progress = cancel_at_once;
+    MCF_CHECK_RC(mcf_write_bytes(file, big, sizeof big, &o), MCF_PERSISTENT_FAIL);
+    o.progress = NULL;
+    o.flags = MCF_NO_OVERWRITE;
+    MCF_CHECK_RC(mcf_write_bytes(file, "other", 5, &o), MCF_FILE_OPEN_FAIL);
+    MCF_CHECK_ERR("already exists (MCF_NO_OVERWRITE)");
+    MCF_CHECK_RC(mcf_read_bytes(file, &d, &n, NULL), MCF_OK);
+    MCF_CHECK(n == 4 && memcmp(d, "keep", 4) == 0);
+    mcf_free(d);
+    MCF_CHECK(count_entries(tmpdir(), ".tmp") == 0);
+    /* NO_OVERWRITE to a fresh name and DURABLE both succeed */
+    snprintf(file, sizeof file, "%s/fresh.bin", tmpdir());
+    o.flags = MCF_NO_OVERWRITE | MCF_DURABLE;
+    MCF_CHECK_RC(mcf_write_bytes(file, "fresh", 5, &o), MCF_OK);
+    MCF_CHECK(mcf_exists(file, NULL) == 1);
+    MCF_CHECK(count_entries(tmpdir(), ".tmp") == 0);
+    return 0;
+}
+
+static int test_posix_new_file_mode_follows_umask(void)
+{
+    char file[512];
+    struct stat st;
+    mode_t old = umask(022);
+    snprintf(file, sizeof file, "%s/mode.bin", tmpdir());
+    MCF_CHECK_RC(mcf_write_bytes(file, "m", 1, NULL), MCF_OK);
+    umask(old);
+    MCF_CHECK(stat(file, &st) == 0);
+    MCF_CHECK((st.st_mode & 0777) == 0644);
+    return 0;
+}
+
+/* 64-bit offsets: a 5 GiB sparse file, a marker past 4 GiB read positionally
+ * through the file backend, size reported exactly. */
+static int test_posix_sparse_5gib_offsets(void)
+{
+    char file[512];
+    const uint64_t size = (uint64_t)5 << 30;
+    mcf_filesystem fs;
+    mcf_url u;
+    void *h = NULL;
+    uint64_t got = 0;
+    char marker[8];
+    int fd;
+    snprintf(file, sizeof file, "%s/sparse.bin", tmpdir());
+    fd = open(file, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+    MCF_CHECK(fd >= 0);
+    if (ftruncate(fd, (off_t)size) != 0) { close(fd); unlink(file); MCF_SKIP("filesystem refuses a 5 GiB sparse file (errno %d)", errno); }
+    if (pwrite(fd, "MARKER!!", 8, (off_t)(size - 8)) != 8) { close(fd); unlink(file); MCF_SKIP("cannot write past 4 GiB here"); }
+    close(fd);
+    MCF_CHECK_RC(mcf_file_size(file, &got, NULL), MCF_OK);
+    MCF_CHECK(got == size);
+    MCF_CHECK_RC(mcf_filesystem_lookup("file", &fs), MCF_OK);
+    MCF_CHECK_RC(mcf_url_parse(file, NULL, &u), MCF_OK);
+    MCF_CHECK_RC(fs.open_read(fs.user, &u, NULL, &h, &got), MCF_OK);
+    MCF_CHECK(got == size);
+    MCF_CHECK_RC(fs.read_at(h, size - 8, marker, 8), MCF_OK);
+    MCF_CHECK(memcmp(marker, "MARKER!!", 8) == 0);
+    MCF_CHECK_RC(fs.read_at(h, size - 4, marker, 8), MCF_FILE_READ_FAIL);   /* short read is an error */
+    MCF_CHECK_ERR("unexpected end of file");
+    fs.close_read(h);
+    mcf_url_free(&u);
+    MCF_CHECK_RC(mcf_remove(file, NULL), MCF_OK);
+    return 0;
+}
+
+static int test_posix_cleanup(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir());
+    MCF_CHECK(system(cmd) == 0);
+    return 0;
+}
+
+MCF_TEST_MAIN(MCF_TEST(test_posix_roundtrip_makedirs_and_file_url), MCF_TEST(test_posix_errors_name_path_and_cause),
+              MCF_TEST(test_posix_failed_write_keeps_old_file), MCF_TEST(test_posix_cancel_and_no_overwrite_keep_old_file),
+              MCF_TEST(test_posix_new_file_mode_follows_umask), MCF_TEST(test_posix_sparse_5gib_offsets),
+              MCF_TEST(test_posix_cleanup))
+#else
+/* Without POSIX there is no file backend, and the error says so. */
+static int test_posix_absent(void)
+{
+    void *d; size_t n;
+    MCF_CHECK_RC(mcf_read_bytes("/tmp/x.bin", &d, &n, NULL), MCF_INVALID_PARAMS);
+    MCF_CHECK_ERR("unknown filesystem \"file\"");
+    return 0;
+}
+MCF_TEST_MAIN(MCF_TEST(test_posix_absent))
+#endif
