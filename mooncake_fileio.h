@@ -215,6 +215,11 @@ MCFDEF void mcf_free(void *p);
 /* Zip CRC-32 (reflected polynomial 0xEDB88320) of len bytes continuing from
  * crc (start with 0), using the fastest code this CPU runs. */
 MCFDEF uint32_t mcf_crc32(uint32_t crc, const void *data, size_t len);
+/* One named CRC-32 code path (for tests and benchmarks): MCF_OK, or
+ * MCF_NOT_SUPPORTED when this CPU or build lacks it. *crc is in/out. */
+enum { MCF_CRC32_BITWISE = 0, MCF_CRC32_SLICE8 = 1, MCF_CRC32_PCLMUL = 2, MCF_CRC32_VPCLMUL = 3, MCF_CRC32_ARM = 4 };
+MCFDEF int mcf_crc32_variant(int variant, uint32_t *crc, const void *data, size_t len);
+MCFDEF const char *mcf_crc32_variant_name(int variant);   /* "pclmulqdq", ...; static */
 
 /* ===== [05] dtypes & tensors ============================================= */
 typedef enum mcf_dtype {
@@ -816,7 +821,15 @@ static void mcf__swap_units(void *data, size_t nbytes, size_t unit)
         }
 }
 
-/* Bitwise reference CRC-32; section [13] provides the table/carry-less paths. */
+/* CRC-32 of zip (ISO-HDLC, reflected polynomial 0xEDB88320, PKWARE APPNOTE
+ * 4.4.7). Paths, fastest first, picked per call by runtime CPU checks (no
+ * mutable state): VPCLMULQDQ (AVX-512, 4x512-bit folding), PCLMULQDQ
+ * (4x128-bit folding, Intel "Fast CRC Computation for Generic Polynomials
+ * Using PCLMULQDQ"), ARMv8 CRC32 instructions, then portable slicing-by-8.
+ * Folding constants are x^n mod P bit-reflected and shifted left by one, for
+ * n = fold distance +/- 32. The folded 128-bit remainder is finished with the
+ * table (16 bytes from state 0), which needs no Barrett reduction.
+ * mcf__crc32_bitwise is the reference every path is tested against. */
 static uint32_t mcf__crc32_bitwise(uint32_t crc, const unsigned char *p, size_t n)
 {
     int k;
@@ -828,9 +841,543 @@ static uint32_t mcf__crc32_bitwise(uint32_t crc, const unsigned char *p, size_t 
     return ~crc;
 }
 
+/* mcf__crc32_table[0][b] is the CRC register after shifting byte b through;
+ * table[k][b] = (table[k-1][b] >> 8) ^ table[0][table[k-1][b] & 0xff]
+ * (slicing-by-8). Generated from those two lines by a 10-line script. */
+static const uint32_t mcf__crc32_table[8][256] = {
+    {
+        0x00000000u, 0x77073096u, 0xee0e612cu, 0x990951bau, 0x076dc419u, 0x706af48fu, 0xe963a535u,
+        0x9e6495a3u, 0x0edb8832u, 0x79dcb8a4u, 0xe0d5e91eu, 0x97d2d988u, 0x09b64c2bu, 0x7eb17cbdu,
+        0xe7b82d07u, 0x90bf1d91u, 0x1db71064u, 0x6ab020f2u, 0xf3b97148u, 0x84be41deu, 0x1adad47du,
+        0x6ddde4ebu, 0xf4d4b551u, 0x83d385c7u, 0x136c9856u, 0x646ba8c0u, 0xfd62f97au, 0x8a65c9ecu,
+        0x14015c4fu, 0x63066cd9u, 0xfa0f3d63u, 0x8d080df5u, 0x3b6e20c8u, 0x4c69105eu, 0xd56041e4u,
+        0xa2677172u, 0x3c03e4d1u, 0x4b04d447u, 0xd20d85fdu, 0xa50ab56bu, 0x35b5a8fau, 0x42b2986cu,
+        0xdbbbc9d6u, 0xacbcf940u, 0x32d86ce3u, 0x45df5c75u, 0xdcd60dcfu, 0xabd13d59u, 0x26d930acu,
+        0x51de003au, 0xc8d75180u, 0xbfd06116u, 0x21b4f4b5u, 0x56b3c423u, 0xcfba9599u, 0xb8bda50fu,
+        0x2802b89eu, 0x5f058808u, 0xc60cd9b2u, 0xb10be924u, 0x2f6f7c87u, 0x58684c11u, 0xc1611dabu,
+        0xb6662d3du, 0x76dc4190u, 0x01db7106u, 0x98d220bcu, 0xefd5102au, 0x71b18589u, 0x06b6b51fu,
+        0x9fbfe4a5u, 0xe8b8d433u, 0x7807c9a2u, 0x0f00f934u, 0x9609a88eu, 0xe10e9818u, 0x7f6a0dbbu,
+        0x086d3d2du, 0x91646c97u, 0xe6635c01u, 0x6b6b51f4u, 0x1c6c6162u, 0x856530d8u, 0xf262004eu,
+        0x6c0695edu, 0x1b01a57bu, 0x8208f4c1u, 0xf50fc457u, 0x65b0d9c6u, 0x12b7e950u, 0x8bbeb8eau,
+        0xfcb9887cu, 0x62dd1ddfu, 0x15da2d49u, 0x8cd37cf3u, 0xfbd44c65u, 0x4db26158u, 0x3ab551ceu,
+        0xa3bc0074u, 0xd4bb30e2u, 0x4adfa541u, 0x3dd895d7u, 0xa4d1c46du, 0xd3d6f4fbu, 0x4369e96au,
+        0x346ed9fcu, 0xad678846u, 0xda60b8d0u, 0x44042d73u, 0x33031de5u, 0xaa0a4c5fu, 0xdd0d7cc9u,
+        0x5005713cu, 0x270241aau, 0xbe0b1010u, 0xc90c2086u, 0x5768b525u, 0x206f85b3u, 0xb966d409u,
+        0xce61e49fu, 0x5edef90eu, 0x29d9c998u, 0xb0d09822u, 0xc7d7a8b4u, 0x59b33d17u, 0x2eb40d81u,
+        0xb7bd5c3bu, 0xc0ba6cadu, 0xedb88320u, 0x9abfb3b6u, 0x03b6e20cu, 0x74b1d29au, 0xead54739u,
+        0x9dd277afu, 0x04db2615u, 0x73dc1683u, 0xe3630b12u, 0x94643b84u, 0x0d6d6a3eu, 0x7a6a5aa8u,
+        0xe40ecf0bu, 0x9309ff9du, 0x0a00ae27u, 0x7d079eb1u, 0xf00f9344u, 0x8708a3d2u, 0x1e01f268u,
+        0x6906c2feu, 0xf762575du, 0x806567cbu, 0x196c3671u, 0x6e6b06e7u, 0xfed41b76u, 0x89d32be0u,
+        0x10da7a5au, 0x67dd4accu, 0xf9b9df6fu, 0x8ebeeff9u, 0x17b7be43u, 0x60b08ed5u, 0xd6d6a3e8u,
+        0xa1d1937eu, 0x38d8c2c4u, 0x4fdff252u, 0xd1bb67f1u, 0xa6bc5767u, 0x3fb506ddu, 0x48b2364bu,
+        0xd80d2bdau, 0xaf0a1b4cu, 0x36034af6u, 0x41047a60u, 0xdf60efc3u, 0xa867df55u, 0x316e8eefu,
+        0x4669be79u, 0xcb61b38cu, 0xbc66831au, 0x256fd2a0u, 0x5268e236u, 0xcc0c7795u, 0xbb0b4703u,
+        0x220216b9u, 0x5505262fu, 0xc5ba3bbeu, 0xb2bd0b28u, 0x2bb45a92u, 0x5cb36a04u, 0xc2d7ffa7u,
+        0xb5d0cf31u, 0x2cd99e8bu, 0x5bdeae1du, 0x9b64c2b0u, 0xec63f226u, 0x756aa39cu, 0x026d930au,
+        0x9c0906a9u, 0xeb0e363fu, 0x72076785u, 0x05005713u, 0x95bf4a82u, 0xe2b87a14u, 0x7bb12baeu,
+        0x0cb61b38u, 0x92d28e9bu, 0xe5d5be0du, 0x7cdcefb7u, 0x0bdbdf21u, 0x86d3d2d4u, 0xf1d4e242u,
+        0x68ddb3f8u, 0x1fda836eu, 0x81be16cdu, 0xf6b9265bu, 0x6fb077e1u, 0x18b74777u, 0x88085ae6u,
+        0xff0f6a70u, 0x66063bcau, 0x11010b5cu, 0x8f659effu, 0xf862ae69u, 0x616bffd3u, 0x166ccf45u,
+        0xa00ae278u, 0xd70dd2eeu, 0x4e048354u, 0x3903b3c2u, 0xa7672661u, 0xd06016f7u, 0x4969474du,
+        0x3e6e77dbu, 0xaed16a4au, 0xd9d65adcu, 0x40df0b66u, 0x37d83bf0u, 0xa9bcae53u, 0xdebb9ec5u,
+        0x47b2cf7fu, 0x30b5ffe9u, 0xbdbdf21cu, 0xcabac28au, 0x53b39330u, 0x24b4a3a6u, 0xbad03605u,
+        0xcdd70693u, 0x54de5729u, 0x23d967bfu, 0xb3667a2eu, 0xc4614ab8u, 0x5d681b02u, 0x2a6f2b94u,
+        0xb40bbe37u, 0xc30c8ea1u, 0x5a05df1bu, 0x2d02ef8du
+    },
+    {
+        0x00000000u, 0x191b3141u, 0x32366282u, 0x2b2d53c3u, 0x646cc504u, 0x7d77f445u, 0x565aa786u,
+        0x4f4196c7u, 0xc8d98a08u, 0xd1c2bb49u, 0xfaefe88au, 0xe3f4d9cbu, 0xacb54f0cu, 0xb5ae7e4du,
+        0x9e832d8eu, 0x87981ccfu, 0x4ac21251u, 0x53d92310u, 0x78f470d3u, 0x61ef4192u, 0x2eaed755u,
+        0x37b5e614u, 0x1c98b5d7u, 0x05838496u, 0x821b9859u, 0x9b00a918u, 0xb02dfadbu, 0xa936cb9au,
+        0xe6775d5du, 0xff6c6c1cu, 0xd4413fdfu, 0xcd5a0e9eu, 0x958424a2u, 0x8c9f15e3u, 0xa7b24620u,
+        0xbea97761u, 0xf1e8e1a6u, 0xe8f3d0e7u, 0xc3de8324u, 0xdac5b265u, 0x5d5daeaau, 0x44469febu,
+        0x6f6bcc28u, 0x7670fd69u, 0x39316baeu, 0x202a5aefu, 0x0b07092cu, 0x121c386du, 0xdf4636f3u,
+        0xc65d07b2u, 0xed705471u, 0xf46b6530u, 0xbb2af3f7u, 0xa231c2b6u, 0x891c9175u, 0x9007a034u,
+        0x179fbcfbu, 0x0e848dbau, 0x25a9de79u, 0x3cb2ef38u, 0x73f379ffu, 0x6ae848beu, 0x41c51b7du,
+        0x58de2a3cu, 0xf0794f05u, 0xe9627e44u, 0xc24f2d87u, 0xdb541cc6u, 0x94158a01u, 0x8d0ebb40u,
+        0xa623e883u, 0xbf38d9c2u, 0x38a0c50du, 0x21bbf44cu, 0x0a96a78fu, 0x138d96ceu, 0x5ccc0009u,
+        0x45d73148u, 0x6efa628bu, 0x77e153cau, 0xbabb5d54u, 0xa3a06c15u, 0x888d3fd6u, 0x91960e97u,
+        0xded79850u, 0xc7cca911u, 0xece1fad2u, 0xf5facb93u, 0x7262d75cu, 0x6b79e61du, 0x4054b5deu,
+        0x594f849fu, 0x160e1258u, 0x0f152319u, 0x243870dau, 0x3d23419bu, 0x65fd6ba7u, 0x7ce65ae6u,
+        0x57cb0925u, 0x4ed03864u, 0x0191aea3u, 0x188a9fe2u, 0x33a7cc21u, 0x2abcfd60u, 0xad24e1afu,
+        0xb43fd0eeu, 0x9f12832du, 0x8609b26cu, 0xc94824abu, 0xd05315eau, 0xfb7e4629u, 0xe2657768u,
+        0x2f3f79f6u, 0x362448b7u, 0x1d091b74u, 0x04122a35u, 0x4b53bcf2u, 0x52488db3u, 0x7965de70u,
+        0x607eef31u, 0xe7e6f3feu, 0xfefdc2bfu, 0xd5d0917cu, 0xcccba03du, 0x838a36fau, 0x9a9107bbu,
+        0xb1bc5478u, 0xa8a76539u, 0x3b83984bu, 0x2298a90au, 0x09b5fac9u, 0x10aecb88u, 0x5fef5d4fu,
+        0x46f46c0eu, 0x6dd93fcdu, 0x74c20e8cu, 0xf35a1243u, 0xea412302u, 0xc16c70c1u, 0xd8774180u,
+        0x9736d747u, 0x8e2de606u, 0xa500b5c5u, 0xbc1b8484u, 0x71418a1au, 0x685abb5bu, 0x4377e898u,
+        0x5a6cd9d9u, 0x152d4f1eu, 0x0c367e5fu, 0x271b2d9cu, 0x3e001cddu, 0xb9980012u, 0xa0833153u,
+        0x8bae6290u, 0x92b553d1u, 0xddf4c516u, 0xc4eff457u, 0xefc2a794u, 0xf6d996d5u, 0xae07bce9u,
+        0xb71c8da8u, 0x9c31de6bu, 0x852aef2au, 0xca6b79edu, 0xd37048acu, 0xf85d1b6fu, 0xe1462a2eu,
+        0x66de36e1u, 0x7fc507a0u, 0x54e85463u, 0x4df36522u, 0x02b2f3e5u, 0x1ba9c2a4u, 0x30849167u,
+        0x299fa026u, 0xe4c5aeb8u, 0xfdde9ff9u, 0xd6f3cc3au, 0xcfe8fd7bu, 0x80a96bbcu, 0x99b25afdu,
+        0xb29f093eu, 0xab84387fu, 0x2c1c24b0u, 0x350715f1u, 0x1e2a4632u, 0x07317773u, 0x4870e1b4u,
+        0x516bd0f5u, 0x7a468336u, 0x635db277u, 0xcbfad74eu, 0xd2e1e60fu, 0xf9ccb5ccu, 0xe0d7848du,
+        0xaf96124au, 0xb68d230bu, 0x9da070c8u, 0x84bb4189u, 0x03235d46u, 0x1a386c07u, 0x31153fc4u,
+        0x280e0e85u, 0x674f9842u, 0x7e54a903u, 0x5579fac0u, 0x4c62cb81u, 0x8138c51fu, 0x9823f45eu,
+        0xb30ea79du, 0xaa1596dcu, 0xe554001bu, 0xfc4f315au, 0xd7626299u, 0xce7953d8u, 0x49e14f17u,
+        0x50fa7e56u, 0x7bd72d95u, 0x62cc1cd4u, 0x2d8d8a13u, 0x3496bb52u, 0x1fbbe891u, 0x06a0d9d0u,
+        0x5e7ef3ecu, 0x4765c2adu, 0x6c48916eu, 0x7553a02fu, 0x3a1236e8u, 0x230907a9u, 0x0824546au,
+        0x113f652bu, 0x96a779e4u, 0x8fbc48a5u, 0xa4911b66u, 0xbd8a2a27u, 0xf2cbbce0u, 0xebd08da1u,
+        0xc0fdde62u, 0xd9e6ef23u, 0x14bce1bdu, 0x0da7d0fcu, 0x268a833fu, 0x3f91b27eu, 0x70d024b9u,
+        0x69cb15f8u, 0x42e6463bu, 0x5bfd777au, 0xdc656bb5u, 0xc57e5af4u, 0xee530937u, 0xf7483876u,
+        0xb809aeb1u, 0xa1129ff0u, 0x8a3fcc33u, 0x9324fd72u
+    },
+    {
+        0x00000000u, 0x01c26a37u, 0x0384d46eu, 0x0246be59u, 0x0709a8dcu, 0x06cbc2ebu, 0x048d7cb2u,
+        0x054f1685u, 0x0e1351b8u, 0x0fd13b8fu, 0x0d9785d6u, 0x0c55efe1u, 0x091af964u, 0x08d89353u,
+        0x0a9e2d0au, 0x0b5c473du, 0x1c26a370u, 0x1de4c947u, 0x1fa2771eu, 0x1e601d29u, 0x1b2f0bacu,
+        0x1aed619bu, 0x18abdfc2u, 0x1969b5f5u, 0x1235f2c8u, 0x13f798ffu, 0x11b126a6u, 0x10734c91u,
+        0x153c5a14u, 0x14fe3023u, 0x16b88e7au, 0x177ae44du, 0x384d46e0u, 0x398f2cd7u, 0x3bc9928eu,
+        0x3a0bf8b9u, 0x3f44ee3cu, 0x3e86840bu, 0x3cc03a52u, 0x3d025065u, 0x365e1758u, 0x379c7d6fu,
+        0x35dac336u, 0x3418a901u, 0x3157bf84u, 0x3095d5b3u, 0x32d36beau, 0x331101ddu, 0x246be590u,
+        0x25a98fa7u, 0x27ef31feu, 0x262d5bc9u, 0x23624d4cu, 0x22a0277bu, 0x20e69922u, 0x2124f315u,
+        0x2a78b428u, 0x2bbade1fu, 0x29fc6046u, 0x283e0a71u, 0x2d711cf4u, 0x2cb376c3u, 0x2ef5c89au,
+        0x2f37a2adu, 0x709a8dc0u, 0x7158e7f7u, 0x731e59aeu, 0x72dc3399u, 0x7793251cu, 0x76514f2bu,
+        0x7417f172u, 0x75d59b45u, 0x7e89dc78u, 0x7f4bb64fu, 0x7d0d0816u, 0x7ccf6221u, 0x798074a4u,
+        0x78421e93u, 0x7a04a0cau, 0x7bc6cafdu, 0x6cbc2eb0u, 0x6d7e4487u, 0x6f38fadeu, 0x6efa90e9u,
+        0x6bb5866cu, 0x6a77ec5bu, 0x68315202u, 0x69f33835u, 0x62af7f08u, 0x636d153fu, 0x612bab66u,
+        0x60e9c151u, 0x65a6d7d4u, 0x6464bde3u, 0x662203bau, 0x67e0698du, 0x48d7cb20u, 0x4915a117u,
+        0x4b531f4eu, 0x4a917579u, 0x4fde63fcu, 0x4e1c09cbu, 0x4c5ab792u, 0x4d98dda5u, 0x46c49a98u,
+        0x4706f0afu, 0x45404ef6u, 0x448224c1u, 0x41cd3244u, 0x400f5873u, 0x4249e62au, 0x438b8c1du,
+        0x54f16850u, 0x55330267u, 0x5775bc3eu, 0x56b7d609u, 0x53f8c08cu, 0x523aaabbu, 0x507c14e2u,
+        0x51be7ed5u, 0x5ae239e8u, 0x5b2053dfu, 0x5966ed86u, 0x58a487b1u, 0x5deb9134u, 0x5c29fb03u,
+        0x5e6f455au, 0x5fad2f6du, 0xe1351b80u, 0xe0f771b7u, 0xe2b1cfeeu, 0xe373a5d9u, 0xe63cb35cu,
+        0xe7fed96bu, 0xe5b86732u, 0xe47a0d05u, 0xef264a38u, 0xeee4200fu, 0xeca29e56u, 0xed60f461u,
+        0xe82fe2e4u, 0xe9ed88d3u, 0xebab368au, 0xea695cbdu, 0xfd13b8f0u, 0xfcd1d2c7u, 0xfe976c9eu,
+        0xff5506a9u, 0xfa1a102cu, 0xfbd87a1bu, 0xf99ec442u, 0xf85cae75u, 0xf300e948u, 0xf2c2837fu,
+        0xf0843d26u, 0xf1465711u, 0xf4094194u, 0xf5cb2ba3u, 0xf78d95fau, 0xf64fffcdu, 0xd9785d60u,
+        0xd8ba3757u, 0xdafc890eu, 0xdb3ee339u, 0xde71f5bcu, 0xdfb39f8bu, 0xddf521d2u, 0xdc374be5u,
+        0xd76b0cd8u, 0xd6a966efu, 0xd4efd8b6u, 0xd52db281u, 0xd062a404u, 0xd1a0ce33u, 0xd3e6706au,
+        0xd2241a5du, 0xc55efe10u, 0xc49c9427u, 0xc6da2a7eu, 0xc7184049u, 0xc25756ccu, 0xc3953cfbu,
+        0xc1d382a2u, 0xc011e895u, 0xcb4dafa8u, 0xca8fc59fu, 0xc8c97bc6u, 0xc90b11f1u, 0xcc440774u,
+        0xcd866d43u, 0xcfc0d31au, 0xce02b92du, 0x91af9640u, 0x906dfc77u, 0x922b422eu, 0x93e92819u,
+        0x96a63e9cu, 0x976454abu, 0x9522eaf2u, 0x94e080c5u, 0x9fbcc7f8u, 0x9e7eadcfu, 0x9c381396u,
+        0x9dfa79a1u, 0x98b56f24u, 0x99770513u, 0x9b31bb4au, 0x9af3d17du, 0x8d893530u, 0x8c4b5f07u,
+        0x8e0de15eu, 0x8fcf8b69u, 0x8a809decu, 0x8b42f7dbu, 0x89044982u, 0x88c623b5u, 0x839a6488u,
+        0x82580ebfu, 0x801eb0e6u, 0x81dcdad1u, 0x8493cc54u, 0x8551a663u, 0x8717183au, 0x86d5720du,
+        0xa9e2d0a0u, 0xa820ba97u, 0xaa6604ceu, 0xaba46ef9u, 0xaeeb787cu, 0xaf29124bu, 0xad6fac12u,
+        0xacadc625u, 0xa7f18118u, 0xa633eb2fu, 0xa4755576u, 0xa5b73f41u, 0xa0f829c4u, 0xa13a43f3u,
+        0xa37cfdaau, 0xa2be979du, 0xb5c473d0u, 0xb40619e7u, 0xb640a7beu, 0xb782cd89u, 0xb2cddb0cu,
+        0xb30fb13bu, 0xb1490f62u, 0xb08b6555u, 0xbbd72268u, 0xba15485fu, 0xb853f606u, 0xb9919c31u,
+        0xbcde8ab4u, 0xbd1ce083u, 0xbf5a5edau, 0xbe9834edu
+    },
+    {
+        0x00000000u, 0xb8bc6765u, 0xaa09c88bu, 0x12b5afeeu, 0x8f629757u, 0x37def032u, 0x256b5fdcu,
+        0x9dd738b9u, 0xc5b428efu, 0x7d084f8au, 0x6fbde064u, 0xd7018701u, 0x4ad6bfb8u, 0xf26ad8ddu,
+        0xe0df7733u, 0x58631056u, 0x5019579fu, 0xe8a530fau, 0xfa109f14u, 0x42acf871u, 0xdf7bc0c8u,
+        0x67c7a7adu, 0x75720843u, 0xcdce6f26u, 0x95ad7f70u, 0x2d111815u, 0x3fa4b7fbu, 0x8718d09eu,
+        0x1acfe827u, 0xa2738f42u, 0xb0c620acu, 0x087a47c9u, 0xa032af3eu, 0x188ec85bu, 0x0a3b67b5u,
+        0xb28700d0u, 0x2f503869u, 0x97ec5f0cu, 0x8559f0e2u, 0x3de59787u, 0x658687d1u, 0xdd3ae0b4u,
+        0xcf8f4f5au, 0x7733283fu, 0xeae41086u, 0x525877e3u, 0x40edd80du, 0xf851bf68u, 0xf02bf8a1u,
+        0x48979fc4u, 0x5a22302au, 0xe29e574fu, 0x7f496ff6u, 0xc7f50893u, 0xd540a77du, 0x6dfcc018u,
+        0x359fd04eu, 0x8d23b72bu, 0x9f9618c5u, 0x272a7fa0u, 0xbafd4719u, 0x0241207cu, 0x10f48f92u,
+        0xa848e8f7u, 0x9b14583du, 0x23a83f58u, 0x311d90b6u, 0x89a1f7d3u, 0x1476cf6au, 0xaccaa80fu,
+        0xbe7f07e1u, 0x06c36084u, 0x5ea070d2u, 0xe61c17b7u, 0xf4a9b859u, 0x4c15df3cu, 0xd1c2e785u,
+        0x697e80e0u, 0x7bcb2f0eu, 0xc377486bu, 0xcb0d0fa2u, 0x73b168c7u, 0x6104c729u, 0xd9b8a04cu,
+        0x446f98f5u, 0xfcd3ff90u, 0xee66507eu, 0x56da371bu, 0x0eb9274du, 0xb6054028u, 0xa4b0efc6u,
+        0x1c0c88a3u, 0x81dbb01au, 0x3967d77fu, 0x2bd27891u, 0x936e1ff4u, 0x3b26f703u, 0x839a9066u,
+        0x912f3f88u, 0x299358edu, 0xb4446054u, 0x0cf80731u, 0x1e4da8dfu, 0xa6f1cfbau, 0xfe92dfecu,
+        0x462eb889u, 0x549b1767u, 0xec277002u, 0x71f048bbu, 0xc94c2fdeu, 0xdbf98030u, 0x6345e755u,
+        0x6b3fa09cu, 0xd383c7f9u, 0xc1366817u, 0x798a0f72u, 0xe45d37cbu, 0x5ce150aeu, 0x4e54ff40u,
+        0xf6e89825u, 0xae8b8873u, 0x1637ef16u, 0x048240f8u, 0xbc3e279du, 0x21e91f24u, 0x99557841u,
+        0x8be0d7afu, 0x335cb0cau, 0xed59b63bu, 0x55e5d15eu, 0x47507eb0u, 0xffec19d5u, 0x623b216cu,
+        0xda874609u, 0xc832e9e7u, 0x708e8e82u, 0x28ed9ed4u, 0x9051f9b1u, 0x82e4565fu, 0x3a58313au,
+        0xa78f0983u, 0x1f336ee6u, 0x0d86c108u, 0xb53aa66du, 0xbd40e1a4u, 0x05fc86c1u, 0x1749292fu,
+        0xaff54e4au, 0x322276f3u, 0x8a9e1196u, 0x982bbe78u, 0x2097d91du, 0x78f4c94bu, 0xc048ae2eu,
+        0xd2fd01c0u, 0x6a4166a5u, 0xf7965e1cu, 0x4f2a3979u, 0x5d9f9697u, 0xe523f1f2u, 0x4d6b1905u,
+        0xf5d77e60u, 0xe762d18eu, 0x5fdeb6ebu, 0xc2098e52u, 0x7ab5e937u, 0x680046d9u, 0xd0bc21bcu,
+        0x88df31eau, 0x3063568fu, 0x22d6f961u, 0x9a6a9e04u, 0x07bda6bdu, 0xbf01c1d8u, 0xadb46e36u,
+        0x15080953u, 0x1d724e9au, 0xa5ce29ffu, 0xb77b8611u, 0x0fc7e174u, 0x9210d9cdu, 0x2aacbea8u,
+        0x38191146u, 0x80a57623u, 0xd8c66675u, 0x607a0110u, 0x72cfaefeu, 0xca73c99bu, 0x57a4f122u,
+        0xef189647u, 0xfdad39a9u, 0x45115eccu, 0x764dee06u, 0xcef18963u, 0xdc44268du, 0x64f841e8u,
+        0xf92f7951u, 0x41931e34u, 0x5326b1dau, 0xeb9ad6bfu, 0xb3f9c6e9u, 0x0b45a18cu, 0x19f00e62u,
+        0xa14c6907u, 0x3c9b51beu, 0x842736dbu, 0x96929935u, 0x2e2efe50u, 0x2654b999u, 0x9ee8defcu,
+        0x8c5d7112u, 0x34e11677u, 0xa9362eceu, 0x118a49abu, 0x033fe645u, 0xbb838120u, 0xe3e09176u,
+        0x5b5cf613u, 0x49e959fdu, 0xf1553e98u, 0x6c820621u, 0xd43e6144u, 0xc68bceaau, 0x7e37a9cfu,
+        0xd67f4138u, 0x6ec3265du, 0x7c7689b3u, 0xc4caeed6u, 0x591dd66fu, 0xe1a1b10au, 0xf3141ee4u,
+        0x4ba87981u, 0x13cb69d7u, 0xab770eb2u, 0xb9c2a15cu, 0x017ec639u, 0x9ca9fe80u, 0x241599e5u,
+        0x36a0360bu, 0x8e1c516eu, 0x866616a7u, 0x3eda71c2u, 0x2c6fde2cu, 0x94d3b949u, 0x090481f0u,
+        0xb1b8e695u, 0xa30d497bu, 0x1bb12e1eu, 0x43d23e48u, 0xfb6e592du, 0xe9dbf6c3u, 0x516791a6u,
+        0xccb0a91fu, 0x740cce7au, 0x66b96194u, 0xde0506f1u
+    },
+    {
+        0x00000000u, 0x3d6029b0u, 0x7ac05360u, 0x47a07ad0u, 0xf580a6c0u, 0xc8e08f70u, 0x8f40f5a0u,
+        0xb220dc10u, 0x30704bc1u, 0x0d106271u, 0x4ab018a1u, 0x77d03111u, 0xc5f0ed01u, 0xf890c4b1u,
+        0xbf30be61u, 0x825097d1u, 0x60e09782u, 0x5d80be32u, 0x1a20c4e2u, 0x2740ed52u, 0x95603142u,
+        0xa80018f2u, 0xefa06222u, 0xd2c04b92u, 0x5090dc43u, 0x6df0f5f3u, 0x2a508f23u, 0x1730a693u,
+        0xa5107a83u, 0x98705333u, 0xdfd029e3u, 0xe2b00053u, 0xc1c12f04u, 0xfca106b4u, 0xbb017c64u,
+        0x866155d4u, 0x344189c4u, 0x0921a074u, 0x4e81daa4u, 0x73e1f314u, 0xf1b164c5u, 0xccd14d75u,
+        0x8b7137a5u, 0xb6111e15u, 0x0431c205u, 0x3951ebb5u, 0x7ef19165u, 0x4391b8d5u, 0xa121b886u,
+        0x9c419136u, 0xdbe1ebe6u, 0xe681c256u, 0x54a11e46u, 0x69c137f6u, 0x2e614d26u, 0x13016496u,
+        0x9151f347u, 0xac31daf7u, 0xeb91a027u, 0xd6f18997u, 0x64d15587u, 0x59b17c37u, 0x1e1106e7u,
+        0x23712f57u, 0x58f35849u, 0x659371f9u, 0x22330b29u, 0x1f532299u, 0xad73fe89u, 0x9013d739u,
+        0xd7b3ade9u, 0xead38459u, 0x68831388u, 0x55e33a38u, 0x124340e8u, 0x2f236958u, 0x9d03b548u,
+        0xa0639cf8u, 0xe7c3e628u, 0xdaa3cf98u, 0x3813cfcbu, 0x0573e67bu, 0x42d39cabu, 0x7fb3b51bu,
+        0xcd93690bu, 0xf0f340bbu, 0xb7533a6bu, 0x8a3313dbu, 0x0863840au, 0x3503adbau, 0x72a3d76au,
+        0x4fc3fedau, 0xfde322cau, 0xc0830b7au, 0x872371aau, 0xba43581au, 0x9932774du, 0xa4525efdu,
+        0xe3f2242du, 0xde920d9du, 0x6cb2d18du, 0x51d2f83du, 0x167282edu, 0x2b12ab5du, 0xa9423c8cu,
+        0x9422153cu, 0xd3826fecu, 0xeee2465cu, 0x5cc29a4cu, 0x61a2b3fcu, 0x2602c92cu, 0x1b62e09cu,
+        0xf9d2e0cfu, 0xc4b2c97fu, 0x8312b3afu, 0xbe729a1fu, 0x0c52460fu, 0x31326fbfu, 0x7692156fu,
+        0x4bf23cdfu, 0xc9a2ab0eu, 0xf4c282beu, 0xb362f86eu, 0x8e02d1deu, 0x3c220dceu, 0x0142247eu,
+        0x46e25eaeu, 0x7b82771eu, 0xb1e6b092u, 0x8c869922u, 0xcb26e3f2u, 0xf646ca42u, 0x44661652u,
+        0x79063fe2u, 0x3ea64532u, 0x03c66c82u, 0x8196fb53u, 0xbcf6d2e3u, 0xfb56a833u, 0xc6368183u,
+        0x74165d93u, 0x49767423u, 0x0ed60ef3u, 0x33b62743u, 0xd1062710u, 0xec660ea0u, 0xabc67470u,
+        0x96a65dc0u, 0x248681d0u, 0x19e6a860u, 0x5e46d2b0u, 0x6326fb00u, 0xe1766cd1u, 0xdc164561u,
+        0x9bb63fb1u, 0xa6d61601u, 0x14f6ca11u, 0x2996e3a1u, 0x6e369971u, 0x5356b0c1u, 0x70279f96u,
+        0x4d47b626u, 0x0ae7ccf6u, 0x3787e546u, 0x85a73956u, 0xb8c710e6u, 0xff676a36u, 0xc2074386u,
+        0x4057d457u, 0x7d37fde7u, 0x3a978737u, 0x07f7ae87u, 0xb5d77297u, 0x88b75b27u, 0xcf1721f7u,
+        0xf2770847u, 0x10c70814u, 0x2da721a4u, 0x6a075b74u, 0x576772c4u, 0xe547aed4u, 0xd8278764u,
+        0x9f87fdb4u, 0xa2e7d404u, 0x20b743d5u, 0x1dd76a65u, 0x5a7710b5u, 0x67173905u, 0xd537e515u,
+        0xe857cca5u, 0xaff7b675u, 0x92979fc5u, 0xe915e8dbu, 0xd475c16bu, 0x93d5bbbbu, 0xaeb5920bu,
+        0x1c954e1bu, 0x21f567abu, 0x66551d7bu, 0x5b3534cbu, 0xd965a31au, 0xe4058aaau, 0xa3a5f07au,
+        0x9ec5d9cau, 0x2ce505dau, 0x11852c6au, 0x562556bau, 0x6b457f0au, 0x89f57f59u, 0xb49556e9u,
+        0xf3352c39u, 0xce550589u, 0x7c75d999u, 0x4115f029u, 0x06b58af9u, 0x3bd5a349u, 0xb9853498u,
+        0x84e51d28u, 0xc34567f8u, 0xfe254e48u, 0x4c059258u, 0x7165bbe8u, 0x36c5c138u, 0x0ba5e888u,
+        0x28d4c7dfu, 0x15b4ee6fu, 0x521494bfu, 0x6f74bd0fu, 0xdd54611fu, 0xe03448afu, 0xa794327fu,
+        0x9af41bcfu, 0x18a48c1eu, 0x25c4a5aeu, 0x6264df7eu, 0x5f04f6ceu, 0xed242adeu, 0xd044036eu,
+        0x97e479beu, 0xaa84500eu, 0x4834505du, 0x755479edu, 0x32f4033du, 0x0f942a8du, 0xbdb4f69du,
+        0x80d4df2du, 0xc774a5fdu, 0xfa148c4du, 0x78441b9cu, 0x4524322cu, 0x028448fcu, 0x3fe4614cu,
+        0x8dc4bd5cu, 0xb0a494ecu, 0xf704ee3cu, 0xca64c78cu
+    },
+    {
+        0x00000000u, 0xcb5cd3a5u, 0x4dc8a10bu, 0x869472aeu, 0x9b914216u, 0x50cd91b3u, 0xd659e31du,
+        0x1d0530b8u, 0xec53826du, 0x270f51c8u, 0xa19b2366u, 0x6ac7f0c3u, 0x77c2c07bu, 0xbc9e13deu,
+        0x3a0a6170u, 0xf156b2d5u, 0x03d6029bu, 0xc88ad13eu, 0x4e1ea390u, 0x85427035u, 0x9847408du,
+        0x531b9328u, 0xd58fe186u, 0x1ed33223u, 0xef8580f6u, 0x24d95353u, 0xa24d21fdu, 0x6911f258u,
+        0x7414c2e0u, 0xbf481145u, 0x39dc63ebu, 0xf280b04eu, 0x07ac0536u, 0xccf0d693u, 0x4a64a43du,
+        0x81387798u, 0x9c3d4720u, 0x57619485u, 0xd1f5e62bu, 0x1aa9358eu, 0xebff875bu, 0x20a354feu,
+        0xa6372650u, 0x6d6bf5f5u, 0x706ec54du, 0xbb3216e8u, 0x3da66446u, 0xf6fab7e3u, 0x047a07adu,
+        0xcf26d408u, 0x49b2a6a6u, 0x82ee7503u, 0x9feb45bbu, 0x54b7961eu, 0xd223e4b0u, 0x197f3715u,
+        0xe82985c0u, 0x23755665u, 0xa5e124cbu, 0x6ebdf76eu, 0x73b8c7d6u, 0xb8e41473u, 0x3e7066ddu,
+        0xf52cb578u, 0x0f580a6cu, 0xc404d9c9u, 0x4290ab67u, 0x89cc78c2u, 0x94c9487au, 0x5f959bdfu,
+        0xd901e971u, 0x125d3ad4u, 0xe30b8801u, 0x28575ba4u, 0xaec3290au, 0x659ffaafu, 0x789aca17u,
+        0xb3c619b2u, 0x35526b1cu, 0xfe0eb8b9u, 0x0c8e08f7u, 0xc7d2db52u, 0x4146a9fcu, 0x8a1a7a59u,
+        0x971f4ae1u, 0x5c439944u, 0xdad7ebeau, 0x118b384fu, 0xe0dd8a9au, 0x2b81593fu, 0xad152b91u,
+        0x6649f834u, 0x7b4cc88cu, 0xb0101b29u, 0x36846987u, 0xfdd8ba22u, 0x08f40f5au, 0xc3a8dcffu,
+        0x453cae51u, 0x8e607df4u, 0x93654d4cu, 0x58399ee9u, 0xdeadec47u, 0x15f13fe2u, 0xe4a78d37u,
+        0x2ffb5e92u, 0xa96f2c3cu, 0x6233ff99u, 0x7f36cf21u, 0xb46a1c84u, 0x32fe6e2au, 0xf9a2bd8fu,
+        0x0b220dc1u, 0xc07ede64u, 0x46eaaccau, 0x8db67f6fu, 0x90b34fd7u, 0x5bef9c72u, 0xdd7beedcu,
+        0x16273d79u, 0xe7718facu, 0x2c2d5c09u, 0xaab92ea7u, 0x61e5fd02u, 0x7ce0cdbau, 0xb7bc1e1fu,
+        0x31286cb1u, 0xfa74bf14u, 0x1eb014d8u, 0xd5ecc77du, 0x5378b5d3u, 0x98246676u, 0x852156ceu,
+        0x4e7d856bu, 0xc8e9f7c5u, 0x03b52460u, 0xf2e396b5u, 0x39bf4510u, 0xbf2b37beu, 0x7477e41bu,
+        0x6972d4a3u, 0xa22e0706u, 0x24ba75a8u, 0xefe6a60du, 0x1d661643u, 0xd63ac5e6u, 0x50aeb748u,
+        0x9bf264edu, 0x86f75455u, 0x4dab87f0u, 0xcb3ff55eu, 0x006326fbu, 0xf135942eu, 0x3a69478bu,
+        0xbcfd3525u, 0x77a1e680u, 0x6aa4d638u, 0xa1f8059du, 0x276c7733u, 0xec30a496u, 0x191c11eeu,
+        0xd240c24bu, 0x54d4b0e5u, 0x9f886340u, 0x828d53f8u, 0x49d1805du, 0xcf45f2f3u, 0x04192156u,
+        0xf54f9383u, 0x3e134026u, 0xb8873288u, 0x73dbe12du, 0x6eded195u, 0xa5820230u, 0x2316709eu,
+        0xe84aa33bu, 0x1aca1375u, 0xd196c0d0u, 0x5702b27eu, 0x9c5e61dbu, 0x815b5163u, 0x4a0782c6u,
+        0xcc93f068u, 0x07cf23cdu, 0xf6999118u, 0x3dc542bdu, 0xbb513013u, 0x700de3b6u, 0x6d08d30eu,
+        0xa65400abu, 0x20c07205u, 0xeb9ca1a0u, 0x11e81eb4u, 0xdab4cd11u, 0x5c20bfbfu, 0x977c6c1au,
+        0x8a795ca2u, 0x41258f07u, 0xc7b1fda9u, 0x0ced2e0cu, 0xfdbb9cd9u, 0x36e74f7cu, 0xb0733dd2u,
+        0x7b2fee77u, 0x662adecfu, 0xad760d6au, 0x2be27fc4u, 0xe0beac61u, 0x123e1c2fu, 0xd962cf8au,
+        0x5ff6bd24u, 0x94aa6e81u, 0x89af5e39u, 0x42f38d9cu, 0xc467ff32u, 0x0f3b2c97u, 0xfe6d9e42u,
+        0x35314de7u, 0xb3a53f49u, 0x78f9ececu, 0x65fcdc54u, 0xaea00ff1u, 0x28347d5fu, 0xe368aefau,
+        0x16441b82u, 0xdd18c827u, 0x5b8cba89u, 0x90d0692cu, 0x8dd55994u, 0x46898a31u, 0xc01df89fu,
+        0x0b412b3au, 0xfa1799efu, 0x314b4a4au, 0xb7df38e4u, 0x7c83eb41u, 0x6186dbf9u, 0xaada085cu,
+        0x2c4e7af2u, 0xe712a957u, 0x15921919u, 0xdececabcu, 0x585ab812u, 0x93066bb7u, 0x8e035b0fu,
+        0x455f88aau, 0xc3cbfa04u, 0x089729a1u, 0xf9c19b74u, 0x329d48d1u, 0xb4093a7fu, 0x7f55e9dau,
+        0x6250d962u, 0xa90c0ac7u, 0x2f987869u, 0xe4c4abccu
+    },
+    {
+        0x00000000u, 0xa6770bb4u, 0x979f1129u, 0x31e81a9du, 0xf44f2413u, 0x52382fa7u, 0x63d0353au,
+        0xc5a73e8eu, 0x33ef4e67u, 0x959845d3u, 0xa4705f4eu, 0x020754fau, 0xc7a06a74u, 0x61d761c0u,
+        0x503f7b5du, 0xf64870e9u, 0x67de9cceu, 0xc1a9977au, 0xf0418de7u, 0x56368653u, 0x9391b8ddu,
+        0x35e6b369u, 0x040ea9f4u, 0xa279a240u, 0x5431d2a9u, 0xf246d91du, 0xc3aec380u, 0x65d9c834u,
+        0xa07ef6bau, 0x0609fd0eu, 0x37e1e793u, 0x9196ec27u, 0xcfbd399cu, 0x69ca3228u, 0x582228b5u,
+        0xfe552301u, 0x3bf21d8fu, 0x9d85163bu, 0xac6d0ca6u, 0x0a1a0712u, 0xfc5277fbu, 0x5a257c4fu,
+        0x6bcd66d2u, 0xcdba6d66u, 0x081d53e8u, 0xae6a585cu, 0x9f8242c1u, 0x39f54975u, 0xa863a552u,
+        0x0e14aee6u, 0x3ffcb47bu, 0x998bbfcfu, 0x5c2c8141u, 0xfa5b8af5u, 0xcbb39068u, 0x6dc49bdcu,
+        0x9b8ceb35u, 0x3dfbe081u, 0x0c13fa1cu, 0xaa64f1a8u, 0x6fc3cf26u, 0xc9b4c492u, 0xf85cde0fu,
+        0x5e2bd5bbu, 0x440b7579u, 0xe27c7ecdu, 0xd3946450u, 0x75e36fe4u, 0xb044516au, 0x16335adeu,
+        0x27db4043u, 0x81ac4bf7u, 0x77e43b1eu, 0xd19330aau, 0xe07b2a37u, 0x460c2183u, 0x83ab1f0du,
+        0x25dc14b9u, 0x14340e24u, 0xb2430590u, 0x23d5e9b7u, 0x85a2e203u, 0xb44af89eu, 0x123df32au,
+        0xd79acda4u, 0x71edc610u, 0x4005dc8du, 0xe672d739u, 0x103aa7d0u, 0xb64dac64u, 0x87a5b6f9u,
+        0x21d2bd4du, 0xe47583c3u, 0x42028877u, 0x73ea92eau, 0xd59d995eu, 0x8bb64ce5u, 0x2dc14751u,
+        0x1c295dccu, 0xba5e5678u, 0x7ff968f6u, 0xd98e6342u, 0xe86679dfu, 0x4e11726bu, 0xb8590282u,
+        0x1e2e0936u, 0x2fc613abu, 0x89b1181fu, 0x4c162691u, 0xea612d25u, 0xdb8937b8u, 0x7dfe3c0cu,
+        0xec68d02bu, 0x4a1fdb9fu, 0x7bf7c102u, 0xdd80cab6u, 0x1827f438u, 0xbe50ff8cu, 0x8fb8e511u,
+        0x29cfeea5u, 0xdf879e4cu, 0x79f095f8u, 0x48188f65u, 0xee6f84d1u, 0x2bc8ba5fu, 0x8dbfb1ebu,
+        0xbc57ab76u, 0x1a20a0c2u, 0x8816eaf2u, 0x2e61e146u, 0x1f89fbdbu, 0xb9fef06fu, 0x7c59cee1u,
+        0xda2ec555u, 0xebc6dfc8u, 0x4db1d47cu, 0xbbf9a495u, 0x1d8eaf21u, 0x2c66b5bcu, 0x8a11be08u,
+        0x4fb68086u, 0xe9c18b32u, 0xd82991afu, 0x7e5e9a1bu, 0xefc8763cu, 0x49bf7d88u, 0x78576715u,
+        0xde206ca1u, 0x1b87522fu, 0xbdf0599bu, 0x8c184306u, 0x2a6f48b2u, 0xdc27385bu, 0x7a5033efu,
+        0x4bb82972u, 0xedcf22c6u, 0x28681c48u, 0x8e1f17fcu, 0xbff70d61u, 0x198006d5u, 0x47abd36eu,
+        0xe1dcd8dau, 0xd034c247u, 0x7643c9f3u, 0xb3e4f77du, 0x1593fcc9u, 0x247be654u, 0x820cede0u,
+        0x74449d09u, 0xd23396bdu, 0xe3db8c20u, 0x45ac8794u, 0x800bb91au, 0x267cb2aeu, 0x1794a833u,
+        0xb1e3a387u, 0x20754fa0u, 0x86024414u, 0xb7ea5e89u, 0x119d553du, 0xd43a6bb3u, 0x724d6007u,
+        0x43a57a9au, 0xe5d2712eu, 0x139a01c7u, 0xb5ed0a73u, 0x840510eeu, 0x22721b5au, 0xe7d525d4u,
+        0x41a22e60u, 0x704a34fdu, 0xd63d3f49u, 0xcc1d9f8bu, 0x6a6a943fu, 0x5b828ea2u, 0xfdf58516u,
+        0x3852bb98u, 0x9e25b02cu, 0xafcdaab1u, 0x09baa105u, 0xfff2d1ecu, 0x5985da58u, 0x686dc0c5u,
+        0xce1acb71u, 0x0bbdf5ffu, 0xadcafe4bu, 0x9c22e4d6u, 0x3a55ef62u, 0xabc30345u, 0x0db408f1u,
+        0x3c5c126cu, 0x9a2b19d8u, 0x5f8c2756u, 0xf9fb2ce2u, 0xc813367fu, 0x6e643dcbu, 0x982c4d22u,
+        0x3e5b4696u, 0x0fb35c0bu, 0xa9c457bfu, 0x6c636931u, 0xca146285u, 0xfbfc7818u, 0x5d8b73acu,
+        0x03a0a617u, 0xa5d7ada3u, 0x943fb73eu, 0x3248bc8au, 0xf7ef8204u, 0x519889b0u, 0x6070932du,
+        0xc6079899u, 0x304fe870u, 0x9638e3c4u, 0xa7d0f959u, 0x01a7f2edu, 0xc400cc63u, 0x6277c7d7u,
+        0x539fdd4au, 0xf5e8d6feu, 0x647e3ad9u, 0xc209316du, 0xf3e12bf0u, 0x55962044u, 0x90311ecau,
+        0x3646157eu, 0x07ae0fe3u, 0xa1d90457u, 0x579174beu, 0xf1e67f0au, 0xc00e6597u, 0x66796e23u,
+        0xa3de50adu, 0x05a95b19u, 0x34414184u, 0x92364a30u
+    },
+    {
+        0x00000000u, 0xccaa009eu, 0x4225077du, 0x8e8f07e3u, 0x844a0efau, 0x48e00e64u, 0xc66f0987u,
+        0x0ac50919u, 0xd3e51bb5u, 0x1f4f1b2bu, 0x91c01cc8u, 0x5d6a1c56u, 0x57af154fu, 0x9b0515d1u,
+        0x158a1232u, 0xd92012acu, 0x7cbb312bu, 0xb01131b5u, 0x3e9e3656u, 0xf23436c8u, 0xf8f13fd1u,
+        0x345b3f4fu, 0xbad438acu, 0x767e3832u, 0xaf5e2a9eu, 0x63f42a00u, 0xed7b2de3u, 0x21d12d7du,
+        0x2b142464u, 0xe7be24fau, 0x69312319u, 0xa59b2387u, 0xf9766256u, 0x35dc62c8u, 0xbb53652bu,
+        0x77f965b5u, 0x7d3c6cacu, 0xb1966c32u, 0x3f196bd1u, 0xf3b36b4fu, 0x2a9379e3u, 0xe639797du,
+        0x68b67e9eu, 0xa41c7e00u, 0xaed97719u, 0x62737787u, 0xecfc7064u, 0x205670fau, 0x85cd537du,
+        0x496753e3u, 0xc7e85400u, 0x0b42549eu, 0x01875d87u, 0xcd2d5d19u, 0x43a25afau, 0x8f085a64u,
+        0x562848c8u, 0x9a824856u, 0x140d4fb5u, 0xd8a74f2bu, 0xd2624632u, 0x1ec846acu, 0x9047414fu,
+        0x5ced41d1u, 0x299dc2edu, 0xe537c273u, 0x6bb8c590u, 0xa712c50eu, 0xadd7cc17u, 0x617dcc89u,
+        0xeff2cb6au, 0x2358cbf4u, 0xfa78d958u, 0x36d2d9c6u, 0xb85dde25u, 0x74f7debbu, 0x7e32d7a2u,
+        0xb298d73cu, 0x3c17d0dfu, 0xf0bdd041u, 0x5526f3c6u, 0x998cf358u, 0x1703f4bbu, 0xdba9f425u,
+        0xd16cfd3cu, 0x1dc6fda2u, 0x9349fa41u, 0x5fe3fadfu, 0x86c3e873u, 0x4a69e8edu, 0xc4e6ef0eu,
+        0x084cef90u, 0x0289e689u, 0xce23e617u, 0x40ace1f4u, 0x8c06e16au, 0xd0eba0bbu, 0x1c41a025u,
+        0x92cea7c6u, 0x5e64a758u, 0x54a1ae41u, 0x980baedfu, 0x1684a93cu, 0xda2ea9a2u, 0x030ebb0eu,
+        0xcfa4bb90u, 0x412bbc73u, 0x8d81bcedu, 0x8744b5f4u, 0x4beeb56au, 0xc561b289u, 0x09cbb217u,
+        0xac509190u, 0x60fa910eu, 0xee7596edu, 0x22df9673u, 0x281a9f6au, 0xe4b09ff4u, 0x6a3f9817u,
+        0xa6959889u, 0x7fb58a25u, 0xb31f8abbu, 0x3d908d58u, 0xf13a8dc6u, 0xfbff84dfu, 0x37558441u,
+        0xb9da83a2u, 0x7570833cu, 0x533b85dau, 0x9f918544u, 0x111e82a7u, 0xddb48239u, 0xd7718b20u,
+        0x1bdb8bbeu, 0x95548c5du, 0x59fe8cc3u, 0x80de9e6fu, 0x4c749ef1u, 0xc2fb9912u, 0x0e51998cu,
+        0x04949095u, 0xc83e900bu, 0x46b197e8u, 0x8a1b9776u, 0x2f80b4f1u, 0xe32ab46fu, 0x6da5b38cu,
+        0xa10fb312u, 0xabcaba0bu, 0x6760ba95u, 0xe9efbd76u, 0x2545bde8u, 0xfc65af44u, 0x30cfafdau,
+        0xbe40a839u, 0x72eaa8a7u, 0x782fa1beu, 0xb485a120u, 0x3a0aa6c3u, 0xf6a0a65du, 0xaa4de78cu,
+        0x66e7e712u, 0xe868e0f1u, 0x24c2e06fu, 0x2e07e976u, 0xe2ade9e8u, 0x6c22ee0bu, 0xa088ee95u,
+        0x79a8fc39u, 0xb502fca7u, 0x3b8dfb44u, 0xf727fbdau, 0xfde2f2c3u, 0x3148f25du, 0xbfc7f5beu,
+        0x736df520u, 0xd6f6d6a7u, 0x1a5cd639u, 0x94d3d1dau, 0x5879d144u, 0x52bcd85du, 0x9e16d8c3u,
+        0x1099df20u, 0xdc33dfbeu, 0x0513cd12u, 0xc9b9cd8cu, 0x4736ca6fu, 0x8b9ccaf1u, 0x8159c3e8u,
+        0x4df3c376u, 0xc37cc495u, 0x0fd6c40bu, 0x7aa64737u, 0xb60c47a9u, 0x3883404au, 0xf42940d4u,
+        0xfeec49cdu, 0x32464953u, 0xbcc94eb0u, 0x70634e2eu, 0xa9435c82u, 0x65e95c1cu, 0xeb665bffu,
+        0x27cc5b61u, 0x2d095278u, 0xe1a352e6u, 0x6f2c5505u, 0xa386559bu, 0x061d761cu, 0xcab77682u,
+        0x44387161u, 0x889271ffu, 0x825778e6u, 0x4efd7878u, 0xc0727f9bu, 0x0cd87f05u, 0xd5f86da9u,
+        0x19526d37u, 0x97dd6ad4u, 0x5b776a4au, 0x51b26353u, 0x9d1863cdu, 0x1397642eu, 0xdf3d64b0u,
+        0x83d02561u, 0x4f7a25ffu, 0xc1f5221cu, 0x0d5f2282u, 0x079a2b9bu, 0xcb302b05u, 0x45bf2ce6u,
+        0x89152c78u, 0x50353ed4u, 0x9c9f3e4au, 0x121039a9u, 0xdeba3937u, 0xd47f302eu, 0x18d530b0u,
+        0x965a3753u, 0x5af037cdu, 0xff6b144au, 0x33c114d4u, 0xbd4e1337u, 0x71e413a9u, 0x7b211ab0u,
+        0xb78b1a2eu, 0x39041dcdu, 0xf5ae1d53u, 0x2c8e0fffu, 0xe0240f61u, 0x6eab0882u, 0xa201081cu,
+        0xa8c40105u, 0x646e019bu, 0xeae10678u, 0x264b06e6u
+    }
+};
+
+/* Raw register update (no pre/post inversion). */
+static uint32_t mcf__crc32_slice8_raw(uint32_t c, const unsigned char *p, size_t n)
+{
+    const uint32_t (*t)[256] = mcf__crc32_table;
+    while (n > 0 && ((uintptr_t)p & 7u) != 0) { c = (c >> 8) ^ t[0][(c ^ *p++) & 0xffu]; n--; }
+    while (n >= 8) {
+        uint32_t a = c ^ mcf__le32(p), b = mcf__le32(p + 4);
+        c = t[7][a & 0xffu] ^ t[6][(a >> 8) & 0xffu] ^ t[5][(a >> 16) & 0xffu] ^ t[4][a >> 24] ^
+            t[3][b & 0xffu] ^ t[2][(b >> 8) & 0xffu] ^ t[1][(b >> 16) & 0xffu] ^ t[0][b >> 24];
+        p += 8;
+        n -= 8;
+    }
+    while (n > 0) { c = (c >> 8) ^ t[0][(c ^ *p++) & 0xffu]; n--; }
+    return c;
+}
+
+static uint32_t mcf__crc32_slice8(uint32_t crc, const unsigned char *p, size_t n)
+{
+    return ~mcf__crc32_slice8_raw(~crc, p, n);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(MCF_NO_SIMD)
+#define MCF__CRC_X86 1
+#include <immintrin.h>
+
+/* Folding constants (see the section comment): distance 2048, 512, 128 bits. */
+#define MCF__K2048_LO 0x11542778aLL
+#define MCF__K2048_HI 0x1322d1430LL
+#define MCF__K512_LO  0x154442bd4LL
+#define MCF__K512_HI  0x1c6e41596LL
+#define MCF__K128_LO  0x1751997d0LL
+#define MCF__K128_HI  0x0ccaa009eLL
+
+__attribute__((target("pclmul,sse2")))
+static __m128i mcf__fold128(__m128i x, __m128i k, __m128i next)
+{
+    __m128i lo = _mm_clmulepi64_si128(x, k, 0x00), hi = _mm_clmulepi64_si128(x, k, 0x11);
+    return _mm_xor_si128(_mm_xor_si128(lo, hi), next);
+}
+
+/* Folds 16-byte blocks of p (n >= 64) and returns the raw register. */
+__attribute__((target("pclmul,sse2")))
+static uint32_t mcf__crc32_pclmul_raw(uint32_t c, const unsigned char *p, size_t n)
+{
+    __m128i x0, x1, x2, x3, k;
+    unsigned char rest[16];
+    x0 = _mm_loadu_si128((const __m128i *)(const void *)p);
+    x1 = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+    x2 = _mm_loadu_si128((const __m128i *)(const void *)(p + 32));
+    x3 = _mm_loadu_si128((const __m128i *)(const void *)(p + 48));
+    x0 = _mm_xor_si128(x0, _mm_cvtsi32_si128((int)c));
+    p += 64;
+    n -= 64;
+    k = _mm_set_epi64x(MCF__K512_HI, MCF__K512_LO);
+    while (n >= 64) {
+        x0 = mcf__fold128(x0, k, _mm_loadu_si128((const __m128i *)(const void *)p));
+        x1 = mcf__fold128(x1, k, _mm_loadu_si128((const __m128i *)(const void *)(p + 16)));
+        x2 = mcf__fold128(x2, k, _mm_loadu_si128((const __m128i *)(const void *)(p + 32)));
+        x3 = mcf__fold128(x3, k, _mm_loadu_si128((const __m128i *)(const void *)(p + 48)));
+        p += 64;
+        n -= 64;
+    }
+    k = _mm_set_epi64x(MCF__K128_HI, MCF__K128_LO);
+    x0 = mcf__fold128(x0, k, x1);
+    x0 = mcf__fold128(x0, k, x2);
+    x0 = mcf__fold128(x0, k, x3);
+    while (n >= 16) {
+        x0 = mcf__fold128(x0, k, _mm_loadu_si128((const __m128i *)(const void *)p));
+        p += 16;
+        n -= 16;
+    }
+    _mm_storeu_si128((__m128i *)(void *)rest, x0);
+    return mcf__crc32_slice8_raw(mcf__crc32_slice8_raw(0, rest, 16), p, n);
+}
+
+static uint32_t mcf__crc32_pclmul(uint32_t crc, const unsigned char *p, size_t n)
+{
+    if (n < 64) return mcf__crc32_slice8(crc, p, n);
+    return ~mcf__crc32_pclmul_raw(~crc, p, n);
+}
+
+__attribute__((target("avx512f,vpclmulqdq,pclmul")))
+static __m512i mcf__fold512(__m512i x, __m512i k, __m512i next)
+{
+    __m512i lo = _mm512_clmulepi64_epi128(x, k, 0x00), hi = _mm512_clmulepi64_epi128(x, k, 0x11);
+    return _mm512_ternarylogic_epi64(lo, hi, next, 0x96);   /* lo ^ hi ^ next */
+}
+
+/* 256 bytes per iteration in four 512-bit lanes of four 128-bit folds. */
+__attribute__((target("avx512f,vpclmulqdq,pclmul")))
+static uint32_t mcf__crc32_vpclmul_raw(uint32_t c, const unsigned char *p, size_t n)
+{
+    __m512i z0, z1, z2, z3, k;
+    __m128i x, k128;
+    unsigned char rest[16];
+    z0 = _mm512_loadu_si512((const void *)p);
+    z1 = _mm512_loadu_si512((const void *)(p + 64));
+    z2 = _mm512_loadu_si512((const void *)(p + 128));
+    z3 = _mm512_loadu_si512((const void *)(p + 192));
+    z0 = _mm512_xor_si512(z0, _mm512_inserti32x4(_mm512_setzero_si512(), _mm_cvtsi32_si128((int)c), 0));
+    p += 256;
+    n -= 256;
+    k = _mm512_set_epi64(MCF__K2048_HI, MCF__K2048_LO, MCF__K2048_HI, MCF__K2048_LO, MCF__K2048_HI, MCF__K2048_LO, MCF__K2048_HI, MCF__K2048_LO);
+    while (n >= 256) {
+        z0 = mcf__fold512(z0, k, _mm512_loadu_si512((const void *)p));
+        z1 = mcf__fold512(z1, k, _mm512_loadu_si512((const void *)(p + 64)));
+        z2 = mcf__fold512(z2, k, _mm512_loadu_si512((const void *)(p + 128)));
+        z3 = mcf__fold512(z3, k, _mm512_loadu_si512((const void *)(p + 192)));
+        p += 256;
+        n -= 256;
+    }
+    k = _mm512_set_epi64(MCF__K512_HI, MCF__K512_LO, MCF__K512_HI, MCF__K512_LO, MCF__K512_HI, MCF__K512_LO, MCF__K512_HI, MCF__K512_LO);
+    z0 = mcf__fold512(z0, k, z1);
+    z0 = mcf__fold512(z0, k, z2);
+    z0 = mcf__fold512(z0, k, z3);
+    while (n >= 64) {
+        z0 = mcf__fold512(z0, k, _mm512_loadu_si512((const void *)p));
+        p += 64;
+        n -= 64;
+    }
+    k128 = _mm_set_epi64x(MCF__K128_HI, MCF__K128_LO);
+    x = mcf__fold128(_mm512_maskz_extracti32x4_epi32(0xF, z0, 0), k128, _mm512_maskz_extracti32x4_epi32(0xF, z0, 1));
+    x = mcf__fold128(x, k128, _mm512_maskz_extracti32x4_epi32(0xF, z0, 2));
+    x = mcf__fold128(x, k128, _mm512_maskz_extracti32x4_epi32(0xF, z0, 3));
+    while (n >= 16) {
+        x = mcf__fold128(x, k128, _mm_loadu_si128((const __m128i *)(const void *)p));
+        p += 16;
+        n -= 16;
+    }
+    _mm_storeu_si128((__m128i *)(void *)rest, x);
+    return mcf__crc32_slice8_raw(mcf__crc32_slice8_raw(0, rest, 16), p, n);
+}
+
+static uint32_t mcf__crc32_vpclmul(uint32_t crc, const unsigned char *p, size_t n)
+{
+    if (n < 256) return mcf__crc32_pclmul(crc, p, n);
+    return ~mcf__crc32_vpclmul_raw(~crc, p, n);
+}
+
+/* __builtin_cpu_supports reads libgcc's CPU model (filled by a constructor,
+ * XCR0-aware for AVX-512): no state of ours. */
+static int mcf__cpu_pclmul(void) { return __builtin_cpu_supports("pclmul") != 0; }
+static int mcf__cpu_vpclmul(void)
+{
+    return __builtin_cpu_supports("vpclmulqdq") && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("pclmul");
+}
+#endif
+
+#if defined(__aarch64__) && defined(__linux__) && (defined(__GNUC__) || defined(__clang__)) && !defined(MCF_NO_SIMD)
+#define MCF__CRC_ARM 1
+#include <sys/auxv.h>
+#ifndef HWCAP_CRC32
+#define HWCAP_CRC32 (1UL << 7)
+#endif
+/* ARMv8 CRC32X/W/B compute exactly the zip polynomial on 8/4/1 bytes. */
+#if defined(__clang__)
+__attribute__((target("crc")))
+#else
+__attribute__((target("+crc")))
+#endif
+static uint32_t mcf__crc32_arm(uint32_t crc, const unsigned char *p, size_t n)
+{
+    uint32_t c = ~crc;
+    while (n > 0 && ((uintptr_t)p & 7u) != 0) { c = __builtin_aarch64_crc32b(c, *p++); n--; }
+    while (n >= 8) { c = __builtin_aarch64_crc32x(c, mcf__le64(p)); p += 8; n -= 8; }
+    while (n > 0) { c = __builtin_aarch64_crc32b(c, *p++); n--; }
+    return ~c;
+}
+static int mcf__cpu_armcrc(void) { return (getauxval(AT_HWCAP) & HWCAP_CRC32) != 0; }
+#endif
+
 MCFDEF uint32_t mcf_crc32(uint32_t crc, const void *data, size_t len)
 {
-    return mcf__crc32_bitwise(crc, (const unsigned char *)data, len);
+    const unsigned char *p = (const unsigned char *)data;
+    if (len == 0) return crc;
+#if defined(MCF__CRC_X86)
+    if (len >= 256 && mcf__cpu_vpclmul()) return mcf__crc32_vpclmul(crc, p, len);
+    if (len >= 64 && mcf__cpu_pclmul()) return mcf__crc32_pclmul(crc, p, len);
+#elif defined(MCF__CRC_ARM)
+    if (mcf__cpu_armcrc()) return mcf__crc32_arm(crc, p, len);
+#endif
+    return mcf__crc32_slice8(crc, p, len);
+}
+
+MCFDEF int mcf_crc32_variant(int variant, uint32_t *crc, const void *data, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)data;
+    if (!crc || (!data && len)) return mcf__fail(MCF_INVALID_PARAMS, "mcf_crc32_variant: NULL argument");
+    switch (variant) {
+    case MCF_CRC32_BITWISE: *crc = mcf__crc32_bitwise(*crc, p, len); return MCF_OK;
+    case MCF_CRC32_SLICE8: *crc = mcf__crc32_slice8(*crc, p, len); return MCF_OK;
+#if defined(MCF__CRC_X86)
+    case MCF_CRC32_PCLMUL:
+        if (!mcf__cpu_pclmul()) break;
+        *crc = mcf__crc32_pclmul(*crc, p, len);
+        return MCF_OK;
+    case MCF_CRC32_VPCLMUL:
+        if (!mcf__cpu_vpclmul()) break;
+        *crc = mcf__crc32_vpclmul(*crc, p, len);
+        return MCF_OK;
+#endif
+#if defined(MCF__CRC_ARM)
+    case MCF_CRC32_ARM:
+        if (!mcf__cpu_armcrc()) break;
+        *crc = mcf__crc32_arm(*crc, p, len);
+        return MCF_OK;
+#endif
+    default:
+        if (variant < 0 || variant > MCF_CRC32_ARM)
+            return mcf__fail(MCF_INVALID_PARAMS, "mcf_crc32_variant: unknown variant %d", variant);
+        break;
+    }
+    return mcf__fail(MCF_NOT_SUPPORTED, "mcf_crc32_variant: %s is not available on this CPU or build", mcf_crc32_variant_name(variant));
+}
+
+MCFDEF const char *mcf_crc32_variant_name(int variant)
+{
+    static const char *const names[] = {"bitwise", "slicing-by-8", "pclmulqdq", "vpclmulqdq", "armv8-crc32"};
+    return variant >= 0 && variant <= MCF_CRC32_ARM ? names[variant] : "?";
 }
 
 /* ===== [05] dtypes & tensors ============================================= */
@@ -3055,20 +3602,1426 @@ static int mcf__st_open(mcf_reader *r)
 }
 
 /* ===== [13] zip ========================================================== */
+/* PKWARE APPNOTE 6.3.x subset that torch.save writes and reads: Stored
+ * entries only, general-purpose flags 0x0808 (data descriptor + UTF-8), local
+ * headers with zero CRC/sizes and an "FB" extra field padding each entry's
+ * data to a 64-byte boundary, a central directory without extras (zip64 ones
+ * when a size or offset reaches 0xFFFFFFFF), then zip64 end record, zip64
+ * locator and the classic end record, always. The reader trusts only the
+ * central directory (local sizes are zero) and checks every offset/size
+ * against the object size before use; entries may not overlap. */
+#define MCF__ZIP_LOCAL_SIG   0x04034b50u
+#define MCF__ZIP_CENTRAL_SIG 0x02014b50u
+#define MCF__ZIP_DESC_SIG    0x08074b50u
+#define MCF__ZIP_EOCD_SIG    0x06054b50u
+#define MCF__ZIP64_EOCD_SIG  0x06064b50u
+#define MCF__ZIP64_LOC_SIG   0x07064b50u
+#define MCF__ZIP_MAX32       0xFFFFFFFFull
+#define MCF__ZIP_ALIGN       64u
+
+/* One entry of an archive being written or read. */
+typedef struct mcf__zip_entry {
+    char *name;
+    uint64_t size;          /* stored = uncompressed size */
+    uint64_t header_off;    /* local header */
+    uint64_t data_off;      /* first data byte */
+    uint32_t crc;
+    unsigned method;        /* reader: compression method */
+    unsigned extra_len;     /* writer: local extra length (zip64 + FB) */
+} mcf__zip_entry;
+
+/* Writer: places entry i at *pos and advances *pos past its descriptor. */
+static void mcf__zipw_place(mcf__zip_entry *e, uint64_t *pos)
+{
+    uint64_t fixed = *pos + 30 + strlen(e->name) + (e->size >= MCF__ZIP_MAX32 ? 20u : 0u) + 4;
+    unsigned pad = (unsigned)((MCF__ZIP_ALIGN - fixed % MCF__ZIP_ALIGN) % MCF__ZIP_ALIGN);
+    e->header_off = *pos;
+    e->extra_len = (e->size >= MCF__ZIP_MAX32 ? 20u : 0u) + 4u + pad;
+    e->data_off = fixed + pad;
+    /* torch (miniz) writes an empty entry with flags 0x0800 and no descriptor */
+    *pos = e->data_off + e->size + (e->size == 0 ? 0u : e->size >= MCF__ZIP_MAX32 ? 24u : 16u);
+}
+
+/* Central directory record bytes of e (46 + name + zip64 extra). */
+static uint64_t mcf__zipw_central_len(const mcf__zip_entry *e)
+{
+    unsigned x = (e->size >= MCF__ZIP_MAX32 ? 16u : 0u) + (e->header_off >= MCF__ZIP_MAX32 ? 8u : 0u);
+    return 46u + strlen(e->name) + (x ? 4u + x : 0u);
+}
+
+/* Local header with zip64 sizes (only past 4 GiB) and the FB padding field. */
+static int mcf__zipw_local(mcf__sink *s, const mcf__zip_entry *e)
+{
+    unsigned char h[30 + 20 + 4];
+    size_t nl = strlen(e->name), hl = 30;
+    int big = e->size >= MCF__ZIP_MAX32, rc;
+    memset(h, 0, sizeof h);
+    mcf__put_le32(h, MCF__ZIP_LOCAL_SIG);
+    mcf__put_le16(h + 6, e->size ? 0x0808 : 0x0800);
+    if (big) { mcf__put_le32(h + 18, 0xFFFFFFFFu); mcf__put_le32(h + 22, 0xFFFFFFFFu); }
+    mcf__put_le16(h + 26, (uint16_t)nl);
+    mcf__put_le16(h + 28, (uint16_t)e->extra_len);
+    if ((rc = mcf__sink_write(s, h, 30)) != MCF_OK || (rc = mcf__sink_write(s, e->name, nl)) != MCF_OK) return rc;
+    hl = 0;
+    if (big) {   /* APPNOTE 4.5.3: a local zip64 field holds both sizes (zero: descriptor follows) */
+        mcf__put_le16(h, 0x0001);
+        mcf__put_le16(h + 2, 16);
+        memset(h + 4, 0, 16);
+        hl = 20;
+    }
+    mcf__put_le16(h + hl, 0x4246);   /* "FB" */
+    mcf__put_le16(h + hl + 2, (uint16_t)(e->extra_len - hl - 4));
+    if ((rc = mcf__sink_write(s, h, hl + 4)) != MCF_OK) return rc;
+    memset(h, 'Z', sizeof h);
+    {
+        size_t pad = e->extra_len - hl - 4;
+        while (pad > 0 && rc == MCF_OK) {
+            size_t k = pad < sizeof h ? pad : sizeof h;
+            rc = mcf__sink_write(s, h, k);
+            pad -= k;
+        }
+    }
+    return rc;
+}
+
+/* Data descriptor: 16 bytes, or 24 with 64-bit sizes for a zip64 entry. */
+static int mcf__zipw_descriptor(mcf__sink *s, const mcf__zip_entry *e)
+{
+    unsigned char d[24];
+    if (e->size == 0) return MCF_OK;
+    mcf__put_le32(d, MCF__ZIP_DESC_SIG);
+    mcf__put_le32(d + 4, e->crc);
+    if (e->size >= MCF__ZIP_MAX32) {
+        mcf__put_le64(d + 8, e->size);
+        mcf__put_le64(d + 16, e->size);
+        return mcf__sink_write(s, d, 24);
+    }
+    mcf__put_le32(d + 8, (uint32_t)e->size);
+    mcf__put_le32(d + 12, (uint32_t)e->size);
+    return mcf__sink_write(s, d, 16);
+}
+
+/* Central directory, zip64 end record + locator, end record (cd at cd_off). */
+static void mcf__zipw_directory(mcf__buf *b, const mcf__zip_entry *e, size_t n, uint64_t cd_off)
+{
+    unsigned char h[56];
+    uint64_t cd_len;
+    size_t i, start = b->len;
+    for (i = 0; i < n; i++) {
+        int bigs = e[i].size >= MCF__ZIP_MAX32, bigo = e[i].header_off >= MCF__ZIP_MAX32;
+        unsigned x = (bigs ? 16u : 0u) + (bigo ? 8u : 0u);
+        size_t nl = strlen(e[i].name);
+        memset(h, 0, 46);
+        mcf__put_le32(h, MCF__ZIP_CENTRAL_SIG);
+        mcf__put_le16(h + 8, e[i].size ? 0x0808 : 0x0800);
+        mcf__put_le32(h + 16, e[i].crc);
+        mcf__put_le32(h + 20, bigs ? 0xFFFFFFFFu : (uint32_t)e[i].size);
+        mcf__put_le32(h + 24, bigs ? 0xFFFFFFFFu : (uint32_t)e[i].size);
+        mcf__put_le16(h + 28, (uint16_t)nl);
+        mcf__put_le16(h + 30, (uint16_t)(x ? x + 4 : 0));
+        mcf__put_le32(h + 42, bigo ? 0xFFFFFFFFu : (uint32_t)e[i].header_off);
+        mcf__buf_put(b, h, 46);
+        mcf__buf_put(b, e[i].name, nl);
+        if (x) {   /* APPNOTE 4.5.3 order: size, compressed size, offset */
+            size_t k = 4;
+            mcf__put_le16(h, 0x0001);
+            mcf__put_le16(h + 2, (uint16_t)x);
+            if (bigs) { mcf__put_le64(h + k, e[i].size); mcf__put_le64(h + k + 8, e[i].size); k += 16; }
+            if (bigo) { mcf__put_le64(h + k, e[i].header_off); k += 8; }
+            mcf__buf_put(b, h, k);
+        }
+    }
+    cd_len = b->len - start;
+    memset(h, 0, 56);                       /* zip64 end of central directory */
+    mcf__put_le32(h, MCF__ZIP64_EOCD_SIG);
+    mcf__put_le64(h + 4, 44);
+    mcf__put_le16(h + 12, 0x031E);
+    mcf__put_le16(h + 14, 45);
+    mcf__put_le64(h + 24, n);
+    mcf__put_le64(h + 32, n);
+    mcf__put_le64(h + 40, cd_len);
+    mcf__put_le64(h + 48, cd_off);
+    mcf__buf_put(b, h, 56);
+    memset(h, 0, 20);                       /* zip64 locator */
+    mcf__put_le32(h, MCF__ZIP64_LOC_SIG);
+    mcf__put_le64(h + 8, cd_off + cd_len);
+    mcf__put_le32(h + 16, 1);
+    mcf__buf_put(b, h, 20);
+    memset(h, 0, 22);                       /* classic end record */
+    mcf__put_le32(h, MCF__ZIP_EOCD_SIG);
+    mcf__put_le16(h + 8, (uint16_t)(n >= 0xFFFF ? 0xFFFF : n));
+    mcf__put_le16(h + 10, (uint16_t)(n >= 0xFFFF ? 0xFFFF : n));
+    mcf__put_le32(h + 12, cd_len >= MCF__ZIP_MAX32 ? 0xFFFFFFFFu : (uint32_t)cd_len);
+    mcf__put_le32(h + 16, cd_off >= MCF__ZIP_MAX32 ? 0xFFFFFFFFu : (uint32_t)cd_off);
+    mcf__buf_put(b, h, 22);
+}
+
+/* Reader: the end records are searched backwards from the end (the classic
+ * record may be followed by a comment of up to 65535 bytes); the zip64
+ * record, when its locator is present, overrides the 16/32-bit fields. */
+static int mcf__zipr_end(mcf__source *src, uint64_t *count, uint64_t *cd_off, uint64_t *cd_len, uint64_t *limit)
+{
+    unsigned char tail[22 + 65535], z[56];
+    uint64_t size = src->size, tail_off, eocd = UINT64_MAX, loc;
+    size_t tl, i;
+    int rc;
+    if (size < 22) return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: %llu bytes is too small for a zip end record", src->name, (unsigned long long)size);
+    tl = size < sizeof tail ? (size_t)size : sizeof tail;
+    tail_off = size - tl;
+    if ((rc = mcf__source_read(src, tail_off, tail, tl)) != MCF_OK) return rc;
+    for (i = tl - 22 + 1; i-- > 0;)
+        if (mcf__le32(tail + i) == MCF__ZIP_EOCD_SIG && i + 22 + mcf__le16(tail + i + 20) == tl) { eocd = tail_off + i; break; }
+    if (eocd == UINT64_MAX) return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: no end-of-central-directory record in the last %lu bytes", src->name, (unsigned long)tl);
+    i = (size_t)(eocd - tail_off);
+    if (mcf__le16(tail + i + 4) != 0 || mcf__le16(tail + i + 6) != 0 || mcf__le16(tail + i + 8) != mcf__le16(tail + i + 10))
+        return mcf__fail(MCF_NOT_SUPPORTED, "zip: %s: multi-disk (split) archives are not supported", src->name);
+    *count = mcf__le16(tail + i + 10);
+    *cd_len = mcf__le32(tail + i + 12);
+    *cd_off = mcf__le32(tail + i + 16);
+    *limit = eocd;
+    if (eocd >= 20 && (rc = mcf__source_read(src, eocd - 20, z, 20)) == MCF_OK && mcf__le32(z) == MCF__ZIP64_LOC_SIG) {
+        loc = mcf__le64(z + 8);
+        if (mcf__le32(z + 4) != 0 || mcf__le32(z + 16) > 1)
+            return mcf__fail(MCF_NOT_SUPPORTED, "zip: %s: multi-disk (split) zip64 archives are not supported", src->name);
+        if (loc > eocd - 20 || eocd - 20 - loc < 56)
+            return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: zip64 locator points at offset %llu, outside the file before its end records",
+                             src->name, (unsigned long long)loc);
+        if ((rc = mcf__source_read(src, loc, z, 56)) != MCF_OK) return rc;
+        if (mcf__le32(z) != MCF__ZIP64_EOCD_SIG)
+            return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: no zip64 end record at offset %llu named by the locator", src->name, (unsigned long long)loc);
+        if (mcf__le32(z + 16) != 0 || mcf__le32(z + 20) != 0 || mcf__le64(z + 24) != mcf__le64(z + 32))
+            return mcf__fail(MCF_NOT_SUPPORTED, "zip: %s: multi-disk (split) zip64 archives are not supported", src->name);
+        *count = mcf__le64(z + 32);
+        *cd_len = mcf__le64(z + 40);
+        *cd_off = mcf__le64(z + 48);
+        *limit = loc;
+    } else if (rc != MCF_OK && eocd >= 20) {
+        return rc;
+    }
+    if (*count > MCF_MAX_ZIP_ENTRIES)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: %llu entries exceed the limit of %lu (MCF_MAX_ZIP_ENTRIES)",
+                         src->name, (unsigned long long)*count, (unsigned long)MCF_MAX_ZIP_ENTRIES);
+    if (*cd_off > *limit || *cd_len > *limit - *cd_off)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: central directory [%llu, +%llu) passes its end record at %llu",
+                         src->name, (unsigned long long)*cd_off, (unsigned long long)*cd_len, (unsigned long long)*limit);
+    if (*cd_len / 46 < *count)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: central directory of %llu bytes cannot hold %llu entries",
+                         src->name, (unsigned long long)*cd_len, (unsigned long long)*count);
+    return MCF_OK;
+}
+
+/* Reads a zip64 extended-information field for the values marked 0xFFFFFFFF. */
+static int mcf__zipr_zip64(const unsigned char *x, size_t xl, uint64_t *usize, uint64_t *csize, uint64_t *off, int need_u, int need_c, int need_o)
+{
+    size_t k = 0;
+    while (k + 4 <= xl) {
+        unsigned id = mcf__le16(x + k), len = mcf__le16(x + k + 2);
+        size_t q = k + 4;
+        if (len > xl - q) return 0;
+        if (id == 0x0001) {
+            if (need_u) { if (q + 8 > k + 4 + len) return 0; *usize = mcf__le64(x + q); q += 8; }
+            if (need_c) { if (q + 8 > k + 4 + len) return 0; *csize = mcf__le64(x + q); q += 8; }
+            if (need_o) { if (q + 8 > k + 4 + len) return 0; *off = mcf__le64(x + q); }
+            return 1;
+        }
+        k = q + len;
+    }
+    return !(need_u || need_c || need_o);
+}
+
+static int mcf__zipr_cmp_off(const void *a, const void *b)
+{
+    const mcf__zip_entry *x = *(const mcf__zip_entry *const *)a, *y = *(const mcf__zip_entry *const *)b;
+    return x->header_off < y->header_off ? -1 : x->header_off > y->header_off;
+}
+
+static void mcf__zipr_free(mcf__zip_entry *e, size_t n)
+{
+    size_t i;
+    if (!e) return;
+    for (i = 0; i < n; i++) MCF_FREE(e[i].name);
+    MCF_FREE(e);
+}
+
+/* Parses the central directory of src into *out (n entries, CD order), with
+ * data offsets from the local headers. Rejects compressed or encrypted
+ * entries (NOT_SUPPORTED), and any entry outside the file or overlapping
+ * another (DESERIALIZE_FAIL). */
+static int mcf__zip_read(mcf__source *src, mcf__zip_entry **out, size_t *out_n)
+{
+    uint64_t count, cd_off, cd_len, limit, pos = 0;
+    unsigned char *cd = NULL, lh[30];
+    mcf__zip_entry *e = NULL, **by_off = NULL;
+    size_t n = 0, i;
+    int rc;
+    *out = NULL;
+    *out_n = 0;
+    if ((rc = mcf__zipr_end(src, &count, &cd_off, &cd_len, &limit)) != MCF_OK) return rc;
+    if (!mcf__fits_size(cd_len) || !(cd = (unsigned char *)mcf__malloc((size_t)cd_len)) ||
+        !(e = (mcf__zip_entry *)mcf__calloc((size_t)count ? (size_t)count : 1, sizeof *e))) {
+        MCF_FREE(cd);
+        return mcf__fail(MCF_INTERNAL_ERROR, "zip: %s: out of memory for a central directory of %llu bytes", src->name, (unsigned long long)cd_len);
+    }
+    if ((rc = mcf__source_read(src, cd_off, cd, (size_t)cd_len)) != MCF_OK) goto done;
+    for (n = 0; n < count; n++) {
+        const unsigned char *h;
+        uint64_t usize, csize, off;
+        unsigned flags, nl, xl, cl;
+        if (cd_len - pos < 46 || mcf__le32(cd + pos) != MCF__ZIP_CENTRAL_SIG) {
+            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: central directory entry %lu at offset %llu is truncated or lacks its signature",
+                           src->name, (unsigned long)n, (unsigned long long)(cd_off + pos));
+            goto done;
+        }
+        h = cd + pos;
+        flags = mcf__le16(h + 8);
+        e[n].method = mcf__le16(h + 10);
+        e[n].crc = mcf__le32(h + 16);
+        csize = mcf__le32(h + 20);
+        usize = mcf__le32(h + 24);
+        nl = mcf__le16(h + 28);
+        xl = mcf__le16(h + 30);
+        cl = mcf__le16(h + 32);
+        off = mcf__le32(h + 42);
+        if (cd_len - pos - 46 < (uint64_t)nl + xl + cl) {
+            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: central directory entry %lu runs past the directory", src->name, (unsigned long)n);
+            goto done;
+        }
+        if (!(e[n].name = mcf__strndup((const char *)h + 46, nl))) { rc = mcf__fail(MCF_INTERNAL_ERROR, "zip: %s: out of memory", src->name); goto done; }
+        if (strlen(e[n].name) != nl) {
+            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry %lu has a NUL byte in its name", src->name, (unsigned long)n);
+            n++;
+            goto done;
+        }
+        if (!mcf__zipr_zip64(h + 46 + nl, xl, &usize, &csize, &off, usize == MCF__ZIP_MAX32, csize == MCF__ZIP_MAX32, off == MCF__ZIP_MAX32)) {
+            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry \"%s\" needs a zip64 extra field that is missing or short", src->name, e[n].name);
+            n++;
+            goto done;
+        }
+        pos += 46u + nl + xl + cl;
+        if (flags & 0x41u) {
+            rc = mcf__fail(MCF_NOT_SUPPORTED, "zip: %s: entry \"%s\" is encrypted", src->name, e[n].name);
+            n++;
+            goto done;
+        }
+        if (e[n].method != 0) {
+            rc = mcf__fail(MCF_NOT_SUPPORTED, "zip: %s: entry \"%s\" is compressed (method %u); only Stored entries (method 0, what torch.save writes) are supported",
+                           src->name, e[n].name, e[n].method);
+            n++;
+            goto done;
+        }
+        if (csize != usize) {
+            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: stored entry \"%s\" has compressed size %llu != size %llu",
+                           src->name, e[n].name, (unsigned long long)csize, (unsigned long long)usize);
+            n++;
+            goto done;
+        }
+        e[n].size = usize;
+        e[n].header_off = off;
+        if (off > cd_off || cd_off - off < 30 || (rc = mcf__source_read(src, off, lh, 30)) != MCF_OK || mcf__le32(lh) != MCF__ZIP_LOCAL_SIG) {
+            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry \"%s\": no local header at offset %llu (before the central directory at %llu)",
+                           src->name, e[n].name, (unsigned long long)off, (unsigned long long)cd_off);
+            n++;
+            goto done;
+        }
+        e[n].data_off = off + 30 + mcf__le16(lh + 26) + mcf__le16(lh + 28);
+        if (e[n].data_off > cd_off || usize > cd_off - e[n].data_off) {
+            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry \"%s\" data [%llu, +%llu) runs into the central directory at %llu",
+                           src->name, e[n].name, (unsigned long long)e[n].data_off, (unsigned long long)usize, (unsigned long long)cd_off);
+            n++;
+            goto done;
+        }
+        if (mcf__le16(lh + 26) != nl) {
+            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry \"%s\": local header name differs from the central directory", src->name, e[n].name);
+            n++;
+            goto done;
+        }
+        if (nl) {   /* a name mismatch would let two readers see different entries */
+            char tmp[256];
+            uint64_t at = off + 30, left = nl;
+            const char *want = e[n].name;
+            while (left > 0 && rc == MCF_OK) {
+                size_t k = left < sizeof tmp ? (size_t)left : sizeof tmp;
+                if ((rc = mcf__source_read(src, at, tmp, k)) == MCF_OK && memcmp(tmp, want, k) != 0)
+                    rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry \"%s\": local header name differs from the central directory", src->name, e[n].name);
+                at += k; want += k; left -= k;
+            }
+            if (rc != MCF_OK) { n++; goto done; }
+        }
+    }
+    /* no two entries may share bytes: sort by header offset and compare spans */
+    if (!(by_off = (mcf__zip_entry **)mcf__calloc(n ? n : 1, sizeof *by_off))) { rc = mcf__fail(MCF_INTERNAL_ERROR, "zip: %s: out of memory", src->name); goto done; }
+    for (i = 0; i < n; i++) by_off[i] = &e[i];
+    qsort(by_off, n, sizeof *by_off, mcf__zipr_cmp_off);
+    for (i = 1; i < n; i++)
+        if (by_off[i - 1]->data_off + by_off[i - 1]->size > by_off[i]->header_off) {
+            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entries \"%s\" and \"%s\" overlap", src->name, by_off[i - 1]->name, by_off[i]->name);
+            goto done;
+        }
+    rc = MCF_OK;
+done:
+    MCF_FREE(by_off);
+    MCF_FREE(cd);
+    if (rc != MCF_OK) { mcf__zipr_free(e, n); return rc; }
+    *out = e;
+    *out_n = n;
+    return MCF_OK;
+}
 
 /* ===== [14] pickle ======================================================= */
+/* Writer: the protocol-2 subset the stdlib Pickler emits for torch.save
+ * (memo puts after every memoizable object, gets for repeats). Reader: a
+ * restricted, iterative unpickler (CPython Lib/pickletools.py opcode table,
+ * protocols 0-5) building an index-linked value pool; it never calls
+ * anything: the few allowed globals (as narrow as torch's weights_only) are
+ * interpreted. Invariants: stack/memo/marks capped (MCF_MAX_PICKLE_*), every
+ * claimed length checked against the bytes left before use, strings are
+ * slices of the input (no allocation a length field asks for). */
+typedef struct mcf__pkw {
+    mcf__buf b;
+    uint32_t memo;
+} mcf__pkw;
+
+static void mcf__pkw_put(mcf__pkw *w)
+{
+    unsigned char op[5];
+    if (w->memo < 256) { op[0] = 'q'; op[1] = (unsigned char)w->memo; mcf__buf_put(&w->b, op, 2); }
+    else { op[0] = 'r'; mcf__put_le32(op + 1, w->memo); mcf__buf_put(&w->b, op, 5); }
+    w->memo++;
+}
+
+/* BINGET / LONG_BINGET of a memo slot. */
+static void mcf__pkw_get(mcf__pkw *w, uint32_t slot)
+{
+    unsigned char op[5];
+    if (slot < 256) { op[0] = 'h'; op[1] = (unsigned char)slot; mcf__buf_put(&w->b, op, 2); }
+    else { op[0] = 'j'; mcf__put_le32(op + 1, slot); mcf__buf_put(&w->b, op, 5); }
+}
+
+static void mcf__pkw_global(mcf__pkw *w, uint32_t *slot, const char *module, const char *name)
+{
+    if (*slot != UINT32_MAX) { mcf__pkw_get(w, *slot); return; }
+    mcf__buf_putc(&w->b, 'c');
+    mcf__buf_puts(&w->b, module);
+    mcf__buf_putc(&w->b, '\n');
+    mcf__buf_puts(&w->b, name);
+    mcf__buf_putc(&w->b, '\n');
+    *slot = w->memo;
+    mcf__pkw_put(w);
+}
+
+static void mcf__pkw_str(mcf__pkw *w, uint32_t *slot, const char *s)
+{
+    unsigned char op[5];
+    size_t n = strlen(s);
+    if (slot && *slot != UINT32_MAX) { mcf__pkw_get(w, *slot); return; }
+    op[0] = 'X';
+    mcf__put_le32(op + 1, (uint32_t)n);
+    mcf__buf_put(&w->b, op, 5);
+    mcf__buf_put(&w->b, s, n);
+    if (slot) *slot = w->memo;
+    mcf__pkw_put(w);
+}
+
+/* Non-negative int the way Pickler.save_long picks its opcode. */
+static void mcf__pkw_int(mcf__pkw *w, uint64_t v)
+{
+    unsigned char op[11];
+    if (v <= 0xff) { op[0] = 'K'; op[1] = (unsigned char)v; mcf__buf_put(&w->b, op, 2); }
+    else if (v <= 0xffff) { op[0] = 'M'; mcf__put_le16(op + 1, (uint16_t)v); mcf__buf_put(&w->b, op, 3); }
+    else if (v <= 0x7fffffff) { op[0] = 'J'; mcf__put_le32(op + 1, (uint32_t)v); mcf__buf_put(&w->b, op, 5); }
+    else {   /* LONG1: (bit_length >> 3) + 1 little-endian two's-complement bytes */
+        unsigned bits = 0, nb, i;
+        uint64_t t = v;
+        while (t) { bits++; t >>= 1; }
+        nb = (bits >> 3) + 1;
+        op[0] = 0x8a;
+        op[1] = (unsigned char)nb;
+        for (i = 0; i < nb; i++) op[2 + i] = (unsigned char)(i < 8 ? v >> (8 * i) : 0);
+        mcf__buf_put(&w->b, op, 2 + nb);
+    }
+}
+
+/* A tuple of ints: EMPTY_TUPLE (not memoized), TUPLE1..3, or MARK ... TUPLE. */
+static void mcf__pkw_int_tuple(mcf__pkw *w, int n, const int64_t *v)
+{
+    int i;
+    if (n == 0) { mcf__buf_putc(&w->b, ')'); return; }
+    if (n > 3) mcf__buf_putc(&w->b, '(');
+    for (i = 0; i < n; i++) mcf__pkw_int(w, (uint64_t)v[i]);
+    mcf__buf_putc(&w->b, n > 3 ? 't' : (unsigned char)(0x84 + n));
+    mcf__pkw_put(w);
+}
+
+/* ---- reader ---- */
+enum {
+    MCF__PV_NONE, MCF__PV_BOOL, MCF__PV_INT, MCF__PV_BIGINT, MCF__PV_FLOAT, MCF__PV_STR, MCF__PV_BYTES,
+    MCF__PV_TUPLE, MCF__PV_LIST, MCF__PV_DICT, MCF__PV_SET, MCF__PV_GLOBAL, MCF__PV_STORAGE, MCF__PV_TENSOR
+};
+/* The globals the reader accepts (weights_only's list, minus what data never needs). */
+enum {
+    MCF__PG_REBUILD_V2, MCF__PG_REBUILD_PARAM, MCF__PG_ODICT, MCF__PG_STORAGE,
+    MCF__PG_SET, MCF__PG_FROZENSET, MCF__PG_LIST, MCF__PG_TUPLE, MCF__PG_DICT
+};
+
+typedef struct mcf__pv {
+    unsigned char kind;
+    unsigned char sub;          /* global id; storage dtype */
+    int64_t i;                  /* int/bool; tensor/storage index */
+    const unsigned char *s;     /* str/bytes slice of the pickle */
+    size_t n;                   /* str length; container item count */
+    size_t cap;
+    uint32_t *items;            /* containers: value indices (dict: k,v,k,v) */
+} mcf__pv;
+
+typedef struct mcf__pk_tensor {
+    uint32_t storage;           /* value index of the STORAGE */
+    int ndim, is_param;
+    int64_t offset, shape[MCF_MAX_DIMS], stride[MCF_MAX_DIMS];
+} mcf__pk_tensor;
+
+typedef struct mcf__pk {
+    const unsigned char *start, *p, *end;
+    const char *name;
+    mcf__pv *v;
+    size_t nv, capv;
+    uint32_t *stack;
+    size_t sp, capstack;
+    size_t *marks;
+    size_t nmarks, capmarks;
+    uint32_t *memo;             /* value index + 1; 0 = empty slot */
+    size_t nmemo, capmemo;
+    mcf__pk_tensor *t;
+    size_t nt, capt;
+    size_t op_at;               /* offset of the opcode being run */
+} mcf__pk;
+
+static int mcf__grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    size_t c = *cap ? *cap : 16;
+    void *q;
+    if (need <= *cap) return 1;
+    while (c < need) { if (c > SIZE_MAX / 2 / elem) return 0; c *= 2; }
+    q = MCF_REALLOC(*p, c * elem);
+    if (!q) return 0;
+    *p = q;
+    *cap = c;
+    return 1;
+}
+
+static void mcf__pk_free(mcf__pk *k)
+{
+    size_t i;
+    for (i = 0; i < k->nv; i++) MCF_FREE(k->v[i].items);
+    MCF_FREE(k->v);
+    MCF_FREE(k->stack);
+    MCF_FREE(k->marks);
+    MCF_FREE(k->memo);
+    MCF_FREE(k->t);
+    memset(k, 0, sizeof *k);
+}
+
+static int mcf__pk_err(mcf__pk *k, const char *what)
+{
+    return mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: data.pkl offset %lu (opcode 0x%02x): %s", k->name,
+                     (unsigned long)k->op_at, k->start + k->op_at < k->end ? k->start[k->op_at] : 0u, what);
+}
+
+static int mcf__pk_oom(mcf__pk *k) { return mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory unpickling data.pkl", k->name); }
+
+/* New value of kind; returns its index or -1 (error set). */
+static long mcf__pk_new(mcf__pk *k, unsigned kind)
+{
+    if (k->nv >= (size_t)UINT32_MAX - 1 || !mcf__grow((void **)&k->v, &k->capv, k->nv + 1, sizeof *k->v)) { mcf__pk_oom(k); return -1; }
+    memset(&k->v[k->nv], 0, sizeof *k->v);
+    k->v[k->nv].kind = (unsigned char)kind;
+    return (long)k->nv++;
+}
+
+static int mcf__pk_push(mcf__pk *k, long vi)
+{
+    if (vi < 0) return MCF_INTERNAL_ERROR;
+    if (k->sp >= MCF_MAX_PICKLE_STACK) return mcf__pk_err(k, "stack holds more than MCF_MAX_PICKLE_STACK values");
+    if (!mcf__grow((void **)&k->stack, &k->capstack, k->sp + 1, sizeof *k->stack)) return mcf__pk_oom(k);
+    k->stack[k->sp++] = (uint32_t)vi;
+    return MCF_OK;
+}
+
+static int mcf__pk_push_new(mcf__pk *k, unsigned kind, int64_t i)
+{
+    long vi;
+    if (kind == MCF__PV_NONE) return mcf__pk_push(k, 0);              /* shared singletons */
+    if (kind == MCF__PV_BOOL) return mcf__pk_push(k, i ? 2 : 1);
+    vi = mcf__pk_new(k, kind);
+    if (vi < 0) return MCF_INTERNAL_ERROR;
+    k->v[vi].i = i;
+    return mcf__pk_push(k, vi);
+}
+
+static int mcf__pk_add_item(mcf__pk *k, uint32_t container, uint32_t item)
+{
+    mcf__pv *c = &k->v[container];
+    if (!mcf__grow((void **)&c->items, &c->cap, c->n + 1, sizeof *c->items)) return mcf__pk_oom(k);
+    c->items[c->n++] = item;
+    return MCF_OK;
+}
+
+/* Bytes of an operand: fails unless n bytes remain. */
+static int mcf__pk_take(mcf__pk *k, uint64_t n, const unsigned char **out)
+{
+    if (n > (uint64_t)(k->end - k->p)) return mcf__pk_err(k, "operand runs past the end of data.pkl (truncated or a bogus length)");
+    *out = k->p;
+    k->p += (size_t)n;
+    return MCF_OK;
+}
+
+/* A text operand up to '\n' (protocol 0); the newline is consumed. */
+static int mcf__pk_line(mcf__pk *k, const unsigned char **s, size_t *n)
+{
+    const unsigned char *nl = (const unsigned char *)memchr(k->p, '\n', (size_t)(k->end - k->p));
+    if (!nl) return mcf__pk_err(k, "text operand without a newline");
+    *s = k->p;
+    *n = (size_t)(nl - k->p);
+    k->p = nl + 1;
+    return MCF_OK;
+}
+
+/* Decimal text integer (INT/LONG/GET/PUT): sets *big when it exceeds int64. */
+static int mcf__pk_parse_dec(const unsigned char *s, size_t n, int64_t *out, int *big)
+{
+    uint64_t v = 0;
+    size_t i = 0;
+    int neg = 0;
+    *big = 0;
+    if (n && s[n - 1] == 'L') n--;   /* protocol-0 LONG suffix */
+    if (i < n && (s[i] == '-' || s[i] == '+')) neg = s[i++] == '-';
+    if (i == n) return 0;
+    for (; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return 0;
+        if (v > (UINT64_MAX - 9) / 10) *big = 1;
+        else v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    if (v > (uint64_t)INT64_MAX) *big = 1;
+    *out = neg ? -(int64_t)v : (int64_t)v;
+    return 1;
+}
+
+static int mcf__pk_pop(mcf__pk *k, uint32_t *vi)
+{
+    if (k->sp == 0 || (k->nmarks && k->marks[k->nmarks - 1] == k->sp)) return mcf__pk_err(k, "stack underflow");
+    *vi = k->stack[--k->sp];
+    return MCF_OK;
+}
+
+static int mcf__pk_top(mcf__pk *k, uint32_t *vi)
+{
+    if (k->sp == 0 || (k->nmarks && k->marks[k->nmarks - 1] == k->sp)) return mcf__pk_err(k, "stack underflow");
+    *vi = k->stack[k->sp - 1];
+    return MCF_OK;
+}
+
+/* Pops to the last MARK: items are stack[*from .. sp). */
+static int mcf__pk_pop_mark(mcf__pk *k, size_t *from)
+{
+    if (k->nmarks == 0) return mcf__pk_err(k, "no MARK on the stack");
+    *from = k->marks[--k->nmarks];
+    return MCF_OK;
+}
+
+static int mcf__pk_memo_put(mcf__pk *k, uint64_t idx)
+{
+    uint32_t vi = 0;
+    int rc;
+    if ((rc = mcf__pk_top(k, &vi)) != MCF_OK) return rc;
+    if (idx >= MCF_MAX_PICKLE_MEMO) return mcf__pk_err(k, "memo index exceeds MCF_MAX_PICKLE_MEMO");
+    if (idx >= k->nmemo) {
+        size_t old = k->nmemo;
+        if (!mcf__grow((void **)&k->memo, &k->capmemo, (size_t)idx + 1, sizeof *k->memo)) return mcf__pk_oom(k);
+        memset(k->memo + old, 0, ((size_t)idx + 1 - old) * sizeof *k->memo);
+        k->nmemo = (size_t)idx + 1;
+    }
+    k->memo[idx] = vi + 1;
+    return MCF_OK;
+}
+
+static int mcf__pk_memo_get(mcf__pk *k, uint64_t idx)
+{
+    if (idx >= k->nmemo || k->memo[idx] == 0) return mcf__pk_err(k, "memo get of an index never put");
+    return mcf__pk_push(k, (long)(k->memo[idx] - 1));
+}
+
+/* Builds a container from stack[from..sp) and replaces those with it. */
+static int mcf__pk_collect(mcf__pk *k, size_t from, unsigned kind)
+{
+    long vi = mcf__pk_new(k, kind);
+    size_t cnt = k->sp - from;
+    if (vi < 0) return MCF_INTERNAL_ERROR;
+    if (cnt) {
+        if (!(k->v[vi].items = (uint32_t *)MCF_MALLOC(cnt * sizeof(uint32_t)))) return mcf__pk_oom(k);
+        memcpy(k->v[vi].items, k->stack + from, cnt * sizeof(uint32_t));
+        k->v[vi].n = k->v[vi].cap = cnt;
+    }
+    k->sp = from;
+    return mcf__pk_push(k, vi);
+}
+
+/* Resolves "module name" against the allowlist; any other -> forbidden. */
+static int mcf__pk_global(mcf__pk *k, const unsigned char *mod, size_t ml, const unsigned char *nm, size_t nl)
+{
+    static const struct { const char *mod, *name; int id, dtype; } allow[] = {
+        {"torch._utils", "_rebuild_tensor_v2", MCF__PG_REBUILD_V2, 0},
+        {"torch._utils", "_rebuild_parameter", MCF__PG_REBUILD_PARAM, 0},
+        {"collections", "OrderedDict", MCF__PG_ODICT, 0},
+        {"torch", "DoubleStorage", MCF__PG_STORAGE, MCF_F64}, {"torch", "FloatStorage", MCF__PG_STORAGE, MCF_F32},
+        {"torch", "HalfStorage", MCF__PG_STORAGE, MCF_F16}, {"torch", "BFloat16Storage", MCF__PG_STORAGE, MCF_BF16},
+        {"torch", "LongStorage", MCF__PG_STORAGE, MCF_I64}, {"torch", "IntStorage", MCF__PG_STORAGE, MCF_I32},
+        {"torch", "ShortStorage", MCF__PG_STORAGE, MCF_I16}, {"torch", "CharStorage", MCF__PG_STORAGE, MCF_I8},
+        {"torch", "ByteStorage", MCF__PG_STORAGE, MCF_U8}, {"torch", "BoolStorage", MCF__PG_STORAGE, MCF_BOOL},
+        {"torch", "ComplexFloatStorage", MCF__PG_STORAGE, MCF_C64},
+        {"torch", "UInt16Storage", MCF__PG_STORAGE, MCF_U16}, {"torch", "UInt32Storage", MCF__PG_STORAGE, MCF_U32},
+        {"torch", "UInt64Storage", MCF__PG_STORAGE, MCF_U64},
+        {"torch", "Float8_e5m2Storage", MCF__PG_STORAGE, MCF_F8_E5M2}, {"torch", "Float8_e4m3fnStorage", MCF__PG_STORAGE, MCF_F8_E4M3},
+        {"builtins", "set", MCF__PG_SET, 0}, {"__builtin__", "set", MCF__PG_SET, 0},
+        {"builtins", "frozenset", MCF__PG_FROZENSET, 0}, {"__builtin__", "frozenset", MCF__PG_FROZENSET, 0},
+        {"builtins", "list", MCF__PG_LIST, 0}, {"__builtin__", "list", MCF__PG_LIST, 0},
+        {"builtins", "tuple", MCF__PG_TUPLE, 0}, {"__builtin__", "tuple", MCF__PG_TUPLE, 0},
+        {"builtins", "dict", MCF__PG_DICT, 0}, {"__builtin__", "dict", MCF__PG_DICT, 0}
+    };
+    size_t i;
+    long vi;
+    for (i = 0; i < sizeof allow / sizeof allow[0]; i++)
+        if (strlen(allow[i].mod) == ml && strlen(allow[i].name) == nl && memcmp(allow[i].mod, mod, ml) == 0 && memcmp(allow[i].name, nm, nl) == 0) {
+            if ((vi = mcf__pk_new(k, MCF__PV_GLOBAL)) < 0) return MCF_INTERNAL_ERROR;
+            k->v[vi].sub = (unsigned char)allow[i].id;
+            k->v[vi].i = allow[i].dtype;
+            return mcf__pk_push(k, vi);
+        }
+    {
+        char msg[200];
+        int ml_i = ml > 80 ? 80 : (int)ml, nl_i = nl > 80 ? 80 : (int)nl, j;
+        snprintf(msg, sizeof msg, "forbidden global %.*s.%.*s (only tensors, storages, OrderedDict and builtin containers may be loaded; nothing is executed)",
+                 ml_i, (const char *)mod, nl_i, (const char *)nm);
+        for (j = 0; msg[j]; j++) if ((unsigned char)msg[j] < 0x20) msg[j] = '?';
+        return mcf__pk_err(k, msg);
+    }
+}
+
+static int mcf__pk_int_of(mcf__pk *k, uint32_t vi, int64_t *out)
+{
+    const mcf__pv *v = &k->v[vi];
+    if (v->kind != MCF__PV_INT && v->kind != MCF__PV_BOOL) return 0;
+    *out = v->i;
+    return 1;
+}
+
+static int mcf__pk_str_is(const mcf__pv *v, const char *s)
+{
+    return v->kind == MCF__PV_STR && v->n == strlen(s) && memcmp(v->s, s, v->n) == 0;
+}
+
+/* Reads an int tuple (size or stride) into out[] (at most MCF_MAX_DIMS). */
+static int mcf__pk_dims(mcf__pk *k, uint32_t vi, int64_t *out, int *nd, const char *what)
+{
+    const mcf__pv *v = &k->v[vi];
+    size_t i;
+    char msg[96];
+    if (v->kind != MCF__PV_TUPLE && v->kind != MCF__PV_LIST) {
+        snprintf(msg, sizeof msg, "_rebuild_tensor_v2: %s is not a tuple", what);
+        return mcf__pk_err(k, msg);
+    }
+    if (v->n > MCF_MAX_DIMS)
+        return mcf__fail(MCF_NOT_SUPPORTED, "torch: %s: a tensor has %lu dimensions; MCF_MAX_DIMS is %d", k->name, (unsigned long)v->n, MCF_MAX_DIMS);
+    for (i = 0; i < v->n; i++)
+        if (!mcf__pk_int_of(k, v->items[i], &out[i]) || out[i] < 0) {
+            snprintf(msg, sizeof msg, "_rebuild_tensor_v2: %s holds a value that is not a non-negative int", what);
+            return mcf__pk_err(k, msg);
+        }
+    *nd = (int)v->n;
+    return MCF_OK;
+}
+
+/* REDUCE of an allowed callable with an args tuple: interpreted, not run. */
+static int mcf__pk_reduce(mcf__pk *k, uint32_t fn, uint32_t args)
+{
+    const mcf__pv *f = &k->v[fn], *a = &k->v[args];
+    long vi;
+    size_t i;
+    if (f->kind != MCF__PV_GLOBAL) return mcf__pk_err(k, "REDUCE of something that is not an allowed global");
+    if (a->kind != MCF__PV_TUPLE) return mcf__pk_err(k, "REDUCE arguments are not a tuple");
+    switch (f->sub) {
+    case MCF__PG_REBUILD_V2: {
+        mcf__pk_tensor t;
+        int nd2 = 0, rc;
+        memset(&t, 0, sizeof t);
+        if (a->n != 6 && a->n != 7) return mcf__pk_err(k, "_rebuild_tensor_v2 takes 6 or 7 arguments");
+        if (k->v[a->items[0]].kind != MCF__PV_STORAGE) return mcf__pk_err(k, "_rebuild_tensor_v2: first argument is not a storage");
+        if (!mcf__pk_int_of(k, a->items[1], &t.offset) || t.offset < 0) return mcf__pk_err(k, "_rebuild_tensor_v2: storage offset is not a non-negative int");
+        if ((rc = mcf__pk_dims(k, a->items[2], t.shape, &t.ndim, "size")) != MCF_OK) return rc;
+        if ((rc = mcf__pk_dims(k, a->items[3], t.stride, &nd2, "stride")) != MCF_OK) return rc;
+        if (nd2 != t.ndim) return mcf__pk_err(k, "_rebuild_tensor_v2: size and stride differ in length");
+        t.storage = a->items[0];
+        if (!mcf__grow((void **)&k->t, &k->capt, k->nt + 1, sizeof *k->t)) return mcf__pk_oom(k);
+        k->t[k->nt] = t;
+        if ((vi = mcf__pk_new(k, MCF__PV_TENSOR)) < 0) return MCF_INTERNAL_ERROR;
+        k->v[vi].i = (int64_t)k->nt++;
+        return mcf__pk_push(k, vi);
+    }
+    case MCF__PG_REBUILD_PARAM: {
+        const mcf__pv *d;
+        if (a->n != 3) return mcf__pk_err(k, "_rebuild_parameter takes 3 arguments");
+        d = &k->v[a->items[0]];
+        if (d->kind != MCF__PV_TENSOR) return mcf__pk_err(k, "_rebuild_parameter: data is not a tensor");
+        if (!mcf__grow((void **)&k->t, &k->capt, k->nt + 1, sizeof *k->t)) return mcf__pk_oom(k);
+        k->t[k->nt] = k->t[d->i];
+        k->t[k->nt].is_param = 1;
+        if ((vi = mcf__pk_new(k, MCF__PV_TENSOR)) < 0) return MCF_INTERNAL_ERROR;
+        k->v[vi].i = (int64_t)k->nt++;
+        return mcf__pk_push(k, vi);
+    }
+    case MCF__PG_ODICT: case MCF__PG_DICT: case MCF__PG_LIST: case MCF__PG_TUPLE: case MCF__PG_SET: case MCF__PG_FROZENSET: {
+        unsigned kind = f->sub == MCF__PG_ODICT || f->sub == MCF__PG_DICT ? MCF__PV_DICT :
+                        f->sub == MCF__PG_LIST ? MCF__PV_LIST : f->sub == MCF__PG_TUPLE ? MCF__PV_TUPLE : MCF__PV_SET;
+        const mcf__pv *src;
+        uint32_t src_i;
+        int rc;
+        if (a->n > 1) return mcf__pk_err(k, "container constructor takes at most 1 argument");
+        if ((vi = mcf__pk_new(k, kind)) < 0) return MCF_INTERNAL_ERROR;
+        if (a->n == 0) return mcf__pk_push(k, vi);
+        src_i = k->v[args].items[0];
+        src = &k->v[src_i];
+        if (src->kind != MCF__PV_LIST && src->kind != MCF__PV_TUPLE && src->kind != MCF__PV_SET && src->kind != MCF__PV_DICT)
+            return mcf__pk_err(k, "container constructor argument is not iterable data");
+        for (i = 0; i < k->v[src_i].n; i++) {
+            uint32_t it = k->v[src_i].items[i];
+            if (kind == MCF__PV_DICT && k->v[src_i].kind != MCF__PV_DICT) {
+                const mcf__pv *pair = &k->v[it];
+                if ((pair->kind != MCF__PV_TUPLE && pair->kind != MCF__PV_LIST) || pair->n != 2) return mcf__pk_err(k, "dict() item is not a pair");
+                if ((rc = mcf__pk_add_item(k, (uint32_t)vi, k->v[it].items[0])) != MCF_OK ||
+                    (rc = mcf__pk_add_item(k, (uint32_t)vi, k->v[it].items[1])) != MCF_OK) return rc;
+            } else if (kind != MCF__PV_DICT && k->v[src_i].kind == MCF__PV_DICT && (i & 1)) {
+                continue;   /* iterating a dict yields its keys */
+            } else if ((rc = mcf__pk_add_item(k, (uint32_t)vi, it)) != MCF_OK) {
+                return rc;
+            }
+        }
+        return mcf__pk_push(k, vi);
+    }
+    default:
+        return mcf__pk_err(k, "REDUCE of a storage type (storages come only from persistent ids)");
+    }
+}
+
+/* BINPERSID: ('storage', <Storage class>, key, location, numel). */
+static int mcf__pk_persid(mcf__pk *k, uint32_t pid)
+{
+    const mcf__pv *t = &k->v[pid];
+    int64_t numel;
+    long vi;
+    if (t->kind != MCF__PV_TUPLE || t->n < 5 || !mcf__pk_str_is(&k->v[t->items[0]], "storage"))
+        return mcf__pk_err(k, "persistent id is not ('storage', type, key, location, numel)");
+    if (k->v[t->items[1]].kind != MCF__PV_GLOBAL || k->v[t->items[1]].sub != MCF__PG_STORAGE)
+        return mcf__pk_err(k, "persistent id names no torch storage type");
+    if (k->v[t->items[2]].kind != MCF__PV_STR) return mcf__pk_err(k, "persistent id key is not a string");
+    if (!mcf__pk_int_of(k, t->items[4], &numel) || numel < 0) return mcf__pk_err(k, "persistent id numel is not a non-negative int");
+    if ((vi = mcf__pk_new(k, MCF__PV_STORAGE)) < 0) return MCF_INTERNAL_ERROR;
+    k->v[vi].sub = (unsigned char)k->v[k->v[pid].items[1]].i;
+    k->v[vi].i = numel;
+    k->v[vi].s = k->v[k->v[pid].items[2]].s;
+    k->v[vi].n = k->v[k->v[pid].items[2]].n;
+    return mcf__pk_push(k, vi);
+}
+
+/* Starts an unpickler over [p, p+n): values 0, 1, 2 are None, False, True. */
+static int mcf__pk_init(mcf__pk *k, const unsigned char *p, size_t n, const char *name)
+{
+    memset(k, 0, sizeof *k);
+    k->start = k->p = p;
+    k->end = p + n;
+    k->name = name;
+    if (mcf__pk_new(k, MCF__PV_NONE) < 0 || mcf__pk_new(k, MCF__PV_BOOL) < 0 || mcf__pk_new(k, MCF__PV_BOOL) < 0) return MCF_INTERNAL_ERROR;
+    k->v[2].i = 1;
+    return MCF_OK;
+}
+
+/* Runs data.pkl to STOP; *root receives the result's value index. */
+static int mcf__pk_run(mcf__pk *k, uint32_t *root)
+{
+    const unsigned char *s = NULL;
+    size_t n = 0, from = 0;
+    uint32_t a = 0, b = 0, c = 0;
+    int64_t iv = 0;
+    int rc = MCF_OK, big = 0;
+    long vi = -1;
+    while (rc == MCF_OK) {
+        unsigned op;
+        if (k->p >= k->end) { k->op_at = (size_t)(k->end - k->start); return mcf__pk_err(k, "stream ends without STOP (truncated)"); }
+        k->op_at = (size_t)(k->p - k->start);
+        op = *k->p++;
+        switch (op) {
+        case 0x80: rc = mcf__pk_take(k, 1, &s); if (rc == MCF_OK && s[0] > 5) rc = mcf__pk_err(k, "unknown pickle protocol (> 5)"); break;
+        case 0x95: rc = mcf__pk_take(k, 8, &s);   /* FRAME: only a length hint, but it must fit */
+            if (rc == MCF_OK && mcf__le64(s) > (uint64_t)(k->end - k->p)) rc = mcf__pk_err(k, "FRAME longer than the remaining stream");
+            break;
+        case '.':
+            if ((rc = mcf__pk_pop(k, root)) != MCF_OK) return rc;
+            if (k->sp != 0 || k->nmarks != 0) return mcf__pk_err(k, "STOP with values left on the stack");
+            return MCF_OK;
+        case '(':
+            if (k->nmarks >= MCF_MAX_PICKLE_STACK) return mcf__pk_err(k, "more than MCF_MAX_PICKLE_STACK marks");
+            if (!mcf__grow((void **)&k->marks, &k->capmarks, k->nmarks + 1, sizeof *k->marks)) return mcf__pk_oom(k);
+            k->marks[k->nmarks++] = k->sp;
+            break;
+        case '0': rc = mcf__pk_pop(k, &a); break;
+        case '1': rc = mcf__pk_pop_mark(k, &from); if (rc == MCF_OK) k->sp = from; break;
+        case '2': if ((rc = mcf__pk_top(k, &a)) == MCF_OK) rc = mcf__pk_push(k, (long)a); break;
+        case 'N': rc = mcf__pk_push_new(k, MCF__PV_NONE, 0); break;
+        case 0x88: rc = mcf__pk_push_new(k, MCF__PV_BOOL, 1); break;
+        case 0x89: rc = mcf__pk_push_new(k, MCF__PV_BOOL, 0); break;
+        case 'K': if ((rc = mcf__pk_take(k, 1, &s)) == MCF_OK) rc = mcf__pk_push_new(k, MCF__PV_INT, s[0]); break;
+        case 'M': if ((rc = mcf__pk_take(k, 2, &s)) == MCF_OK) rc = mcf__pk_push_new(k, MCF__PV_INT, mcf__le16(s)); break;
+        case 'J': if ((rc = mcf__pk_take(k, 4, &s)) == MCF_OK) rc = mcf__pk_push_new(k, MCF__PV_INT, (int64_t)(int32_t)mcf__le32(s)); break;
+        case 0x8a: case 0x8b: {   /* LONG1 / LONG4: little-endian two's complement */
+            uint64_t len;
+            if ((rc = mcf__pk_take(k, op == 0x8a ? 1u : 4u, &s)) != MCF_OK) break;
+            len = op == 0x8a ? s[0] : mcf__le32(s);
+            if ((rc = mcf__pk_take(k, len, &s)) != MCF_OK) break;
+            if (len <= 8) {
+                uint64_t u = 0;
+                size_t j;
+                for (j = 0; j < len; j++) u |= (uint64_t)s[j] << (8 * j);
+                if (len > 0 && len < 8 && (s[len - 1] & 0x80)) u |= ~(uint64_t)0 << (8 * len);
+                rc = mcf__pk_push_new(k, MCF__PV_INT, (int64_t)u);
+            } else {
+                rc = mcf__pk_push_new(k, MCF__PV_BIGINT, 0);
+            }
+            break;
+        }
+        case 'I': case 'L':
+            if ((rc = mcf__pk_line(k, &s, &n)) != MCF_OK) break;
+            if (op == 'I' && n == 2 && s[0] == '0' && (s[1] == '0' || s[1] == '1')) { rc = mcf__pk_push_new(k, MCF__PV_BOOL, s[1] - '0'); break; }
+            if (!mcf__pk_parse_dec(s, n, &iv, &big)) { rc = mcf__pk_err(k, "malformed text integer"); break; }
+            rc = mcf__pk_push_new(k, big ? MCF__PV_BIGINT : MCF__PV_INT, iv);
+            break;
+        case 'F': if ((rc = mcf__pk_line(k, &s, &n)) == MCF_OK) rc = mcf__pk_push_new(k, MCF__PV_FLOAT, 0); break;
+        case 'G': if ((rc = mcf__pk_take(k, 8, &s)) == MCF_OK) rc = mcf__pk_push_new(k, MCF__PV_FLOAT, 0); break;
+        case 'X': case 0x8c: case 0x8d: case 'T': case 'U': case 'B': case 'C': case 0x8e: case 0x96: {
+            unsigned lw = (op == 0x8c || op == 'U' || op == 'C') ? 1u : (op == 0x8d || op == 0x8e || op == 0x96) ? 8u : 4u;
+            uint64_t len;
+            if ((rc = mcf__pk_take(k, lw, &s)) != MCF_OK) break;
+            len = lw == 1 ? s[0] : lw == 4 ? mcf__le32(s) : mcf__le64(s);
+            if ((rc = mcf__pk_take(k, len, &s)) != MCF_OK) break;
+            if ((vi = mcf__pk_new(k, (op == 'X' || op == 0x8c || op == 0x8d || op == 'T' || op == 'U') ? MCF__PV_STR : MCF__PV_BYTES)) < 0) return MCF_INTERNAL_ERROR;
+            k->v[vi].s = s;
+            k->v[vi].n = (size_t)len;
+            rc = mcf__pk_push(k, vi);
+            break;
+        }
+        case 'S': case 'V':   /* protocol 0 strings: kept as the raw text (quotes stripped) */
+            if ((rc = mcf__pk_line(k, &s, &n)) != MCF_OK) break;
+            if (op == 'S') {
+                if (n < 2 || (s[0] != '\'' && s[0] != '"') || s[n - 1] != s[0]) { rc = mcf__pk_err(k, "malformed STRING operand"); break; }
+                s++;
+                n -= 2;
+            }
+            if ((vi = mcf__pk_new(k, MCF__PV_STR)) < 0) return MCF_INTERNAL_ERROR;
+            k->v[vi].s = s;
+            k->v[vi].n = n;
+            rc = mcf__pk_push(k, vi);
+            break;
+        case ')': rc = mcf__pk_collect(k, k->sp, MCF__PV_TUPLE); break;
+        case ']': rc = mcf__pk_collect(k, k->sp, MCF__PV_LIST); break;
+        case '}': rc = mcf__pk_collect(k, k->sp, MCF__PV_DICT); break;
+        case 0x8f: rc = mcf__pk_collect(k, k->sp, MCF__PV_SET); break;
+        case 0x85: case 0x86: case 0x87:
+            n = (size_t)(op - 0x84);
+            if (k->sp < n || (k->nmarks && k->marks[k->nmarks - 1] > k->sp - n)) { rc = mcf__pk_err(k, "stack underflow"); break; }
+            rc = mcf__pk_collect(k, k->sp - n, MCF__PV_TUPLE);
+            break;
+        case 't': case 'l': case 0x91:
+            if ((rc = mcf__pk_pop_mark(k, &from)) == MCF_OK) rc = mcf__pk_collect(k, from, op == 't' ? MCF__PV_TUPLE : op == 'l' ? MCF__PV_LIST : MCF__PV_SET);
+            break;
+        case 'd':
+            if ((rc = mcf__pk_pop_mark(k, &from)) != MCF_OK) break;
+            if ((k->sp - from) % 2) { rc = mcf__pk_err(k, "DICT with an odd number of items"); break; }
+            rc = mcf__pk_collect(k, from, MCF__PV_DICT);
+            break;
+        case 'a': case 's':
+            if ((rc = mcf__pk_pop(k, &b)) != MCF_OK) break;
+            if (op == 's' && (rc = mcf__pk_pop(k, &a)) != MCF_OK) break;
+            if ((rc = mcf__pk_top(k, &c)) != MCF_OK) break;
+            if (k->v[c].kind != (op == 'a' ? MCF__PV_LIST : MCF__PV_DICT)) { rc = mcf__pk_err(k, op == 'a' ? "APPEND to a non-list" : "SETITEM on a non-dict"); break; }
+            if (op == 's' && (rc = mcf__pk_add_item(k, c, a)) != MCF_OK) break;
+            rc = mcf__pk_add_item(k, c, b);
+            break;
+        case 'e': case 'u': case 0x90: {
+            size_t j;
+            unsigned want = op == 'e' ? MCF__PV_LIST : op == 'u' ? MCF__PV_DICT : MCF__PV_SET;
+            if ((rc = mcf__pk_pop_mark(k, &from)) != MCF_OK) break;
+            if (from == 0 || (k->nmarks && k->marks[k->nmarks - 1] == from)) { rc = mcf__pk_err(k, "stack underflow"); break; }
+            c = k->stack[from - 1];
+            if (k->v[c].kind != want) { rc = mcf__pk_err(k, op == 'e' ? "APPENDS to a non-list" : op == 'u' ? "SETITEMS on a non-dict" : "ADDITEMS on a non-set"); break; }
+            if (op == 'u' && (k->sp - from) % 2) { rc = mcf__pk_err(k, "SETITEMS with an odd number of items"); break; }
+            for (j = from; j < k->sp && rc == MCF_OK; j++) rc = mcf__pk_add_item(k, c, k->stack[j]);
+            k->sp = from;
+            break;
+        }
+        case 'g': case 'p':
+            if ((rc = mcf__pk_line(k, &s, &n)) != MCF_OK) break;
+            if (!mcf__pk_parse_dec(s, n, &iv, &big) || big || iv < 0) { rc = mcf__pk_err(k, "malformed memo index"); break; }
+            rc = op == 'g' ? mcf__pk_memo_get(k, (uint64_t)iv) : mcf__pk_memo_put(k, (uint64_t)iv);
+            break;
+        case 'h': if ((rc = mcf__pk_take(k, 1, &s)) == MCF_OK) rc = mcf__pk_memo_get(k, s[0]); break;
+        case 'j': if ((rc = mcf__pk_take(k, 4, &s)) == MCF_OK) rc = mcf__pk_memo_get(k, mcf__le32(s)); break;
+        case 'q': if ((rc = mcf__pk_take(k, 1, &s)) == MCF_OK) rc = mcf__pk_memo_put(k, s[0]); break;
+        case 'r': if ((rc = mcf__pk_take(k, 4, &s)) == MCF_OK) rc = mcf__pk_memo_put(k, mcf__le32(s)); break;
+        case 0x94: rc = mcf__pk_memo_put(k, k->nmemo); break;
+        case 'c': {
+            const unsigned char *m2 = NULL;
+            size_t mn = 0;
+            if ((rc = mcf__pk_line(k, &m2, &mn)) != MCF_OK || (rc = mcf__pk_line(k, &s, &n)) != MCF_OK) break;
+            rc = mcf__pk_global(k, m2, mn, s, n);
+            break;
+        }
+        case 0x93:
+            if ((rc = mcf__pk_pop(k, &b)) != MCF_OK || (rc = mcf__pk_pop(k, &a)) != MCF_OK) break;
+            if (k->v[a].kind != MCF__PV_STR || k->v[b].kind != MCF__PV_STR) { rc = mcf__pk_err(k, "STACK_GLOBAL operands are not strings"); break; }
+            rc = mcf__pk_global(k, k->v[a].s, k->v[a].n, k->v[b].s, k->v[b].n);
+            break;
+        case 'R':
+            if ((rc = mcf__pk_pop(k, &b)) != MCF_OK || (rc = mcf__pk_pop(k, &a)) != MCF_OK) break;
+            rc = mcf__pk_reduce(k, a, b);
+            break;
+        case 'Q':
+            if ((rc = mcf__pk_pop(k, &a)) == MCF_OK) rc = mcf__pk_persid(k, a);
+            break;
+        case 'b':   /* BUILD: state on a dict (OrderedDict._metadata) or tensor is ignored */
+            if ((rc = mcf__pk_pop(k, &b)) != MCF_OK || (rc = mcf__pk_top(k, &a)) != MCF_OK) break;
+            if (k->v[a].kind != MCF__PV_DICT && k->v[a].kind != MCF__PV_TENSOR) rc = mcf__pk_err(k, "BUILD on an object that is not a dict or tensor");
+            break;
+        case 0x98: rc = mcf__pk_top(k, &a); break;   /* READONLY_BUFFER */
+        case 'P': rc = mcf__pk_err(k, "text persistent id (PERSID) is not a torch storage reference"); break;
+        case 'i': case 'o': case 0x81: case 0x92:
+            rc = mcf__pk_err(k, "object construction (INST/OBJ/NEWOBJ) is not allowed: it would run class code");
+            break;
+        case 0x82: case 0x83: case 0x84: rc = mcf__pk_err(k, "extension-registry opcodes (EXT1/2/4) are not allowed"); break;
+        case 0x97: rc = mcf__pk_err(k, "out-of-band buffers (NEXT_BUFFER) are not supported"); break;
+        default: rc = mcf__pk_err(k, "unknown opcode"); break;
+        }
+    }
+    return rc;
+}
 
 /* ===== [15] torch .pt ==================================================== */
-/* Contract with [16]: as for [12]. */
+/* What torch.save (1.6+ zipfile serialization, as torch 1.13 writes it; see
+ * tests/data/torch/FORMAT-NOTES.md) writes and torch.load(weights_only=True)
+ * reads. Writer: entries "archive/data.pkl", "archive/data/<key>" in sorted
+ * string order, "archive/version" = "3\n"; prefix always "archive" (what
+ * torch.save(file object) writes), so output bytes do not depend on the file
+ * name. One tensor named "" is saved bare, anything else as an OrderedDict.
+ * Reader: prefix = the first central-directory entry's top folder; tensors
+ * found by walking the unpickled object, names joined with '.'. */
+static const char *mcf__pt_storage_name(mcf_dtype d)
+{
+    switch (d) {
+    case MCF_F64: return "DoubleStorage";
+    case MCF_F32: return "FloatStorage";
+    case MCF_F16: return "HalfStorage";
+    case MCF_BF16: return "BFloat16Storage";
+    case MCF_I64: return "LongStorage";
+    case MCF_I32: return "IntStorage";
+    case MCF_I16: return "ShortStorage";
+    case MCF_I8: return "CharStorage";
+    case MCF_U8: return "ByteStorage";
+    case MCF_BOOL: return "BoolStorage";
+    case MCF_C64: return "ComplexFloatStorage";
+    default: return NULL;
+    }
+}
+
+static const char *mcf__pt_unsupported_why(mcf_dtype d)
+{
+    switch (d) {
+    case MCF_U16: case MCF_U32: case MCF_U64: return "unsigned 16/32/64-bit tensors need torch >= 2.3";
+    case MCF_F8_E5M2: case MCF_F8_E4M3: return "float8 tensors need torch >= 2.1";
+    case MCF_F8_E8M0: return "float8_e8m0fnu tensors need torch >= 2.7";
+    default: return "torch has no dtype for sub-byte floats";
+    }
+}
+
+/* Storage key order of the data/ entries: sorted() of "0", "1", ... as strings. */
+static int mcf__pt_key_cmp(const void *a, const void *b)
+{
+    char x[24], y[24];
+    snprintf(x, sizeof x, "%lu", (unsigned long)*(const size_t *)a);
+    snprintf(y, sizeof y, "%lu", (unsigned long)*(const size_t *)b);
+    return strcmp(x, y);
+}
+
+/* The pickle of one tensor as _rebuild_tensor_v2(storage, 0, size, stride, False, OrderedDict()). */
+typedef struct mcf__pt_memo { uint32_t rebuild, odict, storage_str, cpu, storage_type[MCF_DTYPE_COUNT]; } mcf__pt_memo;
+
+static void mcf__pt_pickle_tensor(mcf__pkw *w, mcf__pt_memo *m, const mcf_tensor *t, size_t key)
+{
+    char ks[24];
+    int64_t stride[MCF_MAX_DIMS], acc = 1;
+    int i;
+    for (i = t->ndim - 1; i >= 0; i--) { stride[i] = acc; acc *= t->shape[i] > 1 ? t->shape[i] : 1; }
+    mcf__pkw_global(w, &m->rebuild, "torch._utils", "_rebuild_tensor_v2");
+    mcf__buf_puts(&w->b, "((");
+    mcf__pkw_str(w, &m->storage_str, "storage");
+    mcf__pkw_global(w, &m->storage_type[t->dtype], "torch", mcf__pt_storage_name(t->dtype));
+    snprintf(ks, sizeof ks, "%lu", (unsigned long)key);
+    mcf__pkw_str(w, NULL, ks);
+    mcf__pkw_str(w, &m->cpu, "cpu");
+    mcf__pkw_int(w, mcf_tensor_numel(t));
+    mcf__buf_putc(&w->b, 't');
+    mcf__pkw_put(w);
+    mcf__buf_putc(&w->b, 'Q');
+    mcf__pkw_int(w, 0);
+    mcf__pkw_int_tuple(w, t->ndim, t->shape);
+    mcf__pkw_int_tuple(w, t->ndim, stride);
+    mcf__buf_putc(&w->b, 0x89);
+    mcf__pkw_global(w, &m->odict, "collections", "OrderedDict");
+    mcf__buf_putc(&w->b, ')');
+    mcf__buf_putc(&w->b, 'R');
+    mcf__pkw_put(w);
+    mcf__buf_putc(&w->b, 't');
+    mcf__pkw_put(w);
+    mcf__buf_putc(&w->b, 'R');
+    mcf__pkw_put(w);
+}
+
 static int mcf__pt_save(mcf__sink *s, const mcf_tensor *t, size_t n, const mcf_options *o)
 {
-    (void)t; (void)n; (void)o;
-    return mcf__fail(MCF_NOT_SUPPORTED, "%s: torch writing is not built yet", s->name);
+    mcf__pkw w;
+    mcf__pt_memo m;
+    mcf__zip_entry *e = NULL;
+    size_t *order = NULL, i, ne = n + 2;
+    uint64_t pos = 0, cd_len = 0, total;
+    mcf__buf dir;
+    int rc = MCF_OK;
+    (void)o;
+    for (i = 0; i < n; i++)
+        if (!mcf__pt_storage_name(t[i].dtype))
+            return mcf__fail(MCF_SERIALIZE_UNSUPPORTED, "torch: %s: tensor \"%s\" has dtype %s, which this writer cannot store for torch 1.13 (%s); save it as safetensors or convert it",
+                             s->name, t[i].name, mcf_dtype_name(t[i].dtype), mcf__pt_unsupported_why(t[i].dtype));
+    memset(&w, 0, sizeof w);
+    memset(&dir, 0, sizeof dir);
+    memset(&m, 0xff, sizeof m);
+    /* data.pkl */
+    mcf__buf_putc(&w.b, 0x80);
+    mcf__buf_putc(&w.b, 2);
+    if (n == 1 && t[0].name[0] == '\0') {
+        mcf__pt_pickle_tensor(&w, &m, &t[0], 0);
+    } else {
+        mcf__pkw_global(&w, &m.odict, "collections", "OrderedDict");
+        mcf__buf_putc(&w.b, ')');
+        mcf__buf_putc(&w.b, 'R');
+        mcf__pkw_put(&w);
+        for (i = 0; i < n; i += 1000) {   /* Pickler._batch_setitems: 1000 per batch */
+            size_t j, end = n - i < 1000 ? n : i + 1000;
+            if (end - i > 1) mcf__buf_putc(&w.b, '(');
+            for (j = i; j < end; j++) {
+                mcf__pkw_str(&w, NULL, t[j].name);
+                mcf__pt_pickle_tensor(&w, &m, &t[j], j);
+            }
+            mcf__buf_putc(&w.b, end - i > 1 ? 'u' : 's');
+        }
+    }
+    mcf__buf_putc(&w.b, '.');
+    e = (mcf__zip_entry *)mcf__calloc(ne, sizeof *e);
+    order = (size_t *)mcf__calloc(n ? n : 1, sizeof *order);
+    if (w.b.failed || !e || !order) { rc = mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", s->name); goto done; }
+    for (i = 0; i < n; i++) order[i] = i;
+    qsort(order, n, sizeof *order, mcf__pt_key_cmp);
+    /* layout: every offset and the exact total before the first byte */
+    for (i = 0; i < ne; i++) {
+        char nm[48];
+        if (i == 0) snprintf(nm, sizeof nm, "archive/data.pkl");
+        else if (i == ne - 1) snprintf(nm, sizeof nm, "archive/version");
+        else snprintf(nm, sizeof nm, "archive/data/%lu", (unsigned long)order[i - 1]);
+        if (!(e[i].name = mcf__strdup(nm))) { rc = mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", s->name); goto done; }
+        e[i].size = i == 0 ? w.b.len : i == ne - 1 ? 2 : mcf_tensor_nbytes(&t[order[i - 1]]);
+        mcf__zipw_place(&e[i], &pos);
+        cd_len += mcf__zipw_central_len(&e[i]);
+    }
+    total = pos + cd_len + 56 + 20 + 22;
+    e[0].crc = mcf_crc32(0, w.b.data, w.b.len);
+    e[ne - 1].crc = mcf_crc32(0, "3\n", 2);
+    if ((rc = mcf__sink_begin(s, total)) != MCF_OK) goto done;
+    for (i = 0; i < ne && rc == MCF_OK; i++) {
+        if ((rc = mcf__zipw_local(s, &e[i])) != MCF_OK) break;
+        if (i == 0) rc = mcf__sink_write(s, w.b.data, w.b.len);
+        else if (i == ne - 1) rc = mcf__sink_write(s, "3\n", 2);
+        else rc = mcf__sink_tensor(s, &t[order[i - 1]], &e[i].crc);
+        if (rc == MCF_OK) rc = mcf__zipw_descriptor(s, &e[i]);
+    }
+    if (rc == MCF_OK) {
+        mcf__zipw_directory(&dir, e, ne, pos);
+        if (dir.failed) rc = mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", s->name);
+        else rc = mcf__sink_write(s, dir.data, dir.len);
+    }
+done:
+    mcf__buf_free(&w.b);
+    mcf__buf_free(&dir);
+    mcf__zipr_free(e, ne);
+    MCF_FREE(order);
+    return rc;
+}
+
+/* Reader state kept for MCF_VERIFY (zip CRCs, checked once per entry). */
+typedef struct mcf__pt_priv {
+    mcf__zip_entry *zip;
+    size_t nzip;
+    unsigned char *checked;
+} mcf__pt_priv;
+
+static void mcf__pt_priv_free(void *p)
+{
+    mcf__pt_priv *q = (mcf__pt_priv *)p;
+    if (!q) return;
+    mcf__zipr_free(q->zip, q->nzip);
+    MCF_FREE(q->checked);
+    MCF_FREE(q);
+}
+
+static int mcf__pt_check_crc(mcf_reader *r, const mcf__zip_entry *z)
+{
+    unsigned char *tmp;
+    uint64_t done = 0;
+    uint32_t crc = 0;
+    int rc = MCF_OK;
+    if (r->src.base) crc = mcf_crc32(0, r->src.base + z->data_off, (size_t)z->size);
+    else {
+        if (!(tmp = (unsigned char *)mcf__malloc(MCF__CHUNK))) return mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", r->name);
+        while (done < z->size && rc == MCF_OK) {
+            size_t k = z->size - done < (uint64_t)MCF__CHUNK ? (size_t)(z->size - done) : MCF__CHUNK;
+            if ((rc = mcf__source_read(&r->src, z->data_off + done, tmp, k)) == MCF_OK) crc = mcf_crc32(crc, tmp, k);
+            done += k;
+        }
+        MCF_FREE(tmp);
+        if (rc != MCF_OK) return rc;
+    }
+    if (crc != z->crc)
+        return mcf__fail(MCF_CHECKSUM_MISMATCH, "torch: %s: zip entry \"%s\" has CRC-32 %08lx, the central directory says %08lx",
+                         r->name, z->name, (unsigned long)crc, (unsigned long)z->crc);
+    return MCF_OK;
+}
+
+static int mcf__pt_verify(mcf_reader *r, size_t i)
+{
+    mcf__pt_priv *q = (mcf__pt_priv *)r->priv;
+    long z = r->entries[i].aux;
+    int rc;
+    if (z < 0 || q->checked[z]) return MCF_OK;
+    if ((rc = mcf__pt_check_crc(r, &q->zip[z])) != MCF_OK) return rc;
+    q->checked[z] = 1;
+    return MCF_OK;
+}
+
+static int mcf__pt_name_cmp(const void *a, const void *b)
+{
+    return strcmp((*(const mcf__zip_entry *const *)a)->name, (*(const mcf__zip_entry *const *)b)->name);
+}
+
+/* Index in zip[] of the entry called name, or -1 (sorted: pointers by name). */
+static long mcf__pt_find(const mcf__zip_entry *zip, const mcf__zip_entry *const *sorted, size_t n, const char *name)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(sorted[mid]->name, name);
+        if (c == 0) return (long)(sorted[mid] - zip);
+        if (c < 0) lo = mid + 1; else hi = mid;
+    }
+    return -1;
+}
+
+typedef struct mcf__pt_ctx {
+    mcf_reader *r;
+    mcf__pk *k;
+    const mcf__zip_entry *zip;
+    const mcf__zip_entry *const *sorted;
+    size_t nzip, cap;
+    const char *prefix;
+    size_t prefix_len;
+} mcf__pt_ctx;
+
+/* Adds tensor value tv as entry `name`, checking its view against its storage. */
+static int mcf__pt_emit(mcf__pt_ctx *c, uint32_t tv, const char *name, size_t name_len)
+{
+    mcf_reader *r = c->r;
+    const mcf__pk_tensor *t = &c->k->t[c->k->v[tv].i];
+    const mcf__pv *st = &c->k->v[t->storage];
+    mcf_dtype d = (mcf_dtype)st->sub;
+    size_t esize = mcf_dtype_size(d);
+    char *zname;
+    long zi;
+    uint64_t sbytes, numel, span = 0, off;
+    mcf__entry *e;
+    if (!(zname = (char *)mcf__malloc(c->prefix_len + 6 + st->n + 1))) return mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", r->name);
+    memcpy(zname, c->prefix, c->prefix_len);
+    memcpy(zname + c->prefix_len, "/data/", 6);
+    memcpy(zname + c->prefix_len + 6, st->s, st->n);
+    zname[c->prefix_len + 6 + st->n] = '\0';
+    zi = strlen(zname) == c->prefix_len + 6 + st->n ? mcf__pt_find(c->zip, c->sorted, c->nzip, zname) : -1;
+    if (zi < 0) {
+        int rc = mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: tensor \"%.*s\": storage entry \"%s\" is not in the archive", r->name, (int)name_len, name, zname);
+        MCF_FREE(zname);
+        return rc;
+    }
+    MCF_FREE(zname);
+    numel = mcf__numel(t->ndim, t->shape);
+    if (!mcf__mul64((uint64_t)st->i, esize, &sbytes) || sbytes > c->zip[zi].size)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: tensor \"%.*s\": storage of %llu %s elements is larger than its entry \"%s\" (%llu bytes)",
+                         r->name, (int)name_len, name, (unsigned long long)st->i, mcf_dtype_name(d), c->zip[zi].name, (unsigned long long)c->zip[zi].size);
+    if (numel == UINT64_MAX || (numel > 0 && (span = mcf__strided_span(t->ndim, t->shape, t->stride, esize)) == UINT64_MAX) ||
+        !mcf__mul64((uint64_t)t->offset, esize, &off) || (numel > 0 && (off > sbytes || span > sbytes - off)))
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: tensor \"%.*s\": view (offset %lld, %d dims) reaches past its storage of %llu elements",
+                         r->name, (int)name_len, name, (long long)t->offset, t->ndim, (unsigned long long)st->i);
+    if (!mcf__grow((void **)&r->entries, &c->cap, r->count + 1, sizeof *r->entries)) return mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", r->name);
+    e = &r->entries[r->count];
+    memset(e, 0, sizeof *e);
+    if (!(e->name = mcf__strndup(name, name_len))) return mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", r->name);
+    r->count++;
+    if (strlen(e->name) != name_len)
+        return mcf__fail(MCF_NOT_SUPPORTED, "torch: %s: a tensor name contains a NUL byte", r->name);
+    e->dtype = d;
+    e->ndim = t->ndim;
+    memcpy(e->shape, t->shape, sizeof e->shape);
+    memcpy(e->strides, t->stride, sizeof e->strides);
+    e->contiguous = mcf__strides_contiguous(t->ndim, t->shape, t->stride);
+    e->offset = c->zip[zi].data_off + (numel > 0 ? off : 0);
+    e->nbytes = numel * esize;
+    e->span = numel > 0 ? span : 0;
+    e->aux = zi;
+    return MCF_OK;
+}
+
+#ifndef MCF__PT_MAX_DEPTH
+#define MCF__PT_MAX_DEPTH 256    /* nesting of dicts/lists around tensors */
+#endif
+
+/* Walks the object depth-first without recursion; dict keys and list/tuple
+ * indices are joined with '.', non-tensor leaves skipped. */
+static int mcf__pt_walk(mcf__pt_ctx *c, uint32_t root)
+{
+    struct { uint32_t v; size_t pos, base; } fr[MCF__PT_MAX_DEPTH];
+    mcf__pk *k = c->k;
+    mcf__buf path;
+    int depth = 0, rc = MCF_OK;
+    uint64_t visits = 0, budget = 4 * (uint64_t)k->nv + 1024;
+    memset(&path, 0, sizeof path);
+    if (k->v[root].kind == MCF__PV_TENSOR) return mcf__pt_emit(c, root, "", 0);
+    if (k->v[root].kind != MCF__PV_DICT && k->v[root].kind != MCF__PV_LIST && k->v[root].kind != MCF__PV_TUPLE) return MCF_OK;
+    fr[0].v = root; fr[0].pos = 0; fr[0].base = 0;
+    depth = 1;
+    while (depth > 0 && rc == MCF_OK) {
+        const mcf__pv *cv = &k->v[fr[depth - 1].v];
+        int is_dict = cv->kind == MCF__PV_DICT;
+        size_t step = is_dict ? 2 : 1, pos = fr[depth - 1].pos;
+        uint32_t child;
+        const mcf__pv *ch;
+        if (pos + step > cv->n) { depth--; continue; }
+        fr[depth - 1].pos += step;
+        child = cv->items[pos + step - 1];
+        ch = &k->v[child];
+        if (ch->kind != MCF__PV_TENSOR && ch->kind != MCF__PV_DICT && ch->kind != MCF__PV_LIST && ch->kind != MCF__PV_TUPLE) continue;
+        if (++visits > budget) { rc = mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: shared references expand the object beyond %llu nodes", k->name, (unsigned long long)budget); break; }
+        path.len = fr[depth - 1].base;
+        if (depth > 1) mcf__buf_putc(&path, '.');
+        if (is_dict) {
+            const mcf__pv *key = &k->v[cv->items[pos]];
+            if (key->kind == MCF__PV_STR) mcf__buf_put(&path, key->s, key->n);
+            else if (key->kind == MCF__PV_INT) {
+                if (key->i < 0) mcf__buf_putc(&path, '-');
+                mcf__buf_put_u64(&path, key->i < 0 ? 0 - (uint64_t)key->i : (uint64_t)key->i);
+            } else { rc = mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: a dict holding tensors has a key that is not a string or int", k->name); break; }
+        } else {
+            mcf__buf_put_u64(&path, (uint64_t)pos);
+        }
+        if (path.failed) { rc = mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", k->name); break; }
+        if (ch->kind == MCF__PV_TENSOR) { rc = mcf__pt_emit(c, child, (const char *)(path.data ? path.data : (const unsigned char *)""), path.len); continue; }
+        if (depth == MCF__PT_MAX_DEPTH) { rc = mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: containers nest deeper than %d levels", k->name, MCF__PT_MAX_DEPTH); break; }
+        fr[depth].v = child; fr[depth].pos = 0; fr[depth].base = path.len;
+        depth++;
+    }
+    mcf__buf_free(&path);
+    return rc;
 }
 
 static int mcf__pt_open(mcf_reader *r)
 {
-    return mcf__fail(MCF_NOT_SUPPORTED, "%s: torch reading is not built yet", r->name);
+    static const unsigned char legacy[14] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
+    unsigned char head[14];
+    size_t hn = r->src.size < 14 ? (size_t)r->src.size : 14, nzip = 0, i, plen;
+    mcf__zip_entry *zip = NULL;
+    const mcf__zip_entry **sorted = NULL;
+    unsigned char *pkl_copy = NULL;
+    const unsigned char *pkl;
+    const char *slash;
+    char *pname = NULL;
+    mcf__pt_priv *priv = NULL;
+    mcf__pk k;
+    mcf__pt_ctx c;
+    long pi;
+    uint32_t root;
+    int rc;
+    memset(&k, 0, sizeof k);
+    if ((rc = mcf__source_read(&r->src, 0, head, hn)) != MCF_OK) return rc;
+    if (hn == 14 && memcmp(head, legacy, 14) == 0)
+        return mcf__fail(MCF_NOT_SUPPORTED, "torch: %s: legacy torch format (pre-1.6, not a zip archive): re-save it with torch >= 1.6 (torch.save's default zip format)", r->name);
+    if (hn < 4 || head[0] != 'P' || head[1] != 'K')
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: not a torch zip archive (no PK signature)", r->name);
+    if ((rc = mcf__zip_read(&r->src, &zip, &nzip)) != MCF_OK) return rc;
+    if (nzip == 0 || !(slash = strchr(zip[0].name, '/')) || slash == zip[0].name) {
+        rc = mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: the first zip entry \"%s\" has no top folder (torch archives hold <prefix>/data.pkl)",
+                       r->name, nzip ? zip[0].name : "");
+        goto done;
+    }
+    plen = (size_t)(slash - zip[0].name);
+    sorted = (const mcf__zip_entry **)mcf__calloc(nzip, sizeof *sorted);
+    priv = (mcf__pt_priv *)mcf__calloc(1, sizeof *priv);
+    pname = (char *)mcf__malloc(plen + 10);
+    if (!sorted || !priv || !pname || !(priv->checked = (unsigned char *)mcf__calloc(nzip, 1))) { rc = mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", r->name); goto done; }
+    for (i = 0; i < nzip; i++) sorted[i] = &zip[i];
+    qsort(sorted, nzip, sizeof *sorted, mcf__pt_name_cmp);
+    memcpy(pname, zip[0].name, plen);
+    memcpy(pname + plen, "/data.pkl", 10);
+    if ((pi = mcf__pt_find(zip, sorted, nzip, pname)) < 0) {
+        rc = mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: archive has no \"%s\" entry", r->name, pname);
+        goto done;
+    }
+    if (!mcf__fits_size(zip[pi].size)) { rc = mcf__fail(MCF_NOT_SUPPORTED, "torch: %s: data.pkl too large for this host", r->name); goto done; }
+    if (r->src.base) pkl = r->src.base + zip[pi].data_off;
+    else {
+        if (!(pkl_copy = (unsigned char *)mcf__malloc((size_t)zip[pi].size))) { rc = mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory for data.pkl", r->name); goto done; }
+        if ((rc = mcf__source_read(&r->src, zip[pi].data_off, pkl_copy, (size_t)zip[pi].size)) != MCF_OK) goto done;
+        pkl = pkl_copy;
+    }
+    if ((r->flags & MCF_VERIFY) && mcf_crc32(0, pkl, (size_t)zip[pi].size) != zip[pi].crc) {
+        rc = mcf__fail(MCF_CHECKSUM_MISMATCH, "torch: %s: zip entry \"%s\" fails its CRC-32 check", r->name, zip[pi].name);
+        goto done;
+    }
+    if ((rc = mcf__pk_init(&k, pkl, (size_t)zip[pi].size, r->name)) != MCF_OK) { rc = mcf__pk_oom(&k); goto done; }
+    if ((rc = mcf__pk_run(&k, &root)) != MCF_OK) goto done;
+    memset(&c, 0, sizeof c);
+    c.r = r; c.k = &k; c.zip = zip; c.sorted = sorted; c.nzip = nzip; c.prefix = zip[0].name; c.prefix_len = plen;
+    if ((rc = mcf__pt_walk(&c, root)) != MCF_OK) goto done;
+    priv->zip = zip;
+    priv->nzip = nzip;
+    zip = NULL;
+    r->priv = priv;
+    r->priv_free = mcf__pt_priv_free;
+    r->verify = mcf__pt_verify;
+    priv = NULL;
+done:
+    mcf__pk_free(&k);
+    MCF_FREE(pkl_copy);
+    MCF_FREE(pname);
+    MCF_FREE(sorted);
+    mcf__pt_priv_free(priv);
+    mcf__zipr_free(zip, nzip);
+    return rc;
 }
 
 /* ===== [16] save/open dispatch =========================================== */
