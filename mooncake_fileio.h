@@ -393,7 +393,38 @@ MCFDEF int mcf_entry_location(const mcf_reader *r, size_t i, uint64_t *offset, u
 MCFDEF void mcf_close(mcf_reader *r);
 
 /* ===== [17] Mooncake object codec & store API ============================ */
-/* Any key-value store of Mooncake tensor objects (TensorMetadata + data). */
+/* Store values are Mooncake tensor objects (integration_utils.h): a 304-byte
+ * TensorMetadata (40-byte TensorObjectHeader + 264-byte TensorLayoutMetadata,
+ * little-endian, natural C alignment) followed by the element bytes. */
+#define MCF_MOON_HEADER_SIZE 304        /* sizeof(TensorMetadata) */
+#define MCF_MOON_MAGIC 0x4d4f4f4eu      /* "MOON" as a little-endian u32 */
+#define MCF_MOON_MAX_DIMS 8             /* kMaxTensorDims */
+#define MCF_MOON_MAX_AXES 4             /* kMaxLayoutAxes */
+enum { MCF_MOON_FULL = 0, MCF_MOON_SHARD = 1 };                 /* TensorLayoutKind */
+enum { MCF_MOON_DP = 0, MCF_MOON_TP = 1, MCF_MOON_EP = 2, MCF_MOON_PP = 3, MCF_MOON_RESERVED = 4 };
+
+typedef struct mcf_moon_axis {          /* LayoutAxis */
+    int32_t kind;                       /* MCF_MOON_DP ... MCF_MOON_RESERVED */
+    int32_t axis_index;
+    int32_t shard_rank;                 /* 0 <= shard_rank < shard_count */
+    int32_t shard_count;
+    int32_t split_dim;                  /* -1 (none) .. ndim-1 */
+    int32_t reserved0;
+    int64_t reserved1;
+} mcf_moon_axis;
+
+typedef struct mcf_moon_layout {        /* the header/layout fields beyond mcf_tensor */
+    uint32_t kind;                      /* MCF_MOON_FULL or MCF_MOON_SHARD */
+    uint32_t reserved_flags;
+    int64_t  global_shape[MCF_MOON_MAX_DIMS];   /* first ndim used (> 0) */
+    uint32_t axis_count;                /* <= MCF_MOON_MAX_AXES */
+    uint32_t reserved0;
+    mcf_moon_axis axes[MCF_MOON_MAX_AXES];
+} mcf_moon_layout;
+
+/* Any key-value store of Mooncake tensor objects. Callbacks return 0 or a
+ * negative MCF_* code (setting the message with mcf_set_error). get returns
+ * MCF_OBJECT_NOT_FOUND for an absent key and hands out *obj until release. */
 typedef struct mcf_store {
     void *user;
     int  (*put)(void *user, const char *key, const void *obj, size_t len);
@@ -402,38 +433,97 @@ typedef struct mcf_store {
     int  (*remove)(void *user, const char *key);
 } mcf_store;
 
-/* The embedded default: a thread-safe in-process hash map. */
+/* The embedded default: a thread-safe in-process hash map key -> copy of the
+ * object; get hands out a private copy. NULL on allocation failure. */
 MCFDEF mcf_store *mcf_memory_store_create(void);
-MCFDEF void       mcf_memory_store_destroy(mcf_store *s);
+MCFDEF void       mcf_memory_store_destroy(mcf_store *s);        /* NULL ok */
 
-/* Mooncake tensor object codec (integration_utils.h byte layout). */
-MCFDEF size_t mcf_moon_object_size(const mcf_tensor *t);   /* 304 + data bytes */
+/* 304 + contiguous data bytes; 0 if t is NULL or its size overflows. */
+MCFDEF size_t mcf_moon_object_size(const mcf_tensor *t);
+/* Encodes t (any strides; written contiguous, little-endian) as a FULL object
+ * into dst. cap too small: MCF_BUFFER_OVERFLOW with *written = size needed.
+ * A zero-sized dimension (Mooncake forbids them), a dtype without a Mooncake
+ * number or ndim > 8: MCF_SERIALIZE_UNSUPPORTED. */
 MCFDEF int    mcf_moon_encode(const mcf_tensor *t, void *dst, size_t cap, size_t *written);
+/* Validates obj as Mooncake's ValidateTensorMetadata does, plus data_bytes ==
+ * local shape x dtype size (else MCF_DESERIALIZE_FAIL), and fills a zero-copy
+ * view: shape = local shape, name and strides NULL, data points into obj
+ * (little-endian bytes; big-endian hosts: use mcf_store_get_tensor). */
 MCFDEF int    mcf_moon_decode(const void *obj, size_t len, mcf_tensor *view);
+/* The same with the layout metadata: layout NULL = FULL with global = shape. */
+MCFDEF int    mcf_moon_encode_layout(const mcf_tensor *t, const mcf_moon_layout *layout,
+                                     void *dst, size_t cap, size_t *written);
+MCFDEF int    mcf_moon_decode_layout(const void *obj, size_t len, mcf_tensor *view,
+                                     mcf_moon_layout *layout);
 
+/* Encodes t and puts it under key (store errors are passed through). */
 MCFDEF int  mcf_store_put_tensor(mcf_store *s, const char *key, const mcf_tensor *t);
+/* Gets key (MCF_OBJECT_NOT_FOUND if absent) as a tensor in host byte order:
+ * data from o's alloc hook (the map_location analogue), name = copy of key;
+ * release with mcf_tensor_free(out, same o). */
 MCFDEF int  mcf_store_get_tensor(mcf_store *s, const char *key, const mcf_options *o, mcf_tensor *out);
-/* Frees the name, strides and data a load allocated (data via o->dealloc). */
+/* Frees the name, strides and data a load allocated (data via o->dealloc),
+ * then zeroes *t. NULL ok. */
 MCFDEF void mcf_tensor_free(mcf_tensor *t, const mcf_options *o);
 
-/* Seed API parity (store_file_io.py): file_name NULL = key; key NULL = file_name. */
+/* Seed API parity (store_file_io.py). Save: file_name NULL = key; the format
+ * is options.format, else by suffix (".safetensors", else torch); torch files
+ * hold a bare tensor (torch.save(t)), safetensors one entry named
+ * options.tensor_name, else key. A missing key: MCF_FILE_NOT_FOUND.
+ * Load: key NULL = file_name; picks options.tensor_name, then key, then the
+ * file's basename without extension ('\\' separates too), then the only entry
+ * (success with a warning left in mcf_last_error), else MCF_OBJECT_NOT_FOUND
+ * listing the names; puts it into the store under key and, if out is not
+ * NULL, also returns it as mcf_store_get_tensor does.
+ * SHARD objects keep their layout in safetensors __metadata__ under
+ * "mooncake.layout" ("SHARD"), "mooncake.global_shape" ("[8,4]"),
+ * "mooncake.axes" ("[[kind,axis_index,shard_rank,shard_count,split_dim,
+ * reserved0,reserved1],...]") and, if non-zero, "mooncake.reserved"
+ * ("[reserved_flags,reserved0]"); torch files keep only the local shard. */
 MCFDEF int mcf_save_tensor_to_file(mcf_store *s, const char *key, const char *file_name,
                                    const mcf_options *o);
 MCFDEF int mcf_load_tensor_from_file(mcf_store *s, const char *key, const char *file_name,
                                      const mcf_options *o, mcf_tensor *out);
+/* Aliases of the _tensor_ pair (seed: KV-cache blocks are tensors). */
 MCFDEF int mcf_save_kv_cache_to_file(mcf_store *s, const char *key, const char *file_name,
                                      const mcf_options *o);
 MCFDEF int mcf_load_kv_cache_from_file(mcf_store *s, const char *key, const char *file_name,
                                        const mcf_options *o, mcf_tensor *out);
+/* The _tensor_ pair with the format forced to safetensors. */
 MCFDEF int mcf_save_tensor_to_safetensor(mcf_store *s, const char *key, const char *file_name,
                                          const mcf_options *o);
 MCFDEF int mcf_load_tensor_from_safetensor(mcf_store *s, const char *key, const char *file_name,
                                            const mcf_options *o, mcf_tensor *out);
-/* artifact_kind: "tensor", "kv_cache" ("kvcache", "kv"), "safetensor" ("safetensors"). */
+/* artifact_kind (NULL = "tensor"; case-insensitive, '-' = '_'): "tensor",
+ * "kv_cache" ("kvcache", "kv"), "safetensor" ("safetensors"); else
+ * MCF_INVALID_PARAMS. */
 MCFDEF int mcf_save_tensor(mcf_store *s, const char *key, const char *file_name,
                            const char *artifact_kind, const mcf_options *o);
 MCFDEF int mcf_load_tensor(mcf_store *s, const char *key, const char *file_name,
                            const char *artifact_kind, const mcf_options *o, mcf_tensor *out);
+
+#ifdef MOONCAKE_FILEIO_MOONCAKE_STORE
+/* An mcf_store over a Mooncake client handle (mooncake_store_t from
+ * store_c.h; link with Mooncake's store library). Include store_c.h before
+ * or after this header: when it is not included first, the five functions
+ * used are declared here with identical types (mooncake_store_t is void *).
+ * (The implementation file must still include this header first, or define
+ * _POSIX_C_SOURCE=200809L before store_c.h: see BUILD MACROS.)
+ * put -> mooncake_store_put(config NULL = defaults), get ->
+ * mooncake_store_get_size + mooncake_store_get_into, remove ->
+ * mooncake_store_remove(force 0); Mooncake's negative ErrorCode numbers are
+ * ours. Fills *s; nothing to destroy (the handle stays the caller's). */
+#ifndef MOONCAKE_STORE_C_H
+struct mooncake_replicate_config;
+int mooncake_store_put(void *store, const char *key, const void *value, size_t size,
+                       const struct mooncake_replicate_config *config);
+int64_t mooncake_store_get_into(void *store, const char *key, void *buffer, size_t size);
+int64_t mooncake_store_get_size(void *store, const char *key);
+int mooncake_store_is_exist(void *store, const char *key);
+int mooncake_store_remove(void *store, const char *key, int force);
+#endif
+MCFDEF int mcf_mooncake_store_init(mcf_store *s, void *mooncake_store);
+#endif
 
 #ifdef __cplusplus
 }
@@ -5374,6 +5464,917 @@ MCFDEF const char *mcf_metadata(const mcf_reader *r, const char *key)
 }
 
 /* ===== [17] Mooncake object codec & store API ============================ */
+/* Codec: Mooncake's TensorMetadata (integration_utils.h) written and read
+ * field by field in little-endian, so every host produces the same bytes;
+ * decode applies ValidateTensorMetadata's rules plus data_bytes == local
+ * shape x dtype size. Store: the mcf_store vtable, the locked in-process
+ * hash map, and the seed's save/load functions over [16]. Invariant: a store
+ * value is always a valid object; tensors in files are the local shard. */
+
+/* Byte offsets inside the 304-byte TensorMetadata (natural C alignment). */
+#define MCF__MOON_OFF_MAGIC 0
+#define MCF__MOON_OFF_VERSION 4
+#define MCF__MOON_OFF_HSIZE 6
+#define MCF__MOON_OFF_DTYPE 8
+#define MCF__MOON_OFF_NDIM 12
+#define MCF__MOON_OFF_KIND 16
+#define MCF__MOON_OFF_FLAGS 20
+#define MCF__MOON_OFF_DOFF 24
+#define MCF__MOON_OFF_DBYTES 32
+#define MCF__MOON_OFF_GLOBAL 40
+#define MCF__MOON_OFF_LOCAL 104
+#define MCF__MOON_OFF_AXCOUNT 168
+#define MCF__MOON_OFF_RES0 172
+#define MCF__MOON_OFF_AXES 176
+#define MCF__MOON_AXIS_SIZE 32
+
+static const char *const mcf__moon_axis_names[5] = {"DP", "TP", "EP", "PP", "RESERVED"};
+
+static int32_t mcf__i32(const unsigned char *p) { return (int32_t)mcf__le32(p); }
+static int64_t mcf__i64(const unsigned char *p) { return (int64_t)mcf__le64(p); }
+
+/* The FULL layout of t: global shape = local shape, no axes. */
+static void mcf__moon_full_layout(const mcf_tensor *t, mcf_moon_layout *l)
+{
+    int i;
+    memset(l, 0, sizeof *l);
+    l->kind = MCF_MOON_FULL;
+    for (i = 0; i < MCF_MOON_MAX_DIMS; i++) l->global_shape[i] = i < t->ndim ? t->shape[i] : -1;
+}
+
+/* Checks that t and l make an object Mooncake accepts. */
+static int mcf__moon_check(const mcf_tensor *t, const mcf_moon_layout *l)
+{
+    const char *name = t->name ? t->name : "";
+    uint32_t i;
+    int d, rc;
+    if ((rc = mcf__check_tensor(t, "Mooncake object")) != MCF_OK) return rc;
+    if (mcf_dtype_to_mooncake(t->dtype) < 0)
+        return mcf__fail(MCF_SERIALIZE_UNSUPPORTED, "Mooncake object: tensor \"%s\": dtype %s has no Mooncake TensorDtype", name, mcf_dtype_name(t->dtype));
+    if (t->ndim > MCF_MOON_MAX_DIMS)
+        return mcf__fail(MCF_SERIALIZE_UNSUPPORTED, "Mooncake object: tensor \"%s\" has %d dimensions (Mooncake allows %d)", name, t->ndim, MCF_MOON_MAX_DIMS);
+    if (l->kind > MCF_MOON_SHARD)
+        return mcf__fail(MCF_INVALID_PARAMS, "Mooncake object: tensor \"%s\": layout kind %lu is neither FULL (0) nor SHARD (1)", name, (unsigned long)l->kind);
+    for (d = 0; d < t->ndim; d++) {
+        if (t->shape[d] == 0 && l->kind == MCF_MOON_FULL)
+            return mcf__fail(MCF_SERIALIZE_UNSUPPORTED, "Mooncake object: tensor \"%s\" is empty (dimension %d is 0) and Mooncake tensor objects forbid zero-sized dimensions", name, d);
+        if (l->global_shape[d] <= 0)
+            return mcf__fail(l->global_shape[d] == 0 ? MCF_SERIALIZE_UNSUPPORTED : MCF_INVALID_PARAMS,
+                             "Mooncake object: tensor \"%s\": global dimension %d is %lld (Mooncake needs > 0)", name, d, (long long)l->global_shape[d]);
+    }
+    if (l->axis_count > MCF_MOON_MAX_AXES)
+        return mcf__fail(MCF_INVALID_PARAMS, "Mooncake object: tensor \"%s\": %lu layout axes (at most %d)", name, (unsigned long)l->axis_count, MCF_MOON_MAX_AXES);
+    for (i = 0; i < l->axis_count; i++) {
+        const mcf_moon_axis *a = &l->axes[i];
+        if (a->kind < MCF_MOON_DP || a->kind > MCF_MOON_RESERVED)
+            return mcf__fail(MCF_INVALID_PARAMS, "Mooncake object: tensor \"%s\": axis %lu has kind %ld (0..4: DP TP EP PP RESERVED)", name, (unsigned long)i, (long)a->kind);
+        if (a->shard_count <= 0 || a->shard_rank < 0 || a->shard_rank >= a->shard_count)
+            return mcf__fail(MCF_INVALID_PARAMS, "Mooncake object: tensor \"%s\": axis %lu has shard_rank %ld of shard_count %ld", name, (unsigned long)i, (long)a->shard_rank, (long)a->shard_count);
+        if (a->split_dim < -1 || a->split_dim >= t->ndim)
+            return mcf__fail(MCF_INVALID_PARAMS, "Mooncake object: tensor \"%s\": axis %lu has split_dim %ld (allowed -1..%d)", name, (unsigned long)i, (long)a->split_dim, t->ndim - 1);
+    }
+    return MCF_OK;
+}
+
+MCFDEF size_t mcf_moon_object_size(const mcf_tensor *t)
+{
+    uint64_t n = t ? mcf_tensor_nbytes(t) : UINT64_MAX, total;
+    if (n == UINT64_MAX || !mcf__add64(n, MCF_MOON_HEADER_SIZE, &total) || !mcf__fits_size(total)) return 0;
+    return (size_t)total;
+}
+
+/* Writes the 304-byte TensorMetadata of a checked t/l with data_bytes n. */
+static void mcf__moon_put_header(unsigned char *p, const mcf_tensor *t, const mcf_moon_layout *l, uint64_t n)
+{
+    uint32_t i;
+    int d;
+    memset(p, 0, MCF_MOON_HEADER_SIZE);
+    mcf__put_le32(p + MCF__MOON_OFF_MAGIC, MCF_MOON_MAGIC);
+    mcf__put_le16(p + MCF__MOON_OFF_VERSION, 1);
+    mcf__put_le16(p + MCF__MOON_OFF_HSIZE, MCF_MOON_HEADER_SIZE);
+    mcf__put_le32(p + MCF__MOON_OFF_DTYPE, (uint32_t)mcf_dtype_to_mooncake(t->dtype));
+    mcf__put_le32(p + MCF__MOON_OFF_NDIM, (uint32_t)t->ndim);
+    mcf__put_le32(p + MCF__MOON_OFF_KIND, l->kind);
+    mcf__put_le32(p + MCF__MOON_OFF_FLAGS, l->reserved_flags);
+    mcf__put_le64(p + MCF__MOON_OFF_DOFF, MCF_MOON_HEADER_SIZE);
+    mcf__put_le64(p + MCF__MOON_OFF_DBYTES, n);
+    for (d = 0; d < MCF_MOON_MAX_DIMS; d++) {
+        /* unused dimensions are -1 in both shapes (MakeTensorShape) */
+        mcf__put_le64(p + MCF__MOON_OFF_GLOBAL + 8 * d, (uint64_t)(d < t->ndim ? l->global_shape[d] : -1));
+        mcf__put_le64(p + MCF__MOON_OFF_LOCAL + 8 * d, (uint64_t)(d < t->ndim ? t->shape[d] : -1));
+    }
+    mcf__put_le32(p + MCF__MOON_OFF_AXCOUNT, l->axis_count);
+    mcf__put_le32(p + MCF__MOON_OFF_RES0, l->reserved0);
+    for (i = 0; i < l->axis_count; i++) {
+        unsigned char *a = p + MCF__MOON_OFF_AXES + MCF__MOON_AXIS_SIZE * i;
+        mcf__put_le32(a, (uint32_t)l->axes[i].kind);
+        mcf__put_le32(a + 4, (uint32_t)l->axes[i].axis_index);
+        mcf__put_le32(a + 8, (uint32_t)l->axes[i].shard_rank);
+        mcf__put_le32(a + 12, (uint32_t)l->axes[i].shard_count);
+        mcf__put_le32(a + 16, (uint32_t)l->axes[i].split_dim);
+        mcf__put_le32(a + 20, (uint32_t)l->axes[i].reserved0);
+        mcf__put_le64(a + 24, (uint64_t)l->axes[i].reserved1);
+    }
+}
+
+MCFDEF int mcf_moon_encode_layout(const mcf_tensor *t, const mcf_moon_layout *layout, void *dst, size_t cap, size_t *written)
+{
+    mcf_moon_layout full;
+    unsigned char *p = (unsigned char *)dst;
+    uint64_t n;
+    size_t total;
+    int rc;
+    if (!t || (!dst && cap)) return mcf__fail(MCF_INVALID_PARAMS, "mcf_moon_encode: NULL argument");
+    if (!layout) { mcf__moon_full_layout(t, &full); layout = &full; }
+    if ((rc = mcf__moon_check(t, layout)) != MCF_OK) return rc;
+    n = mcf_tensor_nbytes(t);
+    total = mcf_moon_object_size(t);
+    if (total == 0) return mcf__fail(MCF_NOT_SUPPORTED, "Mooncake object: tensor \"%s\" (%llu bytes) does not fit in memory on this host", t->name ? t->name : "", (unsigned long long)n);
+    if (cap < total) {
+        if (written) *written = total;
+        return mcf__fail(MCF_BUFFER_OVERFLOW, "Mooncake object: tensor \"%s\" needs %llu bytes, buffer has %llu",
+                         t->name ? t->name : "", (unsigned long long)total, (unsigned long long)cap);
+    }
+    mcf__moon_put_header(p, t, layout, n);
+    if ((rc = mcf_tensor_copy_contiguous(t, p + MCF_MOON_HEADER_SIZE, (size_t)n)) != MCF_OK) return rc;
+    if (MCF__BIG_ENDIAN) mcf__swap_units(p + MCF_MOON_HEADER_SIZE, (size_t)n, mcf__dtypes[t->dtype].swap);
+    if (written) *written = total;
+    return MCF_OK;
+}
+
+MCFDEF int mcf_moon_encode(const mcf_tensor *t, void *dst, size_t cap, size_t *written)
+{
+    return mcf_moon_encode_layout(t, NULL, dst, cap, written);
+}
+
+MCFDEF int mcf_moon_decode_layout(const void *obj, size_t len, mcf_tensor *view, mcf_moon_layout *layout)
+{
+    const unsigned char *p = (const unsigned char *)obj;
+    mcf_moon_layout l;
+    mcf_tensor v;
+    mcf_dtype dt = MCF_F32;
+    uint64_t doff, dbytes, numel = 1, need;
+    int32_t dtype, ndim;
+    uint32_t i;
+    int d;
+    if (!obj && len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_moon_decode: NULL object");
+    if (!view) return mcf__fail(MCF_INVALID_PARAMS, "mcf_moon_decode: NULL output");
+    if (len < MCF_MOON_HEADER_SIZE)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: %llu bytes, shorter than the %d-byte TensorMetadata", (unsigned long long)len, MCF_MOON_HEADER_SIZE);
+    if (mcf__le32(p + MCF__MOON_OFF_MAGIC) != MCF_MOON_MAGIC)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: bad magic 0x%08lx (expected 0x4d4f4f4e \"MOON\")", (unsigned long)mcf__le32(p));
+    if (mcf__le16(p + MCF__MOON_OFF_VERSION) != 1)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: version %u (only 1 is known)", (unsigned)mcf__le16(p + MCF__MOON_OFF_VERSION));
+    if (mcf__le16(p + MCF__MOON_OFF_HSIZE) != MCF_MOON_HEADER_SIZE)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: header_size %u (expected %d)", (unsigned)mcf__le16(p + MCF__MOON_OFF_HSIZE), MCF_MOON_HEADER_SIZE);
+    dtype = mcf__i32(p + MCF__MOON_OFF_DTYPE);
+    if (dtype < 0 || dtype > 14)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: dtype %ld out of range (TensorDtype 0..14)", (long)dtype);
+    ndim = mcf__i32(p + MCF__MOON_OFF_NDIM);
+    if (ndim < 0 || ndim > MCF_MOON_MAX_DIMS)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: ndim %ld out of range (0..%d)", (long)ndim, MCF_MOON_MAX_DIMS);
+    memset(&l, 0, sizeof l);
+    l.axis_count = mcf__le32(p + MCF__MOON_OFF_AXCOUNT);
+    if (l.axis_count > MCF_MOON_MAX_AXES)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: axis_count %lu (at most %d)", (unsigned long)l.axis_count, MCF_MOON_MAX_AXES);
+    l.kind = mcf__le32(p + MCF__MOON_OFF_KIND);
+    if (l.kind > MCF_MOON_SHARD)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: layout_kind %lu (FULL=0, SHARD=1)", (unsigned long)l.kind);
+    doff = mcf__le64(p + MCF__MOON_OFF_DOFF);
+    dbytes = mcf__le64(p + MCF__MOON_OFF_DBYTES);
+    if (doff < MCF_MOON_HEADER_SIZE || doff > (uint64_t)len)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: data_offset %llu outside [%d, %llu]", (unsigned long long)doff, MCF_MOON_HEADER_SIZE, (unsigned long long)len);
+    if (dbytes != (uint64_t)len - doff)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: data_bytes %llu but %llu bytes follow data_offset %llu",
+                         (unsigned long long)dbytes, (unsigned long long)((uint64_t)len - doff), (unsigned long long)doff);
+    memset(&v, 0, sizeof v);
+    for (d = 0; d < MCF_MOON_MAX_DIMS; d++) {
+        int64_t g = mcf__i64(p + MCF__MOON_OFF_GLOBAL + 8 * d), lo = mcf__i64(p + MCF__MOON_OFF_LOCAL + 8 * d);
+        if (d < ndim && (g <= 0 || lo < 0))
+            return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: dimension %d has global %lld, local %lld (need global > 0, local >= 0)", d, (long long)g, (long long)lo);
+        if (d >= ndim && (g != -1 || lo != -1))
+            return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: unused dimension %d is global %lld, local %lld (must be -1)", d, (long long)g, (long long)lo);
+        l.global_shape[d] = g;
+        if (d < ndim && d < MCF_MAX_DIMS) v.shape[d] = lo;
+    }
+    for (i = 0; i < l.axis_count; i++) {
+        const unsigned char *a = p + MCF__MOON_OFF_AXES + MCF__MOON_AXIS_SIZE * i;
+        mcf_moon_axis *x = &l.axes[i];
+        x->kind = mcf__i32(a); x->axis_index = mcf__i32(a + 4); x->shard_rank = mcf__i32(a + 8);
+        x->shard_count = mcf__i32(a + 12); x->split_dim = mcf__i32(a + 16); x->reserved0 = mcf__i32(a + 20);
+        x->reserved1 = mcf__i64(a + 24);
+        if (x->kind < MCF_MOON_DP || x->kind > MCF_MOON_RESERVED)
+            return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: axis %lu kind %ld (0..4: DP TP EP PP RESERVED)", (unsigned long)i, (long)x->kind);
+        if (x->shard_count <= 0 || x->shard_rank < 0 || x->shard_rank >= x->shard_count)
+            return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: axis %lu shard_rank %ld not in [0, shard_count %ld)", (unsigned long)i, (long)x->shard_rank, (long)x->shard_count);
+        if (x->split_dim < -1 || x->split_dim >= ndim)
+            return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: axis %lu split_dim %ld not in [-1, ndim %ld)", (unsigned long)i, (long)x->split_dim, (long)ndim);
+    }
+    if (ndim > MCF_MAX_DIMS)
+        return mcf__fail(MCF_NOT_SUPPORTED, "Mooncake object: %ld dimensions, this build allows MCF_MAX_DIMS=%d", (long)ndim, MCF_MAX_DIMS);
+    (void)mcf_dtype_from_mooncake((int)dtype, &dt);   /* 0..14 all map */
+    for (d = 0; d < ndim; d++)
+        if (!mcf__mul64(numel, (uint64_t)v.shape[d], &numel)) numel = UINT64_MAX;
+    need = mcf__bytes_for(dt, numel);
+    if (need != dbytes)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: data_bytes %llu do not match dtype %s local shape (%llu bytes)",
+                         (unsigned long long)dbytes, mcf_dtype_name(dt), (unsigned long long)need);
+    l.reserved_flags = mcf__le32(p + MCF__MOON_OFF_FLAGS);
+    l.reserved0 = mcf__le32(p + MCF__MOON_OFF_RES0);
+    v.dtype = dt;
+    v.ndim = (int)ndim;
+    v.data = p + doff;
+    *view = v;
+    if (layout) *layout = l;
+    return MCF_OK;
+}
+
+MCFDEF int mcf_moon_decode(const void *obj, size_t len, mcf_tensor *view)
+{
+    return mcf_moon_decode_layout(obj, len, view, NULL);
+}
+
+/* ---- the store vtable helpers -------------------------------------------- */
+
+static int mcf__store_check(const mcf_store *s, const char *key, const char *who)
+{
+    if (!s || !s->put || !s->get || !s->release) return mcf__fail(MCF_INVALID_PARAMS, "%s: NULL store or store without put/get/release", who);
+    if (!key) return mcf__fail(MCF_INVALID_PARAMS, "%s: NULL key", who);
+    return MCF_OK;
+}
+
+/* Encodes t with layout l (NULL = FULL) and puts it under key. */
+static int mcf__store_put_layout(mcf_store *s, const char *key, const mcf_tensor *t, const mcf_moon_layout *l)
+{
+    mcf_moon_layout full;
+    size_t size;
+    unsigned char *obj;
+    int rc;
+    /* check first (no "ask for the size" call: it would leave a message) */
+    if (!l) { mcf__moon_full_layout(t, &full); l = &full; }
+    if ((rc = mcf__moon_check(t, l)) != MCF_OK) return rc;
+    if ((size = mcf_moon_object_size(t)) == 0)
+        return mcf__fail(MCF_NOT_SUPPORTED, "store key \"%s\": tensor too large for memory on this host", key);
+    obj = (unsigned char *)mcf__malloc(size);
+    if (!obj) return mcf__fail(MCF_INTERNAL_ERROR, "store key \"%s\": out of memory for a %llu-byte object", key, (unsigned long long)size);
+    rc = mcf_moon_encode_layout(t, l, obj, size, &size);
+    if (rc == MCF_OK) rc = s->put(s->user, key, obj, size);
+    MCF_FREE(obj);
+    return rc;
+}
+
+MCFDEF int mcf_store_put_tensor(mcf_store *s, const char *key, const mcf_tensor *t)
+{
+    int rc;
+    if ((rc = mcf__store_check(s, key, "mcf_store_put_tensor")) != MCF_OK) return rc;
+    if (!t) return mcf__fail(MCF_INVALID_PARAMS, "mcf_store_put_tensor: NULL tensor");
+    return mcf__store_put_layout(s, key, t, NULL);
+}
+
+/* Copies a decoded view into payload memory in host byte order. */
+static int mcf__tensor_from_view(const mcf_tensor *v, const char *name, const mcf_options *o, mcf_tensor *out)
+{
+    uint64_t n = mcf_tensor_nbytes(v);
+    void *data;
+    char *nm;
+    if (!mcf__fits_size(n)) return mcf__fail(MCF_NOT_SUPPORTED, "\"%s\": %llu bytes do not fit in memory on this host", name, (unsigned long long)n);
+    data = mcf__payload_alloc(o, (size_t)n);
+    nm = mcf__strdup(name);
+    if (!data || !nm) {
+        mcf__payload_free(o, data);
+        MCF_FREE(nm);
+        return mcf__fail(MCF_INTERNAL_ERROR, "\"%s\": out of memory for %llu bytes", name, (unsigned long long)n);
+    }
+    if (n) memcpy(data, v->data, (size_t)n);
+    if (MCF__BIG_ENDIAN) mcf__swap_units(data, (size_t)n, mcf__dtypes[v->dtype].swap);
+    *out = *v;
+    out->name = nm;
+    out->strides = NULL;
+    out->data = data;
+    return MCF_OK;
+}
+
+/* Gets key's object and decodes it; *obj must be released by the caller. */
+static int mcf__store_fetch(mcf_store *s, const char *key, void **obj, mcf_tensor *view, mcf_moon_layout *l)
+{
+    size_t len = 0;
+    int rc;
+    *obj = NULL;
+    if ((rc = s->get(s->user, key, obj, &len)) != MCF_OK) { *obj = NULL; return rc; }
+    if ((rc = mcf_moon_decode_layout(*obj, len, view, l)) != MCF_OK) {
+        rc = mcf__fail(rc, "store key \"%s\": %s", key, mcf_last_error());
+        s->release(s->user, *obj);
+        *obj = NULL;
+    }
+    return rc;
+}
+
+MCFDEF int mcf_store_get_tensor(mcf_store *s, const char *key, const mcf_options *o, mcf_tensor *out)
+{
+    mcf_tensor v, t;
+    void *obj;
+    int rc;
+    if ((rc = mcf__store_check(s, key, "mcf_store_get_tensor")) != MCF_OK) return rc;
+    if (!out) return mcf__fail(MCF_INVALID_PARAMS, "mcf_store_get_tensor: NULL output");
+    if ((rc = mcf__store_fetch(s, key, &obj, &v, NULL)) != MCF_OK) return rc;
+    rc = mcf__tensor_from_view(&v, key, o, &t);
+    s->release(s->user, obj);
+    if (rc == MCF_OK) *out = t;
+    return rc;
+}
+
+MCFDEF void mcf_tensor_free(mcf_tensor *t, const mcf_options *o)
+{
+    if (!t) return;
+    MCF_FREE((void *)(uintptr_t)t->name);
+    MCF_FREE((void *)(uintptr_t)t->strides);
+    mcf__payload_free(o, (void *)(uintptr_t)t->data);
+    memset(t, 0, sizeof *t);
+}
+
+/* ---- the memory store: chained hash map under one lock per store -------- */
+typedef struct mcf__mstore_node {
+    struct mcf__mstore_node *next;
+    char *key;
+    unsigned char *obj;
+    size_t len;
+} mcf__mstore_node;
+
+typedef struct mcf__mstore {
+    mcf_store vt;                       /* first: the handle is the store */
+    mcf__mutex lock;
+    mcf__mstore_node **buckets;
+    size_t nbuckets, count;
+} mcf__mstore;
+
+static mcf__mstore_node **mcf__mstore_slot(mcf__mstore *m, const char *key)
+{
+    mcf__mstore_node **pp = &m->buckets[mcf__hash(key) & (m->nbuckets - 1)];
+    while (*pp && strcmp((*pp)->key, key) != 0) pp = &(*pp)->next;
+    return pp;
+}
+
+/* Doubles the table when it gets crowded; failure just keeps chains longer. */
+static void mcf__mstore_grow_locked(mcf__mstore *m)
+{
+    size_t n = m->nbuckets * 2, i;
+    mcf__mstore_node **nb;
+    if (m->count < 2 * m->nbuckets || n > SIZE_MAX / sizeof *nb) return;
+    nb = (mcf__mstore_node **)mcf__calloc(n, sizeof *nb);
+    if (!nb) return;
+    for (i = 0; i < m->nbuckets; i++) {
+        mcf__mstore_node *e = m->buckets[i], *next;
+        for (; e; e = next) {
+            size_t h = mcf__hash(e->key) & (n - 1);
+            next = e->next;
+            e->next = nb[h];
+            nb[h] = e;
+        }
+    }
+    MCF_FREE(m->buckets);
+    m->buckets = nb;
+    m->nbuckets = n;
+}
+
+static int mcf__mstore_put(void *user, const char *key, const void *obj, size_t len)
+{
+    mcf__mstore *m = (mcf__mstore *)user;
+    mcf__mstore_node *fresh = NULL, **slot;
+    unsigned char *copy = (unsigned char *)mcf__malloc(len);
+    if (!copy) return mcf__fail(MCF_INTERNAL_ERROR, "memory store: out of memory for key \"%s\" (%llu bytes)", key, (unsigned long long)len);
+    if (len) memcpy(copy, obj, len);
+    /* allocate outside the lock; freed again if the key already exists */
+    fresh = (mcf__mstore_node *)mcf__calloc(1, sizeof *fresh);
+    if (fresh) fresh->key = mcf__strdup(key);
+    if (!fresh || !fresh->key) {
+        if (fresh) MCF_FREE(fresh);
+        MCF_FREE(copy);
+        return mcf__fail(MCF_INTERNAL_ERROR, "memory store: out of memory for key \"%s\"", key);
+    }
+    mcf__lock(&m->lock);
+    slot = mcf__mstore_slot(m, key);
+    if (*slot) {
+        unsigned char *old = (*slot)->obj;
+        (*slot)->obj = copy;
+        (*slot)->len = len;
+        copy = old;                       /* freed below, outside the lock */
+    } else {
+        fresh->obj = copy;
+        fresh->len = len;
+        *slot = fresh;
+        fresh = NULL;
+        copy = NULL;
+        m->count++;
+        mcf__mstore_grow_locked(m);
+    }
+    mcf__unlock(&m->lock);
+    if (fresh) { MCF_FREE(fresh->key); MCF_FREE(fresh); }
+    MCF_FREE(copy);
+    return MCF_OK;
+}
+
+static int mcf__mstore_get(void *user, const char *key, void **obj, size_t *len)
+{
+    mcf__mstore *m = (mcf__mstore *)user;
+    mcf__mstore_node *n;
+    unsigned char *copy = NULL;
+    size_t size = 0;
+    int found, oom = 0;
+    mcf__lock(&m->lock);
+    n = *mcf__mstore_slot(m, key);
+    found = n != NULL;
+    if (n) {
+        size = n->len;
+        copy = (unsigned char *)mcf__malloc(size);
+        if (copy) { if (size) memcpy(copy, n->obj, size); }
+        else oom = 1;
+    }
+    mcf__unlock(&m->lock);
+    if (!found) return mcf__fail(MCF_OBJECT_NOT_FOUND, "memory store: no key \"%s\"", key);
+    if (oom) return mcf__fail(MCF_INTERNAL_ERROR, "memory store: out of memory copying key \"%s\" (%llu bytes)", key, (unsigned long long)size);
+    *obj = copy;
+    *len = size;
+    return MCF_OK;
+}
+
+static void mcf__mstore_release(void *user, void *obj) { (void)user; MCF_FREE(obj); }
+
+static int mcf__mstore_remove(void *user, const char *key)
+{
+    mcf__mstore *m = (mcf__mstore *)user;
+    mcf__mstore_node **slot, *n;
+    mcf__lock(&m->lock);
+    slot = mcf__mstore_slot(m, key);
+    n = *slot;
+    if (n) { *slot = n->next; m->count--; }
+    mcf__unlock(&m->lock);
+    if (!n) return mcf__fail(MCF_OBJECT_NOT_FOUND, "memory store: no key \"%s\"", key);
+    MCF_FREE(n->key);
+    MCF_FREE(n->obj);
+    MCF_FREE(n);
+    return MCF_OK;
+}
+
+MCFDEF mcf_store *mcf_memory_store_create(void)
+{
+    mcf__mstore *m = (mcf__mstore *)mcf__calloc(1, sizeof *m);
+    if (!m) return NULL;
+    m->nbuckets = 64;
+    m->buckets = (mcf__mstore_node **)mcf__calloc(m->nbuckets, sizeof *m->buckets);
+    if (!m->buckets) { MCF_FREE(m); return NULL; }
+#ifndef MCF_NO_POSIX
+    if (pthread_mutex_init(&m->lock, NULL) != 0) { MCF_FREE(m->buckets); MCF_FREE(m); return NULL; }
+#else
+    m->lock = MCF__MUTEX_INIT;
+#endif
+    m->vt.user = m;
+    m->vt.put = mcf__mstore_put;
+    m->vt.get = mcf__mstore_get;
+    m->vt.release = mcf__mstore_release;
+    m->vt.remove = mcf__mstore_remove;
+    return &m->vt;
+}
+
+MCFDEF void mcf_memory_store_destroy(mcf_store *s)
+{
+    mcf__mstore *m = (mcf__mstore *)s;
+    size_t i;
+    if (!m) return;
+    for (i = 0; i < m->nbuckets; i++) {
+        mcf__mstore_node *n = m->buckets[i], *next;
+        for (; n; n = next) { next = n->next; MCF_FREE(n->key); MCF_FREE(n->obj); MCF_FREE(n); }
+    }
+#ifndef MCF_NO_POSIX
+    (void)pthread_mutex_destroy(&m->lock);
+#endif
+    MCF_FREE(m->buckets);
+    MCF_FREE(m);
+}
+
+/* ---- layout metadata in safetensors __metadata__ ------------------------- */
+#define MCF__MK_LAYOUT "mooncake.layout"
+#define MCF__MK_GLOBAL "mooncake.global_shape"
+#define MCF__MK_AXES "mooncake.axes"
+#define MCF__MK_RESERVED "mooncake.reserved"
+
+/* Appends "[a,b,...]" to b. */
+static void mcf__buf_put_ints(mcf__buf *b, const int64_t *v, int n)
+{
+    int i;
+    mcf__buf_putc(b, '[');
+    for (i = 0; i < n; i++) {
+        if (i) mcf__buf_putc(b, ',');
+        if (v[i] < 0) { mcf__buf_putc(b, '-'); mcf__buf_put_u64(b, (uint64_t)0 - (uint64_t)v[i]); }
+        else mcf__buf_put_u64(b, (uint64_t)v[i]);
+    }
+    mcf__buf_putc(b, ']');
+}
+
+/* Parses "[i,i,...]" (spaces allowed) at *pp into v[0..max); advances *pp. */
+static int mcf__parse_ints(const char **pp, int64_t *v, int max, int *count)
+{
+    const char *p = *pp;
+    int n = 0;
+    while (*p == ' ') p++;
+    if (*p++ != '[') return 0;
+    while (*p == ' ') p++;
+    if (*p == ']') { *pp = p + 1; *count = 0; return 1; }
+    for (;;) {
+        uint64_t mag = 0;
+        int neg = 0, digits = 0;
+        while (*p == ' ') p++;
+        if (*p == '-') { neg = 1; p++; }
+        while (*p >= '0' && *p <= '9') {
+            if (mag > (UINT64_MAX - 9) / 10) return 0;
+            mag = mag * 10 + (uint64_t)(*p++ - '0');
+            digits++;
+        }
+        if (!digits || n == max || mag > (uint64_t)INT64_MAX + (uint64_t)neg) return 0;
+        v[n++] = neg ? (mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mag) : (int64_t)mag;
+        while (*p == ' ') p++;
+        if (*p == ']') break;
+        if (*p++ != ',') return 0;
+    }
+    *pp = p + 1;
+    *count = n;
+    return 1;
+}
+
+static int mcf__fits_i32(int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; }
+
+/* Rebuilds a SHARD layout from a file's metadata for an entry of rank ndim.
+ * *have = 0 when the file carries no layout (a plain FULL tensor). */
+static int mcf__layout_from_meta(const mcf_reader *r, int ndim, mcf_moon_layout *l, int *have)
+{
+    const char *kind = mcf_metadata(r, MCF__MK_LAYOUT), *g, *ax, *res, *p;
+    int64_t vals[MCF_MOON_MAX_DIMS], rv[2];
+    int n, i;
+    *have = 0;
+    if (!kind) return MCF_OK;
+    memset(l, 0, sizeof *l);
+    if (strcmp(kind, "FULL") == 0) return MCF_OK;
+    if (strcmp(kind, "SHARD") != 0)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: __metadata__ \"%s\" is \"%s\" (expected \"SHARD\" or \"FULL\")", r->name, MCF__MK_LAYOUT, kind);
+    l->kind = MCF_MOON_SHARD;
+    g = mcf_metadata(r, MCF__MK_GLOBAL);
+    p = g;
+    if (!g || !mcf__parse_ints(&p, vals, MCF_MOON_MAX_DIMS, &n) || *p || n != ndim)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: __metadata__ \"%s\" must be a list of %d integers, got %s%s%s", r->name, MCF__MK_GLOBAL, ndim,
+                         g ? "\"" : "", g ? g : "nothing", g ? "\"" : "");
+    for (i = 0; i < MCF_MOON_MAX_DIMS; i++) l->global_shape[i] = i < n ? vals[i] : -1;
+    ax = mcf_metadata(r, MCF__MK_AXES);
+    if (ax) {
+        p = ax;
+        while (*p == ' ') p++;
+        if (*p++ != '[') goto bad_axes;
+        while (*p == ' ') p++;
+        if (*p == ']') p++;
+        else for (;;) {
+            int64_t a[7];
+            mcf_moon_axis *x;
+            if (l->axis_count == MCF_MOON_MAX_AXES || !mcf__parse_ints(&p, a, 7, &n) || n != 7) goto bad_axes;
+            for (i = 0; i < 6; i++) if (!mcf__fits_i32(a[i])) goto bad_axes;
+            x = &l->axes[l->axis_count++];
+            x->kind = (int32_t)a[0]; x->axis_index = (int32_t)a[1]; x->shard_rank = (int32_t)a[2];
+            x->shard_count = (int32_t)a[3]; x->split_dim = (int32_t)a[4]; x->reserved0 = (int32_t)a[5]; x->reserved1 = a[6];
+            while (*p == ' ') p++;
+            if (*p == ']') { p++; break; }
+            if (*p++ != ',') goto bad_axes;
+        }
+        while (*p == ' ') p++;
+        if (*p) goto bad_axes;
+    }
+    res = mcf_metadata(r, MCF__MK_RESERVED);
+    if (res) {
+        p = res;
+        if (!mcf__parse_ints(&p, rv, 2, &n) || *p || n != 2 || rv[0] < 0 || rv[0] > (int64_t)UINT32_MAX || rv[1] < 0 || rv[1] > (int64_t)UINT32_MAX)
+            return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: __metadata__ \"%s\" must be [reserved_flags,reserved0] (two u32), got \"%s\"", r->name, MCF__MK_RESERVED, res);
+        l->reserved_flags = (uint32_t)rv[0];
+        l->reserved0 = (uint32_t)rv[1];
+    }
+    *have = 1;
+    return MCF_OK;
+bad_axes:
+    return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: __metadata__ \"%s\" must be a list of at most %d lists of 7 integers, got \"%s\"",
+                     r->name, MCF__MK_AXES, MCF_MOON_MAX_AXES, ax);
+}
+
+/* ---- seed functions ---------------------------------------------------- */
+enum { MCF__KIND_TENSOR = 0, MCF__KIND_SAFETENSOR = 1 };
+
+static int mcf__parse_kind(const char *k, int *kind)
+{
+    if (!k || mcf__name_is(k, "tensor") || mcf__name_is(k, "kv_cache") || mcf__name_is(k, "kvcache") || mcf__name_is(k, "kv")) {
+        *kind = MCF__KIND_TENSOR;
+        return MCF_OK;
+    }
+    if (mcf__name_is(k, "safetensor") || mcf__name_is(k, "safetensors")) { *kind = MCF__KIND_SAFETENSOR; return MCF_OK; }
+    return mcf__fail(MCF_INVALID_PARAMS, "unknown artifact kind \"%s\" (valid: tensor, kv_cache, kvcache, kv, safetensor, safetensors)", k);
+}
+
+/* The options a seed call hands to [16]: the caller's, with the format set. */
+static void mcf__seed_options(const mcf_options *o, const char *format, mcf_options *out)
+{
+    if (o) *out = *o;
+    else memset(out, 0, sizeof *out);
+    out->format = format;
+}
+
+static int mcf__store_save(mcf_store *s, const char *key, const char *file_name, const mcf_options *o, int force_st, const char *who)
+{
+    mcf_options oo;
+    mcf_url u;
+    mcf_tensor v;
+    mcf_moon_layout l;
+    mcf__buf meta;
+    const char **pairs = NULL;
+    void *obj = NULL, *host = NULL;
+    int fmt = MCF__FMT_SAFETENSORS, rc;
+    size_t np = 0, i;
+    if ((rc = mcf__store_check(s, key, who)) != MCF_OK) return rc;
+    if (!file_name) file_name = key;
+    if (!force_st) {
+        if ((rc = mcf__parse_format(o ? o->format : NULL, &fmt)) != MCF_OK) return rc;
+        if (fmt == MCF__FMT_AUTO) {
+            if ((rc = mcf_url_parse(file_name, o ? o->filesystem : NULL, &u)) != MCF_OK) return rc;
+            fmt = mcf__ends_with_nocase(u.path, ".safetensors") ? MCF__FMT_SAFETENSORS : MCF__FMT_TORCH;
+            mcf_url_free(&u);
+        }
+    }
+    rc = mcf__store_fetch(s, key, &obj, &v, &l);
+    if (rc == MCF_OBJECT_NOT_FOUND)
+        return mcf__fail(MCF_FILE_NOT_FOUND, "%s: store key \"%s\" does not exist (nothing written to \"%s\")", who, key, file_name);
+    if (rc != MCF_OK) return rc;
+    mcf__seed_options(o, fmt == MCF__FMT_SAFETENSORS ? "safetensors" : "torch", &oo);
+    memset(&meta, 0, sizeof meta);
+    if (MCF__BIG_ENDIAN && mcf_tensor_nbytes(&v) > 0) {
+        /* the object holds little-endian bytes; [16] wants host order */
+        mcf_tensor h;
+        if ((rc = mcf__tensor_from_view(&v, key, NULL, &h)) != MCF_OK) goto done;
+        MCF_FREE((void *)(uintptr_t)h.name);
+        host = (void *)(uintptr_t)h.data;
+        v.data = host;
+    }
+    if (fmt == MCF__FMT_TORCH) {
+        v.name = "";                     /* bare tensor, like torch.save(t) */
+    } else {
+        v.name = o && o->tensor_name ? o->tensor_name : key;
+        if (l.kind == MCF_MOON_SHARD) {
+            /* layout keys after the caller's pairs; values live in meta */
+            size_t off[4], user = 0;
+            const char *const *m = o ? o->metadata : NULL;
+            if (m) while (m[2 * user] && m[2 * user + 1]) {
+                if (strncmp(m[2 * user], "mooncake.", 9) == 0) {
+                    rc = mcf__fail(MCF_INVALID_PARAMS, "%s: metadata key \"%s\" is reserved for the Mooncake layout of store key \"%s\"", who, m[2 * user], key);
+                    goto done;
+                }
+                user++;
+            }
+            off[0] = meta.len; mcf__buf_puts(&meta, "SHARD"); mcf__buf_putc(&meta, 0);
+            off[1] = meta.len; mcf__buf_put_ints(&meta, l.global_shape, v.ndim); mcf__buf_putc(&meta, 0);
+            off[2] = meta.len; mcf__buf_putc(&meta, '[');
+            for (i = 0; i < l.axis_count; i++) {
+                int64_t a[7];
+                a[0] = l.axes[i].kind; a[1] = l.axes[i].axis_index; a[2] = l.axes[i].shard_rank; a[3] = l.axes[i].shard_count;
+                a[4] = l.axes[i].split_dim; a[5] = l.axes[i].reserved0; a[6] = l.axes[i].reserved1;
+                if (i) mcf__buf_putc(&meta, ',');
+                mcf__buf_put_ints(&meta, a, 7);
+            }
+            mcf__buf_putc(&meta, ']'); mcf__buf_putc(&meta, 0);
+            off[3] = meta.len;
+            if (l.reserved_flags || l.reserved0) {
+                int64_t rv[2];
+                rv[0] = l.reserved_flags; rv[1] = l.reserved0;
+                mcf__buf_put_ints(&meta, rv, 2);
+            }
+            mcf__buf_putc(&meta, 0);
+            pairs = (const char **)mcf__calloc(2 * user + 9, sizeof *pairs);
+            if (!pairs || meta.failed) { rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", who); goto done; }
+            for (i = 0; i < 2 * user; i++) pairs[np++] = m[i];
+            pairs[np++] = MCF__MK_LAYOUT; pairs[np++] = (const char *)meta.data + off[0];
+            pairs[np++] = MCF__MK_GLOBAL; pairs[np++] = (const char *)meta.data + off[1];
+            pairs[np++] = MCF__MK_AXES; pairs[np++] = (const char *)meta.data + off[2];
+            if (l.reserved_flags || l.reserved0) { pairs[np++] = MCF__MK_RESERVED; pairs[np++] = (const char *)meta.data + off[3]; }
+            pairs[np] = NULL;
+            oo.metadata = pairs;
+        }
+    }
+    rc = mcf_save(file_name, &v, 1, &oo);
+done:
+    MCF_FREE(pairs);
+    mcf__buf_free(&meta);
+    MCF_FREE(host);
+    s->release(s->user, obj);
+    return rc;
+}
+
+/* mcf_find without touching the last error (probing is not failing). */
+static int mcf__find_quiet(const mcf_reader *r, const char *name)
+{
+    size_t h, i;
+    if (!r->index_cap) return -1;
+    h = mcf__hash(name) & (r->index_cap - 1);
+    while (r->index[h]) {
+        i = r->index[h] - 1;
+        if (strcmp(r->entries[i].name, name) == 0) return (int)i;
+        h = (h + 1) & (r->index_cap - 1);
+    }
+    return -1;
+}
+
+/* The entry a load takes (DESIGN §8): tensor_name, key, basename without
+ * extension, the only entry (warning), else OBJECT_NOT_FOUND with the names. */
+static int mcf__pick_entry(mcf_reader *r, const char *tensor_name, const char *key, const char *file_name,
+                           const mcf_options *o, int *warn)
+{
+    char names[600];
+    size_t k = 0, i;
+    int idx, rc;
+    mcf_url u;
+    *warn = 0;
+    if (r->count == 1 && r->entries[0].name[0] == '\0') return 0;   /* bare torch tensor */
+    if (tensor_name && (idx = mcf__find_quiet(r, tensor_name)) >= 0) return idx;
+    if ((idx = mcf__find_quiet(r, key)) >= 0) return idx;
+    if ((rc = mcf_url_parse(file_name, o ? o->filesystem : NULL, &u)) == MCF_OK) {
+        char *dot = strrchr(u.basename, '.');
+        if (dot && dot != u.basename) *dot = '\0';
+        idx = mcf__find_quiet(r, u.basename);
+        mcf_url_free(&u);
+        if (idx >= 0) return idx;
+    }
+    if (r->count == 1) { *warn = 1; return 0; }
+    names[0] = '\0';
+    for (i = 0; i < r->count && k + 4 < sizeof names; i++) {
+        int w = snprintf(names + k, sizeof names - k, "%s\"%s\"", i ? ", " : "", r->entries[i].name);
+        if (w < 0) break;
+        k += (size_t)w;
+    }
+    if (k >= sizeof names) memcpy(names + sizeof names - 4, "...", 4);
+    return mcf__fail(MCF_OBJECT_NOT_FOUND, "%s: no tensor for store key \"%s\" (tried %s%s%sthe key and the file's base name); available: %s",
+                     r->name, key, tensor_name ? "tensor_name \"" : "", tensor_name ? tensor_name : "", tensor_name ? "\", " : "",
+                     r->count ? names : "none");
+}
+
+static int mcf__store_load(mcf_store *s, const char *key, const char *file_name, const mcf_options *o, mcf_tensor *out,
+                           int force_st, const char *who)
+{
+    mcf_options oo;
+    mcf_reader *r = NULL;
+    mcf_tensor t;
+    mcf_moon_layout l;
+    uint64_t n;
+    void *data = NULL;
+    char *nm = NULL;
+    int fmt = MCF__FMT_SAFETENSORS, idx, warn = 0, have = 0, rc;
+    if (!file_name) return mcf__fail(MCF_INVALID_PARAMS, "%s: NULL file name", who);
+    if (!key) key = file_name;
+    if ((rc = mcf__store_check(s, key, who)) != MCF_OK) return rc;
+    if (!force_st && (rc = mcf__parse_format(o ? o->format : NULL, &fmt)) != MCF_OK) return rc;
+    mcf__seed_options(o, fmt == MCF__FMT_SAFETENSORS ? "safetensors" : fmt == MCF__FMT_TORCH ? "torch" : NULL, &oo);
+    if ((rc = mcf_open(file_name, &oo, &r)) != MCF_OK) return rc;
+    idx = mcf__pick_entry(r, o ? o->tensor_name : NULL, key, file_name, o, &warn);
+    if (idx < 0) { rc = idx; goto done; }
+    if ((rc = mcf_entry(r, (size_t)idx, &t)) != MCF_OK) goto done;
+    if (strcmp(r->format, "safetensors") == 0 && (rc = mcf__layout_from_meta(r, t.ndim, &l, &have)) != MCF_OK) goto done;
+    n = mcf_tensor_nbytes(&t);
+    if (!mcf__fits_size(n)) { rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: tensor \"%s\" (%llu bytes) does not fit in memory on this host", r->name, t.name, (unsigned long long)n); goto done; }
+    data = mcf__payload_alloc(o, (size_t)n);
+    nm = mcf__strdup(key);
+    if (!data || !nm) { rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory for tensor \"%s\"", r->name, t.name); goto done; }
+    if ((rc = mcf_read(r, (size_t)idx, data, (size_t)n)) != MCF_OK) goto done;
+    t.data = data;
+    if ((rc = mcf__store_put_layout(s, key, &t, have ? &l : NULL)) != MCF_OK) {
+        rc = mcf__fail(rc, "%s: tensor \"%s\" for store key \"%s\": %s", r->name, t.name, key, mcf_last_error());
+        goto done;
+    }
+    if (warn) (void)mcf__fail(MCF_OK, "warning: %s: no tensor named \"%s\"%s%s%s or after the file's base name; took the only entry \"%s\"",
+                              r->name, key, o && o->tensor_name ? " or \"" : "", o && o->tensor_name ? o->tensor_name : "",
+                              o && o->tensor_name ? "\"" : "", t.name);
+    if (out) {
+        t.name = nm;
+        t.strides = NULL;
+        *out = t;
+        data = NULL;
+        nm = NULL;
+    }
+done:
+    mcf__payload_free(o, data);
+    MCF_FREE(nm);
+    mcf_close(r);
+    return rc;
+}
+
+MCFDEF int mcf_save_tensor_to_file(mcf_store *s, const char *key, const char *file_name, const mcf_options *o)
+{
+    return mcf__store_save(s, key, file_name, o, 0, "mcf_save_tensor_to_file");
+}
+
+MCFDEF int mcf_load_tensor_from_file(mcf_store *s, const char *key, const char *file_name, const mcf_options *o, mcf_tensor *out)
+{
+    return mcf__store_load(s, key, file_name, o, out, 0, "mcf_load_tensor_from_file");
+}
+
+MCFDEF int mcf_save_kv_cache_to_file(mcf_store *s, const char *key, const char *file_name, const mcf_options *o)
+{
+    return mcf__store_save(s, key, file_name, o, 0, "mcf_save_kv_cache_to_file");
+}
+
+MCFDEF int mcf_load_kv_cache_from_file(mcf_store *s, const char *key, const char *file_name, const mcf_options *o, mcf_tensor *out)
+{
+    return mcf__store_load(s, key, file_name, o, out, 0, "mcf_load_kv_cache_from_file");
+}
+
+MCFDEF int mcf_save_tensor_to_safetensor(mcf_store *s, const char *key, const char *file_name, const mcf_options *o)
+{
+    return mcf__store_save(s, key, file_name, o, 1, "mcf_save_tensor_to_safetensor");
+}
+
+MCFDEF int mcf_load_tensor_from_safetensor(mcf_store *s, const char *key, const char *file_name, const mcf_options *o, mcf_tensor *out)
+{
+    return mcf__store_load(s, key, file_name, o, out, 1, "mcf_load_tensor_from_safetensor");
+}
+
+MCFDEF int mcf_save_tensor(mcf_store *s, const char *key, const char *file_name, const char *artifact_kind, const mcf_options *o)
+{
+    int kind, rc;
+    if ((rc = mcf__parse_kind(artifact_kind, &kind)) != MCF_OK) return rc;
+    return mcf__store_save(s, key, file_name, o, kind == MCF__KIND_SAFETENSOR, "mcf_save_tensor");
+}
+
+MCFDEF int mcf_load_tensor(mcf_store *s, const char *key, const char *file_name, const char *artifact_kind,
+                           const mcf_options *o, mcf_tensor *out)
+{
+    int kind, rc;
+    if ((rc = mcf__parse_kind(artifact_kind, &kind)) != MCF_OK) return rc;
+    return mcf__store_load(s, key, file_name, o, out, kind == MCF__KIND_SAFETENSOR, "mcf_load_tensor");
+}
+
+/* ---- MOONCAKE_FILEIO_MOONCAKE_STORE: adapter over store_c.h ------------- */
+#ifdef MOONCAKE_FILEIO_MOONCAKE_STORE
+/* Mooncake returns its ErrorCode numbers, which are ours (its C wrapper's
+ * own -1 is INTERNAL_ERROR); a number we do not know becomes fallback. */
+static int mcf__mc_code(int64_t v, int fallback)
+{
+    if (v >= 0 || v < INT_MIN || strcmp(mcf_result_name((int)v), "UNKNOWN") == 0) return fallback;
+    return (int)v;
+}
+
+static int mcf__mc_put(void *user, const char *key, const void *obj, size_t len)
+{
+    int rc = mooncake_store_put(user, key, obj, len, NULL);
+    if (rc >= 0) return MCF_OK;
+    return mcf__fail(mcf__mc_code(rc, MCF_PERSISTENT_FAIL), "Mooncake store: put of key \"%s\" (%llu bytes) failed with %d (%s)",
+                     key, (unsigned long long)len, rc, mcf_result_name(mcf__mc_code(rc, MCF_PERSISTENT_FAIL)));
+}
+
+static int mcf__mc_get(void *user, const char *key, void **obj, size_t *len)
+{
+    int64_t size = mooncake_store_get_size(user, key), got;
+    unsigned char *buf;
+    if (size < 0) {
+        int code;
+        if (mooncake_store_is_exist(user, key) == 0)
+            return mcf__fail(MCF_OBJECT_NOT_FOUND, "Mooncake store: no key \"%s\"", key);
+        code = mcf__mc_code(size, MCF_PERSISTENT_FAIL);
+        return mcf__fail(code, "Mooncake store: size of key \"%s\" failed with %lld (%s)", key, (long long)size, mcf_result_name(code));
+    }
+    if (!mcf__fits_size((uint64_t)size)) return mcf__fail(MCF_NOT_SUPPORTED, "Mooncake store: key \"%s\" (%lld bytes) does not fit in memory on this host", key, (long long)size);
+    buf = (unsigned char *)mcf__malloc((size_t)size);
+    if (!buf) return mcf__fail(MCF_INTERNAL_ERROR, "Mooncake store: out of memory for key \"%s\" (%lld bytes)", key, (long long)size);
+    got = mooncake_store_get_into(user, key, buf, (size_t)size);
+    if (got != size) {
+        int code = got < 0 ? mcf__mc_code(got, MCF_PERSISTENT_FAIL) : MCF_FILE_READ_FAIL;
+        MCF_FREE(buf);
+        if (got < 0) return mcf__fail(code, "Mooncake store: get of key \"%s\" failed with %lld (%s)", key, (long long)got, mcf_result_name(code));
+        return mcf__fail(code, "Mooncake store: key \"%s\" returned %lld bytes, expected %lld (changed while reading?)", key, (long long)got, (long long)size);
+    }
+    *obj = buf;
+    *len = (size_t)size;
+    return MCF_OK;
+}
+
+static void mcf__mc_release(void *user, void *obj) { (void)user; MCF_FREE(obj); }
+
+static int mcf__mc_remove(void *user, const char *key)
+{
+    int rc = mooncake_store_remove(user, key, 0);
+    int code = mcf__mc_code(rc, MCF_PERSISTENT_FAIL);
+    if (rc >= 0) return MCF_OK;
+    return mcf__fail(code, "Mooncake store: remove of key \"%s\" failed with %d (%s)", key, rc, mcf_result_name(code));
+}
+
+MCFDEF int mcf_mooncake_store_init(mcf_store *s, void *mooncake_store)
+{
+    if (!s || !mooncake_store) return mcf__fail(MCF_INVALID_PARAMS, "mcf_mooncake_store_init: NULL argument");
+    memset(s, 0, sizeof *s);
+    s->user = mooncake_store;
+    s->put = mcf__mc_put;
+    s->get = mcf__mc_get;
+    s->release = mcf__mc_release;
+    s->remove = mcf__mc_remove;
+    return MCF_OK;
+}
+#endif /* MOONCAKE_FILEIO_MOONCAKE_STORE */
 
 #endif /* MOONCAKE_FILEIO_IMPLEMENTATION */
 
