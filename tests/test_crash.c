@@ -222,6 +222,132 @@ static int test_crash_sigkill_never_tears(void)
     return 0;
 }
 
+/* The tensor of version v: I64 words v << 32 | i (crash_fill's payload). */
+static void crash_tensor(mcf_tensor *t, const unsigned char *data, size_t words)
+{
+    memset(t, 0, sizeof *t);
+    t->name = "weights";
+    t->dtype = MCF_I64;
+    t->ndim = 2;
+    t->shape[0] = (int64_t)(words / 1024);
+    t->shape[1] = 1024;
+    t->data = data;
+}
+
+/* Child: mcf_save of versions first, first+1, ... until killed. */
+static void crash_tensor_saver(const char *dest, uint32_t first, size_t words)
+{
+    unsigned char *buf = (unsigned char *)malloc(words * 8);
+    mcf_tensor t;
+    uint32_t v;
+    if (!buf) _exit(3);
+    for (v = first;; v++) {
+        crash_fill(buf, words, v);
+        crash_tensor(&t, buf, words);
+        if (mcf_save(dest, &t, 1, NULL) != MCF_OK) _exit(2);
+    }
+}
+
+/* The destination is exactly what mcf_save_to_memory makes for one version. */
+static long crash_saved_version(const char *dest, const char *format, size_t words)
+{
+    mcf_reader *r = NULL;
+    mcf_options o;
+    mcf_tensor t;
+    unsigned char *file, *buf, first[8];
+    void *want = NULL;
+    size_t len, want_len = 0;
+    long v = -1;
+    if (mcf_open(dest, NULL, &r) != MCF_OK) { fprintf(stderr, "  torn? %s\n", mcf_last_error()); return -1; }
+    if (mcf_count(r) == 1 && mcf_read(r, 0, NULL, 0) == MCF_BUFFER_OVERFLOW) {
+        const void *view;
+        if (mcf_view(r, 0, &view) == MCF_OK) {
+            memcpy(first, view, 8);
+            v = (long)((uint32_t)first[4] | ((uint32_t)first[5] << 8) | ((uint32_t)first[6] << 16) | ((uint32_t)first[7] << 24));
+        }
+    }
+    mcf_close(r);
+    if (v < 0) return -1;
+    buf = (unsigned char *)malloc(words * 8);
+    if (!buf) return -1;
+    crash_fill(buf, words, (uint32_t)v);
+    crash_tensor(&t, buf, words);
+    memset(&o, 0, sizeof o);
+    o.format = format;
+    if (mcf_save_to_memory(&t, 1, &o, &want, &want_len) != MCF_OK) v = -1;
+    file = crash_slurp(dest, &len);
+    if (!file || len != want_len || memcmp(file, want, len) != 0) v = -1;
+    free(file);
+    free(buf);
+    mcf_free(want);
+    return v;
+}
+
+static int crash_format_kills(const char *format, const char *fname)
+{
+    char dir[] = "/tmp/mcf_crash_XXXXXX", dest[256], prefix[64];
+    size_t words = (size_t)1 << 18;   /* 2 MiB */
+    unsigned char *buf;
+    mcf_tensor t;
+    long last, v;
+    int iter = 0, advanced = 0, mid = 0, status;
+    unsigned max_delay_us;
+    double t0;
+    mcf_options o;
+    void *probe = NULL;
+    size_t probe_len;
+    memset(&o, 0, sizeof o);
+    o.format = format;
+    buf = (unsigned char *)malloc(words * 8);
+    MCF_CHECK(buf != NULL);
+    crash_fill(buf, words, 0);
+    crash_tensor(&t, buf, words);
+    if (mcf_save_to_memory(&t, 1, &o, &probe, &probe_len) == MCF_NOT_SUPPORTED) { free(buf); MCF_SKIP("%s writer not built in this tree", format); }
+    mcf_free(probe);
+    MCF_CHECK(mkdtemp(dir) != NULL);
+    snprintf(dest, sizeof dest, "%s/%s", dir, fname);
+    snprintf(prefix, sizeof prefix, ".%s.mcf-", fname);
+    t0 = crash_now();
+    MCF_CHECK_RC(mcf_save(dest, &t, 1, NULL), MCF_OK);
+    max_delay_us = (unsigned)((crash_now() - t0) * 4e6) + 2000u;
+    if (max_delay_us > 2000000u) max_delay_us = 2000000u;
+    free(buf);
+    last = crash_saved_version(dest, format, words);
+    MCF_CHECK(last == 0);
+    t0 = crash_now();
+    while ((crash_now() - t0 < 0.75 || iter < 10) && iter < 1000) {
+        pid_t pid = fork();
+        MCF_CHECK(pid >= 0);
+        if (pid == 0) crash_tensor_saver(dest, (uint32_t)last + 1, words);
+        crash_sleep_us(crash_rand() % max_delay_us);
+        kill(pid, SIGKILL);
+        MCF_CHECK(waitpid(pid, &status, 0) == pid);
+        MCF_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        v = crash_saved_version(dest, format, words);
+        if (v < 0) fprintf(stderr, "  %s iteration %d: destination is not one complete save\n", format, iter);
+        MCF_CHECK(v >= last);
+        if (v > last) advanced++;
+        last = v;
+        if (crash_count(dir, prefix) > 0) mid++;
+        iter++;
+    }
+    fprintf(stderr, "  crash %s: %d kills, %d mid-save, %d advanced, latest version %ld\n", format, iter, mid, advanced, last);
+    MCF_CHECK(advanced > 0 && mid > 0);
+    buf = (unsigned char *)malloc(words * 8);
+    MCF_CHECK(buf != NULL);
+    crash_fill(buf, words, 99999);
+    crash_tensor(&t, buf, words);
+    MCF_CHECK_RC(mcf_save(dest, &t, 1, NULL), MCF_OK);
+    free(buf);
+    MCF_CHECK(crash_count(dir, prefix) == 0);
+    MCF_CHECK(crash_saved_version(dest, format, words) == 99999);
+    crash_rmtree(dir);
+    return 0;
+}
+
+static int test_crash_sigkill_mcf_save_safetensors(void) { return crash_format_kills("safetensors", "m.safetensors"); }
+static int test_crash_sigkill_mcf_save_torch(void) { return crash_format_kills("torch", "m.pt"); }
+
 /* Temp files of killed saves are removed by the next successful save of the
  * same name; a temp whose writer is alive (holds its flock) is kept. */
 static int test_crash_stale_temps_swept(void)
@@ -394,6 +520,7 @@ __attribute__((constructor)) static void crash_helper(void)
 #endif
 
 MCF_TEST_MAIN(MCF_TEST(test_crash_sigkill_never_tears), MCF_TEST(test_crash_stale_temps_swept),
+              MCF_TEST(test_crash_sigkill_mcf_save_safetensors), MCF_TEST(test_crash_sigkill_mcf_save_torch),
               MCF_TEST(test_crash_durable_order_strace), MCF_TEST(test_crash_disk_full))
 #else
 /* MCF_NO_POSIX: local paths are refused, so there is nothing to tear. */
