@@ -184,7 +184,7 @@ static int test_crash_sigkill_never_tears(void)
     if (max_delay_us > 2000000u) max_delay_us = 2000000u;
     free(buf);
     t0 = crash_now();
-    while ((crash_now() - t0 < 1.5 || iter < 20) && iter < 2000) {
+    while ((crash_now() - t0 < 1.5 || iter < 20 || !advanced || !hit_mid_save) && iter < 2000) {
         int status, temps;
         pid_t pid = fork();
         MCF_CHECK(pid >= 0);
@@ -315,7 +315,7 @@ static int crash_format_kills(const char *format, const char *fname)
     last = crash_saved_version(dest, format, words);
     MCF_CHECK(last == 0);
     t0 = crash_now();
-    while ((crash_now() - t0 < 0.75 || iter < 10) && iter < 1000) {
+    while ((crash_now() - t0 < 0.75 || iter < 10 || !advanced || !mid) && iter < 400) {
         pid_t pid = fork();
         MCF_CHECK(pid >= 0);
         if (pid == 0) crash_tensor_saver(dest, (uint32_t)last + 1, words);
