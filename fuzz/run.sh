@@ -15,6 +15,7 @@ for t in "$@"; do
         fuzz_url) seeds="fuzz/seeds/url/*"; dict=fuzz/url.dict; maxlen=4096 ;;
         fuzz_safetensors) seeds="tests/data/safetensors/*.safetensors tests/data/regress/*"; dict=fuzz/json.dict; maxlen=65536 ;;
         fuzz_torch) seeds="tests/data/torch/*.pt tests/data/regress/*"; dict=fuzz/pickle.dict; maxlen=65536 ;;
+        fuzz_pickle) seeds="fuzz/seeds/pickle/*"; dict=fuzz/pickle.dict; maxlen=65536 ;;
         fuzz_moon) seeds="fuzz/seeds/moon/*"; dict=""; maxlen=65536 ;;
         *) seeds="tests/data/safetensors/*.safetensors tests/data/torch/*.pt tests/data/regress/*"; dict=$B/formats.dict; maxlen=65536 ;;
     esac
