@@ -2880,7 +2880,9 @@ MCF__SHARED int mcf__utf8_valid(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     while (p < end) {
-        size_t k = mcf__utf8_seq(p, end);
+        size_t k;
+        if (*p < 0x80) { p++; continue; }   /* ASCII fast path */
+        k = mcf__utf8_seq(p, end);
         if (!k) return 0;
         p += k;
     }
@@ -2911,6 +2913,8 @@ static int mcf__json_string(mcf__json *j)
     j->tok_escaped = 0;
     for (;;) {
         unsigned c;
+        /* fast path: the printable ASCII run up to the next quote, backslash, control or non-ASCII byte */
+        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') p++;
         if (p >= end) return mcf__json_err(j, j->p, "unterminated string");
         c = *p;
         if (c == '"') break;
@@ -3205,17 +3209,14 @@ MCF__SHARED void mcf__json_put_str(mcf__buf *b, const char *s, size_t n)
 }
 
 /* ===== [12] safetensors ================================================== */
-/* The Hugging Face format (safetensors README "Format"; crate v0.7.0
- * tensor.rs): u64 LE header length N, N bytes of JSON, then the data buffer.
- * Reader: reads only the 8 + N header bytes, validates like the reference
- * (sorted, contiguous, complete offsets; exact byte spans; N <= 100 MB) and
- * is stricter where the reference lets two readers disagree (duplicate keys,
- * non-object entries, null __metadata__). Writer: byte-identical to the
- * reference serializer (dtype rank then name order, compact JSON, space
- * padding to 8), streaming each tensor from the caller's memory.
- * Contract with [16]: mcf__st_save gets tensors checked by the dispatcher
- * (names non-NULL and unique) and calls mcf__sink_begin once with the exact
- * total before the first byte; mcf__st_open fills r->entries/count and r->meta. */
+/* Hugging Face safetensors (README "Format"; crate v0.7.0 tensor.rs): u64 LE
+ * header length N, N bytes of JSON, the data buffer. Reader: reads only the
+ * 8 + N header bytes; reference validation (contiguous, complete offsets,
+ * exact spans, N <= 100 MB) plus stricter rules where readers could disagree.
+ * Writer: byte-identical to the reference (dtype rank, then name bytes;
+ * compact JSON; space padding to 8), all checks before mcf__sink_begin, data
+ * streamed from the caller. [16] checks names (non-NULL, unique) first;
+ * mcf__st_open fills r->entries/count and r->meta in header order. */
 
 /* Position of each dtype in the crate's Dtype enum, written first to last. */
 static int mcf__st_rank(mcf_dtype d)
@@ -3361,7 +3362,7 @@ static int mcf__st_save(mcf__sink *s, const mcf_tensor *t, size_t n, const mcf_o
         data += nb;
     }
     mcf__buf_putc(&hb, '}');
-    while (hb.len % 8) mcf__buf_putc(&hb, ' ');
+    mcf__buf_put(&hb, "       ", (8 - hb.len % 8) % 8);   /* spaces to a multiple of 8 (a failed buffer stays put) */
     if (hb.failed) { rc = mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory for the header", s->name); goto done; }
     hlen = hb.len;
     if (hlen > MCF_MAX_HEADER) {

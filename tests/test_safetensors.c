@@ -2,6 +2,9 @@
  * re-written byte for byte), round trips of every dtype and shape class,
  * malformed headers with exact codes and messages, and the known failures of
  * other C/C++ safetensors readers (issue 3). */
+#ifndef _FILE_OFFSET_BITS
+#define _FILE_OFFSET_BITS 64   /* the 4 GiB sparse file test needs a 64-bit off_t */
+#endif
 #include "mcf_test.h"
 #include "sha256.h"
 #include "st_reference.h"
@@ -64,10 +67,38 @@ static int st_open_hdr(const char *hdr, size_t data_len, unsigned flags, unsigne
     return mcf_open_memory(*buf, len, &o, r);
 }
 
-static int st_spec_tensors(const st_ref_file *f, mcf_tensor *t)
+/* Tensor data in mcf_tensor is in host byte order, files are little-endian:
+ * on a big-endian host the tests swap the reference bytes themselves. */
+static int st_big_endian(void)
+{
+    const uint16_t one = 1;
+    return *(const unsigned char *)&one == 0;
+}
+
+static size_t st_swap_unit(mcf_dtype d)
+{
+    if (d == MCF_C64) return 4;                       /* two F32 parts */
+    return mcf_dtype_size(d) > 1 ? mcf_dtype_size(d) : 1;
+}
+
+static void st_swap(unsigned char *p, size_t n, size_t unit)
+{
+    size_t i, j;
+    for (i = 0; unit > 1 && i + unit <= n; i += unit)
+        for (j = 0; j < unit / 2; j++) {
+            unsigned char c = p[i + j];
+            p[i + j] = p[i + unit - 1 - j];
+            p[i + unit - 1 - j] = c;
+        }
+}
+
+/* The spec's tensors in input order; on big-endian hosts host-order copies
+ * are allocated into copies[] (free with st_free_copies). */
+static int st_spec_tensors(const st_ref_file *f, mcf_tensor *t, void **copies)
 {
     size_t i;
     int d;
+    for (i = 0; i < f->n_spec; i++) copies[i] = NULL;
     for (i = 0; i < f->n_spec; i++) {
         const st_spec_tensor *s = &f->spec[i];
         memset(&t[i], 0, sizeof t[i]);
@@ -76,8 +107,36 @@ static int st_spec_tensors(const st_ref_file *f, mcf_tensor *t)
         t[i].ndim = s->ndim;
         for (d = 0; d < s->ndim; d++) t[i].shape[d] = s->shape[d];
         t[i].data = s->data;
+        if (st_big_endian() && st_swap_unit(t[i].dtype) > 1) {
+            copies[i] = malloc(s->data_len + 1);
+            if (!copies[i]) return 0;
+            memcpy(copies[i], s->data, s->data_len);
+            st_swap((unsigned char *)copies[i], s->data_len, st_swap_unit(t[i].dtype));
+            t[i].data = copies[i];
+        }
     }
     return 1;
+}
+
+static void st_free_copies(void **copies, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) free(copies[i]);
+}
+
+/* sha256 of host-order tensor bytes as they are stored in the file (LE). */
+static int st_sha_le(const void *p, size_t n, mcf_dtype d, const char *want)
+{
+    unsigned char *tmp;
+    int ok;
+    if (!st_big_endian() || st_swap_unit(d) == 1) return test_sha256_is(p, n, want);
+    tmp = (unsigned char *)malloc(n + 1);
+    if (!tmp) return 0;
+    memcpy(tmp, p, n);
+    st_swap(tmp, n, st_swap_unit(d));
+    ok = test_sha256_is(tmp, n, want);
+    free(tmp);
+    return ok;
 }
 
 /* Checks a reader against a manifest entry: order, names, dtypes, shapes,
@@ -105,12 +164,13 @@ static int st_check_reader(mcf_reader *r, const st_ref_file *f, const unsigned c
         MCF_CHECK(off == 8 + f->header_len + rt->begin);
         MCF_CHECK(nb == rt->end - rt->begin);
         MCF_CHECK_RC(mcf_view(r, i, &p), MCF_OK);
-        if (base) MCF_CHECK(p == base + off);
-        MCF_CHECK(test_sha256_is(p, (size_t)nb, rt->sha256));
+        /* zero-copy unless a big-endian host must swap the elements */
+        if (base && (!st_big_endian() || st_swap_unit(e.dtype) == 1)) MCF_CHECK(p == base + off);
+        MCF_CHECK(st_sha_le(p, (size_t)nb, e.dtype, rt->sha256));
         copy = (unsigned char *)malloc((size_t)nb + 1);
         MCF_CHECK(copy != NULL);
         MCF_CHECK_RC(mcf_read(r, i, copy, (size_t)nb), MCF_OK);
-        d = test_sha256_is(copy, (size_t)nb, rt->sha256);
+        d = st_sha_le(copy, (size_t)nb, e.dtype, rt->sha256);
         free(copy);
         MCF_CHECK(d);
     }
@@ -196,16 +256,18 @@ static int safetensors_reference_files_write(void)
     for (k = 0; k < ST_REF_COUNT; k++) {
         const st_ref_file *f = &st_ref_files[k];
         mcf_tensor t[32];
+        void *copies[32];
         mcf_options o = st_opts(0);
         void *out = NULL;
         size_t len = 0;
-        int bad;
-        MCF_CHECK(f->n_spec <= 32 && st_spec_tensors(f, t));
+        int bad, rc;
+        MCF_CHECK(f->n_spec <= 32);
+        bad = !st_spec_tensors(f, t, copies);
         o.metadata = f->meta;
-        MCF_CHECK_RC(mcf_save_to_memory(t, f->n_spec, &o, &out, &len), MCF_OK);
-        bad = st_check_written(f, (const unsigned char *)out, len);
+        rc = bad ? MCF_INTERNAL_ERROR : mcf_save_to_memory(t, f->n_spec, &o, &out, &len);
+        bad = rc != MCF_OK || st_check_written(f, (const unsigned char *)out, len);
         mcf_free(out);
-        if (bad) { fprintf(stderr, "  writing %s (memory)\n", f->file); return 1; }
+        if (bad) { st_free_copies(copies, f->n_spec); fprintf(stderr, "  writing %s (memory): %s\n", f->file, mcf_last_error()); return 1; }
 #ifndef MCF_NO_POSIX
         {
             char dir[] = "/tmp/mcf_st_XXXXXX", path[300];
@@ -213,18 +275,18 @@ static int safetensors_reference_files_write(void)
             MCF_CHECK(mkdtemp(dir) != NULL);
             snprintf(path, sizeof path, "%s/sub/%s", dir, f->file);
             o.format = NULL;   /* by suffix */
-            MCF_CHECK_RC(mcf_save(path, t, f->n_spec, &o), MCF_OK);
-            buf = st_slurp(path, &len);
-            MCF_CHECK(buf != NULL);
-            bad = st_check_written(f, buf, len);
+            rc = mcf_save(path, t, f->n_spec, &o);
+            buf = rc == MCF_OK ? st_slurp(path, &len) : NULL;
+            bad = !buf || st_check_written(f, buf, len);
             free(buf);
             remove(path);
             snprintf(path, sizeof path, "%s/sub", dir);
             rmdir(path);
             rmdir(dir);
-            if (bad) { fprintf(stderr, "  writing %s (file)\n", f->file); return 1; }
+            if (bad) { st_free_copies(copies, f->n_spec); fprintf(stderr, "  writing %s (file): %s\n", f->file, mcf_last_error()); return 1; }
         }
 #endif
+        st_free_copies(copies, f->n_spec);
     }
     return 0;
 }
@@ -748,37 +810,43 @@ static int safetensors_failed_save_keeps_old_file(void)
 }
 
 /* mcf_view of a local file points into one mapping: zero-copy, offsets
- * preserved; with MCF_NO_MMAP it is a copy with the same bytes. */
+ * preserved; with MCF_NO_MMAP it is a copy with the same bytes. (On a
+ * big-endian host only 1-byte dtypes can be zero-copy; the rest are swapped.) */
 static int safetensors_view_zero_copy_file(void)
 {
     const st_ref_file *f = &st_ref_files[0];
-    char path[512];
+    char path[512], cwd[200];
     mcf_reader *r, *r2;
     mcf_options o;
-    const void *p0, *pi, *again, *q;
-    uint64_t off0, offi;
-    size_t i;
-    char cwd[200];
+    mcf_tensor e;
+    const void *p0 = NULL, *pi, *again, *q;
+    uint64_t off0 = 0, offi;
+    size_t i, checked = 0;
     MCF_CHECK(getcwd(cwd, sizeof cwd) != NULL && cwd[0] == '/');
     snprintf(path, sizeof path, "file://%s/" ST_DIR "%s", cwd, f->file);
     MCF_CHECK_RC(mcf_open(path, NULL, &r), MCF_OK);
-    MCF_CHECK_RC(mcf_view(r, 0, &p0), MCF_OK);
-    MCF_CHECK_RC(mcf_entry_location(r, 0, &off0, NULL), MCF_OK);
     memset(&o, 0, sizeof o);
     o.flags = MCF_NO_MMAP;
     MCF_CHECK_RC(mcf_open(path, &o, &r2), MCF_OK);
-    for (i = 1; i < mcf_count(r); i++) {
+    for (i = 0; i < mcf_count(r); i++) {
+        MCF_CHECK_RC(mcf_entry(r, i, &e), MCF_OK);
         MCF_CHECK_RC(mcf_view(r, i, &pi), MCF_OK);
         MCF_CHECK_RC(mcf_entry_location(r, i, &offi, NULL), MCF_OK);
-        MCF_CHECK((const unsigned char *)pi - (const unsigned char *)p0 == (long)(offi - off0));
         MCF_CHECK_RC(mcf_view(r, i, &again), MCF_OK);
         MCF_CHECK(again == pi);
         MCF_CHECK_RC(mcf_view(r2, i, &q), MCF_OK);
         MCF_CHECK(memcmp(q, pi, (size_t)(f->tensors[i].end - f->tensors[i].begin)) == 0);
+        if (st_big_endian() && st_swap_unit(e.dtype) > 1) continue;
+        if (!p0) {
+            p0 = pi;
+            off0 = offi;
+            /* the byte at file offset 8 is the header's '{': p0 maps the whole file */
+            MCF_CHECK(((const unsigned char *)p0)[8 - (long)off0] == '{');
+        }
+        MCF_CHECK((const unsigned char *)pi - (const unsigned char *)p0 == (long)offi - (long)off0);
+        checked++;
     }
-    /* the header length field sits 8 + header_len bytes before the data */
-    MCF_CHECK(off0 == 8 + f->header_len);
-    MCF_CHECK(memcmp((const unsigned char *)p0 - off0 + 8, "{", 1) == 0);
+    MCF_CHECK(checked >= 4);
     mcf_close(r);
     mcf_close(r2);
     return 0;
@@ -797,6 +865,7 @@ static int safetensors_sparse_4gib_file(void)
     int fd, ok;
     unsigned char tail[16], got[16];
     MCF_CHECK(b != NULL);
+    if (sizeof(off_t) < 8) { free(b); MCF_SKIP("off_t is %u bytes on this host", (unsigned)sizeof(off_t)); }
     MCF_CHECK(mkdtemp(dir) != NULL);
     snprintf(path, sizeof path, "%s/big.safetensors", dir);
     fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
