@@ -4476,7 +4476,7 @@ static int mcf__pk_reduce(mcf__pk *k, uint32_t fn, uint32_t args)
         int rc;
         if (a->n > 1) return mcf__pk_err(k, "container constructor takes at most 1 argument");
         if ((vi = mcf__pk_new(k, kind)) < 0) return MCF_INTERNAL_ERROR;
-        if (k->v[args].n == 0) return mcf__pk_push(k, vi);   /* a dangles: mcf__pk_new may move k->v */
+        if (a->n == 0) return mcf__pk_push(k, vi);
         src_i = k->v[args].items[0];
         src = &k->v[src_i];
         if (src->kind != MCF__PV_LIST && src->kind != MCF__PV_TUPLE && src->kind != MCF__PV_SET && src->kind != MCF__PV_DICT)
