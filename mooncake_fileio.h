@@ -919,7 +919,8 @@ static void mcf__swap_units(void *data, size_t nbytes, size_t unit)
  * Folding constants are x^n mod P bit-reflected and shifted left by one, for
  * n = fold distance +/- 32. The folded 128-bit remainder is finished with the
  * table (16 bytes from state 0), which needs no Barrett reduction.
- * mcf__crc32_bitwise is the reference every path is tested against. */
+ * mcf__crc32_bitwise is the reference every path is tested against; define
+ * MCF_NO_SIMD to compile only the portable paths. */
 static uint32_t mcf__crc32_bitwise(uint32_t crc, const unsigned char *p, size_t n)
 {
     int k;
@@ -1399,22 +1400,28 @@ static int mcf__cpu_vpclmul(void)
 
 #if defined(__aarch64__) && defined(__linux__) && (defined(__GNUC__) || defined(__clang__)) && !defined(MCF_NO_SIMD)
 #define MCF__CRC_ARM 1
+#include <arm_acle.h>
 #include <sys/auxv.h>
 #ifndef HWCAP_CRC32
 #define HWCAP_CRC32 (1UL << 7)
 #endif
-/* ARMv8 CRC32X/W/B compute exactly the zip polynomial on 8/4/1 bytes. */
-#if defined(__clang__)
+/* ARMv8 CRC32X/CRC32B (ACLE __crc32d/__crc32b) compute exactly the zip
+ * polynomial on 8/1 bytes; the function alone is compiled for +crc. */
+#if defined(__clang__)   /* clang's arm_acle.h hides __crc32* without -march=+crc */
+#define MCF__ARM_CRC32B(c, b) __builtin_arm_crc32b(c, b)
+#define MCF__ARM_CRC32D(c, d) __builtin_arm_crc32d(c, d)
 __attribute__((target("crc")))
 #else
+#define MCF__ARM_CRC32B(c, b) __crc32b(c, b)
+#define MCF__ARM_CRC32D(c, d) __crc32d(c, d)
 __attribute__((target("+crc")))
 #endif
 static uint32_t mcf__crc32_arm(uint32_t crc, const unsigned char *p, size_t n)
 {
     uint32_t c = ~crc;
-    while (n > 0 && ((uintptr_t)p & 7u) != 0) { c = __builtin_aarch64_crc32b(c, *p++); n--; }
-    while (n >= 8) { c = __builtin_aarch64_crc32x(c, mcf__le64(p)); p += 8; n -= 8; }
-    while (n > 0) { c = __builtin_aarch64_crc32b(c, *p++); n--; }
+    while (n > 0 && ((uintptr_t)p & 7u) != 0) { c = MCF__ARM_CRC32B(c, *p++); n--; }
+    while (n >= 8) { c = MCF__ARM_CRC32D(c, mcf__le64(p)); p += 8; n -= 8; }
+    while (n > 0) { c = MCF__ARM_CRC32B(c, *p++); n--; }
     return ~c;
 }
 static int mcf__cpu_armcrc(void) { return (getauxval(AT_HWCAP) & HWCAP_CRC32) != 0; }
@@ -3852,24 +3859,28 @@ static void mcf__zipw_directory(mcf__buf *b, const mcf__zip_entry *e, size_t n, 
  * record, when its locator is present, overrides the 16/32-bit fields. */
 static int mcf__zipr_end(mcf__source *src, uint64_t *count, uint64_t *cd_off, uint64_t *cd_len, uint64_t *limit)
 {
-    unsigned char tail[22 + 65535], z[56];
+    unsigned char *tail, z[56];
     uint64_t size = src->size, tail_off, eocd = UINT64_MAX, loc;
     size_t tl, i;
     int rc;
     if (size < 22) return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: %llu bytes is too small for a zip end record", src->name, (unsigned long long)size);
-    tl = size < sizeof tail ? (size_t)size : sizeof tail;
+    tl = size < 22 + 65535 ? (size_t)size : 22 + 65535;   /* record + longest comment */
     tail_off = size - tl;
-    if ((rc = mcf__source_read(src, tail_off, tail, tl)) != MCF_OK) return rc;
+    if (!(tail = (unsigned char *)mcf__malloc(tl))) return mcf__fail(MCF_INTERNAL_ERROR, "zip: %s: out of memory", src->name);
+    if ((rc = mcf__source_read(src, tail_off, tail, tl)) != MCF_OK) { MCF_FREE(tail); return rc; }
     for (i = tl - 22 + 1; i-- > 0;)
         if (mcf__le32(tail + i) == MCF__ZIP_EOCD_SIG && i + 22 + mcf__le16(tail + i + 20) == tl) { eocd = tail_off + i; break; }
-    if (eocd == UINT64_MAX) return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: no end-of-central-directory record in the last %lu bytes", src->name, (unsigned long)tl);
+    if (eocd == UINT64_MAX) { MCF_FREE(tail); return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: no end-of-central-directory record in the last %lu bytes", src->name, (unsigned long)tl); }
     i = (size_t)(eocd - tail_off);
-    if (mcf__le16(tail + i + 4) != 0 || mcf__le16(tail + i + 6) != 0 || mcf__le16(tail + i + 8) != mcf__le16(tail + i + 10))
+    if (mcf__le16(tail + i + 4) != 0 || mcf__le16(tail + i + 6) != 0 || mcf__le16(tail + i + 8) != mcf__le16(tail + i + 10)) {
+        MCF_FREE(tail);
         return mcf__fail(MCF_NOT_SUPPORTED, "zip: %s: multi-disk (split) archives are not supported", src->name);
+    }
     *count = mcf__le16(tail + i + 10);
     *cd_len = mcf__le32(tail + i + 12);
     *cd_off = mcf__le32(tail + i + 16);
     *limit = eocd;
+    MCF_FREE(tail);
     if (eocd >= 20 && (rc = mcf__source_read(src, eocd - 20, z, 20)) == MCF_OK && mcf__le32(z) == MCF__ZIP64_LOC_SIG) {
         loc = mcf__le64(z + 8);
         if (mcf__le32(z + 4) != 0 || mcf__le32(z + 16) > 1)
@@ -3940,7 +3951,7 @@ static void mcf__zipr_free(mcf__zip_entry *e, size_t n)
  * another (DESERIALIZE_FAIL). */
 static int mcf__zip_read(mcf__source *src, mcf__zip_entry **out, size_t *out_n)
 {
-    uint64_t count, cd_off, cd_len, limit, pos = 0;
+    uint64_t count = 0, cd_off = 0, cd_len = 0, limit = 0, pos = 0;
     unsigned char *cd = NULL, lh[30];
     mcf__zip_entry *e = NULL, **by_off = NULL;
     size_t n = 0, i;
@@ -4473,11 +4484,12 @@ static int mcf__pk_reduce(mcf__pk *k, uint32_t fn, uint32_t args)
                         f->sub == MCF__PG_LIST ? MCF__PV_LIST : f->sub == MCF__PG_TUPLE ? MCF__PV_TUPLE : MCF__PV_SET;
         const mcf__pv *src;
         uint32_t src_i;
+        size_t argc = a->n;
         int rc;
-        if (a->n > 1) return mcf__pk_err(k, "container constructor takes at most 1 argument");
-        if ((vi = mcf__pk_new(k, kind)) < 0) return MCF_INTERNAL_ERROR;
-        if (a->n == 0) return mcf__pk_push(k, vi);
-        src_i = k->v[args].items[0];
+        if (argc > 1) return mcf__pk_err(k, "container constructor takes at most 1 argument");
+        src_i = argc ? a->items[0] : 0;
+        if ((vi = mcf__pk_new(k, kind)) < 0) return MCF_INTERNAL_ERROR;   /* moves k->v: a, f are stale */
+        if (argc == 0) return mcf__pk_push(k, vi);
         src = &k->v[src_i];
         if (src->kind != MCF__PV_LIST && src->kind != MCF__PV_TUPLE && src->kind != MCF__PV_SET && src->kind != MCF__PV_DICT)
             return mcf__pk_err(k, "container constructor argument is not iterable data");
