@@ -6176,7 +6176,7 @@ static int mcf__store_save(mcf_store *s, const char *key, const char *file_name,
 done:
     MCF_FREE(pairs);
     mcf__buf_free(&meta);
-    MCF_FREE(host);
+    mcf__payload_free(NULL, host);
     s->release(s->user, obj);
     return rc;
 }
@@ -6236,6 +6236,8 @@ static int mcf__store_load(mcf_store *s, const char *key, const char *file_name,
     mcf_tensor t;
     mcf_moon_layout l;
     uint64_t n;
+    size_t size;
+    unsigned char *obj = NULL;
     void *data = NULL;
     char *nm = NULL;
     int fmt = MCF__FMT_SAFETENSORS, idx, warn = 0, have = 0, rc;
@@ -6249,14 +6251,27 @@ static int mcf__store_load(mcf_store *s, const char *key, const char *file_name,
     if (idx < 0) { rc = idx; goto done; }
     if ((rc = mcf_entry(r, (size_t)idx, &t)) != MCF_OK) goto done;
     if (strcmp(r->format, "safetensors") == 0 && (rc = mcf__layout_from_meta(r, t.ndim, &l, &have)) != MCF_OK) goto done;
+    /* read the entry straight into the object buffer (one copy of the
+     * tensor; a second one only when the caller asks for it through out) */
+    if (!have) mcf__moon_full_layout(&t, &l);
+    t.data = r;   /* any non-NULL pointer: the checks read no element */
+    if ((rc = mcf__moon_check(&t, &l)) != MCF_OK) {
+        rc = mcf__fail(rc, "%s: tensor \"%s\" for store key \"%s\": %s", r->name, t.name, key, mcf_last_error());
+        goto done;
+    }
     n = mcf_tensor_nbytes(&t);
-    if (!mcf__fits_size(n)) { rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: tensor \"%s\" (%llu bytes) does not fit in memory on this host", r->name, t.name, (unsigned long long)n); goto done; }
-    data = mcf__payload_alloc(o, (size_t)n);
-    nm = mcf__strdup(key);
-    if (!data || !nm) { rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory for tensor \"%s\"", r->name, t.name); goto done; }
-    if ((rc = mcf_read(r, (size_t)idx, data, (size_t)n)) != MCF_OK) goto done;
-    t.data = data;
-    if ((rc = mcf__store_put_layout(s, key, &t, have ? &l : NULL)) != MCF_OK) {
+    if ((size = mcf_moon_object_size(&t)) == 0) {
+        rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: tensor \"%s\" (%llu bytes) does not fit in memory on this host", r->name, t.name, (unsigned long long)n);
+        goto done;
+    }
+    obj = (unsigned char *)mcf__malloc(size);
+    if (out) { data = mcf__payload_alloc(o, (size_t)n); nm = mcf__strdup(key); }
+    if (!obj || (out && (!data || !nm))) { rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory for tensor \"%s\"", r->name, t.name); goto done; }
+    if ((rc = mcf_read(r, (size_t)idx, obj + MCF_MOON_HEADER_SIZE, (size_t)n)) != MCF_OK) goto done;
+    if (out && n) memcpy(data, obj + MCF_MOON_HEADER_SIZE, (size_t)n);   /* host order */
+    mcf__moon_put_header(obj, &t, &l, n);
+    if (MCF__BIG_ENDIAN) mcf__swap_units(obj + MCF_MOON_HEADER_SIZE, (size_t)n, mcf__dtypes[t.dtype].swap);
+    if ((rc = s->put(s->user, key, obj, size)) != MCF_OK) {
         rc = mcf__fail(rc, "%s: tensor \"%s\" for store key \"%s\": %s", r->name, t.name, key, mcf_last_error());
         goto done;
     }
@@ -6266,11 +6281,13 @@ static int mcf__store_load(mcf_store *s, const char *key, const char *file_name,
     if (out) {
         t.name = nm;
         t.strides = NULL;
+        t.data = data;
         *out = t;
         data = NULL;
         nm = NULL;
     }
 done:
+    MCF_FREE(obj);
     mcf__payload_free(o, data);
     MCF_FREE(nm);
     mcf_close(r);

@@ -41,11 +41,19 @@ static int store_raw(mcf_store *s, const char *key, void **obj, size_t *len) { r
 #ifndef MCF_NO_POSIX
 static char tmp_root[256];
 
+static void tmp_cleanup(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_root);
+    if (system(cmd) != 0) fprintf(stderr, "  could not remove %s\n", tmp_root);
+}
+
 static const char *tmpdir(void)
 {
     if (!tmp_root[0]) {
         strcpy(tmp_root, "/tmp/mcf_store_XXXXXX");
-        if (!mkdtemp(tmp_root)) return NULL;
+        if (!mkdtemp(tmp_root)) { tmp_root[0] = '\0'; return NULL; }
+        atexit(tmp_cleanup);
     }
     return tmp_root;
 }
@@ -572,7 +580,7 @@ static int test_store_seed_memory_fs(void)
 static int test_store_seed_kv_aliases(void)
 {
     static const char *kinds[] = {"tensor", "kv_cache", "KV-Cache", "kvcache", "kv", "KV", NULL};
-    static const char *st_kinds[] = {"safetensor", "safetensors", "SafeTensors", "safe-tensor", NULL};
+    static const char *st_kinds[] = {"safetensor", "safetensors", "SafeTensors", "SAFETENSOR", NULL};
     mcf_store *s = mcf_memory_store_create();
     mcf_tensor t = mk("w", MCF_F32, 2, s23, f6);
     char url[64], key[32];
@@ -785,6 +793,31 @@ static int test_store_seed_reference_files(void)
     mcf_tensor_free(&out, NULL);
     MCF_CHECK_RC(mcf_load_tensor_from_file(s, NULL, "tests/data/safetensors/metadata_one.safetensors", NULL, NULL), MCF_OBJECT_NOT_FOUND);
     MCF_CHECK_ERR("available: \"bias\", \"weight\"");
+    /* a non-contiguous view saved by torch (base(3x4).t()) is stored contiguous */
+    {
+        static const unsigned char tv[48] = {
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80, 0x40, 0x00, 0x00, 0x00, 0x41, 0x00, 0x00, 0x80, 0x3f,
+            0x00, 0x00, 0xa0, 0x40, 0x00, 0x00, 0x10, 0x41, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00, 0xc0, 0x40,
+            0x00, 0x00, 0x20, 0x41, 0x00, 0x00, 0x40, 0x40, 0x00, 0x00, 0xe0, 0x40, 0x00, 0x00, 0x30, 0x41};
+        static const unsigned char bias0[12] = {0xb8, 0x91, 0xf4, 0xbe, 0x52, 0x8b, 0xa9, 0xbe, 0xe8, 0x0e, 0x53, 0xbe};
+        static const unsigned char ones[12] = {0x00, 0x00, 0x80, 0x3f, 0x00, 0x00, 0x80, 0x3f, 0x00, 0x00, 0x80, 0x3f};
+        mcf_tensor v;
+        MCF_CHECK_RC(mcf_load_tensor_from_file(s, "tv", "tests/data/torch/transpose_view.pt", NULL, NULL), MCF_OK);
+        MCF_CHECK_RC(store_raw(s, "tv", &obj, &len), MCF_OK);
+        MCF_CHECK_RC(mcf_moon_decode(obj, len, &v), MCF_OK);
+        MCF_CHECK(v.ndim == 2 && v.shape[0] == 4 && v.shape[1] == 3 && memcmp(v.data, tv, 48) == 0);
+        s->release(s->user, obj);
+        /* a state_dict: tensor_name, then the key, pick the entry */
+        o.tensor_name = "0.bias";
+        MCF_CHECK_RC(mcf_load_tensor_from_file(s, "b", "tests/data/torch/state_dict_sequential.pt", &o, &out), MCF_OK);
+        MCF_CHECK(out.ndim == 1 && out.shape[0] == 3 && memcmp(out.data, bias0, 12) == 0);
+        mcf_tensor_free(&out, NULL);
+        MCF_CHECK_RC(mcf_load_tensor_from_file(s, "1.weight", "tests/data/torch/state_dict_sequential.pt", NULL, &out), MCF_OK);
+        MCF_CHECK(memcmp(out.data, ones, 12) == 0);
+        mcf_tensor_free(&out, NULL);
+        MCF_CHECK_RC(mcf_load_tensor_from_file(s, "2.bias", "tests/data/torch/state_dict_sequential.pt", NULL, NULL), MCF_OBJECT_NOT_FOUND);
+        MCF_CHECK_ERR("available: \"0.weight\", \"0.bias\", \"1.weight\", \"1.bias\"");
+    }
     /* empty tensors cannot become Mooncake objects */
     o.tensor_name = "nothing";
     MCF_CHECK_RC(mcf_load_tensor_from_file(s, "e", "tests/data/safetensors/only_empty.safetensors", &o, NULL), MCF_SERIALIZE_UNSUPPORTED);
