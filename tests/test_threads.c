@@ -1,5 +1,6 @@
-/* [07]-[09] concurrency: many threads saving and loading local files and the
- * memory filesystem (same and different names) while others register
+/* [07]-[09] concurrency: many threads saving and loading local files (bytes
+ * and safetensors), the memory filesystem (same and different names) and the
+ * memory store (own and shared keys) while others register
  * filesystems; every read sees one complete version. Built and run under
  * ThreadSanitizer by `make test` (variant tsan). */
 #include "mcf_test.h"
@@ -92,6 +93,53 @@ static void *th_worker(void *p)
     return NULL;
 }
 
+/* Tensors: a safetensors file per thread (mcf_save / mcf_open / mcf_read)
+ * and one shared memory store (own key + a key every thread overwrites). */
+static mcf_store *th_store;
+
+static void *th_tensor_worker(void *p)
+{
+    th_arg *a = (th_arg *)p;
+    unsigned char *buf = (unsigned char *)malloc(TH_WORDS * 8), *back = (unsigned char *)malloc(TH_WORDS * 8);
+    char path[128], key[32];
+    int r;
+    if (!buf || !back) TH_FAIL(a, "out of memory");
+    snprintf(path, sizeof path, "%s/t%d.safetensors", th_dir, a->id);
+    snprintf(key, sizeof key, "k%d", a->id);
+    for (r = 0; r < TH_ROUNDS / 2; r++) {
+        uint32_t tag = (uint32_t)(a->id * 1000 + r), got_tag;
+        mcf_tensor t, out;
+        mcf_reader *rd = NULL;
+        th_fill(buf, TH_WORDS, tag);
+        memset(&t, 0, sizeof t);
+        t.name = "w"; t.dtype = MCF_I64; t.ndim = 1; t.shape[0] = TH_WORDS; t.data = buf;
+        if (mcf_save(path, &t, 1, NULL) != MCF_OK) TH_FAIL(a, "save %s: %s", path, mcf_last_error());
+        if (mcf_open(path, NULL, &rd) != MCF_OK) TH_FAIL(a, "open %s: %s", path, mcf_last_error());
+        if (mcf_count(rd) != 1 || mcf_read(rd, 0, back, TH_WORDS * 8) != MCF_OK) { mcf_close(rd); TH_FAIL(a, "read %s: %s", path, mcf_last_error()); }
+        mcf_close(rd);
+        if (memcmp(back, buf, TH_WORDS * 8) != 0) TH_FAIL(a, "%s: wrong bytes back", path);
+        if (mcf_store_put_tensor(th_store, key, &t) != MCF_OK) TH_FAIL(a, "put %s: %s", key, mcf_last_error());
+        if (mcf_store_put_tensor(th_store, "shared", &t) != MCF_OK) TH_FAIL(a, "put shared: %s", mcf_last_error());
+        memset(&out, 0, sizeof out);
+        if (mcf_store_get_tensor(th_store, key, NULL, &out) != MCF_OK) TH_FAIL(a, "get %s: %s", key, mcf_last_error());
+        if (out.dtype != MCF_I64 || out.ndim != 1 || out.shape[0] != TH_WORDS || memcmp(out.data, buf, TH_WORDS * 8) != 0) {
+            mcf_tensor_free(&out, NULL);
+            TH_FAIL(a, "store key %s: wrong tensor back", key);
+        }
+        mcf_tensor_free(&out, NULL);
+        memset(&out, 0, sizeof out);
+        if (mcf_store_get_tensor(th_store, "shared", NULL, &out) != MCF_OK) TH_FAIL(a, "get shared: %s", mcf_last_error());
+        if (out.shape[0] != TH_WORDS || !th_whole((const unsigned char *)out.data, TH_WORDS * 8, TH_WORDS, &got_tag)) {
+            mcf_tensor_free(&out, NULL);
+            TH_FAIL(a, "store key shared: torn tensor");
+        }
+        mcf_tensor_free(&out, NULL);
+    }
+    free(buf);
+    free(back);
+    return NULL;
+}
+
 /* A user filesystem whose objects are its scheme's name repeated. */
 static int th_fs_stat(void *user, const mcf_url *u, const mcf_options *o, uint64_t *size)
 {
@@ -169,22 +217,25 @@ static void th_rmtree(const char *dir)
 
 static int test_threads_files_and_memory(void)
 {
-    pthread_t t[TH_THREADS];
-    th_arg a[TH_THREADS];
+    pthread_t t[2 * TH_THREADS];
+    th_arg a[2 * TH_THREADS];
     int i, failures = 0;
     DIR *d;
     struct dirent *de;
     strcpy(th_dir, "/tmp/mcf_threads_XXXXXX");
     MCF_CHECK(mkdtemp(th_dir) != NULL);
-    for (i = 0; i < TH_THREADS; i++) {
+    th_store = mcf_memory_store_create();
+    MCF_CHECK(th_store != NULL);
+    for (i = 0; i < 2 * TH_THREADS; i++) {
         memset(&a[i], 0, sizeof a[i]);
         a[i].id = i;
-        MCF_CHECK(pthread_create(&t[i], NULL, th_worker, &a[i]) == 0);
+        MCF_CHECK(pthread_create(&t[i], NULL, i < TH_THREADS ? th_worker : th_tensor_worker, &a[i]) == 0);
     }
-    for (i = 0; i < TH_THREADS; i++) {
+    for (i = 0; i < 2 * TH_THREADS; i++) {
         pthread_join(t[i], NULL);
         if (a[i].failures) { fprintf(stderr, "  thread %d: %s\n", i, a[i].msg); failures++; }
     }
+    mcf_memory_store_destroy(th_store);
     MCF_CHECK(failures == 0);
     /* every save committed or cleaned up: no temp file is left */
     d = opendir(th_dir);
