@@ -58,13 +58,26 @@
  *   MCF_STATIC                      make every function static (private copy)
  *   MOONCAKE_FILEIO_CURL            http://, https://, s3:// via libcurl (-lcurl)
  *   MOONCAKE_FILEIO_MOONCAKE_STORE  adapter over Mooncake's store_c.h
- *   MCF_NO_POSIX                    memory filesystem only (no unistd/mmap)
+ *   MCF_NO_POSIX                    memory filesystem only (no unistd/mmap/
+ *                                   pthread/windows.h): RTOS, bare metal
+ *   MCF_MUTEX, MCF_MUTEX_INIT,      your own lock for the registry and the
+ *   MCF_MUTEX_LOCK(p),              memory filesystem (all four or none), e.g.
+ *   MCF_MUTEX_UNLOCK(p)             an RTOS mutex; see [01] in the code
  *   MCF_MALLOC/MCF_REALLOC/MCF_FREE library bookkeeping allocator (all or none)
  *   MCF_ASSERT                      assert() replacement
  *   MCF_MAX_DIMS                    maximum tensor rank (default 8, Mooncake's)
  * The implementation TU must include this header before any system header,
  * because the header defines _POSIX_C_SOURCE / _DEFAULT_SOURCE /
  * _FILE_OFFSET_BITS for pread, mmap and 64-bit offsets (an #error says so).
+ * Windows (MSVC or MinGW-w64, Vista or later): the file backend uses the wide
+ * Win32 API; paths are UTF-8 and '/' and '\' both separate: C:\dir\x.pt,
+ * file:///C:/dir/x.pt, \\server\share\x.pt and file://server/share/x.pt
+ * all work. A file open in a reader with its mapping cannot be replaced
+ * until that reader is closed (Windows refuses to rename over it).
+ * 32-bit hosts: file sizes and offsets are 64-bit; anything that must be in
+ * memory at once (mcf_read_bytes, mcf_view, memory sinks) and does not fit
+ * size_t fails with MCF_NOT_SUPPORTED, and files over 4 GiB are read with
+ * positional reads instead of a mapping.
  *
  * ===========================================================================
  * OPTIONS (mcf_options; zero every field, or pass NULL, for the defaults)
@@ -359,6 +372,24 @@ MCFDEF int mcf_exists(const char *url, const mcf_options *o);   /* 1, 0 or < 0 *
 MCFDEF int mcf_file_size(const char *url, uint64_t *size, const mcf_options *o);
 MCFDEF int mcf_remove(const char *url, const mcf_options *o);
 
+/* ===== [10] fs: http & s3 (curl) ========================================= */
+#ifdef MOONCAKE_FILEIO_CURL
+/* Built-in backends "http", "https", "s3" (and "s3a"); storage_options keys:
+ *   http(s): headers ("Name: value" lines), bearer_token, timeout and
+ *            connect_timeout (seconds; timeout 0 = none), verify_tls ("0" to
+ *            skip TLS checks), ca_file, retries (5xx/transport, default 3)
+ *   s3:      key, secret, token (else AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+ *            AWS_SESSION_TOKEN), region (else AWS_REGION, AWS_DEFAULT_REGION,
+ *            "us-east-1"), endpoint_url (else AWS_ENDPOINT_URL_S3,
+ *            AWS_ENDPOINT_URL; path-style), anon ("1": unsigned), part_size
+ *            and multipart_threshold (bytes, default 64 MiB), and the http keys
+ *            except bearer_token. */
+/* Process-wide counters of the curl backends since start: requests sent,
+ * bytes received (response headers + bodies), request body bytes sent. Any
+ * pointer may be NULL. Thread-safe. Shows what a lazy remote load costs. */
+MCFDEF void mcf_curl_counters(uint64_t *requests, uint64_t *bytes_received, uint64_t *bytes_sent);
+#endif
+
 /* ===== [16] save/open dispatch =========================================== */
 typedef struct mcf_reader mcf_reader;
 
@@ -376,8 +407,9 @@ MCFDEF size_t mcf_count(const mcf_reader *r);
 MCFDEF int mcf_entry(const mcf_reader *r, size_t i, mcf_tensor *info);
 /* Index of the entry called name, or MCF_OBJECT_NOT_FOUND. */
 MCFDEF int mcf_find(const mcf_reader *r, const char *name);
-/* Contiguous bytes of entry i, zero-copy where the source is mapped; valid
- * until mcf_close. */
+/* Contiguous host-order elements of entry i, aligned to the element size;
+ * zero-copy where the source is mapped, aligned and needs no byte swap, else
+ * a copy. Valid until mcf_close. */
 MCFDEF int mcf_view(mcf_reader *r, size_t i, const void **data);
 /* Copies entry i as contiguous bytes into dst (dst_len >= its nbytes). */
 MCFDEF int mcf_read(mcf_reader *r, size_t i, void *dst, size_t dst_len);
@@ -545,7 +577,15 @@ MCFDEF int mcf_mooncake_store_init(mcf_store *s, void *mooncake_store);
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifndef MCF_NO_POSIX
+#if !defined(MCF_NO_POSIX) && defined(_WIN32)
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+#elif !defined(MCF_NO_POSIX)
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/mman.h>
@@ -590,24 +630,57 @@ MCFDEF int mcf_mooncake_store_init(mcf_store *s, void *mooncake_store);
 #define MCF__BIG_ENDIAN 0
 #endif
 
-/* One process-wide lock type for the registry and the memory filesystem. */
-#if defined(MCF_NO_POSIX)
+/* One process-wide lock type for the registry and the memory filesystem,
+ * statically initialised (no init call, no constructor). Order: the user's
+ * MCF_MUTEX (an RTOS mutex, say), Win32 SRWLOCK, pthread mutex; under
+ * MCF_NO_POSIX a C11-style atomic spin lock (gcc/clang), else no lock at all
+ * (single-threaded targets). Locks inside objects (the memory store) use
+ * mcf__mutex_init/mcf__mutex_destroy (1 = ok); a user MCF_MUTEX is copied
+ * from MCF_MUTEX_INIT. On an RTOS, before including the implementation:
+ *     #define MCF_MUTEX            my_mutex_t
+ *     #define MCF_MUTEX_INIT       MY_MUTEX_STATIC_INIT
+ *     #define MCF_MUTEX_LOCK(p)    my_mutex_lock(p)
+ *     #define MCF_MUTEX_UNLOCK(p)  my_mutex_unlock(p)                      */
+#if defined(MCF_MUTEX) && defined(MCF_MUTEX_INIT) && defined(MCF_MUTEX_LOCK) && defined(MCF_MUTEX_UNLOCK)
+typedef MCF_MUTEX mcf__mutex;
+#define MCF__MUTEX_INIT MCF_MUTEX_INIT
+static void mcf__lock(mcf__mutex *m) { MCF_MUTEX_LOCK(m); }
+static void mcf__unlock(mcf__mutex *m) { MCF_MUTEX_UNLOCK(m); }
+static const mcf__mutex mcf__mutex_initial = MCF_MUTEX_INIT;
+MCF__SHARED int mcf__mutex_init(mcf__mutex *m) { *m = mcf__mutex_initial; return 1; }
+MCF__SHARED void mcf__mutex_destroy(mcf__mutex *m) { (void)m; }
+#elif defined(MCF_MUTEX) || defined(MCF_MUTEX_INIT) || defined(MCF_MUTEX_LOCK) || defined(MCF_MUTEX_UNLOCK)
+#error "mooncake_fileio.h: define all of MCF_MUTEX, MCF_MUTEX_INIT, MCF_MUTEX_LOCK and MCF_MUTEX_UNLOCK, or none"
+#elif defined(MCF_NO_POSIX)
 #if defined(__GNUC__) || defined(__clang__)
 typedef volatile int mcf__mutex;
 #define MCF__MUTEX_INIT 0
 static void mcf__lock(mcf__mutex *m) { while (__atomic_exchange_n(m, 1, __ATOMIC_ACQUIRE)) { } }
 static void mcf__unlock(mcf__mutex *m) { __atomic_store_n(m, 0, __ATOMIC_RELEASE); }
+MCF__SHARED int mcf__mutex_init(mcf__mutex *m) { *m = 0; return 1; }
+MCF__SHARED void mcf__mutex_destroy(mcf__mutex *m) { (void)m; }
 #else /* single-threaded targets: no lock available */
 typedef int mcf__mutex;
 #define MCF__MUTEX_INIT 0
 static void mcf__lock(mcf__mutex *m) { (void)m; }
 static void mcf__unlock(mcf__mutex *m) { (void)m; }
+MCF__SHARED int mcf__mutex_init(mcf__mutex *m) { *m = 0; return 1; }
+MCF__SHARED void mcf__mutex_destroy(mcf__mutex *m) { (void)m; }
 #endif
+#elif defined(_WIN32)
+typedef SRWLOCK mcf__mutex;
+#define MCF__MUTEX_INIT SRWLOCK_INIT
+static void mcf__lock(mcf__mutex *m) { AcquireSRWLockExclusive(m); }
+static void mcf__unlock(mcf__mutex *m) { ReleaseSRWLockExclusive(m); }
+MCF__SHARED int mcf__mutex_init(mcf__mutex *m) { InitializeSRWLock(m); return 1; }
+MCF__SHARED void mcf__mutex_destroy(mcf__mutex *m) { (void)m; }
 #else
 typedef pthread_mutex_t mcf__mutex;
 #define MCF__MUTEX_INIT PTHREAD_MUTEX_INITIALIZER
 static void mcf__lock(mcf__mutex *m) { (void)pthread_mutex_lock(m); }
 static void mcf__unlock(mcf__mutex *m) { (void)pthread_mutex_unlock(m); }
+MCF__SHARED int mcf__mutex_init(mcf__mutex *m) { return pthread_mutex_init(m, NULL) == 0; }
+MCF__SHARED void mcf__mutex_destroy(mcf__mutex *m) { (void)pthread_mutex_destroy(m); }
 #endif
 
 /* ===== [02] results & last error ========================================= */
@@ -1693,6 +1766,14 @@ static int mcf__check_tensor(const mcf_tensor *t, const char *who)
         }
     }
     if (!t->data && mcf_tensor_nbytes(t) > 0) return mcf__fail(MCF_INVALID_PARAMS, "%s: tensor \"%s\" has NULL data", who, name);
+    {
+        /* the data lives in this process: what it spans must fit size_t (32-bit hosts) */
+        uint64_t span = mcf__strides_contiguous(t->ndim, t->shape, t->strides) ? mcf_tensor_nbytes(t)
+                        : mcf__strided_span(t->ndim, t->shape, t->strides, mcf_dtype_size(t->dtype));
+        if (!mcf__fits_size(span))
+            return mcf__fail(MCF_NOT_SUPPORTED, "%s: tensor \"%s\" is %llu bytes, more than this host can address (%u-bit size_t)",
+                             who, name, (unsigned long long)span, (unsigned)(sizeof(size_t) * CHAR_BIT));
+    }
     return MCF_OK;
 }
 
@@ -1914,23 +1995,44 @@ MCFDEF int mcf_url_parse(const char *url, const char *filesystem, mcf_url *out)
     u.query = NULL;
     if (strcmp(u.scheme, "file") == 0) {
         const char *p = rest;
+#ifdef _WIN32
+        const char *unc = NULL;   /* file://server/share/x (RFC 8089 E.3) */
+        size_t unc_len = 0;
+        int drive = 0;
+#endif
         if (*p != '/') {
             const char *slash = strchr(p, '/');
             size_t hl = slash ? (size_t)(slash - p) : strlen(p);
             if (!(hl == 9 && mcf__name_is(mcf__url_put(&a, p, hl), "localhost"))) {
+#ifdef _WIN32
+                unc = p;
+                unc_len = hl;
+#else
                 rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": file URLs must name a local path (host \"%.*s\" not supported)", url, (int)hl, p);
                 goto done;
+#endif
             }
             p += hl;
         }
         if (!*p) { rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": empty path", url); goto done; }
 #ifdef _WIN32
-        if (p[0] == '/' && ((p[1] >= 'A' && p[1] <= 'Z') || (p[1] >= 'a' && p[1] <= 'z')) && p[2] == ':') p++;
+        /* file:///C:/dir/x.pt is the drive path C:\dir\x.pt (RFC 8089 E.2) */
+        if (!unc && p[0] == '/' && ((p[1] >= 'A' && p[1] <= 'Z') || (p[1] >= 'a' && p[1] <= 'z')) && p[2] == ':') { p++; drive = 1; }
 #endif
         u.host = mcf__url_put(&a, "", 0);
         u.path = mcf__url_decode(&a, p, strlen(p), url, &rc);
         if (!u.path) goto done;
         u.query = mcf__url_put(&a, "", 0);
+#ifdef _WIN32
+        /* a UNC path, from the host form or the four-slash form file:////server/share/x */
+        if (unc) u.path = mcf__url_cat(&a, "//", mcf__url_put(&a, unc, unc_len), u.path, NULL);
+        if (drive || unc || (u.path[0] == '/' && u.path[1] == '/' && u.path[2] && u.path[2] != '/')) {
+            char *c;
+            for (c = u.path; *c; c++) if (*c == '\\') *c = '/';
+            u.url = mcf__url_cat(&a, drive ? "file:///" : "file:", u.path, NULL, NULL);
+            for (c = u.path; *c; c++) if (*c == '/') *c = '\\';
+        } else
+#endif
         u.url = mcf__url_cat(&a, "file://", u.path, NULL, NULL);
     } else if (strcmp(u.scheme, "memory") == 0) {
         const char *p = rest;
@@ -2435,8 +2537,10 @@ static const mcf_filesystem mcf__memory_fs = {
  * directory (created like makedirs(exist_ok=True)) that commit renames over
  * the target, so readers never see a half-written file and a failed save
  * leaves the old file intact. MCF_DURABLE: fsync file, rename, fsync dir.
- * On POSIX only '/' separates directories ('\\' is a file-name byte). */
-#ifndef MCF_NO_POSIX
+ * On POSIX only '/' separates directories ('\\' is a file-name byte); the
+ * Win32 implementation below (same vtable, named mcf__posix_fs too) treats
+ * both as separators. */
+#if !defined(MCF_NO_POSIX) && !defined(_WIN32)
 #include <dirent.h>
 #include <sys/file.h>
 #ifndef MCF_STALE_TEMP_SECONDS
@@ -2725,11 +2829,360 @@ static const mcf_filesystem mcf__posix_fs = {
     "file", NULL, mcf__posix_stat, mcf__posix_open_read, mcf__posix_read_at, mcf__posix_map, mcf__posix_close_read,
     mcf__posix_open_write, mcf__posix_write, mcf__posix_commit, mcf__posix_abort, mcf__posix_remove
 };
+#elif !defined(MCF_NO_POSIX) && defined(_WIN32)
+/* Win32: the same contract through the wide-character API. UTF-8 paths are
+ * converted with MultiByteToWideChar and '/' becomes '\'; drive roots (C:\),
+ * UNC roots (\\server\share\) and \\?\ prefixes are never created by
+ * makedirs; reads are positional (ReadFile with OVERLAPPED offsets) or a
+ * read-only mapping; commit is MoveFileExW(MOVEFILE_REPLACE_EXISTING |
+ * MOVEFILE_WRITE_THROUGH), or without REPLACE_EXISTING for MCF_NO_OVERWRITE,
+ * which makes the existence check and the publish one step. */
+static int mcf__win_code(DWORD e, int fallback)
+{
+    switch (e) {
+    case ERROR_FILE_NOT_FOUND: case ERROR_PATH_NOT_FOUND: case ERROR_INVALID_DRIVE:
+    case ERROR_BAD_NETPATH: case ERROR_BAD_NET_NAME: return MCF_FILE_NOT_FOUND;
+    case ERROR_ACCESS_DENIED: case ERROR_WRITE_PROTECT: case ERROR_PRIVILEGE_NOT_HELD: return MCF_PERMISSION_DENIED;
+    case ERROR_DISK_FULL: case ERROR_HANDLE_DISK_FULL: return MCF_FILE_WRITE_FAIL;
+    case ERROR_NOT_ENOUGH_MEMORY: case ERROR_OUTOFMEMORY: return MCF_INTERNAL_ERROR;
+    case ERROR_INVALID_NAME: case ERROR_FILENAME_EXCED_RANGE: case ERROR_BAD_PATHNAME: return MCF_INVALID_PARAMS;
+    case ERROR_FILE_EXISTS: case ERROR_ALREADY_EXISTS: case ERROR_TOO_MANY_OPEN_FILES:
+    case ERROR_SHARING_VIOLATION: case ERROR_LOCK_VIOLATION: return MCF_FILE_OPEN_FAIL;
+    default: return fallback;
+    }
+}
+
+static const char *mcf__win_text(DWORD e)
+{
+    switch (e) {
+    case ERROR_FILE_NOT_FOUND: return "no such file or directory";
+    case ERROR_PATH_NOT_FOUND: return "no such directory on the path";
+    case ERROR_INVALID_DRIVE: return "no such drive";
+    case ERROR_BAD_NETPATH: case ERROR_BAD_NET_NAME: return "network path not found";
+    case ERROR_ACCESS_DENIED: return "permission denied";
+    case ERROR_WRITE_PROTECT: return "the medium is write-protected";
+    case ERROR_PRIVILEGE_NOT_HELD: return "operation not permitted";
+    case ERROR_DISK_FULL: case ERROR_HANDLE_DISK_FULL: return "no space left on device";
+    case ERROR_NOT_ENOUGH_MEMORY: case ERROR_OUTOFMEMORY: return "out of memory";
+    case ERROR_INVALID_NAME: case ERROR_BAD_PATHNAME: return "invalid file name";
+    case ERROR_FILENAME_EXCED_RANGE: return "file name too long";
+    case ERROR_FILE_EXISTS: case ERROR_ALREADY_EXISTS: return "file exists";
+    case ERROR_TOO_MANY_OPEN_FILES: return "too many open files";
+    case ERROR_SHARING_VIOLATION: case ERROR_LOCK_VIOLATION: return "the file is in use by another process";
+    case ERROR_HANDLE_EOF: return "end of file";
+    default: return "system error";
+    }
+}
+
+static int mcf__win_err(DWORD e, int fallback, const char *what, const char *path)
+{
+    return mcf__fail(mcf__win_code(e, fallback), "file: cannot %s \"%s\": %s (Windows error %lu)", what, path,
+                     mcf__win_text(e), (unsigned long)e);
+}
+
+/* UTF-8 path -> UTF-16 with '\' separators; NULL after setting the error. */
+static wchar_t *mcf__win_wide(const char *path, int *rc)
+{
+    int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, NULL, 0);
+    wchar_t *w, *c;
+    if (n <= 0) { *rc = mcf__fail(MCF_INVALID_PARAMS, "file: \"%s\" is not valid UTF-8", path); return NULL; }
+    w = (wchar_t *)mcf__malloc((size_t)n * sizeof(wchar_t));
+    if (!w) { *rc = mcf__fail(MCF_INTERNAL_ERROR, "file: out of memory for \"%s\"", path); return NULL; }
+    if (MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, w, n) != n) {
+        MCF_FREE(w);
+        *rc = mcf__fail(MCF_INVALID_PARAMS, "file: \"%s\" is not valid UTF-8", path);
+        return NULL;
+    }
+    for (c = w; *c; c++) if (*c == L'/') *c = L'\\';
+    return w;
+}
+
+static int mcf__win_is_sep(char c) { return c == '/' || c == '\\'; }
+
+/* Length of the part of path that names a root and is never created:
+ * "\\?\C:\", "\\?\UNC\server\share\", "\\server\share\", "C:\", "C:", "\". */
+static size_t mcf__win_root_len(const char *p)
+{
+    size_t i = 0;
+    int comps = 0;
+    if (mcf__win_is_sep(p[0]) && mcf__win_is_sep(p[1])) {
+        if ((p[2] == '?' || p[2] == '.') && mcf__win_is_sep(p[3])) {
+            i = 4;
+            if ((p[4] == 'U' || p[4] == 'u') && (p[5] == 'N' || p[5] == 'n') && (p[6] == 'C' || p[6] == 'c') && mcf__win_is_sep(p[7])) { i = 8; comps = 2; }
+        } else {
+            i = 2;
+            comps = 2;
+        }
+        for (; comps > 0 && p[i]; comps--) {
+            while (p[i] && !mcf__win_is_sep(p[i])) i++;
+            if (p[i]) i++;
+        }
+        if (comps) return i;
+    }
+    if (((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= 'a' && p[i] <= 'z')) && p[i + 1] == ':') i += 2;
+    if (mcf__win_is_sep(p[i])) i++;
+    return i;
+}
+
+static int mcf__win_stat(void *user, const mcf_url *u, const mcf_options *o, uint64_t *size)
+{
+    WIN32_FILE_ATTRIBUTE_DATA fad;
+    wchar_t *w;
+    int rc = MCF_OK;
+    (void)user; (void)o;
+    if (!(w = mcf__win_wide(u->path, &rc))) return rc;
+    if (!GetFileAttributesExW(w, GetFileExInfoStandard, &fad)) rc = mcf__win_err(GetLastError(), MCF_FILE_OPEN_FAIL, "stat", u->path);
+    else if (fad.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) rc = mcf__fail(MCF_FILE_OPEN_FAIL, "file: \"%s\" is a directory", u->path);
+    else *size = ((uint64_t)fad.nFileSizeHigh << 32) | fad.nFileSizeLow;
+    MCF_FREE(w);
+    return rc;
+}
+
+typedef struct mcf__win_reader {
+    HANDLE h, mapping;
+    void *map;
+    uint64_t size;
+    char *name;
+} mcf__win_reader;
+
+static int mcf__win_open_read(void *user, const mcf_url *u, const mcf_options *o, void **file, uint64_t *size)
+{
+    mcf__win_reader *r;
+    LARGE_INTEGER li;
+    HANDLE h;
+    DWORD e, attr;
+    wchar_t *w;
+    int rc = MCF_OK;
+    (void)user;
+    if (!(w = mcf__win_wide(u->path, &rc))) return rc;
+    /* FILE_SHARE_DELETE lets a writer rename a new version over this name */
+    h = CreateFileW(w, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+    if (h == INVALID_HANDLE_VALUE) {
+        e = GetLastError();
+        attr = GetFileAttributesW(w);
+        MCF_FREE(w);
+        if (attr != INVALID_FILE_ATTRIBUTES && (attr & FILE_ATTRIBUTE_DIRECTORY)) return mcf__fail(MCF_FILE_OPEN_FAIL, "file: \"%s\" is a directory", u->path);
+        return mcf__win_err(e, MCF_FILE_OPEN_FAIL, "open", u->path);
+    }
+    MCF_FREE(w);
+    if (!GetFileSizeEx(h, &li)) { e = GetLastError(); CloseHandle(h); return mcf__win_err(e, MCF_FILE_OPEN_FAIL, "stat", u->path); }
+    r = (mcf__win_reader *)mcf__calloc(1, sizeof *r);
+    if (!r || !(r->name = mcf__strdup(u->path))) { MCF_FREE(r); CloseHandle(h); return mcf__fail(MCF_INTERNAL_ERROR, "file: out of memory opening \"%s\"", u->path); }
+    r->h = h;
+    r->size = (uint64_t)li.QuadPart;
+    /* a mapping when the whole file fits the address space; else ReadFile */
+    if (!(o && (o->flags & MCF_NO_MMAP)) && r->size > 0 && mcf__fits_size(r->size)) {
+        r->mapping = CreateFileMappingW(h, NULL, PAGE_READONLY, 0, 0, NULL);
+        if (r->mapping) {
+            r->map = MapViewOfFile(r->mapping, FILE_MAP_READ, 0, 0, 0);
+            if (!r->map) { CloseHandle(r->mapping); r->mapping = NULL; }
+        }
+    }
+    *file = r;
+    *size = r->size;
+    return MCF_OK;
+}
+
+static int mcf__win_read_at(void *file, uint64_t off, void *dst, size_t n)
+{
+    mcf__win_reader *r = (mcf__win_reader *)file;
+    unsigned char *d = (unsigned char *)dst;
+    while (n > 0) {
+        DWORD want = n > ((size_t)1 << 30) ? (DWORD)1 << 30 : (DWORD)n, got = 0;
+        OVERLAPPED ov;
+        memset(&ov, 0, sizeof ov);
+        ov.Offset = (DWORD)(off & 0xffffffffu);
+        ov.OffsetHigh = (DWORD)(off >> 32);
+        if (!ReadFile(r->h, d, want, &got, &ov)) {
+            DWORD e = GetLastError();
+            if (e != ERROR_HANDLE_EOF) return mcf__win_err(e, MCF_FILE_READ_FAIL, "read", r->name);
+            got = 0;
+        }
+        if (got == 0) return mcf__fail(MCF_FILE_READ_FAIL, "file: \"%s\": unexpected end of file at offset %llu (file shrank?)", r->name, (unsigned long long)off);
+        d += got; off += got; n -= got;
+    }
+    return MCF_OK;
+}
+
+static const void *mcf__win_map(void *file) { return ((mcf__win_reader *)file)->map; }
+
+static void mcf__win_close_read(void *file)
+{
+    mcf__win_reader *r = (mcf__win_reader *)file;
+    if (r->map) (void)UnmapViewOfFile(r->map);
+    if (r->mapping) (void)CloseHandle(r->mapping);
+    (void)CloseHandle(r->h);
+    MCF_FREE(r->name);
+    MCF_FREE(r);
+}
+
+/* mkdir -p of dir (UTF-8, either separator), roots skipped. */
+static int mcf__win_makedirs(const char *dir)
+{
+    char *d = mcf__strdup(dir), *p;
+    int rc = MCF_OK;
+    if (!d) return mcf__fail(MCF_INTERNAL_ERROR, "file: out of memory");
+    for (p = d + mcf__win_root_len(d); rc == MCF_OK; p++) {
+        char c = *p;
+        wchar_t *w;
+        DWORD attr;
+        if (!mcf__win_is_sep(c) && c != '\0') continue;
+        *p = '\0';
+        if (p > d && !mcf__win_is_sep(p[-1]) && (w = mcf__win_wide(d, &rc)) != NULL) {
+            attr = GetFileAttributesW(w);
+            if (attr == INVALID_FILE_ATTRIBUTES) {
+                if (!CreateDirectoryW(w, NULL) && GetLastError() != ERROR_ALREADY_EXISTS)
+                    rc = mcf__win_err(GetLastError(), MCF_FILE_OPEN_FAIL, "create directory", d);
+            } else if (!(attr & FILE_ATTRIBUTE_DIRECTORY)) {
+                rc = mcf__fail(MCF_FILE_OPEN_FAIL, "file: cannot create directory \"%s\": a file with that name exists", d);
+            }
+            MCF_FREE(w);
+        }
+        *p = c;
+        if (c == '\0') break;
+    }
+    MCF_FREE(d);
+    return rc;
+}
+
+typedef struct mcf__win_writer {
+    HANDLE h;
+    unsigned flags;
+    char *path;         /* destination, UTF-8, for messages */
+    wchar_t *wpath;
+    wchar_t *wtmp;      /* temp file beside it */
+} mcf__win_writer;
+
+static void mcf__win_writer_free(mcf__win_writer *w)
+{
+    MCF_FREE(w->path); MCF_FREE(w->wpath); MCF_FREE(w->wtmp); MCF_FREE(w);
+}
+
+static int mcf__win_open_write(void *user, const mcf_url *u, uint64_t size, const mcf_options *o, void **file)
+{
+    static MCF__THREAD_LOCAL unsigned long counter;   /* mixes temp names */
+    mcf__win_writer *w;
+    const char *q, *base = u->path;
+    size_t plen = strlen(u->path), dlen = 0;
+    char *tmp = NULL, *dir = NULL;
+    int attempt, rc = MCF_OK;
+    (void)user; (void)size;
+    for (q = u->path; *q; q++) if (mcf__win_is_sep(*q)) base = q + 1;
+    if (base == u->path && plen >= 2 && u->path[1] == ':') base = u->path + 2;   /* "C:x.pt" */
+    dlen = (size_t)(base - u->path);
+    if (*base == '\0') return mcf__fail(MCF_INVALID_PARAMS, "file: \"%s\" names a directory, not a file", u->path);
+    w = (mcf__win_writer *)mcf__calloc(1, sizeof *w);
+    if (!w) return mcf__fail(MCF_INTERNAL_ERROR, "file: out of memory");
+    w->h = INVALID_HANDLE_VALUE;
+    w->flags = o ? o->flags : 0;
+    w->path = mcf__strdup(u->path);
+    tmp = (char *)mcf__malloc(plen + 64);
+    dir = mcf__strndup(u->path, dlen);
+    if (!w->path || !tmp || !dir) { rc = mcf__fail(MCF_INTERNAL_ERROR, "file: out of memory"); goto fail; }
+    if (!(w->wpath = mcf__win_wide(u->path, &rc))) goto fail;
+    if ((w->flags & MCF_NO_OVERWRITE) && GetFileAttributesW(w->wpath) != INVALID_FILE_ATTRIBUTES) {
+        rc = mcf__fail(MCF_FILE_OPEN_FAIL, "file: \"%s\" already exists (MCF_NO_OVERWRITE)", u->path);
+        goto fail;
+    }
+    if (dlen > mcf__win_root_len(dir) && (rc = mcf__win_makedirs(dir)) != MCF_OK) goto fail;
+    for (attempt = 0; attempt < 100; attempt++) {
+        unsigned long salt = (unsigned long)GetCurrentProcessId() * 2654435761u ^ (unsigned long)GetTickCount() ^
+                             (unsigned long)(uintptr_t)w ^ (++counter * 40503u);
+        DWORD e;
+        (void)snprintf(tmp, plen + 64, "%.*s.%s.mcf-%08lx.tmp", (int)dlen, u->path, base, salt & 0xffffffffu);
+        MCF_FREE(w->wtmp);
+        if (!(w->wtmp = mcf__win_wide(tmp, &rc))) goto fail;
+        w->h = CreateFileW(w->wtmp, GENERIC_WRITE, 0, NULL, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, NULL);
+        if (w->h != INVALID_HANDLE_VALUE) break;
+        e = GetLastError();
+        if (e != ERROR_FILE_EXISTS && e != ERROR_ALREADY_EXISTS) { rc = mcf__win_err(e, MCF_FILE_OPEN_FAIL, "create a temporary file for", u->path); goto fail; }
+    }
+    if (w->h == INVALID_HANDLE_VALUE) { rc = mcf__fail(MCF_FILE_OPEN_FAIL, "file: cannot create a temporary file for \"%s\": 100 names taken", u->path); goto fail; }
+    MCF_FREE(tmp);
+    MCF_FREE(dir);
+    *file = w;
+    return MCF_OK;
+fail:
+    MCF_FREE(tmp);
+    MCF_FREE(dir);
+    mcf__win_writer_free(w);
+    return rc;
+}
+
+static void mcf__win_abort(void *file)
+{
+    mcf__win_writer *w = (mcf__win_writer *)file;
+    if (w->h != INVALID_HANDLE_VALUE) (void)CloseHandle(w->h);
+    (void)DeleteFileW(w->wtmp);
+    mcf__win_writer_free(w);
+}
+
+static int mcf__win_write(void *file, const void *src, size_t n)
+{
+    mcf__win_writer *w = (mcf__win_writer *)file;
+    const unsigned char *p = (const unsigned char *)src;
+    while (n > 0) {
+        DWORD want = n > ((size_t)1 << 30) ? (DWORD)1 << 30 : (DWORD)n, put = 0;
+        if (!WriteFile(w->h, p, want, &put, NULL)) return mcf__win_err(GetLastError(), MCF_FILE_WRITE_FAIL, "write", w->path);
+        if (put == 0) return mcf__fail(MCF_FILE_WRITE_FAIL, "file: cannot write \"%s\": no progress", w->path);
+        p += put; n -= put;
+    }
+    return MCF_OK;
+}
+
+static int mcf__win_commit(void *file)
+{
+    mcf__win_writer *w = (mcf__win_writer *)file;
+    int rc = MCF_OK;
+    HANDLE h = w->h;
+    w->h = INVALID_HANDLE_VALUE;
+    if ((w->flags & MCF_DURABLE) && !FlushFileBuffers(h)) rc = mcf__win_err(GetLastError(), MCF_FILE_WRITE_FAIL, "flush", w->path);
+    if (!CloseHandle(h) && rc == MCF_OK) rc = mcf__win_err(GetLastError(), MCF_FILE_WRITE_FAIL, "close", w->path);
+    if (rc == MCF_OK) {
+        DWORD how = MOVEFILE_WRITE_THROUGH | ((w->flags & MCF_NO_OVERWRITE) ? 0 : MOVEFILE_REPLACE_EXISTING);
+        if (!MoveFileExW(w->wtmp, w->wpath, how)) {
+            DWORD e = GetLastError();
+            if ((w->flags & MCF_NO_OVERWRITE) && (e == ERROR_ALREADY_EXISTS || e == ERROR_FILE_EXISTS))
+                rc = mcf__fail(MCF_FILE_OPEN_FAIL, "file: \"%s\" already exists (MCF_NO_OVERWRITE)", w->path);
+            else
+                rc = mcf__win_err(e, MCF_FILE_WRITE_FAIL, "rename the temporary file onto", w->path);
+        }
+    }
+    if (rc != MCF_OK) (void)DeleteFileW(w->wtmp);
+    mcf__win_writer_free(w);
+    return rc;
+}
+
+static int mcf__win_remove(void *user, const mcf_url *u, const mcf_options *o)
+{
+    wchar_t *w;
+    int rc = MCF_OK;
+    (void)user; (void)o;
+    if (!(w = mcf__win_wide(u->path, &rc))) return rc;
+    if (!DeleteFileW(w)) {
+        DWORD e = GetLastError(), attr = GetFileAttributesW(w);
+        if (attr != INVALID_FILE_ATTRIBUTES && (attr & FILE_ATTRIBUTE_DIRECTORY)) rc = mcf__fail(MCF_FILE_OPEN_FAIL, "file: \"%s\" is a directory", u->path);
+        else rc = mcf__win_err(e, MCF_FILE_WRITE_FAIL, "remove", u->path);
+    }
+    MCF_FREE(w);
+    return rc;
+}
+
+static const mcf_filesystem mcf__posix_fs = {
+    "file", NULL, mcf__win_stat, mcf__win_open_read, mcf__win_read_at, mcf__win_map, mcf__win_close_read,
+    mcf__win_open_write, mcf__win_write, mcf__win_commit, mcf__win_abort, mcf__win_remove
+};
 #endif /* MCF_NO_POSIX */
 
+#ifdef MOONCAKE_FILEIO_CURL
+static int mcf__curl_filesystem(const char *scheme, mcf_filesystem *out);   /* [10] */
+#endif
 static int mcf__builtin_filesystem(const char *scheme, mcf_filesystem *out)
 {
     if (strcmp(scheme, "memory") == 0) { *out = mcf__memory_fs; return 1; }
+#ifdef MOONCAKE_FILEIO_CURL
+    if (mcf__curl_filesystem(scheme, out)) return 1;
+#endif
 #ifndef MCF_NO_POSIX
     if (strcmp(scheme, "file") == 0) { *out = mcf__posix_fs; return 1; }
 #endif
@@ -2823,7 +3276,1069 @@ MCFDEF int mcf_remove(const char *url, const mcf_options *o)
 }
 
 /* ===== [10] fs: http & s3 (curl) ========================================= */
-/* (requires MOONCAKE_FILEIO_CURL) */
+/* http://, https:// and s3:// over libcurl (MOONCAKE_FILEIO_CURL, -lcurl).
+ * Reads: HEAD for the size, then ranged GETs on one reused handle (keep-alive);
+ * small reads fetch a 4 KiB block and the last two reads up to 72 KiB are kept, so
+ * header parsers' many small reads cost few requests. Writes: a PUT
+ * streamed from the caller's write() calls via curl's multi interface (the
+ * read callback pauses when the caller's chunk is used up: nothing buffered);
+ * S3 objects above multipart_threshold go up as multipart parts, each
+ * streamed the same way. S3 is signed with AWS SigV4 (CURLOPT_AWS_SIGV4);
+ * libcurl 7.88 signs path and query as written, so both are built canonical.
+ * Requests that can be replayed (HEAD, GET, DELETE, POST) are retried on 5xx
+ * and transport errors with backoff; streamed PUTs cannot be and fail at once. */
+#ifdef MOONCAKE_FILEIO_CURL
+#ifdef MCF_NO_POSIX
+#error "mooncake_fileio.h: MOONCAKE_FILEIO_CURL needs the POSIX build (remove MCF_NO_POSIX)"
+#endif
+#include <curl/curl.h>
+
+#ifndef MCF_NET_PART_SIZE
+#define MCF_NET_PART_SIZE ((uint64_t)64 << 20)   /* S3 multipart part and threshold */
+#endif
+#define MCF__NET_READAHEAD ((size_t)4 << 10)      /* smallest ranged GET */
+#define MCF__NET_CACHE ((size_t)72 << 10)         /* reads up to this size are kept: a zip
+                                                     end-record search window (64 KiB + 22) */
+#define MCF__NET_ERRBODY 2048                     /* bytes kept of an error answer */
+#define MCF__NET_KEEP_MAX ((size_t)1 << 20)       /* cap of a kept (XML) answer */
+
+/* Transfer counters (mcf_curl_counters): requests, bytes in, bytes out. */
+static uint64_t mcf__net_count[3];
+static mcf__mutex mcf__net_lock = MCF__MUTEX_INIT;
+static int mcf__net_inited;
+
+static void mcf__net_add(int which, uint64_t v)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    (void)__atomic_fetch_add(&mcf__net_count[which], v, __ATOMIC_RELAXED);
+#else
+    mcf__lock(&mcf__net_lock); mcf__net_count[which] += v; mcf__unlock(&mcf__net_lock);
+#endif
+}
+
+MCFDEF void mcf_curl_counters(uint64_t *requests, uint64_t *bytes_received, uint64_t *bytes_sent)
+{
+    uint64_t v[3];
+    int i;
+    for (i = 0; i < 3; i++) {
+#if defined(__GNUC__) || defined(__clang__)
+        v[i] = __atomic_load_n(&mcf__net_count[i], __ATOMIC_RELAXED);
+#else
+        mcf__lock(&mcf__net_lock); v[i] = mcf__net_count[i]; mcf__unlock(&mcf__net_lock);
+#endif
+    }
+    if (requests) *requests = v[0];
+    if (bytes_received) *bytes_received = v[1];
+    if (bytes_sent) *bytes_sent = v[2];
+}
+
+/* One request's settings, resolved once per reader/writer/call. */
+typedef struct mcf__net {
+    CURL *h;
+    struct curl_slist *hdrs;    /* sent with every request */
+    char *url;                  /* request URL of the object (no query) */
+    char *shown;                /* the object for messages: never credentials */
+    char *user, *secret;        /* S3 key pair; NULL = unsigned requests */
+    char sigv4[96];
+    const char *who;            /* "http" or "s3" */
+    const char *ca_file;
+    int s3, verify, retries;
+    long timeout, connect_timeout;
+    uint64_t part_size, threshold;
+    unsigned flags;
+} mcf__net;
+
+/* One HTTP exchange: what goes up, where the answer goes. */
+typedef struct mcf__xfer {
+    mcf__net *n;
+    const char *method;
+    const char *url;                    /* NULL = n->url */
+    const char *content_type;           /* extra header, or NULL */
+    long status;
+    char reason[64];
+    char etag[160];
+    unsigned char *dst;                 /* 2xx body into dst[0..cap) */
+    size_t cap, got;
+    int overflow;
+    mcf__buf *keep;                     /* or into this buffer (XML answers) */
+    char err[MCF__NET_ERRBODY];         /* start of a non-2xx body */
+    size_t err_len;
+    char curl_err[CURL_ERROR_SIZE];
+    const unsigned char *up;            /* replayable request body */
+    size_t up_len, up_pos;
+    const unsigned char *chunk;         /* streamed body: the caller's chunk */
+    size_t chunk_len, chunk_pos;
+    int streaming, eof, paused;
+} mcf__xfer;
+
+static const char *mcf__sopt(const mcf_options *o, const char *key)
+{
+    const char *const *p;
+    if (!o || !o->storage_options) return NULL;
+    for (p = o->storage_options; p[0] && p[1]; p += 2)
+        if (strcmp(p[0], key) == 0) return p[1];
+    return NULL;
+}
+
+static int mcf__net_uint(const char *who, const char *key, const char *v, uint64_t max, uint64_t *out)
+{
+    uint64_t x = 0;
+    const char *p = v;
+    if (!*p) return mcf__fail(MCF_INVALID_PARAMS, "%s: storage option %s is empty (want a whole number)", who, key);
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9' || x > (max - (uint64_t)(*p - '0')) / 10)
+            return mcf__fail(MCF_INVALID_PARAMS, "%s: storage option %s=\"%s\" is not a whole number <= %llu", who, key, v, (unsigned long long)max);
+        x = x * 10 + (uint64_t)(*p - '0');
+    }
+    *out = x;
+    return MCF_OK;
+}
+
+static int mcf__net_bool(const char *who, const char *key, const char *v, int *out)
+{
+    if (mcf__name_is(v, "1") || mcf__name_is(v, "true") || mcf__name_is(v, "yes") || mcf__name_is(v, "on")) { *out = 1; return MCF_OK; }
+    if (mcf__name_is(v, "0") || mcf__name_is(v, "false") || mcf__name_is(v, "no") || mcf__name_is(v, "off")) { *out = 0; return MCF_OK; }
+    return mcf__fail(MCF_INVALID_PARAMS, "%s: storage option %s=\"%s\" is not a boolean (0/1/true/false)", who, key, v);
+}
+
+/* Percent-encodes s the way S3 canonicalizes a path (SigV4: all but
+ * A-Za-z0-9-._~, and '/' when keep_slash), appending to b. */
+static void mcf__net_encode(mcf__buf *b, const char *s, int keep_slash)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~' || (c == '/' && keep_slash)) {
+            mcf__buf_putc(b, c);
+        } else {
+            mcf__buf_putc(b, '%');
+            mcf__buf_putc(b, (unsigned char)hex[c >> 4]);
+            mcf__buf_putc(b, (unsigned char)hex[c & 15]);
+        }
+    }
+}
+
+static char *mcf__buf_cstr(mcf__buf *b)
+{
+    char *s;
+    mcf__buf_putc(b, 0);
+    if (b->failed) { mcf__buf_free(b); return NULL; }
+    s = (char *)b->data;
+    b->data = NULL; b->len = b->cap = 0;
+    return s;
+}
+
+static void mcf__net_free(mcf__net *n)
+{
+    const char *who = n->who;   /* kept: messages name the backend after a failed init */
+    if (n->h) curl_easy_cleanup(n->h);
+    if (n->hdrs) curl_slist_free_all(n->hdrs);
+    MCF_FREE(n->url); MCF_FREE(n->shown); MCF_FREE(n->user); MCF_FREE(n->secret);
+    memset(n, 0, sizeof *n);
+    n->who = who;
+}
+
+static int mcf__net_header(mcf__net *n, const char *line, size_t len)
+{
+    char *s = mcf__strndup(line, len);
+    struct curl_slist *l;
+    if (!s) return 0;
+    l = curl_slist_append(n->hdrs, s);
+    MCF_FREE(s);
+    if (!l) return 0;
+    n->hdrs = l;
+    return 1;
+}
+
+/* Resolves storage_options (and the AWS_* environment for s3) for url u. */
+static int mcf__net_init(mcf__net *n, const mcf_url *u, const mcf_options *o)
+{
+    static const char *const known_http[] = { "headers", "bearer_token", "timeout", "connect_timeout", "verify_tls", "ca_file", "retries", NULL };
+    static const char *const known_s3[] = { "headers", "timeout", "connect_timeout", "verify_tls", "ca_file", "retries",
+                                            "key", "secret", "token", "region", "endpoint_url", "anon", "multipart_threshold", "part_size", NULL };
+    const char *const *known, *v, *key = NULL, *secret = NULL, *token = NULL, *region, *endpoint;
+    const char *const *p;
+    uint64_t x;
+    mcf__buf b;
+    int i, rc, anon = 0;
+
+    memset(n, 0, sizeof *n);
+    memset(&b, 0, sizeof b);
+    n->s3 = strcmp(u->scheme, "s3") == 0 || strcmp(u->scheme, "s3a") == 0;
+    n->who = n->s3 ? "s3" : "http";
+    n->verify = 1;
+    n->retries = 3;
+    n->connect_timeout = 30;
+    n->part_size = MCF_NET_PART_SIZE;
+    n->flags = o ? o->flags : 0;
+    known = n->s3 ? known_s3 : known_http;
+    if (o && o->storage_options) {
+        for (p = o->storage_options; p[0]; p += 2) {
+            if (!p[1]) return mcf__fail(MCF_INVALID_PARAMS, "%s: storage option \"%s\" has no value (the list is key, value, ..., NULL)", n->who, p[0]);
+            for (i = 0; known[i] && strcmp(known[i], p[0]) != 0; i++) { }
+            if (!known[i])
+                return mcf__fail(MCF_INVALID_PARAMS, "%s: unknown storage option \"%s\" (valid: %s)", n->who, p[0],
+                                 n->s3 ? "key, secret, token, region, endpoint_url, anon, multipart_threshold, part_size, headers, timeout, connect_timeout, verify_tls, ca_file, retries"
+                                       : "headers, bearer_token, timeout, connect_timeout, verify_tls, ca_file, retries");
+        }
+    }
+    if ((v = mcf__sopt(o, "timeout")) != NULL) { if ((rc = mcf__net_uint(n->who, "timeout", v, 86400u * 365, &x)) != MCF_OK) return rc; n->timeout = (long)x; }
+    if ((v = mcf__sopt(o, "connect_timeout")) != NULL) { if ((rc = mcf__net_uint(n->who, "connect_timeout", v, 86400u, &x)) != MCF_OK) return rc; n->connect_timeout = (long)x; }
+    if ((v = mcf__sopt(o, "retries")) != NULL) { if ((rc = mcf__net_uint(n->who, "retries", v, 20, &x)) != MCF_OK) return rc; n->retries = (int)x; }
+    if ((v = mcf__sopt(o, "verify_tls")) != NULL && (rc = mcf__net_bool(n->who, "verify_tls", v, &n->verify)) != MCF_OK) return rc;
+    if ((v = mcf__sopt(o, "anon")) != NULL && (rc = mcf__net_bool(n->who, "anon", v, &anon)) != MCF_OK) return rc;
+    if ((v = mcf__sopt(o, "part_size")) != NULL) {
+        if ((rc = mcf__net_uint(n->who, "part_size", v, (uint64_t)5 << 30, &n->part_size)) != MCF_OK) return rc;
+        if (n->part_size == 0) return mcf__fail(MCF_INVALID_PARAMS, "s3: storage option part_size must be at least 1 byte");
+    }
+    n->threshold = n->part_size;
+    if ((v = mcf__sopt(o, "multipart_threshold")) != NULL && (rc = mcf__net_uint(n->who, "multipart_threshold", v, UINT64_MAX - 1, &n->threshold)) != MCF_OK) return rc;
+    n->ca_file = mcf__sopt(o, "ca_file");
+
+    /* headers: "Name: value" lines */
+    if ((v = mcf__sopt(o, "headers")) != NULL) {
+        while (*v) {
+            size_t len = strcspn(v, "\n"), l = len;
+            while (l > 0 && (v[l - 1] == '\r' || v[l - 1] == ' ')) l--;
+            if (l > 0) {
+                const char *colon = (const char *)memchr(v, ':', l);
+                if (!colon || colon == v)
+                    { mcf__net_free(n); return mcf__fail(MCF_INVALID_PARAMS, "%s: storage option headers: a line is not \"Name: value\"", n->who); }
+                if (!mcf__net_header(n, v, l)) { mcf__net_free(n); return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", n->who); }
+            }
+            v += len;
+            if (*v == '\n') v++;
+        }
+    }
+    if (!n->s3) {
+        if ((v = mcf__sopt(o, "bearer_token")) != NULL) {
+            mcf__buf_puts(&b, "Authorization: Bearer ");
+            mcf__buf_puts(&b, v);
+            if (b.failed || !mcf__net_header(n, (const char *)b.data, b.len)) { mcf__buf_free(&b); mcf__net_free(n); return mcf__fail(MCF_INTERNAL_ERROR, "http: out of memory"); }
+            mcf__buf_free(&b);
+        }
+        /* the query is kept in the request but never shown (presigned URLs carry signatures in it) */
+        n->url = mcf__strdup(u->url);
+        mcf__buf_puts(&b, u->url);
+        if (*u->query) { b.len -= strlen(u->query) + 1; mcf__buf_puts(&b, "?..."); }
+        n->shown = mcf__buf_cstr(&b);
+        if (!n->url || !n->shown) { mcf__net_free(n); return mcf__fail(MCF_INTERNAL_ERROR, "http: out of memory"); }
+    } else {
+        /* credentials: storage options, else the standard AWS environment */
+        if (mcf__sopt(o, "key") || mcf__sopt(o, "secret")) {
+            key = mcf__sopt(o, "key"); secret = mcf__sopt(o, "secret"); token = mcf__sopt(o, "token");
+        } else {
+            key = getenv("AWS_ACCESS_KEY_ID"); secret = getenv("AWS_SECRET_ACCESS_KEY"); token = getenv("AWS_SESSION_TOKEN");
+        }
+        if (key && !*key) key = NULL;
+        if (!anon && (key != NULL) != (secret != NULL && *secret))
+            { mcf__net_free(n); return mcf__fail(MCF_INVALID_PARAMS, "s3: %s: an access key needs its secret and vice versa", u->url); }
+        region = mcf__sopt(o, "region");
+        if (!region || !*region) region = getenv("AWS_REGION");
+        if (!region || !*region) region = getenv("AWS_DEFAULT_REGION");
+        if (!region || !*region) region = "us-east-1";
+        for (i = 0; region[i]; i++)
+            if (!((region[i] >= 'a' && region[i] <= 'z') || (region[i] >= '0' && region[i] <= '9') || region[i] == '-') || i > 40)
+                { mcf__net_free(n); return mcf__fail(MCF_INVALID_PARAMS, "s3: region \"%.48s\" is not a region name (a-z, 0-9, '-')", region); }
+        endpoint = mcf__sopt(o, "endpoint_url");
+        if (!endpoint || !*endpoint) endpoint = getenv("AWS_ENDPOINT_URL_S3");
+        if (!endpoint || !*endpoint) endpoint = getenv("AWS_ENDPOINT_URL");
+        if (endpoint && *endpoint) {
+            size_t el = strlen(endpoint);
+            if (strncmp(endpoint, "http://", 7) != 0 && strncmp(endpoint, "https://", 8) != 0)
+                { mcf__net_free(n); return mcf__fail(MCF_INVALID_PARAMS, "s3: endpoint_url \"%s\" must start with http:// or https://", endpoint); }
+            if (strchr(endpoint, '@')) { mcf__net_free(n); return mcf__fail(MCF_INVALID_PARAMS, "s3: endpoint_url must not carry credentials"); }
+            while (el > 0 && endpoint[el - 1] == '/') el--;
+            mcf__buf_put(&b, endpoint, el);          /* custom endpoint: path-style */
+            mcf__buf_putc(&b, '/');
+            mcf__net_encode(&b, u->host, 0);
+        } else {
+            mcf__buf_puts(&b, "https://");          /* AWS: virtual-hosted style */
+            mcf__buf_puts(&b, u->host);
+            mcf__buf_puts(&b, ".s3.");
+            mcf__buf_puts(&b, region);
+            mcf__buf_puts(&b, ".amazonaws.com");
+        }
+        mcf__buf_putc(&b, '/');
+        mcf__net_encode(&b, u->path, 1);
+        n->url = mcf__buf_cstr(&b);
+        mcf__buf_puts(&b, u->url);
+        mcf__buf_puts(&b, " (");
+        if (n->url) mcf__buf_puts(&b, n->url);
+        mcf__buf_puts(&b, ")");
+        n->shown = mcf__buf_cstr(&b);
+        (void)snprintf(n->sigv4, sizeof n->sigv4, "aws:amz:%s:s3", region);
+        /* libcurl 7.88 does not add the payload hash header; S3 requires it */
+        if (!mcf__net_header(n, "x-amz-content-sha256: UNSIGNED-PAYLOAD", 38)) { mcf__net_free(n); return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory"); }
+        if (!anon && key) {
+            n->user = mcf__strdup(key);
+            n->secret = mcf__strdup(secret);
+            if (token && *token) {
+                mcf__buf_puts(&b, "x-amz-security-token: ");
+                mcf__buf_puts(&b, token);
+                if (b.failed || !mcf__net_header(n, (const char *)b.data, b.len)) { MCF_FREE(n->user); n->user = NULL; }
+                mcf__buf_free(&b);
+            }
+            if (!n->user || !n->secret) { mcf__net_free(n); return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory"); }
+        }
+        if (!n->url || !n->shown) { mcf__net_free(n); return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory"); }
+    }
+    /* curl_global_init once per process (not thread-safe before libcurl 7.84) */
+    mcf__lock(&mcf__net_lock);
+    if (!mcf__net_inited && curl_global_init(CURL_GLOBAL_ALL) == CURLE_OK) mcf__net_inited = 1;
+    i = mcf__net_inited;
+    mcf__unlock(&mcf__net_lock);
+    if (!i) { mcf__net_free(n); return mcf__fail(MCF_INTERNAL_ERROR, "%s: curl_global_init failed", n->who); }
+    n->h = curl_easy_init();
+    if (!n->h) { mcf__net_free(n); return mcf__fail(MCF_INTERNAL_ERROR, "%s: curl_easy_init failed", u->url); }
+    return MCF_OK;
+}
+
+/* ---- callbacks ---- */
+static size_t mcf__net_on_header(char *p, size_t size, size_t nitems, void *user)
+{
+    mcf__xfer *x = (mcf__xfer *)user;
+    size_t n = size * nitems, k;
+    mcf__net_add(1, n);
+    if (n > 5 && memcmp(p, "HTTP/", 5) == 0) {   /* a new status line (after 100 Continue too) */
+        const char *s = (const char *)memchr(p, ' ', n);
+        x->etag[0] = '\0';
+        x->reason[0] = '\0';
+        if (s && (size_t)(s - p) + 4 <= n) {
+            s++;
+            while (s < p + n && *s >= '0' && *s <= '9') s++;   /* skip the status number */
+            while (s < p + n && *s == ' ') s++;
+            k = n - (size_t)(s - p);
+            while (k > 0 && (s[k - 1] == '\r' || s[k - 1] == '\n')) k--;
+            (void)snprintf(x->reason, sizeof x->reason, "%.*s", (int)k, s);
+        }
+    } else if (n > 5 && mcf__lower(p[0]) == 'e' && mcf__lower(p[1]) == 't' && mcf__lower(p[2]) == 'a' &&
+               mcf__lower(p[3]) == 'g' && p[4] == ':') {
+        const char *s = p + 5;
+        k = n - 5;
+        while (k > 0 && (*s == ' ' || *s == '\t')) { s++; k--; }
+        while (k > 0 && (s[k - 1] == '\r' || s[k - 1] == '\n' || s[k - 1] == ' ')) k--;
+        if (k < sizeof x->etag) { memcpy(x->etag, s, k); x->etag[k] = '\0'; }
+    }
+    return n;
+}
+
+static size_t mcf__net_on_body(char *p, size_t size, size_t nitems, void *user)
+{
+    mcf__xfer *x = (mcf__xfer *)user;
+    size_t n = size * nitems;
+    long status = 0;
+    mcf__net_add(1, n);
+    (void)curl_easy_getinfo(x->n->h, CURLINFO_RESPONSE_CODE, &status);
+    if (status >= 200 && status < 300) {
+        if (x->dst) {
+            if (n > x->cap - x->got) { x->overflow = 1; return 0; }   /* more than asked: stop */
+            memcpy(x->dst + x->got, p, n);
+            x->got += n;
+        } else if (x->keep) {
+            if (n > MCF__NET_KEEP_MAX - x->keep->len) { x->overflow = 1; return 0; }
+            mcf__buf_put(x->keep, p, n);
+        }
+        return n;
+    }
+    if (x->err_len + 1 < sizeof x->err) {
+        size_t k = sizeof x->err - 1 - x->err_len;
+        if (k > n) k = n;
+        memcpy(x->err + x->err_len, p, k);
+        x->err_len += k;
+        x->err[x->err_len] = '\0';
+    }
+    return n;
+}
+
+static size_t mcf__net_on_send(char *p, size_t size, size_t nitems, void *user)
+{
+    mcf__xfer *x = (mcf__xfer *)user;
+    size_t room = size * nitems, k;
+    if (x->streaming) {
+        if (x->chunk_pos < x->chunk_len) {
+            k = x->chunk_len - x->chunk_pos < room ? x->chunk_len - x->chunk_pos : room;
+            memcpy(p, x->chunk + x->chunk_pos, k);
+            x->chunk_pos += k;
+            mcf__net_add(2, k);
+            return k;
+        }
+        if (x->eof) return 0;
+        x->paused = 1;               /* the caller's next write() resumes us */
+        return CURL_READFUNC_PAUSE;
+    }
+    k = x->up_len - x->up_pos < room ? x->up_len - x->up_pos : room;
+    if (k) memcpy(p, x->up + x->up_pos, k);
+    x->up_pos += k;
+    mcf__net_add(2, k);
+    return k;
+}
+
+/* Prepares n->h for x. body: -1 = no body; otherwise the upload size
+ * (-2 = unknown, chunked). Returns the per-request header list to free. */
+static int mcf__net_setup(mcf__xfer *x, const char *range, int64_t body, struct curl_slist **extra)
+{
+    mcf__net *n = x->n;
+    CURL *h = n->h;
+    struct curl_slist *hl = n->hdrs, *it;
+    x->status = 0; x->reason[0] = '\0'; x->etag[0] = '\0';
+    x->got = 0; x->overflow = 0; x->err_len = 0; x->err[0] = '\0'; x->curl_err[0] = '\0'; x->up_pos = 0;
+    if (x->keep) x->keep->len = 0;
+    *extra = NULL;
+    if (x->content_type) {
+        char line[128];
+        for (it = n->hdrs; it; it = it->next)
+            if (!(*extra = curl_slist_append(*extra, it->data))) return 0;
+        (void)snprintf(line, sizeof line, "Content-Type: %s", x->content_type);
+        if (!(it = curl_slist_append(*extra, line))) return 0;
+        *extra = hl = it;
+    }
+    curl_easy_reset(h);   /* keeps the connection cache: the next request reuses the socket */
+    (void)curl_easy_setopt(h, CURLOPT_URL, x->url ? x->url : n->url);
+    (void)curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    (void)curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->curl_err);
+    (void)curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, mcf__net_on_header);
+    (void)curl_easy_setopt(h, CURLOPT_HEADERDATA, (void *)x);
+    (void)curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, mcf__net_on_body);
+    (void)curl_easy_setopt(h, CURLOPT_WRITEDATA, (void *)x);
+    (void)curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, n->connect_timeout);
+    if (n->timeout) (void)curl_easy_setopt(h, CURLOPT_TIMEOUT, n->timeout);
+    /* a stalled transfer fails instead of hanging (also without a timeout) */
+    (void)curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    (void)curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 120L);
+    if (!n->verify) {
+        (void)curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+        (void)curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (n->ca_file) (void)curl_easy_setopt(h, CURLOPT_CAINFO, n->ca_file);
+    if (hl) (void)curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+    if (n->user) {
+        (void)curl_easy_setopt(h, CURLOPT_AWS_SIGV4, n->sigv4);
+        (void)curl_easy_setopt(h, CURLOPT_USERNAME, n->user);
+        (void)curl_easy_setopt(h, CURLOPT_PASSWORD, n->secret);
+    }
+    if (strcmp(x->method, "HEAD") == 0) (void)curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    else if (strcmp(x->method, "PUT") == 0) {
+        (void)curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+        (void)curl_easy_setopt(h, CURLOPT_READFUNCTION, mcf__net_on_send);
+        (void)curl_easy_setopt(h, CURLOPT_READDATA, (void *)x);
+        (void)curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)(body < 0 ? -1 : body));
+        (void)curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024L);
+    } else if (strcmp(x->method, "POST") == 0) {
+        (void)curl_easy_setopt(h, CURLOPT_POST, 1L);
+        (void)curl_easy_setopt(h, CURLOPT_READFUNCTION, mcf__net_on_send);
+        (void)curl_easy_setopt(h, CURLOPT_READDATA, (void *)x);
+        (void)curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body < 0 ? 0 : body));
+    } else if (strcmp(x->method, "GET") != 0) {
+        (void)curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, x->method);
+    }
+    if (range) (void)curl_easy_setopt(h, CURLOPT_RANGE, range);
+    mcf__net_add(0, 1);
+    return 1;
+}
+
+/* Copies the text of <tag>...</tag> from an S3 XML error body. */
+static void mcf__net_xml(const char *xml, const char *tag, char *out, size_t cap)
+{
+    char open[32], close[32];
+    const char *a, *b;
+    size_t k, i;
+    out[0] = '\0';
+    (void)snprintf(open, sizeof open, "<%s>", tag);
+    (void)snprintf(close, sizeof close, "</%s>", tag);
+    if (!(a = strstr(xml, open))) return;
+    a += strlen(open);
+    if (!(b = strstr(a, close))) return;
+    k = (size_t)(b - a) < cap - 1 ? (size_t)(b - a) : cap - 1;
+    for (i = 0; i < k; i++) out[i] = (a[i] >= ' ' && a[i] != 0x7f) ? a[i] : ' ';
+    out[k] = '\0';
+}
+
+/* Turns a finished exchange into a result code and sentence (DESIGN §3):
+ * 404 FILE_NOT_FOUND, 401/403 PERMISSION_DENIED, 416 FILE_READ_FAIL, 5xx
+ * PERSISTENT_FAIL; other failures get `fallback`. */
+static int mcf__net_result(mcf__xfer *x, CURLcode cc, int attempts, int fallback)
+{
+    mcf__net *n = x->n;
+    char code[96], msg[320], tries[48] = "";
+    const char *label;
+    const char *what = x->url && x->url != n->url ? strchr(x->url, '?') : NULL;
+    int rc;
+    if (attempts > 1) (void)snprintf(tries, sizeof tries, " (gave up after %d attempts)", attempts);
+    if (cc != CURLE_OK && x->status < 300) {
+        if (x->overflow)
+            return mcf__fail(MCF_FILE_READ_FAIL, "%s: %s %s%s: the server sent more bytes than were asked for (%lu)",
+                             n->who, x->method, n->shown, what ? what : "", (unsigned long)x->cap);
+        rc = cc == CURLE_OPERATION_TIMEDOUT ? MCF_PERSISTENT_FAIL : fallback;
+        return mcf__fail(rc, "%s: %s %s%s: %s%s%s%s", n->who, x->method, n->shown, what ? what : "", curl_easy_strerror(cc),
+                         x->curl_err[0] ? " (" : "", x->curl_err, x->curl_err[0] ? ")" : "");
+    }
+    if (x->status >= 200 && x->status < 300) return MCF_OK;
+    mcf__net_xml(x->err, "Code", code, sizeof code);
+    mcf__net_xml(x->err, "Message", msg, sizeof msg);
+    if (x->status == 404) rc = MCF_FILE_NOT_FOUND;
+    else if (x->status == 401 || x->status == 403) rc = MCF_PERMISSION_DENIED;
+    else if (x->status == 416) rc = MCF_FILE_READ_FAIL;
+    else if (x->status >= 500) rc = MCF_PERSISTENT_FAIL;
+    else rc = fallback;
+    label = code[0] ? code : x->reason[0] ? x->reason : "(no error body)";
+    return mcf__fail(rc, "%s: %s %s%s: HTTP %ld %s%s%s%s", n->who, x->method, n->shown, what ? what : "", x->status,
+                     label, msg[0] ? ": " : "", msg, tries);
+}
+
+static void mcf__net_sleep_ms(long ms)
+{
+    struct timespec ts;
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (ms % 1000) * 1000000L;
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) { }
+}
+
+static int mcf__net_retryable(CURLcode cc, long status)
+{
+    if (cc == CURLE_OK) return status >= 500;
+    return cc == CURLE_COULDNT_CONNECT || cc == CURLE_SEND_ERROR || cc == CURLE_RECV_ERROR ||
+           cc == CURLE_GOT_NOTHING || cc == CURLE_PARTIAL_FILE || cc == CURLE_OPERATION_TIMEDOUT;
+}
+
+/* Runs a replayable exchange, retrying 5xx and transport errors with
+ * exponential backoff (100 ms, 200 ms, ... capped at 5 s). */
+static int mcf__net_perform(mcf__xfer *x, const char *range, int64_t body, int fallback)
+{
+    struct curl_slist *extra = NULL;
+    CURLcode cc = CURLE_OK;
+    int attempts = 0;
+    long delay = 100;
+    for (;;) {
+        attempts++;
+        if (!mcf__net_setup(x, range, body, &extra)) { curl_slist_free_all(extra); return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", x->n->who); }
+        cc = curl_easy_perform(x->n->h);
+        curl_slist_free_all(extra);
+        extra = NULL;
+        (void)curl_easy_getinfo(x->n->h, CURLINFO_RESPONSE_CODE, &x->status);
+        if (x->overflow || !mcf__net_retryable(cc, x->status) || attempts > x->n->retries) break;
+        mcf__net_sleep_ms(delay);
+        delay = delay * 2 > 5000 ? 5000 : delay * 2;
+    }
+    return mcf__net_result(x, cc, attempts, fallback);
+}
+
+static void mcf__xfer_init(mcf__xfer *x, mcf__net *n, const char *method)
+{
+    memset(x, 0, sizeof *x);
+    x->n = n;
+    x->method = method;
+}
+
+/* HEAD: size of the object. S3 answers a refused HEAD without a body, so a
+ * 400/403 is repeated as a one-byte GET to learn the error code for the message. */
+static int mcf__net_head(mcf__net *n, uint64_t *size, int fallback)
+{
+    mcf__xfer x;
+    curl_off_t len = -1;
+    int rc;
+    mcf__xfer_init(&x, n, "HEAD");
+    rc = mcf__net_perform(&x, NULL, -1, fallback);
+    if (rc != MCF_OK) {
+        if (n->s3 && (x.status == 403 || x.status == 400)) {
+            mcf__xfer g;
+            unsigned char one[1];
+            char saved[MCF_ERROR_MAX];
+            memcpy(saved, mcf__error_text, sizeof saved);
+            mcf__xfer_init(&g, n, "GET");
+            g.dst = one; g.cap = 1;
+            if (mcf__net_perform(&g, "0-0", -1, fallback) != MCF_OK && g.status == x.status && g.err_len) return mcf__net_result(&g, CURLE_OK, 1, fallback);
+            memcpy(mcf__error_text, saved, sizeof saved);
+        }
+        return rc;
+    }
+    (void)curl_easy_getinfo(n->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+    if (len < 0) return mcf__fail(MCF_NOT_SUPPORTED, "%s: HEAD %s: the server sent no Content-Length, so the size is unknown", n->who, n->shown);
+    *size = (uint64_t)len;
+    return MCF_OK;
+}
+
+/* ---- reading ---- */
+typedef struct mcf__net_reader {
+    mcf__net n;
+    uint64_t size;
+    unsigned char *ahead[2];        /* the last two reads up to MCF__NET_CACHE bytes */
+    uint64_t ahead_off[2];
+    size_t ahead_len[2];
+    int older;                      /* slot to replace next */
+} mcf__net_reader;
+
+static int mcf__net_stat(void *user, const mcf_url *u, const mcf_options *o, uint64_t *size)
+{
+    mcf__net n;
+    int rc;
+    (void)user;
+    if ((rc = mcf__net_init(&n, u, o)) != MCF_OK) return rc;
+    rc = mcf__net_head(&n, size, MCF_FILE_OPEN_FAIL);
+    mcf__net_free(&n);
+    return rc;
+}
+
+static int mcf__net_open_read(void *user, const mcf_url *u, const mcf_options *o, void **file, uint64_t *size)
+{
+    mcf__net_reader *r = (mcf__net_reader *)mcf__calloc(1, sizeof *r);
+    int rc;
+    (void)user;
+    if (!r) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", u->url);
+    if ((rc = mcf__net_init(&r->n, u, o)) != MCF_OK) { MCF_FREE(r); return rc; }
+    if ((rc = mcf__net_head(&r->n, &r->size, MCF_FILE_OPEN_FAIL)) != MCF_OK) { mcf__net_free(&r->n); MCF_FREE(r); return rc; }
+    *file = r;
+    *size = r->size;
+    return MCF_OK;
+}
+
+/* One ranged GET of exactly len bytes at off into dst. */
+static int mcf__net_get(mcf__net_reader *r, uint64_t off, unsigned char *dst, size_t len)
+{
+    mcf__xfer x;
+    char range[64];
+    int rc;
+    mcf__xfer_init(&x, &r->n, "GET");
+    x.dst = dst;
+    x.cap = len;
+    (void)snprintf(range, sizeof range, "%llu-%llu", (unsigned long long)off, (unsigned long long)(off + len - 1));
+    rc = mcf__net_perform(&x, range, -1, MCF_FILE_READ_FAIL);
+    if (rc == MCF_OK && x.status != 206 && !(x.status == 200 && off == 0 && len == r->size))
+        return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s bytes %s: the server ignored the Range header (HTTP %ld, expected 206)", r->n.who, r->n.shown, range, x.status);
+    if (rc == MCF_OK && x.got != len)
+        return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s bytes %s: short answer, %lu of %lu bytes", r->n.who, r->n.shown, range, (unsigned long)x.got, (unsigned long)len);
+    return rc;
+}
+
+static int mcf__net_read_at(void *file, uint64_t off, void *dst, size_t len)
+{
+    mcf__net_reader *r = (mcf__net_reader *)file;
+    uint64_t end;
+    size_t want;
+    int rc, slot;
+    if (len == 0) return MCF_OK;
+    if (!mcf__add64(off, len, &end) || end > r->size)
+        return mcf__fail(MCF_FILE_READ_FAIL, "%s: read of %lu bytes at %llu passes the end of %s (%llu bytes)", r->n.who,
+                         (unsigned long)len, (unsigned long long)off, r->n.shown, (unsigned long long)r->size);
+    for (slot = 0; slot < 2; slot++)
+        if (r->ahead_len[slot] && off >= r->ahead_off[slot] && end <= r->ahead_off[slot] + r->ahead_len[slot]) {
+            memcpy(dst, r->ahead[slot] + (off - r->ahead_off[slot]), len);
+            r->older = 1 - slot;
+            return MCF_OK;
+        }
+    if (len > MCF__NET_CACHE) return mcf__net_get(r, off, (unsigned char *)dst, len);
+    /* small and medium reads (magic, lengths, headers, zip records) are kept
+     * in one block so the reads that follow them are served locally */
+    slot = r->older;   /* two blocks: e.g. a file's start and its zip end records */
+    if (!r->ahead[slot] && !(r->ahead[slot] = (unsigned char *)mcf__malloc(MCF__NET_CACHE)))
+        return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
+    want = len;
+    if (want < MCF__NET_READAHEAD) want = r->size - off < (uint64_t)MCF__NET_READAHEAD ? (size_t)(r->size - off) : MCF__NET_READAHEAD;
+    r->ahead_len[slot] = 0;
+    if ((rc = mcf__net_get(r, off, r->ahead[slot], want)) != MCF_OK) return rc;
+    r->ahead_off[slot] = off;
+    r->ahead_len[slot] = want;
+    r->older = 1 - slot;
+    memcpy(dst, r->ahead[slot], len);
+    return MCF_OK;
+}
+
+static void mcf__net_close_read(void *file)
+{
+    mcf__net_reader *r = (mcf__net_reader *)file;
+    mcf__net_free(&r->n);
+    MCF_FREE(r->ahead[0]);
+    MCF_FREE(r->ahead[1]);
+    MCF_FREE(r);
+}
+
+static int mcf__net_remove(void *user, const mcf_url *u, const mcf_options *o)
+{
+    mcf__net n;
+    mcf__xfer x;
+    uint64_t size;
+    int rc;
+    (void)user;
+    if ((rc = mcf__net_init(&n, u, o)) != MCF_OK) return rc;
+    /* S3 answers DELETE of a missing key with 204; report it like a local file */
+    if (n.s3) rc = mcf__net_head(&n, &size, MCF_FILE_WRITE_FAIL);
+    if (rc == MCF_OK) {
+        mcf__xfer_init(&x, &n, "DELETE");
+        rc = mcf__net_perform(&x, NULL, -1, MCF_FILE_WRITE_FAIL);
+    }
+    mcf__net_free(&n);
+    return rc;
+}
+
+/* ---- writing ---- */
+/* A PUT whose body arrives in the caller's write() calls: curl's multi
+ * interface is driven only inside write()/finish, and the read callback
+ * pauses the transfer when the current chunk is used up. */
+typedef struct mcf__put {
+    mcf__xfer x;
+    CURLM *m;
+    struct curl_slist *extra;
+    int active, done;
+    CURLcode cc;
+} mcf__put;
+
+static int mcf__put_start(mcf__put *p, mcf__net *n, const char *url, int64_t size)
+{
+    mcf__xfer_init(&p->x, n, "PUT");
+    p->x.url = url;
+    p->x.streaming = 1;
+    p->done = 0;
+    p->cc = CURLE_OK;
+    if (!mcf__net_setup(&p->x, NULL, size, &p->extra) || !(p->m = curl_multi_init())) {
+        curl_slist_free_all(p->extra);
+        p->extra = NULL;
+        return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", n->who);
+    }
+    if (curl_multi_add_handle(p->m, n->h) != CURLM_OK) {
+        curl_multi_cleanup(p->m);
+        curl_slist_free_all(p->extra);
+        p->m = NULL; p->extra = NULL;
+        return mcf__fail(MCF_INTERNAL_ERROR, "%s: curl_multi_add_handle failed", n->who);
+    }
+    p->active = 1;
+    return MCF_OK;
+}
+
+/* Runs the transfer until the chunk is consumed (to_end 0) or it ends. */
+static void mcf__put_drive(mcf__put *p, int to_end)
+{
+    int running, queued;
+    CURLMsg *msg;
+    if (p->x.paused) { p->x.paused = 0; (void)curl_easy_pause(p->x.n->h, CURLPAUSE_CONT); }
+    while (!p->done) {
+        if (!to_end && p->x.chunk_pos == p->x.chunk_len) break;
+        if (curl_multi_perform(p->m, &running) != CURLM_OK) { p->done = 1; p->cc = CURLE_SEND_ERROR; break; }
+        while ((msg = curl_multi_info_read(p->m, &queued)) != NULL)
+            if (msg->msg == CURLMSG_DONE) { p->done = 1; p->cc = msg->data.result; }
+        if (p->done || (!to_end && p->x.chunk_pos == p->x.chunk_len)) break;
+        if (p->x.paused) {
+            if (!to_end) break;
+            p->x.paused = 0;
+            (void)curl_easy_pause(p->x.n->h, CURLPAUSE_CONT);
+        }
+        (void)curl_multi_poll(p->m, NULL, 0, 100, NULL);
+    }
+}
+
+static void mcf__put_stop(mcf__put *p)
+{
+    if (!p->active) return;
+    (void)curl_multi_remove_handle(p->m, p->x.n->h);   /* mid-transfer: closes the connection */
+    curl_multi_cleanup(p->m);
+    curl_slist_free_all(p->extra);
+    p->m = NULL; p->extra = NULL;
+    p->active = 0;
+}
+
+static int mcf__put_feed(mcf__put *p, const void *src, size_t len)
+{
+    p->x.chunk = (const unsigned char *)src;
+    p->x.chunk_len = len;
+    p->x.chunk_pos = 0;
+    mcf__put_drive(p, 0);
+    p->x.chunk = NULL;
+    if (p->x.chunk_pos == p->x.chunk_len && !p->done) return MCF_OK;
+    /* the server answered (or the connection broke) before taking all bytes */
+    (void)curl_easy_getinfo(p->x.n->h, CURLINFO_RESPONSE_CODE, &p->x.status);
+    if (p->cc == CURLE_OK && p->x.status >= 200 && p->x.status < 300)
+        return mcf__fail(MCF_FILE_WRITE_FAIL, "%s: PUT %s: the server answered HTTP %ld before the whole body was sent",
+                         p->x.n->who, p->x.n->shown, p->x.status);
+    return mcf__net_result(&p->x, p->cc, 1, MCF_FILE_WRITE_FAIL);
+}
+
+static int mcf__put_finish(mcf__put *p)
+{
+    int rc;
+    p->x.eof = 1;
+    p->x.chunk = NULL; p->x.chunk_len = p->x.chunk_pos = 0;
+    mcf__put_drive(p, 1);
+    (void)curl_easy_getinfo(p->x.n->h, CURLINFO_RESPONSE_CODE, &p->x.status);
+    rc = mcf__net_result(&p->x, p->cc, 1, MCF_FILE_WRITE_FAIL);
+    mcf__put_stop(p);
+    return rc;
+}
+
+typedef struct mcf__net_writer {
+    mcf__net n;
+    uint64_t total, done;           /* total UINT64_MAX = unknown */
+    int multipart, part_no;
+    char *upload_id;                /* percent-encoded, ready for a query */
+    mcf__buf parts;                 /* <Part>...</Part> list for Complete */
+    mcf__put put;
+    uint64_t part_left;             /* bytes still due in the streamed part */
+    unsigned char *buf;             /* unknown total on S3: one part buffered */
+    size_t buf_len;
+} mcf__net_writer;
+
+static void mcf__net_writer_free(mcf__net_writer *w)
+{
+    mcf__put_stop(&w->put);
+    mcf__net_free(&w->n);
+    MCF_FREE(w->upload_id);
+    mcf__buf_free(&w->parts);
+    MCF_FREE(w->buf);
+    MCF_FREE(w);
+}
+
+/* URL of the object plus a canonical (sorted, every name with '=') query. */
+static char *mcf__net_query_url(mcf__net_writer *w, int part_no)
+{
+    mcf__buf b;
+    char num[24];
+    memset(&b, 0, sizeof b);
+    mcf__buf_puts(&b, w->n.url);
+    if (part_no > 0) {
+        (void)snprintf(num, sizeof num, "%d", part_no);
+        mcf__buf_puts(&b, "?partNumber=");
+        mcf__buf_puts(&b, num);
+        mcf__buf_puts(&b, "&uploadId=");
+        mcf__buf_puts(&b, w->upload_id);
+    } else if (w->upload_id) {
+        mcf__buf_puts(&b, "?uploadId=");
+        mcf__buf_puts(&b, w->upload_id);
+    } else {
+        mcf__buf_puts(&b, "?uploads=");
+    }
+    return mcf__buf_cstr(&b);
+}
+
+/* CreateMultipartUpload: POST ?uploads= answers <UploadId>. */
+static int mcf__s3_create_upload(mcf__net_writer *w)
+{
+    mcf__xfer x;
+    mcf__buf keep, id;
+    char *url = mcf__net_query_url(w, 0), raw[1024];
+    int rc;
+    memset(&keep, 0, sizeof keep);
+    memset(&id, 0, sizeof id);
+    if (!url) return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+    mcf__xfer_init(&x, &w->n, "POST");
+    x.url = url;
+    x.keep = &keep;
+    rc = mcf__net_perform(&x, NULL, 0, MCF_FILE_WRITE_FAIL);
+    if (rc == MCF_OK) {
+        mcf__buf_putc(&keep, 0);
+        mcf__net_xml(keep.failed ? "" : (const char *)keep.data, "UploadId", raw, sizeof raw);
+        if (!raw[0]) rc = mcf__fail(MCF_FILE_WRITE_FAIL, "s3: POST %s?uploads=: the answer has no <UploadId>", w->n.shown);
+        else {
+            mcf__net_encode(&id, raw, 0);
+            if (!(w->upload_id = mcf__buf_cstr(&id))) rc = mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+        }
+    }
+    mcf__buf_free(&keep);
+    MCF_FREE(url);
+    return rc;
+}
+
+/* Notes part part_no's ETag for CompleteMultipartUpload. */
+static int mcf__s3_note_part(mcf__net_writer *w, const char *etag)
+{
+    char head[64];
+    if (!etag[0]) return mcf__fail(MCF_FILE_WRITE_FAIL, "s3: PUT %s part %d: the answer has no ETag", w->n.shown, w->part_no);
+    (void)snprintf(head, sizeof head, "<Part><PartNumber>%d</PartNumber><ETag>", w->part_no);
+    mcf__buf_puts(&w->parts, head);
+    for (; *etag; etag++) {   /* XML-escape the quotes S3 puts around ETags */
+        if (*etag == '"') mcf__buf_puts(&w->parts, "&quot;");
+        else if (*etag == '&') mcf__buf_puts(&w->parts, "&amp;");
+        else if (*etag == '<') mcf__buf_puts(&w->parts, "&lt;");
+        else mcf__buf_putc(&w->parts, (unsigned char)*etag);
+    }
+    mcf__buf_puts(&w->parts, "</ETag></Part>");
+    return w->parts.failed ? mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory") : MCF_OK;
+}
+
+static int mcf__s3_start_part(mcf__net_writer *w, uint64_t len)
+{
+    char *url;
+    int rc;
+    w->part_no++;
+    if (w->part_no > 10000)
+        return mcf__fail(MCF_FILE_WRITE_FAIL, "s3: %s: more than 10000 parts; raise the part_size storage option", w->n.shown);
+    if (!(url = mcf__net_query_url(w, w->part_no))) return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+    /* the URL must outlive the transfer: kept in the xfer, freed at finish */
+    rc = mcf__put_start(&w->put, &w->n, url, (int64_t)len);
+    if (rc != MCF_OK) { MCF_FREE(url); w->put.x.url = NULL; return rc; }
+    w->part_left = len;
+    return MCF_OK;
+}
+
+static int mcf__s3_end_part(mcf__net_writer *w)
+{
+    char *url = (char *)w->put.x.url;
+    int rc = mcf__put_finish(&w->put);
+    if (rc == MCF_OK) rc = mcf__s3_note_part(w, w->put.x.etag);
+    MCF_FREE(url);
+    w->put.x.url = NULL;
+    return rc;
+}
+
+/* One buffered part (unknown total): start, send, finish. */
+static int mcf__s3_flush_buf(mcf__net_writer *w)
+{
+    int rc;
+    if ((rc = mcf__s3_start_part(w, w->buf_len)) != MCF_OK) return rc;
+    if ((rc = mcf__put_feed(&w->put, w->buf, w->buf_len)) != MCF_OK) return rc;
+    w->buf_len = 0;
+    return mcf__s3_end_part(w);
+}
+
+static int mcf__net_open_write(void *user, const mcf_url *u, uint64_t size, const mcf_options *o, void **file)
+{
+    mcf__net_writer *w = (mcf__net_writer *)mcf__calloc(1, sizeof *w);
+    uint64_t existing;
+    int rc;
+    (void)user;
+    if (!w) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", u->url);
+    if ((rc = mcf__net_init(&w->n, u, o)) != MCF_OK) { MCF_FREE(w); return rc; }
+    w->total = size;
+    if (w->n.flags & MCF_NO_OVERWRITE) {
+        char saved[MCF_ERROR_MAX];
+        memcpy(saved, mcf__error_text, sizeof saved);
+        rc = mcf__net_head(&w->n, &existing, MCF_FILE_OPEN_FAIL);
+        if (rc == MCF_OK) rc = mcf__fail(MCF_FILE_OPEN_FAIL, "%s: %s already exists (MCF_NO_OVERWRITE)", w->n.who, w->n.shown);
+        else if (rc == MCF_FILE_NOT_FOUND) { rc = MCF_OK; memcpy(mcf__error_text, saved, sizeof saved); }
+        if (rc != MCF_OK) { mcf__net_writer_free(w); return rc; }
+    }
+    if (w->n.s3 && (size == UINT64_MAX || size > w->n.threshold)) {
+        w->multipart = 1;
+        if (size == UINT64_MAX && (!mcf__fits_size(w->n.part_size) || !(w->buf = (unsigned char *)mcf__malloc((size_t)w->n.part_size))))
+            rc = mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory for a %llu-byte part", (unsigned long long)w->n.part_size);
+        else rc = mcf__s3_create_upload(w);
+    } else {
+        /* one PUT; an unknown size goes chunked (plain HTTP servers only) */
+        rc = mcf__put_start(&w->put, &w->n, NULL, size == UINT64_MAX ? (int64_t)-2 : (int64_t)size);
+    }
+    if (rc != MCF_OK) { mcf__net_writer_free(w); return rc; }
+    *file = w;
+    return MCF_OK;
+}
+
+static int mcf__net_write(void *file, const void *src, size_t len)
+{
+    mcf__net_writer *w = (mcf__net_writer *)file;
+    const unsigned char *p = (const unsigned char *)src;
+    int rc = MCF_OK;
+    if (w->total != UINT64_MAX && len > w->total - w->done)
+        return mcf__fail(MCF_INTERNAL_ERROR, "%s: %s: more bytes written than the %llu announced", w->n.who, w->n.shown, (unsigned long long)w->total);
+    if (!w->multipart) {
+        if ((rc = mcf__put_feed(&w->put, p, len)) == MCF_OK) w->done += len;
+        return rc;
+    }
+    while (len > 0 && rc == MCF_OK) {
+        size_t k;
+        if (w->buf) {   /* unknown total: fill one part, then send it */
+            k = (size_t)w->n.part_size - w->buf_len < len ? (size_t)w->n.part_size - w->buf_len : len;
+            memcpy(w->buf + w->buf_len, p, k);
+            w->buf_len += k;
+            if (w->buf_len == (size_t)w->n.part_size) rc = mcf__s3_flush_buf(w);
+        } else {        /* known total: stream each part as it comes */
+            if (!w->put.active) {
+                uint64_t left = w->total - w->done;
+                rc = mcf__s3_start_part(w, left < w->n.part_size ? left : w->n.part_size);
+                if (rc != MCF_OK) break;
+            }
+            k = w->part_left < (uint64_t)len ? (size_t)w->part_left : len;
+            if ((rc = mcf__put_feed(&w->put, p, k)) != MCF_OK) break;
+            w->part_left -= k;
+            if (w->part_left == 0) rc = mcf__s3_end_part(w);
+        }
+        p += k; len -= k; w->done += k;
+    }
+    return rc;
+}
+
+static void mcf__net_abort(void *file)
+{
+    mcf__net_writer *w = (mcf__net_writer *)file;
+    char saved[MCF_ERROR_MAX];
+    memcpy(saved, mcf__error_text, sizeof saved);   /* the caller reports the first failure */
+    if (w->put.x.url) { MCF_FREE((char *)w->put.x.url); w->put.x.url = NULL; }
+    mcf__put_stop(&w->put);   /* a cut PUT publishes nothing */
+    if (w->multipart && w->upload_id) {
+        /* AbortMultipartUpload frees the parts; servers without it (s3rver
+         * answers 405) keep unreferenced parts, but no object is visible */
+        char *url = mcf__net_query_url(w, 0);
+        mcf__xfer x;
+        if (url) {
+            mcf__xfer_init(&x, &w->n, "DELETE");
+            x.url = url;
+            (void)mcf__net_perform(&x, NULL, -1, MCF_FILE_WRITE_FAIL);
+            MCF_FREE(url);
+        }
+    }
+    memcpy(mcf__error_text, saved, sizeof saved);
+    mcf__net_writer_free(w);
+}
+
+static int mcf__net_commit(void *file)
+{
+    mcf__net_writer *w = (mcf__net_writer *)file;
+    mcf__xfer x;
+    mcf__buf xml, keep;
+    char *url;
+    int rc = MCF_OK;
+    if (w->total != UINT64_MAX && w->done != w->total) {
+        rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: %s: commit after %llu of %llu announced bytes", w->n.who, w->n.shown,
+                       (unsigned long long)w->done, (unsigned long long)w->total);
+        mcf__net_abort(w);
+        return rc;
+    }
+    if (!w->multipart) {
+        rc = mcf__put_finish(&w->put);
+        mcf__net_writer_free(w);
+        return rc;
+    }
+    if (w->buf && (w->buf_len > 0 || w->part_no == 0)) rc = mcf__s3_flush_buf(w);
+    if (rc != MCF_OK) { mcf__net_abort(w); return rc; }
+    memset(&xml, 0, sizeof xml);
+    memset(&keep, 0, sizeof keep);
+    mcf__buf_puts(&xml, "<CompleteMultipartUpload>");
+    mcf__buf_put(&xml, w->parts.data, w->parts.len);
+    mcf__buf_puts(&xml, "</CompleteMultipartUpload>");
+    url = mcf__net_query_url(w, 0);
+    if (!url || xml.failed) rc = mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+    else {
+        mcf__xfer_init(&x, &w->n, "POST");
+        x.url = url;
+        x.content_type = "application/xml";
+        x.up = xml.data;
+        x.up_len = xml.len;
+        x.keep = &keep;
+        rc = mcf__net_perform(&x, NULL, (int64_t)xml.len, MCF_FILE_WRITE_FAIL);
+        mcf__buf_putc(&keep, 0);
+        /* S3 may answer 200 and still report an error in the body */
+        if (rc == MCF_OK && (keep.failed || strstr((const char *)keep.data, "<Error>"))) {
+            char code[96];
+            mcf__net_xml(keep.failed ? "" : (const char *)keep.data, "Code", code, sizeof code);
+            rc = mcf__fail(MCF_PERSISTENT_FAIL, "s3: POST %s?uploadId=...: CompleteMultipartUpload failed: %s", w->n.shown, code[0] ? code : "unreadable answer");
+        }
+    }
+    MCF_FREE(url);
+    mcf__buf_free(&xml);
+    mcf__buf_free(&keep);
+    if (rc != MCF_OK) { mcf__net_abort(w); return rc; }
+    mcf__net_writer_free(w);
+    return MCF_OK;
+}
+
+static int mcf__curl_filesystem(const char *scheme, mcf_filesystem *out)
+{
+    static const mcf_filesystem fs = {
+        "http", NULL, mcf__net_stat, mcf__net_open_read, mcf__net_read_at, NULL, mcf__net_close_read,
+        mcf__net_open_write, mcf__net_write, mcf__net_commit, mcf__net_abort, mcf__net_remove
+    };
+    if (strcmp(scheme, "http") && strcmp(scheme, "https") && strcmp(scheme, "s3") && strcmp(scheme, "s3a")) return 0;
+    *out = fs;
+    out->scheme = strcmp(scheme, "http") == 0 ? "http" : strcmp(scheme, "https") == 0 ? "https" : strcmp(scheme, "s3") == 0 ? "s3" : "s3a";
+    return 1;
+}
+#endif /* MOONCAKE_FILEIO_CURL */
 
 /* ===== [11] JSON read/write ============================================== */
 /* A strict pull parser for RFC 8259 over a length-bounded buffer: full UTF-8
@@ -5420,7 +6935,10 @@ MCFDEF int mcf_read(mcf_reader *r, size_t i, void *dst, size_t dst_len)
         const unsigned char *base;
         if (r->src.base) base = r->src.base + e->offset;
         else {
-            if (!mcf__fits_size(e->span) || !(tmp = (unsigned char *)mcf__malloc((size_t)e->span)))
+            if (!mcf__fits_size(e->span))
+                return mcf__fail(MCF_NOT_SUPPORTED, "%s: tensor \"%s\" spans %llu bytes of the file, more than this host can address",
+                                 r->name, e->name, (unsigned long long)e->span);
+            if (!(tmp = (unsigned char *)mcf__malloc((size_t)e->span)))
                 return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory reading tensor \"%s\"", r->name, e->name);
             if ((rc = mcf__source_read(&r->src, e->offset, tmp, (size_t)e->span)) != MCF_OK) { MCF_FREE(tmp); return rc; }
             base = tmp;
@@ -5441,8 +6959,12 @@ MCFDEF int mcf_view(mcf_reader *r, size_t i, const void **data)
     if (!data) return mcf__fail(MCF_INVALID_PARAMS, "mcf_view: NULL output");
     e = &r->entries[i];
     if ((rc = mcf__verify_once(r, i)) != MCF_OK) return rc;
-    if (e->contiguous && r->src.base && (!MCF__BIG_ENDIAN || mcf__dtypes[e->dtype].swap < 2)) {
-        *data = r->src.base + e->offset;   /* zero-copy */
+    /* zero-copy only when the caller may dereference the pointer as the
+     * element type: no swap needed and the address aligned to the element
+     * unit (safetensors offsets need not be; ARM traps on some loads) */
+    if (e->contiguous && r->src.base && (!MCF__BIG_ENDIAN || mcf__dtypes[e->dtype].swap < 2) &&
+        (uintptr_t)(r->src.base + e->offset) % mcf__dtypes[e->dtype].swap == 0) {
+        *data = r->src.base + e->offset;
         return MCF_OK;
     }
     if (!r->views[i]) {
@@ -5935,11 +7457,7 @@ MCFDEF mcf_store *mcf_memory_store_create(void)
     m->nbuckets = 64;
     m->buckets = (mcf__mstore_node **)mcf__calloc(m->nbuckets, sizeof *m->buckets);
     if (!m->buckets) { MCF_FREE(m); return NULL; }
-#ifndef MCF_NO_POSIX
-    if (pthread_mutex_init(&m->lock, NULL) != 0) { MCF_FREE(m->buckets); MCF_FREE(m); return NULL; }
-#else
-    m->lock = MCF__MUTEX_INIT;
-#endif
+    if (!mcf__mutex_init(&m->lock)) { MCF_FREE(m->buckets); MCF_FREE(m); return NULL; }
     m->vt.user = m;
     m->vt.put = mcf__mstore_put;
     m->vt.get = mcf__mstore_get;
@@ -5957,9 +7475,7 @@ MCFDEF void mcf_memory_store_destroy(mcf_store *s)
         mcf__mstore_node *n = m->buckets[i], *next;
         for (; n; n = next) { next = n->next; MCF_FREE(n->key); MCF_FREE(n->obj); MCF_FREE(n); }
     }
-#ifndef MCF_NO_POSIX
-    (void)pthread_mutex_destroy(&m->lock);
-#endif
+    mcf__mutex_destroy(&m->lock);
     MCF_FREE(m->buckets);
     MCF_FREE(m);
 }

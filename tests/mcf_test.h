@@ -11,6 +11,10 @@
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif
+/* 64-bit off_t for the tests' own ftruncate/pwrite on 32-bit hosts */
+#ifndef _FILE_OFFSET_BITS
+#define _FILE_OFFSET_BITS 64
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,13 +1,14 @@
 #!/bin/sh
 # Runs every test binary of each variant (arguments: name:dir) from the
 # repository root, echoes each binary's summary and prints the grand total
-# as the last line: "N passed, N failed[, N skipped]".
+# as the last line: "N passed, N failed[, N skipped]". MCF_TEST_RUNNER, if
+# set, prefixes each binary (qemu-aarch64-static, wine64: see make cross).
 total_p=0; total_f=0; total_s=0; broken=0
 for spec in "$@"; do
     name=${spec%%:*}; dir=${spec#*:}
     for bin in "$dir"/test_*; do
         [ -x "$bin" ] || continue
-        out=$("$bin" 2>"$dir/$(basename "$bin").log"); status=$?
+        out=$($MCF_TEST_RUNNER "$bin" 2>"$dir/$(basename "$bin").log"); status=$?
         last=$(printf '%s\n' "$out" | tail -n 1)
         p=$(printf '%s' "$last" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
         f=$(printf '%s' "$last" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')

@@ -64,7 +64,17 @@ static const url_case cases[] = {
     {"s3:///key", NULL, MCF_INVALID_PARAMS, 0, 0, 0, 0, 0, 0, 0, 0},
     {"memory://", NULL, MCF_INVALID_PARAMS, 0, 0, 0, 0, 0, 0, 0, 0},
     {"file://", NULL, MCF_INVALID_PARAMS, 0, 0, 0, 0, 0, 0, 0, 0},
+#ifndef _WIN32
     {"file://otherhost/x", NULL, MCF_INVALID_PARAMS, 0, 0, 0, 0, 0, 0, 0, 0},
+#else
+    /* Windows (RFC 8089 appendix E): drive letters and UNC paths */
+    {"file:///C:/dir/x.pt", NULL, 0, "file", "", 0, "C:\\dir\\x.pt", "", "C:\\dir", "x.pt", "file:///C:/dir/x.pt"},
+    {"file://localhost/c:/a%20b/x.pt", NULL, 0, "file", "", 0, "c:\\a b\\x.pt", "", "c:\\a b", "x.pt", "file:///c:/a b/x.pt"},
+    {"file://server/share/d/x.pt", NULL, 0, "file", "", 0, "\\\\server\\share\\d\\x.pt", "", "\\\\server\\share\\d", "x.pt", "file://server/share/d/x.pt"},
+    {"file:////server/share/x.pt", NULL, 0, "file", "", 0, "\\\\server\\share\\x.pt", "", "\\\\server\\share", "x.pt", "file://server/share/x.pt"},
+    {"file://otherhost/x", NULL, 0, "file", "", 0, "\\\\otherhost\\x", "", "\\\\otherhost", "x", "file://otherhost/x"},
+    {"\\\\server\\share\\x.pt", NULL, 0, "file", "", 0, "\\\\server\\share\\x.pt", "", "\\\\server\\share", "x.pt", "\\\\server\\share\\x.pt"},
+#endif
     {"file:///a%zzb", NULL, MCF_INVALID_PARAMS, 0, 0, 0, 0, 0, 0, 0, 0},
     {"file:///a%2", NULL, MCF_INVALID_PARAMS, 0, 0, 0, 0, 0, 0, 0, 0},
     {"file:///a%00b", NULL, MCF_INVALID_PARAMS, 0, 0, 0, 0, 0, 0, 0, 0},

@@ -1,0 +1,1279 @@
+/* bench.c - DESIGN §10 / issue 8: speed and memory of mooncake_fileio.h as
+ * ratios against baselines timed in the same run on the same data.
+ *
+ *   build/bench/bench [--size 1G] [--runs 3] [--cache warm|cold|both]
+ *                     [--dir /tmp] [--json build/bench-results.json]
+ *                     [--only crc,st,pt,rss,mem,store] [--no-python] [--smoke]
+ *
+ * Every figure is best-of-N, baseline and library run alternately (ABAB) so
+ * drift in machine load hits both. Ratios are baseline time / our time for
+ * speed (higher is better) and extra bytes / tensor bytes for memory (lower
+ * is better). The table goes to stdout, the list of
+ * {"figure","ratio","goal","met","detail",...} to the JSON file.
+ *
+ * Peak memory is measured in a fresh process per case (this program re-exec'd
+ * with --rss-child): VmHWM from /proc/self/status after the operation minus
+ * VmRSS just before it (with the high-water mark reset through
+ * /proc/self/clear_refs) minus the tensor bytes the caller ends up holding.
+ *
+ * The store functions (section [17]) are referenced weakly so the bench
+ * builds and runs before that section exists; those figures are then
+ * reported as skipped. */
+#define MOONCAKE_FILEIO_IMPLEMENTATION
+#include "../mooncake_fileio.h"
+
+#include <math.h>
+#include <signal.h>
+#include <sys/wait.h>
+#ifdef MCF_BENCH_ZLIB
+#include <zlib.h>
+#endif
+
+/* snprintf that may truncate (every buffer here is for display or a path
+ * already bounded), without -Wformat-truncation's false alarms. */
+static int bfmt(char *out, size_t cap, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+static int bfmt(char *out, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    va_start(ap, fmt);
+    n = vsnprintf(out, cap, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+/* ---- weak references to sections that may not exist yet ------------------ */
+#pragma weak mcf_memory_store_create
+#pragma weak mcf_memory_store_destroy
+#pragma weak mcf_store_put_tensor
+#pragma weak mcf_save_kv_cache_to_file
+#pragma weak mcf_load_kv_cache_from_file
+#pragma weak mcf_tensor_free
+static mcf_store *(*volatile p_store_create)(void) = mcf_memory_store_create;
+static void (*volatile p_store_destroy)(mcf_store *) = mcf_memory_store_destroy;
+static int (*volatile p_store_put)(mcf_store *, const char *, const mcf_tensor *) = mcf_store_put_tensor;
+static int (*volatile p_save_kv)(mcf_store *, const char *, const char *, const mcf_options *) = mcf_save_kv_cache_to_file;
+static int (*volatile p_load_kv)(mcf_store *, const char *, const char *, const mcf_options *, mcf_tensor *) = mcf_load_kv_cache_from_file;
+static void (*volatile p_tensor_free)(mcf_tensor *, const mcf_options *) = mcf_tensor_free;
+
+/* ---- configuration --------------------------------------------------------- */
+typedef struct bench_cfg {
+    uint64_t size;              /* main tensor bytes */
+    int runs;
+    int warm, cold;             /* which page-cache states to measure loads in */
+    int python;
+    int smoke;
+    const char *parent;         /* where the scratch directory goes */
+    const char *json;
+    const char *only;           /* comma list of groups, NULL = all */
+    const char *py_script;
+    const char *python_exe;
+    char self[4096];            /* this executable, for --rss-child */
+    char dir[4096];             /* scratch directory */
+} bench_cfg;
+
+static bench_cfg cfg;
+
+/* ---- results ----------------------------------------------------------------- */
+enum { FIG_MET, FIG_NOT_MET, FIG_INFO, FIG_SKIPPED };
+typedef struct bench_fig {
+    char name[48];
+    char title[96];
+    char cache[8];
+    double ratio, goal;         /* goal < 0: informational */
+    int lower_better;
+    int status;
+    char detail[768];
+} bench_fig;
+
+#define MAX_FIGS 64
+static bench_fig figs[MAX_FIGS];
+static int nfigs;
+
+static const char *status_text(int s)
+{
+    return s == FIG_MET ? "MET" : s == FIG_NOT_MET ? "NOT MET" : s == FIG_INFO ? "info" : "SKIPPED";
+}
+
+static void print_fig(bench_fig *f)
+{
+    char ratio[32], goal[32], *c;
+    for (c = f->detail; *c; c++) if (*c == '\n' || *c == '\r' || *c == '\t') *c = ' ';
+    if (f->status == FIG_SKIPPED) bfmt(ratio, sizeof ratio, "-");
+    else if (f->lower_better) bfmt(ratio, sizeof ratio, "%.4f", f->ratio);
+    else bfmt(ratio, sizeof ratio, "%.2fx", f->ratio);
+    if (f->goal < 0) bfmt(goal, sizeof goal, "-");
+    else if (f->lower_better) bfmt(goal, sizeof goal, "<=%.4f", f->goal);
+    else bfmt(goal, sizeof goal, ">=%.2fx", f->goal);
+    printf("%-24s %-5s %10s %10s  %-7s  %s\n", f->name, f->cache, ratio, goal, status_text(f->status), f->title);
+    printf("%-24s       %s\n", "", f->detail);
+    fflush(stdout);
+}
+
+static bench_fig *fig_new(const char *name, const char *title, const char *cache)
+{
+    bench_fig *f;
+    if (nfigs == MAX_FIGS) { fprintf(stderr, "bench: too many figures\n"); exit(2); }
+    f = &figs[nfigs++];
+    memset(f, 0, sizeof *f);
+    bfmt(f->name, sizeof f->name, "%s", name);
+    bfmt(f->title, sizeof f->title, "%s", title);
+    bfmt(f->cache, sizeof f->cache, "%s", cache);
+    f->goal = -1;
+    return f;
+}
+
+static void fig_skip(const char *name, const char *title, const char *cache, const char *why)
+{
+    bench_fig *f = fig_new(name, title, cache);
+    f->status = FIG_SKIPPED;
+    bfmt(f->detail, sizeof f->detail, "SKIPPED: %s", why);
+    print_fig(f);
+}
+
+/* Speed figure: ratio = baseline seconds / our seconds (higher is better). */
+static void fig_speed(const char *name, const char *title, const char *cache, double ours, double base,
+                      double goal, const char *what)
+{
+    bench_fig *f = fig_new(name, title, cache);
+    f->ratio = base / ours;
+    f->goal = goal;
+    f->status = goal < 0 ? FIG_INFO : f->ratio >= goal ? FIG_MET : FIG_NOT_MET;
+    bfmt(f->detail, sizeof f->detail, "%s", what);
+    print_fig(f);
+}
+
+static void fig_skip_rc(const char *name, const char *title, const char *cache, const char *call, int rc)
+{
+    char why[700];
+    bfmt(why, sizeof why, "%s returned %s: %s", call, mcf_result_name(rc), mcf_last_error());
+    fig_skip(name, title, cache, why);
+}
+
+static int want(const char *group)
+{
+    const char *p = cfg.only;
+    size_t n = strlen(group);
+    if (!p) return 1;
+    while (*p) {
+        const char *e = strchr(p, ',');
+        size_t k = e ? (size_t)(e - p) : strlen(p);
+        if (k == n && strncmp(p, group, n) == 0) return 1;
+        p += k + (e ? 1 : 0);
+    }
+    return 0;
+}
+
+/* ---- small utilities ----------------------------------------------------------- */
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double gbps(uint64_t bytes, double secs) { return secs > 0 ? (double)bytes / secs / 1e9 : 0; }
+
+static const char *human(uint64_t b, char *out, size_t cap)
+{
+    if (b >= ((uint64_t)1 << 30) && b % ((uint64_t)1 << 30) == 0) bfmt(out, cap, "%llu GiB", (unsigned long long)(b >> 30));
+    else if (b >= ((uint64_t)1 << 20)) bfmt(out, cap, "%.1f MiB", (double)b / 1048576.0);
+    else if (b >= 1024) bfmt(out, cap, "%.1f KiB", (double)b / 1024.0);
+    else bfmt(out, cap, "%llu B", (unsigned long long)b);
+    return out;
+}
+
+static volatile unsigned bench_sink;
+
+/* Reads one byte of every 4 KiB page (and the last byte). */
+static void touch(const void *p, size_t n)
+{
+    const unsigned char *c = (const unsigned char *)p;
+    unsigned s = 0;
+    size_t i;
+    for (i = 0; i < n; i += 4096) s += c[i];
+    if (n) s += c[n - 1];
+    bench_sink += s;
+}
+
+static void *xalloc(size_t n)
+{
+    void *p = NULL;
+    if (posix_memalign(&p, 64, n ? n : 1) != 0) { fprintf(stderr, "bench: out of memory for %zu bytes\n", n); exit(2); }
+    return p;
+}
+
+/* Deterministic non-zero bytes (xorshift64), so pages are real and distinct. */
+static void fill(unsigned char *p, size_t n, uint64_t seed)
+{
+    uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        memcpy(p + i, &x, 8);
+    }
+    for (; i < n; i++) p[i] = (unsigned char)(i * 131u);
+}
+
+static void path_of(char *out, size_t cap, const char *name) { bfmt(out, cap, "%s/%s", cfg.dir, name); }
+
+static int can_drop_caches(void) { return access("/proc/sys/vm/drop_caches", W_OK) == 0; }
+
+static int drop_caches(void)
+{
+    FILE *f = fopen("/proc/sys/vm/drop_caches", "w");
+    int ok;
+    if (!f) return -1;
+    ok = fputs("1\n", f) >= 0;
+    ok = (fclose(f) == 0) && ok;
+    return ok ? 0 : -1;
+}
+
+/* fsync so that drop_caches can evict the file (dirty pages stay). */
+static void sync_file(const char *path)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd >= 0) { (void)fsync(fd); (void)close(fd); }
+}
+
+static uint64_t file_size_of(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+/* ---- baselines --------------------------------------------------------------------- */
+/* write(2) of each tensor's bytes to a new file (one call per tensor). */
+static int plain_write(const char *path, const mcf_tensor *t, size_t n)
+{
+    size_t i;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL, 0644);
+    if (fd < 0) { perror(path); return -1; }
+    for (i = 0; i < n; i++) {
+        const unsigned char *p = (const unsigned char *)t[i].data;
+        size_t left = (size_t)mcf_tensor_nbytes(&t[i]);
+        while (left > 0) {
+            ssize_t k = write(fd, p, left > ((size_t)1 << 30) ? ((size_t)1 << 30) : left);
+            if (k < 0 && errno == EINTR) continue;
+            if (k <= 0) { perror(path); (void)close(fd); return -1; }
+            p += k; left -= (size_t)k;
+        }
+    }
+    if (close(fd) != 0) { perror(path); return -1; }
+    return 0;
+}
+
+/* read(2) of the whole file into dst (cap bytes), then touch it. */
+static int plain_read(const char *path, unsigned char *dst, size_t cap, size_t *got)
+{
+    size_t n = 0;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) { perror(path); return -1; }
+    for (;;) {
+        ssize_t k;
+        if (n == cap) break;
+        k = read(fd, dst + n, cap - n > ((size_t)1 << 30) ? ((size_t)1 << 30) : cap - n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0) { perror(path); (void)close(fd); return -1; }
+        if (k == 0) break;
+        n += (size_t)k;
+    }
+    (void)close(fd);
+    touch(dst, n);
+    *got = n;
+    return 0;
+}
+
+/* ---- the data ------------------------------------------------------------------------ */
+typedef struct bench_data {
+    unsigned char *payload;     /* cfg.size bytes */
+    size_t size;
+    unsigned char *rbuf;        /* pre-faulted destination for read(2) / mcf_read */
+    size_t rcap;
+    mcf_tensor one;             /* F32 [rows, cols] over the whole payload */
+    mcf_tensor *many;           /* 1000 F32 vectors over the first size/4 bytes */
+    size_t nmany;
+    uint64_t many_bytes;
+    mcf_tensor tiny;            /* ~1 KiB file */
+    float tiny_data[200];
+    char names[1000][24];
+} bench_data;
+
+static bench_data D;
+
+static void shape_one(mcf_tensor *t, const char *name, const void *data, uint64_t bytes)
+{
+    uint64_t elems = bytes / 4, cols = 4096;
+    memset(t, 0, sizeof *t);
+    t->name = name;
+    t->dtype = MCF_F32;
+    t->data = data;
+    while (cols > 1 && elems % cols) cols /= 2;
+    t->ndim = 2;
+    t->shape[0] = (int64_t)(elems / cols);
+    t->shape[1] = (int64_t)cols;
+}
+
+static void data_init(void)
+{
+    size_t i, per;
+    D.size = (size_t)cfg.size;
+    D.payload = (unsigned char *)xalloc(D.size);
+    fill(D.payload, D.size, 1);
+    D.rcap = D.size + ((size_t)16 << 20);      /* room for a header */
+    D.rbuf = (unsigned char *)xalloc(D.rcap);
+    memset(D.rbuf, 0, D.rcap);                 /* fault it in once, outside every timing */
+    shape_one(&D.one, "weight", D.payload, D.size);
+    D.nmany = 1000;
+    per = (D.size / 4 / D.nmany) & ~(size_t)3;
+    D.many = (mcf_tensor *)calloc(D.nmany, sizeof *D.many);
+    if (!D.many) exit(2);
+    for (i = 0; i < D.nmany; i++) {
+        bfmt(D.names[i], sizeof D.names[i], "layers.%03zu.weight", i);
+        memset(&D.many[i], 0, sizeof D.many[i]);
+        D.many[i].name = D.names[i];
+        D.many[i].dtype = MCF_F32;
+        D.many[i].ndim = 1;
+        D.many[i].shape[0] = (int64_t)(per / 4);
+        D.many[i].data = D.payload + i * per;
+    }
+    D.many_bytes = (uint64_t)per * D.nmany;
+    for (i = 0; i < 200; i++) D.tiny_data[i] = (float)i;
+    memset(&D.tiny, 0, sizeof D.tiny);
+    D.tiny.name = "weight";
+    D.tiny.dtype = MCF_F32;
+    D.tiny.ndim = 1;
+    D.tiny.shape[0] = 200;
+    D.tiny.data = D.tiny_data;
+}
+
+/* ---- timed operations ----------------------------------------------------------------- */
+typedef struct op {
+    const char *path;
+    const mcf_tensor *t;
+    size_t n;
+    const mcf_options *o;
+    uint64_t bytes;             /* data bytes the op moves */
+    int rc;                     /* first library failure, or 0 */
+} op;
+
+typedef double (*op_fn)(op *x);    /* seconds, or < 0 on failure */
+
+static double op_plain_write(op *x)
+{
+    double t0 = now(), t;
+    if (plain_write(x->path, x->t, x->n) != 0) return -1;
+    t = now() - t0;
+    (void)unlink(x->path);
+    return t;
+}
+
+static double op_mcf_save(op *x)
+{
+    double t0 = now(), t;
+    int rc = mcf_save(x->path, x->t, x->n, x->o);
+    t = now() - t0;
+    if (rc != MCF_OK) { x->rc = rc; return -1; }
+    (void)unlink(x->path);
+    return t;
+}
+
+static double op_plain_read(op *x)
+{
+    size_t got;
+    double t0 = now();
+    if (plain_read(x->path, D.rbuf, D.rcap, &got) != 0) return -1;
+    return now() - t0;
+}
+
+/* mcf_open + mcf_view of every entry + touching every page + mcf_close. */
+static double op_mcf_view(op *x)
+{
+    mcf_reader *r = NULL;
+    size_t i;
+    int rc;
+    double t0 = now();
+    if ((rc = mcf_open(x->path, x->o, &r)) != MCF_OK) { x->rc = rc; return -1; }
+    for (i = 0; i < mcf_count(r); i++) {
+        const void *p;
+        uint64_t nb = 0;
+        if ((rc = mcf_view(r, i, &p)) != MCF_OK || (rc = mcf_entry_location(r, i, NULL, &nb)) != MCF_OK) {
+            x->rc = rc; mcf_close(r); return -1;
+        }
+        touch(p, (size_t)nb);
+    }
+    mcf_close(r);
+    return now() - t0;
+}
+
+/* mcf_open + mcf_read of every entry into the caller's (pre-faulted) buffer. */
+static double op_mcf_read(op *x)
+{
+    mcf_reader *r = NULL;
+    size_t i, off = 0;
+    int rc;
+    double t0 = now();
+    if ((rc = mcf_open(x->path, x->o, &r)) != MCF_OK) { x->rc = rc; return -1; }
+    for (i = 0; i < mcf_count(r); i++) {
+        uint64_t nb = 0;
+        if ((rc = mcf_entry_location(r, i, NULL, &nb)) != MCF_OK || nb > D.rcap - off ||
+            (rc = mcf_read(r, i, D.rbuf + off, D.rcap - off)) != MCF_OK) {
+            x->rc = rc ? rc : MCF_BUFFER_OVERFLOW; mcf_close(r); return -1;
+        }
+        touch(D.rbuf + off, (size_t)nb);
+        off += (size_t)nb;
+    }
+    mcf_close(r);
+    return now() - t0;
+}
+
+static double op_mcf_open_only(op *x)
+{
+    mcf_reader *r = NULL;
+    int rc;
+    double t0 = now(), t;
+    rc = mcf_open(x->path, x->o, &r);
+    t = now() - t0;
+    if (rc != MCF_OK) { x->rc = rc; return -1; }
+    mcf_close(r);
+    return t;
+}
+
+/* Best of cfg.runs for both, alternating baseline and ours; cold: drop the
+ * page cache before every timed run. Returns 0, or -1 (x_ours->rc says why
+ * when the library failed). */
+static int best_pair(op_fn base, op *xb, op_fn ours, op *xo, int runs, int cold, double *tb, double *to)
+{
+    int i;
+    *tb = *to = INFINITY;
+    for (i = 0; i < runs; i++) {
+        double a, b;
+        if (cold && drop_caches() != 0) return -1;
+        if ((a = base(xb)) < 0) return -1;
+        if (cold && drop_caches() != 0) return -1;
+        if ((b = ours(xo)) < 0) return -1;
+        if (a < *tb) *tb = a;
+        if (b < *to) *to = b;
+    }
+    return 0;
+}
+
+/* ---- figure 3: CRC32 -------------------------------------------------------------------- */
+/* Called through volatile pointers: mcf_crc32 is in this translation unit and
+ * pure, so the compiler could otherwise hoist repeated calls out of a loop. */
+static uint32_t (*volatile p_mcf_crc32)(uint32_t, const void *, size_t) = mcf_crc32;
+
+#ifdef MCF_BENCH_ZLIB
+static uint32_t zlib_crc(const unsigned char *p, size_t n)
+{
+    uLong c = crc32(0L, Z_NULL, 0);
+    while (n > 0) {
+        uInt k = n > ((size_t)1 << 30) ? (uInt)1 << 30 : (uInt)n;
+        c = crc32(c, p, k);
+        p += k; n -= k;
+    }
+    return (uint32_t)c;
+}
+static uint32_t (*volatile p_zlib_crc)(const unsigned char *, size_t) = zlib_crc;
+#endif
+
+/* Plain streaming read of n bytes (the memory-bandwidth bound of a CRC). */
+static uint64_t read_stream(const unsigned char *p, size_t n)
+{
+    uint64_t a = 0, b = 0, c = 0, d = 0, w[4];
+    size_t i;
+    for (i = 0; i + 32 <= n; i += 32) {
+        memcpy(w, p + i, 32);
+        a ^= w[0]; b ^= w[1]; c ^= w[2]; d ^= w[3];
+    }
+    return a ^ b ^ c ^ d;
+}
+static uint64_t (*volatile p_read_stream)(const unsigned char *, size_t) = read_stream;
+
+static void bench_crc(void)
+{
+    const char *t_l2 = "mcf_crc32 vs zlib crc32, 256 KiB cache-resident (compute)";
+    const char *t_dram = "mcf_crc32 vs zlib crc32, whole tensor streamed from DRAM";
+#ifndef MCF_BENCH_ZLIB
+    fig_skip("crc32_vs_zlib", t_l2, "-", "built without zlib (zlib.h not found; install zlib1g-dev)");
+    fig_skip("crc32_vs_zlib_dram", t_dram, "-", "built without zlib (zlib.h not found; install zlib1g-dev)");
+#else
+    const unsigned char *p = D.payload;
+    size_t n = D.size, small = (size_t)256 << 10;
+    size_t reps = (size_t)(((uint64_t)1 << 28) / small), i;
+    double tz = INFINITY, tm = INFINITY, tzs = INFINITY, tms = INFINITY, trd = INFINITY;
+    uint32_t cz = 0, cm = 0, sz = 0, sm = 0;
+    int r, v;
+    char what[768], vars[400], hb[32];
+    size_t vk = 0;
+    if (cfg.smoke) reps = 4;
+    /* cache-resident: the algorithm's own speed */
+    for (r = 0; r < cfg.runs; r++) {
+        double t0 = now();
+        for (i = 0; i < reps; i++) sz ^= p_zlib_crc(p, small);
+        t0 = now() - t0; if (t0 < tzs) tzs = t0;
+        t0 = now();
+        for (i = 0; i < reps; i++) sm ^= p_mcf_crc32(0, p, small);
+        t0 = now() - t0; if (t0 < tms) tms = t0;
+    }
+    vars[0] = '\0';
+    for (v = MCF_CRC32_SLICE8; v <= MCF_CRC32_ARM; v++) {
+        uint32_t c = 0;
+        double t0, tv;
+        if (mcf_crc32_variant(v, &c, p, small) != MCF_OK) continue;
+        t0 = now();
+        for (i = 0; i < reps; i++) { c = 0; (void)mcf_crc32_variant(v, &c, p, small); bench_sink += c; }
+        tv = now() - t0;
+        vk += (size_t)bfmt(vars + vk, vk < sizeof vars ? sizeof vars - vk : 0, "%s%s %.1f GB/s", vk ? ", " : "",
+                           mcf_crc32_variant_name(v), gbps((uint64_t)small * reps, tv));
+        if (vk >= sizeof vars) break;
+    }
+    if (sz != sm) {
+        bfmt(what, sizeof what, "mcf_crc32 and zlib crc32 differ over the same 256 KiB (xor of %zu results %08x vs %08x)", reps, sm, sz);
+        fig_skip("crc32_vs_zlib", t_l2, "-", what);
+    } else {
+        bfmt(what, sizeof what, "%zu x 256 KiB (L2-resident): mcf_crc32 %.2f GB/s, zlib crc32 %.2f GB/s, best of %d; mcf variants: %s",
+             reps, gbps((uint64_t)small * reps, tms), gbps((uint64_t)small * reps, tzs), cfg.runs, vars);
+        fig_speed("crc32_vs_zlib", t_l2, "-", tms, tzs, 10.0, what);
+    }
+    /* streaming: what the fused writer sees on a tensor in DRAM */
+    for (r = 0; r < cfg.runs; r++) {
+        double t0 = now();
+        cz = p_zlib_crc(p, n);
+        t0 = now() - t0; if (t0 < tz) tz = t0;
+        t0 = now();
+        cm = p_mcf_crc32(0, p, n);
+        t0 = now() - t0; if (t0 < tm) tm = t0;
+        t0 = now();
+        bench_sink += (unsigned)p_read_stream(p, n);
+        t0 = now() - t0; if (t0 < trd) trd = t0;
+    }
+    if (cz != cm) {
+        bfmt(what, sizeof what, "mcf_crc32 = %08x but zlib crc32 = %08x over the same %zu bytes", cm, cz, n);
+        fig_skip("crc32_vs_zlib_dram", t_dram, "-", what);
+        return;
+    }
+    bfmt(what, sizeof what, "%s: mcf_crc32 %.3f s (%.2f GB/s), zlib crc32 %.3f s (%.2f GB/s); a plain read of the same bytes %.2f GB/s (the DRAM bound); best of %d",
+         human(n, hb, sizeof hb), tm, gbps(n, tm), tz, gbps(n, tz), gbps(n, trd), cfg.runs);
+    fig_speed("crc32_vs_zlib_dram", t_dram, "-", tm, tz, 10.0, what);
+#endif
+}
+
+/* ---- figures 1 and 2: saves, loads, open ------------------------------------------------ */
+typedef struct fmt_info {
+    const char *tag;            /* "st" | "pt" */
+    const char *label;          /* "safetensors" | "torch" */
+    const char *ext;
+    const char *format;
+    double save_goal;
+} fmt_info;
+
+static const fmt_info FMT_ST = {"st", "safetensors", ".safetensors", "safetensors", 0.9};
+static const fmt_info FMT_PT = {"pt", "torch", ".pt", "torch", 0.8};
+
+/* Save figure; keeps one saved copy at dir/keep for the load figures.
+ * Returns our best seconds, or -1 when the figure was skipped. */
+static double save_figure(const fmt_info *fi, const char *suffix, const char *title, const mcf_tensor *t, size_t n,
+                          uint64_t bytes, const char *keep)
+{
+    char name[48], plain[4096], mine[4096], what[768], hb[32];
+    mcf_options o;
+    op xb, xo;
+    double tb, to;
+    int rc;
+    memset(&o, 0, sizeof o);
+    o.format = fi->format;
+    bfmt(name, sizeof name, "%s_save_%s", fi->tag, suffix);
+    path_of(plain, sizeof plain, "plain.bin");
+    path_of(mine, sizeof mine, keep);
+    memset(&xb, 0, sizeof xb); memset(&xo, 0, sizeof xo);
+    xb.path = plain; xb.t = t; xb.n = n;
+    xo.path = mine; xo.t = t; xo.n = n; xo.o = &o;
+    if (best_pair(op_plain_write, &xb, op_mcf_save, &xo, cfg.runs, 0, &tb, &to) != 0) {
+        if (xo.rc) fig_skip_rc(name, title, "-", "mcf_save", xo.rc);
+        else fig_skip(name, title, "-", "baseline write(2) failed");
+        (void)unlink(plain);
+        return -1;
+    }
+    if ((rc = mcf_save(mine, t, n, &o)) != MCF_OK) { fig_skip_rc(name, title, "-", "mcf_save (kept copy)", rc); return -1; }
+    sync_file(mine);
+    bfmt(what, sizeof what, "%s in %zu tensor%s: mcf_save %.3f s (%.2f GB/s), write(2) %.3f s (%.2f GB/s); file %llu bytes; best of %d, new file in %s each run",
+             human(bytes, hb, sizeof hb), n, n == 1 ? "" : "s", to, gbps(bytes, to), tb, gbps(bytes, tb),
+             (unsigned long long)file_size_of(mine), cfg.runs, cfg.dir);
+    fig_speed(name, title, "-", to, tb, fi->save_goal, what);
+    return to;
+}
+
+/* Load figures (view, and read when with_read) in each cache state; returns
+ * the warm mcf_view seconds, or -1. */
+static double load_figures(const fmt_info *fi, const char *suffix, const char *file, uint64_t bytes, int with_read)
+{
+    double warm_view = -1;
+    char name[64], title[96], what[768], hb[32];
+    op xb, xo;
+    double tb, to;
+    int pass;
+    for (pass = 0; pass < 2; pass++) {
+        int cold = pass == 1, kind;
+        const char *cache = cold ? "cold" : "warm";
+        if ((cold && !cfg.cold) || (!cold && !cfg.warm)) continue;
+        for (kind = 0; kind < (with_read ? 3 : 1); kind++) {
+            static const char *const kname[3] = {"view", "read", "pread"};
+            static const char *const ktitle[3] = {"open+mcf_view+touch every page", "open+mcf_read into caller buffer",
+                                                  "open(MCF_NO_MMAP)+mcf_read into caller buffer"};
+            static const op_fn kfn[3] = {op_mcf_view, op_mcf_read, op_mcf_read};
+            mcf_options nomap;
+            memset(&nomap, 0, sizeof nomap);
+            nomap.flags = MCF_NO_MMAP;
+            bfmt(name, sizeof name, "%s_load_%s%s%s", fi->tag, kname[kind], suffix, cold ? "_cold" : "");
+            bfmt(title, sizeof title, "%s load: %s vs read(2)", fi->label, ktitle[kind]);
+            if (cold && !can_drop_caches()) { fig_skip(name, title, cache, "cannot write /proc/sys/vm/drop_caches (not root)"); continue; }
+            memset(&xb, 0, sizeof xb); memset(&xo, 0, sizeof xo);
+            xb.path = xo.path = file;
+            if (kind == 2) xo.o = &nomap;
+            if (best_pair(op_plain_read, &xb, kfn[kind], &xo, cfg.runs, cold, &tb, &to) != 0) {
+                if (xo.rc) fig_skip_rc(name, title, cache, kind ? "mcf_open/mcf_read" : "mcf_open/mcf_view", xo.rc);
+                else fig_skip(name, title, cache, "baseline read(2) or drop_caches failed");
+                continue;
+            }
+            bfmt(what, sizeof what, "%s: %s %.3f s (%.2f GB/s), read(2) into a pre-faulted buffer %.3f s (%.2f GB/s); best of %d, page cache %s",
+                     human(bytes, hb, sizeof hb), kind ? "mcf_read" : "mcf_view", to, gbps(bytes, to), tb, gbps(bytes, tb), cfg.runs,
+                     cold ? "dropped before every run (echo 1 > /proc/sys/vm/drop_caches)" : "warm");
+            fig_speed(name, title, cache, to, tb, 0.8, what);
+            if (!cold && !kind) warm_view = to;
+        }
+    }
+    return warm_view;
+}
+
+/* open-only time of a ~1 KiB file vs the big one: must not grow with size. */
+static void open_flat_figure(const fmt_info *fi, const char *big)
+{
+    char name[48], title[96], tiny[4096], what[768];
+    mcf_options o;
+    op xs, xl;
+    double ts = INFINITY, tl = INFINITY;
+    int i, iters = cfg.smoke ? 20 : 300, rc;
+    bench_fig *f;
+    bfmt(name, sizeof name, "%s_open_flat", fi->tag);
+    bfmt(title, sizeof title, "%s mcf_open time, big file / ~1 KiB file", fi->label);
+    memset(&o, 0, sizeof o);
+    o.format = fi->format;
+    bfmt(what, sizeof what, "tiny%s", fi->ext);
+    path_of(tiny, sizeof tiny, what);
+    if ((rc = mcf_save(tiny, &D.tiny, 1, &o)) != MCF_OK) { fig_skip_rc(name, title, "warm", "mcf_save (tiny)", rc); return; }
+    if (access(big, R_OK) != 0) { fig_skip(name, title, "warm", "the big file was not written"); (void)unlink(tiny); return; }
+    memset(&xs, 0, sizeof xs); memset(&xl, 0, sizeof xl);
+    xs.path = tiny; xl.path = big;
+    for (i = 0; i < iters; i++) {
+        double a = op_mcf_open_only(&xs), b = op_mcf_open_only(&xl);
+        if (a < 0 || b < 0) { fig_skip_rc(name, title, "warm", "mcf_open", xs.rc ? xs.rc : xl.rc); (void)unlink(tiny); return; }
+        if (a < ts) ts = a;
+        if (b < tl) tl = b;
+    }
+    f = fig_new(name, title, "warm");
+    f->ratio = tl / ts;
+    f->goal = 1.5;
+    f->lower_better = 1;
+    f->status = f->ratio <= f->goal ? FIG_MET : FIG_NOT_MET;
+    bfmt(f->detail, sizeof f->detail, "mcf_open of %llu-byte file %.1f us, of %llu-byte file %.1f us; best of %d alternating opens, warm page cache; flat = ratio <= 1.5",
+             (unsigned long long)file_size_of(tiny), ts * 1e6, (unsigned long long)file_size_of(big), tl * 1e6, iters);
+    print_fig(f);
+    (void)unlink(tiny);
+}
+
+/* ---- figure 4: peak memory in a fresh process ---------------------------------------------- */
+static long status_kb(const char *key)
+{
+    char line[256];
+    size_t kl = strlen(key);
+    long v = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, key, kl) == 0 && line[kl] == ':') { v = strtol(line + kl + 1, NULL, 10); break; }
+    fclose(f);
+    return v;
+}
+
+static void reset_hwm(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (f) { (void)fputs("5\n", f); (void)fclose(f); }
+}
+
+/* Child side: one case, prints "rss base=KB hwm=KB held=BYTES overhead=BYTES rc=N". */
+static int rss_child(const char *kase, const char *file, uint64_t size)
+{
+    long base, hwm;
+    uint64_t held = 0, overhead = 0;
+    int rc = MCF_OK;
+    int is_save = strstr(kase, "save") != NULL, is_pt = strncmp(kase, "pt", 2) == 0;
+    mcf_options o;
+    memset(&o, 0, sizeof o);
+    o.format = is_pt ? "torch" : "safetensors";
+    if (is_save) {
+        mcf_tensor t;
+        unsigned char *p = (unsigned char *)xalloc((size_t)size);
+        fill(p, (size_t)size, 1);
+        shape_one(&t, "weight", p, size);
+        reset_hwm();
+        base = status_kb("VmRSS");
+        rc = mcf_save(file, &t, 1, &o);
+        hwm = status_kb("VmHWM");
+        if (rc == MCF_OK) overhead = file_size_of(file) - size;
+        (void)unlink(file);
+        free(p);
+    } else if (strstr(kase, "view")) {
+        mcf_reader *r = NULL;
+        size_t i;
+        reset_hwm();
+        base = status_kb("VmRSS");
+        if ((rc = mcf_open(file, &o, &r)) == MCF_OK) {
+            for (i = 0; i < mcf_count(r) && rc == MCF_OK; i++) {
+                const void *v;
+                uint64_t nb = 0;
+                if ((rc = mcf_view(r, i, &v)) == MCF_OK && (rc = mcf_entry_location(r, i, NULL, &nb)) == MCF_OK) {
+                    touch(v, (size_t)nb);
+                    held += nb;     /* the view's pages are the caller's tensor */
+                }
+            }
+        }
+        hwm = status_kb("VmHWM");
+        overhead = file_size_of(file) - held;
+        mcf_close(r);
+    } else {
+        mcf_reader *r = NULL;
+        unsigned char *dst = NULL;
+        uint64_t nb = 0;
+        o.flags = MCF_NO_MMAP;
+        if ((rc = mcf_open(file, &o, &r)) == MCF_OK && (rc = mcf_entry_location(r, 0, NULL, &nb)) == MCF_OK) {
+            dst = (unsigned char *)xalloc((size_t)nb);
+            memset(dst, 0, (size_t)nb);         /* the caller holds this before the load */
+            mcf_close(r);
+            r = NULL;
+            reset_hwm();
+            base = status_kb("VmRSS");
+            if ((rc = mcf_open(file, &o, &r)) == MCF_OK) rc = mcf_read(r, 0, dst, (size_t)nb);
+            hwm = status_kb("VmHWM");
+            overhead = file_size_of(file) - nb;
+            mcf_close(r);
+        } else {
+            base = hwm = 0;
+        }
+        free(dst);
+    }
+    printf("rss base=%ld hwm=%ld held=%llu overhead=%llu rc=%d\n", base, hwm, (unsigned long long)held,
+           (unsigned long long)overhead, rc);
+    if (rc != MCF_OK) printf("error %s\n", mcf_last_error());
+    return 0;
+}
+
+/* Runs argv, captures stdout into out (NUL-terminated); returns exit status or -1. */
+static int run_capture(char *const argv[], char *out, size_t cap)
+{
+    int fds[2], status = 0;
+    size_t n = 0;
+    pid_t pid;
+    if (pipe(fds) != 0) return -1;
+    pid = fork();
+    if (pid < 0) { close(fds[0]); close(fds[1]); return -1; }
+    if (pid == 0) {
+        (void)dup2(fds[1], 1);
+        close(fds[0]); close(fds[1]);
+        execv(argv[0], argv);
+        fprintf(stderr, "bench: cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    close(fds[1]);
+    for (;;) {
+        ssize_t k = read(fds[0], out + n, cap - 1 - n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) break;
+        n += (size_t)k;
+        if (n == cap - 1) {     /* drain the rest */
+            char junk[4096];
+            while (read(fds[0], junk, sizeof junk) > 0) { }
+            break;
+        }
+    }
+    out[n] = '\0';
+    close(fds[0]);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) { }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void rss_figure(const fmt_info *fi, const char *kase, const char *title, const char *file)
+{
+    char name[48], sz[32], out[8192], what[768], hb[32], hx[32];
+    char *argv[8];
+    long base = 0, hwm = 0;
+    unsigned long long held = 0, overhead = 0;
+    int rc = 0, st;
+    double extra, bound;
+    bench_fig *f;
+    bfmt(name, sizeof name, "rss_%s_%s", fi->tag, kase);
+    bfmt(sz, sizeof sz, "%llu", (unsigned long long)cfg.size);
+    argv[0] = cfg.self; argv[1] = (char *)"--rss-child"; argv[2] = name + 4; argv[3] = (char *)file;
+    argv[4] = sz; argv[5] = NULL;
+    st = run_capture(argv, out, sizeof out);
+    if (st != 0 || sscanf(out, "rss base=%ld hwm=%ld held=%llu overhead=%llu rc=%d", &base, &hwm, &held, &overhead, &rc) != 5) {
+        bfmt(what, sizeof what, "child exited %d, printed \"%.200s\"", st, out);
+        fig_skip(name, title, "-", what);
+        return;
+    }
+    if (rc != MCF_OK) {
+        char *e = strstr(out, "error ");
+        bfmt(what, sizeof what, "%s: %s", mcf_result_name(rc), e ? e + 6 : "");
+        if (strchr(what, '\n')) *strchr(what, '\n') = '\0';
+        fig_skip(name, title, "-", what);
+        return;
+    }
+    if (base <= 0 || hwm <= 0) { fig_skip(name, title, "-", "no VmRSS/VmHWM in /proc/self/status"); return; }
+    extra = (double)hwm * 1024.0 - (double)base * 1024.0 - (double)held;
+    if (extra < 0) extra = 0;
+    bound = 16.0 * 1048576.0 + 4.0 * (double)overhead;
+    f = fig_new(name, title, "-");
+    f->ratio = extra / (double)cfg.size;
+    f->goal = bound / (double)cfg.size;
+    f->lower_better = 1;
+    f->status = extra <= bound ? FIG_MET : FIG_NOT_MET;
+    bfmt(f->detail, sizeof f->detail, "fresh process: VmRSS before %ld KiB, VmHWM after %ld KiB, tensor bytes the caller holds %s -> extra %s for a %s tensor (bound 16 MiB + 4 x header %llu B); ratio = extra / tensor bytes",
+             base, hwm, human(held, hb, sizeof hb), human((uint64_t)extra, hx, sizeof hx), human(cfg.size, sz, sizeof sz), overhead);
+    print_fig(f);
+}
+
+/* ---- PyTorch reference -------------------------------------------------------------------------- */
+static double kv_num(const char *out, const char *key)
+{
+    const char *p = out;
+    size_t k = strlen(key);
+    while ((p = strstr(p, key)) != NULL) {
+        if ((p == out || p[-1] == '\n') && p[k] == ' ') return strtod(p + k + 1, NULL);
+        p += k;
+    }
+    return -1;
+}
+
+static void python_figures(double mcf_save_s, double mcf_load_s, const char *mcf_pt)
+{
+    static char out[16384];
+    char payload[4096], rows[32], cols[32], runs[32], what[768], hb[32], ver[48], mm[64];
+    char *argv[12];
+    double ps, pl, plm, eq;
+    int st, have_mcf = mcf_save_s > 0 && mcf_load_s > 0;
+    const char *t1 = "torch save: torch.save / mcf_save time", *t2 = "torch load: torch.load / mcf_view load time";
+    if (!cfg.python) {
+        fig_skip("pt_save_vs_pytorch", t1, "warm", "--no-python");
+        fig_skip("pt_load_vs_pytorch", t2, "warm", "--no-python");
+        return;
+    }
+    if (access(cfg.python_exe, X_OK) != 0 || access(cfg.py_script, R_OK) != 0) {
+        bfmt(what, sizeof what, "%s or %s not found", cfg.python_exe, cfg.py_script);
+        fig_skip("pt_save_vs_pytorch", t1, "warm", what);
+        fig_skip("pt_load_vs_pytorch", t2, "warm", what);
+        return;
+    }
+    path_of(payload, sizeof payload, "payload.bin");
+    if (plain_write(payload, &D.one, 1) != 0) { fig_skip("pt_save_vs_pytorch", t1, "warm", "cannot write payload"); fig_skip("pt_load_vs_pytorch", t2, "warm", "cannot write payload"); return; }
+    bfmt(rows, sizeof rows, "%lld", (long long)D.one.shape[0]);
+    bfmt(cols, sizeof cols, "%lld", (long long)D.one.shape[1]);
+    bfmt(runs, sizeof runs, "%d", cfg.runs);
+    argv[0] = (char *)cfg.python_exe; argv[1] = (char *)cfg.py_script; argv[2] = payload; argv[3] = rows; argv[4] = cols;
+    argv[5] = cfg.dir; argv[6] = runs; argv[7] = (char *)(mcf_pt && access(mcf_pt, R_OK) == 0 ? mcf_pt : "-"); argv[8] = NULL;
+    st = run_capture(argv, out, sizeof out);
+    (void)unlink(payload);
+    if (strstr(out, "skip ")) {
+        char *s = strstr(out, "skip ") + 5;
+        if (strchr(s, '\n')) *strchr(s, '\n') = '\0';
+        fig_skip("pt_save_vs_pytorch", t1, "warm", s);
+        fig_skip("pt_load_vs_pytorch", t2, "warm", s);
+        return;
+    }
+    ps = kv_num(out, "save_best"); pl = kv_num(out, "load_best"); plm = kv_num(out, "load_mmap_best"); eq = kv_num(out, "mcf_pt_equal");
+    if (st != 0 || ps <= 0 || pl <= 0) {
+        bfmt(what, sizeof what, "python exited %d: %.300s", st, out);
+        fig_skip("pt_save_vs_pytorch", t1, "warm", what);
+        fig_skip("pt_load_vs_pytorch", t2, "warm", what);
+        return;
+    }
+    if (!have_mcf) {
+        bfmt(what, sizeof what, "mcf torch save/load did not run (see pt_save_one); torch.save %.3f s (%.2f GB/s), torch.load %.3f s (%.2f GB/s)",
+                 ps, gbps(cfg.size, ps), pl, gbps(cfg.size, pl));
+        fig_skip("pt_save_vs_pytorch", t1, "warm", what);
+        fig_skip("pt_load_vs_pytorch", t2, "warm", what);
+        return;
+    }
+    {
+        const char *v = strstr(out, "torch_version ");
+        size_t vl = v ? strcspn(v + 14, "\n") : 0;
+        bfmt(ver, sizeof ver, "%.*s", (int)(vl < 40 ? vl : 40), v ? v + 14 : "?");
+    }
+    bfmt(what, sizeof what, "%s dict {\"weight\": F32}: torch.save %.3f s (%.2f GB/s) vs mcf_save %.3f s (%.2f GB/s); best of %d; torch %s in %s; torch.load(weights_only=True) of the mcf file: %s",
+             human(cfg.size, hb, sizeof hb), ps, gbps(cfg.size, ps), mcf_save_s, gbps(cfg.size, mcf_save_s), cfg.runs,
+             ver, cfg.python_exe, eq == 1 ? "equal tensor" : eq == 0 ? "DIFFERENT tensor" : "not loadable");
+    fig_speed("pt_save_vs_pytorch", t1, "warm", mcf_save_s, ps, -1, what);
+    if (plm > 0) bfmt(mm, sizeof mm, "%.3f s", plm); else bfmt(mm, sizeof mm, "n/a (torch < 2.1)");
+    bfmt(what, sizeof what, "torch.load(weights_only=True)+touch %.3f s (%.2f GB/s), torch.load(mmap=True)+touch %s, vs mcf_open+mcf_view+touch %.3f s (%.2f GB/s); best of %d, warm",
+             pl, gbps(cfg.size, pl), mm, mcf_load_s, gbps(cfg.size, mcf_load_s), cfg.runs);
+    fig_speed("pt_load_vs_pytorch", t2, "warm", mcf_load_s, pl, -1, what);
+}
+
+/* Runs the whole format group: saves, loads, open flatness, memory. */
+static void bench_format(const fmt_info *fi)
+{
+    char one[4096], many[4096], title[96], fn[64];
+    double best_save, best_view = -1;
+    bfmt(fn, sizeof fn, "one%s", fi->ext);
+    path_of(one, sizeof one, fn);
+    bfmt(title, sizeof title, "%s save, 1 tensor, vs write(2)", fi->label);
+    best_save = save_figure(fi, "one", title, &D.one, 1, D.size, fn);
+    if (strcmp(fi->tag, "st") == 0) {
+        bfmt(fn, sizeof fn, "many%s", fi->ext);
+        path_of(many, sizeof many, fn);
+        bfmt(title, sizeof title, "%s save, 1000 tensors, vs write(2)", fi->label);
+        (void)save_figure(fi, "many", title, D.many, D.nmany, D.many_bytes, fn);
+    }
+    if (access(one, R_OK) == 0) {
+        best_view = load_figures(fi, "", one, D.size, 1);
+    } else {
+        bfmt(title, sizeof title, "%s load vs read(2)", fi->label);
+        bfmt(fn, sizeof fn, "%s_load_view", fi->tag);
+        fig_skip(fn, title, "warm", "no file was saved (see the save figure)");
+        bfmt(fn, sizeof fn, "%s_load_read", fi->tag);
+        fig_skip(fn, title, "warm", "no file was saved (see the save figure)");
+        bfmt(fn, sizeof fn, "%s_load_pread", fi->tag);
+        fig_skip(fn, title, "warm", "no file was saved (see the save figure)");
+    }
+    if (strcmp(fi->tag, "st") == 0) {
+        if (access(many, R_OK) == 0) (void)load_figures(fi, "_many", many, D.many_bytes, 0);
+        else fig_skip("st_load_view_many", "safetensors load of 1000 tensors vs read(2)", "warm", "no file was saved (see st_save_many)");
+        (void)unlink(many);
+    }
+    open_flat_figure(fi, one);
+    if (want("rss")) {
+        char rfile[4096];
+        bfmt(fn, sizeof fn, "rss%s", fi->ext);
+        path_of(rfile, sizeof rfile, fn);
+        bfmt(title, sizeof title, "%s save: peak extra memory", fi->label);
+        rss_figure(fi, "save", title, rfile);
+        bfmt(title, sizeof title, "%s load (mcf_view): peak extra memory", fi->label);
+        if (access(one, R_OK) == 0) rss_figure(fi, "view", title, one);
+        else { bfmt(fn, sizeof fn, "rss_%s_view", fi->tag); fig_skip(fn, title, "-", "no file was saved"); }
+        bfmt(title, sizeof title, "%s load (mcf_read): peak extra memory", fi->label);
+        if (access(one, R_OK) == 0) rss_figure(fi, "read", title, one);
+        else { bfmt(fn, sizeof fn, "rss_%s_read", fi->tag); fig_skip(fn, title, "-", "no file was saved"); }
+    }
+    if (strcmp(fi->tag, "pt") == 0) python_figures(best_save, best_view, one);
+    (void)unlink(one);
+}
+
+/* ---- figure 5: memory filesystem and store layer --------------------------------------------------- */
+static void kv_tensor(mcf_tensor *t, const void *data, uint64_t bytes)
+{
+    memset(t, 0, sizeof *t);
+    t->name = "kv";
+    t->dtype = MCF_BF16;
+    t->ndim = 3;
+    t->shape[0] = 2;
+    t->shape[1] = (int64_t)(bytes / (2 * 2 * 128));
+    t->shape[2] = 128;
+    t->data = data;
+}
+
+static double best_memcpy(unsigned char *dst, const unsigned char *src, size_t n, int runs, double *fresh)
+{
+    double best = INFINITY;
+    int i;
+    *fresh = INFINITY;
+    for (i = 0; i < runs; i++) {
+        double t0 = now(), t;
+        unsigned char *f;
+        memcpy(dst, src, n);
+        touch(dst, n);
+        t = now() - t0;
+        if (t < best) best = t;
+        t0 = now();
+        f = (unsigned char *)malloc(n);
+        if (!f) break;
+        memcpy(f, src, n);
+        touch(f, n);
+        free(f);
+        t = now() - t0;
+        if (t < *fresh) *fresh = t;
+    }
+    return best;
+}
+
+static void bench_mem(void)
+{
+    uint64_t kvb = (cfg.size / 16) & ~(uint64_t)511;
+    mcf_tensor kv;
+    double tm, tf, best = INFINITY, bestb = INFINITY;
+    int i, rc = MCF_OK;
+    char what[768], hb[32];
+    const char *url = "memory://bench/kv.safetensors", *burl = "memory://bench/kv.bin";
+    kv_tensor(&kv, D.payload, kvb);
+    tm = best_memcpy(D.rbuf, D.payload, (size_t)kvb, cfg.runs, &tf);
+    for (i = 0; i < cfg.runs && rc == MCF_OK; i++) {
+        mcf_reader *r = NULL;
+        const void *p;
+        double t0 = now(), t;
+        if ((rc = mcf_save(url, &kv, 1, NULL)) != MCF_OK) break;
+        if ((rc = mcf_open(url, NULL, &r)) != MCF_OK) break;
+        if ((rc = mcf_view(r, 0, &p)) != MCF_OK) { mcf_close(r); break; }
+        touch(p, (size_t)kvb);
+        mcf_close(r);
+        t = now() - t0;
+        (void)mcf_remove(url, NULL);
+        if (t < best) best = t;
+    }
+    if (rc != MCF_OK) fig_skip_rc("memfs_roundtrip", "memory:// save+open+view of a KV block vs memcpy", "-", "mcf_save/mcf_open/mcf_view", rc);
+    else {
+        bfmt(what, sizeof what, "BF16 [2,%lld,128] = %s: mcf_save+mcf_open+mcf_view+touch %.4f s (%.2f GB/s) vs memcpy into a warm buffer %.4f s (%.2f GB/s) (into fresh malloc %.4f s); best of %d",
+                 (long long)kv.shape[1], human(kvb, hb, sizeof hb), best, gbps(kvb, best), tm, gbps(kvb, tm), tf, cfg.runs);
+        fig_speed("memfs_roundtrip", "memory:// save+open+view of a KV block vs memcpy", "-", best, tm, -1, what);
+    }
+    for (i = 0, rc = MCF_OK; i < cfg.runs && rc == MCF_OK; i++) {
+        void *back = NULL;
+        size_t len = 0;
+        double t0 = now(), t;
+        if ((rc = mcf_write_bytes(burl, D.payload, (size_t)kvb, NULL)) != MCF_OK) break;
+        if ((rc = mcf_read_bytes(burl, &back, &len, NULL)) != MCF_OK) break;
+        touch(back, len);
+        mcf_free(back);
+        t = now() - t0;
+        (void)mcf_remove(burl, NULL);
+        if (t < bestb) bestb = t;
+    }
+    if (rc != MCF_OK) fig_skip_rc("memfs_bytes_roundtrip", "memory:// mcf_write_bytes+mcf_read_bytes vs memcpy", "-", "mcf_write_bytes/mcf_read_bytes", rc);
+    else {
+        bfmt(what, sizeof what, "%s: mcf_write_bytes+mcf_read_bytes+touch %.4f s (%.2f GB/s) vs one memcpy into a warm buffer %.4f s (into fresh malloc %.4f s); best of %d (the round trip copies twice)",
+                 human(kvb, hb, sizeof hb), bestb, gbps(kvb, bestb), tm, tf, cfg.runs);
+        fig_speed("memfs_bytes_roundtrip", "memory:// mcf_write_bytes+mcf_read_bytes vs memcpy", "-", bestb, tm, -1, what);
+    }
+}
+
+static void bench_store(void)
+{
+    uint64_t kvb = (cfg.size / 16) & ~(uint64_t)511;
+    mcf_tensor kv;
+    mcf_store *s;
+    double tm, tf;
+    int pass;
+    char what[768], hb[32], file[4096];
+    const char *title[2] = {"store: save_kv_cache_to_file+load (local file) vs memcpy", "store: save_kv_cache_to_file+load (memory://) vs memcpy"};
+    const char *name[2] = {"store_roundtrip_file", "store_roundtrip_memfs"};
+    if (!p_store_create || !p_store_destroy || !p_store_put || !p_save_kv || !p_load_kv || !p_tensor_free) {
+        fig_skip(name[0], title[0], "warm", "the store layer (section [17]) is not in this build of mooncake_fileio.h");
+        fig_skip(name[1], title[1], "-", "the store layer (section [17]) is not in this build of mooncake_fileio.h");
+        return;
+    }
+    kv_tensor(&kv, D.payload, kvb);
+    tm = best_memcpy(D.rbuf, D.payload, (size_t)kvb, cfg.runs, &tf);
+    for (pass = 0; pass < 2; pass++) {
+        double best = INFINITY;
+        int i, rc;
+        const char *call = "mcf_store_put_tensor";
+        if (pass == 0) path_of(file, sizeof file, "kv_block.pt");
+        else bfmt(file, sizeof file, "memory://bench/kv_block.pt");
+        s = p_store_create();
+        if (!s) { fig_skip(name[pass], title[pass], pass ? "-" : "warm", "mcf_memory_store_create returned NULL"); continue; }
+        rc = p_store_put(s, "kv", &kv);
+        for (i = 0; i < cfg.runs && rc == MCF_OK; i++) {
+            mcf_tensor out;
+            double t0 = now(), t;
+            memset(&out, 0, sizeof out);
+            call = "mcf_save_kv_cache_to_file";
+            if ((rc = p_save_kv(s, "kv", file, NULL)) != MCF_OK) break;
+            call = "mcf_load_kv_cache_from_file";
+            if ((rc = p_load_kv(s, "kv_loaded", file, NULL, &out)) != MCF_OK) break;
+            touch(out.data, (size_t)mcf_tensor_nbytes(&out));
+            p_tensor_free(&out, NULL);
+            t = now() - t0;
+            (void)mcf_remove(file, NULL);
+            if (s->remove) (void)s->remove(s->user, "kv_loaded");
+            if (t < best) best = t;
+        }
+        p_store_destroy(s);
+        (void)mcf_remove(file, NULL);
+        if (rc != MCF_OK) { fig_skip_rc(name[pass], title[pass], pass ? "-" : "warm", call, rc); continue; }
+        bfmt(what, sizeof what, "BF16 [2,%lld,128] = %s via %s: save_kv_cache_to_file+load_kv_cache_from_file+touch %.4f s (%.2f GB/s) vs memcpy into a warm buffer %.4f s (into fresh malloc %.4f s); best of %d",
+                 (long long)kv.shape[1], human(kvb, hb, sizeof hb), pass ? "memory://" : cfg.dir, best, gbps(kvb, best), tm, tf, cfg.runs);
+        fig_speed(name[pass], title[pass], pass ? "-" : "warm", best, tm, -1, what);
+    }
+}
+
+/* ---- output ------------------------------------------------------------------------------------------ */
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+        else if (c == '\n') fputs("\\n", f);
+        else if (c < 0x20) fprintf(f, "\\u%04x", c);
+        else fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+static void json_num(FILE *f, double v)
+{
+    if (isfinite(v)) fprintf(f, "%.6g", v);
+    else fputs("null", f);
+}
+
+static int write_json(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    int i;
+    if (!f) { fprintf(stderr, "bench: cannot write %s: %s\n", path, strerror(errno)); return -1; }
+    fputs("[\n", f);
+    for (i = 0; i < nfigs; i++) {
+        const bench_fig *g = &figs[i];
+        fputs("  {\"figure\": ", f); json_str(f, g->name);
+        fputs(", \"ratio\": ", f);
+        if (g->status == FIG_SKIPPED) fputs("null", f); else json_num(f, g->ratio);
+        fputs(", \"goal\": ", f);
+        if (g->goal < 0) fputs("null", f); else json_num(f, g->goal);
+        fputs(", \"met\": ", f);
+        fputs(g->status == FIG_MET ? "true" : g->status == FIG_NOT_MET ? "false" : "null", f);
+        fputs(", \"detail\": ", f); json_str(f, g->detail);
+        fputs(", \"status\": ", f); json_str(f, status_text(g->status));
+        fputs(", \"better\": ", f); json_str(f, g->lower_better ? "lower" : "higher");
+        fputs(", \"cache\": ", f); json_str(f, g->cache);
+        fputs(", \"title\": ", f); json_str(f, g->title);
+        fputs(i + 1 < nfigs ? "},\n" : "}\n", f);
+    }
+    fputs("]\n", f);
+    if (fclose(f) != 0) return -1;
+    return 0;
+}
+
+static void print_summary(void)
+{
+    int i, met = 0, not_met = 0, skipped = 0;
+    printf("\n%-24s %-5s %10s %10s  %-7s  %s\n", "figure", "cache", "ratio", "goal", "status", "what");
+    for (i = 0; i < nfigs; i++) {
+        const bench_fig *f = &figs[i];
+        char ratio[32], goal[32];
+        if (f->status == FIG_SKIPPED) bfmt(ratio, sizeof ratio, "-");
+        else if (f->lower_better) bfmt(ratio, sizeof ratio, "%.4f", f->ratio);
+        else bfmt(ratio, sizeof ratio, "%.2fx", f->ratio);
+        if (f->goal < 0) bfmt(goal, sizeof goal, "-");
+        else if (f->lower_better) bfmt(goal, sizeof goal, "<=%.4f", f->goal);
+        else bfmt(goal, sizeof goal, ">=%.2fx", f->goal);
+        printf("%-24s %-5s %10s %10s  %-7s  %s\n", f->name, f->cache, ratio, goal, status_text(f->status), f->title);
+        met += f->status == FIG_MET;
+        not_met += f->status == FIG_NOT_MET;
+        skipped += f->status == FIG_SKIPPED;
+    }
+    printf("%d figures: %d MET, %d NOT MET, %d skipped, %d informational\n", nfigs, met, not_met, skipped,
+           nfigs - met - not_met - skipped);
+}
+
+/* ---- main ----------------------------------------------------------------------------------------------- */
+static int parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    uint64_t mul = 1;
+    if (end == s || v <= 0) return -1;
+    if (*end == 'k' || *end == 'K') mul = (uint64_t)1 << 10;
+    else if (*end == 'm' || *end == 'M') mul = (uint64_t)1 << 20;
+    else if (*end == 'g' || *end == 'G') mul = (uint64_t)1 << 30;
+    else if (*end) return -1;
+    if (*end && end[1] && strcmp(end + 1, "iB") != 0 && strcmp(end + 1, "B") != 0) return -1;
+    *out = (uint64_t)(v * (double)mul);
+    return 0;
+}
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: bench [--size BYTES[K|M|G]] [--runs N] [--cache warm|cold|both] [--dir DIR]\n"
+            "             [--json FILE] [--only crc,st,pt,mem,store,rss] [--no-python] [--python EXE]\n"
+            "             [--py-script FILE] [--smoke]\n"
+            "  defaults: --size 1G --runs 3 --cache both when /proc/sys/vm/drop_caches is writable (root), else warm;\n"
+            "            --dir $TMPDIR or /tmp; --json build/bench-results.json\n"
+            "  --smoke: 4 MiB, 1 run, warm cache (the test suite's mode)\n");
+}
+
+int main(int argc, char **argv)
+{
+    int i, cache_set = 0;
+    const char *tmp = getenv("TMPDIR");
+    char host[256] = "?";
+    ssize_t k;
+    if (argc >= 5 && strcmp(argv[1], "--rss-child") == 0) {
+        uint64_t size = 0;
+        if (parse_size(argv[4], &size) != 0) return 2;
+        return rss_child(argv[2], argv[3], size);
+    }
+    memset(&cfg, 0, sizeof cfg);
+    cfg.size = (uint64_t)1 << 30;
+    cfg.runs = 3;
+    cfg.warm = 1;
+    cfg.python = 1;
+    cfg.parent = tmp && *tmp ? tmp : "/tmp";
+    cfg.json = "build/bench-results.json";
+    cfg.py_script = "bench/torch_bench.py";
+    cfg.python_exe = "/usr/bin/python3";
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--smoke") == 0) { cfg.smoke = 1; cfg.size = (uint64_t)4 << 20; cfg.runs = 1; }
+        else if (strcmp(a, "--no-python") == 0) cfg.python = 0;
+        else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { usage(); return 0; }
+        else if (!v) { usage(); return 2; }
+        else if (strcmp(a, "--size") == 0) { if (parse_size(v, &cfg.size) != 0) { usage(); return 2; } i++; }
+        else if (strcmp(a, "--runs") == 0) { cfg.runs = atoi(v); if (cfg.runs < 1) { usage(); return 2; } i++; }
+        else if (strcmp(a, "--cache") == 0) {
+            cache_set = 1;
+            cfg.warm = strcmp(v, "warm") == 0 || strcmp(v, "both") == 0;
+            cfg.cold = strcmp(v, "cold") == 0 || strcmp(v, "both") == 0;
+            if (!cfg.warm && !cfg.cold) { usage(); return 2; }
+            i++;
+        }
+        else if (strcmp(a, "--dir") == 0) { cfg.parent = v; i++; }
+        else if (strcmp(a, "--json") == 0) { cfg.json = v; i++; }
+        else if (strcmp(a, "--only") == 0) { cfg.only = v; i++; }
+        else if (strcmp(a, "--python") == 0) { cfg.python_exe = v; i++; }
+        else if (strcmp(a, "--py-script") == 0) { cfg.py_script = v; i++; }
+        else { usage(); return 2; }
+    }
+    if (!cache_set && !cfg.smoke && can_drop_caches()) cfg.cold = 1;   /* root: measure loads both ways */
+    cfg.size &= ~(((uint64_t)64 << 10) - 1);       /* whole 64 KiB units */
+    if (cfg.size < ((uint64_t)1 << 20)) { fprintf(stderr, "bench: --size must be at least 1M\n"); return 2; }
+    if (!mcf__fits_size(cfg.size + ((uint64_t)16 << 20))) { fprintf(stderr, "bench: --size too large for this host\n"); return 2; }
+    k = readlink("/proc/self/exe", cfg.self, sizeof cfg.self - 1);
+    if (k <= 0) { fprintf(stderr, "bench: cannot find my own executable\n"); return 2; }
+    cfg.self[k] = '\0';
+    bfmt(cfg.dir, sizeof cfg.dir, "%s/mcf-bench-XXXXXX", cfg.parent);
+    if (!mkdtemp(cfg.dir)) { fprintf(stderr, "bench: cannot create a directory in %s: %s\n", cfg.parent, strerror(errno)); return 2; }
+    (void)gethostname(host, sizeof host);
+    {
+        char hb[32];
+        printf("mooncake_fileio.h %s bench: size %s, best of %d, loads with %s page cache, scratch %s, %ld CPUs, host %s\n",
+               MCF_VERSION_STRING, human(cfg.size, hb, sizeof hb), cfg.runs,
+               cfg.warm && cfg.cold ? "warm and dropped" : cfg.cold ? "dropped" : "warm", cfg.dir, sysconf(_SC_NPROCESSORS_ONLN), host);
+        printf("ratio = baseline time / mcf time (higher is better) unless the goal says <=\n\n");
+        fflush(stdout);
+    }
+    data_init();
+    if (want("crc")) bench_crc();
+    if (want("st")) bench_format(&FMT_ST);
+    if (want("pt")) bench_format(&FMT_PT);
+    if (want("mem")) bench_mem();
+    if (want("store")) bench_store();
+    print_summary();
+    if (rmdir(cfg.dir) != 0) fprintf(stderr, "bench: %s not empty after the run: %s\n", cfg.dir, strerror(errno));
+    free(D.payload); free(D.rbuf); free(D.many);
+    if (write_json(cfg.json) != 0) return 1;
+    printf("wrote %s\n", cfg.json);
+    return 0;
+}

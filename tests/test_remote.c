@@ -1,0 +1,873 @@
+/* [10] fs: http & s3 (curl). In the curl variants (-DMOONCAKE_FILEIO_CURL)
+ * these tests start real servers on free 127.0.0.1 ports through
+ * tests/servers/mcf-servers.sh (nginx with DAV; @20minutes/s3rver, which
+ * checks SigV4 signatures) and stop them by PID at exit. Without curl the
+ * file holds one test: http/s3 URLs fail with a message on how to enable them. */
+#include "mcf_test.h"
+
+#ifndef MOONCAKE_FILEIO_CURL
+static int remote_needs_curl(void)
+{
+    MCF_CHECK_RC(mcf_write_bytes("http://127.0.0.1:1/x.bin", "x", 1, NULL), MCF_INVALID_PARAMS);
+    MCF_CHECK_ERR("MOONCAKE_FILEIO_CURL");
+    MCF_CHECK_RC(mcf_file_size("s3://bucket/key", NULL, NULL), MCF_INVALID_PARAMS);
+    {
+        uint64_t sz;
+        MCF_CHECK_RC(mcf_file_size("s3://bucket/key", &sz, NULL), MCF_INVALID_PARAMS);
+        MCF_CHECK_ERR("-lcurl");
+    }
+    return 0;
+}
+MCF_TEST_MAIN(MCF_TEST(remote_needs_curl))
+#else
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#define S3_KEY "mcf-test-access"
+#define S3_SECRET "mcf-test-secret-do-not-print"
+#define S3_BUCKET "mcf-bucket"
+
+typedef struct server {
+    pid_t pid;
+    int port, port2;    /* nginx: port2 serves HTTPS */
+    int state;          /* 0 not tried, 1 up, 2 skip (why), 3 failed (why) */
+    char dir[64];
+    char why[600];
+} server;
+
+static server g_http, g_s3;
+static char g_http_base[64], g_s3_endpoint[64];
+
+static void stop_server(server *s)
+{
+    if (s->pid > 0) {
+        int st;
+        (void)kill(s->pid, SIGTERM);
+        (void)waitpid(s->pid, &st, 0);
+        s->pid = 0;
+    }
+    if (s->dir[0]) {
+        char cmd[128];
+        (void)snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
+        if (system(cmd) != 0) fprintf(stderr, "  could not remove %s\n", s->dir);
+        s->dir[0] = '\0';
+    }
+}
+
+static void stop_servers(void) { stop_server(&g_http); stop_server(&g_s3); }
+
+static int free_port(void)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+    if (fd < 0) return -1;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+static int port_open(int port)
+{
+    struct sockaddr_in a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+    if (fd < 0) return 0;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons((unsigned short)port);
+    ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+static void read_log(server *s, const char *prefix)
+{
+    char path[128];
+    size_t n;
+    FILE *f;
+    (void)snprintf(path, sizeof path, "%s/launch.log", s->dir);
+    n = (size_t)snprintf(s->why, sizeof s->why, "%s", prefix);
+    if ((f = fopen(path, "r")) != NULL) {
+        size_t got = fread(s->why + n, 1, sizeof s->why - n - 1, f);
+        s->why[n + got] = '\0';
+        while (got > 0 && (s->why[n + got - 1] == '\n')) s->why[n + --got] = '\0';
+        fclose(f);
+    }
+}
+
+/* kind "nginx" or "s3": fork + exec the launcher, wait until the port answers. */
+static int start_server(server *s, const char *kind)
+{
+    char port[16], port2[16], sub[96], log[96];
+    int i, st;
+    if (s->state) return s->state;
+    s->state = 3;
+    (void)snprintf(s->dir, sizeof s->dir, "/tmp/mcf-remote-XXXXXX");
+    if (!mkdtemp(s->dir)) { s->dir[0] = '\0'; (void)snprintf(s->why, sizeof s->why, "mkdtemp failed"); return s->state; }
+    if ((s->port = free_port()) < 0) { (void)snprintf(s->why, sizeof s->why, "no free port"); return s->state; }
+    (void)snprintf(port, sizeof port, "%d", s->port);
+    do s->port2 = free_port(); while (s->port2 == s->port);
+    (void)snprintf(port2, sizeof port2, "%d", s->port2);
+    (void)snprintf(sub, sizeof sub, "%s/%s", s->dir, strcmp(kind, "s3") == 0 ? "store" : "www");
+    (void)snprintf(log, sizeof log, "%s/launch.log", s->dir);
+    fflush(NULL);
+    s->pid = fork();
+    if (s->pid < 0) { s->pid = 0; (void)snprintf(s->why, sizeof s->why, "fork failed"); return s->state; }
+    if (s->pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+#ifdef __linux__
+        (void)prctl(PR_SET_PDEATHSIG, SIGTERM);   /* no orphan server if the test dies */
+#endif
+        if (fd >= 0) { (void)dup2(fd, 1); (void)dup2(fd, 2); close(fd); }
+        if (strcmp(kind, "s3") == 0)
+            execl("/bin/sh", "sh", "tests/servers/mcf-servers.sh", "s3", sub, port, S3_KEY, S3_SECRET, S3_BUCKET, (char *)NULL);
+        else
+            execl("/bin/sh", "sh", "tests/servers/mcf-servers.sh", "nginx", sub, port, port2, (char *)NULL);
+        _exit(127);
+    }
+    if (!g_http.state || !g_s3.state) (void)atexit(stop_servers);
+    for (i = 0; i < 1200; i++) {   /* 60 s: the first s3 start runs npm ci */
+        struct timespec ts;
+        pid_t w = waitpid(s->pid, &st, WNOHANG);
+        if (w == s->pid) {
+            s->pid = 0;
+            if (WIFEXITED(st) && WEXITSTATUS(st) == 77) { read_log(s, ""); s->state = 2; }
+            else read_log(s, "server exited: ");
+            return s->state;
+        }
+        if (port_open(s->port)) { s->state = 1; return s->state; }
+        ts.tv_sec = 0; ts.tv_nsec = 50000000L;
+        (void)nanosleep(&ts, NULL);
+    }
+    read_log(s, "server did not answer within 60 s: ");
+    return s->state;
+}
+
+#define NEED_HTTP() do { int st_ = start_server(&g_http, "nginx"); \
+    if (st_ == 2) MCF_SKIP("%s", g_http.why); \
+    if (st_ != 1) { fprintf(stderr, "  nginx: %s\n", g_http.why); return 1; } \
+    (void)snprintf(g_http_base, sizeof g_http_base, "http://127.0.0.1:%d", g_http.port); } while (0)
+#define NEED_S3() do { int st_ = start_server(&g_s3, "s3"); \
+    if (st_ == 2) MCF_SKIP("%s", g_s3.why); \
+    if (st_ != 1) { fprintf(stderr, "  s3rver: %s\n", g_s3.why); return 1; } \
+    (void)snprintf(g_s3_endpoint, sizeof g_s3_endpoint, "http://127.0.0.1:%d", g_s3.port); } while (0)
+
+/* No message may ever carry a credential. */
+#define CHECK_NO_SECRETS() do { MCF_CHECK(!strstr(mcf_last_error(), S3_SECRET)); \
+    MCF_CHECK(!strstr(mcf_last_error(), S3_KEY)); MCF_CHECK(!strstr(mcf_last_error(), "mcf-test-token")); } while (0)
+
+static const char *g_s3_good[12], *g_s3_bad[12];
+static mcf_options s3_options(const char *secret)
+{
+    const char **g_s3_opts = strcmp(secret, S3_SECRET) == 0 ? g_s3_good : g_s3_bad;
+    mcf_options o;
+    memset(&o, 0, sizeof o);
+    g_s3_opts[0] = "key"; g_s3_opts[1] = S3_KEY;
+    g_s3_opts[2] = "secret"; g_s3_opts[3] = secret;
+    g_s3_opts[4] = "endpoint_url"; g_s3_opts[5] = g_s3_endpoint;
+    g_s3_opts[6] = "region"; g_s3_opts[7] = "us-east-1";
+    g_s3_opts[8] = NULL;
+    o.storage_options = g_s3_opts;
+    return o;
+}
+
+static unsigned char *pattern(size_t n, unsigned seed)
+{
+    unsigned char *p = (unsigned char *)malloc(n ? n : 1);
+    size_t i;
+    uint32_t x = 2463534242u ^ seed;
+    for (i = 0; p && i < n; i++) { x ^= x << 13; x ^= x >> 17; x ^= x << 5; p[i] = (unsigned char)x; }
+    return p;
+}
+
+static void url_of(char *dst, size_t cap, const char *base, const char *path)
+{
+    (void)snprintf(dst, cap, "%s%s", base, path);
+}
+
+/* write, size, exists, read back, remove, then everything says "absent" */
+static int round_trip(const char *url, const mcf_options *o, size_t n)
+{
+    unsigned char *data = pattern(n, (unsigned)n), *back = NULL;
+    void *got = NULL;
+    size_t len = 0;
+    uint64_t size = 0;
+    int ok = 0;
+    if (!data) return 0;
+    if (mcf_write_bytes(url, data, n, o) != MCF_OK) { fprintf(stderr, "  write: %s\n", mcf_last_error()); goto done; }
+    if (mcf_file_size(url, &size, o) != MCF_OK || size != n) { fprintf(stderr, "  size: %s\n", mcf_last_error()); goto done; }
+    if (mcf_exists(url, o) != 1) goto done;
+    if (mcf_read_bytes(url, &got, &len, o) != MCF_OK) { fprintf(stderr, "  read: %s\n", mcf_last_error()); goto done; }
+    back = (unsigned char *)got;
+    if (len != n || (n && memcmp(back, data, n) != 0)) { fprintf(stderr, "  bytes differ\n"); goto done; }
+    if (mcf_remove(url, o) != MCF_OK) { fprintf(stderr, "  remove: %s\n", mcf_last_error()); goto done; }
+    if (mcf_exists(url, o) != 0) goto done;
+    if (mcf_file_size(url, &size, o) != MCF_FILE_NOT_FOUND) goto done;
+    ok = 1;
+done:
+    mcf_free(got);
+    free(data);
+    return ok;
+}
+
+static int remote_http_bytes_round_trip(void)
+{
+    char url[160];
+    NEED_HTTP();
+    url_of(url, sizeof url, g_http_base, "/rt/dir/small.bin");
+    MCF_CHECK(round_trip(url, NULL, 1000));
+    url_of(url, sizeof url, g_http_base, "/rt/empty.bin");
+    MCF_CHECK(round_trip(url, NULL, 0));
+    url_of(url, sizeof url, g_http_base, "/rt/big.bin");
+    MCF_CHECK(round_trip(url, NULL, (size_t)9 << 20));   /* several 4 MiB sink chunks */
+    return 0;
+}
+
+static int remote_http_missing_is_file_not_found(void)
+{
+    char url[160];
+    uint64_t size;
+    void *p;
+    size_t n;
+    NEED_HTTP();
+    url_of(url, sizeof url, g_http_base, "/nope/missing.bin");
+    MCF_CHECK_RC(mcf_file_size(url, &size, NULL), MCF_FILE_NOT_FOUND);
+    MCF_CHECK_ERR("HEAD");
+    MCF_CHECK_ERR(url);
+    MCF_CHECK_ERR("HTTP 404");
+    MCF_CHECK_RC(mcf_read_bytes(url, &p, &n, NULL), MCF_FILE_NOT_FOUND);
+    MCF_CHECK_ERR(url);
+    MCF_CHECK_RC(mcf_exists(url, NULL), 0);
+    MCF_CHECK_RC(mcf_remove(url, NULL), MCF_FILE_NOT_FOUND);
+    MCF_CHECK_ERR("DELETE");
+    return 0;
+}
+
+/* read_at through the backend: ranges, the read-ahead block, and 416 when
+ * the object shrank under an open reader. */
+static int remote_http_range_reads(void)
+{
+    char url[160];
+    mcf_filesystem fs;
+    mcf_url u;
+    void *f = NULL;
+    uint64_t size = 0, r0, r1, down0, down1;
+    size_t n = 300000;
+    unsigned char *data = pattern(n, 7), buf[64], *big;
+    NEED_HTTP();
+    MCF_CHECK(data != NULL);
+    url_of(url, sizeof url, g_http_base, "/range/obj.bin");
+    MCF_CHECK_RC(mcf_write_bytes(url, data, n, NULL), MCF_OK);
+    MCF_CHECK_RC(mcf_filesystem_lookup("http", &fs), MCF_OK);
+    MCF_CHECK(fs.map == NULL);
+    MCF_CHECK_RC(mcf_url_parse(url, NULL, &u), MCF_OK);
+    MCF_CHECK_RC(fs.open_read(fs.user, &u, NULL, &f, &size), MCF_OK);
+    MCF_CHECK(size == n);
+    mcf_curl_counters(&r0, &down0, NULL);
+    MCF_CHECK_RC(fs.read_at(f, 123457, buf, 33), MCF_OK);
+    MCF_CHECK(memcmp(buf, data + 123457, 33) == 0);
+    MCF_CHECK_RC(fs.read_at(f, 123457 + 1000, buf, 64), MCF_OK);   /* inside the 4 KiB read-ahead block */
+    MCF_CHECK(memcmp(buf, data + 123457 + 1000, 64) == 0);
+    MCF_CHECK_RC(fs.read_at(f, n - 5, buf, 5), MCF_OK);             /* last bytes */
+    MCF_CHECK(memcmp(buf, data + n - 5, 5) == 0);
+    mcf_curl_counters(&r1, &down1, NULL);
+    MCF_CHECK(r1 - r0 == 2);                                        /* one GET per block */
+    MCF_CHECK(down1 - down0 < 4096 + 5 + 2048);                     /* the block, not the object */
+    big = (unsigned char *)malloc(200000);
+    MCF_CHECK(big != NULL);
+    MCF_CHECK_RC(fs.read_at(f, 50000, big, 200000), MCF_OK);        /* large: one exact range */
+    MCF_CHECK(memcmp(big, data + 50000, 200000) == 0);
+    free(big);
+    /* the object shrinks under the open reader: the range is unsatisfiable */
+    MCF_CHECK_RC(mcf_write_bytes(url, data, 10, NULL), MCF_OK);
+    MCF_CHECK_RC(fs.read_at(f, 200000, buf, 64), MCF_FILE_READ_FAIL);
+    MCF_CHECK_ERR("HTTP 416");
+    MCF_CHECK_ERR(url);
+    fs.close_read(f);
+    mcf_url_free(&u);
+    MCF_CHECK_RC(mcf_remove(url, NULL), MCF_OK);
+    free(data);
+    return 0;
+}
+
+static int remote_http_status_mapping(void)
+{
+    char url[160];
+    const char *so[] = { "retries", "1", NULL };
+    mcf_options o;
+    uint64_t size, r0, r1;
+    NEED_HTTP();
+    memset(&o, 0, sizeof o);
+    o.storage_options = so;
+    url_of(url, sizeof url, g_http_base, "/status/403/x.bin");
+    MCF_CHECK_RC(mcf_file_size(url, &size, NULL), MCF_PERMISSION_DENIED);
+    MCF_CHECK_ERR("HTTP 403 Forbidden");
+    url_of(url, sizeof url, g_http_base, "/status/401/x.bin");
+    MCF_CHECK_RC(mcf_file_size(url, &size, NULL), MCF_PERMISSION_DENIED);
+    MCF_CHECK_ERR("HTTP 401");
+    url_of(url, sizeof url, g_http_base, "/status/503/x.bin");
+    mcf_curl_counters(&r0, NULL, NULL);
+    MCF_CHECK_RC(mcf_file_size(url, &size, &o), MCF_PERSISTENT_FAIL);
+    mcf_curl_counters(&r1, NULL, NULL);
+    MCF_CHECK_ERR("HTTP 503");
+    MCF_CHECK_ERR("gave up after 2 attempts");
+    MCF_CHECK(r1 - r0 == 2);
+    /* nothing listens on port 1: a transport error, not a crash or a hang */
+    MCF_CHECK_RC(mcf_file_size("http://127.0.0.1:1/x", &size, NULL), MCF_FILE_OPEN_FAIL);
+    MCF_CHECK_ERR("http://127.0.0.1:1/x");
+    return 0;
+}
+
+static int remote_http_bearer_and_headers(void)
+{
+    char url[160];
+    const char *bearer[] = { "bearer_token", "mcf-test-token", NULL };
+    const char *hdrs[] = { "headers", "X-Other: 1\r\nAuthorization: Bearer mcf-test-token\n", NULL };
+    const char *bad[] = { "bearer_token", "wrong", NULL };
+    mcf_options ob, oh, ox;
+    void *p;
+    size_t n;
+    NEED_HTTP();
+    memset(&ob, 0, sizeof ob); ob.storage_options = bearer;
+    memset(&oh, 0, sizeof oh); oh.storage_options = hdrs;
+    memset(&ox, 0, sizeof ox); ox.storage_options = bad;
+    url_of(url, sizeof url, g_http_base, "/private/secret.bin");
+    MCF_CHECK_RC(mcf_write_bytes(url, "hello", 5, NULL), MCF_PERMISSION_DENIED);
+    MCF_CHECK_ERR("PUT");
+    MCF_CHECK_ERR("HTTP 401");
+    MCF_CHECK_RC(mcf_write_bytes(url, "hello", 5, &ob), MCF_OK);
+    MCF_CHECK_RC(mcf_read_bytes(url, &p, &n, &oh), MCF_OK);
+    MCF_CHECK(n == 5 && memcmp(p, "hello", 5) == 0);
+    mcf_free(p);
+    MCF_CHECK_RC(mcf_read_bytes(url, &p, &n, &ox), MCF_PERMISSION_DENIED);
+    CHECK_NO_SECRETS();
+    MCF_CHECK_RC(mcf_remove(url, &ob), MCF_OK);
+    return 0;
+}
+
+static int remote_bad_storage_options(void)
+{
+    const char *unknown[] = { "bearer", "x", NULL };
+    const char *badbool[] = { "verify_tls", "maybe", NULL };
+    const char *badnum[] = { "timeout", "1.5", NULL };
+    const char *odd[] = { "timeout", NULL };
+    const char *s3only[] = { "secret", "x", NULL };
+    mcf_options o;
+    uint64_t size;
+    memset(&o, 0, sizeof o);
+    o.storage_options = unknown;
+    MCF_CHECK_RC(mcf_file_size("http://127.0.0.1:1/x", &size, &o), MCF_INVALID_PARAMS);
+    MCF_CHECK_ERR("unknown storage option \"bearer\"");
+    o.storage_options = badbool;
+    MCF_CHECK_RC(mcf_file_size("http://127.0.0.1:1/x", &size, &o), MCF_INVALID_PARAMS);
+    MCF_CHECK_ERR("verify_tls");
+    o.storage_options = badnum;
+    MCF_CHECK_RC(mcf_file_size("http://127.0.0.1:1/x", &size, &o), MCF_INVALID_PARAMS);
+    MCF_CHECK_ERR("timeout");
+    o.storage_options = odd;
+    MCF_CHECK_RC(mcf_file_size("http://127.0.0.1:1/x", &size, &o), MCF_INVALID_PARAMS);
+    MCF_CHECK_ERR("no value");
+    o.storage_options = s3only;
+    MCF_CHECK_RC(mcf_file_size("s3://bucket/key", &size, &o), MCF_INVALID_PARAMS);
+    MCF_CHECK_ERR("access key needs its secret");
+    CHECK_NO_SECRETS();
+    return 0;
+}
+
+static int g_cancel_after;
+static int cancel_progress(void *user, uint64_t done, uint64_t total)
+{
+    (void)user; (void)total;
+    return done >= (uint64_t)g_cancel_after;
+}
+
+/* A cancelled upload publishes nothing and leaves an older object intact. */
+static int remote_http_cancelled_put_keeps_old(void)
+{
+    char url[160];
+    size_t n = (size_t)10 << 20;
+    unsigned char *data = pattern(n, 3);
+    mcf_options o;
+    void *p;
+    size_t len;
+    NEED_HTTP();
+    MCF_CHECK(data != NULL);
+    url_of(url, sizeof url, g_http_base, "/cancel/obj.bin");
+    memset(&o, 0, sizeof o);
+    o.progress = cancel_progress;
+    g_cancel_after = 1;
+    MCF_CHECK_RC(mcf_write_bytes(url, data, n, &o), MCF_PERSISTENT_FAIL);
+    MCF_CHECK_ERR("cancelled");
+    MCF_CHECK_RC(mcf_exists(url, NULL), 0);
+    MCF_CHECK_RC(mcf_write_bytes(url, "old", 3, NULL), MCF_OK);
+    MCF_CHECK_RC(mcf_write_bytes(url, data, n, &o), MCF_PERSISTENT_FAIL);
+    MCF_CHECK_RC(mcf_read_bytes(url, &p, &len, NULL), MCF_OK);
+    MCF_CHECK(len == 3 && memcmp(p, "old", 3) == 0);
+    mcf_free(p);
+    o.progress = NULL;
+    o.flags = MCF_NO_OVERWRITE;
+    MCF_CHECK_RC(mcf_write_bytes(url, "new", 3, &o), MCF_FILE_OPEN_FAIL);
+    MCF_CHECK_ERR("already exists");
+    MCF_CHECK_RC(mcf_remove(url, NULL), MCF_OK);
+    free(data);
+    return 0;
+}
+
+static int remote_s3_bytes_round_trip(void)
+{
+    char url[160];
+    mcf_options o;
+    NEED_S3();
+    o = s3_options(S3_SECRET);
+    MCF_CHECK(round_trip("s3://" S3_BUCKET "/dir/plain.bin", &o, 5000));
+    /* keys that SigV4 canonicalizes: space, '+', parentheses, '!', UTF-8 */
+    (void)snprintf(url, sizeof url, "s3://%s/odd dir/a+b (1)!=\xc3\xbc.bin", S3_BUCKET);
+    MCF_CHECK(round_trip(url, &o, 777));
+    MCF_CHECK(round_trip("s3://" S3_BUCKET "/empty.bin", &o, 0));
+    return 0;
+}
+
+static int remote_s3_wrong_secret(void)
+{
+    mcf_options good, bad;
+    uint64_t size;
+    void *p;
+    size_t n;
+    NEED_S3();
+    good = s3_options(S3_SECRET);
+    MCF_CHECK_RC(mcf_write_bytes("s3://" S3_BUCKET "/auth/obj.bin", "abc", 3, &good), MCF_OK);
+    bad = s3_options("wrong-" S3_SECRET);
+    MCF_CHECK_RC(mcf_write_bytes("s3://" S3_BUCKET "/auth/obj.bin", "xyz", 3, &bad), MCF_PERMISSION_DENIED);
+    MCF_CHECK_ERR("SignatureDoesNotMatch");
+    MCF_CHECK_ERR("s3://" S3_BUCKET "/auth/obj.bin");
+    MCF_CHECK_ERR("PUT");
+    CHECK_NO_SECRETS();
+    MCF_CHECK_RC(mcf_file_size("s3://" S3_BUCKET "/auth/obj.bin", &size, &bad), MCF_PERMISSION_DENIED);
+    MCF_CHECK_ERR("SignatureDoesNotMatch");   /* learnt from a 1-byte GET: HEAD answers carry no body */
+    CHECK_NO_SECRETS();
+    MCF_CHECK_RC(mcf_read_bytes("s3://" S3_BUCKET "/auth/obj.bin", &p, &n, &bad), MCF_PERMISSION_DENIED);
+    MCF_CHECK_ERR("SignatureDoesNotMatch");
+    CHECK_NO_SECRETS();
+    MCF_CHECK_RC(mcf_remove("s3://" S3_BUCKET "/auth/obj.bin", &bad), MCF_PERMISSION_DENIED);
+    CHECK_NO_SECRETS();
+    /* the object is unchanged */
+    MCF_CHECK_RC(mcf_read_bytes("s3://" S3_BUCKET "/auth/obj.bin", &p, &n, &good), MCF_OK);
+    MCF_CHECK(n == 3 && memcmp(p, "abc", 3) == 0);
+    mcf_free(p);
+    MCF_CHECK_RC(mcf_remove("s3://" S3_BUCKET "/auth/obj.bin", &good), MCF_OK);
+    return 0;
+}
+
+static int remote_s3_missing(void)
+{
+    mcf_options o;
+    uint64_t size;
+    void *p;
+    size_t n;
+    NEED_S3();
+    o = s3_options(S3_SECRET);
+    MCF_CHECK_RC(mcf_file_size("s3://" S3_BUCKET "/no/such/key", &size, &o), MCF_FILE_NOT_FOUND);
+    MCF_CHECK_ERR("s3://" S3_BUCKET "/no/such/key");
+    MCF_CHECK_RC(mcf_read_bytes("s3://" S3_BUCKET "/no/such/key", &p, &n, &o), MCF_FILE_NOT_FOUND);
+    MCF_CHECK_RC(mcf_remove("s3://" S3_BUCKET "/no/such/key", &o), MCF_FILE_NOT_FOUND);
+    MCF_CHECK_RC(mcf_exists("s3://no-such-bucket/key", &o), 0);
+    MCF_CHECK_RC(mcf_write_bytes("s3://no-such-bucket/key", "x", 1, &o), MCF_FILE_NOT_FOUND);
+    MCF_CHECK_ERR("NoSuchBucket");
+    CHECK_NO_SECRETS();
+    return 0;
+}
+
+/* Three 1 MiB parts and a short one, streamed: CreateMultipartUpload, 4 part
+ * PUTs, CompleteMultipartUpload. */
+static int remote_s3_multipart(void)
+{
+    const char *so[] = { "key", S3_KEY, "secret", S3_SECRET, "endpoint_url", NULL, "part_size", "1048576", NULL };
+    size_t n = ((size_t)3 << 20) + 12345;
+    unsigned char *data = pattern(n, 11);
+    mcf_options o;
+    uint64_t r0, r1, up0, up1, size;
+    void *p;
+    size_t len;
+    NEED_S3();
+    MCF_CHECK(data != NULL);
+    so[5] = g_s3_endpoint;
+    memset(&o, 0, sizeof o);
+    o.storage_options = so;
+    mcf_curl_counters(&r0, NULL, &up0);
+    MCF_CHECK_RC(mcf_write_bytes("s3://" S3_BUCKET "/mp/big.bin", data, n, &o), MCF_OK);
+    mcf_curl_counters(&r1, NULL, &up1);
+    MCF_CHECK(r1 - r0 == 6);
+    MCF_CHECK(up1 - up0 > n && up1 - up0 < n + 4096);   /* the data once, plus the Complete XML */
+    MCF_CHECK_RC(mcf_file_size("s3://" S3_BUCKET "/mp/big.bin", &size, &o), MCF_OK);
+    MCF_CHECK(size == n);
+    MCF_CHECK_RC(mcf_read_bytes("s3://" S3_BUCKET "/mp/big.bin", &p, &len, &o), MCF_OK);
+    MCF_CHECK(len == n && memcmp(p, data, n) == 0);
+    mcf_free(p);
+    /* a cancelled multipart upload leaves no object (s3rver refuses the abort with 405) */
+    o.progress = cancel_progress;
+    g_cancel_after = 1;
+    MCF_CHECK_RC(mcf_write_bytes("s3://" S3_BUCKET "/mp/cancelled.bin", data, n, &o), MCF_PERSISTENT_FAIL);
+    MCF_CHECK_ERR("cancelled");
+    MCF_CHECK_RC(mcf_exists("s3://" S3_BUCKET "/mp/cancelled.bin", &o), 0);
+    MCF_CHECK_RC(mcf_remove("s3://" S3_BUCKET "/mp/big.bin", &o), MCF_OK);
+    free(data);
+    return 0;
+}
+
+static int remote_s3_env_credentials(void)
+{
+    mcf_options o;
+    const char *anon[] = { "anon", "1", NULL };
+    void *p;
+    size_t n;
+    NEED_S3();
+    MCF_CHECK(setenv("AWS_ACCESS_KEY_ID", S3_KEY, 1) == 0);
+    MCF_CHECK(setenv("AWS_SECRET_ACCESS_KEY", S3_SECRET, 1) == 0);
+    MCF_CHECK(setenv("AWS_ENDPOINT_URL", g_s3_endpoint, 1) == 0);
+    MCF_CHECK(setenv("AWS_REGION", "us-east-1", 1) == 0);
+    MCF_CHECK(round_trip("s3://" S3_BUCKET "/env/obj.bin", NULL, 4321));
+    MCF_CHECK(setenv("AWS_SECRET_ACCESS_KEY", "wrong", 1) == 0);
+    MCF_CHECK_RC(mcf_write_bytes("s3://" S3_BUCKET "/env/obj.bin", "x", 1, NULL), MCF_PERMISSION_DENIED);
+    MCF_CHECK_ERR("SignatureDoesNotMatch");
+    /* anon: unsigned requests (s3rver serves them anonymously) */
+    memset(&o, 0, sizeof o);
+    o.storage_options = anon;
+    MCF_CHECK_RC(mcf_write_bytes("s3://" S3_BUCKET "/env/anon.bin", "yz", 2, &o), MCF_OK);
+    MCF_CHECK_RC(mcf_read_bytes("s3://" S3_BUCKET "/env/anon.bin", &p, &n, &o), MCF_OK);
+    MCF_CHECK(n == 2 && memcmp(p, "yz", 2) == 0);
+    mcf_free(p);
+    MCF_CHECK_RC(mcf_remove("s3://" S3_BUCKET "/env/anon.bin", &o), MCF_OK);
+    unsetenv("AWS_ACCESS_KEY_ID"); unsetenv("AWS_SECRET_ACCESS_KEY");
+    unsetenv("AWS_ENDPOINT_URL"); unsetenv("AWS_REGION");
+    return 0;
+}
+
+
+/* ---- formats over the network ------------------------------------------ */
+#include <dirent.h>
+
+static int read_local(const char *path, unsigned char **data, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    long n;
+    if (!f) return 0;
+    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) { fclose(f); return 0; }
+    *data = (unsigned char *)malloc((size_t)n + 1);
+    *len = (size_t)n;
+    if (!*data || fread(*data, 1, (size_t)n, f) != (size_t)n) { fclose(f); free(*data); return 0; }
+    fclose(f);
+    return 1;
+}
+
+/* Opens the same file locally and at url; both must agree on every entry,
+ * metadata pair and tensor byte (or fail with the same code). */
+static int same_as_local(const char *local, const char *url, const mcf_options *o)
+{
+    mcf_reader *a = NULL, *b = NULL;
+    int ra = mcf_open(local, NULL, &a), rb = mcf_open(url, o, &b), ok = 0;
+    size_t i;
+    if (ra != MCF_OK || rb != MCF_OK) {
+        if (ra != rb) fprintf(stderr, "  %s: local %s, remote %s (%s)\n", local, mcf_result_name(ra), mcf_result_name(rb), mcf_last_error());
+        ok = ra == rb;
+        goto done;
+    }
+    if (mcf_count(a) != mcf_count(b) || mcf_metadata_count(a) != mcf_metadata_count(b) ||
+        strcmp(mcf_reader_format(a), mcf_reader_format(b)) != 0) goto done;
+    for (i = 0; i < mcf_metadata_count(a); i++) {
+        const char *ka, *va, *kb, *vb;
+        if (mcf_metadata_pair(a, i, &ka, &va) != MCF_OK || mcf_metadata_pair(b, i, &kb, &vb) != MCF_OK) goto done;
+        if (strcmp(ka, kb) != 0 || strcmp(va, vb) != 0) goto done;
+    }
+    for (i = 0; i < mcf_count(a); i++) {
+        mcf_tensor ta, tb;
+        uint64_t na, nb;
+        unsigned char *da, *db;
+        int same;
+        if (mcf_entry(a, i, &ta) != MCF_OK || mcf_entry(b, i, &tb) != MCF_OK) goto done;
+        if (strcmp(ta.name, tb.name) != 0 || ta.dtype != tb.dtype || ta.ndim != tb.ndim ||
+            memcmp(ta.shape, tb.shape, sizeof ta.shape) != 0) goto done;
+        if (mcf_entry_location(a, i, NULL, &na) != MCF_OK || mcf_entry_location(b, i, NULL, &nb) != MCF_OK || na != nb) goto done;
+        da = (unsigned char *)malloc((size_t)na + 1);
+        db = (unsigned char *)malloc((size_t)nb + 1);
+        same = da && db && mcf_read(a, i, da, (size_t)na) == MCF_OK && mcf_read(b, i, db, (size_t)nb) == MCF_OK &&
+               memcmp(da, db, (size_t)na) == 0;
+        free(da); free(db);
+        if (!same) { fprintf(stderr, "  %s: tensor %s differs (%s)\n", url, ta.name, mcf_last_error()); goto done; }
+    }
+    ok = 1;
+done:
+    mcf_close(a);
+    mcf_close(b);
+    return ok;
+}
+
+/* Every reference file in dir, uploaded, reads the same remotely as locally. */
+static int references_over(const char *dir, const char *suffix, const char *base, const mcf_options *o, int *files)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int ok = 1;
+    if (!d) { fprintf(stderr, "  cannot list %s\n", dir); return 0; }
+    while (ok && (e = readdir(d)) != NULL) {
+        char local[512], url[512];
+        unsigned char *data;
+        size_t n, sl = strlen(suffix), nl = strlen(e->d_name);
+        if (nl <= sl || strcmp(e->d_name + nl - sl, suffix) != 0) continue;
+        (void)snprintf(local, sizeof local, "%s/%s", dir, e->d_name);
+        (void)snprintf(url, sizeof url, "%s/ref/%s", base, e->d_name);
+        if (!read_local(local, &data, &n)) { ok = 0; break; }
+        if (mcf_write_bytes(url, data, n, o) != MCF_OK) { fprintf(stderr, "  upload %s: %s\n", url, mcf_last_error()); ok = 0; }
+        free(data);
+        if (ok) ok = same_as_local(local, url, o);
+        if (ok) ok = mcf_remove(url, o) == MCF_OK;
+        ++*files;
+    }
+    closedir(d);
+    return ok;
+}
+
+static int remote_safetensors_references_http_and_s3(void)
+{
+    char base[128];
+    mcf_options o;
+    int files = 0;
+    NEED_HTTP();
+    NEED_S3();
+    MCF_CHECK(references_over("tests/data/safetensors", ".safetensors", g_http_base, NULL, &files));
+    o = s3_options(S3_SECRET);
+    (void)snprintf(base, sizeof base, "s3://%s", S3_BUCKET);
+    MCF_CHECK(references_over("tests/data/safetensors", ".safetensors", base, &o, &files));
+    MCF_CHECK(files >= 40);
+    return 0;
+}
+
+/* mcf_open fetches the header only; mcf_read of one tensor fetches only its
+ * range: the whole single-tensor load stays under header + tensor + 64 KiB
+ * although the file holds a 4 MiB tensor as well. */
+static int lazy_load(const char *url, const mcf_options *o, uint64_t window)
+{
+    static float small[16], big[1 << 20];
+    static int64_t ids[3] = { 7, -8, 9 };
+    mcf_tensor t[3], info;
+    mcf_reader *r = NULL;
+    uint64_t r0, r1, r2, d0, d1, d2, off, nb;
+    float got[16];
+    float *gotbig;
+    size_t i;
+    int ia, ib;
+    for (i = 0; i < 16; i++) small[i] = (float)i * 0.5f;
+    for (i = 0; i < (size_t)1 << 20; i++) big[i] = (float)i;
+    memset(t, 0, sizeof t);
+    t[0].name = "big"; t[0].dtype = MCF_F32; t[0].ndim = 2; t[0].shape[0] = 1024; t[0].shape[1] = 1024; t[0].data = big;
+    t[1].name = "ids"; t[1].dtype = MCF_I64; t[1].ndim = 1; t[1].shape[0] = 3; t[1].data = ids;
+    t[2].name = "small"; t[2].dtype = MCF_F32; t[2].ndim = 1; t[2].shape[0] = 16; t[2].data = small;
+    MCF_CHECK_RC(mcf_save(url, t, 3, o), MCF_OK);
+    {   /* the streamed upload holds exactly the bytes a memory save produces */
+        mcf_options mo;
+        void *mem = NULL, *net = NULL;
+        size_t mlen = 0, nlen = 0;
+        memset(&mo, 0, sizeof mo);
+        mo.format = strstr(url, ".safetensors") ? "safetensors" : "torch";
+        MCF_CHECK_RC(mcf_save_to_memory(t, 3, &mo, &mem, &mlen), MCF_OK);
+        MCF_CHECK_RC(mcf_read_bytes(url, &net, &nlen, o), MCF_OK);
+        i = mlen == nlen && memcmp(mem, net, mlen) == 0;
+        mcf_free(mem);
+        mcf_free(net);
+        MCF_CHECK(i);
+    }
+    mcf_curl_counters(&r0, &d0, NULL);
+    MCF_CHECK_RC(mcf_open(url, o, &r), MCF_OK);
+    mcf_curl_counters(&r1, &d1, NULL);
+    MCF_CHECK(mcf_count(r) == 3);
+    ia = mcf_find(r, "small");
+    MCF_CHECK(ia >= 0);
+    MCF_CHECK_RC(mcf_entry_location(r, (size_t)ia, &off, &nb), MCF_OK);
+    MCF_CHECK(nb == sizeof small);
+    MCF_CHECK_RC(mcf_read(r, (size_t)ia, got, sizeof got), MCF_OK);
+    mcf_curl_counters(&r2, &d2, NULL);
+    MCF_CHECK(memcmp(got, small, sizeof small) == 0);
+    /* the header ends where the first tensor's data starts (sorted offsets) */
+    ib = mcf_find(r, "big");
+    MCF_CHECK(ib >= 0);
+    MCF_CHECK_RC(mcf_entry(r, (size_t)ib, &info), MCF_OK);
+    MCF_CHECK(info.shape[0] == 1024 && info.shape[1] == 1024);
+    {
+        /* everything that is not tensor data: safetensors length + JSON; torch
+         * zip records, central directory and data.pkl */
+        uint64_t size = 0, data_total = 0, e;
+        MCF_CHECK_RC(mcf_file_size(url, &size, o), MCF_OK);
+        for (i = 0; i < 3; i++) { MCF_CHECK_RC(mcf_entry_location(r, i, NULL, &e), MCF_OK); data_total += e; }
+        fprintf(stderr, "  %s: open %llu requests %llu bytes, +read(small) %llu requests %llu bytes (file %llu, non-data %llu, tensor %llu)\n", url,
+                (unsigned long long)(r1 - r0), (unsigned long long)(d1 - d0), (unsigned long long)(r2 - r1),
+                (unsigned long long)(d2 - d1), (unsigned long long)size, (unsigned long long)(size - data_total), (unsigned long long)nb);
+        MCF_CHECK(d2 - d0 <= size - data_total + nb + 65536 + window);
+        MCF_CHECK(r1 - r0 <= 4);                   /* HEAD + a few ranged GETs */
+    }
+    gotbig = (float *)malloc(sizeof big);
+    MCF_CHECK(gotbig != NULL);
+    MCF_CHECK_RC(mcf_read(r, (size_t)ib, gotbig, sizeof big), MCF_OK);
+    MCF_CHECK(memcmp(gotbig, big, sizeof big) == 0);
+    free(gotbig);
+    mcf_close(r);
+    MCF_CHECK_RC(mcf_remove(url, o), MCF_OK);
+    return 0;
+}
+
+static int remote_safetensors_lazy_load_http(void)
+{
+    char url[160];
+    NEED_HTTP();
+    url_of(url, sizeof url, g_http_base, "/lazy/model.safetensors");
+    return lazy_load(url, NULL, 0);
+}
+
+/* The zip reader ([13]) reads the last min(size, 64 KiB + 22) bytes to find
+ * the end record behind a possible comment: torch loads get that window too. */
+#define ZIP_WINDOW (65535u + 22u)
+
+static int remote_torch_lazy_load_http(void)
+{
+    char url[160];
+    NEED_HTTP();
+    url_of(url, sizeof url, g_http_base, "/lazy/model.pt");
+    return lazy_load(url, NULL, ZIP_WINDOW);
+}
+
+static int remote_torch_references_http_and_s3(void)
+{
+    char base[128];
+    mcf_options o;
+    int files = 0;
+    NEED_HTTP();
+    NEED_S3();
+    MCF_CHECK(references_over("tests/data/torch", ".pt", g_http_base, NULL, &files));
+    o = s3_options(S3_SECRET);
+    (void)snprintf(base, sizeof base, "s3://%s", S3_BUCKET);
+    MCF_CHECK(references_over("tests/data/torch", ".pt", base, &o, &files));
+    MCF_CHECK(files >= 40);
+    return 0;
+}
+
+/* part_size 256 KiB: the 4 MiB tensor spans many streamed multipart parts */
+static int remote_safetensors_lazy_load_s3_multipart(void)
+{
+    const char *so[] = { "key", S3_KEY, "secret", S3_SECRET, "endpoint_url", NULL, "part_size", "262144", NULL };
+    mcf_options o;
+    NEED_S3();
+    so[5] = g_s3_endpoint;
+    memset(&o, 0, sizeof o);
+    o.storage_options = so;
+    if (lazy_load("s3://" S3_BUCKET "/lazy/model.safetensors", &o, 0) != 0) return 1;
+    return lazy_load("s3://" S3_BUCKET "/lazy/model.pt", &o, ZIP_WINDOW);
+}
+
+
+/* The seed's flows (store_file_io.py) with an s3:// destination: a tensor and
+ * a KV-cache block go store -> S3 file -> store, in both formats. */
+static int remote_s3_seed_store_flows(void)
+{
+    static float w[6] = { 1.5f, -2.0f, 3.25f, 4.0f, -5.5f, 6.0f };
+    static uint16_t kv[2 * 4 * 8];
+    mcf_store *s;
+    mcf_tensor t, out;
+    mcf_options o;
+    const char *urls[2] = { "s3://" S3_BUCKET "/seed/w.pt", "s3://" S3_BUCKET "/seed/kv.safetensors" };
+    size_t i;
+    NEED_S3();
+    for (i = 0; i < sizeof kv / sizeof kv[0]; i++) kv[i] = (uint16_t)(i * 257u);
+    o = s3_options(S3_SECRET);
+    s = mcf_memory_store_create();
+    MCF_CHECK(s != NULL);
+    memset(&t, 0, sizeof t);
+    t.dtype = MCF_F32; t.ndim = 2; t.shape[0] = 2; t.shape[1] = 3; t.data = w;
+    MCF_CHECK_RC(mcf_store_put_tensor(s, "w", &t), MCF_OK);
+    memset(&t, 0, sizeof t);
+    t.dtype = MCF_BF16; t.ndim = 3; t.shape[0] = 2; t.shape[1] = 4; t.shape[2] = 8; t.data = kv;
+    MCF_CHECK_RC(mcf_store_put_tensor(s, "kv", &t), MCF_OK);
+
+    MCF_CHECK_RC(mcf_save_tensor_to_file(s, "w", urls[0], &o), MCF_OK);
+    MCF_CHECK_RC(mcf_save_kv_cache_to_file(s, "kv", urls[1], &o), MCF_OK);
+    MCF_CHECK_RC(mcf_exists(urls[0], &o), 1);
+    MCF_CHECK_RC(mcf_load_tensor_from_file(s, "w2", urls[0], &o, &out), MCF_OK);
+    MCF_CHECK(out.dtype == MCF_F32 && out.ndim == 2 && out.shape[0] == 2 && out.shape[1] == 3);
+    MCF_CHECK(memcmp(out.data, w, sizeof w) == 0);
+    mcf_tensor_free(&out, &o);
+    MCF_CHECK_RC(mcf_load_kv_cache_from_file(s, "kv2", urls[1], &o, &out), MCF_OK);
+    MCF_CHECK(out.dtype == MCF_BF16 && out.ndim == 3 && out.shape[2] == 8);
+    MCF_CHECK(memcmp(out.data, kv, sizeof kv) == 0);
+    mcf_tensor_free(&out, &o);
+    MCF_CHECK_RC(mcf_store_get_tensor(s, "kv2", NULL, &out), MCF_OK);
+    MCF_CHECK(memcmp(out.data, kv, sizeof kv) == 0);
+    mcf_tensor_free(&out, NULL);
+    /* a missing remote file is FILE_NOT_FOUND, like a local one */
+    MCF_CHECK_RC(mcf_load_tensor_from_file(s, "w3", "s3://" S3_BUCKET "/seed/missing.pt", &o, NULL), MCF_FILE_NOT_FOUND);
+    for (i = 0; i < 2; i++) MCF_CHECK_RC(mcf_remove(urls[i], &o), MCF_OK);
+    mcf_memory_store_destroy(s);
+    return 0;
+}
+
+
+/* https: a self-signed certificate fails verification by default, and works
+ * with ca_file (verified) or verify_tls=0. */
+static int remote_https_tls_options(void)
+{
+    char url[160], cert[128], data[128];
+    const char *with_ca[] = { "ca_file", NULL, NULL };
+    const char *no_verify[] = { "verify_tls", "false", NULL };
+    mcf_options o;
+    uint64_t size;
+    void *p;
+    size_t n;
+    FILE *f;
+    NEED_HTTP();
+    (void)snprintf(cert, sizeof cert, "%s/www/cert.pem", g_http.dir);
+    if (access(cert, R_OK) != 0) MCF_SKIP("no openssl to make a test certificate, https not tested");
+    (void)snprintf(data, sizeof data, "%s/www/data/tls.bin", g_http.dir);
+    f = fopen(data, "wb");
+    MCF_CHECK(f != NULL);
+    MCF_CHECK(fwrite("secure", 1, 6, f) == 6);
+    fclose(f);
+    (void)snprintf(url, sizeof url, "https://127.0.0.1:%d/tls.bin", g_http.port2);
+    MCF_CHECK_RC(mcf_file_size(url, &size, NULL), MCF_FILE_OPEN_FAIL);
+    MCF_CHECK_ERR(url);
+    MCF_CHECK_ERR("certificate");
+    with_ca[1] = cert;
+    memset(&o, 0, sizeof o);
+    o.storage_options = with_ca;
+    MCF_CHECK_RC(mcf_read_bytes(url, &p, &n, &o), MCF_OK);
+    MCF_CHECK(n == 6 && memcmp(p, "secure", 6) == 0);
+    mcf_free(p);
+    o.storage_options = no_verify;
+    MCF_CHECK_RC(mcf_file_size(url, &size, &o), MCF_OK);
+    MCF_CHECK(size == 6);
+    return 0;
+}
+
+MCF_TEST_MAIN(MCF_TEST(remote_http_bytes_round_trip), MCF_TEST(remote_http_missing_is_file_not_found),
+              MCF_TEST(remote_http_range_reads), MCF_TEST(remote_http_status_mapping),
+              MCF_TEST(remote_http_bearer_and_headers), MCF_TEST(remote_bad_storage_options),
+              MCF_TEST(remote_http_cancelled_put_keeps_old), MCF_TEST(remote_s3_bytes_round_trip),
+              MCF_TEST(remote_s3_wrong_secret), MCF_TEST(remote_s3_missing), MCF_TEST(remote_s3_multipart),
+              MCF_TEST(remote_s3_env_credentials), MCF_TEST(remote_safetensors_references_http_and_s3),
+              MCF_TEST(remote_safetensors_lazy_load_http), MCF_TEST(remote_safetensors_lazy_load_s3_multipart),
+              MCF_TEST(remote_torch_references_http_and_s3), MCF_TEST(remote_torch_lazy_load_http),
+              MCF_TEST(remote_s3_seed_store_flows), MCF_TEST(remote_https_tls_options))
+#endif
