@@ -406,50 +406,85 @@ static int test_crash_stale_temps_swept(void)
     return 0;
 }
 
-/* MCF_DURABLE: fsync(temp) -> rename(temp, dest) -> fsync(dir), seen by strace. */
+/* 1 once /proc/<pid>/status shows a tracer attached. */
+static int crash_traced(pid_t pid)
+{
+    char p[64], line[256];
+    FILE *f;
+    int traced = 0;
+    snprintf(p, sizeof p, "/proc/%ld/status", (long)pid);
+    if (!(f = fopen(p, "r"))) return 0;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "TracerPid:", 10) == 0) traced = atoi(line + 10) != 0;
+    fclose(f);
+    return traced;
+}
+
+/* MCF_DURABLE: fsync(temp) -> rename(temp, dest) -> fsync(dir), seen by
+ * strace attached to a forked child (works under qemu-user too: no exec). */
 static int test_crash_durable_order_strace(void)
 {
-    char dir[] = "/tmp/mcf_crash_XXXXXX", dest[256], log[256], exe[1024], cmd[4096], line[4096];
+    char dir[] = "/tmp/mcf_crash_XXXXXX", dest[256], log[256], cmd[1024], line[4096];
     FILE *f;
-    int step = 0, rc;
-    ssize_t n;
+    int step = 0, status, go[2], i;
+    pid_t pid;
     if (system("strace -V >/dev/null 2>&1") != 0) MCF_SKIP("strace is not installed (apt-get install strace)");
-    n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0) MCF_SKIP("cannot find this test binary through /proc/self/exe");
-    exe[n] = '\0';
     MCF_CHECK(mkdtemp(dir) != NULL);
     snprintf(dest, sizeof dest, "%s/d.bin", dir);
     snprintf(log, sizeof log, "%s/strace.log", dir);
-    snprintf(cmd, sizeof cmd,
-             "MCF_CRASH_HELPER=durable MCF_CRASH_DEST='%s' strace -f -y -qq -o '%s' "
-             "-e trace=fsync,fdatasync,rename,renameat,renameat2,link,linkat '%s' >/dev/null 2>&1",
-             dest, log, exe);
-    rc = system(cmd);
-    f = fopen(log, "r");
-    if (rc != 0 && !f) { crash_rmtree(dir); MCF_SKIP("strace could not trace a child here (exit %d; ptrace not allowed?)", rc); }
-    MCF_CHECK(f != NULL);
-    while (fgets(line, sizeof line, f)) {
-        int is_fsync = strstr(line, "fsync(") != NULL;
-        int is_rename = strstr(line, "rename") != NULL;
-        if (!is_fsync && !is_rename && !strstr(line, "link")) continue;
-        if (strstr(line, "= -1")) continue;
-        /* expected: 0 fsync of the temp file, 1 rename onto d.bin, 2 fsync of the directory */
-        if (step == 0 && is_fsync && strstr(line, ".d.bin.mcf-")) step = 1;
-        else if (step == 1 && is_rename && strstr(line, ".d.bin.mcf-") && strstr(line, "/d.bin\"")) step = 2;
-        else if (step == 2 && is_fsync) {
-            char want[300];
-            snprintf(want, sizeof want, "<%s>)", dir);
-            MCF_CHECK(strstr(line, want) != NULL);
-            step = 3;
-        } else if (step < 3) {
-            fprintf(stderr, "  unexpected at step %d: %s", step, line);
-            fclose(f);
-            return 1;
-        }
+    MCF_CHECK(pipe(go) == 0);
+    pid = fork();
+    MCF_CHECK(pid >= 0);
+    if (pid == 0) {
+        mcf_options o;
+        char c;
+        close(go[1]);
+        if (read(go[0], &c, 1) != 1) _exit(43);
+        memset(&o, 0, sizeof o);
+        o.flags = MCF_DURABLE;
+        _exit(mcf_write_bytes(dest, "durable", 7, &o) == MCF_OK ? 0 : 42);
     }
-    fclose(f);
+    close(go[0]);
+    snprintf(cmd, sizeof cmd, "strace -f -y -qq -o '%s' -e trace=fsync,fdatasync,rename,renameat,renameat2,link,linkat -p %ld >/dev/null 2>&1 &",
+             log, (long)pid);
+    (void)system(cmd);
+    for (i = 0; i < 500 && !crash_traced(pid); i++) crash_sleep_us(10000);
+    if (!crash_traced(pid)) {
+        kill(pid, SIGKILL); waitpid(pid, &status, 0); close(go[1]); crash_rmtree(dir);
+        MCF_SKIP("strace could not attach within 5 s (ptrace not permitted here?)");
+    }
+    MCF_CHECK(write(go[1], "g", 1) == 1);
+    close(go[1]);
+    MCF_CHECK(waitpid(pid, &status, 0) == pid);
+    MCF_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    for (i = 0; i < 300 && step != 3; i++) {   /* strace writes the log as it goes; wait for it */
+        crash_sleep_us(10000);
+        step = 0;
+        if (!(f = fopen(log, "r"))) continue;
+        while (fgets(line, sizeof line, f)) {
+            int is_fsync = strstr(line, "fsync(") != NULL;
+            int is_rename = strstr(line, "rename") != NULL;
+            if (!is_fsync && !is_rename && !strstr(line, "link")) continue;
+            if (strstr(line, "= -1") || strstr(line, "<unfinished")) continue;
+            /* expected: 0 fsync of the temp file, 1 rename onto d.bin, 2 fsync of the directory */
+            if (step == 0 && is_fsync && strstr(line, ".d.bin.mcf-")) step = 1;
+            else if (step == 1 && is_rename && strstr(line, ".d.bin.mcf-") && strstr(line, "/d.bin\"")) step = 2;
+            else if (step == 2 && is_fsync) {
+                char want[300];
+                snprintf(want, sizeof want, "<%s>)", dir);
+                if (!strstr(line, want)) { fprintf(stderr, "  directory fsync expected, got: %s", line); fclose(f); return 1; }
+                step = 3;
+            } else if (step < 3) {
+                fprintf(stderr, "  unexpected at step %d: %s", step, line);
+                fclose(f);
+                return 1;
+            }
+        }
+        fclose(f);
+    }
     if (step != 3) fprintf(stderr, "  durable order incomplete (step %d), see %s\n", step, log);
     MCF_CHECK(step == 3);
+    crash_sleep_us(50000);   /* let strace exit before the directory goes */
     crash_rmtree(dir);
     return 0;
 }
@@ -504,20 +539,6 @@ static int test_crash_disk_full(void)
     MCF_CHECK(ok);
     return 0;
 }
-
-/* The strace helper runs this binary again with MCF_CRASH_HELPER set: it
- * does one durable save and exits before the tests run. */
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((constructor)) static void crash_helper(void)
-{
-    const char *mode = getenv("MCF_CRASH_HELPER"), *dest = getenv("MCF_CRASH_DEST");
-    mcf_options o;
-    if (!mode || !dest || strcmp(mode, "durable") != 0) return;
-    memset(&o, 0, sizeof o);
-    o.flags = MCF_DURABLE;
-    _exit(mcf_write_bytes(dest, "durable", 7, &o) == MCF_OK ? 0 : 1);
-}
-#endif
 
 MCF_TEST_MAIN(MCF_TEST(test_crash_sigkill_never_tears), MCF_TEST(test_crash_stale_temps_swept),
               MCF_TEST(test_crash_sigkill_mcf_save_safetensors), MCF_TEST(test_crash_sigkill_mcf_save_torch),
