@@ -300,6 +300,7 @@ static int crash_format_kills(const char *format, const char *fname)
     o.format = format;
     buf = (unsigned char *)malloc(words * 8);
     MCF_CHECK(buf != NULL);
+    t0 = crash_now();                 /* the child fills, then saves: time both */
     crash_fill(buf, words, 0);
     crash_tensor(&t, buf, words);
     if (mcf_save_to_memory(&t, 1, &o, &probe, &probe_len) == MCF_NOT_SUPPORTED) { free(buf); MCF_SKIP("%s writer not built in this tree", format); }
@@ -307,7 +308,6 @@ static int crash_format_kills(const char *format, const char *fname)
     MCF_CHECK(mkdtemp(dir) != NULL);
     snprintf(dest, sizeof dest, "%s/%s", dir, fname);
     snprintf(prefix, sizeof prefix, ".%s.mcf-", fname);
-    t0 = crash_now();
     MCF_CHECK_RC(mcf_save(dest, &t, 1, NULL), MCF_OK);
     max_delay_us = (unsigned)((crash_now() - t0) * 4e6) + 2000u;
     if (max_delay_us > 2000000u) max_delay_us = 2000000u;
