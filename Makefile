@@ -11,7 +11,7 @@ TEST_SRCS := $(sort $(wildcard tests/test_*.c))
 TESTS     := $(notdir $(TEST_SRCS:.c=))
 HDRS      := mooncake_fileio.h tests/mcf_test.h
 
-.PHONY: all test demo bench bench-smoke fuzz clean test-quick cross FORCE
+.PHONY: all test demo bench bench-smoke fuzz fuzz-smoke valgrind clean test-quick tsan cross FORCE
 
 all: $(BUILD)/gcc/impl.o $(BUILD)/mcf
 
@@ -43,6 +43,14 @@ $(eval $(call VARIANT,curlasan,clang,$(CSTD) $(WARN) -O1 -g $(SAN) -DMOONCAKE_FI
 VARIANTS := gcc clang cxx clangxx asan noposix curl curlxx curlasan
 ALL_BINS := $(foreach v,$(VARIANTS),$($(v)_BINS))
 
+# ThreadSanitizer: the concurrency tests only (TSan exits 66 on any race report).
+TSAN := -fsanitize=thread -fno-omit-frame-pointer
+$(eval $(call VARIANT,tsan,clang,$(CSTD) $(WARN) -O1 -g $(TSAN),$(TSAN)))
+tsan_BINS := $(BUILD)/tsan/test_threads
+
+tsan: $(tsan_BINS)
+	@sh tests/run.sh tsan:$(BUILD)/tsan
+
 # MCF_STATIC: two translation units that each compile a private copy.
 $(BUILD)/static/test_static: tests/static_a.c tests/static_b.c $(HDRS)
 	@mkdir -p $(@D)
@@ -68,14 +76,43 @@ $(BUILD)/noposix-includes.ok: mooncake_fileio.h tests/impl.c
 	    '-DMCF_MUTEX_UNLOCK(p)=(void)(p)' -fsyntax-only tests/impl.c
 	touch $@
 
-test: $(ALL_BINS) $(BUILD)/header-check.ok $(BUILD)/noposix-includes.ok $(BUILD)/tools/test_cli \
-      $(BUILD)/static/test_static
+# ---- fuzzing (clang libFuzzer; Debian: clang libclang-rt-14-dev) -----------
+# make fuzz: each target FUZZ_SECONDS (60); make fuzz-smoke: ~20 s each.
+# Any crash, leak, timeout (-timeout=5) or OOM (-rss_limit_mb=512) fails.
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_TARGETS := fuzz_url fuzz_open_memory fuzz_safetensors fuzz_torch fuzz_pickle fuzz_moon
+FUZZ_FLAGS := -std=c99 $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_BINS := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
+
+# make test: every variant's tests, the CLI, the MCF_STATIC build, the TSan
+# thread test, the bench smoke run, and each fuzz target for ~20 s first.
+test: $(ALL_BINS) $(tsan_BINS) $(BUILD)/header-check.ok $(BUILD)/noposix-includes.ok $(BUILD)/tools/test_cli \
+      $(BUILD)/static/test_static $(FUZZ_BINS)
+	@sh fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
 	@sh tests/run.sh $(foreach v,$(VARIANTS),$(v):$(BUILD)/$(v)) tools:$(BUILD)/tools \
-	    static:$(BUILD)/static
+	    static:$(BUILD)/static tsan:$(BUILD)/tsan
 
 # One quick pass (gcc only) while developing.
 test-quick: $(gcc_BINS)
 	@sh tests/run.sh gcc:$(BUILD)/gcc
+
+$(BUILD)/fuzz/%: fuzz/%.c fuzz/fuzz_common.h mooncake_fileio.h
+	@mkdir -p $(@D)
+	clang $(FUZZ_FLAGS) $< -o $@ -lm -pthread
+
+fuzz: $(FUZZ_BINS)
+	@sh fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: $(FUZZ_BINS)
+	@sh fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+
+# ---- valgrind memcheck of the gcc test binaries ----------------------------
+VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+            --show-leak-kinds=definite,indirect --trace-children=no
+
+valgrind: $(gcc_BINS)
+	@sh tests/valgrind.sh "$(VALGRIND)" $(gcc_BINS)
 
 # ---- cross: other CPUs under qemu-user, Windows under wine --------------------
 # make cross [CROSS_TARGETS="aarch64 armhf s390x i386 mingw mingwxx"]

@@ -824,6 +824,19 @@ MCF__SHARED int mcf__fits_size(uint64_t v) { return v <= (uint64_t)SIZE_MAX; }
 
 static void *mcf__malloc(size_t n) { return MCF_MALLOC(n ? n : 1); }
 
+/* Bytes of RAM, or UINT64_MAX when unknown. A whole-object read larger than
+ * (or a memory sink planned that big) fails up front instead of relying on malloc, which overcommit (or a
+ * sanitizer's allocator) may not fail cleanly for a 1 TiB sparse file. */
+MCF__SHARED uint64_t mcf__ram_bytes(void)
+{
+#if !defined(MCF_NO_POSIX) && defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    uint64_t total;
+    if (pages > 0 && page > 0 && mcf__mul64((uint64_t)pages, (uint64_t)page, &total)) return total;
+#endif
+    return UINT64_MAX;
+}
+
 MCF__SHARED void *mcf__calloc(size_t count, size_t size)
 {
     void *p;
@@ -2218,6 +2231,9 @@ static int mcf__sink_begin(mcf__sink *s, uint64_t total)
     s->done = 0;
     if (!s->fs.write) {
         if (!mcf__fits_size(total)) return mcf__fail(MCF_NOT_SUPPORTED, "%s: %llu bytes do not fit in memory on this host", s->name, (unsigned long long)total);
+        if (total > mcf__ram_bytes())
+            return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory: %llu bytes exceed this machine's RAM (%llu bytes)", s->name,
+                             (unsigned long long)total, (unsigned long long)mcf__ram_bytes());
         s->mem = (unsigned char *)mcf__malloc((size_t)total);
         if (!s->mem) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory for %llu bytes", s->name, (unsigned long long)total);
     } else {
@@ -2524,6 +2540,11 @@ static const mcf_filesystem mcf__memory_fs = {
  * Win32 implementation below (same vtable, named mcf__posix_fs too) treats
  * both as separators. */
 #if !defined(MCF_NO_POSIX) && !defined(_WIN32)
+#include <dirent.h>
+#include <sys/file.h>
+#ifndef MCF_STALE_TEMP_SECONDS
+#define MCF_STALE_TEMP_SECONDS 900  /* where flock() is unavailable: a temp untouched this long is a killed save's */
+#endif
 typedef struct mcf__posix_reader {
     int fd;
     uint64_t size;
@@ -2552,10 +2573,12 @@ static int mcf__posix_open_read(void *user, const mcf_url *u, const mcf_options 
     struct stat st;
     int fd, e;
     (void)user;
-    do fd = open(u->path, O_RDONLY | O_CLOEXEC); while (fd < 0 && errno == EINTR);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below) */
+    do fd = open(u->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); while (fd < 0 && errno == EINTR);
     if (fd < 0) return mcf__posix_err(errno, MCF_FILE_OPEN_FAIL, "open", u->path);
     if (fstat(fd, &st) != 0) { e = errno; close(fd); return mcf__posix_err(e, MCF_FILE_OPEN_FAIL, "stat", u->path); }
     if (S_ISDIR(st.st_mode)) { close(fd); return mcf__fail(MCF_FILE_OPEN_FAIL, "file: \"%s\" is a directory", u->path); }
+    if (!S_ISREG(st.st_mode)) { close(fd); return mcf__fail(MCF_FILE_OPEN_FAIL, "file: \"%s\" is not a regular file (FIFO, socket or device: its size is unknown)", u->path); }
     r = (mcf__posix_reader *)mcf__calloc(1, sizeof *r);
     if (!r || !(r->name = mcf__strdup(u->path))) { MCF_FREE(r); close(fd); return mcf__fail(MCF_INTERNAL_ERROR, "file: out of memory opening \"%s\"", u->path); }
     r->fd = fd;
@@ -2627,6 +2650,7 @@ static int mcf__posix_makedirs(const char *dir)
 
 typedef struct mcf__posix_writer {
     int fd;
+    int lockfd;     /* dup of fd holding the temp's flock() until publish, or -1 */
     unsigned flags;
     char *path;     /* destination */
     char *tmp;      /* temp file beside it */
@@ -2638,9 +2662,21 @@ static void mcf__posix_writer_free(mcf__posix_writer *w)
     MCF_FREE(w->path); MCF_FREE(w->tmp); MCF_FREE(w->dir); MCF_FREE(w);
 }
 
+/* Locks a new temp file (flock, released by the kernel when the process
+ * dies, even by SIGKILL) so the sweep below knows a live save from a dead
+ * one. 0 if a sweeper removed the file between open and lock: retry. */
+static int mcf__posix_claim_temp(mcf__posix_writer *w)
+{
+    struct stat a, b;
+    if (flock(w->fd, LOCK_EX | LOCK_NB) != 0) return errno != EWOULDBLOCK;  /* no flock here: the age rule applies */
+    if (fstat(w->fd, &a) != 0 || stat(w->tmp, &b) != 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev) return 0;
+    w->lockfd = dup(w->fd);   /* keeps the lock after close(fd) until the rename is done */
+    return 1;
+}
+
 static int mcf__posix_open_write(void *user, const mcf_url *u, uint64_t size, const mcf_options *o, void **file)
 {
-    static unsigned long counter;   /* only mixes temp names; races are harmless */
+    static MCF__THREAD_LOCAL unsigned long counter;   /* mixes temp names; per thread, so no data race */
     mcf__posix_writer *w;
     const char *slash = strrchr(u->path, '/');
     size_t plen = strlen(u->path), dlen;
@@ -2652,7 +2688,7 @@ static int mcf__posix_open_write(void *user, const mcf_url *u, uint64_t size, co
         return mcf__fail(MCF_FILE_OPEN_FAIL, "file: \"%s\" already exists (MCF_NO_OVERWRITE)", u->path);
     w = (mcf__posix_writer *)mcf__calloc(1, sizeof *w);
     if (!w) return mcf__fail(MCF_INTERNAL_ERROR, "file: out of memory");
-    w->fd = -1;
+    w->fd = w->lockfd = -1;
     w->flags = o ? o->flags : 0;
     dlen = slash ? (size_t)(slash - u->path) : 0;
     w->path = mcf__strdup(u->path);
@@ -2666,7 +2702,11 @@ static int mcf__posix_open_write(void *user, const mcf_url *u, uint64_t size, co
                        slash ? slash + 1 : u->path, salt & 0xffffffffu);
         /* 0666 & ~umask, like any newly created file */
         do w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666); while (w->fd < 0 && errno == EINTR);
-        if (w->fd >= 0 || errno != EEXIST) break;
+        if (w->fd < 0) { if (errno != EEXIST) break; continue; }
+        if (mcf__posix_claim_temp(w)) break;
+        (void)close(w->fd);
+        w->fd = -1;
+        errno = EEXIST;
     }
     if (w->fd < 0) {
         rc = mcf__posix_err(errno, MCF_FILE_OPEN_FAIL, "create a temporary file for", u->path);
@@ -2682,6 +2722,7 @@ static void mcf__posix_abort(void *file)
     mcf__posix_writer *w = (mcf__posix_writer *)file;
     if (w->fd >= 0) (void)close(w->fd);
     (void)unlink(w->tmp);
+    if (w->lockfd >= 0) (void)close(w->lockfd);
     mcf__posix_writer_free(w);
 }
 
@@ -2711,6 +2752,46 @@ static int mcf__posix_fsync_dir(const char *dir, const char *path)
     return rc;
 }
 
+/* A killed save leaves its temp file ".<base>.mcf-XXXXXXXX.tmp" behind; the
+ * next successful save of the same name removes those whose flock() is free
+ * (their writer is dead: a live save holds it until its rename). Where flock
+ * does not work, only those not modified for MCF_STALE_TEMP_SECONDS (a live
+ * save keeps writing, so its mtime stays fresh). Best effort, errors
+ * ignored; costs one readdir of the directory per save. */
+static void mcf__posix_sweep_temps(const mcf__posix_writer *w)
+{
+    const char *slash = strrchr(w->path, '/');
+    const char *base = slash ? slash + 1 : w->path;
+    size_t blen = strlen(base), dlen = strlen(w->dir), k;
+    time_t now = time(NULL);
+    int fd, dead;
+    struct dirent *de;
+    char *full;
+    DIR *d = opendir(w->dir);
+    if (!d) return;
+    full = (char *)mcf__malloc(dlen + blen + 24);
+    while (full && (de = readdir(d)) != NULL) {
+        const char *nm = de->d_name;
+        struct stat st;
+        if (strlen(nm) != blen + 18 || nm[0] != '.' || memcmp(nm + 1, base, blen) != 0 ||
+            memcmp(nm + 1 + blen, ".mcf-", 5) != 0 || strcmp(nm + blen + 14, ".tmp") != 0) continue;
+        for (k = blen + 6; k < blen + 14 && mcf__hexval(nm[k]) >= 0; k++) { }
+        if (k != blen + 14) continue;
+        (void)snprintf(full, dlen + blen + 24, "%s/%s", w->dir, nm);
+        if (lstat(full, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        dead = now - st.st_mtime >= (time_t)MCF_STALE_TEMP_SECONDS;
+        fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        if (fd >= 0) {
+            if (flock(fd, LOCK_EX | LOCK_NB) == 0) dead = 1;
+            else if (errno == EWOULDBLOCK) dead = 0;
+        }
+        if (dead) (void)unlink(full);
+        if (fd >= 0) (void)close(fd);
+    }
+    MCF_FREE(full);
+    (void)closedir(d);
+}
+
 static int mcf__posix_commit(void *file)
 {
     mcf__posix_writer *w = (mcf__posix_writer *)file;
@@ -2729,6 +2810,8 @@ static int mcf__posix_commit(void *file)
         }
     }
     if (rc != MCF_OK || (w->flags & MCF_NO_OVERWRITE)) (void)unlink(w->tmp);
+    if (w->lockfd >= 0) (void)close(w->lockfd);
+    if (rc == MCF_OK) mcf__posix_sweep_temps(w);
     if (rc == MCF_OK && (w->flags & MCF_DURABLE)) rc = mcf__posix_fsync_dir(w->dir, w->path);
     mcf__posix_writer_free(w);
     return rc;
@@ -3141,6 +3224,9 @@ MCFDEF int mcf_read_bytes(const char *url, void **data, size_t *len, const mcf_o
     rc = src.fs.open_read(src.fs.user, &u, o, &src.file, &src.size);
     if (rc == MCF_OK) {
         if (!mcf__fits_size(src.size)) rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: %llu bytes do not fit in memory on this host", u.url, (unsigned long long)src.size);
+        else if (src.size > mcf__ram_bytes())
+            rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory: %llu bytes exceed this machine's RAM (%llu bytes); read it in parts with mcf_open",
+                           u.url, (unsigned long long)src.size, (unsigned long long)mcf__ram_bytes());
         else if (!(buf = (unsigned char *)mcf__malloc((size_t)src.size))) rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory for %llu bytes", u.url, (unsigned long long)src.size);
         else rc = src.size ? src.fs.read_at(src.file, 0, buf, (size_t)src.size) : MCF_OK;
         src.fs.close_read(src.file);

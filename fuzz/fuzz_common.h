@@ -1,0 +1,67 @@
+/* fuzz_common.h - shared driver of the libFuzzer targets of mooncake_fileio.h.
+ * Each target is one translation unit that compiles the implementation. */
+#ifndef MCF_FUZZ_COMMON_H
+#define MCF_FUZZ_COMMON_H
+#define MOONCAKE_FILEIO_IMPLEMENTATION
+#include "../mooncake_fileio.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Reads above this many bytes are skipped: a stride-0 torch view may
+ * legitimately describe more bytes than the file holds. */
+#define MCF_FUZZ_READ_CAP ((uint64_t)16 << 20)
+
+static void mcf_fuzz_die(const char *what)
+{
+    fprintf(stderr, "contract broken: %s (last error: \"%s\")\n", what, mcf_last_error());
+    abort();
+}
+
+/* A failing call must leave a sentence; a reader must answer consistently. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((unused))
+#endif
+static void mcf_fuzz_reader(const unsigned char *data, size_t size, const char *format, unsigned flags)
+{
+    mcf_options o;
+    mcf_reader *r = NULL;
+    size_t i, n;
+    int rc;
+    memset(&o, 0, sizeof o);
+    o.format = format;
+    o.flags = flags;
+    rc = mcf_open_memory(data, size, &o, &r);
+    if (rc != MCF_OK) {
+        if (r != NULL) mcf_fuzz_die("reader set on failure");
+        if (rc >= 0 || mcf_last_error()[0] == '\0') mcf_fuzz_die("failure without code or sentence");
+        return;
+    }
+    n = mcf_count(r);
+    for (i = 0; i < n; i++) {
+        mcf_tensor t;
+        uint64_t off = 0, nbytes = 0;
+        const void *view = NULL;
+        if (mcf_entry(r, i, &t) != MCF_OK || !t.name) mcf_fuzz_die("mcf_entry of a listed entry failed");
+        if (mcf_find(r, t.name) != (int)i) mcf_fuzz_die("mcf_find does not return the entry's own index");
+        if (mcf_entry_location(r, i, &off, &nbytes) != MCF_OK) mcf_fuzz_die("mcf_entry_location failed");
+        if (nbytes != mcf_tensor_nbytes(&t)) mcf_fuzz_die("entry nbytes differs from its dtype and shape");
+        if (nbytes <= MCF_FUZZ_READ_CAP) {
+            void *buf = malloc(nbytes ? (size_t)nbytes : 1);
+            if (!buf) continue;
+            rc = mcf_read(r, i, buf, (size_t)nbytes);
+            if (rc != MCF_OK && mcf_last_error()[0] == '\0') mcf_fuzz_die("mcf_read failed without a sentence");
+            if (rc == MCF_OK && mcf_view(r, i, &view) == MCF_OK && nbytes && memcmp(view, buf, (size_t)nbytes) != 0)
+                mcf_fuzz_die("mcf_view and mcf_read disagree");
+            free(buf);
+        }
+    }
+    for (i = 0; i < mcf_metadata_count(r); i++) {
+        const char *k = NULL, *v = NULL;
+        if (mcf_metadata_pair(r, i, &k, &v) != MCF_OK || !k || !v) mcf_fuzz_die("metadata pair missing");
+        if (mcf_metadata(r, k) == NULL) mcf_fuzz_die("metadata key not found by name");
+    }
+    (void)mcf_reader_format(r);
+    mcf_close(r);
+}
+#endif
