@@ -8,6 +8,7 @@
 #include "mcf_test.h"
 #include "sha256.h"
 #include "st_reference.h"
+#include "mcf_test_endian.h"
 #ifndef MCF_NO_POSIX
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -68,29 +69,8 @@ static int st_open_hdr(const char *hdr, size_t data_len, unsigned flags, unsigne
 }
 
 /* Tensor data in mcf_tensor is in host byte order, files are little-endian:
- * on a big-endian host the tests swap the reference bytes themselves. */
-static int st_big_endian(void)
-{
-    const uint16_t one = 1;
-    return *(const unsigned char *)&one == 0;
-}
-
-static size_t st_swap_unit(mcf_dtype d)
-{
-    if (d == MCF_C64) return 4;                       /* two F32 parts */
-    return mcf_dtype_size(d) > 1 ? mcf_dtype_size(d) : 1;
-}
-
-static void st_swap(unsigned char *p, size_t n, size_t unit)
-{
-    size_t i, j;
-    for (i = 0; unit > 1 && i + unit <= n; i += unit)
-        for (j = 0; j < unit / 2; j++) {
-            unsigned char c = p[i + j];
-            p[i + j] = p[i + unit - 1 - j];
-            p[i + unit - 1 - j] = c;
-        }
-}
+ * on a big-endian host the tests swap the reference bytes themselves
+ * (helpers in mcf_test_endian.h). */
 
 /* The spec's tensors in input order; on big-endian hosts host-order copies
  * are allocated into copies[] (free with st_free_copies). */
@@ -107,11 +87,11 @@ static int st_spec_tensors(const st_ref_file *f, mcf_tensor *t, void **copies)
         t[i].ndim = s->ndim;
         for (d = 0; d < s->ndim; d++) t[i].shape[d] = s->shape[d];
         t[i].data = s->data;
-        if (st_big_endian() && st_swap_unit(t[i].dtype) > 1) {
+        if (mcf_test_big_endian() && mcf_test_swap_unit(t[i].dtype) > 1) {
             copies[i] = malloc(s->data_len + 1);
             if (!copies[i]) return 0;
             memcpy(copies[i], s->data, s->data_len);
-            st_swap((unsigned char *)copies[i], s->data_len, st_swap_unit(t[i].dtype));
+            mcf_test_swap((unsigned char *)copies[i], s->data_len, mcf_test_swap_unit(t[i].dtype));
             t[i].data = copies[i];
         }
     }
@@ -129,11 +109,11 @@ static int st_sha_le(const void *p, size_t n, mcf_dtype d, const char *want)
 {
     unsigned char *tmp;
     int ok;
-    if (!st_big_endian() || st_swap_unit(d) == 1) return test_sha256_is(p, n, want);
+    if (!mcf_test_big_endian() || mcf_test_swap_unit(d) == 1) return test_sha256_is(p, n, want);
     tmp = (unsigned char *)malloc(n + 1);
     if (!tmp) return 0;
     memcpy(tmp, p, n);
-    st_swap(tmp, n, st_swap_unit(d));
+    mcf_test_swap(tmp, n, mcf_test_swap_unit(d));
     ok = test_sha256_is(tmp, n, want);
     free(tmp);
     return ok;
@@ -165,7 +145,7 @@ static int st_check_reader(mcf_reader *r, const st_ref_file *f, const unsigned c
         MCF_CHECK(nb == rt->end - rt->begin);
         MCF_CHECK_RC(mcf_view(r, i, &p), MCF_OK);
         /* zero-copy unless a big-endian host must swap the elements */
-        if (base && (!st_big_endian() || st_swap_unit(e.dtype) == 1)) MCF_CHECK(p == base + off);
+        if (base && (!mcf_test_big_endian() || mcf_test_swap_unit(e.dtype) == 1)) MCF_CHECK(p == base + off);
         MCF_CHECK(st_sha_le(p, (size_t)nb, e.dtype, rt->sha256));
         copy = (unsigned char *)malloc((size_t)nb + 1);
         MCF_CHECK(copy != NULL);
@@ -836,7 +816,7 @@ static int safetensors_view_zero_copy_file(void)
         MCF_CHECK(again == pi);
         MCF_CHECK_RC(mcf_view(r2, i, &q), MCF_OK);
         MCF_CHECK(memcmp(q, pi, (size_t)(f->tensors[i].end - f->tensors[i].begin)) == 0);
-        if (st_big_endian() && st_swap_unit(e.dtype) > 1) continue;
+        if (mcf_test_big_endian() && mcf_test_swap_unit(e.dtype) > 1) continue;
         if (!p0) {
             p0 = pi;
             off0 = offi;

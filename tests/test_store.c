@@ -3,6 +3,7 @@
  * the seed functions of store_file_io.py against files, file:// URIs,
  * memory:// and the reference files in tests/data. */
 #include "mcf_test.h"
+#include "mcf_test_endian.h"
 #include <pthread.h>
 #ifndef MCF_NO_POSIX
 #include <sys/stat.h>
@@ -267,7 +268,7 @@ static int test_store_moon_decode_padded_offset(void)
     memcpy(b + 312, golden_f32 + 304, 24);
     put64(b + 24, 312);
     MCF_CHECK_RC(mcf_moon_decode(b, sizeof b, &v), MCF_OK);
-    MCF_CHECK(v.data == b + 312 && memcmp(v.data, f6, 24) == 0);
+    MCF_CHECK(v.data == b + 312 && mcf_test_host_eq_le(f6, v.data, 24, MCF_F32));   /* the view is LE */
     return 0;
 }
 
@@ -325,13 +326,13 @@ static int test_store_moon_encode_strided(void)
     size_t w;
     t.strides = strides;
     MCF_CHECK_RC(mcf_moon_encode(&t, buf, sizeof buf, &w), MCF_OK);
-    MCF_CHECK(w == 328 && memcmp(buf + 304, want, 24) == 0);
+    MCF_CHECK(w == 328 && mcf_test_host_eq_le(want, buf + 304, 24, MCF_F32));
     MCF_CHECK(memcmp(buf, golden_f32, 304) == 0);   /* same header as a contiguous [2,3] F32 */
     t.data = &full[0][0];
     t.strides = tstrides;   /* transposed view */
     MCF_CHECK_RC(mcf_moon_encode(&t, buf, sizeof buf, &w), MCF_OK);
     MCF_CHECK_RC(mcf_moon_decode(buf, w, &v), MCF_OK);
-    MCF_CHECK(memcmp(v.data, want_t, 24) == 0);
+    MCF_CHECK(mcf_test_host_eq_le(want_t, v.data, 24, MCF_F32));
     return 0;
 }
 
@@ -633,7 +634,7 @@ static int test_store_seed_kv_slice_safetensors(void)
     memset(expect, 0, 8);
     expect[0] = 64;
     memcpy(expect + 8, json, 64);
-    memcpy(expect + 72, want, 16);
+    mcf_test_to_le(expect + 72, want, 16, MCF_F32);   /* files are LE */
     MCF_CHECK(!mcf_tensor_is_contiguous(&t));
     MCF_CHECK_RC(mcf_store_put_tensor(s, "kv0", &t), MCF_OK);
     NEED_FORMAT(mcf_save_tensor_to_safetensor(s, "kv0", "memory://kv/slice.safetensors", NULL));
@@ -778,14 +779,14 @@ static int test_store_seed_reference_files(void)
     memset(&o, 0, sizeof o);
     NEED_FORMAT(mcf_load_tensor_from_file(s, "ref", "tests/data/torch/dtype_f32.pt", NULL, &out));
     MCF_CHECK(out.dtype == MCF_F32 && out.ndim == 2 && out.shape[0] == 2 && out.shape[1] == 3);
-    MCF_CHECK(memcmp(out.data, f32_ref, 24) == 0);
+    MCF_CHECK(mcf_test_host_eq_le(out.data, f32_ref, 24, MCF_F32));   /* loaded: host order */
     mcf_tensor_free(&out, NULL);
     MCF_CHECK_RC(store_raw(s, "ref", &obj, &len), MCF_OK);
     MCF_CHECK(len == 328 && memcmp(obj, golden_f32, 304) == 0 && memcmp((unsigned char *)obj + 304, f32_ref, 24) == 0);
     s->release(s->user, obj);
     /* safetensors: the entry named like the key */
     NEED_FORMAT(mcf_load_tensor_from_safetensor(s, "weight", "tests/data/safetensors/metadata_one.safetensors", NULL, &out));
-    MCF_CHECK(out.ndim == 2 && out.shape[0] == 2 && memcmp(out.data, weight_ref, 16) == 0);
+    MCF_CHECK(out.ndim == 2 && out.shape[0] == 2 && mcf_test_host_eq_le(out.data, weight_ref, 16, MCF_F32));
     mcf_tensor_free(&out, NULL);
     MCF_CHECK_RC(mcf_load_tensor_from_file(s, NULL, "tests/data/safetensors/metadata_one.safetensors", NULL, NULL), MCF_OBJECT_NOT_FOUND);
     MCF_CHECK_ERR("available: \"bias\", \"weight\"");
@@ -806,10 +807,10 @@ static int test_store_seed_reference_files(void)
         /* a state_dict: tensor_name, then the key, pick the entry */
         o.tensor_name = "0.bias";
         MCF_CHECK_RC(mcf_load_tensor_from_file(s, "b", "tests/data/torch/state_dict_sequential.pt", &o, &out), MCF_OK);
-        MCF_CHECK(out.ndim == 1 && out.shape[0] == 3 && memcmp(out.data, bias0, 12) == 0);
+        MCF_CHECK(out.ndim == 1 && out.shape[0] == 3 && mcf_test_host_eq_le(out.data, bias0, 12, MCF_F32));
         mcf_tensor_free(&out, NULL);
         MCF_CHECK_RC(mcf_load_tensor_from_file(s, "1.weight", "tests/data/torch/state_dict_sequential.pt", NULL, &out), MCF_OK);
-        MCF_CHECK(memcmp(out.data, ones, 12) == 0);
+        MCF_CHECK(mcf_test_host_eq_le(out.data, ones, 12, MCF_F32));
         mcf_tensor_free(&out, NULL);
         MCF_CHECK_RC(mcf_load_tensor_from_file(s, "2.bias", "tests/data/torch/state_dict_sequential.pt", NULL, NULL), MCF_OBJECT_NOT_FOUND);
         MCF_CHECK_ERR("available: \"0.weight\", \"0.bias\", \"1.weight\", \"1.bias\"");
