@@ -9,7 +9,7 @@ OPT     := -O2 -g
 LIBS    := -pthread -lm
 TEST_SRCS := $(sort $(wildcard tests/test_*.c))
 TESTS     := $(notdir $(TEST_SRCS:.c=))
-HDRS      := mooncake_fileio.h tests/mcf_test.h
+HDRS      := mooncake_fileio.h $(wildcard tests/*.h) tests/fake_store_c.c
 
 .PHONY: all test demo bench bench-smoke fuzz fuzz-smoke valgrind clean test-quick tsan cross FORCE
 

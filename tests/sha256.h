@@ -79,14 +79,27 @@ static void test_sha256_hex(test_sha256 *s, char hex[65])
     hex[64] = '\0';
 }
 
-/* One-shot: 1 if sha256(data[0..n)) equals the hex digest want. */
-static int test_sha256_is(const void *data, size_t n, const char *want)
+/* the one-shot helpers are optional for an includer */
+#if defined(__GNUC__) || defined(__clang__)
+#define TEST_SHA256_OPTIONAL static __attribute__((unused))
+#else
+#define TEST_SHA256_OPTIONAL static
+#endif
+
+/* One-shot digest of data[0..n) as 64 hex digits plus NUL in hex[65]. */
+TEST_SHA256_OPTIONAL void test_sha256_of(const void *data, size_t n, char hex[65])
 {
     test_sha256 s;
-    char hex[65];
     test_sha256_init(&s);
     test_sha256_update(&s, data, n);
     test_sha256_hex(&s, hex);
+}
+
+/* One-shot: 1 if sha256(data[0..n)) equals the hex digest want. */
+TEST_SHA256_OPTIONAL int test_sha256_is(const void *data, size_t n, const char *want)
+{
+    char hex[65];
+    test_sha256_of(data, n, hex);
     return strcmp(hex, want) == 0;
 }
 #endif

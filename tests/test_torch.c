@@ -2,7 +2,7 @@
  * against its manifest, our writer's bytes compared with torch's, and files
  * we write loaded by real PyTorch (shared/tools/torch_check.py). */
 #include "mcf_test.h"
-#include "test_sha256.h"
+#include "sha256.h"
 #include "mcf_test_endian.h"
 #include <stdint.h>
 #include <unistd.h>
