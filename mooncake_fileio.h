@@ -107,6 +107,9 @@
  * mcf_result_name() spells a code. Out-parameters are written only on success
  * (handles are set to NULL on failure). A failed save never leaves a partial
  * destination: writes go to a temporary object that is renamed at the end.
+ * Local temp files are ".<name>.mcf-XXXXXXXX.tmp" beside the target; one left
+ * by a killed process is removed by the next successful save of that name
+ * (its flock() is free; without flock, once MCF_STALE_TEMP_SECONDS old).
  *
  * ===========================================================================
  * THREAD SAFETY
