@@ -136,7 +136,9 @@ static mcf_reader *make_reader(mcf_dtype d, const unsigned char *le, size_t n, s
  * are aligned to the element unit. */
 static int test_endian_reader_returns_host_order(void)
 {
-    static unsigned char file[256];
+    /* aligned for every element type, so "offset % unit" is the address's alignment too */
+    static union { unsigned char b[256]; uint64_t u64; double f64; } file_storage;
+    unsigned char *file = file_storage.b;
     int d, mapped, strided;
     size_t offset;
     for (d = 0; d < (int)MCF_DTYPE_COUNT; d++) {

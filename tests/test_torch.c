@@ -377,7 +377,7 @@ static int torch_saved_files_load_in_pytorch(void)
         t[n].name = names[n]; t[n].dtype = dts[i]; t[n].ndim = 2; t[n].shape[0] = 3; t[n].shape[1] = 5;
         t[n].data = data + total;
         if (dts[i] == MCF_BOOL) for (k = 0; k < 15; k++) data[total + (size_t)k] &= 1;
-        total += mcf_tensor_nbytes(&t[n]);
+        total += (size_t)mcf_tensor_nbytes(&t[n]);
         n++;
     }
     snprintf(names[n], 16, "strided"); t[n].name = names[n]; t[n].dtype = MCF_I32; t[n].ndim = 2;
