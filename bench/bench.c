@@ -15,10 +15,7 @@
  * with --rss-child): VmHWM from /proc/self/status after the operation minus
  * VmRSS just before it (with the high-water mark reset through
  * /proc/self/clear_refs) minus the tensor bytes the caller ends up holding.
- *
- * The store functions (section [17]) are referenced weakly so the bench
- * builds and runs before that section exists; those figures are then
- * reported as skipped. */
+ */
 #define MOONCAKE_FILEIO_IMPLEMENTATION
 #include "../mooncake_fileio.h"
 
@@ -46,19 +43,6 @@ static int bfmt(char *out, size_t cap, const char *fmt, ...)
     return n;
 }
 
-/* ---- weak references to sections that may not exist yet ------------------ */
-#pragma weak mcf_memory_store_create
-#pragma weak mcf_memory_store_destroy
-#pragma weak mcf_store_put_tensor
-#pragma weak mcf_save_kv_cache_to_file
-#pragma weak mcf_load_kv_cache_from_file
-#pragma weak mcf_tensor_free
-static mcf_store *(*volatile p_store_create)(void) = mcf_memory_store_create;
-static void (*volatile p_store_destroy)(mcf_store *) = mcf_memory_store_destroy;
-static int (*volatile p_store_put)(mcf_store *, const char *, const mcf_tensor *) = mcf_store_put_tensor;
-static int (*volatile p_save_kv)(mcf_store *, const char *, const char *, const mcf_options *) = mcf_save_kv_cache_to_file;
-static int (*volatile p_load_kv)(mcf_store *, const char *, const char *, const mcf_options *, mcf_tensor *) = mcf_load_kv_cache_from_file;
-static void (*volatile p_tensor_free)(mcf_tensor *, const mcf_options *) = mcf_tensor_free;
 
 /* ---- configuration --------------------------------------------------------- */
 typedef struct bench_cfg {
@@ -1259,11 +1243,6 @@ static void bench_store(void)
     const char *title[2] = {"store: save_kv_cache_to_file+load_kv_cache_from_file (local file) vs memcpy to fresh memory",
                             "store: save_kv_cache_to_file+load_kv_cache_from_file (memory://) vs memcpy to fresh memory"};
     const char *name[2] = {"store_roundtrip_file", "store_roundtrip_memfs"};
-    if (!p_store_create || !p_store_destroy || !p_store_put || !p_save_kv || !p_load_kv || !p_tensor_free) {
-        fig_skip(name[0], title[0], "warm", "the store layer (section [17]) is not in this build of mooncake_fileio.h");
-        fig_skip(name[1], title[1], "-", "the store layer (section [17]) is not in this build of mooncake_fileio.h");
-        return;
-    }
     kv_tensor(&kv, D.payload, kvb);
     best_memcpy(D.rbuf, D.payload, (size_t)kvb, cfg.runs, &tm, &tf);
     for (pass = 0; pass < 2; pass++) {
@@ -1272,24 +1251,24 @@ static void bench_store(void)
         const char *call = "mcf_store_put_tensor";
         if (pass == 0) path_of(file, sizeof file, "kv_block.pt");
         else bfmt(file, sizeof file, "memory://bench/kv_block.pt");
-        s = p_store_create();
+        s = mcf_memory_store_create();
         if (!s) { fig_skip(name[pass], title[pass], pass ? "-" : "warm", "mcf_memory_store_create returned NULL"); continue; }
-        rc = p_store_put(s, "kv", &kv);
+        rc = mcf_store_put_tensor(s, "kv", &kv);
         for (i = 0; i < cfg.runs && rc == MCF_OK; i++) {
             mcf_tensor out;
             tpair t0 = tp_now();
             memset(&out, 0, sizeof out);
             call = "mcf_save_kv_cache_to_file";
-            if ((rc = p_save_kv(s, "kv", file, NULL)) != MCF_OK) break;
+            if ((rc = mcf_save_kv_cache_to_file(s, "kv", file, NULL)) != MCF_OK) break;
             call = "mcf_load_kv_cache_from_file";
-            if ((rc = p_load_kv(s, "kv_loaded", file, NULL, &out)) != MCF_OK) break;
+            if ((rc = mcf_load_kv_cache_from_file(s, "kv_loaded", file, NULL, &out)) != MCF_OK) break;
             touch(out.data, (size_t)mcf_tensor_nbytes(&out));
-            p_tensor_free(&out, NULL);
+            mcf_tensor_free(&out, NULL);
             (void)tp_min_since(t0, &best);
             (void)mcf_remove(file, NULL);
             if (s->remove) (void)s->remove(s->user, "kv_loaded");
         }
-        p_store_destroy(s);
+        mcf_memory_store_destroy(s);
         if (mcf_exists(file, NULL) == 1) (void)mcf_remove(file, NULL);
         if (rc != MCF_OK) { fig_skip_rc(name[pass], title[pass], pass ? "-" : "warm", call, rc); continue; }
         bfmt(what, sizeof what, "BF16 [2,%lld,128] = %s via %s: save_kv_cache_to_file+load_kv_cache_from_file+touch %.4f s (%.2f GB/s) vs memcpy into fresh malloc %.4f s (%.2f GB/s), into a warm buffer %.4f s; best of %d",
