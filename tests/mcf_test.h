@@ -38,6 +38,25 @@
 #define MCF_SKIP(...) do { fprintf(stderr, "  skipped: "); fprintf(stderr, __VA_ARGS__); \
     fprintf(stderr, "\n"); return MCF_TEST_SKIPPED; } while (0)
 
+/* Whole file via stdio (works in every build: the library may lack POSIX).
+ * Returns a malloc'd buffer (one spare byte) and its length, or NULL. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((unused))
+#endif
+static unsigned char *mcf_test_slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char *buf;
+    long n;
+    if (!f) return NULL;
+    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) { fclose(f); return NULL; }
+    buf = (unsigned char *)malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
 typedef struct mcf_test_case { const char *name; int (*fn)(void); } mcf_test_case;
 
 static int mcf_test_run(const mcf_test_case *tests, int argc, char **argv)

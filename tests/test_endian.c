@@ -267,20 +267,6 @@ static int hex_is(const unsigned char *p, size_t n, const char *hex)
     return 1;
 }
 
-static unsigned char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    unsigned char *b;
-    long n;
-    if (!f) return NULL;
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) { fclose(f); return NULL; }
-    b = (unsigned char *)malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) { free(b); b = NULL; }
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
 /* Every entry of the reference file decodes to the host values, through
  * mcf_read and mcf_view (big-endian hosts swap, little-endian ones copy). */
 static int check_all_dtypes_reader(mcf_reader *r)
@@ -317,7 +303,7 @@ static int check_all_dtypes_reader(mcf_reader *r)
 static int test_endian_reference_all_dtypes_read(void)
 {
     size_t len = 0;
-    unsigned char *buf = slurp("tests/data/safetensors/all_dtypes.safetensors", &len);
+    unsigned char *buf = mcf_test_slurp("tests/data/safetensors/all_dtypes.safetensors", &len);
     mcf_reader *r = NULL;
     int bad;
     MCF_CHECK(buf != NULL);

@@ -4,21 +4,6 @@
  * Under the asan variant this replays what the fuzzer found. */
 #include "mcf_test.h"
 
-static unsigned char *regress_load(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    unsigned char *buf = NULL;
-    long n;
-    if (!f) return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        buf = (unsigned char *)malloc((size_t)n + 1);
-        if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
-        *len = (size_t)n;
-    }
-    fclose(f);
-    return buf;
-}
-
 /* Opens buf with format (NULL = auto) and reads every entry; returns the open result. */
 static int regress_exercise(const unsigned char *buf, size_t len, const char *format, size_t *count)
 {
@@ -61,7 +46,7 @@ static int test_regress_fuzz_inputs(void)
         int rc;
         if (line[0] == '#' || sscanf(line, "%255s %63s %ld", name, want, &want_count) != 3) continue;
         snprintf(path, sizeof path, "tests/data/regress/%s", name);
-        buf = regress_load(path, &len);
+        buf = mcf_test_slurp(path, &len);
         if (!buf) { fprintf(stderr, "  cannot read %s\n", path); fclose(m); return 1; }
         rc = regress_exercise(buf, len, NULL, &count);
         if (strcmp(mcf_result_name(rc), want) != 0 || (rc == MCF_OK && (long)count != want_count)) {

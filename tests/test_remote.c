@@ -568,15 +568,8 @@ static int remote_s3_env_credentials(void)
 
 static int read_local(const char *path, unsigned char **data, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    long n;
-    if (!f) return 0;
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) { fclose(f); return 0; }
-    *data = (unsigned char *)malloc((size_t)n + 1);
-    *len = (size_t)n;
-    if (!*data || fread(*data, 1, (size_t)n, f) != (size_t)n) { fclose(f); free(*data); return 0; }
-    fclose(f);
-    return 1;
+    *data = mcf_test_slurp(path, len);
+    return *data != NULL;
 }
 
 /* Opens the same file locally and at url; both must agree on every entry,

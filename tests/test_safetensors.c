@@ -20,21 +20,6 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-/* Whole file via stdio (works in every build, the library may lack POSIX). */
-static unsigned char *st_slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    unsigned char *buf;
-    long n;
-    if (!f) return NULL;
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) { fclose(f); return NULL; }
-    buf = (unsigned char *)malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
-
 /* 8-byte LE length + header text + data_len pattern bytes (malloc'd). */
 static unsigned char *st_build(const char *hdr, size_t hlen, size_t data_len, size_t *out_len)
 {
@@ -177,7 +162,7 @@ static int safetensors_reference_files_read(void)
         mcf_reader *r;
         int bad;
         snprintf(path, sizeof path, ST_DIR "%s", f->file);
-        buf = st_slurp(path, &len);
+        buf = mcf_test_slurp(path, &len);
         MCF_CHECK(buf != NULL);
         MCF_CHECK(len == f->file_len);
         MCF_CHECK(f->file_sha256 == NULL || test_sha256_is(buf, len, f->file_sha256));   /* NULL: metadata order varies */
@@ -221,7 +206,7 @@ static int st_check_written(const st_ref_file *f, const unsigned char *out, size
         unsigned char *ref;
         MCF_CHECK(test_sha256_is(out, len, f->file_sha256));
         snprintf(path, sizeof path, ST_DIR "%s", f->file);
-        ref = st_slurp(path, &rlen);
+        ref = mcf_test_slurp(path, &rlen);
         MCF_CHECK(ref != NULL);
         i = rlen == len && memcmp(ref, out, len) == 0;
         free(ref);
@@ -256,7 +241,7 @@ static int safetensors_reference_files_write(void)
             snprintf(path, sizeof path, "%s/sub/%s", dir, f->file);
             o.format = NULL;   /* by suffix */
             rc = mcf_save(path, t, f->n_spec, &o);
-            buf = rc == MCF_OK ? st_slurp(path, &len) : NULL;
+            buf = rc == MCF_OK ? mcf_test_slurp(path, &len) : NULL;
             bad = !buf || st_check_written(f, buf, len);
             free(buf);
             remove(path);
@@ -765,7 +750,7 @@ static int safetensors_failed_save_keeps_old_file(void)
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
     t[0].name = "w"; t[0].dtype = MCF_F32; t[0].ndim = 1; t[0].shape[0] = 2; t[0].data = good;
     MCF_CHECK_RC(mcf_save(path, t, 1, NULL), MCF_OK);
-    before = st_slurp(path, &blen);
+    before = mcf_test_slurp(path, &blen);
     MCF_CHECK(before != NULL);
     /* bad tensor: 3 F4 elements are 12 bits */
     t[1].name = "f4"; t[1].dtype = MCF_F4; t[1].ndim = 1; t[1].shape[0] = 3; t[1].data = good;
@@ -779,7 +764,7 @@ static int safetensors_failed_save_keeps_old_file(void)
     t[1].dtype = MCF_F32; t[1].name = "w";
     MCF_CHECK_RC(mcf_save(path, t, 2, NULL), MCF_INVALID_PARAMS);
     MCF_CHECK_ERR("duplicate tensor name \"w\"");
-    after = st_slurp(path, &alen);
+    after = mcf_test_slurp(path, &alen);
     MCF_CHECK(after != NULL && alen == blen && memcmp(before, after, blen) == 0);
     MCF_CHECK(st_dir_entries(dir) == 1);
     free(before);

@@ -43,20 +43,6 @@ static void st_fail_free(void *p)
     free(p);
 }
 
-static unsigned char *st_alloc_slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    unsigned char *buf;
-    long n;
-    if (!f) return NULL;
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) { fclose(f); return NULL; }
-    buf = (unsigned char *)malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
-
 static const st_ref_file *st_alloc_ref(const char *name)
 {
     int i;
@@ -104,7 +90,7 @@ static int st_alloc_open_sweep(int way, const unsigned char *buf, size_t len)
 static int safetensors_alloc_failures_open(void)
 {
     size_t len;
-    unsigned char *buf = st_alloc_slurp("tests/data/safetensors/mixed_many.safetensors", &len);
+    unsigned char *buf = mcf_test_slurp("tests/data/safetensors/mixed_many.safetensors", &len);
     int bad;
     MCF_CHECK(buf != NULL);
     bad = st_alloc_open_sweep(0, buf, len);

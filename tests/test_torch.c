@@ -9,21 +9,6 @@
 
 #define TORCH_DIR "tests/data/torch/"
 
-static unsigned char *load_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    unsigned char *p = NULL;
-    long n;
-    if (!f) return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        p = (unsigned char *)malloc((size_t)n + 1);
-        if (p && fread(p, 1, (size_t)n, f) != (size_t)n) { free(p); p = NULL; }
-        *len = (size_t)n;
-    }
-    fclose(f);
-    return p;
-}
-
 static int write_file(const char *path, const void *p, size_t n)
 {
     FILE *f = fopen(path, "wb");
@@ -155,7 +140,7 @@ static int torch_fixtures_match_manifest(void)
         mcf_reader *r;
         if (m->legacy || m->must_reject) continue;
         fixture_path(path, sizeof path, m->file);
-        bytes = load_file(path, &len);
+        bytes = mcf_test_slurp(path, &len);
         MCF_CHECK(bytes != NULL);
         if (mcf_open_memory(bytes, len, &o, &r) != MCF_OK) { fprintf(stderr, "  %s: %s\n", m->file, mcf_last_error()); free(bytes); return 1; }
         MCF_CHECK(strcmp(mcf_reader_format(r), "torch") == 0);
@@ -186,7 +171,7 @@ static int torch_must_reject_fixtures_name_the_global(void)
         mcf_reader *r = (mcf_reader *)&len;
         if (!g_man[i].must_reject) continue;
         fixture_path(path, sizeof path, g_man[i].file);
-        MCF_CHECK((bytes = load_file(path, &len)) != NULL);
+        MCF_CHECK((bytes = mcf_test_slurp(path, &len)) != NULL);
         MCF_CHECK_RC(mcf_open_memory(bytes, len, NULL, &r), MCF_DESERIALIZE_FAIL);
         MCF_CHECK(r == NULL);
         snprintf(want, sizeof want, "forbidden global %s", g_man[i].forbidden);
@@ -201,7 +186,7 @@ static int torch_must_reject_fixtures_name_the_global(void)
 static int torch_legacy_format_not_supported(void)
 {
     size_t len = 0;
-    unsigned char *bytes = load_file(TORCH_DIR "legacy_format.pt", &len);
+    unsigned char *bytes = mcf_test_slurp(TORCH_DIR "legacy_format.pt", &len);
     mcf_reader *r;
     MCF_CHECK(bytes != NULL);
     MCF_CHECK_RC(mcf_open_memory(bytes, len, NULL, &r), MCF_NOT_SUPPORTED);
@@ -230,7 +215,7 @@ static int torch_writer_bytes_identical_to_torch(void)
         mcf_reader *r;
         mcf_tensor t[64];
         fixture_path(path, sizeof path, files[f]);
-        MCF_CHECK((bytes = load_file(path, &len)) != NULL);
+        MCF_CHECK((bytes = mcf_test_slurp(path, &len)) != NULL);
         MCF_CHECK_RC(mcf_open_memory(bytes, len, NULL, &r), MCF_OK);
         n = mcf_count(r);
         MCF_CHECK(n >= 1 && n <= 64);
@@ -465,7 +450,7 @@ static int torch_unsupported_dtypes_refused(void)
 static int torch_views_share_storage(void)
 {
     size_t len = 0;
-    unsigned char *bytes = load_file(TORCH_DIR "shared_storage.pt", &len);
+    unsigned char *bytes = mcf_test_slurp(TORCH_DIR "shared_storage.pt", &len);
     mcf_reader *r;
     uint64_t ob, orow, ot, nb;
     const void *vb, *vrow;
