@@ -377,6 +377,14 @@ done
 t readme_has_blocks test "$nblocks" -ge 8; rc_is 0; end
 cd "$T" || exit 1
 
+# ---- the repository stands alone: a clone has nothing beside it ------------------
+# Every file the tests, tools and docs use lives in the repository; none names
+# the directory beside it or an absolute path of the machine it was written on.
+if git -C "$ROOT" rev-parse --git-dir >/dev/null 2>&1; then
+    t repo_no_outside_paths git -C "$ROOT" grep -lIE -e '\.\./shared' -e "$(dirname "$ROOT")/"
+    rc_is 1; out_empty; end
+fi
+
 # ---- build/mcf (the user's build) works too ---------------------------------------
 t plain_build_inspect "$ROOT/build/mcf" inspect "$PT/rank4.pt"; rc_is 0; out_has "F32    [2, 3, 4, 5]"; end
 

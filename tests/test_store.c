@@ -832,7 +832,7 @@ static int torch_says_bare(const char *path, const char *sha)
     char cmd[1024], line[2048];
     FILE *p;
     int ok = 0, lines = 0;
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 ../shared/tools/torch_check.py '%s' 2>&1", path);
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/torch_check.py '%s' 2>&1", path);
     p = popen(cmd, "r");
     if (!p) return -1;
     while (fgets(line, sizeof line, p)) {
@@ -867,7 +867,7 @@ static int test_store_seed_pt_standard_file(void)
     MCF_CHECK_RC(mcf_load_tensor_from_file(s, "back2", path2, &o, NULL), MCF_OK);
     if (check_w(s, "back2")) return 1;
     torch_ok = torch_says_bare(path, sha);
-    if (torch_ok < 0) { mcf_memory_store_destroy(s); MCF_SKIP("real PyTorch (/usr/bin/python3, ../shared/tools/torch_check.py) is not available"); }
+    if (torch_ok < 0) { mcf_memory_store_destroy(s); MCF_SKIP("real PyTorch (/usr/bin/python3 with torch, tests/torch_check.py) is not available"); }
     MCF_CHECK(torch_ok == 1);
     MCF_CHECK(torch_says_bare(path2, sha) == 1);
     mcf_memory_store_destroy(s);

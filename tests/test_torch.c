@@ -1,6 +1,6 @@
 /* [15] torch .pt: every fixture written by real PyTorch 1.13 read and hashed
  * against its manifest, our writer's bytes compared with torch's, and files
- * we write loaded by real PyTorch (shared/tools/torch_check.py). */
+ * we write loaded by real PyTorch (tests/torch_check.py). */
 #include "mcf_test.h"
 #include "sha256.h"
 #include "mcf_test_endian.h"
@@ -237,49 +237,15 @@ static int torch_writer_bytes_identical_to_torch(void)
 }
 
 /* ---- files we write, loaded by real PyTorch ---- */
+/* tests/torch_check.py (run from the repository root, as tests/run.sh does);
+ * MCF_TORCH_CHECK names another copy. */
 static const char *torch_check_script(void)
 {
-    static const char *cands[] = {"../shared/tools/torch_check.py", "/work/shared/tools/torch_check.py", "shared/tools/torch_check.py"};
     const char *env = getenv("MCF_TORCH_CHECK");
-    size_t i;
-    if (env && strcmp(env, "none") == 0) return NULL;   /* force the built-in fallback loader */
-    if (env && *env) return env;
-    for (i = 0; i < sizeof cands / sizeof cands[0]; i++) {
-        FILE *f = fopen(cands[i], "r");
-        if (f) { fclose(f); return cands[i]; }
-    }
-    return NULL;
+    return env && *env ? env : "tests/torch_check.py";
 }
 
-/* Our own loader for when shared/tools/torch_check.py is not next to the
- * repository (a bare CI checkout): the same torch.load(weights_only=True) and
- * the same record fields, so results compare the same way. */
-static const char torch_fallback_py[] =
-    "import hashlib, json, sys, torch\n"
-    "NAMES = {'float64': 'F64', 'float32': 'F32', 'float16': 'F16', 'bfloat16': 'BF16', 'int64': 'I64', 'int32': 'I32',\n"
-    "         'int16': 'I16', 'int8': 'I8', 'uint8': 'U8', 'bool': 'BOOL', 'complex64': 'C64', 'complex128': 'C128'}\n"
-    "def walk(o, k=None):\n"
-    "    j = lambda x: str(x) if k is None else k + '.' + str(x)\n"
-    "    if isinstance(o, dict):\n"
-    "        for a, b in o.items(): yield from walk(b, j(a))\n"
-    "    elif isinstance(o, (list, tuple)):\n"
-    "        for i, b in enumerate(o): yield from walk(b, j(i))\n"
-    "    else: yield k, o\n"
-    "for f in sys.argv[1:]:\n"
-    "    print('@@FILE', flush=True)\n"
-    "    try: obj = torch.load(f, map_location='cpu', weights_only=True)\n"
-    "    except Exception as e:\n"
-    "        print('torch_check: cannot load', f, e); print('@@RC 1', flush=True); continue\n"
-    "    for k, t in walk(obj):\n"
-    "        if not torch.is_tensor(t): continue\n"
-    "        c = t.detach().contiguous().reshape(-1)\n"
-    "        c = c.to(torch.uint8) if c.dtype == torch.bool else c\n"
-    "        h = hashlib.sha256(c.view(torch.uint8).numpy().tobytes() if c.numel() else b'').hexdigest()\n"
-    "        d = str(t.dtype).replace('torch.', '')\n"
-    "        print(json.dumps({'key': k, 'dtype': NAMES.get(d, d), 'shape': list(t.shape), 'sha256': h}), flush=True)\n"
-    "    print('@@RC 0', flush=True)\n";
-
-/* Runs torch_check.py's main() (or the fallback above) on each of
+/* Runs torch_check.py's main() on each of
  * paths[0..np) in ONE python process (importing torch costs seconds);
  * records of file f go to recs[f][], their count to counts[f] (-1 = torch
  * could not load it). Returns 0, -2 when python or torch is unavailable
@@ -294,14 +260,11 @@ static int run_torch_check(const char *const *paths, int np, rec (*recs)[MAXREC]
     if (!py) { snprintf(why, why_cap, "/usr/bin/python3 is missing"); return -2; }
     fclose(py);
     if ((fd = mkstemp(driver)) < 0 || !(py = fdopen(fd, "w"))) { snprintf(why, why_cap, "cannot create a temporary file"); return -1; }
-    if (script) {   /* shared/tools/torch_check.py, imported so one process checks every file */
-        slash = strrchr(script, '/');
-        fprintf(py, "import sys\nsys.path.insert(0, %s%.*s%s)\nimport torch_check as c\n"
-                    "for f in sys.argv[1:]:\n    print('@@FILE', flush=True)\n    print('@@RC', c.main([f]), flush=True)\n",
-                "'", slash ? (int)(slash - script) : 1, slash ? script : ".", "'");
-    } else {
-        fputs(torch_fallback_py, py);
-    }
+    /* torch_check.py imported, so one process checks every file */
+    slash = strrchr(script, '/');
+    fprintf(py, "import sys\nsys.path.insert(0, %s%.*s%s)\nimport torch_check as c\n"
+                "for f in sys.argv[1:]:\n    print('@@FILE', flush=True)\n    print('@@RC', c.main([f]), flush=True)\n",
+            "'", slash ? (int)(slash - script) : 1, slash ? script : ".", "'");
     if (fclose(py) != 0) { remove(driver); snprintf(why, why_cap, "cannot write %s", driver); return -1; }
     k = (size_t)snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s", driver);
     for (i = 0; i < np && k < sizeof cmd; i++) k += (size_t)snprintf(cmd + k, sizeof cmd - k, " %s", paths[i]);
