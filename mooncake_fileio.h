@@ -90,7 +90,9 @@
  *                    "localfs"/"posix" = local; another name N turns a path
  *                    without "://" into "N://path".
  *   storage_options  NULL-terminated key, value, key, value, ... list for the
- *                    backend (S3: key secret token region endpoint_url; ...)
+ *                    backend (S3: key secret token region endpoint_url; ...);
+ *                    a key the backend does not use is INVALID_PARAMS, and
+ *                    local files and memory:// take none
  *   tensor_name      entry to write or select
  *   metadata         NULL-terminated key, value, ... safetensors __metadata__
  *   flags            MCF_DURABLE MCF_NO_MMAP MCF_VERIFY MCF_NO_OVERWRITE
@@ -2118,6 +2120,17 @@ static int mcf__registry_count;
 
 static int mcf__builtin_filesystem(const char *scheme, mcf_filesystem *out);
 
+/* The file and memory backends take no settings, so they refuse every
+ * storage option, as the network backends refuse a key they do not know: a
+ * misspelt or misplaced option is an error, never silently ignored. what
+ * names the object ("x.pt"), kind says what it is for the message. */
+static int mcf__fs_no_options(const char *who, const char *what, const char *kind, const mcf_options *o)
+{
+    if (!o || !o->storage_options || !o->storage_options[0]) return MCF_OK;
+    return mcf__fail(MCF_INVALID_PARAMS, "%s: unknown storage option \"%s\" for \"%s\" (%s take no storage options)",
+                     who, o->storage_options[0], what, kind);
+}
+
 MCFDEF int mcf_register_filesystem(const mcf_filesystem *fs)
 {
     int i, rc = MCF_OK;
@@ -2396,7 +2409,8 @@ static void mcf__mem_unref_locked(mcf__mem_blob *b)
 static int mcf__mem_stat(void *user, const mcf_url *u, const mcf_options *o, uint64_t *size)
 {
     mcf__mem_node *n;
-    (void)user; (void)o;
+    (void)user;
+    if (mcf__fs_no_options("memory", u->url, "memory objects", o) != MCF_OK) return MCF_INVALID_PARAMS;
     mcf__lock(&mcf__mem_lock);
     n = *mcf__mem_slot(u->path);
     if (n) *size = n->blob->size;
@@ -2407,7 +2421,8 @@ static int mcf__mem_stat(void *user, const mcf_url *u, const mcf_options *o, uin
 static int mcf__mem_open_read(void *user, const mcf_url *u, const mcf_options *o, void **file, uint64_t *size)
 {
     mcf__mem_node *n;
-    (void)user; (void)o;
+    (void)user;
+    if (mcf__fs_no_options("memory", u->url, "memory objects", o) != MCF_OK) return MCF_INVALID_PARAMS;
     mcf__lock(&mcf__mem_lock);
     n = *mcf__mem_slot(u->path);
     if (n) { n->blob->refs++; *file = n->blob; *size = n->blob->size; }
@@ -2443,6 +2458,7 @@ static int mcf__mem_open_write(void *user, const mcf_url *u, uint64_t size, cons
 {
     mcf__mem_writer *w;
     (void)user;
+    if (mcf__fs_no_options("memory", u->url, "memory objects", o) != MCF_OK) return MCF_INVALID_PARAMS;
     if (o && (o->flags & MCF_NO_OVERWRITE)) {
         int exists;
         mcf__lock(&mcf__mem_lock);
@@ -2517,7 +2533,8 @@ static int mcf__mem_commit(void *file)
 static int mcf__mem_remove(void *user, const mcf_url *u, const mcf_options *o)
 {
     mcf__mem_node **slot, *n;
-    (void)user; (void)o;
+    (void)user;
+    if (mcf__fs_no_options("memory", u->url, "memory objects", o) != MCF_OK) return MCF_INVALID_PARAMS;
     mcf__lock(&mcf__mem_lock);
     slot = mcf__mem_slot(u->path);
     n = *slot;
@@ -2563,7 +2580,8 @@ static int mcf__posix_err(int e, int fallback, const char *what, const char *pat
 static int mcf__posix_stat(void *user, const mcf_url *u, const mcf_options *o, uint64_t *size)
 {
     struct stat st;
-    (void)user; (void)o;
+    (void)user;
+    if (mcf__fs_no_options("file", u->path, "local files", o) != MCF_OK) return MCF_INVALID_PARAMS;
     if (stat(u->path, &st) != 0) return mcf__posix_err(errno, MCF_FILE_OPEN_FAIL, "stat", u->path);
     if (S_ISDIR(st.st_mode)) return mcf__fail(MCF_FILE_OPEN_FAIL, "file: \"%s\" is a directory", u->path);
     *size = (uint64_t)st.st_size;
@@ -2576,6 +2594,7 @@ static int mcf__posix_open_read(void *user, const mcf_url *u, const mcf_options 
     struct stat st;
     int fd, e;
     (void)user;
+    if (mcf__fs_no_options("file", u->path, "local files", o) != MCF_OK) return MCF_INVALID_PARAMS;
     /* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below) */
     do fd = open(u->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); while (fd < 0 && errno == EINTR);
     if (fd < 0) return mcf__posix_err(errno, MCF_FILE_OPEN_FAIL, "open", u->path);
@@ -2686,6 +2705,7 @@ static int mcf__posix_open_write(void *user, const mcf_url *u, uint64_t size, co
     struct stat st;
     int attempt, rc;
     (void)user; (void)size;
+    if (mcf__fs_no_options("file", u->path, "local files", o) != MCF_OK) return MCF_INVALID_PARAMS;
     if (plen == 0 || u->path[plen - 1] == '/') return mcf__fail(MCF_INVALID_PARAMS, "file: \"%s\" names a directory, not a file", u->path);
     if (o && (o->flags & MCF_NO_OVERWRITE) && lstat(u->path, &st) == 0)
         return mcf__fail(MCF_FILE_OPEN_FAIL, "file: \"%s\" already exists (MCF_NO_OVERWRITE)", u->path);
@@ -2822,7 +2842,8 @@ static int mcf__posix_commit(void *file)
 
 static int mcf__posix_remove(void *user, const mcf_url *u, const mcf_options *o)
 {
-    (void)user; (void)o;
+    (void)user;
+    if (mcf__fs_no_options("file", u->path, "local files", o) != MCF_OK) return MCF_INVALID_PARAMS;
     if (unlink(u->path) != 0) return mcf__posix_err(errno, MCF_FILE_WRITE_FAIL, "remove", u->path);
     return MCF_OK;
 }
@@ -2931,7 +2952,8 @@ static int mcf__win_stat(void *user, const mcf_url *u, const mcf_options *o, uin
     WIN32_FILE_ATTRIBUTE_DATA fad;
     wchar_t *w;
     int rc = MCF_OK;
-    (void)user; (void)o;
+    (void)user;
+    if (mcf__fs_no_options("file", u->path, "local files", o) != MCF_OK) return MCF_INVALID_PARAMS;
     if (!(w = mcf__win_wide(u->path, &rc))) return rc;
     if (!GetFileAttributesExW(w, GetFileExInfoStandard, &fad)) rc = mcf__win_err(GetLastError(), MCF_FILE_OPEN_FAIL, "stat", u->path);
     else if (fad.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) rc = mcf__fail(MCF_FILE_OPEN_FAIL, "file: \"%s\" is a directory", u->path);
@@ -2956,6 +2978,7 @@ static int mcf__win_open_read(void *user, const mcf_url *u, const mcf_options *o
     wchar_t *w;
     int rc = MCF_OK;
     (void)user;
+    if (mcf__fs_no_options("file", u->path, "local files", o) != MCF_OK) return MCF_INVALID_PARAMS;
     if (!(w = mcf__win_wide(u->path, &rc))) return rc;
     /* FILE_SHARE_DELETE lets a writer rename a new version over this name */
     h = CreateFileW(w, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
@@ -3069,6 +3092,7 @@ static int mcf__win_open_write(void *user, const mcf_url *u, uint64_t size, cons
     char *tmp = NULL, *dir = NULL;
     int attempt, rc = MCF_OK;
     (void)user; (void)size;
+    if (mcf__fs_no_options("file", u->path, "local files", o) != MCF_OK) return MCF_INVALID_PARAMS;
     for (q = u->path; *q; q++) if (mcf__win_is_sep(*q)) base = q + 1;
     if (base == u->path && plen >= 2 && u->path[1] == ':') base = u->path + 2;   /* "C:x.pt" */
     dlen = (size_t)(base - u->path);
@@ -3159,7 +3183,8 @@ static int mcf__win_remove(void *user, const mcf_url *u, const mcf_options *o)
 {
     wchar_t *w;
     int rc = MCF_OK;
-    (void)user; (void)o;
+    (void)user;
+    if (mcf__fs_no_options("file", u->path, "local files", o) != MCF_OK) return MCF_INVALID_PARAMS;
     if (!(w = mcf__win_wide(u->path, &rc))) return rc;
     if (!DeleteFileW(w)) {
         DWORD e = GetLastError(), attr = GetFileAttributesW(w);

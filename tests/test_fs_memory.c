@@ -169,6 +169,41 @@ static int test_memory_registry_user_scheme(void)
     return 0;
 }
 
+/* The memory backend has no settings: every storage option is refused,
+ * naming the key and the backend, on each entry point (write, size, read,
+ * mcf_open, remove), and nothing is written or removed. */
+static int test_memory_refuses_storage_options(void)
+{
+    const char *region[] = { "region", "us-east-1", NULL };
+    const char *none[] = { NULL };
+    mcf_options o;
+    mcf_reader *r = (mcf_reader *)1;
+    void *d = NULL; size_t n = 0; uint64_t sz = 0;
+    memset(&o, 0, sizeof o);
+    o.storage_options = region;
+    MCF_CHECK_RC(mcf_write_bytes("memory://so/x", "abc", 3, &o), MCF_INVALID_PARAMS);
+    MCF_CHECK_ERR("memory: unknown storage option \"region\" for \"memory:///so/x\" (memory objects take no storage options)");
+    MCF_CHECK(mcf_exists("memory://so/x", NULL) == 0);
+    MCF_CHECK_RC(mcf_write_bytes("memory://so/x", "abc", 3, NULL), MCF_OK);
+    MCF_CHECK_RC(mcf_file_size("memory://so/x", &sz, &o), MCF_INVALID_PARAMS);
+    MCF_CHECK_ERR("unknown storage option \"region\"");
+    MCF_CHECK(mcf_exists("memory://so/x", &o) == MCF_INVALID_PARAMS);
+    MCF_CHECK_RC(mcf_read_bytes("memory://so/x", &d, &n, &o), MCF_INVALID_PARAMS);
+    MCF_CHECK(d == NULL);
+    MCF_CHECK_RC(mcf_open("memory://so/x", &o, &r), MCF_INVALID_PARAMS);
+    MCF_CHECK(r == NULL);
+    MCF_CHECK_ERR("memory objects take no storage options");
+    MCF_CHECK_RC(mcf_remove("memory://so/x", &o), MCF_INVALID_PARAMS);
+    MCF_CHECK(mcf_exists("memory://so/x", NULL) == 1);
+    /* an empty list is no option at all */
+    o.storage_options = none;
+    MCF_CHECK_RC(mcf_file_size("memory://so/x", &sz, &o), MCF_OK);
+    MCF_CHECK(sz == 3);
+    MCF_CHECK_RC(mcf_remove("memory://so/x", &o), MCF_OK);
+    return 0;
+}
+
 MCF_TEST_MAIN(MCF_TEST(test_memory_roundtrip_and_aliases), MCF_TEST(test_memory_overwrite_empty_and_no_overwrite),
               MCF_TEST(test_memory_progress_cancel_writes_nothing), MCF_TEST(test_memory_blob_outlives_overwrite),
-              MCF_TEST(test_memory_threads), MCF_TEST(test_memory_registry_user_scheme))
+              MCF_TEST(test_memory_threads), MCF_TEST(test_memory_registry_user_scheme),
+              MCF_TEST(test_memory_refuses_storage_options))

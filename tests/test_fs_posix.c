@@ -184,6 +184,57 @@ static int test_posix_sparse_5gib_offsets(void)
     return 0;
 }
 
+/* Local files have no settings: every storage option is refused, naming
+ * the key, the path and the backend, on each entry point (the save, size,
+ * read, mcf_open, remove, and the backend called directly), and the file on
+ * disk is left as it was. */
+static int test_posix_refuses_storage_options(void)
+{
+    const char *endpoint[] = { "endpoint_url", "http://127.0.0.1:9000", NULL };
+    const char *none[] = { NULL };
+    char path[512], want[700];
+    mcf_options o;
+    mcf_reader *r = (mcf_reader *)1;
+    mcf_filesystem fs;
+    mcf_url u;
+    mcf_tensor t;
+    float x = 1.5f;
+    void *d = NULL, *h = (void *)1; size_t n = 0; uint64_t sz = 0;
+    snprintf(path, sizeof path, "%s/opts.bin", tmpdir());
+    memset(&o, 0, sizeof o);
+    o.storage_options = endpoint;
+    MCF_CHECK_RC(mcf_write_bytes(path, "abc", 3, &o), MCF_INVALID_PARAMS);
+    snprintf(want, sizeof want, "file: unknown storage option \"endpoint_url\" for \"%s\" (local files take no storage options)", path);
+    MCF_CHECK_ERR(want);
+    MCF_CHECK(mcf_exists(path, NULL) == 0);
+    MCF_CHECK_RC(mcf_write_bytes(path, "abc", 3, NULL), MCF_OK);
+    memset(&t, 0, sizeof t);
+    t.name = "x"; t.dtype = MCF_F32; t.ndim = 1; t.shape[0] = 1; t.data = &x;
+    MCF_CHECK_RC(mcf_save(path, &t, 1, &o), MCF_INVALID_PARAMS);
+    MCF_CHECK_ERR("unknown storage option \"endpoint_url\"");
+    MCF_CHECK_RC(mcf_file_size(path, &sz, &o), MCF_INVALID_PARAMS);
+    MCF_CHECK_RC(mcf_read_bytes(path, &d, &n, &o), MCF_INVALID_PARAMS);
+    MCF_CHECK(d == NULL);
+    MCF_CHECK_RC(mcf_open(path, &o, &r), MCF_INVALID_PARAMS);
+    MCF_CHECK(r == NULL);
+    MCF_CHECK_ERR("local files take no storage options");
+    MCF_CHECK_RC(mcf_remove(path, &o), MCF_INVALID_PARAMS);
+    MCF_CHECK_RC(mcf_filesystem_lookup("file", &fs), MCF_OK);
+    MCF_CHECK_RC(mcf_url_parse(path, NULL, &u), MCF_OK);
+    MCF_CHECK_RC(fs.open_read(fs.user, &u, &o, &h, &sz), MCF_INVALID_PARAMS);
+    MCF_CHECK(h == (void *)1);
+    MCF_CHECK_RC(fs.open_write(fs.user, &u, 3, &o, &h), MCF_INVALID_PARAMS);
+    MCF_CHECK(h == (void *)1);
+    mcf_url_free(&u);
+    MCF_CHECK_RC(mcf_read_bytes(path, &d, &n, NULL), MCF_OK);
+    MCF_CHECK(n == 3 && memcmp(d, "abc", 3) == 0);
+    mcf_free(d);
+    MCF_CHECK(count_entries(tmpdir(), ".tmp") == 0);
+    o.storage_options = none;
+    MCF_CHECK_RC(mcf_remove(path, &o), MCF_OK);
+    return 0;
+}
+
 static int test_posix_cleanup(void)
 {
     char cmd[300];
@@ -195,7 +246,7 @@ static int test_posix_cleanup(void)
 MCF_TEST_MAIN(MCF_TEST(test_posix_roundtrip_makedirs_and_file_url), MCF_TEST(test_posix_errors_name_path_and_cause),
               MCF_TEST(test_posix_failed_write_keeps_old_file), MCF_TEST(test_posix_cancel_and_no_overwrite_keep_old_file),
               MCF_TEST(test_posix_new_file_mode_follows_umask), MCF_TEST(test_posix_sparse_5gib_offsets),
-              MCF_TEST(test_posix_cleanup))
+              MCF_TEST(test_posix_refuses_storage_options), MCF_TEST(test_posix_cleanup))
 #else
 /* Without POSIX there is no file backend, and the error says so. */
 static int test_posix_absent(void)
