@@ -166,7 +166,7 @@ t verify_forbidden_print "$MCF" verify "$PT/malicious_reduce_print.pt"; rc_is 1;
 t verify_legacy "$MCF" verify "$PT/legacy_format.pt"; rc_is 1; err_has "legacy torch format"; end
 t get_unknown_tensor "$MCF" get "$ST/scalar.safetensors" nope -o out.bin; rc_is 1
 err_has 'no tensor named "nope"'; err_has "has 4 tensors:"; check test ! -e out.bin; end
-t convert_no_overwrite "$MCF" convert --no-overwrite "$ST/scalar.safetensors" notes.txt; rc_is 1; err_has "already exists"
+t convert_no_overwrite "$MCF" convert --no-overwrite --format torch "$ST/scalar.safetensors" notes.txt; rc_is 1; err_has "already exists"
 check grep -q "not a tensor" notes.txt; end
 t convert_unsupported_dtype "$MCF" convert "$ST/newer_dtypes.safetensors" newer.pt; rc_is 1; err_has "mcf: "; check test ! -e newer.pt; end
 t bench_not_built sh -c "cp '$MCF' ./mcf-copy && ./mcf-copy bench --quick"; rc_is 1; err_has "mcf: ./bench/bench is not built; run 'make bench'"; end
@@ -255,6 +255,145 @@ t convert_torch_to_st "$MCF" convert "$PT/transpose_view.pt" tv.safetensors; rc_
 out_has "(torch) -> tv.safetensors (safetensors): 1 tensor, 48 B"
 "$MCF" inspect --json tv.safetensors >"$T/out" 2>>"$T/err" || fail "inspect failed"; out_has '"dtype": "F32", "shape": [4, 3], "bytes": 48'; end
 
+# ---- hostile text: names, metadata, messages escaped for the terminal ---------
+# Real PyTorch and the safetensors format (header JSON written by Python's json)
+# carry names and metadata with ESC sequences, a C1 CSI (U+009B), BEL, CR, a
+# newline, a bidirectional override, invalid UTF-8 (a lone surrogate, which
+# pickle writes with surrogatepass) and valid non-ASCII. Every human output
+# escapes them (\x1b, \u009b, \r, \n, \xed, a backslash as \\) and keeps valid
+# UTF-8; --json gives the exact strings back through a JSON parser.
+# no_raw_controls FILE: FILE is valid UTF-8 without C0 (but newline), DEL,
+# C1, line/paragraph separators or bidirectional controls.
+no_raw_controls() {
+    "$PY" - "$1" >"$T/py" 2>&1 <<'EOF' || fail "raw control characters in $1: $(cat "$T/py")"
+import sys
+s = open(sys.argv[1], "rb").read().decode("utf-8")
+bad = [hex(ord(c)) for c in s if (ord(c) < 0x20 and c != "\n") or 0x7f <= ord(c) <= 0x9f
+       or ord(c) in (0x61c, 0x200e, 0x200f) or 0x2028 <= ord(c) <= 0x202e or 0x2066 <= ord(c) <= 0x2069]
+assert not bad, bad
+EOF
+}
+if [ "$TORCH" -eq 1 ]; then
+    "$PY" - >"$T/py" 2>&1 <<'EOF' || echo "  hostile fixtures: $(cat "$T/py")" >&2
+import json, struct, torch
+t = torch.arange(3, dtype=torch.float32)
+names = ["\x1b[31mRED", "csi\x9b2J", "bel\x07", "cr\rx", "nl\nx", "bidi\u202ex", "bad\udcff", "权重", "é", "back\\slash"]
+torch.save({n: t for n in names}, "hostile.pt")
+torch.save({"a": {"b\x1b[2J": t}, "a.b\x1b[2J": t}, "hostile_dup.pt")
+torch.save({"权重": t, "é": t, "ab": t, "\x1b": t, "😀x": t, "longer_name": t}, "wide.pt")
+hdr, off = {}, 0
+for n in ["\x1b[31mRED", "csi\x9b2J", "bel\x07", "cr\rx", "nl\nx", "权重", "é"]:
+    hdr[n] = {"dtype": "F32", "shape": [1], "data_offsets": [off, off + 4]}
+    off += 4
+hdr["__metadata__"] = {"title\x1b]0;pwned\x07": "v\x1b[2J\r\nline", "lang": "中文 é"}
+h = json.dumps(hdr, ensure_ascii=False).encode("utf-8")
+h += b" " * (-len(h) % 8)
+open("hostile.safetensors", "wb").write(struct.pack("<Q", len(h)) + h + b"\0" * off)
+EOF
+    t escape_torch_inspect "$MCF" inspect hostile.pt; rc_is 0; no_raw_controls "$T/out"
+    out_has '\x1b[31mRED'; out_has 'csi\u009b2J'; out_has 'bel\x07'; out_has 'cr\rx'; out_has 'nl\nx'; out_has 'bidi\u202ex'
+    out_has 'bad\xed\xb3\xbf'; out_has '  权重  '; out_has '  é  '; out_has 'back\\slash  '
+    check test "$(wc -l < "$T/out")" -eq 16; end
+    t escape_torch_json "$MCF" inspect --json hostile.pt; rc_is 0; no_raw_controls "$T/out"
+    "$PY" - "$T/out" >"$T/py" 2>&1 <<'EOF' || fail "$(cat "$T/py")"
+import json, sys
+got = [x["name"] for x in json.load(open(sys.argv[1], encoding="utf-8"))["tensors"]]
+want = ["\x1b[31mRED", "csi\x9b2J", "bel\x07", "cr\rx", "nl\nx", "bidi\u202ex", "bad\ufffd\ufffd\ufffd", "权重", "é", "back\\slash"]
+assert got == want, got
+EOF
+    end
+    t escape_get_listing "$MCF" get hostile.pt nope -o nope.bin; rc_is 1; no_raw_controls "$T/err"
+    err_has 'has 10 tensors: "\x1b[31mRED" "csi\u009b2J" "bel\x07" "cr\rx" "nl\nx" "bidi\u202ex" "bad\xed\xb3\xbf" "权重" "é" "back\\slash"'
+    check test ! -e nope.bin; end
+    t escape_error_message "$MCF" inspect hostile_dup.pt; rc_is 1; no_raw_controls "$T/err"
+    err_has 'mcf: hostile_dup.pt: duplicate tensor name "a.b\x1b[2J"'; out_empty; end
+    t escape_convert_error "$MCF" convert hostile.pt hostile_out.safetensors; rc_is 1; no_raw_controls "$T/err"
+    err_has 'tensor name "bad\xed\xb3\xbf" is not valid UTF-8'; check test ! -e hostile_out.safetensors; end
+    t escape_safetensors_inspect "$MCF" inspect hostile.safetensors; rc_is 0; no_raw_controls "$T/out"
+    out_has '  \x1b[31mRED  F32'; out_has '  csi\u009b2J  F32'; out_has '  权重         F32'; out_has '  é            F32'
+    out_has '    title\x1b]0;pwned\x07 = v\x1b[2J\r\nline'; out_has '    lang = 中文 é'; end
+    t escape_safetensors_json "$MCF" inspect --json hostile.safetensors; rc_is 0; no_raw_controls "$T/out"
+    "$PY" - "$T/out" >"$T/py" 2>&1 <<'EOF' || fail "$(cat "$T/py")"
+import json, sys
+got = json.load(open(sys.argv[1], encoding="utf-8"))
+assert [x["name"] for x in got["tensors"]] == ["\x1b[31mRED", "csi\x9b2J", "bel\x07", "cr\rx", "nl\nx", "权重", "é"], got
+assert got["metadata"] == {"title\x1b]0;pwned\x07": "v\x1b[2J\r\nline", "lang": "中文 é"}, got["metadata"]
+EOF
+    out_has '"csi\u009b2J"'; end
+    # a file name is text from outside too: summaries escape it
+    cp "$PT/rank4.pt" "$(printf 'name\033[2J.pt')"
+    t escape_url_in_summary "$MCF" verify "$(printf 'name\033[2J.pt')"; rc_is 0; no_raw_controls "$T/out"
+    out_has 'OK name\x1b[2J.pt: torch, 1 tensor'; end
+    # columns line up on a terminal: display width, not bytes (CJK and emoji
+    # take two columns, an escape its printed length)
+    t inspect_align_wide "$MCF" inspect wide.pt; rc_is 0
+    "$PY" - "$T/out" >"$T/py" 2>&1 <<'EOF' || fail "$(cat "$T/py")"
+import sys, unicodedata
+lines = open(sys.argv[1], encoding="utf-8").read().split("\n")
+head = [l for l in lines if l.startswith("  name ")][0]
+col = head.index("dtype")
+def width(s):
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+rows = [l for l in lines if " F32 " in l]
+assert len(rows) == 6, rows
+for l in rows:
+    assert width(l[:l.index("F32")]) == col, (l, width(l[:l.index("F32")]), col)
+EOF
+    out_has '  \x1b         F32'; end
+else
+    skip escape_hostile_names "no PyTorch (/usr/bin/python3 -c 'import torch')"
+fi
+
+# ---- one rule for every command ----------------------------------------------
+# '-' as cp's destination is stdout, as for get -o -; nothing else is printed there
+t cp_stdout sh -c "'$MCF' cp '$ST/larger.safetensors' - > cp_stdout.bin"; rc_is 0; err_empty
+check cmp -s "$ST/larger.safetensors" cp_stdout.bin; check test ! -e ./-; end
+t cp_stdout_quiet_summary sh -c "'$MCF' cp '$PT/rank4.pt' - | wc -c"; rc_is 0; out_has "$(wc -c < "$PT/rank4.pt")"; end
+# convert: the destination's suffix picks the format, an unknown one is refused
+t convert_unknown_suffix "$MCF" convert "$PT/rank4.pt" out.gguf; rc_is 2; out_empty
+err_has "mcf convert: cannot tell the output format from the name 'out.gguf'"
+err_has "the known suffixes are .safetensors, .pt, .pth and .bin"; err_has "--format safetensors"; err_has "Try 'mcf convert --help'."
+check test ! -e out.gguf; end
+t convert_no_suffix "$MCF" convert --format auto "$PT/rank4.pt" model; rc_is 2; err_has "the name 'model'"; check test ! -e model; end
+t convert_unknown_suffix_with_format "$MCF" convert --format safetensors "$PT/rank4.pt" out.gguf; rc_is 0
+out_has "-> out.gguf (safetensors): 1 tensor"
+"$MCF" inspect out.gguf >"$T/out" 2>&1; out_has "format:   safetensors"; end
+t convert_suffix_bin "$MCF" convert "$ST/scalar.safetensors" pytorch_model.bin; rc_is 0; out_has "-> pytorch_model.bin (torch): 4 tensors"; end
+t convert_suffix_pth "$MCF" convert "$ST/scalar.safetensors" m.pth; rc_is 0; out_has "-> m.pth (torch)"; end
+t convert_suffix_case "$MCF" convert "$PT/rank4.pt" UPPER.SafeTensors; rc_is 0; out_has "-> UPPER.SafeTensors (safetensors)"; end
+# the bare tensor of torch.save(t) gets the same name from mcf convert and
+# examples/convert.c ("tensor"): the two files are byte-identical
+t convert_bare_name "$MCF" convert -q "$PT/rank4.pt" bare_mcf.safetensors; rc_is 0
+"$EX/convert" "$PT/rank4.pt" bare_ex.safetensors >/dev/null 2>>"$T/err" || fail "examples/convert failed"
+check cmp -s bare_mcf.safetensors bare_ex.safetensors
+"$MCF" inspect --json bare_mcf.safetensors >"$T/out" 2>>"$T/err"; out_has '{"name": "tensor", "dtype": "F32", "shape": [2, 3, 4, 5]'; end
+t convert_bare_stays_bare "$MCF" convert -q "$PT/rank4.pt" bare.pt; rc_is 0
+"$MCF" inspect bare.pt >"$T/out" 2>>"$T/err"; out_has "(bare tensor)  F32    [2, 3, 4, 5]"; end
+# convert reports the time it took: a positive duration in us, ms or s, and at
+# least the time the test hook sleeps in the progress callback
+dur_s() { sed -n 's/.*, \([0-9][0-9.]*\) \([mu]*s\)$/\1 \2/p' "$T/out" | awk '{ v = $1; if ($2 == "ms") v /= 1e3; else if ($2 == "us") v /= 1e6; print v }'; }
+t convert_duration "$MCF" convert "$PT/rank4.pt" dur.safetensors; rc_is 0
+check awk -v v="$(dur_s)" 'BEGIN { exit !(v > 0) }'; end
+t convert_duration_slow sh -c "MCF_PROGRESS_TEST_DELAY_MS=150 '$MCF' convert '$PT/nested_mixed.pt' dur2.safetensors"; rc_is 0
+check awk -v v="$(dur_s)" 'BEGIN { exit !(v >= 0.15) }'; end
+# -s options a backend does not use are refused, for local files and
+# memory:// too (they take none), naming the key, the object and the backend
+t storage_option_inspect "$MCF" inspect -s region=us-east-1 "$ST/scalar.safetensors"; rc_is 1; out_empty
+err_has "mcf: file: unknown storage option \"region\" for \"$ST/scalar.safetensors\" (local files take no storage options)"; end
+t storage_option_verify "$MCF" verify -s anon=1 "$PT/rank4.pt"; rc_is 1; err_has 'unknown storage option "anon"'; out_empty; end
+t storage_option_get "$MCF" get -s endpoint_url=http://x "$PT/rank4.pt" "" -o so.bin; rc_is 1
+err_has 'unknown storage option "endpoint_url"'; check test ! -e so.bin; end
+t storage_option_convert "$MCF" convert -s key=k "$PT/rank4.pt" so.safetensors; rc_is 1
+err_has 'unknown storage option "key"'; check test ! -e so.safetensors; end
+t storage_option_cp "$MCF" cp --storage-option timeout=5 "$PT/rank4.pt" so.pt; rc_is 1
+err_has 'file: unknown storage option "timeout"'; check test ! -e so.pt; end
+t storage_option_memory "$MCF" cp -s timeout=5 memory://a/b memory://c/d; rc_is 1
+err_has 'mcf: memory: unknown storage option "timeout" for "memory:///a/b" (memory objects take no storage options)'; end
+# without libcurl, http(s):// and s3:// say how to rebuild the tool
+t no_curl_http "$MCF" inspect http://127.0.0.1:1/x.pt; rc_is 1; out_empty
+err_has 'mcf: "http://127.0.0.1:1/x.pt": http:// needs libcurl'; err_has "mcf: this mcf was built without libcurl; 'make CURL=1' rebuilds it"; end
+t no_curl_s3_dst "$MCF" convert "$PT/rank4.pt" s3://bucket/x.safetensors; rc_is 1; err_has "s3:// needs libcurl"; err_has "make CURL=1"; end
+
 # ---- progress bar: only on a terminal, only when slow -----------------------
 head -c 4194304 /dev/zero > zeros.bin
 t progress_piped sh -c "MCF_PROGRESS_TEST_DELAY_MS=250 '$MCF' cp -q zeros.bin z1.bin"; rc_is 0; err_empty; out_empty; end
@@ -320,6 +459,13 @@ if [ -x "$NGINX" ] && [ -n "$PY" ]; then
     "$MCFC" convert -q "$PT/nested_mixed.pt" nested_local.safetensors 2>/dev/null
     "$MCFC" cp -q "$H/m/nested.safetensors" nested_remote.safetensors 2>/dev/null
     check cmp -s nested_local.safetensors nested_remote.safetensors; end
+    # -s goes to the remote side only (the local source takes none), and the
+    # http backend still refuses a key it does not use
+    t remote_storage_option_remote_side "$MCFC" cp -s timeout=30 -s retries=1 "$ST/larger.safetensors" "$H/m/so.safetensors"; rc_is 0
+    "$MCFC" cp -q "$H/m/so.safetensors" so_back.safetensors 2>>"$T/err"; check cmp -s "$ST/larger.safetensors" so_back.safetensors; end
+    t remote_storage_option_convert "$MCFC" convert -q -s timeout=30 "$H/m/so.safetensors" so_local.pt; rc_is 0; end
+    t remote_storage_option_unknown "$MCFC" cp -s region=x "$ST/larger.safetensors" "$H/m/so2.safetensors"; rc_is 1
+    err_has 'mcf: http: unknown storage option "region"'; end
     t remote_missing "$MCFC" inspect "$H/m/nope.pt"; rc_is 1; err_has "mcf: "; err_has "$H/m/nope.pt"; out_empty; end
     t remote_needs_curl "$MCF" inspect "$H/m/nested.pt"; rc_is 1; err_has "mcf: "; err_has "http"; end
     t example_remote_http_st "$ROOT/build/examples-curl/remote" "$H/models/demo.safetensors"; rc_is 0

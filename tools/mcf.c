@@ -2,7 +2,7 @@
  *
  *   mcf inspect URL [--json]          format, tensors (dtype, shape, bytes, offset), metadata
  *   mcf convert SRC DST [--format F]  rewrite every tensor in another format
- *   mcf cp SRC DST                    copy the bytes of one object between any two URLs
+ *   mcf cp SRC DST                    copy the bytes of one object between any two URLs ('-': stdout)
  *   mcf verify URL                    full validation plus zip CRCs, reading every tensor
  *   mcf get URL NAME -o FILE          raw little-endian bytes of one tensor
  *   mcf bench [ARGS...]               runs build/bench/bench (make bench) when it has been built
@@ -10,7 +10,10 @@
  * Exit status: 0 ok, 1 the operation failed (the reason is printed as
  * "mcf: " + mcf_last_error()), 2 bad usage. A progress bar (bytes, rate, ETA)
  * is drawn on stderr when stderr is a terminal and a transfer takes longer
- * than half a second; piped output carries nothing extra.
+ * than half a second; piped output carries nothing extra. Names, metadata and
+ * messages taken from a file are printed with control characters and invalid
+ * UTF-8 escaped (\x1b, \u009b, \\), so a hostile file cannot drive the
+ * terminal; --json escapes as JSON does.
  *
  * Built like any user program: one translation unit that defines
  * MOONCAKE_FILEIO_IMPLEMENTATION before including the header (first, so the
@@ -21,6 +24,7 @@
 #define MOONCAKE_FILEIO_IMPLEMENTATION
 #include "../mooncake_fileio.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +32,169 @@
 #include <unistd.h>
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
+
+/* ---- text for people ---------------------------------------------------- */
+/* Tensor names, metadata and error sentences come from files nobody vetted.
+ * Every string printed for a person goes through term_text: printable UTF-8
+ * as it is; a backslash as "\\"; newline, tab and CR as \n \t \r; the other
+ * C0 controls and DEL as \xNN; C1 controls (U+0080..U+009F), the line and
+ * paragraph separators and the bidirectional controls as \uNNNN; each byte
+ * of invalid UTF-8 as \xNN (always 80..ff, so never taken for a control).
+ * Nothing reaches the terminal that it would act on, and the printed form
+ * still tells every name apart. JSON output escapes with json_str. */
+
+/* Decodes the well-formed UTF-8 sequence at p into *cp and returns its
+ * length (1..4), or 0 for a stray byte, a truncated or overlong sequence,
+ * a surrogate or a value past U+10FFFF. */
+static int utf8_decode(const unsigned char *p, unsigned long *cp)
+{
+    unsigned c = p[0];
+    unsigned long v;
+    int n, k;
+    if (c < 0x80) { *cp = c; return 1; }
+    if (c >= 0xC2 && c <= 0xDF) { n = 2; v = c & 0x1Fu; }
+    else if (c >= 0xE0 && c <= 0xEF) { n = 3; v = c & 0x0Fu; }
+    else if (c >= 0xF0 && c <= 0xF4) { n = 4; v = c & 0x07u; }
+    else return 0;
+    for (k = 1; k < n; k++) {
+        if ((p[k] & 0xC0) != 0x80) return 0;     /* also stops at the terminating NUL */
+        v = (v << 6) | (p[k] & 0x3Fu);
+    }
+    if ((n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 || v > 0x10FFFF)) || (v >= 0xD800 && v <= 0xDFFF)) return 0;
+    *cp = v;
+    return n;
+}
+
+/* Code points a terminal acts on or that change how the rest of a line
+ * reads: C0, DEL, C1, U+2028/U+2029, and the bidirectional marks,
+ * embeddings, overrides and isolates (U+061C, U+200E/F, U+202A..E,
+ * U+2066..9). */
+static int cp_is_control(unsigned long cp)
+{
+    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x061C || cp == 0x200E || cp == 0x200F ||
+           (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+typedef struct cp_range { unsigned long lo, hi; } cp_range;
+
+/* Combining marks and other code points that take no column of their own. */
+static const cp_range ZERO_WIDTH[] = {
+    {0x0300, 0x036F}, {0x0483, 0x0489}, {0x0591, 0x05BD}, {0x05BF, 0x05BF}, {0x05C1, 0x05C2}, {0x05C4, 0x05C5},
+    {0x05C7, 0x05C7}, {0x0610, 0x061A}, {0x064B, 0x065F}, {0x0670, 0x0670}, {0x06D6, 0x06DC}, {0x06DF, 0x06E4},
+    {0x06E7, 0x06E8}, {0x06EA, 0x06ED}, {0x0900, 0x0902}, {0x093A, 0x093A}, {0x093C, 0x093C}, {0x0941, 0x0948},
+    {0x094D, 0x094D}, {0x0951, 0x0957}, {0x0962, 0x0963}, {0x0E31, 0x0E31}, {0x0E34, 0x0E3A}, {0x0E47, 0x0E4E},
+    {0x1160, 0x11FF}, {0x1AB0, 0x1AFF}, {0x1DC0, 0x1DFF}, {0x200B, 0x200D}, {0x2060, 0x2064}, {0x20D0, 0x20FF},
+    {0x302A, 0x302D}, {0x3099, 0x309A}, {0xFE00, 0xFE0F}, {0xFE20, 0xFE2F}, {0xFEFF, 0xFEFF}, {0xE0100, 0xE01EF},
+};
+
+/* East Asian Wide and Fullwidth characters and emoji: two columns. */
+static const cp_range WIDE[] = {
+    {0x1100, 0x115F}, {0x231A, 0x231B}, {0x2329, 0x232A}, {0x23E9, 0x23EC}, {0x23F0, 0x23F0}, {0x23F3, 0x23F3},
+    {0x25FD, 0x25FE}, {0x2614, 0x2615}, {0x2648, 0x2653}, {0x267F, 0x267F}, {0x2693, 0x2693}, {0x26A1, 0x26A1},
+    {0x26AA, 0x26AB}, {0x26BD, 0x26BE}, {0x26C4, 0x26C5}, {0x26CE, 0x26CE}, {0x26D4, 0x26D4}, {0x26EA, 0x26EA},
+    {0x26F2, 0x26F3}, {0x26F5, 0x26F5}, {0x26FA, 0x26FA}, {0x26FD, 0x26FD}, {0x2705, 0x2705}, {0x270A, 0x270B},
+    {0x2728, 0x2728}, {0x274C, 0x274C}, {0x274E, 0x274E}, {0x2753, 0x2755}, {0x2757, 0x2757}, {0x2795, 0x2797},
+    {0x27B0, 0x27B0}, {0x27BF, 0x27BF}, {0x2B1B, 0x2B1C}, {0x2B50, 0x2B50}, {0x2B55, 0x2B55}, {0x2E80, 0x3029},
+    {0x302E, 0x303E}, {0x3041, 0x3098}, {0x309B, 0x33FF}, {0x3400, 0x4DBF}, {0x4E00, 0x9FFF}, {0xA000, 0xA4CF},
+    {0xA960, 0xA97F}, {0xAC00, 0xD7A3}, {0xF900, 0xFAFF}, {0xFE10, 0xFE19}, {0xFE30, 0xFE6F}, {0xFF00, 0xFF60},
+    {0xFFE0, 0xFFE6}, {0x16FE0, 0x16FE4}, {0x17000, 0x18CFF}, {0x1B000, 0x1B2FF}, {0x1F004, 0x1F004},
+    {0x1F0CF, 0x1F0CF}, {0x1F18E, 0x1F18E}, {0x1F191, 0x1F19A}, {0x1F200, 0x1F251}, {0x1F300, 0x1F64F},
+    {0x1F680, 0x1F6FF}, {0x1F7E0, 0x1F7EB}, {0x1F90C, 0x1F9FF}, {0x1FA70, 0x1FAFF}, {0x20000, 0x2FFFD},
+    {0x30000, 0x3FFFD},
+};
+
+static int in_ranges(unsigned long cp, const cp_range *r, size_t n)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cp < r[mid].lo) hi = mid;
+        else if (cp > r[mid].hi) lo = mid + 1;
+        else return 1;
+    }
+    return 0;
+}
+
+/* Terminal columns of a printable code point: 0, 1 or 2. */
+static size_t cp_width(unsigned long cp)
+{
+    if (in_ranges(cp, ZERO_WIDTH, sizeof ZERO_WIDTH / sizeof ZERO_WIDTH[0])) return 0;
+    return in_ranges(cp, WIDE, sizeof WIDE / sizeof WIDE[0]) ? 2 : 1;
+}
+
+/* Writes s escaped as described above (f NULL: only measures) and returns
+ * the columns it takes on a terminal; an escape counts as its length. */
+static size_t term_text(FILE *f, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t cols = 0;
+    while (*p) {
+        char esc[12];
+        const char *rep = esc;
+        unsigned long cp = 0;
+        int n = utf8_decode(p, &cp);
+        if (n == 0) { snprintf(esc, sizeof esc, "\\x%02x", *p); n = 1; }
+        else if (cp == '\\') rep = "\\\\";
+        else if (cp == '\n') rep = "\\n";
+        else if (cp == '\t') rep = "\\t";
+        else if (cp == '\r') rep = "\\r";
+        else if (cp_is_control(cp)) snprintf(esc, sizeof esc, cp < 0x80 ? "\\x%02lx" : "\\u%04lx", cp);
+        else rep = NULL;
+        if (rep) {
+            cols += strlen(rep);
+            if (f) fputs(rep, f);
+        } else {
+            cols += cp_width(cp);
+            if (f) fwrite(p, 1, (size_t)n, f);
+        }
+        p += n;
+    }
+    return cols;
+}
+
+/* term_text, then spaces up to cols columns (a table cell). */
+static void term_cell(FILE *f, const char *s, size_t cols)
+{
+    size_t w = term_text(f, s);
+    for (; w < cols; w++) fputc(' ', f);
+}
+
+/* One line for a person: prefix, then the formatted text escaped with
+ * term_text (file names, tensor names and library sentences in it), then a
+ * newline. */
+static void term_line(FILE *f, const char *prefix, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+static void term_line(FILE *f, const char *prefix, const char *fmt, ...)
+{
+    char small[512], *text = small;
+    va_list ap;
+    int n;
+    va_start(ap, fmt);
+    n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n >= (int)sizeof small && (text = (char *)malloc((size_t)n + 1)) != NULL) {
+        va_start(ap, fmt);
+        (void)vsnprintf(text, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
+    if (!text) text = small;   /* out of memory: the truncated line */
+    fputs(prefix, f);
+    if (n >= 0) term_text(f, text);
+    fputc('\n', f);
+    if (text != small) free(text);
+}
+
+/* A duration for a summary line: microseconds, milliseconds or seconds,
+ * so a fast run does not read "0.00 s". */
+static void human_duration(double s, char *out, size_t cap)
+{
+    if (s < 1e-3) snprintf(out, cap, "%.0f us", s * 1e6);
+    else if (s < 1.0) snprintf(out, cap, "%.1f ms", s * 1e3);
+    else snprintf(out, cap, "%.2f s", s);
+}
 
 /* ---- options shared by every command ---------------------------------- */
 
@@ -45,6 +212,7 @@ typedef struct cli {
     const char *storage[2 * MAX_STORAGE_OPTIONS + 1];
     char *storage_buf[MAX_STORAGE_OPTIONS];
     int nstorage;
+    int nremote;                              /* URLs whose backend is not local */
 } cli;
 
 static void cli_free(cli *c)
@@ -57,7 +225,11 @@ static void cli_free(cli *c)
 static int usage_error(const char *cmd, const char *what, const char *arg)
 {
     fprintf(stderr, "mcf%s%s: %s", cmd ? " " : "", cmd ? cmd : "", what);
-    if (arg) fprintf(stderr, " '%s'", arg);
+    if (arg) {
+        fputs(" '", stderr);
+        term_text(stderr, arg);
+        fputc('\'', stderr);
+    }
     fprintf(stderr, "\nTry 'mcf %s%s--help'.\n", cmd ? cmd : "", cmd ? " " : "");
     return EXIT_USAGE;
 }
@@ -65,39 +237,104 @@ static int usage_error(const char *cmd, const char *what, const char *arg)
 /* Reports the library's failure sentence and returns the exit status. */
 static int failed(void)
 {
-    fprintf(stderr, "mcf: %s\n", mcf_last_error());
+    term_line(stderr, "mcf: ", "%s", mcf_last_error());
     return EXIT_FAILED;
 }
 
-static void options_init(const cli *c, mcf_options *o, int for_output)
+/* url parses and its scheme is one of schemes (NULL-terminated). */
+static int url_scheme_in(const char *url, const char *const *schemes)
+{
+    mcf_url u;
+    int found = 0;
+    if (mcf_url_parse(url, NULL, &u) != MCF_OK) return 0;
+    for (; *schemes && !found; schemes++) found = strcmp(u.scheme, *schemes) == 0;
+    mcf_url_free(&u);
+    return found;
+}
+
+/* url is a local path, file:// or memory://: a backend without settings. */
+static int url_is_local(const char *url)
+{
+    static const char *const local[] = {"file", "memory", NULL};
+    return url_scheme_in(url, local);
+}
+
+/* The URLs a command reads or writes ("-", stdout, is none of them). */
+static int command_urls(const cli *c, const char **urls)
+{
+    int n = 0, i;
+    for (i = 0; i < c->npos; i++) {
+        if (strcmp(c->cmd, "get") == 0 && i == 1) continue;          /* the tensor name */
+        if (strcmp(c->pos[i], "-") != 0) urls[n++] = c->pos[i];
+    }
+    if (c->output && strcmp(c->output, "-") != 0) urls[n++] = c->output;
+    return n;
+}
+
+/* Checks the command's URLs before any work. Without libcurl an http(s)://
+ * or s3:// URL fails with the library's sentence and the make flag that
+ * adds them. Storage options (-s) go to the URLs whose backend takes
+ * settings; when every URL is local they go to all of them, and the
+ * library refuses them by name (local files and memory:// take none). */
+static int check_urls(cli *c)
+{
+    const char *urls[4];
+    int i, n = command_urls(c, urls);
+    c->nremote = 0;
+    for (i = 0; i < n; i++) {
+#ifndef MOONCAKE_FILEIO_CURL
+        static const char *const curl_schemes[] = {"http", "https", "s3", "s3a", NULL};
+        if (url_scheme_in(urls[i], curl_schemes)) {
+            uint64_t size;
+            (void)mcf_file_size(urls[i], &size, NULL);     /* the library's sentence naming the URL */
+            failed();
+            fprintf(stderr, "mcf: this mcf was built without libcurl; 'make CURL=1' rebuilds it with http(s):// and s3://\n");
+            return EXIT_FAILED;
+        }
+#endif
+        if (!url_is_local(urls[i])) c->nremote++;
+    }
+    return EXIT_OK;
+}
+
+/* Options for one URL of the command (for_output: DST or -o). */
+static void options_init(const cli *c, mcf_options *o, int for_output, const char *url)
 {
     memset(o, 0, sizeof *o);
     o->flags = c->flags;
-    if (c->nstorage) o->storage_options = c->storage;
+    if (c->nstorage && (c->nremote == 0 || !url_is_local(url))) o->storage_options = c->storage;
     if (for_output && c->no_overwrite) o->flags |= MCF_NO_OVERWRITE;
 }
 
-/* Checks a format name with the library's own parser: saving nothing to
- * memory fails with INVALID_PARAMS only for an unknown name. */
-static int check_format(const char *cmd, const char *name)
+/* Checks a format name with the library's own parser and says which format
+ * it names: saving nothing to memory fails with INVALID_PARAMS only for an
+ * unknown name, and opening what it wrote tells the format. *kind (may be
+ * NULL) becomes "safetensors", "torch", or NULL for auto. */
+static int check_format(const char *cmd, const char *name, const char **kind)
 {
     mcf_options o;
+    mcf_reader *r = NULL;
     void *buf = NULL;
     size_t len = 0;
     int rc;
     char lower[32];
     size_t i;
+    if (kind) *kind = NULL;
     for (i = 0; name[i] && i + 1 < sizeof lower; i++) lower[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
     lower[i] = 0;
     if (strcmp(lower, "auto") == 0 || !*name) return EXIT_OK;
     memset(&o, 0, sizeof o);
     o.format = name;
     rc = mcf_save_to_memory(NULL, 0, &o, &buf, &len);
-    mcf_free(buf);
     if (rc == MCF_INVALID_PARAMS) {
-        fprintf(stderr, "mcf %s: %s\nTry 'mcf %s --help'.\n", cmd, mcf_last_error(), cmd);
+        term_line(stderr, "", "mcf %s: %s", cmd, mcf_last_error());
+        fprintf(stderr, "Try 'mcf %s --help'.\n", cmd);
         return EXIT_USAGE;
     }
+    if (rc == MCF_OK && kind && mcf_open_memory(buf, len, NULL, &r) == MCF_OK)
+        *kind = strcmp(mcf_reader_format(r), "safetensors") == 0 ? "safetensors" : "torch";
+    mcf_close(r);
+    mcf_free(buf);
     return EXIT_OK;
 }
 
@@ -285,55 +522,35 @@ static const char *const INSPECT_HELP =
     "  --json                  machine-readable output (one JSON object)\n"
     "  --format F              read as F (safetensors, torch) instead of sniffing\n"
     "  --lenient               accept bytes after the last safetensors tensor\n"
-    "  -s, --storage-option K=V  backend option (S3 key/secret/endpoint_url/region, ...)\n";
+    "  -s, --storage-option K=V  backend option (S3 key/secret/endpoint_url/region, ...;\n"
+    "                          local paths and memory:// take none)\n";
 
-/* JSON string with RFC 8259 escapes; invalid UTF-8 becomes U+FFFD. */
+/* JSON string with RFC 8259 escapes; the controls term_text escapes (C0,
+ * DEL, C1, separators, bidirectional controls) as \uNNNN too, so --json on a
+ * terminal is as safe as the table; invalid UTF-8 becomes U+FFFD. */
 static void json_str(FILE *f, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     fputc('"', f);
     while (*p) {
-        unsigned c = *p;
-        if (c == '"' || c == '\\') { fputc('\\', f); fputc((int)c, f); p++; }
-        else if (c < 0x20) {
-            if (c == '\n') fputs("\\n", f);
-            else if (c == '\t') fputs("\\t", f);
-            else if (c == '\r') fputs("\\r", f);
-            else fprintf(f, "\\u%04x", c);
-            p++;
-        } else if (c < 0x80) { fputc((int)c, f); p++; }
-        else {
-            /* length and minimum of a well-formed UTF-8 sequence */
-            int n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0, k;
-            unsigned long cp = n == 4 ? c & 0x07u : n == 3 ? c & 0x0Fu : c & 0x1Fu;
-            for (k = 1; k < n; k++) {
-                if ((p[k] & 0xC0) != 0x80) break;
-                cp = (cp << 6) | (p[k] & 0x3Fu);
-            }
-            if (n == 0 || k < n || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-                (cp >= 0xD800 && cp <= 0xDFFF)) {
-                fputs("\\ufffd", f);
-                p++;
-            } else {
-                fwrite(p, 1, (size_t)n, f);
-                p += n;
-            }
-        }
+        unsigned long cp = 0;
+        int n = utf8_decode(p, &cp);
+        if (n == 0) { fputs("\\ufffd", f); n = 1; }
+        else if (cp == '"' || cp == '\\') { fputc('\\', f); fputc((int)cp, f); }
+        else if (cp == '\n') fputs("\\n", f);
+        else if (cp == '\t') fputs("\\t", f);
+        else if (cp == '\r') fputs("\\r", f);
+        else if (cp_is_control(cp)) fprintf(f, "\\u%04lx", cp);
+        else fwrite(p, 1, (size_t)n, f);
+        p += n;
     }
     fputc('"', f);
 }
 
-/* Text output: control characters as C escapes so a name or metadata value
- * cannot move the cursor or break the table. */
-static void text_str(FILE *f, const char *s)
+/* What the table calls entry name ("" is the bare tensor of torch.save(t)). */
+static const char *entry_label(const char *name)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    for (; *p; p++) {
-        if (*p == '\n') fputs("\\n", f);
-        else if (*p == '\t') fputs("\\t", f);
-        else if (*p < 0x20 || *p == 0x7f) fprintf(f, "\\x%02x", *p);
-        else fputc(*p, f);
-    }
+    return *name ? name : "(bare tensor)";
 }
 
 static void shape_str(const mcf_tensor *t, char *out, size_t cap)
@@ -354,7 +571,7 @@ static int cmd_inspect(cli *c)
     size_t i, n, nmeta, wname = 4, wdtype = 5, wshape = 5;
     uint64_t file_size = 0, data_bytes = 0;
     int rc;
-    options_init(c, &o, 0);
+    options_init(c, &o, 0, c->pos[0]);
     o.format = c->format;
     if (mcf_open(c->pos[0], &o, &r) != MCF_OK) return failed();
     if (mcf_file_size(c->pos[0], &file_size, &o) != MCF_OK) { mcf_close(r); return failed(); }
@@ -366,7 +583,7 @@ static int cmd_inspect(cli *c)
         char shape[256];
         if ((rc = mcf_entry(r, i, &t)) != MCF_OK || (rc = mcf_entry_location(r, i, &off, &nb)) != MCF_OK) { mcf_close(r); return failed(); }
         shape_str(&t, shape, sizeof shape);
-        if (strlen(*t.name ? t.name : "(bare tensor)") > wname) wname = strlen(*t.name ? t.name : "(bare tensor)");
+        if (term_text(NULL, entry_label(t.name)) > wname) wname = term_text(NULL, entry_label(t.name));
         if (strlen(mcf_dtype_name(t.dtype)) > wdtype) wdtype = strlen(mcf_dtype_name(t.dtype));
         if (strlen(shape) > wshape) wshape = strlen(shape);
         data_bytes += nb;
@@ -402,7 +619,7 @@ static int cmd_inspect(cli *c)
     } else {
         char sz[32];
         human_bytes((double)file_size, sz, sizeof sz);
-        printf("%s\n", c->pos[0]);
+        term_line(stdout, "", "%s", c->pos[0]);
         printf("  format:   %s\n", mcf_reader_format(r));
         printf("  size:     %llu bytes (%s)\n", (unsigned long long)file_size, sz);
         printf("  tensors:  %lu (%llu bytes of data)\n", (unsigned long)n, (unsigned long long)data_bytes);
@@ -415,8 +632,10 @@ static int cmd_inspect(cli *c)
                 (void)mcf_entry(r, i, &t);
                 (void)mcf_entry_location(r, i, &off, &nb);
                 shape_str(&t, shape, sizeof shape);
-                printf("  %-*s  %-*s  %-*s  %12llu  %12llu\n", (int)wname, *t.name ? t.name : "(bare tensor)",
-                       (int)wdtype, mcf_dtype_name(t.dtype), (int)wshape, shape, (unsigned long long)nb, (unsigned long long)off);
+                fputs("  ", stdout);
+                term_cell(stdout, entry_label(t.name), wname);   /* display columns, not bytes */
+                printf("  %-*s  %-*s  %12llu  %12llu\n", (int)wdtype, mcf_dtype_name(t.dtype), (int)wshape, shape,
+                       (unsigned long long)nb, (unsigned long long)off);
             }
         }
         if (nmeta) {
@@ -425,9 +644,9 @@ static int cmd_inspect(cli *c)
                 const char *k = "", *v = "";
                 (void)mcf_metadata_pair(r, i, &k, &v);
                 fputs("    ", stdout);
-                text_str(stdout, k);
+                term_text(stdout, k);
                 fputs(" = ", stdout);
-                text_str(stdout, v);
+                term_text(stdout, v);
                 fputc('\n', stdout);
             }
         }
@@ -442,31 +661,70 @@ static const char *const CONVERT_HELP =
     "usage: mcf convert SRC DST [--format F] [options]\n"
     "\n"
     "Reads every tensor of SRC and writes them all to DST (torch <-> safetensors,\n"
-    "any URL to any URL). The output format is --format, else DST's suffix\n"
-    "(.safetensors -> safetensors, anything else -> torch). safetensors metadata is\n"
-    "carried over. DST is written atomically: it appears complete or not at all.\n"
+    "any URL to any URL). The output format is --format, else DST's suffix:\n"
+    ".safetensors -> safetensors; .pt, .pth, .bin -> torch; any other suffix\n"
+    "needs --format. safetensors metadata is carried over. The bare tensor of a\n"
+    "torch.save(tensor) file is named \"tensor\" in safetensors. DST is written\n"
+    "atomically: it appears complete or not at all.\n"
     "\n"
     "  --format F              output format: safetensors, torch (pt, pth), auto\n"
     "  --from F                input format instead of sniffing it\n"
     "  --no-overwrite          fail if DST exists\n"
     "  --durable               fsync DST and its directory before returning\n"
     "  -q, --quiet             no summary line\n"
-    "  -s, --storage-option K=V  backend option for SRC and DST\n";
+    "  -s, --storage-option K=V  backend option for the remote one of SRC and DST\n";
+
+/* name ends with suffix, ASCII case ignored. */
+static int ends_with_nocase(const char *name, const char *suffix)
+{
+    size_t n = strlen(name), k = strlen(suffix), i;
+    if (k > n) return 0;
+    for (i = 0; i < k; i++) {
+        char a = name[n - k + i], b = suffix[i];
+        if (a >= 'A' && a <= 'Z') a = (char)(a + 32);
+        if (a != b) return 0;
+    }
+    return 1;
+}
+
+/* The format convert writes: --format, else DST's suffix. A suffix it does
+ * not know is a usage error, not a torch file with a misleading name.
+ * *kind: "safetensors" or "torch". */
+static int output_format(const cli *c, const char **kind)
+{
+    static const char *const suffixes[][2] = {
+        {".safetensors", "safetensors"}, {".pt", "torch"}, {".pth", "torch"}, {".bin", "torch"},
+    };
+    mcf_url u;
+    size_t k;
+    int rc;
+    if ((rc = check_format(c->cmd, c->format ? c->format : "auto", kind)) != EXIT_OK || *kind) return rc;
+    if (mcf_url_parse(c->pos[1], NULL, &u) != MCF_OK) return failed();
+    for (k = 0; k < sizeof suffixes / sizeof suffixes[0] && !*kind; k++)
+        if (ends_with_nocase(u.basename, suffixes[k][0])) *kind = suffixes[k][1];
+    mcf_url_free(&u);
+    if (*kind) return EXIT_OK;
+    fputs("mcf convert: cannot tell the output format from the name '", stderr);
+    term_text(stderr, c->pos[1]);
+    fputs("': the known suffixes are .safetensors, .pt, .pth and .bin; or pass --format safetensors or --format torch\n"
+          "Try 'mcf convert --help'.\n", stderr);
+    return EXIT_USAGE;
+}
 
 static int cmd_convert(cli *c)
 {
     mcf_options in, out;
     mcf_reader *r = NULL;
     mcf_tensor *t = NULL;
-    const char **meta = NULL;
+    const char **meta = NULL, *kind = NULL;
     size_t i, n, nmeta;
     uint64_t total = 0;
     progress p;
     int rc, status = EXIT_FAILED;
     double t0 = now_s();
-    if ((rc = check_format(c->cmd, c->format ? c->format : "auto")) != EXIT_OK) return rc;
-    if ((rc = check_format(c->cmd, c->from ? c->from : "auto")) != EXIT_OK) return rc;
-    options_init(c, &in, 0);
+    if ((rc = output_format(c, &kind)) != EXIT_OK) return rc;
+    if ((rc = check_format(c->cmd, c->from ? c->from : "auto", NULL)) != EXIT_OK) return rc;
+    options_init(c, &in, 0, c->pos[0]);
     in.format = c->from;
     if (mcf_open(c->pos[0], &in, &r) != MCF_OK) return failed();
     n = mcf_count(r);
@@ -480,9 +738,13 @@ static int cmd_convert(cli *c)
             mcf_entry_location(r, i, NULL, &nb) != MCF_OK) { status = failed(); goto done; }
         total += nb;
     }
+    /* the bare tensor of torch.save(t) needs a name in safetensors: "tensor",
+     * as examples/convert.c names it (back to torch it stays bare) */
+    if (n == 1 && !*t[0].name && strcmp(kind, "safetensors") == 0 && strcmp(mcf_reader_format(r), "torch") == 0)
+        t[0].name = "tensor";
     for (i = 0; i < nmeta; i++) (void)mcf_metadata_pair(r, i, &meta[2 * i], &meta[2 * i + 1]);
-    options_init(c, &out, 1);
-    out.format = c->format;
+    options_init(c, &out, 1, c->pos[1]);
+    out.format = kind;
     if (nmeta) out.metadata = meta;
     progress_init(&p, "convert");
     out.progress = progress_cb;
@@ -490,22 +752,15 @@ static int cmd_convert(cli *c)
     rc = mcf_save(c->pos[1], t, n, &out);
     progress_end(&p);
     if (rc != MCF_OK) { status = failed(); goto done; }
-    {
-        mcf_reader *w = NULL;
-        mcf_options plain;
-        char sz[32];
-        const char *fmt = "?";
-        /* the format actually written, sniffed from the result */
-        options_init(c, &plain, 0);
-        if (mcf_open(c->pos[1], &plain, &w) == MCF_OK) fmt = mcf_reader_format(w);
-        if (nmeta && strcmp(fmt, "torch") == 0)
-            fprintf(stderr, "mcf: note: torch files have no metadata; the %lu __metadata__ pair%s of %s %s not written\n",
-                    (unsigned long)nmeta, nmeta == 1 ? "" : "s", c->pos[0], nmeta == 1 ? "was" : "were");
+    if (nmeta && strcmp(kind, "torch") == 0)
+        term_line(stderr, "mcf: note: ", "torch files have no metadata; the %lu __metadata__ pair%s of %s %s not written",
+                  (unsigned long)nmeta, nmeta == 1 ? "" : "s", c->pos[0], nmeta == 1 ? "was" : "were");
+    if (!c->quiet) {
+        char sz[32], dt[32];
         human_bytes((double)total, sz, sizeof sz);
-        if (!c->quiet)
-        printf("%s (%s) -> %s (%s): %lu tensor%s, %s, %.2f s\n", c->pos[0], mcf_reader_format(r), c->pos[1], fmt,
-               (unsigned long)n, n == 1 ? "" : "s", sz, now_s() - t0);
-        mcf_close(w);
+        human_duration(now_s() - t0, dt, sizeof dt);
+        term_line(stdout, "", "%s (%s) -> %s (%s): %lu tensor%s, %s, %s", c->pos[0], mcf_reader_format(r), c->pos[1], kind,
+                  (unsigned long)n, n == 1 ? "" : "s", sz, dt);
     }
     status = EXIT_OK;
 done:
@@ -522,12 +777,13 @@ static const char *const CP_HELP =
     "\n"
     "Copies the bytes of one object from SRC to DST, streaming in 1 MiB chunks,\n"
     "between any two URLs (path, file://, memory://, and with libcurl http(s)://,\n"
-    "s3://). DST appears atomically when the copy is complete.\n"
+    "s3://). DST appears atomically when the copy is complete. DST '-' writes the\n"
+    "bytes to stdout (and no summary line).\n"
     "\n"
     "  --no-overwrite          fail if DST exists\n"
     "  --durable               fsync DST and its directory before returning\n"
     "  -q, --quiet             no summary line\n"
-    "  -s, --storage-option K=V  backend option for SRC and DST\n";
+    "  -s, --storage-option K=V  backend option for the remote one of SRC and DST\n";
 
 #define CP_CHUNK ((size_t)1 << 20)
 
@@ -541,27 +797,35 @@ static int cmd_cp(cli *c)
     unsigned char *buf = NULL;
     progress p;
     int rc, su_ok = 0, du_ok = 0, status = EXIT_FAILED;
+    int to_stdout = strcmp(c->pos[1], "-") == 0;          /* like get -o - */
     double t0 = now_s();
-    options_init(c, &in, 0);
-    options_init(c, &out, 1);
+    options_init(c, &in, 0, c->pos[0]);
+    options_init(c, &out, 1, c->pos[1]);
     memset(&su, 0, sizeof su);
     memset(&du, 0, sizeof du);
     if (mcf_url_parse(c->pos[0], NULL, &su) != MCF_OK) goto fail;
     su_ok = 1;
-    if (mcf_url_parse(c->pos[1], NULL, &du) != MCF_OK) goto fail;
-    du_ok = 1;
-    if (mcf_filesystem_lookup(su.scheme, &sfs) != MCF_OK || mcf_filesystem_lookup(du.scheme, &dfs) != MCF_OK) goto fail;
-    if (!dfs.open_write) { mcf_set_error(MCF_NOT_SUPPORTED, "%s: the %s filesystem is read-only", du.url, du.scheme); goto fail; }
+    if (mcf_filesystem_lookup(su.scheme, &sfs) != MCF_OK) goto fail;
+    if (!to_stdout) {
+        if (mcf_url_parse(c->pos[1], NULL, &du) != MCF_OK) goto fail;
+        du_ok = 1;
+        if (mcf_filesystem_lookup(du.scheme, &dfs) != MCF_OK) goto fail;
+        if (!dfs.open_write) { mcf_set_error(MCF_NOT_SUPPORTED, "%s: the %s filesystem is read-only", du.url, du.scheme); goto fail; }
+    }
     if (sfs.open_read(sfs.user, &su, &in, &rf, &size) != MCF_OK) { rf = NULL; goto fail; }
     buf = (unsigned char *)malloc(CP_CHUNK);
     if (!buf) { mcf_set_error(MCF_INTERNAL_ERROR, "out of memory"); goto fail; }
-    if (dfs.open_write(dfs.user, &du, size, &out, &wf) != MCF_OK) { wf = NULL; goto fail; }
+    if (!to_stdout && dfs.open_write(dfs.user, &du, size, &out, &wf) != MCF_OK) { wf = NULL; goto fail; }
     progress_init(&p, "cp");
     while (done < size) {
         size_t k = size - done < CP_CHUNK ? (size_t)(size - done) : CP_CHUNK;
-        if (sfs.read_at(rf, done, buf, k) != MCF_OK || dfs.write(wf, buf, k) != MCF_OK) {
+        rc = sfs.read_at(rf, done, buf, k);
+        if (rc == MCF_OK && to_stdout && fwrite(buf, 1, k, stdout) != k)
+            rc = mcf_set_error(MCF_FILE_WRITE_FAIL, "cannot write %lu bytes to stdout", (unsigned long)k);
+        else if (rc == MCF_OK && !to_stdout) rc = dfs.write(wf, buf, k);
+        if (rc != MCF_OK) {
             progress_end(&p);
-            dfs.abort(wf);
+            if (wf) dfs.abort(wf);
             wf = NULL;
             goto fail;
         }
@@ -570,14 +834,15 @@ static int cmd_cp(cli *c)
     }
     if (size == 0) progress_update(&p, 0, 0);
     progress_end(&p);
-    rc = dfs.commit(wf);
+    if (to_stdout) rc = fflush(stdout) == 0 ? MCF_OK : mcf_set_error(MCF_FILE_WRITE_FAIL, "cannot write to stdout");
+    else rc = dfs.commit(wf);
     wf = NULL;
     if (rc != MCF_OK) goto fail;
-    if (!c->quiet) {
-        char sz[32];
-        double dt = now_s() - t0;
+    if (!c->quiet && !to_stdout) {
+        char sz[32], dt[32];
         human_bytes((double)size, sz, sizeof sz);
-        printf("%s -> %s: %llu bytes (%s), %.2f s\n", su.url, du.url, (unsigned long long)size, sz, dt);
+        human_duration(now_s() - t0, dt, sizeof dt);
+        term_line(stdout, "", "%s -> %s: %llu bytes (%s), %s", su.url, du.url, (unsigned long long)size, sz, dt);
     }
     status = EXIT_OK;
     goto done;
@@ -603,7 +868,7 @@ static const char *const VERIFY_HELP =
     "  --format F              read as F instead of sniffing\n"
     "  --lenient               accept bytes after the last safetensors tensor\n"
     "  --no-mmap               read with pread instead of mapping the file\n"
-    "  -s, --storage-option K=V  backend option\n";
+    "  -s, --storage-option K=V  backend option (S3, HTTP; local paths take none)\n";
 
 static int cmd_verify(cli *c)
 {
@@ -614,7 +879,7 @@ static int cmd_verify(cli *c)
     unsigned char *buf = NULL;
     progress p;
     int status = EXIT_FAILED;
-    options_init(c, &o, 0);
+    options_init(c, &o, 0, c->pos[0]);
     o.format = c->format;
     o.flags |= MCF_VERIFY;
     if (mcf_open(c->pos[0], &o, &r) != MCF_OK) return failed();
@@ -637,8 +902,8 @@ static int cmd_verify(cli *c)
         progress_update(&p, done, total);
     }
     progress_end(&p);
-    printf("OK %s: %s, %lu tensor%s, %llu bytes of data%s\n", c->pos[0], mcf_reader_format(r), (unsigned long)n, n == 1 ? "" : "s",
-           (unsigned long long)total, strcmp(mcf_reader_format(r), "torch") == 0 ? ", zip CRC-32 checked" : "");
+    term_line(stdout, "OK ", "%s: %s, %lu tensor%s, %llu bytes of data%s", c->pos[0], mcf_reader_format(r), (unsigned long)n,
+              n == 1 ? "" : "s", (unsigned long long)total, strcmp(mcf_reader_format(r), "torch") == 0 ? ", zip CRC-32 checked" : "");
     status = EXIT_OK;
 done:
     free(buf);
@@ -657,7 +922,7 @@ static const char *const GET_HELP =
     "\n"
     "  -o, --output FILE       destination (required)\n"
     "  --format F              read as F instead of sniffing\n"
-    "  -s, --storage-option K=V  backend option\n";
+    "  -s, --storage-option K=V  backend option (S3, HTTP; local paths take none)\n";
 
 static int cmd_get(cli *c)
 {
@@ -667,18 +932,22 @@ static int cmd_get(cli *c)
     unsigned char *buf = NULL;
     progress p;
     int idx, rc, status = EXIT_FAILED;
-    options_init(c, &o, 0);
+    options_init(c, &o, 0, c->pos[0]);
     o.format = c->format;
     if (mcf_open(c->pos[0], &o, &r) != MCF_OK) return failed();
     idx = mcf_find(r, c->pos[1]);
     if (idx < 0) {
         size_t i, n = mcf_count(r);
         status = failed();
-        fprintf(stderr, "mcf: %s has %lu tensor%s:", c->pos[0], (unsigned long)n, n == 1 ? "" : "s");
+        fputs("mcf: ", stderr);
+        term_text(stderr, c->pos[0]);
+        fprintf(stderr, " has %lu tensor%s:", (unsigned long)n, n == 1 ? "" : "s");
         for (i = 0; i < n && i < 10; i++) {
             mcf_tensor t;
             (void)mcf_entry(r, i, &t);
-            fprintf(stderr, " \"%s\"", t.name);
+            fputs(" \"", stderr);
+            term_text(stderr, t.name);
+            fputc('"', stderr);
         }
         fprintf(stderr, "%s\n", n > 10 ? " ..." : "");
         goto done;
@@ -692,7 +961,7 @@ static int cmd_get(cli *c)
         if (nb && fwrite(buf, 1, (size_t)nb, stdout) != (size_t)nb) { fprintf(stderr, "mcf: cannot write %llu bytes to stdout\n", (unsigned long long)nb); goto done; }
         if (fflush(stdout) != 0) { fprintf(stderr, "mcf: cannot write to stdout\n"); goto done; }
     } else {
-        options_init(c, &out, 1);
+        options_init(c, &out, 1, c->output);
         progress_init(&p, "get");
         out.progress = progress_cb;
         out.progress_user = &p;
@@ -759,7 +1028,7 @@ static const char *const MAIN_HELP =
     "commands:\n"
     "  inspect URL [--json]           format, tensors (dtype, shape, bytes, offset), metadata\n"
     "  convert SRC DST [--format F]   rewrite every tensor in another format\n"
-    "  cp SRC DST                     copy an object's bytes between two URLs\n"
+    "  cp SRC DST                     copy an object's bytes between two URLs ('-': stdout)\n"
     "  verify URL                     full validation and zip CRCs; reads every tensor\n"
     "  get URL NAME -o FILE           raw bytes of one tensor\n"
     "  bench [ARGS...]                run build/bench/bench (make bench)\n"
@@ -837,7 +1106,8 @@ int main(int argc, char **argv)
         if (rc == EXIT_OK && strcmp(cmd->name, "get") == 0 && !c.output)
             rc = usage_error(c.cmd, "missing -o FILE", NULL);
         if (rc == EXIT_OK && (strcmp(cmd->name, "inspect") == 0 || strcmp(cmd->name, "verify") == 0 || strcmp(cmd->name, "get") == 0) && c.format)
-            rc = check_format(c.cmd, c.format);
+            rc = check_format(c.cmd, c.format, NULL);
+        if (rc == EXIT_OK) rc = check_urls(&c);
         if (rc == EXIT_OK) rc = cmd->run(&c);
         cli_free(&c);
         return rc;
