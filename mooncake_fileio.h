@@ -104,9 +104,16 @@
  * Every fallible call returns 0 (MCF_OK) or a negative MCF_* code whose value
  * is Mooncake's ErrorCode number. mcf_last_error() then holds a sentence for
  * the latest failure in this thread naming the file or URL and the cause;
- * mcf_result_name() spells a code. Out-parameters are written only on success
- * (handles are set to NULL on failure). A failed save never leaves a partial
- * destination: writes go to a temporary object that is renamed at the end.
+ * mcf_result_name() spells a code.
+ * Out-parameters are written only on success; a failed call leaves them as
+ * they were, with two exceptions: mcf_open and mcf_open_memory set *r to NULL
+ * before anything can fail (so mcf_close(r) after a failure is harmless), and
+ * mcf_moon_encode and mcf_moon_encode_layout set *written to the size needed
+ * when they return MCF_BUFFER_OVERFLOW. A buffer the caller passes in to be
+ * filled is written only by a successful call too, except that mcf_read may
+ * leave part of the tensor in dst when a read fails midway. A failed save
+ * never leaves a partial destination: writes go to a temporary object that is
+ * renamed at the end.
  * Local temp files are ".<name>.mcf-XXXXXXXX.tmp" beside the target; one left
  * by a killed process is removed by the next successful save of that name
  * (its flock() is free; without flock, once MCF_STALE_TEMP_SECONDS old).
@@ -403,7 +410,8 @@ MCFDEF int mcf_save_to_memory(const mcf_tensor *t, size_t n, const mcf_options *
                               void **out, size_t *out_len);
 /* Opens a file, reading only its header/index. *r is NULL on failure. */
 MCFDEF int mcf_open(const char *url, const mcf_options *o, mcf_reader **r);
-/* Opens a caller buffer; it must outlive the reader (views point into it). */
+/* Opens a caller buffer; it must outlive the reader (views point into it).
+ * *r is NULL on failure. */
 MCFDEF int mcf_open_memory(const void *buf, size_t len, const mcf_options *o, mcf_reader **r);
 MCFDEF size_t mcf_count(const mcf_reader *r);
 /* Entry i: name (owned by r), dtype, ndim, shape; strides/data are NULL. */
@@ -414,7 +422,8 @@ MCFDEF int mcf_find(const mcf_reader *r, const char *name);
  * zero-copy where the source is mapped, aligned and needs no byte swap, else
  * a copy. Valid until mcf_close. */
 MCFDEF int mcf_view(mcf_reader *r, size_t i, const void **data);
-/* Copies entry i as contiguous bytes into dst (dst_len >= its nbytes). */
+/* Copies entry i as contiguous bytes into dst (dst_len >= its nbytes); a
+ * read that fails midway may leave part of the tensor in dst. */
 MCFDEF int mcf_read(mcf_reader *r, size_t i, void *dst, size_t dst_len);
 /* Value of a safetensors __metadata__ key, or NULL. Owned by r. */
 MCFDEF const char *mcf_metadata(const mcf_reader *r, const char *key);
