@@ -106,9 +106,16 @@
  * Every fallible call returns 0 (MCF_OK) or a negative MCF_* code whose value
  * is Mooncake's ErrorCode number. mcf_last_error() then holds a sentence for
  * the latest failure in this thread naming the file or URL and the cause;
- * mcf_result_name() spells a code. Out-parameters are written only on success
- * (handles are set to NULL on failure). A failed save never leaves a partial
- * destination: writes go to a temporary object that is renamed at the end.
+ * mcf_result_name() spells a code.
+ * Out-parameters are written only on success; a failed call leaves them as
+ * they were, with two exceptions: mcf_open and mcf_open_memory set *r to NULL
+ * before anything can fail (so mcf_close(r) after a failure is harmless), and
+ * mcf_moon_encode and mcf_moon_encode_layout set *written to the size needed
+ * when they return MCF_BUFFER_OVERFLOW. A buffer the caller passes in to be
+ * filled is written only by a successful call too, except that mcf_read may
+ * leave part of the tensor in dst when a read fails midway. A failed save
+ * never leaves a partial destination: writes go to a temporary object that is
+ * renamed at the end.
  * Local temp files are ".<name>.mcf-XXXXXXXX.tmp" beside the target; one left
  * by a killed process is removed by the next successful save of that name
  * (its flock() is free; without flock, once MCF_STALE_TEMP_SECONDS old).
@@ -405,7 +412,8 @@ MCFDEF int mcf_save_to_memory(const mcf_tensor *t, size_t n, const mcf_options *
                               void **out, size_t *out_len);
 /* Opens a file, reading only its header/index. *r is NULL on failure. */
 MCFDEF int mcf_open(const char *url, const mcf_options *o, mcf_reader **r);
-/* Opens a caller buffer; it must outlive the reader (views point into it). */
+/* Opens a caller buffer; it must outlive the reader (views point into it).
+ * *r is NULL on failure. */
 MCFDEF int mcf_open_memory(const void *buf, size_t len, const mcf_options *o, mcf_reader **r);
 MCFDEF size_t mcf_count(const mcf_reader *r);
 /* Entry i: name (owned by r), dtype, ndim, shape; strides/data are NULL. */
@@ -416,7 +424,8 @@ MCFDEF int mcf_find(const mcf_reader *r, const char *name);
  * zero-copy where the source is mapped, aligned and needs no byte swap, else
  * a copy. Valid until mcf_close. */
 MCFDEF int mcf_view(mcf_reader *r, size_t i, const void **data);
-/* Copies entry i as contiguous bytes into dst (dst_len >= its nbytes). */
+/* Copies entry i as contiguous bytes into dst (dst_len >= its nbytes); a
+ * read that fails midway may leave part of the tensor in dst. */
 MCFDEF int mcf_read(mcf_reader *r, size_t i, void *dst, size_t dst_len);
 /* Value of a safetensors __metadata__ key, or NULL. Owned by r. */
 MCFDEF const char *mcf_metadata(const mcf_reader *r, const char *key);
@@ -975,6 +984,42 @@ MCF__SHARED void mcf__put_le64(unsigned char *p, uint64_t v)
 {
     mcf__put_le32(p, (uint32_t)v);
     mcf__put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* 1 if p[0..n) is the start of a text file: UTF-8 (a sequence may be cut at
+ * the end) with no control byte but tab, LF and CR. Binary headers (a
+ * length's zero bytes, "PK\3\4", a pickle's 0x80 0x02) never pass. */
+MCF__SHARED int mcf__is_text(const unsigned char *p, size_t n)
+{
+    size_t i = 0, k;
+    while (i < n) {
+        unsigned c = p[i++];
+        size_t more = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 0;
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f || (c >= 0x80 && !more)) return 0;
+        for (k = 0; k < more && i < n; k++, i++)
+            if ((p[i] & 0xc0) != 0x80) return 0;
+    }
+    return n > 0;
+}
+
+/* The first bytes of a file for a message that says what it is not:
+ * text "hello wo" (escaped) or bytes 89 50 4e 47. n <= 8; out holds 64. */
+MCF__SHARED const char *mcf__head_desc(const unsigned char *p, size_t n, char out[64])
+{
+    size_t i, k;
+    int text = mcf__is_text(p, n);
+    if (n > 8) n = 8;
+    k = (size_t)snprintf(out, 64, text ? "text \"" : "bytes");
+    for (i = 0; i < n; i++) {
+        unsigned c = p[i];
+        if (!text) k += (size_t)snprintf(out + k, 64 - k, " %02x", c);
+        else if (c == '"' || c == '\\') k += (size_t)snprintf(out + k, 64 - k, "\\%c", (char)c);
+        else if (c >= 0x20 && c < 0x7f) out[k++] = (char)c;
+        else k += (size_t)snprintf(out + k, 64 - k, c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : "\\x%02x", c);
+    }
+    if (text) out[k++] = '"';
+    out[k] = '\0';
+    return out;
 }
 
 /* Reverses each unit-byte group in place (big-endian hosts only). */
@@ -5216,19 +5261,25 @@ static int mcf__st_open(mcf_reader *r)
     mcf__st_parse p;
     unsigned char lenb[8], *owned = NULL;
     const unsigned char *hdr;
+    char desc[64];
     uint64_t hlen, size = r->src.size;
     int rc;
     memset(&p, 0, sizeof p);
     p.r = r;
     (void)snprintf(p.who, sizeof p.who, "safetensors: %s", r->name);
+    if ((rc = mcf__source_read(&r->src, 0, lenb, size < 8 ? (size_t)size : 8)) != MCF_OK) return rc;
+    /* a length <= 100 MB has four zero bytes, so text there is no header
+     * length at all: say what the file is instead of quoting a huge number */
+    if (mcf__is_text(lenb, size < 8 ? (size_t)size : 8))
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: not a safetensors file: it begins with %s, where an 8-byte little-endian header length belongs",
+                         r->name, mcf__head_desc(lenb, size < 8 ? (size_t)size : 8, desc));
     if (size < 8)
-        return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: file of %llu bytes is too short for the 8-byte header length", r->name, (unsigned long long)size);
-    if ((rc = mcf__source_read(&r->src, 0, lenb, 8)) != MCF_OK) return rc;
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: not a safetensors file: file of %llu bytes is too short for the 8-byte header length", r->name, (unsigned long long)size);
     hlen = mcf__le64(lenb);
     /* both limits are checked before anything is allocated */
     if (hlen > MCF_MAX_HEADER)
-        return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: header length %llu exceeds the limit of %llu bytes", r->name,
-                         (unsigned long long)hlen, (unsigned long long)MCF_MAX_HEADER);
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: not a safetensors file: header length %llu exceeds the limit of %llu bytes (the file begins with %s)", r->name,
+                         (unsigned long long)hlen, (unsigned long long)MCF_MAX_HEADER, mcf__head_desc(lenb, 8, desc));
     if (hlen > size - 8)
         return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: header length %llu runs past the end of the file (%llu bytes)", r->name,
                          (unsigned long long)hlen, (unsigned long long)size);
@@ -5268,7 +5319,7 @@ static int mcf__st_open(mcf_reader *r)
 /* One entry of an archive being written or read. */
 typedef struct mcf__zip_entry {
     char *name;
-    uint64_t size;          /* stored = uncompressed size */
+    uint64_t size;          /* bytes in the archive (Stored: = uncompressed size) */
     uint64_t header_off;    /* local header */
     uint64_t data_off;      /* first data byte */
     uint32_t crc;
@@ -5402,6 +5453,16 @@ static void mcf__zipw_directory(mcf__buf *b, const mcf__zip_entry *e, size_t n, 
     mcf__buf_put(b, h, 22);
 }
 
+/* 1 if the object starts with a local header signature (or, when shorter
+ * than 4 bytes, with the start of one): an archive that lost its end. */
+static int mcf__zipr_cut_short(mcf__source *src)
+{
+    static const unsigned char sig[4] = {'P', 'K', 3, 4};
+    unsigned char h[4];
+    size_t n = src->size < 4 ? (size_t)src->size : 4;
+    return n > 0 && mcf__source_read(src, 0, h, n) == MCF_OK && memcmp(h, sig, n) == 0;
+}
+
 /* Reader: the end records are searched backwards from the end (the classic
  * record may be followed by a comment of up to 65535 bytes); the zip64
  * record, when its locator is present, overrides the 16/32-bit fields. */
@@ -5411,6 +5472,8 @@ static int mcf__zipr_end(mcf__source *src, uint64_t *count, uint64_t *cd_off, ui
     uint64_t size = src->size, tail_off, eocd = UINT64_MAX, loc;
     size_t tl, i;
     int rc;
+    if (size < 22 && mcf__zipr_cut_short(src))
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: truncated: %llu bytes, too small for a zip end record (22 bytes)", src->name, (unsigned long long)size);
     if (size < 22) return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: %llu bytes is too small for a zip end record", src->name, (unsigned long long)size);
     /* torch.save writes no archive comment, so the record is usually the last
      * 22 bytes: one small read (a remote open stays within its byte budget)
@@ -5427,7 +5490,13 @@ static int mcf__zipr_end(mcf__source *src, uint64_t *count, uint64_t *cd_off, ui
     }
     for (i = tl - 22 + 1; eocd == UINT64_MAX && i-- > 0;)
         if (mcf__le32(tail + i) == MCF__ZIP_EOCD_SIG && i + 22 + mcf__le16(tail + i + 20) == tl) { eocd = tail_off + i; break; }
-    if (eocd == UINT64_MAX) { MCF_FREE(tail); return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: no end-of-central-directory record in the last %lu bytes", src->name, (unsigned long)tl); }
+    if (eocd == UINT64_MAX) {
+        MCF_FREE(tail);
+        if (mcf__zipr_cut_short(src))
+            return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: truncated: %llu bytes, the end of the archive is missing (no end-of-central-directory record in the last %lu bytes)",
+                             src->name, (unsigned long long)size, (unsigned long)tl);
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: no end-of-central-directory record in the last %lu bytes", src->name, (unsigned long)tl);
+    }
     i = (size_t)(eocd - tail_off);
     if (mcf__le16(tail + i + 4) != 0 || mcf__le16(tail + i + 6) != 0 || mcf__le16(tail + i + 8) != mcf__le16(tail + i + 10)) {
         MCF_FREE(tail);
@@ -5503,9 +5572,11 @@ static void mcf__zipr_free(mcf__zip_entry *e, size_t n)
 }
 
 /* Parses the central directory of src into *out (n entries, CD order), with
- * data offsets from the local headers. Rejects compressed or encrypted
- * entries (NOT_SUPPORTED), and any entry outside the file or overlapping
- * another (DESERIALIZE_FAIL). */
+ * data offsets from the local headers. Rejects encrypted entries
+ * (NOT_SUPPORTED), and any entry outside the file or overlapping another
+ * (DESERIALIZE_FAIL). Compressed entries are listed with their method and
+ * stored span, so a caller can tell what the archive is before
+ * mcf__zip_require_stored refuses them. */
 static int mcf__zip_read(mcf__source *src, mcf__zip_entry **out, size_t *out_n)
 {
     uint64_t count = 0, cd_off = 0, cd_len = 0, limit = 0, pos = 0;
@@ -5562,19 +5633,13 @@ static int mcf__zip_read(mcf__source *src, mcf__zip_entry **out, size_t *out_n)
             n++;
             goto done;
         }
-        if (e[n].method != 0) {
-            rc = mcf__fail(MCF_NOT_SUPPORTED, "zip: %s: entry \"%s\" is compressed (method %u); only Stored entries (method 0, what torch.save writes) are supported",
-                           src->name, e[n].name, e[n].method);
-            n++;
-            goto done;
-        }
-        if (csize != usize) {
+        if (e[n].method == 0 && csize != usize) {
             rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: stored entry \"%s\" has compressed size %llu != size %llu",
                            src->name, e[n].name, (unsigned long long)csize, (unsigned long long)usize);
             n++;
             goto done;
         }
-        e[n].size = usize;
+        e[n].size = e[n].method == 0 ? usize : csize;
         e[n].header_off = off;
         if (off > cd_off || cd_off - off < 30 || (rc = mcf__source_read(src, off, lh, 30)) != MCF_OK || mcf__le32(lh) != MCF__ZIP_LOCAL_SIG) {
             rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry \"%s\": no local header at offset %llu (before the central directory at %llu)",
@@ -5623,6 +5688,17 @@ done:
     if (rc != MCF_OK) { mcf__zipr_free(e, n); return rc; }
     *out = e;
     *out_n = n;
+    return MCF_OK;
+}
+
+/* NOT_SUPPORTED naming the first entry that is not Stored (method 0). */
+static int mcf__zip_require_stored(const mcf__source *src, const mcf__zip_entry *e, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (e[i].method != 0)
+            return mcf__fail(MCF_NOT_SUPPORTED, "zip: %s: entry \"%s\" is compressed (method %u); only Stored entries (method 0, what torch.save writes) are supported",
+                             src->name, e[i].name, e[i].method);
     return MCF_OK;
 }
 
@@ -6609,11 +6685,42 @@ static int mcf__pt_walk(mcf__pt_ctx *c, uint32_t root)
     return rc;
 }
 
+/* A torch archive written by torch.jit.save (TorchScript): it holds code/
+ * and constants.pkl beside data.pkl, which pickles a scripted module. */
+static int mcf__pt_is_torchscript(const mcf__zip_entry *zip, size_t nzip)
+{
+    size_t i;
+    for (i = 0; i < nzip; i++) {
+        const char *slash = strchr(zip[i].name, '/');
+        if (slash && (strcmp(slash + 1, "constants.pkl") == 0 || strncmp(slash + 1, "code/", 5) == 0)) return 1;
+    }
+    return 0;
+}
+
+/* What a file that is no zip archive is: the legacy format (a pickle of
+ * torch's magic number 0x1950a86a20f9469cfc6c first, protocol 2..5, a FRAME
+ * before it from protocol 4 on), a zip cut short, or something else. */
+static int mcf__pt_not_zip(mcf_reader *r, const unsigned char *head, size_t hn)
+{
+    static const unsigned char magic[12] = {0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
+    static const unsigned char pk[4] = {'P', 'K', 3, 4};
+    char desc[64];
+    if (hn >= 2 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5) {
+        size_t at = hn >= 11 && head[1] >= 4 && head[2] == 0x95 ? 11 : 2;   /* FRAME opcode + 8-byte length */
+        if (hn >= at + 12 && memcmp(head + at, magic, 12) == 0)
+            return mcf__fail(MCF_NOT_SUPPORTED, "torch: %s: legacy torch format (pre-1.6, not a zip archive): re-save it with torch >= 1.6 (torch.save's default zip format)", r->name);
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: not a torch zip archive: a pickle stream (protocol %u) without torch's legacy magic number, not a torch.save checkpoint",
+                         r->name, (unsigned)head[1]);
+    }
+    if (hn < 4 && hn > 0 && memcmp(head, pk, hn) == 0)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: truncated: %lu bytes, only the start of a zip signature", r->name, (unsigned long)hn);
+    return mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: not a torch zip archive (no PK signature; it begins with %s)", r->name, mcf__head_desc(head, hn < 8 ? hn : 8, desc));
+}
+
 static int mcf__pt_open(mcf_reader *r)
 {
-    static const unsigned char legacy[14] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
-    unsigned char head[14];
-    size_t hn = r->src.size < 14 ? (size_t)r->src.size : 14, nzip = 0, i, plen;
+    unsigned char head[24];
+    size_t hn = r->src.size < 24 ? (size_t)r->src.size : 24, nzip = 0, i, plen;
     mcf__zip_entry *zip = NULL;
     const mcf__zip_entry **sorted = NULL;
     unsigned char *pkl_copy = NULL;
@@ -6628,11 +6735,14 @@ static int mcf__pt_open(mcf_reader *r)
     int rc;
     memset(&k, 0, sizeof k);
     if ((rc = mcf__source_read(&r->src, 0, head, hn)) != MCF_OK) return rc;
-    if (hn == 14 && memcmp(head, legacy, 14) == 0)
-        return mcf__fail(MCF_NOT_SUPPORTED, "torch: %s: legacy torch format (pre-1.6, not a zip archive): re-save it with torch >= 1.6 (torch.save's default zip format)", r->name);
-    if (hn < 4 || head[0] != 'P' || head[1] != 'K')
-        return mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: not a torch zip archive (no PK signature)", r->name);
+    if (hn < 4 || head[0] != 'P' || head[1] != 'K') return mcf__pt_not_zip(r, head, hn);
     if ((rc = mcf__zip_read(&r->src, &zip, &nzip)) != MCF_OK) return rc;
+    if (mcf__pt_is_torchscript(zip, nzip)) {
+        rc = mcf__fail(MCF_NOT_SUPPORTED, "torch: %s: TorchScript archive (torch.jit.save), not a torch.save checkpoint: load it with torch.jit.load, "
+                       "or save the module's state_dict() with torch.save", r->name);
+        goto done;
+    }
+    if ((rc = mcf__zip_require_stored(&r->src, zip, nzip)) != MCF_OK) goto done;
     if (nzip == 0 || !(slash = strchr(zip[0].name, '/')) || slash == zip[0].name) {
         rc = mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: the first zip entry \"%s\" has no top folder (torch archives hold <prefix>/data.pkl)",
                        r->name, nzip ? zip[0].name : "");
@@ -6793,24 +6903,38 @@ MCFDEF int mcf_save_to_memory(const mcf_tensor *t, size_t n, const mcf_options *
     return MCF_OK;
 }
 
-/* Format by content; the suffix only breaks ties (DESIGN §5). */
+/* Format by content; the suffix only breaks ties. safetensors is tried
+ * first and its test admits no torch file: a header length <= 100 MB leaves
+ * bytes 4..7 zero and puts '{' (after optional JSON whitespace) at byte 8.
+ * torch's zip local header has flags 0x0808 or 0x0800 in bytes 6..7, and any
+ * zip holds its compression method in bytes 8..9, where no method reads as
+ * '{' or as whitespace and then '{' or more whitespace. A legacy torch
+ * pickle holds its magic number (LONG1) in bytes 2..13, so bytes 4..7 are
+ * not zero, or from protocol 4 a FRAME whose 8-byte length leaves byte 8
+ * zero. So a safetensors length that happens to read "PK\3\4" or 0x80
+ * 0x02..0x05 (640, 896, ... bytes) stays safetensors. */
 static int mcf__sniff(mcf_reader *r, int forced, const char *path)
 {
     unsigned char head[24];
+    char desc[64];
     size_t n = r->src.size < sizeof head ? (size_t)r->src.size : sizeof head, i;
+    uint64_t hlen;
     int rc;
     if (forced != MCF__FMT_AUTO) return forced;
     if ((rc = mcf__source_read(&r->src, 0, head, n)) != MCF_OK) return rc;
-    if (n >= 4 && head[0] == 'P' && head[1] == 'K' && (head[2] == 3 || head[2] == 5) && (head[3] == 4 || head[3] == 6)) return MCF__FMT_TORCH;
-    if (n >= 2 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5) return MCF__FMT_TORCH;   /* legacy pickle stream */
-    if (n >= 9 && mcf__le64(head) <= MCF_MAX_HEADER) {
-        for (i = 8; i < n && (head[i] == ' ' || head[i] == '\t' || head[i] == '\n' || head[i] == '\r'); i++) { }
-        if (i < n && head[i] == '{') return MCF__FMT_SAFETENSORS;
+    if (n >= 9 && (hlen = mcf__le64(head)) <= MCF_MAX_HEADER) {
+        size_t end = hlen < n - 8 ? 8 + (size_t)hlen : n;
+        for (i = 8; i < end && (head[i] == ' ' || head[i] == '\t' || head[i] == '\n' || head[i] == '\r'); i++) { }
+        /* '{' first, or whitespace as far as head shows of a longer header */
+        if (i < end ? head[i] == '{' : hlen > n - 8) return MCF__FMT_SAFETENSORS;
     }
+    if (n >= 4 && head[0] == 'P' && head[1] == 'K' && (head[2] == 3 || head[2] == 5) && (head[3] == 4 || head[3] == 6)) return MCF__FMT_TORCH;
+    if (n >= 2 && n < 4 && n == r->src.size && head[0] == 'P' && head[1] == 'K' && (n == 2 || head[2] == 3)) return MCF__FMT_TORCH;   /* a zip cut short */
+    if (n >= 2 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5) return MCF__FMT_TORCH;   /* legacy pickle stream */
     if (path && mcf__ends_with_nocase(path, ".safetensors")) return MCF__FMT_SAFETENSORS;
     if (path && (mcf__ends_with_nocase(path, ".pt") || mcf__ends_with_nocase(path, ".pth") || mcf__ends_with_nocase(path, ".bin"))) return MCF__FMT_TORCH;
-    return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: not a safetensors or PyTorch file (%llu bytes, unknown leading bytes)",
-                     r->name, (unsigned long long)r->src.size);
+    return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: not a safetensors or PyTorch file (%llu bytes, it begins with %s)",
+                     r->name, (unsigned long long)r->src.size, mcf__head_desc(head, n < 8 ? n : 8, desc));
 }
 
 static void mcf__reader_free(mcf_reader *r)
@@ -6839,6 +6963,7 @@ static int mcf__open_common(mcf_reader *r, const mcf_options *o, const char *pat
     const char **names;
     if ((rc = mcf__parse_format(o ? o->format : NULL, &fmt)) != MCF_OK) return rc;
     r->flags = o ? o->flags : 0;
+    if (r->src.size == 0) return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: empty file (0 bytes): nothing to load", r->name);
     fmt = mcf__sniff(r, fmt, path);
     if (fmt < 0) return fmt;
     r->format = fmt == MCF__FMT_SAFETENSORS ? "safetensors" : "torch";

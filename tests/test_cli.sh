@@ -523,6 +523,21 @@ done
 t readme_has_blocks test "$nblocks" -ge 8; rc_is 0; end
 cd "$T" || exit 1
 
+# ---- README and the header's ERRORS manual state one out-parameter rule ----------
+# The paragraph from "Out-parameters are written" to "fails midway." reads the
+# same in both (comment stars, backticks and line breaks aside).
+out_param_rule() {
+    sed -n '/Out-parameters are written/,/fails midway\./p' "$1" | sed 's/^ \* //; s/`//g' | tr '\n' ' ' |
+        sed 's/  */ /g; s/^.*\(Out-parameters are written\)/\1/; s/\(fails midway\.\).*$/\1/'
+}
+rule_readme=$(out_param_rule "$ROOT/README.md"); rule_header=$(out_param_rule "$ROOT/mooncake_fileio.h")
+t doc_out_param_rule_same test -n "$rule_header" -a "$rule_readme" = "$rule_header"; rc_is 0
+[ "$cur_fail" -eq 0 ] || printf '  README: %s\n  header: %s\n' "$rule_readme" "$rule_header" >&2; end
+t doc_out_param_rule_exact printf '%s\n' "$rule_header"; rc_is 0
+out_has "a failed call leaves them as they were, with two exceptions: mcf_open and mcf_open_memory set *r to NULL"
+out_has "mcf_moon_encode_layout set *written to the size needed when they return MCF_BUFFER_OVERFLOW"
+out_lacks "set to NULL on failure"; end
+
 # ---- the repository stands alone: a clone has nothing beside it ------------------
 # Every file the tests, tools and docs use lives in the repository; none names
 # the directory beside it or an absolute path of the machine it was written on.
