@@ -388,15 +388,18 @@ MCFDEF int mcf_remove(const char *url, const mcf_options *o);
  *            and multipart_threshold (bytes, default 64 MiB), and the http keys
  *            except bearer_token. */
 /* Reads are ranged GETs. A server that ignores Range (python3 -m http.server,
- * many static servers and proxies) answers 200 with the whole object; a read
- * then takes its bytes from that stream (up to a 72 KiB block for small
- * reads) and cuts the transfer there, so a read at offset X costs the first
- * X + len bytes and opening a safetensors file with a header under 72 KiB is a
- * HEAD and one GET. The first such answer per open object leaves, on success,
- * a note in mcf_last_error(): "note: http: URL: the server ignores Range
- * requests ...". The size comes from HEAD's Content-Length. A 206 whose
- * Content-Range is not the range asked for, or a 200 whose length is not the
- * size at open, fails with MCF_FILE_READ_FAIL: never bytes from elsewhere. */
+ * many static servers and proxies) answers 200 with the whole object. The
+ * first such read takes its bytes from that stream (for a small read, the
+ * 72 KiB from its offset) and cuts the transfer; later reads go on with one
+ * GET of the object, held paused between them until the reader closes, so
+ * reads in file order cost the object once; a read behind the stream starts
+ * a new GET at byte 0.
+ * Opening a safetensors file with a header under 72 KiB is a HEAD and one
+ * GET. The first 200 per open object leaves, on success, a note in
+ * mcf_last_error(): "note: http: URL: the server ignores Range requests ...".
+ * The size comes from HEAD's Content-Length. A 206 whose Content-Range is not
+ * the range asked for, or a 200 whose length is not the size at open, fails
+ * with MCF_FILE_READ_FAIL: never bytes from elsewhere in the object. */
 /* Process-wide counters of the curl backends since start: requests sent,
  * bytes received (response headers + bodies), request body bytes sent. Any
  * pointer may be NULL. Thread-safe. Shows what a lazy remote load costs. */
@@ -3293,7 +3296,8 @@ MCFDEF int mcf_remove(const char *url, const mcf_options *o)
  * small reads fetch a 4 KiB block and the last two reads up to 72 KiB are kept, so
  * header parsers' many small reads cost few requests. A 206 must name the
  * range asked for (RFC 9110 14.4); a 200 (Range ignored) is the whole object,
- * read from its start up to the bytes wanted, then cut. Writes: a PUT
+ * read from its start up to the bytes wanted and cut; later reads continue
+ * one GET held paused between them. Writes: a PUT
  * streamed from the caller's write() calls via curl's multi interface (the
  * read callback pauses when the caller's chunk is used up: nothing buffered);
  * S3 objects above multipart_threshold go up as multipart parts, each
@@ -3377,7 +3381,9 @@ typedef struct mcf__xfer {
     int ranged;                         /* a ranged read: dst holds bytes [off, off+cap) */
     uint64_t off, size;                 /* ... of an object of size bytes (at open) */
     size_t room;                        /* 200 answer: keep up to room >= cap bytes */
-    uint64_t pos;                       /* 200 answer: body bytes seen so far */
+    uint64_t pos;                       /* 200 answer: body bytes consumed so far */
+    uint64_t counted;                   /* 200 answer: body bytes counted (a paused chunk comes again) */
+    int hold;                           /* 200 answer: pause once dst is full (else cut) */
     int stopped, grown;                 /* 200 answer: cut once dst was full; or its length is not size */
     char crange[96];                    /* Content-Range of the answer */
     mcf__buf *keep;                     /* or into this buffer (XML answers) */
@@ -3668,29 +3674,37 @@ static size_t mcf__net_on_body(char *p, size_t size, size_t nitems, void *user)
     mcf__xfer *x = (mcf__xfer *)user;
     size_t n = size * nitems;
     long status = 0;
-    mcf__net_add(1, n);
     (void)curl_easy_getinfo(x->n->h, CURLINFO_RESPONSE_CODE, &status);
     if (status == 200 && x->ranged) {
-        /* the server ignored Range and sends the whole object: skip to off,
-         * keep cap bytes, then cut the transfer (nothing else is buffered) */
-        uint64_t at = x->pos;
+        /* the server ignored Range and sends the whole object from byte 0:
+         * skip to off + got, keep up to room bytes, then cut the transfer, or
+         * pause it if it is held for the next read (curl then delivers the
+         * chunk again); either way nothing beyond dst is buffered */
+        uint64_t at = x->pos, need = x->off + x->got;
+        size_t from, k;
+        if (at + n > x->counted) { mcf__net_add(1, at + n - x->counted); x->counted = at + n; }
         if (at == 0) {
             curl_off_t len = -1;
             (void)curl_easy_getinfo(x->n->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
             if (len >= 0 && (uint64_t)len != x->size) { x->grown = 1; return 0; }
         }
-        x->pos += n;
-        if (x->pos > x->size) { x->grown = 1; return 0; }
-        if (x->pos > x->off && x->got < x->room) {
-            size_t from = at < x->off ? (size_t)(x->off - at) : 0, k = n - from;
-            if (k > x->room - x->got) k = x->room - x->got;
+        if (at + n > x->size) { x->grown = 1; return 0; }
+        MCF_ASSERT(need >= at);
+        if (x->dst && x->got < x->room) {
+            if (at + n <= need) { x->pos += n; return n; }
+            from = (size_t)(need - at);
+            k = n - from < x->room - x->got ? n - from : x->room - x->got;
             memcpy(x->dst + x->got, p + from, k);
             x->got += k;
+            if (from + k == n && (x->got < x->room || x->hold || x->pos + n == x->size)) { x->pos += n; return n; }
         }
-        if (x->got == x->room && x->pos < x->size) { x->stopped = 1; return 0; }
-        return n;
+        if (x->hold) { x->paused = 1; return CURL_WRITEFUNC_PAUSE; }
+        x->stopped = 1;
+        return 0;
     }
+    mcf__net_add(1, n);
     if (status >= 200 && status < 300) {
+        if (x->hold) return 0;   /* a held GET (no Range sent) takes only a 200 */
         if (x->dst) {
             if (n > x->cap - x->got) { x->overflow = 1; return 0; }   /* more than asked: stop */
             memcpy(x->dst + x->got, p, n);
@@ -3743,7 +3757,7 @@ static int mcf__net_setup(mcf__xfer *x, const char *range, int64_t body, struct 
     struct curl_slist *hl = n->hdrs, *it;
     x->status = 0; x->reason[0] = '\0'; x->etag[0] = '\0';
     x->got = 0; x->overflow = 0; x->err_len = 0; x->err[0] = '\0'; x->curl_err[0] = '\0'; x->up_pos = 0;
-    x->pos = 0; x->stopped = 0; x->grown = 0; x->crange[0] = '\0';
+    x->pos = 0; x->counted = 0; x->stopped = 0; x->grown = 0; x->paused = 0; x->crange[0] = '\0';
     if (x->keep) x->keep->len = 0;
     *extra = NULL;
     if (x->content_type) {
@@ -3933,6 +3947,10 @@ typedef struct mcf__net_reader {
     size_t ahead_len[2];
     int older;                      /* slot to replace next */
     int whole;                      /* the server answered a ranged GET with the whole object */
+    mcf__xfer st;                   /* then: one GET held paused between reads (st.hold) */
+    CURLM *m;
+    int st_active, st_done;
+    CURLcode st_cc;
 } mcf__net_reader;
 
 static int mcf__net_stat(void *user, const mcf_url *u, const mcf_options *o, uint64_t *size)
@@ -3983,16 +4001,89 @@ static int mcf__net_parse_crange(const char *s, uint64_t *first, uint64_t *last,
     return 1;
 }
 
+/* Once the server is known to ignore Range, reads continue one plain GET of
+ * the whole object, held paused between reads (curl's multi interface): a
+ * read at or after its position goes on from there, one before it starts a
+ * new GET. Nothing is kept beyond the read's block and curl's one paused
+ * chunk; a held GET that broke while paused (timeout, closed connection) is
+ * started over. */
+static void mcf__net_stream_stop(mcf__net_reader *r)
+{
+    if (!r->st_active) return;
+    (void)curl_multi_remove_handle(r->m, r->n.h);   /* mid-transfer: closes the connection */
+    r->st_active = 0;
+}
+
+static int mcf__net_stream_start(mcf__net_reader *r)
+{
+    struct curl_slist *extra = NULL;
+    mcf__net_stream_stop(r);
+    mcf__xfer_init(&r->st, &r->n, "GET");
+    r->st.ranged = 1;
+    r->st.hold = 1;
+    r->st.size = r->size;
+    if (!r->m && !(r->m = curl_multi_init())) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
+    if (!mcf__net_setup(&r->st, NULL, -1, &extra)) { curl_slist_free_all(extra); return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who); }
+    if (curl_multi_add_handle(r->m, r->n.h) != CURLM_OK) return mcf__fail(MCF_INTERNAL_ERROR, "%s: curl_multi_add_handle failed", r->n.who);
+    r->st_active = 1;
+    r->st_done = 0;
+    r->st_cc = CURLE_OK;
+    return MCF_OK;
+}
+
+/* Runs the held GET until the read's block is full (it pauses) or it ends. */
+static void mcf__net_stream_drive(mcf__net_reader *r)
+{
+    int running, queued;
+    CURLMsg *msg;
+    if (r->st.paused) { r->st.paused = 0; (void)curl_easy_pause(r->n.h, CURLPAUSE_CONT); }   /* may deliver at once */
+    while (!r->st_done && !r->st.paused) {
+        if (curl_multi_perform(r->m, &running) != CURLM_OK) { r->st_done = 1; r->st_cc = CURLE_RECV_ERROR; break; }
+        while ((msg = curl_multi_info_read(r->m, &queued)) != NULL)
+            if (msg->msg == CURLMSG_DONE) { r->st_done = 1; r->st_cc = msg->data.result; }
+        if (r->st_done || r->st.paused) break;
+        (void)curl_multi_poll(r->m, NULL, 0, 100, NULL);
+    }
+}
+
+/* The held GET's answer to len bytes at off, keeping up to room; as mcf__net_get. */
+static int mcf__net_stream_read(mcf__net_reader *r, uint64_t off, unsigned char *dst, size_t len, size_t room, size_t *got)
+{
+    CURLcode cc;
+    long delay = 100;
+    int attempt, fresh, rc;
+    for (attempt = 1; ; attempt++) {
+        fresh = !r->st_active || r->st_done || off < r->st.pos;
+        if (fresh && (rc = mcf__net_stream_start(r)) != MCF_OK) return rc;
+        r->st.dst = dst; r->st.off = off; r->st.cap = len; r->st.room = room; r->st.got = 0;
+        mcf__net_stream_drive(r);
+        r->st.dst = NULL;
+        if (r->st.got >= len) { *got = r->st.got; return MCF_OK; }
+        (void)curl_easy_getinfo(r->n.h, CURLINFO_RESPONSE_CODE, &r->st.status);
+        cc = r->st_cc;
+        mcf__net_stream_stop(r);
+        if (r->st.grown || attempt > r->n.retries || (fresh ? !mcf__net_retryable(cc, r->st.status) : cc == CURLE_OK)) break;
+        if (fresh) { mcf__net_sleep_ms(delay); delay = delay * 2 > 5000 ? 5000 : delay * 2; }
+    }
+    if (cc == CURLE_OK && r->st.status == 200)
+        return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s: the whole object ended after %llu bytes, before byte %llu (changed since?)",
+                         r->n.who, r->n.shown, (unsigned long long)r->st.pos, (unsigned long long)(off + len));
+    if (r->st.status >= 200 && r->st.status < 300 && r->st.status != 200)
+        return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s: unexpected answer HTTP %ld %s (expected 200)", r->n.who, r->n.shown, r->st.status, r->st.reason);
+    return mcf__net_result(&r->st, cc, attempt, MCF_FILE_READ_FAIL);
+}
+
 /* One ranged GET of exactly len bytes at off into dst. A 206 answer must
  * name that range; a 200 answer (the server ignores Range) is the whole
  * object, read up to off + room (room >= len, room <= size - off) and then
- * cut (see the section comment). *got: the bytes now in dst. */
+ * cut; later reads go through the held GET above. *got: the bytes now in dst. */
 static int mcf__net_get(mcf__net_reader *r, uint64_t off, unsigned char *dst, size_t len, size_t room, size_t *got)
 {
     mcf__xfer x;
     char range[64];
     uint64_t first, last, total;
     int rc;
+    if (r->whole) return mcf__net_stream_read(r, off, dst, len, room, got);
     mcf__xfer_init(&x, &r->n, "GET");
     x.dst = dst;
     x.cap = len;
@@ -4023,7 +4114,7 @@ static int mcf__net_get(mcf__net_reader *r, uint64_t off, unsigned char *dst, si
         /* success with a note left in mcf_last_error, once per open object */
         r->whole = 1;
         (void)mcf__fail(MCF_OK, "note: %s: %s: the server ignores Range requests (it answered GET bytes %s with the whole object); "
-                        "each read downloads the object from its start up to the last byte wanted", r->n.who, r->n.shown, range);
+                        "reads now stream the object from its start, and a read behind the stream starts it over", r->n.who, r->n.shown, range);
     }
     return MCF_OK;
 }
@@ -4031,20 +4122,27 @@ static int mcf__net_get(mcf__net_reader *r, uint64_t off, unsigned char *dst, si
 static int mcf__net_read_at(void *file, uint64_t off, void *dst, size_t len)
 {
     mcf__net_reader *r = (mcf__net_reader *)file;
-    uint64_t end, start;
-    size_t want, room, got;
+    unsigned char *out = (unsigned char *)dst;
+    uint64_t end, start, lo;
+    size_t want, room, got, k;
     int rc, slot;
     if (len == 0) return MCF_OK;
     if (!mcf__add64(off, len, &end) || end > r->size)
         return mcf__fail(MCF_FILE_READ_FAIL, "%s: read of %lu bytes at %llu passes the end of %s (%llu bytes)", r->n.who,
                          (unsigned long)len, (unsigned long long)off, r->n.shown, (unsigned long long)r->size);
     for (slot = 0; slot < 2; slot++)
-        if (r->ahead_len[slot] && off >= r->ahead_off[slot] && end <= r->ahead_off[slot] + r->ahead_len[slot]) {
-            memcpy(dst, r->ahead[slot] + (off - r->ahead_off[slot]), len);
+        if (r->ahead_len[slot] && off >= r->ahead_off[slot] && off < r->ahead_off[slot] + r->ahead_len[slot]) {
+            /* a kept block holds this read, or its start: only the rest is
+             * fetched (a held stream may already be past that start) */
+            k = (size_t)(r->ahead_off[slot] + r->ahead_len[slot] - off);
+            if (k > len) k = len;
+            memcpy(out, r->ahead[slot] + (off - r->ahead_off[slot]), k);
             r->older = 1 - slot;
-            return MCF_OK;
+            if (k == len) return MCF_OK;
+            out += k; off += k; len -= k;
+            break;
         }
-    if (len > MCF__NET_CACHE) return mcf__net_get(r, off, (unsigned char *)dst, len, len, &got);
+    if (len > MCF__NET_CACHE) return mcf__net_get(r, off, out, len, len, &got);
     /* small and medium reads (magic, lengths, headers, zip records) are kept
      * in one block so the reads that follow them are served locally */
     slot = r->older;   /* two blocks: e.g. a file's start and its zip end records */
@@ -4052,7 +4150,16 @@ static int mcf__net_read_at(void *file, uint64_t off, void *dst, size_t len)
         return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
     want = len;
     start = off;
-    if (want < MCF__NET_READAHEAD) {
+    if (r->whole) {
+        /* the stream passes every byte before the read anyway: fill a whole
+         * slot, ending at EOF near the end (zip end records, then the central
+         * directory before them), never starting behind the held stream */
+        lo = r->st_active && !r->st_done ? r->st.pos : 0;
+        if (start > r->size - MCF__NET_CACHE && r->size > MCF__NET_CACHE) start = r->size - MCF__NET_CACHE;
+        if (r->size <= MCF__NET_CACHE) start = 0;
+        if (start < lo) start = lo;
+        want = (size_t)(off + len - start);
+    } else if (want < MCF__NET_READAHEAD) {
         want = r->size < (uint64_t)MCF__NET_READAHEAD ? (size_t)r->size : MCF__NET_READAHEAD;
         /* near the end the block slides back to end at EOF: zip readers walk
          * backwards from the end records, so one block serves them all */
@@ -4066,13 +4173,15 @@ static int mcf__net_read_at(void *file, uint64_t off, void *dst, size_t len)
     r->ahead_off[slot] = start;
     r->ahead_len[slot] = got;
     r->older = 1 - slot;
-    memcpy(dst, r->ahead[slot] + (off - start), len);
+    memcpy(out, r->ahead[slot] + (off - start), len);
     return MCF_OK;
 }
 
 static void mcf__net_close_read(void *file)
 {
     mcf__net_reader *r = (mcf__net_reader *)file;
+    mcf__net_stream_stop(r);
+    if (r->m) curl_multi_cleanup(r->m);
     mcf__net_free(&r->n);
     MCF_FREE(r->ahead[0]);
     MCF_FREE(r->ahead[1]);
