@@ -396,6 +396,19 @@ MCFDEF int mcf_remove(const char *url, const mcf_options *o);
  *            AWS_ENDPOINT_URL; path-style), anon ("1": unsigned), part_size
  *            and multipart_threshold (bytes, default 64 MiB), and the http keys
  *            except bearer_token. */
+/* Reads are ranged GETs. A server that ignores Range (python3 -m http.server,
+ * many static servers and proxies) answers 200 with the whole object. The
+ * first such read takes its bytes from that stream (for a small read, the
+ * 72 KiB from its offset) and cuts the transfer; later reads go on with one
+ * GET of the object, held paused between them until the reader closes, so
+ * reads in file order cost the object once; a read behind the stream starts
+ * a new GET at byte 0.
+ * Opening a safetensors file with a header under 72 KiB is a HEAD and one
+ * GET. The first 200 per open object leaves, on success, a note in
+ * mcf_last_error(): "note: http: URL: the server ignores Range requests ...".
+ * The size comes from HEAD's Content-Length. A 206 whose Content-Range is not
+ * the range asked for, or a 200 whose length is not the size at open, fails
+ * with MCF_FILE_READ_FAIL: never bytes from elsewhere in the object. */
 /* Process-wide counters of the curl backends since start: requests sent,
  * bytes received (response headers + bodies), request body bytes sent. Any
  * pointer may be NULL. Thread-safe. Shows what a lazy remote load costs. */
@@ -3351,7 +3364,10 @@ MCFDEF int mcf_remove(const char *url, const mcf_options *o)
 /* http://, https:// and s3:// over libcurl (MOONCAKE_FILEIO_CURL, -lcurl).
  * Reads: HEAD for the size, then ranged GETs on one reused handle (keep-alive);
  * small reads fetch a 4 KiB block and the last two reads up to 72 KiB are kept, so
- * header parsers' many small reads cost few requests. Writes: a PUT
+ * header parsers' many small reads cost few requests. A 206 must name the
+ * range asked for (RFC 9110 14.4); a 200 (Range ignored) is the whole object,
+ * read from its start up to the bytes wanted and cut; later reads continue
+ * one GET held paused between them. Writes: a PUT
  * streamed from the caller's write() calls via curl's multi interface (the
  * read callback pauses when the caller's chunk is used up: nothing buffered);
  * S3 objects above multipart_threshold go up as multipart parts, each
@@ -3432,6 +3448,14 @@ typedef struct mcf__xfer {
     unsigned char *dst;                 /* 2xx body into dst[0..cap) */
     size_t cap, got;
     int overflow;
+    int ranged;                         /* a ranged read: dst holds bytes [off, off+cap) */
+    uint64_t off, size;                 /* ... of an object of size bytes (at open) */
+    size_t room;                        /* 200 answer: keep up to room >= cap bytes */
+    uint64_t pos;                       /* 200 answer: body bytes consumed so far */
+    uint64_t counted;                   /* 200 answer: body bytes counted (a paused chunk comes again) */
+    int hold;                           /* 200 answer: pause once dst is full (else cut) */
+    int stopped, grown;                 /* 200 answer: cut once dst was full; or its length is not size */
+    char crange[96];                    /* Content-Range of the answer */
     mcf__buf *keep;                     /* or into this buffer (XML answers) */
     char err[MCF__NET_ERRBODY];         /* start of a non-2xx body */
     size_t err_len;
@@ -3668,15 +3692,26 @@ static int mcf__net_init(mcf__net *n, const mcf_url *u, const mcf_options *o)
 }
 
 /* ---- callbacks ---- */
+/* Whether header line p[0..n) is the field name (lower case, with ':'). */
+static int mcf__net_field_is(const char *p, size_t n, const char *name)
+{
+    size_t i, k = strlen(name);
+    if (n <= k) return 0;
+    for (i = 0; i < k; i++)
+        if (mcf__lower(p[i]) != name[i]) return 0;
+    return 1;
+}
+
 static size_t mcf__net_on_header(char *p, size_t size, size_t nitems, void *user)
 {
     mcf__xfer *x = (mcf__xfer *)user;
-    size_t n = size * nitems, k;
+    size_t n = size * nitems, k, i;
     mcf__net_add(1, n);
     if (n > 5 && memcmp(p, "HTTP/", 5) == 0) {   /* a new status line (after 100 Continue too) */
         const char *s = (const char *)memchr(p, ' ', n);
         x->etag[0] = '\0';
         x->reason[0] = '\0';
+        x->crange[0] = '\0';
         if (s && (size_t)(s - p) + 4 <= n) {
             s++;
             while (s < p + n && *s >= '0' && *s <= '9') s++;   /* skip the status number */
@@ -3692,6 +3727,14 @@ static size_t mcf__net_on_header(char *p, size_t size, size_t nitems, void *user
         while (k > 0 && (*s == ' ' || *s == '\t')) { s++; k--; }
         while (k > 0 && (s[k - 1] == '\r' || s[k - 1] == '\n' || s[k - 1] == ' ')) k--;
         if (k < sizeof x->etag) { memcpy(x->etag, s, k); x->etag[k] = '\0'; }
+    } else if (mcf__net_field_is(p, n, "content-range:")) {
+        const char *s = p + 14;
+        k = n - 14;
+        while (k > 0 && (*s == ' ' || *s == '\t')) { s++; k--; }
+        while (k > 0 && (s[k - 1] == '\r' || s[k - 1] == '\n' || s[k - 1] == ' ')) k--;
+        if (k >= sizeof x->crange) k = sizeof x->crange - 1;   /* too long to be valid: fails the parse */
+        for (i = 0; i < k; i++) x->crange[i] = (s[i] >= ' ' && s[i] != 0x7f) ? s[i] : '?';
+        x->crange[k] = '\0';
     }
     return n;
 }
@@ -3701,9 +3744,37 @@ static size_t mcf__net_on_body(char *p, size_t size, size_t nitems, void *user)
     mcf__xfer *x = (mcf__xfer *)user;
     size_t n = size * nitems;
     long status = 0;
-    mcf__net_add(1, n);
     (void)curl_easy_getinfo(x->n->h, CURLINFO_RESPONSE_CODE, &status);
+    if (status == 200 && x->ranged) {
+        /* the server ignored Range and sends the whole object from byte 0:
+         * skip to off + got, keep up to room bytes, then cut the transfer, or
+         * pause it if it is held for the next read (curl then delivers the
+         * chunk again); either way nothing beyond dst is buffered */
+        uint64_t at = x->pos, need = x->off + x->got;
+        size_t from, k;
+        if (at + n > x->counted) { mcf__net_add(1, at + n - x->counted); x->counted = at + n; }
+        if (at == 0) {
+            curl_off_t len = -1;
+            (void)curl_easy_getinfo(x->n->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+            if (len >= 0 && (uint64_t)len != x->size) { x->grown = 1; return 0; }
+        }
+        if (at + n > x->size) { x->grown = 1; return 0; }
+        MCF_ASSERT(need >= at);
+        if (x->dst && x->got < x->room) {
+            if (at + n <= need) { x->pos += n; return n; }
+            from = (size_t)(need - at);
+            k = n - from < x->room - x->got ? n - from : x->room - x->got;
+            memcpy(x->dst + x->got, p + from, k);
+            x->got += k;
+            if (from + k == n && (x->got < x->room || x->hold || x->pos + n == x->size)) { x->pos += n; return n; }
+        }
+        if (x->hold) { x->paused = 1; return CURL_WRITEFUNC_PAUSE; }
+        x->stopped = 1;
+        return 0;
+    }
+    mcf__net_add(1, n);
     if (status >= 200 && status < 300) {
+        if (x->hold) return 0;   /* a held GET (no Range sent) takes only a 200 */
         if (x->dst) {
             if (n > x->cap - x->got) { x->overflow = 1; return 0; }   /* more than asked: stop */
             memcpy(x->dst + x->got, p, n);
@@ -3756,6 +3827,7 @@ static int mcf__net_setup(mcf__xfer *x, const char *range, int64_t body, struct 
     struct curl_slist *hl = n->hdrs, *it;
     x->status = 0; x->reason[0] = '\0'; x->etag[0] = '\0';
     x->got = 0; x->overflow = 0; x->err_len = 0; x->err[0] = '\0'; x->curl_err[0] = '\0'; x->up_pos = 0;
+    x->pos = 0; x->counted = 0; x->stopped = 0; x->grown = 0; x->paused = 0; x->crange[0] = '\0';
     if (x->keep) x->keep->len = 0;
     *extra = NULL;
     if (x->content_type) {
@@ -3842,6 +3914,10 @@ static int mcf__net_result(mcf__xfer *x, CURLcode cc, int attempts, int fallback
         if (x->overflow)
             return mcf__fail(MCF_FILE_READ_FAIL, "%s: %s %s%s: the server sent more bytes than were asked for (%lu)",
                              n->who, x->method, n->shown, what ? what : "", (unsigned long)x->cap);
+        if (x->grown)
+            return mcf__fail(MCF_FILE_READ_FAIL, "%s: %s %s%s: the server ignored Range, and the whole object it sends is not "
+                             "the %llu bytes it had when opened (changed since?)", n->who, x->method, n->shown, what ? what : "",
+                             (unsigned long long)x->size);
         rc = cc == CURLE_OPERATION_TIMEDOUT ? MCF_PERSISTENT_FAIL : fallback;
         return mcf__fail(rc, "%s: %s %s%s: %s%s%s%s", n->who, x->method, n->shown, what ? what : "", curl_easy_strerror(cc),
                          x->curl_err[0] ? " (" : "", x->curl_err, x->curl_err[0] ? ")" : "");
@@ -3889,7 +3965,8 @@ static int mcf__net_perform(mcf__xfer *x, const char *range, int64_t body, int f
         curl_slist_free_all(extra);
         extra = NULL;
         (void)curl_easy_getinfo(x->n->h, CURLINFO_RESPONSE_CODE, &x->status);
-        if (x->overflow || !mcf__net_retryable(cc, x->status) || attempts > x->n->retries) break;
+        if (x->stopped && cc == CURLE_WRITE_ERROR) cc = CURLE_OK;   /* we cut it: all we wanted arrived */
+        if (x->overflow || x->grown || !mcf__net_retryable(cc, x->status) || attempts > x->n->retries) break;
         mcf__net_sleep_ms(delay);
         delay = delay * 2 > 5000 ? 5000 : delay * 2;
     }
@@ -3939,6 +4016,11 @@ typedef struct mcf__net_reader {
     uint64_t ahead_off[2];
     size_t ahead_len[2];
     int older;                      /* slot to replace next */
+    int whole;                      /* the server answered a ranged GET with the whole object */
+    mcf__xfer st;                   /* then: one GET held paused between reads (st.hold) */
+    CURLM *m;
+    int st_active, st_done;
+    CURLcode st_cc;
 } mcf__net_reader;
 
 static int mcf__net_stat(void *user, const mcf_url *u, const mcf_options *o, uint64_t *size)
@@ -3965,41 +4047,172 @@ static int mcf__net_open_read(void *user, const mcf_url *u, const mcf_options *o
     return MCF_OK;
 }
 
-/* One ranged GET of exactly len bytes at off into dst. */
-static int mcf__net_get(mcf__net_reader *r, uint64_t off, unsigned char *dst, size_t len)
+/* Parses a Content-Range value "bytes FIRST-LAST/TOTAL" (TOTAL may be "*",
+ * given as UINT64_MAX). RFC 9110 section 14.4. */
+static int mcf__net_parse_crange(const char *s, uint64_t *first, uint64_t *last, uint64_t *total)
+{
+    uint64_t v[3];
+    int i;
+    if (mcf__lower(s[0]) != 'b' || mcf__lower(s[1]) != 'y' || mcf__lower(s[2]) != 't' || mcf__lower(s[3]) != 'e' ||
+        mcf__lower(s[4]) != 's' || s[5] != ' ')
+        return 0;
+    s += 6;
+    for (i = 0; i < 3; i++) {
+        if (i == 2 && *s == '*') { v[2] = UINT64_MAX; s++; break; }
+        if (*s < '0' || *s > '9') return 0;
+        for (v[i] = 0; *s >= '0' && *s <= '9'; s++) {
+            if (v[i] > (UINT64_MAX - 1 - (uint64_t)(*s - '0')) / 10) return 0;
+            v[i] = v[i] * 10 + (uint64_t)(*s - '0');
+        }
+        if (i < 2 && *s++ != (i == 0 ? '-' : '/')) return 0;
+    }
+    if (*s != '\0' || v[1] < v[0]) return 0;
+    *first = v[0]; *last = v[1]; *total = v[2];
+    return 1;
+}
+
+/* Once the server is known to ignore Range, reads continue one plain GET of
+ * the whole object, held paused between reads (curl's multi interface): a
+ * read at or after its position goes on from there, one before it starts a
+ * new GET. Nothing is kept beyond the read's block and curl's one paused
+ * chunk; a held GET that broke while paused (timeout, closed connection) is
+ * started over. */
+static void mcf__net_stream_stop(mcf__net_reader *r)
+{
+    if (!r->st_active) return;
+    (void)curl_multi_remove_handle(r->m, r->n.h);   /* mid-transfer: closes the connection */
+    r->st_active = 0;
+}
+
+static int mcf__net_stream_start(mcf__net_reader *r)
+{
+    struct curl_slist *extra = NULL;
+    mcf__net_stream_stop(r);
+    mcf__xfer_init(&r->st, &r->n, "GET");
+    r->st.ranged = 1;
+    r->st.hold = 1;
+    r->st.size = r->size;
+    if (!r->m && !(r->m = curl_multi_init())) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
+    if (!mcf__net_setup(&r->st, NULL, -1, &extra)) { curl_slist_free_all(extra); return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who); }
+    if (curl_multi_add_handle(r->m, r->n.h) != CURLM_OK) return mcf__fail(MCF_INTERNAL_ERROR, "%s: curl_multi_add_handle failed", r->n.who);
+    r->st_active = 1;
+    r->st_done = 0;
+    r->st_cc = CURLE_OK;
+    return MCF_OK;
+}
+
+/* Runs the held GET until the read's block is full (it pauses) or it ends. */
+static void mcf__net_stream_drive(mcf__net_reader *r)
+{
+    int running, queued;
+    CURLMsg *msg;
+    if (r->st.paused) { r->st.paused = 0; (void)curl_easy_pause(r->n.h, CURLPAUSE_CONT); }   /* may deliver at once */
+    while (!r->st_done && !r->st.paused) {
+        if (curl_multi_perform(r->m, &running) != CURLM_OK) { r->st_done = 1; r->st_cc = CURLE_RECV_ERROR; break; }
+        while ((msg = curl_multi_info_read(r->m, &queued)) != NULL)
+            if (msg->msg == CURLMSG_DONE) { r->st_done = 1; r->st_cc = msg->data.result; }
+        if (r->st_done || r->st.paused) break;
+        (void)curl_multi_poll(r->m, NULL, 0, 100, NULL);
+    }
+}
+
+/* The held GET's answer to len bytes at off, keeping up to room; as mcf__net_get. */
+static int mcf__net_stream_read(mcf__net_reader *r, uint64_t off, unsigned char *dst, size_t len, size_t room, size_t *got)
+{
+    CURLcode cc;
+    long delay = 100;
+    int attempt, fresh, rc;
+    for (attempt = 1; ; attempt++) {
+        fresh = !r->st_active || r->st_done || off < r->st.pos;
+        if (fresh && (rc = mcf__net_stream_start(r)) != MCF_OK) return rc;
+        r->st.dst = dst; r->st.off = off; r->st.cap = len; r->st.room = room; r->st.got = 0;
+        mcf__net_stream_drive(r);
+        r->st.dst = NULL;
+        if (r->st.got >= len) { *got = r->st.got; return MCF_OK; }
+        (void)curl_easy_getinfo(r->n.h, CURLINFO_RESPONSE_CODE, &r->st.status);
+        cc = r->st_cc;
+        mcf__net_stream_stop(r);
+        if (r->st.grown || attempt > r->n.retries || (fresh ? !mcf__net_retryable(cc, r->st.status) : cc == CURLE_OK)) break;
+        if (fresh) { mcf__net_sleep_ms(delay); delay = delay * 2 > 5000 ? 5000 : delay * 2; }
+    }
+    if (cc == CURLE_OK && r->st.status == 200)
+        return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s: the whole object ended after %llu bytes, before byte %llu (changed since?)",
+                         r->n.who, r->n.shown, (unsigned long long)r->st.pos, (unsigned long long)(off + len));
+    if (r->st.status >= 200 && r->st.status < 300 && r->st.status != 200)
+        return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s: unexpected answer HTTP %ld %s (expected 200)", r->n.who, r->n.shown, r->st.status, r->st.reason);
+    return mcf__net_result(&r->st, cc, attempt, MCF_FILE_READ_FAIL);
+}
+
+/* One ranged GET of exactly len bytes at off into dst. A 206 answer must
+ * name that range; a 200 answer (the server ignores Range) is the whole
+ * object, read up to off + room (room >= len, room <= size - off) and then
+ * cut; later reads go through the held GET above. *got: the bytes now in dst. */
+static int mcf__net_get(mcf__net_reader *r, uint64_t off, unsigned char *dst, size_t len, size_t room, size_t *got)
 {
     mcf__xfer x;
     char range[64];
+    uint64_t first, last, total;
     int rc;
+    if (r->whole) return mcf__net_stream_read(r, off, dst, len, room, got);
     mcf__xfer_init(&x, &r->n, "GET");
     x.dst = dst;
     x.cap = len;
+    x.room = room;
+    x.ranged = 1;
+    x.off = off;
+    x.size = r->size;
     (void)snprintf(range, sizeof range, "%llu-%llu", (unsigned long long)off, (unsigned long long)(off + len - 1));
-    rc = mcf__net_perform(&x, range, -1, MCF_FILE_READ_FAIL);
-    if (rc == MCF_OK && x.status != 206 && !(x.status == 200 && off == 0 && len == r->size))
-        return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s bytes %s: the server ignored the Range header (HTTP %ld, expected 206)", r->n.who, r->n.shown, range, x.status);
-    if (rc == MCF_OK && x.got != len)
+    if ((rc = mcf__net_perform(&x, range, -1, MCF_FILE_READ_FAIL)) != MCF_OK) return rc;
+    if (x.status == 206) {
+        if (!x.crange[0])
+            return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s bytes %s: the server answered 206 without a Content-Range header, so what it sent is unknown",
+                             r->n.who, r->n.shown, range);
+        if (!mcf__net_parse_crange(x.crange, &first, &last, &total) || first != off || last != off + len - 1)
+            return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s bytes %s: the server answered 206 with Content-Range \"%s\", not the bytes asked for",
+                             r->n.who, r->n.shown, range, x.crange);
+        if (total != UINT64_MAX && total != r->size)
+            return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s bytes %s: the object is now %llu bytes, it had %llu when opened (changed since?)",
+                             r->n.who, r->n.shown, range, (unsigned long long)total, (unsigned long long)r->size);
+    } else if (x.status != 200) {
+        return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s bytes %s: unexpected answer HTTP %ld %s (expected 206 or 200)",
+                         r->n.who, r->n.shown, range, x.status, x.reason);
+    }
+    if (x.got < len)
         return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s bytes %s: short answer, %lu of %lu bytes", r->n.who, r->n.shown, range, (unsigned long)x.got, (unsigned long)len);
-    return rc;
+    *got = x.got;
+    if (x.status == 200 && len != r->size && !r->whole) {
+        /* success with a note left in mcf_last_error, once per open object */
+        r->whole = 1;
+        (void)mcf__fail(MCF_OK, "note: %s: %s: the server ignores Range requests (it answered GET bytes %s with the whole object); "
+                        "reads now stream the object from its start, and a read behind the stream starts it over", r->n.who, r->n.shown, range);
+    }
+    return MCF_OK;
 }
 
 static int mcf__net_read_at(void *file, uint64_t off, void *dst, size_t len)
 {
     mcf__net_reader *r = (mcf__net_reader *)file;
-    uint64_t end, start;
-    size_t want;
+    unsigned char *out = (unsigned char *)dst;
+    uint64_t end, start, lo;
+    size_t want, room, got, k;
     int rc, slot;
     if (len == 0) return MCF_OK;
     if (!mcf__add64(off, len, &end) || end > r->size)
         return mcf__fail(MCF_FILE_READ_FAIL, "%s: read of %lu bytes at %llu passes the end of %s (%llu bytes)", r->n.who,
                          (unsigned long)len, (unsigned long long)off, r->n.shown, (unsigned long long)r->size);
     for (slot = 0; slot < 2; slot++)
-        if (r->ahead_len[slot] && off >= r->ahead_off[slot] && end <= r->ahead_off[slot] + r->ahead_len[slot]) {
-            memcpy(dst, r->ahead[slot] + (off - r->ahead_off[slot]), len);
+        if (r->ahead_len[slot] && off >= r->ahead_off[slot] && off < r->ahead_off[slot] + r->ahead_len[slot]) {
+            /* a kept block holds this read, or its start: only the rest is
+             * fetched (a held stream may already be past that start) */
+            k = (size_t)(r->ahead_off[slot] + r->ahead_len[slot] - off);
+            if (k > len) k = len;
+            memcpy(out, r->ahead[slot] + (off - r->ahead_off[slot]), k);
             r->older = 1 - slot;
-            return MCF_OK;
+            if (k == len) return MCF_OK;
+            out += k; off += k; len -= k;
+            break;
         }
-    if (len > MCF__NET_CACHE) return mcf__net_get(r, off, (unsigned char *)dst, len);
+    if (len > MCF__NET_CACHE) return mcf__net_get(r, off, out, len, len, &got);
     /* small and medium reads (magic, lengths, headers, zip records) are kept
      * in one block so the reads that follow them are served locally */
     slot = r->older;   /* two blocks: e.g. a file's start and its zip end records */
@@ -4007,24 +4220,38 @@ static int mcf__net_read_at(void *file, uint64_t off, void *dst, size_t len)
         return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
     want = len;
     start = off;
-    if (want < MCF__NET_READAHEAD) {
+    if (r->whole) {
+        /* the stream passes every byte before the read anyway: fill a whole
+         * slot, ending at EOF near the end (zip end records, then the central
+         * directory before them), never starting behind the held stream */
+        lo = r->st_active && !r->st_done ? r->st.pos : 0;
+        if (start > r->size - MCF__NET_CACHE && r->size > MCF__NET_CACHE) start = r->size - MCF__NET_CACHE;
+        if (r->size <= MCF__NET_CACHE) start = 0;
+        if (start < lo) start = lo;
+        want = (size_t)(off + len - start);
+    } else if (want < MCF__NET_READAHEAD) {
         want = r->size < (uint64_t)MCF__NET_READAHEAD ? (size_t)r->size : MCF__NET_READAHEAD;
         /* near the end the block slides back to end at EOF: zip readers walk
          * backwards from the end records, so one block serves them all */
         if (start > r->size - want) start = r->size - want;
     }
     r->ahead_len[slot] = 0;
-    if ((rc = mcf__net_get(r, start, r->ahead[slot], want)) != MCF_OK) return rc;
+    /* a server that ignores Range streams from byte 0 anyway: then the block
+     * takes the whole slot, which often holds the next header read too */
+    room = r->size - start < (uint64_t)MCF__NET_CACHE ? (size_t)(r->size - start) : MCF__NET_CACHE;
+    if ((rc = mcf__net_get(r, start, r->ahead[slot], want, room, &got)) != MCF_OK) return rc;
     r->ahead_off[slot] = start;
-    r->ahead_len[slot] = want;
+    r->ahead_len[slot] = got;
     r->older = 1 - slot;
-    memcpy(dst, r->ahead[slot] + (off - start), len);
+    memcpy(out, r->ahead[slot] + (off - start), len);
     return MCF_OK;
 }
 
 static void mcf__net_close_read(void *file)
 {
     mcf__net_reader *r = (mcf__net_reader *)file;
+    mcf__net_stream_stop(r);
+    if (r->m) curl_multi_cleanup(r->m);
     mcf__net_free(&r->n);
     MCF_FREE(r->ahead[0]);
     MCF_FREE(r->ahead[1]);

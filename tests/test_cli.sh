@@ -476,6 +476,31 @@ if [ -x "$NGINX" ] && [ -n "$PY" ]; then
 else
     skip remote_http "no nginx (apt-get install nginx) or no python3 to pick a free port"
 fi
+# A server that ignores Range: python3 -m http.server answers every GET with
+# 200 and the whole file; inspect and get still read what the local file holds.
+if [ -n "$PY" ]; then
+    pyport=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    mkdir -p "$T/pyhttp" && cp "$ST/larger.safetensors" "$T/pyhttp/"
+    sh "$ROOT/tests/servers/mcf-servers.sh" python-http "$T/pyhttp" "$pyport" >"$T/pyhttp.log" 2>&1 &
+    pypid=$!
+    trap 'kill "$pypid" 2>/dev/null' EXIT
+    P="http://127.0.0.1:$pyport"
+    tries=0
+    until "$MCFC" inspect "$P/larger.safetensors" >/dev/null 2>&1; do
+        tries=$((tries + 1))
+        if [ "$tries" -ge 100 ] || ! kill -0 "$pypid" 2>/dev/null; then break; fi
+        sleep 0.1
+    done
+    t remote_no_range_inspect "$MCFC" inspect --json "$P/larger.safetensors"; rc_is 0
+    "$MCFC" inspect --json "$ST/larger.safetensors" | sed 's/^{"url": "[^"]*"//' > no_range_local.json
+    sed 's/^{"url": "[^"]*"//' "$T/out" > no_range_remote.json; check cmp -s no_range_local.json no_range_remote.json; end
+    t remote_no_range_get "$MCFC" get "$P/larger.safetensors" big_f32 -o -; rc_is 0
+    "$MCFC" get "$ST/larger.safetensors" big_f32 -o no_range_f32.bin 2>/dev/null
+    check test "$(wc -c < no_range_f32.bin)" -eq 4096; check cmp -s "$T/out" no_range_f32.bin; end
+    kill "$pypid" 2>/dev/null; wait "$pypid" 2>/dev/null; trap - EXIT
+else
+    skip remote_no_range "no python3 for python3 -m http.server"
+fi
 
 # ---- README: every ```c block compiles (C99 and C++11) and runs ----------------
 # A block with main() is a program; a block defining the implementation is a

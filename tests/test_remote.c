@@ -1,7 +1,8 @@
 /* [10] fs: http & s3 (curl). In the curl variants (-DMOONCAKE_FILEIO_CURL)
  * these tests start real servers on free 127.0.0.1 ports through
  * tests/servers/mcf-servers.sh (nginx with DAV; @20minutes/s3rver, which
- * checks SigV4 signatures) and stop them by PID at exit. Without curl the
+ * checks SigV4 signatures; python3 -m http.server, which ignores Range) and
+ * stop them by PID at exit. Without curl the
  * file holds one test: http/s3 URLs fail with a message on how to enable them. */
 #include "mcf_test.h"
 
@@ -48,8 +49,8 @@ typedef struct server {
     char why[600];
 } server;
 
-static server g_http, g_s3;
-static char g_http_base[64], g_s3_endpoint[64];
+static server g_http, g_s3, g_py;
+static char g_http_base[64], g_s3_endpoint[64], g_py_base[64];
 
 static void stop_server(server *s)
 {
@@ -67,7 +68,7 @@ static void stop_server(server *s)
     }
 }
 
-static void stop_servers(void) { stop_server(&g_http); stop_server(&g_s3); }
+static void stop_servers(void) { stop_server(&g_http); stop_server(&g_s3); stop_server(&g_py); }
 
 static int free_port(void)
 {
@@ -113,9 +114,11 @@ static void read_log(server *s, const char *prefix)
     }
 }
 
-/* kind "nginx" or "s3": fork + exec the launcher, wait until the port answers. */
+/* kind "nginx", "s3" or "python-http": fork + exec the launcher, wait until
+ * the port answers. */
 static int start_server(server *s, const char *kind)
 {
+    static int cleanup_registered;
     char port[16], port2[16], sub[96], log[96];
     int i, st;
     if (s->state) return s->state;
@@ -139,11 +142,13 @@ static int start_server(server *s, const char *kind)
         if (fd >= 0) { (void)dup2(fd, 1); (void)dup2(fd, 2); close(fd); }
         if (strcmp(kind, "s3") == 0)
             execl("/bin/sh", "sh", "tests/servers/mcf-servers.sh", "s3", sub, port, S3_KEY, S3_SECRET, S3_BUCKET, (char *)NULL);
+        else if (strcmp(kind, "python-http") == 0)
+            execl("/bin/sh", "sh", "tests/servers/mcf-servers.sh", "python-http", sub, port, (char *)NULL);
         else
             execl("/bin/sh", "sh", "tests/servers/mcf-servers.sh", "nginx", sub, port, port2, (char *)NULL);
         _exit(127);
     }
-    if (!g_http.state || !g_s3.state) (void)atexit(stop_servers);
+    if (!cleanup_registered) { cleanup_registered = 1; (void)atexit(stop_servers); }
     for (i = 0; i < 1200; i++) {   /* 60 s: the first s3 start runs npm ci */
         struct timespec ts;
         pid_t w = waitpid(s->pid, &st, WNOHANG);
@@ -165,6 +170,10 @@ static int start_server(server *s, const char *kind)
     if (st_ == 2) MCF_SKIP("%s", g_http.why); \
     if (st_ != 1) { fprintf(stderr, "  nginx: %s\n", g_http.why); return 1; } \
     (void)snprintf(g_http_base, sizeof g_http_base, "http://127.0.0.1:%d", g_http.port); } while (0)
+#define NEED_PY() do { int st_ = start_server(&g_py, "python-http"); \
+    if (st_ == 2) MCF_SKIP("%s", g_py.why); \
+    if (st_ != 1) { fprintf(stderr, "  python http.server: %s\n", g_py.why); return 1; } \
+    (void)snprintf(g_py_base, sizeof g_py_base, "http://127.0.0.1:%d", g_py.port); } while (0)
 #define NEED_S3() do { int st_ = start_server(&g_s3, "s3"); \
     if (st_ == 2) MCF_SKIP("%s", g_s3.why); \
     if (st_ != 1) { fprintf(stderr, "  s3rver: %s\n", g_s3.why); return 1; } \
@@ -614,8 +623,9 @@ done:
     return ok;
 }
 
-/* Every reference file in dir, uploaded, reads the same remotely as locally. */
-static int references_over(const char *dir, const char *suffix, const char *base, const mcf_options *o, int *files)
+/* Every reference file in dir, uploaded to base/ref/ (or, when base is NULL,
+ * already served at served/NAME), reads the same remotely as locally. */
+static int references_at(const char *dir, const char *suffix, const char *base, const char *served, const mcf_options *o, int *files)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
@@ -627,6 +637,12 @@ static int references_over(const char *dir, const char *suffix, const char *base
         size_t n, sl = strlen(suffix), nl = strlen(e->d_name);
         if (nl <= sl || strcmp(e->d_name + nl - sl, suffix) != 0) continue;
         (void)snprintf(local, sizeof local, "%s/%s", dir, e->d_name);
+        if (!base) {
+            (void)snprintf(url, sizeof url, "%s/%s", served, e->d_name);
+            ok = same_as_local(local, url, o);
+            ++*files;
+            continue;
+        }
         (void)snprintf(url, sizeof url, "%s/ref/%s", base, e->d_name);
         if (!read_local(local, &data, &n)) { ok = 0; break; }
         if (mcf_write_bytes(url, data, n, o) != MCF_OK) { fprintf(stderr, "  upload %s: %s\n", url, mcf_last_error()); ok = 0; }
@@ -637,6 +653,11 @@ static int references_over(const char *dir, const char *suffix, const char *base
     }
     closedir(d);
     return ok;
+}
+
+static int references_over(const char *dir, const char *suffix, const char *base, const mcf_options *o, int *files)
+{
+    return references_at(dir, suffix, base, NULL, o, files);
 }
 
 static int remote_safetensors_references_http_and_s3(void)
@@ -820,6 +841,241 @@ static int remote_s3_seed_store_flows(void)
 }
 
 
+/* ---- a server that ignores Range: python3 -m http.server ----------------
+ * It answers HEAD with Content-Length and every GET with 200 and the whole
+ * file. It serves tests/data/safetensors and tests/data/torch (symbolic links
+ * in its directory) and the files these tests write there with local saves. */
+static int py_link_data(void)
+{
+    static int linked;
+    const char *sub[2] = { "safetensors", "torch" };
+    char cwd[400], from[512], to[128];
+    int i;
+    if (linked) return 1;
+    if (!getcwd(cwd, sizeof cwd)) return 0;
+    for (i = 0; i < 2; i++) {
+        (void)snprintf(from, sizeof from, "%s/tests/data/%s", cwd, sub[i]);
+        (void)snprintf(to, sizeof to, "%s/www/%s", g_py.dir, sub[i]);
+        if (symlink(from, to) != 0 && errno != EEXIST) return 0;
+    }
+    linked = 1;
+    return 1;
+}
+
+/* The note a reader leaves once when the server answers a range with 200. */
+static int has_range_note(const char *url)
+{
+    char want[256];
+    (void)snprintf(want, sizeof want, "note: http: %s: the server ignores Range requests", url);
+    if (strncmp(mcf_last_error(), want, strlen(want)) == 0) return 1;
+    fprintf(stderr, "  last error \"%s\" does not start with \"%s\"%s\n", mcf_last_error(), want,
+            strstr(mcf_last_error(), "note:") ? "" : " (does this python's http.server honor Range now?)");
+    return 0;
+}
+
+/* Every reference file reads the same from a server that ignores Range as
+ * from the local file. */
+static int remote_http_no_range_references(void)
+{
+    char served[128];
+    int files = 0;
+    NEED_PY();
+    MCF_CHECK(py_link_data());
+    (void)snprintf(served, sizeof served, "%s/safetensors", g_py_base);
+    MCF_CHECK(references_at("tests/data/safetensors", ".safetensors", NULL, served, NULL, &files));
+    (void)snprintf(served, sizeof served, "%s/torch", g_py_base);
+    MCF_CHECK(references_at("tests/data/torch", ".pt", NULL, served, NULL, &files));
+    MCF_CHECK(files >= 40);
+    return 0;
+}
+
+/* Size (HEAD), whole-object reads, a range at 0, the note once per reader. */
+static int remote_http_no_range_note(void)
+{
+    char url[160];
+    const char *local = "tests/data/safetensors/larger.safetensors";
+    unsigned char *data, buf[64];
+    size_t n, len;
+    uint64_t size;
+    void *p, *f = NULL;
+    mcf_filesystem fs;
+    mcf_url u;
+    mcf_reader *r = NULL;
+    NEED_PY();
+    MCF_CHECK(py_link_data());
+    MCF_CHECK(read_local(local, &data, &n));
+    MCF_CHECK(n > 4096);   /* more than one read-ahead block */
+    url_of(url, sizeof url, g_py_base, "/safetensors/larger.safetensors");
+    MCF_CHECK_RC(mcf_file_size(url, &size, NULL), MCF_OK);
+    MCF_CHECK(size == n);
+    MCF_CHECK_RC(mcf_exists(url, NULL), 1);
+    /* the whole object: a 200 is the right answer, no note */
+    mcf_set_error(MCF_OK, "%s", "");
+    MCF_CHECK_RC(mcf_read_bytes(url, &p, &len, NULL), MCF_OK);
+    MCF_CHECK(len == n && memcmp(p, data, n) == 0);
+    mcf_free(p);
+    MCF_CHECK(mcf_last_error()[0] == '\0');
+    /* 8 bytes at 0 (the safetensors length): the first bytes of a 200 */
+    MCF_CHECK_RC(mcf_filesystem_lookup("http", &fs), MCF_OK);
+    MCF_CHECK_RC(mcf_url_parse(url, NULL, &u), MCF_OK);
+    MCF_CHECK_RC(fs.open_read(fs.user, &u, NULL, &f, &size), MCF_OK);
+    MCF_CHECK_RC(fs.read_at(f, 0, buf, 8), MCF_OK);
+    MCF_CHECK(memcmp(buf, data, 8) == 0);
+    MCF_CHECK(has_range_note(url));
+    mcf_set_error(MCF_OK, "%s", "");
+    MCF_CHECK_RC(fs.read_at(f, n - 64, buf, 64), MCF_OK);
+    MCF_CHECK(memcmp(buf, data + n - 64, 64) == 0);
+    MCF_CHECK(mcf_last_error()[0] == '\0');   /* once per reader */
+    fs.close_read(f);
+    mcf_url_free(&u);
+    /* mcf_open leaves it after a successful open; a new reader says it again */
+    MCF_CHECK_RC(mcf_open(url, NULL, &r), MCF_OK);
+    MCF_CHECK(has_range_note(url));
+    MCF_CHECK(mcf_count(r) > 0);
+    mcf_close(r);
+    free(data);
+    return 0;
+}
+
+/* A lazy single-tensor load of a 4.5 MB file: open reads one 72 KiB block,
+ * a small tensor's read streams the file up to the block that holds it and
+ * pauses there; the rest is sent only if a later read needs it. */
+static int remote_http_no_range_lazy_load(void)
+{
+    static float a[65536], b[16], c[1 << 20];
+    mcf_tensor t[3];
+    mcf_reader *r = NULL;
+    char path[160], url[160], pt_path[160], pt_url[160];
+    uint64_t r0, r1, r2, r3, d0, d1, d2, d3, off, nb, size, open_req, open_bytes, b_req, b_bytes;
+    float got[16], *gotc;
+    unsigned char tail[5];
+    unsigned char *local, *chunk;
+    size_t i, n;
+    int ib, ic;
+    void *f = NULL;
+    mcf_filesystem fs;
+    mcf_url u;
+    NEED_PY();
+    for (i = 0; i < 65536; i++) a[i] = (float)i;
+    for (i = 0; i < 16; i++) b[i] = (float)i * 0.25f - 1.0f;
+    for (i = 0; i < (size_t)1 << 20; i++) c[i] = (float)i * 2.0f;
+    memset(t, 0, sizeof t);
+    t[0].name = "a"; t[0].dtype = MCF_F32; t[0].ndim = 1; t[0].shape[0] = 65536; t[0].data = a;
+    t[1].name = "b"; t[1].dtype = MCF_F32; t[1].ndim = 1; t[1].shape[0] = 16; t[1].data = b;
+    t[2].name = "c"; t[2].dtype = MCF_F32; t[2].ndim = 2; t[2].shape[0] = 1024; t[2].shape[1] = 1024; t[2].data = c;
+    (void)snprintf(path, sizeof path, "%s/www/lazy.safetensors", g_py.dir);
+    MCF_CHECK_RC(mcf_save(path, t, 3, NULL), MCF_OK);
+    url_of(url, sizeof url, g_py_base, "/lazy.safetensors");
+
+    mcf_set_error(MCF_OK, "%s", "");
+    mcf_curl_counters(&r0, &d0, NULL);
+    MCF_CHECK_RC(mcf_open(url, NULL, &r), MCF_OK);
+    mcf_curl_counters(&r1, &d1, NULL);
+    MCF_CHECK(has_range_note(url));
+    MCF_CHECK(mcf_count(r) == 3);
+    MCF_CHECK(r1 - r0 == 2);                     /* HEAD + one GET: the header is in the first 72 KiB */
+    MCF_CHECK(d1 - d0 < (72 + 16 + 2) * 1024);   /* that block, one receive buffer past it, headers */
+    open_req = r1 - r0;
+    open_bytes = d1 - d0;
+    MCF_CHECK_RC(mcf_file_size(url, &size, NULL), MCF_OK);
+    ib = mcf_find(r, "b");
+    MCF_CHECK(ib >= 0);
+    MCF_CHECK_RC(mcf_entry_location(r, (size_t)ib, &off, &nb), MCF_OK);
+    MCF_CHECK(nb == sizeof b && off > 80 * 1024 && off + nb + ((uint64_t)1 << 20) < size);
+    mcf_set_error(MCF_OK, "%s", "");
+    mcf_curl_counters(&r1, &d1, NULL);
+    MCF_CHECK_RC(mcf_read(r, (size_t)ib, got, sizeof got), MCF_OK);
+    mcf_curl_counters(&r2, &d2, NULL);
+    MCF_CHECK(memcmp(got, b, sizeof b) == 0);
+    MCF_CHECK(mcf_last_error()[0] == '\0');      /* said once, at open */
+    MCF_CHECK(r2 - r1 == 1);
+    MCF_CHECK(d2 - d1 >= off + nb);              /* streamed from byte 0 ... */
+    MCF_CHECK(d2 - d1 < off + (72 + 16 + 2) * 1024);    /* ... and paused after one 72 KiB block there */
+    b_req = r2 - r1;
+    b_bytes = d2 - d1;
+    /* the next tensor, to the end of the file: the held GET goes on (no new
+     * request), and its start comes from the block b's read kept */
+    ic = mcf_find(r, "c");
+    MCF_CHECK(ic >= 0);
+    gotc = (float *)malloc(sizeof c);
+    MCF_CHECK(gotc != NULL);
+    MCF_CHECK_RC(mcf_read(r, (size_t)ic, gotc, sizeof c), MCF_OK);
+    mcf_curl_counters(&r3, &d3, NULL);
+    MCF_CHECK(memcmp(gotc, c, sizeof c) == 0);
+    MCF_CHECK(r3 - r2 == 0 && d3 - d2 < size - off);
+    /* a tensor behind the stream starts a new GET */
+    MCF_CHECK_RC(mcf_read(r, 0, gotc, sizeof a), MCF_OK);
+    mcf_curl_counters(&r2, &d2, NULL);
+    MCF_CHECK(memcmp(gotc, a, sizeof a) == 0);
+    MCF_CHECK(r2 - r3 == 1);
+    free(gotc);
+    mcf_close(r);
+    fprintf(stderr, "  %s (ignores Range): open %llu requests %llu bytes, +read(b) %llu requests %llu bytes (file %llu, b at %llu)\n",
+            url, (unsigned long long)open_req, (unsigned long long)open_bytes, (unsigned long long)b_req,
+            (unsigned long long)b_bytes, (unsigned long long)size, (unsigned long long)off);
+    /* the last bytes through the backend: a read-ahead block ending at EOF */
+    MCF_CHECK(read_local(path, &local, &n));
+    MCF_CHECK_RC(mcf_filesystem_lookup("http", &fs), MCF_OK);
+    MCF_CHECK_RC(mcf_url_parse(url, NULL, &u), MCF_OK);
+    MCF_CHECK_RC(fs.open_read(fs.user, &u, NULL, &f, &size), MCF_OK);
+    MCF_CHECK(n == size);
+    /* a copy in 256 KiB pieces (mcf cp reads 1 MiB ones): the first read
+     * finds out, then one GET serves all the others, not one GET each */
+    chunk = (unsigned char *)malloc((size_t)256 << 10);
+    MCF_CHECK(chunk != NULL);
+    mcf_curl_counters(&r0, &d0, NULL);
+    for (i = 0; i < n; i += (size_t)256 << 10) {
+        size_t k = n - i < ((size_t)256 << 10) ? n - i : ((size_t)256 << 10);
+        MCF_CHECK_RC(fs.read_at(f, i, chunk, k), MCF_OK);
+        MCF_CHECK(memcmp(chunk, local + i, k) == 0);
+    }
+    mcf_curl_counters(&r1, &d1, NULL);
+    free(chunk);
+    MCF_CHECK(r1 - r0 == 2 && d1 - d0 < n + ((size_t)(256 + 16 + 2) << 10));   /* 256 KiB twice, not 17 prefixes */
+    MCF_CHECK_RC(fs.read_at(f, size - 5, tail, 5), MCF_OK);
+    MCF_CHECK(memcmp(tail, local + n - 5, 5) == 0);
+    /* the file changes under the open reader: a 200 of another length is refused */
+    MCF_CHECK_RC(mcf_save(path, t + 1, 1, NULL), MCF_OK);
+    MCF_CHECK_RC(fs.read_at(f, 100000, tail, 5), MCF_FILE_READ_FAIL);
+    MCF_CHECK_ERR("the server ignored Range");
+    MCF_CHECK_ERR("changed since?");
+    MCF_CHECK_ERR(url);
+    fs.close_read(f);
+    mcf_url_free(&u);
+    free(local);
+    /* the same tensors as a torch file (zip: its end records sit at the end) */
+    (void)snprintf(pt_path, sizeof pt_path, "%s/www/lazy.pt", g_py.dir);
+    url_of(pt_url, sizeof pt_url, g_py_base, "/lazy.pt");
+    MCF_CHECK_RC(mcf_save(pt_path, t, 3, NULL), MCF_OK);
+    MCF_CHECK(same_as_local(pt_path, pt_url, NULL));
+    return 0;
+}
+
+/* A 206 must carry the Content-Range asked for: anything else is an error,
+ * never bytes from elsewhere in the object. */
+static int remote_http_bad_content_range(void)
+{
+    char url[160];
+    void *p;
+    size_t n;
+    uint64_t size;
+    NEED_HTTP();
+    url_of(url, sizeof url, g_http_base, "/badrange/wrong.bin");
+    MCF_CHECK_RC(mcf_file_size(url, &size, NULL), MCF_OK);
+    MCF_CHECK(size == 8);
+    MCF_CHECK_RC(mcf_read_bytes(url, &p, &n, NULL), MCF_FILE_READ_FAIL);
+    MCF_CHECK_ERR("GET");
+    MCF_CHECK_ERR(url);
+    MCF_CHECK_ERR("bytes 0-7: the server answered 206 with Content-Range \"bytes 1-8/9\", not the bytes asked for");
+    url_of(url, sizeof url, g_http_base, "/badrange/none.bin");
+    MCF_CHECK_RC(mcf_read_bytes(url, &p, &n, NULL), MCF_FILE_READ_FAIL);
+    MCF_CHECK_ERR("answered 206 without a Content-Range header");
+    url_of(url, sizeof url, g_http_base, "/badrange/total.bin");
+    MCF_CHECK_RC(mcf_read_bytes(url, &p, &n, NULL), MCF_FILE_READ_FAIL);
+    MCF_CHECK_ERR("the object is now 9 bytes, it had 8 when opened");
+    return 0;
+}
+
 /* https: a self-signed certificate fails verification by default, and works
  * with ca_file (verified) or verify_tls=0. */
 static int remote_https_tls_options(void)
@@ -864,5 +1120,7 @@ MCF_TEST_MAIN(MCF_TEST(remote_http_bytes_round_trip), MCF_TEST(remote_http_missi
               MCF_TEST(remote_s3_env_credentials), MCF_TEST(remote_safetensors_references_http_and_s3),
               MCF_TEST(remote_safetensors_lazy_load_http), MCF_TEST(remote_safetensors_lazy_load_s3_multipart),
               MCF_TEST(remote_torch_references_http_and_s3), MCF_TEST(remote_torch_lazy_load_http),
-              MCF_TEST(remote_s3_seed_store_flows), MCF_TEST(remote_https_tls_options))
+              MCF_TEST(remote_s3_seed_store_flows), MCF_TEST(remote_http_no_range_references),
+              MCF_TEST(remote_http_no_range_note), MCF_TEST(remote_http_no_range_lazy_load),
+              MCF_TEST(remote_http_bad_content_range), MCF_TEST(remote_https_tls_options))
 #endif

@@ -3,6 +3,7 @@
 # child PID is the server itself and "kill PID" stops it.
 #   mcf-servers.sh nginx PREFIX PORT [TLS_PORT]   (TLS: PREFIX/cert.pem, self-signed)
 #   mcf-servers.sh s3 DIR PORT ACCESS_KEY SECRET [BUCKET...]
+#   mcf-servers.sh python-http DIR PORT  (python3 -m http.server: ignores Range)
 # Exit 77 = a prerequisite is missing (the test skips and prints this reason).
 # s3rver is installed on first use with "npm ci" into $MCF_S3RVER_HOME
 # (default build/s3rver, relative to the repository root).
@@ -36,7 +37,19 @@ s3)
     home=$(cd "$home" && pwd)
     NODE_PATH="$home/node_modules" exec node "$HERE/s3-server.js" "$@"
     ;;
+python-http)
+    dir=$1; port=$2
+    PY=${MCF_PYTHON:-}
+    if [ -z "$PY" ]; then
+        for p in /usr/bin/python3 python3; do
+            if command -v "$p" >/dev/null 2>&1; then PY=$p; break; fi
+        done
+    fi
+    [ -n "$PY" ] || { echo "python3 not found"; exit 77; }
+    mkdir -p "$dir" || exit 1
+    exec "$PY" -m http.server --bind 127.0.0.1 --directory "$dir" "$port"
+    ;;
 *)
-    echo "usage: $0 nginx PREFIX PORT | s3 DIR PORT ACCESS_KEY SECRET [BUCKET...]"; exit 2
+    echo "usage: $0 nginx PREFIX PORT | s3 DIR PORT ACCESS_KEY SECRET [BUCKET...] | python-http DIR PORT"; exit 2
     ;;
 esac
