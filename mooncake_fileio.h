@@ -451,7 +451,7 @@ typedef struct mcf_moon_axis {          /* LayoutAxis */
 typedef struct mcf_moon_layout {        /* the header/layout fields beyond mcf_tensor */
     uint32_t kind;                      /* MCF_MOON_FULL or MCF_MOON_SHARD */
     uint32_t reserved_flags;
-    int64_t  global_shape[MCF_MOON_MAX_DIMS];   /* first ndim used (> 0) */
+    int64_t  global_shape[MCF_MOON_MAX_DIMS];   /* first ndim used (>= 0) */
     uint32_t axis_count;                /* <= MCF_MOON_MAX_AXES */
     uint32_t reserved0;
     mcf_moon_axis axes[MCF_MOON_MAX_AXES];
@@ -477,8 +477,9 @@ MCFDEF void       mcf_memory_store_destroy(mcf_store *s);        /* NULL ok */
 MCFDEF size_t mcf_moon_object_size(const mcf_tensor *t);
 /* Encodes t (any strides; written contiguous, little-endian) as a FULL object
  * into dst. cap too small: MCF_BUFFER_OVERFLOW with *written = size needed.
- * A zero-sized dimension (Mooncake forbids them), a dtype without a Mooncake
- * number or ndim > 8: MCF_SERIALIZE_UNSUPPORTED. */
+ * A zero-element tensor (a dimension of 0) is a valid object: the 304-byte
+ * header and no data. A dtype without a Mooncake number or ndim > 8:
+ * MCF_SERIALIZE_UNSUPPORTED. */
 MCFDEF int    mcf_moon_encode(const mcf_tensor *t, void *dst, size_t cap, size_t *written);
 /* Validates obj as Mooncake's ValidateTensorMetadata does, plus data_bytes ==
  * local shape x dtype size (else MCF_DESERIALIZE_FAIL), and fills a zero-copy
@@ -7067,13 +7068,11 @@ static int mcf__moon_check(const mcf_tensor *t, const mcf_moon_layout *l)
         return mcf__fail(MCF_SERIALIZE_UNSUPPORTED, "Mooncake object: tensor \"%s\" has %d dimensions (Mooncake allows %d)", name, t->ndim, MCF_MOON_MAX_DIMS);
     if (l->kind > MCF_MOON_SHARD)
         return mcf__fail(MCF_INVALID_PARAMS, "Mooncake object: tensor \"%s\": layout kind %lu is neither FULL (0) nor SHARD (1)", name, (unsigned long)l->kind);
-    for (d = 0; d < t->ndim; d++) {
-        if (t->shape[d] == 0 && l->kind == MCF_MOON_FULL)
-            return mcf__fail(MCF_SERIALIZE_UNSUPPORTED, "Mooncake object: tensor \"%s\" is empty (dimension %d is 0) and Mooncake tensor objects forbid zero-sized dimensions", name, d);
-        if (l->global_shape[d] <= 0)
-            return mcf__fail(l->global_shape[d] == 0 ? MCF_SERIALIZE_UNSUPPORTED : MCF_INVALID_PARAMS,
-                             "Mooncake object: tensor \"%s\": global dimension %d is %lld (Mooncake needs > 0)", name, d, (long long)l->global_shape[d]);
-    }
+    /* zero-sized dimensions are valid (a metadata-only object), negative ones not */
+    for (d = 0; d < t->ndim; d++)
+        if (l->global_shape[d] < 0)
+            return mcf__fail(MCF_INVALID_PARAMS, "Mooncake object: tensor \"%s\": global dimension %d is %lld (Mooncake needs >= 0)",
+                             name, d, (long long)l->global_shape[d]);
     if (l->axis_count > MCF_MOON_MAX_AXES)
         return mcf__fail(MCF_INVALID_PARAMS, "Mooncake object: tensor \"%s\": %lu layout axes (at most %d)", name, (unsigned long)l->axis_count, MCF_MOON_MAX_AXES);
     for (i = 0; i < l->axis_count; i++) {
@@ -7202,8 +7201,8 @@ MCFDEF int mcf_moon_decode_layout(const void *obj, size_t len, mcf_tensor *view,
     memset(&v, 0, sizeof v);
     for (d = 0; d < MCF_MOON_MAX_DIMS; d++) {
         int64_t g = mcf__i64(p + MCF__MOON_OFF_GLOBAL + 8 * d), lo = mcf__i64(p + MCF__MOON_OFF_LOCAL + 8 * d);
-        if (d < ndim && (g <= 0 || lo < 0))
-            return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: dimension %d has global %lld, local %lld (need global > 0, local >= 0)", d, (long long)g, (long long)lo);
+        if (d < ndim && (g < 0 || lo < 0))
+            return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: dimension %d has global %lld, local %lld (both must be >= 0)", d, (long long)g, (long long)lo);
         if (d >= ndim && (g != -1 || lo != -1))
             return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: unused dimension %d is global %lld, local %lld (must be -1)", d, (long long)g, (long long)lo);
         l.global_shape[d] = g;
