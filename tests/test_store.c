@@ -466,6 +466,49 @@ static int test_store_memory_put_get_remove(void)
     return 0;
 }
 
+/* Put of an existing key keeps the stored value and succeeds (Mooncake's
+ * client treats the master's OBJECT_ALREADY_EXISTS as success); a seed load
+ * into an existing key is such a put: it succeeds, its out is the file's
+ * tensor, the store keeps its value. Replication settings are accepted and
+ * ignored (one process, no replicas). */
+static int test_store_memory_put_existing_key(void)
+{
+    static const float g[6] = {7, 8, 9, 10, 11, 12};
+    mcf_store *s = mcf_memory_store_create();
+    mcf_tensor t = mk("w", MCF_F32, 2, s23, f6), u = mk("w", MCF_F32, 2, s23, g), out;
+    mcf_replicate r;
+    mcf_options o;
+    void *obj;
+    size_t len;
+    MCF_CHECK(s->put_replicated == NULL);
+    MCF_CHECK_RC(mcf_store_put_tensor(s, "w", &t), MCF_OK);
+    MCF_CHECK_RC(mcf_store_put_tensor(s, "w", &u), MCF_OK);
+    MCF_CHECK_RC(s->put(s->user, "w", "xyz", 3), MCF_OK);
+    MCF_CHECK_RC(store_raw(s, "w", &obj, &len), MCF_OK);
+    MCF_CHECK(len == sizeof golden_f32 && memcmp(obj, golden_f32, len) == 0);   /* the first put's object */
+    s->release(s->user, obj);
+    NEED_FORMAT(mcf_save("memory://exist/g.safetensors", &u, 1, NULL));
+    memset(&r, 0, sizeof r);
+    r.replica_num = 2;
+    memset(&o, 0, sizeof o);
+    o.replicate = &r;
+    MCF_CHECK_RC(mcf_load_tensor_from_file(s, "w", "memory://exist/g.safetensors", &o, &out), MCF_OK);
+    MCF_CHECK(memcmp(out.data, g, 24) == 0);   /* out: the file's tensor */
+    mcf_tensor_free(&out, NULL);
+    MCF_CHECK_RC(mcf_store_get_tensor(s, "w", NULL, &out), MCF_OK);
+    MCF_CHECK(memcmp(out.data, f6, 24) == 0);   /* the store: its own value */
+    mcf_tensor_free(&out, NULL);
+    /* after a remove the load puts the file's tensor */
+    MCF_CHECK_RC(s->remove(s->user, "w"), MCF_OK);
+    MCF_CHECK_RC(mcf_load_tensor_from_file(s, "w", "memory://exist/g.safetensors", &o, NULL), MCF_OK);
+    MCF_CHECK_RC(mcf_store_get_tensor(s, "w", NULL, &out), MCF_OK);
+    MCF_CHECK(memcmp(out.data, g, 24) == 0);
+    mcf_tensor_free(&out, NULL);
+    MCF_CHECK_RC(mcf_remove("memory://exist/g.safetensors", NULL), MCF_OK);
+    mcf_memory_store_destroy(s);
+    return 0;
+}
+
 /* The allocator hook is where loaded data goes (map_location analogue). */
 typedef struct hook_state { int allocs, frees; size_t last_size, last_align; } hook_state;
 static void *hook_alloc(void *user, size_t size, size_t align)
@@ -495,11 +538,12 @@ static int test_store_get_tensor_alloc_hook(void)
     return 0;
 }
 
-/* Threads hammer one store: private keys (put/get/verify/remove) and one
- * shared key whose value must always be one of the writers' whole objects. */
+/* Threads hammer one store: private keys (put/get/verify, some removed) and
+ * one shared key that the first writer's put fills and no later put of the
+ * key changes: every read gets one writer's whole object, always the same. */
 #define HAMMER_THREADS 8
 #define HAMMER_ROUNDS 400
-typedef struct hammer_arg { mcf_store *s; int id; int failures; } hammer_arg;
+typedef struct hammer_arg { mcf_store *s; int id; int failures; float first_shared; } hammer_arg;
 
 static void *hammer(void *p)
 {
@@ -512,7 +556,7 @@ static void *hammer(void *p)
         int j;
         for (j = 0; j < 6; j++) vals[j] = (float)(a->id * 1000 + i + j);
         t = mk("h", MCF_F32, 2, s23, vals);
-        snprintf(key, sizeof key, "t%d/%d", a->id, i % 16);
+        snprintf(key, sizeof key, "t%d/%d", a->id, i);
         if (mcf_store_put_tensor(a->s, key, &t) != MCF_OK) { a->failures++; continue; }
         if (mcf_store_get_tensor(a->s, key, NULL, &out) != MCF_OK) { a->failures++; continue; }
         if (memcmp(out.data, vals, sizeof vals) != 0) a->failures++;
@@ -523,6 +567,8 @@ static void *hammer(void *p)
         if (mcf_store_get_tensor(a->s, "shared", NULL, &out) == MCF_OK) {
             const float *d = (const float *)out.data;
             for (j = 1; j < 6; j++) if (d[j] != d[0] + (float)j) a->failures++;
+            if (i == 0) a->first_shared = d[0];
+            else if (d[0] != a->first_shared) a->failures++;   /* never replaced */
             mcf_tensor_free(&out, NULL);
         } else a->failures++;
     }
@@ -541,7 +587,7 @@ static int test_store_memory_threads(void)
         MCF_CHECK(pthread_create(&th[i], NULL, hammer, &args[i]) == 0);
     }
     for (i = 0; i < HAMMER_THREADS; i++) pthread_join(th[i], NULL);
-    for (i = 0; i < HAMMER_THREADS; i++) MCF_CHECK(args[i].failures == 0);
+    for (i = 0; i < HAMMER_THREADS; i++) MCF_CHECK(args[i].failures == 0 && args[i].first_shared == args[0].first_shared);
     mcf_memory_store_destroy(s);
     return 0;
 }
@@ -1073,6 +1119,7 @@ MCF_TEST_MAIN(
     MCF_TEST(test_store_moon_encode_strided),
     MCF_TEST(test_store_zero_element_roundtrip),
     MCF_TEST(test_store_memory_put_get_remove),
+    MCF_TEST(test_store_memory_put_existing_key),
     MCF_TEST(test_store_get_tensor_alloc_hook),
     MCF_TEST(test_store_memory_threads),
     MCF_TEST(test_store_errors_passed_through),
