@@ -331,6 +331,45 @@ else
     skip remote_http "no nginx (apt-get install nginx) or no python3 to pick a free port"
 fi
 
+# ---- include order with store_c.h, as the header and README state it -----------
+# The adapter's file may include store_c.h (here tests/fake_store_c.h, the same
+# interface) after the header, or first when the feature macros come first;
+# store_c.h first without them stops at the header's #error under strict C99.
+mkdir -p "$T/order" && cd "$T/order" || exit 1
+IMPL='#define MOONCAKE_FILEIO_IMPLEMENTATION
+#define MOONCAKE_FILEIO_MOONCAKE_STORE
+#include "mooncake_fileio.h"'
+FEAT='#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE 1
+#define _FILE_OFFSET_BITS 64'
+printf '%s\n#include "fake_store_c.h"\n' "$IMPL" > impl_first.c
+printf '%s\n#include "fake_store_c.h"\n%s\n' "$FEAT" "$IMPL" > store_first.c
+printf '#include "fake_store_c.h"\n%s\n' "$IMPL" > store_first_bare.c
+printf '#define _POSIX_C_SOURCE 200809L\n#include "fake_store_c.h"\n%s\n' "$IMPL" > store_first_posix_only.c
+printf '#include "fake_store_c.h"\n#define MOONCAKE_FILEIO_MOONCAKE_STORE\n#include "mooncake_fileio.h"\nint f(void *h) { mcf_store s; return mcf_mooncake_store_init(&s, h); }\n' > user_store_first.c
+printf '#define MOONCAKE_FILEIO_MOONCAKE_STORE\n#include "mooncake_fileio.h"\n#include "fake_store_c.h"\nint f(void *h) { mcf_store s; return mcf_mooncake_store_init(&s, h); }\n' > user_header_first.c
+INC="-I$ROOT -I$ROOT/tests"
+for cc in gcc clang; do
+    for f in impl_first store_first user_store_first user_header_first; do
+        t "order_${f}_$cc" $cc -std=c99 $WARN $INC -c $f.c -o $f-$cc.o; rc_is 0; err_empty; end
+    done
+    t "order_store_first_bare_$cc" $cc -std=c99 $WARN $INC -c store_first_bare.c -o x.o
+    rc_is 1; err_has "the implementation file must include mooncake_fileio.h before any system header"; end
+done
+for f in impl_first store_first; do
+    t "order_${f}_cxx" g++ -x c++ -std=c++11 $WARN $INC -c $f.c -o $f-cxx.o; rc_is 0; err_empty; end
+done
+# 32-bit: off_t must be 64-bit, so _FILE_OFFSET_BITS belongs to the list
+if command -v i686-linux-gnu-gcc >/dev/null 2>&1; then
+    t order_store_first_i386 i686-linux-gnu-gcc -std=c99 $WARN $INC -c store_first.c -o x32.o; rc_is 0; err_empty; end
+    t order_impl_first_i386 i686-linux-gnu-gcc -std=c99 $WARN $INC -c impl_first.c -o x32.o; rc_is 0; err_empty; end
+    t order_posix_only_i386 i686-linux-gnu-gcc -std=c99 $WARN $INC -c store_first_posix_only.c -o x32.o
+    rc_is 1; err_has "it needs _FILE_OFFSET_BITS=64 for files over 2 GiB"; end
+else
+    skip order_i386 "no i686-linux-gnu-gcc (apt-get install gcc-i686-linux-gnu)"
+fi
+cd "$T" || exit 1
+
 # ---- README: every ```c block compiles (C99 and C++11) and runs ----------------
 # A block with main() is a program; a block defining the implementation is a
 # translation unit (a main is appended); any other block is the body of main
