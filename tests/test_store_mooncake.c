@@ -44,30 +44,22 @@ static int test_store_mooncake_config_layout(void)
     memcpy(want, arm, sizeof want);
 #elif defined(__i386__)
     /* i386 System V: uint64_t is 4-aligned inside structs */
-    static const size_t i386[9] = {32, 4, 0, 4, 8, 12, 16, 20, 24};
-    memcpy(want, i386, sizeof want);
+    static const size_t ia32[9] = {32, 4, 0, 4, 8, 12, 16, 20, 24};
+    memcpy(want, ia32, sizeof want);
 #else
     memset(want, 0, sizeof want);
     MCF_SKIP("no hand-computed layout of mooncake_replicate_config for this CPU");
 #endif
-    MCF_CHECK(sizeof(mooncake_replicate_config_t) == want[0]);
     MCF_CHECK(offsetof(abi_probe, x) == want[1]);   /* the struct's alignment */
-    MCF_CHECK(offsetof(mooncake_replicate_config_t, replica_num) == want[2]);
-    MCF_CHECK(offsetof(mooncake_replicate_config_t, with_hard_pin) == want[3]);
-    MCF_CHECK(offsetof(mooncake_replicate_config_t, preferred_segments) == want[4]);
-    MCF_CHECK(offsetof(mooncake_replicate_config_t, preferred_segments_count) == want[5]);
-    MCF_CHECK(offsetof(mooncake_replicate_config_t, soft_pin_action) == want[6]);
-    MCF_CHECK(offsetof(mooncake_replicate_config_t, has_soft_pin_ttl) == want[7]);
-    MCF_CHECK(offsetof(mooncake_replicate_config_t, soft_pin_ttl_ms) == want[8]);
-    /* the adapter's copy, used when store_c.h was not seen first */
-    MCF_CHECK(sizeof(mcf__mc_config) == want[0]);
-    MCF_CHECK(offsetof(mcf__mc_config, replica_num) == want[2]);
-    MCF_CHECK(offsetof(mcf__mc_config, with_hard_pin) == want[3]);
-    MCF_CHECK(offsetof(mcf__mc_config, preferred_segments) == want[4]);
-    MCF_CHECK(offsetof(mcf__mc_config, preferred_segments_count) == want[5]);
-    MCF_CHECK(offsetof(mcf__mc_config, soft_pin_action) == want[6]);
-    MCF_CHECK(offsetof(mcf__mc_config, has_soft_pin_ttl) == want[7]);
-    MCF_CHECK(offsetof(mcf__mc_config, soft_pin_ttl_ms) == want[8]);
+    /* store_c.h's struct, and the adapter's copy used when store_c.h was not seen first */
+#define CHECK_LAYOUT(T) \
+    MCF_CHECK(sizeof(T) == want[0] && offsetof(T, replica_num) == want[2] && offsetof(T, with_hard_pin) == want[3] && \
+              offsetof(T, preferred_segments) == want[4] && offsetof(T, preferred_segments_count) == want[5] && \
+              offsetof(T, soft_pin_action) == want[6] && offsetof(T, has_soft_pin_ttl) == want[7] && \
+              offsetof(T, soft_pin_ttl_ms) == want[8])
+    CHECK_LAYOUT(mooncake_replicate_config_t);
+    CHECK_LAYOUT(mcf__mc_config);
+#undef CHECK_LAYOUT
     MCF_CHECK((int)MCF_SOFT_PIN_PRESERVE == (int)MOONCAKE_SOFT_PIN_PRESERVE && (int)MCF_SOFT_PIN_ENABLE == (int)MOONCAKE_SOFT_PIN_ENABLE &&
               (int)MCF_SOFT_PIN_DISABLE == (int)MOONCAKE_SOFT_PIN_DISABLE);
     return 0;
