@@ -492,7 +492,8 @@ enum { MCF_SOFT_PIN_PRESERVE = 0, MCF_SOFT_PIN_ENABLE = 1, MCF_SOFT_PIN_DISABLE 
  * put of a key that exists keeps the stored value and returns 0, as
  * Mooncake's client does (remove first to replace a value).
  * put_replicated (may be NULL) is put with replication settings; calls whose
- * options carry a replicate use it, and stores without it ignore them. */
+ * options carry a replicate use it, and stores without it ignore them.
+ * Zero the struct before filling it in: hooks added later default to NULL. */
 typedef struct mcf_store {
     void *user;
     int  (*put)(void *user, const char *key, const void *obj, size_t len);
