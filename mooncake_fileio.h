@@ -68,7 +68,10 @@
  *   MCF_MAX_DIMS                    maximum tensor rank (default 8, Mooncake's)
  * The implementation TU must include this header before any system header,
  * because the header defines _POSIX_C_SOURCE / _DEFAULT_SOURCE /
- * _FILE_OFFSET_BITS for pread, mmap and 64-bit offsets (an #error says so).
+ * _FILE_OFFSET_BITS for pread, mmap and 64-bit offsets (an #error says so),
+ * or define those itself first: _POSIX_C_SOURCE 200809L, _DEFAULT_SOURCE 1
+ * and _FILE_OFFSET_BITS 64 (with MOONCAKE_FILEIO_MOONCAKE_STORE, the way to
+ * include store_c.h first; see [17]).
  * Windows (MSVC or MinGW-w64, Vista or later): the file backend uses the wide
  * Win32 API; paths are UTF-8 and '/' and '\' both separate: C:\dir\x.pt,
  * file:///C:/dir/x.pt, \\server\share\x.pt and file://server/share/x.pt
@@ -99,6 +102,9 @@
  *                    MCF_LENIENT
  *   progress         progress(user, done, total); non-zero return cancels
  *   alloc/dealloc    where loaded tensor data goes (map_location analogue)
+ *   replicate        replication of the puts a call makes into a store
+ *                    (mcf_replicate, upstream's replicate config; NULL = the
+ *                    store's defaults; the memory store has none)
  *
  * ===========================================================================
  * ERRORS
@@ -226,7 +232,10 @@ enum {
     MCF_PERMISSION_DENIED = -1603
 };
 
-/* "FILE_NOT_FOUND" for MCF_FILE_NOT_FOUND; "UNKNOWN" for other values. Static. */
+/* The name of a code: "FILE_NOT_FOUND" for MCF_FILE_NOT_FOUND, and Mooncake's
+ * own name for every other Mooncake ErrorCode a store passes through
+ * ("NO_AVAILABLE_HANDLE" for -200, "OBJECT_HAS_LEASE" for -706, ...);
+ * "UNKNOWN" for other values. Static. */
 MCFDEF const char *mcf_result_name(int result);
 /* The sentence for the latest failure in this thread; never NULL ("" before
  * any failure). Valid until the next failing call in the same thread. */
@@ -322,6 +331,8 @@ MCFDEF void mcf_url_free(mcf_url *u);
 #define MCF_LENIENT       0x10u  /* allow bytes after the safetensors buffer */
 
 typedef int (*mcf_progress_fn)(void *user, uint64_t done, uint64_t total);
+/* Replication settings of a store put; the fields are declared in [17]. */
+typedef struct mcf_replicate mcf_replicate;
 
 typedef struct mcf_options {
     const char *format;                    /* see the OPTIONS manual above */
@@ -335,6 +346,7 @@ typedef struct mcf_options {
     void *(*alloc)(void *user, size_t size, size_t align);
     void  (*dealloc)(void *user, void *p);
     void *alloc_user;
+    const mcf_replicate *replicate;        /* store puts: replication ([17]) */
 } mcf_options;
 
 /* A filesystem backend: positional reads, sequential atomic writes. The
@@ -475,25 +487,51 @@ typedef struct mcf_moon_axis {          /* LayoutAxis */
 typedef struct mcf_moon_layout {        /* the header/layout fields beyond mcf_tensor */
     uint32_t kind;                      /* MCF_MOON_FULL or MCF_MOON_SHARD */
     uint32_t reserved_flags;
-    int64_t  global_shape[MCF_MOON_MAX_DIMS];   /* first ndim used (> 0) */
+    int64_t  global_shape[MCF_MOON_MAX_DIMS];   /* first ndim used (>= 0) */
     uint32_t axis_count;                /* <= MCF_MOON_MAX_AXES */
     uint32_t reserved0;
     mcf_moon_axis axes[MCF_MOON_MAX_AXES];
 } mcf_moon_layout;
 
+/* Upstream Mooncake's replicate config (store_c.h), field for field: how many
+ * copies a put makes and how they are kept. A put passes it to the store as
+ * it is; NULL (the default) lets the store use its own defaults. A zeroed
+ * struct is not NULL: replica_num 0 is passed as 0. */
+struct mcf_replicate {
+    size_t replica_num;                 /* copies to keep */
+    int with_hard_pin;                  /* non-zero: never evicted */
+    const char *const *preferred_segments;   /* segments to place copies on */
+    size_t preferred_segments_count;
+    int soft_pin_action;                /* MCF_SOFT_PIN_PRESERVE/_ENABLE/_DISABLE */
+    int has_soft_pin_ttl;               /* non-zero: soft_pin_ttl_ms overrides */
+    uint64_t soft_pin_ttl_ms;           /* the store's soft-pin lifetime */
+};
+/* Soft pin (a deadline before which eviction passes the object over): keep
+ * an unexpired one, start a new one with this put, or drop it. */
+enum { MCF_SOFT_PIN_PRESERVE = 0, MCF_SOFT_PIN_ENABLE = 1, MCF_SOFT_PIN_DISABLE = 2 };
+
 /* Any key-value store of Mooncake tensor objects. Callbacks return 0 or a
  * negative MCF_* code (setting the message with mcf_set_error). get returns
- * MCF_OBJECT_NOT_FOUND for an absent key and hands out *obj until release. */
+ * MCF_OBJECT_NOT_FOUND for an absent key and hands out *obj until release.
+ * put of a key that exists keeps the stored value and returns 0, as
+ * Mooncake's client does (remove first to replace a value).
+ * put_replicated (may be NULL) is put with replication settings; calls whose
+ * options carry a replicate use it, and stores without it ignore them.
+ * Zero the struct before filling it in: hooks added later default to NULL. */
 typedef struct mcf_store {
     void *user;
     int  (*put)(void *user, const char *key, const void *obj, size_t len);
     int  (*get)(void *user, const char *key, void **obj, size_t *len);
     void (*release)(void *user, void *obj);
     int  (*remove)(void *user, const char *key);
+    int  (*put_replicated)(void *user, const char *key, const void *obj, size_t len,
+                           const mcf_replicate *replicate);
 } mcf_store;
 
 /* The embedded default: a thread-safe in-process hash map key -> copy of the
- * object; get hands out a private copy. NULL on allocation failure. */
+ * object; get hands out a private copy; put of an existing key keeps the
+ * stored value. It has no replicas: options' replicate is ignored. NULL on
+ * allocation failure. */
 MCFDEF mcf_store *mcf_memory_store_create(void);
 MCFDEF void       mcf_memory_store_destroy(mcf_store *s);        /* NULL ok */
 
@@ -501,8 +539,9 @@ MCFDEF void       mcf_memory_store_destroy(mcf_store *s);        /* NULL ok */
 MCFDEF size_t mcf_moon_object_size(const mcf_tensor *t);
 /* Encodes t (any strides; written contiguous, little-endian) as a FULL object
  * into dst. cap too small: MCF_BUFFER_OVERFLOW with *written = size needed.
- * A zero-sized dimension (Mooncake forbids them), a dtype without a Mooncake
- * number or ndim > 8: MCF_SERIALIZE_UNSUPPORTED. */
+ * A zero-element tensor (a dimension of 0) is a valid object: the 304-byte
+ * header and no data. A dtype without a Mooncake number or ndim > 8:
+ * MCF_SERIALIZE_UNSUPPORTED. */
 MCFDEF int    mcf_moon_encode(const mcf_tensor *t, void *dst, size_t cap, size_t *written);
 /* Validates obj as Mooncake's ValidateTensorMetadata does, plus data_bytes ==
  * local shape x dtype size (else MCF_DESERIALIZE_FAIL), and fills a zero-copy
@@ -532,8 +571,11 @@ MCFDEF void mcf_tensor_free(mcf_tensor *t, const mcf_options *o);
  * Load: key NULL = file_name; picks options.tensor_name, then key, then the
  * file's basename without extension ('\\' separates too), then the only entry
  * (success with a warning left in mcf_last_error), else MCF_OBJECT_NOT_FOUND
- * listing the names; puts it into the store under key and, if out is not
- * NULL, also returns it as mcf_store_get_tensor does.
+ * listing the names; puts it into the store under key (with options.
+ * replicate, where the store takes it) and, if out is not NULL, also returns
+ * it as mcf_store_get_tensor does. Like any put, a load into a key that
+ * exists keeps the stored value and succeeds; out is then the file's tensor,
+ * not the store's (remove the key first to replace its value).
  * SHARD objects keep their layout in safetensors __metadata__ under
  * "mooncake.layout" ("SHARD"), "mooncake.global_shape" ("[8,4]"),
  * "mooncake.axes" ("[[kind,axis_index,shard_rank,shard_count,split_dim,
@@ -563,15 +605,28 @@ MCFDEF int mcf_load_tensor(mcf_store *s, const char *key, const char *file_name,
 
 #ifdef MOONCAKE_FILEIO_MOONCAKE_STORE
 /* An mcf_store over a Mooncake client handle (mooncake_store_t from
- * store_c.h; link with Mooncake's store library). Include store_c.h before
- * or after this header: when it is not included first, the five functions
- * used are declared here with identical types (mooncake_store_t is void *).
- * (The implementation file must still include this header first, or define
- * _POSIX_C_SOURCE=200809L before store_c.h: see BUILD MACROS.)
- * put -> mooncake_store_put(config NULL = defaults), get ->
- * mooncake_store_get_size + mooncake_store_get_into, remove ->
- * mooncake_store_remove(force 0); Mooncake's negative ErrorCode numbers are
- * ours. Fills *s; nothing to destroy (the handle stays the caller's). */
+ * store_c.h; link with Mooncake's store library). It calls seven store_c
+ * functions:
+ *   put            mooncake_store_put (config: options' replicate, or NULL
+ *                  for the store's defaults; an existing key keeps its value)
+ *   get            mooncake_store_get_size (mooncake_store_is_exist to tell
+ *                  an absent key from a failure), then mooncake_store_get_into
+ *                  into a buffer registered for the call with
+ *                  mooncake_store_register_buffer and unregistered after it
+ *                  with mooncake_store_unregister_buffer (get_into is a
+ *                  zero-copy transfer, made only into registered memory)
+ *   remove         mooncake_store_remove (force 0)
+ * Every negative result passes through unchanged: Mooncake's ErrorCode
+ * numbers are ours, and mcf_result_name() spells each of them. Fills *s;
+ * nothing to destroy (the handle stays the caller's).
+ * Include order. A file that only calls the library may include store_c.h
+ * before or after this header: when store_c.h has not been seen, the seven
+ * functions are declared here with the same types (mooncake_store_t is
+ * void *). The file that defines MOONCAKE_FILEIO_IMPLEMENTATION includes this
+ * header first (it selects POSIX before the first system header, and
+ * store_c.h after it is fine); to include store_c.h first there, define
+ * _POSIX_C_SOURCE 200809L, _DEFAULT_SOURCE 1 and _FILE_OFFSET_BITS 64 before
+ * it, else a strict -std=c99 build stops at this header's #error. */
 #ifndef MOONCAKE_STORE_C_H
 struct mooncake_replicate_config;
 int mooncake_store_put(void *store, const char *key, const void *value, size_t size,
@@ -580,6 +635,8 @@ int64_t mooncake_store_get_into(void *store, const char *key, void *buffer, size
 int64_t mooncake_store_get_size(void *store, const char *key);
 int mooncake_store_is_exist(void *store, const char *key);
 int mooncake_store_remove(void *store, const char *key, int force);
+int mooncake_store_register_buffer(void *store, void *buffer, size_t size);
+int mooncake_store_unregister_buffer(void *store, void *buffer);
 #endif
 MCFDEF int mcf_mooncake_store_init(mcf_store *s, void *mooncake_store);
 #endif
@@ -622,6 +679,10 @@ MCFDEF int mcf_mooncake_store_init(mcf_store *s, void *mooncake_store);
 #include <unistd.h>
 #if defined(__GLIBC__) && !defined(__USE_XOPEN2K8)
 #error "mooncake_fileio.h: the implementation file must include mooncake_fileio.h before any system header (it needs _POSIX_C_SOURCE >= 200809L), or define _POSIX_C_SOURCE=200809L itself"
+#endif
+/* 32-bit glibc: without it off_t would silently cut offsets at 2 GiB */
+#if defined(__GLIBC__) && defined(__WORDSIZE) && __WORDSIZE == 32 && !defined(__x86_64__) && !defined(__USE_FILE_OFFSET64)
+#error "mooncake_fileio.h: on a 32-bit host the implementation file must include mooncake_fileio.h before any system header (it needs _FILE_OFFSET_BITS=64 for files over 2 GiB), or define _FILE_OFFSET_BITS=64 itself"
 #endif
 #endif
 
@@ -715,28 +776,41 @@ MCF__SHARED void mcf__mutex_destroy(mcf__mutex *m) { (void)pthread_mutex_destroy
  * mapped with our own table: strerror() is not thread-safe. */
 static MCF__THREAD_LOCAL char mcf__error_text[MCF_ERROR_MAX];
 
+/* Every ErrorCode of upstream Mooncake (types.h), so a code the store passes
+ * through is spelled as Mooncake spells it. -1603 keeps this library's name. */
+typedef struct mcf__code_name { int code; const char *name; } mcf__code_name;
+static const mcf__code_name mcf__code_names[] = {
+    {0, "OK"}, {-1, "INTERNAL_ERROR"}, {-10, "BUFFER_OVERFLOW"},
+    {-100, "SHARD_INDEX_OUT_OF_RANGE"}, {-101, "SEGMENT_NOT_FOUND"}, {-102, "SEGMENT_ALREADY_EXISTS"},
+    {-103, "CLIENT_NOT_FOUND"}, {-200, "NO_AVAILABLE_HANDLE"}, {-300, "INVALID_VERSION"}, {-400, "INVALID_KEY"},
+    {-500, "WRITE_FAIL"}, {-600, "INVALID_PARAMS"}, {-601, "ILLEGAL_CLIENT"},
+    {-700, "INVALID_WRITE"}, {-701, "INVALID_READ"}, {-702, "INVALID_REPLICA"}, {-703, "REPLICA_IS_NOT_READY"},
+    {-704, "OBJECT_NOT_FOUND"}, {-705, "OBJECT_ALREADY_EXISTS"}, {-706, "OBJECT_HAS_LEASE"}, {-707, "LEASE_EXPIRED"},
+    {-708, "OBJECT_HAS_REPLICATION_TASK"}, {-709, "OBJECT_NO_REPLICATION_TASK"}, {-710, "REPLICA_NOT_FOUND"},
+    {-711, "REPLICA_ALREADY_EXISTS"}, {-712, "REPLICA_IS_GONE"}, {-713, "REPLICA_NOT_IN_LOCAL_MEMORY"},
+    {-714, "OBJECT_REPLICA_BUSY"}, {-800, "TRANSFER_FAIL"}, {-801, "CHECKSUM_MISMATCH"},
+    {-900, "RPC_FAIL"}, {-901, "RPC_TIMEOUT"},
+    {-1000, "ETCD_OPERATION_ERROR"}, {-1001, "ETCD_KEY_NOT_EXIST"}, {-1002, "ETCD_TRANSACTION_FAIL"},
+    {-1003, "ETCD_CTX_CANCELLED"}, {-1004, "OPLOG_ENTRY_NOT_FOUND"}, {-1005, "K8S_LEASE_OPERATION_ERROR"},
+    {-1006, "K8S_LEASE_NOT_FOUND"}, {-1007, "INCOMPLETE_OPLOG_CATCH_UP"}, {-1010, "UNAVAILABLE_IN_CURRENT_STATUS"},
+    {-1011, "UNAVAILABLE_IN_CURRENT_MODE"}, {-1012, "NOT_SUPPORTED"},
+    {-1100, "FILE_NOT_FOUND"}, {-1101, "FILE_OPEN_FAIL"}, {-1102, "FILE_READ_FAIL"}, {-1103, "FILE_WRITE_FAIL"},
+    {-1104, "FILE_INVALID_BUFFER"}, {-1105, "FILE_LOCK_FAIL"}, {-1106, "FILE_INVALID_HANDLE"},
+    {-1200, "BUCKET_NOT_FOUND"}, {-1201, "BUCKET_ALREADY_EXISTS"}, {-1202, "KEYS_EXCEED_BUCKET_LIMIT"},
+    {-1203, "KEYS_ULTRA_LIMIT"}, {-1300, "UNABLE_OFFLOAD"}, {-1301, "UNABLE_OFFLOADING"},
+    {-1400, "TASK_NOT_FOUND"}, {-1401, "TASK_PENDING_LIMIT_EXCEEDED"}, {-1402, "JOB_NOT_FOUND"},
+    {-1500, "SERIALIZE_UNSUPPORTED"}, {-1501, "SERIALIZE_FAIL"}, {-1502, "DESERIALIZE_FAIL"}, {-1503, "PERSISTENT_FAIL"},
+    {-1600, "DFS_NETWORK_TIMEOUT"}, {-1601, "DFS_SERVICE_UNAVAILABLE"}, {-1602, "DFS_QUOTA_EXCEEDED"},
+    {-1603, "PERMISSION_DENIED"}, {-1604, "DFS_STALE_HANDLE"}, {-1605, "DFS_PARTIAL_WRITE"},
+    {-1700, "TENANT_QUOTA_EXCEEDED"}, {-1701, "TENANT_NOT_REGISTERED"}, {-1702, "TENANT_NOT_EMPTY"}
+};
+
 MCFDEF const char *mcf_result_name(int result)
 {
-    switch (result) {
-    case MCF_OK: return "OK";
-    case MCF_INTERNAL_ERROR: return "INTERNAL_ERROR";
-    case MCF_BUFFER_OVERFLOW: return "BUFFER_OVERFLOW";
-    case MCF_INVALID_PARAMS: return "INVALID_PARAMS";
-    case MCF_OBJECT_NOT_FOUND: return "OBJECT_NOT_FOUND";
-    case MCF_CHECKSUM_MISMATCH: return "CHECKSUM_MISMATCH";
-    case MCF_NOT_SUPPORTED: return "NOT_SUPPORTED";
-    case MCF_FILE_NOT_FOUND: return "FILE_NOT_FOUND";
-    case MCF_FILE_OPEN_FAIL: return "FILE_OPEN_FAIL";
-    case MCF_FILE_READ_FAIL: return "FILE_READ_FAIL";
-    case MCF_FILE_WRITE_FAIL: return "FILE_WRITE_FAIL";
-    case MCF_FILE_INVALID_BUFFER: return "FILE_INVALID_BUFFER";
-    case MCF_SERIALIZE_UNSUPPORTED: return "SERIALIZE_UNSUPPORTED";
-    case MCF_SERIALIZE_FAIL: return "SERIALIZE_FAIL";
-    case MCF_DESERIALIZE_FAIL: return "DESERIALIZE_FAIL";
-    case MCF_PERSISTENT_FAIL: return "PERSISTENT_FAIL";
-    case MCF_PERMISSION_DENIED: return "PERMISSION_DENIED";
-    default: return "UNKNOWN";
-    }
+    size_t i;
+    for (i = 0; i < sizeof mcf__code_names / sizeof mcf__code_names[0]; i++)
+        if (mcf__code_names[i].code == result) return mcf__code_names[i].name;
+    return "UNKNOWN";
 }
 
 MCFDEF const char *mcf_last_error(void) { return mcf__error_text; }
@@ -7444,13 +7518,11 @@ static int mcf__moon_check(const mcf_tensor *t, const mcf_moon_layout *l)
         return mcf__fail(MCF_SERIALIZE_UNSUPPORTED, "Mooncake object: tensor \"%s\" has %d dimensions (Mooncake allows %d)", name, t->ndim, MCF_MOON_MAX_DIMS);
     if (l->kind > MCF_MOON_SHARD)
         return mcf__fail(MCF_INVALID_PARAMS, "Mooncake object: tensor \"%s\": layout kind %lu is neither FULL (0) nor SHARD (1)", name, (unsigned long)l->kind);
-    for (d = 0; d < t->ndim; d++) {
-        if (t->shape[d] == 0 && l->kind == MCF_MOON_FULL)
-            return mcf__fail(MCF_SERIALIZE_UNSUPPORTED, "Mooncake object: tensor \"%s\" is empty (dimension %d is 0) and Mooncake tensor objects forbid zero-sized dimensions", name, d);
-        if (l->global_shape[d] <= 0)
-            return mcf__fail(l->global_shape[d] == 0 ? MCF_SERIALIZE_UNSUPPORTED : MCF_INVALID_PARAMS,
-                             "Mooncake object: tensor \"%s\": global dimension %d is %lld (Mooncake needs > 0)", name, d, (long long)l->global_shape[d]);
-    }
+    /* zero-sized dimensions are valid (a metadata-only object), negative ones not */
+    for (d = 0; d < t->ndim; d++)
+        if (l->global_shape[d] < 0)
+            return mcf__fail(MCF_INVALID_PARAMS, "Mooncake object: tensor \"%s\": global dimension %d is %lld (Mooncake needs >= 0)",
+                             name, d, (long long)l->global_shape[d]);
     if (l->axis_count > MCF_MOON_MAX_AXES)
         return mcf__fail(MCF_INVALID_PARAMS, "Mooncake object: tensor \"%s\": %lu layout axes (at most %d)", name, (unsigned long)l->axis_count, MCF_MOON_MAX_AXES);
     for (i = 0; i < l->axis_count; i++) {
@@ -7579,8 +7651,8 @@ MCFDEF int mcf_moon_decode_layout(const void *obj, size_t len, mcf_tensor *view,
     memset(&v, 0, sizeof v);
     for (d = 0; d < MCF_MOON_MAX_DIMS; d++) {
         int64_t g = mcf__i64(p + MCF__MOON_OFF_GLOBAL + 8 * d), lo = mcf__i64(p + MCF__MOON_OFF_LOCAL + 8 * d);
-        if (d < ndim && (g <= 0 || lo < 0))
-            return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: dimension %d has global %lld, local %lld (need global > 0, local >= 0)", d, (long long)g, (long long)lo);
+        if (d < ndim && (g < 0 || lo < 0))
+            return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: dimension %d has global %lld, local %lld (both must be >= 0)", d, (long long)g, (long long)lo);
         if (d >= ndim && (g != -1 || lo != -1))
             return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: unused dimension %d is global %lld, local %lld (must be -1)", d, (long long)g, (long long)lo);
         l.global_shape[d] = g;
@@ -7630,6 +7702,13 @@ static int mcf__store_check(const mcf_store *s, const char *key, const char *who
     if (!s || !s->put || !s->get || !s->release) return mcf__fail(MCF_INVALID_PARAMS, "%s: NULL store or store without put/get/release", who);
     if (!key) return mcf__fail(MCF_INVALID_PARAMS, "%s: NULL key", who);
     return MCF_OK;
+}
+
+/* Puts obj under key, with o's replication settings where the store takes them. */
+static int mcf__store_put_obj(mcf_store *s, const char *key, const void *obj, size_t len, const mcf_options *o)
+{
+    if (o && o->replicate && s->put_replicated) return s->put_replicated(s->user, key, obj, len, o->replicate);
+    return s->put(s->user, key, obj, len);
 }
 
 /* Encodes t with layout l (NULL = FULL) and puts it under key. */
@@ -7772,7 +7851,7 @@ static int mcf__mstore_put(void *user, const char *key, const void *obj, size_t 
     unsigned char *copy = (unsigned char *)mcf__malloc(len);
     if (!copy) return mcf__fail(MCF_INTERNAL_ERROR, "memory store: out of memory for key \"%s\" (%llu bytes)", key, (unsigned long long)len);
     if (len) memcpy(copy, obj, len);
-    /* allocate outside the lock; freed again if the key already exists */
+    /* allocate outside the lock; freed again if the key exists */
     fresh = (mcf__mstore_node *)mcf__calloc(1, sizeof *fresh);
     if (fresh) fresh->key = mcf__strdup(key);
     if (!fresh || !fresh->key) {
@@ -7783,10 +7862,8 @@ static int mcf__mstore_put(void *user, const char *key, const void *obj, size_t 
     mcf__lock(&m->lock);
     slot = mcf__mstore_slot(m, key);
     if (*slot) {
-        unsigned char *old = (*slot)->obj;
-        (*slot)->obj = copy;
-        (*slot)->len = len;
-        copy = old;                       /* freed below, outside the lock */
+        /* Mooncake's put of an existing key keeps the stored value and
+         * succeeds; the copy and the node are freed below, outside the lock */
     } else {
         fresh->obj = copy;
         fresh->len = len;
@@ -8181,7 +8258,7 @@ static int mcf__store_load(mcf_store *s, const char *key, const char *file_name,
     if (out && n) memcpy(data, obj + MCF_MOON_HEADER_SIZE, (size_t)n);   /* host order */
     mcf__moon_put_header(obj, &t, &l, n);
     if (MCF__BIG_ENDIAN) mcf__swap_units(obj + MCF_MOON_HEADER_SIZE, (size_t)n, mcf__dtypes[t.dtype].swap);
-    if ((rc = s->put(s->user, key, obj, size)) != MCF_OK) {
+    if ((rc = mcf__store_put_obj(s, key, obj, size, o)) != MCF_OK) {
         rc = mcf__fail(rc, "%s: tensor \"%s\" for store key \"%s\": %s", r->name, t.name, key, mcf_last_error());
         goto done;
     }
@@ -8251,42 +8328,89 @@ MCFDEF int mcf_load_tensor(mcf_store *s, const char *key, const char *file_name,
 
 /* ---- MOONCAKE_FILEIO_MOONCAKE_STORE: adapter over store_c.h ------------- */
 #ifdef MOONCAKE_FILEIO_MOONCAKE_STORE
-/* Mooncake returns its ErrorCode numbers, which are ours (its C wrapper's
- * own -1 is INTERNAL_ERROR); a number we do not know becomes fallback. */
-static int mcf__mc_code(int64_t v, int fallback)
+/* store_c.h's replicate config. Seen through store_c.h when it came first;
+ * else this private copy of its layout (the functions were declared above
+ * with the struct left incomplete) is what the pointer points to. */
+#ifdef MOONCAKE_STORE_C_H
+typedef mooncake_replicate_config_t mcf__mc_config;
+#else
+typedef struct mcf__mc_config {
+    size_t replica_num;
+    int with_hard_pin;
+    const char **preferred_segments;
+    size_t preferred_segments_count;
+    int soft_pin_action;
+    int has_soft_pin_ttl;
+    uint64_t soft_pin_ttl_ms;
+} mcf__mc_config;
+#endif
+
+/* Mooncake returns its ErrorCode numbers, which are ours: every negative
+ * result passes through as it is (store_c's own -1 is INTERNAL_ERROR). */
+static int mcf__mc_code(int64_t v) { return v < INT_MIN ? MCF_INTERNAL_ERROR : (int)v; }
+
+static int mcf__mc_put_replicated(void *user, const char *key, const void *obj, size_t len, const mcf_replicate *r)
 {
-    if (v >= 0 || v < INT_MIN || strcmp(mcf_result_name((int)v), "UNKNOWN") == 0) return fallback;
-    return (int)v;
+    mcf__mc_config c;
+    int rc;
+    memset(&c, 0, sizeof c);
+    if (r) {
+        c.replica_num = r->replica_num;
+        c.with_hard_pin = r->with_hard_pin;
+        c.preferred_segments = (const char **)(uintptr_t)r->preferred_segments;   /* only read */
+        c.preferred_segments_count = r->preferred_segments_count;
+        c.soft_pin_action = r->soft_pin_action;
+        c.has_soft_pin_ttl = r->has_soft_pin_ttl;
+        c.soft_pin_ttl_ms = r->soft_pin_ttl_ms;
+    }
+    rc = mooncake_store_put(user, key, obj, len, r ? (const struct mooncake_replicate_config *)(const void *)&c : NULL);
+    if (rc >= 0) return MCF_OK;
+    return mcf__fail(mcf__mc_code(rc), "Mooncake store: put of key \"%s\" (%llu bytes) failed with %d (%s)",
+                     key, (unsigned long long)len, rc, mcf_result_name(rc));
 }
 
 static int mcf__mc_put(void *user, const char *key, const void *obj, size_t len)
 {
-    int rc = mooncake_store_put(user, key, obj, len, NULL);
-    if (rc >= 0) return MCF_OK;
-    return mcf__fail(mcf__mc_code(rc, MCF_PERSISTENT_FAIL), "Mooncake store: put of key \"%s\" (%llu bytes) failed with %d (%s)",
-                     key, (unsigned long long)len, rc, mcf_result_name(mcf__mc_code(rc, MCF_PERSISTENT_FAIL)));
+    return mcf__mc_put_replicated(user, key, obj, len, NULL);
 }
 
+/* get_size, then get_into a buffer registered for the call: get_into is a
+ * zero-copy transfer, which upstream makes only into registered memory. */
 static int mcf__mc_get(void *user, const char *key, void **obj, size_t *len)
 {
     int64_t size = mooncake_store_get_size(user, key), got;
     unsigned char *buf;
+    int rc, urc = 0;
     if (size < 0) {
-        int code;
         if (mooncake_store_is_exist(user, key) == 0)
             return mcf__fail(MCF_OBJECT_NOT_FOUND, "Mooncake store: no key \"%s\"", key);
-        code = mcf__mc_code(size, MCF_PERSISTENT_FAIL);
-        return mcf__fail(code, "Mooncake store: size of key \"%s\" failed with %lld (%s)", key, (long long)size, mcf_result_name(code));
+        rc = mcf__mc_code(size);
+        return mcf__fail(rc, "Mooncake store: size of key \"%s\" failed with %lld (%s)", key, (long long)size, mcf_result_name(rc));
     }
-    if (!mcf__fits_size((uint64_t)size)) return mcf__fail(MCF_NOT_SUPPORTED, "Mooncake store: key \"%s\" (%lld bytes) does not fit in memory on this host", key, (long long)size);
+    if (!mcf__fits_size((uint64_t)size))
+        return mcf__fail(MCF_NOT_SUPPORTED, "Mooncake store: key \"%s\" (%lld bytes) does not fit in memory on this host", key, (long long)size);
     buf = (unsigned char *)mcf__malloc((size_t)size);
     if (!buf) return mcf__fail(MCF_INTERNAL_ERROR, "Mooncake store: out of memory for key \"%s\" (%lld bytes)", key, (long long)size);
-    got = mooncake_store_get_into(user, key, buf, (size_t)size);
-    if (got != size) {
-        int code = got < 0 ? mcf__mc_code(got, MCF_PERSISTENT_FAIL) : MCF_FILE_READ_FAIL;
+    if (size > 0 && (rc = mooncake_store_register_buffer(user, buf, (size_t)size)) < 0) {
         MCF_FREE(buf);
-        if (got < 0) return mcf__fail(code, "Mooncake store: get of key \"%s\" failed with %lld (%s)", key, (long long)got, mcf_result_name(code));
-        return mcf__fail(code, "Mooncake store: key \"%s\" returned %lld bytes, expected %lld (changed while reading?)", key, (long long)got, (long long)size);
+        return mcf__fail(mcf__mc_code(rc), "Mooncake store: registering the %lld-byte buffer for key \"%s\" failed with %d (%s)",
+                         (long long)size, key, rc, mcf_result_name(rc));
+    }
+    got = mooncake_store_get_into(user, key, buf, (size_t)size);
+    if (size > 0) urc = mooncake_store_unregister_buffer(user, buf);
+    if (got != size) {
+        MCF_FREE(buf);
+        if (got < 0) {
+            rc = mcf__mc_code(got);
+            return mcf__fail(rc, "Mooncake store: get of key \"%s\" failed with %lld (%s)", key, (long long)got, mcf_result_name(rc));
+        }
+        return mcf__fail(MCF_FILE_READ_FAIL, "Mooncake store: key \"%s\" returned %lld bytes, expected %lld (changed while reading?)",
+                         key, (long long)got, (long long)size);
+    }
+    if (urc < 0) {
+        MCF_FREE(buf);
+        return mcf__fail(mcf__mc_code(urc), "Mooncake store: unregistering the buffer of key \"%s\" failed with %d (%s)",
+                         key, urc, mcf_result_name(urc));
     }
     *obj = buf;
     *len = (size_t)size;
@@ -8298,9 +8422,8 @@ static void mcf__mc_release(void *user, void *obj) { (void)user; MCF_FREE(obj); 
 static int mcf__mc_remove(void *user, const char *key)
 {
     int rc = mooncake_store_remove(user, key, 0);
-    int code = mcf__mc_code(rc, MCF_PERSISTENT_FAIL);
     if (rc >= 0) return MCF_OK;
-    return mcf__fail(code, "Mooncake store: remove of key \"%s\" failed with %d (%s)", key, rc, mcf_result_name(code));
+    return mcf__fail(mcf__mc_code(rc), "Mooncake store: remove of key \"%s\" failed with %d (%s)", key, rc, mcf_result_name(rc));
 }
 
 MCFDEF int mcf_mooncake_store_init(mcf_store *s, void *mooncake_store)
@@ -8312,6 +8435,7 @@ MCFDEF int mcf_mooncake_store_init(mcf_store *s, void *mooncake_store)
     s->get = mcf__mc_get;
     s->release = mcf__mc_release;
     s->remove = mcf__mc_remove;
+    s->put_replicated = mcf__mc_put_replicated;
     return MCF_OK;
 }
 #endif /* MOONCAKE_FILEIO_MOONCAKE_STORE */

@@ -4,9 +4,11 @@
 # `make test` copies this script to build/tools/test_cli and tests/run.sh runs
 # it from the repository root. It drives build/tools/mcf (an ASan+UBSan build
 # of tools/mcf.c) on the reference files in tests/data, runs every example
-# (C and C++ builds) against tests/expected/, and compiles and runs every
-# ```c block of README.md. Each check asserts the exact exit status and a
-# substring of the output. Last line: "N passed, N failed[, N skipped]".
+# (C and C++ builds) against tests/expected/, compiles the include orders the
+# header documents for the Mooncake adapter, builds a consumer project with
+# CMake (add_subdirectory and find_package) and pkg-config, and compiles and
+# runs every ```c block of README.md. Each check asserts the exact exit status
+# and a substring of the output. Last line: "N passed, N failed[, N skipped]".
 
 ROOT=$(pwd)
 MCF="$ROOT/build/tools/mcf"
@@ -500,6 +502,98 @@ if [ -n "$PY" ]; then
     kill "$pypid" 2>/dev/null; wait "$pypid" 2>/dev/null; trap - EXIT
 else
     skip remote_no_range "no python3 for python3 -m http.server"
+fi
+
+# ---- include order with store_c.h, as the header and README state it -----------
+# The adapter's file may include store_c.h (here tests/fake_store_c.h, the same
+# interface) after the header, or first when the feature macros come first;
+# store_c.h first without them stops at the header's #error under strict C99.
+mkdir -p "$T/order" && cd "$T/order" || exit 1
+IMPL='#define MOONCAKE_FILEIO_IMPLEMENTATION
+#define MOONCAKE_FILEIO_MOONCAKE_STORE
+#include "mooncake_fileio.h"'
+FEAT='#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE 1
+#define _FILE_OFFSET_BITS 64'
+printf '%s\n#include "fake_store_c.h"\n' "$IMPL" > impl_first.c
+printf '%s\n#include "fake_store_c.h"\n%s\n' "$FEAT" "$IMPL" > store_first.c
+printf '#include "fake_store_c.h"\n%s\n' "$IMPL" > store_first_bare.c
+printf '#define _POSIX_C_SOURCE 200809L\n#include "fake_store_c.h"\n%s\n' "$IMPL" > store_first_posix_only.c
+printf '#include "fake_store_c.h"\n#define MOONCAKE_FILEIO_MOONCAKE_STORE\n#include "mooncake_fileio.h"\nint f(void *h) { mcf_store s; return mcf_mooncake_store_init(&s, h); }\n' > user_store_first.c
+printf '#define MOONCAKE_FILEIO_MOONCAKE_STORE\n#include "mooncake_fileio.h"\n#include "fake_store_c.h"\nint f(void *h) { mcf_store s; return mcf_mooncake_store_init(&s, h); }\n' > user_header_first.c
+INC="-I$ROOT -I$ROOT/tests"
+for cc in gcc clang; do
+    for f in impl_first store_first user_store_first user_header_first; do
+        t "order_${f}_$cc" $cc -std=c99 $WARN $INC -c $f.c -o $f-$cc.o; rc_is 0; err_empty; end
+    done
+    t "order_store_first_bare_$cc" $cc -std=c99 $WARN $INC -c store_first_bare.c -o x.o
+    rc_is 1; err_has "the implementation file must include mooncake_fileio.h before any system header"; end
+done
+for f in impl_first store_first; do
+    t "order_${f}_cxx" g++ -x c++ -std=c++11 $WARN $INC -c $f.c -o $f-cxx.o; rc_is 0; err_empty; end
+done
+# 32-bit: off_t must be 64-bit, so _FILE_OFFSET_BITS belongs to the list
+if command -v i686-linux-gnu-gcc >/dev/null 2>&1; then
+    t order_store_first_i386 i686-linux-gnu-gcc -std=c99 $WARN $INC -c store_first.c -o x32.o; rc_is 0; err_empty; end
+    t order_impl_first_i386 i686-linux-gnu-gcc -std=c99 $WARN $INC -c impl_first.c -o x32.o; rc_is 0; err_empty; end
+    t order_posix_only_i386 i686-linux-gnu-gcc -std=c99 $WARN $INC -c store_first_posix_only.c -o x32.o
+    rc_is 1; err_has "it needs _FILE_OFFSET_BITS=64 for files over 2 GiB"; end
+else
+    skip order_i386 "no i686-linux-gnu-gcc (apt-get install gcc-i686-linux-gnu)"
+fi
+cd "$T" || exit 1
+
+# ---- CMake and pkg-config: the header as a package ---------------------------------
+# tests/cmake/consumer (one C file with the implementation, a save/load round
+# trip) built with real CMake through add_subdirectory and, after
+# cmake --install, through find_package; then compiled with the flags of the
+# installed mooncake_fileio.pc. Each way also with libcurl. Build trees go to
+# build/cmake-test. The consumer's directory has no copy of the header, so
+# each build uses the one its way provides.
+if command -v cmake >/dev/null 2>&1 && command -v pkg-config >/dev/null 2>&1; then
+    CM="$ROOT/build/cmake-test"
+    CON="$ROOT/tests/cmake/consumer"
+    VER=$(sed -n 's/^#define MCF_VERSION_STRING "\(.*\)"/\1/p' "$ROOT/mooncake_fileio.h")
+    rm -rf "$CM" && mkdir -p "$CM"
+    # add_subdirectory, without and with libcurl
+    for curl in OFF ON; do
+        case $curl in ON) want="curl: yes (0 requests)" ;; *) want="curl: no" ;; esac
+        t "cmake_subdir_${curl}_configure" cmake -S "$CON" -B "$CM/sub-$curl" -DMCF_SOURCE_DIR="$ROOT" -DMOONCAKE_FILEIO_WITH_CURL=$curl
+        rc_is 0; end
+        t "cmake_subdir_${curl}_build" cmake --build "$CM/sub-$curl"; rc_is 0; end
+        t "cmake_subdir_${curl}_runs" "$CM/sub-$curl/consumer" "$CM/sub-$curl.safetensors"
+        rc_is 0; out_has "consumer $VER: round trip ok, $want"; end
+    done
+    # cmake --install, then find_package and pkg-config
+    for curl in OFF ON; do
+        case $curl in ON) want="curl: yes (0 requests)" ;; *) want="curl: no" ;; esac
+        P="$CM/prefix-$curl"
+        t "cmake_install_${curl}_configure" cmake -S "$ROOT" -B "$CM/lib-$curl" -DMOONCAKE_FILEIO_WITH_CURL=$curl; rc_is 0; end
+        t "cmake_install_$curl" cmake --install "$CM/lib-$curl" --prefix "$P"; rc_is 0; end
+        t "cmake_install_${curl}_files" ls "$P/include" "$P/share/cmake/mooncake_fileio" "$P/share/pkgconfig"; rc_is 0
+        out_has "mooncake_fileio.h"; out_has "mooncake_fileio-config.cmake"; out_has "mooncake_fileio-config-version.cmake"
+        out_has "mooncake_fileio-targets.cmake"; out_has "mooncake_fileio.pc"
+        check cmp -s "$ROOT/mooncake_fileio.h" "$P/include/mooncake_fileio.h"; end
+        t "cmake_find_package_${curl}_configure" cmake -S "$CON" -B "$CM/pkg-$curl" -DCMAKE_PREFIX_PATH="$P"; rc_is 0; end
+        t "cmake_find_package_${curl}_build" cmake --build "$CM/pkg-$curl" -- VERBOSE=1; rc_is 0; out_has "$P/include"; end
+        t "cmake_find_package_${curl}_runs" "$CM/pkg-$curl/consumer" "$CM/pkg-$curl.safetensors"
+        rc_is 0; out_has "consumer $VER: round trip ok, $want"; end
+        t "pkgconfig_${curl}_flags" env PKG_CONFIG_PATH="$P/share/pkgconfig" pkg-config --cflags --libs mooncake_fileio
+        rc_is 0; out_has "-I"; out_has "-pthread"
+        if [ $curl = ON ]; then out_has "-DMOONCAKE_FILEIO_CURL"; out_has "-lcurl"; else out_lacks "CURL"; out_lacks "curl"; fi
+        flags=$(cat "$T/out"); end
+        t "pkgconfig_${curl}_includedir" env PKG_CONFIG_PATH="$P/share/pkgconfig" pkg-config --variable=includedir mooncake_fileio
+        rc_is 0; check test -f "$(cat "$T/out")/mooncake_fileio.h"; check test "$(cd "$(cat "$T/out")" && pwd -P)" = "$(cd "$P/include" && pwd -P)"; end
+        t "pkgconfig_${curl}_compiles" sh -c "gcc -std=c99 $WARN '$CON/consumer.c' $flags -o '$CM/pc-$curl'"; rc_is 0; err_empty; end
+        t "pkgconfig_${curl}_runs" "$CM/pc-$curl" "$CM/pc-$curl.safetensors"; rc_is 0; out_has "consumer $VER: round trip ok, $want"; end
+    done
+    # the version file: a newer minor version is not this package
+    mkdir -p "$CM/newer"
+    printf 'cmake_minimum_required(VERSION 3.14)\nproject(newer LANGUAGES C)\nfind_package(mooncake_fileio 0.99 REQUIRED)\n' > "$CM/newer/CMakeLists.txt"
+    t cmake_find_package_version cmake -S "$CM/newer" -B "$CM/newer/build" -DCMAKE_PREFIX_PATH="$CM/prefix-OFF"
+    rc_is 1; err_has "mooncake_fileio"; err_has "0.99"; end
+else
+    skip cmake_package "no cmake or pkg-config (apt-get install cmake pkg-config)"
 fi
 
 # ---- README: every ```c block compiles (C99 and C++11) and runs ----------------

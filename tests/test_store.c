@@ -214,7 +214,7 @@ static const bad_case bad_cases[] = {
     {24, 8, 303, 0, 0, "data_offset 303 outside [304, 328]"},
     {24, 8, 329, 0, 0, "data_offset 329 outside [304, 328]"},
     {32, 8, 23, 0, 0, "data_bytes 23 but 24 bytes follow"},
-    {40, 8, 0, 0, 0, "dimension 0 has global 0"},
+    {40, 8, -1, 0, 0, "dimension 0 has global -1, local 2 (both must be >= 0)"},
     {40, 8, -3, 0, 0, "dimension 0 has global -3"},
     {112, 8, -2, 0, 0, "dimension 1 has global 3, local -2"},
     {56, 8, 0, 0, 0, "unused dimension 2 is global 0"},
@@ -274,14 +274,11 @@ static int test_store_moon_decode_padded_offset(void)
 
 static int test_store_moon_encode_errors(void)
 {
-    static const int64_t s03[2] = {0, 3}, s9[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
+    static const int64_t s9[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
     float c64[4] = {0};
-    mcf_tensor t = mk("e", MCF_F32, 2, s03, f6);
+    mcf_tensor t = mk("c", MCF_C64, 1, s23, c64);
     unsigned char buf[400];
     size_t w = 0;
-    MCF_CHECK_RC(mcf_moon_encode(&t, buf, sizeof buf, &w), MCF_SERIALIZE_UNSUPPORTED);
-    MCF_CHECK_ERR("tensor \"e\" is empty (dimension 0 is 0) and Mooncake tensor objects forbid zero-sized dimensions");
-    t = mk("c", MCF_C64, 1, s23, c64);
     MCF_CHECK_RC(mcf_moon_encode(&t, buf, sizeof buf, &w), MCF_SERIALIZE_UNSUPPORTED);
     MCF_CHECK_ERR("dtype C64 has no Mooncake TensorDtype");
     t = mk("w", MCF_F32, 2, s23, f6);
@@ -308,9 +305,62 @@ static int test_store_moon_encode_errors(void)
         MCF_CHECK_RC(mcf_moon_encode_layout(&t, &l, buf, sizeof buf, &w), MCF_INVALID_PARAMS);
         MCF_CHECK_ERR("axis 0 has shard_rank 2 of shard_count 2");
         l.axes[0].shard_rank = 1;
-        l.global_shape[1] = 0;
-        MCF_CHECK_RC(mcf_moon_encode_layout(&t, &l, buf, sizeof buf, &w), MCF_SERIALIZE_UNSUPPORTED);
-        MCF_CHECK_ERR("global dimension 1 is 0");
+        l.global_shape[1] = -1;
+        MCF_CHECK_RC(mcf_moon_encode_layout(&t, &l, buf, sizeof buf, &w), MCF_INVALID_PARAMS);
+        MCF_CHECK_ERR("tensor \"w\": global dimension 1 is -1 (Mooncake needs >= 0)");
+    }
+    return 0;
+}
+
+/* Zero-element tensors are valid Mooncake objects (upstream accepts them
+ * since it stores torch.empty(0) and friends): the 304-byte header with
+ * data_bytes 0 and the zero in both shapes, no payload. */
+static int test_store_moon_zero_element(void)
+{
+    static const int64_t s03[2] = {0, 3}, s0[1] = {0};
+    unsigned char buf[400], want[304];
+    mcf_tensor t = mk("e", MCF_F32, 2, s03, NULL), v;
+    mcf_moon_layout l;
+    size_t w = 0;
+    MCF_CHECK(mcf_moon_object_size(&t) == 304);
+    MCF_CHECK_RC(mcf_moon_encode(&t, buf, sizeof buf, &w), MCF_OK);
+    MCF_CHECK(w == 304);
+    memcpy(want, golden_f32, 304);   /* the [2,3] header with a 0 for the 2 */
+    put64(want + 32, 0);
+    put64(want + 40, 0);
+    put64(want + 104, 0);
+    MCF_CHECK(memcmp(buf, want, 304) == 0);
+    memset(&v, 0, sizeof v);
+    MCF_CHECK_RC(mcf_moon_decode_layout(buf, w, &v, &l), MCF_OK);
+    MCF_CHECK(v.dtype == MCF_F32 && v.ndim == 2 && v.shape[0] == 0 && v.shape[1] == 3 && v.data == buf + 304);
+    MCF_CHECK(l.kind == MCF_MOON_FULL && l.global_shape[0] == 0 && l.global_shape[1] == 3 && mcf_tensor_nbytes(&v) == 0);
+    /* what torch.empty(0) becomes: one dimension of 0 */
+    t = mk("e1", MCF_I64, 1, s0, f6);
+    MCF_CHECK_RC(mcf_moon_encode(&t, buf, sizeof buf, &w), MCF_OK);
+    MCF_CHECK(w == 304 && buf[8] == 8 && buf[12] == 1);   /* INT64 = 8, ndim 1 */
+    MCF_CHECK_RC(mcf_moon_decode(buf, w, &v), MCF_OK);
+    MCF_CHECK(v.dtype == MCF_I64 && v.ndim == 1 && v.shape[0] == 0);
+    /* a shard may be empty, and so may the global tensor */
+    memset(&l, 0, sizeof l);
+    l.kind = MCF_MOON_SHARD;
+    l.global_shape[0] = 0;
+    l.axis_count = 1;
+    l.axes[0].kind = MCF_MOON_TP; l.axes[0].shard_rank = 1; l.axes[0].shard_count = 2;
+    MCF_CHECK_RC(mcf_moon_encode_layout(&t, &l, buf, sizeof buf, &w), MCF_OK);
+    MCF_CHECK_RC(mcf_moon_decode_layout(buf, w, &v, &l), MCF_OK);
+    MCF_CHECK(l.kind == MCF_MOON_SHARD && l.global_shape[0] == 0 && v.shape[0] == 0);
+    /* decode: a global dimension of 0 over a non-empty local shard is what
+     * upstream's rule (every dimension >= 0) accepts, so it decodes */
+    {
+        unsigned char obj[328];
+        memcpy(obj, golden_f32, sizeof obj);
+        put64(obj + 40, 0);
+        MCF_CHECK_RC(mcf_moon_decode_layout(obj, sizeof obj, &v, &l), MCF_OK);
+        MCF_CHECK(l.global_shape[0] == 0 && v.shape[0] == 2 && mcf_tensor_nbytes(&v) == 24);
+        /* ... but data_bytes must still match the local shape */
+        put64(obj + 104, 0);
+        MCF_CHECK_RC(mcf_moon_decode(obj, sizeof obj, &v), MCF_DESERIALIZE_FAIL);
+        MCF_CHECK_ERR("data_bytes 24 do not match dtype F32 local shape (0 bytes)");
     }
     return 0;
 }
@@ -333,6 +383,39 @@ static int test_store_moon_encode_strided(void)
     MCF_CHECK_RC(mcf_moon_encode(&t, buf, sizeof buf, &w), MCF_OK);
     MCF_CHECK_RC(mcf_moon_decode(buf, w, &v), MCF_OK);
     MCF_CHECK(mcf_test_host_eq_le(want_t, v.data, 24, MCF_F32));
+    return 0;
+}
+
+/* torch.empty(0) through the store and both file formats: every object
+ * that comes back is the 304-byte header the put wrote. */
+static int test_store_zero_element_roundtrip(void)
+{
+    static const int64_t s0[1] = {0};
+    static const char *const urls[2] = {"memory://zero/e.pt", "memory://zero/e.safetensors"};
+    mcf_store *s = mcf_memory_store_create();
+    mcf_tensor t = mk("e", MCF_F32, 1, s0, NULL), out;
+    void *a, *b;
+    size_t la, lb;
+    int i;
+    MCF_CHECK_RC(mcf_store_put_tensor(s, "e", &t), MCF_OK);
+    MCF_CHECK_RC(mcf_store_get_tensor(s, "e", NULL, &out), MCF_OK);
+    MCF_CHECK(out.dtype == MCF_F32 && out.ndim == 1 && out.shape[0] == 0 && strcmp(out.name, "e") == 0);
+    mcf_tensor_free(&out, NULL);
+    for (i = 0; i < 2; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "back%d", i);
+        NEED_FORMAT(mcf_save_tensor_to_file(s, "e", urls[i], NULL));
+        MCF_CHECK_RC(mcf_load_tensor_from_file(s, key, urls[i], NULL, &out), MCF_OK);
+        MCF_CHECK(out.dtype == MCF_F32 && out.ndim == 1 && out.shape[0] == 0);
+        mcf_tensor_free(&out, NULL);
+        MCF_CHECK_RC(store_raw(s, "e", &a, &la), MCF_OK);
+        MCF_CHECK_RC(store_raw(s, key, &b, &lb), MCF_OK);
+        MCF_CHECK(la == 304 && lb == 304 && memcmp(a, b, 304) == 0);
+        s->release(s->user, a);
+        s->release(s->user, b);
+        MCF_CHECK_RC(mcf_remove(urls[i], NULL), MCF_OK);
+    }
+    mcf_memory_store_destroy(s);
     return 0;
 }
 
@@ -383,6 +466,49 @@ static int test_store_memory_put_get_remove(void)
     return 0;
 }
 
+/* Put of an existing key keeps the stored value and succeeds (Mooncake's
+ * client treats the master's OBJECT_ALREADY_EXISTS as success); a seed load
+ * into an existing key is such a put: it succeeds, its out is the file's
+ * tensor, the store keeps its value. Replication settings are accepted and
+ * ignored (one process, no replicas). */
+static int test_store_memory_put_existing_key(void)
+{
+    static const float g[6] = {7, 8, 9, 10, 11, 12};
+    mcf_store *s = mcf_memory_store_create();
+    mcf_tensor t = mk("w", MCF_F32, 2, s23, f6), u = mk("w", MCF_F32, 2, s23, g), out;
+    mcf_replicate r;
+    mcf_options o;
+    void *obj;
+    size_t len;
+    MCF_CHECK(s->put_replicated == NULL);
+    MCF_CHECK_RC(mcf_store_put_tensor(s, "w", &t), MCF_OK);
+    MCF_CHECK_RC(mcf_store_put_tensor(s, "w", &u), MCF_OK);
+    MCF_CHECK_RC(s->put(s->user, "w", "xyz", 3), MCF_OK);
+    MCF_CHECK_RC(store_raw(s, "w", &obj, &len), MCF_OK);
+    MCF_CHECK(len == sizeof golden_f32 && memcmp(obj, golden_f32, len) == 0);   /* the first put's object */
+    s->release(s->user, obj);
+    NEED_FORMAT(mcf_save("memory://exist/g.safetensors", &u, 1, NULL));
+    memset(&r, 0, sizeof r);
+    r.replica_num = 2;
+    memset(&o, 0, sizeof o);
+    o.replicate = &r;
+    MCF_CHECK_RC(mcf_load_tensor_from_file(s, "w", "memory://exist/g.safetensors", &o, &out), MCF_OK);
+    MCF_CHECK(memcmp(out.data, g, 24) == 0);   /* out: the file's tensor */
+    mcf_tensor_free(&out, NULL);
+    MCF_CHECK_RC(mcf_store_get_tensor(s, "w", NULL, &out), MCF_OK);
+    MCF_CHECK(memcmp(out.data, f6, 24) == 0);   /* the store: its own value */
+    mcf_tensor_free(&out, NULL);
+    /* after a remove the load puts the file's tensor */
+    MCF_CHECK_RC(s->remove(s->user, "w"), MCF_OK);
+    MCF_CHECK_RC(mcf_load_tensor_from_file(s, "w", "memory://exist/g.safetensors", &o, NULL), MCF_OK);
+    MCF_CHECK_RC(mcf_store_get_tensor(s, "w", NULL, &out), MCF_OK);
+    MCF_CHECK(memcmp(out.data, g, 24) == 0);
+    mcf_tensor_free(&out, NULL);
+    MCF_CHECK_RC(mcf_remove("memory://exist/g.safetensors", NULL), MCF_OK);
+    mcf_memory_store_destroy(s);
+    return 0;
+}
+
 /* The allocator hook is where loaded data goes (map_location analogue). */
 typedef struct hook_state { int allocs, frees; size_t last_size, last_align; } hook_state;
 static void *hook_alloc(void *user, size_t size, size_t align)
@@ -412,11 +538,12 @@ static int test_store_get_tensor_alloc_hook(void)
     return 0;
 }
 
-/* Threads hammer one store: private keys (put/get/verify/remove) and one
- * shared key whose value must always be one of the writers' whole objects. */
+/* Threads hammer one store: private keys (put/get/verify, some removed) and
+ * one shared key that the first writer's put fills and no later put of the
+ * key changes: every read gets one writer's whole object, always the same. */
 #define HAMMER_THREADS 8
 #define HAMMER_ROUNDS 400
-typedef struct hammer_arg { mcf_store *s; int id; int failures; } hammer_arg;
+typedef struct hammer_arg { mcf_store *s; int id; int failures; float first_shared; } hammer_arg;
 
 static void *hammer(void *p)
 {
@@ -429,7 +556,7 @@ static void *hammer(void *p)
         int j;
         for (j = 0; j < 6; j++) vals[j] = (float)(a->id * 1000 + i + j);
         t = mk("h", MCF_F32, 2, s23, vals);
-        snprintf(key, sizeof key, "t%d/%d", a->id, i % 16);
+        snprintf(key, sizeof key, "t%d/%d", a->id, i);
         if (mcf_store_put_tensor(a->s, key, &t) != MCF_OK) { a->failures++; continue; }
         if (mcf_store_get_tensor(a->s, key, NULL, &out) != MCF_OK) { a->failures++; continue; }
         if (memcmp(out.data, vals, sizeof vals) != 0) a->failures++;
@@ -440,6 +567,8 @@ static void *hammer(void *p)
         if (mcf_store_get_tensor(a->s, "shared", NULL, &out) == MCF_OK) {
             const float *d = (const float *)out.data;
             for (j = 1; j < 6; j++) if (d[j] != d[0] + (float)j) a->failures++;
+            if (i == 0) a->first_shared = d[0];
+            else if (d[0] != a->first_shared) a->failures++;   /* never replaced */
             mcf_tensor_free(&out, NULL);
         } else a->failures++;
     }
@@ -458,7 +587,7 @@ static int test_store_memory_threads(void)
         MCF_CHECK(pthread_create(&th[i], NULL, hammer, &args[i]) == 0);
     }
     for (i = 0; i < HAMMER_THREADS; i++) pthread_join(th[i], NULL);
-    for (i = 0; i < HAMMER_THREADS; i++) MCF_CHECK(args[i].failures == 0);
+    for (i = 0; i < HAMMER_THREADS; i++) MCF_CHECK(args[i].failures == 0 && args[i].first_shared == args[0].first_shared);
     mcf_memory_store_destroy(s);
     return 0;
 }
@@ -815,11 +944,18 @@ static int test_store_seed_reference_files(void)
         MCF_CHECK_RC(mcf_load_tensor_from_file(s, "2.bias", "tests/data/torch/state_dict_sequential.pt", NULL, NULL), MCF_OBJECT_NOT_FOUND);
         MCF_CHECK_ERR("available: \"0.weight\", \"0.bias\", \"1.weight\", \"1.bias\"");
     }
-    /* empty tensors cannot become Mooncake objects */
+    /* empty tensors are Mooncake objects too: header only */
     o.tensor_name = "nothing";
-    MCF_CHECK_RC(mcf_load_tensor_from_file(s, "e", "tests/data/safetensors/only_empty.safetensors", &o, NULL), MCF_SERIALIZE_UNSUPPORTED);
-    MCF_CHECK_ERR("forbid zero-sized dimensions");
-    MCF_CHECK_RC(mcf_store_get_tensor(s, "e", NULL, &out), MCF_OBJECT_NOT_FOUND);
+    MCF_CHECK_RC(mcf_load_tensor_from_file(s, "e", "tests/data/safetensors/only_empty.safetensors", &o, NULL), MCF_OK);
+    MCF_CHECK_RC(store_raw(s, "e", &obj, &len), MCF_OK);
+    MCF_CHECK(len == 304);
+    s->release(s->user, obj);
+    MCF_CHECK_RC(mcf_store_get_tensor(s, "e", NULL, &out), MCF_OK);
+    MCF_CHECK(out.dtype == MCF_F16 && out.ndim == 2 && out.shape[0] == 0 && out.shape[1] == 8 && out.data != NULL);
+    mcf_tensor_free(&out, NULL);
+    MCF_CHECK_RC(mcf_load_tensor_from_file(s, "e3", "tests/data/torch/empty_3d.pt", NULL, &out), MCF_OK);
+    MCF_CHECK(out.dtype == MCF_I64 && out.ndim == 3 && out.shape[0] == 2 && out.shape[1] == 0 && out.shape[2] == 3);
+    mcf_tensor_free(&out, NULL);
     mcf_memory_store_destroy(s);
     return 0;
 }
@@ -827,7 +963,7 @@ static int test_store_seed_reference_files(void)
 
 #ifndef MCF_NO_POSIX
 /* Runs real PyTorch's torch.load on path; 1 = printed a bare tensor with sha. */
-static int torch_says_bare(const char *path, const char *sha)
+static int torch_says_bare_as(const char *path, const char *sha, const char *dtype, const char *shape)
 {
     char cmd[1024], line[2048];
     FILE *p;
@@ -837,11 +973,36 @@ static int torch_says_bare(const char *path, const char *sha)
     if (!p) return -1;
     while (fgets(line, sizeof line, p)) {
         lines++;
-        if (strstr(line, "\"key\": null") && strstr(line, sha) && strstr(line, "\"F32\"") && strstr(line, "[2, 3]")) ok = 1;
+        if (strstr(line, "\"key\": null") && strstr(line, sha) && strstr(line, dtype) && strstr(line, shape)) ok = 1;
         else fprintf(stderr, "  torch_check: %s", line);
     }
     if (pclose(p) != 0) return -1;
     return ok && lines == 1;
+}
+
+static int torch_says_bare(const char *path, const char *sha) { return torch_says_bare_as(path, sha, "\"F32\"", "\"shape\": [2, 3]"); }
+
+/* torch.empty(0) saved from the store is what torch.load reads as such. */
+static int test_store_zero_element_torch(void)
+{
+    static const char sha_empty[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    static const int64_t s0[1] = {0};
+    mcf_store *s = mcf_memory_store_create();
+    mcf_tensor t = mk("e", MCF_F32, 1, s0, NULL), out;
+    char path[512];
+    int torch_ok;
+    MCF_CHECK(tmpdir() != NULL);
+    tmp_path(path, sizeof path, "empty.pt");
+    MCF_CHECK_RC(mcf_store_put_tensor(s, "e", &t), MCF_OK);
+    NEED_FORMAT(mcf_save_tensor_to_file(s, "e", path, NULL));
+    MCF_CHECK_RC(mcf_load_tensor_from_file(s, "e2", path, NULL, &out), MCF_OK);
+    MCF_CHECK(out.dtype == MCF_F32 && out.ndim == 1 && out.shape[0] == 0);
+    mcf_tensor_free(&out, NULL);
+    mcf_memory_store_destroy(s);
+    torch_ok = torch_says_bare_as(path, sha_empty, "\"F32\"", "\"shape\": [0]");
+    if (torch_ok < 0) MCF_SKIP("real PyTorch (/usr/bin/python3 with torch, tests/torch_check.py) is not available");
+    MCF_CHECK(torch_ok == 1);
+    return 0;
 }
 
 static int test_store_seed_pt_standard_file(void)
@@ -939,7 +1100,7 @@ static int test_store_seed_file_errors(void)
 #endif
 
 #ifndef MCF_NO_POSIX
-#define POSIX_TESTS , MCF_TEST(test_store_seed_pt_standard_file), MCF_TEST(test_store_seed_file_uri_nested), \
+#define POSIX_TESTS , MCF_TEST(test_store_seed_pt_standard_file), MCF_TEST(test_store_zero_element_torch), MCF_TEST(test_store_seed_file_uri_nested), \
     MCF_TEST(test_store_seed_basename_windows_path), MCF_TEST(test_store_seed_file_errors), \
     MCF_TEST(test_store_seed_reference_files)
 #else
@@ -954,8 +1115,11 @@ MCF_TEST_MAIN(
     MCF_TEST(test_store_moon_decode_rejects),
     MCF_TEST(test_store_moon_decode_padded_offset),
     MCF_TEST(test_store_moon_encode_errors),
+    MCF_TEST(test_store_moon_zero_element),
     MCF_TEST(test_store_moon_encode_strided),
+    MCF_TEST(test_store_zero_element_roundtrip),
     MCF_TEST(test_store_memory_put_get_remove),
+    MCF_TEST(test_store_memory_put_existing_key),
     MCF_TEST(test_store_get_tensor_alloc_hook),
     MCF_TEST(test_store_memory_threads),
     MCF_TEST(test_store_errors_passed_through),

@@ -19,6 +19,41 @@ static int test_results_names_and_numbers(void)
     return 0;
 }
 
+/* Every ErrorCode of upstream Mooncake's types.h has Mooncake's name (a
+ * store passes them through); -1603 is this library's PERMISSION_DENIED. */
+static int test_results_every_mooncake_name(void)
+{
+    static const struct { int code; const char *name; } codes[] = {
+        {-100, "SHARD_INDEX_OUT_OF_RANGE"}, {-101, "SEGMENT_NOT_FOUND"}, {-102, "SEGMENT_ALREADY_EXISTS"},
+        {-103, "CLIENT_NOT_FOUND"}, {-200, "NO_AVAILABLE_HANDLE"}, {-300, "INVALID_VERSION"}, {-400, "INVALID_KEY"},
+        {-500, "WRITE_FAIL"}, {-601, "ILLEGAL_CLIENT"}, {-700, "INVALID_WRITE"}, {-701, "INVALID_READ"},
+        {-702, "INVALID_REPLICA"}, {-703, "REPLICA_IS_NOT_READY"}, {-705, "OBJECT_ALREADY_EXISTS"},
+        {-706, "OBJECT_HAS_LEASE"}, {-707, "LEASE_EXPIRED"}, {-708, "OBJECT_HAS_REPLICATION_TASK"},
+        {-709, "OBJECT_NO_REPLICATION_TASK"}, {-710, "REPLICA_NOT_FOUND"}, {-711, "REPLICA_ALREADY_EXISTS"},
+        {-712, "REPLICA_IS_GONE"}, {-713, "REPLICA_NOT_IN_LOCAL_MEMORY"}, {-714, "OBJECT_REPLICA_BUSY"},
+        {-800, "TRANSFER_FAIL"}, {-900, "RPC_FAIL"}, {-901, "RPC_TIMEOUT"}, {-1000, "ETCD_OPERATION_ERROR"},
+        {-1001, "ETCD_KEY_NOT_EXIST"}, {-1002, "ETCD_TRANSACTION_FAIL"}, {-1003, "ETCD_CTX_CANCELLED"},
+        {-1004, "OPLOG_ENTRY_NOT_FOUND"}, {-1005, "K8S_LEASE_OPERATION_ERROR"}, {-1006, "K8S_LEASE_NOT_FOUND"},
+        {-1007, "INCOMPLETE_OPLOG_CATCH_UP"}, {-1010, "UNAVAILABLE_IN_CURRENT_STATUS"},
+        {-1011, "UNAVAILABLE_IN_CURRENT_MODE"}, {-1105, "FILE_LOCK_FAIL"}, {-1106, "FILE_INVALID_HANDLE"},
+        {-1200, "BUCKET_NOT_FOUND"}, {-1201, "BUCKET_ALREADY_EXISTS"}, {-1202, "KEYS_EXCEED_BUCKET_LIMIT"},
+        {-1203, "KEYS_ULTRA_LIMIT"}, {-1300, "UNABLE_OFFLOAD"}, {-1301, "UNABLE_OFFLOADING"},
+        {-1400, "TASK_NOT_FOUND"}, {-1401, "TASK_PENDING_LIMIT_EXCEEDED"}, {-1402, "JOB_NOT_FOUND"},
+        {-1600, "DFS_NETWORK_TIMEOUT"}, {-1601, "DFS_SERVICE_UNAVAILABLE"}, {-1602, "DFS_QUOTA_EXCEEDED"},
+        {-1604, "DFS_STALE_HANDLE"}, {-1605, "DFS_PARTIAL_WRITE"}, {-1700, "TENANT_QUOTA_EXCEEDED"},
+        {-1701, "TENANT_NOT_REGISTERED"}, {-1702, "TENANT_NOT_EMPTY"}
+    };
+    size_t i;
+    for (i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        if (strcmp(mcf_result_name(codes[i].code), codes[i].name) != 0) {
+            fprintf(stderr, "  %d: \"%s\", expected \"%s\"\n", codes[i].code, mcf_result_name(codes[i].code), codes[i].name);
+            return 1;
+        }
+    MCF_CHECK(strcmp(mcf_result_name(-1603), "PERMISSION_DENIED") == 0);
+    MCF_CHECK(strcmp(mcf_result_name(-2), "UNKNOWN") == 0 && strcmp(mcf_result_name(-1800), "UNKNOWN") == 0);
+    return 0;
+}
+
 static int test_results_error_is_thread_local_and_set_with_code(void)
 {
     MCF_CHECK_RC(mcf_set_error(MCF_FILE_READ_FAIL, "x: %d", 42), MCF_FILE_READ_FAIL);
@@ -215,7 +250,8 @@ static int test_tensor_copy_rejects(void)
     return 0;
 }
 
-MCF_TEST_MAIN(MCF_TEST(test_results_names_and_numbers), MCF_TEST(test_results_error_is_thread_local_and_set_with_code),
+MCF_TEST_MAIN(MCF_TEST(test_results_names_and_numbers), MCF_TEST(test_results_every_mooncake_name),
+              MCF_TEST(test_results_error_is_thread_local_and_set_with_code),
               MCF_TEST(test_dtypes_table), MCF_TEST(test_dtypes_aliases_and_errors), MCF_TEST(test_tensor_nbytes),
               MCF_TEST(test_tensor_copy_strided_every_size), MCF_TEST(test_tensor_copy_slices_and_special),
               MCF_TEST(test_tensor_copy_rejects))

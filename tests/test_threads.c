@@ -127,6 +127,8 @@ static void *th_tensor_worker(void *p)
             TH_FAIL(a, "store key %s: wrong tensor back", key);
         }
         mcf_tensor_free(&out, NULL);
+        /* a put keeps an existing key's value: remove it for the next round */
+        if (th_store->remove(th_store->user, key) != MCF_OK) TH_FAIL(a, "remove %s: %s", key, mcf_last_error());
         memset(&out, 0, sizeof out);
         if (mcf_store_get_tensor(th_store, "shared", NULL, &out) != MCF_OK) TH_FAIL(a, "get shared: %s", mcf_last_error());
         if (out.shape[0] != TH_WORDS || !th_whole((const unsigned char *)out.data, TH_WORDS * 8, TH_WORDS, &got_tag)) {
