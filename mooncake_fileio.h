@@ -2107,19 +2107,34 @@ static void mcf__f32_bf16_sse2(const unsigned char *s, unsigned char *d, size_t 
     if (i < n) mcf__convert_portable(MCF_F32, MCF_BF16, s + 4 * i, d + 2 * i, n - i, 0);
 }
 
+/* Results larger than this go around the cache (non-temporal stores), as
+ * memcpy does for large copies: nothing will read them back soon. */
+#define MCF__CONV_STREAM ((size_t)8 << 20)
+
 __attribute__((target("avx2")))
 static void mcf__bf16_f32_avx2(const unsigned char *s, unsigned char *d, size_t n)
 {
     const __m256i absm = _mm256_set1_epi32(0x7fffffff), inf = _mm256_set1_epi32(0x7f800000), quiet = _mm256_set1_epi32(0x00400000);
     size_t i = 0;
+    int stream = n >= MCF__CONV_STREAM / 4 && ((uintptr_t)d & 3u) == 0;
+    if (stream) {
+        i = ((32u - ((uintptr_t)d & 31u)) & 31u) / 4;   /* elements up to a 32-byte boundary */
+        mcf__bf16_f32_sse2(s, d, i);
+    }
     for (; i + 16 <= n; i += 16) {
         __m256i a = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(s + 2 * i))), 16);
         __m256i b = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(s + 2 * i + 16))), 16);
         a = _mm256_or_si256(a, _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_and_si256(a, absm), inf), quiet));
         b = _mm256_or_si256(b, _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_and_si256(b, absm), inf), quiet));
-        _mm256_storeu_si256((__m256i *)(void *)(d + 4 * i), a);
-        _mm256_storeu_si256((__m256i *)(void *)(d + 4 * i + 32), b);
+        if (stream) {
+            _mm256_stream_si256((__m256i *)(void *)(d + 4 * i), a);
+            _mm256_stream_si256((__m256i *)(void *)(d + 4 * i + 32), b);
+        } else {
+            _mm256_storeu_si256((__m256i *)(void *)(d + 4 * i), a);
+            _mm256_storeu_si256((__m256i *)(void *)(d + 4 * i + 32), b);
+        }
     }
+    if (stream) _mm_sfence();
     if (i < n) mcf__bf16_f32_sse2(s + 2 * i, d + 4 * i, n - i);
 }
 
@@ -2155,6 +2170,14 @@ __attribute__((target("avx,f16c")))
 static void mcf__f16_f32_f16c(const unsigned char *s, unsigned char *d, size_t n)
 {
     size_t i = 0;
+    int stream = n >= MCF__CONV_STREAM / 4 && ((uintptr_t)d & 3u) == 0;
+    if (stream) {
+        i = ((32u - ((uintptr_t)d & 31u)) & 31u) / 4;   /* elements up to a 32-byte boundary */
+        mcf__convert_portable(MCF_F16, MCF_F32, s, d, i, 0);
+        for (; i + 8 <= n; i += 8)
+            _mm256_stream_ps((float *)(void *)(d + 4 * i), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(s + 2 * i))));
+        _mm_sfence();
+    }
     for (; i + 8 <= n; i += 8)
         _mm256_storeu_ps((float *)(void *)(d + 4 * i), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(s + 2 * i))));
     if (i < n) mcf__convert_portable(MCF_F16, MCF_F32, s + 2 * i, d + 4 * i, n - i, 0);

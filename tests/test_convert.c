@@ -187,7 +187,9 @@ static int convert_variants_agree_with_portable(void)
                 size_t cnt = n == 70 ? N : n, os = mcf_dtype_size(pairs[p][1]);
                 MCF_CHECK_RC(mcf_convert_variant(MCF_CONVERT_PORTABLE, pairs[p][0], pairs[p][1], src + off, ref + off, cnt), MCF_OK);
                 for (v = 1; v < 4; v++) {
-                    int rc = mcf_convert_variant(g_variants[v], pairs[p][0], pairs[p][1], src + off, got + off, cnt);
+                    int rc;
+                    memset(got, 0xAB, 8 * N + 8);
+                    rc = mcf_convert_variant(g_variants[v], pairs[p][0], pairs[p][1], src + off, got + off, cnt);
                     if (rc == MCF_NOT_SUPPORTED) { MCF_CHECK_ERR("is not available on this CPU or build"); continue; }
                     MCF_CHECK_RC(rc, MCF_OK);
                     if (cnt && memcmp(ref + off, got + off, cnt * os) != 0) {
@@ -199,6 +201,31 @@ static int convert_variants_agree_with_portable(void)
                 }
             }
         }
+    free(src); free(ref); free(got);
+    /* large results (>= 8 MiB) take the non-temporal stores: at 32-byte
+     * aligned and unaligned destinations */
+    n = ((size_t)9 << 20) / 4 + 13;
+    src = (unsigned char *)malloc(2 * n + 8);
+    ref = (unsigned char *)malloc(4 * n + 8);
+    got = (unsigned char *)malloc(4 * n + 128);
+    MCF_CHECK(src && ref && got);
+    for (i = 0; i < 2 * n + 8; i++) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; src[i] = (unsigned char)x; }
+    for (p = 0; p < 3; p += 2) {
+        size_t off;
+        for (off = 0; off < 64; off += 20) {   /* 0, 20, 40, 60 bytes past a 64-byte boundary */
+            unsigned char *d = got + ((64 - ((uintptr_t)got & 63)) & 63);
+            MCF_CHECK_RC(mcf_convert_variant(MCF_CONVERT_PORTABLE, pairs[p][0], MCF_F32, src + 1, ref, n), MCF_OK);
+            for (v = 1; v < 4; v++) {
+                int rc;
+                memset(d + off, 0xAB, 4 * n);
+                rc = mcf_convert_variant(g_variants[v], pairs[p][0], MCF_F32, src + 1, d + off, n);
+                if (rc == MCF_NOT_SUPPORTED) continue;
+                MCF_CHECK_RC(rc, MCF_OK);
+                MCF_CHECK(memcmp(ref, d + off, 4 * n) == 0);
+                other++;
+            }
+        }
+    }
 #if defined(__x86_64__) && !defined(MCF_NO_SIMD)
     MCF_CHECK(other > 0);                   /* SSE2 exists on every x86-64 */
 #else
