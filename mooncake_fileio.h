@@ -7663,7 +7663,7 @@ static int mcf__slice_read_batches(mcf_reader *r, const mcf__plan *p, const mcf_
     int split = p->nd > 0 && p->sstr[p->nd - 1] > es && p->sstr[p->nd - 1] - es >= MCF__SLICE_GAP;
     unsigned char *buf = NULL;
     mcf__runs it, save;
-    int d, rc = MCF_OK;
+    int d, rc = MCF_OK, oom = 0;
     for (d = 0; d < p->nd; d++) span += (p->cnt[d] - 1) * p->sstr[d];
     if (span < cap) cap = span;             /* the buffer never exceeds what the slice spans */
     mcf__runs_init(&it, p, es, split);
@@ -7678,7 +7678,7 @@ static int mcf__slice_read_batches(mcf_reader *r, const mcf__plan *p, const mcf_
                 continue;
             }
             m = (cap - es) / it.rs + 1;     /* a piece of the run that fits (rs > 0 here) */
-            if (!buf && !(buf = (unsigned char *)mcf__malloc((size_t)cap))) { rc = MCF_INTERNAL_ERROR; break; }
+            if (!buf && !(buf = (unsigned char *)mcf__malloc((size_t)cap))) { oom = 1; break; }
             if ((rc = mcf__source_read(&r->src, lo, buf, (size_t)((m - 1) * it.rs + es))) != MCF_OK) break;
             mcf__slice_run(j, buf, m, it.rs, it.dst + k * it.rd, it.rd);
             k += m;
@@ -7699,7 +7699,7 @@ static int mcf__slice_read_batches(mcf_reader *r, const mcf__plan *p, const mcf_
             k = 0;
             continue;
         }
-        if (!buf && !(buf = (unsigned char *)mcf__malloc((size_t)cap))) { rc = MCF_INTERNAL_ERROR; break; }
+        if (!buf && !(buf = (unsigned char *)mcf__malloc((size_t)cap))) { oom = 1; break; }
         if ((rc = mcf__source_read(&r->src, lo, buf, (size_t)(hi - lo))) != MCF_OK) break;
         mcf__slice_run(j, buf, rem, save.rs, save.dst + k * save.rd, save.rd);
         for (m = 1; m < nruns; m++) {
@@ -7708,9 +7708,8 @@ static int mcf__slice_read_batches(mcf_reader *r, const mcf__plan *p, const mcf_
         }
         k = 0;
     }
+    if (oom) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory for a %llu-byte read buffer", r->name, (unsigned long long)cap);
     MCF_FREE(buf);
-    if (rc == MCF_INTERNAL_ERROR)
-        return mcf__fail(rc, "%s: out of memory for a %llu-byte read buffer", r->name, (unsigned long long)cap);
     return rc;
 }
 
