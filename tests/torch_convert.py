@@ -92,10 +92,11 @@ def f64_inputs(rng):
     return np.array(pats, dtype=np.uint64)
 
 
-def int_inputs(bits, rng):
-    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
-    vals = {lo, hi, lo + 1, hi - 1, 0, 1, -1}
-    for k in range(bits - 1):
+def powers_and_ties(top):
+    """2^k +- 3 for k < top, and values at, around and between the rounding
+    ties of 8, 11, 24 and 53 significant bits above each 2^k."""
+    vals = set()
+    for k in range(top):
         p = 1 << k
         for sig in (8, 11, 24, 53):
             if k >= sig:
@@ -106,6 +107,12 @@ def int_inputs(bits, rng):
                         vals.add(p + j * step // 2 + d)
         for d in (-3, -2, -1, 0, 1, 2, 3):
             vals.add(p + d)
+    return vals
+
+
+def int_inputs(bits, rng):
+    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    vals = {lo, hi, lo + 1, hi - 1, 0, 1, -1} | powers_and_ties(bits - 1)
     vals |= {-v for v in list(vals)}
     for _ in range(5000):
         vals.add(rng.randint(lo, hi))
@@ -139,18 +146,7 @@ def main():
             print("PAIR", src, dst, t.numel())
     # unsigned types torch 1.13 lacks: numpy's C casts, then torch from F32
     for src, np_t, bits in (("U16", np.uint16, 16), ("U32", np.uint32, 32), ("U64", np.uint64, 64)):
-        vals = {0, 1, 2, 3, (1 << bits) - 1, (1 << bits) - 2}
-        for k in range(bits):
-            p = 1 << k
-            for sig in (8, 11, 24, 53):
-                if k >= sig:
-                    step = 1 << (k - sig)
-                    for j in (0, 1, 2, 3):
-                        for d in (-1, 0, 1):
-                            vals.add(p + j * step + d)
-                            vals.add(p + j * step // 2 + d)
-            for d in (-1, 0, 1):
-                vals.add(p + d)
+        vals = {0, 1, 2, 3, (1 << bits) - 1, (1 << bits) - 2} | powers_and_ties(bits)
         for _ in range(5000):
             vals.add(rng.getrandbits(bits))
         a = np.array(sorted(v for v in vals if 0 <= v < (1 << bits)), dtype=np_t)
