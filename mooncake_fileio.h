@@ -46,9 +46,10 @@
  *   [03] alloc & checked math       [12] safetensors
  *   [04] bytes: LE load/store, CRC32 [13] zip
  *   [05] dtypes & tensors           [14] pickle
- *   [06] URL parser                 [15] torch .pt
- *   [07] fs registry                [16] save/open dispatch
- *   [08] fs: memory                 [17] Mooncake object codec & store API
+ *   [05b] dtype conversion          [15] torch .pt
+ *   [06] URL parser                 [16] save/open dispatch (and slices)
+ *   [07] fs registry                [17] Mooncake object codec & store API
+ *   [08] fs: memory
  *   [09] fs: posix
  *
  * ===========================================================================
@@ -304,6 +305,28 @@ MCFDEF int mcf_tensor_is_contiguous(const mcf_tensor *t);
  * non-contiguous strides: MCF_SERIALIZE_UNSUPPORTED. */
 MCFDEF int mcf_tensor_copy_contiguous(const mcf_tensor *t, void *dst, size_t dst_len);
 
+/* ===== [05b] dtype conversion ============================================ */
+/* Element conversions that give PyTorch's tensor.to(dtype) bits: from F64,
+ * F32, F16, BF16, F8_E4M3, F8_E5M2, BOOL and the integer types to F64, F32,
+ * F16 or BF16. Rounding is to nearest, ties to even; overflow gives +-inf;
+ * F16 subnormals are kept; integers and F64 reach F16/BF16 through F32, as
+ * PyTorch does (two roundings); BOOL is 0 or 1. A NaN becomes a quiet NaN
+ * with the same sign and the top bits of its payload. */
+
+/* Converts n elements from src to dst (both host byte order, not
+ * overlapping); from == to copies. A pair outside the list above:
+ * MCF_NOT_SUPPORTED naming both dtypes. Uses the fastest path this CPU runs. */
+MCFDEF int mcf_convert(mcf_dtype from, mcf_dtype to, const void *src, void *dst, size_t n);
+/* 1 if mcf_convert (and mcf_read_as) handle from -> to, else 0. */
+MCFDEF int mcf_convert_supported(mcf_dtype from, mcf_dtype to);
+/* One named code path (for tests and benchmarks), the same results as
+ * mcf_convert: MCF_NOT_SUPPORTED when this CPU or build lacks it (MCF_NO_SIMD
+ * leaves only MCF_CONVERT_PORTABLE). Pairs a path does not speed up (SSE2,
+ * AVX2: BF16 <-> F32; F16C: F16 <-> F32) run the portable code. */
+enum { MCF_CONVERT_PORTABLE = 0, MCF_CONVERT_SSE2 = 1, MCF_CONVERT_AVX2 = 2, MCF_CONVERT_F16C = 3 };
+MCFDEF int mcf_convert_variant(int variant, mcf_dtype from, mcf_dtype to, const void *src, void *dst, size_t n);
+MCFDEF const char *mcf_convert_variant_name(int variant);   /* "avx2", ...; static */
+
 /* ===== [06] URL parser =================================================== */
 typedef struct mcf_url {
     char *scheme;    /* lower-case: "file", "memory", "http", "https", "s3", ... */
@@ -462,6 +485,34 @@ MCFDEF const char *mcf_reader_format(const mcf_reader *r);
 /* Byte offset of entry i's data in the file and its contiguous size. */
 MCFDEF int mcf_entry_location(const mcf_reader *r, size_t i, uint64_t *offset, uint64_t *nbytes);
 MCFDEF void mcf_close(mcf_reader *r);
+
+/* ---- slices and dtype conversion on read ---- */
+/* numpy basic slicing, t[s0, s1, ...]: per dimension start, stop and step.
+ * Negative start/stop count from the end, out-of-range values clamp (an
+ * empty result is fine), stop MCF_SLICE_END means "to the end", step >= 1.
+ * s[0..ns) slice the first ns dimensions (ns <= ndim), the rest are whole.
+ * Every dimension is kept: numpy's integer index i is the slice i:i+1 here. */
+#define MCF_SLICE_END INT64_MAX
+typedef struct mcf_slice { int64_t start, stop, step; } mcf_slice;
+/* The slice start:stop with step 1; mcf_slice_range(0, MCF_SLICE_END) is ":". */
+MCFDEF mcf_slice mcf_slice_range(int64_t start, int64_t stop);
+/* Shape of entry i sliced by s[0..ns): its ndim sizes into shape.
+ * MCF_INVALID_PARAMS for ns < 0 or > ndim or a step < 1 (the message names
+ * the file, tensor and dimension); MCF_NOT_SUPPORTED for ns > 0 on a
+ * sub-byte dtype (F4, F6_*: only the whole tensor). */
+MCFDEF int mcf_slice_shape(const mcf_reader *r, size_t i, const mcf_slice *s, int ns, int64_t *shape);
+/* Copies the slice into dst: contiguous, row-major, host byte order, from
+ * any entry (torch views with strides and storage offsets too). dst_len must
+ * be >= the slice's bytes, else MCF_BUFFER_OVERFLOW saying how many. Reads
+ * only the bytes the slice needs: mapped runs, or positional/ranged reads
+ * in which gaps under 64 KiB are merged (MCF_VERIFY first checks a torch
+ * entry's CRC, which reads the whole entry once). */
+MCFDEF int mcf_read_slice(mcf_reader *r, size_t i, const mcf_slice *s, int ns, void *dst, size_t dst_len);
+/* mcf_read_slice converting to dtype `to` as mcf_convert does, in chunks
+ * fused with the read (no second copy); s NULL with ns 0 reads the whole
+ * tensor; to == the entry's dtype is a plain (sliced) read. A pair
+ * mcf_convert_supported() refuses: MCF_NOT_SUPPORTED naming both dtypes. */
+MCFDEF int mcf_read_as(mcf_reader *r, size_t i, mcf_dtype to, const mcf_slice *s, int ns, void *dst, size_t dst_len);
 
 /* ===== [17] Mooncake object codec & store API ============================ */
 /* Store values are Mooncake tensor objects (integration_utils.h): a 304-byte
@@ -1929,6 +1980,442 @@ MCFDEF int mcf_tensor_copy_contiguous(const mcf_tensor *t, void *dst, size_t dst
     else mcf__gather((const unsigned char *)t->data, mcf_dtype_size(t->dtype), t->ndim, t->shape, t->strides,
                      0, mcf_tensor_numel(t), (unsigned char *)dst);
     return MCF_OK;
+}
+
+/* ===== [05b] dtype conversion ============================================ */
+/* Pure element conversions, bit-exact with PyTorch's tensor.to(): IEEE 754
+ * binary16/bfloat16/binary32/binary64 with round to nearest even, OCP 8-bit
+ * floating point (E4M3FN: bias 7, no inf, S.1111.111 is NaN; E5M2: bias 15,
+ * the top byte of a binary16). Every value goes through F32 bits except
+ * conversions to F64, which are exact from every type but the 64-bit
+ * integers (rounded once). Portable code works on bit patterns (no FPU NaN
+ * quirks); x86-64 adds SSE2/AVX2 (BF16 <-> F32) and F16C (F16 <-> F32),
+ * picked per call by runtime CPU checks. MCF_NO_SIMD keeps only the portable
+ * code; every path is tested against the same vectors. */
+
+/* Quiet NaN rule: sign and the payload's top bits kept, quiet bit set. */
+static uint32_t mcf__f16_to_f32_bits(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu;
+    if (e == 0x1f) return sign | 0x7f800000u | (m ? 0x00400000u | (m << 13) : 0);
+    if (e != 0) return sign | ((e + 112u) << 23) | (m << 13);
+    if (m == 0) return sign;
+    e = 113;                        /* subnormal: m * 2^-24, normalised */
+    while (!(m & 0x400u)) { m <<= 1; e--; }
+    return sign | (e << 23) | ((m & 0x3ffu) << 13);
+}
+
+static uint16_t mcf__f32_to_f16_bits(uint32_t f)
+{
+    uint32_t sign = (f >> 16) & 0x8000u, a = f & 0x7fffffffu, e, m, q, rem, half, s;
+    if (a > 0x7f800000u) return (uint16_t)(sign | 0x7e00u | ((a >> 13) & 0x3ffu));
+    if (a >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u);     /* >= 65520: rounds to inf */
+    if (a >= 0x38800000u) {                                      /* normal binary16 */
+        a -= 0x38000000u;                                        /* rebias 127 -> 15 */
+        return (uint16_t)(sign | ((a + 0xfffu + ((a >> 13) & 1u)) >> 13));
+    }
+    if (a <= 0x33000000u) return (uint16_t)sign;                 /* <= 2^-25: ties to 0 */
+    e = a >> 23;                                                 /* 102..112 */
+    m = (a & 0x7fffffu) | 0x800000u;
+    s = 126u - e;                                                /* value = m >> s units of 2^-24 */
+    q = m >> s;
+    rem = m & ((1u << s) - 1u);
+    half = 1u << (s - 1u);
+    if (rem > half || (rem == half && (q & 1u))) q++;
+    return (uint16_t)(sign | q);
+}
+
+static uint32_t mcf__bf16_to_f32_bits(uint16_t b)
+{
+    uint32_t f = (uint32_t)b << 16;
+    if ((f & 0x7fffffffu) > 0x7f800000u) f |= 0x00400000u;
+    return f;
+}
+
+static uint16_t mcf__f32_to_bf16_bits(uint32_t f)
+{
+    if ((f & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((f >> 16) | 0x40u);
+    return (uint16_t)((f + 0x7fffu + ((f >> 16) & 1u)) >> 16);
+}
+
+static uint32_t mcf__e4m3_to_f32_bits(uint8_t v)
+{
+    uint32_t sign = (uint32_t)(v & 0x80u) << 24, e = (v >> 3) & 0xfu, m = v & 7u;
+    if (e == 0xf && m == 7) return sign | 0x7fc00000u | (m << 20);
+    if (e != 0) return sign | ((e + 120u) << 23) | (m << 20);
+    if (m == 0) return sign;
+    e = 121;                        /* subnormal: m * 2^-9, normalised */
+    while (!(m & 8u)) { m <<= 1; e--; }
+    return sign | (e << 23) | ((m & 7u) << 20);
+}
+
+static uint32_t mcf__f64_to_f32_bits(uint64_t d)
+{
+    uint32_t sign = (uint32_t)(d >> 32) & 0x80000000u, out;
+    double v;
+    float f;
+    if ((d & 0x7fffffffffffffffull) > 0x7ff0000000000000ull)
+        return sign | 0x7fc00000u | (uint32_t)((d >> 29) & 0x7fffffu);
+    memcpy(&v, &d, 8);
+    f = (float)v;                   /* IEEE 754: one rounding, to nearest even */
+    memcpy(&out, &f, 4);
+    return out;
+}
+
+static uint64_t mcf__f32_to_f64_bits(uint32_t f)
+{
+    uint64_t out;
+    float v;
+    double d;
+    if ((f & 0x7fffffffu) > 0x7f800000u)
+        return ((uint64_t)(f & 0x80000000u) << 32) | 0x7ff8000000000000ull | ((uint64_t)(f & 0x7fffffu) << 29);
+    memcpy(&v, &f, 4);
+    d = (double)v;                  /* exact */
+    memcpy(&out, &d, 8);
+    return out;
+}
+
+static uint32_t mcf__float_bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
+static uint64_t mcf__double_bits(double d) { uint64_t u; memcpy(&u, &d, 8); return u; }
+
+static int mcf__convert_from_ok(mcf_dtype d)
+{
+    switch (d) {
+    case MCF_F64: case MCF_F32: case MCF_F16: case MCF_BF16: case MCF_F8_E4M3: case MCF_F8_E5M2:
+    case MCF_BOOL: case MCF_U8: case MCF_I8: case MCF_I16: case MCF_U16: case MCF_I32: case MCF_U32:
+    case MCF_I64: case MCF_U64:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+MCFDEF int mcf_convert_supported(mcf_dtype from, mcf_dtype to)
+{
+    if (from == to) return mcf__dtype_valid(from);
+    return mcf__convert_from_ok(from) && (to == MCF_F64 || to == MCF_F32 || to == MCF_F16 || to == MCF_BF16);
+}
+
+/* Element loads: host order, or little-endian file bytes when le is set
+ * (the same on little-endian hosts). */
+static uint16_t mcf__ld16(const unsigned char *p, int le)
+{
+    uint16_t v;
+    if (MCF__BIG_ENDIAN && le) return mcf__le16(p);
+    memcpy(&v, p, 2);
+    return v;
+}
+static uint32_t mcf__ld32(const unsigned char *p, int le)
+{
+    uint32_t v;
+    if (MCF__BIG_ENDIAN && le) return mcf__le32(p);
+    memcpy(&v, p, 4);
+    return v;
+}
+static uint64_t mcf__ld64(const unsigned char *p, int le)
+{
+    uint64_t v;
+    if (MCF__BIG_ENDIAN && le) return mcf__le64(p);
+    memcpy(&v, p, 8);
+    return v;
+}
+
+#define MCF__CONV_BLOCK 256
+
+/* Decodes n <= MCF__CONV_BLOCK elements of from into F32 bit patterns.
+ * Integers are converted by C, which rounds to nearest even (IEC 60559). */
+static void mcf__decode_f32(mcf_dtype from, const unsigned char *s, uint32_t *o, size_t n, int le)
+{
+    size_t i;
+    switch (from) {
+    case MCF_F64: for (i = 0; i < n; i++) o[i] = mcf__f64_to_f32_bits(mcf__ld64(s + 8 * i, le)); break;
+    case MCF_F32: for (i = 0; i < n; i++) o[i] = mcf__ld32(s + 4 * i, le); break;
+    case MCF_F16: for (i = 0; i < n; i++) o[i] = mcf__f16_to_f32_bits(mcf__ld16(s + 2 * i, le)); break;
+    case MCF_BF16: for (i = 0; i < n; i++) o[i] = mcf__bf16_to_f32_bits(mcf__ld16(s + 2 * i, le)); break;
+    case MCF_F8_E4M3: for (i = 0; i < n; i++) o[i] = mcf__e4m3_to_f32_bits(s[i]); break;
+    case MCF_F8_E5M2: for (i = 0; i < n; i++) o[i] = mcf__f16_to_f32_bits((uint16_t)(s[i] << 8)); break;
+    case MCF_BOOL: for (i = 0; i < n; i++) o[i] = s[i] ? 0x3f800000u : 0; break;
+    case MCF_U8: for (i = 0; i < n; i++) o[i] = mcf__float_bits((float)s[i]); break;
+    case MCF_I8: for (i = 0; i < n; i++) o[i] = mcf__float_bits((float)(int8_t)s[i]); break;
+    case MCF_I16: for (i = 0; i < n; i++) o[i] = mcf__float_bits((float)(int16_t)mcf__ld16(s + 2 * i, le)); break;
+    case MCF_U16: for (i = 0; i < n; i++) o[i] = mcf__float_bits((float)mcf__ld16(s + 2 * i, le)); break;
+    case MCF_I32: for (i = 0; i < n; i++) o[i] = mcf__float_bits((float)(int32_t)mcf__ld32(s + 4 * i, le)); break;
+    case MCF_U32: for (i = 0; i < n; i++) o[i] = mcf__float_bits((float)mcf__ld32(s + 4 * i, le)); break;
+    case MCF_I64: for (i = 0; i < n; i++) o[i] = mcf__float_bits((float)(int64_t)mcf__ld64(s + 8 * i, le)); break;
+    case MCF_U64: for (i = 0; i < n; i++) o[i] = mcf__float_bits((float)mcf__ld64(s + 8 * i, le)); break;
+    default: MCF_ASSERT(0); break;
+    }
+}
+
+/* Decodes n <= MCF__CONV_BLOCK elements of from into F64 bit patterns. */
+static void mcf__decode_f64(mcf_dtype from, const unsigned char *s, uint64_t *o, size_t n, int le)
+{
+    uint32_t f[MCF__CONV_BLOCK];
+    size_t i;
+    switch (from) {
+    case MCF_F64: for (i = 0; i < n; i++) o[i] = mcf__ld64(s + 8 * i, le); break;
+    case MCF_I8: for (i = 0; i < n; i++) o[i] = mcf__double_bits((double)(int8_t)s[i]); break;
+    case MCF_U8: for (i = 0; i < n; i++) o[i] = mcf__double_bits((double)s[i]); break;
+    case MCF_I16: for (i = 0; i < n; i++) o[i] = mcf__double_bits((double)(int16_t)mcf__ld16(s + 2 * i, le)); break;
+    case MCF_U16: for (i = 0; i < n; i++) o[i] = mcf__double_bits((double)mcf__ld16(s + 2 * i, le)); break;
+    case MCF_I32: for (i = 0; i < n; i++) o[i] = mcf__double_bits((double)(int32_t)mcf__ld32(s + 4 * i, le)); break;
+    case MCF_U32: for (i = 0; i < n; i++) o[i] = mcf__double_bits((double)mcf__ld32(s + 4 * i, le)); break;
+    case MCF_I64: for (i = 0; i < n; i++) o[i] = mcf__double_bits((double)(int64_t)mcf__ld64(s + 8 * i, le)); break;
+    case MCF_U64: for (i = 0; i < n; i++) o[i] = mcf__double_bits((double)mcf__ld64(s + 8 * i, le)); break;
+    default:                        /* the float types and BOOL are exact through F32 */
+        mcf__decode_f32(from, s, f, n, le);
+        for (i = 0; i < n; i++) o[i] = mcf__f32_to_f64_bits(f[i]);
+        break;
+    }
+}
+
+/* The portable path of every supported pair (from != to); writes host order. */
+static void mcf__convert_portable(mcf_dtype from, mcf_dtype to, const unsigned char *s, unsigned char *d, size_t n, int le)
+{
+    size_t es = mcf_dtype_size(from), os = mcf_dtype_size(to), i;
+    uint32_t f[MCF__CONV_BLOCK];
+    uint64_t g[MCF__CONV_BLOCK];
+    while (n > 0) {
+        size_t k = n < MCF__CONV_BLOCK ? n : MCF__CONV_BLOCK;
+        if (to == MCF_F64) {
+            mcf__decode_f64(from, s, g, k, le);
+            memcpy(d, g, k * 8);
+        } else {
+            mcf__decode_f32(from, s, f, k, le);
+            if (to == MCF_F32) memcpy(d, f, k * 4);
+            else if (to == MCF_F16) for (i = 0; i < k; i++) { uint16_t h = mcf__f32_to_f16_bits(f[i]); memcpy(d + 2 * i, &h, 2); }
+            else for (i = 0; i < k; i++) { uint16_t h = mcf__f32_to_bf16_bits(f[i]); memcpy(d + 2 * i, &h, 2); }
+        }
+        s += k * es;
+        d += k * os;
+        n -= k;
+    }
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(MCF_NO_SIMD)
+#define MCF__CONV_X86 1
+#include <cpuid.h>
+#include <immintrin.h>
+
+/* BF16 -> F32: the bits move up 16; NaN lanes get the quiet bit. */
+__attribute__((target("sse2")))
+static void mcf__bf16_f32_sse2(const unsigned char *s, unsigned char *d, size_t n)
+{
+    const __m128i zero = _mm_setzero_si128(), absm = _mm_set1_epi32(0x7fffffff), inf = _mm_set1_epi32(0x7f800000),
+                  quiet = _mm_set1_epi32(0x00400000);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + 2 * i));
+        __m128i lo = _mm_unpacklo_epi16(zero, v), hi = _mm_unpackhi_epi16(zero, v);
+        lo = _mm_or_si128(lo, _mm_and_si128(_mm_cmpgt_epi32(_mm_and_si128(lo, absm), inf), quiet));
+        hi = _mm_or_si128(hi, _mm_and_si128(_mm_cmpgt_epi32(_mm_and_si128(hi, absm), inf), quiet));
+        _mm_storeu_si128((__m128i *)(void *)(d + 4 * i), lo);
+        _mm_storeu_si128((__m128i *)(void *)(d + 4 * i + 16), hi);
+    }
+    if (i < n) mcf__convert_portable(MCF_BF16, MCF_F32, s + 2 * i, d + 4 * i, n - i, 0);
+}
+
+/* F32 -> BF16 in four lanes, as sign-extended 16-bit results for packs:
+ * round to nearest even by adding 0x7fff + lsb; NaN lanes keep their top
+ * bits with the quiet bit set. */
+__attribute__((target("sse2")))
+static __m128i mcf__f32_bf16_x4(__m128i x)
+{
+    const __m128i one = _mm_set1_epi32(1), bias = _mm_set1_epi32(0x7fff), absm = _mm_set1_epi32(0x7fffffff),
+                  inf = _mm_set1_epi32(0x7f800000), qbit = _mm_set1_epi32(0x40);
+    __m128i r = _mm_srai_epi32(_mm_add_epi32(_mm_add_epi32(x, bias), _mm_and_si128(_mm_srli_epi32(x, 16), one)), 16);
+    __m128i nan = _mm_cmpgt_epi32(_mm_and_si128(x, absm), inf);
+    __m128i q = _mm_or_si128(_mm_srai_epi32(x, 16), qbit);
+    return _mm_or_si128(_mm_and_si128(nan, q), _mm_andnot_si128(nan, r));
+}
+
+__attribute__((target("sse2")))
+static void mcf__f32_bf16_sse2(const unsigned char *s, unsigned char *d, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m128i a = mcf__f32_bf16_x4(_mm_loadu_si128((const __m128i *)(const void *)(s + 4 * i)));
+        __m128i b = mcf__f32_bf16_x4(_mm_loadu_si128((const __m128i *)(const void *)(s + 4 * i + 16)));
+        _mm_storeu_si128((__m128i *)(void *)(d + 2 * i), _mm_packs_epi32(a, b));
+    }
+    if (i < n) mcf__convert_portable(MCF_F32, MCF_BF16, s + 4 * i, d + 2 * i, n - i, 0);
+}
+
+/* Results larger than this go around the cache (non-temporal stores), as
+ * memcpy does for large copies: nothing will read them back soon. */
+#define MCF__CONV_STREAM ((size_t)8 << 20)
+
+__attribute__((target("avx2")))
+static void mcf__bf16_f32_avx2(const unsigned char *s, unsigned char *d, size_t n)
+{
+    const __m256i absm = _mm256_set1_epi32(0x7fffffff), inf = _mm256_set1_epi32(0x7f800000), quiet = _mm256_set1_epi32(0x00400000);
+    size_t i = 0;
+    int stream = n >= MCF__CONV_STREAM / 4 && ((uintptr_t)d & 3u) == 0;
+    if (stream) {
+        i = ((32u - ((uintptr_t)d & 31u)) & 31u) / 4;   /* elements up to a 32-byte boundary */
+        mcf__bf16_f32_sse2(s, d, i);
+    }
+    for (; i + 16 <= n; i += 16) {
+        __m256i a = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(s + 2 * i))), 16);
+        __m256i b = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(s + 2 * i + 16))), 16);
+        a = _mm256_or_si256(a, _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_and_si256(a, absm), inf), quiet));
+        b = _mm256_or_si256(b, _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_and_si256(b, absm), inf), quiet));
+        if (stream) {
+            _mm256_stream_si256((__m256i *)(void *)(d + 4 * i), a);
+            _mm256_stream_si256((__m256i *)(void *)(d + 4 * i + 32), b);
+        } else {
+            _mm256_storeu_si256((__m256i *)(void *)(d + 4 * i), a);
+            _mm256_storeu_si256((__m256i *)(void *)(d + 4 * i + 32), b);
+        }
+    }
+    if (stream) _mm_sfence();
+    if (i < n) mcf__bf16_f32_sse2(s + 2 * i, d + 4 * i, n - i);
+}
+
+__attribute__((target("avx2")))
+static __m256i mcf__f32_bf16_x8(__m256i x)
+{
+    const __m256i one = _mm256_set1_epi32(1), bias = _mm256_set1_epi32(0x7fff), absm = _mm256_set1_epi32(0x7fffffff),
+                  inf = _mm256_set1_epi32(0x7f800000), qbit = _mm256_set1_epi32(0x40);
+    __m256i r = _mm256_srai_epi32(_mm256_add_epi32(_mm256_add_epi32(x, bias), _mm256_and_si256(_mm256_srli_epi32(x, 16), one)), 16);
+    __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(x, absm), inf);
+    __m256i q = _mm256_or_si256(_mm256_srai_epi32(x, 16), qbit);
+    return _mm256_or_si256(_mm256_and_si256(nan, q), _mm256_andnot_si256(nan, r));
+}
+
+__attribute__((target("avx2")))
+static void mcf__f32_bf16_avx2(const unsigned char *s, unsigned char *d, size_t n)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256i a = mcf__f32_bf16_x8(_mm256_loadu_si256((const __m256i *)(const void *)(s + 4 * i)));
+        __m256i b = mcf__f32_bf16_x8(_mm256_loadu_si256((const __m256i *)(const void *)(s + 4 * i + 32)));
+        /* packs works per 128-bit lane: a0-3 b0-3 a4-7 b4-7; restore the order */
+        __m256i p = _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xd8);
+        _mm256_storeu_si256((__m256i *)(void *)(d + 2 * i), p);
+    }
+    if (i < n) mcf__f32_bf16_sse2(s + 4 * i, d + 2 * i, n - i);
+}
+
+/* F16C converts with round to nearest even and keeps subnormals; F16 -> F32
+ * already quiets NaNs and keeps the payload, F32 -> F16 truncates it, as
+ * the portable code does. */
+__attribute__((target("avx,f16c")))
+static void mcf__f16_f32_f16c(const unsigned char *s, unsigned char *d, size_t n)
+{
+    size_t i = 0;
+    int stream = n >= MCF__CONV_STREAM / 4 && ((uintptr_t)d & 3u) == 0;
+    if (stream) {
+        i = ((32u - ((uintptr_t)d & 31u)) & 31u) / 4;   /* elements up to a 32-byte boundary */
+        mcf__convert_portable(MCF_F16, MCF_F32, s, d, i, 0);
+        for (; i + 8 <= n; i += 8)
+            _mm256_stream_ps((float *)(void *)(d + 4 * i), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(s + 2 * i))));
+        _mm_sfence();
+    }
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps((float *)(void *)(d + 4 * i), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(s + 2 * i))));
+    if (i < n) mcf__convert_portable(MCF_F16, MCF_F32, s + 2 * i, d + 4 * i, n - i, 0);
+}
+
+__attribute__((target("avx,f16c")))
+static void mcf__f32_f16_f16c(const unsigned char *s, unsigned char *d, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128((__m128i *)(void *)(d + 2 * i),
+                         _mm256_cvtps_ph(_mm256_loadu_ps((const float *)(const void *)(s + 4 * i)), _MM_FROUND_TO_NEAREST_INT));
+    if (i < n) mcf__convert_portable(MCF_F32, MCF_F16, s + 4 * i, d + 2 * i, n - i, 0);
+}
+
+static int mcf__cpu_avx2(void) { return __builtin_cpu_supports("avx2") != 0; }
+/* F16C needs the AVX state the OS enables, which __builtin_cpu_supports("avx")
+ * checks; clang has no "f16c" name for it, so there CPUID.1:ECX bit 29. */
+static int mcf__cpu_f16c(void)
+{
+#if defined(__clang__)
+    unsigned a, b, c, d;
+    if (!__builtin_cpu_supports("avx") || !__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    return (c >> 29) & 1u;
+#else
+    return __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c");
+#endif
+}
+#endif
+
+/* The fastest path for from -> to on this CPU; callers pick once per call
+ * (the CPU checks cost more than converting a few elements). */
+static int mcf__convert_pick(mcf_dtype from, mcf_dtype to)
+{
+#if defined(MCF__CONV_X86)
+    if ((from == MCF_BF16 && to == MCF_F32) || (from == MCF_F32 && to == MCF_BF16))
+        return mcf__cpu_avx2() ? MCF_CONVERT_AVX2 : MCF_CONVERT_SSE2;
+    if (((from == MCF_F16 && to == MCF_F32) || (from == MCF_F32 && to == MCF_F16)) && mcf__cpu_f16c())
+        return MCF_CONVERT_F16C;
+#else
+    (void)from; (void)to;
+#endif
+    return MCF_CONVERT_PORTABLE;
+}
+
+/* Runs one conversion (from != to, a supported pair) with an available
+ * variant. le: src holds little-endian file bytes, not host-order elements. */
+static void mcf__convert_run(int variant, mcf_dtype from, mcf_dtype to, const unsigned char *s, unsigned char *d, size_t n, int le)
+{
+#if defined(MCF__CONV_X86)
+    int bf = (from == MCF_BF16 && to == MCF_F32) || (from == MCF_F32 && to == MCF_BF16);
+    int hf = (from == MCF_F16 && to == MCF_F32) || (from == MCF_F32 && to == MCF_F16);
+    if (bf && variant == MCF_CONVERT_AVX2) { if (from == MCF_BF16) mcf__bf16_f32_avx2(s, d, n); else mcf__f32_bf16_avx2(s, d, n); return; }
+    if (bf && variant == MCF_CONVERT_SSE2) { if (from == MCF_BF16) mcf__bf16_f32_sse2(s, d, n); else mcf__f32_bf16_sse2(s, d, n); return; }
+    if (hf && variant == MCF_CONVERT_F16C) { if (from == MCF_F16) mcf__f16_f32_f16c(s, d, n); else mcf__f32_f16_f16c(s, d, n); return; }
+#else
+    (void)variant;
+#endif
+    mcf__convert_portable(from, to, s, d, n, le);
+}
+
+static int mcf__convert_args(mcf_dtype from, mcf_dtype to, const void *src, void *dst, size_t n, const char *who)
+{
+    if (!mcf__dtype_valid(from) || !mcf__dtype_valid(to))
+        return mcf__fail(MCF_INVALID_PARAMS, "%s: invalid dtype %d or %d", who, (int)from, (int)to);
+    if (!mcf_convert_supported(from, to))
+        return mcf__fail(MCF_NOT_SUPPORTED, "%s: no conversion from %s to %s (targets: F64, F32, F16, BF16; sources: the float, integer and BOOL types)",
+                         who, mcf__dtypes[from].name, mcf__dtypes[to].name);
+    if (n && (!src || !dst)) return mcf__fail(MCF_INVALID_PARAMS, "%s: NULL buffer", who);
+    if (from == to && mcf__dtypes[from].bits % 8)
+        return mcf__fail(MCF_NOT_SUPPORTED, "%s: %s elements are not whole bytes", who, mcf__dtypes[from].name);
+    return MCF_OK;
+}
+
+MCFDEF int mcf_convert(mcf_dtype from, mcf_dtype to, const void *src, void *dst, size_t n)
+{
+    int rc = mcf__convert_args(from, to, src, dst, n, "mcf_convert");
+    if (rc != MCF_OK || n == 0) return rc;
+    if (from == to) memcpy(dst, src, n * mcf_dtype_size(from));
+    else mcf__convert_run(mcf__convert_pick(from, to), from, to, (const unsigned char *)src, (unsigned char *)dst, n, 0);
+    return MCF_OK;
+}
+
+MCFDEF int mcf_convert_variant(int variant, mcf_dtype from, mcf_dtype to, const void *src, void *dst, size_t n)
+{
+    int rc;
+    if (variant < MCF_CONVERT_PORTABLE || variant > MCF_CONVERT_F16C)
+        return mcf__fail(MCF_INVALID_PARAMS, "mcf_convert_variant: unknown variant %d", variant);
+#if defined(MCF__CONV_X86)
+    if ((variant == MCF_CONVERT_AVX2 && !mcf__cpu_avx2()) || (variant == MCF_CONVERT_F16C && !mcf__cpu_f16c()))
+#else
+    if (variant != MCF_CONVERT_PORTABLE)
+#endif
+        return mcf__fail(MCF_NOT_SUPPORTED, "mcf_convert_variant: %s is not available on this CPU or build", mcf_convert_variant_name(variant));
+    if ((rc = mcf__convert_args(from, to, src, dst, n, "mcf_convert_variant")) != MCF_OK || n == 0) return rc;
+    if (from == to) memcpy(dst, src, n * mcf_dtype_size(from));
+    else mcf__convert_run(variant, from, to, (const unsigned char *)src, (unsigned char *)dst, n, 0);
+    return MCF_OK;
+}
+
+MCFDEF const char *mcf_convert_variant_name(int variant)
+{
+    static const char *const names[] = {"portable", "sse2", "avx2", "f16c"};
+    return variant >= MCF_CONVERT_PORTABLE && variant <= MCF_CONVERT_F16C ? names[variant] : "?";
 }
 
 /* ===== [06] URL parser =================================================== */
@@ -7465,6 +7952,288 @@ MCFDEF const char *mcf_metadata(const mcf_reader *r, const char *key)
         if (strcmp(r->meta[2 * i], key) == 0) return r->meta[2 * i + 1];
     return NULL;
 }
+
+/* ---- slices and dtype conversion on read ------------------------------- */
+/* A slice read is a strided copy from the source to the packed destination,
+ * planned per dimension as (count, source stride in bytes, destination
+ * stride in elements). Dimensions of size 1 are dropped, the rest ordered by
+ * source stride (largest first, so runs come in file order even for
+ * transposed torch views) and neighbours contiguous on both sides merged;
+ * the innermost dimension is a run. A mapped source is copied (or
+ * converted) run by run. Any other source is read in batches: consecutive
+ * runs whose gaps are under 64 KiB share one read of at most MCF__CHUNK
+ * bytes, and a batch that is one contiguous run of plain bytes is read
+ * straight into dst. Conversion happens per run, while the bytes are hot. */
+#define MCF__SLICE_GAP ((uint64_t)64 << 10)
+
+typedef struct mcf__plan {
+    int nd;                         /* dimensions after dropping and merging */
+    uint64_t cnt[MCF_MAX_DIMS];
+    uint64_t sstr[MCF_MAX_DIMS];    /* source stride, bytes */
+    uint64_t dstr[MCF_MAX_DIMS];    /* destination stride, elements */
+    uint64_t base;                  /* source byte offset of the first element */
+    uint64_t numel;
+    int64_t shape[MCF_MAX_DIMS];    /* result shape (the entry's rank) */
+} mcf__plan;
+
+/* Resolves s[0..ns) against entry e (numpy rules) and plans the copy. */
+static int mcf__slice_plan(const mcf_reader *r, const mcf__entry *e, const mcf_slice *s, int ns, mcf__plan *p)
+{
+    uint64_t stride[MCF_MAX_DIMS], dst_stride[MCF_MAX_DIMS], acc = 1, esize = mcf_dtype_size(e->dtype);
+    int64_t start[MCF_MAX_DIMS], step[MCF_MAX_DIMS];
+    int d, k;
+    memset(p, 0, sizeof *p);
+    if (ns < 0 || ns > e->ndim)
+        return mcf__fail(MCF_INVALID_PARAMS, "%s: tensor \"%s\" has %d dimension%s, the slice gives %d", r->name, e->name,
+                         e->ndim, e->ndim == 1 ? "" : "s", ns);
+    if (ns > 0 && !s) return mcf__fail(MCF_INVALID_PARAMS, "%s: tensor \"%s\": NULL slice array for %d dimensions", r->name, e->name, ns);
+    if (ns > 0 && mcf__dtypes[e->dtype].bits % 8)
+        return mcf__fail(MCF_NOT_SUPPORTED, "%s: tensor \"%s\": %s elements are not whole bytes, so only the whole tensor can be read (ns = 0)",
+                         r->name, e->name, mcf__dtypes[e->dtype].name);
+    for (d = e->ndim - 1; d >= 0; d--) {    /* element strides; row-major when contiguous */
+        stride[d] = e->contiguous ? acc : (uint64_t)e->strides[d];
+        acc *= (uint64_t)(e->shape[d] ? e->shape[d] : 1);   /* <= numel, checked at open */
+    }
+    for (d = 0; d < e->ndim; d++) {
+        int64_t n = e->shape[d], a = 0, b = n, st = 1;
+        if (d < ns) {
+            st = s[d].step;
+            if (st < 1)
+                return mcf__fail(MCF_INVALID_PARAMS, "%s: tensor \"%s\": slice step %lld in dimension %d must be >= 1 (negative and zero steps are not supported)",
+                                 r->name, e->name, (long long)st, d);
+            a = s[d].start;
+            b = s[d].stop;
+            if (a < 0) { a += n; if (a < 0) a = 0; } else if (a > n) a = n;
+            if (b < 0) { b += n; if (b < 0) b = 0; } else if (b > n) b = n;
+        }
+        start[d] = a;
+        step[d] = st;
+        p->shape[d] = b > a ? (b - a - 1) / st + 1 : 0;
+    }
+    p->numel = mcf__numel(e->ndim, p->shape);
+    if (p->numel == 0) return MCF_OK;
+    acc = 1;
+    for (d = e->ndim - 1; d >= 0; d--) { dst_stride[d] = acc; acc *= (uint64_t)p->shape[d]; }
+    /* every product below addresses an element of the entry: within its span */
+    p->base = e->offset;
+    for (d = 0; d < e->ndim; d++) {
+        p->base += (uint64_t)start[d] * stride[d] * esize;
+        if (p->shape[d] == 1) continue;
+        p->cnt[p->nd] = (uint64_t)p->shape[d];
+        p->sstr[p->nd] = (uint64_t)step[d] * stride[d] * esize;
+        p->dstr[p->nd] = dst_stride[d];
+        p->nd++;
+    }
+    for (d = 1; d < p->nd; d++)             /* stable: equal strides keep row-major order */
+        for (k = d; k > 0 && p->sstr[k - 1] < p->sstr[k]; k--) {
+            uint64_t t;
+            t = p->cnt[k]; p->cnt[k] = p->cnt[k - 1]; p->cnt[k - 1] = t;
+            t = p->sstr[k]; p->sstr[k] = p->sstr[k - 1]; p->sstr[k - 1] = t;
+            t = p->dstr[k]; p->dstr[k] = p->dstr[k - 1]; p->dstr[k - 1] = t;
+        }
+    for (d = p->nd - 2; d >= 0; d--)        /* merge d into d+1 when both sides are contiguous */
+        if (p->sstr[d] == p->cnt[d + 1] * p->sstr[d + 1] && p->dstr[d] == p->cnt[d + 1] * p->dstr[d + 1]) {
+            p->cnt[d + 1] *= p->cnt[d];
+            for (k = d; k + 1 < p->nd; k++) { p->cnt[k] = p->cnt[k + 1]; p->sstr[k] = p->sstr[k + 1]; p->dstr[k] = p->dstr[k + 1]; }
+            p->nd--;
+        }
+    return MCF_OK;
+}
+
+/* Walks the runs of a plan in order: an odometer over the outer dimensions.
+ * split: each element is its own run (its neighbours are >= 64 KiB away). */
+typedef struct mcf__runs {
+    const mcf__plan *p;
+    int od;                         /* odometer dimensions: the plan's [0, od) */
+    uint64_t idx[MCF_MAX_DIMS];
+    uint64_t len, rs, rd;           /* run: elements, source stride (bytes), destination stride (elements) */
+    uint64_t src, dst;              /* this run: source byte offset, destination element index */
+    int more;
+} mcf__runs;
+
+static void mcf__runs_locate(mcf__runs *it)
+{
+    int d;
+    it->src = it->p->base;
+    it->dst = 0;
+    for (d = 0; d < it->od; d++) { it->src += it->idx[d] * it->p->sstr[d]; it->dst += it->idx[d] * it->p->dstr[d]; }
+}
+
+static void mcf__runs_init(mcf__runs *it, const mcf__plan *p, uint64_t esize, int split)
+{
+    memset(it, 0, sizeof *it);
+    it->p = p;
+    it->more = p->numel > 0;
+    it->len = 1; it->rs = esize; it->rd = 1;
+    if (p->nd > 0 && !split) {
+        it->od = p->nd - 1;
+        it->len = p->cnt[p->nd - 1]; it->rs = p->sstr[p->nd - 1]; it->rd = p->dstr[p->nd - 1];
+    } else it->od = p->nd;
+    mcf__runs_locate(it);
+}
+
+static void mcf__runs_next(mcf__runs *it)
+{
+    int d;
+    for (d = it->od - 1; d >= 0; d--) {
+        if (++it->idx[d] < it->p->cnt[d]) { mcf__runs_locate(it); return; }
+        it->idx[d] = 0;
+    }
+    it->more = 0;
+}
+
+typedef struct mcf__slice_job {
+    mcf_dtype from, to;
+    size_t es, os;                  /* element sizes: source, destination */
+    int conv;                       /* from != to */
+    int variant;                    /* conversion path, picked once */
+    unsigned char *dst;
+} mcf__slice_job;
+
+/* n elements of one run: source bytes at src (rs apart, little-endian) to
+ * destination element index di (rd apart). */
+static void mcf__slice_run(const mcf__slice_job *j, const unsigned char *src, uint64_t n, uint64_t rs, uint64_t di, uint64_t rd)
+{
+    unsigned char *dst = j->dst + (size_t)di * j->os;
+    uint64_t k;
+    if ((rs == j->es && rd == 1) || n == 1) {
+        if (j->conv) mcf__convert_run(j->variant, j->from, j->to, src, dst, (size_t)n, 1);
+        else memcpy(dst, src, (size_t)n * j->es);
+        return;
+    }
+    for (k = 0; k < n; k++, src += rs, dst += (size_t)rd * j->os) {
+        if (j->conv) mcf__convert_portable(j->from, j->to, src, dst, 1, 1);
+        else memcpy(dst, src, j->es);
+    }
+}
+
+/* Batched reads for sources that are not in memory (see the block comment). */
+static int mcf__slice_read_batches(mcf_reader *r, const mcf__plan *p, const mcf__slice_job *j)
+{
+    uint64_t es = j->es, cap = MCF__CHUNK, k = 0, span = es;
+    int split = p->nd > 0 && p->sstr[p->nd - 1] > es && p->sstr[p->nd - 1] - es >= MCF__SLICE_GAP;
+    unsigned char *buf = NULL;
+    mcf__runs it, save;
+    int d, rc = MCF_OK, oom = 0;
+    for (d = 0; d < p->nd; d++) span += (p->cnt[d] - 1) * p->sstr[d];
+    if (span < cap) cap = span;             /* the buffer never exceeds what the slice spans */
+    mcf__runs_init(&it, p, es, split);
+    while (it.more && rc == MCF_OK) {
+        uint64_t rem = it.len - k, lo = it.src + k * it.rs, ext = (rem - 1) * it.rs + es, hi, nruns = 1, m;
+        int plain = !j->conv && (rem == 1 || (it.rs == es && it.rd == 1));
+        if (ext > cap) {
+            if (plain) {                    /* one long contiguous run: straight into dst */
+                rc = mcf__source_read(&r->src, lo, j->dst + (size_t)(it.dst + k * it.rd) * j->os, (size_t)(rem * es));
+                k = 0;
+                mcf__runs_next(&it);
+                continue;
+            }
+            m = (cap - es) / it.rs + 1;     /* a piece of the run that fits (rs > 0 here) */
+            if (!buf && !(buf = (unsigned char *)mcf__malloc((size_t)cap))) { oom = 1; break; }
+            if ((rc = mcf__source_read(&r->src, lo, buf, (size_t)((m - 1) * it.rs + es))) != MCF_OK) break;
+            mcf__slice_run(j, buf, m, it.rs, it.dst + k * it.rd, it.rd);
+            k += m;
+            continue;
+        }
+        hi = lo + ext;
+        save = it;
+        mcf__runs_next(&it);
+        while (it.more) {                   /* coalesce the runs that follow closely */
+            uint64_t s0 = it.src, e0 = s0 + (it.len - 1) * it.rs + es, nh = e0 > hi ? e0 : hi;
+            if (s0 < lo || (s0 > hi && s0 - hi >= MCF__SLICE_GAP) || nh - lo > cap) break;
+            hi = nh;
+            nruns++;
+            mcf__runs_next(&it);
+        }
+        if (nruns == 1 && plain) {
+            rc = mcf__source_read(&r->src, lo, j->dst + (size_t)(save.dst + k * save.rd) * j->os, (size_t)(rem * es));
+            k = 0;
+            continue;
+        }
+        if (!buf && !(buf = (unsigned char *)mcf__malloc((size_t)cap))) { oom = 1; break; }
+        if ((rc = mcf__source_read(&r->src, lo, buf, (size_t)(hi - lo))) != MCF_OK) break;
+        mcf__slice_run(j, buf, rem, save.rs, save.dst + k * save.rd, save.rd);
+        for (m = 1; m < nruns; m++) {
+            mcf__runs_next(&save);
+            mcf__slice_run(j, buf + (save.src - lo), save.len, save.rs, save.dst, save.rd);
+        }
+        k = 0;
+    }
+    if (oom) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory for a %llu-byte read buffer", r->name, (unsigned long long)cap);
+    MCF_FREE(buf);
+    return rc;
+}
+
+MCFDEF mcf_slice mcf_slice_range(int64_t start, int64_t stop)
+{
+    mcf_slice s;
+    s.start = start;
+    s.stop = stop;
+    s.step = 1;
+    return s;
+}
+
+MCFDEF int mcf_slice_shape(const mcf_reader *r, size_t i, const mcf_slice *s, int ns, int64_t *shape)
+{
+    mcf__plan p;
+    int rc;
+    if ((rc = mcf__check_index(r, i, "mcf_slice_shape")) != MCF_OK) return rc;
+    if (!shape) return mcf__fail(MCF_INVALID_PARAMS, "mcf_slice_shape: NULL output");
+    if ((rc = mcf__slice_plan(r, &r->entries[i], s, ns, &p)) != MCF_OK) return rc;
+    if (r->entries[i].ndim > 0) memcpy(shape, p.shape, (size_t)r->entries[i].ndim * sizeof *shape);
+    return MCF_OK;
+}
+
+static int mcf__read_sliced(mcf_reader *r, size_t i, mcf_dtype to, const mcf_slice *s, int ns, void *dst, size_t dst_len, const char *who)
+{
+    const mcf__entry *e;
+    mcf__plan p;
+    mcf__slice_job j;
+    uint64_t need;
+    int rc;
+    if ((rc = mcf__check_index(r, i, who)) != MCF_OK) return rc;
+    e = &r->entries[i];
+    if (!mcf__dtype_valid(to)) return mcf__fail(MCF_INVALID_PARAMS, "%s: %s: tensor \"%s\": invalid target dtype %d", who, r->name, e->name, (int)to);
+    if (!mcf_convert_supported(e->dtype, to))
+        return mcf__fail(MCF_NOT_SUPPORTED, "%s: tensor \"%s\": no conversion from %s to %s (targets: F64, F32, F16, BF16; sources: the float, integer and BOOL types)",
+                         r->name, e->name, mcf__dtypes[e->dtype].name, mcf__dtypes[to].name);
+    if (!dst && dst_len) return mcf__fail(MCF_INVALID_PARAMS, "%s: NULL buffer", who);
+    if (mcf__dtypes[e->dtype].bits % 8 && ns == 0) return mcf_read(r, i, dst, dst_len);   /* whole sub-byte tensor */
+    if ((rc = mcf__slice_plan(r, e, s, ns, &p)) != MCF_OK) return rc;
+    memset(&j, 0, sizeof j);
+    j.from = e->dtype;
+    j.to = to;
+    j.es = mcf_dtype_size(e->dtype);
+    j.os = mcf_dtype_size(to);
+    j.conv = to != e->dtype;
+    j.variant = j.conv ? mcf__convert_pick(e->dtype, to) : MCF_CONVERT_PORTABLE;
+    j.dst = (unsigned char *)dst;
+    if (!mcf__mul64(p.numel, j.os, &need) || need > dst_len)
+        return mcf__fail(MCF_BUFFER_OVERFLOW, "%s: tensor \"%s\": the slice needs %llu bytes (%llu %s elements), buffer has %llu", r->name, e->name,
+                         (unsigned long long)p.numel * j.os, (unsigned long long)p.numel, mcf__dtypes[to].name, (unsigned long long)dst_len);
+    if ((rc = mcf__verify_once(r, i)) != MCF_OK) return rc;
+    if (p.numel == 0) return MCF_OK;
+    if (r->src.base) {
+        mcf__runs it;
+        mcf__runs_init(&it, &p, j.es, 0);
+        for (; it.more; mcf__runs_next(&it)) mcf__slice_run(&j, r->src.base + it.src, it.len, it.rs, it.dst, it.rd);
+    } else if ((rc = mcf__slice_read_batches(r, &p, &j)) != MCF_OK) return rc;
+    if (MCF__BIG_ENDIAN && !j.conv) mcf__swap_units(dst, (size_t)need, mcf__dtypes[to].swap);
+    return MCF_OK;
+}
+
+MCFDEF int mcf_read_slice(mcf_reader *r, size_t i, const mcf_slice *s, int ns, void *dst, size_t dst_len)
+{
+    int rc;
+    if ((rc = mcf__check_index(r, i, "mcf_read_slice")) != MCF_OK) return rc;
+    return mcf__read_sliced(r, i, r->entries[i].dtype, s, ns, dst, dst_len, "mcf_read_slice");
+}
+
+MCFDEF int mcf_read_as(mcf_reader *r, size_t i, mcf_dtype to, const mcf_slice *s, int ns, void *dst, size_t dst_len)
+{
+    return mcf__read_sliced(r, i, to, s, ns, dst, dst_len, "mcf_read_as");
+}
+/* ---- end of slices and dtype conversion on read ------------------------- */
 
 /* ===== [17] Mooncake object codec & store API ============================ */
 /* Codec: Mooncake's TensorMetadata (integration_utils.h) written and read

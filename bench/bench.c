@@ -3,7 +3,7 @@
  *
  *   build/bench/bench [--size 1G] [--runs 3] [--cache warm|cold|both]
  *                     [--dir /tmp] [--json build/bench-results.json]
- *                     [--only crc,st,pt,rss,mem,store] [--no-python] [--smoke]
+ *                     [--only crc,st,pt,rss,mem,store,convert] [--no-python] [--smoke]
  *
  * Every figure is best-of-N, baseline and library run alternately (ABAB) so
  * drift in machine load hits both. Ratios are baseline time / our time for
@@ -1277,6 +1277,79 @@ static void bench_store(void)
     }
 }
 
+/* ---- figure 6: dtype conversion on read ----------------------------------------------------------- */
+/* mcf_read_as of a BF16 tensor to F32 (256 MiB of BF16 by default, half the
+ * --size when smaller) from an open reader over memory, vs memcpy of the
+ * output bytes (twice the input) into the same pre-faulted buffer: the
+ * conversion must run at >= 0.5x the speed of just writing its result. The
+ * detail gives each code path's speed through mcf_convert_variant. */
+static void bench_convert(void)
+{
+    const char *title = "mcf_read_as BF16 -> F32 vs memcpy of the output bytes";
+    uint64_t in_bytes = (uint64_t)256 << 20;
+    size_t out_bytes, n;
+    mcf_tensor t;
+    mcf_options o;
+    mcf_reader *r = NULL;
+    void *file = NULL;
+    size_t file_len = 0;
+    tpair tm = tp_inf(), tc = tp_inf(), t0;
+    char what[768], vars[300], hb[32], hb2[32];
+    size_t vk = 0;
+    int i, v, rc;
+    if (in_bytes > cfg.size / 2) in_bytes = (cfg.size / 2) & ~(uint64_t)4095;
+    out_bytes = (size_t)in_bytes * 2;
+    n = (size_t)in_bytes / 2;
+    memset(&t, 0, sizeof t);
+    t.name = "w";
+    t.dtype = MCF_BF16;
+    t.ndim = 2;
+    t.shape[0] = (int64_t)(n / 2048);
+    t.shape[1] = 2048;
+    t.data = D.payload;
+    memset(&o, 0, sizeof o);
+    o.format = "safetensors";
+    if ((rc = mcf_save_to_memory(&t, 1, &o, &file, &file_len)) != MCF_OK) { fig_skip_rc("convert_bf16_f32", title, "-", "mcf_save_to_memory", rc); return; }
+    if ((rc = mcf_open_memory(file, file_len, NULL, &r)) != MCF_OK) {
+        mcf_free(file);
+        fig_skip_rc("convert_bf16_f32", title, "-", "mcf_open_memory", rc);
+        return;
+    }
+    for (i = 0; i < cfg.runs; i++) {
+        t0 = tp_now();
+        memcpy(D.rbuf, D.payload, out_bytes);
+        (void)tp_min_since(t0, &tm);
+        bench_sink += D.rbuf[out_bytes - 1];
+        t0 = tp_now();
+        rc = mcf_read_as(r, 0, MCF_F32, NULL, 0, D.rbuf, out_bytes);
+        (void)tp_min_since(t0, &tc);
+        if (rc != MCF_OK) break;
+        bench_sink += D.rbuf[out_bytes - 1];
+    }
+    mcf_close(r);
+    mcf_free(file);
+    if (rc != MCF_OK) { fig_skip_rc("convert_bf16_f32", title, "-", "mcf_read_as", rc); return; }
+    vars[0] = '\0';
+    for (v = MCF_CONVERT_PORTABLE; v <= MCF_CONVERT_F16C; v++) {
+        tpair tv = tp_inf();
+        if (v == MCF_CONVERT_F16C) continue;    /* F16 only */
+        for (i = 0; i < cfg.runs; i++) {
+            t0 = tp_now();
+            rc = mcf_convert_variant(v, MCF_BF16, MCF_F32, D.payload, D.rbuf, n);
+            (void)tp_min_since(t0, &tv);
+            if (rc != MCF_OK) break;
+        }
+        if (rc != MCF_OK) continue;
+        vk += (size_t)bfmt(vars + vk, vk < sizeof vars ? sizeof vars - vk : 0, "%s%s %.2f GB/s", vk ? ", " : "",
+                           mcf_convert_variant_name(v), gbps(out_bytes, cfg.cpu_clock ? tv.c : tv.w));
+        if (vk >= sizeof vars) break;
+    }
+    bfmt(what, sizeof what, "%s BF16 -> %s F32: mcf_read_as %.4f s (%.2f GB/s of output), memcpy of %s %.4f s (%.2f GB/s), both into the same pre-faulted buffer; best of %d; mcf_convert_variant: %s",
+         human(in_bytes, hb, sizeof hb), human(out_bytes, hb2, sizeof hb2), tc.w, gbps(out_bytes, tc.w), hb2, tm.w, gbps(out_bytes, tm.w),
+         cfg.runs, vars);
+    fig_speed("convert_bf16_f32", title, "-", tc.w, tm.w, tc.c, tm.c, 0.5, what);
+}
+
 /* ---- output ------------------------------------------------------------------------------------------ */
 static void json_str(FILE *f, const char *s)
 {
@@ -1367,7 +1440,7 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: bench [--size BYTES[K|M|G]] [--runs N] [--cache warm|cold|both] [--dir DIR]\n"
-            "             [--json FILE] [--only crc,st,pt,mem,store,rss] [--no-python] [--python EXE]\n"
+            "             [--json FILE] [--only crc,st,pt,mem,store,rss,convert] [--no-python] [--python EXE]\n"
             "             [--py-script FILE] [--clock auto|wall|cpu] [--smoke]\n"
             "  defaults: --size 1G --runs 3 --cache both when /proc/sys/vm/drop_caches is writable (root), else warm;\n"
             "            --dir $TMPDIR or /tmp; --json build/bench-results.json\n"
@@ -1463,6 +1536,7 @@ int main(int argc, char **argv)
     if (want("pt")) bench_format(&FMT_PT);
     if (want("mem")) bench_mem();
     if (want("store")) bench_store();
+    if (want("convert")) bench_convert();
     print_summary();
     if (rmdir(cfg.dir) != 0) fprintf(stderr, "bench: %s not empty after the run: %s\n", cfg.dir, strerror(errno));
     free(D.payload); free(D.rbuf); free(D.many);

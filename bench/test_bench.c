@@ -300,6 +300,7 @@ FIG(memfs_roundtrip)
 FIG(memfs_bytes_roundtrip)
 FIG(store_roundtrip_file)
 FIG(store_roundtrip_memfs)
+FIG(convert_bf16_f32)
 
 MCF_TEST_MAIN(MCF_TEST(bench_smoke_exits_zero), MCF_TEST(bench_smoke_json_wellformed),
               MCF_TEST(bench_smoke_crc32_vs_zlib), MCF_TEST(bench_smoke_crc32_vs_zlib_dram),
@@ -314,4 +315,5 @@ MCF_TEST_MAIN(MCF_TEST(bench_smoke_exits_zero), MCF_TEST(bench_smoke_json_wellfo
               MCF_TEST(bench_smoke_rss_pt_view), MCF_TEST(bench_smoke_rss_pt_read),
               MCF_TEST(bench_smoke_pt_save_vs_pytorch), MCF_TEST(bench_smoke_pt_load_vs_pytorch),
               MCF_TEST(bench_smoke_memfs_roundtrip), MCF_TEST(bench_smoke_memfs_bytes_roundtrip),
-              MCF_TEST(bench_smoke_store_roundtrip_file), MCF_TEST(bench_smoke_store_roundtrip_memfs))
+              MCF_TEST(bench_smoke_store_roundtrip_file), MCF_TEST(bench_smoke_store_roundtrip_memfs),
+              MCF_TEST(bench_smoke_convert_bf16_f32))

@@ -18,6 +18,26 @@ static void mcf_fuzz_die(const char *what)
     abort();
 }
 
+/* A readable entry: the whole-tensor slice is mcf_read's bytes; a strided
+ * slice and a conversion to F32 succeed too. */
+static void mcf_fuzz_slices(mcf_reader *r, size_t i, const mcf_tensor *t, const void *whole, uint64_t nbytes)
+{
+    mcf_slice s[MCF_MAX_DIMS];
+    uint64_t numel = mcf_tensor_numel(t);
+    unsigned char *b;
+    int d;
+    if (mcf_dtype_size(t->dtype) == 0) return;              /* sub-byte: whole reads only */
+    if (!(b = (unsigned char *)malloc(nbytes * 2 + 1))) return;
+    if (mcf_read_slice(r, i, NULL, 0, b, (size_t)nbytes) != MCF_OK || (nbytes && memcmp(b, whole, (size_t)nbytes) != 0))
+        mcf_fuzz_die("mcf_read_slice of the whole tensor differs from mcf_read");
+    for (d = 0; d < t->ndim; d++) { s[d].start = d % 2 ? -3 : 1; s[d].stop = d % 3 ? MCF_SLICE_END : -1; s[d].step = 1 + d % 3; }
+    if (mcf_read_slice(r, i, s, t->ndim, b, (size_t)nbytes) != MCF_OK) mcf_fuzz_die("a slice of a readable tensor failed");
+    if (mcf_convert_supported(t->dtype, MCF_F32) && numel <= nbytes / 2 &&
+        mcf_read_as(r, i, MCF_F32, s, t->ndim, b, (size_t)nbytes * 2) != MCF_OK)
+        mcf_fuzz_die("mcf_read_as of a readable tensor failed");
+    free(b);
+}
+
 /* A failing call must leave a sentence; a reader must answer consistently. */
 #if defined(__GNUC__) || defined(__clang__)
 __attribute__((unused))
@@ -53,6 +73,7 @@ static void mcf_fuzz_reader(const unsigned char *data, size_t size, const char *
             if (rc != MCF_OK && mcf_last_error()[0] == '\0') mcf_fuzz_die("mcf_read failed without a sentence");
             if (rc == MCF_OK && mcf_view(r, i, &view) == MCF_OK && nbytes && memcmp(view, buf, (size_t)nbytes) != 0)
                 mcf_fuzz_die("mcf_view and mcf_read disagree");
+            if (rc == MCF_OK) mcf_fuzz_slices(r, i, &t, buf, nbytes);
             free(buf);
         }
     }

@@ -212,6 +212,65 @@ else
     skip get_sha256_torch "no python3 to read tests/data/torch/manifest.json"
 fi
 
+# ---- get --slice / --as: PyTorch's t[...] and .to() of the same tensors ----------
+# one case a line: name | tensor | --slice | --as ("-": none) | the same in Python
+cat > slice_cases.txt <<'EOF'
+rows_f32|w|0:128,:|F32|w[0:128, :].to(torch.float32)
+tail|w|-3:|-|w[-3:]
+cols_step_f16|wt|::2,5|F16|wt[::2, 5:6].to(torch.float16)
+index_last|h|1,-1|-|h[1:2, -1:]
+three_f64|h|:, 1:10:2, -2|F64|h[:, 1:10:2, -2:-1].to(torch.float64)
+empty|w|300:|BF16|w[300:]
+clamp|w|-1000:2,60:1000:3|-|w[-1000:2, 60:1000:3]
+EOF
+if [ "$TORCH" -eq 1 ]; then
+    "$PY" -c '
+import torch
+g = torch.Generator().manual_seed(5)
+w = (torch.randn(256, 64, generator=g) * 4).to(torch.bfloat16)
+h = torch.randn(7, 5, 3, generator=g).to(torch.float16)[1:, ::2]
+torch.save({"w": w, "wt": w.t(), "h": h}, "sl.pt")' || echo "torch.save of sl.pt failed" >&2
+    "$MCF" convert -q sl.pt sl.safetensors || echo "mcf convert of sl.pt failed" >&2
+    for f in sl.pt sl.safetensors; do
+        while IFS='|' read -r cname tensor spec as expr; do
+            if [ "$as" = "-" ]; then t "get_slice_${cname}_$f" "$MCF" get "$f" "$tensor" --slice "$spec" -o "$cname.$f.bin"
+            else t "get_slice_${cname}_$f" "$MCF" get "$f" "$tensor" --slice "$spec" --as "$as" -o "$cname.$f.bin"; fi
+            rc_is 0; out_empty; err_empty; end
+        done < slice_cases.txt
+    done
+    # one python process checks every output above byte for byte
+    t get_slice_matches_torch "$PY" - slice_cases.txt <<'EOF'; rc_is 0; out_has "14 slices match"; end
+import sys, torch
+d = torch.load("sl.pt", weights_only=True)
+n = 0
+for line in open(sys.argv[1]):
+    name, tensor, spec, to, expr = line.rstrip("\n").split("|")
+    want = eval(expr, {"torch": torch}, d).contiguous()
+    if want.dtype == torch.bfloat16:
+        want = want.view(torch.int16)
+    want = want.numpy().tobytes()
+    for f in ("sl.pt", "sl.safetensors"):
+        got = open("%s.%s.bin" % (name, f), "rb").read()
+        assert got == want, (name, f, len(got), len(want))
+        n += 1
+print(n, "slices match")
+EOF
+else
+    skip get_slice_matches_torch "no PyTorch (/usr/bin/python3 -c 'import torch')"
+fi
+t get_slice_zero_step "$MCF" get "$PT/transpose_view.pt" "" --slice '0:1:0' -o x.bin; rc_is 1
+err_has "transpose_view.pt: tensor \"\": slice step 0 in dimension 0 must be >= 1"; check test ! -e x.bin; end
+t get_slice_unparsable "$MCF" get "$PT/transpose_view.pt" "" --slice '0:2, 1:x' -o x.bin; rc_is 2; err_has "--slice '0:2, 1:x': cannot parse '1:x'"; end
+t get_slice_four_parts "$MCF" get "$PT/transpose_view.pt" "" --slice '1:2:3:4' -o x.bin; rc_is 2; err_has "cannot parse"; end
+t get_slice_index_range "$MCF" get "$PT/transpose_view.pt" "" --slice '4' -o x.bin; rc_is 1
+err_has "index 4 is out of range for dimension 0 of size 4"; end
+t get_slice_too_many "$MCF" get "$PT/transpose_view.pt" "" --slice '0,0,0' -o x.bin; rc_is 1
+err_has "has 2 dimensions, the slice gives 3"; end
+t get_as_unsupported "$MCF" get "$PT/dtype_i64.pt" "" --as I32 -o x.bin; rc_is 1; err_has "no conversion from I64 to I32"; end
+t get_as_unknown "$MCF" get "$PT/dtype_i64.pt" "" --as F99 -o x.bin; rc_is 2; err_has "--as 'F99': unknown dtype"; end
+t get_as_torch_name "$MCF" get "$PT/transpose_view.pt" "" --slice '-1' --as float64 -o -; rc_is 0
+check test "$(wc -c < "$T/out")" -eq 24; end
+
 # ---- cp -----------------------------------------------------------------------
 t cp_file "$MCF" cp "$ST/larger.safetensors" "copy dir/larger.safetensors"; rc_is 0
 out_has "larger.safetensors"; check cmp -s "$ST/larger.safetensors" "copy dir/larger.safetensors"; end
@@ -457,6 +516,10 @@ if [ -x "$NGINX" ] && [ -n "$PY" ]; then
     t remote_verify "$MCFC" verify "$H/m/nested.pt"; rc_is 0; out_has "OK $H/m/nested.pt: torch, 5 tensors, 59 bytes of data, zip CRC-32 checked"; end
     t remote_get "$MCFC" get "$H/m/nested.pt" model.w -o - ; rc_is 0
     "$MCFC" get "$PT/nested_mixed.pt" model.w -o local_w.bin 2>/dev/null; check cmp -s "$T/out" local_w.bin; end
+    "$MCFC" cp -q "$PT/transpose_view.pt" "$H/m/tv.pt" >/dev/null 2>&1
+    t remote_get_slice "$MCFC" get "$H/m/tv.pt" "" --slice '1:3,::2' --as F64 -o - ; rc_is 0
+    "$MCFC" get "$PT/transpose_view.pt" "" --slice '1:3,::2' --as F64 -o local_tv.bin 2>/dev/null
+    check test "$(wc -c < local_tv.bin)" -eq 32; check cmp -s "$T/out" local_tv.bin; end
     t remote_convert_to_st "$MCFC" convert -q "$H/m/nested.pt" "$H/m/nested.safetensors"; rc_is 0
     "$MCFC" convert -q "$PT/nested_mixed.pt" nested_local.safetensors 2>/dev/null
     "$MCFC" cp -q "$H/m/nested.safetensors" nested_remote.safetensors 2>/dev/null

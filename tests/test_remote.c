@@ -1,4 +1,4 @@
-/* [10] fs: http & s3 (curl). In the curl variants (-DMOONCAKE_FILEIO_CURL)
+/* [10] fs: http & s3 (curl), and what slices cost over them. In the curl variants (-DMOONCAKE_FILEIO_CURL)
  * these tests start real servers on free 127.0.0.1 ports through
  * tests/servers/mcf-servers.sh (nginx with DAV; @20minutes/s3rver, which
  * checks SigV4 signatures; python3 -m http.server, which ignores Range) and
@@ -1112,6 +1112,190 @@ static int remote_https_tls_options(void)
     return 0;
 }
 
+/* ---- slices and dtype conversion over the network ------------------------ */
+/* The same slices read remotely and locally give the same bytes (the local
+ * reader is checked against PyTorch in test_slice.c): a file of several
+ * dtypes and shapes, and real PyTorch views (transpose, storage offsets). */
+static int slices_same_as_local(const char *file_url, const unsigned char *bytes, size_t len, const mcf_options *o)
+{
+    mcf_reader *a = NULL, *b = NULL;
+    size_t i;
+    uint32_t x = 12345;
+    int k, d, ok = 0, cases = 0;
+    if (mcf_write_bytes(file_url, bytes, len, o) != MCF_OK) { fprintf(stderr, "  upload %s: %s\n", file_url, mcf_last_error()); return 0; }
+    if (mcf_open_memory(bytes, len, NULL, &a) != MCF_OK || mcf_open(file_url, o, &b) != MCF_OK) {
+        fprintf(stderr, "  open %s: %s\n", file_url, mcf_last_error());
+        goto done;
+    }
+    for (i = 0; i < mcf_count(a); i++) {
+        mcf_tensor t;
+        if (mcf_entry(a, i, &t) != MCF_OK) goto done;
+        for (k = 0; k < 12; k++) {
+            mcf_slice s[8];
+            int64_t shape[8];
+            uint64_t numel = 1;
+            int ns = t.ndim ? (int)(x % (uint32_t)(t.ndim + 1)) : 0, to_f32 = k % 2 && mcf_convert_supported(t.dtype, MCF_F32);
+            size_t os, n;
+            unsigned char *pa, *pb;
+            int ra, rb;
+            for (d = 0; d < ns; d++) {
+                int64_t m = t.shape[d] + 2;
+                x = x * 1103515245u + 12345u;
+                s[d].start = (int64_t)(x >> 8) % (2 * m + 1) - m;
+                x = x * 1103515245u + 12345u;
+                s[d].stop = (x >> 20) % 4 == 0 ? MCF_SLICE_END : (int64_t)(x >> 8) % (2 * m + 1) - m;
+                s[d].step = 1 + (int64_t)((x >> 4) % 3);
+            }
+            x = x * 1103515245u + 12345u;
+            if (mcf_slice_shape(a, i, s, ns, shape) != MCF_OK) goto done;
+            for (d = 0; d < t.ndim; d++) numel *= (uint64_t)shape[d];
+            os = mcf_dtype_size(to_f32 ? MCF_F32 : t.dtype);
+            n = (size_t)numel * os;
+            pa = (unsigned char *)malloc(n + 1);
+            pb = (unsigned char *)malloc(n + 1);
+            if (!pa || !pb) { free(pa); free(pb); goto done; }
+            ra = to_f32 ? mcf_read_as(a, i, MCF_F32, s, ns, pa, n) : mcf_read_slice(a, i, s, ns, pa, n);
+            rb = to_f32 ? mcf_read_as(b, i, MCF_F32, s, ns, pb, n) : mcf_read_slice(b, i, s, ns, pb, n);
+            if (ra != MCF_OK || rb != MCF_OK || memcmp(pa, pb, n) != 0) {
+                fprintf(stderr, "  %s: tensor %s slice %d: local %s, remote %s (%s)\n", file_url, t.name, k, mcf_result_name(ra),
+                        mcf_result_name(rb), mcf_last_error());
+                free(pa); free(pb);
+                goto done;
+            }
+            free(pa); free(pb);
+            cases++;
+        }
+    }
+    ok = cases > 0;
+done:
+    mcf_close(a);
+    mcf_close(b);
+    if (mcf_remove(file_url, o) != MCF_OK) ok = 0;
+    return ok;
+}
+
+static int remote_slices_match_local_http_and_s3(void)
+{
+    static const char *const pt[] = {"transpose_view.pt", "slice_2d_offset.pt", "slice_offset.pt", "rank4.pt", "dtype_bf16.pt",
+                                     "empty_3d.pt", "scalar_0d.pt", "shared_storage.pt"};
+    static const mcf_dtype dts[] = {MCF_F32, MCF_BF16, MCF_F16, MCF_I8, MCF_U16, MCF_F64, MCF_I64, MCF_F8_E4M3};
+    mcf_tensor t[8];
+    mcf_options so, fo;
+    unsigned char *data = pattern(200000, 3), *st = NULL;
+    void *mem = NULL;
+    size_t len = 0, st_len = 0, i, off = 0;
+    char url[256];
+    int pass;
+    NEED_HTTP();
+    NEED_S3();
+    MCF_CHECK(data != NULL);
+    memset(t, 0, sizeof t);
+    for (i = 0; i < 8; i++) {
+        static char names[8][8];
+        (void)snprintf(names[i], sizeof names[i], "t%lu", (unsigned long)i);
+        t[i].name = names[i];
+        t[i].dtype = dts[i];
+        t[i].ndim = (int)(i % 4);
+        t[i].shape[0] = 37; t[i].shape[1] = 23; t[i].shape[2] = 5;
+        t[i].data = data + off;
+        off += (size_t)mcf_tensor_nbytes(&t[i]);
+    }
+    t[7].ndim = 2; t[7].shape[0] = 0;           /* an empty tensor too */
+    for (i = 0; i < off; i++) if (data[i] == 0x7f || data[i] == 0xff) data[i] = 0x3c;   /* no F8_E4M3 NaN patterns */
+    memset(&fo, 0, sizeof fo);
+    fo.format = "safetensors";
+    MCF_CHECK_RC(mcf_save_to_memory(t, 8, &fo, &mem, &len), MCF_OK);
+    so = s3_options(S3_SECRET);
+    for (pass = 0; pass < 2; pass++) {
+        const mcf_options *o = pass ? &so : NULL;
+        const char *base = pass ? "s3://" S3_BUCKET : g_http_base;
+        (void)snprintf(url, sizeof url, "%s/slices/model.safetensors", base);
+        MCF_CHECK(slices_same_as_local(url, (const unsigned char *)mem, len, o));
+        for (i = 0; i < sizeof pt / sizeof pt[0]; i++) {
+            char local[128];
+            (void)snprintf(local, sizeof local, "tests/data/torch/%s", pt[i]);
+            MCF_CHECK((st = mcf_test_slurp(local, &st_len)) != NULL);
+            (void)snprintf(url, sizeof url, "%s/slices/%s", base, pt[i]);
+            MCF_CHECK(slices_same_as_local(url, st, st_len, o));
+            free(st);
+        }
+    }
+    mcf_free(mem);
+    free(data);
+    return 0;
+}
+
+/* A row slice and a column slice of a BF16 [4096, 4096] weight (32 MiB):
+ * what each costs in requests and bytes beyond the open. A row slice moves
+ * at most its bytes + 64 KiB; a column slice's runs are 8 KiB apart, so its
+ * reads merge (gaps under 64 KiB) into 8 ranged GETs of at most 4 MiB. */
+static int slice_cost(const char *url, const mcf_options *o)
+{
+    enum { N = 4096, K = 128 };
+    uint16_t *w = (uint16_t *)malloc((size_t)N * N * 2), *got = (uint16_t *)malloc((size_t)N * K * 4);
+    float *f = (float *)got;
+    mcf_tensor t;
+    mcf_reader *r = NULL;
+    mcf_slice s[2];
+    uint64_t r0, r1, r2, r3, r4, d0, d1, d2, d3, d4;
+    size_t i, j;
+    MCF_CHECK(w && got);
+    for (i = 0; i < (size_t)N * N; i++) w[i] = (uint16_t)(0x3f80u + (i * 2654435761u >> 20) % 0x300u);   /* finite BF16 */
+    memset(&t, 0, sizeof t);
+    t.name = "weight"; t.dtype = MCF_BF16; t.ndim = 2; t.shape[0] = N; t.shape[1] = N; t.data = w;
+    MCF_CHECK_RC(mcf_save(url, &t, 1, o), MCF_OK);
+    mcf_curl_counters(&r0, &d0, NULL);
+    MCF_CHECK_RC(mcf_open(url, o, &r), MCF_OK);
+    mcf_curl_counters(&r1, &d1, NULL);
+    /* rows 0..127: 1 MiB */
+    s[0] = mcf_slice_range(0, K);
+    MCF_CHECK_RC(mcf_read_slice(r, 0, s, 1, got, (size_t)K * N * 2), MCF_OK);
+    mcf_curl_counters(&r2, &d2, NULL);
+    MCF_CHECK(memcmp(got, w, (size_t)K * N * 2) == 0);
+    /* the same rows as F32: the same transfer */
+    MCF_CHECK_RC(mcf_read_as(r, 0, MCF_F32, s, 1, f, (size_t)K * N * 4), MCF_OK);
+    mcf_curl_counters(&r3, &d3, NULL);
+    for (i = 0; i < (size_t)K * N; i++) {
+        uint32_t b;
+        memcpy(&b, &f[i], 4);
+        MCF_CHECK(b == (uint32_t)w[i] << 16);
+    }
+    /* columns 0..127 of every row */
+    s[0] = mcf_slice_range(0, MCF_SLICE_END);
+    s[1] = mcf_slice_range(0, K);
+    MCF_CHECK_RC(mcf_read_slice(r, 0, s, 2, got, (size_t)N * K * 2), MCF_OK);
+    mcf_curl_counters(&r4, &d4, NULL);
+    for (i = 0; i < N; i++)
+        for (j = 0; j < K; j++) MCF_CHECK(got[i * K + j] == w[i * N + j]);
+    fprintf(stderr, "  %s: BF16 [4096, 4096]: open %llu requests %llu bytes; rows 0:128 (%d bytes) %llu requests %llu bytes; "
+                    "as F32 %llu requests %llu bytes; columns 0:128 (%d bytes) %llu requests %llu bytes\n",
+            url, (unsigned long long)(r1 - r0), (unsigned long long)(d1 - d0), K * N * 2, (unsigned long long)(r2 - r1),
+            (unsigned long long)(d2 - d1), (unsigned long long)(r3 - r2), (unsigned long long)(d3 - d2), K * N * 2,
+            (unsigned long long)(r4 - r3), (unsigned long long)(d4 - d3));
+    MCF_CHECK(d2 - d1 <= (uint64_t)K * N * 2 + 65536);
+    MCF_CHECK(r2 - r1 == 1);
+    MCF_CHECK(d3 - d2 <= (uint64_t)K * N * 2 + 65536);
+    MCF_CHECK(r4 - r3 == 8);
+    MCF_CHECK(d4 - d3 >= 8 * (511 * 8192 + 256u) && d4 - d3 <= 8 * (511 * 8192 + 256u) + 65536);
+    mcf_close(r);
+    MCF_CHECK_RC(mcf_remove(url, o), MCF_OK);
+    free(w);
+    free(got);
+    return 0;
+}
+
+static int remote_slice_cost_row_and_column(void)
+{
+    mcf_options o;
+    char url[160];
+    NEED_HTTP();
+    NEED_S3();
+    url_of(url, sizeof url, g_http_base, "/slices/weight.safetensors");
+    if (slice_cost(url, NULL) != 0) return 1;
+    o = s3_options(S3_SECRET);
+    return slice_cost("s3://" S3_BUCKET "/slices/weight.safetensors", &o);
+}
+
 MCF_TEST_MAIN(MCF_TEST(remote_http_bytes_round_trip), MCF_TEST(remote_http_missing_is_file_not_found),
               MCF_TEST(remote_http_range_reads), MCF_TEST(remote_http_status_mapping),
               MCF_TEST(remote_http_bearer_and_headers), MCF_TEST(remote_bad_storage_options),
@@ -1122,5 +1306,6 @@ MCF_TEST_MAIN(MCF_TEST(remote_http_bytes_round_trip), MCF_TEST(remote_http_missi
               MCF_TEST(remote_torch_references_http_and_s3), MCF_TEST(remote_torch_lazy_load_http),
               MCF_TEST(remote_s3_seed_store_flows), MCF_TEST(remote_http_no_range_references),
               MCF_TEST(remote_http_no_range_note), MCF_TEST(remote_http_no_range_lazy_load),
-              MCF_TEST(remote_http_bad_content_range), MCF_TEST(remote_https_tls_options))
+              MCF_TEST(remote_http_bad_content_range), MCF_TEST(remote_https_tls_options),
+              MCF_TEST(remote_slices_match_local_http_and_s3), MCF_TEST(remote_slice_cost_row_and_column))
 #endif

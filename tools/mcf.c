@@ -5,6 +5,7 @@
  *   mcf cp SRC DST                    copy the bytes of one object between any two URLs ('-': stdout)
  *   mcf verify URL                    full validation plus zip CRCs, reading every tensor
  *   mcf get URL NAME -o FILE          raw little-endian bytes of one tensor
+ *           [--slice 0:128,:] [--as F32]  ... of a slice of it, converted
  *   mcf bench [ARGS...]               runs build/bench/bench (make bench) when it has been built
  *
  * Exit status: 0 ok, 1 the operation failed (the reason is printed as
@@ -208,6 +209,8 @@ typedef struct cli {
     const char *format;                       /* --format */
     const char *from;                         /* convert: --from */
     const char *output;                       /* get: -o */
+    const char *slice;                        /* get: --slice */
+    const char *as;                           /* get: --as */
     unsigned flags;
     const char *storage[2 * MAX_STORAGE_OPTIONS + 1];
     char *storage_buf[MAX_STORAGE_OPTIONS];
@@ -393,6 +396,8 @@ static int parse_args(cli *c, int argc, char **argv, int first, const char *allo
         if (strcmp(opt, "--format") == 0) c->format = val;
         else if (strcmp(opt, "--from") == 0) c->from = val;
         else if (strcmp(opt, "-o") == 0 || strcmp(opt, "--output") == 0) c->output = val;
+        else if (strcmp(opt, "--slice") == 0) c->slice = val;
+        else if (strcmp(opt, "--as") == 0) c->as = val;
         else if (strcmp(opt, "-s") == 0 || strcmp(opt, "--storage-option") == 0) {
             const char *eq = strchr(val, '=');
             char *copy;
@@ -914,15 +919,68 @@ done:
 /* ---- get --------------------------------------------------------------------- */
 
 static const char *const GET_HELP =
-    "usage: mcf get URL NAME -o FILE [options]\n"
+    "usage: mcf get URL NAME -o FILE [--slice S] [--as DTYPE] [options]\n"
     "\n"
     "Writes the raw bytes of tensor NAME (contiguous, row-major, little-endian)\n"
     "to FILE, any URL; '-o -' writes to stdout. The bare tensor of a file written\n"
     "by torch.save(tensor) is named \"\" (pass '').\n"
     "\n"
     "  -o, --output FILE       destination (required)\n"
+    "  --slice S               only t[S], Python/numpy syntax: one item per leading\n"
+    "                          dimension, comma-separated: a:b, a:b:c, :, -3:, ::2;\n"
+    "                          an integer i keeps its dimension with size 1 (i:i+1);\n"
+    "                          negative values count from the end, slice bounds\n"
+    "                          clamp, an index must exist; steps are >= 1. Only the\n"
+    "                          bytes the slice needs are read.\n"
+    "  --as DTYPE              convert to F64, F32, F16 or BF16 (as PyTorch's .to())\n"
     "  --format F              read as F instead of sniffing\n"
     "  -s, --storage-option K=V  backend option (S3, HTTP; local paths take none)\n";
+
+/* Parses --slice text into s[] (at most max items). index_mask bit d: item
+ * d was a plain integer i, read as i:i+1 (i = -1: -1 to the end). Returns
+ * the item count, or -1 with *bad pointing at the item that does not parse. */
+static int parse_slices(const char *text, mcf_slice *s, int max, unsigned *index_mask, const char **bad)
+{
+    const char *p = text;
+    int n = 0;
+    *index_mask = 0;
+    for (;;) {
+        long long v[3];
+        int have[3] = {0, 0, 0}, part = 0;
+        while (*p == ' ') p++;
+        *bad = p;
+        if (n == max) return -1;
+        for (;;) {
+            char *end;
+            while (*p == ' ') p++;
+            if (*p == '-' || *p == '+' || (*p >= '0' && *p <= '9')) {
+                v[part] = strtoll(p, &end, 10);
+                if (end == p) return -1;
+                have[part] = 1;
+                p = end;
+                while (*p == ' ') p++;
+            }
+            if (*p != ':' || part == 2) break;
+            part++;
+            p++;
+        }
+        if (*p != ',' && *p != '\0') return -1;
+        if (part == 0) {                      /* an integer index */
+            if (!have[0]) return -1;
+            s[n].start = v[0];
+            s[n].stop = v[0] == -1 || v[0] == INT64_MAX ? MCF_SLICE_END : v[0] + 1;
+            s[n].step = 1;
+            *index_mask |= 1u << n;
+        } else {
+            s[n].start = have[0] ? v[0] : 0;
+            s[n].stop = have[1] ? v[1] : MCF_SLICE_END;
+            s[n].step = part == 2 && have[2] ? v[2] : 1;
+        }
+        n++;
+        if (*p == '\0') return n;
+        p++;
+    }
+}
 
 static int cmd_get(cli *c)
 {
@@ -931,7 +989,24 @@ static int cmd_get(cli *c)
     uint64_t nb = 0;
     unsigned char *buf = NULL;
     progress p;
-    int idx, rc, status = EXIT_FAILED;
+    mcf_slice sl[MCF_MAX_DIMS];
+    int ns = 0, d, idx, rc, status = EXIT_FAILED;
+    unsigned index_mask = 0;
+    mcf_dtype to = MCF_F32;
+    mcf_tensor info;
+    int64_t shape[MCF_MAX_DIMS];
+    if (c->slice) {
+        const char *bad = c->slice;
+        if ((ns = parse_slices(c->slice, sl, MCF_MAX_DIMS, &index_mask, &bad)) < 0) {
+            fprintf(stderr, "mcf get: --slice '%s': cannot parse '%s' (items like 0:128, :, -3:, ::2 or 5, comma-separated, at most %d)\n",
+                    c->slice, bad, MCF_MAX_DIMS);
+            return EXIT_USAGE;
+        }
+    }
+    if (c->as && mcf_dtype_parse(c->as, &to) != MCF_OK && mcf_dtype_from_torch_name(c->as, &to) != MCF_OK) {
+        fprintf(stderr, "mcf get: --as '%s': unknown dtype (F64, F32, F16 or BF16)\nTry 'mcf get --help'.\n", c->as);
+        return EXIT_USAGE;
+    }
     options_init(c, &o, 0, c->pos[0]);
     o.format = c->format;
     if (mcf_open(c->pos[0], &o, &r) != MCF_OK) return failed();
@@ -952,11 +1027,30 @@ static int cmd_get(cli *c)
         fprintf(stderr, "%s\n", n > 10 ? " ..." : "");
         goto done;
     }
-    if (mcf_entry_location(r, (size_t)idx, NULL, &nb) != MCF_OK) { status = failed(); goto done; }
+    if (mcf_entry(r, (size_t)idx, &info) != MCF_OK) { status = failed(); goto done; }
+    if (!c->as) to = info.dtype;
+    /* an integer index must name an element, as in numpy */
+    for (d = 0; d < ns && d < info.ndim; d++)
+        if (((index_mask >> d) & 1u) && (sl[d].start >= info.shape[d] || sl[d].start < -info.shape[d])) {
+            mcf_set_error(MCF_INVALID_PARAMS, "%s: tensor \"%s\": index %lld is out of range for dimension %d of size %lld", c->pos[0],
+                          c->pos[1], (long long)sl[d].start, d, (long long)info.shape[d]);
+            status = failed();
+            goto done;
+        }
+    if (mcf_slice_shape(r, (size_t)idx, sl, ns, shape) != MCF_OK) { status = failed(); goto done; }
+    if (mcf_dtype_size(to) == 0) {          /* sub-byte dtypes: the whole tensor only */
+        if (mcf_entry_location(r, (size_t)idx, NULL, &nb) != MCF_OK) { status = failed(); goto done; }
+    } else {
+        nb = mcf_dtype_size(to);
+        for (d = 0; d < info.ndim; d++) {
+            if (shape[d] && nb > UINT64_MAX / (uint64_t)shape[d]) { nb = UINT64_MAX; break; }
+            nb *= (uint64_t)shape[d];
+        }
+    }
     if (nb > (uint64_t)(size_t)-1) { mcf_set_error(MCF_NOT_SUPPORTED, "tensor too large for this host"); status = failed(); goto done; }
     buf = (unsigned char *)malloc(nb ? (size_t)nb : 1);
     if (!buf) { mcf_set_error(MCF_INTERNAL_ERROR, "out of memory for %llu bytes", (unsigned long long)nb); status = failed(); goto done; }
-    if (mcf_read(r, (size_t)idx, buf, (size_t)nb) != MCF_OK) { status = failed(); goto done; }
+    if (mcf_read_as(r, (size_t)idx, to, sl, ns, buf, (size_t)nb) != MCF_OK) { status = failed(); goto done; }
     if (strcmp(c->output, "-") == 0) {
         if (nb && fwrite(buf, 1, (size_t)nb, stdout) != (size_t)nb) { fprintf(stderr, "mcf: cannot write %llu bytes to stdout\n", (unsigned long long)nb); goto done; }
         if (fflush(stdout) != 0) { fprintf(stderr, "mcf: cannot write to stdout\n"); goto done; }
@@ -1030,7 +1124,7 @@ static const char *const MAIN_HELP =
     "  convert SRC DST [--format F]   rewrite every tensor in another format\n"
     "  cp SRC DST                     copy an object's bytes between two URLs ('-': stdout)\n"
     "  verify URL                     full validation and zip CRCs; reads every tensor\n"
-    "  get URL NAME -o FILE           raw bytes of one tensor\n"
+    "  get URL NAME -o FILE           raw bytes of one tensor [--slice S] [--as DTYPE]\n"
     "  bench [ARGS...]                run build/bench/bench (make bench)\n"
     "\n"
     "'mcf COMMAND --help' describes a command's options.\n"
@@ -1047,7 +1141,7 @@ static const command COMMANDS[] = {
     {"convert", "--format --from --no-overwrite --durable -q --quiet --lenient --no-mmap -s --storage-option", 2, 2, cmd_convert},
     {"cp", "--no-overwrite --durable -q --quiet -s --storage-option", 2, 2, cmd_cp},
     {"verify", "--format --lenient --no-mmap -s --storage-option", 1, 1, cmd_verify},
-    {"get", "-o --output --format --lenient --no-mmap --durable -s --storage-option", 2, 2, cmd_get},
+    {"get", "-o --output --slice --as --format --lenient --no-mmap --durable -s --storage-option", 2, 2, cmd_get},
 };
 
 static const char *command_help(const char *name)
