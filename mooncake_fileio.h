@@ -244,6 +244,8 @@ typedef enum mcf_dtype {
     MCF_I32, MCF_U32, MCF_F32, MCF_F64, MCF_I64, MCF_U64,
     /* newer safetensors types, carried as opaque bytes */
     MCF_C64, MCF_F8_E8M0, MCF_F4, MCF_F6_E2M3, MCF_F6_E3M2,
+    /* torch.complex128: torch files only (safetensors has no such dtype) */
+    MCF_C128,
     MCF_DTYPE_COUNT
 } mcf_dtype;
 
@@ -261,9 +263,10 @@ typedef struct mcf_tensor {
 MCFDEF size_t mcf_dtype_size(mcf_dtype dtype);
 /* Bits per element (4 for F4, 6 for F6_*, 8 * size otherwise); 0 if invalid. */
 MCFDEF unsigned mcf_dtype_bits(mcf_dtype dtype);
-/* safetensors spelling: "F32", "BF16", "F8_E4M3", ...; "?" if invalid. */
+/* safetensors spelling: "F32", "BF16", "F8_E4M3", ...; "C128" for the one
+ * type safetensors lacks; "?" if invalid. */
 MCFDEF const char *mcf_dtype_name(mcf_dtype dtype);
-/* Parses the safetensors spelling (exact case). 0 or MCF_INVALID_PARAMS. */
+/* Parses a name mcf_dtype_name gives (exact case). 0 or MCF_INVALID_PARAMS. */
 MCFDEF int mcf_dtype_parse(const char *name, mcf_dtype *out);
 /* torch name without "torch.": "float32", "bfloat16", "float8_e4m3fn", ...
  * NULL when torch has no such dtype. */
@@ -1562,29 +1565,31 @@ typedef struct mcf__dtype_info {
     unsigned swap;       /* byte-swap unit on big-endian hosts */
     const char *torch;   /* torch.<name>, or NULL */
     int mooncake;        /* TensorDtype number, or -1 */
+    int st;              /* 1: a safetensors dtype */
 } mcf__dtype_info;
 
 static const mcf__dtype_info mcf__dtypes[MCF_DTYPE_COUNT] = {
-    {"BOOL", 8, 1, "bool", 10},
-    {"U8", 8, 1, "uint8", 3},
-    {"I8", 8, 1, "int8", 2},
-    {"F8_E5M2", 8, 1, "float8_e5m2", 14},
-    {"F8_E4M3", 8, 1, "float8_e4m3fn", 13},
-    {"I16", 16, 2, "int16", 4},
-    {"U16", 16, 2, "uint16", 5},
-    {"F16", 16, 2, "float16", 11},
-    {"BF16", 16, 2, "bfloat16", 12},
-    {"I32", 32, 4, "int32", 6},
-    {"U32", 32, 4, "uint32", 7},
-    {"F32", 32, 4, "float32", 0},
-    {"F64", 64, 8, "float64", 1},
-    {"I64", 64, 8, "int64", 8},
-    {"U64", 64, 8, "uint64", 9},
-    {"C64", 64, 4, "complex64", -1},
-    {"F8_E8M0", 8, 1, "float8_e8m0fnu", -1},
-    {"F4", 4, 1, NULL, -1},
-    {"F6_E2M3", 6, 1, NULL, -1},
-    {"F6_E3M2", 6, 1, NULL, -1}
+    {"BOOL", 8, 1, "bool", 10, 1},
+    {"U8", 8, 1, "uint8", 3, 1},
+    {"I8", 8, 1, "int8", 2, 1},
+    {"F8_E5M2", 8, 1, "float8_e5m2", 14, 1},
+    {"F8_E4M3", 8, 1, "float8_e4m3fn", 13, 1},
+    {"I16", 16, 2, "int16", 4, 1},
+    {"U16", 16, 2, "uint16", 5, 1},
+    {"F16", 16, 2, "float16", 11, 1},
+    {"BF16", 16, 2, "bfloat16", 12, 1},
+    {"I32", 32, 4, "int32", 6, 1},
+    {"U32", 32, 4, "uint32", 7, 1},
+    {"F32", 32, 4, "float32", 0, 1},
+    {"F64", 64, 8, "float64", 1, 1},
+    {"I64", 64, 8, "int64", 8, 1},
+    {"U64", 64, 8, "uint64", 9, 1},
+    {"C64", 64, 4, "complex64", -1, 1},
+    {"F8_E8M0", 8, 1, "float8_e8m0fnu", -1, 1},
+    {"F4", 4, 1, NULL, -1, 1},
+    {"F6_E2M3", 6, 1, NULL, -1, 1},
+    {"F6_E3M2", 6, 1, NULL, -1, 1},
+    {"C128", 128, 8, "complex128", -1, 0}
 };
 
 static int mcf__dtype_valid(mcf_dtype d) { return (int)d >= 0 && (int)d < (int)MCF_DTYPE_COUNT; }
@@ -1614,7 +1619,7 @@ MCFDEF int mcf_dtype_from_torch_name(const char *name, mcf_dtype *out)
 {
     static const struct { const char *alias; mcf_dtype d; } aliases[] = {
         {"float", MCF_F32}, {"double", MCF_F64}, {"half", MCF_F16}, {"long", MCF_I64},
-        {"int", MCF_I32}, {"short", MCF_I16}, {"cfloat", MCF_C64}
+        {"int", MCF_I32}, {"short", MCF_I16}, {"cfloat", MCF_C64}, {"cdouble", MCF_C128}
     };
     const char *n = name;
     int i;
@@ -4753,7 +4758,8 @@ static int mcf__st_rank(mcf_dtype d)
 {
     static const mcf_dtype order[MCF_DTYPE_COUNT] = {
         MCF_U64, MCF_I64, MCF_F64, MCF_C64, MCF_F32, MCF_U32, MCF_I32, MCF_BF16, MCF_F16, MCF_U16,
-        MCF_I16, MCF_F8_E8M0, MCF_F8_E4M3, MCF_F8_E5M2, MCF_I8, MCF_U8, MCF_F6_E3M2, MCF_F6_E2M3, MCF_F4, MCF_BOOL
+        MCF_I16, MCF_F8_E8M0, MCF_F8_E4M3, MCF_F8_E5M2, MCF_I8, MCF_U8, MCF_F6_E3M2, MCF_F6_E2M3, MCF_F4, MCF_BOOL,
+        MCF_C128   /* never written: refused before sorting */
     };
     int i;
     for (i = 0; i < (int)MCF_DTYPE_COUNT; i++) if (order[i] == d) return i;
@@ -4832,6 +4838,9 @@ static int mcf__st_save(mcf__sink *s, const mcf_tensor *t, size_t n, const mcf_o
             return mcf__fail(MCF_INVALID_PARAMS, "safetensors: %s: tensor name \"%s\" is not valid UTF-8", s->name, t[i].name);
         if (strcmp(t[i].name, "__metadata__") == 0)
             return mcf__fail(MCF_INVALID_PARAMS, "safetensors: %s: \"__metadata__\" is reserved and cannot name a tensor", s->name);
+        if (!mcf__dtypes[t[i].dtype].st)
+            return mcf__fail(MCF_SERIALIZE_UNSUPPORTED, "safetensors: %s: tensor \"%s\" has dtype %s (torch.%s), which safetensors has no dtype for; save it as torch (.pt) or convert it",
+                             s->name, t[i].name, mcf__dtypes[t[i].dtype].name, mcf__dtypes[t[i].dtype].torch);
         if (!mcf__mul64(mcf_tensor_numel(&t[i]), mcf__dtypes[t[i].dtype].bits, &bits) || bits % 8)
             return mcf__fail(MCF_SERIALIZE_UNSUPPORTED, "safetensors: %s: tensor \"%s\": %llu elements of %s are not a whole number of bytes",
                              s->name, t[i].name, (unsigned long long)mcf_tensor_numel(&t[i]), mcf__dtypes[t[i].dtype].name);
@@ -4989,7 +4998,7 @@ static int mcf__st_tensor(mcf__json *j, mcf__st_parse *p, mcf__entry *e, uint64_
             if (j->tok_len >= sizeof dt) k = sizeof dt;   /* decodes to > 21 bytes: no dtype is that long */
             else { k = mcf__json_unescape(j->tok, j->tok_len, dt, &nul); dt[k] = '\0'; }
             for (i = 0; k < sizeof dt && i < (int)MCF_DTYPE_COUNT; i++)
-                if (strcmp(dt, mcf__dtypes[i].name) == 0) break;
+                if (mcf__dtypes[i].st && strcmp(dt, mcf__dtypes[i].name) == 0) break;
             if (k >= sizeof dt || i == (int)MCF_DTYPE_COUNT) {
                 if (k < sizeof dt && (strcmp(dt, "F8_E5M2FNUZ") == 0 || strcmp(dt, "F8_E4M3FNUZ") == 0))
                     return mcf__fail(MCF_NOT_SUPPORTED, "safetensors: %s: tensor \"%s\": dtype %s is not supported", rn, e->name, dt);
@@ -6268,6 +6277,7 @@ static const char *mcf__pt_storage_name(mcf_dtype d)
     case MCF_U8: return "ByteStorage";
     case MCF_BOOL: return "BoolStorage";
     case MCF_C64: return "ComplexFloatStorage";
+    case MCF_C128: return "ComplexDoubleStorage";
     default: return NULL;
     }
 }
