@@ -5892,8 +5892,10 @@ static int mcf__pk_parse_dec(const unsigned char *s, size_t n, int64_t *out, int
         if (v > (UINT64_MAX - 9) / 10) *big = 1;
         else v = v * 10 + (uint64_t)(s[i] - '0');
     }
-    if (v > (uint64_t)INT64_MAX) *big = 1;
-    *out = neg ? -(int64_t)v : (int64_t)v;
+    if (v > (uint64_t)INT64_MAX + (uint64_t)neg) *big = 1;   /* -2^63 still fits */
+    if (*big) *out = 0;
+    else if (neg) *out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
+    else *out = (int64_t)v;
     return 1;
 }
 
@@ -6551,33 +6553,59 @@ static int mcf__pk_init(mcf__pk *k, const unsigned char *p, size_t n, const char
 /* ---- values as text: Python's type names and repr() ---- */
 #define MCF__PK_TEXT_MAX 120    /* longer texts are cut and end in "..." */
 
+/* Digits (no point) and decimal exponent of printf's %.*e text. */
+static int mcf__pk_e_digits(const char *t, char *dig, int *e10)
+{
+    int nd = 0;
+    if (*t == '-') t++;
+    for (; *t && *t != 'e' && *t != 'E'; t++) if (*t >= '0' && *t <= '9' && nd < 20) dig[nd++] = *t;
+    *e10 = *t ? atoi(t + 1) : 0;
+    return nd;
+}
+
+/* 1 if the decimal dig[0].dig[1..nd) x 10^e10 reads back (strtod, in the C
+ * library's locale) as exactly the double with these bits. */
+static int mcf__pk_reads_back(const char *dig, int nd, int e10, uint64_t bits)
+{
+    char t[48];
+    double d;
+    uint64_t bb;
+    int k = 0, i;
+    if (bits >> 63) t[k++] = '-';
+    t[k++] = dig[0];
+    if (nd > 1) t[k++] = mcf__decimal_point();
+    for (i = 1; i < nd; i++) t[k++] = dig[i];
+    snprintf(t + k, sizeof t - (size_t)k, "e%d", e10);
+    d = strtod(t, NULL);
+    memcpy(&bb, &d, sizeof bb);
+    return bb == bits;
+}
+
 /* repr() of a float from its bits: the shortest digits that read back to the
- * same double (printf %.Ne for N = 1.. until strtod round-trips), laid out
- * as Python does (exponent below 1e-4 and from 1e16 on). dot0 adds ".0" to
- * integral values (float repr; complex parts have none). */
+ * same double, laid out as Python does (exponent form below 1e-4 and from
+ * 1e16 on). For each length N the correctly rounded N digits (printf %.Ne)
+ * are tried, then the next decimal up: at a power of two the interval of
+ * values that read back is narrower below, where printf's digits can fall
+ * out of it while the ones above still read back (Python then prints those).
+ * dot0 adds ".0" to integral values (float repr; complex parts have none). */
 static void mcf__pk_put_float(mcf__buf *b, uint64_t bits, int dot0)
 {
-    double d, back;
-    uint64_t bb;
+    double d;
     char t[48], dig[24];
-    int p, e10 = 0, nd = 0, decpt, i;
+    int p, e10 = 0, nd = 0, decpt, i, found = 0;
     unsigned expo = (unsigned)(bits >> 52) & 0x7ffu;
     int neg = (int)(bits >> 63);
     if (expo == 0x7ffu) { mcf__buf_puts(b, (bits << 12) ? "nan" : neg ? "-inf" : "inf"); return; }
     if ((bits << 1) == 0) { mcf__buf_puts(b, neg ? (dot0 ? "-0.0" : "-0") : (dot0 ? "0.0" : "0")); return; }
     memcpy(&d, &bits, sizeof d);
-    for (p = 1; p < 17; p++) {
+    for (p = 1; p <= 17 && !found; p++) {
         snprintf(t, sizeof t, "%.*e", p - 1, d);
-        back = strtod(t, NULL);
-        memcpy(&bb, &back, sizeof bb);
-        if (bb == bits) break;
-    }
-    if (p == 17) snprintf(t, sizeof t, "%.16e", d);
-    {   /* [-]D[<point>DDD]e(+|-)XX, the point in the C library's locale */
-        const char *q = t;
-        if (*q == '-') q++;
-        for (; *q && *q != 'e' && *q != 'E'; q++) if (*q >= '0' && *q <= '9' && nd < 20) dig[nd++] = *q;
-        if (*q) e10 = atoi(q + 1);
+        nd = mcf__pk_e_digits(t, dig, &e10);
+        if (p == 17 || mcf__pk_reads_back(dig, nd, e10, bits)) { found = 1; break; }
+        for (i = nd - 1; i >= 0 && dig[i] == '9'; i--) dig[i] = '0';   /* + one unit in the last place */
+        if (i >= 0) dig[i]++;
+        else { dig[0] = '1'; e10++; }
+        if (mcf__pk_reads_back(dig, nd, e10, bits)) found = 1;
     }
     while (nd > 1 && dig[nd - 1] == '0') nd--;
     decpt = e10 + 1;

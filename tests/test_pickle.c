@@ -114,47 +114,6 @@ static int pickle_protocol4_torch_file(void)
     return 0;
 }
 
-/* ---- a minimal Stored zip around a hand-made data.pkl ---- */
-typedef struct zbuf { unsigned char *p; size_t n, cap; } zbuf;
-static void zput(zbuf *b, const void *d, size_t n)
-{
-    if (b->n + n > b->cap) { b->cap = (b->n + n) * 2 + 64; b->p = (unsigned char *)realloc(b->p, b->cap); }
-    memcpy(b->p + b->n, d, n);
-    b->n += n;
-}
-static void zle(zbuf *b, uint64_t v, int bytes) { unsigned char t[8]; int i; for (i = 0; i < bytes; i++) t[i] = (unsigned char)(v >> (8 * i)); zput(b, t, (size_t)bytes); }
-
-/* Zip of entries (name, data, len); returns malloc'd bytes. */
-static unsigned char *make_zip(int n, const char *const *names, const unsigned char *const *data, const size_t *lens, size_t *out_len)
-{
-    zbuf z;
-    size_t off[8], cd, eocd;
-    int i;
-    memset(&z, 0, sizeof z);
-    for (i = 0; i < n; i++) {
-        off[i] = z.n;
-        zle(&z, 0x04034b50u, 4); zle(&z, 20, 2); zle(&z, 0, 2); zle(&z, 0, 2); zle(&z, 0, 4);
-        zle(&z, mcf_crc32(0, data[i], lens[i]), 4); zle(&z, lens[i], 4); zle(&z, lens[i], 4);
-        zle(&z, strlen(names[i]), 2); zle(&z, 0, 2);
-        zput(&z, names[i], strlen(names[i]));
-        zput(&z, data[i], lens[i]);
-    }
-    cd = z.n;
-    for (i = 0; i < n; i++) {
-        zle(&z, 0x02014b50u, 4); zle(&z, 20, 2); zle(&z, 20, 2); zle(&z, 0, 2); zle(&z, 0, 2); zle(&z, 0, 4);
-        zle(&z, mcf_crc32(0, data[i], lens[i]), 4); zle(&z, lens[i], 4); zle(&z, lens[i], 4);
-        zle(&z, strlen(names[i]), 2); zle(&z, 0, 2); zle(&z, 0, 2); zle(&z, 0, 2); zle(&z, 0, 2); zle(&z, 0, 4);
-        zle(&z, off[i], 4);
-        zput(&z, names[i], strlen(names[i]));
-    }
-    eocd = z.n;
-    zle(&z, 0x06054b50u, 4); zle(&z, 0, 2); zle(&z, 0, 2); zle(&z, (uint64_t)n, 2); zle(&z, (uint64_t)n, 2);
-    zle(&z, eocd - cd, 4);
-    zle(&z, cd, 4); zle(&z, 0, 2);
-    *out_len = z.n;
-    return z.p;
-}
-
 static unsigned char g_storage[64];
 
 /* Opens a torch zip whose data.pkl is pkl (plus archive/data/0 of 64 bytes). */
@@ -172,7 +131,7 @@ static int open_pickle(const void *pkl, size_t len, const char *prefix)
     names[0] = n0; names[1] = n1;
     data[0] = (const unsigned char *)pkl; data[1] = g_storage;
     lens[0] = len; lens[1] = sizeof g_storage;
-    z = make_zip(2, names, data, lens, &zl);
+    z = mcf_test_zip(2, names, data, lens, &zl);
     rc = mcf_open_memory(z, zl, NULL, &r);
     if (rc == MCF_OK) { if (!r) rc = MCF_INTERNAL_ERROR; mcf_close(r); }
     else if (r != NULL) rc = MCF_INTERNAL_ERROR;   /* handle must be NULL on failure */
