@@ -353,6 +353,16 @@ static void shape_str(const mcf_tensor *t, char *out, size_t cap)
     if (len + 2 <= cap) { out[len++] = ']'; out[len] = 0; }
 }
 
+/* Columns text_str(s) takes on a terminal (escapes widen, UTF-8 continuation
+ * bytes take none). */
+static size_t text_width(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t w = 0;
+    for (; *p; p++) w += *p == '\n' || *p == '\t' ? 2 : *p < 0x20 || *p == 0x7f ? 4 : (*p & 0xC0) == 0x80 ? 0 : 1;
+    return w;
+}
+
 /* The non-tensor values as a table: name, Python type, repr text. */
 static void print_values(const mcf_reader *r, size_t nval)
 {
@@ -360,19 +370,19 @@ static void print_values(const mcf_reader *r, size_t nval)
     for (i = 0; i < nval; i++) {
         const char *vn = "", *vt = "";
         (void)mcf_value(r, i, &vn, &vt, NULL);
-        if (strlen(*vn ? vn : "(bare value)") > wname) wname = strlen(*vn ? vn : "(bare value)");
+        if (text_width(*vn ? vn : "(bare value)") > wname) wname = text_width(*vn ? vn : "(bare value)");
         if (strlen(vt) > wtype) wtype = strlen(vt);
     }
     if (wname > 60) wname = 60;
     printf("\n  %-*s  %-*s  %s\n", (int)wname, "name", (int)wtype, "type", "value");
     for (i = 0; i < nval; i++) {
         const char *vn = "", *vt = "", *vx = "";
-        size_t len;
+        size_t width;
         (void)mcf_value(r, i, &vn, &vt, &vx);
         if (!*vn) vn = "(bare value)";
         fputs("  ", stdout);
         text_str(stdout, vn);
-        for (len = strlen(vn); len < wname; len++) fputc(' ', stdout);
+        for (width = text_width(vn); width < wname; width++) fputc(' ', stdout);
         printf("  %-*s  ", (int)wtype, vt);
         text_str(stdout, vx);
         fputc('\n', stdout);
