@@ -178,8 +178,18 @@ def main():
     emit(outdir, "bare_int.pt", 3, 2)
     emit(outdir, "bare_list.pt", [1.5, "a"], 2)
     emit(outdir, "empty_dict.pt", {}, 2)
-    torch.save(torch.nn.Sequential(torch.nn.Linear(2, 2)), os.path.join(outdir, "whole_model.pt"))
-    print(f"F\twhole_model.pt\t2\t{verdict(os.path.join(outdir, 'whole_model.pt'))}")
+    t = torch.arange(4.0)
+    t.foo = 1                                   # python attributes of tensors are not saved by 1.13
+    p = torch.nn.Parameter(torch.ones(2))
+    p.bar = 2
+    emit(outdir, "attrs_p2.pt", {"t": t, "p": p, "n": 1}, 2)
+    # refused (a whole model), or not representable here (NOT_SUPPORTED): no T/V records
+    others = {"whole_model.pt": torch.nn.Sequential(torch.nn.Linear(2, 2)),
+              "unsupported_quant.pt": {"q": torch.quantize_per_tensor(torch.ones(2), 0.1, 0, torch.quint8)},
+              "unsupported_sparse.pt": {"s": torch.ones(2, 2).to_sparse()}}
+    for name, obj in others.items():
+        torch.save(obj, os.path.join(outdir, name))
+        print(f"F\t{name}\t2\t{verdict(os.path.join(outdir, name))}")
 
     for key in sorted(torch._weights_only_unpickler._get_allowed_globals()):
         mod, _, name = key.rpartition(".")
