@@ -5639,10 +5639,12 @@ done:
  * (memo puts after every memoizable object, gets for repeats). Reader: a
  * restricted, iterative unpickler (CPython Lib/pickletools.py opcode table,
  * protocols 0-5) building an index-linked value pool; it never calls
- * anything: the few allowed globals (as narrow as torch's weights_only) are
- * interpreted. Invariants: stack/memo/marks capped (MCF_MAX_PICKLE_*), every
- * claimed length checked against the bytes left before use, strings are
- * slices of the input (no allocation a length field asks for). */
+ * anything: the allowed globals, exactly those torch.load(weights_only=True)
+ * allows in torch 1.13 or later, are interpreted. Values also render as
+ * Python's type names and repr() text. Invariants: stack/memo/marks capped
+ * (MCF_MAX_PICKLE_*), every claimed length checked against the bytes left
+ * before use, strings are slices of the input (no allocation a length field
+ * asks for). */
 typedef struct mcf__pkw {
     mcf__buf b;
     uint32_t memo;
@@ -7078,7 +7080,8 @@ static int mcf__pk_run(mcf__pk *k, uint32_t *root)
  * torch.save(file object) writes), so output bytes do not depend on the file
  * name. One tensor named "" is saved bare, anything else as an OrderedDict.
  * Reader: prefix = the first central-directory entry's top folder; tensors
- * found by walking the unpickled object, names joined with '.'. */
+ * found by walking the unpickled object, names joined with '.'; the other
+ * leaves become the reader's values (mcf_value). */
 static const char *mcf__pt_storage_name(mcf_dtype d)
 {
     switch (d) {
