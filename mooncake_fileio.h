@@ -6641,10 +6641,11 @@ static void mcf__pk_put_bigint(mcf__buf *b, const mcf__pv *v)
     size_t n = v->n, nl = (v->n + 3) / 4, i, nc = 0;
     int neg;
     char t[48];
-    if (v->sub == 1) {
+    if (v->sub == 1) {   /* [+-]digits[L], already checked */
         const unsigned char *s = v->s;
         if (n && s[n - 1] == 'L') n--;
-        if (n && s[0] == '+') { s++; n--; }
+        if (n && (s[0] == '+' || s[0] == '-')) { if (s[0] == '-') mcf__buf_putc(b, '-'); s++; n--; }
+        while (n > 1 && s[0] == '0') { s++; n--; }
         mcf__buf_put(b, s, n);
         return;
     }
@@ -6682,13 +6683,12 @@ static void mcf__pk_put_hex(mcf__buf *b, const char *prefix, unsigned long c, in
     mcf__buf_puts(b, t);
 }
 
-/* A str as repr() writes it (quote = 1) or as str() does (quote = 0: the
- * text itself, as a dict key in a dotted name). Output stops past limit. */
-static void mcf__pk_put_str(mcf__buf *b, const unsigned char *s, size_t n, int quote, size_t limit)
+/* A str as repr() writes it: C0/C1 controls escaped, other UTF-8 kept.
+ * Output stops past limit. */
+static void mcf__pk_put_str(mcf__buf *b, const unsigned char *s, size_t n, size_t limit)
 {
     size_t i = 0;
     unsigned char q = '\'';
-    if (!quote) { mcf__buf_put(b, s, n < limit + 4 ? n : limit + 4); return; }
     if (memchr(s, '\'', n) && !memchr(s, '"', n)) q = '"';
     mcf__buf_putc(b, q);
     while (i < n && b->len <= limit) {
@@ -6794,7 +6794,7 @@ static void mcf__pk_render(const mcf__pk *k, uint32_t vi, int depth, mcf__buf *b
     case MCF__PV_INT: snprintf(t, sizeof t, "%lld", (long long)v->i); mcf__buf_puts(b, t); break;
     case MCF__PV_BIGINT: mcf__pk_put_bigint(b, v); break;
     case MCF__PV_FLOAT: mcf__pk_put_float(b, (uint64_t)v->i, 1); break;
-    case MCF__PV_STR: mcf__pk_put_str(b, v->s, v->n, 1, limit); break;
+    case MCF__PV_STR: mcf__pk_put_str(b, v->s, v->n, limit); break;
     case MCF__PV_BYTES: mcf__pk_put_bytes(b, v, limit); break;
     case MCF__PV_COMPLEX: {   /* (1+2j); 2j when the real part is +0 */
         mcf__buf im;
@@ -6835,7 +6835,7 @@ static void mcf__pk_render(const mcf__pk *k, uint32_t vi, int depth, mcf__buf *b
     case MCF__PV_STORAGE:
         mcf__pk_put_dotted(b, &k->v[v->j]);
         mcf__buf_puts(b, "(key=");
-        mcf__pk_put_str(b, v->s, v->n, 1, limit);
+        mcf__pk_put_str(b, v->s, v->n, limit);
         snprintf(t, sizeof t, ", numel=%lld)", (long long)v->i);
         mcf__buf_puts(b, t);
         break;
