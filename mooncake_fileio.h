@@ -6098,8 +6098,23 @@ static int mcf__pk_global(mcf__pk *k, const unsigned char *mod, size_t ml, const
     int arg = -1;
     int64_t note = -1;
     const char *canon = NULL;
+    const unsigned char *lm = mod, *ln = nm;
+    size_t lml = ml, lnl = nl, dot;
+    unsigned char joined[256];
     long vi;
-    if (mcf__pk_lookup(mod, ml, nm, nl, &kind, &arg, &note, &canon)) {
+    /* torch looks up "module.name" as one string: a dotted name counts as
+     * the module's tail ("torch" + "cuda.FloatStorage") */
+    for (dot = nl; dot > 0 && nm[dot - 1] != '.'; dot--) { }
+    if (dot > 0 && ml + dot < sizeof joined) {
+        memcpy(joined, mod, ml);
+        joined[ml] = '.';
+        memcpy(joined + ml + 1, nm, dot - 1);
+        lm = joined; lml = ml + dot;
+        ln = nm + dot; lnl = nl - dot;
+    }
+    if ((dot == 0 || ml + dot < sizeof joined) && mcf__pk_lookup(lm, lml, ln, lnl, &kind, &arg, &note, &canon)) {
+        nm = ln;
+        nl = lnl;
         if ((vi = mcf__pk_new(k, MCF__PV_GLOBAL)) < 0) return MCF_INTERNAL_ERROR;
         k->v[vi].sub = (unsigned char)kind;
         k->v[vi].i = arg;

@@ -237,6 +237,11 @@ static int pickle_allowed_but_unsupported(void)
     MCF_CHECK_ERR("tensor \"m\" is a meta tensor");
     /* built but not part of the result (popped): nothing to load, no error */
     MCF_CHECK_RC(open_pickle(PK("\x80\x02" "ctorch._utils\n_rebuild_sparse_tensor\n)R0N."), "archive"), MCF_OK);
+    /* torch looks "module.name" up as one string: a dotted name is the module's tail */
+    MCF_CHECK_RC(open_pickle(PK("\x80\x02" "ctorch\ncuda.FloatStorage\n)R."), "archive"), MCF_NOT_SUPPORTED);
+    MCF_CHECK_ERR("a storage built by calling torch.cuda.FloatStorage");
+    MCF_CHECK_RC(open_pickle(PK("\x80\x02" "ctorch\ncuda.FloatStorage.x\n."), "archive"), MCF_DESERIALIZE_FAIL);
+    MCF_CHECK_ERR("forbidden global torch.cuda.FloatStorage.x");
     MCF_CHECK_RC(open_pickle(PK("\x80\x02" "c_codecs\nencode\nX\x01\x00\x00\x00" "aX\x05\x00\x00\x00" "cp037\x86R."), "archive"), MCF_NOT_SUPPORTED);
     MCF_CHECK_ERR("codec other than latin-1 or UTF-8");
     return 0;
