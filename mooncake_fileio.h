@@ -6582,7 +6582,7 @@ static int mcf__pk_e_digits(const char *t, char *dig, int *e10)
 
 /* 1 if the decimal dig[0].dig[1..nd) x 10^e10 reads back (strtod, in the C
  * library's locale) as exactly the double with these bits. */
-static int mcf__pk_reads_back(const char *dig, int nd, int e10, uint64_t bits)
+static int mcf__pk_reads_back(const char *dig, int nd, int e10, uint64_t bits, char dp)
 {
     char t[48];
     double d;
@@ -6590,7 +6590,7 @@ static int mcf__pk_reads_back(const char *dig, int nd, int e10, uint64_t bits)
     int k = 0, i;
     if (bits >> 63) t[k++] = '-';
     t[k++] = dig[0];
-    if (nd > 1) t[k++] = mcf__decimal_point();
+    if (nd > 1) t[k++] = dp;
     for (i = 1; i < nd; i++) t[k++] = dig[i];
     snprintf(t + k, sizeof t - (size_t)k, "e%d", e10);
     d = strtod(t, NULL);
@@ -6608,7 +6608,7 @@ static int mcf__pk_reads_back(const char *dig, int nd, int e10, uint64_t bits)
 static void mcf__pk_put_float(mcf__buf *b, uint64_t bits, int dot0)
 {
     double d;
-    char t[48], dig[24];
+    char t[48], dig[24], dp = mcf__decimal_point();
     int p, e10 = 0, nd = 0, decpt, i, found = 0;
     unsigned expo = (unsigned)(bits >> 52) & 0x7ffu;
     int neg = (int)(bits >> 63);
@@ -6618,11 +6618,11 @@ static void mcf__pk_put_float(mcf__buf *b, uint64_t bits, int dot0)
     for (p = 1; p <= 17 && !found; p++) {
         snprintf(t, sizeof t, "%.*e", p - 1, d);
         nd = mcf__pk_e_digits(t, dig, &e10);
-        if (p == 17 || mcf__pk_reads_back(dig, nd, e10, bits)) { found = 1; break; }
+        if (p == 17 || mcf__pk_reads_back(dig, nd, e10, bits, dp)) { found = 1; break; }
         for (i = nd - 1; i >= 0 && dig[i] == '9'; i--) dig[i] = '0';   /* + one unit in the last place */
         if (i >= 0) dig[i]++;
         else { dig[0] = '1'; e10++; }
-        if (mcf__pk_reads_back(dig, nd, e10, bits)) found = 1;
+        if (mcf__pk_reads_back(dig, nd, e10, bits, dp)) found = 1;
     }
     while (nd > 1 && dig[nd - 1] == '0') nd--;
     decpt = e10 + 1;

@@ -498,6 +498,21 @@ static int values_api_edges(void)
         mcf_close(r);
         free(z);
     }
+    {   /* {'a\0b': 1}: a value name is a C string, so the NUL is written \x00 */
+        static const char pkl[] = "\x80\x02}X\x03\x00\x00\x00" "a\x00" "bK\x01s.";
+        char n0[] = "archive/data.pkl";
+        const char *names[1];
+        const unsigned char *data[1];
+        size_t lens[1], zl = 0;
+        unsigned char *z;
+        names[0] = n0; data[0] = (const unsigned char *)pkl; lens[0] = sizeof pkl - 1;
+        MCF_CHECK((z = mcf_test_zip(1, names, data, lens, &zl)) != NULL);
+        MCF_CHECK_RC(mcf_open_memory(z, zl, NULL, &r), MCF_OK);
+        MCF_CHECK_RC(mcf_value(r, 0, &name, &type, &text), MCF_OK);
+        MCF_CHECK(strcmp(name, "a\\x00b") == 0 && strcmp(type, "int") == 0 && strcmp(text, "1") == 0);
+        mcf_close(r);
+        free(z);
+    }
     return 0;
 }
 
