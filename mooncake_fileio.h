@@ -263,6 +263,8 @@ typedef enum mcf_dtype {
     MCF_I32, MCF_U32, MCF_F32, MCF_F64, MCF_I64, MCF_U64,
     /* newer safetensors types, carried as opaque bytes */
     MCF_C64, MCF_F8_E8M0, MCF_F4, MCF_F6_E2M3, MCF_F6_E3M2,
+    /* torch.complex128: torch files only (safetensors has no such dtype) */
+    MCF_C128,
     MCF_DTYPE_COUNT
 } mcf_dtype;
 
@@ -280,9 +282,10 @@ typedef struct mcf_tensor {
 MCFDEF size_t mcf_dtype_size(mcf_dtype dtype);
 /* Bits per element (4 for F4, 6 for F6_*, 8 * size otherwise); 0 if invalid. */
 MCFDEF unsigned mcf_dtype_bits(mcf_dtype dtype);
-/* safetensors spelling: "F32", "BF16", "F8_E4M3", ...; "?" if invalid. */
+/* safetensors spelling: "F32", "BF16", "F8_E4M3", ...; "C128" for the one
+ * type safetensors lacks; "?" if invalid. */
 MCFDEF const char *mcf_dtype_name(mcf_dtype dtype);
-/* Parses the safetensors spelling (exact case). 0 or MCF_INVALID_PARAMS. */
+/* Parses a name mcf_dtype_name gives (exact case). 0 or MCF_INVALID_PARAMS. */
 MCFDEF int mcf_dtype_parse(const char *name, mcf_dtype *out);
 /* torch name without "torch.": "float32", "bfloat16", "float8_e4m3fn", ...
  * NULL when torch has no such dtype. */
@@ -480,6 +483,22 @@ MCFDEF const char *mcf_metadata(const mcf_reader *r, const char *key);
 /* Number of metadata pairs, and pair i (key and value owned by r). */
 MCFDEF size_t mcf_metadata_count(const mcf_reader *r);
 MCFDEF int mcf_metadata_pair(const mcf_reader *r, size_t i, const char **key, const char **value);
+/* Non-tensor values of a torch file, which entries leave out: the other
+ * leaves of the unpickled object (epoch, lr, optimizer param_groups, ...),
+ * in pickle order. name is dotted as for tensors ("optim.param_groups.0.lr";
+ * a dict key is named by str(key), "" for a bare top-level value); type is
+ * the Python type name ("int", "float", "str", "bool", "NoneType", "bytes",
+ * "complex", "torch.Size", "torch.dtype", "torch.device", "tuple", "list",
+ * "set", "dict", "collections.OrderedDict", ...); text is its repr() ("3",
+ * "0.001", "'adam'", "None", "torch.Size([2, 3])", "torch.float32"; floats
+ * in the shortest form that reads back the same), cut to 120 bytes ending
+ * in "..." when longer. Containers are walked as for tensors: a dict by key,
+ * a list/tuple/set by position when it holds a tensor or a container; any
+ * other list/tuple/set, and an empty dict, is one value ("(0.9, 0.999)").
+ * Strings are owned by r. safetensors readers have none. mcf_value gives
+ * MCF_INVALID_PARAMS for i >= mcf_value_count; NULL out-pointers are skipped. */
+MCFDEF size_t mcf_value_count(const mcf_reader *r);
+MCFDEF int mcf_value(const mcf_reader *r, size_t i, const char **name, const char **type, const char **text);
 /* "safetensors" or "torch". */
 MCFDEF const char *mcf_reader_format(const mcf_reader *r);
 /* Byte offset of entry i's data in the file and its contiguous size. */
@@ -1747,29 +1766,31 @@ typedef struct mcf__dtype_info {
     unsigned swap;       /* byte-swap unit on big-endian hosts */
     const char *torch;   /* torch.<name>, or NULL */
     int mooncake;        /* TensorDtype number, or -1 */
+    int st;              /* 1: a safetensors dtype */
 } mcf__dtype_info;
 
 static const mcf__dtype_info mcf__dtypes[MCF_DTYPE_COUNT] = {
-    {"BOOL", 8, 1, "bool", 10},
-    {"U8", 8, 1, "uint8", 3},
-    {"I8", 8, 1, "int8", 2},
-    {"F8_E5M2", 8, 1, "float8_e5m2", 14},
-    {"F8_E4M3", 8, 1, "float8_e4m3fn", 13},
-    {"I16", 16, 2, "int16", 4},
-    {"U16", 16, 2, "uint16", 5},
-    {"F16", 16, 2, "float16", 11},
-    {"BF16", 16, 2, "bfloat16", 12},
-    {"I32", 32, 4, "int32", 6},
-    {"U32", 32, 4, "uint32", 7},
-    {"F32", 32, 4, "float32", 0},
-    {"F64", 64, 8, "float64", 1},
-    {"I64", 64, 8, "int64", 8},
-    {"U64", 64, 8, "uint64", 9},
-    {"C64", 64, 4, "complex64", -1},
-    {"F8_E8M0", 8, 1, "float8_e8m0fnu", -1},
-    {"F4", 4, 1, NULL, -1},
-    {"F6_E2M3", 6, 1, NULL, -1},
-    {"F6_E3M2", 6, 1, NULL, -1}
+    {"BOOL", 8, 1, "bool", 10, 1},
+    {"U8", 8, 1, "uint8", 3, 1},
+    {"I8", 8, 1, "int8", 2, 1},
+    {"F8_E5M2", 8, 1, "float8_e5m2", 14, 1},
+    {"F8_E4M3", 8, 1, "float8_e4m3fn", 13, 1},
+    {"I16", 16, 2, "int16", 4, 1},
+    {"U16", 16, 2, "uint16", 5, 1},
+    {"F16", 16, 2, "float16", 11, 1},
+    {"BF16", 16, 2, "bfloat16", 12, 1},
+    {"I32", 32, 4, "int32", 6, 1},
+    {"U32", 32, 4, "uint32", 7, 1},
+    {"F32", 32, 4, "float32", 0, 1},
+    {"F64", 64, 8, "float64", 1, 1},
+    {"I64", 64, 8, "int64", 8, 1},
+    {"U64", 64, 8, "uint64", 9, 1},
+    {"C64", 64, 4, "complex64", -1, 1},
+    {"F8_E8M0", 8, 1, "float8_e8m0fnu", -1, 1},
+    {"F4", 4, 1, NULL, -1, 1},
+    {"F6_E2M3", 6, 1, NULL, -1, 1},
+    {"F6_E3M2", 6, 1, NULL, -1, 1},
+    {"C128", 128, 8, "complex128", -1, 0}
 };
 
 static int mcf__dtype_valid(mcf_dtype d) { return (int)d >= 0 && (int)d < (int)MCF_DTYPE_COUNT; }
@@ -1799,7 +1820,7 @@ MCFDEF int mcf_dtype_from_torch_name(const char *name, mcf_dtype *out)
 {
     static const struct { const char *alias; mcf_dtype d; } aliases[] = {
         {"float", MCF_F32}, {"double", MCF_F64}, {"half", MCF_F16}, {"long", MCF_I64},
-        {"int", MCF_I32}, {"short", MCF_I16}, {"cfloat", MCF_C64}
+        {"int", MCF_I32}, {"short", MCF_I16}, {"cfloat", MCF_C64}, {"cdouble", MCF_C128}
     };
     const char *n = name;
     int i;
@@ -2968,6 +2989,12 @@ typedef struct mcf__entry {
     long aux;                       /* format-private (torch: zip entry), else -1 */
 } mcf__entry;
 
+typedef struct mcf__value {         /* a non-tensor leaf of a torch file */
+    char *name;
+    const char *type;               /* static: "int", "torch.Size", ... */
+    char *text;
+} mcf__value;
+
 struct mcf_reader {
     mcf__source src;
     char *name;                     /* URL, or "<memory>" */
@@ -2976,6 +3003,8 @@ struct mcf_reader {
     size_t count;
     char **meta;                    /* key0, value0, key1, ... */
     size_t meta_count;
+    mcf__value *values;             /* torch: non-tensor leaves, in pickle order */
+    size_t value_count;
     unsigned flags;
     void **views;                   /* per-entry copies made by mcf_view */
     unsigned char *verified;        /* per-entry: CRC already checked */
@@ -5611,7 +5640,8 @@ static int mcf__st_rank(mcf_dtype d)
 {
     static const mcf_dtype order[MCF_DTYPE_COUNT] = {
         MCF_U64, MCF_I64, MCF_F64, MCF_C64, MCF_F32, MCF_U32, MCF_I32, MCF_BF16, MCF_F16, MCF_U16,
-        MCF_I16, MCF_F8_E8M0, MCF_F8_E4M3, MCF_F8_E5M2, MCF_I8, MCF_U8, MCF_F6_E3M2, MCF_F6_E2M3, MCF_F4, MCF_BOOL
+        MCF_I16, MCF_F8_E8M0, MCF_F8_E4M3, MCF_F8_E5M2, MCF_I8, MCF_U8, MCF_F6_E3M2, MCF_F6_E2M3, MCF_F4, MCF_BOOL,
+        MCF_C128   /* never written: refused before sorting */
     };
     int i;
     for (i = 0; i < (int)MCF_DTYPE_COUNT; i++) if (order[i] == d) return i;
@@ -5690,6 +5720,9 @@ static int mcf__st_save(mcf__sink *s, const mcf_tensor *t, size_t n, const mcf_o
             return mcf__fail(MCF_INVALID_PARAMS, "safetensors: %s: tensor name \"%s\" is not valid UTF-8", s->name, t[i].name);
         if (strcmp(t[i].name, "__metadata__") == 0)
             return mcf__fail(MCF_INVALID_PARAMS, "safetensors: %s: \"__metadata__\" is reserved and cannot name a tensor", s->name);
+        if (!mcf__dtypes[t[i].dtype].st)
+            return mcf__fail(MCF_SERIALIZE_UNSUPPORTED, "safetensors: %s: tensor \"%s\" has dtype %s (torch.%s), which safetensors has no dtype for; save it as torch (.pt) or convert it",
+                             s->name, t[i].name, mcf__dtypes[t[i].dtype].name, mcf__dtypes[t[i].dtype].torch);
         if (!mcf__mul64(mcf_tensor_numel(&t[i]), mcf__dtypes[t[i].dtype].bits, &bits) || bits % 8)
             return mcf__fail(MCF_SERIALIZE_UNSUPPORTED, "safetensors: %s: tensor \"%s\": %llu elements of %s are not a whole number of bytes",
                              s->name, t[i].name, (unsigned long long)mcf_tensor_numel(&t[i]), mcf__dtypes[t[i].dtype].name);
@@ -5847,7 +5880,7 @@ static int mcf__st_tensor(mcf__json *j, mcf__st_parse *p, mcf__entry *e, uint64_
             if (j->tok_len >= sizeof dt) k = sizeof dt;   /* decodes to > 21 bytes: no dtype is that long */
             else { k = mcf__json_unescape(j->tok, j->tok_len, dt, &nul); dt[k] = '\0'; }
             for (i = 0; k < sizeof dt && i < (int)MCF_DTYPE_COUNT; i++)
-                if (strcmp(dt, mcf__dtypes[i].name) == 0) break;
+                if (mcf__dtypes[i].st && strcmp(dt, mcf__dtypes[i].name) == 0) break;
             if (k >= sizeof dt || i == (int)MCF_DTYPE_COUNT) {
                 if (k < sizeof dt && (strcmp(dt, "F8_E5M2FNUZ") == 0 || strcmp(dt, "F8_E4M3FNUZ") == 0))
                     return mcf__fail(MCF_NOT_SUPPORTED, "safetensors: %s: tensor \"%s\": dtype %s is not supported", rn, e->name, dt);
@@ -6495,10 +6528,12 @@ static int mcf__zip_require_stored(const mcf__source *src, const mcf__zip_entry 
  * (memo puts after every memoizable object, gets for repeats). Reader: a
  * restricted, iterative unpickler (CPython Lib/pickletools.py opcode table,
  * protocols 0-5) building an index-linked value pool; it never calls
- * anything: the few allowed globals (as narrow as torch's weights_only) are
- * interpreted. Invariants: stack/memo/marks capped (MCF_MAX_PICKLE_*), every
- * claimed length checked against the bytes left before use, strings are
- * slices of the input (no allocation a length field asks for). */
+ * anything: the allowed globals, exactly those torch.load(weights_only=True)
+ * allows in torch 1.13 or later, are interpreted. Values also render as
+ * Python's type names and repr() text. Invariants: stack/memo/marks capped
+ * (MCF_MAX_PICKLE_*), every claimed length checked against the bytes left
+ * before use, strings are slices of the input (no allocation a length field
+ * asks for). */
 typedef struct mcf__pkw {
     mcf__buf b;
     uint32_t memo;
@@ -6578,28 +6613,51 @@ static void mcf__pkw_int_tuple(mcf__pkw *w, int n, const int64_t *v)
 /* ---- reader ---- */
 enum {
     MCF__PV_NONE, MCF__PV_BOOL, MCF__PV_INT, MCF__PV_BIGINT, MCF__PV_FLOAT, MCF__PV_STR, MCF__PV_BYTES,
-    MCF__PV_TUPLE, MCF__PV_LIST, MCF__PV_DICT, MCF__PV_SET, MCF__PV_GLOBAL, MCF__PV_STORAGE, MCF__PV_TENSOR
+    MCF__PV_TUPLE, MCF__PV_LIST, MCF__PV_DICT, MCF__PV_SET, MCF__PV_GLOBAL, MCF__PV_STORAGE, MCF__PV_TENSOR,
+    MCF__PV_COMPLEX, MCF__PV_SIZE, MCF__PV_DEVICE, MCF__PV_LAYOUT
 };
-/* The globals the reader accepts (weights_only's list, minus what data never needs). */
+/* What an allowed global is; the allowlist is the union of what
+ * torch.load(weights_only=True) accepts in torch 1.13 and in current torch
+ * (torch/_weights_only_unpickler.py), and nothing else. */
 enum {
-    MCF__PG_REBUILD_V2, MCF__PG_REBUILD_PARAM, MCF__PG_ODICT, MCF__PG_STORAGE,
-    MCF__PG_SET, MCF__PG_FROZENSET, MCF__PG_LIST, MCF__PG_TUPLE, MCF__PG_DICT
+    MCF__PG_REBUILD_V1, MCF__PG_REBUILD_V2, MCF__PG_REBUILD_V3, MCF__PG_REBUILD_PARAM, MCF__PG_REBUILD_PARAM_STATE,
+    MCF__PG_REBUILD_FROM_TYPE, MCF__PG_REBUILD_FROM_CPU, MCF__PG_REBUILD_OTHER, MCF__PG_ENCODE, MCF__PG_GET_LAYOUT,
+    /* classes from here on */
+    MCF__PG_ODICT, MCF__PG_COUNTER, MCF__PG_SET, MCF__PG_BYTEARRAY, MCF__PG_COMPLEX, MCF__PG_SIZE, MCF__PG_DEVICE,
+    MCF__PG_PARAMETER, MCF__PG_TENSOR_CLASS, MCF__PG_STORAGE, MCF__PG_UNTYPED, MCF__PG_TYPED,
+    /* instances */
+    MCF__PG_DTYPE, MCF__PG_QSCHEME
 };
+#define MCF__PK_UNTYPED 0xfe    /* storage sub: bytes of an UntypedStorage */
+#define MCF__PK_NODTYPE 0xff    /* storage sub: a dtype this library has no type for */
 
+/* One unpickled value. kind-specific fields:
+ *   FLOAT i = IEEE bits; COMPLEX i, j = bits of real, imag
+ *   BIGINT s/n = LE two's complement bytes (sub 0) or decimal text (sub 1)
+ *   STR s/n UTF-8; BYTES s/n (sub bit 0: latin-1 text to encode, bit 1: bytearray)
+ *   DICT sub 0 dict, 1 OrderedDict, 2 Counter; SET sub 1 = frozenset
+ *   GLOBAL sub = MCF__PG_*, i = dtype (or -1), mod + s/n = its dotted name, j = note
+ *   STORAGE sub = dtype | MCF__PK_*, i = numel, s/n = key, j = the class's value
+ *   TENSOR i = index into mcf__pk.t; SIZE items = ints
+ *   DEVICE s/n = type, j = index (-1 none); LAYOUT s/n = name */
 typedef struct mcf__pv {
     unsigned char kind;
-    unsigned char sub;          /* global id; storage dtype */
-    int64_t i;                  /* int/bool; tensor/storage index */
-    const unsigned char *s;     /* str/bytes slice of the pickle */
+    unsigned char sub;
+    int64_t i, j;
+    const unsigned char *s;     /* slice of the pickle */
     size_t n;                   /* str length; container item count */
     size_t cap;
     uint32_t *items;            /* containers: value indices (dict: k,v,k,v) */
+    const char *mod;            /* GLOBAL: module (static) */
 } mcf__pv;
 
 typedef struct mcf__pk_tensor {
     uint32_t storage;           /* value index of the STORAGE */
     int ndim, is_param;
+    mcf_dtype dtype;
     int64_t offset, shape[MCF_MAX_DIMS], stride[MCF_MAX_DIMS];
+    const char *why;            /* non-NULL: cannot be loaded (NOT_SUPPORTED if listed) */
+    uint32_t why_v;             /* value named after why (a global), or 0 */
 } mcf__pk_tensor;
 
 typedef struct mcf__pk {
@@ -6643,11 +6701,13 @@ static void mcf__pk_free(mcf__pk *k)
     memset(k, 0, sizeof *k);
 }
 
-static int mcf__pk_err(mcf__pk *k, const char *what)
+static int mcf__pk_fail(mcf__pk *k, int code, const char *what)
 {
-    return mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: data.pkl offset %lu (opcode 0x%02x): %s", k->name,
+    return mcf__fail(code, "torch: %s: data.pkl offset %lu (opcode 0x%02x): %s", k->name,
                      (unsigned long)k->op_at, k->start + k->op_at < k->end ? k->start[k->op_at] : 0u, what);
 }
+
+static int mcf__pk_err(mcf__pk *k, const char *what) { return mcf__pk_fail(k, MCF_DESERIALIZE_FAIL, what); }
 
 static int mcf__pk_oom(mcf__pk *k) { return mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory unpickling data.pkl", k->name); }
 
@@ -6723,8 +6783,34 @@ static int mcf__pk_parse_dec(const unsigned char *s, size_t n, int64_t *out, int
         if (v > (UINT64_MAX - 9) / 10) *big = 1;
         else v = v * 10 + (uint64_t)(s[i] - '0');
     }
-    if (v > (uint64_t)INT64_MAX) *big = 1;
-    *out = neg ? -(int64_t)v : (int64_t)v;
+    if (v > (uint64_t)INT64_MAX + (uint64_t)neg) *big = 1;   /* -2^63 still fits */
+    if (*big) *out = 0;
+    else if (neg) *out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
+    else *out = (int64_t)v;
+    return 1;
+}
+
+/* The C library's decimal point in this locale ('.' or ','), found once per
+ * call without <locale.h>: printf and strtod agree with it. */
+static char mcf__decimal_point(void)
+{
+    char t[8];
+    snprintf(t, sizeof t, "%.1f", 0.5);
+    return t[1];
+}
+
+/* Protocol-0 FLOAT text ("1.5", "1e-05", "inf", "nan") as IEEE bits. */
+static int mcf__pk_parse_float(const unsigned char *s, size_t n, uint64_t *bits)
+{
+    char t[72], *end = NULL, dp = mcf__decimal_point();
+    double d;
+    size_t i;
+    if (n == 0 || n >= sizeof t) return 0;
+    for (i = 0; i < n; i++) t[i] = s[i] == '.' ? dp : (char)s[i];
+    t[n] = '\0';
+    d = strtod(t, &end);
+    if (end != t + n) return 0;
+    memcpy(bits, &d, sizeof d);
     return 1;
 }
 
@@ -6773,11 +6859,12 @@ static int mcf__pk_memo_get(mcf__pk *k, uint64_t idx)
 }
 
 /* Builds a container from stack[from..sp) and replaces those with it. */
-static int mcf__pk_collect(mcf__pk *k, size_t from, unsigned kind)
+static int mcf__pk_collect(mcf__pk *k, size_t from, unsigned kind, unsigned sub)
 {
     long vi = mcf__pk_new(k, kind);
     size_t cnt = k->sp - from;
     if (vi < 0) return MCF_INTERNAL_ERROR;
+    k->v[vi].sub = (unsigned char)sub;
     if (cnt) {
         if (!(k->v[vi].items = (uint32_t *)MCF_MALLOC(cnt * sizeof(uint32_t)))) return mcf__pk_oom(k);
         memcpy(k->v[vi].items, k->stack + from, cnt * sizeof(uint32_t));
@@ -6787,42 +6874,153 @@ static int mcf__pk_collect(mcf__pk *k, size_t from, unsigned kind)
     return mcf__pk_push(k, vi);
 }
 
-/* Resolves "module name" against the allowlist; any other -> forbidden. */
+/* ---- the allowlist ---- */
+static const struct { const char *mod, *name; unsigned char kind; const char *note; } mcf__pk_fixed[] = {
+    {"torch._utils", "_rebuild_tensor", MCF__PG_REBUILD_V1, NULL},
+    {"torch._utils", "_rebuild_tensor_v2", MCF__PG_REBUILD_V2, NULL},
+    {"torch._utils", "_rebuild_tensor_v3", MCF__PG_REBUILD_V3, NULL},
+    {"torch._utils", "_rebuild_parameter", MCF__PG_REBUILD_PARAM, NULL},
+    {"torch._utils", "_rebuild_parameter_with_state", MCF__PG_REBUILD_PARAM_STATE, NULL},
+    {"torch._tensor", "_rebuild_from_type_v2", MCF__PG_REBUILD_FROM_TYPE, NULL},
+    {"torch._utils", "_rebuild_device_tensor_from_cpu_tensor", MCF__PG_REBUILD_FROM_CPU, NULL},
+    {"torch._utils", "_rebuild_device_tensor_from_numpy", MCF__PG_REBUILD_OTHER, "is a device tensor saved through numpy"},
+    {"torch._utils", "_rebuild_qtensor", MCF__PG_REBUILD_OTHER, "is a quantized tensor"},
+    {"torch._utils", "_rebuild_sparse_tensor", MCF__PG_REBUILD_OTHER, "is a sparse tensor"},
+    {"torch._utils", "_rebuild_sparse_csr_tensor", MCF__PG_REBUILD_OTHER, "is a sparse CSR tensor"},
+    {"torch._utils", "_rebuild_meta_tensor_no_storage", MCF__PG_REBUILD_OTHER, "is a meta tensor (it has no data)"},
+    {"torch._utils", "_rebuild_wrapper_subclass", MCF__PG_REBUILD_OTHER, "is a tensor subclass without storage"},
+    {"_codecs", "encode", MCF__PG_ENCODE, NULL},
+    {"torch.serialization", "_get_layout", MCF__PG_GET_LAYOUT, NULL},
+    {"collections", "OrderedDict", MCF__PG_ODICT, NULL},
+    {"collections", "Counter", MCF__PG_COUNTER, NULL},
+    {"builtins", "set", MCF__PG_SET, NULL},
+    {"builtins", "bytearray", MCF__PG_BYTEARRAY, NULL},
+    {"builtins", "complex", MCF__PG_COMPLEX, NULL},
+    {"torch", "Size", MCF__PG_SIZE, NULL},
+    {"torch", "device", MCF__PG_DEVICE, NULL},
+    {"torch.nn.parameter", "Parameter", MCF__PG_PARAMETER, NULL},
+    {"torch", "Tensor", MCF__PG_TENSOR_CLASS, NULL},
+    {"torch.storage", "UntypedStorage", MCF__PG_UNTYPED, NULL},
+    {"torch.storage", "TypedStorage", MCF__PG_TYPED, NULL}
+};
+
+/* torch.<dtype> globals: every dtype either torch accepts (-1: none here). */
+static const struct { const char *name; int dtype; } mcf__pk_dtypes[] = {
+    {"float64", MCF_F64}, {"float32", MCF_F32}, {"float16", MCF_F16}, {"bfloat16", MCF_BF16},
+    {"int64", MCF_I64}, {"int32", MCF_I32}, {"int16", MCF_I16}, {"int8", MCF_I8}, {"uint8", MCF_U8},
+    {"bool", MCF_BOOL}, {"complex64", MCF_C64}, {"complex128", MCF_C128}, {"uint16", MCF_U16},
+    {"uint32", MCF_U32}, {"uint64", MCF_U64}, {"float8_e5m2", MCF_F8_E5M2}, {"float8_e4m3fn", MCF_F8_E4M3},
+    {"float8_e8m0fnu", MCF_F8_E8M0}, {"complex32", -1}, {"quint8", -1}, {"qint8", -1}, {"qint32", -1},
+    {"quint4x2", -1}, {"quint2x4", -1}, {"float8_e5m2fnuz", -1}, {"float8_e4m3fnuz", -1}, {"float4_e2m1fn_x2", -1},
+    {"bits8", -1}, {"bits16", -1}, {"bits1x8", -1}, {"bits2x4", -1}, {"bits4x2", -1},
+    {"uint1", -1}, {"uint2", -1}, {"uint3", -1}, {"uint4", -1}, {"uint5", -1}, {"uint6", -1}, {"uint7", -1},
+    {"int1", -1}, {"int2", -1}, {"int3", -1}, {"int4", -1}, {"int5", -1}, {"int6", -1}, {"int7", -1}
+};
+
+static const char *const mcf__pk_qschemes[] = {
+    "per_tensor_affine", "per_tensor_symmetric", "per_channel_affine", "per_channel_symmetric", "per_channel_affine_float_qparams"
+};
+
+/* torch.<X>Storage and torch.cuda.<X>Storage (legacy typed storages). */
+static const struct { const char *prefix; int dtype; } mcf__pk_storages[] = {
+    {"Double", MCF_F64}, {"Float", MCF_F32}, {"Half", MCF_F16}, {"BFloat16", MCF_BF16}, {"Long", MCF_I64},
+    {"Int", MCF_I32}, {"Short", MCF_I16}, {"Char", MCF_I8}, {"Byte", MCF_U8}, {"Bool", MCF_BOOL},
+    {"ComplexFloat", MCF_C64}, {"ComplexDouble", MCF_C128}, {"QUInt8", -1}, {"QInt8", -1}, {"QInt32", -1},
+    {"QUInt4x2", -1}, {"QUInt2x4", -1}
+};
+
+/* torch[.cuda][.sparse].<X>Tensor (legacy tensor types; no sparse Bool). */
+static const char *const mcf__pk_tensor_types[] = {"Double", "Float", "Half", "BFloat16", "Long", "Int", "Short", "Char", "Byte", "Bool"};
+
+static int mcf__pk_slice_is(const unsigned char *s, size_t n, const char *lit)
+{
+    return strlen(lit) == n && memcmp(s, lit, n) == 0;
+}
+
+/* name == prefix + suffix */
+static int mcf__pk_slice_is2(const unsigned char *s, size_t n, const char *prefix, const char *suffix)
+{
+    size_t a = strlen(prefix), b = strlen(suffix);
+    return a + b == n && memcmp(s, prefix, a) == 0 && memcmp(s + a, suffix, b) == 0;
+}
+
+/* Looks "module name" up: 1 and kind/arg/note/module set, or 0. Python 2
+ * pickles spell builtins "__builtin__" (torch maps it as pickle does). */
+static int mcf__pk_lookup(const unsigned char *mod, size_t ml, const unsigned char *nm, size_t nl,
+                          unsigned *kind, int *arg, int64_t *note, const char **canon)
+{
+    static const char *const tmods[4] = {"torch", "torch.cuda", "torch.sparse", "torch.cuda.sparse"};
+    size_t i, m;
+    *arg = -1;
+    *note = -1;
+    if (mcf__pk_slice_is(mod, ml, "__builtin__")) { mod = (const unsigned char *)"builtins"; ml = 8; }
+    for (i = 0; i < sizeof mcf__pk_fixed / sizeof mcf__pk_fixed[0]; i++)
+        if (mcf__pk_slice_is(mod, ml, mcf__pk_fixed[i].mod) && mcf__pk_slice_is(nm, nl, mcf__pk_fixed[i].name)) {
+            *kind = mcf__pk_fixed[i].kind;
+            *note = (int64_t)i;
+            *canon = mcf__pk_fixed[i].mod;
+            return 1;
+        }
+    for (m = 0; m < 4; m++) {
+        if (!mcf__pk_slice_is(mod, ml, tmods[m])) continue;
+        *canon = tmods[m];
+        for (i = 0; i < sizeof mcf__pk_tensor_types / sizeof mcf__pk_tensor_types[0]; i++)
+            if (mcf__pk_slice_is2(nm, nl, mcf__pk_tensor_types[i], "Tensor") && !(m >= 2 && i == 9)) { *kind = MCF__PG_TENSOR_CLASS; return 1; }
+        if (m >= 2) return 0;
+        for (i = 0; i < sizeof mcf__pk_storages / sizeof mcf__pk_storages[0]; i++)
+            if (mcf__pk_slice_is2(nm, nl, mcf__pk_storages[i].prefix, "Storage")) { *kind = MCF__PG_STORAGE; *arg = mcf__pk_storages[i].dtype; return 1; }
+        if (m == 1) return 0;
+        for (i = 0; i < sizeof mcf__pk_dtypes / sizeof mcf__pk_dtypes[0]; i++)
+            if (mcf__pk_slice_is(nm, nl, mcf__pk_dtypes[i].name)) { *kind = MCF__PG_DTYPE; *arg = mcf__pk_dtypes[i].dtype; return 1; }
+        for (i = 0; i < sizeof mcf__pk_qschemes / sizeof mcf__pk_qschemes[0]; i++)
+            if (mcf__pk_slice_is(nm, nl, mcf__pk_qschemes[i])) { *kind = MCF__PG_QSCHEME; return 1; }
+        return 0;
+    }
+    return 0;
+}
+
+/* Resolves "module name" against the allowlist; anything else is refused
+ * as torch.load(weights_only=True) refuses it. */
 static int mcf__pk_global(mcf__pk *k, const unsigned char *mod, size_t ml, const unsigned char *nm, size_t nl)
 {
-    static const struct { const char *mod, *name; int id, dtype; } allow[] = {
-        {"torch._utils", "_rebuild_tensor_v2", MCF__PG_REBUILD_V2, 0},
-        {"torch._utils", "_rebuild_parameter", MCF__PG_REBUILD_PARAM, 0},
-        {"collections", "OrderedDict", MCF__PG_ODICT, 0},
-        {"torch", "DoubleStorage", MCF__PG_STORAGE, MCF_F64}, {"torch", "FloatStorage", MCF__PG_STORAGE, MCF_F32},
-        {"torch", "HalfStorage", MCF__PG_STORAGE, MCF_F16}, {"torch", "BFloat16Storage", MCF__PG_STORAGE, MCF_BF16},
-        {"torch", "LongStorage", MCF__PG_STORAGE, MCF_I64}, {"torch", "IntStorage", MCF__PG_STORAGE, MCF_I32},
-        {"torch", "ShortStorage", MCF__PG_STORAGE, MCF_I16}, {"torch", "CharStorage", MCF__PG_STORAGE, MCF_I8},
-        {"torch", "ByteStorage", MCF__PG_STORAGE, MCF_U8}, {"torch", "BoolStorage", MCF__PG_STORAGE, MCF_BOOL},
-        {"torch", "ComplexFloatStorage", MCF__PG_STORAGE, MCF_C64},
-        {"torch", "UInt16Storage", MCF__PG_STORAGE, MCF_U16}, {"torch", "UInt32Storage", MCF__PG_STORAGE, MCF_U32},
-        {"torch", "UInt64Storage", MCF__PG_STORAGE, MCF_U64},
-        {"torch", "Float8_e5m2Storage", MCF__PG_STORAGE, MCF_F8_E5M2}, {"torch", "Float8_e4m3fnStorage", MCF__PG_STORAGE, MCF_F8_E4M3},
-        {"builtins", "set", MCF__PG_SET, 0}, {"__builtin__", "set", MCF__PG_SET, 0},
-        {"builtins", "frozenset", MCF__PG_FROZENSET, 0}, {"__builtin__", "frozenset", MCF__PG_FROZENSET, 0},
-        {"builtins", "list", MCF__PG_LIST, 0}, {"__builtin__", "list", MCF__PG_LIST, 0},
-        {"builtins", "tuple", MCF__PG_TUPLE, 0}, {"__builtin__", "tuple", MCF__PG_TUPLE, 0},
-        {"builtins", "dict", MCF__PG_DICT, 0}, {"__builtin__", "dict", MCF__PG_DICT, 0}
-    };
-    size_t i;
+    unsigned kind = 0;
+    int arg = -1;
+    int64_t note = -1;
+    const char *canon = NULL;
+    const unsigned char *lm = mod, *ln = nm;
+    size_t lml = ml, lnl = nl, dot;
+    unsigned char joined[256];
     long vi;
-    for (i = 0; i < sizeof allow / sizeof allow[0]; i++)
-        if (strlen(allow[i].mod) == ml && strlen(allow[i].name) == nl && memcmp(allow[i].mod, mod, ml) == 0 && memcmp(allow[i].name, nm, nl) == 0) {
-            if ((vi = mcf__pk_new(k, MCF__PV_GLOBAL)) < 0) return MCF_INTERNAL_ERROR;
-            k->v[vi].sub = (unsigned char)allow[i].id;
-            k->v[vi].i = allow[i].dtype;
-            return mcf__pk_push(k, vi);
-        }
+    /* torch looks up "module.name" as one string: a dotted name counts as
+     * the module's tail ("torch" + "cuda.FloatStorage") */
+    for (dot = nl; dot > 0 && nm[dot - 1] != '.'; dot--) { }
+    if (dot > 0 && ml + dot < sizeof joined) {
+        memcpy(joined, mod, ml);
+        joined[ml] = '.';
+        memcpy(joined + ml + 1, nm, dot - 1);
+        lm = joined; lml = ml + dot;
+        ln = nm + dot; lnl = nl - dot;
+    }
+    if ((dot == 0 || ml + dot < sizeof joined) && mcf__pk_lookup(lm, lml, ln, lnl, &kind, &arg, &note, &canon)) {
+        nm = ln;
+        nl = lnl;
+        if ((vi = mcf__pk_new(k, MCF__PV_GLOBAL)) < 0) return MCF_INTERNAL_ERROR;
+        k->v[vi].sub = (unsigned char)kind;
+        k->v[vi].i = arg;
+        k->v[vi].j = note;
+        k->v[vi].mod = canon;
+        k->v[vi].s = nm;
+        k->v[vi].n = nl;
+        return mcf__pk_push(k, vi);
+    }
     {
-        char msg[200];
+        char msg[400];
         int ml_i = ml > 80 ? 80 : (int)ml, nl_i = nl > 80 ? 80 : (int)nl, j;
-        snprintf(msg, sizeof msg, "forbidden global %.*s.%.*s (only tensors, storages, OrderedDict and builtin containers may be loaded; nothing is executed)",
-                 ml_i, (const char *)mod, nl_i, (const char *)nm);
+        /* a whole pickled nn.Module: a torch.nn class, or a class of the script that saved it */
+        int model = (ml >= 9 && memcmp(mod, "torch.nn.", 9) == 0) || mcf__pk_slice_is(mod, ml, "__main__");
+        snprintf(msg, sizeof msg, "forbidden global %.*s.%.*s (torch.load(weights_only=True) refuses it too; nothing is executed)%s",
+                 ml_i, (const char *)mod, nl_i, (const char *)nm,
+                 model ? ": this looks like a whole pickled model (torch.save(model)); save model.state_dict() instead" : "");
         for (j = 0; msg[j]; j++) if ((unsigned char)msg[j] < 0x20) msg[j] = '?';
         return mcf__pk_err(k, msg);
     }
@@ -6847,110 +7045,402 @@ static int mcf__pk_dims(mcf__pk *k, uint32_t vi, int64_t *out, int *nd, const ch
     const mcf__pv *v = &k->v[vi];
     size_t i;
     char msg[96];
-    if (v->kind != MCF__PV_TUPLE && v->kind != MCF__PV_LIST) {
-        snprintf(msg, sizeof msg, "_rebuild_tensor_v2: %s is not a tuple", what);
+    if (v->kind != MCF__PV_TUPLE && v->kind != MCF__PV_LIST && v->kind != MCF__PV_SIZE) {
+        snprintf(msg, sizeof msg, "tensor rebuild: %s is not a tuple", what);
         return mcf__pk_err(k, msg);
     }
     if (v->n > MCF_MAX_DIMS)
         return mcf__fail(MCF_NOT_SUPPORTED, "torch: %s: a tensor has %lu dimensions; MCF_MAX_DIMS is %d", k->name, (unsigned long)v->n, MCF_MAX_DIMS);
     for (i = 0; i < v->n; i++)
         if (!mcf__pk_int_of(k, v->items[i], &out[i]) || out[i] < 0) {
-            snprintf(msg, sizeof msg, "_rebuild_tensor_v2: %s holds a value that is not a non-negative int", what);
+            snprintf(msg, sizeof msg, "tensor rebuild: %s holds a value that is not a non-negative int", what);
             return mcf__pk_err(k, msg);
         }
     *nd = (int)v->n;
     return MCF_OK;
 }
 
-/* REDUCE of an allowed callable with an args tuple: interpreted, not run. */
-static int mcf__pk_reduce(mcf__pk *k, uint32_t fn, uint32_t args)
+/* Appends a tensor record and a TENSOR value for it; *out = its value. */
+static int mcf__pk_add_tensor(mcf__pk *k, const mcf__pk_tensor *t, uint32_t *out)
+{
+    long vi;
+    if (!mcf__grow((void **)&k->t, &k->capt, k->nt + 1, sizeof *k->t)) return mcf__pk_oom(k);
+    k->t[k->nt] = *t;
+    if ((vi = mcf__pk_new(k, MCF__PV_TENSOR)) < 0) return MCF_INTERNAL_ERROR;
+    k->v[vi].i = (int64_t)k->nt++;
+    *out = (uint32_t)vi;
+    return MCF_OK;
+}
+
+/* A tensor this library cannot load: fails only if it is listed. */
+static int mcf__pk_add_why(mcf__pk *k, const char *why, uint32_t why_v, uint32_t *out)
+{
+    mcf__pk_tensor t;
+    memset(&t, 0, sizeof t);
+    t.why = why;
+    t.why_v = why_v;
+    return mcf__pk_add_tensor(k, &t, out);
+}
+
+/* A copy of tensor value tv, marked as an nn.Parameter. */
+static int mcf__pk_param_of(mcf__pk *k, uint32_t tv, uint32_t *out)
+{
+    mcf__pk_tensor t = k->t[k->v[tv].i];
+    t.is_param = 1;
+    return mcf__pk_add_tensor(k, &t, out);
+}
+
+/* "torch.float32" style name of a GLOBAL value, for messages. */
+static void mcf__pk_global_name(const mcf__pv *g, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s.%.*s", g->mod ? g->mod : "?", (int)(g->n > 80 ? 80 : g->n), (const char *)g->s);
+}
+
+/* True for a value Python treats as true (conj/neg metadata flags). */
+static int mcf__pk_truthy(const mcf__pv *v)
+{
+    switch (v->kind) {
+    case MCF__PV_NONE: return 0;
+    case MCF__PV_BOOL: case MCF__PV_INT: return v->i != 0;
+    case MCF__PV_FLOAT: return (v->i & INT64_MAX) != 0;
+    case MCF__PV_STR: case MCF__PV_BYTES: case MCF__PV_TUPLE: case MCF__PV_LIST: case MCF__PV_DICT: case MCF__PV_SET:
+    case MCF__PV_SIZE: return v->n != 0;
+    default: return 1;
+    }
+}
+
+/* Decodes one UTF-8 code point at s[*i] (n bytes); -1 if malformed. */
+static long mcf__utf8_next(const unsigned char *s, size_t n, size_t *i)
+{
+    unsigned c = s[*i];
+    size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0, k;
+    unsigned long cp = len == 1 ? c : len == 2 ? (c & 0x1Fu) : len == 3 ? (c & 0x0Fu) : (c & 0x07u);
+    if (len == 0 || *i + len > n) return -1;
+    for (k = 1; k < len; k++) {
+        if ((s[*i + k] & 0xC0) != 0x80) return -1;
+        cp = (cp << 6) | (s[*i + k] & 0x3Fu);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) return -1;
+    *i += len;
+    return (long)cp;
+}
+
+/* encoding name of codecs.encode / bytearray(str, encoding): 1 latin-1, 2 UTF-8, 0 other. */
+static int mcf__pk_codec(const mcf__pv *e)
+{
+    static const char *const latin[] = {"latin1", "latin-1", "latin_1", "iso-8859-1", "iso8859-1", "iso_8859_1", "l1"};
+    static const char *const utf8[] = {"utf-8", "utf8", "utf_8"};
+    char low[16];
+    size_t i;
+    if (e->kind != MCF__PV_STR || e->n >= sizeof low) return 0;
+    for (i = 0; i < e->n; i++) low[i] = (char)(e->s[i] >= 'A' && e->s[i] <= 'Z' ? e->s[i] + 32 : e->s[i]);
+    low[e->n] = '\0';
+    for (i = 0; i < sizeof latin / sizeof latin[0]; i++) if (strcmp(low, latin[i]) == 0) return 1;
+    for (i = 0; i < sizeof utf8 / sizeof utf8[0]; i++) if (strcmp(low, utf8[i]) == 0) return 2;
+    return 0;
+}
+
+/* bytes of str value sv encoded with codec ev (NULL = UTF-8) as a BYTES value. */
+static int mcf__pk_encode(mcf__pk *k, uint32_t sv, uint32_t ev, int have_ev, unsigned flags, uint32_t *out)
+{
+    int codec = have_ev ? mcf__pk_codec(&k->v[ev]) : 2;
+    long vi;
+    size_t i = 0;
+    if (k->v[sv].kind != MCF__PV_STR) return mcf__pk_err(k, "codecs.encode of something that is not a str");
+    if (codec == 0) return mcf__pk_fail(k, MCF_NOT_SUPPORTED, "bytes encoded with a codec other than latin-1 or UTF-8");
+    while (codec == 1 && i < k->v[sv].n) {
+        long cp = mcf__utf8_next(k->v[sv].s, k->v[sv].n, &i);
+        if (cp < 0 || cp > 0xFF) return mcf__pk_err(k, "codecs.encode: the str cannot be encoded as latin-1");
+    }
+    if ((vi = mcf__pk_new(k, MCF__PV_BYTES)) < 0) return MCF_INTERNAL_ERROR;
+    k->v[vi].s = k->v[sv].s;
+    k->v[vi].n = k->v[sv].n;
+    k->v[vi].sub = (unsigned char)(flags | (codec == 1 ? 1u : 0u));
+    *out = (uint32_t)vi;
+    return MCF_OK;
+}
+
+/* A number as IEEE bits (complex parts). */
+static int mcf__pk_num_bits(const mcf__pv *v, int64_t *bits)
+{
+    double d;
+    if (v->kind == MCF__PV_FLOAT) { *bits = v->i; return 1; }
+    if (v->kind != MCF__PV_INT && v->kind != MCF__PV_BOOL) return 0;
+    d = (double)v->i;
+    memcpy(bits, &d, sizeof d);
+    return 1;
+}
+
+/* The tensor rebuild functions: storage, offset, size, stride, ... */
+static int mcf__pk_rebuild(mcf__pk *k, unsigned kind, uint32_t args, uint32_t *out)
+{
+    const mcf__pv *a = &k->v[args];
+    const mcf__pv *st;
+    mcf__pk_tensor t;
+    size_t argc = a->n;
+    uint32_t meta = 0;
+    int nd2 = 0, rc, have_meta = 0;
+    memset(&t, 0, sizeof t);
+    if (kind == MCF__PG_REBUILD_V1 && argc != 4) return mcf__pk_err(k, "_rebuild_tensor takes 4 arguments");
+    if (kind == MCF__PG_REBUILD_V2 && argc != 6 && argc != 7) return mcf__pk_err(k, "_rebuild_tensor_v2 takes 6 or 7 arguments");
+    if (kind == MCF__PG_REBUILD_V3 && argc != 7 && argc != 8) return mcf__pk_err(k, "_rebuild_tensor_v3 takes 7 or 8 arguments");
+    st = &k->v[a->items[0]];
+    if (st->kind != MCF__PV_STORAGE) return mcf__pk_err(k, "tensor rebuild: first argument is not a storage");
+    if (!mcf__pk_int_of(k, a->items[1], &t.offset) || t.offset < 0) return mcf__pk_err(k, "tensor rebuild: storage offset is not a non-negative int");
+    if ((rc = mcf__pk_dims(k, a->items[2], t.shape, &t.ndim, "size")) != MCF_OK) return rc;
+    if ((rc = mcf__pk_dims(k, a->items[3], t.stride, &nd2, "stride")) != MCF_OK) return rc;
+    if (nd2 != t.ndim) return mcf__pk_err(k, "tensor rebuild: size and stride differ in length");
+    t.storage = a->items[0];
+    if (kind == MCF__PG_REBUILD_V3) {
+        const mcf__pv *dt = &k->v[a->items[6]];
+        if (dt->kind != MCF__PV_GLOBAL || dt->sub != MCF__PG_DTYPE) return mcf__pk_err(k, "_rebuild_tensor_v3: dtype argument is not a torch dtype");
+        if (dt->i < 0) { t.why = "has a dtype this library has no type for"; t.why_v = a->items[6]; }
+        else t.dtype = (mcf_dtype)dt->i;
+        if (argc == 8) { meta = a->items[7]; have_meta = 1; }
+    } else {
+        if (st->sub == MCF__PK_UNTYPED) return mcf__pk_err(k, "tensor rebuild: an untyped storage has no dtype (only _rebuild_tensor_v3 takes one)");
+        if (st->sub == MCF__PK_NODTYPE) { t.why = "lives in a storage of a type this library has no dtype for"; t.why_v = (uint32_t)st->j; }
+        else t.dtype = (mcf_dtype)st->sub;
+        if (argc == 7) { meta = a->items[6]; have_meta = 1; }
+    }
+    if (have_meta) {
+        const mcf__pv *m = &k->v[meta];
+        size_t i;
+        if (m->kind != MCF__PV_DICT && m->kind != MCF__PV_NONE) return mcf__pk_err(k, "tensor rebuild: metadata is not a dict");
+        for (i = 1; m->kind == MCF__PV_DICT && i < m->n; i += 2)
+            if (mcf__pk_truthy(&k->v[m->items[i]]) && !t.why) { t.why = "is saved as a conjugate or negated view (tensor metadata conj/neg); resolve_conj()/resolve_neg() it before saving"; t.why_v = 0; }
+    }
+    return mcf__pk_add_tensor(k, &t, out);
+}
+
+/* Container constructors: OrderedDict(...), Counter(dict), set(iterable). */
+static int mcf__pk_construct(mcf__pk *k, unsigned pg, uint32_t args, int newobj, uint32_t *out)
+{
+    unsigned kind = pg == MCF__PG_SET ? MCF__PV_SET : MCF__PV_DICT;
+    uint32_t src_i;
+    size_t argc = k->v[args].n, i;
+    long vi;
+    int rc;
+    if (!newobj && argc > 1) return mcf__pk_err(k, "container constructor takes at most 1 argument");
+    src_i = argc ? k->v[args].items[0] : 0;
+    if ((vi = mcf__pk_new(k, kind)) < 0) return MCF_INTERNAL_ERROR;   /* moves k->v */
+    k->v[vi].sub = (unsigned char)(pg == MCF__PG_ODICT ? 1 : pg == MCF__PG_COUNTER ? 2 : 0);
+    *out = (uint32_t)vi;
+    if (argc == 0 || newobj) return MCF_OK;   /* cls.__new__(cls, ...) ignores the arguments */
+    {
+        unsigned sk = k->v[src_i].kind;
+        if (sk != MCF__PV_LIST && sk != MCF__PV_TUPLE && sk != MCF__PV_SET && sk != MCF__PV_DICT)
+            return mcf__pk_err(k, "container constructor argument is not iterable data");
+        if (pg == MCF__PG_COUNTER && sk != MCF__PV_DICT)
+            return mcf__pk_fail(k, MCF_NOT_SUPPORTED, "collections.Counter built from something other than a dict");
+    }
+    for (i = 0; i < k->v[src_i].n; i++) {
+        uint32_t it = k->v[src_i].items[i];
+        if (kind == MCF__PV_DICT && k->v[src_i].kind != MCF__PV_DICT) {
+            const mcf__pv *pair = &k->v[it];
+            if ((pair->kind != MCF__PV_TUPLE && pair->kind != MCF__PV_LIST) || pair->n != 2) return mcf__pk_err(k, "dict() item is not a pair");
+            if ((rc = mcf__pk_add_item(k, (uint32_t)vi, k->v[it].items[0])) != MCF_OK ||
+                (rc = mcf__pk_add_item(k, (uint32_t)vi, k->v[it].items[1])) != MCF_OK) return rc;
+        } else if (kind != MCF__PV_DICT && k->v[src_i].kind == MCF__PV_DICT && (i & 1)) {
+            continue;   /* iterating a dict yields its keys */
+        } else if ((rc = mcf__pk_add_item(k, (uint32_t)vi, it)) != MCF_OK) {
+            return rc;
+        }
+    }
+    return MCF_OK;
+}
+
+/* torch.device("cuda:0") / ("cuda", 0) / ("cpu",) / (0,). */
+static int mcf__pk_device(mcf__pk *k, uint32_t args, uint32_t *out)
+{
+    const mcf__pv *a = &k->v[args];
+    const unsigned char *s = (const unsigned char *)"cuda";
+    size_t n = 4, i, colon;
+    int64_t index = -1;
+    long vi;
+    if (a->n < 1 || a->n > 2) return mcf__pk_err(k, "torch.device takes 1 or 2 arguments");
+    if (k->v[a->items[0]].kind == MCF__PV_STR) {
+        s = k->v[a->items[0]].s;
+        n = k->v[a->items[0]].n;
+    } else if (a->n != 1 || !mcf__pk_int_of(k, a->items[0], &index) || index < 0) {
+        return mcf__pk_err(k, "torch.device: the device is not a string or an index");
+    }
+    for (colon = 0; colon < n && s[colon] != ':'; colon++) { }
+    if (colon < n) {
+        int big = 0;
+        if (a->n == 2 || colon + 1 == n || !mcf__pk_parse_dec(s + colon + 1, n - colon - 1, &index, &big) || big || index < 0 || s[colon + 1] == '-' || s[colon + 1] == '+')
+            return mcf__pk_err(k, "torch.device: malformed device string");
+        n = colon;
+    }
+    if (a->n == 2 && k->v[a->items[1]].kind != MCF__PV_NONE && (!mcf__pk_int_of(k, a->items[1], &index) || index < 0))
+        return mcf__pk_err(k, "torch.device: the index is not a non-negative int");
+    if (n == 0 || n > 32) return mcf__pk_err(k, "torch.device: malformed device type");
+    for (i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_')) return mcf__pk_err(k, "torch.device: malformed device type");
+    if ((vi = mcf__pk_new(k, MCF__PV_DEVICE)) < 0) return MCF_INTERNAL_ERROR;
+    k->v[vi].s = s;
+    k->v[vi].n = n;
+    k->v[vi].j = index;
+    *out = (uint32_t)vi;
+    return MCF_OK;
+}
+
+#define MCF__PK_MAX_WRAP 8   /* nested _rebuild_from_type_v2 */
+
+/* REDUCE (newobj 0) or NEWOBJ (newobj 1) of an allowed global with an args
+ * tuple: interpreted, never run. *out receives the result's value. */
+static int mcf__pk_call(mcf__pk *k, uint32_t fn, uint32_t args, int newobj, int depth, uint32_t *out)
 {
     const mcf__pv *f = &k->v[fn], *a = &k->v[args];
+    unsigned pg = f->sub;
+    size_t argc = a->n;
+    char gname[128], msg[256];
     long vi;
     size_t i;
-    if (f->kind != MCF__PV_GLOBAL) return mcf__pk_err(k, "REDUCE of something that is not an allowed global");
-    if (a->kind != MCF__PV_TUPLE) return mcf__pk_err(k, "REDUCE arguments are not a tuple");
-    switch (f->sub) {
-    case MCF__PG_REBUILD_V2: {
-        mcf__pk_tensor t;
-        int nd2 = 0, rc;
-        memset(&t, 0, sizeof t);
-        if (a->n != 6 && a->n != 7) return mcf__pk_err(k, "_rebuild_tensor_v2 takes 6 or 7 arguments");
-        if (k->v[a->items[0]].kind != MCF__PV_STORAGE) return mcf__pk_err(k, "_rebuild_tensor_v2: first argument is not a storage");
-        if (!mcf__pk_int_of(k, a->items[1], &t.offset) || t.offset < 0) return mcf__pk_err(k, "_rebuild_tensor_v2: storage offset is not a non-negative int");
-        if ((rc = mcf__pk_dims(k, a->items[2], t.shape, &t.ndim, "size")) != MCF_OK) return rc;
-        if ((rc = mcf__pk_dims(k, a->items[3], t.stride, &nd2, "stride")) != MCF_OK) return rc;
-        if (nd2 != t.ndim) return mcf__pk_err(k, "_rebuild_tensor_v2: size and stride differ in length");
-        t.storage = a->items[0];
-        if (!mcf__grow((void **)&k->t, &k->capt, k->nt + 1, sizeof *k->t)) return mcf__pk_oom(k);
-        k->t[k->nt] = t;
-        if ((vi = mcf__pk_new(k, MCF__PV_TENSOR)) < 0) return MCF_INTERNAL_ERROR;
-        k->v[vi].i = (int64_t)k->nt++;
-        return mcf__pk_push(k, vi);
+    if (f->kind != MCF__PV_GLOBAL)
+        return mcf__pk_err(k, newobj ? "object construction (NEWOBJ) of something that is not an allowed class is not allowed: it would run class code"
+                                     : "REDUCE of something that is not an allowed global");
+    if (a->kind != MCF__PV_TUPLE) return mcf__pk_err(k, newobj ? "NEWOBJ arguments are not a tuple" : "REDUCE arguments are not a tuple");
+    mcf__pk_global_name(f, gname, sizeof gname);
+    if (newobj && pg < MCF__PG_ODICT) {
+        snprintf(msg, sizeof msg, "object construction (NEWOBJ) of %s is not allowed: it is not a class", gname);
+        return mcf__pk_err(k, msg);
     }
-    case MCF__PG_REBUILD_PARAM: {
-        const mcf__pv *d;
-        if (a->n != 3) return mcf__pk_err(k, "_rebuild_parameter takes 3 arguments");
-        d = &k->v[a->items[0]];
-        if (d->kind != MCF__PV_TENSOR) return mcf__pk_err(k, "_rebuild_parameter: data is not a tensor");
-        if (!mcf__grow((void **)&k->t, &k->capt, k->nt + 1, sizeof *k->t)) return mcf__pk_oom(k);
-        k->t[k->nt] = k->t[d->i];
-        k->t[k->nt].is_param = 1;
-        if ((vi = mcf__pk_new(k, MCF__PV_TENSOR)) < 0) return MCF_INTERNAL_ERROR;
-        k->v[vi].i = (int64_t)k->nt++;
-        return mcf__pk_push(k, vi);
-    }
-    case MCF__PG_ODICT: case MCF__PG_DICT: case MCF__PG_LIST: case MCF__PG_TUPLE: case MCF__PG_SET: case MCF__PG_FROZENSET: {
-        unsigned kind = f->sub == MCF__PG_ODICT || f->sub == MCF__PG_DICT ? MCF__PV_DICT :
-                        f->sub == MCF__PG_LIST ? MCF__PV_LIST : f->sub == MCF__PG_TUPLE ? MCF__PV_TUPLE : MCF__PV_SET;
-        const mcf__pv *src;
-        uint32_t src_i;
-        size_t argc = a->n;
+    switch (pg) {
+    case MCF__PG_REBUILD_V1: case MCF__PG_REBUILD_V2: case MCF__PG_REBUILD_V3:
+        return mcf__pk_rebuild(k, pg, args, out);
+    case MCF__PG_REBUILD_PARAM: case MCF__PG_REBUILD_PARAM_STATE:
+        if (argc != (pg == MCF__PG_REBUILD_PARAM ? 3u : 4u)) return mcf__pk_err(k, pg == MCF__PG_REBUILD_PARAM ? "_rebuild_parameter takes 3 arguments" : "_rebuild_parameter_with_state takes 4 arguments");
+        if (k->v[a->items[0]].kind != MCF__PV_TENSOR) return mcf__pk_err(k, "_rebuild_parameter: data is not a tensor");
+        return mcf__pk_param_of(k, a->items[0], out);
+    case MCF__PG_REBUILD_FROM_TYPE: {   /* (func, new_type, args, state): func(*args) as new_type */
+        uint32_t inner = 0, ty, ia;
         int rc;
-        if (argc > 1) return mcf__pk_err(k, "container constructor takes at most 1 argument");
-        src_i = argc ? a->items[0] : 0;
-        if ((vi = mcf__pk_new(k, kind)) < 0) return MCF_INTERNAL_ERROR;   /* moves k->v: a, f are stale */
-        if (argc == 0) return mcf__pk_push(k, vi);
-        src = &k->v[src_i];
-        if (src->kind != MCF__PV_LIST && src->kind != MCF__PV_TUPLE && src->kind != MCF__PV_SET && src->kind != MCF__PV_DICT)
-            return mcf__pk_err(k, "container constructor argument is not iterable data");
-        for (i = 0; i < k->v[src_i].n; i++) {
-            uint32_t it = k->v[src_i].items[i];
-            if (kind == MCF__PV_DICT && k->v[src_i].kind != MCF__PV_DICT) {
-                const mcf__pv *pair = &k->v[it];
-                if ((pair->kind != MCF__PV_TUPLE && pair->kind != MCF__PV_LIST) || pair->n != 2) return mcf__pk_err(k, "dict() item is not a pair");
-                if ((rc = mcf__pk_add_item(k, (uint32_t)vi, k->v[it].items[0])) != MCF_OK ||
-                    (rc = mcf__pk_add_item(k, (uint32_t)vi, k->v[it].items[1])) != MCF_OK) return rc;
-            } else if (kind != MCF__PV_DICT && k->v[src_i].kind == MCF__PV_DICT && (i & 1)) {
-                continue;   /* iterating a dict yields its keys */
-            } else if ((rc = mcf__pk_add_item(k, (uint32_t)vi, it)) != MCF_OK) {
-                return rc;
-            }
-        }
-        return mcf__pk_push(k, vi);
+        if (argc != 4) return mcf__pk_err(k, "_rebuild_from_type_v2 takes 4 arguments");
+        ty = a->items[1];
+        ia = a->items[2];
+        if (depth >= MCF__PK_MAX_WRAP) return mcf__pk_err(k, "_rebuild_from_type_v2 nested too deeply");
+        if (k->v[ty].kind != MCF__PV_GLOBAL || (k->v[ty].sub != MCF__PG_TENSOR_CLASS && k->v[ty].sub != MCF__PG_PARAMETER))
+            return mcf__pk_err(k, "_rebuild_from_type_v2: the type is not a tensor type");
+        if ((rc = mcf__pk_call(k, a->items[0], ia, 0, depth + 1, &inner)) != MCF_OK) return rc;
+        if (k->v[inner].kind != MCF__PV_TENSOR) return mcf__pk_err(k, "_rebuild_from_type_v2: the rebuilt object is not a tensor");
+        if (k->v[ty].sub == MCF__PG_PARAMETER) return mcf__pk_param_of(k, inner, out);
+        *out = inner;
+        return MCF_OK;
     }
+    case MCF__PG_REBUILD_FROM_CPU: {   /* (cpu_tensor, dtype, device, requires_grad) */
+        const mcf__pv *dt;
+        if (argc != 4) return mcf__pk_err(k, "_rebuild_device_tensor_from_cpu_tensor takes 4 arguments");
+        dt = &k->v[a->items[1]];
+        if (k->v[a->items[0]].kind != MCF__PV_TENSOR || dt->kind != MCF__PV_GLOBAL || dt->sub != MCF__PG_DTYPE)
+            return mcf__pk_err(k, "_rebuild_device_tensor_from_cpu_tensor: arguments are not (tensor, dtype, ...)");
+        if (!k->t[k->v[a->items[0]].i].why && dt->i != (int64_t)k->t[k->v[a->items[0]].i].dtype)
+            return mcf__pk_add_why(k, "is converted to another dtype when loaded", a->items[1], out);
+        *out = a->items[0];
+        return MCF_OK;
+    }
+    case MCF__PG_REBUILD_OTHER:
+        return mcf__pk_add_why(k, mcf__pk_fixed[f->j].note, fn, out);
+    case MCF__PG_ENCODE:   /* codecs.encode(str, encoding[, errors]): protocol-2 bytes */
+        if (argc < 1 || argc > 3) return mcf__pk_err(k, "codecs.encode takes 1 to 3 arguments");
+        return mcf__pk_encode(k, a->items[0], argc > 1 ? a->items[1] : 0, argc > 1, 0, out);
+    case MCF__PG_GET_LAYOUT: {
+        static const char *const layouts[] = {"torch.strided", "torch.sparse_coo", "torch.sparse_csr", "torch.sparse_csc",
+                                              "torch.sparse_bsr", "torch.sparse_bsc", "torch._mkldnn", "torch.jagged"};
+        uint32_t a0 = argc == 1 ? a->items[0] : 0;
+        const mcf__pv *s0 = argc == 1 ? &k->v[a0] : NULL;
+        for (i = 0; s0 && s0->kind == MCF__PV_STR && i < sizeof layouts / sizeof layouts[0]; i++)
+            if (mcf__pk_str_is(s0, layouts[i])) break;
+        if (!s0 || s0->kind != MCF__PV_STR || i == sizeof layouts / sizeof layouts[0]) return mcf__pk_err(k, "_get_layout of an unknown layout");
+        if ((vi = mcf__pk_new(k, MCF__PV_LAYOUT)) < 0) return MCF_INTERNAL_ERROR;
+        k->v[vi].s = k->v[a0].s;
+        k->v[vi].n = k->v[a0].n;
+        *out = (uint32_t)vi;
+        return MCF_OK;
+    }
+    case MCF__PG_ODICT: case MCF__PG_COUNTER: case MCF__PG_SET:
+        return mcf__pk_construct(k, pg, args, newobj, out);
+    case MCF__PG_BYTEARRAY:
+        if (newobj || argc == 0) {
+            if ((vi = mcf__pk_new(k, MCF__PV_BYTES)) < 0) return MCF_INTERNAL_ERROR;
+            k->v[vi].sub = 2;
+            *out = (uint32_t)vi;
+            return MCF_OK;
+        }
+        if (argc == 1 && k->v[a->items[0]].kind == MCF__PV_BYTES) {
+            if ((vi = mcf__pk_new(k, MCF__PV_BYTES)) < 0) return MCF_INTERNAL_ERROR;
+            k->v[vi] = k->v[k->v[args].items[0]];
+            k->v[vi].sub |= 2;
+            *out = (uint32_t)vi;
+            return MCF_OK;
+        }
+        if (argc == 2 || argc == 3) return mcf__pk_encode(k, a->items[0], a->items[1], 1, 2, out);
+        return mcf__pk_fail(k, MCF_NOT_SUPPORTED, "bytearray built from something other than bytes or (str, encoding)");
+    case MCF__PG_COMPLEX: {
+        int64_t re = 0, im = 0;
+        if (argc > 2 || (argc >= 1 && !mcf__pk_num_bits(&k->v[a->items[0]], &re)) || (argc == 2 && !mcf__pk_num_bits(&k->v[a->items[1]], &im)))
+            return mcf__pk_fail(k, MCF_NOT_SUPPORTED, "complex built from something other than one or two numbers");
+        if ((vi = mcf__pk_new(k, MCF__PV_COMPLEX)) < 0) return MCF_INTERNAL_ERROR;
+        k->v[vi].i = re;
+        k->v[vi].j = im;
+        *out = (uint32_t)vi;
+        return MCF_OK;
+    }
+    case MCF__PG_SIZE: {   /* torch.Size((d0, d1, ...)) */
+        uint32_t src = argc ? a->items[0] : 0;
+        int64_t x;
+        if (argc > 1 || (argc == 1 && k->v[src].kind != MCF__PV_TUPLE && k->v[src].kind != MCF__PV_LIST))
+            return mcf__pk_err(k, "torch.Size takes one tuple of ints");
+        for (i = 0; argc && i < k->v[src].n; i++)
+            if (!mcf__pk_int_of(k, k->v[src].items[i], &x)) return mcf__pk_err(k, "torch.Size holds a value that is not an int");
+        if ((vi = mcf__pk_new(k, MCF__PV_SIZE)) < 0) return MCF_INTERNAL_ERROR;
+        if (argc && k->v[src].n) {
+            size_t cnt = k->v[src].n;
+            if (!(k->v[vi].items = (uint32_t *)MCF_MALLOC(cnt * sizeof(uint32_t)))) return mcf__pk_oom(k);
+            memcpy(k->v[vi].items, k->v[src].items, cnt * sizeof(uint32_t));
+            k->v[vi].n = k->v[vi].cap = cnt;
+        }
+        *out = (uint32_t)vi;
+        return MCF_OK;
+    }
+    case MCF__PG_DEVICE:
+        return mcf__pk_device(k, args, out);
+    case MCF__PG_PARAMETER:   /* Parameter(data, requires_grad) */
+        if (argc >= 1 && argc <= 2 && k->v[a->items[0]].kind == MCF__PV_TENSOR) return mcf__pk_param_of(k, a->items[0], out);
+        if (argc > 2 || (argc >= 1 && k->v[a->items[0]].kind != MCF__PV_NONE)) return mcf__pk_err(k, "nn.Parameter: data is not a tensor");
+        return mcf__pk_add_why(k, "is an nn.Parameter without data", 0, out);
+    case MCF__PG_TENSOR_CLASS:
+        return mcf__pk_add_why(k, "is built by a legacy tensor constructor", fn, out);
+    case MCF__PG_STORAGE: case MCF__PG_UNTYPED: case MCF__PG_TYPED:
+        snprintf(msg, sizeof msg, "a storage built by calling %s (torch.save refers to storages by persistent id) is not supported", gname);
+        return mcf__pk_fail(k, MCF_NOT_SUPPORTED, msg);
     default:
-        return mcf__pk_err(k, "REDUCE of a storage type (storages come only from persistent ids)");
+        snprintf(msg, sizeof msg, "%s is not callable", gname);
+        return mcf__pk_err(k, msg);
     }
 }
 
 /* BINPERSID: ('storage', <Storage class>, key, location, numel). */
 static int mcf__pk_persid(mcf__pk *k, uint32_t pid)
 {
-    const mcf__pv *t = &k->v[pid];
+    const mcf__pv *t = &k->v[pid], *cls;
     int64_t numel;
     long vi;
     if (t->kind != MCF__PV_TUPLE || t->n < 5 || !mcf__pk_str_is(&k->v[t->items[0]], "storage"))
         return mcf__pk_err(k, "persistent id is not ('storage', type, key, location, numel)");
-    if (k->v[t->items[1]].kind != MCF__PV_GLOBAL || k->v[t->items[1]].sub != MCF__PG_STORAGE)
+    cls = &k->v[t->items[1]];
+    if (cls->kind != MCF__PV_GLOBAL || (cls->sub != MCF__PG_STORAGE && cls->sub != MCF__PG_UNTYPED))
         return mcf__pk_err(k, "persistent id names no torch storage type");
     if (k->v[t->items[2]].kind != MCF__PV_STR) return mcf__pk_err(k, "persistent id key is not a string");
     if (!mcf__pk_int_of(k, t->items[4], &numel) || numel < 0) return mcf__pk_err(k, "persistent id numel is not a non-negative int");
     if ((vi = mcf__pk_new(k, MCF__PV_STORAGE)) < 0) return MCF_INTERNAL_ERROR;
-    k->v[vi].sub = (unsigned char)k->v[k->v[pid].items[1]].i;
+    t = &k->v[pid];
+    cls = &k->v[t->items[1]];
+    k->v[vi].sub = (unsigned char)(cls->sub == MCF__PG_UNTYPED ? MCF__PK_UNTYPED : cls->i < 0 ? MCF__PK_NODTYPE : (unsigned)cls->i);
     k->v[vi].i = numel;
-    k->v[vi].s = k->v[k->v[pid].items[2]].s;
-    k->v[vi].n = k->v[k->v[pid].items[2]].n;
+    k->v[vi].j = (int64_t)t->items[1];
+    k->v[vi].s = k->v[t->items[2]].s;
+    k->v[vi].n = k->v[t->items[2]].n;
     return mcf__pk_push(k, vi);
 }
 
@@ -6966,6 +7456,330 @@ static int mcf__pk_init(mcf__pk *k, const unsigned char *p, size_t n, const char
     return MCF_OK;
 }
 
+/* ---- values as text: Python's type names and repr() ---- */
+#define MCF__PK_TEXT_MAX 120    /* longer texts are cut and end in "..." */
+
+/* Digits (no point) and decimal exponent of printf's %.*e text. */
+static int mcf__pk_e_digits(const char *t, char *dig, int *e10)
+{
+    int nd = 0;
+    if (*t == '-') t++;
+    for (; *t && *t != 'e' && *t != 'E'; t++) if (*t >= '0' && *t <= '9' && nd < 20) dig[nd++] = *t;
+    *e10 = *t ? atoi(t + 1) : 0;
+    return nd;
+}
+
+/* 1 if the decimal dig[0].dig[1..nd) x 10^e10 reads back (strtod, in the C
+ * library's locale) as exactly the double with these bits. */
+static int mcf__pk_reads_back(const char *dig, int nd, int e10, uint64_t bits, char dp)
+{
+    char t[48];
+    double d;
+    uint64_t bb;
+    int k = 0, i;
+    if (bits >> 63) t[k++] = '-';
+    t[k++] = dig[0];
+    if (nd > 1) t[k++] = dp;
+    for (i = 1; i < nd; i++) t[k++] = dig[i];
+    snprintf(t + k, sizeof t - (size_t)k, "e%d", e10);
+    d = strtod(t, NULL);
+    memcpy(&bb, &d, sizeof bb);
+    return bb == bits;
+}
+
+/* repr() of a float from its bits: the shortest digits that read back to the
+ * same double, laid out as Python does (exponent form below 1e-4 and from
+ * 1e16 on). For each length N the correctly rounded N digits (printf %.Ne)
+ * are tried, then the next decimal up: at a power of two the interval of
+ * values that read back is narrower below, where printf's digits can fall
+ * out of it while the ones above still read back (Python then prints those).
+ * dot0 adds ".0" to integral values (float repr; complex parts have none). */
+static void mcf__pk_put_float(mcf__buf *b, uint64_t bits, int dot0)
+{
+    double d;
+    char t[48], dig[24], dp = mcf__decimal_point();
+    int p, e10 = 0, nd = 0, decpt, i, found = 0;
+    unsigned expo = (unsigned)(bits >> 52) & 0x7ffu;
+    int neg = (int)(bits >> 63);
+    if (expo == 0x7ffu) { mcf__buf_puts(b, (bits << 12) ? "nan" : neg ? "-inf" : "inf"); return; }
+    if ((bits << 1) == 0) { mcf__buf_puts(b, neg ? (dot0 ? "-0.0" : "-0") : (dot0 ? "0.0" : "0")); return; }
+    memcpy(&d, &bits, sizeof d);
+    for (p = 1; p <= 17 && !found; p++) {
+        snprintf(t, sizeof t, "%.*e", p - 1, d);
+        nd = mcf__pk_e_digits(t, dig, &e10);
+        if (p == 17 || mcf__pk_reads_back(dig, nd, e10, bits, dp)) { found = 1; break; }
+        for (i = nd - 1; i >= 0 && dig[i] == '9'; i--) dig[i] = '0';   /* + one unit in the last place */
+        if (i >= 0) dig[i]++;
+        else { dig[0] = '1'; e10++; }
+        if (mcf__pk_reads_back(dig, nd, e10, bits, dp)) found = 1;
+    }
+    while (nd > 1 && dig[nd - 1] == '0') nd--;
+    decpt = e10 + 1;
+    if (neg) mcf__buf_putc(b, '-');
+    if (decpt <= -4 || decpt > 16) {
+        mcf__buf_putc(b, (unsigned char)dig[0]);
+        if (nd > 1) { mcf__buf_putc(b, '.'); mcf__buf_put(b, dig + 1, (size_t)(nd - 1)); }
+        snprintf(t, sizeof t, "e%c%02d", e10 < 0 ? '-' : '+', e10 < 0 ? -e10 : e10);
+        mcf__buf_puts(b, t);
+    } else if (decpt <= 0) {
+        mcf__buf_puts(b, "0.");
+        for (i = decpt; i < 0; i++) mcf__buf_putc(b, '0');
+        mcf__buf_put(b, dig, (size_t)nd);
+    } else if (decpt >= nd) {
+        mcf__buf_put(b, dig, (size_t)nd);
+        for (i = nd; i < decpt; i++) mcf__buf_putc(b, '0');
+        if (dot0) mcf__buf_puts(b, ".0");
+    } else {
+        mcf__buf_put(b, dig, (size_t)decpt);
+        mcf__buf_putc(b, '.');
+        mcf__buf_put(b, dig + decpt, (size_t)(nd - decpt));
+    }
+}
+
+/* An int wider than 64 bits: decimal text as written (protocol 0), or
+ * little-endian two's complement bytes (LONG1/LONG4) converted by long
+ * division; past 256 bytes only its size is given. */
+static void mcf__pk_put_bigint(mcf__buf *b, const mcf__pv *v)
+{
+    uint32_t limb[64], chunk[72];
+    size_t n = v->n, nl = (v->n + 3) / 4, i, nc = 0;
+    int neg;
+    char t[48];
+    if (v->sub == 1) {   /* [+-]digits[L], already checked */
+        const unsigned char *s = v->s;
+        if (n && s[n - 1] == 'L') n--;
+        if (n && (s[0] == '+' || s[0] == '-')) { if (s[0] == '-') mcf__buf_putc(b, '-'); s++; n--; }
+        while (n > 1 && s[0] == '0') { s++; n--; }
+        mcf__buf_put(b, s, n);
+        return;
+    }
+    if (n > 256) { snprintf(t, sizeof t, "<int of %lu bytes>", (unsigned long)n); mcf__buf_puts(b, t); return; }
+    neg = n > 0 && (v->s[n - 1] & 0x80);
+    memset(limb, 0, sizeof limb);
+    for (i = 0; i < 4 * nl; i++) {
+        unsigned byte = i < n ? v->s[i] : neg ? 0xffu : 0u;
+        if (neg) byte = ~byte & 0xffu;
+        limb[i / 4] |= (uint32_t)byte << (8 * (i % 4));
+    }
+    for (i = 0; neg && i < nl; i++) if (++limb[i] != 0) break;   /* magnitude = ~x + 1 */
+    for (;;) {
+        uint64_t rem = 0;
+        int nonzero = 0;
+        for (i = nl; i-- > 0;) {
+            uint64_t cur = (rem << 32) | limb[i];
+            limb[i] = (uint32_t)(cur / 1000000000u);
+            rem = cur % 1000000000u;
+            nonzero |= limb[i] != 0;
+        }
+        chunk[nc++] = (uint32_t)rem;
+        if (!nonzero) break;
+    }
+    if (neg) mcf__buf_putc(b, '-');
+    snprintf(t, sizeof t, "%lu", (unsigned long)chunk[nc - 1]);
+    mcf__buf_puts(b, t);
+    for (i = nc - 1; i-- > 0;) { snprintf(t, sizeof t, "%09lu", (unsigned long)chunk[i]); mcf__buf_puts(b, t); }
+}
+
+static void mcf__pk_put_hex(mcf__buf *b, const char *prefix, unsigned long c, int width)
+{
+    char t[32];
+    snprintf(t, sizeof t, "%s%0*lx", prefix, width, c);
+    mcf__buf_puts(b, t);
+}
+
+/* A str as repr() writes it: C0/C1 controls escaped, other UTF-8 kept.
+ * Output stops past limit. */
+static void mcf__pk_put_str(mcf__buf *b, const unsigned char *s, size_t n, size_t limit)
+{
+    size_t i = 0;
+    unsigned char q = '\'';
+    if (memchr(s, '\'', n) && !memchr(s, '"', n)) q = '"';
+    mcf__buf_putc(b, q);
+    while (i < n && b->len <= limit) {
+        unsigned c = s[i];
+        size_t at = i;
+        long cp;
+        if (c < 0x80) {
+            i++;
+            if (c == '\\' || c == q) { mcf__buf_putc(b, '\\'); mcf__buf_putc(b, (unsigned char)c); }
+            else if (c == '\n') mcf__buf_puts(b, "\\n");
+            else if (c == '\r') mcf__buf_puts(b, "\\r");
+            else if (c == '\t') mcf__buf_puts(b, "\\t");
+            else if (c < 0x20 || c == 0x7f) mcf__pk_put_hex(b, "\\x", c, 2);
+            else mcf__buf_putc(b, (unsigned char)c);
+        } else if ((cp = mcf__utf8_next(s, n, &i)) < 0) {
+            mcf__pk_put_hex(b, "\\x", c, 2);   /* not UTF-8: the byte */
+            i = at + 1;
+        } else if (cp < 0xa0) {
+            mcf__pk_put_hex(b, "\\x", (unsigned long)cp, 2);   /* C1 controls */
+        } else if (cp == 0x2028 || cp == 0x2029) {
+            mcf__pk_put_hex(b, "\\u", (unsigned long)cp, 4);
+        } else {
+            mcf__buf_put(b, s + at, i - at);
+        }
+    }
+    mcf__buf_putc(b, q);
+}
+
+/* bytes / bytearray repr: b'..' with \\xNN for anything not printable ASCII. */
+static void mcf__pk_put_bytes(mcf__buf *b, const mcf__pv *v, size_t limit)
+{
+    size_t i = 0;
+    int has_sq = 0, has_dq = 0;
+    unsigned char q;
+    if (v->sub & 2) mcf__buf_puts(b, "bytearray(");
+    for (i = 0; i < v->n;) {   /* latin-1 text: each code point is one byte */
+        long c = (v->sub & 1) ? mcf__utf8_next(v->s, v->n, &i) : (long)v->s[i++];
+        has_sq |= c == '\''; has_dq |= c == '"';
+    }
+    q = has_sq && !has_dq ? '"' : '\'';
+    mcf__buf_putc(b, 'b');
+    mcf__buf_putc(b, q);
+    for (i = 0; i < v->n && b->len <= limit;) {
+        long c = (v->sub & 1) ? mcf__utf8_next(v->s, v->n, &i) : (long)v->s[i++];
+        if (c < 0) break;
+        if (c == '\\' || c == q) { mcf__buf_putc(b, '\\'); mcf__buf_putc(b, (unsigned char)c); }
+        else if (c == '\n') mcf__buf_puts(b, "\\n");
+        else if (c == '\r') mcf__buf_puts(b, "\\r");
+        else if (c == '\t') mcf__buf_puts(b, "\\t");
+        else if (c < 0x20 || c >= 0x7f) mcf__pk_put_hex(b, "\\x", (unsigned long)c, 2);
+        else mcf__buf_putc(b, (unsigned char)c);
+    }
+    mcf__buf_putc(b, q);
+    if (v->sub & 2) mcf__buf_putc(b, ')');
+}
+
+static int mcf__pk_is_class(unsigned pg) { return pg >= MCF__PG_ODICT && pg < MCF__PG_DTYPE; }
+
+/* Python type name of value vi: "int", "str", "torch.Size", ... */
+static const char *mcf__pk_type_name(const mcf__pk *k, uint32_t vi)
+{
+    const mcf__pv *v = &k->v[vi];
+    switch (v->kind) {
+    case MCF__PV_NONE: return "NoneType";
+    case MCF__PV_BOOL: return "bool";
+    case MCF__PV_INT: case MCF__PV_BIGINT: return "int";
+    case MCF__PV_FLOAT: return "float";
+    case MCF__PV_STR: return "str";
+    case MCF__PV_BYTES: return (v->sub & 2) ? "bytearray" : "bytes";
+    case MCF__PV_TUPLE: return "tuple";
+    case MCF__PV_LIST: return "list";
+    case MCF__PV_DICT: return v->sub == 1 ? "collections.OrderedDict" : v->sub == 2 ? "collections.Counter" : "dict";
+    case MCF__PV_SET: return v->sub ? "frozenset" : "set";
+    case MCF__PV_COMPLEX: return "complex";
+    case MCF__PV_SIZE: return "torch.Size";
+    case MCF__PV_DEVICE: return "torch.device";
+    case MCF__PV_LAYOUT: return "torch.layout";
+    case MCF__PV_STORAGE: return v->sub == MCF__PK_UNTYPED ? "torch.storage.UntypedStorage" : "torch.storage.TypedStorage";
+    case MCF__PV_TENSOR: return "torch.Tensor";
+    default: /* GLOBAL */
+        return v->sub == MCF__PG_DTYPE ? "torch.dtype" : v->sub == MCF__PG_QSCHEME ? "torch.qscheme" : mcf__pk_is_class(v->sub) ? "type" : "function";
+    }
+}
+
+static void mcf__pk_put_dotted(mcf__buf *b, const mcf__pv *g)
+{
+    mcf__buf_puts(b, g->mod ? g->mod : "?");
+    mcf__buf_putc(b, '.');
+    mcf__buf_put(b, g->s, g->n);
+}
+
+/* repr() of value vi into b (containers one level deep; output stops a
+ * little past limit, the caller cuts it). */
+static void mcf__pk_render(const mcf__pk *k, uint32_t vi, int depth, mcf__buf *b, size_t limit)
+{
+    const mcf__pv *v = &k->v[vi];
+    char t[48];
+    size_t i;
+    if (b->len > limit) return;
+    switch (v->kind) {
+    case MCF__PV_NONE: mcf__buf_puts(b, "None"); break;
+    case MCF__PV_BOOL: mcf__buf_puts(b, v->i ? "True" : "False"); break;
+    case MCF__PV_INT: snprintf(t, sizeof t, "%lld", (long long)v->i); mcf__buf_puts(b, t); break;
+    case MCF__PV_BIGINT: mcf__pk_put_bigint(b, v); break;
+    case MCF__PV_FLOAT: mcf__pk_put_float(b, (uint64_t)v->i, 1); break;
+    case MCF__PV_STR: mcf__pk_put_str(b, v->s, v->n, limit); break;
+    case MCF__PV_BYTES: mcf__pk_put_bytes(b, v, limit); break;
+    case MCF__PV_COMPLEX: {   /* (1+2j); 2j when the real part is +0 */
+        mcf__buf im;
+        int plain = v->i == 0;
+        memset(&im, 0, sizeof im);
+        mcf__pk_put_float(&im, (uint64_t)v->j, 0);
+        if (!plain) { mcf__buf_putc(b, '('); mcf__pk_put_float(b, (uint64_t)v->i, 0); if (!im.failed && im.data[0] != '-') mcf__buf_putc(b, '+'); }
+        if (!im.failed) mcf__buf_put(b, im.data, im.len);
+        mcf__buf_puts(b, plain ? "j" : "j)");
+        mcf__buf_free(&im);
+        break;
+    }
+    case MCF__PV_SIZE:
+        mcf__buf_puts(b, "torch.Size([");
+        for (i = 0; i < v->n && b->len <= limit; i++) {
+            if (i) mcf__buf_puts(b, ", ");
+            snprintf(t, sizeof t, "%lld", (long long)k->v[v->items[i]].i);
+            mcf__buf_puts(b, t);
+        }
+        mcf__buf_puts(b, "])");
+        break;
+    case MCF__PV_DEVICE:
+        mcf__buf_puts(b, "device(type='");
+        mcf__buf_put(b, v->s, v->n);
+        mcf__buf_putc(b, '\'');
+        if (v->j >= 0) { snprintf(t, sizeof t, ", index=%lld", (long long)v->j); mcf__buf_puts(b, t); }
+        mcf__buf_putc(b, ')');
+        break;
+    case MCF__PV_LAYOUT: mcf__buf_put(b, v->s, v->n); break;
+    case MCF__PV_GLOBAL:
+        if (v->sub == MCF__PG_DTYPE || v->sub == MCF__PG_QSCHEME) mcf__pk_put_dotted(b, v);
+        else {
+            mcf__buf_puts(b, mcf__pk_is_class(v->sub) ? "<class '" : "<function ");
+            mcf__pk_put_dotted(b, v);
+            mcf__buf_puts(b, mcf__pk_is_class(v->sub) ? "'>" : ">");
+        }
+        break;
+    case MCF__PV_STORAGE:
+        mcf__pk_put_dotted(b, &k->v[v->j]);
+        mcf__buf_puts(b, "(key=");
+        mcf__pk_put_str(b, v->s, v->n, limit);
+        snprintf(t, sizeof t, ", numel=%lld)", (long long)v->i);
+        mcf__buf_puts(b, t);
+        break;
+    case MCF__PV_TENSOR: mcf__buf_puts(b, "tensor(...)"); break;
+    default: {   /* TUPLE LIST SET DICT */
+        const char *open = v->kind == MCF__PV_TUPLE ? "(" : v->kind == MCF__PV_LIST ? "[" : "{";
+        const char *close = v->kind == MCF__PV_TUPLE ? (v->n == 1 ? ",)" : ")") : v->kind == MCF__PV_LIST ? "]" : "}";
+        size_t step = v->kind == MCF__PV_DICT ? 2 : 1;
+        if (v->kind == MCF__PV_SET && v->sub) mcf__buf_puts(b, "frozenset(");
+        if (v->kind == MCF__PV_DICT && v->sub) mcf__buf_puts(b, v->sub == 1 ? "OrderedDict(" : "Counter(");
+        if ((v->kind == MCF__PV_SET || (v->kind == MCF__PV_DICT && v->sub)) && v->n == 0) {
+            mcf__buf_puts(b, v->kind == MCF__PV_SET && !v->sub ? "set()" : ")");
+            break;
+        }
+        if (depth > 0 && v->n) { mcf__buf_puts(b, open); mcf__buf_puts(b, "..."); mcf__buf_puts(b, close); }
+        else {
+            mcf__buf_puts(b, open);
+            for (i = 0; i + step <= v->n && b->len <= limit; i += step) {
+                if (i) mcf__buf_puts(b, ", ");
+                mcf__pk_render(k, v->items[i], depth + 1, b, limit);
+                if (step == 2) { mcf__buf_puts(b, ": "); mcf__pk_render(k, v->items[i + 1], depth + 1, b, limit); }
+            }
+            mcf__buf_puts(b, close);
+        }
+        if ((v->kind == MCF__PV_SET && v->sub) || (v->kind == MCF__PV_DICT && v->sub)) mcf__buf_putc(b, ')');
+        break;
+    }
+    }
+}
+
+/* Cuts b to MCF__PK_TEXT_MAX bytes ending in "..." (on a UTF-8 boundary). */
+static void mcf__pk_clip(mcf__buf *b)
+{
+    size_t n;
+    if (b->failed || b->len <= MCF__PK_TEXT_MAX) return;
+    n = MCF__PK_TEXT_MAX - 3;
+    while (n > 0 && (b->data[n] & 0xC0) == 0x80) n--;
+    b->len = n;
+    mcf__buf_puts(b, "...");
+}
 /* Runs data.pkl to STOP; *root receives the result's value index. */
 static int mcf__pk_run(mcf__pk *k, uint32_t *root)
 {
@@ -7015,7 +7829,10 @@ static int mcf__pk_run(mcf__pk *k, uint32_t *root)
                 if (len > 0 && len < 8 && (s[len - 1] & 0x80)) u |= ~(uint64_t)0 << (8 * len);
                 rc = mcf__pk_push_new(k, MCF__PV_INT, (int64_t)u);
             } else {
-                rc = mcf__pk_push_new(k, MCF__PV_BIGINT, 0);
+                if ((vi = mcf__pk_new(k, MCF__PV_BIGINT)) < 0) return MCF_INTERNAL_ERROR;
+                k->v[vi].s = s;
+                k->v[vi].n = (size_t)len;
+                rc = mcf__pk_push(k, vi);
             }
             break;
         }
@@ -7023,10 +7840,28 @@ static int mcf__pk_run(mcf__pk *k, uint32_t *root)
             if ((rc = mcf__pk_line(k, &s, &n)) != MCF_OK) break;
             if (op == 'I' && n == 2 && s[0] == '0' && (s[1] == '0' || s[1] == '1')) { rc = mcf__pk_push_new(k, MCF__PV_BOOL, s[1] - '0'); break; }
             if (!mcf__pk_parse_dec(s, n, &iv, &big)) { rc = mcf__pk_err(k, "malformed text integer"); break; }
-            rc = mcf__pk_push_new(k, big ? MCF__PV_BIGINT : MCF__PV_INT, iv);
+            if (!big) { rc = mcf__pk_push_new(k, MCF__PV_INT, iv); break; }
+            if ((vi = mcf__pk_new(k, MCF__PV_BIGINT)) < 0) return MCF_INTERNAL_ERROR;
+            k->v[vi].sub = 1;   /* decimal text */
+            k->v[vi].s = s;
+            k->v[vi].n = n;
+            rc = mcf__pk_push(k, vi);
             break;
-        case 'F': if ((rc = mcf__pk_line(k, &s, &n)) == MCF_OK) rc = mcf__pk_push_new(k, MCF__PV_FLOAT, 0); break;
-        case 'G': if ((rc = mcf__pk_take(k, 8, &s)) == MCF_OK) rc = mcf__pk_push_new(k, MCF__PV_FLOAT, 0); break;
+        case 'F': {
+            uint64_t bits = 0;
+            if ((rc = mcf__pk_line(k, &s, &n)) != MCF_OK) break;
+            if (!mcf__pk_parse_float(s, n, &bits)) { rc = mcf__pk_err(k, "malformed text float"); break; }
+            rc = mcf__pk_push_new(k, MCF__PV_FLOAT, (int64_t)bits);
+            break;
+        }
+        case 'G': {   /* BINFLOAT: big-endian IEEE double */
+            uint64_t bits = 0;
+            size_t j;
+            if ((rc = mcf__pk_take(k, 8, &s)) != MCF_OK) break;
+            for (j = 0; j < 8; j++) bits = (bits << 8) | s[j];
+            rc = mcf__pk_push_new(k, MCF__PV_FLOAT, (int64_t)bits);
+            break;
+        }
         case 'X': case 0x8c: case 0x8d: case 'T': case 'U': case 'B': case 'C': case 0x8e: case 0x96: {
             unsigned lw = (op == 0x8c || op == 'U' || op == 'C') ? 1u : (op == 0x8d || op == 0x8e || op == 0x96) ? 8u : 4u;
             uint64_t len;
@@ -7036,6 +7871,7 @@ static int mcf__pk_run(mcf__pk *k, uint32_t *root)
             if ((vi = mcf__pk_new(k, (op == 'X' || op == 0x8c || op == 0x8d || op == 'T' || op == 'U') ? MCF__PV_STR : MCF__PV_BYTES)) < 0) return MCF_INTERNAL_ERROR;
             k->v[vi].s = s;
             k->v[vi].n = (size_t)len;
+            if (op == 0x96) k->v[vi].sub = 2;   /* BYTEARRAY8 */
             rc = mcf__pk_push(k, vi);
             break;
         }
@@ -7051,22 +7887,23 @@ static int mcf__pk_run(mcf__pk *k, uint32_t *root)
             k->v[vi].n = n;
             rc = mcf__pk_push(k, vi);
             break;
-        case ')': rc = mcf__pk_collect(k, k->sp, MCF__PV_TUPLE); break;
-        case ']': rc = mcf__pk_collect(k, k->sp, MCF__PV_LIST); break;
-        case '}': rc = mcf__pk_collect(k, k->sp, MCF__PV_DICT); break;
-        case 0x8f: rc = mcf__pk_collect(k, k->sp, MCF__PV_SET); break;
+        case ')': rc = mcf__pk_collect(k, k->sp, MCF__PV_TUPLE, 0); break;
+        case ']': rc = mcf__pk_collect(k, k->sp, MCF__PV_LIST, 0); break;
+        case '}': rc = mcf__pk_collect(k, k->sp, MCF__PV_DICT, 0); break;
+        case 0x8f: rc = mcf__pk_collect(k, k->sp, MCF__PV_SET, 0); break;
         case 0x85: case 0x86: case 0x87:
             n = (size_t)(op - 0x84);
             if (k->sp < n || (k->nmarks && k->marks[k->nmarks - 1] > k->sp - n)) { rc = mcf__pk_err(k, "stack underflow"); break; }
-            rc = mcf__pk_collect(k, k->sp - n, MCF__PV_TUPLE);
+            rc = mcf__pk_collect(k, k->sp - n, MCF__PV_TUPLE, 0);
             break;
         case 't': case 'l': case 0x91:
-            if ((rc = mcf__pk_pop_mark(k, &from)) == MCF_OK) rc = mcf__pk_collect(k, from, op == 't' ? MCF__PV_TUPLE : op == 'l' ? MCF__PV_LIST : MCF__PV_SET);
+            if ((rc = mcf__pk_pop_mark(k, &from)) == MCF_OK)
+                rc = mcf__pk_collect(k, from, op == 't' ? MCF__PV_TUPLE : op == 'l' ? MCF__PV_LIST : MCF__PV_SET, op == 0x91);
             break;
         case 'd':
             if ((rc = mcf__pk_pop_mark(k, &from)) != MCF_OK) break;
             if ((k->sp - from) % 2) { rc = mcf__pk_err(k, "DICT with an odd number of items"); break; }
-            rc = mcf__pk_collect(k, from, MCF__PV_DICT);
+            rc = mcf__pk_collect(k, from, MCF__PV_DICT, 0);
             break;
         case 'a': case 's':
             if ((rc = mcf__pk_pop(k, &b)) != MCF_OK) break;
@@ -7110,21 +7947,26 @@ static int mcf__pk_run(mcf__pk *k, uint32_t *root)
             if (k->v[a].kind != MCF__PV_STR || k->v[b].kind != MCF__PV_STR) { rc = mcf__pk_err(k, "STACK_GLOBAL operands are not strings"); break; }
             rc = mcf__pk_global(k, k->v[a].s, k->v[a].n, k->v[b].s, k->v[b].n);
             break;
-        case 'R':
+        case 'R': case 0x81:   /* REDUCE / NEWOBJ: interpreted for allowed globals */
             if ((rc = mcf__pk_pop(k, &b)) != MCF_OK || (rc = mcf__pk_pop(k, &a)) != MCF_OK) break;
-            rc = mcf__pk_reduce(k, a, b);
+            if ((rc = mcf__pk_call(k, a, b, op == 0x81, 0, &c)) == MCF_OK) rc = mcf__pk_push(k, (long)c);
             break;
         case 'Q':
             if ((rc = mcf__pk_pop(k, &a)) == MCF_OK) rc = mcf__pk_persid(k, a);
             break;
-        case 'b':   /* BUILD: state on a dict (OrderedDict._metadata) or tensor is ignored */
+        case 'b':   /* BUILD: attributes of a dict (OrderedDict._metadata) or tensor are ignored */
             if ((rc = mcf__pk_pop(k, &b)) != MCF_OK || (rc = mcf__pk_top(k, &a)) != MCF_OK) break;
-            if (k->v[a].kind != MCF__PV_DICT && k->v[a].kind != MCF__PV_TENSOR) rc = mcf__pk_err(k, "BUILD on an object that is not a dict or tensor");
+            if (k->v[a].kind != MCF__PV_DICT && k->v[a].kind != MCF__PV_TENSOR) { rc = mcf__pk_err(k, "BUILD on an object that is not a dict or tensor"); break; }
+            /* a 4- or 5-tuple state is Tensor.__setstate__'s legacy form: it replaces the data */
+            if (k->v[a].kind == MCF__PV_TENSOR && k->v[b].kind == MCF__PV_TUPLE && (k->v[b].n == 4 || k->v[b].n == 5) && !k->t[k->v[a].i].why) {
+                k->t[k->v[a].i].why = "gets its data from a legacy tensor state (BUILD)";
+                k->t[k->v[a].i].why_v = 0;
+            }
             break;
         case 0x98: rc = mcf__pk_top(k, &a); break;   /* READONLY_BUFFER */
         case 'P': rc = mcf__pk_err(k, "text persistent id (PERSID) is not a torch storage reference"); break;
-        case 'i': case 'o': case 0x81: case 0x92:
-            rc = mcf__pk_err(k, "object construction (INST/OBJ/NEWOBJ) is not allowed: it would run class code");
+        case 'i': case 'o': case 0x92:
+            rc = mcf__pk_err(k, "object construction (INST/OBJ/NEWOBJ_EX) is not allowed: it would run class code");
             break;
         case 0x82: case 0x83: case 0x84: rc = mcf__pk_err(k, "extension-registry opcodes (EXT1/2/4) are not allowed"); break;
         case 0x97: rc = mcf__pk_err(k, "out-of-band buffers (NEXT_BUFFER) are not supported"); break;
@@ -7142,7 +7984,8 @@ static int mcf__pk_run(mcf__pk *k, uint32_t *root)
  * torch.save(file object) writes), so output bytes do not depend on the file
  * name. One tensor named "" is saved bare, anything else as an OrderedDict.
  * Reader: prefix = the first central-directory entry's top folder; tensors
- * found by walking the unpickled object, names joined with '.'. */
+ * found by walking the unpickled object, names joined with '.'; the other
+ * leaves become the reader's values (mcf_value). */
 static const char *mcf__pt_storage_name(mcf_dtype d)
 {
     switch (d) {
@@ -7157,6 +8000,7 @@ static const char *mcf__pt_storage_name(mcf_dtype d)
     case MCF_U8: return "ByteStorage";
     case MCF_BOOL: return "BoolStorage";
     case MCF_C64: return "ComplexFloatStorage";
+    case MCF_C128: return "ComplexDoubleStorage";
     default: return NULL;
     }
 }
@@ -7365,23 +8209,45 @@ typedef struct mcf__pt_ctx {
     mcf__pk *k;
     const mcf__zip_entry *zip;
     const mcf__zip_entry *const *sorted;
-    size_t nzip, cap;
+    size_t nzip, cap, vcap;
     const char *prefix;
     size_t prefix_len;
+    uint64_t text_left;         /* bytes of names and value texts still allowed */
 } mcf__pt_ctx;
+
+/* Names and texts are copies per path: shared references in a small pickle
+ * could ask for terabytes of them. */
+static int mcf__pt_charge(mcf__pt_ctx *c, size_t n)
+{
+    if (n > c->text_left)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: shared references expand the object's names and values beyond the size limit (16 MiB + 16 x data.pkl)", c->r->name);
+    c->text_left -= n;
+    return MCF_OK;
+}
 
 /* Adds tensor value tv as entry `name`, checking its view against its storage. */
 static int mcf__pt_emit(mcf__pt_ctx *c, uint32_t tv, const char *name, size_t name_len)
 {
     mcf_reader *r = c->r;
     const mcf__pk_tensor *t = &c->k->t[c->k->v[tv].i];
-    const mcf__pv *st = &c->k->v[t->storage];
-    mcf_dtype d = (mcf_dtype)st->sub;
-    size_t esize = mcf_dtype_size(d);
+    const mcf__pv *st;
+    mcf_dtype d = t->dtype;
+    size_t esize, sesize;
     char *zname;
     long zi;
     uint64_t sbytes, numel, span = 0, off;
     mcf__entry *e;
+    int rc;
+    if (t->why) {
+        char g[128] = "";
+        if (t->why_v && c->k->v[t->why_v].kind == MCF__PV_GLOBAL) mcf__pk_global_name(&c->k->v[t->why_v], g, sizeof g);
+        return mcf__fail(MCF_NOT_SUPPORTED, "torch: %s: tensor \"%.*s\" %s%s%s%s: this library cannot load it", r->name, (int)name_len, name,
+                         t->why, g[0] ? " (" : "", g, g[0] ? ")" : "");
+    }
+    if ((rc = mcf__pt_charge(c, name_len)) != MCF_OK) return rc;
+    st = &c->k->v[t->storage];
+    esize = mcf_dtype_size(d);
+    sesize = st->sub == MCF__PK_UNTYPED ? 1 : mcf_dtype_size((mcf_dtype)st->sub);
     if (!(zname = (char *)mcf__malloc(c->prefix_len + 6 + st->n + 1))) return mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", r->name);
     memcpy(zname, c->prefix, c->prefix_len);
     memcpy(zname + c->prefix_len, "/data/", 6);
@@ -7389,19 +8255,20 @@ static int mcf__pt_emit(mcf__pt_ctx *c, uint32_t tv, const char *name, size_t na
     zname[c->prefix_len + 6 + st->n] = '\0';
     zi = strlen(zname) == c->prefix_len + 6 + st->n ? mcf__pt_find(c->zip, c->sorted, c->nzip, zname) : -1;
     if (zi < 0) {
-        int rc = mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: tensor \"%.*s\": storage entry \"%s\" is not in the archive", r->name, (int)name_len, name, zname);
+        rc = mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: tensor \"%.*s\": storage entry \"%s\" is not in the archive", r->name, (int)name_len, name, zname);
         MCF_FREE(zname);
         return rc;
     }
     MCF_FREE(zname);
     numel = mcf__numel(t->ndim, t->shape);
-    if (!mcf__mul64((uint64_t)st->i, esize, &sbytes) || sbytes > c->zip[zi].size)
+    if (!mcf__mul64((uint64_t)st->i, sesize, &sbytes) || sbytes > c->zip[zi].size)
         return mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: tensor \"%.*s\": storage of %llu %s elements is larger than its entry \"%s\" (%llu bytes)",
-                         r->name, (int)name_len, name, (unsigned long long)st->i, mcf_dtype_name(d), c->zip[zi].name, (unsigned long long)c->zip[zi].size);
+                         r->name, (int)name_len, name, (unsigned long long)st->i, st->sub == MCF__PK_UNTYPED ? "byte" : mcf_dtype_name((mcf_dtype)st->sub),
+                         c->zip[zi].name, (unsigned long long)c->zip[zi].size);
     if (numel == UINT64_MAX || (numel > 0 && (span = mcf__strided_span(t->ndim, t->shape, t->stride, esize)) == UINT64_MAX) ||
         !mcf__mul64((uint64_t)t->offset, esize, &off) || (numel > 0 && (off > sbytes || span > sbytes - off)))
-        return mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: tensor \"%.*s\": view (offset %lld, %d dims) reaches past its storage of %llu elements",
-                         r->name, (int)name_len, name, (long long)t->offset, t->ndim, (unsigned long long)st->i);
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: tensor \"%.*s\": view (offset %lld, %d dims) reaches past its storage of %llu bytes",
+                         r->name, (int)name_len, name, (long long)t->offset, t->ndim, (unsigned long long)sbytes);
     if (!mcf__grow((void **)&r->entries, &c->cap, r->count + 1, sizeof *r->entries)) return mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", r->name);
     e = &r->entries[r->count];
     memset(e, 0, sizeof *e);
@@ -7421,12 +8288,65 @@ static int mcf__pt_emit(mcf__pt_ctx *c, uint32_t tv, const char *name, size_t na
     return MCF_OK;
 }
 
+/* Lists value vi (not a tensor) as `name`: its Python type and repr text.
+ * A NUL in the name is written \x00 (names here are only shown). */
+static int mcf__pt_value(mcf__pt_ctx *c, uint32_t vi, const char *name, size_t name_len)
+{
+    mcf_reader *r = c->r;
+    mcf__buf text, nm;
+    mcf__value *v;
+    size_t i;
+    int rc;
+    memset(&text, 0, sizeof text);
+    memset(&nm, 0, sizeof nm);
+    mcf__pk_render(c->k, vi, 0, &text, MCF__PK_TEXT_MAX + 8);
+    mcf__pk_clip(&text);
+    mcf__buf_putc(&text, 0);
+    for (i = 0; i < name_len; i++) {
+        if (name[i]) mcf__buf_putc(&nm, (unsigned char)name[i]);
+        else mcf__buf_puts(&nm, "\\x00");
+    }
+    mcf__buf_putc(&nm, 0);
+    if (text.failed || nm.failed || !mcf__grow((void **)&r->values, &c->vcap, r->value_count + 1, sizeof *r->values)) {
+        mcf__buf_free(&text);
+        mcf__buf_free(&nm);
+        return mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", r->name);
+    }
+    if ((rc = mcf__pt_charge(c, nm.len + text.len)) != MCF_OK) { mcf__buf_free(&text); mcf__buf_free(&nm); return rc; }
+    v = &r->values[r->value_count++];
+    v->name = (char *)nm.data;
+    v->text = (char *)text.data;
+    v->type = mcf__pk_type_name(c->k, vi);
+    return MCF_OK;
+}
+
 #ifndef MCF__PT_MAX_DEPTH
 #define MCF__PT_MAX_DEPTH 256    /* nesting of dicts/lists around tensors */
 #endif
 
-/* Walks the object depth-first without recursion; dict keys and list/tuple
- * indices are joined with '.', non-tensor leaves skipped. */
+static int mcf__pt_is_container(unsigned kind)
+{
+    return kind == MCF__PV_DICT || kind == MCF__PV_LIST || kind == MCF__PV_TUPLE || kind == MCF__PV_SET;
+}
+
+/* A non-empty dict is walked (entries named by key); a list, tuple or set
+ * only when it holds a tensor or a container, else it is one value whose
+ * text is its repr ("(0.9, 0.999)"). */
+static int mcf__pt_walked(const mcf__pk *k, const mcf__pv *v)
+{
+    size_t i;
+    if (v->kind == MCF__PV_DICT) return v->n > 0;
+    if (!mcf__pt_is_container(v->kind)) return 0;
+    for (i = 0; i < v->n; i++) {
+        unsigned ck = k->v[v->items[i]].kind;
+        if (ck == MCF__PV_TENSOR || mcf__pt_is_container(ck)) return 1;
+    }
+    return 0;
+}
+
+/* Walks the object depth-first without recursion: dict keys (as str() of
+ * the key) and list/tuple/set positions are joined with '.'; tensors become
+ * entries, every other leaf a value (mcf_value). */
 static int mcf__pt_walk(mcf__pt_ctx *c, uint32_t root)
 {
     struct { uint32_t v; size_t pos, base; } fr[MCF__PT_MAX_DEPTH];
@@ -7436,7 +8356,10 @@ static int mcf__pt_walk(mcf__pt_ctx *c, uint32_t root)
     uint64_t visits = 0, budget = 4 * (uint64_t)k->nv + 1024;
     memset(&path, 0, sizeof path);
     if (k->v[root].kind == MCF__PV_TENSOR) return mcf__pt_emit(c, root, "", 0);
-    if (k->v[root].kind != MCF__PV_DICT && k->v[root].kind != MCF__PV_LIST && k->v[root].kind != MCF__PV_TUPLE) return MCF_OK;
+    if (!mcf__pt_walked(k, &k->v[root])) {
+        if (mcf__pt_is_container(k->v[root].kind) && k->v[root].n == 0) return MCF_OK;   /* torch.save({}) */
+        return mcf__pt_value(c, root, "", 0);
+    }
     fr[0].v = root; fr[0].pos = 0; fr[0].base = 0;
     depth = 1;
     while (depth > 0 && rc == MCF_OK) {
@@ -7449,22 +8372,20 @@ static int mcf__pt_walk(mcf__pt_ctx *c, uint32_t root)
         fr[depth - 1].pos += step;
         child = cv->items[pos + step - 1];
         ch = &k->v[child];
-        if (ch->kind != MCF__PV_TENSOR && ch->kind != MCF__PV_DICT && ch->kind != MCF__PV_LIST && ch->kind != MCF__PV_TUPLE) continue;
         if (++visits > budget) { rc = mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: shared references expand the object beyond %llu nodes", k->name, (unsigned long long)budget); break; }
         path.len = fr[depth - 1].base;
         if (depth > 1) mcf__buf_putc(&path, '.');
         if (is_dict) {
-            const mcf__pv *key = &k->v[cv->items[pos]];
-            if (key->kind == MCF__PV_STR) mcf__buf_put(&path, key->s, key->n);
-            else if (key->kind == MCF__PV_INT) {
-                if (key->i < 0) mcf__buf_putc(&path, '-');
-                mcf__buf_put_u64(&path, key->i < 0 ? 0 - (uint64_t)key->i : (uint64_t)key->i);
-            } else { rc = mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: a dict holding tensors has a key that is not a string or int", k->name); break; }
+            uint32_t key = cv->items[pos];
+            if (k->v[key].kind == MCF__PV_STR) mcf__buf_put(&path, k->v[key].s, k->v[key].n);
+            else if (k->v[key].kind == MCF__PV_TENSOR) { rc = mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: a dict key is a tensor", k->name); break; }
+            else mcf__pk_render(k, key, 0, &path, path.len + MCF__PK_TEXT_MAX);
         } else {
             mcf__buf_put_u64(&path, (uint64_t)pos);
         }
         if (path.failed) { rc = mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", k->name); break; }
         if (ch->kind == MCF__PV_TENSOR) { rc = mcf__pt_emit(c, child, (const char *)(path.data ? path.data : (const unsigned char *)""), path.len); continue; }
+        if (!mcf__pt_walked(k, ch)) { rc = mcf__pt_value(c, child, (const char *)(path.data ? path.data : (const unsigned char *)""), path.len); continue; }
         if (depth == MCF__PT_MAX_DEPTH) { rc = mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: containers nest deeper than %d levels", k->name, MCF__PT_MAX_DEPTH); break; }
         fr[depth].v = child; fr[depth].pos = 0; fr[depth].base = path.len;
         depth++;
@@ -7564,6 +8485,7 @@ static int mcf__pt_open(mcf_reader *r)
     if ((rc = mcf__pk_run(&k, &root)) != MCF_OK) goto done;
     memset(&c, 0, sizeof c);
     c.r = r; c.k = &k; c.zip = zip; c.sorted = sorted; c.nzip = nzip; c.prefix = zip[0].name; c.prefix_len = plen;
+    c.text_left = ((uint64_t)16 << 20) + 16 * zip[pi].size;
     if ((rc = mcf__pt_walk(&c, root)) != MCF_OK) goto done;
     priv->zip = zip;
     priv->nzip = nzip;
@@ -7733,7 +8655,9 @@ static void mcf__reader_free(mcf_reader *r)
     if (r->views) for (i = 0; i < r->count; i++) MCF_FREE(r->views[i]);
     if (r->entries) for (i = 0; i < r->count; i++) MCF_FREE(r->entries[i].name);
     if (r->meta) for (i = 0; i < 2 * r->meta_count; i++) MCF_FREE(r->meta[i]);
+    if (r->values) for (i = 0; i < r->value_count; i++) { MCF_FREE(r->values[i].name); MCF_FREE(r->values[i].text); }
     MCF_FREE(r->meta);
+    MCF_FREE(r->values);
     MCF_FREE(r->views);
     MCF_FREE(r->verified);
     MCF_FREE(r->index);
@@ -8234,6 +9158,20 @@ MCFDEF int mcf_read_as(mcf_reader *r, size_t i, mcf_dtype to, const mcf_slice *s
     return mcf__read_sliced(r, i, to, s, ns, dst, dst_len, "mcf_read_as");
 }
 /* ---- end of slices and dtype conversion on read ------------------------- */
+
+
+MCFDEF size_t mcf_value_count(const mcf_reader *r) { return r ? r->value_count : 0; }
+
+MCFDEF int mcf_value(const mcf_reader *r, size_t i, const char **name, const char **type, const char **text)
+{
+    if (!r) return mcf__fail(MCF_INVALID_PARAMS, "mcf_value: NULL reader");
+    if (i >= r->value_count)
+        return mcf__fail(MCF_INVALID_PARAMS, "mcf_value: %s: value %lu out of range (%lu values)", r->name, (unsigned long)i, (unsigned long)r->value_count);
+    if (name) *name = r->values[i].name;
+    if (type) *type = r->values[i].type;
+    if (text) *text = r->values[i].text;
+    return MCF_OK;
+}
 
 /* ===== [17] Mooncake object codec & store API ============================ */
 /* Codec: Mooncake's TensorMetadata (integration_utils.h) written and read

@@ -82,6 +82,12 @@ static void mcf_fuzz_reader(const unsigned char *data, size_t size, const char *
         if (mcf_metadata_pair(r, i, &k, &v) != MCF_OK || !k || !v) mcf_fuzz_die("metadata pair missing");
         if (mcf_metadata(r, k) == NULL) mcf_fuzz_die("metadata key not found by name");
     }
+    for (i = 0; i < mcf_value_count(r); i++) {   /* non-tensor leaves of a torch file */
+        const char *vn = NULL, *vt = NULL, *vx = NULL;
+        if (mcf_value(r, i, &vn, &vt, &vx) != MCF_OK || !vn || !vt || !vx) mcf_fuzz_die("listed value missing");
+        if (strlen(vx) > 120) mcf_fuzz_die("value text longer than 120 bytes");
+    }
+    if (mcf_value(r, mcf_value_count(r), NULL, NULL, NULL) != MCF_INVALID_PARAMS) mcf_fuzz_die("mcf_value past the end did not fail");
     (void)mcf_reader_format(r);
     mcf_close(r);
 }

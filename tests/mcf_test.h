@@ -57,6 +57,69 @@ static unsigned char *mcf_test_slurp(const char *path, size_t *len)
     return buf;
 }
 
+/* A minimal Stored zip of n entries (name, data, len), e.g. a torch archive
+ * around a hand-made data.pkl. Returns malloc'd bytes (NULL if n > 8). */
+typedef struct mcf_test_zbuf { unsigned char *p; size_t n, cap; } mcf_test_zbuf;
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((unused))
+#endif
+static void mcf_test_zput(mcf_test_zbuf *b, const void *d, size_t n)
+{
+    if (b->n + n > b->cap) {
+        unsigned char *q;
+        b->cap = (b->n + n) * 2 + 64;
+        if (!(q = (unsigned char *)realloc(b->p, b->cap))) { fprintf(stderr, "out of memory\n"); exit(1); }
+        b->p = q;
+    }
+    memcpy(b->p + b->n, d, n);
+    b->n += n;
+}
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((unused))
+#endif
+static void mcf_test_zle(mcf_test_zbuf *b, uint64_t v, int bytes)
+{
+    unsigned char t[8];
+    int i;
+    for (i = 0; i < bytes; i++) t[i] = (unsigned char)(v >> (8 * i));
+    mcf_test_zput(b, t, (size_t)bytes);
+}
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((unused))
+#endif
+static unsigned char *mcf_test_zip(int n, const char *const *names, const unsigned char *const *data, const size_t *lens, size_t *out_len)
+{
+    mcf_test_zbuf z;
+    size_t off[8], cd, eocd;
+    int i;
+    if (n > 8) return NULL;
+    memset(&z, 0, sizeof z);
+    for (i = 0; i < n; i++) {
+        off[i] = z.n;
+        mcf_test_zle(&z, 0x04034b50u, 4); mcf_test_zle(&z, 20, 2); mcf_test_zle(&z, 0, 2); mcf_test_zle(&z, 0, 2); mcf_test_zle(&z, 0, 4);
+        mcf_test_zle(&z, mcf_crc32(0, data[i], lens[i]), 4); mcf_test_zle(&z, lens[i], 4); mcf_test_zle(&z, lens[i], 4);
+        mcf_test_zle(&z, strlen(names[i]), 2); mcf_test_zle(&z, 0, 2);
+        mcf_test_zput(&z, names[i], strlen(names[i]));
+        mcf_test_zput(&z, data[i], lens[i]);
+    }
+    cd = z.n;
+    for (i = 0; i < n; i++) {
+        mcf_test_zle(&z, 0x02014b50u, 4); mcf_test_zle(&z, 20, 2); mcf_test_zle(&z, 20, 2); mcf_test_zle(&z, 0, 2); mcf_test_zle(&z, 0, 2);
+        mcf_test_zle(&z, 0, 4);
+        mcf_test_zle(&z, mcf_crc32(0, data[i], lens[i]), 4); mcf_test_zle(&z, lens[i], 4); mcf_test_zle(&z, lens[i], 4);
+        mcf_test_zle(&z, strlen(names[i]), 2); mcf_test_zle(&z, 0, 2); mcf_test_zle(&z, 0, 2); mcf_test_zle(&z, 0, 2); mcf_test_zle(&z, 0, 2);
+        mcf_test_zle(&z, 0, 4);
+        mcf_test_zle(&z, off[i], 4);
+        mcf_test_zput(&z, names[i], strlen(names[i]));
+    }
+    eocd = z.n;
+    mcf_test_zle(&z, 0x06054b50u, 4); mcf_test_zle(&z, 0, 2); mcf_test_zle(&z, 0, 2); mcf_test_zle(&z, (uint64_t)n, 2);
+    mcf_test_zle(&z, (uint64_t)n, 2); mcf_test_zle(&z, eocd - cd, 4);
+    mcf_test_zle(&z, cd, 4); mcf_test_zle(&z, 0, 2);
+    *out_len = z.n;
+    return z.p;
+}
+
 typedef struct mcf_test_case { const char *name; int (*fn)(void); } mcf_test_case;
 
 static int mcf_test_run(const mcf_test_case *tests, int argc, char **argv)

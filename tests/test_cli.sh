@@ -77,6 +77,7 @@ t cli_version "$MCF" --version; rc_is 0; out_has "mcf (mooncake_fileio.h) 0.1.0"
 for c in inspect convert cp verify get bench; do
     t "cli_help_$c" "$MCF" "$c" --help; rc_is 0; out_has "usage: mcf $c"; err_empty; end
 done
+t cli_help_convert_strict "$MCF" convert --help; rc_is 0; out_has "  --strict                fail (exit 1, nothing written) if SRC holds non-tensor"; end
 t cli_help_cmd "$MCF" help get; rc_is 0; out_has "usage: mcf get URL NAME -o FILE"; end
 t cli_unknown_command "$MCF" frobnicate x; rc_is 2; err_has "mcf: unknown command 'frobnicate'"; err_has "Try 'mcf --help'."; out_empty; end
 t cli_unknown_option "$MCF" inspect --bogus "$ST/scalar.safetensors"; rc_is 2; err_has "mcf inspect: unknown option '--bogus'"; err_has "Try 'mcf inspect --help'."; end
@@ -454,6 +455,51 @@ err_has 'mcf: memory: unknown storage option "timeout" for "memory:///a/b" (memo
 t no_curl_http "$MCF" inspect http://127.0.0.1:1/x.pt; rc_is 1; out_empty
 err_has 'mcf: "http://127.0.0.1:1/x.pt": http:// needs libcurl'; err_has "mcf: this mcf was built without libcurl; 'make CURL=1' rebuilds it"; end
 t no_curl_s3_dst "$MCF" convert "$PT/rank4.pt" s3://bucket/x.safetensors; rc_is 1; err_has "s3:// needs libcurl"; err_has "make CURL=1"; end
+
+# ---- non-tensor values of torch checkpoints: listed, noted, --strict ----------
+if [ "$TORCH" -eq 1 ]; then
+    "$PY" -c '
+import torch
+torch.manual_seed(0)
+m = torch.nn.Linear(3, 2)
+opt = torch.optim.SGD(m.parameters(), lr=0.01)
+torch.save({"model": m.state_dict(), "optim": opt.state_dict(), "epoch": 3, "lr": 0.001, "name": "adam",
+            "size": torch.Size([2, 3]), "\x1b[31mkey": "\x1b[0m"}, "ckpt.pt")
+torch.save(torch.nn.Sequential(torch.nn.Linear(2, 2)), "whole_model.pt")' || fail "PyTorch could not write the checkpoints"
+    t inspect_values_text "$MCF" inspect ckpt.pt; rc_is 0
+    out_has "  tensors:  2 (32 bytes of data)"; out_has "  values:   15 (not tensors; convert drops them)"
+    out_has "  name                                 type        value"
+    out_has "  optim.state                          dict        {}"
+    out_has "  optim.param_groups.0.lr              float       0.01"
+    out_has "  optim.param_groups.0.params          list        [0, 1]"
+    out_has "  epoch                                int         3"
+    out_has "  lr                                   float       0.001"
+    out_has "  name                                 str         'adam'"
+    out_has "  size                                 torch.Size  torch.Size([2, 3])"
+    out_has "  \x1b[31mkey                          str         '\x1b[0m'"; err_empty; end
+    t inspect_values_json "$MCF" inspect --json ckpt.pt; rc_is 0
+    out_has '"metadata": {}, "values": ['
+    out_has '{"name": "optim.param_groups.0.lr", "type": "float", "text": "0.01"}'
+    out_has '{"name": "size", "type": "torch.Size", "text": "torch.Size([2, 3])"}'
+    out_has '{"name": "\u001b[31mkey", "type": "str", "text": "'"'"'\\x1b[0m'"'"'"}'
+    "$PY" -c 'import json, sys; d = json.load(open(sys.argv[1])); assert len(d["values"]) == 15 and len(d["tensors"]) == 2, d' "$T/out" \
+        || fail "--json output is not the expected JSON"; end
+    t inspect_values_none_safetensors "$MCF" inspect --json "$ST/scalar.safetensors"; rc_is 0; out_has '"values": []}'; end
+    t convert_values_note "$MCF" convert ckpt.pt ckpt.safetensors; rc_is 0
+    out_has "ckpt.pt (torch) -> ckpt.safetensors (safetensors): 2 tensors"
+    err_has "mcf: note: dropped 15 non-tensor values: optim.state (dict), optim.param_groups.0.lr (float), optim.param_groups.0.momentum (int),"
+    err_has "optim.param_groups.0.foreach (NoneType), ... (7 more)"; check test -s ckpt.safetensors; end
+    t convert_values_strict "$MCF" convert --strict ckpt.pt strict.safetensors; rc_is 1
+    err_has "mcf: ckpt.pt holds 15 non-tensor values that strict.safetensors cannot hold (--strict): optim.state (dict),"
+    out_empty; check test ! -e strict.safetensors; end
+    t convert_values_strict_torch "$MCF" convert --strict ckpt.pt strict.pt; rc_is 1; err_has "(--strict)"; check test ! -e strict.pt; end
+    t convert_strict_no_values "$MCF" convert --strict -q ckpt.safetensors back.pt; rc_is 0; err_empty; check test -s back.pt; end
+    t inspect_whole_model_hint "$MCF" inspect whole_model.pt; rc_is 1
+    err_has "forbidden global torch.nn.modules.container.Sequential (torch.load(weights_only=True) refuses it too; nothing is executed)"
+    err_has "save model.state_dict() instead"; out_empty; end
+else
+    skip values_cli "no PyTorch (/usr/bin/python3 -c 'import torch') to write checkpoints"
+fi
 
 # ---- progress bar: only on a terminal, only when slow -----------------------
 head -c 4194304 /dev/zero > zeros.bin

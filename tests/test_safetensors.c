@@ -273,6 +273,7 @@ static int safetensors_roundtrip_every_dtype_and_shape(void)
     for (i = 0; i < sizeof data; i++) data[i] = (unsigned char)(i * 37 + 11);
     for (dt = 0; dt < (int)MCF_DTYPE_COUNT; dt++)
         for (s = 0; s < NSH; s++) {
+            if (dt == (int)MCF_C128) continue;   /* no safetensors dtype: refused (safetensors_refuses_c128) */
             mcf_tensor *x = &t[n];
             memset(x, 0, sizeof *x);
             x->dtype = (mcf_dtype)dt;
@@ -1071,6 +1072,32 @@ static int safetensors_save_header_limit(void)
     return 0;
 }
 
+/* C128 (torch.complex128) has no safetensors dtype: a save naming it is
+ * refused before anything is written, and "C128" in a header is unknown. */
+static int safetensors_refuses_c128(void)
+{
+    static const double z[4] = {1.0, -2.0, 0.5, 3.0};   /* (1-2j), (0.5+3j) */
+    mcf_options o = st_opts(0);
+    mcf_tensor t[2];
+    mcf_reader *r = NULL;
+    unsigned char *buf = NULL;
+    void *out = NULL;
+    size_t len = 0;
+    memset(t, 0, sizeof t);
+    t[0].name = "ok"; t[0].dtype = MCF_F64; t[0].ndim = 1; t[0].shape[0] = 4; t[0].data = z;
+    t[1].name = "z"; t[1].dtype = MCF_C128; t[1].ndim = 1; t[1].shape[0] = 2; t[1].data = z;
+    MCF_CHECK_RC(mcf_save_to_memory(t, 2, &o, &out, &len), MCF_SERIALIZE_UNSUPPORTED);
+    MCF_CHECK(out == NULL);
+    MCF_CHECK_ERR("tensor \"z\" has dtype C128 (torch.complex128), which safetensors has no dtype for");
+    MCF_CHECK_RC(mcf_save("memory://st/c128.safetensors", t, 2, NULL), MCF_SERIALIZE_UNSUPPORTED);
+    MCF_CHECK_RC(mcf_exists("memory://st/c128.safetensors", NULL), 0);
+    MCF_CHECK_RC(st_open_hdr("{\"z\":{\"dtype\":\"C128\",\"shape\":[1],\"data_offsets\":[0,16]}}", 16, 0, &buf, &r),
+                 MCF_DESERIALIZE_FAIL);
+    MCF_CHECK_ERR("unknown dtype \"C128\"");
+    free(buf);
+    return 0;
+}
+
 #ifndef MCF_NO_POSIX
 #define ST_POSIX_TESTS MCF_TEST(safetensors_failed_save_keeps_old_file), MCF_TEST(safetensors_view_zero_copy_file), \
     MCF_TEST(safetensors_sparse_4gib_file),
@@ -1100,5 +1127,6 @@ MCF_TEST_MAIN(
     MCF_TEST(safetensors_accepts_reference_leniencies),
     MCF_TEST(safetensors_save_rejects_bad_input),
     MCF_TEST(safetensors_cancelled_save_leaves_nothing),
-    MCF_TEST(safetensors_save_header_limit)
+    MCF_TEST(safetensors_save_header_limit),
+    MCF_TEST(safetensors_refuses_c128)
 )

@@ -75,6 +75,7 @@ static int test_dtypes_table(void)
         {MCF_U64, "U64", 8, 64, "uint64", 9}, {MCF_C64, "C64", 8, 64, "complex64", -1},
         {MCF_F8_E8M0, "F8_E8M0", 1, 8, "float8_e8m0fnu", -1}, {MCF_F4, "F4", 0, 4, NULL, -1},
         {MCF_F6_E2M3, "F6_E2M3", 0, 6, NULL, -1}, {MCF_F6_E3M2, "F6_E3M2", 0, 6, NULL, -1},
+        {MCF_C128, "C128", 16, 128, "complex128", -1},
     };
     size_t i;
     MCF_CHECK(sizeof rows / sizeof rows[0] == (size_t)MCF_DTYPE_COUNT);
@@ -110,6 +111,7 @@ static int test_dtypes_aliases_and_errors(void)
     MCF_CHECK_RC(mcf_dtype_from_torch_name("torch.half", &d), MCF_OK); MCF_CHECK(d == MCF_F16);
     MCF_CHECK_RC(mcf_dtype_from_torch_name("long", &d), MCF_OK); MCF_CHECK(d == MCF_I64);
     MCF_CHECK_RC(mcf_dtype_from_torch_name("double", &d), MCF_OK); MCF_CHECK(d == MCF_F64);
+    MCF_CHECK_RC(mcf_dtype_from_torch_name("torch.cdouble", &d), MCF_OK); MCF_CHECK(d == MCF_C128);
     d = MCF_U8;
     MCF_CHECK_RC(mcf_dtype_parse("f32", &d), MCF_INVALID_PARAMS);   /* safetensors spelling is exact */
     MCF_CHECK_ERR("unknown dtype \"f32\"");

@@ -1,7 +1,9 @@
 /* mcf - command-line tool for mooncake_fileio.h
  *
- *   mcf inspect URL [--json]          format, tensors (dtype, shape, bytes, offset), metadata
- *   mcf convert SRC DST [--format F]  rewrite every tensor in another format
+ *   mcf inspect URL [--json]          format, tensors (dtype, shape, bytes, offset), metadata,
+ *                                     a torch file's non-tensor values (epoch, lr, ...)
+ *   mcf convert SRC DST [--format F]  rewrite every tensor in another format (--strict: fail
+ *                                     rather than drop a torch file's non-tensor values)
  *   mcf cp SRC DST                    copy the bytes of one object between any two URLs ('-': stdout)
  *   mcf verify URL                    full validation plus zip CRCs, reading every tensor
  *   mcf get URL NAME -o FILE          raw little-endian bytes of one tensor
@@ -206,6 +208,7 @@ typedef struct cli {
     const char *pos[4];                       /* positional arguments */
     int npos;
     int json, quiet, no_overwrite;
+    int strict;                               /* convert: non-tensor values are an error */
     const char *format;                       /* --format */
     const char *from;                         /* convert: --from */
     const char *output;                       /* get: -o */
@@ -379,13 +382,14 @@ static int parse_args(cli *c, int argc, char **argv, int first, const char *allo
         }
         if (strcmp(opt, "--json") == 0 || strcmp(opt, "-q") == 0 || strcmp(opt, "--quiet") == 0 ||
             strcmp(opt, "--no-mmap") == 0 || strcmp(opt, "--lenient") == 0 || strcmp(opt, "--no-overwrite") == 0 ||
-            strcmp(opt, "--durable") == 0) {
+            strcmp(opt, "--durable") == 0 || strcmp(opt, "--strict") == 0) {
             if (val) return usage_error(c->cmd, "this option takes no value:", opt);
             if (strcmp(opt, "--json") == 0) c->json = 1;
             else if (strcmp(opt, "--no-mmap") == 0) c->flags |= MCF_NO_MMAP;
             else if (strcmp(opt, "--lenient") == 0) c->flags |= MCF_LENIENT;
             else if (strcmp(opt, "--durable") == 0) c->flags |= MCF_DURABLE;
             else if (strcmp(opt, "--no-overwrite") == 0) c->no_overwrite = 1;
+            else if (strcmp(opt, "--strict") == 0) c->strict = 1;
             else c->quiet = 1;
             continue;
         }
@@ -521,8 +525,10 @@ static const char *const INSPECT_HELP =
     "usage: mcf inspect URL [--json] [options]\n"
     "\n"
     "Prints the file's format, each tensor's name, dtype, shape, size in bytes\n"
-    "and data offset in the file, and the safetensors __metadata__. Only the\n"
-    "header/index is read, so this is instant even for a remote 100 GB file.\n"
+    "and data offset in the file, the safetensors __metadata__, and a torch\n"
+    "file's non-tensor values (name, Python type, repr: epoch, lr, optimizer\n"
+    "param_groups, ...). Only the header/index is read, so this is instant even\n"
+    "for a remote 100 GB file.\n"
     "\n"
     "  --json                  machine-readable output (one JSON object)\n"
     "  --format F              read as F (safetensors, torch) instead of sniffing\n"
@@ -569,11 +575,35 @@ static void shape_str(const mcf_tensor *t, char *out, size_t cap)
     if (len + 2 <= cap) { out[len++] = ']'; out[len] = 0; }
 }
 
+/* The non-tensor values as a table: name, Python type, repr text. */
+static void print_values(const mcf_reader *r, size_t nval)
+{
+    size_t i, wname = 4, wtype = 4;
+    for (i = 0; i < nval; i++) {
+        const char *vn = "", *vt = "";
+        (void)mcf_value(r, i, &vn, &vt, NULL);
+        if (term_text(NULL, *vn ? vn : "(bare value)") > wname) wname = term_text(NULL, *vn ? vn : "(bare value)");
+        if (strlen(vt) > wtype) wtype = strlen(vt);
+    }
+    if (wname > 60) wname = 60;
+    printf("\n  %-*s  %-*s  %s\n", (int)wname, "name", (int)wtype, "type", "value");
+    for (i = 0; i < nval; i++) {
+        const char *vn = "", *vt = "", *vx = "";
+        (void)mcf_value(r, i, &vn, &vt, &vx);
+        if (!*vn) vn = "(bare value)";
+        fputs("  ", stdout);
+        term_cell(stdout, vn, wname);
+        printf("  %-*s  ", (int)wtype, vt);
+        term_text(stdout, vx);
+        fputc('\n', stdout);
+    }
+}
+
 static int cmd_inspect(cli *c)
 {
     mcf_options o;
     mcf_reader *r = NULL;
-    size_t i, n, nmeta, wname = 4, wdtype = 5, wshape = 5;
+    size_t i, n, nmeta, nval, wname = 4, wdtype = 5, wshape = 5;
     uint64_t file_size = 0, data_bytes = 0;
     int rc;
     options_init(c, &o, 0, c->pos[0]);
@@ -582,6 +612,7 @@ static int cmd_inspect(cli *c)
     if (mcf_file_size(c->pos[0], &file_size, &o) != MCF_OK) { mcf_close(r); return failed(); }
     n = mcf_count(r);
     nmeta = mcf_metadata_count(r);
+    nval = mcf_value_count(r);
     for (i = 0; i < n; i++) {
         mcf_tensor t;
         uint64_t off, nb;
@@ -620,7 +651,19 @@ static int cmd_inspect(cli *c)
             printf(": ");
             json_str(stdout, v);
         }
-        printf("}}\n");
+        printf("}, \"values\": [");
+        for (i = 0; i < nval; i++) {
+            const char *vn = "", *vt = "", *vx = "";
+            (void)mcf_value(r, i, &vn, &vt, &vx);
+            printf("%s\n  {\"name\": ", i ? "," : "");
+            json_str(stdout, vn);
+            printf(", \"type\": ");
+            json_str(stdout, vt);
+            printf(", \"text\": ");
+            json_str(stdout, vx);
+            printf("}");
+        }
+        printf("%s]}\n", nval ? "\n" : "");
     } else {
         char sz[32];
         human_bytes((double)file_size, sz, sizeof sz);
@@ -628,6 +671,7 @@ static int cmd_inspect(cli *c)
         printf("  format:   %s\n", mcf_reader_format(r));
         printf("  size:     %llu bytes (%s)\n", (unsigned long long)file_size, sz);
         printf("  tensors:  %lu (%llu bytes of data)\n", (unsigned long)n, (unsigned long long)data_bytes);
+        if (nval) printf("  values:   %lu (not tensors; convert drops them)\n", (unsigned long)nval);
         if (n) {
             printf("\n  %-*s  %-*s  %-*s  %12s  %12s\n", (int)wname, "name", (int)wdtype, "dtype", (int)wshape, "shape", "bytes", "offset");
             for (i = 0; i < n; i++) {
@@ -643,6 +687,7 @@ static int cmd_inspect(cli *c)
                        (unsigned long long)nb, (unsigned long long)off);
             }
         }
+        if (nval) print_values(r, nval);
         if (nmeta) {
             printf("\n  metadata: %lu\n", (unsigned long)nmeta);
             for (i = 0; i < nmeta; i++) {
@@ -676,6 +721,9 @@ static const char *const CONVERT_HELP =
     "  --from F                input format instead of sniffing it\n"
     "  --no-overwrite          fail if DST exists\n"
     "  --durable               fsync DST and its directory before returning\n"
+    "  --strict                fail (exit 1, nothing written) if SRC holds non-tensor\n"
+    "                          values (a torch file's epoch, lr, ...), which are\n"
+    "                          otherwise dropped with a note on stderr\n"
     "  -q, --quiet             no summary line\n"
     "  -s, --storage-option K=V  backend option for the remote one of SRC and DST\n";
 
@@ -716,13 +764,27 @@ static int output_format(const cli *c, const char **kind)
     return EXIT_USAGE;
 }
 
+/* "epoch (int), lr (float), ..." for the first few of r's values. */
+static void list_values(FILE *f, const mcf_reader *r, size_t nval)
+{
+    size_t i, shown = nval < 8 ? nval : 8;
+    for (i = 0; i < shown; i++) {
+        const char *vn = "", *vt = "";
+        (void)mcf_value(r, i, &vn, &vt, NULL);
+        fputs(i ? ", " : "", f);
+        term_text(f, *vn ? vn : "(bare value)");
+        fprintf(f, " (%s)", vt);
+    }
+    if (shown < nval) fprintf(f, ", ... (%lu more)", (unsigned long)(nval - shown));
+}
+
 static int cmd_convert(cli *c)
 {
     mcf_options in, out;
     mcf_reader *r = NULL;
     mcf_tensor *t = NULL;
     const char **meta = NULL, *kind = NULL;
-    size_t i, n, nmeta;
+    size_t i, n, nmeta, nval;
     uint64_t total = 0;
     progress p;
     int rc, status = EXIT_FAILED;
@@ -734,6 +796,18 @@ static int cmd_convert(cli *c)
     if (mcf_open(c->pos[0], &in, &r) != MCF_OK) return failed();
     n = mcf_count(r);
     nmeta = mcf_metadata_count(r);
+    nval = mcf_value_count(r);
+    if (nval && c->strict) {
+        fputs("mcf: ", stderr);
+        term_text(stderr, c->pos[0]);
+        fprintf(stderr, " holds %lu non-tensor value%s that ", (unsigned long)nval, nval == 1 ? "" : "s");
+        term_text(stderr, c->pos[1]);
+        fputs(" cannot hold (--strict): ", stderr);
+        list_values(stderr, r, nval);
+        fputc('\n', stderr);
+        mcf_close(r);
+        return EXIT_FAILED;
+    }
     t = (mcf_tensor *)calloc(n ? n : 1, sizeof *t);
     meta = (const char **)calloc(2 * nmeta + 1, sizeof *meta);
     if (!t || !meta) { fprintf(stderr, "mcf: out of memory\n"); goto done; }
@@ -760,6 +834,11 @@ static int cmd_convert(cli *c)
     if (nmeta && strcmp(kind, "torch") == 0)
         term_line(stderr, "mcf: note: ", "torch files have no metadata; the %lu __metadata__ pair%s of %s %s not written",
                   (unsigned long)nmeta, nmeta == 1 ? "" : "s", c->pos[0], nmeta == 1 ? "was" : "were");
+    if (nval) {
+        fprintf(stderr, "mcf: note: dropped %lu non-tensor value%s: ", (unsigned long)nval, nval == 1 ? "" : "s");
+        list_values(stderr, r, nval);
+        fputc('\n', stderr);
+    }
     if (!c->quiet) {
         char sz[32], dt[32];
         human_bytes((double)total, sz, sizeof sz);
@@ -1138,7 +1217,7 @@ typedef struct command {
 
 static const command COMMANDS[] = {
     {"inspect", "--json --format --lenient --no-mmap -s --storage-option", 1, 1, cmd_inspect},
-    {"convert", "--format --from --no-overwrite --durable -q --quiet --lenient --no-mmap -s --storage-option", 2, 2, cmd_convert},
+    {"convert", "--format --from --no-overwrite --durable -q --quiet --lenient --no-mmap --strict -s --storage-option", 2, 2, cmd_convert},
     {"cp", "--no-overwrite --durable -q --quiet -s --storage-option", 2, 2, cmd_cp},
     {"verify", "--format --lenient --no-mmap -s --storage-option", 1, 1, cmd_verify},
     {"get", "-o --output --slice --as --format --lenient --no-mmap --durable -s --storage-option", 2, 2, cmd_get},
