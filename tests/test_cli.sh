@@ -476,7 +476,7 @@ torch.save(torch.nn.Sequential(torch.nn.Linear(2, 2)), "whole_model.pt")' || fai
     out_has "  lr                                   float       0.001"
     out_has "  name                                 str         'adam'"
     out_has "  size                                 torch.Size  torch.Size([2, 3])"
-    out_has "  \x1b[31mkey                          str         '\x1b[0m'"; err_empty; end
+    out_has "  \x1b[31mkey                          str         '\\\\x1b[0m'"; err_empty; end
     t inspect_values_json "$MCF" inspect --json ckpt.pt; rc_is 0
     out_has '"metadata": {}, "values": ['
     out_has '{"name": "optim.param_groups.0.lr", "type": "float", "text": "0.01"}'
