@@ -2083,6 +2083,29 @@ static uint32_t mcf__f64_to_f32_bits(uint64_t d)
     return out;
 }
 
+/* A 64-bit integer magnitude m (negated when neg) as F32 bits, rounded once to
+ * nearest even in integer arithmetic: exact on every host, where a compiler or
+ * an emulator (valgrind) may convert int64 to float through double and round
+ * twice. */
+static uint32_t mcf__u64_to_f32_bits(uint64_t m, int neg)
+{
+    uint32_t sign = neg ? 0x80000000u : 0u, e = 63u + 127u, mant;
+    uint64_t rest;
+    if (m == 0) return sign;
+    while (!(m >> 63)) { m <<= 1; e--; }      /* leading one at bit 63 */
+    mant = (uint32_t)(m >> 40);               /* 24 bits, the leading one included */
+    rest = m & (((uint64_t)1 << 40) - 1);
+    if (rest > ((uint64_t)1 << 39) || (rest == ((uint64_t)1 << 39) && (mant & 1u))) {
+        if (++mant == (1u << 24)) { mant >>= 1; e++; }
+    }
+    return sign | (e << 23) | (mant & 0x7fffffu);
+}
+
+static uint32_t mcf__i64_to_f32_bits(uint64_t v)
+{
+    return (v >> 63) ? mcf__u64_to_f32_bits((uint64_t)0 - v, 1) : mcf__u64_to_f32_bits(v, 0);
+}
+
 static uint64_t mcf__f32_to_f64_bits(uint32_t f)
 {
     uint64_t out;
@@ -2162,8 +2185,8 @@ static void mcf__decode_f32(mcf_dtype from, const unsigned char *s, uint32_t *o,
     case MCF_U16: for (i = 0; i < n; i++) o[i] = mcf__float_bits((float)mcf__ld16(s + 2 * i, le)); break;
     case MCF_I32: for (i = 0; i < n; i++) o[i] = mcf__float_bits((float)(int32_t)mcf__ld32(s + 4 * i, le)); break;
     case MCF_U32: for (i = 0; i < n; i++) o[i] = mcf__float_bits((float)mcf__ld32(s + 4 * i, le)); break;
-    case MCF_I64: for (i = 0; i < n; i++) o[i] = mcf__float_bits((float)(int64_t)mcf__ld64(s + 8 * i, le)); break;
-    case MCF_U64: for (i = 0; i < n; i++) o[i] = mcf__float_bits((float)mcf__ld64(s + 8 * i, le)); break;
+    case MCF_I64: for (i = 0; i < n; i++) o[i] = mcf__i64_to_f32_bits(mcf__ld64(s + 8 * i, le)); break;
+    case MCF_U64: for (i = 0; i < n; i++) o[i] = mcf__u64_to_f32_bits(mcf__ld64(s + 8 * i, le), 0); break;
     default: MCF_ASSERT(0); break;
     }
 }
