@@ -1,6 +1,6 @@
 /* mcf_test.h - the tiny test harness of mooncake_fileio.h's tests.
  *
- * Each test is `static int test_x(void)` returning 0 (pass), 1 (fail) or
+ * Each test is `static int <area>_<behaviour>(void)` returning 0 (pass), 1 (fail) or
  * MCF_TEST_SKIPPED (after printing why with MCF_SKIP). Every test file ends
  * with an MCF_TEST_MAIN table; the last line printed is
  * "N passed, N failed" plus ", N skipped" when something was skipped.

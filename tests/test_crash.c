@@ -162,7 +162,7 @@ static void crash_saver(const char *dest, uint32_t first, unsigned flags)
     }
 }
 
-static int test_crash_sigkill_never_tears(void)
+static int crash_sigkill_never_tears(void)
 {
     char dir[] = "/tmp/mcf_crash_XXXXXX", dest[256];
     unsigned char *buf;
@@ -345,12 +345,12 @@ static int crash_format_kills(const char *format, const char *fname)
     return 0;
 }
 
-static int test_crash_sigkill_mcf_save_safetensors(void) { return crash_format_kills("safetensors", "m.safetensors"); }
-static int test_crash_sigkill_mcf_save_torch(void) { return crash_format_kills("torch", "m.pt"); }
+static int crash_sigkill_mcf_save_safetensors(void) { return crash_format_kills("safetensors", "m.safetensors"); }
+static int crash_sigkill_mcf_save_torch(void) { return crash_format_kills("torch", "m.pt"); }
 
 /* Temp files of killed saves are removed by the next successful save of the
  * same name; a temp whose writer is alive (holds its flock) is kept. */
-static int test_crash_stale_temps_swept(void)
+static int crash_stale_temps_swept(void)
 {
     char dir[] = "/tmp/mcf_crash_XXXXXX", dest[256], live[300];
     const char payload[] = "new";
@@ -422,7 +422,7 @@ static int crash_traced(pid_t pid)
 
 /* MCF_DURABLE: fsync(temp) -> rename(temp, dest) -> fsync(dir), seen by
  * strace attached to a forked child (works under qemu-user too: no exec). */
-static int test_crash_durable_order_strace(void)
+static int crash_durable_order_strace(void)
 {
     char dir[] = "/tmp/mcf_crash_XXXXXX", dest[256], log[256], cmd[1024], line[4096];
     FILE *f;
@@ -490,7 +490,7 @@ static int test_crash_durable_order_strace(void)
 }
 
 /* Disk full: a save into a 1 MiB tmpfs fails cleanly. */
-static int test_crash_disk_full(void)
+static int crash_disk_full(void)
 {
     char dir[] = "/tmp/mcf_crash_XXXXXX", mnt[256], dest[300];
     unsigned char *buf, *got;
@@ -540,16 +540,16 @@ static int test_crash_disk_full(void)
     return 0;
 }
 
-MCF_TEST_MAIN(MCF_TEST(test_crash_sigkill_never_tears), MCF_TEST(test_crash_stale_temps_swept),
-              MCF_TEST(test_crash_sigkill_mcf_save_safetensors), MCF_TEST(test_crash_sigkill_mcf_save_torch),
-              MCF_TEST(test_crash_durable_order_strace), MCF_TEST(test_crash_disk_full))
+MCF_TEST_MAIN(MCF_TEST(crash_sigkill_never_tears), MCF_TEST(crash_stale_temps_swept),
+              MCF_TEST(crash_sigkill_mcf_save_safetensors), MCF_TEST(crash_sigkill_mcf_save_torch),
+              MCF_TEST(crash_durable_order_strace), MCF_TEST(crash_disk_full))
 #else
 /* MCF_NO_POSIX: local paths are refused, so there is nothing to tear. */
-static int test_crash_no_local_files(void)
+static int crash_no_local_files(void)
 {
     MCF_CHECK_RC(mcf_write_bytes("/tmp/mcf_noposix.bin", "x", 1, NULL), MCF_INVALID_PARAMS);
     MCF_CHECK_ERR("unknown filesystem \"file\"");
     return 0;
 }
-MCF_TEST_MAIN(MCF_TEST(test_crash_no_local_files))
+MCF_TEST_MAIN(MCF_TEST(crash_no_local_files))
 #endif

@@ -30,7 +30,7 @@ static int count_entries(const char *dir, const char *needle)
     return n;
 }
 
-static int test_posix_roundtrip_makedirs_and_file_url(void)
+static int posix_roundtrip_makedirs_and_file_url(void)
 {
     char path[512], url[600];
     void *d = NULL; size_t n = 0; uint64_t sz = 0;
@@ -57,7 +57,7 @@ static int test_posix_roundtrip_makedirs_and_file_url(void)
     return 0;
 }
 
-static int test_posix_errors_name_path_and_cause(void)
+static int posix_errors_name_path_and_cause(void)
 {
     char path[512];
     void *d = NULL; size_t n = 0;
@@ -79,7 +79,7 @@ static int test_posix_errors_name_path_and_cause(void)
 
 /* A path that runs through a regular file cannot be created; the old file
  * stays exactly as it was (not root-dependent, unlike a read-only dir). */
-static int test_posix_failed_write_keeps_old_file(void)
+static int posix_failed_write_keeps_old_file(void)
 {
     char file[512], below[600];
     void *d = NULL; size_t n = 0;
@@ -109,7 +109,7 @@ static int cancel_at_once(void *user, uint64_t done, uint64_t total)
     return 1;
 }
 
-static int test_posix_cancel_and_no_overwrite_keep_old_file(void)
+static int posix_cancel_and_no_overwrite_keep_old_file(void)
 {
     static unsigned char big[6 << 20];
     char file[512];
@@ -137,7 +137,7 @@ static int test_posix_cancel_and_no_overwrite_keep_old_file(void)
     return 0;
 }
 
-static int test_posix_new_file_mode_follows_umask(void)
+static int posix_new_file_mode_follows_umask(void)
 {
     char file[512];
     struct stat st;
@@ -152,7 +152,7 @@ static int test_posix_new_file_mode_follows_umask(void)
 
 /* 64-bit offsets: a 5 GiB sparse file, a marker past 4 GiB read positionally
  * through the file backend, size reported exactly. */
-static int test_posix_sparse_5gib_offsets(void)
+static int posix_sparse_5gib_offsets(void)
 {
     char file[512];
     const uint64_t size = (uint64_t)5 << 30;
@@ -188,7 +188,7 @@ static int test_posix_sparse_5gib_offsets(void)
  * the key, the path and the backend, on each entry point (the save, size,
  * read, mcf_open, remove, and the backend called directly), and the file on
  * disk is left as it was. */
-static int test_posix_refuses_storage_options(void)
+static int posix_refuses_storage_options(void)
 {
     const char *endpoint[] = { "endpoint_url", "http://127.0.0.1:9000", NULL };
     const char *none[] = { NULL };
@@ -235,7 +235,7 @@ static int test_posix_refuses_storage_options(void)
     return 0;
 }
 
-static int test_posix_cleanup(void)
+static int posix_cleanup(void)
 {
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir());
@@ -243,18 +243,18 @@ static int test_posix_cleanup(void)
     return 0;
 }
 
-MCF_TEST_MAIN(MCF_TEST(test_posix_roundtrip_makedirs_and_file_url), MCF_TEST(test_posix_errors_name_path_and_cause),
-              MCF_TEST(test_posix_failed_write_keeps_old_file), MCF_TEST(test_posix_cancel_and_no_overwrite_keep_old_file),
-              MCF_TEST(test_posix_new_file_mode_follows_umask), MCF_TEST(test_posix_sparse_5gib_offsets),
-              MCF_TEST(test_posix_refuses_storage_options), MCF_TEST(test_posix_cleanup))
+MCF_TEST_MAIN(MCF_TEST(posix_roundtrip_makedirs_and_file_url), MCF_TEST(posix_errors_name_path_and_cause),
+              MCF_TEST(posix_failed_write_keeps_old_file), MCF_TEST(posix_cancel_and_no_overwrite_keep_old_file),
+              MCF_TEST(posix_new_file_mode_follows_umask), MCF_TEST(posix_sparse_5gib_offsets),
+              MCF_TEST(posix_refuses_storage_options), MCF_TEST(posix_cleanup))
 #else
 /* Without POSIX there is no file backend, and the error says so. */
-static int test_posix_absent(void)
+static int posix_absent(void)
 {
     void *d; size_t n;
     MCF_CHECK_RC(mcf_read_bytes("/tmp/x.bin", &d, &n, NULL), MCF_INVALID_PARAMS);
     MCF_CHECK_ERR("unknown filesystem \"file\"");
     return 0;
 }
-MCF_TEST_MAIN(MCF_TEST(test_posix_absent))
+MCF_TEST_MAIN(MCF_TEST(posix_absent))
 #endif

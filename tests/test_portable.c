@@ -15,7 +15,7 @@
 
 /* A contiguous tensor bigger than this host can address is NOT_SUPPORTED
  * (not truncated); 64-bit hosts just see a too-small buffer. */
-static int test_portable_sizes_beyond_size_t(void)
+static int portable_sizes_beyond_size_t(void)
 {
     static unsigned char buf[16];
     mcf_tensor t;
@@ -56,7 +56,7 @@ static const char *tmpdir(void)
 
 /* 32-bit: a 5 GiB file is stat'ed exactly, read positionally (never mapped),
  * and whole-file reads say NOT_SUPPORTED instead of truncating the size. */
-static int test_portable_file_over_4gib(void)
+static int portable_file_over_4gib(void)
 {
     char file[512];
     const uint64_t size = (uint64_t)5 << 30;
@@ -95,7 +95,7 @@ static int test_portable_file_over_4gib(void)
 }
 
 /* On POSIX '\' is an ordinary file-name byte: no directories appear. */
-static int test_portable_posix_backslash_is_a_name_byte(void)
+static int portable_posix_backslash_is_a_name_byte(void)
 {
     char path[512], dir[512];
     struct stat st;
@@ -108,7 +108,7 @@ static int test_portable_posix_backslash_is_a_name_byte(void)
     return 0;
 }
 
-static int test_portable_cleanup(void)
+static int portable_cleanup(void)
 {
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir());
@@ -165,9 +165,9 @@ static int read_is(const char *url, const char *want, unsigned flags)
     return ok;
 }
 
-/* The seed's backslash case for real: dir\sub\f.bin creates dir\sub; the
+/* The backslash case for real: dir\sub\f.bin creates dir\sub; the
  * same file is reachable as C:/.../f.bin and file:///C:/.../f.bin. */
-static int test_portable_win_separators_drive_and_file_url(void)
+static int portable_win_separators_drive_and_file_url(void)
 {
     char p[1024], q[1024], url[1200], sub[1024];
     const char *root = tmpdir();
@@ -203,7 +203,7 @@ static int test_portable_win_separators_drive_and_file_url(void)
     return 0;
 }
 
-static int test_portable_win_errors_and_no_overwrite(void)
+static int portable_win_errors_and_no_overwrite(void)
 {
     char p[1024], below[1100];
     const char *root = tmpdir();
@@ -244,7 +244,7 @@ static int test_portable_win_errors_and_no_overwrite(void)
 
 /* UTF-8 names become UTF-16 (checked with the wide API), and \\?\ roots
  * are skipped by makedirs. */
-static int test_portable_win_utf8_and_long_prefix(void)
+static int portable_win_utf8_and_long_prefix(void)
 {
     char p[1024];
     wchar_t wp[1024];
@@ -262,7 +262,7 @@ static int test_portable_win_utf8_and_long_prefix(void)
     return 0;
 }
 
-static int test_portable_win_cleanup(void)
+static int portable_win_cleanup(void)
 {
     static const char *const files[] = {"dir\\sub\\f.bin", "a b\\g.bin", "old.bin", "fresh.bin",
                                         "\xc3\xa9t\xc3\xa9\\\xe2\x82\xac.bin", "long\\prefix\\x.bin", NULL};
@@ -284,12 +284,12 @@ static int test_portable_win_cleanup(void)
 #endif
 
 #if !defined(MCF_NO_POSIX) && defined(_WIN32)
-MCF_TEST_MAIN(MCF_TEST(test_portable_sizes_beyond_size_t), MCF_TEST(test_portable_win_separators_drive_and_file_url),
-              MCF_TEST(test_portable_win_errors_and_no_overwrite), MCF_TEST(test_portable_win_utf8_and_long_prefix),
-              MCF_TEST(test_portable_win_cleanup))
+MCF_TEST_MAIN(MCF_TEST(portable_sizes_beyond_size_t), MCF_TEST(portable_win_separators_drive_and_file_url),
+              MCF_TEST(portable_win_errors_and_no_overwrite), MCF_TEST(portable_win_utf8_and_long_prefix),
+              MCF_TEST(portable_win_cleanup))
 #elif !defined(MCF_NO_POSIX)
-MCF_TEST_MAIN(MCF_TEST(test_portable_sizes_beyond_size_t), MCF_TEST(test_portable_file_over_4gib),
-              MCF_TEST(test_portable_posix_backslash_is_a_name_byte), MCF_TEST(test_portable_cleanup))
+MCF_TEST_MAIN(MCF_TEST(portable_sizes_beyond_size_t), MCF_TEST(portable_file_over_4gib),
+              MCF_TEST(portable_posix_backslash_is_a_name_byte), MCF_TEST(portable_cleanup))
 #else
-MCF_TEST_MAIN(MCF_TEST(test_portable_sizes_beyond_size_t))
+MCF_TEST_MAIN(MCF_TEST(portable_sizes_beyond_size_t))
 #endif

@@ -796,16 +796,16 @@ static int remote_safetensors_lazy_load_s3_multipart(void)
 }
 
 
-/* The seed's flows (store_file_io.py) with an s3:// destination: a tensor and
+/* The Python store_file_io module's flows with an s3:// destination: a tensor and
  * a KV-cache block go store -> S3 file -> store, in both formats. */
-static int remote_s3_seed_store_flows(void)
+static int remote_s3_file_io_flows(void)
 {
     static float w[6] = { 1.5f, -2.0f, 3.25f, 4.0f, -5.5f, 6.0f };
     static uint16_t kv[2 * 4 * 8];
     mcf_store *s;
     mcf_tensor t, out;
     mcf_options o;
-    const char *urls[2] = { "s3://" S3_BUCKET "/seed/w.pt", "s3://" S3_BUCKET "/seed/kv.safetensors" };
+    const char *urls[2] = { "s3://" S3_BUCKET "/fileio/w.pt", "s3://" S3_BUCKET "/fileio/kv.safetensors" };
     size_t i;
     NEED_S3();
     for (i = 0; i < sizeof kv / sizeof kv[0]; i++) kv[i] = (uint16_t)(i * 257u);
@@ -834,7 +834,7 @@ static int remote_s3_seed_store_flows(void)
     MCF_CHECK(memcmp(out.data, kv, sizeof kv) == 0);
     mcf_tensor_free(&out, NULL);
     /* a missing remote file is FILE_NOT_FOUND, like a local one */
-    MCF_CHECK_RC(mcf_load_tensor_from_file(s, "w3", "s3://" S3_BUCKET "/seed/missing.pt", &o, NULL), MCF_FILE_NOT_FOUND);
+    MCF_CHECK_RC(mcf_load_tensor_from_file(s, "w3", "s3://" S3_BUCKET "/fileio/missing.pt", &o, NULL), MCF_FILE_NOT_FOUND);
     for (i = 0; i < 2; i++) MCF_CHECK_RC(mcf_remove(urls[i], &o), MCF_OK);
     mcf_memory_store_destroy(s);
     return 0;
@@ -1304,7 +1304,7 @@ MCF_TEST_MAIN(MCF_TEST(remote_http_bytes_round_trip), MCF_TEST(remote_http_missi
               MCF_TEST(remote_s3_env_credentials), MCF_TEST(remote_safetensors_references_http_and_s3),
               MCF_TEST(remote_safetensors_lazy_load_http), MCF_TEST(remote_safetensors_lazy_load_s3_multipart),
               MCF_TEST(remote_torch_references_http_and_s3), MCF_TEST(remote_torch_lazy_load_http),
-              MCF_TEST(remote_s3_seed_store_flows), MCF_TEST(remote_http_no_range_references),
+              MCF_TEST(remote_s3_file_io_flows), MCF_TEST(remote_http_no_range_references),
               MCF_TEST(remote_http_no_range_note), MCF_TEST(remote_http_no_range_lazy_load),
               MCF_TEST(remote_http_bad_content_range), MCF_TEST(remote_https_tls_options),
               MCF_TEST(remote_slices_match_local_http_and_s3), MCF_TEST(remote_slice_cost_row_and_column))

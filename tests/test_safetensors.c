@@ -1,7 +1,7 @@
 /* [11] JSON read/write + [12] safetensors: the reference files (read, hashed,
  * re-written byte for byte), round trips of every dtype and shape class,
  * malformed headers with exact codes and messages, and the known failures of
- * other C/C++ safetensors readers (issue 3). */
+ * other C/C++ safetensors readers. */
 #ifndef _FILE_OFFSET_BITS
 #define _FILE_OFFSET_BITS 64   /* the 4 GiB sparse file test needs a 64-bit off_t */
 #endif
@@ -358,7 +358,7 @@ static int safetensors_zero_byte_tensors_any_position(void)
     return 0;
 }
 
-/* Non-contiguous inputs are written contiguously (seed review fix 1). */
+/* Non-contiguous inputs are written contiguously. */
 static int safetensors_strided_input_save(void)
 {
     static const float m[3][4] = {{0, 1, 2, 3}, {4, 5, 6, 7}, {8, 9, 10, 11}};
@@ -526,7 +526,7 @@ static int safetensors_bad_length_field(void)
     return 0;
 }
 
-/* ---- known failures of other readers (issue 3) ---------------------------- */
+/* ---- known failures of other readers ------------------------------------- */
 
 /* Validation is part of open, not an optional call: overlapping tensors
  * never produce a reader. */

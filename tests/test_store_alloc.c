@@ -81,10 +81,10 @@ static int run_failing(int with_files)
     return 0;
 }
 
-static int test_store_alloc_failures_codec_and_store(void) { return run_failing(0); }
-static int test_store_alloc_failures_seed_files(void) { return run_failing(1); }
+static int store_alloc_failures_codec_and_store(void) { return run_failing(0); }
+static int store_alloc_failures_seed_files(void) { return run_failing(1); }
 
 MCF_TEST_MAIN(
-    MCF_TEST(test_store_alloc_failures_codec_and_store),
-    MCF_TEST(test_store_alloc_failures_seed_files)
+    MCF_TEST(store_alloc_failures_codec_and_store),
+    MCF_TEST(store_alloc_failures_seed_files)
 )

@@ -31,7 +31,7 @@ static mcf_tensor mk_w(const float *data)
  * must the adapter's private copy of the layout. */
 typedef struct abi_probe { char c; mooncake_replicate_config_t x; } abi_probe;
 
-static int test_store_mooncake_config_layout(void)
+static int store_mooncake_config_layout(void)
 {
     size_t want[9];
 #if defined(__x86_64__) || defined(__aarch64__) || defined(__s390x__) || defined(_WIN64)
@@ -65,7 +65,7 @@ static int test_store_mooncake_config_layout(void)
     return 0;
 }
 
-static int test_store_mooncake_put_get_remove(void)
+static int store_mooncake_put_get_remove(void)
 {
     mooncake_store_t ms = mooncake_store_create();
     fake_store *f = (fake_store *)ms;
@@ -95,7 +95,7 @@ static int test_store_mooncake_put_get_remove(void)
 /* get_into is zero-copy: the fake, like an RDMA transfer, refuses memory
  * that is not registered, so the adapter registers its read buffer for the
  * call and unregisters it on every path. */
-static int test_store_mooncake_get_registers(void)
+static int store_mooncake_get_registers(void)
 {
     mooncake_store_t ms = mooncake_store_create();
     fake_store *f = (fake_store *)ms;
@@ -149,7 +149,7 @@ static int test_store_mooncake_get_registers(void)
 
 /* Every code the store returns comes back unchanged, named as Mooncake
  * names it (none is folded into PERSISTENT_FAIL). */
-static int test_store_mooncake_codes_pass_through(void)
+static int store_mooncake_codes_pass_through(void)
 {
     static const struct { int code; const char *name; } cases[] = {
         {-200, "NO_AVAILABLE_HANDLE"}, {-706, "OBJECT_HAS_LEASE"}, {-705, "OBJECT_ALREADY_EXISTS"},
@@ -187,7 +187,7 @@ static int test_store_mooncake_codes_pass_through(void)
     MCF_CHECK_RC(mcf_store_get_tensor(&s, "w", NULL, &out), -712);
     MCF_CHECK_ERR("get of key \"w\" failed with -712 (REPLICA_IS_GONE)");
     f->fail_get = 0;
-    /* the seed functions pass them through as well */
+    /* the file functions (mcf_save_tensor_to_file, ...) pass them through as well */
     f->fail_put = -200;
     MCF_CHECK_RC(mcf_save_tensor_to_safetensor(&s, "w", "memory://mc/codes.safetensors", NULL), MCF_OK);
     MCF_CHECK_RC(mcf_load_tensor_from_safetensor(&s, "w2", "memory://mc/codes.safetensors", NULL, NULL), -200);
@@ -201,9 +201,9 @@ static int test_store_mooncake_codes_pass_through(void)
 }
 
 /* Put of an existing key keeps the first value and succeeds, as upstream's
- * client does; so does a seed load into an existing key, whose out is then
+ * client does; so does a file load into an existing key, whose out is then
  * the file's tensor while the store keeps its own. */
-static int test_store_mooncake_put_existing_key(void)
+static int store_mooncake_put_existing_key(void)
 {
     mooncake_store_t ms = mooncake_store_create();
     fake_store *f = (fake_store *)ms;
@@ -235,7 +235,7 @@ static int test_store_mooncake_put_existing_key(void)
 }
 
 /* options.replicate reaches mooncake_store_put field for field. */
-static int test_store_mooncake_replicate(void)
+static int store_mooncake_replicate(void)
 {
     static const char *const segs[2] = {"seg-a", "node7:seg-b"};
     mooncake_store_t ms = mooncake_store_create();
@@ -283,8 +283,8 @@ static int test_store_mooncake_replicate(void)
     return 0;
 }
 
-/* The seed functions run unchanged over the adapter; empty tensors too. */
-static int test_store_mooncake_seed_roundtrip(void)
+/* The file functions run unchanged over the adapter; empty tensors too. */
+static int store_mooncake_file_io_roundtrip(void)
 {
     static const int64_t s0[1] = {0};
     mooncake_store_t ms = mooncake_store_create();
@@ -314,9 +314,9 @@ static int test_store_mooncake_seed_roundtrip(void)
     return 0;
 }
 
-/* The fake's other calls answer as upstream's do (the later batch and
- * seeding work builds on them). */
-static int test_store_mooncake_fake_interface(void)
+/* The fake's other calls (batch put and get, buffer registration, existence
+ * checks) answer as upstream's do. */
+static int store_mooncake_fake_interface(void)
 {
     mooncake_store_t ms = mooncake_store_create();
     fake_store *f = (fake_store *)ms;
@@ -359,12 +359,12 @@ static int test_store_mooncake_fake_interface(void)
 }
 
 MCF_TEST_MAIN(
-    MCF_TEST(test_store_mooncake_config_layout),
-    MCF_TEST(test_store_mooncake_put_get_remove),
-    MCF_TEST(test_store_mooncake_get_registers),
-    MCF_TEST(test_store_mooncake_codes_pass_through),
-    MCF_TEST(test_store_mooncake_put_existing_key),
-    MCF_TEST(test_store_mooncake_replicate),
-    MCF_TEST(test_store_mooncake_seed_roundtrip),
-    MCF_TEST(test_store_mooncake_fake_interface)
+    MCF_TEST(store_mooncake_config_layout),
+    MCF_TEST(store_mooncake_put_get_remove),
+    MCF_TEST(store_mooncake_get_registers),
+    MCF_TEST(store_mooncake_codes_pass_through),
+    MCF_TEST(store_mooncake_put_existing_key),
+    MCF_TEST(store_mooncake_replicate),
+    MCF_TEST(store_mooncake_file_io_roundtrip),
+    MCF_TEST(store_mooncake_fake_interface)
 )

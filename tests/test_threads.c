@@ -217,7 +217,7 @@ static void th_rmtree(const char *dir)
     (void)rmdir(dir);
 }
 
-static int test_threads_files_and_memory(void)
+static int threads_files_and_memory(void)
 {
     pthread_t t[2 * TH_THREADS];
     th_arg a[2 * TH_THREADS];
@@ -250,7 +250,7 @@ static int test_threads_files_and_memory(void)
     return 0;
 }
 
-static int test_threads_registry(void)
+static int threads_registry(void)
 {
     pthread_t t[5];
     th_arg a[5];
@@ -269,10 +269,10 @@ static int test_threads_registry(void)
     return 0;
 }
 
-MCF_TEST_MAIN(MCF_TEST(test_threads_files_and_memory), MCF_TEST(test_threads_registry))
+MCF_TEST_MAIN(MCF_TEST(threads_files_and_memory), MCF_TEST(threads_registry))
 #else
 /* MCF_NO_POSIX: the memory filesystem alone, from one thread (no pthreads). */
-static int test_threads_memory_single(void)
+static int threads_memory_single(void)
 {
     void *d;
     size_t n;
@@ -283,5 +283,5 @@ static int test_threads_memory_single(void)
     MCF_CHECK_RC(mcf_remove("memory://th/x", NULL), MCF_OK);
     return 0;
 }
-MCF_TEST_MAIN(MCF_TEST(test_threads_memory_single))
+MCF_TEST_MAIN(MCF_TEST(threads_memory_single))
 #endif
