@@ -94,7 +94,13 @@ static int mcf_test_python(const char *args, char **out, char *why, size_t cap)
         return MCF_TEST_SKIPPED;
     }
     if (status == 0) return 0;
-    (void)snprintf(why, cap, "/usr/bin/python3 %.200s exited with status %d: %.1500s", args, status, *out ? *out : "(no output)");
+    (void)snprintf(why, cap, "/usr/bin/python3 exited with status %d: ", status);
+    len = strlen(why);
+    if (*out && len + 1 < cap) {   /* then what it printed, as much as fits */
+        size_t k = strlen(*out) < cap - len - 1 ? strlen(*out) : cap - len - 1;
+        memcpy(why + len, *out, k);
+        why[len + k] = '\0';
+    }
     return 1;
 }
 #endif

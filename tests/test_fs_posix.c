@@ -1,49 +1,26 @@
 /* [09] fs: posix - atomic replace, makedirs, errno mapping, 64-bit offsets. */
 #include "mcf_test.h"
 #ifndef MCF_NO_POSIX
-#include <dirent.h>
+#include "mcf_test_posix.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char tmp_root[256];
-
-static const char *tmpdir(void)
-{
-    if (!tmp_root[0]) {
-        snprintf(tmp_root, sizeof tmp_root, "/tmp/mcf-posix-XXXXXX");
-        if (!mkdtemp(tmp_root)) return NULL;
-    }
-    return tmp_root;
-}
-
-static int count_entries(const char *dir, const char *needle)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    int n = 0;
-    if (!d) return -1;
-    while ((e = readdir(d)) != NULL)
-        if (strstr(e->d_name, needle)) n++;
-    closedir(d);
-    return n;
-}
-
 static int posix_roundtrip_makedirs_and_file_url(void)
 {
     char path[512], url[600];
     void *d = NULL; size_t n = 0; uint64_t sz = 0;
-    snprintf(path, sizeof path, "%s/deep/er/dir/x.bin", tmpdir());
+    snprintf(path, sizeof path, "%s/deep/er/dir/x.bin", mcf_test_tmpdir());
     MCF_CHECK_RC(mcf_write_bytes(path, "payload", 7, NULL), MCF_OK);
     snprintf(url, sizeof url, "file://%s", path);
     MCF_CHECK_RC(mcf_read_bytes(url, &d, &n, NULL), MCF_OK);
     MCF_CHECK(n == 7 && memcmp(d, "payload", 7) == 0);
     mcf_free(d);
     /* percent-decoded file URL; file://localhost/ form */
-    snprintf(url, sizeof url, "file://localhost%s/with%%20space/y.bin", tmpdir());
+    snprintf(url, sizeof url, "file://localhost%s/with%%20space/y.bin", mcf_test_tmpdir());
     MCF_CHECK_RC(mcf_write_bytes(url, "Y", 1, NULL), MCF_OK);
-    snprintf(path, sizeof path, "%s/with space/y.bin", tmpdir());
+    snprintf(path, sizeof path, "%s/with space/y.bin", mcf_test_tmpdir());
     MCF_CHECK_RC(mcf_file_size(path, &sz, NULL), MCF_OK);
     MCF_CHECK(sz == 1);
     MCF_CHECK(mcf_exists(path, NULL) == 1);
@@ -52,8 +29,8 @@ static int posix_roundtrip_makedirs_and_file_url(void)
     MCF_CHECK_RC(mcf_remove(path, NULL), MCF_FILE_NOT_FOUND);
     MCF_CHECK_ERR("no such file or directory");
     /* the temp files are gone */
-    snprintf(path, sizeof path, "%s/deep/er/dir", tmpdir());
-    MCF_CHECK(count_entries(path, ".tmp") == 0);
+    snprintf(path, sizeof path, "%s/deep/er/dir", mcf_test_tmpdir());
+    MCF_CHECK(mcf_test_count_entries(path, ".tmp", 1) == 0);
     return 0;
 }
 
@@ -61,11 +38,11 @@ static int posix_errors_name_path_and_cause(void)
 {
     char path[512];
     void *d = NULL; size_t n = 0;
-    snprintf(path, sizeof path, "%s/missing.bin", tmpdir());
+    snprintf(path, sizeof path, "%s/missing.bin", mcf_test_tmpdir());
     MCF_CHECK_RC(mcf_read_bytes(path, &d, &n, NULL), MCF_FILE_NOT_FOUND);
     MCF_CHECK_ERR(path);
     MCF_CHECK_ERR("no such file or directory");
-    MCF_CHECK_RC(mcf_read_bytes(tmpdir(), &d, &n, NULL), MCF_FILE_OPEN_FAIL);
+    MCF_CHECK_RC(mcf_read_bytes(mcf_test_tmpdir(), &d, &n, NULL), MCF_FILE_OPEN_FAIL);
     MCF_CHECK_ERR("is a directory");
     /* sysfs refuses new files even for root: EACCES -> PERMISSION_DENIED */
     {
@@ -83,7 +60,7 @@ static int posix_failed_write_keeps_old_file(void)
 {
     char file[512], below[600];
     void *d = NULL; size_t n = 0;
-    snprintf(file, sizeof file, "%s/old.bin", tmpdir());
+    snprintf(file, sizeof file, "%s/old.bin", mcf_test_tmpdir());
     MCF_CHECK_RC(mcf_write_bytes(file, "old contents", 12, NULL), MCF_OK);
     snprintf(below, sizeof below, "%s/sub/new.bin", file);
     MCF_CHECK_RC(mcf_write_bytes(below, "new", 3, NULL), MCF_FILE_OPEN_FAIL);
@@ -115,7 +92,7 @@ static int posix_cancel_and_no_overwrite_keep_old_file(void)
     char file[512];
     void *d = NULL; size_t n = 0;
     mcf_options o;
-    snprintf(file, sizeof file, "%s/keep.bin", tmpdir());
+    snprintf(file, sizeof file, "%s/keep.bin", mcf_test_tmpdir());
     MCF_CHECK_RC(mcf_write_bytes(file, "keep", 4, NULL), MCF_OK);
     memset(&o, 0, sizeof o);
     o.progress = cancel_at_once;
@@ -127,13 +104,13 @@ static int posix_cancel_and_no_overwrite_keep_old_file(void)
     MCF_CHECK_RC(mcf_read_bytes(file, &d, &n, NULL), MCF_OK);
     MCF_CHECK(n == 4 && memcmp(d, "keep", 4) == 0);
     mcf_free(d);
-    MCF_CHECK(count_entries(tmpdir(), ".tmp") == 0);
+    MCF_CHECK(mcf_test_count_entries(mcf_test_tmpdir(), ".tmp", 1) == 0);
     /* NO_OVERWRITE to a fresh name and DURABLE both succeed */
-    snprintf(file, sizeof file, "%s/fresh.bin", tmpdir());
+    snprintf(file, sizeof file, "%s/fresh.bin", mcf_test_tmpdir());
     o.flags = MCF_NO_OVERWRITE | MCF_DURABLE;
     MCF_CHECK_RC(mcf_write_bytes(file, "fresh", 5, &o), MCF_OK);
     MCF_CHECK(mcf_exists(file, NULL) == 1);
-    MCF_CHECK(count_entries(tmpdir(), ".tmp") == 0);
+    MCF_CHECK(mcf_test_count_entries(mcf_test_tmpdir(), ".tmp", 1) == 0);
     return 0;
 }
 
@@ -142,7 +119,7 @@ static int posix_new_file_mode_follows_umask(void)
     char file[512];
     struct stat st;
     mode_t old = umask(022);
-    snprintf(file, sizeof file, "%s/mode.bin", tmpdir());
+    snprintf(file, sizeof file, "%s/mode.bin", mcf_test_tmpdir());
     MCF_CHECK_RC(mcf_write_bytes(file, "m", 1, NULL), MCF_OK);
     umask(old);
     MCF_CHECK(stat(file, &st) == 0);
@@ -162,7 +139,7 @@ static int posix_sparse_5gib_offsets(void)
     uint64_t got = 0;
     char marker[8];
     int fd;
-    snprintf(file, sizeof file, "%s/sparse.bin", tmpdir());
+    snprintf(file, sizeof file, "%s/sparse.bin", mcf_test_tmpdir());
     fd = open(file, O_CREAT | O_WRONLY | O_TRUNC, 0644);
     MCF_CHECK(fd >= 0);
     if (ftruncate(fd, (off_t)size) != 0) { close(fd); unlink(file); MCF_SKIP("filesystem refuses a 5 GiB sparse file (errno %d)", errno); }
@@ -200,7 +177,7 @@ static int posix_refuses_storage_options(void)
     mcf_tensor t;
     float x = 1.5f;
     void *d = NULL, *h = (void *)1; size_t n = 0; uint64_t sz = 0;
-    snprintf(path, sizeof path, "%s/opts.bin", tmpdir());
+    snprintf(path, sizeof path, "%s/opts.bin", mcf_test_tmpdir());
     memset(&o, 0, sizeof o);
     o.storage_options = endpoint;
     MCF_CHECK_RC(mcf_write_bytes(path, "abc", 3, &o), MCF_INVALID_PARAMS);
@@ -229,7 +206,7 @@ static int posix_refuses_storage_options(void)
     MCF_CHECK_RC(mcf_read_bytes(path, &d, &n, NULL), MCF_OK);
     MCF_CHECK(n == 3 && memcmp(d, "abc", 3) == 0);
     mcf_free(d);
-    MCF_CHECK(count_entries(tmpdir(), ".tmp") == 0);
+    MCF_CHECK(mcf_test_count_entries(mcf_test_tmpdir(), ".tmp", 1) == 0);
     o.storage_options = none;
     MCF_CHECK_RC(mcf_remove(path, &o), MCF_OK);
     return 0;
@@ -238,7 +215,7 @@ static int posix_refuses_storage_options(void)
 static int posix_cleanup(void)
 {
     char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir());
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", mcf_test_tmpdir());
     MCF_CHECK(system(cmd) == 0);
     return 0;
 }

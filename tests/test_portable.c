@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "mcf_test_posix.h"
 #endif
 
 #define HOST_IS_32BIT (SIZE_MAX < UINT64_C(0x100000000))
@@ -43,17 +44,6 @@ static int portable_sizes_beyond_size_t(void)
 }
 
 #if !defined(MCF_NO_POSIX) && !defined(_WIN32)
-static char tmp_root[256];
-
-static const char *tmpdir(void)
-{
-    if (!tmp_root[0]) {
-        snprintf(tmp_root, sizeof tmp_root, "/tmp/mcf-portable-XXXXXX");
-        if (!mkdtemp(tmp_root)) return NULL;
-    }
-    return tmp_root;
-}
-
 /* 32-bit: a 5 GiB file is stat'ed exactly, read positionally (never mapped),
  * and whole-file reads say NOT_SUPPORTED instead of truncating the size. */
 static int portable_file_over_4gib(void)
@@ -67,7 +57,7 @@ static int portable_file_over_4gib(void)
     uint64_t got = 0;
     char marker[8];
     int fd;
-    snprintf(file, sizeof file, "%s/big.bin", tmpdir());
+    snprintf(file, sizeof file, "%s/big.bin", mcf_test_tmpdir());
     fd = open(file, O_CREAT | O_WRONLY | O_TRUNC, 0644);
     MCF_CHECK(fd >= 0);
     if (ftruncate(fd, (off_t)size) != 0) { close(fd); unlink(file); MCF_SKIP("filesystem refuses a 5 GiB sparse file (errno %d)", errno); }
@@ -99,10 +89,10 @@ static int portable_posix_backslash_is_a_name_byte(void)
 {
     char path[512], dir[512];
     struct stat st;
-    snprintf(path, sizeof path, "%s/dir\\sub\\f.bin", tmpdir());
+    snprintf(path, sizeof path, "%s/dir\\sub\\f.bin", mcf_test_tmpdir());
     MCF_CHECK_RC(mcf_write_bytes(path, "bs", 2, NULL), MCF_OK);
     MCF_CHECK(stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 2);
-    snprintf(dir, sizeof dir, "%s/dir", tmpdir());
+    snprintf(dir, sizeof dir, "%s/dir", mcf_test_tmpdir());
     MCF_CHECK(stat(dir, &st) != 0);
     MCF_CHECK_RC(mcf_remove(path, NULL), MCF_OK);
     return 0;
@@ -111,7 +101,7 @@ static int portable_posix_backslash_is_a_name_byte(void)
 static int portable_cleanup(void)
 {
     char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir());
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", mcf_test_tmpdir());
     MCF_CHECK(system(cmd) == 0);
     return 0;
 }

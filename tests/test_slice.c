@@ -9,8 +9,8 @@
 #include "mcf_test.h"
 #include "sha256.h"
 #include "mcf_test_endian.h"
+#include "mcf_test_posix.h"
 #include <stdint.h>
-#include <unistd.h>
 
 /* ---- the cases PyTorch computed: one python run per process ------------------- */
 typedef struct scase {
@@ -29,13 +29,8 @@ static char g_dir[64], g_why[2048];
 
 static void cleanup(void)
 {
-    char cmd[128];
     free(g_cases);
     g_cases = NULL;
-    if (!g_dir[0]) return;
-    (void)snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    if (system(cmd) != 0) fprintf(stderr, "  could not remove %s\n", g_dir);
-    g_dir[0] = '\0';
 }
 
 static int parse_case(const char *line, scase *c)
@@ -66,21 +61,21 @@ static int parse_case(const char *line, scase *c)
 
 static int run_torch(void)
 {
-    char cmd[256], line[1024];
-    FILE *p, *py;
-    int done = 0, cap = 0;
+    char args[256], line[1024], *out = NULL;
+    const char *at;
+    int done = 0, cap = 0, rc;
     if (g_ncases != -1) return g_ncases;
     g_ncases = -3;
-    if (!(py = fopen("/usr/bin/python3", "r"))) { snprintf(g_why, sizeof g_why, "/usr/bin/python3 is missing"); return g_ncases = -2; }
-    fclose(py);
-    (void)snprintf(g_dir, sizeof g_dir, "/tmp/mcf_slice_XXXXXX");
-    if (!mkdtemp(g_dir)) { g_dir[0] = '\0'; snprintf(g_why, sizeof g_why, "mkdtemp failed"); return g_ncases; }
+    if (!mcf_test_tmpdir()) { snprintf(g_why, sizeof g_why, "mkdtemp failed"); return g_ncases; }
+    (void)snprintf(g_dir, sizeof g_dir, "%s", mcf_test_tmpdir());
     (void)atexit(cleanup);
-    (void)snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/torch_slices.py %s 2>&1", g_dir);
-    if (!(p = popen(cmd, "r"))) { snprintf(g_why, sizeof g_why, "popen failed"); return g_ncases; }
+    (void)snprintf(args, sizeof args, "tests/torch_slices.py %s", g_dir);
+    rc = mcf_test_python(args, &out, g_why, sizeof g_why);
+    if (rc == MCF_TEST_SKIPPED) { free(out); return g_ncases = -2; }
     g_ncases = 0;
     g_why[0] = '\0';
-    while (fgets(line, sizeof line, p)) {
+    at = out;
+    while (mcf_test_next_line(&at, line, sizeof line)) {
         if (strncmp(line, "CASE ", 5) == 0) {
             if (g_ncases == cap) {
                 scase *m = (scase *)realloc(g_cases, (size_t)(cap = cap ? 2 * cap : 1024) * sizeof *m);
@@ -88,14 +83,12 @@ static int run_torch(void)
                 g_cases = m;
             }
             if (parse_case(line, &g_cases[g_ncases])) g_ncases++;
-            else if (strlen(g_why) + strlen(line) + 1 < sizeof g_why) { strcat(g_why, "unparsed: "); strcat(g_why, line); }
+            else if (strlen(g_why) + strlen(line) + 12 < sizeof g_why) { strcat(g_why, "unparsed: "); strcat(g_why, line); strcat(g_why, "\n"); }
         } else if (strncmp(line, "DONE", 4) == 0) done = 1;
-        else if (strlen(g_why) + strlen(line) + 1 < sizeof g_why) strcat(g_why, line);
+        else if (strlen(g_why) + strlen(line) + 2 < sizeof g_why) { strcat(g_why, line); strcat(g_why, "\n"); }
     }
-    if (pclose(p) != 0 || !done) {
-        if (strstr(g_why, "No module named 'torch'")) return g_ncases = -2;
-        return g_ncases = -3;
-    }
+    free(out);
+    if (rc != 0 || !done) return g_ncases = -3;
     return g_ncases;
 }
 

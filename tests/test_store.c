@@ -4,6 +4,7 @@
  * memory:// and the reference files in tests/data. */
 #include "mcf_test.h"
 #include "mcf_test_endian.h"
+#include "mcf_test_posix.h"
 #include <pthread.h>
 #ifndef MCF_NO_POSIX
 #include <sys/stat.h>
@@ -36,29 +37,6 @@ static const int64_t s23[2] = {2, 3};
 
 /* Reads one object of a store as raw bytes (caller frees with release). */
 static int store_raw(mcf_store *s, const char *key, void **obj, size_t *len) { return s->get(s->user, key, obj, len); }
-
-#ifndef MCF_NO_POSIX
-static char tmp_root[256];
-
-static void tmp_cleanup(void)
-{
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_root);
-    if (system(cmd) != 0) fprintf(stderr, "  could not remove %s\n", tmp_root);
-}
-
-static const char *tmpdir(void)
-{
-    if (!tmp_root[0]) {
-        strcpy(tmp_root, "/tmp/mcf_store_XXXXXX");
-        if (!mkdtemp(tmp_root)) { tmp_root[0] = '\0'; return NULL; }
-        atexit(tmp_cleanup);
-    }
-    return tmp_root;
-}
-
-static void tmp_path(char *out, size_t cap, const char *name) { snprintf(out, cap, "%s/%s", tmpdir(), name); }
-#endif
 
 /* ---- golden bytes: written out by hand from integration_utils.h ---------- */
 #define Z4 0x00, 0x00, 0x00, 0x00
@@ -962,22 +940,26 @@ static int store_file_io_reference_files(void)
 #endif
 
 #ifndef MCF_NO_POSIX
-/* Runs real PyTorch's torch.load on path; 1 = printed a bare tensor with sha. */
+/* Runs real PyTorch's torch.load on path (tests/torch_check.py): 1 if it
+ * printed one bare tensor with this sha, dtype and shape; 0 if not (or the
+ * check failed); -1 without python or torch. */
 static int torch_says_bare_as(const char *path, const char *sha, const char *dtype, const char *shape)
 {
-    char cmd[1024], line[2048];
-    FILE *p;
-    int ok = 0, lines = 0;
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/torch_check.py '%s' 2>&1", path);
-    p = popen(cmd, "r");
-    if (!p) return -1;
-    while (fgets(line, sizeof line, p)) {
+    char args[1024], why[2048], line[2048], *out = NULL;
+    const char *at;
+    int ok = 0, lines = 0, rc;
+    snprintf(args, sizeof args, "tests/torch_check.py '%s'", path);
+    rc = mcf_test_python(args, &out, why, sizeof why);
+    if (rc == 1) fprintf(stderr, "  %s\n", why);
+    at = out;
+    while (rc == 0 && mcf_test_next_line(&at, line, sizeof line)) {
         lines++;
         if (strstr(line, "\"key\": null") && strstr(line, sha) && strstr(line, dtype) && strstr(line, shape)) ok = 1;
-        else fprintf(stderr, "  torch_check: %s", line);
+        else fprintf(stderr, "  torch_check: %s\n", line);
     }
-    if (pclose(p) != 0) return -1;
-    return ok && lines == 1;
+    free(out);
+    if (rc == MCF_TEST_SKIPPED) return -1;
+    return rc == 0 && ok && lines == 1;
 }
 
 static int torch_says_bare(const char *path, const char *sha) { return torch_says_bare_as(path, sha, "\"F32\"", "\"shape\": [2, 3]"); }
@@ -991,8 +973,8 @@ static int store_zero_element_torch(void)
     mcf_tensor t = mk("e", MCF_F32, 1, s0, NULL), out;
     char path[512];
     int torch_ok;
-    MCF_CHECK(tmpdir() != NULL);
-    tmp_path(path, sizeof path, "empty.pt");
+    MCF_CHECK(mcf_test_tmpdir() != NULL);
+    mcf_test_tmp_path(path, sizeof path, "empty.pt");
     MCF_CHECK_RC(mcf_store_put_tensor(s, "e", &t), MCF_OK);
     STORE_CHECK_OK(mcf_save_tensor_to_file(s, "e", path, NULL));
     MCF_CHECK_RC(mcf_load_tensor_from_file(s, "e2", path, NULL, &out), MCF_OK);
@@ -1013,9 +995,9 @@ static int store_file_io_pt_standard_file(void)
     mcf_options o;
     char path[512], path2[512];
     int torch_ok;
-    MCF_CHECK(tmpdir() != NULL);
-    tmp_path(path, sizeof path, "w.pt");
-    tmp_path(path2, sizeof path2, "w.bin");
+    MCF_CHECK(mcf_test_tmpdir() != NULL);
+    mcf_test_tmp_path(path, sizeof path, "w.pt");
+    mcf_test_tmp_path(path2, sizeof path2, "w.bin");
     MCF_CHECK_RC(mcf_store_put_tensor(s, "w", &t), MCF_OK);
     STORE_CHECK_OK(mcf_save_tensor_to_file(s, "w", path, NULL));
     memset(&o, 0, sizeof o);
@@ -1041,16 +1023,16 @@ static int store_file_io_file_uri_nested(void)
     mcf_tensor t = mk("w", MCF_F32, 2, s23, f6);
     char url[600], dir[512];
     struct stat st;
-    MCF_CHECK(tmpdir() != NULL);
-    snprintf(url, sizeof url, "file://%s/a/b/c/w.safetensors", tmpdir());
+    MCF_CHECK(mcf_test_tmpdir() != NULL);
+    snprintf(url, sizeof url, "file://%s/a/b/c/w.safetensors", mcf_test_tmpdir());
     MCF_CHECK_RC(mcf_store_put_tensor(s, "w", &t), MCF_OK);
     STORE_CHECK_OK(mcf_save_tensor_to_file(s, "w", url, NULL));
-    snprintf(dir, sizeof dir, "%s/a/b/c", tmpdir());
+    snprintf(dir, sizeof dir, "%s/a/b/c", mcf_test_tmpdir());
     MCF_CHECK(stat(dir, &st) == 0 && S_ISDIR(st.st_mode));
     MCF_CHECK(mcf_exists(url, NULL) == 1);
     MCF_CHECK_RC(mcf_load_tensor_from_file(s, "u", url, NULL, NULL), MCF_OK);
     if (check_w(s, "u")) return 1;
-    snprintf(url, sizeof url, "file://%s/x/y/kv.pt", tmpdir());
+    snprintf(url, sizeof url, "file://%s/x/y/kv.pt", mcf_test_tmpdir());
     STORE_CHECK_OK(mcf_save_kv_cache_to_file(s, "w", url, NULL));
     MCF_CHECK_RC(mcf_load_kv_cache_from_file(s, NULL, url, NULL, NULL), MCF_OK);
     if (check_w(s, url)) return 1;
@@ -1068,8 +1050,8 @@ static int store_file_io_basename_windows_path(void)
     mcf_tensor t = mk("cache", MCF_F32, 1, s2, b), out;
     mcf_options o;
     char path[512];
-    MCF_CHECK(tmpdir() != NULL);
-    tmp_path(path, sizeof path, "C:\\kv\\cache.safetensors");
+    MCF_CHECK(mcf_test_tmpdir() != NULL);
+    mcf_test_tmp_path(path, sizeof path, "C:\\kv\\cache.safetensors");
     memset(&o, 0, sizeof o);
     o.format = "safetensors";
     STORE_CHECK_OK(mcf_save(path, &t, 1, &o));
@@ -1087,8 +1069,8 @@ static int store_file_io_file_errors(void)
     mcf_store *s = mcf_memory_store_create();
     mcf_tensor t = mk("w", MCF_F32, 2, s23, f6);
     char path[512];
-    MCF_CHECK(tmpdir() != NULL);
-    tmp_path(path, sizeof path, "missing.pt");
+    MCF_CHECK(mcf_test_tmpdir() != NULL);
+    mcf_test_tmp_path(path, sizeof path, "missing.pt");
     MCF_CHECK_RC(mcf_store_put_tensor(s, "w", &t), MCF_OK);
     MCF_CHECK_RC(mcf_load_tensor_from_file(s, "w", path, NULL, NULL), MCF_FILE_NOT_FOUND);
     MCF_CHECK_ERR("missing.pt");

@@ -7,8 +7,8 @@
  * reader must list exactly that, accept every global torch accepts and
  * refuse what it refuses. */
 #include "mcf_test.h"
+#include "mcf_test_posix.h"
 #include <stdint.h>
-#include <unistd.h>
 
 #define GEN_SCRIPT "tests/gen_values.py"
 
@@ -19,15 +19,6 @@ static char g_why[512];
 
 /* Complex128 tensors written by this library, for PyTorch to load. */
 static const double g_z[4] = {1.0, -2.0, 0.5, 3.0};   /* (1-2j), (0.5+3j) */
-
-static int write_file(const char *path, const void *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    int ok;
-    if (!f) return 0;
-    ok = fwrite(p, 1, n, f) == n;
-    return fclose(f) == 0 && ok;
-}
 
 static int save_ours(const char *name, const mcf_tensor *t, size_t n)
 {
@@ -40,7 +31,7 @@ static int save_ours(const char *name, const mcf_tensor *t, size_t n)
     o.format = "torch";
     if (mcf_save_to_memory(t, n, &o, &out, &len) != MCF_OK) return 0;
     snprintf(path, sizeof path, "%s/%s", g_dir, name);
-    ok = write_file(path, out, len);
+    ok = mcf_test_write_file(path, out, len);
     mcf_free(out);
     return ok;
 }
@@ -48,43 +39,25 @@ static int save_ours(const char *name, const mcf_tensor *t, size_t n)
 /* Runs gen_values.py once per process (importing torch takes seconds). */
 static int setup(void)
 {
-    char cmd[1024], buf[4096];
-    size_t len = 0, cap = 0;
-    FILE *p, *py;
+    char args[1024];
     mcf_tensor t[2];
-    int status;
+    int rc;
     if (g_state) return g_state;
     g_state = -1;
-    if (!(py = fopen("/usr/bin/python3", "r"))) { snprintf(g_why, sizeof g_why, "/usr/bin/python3 is missing"); return g_state = 2; }
-    fclose(py);
-    snprintf(g_dir, sizeof g_dir, "/tmp/mcf_values_XXXXXX");
-    if (!mkdtemp(g_dir)) { snprintf(g_why, sizeof g_why, "mkdtemp failed"); return g_state; }
+    if (!mcf_test_tmpdir()) { snprintf(g_why, sizeof g_why, "mkdtemp failed"); return g_state; }
+    snprintf(g_dir, sizeof g_dir, "%s", mcf_test_tmpdir());
     memset(t, 0, sizeof t);
     t[0].name = "z"; t[0].dtype = MCF_C128; t[0].ndim = 1; t[0].shape[0] = 2; t[0].data = g_z;
     t[1].name = "w"; t[1].dtype = MCF_F64; t[1].ndim = 1; t[1].shape[0] = 4; t[1].data = g_z;
     if (!save_ours("ours_c128.pt", t, 2)) { snprintf(g_why, sizeof g_why, "cannot write ours_c128.pt: %s", mcf_last_error()); return g_state; }
     t[0].name = "";
     if (!save_ours("ours_bare.pt", t, 1)) { snprintf(g_why, sizeof g_why, "cannot write ours_bare.pt: %s", mcf_last_error()); return g_state; }
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 " GEN_SCRIPT " %s --check %s/ours_c128.pt %s/ours_bare.pt "
-             "tests/data/torch/malicious_os_system.pt tests/data/torch/malicious_reduce_print.pt 2>&1", g_dir, g_dir, g_dir);
-    if (!(p = popen(cmd, "r"))) { snprintf(g_why, sizeof g_why, "popen failed"); return g_state; }
-    for (;;) {
-        size_t k = fread(buf, 1, sizeof buf, p);
-        if (k == 0) break;
-        if (len + k + 1 > cap) {
-            char *q;
-            cap = (len + k + 1) * 2;
-            if (!(q = (char *)realloc(g_out, cap))) { pclose(p); return g_state; }
-            g_out = q;
-        }
-        memcpy(g_out + len, buf, k);
-        len += k;
-    }
-    status = pclose(p);
+    snprintf(args, sizeof args, GEN_SCRIPT " %s --check %s/ours_c128.pt %s/ours_bare.pt "
+             "tests/data/torch/malicious_os_system.pt tests/data/torch/malicious_reduce_print.pt", g_dir, g_dir, g_dir);
+    rc = mcf_test_python(args, &g_out, g_why, sizeof g_why);
+    if (rc == MCF_TEST_SKIPPED) return g_state = 2;
+    if (rc != 0) return g_state;
     if (!g_out) { snprintf(g_why, sizeof g_why, "no output from %s", GEN_SCRIPT); return g_state; }
-    g_out[len] = '\0';
-    if (strstr(g_out, "No module named 'torch'")) { snprintf(g_why, sizeof g_why, "no torch in /usr/bin/python3"); return g_state = 2; }
-    if (status != 0) { snprintf(g_why, sizeof g_why, "%s failed: %.400s", GEN_SCRIPT, g_out); return g_state; }
     return g_state = 1;
 }
 
@@ -94,16 +67,8 @@ static int setup(void)
 /* Next manifest line split at tabs into f[0..*nf); returns 0 at the end. */
 static int next_line(const char **at, char *line, size_t cap, char **f, int *nf, int maxf)
 {
-    const char *nl;
-    size_t n;
     char *p;
-    if (!**at) return 0;
-    nl = strchr(*at, '\n');
-    n = nl ? (size_t)(nl - *at) : strlen(*at);
-    if (n >= cap) n = cap - 1;
-    memcpy(line, *at, n);
-    line[n] = '\0';
-    *at = nl ? nl + 1 : *at + strlen(*at);
+    if (!mcf_test_next_line(at, line, cap)) return 0;
     *nf = 0;
     f[(*nf)++] = line;
     for (p = line; *p && *nf < maxf; p++)
