@@ -62,6 +62,36 @@ static unsigned char *mcf_test_slurp(const char *path, size_t *len)
     return buf;
 }
 
+/* Payload version v of words 64-bit words: word i is v << 32 | i, stored
+ * little-endian, so a torn or mixed write shows as a wrong word. */
+MCF_TEST_UNUSED
+static void mcf_test_payload(unsigned char *p, size_t words, uint32_t v)
+{
+    size_t i;
+    int b;
+    for (i = 0; i < words; i++) {
+        uint64_t x = ((uint64_t)v << 32) | (uint64_t)(uint32_t)i;
+        for (b = 0; b < 8; b++) p[8 * i + (size_t)b] = (unsigned char)(x >> (8 * b));
+    }
+}
+
+/* 1 if the len bytes at p are one whole payload of words words (any
+ * version, returned in *v). */
+MCF_TEST_UNUSED
+static int mcf_test_payload_whole(const unsigned char *p, size_t len, size_t words, uint32_t *v)
+{
+    size_t i;
+    int b;
+    if (len != words * 8) return 0;
+    *v = (uint32_t)p[4] | ((uint32_t)p[5] << 8) | ((uint32_t)p[6] << 16) | ((uint32_t)p[7] << 24);
+    for (i = 0; i < words; i++) {
+        uint64_t x = ((uint64_t)*v << 32) | (uint64_t)(uint32_t)i;
+        for (b = 0; b < 8; b++)
+            if (p[8 * i + (size_t)b] != (unsigned char)(x >> (8 * b))) return 0;
+    }
+    return 1;
+}
+
 /* Writes n bytes to path with stdio; 1 on success. */
 MCF_TEST_UNUSED
 static int mcf_test_write_file(const char *path, const void *p, size_t n)
