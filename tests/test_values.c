@@ -196,7 +196,63 @@ static int has_value(const mcf_reader *r, const char *name, const char *type, co
     return 0;
 }
 
-/* The values spelled out: what a user sees for the common checkpoints. */
+/* The values spelled out: what a user sees for the common checkpoints.
+ * file: a %s stands for the pickle protocol (2 to 5). */
+static const struct { const char *file, *name, *type, *text; } g_examples[] = {
+    /* {'model': m.state_dict(), 'optim': SGD(lr=0.01).state_dict(), 'epoch': 3} */
+    {"sgd_p%s.pt", "optim.state.0.momentum_buffer", "NoneType", "None"},   /* no momentum */
+    {"sgd_p%s.pt", "optim.param_groups.0.lr", "float", "0.01"},
+    {"sgd_p%s.pt", "optim.param_groups.0.momentum", "int", "0"},
+    {"sgd_p%s.pt", "optim.param_groups.0.nesterov", "bool", "False"},
+    {"sgd_p%s.pt", "optim.param_groups.0.foreach", "NoneType", "None"},
+    {"sgd_p%s.pt", "optim.param_groups.0.params", "list", "[0, 1]"},
+    {"sgd_p%s.pt", "epoch", "int", "3"},
+    /* Adam: state tensors named by parameter index, betas one tuple value */
+    {"adam_p%s.pt", "optim.param_groups.0.lr", "float", "0.001"},
+    {"adam_p%s.pt", "optim.param_groups.0.betas", "tuple", "(0.9, 0.999)"},
+    {"adam_p%s.pt", "optim.param_groups.0.eps", "float", "1e-08"},
+    {"adam_p%s.pt", "optim.param_groups.0.amsgrad", "bool", "False"},
+    {"ckpt_p%s.pt", "epoch", "int", "3"},
+    {"ckpt_p%s.pt", "lr", "float", "0.001"},
+    {"ckpt_p%s.pt", "name", "str", "'adam'"},
+    {"ckpt_p%s.pt", "none", "NoneType", "None"},
+    {"ckpt_p%s.pt", "flag", "bool", "True"},
+    {"ckpt_p%s.pt", "raw", "bytes", "b\"x'y\\x00\\xff\""},
+    {"ckpt_p%s.pt", "size", "torch.Size", "torch.Size([2, 3])"},
+    {"ckpt_p%s.pt", "dtype", "torch.dtype", "torch.bfloat16"},
+    {"ckpt_p%s.pt", "device", "torch.device", "device(type='cuda', index=1)"},
+    /* what torch 1.13's weights_only loads: complex128, torch.Size, torch.dtype */
+    {"wo_ok.pt", "size", "torch.Size", "torch.Size([2, 3])"},
+    {"wo_ok.pt", "dtype", "torch.dtype", "torch.float32"},
+    {"wo_ok.pt", "cdtype", "torch.dtype", "torch.complex128"},
+    {"wo_ok.pt", "big", "int", "1180591620717411303424"},
+    {"wo_ok.pt", "nested.0", "list", "[1, 2]"},
+    {"wo_ok.pt", "nested.1", "tuple", "(3,)"},
+    {"wo_ok.pt", "empty", "list", "[]"},
+    {"bare_int.pt", "", "int", "3"},                                      /* torch.save(3) */
+};
+
+/* Opens the generated file (a %s in file takes proto) and checks every
+ * value g_examples lists for it; the reader, or NULL after a message. */
+static mcf_reader *open_example(const char *file, const char *proto, unsigned char **bytes)
+{
+    char name[64];
+    mcf_reader *r;
+    size_t i;
+    int rc;
+    snprintf(name, sizeof name, file, proto);
+    r = open_gen(name, &rc, bytes);
+    if (rc != MCF_OK) { fprintf(stderr, "  %s: %s\n", name, mcf_last_error()); free(*bytes); return NULL; }
+    for (i = 0; i < sizeof g_examples / sizeof g_examples[0]; i++)
+        if (strcmp(g_examples[i].file, file) == 0 && !has_value(r, g_examples[i].name, g_examples[i].type, g_examples[i].text)) {
+            fprintf(stderr, "  %s: no value %s of type %s and repr %s\n", name, g_examples[i].name, g_examples[i].type, g_examples[i].text);
+            mcf_close(r);
+            free(*bytes);
+            return NULL;
+        }
+    return r;
+}
+
 static int values_exact_examples(void)
 {
     static const char *const protos[4] = {"2", "3", "4", "5"};
@@ -207,48 +263,19 @@ static int values_exact_examples(void)
     int rc, p;
     SETUP();
     for (p = 0; p < 4; p++) {
-        char name[32];
-        /* {'model': m.state_dict(), 'optim': SGD(lr=0.01).state_dict(), 'epoch': 3} */
-        snprintf(name, sizeof name, "sgd_p%s.pt", protos[p]);
-        r = open_gen(name, &rc, &bytes);
-        MCF_CHECK_RC(rc, MCF_OK);
+        MCF_CHECK((r = open_example("sgd_p%s.pt", protos[p], &bytes)) != NULL);
         MCF_CHECK(mcf_count(r) == 2);                  /* entries stay tensors only */
         MCF_CHECK(mcf_find(r, "model.weight") == 0 && mcf_find(r, "model.bias") == 1);
         MCF_CHECK(mcf_value_count(r) == 12);
-        MCF_CHECK(has_value(r, "optim.state.0.momentum_buffer", "NoneType", "None"));   /* no momentum */
-        MCF_CHECK(has_value(r, "optim.param_groups.0.lr", "float", "0.01"));
-        MCF_CHECK(has_value(r, "optim.param_groups.0.momentum", "int", "0"));
-        MCF_CHECK(has_value(r, "optim.param_groups.0.nesterov", "bool", "False"));
-        MCF_CHECK(has_value(r, "optim.param_groups.0.foreach", "NoneType", "None"));
-        MCF_CHECK(has_value(r, "optim.param_groups.0.params", "list", "[0, 1]"));
-        MCF_CHECK(has_value(r, "epoch", "int", "3"));
         mcf_close(r);
         free(bytes);
-        /* Adam: state tensors named by parameter index, betas one tuple value */
-        snprintf(name, sizeof name, "adam_p%s.pt", protos[p]);
-        r = open_gen(name, &rc, &bytes);
-        MCF_CHECK_RC(rc, MCF_OK);
+        MCF_CHECK((r = open_example("adam_p%s.pt", protos[p], &bytes)) != NULL);
         MCF_CHECK(mcf_count(r) == 8);
         MCF_CHECK(mcf_find(r, "optim.state.0.exp_avg") >= 0 && mcf_find(r, "optim.state.1.exp_avg_sq") >= 0);
         MCF_CHECK(mcf_find(r, "optim.state.0.step") >= 0);
-        MCF_CHECK(has_value(r, "optim.param_groups.0.lr", "float", "0.001"));
-        MCF_CHECK(has_value(r, "optim.param_groups.0.betas", "tuple", "(0.9, 0.999)"));
-        MCF_CHECK(has_value(r, "optim.param_groups.0.eps", "float", "1e-08"));
-        MCF_CHECK(has_value(r, "optim.param_groups.0.amsgrad", "bool", "False"));
         mcf_close(r);
         free(bytes);
-        snprintf(name, sizeof name, "ckpt_p%s.pt", protos[p]);
-        r = open_gen(name, &rc, &bytes);
-        MCF_CHECK_RC(rc, MCF_OK);
-        MCF_CHECK(has_value(r, "epoch", "int", "3"));
-        MCF_CHECK(has_value(r, "lr", "float", "0.001"));
-        MCF_CHECK(has_value(r, "name", "str", "'adam'"));
-        MCF_CHECK(has_value(r, "none", "NoneType", "None"));
-        MCF_CHECK(has_value(r, "flag", "bool", "True"));
-        MCF_CHECK(has_value(r, "raw", "bytes", "b\"x'y\\x00\\xff\""));
-        MCF_CHECK(has_value(r, "size", "torch.Size", "torch.Size([2, 3])"));
-        MCF_CHECK(has_value(r, "dtype", "torch.dtype", "torch.bfloat16"));
-        MCF_CHECK(has_value(r, "device", "torch.device", "device(type='cuda', index=1)"));
+        MCF_CHECK((r = open_example("ckpt_p%s.pt", protos[p], &bytes)) != NULL);
         MCF_CHECK((rc = mcf_find(r, "z")) >= 0);
         MCF_CHECK_RC(mcf_entry(r, (size_t)rc, &t), MCF_OK);
         MCF_CHECK(t.dtype == MCF_C128 && t.ndim == 2 && t.shape[0] == 1 && t.shape[1] == 2);
@@ -257,22 +284,12 @@ static int values_exact_examples(void)
         mcf_close(r);
         free(bytes);
     }
-    /* what torch 1.13's weights_only loads: complex128, torch.Size, torch.dtype */
-    r = open_gen("wo_ok.pt", &rc, &bytes);
-    MCF_CHECK_RC(rc, MCF_OK);
+    MCF_CHECK((r = open_example("wo_ok.pt", "", &bytes)) != NULL);
     MCF_CHECK(mcf_count(r) == 3);
-    MCF_CHECK(has_value(r, "size", "torch.Size", "torch.Size([2, 3])"));
-    MCF_CHECK(has_value(r, "dtype", "torch.dtype", "torch.float32"));
-    MCF_CHECK(has_value(r, "cdtype", "torch.dtype", "torch.complex128"));
-    MCF_CHECK(has_value(r, "big", "int", "1180591620717411303424"));
-    MCF_CHECK(has_value(r, "nested.0", "list", "[1, 2]"));
-    MCF_CHECK(has_value(r, "nested.1", "tuple", "(3,)"));
-    MCF_CHECK(has_value(r, "empty", "list", "[]"));
     mcf_close(r);
     free(bytes);
-    r = open_gen("bare_int.pt", &rc, &bytes);          /* torch.save(3) */
-    MCF_CHECK_RC(rc, MCF_OK);
-    MCF_CHECK(mcf_count(r) == 0 && mcf_value_count(r) == 1 && has_value(r, "", "int", "3"));
+    MCF_CHECK((r = open_example("bare_int.pt", "", &bytes)) != NULL);
+    MCF_CHECK(mcf_count(r) == 0 && mcf_value_count(r) == 1);
     mcf_close(r);
     free(bytes);
     r = open_gen("empty_dict.pt", &rc, &bytes);        /* torch.save({}): nothing */
