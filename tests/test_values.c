@@ -87,6 +87,23 @@ static mcf_reader *open_gen(const char *name, int *rc, unsigned char **bytes)
     return r;
 }
 
+/* Opens a torch archive whose only entry is archive/data.pkl = the n bytes
+ * at pkl; returns the archive (free it after mcf_close), NULL on failure. */
+static unsigned char *open_pickle(const void *pkl, size_t n, mcf_reader **r, int *rc)
+{
+    const char *names[1];
+    const unsigned char *data[1];
+    size_t lens[1], zl = 0;
+    unsigned char *z;
+    names[0] = "archive/data.pkl";
+    data[0] = (const unsigned char *)pkl;
+    lens[0] = n;
+    *r = NULL;
+    if (!(z = mcf_test_zip(1, names, data, lens, &zl))) { *rc = MCF_INTERNAL_ERROR; return NULL; }
+    if ((*rc = mcf_open_memory(z, zl, NULL, r)) != MCF_OK) { free(z); return NULL; }
+    return z;
+}
+
 /* The verdict torch 1.13's weights_only gave file `name` ("ok" or "refused: ..."). */
 static const char *verdict_of(const char *name, char *out, size_t cap)
 {
@@ -359,10 +376,8 @@ static int values_allowlist_covers_pytorch(void)
     SETUP();
     at = g_out;
     while (next_line(&at, line, sizeof line, f, &nf, 8)) {
-        char pkl[300], n0[] = "archive/data.pkl";
-        const char *names[1];
-        const unsigned char *data[1];
-        size_t lens[1], zl = 0, k;
+        char pkl[300];
+        size_t k;
         unsigned char *z;
         mcf_reader *r = NULL;
         const char *vn = NULL, *vt = NULL, *vx = NULL;
@@ -370,10 +385,8 @@ static int values_allowlist_covers_pytorch(void)
         int rc;
         if (nf != 3 || strcmp(f[0], "G") != 0) continue;
         k = (size_t)snprintf(pkl, sizeof pkl, "\x80\x02" "c%s\n%s\n.", f[1], f[2]);
-        names[0] = n0; data[0] = (const unsigned char *)pkl; lens[0] = k;
-        MCF_CHECK((z = mcf_test_zip(1, names, data, lens, &zl)) != NULL);
-        rc = mcf_open_memory(z, zl, NULL, &r);
-        if (rc != MCF_OK) { fprintf(stderr, "  %s.%s: %s\n", f[1], f[2], mcf_last_error()); free(z); return 1; }
+        z = open_pickle(pkl, k, &r, &rc);
+        if (rc != MCF_OK) { fprintf(stderr, "  %s.%s: %s\n", f[1], f[2], mcf_last_error()); return 1; }
         MCF_CHECK(mcf_value_count(r) == 1);
         MCF_CHECK_RC(mcf_value(r, 0, &vn, &vt, &vx), MCF_OK);
         if (strcmp(vt, "torch.dtype") == 0) snprintf(want, sizeof want, "%s.%s", f[1], f[2]);
@@ -440,6 +453,7 @@ static int values_api_edges(void)
     mcf_reader *r;
     void *out = NULL;
     size_t len = 0;
+    int rc;
     memset(&t, 0, sizeof t);
     memset(&o, 0, sizeof o);
     t.name = "w"; t.dtype = MCF_F32; t.ndim = 1; t.shape[0] = 2; t.data = w;
@@ -463,14 +477,8 @@ static int values_api_edges(void)
     mcf_free(out);
     {   /* {'a': 1.5, 'b': (2, 'x')} by hand: value 1 with only its text asked for */
         static const char pkl[] = "\x80\x02}(X\x01\x00\x00\x00" "aG?\xf8\x00\x00\x00\x00\x00\x00X\x01\x00\x00\x00" "bK\x02X\x01\x00\x00\x00" "x\x86u.";
-        char n0[] = "archive/data.pkl";
-        const char *names[1];
-        const unsigned char *data[1];
-        size_t lens[1], zl = 0;
-        unsigned char *z;
-        names[0] = n0; data[0] = (const unsigned char *)pkl; lens[0] = sizeof pkl - 1;
-        MCF_CHECK((z = mcf_test_zip(1, names, data, lens, &zl)) != NULL);
-        MCF_CHECK_RC(mcf_open_memory(z, zl, NULL, &r), MCF_OK);
+        unsigned char *z = open_pickle(pkl, sizeof pkl - 1, &r, &rc);
+        MCF_CHECK_RC(rc, MCF_OK);
         MCF_CHECK(mcf_value_count(r) == 2);
         text = NULL;
         MCF_CHECK_RC(mcf_value(r, 1, NULL, NULL, &text), MCF_OK);
@@ -482,14 +490,8 @@ static int values_api_edges(void)
     }
     {   /* {'a\0b': 1}: a value name is a C string, so the NUL is written \x00 */
         static const char pkl[] = "\x80\x02}X\x03\x00\x00\x00" "a\x00" "bK\x01s.";
-        char n0[] = "archive/data.pkl";
-        const char *names[1];
-        const unsigned char *data[1];
-        size_t lens[1], zl = 0;
-        unsigned char *z;
-        names[0] = n0; data[0] = (const unsigned char *)pkl; lens[0] = sizeof pkl - 1;
-        MCF_CHECK((z = mcf_test_zip(1, names, data, lens, &zl)) != NULL);
-        MCF_CHECK_RC(mcf_open_memory(z, zl, NULL, &r), MCF_OK);
+        unsigned char *z = open_pickle(pkl, sizeof pkl - 1, &r, &rc);
+        MCF_CHECK_RC(rc, MCF_OK);
         MCF_CHECK_RC(mcf_value(r, 0, &name, &type, &text), MCF_OK);
         MCF_CHECK(strcmp(name, "a\\x00b") == 0 && strcmp(type, "int") == 0 && strcmp(text, "1") == 0);
         mcf_close(r);
