@@ -11,24 +11,33 @@
 
 static char mcf_test_tmp_root[64];
 
-static void mcf_test_tmp_cleanup(void)
+/* Removes the temporary directory with all it holds (it is made again on
+ * the next use); 1 on success or when there is none. */
+MCF_TEST_UNUSED
+static int mcf_test_tmp_remove(void)
 {
     char cmd[128];
-    if (!mcf_test_tmp_root[0]) return;
+    if (!mcf_test_tmp_root[0]) return 1;
     (void)snprintf(cmd, sizeof cmd, "rm -rf '%s'", mcf_test_tmp_root);
-    if (system(cmd) != 0) fprintf(stderr, "  could not remove %s\n", mcf_test_tmp_root);
+    if (system(cmd) != 0) { fprintf(stderr, "  could not remove %s\n", mcf_test_tmp_root); return 0; }
     mcf_test_tmp_root[0] = '\0';
+    return 1;
 }
+
+MCF_TEST_UNUSED
+static void mcf_test_tmp_cleanup(void) { (void)mcf_test_tmp_remove(); }
 
 /* A private directory under /tmp, made on first use and removed with all it
  * holds at exit; NULL if it cannot be made. */
 MCF_TEST_UNUSED
 static const char *mcf_test_tmpdir(void)
 {
+    static int registered;
     if (!mcf_test_tmp_root[0]) {
         (void)snprintf(mcf_test_tmp_root, sizeof mcf_test_tmp_root, "/tmp/mcf_test_XXXXXX");
         if (!mkdtemp(mcf_test_tmp_root)) { mcf_test_tmp_root[0] = '\0'; return NULL; }
-        (void)atexit(mcf_test_tmp_cleanup);
+        if (!registered) (void)atexit(mcf_test_tmp_cleanup);
+        registered = 1;
     }
     return mcf_test_tmp_root;
 }

@@ -183,5 +183,18 @@ static mcf_options s3_options(const char *secret)
     return o;
 }
 
+/* The good options with part_size (bytes, as text): uploads larger than
+ * that go multipart, in parts that size. */
+MCF_TEST_UNUSED
+static mcf_options s3_part_options(const char *part_size)
+{
+    static const char *opts[12];
+    mcf_options o = s3_options(S3_SECRET);
+    memcpy(opts, g_s3_good, sizeof opts);
+    opts[8] = "part_size"; opts[9] = part_size;
+    opts[10] = NULL;
+    o.storage_options = opts;
+    return o;
+}
 #endif
 #endif

@@ -285,12 +285,9 @@ static int remote_alloc_failures_s3_bytes(void)
 /* 64 KiB parts: the writes are multipart uploads of four parts. */
 static int remote_alloc_failures_s3_multipart(void)
 {
-    const char *so[] = {"key", S3_KEY, "secret", S3_SECRET, "endpoint_url", NULL, "part_size", "65536", NULL};
     mcf_options o;
     NEED_S3();
-    so[5] = g_s3_endpoint;
-    memset(&o, 0, sizeof o);
-    o.storage_options = so;
+    o = s3_part_options("65536");
     return sweep_bytes("s3://" S3_BUCKET "/alloc/parts.bin", NULL, &o, 1);
 }
 

@@ -340,7 +340,6 @@ static int remote_s3_missing(void)
  * PUTs, CompleteMultipartUpload. */
 static int remote_s3_multipart(void)
 {
-    const char *so[] = { "key", S3_KEY, "secret", S3_SECRET, "endpoint_url", NULL, "part_size", "1048576", NULL };
     size_t n = ((size_t)3 << 20) + 12345;
     unsigned char *data = pattern(n, 11);
     mcf_options o;
@@ -349,9 +348,7 @@ static int remote_s3_multipart(void)
     size_t len;
     NEED_S3();
     MCF_CHECK(data != NULL);
-    so[5] = g_s3_endpoint;
-    memset(&o, 0, sizeof o);
-    o.storage_options = so;
+    o = s3_part_options("1048576");
     mcf_curl_counters(&r0, NULL, &up0);
     MCF_CHECK_RC(mcf_write_bytes("s3://" S3_BUCKET "/mp/big.bin", data, n, &o), MCF_OK);
     mcf_curl_counters(&r1, NULL, &up1);
@@ -615,12 +612,9 @@ static int remote_torch_references_http_and_s3(void)
 /* part_size 256 KiB: the 4 MiB tensor spans many streamed multipart parts */
 static int remote_safetensors_lazy_load_s3_multipart(void)
 {
-    const char *so[] = { "key", S3_KEY, "secret", S3_SECRET, "endpoint_url", NULL, "part_size", "262144", NULL };
     mcf_options o;
     NEED_S3();
-    so[5] = g_s3_endpoint;
-    memset(&o, 0, sizeof o);
-    o.storage_options = so;
+    o = s3_part_options("262144");
     if (lazy_load("s3://" S3_BUCKET "/lazy/model.safetensors", &o, 0) != 0) return 1;
     return lazy_load("s3://" S3_BUCKET "/lazy/model.pt", &o, ZIP_WINDOW);
 }
