@@ -206,29 +206,22 @@ static int remote_http_bearer_and_headers(void)
 
 static int remote_bad_storage_options(void)
 {
-    const char *unknown[] = { "bearer", "x", NULL };
-    const char *badbool[] = { "verify_tls", "maybe", NULL };
-    const char *badnum[] = { "timeout", "1.5", NULL };
-    const char *odd[] = { "timeout", NULL };
-    const char *s3only[] = { "secret", "x", NULL };
+    static const struct { const char *url; const char *opts[3]; const char *msg; } cases[] = {
+        {"http://127.0.0.1:1/x", {"bearer", "x", NULL}, "unknown storage option \"bearer\""},
+        {"http://127.0.0.1:1/x", {"verify_tls", "maybe", NULL}, "verify_tls"},
+        {"http://127.0.0.1:1/x", {"timeout", "1.5", NULL}, "timeout"},
+        {"http://127.0.0.1:1/x", {"timeout", NULL, NULL}, "no value"},
+        {"s3://bucket/key", {"secret", "x", NULL}, "access key needs its secret"},
+    };
     mcf_options o;
     uint64_t size;
+    size_t i;
     memset(&o, 0, sizeof o);
-    o.storage_options = unknown;
-    MCF_CHECK_RC(mcf_file_size("http://127.0.0.1:1/x", &size, &o), MCF_INVALID_PARAMS);
-    MCF_CHECK_ERR("unknown storage option \"bearer\"");
-    o.storage_options = badbool;
-    MCF_CHECK_RC(mcf_file_size("http://127.0.0.1:1/x", &size, &o), MCF_INVALID_PARAMS);
-    MCF_CHECK_ERR("verify_tls");
-    o.storage_options = badnum;
-    MCF_CHECK_RC(mcf_file_size("http://127.0.0.1:1/x", &size, &o), MCF_INVALID_PARAMS);
-    MCF_CHECK_ERR("timeout");
-    o.storage_options = odd;
-    MCF_CHECK_RC(mcf_file_size("http://127.0.0.1:1/x", &size, &o), MCF_INVALID_PARAMS);
-    MCF_CHECK_ERR("no value");
-    o.storage_options = s3only;
-    MCF_CHECK_RC(mcf_file_size("s3://bucket/key", &size, &o), MCF_INVALID_PARAMS);
-    MCF_CHECK_ERR("access key needs its secret");
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        o.storage_options = cases[i].opts;
+        MCF_CHECK_RC(mcf_file_size(cases[i].url, &size, &o), MCF_INVALID_PARAMS);
+        MCF_CHECK_ERR(cases[i].msg);
+    }
     CHECK_NO_SECRETS();
     return 0;
 }
@@ -487,20 +480,23 @@ static int references_over(const char *dir, const char *suffix, const char *base
     return references_at(dir, suffix, base, NULL, o, files);
 }
 
-static int remote_safetensors_references_http_and_s3(void)
+/* Every reference file of dir (names ending in suffix) over nginx and s3rver. */
+static int references_http_and_s3(const char *dir, const char *suffix)
 {
     char base[128];
     mcf_options o;
     int files = 0;
     NEED_HTTP();
     NEED_S3();
-    MCF_CHECK(references_over("tests/data/safetensors", ".safetensors", g_http_base, NULL, &files));
+    MCF_CHECK(references_over(dir, suffix, g_http_base, NULL, &files));
     o = s3_options(S3_SECRET);
     (void)snprintf(base, sizeof base, "s3://%s", S3_BUCKET);
-    MCF_CHECK(references_over("tests/data/safetensors", ".safetensors", base, &o, &files));
+    MCF_CHECK(references_over(dir, suffix, base, &o, &files));
     MCF_CHECK(files >= 40);
     return 0;
 }
+
+static int remote_safetensors_references_http_and_s3(void) { return references_http_and_s3("tests/data/safetensors", ".safetensors"); }
 
 /* mcf_open fetches the header only; mcf_read of one tensor fetches only its
  * range: the whole single-tensor load stays under header + tensor + 64 KiB
@@ -594,20 +590,7 @@ static int remote_torch_lazy_load_http(void)
     return lazy_load(url, NULL, ZIP_WINDOW);
 }
 
-static int remote_torch_references_http_and_s3(void)
-{
-    char base[128];
-    mcf_options o;
-    int files = 0;
-    NEED_HTTP();
-    NEED_S3();
-    MCF_CHECK(references_over("tests/data/torch", ".pt", g_http_base, NULL, &files));
-    o = s3_options(S3_SECRET);
-    (void)snprintf(base, sizeof base, "s3://%s", S3_BUCKET);
-    MCF_CHECK(references_over("tests/data/torch", ".pt", base, &o, &files));
-    MCF_CHECK(files >= 40);
-    return 0;
-}
+static int remote_torch_references_http_and_s3(void) { return references_http_and_s3("tests/data/torch", ".pt"); }
 
 /* part_size 256 KiB: the 4 MiB tensor spans many streamed multipart parts */
 static int remote_safetensors_lazy_load_s3_multipart(void)
