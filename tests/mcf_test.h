@@ -92,6 +92,23 @@ static int mcf_test_payload_whole(const unsigned char *p, size_t len, size_t wor
     return 1;
 }
 
+/* Saves the n tensors into memory as format and opens those bytes: the
+ * first failing code. *file (mcf_free it after mcf_close) and *r are what
+ * the two calls hand out. */
+MCF_TEST_UNUSED
+static int mcf_test_save_open(const mcf_tensor *t, size_t n, const char *format, void **file, size_t *len, mcf_reader **r)
+{
+    mcf_options o;
+    int rc;
+    memset(&o, 0, sizeof o);
+    o.format = format;
+    *file = NULL;
+    *len = 0;
+    *r = NULL;
+    rc = mcf_save_to_memory(t, n, &o, file, len);
+    return rc == MCF_OK ? mcf_open_memory(*file, *len, NULL, r) : rc;
+}
+
 /* Writes n bytes to path with stdio; 1 on success. */
 MCF_TEST_UNUSED
 static int mcf_test_write_file(const char *path, const void *p, size_t n)

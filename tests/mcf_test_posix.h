@@ -112,5 +112,29 @@ static int mcf_test_python(const char *args, char **out, char *why, size_t cap)
     }
     return 1;
 }
+
+/* Runs "/usr/bin/python3 script <temporary directory>" and hands each line
+ * it printed to take (1: a line it used); why collects the other lines.
+ * 0 when the script ended well with a line "DONE"; MCF_TEST_SKIPPED without
+ * python or torch; 1 otherwise. */
+MCF_TEST_UNUSED
+static int mcf_test_python_lines(const char *script, int (*take)(const char *line, void *ctx), void *ctx, char *why, size_t cap)
+{
+    char args[600], line[1024], *out = NULL;
+    const char *at;
+    int rc, done = 0;
+    if (!mcf_test_tmpdir()) { (void)snprintf(why, cap, "mkdtemp failed"); return 1; }
+    (void)snprintf(args, sizeof args, "%s '%s'", script, mcf_test_tmpdir());
+    rc = mcf_test_python(args, &out, why, cap);
+    if (rc == MCF_TEST_SKIPPED) { free(out); return rc; }
+    why[0] = '\0';
+    at = out;
+    while (mcf_test_next_line(&at, line, sizeof line)) {
+        if (strcmp(line, "DONE") == 0) done = 1;
+        else if (!take(line, ctx) && strlen(why) + strlen(line) + 2 < cap) { strcat(why, line); strcat(why, "\n"); }
+    }
+    free(out);
+    return rc == 0 && done ? 0 : 1;
+}
 #endif
 #endif

@@ -17,33 +17,27 @@ static pair_rec g_pairs[64];
 static int g_npairs = -1;           /* -1 not run, -2 python or torch missing, -3 failed */
 static char g_dir[64], g_why[1024];
 
+/* One PAIR line of tests/torch_convert.py; 1 if it was one. */
+static int take_pair(const char *line, void *ctx)
+{
+    char a[16], b[16];
+    unsigned long n;
+    (void)ctx;
+    if (sscanf(line, "PAIR %15s %15s %lu", a, b, &n) != 3 || g_npairs >= 64 || mcf_dtype_parse(a, &g_pairs[g_npairs].from) != MCF_OK ||
+        mcf_dtype_parse(b, &g_pairs[g_npairs].to) != MCF_OK)
+        return 0;
+    g_pairs[g_npairs++].n = (size_t)n;
+    return 1;
+}
+
 static int run_torch(void)
 {
-    char args[256], line[256], *out = NULL;
-    const char *at;
-    int done = 0, rc;
+    int rc;
     if (g_npairs != -1) return g_npairs;
-    g_npairs = -3;
-    if (!mcf_test_tmpdir()) { snprintf(g_why, sizeof g_why, "mkdtemp failed"); return g_npairs; }
-    (void)snprintf(g_dir, sizeof g_dir, "%s", mcf_test_tmpdir());
-    (void)snprintf(args, sizeof args, "tests/torch_convert.py %s", g_dir);
-    rc = mcf_test_python(args, &out, g_why, sizeof g_why);
-    if (rc == MCF_TEST_SKIPPED) { free(out); return g_npairs = -2; }
     g_npairs = 0;
-    g_why[0] = '\0';
-    at = out;
-    while (mcf_test_next_line(&at, line, sizeof line)) {
-        char a[16], b[16];
-        unsigned long n;
-        if (sscanf(line, "PAIR %15s %15s %lu", a, b, &n) == 3 && g_npairs < 64 &&
-            mcf_dtype_parse(a, &g_pairs[g_npairs].from) == MCF_OK && mcf_dtype_parse(b, &g_pairs[g_npairs].to) == MCF_OK) {
-            g_pairs[g_npairs++].n = (size_t)n;
-        } else if (strncmp(line, "DONE", 4) == 0) done = 1;
-        else if (strlen(g_why) + strlen(line) + 2 < sizeof g_why) { strcat(g_why, line); strcat(g_why, "\n"); }
-    }
-    free(out);
-    if (rc != 0 || !done) return g_npairs = -3;
-    return g_npairs;
+    rc = mcf_test_python_lines("tests/torch_convert.py", take_pair, NULL, g_why, sizeof g_why);
+    (void)snprintf(g_dir, sizeof g_dir, "%s", mcf_test_tmpdir() ? mcf_test_tmpdir() : "");
+    return g_npairs = rc == MCF_TEST_SKIPPED ? -2 : rc ? -3 : g_npairs;
 }
 
 #define NEED_TORCH() do { int n_ = run_torch(); \

@@ -59,37 +59,32 @@ static int parse_case(const char *line, scase *c)
     return sscanf(p, "%64s", c->sha) == 1 && strlen(c->sha) == 64;
 }
 
+/* One CASE line of tests/torch_slices.py; 1 if it was one. */
+static int take_case(const char *line, void *ctx)
+{
+    static int cap;
+    (void)ctx;
+    if (strncmp(line, "CASE ", 5) != 0) return 0;
+    if (g_ncases == cap) {
+        scase *m = (scase *)realloc(g_cases, (size_t)(cap ? 2 * cap : 1024) * sizeof *m);
+        if (!m) return 0;
+        g_cases = m;
+        cap = cap ? 2 * cap : 1024;
+    }
+    if (!parse_case(line, &g_cases[g_ncases])) return 0;
+    g_ncases++;
+    return 1;
+}
+
 static int run_torch(void)
 {
-    char args[256], line[1024], *out = NULL;
-    const char *at;
-    int done = 0, cap = 0, rc;
+    int rc;
     if (g_ncases != -1) return g_ncases;
-    g_ncases = -3;
-    if (!mcf_test_tmpdir()) { snprintf(g_why, sizeof g_why, "mkdtemp failed"); return g_ncases; }
-    (void)snprintf(g_dir, sizeof g_dir, "%s", mcf_test_tmpdir());
-    (void)atexit(cleanup);
-    (void)snprintf(args, sizeof args, "tests/torch_slices.py %s", g_dir);
-    rc = mcf_test_python(args, &out, g_why, sizeof g_why);
-    if (rc == MCF_TEST_SKIPPED) { free(out); return g_ncases = -2; }
     g_ncases = 0;
-    g_why[0] = '\0';
-    at = out;
-    while (mcf_test_next_line(&at, line, sizeof line)) {
-        if (strncmp(line, "CASE ", 5) == 0) {
-            if (g_ncases == cap) {
-                scase *m = (scase *)realloc(g_cases, (size_t)(cap = cap ? 2 * cap : 1024) * sizeof *m);
-                if (!m) break;
-                g_cases = m;
-            }
-            if (parse_case(line, &g_cases[g_ncases])) g_ncases++;
-            else if (strlen(g_why) + strlen(line) + 12 < sizeof g_why) { strcat(g_why, "unparsed: "); strcat(g_why, line); strcat(g_why, "\n"); }
-        } else if (strncmp(line, "DONE", 4) == 0) done = 1;
-        else if (strlen(g_why) + strlen(line) + 2 < sizeof g_why) { strcat(g_why, line); strcat(g_why, "\n"); }
-    }
-    free(out);
-    if (rc != 0 || !done) return g_ncases = -3;
-    return g_ncases;
+    (void)atexit(cleanup);
+    rc = mcf_test_python_lines("tests/torch_slices.py", take_case, NULL, g_why, sizeof g_why);
+    (void)snprintf(g_dir, sizeof g_dir, "%s", mcf_test_tmpdir() ? mcf_test_tmpdir() : "");
+    return g_ncases = rc == MCF_TEST_SKIPPED ? -2 : rc ? -3 : g_ncases;
 }
 
 #define NEED_TORCH() do { int n_ = run_torch(); \
@@ -405,16 +400,12 @@ static int slice_extreme_bounds_clamp(void)
     mcf_tensor t;
     void *file = NULL;
     size_t len = 0;
-    mcf_options o;
     mcf_reader *r;
     mcf_slice s;
     int64_t shape[1];
     memset(&t, 0, sizeof t);
-    memset(&o, 0, sizeof o);
     t.name = "v"; t.dtype = MCF_F32; t.ndim = 1; t.shape[0] = 6; t.data = v;
-    o.format = "safetensors";
-    MCF_CHECK_RC(mcf_save_to_memory(&t, 1, &o, &file, &len), MCF_OK);
-    MCF_CHECK_RC(mcf_open_memory(file, len, NULL, &r), MCF_OK);
+    MCF_CHECK_RC(mcf_test_save_open(&t, 1, "safetensors", &file, &len, &r), MCF_OK);
     s.start = INT64_MIN; s.stop = INT64_MAX; s.step = 1;
     MCF_CHECK_RC(mcf_slice_shape(r, 0, &s, 1, shape), MCF_OK);
     MCF_CHECK(shape[0] == 6);

@@ -449,17 +449,13 @@ static int values_api_edges(void)
     static const float w[2] = {1, 2};
     const char *name = "untouched", *type = "untouched", *text = "untouched";
     mcf_tensor t;
-    mcf_options o;
     mcf_reader *r;
     void *out = NULL;
     size_t len = 0;
     int rc;
     memset(&t, 0, sizeof t);
-    memset(&o, 0, sizeof o);
     t.name = "w"; t.dtype = MCF_F32; t.ndim = 1; t.shape[0] = 2; t.data = w;
-    o.format = "safetensors";
-    MCF_CHECK_RC(mcf_save_to_memory(&t, 1, &o, &out, &len), MCF_OK);
-    MCF_CHECK_RC(mcf_open_memory(out, len, NULL, &r), MCF_OK);
+    MCF_CHECK_RC(mcf_test_save_open(&t, 1, "safetensors", &out, &len, &r), MCF_OK);
     MCF_CHECK(mcf_value_count(r) == 0);                 /* safetensors: none */
     MCF_CHECK_RC(mcf_value(r, 0, &name, &type, &text), MCF_INVALID_PARAMS);
     MCF_CHECK_ERR("value 0 out of range (0 values)");
@@ -469,9 +465,7 @@ static int values_api_edges(void)
     MCF_CHECK(mcf_value_count(NULL) == 0);
     MCF_CHECK_RC(mcf_value(NULL, 0, &name, &type, &text), MCF_INVALID_PARAMS);
     /* a torch file of tensors only has no values; NULL out-pointers are skipped */
-    o.format = "torch";
-    MCF_CHECK_RC(mcf_save_to_memory(&t, 1, &o, &out, &len), MCF_OK);
-    MCF_CHECK_RC(mcf_open_memory(out, len, NULL, &r), MCF_OK);
+    MCF_CHECK_RC(mcf_test_save_open(&t, 1, "torch", &out, &len, &r), MCF_OK);
     MCF_CHECK(mcf_count(r) == 1 && mcf_value_count(r) == 0);
     mcf_close(r);
     mcf_free(out);
