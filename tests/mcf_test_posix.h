@@ -7,6 +7,8 @@
 #include "mcf_test.h"
 #ifndef _WIN32
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 static char mcf_test_tmp_root[64];
@@ -64,6 +66,26 @@ static int mcf_test_count_entries(const char *dir, const char *text, int anywher
         if (anywhere ? strstr(e->d_name, text) != NULL : strncmp(e->d_name, text, strlen(text)) == 0) n++;
     closedir(d);
     return n;
+}
+
+/* A sparse file of size bytes at path holding the 8 bytes of marker at
+ * offset at. 0 done; MCF_TEST_SKIPPED (why says so) where the filesystem
+ * refuses; 1 if path cannot be created. */
+MCF_TEST_UNUSED
+static int mcf_test_sparse_file(const char *path, uint64_t size, const char *marker, uint64_t at, char *why, size_t cap)
+{
+    int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644), rc = 0;
+    if (fd < 0) { (void)snprintf(why, cap, "cannot create the file (errno %d)", errno); return 1; }
+    if (ftruncate(fd, (off_t)size) != 0) {
+        (void)snprintf(why, cap, "filesystem refuses a %llu-byte sparse file (errno %d)", (unsigned long long)size, errno);
+        rc = MCF_TEST_SKIPPED;
+    } else if (pwrite(fd, marker, 8, (off_t)at) != 8) {
+        (void)snprintf(why, cap, "cannot write at offset %llu here", (unsigned long long)at);
+        rc = MCF_TEST_SKIPPED;
+    }
+    close(fd);
+    if (rc) unlink(path);
+    return rc;
 }
 
 /* Runs "/usr/bin/python3 <args> 2>&1" (args: a shell command tail, quoted
