@@ -68,6 +68,23 @@ static int mcf_test_count_entries(const char *dir, const char *text, int anywher
     return n;
 }
 
+/* Removes dir and the files in it (one level: no subdirectories). */
+MCF_TEST_UNUSED
+static void mcf_test_remove_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char p[4096];
+    if (!d) return;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        (void)snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        (void)unlink(p);
+    }
+    closedir(d);
+    (void)rmdir(dir);
+}
+
 /* A sparse file of size bytes at path holding the 8 bytes of marker at
  * offset at. 0 done; MCF_TEST_SKIPPED (why says so) where the filesystem
  * refuses; 1 if path cannot be created. */

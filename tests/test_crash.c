@@ -58,21 +58,6 @@ static int crash_exists(const char *dir, const char *name)
     return lstat(p, &st) == 0;
 }
 
-static void crash_rmtree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    char p[4096];
-    if (!d) return;
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
-        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-        (void)unlink(p);
-    }
-    closedir(d);
-    (void)rmdir(dir);
-}
-
 static unsigned crash_rand_state = 12345u;
 static unsigned crash_rand(void)
 {
@@ -166,7 +151,7 @@ static int crash_sigkill_never_tears(void)
     /* the next successful save removes every temp file the kills left */
     MCF_CHECK_RC(mcf_write_bytes(dest, "done", 4, NULL), MCF_OK);
     MCF_CHECK(mcf_test_count_entries(dir, ".ckpt.bin.mcf-", 0) == 0);
-    crash_rmtree(dir);
+    mcf_test_remove_dir(dir);
     return 0;
 }
 
@@ -289,7 +274,7 @@ static int crash_format_kills(const char *format, const char *fname)
     free(buf);
     MCF_CHECK(mcf_test_count_entries(dir, prefix, 0) == 0);
     MCF_CHECK(crash_saved_version(dest, format, words) == 99999);
-    crash_rmtree(dir);
+    mcf_test_remove_dir(dir);
     return 0;
 }
 
@@ -350,7 +335,7 @@ static int crash_stale_temps_swept(void)
     MCF_CHECK_RC(mcf_write_bytes(dest, payload, 3, NULL), MCF_OK);
     MCF_CHECK(!crash_exists(dir, ".w.bin.mcf-0badf00d.tmp"));
     MCF_CHECK(mcf_test_count_entries(dir, ".w.bin.mcf-", 0) == 2);
-    crash_rmtree(dir);
+    mcf_test_remove_dir(dir);
     return 0;
 }
 
@@ -398,7 +383,7 @@ static int crash_durable_order_strace(void)
     (void)system(cmd);
     for (i = 0; i < 500 && !crash_traced(pid); i++) crash_sleep_us(10000);
     if (!crash_traced(pid)) {
-        kill(pid, SIGKILL); waitpid(pid, &status, 0); close(go[1]); crash_rmtree(dir);
+        kill(pid, SIGKILL); waitpid(pid, &status, 0); close(go[1]); mcf_test_remove_dir(dir);
         MCF_SKIP("strace could not attach within 5 s (ptrace not permitted here?)");
     }
     MCF_CHECK(write(go[1], "g", 1) == 1);
@@ -433,7 +418,7 @@ static int crash_durable_order_strace(void)
     if (step != 3) fprintf(stderr, "  durable order incomplete (step %d), see %s\n", step, log);
     MCF_CHECK(step == 3);
     crash_sleep_us(50000);   /* let strace exit before the directory goes */
-    crash_rmtree(dir);
+    mcf_test_remove_dir(dir);
     return 0;
 }
 

@@ -239,23 +239,18 @@ static int run_file(const char *file, int *count)
     return 0;
 }
 
-static int slice_safetensors_matches_pytorch(void)
+/* Every case of file PyTorch computed; more than min of them. */
+static int file_matches_pytorch(const char *file, int min)
 {
     int n = 0;
     NEED_TORCH();
-    MCF_CHECK(run_file("slices.safetensors", &n) == 0);
-    MCF_CHECK(n > 400);
+    MCF_CHECK(run_file(file, &n) == 0);
+    MCF_CHECK(n > min);
     return 0;
 }
 
-static int slice_torch_views_match_pytorch(void)
-{
-    int n = 0;
-    NEED_TORCH();
-    MCF_CHECK(run_file("slices.pt", &n) == 0);
-    MCF_CHECK(n > 300);
-    return 0;
-}
+static int slice_safetensors_matches_pytorch(void) { return file_matches_pytorch("slices.safetensors", 400); }
+static int slice_torch_views_match_pytorch(void) { return file_matches_pytorch("slices.pt", 300); }
 
 /* Which bytes a slice reads from a source without a mapping (a remote
  * object behaves the same way): exact read calls and byte counts. */

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <dirent.h>
+#include "mcf_test_posix.h"
 
 #define TH_THREADS 8
 #define TH_ROUNDS 40
@@ -176,21 +177,6 @@ static void *th_resolver(void *p)
     return NULL;
 }
 
-static void th_rmtree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    char p[512];
-    if (!d) return;
-    while ((de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.' && (de->d_name[1] == '\0' || (de->d_name[1] == '.' && de->d_name[2] == '\0'))) continue;
-        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-        (void)unlink(p);
-    }
-    closedir(d);
-    (void)rmdir(dir);
-}
-
 static int threads_files_and_memory(void)
 {
     pthread_t t[2 * TH_THREADS];
@@ -219,7 +205,7 @@ static int threads_files_and_memory(void)
     while ((de = readdir(d)) != NULL)
         if (strstr(de->d_name, ".mcf-")) { fprintf(stderr, "  left over: %s\n", de->d_name); failures++; }
     closedir(d);
-    th_rmtree(th_dir);
+    mcf_test_remove_dir(th_dir);
     MCF_CHECK(failures == 0);
     return 0;
 }
