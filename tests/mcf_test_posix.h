@@ -86,13 +86,18 @@ static void mcf_test_remove_dir(const char *dir)
 }
 
 /* A sparse file of size bytes at path holding the 8 bytes of marker at
- * offset at. 0 done; MCF_TEST_SKIPPED (why says so) where the filesystem
- * refuses; 1 if path cannot be created. */
+ * offset at, whose size mcf_file_size and the file backend's open_read
+ * both report exactly; *h is that open file (fs->close_read it). 0 done;
+ * MCF_TEST_SKIPPED (why says so) where the filesystem refuses such a file;
+ * 1 on any other failure (printed). */
 MCF_TEST_UNUSED
-static int mcf_test_sparse_file(const char *path, uint64_t size, const char *marker, uint64_t at, char *why, size_t cap)
+static int mcf_test_sparse_open(const char *path, uint64_t size, const char *marker, uint64_t at, mcf_filesystem *fs, void **h,
+                                char *why, size_t cap)
 {
+    mcf_url u;
+    uint64_t got = 0, opened = 0;
     int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644), rc = 0;
-    if (fd < 0) { (void)snprintf(why, cap, "cannot create the file (errno %d)", errno); return 1; }
+    if (fd < 0) { fprintf(stderr, "  cannot create %s (errno %d)\n", path, errno); return 1; }
     if (ftruncate(fd, (off_t)size) != 0) {
         (void)snprintf(why, cap, "filesystem refuses a %llu-byte sparse file (errno %d)", (unsigned long long)size, errno);
         rc = MCF_TEST_SKIPPED;
@@ -101,8 +106,19 @@ static int mcf_test_sparse_file(const char *path, uint64_t size, const char *mar
         rc = MCF_TEST_SKIPPED;
     }
     close(fd);
-    if (rc) unlink(path);
-    return rc;
+    if (rc) { unlink(path); return rc; }
+    if (mcf_file_size(path, &got, NULL) != MCF_OK || mcf_filesystem_lookup("file", fs) != MCF_OK || mcf_url_parse(path, NULL, &u) != MCF_OK) {
+        fprintf(stderr, "  %s: %s\n", path, mcf_last_error());
+        return 1;
+    }
+    rc = fs->open_read(fs->user, &u, NULL, h, &opened);
+    mcf_url_free(&u);
+    if (rc != MCF_OK) { fprintf(stderr, "  %s: %s\n", path, mcf_last_error()); return 1; }
+    if (got == size && opened == size) return 0;
+    fprintf(stderr, "  %s: size %llu, opened as %llu bytes, made %llu\n", path, (unsigned long long)got, (unsigned long long)opened,
+            (unsigned long long)size);
+    fs->close_read(*h);
+    return 1;
 }
 
 /* Runs "/usr/bin/python3 <args> 2>&1" (args: a shell command tail, quoted
