@@ -191,5 +191,21 @@ static int mcf_test_python_lines(const char *script, int (*take)(const char *lin
     free(out);
     return rc == 0 && done ? 0 : 1;
 }
+
+/* mcf_test_python_lines once per process (a test file runs one script):
+ * its result, and why in mcf_test_torch_why. */
+MCF_TEST_UNUSED static char mcf_test_torch_why[2048];
+MCF_TEST_UNUSED
+static int mcf_test_torch_once(const char *script, int (*take)(const char *line, void *ctx))
+{
+    static int rc = -1;
+    if (rc == -1) rc = mcf_test_python_lines(script, take, NULL, mcf_test_torch_why, sizeof mcf_test_torch_why);
+    return rc;
+}
+
+/* In a test: skips it without PyTorch, fails it when the script failed. */
+#define MCF_TEST_NEED_TORCH(script, take) do { int rc_ = mcf_test_torch_once(script, take); \
+    if (rc_ == MCF_TEST_SKIPPED) MCF_SKIP("PyTorch unavailable: %s", mcf_test_torch_why); \
+    if (rc_ != 0) { fprintf(stderr, "  %s failed: %s\n", script, mcf_test_torch_why); return 1; } } while (0)
 #endif
 #endif

@@ -14,8 +14,7 @@
 /* ---- torch's results: one python run per process ---------------------------- */
 typedef struct pair_rec { mcf_dtype from, to; size_t n; } pair_rec;
 static pair_rec g_pairs[64];
-static int g_npairs = -1;           /* -1 not run, -2 python or torch missing, -3 failed */
-static char g_dir[64], g_why[1024];
+static int g_npairs;
 
 /* One PAIR line of tests/torch_convert.py; 1 if it was one. */
 static int take_pair(const char *line, void *ctx)
@@ -30,24 +29,12 @@ static int take_pair(const char *line, void *ctx)
     return 1;
 }
 
-static int run_torch(void)
-{
-    int rc;
-    if (g_npairs != -1) return g_npairs;
-    g_npairs = 0;
-    rc = mcf_test_python_lines("tests/torch_convert.py", take_pair, NULL, g_why, sizeof g_why);
-    (void)snprintf(g_dir, sizeof g_dir, "%s", mcf_test_tmpdir() ? mcf_test_tmpdir() : "");
-    return g_npairs = rc == MCF_TEST_SKIPPED ? -2 : rc ? -3 : g_npairs;
-}
-
-#define NEED_TORCH() do { int n_ = run_torch(); \
-    if (n_ == -2) MCF_SKIP("PyTorch unavailable: %s", g_why); \
-    if (n_ < 0) { fprintf(stderr, "  tests/torch_convert.py failed: %s\n", g_why); return 1; } } while (0)
+#define NEED_TORCH() MCF_TEST_NEED_TORCH("tests/torch_convert.py", take_pair)
 
 static unsigned char *load(const char *name, size_t *len)
 {
     char path[128];
-    (void)snprintf(path, sizeof path, "%s/%s", g_dir, name);
+    (void)snprintf(path, sizeof path, "%s/%s", mcf_test_tmpdir(), name);
     return mcf_test_slurp(path, len);
 }
 

@@ -24,8 +24,7 @@ typedef struct scase {
 } scase;
 
 static scase *g_cases;
-static int g_ncases = -1;           /* -1 not run, -2 python or torch missing, -3 failed */
-static char g_dir[64], g_why[2048];
+static int g_ncases;
 
 static void cleanup(void)
 {
@@ -68,6 +67,7 @@ static int take_case(const char *line, void *ctx)
     if (g_ncases == cap) {
         scase *m = (scase *)realloc(g_cases, (size_t)(cap ? 2 * cap : 1024) * sizeof *m);
         if (!m) return 0;
+        if (!g_cases) (void)atexit(cleanup);
         g_cases = m;
         cap = cap ? 2 * cap : 1024;
     }
@@ -76,22 +76,9 @@ static int take_case(const char *line, void *ctx)
     return 1;
 }
 
-static int run_torch(void)
-{
-    int rc;
-    if (g_ncases != -1) return g_ncases;
-    g_ncases = 0;
-    (void)atexit(cleanup);
-    rc = mcf_test_python_lines("tests/torch_slices.py", take_case, NULL, g_why, sizeof g_why);
-    (void)snprintf(g_dir, sizeof g_dir, "%s", mcf_test_tmpdir() ? mcf_test_tmpdir() : "");
-    return g_ncases = rc == MCF_TEST_SKIPPED ? -2 : rc ? -3 : g_ncases;
-}
+#define NEED_TORCH() MCF_TEST_NEED_TORCH("tests/torch_slices.py", take_case)
 
-#define NEED_TORCH() do { int n_ = run_torch(); \
-    if (n_ == -2) MCF_SKIP("PyTorch unavailable: %s", g_why); \
-    if (n_ < 0) { fprintf(stderr, "  tests/torch_slices.py failed: %s\n", g_why); return 1; } } while (0)
-
-static void path_of(char *out, size_t cap, const char *file) { (void)snprintf(out, cap, "%s/%s", g_dir, file); }
+static void path_of(char *out, size_t cap, const char *file) { (void)snprintf(out, cap, "%s/%s", mcf_test_tmpdir(), file); }
 
 /* ---- a filesystem that counts reads: the memory filesystem without a mapping ---- */
 static mcf_filesystem g_mem;
