@@ -85,10 +85,10 @@ static const char *status_text(int s)
     return s == FIG_MET ? "MET" : s == FIG_NOT_MET ? "NOT MET" : s == FIG_INFO ? "info" : "SKIPPED";
 }
 
-static void print_fig(bench_fig *f)
+/* A figure's table line: name, cache, ratio, goal, status, title. */
+static void print_fig_line(const bench_fig *f)
 {
-    char ratio[32], goal[32], *c;
-    for (c = f->detail; *c; c++) if (*c == '\n' || *c == '\r' || *c == '\t') *c = ' ';
+    char ratio[32], goal[32];
     if (f->status == FIG_SKIPPED) bfmt(ratio, sizeof ratio, "-");
     else if (f->lower_better) bfmt(ratio, sizeof ratio, "%.4f", f->ratio);
     else bfmt(ratio, sizeof ratio, "%.2fx", f->ratio);
@@ -96,6 +96,13 @@ static void print_fig(bench_fig *f)
     else if (f->lower_better) bfmt(goal, sizeof goal, "<=%.4f", f->goal);
     else bfmt(goal, sizeof goal, ">=%.2fx", f->goal);
     printf("%-24s %-5s %10s %10s  %-7s  %s\n", f->name, f->cache, ratio, goal, status_text(f->status), f->title);
+}
+
+static void print_fig(bench_fig *f)
+{
+    char *c;
+    for (c = f->detail; *c; c++) if (*c == '\n' || *c == '\r' || *c == '\t') *c = ' ';
+    print_fig_line(f);
     printf("%-24s       %s\n", "", f->detail);
     fflush(stdout);
 }
@@ -383,22 +390,31 @@ typedef struct op {
 
 typedef double (*op_fn)(op *x);    /* seconds, or < 0 on failure */
 
+/* Ends an op's clocks started at t0: its CPU seconds go to x, the wall
+ * seconds are returned. */
+static double op_stop(op *x, tpair t0)
+{
+    double w = now() - t0.w;
+    x->cpu = cpu_now() - t0.c;
+    return w;
+}
+
 static double op_plain_write(op *x)
 {
-    double c0 = cpu_now(), t0 = now(), t;
+    tpair t0 = tp_now();
+    double t;
     if (plain_write(x->path, x->t, x->n) != 0) return -1;
-    t = now() - t0;
-    x->cpu = cpu_now() - c0;
+    t = op_stop(x, t0);
     (void)unlink(x->path);
     return t;
 }
 
 static double op_mcf_save(op *x)
 {
-    double c0 = cpu_now(), t0 = now(), t;
+    tpair t0 = tp_now();
+    double t;
     int rc = mcf_save(x->path, x->t, x->n, x->o);
-    t = now() - t0;
-    x->cpu = cpu_now() - c0;
+    t = op_stop(x, t0);
     if (rc != MCF_OK) { x->rc = rc; return -1; }
     (void)unlink(x->path);
     return t;
@@ -407,10 +423,10 @@ static double op_mcf_save(op *x)
 static double op_plain_read(op *x)
 {
     size_t got;
-    double c0 = cpu_now(), t0 = now(), t;
+    tpair t0 = tp_now();
+    double t;
     if (plain_read(x->path, D.rbuf, D.rcap, &got) != 0) return -1;
-    t = now() - t0;
-    x->cpu = cpu_now() - c0;
+    t = op_stop(x, t0);
     return t;
 }
 
@@ -429,14 +445,14 @@ static int write_all(int fd, const unsigned char *p, size_t left)
  * tensor straight from the caller's buffer, the bytes after it. */
 static double op_plain_write_layout(op *x)
 {
-    double c0 = cpu_now(), t0 = now(), t;
+    tpair t0 = tp_now();
+    double t;
     int fd = open(x->path, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL, 0644);
     if (fd < 0) return -1;
     if (write_all(fd, x->pre, x->pre_len) != 0 || write_all(fd, (const unsigned char *)x->t->data, (size_t)mcf_tensor_nbytes(x->t)) != 0 ||
         write_all(fd, x->post, x->post_len) != 0) { (void)close(fd); (void)unlink(x->path); return -1; }
     if (close(fd) != 0) return -1;
-    t = now() - t0;
-    x->cpu = cpu_now() - c0;
+    t = op_stop(x, t0);
     (void)unlink(x->path);
     return t;
 }
@@ -445,7 +461,8 @@ static double op_plain_write_layout(op *x)
  * them) into the pre-faulted buffer: the ideal loader of that layout. */
 static double op_plain_pread_layout(op *x)
 {
-    double c0 = cpu_now(), t0 = now(), t;
+    tpair t0 = tp_now();
+    double t;
     size_t n = (size_t)x->bytes, got = 0;
     int fd = open(x->path, O_RDONLY);
     if (fd < 0 || n > D.rcap) { if (fd >= 0) (void)close(fd); return -1; }
@@ -457,8 +474,7 @@ static double op_plain_pread_layout(op *x)
     }
     (void)close(fd);
     touch(D.rbuf, n);
-    t = now() - t0;
-    x->cpu = cpu_now() - c0;
+    t = op_stop(x, t0);
     return t;
 }
 
@@ -494,7 +510,8 @@ static double op_mcf_view(op *x)
     mcf_reader *r = NULL;
     size_t i;
     int rc;
-    double c0 = cpu_now(), t0 = now(), t;
+    tpair t0 = tp_now();
+    double t;
     if ((rc = mcf_open(x->path, x->o, &r)) != MCF_OK) { x->rc = rc; return -1; }
     for (i = 0; i < mcf_count(r); i++) {
         const void *p;
@@ -505,8 +522,7 @@ static double op_mcf_view(op *x)
         touch(p, (size_t)nb);
     }
     mcf_close(r);
-    t = now() - t0;
-    x->cpu = cpu_now() - c0;
+    t = op_stop(x, t0);
     return t;
 }
 
@@ -516,7 +532,8 @@ static double op_mcf_read(op *x)
     mcf_reader *r = NULL;
     size_t i, off = 0;
     int rc;
-    double c0 = cpu_now(), t0 = now(), t;
+    tpair t0 = tp_now();
+    double t;
     if ((rc = mcf_open(x->path, x->o, &r)) != MCF_OK) { x->rc = rc; return -1; }
     for (i = 0; i < mcf_count(r); i++) {
         uint64_t nb = 0;
@@ -528,8 +545,7 @@ static double op_mcf_read(op *x)
         off += (size_t)nb;
     }
     mcf_close(r);
-    t = now() - t0;
-    x->cpu = cpu_now() - c0;
+    t = op_stop(x, t0);
     return t;
 }
 
@@ -1404,14 +1420,7 @@ static void print_summary(void)
     printf("\n%-24s %-5s %10s %10s  %-7s  %s\n", "figure", "cache", "ratio", "goal", "status", "what");
     for (i = 0; i < nfigs; i++) {
         const bench_fig *f = &figs[i];
-        char ratio[32], goal[32];
-        if (f->status == FIG_SKIPPED) bfmt(ratio, sizeof ratio, "-");
-        else if (f->lower_better) bfmt(ratio, sizeof ratio, "%.4f", f->ratio);
-        else bfmt(ratio, sizeof ratio, "%.2fx", f->ratio);
-        if (f->goal < 0) bfmt(goal, sizeof goal, "-");
-        else if (f->lower_better) bfmt(goal, sizeof goal, "<=%.4f", f->goal);
-        else bfmt(goal, sizeof goal, ">=%.2fx", f->goal);
-        printf("%-24s %-5s %10s %10s  %-7s  %s\n", f->name, f->cache, ratio, goal, status_text(f->status), f->title);
+        print_fig_line(f);
         met += f->status == FIG_MET;
         not_met += f->status == FIG_NOT_MET;
         skipped += f->status == FIG_SKIPPED;
