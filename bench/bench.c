@@ -424,10 +424,8 @@ static double op_plain_read(op *x)
 {
     size_t got;
     tpair t0 = tp_now();
-    double t;
     if (plain_read(x->path, D.rbuf, D.rcap, &got) != 0) return -1;
-    t = op_stop(x, t0);
-    return t;
+    return op_stop(x, t0);
 }
 
 static int write_all(int fd, const unsigned char *p, size_t left)
@@ -462,7 +460,6 @@ static double op_plain_write_layout(op *x)
 static double op_plain_pread_layout(op *x)
 {
     tpair t0 = tp_now();
-    double t;
     size_t n = (size_t)x->bytes, got = 0;
     int fd = open(x->path, O_RDONLY);
     if (fd < 0 || n > D.rcap) { if (fd >= 0) (void)close(fd); return -1; }
@@ -474,34 +471,43 @@ static double op_plain_pread_layout(op *x)
     }
     (void)close(fd);
     touch(D.rbuf, n);
-    t = op_stop(x, t0);
-    return t;
+    return op_stop(x, t0);
 }
 
-/* The bytes around the single tensor of file (for the same-layout
- * baselines); 0, or -1 when the file holds more than one tensor. */
-static int layout_of(const char *file, unsigned char **pre, size_t *pre_len, unsigned char **post, size_t *post_len,
-                     uint64_t *data_off, uint64_t *data_len)
+/* The bytes around the single tensor of file, for the same-layout
+ * baselines: x (zeroed first) gets pre/post, data_off and bytes; free them
+ * with layout_free. 0, or -1 when the file holds more than one tensor. */
+static int layout_of(const char *file, op *x)
 {
     mcf_reader *r = NULL;
     uint64_t off = 0, nb = 0, size = file_size_of(file);
+    unsigned char *pre, *post;
     int fd, ok;
+    memset(x, 0, sizeof *x);
     if (mcf_open(file, NULL, &r) != MCF_OK) return -1;
     ok = mcf_count(r) == 1 && mcf_entry_location(r, 0, &off, &nb) == MCF_OK && off + nb <= size;
     mcf_close(r);
     if (!ok) return -1;
-    *pre_len = (size_t)off;
-    *post_len = (size_t)(size - off - nb);
-    *pre = (unsigned char *)xalloc(*pre_len);
-    *post = (unsigned char *)xalloc(*post_len);
+    x->pre_len = (size_t)off;
+    x->post_len = (size_t)(size - off - nb);
+    pre = (unsigned char *)xalloc(x->pre_len);
+    post = (unsigned char *)xalloc(x->post_len);
     fd = open(file, O_RDONLY);
-    ok = fd >= 0 && pread(fd, *pre, *pre_len, 0) == (ssize_t)*pre_len &&
-         pread(fd, *post, *post_len, (off_t)(off + nb)) == (ssize_t)*post_len;
+    ok = fd >= 0 && pread(fd, pre, x->pre_len, 0) == (ssize_t)x->pre_len &&
+         pread(fd, post, x->post_len, (off_t)(off + nb)) == (ssize_t)x->post_len;
     if (fd >= 0) (void)close(fd);
-    if (!ok) { free(*pre); free(*post); return -1; }
-    *data_off = off;
-    *data_len = nb;
+    if (!ok) { free(pre); free(post); return -1; }
+    x->pre = pre;
+    x->post = post;
+    x->data_off = off;
+    x->bytes = nb;
     return 0;
+}
+
+static void layout_free(op *x)
+{
+    free((void *)(uintptr_t)x->pre);
+    free((void *)(uintptr_t)x->post);
 }
 
 /* mcf_open + mcf_view of every entry + touching every page + mcf_close. */
@@ -511,7 +517,6 @@ static double op_mcf_view(op *x)
     size_t i;
     int rc;
     tpair t0 = tp_now();
-    double t;
     if ((rc = mcf_open(x->path, x->o, &r)) != MCF_OK) { x->rc = rc; return -1; }
     for (i = 0; i < mcf_count(r); i++) {
         const void *p;
@@ -522,8 +527,7 @@ static double op_mcf_view(op *x)
         touch(p, (size_t)nb);
     }
     mcf_close(r);
-    t = op_stop(x, t0);
-    return t;
+    return op_stop(x, t0);
 }
 
 /* mcf_open + mcf_read of every entry into the caller's (pre-faulted) buffer. */
@@ -533,7 +537,6 @@ static double op_mcf_read(op *x)
     size_t i, off = 0;
     int rc;
     tpair t0 = tp_now();
-    double t;
     if ((rc = mcf_open(x->path, x->o, &r)) != MCF_OK) { x->rc = rc; return -1; }
     for (i = 0; i < mcf_count(r); i++) {
         uint64_t nb = 0;
@@ -545,8 +548,7 @@ static double op_mcf_read(op *x)
         off += (size_t)nb;
     }
     mcf_close(r);
-    t = op_stop(x, t0);
-    return t;
+    return op_stop(x, t0);
 }
 
 static double op_mcf_open_only(op *x)
@@ -731,29 +733,26 @@ static double save_figure(const fmt_info *fi, const char *suffix, const char *ti
     if (cpu_out) *cpu_out = co;
     {
         /* second baseline: write(2) of the very same file bytes (format layout, data straight from the caller) */
-        unsigned char *pre = NULL, *post = NULL;
-        size_t pl = 0, ql = 0;
-        uint64_t doff = 0, dlen = 0;
         op xl, xm;
         double tl, tm2, cl, cm2;
         bench_fig *f = &figs[nfigs - 1];
-        if (n == 1 && layout_of(mine, &pre, &pl, &post, &ql, &doff, &dlen) == 0) {
+        if (n == 1 && layout_of(mine, &xl) == 0) {
             char plain2[4096], again[4096];
             path_of(plain2, sizeof plain2, "plain-layout.bin");
             bfmt(hb, sizeof hb, "again%s", fi->ext);
             path_of(again, sizeof again, hb);
-            memset(&xl, 0, sizeof xl); memset(&xm, 0, sizeof xm);
-            xl.path = plain2; xl.t = t; xl.pre = pre; xl.pre_len = pl; xl.post = post; xl.post_len = ql;
+            memset(&xm, 0, sizeof xm);
+            xl.path = plain2; xl.t = t;
             xm.path = again; xm.t = t; xm.n = n; xm.o = &o;
             if (best_pair(op_plain_write_layout, &xl, op_mcf_save, &xm, cfg.runs, 0, &tl, &tm2, &cl, &cm2) == 0) {
                 size_t k = strlen(f->detail);
                 f->ratio_layout = cfg.cpu_clock ? cl / cm2 : tl / tm2;
                 bfmt(f->detail + k, sizeof f->detail - k, ". Same-layout baseline (write(2) of this file's %zu header bytes, the data from the caller's buffer, %zu trailer bytes; data at file offset %llu = %llu mod 64): %.3f s (CPU %.4f s) vs mcf_save %.3f s (CPU %.4f s) -> %.2fx by %s",
-                     pl, ql, (unsigned long long)doff, (unsigned long long)(doff % 64), tl, cl, tm2, cm2, f->ratio_layout,
-                     cfg.cpu_clock ? "CPU time" : "wall clock");
+                     xl.pre_len, xl.post_len, (unsigned long long)xl.data_off, (unsigned long long)(xl.data_off % 64), tl, cl, tm2, cm2,
+                     f->ratio_layout, cfg.cpu_clock ? "CPU time" : "wall clock");
                 printf("%-24s       %s\n", "", f->detail + k + 2);
             }
-            free(pre); free(post);
+            layout_free(&xl);
         }
     }
     return to;
@@ -799,26 +798,23 @@ static double load_figures(const fmt_info *fi, const char *suffix, const char *f
             fig_speed(name, title, cache, to, tb, cold ? -1 : co, cold ? -1 : cb, 0.8, what);   /* cold: I/O wait counts */
             if (with_read && kind != 0) {
                 /* second baseline: pread(2) of just this file's tensor bytes, at the offset the format gives them */
-                unsigned char *pre = NULL, *post = NULL;
-                size_t pl = 0, ql = 0;
-                uint64_t doff = 0, dlen = 0;
                 op xl, xm;
                 double tl, tm2, cl, cm2;
                 bench_fig *f = &figs[nfigs - 1];
-                if (layout_of(file, &pre, &pl, &post, &ql, &doff, &dlen) == 0) {
-                    memset(&xl, 0, sizeof xl); memset(&xm, 0, sizeof xm);
-                    xl.path = xm.path = file; xl.data_off = doff; xl.bytes = dlen;
+                if (layout_of(file, &xl) == 0) {
+                    memset(&xm, 0, sizeof xm);
+                    xl.path = xm.path = file;
                     if (kind == 2) xm.o = &nomap;
                     if (best_pair(op_plain_pread_layout, &xl, kfn[kind], &xm, runs_here, cold, &tl, &tm2, &cl, &cm2) == 0) {
                         size_t k = strlen(f->detail);
                         int use_cpu = cfg.cpu_clock && !cold;
                         f->ratio_layout = use_cpu ? cl / cm2 : tl / tm2;
                         bfmt(f->detail + k, sizeof f->detail - k, ". Same-layout baseline (pread(2) of the %llu tensor bytes at file offset %llu = %llu mod 64): %.3f s (CPU %.4f s) vs mcf %.3f s (CPU %.4f s) -> %.2fx by %s",
-                             (unsigned long long)dlen, (unsigned long long)doff, (unsigned long long)(doff % 64), tl, cl, tm2, cm2,
-                             f->ratio_layout, use_cpu ? "CPU time" : "wall clock");
+                             (unsigned long long)xl.bytes, (unsigned long long)xl.data_off, (unsigned long long)(xl.data_off % 64), tl, cl,
+                             tm2, cm2, f->ratio_layout, use_cpu ? "CPU time" : "wall clock");
                         printf("%-24s       %s\n", "", f->detail + k + 2);
                     }
-                    free(pre); free(post);
+                    layout_free(&xl);
                 }
             }
             if (!cold && !kind) { warm_view = to; if (cpu_out) *cpu_out = co; }
