@@ -4,7 +4,14 @@
  * MCF_TEST_SKIPPED (after printing why with MCF_SKIP). Every test file ends
  * with an MCF_TEST_MAIN table; the last line printed is
  * "N passed, N failed" plus ", N skipped" when something was skipped.
- * With MCF_TEST_REQUIRE_ALL=1 in the environment a skip counts as a failure. */
+ * With MCF_TEST_REQUIRE_ALL=1 in the environment a skip counts as a failure.
+ *
+ * Shared helpers, one header per need: this file (files, lines, payloads,
+ * hand-made zips; builds everywhere, Windows included), mcf_test_posix.h
+ * (temporary directory, listings, sparse files, real PyTorch),
+ * mcf_test_server.h (nginx, s3rver, http.server for the curl variants),
+ * mcf_test_alloc.h (the counting allocator and allocation-failure sweeps),
+ * mcf_test_endian.h (little-endian views of tensors). */
 #ifndef MCF_TEST_H
 #define MCF_TEST_H
 /* tests are POSIX programs (mkdtemp, fork, pthreads) even when the library is not */
