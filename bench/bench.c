@@ -85,10 +85,10 @@ static const char *status_text(int s)
     return s == FIG_MET ? "MET" : s == FIG_NOT_MET ? "NOT MET" : s == FIG_INFO ? "info" : "SKIPPED";
 }
 
-static void print_fig(bench_fig *f)
+/* A figure's table line: name, cache, ratio, goal, status, title. */
+static void print_fig_line(const bench_fig *f)
 {
-    char ratio[32], goal[32], *c;
-    for (c = f->detail; *c; c++) if (*c == '\n' || *c == '\r' || *c == '\t') *c = ' ';
+    char ratio[32], goal[32];
     if (f->status == FIG_SKIPPED) bfmt(ratio, sizeof ratio, "-");
     else if (f->lower_better) bfmt(ratio, sizeof ratio, "%.4f", f->ratio);
     else bfmt(ratio, sizeof ratio, "%.2fx", f->ratio);
@@ -96,6 +96,13 @@ static void print_fig(bench_fig *f)
     else if (f->lower_better) bfmt(goal, sizeof goal, "<=%.4f", f->goal);
     else bfmt(goal, sizeof goal, ">=%.2fx", f->goal);
     printf("%-24s %-5s %10s %10s  %-7s  %s\n", f->name, f->cache, ratio, goal, status_text(f->status), f->title);
+}
+
+static void print_fig(bench_fig *f)
+{
+    char *c;
+    for (c = f->detail; *c; c++) if (*c == '\n' || *c == '\r' || *c == '\t') *c = ' ';
+    print_fig_line(f);
     printf("%-24s       %s\n", "", f->detail);
     fflush(stdout);
 }
@@ -383,22 +390,31 @@ typedef struct op {
 
 typedef double (*op_fn)(op *x);    /* seconds, or < 0 on failure */
 
+/* Ends an op's clocks started at t0: its CPU seconds go to x, the wall
+ * seconds are returned. */
+static double op_stop(op *x, tpair t0)
+{
+    double w = now() - t0.w;
+    x->cpu = cpu_now() - t0.c;
+    return w;
+}
+
 static double op_plain_write(op *x)
 {
-    double c0 = cpu_now(), t0 = now(), t;
+    tpair t0 = tp_now();
+    double t;
     if (plain_write(x->path, x->t, x->n) != 0) return -1;
-    t = now() - t0;
-    x->cpu = cpu_now() - c0;
+    t = op_stop(x, t0);
     (void)unlink(x->path);
     return t;
 }
 
 static double op_mcf_save(op *x)
 {
-    double c0 = cpu_now(), t0 = now(), t;
+    tpair t0 = tp_now();
+    double t;
     int rc = mcf_save(x->path, x->t, x->n, x->o);
-    t = now() - t0;
-    x->cpu = cpu_now() - c0;
+    t = op_stop(x, t0);
     if (rc != MCF_OK) { x->rc = rc; return -1; }
     (void)unlink(x->path);
     return t;
@@ -407,11 +423,9 @@ static double op_mcf_save(op *x)
 static double op_plain_read(op *x)
 {
     size_t got;
-    double c0 = cpu_now(), t0 = now(), t;
+    tpair t0 = tp_now();
     if (plain_read(x->path, D.rbuf, D.rcap, &got) != 0) return -1;
-    t = now() - t0;
-    x->cpu = cpu_now() - c0;
-    return t;
+    return op_stop(x, t0);
 }
 
 static int write_all(int fd, const unsigned char *p, size_t left)
@@ -429,14 +443,14 @@ static int write_all(int fd, const unsigned char *p, size_t left)
  * tensor straight from the caller's buffer, the bytes after it. */
 static double op_plain_write_layout(op *x)
 {
-    double c0 = cpu_now(), t0 = now(), t;
+    tpair t0 = tp_now();
+    double t;
     int fd = open(x->path, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL, 0644);
     if (fd < 0) return -1;
     if (write_all(fd, x->pre, x->pre_len) != 0 || write_all(fd, (const unsigned char *)x->t->data, (size_t)mcf_tensor_nbytes(x->t)) != 0 ||
         write_all(fd, x->post, x->post_len) != 0) { (void)close(fd); (void)unlink(x->path); return -1; }
     if (close(fd) != 0) return -1;
-    t = now() - t0;
-    x->cpu = cpu_now() - c0;
+    t = op_stop(x, t0);
     (void)unlink(x->path);
     return t;
 }
@@ -445,7 +459,7 @@ static double op_plain_write_layout(op *x)
  * them) into the pre-faulted buffer: the ideal loader of that layout. */
 static double op_plain_pread_layout(op *x)
 {
-    double c0 = cpu_now(), t0 = now(), t;
+    tpair t0 = tp_now();
     size_t n = (size_t)x->bytes, got = 0;
     int fd = open(x->path, O_RDONLY);
     if (fd < 0 || n > D.rcap) { if (fd >= 0) (void)close(fd); return -1; }
@@ -457,35 +471,43 @@ static double op_plain_pread_layout(op *x)
     }
     (void)close(fd);
     touch(D.rbuf, n);
-    t = now() - t0;
-    x->cpu = cpu_now() - c0;
-    return t;
+    return op_stop(x, t0);
 }
 
-/* The bytes around the single tensor of file (for the same-layout
- * baselines); 0, or -1 when the file holds more than one tensor. */
-static int layout_of(const char *file, unsigned char **pre, size_t *pre_len, unsigned char **post, size_t *post_len,
-                     uint64_t *data_off, uint64_t *data_len)
+/* The bytes around the single tensor of file, for the same-layout
+ * baselines: x (zeroed first) gets pre/post, data_off and bytes; free them
+ * with layout_free. 0, or -1 when the file holds more than one tensor. */
+static int layout_of(const char *file, op *x)
 {
     mcf_reader *r = NULL;
     uint64_t off = 0, nb = 0, size = file_size_of(file);
+    unsigned char *pre, *post;
     int fd, ok;
+    memset(x, 0, sizeof *x);
     if (mcf_open(file, NULL, &r) != MCF_OK) return -1;
     ok = mcf_count(r) == 1 && mcf_entry_location(r, 0, &off, &nb) == MCF_OK && off + nb <= size;
     mcf_close(r);
     if (!ok) return -1;
-    *pre_len = (size_t)off;
-    *post_len = (size_t)(size - off - nb);
-    *pre = (unsigned char *)xalloc(*pre_len);
-    *post = (unsigned char *)xalloc(*post_len);
+    x->pre_len = (size_t)off;
+    x->post_len = (size_t)(size - off - nb);
+    pre = (unsigned char *)xalloc(x->pre_len);
+    post = (unsigned char *)xalloc(x->post_len);
     fd = open(file, O_RDONLY);
-    ok = fd >= 0 && pread(fd, *pre, *pre_len, 0) == (ssize_t)*pre_len &&
-         pread(fd, *post, *post_len, (off_t)(off + nb)) == (ssize_t)*post_len;
+    ok = fd >= 0 && pread(fd, pre, x->pre_len, 0) == (ssize_t)x->pre_len &&
+         pread(fd, post, x->post_len, (off_t)(off + nb)) == (ssize_t)x->post_len;
     if (fd >= 0) (void)close(fd);
-    if (!ok) { free(*pre); free(*post); return -1; }
-    *data_off = off;
-    *data_len = nb;
+    if (!ok) { free(pre); free(post); return -1; }
+    x->pre = pre;
+    x->post = post;
+    x->data_off = off;
+    x->bytes = nb;
     return 0;
+}
+
+static void layout_free(op *x)
+{
+    free((void *)(uintptr_t)x->pre);
+    free((void *)(uintptr_t)x->post);
 }
 
 /* mcf_open + mcf_view of every entry + touching every page + mcf_close. */
@@ -494,7 +516,7 @@ static double op_mcf_view(op *x)
     mcf_reader *r = NULL;
     size_t i;
     int rc;
-    double c0 = cpu_now(), t0 = now(), t;
+    tpair t0 = tp_now();
     if ((rc = mcf_open(x->path, x->o, &r)) != MCF_OK) { x->rc = rc; return -1; }
     for (i = 0; i < mcf_count(r); i++) {
         const void *p;
@@ -505,9 +527,7 @@ static double op_mcf_view(op *x)
         touch(p, (size_t)nb);
     }
     mcf_close(r);
-    t = now() - t0;
-    x->cpu = cpu_now() - c0;
-    return t;
+    return op_stop(x, t0);
 }
 
 /* mcf_open + mcf_read of every entry into the caller's (pre-faulted) buffer. */
@@ -516,7 +536,7 @@ static double op_mcf_read(op *x)
     mcf_reader *r = NULL;
     size_t i, off = 0;
     int rc;
-    double c0 = cpu_now(), t0 = now(), t;
+    tpair t0 = tp_now();
     if ((rc = mcf_open(x->path, x->o, &r)) != MCF_OK) { x->rc = rc; return -1; }
     for (i = 0; i < mcf_count(r); i++) {
         uint64_t nb = 0;
@@ -528,9 +548,7 @@ static double op_mcf_read(op *x)
         off += (size_t)nb;
     }
     mcf_close(r);
-    t = now() - t0;
-    x->cpu = cpu_now() - c0;
-    return t;
+    return op_stop(x, t0);
 }
 
 static double op_mcf_open_only(op *x)
@@ -715,29 +733,26 @@ static double save_figure(const fmt_info *fi, const char *suffix, const char *ti
     if (cpu_out) *cpu_out = co;
     {
         /* second baseline: write(2) of the very same file bytes (format layout, data straight from the caller) */
-        unsigned char *pre = NULL, *post = NULL;
-        size_t pl = 0, ql = 0;
-        uint64_t doff = 0, dlen = 0;
         op xl, xm;
         double tl, tm2, cl, cm2;
         bench_fig *f = &figs[nfigs - 1];
-        if (n == 1 && layout_of(mine, &pre, &pl, &post, &ql, &doff, &dlen) == 0) {
+        if (n == 1 && layout_of(mine, &xl) == 0) {
             char plain2[4096], again[4096];
             path_of(plain2, sizeof plain2, "plain-layout.bin");
             bfmt(hb, sizeof hb, "again%s", fi->ext);
             path_of(again, sizeof again, hb);
-            memset(&xl, 0, sizeof xl); memset(&xm, 0, sizeof xm);
-            xl.path = plain2; xl.t = t; xl.pre = pre; xl.pre_len = pl; xl.post = post; xl.post_len = ql;
+            memset(&xm, 0, sizeof xm);
+            xl.path = plain2; xl.t = t;
             xm.path = again; xm.t = t; xm.n = n; xm.o = &o;
             if (best_pair(op_plain_write_layout, &xl, op_mcf_save, &xm, cfg.runs, 0, &tl, &tm2, &cl, &cm2) == 0) {
                 size_t k = strlen(f->detail);
                 f->ratio_layout = cfg.cpu_clock ? cl / cm2 : tl / tm2;
                 bfmt(f->detail + k, sizeof f->detail - k, ". Same-layout baseline (write(2) of this file's %zu header bytes, the data from the caller's buffer, %zu trailer bytes; data at file offset %llu = %llu mod 64): %.3f s (CPU %.4f s) vs mcf_save %.3f s (CPU %.4f s) -> %.2fx by %s",
-                     pl, ql, (unsigned long long)doff, (unsigned long long)(doff % 64), tl, cl, tm2, cm2, f->ratio_layout,
-                     cfg.cpu_clock ? "CPU time" : "wall clock");
+                     xl.pre_len, xl.post_len, (unsigned long long)xl.data_off, (unsigned long long)(xl.data_off % 64), tl, cl, tm2, cm2,
+                     f->ratio_layout, cfg.cpu_clock ? "CPU time" : "wall clock");
                 printf("%-24s       %s\n", "", f->detail + k + 2);
             }
-            free(pre); free(post);
+            layout_free(&xl);
         }
     }
     return to;
@@ -783,26 +798,23 @@ static double load_figures(const fmt_info *fi, const char *suffix, const char *f
             fig_speed(name, title, cache, to, tb, cold ? -1 : co, cold ? -1 : cb, 0.8, what);   /* cold: I/O wait counts */
             if (with_read && kind != 0) {
                 /* second baseline: pread(2) of just this file's tensor bytes, at the offset the format gives them */
-                unsigned char *pre = NULL, *post = NULL;
-                size_t pl = 0, ql = 0;
-                uint64_t doff = 0, dlen = 0;
                 op xl, xm;
                 double tl, tm2, cl, cm2;
                 bench_fig *f = &figs[nfigs - 1];
-                if (layout_of(file, &pre, &pl, &post, &ql, &doff, &dlen) == 0) {
-                    memset(&xl, 0, sizeof xl); memset(&xm, 0, sizeof xm);
-                    xl.path = xm.path = file; xl.data_off = doff; xl.bytes = dlen;
+                if (layout_of(file, &xl) == 0) {
+                    memset(&xm, 0, sizeof xm);
+                    xl.path = xm.path = file;
                     if (kind == 2) xm.o = &nomap;
                     if (best_pair(op_plain_pread_layout, &xl, kfn[kind], &xm, runs_here, cold, &tl, &tm2, &cl, &cm2) == 0) {
                         size_t k = strlen(f->detail);
                         int use_cpu = cfg.cpu_clock && !cold;
                         f->ratio_layout = use_cpu ? cl / cm2 : tl / tm2;
                         bfmt(f->detail + k, sizeof f->detail - k, ". Same-layout baseline (pread(2) of the %llu tensor bytes at file offset %llu = %llu mod 64): %.3f s (CPU %.4f s) vs mcf %.3f s (CPU %.4f s) -> %.2fx by %s",
-                             (unsigned long long)dlen, (unsigned long long)doff, (unsigned long long)(doff % 64), tl, cl, tm2, cm2,
-                             f->ratio_layout, use_cpu ? "CPU time" : "wall clock");
+                             (unsigned long long)xl.bytes, (unsigned long long)xl.data_off, (unsigned long long)(xl.data_off % 64), tl, cl,
+                             tm2, cm2, f->ratio_layout, use_cpu ? "CPU time" : "wall clock");
                         printf("%-24s       %s\n", "", f->detail + k + 2);
                     }
-                    free(pre); free(post);
+                    layout_free(&xl);
                 }
             }
             if (!cold && !kind) { warm_view = to; if (cpu_out) *cpu_out = co; }
@@ -1404,14 +1416,7 @@ static void print_summary(void)
     printf("\n%-24s %-5s %10s %10s  %-7s  %s\n", "figure", "cache", "ratio", "goal", "status", "what");
     for (i = 0; i < nfigs; i++) {
         const bench_fig *f = &figs[i];
-        char ratio[32], goal[32];
-        if (f->status == FIG_SKIPPED) bfmt(ratio, sizeof ratio, "-");
-        else if (f->lower_better) bfmt(ratio, sizeof ratio, "%.4f", f->ratio);
-        else bfmt(ratio, sizeof ratio, "%.2fx", f->ratio);
-        if (f->goal < 0) bfmt(goal, sizeof goal, "-");
-        else if (f->lower_better) bfmt(goal, sizeof goal, "<=%.4f", f->goal);
-        else bfmt(goal, sizeof goal, ">=%.2fx", f->goal);
-        printf("%-24s %-5s %10s %10s  %-7s  %s\n", f->name, f->cache, ratio, goal, status_text(f->status), f->title);
+        print_fig_line(f);
         met += f->status == FIG_MET;
         not_met += f->status == FIG_NOT_MET;
         skipped += f->status == FIG_SKIPPED;

@@ -3,6 +3,9 @@
 # with the CI limits: a crash, leak, 5 s timeout or 512 MB RSS (or a single
 # malloc above it) fails. Prints executions per target; exit 1 on any finding.
 # Findings are copied to build/fuzz/artifacts/ (crash-*, leak-*, timeout-*, oom-*).
+# A finding, once fixed, goes to tests/data/regress/ with a line in its EXPECT
+# file: tests/test_regress.c replays every input there in each test variant,
+# and the targets below take them as seeds.
 secs=$1; shift
 B=build/fuzz
 mkdir -p $B/artifacts

@@ -136,14 +136,25 @@ int mooncake_store_init_all(mooncake_store_t store, const char *protocol, const 
 int mooncake_store_health_check(mooncake_store_t store) { return store ? 0 : -1; }
 
 /* ---- put ---- */
+/* What every put checks first: its arguments, the replicate config, and a
+ * failure the test asked for. 1 to go on and store; else *rc is the answer. */
+static int fake_put_begin(fake_store *f, const char *key, const void *data, size_t size,
+    const mooncake_replicate_config_t *config, int *rc)
+{
+    *rc = -1;
+    if (!f || !key || (!data && size)) return 0;
+    if (fake_take_config(f, config) != 0) return 0;
+    f->puts++;
+    *rc = f->fail_put;
+    return !f->fail_put;
+}
+
 int mooncake_store_put(mooncake_store_t store, const char *key, const void *value, size_t size,
     const mooncake_replicate_config_t *config)
 {
     fake_store *f = (fake_store *)store;
-    if (!f || !key || (!value && size)) return -1;
-    if (fake_take_config(f, config) != 0) return -1;
-    f->puts++;
-    if (f->fail_put) return f->fail_put;
+    int rc;
+    if (!fake_put_begin(f, key, value, size, config, &rc)) return rc;
     return fake_store_value(f, key, value, size);
 }
 
@@ -151,10 +162,8 @@ int mooncake_store_put_from(mooncake_store_t store, const char *key, void *buffe
     const mooncake_replicate_config_t *config)
 {
     fake_store *f = (fake_store *)store;
-    if (!f || !key || (!buffer && size)) return -1;
-    if (fake_take_config(f, config) != 0) return -1;
-    f->puts++;
-    if (f->fail_put) return f->fail_put;
+    int rc;
+    if (!fake_put_begin(f, key, buffer, size, config, &rc)) return rc;
     if (size == 0) return 0;
     if (!fake_registered(f, buffer, size)) return -800;
     return fake_store_value(f, key, buffer, size);

@@ -1,10 +1,17 @@
 /* mcf_test.h - the tiny test harness of mooncake_fileio.h's tests.
  *
- * Each test is `static int test_x(void)` returning 0 (pass), 1 (fail) or
+ * Each test is `static int <area>_<behaviour>(void)` returning 0 (pass), 1 (fail) or
  * MCF_TEST_SKIPPED (after printing why with MCF_SKIP). Every test file ends
  * with an MCF_TEST_MAIN table; the last line printed is
  * "N passed, N failed" plus ", N skipped" when something was skipped.
- * With MCF_TEST_REQUIRE_ALL=1 in the environment a skip counts as a failure. */
+ * With MCF_TEST_REQUIRE_ALL=1 in the environment a skip counts as a failure.
+ *
+ * Shared helpers, one header per need: this file (files, lines, payloads,
+ * hand-made zips; builds everywhere, Windows included), mcf_test_posix.h
+ * (temporary directory, listings, sparse files, real PyTorch),
+ * mcf_test_server.h (nginx, s3rver, http.server for the curl variants),
+ * mcf_test_alloc.h (the counting allocator and allocation-failure sweeps),
+ * mcf_test_endian.h (little-endian views of tensors). */
 #ifndef MCF_TEST_H
 #define MCF_TEST_H
 /* tests are POSIX programs (mkdtemp, fork, pthreads) even when the library is not */
@@ -21,6 +28,13 @@
 #include "../mooncake_fileio.h"
 
 #define MCF_TEST_SKIPPED 2
+
+/* Helpers in these headers are static; a test file uses some of them. */
+#if defined(__GNUC__) || defined(__clang__)
+#define MCF_TEST_UNUSED __attribute__((unused))
+#else
+#define MCF_TEST_UNUSED
+#endif
 
 #define MCF_CHECK(cond) do { if (!(cond)) { \
     fprintf(stderr, "  %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); return 1; } } while (0)
@@ -40,9 +54,7 @@
 
 /* Whole file via stdio (works in every build: the library may lack POSIX).
  * Returns a malloc'd buffer (one spare byte) and its length, or NULL. */
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((unused))
-#endif
+MCF_TEST_UNUSED
 static unsigned char *mcf_test_slurp(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -57,12 +69,84 @@ static unsigned char *mcf_test_slurp(const char *path, size_t *len)
     return buf;
 }
 
+/* Payload version v of words 64-bit words: word i is v << 32 | i, stored
+ * little-endian, so a torn or mixed write shows as a wrong word. */
+MCF_TEST_UNUSED
+static void mcf_test_payload(unsigned char *p, size_t words, uint32_t v)
+{
+    size_t i;
+    int b;
+    for (i = 0; i < words; i++) {
+        uint64_t x = ((uint64_t)v << 32) | (uint64_t)(uint32_t)i;
+        for (b = 0; b < 8; b++) p[8 * i + (size_t)b] = (unsigned char)(x >> (8 * b));
+    }
+}
+
+/* 1 if the len bytes at p are one whole payload of words words (any
+ * version, returned in *v). */
+MCF_TEST_UNUSED
+static int mcf_test_payload_whole(const unsigned char *p, size_t len, size_t words, uint32_t *v)
+{
+    size_t i;
+    int b;
+    if (len != words * 8) return 0;
+    *v = (uint32_t)p[4] | ((uint32_t)p[5] << 8) | ((uint32_t)p[6] << 16) | ((uint32_t)p[7] << 24);
+    for (i = 0; i < words; i++) {
+        uint64_t x = ((uint64_t)*v << 32) | (uint64_t)(uint32_t)i;
+        for (b = 0; b < 8; b++)
+            if (p[8 * i + (size_t)b] != (unsigned char)(x >> (8 * b))) return 0;
+    }
+    return 1;
+}
+
+/* Saves the n tensors into memory as format and opens those bytes: the
+ * first failing code. *file (mcf_free it after mcf_close) and *r are what
+ * the two calls hand out. */
+MCF_TEST_UNUSED
+static int mcf_test_save_open(const mcf_tensor *t, size_t n, const char *format, void **file, size_t *len, mcf_reader **r)
+{
+    mcf_options o;
+    int rc;
+    memset(&o, 0, sizeof o);
+    o.format = format;
+    *file = NULL;
+    *len = 0;
+    *r = NULL;
+    rc = mcf_save_to_memory(t, n, &o, file, len);
+    return rc == MCF_OK ? mcf_open_memory(*file, *len, NULL, r) : rc;
+}
+
+/* Writes n bytes to path with stdio; 1 on success. */
+MCF_TEST_UNUSED
+static int mcf_test_write_file(const char *path, const void *p, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    int ok;
+    if (!f) return 0;
+    ok = fwrite(p, 1, n, f) == n;
+    return fclose(f) == 0 && ok;
+}
+
+/* Copies the line at *at (without its newline, cut to cap - 1 bytes) into
+ * line and moves *at past it; 0 at the end of the text. */
+MCF_TEST_UNUSED
+static int mcf_test_next_line(const char **at, char *line, size_t cap)
+{
+    const char *nl;
+    size_t n;
+    if (!*at || !**at) return 0;
+    nl = strchr(*at, '\n');
+    n = nl ? (size_t)(nl - *at) : strlen(*at);
+    memcpy(line, *at, n < cap ? n : cap - 1);
+    line[n < cap ? n : cap - 1] = '\0';
+    *at += nl ? n + 1 : n;
+    return 1;
+}
+
 /* A minimal Stored zip of n entries (name, data, len), e.g. a torch archive
  * around a hand-made data.pkl. Returns malloc'd bytes (NULL if n > 8). */
 typedef struct mcf_test_zbuf { unsigned char *p; size_t n, cap; } mcf_test_zbuf;
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((unused))
-#endif
+MCF_TEST_UNUSED
 static void mcf_test_zput(mcf_test_zbuf *b, const void *d, size_t n)
 {
     if (b->n + n > b->cap) {
@@ -74,9 +158,7 @@ static void mcf_test_zput(mcf_test_zbuf *b, const void *d, size_t n)
     memcpy(b->p + b->n, d, n);
     b->n += n;
 }
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((unused))
-#endif
+MCF_TEST_UNUSED
 static void mcf_test_zle(mcf_test_zbuf *b, uint64_t v, int bytes)
 {
     unsigned char t[8];
@@ -84,9 +166,7 @@ static void mcf_test_zle(mcf_test_zbuf *b, uint64_t v, int bytes)
     for (i = 0; i < bytes; i++) t[i] = (unsigned char)(v >> (8 * i));
     mcf_test_zput(b, t, (size_t)bytes);
 }
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((unused))
-#endif
+MCF_TEST_UNUSED
 static unsigned char *mcf_test_zip(int n, const char *const *names, const unsigned char *const *data, const size_t *lens, size_t *out_len)
 {
     mcf_test_zbuf z;

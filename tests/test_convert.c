@@ -7,65 +7,34 @@
  * own NaN bits differ between its code paths; every other result exactly. */
 #include "mcf_test.h"
 #include "mcf_test_endian.h"
+#include "mcf_test_posix.h"
 #include <math.h>
 #include <stdint.h>
-#include <unistd.h>
 
 /* ---- torch's results: one python run per process ---------------------------- */
 typedef struct pair_rec { mcf_dtype from, to; size_t n; } pair_rec;
 static pair_rec g_pairs[64];
-static int g_npairs = -1;           /* -1 not run, -2 python or torch missing, -3 failed */
-static char g_dir[64], g_why[1024];
+static int g_npairs;
 
-static void cleanup_dir(void)
+/* One PAIR line of tests/torch_convert.py; 1 if it was one. */
+static int take_pair(const char *line, void *ctx)
 {
-    char cmd[128];
-    if (!g_dir[0]) return;
-    (void)snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    if (system(cmd) != 0) fprintf(stderr, "  could not remove %s\n", g_dir);
-    g_dir[0] = '\0';
+    char a[16], b[16];
+    unsigned long n;
+    (void)ctx;
+    if (sscanf(line, "PAIR %15s %15s %lu", a, b, &n) != 3 || g_npairs >= 64 || mcf_dtype_parse(a, &g_pairs[g_npairs].from) != MCF_OK ||
+        mcf_dtype_parse(b, &g_pairs[g_npairs].to) != MCF_OK)
+        return 0;
+    g_pairs[g_npairs++].n = (size_t)n;
+    return 1;
 }
 
-static int run_torch(void)
-{
-    char cmd[256], line[256];
-    FILE *p, *py;
-    int done = 0;
-    if (g_npairs != -1) return g_npairs;
-    g_npairs = -3;
-    if (!(py = fopen("/usr/bin/python3", "r"))) { snprintf(g_why, sizeof g_why, "/usr/bin/python3 is missing"); return g_npairs = -2; }
-    fclose(py);
-    (void)snprintf(g_dir, sizeof g_dir, "/tmp/mcf_convert_XXXXXX");
-    if (!mkdtemp(g_dir)) { g_dir[0] = '\0'; snprintf(g_why, sizeof g_why, "mkdtemp failed"); return g_npairs; }
-    (void)atexit(cleanup_dir);
-    (void)snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/torch_convert.py %s 2>&1", g_dir);
-    if (!(p = popen(cmd, "r"))) { snprintf(g_why, sizeof g_why, "popen failed"); return g_npairs; }
-    g_npairs = 0;
-    g_why[0] = '\0';
-    while (fgets(line, sizeof line, p)) {
-        char a[16], b[16];
-        unsigned long n;
-        if (sscanf(line, "PAIR %15s %15s %lu", a, b, &n) == 3 && g_npairs < 64 &&
-            mcf_dtype_parse(a, &g_pairs[g_npairs].from) == MCF_OK && mcf_dtype_parse(b, &g_pairs[g_npairs].to) == MCF_OK) {
-            g_pairs[g_npairs++].n = (size_t)n;
-        } else if (strncmp(line, "DONE", 4) == 0) done = 1;
-        else if (strlen(g_why) + strlen(line) + 1 < sizeof g_why) strcat(g_why, line);
-    }
-    if (pclose(p) != 0 || !done) {
-        if (strstr(g_why, "No module named 'torch'") || strstr(g_why, "No module named 'numpy'")) return g_npairs = -2;
-        return g_npairs = -3;
-    }
-    return g_npairs;
-}
-
-#define NEED_TORCH() do { int n_ = run_torch(); \
-    if (n_ == -2) MCF_SKIP("PyTorch unavailable: %s", g_why); \
-    if (n_ < 0) { fprintf(stderr, "  tests/torch_convert.py failed: %s\n", g_why); return 1; } } while (0)
+#define NEED_TORCH() MCF_TEST_NEED_TORCH("tests/torch_convert.py", take_pair)
 
 static unsigned char *load(const char *name, size_t *len)
 {
     char path[128];
-    (void)snprintf(path, sizeof path, "%s/%s", g_dir, name);
+    (void)snprintf(path, sizeof path, "%s/%s", mcf_test_tmpdir(), name);
     return mcf_test_slurp(path, len);
 }
 

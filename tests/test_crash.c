@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "mcf_test_posix.h"
 
 #ifndef MCF_STALE_TEMP_SECONDS
 #define MCF_STALE_TEMP_SECONDS 900   /* the library's default */
@@ -23,64 +24,11 @@
 #define CRASH_WORDS ((size_t)3 << 17)          /* 3 MiB of uint64 words */
 #define CRASH_BYTES (CRASH_WORDS * 8)
 
-/* Version v of the payload: word i is v << 32 | i, written little-endian. */
-static void crash_fill(unsigned char *p, size_t words, uint32_t v)
-{
-    size_t i;
-    int b;
-    for (i = 0; i < words; i++) {
-        uint64_t x = ((uint64_t)v << 32) | (uint64_t)(uint32_t)i;
-        for (b = 0; b < 8; b++) p[8 * i + (size_t)b] = (unsigned char)(x >> (8 * b));
-    }
-}
-
 /* The version p holds if it is one complete payload, else -1. */
 static long crash_version(const unsigned char *p, size_t len, size_t words)
 {
     uint32_t v;
-    unsigned char *want;
-    long ok;
-    if (len != words * 8) return -1;
-    v = (uint32_t)p[4] | ((uint32_t)p[5] << 8) | ((uint32_t)p[6] << 16) | ((uint32_t)p[7] << 24);
-    want = (unsigned char *)malloc(words * 8);
-    if (!want) return -1;
-    crash_fill(want, words, v);
-    ok = memcmp(want, p, len) == 0 ? (long)v : -1;
-    free(want);
-    return ok;
-}
-
-/* Reads a whole file with plain POSIX calls (independent of the library). */
-static unsigned char *crash_slurp(const char *path, size_t *len)
-{
-    struct stat st;
-    unsigned char *buf;
-    size_t got = 0;
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return NULL;
-    if (fstat(fd, &st) != 0) { close(fd); return NULL; }
-    buf = (unsigned char *)malloc((size_t)st.st_size + 1);
-    while (buf && got < (size_t)st.st_size) {
-        ssize_t k = read(fd, buf + got, (size_t)st.st_size - got);
-        if (k <= 0) { free(buf); buf = NULL; break; }
-        got += (size_t)k;
-    }
-    close(fd);
-    *len = got;
-    return buf;
-}
-
-/* Number of directory entries starting with prefix. */
-static int crash_count(const char *dir, const char *prefix)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    int n = 0;
-    if (!d) return -1;
-    while ((de = readdir(d)) != NULL)
-        if (strncmp(de->d_name, prefix, strlen(prefix)) == 0) n++;
-    closedir(d);
-    return n;
+    return mcf_test_payload_whole(p, len, words, &v) ? (long)v : -1;
 }
 
 static int crash_touch(const char *dir, const char *name, long age)
@@ -108,21 +56,6 @@ static int crash_exists(const char *dir, const char *name)
     struct stat st;
     snprintf(p, sizeof p, "%s/%s", dir, name);
     return lstat(p, &st) == 0;
-}
-
-static void crash_rmtree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    char p[4096];
-    if (!d) return;
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
-        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-        (void)unlink(p);
-    }
-    closedir(d);
-    (void)rmdir(dir);
 }
 
 static unsigned crash_rand_state = 12345u;
@@ -157,12 +90,12 @@ static void crash_saver(const char *dest, uint32_t first, unsigned flags)
     o.flags = flags;
     if (!buf) _exit(3);
     for (v = first;; v++) {
-        crash_fill(buf, CRASH_WORDS, v);
+        mcf_test_payload(buf, CRASH_WORDS, v);
         if (mcf_write_bytes(dest, buf, CRASH_BYTES, &o) != MCF_OK) _exit(2);
     }
 }
 
-static int test_crash_sigkill_never_tears(void)
+static int crash_sigkill_never_tears(void)
 {
     char dir[] = "/tmp/mcf_crash_XXXXXX", dest[256];
     unsigned char *buf;
@@ -177,7 +110,7 @@ static int test_crash_sigkill_never_tears(void)
     buf = (unsigned char *)malloc(CRASH_BYTES);
     MCF_CHECK(buf != NULL);
     t0 = crash_now();
-    crash_fill(buf, CRASH_WORDS, 0);
+    mcf_test_payload(buf, CRASH_WORDS, 0);
     MCF_CHECK_RC(mcf_write_bytes(dest, buf, CRASH_BYTES, NULL), MCF_OK);
     /* kill within ~4 saves' time, however slow this build is (valgrind, sanitizers) */
     max_delay_us = (unsigned)((crash_now() - t0) * 4e6) + 2000u;
@@ -193,7 +126,7 @@ static int test_crash_sigkill_never_tears(void)
         kill(pid, SIGKILL);
         MCF_CHECK(waitpid(pid, &status, 0) == pid);
         MCF_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);   /* it never failed on its own */
-        buf = crash_slurp(dest, &len);
+        buf = mcf_test_slurp(dest, &len);
         MCF_CHECK(buf != NULL);
         v = crash_version(buf, len, CRASH_WORDS);
         free(buf);
@@ -203,7 +136,7 @@ static int test_crash_sigkill_never_tears(void)
             if (v > last) advanced++;
             last = v;
         }
-        temps = crash_count(dir, ".ckpt.bin.mcf-");
+        temps = mcf_test_count_entries(dir, ".ckpt.bin.mcf-", 0);
         if (temps > 0) hit_mid_save++;
         if (temps > max_temps) max_temps = temps;
         iter++;
@@ -217,12 +150,12 @@ static int test_crash_sigkill_never_tears(void)
     MCF_CHECK(max_temps <= iter);
     /* the next successful save removes every temp file the kills left */
     MCF_CHECK_RC(mcf_write_bytes(dest, "done", 4, NULL), MCF_OK);
-    MCF_CHECK(crash_count(dir, ".ckpt.bin.mcf-") == 0);
-    crash_rmtree(dir);
+    MCF_CHECK(mcf_test_count_entries(dir, ".ckpt.bin.mcf-", 0) == 0);
+    mcf_test_remove_dir(dir);
     return 0;
 }
 
-/* The tensor of version v: I64 words v << 32 | i (crash_fill's payload). */
+/* The tensor of version v: I64 words v << 32 | i (mcf_test_payload). */
 static void crash_tensor(mcf_tensor *t, const unsigned char *data, size_t words)
 {
     memset(t, 0, sizeof *t);
@@ -242,7 +175,7 @@ static void crash_tensor_saver(const char *dest, uint32_t first, size_t words)
     uint32_t v;
     if (!buf) _exit(3);
     for (v = first;; v++) {
-        crash_fill(buf, words, v);
+        mcf_test_payload(buf, words, v);
         crash_tensor(&t, buf, words);
         if (mcf_save(dest, &t, 1, NULL) != MCF_OK) _exit(2);
     }
@@ -270,12 +203,12 @@ static long crash_saved_version(const char *dest, const char *format, size_t wor
     if (v < 0) return -1;
     buf = (unsigned char *)malloc(words * 8);
     if (!buf) return -1;
-    crash_fill(buf, words, (uint32_t)v);
+    mcf_test_payload(buf, words, (uint32_t)v);
     crash_tensor(&t, buf, words);
     memset(&o, 0, sizeof o);
     o.format = format;
     if (mcf_save_to_memory(&t, 1, &o, &want, &want_len) != MCF_OK) v = -1;
-    file = crash_slurp(dest, &len);
+    file = mcf_test_slurp(dest, &len);
     if (!file || len != want_len || memcmp(file, want, len) != 0) v = -1;
     free(file);
     free(buf);
@@ -301,7 +234,7 @@ static int crash_format_kills(const char *format, const char *fname)
     buf = (unsigned char *)malloc(words * 8);
     MCF_CHECK(buf != NULL);
     t0 = crash_now();                 /* the child fills, then saves: time both */
-    crash_fill(buf, words, 0);
+    mcf_test_payload(buf, words, 0);
     crash_tensor(&t, buf, words);
     if (mcf_save_to_memory(&t, 1, &o, &probe, &probe_len) == MCF_NOT_SUPPORTED) { free(buf); MCF_SKIP("%s writer not built in this tree", format); }
     mcf_free(probe);
@@ -328,29 +261,29 @@ static int crash_format_kills(const char *format, const char *fname)
         MCF_CHECK(v >= last);
         if (v > last) advanced++;
         last = v;
-        if (crash_count(dir, prefix) > 0) mid++;
+        if (mcf_test_count_entries(dir, prefix, 0) > 0) mid++;
         iter++;
     }
     fprintf(stderr, "  crash %s: %d kills, %d mid-save, %d advanced, latest version %ld\n", format, iter, mid, advanced, last);
     MCF_CHECK(advanced > 0 && mid > 0);
     buf = (unsigned char *)malloc(words * 8);
     MCF_CHECK(buf != NULL);
-    crash_fill(buf, words, 99999);
+    mcf_test_payload(buf, words, 99999);
     crash_tensor(&t, buf, words);
     MCF_CHECK_RC(mcf_save(dest, &t, 1, NULL), MCF_OK);
     free(buf);
-    MCF_CHECK(crash_count(dir, prefix) == 0);
+    MCF_CHECK(mcf_test_count_entries(dir, prefix, 0) == 0);
     MCF_CHECK(crash_saved_version(dest, format, words) == 99999);
-    crash_rmtree(dir);
+    mcf_test_remove_dir(dir);
     return 0;
 }
 
-static int test_crash_sigkill_mcf_save_safetensors(void) { return crash_format_kills("safetensors", "m.safetensors"); }
-static int test_crash_sigkill_mcf_save_torch(void) { return crash_format_kills("torch", "m.pt"); }
+static int crash_sigkill_mcf_save_safetensors(void) { return crash_format_kills("safetensors", "m.safetensors"); }
+static int crash_sigkill_mcf_save_torch(void) { return crash_format_kills("torch", "m.pt"); }
 
 /* Temp files of killed saves are removed by the next successful save of the
  * same name; a temp whose writer is alive (holds its flock) is kept. */
-static int test_crash_stale_temps_swept(void)
+static int crash_stale_temps_swept(void)
 {
     char dir[] = "/tmp/mcf_crash_XXXXXX", dest[256], live[300];
     const char payload[] = "new";
@@ -363,12 +296,12 @@ static int test_crash_stale_temps_swept(void)
         unsigned char *buf = (unsigned char *)malloc(CRASH_BYTES);
         double t0 = crash_now();
         MCF_CHECK(buf != NULL);
-        crash_fill(buf, CRASH_WORDS, 0);
+        mcf_test_payload(buf, CRASH_WORDS, 0);
         MCF_CHECK_RC(mcf_write_bytes(dest, buf, CRASH_BYTES, NULL), MCF_OK);
         max_delay_us = (unsigned)((crash_now() - t0) * 2e6) + 1000u;
         free(buf);
     }
-    for (i = 0; i < 500 && crash_count(dir, ".w.bin.mcf-") < 1; i++) {
+    for (i = 0; i < 500 && mcf_test_count_entries(dir, ".w.bin.mcf-", 0) < 1; i++) {
         pid_t pid = fork();
         MCF_CHECK(pid >= 0);
         if (pid == 0) crash_saver(dest, 1, 0);
@@ -376,7 +309,7 @@ static int test_crash_stale_temps_swept(void)
         kill(pid, SIGKILL);
         MCF_CHECK(waitpid(pid, &status, 0) == pid);
     }
-    MCF_CHECK(crash_count(dir, ".w.bin.mcf-") >= 1);
+    MCF_CHECK(mcf_test_count_entries(dir, ".w.bin.mcf-", 0) >= 1);
     /* a live save: this process holds the lock, and the file is old */
     snprintf(live, sizeof live, "%s/.w.bin.mcf-0badf00d.tmp", dir);
     MCF_CHECK(crash_touch(dir, ".w.bin.mcf-0badf00d.tmp", 2L * MCF_STALE_TEMP_SECONDS) == 0);
@@ -388,7 +321,7 @@ static int test_crash_stale_temps_swept(void)
     MCF_CHECK(crash_touch(dir, ".v.bin.mcf-12345678.tmp", 0) == 0);   /* another file's */
     MCF_CHECK(crash_touch(dir, ".w.bin.mcf-12345678.tmp", 0) == 0);   /* unlocked: dead writer */
     MCF_CHECK_RC(mcf_write_bytes(dest, payload, 3, NULL), MCF_OK);
-    MCF_CHECK(crash_count(dir, ".w.bin.mcf-") == 3);
+    MCF_CHECK(mcf_test_count_entries(dir, ".w.bin.mcf-", 0) == 3);
     MCF_CHECK(crash_exists(dir, ".w.bin.mcf-0badf00d.tmp"));
     MCF_CHECK(crash_exists(dir, ".w.bin.mcf-zzzzzzzz.tmp"));
     MCF_CHECK(crash_exists(dir, ".w.bin.mcf-1234567.tmp"));
@@ -396,13 +329,13 @@ static int test_crash_stale_temps_swept(void)
     MCF_CHECK(!crash_exists(dir, ".w.bin.mcf-12345678.tmp"));
     /* repeated successful saves never add temp files */
     for (i = 0; i < 50; i++) MCF_CHECK_RC(mcf_write_bytes(dest, payload, 3, NULL), MCF_OK);
-    MCF_CHECK(crash_count(dir, ".w.bin.mcf-") == 3);
+    MCF_CHECK(mcf_test_count_entries(dir, ".w.bin.mcf-", 0) == 3);
     /* the live writer finishes (its lock goes): the next save removes it */
     close(live_fd);
     MCF_CHECK_RC(mcf_write_bytes(dest, payload, 3, NULL), MCF_OK);
     MCF_CHECK(!crash_exists(dir, ".w.bin.mcf-0badf00d.tmp"));
-    MCF_CHECK(crash_count(dir, ".w.bin.mcf-") == 2);
-    crash_rmtree(dir);
+    MCF_CHECK(mcf_test_count_entries(dir, ".w.bin.mcf-", 0) == 2);
+    mcf_test_remove_dir(dir);
     return 0;
 }
 
@@ -422,7 +355,7 @@ static int crash_traced(pid_t pid)
 
 /* MCF_DURABLE: fsync(temp) -> rename(temp, dest) -> fsync(dir), seen by
  * strace attached to a forked child (works under qemu-user too: no exec). */
-static int test_crash_durable_order_strace(void)
+static int crash_durable_order_strace(void)
 {
     char dir[] = "/tmp/mcf_crash_XXXXXX", dest[256], log[256], cmd[1024], line[4096];
     FILE *f;
@@ -450,7 +383,7 @@ static int test_crash_durable_order_strace(void)
     (void)system(cmd);
     for (i = 0; i < 500 && !crash_traced(pid); i++) crash_sleep_us(10000);
     if (!crash_traced(pid)) {
-        kill(pid, SIGKILL); waitpid(pid, &status, 0); close(go[1]); crash_rmtree(dir);
+        kill(pid, SIGKILL); waitpid(pid, &status, 0); close(go[1]); mcf_test_remove_dir(dir);
         MCF_SKIP("strace could not attach within 5 s (ptrace not permitted here?)");
     }
     MCF_CHECK(write(go[1], "g", 1) == 1);
@@ -485,12 +418,12 @@ static int test_crash_durable_order_strace(void)
     if (step != 3) fprintf(stderr, "  durable order incomplete (step %d), see %s\n", step, log);
     MCF_CHECK(step == 3);
     crash_sleep_us(50000);   /* let strace exit before the directory goes */
-    crash_rmtree(dir);
+    mcf_test_remove_dir(dir);
     return 0;
 }
 
 /* Disk full: a save into a 1 MiB tmpfs fails cleanly. */
-static int test_crash_disk_full(void)
+static int crash_disk_full(void)
 {
     char dir[] = "/tmp/mcf_crash_XXXXXX", mnt[256], dest[300];
     unsigned char *buf, *got;
@@ -508,7 +441,7 @@ static int test_crash_disk_full(void)
     buf = (unsigned char *)malloc(CRASH_BYTES);
     if (!buf) ok = 0;
     if (ok) {
-        crash_fill(buf, 32768, 7);            /* 256 KiB: fits */
+        mcf_test_payload(buf, 32768, 7);            /* 256 KiB: fits */
         ok = mcf_write_bytes(dest, buf, 32768 * 8, NULL) == MCF_OK;
         if (!ok) fprintf(stderr, "  first save: %s\n", mcf_last_error());
     }
@@ -516,7 +449,7 @@ static int test_crash_disk_full(void)
         mcf_options o;
         int rc;
         memset(&o, 0, sizeof o);
-        crash_fill(buf, CRASH_WORDS, 8);      /* 3 MiB: does not */
+        mcf_test_payload(buf, CRASH_WORDS, 8);      /* 3 MiB: does not */
         rc = mcf_write_bytes(dest, buf, CRASH_BYTES, NULL);
         if (rc != MCF_FILE_WRITE_FAIL || !strstr(mcf_last_error(), "no space left on device") || !strstr(mcf_last_error(), dest)) {
             fprintf(stderr, "  disk-full save: %d %s\n", rc, mcf_last_error());
@@ -526,12 +459,12 @@ static int test_crash_disk_full(void)
         rc = mcf_write_bytes(dest, buf, CRASH_BYTES, &o);
         if (rc != MCF_FILE_WRITE_FAIL || !strstr(mcf_last_error(), "no space left on device")) ok = 0;
         if (ok) {
-            got = crash_slurp(dest, &len);
+            got = mcf_test_slurp(dest, &len);
             ok = got && crash_version(got, len, 32768) == 7;   /* old file intact */
             free(got);
         }
-        if (ok) ok = crash_count(mnt, ".full.bin.mcf-") == 0;  /* no temp file left */
-        if (ok) { crash_fill(buf, 32768, 9); ok = mcf_write_bytes(dest, buf, 32768 * 8, NULL) == MCF_OK; }  /* space is back */
+        if (ok) ok = mcf_test_count_entries(mnt, ".full.bin.mcf-", 0) == 0;  /* no temp file left */
+        if (ok) { mcf_test_payload(buf, 32768, 9); ok = mcf_write_bytes(dest, buf, 32768 * 8, NULL) == MCF_OK; }  /* space is back */
     }
     free(buf);
     (void)umount(mnt);
@@ -540,16 +473,16 @@ static int test_crash_disk_full(void)
     return 0;
 }
 
-MCF_TEST_MAIN(MCF_TEST(test_crash_sigkill_never_tears), MCF_TEST(test_crash_stale_temps_swept),
-              MCF_TEST(test_crash_sigkill_mcf_save_safetensors), MCF_TEST(test_crash_sigkill_mcf_save_torch),
-              MCF_TEST(test_crash_durable_order_strace), MCF_TEST(test_crash_disk_full))
+MCF_TEST_MAIN(MCF_TEST(crash_sigkill_never_tears), MCF_TEST(crash_stale_temps_swept),
+              MCF_TEST(crash_sigkill_mcf_save_safetensors), MCF_TEST(crash_sigkill_mcf_save_torch),
+              MCF_TEST(crash_durable_order_strace), MCF_TEST(crash_disk_full))
 #else
 /* MCF_NO_POSIX: local paths are refused, so there is nothing to tear. */
-static int test_crash_no_local_files(void)
+static int crash_no_local_files(void)
 {
     MCF_CHECK_RC(mcf_write_bytes("/tmp/mcf_noposix.bin", "x", 1, NULL), MCF_INVALID_PARAMS);
     MCF_CHECK_ERR("unknown filesystem \"file\"");
     return 0;
 }
-MCF_TEST_MAIN(MCF_TEST(test_crash_no_local_files))
+MCF_TEST_MAIN(MCF_TEST(crash_no_local_files))
 #endif

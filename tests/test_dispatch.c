@@ -5,40 +5,12 @@
  * (empty, truncated, text, TorchScript), and the out-parameter rule of the
  * error model. */
 #include "mcf_test.h"
+#include "mcf_test_posix.h"
 #include <stdint.h>
 
 #define TORCH_DIR "tests/data/torch/"
 
 /* ---- helpers ------------------------------------------------------------- */
-
-static char tmp_root[256];
-
-static void tmp_cleanup(void)
-{
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_root);
-    if (system(cmd) != 0) fprintf(stderr, "  could not remove %s\n", tmp_root);
-}
-
-/* A private directory under /tmp, removed at exit; NULL if none. */
-static const char *tmpdir(void)
-{
-    if (!tmp_root[0]) {
-        strcpy(tmp_root, "/tmp/mcf_dispatch_XXXXXX");
-        if (!mkdtemp(tmp_root)) { tmp_root[0] = '\0'; return NULL; }
-        atexit(tmp_cleanup);
-    }
-    return tmp_root;
-}
-
-static int write_file(const char *path, const void *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    int ok;
-    if (!f) return 0;
-    ok = fwrite(p, 1, n, f) == n;
-    return fclose(f) == 0 && ok;
-}
 
 /* The bytes as a local file and as a memory:// object, both called name;
  * each URL is written to urls[0] (local, "" without POSIX) and urls[1]. */
@@ -46,9 +18,8 @@ static int put_both(const char *name, const void *p, size_t n, char urls[2][512]
 {
     urls[0][0] = '\0';
 #ifndef MCF_NO_POSIX
-    if (!tmpdir()) return 0;
-    snprintf(urls[0], 512, "%s/%s", tmpdir(), name);
-    if (!write_file(urls[0], p, n)) return 0;
+    if (!mcf_test_tmpdir()) return 0;
+    if (!mcf_test_write_file(mcf_test_tmp_path(urls[0], 512, name), p, n)) return 0;
 #endif
     snprintf(urls[1], 512, "memory://dispatch/%s", name);
     return mcf_write_bytes(urls[1], p, n, NULL) == MCF_OK;
@@ -71,29 +42,19 @@ static int open_urls_fail(const char *name, const void *p, size_t n, int code, c
     return 0;
 }
 
-/* Runs a Python script with /usr/bin/python3 (PyTorch 1.13) in dir, argv[1]
- * = dir. 0 ok, -2 no python or no torch (skip), -1 the script failed. */
-static int run_python(const char *dir, const char *script)
+/* Runs a Python script with /usr/bin/python3 (PyTorch 1.13), argv[1] = the
+ * temporary directory. 0 ok, MCF_TEST_SKIPPED without python or torch, 1
+ * the script failed (what it printed goes to stderr). */
+static int run_python(const char *script)
 {
-    char path[600], cmd[1400], log[600], line[512];
-    FILE *f = fopen("/usr/bin/python3", "r"), *lf;
-    int status, no_torch = 0;
-    if (!f) return -2;
-    fclose(f);
-    snprintf(path, sizeof path, "%s/gen.py", dir);
-    snprintf(log, sizeof log, "%s/gen.log", dir);
-    if (!write_file(path, script, strlen(script))) return -1;
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s' '%s' >'%s' 2>&1", path, dir, log);
-    status = system(cmd);
-    if (status == 0) return 0;
-    if ((lf = fopen(log, "r")) != NULL) {
-        while (fgets(line, sizeof line, lf)) {
-            if (strstr(line, "No module named 'torch'")) no_torch = 1;
-            fprintf(stderr, "  python: %s", line);
-        }
-        fclose(lf);
-    }
-    return no_torch ? -2 : -1;
+    char path[600], args[1400], why[2048], *out = NULL;
+    int rc;
+    if (!mcf_test_tmpdir() || !mcf_test_write_file(mcf_test_tmp_path(path, sizeof path, "gen.py"), script, strlen(script))) return 1;
+    snprintf(args, sizeof args, "'%s' '%s'", path, mcf_test_tmpdir());
+    rc = mcf_test_python(args, &out, why, sizeof why);
+    if (rc == 1) fprintf(stderr, "  python: %s\n", why);
+    free(out);
+    return rc;
 }
 
 /* ---- [1] safetensors header lengths that look like other formats ---------- */
@@ -304,13 +265,12 @@ static int dispatch_legacy_torch_refused(void)
     MCF_CHECK(r == NULL);
     if (open_urls_fail("legacy_format.pt", bytes, len, MCF_NOT_SUPPORTED, "legacy torch format")) { free(bytes); return 1; }
     free(bytes);
-    MCF_CHECK(tmpdir() != NULL);
-    rc = run_python(tmpdir(), script);
-    if (rc == -2) MCF_SKIP("no /usr/bin/python3 with torch");
+    rc = run_python(script);
+    if (rc == MCF_TEST_SKIPPED) MCF_SKIP("no /usr/bin/python3 with torch");
     MCF_CHECK(rc == 0);
     for (p = 2; p <= 5; p++) {
         char path[600];
-        snprintf(path, sizeof path, "%s/legacy%d.pt", tmpdir(), p);
+        snprintf(path, sizeof path, "%s/legacy%d.pt", mcf_test_tmpdir(), p);
         MCF_CHECK((bytes = mcf_test_slurp(path, &len)) != NULL);
         MCF_CHECK(bytes[0] == 0x80 && bytes[1] == p);
         rc = mcf_open_memory(bytes, len, NULL, &r);
@@ -427,11 +387,10 @@ static int dispatch_torchscript_refused(void)
     unsigned char *bytes;
     mcf_reader *r = NULL;
     int rc;
-    MCF_CHECK(tmpdir() != NULL);
-    rc = run_python(tmpdir(), script);
-    if (rc == -2) MCF_SKIP("no /usr/bin/python3 with torch");
+    rc = run_python(script);
+    if (rc == MCF_TEST_SKIPPED) MCF_SKIP("no /usr/bin/python3 with torch");
     MCF_CHECK(rc == 0);
-    snprintf(path, sizeof path, "%s/scripted.pt", tmpdir());
+    mcf_test_tmp_path(path, sizeof path, "scripted.pt");
     MCF_CHECK((bytes = mcf_test_slurp(path, &len)) != NULL);
     MCF_CHECK(memcmp(bytes, "PK\3\4", 4) == 0);
     MCF_CHECK_RC(mcf_open_memory(bytes, len, NULL, &r), MCF_NOT_SUPPORTED);

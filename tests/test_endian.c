@@ -57,7 +57,7 @@ static int sink_bytes(const mcf_tensor *t, const unsigned char *want, size_t n)
 }
 
 /* Writing: every byte-sized dtype, contiguous and strided, comes out LE. */
-static int test_endian_sink_writes_little_endian(void)
+static int endian_sink_writes_little_endian(void)
 {
     int d;
     for (d = 0; d < (int)MCF_DTYPE_COUNT; d++) {
@@ -80,7 +80,7 @@ static int test_endian_sink_writes_little_endian(void)
 }
 
 /* The compiler's own float/double bit patterns, written LE. */
-static int test_endian_sink_float_values(void)
+static int endian_sink_float_values(void)
 {
     static const float f[3] = {1.5f, -2.25f, 0.1f};
     static const double g[3] = {1.5, -2.25, 0.1};
@@ -138,7 +138,7 @@ static mcf_reader *make_reader(mcf_dtype d, const unsigned char *le, size_t n, s
 /* Reading: mcf_read and mcf_view give host-order values for every dtype,
  * mapped or not, contiguous or strided, at aligned and odd offsets; views
  * are aligned to the element unit. */
-static int test_endian_reader_returns_host_order(void)
+static int endian_reader_returns_host_order(void)
 {
     /* aligned for every element type, so "offset % unit" is the address's alignment too */
     static union { unsigned char b[256]; uint64_t u64; double f64; } file_storage;
@@ -180,7 +180,7 @@ static int test_endian_reader_returns_host_order(void)
 }
 
 /* The reader hands out typed values the caller can use directly. */
-static int test_endian_reader_float_values(void)
+static int endian_reader_float_values(void)
 {
     static unsigned char file[64];
     static const unsigned char lef[12] = {0x00, 0x00, 0xC0, 0x3F, 0x00, 0x00, 0x10, 0xC0, 0xCD, 0xCC, 0xCC, 0x3D};
@@ -200,7 +200,7 @@ static int test_endian_reader_float_values(void)
 }
 
 /* The byte helpers themselves. */
-static int test_endian_le_helpers(void)
+static int endian_le_helpers(void)
 {
     unsigned char b[8];
     mcf__put_le16(b, 0xA1B2);
@@ -304,7 +304,7 @@ static int check_all_dtypes_reader(mcf_reader *r)
     return 0;
 }
 
-static int test_endian_reference_all_dtypes_read(void)
+static int endian_reference_all_dtypes_read(void)
 {
     size_t len = 0;
     unsigned char *buf = mcf_test_slurp("tests/data/safetensors/all_dtypes.safetensors", &len);
@@ -336,7 +336,7 @@ static int test_endian_reference_all_dtypes_read(void)
 
 /* Host values of every dtype written by the safetensors writer come out as
  * the reference's little-endian bytes, and read back as the host values. */
-static int test_endian_reference_all_dtypes_write(void)
+static int endian_reference_all_dtypes_write(void)
 {
     mcf_tensor t[AD_COUNT];
     mcf_options o;
@@ -371,7 +371,7 @@ static int test_endian_reference_all_dtypes_write(void)
     return 0;
 }
 
-MCF_TEST_MAIN(MCF_TEST(test_endian_le_helpers), MCF_TEST(test_endian_sink_writes_little_endian),
-              MCF_TEST(test_endian_sink_float_values), MCF_TEST(test_endian_reader_returns_host_order),
-              MCF_TEST(test_endian_reader_float_values), MCF_TEST(test_endian_reference_all_dtypes_read),
-              MCF_TEST(test_endian_reference_all_dtypes_write))
+MCF_TEST_MAIN(MCF_TEST(endian_le_helpers), MCF_TEST(endian_sink_writes_little_endian),
+              MCF_TEST(endian_sink_float_values), MCF_TEST(endian_reader_returns_host_order),
+              MCF_TEST(endian_reader_float_values), MCF_TEST(endian_reference_all_dtypes_read),
+              MCF_TEST(endian_reference_all_dtypes_write))

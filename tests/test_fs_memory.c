@@ -2,7 +2,7 @@
 #include "mcf_test.h"
 #include <pthread.h>
 
-static int test_memory_roundtrip_and_aliases(void)
+static int memory_roundtrip_and_aliases(void)
 {
     void *d = NULL; size_t n = 0; uint64_t sz = 0;
     MCF_CHECK_RC(mcf_write_bytes("memory://a/b", "hello", 5, NULL), MCF_OK);
@@ -31,7 +31,7 @@ static int test_memory_roundtrip_and_aliases(void)
     return 0;
 }
 
-static int test_memory_overwrite_empty_and_no_overwrite(void)
+static int memory_overwrite_empty_and_no_overwrite(void)
 {
     mcf_options o;
     void *d = NULL; size_t n = 1;
@@ -63,7 +63,7 @@ static int cancel_after_first(void *user, uint64_t done, uint64_t total)
     return 1;
 }
 
-static int test_memory_progress_cancel_writes_nothing(void)
+static int memory_progress_cancel_writes_nothing(void)
 {
     static unsigned char big[9 << 20];
     mcf_options o;
@@ -79,7 +79,7 @@ static int test_memory_progress_cancel_writes_nothing(void)
 }
 
 /* A reader keeps its bytes while another writer replaces or removes the name. */
-static int test_memory_blob_outlives_overwrite(void)
+static int memory_blob_outlives_overwrite(void)
 {
     mcf_filesystem fs;
     (void)fs;
@@ -136,7 +136,7 @@ static void *memory_worker(void *arg)
     return NULL;
 }
 
-static int test_memory_threads(void)
+static int memory_threads(void)
 {
     pthread_t th[THREADS];
     worker w[THREADS];
@@ -151,7 +151,7 @@ static int test_memory_threads(void)
     return 0;
 }
 
-static int test_memory_registry_user_scheme(void)
+static int memory_registry_user_scheme(void)
 {
     /* a user backend registered under a new scheme reuses the memory code
      * through a thin wrapper: here we only check lookup and the error list */
@@ -172,7 +172,7 @@ static int test_memory_registry_user_scheme(void)
 /* The memory backend has no settings: every storage option is refused,
  * naming the key and the backend, on each entry point (write, size, read,
  * mcf_open, remove), and nothing is written or removed. */
-static int test_memory_refuses_storage_options(void)
+static int memory_refuses_storage_options(void)
 {
     const char *region[] = { "region", "us-east-1", NULL };
     const char *none[] = { NULL };
@@ -203,7 +203,7 @@ static int test_memory_refuses_storage_options(void)
     return 0;
 }
 
-MCF_TEST_MAIN(MCF_TEST(test_memory_roundtrip_and_aliases), MCF_TEST(test_memory_overwrite_empty_and_no_overwrite),
-              MCF_TEST(test_memory_progress_cancel_writes_nothing), MCF_TEST(test_memory_blob_outlives_overwrite),
-              MCF_TEST(test_memory_threads), MCF_TEST(test_memory_registry_user_scheme),
-              MCF_TEST(test_memory_refuses_storage_options))
+MCF_TEST_MAIN(MCF_TEST(memory_roundtrip_and_aliases), MCF_TEST(memory_overwrite_empty_and_no_overwrite),
+              MCF_TEST(memory_progress_cancel_writes_nothing), MCF_TEST(memory_blob_outlives_overwrite),
+              MCF_TEST(memory_threads), MCF_TEST(memory_registry_user_scheme),
+              MCF_TEST(memory_refuses_storage_options))

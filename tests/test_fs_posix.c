@@ -1,49 +1,26 @@
 /* [09] fs: posix - atomic replace, makedirs, errno mapping, 64-bit offsets. */
 #include "mcf_test.h"
 #ifndef MCF_NO_POSIX
-#include <dirent.h>
+#include "mcf_test_posix.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char tmp_root[256];
-
-static const char *tmpdir(void)
-{
-    if (!tmp_root[0]) {
-        snprintf(tmp_root, sizeof tmp_root, "/tmp/mcf-posix-XXXXXX");
-        if (!mkdtemp(tmp_root)) return NULL;
-    }
-    return tmp_root;
-}
-
-static int count_entries(const char *dir, const char *needle)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    int n = 0;
-    if (!d) return -1;
-    while ((e = readdir(d)) != NULL)
-        if (strstr(e->d_name, needle)) n++;
-    closedir(d);
-    return n;
-}
-
-static int test_posix_roundtrip_makedirs_and_file_url(void)
+static int posix_roundtrip_makedirs_and_file_url(void)
 {
     char path[512], url[600];
     void *d = NULL; size_t n = 0; uint64_t sz = 0;
-    snprintf(path, sizeof path, "%s/deep/er/dir/x.bin", tmpdir());
+    snprintf(path, sizeof path, "%s/deep/er/dir/x.bin", mcf_test_tmpdir());
     MCF_CHECK_RC(mcf_write_bytes(path, "payload", 7, NULL), MCF_OK);
     snprintf(url, sizeof url, "file://%s", path);
     MCF_CHECK_RC(mcf_read_bytes(url, &d, &n, NULL), MCF_OK);
     MCF_CHECK(n == 7 && memcmp(d, "payload", 7) == 0);
     mcf_free(d);
     /* percent-decoded file URL; file://localhost/ form */
-    snprintf(url, sizeof url, "file://localhost%s/with%%20space/y.bin", tmpdir());
+    snprintf(url, sizeof url, "file://localhost%s/with%%20space/y.bin", mcf_test_tmpdir());
     MCF_CHECK_RC(mcf_write_bytes(url, "Y", 1, NULL), MCF_OK);
-    snprintf(path, sizeof path, "%s/with space/y.bin", tmpdir());
+    snprintf(path, sizeof path, "%s/with space/y.bin", mcf_test_tmpdir());
     MCF_CHECK_RC(mcf_file_size(path, &sz, NULL), MCF_OK);
     MCF_CHECK(sz == 1);
     MCF_CHECK(mcf_exists(path, NULL) == 1);
@@ -52,20 +29,20 @@ static int test_posix_roundtrip_makedirs_and_file_url(void)
     MCF_CHECK_RC(mcf_remove(path, NULL), MCF_FILE_NOT_FOUND);
     MCF_CHECK_ERR("no such file or directory");
     /* the temp files are gone */
-    snprintf(path, sizeof path, "%s/deep/er/dir", tmpdir());
-    MCF_CHECK(count_entries(path, ".tmp") == 0);
+    snprintf(path, sizeof path, "%s/deep/er/dir", mcf_test_tmpdir());
+    MCF_CHECK(mcf_test_count_entries(path, ".tmp", 1) == 0);
     return 0;
 }
 
-static int test_posix_errors_name_path_and_cause(void)
+static int posix_errors_name_path_and_cause(void)
 {
     char path[512];
     void *d = NULL; size_t n = 0;
-    snprintf(path, sizeof path, "%s/missing.bin", tmpdir());
+    snprintf(path, sizeof path, "%s/missing.bin", mcf_test_tmpdir());
     MCF_CHECK_RC(mcf_read_bytes(path, &d, &n, NULL), MCF_FILE_NOT_FOUND);
     MCF_CHECK_ERR(path);
     MCF_CHECK_ERR("no such file or directory");
-    MCF_CHECK_RC(mcf_read_bytes(tmpdir(), &d, &n, NULL), MCF_FILE_OPEN_FAIL);
+    MCF_CHECK_RC(mcf_read_bytes(mcf_test_tmpdir(), &d, &n, NULL), MCF_FILE_OPEN_FAIL);
     MCF_CHECK_ERR("is a directory");
     /* sysfs refuses new files even for root: EACCES -> PERMISSION_DENIED */
     {
@@ -79,11 +56,11 @@ static int test_posix_errors_name_path_and_cause(void)
 
 /* A path that runs through a regular file cannot be created; the old file
  * stays exactly as it was (not root-dependent, unlike a read-only dir). */
-static int test_posix_failed_write_keeps_old_file(void)
+static int posix_failed_write_keeps_old_file(void)
 {
     char file[512], below[600];
     void *d = NULL; size_t n = 0;
-    snprintf(file, sizeof file, "%s/old.bin", tmpdir());
+    snprintf(file, sizeof file, "%s/old.bin", mcf_test_tmpdir());
     MCF_CHECK_RC(mcf_write_bytes(file, "old contents", 12, NULL), MCF_OK);
     snprintf(below, sizeof below, "%s/sub/new.bin", file);
     MCF_CHECK_RC(mcf_write_bytes(below, "new", 3, NULL), MCF_FILE_OPEN_FAIL);
@@ -109,13 +86,13 @@ static int cancel_at_once(void *user, uint64_t done, uint64_t total)
     return 1;
 }
 
-static int test_posix_cancel_and_no_overwrite_keep_old_file(void)
+static int posix_cancel_and_no_overwrite_keep_old_file(void)
 {
     static unsigned char big[6 << 20];
     char file[512];
     void *d = NULL; size_t n = 0;
     mcf_options o;
-    snprintf(file, sizeof file, "%s/keep.bin", tmpdir());
+    snprintf(file, sizeof file, "%s/keep.bin", mcf_test_tmpdir());
     MCF_CHECK_RC(mcf_write_bytes(file, "keep", 4, NULL), MCF_OK);
     memset(&o, 0, sizeof o);
     o.progress = cancel_at_once;
@@ -127,22 +104,22 @@ static int test_posix_cancel_and_no_overwrite_keep_old_file(void)
     MCF_CHECK_RC(mcf_read_bytes(file, &d, &n, NULL), MCF_OK);
     MCF_CHECK(n == 4 && memcmp(d, "keep", 4) == 0);
     mcf_free(d);
-    MCF_CHECK(count_entries(tmpdir(), ".tmp") == 0);
+    MCF_CHECK(mcf_test_count_entries(mcf_test_tmpdir(), ".tmp", 1) == 0);
     /* NO_OVERWRITE to a fresh name and DURABLE both succeed */
-    snprintf(file, sizeof file, "%s/fresh.bin", tmpdir());
+    snprintf(file, sizeof file, "%s/fresh.bin", mcf_test_tmpdir());
     o.flags = MCF_NO_OVERWRITE | MCF_DURABLE;
     MCF_CHECK_RC(mcf_write_bytes(file, "fresh", 5, &o), MCF_OK);
     MCF_CHECK(mcf_exists(file, NULL) == 1);
-    MCF_CHECK(count_entries(tmpdir(), ".tmp") == 0);
+    MCF_CHECK(mcf_test_count_entries(mcf_test_tmpdir(), ".tmp", 1) == 0);
     return 0;
 }
 
-static int test_posix_new_file_mode_follows_umask(void)
+static int posix_new_file_mode_follows_umask(void)
 {
     char file[512];
     struct stat st;
     mode_t old = umask(022);
-    snprintf(file, sizeof file, "%s/mode.bin", tmpdir());
+    snprintf(file, sizeof file, "%s/mode.bin", mcf_test_tmpdir());
     MCF_CHECK_RC(mcf_write_bytes(file, "m", 1, NULL), MCF_OK);
     umask(old);
     MCF_CHECK(stat(file, &st) == 0);
@@ -152,34 +129,23 @@ static int test_posix_new_file_mode_follows_umask(void)
 
 /* 64-bit offsets: a 5 GiB sparse file, a marker past 4 GiB read positionally
  * through the file backend, size reported exactly. */
-static int test_posix_sparse_5gib_offsets(void)
+static int posix_sparse_5gib_offsets(void)
 {
     char file[512];
     const uint64_t size = (uint64_t)5 << 30;
     mcf_filesystem fs;
-    mcf_url u;
     void *h = NULL;
-    uint64_t got = 0;
-    char marker[8];
-    int fd;
-    snprintf(file, sizeof file, "%s/sparse.bin", tmpdir());
-    fd = open(file, O_CREAT | O_WRONLY | O_TRUNC, 0644);
-    MCF_CHECK(fd >= 0);
-    if (ftruncate(fd, (off_t)size) != 0) { close(fd); unlink(file); MCF_SKIP("filesystem refuses a 5 GiB sparse file (errno %d)", errno); }
-    if (pwrite(fd, "MARKER!!", 8, (off_t)(size - 8)) != 8) { close(fd); unlink(file); MCF_SKIP("cannot write past 4 GiB here"); }
-    close(fd);
-    MCF_CHECK_RC(mcf_file_size(file, &got, NULL), MCF_OK);
-    MCF_CHECK(got == size);
-    MCF_CHECK_RC(mcf_filesystem_lookup("file", &fs), MCF_OK);
-    MCF_CHECK_RC(mcf_url_parse(file, NULL, &u), MCF_OK);
-    MCF_CHECK_RC(fs.open_read(fs.user, &u, NULL, &h, &got), MCF_OK);
-    MCF_CHECK(got == size);
+    char marker[8], why[256];
+    int rc;
+    snprintf(file, sizeof file, "%s/sparse.bin", mcf_test_tmpdir());
+    rc = mcf_test_sparse_open(file, size, "MARKER!!", size - 8, &fs, &h, why, sizeof why);
+    if (rc == MCF_TEST_SKIPPED) MCF_SKIP("%s", why);
+    MCF_CHECK(rc == 0);
     MCF_CHECK_RC(fs.read_at(h, size - 8, marker, 8), MCF_OK);
     MCF_CHECK(memcmp(marker, "MARKER!!", 8) == 0);
     MCF_CHECK_RC(fs.read_at(h, size - 4, marker, 8), MCF_FILE_READ_FAIL);   /* short read is an error */
     MCF_CHECK_ERR("unexpected end of file");
     fs.close_read(h);
-    mcf_url_free(&u);
     MCF_CHECK_RC(mcf_remove(file, NULL), MCF_OK);
     return 0;
 }
@@ -188,7 +154,7 @@ static int test_posix_sparse_5gib_offsets(void)
  * the key, the path and the backend, on each entry point (the save, size,
  * read, mcf_open, remove, and the backend called directly), and the file on
  * disk is left as it was. */
-static int test_posix_refuses_storage_options(void)
+static int posix_refuses_storage_options(void)
 {
     const char *endpoint[] = { "endpoint_url", "http://127.0.0.1:9000", NULL };
     const char *none[] = { NULL };
@@ -200,7 +166,7 @@ static int test_posix_refuses_storage_options(void)
     mcf_tensor t;
     float x = 1.5f;
     void *d = NULL, *h = (void *)1; size_t n = 0; uint64_t sz = 0;
-    snprintf(path, sizeof path, "%s/opts.bin", tmpdir());
+    snprintf(path, sizeof path, "%s/opts.bin", mcf_test_tmpdir());
     memset(&o, 0, sizeof o);
     o.storage_options = endpoint;
     MCF_CHECK_RC(mcf_write_bytes(path, "abc", 3, &o), MCF_INVALID_PARAMS);
@@ -229,32 +195,31 @@ static int test_posix_refuses_storage_options(void)
     MCF_CHECK_RC(mcf_read_bytes(path, &d, &n, NULL), MCF_OK);
     MCF_CHECK(n == 3 && memcmp(d, "abc", 3) == 0);
     mcf_free(d);
-    MCF_CHECK(count_entries(tmpdir(), ".tmp") == 0);
+    MCF_CHECK(mcf_test_count_entries(mcf_test_tmpdir(), ".tmp", 1) == 0);
     o.storage_options = none;
     MCF_CHECK_RC(mcf_remove(path, &o), MCF_OK);
     return 0;
 }
 
-static int test_posix_cleanup(void)
+/* Last: the temporary directory goes, with everything the tests left. */
+static int posix_cleanup(void)
 {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir());
-    MCF_CHECK(system(cmd) == 0);
+    MCF_CHECK(mcf_test_tmp_remove());
     return 0;
 }
 
-MCF_TEST_MAIN(MCF_TEST(test_posix_roundtrip_makedirs_and_file_url), MCF_TEST(test_posix_errors_name_path_and_cause),
-              MCF_TEST(test_posix_failed_write_keeps_old_file), MCF_TEST(test_posix_cancel_and_no_overwrite_keep_old_file),
-              MCF_TEST(test_posix_new_file_mode_follows_umask), MCF_TEST(test_posix_sparse_5gib_offsets),
-              MCF_TEST(test_posix_refuses_storage_options), MCF_TEST(test_posix_cleanup))
+MCF_TEST_MAIN(MCF_TEST(posix_roundtrip_makedirs_and_file_url), MCF_TEST(posix_errors_name_path_and_cause),
+              MCF_TEST(posix_failed_write_keeps_old_file), MCF_TEST(posix_cancel_and_no_overwrite_keep_old_file),
+              MCF_TEST(posix_new_file_mode_follows_umask), MCF_TEST(posix_sparse_5gib_offsets),
+              MCF_TEST(posix_refuses_storage_options), MCF_TEST(posix_cleanup))
 #else
 /* Without POSIX there is no file backend, and the error says so. */
-static int test_posix_absent(void)
+static int posix_absent(void)
 {
     void *d; size_t n;
     MCF_CHECK_RC(mcf_read_bytes("/tmp/x.bin", &d, &n, NULL), MCF_INVALID_PARAMS);
     MCF_CHECK_ERR("unknown filesystem \"file\"");
     return 0;
 }
-MCF_TEST_MAIN(MCF_TEST(test_posix_absent))
+MCF_TEST_MAIN(MCF_TEST(posix_absent))
 #endif

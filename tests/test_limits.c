@@ -54,7 +54,7 @@ static int limits_fs_read(void *file, uint64_t off, void *dst, size_t n)
 }
 static void limits_fs_close(void *file) { (void)file; }
 
-static int test_limits_backend_claims_huge_size(void)
+static int limits_backend_claims_huge_size(void)
 {
     mcf_filesystem fs;
     void *d = NULL;
@@ -96,7 +96,7 @@ static int test_limits_backend_claims_huge_size(void)
     return 0;
 }
 
-static int test_limits_tensor_shapes(void)
+static int limits_tensor_shapes(void)
 {
     mcf_tensor t;
     unsigned char b[16] = {0};
@@ -135,7 +135,7 @@ static int test_limits_tensor_shapes(void)
 
 /* A tensor claiming far more bytes than RAM: the memory sink refuses it before
  * allocating (the claim is the caller's, the data pointer cannot back it). */
-static int test_limits_save_to_memory_larger_than_ram(void)
+static int limits_save_to_memory_larger_than_ram(void)
 {
     mcf_options o;
     mcf_tensor t;
@@ -158,7 +158,7 @@ static int test_limits_save_to_memory_larger_than_ram(void)
 }
 
 /* Hostile little buffers: never a crash, always a sentence. */
-static int test_limits_open_memory_hostile_heads(void)
+static int limits_open_memory_hostile_heads(void)
 {
     unsigned char buf[64];
     mcf_reader *r = NULL;
@@ -179,7 +179,7 @@ static int test_limits_open_memory_hostile_heads(void)
     return 0;
 }
 
-static int test_limits_huge_urls(void)
+static int limits_huge_urls(void)
 {
     size_t n = (size_t)1 << 20, i;
     char *url = (char *)malloc(3 * n + 16);
@@ -215,7 +215,7 @@ static int test_limits_huge_urls(void)
 }
 
 #ifndef MCF_NO_POSIX
-static int test_limits_sparse_1tib_read_bytes(void)
+static int limits_sparse_1tib_read_bytes(void)
 {
     char dir[] = "/tmp/mcf_limits_XXXXXX", path[128];
     void *d = NULL;
@@ -242,7 +242,7 @@ static int test_limits_sparse_1tib_read_bytes(void)
     return 0;
 }
 
-static int test_limits_fifo_refused(void)
+static int limits_fifo_refused(void)
 {
     char dir[] = "/tmp/mcf_limits_XXXXXX", path[128];
     void *d = NULL;
@@ -265,10 +265,10 @@ static int test_limits_fifo_refused(void)
 #endif
 
 #ifndef MCF_NO_POSIX
-#define LIMITS_POSIX_TESTS , MCF_TEST(test_limits_sparse_1tib_read_bytes), MCF_TEST(test_limits_fifo_refused)
+#define LIMITS_POSIX_TESTS , MCF_TEST(limits_sparse_1tib_read_bytes), MCF_TEST(limits_fifo_refused)
 #else
 #define LIMITS_POSIX_TESTS
 #endif
-MCF_TEST_MAIN(MCF_TEST(test_limits_backend_claims_huge_size), MCF_TEST(test_limits_tensor_shapes),
-              MCF_TEST(test_limits_save_to_memory_larger_than_ram), MCF_TEST(test_limits_open_memory_hostile_heads),
-              MCF_TEST(test_limits_huge_urls) LIMITS_POSIX_TESTS)
+MCF_TEST_MAIN(MCF_TEST(limits_backend_claims_huge_size), MCF_TEST(limits_tensor_shapes),
+              MCF_TEST(limits_save_to_memory_larger_than_ram), MCF_TEST(limits_open_memory_hostile_heads),
+              MCF_TEST(limits_huge_urls) LIMITS_POSIX_TESTS)

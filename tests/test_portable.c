@@ -9,13 +9,14 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "mcf_test_posix.h"
 #endif
 
 #define HOST_IS_32BIT (SIZE_MAX < UINT64_C(0x100000000))
 
 /* A contiguous tensor bigger than this host can address is NOT_SUPPORTED
  * (not truncated); 64-bit hosts just see a too-small buffer. */
-static int test_portable_sizes_beyond_size_t(void)
+static int portable_sizes_beyond_size_t(void)
 {
     static unsigned char buf[16];
     mcf_tensor t;
@@ -43,43 +44,21 @@ static int test_portable_sizes_beyond_size_t(void)
 }
 
 #if !defined(MCF_NO_POSIX) && !defined(_WIN32)
-static char tmp_root[256];
-
-static const char *tmpdir(void)
-{
-    if (!tmp_root[0]) {
-        snprintf(tmp_root, sizeof tmp_root, "/tmp/mcf-portable-XXXXXX");
-        if (!mkdtemp(tmp_root)) return NULL;
-    }
-    return tmp_root;
-}
-
 /* 32-bit: a 5 GiB file is stat'ed exactly, read positionally (never mapped),
  * and whole-file reads say NOT_SUPPORTED instead of truncating the size. */
-static int test_portable_file_over_4gib(void)
+static int portable_file_over_4gib(void)
 {
     char file[512];
     const uint64_t size = (uint64_t)5 << 30;
     mcf_filesystem fs;
-    mcf_url u;
     void *h = NULL, *d = NULL;
     size_t n = 0;
-    uint64_t got = 0;
-    char marker[8];
-    int fd;
-    snprintf(file, sizeof file, "%s/big.bin", tmpdir());
-    fd = open(file, O_CREAT | O_WRONLY | O_TRUNC, 0644);
-    MCF_CHECK(fd >= 0);
-    if (ftruncate(fd, (off_t)size) != 0) { close(fd); unlink(file); MCF_SKIP("filesystem refuses a 5 GiB sparse file (errno %d)", errno); }
-    if (pwrite(fd, "4GiB+1!!", 8, (off_t)((uint64_t)4 << 30) + 1) != 8) { close(fd); unlink(file); MCF_SKIP("cannot write past 4 GiB here"); }
-    close(fd);
-    MCF_CHECK_RC(mcf_file_size(file, &got, NULL), MCF_OK);
-    MCF_CHECK(got == size);
-    MCF_CHECK_RC(mcf_filesystem_lookup("file", &fs), MCF_OK);
-    MCF_CHECK_RC(mcf_url_parse(file, NULL, &u), MCF_OK);
-    MCF_CHECK_RC(fs.open_read(fs.user, &u, NULL, &h, &got), MCF_OK);
-    mcf_url_free(&u);
-    MCF_CHECK(got == size);
+    char marker[8], why[256];
+    int rc;
+    snprintf(file, sizeof file, "%s/big.bin", mcf_test_tmpdir());
+    rc = mcf_test_sparse_open(file, size, "4GiB+1!!", ((uint64_t)4 << 30) + 1, &fs, &h, why, sizeof why);
+    if (rc == MCF_TEST_SKIPPED) MCF_SKIP("%s", why);
+    MCF_CHECK(rc == 0);
     if (HOST_IS_32BIT) MCF_CHECK(fs.map(h) == NULL);   /* cannot map 5 GiB: pread path */
     MCF_CHECK_RC(fs.read_at(h, ((uint64_t)4 << 30) + 1, marker, 8), MCF_OK);
     MCF_CHECK(memcmp(marker, "4GiB+1!!", 8) == 0);
@@ -95,24 +74,23 @@ static int test_portable_file_over_4gib(void)
 }
 
 /* On POSIX '\' is an ordinary file-name byte: no directories appear. */
-static int test_portable_posix_backslash_is_a_name_byte(void)
+static int portable_posix_backslash_is_a_name_byte(void)
 {
     char path[512], dir[512];
     struct stat st;
-    snprintf(path, sizeof path, "%s/dir\\sub\\f.bin", tmpdir());
+    snprintf(path, sizeof path, "%s/dir\\sub\\f.bin", mcf_test_tmpdir());
     MCF_CHECK_RC(mcf_write_bytes(path, "bs", 2, NULL), MCF_OK);
     MCF_CHECK(stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 2);
-    snprintf(dir, sizeof dir, "%s/dir", tmpdir());
+    snprintf(dir, sizeof dir, "%s/dir", mcf_test_tmpdir());
     MCF_CHECK(stat(dir, &st) != 0);
     MCF_CHECK_RC(mcf_remove(path, NULL), MCF_OK);
     return 0;
 }
 
-static int test_portable_cleanup(void)
+/* Last: the temporary directory goes, with everything the tests left. */
+static int portable_cleanup(void)
 {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir());
-    MCF_CHECK(system(cmd) == 0);
+    MCF_CHECK(mcf_test_tmp_remove());
     return 0;
 }
 #endif
@@ -165,9 +143,9 @@ static int read_is(const char *url, const char *want, unsigned flags)
     return ok;
 }
 
-/* The seed's backslash case for real: dir\sub\f.bin creates dir\sub; the
+/* The backslash case for real: dir\sub\f.bin creates dir\sub; the
  * same file is reachable as C:/.../f.bin and file:///C:/.../f.bin. */
-static int test_portable_win_separators_drive_and_file_url(void)
+static int portable_win_separators_drive_and_file_url(void)
 {
     char p[1024], q[1024], url[1200], sub[1024];
     const char *root = tmpdir();
@@ -203,7 +181,7 @@ static int test_portable_win_separators_drive_and_file_url(void)
     return 0;
 }
 
-static int test_portable_win_errors_and_no_overwrite(void)
+static int portable_win_errors_and_no_overwrite(void)
 {
     char p[1024], below[1100];
     const char *root = tmpdir();
@@ -244,7 +222,7 @@ static int test_portable_win_errors_and_no_overwrite(void)
 
 /* UTF-8 names become UTF-16 (checked with the wide API), and \\?\ roots
  * are skipped by makedirs. */
-static int test_portable_win_utf8_and_long_prefix(void)
+static int portable_win_utf8_and_long_prefix(void)
 {
     char p[1024];
     wchar_t wp[1024];
@@ -262,7 +240,7 @@ static int test_portable_win_utf8_and_long_prefix(void)
     return 0;
 }
 
-static int test_portable_win_cleanup(void)
+static int portable_win_cleanup(void)
 {
     static const char *const files[] = {"dir\\sub\\f.bin", "a b\\g.bin", "old.bin", "fresh.bin",
                                         "\xc3\xa9t\xc3\xa9\\\xe2\x82\xac.bin", "long\\prefix\\x.bin", NULL};
@@ -284,12 +262,12 @@ static int test_portable_win_cleanup(void)
 #endif
 
 #if !defined(MCF_NO_POSIX) && defined(_WIN32)
-MCF_TEST_MAIN(MCF_TEST(test_portable_sizes_beyond_size_t), MCF_TEST(test_portable_win_separators_drive_and_file_url),
-              MCF_TEST(test_portable_win_errors_and_no_overwrite), MCF_TEST(test_portable_win_utf8_and_long_prefix),
-              MCF_TEST(test_portable_win_cleanup))
+MCF_TEST_MAIN(MCF_TEST(portable_sizes_beyond_size_t), MCF_TEST(portable_win_separators_drive_and_file_url),
+              MCF_TEST(portable_win_errors_and_no_overwrite), MCF_TEST(portable_win_utf8_and_long_prefix),
+              MCF_TEST(portable_win_cleanup))
 #elif !defined(MCF_NO_POSIX)
-MCF_TEST_MAIN(MCF_TEST(test_portable_sizes_beyond_size_t), MCF_TEST(test_portable_file_over_4gib),
-              MCF_TEST(test_portable_posix_backslash_is_a_name_byte), MCF_TEST(test_portable_cleanup))
+MCF_TEST_MAIN(MCF_TEST(portable_sizes_beyond_size_t), MCF_TEST(portable_file_over_4gib),
+              MCF_TEST(portable_posix_backslash_is_a_name_byte), MCF_TEST(portable_cleanup))
 #else
-MCF_TEST_MAIN(MCF_TEST(test_portable_sizes_beyond_size_t))
+MCF_TEST_MAIN(MCF_TEST(portable_sizes_beyond_size_t))
 #endif

@@ -32,7 +32,7 @@ static int regress_exercise(const unsigned char *buf, size_t len, const char *fo
     return MCF_OK;
 }
 
-static int test_regress_fuzz_inputs(void)
+static int regress_fuzz_inputs(void)
 {
     FILE *m = fopen("tests/data/regress/EXPECT", "r");
     char line[512];
@@ -67,4 +67,4 @@ static int test_regress_fuzz_inputs(void)
     return 0;
 }
 
-MCF_TEST_MAIN(MCF_TEST(test_regress_fuzz_inputs))
+MCF_TEST_MAIN(MCF_TEST(regress_fuzz_inputs))

@@ -22,181 +22,11 @@ static int remote_needs_curl(void)
 MCF_TEST_MAIN(MCF_TEST(remote_needs_curl))
 #else
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <fcntl.h>
-#include <time.h>
-#include <unistd.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
-
-#define S3_KEY "mcf-test-access"
-#define S3_SECRET "mcf-test-secret-do-not-print"
-#define S3_BUCKET "mcf-bucket"
-
-typedef struct server {
-    pid_t pid;
-    int port, port2;    /* nginx: port2 serves HTTPS */
-    int state;          /* 0 not tried, 1 up, 2 skip (why), 3 failed (why) */
-    char dir[64];
-    char why[600];
-} server;
-
-static server g_http, g_s3, g_py;
-static char g_http_base[64], g_s3_endpoint[64], g_py_base[64];
-
-static void stop_server(server *s)
-{
-    if (s->pid > 0) {
-        int st;
-        (void)kill(s->pid, SIGTERM);
-        (void)waitpid(s->pid, &st, 0);
-        s->pid = 0;
-    }
-    if (s->dir[0]) {
-        char cmd[128];
-        (void)snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
-        if (system(cmd) != 0) fprintf(stderr, "  could not remove %s\n", s->dir);
-        s->dir[0] = '\0';
-    }
-}
-
-static void stop_servers(void) { stop_server(&g_http); stop_server(&g_s3); stop_server(&g_py); }
-
-static int free_port(void)
-{
-    struct sockaddr_in a;
-    socklen_t len = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-    if (fd < 0) return -1;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
-static int port_open(int port)
-{
-    struct sockaddr_in a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
-    if (fd < 0) return 0;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons((unsigned short)port);
-    ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    close(fd);
-    return ok;
-}
-
-static void read_log(server *s, const char *prefix)
-{
-    char path[128];
-    size_t n;
-    FILE *f;
-    (void)snprintf(path, sizeof path, "%s/launch.log", s->dir);
-    n = (size_t)snprintf(s->why, sizeof s->why, "%s", prefix);
-    if ((f = fopen(path, "r")) != NULL) {
-        size_t got = fread(s->why + n, 1, sizeof s->why - n - 1, f);
-        s->why[n + got] = '\0';
-        while (got > 0 && (s->why[n + got - 1] == '\n')) s->why[n + --got] = '\0';
-        fclose(f);
-    }
-}
-
-/* kind "nginx", "s3" or "python-http": fork + exec the launcher, wait until
- * the port answers. */
-static int start_server(server *s, const char *kind)
-{
-    static int cleanup_registered;
-    char port[16], port2[16], sub[96], log[96];
-    int i, st;
-    if (s->state) return s->state;
-    s->state = 3;
-    (void)snprintf(s->dir, sizeof s->dir, "/tmp/mcf-remote-XXXXXX");
-    if (!mkdtemp(s->dir)) { s->dir[0] = '\0'; (void)snprintf(s->why, sizeof s->why, "mkdtemp failed"); return s->state; }
-    if ((s->port = free_port()) < 0) { (void)snprintf(s->why, sizeof s->why, "no free port"); return s->state; }
-    (void)snprintf(port, sizeof port, "%d", s->port);
-    do s->port2 = free_port(); while (s->port2 == s->port);
-    (void)snprintf(port2, sizeof port2, "%d", s->port2);
-    (void)snprintf(sub, sizeof sub, "%s/%s", s->dir, strcmp(kind, "s3") == 0 ? "store" : "www");
-    (void)snprintf(log, sizeof log, "%s/launch.log", s->dir);
-    fflush(NULL);
-    s->pid = fork();
-    if (s->pid < 0) { s->pid = 0; (void)snprintf(s->why, sizeof s->why, "fork failed"); return s->state; }
-    if (s->pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-#ifdef __linux__
-        (void)prctl(PR_SET_PDEATHSIG, SIGTERM);   /* no orphan server if the test dies */
-#endif
-        if (fd >= 0) { (void)dup2(fd, 1); (void)dup2(fd, 2); close(fd); }
-        if (strcmp(kind, "s3") == 0)
-            execl("/bin/sh", "sh", "tests/servers/mcf-servers.sh", "s3", sub, port, S3_KEY, S3_SECRET, S3_BUCKET, (char *)NULL);
-        else if (strcmp(kind, "python-http") == 0)
-            execl("/bin/sh", "sh", "tests/servers/mcf-servers.sh", "python-http", sub, port, (char *)NULL);
-        else
-            execl("/bin/sh", "sh", "tests/servers/mcf-servers.sh", "nginx", sub, port, port2, (char *)NULL);
-        _exit(127);
-    }
-    if (!cleanup_registered) { cleanup_registered = 1; (void)atexit(stop_servers); }
-    for (i = 0; i < 1200; i++) {   /* 60 s: the first s3 start runs npm ci */
-        struct timespec ts;
-        pid_t w = waitpid(s->pid, &st, WNOHANG);
-        if (w == s->pid) {
-            s->pid = 0;
-            if (WIFEXITED(st) && WEXITSTATUS(st) == 77) { read_log(s, ""); s->state = 2; }
-            else read_log(s, "server exited: ");
-            return s->state;
-        }
-        if (port_open(s->port)) { s->state = 1; return s->state; }
-        ts.tv_sec = 0; ts.tv_nsec = 50000000L;
-        (void)nanosleep(&ts, NULL);
-    }
-    read_log(s, "server did not answer within 60 s: ");
-    return s->state;
-}
-
-#define NEED_HTTP() do { int st_ = start_server(&g_http, "nginx"); \
-    if (st_ == 2) MCF_SKIP("%s", g_http.why); \
-    if (st_ != 1) { fprintf(stderr, "  nginx: %s\n", g_http.why); return 1; } \
-    (void)snprintf(g_http_base, sizeof g_http_base, "http://127.0.0.1:%d", g_http.port); } while (0)
-#define NEED_PY() do { int st_ = start_server(&g_py, "python-http"); \
-    if (st_ == 2) MCF_SKIP("%s", g_py.why); \
-    if (st_ != 1) { fprintf(stderr, "  python http.server: %s\n", g_py.why); return 1; } \
-    (void)snprintf(g_py_base, sizeof g_py_base, "http://127.0.0.1:%d", g_py.port); } while (0)
-#define NEED_S3() do { int st_ = start_server(&g_s3, "s3"); \
-    if (st_ == 2) MCF_SKIP("%s", g_s3.why); \
-    if (st_ != 1) { fprintf(stderr, "  s3rver: %s\n", g_s3.why); return 1; } \
-    (void)snprintf(g_s3_endpoint, sizeof g_s3_endpoint, "http://127.0.0.1:%d", g_s3.port); } while (0)
+#include "mcf_test_server.h"
 
 /* No message may ever carry a credential. */
 #define CHECK_NO_SECRETS() do { MCF_CHECK(!strstr(mcf_last_error(), S3_SECRET)); \
     MCF_CHECK(!strstr(mcf_last_error(), S3_KEY)); MCF_CHECK(!strstr(mcf_last_error(), "mcf-test-token")); } while (0)
-
-static const char *g_s3_good[12], *g_s3_bad[12];
-static mcf_options s3_options(const char *secret)
-{
-    const char **g_s3_opts = strcmp(secret, S3_SECRET) == 0 ? g_s3_good : g_s3_bad;
-    mcf_options o;
-    memset(&o, 0, sizeof o);
-    g_s3_opts[0] = "key"; g_s3_opts[1] = S3_KEY;
-    g_s3_opts[2] = "secret"; g_s3_opts[3] = secret;
-    g_s3_opts[4] = "endpoint_url"; g_s3_opts[5] = g_s3_endpoint;
-    g_s3_opts[6] = "region"; g_s3_opts[7] = "us-east-1";
-    g_s3_opts[8] = NULL;
-    o.storage_options = g_s3_opts;
-    return o;
-}
 
 static unsigned char *pattern(size_t n, unsigned seed)
 {
@@ -376,29 +206,22 @@ static int remote_http_bearer_and_headers(void)
 
 static int remote_bad_storage_options(void)
 {
-    const char *unknown[] = { "bearer", "x", NULL };
-    const char *badbool[] = { "verify_tls", "maybe", NULL };
-    const char *badnum[] = { "timeout", "1.5", NULL };
-    const char *odd[] = { "timeout", NULL };
-    const char *s3only[] = { "secret", "x", NULL };
+    static const struct { const char *url; const char *opts[3]; const char *msg; } cases[] = {
+        {"http://127.0.0.1:1/x", {"bearer", "x", NULL}, "unknown storage option \"bearer\""},
+        {"http://127.0.0.1:1/x", {"verify_tls", "maybe", NULL}, "verify_tls"},
+        {"http://127.0.0.1:1/x", {"timeout", "1.5", NULL}, "timeout"},
+        {"http://127.0.0.1:1/x", {"timeout", NULL, NULL}, "no value"},
+        {"s3://bucket/key", {"secret", "x", NULL}, "access key needs its secret"},
+    };
     mcf_options o;
     uint64_t size;
+    size_t i;
     memset(&o, 0, sizeof o);
-    o.storage_options = unknown;
-    MCF_CHECK_RC(mcf_file_size("http://127.0.0.1:1/x", &size, &o), MCF_INVALID_PARAMS);
-    MCF_CHECK_ERR("unknown storage option \"bearer\"");
-    o.storage_options = badbool;
-    MCF_CHECK_RC(mcf_file_size("http://127.0.0.1:1/x", &size, &o), MCF_INVALID_PARAMS);
-    MCF_CHECK_ERR("verify_tls");
-    o.storage_options = badnum;
-    MCF_CHECK_RC(mcf_file_size("http://127.0.0.1:1/x", &size, &o), MCF_INVALID_PARAMS);
-    MCF_CHECK_ERR("timeout");
-    o.storage_options = odd;
-    MCF_CHECK_RC(mcf_file_size("http://127.0.0.1:1/x", &size, &o), MCF_INVALID_PARAMS);
-    MCF_CHECK_ERR("no value");
-    o.storage_options = s3only;
-    MCF_CHECK_RC(mcf_file_size("s3://bucket/key", &size, &o), MCF_INVALID_PARAMS);
-    MCF_CHECK_ERR("access key needs its secret");
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        o.storage_options = cases[i].opts;
+        MCF_CHECK_RC(mcf_file_size(cases[i].url, &size, &o), MCF_INVALID_PARAMS);
+        MCF_CHECK_ERR(cases[i].msg);
+    }
     CHECK_NO_SECRETS();
     return 0;
 }
@@ -510,7 +333,6 @@ static int remote_s3_missing(void)
  * PUTs, CompleteMultipartUpload. */
 static int remote_s3_multipart(void)
 {
-    const char *so[] = { "key", S3_KEY, "secret", S3_SECRET, "endpoint_url", NULL, "part_size", "1048576", NULL };
     size_t n = ((size_t)3 << 20) + 12345;
     unsigned char *data = pattern(n, 11);
     mcf_options o;
@@ -519,9 +341,7 @@ static int remote_s3_multipart(void)
     size_t len;
     NEED_S3();
     MCF_CHECK(data != NULL);
-    so[5] = g_s3_endpoint;
-    memset(&o, 0, sizeof o);
-    o.storage_options = so;
+    o = s3_part_options("1048576");
     mcf_curl_counters(&r0, NULL, &up0);
     MCF_CHECK_RC(mcf_write_bytes("s3://" S3_BUCKET "/mp/big.bin", data, n, &o), MCF_OK);
     mcf_curl_counters(&r1, NULL, &up1);
@@ -660,20 +480,23 @@ static int references_over(const char *dir, const char *suffix, const char *base
     return references_at(dir, suffix, base, NULL, o, files);
 }
 
-static int remote_safetensors_references_http_and_s3(void)
+/* Every reference file of dir (names ending in suffix) over nginx and s3rver. */
+static int references_http_and_s3(const char *dir, const char *suffix)
 {
     char base[128];
     mcf_options o;
     int files = 0;
     NEED_HTTP();
     NEED_S3();
-    MCF_CHECK(references_over("tests/data/safetensors", ".safetensors", g_http_base, NULL, &files));
+    MCF_CHECK(references_over(dir, suffix, g_http_base, NULL, &files));
     o = s3_options(S3_SECRET);
     (void)snprintf(base, sizeof base, "s3://%s", S3_BUCKET);
-    MCF_CHECK(references_over("tests/data/safetensors", ".safetensors", base, &o, &files));
+    MCF_CHECK(references_over(dir, suffix, base, &o, &files));
     MCF_CHECK(files >= 40);
     return 0;
 }
+
+static int remote_safetensors_references_http_and_s3(void) { return references_http_and_s3("tests/data/safetensors", ".safetensors"); }
 
 /* mcf_open fetches the header only; mcf_read of one tensor fetches only its
  * range: the whole single-tensor load stays under header + tensor + 64 KiB
@@ -767,45 +590,29 @@ static int remote_torch_lazy_load_http(void)
     return lazy_load(url, NULL, ZIP_WINDOW);
 }
 
-static int remote_torch_references_http_and_s3(void)
-{
-    char base[128];
-    mcf_options o;
-    int files = 0;
-    NEED_HTTP();
-    NEED_S3();
-    MCF_CHECK(references_over("tests/data/torch", ".pt", g_http_base, NULL, &files));
-    o = s3_options(S3_SECRET);
-    (void)snprintf(base, sizeof base, "s3://%s", S3_BUCKET);
-    MCF_CHECK(references_over("tests/data/torch", ".pt", base, &o, &files));
-    MCF_CHECK(files >= 40);
-    return 0;
-}
+static int remote_torch_references_http_and_s3(void) { return references_http_and_s3("tests/data/torch", ".pt"); }
 
 /* part_size 256 KiB: the 4 MiB tensor spans many streamed multipart parts */
 static int remote_safetensors_lazy_load_s3_multipart(void)
 {
-    const char *so[] = { "key", S3_KEY, "secret", S3_SECRET, "endpoint_url", NULL, "part_size", "262144", NULL };
     mcf_options o;
     NEED_S3();
-    so[5] = g_s3_endpoint;
-    memset(&o, 0, sizeof o);
-    o.storage_options = so;
+    o = s3_part_options("262144");
     if (lazy_load("s3://" S3_BUCKET "/lazy/model.safetensors", &o, 0) != 0) return 1;
     return lazy_load("s3://" S3_BUCKET "/lazy/model.pt", &o, ZIP_WINDOW);
 }
 
 
-/* The seed's flows (store_file_io.py) with an s3:// destination: a tensor and
+/* The Python store_file_io module's flows with an s3:// destination: a tensor and
  * a KV-cache block go store -> S3 file -> store, in both formats. */
-static int remote_s3_seed_store_flows(void)
+static int remote_s3_file_io_flows(void)
 {
     static float w[6] = { 1.5f, -2.0f, 3.25f, 4.0f, -5.5f, 6.0f };
     static uint16_t kv[2 * 4 * 8];
     mcf_store *s;
     mcf_tensor t, out;
     mcf_options o;
-    const char *urls[2] = { "s3://" S3_BUCKET "/seed/w.pt", "s3://" S3_BUCKET "/seed/kv.safetensors" };
+    const char *urls[2] = { "s3://" S3_BUCKET "/fileio/w.pt", "s3://" S3_BUCKET "/fileio/kv.safetensors" };
     size_t i;
     NEED_S3();
     for (i = 0; i < sizeof kv / sizeof kv[0]; i++) kv[i] = (uint16_t)(i * 257u);
@@ -834,7 +641,7 @@ static int remote_s3_seed_store_flows(void)
     MCF_CHECK(memcmp(out.data, kv, sizeof kv) == 0);
     mcf_tensor_free(&out, NULL);
     /* a missing remote file is FILE_NOT_FOUND, like a local one */
-    MCF_CHECK_RC(mcf_load_tensor_from_file(s, "w3", "s3://" S3_BUCKET "/seed/missing.pt", &o, NULL), MCF_FILE_NOT_FOUND);
+    MCF_CHECK_RC(mcf_load_tensor_from_file(s, "w3", "s3://" S3_BUCKET "/fileio/missing.pt", &o, NULL), MCF_FILE_NOT_FOUND);
     for (i = 0; i < 2; i++) MCF_CHECK_RC(mcf_remove(urls[i], &o), MCF_OK);
     mcf_memory_store_destroy(s);
     return 0;
@@ -1304,7 +1111,7 @@ MCF_TEST_MAIN(MCF_TEST(remote_http_bytes_round_trip), MCF_TEST(remote_http_missi
               MCF_TEST(remote_s3_env_credentials), MCF_TEST(remote_safetensors_references_http_and_s3),
               MCF_TEST(remote_safetensors_lazy_load_http), MCF_TEST(remote_safetensors_lazy_load_s3_multipart),
               MCF_TEST(remote_torch_references_http_and_s3), MCF_TEST(remote_torch_lazy_load_http),
-              MCF_TEST(remote_s3_seed_store_flows), MCF_TEST(remote_http_no_range_references),
+              MCF_TEST(remote_s3_file_io_flows), MCF_TEST(remote_http_no_range_references),
               MCF_TEST(remote_http_no_range_note), MCF_TEST(remote_http_no_range_lazy_load),
               MCF_TEST(remote_http_bad_content_range), MCF_TEST(remote_https_tls_options),
               MCF_TEST(remote_slices_match_local_http_and_s3), MCF_TEST(remote_slice_cost_row_and_column))

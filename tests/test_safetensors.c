@@ -1,7 +1,7 @@
 /* [11] JSON read/write + [12] safetensors: the reference files (read, hashed,
  * re-written byte for byte), round trips of every dtype and shape class,
  * malformed headers with exact codes and messages, and the known failures of
- * other C/C++ safetensors readers (issue 3). */
+ * other C/C++ safetensors readers. */
 #ifndef _FILE_OFFSET_BITS
 #define _FILE_OFFSET_BITS 64   /* the 4 GiB sparse file test needs a 64-bit off_t */
 #endif
@@ -151,44 +151,52 @@ static int st_check_reader(mcf_reader *r, const st_ref_file *f, const unsigned c
 
 /* ---- reference files ---------------------------------------------------- */
 
-static int safetensors_reference_files_read(void)
+/* Runs check on every reference file; the first failure names its file. */
+static int st_each_ref(int (*check)(const st_ref_file *f))
 {
     int k;
-    for (k = 0; k < ST_REF_COUNT; k++) {
-        const st_ref_file *f = &st_ref_files[k];
-        char path[256];
-        size_t len;
-        unsigned char *buf;
-        mcf_reader *r;
-        int bad;
-        snprintf(path, sizeof path, ST_DIR "%s", f->file);
-        buf = mcf_test_slurp(path, &len);
-        MCF_CHECK(buf != NULL);
-        MCF_CHECK(len == f->file_len);
-        MCF_CHECK(f->file_sha256 == NULL || test_sha256_is(buf, len, f->file_sha256));   /* NULL: metadata order varies */
-        MCF_CHECK_RC(mcf_open_memory(buf, len, NULL, &r), MCF_OK);   /* format sniffed */
-        bad = st_check_reader(r, f, buf);
-        mcf_close(r);
-        free(buf);
-        if (bad) { fprintf(stderr, "  in %s (memory)\n", f->file); return 1; }
-#ifndef MCF_NO_POSIX
-        {
-            mcf_options o;
-            memset(&o, 0, sizeof o);
-            MCF_CHECK_RC(mcf_open(path, NULL, &r), MCF_OK);
-            bad = st_check_reader(r, f, NULL);
-            mcf_close(r);
-            if (bad) { fprintf(stderr, "  in %s (file)\n", f->file); return 1; }
-            o.flags = MCF_NO_MMAP;
-            MCF_CHECK_RC(mcf_open(path, &o, &r), MCF_OK);
-            bad = st_check_reader(r, f, NULL);
-            mcf_close(r);
-            if (bad) { fprintf(stderr, "  in %s (file, no mmap)\n", f->file); return 1; }
-        }
-#endif
-    }
+    for (k = 0; k < ST_REF_COUNT; k++)
+        if (check(&st_ref_files[k])) { fprintf(stderr, "  reference file %s\n", st_ref_files[k].file); return 1; }
     return 0;
 }
+
+/* One reference file read from memory and, with POSIX, mapped and with pread. */
+static int st_ref_read(const st_ref_file *f)
+{
+    char path[256];
+    size_t len;
+    unsigned char *buf;
+    mcf_reader *r;
+    int bad;
+    snprintf(path, sizeof path, ST_DIR "%s", f->file);
+    buf = mcf_test_slurp(path, &len);
+    MCF_CHECK(buf != NULL);
+    MCF_CHECK(len == f->file_len);
+    MCF_CHECK(f->file_sha256 == NULL || test_sha256_is(buf, len, f->file_sha256));   /* NULL: metadata order varies */
+    MCF_CHECK_RC(mcf_open_memory(buf, len, NULL, &r), MCF_OK);   /* format sniffed */
+    bad = st_check_reader(r, f, buf);
+    mcf_close(r);
+    free(buf);
+    if (bad) { fprintf(stderr, "  in %s (memory)\n", f->file); return 1; }
+#ifndef MCF_NO_POSIX
+    {
+        mcf_options o;
+        memset(&o, 0, sizeof o);
+        MCF_CHECK_RC(mcf_open(path, NULL, &r), MCF_OK);
+        bad = st_check_reader(r, f, NULL);
+        mcf_close(r);
+        if (bad) { fprintf(stderr, "  in %s (file)\n", f->file); return 1; }
+        o.flags = MCF_NO_MMAP;
+        MCF_CHECK_RC(mcf_open(path, &o, &r), MCF_OK);
+        bad = st_check_reader(r, f, NULL);
+        mcf_close(r);
+        if (bad) { fprintf(stderr, "  in %s (file, no mmap)\n", f->file); return 1; }
+    }
+#endif
+    return 0;
+}
+
+static int safetensors_reference_files_read(void) { return st_each_ref(st_ref_read); }
 
 /* Our bytes for a reference file's spec must be the reference's bytes. */
 static int st_check_written(const st_ref_file *f, const unsigned char *out, size_t len)
@@ -215,46 +223,46 @@ static int st_check_written(const st_ref_file *f, const unsigned char *out, size
     return 0;
 }
 
-static int safetensors_reference_files_write(void)
+/* One reference file written from its spec, to memory and, with POSIX, to
+ * a file (format by suffix): the reference's bytes. */
+static int st_ref_write(const st_ref_file *f)
 {
-    int k;
-    for (k = 0; k < ST_REF_COUNT; k++) {
-        const st_ref_file *f = &st_ref_files[k];
-        mcf_tensor t[32];
-        void *copies[32];
-        mcf_options o = st_opts(0);
-        void *out = NULL;
-        size_t len = 0;
-        int bad, rc;
-        MCF_CHECK(f->n_spec <= 32);
-        bad = !st_spec_tensors(f, t, copies);
-        o.metadata = f->meta;
-        rc = bad ? MCF_INTERNAL_ERROR : mcf_save_to_memory(t, f->n_spec, &o, &out, &len);
-        bad = rc != MCF_OK || st_check_written(f, (const unsigned char *)out, len);
-        mcf_free(out);
-        if (bad) { st_free_copies(copies, f->n_spec); fprintf(stderr, "  writing %s (memory): %s\n", f->file, mcf_last_error()); return 1; }
+    mcf_tensor t[32];
+    void *copies[32];
+    mcf_options o = st_opts(0);
+    void *out = NULL;
+    size_t len = 0;
+    int bad, rc;
+    MCF_CHECK(f->n_spec <= 32);
+    bad = !st_spec_tensors(f, t, copies);
+    o.metadata = f->meta;
+    rc = bad ? MCF_INTERNAL_ERROR : mcf_save_to_memory(t, f->n_spec, &o, &out, &len);
+    bad = rc != MCF_OK || st_check_written(f, (const unsigned char *)out, len);
+    mcf_free(out);
+    if (bad) { st_free_copies(copies, f->n_spec); fprintf(stderr, "  writing %s (memory): %s\n", f->file, mcf_last_error()); return 1; }
 #ifndef MCF_NO_POSIX
-        {
-            char dir[] = "/tmp/mcf_st_XXXXXX", path[300];
-            unsigned char *buf;
-            MCF_CHECK(mkdtemp(dir) != NULL);
-            snprintf(path, sizeof path, "%s/sub/%s", dir, f->file);
-            o.format = NULL;   /* by suffix */
-            rc = mcf_save(path, t, f->n_spec, &o);
-            buf = rc == MCF_OK ? mcf_test_slurp(path, &len) : NULL;
-            bad = !buf || st_check_written(f, buf, len);
-            free(buf);
-            remove(path);
-            snprintf(path, sizeof path, "%s/sub", dir);
-            rmdir(path);
-            rmdir(dir);
-            if (bad) { st_free_copies(copies, f->n_spec); fprintf(stderr, "  writing %s (file): %s\n", f->file, mcf_last_error()); return 1; }
-        }
-#endif
-        st_free_copies(copies, f->n_spec);
+    {
+        char dir[] = "/tmp/mcf_st_XXXXXX", path[300];
+        unsigned char *buf;
+        MCF_CHECK(mkdtemp(dir) != NULL);
+        snprintf(path, sizeof path, "%s/sub/%s", dir, f->file);
+        o.format = NULL;   /* by suffix */
+        rc = mcf_save(path, t, f->n_spec, &o);
+        buf = rc == MCF_OK ? mcf_test_slurp(path, &len) : NULL;
+        bad = !buf || st_check_written(f, buf, len);
+        free(buf);
+        remove(path);
+        snprintf(path, sizeof path, "%s/sub", dir);
+        rmdir(path);
+        rmdir(dir);
+        if (bad) { st_free_copies(copies, f->n_spec); fprintf(stderr, "  writing %s (file): %s\n", f->file, mcf_last_error()); return 1; }
     }
+#endif
+    st_free_copies(copies, f->n_spec);
     return 0;
 }
+
+static int safetensors_reference_files_write(void) { return st_each_ref(st_ref_write); }
 
 /* ---- round trips -------------------------------------------------------- */
 
@@ -326,7 +334,6 @@ static int safetensors_zero_byte_tensors_any_position(void)
     static const uint64_t u64v[2] = {1, 2};
     static const float f32v[2] = {1.5f, -2.0f};
     mcf_tensor t[5];
-    mcf_options o = st_opts(0);
     void *out = NULL;
     size_t len = 0;
     mcf_reader *r;
@@ -338,7 +345,7 @@ static int safetensors_zero_byte_tensors_any_position(void)
     t[2].name = "e_mid"; t[2].dtype = MCF_F64; t[2].ndim = 2; t[2].shape[0] = 4; t[2].shape[1] = 0;
     t[3].name = "f"; t[3].dtype = MCF_F32; t[3].ndim = 1; t[3].shape[0] = 2; t[3].data = f32v;
     t[4].name = "e_last"; t[4].dtype = MCF_BOOL; t[4].ndim = 1; t[4].shape[0] = 0;
-    MCF_CHECK_RC(mcf_save_to_memory(t, 5, &o, &out, &len), MCF_OK);
+    MCF_CHECK_RC(mcf_test_save_open(t, 5, "safetensors", &out, &len, &r), MCF_OK);
     hdr = "{\"e_first\":{\"dtype\":\"U64\",\"shape\":[0],\"data_offsets\":[0,0]},"
           "\"u\":{\"dtype\":\"U64\",\"shape\":[2],\"data_offsets\":[0,16]},"
           "\"e_mid\":{\"dtype\":\"F64\",\"shape\":[4,0],\"data_offsets\":[16,16]},"
@@ -346,7 +353,6 @@ static int safetensors_zero_byte_tensors_any_position(void)
           "\"e_last\":{\"dtype\":\"BOOL\",\"shape\":[0],\"data_offsets\":[24,24]}}";
     MCF_CHECK(len == 8 + ((strlen(hdr) + 7) / 8) * 8 + 24);
     MCF_CHECK(memcmp((const char *)out + 8, hdr, strlen(hdr)) == 0);
-    MCF_CHECK_RC(mcf_open_memory(out, len, NULL, &r), MCF_OK);
     for (i = 0; i < 5; i++) {
         const void *p;
         MCF_CHECK_RC(mcf_view(r, (size_t)i, &p), MCF_OK);
@@ -358,7 +364,7 @@ static int safetensors_zero_byte_tensors_any_position(void)
     return 0;
 }
 
-/* Non-contiguous inputs are written contiguously (seed review fix 1). */
+/* Non-contiguous inputs are written contiguously. */
 static int safetensors_strided_input_save(void)
 {
     static const float m[3][4] = {{0, 1, 2, 3}, {4, 5, 6, 7}, {8, 9, 10, 11}};
@@ -367,7 +373,6 @@ static int safetensors_strided_input_save(void)
     static const float want_t[12] = {0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11};
     static const float want_e[6] = {0, 2, 4, 6, 8, 10};
     mcf_tensor t[2];
-    mcf_options o = st_opts(0);
     void *out = NULL;
     size_t len = 0;
     mcf_reader *r;
@@ -377,8 +382,7 @@ static int safetensors_strided_input_save(void)
     t[0].name = "transposed"; t[0].dtype = MCF_F32; t[0].ndim = 2; t[0].shape[0] = 4; t[0].shape[1] = 3;
     t[0].strides = tstrides; t[0].data = m;
     t[1].name = "even"; t[1].dtype = MCF_F32; t[1].ndim = 1; t[1].shape[0] = 6; t[1].strides = everyother; t[1].data = m;
-    MCF_CHECK_RC(mcf_save_to_memory(t, 2, &o, &out, &len), MCF_OK);
-    MCF_CHECK_RC(mcf_open_memory(out, len, NULL, &r), MCF_OK);
+    MCF_CHECK_RC(mcf_test_save_open(t, 2, "safetensors", &out, &len, &r), MCF_OK);
     MCF_CHECK_RC(mcf_view(r, (size_t)mcf_find(r, "transposed"), &p), MCF_OK);
     MCF_CHECK(memcmp(p, want_t, sizeof want_t) == 0);
     MCF_CHECK_RC(mcf_read(r, (size_t)mcf_find(r, "even"), got, sizeof got), MCF_OK);
@@ -526,7 +530,7 @@ static int safetensors_bad_length_field(void)
     return 0;
 }
 
-/* ---- known failures of other readers (issue 3) ---------------------------- */
+/* ---- known failures of other readers ------------------------------------- */
 
 /* Validation is part of open, not an optional call: overlapping tensors
  * never produce a reader. */

@@ -9,8 +9,8 @@
 #include "mcf_test.h"
 #include "sha256.h"
 #include "mcf_test_endian.h"
+#include "mcf_test_posix.h"
 #include <stdint.h>
-#include <unistd.h>
 
 /* ---- the cases PyTorch computed: one python run per process ------------------- */
 typedef struct scase {
@@ -24,18 +24,12 @@ typedef struct scase {
 } scase;
 
 static scase *g_cases;
-static int g_ncases = -1;           /* -1 not run, -2 python or torch missing, -3 failed */
-static char g_dir[64], g_why[2048];
+static int g_ncases;
 
 static void cleanup(void)
 {
-    char cmd[128];
     free(g_cases);
     g_cases = NULL;
-    if (!g_dir[0]) return;
-    (void)snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    if (system(cmd) != 0) fprintf(stderr, "  could not remove %s\n", g_dir);
-    g_dir[0] = '\0';
 }
 
 static int parse_case(const char *line, scase *c)
@@ -64,46 +58,27 @@ static int parse_case(const char *line, scase *c)
     return sscanf(p, "%64s", c->sha) == 1 && strlen(c->sha) == 64;
 }
 
-static int run_torch(void)
+/* One CASE line of tests/torch_slices.py; 1 if it was one. */
+static int take_case(const char *line, void *ctx)
 {
-    char cmd[256], line[1024];
-    FILE *p, *py;
-    int done = 0, cap = 0;
-    if (g_ncases != -1) return g_ncases;
-    g_ncases = -3;
-    if (!(py = fopen("/usr/bin/python3", "r"))) { snprintf(g_why, sizeof g_why, "/usr/bin/python3 is missing"); return g_ncases = -2; }
-    fclose(py);
-    (void)snprintf(g_dir, sizeof g_dir, "/tmp/mcf_slice_XXXXXX");
-    if (!mkdtemp(g_dir)) { g_dir[0] = '\0'; snprintf(g_why, sizeof g_why, "mkdtemp failed"); return g_ncases; }
-    (void)atexit(cleanup);
-    (void)snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/torch_slices.py %s 2>&1", g_dir);
-    if (!(p = popen(cmd, "r"))) { snprintf(g_why, sizeof g_why, "popen failed"); return g_ncases; }
-    g_ncases = 0;
-    g_why[0] = '\0';
-    while (fgets(line, sizeof line, p)) {
-        if (strncmp(line, "CASE ", 5) == 0) {
-            if (g_ncases == cap) {
-                scase *m = (scase *)realloc(g_cases, (size_t)(cap = cap ? 2 * cap : 1024) * sizeof *m);
-                if (!m) break;
-                g_cases = m;
-            }
-            if (parse_case(line, &g_cases[g_ncases])) g_ncases++;
-            else if (strlen(g_why) + strlen(line) + 1 < sizeof g_why) { strcat(g_why, "unparsed: "); strcat(g_why, line); }
-        } else if (strncmp(line, "DONE", 4) == 0) done = 1;
-        else if (strlen(g_why) + strlen(line) + 1 < sizeof g_why) strcat(g_why, line);
+    static int cap;
+    (void)ctx;
+    if (strncmp(line, "CASE ", 5) != 0) return 0;
+    if (g_ncases == cap) {
+        scase *m = (scase *)realloc(g_cases, (size_t)(cap ? 2 * cap : 1024) * sizeof *m);
+        if (!m) return 0;
+        if (!g_cases) (void)atexit(cleanup);
+        g_cases = m;
+        cap = cap ? 2 * cap : 1024;
     }
-    if (pclose(p) != 0 || !done) {
-        if (strstr(g_why, "No module named 'torch'")) return g_ncases = -2;
-        return g_ncases = -3;
-    }
-    return g_ncases;
+    if (!parse_case(line, &g_cases[g_ncases])) return 0;
+    g_ncases++;
+    return 1;
 }
 
-#define NEED_TORCH() do { int n_ = run_torch(); \
-    if (n_ == -2) MCF_SKIP("PyTorch unavailable: %s", g_why); \
-    if (n_ < 0) { fprintf(stderr, "  tests/torch_slices.py failed: %s\n", g_why); return 1; } } while (0)
+#define NEED_TORCH() MCF_TEST_NEED_TORCH("tests/torch_slices.py", take_case)
 
-static void path_of(char *out, size_t cap, const char *file) { (void)snprintf(out, cap, "%s/%s", g_dir, file); }
+static void path_of(char *out, size_t cap, const char *file) { (void)snprintf(out, cap, "%s/%s", mcf_test_tmpdir(), file); }
 
 /* ---- a filesystem that counts reads: the memory filesystem without a mapping ---- */
 static mcf_filesystem g_mem;
@@ -251,23 +226,18 @@ static int run_file(const char *file, int *count)
     return 0;
 }
 
-static int slice_safetensors_matches_pytorch(void)
+/* Every case of file PyTorch computed; more than min of them. */
+static int file_matches_pytorch(const char *file, int min)
 {
     int n = 0;
     NEED_TORCH();
-    MCF_CHECK(run_file("slices.safetensors", &n) == 0);
-    MCF_CHECK(n > 400);
+    MCF_CHECK(run_file(file, &n) == 0);
+    MCF_CHECK(n > min);
     return 0;
 }
 
-static int slice_torch_views_match_pytorch(void)
-{
-    int n = 0;
-    NEED_TORCH();
-    MCF_CHECK(run_file("slices.pt", &n) == 0);
-    MCF_CHECK(n > 300);
-    return 0;
-}
+static int slice_safetensors_matches_pytorch(void) { return file_matches_pytorch("slices.safetensors", 400); }
+static int slice_torch_views_match_pytorch(void) { return file_matches_pytorch("slices.pt", 300); }
 
 /* Which bytes a slice reads from a source without a mapping (a remote
  * object behaves the same way): exact read calls and byte counts. */
@@ -412,16 +382,12 @@ static int slice_extreme_bounds_clamp(void)
     mcf_tensor t;
     void *file = NULL;
     size_t len = 0;
-    mcf_options o;
     mcf_reader *r;
     mcf_slice s;
     int64_t shape[1];
     memset(&t, 0, sizeof t);
-    memset(&o, 0, sizeof o);
     t.name = "v"; t.dtype = MCF_F32; t.ndim = 1; t.shape[0] = 6; t.data = v;
-    o.format = "safetensors";
-    MCF_CHECK_RC(mcf_save_to_memory(&t, 1, &o, &file, &len), MCF_OK);
-    MCF_CHECK_RC(mcf_open_memory(file, len, NULL, &r), MCF_OK);
+    MCF_CHECK_RC(mcf_test_save_open(&t, 1, "safetensors", &file, &len, &r), MCF_OK);
     s.start = INT64_MIN; s.stop = INT64_MAX; s.step = 1;
     MCF_CHECK_RC(mcf_slice_shape(r, 0, &s, 1, shape), MCF_OK);
     MCF_CHECK(shape[0] == 6);

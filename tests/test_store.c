@@ -1,9 +1,10 @@
 /* [17] Mooncake object codec & store API: golden bytes of TensorMetadata,
  * Mooncake's validation rules, the memory store (also under threads), and
- * the seed functions of store_file_io.py against files, file:// URIs,
+ * file functions of the Python store_file_io module against files, file:// URIs,
  * memory:// and the reference files in tests/data. */
 #include "mcf_test.h"
 #include "mcf_test_endian.h"
+#include "mcf_test_posix.h"
 #include <pthread.h>
 #ifndef MCF_NO_POSIX
 #include <sys/stat.h>
@@ -12,9 +13,9 @@
 
 /* ---- helpers ------------------------------------------------------------- */
 
-/* A format call that must succeed; frees the test's memory store s first
- * when it does not. */
-#define NEED_FORMAT(call) do { int rc_n_ = (call); \
+/* A call that must succeed; frees the test's memory store s first when it
+ * does not (no leak report on top of the failure). */
+#define STORE_CHECK_OK(call) do { int rc_n_ = (call); \
     if (rc_n_ != MCF_OK) mcf_memory_store_destroy(s); \
     MCF_CHECK_RC(rc_n_, MCF_OK); } while (0)
 
@@ -36,29 +37,6 @@ static const int64_t s23[2] = {2, 3};
 
 /* Reads one object of a store as raw bytes (caller frees with release). */
 static int store_raw(mcf_store *s, const char *key, void **obj, size_t *len) { return s->get(s->user, key, obj, len); }
-
-#ifndef MCF_NO_POSIX
-static char tmp_root[256];
-
-static void tmp_cleanup(void)
-{
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_root);
-    if (system(cmd) != 0) fprintf(stderr, "  could not remove %s\n", tmp_root);
-}
-
-static const char *tmpdir(void)
-{
-    if (!tmp_root[0]) {
-        strcpy(tmp_root, "/tmp/mcf_store_XXXXXX");
-        if (!mkdtemp(tmp_root)) { tmp_root[0] = '\0'; return NULL; }
-        atexit(tmp_cleanup);
-    }
-    return tmp_root;
-}
-
-static void tmp_path(char *out, size_t cap, const char *name) { snprintf(out, cap, "%s/%s", tmpdir(), name); }
-#endif
 
 /* ---- golden bytes: written out by hand from integration_utils.h ---------- */
 #define Z4 0x00, 0x00, 0x00, 0x00
@@ -136,7 +114,7 @@ static const unsigned char golden_scalar[304 + 8] = {
     0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00
 };
 
-static int test_store_moon_golden_f32(void)
+static int store_moon_golden_f32(void)
 {
     mcf_tensor t = mk("w", MCF_F32, 2, s23, f6);
     unsigned char buf[400];
@@ -148,7 +126,7 @@ static int test_store_moon_golden_f32(void)
     return 0;
 }
 
-static int test_store_moon_golden_shard(void)
+static int store_moon_golden_shard(void)
 {
     static const uint16_t bf[6] = {0x3f80, 0x4000, 0x4040, 0x4080, 0x40a0, 0x40c0};
     mcf_tensor t = mk("s", MCF_BF16, 2, s23, bf), v;
@@ -170,7 +148,7 @@ static int test_store_moon_golden_shard(void)
     return 0;
 }
 
-static int test_store_moon_golden_scalar(void)
+static int store_moon_golden_scalar(void)
 {
     int64_t seven = 7;
     mcf_tensor t = mk("k", MCF_I64, 0, NULL, &seven), v;
@@ -183,7 +161,7 @@ static int test_store_moon_golden_scalar(void)
     return 0;
 }
 
-static int test_store_moon_decode_zero_copy(void)
+static int store_moon_decode_zero_copy(void)
 {
     mcf_tensor v;
     mcf_moon_layout l;
@@ -232,7 +210,7 @@ static const bad_case bad_cases[] = {
     {0, 0, 0, 0, 327, "data_bytes 24 but 23 bytes follow"}
 };
 
-static int test_store_moon_decode_rejects(void)
+static int store_moon_decode_rejects(void)
 {
     size_t i;
     for (i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
@@ -259,7 +237,7 @@ static int test_store_moon_decode_rejects(void)
 }
 
 /* A larger data_offset (padding after the 304 bytes) is valid Mooncake. */
-static int test_store_moon_decode_padded_offset(void)
+static int store_moon_decode_padded_offset(void)
 {
     unsigned char b[sizeof golden_f32 + 8];
     mcf_tensor v;
@@ -272,7 +250,7 @@ static int test_store_moon_decode_padded_offset(void)
     return 0;
 }
 
-static int test_store_moon_encode_errors(void)
+static int store_moon_encode_errors(void)
 {
     static const int64_t s9[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
     float c64[4] = {0};
@@ -315,7 +293,7 @@ static int test_store_moon_encode_errors(void)
 /* Zero-element tensors are valid Mooncake objects (upstream accepts them
  * since it stores torch.empty(0) and friends): the 304-byte header with
  * data_bytes 0 and the zero in both shapes, no payload. */
-static int test_store_moon_zero_element(void)
+static int store_moon_zero_element(void)
 {
     static const int64_t s03[2] = {0, 3}, s0[1] = {0};
     unsigned char buf[400], want[304];
@@ -365,8 +343,8 @@ static int test_store_moon_zero_element(void)
     return 0;
 }
 
-/* Seed fix 1: a strided (non-contiguous) tensor is stored contiguous. */
-static int test_store_moon_encode_strided(void)
+/* A strided (non-contiguous) tensor is stored contiguous. */
+static int store_moon_encode_strided(void)
 {
     static const float full[4][4] = {{0, 1, 2, 3}, {4, 5, 6, 7}, {8, 9, 10, 11}, {12, 13, 14, 15}};
     static const int64_t shape[2] = {2, 3}, strides[2] = {4, 1}, tstrides[2] = {1, 4};
@@ -388,7 +366,7 @@ static int test_store_moon_encode_strided(void)
 
 /* torch.empty(0) through the store and both file formats: every object
  * that comes back is the 304-byte header the put wrote. */
-static int test_store_zero_element_roundtrip(void)
+static int store_zero_element_roundtrip(void)
 {
     static const int64_t s0[1] = {0};
     static const char *const urls[2] = {"memory://zero/e.pt", "memory://zero/e.safetensors"};
@@ -404,7 +382,7 @@ static int test_store_zero_element_roundtrip(void)
     for (i = 0; i < 2; i++) {
         char key[16];
         snprintf(key, sizeof key, "back%d", i);
-        NEED_FORMAT(mcf_save_tensor_to_file(s, "e", urls[i], NULL));
+        STORE_CHECK_OK(mcf_save_tensor_to_file(s, "e", urls[i], NULL));
         MCF_CHECK_RC(mcf_load_tensor_from_file(s, key, urls[i], NULL, &out), MCF_OK);
         MCF_CHECK(out.dtype == MCF_F32 && out.ndim == 1 && out.shape[0] == 0);
         mcf_tensor_free(&out, NULL);
@@ -421,7 +399,7 @@ static int test_store_zero_element_roundtrip(void)
 
 /* ---- memory store ---------------------------------------------------------- */
 
-static int test_store_memory_put_get_remove(void)
+static int store_memory_put_get_remove(void)
 {
     mcf_store *s = mcf_memory_store_create();
     mcf_tensor t = mk("w", MCF_F32, 2, s23, f6), out;
@@ -467,11 +445,11 @@ static int test_store_memory_put_get_remove(void)
 }
 
 /* Put of an existing key keeps the stored value and succeeds (Mooncake's
- * client treats the master's OBJECT_ALREADY_EXISTS as success); a seed load
+ * client treats the master's OBJECT_ALREADY_EXISTS as success); a file load
  * into an existing key is such a put: it succeeds, its out is the file's
  * tensor, the store keeps its value. Replication settings are accepted and
  * ignored (one process, no replicas). */
-static int test_store_memory_put_existing_key(void)
+static int store_memory_put_existing_key(void)
 {
     static const float g[6] = {7, 8, 9, 10, 11, 12};
     mcf_store *s = mcf_memory_store_create();
@@ -487,7 +465,7 @@ static int test_store_memory_put_existing_key(void)
     MCF_CHECK_RC(store_raw(s, "w", &obj, &len), MCF_OK);
     MCF_CHECK(len == sizeof golden_f32 && memcmp(obj, golden_f32, len) == 0);   /* the first put's object */
     s->release(s->user, obj);
-    NEED_FORMAT(mcf_save("memory://exist/g.safetensors", &u, 1, NULL));
+    STORE_CHECK_OK(mcf_save("memory://exist/g.safetensors", &u, 1, NULL));
     memset(&r, 0, sizeof r);
     r.replica_num = 2;
     memset(&o, 0, sizeof o);
@@ -519,7 +497,7 @@ static void *hook_alloc(void *user, size_t size, size_t align)
 }
 static void hook_free(void *user, void *p) { ((hook_state *)user)->frees++; free(p); }
 
-static int test_store_get_tensor_alloc_hook(void)
+static int store_get_tensor_alloc_hook(void)
 {
     mcf_store *s = mcf_memory_store_create();
     mcf_tensor t = mk("w", MCF_F32, 2, s23, f6), out;
@@ -575,7 +553,7 @@ static void *hammer(void *p)
     return NULL;
 }
 
-static int test_store_memory_threads(void)
+static int store_memory_threads(void)
 {
     mcf_store *s = mcf_memory_store_create();
     pthread_t th[HAMMER_THREADS];
@@ -598,7 +576,7 @@ static int fail_get(void *u, const char *k, void **o, size_t *l) { (void)u; (voi
 static void fail_release(void *u, void *o) { (void)u; (void)o; }
 static int fail_remove(void *u, const char *k) { (void)u; (void)k; return MCF_OK; }
 
-static int test_store_errors_passed_through(void)
+static int store_errors_passed_through(void)
 {
     mcf_store s;
     mcf_tensor t = mk("w", MCF_F32, 2, s23, f6), out;
@@ -618,7 +596,7 @@ static int test_store_errors_passed_through(void)
 }
 
 /* Parameter errors need no format: they are checked before any I/O. */
-static int test_store_seed_param_errors(void)
+static int store_file_io_param_errors(void)
 {
     mcf_store *s = mcf_memory_store_create();
     mcf_tensor t = mk("w", MCF_F32, 2, s23, f6), out;
@@ -626,33 +604,33 @@ static int test_store_seed_param_errors(void)
     memset(&o, 0, sizeof o);
     MCF_CHECK_RC(mcf_store_put_tensor(s, "w", &t), MCF_OK);
     /* missing key on save: FILE_NOT_FOUND, nothing written */
-    MCF_CHECK_RC(mcf_save_tensor_to_file(s, "absent", "memory://seed/absent.pt", NULL), MCF_FILE_NOT_FOUND);
+    MCF_CHECK_RC(mcf_save_tensor_to_file(s, "absent", "memory://fileio/absent.pt", NULL), MCF_FILE_NOT_FOUND);
     MCF_CHECK_ERR("store key \"absent\" does not exist");
-    MCF_CHECK(mcf_exists("memory://seed/absent.pt", NULL) == 0);
-    MCF_CHECK_RC(mcf_save_tensor_to_safetensor(s, "absent", "memory://seed/absent.safetensors", NULL), MCF_FILE_NOT_FOUND);
+    MCF_CHECK(mcf_exists("memory://fileio/absent.pt", NULL) == 0);
+    MCF_CHECK_RC(mcf_save_tensor_to_safetensor(s, "absent", "memory://fileio/absent.safetensors", NULL), MCF_FILE_NOT_FOUND);
     MCF_CHECK_RC(mcf_save_kv_cache_to_file(s, "absent", NULL, NULL), MCF_FILE_NOT_FOUND);
     /* unknown artifact kind */
-    MCF_CHECK_RC(mcf_save_tensor(s, "w", "memory://seed/k.pt", "checkpoint", NULL), MCF_INVALID_PARAMS);
+    MCF_CHECK_RC(mcf_save_tensor(s, "w", "memory://fileio/k.pt", "checkpoint", NULL), MCF_INVALID_PARAMS);
     MCF_CHECK_ERR("unknown artifact kind \"checkpoint\" (valid: tensor, kv_cache, kvcache, kv, safetensor, safetensors)");
-    MCF_CHECK_RC(mcf_load_tensor(s, "w", "memory://seed/k.pt", "kv cache", NULL, &out), MCF_INVALID_PARAMS);
+    MCF_CHECK_RC(mcf_load_tensor(s, "w", "memory://fileio/k.pt", "kv cache", NULL, &out), MCF_INVALID_PARAMS);
     MCF_CHECK_ERR("unknown artifact kind \"kv cache\"");
     /* unknown format */
     o.format = "pickle";
-    MCF_CHECK_RC(mcf_save_tensor_to_file(s, "w", "memory://seed/f.pt", &o), MCF_INVALID_PARAMS);
+    MCF_CHECK_RC(mcf_save_tensor_to_file(s, "w", "memory://fileio/f.pt", &o), MCF_INVALID_PARAMS);
     MCF_CHECK_ERR("unknown format \"pickle\"");
-    MCF_CHECK_RC(mcf_load_tensor_from_file(s, "w", "memory://seed/f.pt", &o, NULL), MCF_INVALID_PARAMS);
+    MCF_CHECK_RC(mcf_load_tensor_from_file(s, "w", "memory://fileio/f.pt", &o, NULL), MCF_INVALID_PARAMS);
     MCF_CHECK_ERR("unknown format \"pickle\"");
     /* loading a missing file */
-    MCF_CHECK_RC(mcf_load_tensor_from_file(s, "w", "memory://seed/none.pt", NULL, NULL), MCF_FILE_NOT_FOUND);
-    MCF_CHECK_ERR("memory:///seed/none.pt");
+    MCF_CHECK_RC(mcf_load_tensor_from_file(s, "w", "memory://fileio/none.pt", NULL, NULL), MCF_FILE_NOT_FOUND);
+    MCF_CHECK_ERR("memory:///fileio/none.pt");
     MCF_CHECK_RC(mcf_load_tensor_from_file(s, "w", NULL, NULL, NULL), MCF_INVALID_PARAMS);
-    MCF_CHECK_RC(mcf_load_tensor_from_file(NULL, "w", "memory://seed/none.pt", NULL, NULL), MCF_INVALID_PARAMS);
+    MCF_CHECK_RC(mcf_load_tensor_from_file(NULL, "w", "memory://fileio/none.pt", NULL, NULL), MCF_INVALID_PARAMS);
     MCF_CHECK_RC(mcf_save_tensor_to_file(NULL, "w", "memory://x.pt", NULL), MCF_INVALID_PARAMS);
     mcf_memory_store_destroy(s);
     return 0;
 }
 
-/* ---- seed functions (need the format sections) -------------------------- */
+/* ---- the store_file_io functions (need the format sections) ------------- */
 
 /* Checks that key holds F32 [2,3] {1..6} exactly (object bytes included). */
 static int check_w(mcf_store *s, const char *key)
@@ -665,89 +643,81 @@ static int check_w(mcf_store *s, const char *key)
     return 0;
 }
 
-static int test_store_seed_memory_fs(void)
+static int store_file_io_memory_fs(void)
 {
     mcf_store *s = mcf_memory_store_create();
     mcf_tensor t = mk("w", MCF_F32, 2, s23, f6), out;
     mcf_reader *r;
     mcf_tensor e;
     MCF_CHECK_RC(mcf_store_put_tensor(s, "w", &t), MCF_OK);
-    NEED_FORMAT(mcf_save_tensor_to_file(s, "w", "memory://seed/w.safetensors", NULL));
-    MCF_CHECK_RC(mcf_open("memory://seed/w.safetensors", NULL, &r), MCF_OK);
+    STORE_CHECK_OK(mcf_save_tensor_to_file(s, "w", "memory://fileio/w.safetensors", NULL));
+    MCF_CHECK_RC(mcf_open("memory://fileio/w.safetensors", NULL, &r), MCF_OK);
     MCF_CHECK(strcmp(mcf_reader_format(r), "safetensors") == 0 && mcf_count(r) == 1);
     MCF_CHECK_RC(mcf_entry(r, 0, &e), MCF_OK);
     MCF_CHECK(strcmp(e.name, "w") == 0);   /* entry named after the key */
     MCF_CHECK(mcf_metadata_count(r) == 0);
     mcf_close(r);
     memset(&out, 0, sizeof out);
-    MCF_CHECK_RC(mcf_load_tensor_from_file(s, "w2", "memory://seed/w.safetensors", NULL, &out), MCF_OK);
+    MCF_CHECK_RC(mcf_load_tensor_from_file(s, "w2", "memory://fileio/w.safetensors", NULL, &out), MCF_OK);
     MCF_CHECK(strcmp(out.name, "w2") == 0 && out.ndim == 2 && memcmp(out.data, f6, 24) == 0);
     mcf_tensor_free(&out, NULL);
     if (check_w(s, "w2")) return 1;
     /* torch into memory: a bare tensor */
-    NEED_FORMAT(mcf_save_tensor_to_file(s, "w", "memory://seed/w.pt", NULL));
-    MCF_CHECK_RC(mcf_open("memory://seed/w.pt", NULL, &r), MCF_OK);
+    STORE_CHECK_OK(mcf_save_tensor_to_file(s, "w", "memory://fileio/w.pt", NULL));
+    MCF_CHECK_RC(mcf_open("memory://fileio/w.pt", NULL, &r), MCF_OK);
     MCF_CHECK(strcmp(mcf_reader_format(r), "torch") == 0 && mcf_count(r) == 1);
     MCF_CHECK_RC(mcf_entry(r, 0, &e), MCF_OK);
     MCF_CHECK(strcmp(e.name, "") == 0);
     mcf_close(r);
-    MCF_CHECK_RC(mcf_load_tensor_from_file(s, NULL, "memory://seed/w.pt", NULL, NULL), MCF_OK);
-    if (check_w(s, "memory://seed/w.pt")) return 1;   /* key defaults to file_name */
-    /* filesystem option turns a bare name into memory:// (seed rule) */
+    MCF_CHECK_RC(mcf_load_tensor_from_file(s, NULL, "memory://fileio/w.pt", NULL, NULL), MCF_OK);
+    if (check_w(s, "memory://fileio/w.pt")) return 1;   /* key defaults to file_name */
+    /* the filesystem option turns a bare name into memory:// */
     {
         mcf_options o;
         memset(&o, 0, sizeof o);
         o.filesystem = "memory";
-        NEED_FORMAT(mcf_save_tensor_to_file(s, "w", "seed/fs.safetensors", &o));
-        MCF_CHECK(mcf_exists("memory://seed/fs.safetensors", NULL) == 1);
+        STORE_CHECK_OK(mcf_save_tensor_to_file(s, "w", "fileio/fs.safetensors", &o));
+        MCF_CHECK(mcf_exists("memory://fileio/fs.safetensors", NULL) == 1);
     }
     mcf_memory_store_destroy(s);
     return 0;
 }
 
-static int test_store_seed_kv_aliases(void)
+static int store_file_io_kv_aliases(void)
 {
-    static const char *kinds[] = {"tensor", "kv_cache", "KV-Cache", "kvcache", "kv", "KV", NULL};
-    static const char *st_kinds[] = {"safetensor", "safetensors", "SafeTensors", "SAFETENSOR", NULL};
+    static const struct { const char *kind, *format; } kinds[] = {
+        {"tensor", "torch"}, {"kv_cache", "torch"}, {"KV-Cache", "torch"}, {"kvcache", "torch"}, {"kv", "torch"}, {"KV", "torch"},
+        /* the format is forced: the .pt suffix does not matter */
+        {"safetensor", "safetensors"}, {"safetensors", "safetensors"}, {"SafeTensors", "safetensors"}, {"SAFETENSOR", "safetensors"},
+    };
     mcf_store *s = mcf_memory_store_create();
     mcf_tensor t = mk("w", MCF_F32, 2, s23, f6);
     char url[64], key[32];
-    int i;
+    size_t i;
     MCF_CHECK_RC(mcf_store_put_tensor(s, "kv", &t), MCF_OK);
-    for (i = 0; kinds[i]; i++) {
+    for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         mcf_reader *r;
-        snprintf(url, sizeof url, "memory://kv/alias%d.pt", i);
-        snprintf(key, sizeof key, "back%d", i);
-        NEED_FORMAT(mcf_save_tensor(s, "kv", url, kinds[i], NULL));
+        snprintf(url, sizeof url, "memory://kv/alias%lu.pt", (unsigned long)i);
+        snprintf(key, sizeof key, "back%lu", (unsigned long)i);
+        STORE_CHECK_OK(mcf_save_tensor(s, "kv", url, kinds[i].kind, NULL));
         MCF_CHECK_RC(mcf_open(url, NULL, &r), MCF_OK);
-        MCF_CHECK(strcmp(mcf_reader_format(r), "torch") == 0);
+        MCF_CHECK(strcmp(mcf_reader_format(r), kinds[i].format) == 0);
+        if (strcmp(kinds[i].format, "safetensors") == 0) MCF_CHECK(mcf_find(r, "kv") == 0);
         mcf_close(r);
-        MCF_CHECK_RC(mcf_load_tensor(s, key, url, kinds[i], NULL, NULL), MCF_OK);
+        MCF_CHECK_RC(mcf_load_tensor(s, key, url, kinds[i].kind, NULL, NULL), MCF_OK);
         if (check_w(s, key)) return 1;
     }
-    for (i = 0; st_kinds[i]; i++) {
-        mcf_reader *r;
-        /* the format is forced: the .pt suffix does not matter */
-        snprintf(url, sizeof url, "memory://kv/st%d.pt", i);
-        snprintf(key, sizeof key, "st%d", i);
-        NEED_FORMAT(mcf_save_tensor(s, "kv", url, st_kinds[i], NULL));
-        MCF_CHECK_RC(mcf_open(url, NULL, &r), MCF_OK);
-        MCF_CHECK(strcmp(mcf_reader_format(r), "safetensors") == 0 && mcf_find(r, "kv") == 0);
-        mcf_close(r);
-        MCF_CHECK_RC(mcf_load_tensor(s, key, url, st_kinds[i], NULL, NULL), MCF_OK);
-        if (check_w(s, key)) return 1;
-    }
-    NEED_FORMAT(mcf_save_kv_cache_to_file(s, "kv", "memory://kv/direct.pt", NULL));
+    STORE_CHECK_OK(mcf_save_kv_cache_to_file(s, "kv", "memory://kv/direct.pt", NULL));
     MCF_CHECK_RC(mcf_load_kv_cache_from_file(s, "direct", "memory://kv/direct.pt", NULL, NULL), MCF_OK);
     if (check_w(s, "direct")) return 1;
-    NEED_FORMAT(mcf_save_tensor(s, "kv", "memory://kv/null.pt", NULL, NULL));   /* NULL kind = tensor */
+    STORE_CHECK_OK(mcf_save_tensor(s, "kv", "memory://kv/null.pt", NULL, NULL));   /* NULL kind = tensor */
     mcf_memory_store_destroy(s);
     return 0;
 }
 
-/* Seed fix 1: a non-contiguous KV-cache slice, saved as safetensors, gives
+/* A non-contiguous KV-cache slice, saved as safetensors, gives
  * exactly the reference serializer's bytes for the contiguous slice. */
-static int test_store_seed_kv_slice_safetensors(void)
+static int store_file_io_kv_slice_safetensors(void)
 {
     static const float kv[3][4] = {{0, 1, 2, 3}, {4, 5, 6, 7}, {8, 9, 10, 11}};
     static const int64_t shape[2] = {2, 2}, strides[2] = {4, 1};
@@ -766,7 +736,7 @@ static int test_store_seed_kv_slice_safetensors(void)
     mcf_test_to_le(expect + 72, want, 16, MCF_F32);   /* files are LE */
     MCF_CHECK(!mcf_tensor_is_contiguous(&t));
     MCF_CHECK_RC(mcf_store_put_tensor(s, "kv0", &t), MCF_OK);
-    NEED_FORMAT(mcf_save_tensor_to_safetensor(s, "kv0", "memory://kv/slice.safetensors", NULL));
+    STORE_CHECK_OK(mcf_save_tensor_to_safetensor(s, "kv0", "memory://kv/slice.safetensors", NULL));
     MCF_CHECK_RC(mcf_read_bytes("memory://kv/slice.safetensors", &file, &len, NULL), MCF_OK);
     MCF_CHECK(len == sizeof expect && memcmp(file, expect, len) == 0);
     mcf_free(file);
@@ -778,7 +748,7 @@ static int test_store_seed_kv_slice_safetensors(void)
 }
 
 /* Entry choice: tensor_name, key, basename (backslashes too), sole entry. */
-static int test_store_seed_entry_choice(void)
+static int store_file_io_entry_choice(void)
 {
     static const float a[2] = {1, 2}, b[2] = {3, 4};
     static const int64_t s2[1] = {2};
@@ -789,9 +759,9 @@ static int test_store_seed_entry_choice(void)
     two[0] = mk("alpha", MCF_F32, 1, s2, a);
     two[1] = mk("weights", MCF_F32, 1, s2, b);
     o.format = "safetensors";
-    NEED_FORMAT(mcf_save("memory://C:\\models\\weights.safetensors", two, 2, &o));
-    NEED_FORMAT(mcf_save("memory://choice/pair.safetensors", two, 2, &o));
-    NEED_FORMAT(mcf_save("memory://choice/one.safetensors", two, 1, &o));
+    STORE_CHECK_OK(mcf_save("memory://C:\\models\\weights.safetensors", two, 2, &o));
+    STORE_CHECK_OK(mcf_save("memory://choice/pair.safetensors", two, 2, &o));
+    STORE_CHECK_OK(mcf_save("memory://choice/one.safetensors", two, 1, &o));
     /* basename fallback with a Windows-style path: "weights", no warning */
     mcf_set_error(MCF_OK, "%s", "");
     MCF_CHECK_RC(mcf_load_tensor_from_file(s, NULL, "memory://C:\\models\\weights.safetensors", NULL, &out), MCF_OK);
@@ -827,7 +797,7 @@ static int test_store_seed_entry_choice(void)
 }
 
 /* SHARD layouts survive store -> safetensors -> store byte for byte. */
-static int test_store_seed_shard_roundtrip(void)
+static int store_file_io_shard_roundtrip(void)
 {
     mcf_store *s = mcf_memory_store_create();
     mcf_reader *r;
@@ -838,7 +808,7 @@ static int test_store_seed_shard_roundtrip(void)
     put32(shard + 20, 5);             /* reserved_flags and reserved1 survive too */
     put64(shard + 176 + 24, 77);
     MCF_CHECK_RC(s->put(s->user, "sh", shard, sizeof shard), MCF_OK);
-    NEED_FORMAT(mcf_save_tensor_to_file(s, "sh", "memory://shard/sh.safetensors", NULL));
+    STORE_CHECK_OK(mcf_save_tensor_to_file(s, "sh", "memory://shard/sh.safetensors", NULL));
     MCF_CHECK_RC(mcf_open("memory://shard/sh.safetensors", NULL, &r), MCF_OK);
     MCF_CHECK(mcf_metadata(r, "mooncake.layout") && strcmp(mcf_metadata(r, "mooncake.layout"), "SHARD") == 0);
     MCF_CHECK(strcmp(mcf_metadata(r, "mooncake.global_shape"), "[4,3]") == 0);
@@ -856,7 +826,7 @@ static int test_store_seed_shard_roundtrip(void)
         mcf_options o;
         memset(&o, 0, sizeof o);
         o.metadata = meta;
-        NEED_FORMAT(mcf_save_tensor_to_file(s, "sh", "memory://shard/meta.safetensors", &o));
+        STORE_CHECK_OK(mcf_save_tensor_to_file(s, "sh", "memory://shard/meta.safetensors", &o));
         MCF_CHECK_RC(mcf_open("memory://shard/meta.safetensors", NULL, &r), MCF_OK);
         MCF_CHECK(strcmp(mcf_metadata(r, "format"), "pt") == 0 && mcf_metadata_count(r) == 5);
         mcf_close(r);
@@ -876,15 +846,15 @@ static int test_store_seed_shard_roundtrip(void)
         memset(&o, 0, sizeof o);
         o.format = "safetensors";
         o.metadata = bad1;
-        NEED_FORMAT(mcf_save("memory://shard/bad1.safetensors", &t, 1, &o));
+        STORE_CHECK_OK(mcf_save("memory://shard/bad1.safetensors", &t, 1, &o));
         MCF_CHECK_RC(mcf_load_tensor_from_file(s, "x", "memory://shard/bad1.safetensors", NULL, NULL), MCF_DESERIALIZE_FAIL);
         MCF_CHECK_ERR("\"mooncake.global_shape\" must be a list of 2 integers, got \"[4,3\"");
         o.metadata = bad2;
-        NEED_FORMAT(mcf_save("memory://shard/bad2.safetensors", &t, 1, &o));
+        STORE_CHECK_OK(mcf_save("memory://shard/bad2.safetensors", &t, 1, &o));
         MCF_CHECK_RC(mcf_load_tensor_from_file(s, "x", "memory://shard/bad2.safetensors", NULL, NULL), MCF_INVALID_PARAMS);
         MCF_CHECK_ERR("shard_rank 2 of shard_count 2");
         o.metadata = bad3;
-        NEED_FORMAT(mcf_save("memory://shard/bad3.safetensors", &t, 1, &o));
+        STORE_CHECK_OK(mcf_save("memory://shard/bad3.safetensors", &t, 1, &o));
         MCF_CHECK_RC(mcf_load_tensor_from_file(s, "x", "memory://shard/bad3.safetensors", NULL, NULL), MCF_DESERIALIZE_FAIL);
         MCF_CHECK_ERR("\"mooncake.layout\" is \"TILED\"");
     }
@@ -894,7 +864,7 @@ static int test_store_seed_shard_roundtrip(void)
 
 #ifndef MCF_NO_POSIX
 /* Reference files: torch.save and the HF serializer wrote these. */
-static int test_store_seed_reference_files(void)
+static int store_file_io_reference_files(void)
 {
     static const unsigned char f32_ref[24] = {0x00, 0x00, 0xc0, 0xbf, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80, 0x3f,
                                               0x00, 0x00, 0x20, 0x40, 0x00, 0x00, 0x80, 0x7f, 0x00, 0x00, 0x00, 0x80};
@@ -906,7 +876,7 @@ static int test_store_seed_reference_files(void)
     mcf_options o;
     s = mcf_memory_store_create();
     memset(&o, 0, sizeof o);
-    NEED_FORMAT(mcf_load_tensor_from_file(s, "ref", "tests/data/torch/dtype_f32.pt", NULL, &out));
+    STORE_CHECK_OK(mcf_load_tensor_from_file(s, "ref", "tests/data/torch/dtype_f32.pt", NULL, &out));
     MCF_CHECK(out.dtype == MCF_F32 && out.ndim == 2 && out.shape[0] == 2 && out.shape[1] == 3);
     MCF_CHECK(mcf_test_host_eq_le(out.data, f32_ref, 24, MCF_F32));   /* loaded: host order */
     mcf_tensor_free(&out, NULL);
@@ -914,7 +884,7 @@ static int test_store_seed_reference_files(void)
     MCF_CHECK(len == 328 && memcmp(obj, golden_f32, 304) == 0 && memcmp((unsigned char *)obj + 304, f32_ref, 24) == 0);
     s->release(s->user, obj);
     /* safetensors: the entry named like the key */
-    NEED_FORMAT(mcf_load_tensor_from_safetensor(s, "weight", "tests/data/safetensors/metadata_one.safetensors", NULL, &out));
+    STORE_CHECK_OK(mcf_load_tensor_from_safetensor(s, "weight", "tests/data/safetensors/metadata_one.safetensors", NULL, &out));
     MCF_CHECK(out.ndim == 2 && out.shape[0] == 2 && mcf_test_host_eq_le(out.data, weight_ref, 16, MCF_F32));
     mcf_tensor_free(&out, NULL);
     MCF_CHECK_RC(mcf_load_tensor_from_file(s, NULL, "tests/data/safetensors/metadata_one.safetensors", NULL, NULL), MCF_OBJECT_NOT_FOUND);
@@ -962,28 +932,32 @@ static int test_store_seed_reference_files(void)
 #endif
 
 #ifndef MCF_NO_POSIX
-/* Runs real PyTorch's torch.load on path; 1 = printed a bare tensor with sha. */
+/* Runs real PyTorch's torch.load on path (tests/torch_check.py): 1 if it
+ * printed one bare tensor with this sha, dtype and shape; 0 if not (or the
+ * check failed); -1 without python or torch. */
 static int torch_says_bare_as(const char *path, const char *sha, const char *dtype, const char *shape)
 {
-    char cmd[1024], line[2048];
-    FILE *p;
-    int ok = 0, lines = 0;
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/torch_check.py '%s' 2>&1", path);
-    p = popen(cmd, "r");
-    if (!p) return -1;
-    while (fgets(line, sizeof line, p)) {
+    char args[1024], why[2048], line[2048], *out = NULL;
+    const char *at;
+    int ok = 0, lines = 0, rc;
+    snprintf(args, sizeof args, "tests/torch_check.py '%s'", path);
+    rc = mcf_test_python(args, &out, why, sizeof why);
+    if (rc == 1) fprintf(stderr, "  %s\n", why);
+    at = out;
+    while (rc == 0 && mcf_test_next_line(&at, line, sizeof line)) {
         lines++;
         if (strstr(line, "\"key\": null") && strstr(line, sha) && strstr(line, dtype) && strstr(line, shape)) ok = 1;
-        else fprintf(stderr, "  torch_check: %s", line);
+        else fprintf(stderr, "  torch_check: %s\n", line);
     }
-    if (pclose(p) != 0) return -1;
-    return ok && lines == 1;
+    free(out);
+    if (rc == MCF_TEST_SKIPPED) return -1;
+    return rc == 0 && ok && lines == 1;
 }
 
 static int torch_says_bare(const char *path, const char *sha) { return torch_says_bare_as(path, sha, "\"F32\"", "\"shape\": [2, 3]"); }
 
 /* torch.empty(0) saved from the store is what torch.load reads as such. */
-static int test_store_zero_element_torch(void)
+static int store_zero_element_torch(void)
 {
     static const char sha_empty[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
     static const int64_t s0[1] = {0};
@@ -991,10 +965,10 @@ static int test_store_zero_element_torch(void)
     mcf_tensor t = mk("e", MCF_F32, 1, s0, NULL), out;
     char path[512];
     int torch_ok;
-    MCF_CHECK(tmpdir() != NULL);
-    tmp_path(path, sizeof path, "empty.pt");
+    MCF_CHECK(mcf_test_tmpdir() != NULL);
+    mcf_test_tmp_path(path, sizeof path, "empty.pt");
     MCF_CHECK_RC(mcf_store_put_tensor(s, "e", &t), MCF_OK);
-    NEED_FORMAT(mcf_save_tensor_to_file(s, "e", path, NULL));
+    STORE_CHECK_OK(mcf_save_tensor_to_file(s, "e", path, NULL));
     MCF_CHECK_RC(mcf_load_tensor_from_file(s, "e2", path, NULL, &out), MCF_OK);
     MCF_CHECK(out.dtype == MCF_F32 && out.ndim == 1 && out.shape[0] == 0);
     mcf_tensor_free(&out, NULL);
@@ -1005,7 +979,7 @@ static int test_store_zero_element_torch(void)
     return 0;
 }
 
-static int test_store_seed_pt_standard_file(void)
+static int store_file_io_pt_standard_file(void)
 {
     static const char sha[] = "24ae2dfe8df57c1b80e54cef3d90ac3b417fd98973345a5f616bbc9a75dcc202";   /* of {1..6} F32 */
     mcf_store *s = mcf_memory_store_create();
@@ -1013,14 +987,14 @@ static int test_store_seed_pt_standard_file(void)
     mcf_options o;
     char path[512], path2[512];
     int torch_ok;
-    MCF_CHECK(tmpdir() != NULL);
-    tmp_path(path, sizeof path, "w.pt");
-    tmp_path(path2, sizeof path2, "w.bin");
+    MCF_CHECK(mcf_test_tmpdir() != NULL);
+    mcf_test_tmp_path(path, sizeof path, "w.pt");
+    mcf_test_tmp_path(path2, sizeof path2, "w.bin");
     MCF_CHECK_RC(mcf_store_put_tensor(s, "w", &t), MCF_OK);
-    NEED_FORMAT(mcf_save_tensor_to_file(s, "w", path, NULL));
+    STORE_CHECK_OK(mcf_save_tensor_to_file(s, "w", path, NULL));
     memset(&o, 0, sizeof o);
-    o.format = "standard_file";   /* seed spelling of torch, any suffix */
-    NEED_FORMAT(mcf_save_tensor_to_file(s, "w", path2, &o));
+    o.format = "standard_file";   /* the Python module's name for torch, any suffix */
+    STORE_CHECK_OK(mcf_save_tensor_to_file(s, "w", path2, &o));
     MCF_CHECK_RC(mcf_load_tensor_from_file(s, "back", path, NULL, &out), MCF_OK);
     MCF_CHECK(memcmp(out.data, f6, 24) == 0 && strcmp(out.name, "back") == 0);
     mcf_tensor_free(&out, NULL);
@@ -1035,23 +1009,23 @@ static int test_store_seed_pt_standard_file(void)
     return 0;
 }
 
-static int test_store_seed_file_uri_nested(void)
+static int store_file_io_file_uri_nested(void)
 {
     mcf_store *s = mcf_memory_store_create();
     mcf_tensor t = mk("w", MCF_F32, 2, s23, f6);
     char url[600], dir[512];
     struct stat st;
-    MCF_CHECK(tmpdir() != NULL);
-    snprintf(url, sizeof url, "file://%s/a/b/c/w.safetensors", tmpdir());
+    MCF_CHECK(mcf_test_tmpdir() != NULL);
+    snprintf(url, sizeof url, "file://%s/a/b/c/w.safetensors", mcf_test_tmpdir());
     MCF_CHECK_RC(mcf_store_put_tensor(s, "w", &t), MCF_OK);
-    NEED_FORMAT(mcf_save_tensor_to_file(s, "w", url, NULL));
-    snprintf(dir, sizeof dir, "%s/a/b/c", tmpdir());
+    STORE_CHECK_OK(mcf_save_tensor_to_file(s, "w", url, NULL));
+    snprintf(dir, sizeof dir, "%s/a/b/c", mcf_test_tmpdir());
     MCF_CHECK(stat(dir, &st) == 0 && S_ISDIR(st.st_mode));
     MCF_CHECK(mcf_exists(url, NULL) == 1);
     MCF_CHECK_RC(mcf_load_tensor_from_file(s, "u", url, NULL, NULL), MCF_OK);
     if (check_w(s, "u")) return 1;
-    snprintf(url, sizeof url, "file://%s/x/y/kv.pt", tmpdir());
-    NEED_FORMAT(mcf_save_kv_cache_to_file(s, "w", url, NULL));
+    snprintf(url, sizeof url, "file://%s/x/y/kv.pt", mcf_test_tmpdir());
+    STORE_CHECK_OK(mcf_save_kv_cache_to_file(s, "w", url, NULL));
     MCF_CHECK_RC(mcf_load_kv_cache_from_file(s, NULL, url, NULL, NULL), MCF_OK);
     if (check_w(s, url)) return 1;
     mcf_memory_store_destroy(s);
@@ -1059,8 +1033,8 @@ static int test_store_seed_file_uri_nested(void)
 }
 
 /* Basename fallback on a local file whose name has backslashes (POSIX keeps
- * them in the name; the seed splits at them). */
-static int test_store_seed_basename_windows_path(void)
+ * them in the name; the Python module splits at them). */
+static int store_file_io_basename_windows_path(void)
 {
     static const float b[2] = {3, 4};
     static const int64_t s2[1] = {2};
@@ -1068,11 +1042,11 @@ static int test_store_seed_basename_windows_path(void)
     mcf_tensor t = mk("cache", MCF_F32, 1, s2, b), out;
     mcf_options o;
     char path[512];
-    MCF_CHECK(tmpdir() != NULL);
-    tmp_path(path, sizeof path, "C:\\kv\\cache.safetensors");
+    MCF_CHECK(mcf_test_tmpdir() != NULL);
+    mcf_test_tmp_path(path, sizeof path, "C:\\kv\\cache.safetensors");
     memset(&o, 0, sizeof o);
     o.format = "safetensors";
-    NEED_FORMAT(mcf_save(path, &t, 1, &o));
+    STORE_CHECK_OK(mcf_save(path, &t, 1, &o));
     mcf_set_error(MCF_OK, "%s", "");
     MCF_CHECK_RC(mcf_load_tensor_from_file(s, NULL, path, NULL, &out), MCF_OK);
     MCF_CHECK(strcmp(mcf_last_error(), "") == 0);   /* found by basename, no warning */
@@ -1082,13 +1056,13 @@ static int test_store_seed_basename_windows_path(void)
     return 0;
 }
 
-static int test_store_seed_file_errors(void)
+static int store_file_io_file_errors(void)
 {
     mcf_store *s = mcf_memory_store_create();
     mcf_tensor t = mk("w", MCF_F32, 2, s23, f6);
     char path[512];
-    MCF_CHECK(tmpdir() != NULL);
-    tmp_path(path, sizeof path, "missing.pt");
+    MCF_CHECK(mcf_test_tmpdir() != NULL);
+    mcf_test_tmp_path(path, sizeof path, "missing.pt");
     MCF_CHECK_RC(mcf_store_put_tensor(s, "w", &t), MCF_OK);
     MCF_CHECK_RC(mcf_load_tensor_from_file(s, "w", path, NULL, NULL), MCF_FILE_NOT_FOUND);
     MCF_CHECK_ERR("missing.pt");
@@ -1100,34 +1074,34 @@ static int test_store_seed_file_errors(void)
 #endif
 
 #ifndef MCF_NO_POSIX
-#define POSIX_TESTS , MCF_TEST(test_store_seed_pt_standard_file), MCF_TEST(test_store_zero_element_torch), MCF_TEST(test_store_seed_file_uri_nested), \
-    MCF_TEST(test_store_seed_basename_windows_path), MCF_TEST(test_store_seed_file_errors), \
-    MCF_TEST(test_store_seed_reference_files)
+#define POSIX_TESTS , MCF_TEST(store_file_io_pt_standard_file), MCF_TEST(store_zero_element_torch), MCF_TEST(store_file_io_file_uri_nested), \
+    MCF_TEST(store_file_io_basename_windows_path), MCF_TEST(store_file_io_file_errors), \
+    MCF_TEST(store_file_io_reference_files)
 #else
 #define POSIX_TESTS
 #endif
 
 MCF_TEST_MAIN(
-    MCF_TEST(test_store_moon_golden_f32),
-    MCF_TEST(test_store_moon_golden_shard),
-    MCF_TEST(test_store_moon_golden_scalar),
-    MCF_TEST(test_store_moon_decode_zero_copy),
-    MCF_TEST(test_store_moon_decode_rejects),
-    MCF_TEST(test_store_moon_decode_padded_offset),
-    MCF_TEST(test_store_moon_encode_errors),
-    MCF_TEST(test_store_moon_zero_element),
-    MCF_TEST(test_store_moon_encode_strided),
-    MCF_TEST(test_store_zero_element_roundtrip),
-    MCF_TEST(test_store_memory_put_get_remove),
-    MCF_TEST(test_store_memory_put_existing_key),
-    MCF_TEST(test_store_get_tensor_alloc_hook),
-    MCF_TEST(test_store_memory_threads),
-    MCF_TEST(test_store_errors_passed_through),
-    MCF_TEST(test_store_seed_param_errors),
-    MCF_TEST(test_store_seed_memory_fs),
-    MCF_TEST(test_store_seed_kv_aliases),
-    MCF_TEST(test_store_seed_kv_slice_safetensors),
-    MCF_TEST(test_store_seed_entry_choice),
-    MCF_TEST(test_store_seed_shard_roundtrip)
+    MCF_TEST(store_moon_golden_f32),
+    MCF_TEST(store_moon_golden_shard),
+    MCF_TEST(store_moon_golden_scalar),
+    MCF_TEST(store_moon_decode_zero_copy),
+    MCF_TEST(store_moon_decode_rejects),
+    MCF_TEST(store_moon_decode_padded_offset),
+    MCF_TEST(store_moon_encode_errors),
+    MCF_TEST(store_moon_zero_element),
+    MCF_TEST(store_moon_encode_strided),
+    MCF_TEST(store_zero_element_roundtrip),
+    MCF_TEST(store_memory_put_get_remove),
+    MCF_TEST(store_memory_put_existing_key),
+    MCF_TEST(store_get_tensor_alloc_hook),
+    MCF_TEST(store_memory_threads),
+    MCF_TEST(store_errors_passed_through),
+    MCF_TEST(store_file_io_param_errors),
+    MCF_TEST(store_file_io_memory_fs),
+    MCF_TEST(store_file_io_kv_aliases),
+    MCF_TEST(store_file_io_kv_slice_safetensors),
+    MCF_TEST(store_file_io_entry_choice),
+    MCF_TEST(store_file_io_shard_roundtrip)
     POSIX_TESTS
 )

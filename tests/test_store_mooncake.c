@@ -3,13 +3,11 @@
  * interface with its exact signatures and struct layout and answers the way
  * the real client does (tests/fake_store_c.c). Self-contained: this file
  * compiles its own private copy of the implementation (MCF_STATIC) with the
- * adapter switched on, so it needs no special build rule next to
+ * adapter switched on (and the counting allocator of tests/mcf_test_alloc.h), so it needs no special build rule next to
  * tests/impl.c. Here store_c.h comes after the header (the header declares
  * what it calls); tests/test_store_mooncake_first.c includes it first. */
-#define MCF_STATIC
-#define MOONCAKE_FILEIO_IMPLEMENTATION
 #define MOONCAKE_FILEIO_MOONCAKE_STORE
-#include "mcf_test.h"
+#include "mcf_test_alloc.h"   /* the private copy, on the counting allocator */
 #include "mcf_test_endian.h"
 /* after the header: its own prototypes must agree with store_c.h's */
 #include "fake_store_c.c"
@@ -31,7 +29,7 @@ static mcf_tensor mk_w(const float *data)
  * must the adapter's private copy of the layout. */
 typedef struct abi_probe { char c; mooncake_replicate_config_t x; } abi_probe;
 
-static int test_store_mooncake_config_layout(void)
+static int store_mooncake_config_layout(void)
 {
     size_t want[9];
 #if defined(__x86_64__) || defined(__aarch64__) || defined(__s390x__) || defined(_WIN64)
@@ -65,7 +63,7 @@ static int test_store_mooncake_config_layout(void)
     return 0;
 }
 
-static int test_store_mooncake_put_get_remove(void)
+static int store_mooncake_put_get_remove(void)
 {
     mooncake_store_t ms = mooncake_store_create();
     fake_store *f = (fake_store *)ms;
@@ -95,7 +93,7 @@ static int test_store_mooncake_put_get_remove(void)
 /* get_into is zero-copy: the fake, like an RDMA transfer, refuses memory
  * that is not registered, so the adapter registers its read buffer for the
  * call and unregisters it on every path. */
-static int test_store_mooncake_get_registers(void)
+static int store_mooncake_get_registers(void)
 {
     mooncake_store_t ms = mooncake_store_create();
     fake_store *f = (fake_store *)ms;
@@ -149,7 +147,7 @@ static int test_store_mooncake_get_registers(void)
 
 /* Every code the store returns comes back unchanged, named as Mooncake
  * names it (none is folded into PERSISTENT_FAIL). */
-static int test_store_mooncake_codes_pass_through(void)
+static int store_mooncake_codes_pass_through(void)
 {
     static const struct { int code; const char *name; } cases[] = {
         {-200, "NO_AVAILABLE_HANDLE"}, {-706, "OBJECT_HAS_LEASE"}, {-705, "OBJECT_ALREADY_EXISTS"},
@@ -187,7 +185,7 @@ static int test_store_mooncake_codes_pass_through(void)
     MCF_CHECK_RC(mcf_store_get_tensor(&s, "w", NULL, &out), -712);
     MCF_CHECK_ERR("get of key \"w\" failed with -712 (REPLICA_IS_GONE)");
     f->fail_get = 0;
-    /* the seed functions pass them through as well */
+    /* the file functions (mcf_save_tensor_to_file, ...) pass them through as well */
     f->fail_put = -200;
     MCF_CHECK_RC(mcf_save_tensor_to_safetensor(&s, "w", "memory://mc/codes.safetensors", NULL), MCF_OK);
     MCF_CHECK_RC(mcf_load_tensor_from_safetensor(&s, "w2", "memory://mc/codes.safetensors", NULL, NULL), -200);
@@ -201,9 +199,9 @@ static int test_store_mooncake_codes_pass_through(void)
 }
 
 /* Put of an existing key keeps the first value and succeeds, as upstream's
- * client does; so does a seed load into an existing key, whose out is then
+ * client does; so does a file load into an existing key, whose out is then
  * the file's tensor while the store keeps its own. */
-static int test_store_mooncake_put_existing_key(void)
+static int store_mooncake_put_existing_key(void)
 {
     mooncake_store_t ms = mooncake_store_create();
     fake_store *f = (fake_store *)ms;
@@ -235,7 +233,7 @@ static int test_store_mooncake_put_existing_key(void)
 }
 
 /* options.replicate reaches mooncake_store_put field for field. */
-static int test_store_mooncake_replicate(void)
+static int store_mooncake_replicate(void)
 {
     static const char *const segs[2] = {"seg-a", "node7:seg-b"};
     mooncake_store_t ms = mooncake_store_create();
@@ -283,8 +281,8 @@ static int test_store_mooncake_replicate(void)
     return 0;
 }
 
-/* The seed functions run unchanged over the adapter; empty tensors too. */
-static int test_store_mooncake_seed_roundtrip(void)
+/* The file functions run unchanged over the adapter; empty tensors too. */
+static int store_mooncake_file_io_roundtrip(void)
 {
     static const int64_t s0[1] = {0};
     mooncake_store_t ms = mooncake_store_create();
@@ -314,9 +312,43 @@ static int test_store_mooncake_seed_roundtrip(void)
     return 0;
 }
 
-/* The fake's other calls answer as upstream's do (the later batch and
- * seeding work builds on them). */
-static int test_store_mooncake_fake_interface(void)
+/* The adapter with the library's allocations failing (the fake client's
+ * own never do): put, get and the file functions fail with INTERNAL_ERROR
+ * "out of memory" and keep no block. */
+static int store_mooncake_alloc_failures(void)
+{
+    mooncake_store_t ms = mooncake_store_create();
+    mcf_store s;
+    mcf_tensor t = mk_w(f6), out;
+    mcf_test_sweep sw;
+    MCF_CHECK_RC(mcf_mooncake_store_init(&s, ms), MCF_OK);
+    mcf_test_sweep_begin(&sw, "the Mooncake store adapter", MCF_OK);
+    /* Known gap: the load's key "w2" names no tensor, so the load parses the
+     * file name to try its base name; when that parse runs out of memory it
+     * goes on to the only-entry rule instead of failing. */
+    mcf_test_sweep_allow(&sw, MCF_OK, "took the only entry", 1);
+    while (mcf_test_sweep_next(&sw)) {
+        int rc = mcf_store_put_tensor(&s, "w", &t);
+        if (rc == MCF_OK && (rc = mcf_store_get_tensor(&s, "w", NULL, &out)) == MCF_OK) {
+            if (memcmp(out.data, f6, sizeof f6) != 0) rc = MCF_SERIALIZE_FAIL;   /* a code no run may give */
+            mcf_tensor_free(&out, NULL);
+        }
+        if (rc == MCF_OK) rc = mcf_save_tensor_to_safetensor(&s, "w", "memory://mc/w.safetensors", NULL);
+        if (rc == MCF_OK) rc = mcf_load_tensor_from_safetensor(&s, "w2", "memory://mc/w.safetensors", NULL, NULL);
+        MCF_CHECK(mcf_test_sweep_result(&sw, rc));
+        (void)mcf_remove("memory://mc/w.safetensors", NULL);
+        (void)s.remove(s.user, "w");
+        (void)s.remove(s.user, "w2");
+        MCF_CHECK(mcf_test_sweep_end(&sw));
+    }
+    mooncake_store_destroy(ms);
+    MCF_CHECK(sw.failed_runs > 10);
+    return 0;
+}
+
+/* The fake's other calls (batch put and get, buffer registration, existence
+ * checks) answer as upstream's do. */
+static int store_mooncake_fake_interface(void)
 {
     mooncake_store_t ms = mooncake_store_create();
     fake_store *f = (fake_store *)ms;
@@ -359,12 +391,13 @@ static int test_store_mooncake_fake_interface(void)
 }
 
 MCF_TEST_MAIN(
-    MCF_TEST(test_store_mooncake_config_layout),
-    MCF_TEST(test_store_mooncake_put_get_remove),
-    MCF_TEST(test_store_mooncake_get_registers),
-    MCF_TEST(test_store_mooncake_codes_pass_through),
-    MCF_TEST(test_store_mooncake_put_existing_key),
-    MCF_TEST(test_store_mooncake_replicate),
-    MCF_TEST(test_store_mooncake_seed_roundtrip),
-    MCF_TEST(test_store_mooncake_fake_interface)
+    MCF_TEST(store_mooncake_config_layout),
+    MCF_TEST(store_mooncake_put_get_remove),
+    MCF_TEST(store_mooncake_get_registers),
+    MCF_TEST(store_mooncake_codes_pass_through),
+    MCF_TEST(store_mooncake_put_existing_key),
+    MCF_TEST(store_mooncake_replicate),
+    MCF_TEST(store_mooncake_file_io_roundtrip),
+    MCF_TEST(store_mooncake_alloc_failures),
+    MCF_TEST(store_mooncake_fake_interface)
 )

@@ -16,7 +16,7 @@
 
 static const float f6[6] = {1, 2, 3, 4, 5, 6};
 
-static int test_store_mooncake_first_types(void)
+static int store_mooncake_first_types(void)
 {
     /* the adapter's config is store_c.h's own struct here */
     mooncake_replicate_config_t c;
@@ -26,7 +26,7 @@ static int test_store_mooncake_first_types(void)
     return 0;
 }
 
-static int test_store_mooncake_first_roundtrip(void)
+static int store_mooncake_first_roundtrip(void)
 {
     static const char *const segs[1] = {"seg-x"};
     mooncake_store_t ms = mooncake_store_create();
@@ -64,6 +64,6 @@ static int test_store_mooncake_first_roundtrip(void)
 }
 
 MCF_TEST_MAIN(
-    MCF_TEST(test_store_mooncake_first_types),
-    MCF_TEST(test_store_mooncake_first_roundtrip)
+    MCF_TEST(store_mooncake_first_types),
+    MCF_TEST(store_mooncake_first_roundtrip)
 )

@@ -2,7 +2,7 @@
 #include "mcf_test.h"
 #include <stdint.h>
 
-static int test_results_names_and_numbers(void)
+static int results_names_and_numbers(void)
 {
     /* Mooncake's ErrorCode numbers, so the store passes them through */
     MCF_CHECK(MCF_OK == 0 && MCF_INTERNAL_ERROR == -1 && MCF_BUFFER_OVERFLOW == -10);
@@ -21,7 +21,7 @@ static int test_results_names_and_numbers(void)
 
 /* Every ErrorCode of upstream Mooncake's types.h has Mooncake's name (a
  * store passes them through); -1603 is this library's PERMISSION_DENIED. */
-static int test_results_every_mooncake_name(void)
+static int results_every_mooncake_name(void)
 {
     static const struct { int code; const char *name; } codes[] = {
         {-100, "SHARD_INDEX_OUT_OF_RANGE"}, {-101, "SEGMENT_NOT_FOUND"}, {-102, "SEGMENT_ALREADY_EXISTS"},
@@ -54,7 +54,7 @@ static int test_results_every_mooncake_name(void)
     return 0;
 }
 
-static int test_results_error_is_thread_local_and_set_with_code(void)
+static int results_error_is_thread_local_and_set_with_code(void)
 {
     MCF_CHECK_RC(mcf_set_error(MCF_FILE_READ_FAIL, "x: %d", 42), MCF_FILE_READ_FAIL);
     MCF_CHECK(strcmp(mcf_last_error(), "x: 42") == 0);
@@ -64,7 +64,7 @@ static int test_results_error_is_thread_local_and_set_with_code(void)
     return 0;
 }
 
-static int test_dtypes_table(void)
+static int dtypes_table(void)
 {
     static const struct { mcf_dtype d; const char *name; size_t size; unsigned bits; const char *torch; int moon; } rows[] = {
         {MCF_BOOL, "BOOL", 1, 8, "bool", 10}, {MCF_U8, "U8", 1, 8, "uint8", 3}, {MCF_I8, "I8", 1, 8, "int8", 2},
@@ -104,7 +104,7 @@ static int test_dtypes_table(void)
     return 0;
 }
 
-static int test_dtypes_aliases_and_errors(void)
+static int dtypes_aliases_and_errors(void)
 {
     mcf_dtype d = MCF_U8;
     MCF_CHECK_RC(mcf_dtype_from_torch_name("float", &d), MCF_OK); MCF_CHECK(d == MCF_F32);
@@ -134,7 +134,7 @@ static mcf_tensor mk(mcf_dtype d, int ndim, const int64_t *shape)
     return t;
 }
 
-static int test_tensor_nbytes(void)
+static int tensor_nbytes(void)
 {
     int64_t s23[2] = {2, 3}, s0[3] = {2, 0, 3}, big[2] = {INT64_MAX, 4}, neg[1] = {-1}, odd[1] = {3};
     int64_t f6[2] = {4, 3}, huge[3] = {(int64_t)1 << 40, (int64_t)1 << 20, 1 << 3};
@@ -164,7 +164,7 @@ static int test_tensor_nbytes(void)
 }
 
 /* element (i,j,k) of a [2][3][4] array is 100i + 10j + k */
-static int test_tensor_copy_strided_every_size(void)
+static int tensor_copy_strided_every_size(void)
 {
     static const mcf_dtype types[] = {MCF_U8, MCF_I16, MCF_F32, MCF_F64, MCF_BF16, MCF_C64, MCF_BOOL};
     size_t ti;
@@ -194,7 +194,7 @@ static int test_tensor_copy_strided_every_size(void)
     return 0;
 }
 
-static int test_tensor_copy_slices_and_special(void)
+static int tensor_copy_slices_and_special(void)
 {
     float base[5][6], out[16];
     int64_t shape[2] = {2, 3}, strides[2] = {6, 2};
@@ -231,7 +231,7 @@ static int test_tensor_copy_slices_and_special(void)
     return 0;
 }
 
-static int test_tensor_copy_rejects(void)
+static int tensor_copy_rejects(void)
 {
     unsigned char b[64];
     int64_t shape[1] = {4}, neg_stride[1] = {-1}, two[1] = {2};
@@ -252,8 +252,8 @@ static int test_tensor_copy_rejects(void)
     return 0;
 }
 
-MCF_TEST_MAIN(MCF_TEST(test_results_names_and_numbers), MCF_TEST(test_results_every_mooncake_name),
-              MCF_TEST(test_results_error_is_thread_local_and_set_with_code),
-              MCF_TEST(test_dtypes_table), MCF_TEST(test_dtypes_aliases_and_errors), MCF_TEST(test_tensor_nbytes),
-              MCF_TEST(test_tensor_copy_strided_every_size), MCF_TEST(test_tensor_copy_slices_and_special),
-              MCF_TEST(test_tensor_copy_rejects))
+MCF_TEST_MAIN(MCF_TEST(results_names_and_numbers), MCF_TEST(results_every_mooncake_name),
+              MCF_TEST(results_error_is_thread_local_and_set_with_code),
+              MCF_TEST(dtypes_table), MCF_TEST(dtypes_aliases_and_errors), MCF_TEST(tensor_nbytes),
+              MCF_TEST(tensor_copy_strided_every_size), MCF_TEST(tensor_copy_slices_and_special),
+              MCF_TEST(tensor_copy_rejects))

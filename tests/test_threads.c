@@ -11,38 +11,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <dirent.h>
+#include "mcf_test_posix.h"
 
 #define TH_THREADS 8
 #define TH_ROUNDS 40
 #define TH_WORDS 2048                  /* 16 KiB payloads */
 
 static char th_dir[64];
-
-/* payload: word i = tag << 32 | i */
-static void th_fill(unsigned char *p, size_t words, uint32_t tag)
-{
-    size_t i;
-    int b;
-    for (i = 0; i < words; i++) {
-        uint64_t x = ((uint64_t)tag << 32) | (uint64_t)(uint32_t)i;
-        for (b = 0; b < 8; b++) p[8 * i + (size_t)b] = (unsigned char)(x >> (8 * b));
-    }
-}
-
-/* 1 if p is one complete payload (any tag) of `words` words */
-static int th_whole(const unsigned char *p, size_t len, size_t words, uint32_t *tag)
-{
-    unsigned char *want;
-    int ok;
-    if (len != words * 8) return 0;
-    *tag = (uint32_t)p[4] | ((uint32_t)p[5] << 8) | ((uint32_t)p[6] << 16) | ((uint32_t)p[7] << 24);
-    want = (unsigned char *)malloc(len);
-    if (!want) return 0;
-    th_fill(want, words, *tag);
-    ok = memcmp(want, p, len) == 0;
-    free(want);
-    return ok;
-}
 
 typedef struct th_arg {
     int id;
@@ -70,11 +45,11 @@ static void *th_worker(void *p)
         const char *urls[4];
         int k;
         urls[0] = own; urls[1] = shared; urls[2] = mem_own; urls[3] = "memory://th/shared";
-        th_fill(buf, TH_WORDS, tag);
+        mcf_test_payload(buf, TH_WORDS, tag);
         for (k = 0; k < 4; k++) {
             if (mcf_write_bytes(urls[k], buf, TH_WORDS * 8, NULL) != MCF_OK) TH_FAIL(a, "write %s: %s", urls[k], mcf_last_error());
             if (mcf_read_bytes(urls[k], &data, &len, NULL) != MCF_OK) TH_FAIL(a, "read %s: %s", urls[k], mcf_last_error());
-            if (!th_whole((const unsigned char *)data, len, TH_WORDS, &got_tag)) { mcf_free(data); TH_FAIL(a, "%s: torn read", urls[k]); }
+            if (!mcf_test_payload_whole((const unsigned char *)data, len, TH_WORDS, &got_tag)) { mcf_free(data); TH_FAIL(a, "%s: torn read", urls[k]); }
             /* own objects hold exactly what this thread wrote */
             if ((k == 0 || k == 2) && got_tag != tag) { mcf_free(data); TH_FAIL(a, "%s: tag %u, wrote %u", urls[k], got_tag, tag); }
             mcf_free(data);
@@ -110,7 +85,7 @@ static void *th_tensor_worker(void *p)
         uint32_t tag = (uint32_t)(a->id * 1000 + r), got_tag;
         mcf_tensor t, out;
         mcf_reader *rd = NULL;
-        th_fill(buf, TH_WORDS, tag);
+        mcf_test_payload(buf, TH_WORDS, tag);
         memset(&t, 0, sizeof t);
         t.name = "w"; t.dtype = MCF_I64; t.ndim = 1; t.shape[0] = TH_WORDS; t.data = buf;
         if (mcf_save(path, &t, 1, NULL) != MCF_OK) TH_FAIL(a, "save %s: %s", path, mcf_last_error());
@@ -131,7 +106,7 @@ static void *th_tensor_worker(void *p)
         if (th_store->remove(th_store->user, key) != MCF_OK) TH_FAIL(a, "remove %s: %s", key, mcf_last_error());
         memset(&out, 0, sizeof out);
         if (mcf_store_get_tensor(th_store, "shared", NULL, &out) != MCF_OK) TH_FAIL(a, "get shared: %s", mcf_last_error());
-        if (out.shape[0] != TH_WORDS || !th_whole((const unsigned char *)out.data, TH_WORDS * 8, TH_WORDS, &got_tag)) {
+        if (out.shape[0] != TH_WORDS || !mcf_test_payload_whole((const unsigned char *)out.data, TH_WORDS * 8, TH_WORDS, &got_tag)) {
             mcf_tensor_free(&out, NULL);
             TH_FAIL(a, "store key shared: torn tensor");
         }
@@ -202,22 +177,7 @@ static void *th_resolver(void *p)
     return NULL;
 }
 
-static void th_rmtree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    char p[512];
-    if (!d) return;
-    while ((de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.' && (de->d_name[1] == '\0' || (de->d_name[1] == '.' && de->d_name[2] == '\0'))) continue;
-        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-        (void)unlink(p);
-    }
-    closedir(d);
-    (void)rmdir(dir);
-}
-
-static int test_threads_files_and_memory(void)
+static int threads_files_and_memory(void)
 {
     pthread_t t[2 * TH_THREADS];
     th_arg a[2 * TH_THREADS];
@@ -245,12 +205,12 @@ static int test_threads_files_and_memory(void)
     while ((de = readdir(d)) != NULL)
         if (strstr(de->d_name, ".mcf-")) { fprintf(stderr, "  left over: %s\n", de->d_name); failures++; }
     closedir(d);
-    th_rmtree(th_dir);
+    mcf_test_remove_dir(th_dir);
     MCF_CHECK(failures == 0);
     return 0;
 }
 
-static int test_threads_registry(void)
+static int threads_registry(void)
 {
     pthread_t t[5];
     th_arg a[5];
@@ -269,10 +229,10 @@ static int test_threads_registry(void)
     return 0;
 }
 
-MCF_TEST_MAIN(MCF_TEST(test_threads_files_and_memory), MCF_TEST(test_threads_registry))
+MCF_TEST_MAIN(MCF_TEST(threads_files_and_memory), MCF_TEST(threads_registry))
 #else
 /* MCF_NO_POSIX: the memory filesystem alone, from one thread (no pthreads). */
-static int test_threads_memory_single(void)
+static int threads_memory_single(void)
 {
     void *d;
     size_t n;
@@ -283,5 +243,5 @@ static int test_threads_memory_single(void)
     MCF_CHECK_RC(mcf_remove("memory://th/x", NULL), MCF_OK);
     return 0;
 }
-MCF_TEST_MAIN(MCF_TEST(test_threads_memory_single))
+MCF_TEST_MAIN(MCF_TEST(threads_memory_single))
 #endif

@@ -4,19 +4,10 @@
 #include "mcf_test.h"
 #include "sha256.h"
 #include "mcf_test_endian.h"
+#include "mcf_test_posix.h"
 #include <stdint.h>
-#include <unistd.h>
 
 #define TORCH_DIR "tests/data/torch/"
-
-static int write_file(const char *path, const void *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    int ok;
-    if (!f) return 0;
-    ok = fwrite(p, 1, n, f) == n;
-    return fclose(f) == 0 && ok;
-}
 
 /* ---- tiny line-oriented reader of manifest.json / torch_check output ---- */
 typedef struct rec { char key[96]; int null_key; char dtype[16]; int ndim; long long shape[8]; char sha[65]; } rec;
@@ -252,37 +243,37 @@ static const char *torch_check_script(void)
  * (skip), -1 on other failures. */
 static int run_torch_check(const char *const *paths, int np, rec (*recs)[MAXREC], int *counts, char *why, size_t why_cap)
 {
-    char cmd[1024], line[4096], driver[] = "/tmp/mcf_torch_driver_XXXXXX";
-    const char *script = torch_check_script(), *slash;
-    FILE *p, *py = fopen("/usr/bin/python3", "r");
-    int f = -1, i, status, fd;
+    char args[1024], driver[600], line[4096], *out = NULL;
+    const char *script = torch_check_script(), *slash, *at;
+    FILE *py;
+    int f = -1, i, rc;
     size_t k;
-    if (!py) { snprintf(why, why_cap, "/usr/bin/python3 is missing"); return -2; }
-    fclose(py);
-    if ((fd = mkstemp(driver)) < 0 || !(py = fdopen(fd, "w"))) { snprintf(why, why_cap, "cannot create a temporary file"); return -1; }
+    if (!mcf_test_tmpdir() || !(py = fopen(mcf_test_tmp_path(driver, sizeof driver, "torch_driver.py"), "w"))) {
+        snprintf(why, why_cap, "cannot create a temporary file");
+        return -1;
+    }
     /* torch_check.py imported, so one process checks every file */
     slash = strrchr(script, '/');
     fprintf(py, "import sys\nsys.path.insert(0, %s%.*s%s)\nimport torch_check as c\n"
                 "for f in sys.argv[1:]:\n    print('@@FILE', flush=True)\n    print('@@RC', c.main([f]), flush=True)\n",
             "'", slash ? (int)(slash - script) : 1, slash ? script : ".", "'");
-    if (fclose(py) != 0) { remove(driver); snprintf(why, why_cap, "cannot write %s", driver); return -1; }
-    k = (size_t)snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s", driver);
-    for (i = 0; i < np && k < sizeof cmd; i++) k += (size_t)snprintf(cmd + k, sizeof cmd - k, " %s", paths[i]);
-    if (k + 8 >= sizeof cmd) { remove(driver); snprintf(why, why_cap, "command too long"); return -1; }
-    strcat(cmd, " 2>&1");
-    if (!(p = popen(cmd, "r"))) { remove(driver); snprintf(why, why_cap, "popen failed"); return -2; }
+    if (fclose(py) != 0) { snprintf(why, why_cap, "cannot write %s", driver); return -1; }
+    k = (size_t)snprintf(args, sizeof args, "%s", driver);
+    for (i = 0; i < np && k < sizeof args; i++) k += (size_t)snprintf(args + k, sizeof args - k, " %s", paths[i]);
+    if (k >= sizeof args) { snprintf(why, why_cap, "command too long"); return -1; }
+    rc = mcf_test_python(args, &out, why, why_cap);
+    if (rc == MCF_TEST_SKIPPED) { free(out); return -2; }
     why[0] = '\0';
     for (i = 0; i < np; i++) counts[i] = 0;
-    while (fgets(line, sizeof line, p)) {
+    at = out;
+    while (mcf_test_next_line(&at, line, sizeof line)) {
         if (strncmp(line, "@@FILE", 6) == 0) { f++; continue; }
         if (strncmp(line, "@@RC", 4) == 0) { if (f >= 0 && f < np && atoi(line + 5) != 0) counts[f] = -1; continue; }
         if (f >= 0 && f < np && counts[f] >= 0 && counts[f] < MAXREC && parse_rec(line, &recs[f][counts[f]])) counts[f]++;
-        else if (strlen(why) + strlen(line) + 1 < why_cap) strcat(why, line);
+        else if (strlen(why) + strlen(line) + 2 < why_cap) { strcat(why, line); strcat(why, "\n"); }
     }
-    status = pclose(p);
-    remove(driver);
-    if (strstr(why, "No module named 'torch'") || strstr(why, "cannot import torch")) return -2;
-    if (status != 0 || f != np - 1) return -1;
+    free(out);
+    if (rc != 0 || f != np - 1) return -1;
     return 0;
 }
 
@@ -305,13 +296,13 @@ static int torch_saved_files_load_in_pytorch(void)
     static int64_t tstride[2] = {1, 4};    /* 6x4 int32 storage viewed as its 4x6 transpose */
     static uint16_t scalar = 0x3c00;
     unsigned char *data;
-    char tmpl[] = "/tmp/mcf_torch_XXXXXX", path[64], path2[80], why[2048];
+    char path[600], path2[600], why[2048];
     const char *paths[2];
     int counts[2];
     size_t n = 0, i, total = 0, out_len = 0;
     void *out = NULL;
     uint64_t seed = 7;
-    int fd, k, j;
+    int k, j;
     mcf_options o;
     memset(&o, 0, sizeof o);
     o.format = "torch";
@@ -348,20 +339,19 @@ static int torch_saved_files_load_in_pytorch(void)
         free(c);
     }
     MCF_CHECK_RC(mcf_save_to_memory(t, n, &o, &out, &out_len), MCF_OK);
-    MCF_CHECK((fd = mkstemp(tmpl)) >= 0);
-    snprintf(path, sizeof path, "%s", tmpl);
-    snprintf(path2, sizeof path2, "%s.bare", tmpl);
-    MCF_CHECK(write_file(path, out, out_len));
+    MCF_CHECK(mcf_test_tmpdir() != NULL);
+    mcf_test_tmp_path(path, sizeof path, "ours.pt");
+    mcf_test_tmp_path(path2, sizeof path2, "ours.bare");
+    MCF_CHECK(mcf_test_write_file(path, out, out_len));
     mcf_free(out);
     t[0].name = "";                     /* one tensor named "": a bare tensor */
     MCF_CHECK_RC(mcf_save_to_memory(t, 1, &o, &out, &out_len), MCF_OK);
     t[0].name = names[0];
-    MCF_CHECK(write_file(path2, out, out_len));
+    MCF_CHECK(mcf_test_write_file(path2, out, out_len));
     mcf_free(out);
     paths[0] = path;
     paths[1] = path2;
     k = run_torch_check(paths, 2, got, counts, why, sizeof why);
-    close(fd);
     remove(path);
     remove(path2);
     if (k == -2) { free(data); MCF_SKIP("real PyTorch unavailable: %s", why); }
@@ -493,7 +483,7 @@ static int torch_roundtrip_and_crc_verify(void)
 static int torch_save_to_file_matches_memory(void)
 {
     static const int64_t v[3] = {1, -2, 3};
-    char dir[] = "/tmp/mcf_pt_XXXXXX", path[96];
+    char path[600];
     mcf_tensor t;
     mcf_options o;
     void *mem = NULL, *file = NULL;
@@ -501,8 +491,8 @@ static int torch_save_to_file_matches_memory(void)
     memset(&t, 0, sizeof t);
     memset(&o, 0, sizeof o);
     t.name = "v"; t.dtype = MCF_I64; t.ndim = 1; t.shape[0] = 3; t.data = v;
-    MCF_CHECK(mkdtemp(dir) != NULL);
-    snprintf(path, sizeof path, "%s/model.pt", dir);
+    MCF_CHECK(mcf_test_tmpdir() != NULL);
+    mcf_test_tmp_path(path, sizeof path, "model.pt");
     MCF_CHECK_RC(mcf_save(path, &t, 1, NULL), MCF_OK);
     o.format = "pt";
     MCF_CHECK_RC(mcf_save_to_memory(&t, 1, &o, &mem, &mlen), MCF_OK);
@@ -511,7 +501,6 @@ static int torch_save_to_file_matches_memory(void)
     mcf_free(mem);
     mcf_free(file);
     remove(path);
-    rmdir(dir);
     return 0;
 }
 #define TORCH_FILE_TESTS , MCF_TEST(torch_save_to_file_matches_memory)

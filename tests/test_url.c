@@ -34,7 +34,7 @@ static const url_case cases[] = {
     {"http://[::1]:9000/x", NULL, 0, "http", "::1", 9000, "/x", "", "/", "x", "http://[::1]:9000/x"},
     {"http://h", NULL, 0, "http", "h", 0, "/", "", "/", "", "http://h/"},
     {"http://h/p#frag", NULL, 0, "http", "h", 0, "/p", "", "/", "p", "http://h/p"},
-    /* filesystem override (seed rule) */
+    /* the filesystem option overrides the scheme of a bare path */
     {"x/y", "memory", 0, "memory", "", 0, "/x/y", "", "/x", "y", "memory:///x/y"},
     {"x/y", "MEMORY", 0, "memory", "", 0, "/x/y", "", "/x", "y", "memory:///x/y"},
     {"file:///x", "file", 0, "file", "", 0, "/x", "", "/", "x", "file:///x"},
@@ -42,7 +42,7 @@ static const url_case cases[] = {
     {"memory://m", "s3", 0, "memory", "", 0, "/m", "", "/", "m", "memory:///m"},
     {"bucket/k.pt", "s3", 0, "s3", "bucket", 0, "k.pt", "", "", "k.pt", "s3://bucket/k.pt"},
     {"x", "auto", 0, "file", "", 0, "x", "", "", "x", "x"},
-    /* Windows-style paths: backslashes separate (seed fix 3), C: is no scheme */
+    /* Windows-style paths: backslashes separate, C: is no scheme */
     {"C:\\dir\\f.pt", NULL, 0, "file", "", 0, "C:\\dir\\f.pt", "", "C:\\dir", "f.pt", "C:\\dir\\f.pt"},
     {"dir\\sub\\f.pt", NULL, 0, "file", "", 0, "dir\\sub\\f.pt", "", "dir\\sub", "f.pt", "dir\\sub\\f.pt"},
     {"C://dir/f.pt", NULL, 0, "file", "", 0, "C://dir/f.pt", "", "C://dir", "f.pt", "C://dir/f.pt"},
@@ -81,7 +81,7 @@ static const url_case cases[] = {
     {"x", "bad name", MCF_INVALID_PARAMS, 0, 0, 0, 0, 0, 0, 0, 0},
 };
 
-static int test_url_table(void)
+static int url_table(void)
 {
     size_t i;
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -107,7 +107,7 @@ static int test_url_table(void)
     return 0;
 }
 
-static int test_url_error_messages(void)
+static int url_error_messages(void)
 {
     mcf_url u;
     MCF_CHECK_RC(mcf_url_parse("", NULL, &u), MCF_INVALID_PARAMS);
@@ -122,7 +122,7 @@ static int test_url_error_messages(void)
     return 0;
 }
 
-static int test_url_unknown_scheme_names_registered(void)
+static int url_unknown_scheme_names_registered(void)
 {
     void *d; size_t n;
     MCF_CHECK_RC(mcf_read_bytes("gopher://h/x", &d, &n, NULL), MCF_INVALID_PARAMS);
@@ -135,4 +135,4 @@ static int test_url_unknown_scheme_names_registered(void)
     return 0;
 }
 
-MCF_TEST_MAIN(MCF_TEST(test_url_table), MCF_TEST(test_url_error_messages), MCF_TEST(test_url_unknown_scheme_names_registered))
+MCF_TEST_MAIN(MCF_TEST(url_table), MCF_TEST(url_error_messages), MCF_TEST(url_unknown_scheme_names_registered))

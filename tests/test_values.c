@@ -7,8 +7,8 @@
  * reader must list exactly that, accept every global torch accepts and
  * refuse what it refuses. */
 #include "mcf_test.h"
+#include "mcf_test_posix.h"
 #include <stdint.h>
-#include <unistd.h>
 
 #define GEN_SCRIPT "tests/gen_values.py"
 
@@ -19,15 +19,6 @@ static char g_why[512];
 
 /* Complex128 tensors written by this library, for PyTorch to load. */
 static const double g_z[4] = {1.0, -2.0, 0.5, 3.0};   /* (1-2j), (0.5+3j) */
-
-static int write_file(const char *path, const void *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    int ok;
-    if (!f) return 0;
-    ok = fwrite(p, 1, n, f) == n;
-    return fclose(f) == 0 && ok;
-}
 
 static int save_ours(const char *name, const mcf_tensor *t, size_t n)
 {
@@ -40,7 +31,7 @@ static int save_ours(const char *name, const mcf_tensor *t, size_t n)
     o.format = "torch";
     if (mcf_save_to_memory(t, n, &o, &out, &len) != MCF_OK) return 0;
     snprintf(path, sizeof path, "%s/%s", g_dir, name);
-    ok = write_file(path, out, len);
+    ok = mcf_test_write_file(path, out, len);
     mcf_free(out);
     return ok;
 }
@@ -48,43 +39,25 @@ static int save_ours(const char *name, const mcf_tensor *t, size_t n)
 /* Runs gen_values.py once per process (importing torch takes seconds). */
 static int setup(void)
 {
-    char cmd[1024], buf[4096];
-    size_t len = 0, cap = 0;
-    FILE *p, *py;
+    char args[1024];
     mcf_tensor t[2];
-    int status;
+    int rc;
     if (g_state) return g_state;
     g_state = -1;
-    if (!(py = fopen("/usr/bin/python3", "r"))) { snprintf(g_why, sizeof g_why, "/usr/bin/python3 is missing"); return g_state = 2; }
-    fclose(py);
-    snprintf(g_dir, sizeof g_dir, "/tmp/mcf_values_XXXXXX");
-    if (!mkdtemp(g_dir)) { snprintf(g_why, sizeof g_why, "mkdtemp failed"); return g_state; }
+    if (!mcf_test_tmpdir()) { snprintf(g_why, sizeof g_why, "mkdtemp failed"); return g_state; }
+    snprintf(g_dir, sizeof g_dir, "%s", mcf_test_tmpdir());
     memset(t, 0, sizeof t);
     t[0].name = "z"; t[0].dtype = MCF_C128; t[0].ndim = 1; t[0].shape[0] = 2; t[0].data = g_z;
     t[1].name = "w"; t[1].dtype = MCF_F64; t[1].ndim = 1; t[1].shape[0] = 4; t[1].data = g_z;
     if (!save_ours("ours_c128.pt", t, 2)) { snprintf(g_why, sizeof g_why, "cannot write ours_c128.pt: %s", mcf_last_error()); return g_state; }
     t[0].name = "";
     if (!save_ours("ours_bare.pt", t, 1)) { snprintf(g_why, sizeof g_why, "cannot write ours_bare.pt: %s", mcf_last_error()); return g_state; }
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 " GEN_SCRIPT " %s --check %s/ours_c128.pt %s/ours_bare.pt "
-             "tests/data/torch/malicious_os_system.pt tests/data/torch/malicious_reduce_print.pt 2>&1", g_dir, g_dir, g_dir);
-    if (!(p = popen(cmd, "r"))) { snprintf(g_why, sizeof g_why, "popen failed"); return g_state; }
-    for (;;) {
-        size_t k = fread(buf, 1, sizeof buf, p);
-        if (k == 0) break;
-        if (len + k + 1 > cap) {
-            char *q;
-            cap = (len + k + 1) * 2;
-            if (!(q = (char *)realloc(g_out, cap))) { pclose(p); return g_state; }
-            g_out = q;
-        }
-        memcpy(g_out + len, buf, k);
-        len += k;
-    }
-    status = pclose(p);
+    snprintf(args, sizeof args, GEN_SCRIPT " %s --check %s/ours_c128.pt %s/ours_bare.pt "
+             "tests/data/torch/malicious_os_system.pt tests/data/torch/malicious_reduce_print.pt", g_dir, g_dir, g_dir);
+    rc = mcf_test_python(args, &g_out, g_why, sizeof g_why);
+    if (rc == MCF_TEST_SKIPPED) return g_state = 2;
+    if (rc != 0) return g_state;
     if (!g_out) { snprintf(g_why, sizeof g_why, "no output from %s", GEN_SCRIPT); return g_state; }
-    g_out[len] = '\0';
-    if (strstr(g_out, "No module named 'torch'")) { snprintf(g_why, sizeof g_why, "no torch in /usr/bin/python3"); return g_state = 2; }
-    if (status != 0) { snprintf(g_why, sizeof g_why, "%s failed: %.400s", GEN_SCRIPT, g_out); return g_state; }
     return g_state = 1;
 }
 
@@ -94,16 +67,8 @@ static int setup(void)
 /* Next manifest line split at tabs into f[0..*nf); returns 0 at the end. */
 static int next_line(const char **at, char *line, size_t cap, char **f, int *nf, int maxf)
 {
-    const char *nl;
-    size_t n;
     char *p;
-    if (!**at) return 0;
-    nl = strchr(*at, '\n');
-    n = nl ? (size_t)(nl - *at) : strlen(*at);
-    if (n >= cap) n = cap - 1;
-    memcpy(line, *at, n);
-    line[n] = '\0';
-    *at = nl ? nl + 1 : *at + strlen(*at);
+    if (!mcf_test_next_line(at, line, cap)) return 0;
     *nf = 0;
     f[(*nf)++] = line;
     for (p = line; *p && *nf < maxf; p++)
@@ -120,6 +85,23 @@ static mcf_reader *open_gen(const char *name, int *rc, unsigned char **bytes)
     *bytes = mcf_test_slurp(path, &len);
     *rc = *bytes ? mcf_open_memory(*bytes, len, NULL, &r) : MCF_FILE_NOT_FOUND;
     return r;
+}
+
+/* Opens a torch archive whose only entry is archive/data.pkl = the n bytes
+ * at pkl; returns the archive (free it after mcf_close), NULL on failure. */
+static unsigned char *open_pickle(const void *pkl, size_t n, mcf_reader **r, int *rc)
+{
+    const char *names[1];
+    const unsigned char *data[1];
+    size_t lens[1], zl = 0;
+    unsigned char *z;
+    names[0] = "archive/data.pkl";
+    data[0] = (const unsigned char *)pkl;
+    lens[0] = n;
+    *r = NULL;
+    if (!(z = mcf_test_zip(1, names, data, lens, &zl))) { *rc = MCF_INTERNAL_ERROR; return NULL; }
+    if ((*rc = mcf_open_memory(z, zl, NULL, r)) != MCF_OK) { free(z); return NULL; }
+    return z;
 }
 
 /* The verdict torch 1.13's weights_only gave file `name` ("ok" or "refused: ..."). */
@@ -231,7 +213,63 @@ static int has_value(const mcf_reader *r, const char *name, const char *type, co
     return 0;
 }
 
-/* The values spelled out: what a user sees for the common checkpoints. */
+/* The values spelled out: what a user sees for the common checkpoints.
+ * file: a %s stands for the pickle protocol (2 to 5). */
+static const struct { const char *file, *name, *type, *text; } g_examples[] = {
+    /* {'model': m.state_dict(), 'optim': SGD(lr=0.01).state_dict(), 'epoch': 3} */
+    {"sgd_p%s.pt", "optim.state.0.momentum_buffer", "NoneType", "None"},   /* no momentum */
+    {"sgd_p%s.pt", "optim.param_groups.0.lr", "float", "0.01"},
+    {"sgd_p%s.pt", "optim.param_groups.0.momentum", "int", "0"},
+    {"sgd_p%s.pt", "optim.param_groups.0.nesterov", "bool", "False"},
+    {"sgd_p%s.pt", "optim.param_groups.0.foreach", "NoneType", "None"},
+    {"sgd_p%s.pt", "optim.param_groups.0.params", "list", "[0, 1]"},
+    {"sgd_p%s.pt", "epoch", "int", "3"},
+    /* Adam: state tensors named by parameter index, betas one tuple value */
+    {"adam_p%s.pt", "optim.param_groups.0.lr", "float", "0.001"},
+    {"adam_p%s.pt", "optim.param_groups.0.betas", "tuple", "(0.9, 0.999)"},
+    {"adam_p%s.pt", "optim.param_groups.0.eps", "float", "1e-08"},
+    {"adam_p%s.pt", "optim.param_groups.0.amsgrad", "bool", "False"},
+    {"ckpt_p%s.pt", "epoch", "int", "3"},
+    {"ckpt_p%s.pt", "lr", "float", "0.001"},
+    {"ckpt_p%s.pt", "name", "str", "'adam'"},
+    {"ckpt_p%s.pt", "none", "NoneType", "None"},
+    {"ckpt_p%s.pt", "flag", "bool", "True"},
+    {"ckpt_p%s.pt", "raw", "bytes", "b\"x'y\\x00\\xff\""},
+    {"ckpt_p%s.pt", "size", "torch.Size", "torch.Size([2, 3])"},
+    {"ckpt_p%s.pt", "dtype", "torch.dtype", "torch.bfloat16"},
+    {"ckpt_p%s.pt", "device", "torch.device", "device(type='cuda', index=1)"},
+    /* what torch 1.13's weights_only loads: complex128, torch.Size, torch.dtype */
+    {"wo_ok.pt", "size", "torch.Size", "torch.Size([2, 3])"},
+    {"wo_ok.pt", "dtype", "torch.dtype", "torch.float32"},
+    {"wo_ok.pt", "cdtype", "torch.dtype", "torch.complex128"},
+    {"wo_ok.pt", "big", "int", "1180591620717411303424"},
+    {"wo_ok.pt", "nested.0", "list", "[1, 2]"},
+    {"wo_ok.pt", "nested.1", "tuple", "(3,)"},
+    {"wo_ok.pt", "empty", "list", "[]"},
+    {"bare_int.pt", "", "int", "3"},                                      /* torch.save(3) */
+};
+
+/* Opens the generated file (a %s in file takes proto) and checks every
+ * value g_examples lists for it; the reader, or NULL after a message. */
+static mcf_reader *open_example(const char *file, const char *proto, unsigned char **bytes)
+{
+    char name[64];
+    mcf_reader *r;
+    size_t i;
+    int rc;
+    snprintf(name, sizeof name, file, proto);
+    r = open_gen(name, &rc, bytes);
+    if (rc != MCF_OK) { fprintf(stderr, "  %s: %s\n", name, mcf_last_error()); free(*bytes); return NULL; }
+    for (i = 0; i < sizeof g_examples / sizeof g_examples[0]; i++)
+        if (strcmp(g_examples[i].file, file) == 0 && !has_value(r, g_examples[i].name, g_examples[i].type, g_examples[i].text)) {
+            fprintf(stderr, "  %s: no value %s of type %s and repr %s\n", name, g_examples[i].name, g_examples[i].type, g_examples[i].text);
+            mcf_close(r);
+            free(*bytes);
+            return NULL;
+        }
+    return r;
+}
+
 static int values_exact_examples(void)
 {
     static const char *const protos[4] = {"2", "3", "4", "5"};
@@ -242,48 +280,19 @@ static int values_exact_examples(void)
     int rc, p;
     SETUP();
     for (p = 0; p < 4; p++) {
-        char name[32];
-        /* {'model': m.state_dict(), 'optim': SGD(lr=0.01).state_dict(), 'epoch': 3} */
-        snprintf(name, sizeof name, "sgd_p%s.pt", protos[p]);
-        r = open_gen(name, &rc, &bytes);
-        MCF_CHECK_RC(rc, MCF_OK);
+        MCF_CHECK((r = open_example("sgd_p%s.pt", protos[p], &bytes)) != NULL);
         MCF_CHECK(mcf_count(r) == 2);                  /* entries stay tensors only */
         MCF_CHECK(mcf_find(r, "model.weight") == 0 && mcf_find(r, "model.bias") == 1);
         MCF_CHECK(mcf_value_count(r) == 12);
-        MCF_CHECK(has_value(r, "optim.state.0.momentum_buffer", "NoneType", "None"));   /* no momentum */
-        MCF_CHECK(has_value(r, "optim.param_groups.0.lr", "float", "0.01"));
-        MCF_CHECK(has_value(r, "optim.param_groups.0.momentum", "int", "0"));
-        MCF_CHECK(has_value(r, "optim.param_groups.0.nesterov", "bool", "False"));
-        MCF_CHECK(has_value(r, "optim.param_groups.0.foreach", "NoneType", "None"));
-        MCF_CHECK(has_value(r, "optim.param_groups.0.params", "list", "[0, 1]"));
-        MCF_CHECK(has_value(r, "epoch", "int", "3"));
         mcf_close(r);
         free(bytes);
-        /* Adam: state tensors named by parameter index, betas one tuple value */
-        snprintf(name, sizeof name, "adam_p%s.pt", protos[p]);
-        r = open_gen(name, &rc, &bytes);
-        MCF_CHECK_RC(rc, MCF_OK);
+        MCF_CHECK((r = open_example("adam_p%s.pt", protos[p], &bytes)) != NULL);
         MCF_CHECK(mcf_count(r) == 8);
         MCF_CHECK(mcf_find(r, "optim.state.0.exp_avg") >= 0 && mcf_find(r, "optim.state.1.exp_avg_sq") >= 0);
         MCF_CHECK(mcf_find(r, "optim.state.0.step") >= 0);
-        MCF_CHECK(has_value(r, "optim.param_groups.0.lr", "float", "0.001"));
-        MCF_CHECK(has_value(r, "optim.param_groups.0.betas", "tuple", "(0.9, 0.999)"));
-        MCF_CHECK(has_value(r, "optim.param_groups.0.eps", "float", "1e-08"));
-        MCF_CHECK(has_value(r, "optim.param_groups.0.amsgrad", "bool", "False"));
         mcf_close(r);
         free(bytes);
-        snprintf(name, sizeof name, "ckpt_p%s.pt", protos[p]);
-        r = open_gen(name, &rc, &bytes);
-        MCF_CHECK_RC(rc, MCF_OK);
-        MCF_CHECK(has_value(r, "epoch", "int", "3"));
-        MCF_CHECK(has_value(r, "lr", "float", "0.001"));
-        MCF_CHECK(has_value(r, "name", "str", "'adam'"));
-        MCF_CHECK(has_value(r, "none", "NoneType", "None"));
-        MCF_CHECK(has_value(r, "flag", "bool", "True"));
-        MCF_CHECK(has_value(r, "raw", "bytes", "b\"x'y\\x00\\xff\""));
-        MCF_CHECK(has_value(r, "size", "torch.Size", "torch.Size([2, 3])"));
-        MCF_CHECK(has_value(r, "dtype", "torch.dtype", "torch.bfloat16"));
-        MCF_CHECK(has_value(r, "device", "torch.device", "device(type='cuda', index=1)"));
+        MCF_CHECK((r = open_example("ckpt_p%s.pt", protos[p], &bytes)) != NULL);
         MCF_CHECK((rc = mcf_find(r, "z")) >= 0);
         MCF_CHECK_RC(mcf_entry(r, (size_t)rc, &t), MCF_OK);
         MCF_CHECK(t.dtype == MCF_C128 && t.ndim == 2 && t.shape[0] == 1 && t.shape[1] == 2);
@@ -292,22 +301,12 @@ static int values_exact_examples(void)
         mcf_close(r);
         free(bytes);
     }
-    /* what torch 1.13's weights_only loads: complex128, torch.Size, torch.dtype */
-    r = open_gen("wo_ok.pt", &rc, &bytes);
-    MCF_CHECK_RC(rc, MCF_OK);
+    MCF_CHECK((r = open_example("wo_ok.pt", "", &bytes)) != NULL);
     MCF_CHECK(mcf_count(r) == 3);
-    MCF_CHECK(has_value(r, "size", "torch.Size", "torch.Size([2, 3])"));
-    MCF_CHECK(has_value(r, "dtype", "torch.dtype", "torch.float32"));
-    MCF_CHECK(has_value(r, "cdtype", "torch.dtype", "torch.complex128"));
-    MCF_CHECK(has_value(r, "big", "int", "1180591620717411303424"));
-    MCF_CHECK(has_value(r, "nested.0", "list", "[1, 2]"));
-    MCF_CHECK(has_value(r, "nested.1", "tuple", "(3,)"));
-    MCF_CHECK(has_value(r, "empty", "list", "[]"));
     mcf_close(r);
     free(bytes);
-    r = open_gen("bare_int.pt", &rc, &bytes);          /* torch.save(3) */
-    MCF_CHECK_RC(rc, MCF_OK);
-    MCF_CHECK(mcf_count(r) == 0 && mcf_value_count(r) == 1 && has_value(r, "", "int", "3"));
+    MCF_CHECK((r = open_example("bare_int.pt", "", &bytes)) != NULL);
+    MCF_CHECK(mcf_count(r) == 0 && mcf_value_count(r) == 1);
     mcf_close(r);
     free(bytes);
     r = open_gen("empty_dict.pt", &rc, &bytes);        /* torch.save({}): nothing */
@@ -377,10 +376,8 @@ static int values_allowlist_covers_pytorch(void)
     SETUP();
     at = g_out;
     while (next_line(&at, line, sizeof line, f, &nf, 8)) {
-        char pkl[300], n0[] = "archive/data.pkl";
-        const char *names[1];
-        const unsigned char *data[1];
-        size_t lens[1], zl = 0, k;
+        char pkl[300];
+        size_t k;
         unsigned char *z;
         mcf_reader *r = NULL;
         const char *vn = NULL, *vt = NULL, *vx = NULL;
@@ -388,10 +385,8 @@ static int values_allowlist_covers_pytorch(void)
         int rc;
         if (nf != 3 || strcmp(f[0], "G") != 0) continue;
         k = (size_t)snprintf(pkl, sizeof pkl, "\x80\x02" "c%s\n%s\n.", f[1], f[2]);
-        names[0] = n0; data[0] = (const unsigned char *)pkl; lens[0] = k;
-        MCF_CHECK((z = mcf_test_zip(1, names, data, lens, &zl)) != NULL);
-        rc = mcf_open_memory(z, zl, NULL, &r);
-        if (rc != MCF_OK) { fprintf(stderr, "  %s.%s: %s\n", f[1], f[2], mcf_last_error()); free(z); return 1; }
+        z = open_pickle(pkl, k, &r, &rc);
+        if (rc != MCF_OK) { fprintf(stderr, "  %s.%s: %s\n", f[1], f[2], mcf_last_error()); return 1; }
         MCF_CHECK(mcf_value_count(r) == 1);
         MCF_CHECK_RC(mcf_value(r, 0, &vn, &vt, &vx), MCF_OK);
         if (strcmp(vt, "torch.dtype") == 0) snprintf(want, sizeof want, "%s.%s", f[1], f[2]);
@@ -454,16 +449,13 @@ static int values_api_edges(void)
     static const float w[2] = {1, 2};
     const char *name = "untouched", *type = "untouched", *text = "untouched";
     mcf_tensor t;
-    mcf_options o;
     mcf_reader *r;
     void *out = NULL;
     size_t len = 0;
+    int rc;
     memset(&t, 0, sizeof t);
-    memset(&o, 0, sizeof o);
     t.name = "w"; t.dtype = MCF_F32; t.ndim = 1; t.shape[0] = 2; t.data = w;
-    o.format = "safetensors";
-    MCF_CHECK_RC(mcf_save_to_memory(&t, 1, &o, &out, &len), MCF_OK);
-    MCF_CHECK_RC(mcf_open_memory(out, len, NULL, &r), MCF_OK);
+    MCF_CHECK_RC(mcf_test_save_open(&t, 1, "safetensors", &out, &len, &r), MCF_OK);
     MCF_CHECK(mcf_value_count(r) == 0);                 /* safetensors: none */
     MCF_CHECK_RC(mcf_value(r, 0, &name, &type, &text), MCF_INVALID_PARAMS);
     MCF_CHECK_ERR("value 0 out of range (0 values)");
@@ -473,22 +465,14 @@ static int values_api_edges(void)
     MCF_CHECK(mcf_value_count(NULL) == 0);
     MCF_CHECK_RC(mcf_value(NULL, 0, &name, &type, &text), MCF_INVALID_PARAMS);
     /* a torch file of tensors only has no values; NULL out-pointers are skipped */
-    o.format = "torch";
-    MCF_CHECK_RC(mcf_save_to_memory(&t, 1, &o, &out, &len), MCF_OK);
-    MCF_CHECK_RC(mcf_open_memory(out, len, NULL, &r), MCF_OK);
+    MCF_CHECK_RC(mcf_test_save_open(&t, 1, "torch", &out, &len, &r), MCF_OK);
     MCF_CHECK(mcf_count(r) == 1 && mcf_value_count(r) == 0);
     mcf_close(r);
     mcf_free(out);
     {   /* {'a': 1.5, 'b': (2, 'x')} by hand: value 1 with only its text asked for */
         static const char pkl[] = "\x80\x02}(X\x01\x00\x00\x00" "aG?\xf8\x00\x00\x00\x00\x00\x00X\x01\x00\x00\x00" "bK\x02X\x01\x00\x00\x00" "x\x86u.";
-        char n0[] = "archive/data.pkl";
-        const char *names[1];
-        const unsigned char *data[1];
-        size_t lens[1], zl = 0;
-        unsigned char *z;
-        names[0] = n0; data[0] = (const unsigned char *)pkl; lens[0] = sizeof pkl - 1;
-        MCF_CHECK((z = mcf_test_zip(1, names, data, lens, &zl)) != NULL);
-        MCF_CHECK_RC(mcf_open_memory(z, zl, NULL, &r), MCF_OK);
+        unsigned char *z = open_pickle(pkl, sizeof pkl - 1, &r, &rc);
+        MCF_CHECK_RC(rc, MCF_OK);
         MCF_CHECK(mcf_value_count(r) == 2);
         text = NULL;
         MCF_CHECK_RC(mcf_value(r, 1, NULL, NULL, &text), MCF_OK);
@@ -500,14 +484,8 @@ static int values_api_edges(void)
     }
     {   /* {'a\0b': 1}: a value name is a C string, so the NUL is written \x00 */
         static const char pkl[] = "\x80\x02}X\x03\x00\x00\x00" "a\x00" "bK\x01s.";
-        char n0[] = "archive/data.pkl";
-        const char *names[1];
-        const unsigned char *data[1];
-        size_t lens[1], zl = 0;
-        unsigned char *z;
-        names[0] = n0; data[0] = (const unsigned char *)pkl; lens[0] = sizeof pkl - 1;
-        MCF_CHECK((z = mcf_test_zip(1, names, data, lens, &zl)) != NULL);
-        MCF_CHECK_RC(mcf_open_memory(z, zl, NULL, &r), MCF_OK);
+        unsigned char *z = open_pickle(pkl, sizeof pkl - 1, &r, &rc);
+        MCF_CHECK_RC(rc, MCF_OK);
         MCF_CHECK_RC(mcf_value(r, 0, &name, &type, &text), MCF_OK);
         MCF_CHECK(strcmp(name, "a\\x00b") == 0 && strcmp(type, "int") == 0 && strcmp(text, "1") == 0);
         mcf_close(r);
