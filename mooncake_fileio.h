@@ -343,9 +343,10 @@ typedef struct mcf_url {
     char *url;       /* canonical form, e.g. "memory:///a/b", "s3://b/k" */
 } mcf_url;
 
-/* Splits url the way fsspec does (see DESIGN §6). filesystem may be NULL or a
- * name as in mcf_options.filesystem. On success free with mcf_url_free().
- * Errors: MCF_INVALID_PARAMS for empty or malformed URLs. */
+/* Splits url the way fsspec does: "scheme://rest", else a local path kept
+ * as given (a one-letter scheme is a Windows drive, "C://x"). filesystem may
+ * be NULL or a name as in mcf_options.filesystem. On success free with
+ * mcf_url_free(). Errors: MCF_INVALID_PARAMS for empty or malformed URLs. */
 MCFDEF int  mcf_url_parse(const char *url, const char *filesystem, mcf_url *out);
 MCFDEF void mcf_url_free(mcf_url *u);
 
@@ -634,10 +635,10 @@ MCFDEF int  mcf_store_get_tensor(mcf_store *s, const char *key, const mcf_option
  * then zeroes *t. NULL ok. */
 MCFDEF void mcf_tensor_free(mcf_tensor *t, const mcf_options *o);
 
-/* Seed API parity (store_file_io.py). Save: file_name NULL = key; the format
- * is options.format, else by suffix (".safetensors", else torch); torch files
- * hold a bare tensor (torch.save(t)), safetensors one entry named
- * options.tensor_name, else key. A missing key: MCF_FILE_NOT_FOUND.
+/* The functions of the Python store_file_io module. Save: file_name NULL =
+ * key; the format is options.format, else by suffix (".safetensors", else
+ * torch); torch files hold a bare tensor (torch.save(t)), safetensors one
+ * entry named options.tensor_name, else key. A missing key: MCF_FILE_NOT_FOUND.
  * Load: key NULL = file_name; picks options.tensor_name, then key, then the
  * file's basename without extension ('\\' separates too), then the only entry
  * (success with a warning left in mcf_last_error), else MCF_OBJECT_NOT_FOUND
@@ -655,7 +656,8 @@ MCFDEF int mcf_save_tensor_to_file(mcf_store *s, const char *key, const char *fi
                                    const mcf_options *o);
 MCFDEF int mcf_load_tensor_from_file(mcf_store *s, const char *key, const char *file_name,
                                      const mcf_options *o, mcf_tensor *out);
-/* Aliases of the _tensor_ pair (seed: KV-cache blocks are tensors). */
+/* Aliases of the _tensor_ pair (KV-cache blocks are tensors, as in the
+ * Python store_file_io module). */
 MCFDEF int mcf_save_kv_cache_to_file(mcf_store *s, const char *key, const char *file_name,
                                      const mcf_options *o);
 MCFDEF int mcf_load_kv_cache_from_file(mcf_store *s, const char *key, const char *file_name,
@@ -1031,7 +1033,8 @@ MCF__SHARED char *mcf__strdup(const char *s) { return mcf__strndup(s, strlen(s))
 static char mcf__lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c; }
 
 /* Compares a user-supplied name with a canonical lower-case name the way the
- * seed normalises format/kind names: case-insensitive, '-' equals '_'. */
+ * Python store_file_io module normalises format/kind names:
+ * case-insensitive, '-' equals '_'. */
 static int mcf__name_is(const char *user, const char *canon)
 {
     for (; *user && *canon; user++, canon++) {
@@ -2513,7 +2516,8 @@ static char *mcf__url_decode(mcf__url_arena *a, const char *s, size_t n, const c
     return start;
 }
 
-/* Splits path at its last '/' or '\\' (seed fix 3: backslashes separate too). */
+/* Splits path at its last '/' or '\\': backslashes separate too, so a
+ * Windows path has the same dirname and basename on every host. */
 static void mcf__url_split_path(mcf__url_arena *a, mcf_url *u)
 {
     const char *p = u->path, *sep = NULL, *q;
@@ -2596,7 +2600,7 @@ MCFDEF int mcf_url_parse(const char *url, const char *filesystem, mcf_url *out)
     if (!url || !out) return mcf__fail(MCF_INVALID_PARAMS, "mcf_url_parse: NULL argument");
     if (!*url) return mcf__fail(MCF_INVALID_PARAMS, "empty URL");
     sep = strstr(url, "://");
-    /* seed rule: an explicit filesystem N turns "path" into "N://path" */
+    /* an explicit filesystem N turns "path" into "N://path" */
     if (filesystem && *filesystem && !mcf__name_is(filesystem, "auto") && !mcf__local_fs_name(filesystem) && !sep) {
         size_t fl = strlen(filesystem), ul = strlen(url);
         for (i = 0; i < fl; i++)
@@ -3864,7 +3868,7 @@ static int mcf__builtin_filesystem(const char *scheme, mcf_filesystem *out)
     return 0;
 }
 
-/* Whole-object helpers (DESIGN §6). */
+/* Whole-object helpers: one object written or read in one call. */
 MCFDEF int mcf_write_bytes(const char *url, const void *data, size_t len, const mcf_options *o)
 {
     mcf_url u;
@@ -4489,7 +4493,7 @@ static void mcf__net_xml(const char *xml, const char *tag, char *out, size_t cap
     out[k] = '\0';
 }
 
-/* Turns a finished exchange into a result code and sentence (DESIGN §3):
+/* Turns a finished exchange into a result code and sentence:
  * 404 FILE_NOT_FOUND, 401/403 PERMISSION_DENIED, 416 FILE_READ_FAIL, 5xx
  * PERSISTENT_FAIL; other failures get `fallback`. */
 static int mcf__net_result(mcf__xfer *x, CURLcode cc, int attempts, int fallback)
@@ -7977,10 +7981,10 @@ static int mcf__pk_run(mcf__pk *k, uint32_t *root)
 }
 
 /* ===== [15] torch .pt ==================================================== */
-/* What torch.save (1.6+ zipfile serialization, as torch 1.13 writes it; see
- * tests/data/torch/FORMAT-NOTES.md) writes and torch.load(weights_only=True)
- * reads. Writer: entries "archive/data.pkl", "archive/data/<key>" in sorted
- * string order, "archive/version" = "3\n"; prefix always "archive" (what
+/* What torch.save (1.6+ zipfile serialization, as torch 1.13 writes it)
+ * writes and torch.load(weights_only=True) reads. Writer: entries
+ * "archive/data.pkl", "archive/data/<key>" in sorted string order,
+ * "archive/version" = "3\n"; prefix always "archive" (what
  * torch.save(file object) writes), so output bytes do not depend on the file
  * name. One tensor named "" is saved bare, anything else as an OrderedDict.
  * Reader: prefix = the first central-directory entry's top folder; tensors
@@ -9178,8 +9182,9 @@ MCFDEF int mcf_value(const mcf_reader *r, size_t i, const char **name, const cha
  * field by field in little-endian, so every host produces the same bytes;
  * decode applies ValidateTensorMetadata's rules plus data_bytes == local
  * shape x dtype size. Store: the mcf_store vtable, the locked in-process
- * hash map, and the seed's save/load functions over [16]. Invariant: a store
- * value is always a valid object; tensors in files are the local shard. */
+ * hash map, and the Python store_file_io module's save/load functions over
+ * [16]. Invariant: a store value is always a valid object; tensors in files
+ * are the local shard. */
 
 /* Byte offsets inside the 304-byte TensorMetadata (natural C alignment). */
 #define MCF__MOON_OFF_MAGIC 0
@@ -9766,7 +9771,7 @@ bad_axes:
                      r->name, MCF__MK_AXES, MCF_MOON_MAX_AXES, ax);
 }
 
-/* ---- seed functions ---------------------------------------------------- */
+/* ---- store <-> file: the Python store_file_io module's functions -------- */
 enum { MCF__KIND_TENSOR = 0, MCF__KIND_SAFETENSOR = 1 };
 
 static int mcf__parse_kind(const char *k, int *kind)
@@ -9779,7 +9784,8 @@ static int mcf__parse_kind(const char *k, int *kind)
     return mcf__fail(MCF_INVALID_PARAMS, "unknown artifact kind \"%s\" (valid: tensor, kv_cache, kvcache, kv, safetensor, safetensors)", k);
 }
 
-/* The options a seed call hands to [16]: the caller's, with the format set. */
+/* The options a store <-> file call hands to [16]: the caller's, with the
+ * format set. */
 static void mcf__seed_options(const mcf_options *o, const char *format, mcf_options *out)
 {
     if (o) *out = *o;
@@ -9889,7 +9895,7 @@ static int mcf__find_quiet(const mcf_reader *r, const char *name)
     return -1;
 }
 
-/* The entry a load takes (DESIGN §8): tensor_name, key, basename without
+/* The entry a load takes: tensor_name, key, basename without
  * extension, the only entry (warning), else OBJECT_NOT_FOUND with the names. */
 static int mcf__pick_entry(mcf_reader *r, const char *tensor_name, const char *key, const char *file_name,
                            const mcf_options *o, int *warn)
@@ -10156,8 +10162,8 @@ CHANGE LOG
          URLs, file (POSIX and Win32) and memory filesystems, HTTP(S) and S3
          over libcurl, safetensors reader/writer (byte-identical to the
          reference serializer), torch .pt writer and restricted reader, fast
-         CRC32, Mooncake tensor object codec, memory store and the seed's
-         store_file_io functions, store_c.h adapter.
+         CRC32, Mooncake tensor object codec, memory store and the Python
+         store_file_io module's functions, store_c.h adapter.
 ------------------------------------------------------------------------------
 LICENSE
 

@@ -2,7 +2,7 @@
  *
  * Runs build/bench/bench --smoke (4 MiB, one run, warm cache), then checks
  * that it exited 0, that build/bench-smoke/bench-results.json is well-formed
- * JSON of the promised shape, and that every figure of DESIGN §10 was
+ * JSON of the promised shape, and that every figure the bench measures was
  * produced with a positive finite ratio. Nothing here depends on timing: a
  * goal that is NOT MET still passes. A figure the library cannot produce yet
  * (a format or the store layer not built) is reported as skipped with the
@@ -272,7 +272,7 @@ static int check_figure(const char *name)
     return 0;
 }
 
-/* One test per figure of DESIGN §10 / issue 8 (smoke mode measures warm only). */
+/* One test per figure of the bench (smoke mode measures warm only). */
 #define FIG(id) static int bench_smoke_##id(void) { return check_figure(#id); }
 FIG(crc32_vs_zlib)
 FIG(crc32_vs_zlib_dram)
