@@ -291,7 +291,7 @@ MCFDEF int mcf_dtype_parse(const char *name, mcf_dtype *out);
  * NULL when torch has no such dtype. */
 MCFDEF const char *mcf_dtype_torch_name(mcf_dtype dtype);
 /* Accepts "float32", "torch.float32", and torch aliases ("float", "half", "long"). */
-MCFDEF int mcf_dtype_from_torch_name(const char *name, mcf_dtype *out);
+MCFDEF int mcf_dtype_parse_torch(const char *name, mcf_dtype *out);
 /* Mooncake TensorDtype numbers (FLOAT32=0 ... FLOAT8_E5M2=14); -1 if none. */
 MCFDEF int mcf_dtype_to_mooncake(mcf_dtype dtype);
 MCFDEF int mcf_dtype_from_mooncake(int mooncake_dtype, mcf_dtype *out);
@@ -1819,7 +1819,7 @@ MCFDEF int mcf_dtype_parse(const char *name, mcf_dtype *out)
 
 MCFDEF const char *mcf_dtype_torch_name(mcf_dtype d) { return mcf__dtype_valid(d) ? mcf__dtypes[d].torch : NULL; }
 
-MCFDEF int mcf_dtype_from_torch_name(const char *name, mcf_dtype *out)
+MCFDEF int mcf_dtype_parse_torch(const char *name, mcf_dtype *out)
 {
     static const struct { const char *alias; mcf_dtype d; } aliases[] = {
         {"float", MCF_F32}, {"double", MCF_F64}, {"half", MCF_F16}, {"long", MCF_I64},
@@ -1827,7 +1827,7 @@ MCFDEF int mcf_dtype_from_torch_name(const char *name, mcf_dtype *out)
     };
     const char *n = name;
     int i;
-    if (!name || !out) return mcf__fail(MCF_INVALID_PARAMS, "mcf_dtype_from_torch_name: NULL argument");
+    if (!name || !out) return mcf__fail(MCF_INVALID_PARAMS, "mcf_dtype_parse_torch: NULL argument");
     if (strncmp(n, "torch.", 6) == 0) n += 6;
     for (i = 0; i < (int)MCF_DTYPE_COUNT; i++)
         if (mcf__dtypes[i].torch && strcmp(n, mcf__dtypes[i].torch) == 0) { *out = (mcf_dtype)i; return MCF_OK; }
@@ -4874,15 +4874,15 @@ static int mcf__net_remove(void *user, const mcf_url *u, const mcf_options *o)
 /* A PUT whose body arrives in the caller's write() calls: curl's multi
  * interface is driven only inside write()/finish, and the read callback
  * pauses the transfer when the current chunk is used up. */
-typedef struct mcf__put {
+typedef struct mcf__upload {
     mcf__xfer x;
     CURLM *m;
     struct curl_slist *extra;
     int active, done;
     CURLcode cc;
-} mcf__put;
+} mcf__upload;
 
-static int mcf__put_start(mcf__put *p, mcf__net *n, const char *url, int64_t size)
+static int mcf__upload_start(mcf__upload *p, mcf__net *n, const char *url, int64_t size)
 {
     mcf__xfer_init(&p->x, n, "PUT");
     p->x.url = url;
@@ -4905,7 +4905,7 @@ static int mcf__put_start(mcf__put *p, mcf__net *n, const char *url, int64_t siz
 }
 
 /* Runs the transfer until the chunk is consumed (to_end 0) or it ends. */
-static void mcf__put_drive(mcf__put *p, int to_end)
+static void mcf__upload_drive(mcf__upload *p, int to_end)
 {
     int running, queued;
     CURLMsg *msg;
@@ -4925,7 +4925,7 @@ static void mcf__put_drive(mcf__put *p, int to_end)
     }
 }
 
-static void mcf__put_stop(mcf__put *p)
+static void mcf__upload_stop(mcf__upload *p)
 {
     if (!p->active) return;
     (void)curl_multi_remove_handle(p->m, p->x.n->h);   /* mid-transfer: closes the connection */
@@ -4935,12 +4935,12 @@ static void mcf__put_stop(mcf__put *p)
     p->active = 0;
 }
 
-static int mcf__put_feed(mcf__put *p, const void *src, size_t len)
+static int mcf__upload_feed(mcf__upload *p, const void *src, size_t len)
 {
     p->x.chunk = (const unsigned char *)src;
     p->x.chunk_len = len;
     p->x.chunk_pos = 0;
-    mcf__put_drive(p, 0);
+    mcf__upload_drive(p, 0);
     p->x.chunk = NULL;
     if (p->x.chunk_pos == p->x.chunk_len && !p->done) return MCF_OK;
     /* the server answered (or the connection broke) before taking all bytes */
@@ -4951,15 +4951,15 @@ static int mcf__put_feed(mcf__put *p, const void *src, size_t len)
     return mcf__net_result(&p->x, p->cc, 1, MCF_FILE_WRITE_FAIL);
 }
 
-static int mcf__put_finish(mcf__put *p)
+static int mcf__upload_finish(mcf__upload *p)
 {
     int rc;
     p->x.eof = 1;
     p->x.chunk = NULL; p->x.chunk_len = p->x.chunk_pos = 0;
-    mcf__put_drive(p, 1);
+    mcf__upload_drive(p, 1);
     (void)curl_easy_getinfo(p->x.n->h, CURLINFO_RESPONSE_CODE, &p->x.status);
     rc = mcf__net_result(&p->x, p->cc, 1, MCF_FILE_WRITE_FAIL);
-    mcf__put_stop(p);
+    mcf__upload_stop(p);
     return rc;
 }
 
@@ -4969,7 +4969,7 @@ typedef struct mcf__net_writer {
     int multipart, part_no;
     char *upload_id;                /* percent-encoded, ready for a query */
     mcf__buf parts;                 /* <Part>...</Part> list for Complete */
-    mcf__put put;
+    mcf__upload upload;
     uint64_t part_left;             /* bytes still due in the streamed part */
     unsigned char *buf;             /* unknown total on S3: one part buffered */
     size_t buf_len;
@@ -4977,7 +4977,7 @@ typedef struct mcf__net_writer {
 
 static void mcf__net_writer_free(mcf__net_writer *w)
 {
-    mcf__put_stop(&w->put);
+    mcf__upload_stop(&w->upload);
     mcf__net_free(&w->n);
     MCF_FREE(w->upload_id);
     mcf__buf_free(&w->parts);
@@ -5061,19 +5061,19 @@ static int mcf__s3_start_part(mcf__net_writer *w, uint64_t len)
         return mcf__fail(MCF_FILE_WRITE_FAIL, "s3: %s: more than 10000 parts; raise the part_size storage option", w->n.shown);
     if (!(url = mcf__net_query_url(w, w->part_no))) return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
     /* the URL must outlive the transfer: kept in the xfer, freed at finish */
-    rc = mcf__put_start(&w->put, &w->n, url, (int64_t)len);
-    if (rc != MCF_OK) { MCF_FREE(url); w->put.x.url = NULL; return rc; }
+    rc = mcf__upload_start(&w->upload, &w->n, url, (int64_t)len);
+    if (rc != MCF_OK) { MCF_FREE(url); w->upload.x.url = NULL; return rc; }
     w->part_left = len;
     return MCF_OK;
 }
 
 static int mcf__s3_end_part(mcf__net_writer *w)
 {
-    char *url = (char *)w->put.x.url;
-    int rc = mcf__put_finish(&w->put);
-    if (rc == MCF_OK) rc = mcf__s3_note_part(w, w->put.x.etag);
+    char *url = (char *)w->upload.x.url;
+    int rc = mcf__upload_finish(&w->upload);
+    if (rc == MCF_OK) rc = mcf__s3_note_part(w, w->upload.x.etag);
     MCF_FREE(url);
-    w->put.x.url = NULL;
+    w->upload.x.url = NULL;
     return rc;
 }
 
@@ -5082,7 +5082,7 @@ static int mcf__s3_flush_buf(mcf__net_writer *w)
 {
     int rc;
     if ((rc = mcf__s3_start_part(w, w->buf_len)) != MCF_OK) return rc;
-    if ((rc = mcf__put_feed(&w->put, w->buf, w->buf_len)) != MCF_OK) return rc;
+    if ((rc = mcf__upload_feed(&w->upload, w->buf, w->buf_len)) != MCF_OK) return rc;
     w->buf_len = 0;
     return mcf__s3_end_part(w);
 }
@@ -5111,7 +5111,7 @@ static int mcf__net_open_write(void *user, const mcf_url *u, uint64_t size, cons
         else rc = mcf__s3_create_upload(w);
     } else {
         /* one PUT; an unknown size goes chunked (plain HTTP servers only) */
-        rc = mcf__put_start(&w->put, &w->n, NULL, size == UINT64_MAX ? (int64_t)-2 : (int64_t)size);
+        rc = mcf__upload_start(&w->upload, &w->n, NULL, size == UINT64_MAX ? (int64_t)-2 : (int64_t)size);
     }
     if (rc != MCF_OK) { mcf__net_writer_free(w); return rc; }
     *file = w;
@@ -5126,7 +5126,7 @@ static int mcf__net_write(void *file, const void *src, size_t len)
     if (w->total != UINT64_MAX && len > w->total - w->done)
         return mcf__fail(MCF_INTERNAL_ERROR, "%s: %s: more bytes written than the %llu announced", w->n.who, w->n.shown, (unsigned long long)w->total);
     if (!w->multipart) {
-        if ((rc = mcf__put_feed(&w->put, p, len)) == MCF_OK) w->done += len;
+        if ((rc = mcf__upload_feed(&w->upload, p, len)) == MCF_OK) w->done += len;
         return rc;
     }
     while (len > 0 && rc == MCF_OK) {
@@ -5137,13 +5137,13 @@ static int mcf__net_write(void *file, const void *src, size_t len)
             w->buf_len += k;
             if (w->buf_len == (size_t)w->n.part_size) rc = mcf__s3_flush_buf(w);
         } else {        /* known total: stream each part as it comes */
-            if (!w->put.active) {
+            if (!w->upload.active) {
                 uint64_t left = w->total - w->done;
                 rc = mcf__s3_start_part(w, left < w->n.part_size ? left : w->n.part_size);
                 if (rc != MCF_OK) break;
             }
             k = w->part_left < (uint64_t)len ? (size_t)w->part_left : len;
-            if ((rc = mcf__put_feed(&w->put, p, k)) != MCF_OK) break;
+            if ((rc = mcf__upload_feed(&w->upload, p, k)) != MCF_OK) break;
             w->part_left -= k;
             if (w->part_left == 0) rc = mcf__s3_end_part(w);
         }
@@ -5157,8 +5157,8 @@ static void mcf__net_abort(void *file)
     mcf__net_writer *w = (mcf__net_writer *)file;
     char saved[MCF_ERROR_MAX];
     memcpy(saved, mcf__error_text, sizeof saved);   /* the caller reports the first failure */
-    if (w->put.x.url) { MCF_FREE((char *)w->put.x.url); w->put.x.url = NULL; }
-    mcf__put_stop(&w->put);   /* a cut PUT publishes nothing */
+    if (w->upload.x.url) { MCF_FREE((char *)w->upload.x.url); w->upload.x.url = NULL; }
+    mcf__upload_stop(&w->upload);   /* a cut PUT publishes nothing */
     if (w->multipart && w->upload_id) {
         /* AbortMultipartUpload frees the parts; servers without it (s3rver
          * answers 405) keep unreferenced parts, but no object is visible */
@@ -5189,7 +5189,7 @@ static int mcf__net_commit(void *file)
         return rc;
     }
     if (!w->multipart) {
-        rc = mcf__put_finish(&w->put);
+        rc = mcf__upload_finish(&w->upload);
         mcf__net_writer_free(w);
         return rc;
     }
@@ -6388,7 +6388,7 @@ static int mcf__zipr_cmp_off(const void *a, const void *b)
     return x->header_off < y->header_off ? -1 : x->header_off > y->header_off;
 }
 
-static void mcf__zipr_free(mcf__zip_entry *e, size_t n)
+static void mcf__zip_free_entries(mcf__zip_entry *e, size_t n)
 {
     size_t i;
     if (!e) return;
@@ -6401,8 +6401,8 @@ static void mcf__zipr_free(mcf__zip_entry *e, size_t n)
  * (NOT_SUPPORTED), and any entry outside the file or overlapping another
  * (DESERIALIZE_FAIL). Compressed entries are listed with their method and
  * stored span, so a caller can tell what the archive is before
- * mcf__zip_require_stored refuses them. */
-static int mcf__zip_read(mcf__source *src, mcf__zip_entry **out, size_t *out_n)
+ * mcf__zipr_require_stored refuses them. */
+static int mcf__zipr_read(mcf__source *src, mcf__zip_entry **out, size_t *out_n)
 {
     uint64_t count = 0, cd_off = 0, cd_len = 0, limit = 0, pos = 0;
     unsigned char *cd = NULL, lh[30];
@@ -6510,14 +6510,14 @@ static int mcf__zip_read(mcf__source *src, mcf__zip_entry **out, size_t *out_n)
 done:
     MCF_FREE(by_off);
     MCF_FREE(cd);
-    if (rc != MCF_OK) { mcf__zipr_free(e, n); return rc; }
+    if (rc != MCF_OK) { mcf__zip_free_entries(e, n); return rc; }
     *out = e;
     *out_n = n;
     return MCF_OK;
 }
 
 /* NOT_SUPPORTED naming the first entry that is not Stored (method 0). */
-static int mcf__zip_require_stored(const mcf__source *src, const mcf__zip_entry *e, size_t n)
+static int mcf__zipr_require_stored(const mcf__source *src, const mcf__zip_entry *e, size_t n)
 {
     size_t i;
     for (i = 0; i < n; i++)
@@ -8135,7 +8135,7 @@ static int mcf__pt_save(mcf__sink *s, const mcf_tensor *t, size_t n, const mcf_o
 done:
     mcf__buf_free(&w.b);
     mcf__buf_free(&dir);
-    mcf__zipr_free(e, ne);
+    mcf__zip_free_entries(e, ne);
     MCF_FREE(order);
     return rc;
 }
@@ -8151,7 +8151,7 @@ static void mcf__pt_priv_free(void *p)
 {
     mcf__pt_priv *q = (mcf__pt_priv *)p;
     if (!q) return;
-    mcf__zipr_free(q->zip, q->nzip);
+    mcf__zip_free_entries(q->zip, q->nzip);
     MCF_FREE(q->checked);
     MCF_FREE(q);
 }
@@ -8449,13 +8449,13 @@ static int mcf__pt_open(mcf_reader *r)
     memset(&k, 0, sizeof k);
     if ((rc = mcf__source_read(&r->src, 0, head, hn)) != MCF_OK) return rc;
     if (hn < 4 || head[0] != 'P' || head[1] != 'K') return mcf__pt_not_zip(r, head, hn);
-    if ((rc = mcf__zip_read(&r->src, &zip, &nzip)) != MCF_OK) return rc;
+    if ((rc = mcf__zipr_read(&r->src, &zip, &nzip)) != MCF_OK) return rc;
     if (mcf__pt_is_torchscript(zip, nzip)) {
         rc = mcf__fail(MCF_NOT_SUPPORTED, "torch: %s: TorchScript archive (torch.jit.save), not a torch.save checkpoint: load it with torch.jit.load, "
                        "or save the module's state_dict() with torch.save", r->name);
         goto done;
     }
-    if ((rc = mcf__zip_require_stored(&r->src, zip, nzip)) != MCF_OK) goto done;
+    if ((rc = mcf__zipr_require_stored(&r->src, zip, nzip)) != MCF_OK) goto done;
     if (nzip == 0 || !(slash = strchr(zip[0].name, '/')) || slash == zip[0].name) {
         rc = mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: the first zip entry \"%s\" has no top folder (torch archives hold <prefix>/data.pkl)",
                        r->name, nzip ? zip[0].name : "");
@@ -8504,7 +8504,7 @@ done:
     MCF_FREE(pname);
     MCF_FREE(sorted);
     mcf__pt_priv_free(priv);
-    mcf__zipr_free(zip, nzip);
+    mcf__zip_free_entries(zip, nzip);
     return rc;
 }
 
@@ -9786,7 +9786,7 @@ static int mcf__parse_kind(const char *k, int *kind)
 
 /* The options a store <-> file call hands to [16]: the caller's, with the
  * format set. */
-static void mcf__seed_options(const mcf_options *o, const char *format, mcf_options *out)
+static void mcf__store_file_options(const mcf_options *o, const char *format, mcf_options *out)
 {
     if (o) *out = *o;
     else memset(out, 0, sizeof *out);
@@ -9818,7 +9818,7 @@ static int mcf__store_save(mcf_store *s, const char *key, const char *file_name,
     if (rc == MCF_OBJECT_NOT_FOUND)
         return mcf__fail(MCF_FILE_NOT_FOUND, "%s: store key \"%s\" does not exist (nothing written to \"%s\")", who, key, file_name);
     if (rc != MCF_OK) return rc;
-    mcf__seed_options(o, fmt == MCF__FMT_SAFETENSORS ? "safetensors" : "torch", &oo);
+    mcf__store_file_options(o, fmt == MCF__FMT_SAFETENSORS ? "safetensors" : "torch", &oo);
     memset(&meta, 0, sizeof meta);
     if (MCF__BIG_ENDIAN && mcf_tensor_nbytes(&v) > 0) {
         /* the object holds little-endian bytes; [16] wants host order */
@@ -9945,7 +9945,7 @@ static int mcf__store_load(mcf_store *s, const char *key, const char *file_name,
     if (!key) key = file_name;
     if ((rc = mcf__store_check(s, key, who)) != MCF_OK) return rc;
     if (!force_st && (rc = mcf__parse_format(o ? o->format : NULL, &fmt)) != MCF_OK) return rc;
-    mcf__seed_options(o, fmt == MCF__FMT_SAFETENSORS ? "safetensors" : fmt == MCF__FMT_TORCH ? "torch" : NULL, &oo);
+    mcf__store_file_options(o, fmt == MCF__FMT_SAFETENSORS ? "safetensors" : fmt == MCF__FMT_TORCH ? "torch" : NULL, &oo);
     if ((rc = mcf_open(file_name, &oo, &r)) != MCF_OK) return rc;
     idx = mcf__pick_entry(r, o ? o->tensor_name : NULL, key, file_name, o, &warn);
     if (idx < 0) { rc = idx; goto done; }
@@ -10045,9 +10045,9 @@ MCFDEF int mcf_load_tensor(mcf_store *s, const char *key, const char *file_name,
  * else this private copy of its layout (the functions were declared above
  * with the struct left incomplete) is what the pointer points to. */
 #ifdef MOONCAKE_STORE_C_H
-typedef mooncake_replicate_config_t mcf__mc_config;
+typedef mooncake_replicate_config_t mcf__mcstore_config;
 #else
-typedef struct mcf__mc_config {
+typedef struct mcf__mcstore_config {
     size_t replica_num;
     int with_hard_pin;
     const char **preferred_segments;
@@ -10055,16 +10055,16 @@ typedef struct mcf__mc_config {
     int soft_pin_action;
     int has_soft_pin_ttl;
     uint64_t soft_pin_ttl_ms;
-} mcf__mc_config;
+} mcf__mcstore_config;
 #endif
 
 /* Mooncake returns its ErrorCode numbers, which are ours: every negative
  * result passes through as it is (store_c's own -1 is INTERNAL_ERROR). */
-static int mcf__mc_code(int64_t v) { return v < INT_MIN ? MCF_INTERNAL_ERROR : (int)v; }
+static int mcf__mcstore_code(int64_t v) { return v < INT_MIN ? MCF_INTERNAL_ERROR : (int)v; }
 
-static int mcf__mc_put_replicated(void *user, const char *key, const void *obj, size_t len, const mcf_replicate *r)
+static int mcf__mcstore_put_replicated(void *user, const char *key, const void *obj, size_t len, const mcf_replicate *r)
 {
-    mcf__mc_config c;
+    mcf__mcstore_config c;
     int rc;
     memset(&c, 0, sizeof c);
     if (r) {
@@ -10078,18 +10078,18 @@ static int mcf__mc_put_replicated(void *user, const char *key, const void *obj, 
     }
     rc = mooncake_store_put(user, key, obj, len, r ? (const struct mooncake_replicate_config *)(const void *)&c : NULL);
     if (rc >= 0) return MCF_OK;
-    return mcf__fail(mcf__mc_code(rc), "Mooncake store: put of key \"%s\" (%llu bytes) failed with %d (%s)",
+    return mcf__fail(mcf__mcstore_code(rc), "Mooncake store: put of key \"%s\" (%llu bytes) failed with %d (%s)",
                      key, (unsigned long long)len, rc, mcf_result_name(rc));
 }
 
-static int mcf__mc_put(void *user, const char *key, const void *obj, size_t len)
+static int mcf__mcstore_put(void *user, const char *key, const void *obj, size_t len)
 {
-    return mcf__mc_put_replicated(user, key, obj, len, NULL);
+    return mcf__mcstore_put_replicated(user, key, obj, len, NULL);
 }
 
 /* get_size, then get_into a buffer registered for the call: get_into is a
  * zero-copy transfer, which upstream makes only into registered memory. */
-static int mcf__mc_get(void *user, const char *key, void **obj, size_t *len)
+static int mcf__mcstore_get(void *user, const char *key, void **obj, size_t *len)
 {
     int64_t size = mooncake_store_get_size(user, key), got;
     unsigned char *buf;
@@ -10097,7 +10097,7 @@ static int mcf__mc_get(void *user, const char *key, void **obj, size_t *len)
     if (size < 0) {
         if (mooncake_store_is_exist(user, key) == 0)
             return mcf__fail(MCF_OBJECT_NOT_FOUND, "Mooncake store: no key \"%s\"", key);
-        rc = mcf__mc_code(size);
+        rc = mcf__mcstore_code(size);
         return mcf__fail(rc, "Mooncake store: size of key \"%s\" failed with %lld (%s)", key, (long long)size, mcf_result_name(rc));
     }
     if (!mcf__fits_size((uint64_t)size))
@@ -10106,7 +10106,7 @@ static int mcf__mc_get(void *user, const char *key, void **obj, size_t *len)
     if (!buf) return mcf__fail(MCF_INTERNAL_ERROR, "Mooncake store: out of memory for key \"%s\" (%lld bytes)", key, (long long)size);
     if (size > 0 && (rc = mooncake_store_register_buffer(user, buf, (size_t)size)) < 0) {
         MCF_FREE(buf);
-        return mcf__fail(mcf__mc_code(rc), "Mooncake store: registering the %lld-byte buffer for key \"%s\" failed with %d (%s)",
+        return mcf__fail(mcf__mcstore_code(rc), "Mooncake store: registering the %lld-byte buffer for key \"%s\" failed with %d (%s)",
                          (long long)size, key, rc, mcf_result_name(rc));
     }
     got = mooncake_store_get_into(user, key, buf, (size_t)size);
@@ -10114,7 +10114,7 @@ static int mcf__mc_get(void *user, const char *key, void **obj, size_t *len)
     if (got != size) {
         MCF_FREE(buf);
         if (got < 0) {
-            rc = mcf__mc_code(got);
+            rc = mcf__mcstore_code(got);
             return mcf__fail(rc, "Mooncake store: get of key \"%s\" failed with %lld (%s)", key, (long long)got, mcf_result_name(rc));
         }
         return mcf__fail(MCF_FILE_READ_FAIL, "Mooncake store: key \"%s\" returned %lld bytes, expected %lld (changed while reading?)",
@@ -10122,7 +10122,7 @@ static int mcf__mc_get(void *user, const char *key, void **obj, size_t *len)
     }
     if (urc < 0) {
         MCF_FREE(buf);
-        return mcf__fail(mcf__mc_code(urc), "Mooncake store: unregistering the buffer of key \"%s\" failed with %d (%s)",
+        return mcf__fail(mcf__mcstore_code(urc), "Mooncake store: unregistering the buffer of key \"%s\" failed with %d (%s)",
                          key, urc, mcf_result_name(urc));
     }
     *obj = buf;
@@ -10130,13 +10130,13 @@ static int mcf__mc_get(void *user, const char *key, void **obj, size_t *len)
     return MCF_OK;
 }
 
-static void mcf__mc_release(void *user, void *obj) { (void)user; MCF_FREE(obj); }
+static void mcf__mcstore_release(void *user, void *obj) { (void)user; MCF_FREE(obj); }
 
-static int mcf__mc_remove(void *user, const char *key)
+static int mcf__mcstore_remove(void *user, const char *key)
 {
     int rc = mooncake_store_remove(user, key, 0);
     if (rc >= 0) return MCF_OK;
-    return mcf__fail(mcf__mc_code(rc), "Mooncake store: remove of key \"%s\" failed with %d (%s)", key, rc, mcf_result_name(rc));
+    return mcf__fail(mcf__mcstore_code(rc), "Mooncake store: remove of key \"%s\" failed with %d (%s)", key, rc, mcf_result_name(rc));
 }
 
 MCFDEF int mcf_mooncake_store_init(mcf_store *s, void *mooncake_store)
@@ -10144,11 +10144,11 @@ MCFDEF int mcf_mooncake_store_init(mcf_store *s, void *mooncake_store)
     if (!s || !mooncake_store) return mcf__fail(MCF_INVALID_PARAMS, "mcf_mooncake_store_init: NULL argument");
     memset(s, 0, sizeof *s);
     s->user = mooncake_store;
-    s->put = mcf__mc_put;
-    s->get = mcf__mc_get;
-    s->release = mcf__mc_release;
-    s->remove = mcf__mc_remove;
-    s->put_replicated = mcf__mc_put_replicated;
+    s->put = mcf__mcstore_put;
+    s->get = mcf__mcstore_get;
+    s->release = mcf__mcstore_release;
+    s->remove = mcf__mcstore_remove;
+    s->put_replicated = mcf__mcstore_put_replicated;
     return MCF_OK;
 }
 #endif /* MOONCAKE_FILEIO_MOONCAKE_STORE */
@@ -10158,6 +10158,10 @@ MCFDEF int mcf_mooncake_store_init(mcf_store *s, void *mooncake_store)
 /*
 ------------------------------------------------------------------------------
 CHANGE LOG
+  0.2.0  (unreleased)
+         mcf_dtype_from_torch_name is renamed mcf_dtype_parse_torch (the
+         _name/_parse convention of the other dtype spellings); same
+         arguments and results.
   0.1.0  first release: results and Mooncake error codes, dtypes, fsspec-style
          URLs, file (POSIX and Win32) and memory filesystems, HTTP(S) and S3
          over libcurl, safetensors reader/writer (byte-identical to the

@@ -20,9 +20,9 @@ static int test_store_mooncake_first_types(void)
 {
     /* the adapter's config is store_c.h's own struct here */
     mooncake_replicate_config_t c;
-    mcf__mc_config *p = &c;
+    mcf__mcstore_config *p = &c;
     memset(&c, 0, sizeof c);
-    MCF_CHECK(p == &c && sizeof(mcf__mc_config) == sizeof(mooncake_replicate_config_t));
+    MCF_CHECK(p == &c && sizeof(mcf__mcstore_config) == sizeof(mooncake_replicate_config_t));
     return 0;
 }
 
