@@ -776,10 +776,8 @@ MCFDEF int mcf_mooncake_store_init(mcf_store *s, void *mooncake_store);
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)
-#define MCF__PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define MCF__SHARED static __attribute__((unused))  /* helper of several sections */
 #else
-#define MCF__PRINTF(f, a)
 #define MCF__SHARED static
 #endif
 
@@ -887,33 +885,22 @@ MCFDEF const char *mcf_result_name(int result)
 
 MCFDEF const char *mcf_last_error(void) { return mcf__error_text; }
 
-static int mcf__vfail(int code, const char *fmt, va_list ap)
+MCFDEF int mcf_set_error(int code, const char *fmt, ...)
 {
     char tmp[MCF_ERROR_MAX];
+    va_list ap;
     /* format into a copy first: arguments may point into mcf__error_text */
+    va_start(ap, fmt);
     (void)vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
     memcpy(mcf__error_text, tmp, sizeof tmp);
     return code;
 }
 
-MCFDEF int mcf_set_error(int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    code = mcf__vfail(code, fmt, ap);
-    va_end(ap);
-    return code;
-}
-
-static int mcf__fail(int code, const char *fmt, ...) MCF__PRINTF(2, 3);
-static int mcf__fail(int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    code = mcf__vfail(code, fmt, ap);
-    va_end(ap);
-    return code;
-}
+/* The library fails through the same function it offers backends:
+ * return mcf__fail(MCF_..., "who: what: why", ...) sets the sentence and
+ * returns the code (printf format checked by the declaration above). */
+#define mcf__fail mcf_set_error
 
 /* errno -> result code; fallback is the code of the operation that failed. */
 MCF__SHARED int mcf__errno_code(int e, int fallback)
@@ -1017,6 +1004,25 @@ MCF__SHARED void *mcf__calloc(size_t count, size_t size)
     p = mcf__malloc(count * size);
     if (p) memset(p, 0, count * size);
     return p;
+}
+
+/* Makes room for need elements of elem bytes in the array *p of capacity
+ * *cap, doubling it from 16. 0 on overflow or allocation failure, with *p
+ * and *cap unchanged. */
+MCF__SHARED int mcf__grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    size_t c = *cap ? *cap : 16;
+    void *q;
+    if (need <= *cap) return 1;
+    while (c < need) {
+        if (c > SIZE_MAX / 2 / elem) return 0;
+        c *= 2;
+    }
+    q = MCF_REALLOC(*p, c * elem);
+    if (!q) return 0;
+    *p = q;
+    *cap = c;
+    return 1;
 }
 
 MCF__SHARED char *mcf__strndup(const char *s, size_t n)
@@ -1573,12 +1579,27 @@ static __m128i mcf__fold128(__m128i x, __m128i k, __m128i next)
     return _mm_xor_si128(_mm_xor_si128(lo, hi), next);
 }
 
+/* Folds the remaining 16-byte blocks of p into x, then finishes the 128-bit
+ * remainder and the last n % 16 bytes with the table; the raw register. */
+__attribute__((target("pclmul,sse2")))
+static uint32_t mcf__crc32_fold_finish(__m128i x, const unsigned char *p, size_t n)
+{
+    const __m128i k = _mm_set_epi64x(MCF__K128_HI, MCF__K128_LO);
+    unsigned char rest[16];
+    while (n >= 16) {
+        x = mcf__fold128(x, k, _mm_loadu_si128((const __m128i *)(const void *)p));
+        p += 16;
+        n -= 16;
+    }
+    _mm_storeu_si128((__m128i *)(void *)rest, x);
+    return mcf__crc32_slice8_raw(mcf__crc32_slice8_raw(0, rest, 16), p, n);
+}
+
 /* Folds 16-byte blocks of p (n >= 64) and returns the raw register. */
 __attribute__((target("pclmul,sse2")))
 static uint32_t mcf__crc32_pclmul_raw(uint32_t c, const unsigned char *p, size_t n)
 {
     __m128i x0, x1, x2, x3, k;
-    unsigned char rest[16];
     x0 = _mm_loadu_si128((const __m128i *)(const void *)p);
     x1 = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
     x2 = _mm_loadu_si128((const __m128i *)(const void *)(p + 32));
@@ -1599,13 +1620,7 @@ static uint32_t mcf__crc32_pclmul_raw(uint32_t c, const unsigned char *p, size_t
     x0 = mcf__fold128(x0, k, x1);
     x0 = mcf__fold128(x0, k, x2);
     x0 = mcf__fold128(x0, k, x3);
-    while (n >= 16) {
-        x0 = mcf__fold128(x0, k, _mm_loadu_si128((const __m128i *)(const void *)p));
-        p += 16;
-        n -= 16;
-    }
-    _mm_storeu_si128((__m128i *)(void *)rest, x0);
-    return mcf__crc32_slice8_raw(mcf__crc32_slice8_raw(0, rest, 16), p, n);
+    return mcf__crc32_fold_finish(x0, p, n);
 }
 
 static uint32_t mcf__crc32_pclmul(uint32_t crc, const unsigned char *p, size_t n)
@@ -1627,7 +1642,6 @@ static uint32_t mcf__crc32_vpclmul_raw(uint32_t c, const unsigned char *p, size_
 {
     __m512i z0, z1, z2, z3, k;
     __m128i x, k128;
-    unsigned char rest[16];
     z0 = _mm512_loadu_si512((const void *)p);
     z1 = _mm512_loadu_si512((const void *)(p + 64));
     z2 = _mm512_loadu_si512((const void *)(p + 128));
@@ -1657,13 +1671,7 @@ static uint32_t mcf__crc32_vpclmul_raw(uint32_t c, const unsigned char *p, size_
     x = mcf__fold128(_mm512_maskz_extracti32x4_epi32(0xF, z0, 0), k128, _mm512_maskz_extracti32x4_epi32(0xF, z0, 1));
     x = mcf__fold128(x, k128, _mm512_maskz_extracti32x4_epi32(0xF, z0, 2));
     x = mcf__fold128(x, k128, _mm512_maskz_extracti32x4_epi32(0xF, z0, 3));
-    while (n >= 16) {
-        x = mcf__fold128(x, k128, _mm_loadu_si128((const __m128i *)(const void *)p));
-        p += 16;
-        n -= 16;
-    }
-    _mm_storeu_si128((__m128i *)(void *)rest, x);
-    return mcf__crc32_slice8_raw(mcf__crc32_slice8_raw(0, rest, 16), p, n);
+    return mcf__crc32_fold_finish(x, p, n);
 }
 
 static uint32_t mcf__crc32_vpclmul(uint32_t crc, const unsigned char *p, size_t n)
@@ -2146,6 +2154,20 @@ static uint64_t mcf__ld64(const unsigned char *p, int le)
 
 #define MCF__CONV_BLOCK 256
 
+/* The integer and 8-bit cases of a decode loop, once for F32 and F64
+ * results: o[i] = TO(value) for n elements of from at s. */
+#define MCF__DECODE_INTS(o, TO)                                                                     \
+    case MCF_U8: for (i = 0; i < n; i++) o[i] = TO(s[i]); break;                                    \
+    case MCF_I8: for (i = 0; i < n; i++) o[i] = TO((int8_t)s[i]); break;                            \
+    case MCF_I16: for (i = 0; i < n; i++) o[i] = TO((int16_t)mcf__ld16(s + 2 * i, le)); break;      \
+    case MCF_U16: for (i = 0; i < n; i++) o[i] = TO(mcf__ld16(s + 2 * i, le)); break;               \
+    case MCF_I32: for (i = 0; i < n; i++) o[i] = TO((int32_t)mcf__ld32(s + 4 * i, le)); break;      \
+    case MCF_U32: for (i = 0; i < n; i++) o[i] = TO(mcf__ld32(s + 4 * i, le)); break;               \
+    case MCF_I64: for (i = 0; i < n; i++) o[i] = TO((int64_t)mcf__ld64(s + 8 * i, le)); break;      \
+    case MCF_U64: for (i = 0; i < n; i++) o[i] = TO(mcf__ld64(s + 8 * i, le)); break;
+#define MCF__F32_OF(x) mcf__float_bits((float)(x))
+#define MCF__F64_OF(x) mcf__double_bits((double)(x))
+
 /* Decodes n <= MCF__CONV_BLOCK elements of from into F32 bit patterns.
  * Integers are converted by C, which rounds to nearest even (IEC 60559). */
 static void mcf__decode_f32(mcf_dtype from, const unsigned char *s, uint32_t *o, size_t n, int le)
@@ -2159,14 +2181,7 @@ static void mcf__decode_f32(mcf_dtype from, const unsigned char *s, uint32_t *o,
     case MCF_F8_E4M3: for (i = 0; i < n; i++) o[i] = mcf__e4m3_to_f32_bits(s[i]); break;
     case MCF_F8_E5M2: for (i = 0; i < n; i++) o[i] = mcf__f16_to_f32_bits((uint16_t)(s[i] << 8)); break;
     case MCF_BOOL: for (i = 0; i < n; i++) o[i] = s[i] ? 0x3f800000u : 0; break;
-    case MCF_U8: for (i = 0; i < n; i++) o[i] = mcf__float_bits((float)s[i]); break;
-    case MCF_I8: for (i = 0; i < n; i++) o[i] = mcf__float_bits((float)(int8_t)s[i]); break;
-    case MCF_I16: for (i = 0; i < n; i++) o[i] = mcf__float_bits((float)(int16_t)mcf__ld16(s + 2 * i, le)); break;
-    case MCF_U16: for (i = 0; i < n; i++) o[i] = mcf__float_bits((float)mcf__ld16(s + 2 * i, le)); break;
-    case MCF_I32: for (i = 0; i < n; i++) o[i] = mcf__float_bits((float)(int32_t)mcf__ld32(s + 4 * i, le)); break;
-    case MCF_U32: for (i = 0; i < n; i++) o[i] = mcf__float_bits((float)mcf__ld32(s + 4 * i, le)); break;
-    case MCF_I64: for (i = 0; i < n; i++) o[i] = mcf__float_bits((float)(int64_t)mcf__ld64(s + 8 * i, le)); break;
-    case MCF_U64: for (i = 0; i < n; i++) o[i] = mcf__float_bits((float)mcf__ld64(s + 8 * i, le)); break;
+    MCF__DECODE_INTS(o, MCF__F32_OF)
     default: MCF_ASSERT(0); break;
     }
 }
@@ -2178,14 +2193,7 @@ static void mcf__decode_f64(mcf_dtype from, const unsigned char *s, uint64_t *o,
     size_t i;
     switch (from) {
     case MCF_F64: for (i = 0; i < n; i++) o[i] = mcf__ld64(s + 8 * i, le); break;
-    case MCF_I8: for (i = 0; i < n; i++) o[i] = mcf__double_bits((double)(int8_t)s[i]); break;
-    case MCF_U8: for (i = 0; i < n; i++) o[i] = mcf__double_bits((double)s[i]); break;
-    case MCF_I16: for (i = 0; i < n; i++) o[i] = mcf__double_bits((double)(int16_t)mcf__ld16(s + 2 * i, le)); break;
-    case MCF_U16: for (i = 0; i < n; i++) o[i] = mcf__double_bits((double)mcf__ld16(s + 2 * i, le)); break;
-    case MCF_I32: for (i = 0; i < n; i++) o[i] = mcf__double_bits((double)(int32_t)mcf__ld32(s + 4 * i, le)); break;
-    case MCF_U32: for (i = 0; i < n; i++) o[i] = mcf__double_bits((double)mcf__ld32(s + 4 * i, le)); break;
-    case MCF_I64: for (i = 0; i < n; i++) o[i] = mcf__double_bits((double)(int64_t)mcf__ld64(s + 8 * i, le)); break;
-    case MCF_U64: for (i = 0; i < n; i++) o[i] = mcf__double_bits((double)mcf__ld64(s + 8 * i, le)); break;
+    MCF__DECODE_INTS(o, MCF__F64_OF)
     default:                        /* the float types and BOOL are exact through F32 */
         mcf__decode_f32(from, s, f, n, le);
         for (i = 0; i < n; i++) o[i] = mcf__f32_to_f64_bits(f[i]);
@@ -2221,69 +2229,96 @@ static void mcf__convert_portable(mcf_dtype from, mcf_dtype to, const unsigned c
 #include <cpuid.h>
 #include <immintrin.h>
 
-/* BF16 -> F32: the bits move up 16; NaN lanes get the quiet bit. */
+/* F32 -> BF16 tail for the SSE2 loop: the portable code. */
+static void mcf__f32_bf16_rest(const unsigned char *s, unsigned char *d, size_t n)
+{
+    mcf__convert_portable(MCF_F32, MCF_BF16, s, d, n, 0);
+}
+
+/* packs narrows per 128-bit lane (a0-3 b0-3 a4-7 b4-7): the 256-bit form
+ * restores the order with a permute. */
+#define MCF__PACK_X4(a, b) _mm_packs_epi32(a, b)
+#define MCF__PACK_X8(a, b) _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xd8)
+
+/* BF16 <-> F32 lane math and the F32 -> BF16 loop, written once for 128-bit
+ * (SSE2) and 256-bit (AVX2) vectors: V is the vector type, P the
+ * intrinsics' prefix (_mm, _mm256), S the suffix of the bitwise and
+ * load/store ones (si128, si256).
+ *   QUIET(x):  BF16 bits already moved up 16 as F32; NaN lanes get the quiet
+ *              bit (as the portable code does).
+ *   ROUND(x):  F32 -> BF16 as sign-extended 16-bit lanes ready for packs:
+ *              round to nearest even by adding 0x7fff + lsb; NaN lanes keep
+ *              their top bits with the quiet bit set.
+ *   TO_BF16(s, d, n): two vectors of F32 per step, packed; the rest of n by
+ *              REST (the narrower path). */
+#define MCF__BF16_LANES(TARGET, V, P, S, PACK, REST, QUIET, ROUND, TO_BF16)                       \
+    __attribute__((target(TARGET))) static V QUIET(V x)                                          \
+    {                                                                                            \
+        V nan = P##_cmpgt_epi32(P##_and_##S(x, P##_set1_epi32(0x7fffffff)), P##_set1_epi32(0x7f800000)); \
+        return P##_or_##S(x, P##_and_##S(nan, P##_set1_epi32(0x00400000)));                       \
+    }                                                                                            \
+    __attribute__((target(TARGET))) static V ROUND(V x)                                          \
+    {                                                                                            \
+        V lsb = P##_and_##S(P##_srli_epi32(x, 16), P##_set1_epi32(1));                          \
+        V r = P##_srai_epi32(P##_add_epi32(P##_add_epi32(x, P##_set1_epi32(0x7fff)), lsb), 16);   \
+        V nan = P##_cmpgt_epi32(P##_and_##S(x, P##_set1_epi32(0x7fffffff)), P##_set1_epi32(0x7f800000)); \
+        V q = P##_or_##S(P##_srai_epi32(x, 16), P##_set1_epi32(0x40));                           \
+        return P##_or_##S(P##_and_##S(nan, q), P##_andnot_##S(nan, r));                          \
+    }                                                                                            \
+    __attribute__((target(TARGET))) static void TO_BF16(const unsigned char *s, unsigned char *d, size_t n) \
+    {                                                                                            \
+        const size_t w = sizeof(V) / 4;                                                          \
+        size_t i = 0;                                                                            \
+        for (; i + 2 * w <= n; i += 2 * w) {                                                     \
+            V lo = ROUND(P##_loadu_##S((const V *)(const void *)(s + 4 * i)));                    \
+            V hi = ROUND(P##_loadu_##S((const V *)(const void *)(s + 4 * i + 4 * w)));            \
+            P##_storeu_##S((V *)(void *)(d + 2 * i), PACK(lo, hi));                               \
+        }                                                                                        \
+        if (i < n) REST(s + 4 * i, d + 2 * i, n - i);                                            \
+    }
+MCF__BF16_LANES("sse2", __m128i, _mm, si128, MCF__PACK_X4, mcf__f32_bf16_rest,
+                mcf__bf16_quiet_x4, mcf__f32_bf16_x4, mcf__f32_bf16_sse2)
+MCF__BF16_LANES("avx2", __m256i, _mm256, si256, MCF__PACK_X8, mcf__f32_bf16_sse2,
+                mcf__bf16_quiet_x8, mcf__f32_bf16_x8, mcf__f32_bf16_avx2)
+
+/* BF16 -> F32: the bits move up 16 (interleaved with zeros). */
 __attribute__((target("sse2")))
 static void mcf__bf16_f32_sse2(const unsigned char *s, unsigned char *d, size_t n)
 {
-    const __m128i zero = _mm_setzero_si128(), absm = _mm_set1_epi32(0x7fffffff), inf = _mm_set1_epi32(0x7f800000),
-                  quiet = _mm_set1_epi32(0x00400000);
+    const __m128i zero = _mm_setzero_si128();
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + 2 * i));
-        __m128i lo = _mm_unpacklo_epi16(zero, v), hi = _mm_unpackhi_epi16(zero, v);
-        lo = _mm_or_si128(lo, _mm_and_si128(_mm_cmpgt_epi32(_mm_and_si128(lo, absm), inf), quiet));
-        hi = _mm_or_si128(hi, _mm_and_si128(_mm_cmpgt_epi32(_mm_and_si128(hi, absm), inf), quiet));
-        _mm_storeu_si128((__m128i *)(void *)(d + 4 * i), lo);
-        _mm_storeu_si128((__m128i *)(void *)(d + 4 * i + 16), hi);
+        _mm_storeu_si128((__m128i *)(void *)(d + 4 * i), mcf__bf16_quiet_x4(_mm_unpacklo_epi16(zero, v)));
+        _mm_storeu_si128((__m128i *)(void *)(d + 4 * i + 16), mcf__bf16_quiet_x4(_mm_unpackhi_epi16(zero, v)));
     }
     if (i < n) mcf__convert_portable(MCF_BF16, MCF_F32, s + 2 * i, d + 4 * i, n - i, 0);
-}
-
-/* F32 -> BF16 in four lanes, as sign-extended 16-bit results for packs:
- * round to nearest even by adding 0x7fff + lsb; NaN lanes keep their top
- * bits with the quiet bit set. */
-__attribute__((target("sse2")))
-static __m128i mcf__f32_bf16_x4(__m128i x)
-{
-    const __m128i one = _mm_set1_epi32(1), bias = _mm_set1_epi32(0x7fff), absm = _mm_set1_epi32(0x7fffffff),
-                  inf = _mm_set1_epi32(0x7f800000), qbit = _mm_set1_epi32(0x40);
-    __m128i r = _mm_srai_epi32(_mm_add_epi32(_mm_add_epi32(x, bias), _mm_and_si128(_mm_srli_epi32(x, 16), one)), 16);
-    __m128i nan = _mm_cmpgt_epi32(_mm_and_si128(x, absm), inf);
-    __m128i q = _mm_or_si128(_mm_srai_epi32(x, 16), qbit);
-    return _mm_or_si128(_mm_and_si128(nan, q), _mm_andnot_si128(nan, r));
-}
-
-__attribute__((target("sse2")))
-static void mcf__f32_bf16_sse2(const unsigned char *s, unsigned char *d, size_t n)
-{
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m128i a = mcf__f32_bf16_x4(_mm_loadu_si128((const __m128i *)(const void *)(s + 4 * i)));
-        __m128i b = mcf__f32_bf16_x4(_mm_loadu_si128((const __m128i *)(const void *)(s + 4 * i + 16)));
-        _mm_storeu_si128((__m128i *)(void *)(d + 2 * i), _mm_packs_epi32(a, b));
-    }
-    if (i < n) mcf__convert_portable(MCF_F32, MCF_BF16, s + 4 * i, d + 2 * i, n - i, 0);
 }
 
 /* Results larger than this go around the cache (non-temporal stores), as
  * memcpy does for large copies: nothing will read them back soon. */
 #define MCF__CONV_STREAM ((size_t)8 << 20)
 
+/* Elements of 4 bytes before d reaches a 32-byte boundary, when n is large
+ * enough (and d 4-aligned) for non-temporal stores; else 0 with *stream 0. */
+static size_t mcf__stream_head(const unsigned char *d, size_t n, int *stream)
+{
+    *stream = n >= MCF__CONV_STREAM / 4 && ((uintptr_t)d & 3u) == 0;
+    return *stream ? ((32u - ((uintptr_t)d & 31u)) & 31u) / 4 : 0;
+}
+
+/* BF16 -> F32, sixteen per step: widened to 32 bits and moved up 16. */
 __attribute__((target("avx2")))
 static void mcf__bf16_f32_avx2(const unsigned char *s, unsigned char *d, size_t n)
 {
-    const __m256i absm = _mm256_set1_epi32(0x7fffffff), inf = _mm256_set1_epi32(0x7f800000), quiet = _mm256_set1_epi32(0x00400000);
-    size_t i = 0;
-    int stream = n >= MCF__CONV_STREAM / 4 && ((uintptr_t)d & 3u) == 0;
-    if (stream) {
-        i = ((32u - ((uintptr_t)d & 31u)) & 31u) / 4;   /* elements up to a 32-byte boundary */
-        mcf__bf16_f32_sse2(s, d, i);
-    }
+    int stream;
+    size_t i = mcf__stream_head(d, n, &stream);
+    mcf__bf16_f32_sse2(s, d, i);
     for (; i + 16 <= n; i += 16) {
         __m256i a = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(s + 2 * i))), 16);
         __m256i b = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(s + 2 * i + 16))), 16);
-        a = _mm256_or_si256(a, _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_and_si256(a, absm), inf), quiet));
-        b = _mm256_or_si256(b, _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_and_si256(b, absm), inf), quiet));
+        a = mcf__bf16_quiet_x8(a);
+        b = mcf__bf16_quiet_x8(b);
         if (stream) {
             _mm256_stream_si256((__m256i *)(void *)(d + 4 * i), a);
             _mm256_stream_si256((__m256i *)(void *)(d + 4 * i + 32), b);
@@ -2296,42 +2331,16 @@ static void mcf__bf16_f32_avx2(const unsigned char *s, unsigned char *d, size_t 
     if (i < n) mcf__bf16_f32_sse2(s + 2 * i, d + 4 * i, n - i);
 }
 
-__attribute__((target("avx2")))
-static __m256i mcf__f32_bf16_x8(__m256i x)
-{
-    const __m256i one = _mm256_set1_epi32(1), bias = _mm256_set1_epi32(0x7fff), absm = _mm256_set1_epi32(0x7fffffff),
-                  inf = _mm256_set1_epi32(0x7f800000), qbit = _mm256_set1_epi32(0x40);
-    __m256i r = _mm256_srai_epi32(_mm256_add_epi32(_mm256_add_epi32(x, bias), _mm256_and_si256(_mm256_srli_epi32(x, 16), one)), 16);
-    __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(x, absm), inf);
-    __m256i q = _mm256_or_si256(_mm256_srai_epi32(x, 16), qbit);
-    return _mm256_or_si256(_mm256_and_si256(nan, q), _mm256_andnot_si256(nan, r));
-}
-
-__attribute__((target("avx2")))
-static void mcf__f32_bf16_avx2(const unsigned char *s, unsigned char *d, size_t n)
-{
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m256i a = mcf__f32_bf16_x8(_mm256_loadu_si256((const __m256i *)(const void *)(s + 4 * i)));
-        __m256i b = mcf__f32_bf16_x8(_mm256_loadu_si256((const __m256i *)(const void *)(s + 4 * i + 32)));
-        /* packs works per 128-bit lane: a0-3 b0-3 a4-7 b4-7; restore the order */
-        __m256i p = _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xd8);
-        _mm256_storeu_si256((__m256i *)(void *)(d + 2 * i), p);
-    }
-    if (i < n) mcf__f32_bf16_sse2(s + 4 * i, d + 2 * i, n - i);
-}
-
 /* F16C converts with round to nearest even and keeps subnormals; F16 -> F32
  * already quiets NaNs and keeps the payload, F32 -> F16 truncates it, as
  * the portable code does. */
 __attribute__((target("avx,f16c")))
 static void mcf__f16_f32_f16c(const unsigned char *s, unsigned char *d, size_t n)
 {
-    size_t i = 0;
-    int stream = n >= MCF__CONV_STREAM / 4 && ((uintptr_t)d & 3u) == 0;
+    int stream;
+    size_t i = mcf__stream_head(d, n, &stream);
+    mcf__convert_portable(MCF_F16, MCF_F32, s, d, i, 0);
     if (stream) {
-        i = ((32u - ((uintptr_t)d & 31u)) & 31u) / 4;   /* elements up to a 32-byte boundary */
-        mcf__convert_portable(MCF_F16, MCF_F32, s, d, i, 0);
         for (; i + 8 <= n; i += 8)
             _mm256_stream_ps((float *)(void *)(d + 4 * i), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(s + 2 * i))));
         _mm_sfence();
@@ -5813,26 +5822,17 @@ done:
 typedef struct mcf__st_parse {
     mcf_reader *r;
     char who[MCF_ERROR_MAX];
-    size_t cap, meta_cap;
+    size_t cap, offs_cap, meta_cap;  /* capacities of r->entries, offs, r->meta */
     uint64_t *offs;                  /* begin, end per entry */
 } mcf__st_parse;
 
+/* Room for one more entry and its two data offsets. */
 static int mcf__st_grow(mcf__st_parse *p)
 {
     mcf_reader *r = p->r;
-    if (r->count == p->cap) {
-        size_t c = p->cap ? p->cap * 2 : 16;
-        mcf__entry *e;
-        uint64_t *o;
-        if (c > SIZE_MAX / sizeof(mcf__entry) / 2) return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: too many tensors", r->name);
-        e = (mcf__entry *)MCF_REALLOC(r->entries, c * sizeof *e);
-        if (!e) return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", r->name);
-        r->entries = e;
-        o = (uint64_t *)MCF_REALLOC(p->offs, c * 2 * sizeof *o);
-        if (!o) return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", r->name);
-        p->offs = o;
-        p->cap = c;
-    }
+    if (!mcf__grow((void **)&r->entries, &p->cap, r->count + 1, sizeof *r->entries) ||
+        !mcf__grow((void **)&p->offs, &p->offs_cap, r->count + 1, 2 * sizeof *p->offs))
+        return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", r->name);
     return MCF_OK;
 }
 
@@ -5940,13 +5940,8 @@ static int mcf__st_metadata(mcf__json *j, mcf__st_parse *p)
         char *key, *val;
         if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
         if (j->type == MCF__J_OBJ_END) return MCF_OK;
-        if (r->meta_count == p->meta_cap) {
-            size_t c = p->meta_cap ? p->meta_cap * 2 : 8;
-            char **m = c > SIZE_MAX / (2 * sizeof(char *)) ? NULL : (char **)MCF_REALLOC(r->meta, c * 2 * sizeof(char *));
-            if (!m) return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", r->name);
-            r->meta = m;
-            p->meta_cap = c;
-        }
+        if (!mcf__grow((void **)&r->meta, &p->meta_cap, r->meta_count + 1, 2 * sizeof *r->meta))
+            return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", r->name);
         if (!(key = mcf__json_strdup(j, &nul))) return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", r->name);
         if (nul) { MCF_FREE(key); return mcf__fail(MCF_NOT_SUPPORTED, "safetensors: %s: a __metadata__ key contains U+0000 (not representable as a C string)", r->name); }
         if ((rc = mcf__json_next(j)) != MCF_OK) { MCF_FREE(key); return rc; }
@@ -6679,19 +6674,6 @@ typedef struct mcf__pk {
     size_t nt, capt;
     size_t op_at;               /* offset of the opcode being run */
 } mcf__pk;
-
-static int mcf__grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    size_t c = *cap ? *cap : 16;
-    void *q;
-    if (need <= *cap) return 1;
-    while (c < need) { if (c > SIZE_MAX / 2 / elem) return 0; c *= 2; }
-    q = MCF_REALLOC(*p, c * elem);
-    if (!q) return 0;
-    *p = q;
-    *cap = c;
-    return 1;
-}
 
 static void mcf__pk_free(mcf__pk *k)
 {
@@ -8775,18 +8757,26 @@ MCFDEF int mcf_entry_location(const mcf_reader *r, size_t i, uint64_t *offset, u
     return MCF_OK;
 }
 
+/* Index of the entry called name, or -1; never touches the last error
+ * (probing is not failing). */
+static int mcf__index_find(const mcf_reader *r, const char *name)
+{
+    size_t h, i;
+    if (!r->index_cap) return -1;
+    h = mcf__hash(name) & (r->index_cap - 1);
+    while (r->index[h]) {
+        i = r->index[h] - 1;
+        if (strcmp(r->entries[i].name, name) == 0) return (int)i;
+        h = (h + 1) & (r->index_cap - 1);
+    }
+    return -1;
+}
+
 MCFDEF int mcf_find(const mcf_reader *r, const char *name)
 {
-    size_t h;
+    int i;
     if (!r || !name) return mcf__fail(MCF_INVALID_PARAMS, "mcf_find: NULL argument");
-    if (r->index_cap) {
-        h = mcf__hash(name) & (r->index_cap - 1);
-        while (r->index[h]) {
-            size_t i = r->index[h] - 1;
-            if (strcmp(r->entries[i].name, name) == 0) return (int)i;
-            h = (h + 1) & (r->index_cap - 1);
-        }
-    }
+    if ((i = mcf__index_find(r, name)) >= 0) return i;
     return mcf__fail(MCF_OBJECT_NOT_FOUND, "%s: no tensor named \"%s\"", r->name, name);
 }
 
@@ -9881,20 +9871,6 @@ done:
     return rc;
 }
 
-/* mcf_find without touching the last error (probing is not failing). */
-static int mcf__find_quiet(const mcf_reader *r, const char *name)
-{
-    size_t h, i;
-    if (!r->index_cap) return -1;
-    h = mcf__hash(name) & (r->index_cap - 1);
-    while (r->index[h]) {
-        i = r->index[h] - 1;
-        if (strcmp(r->entries[i].name, name) == 0) return (int)i;
-        h = (h + 1) & (r->index_cap - 1);
-    }
-    return -1;
-}
-
 /* The entry a load takes: tensor_name, key, basename without
  * extension, the only entry (warning), else OBJECT_NOT_FOUND with the names. */
 static int mcf__pick_entry(mcf_reader *r, const char *tensor_name, const char *key, const char *file_name,
@@ -9906,12 +9882,12 @@ static int mcf__pick_entry(mcf_reader *r, const char *tensor_name, const char *k
     mcf_url u;
     *warn = 0;
     if (r->count == 1 && r->entries[0].name[0] == '\0') return 0;   /* bare torch tensor */
-    if (tensor_name && (idx = mcf__find_quiet(r, tensor_name)) >= 0) return idx;
-    if ((idx = mcf__find_quiet(r, key)) >= 0) return idx;
+    if (tensor_name && (idx = mcf__index_find(r, tensor_name)) >= 0) return idx;
+    if ((idx = mcf__index_find(r, key)) >= 0) return idx;
     if ((rc = mcf_url_parse(file_name, o ? o->filesystem : NULL, &u)) == MCF_OK) {
         char *dot = strrchr(u.basename, '.');
         if (dot && dot != u.basename) *dot = '\0';
-        idx = mcf__find_quiet(r, u.basename);
+        idx = mcf__index_find(r, u.basename);
         mcf_url_free(&u);
         if (idx >= 0) return idx;
     }
