@@ -6126,15 +6126,83 @@ static int mcf__st_open(mcf_reader *r)
  * when a size or offset reaches 0xFFFFFFFF), then zip64 end record, zip64
  * locator and the classic end record, always. The reader trusts only the
  * central directory (local sizes are zero) and checks every offset/size
- * against the object size before use; entries may not overlap. */
+ * against the object size before use; entries may not overlap. Record
+ * fields are named below by their byte offsets (APPNOTE section 4.3). */
 #define MCF__ZIP_LOCAL_SIG   0x04034b50u
 #define MCF__ZIP_CENTRAL_SIG 0x02014b50u
 #define MCF__ZIP_DESC_SIG    0x08074b50u
 #define MCF__ZIP_EOCD_SIG    0x06054b50u
 #define MCF__ZIP64_EOCD_SIG  0x06064b50u
 #define MCF__ZIP64_LOC_SIG   0x07064b50u
-#define MCF__ZIP_MAX32       0xFFFFFFFFull
-#define MCF__ZIP_ALIGN       64u
+#define MCF__ZIP_MAX32       0xFFFFFFFFull   /* a 32-bit field that says "see zip64" */
+#define MCF__ZIP_ALIGN       64u             /* torch aligns entry data to 64 bytes */
+
+enum {
+    /* local file header (4.3.7); the name follows at LOCAL_LEN */
+    MCF__ZIP_LOCAL_LEN = 30,
+    MCF__ZIP_LOCAL_FLAGS = 6,
+    MCF__ZIP_LOCAL_CSIZE = 18,
+    MCF__ZIP_LOCAL_USIZE = 22,
+    MCF__ZIP_LOCAL_NAME_LEN = 26,
+    MCF__ZIP_LOCAL_EXTRA_LEN = 28,
+    /* central directory file header (4.3.12); the name follows at CENTRAL_LEN */
+    MCF__ZIP_CENTRAL_LEN = 46,
+    MCF__ZIP_CENTRAL_FLAGS = 8,
+    MCF__ZIP_CENTRAL_METHOD = 10,
+    MCF__ZIP_CENTRAL_CRC = 16,
+    MCF__ZIP_CENTRAL_CSIZE = 20,
+    MCF__ZIP_CENTRAL_USIZE = 24,
+    MCF__ZIP_CENTRAL_NAME_LEN = 28,
+    MCF__ZIP_CENTRAL_EXTRA_LEN = 30,
+    MCF__ZIP_CENTRAL_COMMENT_LEN = 32,
+    MCF__ZIP_CENTRAL_LOCAL_OFF = 42,
+    /* data descriptor (4.3.9): signature, CRC, then both sizes (4 or 8 bytes) */
+    MCF__ZIP_DESC_CRC = 4,
+    MCF__ZIP_DESC_SIZES = 8,
+    MCF__ZIP_DESC_LEN = 16,
+    MCF__ZIP64_DESC_LEN = 24,
+    /* end of central directory record (4.3.16), then a comment */
+    MCF__ZIP_END_LEN = 22,
+    MCF__ZIP_END_DISK = 4,
+    MCF__ZIP_END_CD_DISK = 6,
+    MCF__ZIP_END_DISK_ENTRIES = 8,
+    MCF__ZIP_END_ENTRIES = 10,
+    MCF__ZIP_END_CD_SIZE = 12,
+    MCF__ZIP_END_CD_OFF = 16,
+    MCF__ZIP_END_COMMENT_LEN = 20,
+    MCF__ZIP_COMMENT_MAX = 65535,
+    /* zip64 end of central directory record (4.3.14) */
+    MCF__ZIP64_END_LEN = 56,
+    MCF__ZIP64_END_SIZE = 4,                /* bytes after this field: LEN - 12 */
+    MCF__ZIP64_END_MADE_BY = 12,
+    MCF__ZIP64_END_NEEDED = 14,
+    MCF__ZIP64_END_DISK = 16,
+    MCF__ZIP64_END_CD_DISK = 20,
+    MCF__ZIP64_END_DISK_ENTRIES = 24,
+    MCF__ZIP64_END_ENTRIES = 32,
+    MCF__ZIP64_END_CD_SIZE = 40,
+    MCF__ZIP64_END_CD_OFF = 48,
+    /* zip64 end of central directory locator (4.3.15) */
+    MCF__ZIP64_LOC_LEN = 20,
+    MCF__ZIP64_LOC_DISK = 4,
+    MCF__ZIP64_LOC_END_OFF = 8,
+    MCF__ZIP64_LOC_DISKS = 16,
+    /* extensible data fields (4.5): id, length, data */
+    MCF__ZIP_EXTRA_HEAD = 4,
+    MCF__ZIP64_EXTRA_ID = 0x0001,           /* 4.5.3: the 64-bit sizes and offset */
+    MCF__ZIP_FB_EXTRA_ID = 0x4246,          /* "FB": torch's padding field */
+    /* general-purpose bit flags (4.4.4) and the values written */
+    MCF__ZIP_FLAG_ENCRYPTED = 0x0001,
+    MCF__ZIP_FLAG_DESCRIPTOR = 0x0008,
+    MCF__ZIP_FLAG_STRONG_ENCRYPTION = 0x0040,
+    MCF__ZIP_FLAG_UTF8 = 0x0800,
+    MCF__ZIP_METHOD_STORED = 0,
+    MCF__ZIP64_MADE_BY = 0x031E,            /* host 3 (Unix), APPNOTE 3.0 */
+    MCF__ZIP64_VERSION_NEEDED = 45          /* 4.5: zip64 */
+};
+
+/* The records at the end of every archive this writer makes. */
+#define MCF__ZIP_TAIL_LEN (MCF__ZIP64_END_LEN + MCF__ZIP64_LOC_LEN + MCF__ZIP_END_LEN)
 
 /* One entry of an archive being written or read. */
 typedef struct mcf__zip_entry {
@@ -6147,234 +6215,413 @@ typedef struct mcf__zip_entry {
     unsigned extra_len;     /* writer: local extra length (zip64 + FB) */
 } mcf__zip_entry;
 
-/* Writer: places entry i at *pos and advances *pos past its descriptor. */
+static void mcf__zip_free_entries(mcf__zip_entry *e, size_t n)
+{
+    size_t i;
+    if (!e) return;
+    for (i = 0; i < n; i++) MCF_FREE(e[i].name);
+    MCF_FREE(e);
+}
+
+/* ---- writer ---- */
+/* Entries of 4 GiB or more carry zip64 sizes. */
+static int mcf__zipw_big(const mcf__zip_entry *e) { return e->size >= MCF__ZIP_MAX32; }
+
+/* torch (miniz) writes an empty entry with the UTF-8 flag only and no
+ * data descriptor; every other entry has one. */
+static uint16_t mcf__zipw_flags(const mcf__zip_entry *e)
+{
+    return (uint16_t)(e->size ? MCF__ZIP_FLAG_DESCRIPTOR | MCF__ZIP_FLAG_UTF8 : MCF__ZIP_FLAG_UTF8);
+}
+
+static unsigned mcf__zipw_desc_len(const mcf__zip_entry *e)
+{
+    if (e->size == 0) return 0;
+    return mcf__zipw_big(e) ? MCF__ZIP64_DESC_LEN : MCF__ZIP_DESC_LEN;
+}
+
+/* Writer: places entry e at *pos and advances *pos past its descriptor. */
 static void mcf__zipw_place(mcf__zip_entry *e, uint64_t *pos)
 {
-    uint64_t fixed = *pos + 30 + strlen(e->name) + (e->size >= MCF__ZIP_MAX32 ? 20u : 0u) + 4;
+    unsigned zip64 = mcf__zipw_big(e) ? MCF__ZIP_EXTRA_HEAD + 16u : 0u;   /* both sizes */
+    uint64_t fixed = *pos + MCF__ZIP_LOCAL_LEN + strlen(e->name) + zip64 + MCF__ZIP_EXTRA_HEAD;
     unsigned pad = (unsigned)((MCF__ZIP_ALIGN - fixed % MCF__ZIP_ALIGN) % MCF__ZIP_ALIGN);
     e->header_off = *pos;
-    e->extra_len = (e->size >= MCF__ZIP_MAX32 ? 20u : 0u) + 4u + pad;
+    e->extra_len = zip64 + MCF__ZIP_EXTRA_HEAD + pad;
     e->data_off = fixed + pad;
-    /* torch (miniz) writes an empty entry with flags 0x0800 and no descriptor */
-    *pos = e->data_off + e->size + (e->size == 0 ? 0u : e->size >= MCF__ZIP_MAX32 ? 24u : 16u);
+    *pos = e->data_off + e->size + mcf__zipw_desc_len(e);
+}
+
+/* Bytes of the zip64 extra field of e's central record (0: none). */
+static unsigned mcf__zipw_central_zip64(const mcf__zip_entry *e)
+{
+    unsigned x = (mcf__zipw_big(e) ? 16u : 0u) + (e->header_off >= MCF__ZIP_MAX32 ? 8u : 0u);
+    return x ? MCF__ZIP_EXTRA_HEAD + x : 0u;
 }
 
 /* Central directory record bytes of e (46 + name + zip64 extra). */
 static uint64_t mcf__zipw_central_len(const mcf__zip_entry *e)
 {
-    unsigned x = (e->size >= MCF__ZIP_MAX32 ? 16u : 0u) + (e->header_off >= MCF__ZIP_MAX32 ? 8u : 0u);
-    return 46u + strlen(e->name) + (x ? 4u + x : 0u);
+    return MCF__ZIP_CENTRAL_LEN + strlen(e->name) + mcf__zipw_central_zip64(e);
+}
+
+/* Writes n padding bytes ('Z', as torch does). */
+static int mcf__zipw_pad(mcf__sink *s, size_t n)
+{
+    unsigned char z[64];
+    int rc = MCF_OK;
+    memset(z, 'Z', sizeof z);
+    while (n > 0 && rc == MCF_OK) {
+        size_t k = n < sizeof z ? n : sizeof z;
+        rc = mcf__sink_write(s, z, k);
+        n -= k;
+    }
+    return rc;
 }
 
 /* Local header with zip64 sizes (only past 4 GiB) and the FB padding field. */
 static int mcf__zipw_local(mcf__sink *s, const mcf__zip_entry *e)
 {
-    unsigned char h[30 + 20 + 4];
-    size_t nl = strlen(e->name), hl = 30;
-    int big = e->size >= MCF__ZIP_MAX32, rc;
+    unsigned char h[MCF__ZIP_LOCAL_LEN], x[MCF__ZIP_EXTRA_HEAD + 16 + MCF__ZIP_EXTRA_HEAD];
+    size_t nl = strlen(e->name), xl = 0;
+    int rc;
     memset(h, 0, sizeof h);
+    memset(x, 0, sizeof x);
     mcf__put_le32(h, MCF__ZIP_LOCAL_SIG);
-    mcf__put_le16(h + 6, e->size ? 0x0808 : 0x0800);
-    if (big) { mcf__put_le32(h + 18, 0xFFFFFFFFu); mcf__put_le32(h + 22, 0xFFFFFFFFu); }
-    mcf__put_le16(h + 26, (uint16_t)nl);
-    mcf__put_le16(h + 28, (uint16_t)e->extra_len);
-    if ((rc = mcf__sink_write(s, h, 30)) != MCF_OK || (rc = mcf__sink_write(s, e->name, nl)) != MCF_OK) return rc;
-    hl = 0;
-    if (big) {   /* APPNOTE 4.5.3: a local zip64 field holds both sizes (zero: descriptor follows) */
-        mcf__put_le16(h, 0x0001);
-        mcf__put_le16(h + 2, 16);
-        memset(h + 4, 0, 16);
-        hl = 20;
+    mcf__put_le16(h + MCF__ZIP_LOCAL_FLAGS, mcf__zipw_flags(e));
+    if (mcf__zipw_big(e)) {
+        mcf__put_le32(h + MCF__ZIP_LOCAL_CSIZE, (uint32_t)MCF__ZIP_MAX32);
+        mcf__put_le32(h + MCF__ZIP_LOCAL_USIZE, (uint32_t)MCF__ZIP_MAX32);
+        /* 4.5.3: a local zip64 field holds both sizes (zero: the descriptor follows) */
+        mcf__put_le16(x, MCF__ZIP64_EXTRA_ID);
+        mcf__put_le16(x + 2, 16);
+        xl = MCF__ZIP_EXTRA_HEAD + 16;
     }
-    mcf__put_le16(h + hl, 0x4246);   /* "FB" */
-    mcf__put_le16(h + hl + 2, (uint16_t)(e->extra_len - hl - 4));
-    if ((rc = mcf__sink_write(s, h, hl + 4)) != MCF_OK) return rc;
-    memset(h, 'Z', sizeof h);
-    {
-        size_t pad = e->extra_len - hl - 4;
-        while (pad > 0 && rc == MCF_OK) {
-            size_t k = pad < sizeof h ? pad : sizeof h;
-            rc = mcf__sink_write(s, h, k);
-            pad -= k;
-        }
-    }
+    mcf__put_le16(h + MCF__ZIP_LOCAL_NAME_LEN, (uint16_t)nl);
+    mcf__put_le16(h + MCF__ZIP_LOCAL_EXTRA_LEN, (uint16_t)e->extra_len);
+    mcf__put_le16(x + xl, MCF__ZIP_FB_EXTRA_ID);
+    mcf__put_le16(x + xl + 2, (uint16_t)(e->extra_len - xl - MCF__ZIP_EXTRA_HEAD));
+    rc = mcf__sink_write(s, h, sizeof h);
+    if (rc == MCF_OK) rc = mcf__sink_write(s, e->name, nl);
+    if (rc == MCF_OK) rc = mcf__sink_write(s, x, xl + MCF__ZIP_EXTRA_HEAD);
+    if (rc == MCF_OK) rc = mcf__zipw_pad(s, e->extra_len - xl - MCF__ZIP_EXTRA_HEAD);
     return rc;
 }
 
 /* Data descriptor: 16 bytes, or 24 with 64-bit sizes for a zip64 entry. */
 static int mcf__zipw_descriptor(mcf__sink *s, const mcf__zip_entry *e)
 {
-    unsigned char d[24];
+    unsigned char d[MCF__ZIP64_DESC_LEN];
     if (e->size == 0) return MCF_OK;
     mcf__put_le32(d, MCF__ZIP_DESC_SIG);
-    mcf__put_le32(d + 4, e->crc);
-    if (e->size >= MCF__ZIP_MAX32) {
-        mcf__put_le64(d + 8, e->size);
-        mcf__put_le64(d + 16, e->size);
-        return mcf__sink_write(s, d, 24);
+    mcf__put_le32(d + MCF__ZIP_DESC_CRC, e->crc);
+    if (mcf__zipw_big(e)) {
+        mcf__put_le64(d + MCF__ZIP_DESC_SIZES, e->size);
+        mcf__put_le64(d + MCF__ZIP_DESC_SIZES + 8, e->size);
+    } else {
+        mcf__put_le32(d + MCF__ZIP_DESC_SIZES, (uint32_t)e->size);
+        mcf__put_le32(d + MCF__ZIP_DESC_SIZES + 4, (uint32_t)e->size);
     }
-    mcf__put_le32(d + 8, (uint32_t)e->size);
-    mcf__put_le32(d + 12, (uint32_t)e->size);
-    return mcf__sink_write(s, d, 16);
+    return mcf__sink_write(s, d, mcf__zipw_desc_len(e));
 }
 
-/* Central directory, zip64 end record + locator, end record (cd at cd_off). */
+/* A 32-bit field: v, or 0xFFFFFFFF when v is in the zip64 extra field. */
+static uint32_t mcf__zipw_u32(uint64_t v) { return v >= MCF__ZIP_MAX32 ? (uint32_t)MCF__ZIP_MAX32 : (uint32_t)v; }
+
+/* Central directory record of e, with its zip64 extra field (4.5.3 order:
+ * size, compressed size, offset). */
+static void mcf__zipw_central(mcf__buf *b, const mcf__zip_entry *e)
+{
+    unsigned char h[MCF__ZIP_CENTRAL_LEN], x[MCF__ZIP_EXTRA_HEAD + 24];
+    unsigned xl = mcf__zipw_central_zip64(e);
+    size_t nl = strlen(e->name), k = MCF__ZIP_EXTRA_HEAD;
+    memset(h, 0, sizeof h);
+    mcf__put_le32(h, MCF__ZIP_CENTRAL_SIG);
+    mcf__put_le16(h + MCF__ZIP_CENTRAL_FLAGS, mcf__zipw_flags(e));
+    mcf__put_le32(h + MCF__ZIP_CENTRAL_CRC, e->crc);
+    mcf__put_le32(h + MCF__ZIP_CENTRAL_CSIZE, mcf__zipw_u32(e->size));
+    mcf__put_le32(h + MCF__ZIP_CENTRAL_USIZE, mcf__zipw_u32(e->size));
+    mcf__put_le16(h + MCF__ZIP_CENTRAL_NAME_LEN, (uint16_t)nl);
+    mcf__put_le16(h + MCF__ZIP_CENTRAL_EXTRA_LEN, (uint16_t)xl);
+    mcf__put_le32(h + MCF__ZIP_CENTRAL_LOCAL_OFF, mcf__zipw_u32(e->header_off));
+    mcf__buf_put(b, h, sizeof h);
+    mcf__buf_put(b, e->name, nl);
+    if (!xl) return;
+    mcf__put_le16(x, MCF__ZIP64_EXTRA_ID);
+    mcf__put_le16(x + 2, (uint16_t)(xl - MCF__ZIP_EXTRA_HEAD));
+    if (mcf__zipw_big(e)) {
+        mcf__put_le64(x + k, e->size);
+        mcf__put_le64(x + k + 8, e->size);
+        k += 16;
+    }
+    if (e->header_off >= MCF__ZIP_MAX32) mcf__put_le64(x + k, e->header_off);
+    mcf__buf_put(b, x, xl);
+}
+
+/* Zip64 end record + locator and the classic end record for n entries whose
+ * directory of cd_len bytes starts at cd_off. */
+static void mcf__zipw_end(mcf__buf *b, size_t n, uint64_t cd_off, uint64_t cd_len)
+{
+    unsigned char h[MCF__ZIP_TAIL_LEN], *loc = h + MCF__ZIP64_END_LEN, *end = loc + MCF__ZIP64_LOC_LEN;
+    uint16_t n16 = (uint16_t)(n >= 0xFFFF ? 0xFFFF : n);
+    memset(h, 0, sizeof h);
+    mcf__put_le32(h, MCF__ZIP64_EOCD_SIG);
+    mcf__put_le64(h + MCF__ZIP64_END_SIZE, MCF__ZIP64_END_LEN - 12);
+    mcf__put_le16(h + MCF__ZIP64_END_MADE_BY, MCF__ZIP64_MADE_BY);
+    mcf__put_le16(h + MCF__ZIP64_END_NEEDED, MCF__ZIP64_VERSION_NEEDED);
+    mcf__put_le64(h + MCF__ZIP64_END_DISK_ENTRIES, n);
+    mcf__put_le64(h + MCF__ZIP64_END_ENTRIES, n);
+    mcf__put_le64(h + MCF__ZIP64_END_CD_SIZE, cd_len);
+    mcf__put_le64(h + MCF__ZIP64_END_CD_OFF, cd_off);
+    mcf__put_le32(loc, MCF__ZIP64_LOC_SIG);
+    mcf__put_le64(loc + MCF__ZIP64_LOC_END_OFF, cd_off + cd_len);
+    mcf__put_le32(loc + MCF__ZIP64_LOC_DISKS, 1);
+    mcf__put_le32(end, MCF__ZIP_EOCD_SIG);
+    mcf__put_le16(end + MCF__ZIP_END_DISK_ENTRIES, n16);
+    mcf__put_le16(end + MCF__ZIP_END_ENTRIES, n16);
+    mcf__put_le32(end + MCF__ZIP_END_CD_SIZE, mcf__zipw_u32(cd_len));
+    mcf__put_le32(end + MCF__ZIP_END_CD_OFF, mcf__zipw_u32(cd_off));
+    mcf__buf_put(b, h, sizeof h);
+}
+
+/* Central directory and end records (the directory at cd_off). */
 static void mcf__zipw_directory(mcf__buf *b, const mcf__zip_entry *e, size_t n, uint64_t cd_off)
 {
-    unsigned char h[56];
-    uint64_t cd_len;
     size_t i, start = b->len;
-    for (i = 0; i < n; i++) {
-        int bigs = e[i].size >= MCF__ZIP_MAX32, bigo = e[i].header_off >= MCF__ZIP_MAX32;
-        unsigned x = (bigs ? 16u : 0u) + (bigo ? 8u : 0u);
-        size_t nl = strlen(e[i].name);
-        memset(h, 0, 46);
-        mcf__put_le32(h, MCF__ZIP_CENTRAL_SIG);
-        mcf__put_le16(h + 8, e[i].size ? 0x0808 : 0x0800);
-        mcf__put_le32(h + 16, e[i].crc);
-        mcf__put_le32(h + 20, bigs ? 0xFFFFFFFFu : (uint32_t)e[i].size);
-        mcf__put_le32(h + 24, bigs ? 0xFFFFFFFFu : (uint32_t)e[i].size);
-        mcf__put_le16(h + 28, (uint16_t)nl);
-        mcf__put_le16(h + 30, (uint16_t)(x ? x + 4 : 0));
-        mcf__put_le32(h + 42, bigo ? 0xFFFFFFFFu : (uint32_t)e[i].header_off);
-        mcf__buf_put(b, h, 46);
-        mcf__buf_put(b, e[i].name, nl);
-        if (x) {   /* APPNOTE 4.5.3 order: size, compressed size, offset */
-            size_t k = 4;
-            mcf__put_le16(h, 0x0001);
-            mcf__put_le16(h + 2, (uint16_t)x);
-            if (bigs) { mcf__put_le64(h + k, e[i].size); mcf__put_le64(h + k + 8, e[i].size); k += 16; }
-            if (bigo) { mcf__put_le64(h + k, e[i].header_off); k += 8; }
-            mcf__buf_put(b, h, k);
-        }
-    }
-    cd_len = b->len - start;
-    memset(h, 0, 56);                       /* zip64 end of central directory */
-    mcf__put_le32(h, MCF__ZIP64_EOCD_SIG);
-    mcf__put_le64(h + 4, 44);
-    mcf__put_le16(h + 12, 0x031E);
-    mcf__put_le16(h + 14, 45);
-    mcf__put_le64(h + 24, n);
-    mcf__put_le64(h + 32, n);
-    mcf__put_le64(h + 40, cd_len);
-    mcf__put_le64(h + 48, cd_off);
-    mcf__buf_put(b, h, 56);
-    memset(h, 0, 20);                       /* zip64 locator */
-    mcf__put_le32(h, MCF__ZIP64_LOC_SIG);
-    mcf__put_le64(h + 8, cd_off + cd_len);
-    mcf__put_le32(h + 16, 1);
-    mcf__buf_put(b, h, 20);
-    memset(h, 0, 22);                       /* classic end record */
-    mcf__put_le32(h, MCF__ZIP_EOCD_SIG);
-    mcf__put_le16(h + 8, (uint16_t)(n >= 0xFFFF ? 0xFFFF : n));
-    mcf__put_le16(h + 10, (uint16_t)(n >= 0xFFFF ? 0xFFFF : n));
-    mcf__put_le32(h + 12, cd_len >= MCF__ZIP_MAX32 ? 0xFFFFFFFFu : (uint32_t)cd_len);
-    mcf__put_le32(h + 16, cd_off >= MCF__ZIP_MAX32 ? 0xFFFFFFFFu : (uint32_t)cd_off);
-    mcf__buf_put(b, h, 22);
+    for (i = 0; i < n; i++) mcf__zipw_central(b, &e[i]);
+    mcf__zipw_end(b, n, cd_off, b->len - start);
 }
 
+/* ---- reader ---- */
 /* 1 if the object starts with a local header signature (or, when shorter
  * than 4 bytes, with the start of one): an archive that lost its end. */
 static int mcf__zipr_cut_short(mcf__source *src)
 {
-    static const unsigned char sig[4] = {'P', 'K', 3, 4};
-    unsigned char h[4];
+    unsigned char sig[4], h[4];
     size_t n = src->size < 4 ? (size_t)src->size : 4;
+    mcf__put_le32(sig, MCF__ZIP_LOCAL_SIG);
     return n > 0 && mcf__source_read(src, 0, h, n) == MCF_OK && memcmp(h, sig, n) == 0;
 }
 
-/* Reader: the end records are searched backwards from the end (the classic
- * record may be followed by a comment of up to 65535 bytes); the zip64
- * record, when its locator is present, overrides the 16/32-bit fields. */
-static int mcf__zipr_end(mcf__source *src, uint64_t *count, uint64_t *cd_off, uint64_t *cd_len, uint64_t *limit)
+/* Where the archive ends: the directory's place and size, its entry count,
+ * and limit, the offset of the first end record (nothing of an entry or the
+ * directory may reach it). */
+typedef struct mcf__zipr_dir {
+    uint64_t count, cd_off, cd_len, limit;
+} mcf__zipr_dir;
+
+/* Finds the classic end record, searched backwards from the end (it may be
+ * followed by a comment of up to 65535 bytes). torch.save writes no comment,
+ * so the record is usually the last 22 bytes: one small read (a remote open
+ * stays within its byte budget) before scanning the window that the longest
+ * comment could need. Fills d from it; *eocd = its offset. */
+static int mcf__zipr_classic_end(mcf__source *src, mcf__zipr_dir *d, uint64_t *eocd)
 {
-    unsigned char *tail, z[56];
-    uint64_t size = src->size, tail_off, eocd = UINT64_MAX, loc;
-    size_t tl, i;
+    unsigned char *tail, *r;
+    uint64_t size = src->size, tail_off;
+    size_t tl = MCF__ZIP_END_LEN, i;
     int rc;
-    if (size < 22 && mcf__zipr_cut_short(src))
-        return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: truncated: %llu bytes, too small for a zip end record (22 bytes)", src->name, (unsigned long long)size);
-    if (size < 22) return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: %llu bytes is too small for a zip end record", src->name, (unsigned long long)size);
-    /* torch.save writes no archive comment, so the record is usually the last
-     * 22 bytes: one small read (a remote open stays within its byte budget)
-     * before scanning the window that the longest comment could need */
-    tl = 22;
+    *eocd = UINT64_MAX;
     tail_off = size - tl;
-    if (!(tail = (unsigned char *)mcf__malloc(22 + 65535))) return mcf__fail(MCF_INTERNAL_ERROR, "zip: %s: out of memory", src->name);
-    if ((rc = mcf__source_read(src, tail_off, tail, tl)) != MCF_OK) { MCF_FREE(tail); return rc; }
-    if (mcf__le32(tail) == MCF__ZIP_EOCD_SIG && mcf__le16(tail + 20) == 0) eocd = tail_off;
-    if (eocd == UINT64_MAX && size > 22) {
-        tl = size < 22 + 65535 ? (size_t)size : 22 + 65535;   /* record + longest comment */
+    if (!(tail = (unsigned char *)mcf__malloc(MCF__ZIP_END_LEN + MCF__ZIP_COMMENT_MAX)))
+        return mcf__fail(MCF_INTERNAL_ERROR, "zip: %s: out of memory", src->name);
+    rc = mcf__source_read(src, tail_off, tail, tl);
+    if (rc == MCF_OK && mcf__le32(tail) == MCF__ZIP_EOCD_SIG && mcf__le16(tail + MCF__ZIP_END_COMMENT_LEN) == 0)
+        *eocd = tail_off;
+    if (rc == MCF_OK && *eocd == UINT64_MAX && size > MCF__ZIP_END_LEN) {
+        tl = size < MCF__ZIP_END_LEN + MCF__ZIP_COMMENT_MAX ? (size_t)size : MCF__ZIP_END_LEN + MCF__ZIP_COMMENT_MAX;
         tail_off = size - tl;
-        if ((rc = mcf__source_read(src, tail_off, tail, tl)) != MCF_OK) { MCF_FREE(tail); return rc; }
+        rc = mcf__source_read(src, tail_off, tail, tl);
     }
-    for (i = tl - 22 + 1; eocd == UINT64_MAX && i-- > 0;)
-        if (mcf__le32(tail + i) == MCF__ZIP_EOCD_SIG && i + 22 + mcf__le16(tail + i + 20) == tl) { eocd = tail_off + i; break; }
-    if (eocd == UINT64_MAX) {
-        MCF_FREE(tail);
+    for (i = tl - MCF__ZIP_END_LEN + 1; rc == MCF_OK && *eocd == UINT64_MAX && i-- > 0;) {
+        if (mcf__le32(tail + i) != MCF__ZIP_EOCD_SIG) continue;
+        if (i + MCF__ZIP_END_LEN + mcf__le16(tail + i + MCF__ZIP_END_COMMENT_LEN) == tl) *eocd = tail_off + i;
+    }
+    if (rc == MCF_OK && *eocd == UINT64_MAX) {
         if (mcf__zipr_cut_short(src))
-            return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: truncated: %llu bytes, the end of the archive is missing (no end-of-central-directory record in the last %lu bytes)",
-                             src->name, (unsigned long long)size, (unsigned long)tl);
-        return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: no end-of-central-directory record in the last %lu bytes", src->name, (unsigned long)tl);
+            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: truncated: %llu bytes, the end of the archive is missing (no end-of-central-directory record in the last %lu bytes)",
+                           src->name, (unsigned long long)size, (unsigned long)tl);
+        else
+            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: no end-of-central-directory record in the last %lu bytes", src->name, (unsigned long)tl);
     }
-    i = (size_t)(eocd - tail_off);
-    if (mcf__le16(tail + i + 4) != 0 || mcf__le16(tail + i + 6) != 0 || mcf__le16(tail + i + 8) != mcf__le16(tail + i + 10)) {
+    if (rc != MCF_OK) {
         MCF_FREE(tail);
-        return mcf__fail(MCF_NOT_SUPPORTED, "zip: %s: multi-disk (split) archives are not supported", src->name);
-    }
-    *count = mcf__le16(tail + i + 10);
-    *cd_len = mcf__le32(tail + i + 12);
-    *cd_off = mcf__le32(tail + i + 16);
-    *limit = eocd;
-    MCF_FREE(tail);
-    if (eocd >= 20 && (rc = mcf__source_read(src, eocd - 20, z, 20)) == MCF_OK && mcf__le32(z) == MCF__ZIP64_LOC_SIG) {
-        loc = mcf__le64(z + 8);
-        if (mcf__le32(z + 4) != 0 || mcf__le32(z + 16) > 1)
-            return mcf__fail(MCF_NOT_SUPPORTED, "zip: %s: multi-disk (split) zip64 archives are not supported", src->name);
-        if (loc > eocd - 20 || eocd - 20 - loc < 56)
-            return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: zip64 locator points at offset %llu, outside the file before its end records",
-                             src->name, (unsigned long long)loc);
-        if ((rc = mcf__source_read(src, loc, z, 56)) != MCF_OK) return rc;
-        if (mcf__le32(z) != MCF__ZIP64_EOCD_SIG)
-            return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: no zip64 end record at offset %llu named by the locator", src->name, (unsigned long long)loc);
-        if (mcf__le32(z + 16) != 0 || mcf__le32(z + 20) != 0 || mcf__le64(z + 24) != mcf__le64(z + 32))
-            return mcf__fail(MCF_NOT_SUPPORTED, "zip: %s: multi-disk (split) zip64 archives are not supported", src->name);
-        *count = mcf__le64(z + 32);
-        *cd_len = mcf__le64(z + 40);
-        *cd_off = mcf__le64(z + 48);
-        *limit = loc;
-    } else if (rc != MCF_OK && eocd >= 20) {
         return rc;
     }
-    if (*count > MCF_MAX_ZIP_ENTRIES)
+    r = tail + (size_t)(*eocd - tail_off);
+    if (mcf__le16(r + MCF__ZIP_END_DISK) != 0 || mcf__le16(r + MCF__ZIP_END_CD_DISK) != 0 ||
+        mcf__le16(r + MCF__ZIP_END_DISK_ENTRIES) != mcf__le16(r + MCF__ZIP_END_ENTRIES))
+        rc = mcf__fail(MCF_NOT_SUPPORTED, "zip: %s: multi-disk (split) archives are not supported", src->name);
+    d->count = mcf__le16(r + MCF__ZIP_END_ENTRIES);
+    d->cd_len = mcf__le32(r + MCF__ZIP_END_CD_SIZE);
+    d->cd_off = mcf__le32(r + MCF__ZIP_END_CD_OFF);
+    d->limit = *eocd;
+    MCF_FREE(tail);
+    return rc;
+}
+
+/* The zip64 end record, when a locator precedes the classic one at eocd:
+ * it overrides the 16/32-bit fields. */
+static int mcf__zipr_zip64_end(mcf__source *src, mcf__zipr_dir *d, uint64_t eocd)
+{
+    unsigned char z[MCF__ZIP64_END_LEN];
+    uint64_t loc;
+    int rc;
+    if (eocd < MCF__ZIP64_LOC_LEN) return MCF_OK;
+    if ((rc = mcf__source_read(src, eocd - MCF__ZIP64_LOC_LEN, z, MCF__ZIP64_LOC_LEN)) != MCF_OK) return rc;
+    if (mcf__le32(z) != MCF__ZIP64_LOC_SIG) return MCF_OK;
+    loc = mcf__le64(z + MCF__ZIP64_LOC_END_OFF);
+    if (mcf__le32(z + MCF__ZIP64_LOC_DISK) != 0 || mcf__le32(z + MCF__ZIP64_LOC_DISKS) > 1)
+        return mcf__fail(MCF_NOT_SUPPORTED, "zip: %s: multi-disk (split) zip64 archives are not supported", src->name);
+    if (loc > eocd - MCF__ZIP64_LOC_LEN || eocd - MCF__ZIP64_LOC_LEN - loc < MCF__ZIP64_END_LEN)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: zip64 locator points at offset %llu, outside the file before its end records",
+                         src->name, (unsigned long long)loc);
+    if ((rc = mcf__source_read(src, loc, z, MCF__ZIP64_END_LEN)) != MCF_OK) return rc;
+    if (mcf__le32(z) != MCF__ZIP64_EOCD_SIG)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: no zip64 end record at offset %llu named by the locator", src->name, (unsigned long long)loc);
+    if (mcf__le32(z + MCF__ZIP64_END_DISK) != 0 || mcf__le32(z + MCF__ZIP64_END_CD_DISK) != 0 ||
+        mcf__le64(z + MCF__ZIP64_END_DISK_ENTRIES) != mcf__le64(z + MCF__ZIP64_END_ENTRIES))
+        return mcf__fail(MCF_NOT_SUPPORTED, "zip: %s: multi-disk (split) zip64 archives are not supported", src->name);
+    d->count = mcf__le64(z + MCF__ZIP64_END_ENTRIES);
+    d->cd_len = mcf__le64(z + MCF__ZIP64_END_CD_SIZE);
+    d->cd_off = mcf__le64(z + MCF__ZIP64_END_CD_OFF);
+    d->limit = loc;
+    return MCF_OK;
+}
+
+/* Reader: the end records, then the checks every later read relies on. */
+static int mcf__zipr_end(mcf__source *src, mcf__zipr_dir *d)
+{
+    uint64_t size = src->size, eocd;
+    int rc;
+    if (size < MCF__ZIP_END_LEN && mcf__zipr_cut_short(src))
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: truncated: %llu bytes, too small for a zip end record (22 bytes)", src->name, (unsigned long long)size);
+    if (size < MCF__ZIP_END_LEN)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: %llu bytes is too small for a zip end record", src->name, (unsigned long long)size);
+    if ((rc = mcf__zipr_classic_end(src, d, &eocd)) != MCF_OK) return rc;
+    if ((rc = mcf__zipr_zip64_end(src, d, eocd)) != MCF_OK) return rc;
+    if (d->count > MCF_MAX_ZIP_ENTRIES)
         return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: %llu entries exceed the limit of %lu (MCF_MAX_ZIP_ENTRIES)",
-                         src->name, (unsigned long long)*count, (unsigned long)MCF_MAX_ZIP_ENTRIES);
-    if (*cd_off > *limit || *cd_len > *limit - *cd_off)
+                         src->name, (unsigned long long)d->count, (unsigned long)MCF_MAX_ZIP_ENTRIES);
+    if (d->cd_off > d->limit || d->cd_len > d->limit - d->cd_off)
         return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: central directory [%llu, +%llu) passes its end record at %llu",
-                         src->name, (unsigned long long)*cd_off, (unsigned long long)*cd_len, (unsigned long long)*limit);
-    if (*cd_len / 46 < *count)
+                         src->name, (unsigned long long)d->cd_off, (unsigned long long)d->cd_len, (unsigned long long)d->limit);
+    if (d->cd_len / MCF__ZIP_CENTRAL_LEN < d->count)
         return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: central directory of %llu bytes cannot hold %llu entries",
-                         src->name, (unsigned long long)*cd_len, (unsigned long long)*count);
+                         src->name, (unsigned long long)d->cd_len, (unsigned long long)d->count);
     return MCF_OK;
 }
 
 /* Reads a zip64 extended-information field for the values marked 0xFFFFFFFF. */
-static int mcf__zipr_zip64(const unsigned char *x, size_t xl, uint64_t *usize, uint64_t *csize, uint64_t *off, int need_u, int need_c, int need_o)
+static int mcf__zipr_zip64(const unsigned char *x, size_t xl, uint64_t *usize, uint64_t *csize, uint64_t *off)
 {
+    int need_u = *usize == MCF__ZIP_MAX32, need_c = *csize == MCF__ZIP_MAX32, need_o = *off == MCF__ZIP_MAX32;
     size_t k = 0;
-    while (k + 4 <= xl) {
+    while (k + MCF__ZIP_EXTRA_HEAD <= xl) {
         unsigned id = mcf__le16(x + k), len = mcf__le16(x + k + 2);
-        size_t q = k + 4;
+        size_t q = k + MCF__ZIP_EXTRA_HEAD, end = q + len;
         if (len > xl - q) return 0;
-        if (id == 0x0001) {
-            if (need_u) { if (q + 8 > k + 4 + len) return 0; *usize = mcf__le64(x + q); q += 8; }
-            if (need_c) { if (q + 8 > k + 4 + len) return 0; *csize = mcf__le64(x + q); q += 8; }
-            if (need_o) { if (q + 8 > k + 4 + len) return 0; *off = mcf__le64(x + q); }
-            return 1;
+        if (id != MCF__ZIP64_EXTRA_ID) {
+            k = end;
+            continue;
         }
-        k = q + len;
+        if (need_u) {
+            if (q + 8 > end) return 0;
+            *usize = mcf__le64(x + q);
+            q += 8;
+        }
+        if (need_c) {
+            if (q + 8 > end) return 0;
+            *csize = mcf__le64(x + q);
+            q += 8;
+        }
+        if (need_o) {
+            if (q + 8 > end) return 0;
+            *off = mcf__le64(x + q);
+        }
+        return 1;
     }
     return !(need_u || need_c || need_o);
+}
+
+/* Parses central directory record n at cd[*pos] into e (e->name is set,
+ * and the caller's to free, from the name check on) and moves *pos past it.
+ * *usize: the entry's uncompressed size. */
+static int mcf__zipr_central(mcf__source *src, const mcf__zipr_dir *d, const unsigned char *cd, uint64_t *pos, size_t n,
+                             mcf__zip_entry *e, uint64_t *usize)
+{
+    const unsigned char *h = cd + *pos;
+    uint64_t csize, off;
+    unsigned flags, nl, xl, cl;
+    if (d->cd_len - *pos < MCF__ZIP_CENTRAL_LEN || mcf__le32(h) != MCF__ZIP_CENTRAL_SIG)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: central directory entry %lu at offset %llu is truncated or lacks its signature",
+                         src->name, (unsigned long)n, (unsigned long long)(d->cd_off + *pos));
+    flags = mcf__le16(h + MCF__ZIP_CENTRAL_FLAGS);
+    e->method = mcf__le16(h + MCF__ZIP_CENTRAL_METHOD);
+    e->crc = mcf__le32(h + MCF__ZIP_CENTRAL_CRC);
+    csize = mcf__le32(h + MCF__ZIP_CENTRAL_CSIZE);
+    *usize = mcf__le32(h + MCF__ZIP_CENTRAL_USIZE);
+    nl = mcf__le16(h + MCF__ZIP_CENTRAL_NAME_LEN);
+    xl = mcf__le16(h + MCF__ZIP_CENTRAL_EXTRA_LEN);
+    cl = mcf__le16(h + MCF__ZIP_CENTRAL_COMMENT_LEN);
+    off = mcf__le32(h + MCF__ZIP_CENTRAL_LOCAL_OFF);
+    if (d->cd_len - *pos - MCF__ZIP_CENTRAL_LEN < (uint64_t)nl + xl + cl)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: central directory entry %lu runs past the directory", src->name, (unsigned long)n);
+    if (!(e->name = mcf__strndup((const char *)h + MCF__ZIP_CENTRAL_LEN, nl)))
+        return mcf__fail(MCF_INTERNAL_ERROR, "zip: %s: out of memory", src->name);
+    if (strlen(e->name) != nl)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry %lu has a NUL byte in its name", src->name, (unsigned long)n);
+    if (!mcf__zipr_zip64(h + MCF__ZIP_CENTRAL_LEN + nl, xl, usize, &csize, &off))
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry \"%s\" needs a zip64 extra field that is missing or short", src->name, e->name);
+    *pos += MCF__ZIP_CENTRAL_LEN + (uint64_t)nl + xl + cl;
+    if (flags & (MCF__ZIP_FLAG_ENCRYPTED | MCF__ZIP_FLAG_STRONG_ENCRYPTION))
+        return mcf__fail(MCF_NOT_SUPPORTED, "zip: %s: entry \"%s\" is encrypted", src->name, e->name);
+    if (e->method == MCF__ZIP_METHOD_STORED && csize != *usize)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: stored entry \"%s\" has compressed size %llu != size %llu",
+                         src->name, e->name, (unsigned long long)csize, (unsigned long long)*usize);
+    e->size = e->method == MCF__ZIP_METHOD_STORED ? *usize : csize;
+    e->header_off = off;
+    return MCF_OK;
+}
+
+/* Checks that the local header of e holds the same name as the directory
+ * record (a mismatch would let two readers see different entries). */
+static int mcf__zipr_local_name(mcf__source *src, const mcf__zip_entry *e)
+{
+    char tmp[256];
+    uint64_t at = e->header_off + MCF__ZIP_LOCAL_LEN, left = strlen(e->name);
+    const char *want = e->name;
+    int rc = MCF_OK;
+    while (left > 0 && rc == MCF_OK) {
+        size_t k = left < sizeof tmp ? (size_t)left : sizeof tmp;
+        rc = mcf__source_read(src, at, tmp, k);
+        if (rc == MCF_OK && memcmp(tmp, want, k) != 0)
+            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry \"%s\": local header name differs from the central directory", src->name, e->name);
+        at += k;
+        want += k;
+        left -= k;
+    }
+    return rc;
+}
+
+/* Finds e's data behind its local header, before the central directory. */
+static int mcf__zipr_local(mcf__source *src, const mcf__zipr_dir *d, uint64_t usize, mcf__zip_entry *e)
+{
+    unsigned char lh[MCF__ZIP_LOCAL_LEN];
+    uint64_t off = e->header_off;
+    unsigned nl;
+    if (off > d->cd_off || d->cd_off - off < MCF__ZIP_LOCAL_LEN || mcf__source_read(src, off, lh, MCF__ZIP_LOCAL_LEN) != MCF_OK ||
+        mcf__le32(lh) != MCF__ZIP_LOCAL_SIG)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry \"%s\": no local header at offset %llu (before the central directory at %llu)",
+                         src->name, e->name, (unsigned long long)off, (unsigned long long)d->cd_off);
+    nl = mcf__le16(lh + MCF__ZIP_LOCAL_NAME_LEN);
+    e->data_off = off + MCF__ZIP_LOCAL_LEN + nl + mcf__le16(lh + MCF__ZIP_LOCAL_EXTRA_LEN);
+    if (e->data_off > d->cd_off || usize > d->cd_off - e->data_off)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry \"%s\" data [%llu, +%llu) runs into the central directory at %llu",
+                         src->name, e->name, (unsigned long long)e->data_off, (unsigned long long)usize, (unsigned long long)d->cd_off);
+    if (nl != strlen(e->name))
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry \"%s\": local header name differs from the central directory", src->name, e->name);
+    return mcf__zipr_local_name(src, e);
 }
 
 static int mcf__zipr_cmp_off(const void *a, const void *b)
@@ -6383,12 +6630,21 @@ static int mcf__zipr_cmp_off(const void *a, const void *b)
     return x->header_off < y->header_off ? -1 : x->header_off > y->header_off;
 }
 
-static void mcf__zip_free_entries(mcf__zip_entry *e, size_t n)
+/* No two entries may share bytes: sorted by header offset, each entry's
+ * data must end before the next header. */
+static int mcf__zipr_no_overlap(mcf__source *src, mcf__zip_entry *e, size_t n)
 {
+    mcf__zip_entry **by_off = (mcf__zip_entry **)mcf__calloc(n ? n : 1, sizeof *by_off);
     size_t i;
-    if (!e) return;
-    for (i = 0; i < n; i++) MCF_FREE(e[i].name);
-    MCF_FREE(e);
+    int rc = MCF_OK;
+    if (!by_off) return mcf__fail(MCF_INTERNAL_ERROR, "zip: %s: out of memory", src->name);
+    for (i = 0; i < n; i++) by_off[i] = &e[i];
+    qsort(by_off, n, sizeof *by_off, mcf__zipr_cmp_off);
+    for (i = 1; i < n && rc == MCF_OK; i++)
+        if (by_off[i - 1]->data_off + by_off[i - 1]->size > by_off[i]->header_off)
+            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entries \"%s\" and \"%s\" overlap", src->name, by_off[i - 1]->name, by_off[i]->name);
+    MCF_FREE(by_off);
+    return rc;
 }
 
 /* Parses the central directory of src into *out (n entries, CD order), with
@@ -6399,113 +6655,34 @@ static void mcf__zip_free_entries(mcf__zip_entry *e, size_t n)
  * mcf__zipr_require_stored refuses them. */
 static int mcf__zipr_read(mcf__source *src, mcf__zip_entry **out, size_t *out_n)
 {
-    uint64_t count = 0, cd_off = 0, cd_len = 0, limit = 0, pos = 0;
-    unsigned char *cd = NULL, lh[30];
-    mcf__zip_entry *e = NULL, **by_off = NULL;
-    size_t n = 0, i;
+    mcf__zipr_dir d;
+    unsigned char *cd;
+    mcf__zip_entry *e;
+    uint64_t pos = 0, usize = 0;
+    size_t n = 0;
     int rc;
     *out = NULL;
     *out_n = 0;
-    if ((rc = mcf__zipr_end(src, &count, &cd_off, &cd_len, &limit)) != MCF_OK) return rc;
-    if (!mcf__fits_size(cd_len) || !(cd = (unsigned char *)mcf__malloc((size_t)cd_len)) ||
-        !(e = (mcf__zip_entry *)mcf__calloc((size_t)count ? (size_t)count : 1, sizeof *e))) {
+    memset(&d, 0, sizeof d);
+    if ((rc = mcf__zipr_end(src, &d)) != MCF_OK) return rc;
+    cd = mcf__fits_size(d.cd_len) ? (unsigned char *)mcf__malloc((size_t)d.cd_len) : NULL;
+    e = cd ? (mcf__zip_entry *)mcf__calloc((size_t)d.count ? (size_t)d.count : 1, sizeof *e) : NULL;
+    if (!e) {
         MCF_FREE(cd);
-        return mcf__fail(MCF_INTERNAL_ERROR, "zip: %s: out of memory for a central directory of %llu bytes", src->name, (unsigned long long)cd_len);
+        return mcf__fail(MCF_INTERNAL_ERROR, "zip: %s: out of memory for a central directory of %llu bytes", src->name, (unsigned long long)d.cd_len);
     }
-    if ((rc = mcf__source_read(src, cd_off, cd, (size_t)cd_len)) != MCF_OK) goto done;
-    for (n = 0; n < count; n++) {
-        const unsigned char *h;
-        uint64_t usize, csize, off;
-        unsigned flags, nl, xl, cl;
-        if (cd_len - pos < 46 || mcf__le32(cd + pos) != MCF__ZIP_CENTRAL_SIG) {
-            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: central directory entry %lu at offset %llu is truncated or lacks its signature",
-                           src->name, (unsigned long)n, (unsigned long long)(cd_off + pos));
-            goto done;
-        }
-        h = cd + pos;
-        flags = mcf__le16(h + 8);
-        e[n].method = mcf__le16(h + 10);
-        e[n].crc = mcf__le32(h + 16);
-        csize = mcf__le32(h + 20);
-        usize = mcf__le32(h + 24);
-        nl = mcf__le16(h + 28);
-        xl = mcf__le16(h + 30);
-        cl = mcf__le16(h + 32);
-        off = mcf__le32(h + 42);
-        if (cd_len - pos - 46 < (uint64_t)nl + xl + cl) {
-            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: central directory entry %lu runs past the directory", src->name, (unsigned long)n);
-            goto done;
-        }
-        if (!(e[n].name = mcf__strndup((const char *)h + 46, nl))) { rc = mcf__fail(MCF_INTERNAL_ERROR, "zip: %s: out of memory", src->name); goto done; }
-        if (strlen(e[n].name) != nl) {
-            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry %lu has a NUL byte in its name", src->name, (unsigned long)n);
-            n++;
-            goto done;
-        }
-        if (!mcf__zipr_zip64(h + 46 + nl, xl, &usize, &csize, &off, usize == MCF__ZIP_MAX32, csize == MCF__ZIP_MAX32, off == MCF__ZIP_MAX32)) {
-            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry \"%s\" needs a zip64 extra field that is missing or short", src->name, e[n].name);
-            n++;
-            goto done;
-        }
-        pos += 46u + nl + xl + cl;
-        if (flags & 0x41u) {
-            rc = mcf__fail(MCF_NOT_SUPPORTED, "zip: %s: entry \"%s\" is encrypted", src->name, e[n].name);
-            n++;
-            goto done;
-        }
-        if (e[n].method == 0 && csize != usize) {
-            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: stored entry \"%s\" has compressed size %llu != size %llu",
-                           src->name, e[n].name, (unsigned long long)csize, (unsigned long long)usize);
-            n++;
-            goto done;
-        }
-        e[n].size = e[n].method == 0 ? usize : csize;
-        e[n].header_off = off;
-        if (off > cd_off || cd_off - off < 30 || (rc = mcf__source_read(src, off, lh, 30)) != MCF_OK || mcf__le32(lh) != MCF__ZIP_LOCAL_SIG) {
-            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry \"%s\": no local header at offset %llu (before the central directory at %llu)",
-                           src->name, e[n].name, (unsigned long long)off, (unsigned long long)cd_off);
-            n++;
-            goto done;
-        }
-        e[n].data_off = off + 30 + mcf__le16(lh + 26) + mcf__le16(lh + 28);
-        if (e[n].data_off > cd_off || usize > cd_off - e[n].data_off) {
-            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry \"%s\" data [%llu, +%llu) runs into the central directory at %llu",
-                           src->name, e[n].name, (unsigned long long)e[n].data_off, (unsigned long long)usize, (unsigned long long)cd_off);
-            n++;
-            goto done;
-        }
-        if (mcf__le16(lh + 26) != nl) {
-            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry \"%s\": local header name differs from the central directory", src->name, e[n].name);
-            n++;
-            goto done;
-        }
-        if (nl) {   /* a name mismatch would let two readers see different entries */
-            char tmp[256];
-            uint64_t at = off + 30, left = nl;
-            const char *want = e[n].name;
-            while (left > 0 && rc == MCF_OK) {
-                size_t k = left < sizeof tmp ? (size_t)left : sizeof tmp;
-                if ((rc = mcf__source_read(src, at, tmp, k)) == MCF_OK && memcmp(tmp, want, k) != 0)
-                    rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry \"%s\": local header name differs from the central directory", src->name, e[n].name);
-                at += k; want += k; left -= k;
-            }
-            if (rc != MCF_OK) { n++; goto done; }
-        }
+    rc = mcf__source_read(src, d.cd_off, cd, (size_t)d.cd_len);
+    /* on a failure n counts the entry that failed: its name may be set */
+    for (n = 0; rc == MCF_OK && n < d.count; n++) {
+        rc = mcf__zipr_central(src, &d, cd, &pos, n, &e[n], &usize);
+        if (rc == MCF_OK) rc = mcf__zipr_local(src, &d, usize, &e[n]);
     }
-    /* no two entries may share bytes: sort by header offset and compare spans */
-    if (!(by_off = (mcf__zip_entry **)mcf__calloc(n ? n : 1, sizeof *by_off))) { rc = mcf__fail(MCF_INTERNAL_ERROR, "zip: %s: out of memory", src->name); goto done; }
-    for (i = 0; i < n; i++) by_off[i] = &e[i];
-    qsort(by_off, n, sizeof *by_off, mcf__zipr_cmp_off);
-    for (i = 1; i < n; i++)
-        if (by_off[i - 1]->data_off + by_off[i - 1]->size > by_off[i]->header_off) {
-            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entries \"%s\" and \"%s\" overlap", src->name, by_off[i - 1]->name, by_off[i]->name);
-            goto done;
-        }
-    rc = MCF_OK;
-done:
-    MCF_FREE(by_off);
+    if (rc == MCF_OK) rc = mcf__zipr_no_overlap(src, e, n);
     MCF_FREE(cd);
-    if (rc != MCF_OK) { mcf__zip_free_entries(e, n); return rc; }
+    if (rc != MCF_OK) {
+        mcf__zip_free_entries(e, n);
+        return rc;
+    }
     *out = e;
     *out_n = n;
     return MCF_OK;
@@ -6516,7 +6693,7 @@ static int mcf__zipr_require_stored(const mcf__source *src, const mcf__zip_entry
 {
     size_t i;
     for (i = 0; i < n; i++)
-        if (e[i].method != 0)
+        if (e[i].method != MCF__ZIP_METHOD_STORED)
             return mcf__fail(MCF_NOT_SUPPORTED, "zip: %s: entry \"%s\" is compressed (method %u); only Stored entries (method 0, what torch.save writes) are supported",
                              src->name, e[i].name, e[i].method);
     return MCF_OK;
@@ -8098,7 +8275,7 @@ static int mcf__pt_save(mcf__sink *s, const mcf_tensor *t, size_t n, const mcf_o
         mcf__zipw_place(&e[i], &pos);
         cd_len += mcf__zipw_central_len(&e[i]);
     }
-    total = pos + cd_len + 56 + 20 + 22;
+    total = pos + cd_len + MCF__ZIP_TAIL_LEN;
     e[0].crc = mcf_crc32(0, w.b.data, w.b.len);
     e[ne - 1].crc = mcf_crc32(0, "3\n", 2);
     if ((rc = mcf__sink_begin(s, total)) != MCF_OK) goto done;
