@@ -6710,31 +6710,81 @@ static int mcf__zipr_require_stored(const mcf__source *src, const mcf__zip_entry
  * (MCF_MAX_PICKLE_*), every claimed length checked against the bytes left
  * before use, strings are slices of the input (no allocation a length field
  * asks for). */
+
+/* The opcodes, named as pickletools names them (protocol in the comment). */
+enum {
+    /* protocol 0 and 1 */
+    MCF__OP_MARK = '(', MCF__OP_STOP = '.', MCF__OP_POP = '0', MCF__OP_POP_MARK = '1', MCF__OP_DUP = '2',
+    MCF__OP_FLOAT = 'F', MCF__OP_INT = 'I', MCF__OP_BININT = 'J', MCF__OP_BININT1 = 'K', MCF__OP_LONG = 'L',
+    MCF__OP_BININT2 = 'M', MCF__OP_NONE = 'N', MCF__OP_PERSID = 'P', MCF__OP_BINPERSID = 'Q',
+    MCF__OP_REDUCE = 'R', MCF__OP_STRING = 'S', MCF__OP_BINSTRING = 'T', MCF__OP_SHORT_BINSTRING = 'U',
+    MCF__OP_UNICODE = 'V', MCF__OP_BINUNICODE = 'X', MCF__OP_APPEND = 'a', MCF__OP_BUILD = 'b',
+    MCF__OP_GLOBAL = 'c', MCF__OP_DICT = 'd', MCF__OP_EMPTY_DICT = '}', MCF__OP_APPENDS = 'e',
+    MCF__OP_GET = 'g', MCF__OP_BINGET = 'h', MCF__OP_INST = 'i', MCF__OP_LONG_BINGET = 'j',
+    MCF__OP_LIST = 'l', MCF__OP_EMPTY_LIST = ']', MCF__OP_OBJ = 'o', MCF__OP_PUT = 'p',
+    MCF__OP_BINPUT = 'q', MCF__OP_LONG_BINPUT = 'r', MCF__OP_SETITEM = 's', MCF__OP_TUPLE = 't',
+    MCF__OP_EMPTY_TUPLE = ')', MCF__OP_SETITEMS = 'u', MCF__OP_BINFLOAT = 'G',
+    /* protocol 2 */
+    MCF__OP_PROTO = 0x80, MCF__OP_NEWOBJ = 0x81, MCF__OP_EXT1 = 0x82, MCF__OP_EXT2 = 0x83, MCF__OP_EXT4 = 0x84,
+    MCF__OP_TUPLE1 = 0x85, MCF__OP_TUPLE2 = 0x86, MCF__OP_TUPLE3 = 0x87, MCF__OP_NEWTRUE = 0x88,
+    MCF__OP_NEWFALSE = 0x89, MCF__OP_LONG1 = 0x8a, MCF__OP_LONG4 = 0x8b,
+    /* protocol 3 */
+    MCF__OP_BINBYTES = 'B', MCF__OP_SHORT_BINBYTES = 'C',
+    /* protocol 4 */
+    MCF__OP_SHORT_BINUNICODE = 0x8c, MCF__OP_BINUNICODE8 = 0x8d, MCF__OP_BINBYTES8 = 0x8e,
+    MCF__OP_EMPTY_SET = 0x8f, MCF__OP_ADDITEMS = 0x90, MCF__OP_FROZENSET = 0x91, MCF__OP_NEWOBJ_EX = 0x92,
+    MCF__OP_STACK_GLOBAL = 0x93, MCF__OP_MEMOIZE = 0x94, MCF__OP_FRAME = 0x95,
+    /* protocol 5 */
+    MCF__OP_BYTEARRAY8 = 0x96, MCF__OP_NEXT_BUFFER = 0x97, MCF__OP_READONLY_BUFFER = 0x98
+};
+#define MCF__PK_PROTO_MAX 5         /* highest protocol this reader knows */
+#define MCF__PK_PROTO_TORCH 2       /* what torch.save writes */
+#define MCF__PK_BATCH 1000          /* Pickler._BATCHSIZE: items per SETITEMS */
+
+/* ---- writer ---- */
 typedef struct mcf__pkw {
     mcf__buf b;
     uint32_t memo;
 } mcf__pkw;
 
-static void mcf__pkw_put(mcf__pkw *w)
+static void mcf__pkw_op(mcf__pkw *w, unsigned op) { mcf__buf_putc(&w->b, (unsigned char)op); }
+
+/* An opcode with a 1-byte argument when v < 256, else the 4-byte form. */
+static void mcf__pkw_op_u8_u32(mcf__pkw *w, unsigned op1, unsigned op4, uint32_t v)
 {
     unsigned char op[5];
-    if (w->memo < 256) { op[0] = 'q'; op[1] = (unsigned char)w->memo; mcf__buf_put(&w->b, op, 2); }
-    else { op[0] = 'r'; mcf__put_le32(op + 1, w->memo); mcf__buf_put(&w->b, op, 5); }
+    size_t n = 2;
+    if (v < 256) {
+        op[0] = (unsigned char)op1;
+        op[1] = (unsigned char)v;
+    } else {
+        op[0] = (unsigned char)op4;
+        mcf__put_le32(op + 1, v);
+        n = 5;
+    }
+    mcf__buf_put(&w->b, op, n);
+}
+
+/* BINPUT / LONG_BINPUT into the next memo slot. */
+static void mcf__pkw_put(mcf__pkw *w)
+{
+    mcf__pkw_op_u8_u32(w, MCF__OP_BINPUT, MCF__OP_LONG_BINPUT, w->memo);
     w->memo++;
 }
 
 /* BINGET / LONG_BINGET of a memo slot. */
 static void mcf__pkw_get(mcf__pkw *w, uint32_t slot)
 {
-    unsigned char op[5];
-    if (slot < 256) { op[0] = 'h'; op[1] = (unsigned char)slot; mcf__buf_put(&w->b, op, 2); }
-    else { op[0] = 'j'; mcf__put_le32(op + 1, slot); mcf__buf_put(&w->b, op, 5); }
+    mcf__pkw_op_u8_u32(w, MCF__OP_BINGET, MCF__OP_LONG_BINGET, slot);
 }
 
 static void mcf__pkw_global(mcf__pkw *w, uint32_t *slot, const char *module, const char *name)
 {
-    if (*slot != UINT32_MAX) { mcf__pkw_get(w, *slot); return; }
-    mcf__buf_putc(&w->b, 'c');
+    if (*slot != UINT32_MAX) {
+        mcf__pkw_get(w, *slot);
+        return;
+    }
+    mcf__pkw_op(w, MCF__OP_GLOBAL);
     mcf__buf_puts(&w->b, module);
     mcf__buf_putc(&w->b, '\n');
     mcf__buf_puts(&w->b, name);
@@ -6747,8 +6797,11 @@ static void mcf__pkw_str(mcf__pkw *w, uint32_t *slot, const char *s)
 {
     unsigned char op[5];
     size_t n = strlen(s);
-    if (slot && *slot != UINT32_MAX) { mcf__pkw_get(w, *slot); return; }
-    op[0] = 'X';
+    if (slot && *slot != UINT32_MAX) {
+        mcf__pkw_get(w, *slot);
+        return;
+    }
+    op[0] = MCF__OP_BINUNICODE;
     mcf__put_le32(op + 1, (uint32_t)n);
     mcf__buf_put(&w->b, op, 5);
     mcf__buf_put(&w->b, s, n);
@@ -6760,29 +6813,43 @@ static void mcf__pkw_str(mcf__pkw *w, uint32_t *slot, const char *s)
 static void mcf__pkw_int(mcf__pkw *w, uint64_t v)
 {
     unsigned char op[11];
-    if (v <= 0xff) { op[0] = 'K'; op[1] = (unsigned char)v; mcf__buf_put(&w->b, op, 2); }
-    else if (v <= 0xffff) { op[0] = 'M'; mcf__put_le16(op + 1, (uint16_t)v); mcf__buf_put(&w->b, op, 3); }
-    else if (v <= 0x7fffffff) { op[0] = 'J'; mcf__put_le32(op + 1, (uint32_t)v); mcf__buf_put(&w->b, op, 5); }
-    else {   /* LONG1: (bit_length >> 3) + 1 little-endian two's-complement bytes */
-        unsigned bits = 0, nb, i;
-        uint64_t t = v;
-        while (t) { bits++; t >>= 1; }
-        nb = (bits >> 3) + 1;
-        op[0] = 0x8a;
-        op[1] = (unsigned char)nb;
-        for (i = 0; i < nb; i++) op[2 + i] = (unsigned char)(i < 8 ? v >> (8 * i) : 0);
-        mcf__buf_put(&w->b, op, 2 + nb);
+    unsigned bits = 0, nb, i;
+    uint64_t t = v;
+    if (v <= 0xffff) {
+        op[0] = v <= 0xff ? MCF__OP_BININT1 : MCF__OP_BININT2;
+        mcf__put_le16(op + 1, (uint16_t)v);
+        mcf__buf_put(&w->b, op, v <= 0xff ? 2 : 3);
+        return;
     }
+    if (v <= 0x7fffffff) {
+        op[0] = MCF__OP_BININT;
+        mcf__put_le32(op + 1, (uint32_t)v);
+        mcf__buf_put(&w->b, op, 5);
+        return;
+    }
+    /* LONG1: (bit_length >> 3) + 1 little-endian two's-complement bytes */
+    while (t) {
+        bits++;
+        t >>= 1;
+    }
+    nb = (bits >> 3) + 1;
+    op[0] = MCF__OP_LONG1;
+    op[1] = (unsigned char)nb;
+    for (i = 0; i < nb; i++) op[2 + i] = (unsigned char)(i < 8 ? v >> (8 * i) : 0);
+    mcf__buf_put(&w->b, op, 2 + nb);
 }
 
 /* A tuple of ints: EMPTY_TUPLE (not memoized), TUPLE1..3, or MARK ... TUPLE. */
 static void mcf__pkw_int_tuple(mcf__pkw *w, int n, const int64_t *v)
 {
     int i;
-    if (n == 0) { mcf__buf_putc(&w->b, ')'); return; }
-    if (n > 3) mcf__buf_putc(&w->b, '(');
+    if (n == 0) {
+        mcf__pkw_op(w, MCF__OP_EMPTY_TUPLE);
+        return;
+    }
+    if (n > 3) mcf__pkw_op(w, MCF__OP_MARK);
     for (i = 0; i < n; i++) mcf__pkw_int(w, (uint64_t)v[i]);
-    mcf__buf_putc(&w->b, n > 3 ? 't' : (unsigned char)(0x84 + n));
+    mcf__pkw_op(w, n > 3 ? (unsigned)MCF__OP_TUPLE : (unsigned)(MCF__OP_TUPLE1 + n - 1));
     mcf__pkw_put(w);
 }
 
@@ -6877,7 +6944,10 @@ static int mcf__pk_oom(mcf__pk *k) { return mcf__fail(MCF_INTERNAL_ERROR, "torch
 /* New value of kind; returns its index or -1 (error set). */
 static long mcf__pk_new(mcf__pk *k, unsigned kind)
 {
-    if (k->nv >= (size_t)UINT32_MAX - 1 || !mcf__grow((void **)&k->v, &k->capv, k->nv + 1, sizeof *k->v)) { mcf__pk_oom(k); return -1; }
+    if (k->nv >= (size_t)UINT32_MAX - 1 || !mcf__grow((void **)&k->v, &k->capv, k->nv + 1, sizeof *k->v)) {
+        (void)mcf__pk_oom(k);
+        return -1;
+    }
     memset(&k->v[k->nv], 0, sizeof *k->v);
     k->v[k->nv].kind = (unsigned char)kind;
     return (long)k->nv++;
@@ -7037,6 +7107,12 @@ static int mcf__pk_collect(mcf__pk *k, size_t from, unsigned kind, unsigned sub)
     return mcf__pk_push(k, vi);
 }
 
+/* Values are referred to by index: mcf__pk_new may move k->v, so no
+ * pointer into it is kept across a call that adds a value. */
+static size_t mcf__pk_argc(const mcf__pk *k, uint32_t args) { return k->v[args].n; }
+static uint32_t mcf__pk_arg(const mcf__pk *k, uint32_t args, size_t i) { return k->v[args].items[i]; }
+static unsigned mcf__pk_kind(const mcf__pk *k, uint32_t vi) { return k->v[vi].kind; }
+
 /* ---- the allowlist ---- */
 static const struct { const char *mod, *name; unsigned char kind; const char *note; } mcf__pk_fixed[] = {
     {"torch._utils", "_rebuild_tensor", MCF__PG_REBUILD_V1, NULL},
@@ -7116,7 +7192,10 @@ static int mcf__pk_lookup(const unsigned char *mod, size_t ml, const unsigned ch
     size_t i, m;
     *arg = -1;
     *note = -1;
-    if (mcf__pk_slice_is(mod, ml, "__builtin__")) { mod = (const unsigned char *)"builtins"; ml = 8; }
+    if (mcf__pk_slice_is(mod, ml, "__builtin__")) {
+        mod = (const unsigned char *)"builtins";
+        ml = 8;
+    }
     for (i = 0; i < sizeof mcf__pk_fixed / sizeof mcf__pk_fixed[0]; i++)
         if (mcf__pk_slice_is(mod, ml, mcf__pk_fixed[i].mod) && mcf__pk_slice_is(nm, nl, mcf__pk_fixed[i].name)) {
             *kind = mcf__pk_fixed[i].kind;
@@ -7127,16 +7206,28 @@ static int mcf__pk_lookup(const unsigned char *mod, size_t ml, const unsigned ch
     for (m = 0; m < 4; m++) {
         if (!mcf__pk_slice_is(mod, ml, tmods[m])) continue;
         *canon = tmods[m];
+        *kind = MCF__PG_TENSOR_CLASS;   /* no sparse Bool tensor type */
         for (i = 0; i < sizeof mcf__pk_tensor_types / sizeof mcf__pk_tensor_types[0]; i++)
-            if (mcf__pk_slice_is2(nm, nl, mcf__pk_tensor_types[i], "Tensor") && !(m >= 2 && i == 9)) { *kind = MCF__PG_TENSOR_CLASS; return 1; }
+            if (mcf__pk_slice_is2(nm, nl, mcf__pk_tensor_types[i], "Tensor") && !(m >= 2 && i == 9)) return 1;
         if (m >= 2) return 0;
+        *kind = MCF__PG_STORAGE;
         for (i = 0; i < sizeof mcf__pk_storages / sizeof mcf__pk_storages[0]; i++)
-            if (mcf__pk_slice_is2(nm, nl, mcf__pk_storages[i].prefix, "Storage")) { *kind = MCF__PG_STORAGE; *arg = mcf__pk_storages[i].dtype; return 1; }
+            if (mcf__pk_slice_is2(nm, nl, mcf__pk_storages[i].prefix, "Storage")) break;
+        if (i < sizeof mcf__pk_storages / sizeof mcf__pk_storages[0]) {
+            *arg = mcf__pk_storages[i].dtype;
+            return 1;
+        }
         if (m == 1) return 0;
+        *kind = MCF__PG_DTYPE;
         for (i = 0; i < sizeof mcf__pk_dtypes / sizeof mcf__pk_dtypes[0]; i++)
-            if (mcf__pk_slice_is(nm, nl, mcf__pk_dtypes[i].name)) { *kind = MCF__PG_DTYPE; *arg = mcf__pk_dtypes[i].dtype; return 1; }
+            if (mcf__pk_slice_is(nm, nl, mcf__pk_dtypes[i].name)) break;
+        if (i < sizeof mcf__pk_dtypes / sizeof mcf__pk_dtypes[0]) {
+            *arg = mcf__pk_dtypes[i].dtype;
+            return 1;
+        }
+        *kind = MCF__PG_QSCHEME;
         for (i = 0; i < sizeof mcf__pk_qschemes / sizeof mcf__pk_qschemes[0]; i++)
-            if (mcf__pk_slice_is(nm, nl, mcf__pk_qschemes[i])) { *kind = MCF__PG_QSCHEME; return 1; }
+            if (mcf__pk_slice_is(nm, nl, mcf__pk_qschemes[i])) return 1;
         return 0;
     }
     return 0;
@@ -7161,8 +7252,10 @@ static int mcf__pk_global(mcf__pk *k, const unsigned char *mod, size_t ml, const
         memcpy(joined, mod, ml);
         joined[ml] = '.';
         memcpy(joined + ml + 1, nm, dot - 1);
-        lm = joined; lml = ml + dot;
-        ln = nm + dot; lnl = nl - dot;
+        lm = joined;
+        lml = ml + dot;
+        ln = nm + dot;
+        lnl = nl - dot;
     }
     if ((dot == 0 || ml + dot < sizeof joined) && mcf__pk_lookup(lm, lml, ln, lnl, &kind, &arg, &note, &canon)) {
         nm = ln;
@@ -7184,7 +7277,8 @@ static int mcf__pk_global(mcf__pk *k, const unsigned char *mod, size_t ml, const
         snprintf(msg, sizeof msg, "forbidden global %.*s.%.*s (torch.load(weights_only=True) refuses it too; nothing is executed)%s",
                  ml_i, (const char *)mod, nl_i, (const char *)nm,
                  model ? ": this looks like a whole pickled model (torch.save(model)); save model.state_dict() instead" : "");
-        for (j = 0; msg[j]; j++) if ((unsigned char)msg[j] < 0x20) msg[j] = '?';
+        for (j = 0; msg[j]; j++)
+            if ((unsigned char)msg[j] < 0x20) msg[j] = '?';
         return mcf__pk_err(k, msg);
     }
 }
@@ -7298,8 +7392,10 @@ static int mcf__pk_codec(const mcf__pv *e)
     if (e->kind != MCF__PV_STR || e->n >= sizeof low) return 0;
     for (i = 0; i < e->n; i++) low[i] = (char)(e->s[i] >= 'A' && e->s[i] <= 'Z' ? e->s[i] + 32 : e->s[i]);
     low[e->n] = '\0';
-    for (i = 0; i < sizeof latin / sizeof latin[0]; i++) if (strcmp(low, latin[i]) == 0) return 1;
-    for (i = 0; i < sizeof utf8 / sizeof utf8[0]; i++) if (strcmp(low, utf8[i]) == 0) return 2;
+    for (i = 0; i < sizeof latin / sizeof latin[0]; i++)
+        if (strcmp(low, latin[i]) == 0) return 1;
+    for (i = 0; i < sizeof utf8 / sizeof utf8[0]; i++)
+        if (strcmp(low, utf8[i]) == 0) return 2;
     return 0;
 }
 
@@ -7327,52 +7423,74 @@ static int mcf__pk_encode(mcf__pk *k, uint32_t sv, uint32_t ev, int have_ev, uns
 static int mcf__pk_num_bits(const mcf__pv *v, int64_t *bits)
 {
     double d;
-    if (v->kind == MCF__PV_FLOAT) { *bits = v->i; return 1; }
+    if (v->kind == MCF__PV_FLOAT) {
+        *bits = v->i;
+        return 1;
+    }
     if (v->kind != MCF__PV_INT && v->kind != MCF__PV_BOOL) return 0;
     d = (double)v->i;
     memcpy(bits, &d, sizeof d);
     return 1;
 }
 
+/* The tensor rebuild functions' (dtype, metadata) arguments: v3 names its
+ * dtype, older ones take it from the storage; metadata set conj/neg makes a
+ * view this library cannot load. */
+static int mcf__pk_rebuild_extra(mcf__pk *k, unsigned kind, uint32_t args, uint32_t st, mcf__pk_tensor *t)
+{
+    size_t argc = mcf__pk_argc(k, args), i;
+    uint32_t meta = 0;
+    int have_meta = 0;
+    if (kind == MCF__PG_REBUILD_V3) {
+        uint32_t dt = mcf__pk_arg(k, args, 6);
+        if (k->v[dt].kind != MCF__PV_GLOBAL || k->v[dt].sub != MCF__PG_DTYPE) return mcf__pk_err(k, "_rebuild_tensor_v3: dtype argument is not a torch dtype");
+        if (k->v[dt].i >= 0) t->dtype = (mcf_dtype)k->v[dt].i;
+        else {
+            t->why = "has a dtype this library has no type for";
+            t->why_v = dt;
+        }
+        have_meta = argc == 8;
+        if (have_meta) meta = mcf__pk_arg(k, args, 7);
+    } else {
+        if (k->v[st].sub == MCF__PK_UNTYPED) return mcf__pk_err(k, "tensor rebuild: an untyped storage has no dtype (only _rebuild_tensor_v3 takes one)");
+        if (k->v[st].sub != MCF__PK_NODTYPE) t->dtype = (mcf_dtype)k->v[st].sub;
+        else {
+            t->why = "lives in a storage of a type this library has no dtype for";
+            t->why_v = (uint32_t)k->v[st].j;
+        }
+        have_meta = argc == 7;
+        if (have_meta) meta = mcf__pk_arg(k, args, 6);
+    }
+    if (!have_meta) return MCF_OK;
+    if (k->v[meta].kind != MCF__PV_DICT && k->v[meta].kind != MCF__PV_NONE) return mcf__pk_err(k, "tensor rebuild: metadata is not a dict");
+    for (i = 1; k->v[meta].kind == MCF__PV_DICT && i < k->v[meta].n && !t->why; i += 2)
+        if (mcf__pk_truthy(&k->v[k->v[meta].items[i]])) {
+            t->why = "is saved as a conjugate or negated view (tensor metadata conj/neg); resolve_conj()/resolve_neg() it before saving";
+            t->why_v = 0;
+        }
+    return MCF_OK;
+}
+
 /* The tensor rebuild functions: storage, offset, size, stride, ... */
 static int mcf__pk_rebuild(mcf__pk *k, unsigned kind, uint32_t args, uint32_t *out)
 {
-    const mcf__pv *a = &k->v[args];
-    const mcf__pv *st;
+    size_t argc = mcf__pk_argc(k, args);
+    uint32_t st;
     mcf__pk_tensor t;
-    size_t argc = a->n;
-    uint32_t meta = 0;
-    int nd2 = 0, rc, have_meta = 0;
+    int nd2 = 0, rc;
     memset(&t, 0, sizeof t);
     if (kind == MCF__PG_REBUILD_V1 && argc != 4) return mcf__pk_err(k, "_rebuild_tensor takes 4 arguments");
     if (kind == MCF__PG_REBUILD_V2 && argc != 6 && argc != 7) return mcf__pk_err(k, "_rebuild_tensor_v2 takes 6 or 7 arguments");
     if (kind == MCF__PG_REBUILD_V3 && argc != 7 && argc != 8) return mcf__pk_err(k, "_rebuild_tensor_v3 takes 7 or 8 arguments");
-    st = &k->v[a->items[0]];
-    if (st->kind != MCF__PV_STORAGE) return mcf__pk_err(k, "tensor rebuild: first argument is not a storage");
-    if (!mcf__pk_int_of(k, a->items[1], &t.offset) || t.offset < 0) return mcf__pk_err(k, "tensor rebuild: storage offset is not a non-negative int");
-    if ((rc = mcf__pk_dims(k, a->items[2], t.shape, &t.ndim, "size")) != MCF_OK) return rc;
-    if ((rc = mcf__pk_dims(k, a->items[3], t.stride, &nd2, "stride")) != MCF_OK) return rc;
+    st = mcf__pk_arg(k, args, 0);
+    if (k->v[st].kind != MCF__PV_STORAGE) return mcf__pk_err(k, "tensor rebuild: first argument is not a storage");
+    if (!mcf__pk_int_of(k, mcf__pk_arg(k, args, 1), &t.offset) || t.offset < 0)
+        return mcf__pk_err(k, "tensor rebuild: storage offset is not a non-negative int");
+    if ((rc = mcf__pk_dims(k, mcf__pk_arg(k, args, 2), t.shape, &t.ndim, "size")) != MCF_OK) return rc;
+    if ((rc = mcf__pk_dims(k, mcf__pk_arg(k, args, 3), t.stride, &nd2, "stride")) != MCF_OK) return rc;
     if (nd2 != t.ndim) return mcf__pk_err(k, "tensor rebuild: size and stride differ in length");
-    t.storage = a->items[0];
-    if (kind == MCF__PG_REBUILD_V3) {
-        const mcf__pv *dt = &k->v[a->items[6]];
-        if (dt->kind != MCF__PV_GLOBAL || dt->sub != MCF__PG_DTYPE) return mcf__pk_err(k, "_rebuild_tensor_v3: dtype argument is not a torch dtype");
-        if (dt->i < 0) { t.why = "has a dtype this library has no type for"; t.why_v = a->items[6]; }
-        else t.dtype = (mcf_dtype)dt->i;
-        if (argc == 8) { meta = a->items[7]; have_meta = 1; }
-    } else {
-        if (st->sub == MCF__PK_UNTYPED) return mcf__pk_err(k, "tensor rebuild: an untyped storage has no dtype (only _rebuild_tensor_v3 takes one)");
-        if (st->sub == MCF__PK_NODTYPE) { t.why = "lives in a storage of a type this library has no dtype for"; t.why_v = (uint32_t)st->j; }
-        else t.dtype = (mcf_dtype)st->sub;
-        if (argc == 7) { meta = a->items[6]; have_meta = 1; }
-    }
-    if (have_meta) {
-        const mcf__pv *m = &k->v[meta];
-        size_t i;
-        if (m->kind != MCF__PV_DICT && m->kind != MCF__PV_NONE) return mcf__pk_err(k, "tensor rebuild: metadata is not a dict");
-        for (i = 1; m->kind == MCF__PV_DICT && i < m->n; i += 2)
-            if (mcf__pk_truthy(&k->v[m->items[i]]) && !t.why) { t.why = "is saved as a conjugate or negated view (tensor metadata conj/neg); resolve_conj()/resolve_neg() it before saving"; t.why_v = 0; }
-    }
+    t.storage = st;
+    if ((rc = mcf__pk_rebuild_extra(k, kind, args, st, &t)) != MCF_OK) return rc;
     return mcf__pk_add_tensor(k, &t, out);
 }
 
@@ -7402,8 +7520,9 @@ static int mcf__pk_construct(mcf__pk *k, unsigned pg, uint32_t args, int newobj,
         if (kind == MCF__PV_DICT && k->v[src_i].kind != MCF__PV_DICT) {
             const mcf__pv *pair = &k->v[it];
             if ((pair->kind != MCF__PV_TUPLE && pair->kind != MCF__PV_LIST) || pair->n != 2) return mcf__pk_err(k, "dict() item is not a pair");
-            if ((rc = mcf__pk_add_item(k, (uint32_t)vi, k->v[it].items[0])) != MCF_OK ||
-                (rc = mcf__pk_add_item(k, (uint32_t)vi, k->v[it].items[1])) != MCF_OK) return rc;
+            rc = mcf__pk_add_item(k, (uint32_t)vi, k->v[it].items[0]);
+            if (rc == MCF_OK) rc = mcf__pk_add_item(k, (uint32_t)vi, k->v[it].items[1]);
+            if (rc != MCF_OK) return rc;
         } else if (kind != MCF__PV_DICT && k->v[src_i].kind == MCF__PV_DICT && (i & 1)) {
             continue;   /* iterating a dict yields its keys */
         } else if ((rc = mcf__pk_add_item(k, (uint32_t)vi, it)) != MCF_OK) {
@@ -7416,30 +7535,33 @@ static int mcf__pk_construct(mcf__pk *k, unsigned pg, uint32_t args, int newobj,
 /* torch.device("cuda:0") / ("cuda", 0) / ("cpu",) / (0,). */
 static int mcf__pk_device(mcf__pk *k, uint32_t args, uint32_t *out)
 {
-    const mcf__pv *a = &k->v[args];
+    size_t argc = mcf__pk_argc(k, args), n = 4, i, colon;
     const unsigned char *s = (const unsigned char *)"cuda";
-    size_t n = 4, i, colon;
+    uint32_t a0 = argc ? mcf__pk_arg(k, args, 0) : 0;
     int64_t index = -1;
+    int big = 0;
     long vi;
-    if (a->n < 1 || a->n > 2) return mcf__pk_err(k, "torch.device takes 1 or 2 arguments");
-    if (k->v[a->items[0]].kind == MCF__PV_STR) {
-        s = k->v[a->items[0]].s;
-        n = k->v[a->items[0]].n;
-    } else if (a->n != 1 || !mcf__pk_int_of(k, a->items[0], &index) || index < 0) {
+    if (argc < 1 || argc > 2) return mcf__pk_err(k, "torch.device takes 1 or 2 arguments");
+    if (k->v[a0].kind == MCF__PV_STR) {
+        s = k->v[a0].s;
+        n = k->v[a0].n;
+    } else if (argc != 1 || !mcf__pk_int_of(k, a0, &index) || index < 0) {
         return mcf__pk_err(k, "torch.device: the device is not a string or an index");
     }
     for (colon = 0; colon < n && s[colon] != ':'; colon++) { }
     if (colon < n) {
-        int big = 0;
-        if (a->n == 2 || colon + 1 == n || !mcf__pk_parse_dec(s + colon + 1, n - colon - 1, &index, &big) || big || index < 0 || s[colon + 1] == '-' || s[colon + 1] == '+')
+        if (argc == 2 || colon + 1 == n || s[colon + 1] == '-' || s[colon + 1] == '+' ||
+            !mcf__pk_parse_dec(s + colon + 1, n - colon - 1, &index, &big) || big || index < 0)
             return mcf__pk_err(k, "torch.device: malformed device string");
         n = colon;
     }
-    if (a->n == 2 && k->v[a->items[1]].kind != MCF__PV_NONE && (!mcf__pk_int_of(k, a->items[1], &index) || index < 0))
+    if (argc == 2 && mcf__pk_kind(k, mcf__pk_arg(k, args, 1)) != MCF__PV_NONE &&
+        (!mcf__pk_int_of(k, mcf__pk_arg(k, args, 1), &index) || index < 0))
         return mcf__pk_err(k, "torch.device: the index is not a non-negative int");
     if (n == 0 || n > 32) return mcf__pk_err(k, "torch.device: malformed device type");
     for (i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_')) return mcf__pk_err(k, "torch.device: malformed device type");
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return mcf__pk_err(k, "torch.device: malformed device type");
     if ((vi = mcf__pk_new(k, MCF__PV_DEVICE)) < 0) return MCF_INTERNAL_ERROR;
     k->v[vi].s = s;
     k->v[vi].n = n;
@@ -7450,131 +7572,195 @@ static int mcf__pk_device(mcf__pk *k, uint32_t args, uint32_t *out)
 
 #define MCF__PK_MAX_WRAP 8   /* nested _rebuild_from_type_v2 */
 
+static int mcf__pk_call(mcf__pk *k, uint32_t fn, uint32_t args, int newobj, int depth, uint32_t *out);
+
+/* _rebuild_parameter(data, requires_grad, hooks[, state]): data as a Parameter. */
+static int mcf__pk_call_param_rebuild(mcf__pk *k, unsigned pg, uint32_t args, uint32_t *out)
+{
+    if (mcf__pk_argc(k, args) != (pg == MCF__PG_REBUILD_PARAM ? 3u : 4u))
+        return mcf__pk_err(k, pg == MCF__PG_REBUILD_PARAM ? "_rebuild_parameter takes 3 arguments" : "_rebuild_parameter_with_state takes 4 arguments");
+    if (mcf__pk_kind(k, mcf__pk_arg(k, args, 0)) != MCF__PV_TENSOR) return mcf__pk_err(k, "_rebuild_parameter: data is not a tensor");
+    return mcf__pk_param_of(k, mcf__pk_arg(k, args, 0), out);
+}
+
+/* _rebuild_from_type_v2(func, new_type, args, state): func(*args) as new_type. */
+static int mcf__pk_call_from_type(mcf__pk *k, uint32_t args, int depth, uint32_t *out)
+{
+    uint32_t inner = 0, ty;
+    int rc;
+    if (mcf__pk_argc(k, args) != 4) return mcf__pk_err(k, "_rebuild_from_type_v2 takes 4 arguments");
+    ty = mcf__pk_arg(k, args, 1);
+    if (depth >= MCF__PK_MAX_WRAP) return mcf__pk_err(k, "_rebuild_from_type_v2 nested too deeply");
+    if (k->v[ty].kind != MCF__PV_GLOBAL || (k->v[ty].sub != MCF__PG_TENSOR_CLASS && k->v[ty].sub != MCF__PG_PARAMETER))
+        return mcf__pk_err(k, "_rebuild_from_type_v2: the type is not a tensor type");
+    rc = mcf__pk_call(k, mcf__pk_arg(k, args, 0), mcf__pk_arg(k, args, 2), 0, depth + 1, &inner);
+    if (rc != MCF_OK) return rc;
+    if (mcf__pk_kind(k, inner) != MCF__PV_TENSOR) return mcf__pk_err(k, "_rebuild_from_type_v2: the rebuilt object is not a tensor");
+    if (k->v[ty].sub == MCF__PG_PARAMETER) return mcf__pk_param_of(k, inner, out);
+    *out = inner;
+    return MCF_OK;
+}
+
+/* _rebuild_device_tensor_from_cpu_tensor(cpu_tensor, dtype, device, requires_grad) */
+static int mcf__pk_call_from_cpu(mcf__pk *k, uint32_t args, uint32_t *out)
+{
+    uint32_t tv, dt;
+    const mcf__pk_tensor *t;
+    if (mcf__pk_argc(k, args) != 4) return mcf__pk_err(k, "_rebuild_device_tensor_from_cpu_tensor takes 4 arguments");
+    tv = mcf__pk_arg(k, args, 0);
+    dt = mcf__pk_arg(k, args, 1);
+    if (k->v[tv].kind != MCF__PV_TENSOR || k->v[dt].kind != MCF__PV_GLOBAL || k->v[dt].sub != MCF__PG_DTYPE)
+        return mcf__pk_err(k, "_rebuild_device_tensor_from_cpu_tensor: arguments are not (tensor, dtype, ...)");
+    t = &k->t[k->v[tv].i];
+    if (!t->why && k->v[dt].i != (int64_t)t->dtype) return mcf__pk_add_why(k, "is converted to another dtype when loaded", dt, out);
+    *out = tv;
+    return MCF_OK;
+}
+
+/* torch.serialization._get_layout("torch.strided") and the other layouts. */
+static int mcf__pk_call_layout(mcf__pk *k, uint32_t args, uint32_t *out)
+{
+    static const char *const layouts[] = {"torch.strided", "torch.sparse_coo", "torch.sparse_csr", "torch.sparse_csc",
+                                          "torch.sparse_bsr", "torch.sparse_bsc", "torch._mkldnn", "torch.jagged"};
+    const size_t nl = sizeof layouts / sizeof layouts[0];
+    uint32_t a0;
+    size_t i = nl;
+    long vi;
+    if (mcf__pk_argc(k, args) == 1) {
+        a0 = mcf__pk_arg(k, args, 0);
+        for (i = 0; k->v[a0].kind == MCF__PV_STR && i < nl; i++)
+            if (mcf__pk_str_is(&k->v[a0], layouts[i])) break;
+        if (k->v[a0].kind != MCF__PV_STR) i = nl;
+    }
+    if (i == nl) return mcf__pk_err(k, "_get_layout of an unknown layout");
+    if ((vi = mcf__pk_new(k, MCF__PV_LAYOUT)) < 0) return MCF_INTERNAL_ERROR;
+    k->v[vi].s = k->v[a0].s;
+    k->v[vi].n = k->v[a0].n;
+    *out = (uint32_t)vi;
+    return MCF_OK;
+}
+
+/* bytearray(), bytearray(bytes) and bytearray(str, encoding[, errors]). */
+static int mcf__pk_call_bytearray(mcf__pk *k, uint32_t args, int newobj, uint32_t *out)
+{
+    size_t argc = mcf__pk_argc(k, args);
+    uint32_t src = argc ? mcf__pk_arg(k, args, 0) : 0;
+    long vi;
+    if (newobj || argc == 0 || (argc == 1 && k->v[src].kind == MCF__PV_BYTES)) {
+        if ((vi = mcf__pk_new(k, MCF__PV_BYTES)) < 0) return MCF_INTERNAL_ERROR;
+        if (!newobj && argc == 1) k->v[vi] = k->v[src];
+        k->v[vi].sub |= 2;
+        *out = (uint32_t)vi;
+        return MCF_OK;
+    }
+    if (argc == 2 || argc == 3) return mcf__pk_encode(k, src, mcf__pk_arg(k, args, 1), 1, 2, out);
+    return mcf__pk_fail(k, MCF_NOT_SUPPORTED, "bytearray built from something other than bytes or (str, encoding)");
+}
+
+/* complex(real[, imag]) of numbers. */
+static int mcf__pk_call_complex(mcf__pk *k, uint32_t args, uint32_t *out)
+{
+    size_t argc = mcf__pk_argc(k, args);
+    int64_t re = 0, im = 0;
+    long vi;
+    if (argc > 2 || (argc >= 1 && !mcf__pk_num_bits(&k->v[mcf__pk_arg(k, args, 0)], &re)) ||
+        (argc == 2 && !mcf__pk_num_bits(&k->v[mcf__pk_arg(k, args, 1)], &im)))
+        return mcf__pk_fail(k, MCF_NOT_SUPPORTED, "complex built from something other than one or two numbers");
+    if ((vi = mcf__pk_new(k, MCF__PV_COMPLEX)) < 0) return MCF_INTERNAL_ERROR;
+    k->v[vi].i = re;
+    k->v[vi].j = im;
+    *out = (uint32_t)vi;
+    return MCF_OK;
+}
+
+/* torch.Size((d0, d1, ...)). */
+static int mcf__pk_call_size(mcf__pk *k, uint32_t args, uint32_t *out)
+{
+    size_t argc = mcf__pk_argc(k, args), i, cnt;
+    uint32_t src = argc ? mcf__pk_arg(k, args, 0) : 0;
+    int64_t x;
+    long vi;
+    if (argc > 1 || (argc == 1 && k->v[src].kind != MCF__PV_TUPLE && k->v[src].kind != MCF__PV_LIST))
+        return mcf__pk_err(k, "torch.Size takes one tuple of ints");
+    cnt = argc ? k->v[src].n : 0;
+    for (i = 0; i < cnt; i++)
+        if (!mcf__pk_int_of(k, k->v[src].items[i], &x)) return mcf__pk_err(k, "torch.Size holds a value that is not an int");
+    if ((vi = mcf__pk_new(k, MCF__PV_SIZE)) < 0) return MCF_INTERNAL_ERROR;
+    if (cnt) {
+        if (!(k->v[vi].items = (uint32_t *)MCF_MALLOC(cnt * sizeof(uint32_t)))) return mcf__pk_oom(k);
+        memcpy(k->v[vi].items, k->v[src].items, cnt * sizeof(uint32_t));
+        k->v[vi].n = k->v[vi].cap = cnt;
+    }
+    *out = (uint32_t)vi;
+    return MCF_OK;
+}
+
+/* nn.Parameter(data[, requires_grad]). */
+static int mcf__pk_call_parameter(mcf__pk *k, uint32_t args, uint32_t *out)
+{
+    size_t argc = mcf__pk_argc(k, args);
+    unsigned k0 = argc ? mcf__pk_kind(k, mcf__pk_arg(k, args, 0)) : (unsigned)MCF__PV_NONE;
+    if (argc >= 1 && argc <= 2 && k0 == MCF__PV_TENSOR) return mcf__pk_param_of(k, mcf__pk_arg(k, args, 0), out);
+    if (argc > 2 || (argc >= 1 && k0 != MCF__PV_NONE)) return mcf__pk_err(k, "nn.Parameter: data is not a tensor");
+    return mcf__pk_add_why(k, "is an nn.Parameter without data", 0, out);
+}
+
 /* REDUCE (newobj 0) or NEWOBJ (newobj 1) of an allowed global with an args
  * tuple: interpreted, never run. *out receives the result's value. */
 static int mcf__pk_call(mcf__pk *k, uint32_t fn, uint32_t args, int newobj, int depth, uint32_t *out)
 {
-    const mcf__pv *f = &k->v[fn], *a = &k->v[args];
-    unsigned pg = f->sub;
-    size_t argc = a->n;
     char gname[128], msg[256];
-    long vi;
-    size_t i;
-    if (f->kind != MCF__PV_GLOBAL)
+    size_t argc;
+    unsigned pg;
+    if (k->v[fn].kind != MCF__PV_GLOBAL)
         return mcf__pk_err(k, newobj ? "object construction (NEWOBJ) of something that is not an allowed class is not allowed: it would run class code"
                                      : "REDUCE of something that is not an allowed global");
-    if (a->kind != MCF__PV_TUPLE) return mcf__pk_err(k, newobj ? "NEWOBJ arguments are not a tuple" : "REDUCE arguments are not a tuple");
-    mcf__pk_global_name(f, gname, sizeof gname);
+    if (k->v[args].kind != MCF__PV_TUPLE) return mcf__pk_err(k, newobj ? "NEWOBJ arguments are not a tuple" : "REDUCE arguments are not a tuple");
+    pg = k->v[fn].sub;
+    argc = mcf__pk_argc(k, args);
+    mcf__pk_global_name(&k->v[fn], gname, sizeof gname);
     if (newobj && pg < MCF__PG_ODICT) {
         snprintf(msg, sizeof msg, "object construction (NEWOBJ) of %s is not allowed: it is not a class", gname);
         return mcf__pk_err(k, msg);
     }
     switch (pg) {
-    case MCF__PG_REBUILD_V1: case MCF__PG_REBUILD_V2: case MCF__PG_REBUILD_V3:
+    case MCF__PG_REBUILD_V1:
+    case MCF__PG_REBUILD_V2:
+    case MCF__PG_REBUILD_V3:
         return mcf__pk_rebuild(k, pg, args, out);
-    case MCF__PG_REBUILD_PARAM: case MCF__PG_REBUILD_PARAM_STATE:
-        if (argc != (pg == MCF__PG_REBUILD_PARAM ? 3u : 4u)) return mcf__pk_err(k, pg == MCF__PG_REBUILD_PARAM ? "_rebuild_parameter takes 3 arguments" : "_rebuild_parameter_with_state takes 4 arguments");
-        if (k->v[a->items[0]].kind != MCF__PV_TENSOR) return mcf__pk_err(k, "_rebuild_parameter: data is not a tensor");
-        return mcf__pk_param_of(k, a->items[0], out);
-    case MCF__PG_REBUILD_FROM_TYPE: {   /* (func, new_type, args, state): func(*args) as new_type */
-        uint32_t inner = 0, ty, ia;
-        int rc;
-        if (argc != 4) return mcf__pk_err(k, "_rebuild_from_type_v2 takes 4 arguments");
-        ty = a->items[1];
-        ia = a->items[2];
-        if (depth >= MCF__PK_MAX_WRAP) return mcf__pk_err(k, "_rebuild_from_type_v2 nested too deeply");
-        if (k->v[ty].kind != MCF__PV_GLOBAL || (k->v[ty].sub != MCF__PG_TENSOR_CLASS && k->v[ty].sub != MCF__PG_PARAMETER))
-            return mcf__pk_err(k, "_rebuild_from_type_v2: the type is not a tensor type");
-        if ((rc = mcf__pk_call(k, a->items[0], ia, 0, depth + 1, &inner)) != MCF_OK) return rc;
-        if (k->v[inner].kind != MCF__PV_TENSOR) return mcf__pk_err(k, "_rebuild_from_type_v2: the rebuilt object is not a tensor");
-        if (k->v[ty].sub == MCF__PG_PARAMETER) return mcf__pk_param_of(k, inner, out);
-        *out = inner;
-        return MCF_OK;
-    }
-    case MCF__PG_REBUILD_FROM_CPU: {   /* (cpu_tensor, dtype, device, requires_grad) */
-        const mcf__pv *dt;
-        if (argc != 4) return mcf__pk_err(k, "_rebuild_device_tensor_from_cpu_tensor takes 4 arguments");
-        dt = &k->v[a->items[1]];
-        if (k->v[a->items[0]].kind != MCF__PV_TENSOR || dt->kind != MCF__PV_GLOBAL || dt->sub != MCF__PG_DTYPE)
-            return mcf__pk_err(k, "_rebuild_device_tensor_from_cpu_tensor: arguments are not (tensor, dtype, ...)");
-        if (!k->t[k->v[a->items[0]].i].why && dt->i != (int64_t)k->t[k->v[a->items[0]].i].dtype)
-            return mcf__pk_add_why(k, "is converted to another dtype when loaded", a->items[1], out);
-        *out = a->items[0];
-        return MCF_OK;
-    }
+    case MCF__PG_REBUILD_PARAM:
+    case MCF__PG_REBUILD_PARAM_STATE:
+        return mcf__pk_call_param_rebuild(k, pg, args, out);
+    case MCF__PG_REBUILD_FROM_TYPE:
+        return mcf__pk_call_from_type(k, args, depth, out);
+    case MCF__PG_REBUILD_FROM_CPU:
+        return mcf__pk_call_from_cpu(k, args, out);
     case MCF__PG_REBUILD_OTHER:
-        return mcf__pk_add_why(k, mcf__pk_fixed[f->j].note, fn, out);
+        return mcf__pk_add_why(k, mcf__pk_fixed[k->v[fn].j].note, fn, out);
     case MCF__PG_ENCODE:   /* codecs.encode(str, encoding[, errors]): protocol-2 bytes */
         if (argc < 1 || argc > 3) return mcf__pk_err(k, "codecs.encode takes 1 to 3 arguments");
-        return mcf__pk_encode(k, a->items[0], argc > 1 ? a->items[1] : 0, argc > 1, 0, out);
-    case MCF__PG_GET_LAYOUT: {
-        static const char *const layouts[] = {"torch.strided", "torch.sparse_coo", "torch.sparse_csr", "torch.sparse_csc",
-                                              "torch.sparse_bsr", "torch.sparse_bsc", "torch._mkldnn", "torch.jagged"};
-        uint32_t a0 = argc == 1 ? a->items[0] : 0;
-        const mcf__pv *s0 = argc == 1 ? &k->v[a0] : NULL;
-        for (i = 0; s0 && s0->kind == MCF__PV_STR && i < sizeof layouts / sizeof layouts[0]; i++)
-            if (mcf__pk_str_is(s0, layouts[i])) break;
-        if (!s0 || s0->kind != MCF__PV_STR || i == sizeof layouts / sizeof layouts[0]) return mcf__pk_err(k, "_get_layout of an unknown layout");
-        if ((vi = mcf__pk_new(k, MCF__PV_LAYOUT)) < 0) return MCF_INTERNAL_ERROR;
-        k->v[vi].s = k->v[a0].s;
-        k->v[vi].n = k->v[a0].n;
-        *out = (uint32_t)vi;
-        return MCF_OK;
-    }
-    case MCF__PG_ODICT: case MCF__PG_COUNTER: case MCF__PG_SET:
+        return mcf__pk_encode(k, mcf__pk_arg(k, args, 0), argc > 1 ? mcf__pk_arg(k, args, 1) : 0, argc > 1, 0, out);
+    case MCF__PG_GET_LAYOUT:
+        return mcf__pk_call_layout(k, args, out);
+    case MCF__PG_ODICT:
+    case MCF__PG_COUNTER:
+    case MCF__PG_SET:
         return mcf__pk_construct(k, pg, args, newobj, out);
     case MCF__PG_BYTEARRAY:
-        if (newobj || argc == 0) {
-            if ((vi = mcf__pk_new(k, MCF__PV_BYTES)) < 0) return MCF_INTERNAL_ERROR;
-            k->v[vi].sub = 2;
-            *out = (uint32_t)vi;
-            return MCF_OK;
-        }
-        if (argc == 1 && k->v[a->items[0]].kind == MCF__PV_BYTES) {
-            if ((vi = mcf__pk_new(k, MCF__PV_BYTES)) < 0) return MCF_INTERNAL_ERROR;
-            k->v[vi] = k->v[k->v[args].items[0]];
-            k->v[vi].sub |= 2;
-            *out = (uint32_t)vi;
-            return MCF_OK;
-        }
-        if (argc == 2 || argc == 3) return mcf__pk_encode(k, a->items[0], a->items[1], 1, 2, out);
-        return mcf__pk_fail(k, MCF_NOT_SUPPORTED, "bytearray built from something other than bytes or (str, encoding)");
-    case MCF__PG_COMPLEX: {
-        int64_t re = 0, im = 0;
-        if (argc > 2 || (argc >= 1 && !mcf__pk_num_bits(&k->v[a->items[0]], &re)) || (argc == 2 && !mcf__pk_num_bits(&k->v[a->items[1]], &im)))
-            return mcf__pk_fail(k, MCF_NOT_SUPPORTED, "complex built from something other than one or two numbers");
-        if ((vi = mcf__pk_new(k, MCF__PV_COMPLEX)) < 0) return MCF_INTERNAL_ERROR;
-        k->v[vi].i = re;
-        k->v[vi].j = im;
-        *out = (uint32_t)vi;
-        return MCF_OK;
-    }
-    case MCF__PG_SIZE: {   /* torch.Size((d0, d1, ...)) */
-        uint32_t src = argc ? a->items[0] : 0;
-        int64_t x;
-        if (argc > 1 || (argc == 1 && k->v[src].kind != MCF__PV_TUPLE && k->v[src].kind != MCF__PV_LIST))
-            return mcf__pk_err(k, "torch.Size takes one tuple of ints");
-        for (i = 0; argc && i < k->v[src].n; i++)
-            if (!mcf__pk_int_of(k, k->v[src].items[i], &x)) return mcf__pk_err(k, "torch.Size holds a value that is not an int");
-        if ((vi = mcf__pk_new(k, MCF__PV_SIZE)) < 0) return MCF_INTERNAL_ERROR;
-        if (argc && k->v[src].n) {
-            size_t cnt = k->v[src].n;
-            if (!(k->v[vi].items = (uint32_t *)MCF_MALLOC(cnt * sizeof(uint32_t)))) return mcf__pk_oom(k);
-            memcpy(k->v[vi].items, k->v[src].items, cnt * sizeof(uint32_t));
-            k->v[vi].n = k->v[vi].cap = cnt;
-        }
-        *out = (uint32_t)vi;
-        return MCF_OK;
-    }
+        return mcf__pk_call_bytearray(k, args, newobj, out);
+    case MCF__PG_COMPLEX:
+        return mcf__pk_call_complex(k, args, out);
+    case MCF__PG_SIZE:
+        return mcf__pk_call_size(k, args, out);
     case MCF__PG_DEVICE:
         return mcf__pk_device(k, args, out);
-    case MCF__PG_PARAMETER:   /* Parameter(data, requires_grad) */
-        if (argc >= 1 && argc <= 2 && k->v[a->items[0]].kind == MCF__PV_TENSOR) return mcf__pk_param_of(k, a->items[0], out);
-        if (argc > 2 || (argc >= 1 && k->v[a->items[0]].kind != MCF__PV_NONE)) return mcf__pk_err(k, "nn.Parameter: data is not a tensor");
-        return mcf__pk_add_why(k, "is an nn.Parameter without data", 0, out);
+    case MCF__PG_PARAMETER:
+        return mcf__pk_call_parameter(k, args, out);
     case MCF__PG_TENSOR_CLASS:
         return mcf__pk_add_why(k, "is built by a legacy tensor constructor", fn, out);
-    case MCF__PG_STORAGE: case MCF__PG_UNTYPED: case MCF__PG_TYPED:
+    case MCF__PG_STORAGE:
+    case MCF__PG_UNTYPED:
+    case MCF__PG_TYPED:
         snprintf(msg, sizeof msg, "a storage built by calling %s (torch.save refers to storages by persistent id) is not supported", gname);
         return mcf__pk_fail(k, MCF_NOT_SUPPORTED, msg);
     default:
@@ -7586,24 +7772,24 @@ static int mcf__pk_call(mcf__pk *k, uint32_t fn, uint32_t args, int newobj, int 
 /* BINPERSID: ('storage', <Storage class>, key, location, numel). */
 static int mcf__pk_persid(mcf__pk *k, uint32_t pid)
 {
-    const mcf__pv *t = &k->v[pid], *cls;
+    uint32_t cls, key;
     int64_t numel;
     long vi;
-    if (t->kind != MCF__PV_TUPLE || t->n < 5 || !mcf__pk_str_is(&k->v[t->items[0]], "storage"))
+    if (k->v[pid].kind != MCF__PV_TUPLE || k->v[pid].n < 5 || !mcf__pk_str_is(&k->v[mcf__pk_arg(k, pid, 0)], "storage"))
         return mcf__pk_err(k, "persistent id is not ('storage', type, key, location, numel)");
-    cls = &k->v[t->items[1]];
-    if (cls->kind != MCF__PV_GLOBAL || (cls->sub != MCF__PG_STORAGE && cls->sub != MCF__PG_UNTYPED))
+    cls = mcf__pk_arg(k, pid, 1);
+    key = mcf__pk_arg(k, pid, 2);
+    if (k->v[cls].kind != MCF__PV_GLOBAL || (k->v[cls].sub != MCF__PG_STORAGE && k->v[cls].sub != MCF__PG_UNTYPED))
         return mcf__pk_err(k, "persistent id names no torch storage type");
-    if (k->v[t->items[2]].kind != MCF__PV_STR) return mcf__pk_err(k, "persistent id key is not a string");
-    if (!mcf__pk_int_of(k, t->items[4], &numel) || numel < 0) return mcf__pk_err(k, "persistent id numel is not a non-negative int");
+    if (k->v[key].kind != MCF__PV_STR) return mcf__pk_err(k, "persistent id key is not a string");
+    if (!mcf__pk_int_of(k, mcf__pk_arg(k, pid, 4), &numel) || numel < 0) return mcf__pk_err(k, "persistent id numel is not a non-negative int");
     if ((vi = mcf__pk_new(k, MCF__PV_STORAGE)) < 0) return MCF_INTERNAL_ERROR;
-    t = &k->v[pid];
-    cls = &k->v[t->items[1]];
-    k->v[vi].sub = (unsigned char)(cls->sub == MCF__PG_UNTYPED ? MCF__PK_UNTYPED : cls->i < 0 ? MCF__PK_NODTYPE : (unsigned)cls->i);
+    if (k->v[cls].sub == MCF__PG_UNTYPED) k->v[vi].sub = MCF__PK_UNTYPED;
+    else k->v[vi].sub = (unsigned char)(k->v[cls].i < 0 ? MCF__PK_NODTYPE : (unsigned)k->v[cls].i);
     k->v[vi].i = numel;
-    k->v[vi].j = (int64_t)t->items[1];
-    k->v[vi].s = k->v[t->items[2]].s;
-    k->v[vi].n = k->v[t->items[2]].n;
+    k->v[vi].j = (int64_t)cls;
+    k->v[vi].s = k->v[key].s;
+    k->v[vi].n = k->v[key].n;
     return mcf__pk_push(k, vi);
 }
 
@@ -7664,16 +7850,28 @@ static void mcf__pk_put_float(mcf__buf *b, uint64_t bits, int dot0)
     int p, e10 = 0, nd = 0, decpt, i, found = 0;
     unsigned expo = (unsigned)(bits >> 52) & 0x7ffu;
     int neg = (int)(bits >> 63);
-    if (expo == 0x7ffu) { mcf__buf_puts(b, (bits << 12) ? "nan" : neg ? "-inf" : "inf"); return; }
-    if ((bits << 1) == 0) { mcf__buf_puts(b, neg ? (dot0 ? "-0.0" : "-0") : (dot0 ? "0.0" : "0")); return; }
+    if (expo == 0x7ffu) {
+        mcf__buf_puts(b, (bits << 12) ? "nan" : neg ? "-inf" : "inf");
+        return;
+    }
+    if ((bits << 1) == 0) {
+        mcf__buf_puts(b, neg ? (dot0 ? "-0.0" : "-0") : (dot0 ? "0.0" : "0"));
+        return;
+    }
     memcpy(&d, &bits, sizeof d);
     for (p = 1; p <= 17 && !found; p++) {
         snprintf(t, sizeof t, "%.*e", p - 1, d);
         nd = mcf__pk_e_digits(t, dig, &e10);
-        if (p == 17 || mcf__pk_reads_back(dig, nd, e10, bits, dp)) { found = 1; break; }
+        if (p == 17 || mcf__pk_reads_back(dig, nd, e10, bits, dp)) {
+            found = 1;
+            break;
+        }
         for (i = nd - 1; i >= 0 && dig[i] == '9'; i--) dig[i] = '0';   /* + one unit in the last place */
         if (i >= 0) dig[i]++;
-        else { dig[0] = '1'; e10++; }
+        else {
+            dig[0] = '1';
+            e10++;
+        }
         if (mcf__pk_reads_back(dig, nd, e10, bits, dp)) found = 1;
     }
     while (nd > 1 && dig[nd - 1] == '0') nd--;
@@ -7681,7 +7879,10 @@ static void mcf__pk_put_float(mcf__buf *b, uint64_t bits, int dot0)
     if (neg) mcf__buf_putc(b, '-');
     if (decpt <= -4 || decpt > 16) {
         mcf__buf_putc(b, (unsigned char)dig[0]);
-        if (nd > 1) { mcf__buf_putc(b, '.'); mcf__buf_put(b, dig + 1, (size_t)(nd - 1)); }
+        if (nd > 1) {
+            mcf__buf_putc(b, '.');
+            mcf__buf_put(b, dig + 1, (size_t)(nd - 1));
+        }
         snprintf(t, sizeof t, "e%c%02d", e10 < 0 ? '-' : '+', e10 < 0 ? -e10 : e10);
         mcf__buf_puts(b, t);
     } else if (decpt <= 0) {
@@ -7711,12 +7912,23 @@ static void mcf__pk_put_bigint(mcf__buf *b, const mcf__pv *v)
     if (v->sub == 1) {   /* [+-]digits[L], already checked */
         const unsigned char *s = v->s;
         if (n && s[n - 1] == 'L') n--;
-        if (n && (s[0] == '+' || s[0] == '-')) { if (s[0] == '-') mcf__buf_putc(b, '-'); s++; n--; }
-        while (n > 1 && s[0] == '0') { s++; n--; }
+        if (n && (s[0] == '+' || s[0] == '-')) {
+            if (s[0] == '-') mcf__buf_putc(b, '-');
+            s++;
+            n--;
+        }
+        while (n > 1 && s[0] == '0') {
+            s++;
+            n--;
+        }
         mcf__buf_put(b, s, n);
         return;
     }
-    if (n > 256) { snprintf(t, sizeof t, "<int of %lu bytes>", (unsigned long)n); mcf__buf_puts(b, t); return; }
+    if (n > 256) {
+        snprintf(t, sizeof t, "<int of %lu bytes>", (unsigned long)n);
+        mcf__buf_puts(b, t);
+        return;
+    }
     neg = n > 0 && (v->s[n - 1] & 0x80);
     memset(limb, 0, sizeof limb);
     for (i = 0; i < 4 * nl; i++) {
@@ -7740,7 +7952,10 @@ static void mcf__pk_put_bigint(mcf__buf *b, const mcf__pv *v)
     if (neg) mcf__buf_putc(b, '-');
     snprintf(t, sizeof t, "%lu", (unsigned long)chunk[nc - 1]);
     mcf__buf_puts(b, t);
-    for (i = nc - 1; i-- > 0;) { snprintf(t, sizeof t, "%09lu", (unsigned long)chunk[i]); mcf__buf_puts(b, t); }
+    for (i = nc - 1; i-- > 0;) {
+        snprintf(t, sizeof t, "%09lu", (unsigned long)chunk[i]);
+        mcf__buf_puts(b, t);
+    }
 }
 
 static void mcf__pk_put_hex(mcf__buf *b, const char *prefix, unsigned long c, int width)
@@ -7748,6 +7963,13 @@ static void mcf__pk_put_hex(mcf__buf *b, const char *prefix, unsigned long c, in
     char t[32];
     snprintf(t, sizeof t, "%s%0*lx", prefix, width, c);
     mcf__buf_puts(b, t);
+}
+
+/* A backslash and c (a quote or a backslash in a repr). */
+static void mcf__pk_put_escaped(mcf__buf *b, unsigned c)
+{
+    mcf__buf_putc(b, '\\');
+    mcf__buf_putc(b, (unsigned char)c);
 }
 
 /* A str as repr() writes it: C0/C1 controls escaped, other UTF-8 kept.
@@ -7764,7 +7986,7 @@ static void mcf__pk_put_str(mcf__buf *b, const unsigned char *s, size_t n, size_
         long cp;
         if (c < 0x80) {
             i++;
-            if (c == '\\' || c == q) { mcf__buf_putc(b, '\\'); mcf__buf_putc(b, (unsigned char)c); }
+            if (c == '\\' || c == q) mcf__pk_put_escaped(b, c);
             else if (c == '\n') mcf__buf_puts(b, "\\n");
             else if (c == '\r') mcf__buf_puts(b, "\\r");
             else if (c == '\t') mcf__buf_puts(b, "\\t");
@@ -7793,7 +8015,8 @@ static void mcf__pk_put_bytes(mcf__buf *b, const mcf__pv *v, size_t limit)
     if (v->sub & 2) mcf__buf_puts(b, "bytearray(");
     for (i = 0; i < v->n;) {   /* latin-1 text: each code point is one byte */
         long c = (v->sub & 1) ? mcf__utf8_next(v->s, v->n, &i) : (long)v->s[i++];
-        has_sq |= c == '\''; has_dq |= c == '"';
+        has_sq |= c == '\'';
+        has_dq |= c == '"';
     }
     q = has_sq && !has_dq ? '"' : '\'';
     mcf__buf_putc(b, 'b');
@@ -7801,7 +8024,7 @@ static void mcf__pk_put_bytes(mcf__buf *b, const mcf__pv *v, size_t limit)
     for (i = 0; i < v->n && b->len <= limit;) {
         long c = (v->sub & 1) ? mcf__utf8_next(v->s, v->n, &i) : (long)v->s[i++];
         if (c < 0) break;
-        if (c == '\\' || c == q) { mcf__buf_putc(b, '\\'); mcf__buf_putc(b, (unsigned char)c); }
+        if (c == '\\' || c == q) mcf__pk_put_escaped(b, (unsigned)c);
         else if (c == '\n') mcf__buf_puts(b, "\\n");
         else if (c == '\r') mcf__buf_puts(b, "\\r");
         else if (c == '\t') mcf__buf_puts(b, "\\t");
@@ -7847,89 +8070,120 @@ static void mcf__pk_put_dotted(mcf__buf *b, const mcf__pv *g)
     mcf__buf_put(b, g->s, g->n);
 }
 
+static void mcf__pk_put_int(mcf__buf *b, const char *fmt, int64_t v)
+{
+    char t[48];
+    snprintf(t, sizeof t, fmt, (long long)v);
+    mcf__buf_puts(b, t);
+}
+
+/* (1+2j); 2j when the real part is +0 */
+static void mcf__pk_put_complex(mcf__buf *b, const mcf__pv *v)
+{
+    mcf__buf im;
+    int plain = v->i == 0;
+    memset(&im, 0, sizeof im);
+    mcf__pk_put_float(&im, (uint64_t)v->j, 0);
+    if (!plain) {
+        mcf__buf_putc(b, '(');
+        mcf__pk_put_float(b, (uint64_t)v->i, 0);
+        if (!im.failed && im.data[0] != '-') mcf__buf_putc(b, '+');
+    }
+    if (!im.failed) mcf__buf_put(b, im.data, im.len);
+    mcf__buf_puts(b, plain ? "j" : "j)");
+    mcf__buf_free(&im);
+}
+
+/* torch.Size([2, 3]) */
+static void mcf__pk_put_size(const mcf__pk *k, mcf__buf *b, const mcf__pv *v, size_t limit)
+{
+    size_t i;
+    mcf__buf_puts(b, "torch.Size([");
+    for (i = 0; i < v->n && b->len <= limit; i++) {
+        if (i) mcf__buf_puts(b, ", ");
+        mcf__pk_put_int(b, "%lld", k->v[v->items[i]].i);
+    }
+    mcf__buf_puts(b, "])");
+}
+
+/* device(type='cuda', index=0) */
+static void mcf__pk_put_device(mcf__buf *b, const mcf__pv *v)
+{
+    mcf__buf_puts(b, "device(type='");
+    mcf__buf_put(b, v->s, v->n);
+    mcf__buf_putc(b, '\'');
+    if (v->j >= 0) mcf__pk_put_int(b, ", index=%lld", v->j);
+    mcf__buf_putc(b, ')');
+}
+
+/* torch.float32, <class 'collections.OrderedDict'>, <function torch._utils._rebuild_tensor_v2> */
+static void mcf__pk_put_global(mcf__buf *b, const mcf__pv *v)
+{
+    if (v->sub == MCF__PG_DTYPE || v->sub == MCF__PG_QSCHEME) {
+        mcf__pk_put_dotted(b, v);
+        return;
+    }
+    mcf__buf_puts(b, mcf__pk_is_class(v->sub) ? "<class '" : "<function ");
+    mcf__pk_put_dotted(b, v);
+    mcf__buf_puts(b, mcf__pk_is_class(v->sub) ? "'>" : ">");
+}
+
+static void mcf__pk_render(const mcf__pk *k, uint32_t vi, int depth, mcf__buf *b, size_t limit);
+
+/* A tuple, list, set or dict (frozenset(...), OrderedDict(...) and
+ * Counter(...) around theirs); below the top level only "(...)". */
+static void mcf__pk_put_container(const mcf__pk *k, const mcf__pv *v, int depth, mcf__buf *b, size_t limit)
+{
+    const char *open = v->kind == MCF__PV_TUPLE ? "(" : v->kind == MCF__PV_LIST ? "[" : "{";
+    const char *close = v->kind == MCF__PV_TUPLE ? (v->n == 1 ? ",)" : ")") : v->kind == MCF__PV_LIST ? "]" : "}";
+    size_t step = v->kind == MCF__PV_DICT ? 2 : 1, i;
+    int wrapped = (v->kind == MCF__PV_SET || v->kind == MCF__PV_DICT) && v->sub;
+    if (v->kind == MCF__PV_SET && v->sub) mcf__buf_puts(b, "frozenset(");
+    if (v->kind == MCF__PV_DICT && v->sub) mcf__buf_puts(b, v->sub == 1 ? "OrderedDict(" : "Counter(");
+    if ((v->kind == MCF__PV_SET || wrapped) && v->n == 0) {
+        mcf__buf_puts(b, v->kind == MCF__PV_SET && !v->sub ? "set()" : ")");
+        return;
+    }
+    mcf__buf_puts(b, open);
+    if (depth > 0 && v->n) mcf__buf_puts(b, "...");
+    for (i = 0; depth == 0 && i + step <= v->n && b->len <= limit; i += step) {
+        if (i) mcf__buf_puts(b, ", ");
+        mcf__pk_render(k, v->items[i], depth + 1, b, limit);
+        if (step == 1) continue;
+        mcf__buf_puts(b, ": ");
+        mcf__pk_render(k, v->items[i + 1], depth + 1, b, limit);
+    }
+    mcf__buf_puts(b, close);
+    if (wrapped) mcf__buf_putc(b, ')');
+}
+
 /* repr() of value vi into b (containers one level deep; output stops a
  * little past limit, the caller cuts it). */
 static void mcf__pk_render(const mcf__pk *k, uint32_t vi, int depth, mcf__buf *b, size_t limit)
 {
     const mcf__pv *v = &k->v[vi];
-    char t[48];
-    size_t i;
     if (b->len > limit) return;
     switch (v->kind) {
     case MCF__PV_NONE: mcf__buf_puts(b, "None"); break;
     case MCF__PV_BOOL: mcf__buf_puts(b, v->i ? "True" : "False"); break;
-    case MCF__PV_INT: snprintf(t, sizeof t, "%lld", (long long)v->i); mcf__buf_puts(b, t); break;
+    case MCF__PV_INT: mcf__pk_put_int(b, "%lld", v->i); break;
     case MCF__PV_BIGINT: mcf__pk_put_bigint(b, v); break;
     case MCF__PV_FLOAT: mcf__pk_put_float(b, (uint64_t)v->i, 1); break;
     case MCF__PV_STR: mcf__pk_put_str(b, v->s, v->n, limit); break;
     case MCF__PV_BYTES: mcf__pk_put_bytes(b, v, limit); break;
-    case MCF__PV_COMPLEX: {   /* (1+2j); 2j when the real part is +0 */
-        mcf__buf im;
-        int plain = v->i == 0;
-        memset(&im, 0, sizeof im);
-        mcf__pk_put_float(&im, (uint64_t)v->j, 0);
-        if (!plain) { mcf__buf_putc(b, '('); mcf__pk_put_float(b, (uint64_t)v->i, 0); if (!im.failed && im.data[0] != '-') mcf__buf_putc(b, '+'); }
-        if (!im.failed) mcf__buf_put(b, im.data, im.len);
-        mcf__buf_puts(b, plain ? "j" : "j)");
-        mcf__buf_free(&im);
-        break;
-    }
-    case MCF__PV_SIZE:
-        mcf__buf_puts(b, "torch.Size([");
-        for (i = 0; i < v->n && b->len <= limit; i++) {
-            if (i) mcf__buf_puts(b, ", ");
-            snprintf(t, sizeof t, "%lld", (long long)k->v[v->items[i]].i);
-            mcf__buf_puts(b, t);
-        }
-        mcf__buf_puts(b, "])");
-        break;
-    case MCF__PV_DEVICE:
-        mcf__buf_puts(b, "device(type='");
-        mcf__buf_put(b, v->s, v->n);
-        mcf__buf_putc(b, '\'');
-        if (v->j >= 0) { snprintf(t, sizeof t, ", index=%lld", (long long)v->j); mcf__buf_puts(b, t); }
-        mcf__buf_putc(b, ')');
-        break;
+    case MCF__PV_COMPLEX: mcf__pk_put_complex(b, v); break;
+    case MCF__PV_SIZE: mcf__pk_put_size(k, b, v, limit); break;
+    case MCF__PV_DEVICE: mcf__pk_put_device(b, v); break;
     case MCF__PV_LAYOUT: mcf__buf_put(b, v->s, v->n); break;
-    case MCF__PV_GLOBAL:
-        if (v->sub == MCF__PG_DTYPE || v->sub == MCF__PG_QSCHEME) mcf__pk_put_dotted(b, v);
-        else {
-            mcf__buf_puts(b, mcf__pk_is_class(v->sub) ? "<class '" : "<function ");
-            mcf__pk_put_dotted(b, v);
-            mcf__buf_puts(b, mcf__pk_is_class(v->sub) ? "'>" : ">");
-        }
-        break;
+    case MCF__PV_GLOBAL: mcf__pk_put_global(b, v); break;
     case MCF__PV_STORAGE:
         mcf__pk_put_dotted(b, &k->v[v->j]);
         mcf__buf_puts(b, "(key=");
         mcf__pk_put_str(b, v->s, v->n, limit);
-        snprintf(t, sizeof t, ", numel=%lld)", (long long)v->i);
-        mcf__buf_puts(b, t);
+        mcf__pk_put_int(b, ", numel=%lld)", v->i);
         break;
     case MCF__PV_TENSOR: mcf__buf_puts(b, "tensor(...)"); break;
-    default: {   /* TUPLE LIST SET DICT */
-        const char *open = v->kind == MCF__PV_TUPLE ? "(" : v->kind == MCF__PV_LIST ? "[" : "{";
-        const char *close = v->kind == MCF__PV_TUPLE ? (v->n == 1 ? ",)" : ")") : v->kind == MCF__PV_LIST ? "]" : "}";
-        size_t step = v->kind == MCF__PV_DICT ? 2 : 1;
-        if (v->kind == MCF__PV_SET && v->sub) mcf__buf_puts(b, "frozenset(");
-        if (v->kind == MCF__PV_DICT && v->sub) mcf__buf_puts(b, v->sub == 1 ? "OrderedDict(" : "Counter(");
-        if ((v->kind == MCF__PV_SET || (v->kind == MCF__PV_DICT && v->sub)) && v->n == 0) {
-            mcf__buf_puts(b, v->kind == MCF__PV_SET && !v->sub ? "set()" : ")");
-            break;
-        }
-        if (depth > 0 && v->n) { mcf__buf_puts(b, open); mcf__buf_puts(b, "..."); mcf__buf_puts(b, close); }
-        else {
-            mcf__buf_puts(b, open);
-            for (i = 0; i + step <= v->n && b->len <= limit; i += step) {
-                if (i) mcf__buf_puts(b, ", ");
-                mcf__pk_render(k, v->items[i], depth + 1, b, limit);
-                if (step == 2) { mcf__buf_puts(b, ": "); mcf__pk_render(k, v->items[i + 1], depth + 1, b, limit); }
-            }
-            mcf__buf_puts(b, close);
-        }
-        if ((v->kind == MCF__PV_SET && v->sub) || (v->kind == MCF__PV_DICT && v->sub)) mcf__buf_putc(b, ')');
-        break;
-    }
+    default: mcf__pk_put_container(k, v, depth, b, limit); break;   /* TUPLE LIST SET DICT */
     }
 }
 
@@ -7943,197 +8197,400 @@ static void mcf__pk_clip(mcf__buf *b)
     b->len = n;
     mcf__buf_puts(b, "...");
 }
+
+/* ---- the opcodes ---- */
+/* A value pushed for the bytes s[0..n) of the pickle (strings, big ints). */
+static int mcf__pk_push_slice(mcf__pk *k, unsigned kind, unsigned sub, const unsigned char *s, size_t n)
+{
+    long vi = mcf__pk_new(k, kind);
+    if (vi < 0) return MCF_INTERNAL_ERROR;
+    k->v[vi].sub = (unsigned char)sub;
+    k->v[vi].s = s;
+    k->v[vi].n = n;
+    return mcf__pk_push(k, vi);
+}
+
+/* MARK */
+static int mcf__pk_op_mark(mcf__pk *k)
+{
+    if (k->nmarks >= MCF_MAX_PICKLE_STACK) return mcf__pk_err(k, "more than MCF_MAX_PICKLE_STACK marks");
+    if (!mcf__grow((void **)&k->marks, &k->capmarks, k->nmarks + 1, sizeof *k->marks)) return mcf__pk_oom(k);
+    k->marks[k->nmarks++] = k->sp;
+    return MCF_OK;
+}
+
+/* PROTO and FRAME: checked, otherwise without effect. */
+static int mcf__pk_op_header(mcf__pk *k, unsigned op)
+{
+    const unsigned char *s = NULL;
+    int rc = mcf__pk_take(k, op == MCF__OP_PROTO ? 1u : 8u, &s);
+    if (rc != MCF_OK) return rc;
+    if (op == MCF__OP_PROTO && s[0] > MCF__PK_PROTO_MAX) return mcf__pk_err(k, "unknown pickle protocol (> 5)");
+    /* FRAME is only a length hint, but it must fit */
+    if (op == MCF__OP_FRAME && mcf__le64(s) > (uint64_t)(k->end - k->p)) return mcf__pk_err(k, "FRAME longer than the remaining stream");
+    return MCF_OK;
+}
+
+/* BININT1, BININT2, BININT: little-endian ints of 1, 2 (unsigned) and 4
+ * (signed) bytes. */
+static int mcf__pk_op_binint(mcf__pk *k, unsigned op)
+{
+    const unsigned char *s = NULL;
+    int rc = mcf__pk_take(k, op == MCF__OP_BININT1 ? 1u : op == MCF__OP_BININT2 ? 2u : 4u, &s);
+    if (rc != MCF_OK) return rc;
+    if (op == MCF__OP_BININT1) return mcf__pk_push_new(k, MCF__PV_INT, s[0]);
+    if (op == MCF__OP_BININT2) return mcf__pk_push_new(k, MCF__PV_INT, mcf__le16(s));
+    return mcf__pk_push_new(k, MCF__PV_INT, (int64_t)(int32_t)mcf__le32(s));
+}
+
+/* LONG1 / LONG4: little-endian two's complement of 1- or 4-byte length;
+ * wider than 8 bytes it stays a slice of the pickle (a BIGINT). */
+static int mcf__pk_op_long(mcf__pk *k, unsigned op)
+{
+    const unsigned char *s = NULL;
+    uint64_t len, u = 0;
+    size_t j;
+    int rc = mcf__pk_take(k, op == MCF__OP_LONG1 ? 1u : 4u, &s);
+    if (rc != MCF_OK) return rc;
+    len = op == MCF__OP_LONG1 ? s[0] : mcf__le32(s);
+    if ((rc = mcf__pk_take(k, len, &s)) != MCF_OK) return rc;
+    if (len > 8) return mcf__pk_push_slice(k, MCF__PV_BIGINT, 0, s, (size_t)len);
+    for (j = 0; j < len; j++) u |= (uint64_t)s[j] << (8 * j);
+    if (len > 0 && len < 8 && (s[len - 1] & 0x80)) u |= ~(uint64_t)0 << (8 * len);
+    return mcf__pk_push_new(k, MCF__PV_INT, (int64_t)u);
+}
+
+/* INT / LONG: decimal text; INT "00"/"01" are protocol 0's False/True. */
+static int mcf__pk_op_text_int(mcf__pk *k, unsigned op)
+{
+    const unsigned char *s = NULL;
+    size_t n = 0;
+    int64_t iv = 0;
+    int big = 0, rc = mcf__pk_line(k, &s, &n);
+    if (rc != MCF_OK) return rc;
+    if (op == MCF__OP_INT && n == 2 && s[0] == '0' && (s[1] == '0' || s[1] == '1')) return mcf__pk_push_new(k, MCF__PV_BOOL, s[1] - '0');
+    if (!mcf__pk_parse_dec(s, n, &iv, &big)) return mcf__pk_err(k, "malformed text integer");
+    if (!big) return mcf__pk_push_new(k, MCF__PV_INT, iv);
+    return mcf__pk_push_slice(k, MCF__PV_BIGINT, 1, s, n);   /* sub 1: decimal text */
+}
+
+/* FLOAT (text) and BINFLOAT (big-endian IEEE double). */
+static int mcf__pk_op_float(mcf__pk *k, unsigned op)
+{
+    const unsigned char *s = NULL;
+    uint64_t bits = 0;
+    size_t n = 0, j;
+    int rc = op == MCF__OP_FLOAT ? mcf__pk_line(k, &s, &n) : mcf__pk_take(k, 8, &s);
+    if (rc != MCF_OK) return rc;
+    if (op == MCF__OP_FLOAT && !mcf__pk_parse_float(s, n, &bits)) return mcf__pk_err(k, "malformed text float");
+    for (j = 0; op == MCF__OP_BINFLOAT && j < 8; j++) bits = (bits << 8) | s[j];
+    return mcf__pk_push_new(k, MCF__PV_FLOAT, (int64_t)bits);
+}
+
+/* The counted strings and bytes: str for the *UNICODE and *BINSTRING
+ * opcodes, bytes for the *BINBYTES ones and BYTEARRAY8 (a bytearray). */
+static int mcf__pk_op_counted(mcf__pk *k, unsigned op)
+{
+    unsigned lw, kind;
+    const unsigned char *s = NULL;
+    uint64_t len;
+    int rc;
+    switch (op) {
+    case MCF__OP_SHORT_BINUNICODE: case MCF__OP_SHORT_BINSTRING: case MCF__OP_SHORT_BINBYTES: lw = 1; break;
+    case MCF__OP_BINUNICODE8: case MCF__OP_BINBYTES8: case MCF__OP_BYTEARRAY8: lw = 8; break;
+    default: lw = 4; break;   /* BINUNICODE, BINSTRING, BINBYTES */
+    }
+    kind = op == MCF__OP_BINUNICODE || op == MCF__OP_SHORT_BINUNICODE || op == MCF__OP_BINUNICODE8 ||
+           op == MCF__OP_BINSTRING || op == MCF__OP_SHORT_BINSTRING ? MCF__PV_STR : MCF__PV_BYTES;
+    if ((rc = mcf__pk_take(k, lw, &s)) != MCF_OK) return rc;
+    len = lw == 1 ? s[0] : lw == 4 ? mcf__le32(s) : mcf__le64(s);
+    if ((rc = mcf__pk_take(k, len, &s)) != MCF_OK) return rc;
+    return mcf__pk_push_slice(k, kind, op == MCF__OP_BYTEARRAY8 ? 2u : 0u, s, (size_t)len);
+}
+
+/* STRING and UNICODE (protocol 0): kept as the raw text, quotes stripped. */
+static int mcf__pk_op_text_str(mcf__pk *k, unsigned op)
+{
+    const unsigned char *s = NULL;
+    size_t n = 0;
+    int rc = mcf__pk_line(k, &s, &n);
+    if (rc != MCF_OK) return rc;
+    if (op == MCF__OP_STRING) {
+        if (n < 2 || (s[0] != '\'' && s[0] != '"') || s[n - 1] != s[0]) return mcf__pk_err(k, "malformed STRING operand");
+        s++;
+        n -= 2;
+    }
+    return mcf__pk_push_slice(k, MCF__PV_STR, 0, s, n);
+}
+
+/* TUPLE1..TUPLE3: the top n values. */
+static int mcf__pk_op_tuple_n(mcf__pk *k, unsigned op)
+{
+    size_t n = (size_t)(op - MCF__OP_TUPLE1) + 1;
+    if (k->sp < n || (k->nmarks && k->marks[k->nmarks - 1] > k->sp - n)) return mcf__pk_err(k, "stack underflow");
+    return mcf__pk_collect(k, k->sp - n, MCF__PV_TUPLE, 0);
+}
+
+/* TUPLE, LIST, FROZENSET and DICT: the values above the last MARK. */
+static int mcf__pk_op_from_mark(mcf__pk *k, unsigned op)
+{
+    size_t from = 0;
+    int rc = mcf__pk_pop_mark(k, &from);
+    if (rc != MCF_OK) return rc;
+    if (op == MCF__OP_TUPLE) return mcf__pk_collect(k, from, MCF__PV_TUPLE, 0);
+    if (op == MCF__OP_LIST) return mcf__pk_collect(k, from, MCF__PV_LIST, 0);
+    if (op == MCF__OP_FROZENSET) return mcf__pk_collect(k, from, MCF__PV_SET, 1);
+    if ((k->sp - from) % 2) return mcf__pk_err(k, "DICT with an odd number of items");
+    return mcf__pk_collect(k, from, MCF__PV_DICT, 0);
+}
+
+/* APPEND / SETITEM: one value (or key and value) into the list or dict below. */
+static int mcf__pk_op_append(mcf__pk *k, unsigned op)
+{
+    uint32_t key = 0, val = 0, c = 0;
+    int rc = mcf__pk_pop(k, &val);
+    if (rc == MCF_OK && op == MCF__OP_SETITEM) rc = mcf__pk_pop(k, &key);
+    if (rc == MCF_OK) rc = mcf__pk_top(k, &c);
+    if (rc != MCF_OK) return rc;
+    if (k->v[c].kind != (op == MCF__OP_APPEND ? MCF__PV_LIST : MCF__PV_DICT))
+        return mcf__pk_err(k, op == MCF__OP_APPEND ? "APPEND to a non-list" : "SETITEM on a non-dict");
+    if (op == MCF__OP_SETITEM && (rc = mcf__pk_add_item(k, c, key)) != MCF_OK) return rc;
+    return mcf__pk_add_item(k, c, val);
+}
+
+/* APPENDS / SETITEMS / ADDITEMS: the values above the last MARK into the
+ * list, dict or set just below it. */
+static int mcf__pk_op_appends(mcf__pk *k, unsigned op)
+{
+    unsigned want = op == MCF__OP_APPENDS ? MCF__PV_LIST : op == MCF__OP_SETITEMS ? MCF__PV_DICT : MCF__PV_SET;
+    size_t from = 0, j;
+    uint32_t c;
+    int rc = mcf__pk_pop_mark(k, &from);
+    if (rc != MCF_OK) return rc;
+    if (from == 0 || (k->nmarks && k->marks[k->nmarks - 1] == from)) return mcf__pk_err(k, "stack underflow");
+    c = k->stack[from - 1];
+    if (k->v[c].kind != want)
+        return mcf__pk_err(k, op == MCF__OP_APPENDS ? "APPENDS to a non-list" : op == MCF__OP_SETITEMS ? "SETITEMS on a non-dict" : "ADDITEMS on a non-set");
+    if (op == MCF__OP_SETITEMS && (k->sp - from) % 2) return mcf__pk_err(k, "SETITEMS with an odd number of items");
+    for (j = from; j < k->sp && rc == MCF_OK; j++) rc = mcf__pk_add_item(k, c, k->stack[j]);
+    k->sp = from;
+    return rc;
+}
+
+/* The memo: GET/PUT (decimal text), BINGET/BINPUT (1 byte), LONG_BINGET/
+ * LONG_BINPUT (4 bytes), MEMOIZE (the next free index). */
+static int mcf__pk_op_memo(mcf__pk *k, unsigned op)
+{
+    const unsigned char *s = NULL;
+    size_t n = 0;
+    int64_t iv = 0;
+    uint64_t idx;
+    int big = 0, rc = MCF_OK, get = op == MCF__OP_GET || op == MCF__OP_BINGET || op == MCF__OP_LONG_BINGET;
+    if (op == MCF__OP_MEMOIZE) return mcf__pk_memo_put(k, k->nmemo);
+    if (op == MCF__OP_GET || op == MCF__OP_PUT) {
+        if ((rc = mcf__pk_line(k, &s, &n)) != MCF_OK) return rc;
+        if (!mcf__pk_parse_dec(s, n, &iv, &big) || big || iv < 0) return mcf__pk_err(k, "malformed memo index");
+        idx = (uint64_t)iv;
+    } else if (op == MCF__OP_BINGET || op == MCF__OP_BINPUT) {
+        if ((rc = mcf__pk_take(k, 1, &s)) != MCF_OK) return rc;
+        idx = s[0];
+    } else {
+        if ((rc = mcf__pk_take(k, 4, &s)) != MCF_OK) return rc;
+        idx = mcf__le32(s);
+    }
+    return get ? mcf__pk_memo_get(k, idx) : mcf__pk_memo_put(k, idx);
+}
+
+/* GLOBAL (two text lines) and STACK_GLOBAL (two strings on the stack). */
+static int mcf__pk_op_global(mcf__pk *k, unsigned op)
+{
+    const unsigned char *m = NULL, *s = NULL;
+    size_t mn = 0, n = 0;
+    uint32_t a = 0, b = 0;
+    int rc;
+    if (op == MCF__OP_GLOBAL) {
+        rc = mcf__pk_line(k, &m, &mn);
+        if (rc == MCF_OK) rc = mcf__pk_line(k, &s, &n);
+        return rc != MCF_OK ? rc : mcf__pk_global(k, m, mn, s, n);
+    }
+    rc = mcf__pk_pop(k, &b);
+    if (rc == MCF_OK) rc = mcf__pk_pop(k, &a);
+    if (rc != MCF_OK) return rc;
+    if (k->v[a].kind != MCF__PV_STR || k->v[b].kind != MCF__PV_STR) return mcf__pk_err(k, "STACK_GLOBAL operands are not strings");
+    return mcf__pk_global(k, k->v[a].s, k->v[a].n, k->v[b].s, k->v[b].n);
+}
+
+/* REDUCE / NEWOBJ: callable and arguments from the stack, interpreted for
+ * allowed globals (mcf__pk_call). */
+static int mcf__pk_op_reduce(mcf__pk *k, unsigned op)
+{
+    uint32_t fn = 0, args = 0, result = 0;
+    int rc = mcf__pk_pop(k, &args);
+    if (rc == MCF_OK) rc = mcf__pk_pop(k, &fn);
+    if (rc == MCF_OK) rc = mcf__pk_call(k, fn, args, op == MCF__OP_NEWOBJ, 0, &result);
+    return rc != MCF_OK ? rc : mcf__pk_push(k, (long)result);
+}
+
+/* BUILD: attributes of a dict (OrderedDict._metadata) or tensor are
+ * ignored, except Tensor.__setstate__'s legacy 4- or 5-tuple state, which
+ * replaces the data: such a tensor cannot be loaded. */
+static int mcf__pk_op_build(mcf__pk *k)
+{
+    uint32_t obj = 0, state = 0;
+    mcf__pk_tensor *t;
+    int rc = mcf__pk_pop(k, &state);
+    if (rc == MCF_OK) rc = mcf__pk_top(k, &obj);
+    if (rc != MCF_OK) return rc;
+    if (k->v[obj].kind != MCF__PV_DICT && k->v[obj].kind != MCF__PV_TENSOR) return mcf__pk_err(k, "BUILD on an object that is not a dict or tensor");
+    if (k->v[obj].kind != MCF__PV_TENSOR || k->v[state].kind != MCF__PV_TUPLE || (k->v[state].n != 4 && k->v[state].n != 5)) return MCF_OK;
+    t = &k->t[k->v[obj].i];
+    if (!t->why) {
+        t->why = "gets its data from a legacy tensor state (BUILD)";
+        t->why_v = 0;
+    }
+    return MCF_OK;
+}
+
 /* Runs data.pkl to STOP; *root receives the result's value index. */
 static int mcf__pk_run(mcf__pk *k, uint32_t *root)
 {
-    const unsigned char *s = NULL;
-    size_t n = 0, from = 0;
-    uint32_t a = 0, b = 0, c = 0;
-    int64_t iv = 0;
-    int rc = MCF_OK, big = 0;
-    long vi = -1;
+    uint32_t a = 0;
+    size_t from = 0;
+    int rc = MCF_OK;
     while (rc == MCF_OK) {
         unsigned op;
-        if (k->p >= k->end) { k->op_at = (size_t)(k->end - k->start); return mcf__pk_err(k, "stream ends without STOP (truncated)"); }
+        if (k->p >= k->end) {
+            k->op_at = (size_t)(k->end - k->start);
+            return mcf__pk_err(k, "stream ends without STOP (truncated)");
+        }
         k->op_at = (size_t)(k->p - k->start);
         op = *k->p++;
         switch (op) {
-        case 0x80: rc = mcf__pk_take(k, 1, &s); if (rc == MCF_OK && s[0] > 5) rc = mcf__pk_err(k, "unknown pickle protocol (> 5)"); break;
-        case 0x95: rc = mcf__pk_take(k, 8, &s);   /* FRAME: only a length hint, but it must fit */
-            if (rc == MCF_OK && mcf__le64(s) > (uint64_t)(k->end - k->p)) rc = mcf__pk_err(k, "FRAME longer than the remaining stream");
+        case MCF__OP_PROTO:
+        case MCF__OP_FRAME:
+            rc = mcf__pk_op_header(k, op);
             break;
-        case '.':
+        case MCF__OP_STOP:
             if ((rc = mcf__pk_pop(k, root)) != MCF_OK) return rc;
             if (k->sp != 0 || k->nmarks != 0) return mcf__pk_err(k, "STOP with values left on the stack");
             return MCF_OK;
-        case '(':
-            if (k->nmarks >= MCF_MAX_PICKLE_STACK) return mcf__pk_err(k, "more than MCF_MAX_PICKLE_STACK marks");
-            if (!mcf__grow((void **)&k->marks, &k->capmarks, k->nmarks + 1, sizeof *k->marks)) return mcf__pk_oom(k);
-            k->marks[k->nmarks++] = k->sp;
+        case MCF__OP_MARK:
+            rc = mcf__pk_op_mark(k);
             break;
-        case '0': rc = mcf__pk_pop(k, &a); break;
-        case '1': rc = mcf__pk_pop_mark(k, &from); if (rc == MCF_OK) k->sp = from; break;
-        case '2': if ((rc = mcf__pk_top(k, &a)) == MCF_OK) rc = mcf__pk_push(k, (long)a); break;
-        case 'N': rc = mcf__pk_push_new(k, MCF__PV_NONE, 0); break;
-        case 0x88: rc = mcf__pk_push_new(k, MCF__PV_BOOL, 1); break;
-        case 0x89: rc = mcf__pk_push_new(k, MCF__PV_BOOL, 0); break;
-        case 'K': if ((rc = mcf__pk_take(k, 1, &s)) == MCF_OK) rc = mcf__pk_push_new(k, MCF__PV_INT, s[0]); break;
-        case 'M': if ((rc = mcf__pk_take(k, 2, &s)) == MCF_OK) rc = mcf__pk_push_new(k, MCF__PV_INT, mcf__le16(s)); break;
-        case 'J': if ((rc = mcf__pk_take(k, 4, &s)) == MCF_OK) rc = mcf__pk_push_new(k, MCF__PV_INT, (int64_t)(int32_t)mcf__le32(s)); break;
-        case 0x8a: case 0x8b: {   /* LONG1 / LONG4: little-endian two's complement */
-            uint64_t len;
-            if ((rc = mcf__pk_take(k, op == 0x8a ? 1u : 4u, &s)) != MCF_OK) break;
-            len = op == 0x8a ? s[0] : mcf__le32(s);
-            if ((rc = mcf__pk_take(k, len, &s)) != MCF_OK) break;
-            if (len <= 8) {
-                uint64_t u = 0;
-                size_t j;
-                for (j = 0; j < len; j++) u |= (uint64_t)s[j] << (8 * j);
-                if (len > 0 && len < 8 && (s[len - 1] & 0x80)) u |= ~(uint64_t)0 << (8 * len);
-                rc = mcf__pk_push_new(k, MCF__PV_INT, (int64_t)u);
-            } else {
-                if ((vi = mcf__pk_new(k, MCF__PV_BIGINT)) < 0) return MCF_INTERNAL_ERROR;
-                k->v[vi].s = s;
-                k->v[vi].n = (size_t)len;
-                rc = mcf__pk_push(k, vi);
-            }
+        case MCF__OP_POP:
+            rc = mcf__pk_pop(k, &a);
             break;
-        }
-        case 'I': case 'L':
-            if ((rc = mcf__pk_line(k, &s, &n)) != MCF_OK) break;
-            if (op == 'I' && n == 2 && s[0] == '0' && (s[1] == '0' || s[1] == '1')) { rc = mcf__pk_push_new(k, MCF__PV_BOOL, s[1] - '0'); break; }
-            if (!mcf__pk_parse_dec(s, n, &iv, &big)) { rc = mcf__pk_err(k, "malformed text integer"); break; }
-            if (!big) { rc = mcf__pk_push_new(k, MCF__PV_INT, iv); break; }
-            if ((vi = mcf__pk_new(k, MCF__PV_BIGINT)) < 0) return MCF_INTERNAL_ERROR;
-            k->v[vi].sub = 1;   /* decimal text */
-            k->v[vi].s = s;
-            k->v[vi].n = n;
-            rc = mcf__pk_push(k, vi);
+        case MCF__OP_POP_MARK:
+            if ((rc = mcf__pk_pop_mark(k, &from)) == MCF_OK) k->sp = from;
             break;
-        case 'F': {
-            uint64_t bits = 0;
-            if ((rc = mcf__pk_line(k, &s, &n)) != MCF_OK) break;
-            if (!mcf__pk_parse_float(s, n, &bits)) { rc = mcf__pk_err(k, "malformed text float"); break; }
-            rc = mcf__pk_push_new(k, MCF__PV_FLOAT, (int64_t)bits);
+        case MCF__OP_DUP:
+            if ((rc = mcf__pk_top(k, &a)) == MCF_OK) rc = mcf__pk_push(k, (long)a);
             break;
-        }
-        case 'G': {   /* BINFLOAT: big-endian IEEE double */
-            uint64_t bits = 0;
-            size_t j;
-            if ((rc = mcf__pk_take(k, 8, &s)) != MCF_OK) break;
-            for (j = 0; j < 8; j++) bits = (bits << 8) | s[j];
-            rc = mcf__pk_push_new(k, MCF__PV_FLOAT, (int64_t)bits);
+        case MCF__OP_NONE:
+            rc = mcf__pk_push_new(k, MCF__PV_NONE, 0);
             break;
-        }
-        case 'X': case 0x8c: case 0x8d: case 'T': case 'U': case 'B': case 'C': case 0x8e: case 0x96: {
-            unsigned lw = (op == 0x8c || op == 'U' || op == 'C') ? 1u : (op == 0x8d || op == 0x8e || op == 0x96) ? 8u : 4u;
-            uint64_t len;
-            if ((rc = mcf__pk_take(k, lw, &s)) != MCF_OK) break;
-            len = lw == 1 ? s[0] : lw == 4 ? mcf__le32(s) : mcf__le64(s);
-            if ((rc = mcf__pk_take(k, len, &s)) != MCF_OK) break;
-            if ((vi = mcf__pk_new(k, (op == 'X' || op == 0x8c || op == 0x8d || op == 'T' || op == 'U') ? MCF__PV_STR : MCF__PV_BYTES)) < 0) return MCF_INTERNAL_ERROR;
-            k->v[vi].s = s;
-            k->v[vi].n = (size_t)len;
-            if (op == 0x96) k->v[vi].sub = 2;   /* BYTEARRAY8 */
-            rc = mcf__pk_push(k, vi);
+        case MCF__OP_NEWTRUE:
+        case MCF__OP_NEWFALSE:
+            rc = mcf__pk_push_new(k, MCF__PV_BOOL, op == MCF__OP_NEWTRUE);
             break;
-        }
-        case 'S': case 'V':   /* protocol 0 strings: kept as the raw text (quotes stripped) */
-            if ((rc = mcf__pk_line(k, &s, &n)) != MCF_OK) break;
-            if (op == 'S') {
-                if (n < 2 || (s[0] != '\'' && s[0] != '"') || s[n - 1] != s[0]) { rc = mcf__pk_err(k, "malformed STRING operand"); break; }
-                s++;
-                n -= 2;
-            }
-            if ((vi = mcf__pk_new(k, MCF__PV_STR)) < 0) return MCF_INTERNAL_ERROR;
-            k->v[vi].s = s;
-            k->v[vi].n = n;
-            rc = mcf__pk_push(k, vi);
+        case MCF__OP_BININT1:
+        case MCF__OP_BININT2:
+        case MCF__OP_BININT:
+            rc = mcf__pk_op_binint(k, op);
             break;
-        case ')': rc = mcf__pk_collect(k, k->sp, MCF__PV_TUPLE, 0); break;
-        case ']': rc = mcf__pk_collect(k, k->sp, MCF__PV_LIST, 0); break;
-        case '}': rc = mcf__pk_collect(k, k->sp, MCF__PV_DICT, 0); break;
-        case 0x8f: rc = mcf__pk_collect(k, k->sp, MCF__PV_SET, 0); break;
-        case 0x85: case 0x86: case 0x87:
-            n = (size_t)(op - 0x84);
-            if (k->sp < n || (k->nmarks && k->marks[k->nmarks - 1] > k->sp - n)) { rc = mcf__pk_err(k, "stack underflow"); break; }
-            rc = mcf__pk_collect(k, k->sp - n, MCF__PV_TUPLE, 0);
+        case MCF__OP_LONG1:
+        case MCF__OP_LONG4:
+            rc = mcf__pk_op_long(k, op);
             break;
-        case 't': case 'l': case 0x91:
-            if ((rc = mcf__pk_pop_mark(k, &from)) == MCF_OK)
-                rc = mcf__pk_collect(k, from, op == 't' ? MCF__PV_TUPLE : op == 'l' ? MCF__PV_LIST : MCF__PV_SET, op == 0x91);
+        case MCF__OP_INT:
+        case MCF__OP_LONG:
+            rc = mcf__pk_op_text_int(k, op);
             break;
-        case 'd':
-            if ((rc = mcf__pk_pop_mark(k, &from)) != MCF_OK) break;
-            if ((k->sp - from) % 2) { rc = mcf__pk_err(k, "DICT with an odd number of items"); break; }
-            rc = mcf__pk_collect(k, from, MCF__PV_DICT, 0);
+        case MCF__OP_FLOAT:
+        case MCF__OP_BINFLOAT:
+            rc = mcf__pk_op_float(k, op);
             break;
-        case 'a': case 's':
-            if ((rc = mcf__pk_pop(k, &b)) != MCF_OK) break;
-            if (op == 's' && (rc = mcf__pk_pop(k, &a)) != MCF_OK) break;
-            if ((rc = mcf__pk_top(k, &c)) != MCF_OK) break;
-            if (k->v[c].kind != (op == 'a' ? MCF__PV_LIST : MCF__PV_DICT)) { rc = mcf__pk_err(k, op == 'a' ? "APPEND to a non-list" : "SETITEM on a non-dict"); break; }
-            if (op == 's' && (rc = mcf__pk_add_item(k, c, a)) != MCF_OK) break;
-            rc = mcf__pk_add_item(k, c, b);
+        case MCF__OP_BINUNICODE: case MCF__OP_SHORT_BINUNICODE: case MCF__OP_BINUNICODE8:
+        case MCF__OP_BINSTRING: case MCF__OP_SHORT_BINSTRING:
+        case MCF__OP_BINBYTES: case MCF__OP_SHORT_BINBYTES: case MCF__OP_BINBYTES8: case MCF__OP_BYTEARRAY8:
+            rc = mcf__pk_op_counted(k, op);
             break;
-        case 'e': case 'u': case 0x90: {
-            size_t j;
-            unsigned want = op == 'e' ? MCF__PV_LIST : op == 'u' ? MCF__PV_DICT : MCF__PV_SET;
-            if ((rc = mcf__pk_pop_mark(k, &from)) != MCF_OK) break;
-            if (from == 0 || (k->nmarks && k->marks[k->nmarks - 1] == from)) { rc = mcf__pk_err(k, "stack underflow"); break; }
-            c = k->stack[from - 1];
-            if (k->v[c].kind != want) { rc = mcf__pk_err(k, op == 'e' ? "APPENDS to a non-list" : op == 'u' ? "SETITEMS on a non-dict" : "ADDITEMS on a non-set"); break; }
-            if (op == 'u' && (k->sp - from) % 2) { rc = mcf__pk_err(k, "SETITEMS with an odd number of items"); break; }
-            for (j = from; j < k->sp && rc == MCF_OK; j++) rc = mcf__pk_add_item(k, c, k->stack[j]);
-            k->sp = from;
+        case MCF__OP_STRING:
+        case MCF__OP_UNICODE:
+            rc = mcf__pk_op_text_str(k, op);
             break;
-        }
-        case 'g': case 'p':
-            if ((rc = mcf__pk_line(k, &s, &n)) != MCF_OK) break;
-            if (!mcf__pk_parse_dec(s, n, &iv, &big) || big || iv < 0) { rc = mcf__pk_err(k, "malformed memo index"); break; }
-            rc = op == 'g' ? mcf__pk_memo_get(k, (uint64_t)iv) : mcf__pk_memo_put(k, (uint64_t)iv);
+        case MCF__OP_EMPTY_TUPLE:
+            rc = mcf__pk_collect(k, k->sp, MCF__PV_TUPLE, 0);
             break;
-        case 'h': if ((rc = mcf__pk_take(k, 1, &s)) == MCF_OK) rc = mcf__pk_memo_get(k, s[0]); break;
-        case 'j': if ((rc = mcf__pk_take(k, 4, &s)) == MCF_OK) rc = mcf__pk_memo_get(k, mcf__le32(s)); break;
-        case 'q': if ((rc = mcf__pk_take(k, 1, &s)) == MCF_OK) rc = mcf__pk_memo_put(k, s[0]); break;
-        case 'r': if ((rc = mcf__pk_take(k, 4, &s)) == MCF_OK) rc = mcf__pk_memo_put(k, mcf__le32(s)); break;
-        case 0x94: rc = mcf__pk_memo_put(k, k->nmemo); break;
-        case 'c': {
-            const unsigned char *m2 = NULL;
-            size_t mn = 0;
-            if ((rc = mcf__pk_line(k, &m2, &mn)) != MCF_OK || (rc = mcf__pk_line(k, &s, &n)) != MCF_OK) break;
-            rc = mcf__pk_global(k, m2, mn, s, n);
+        case MCF__OP_EMPTY_LIST:
+            rc = mcf__pk_collect(k, k->sp, MCF__PV_LIST, 0);
             break;
-        }
-        case 0x93:
-            if ((rc = mcf__pk_pop(k, &b)) != MCF_OK || (rc = mcf__pk_pop(k, &a)) != MCF_OK) break;
-            if (k->v[a].kind != MCF__PV_STR || k->v[b].kind != MCF__PV_STR) { rc = mcf__pk_err(k, "STACK_GLOBAL operands are not strings"); break; }
-            rc = mcf__pk_global(k, k->v[a].s, k->v[a].n, k->v[b].s, k->v[b].n);
+        case MCF__OP_EMPTY_DICT:
+            rc = mcf__pk_collect(k, k->sp, MCF__PV_DICT, 0);
             break;
-        case 'R': case 0x81:   /* REDUCE / NEWOBJ: interpreted for allowed globals */
-            if ((rc = mcf__pk_pop(k, &b)) != MCF_OK || (rc = mcf__pk_pop(k, &a)) != MCF_OK) break;
-            if ((rc = mcf__pk_call(k, a, b, op == 0x81, 0, &c)) == MCF_OK) rc = mcf__pk_push(k, (long)c);
+        case MCF__OP_EMPTY_SET:
+            rc = mcf__pk_collect(k, k->sp, MCF__PV_SET, 0);
             break;
-        case 'Q':
+        case MCF__OP_TUPLE1:
+        case MCF__OP_TUPLE2:
+        case MCF__OP_TUPLE3:
+            rc = mcf__pk_op_tuple_n(k, op);
+            break;
+        case MCF__OP_TUPLE:
+        case MCF__OP_LIST:
+        case MCF__OP_FROZENSET:
+        case MCF__OP_DICT:
+            rc = mcf__pk_op_from_mark(k, op);
+            break;
+        case MCF__OP_APPEND:
+        case MCF__OP_SETITEM:
+            rc = mcf__pk_op_append(k, op);
+            break;
+        case MCF__OP_APPENDS:
+        case MCF__OP_SETITEMS:
+        case MCF__OP_ADDITEMS:
+            rc = mcf__pk_op_appends(k, op);
+            break;
+        case MCF__OP_GET: case MCF__OP_BINGET: case MCF__OP_LONG_BINGET:
+        case MCF__OP_PUT: case MCF__OP_BINPUT: case MCF__OP_LONG_BINPUT: case MCF__OP_MEMOIZE:
+            rc = mcf__pk_op_memo(k, op);
+            break;
+        case MCF__OP_GLOBAL:
+        case MCF__OP_STACK_GLOBAL:
+            rc = mcf__pk_op_global(k, op);
+            break;
+        case MCF__OP_REDUCE:
+        case MCF__OP_NEWOBJ:
+            rc = mcf__pk_op_reduce(k, op);
+            break;
+        case MCF__OP_BINPERSID:
             if ((rc = mcf__pk_pop(k, &a)) == MCF_OK) rc = mcf__pk_persid(k, a);
             break;
-        case 'b':   /* BUILD: attributes of a dict (OrderedDict._metadata) or tensor are ignored */
-            if ((rc = mcf__pk_pop(k, &b)) != MCF_OK || (rc = mcf__pk_top(k, &a)) != MCF_OK) break;
-            if (k->v[a].kind != MCF__PV_DICT && k->v[a].kind != MCF__PV_TENSOR) { rc = mcf__pk_err(k, "BUILD on an object that is not a dict or tensor"); break; }
-            /* a 4- or 5-tuple state is Tensor.__setstate__'s legacy form: it replaces the data */
-            if (k->v[a].kind == MCF__PV_TENSOR && k->v[b].kind == MCF__PV_TUPLE && (k->v[b].n == 4 || k->v[b].n == 5) && !k->t[k->v[a].i].why) {
-                k->t[k->v[a].i].why = "gets its data from a legacy tensor state (BUILD)";
-                k->t[k->v[a].i].why_v = 0;
-            }
+        case MCF__OP_BUILD:
+            rc = mcf__pk_op_build(k);
             break;
-        case 0x98: rc = mcf__pk_top(k, &a); break;   /* READONLY_BUFFER */
-        case 'P': rc = mcf__pk_err(k, "text persistent id (PERSID) is not a torch storage reference"); break;
-        case 'i': case 'o': case 0x92:
+        case MCF__OP_READONLY_BUFFER:
+            rc = mcf__pk_top(k, &a);
+            break;
+        case MCF__OP_PERSID:
+            rc = mcf__pk_err(k, "text persistent id (PERSID) is not a torch storage reference");
+            break;
+        case MCF__OP_INST:
+        case MCF__OP_OBJ:
+        case MCF__OP_NEWOBJ_EX:
             rc = mcf__pk_err(k, "object construction (INST/OBJ/NEWOBJ_EX) is not allowed: it would run class code");
             break;
-        case 0x82: case 0x83: case 0x84: rc = mcf__pk_err(k, "extension-registry opcodes (EXT1/2/4) are not allowed"); break;
-        case 0x97: rc = mcf__pk_err(k, "out-of-band buffers (NEXT_BUFFER) are not supported"); break;
-        default: rc = mcf__pk_err(k, "unknown opcode"); break;
+        case MCF__OP_EXT1:
+        case MCF__OP_EXT2:
+        case MCF__OP_EXT4:
+            rc = mcf__pk_err(k, "extension-registry opcodes (EXT1/2/4) are not allowed");
+            break;
+        case MCF__OP_NEXT_BUFFER:
+            rc = mcf__pk_err(k, "out-of-band buffers (NEXT_BUFFER) are not supported");
+            break;
+        default:
+            rc = mcf__pk_err(k, "unknown opcode");
+            break;
         }
     }
     return rc;
@@ -8190,6 +8647,15 @@ static int mcf__pt_key_cmp(const void *a, const void *b)
 /* The pickle of one tensor as _rebuild_tensor_v2(storage, 0, size, stride, False, OrderedDict()). */
 typedef struct mcf__pt_memo { uint32_t rebuild, odict, storage_str, cpu, storage_type[MCF_DTYPE_COUNT]; } mcf__pt_memo;
 
+/* OrderedDict(): the global, called with no arguments. */
+static void mcf__pt_odict(mcf__pkw *w, mcf__pt_memo *m)
+{
+    mcf__pkw_global(w, &m->odict, "collections", "OrderedDict");
+    mcf__pkw_op(w, MCF__OP_EMPTY_TUPLE);
+    mcf__pkw_op(w, MCF__OP_REDUCE);
+    mcf__pkw_put(w);
+}
+
 static void mcf__pt_pickle_tensor(mcf__pkw *w, mcf__pt_memo *m, const mcf_tensor *t, size_t key)
 {
     char ks[24];
@@ -8197,27 +8663,25 @@ static void mcf__pt_pickle_tensor(mcf__pkw *w, mcf__pt_memo *m, const mcf_tensor
     int i;
     for (i = t->ndim - 1; i >= 0; i--) { stride[i] = acc; acc *= t->shape[i] > 1 ? t->shape[i] : 1; }
     mcf__pkw_global(w, &m->rebuild, "torch._utils", "_rebuild_tensor_v2");
-    mcf__buf_puts(&w->b, "((");
+    mcf__pkw_op(w, MCF__OP_MARK);                /* the arguments */
+    mcf__pkw_op(w, MCF__OP_MARK);                /* the persistent id */
     mcf__pkw_str(w, &m->storage_str, "storage");
     mcf__pkw_global(w, &m->storage_type[t->dtype], "torch", mcf__pt_storage_name(t->dtype));
     snprintf(ks, sizeof ks, "%lu", (unsigned long)key);
     mcf__pkw_str(w, NULL, ks);
     mcf__pkw_str(w, &m->cpu, "cpu");
     mcf__pkw_int(w, mcf_tensor_numel(t));
-    mcf__buf_putc(&w->b, 't');
+    mcf__pkw_op(w, MCF__OP_TUPLE);
     mcf__pkw_put(w);
-    mcf__buf_putc(&w->b, 'Q');
-    mcf__pkw_int(w, 0);
+    mcf__pkw_op(w, MCF__OP_BINPERSID);
+    mcf__pkw_int(w, 0);                          /* storage offset */
     mcf__pkw_int_tuple(w, t->ndim, t->shape);
     mcf__pkw_int_tuple(w, t->ndim, stride);
-    mcf__buf_putc(&w->b, 0x89);
-    mcf__pkw_global(w, &m->odict, "collections", "OrderedDict");
-    mcf__buf_putc(&w->b, ')');
-    mcf__buf_putc(&w->b, 'R');
+    mcf__pkw_op(w, MCF__OP_NEWFALSE);            /* requires_grad */
+    mcf__pt_odict(w, m);                        /* backward hooks */
+    mcf__pkw_op(w, MCF__OP_TUPLE);
     mcf__pkw_put(w);
-    mcf__buf_putc(&w->b, 't');
-    mcf__pkw_put(w);
-    mcf__buf_putc(&w->b, 'R');
+    mcf__pkw_op(w, MCF__OP_REDUCE);
     mcf__pkw_put(w);
 }
 
@@ -8239,26 +8703,23 @@ static int mcf__pt_save(mcf__sink *s, const mcf_tensor *t, size_t n, const mcf_o
     memset(&dir, 0, sizeof dir);
     memset(&m, 0xff, sizeof m);
     /* data.pkl */
-    mcf__buf_putc(&w.b, 0x80);
-    mcf__buf_putc(&w.b, 2);
+    mcf__pkw_op(&w, MCF__OP_PROTO);
+    mcf__pkw_op(&w, MCF__PK_PROTO_TORCH);
     if (n == 1 && t[0].name[0] == '\0') {
         mcf__pt_pickle_tensor(&w, &m, &t[0], 0);
     } else {
-        mcf__pkw_global(&w, &m.odict, "collections", "OrderedDict");
-        mcf__buf_putc(&w.b, ')');
-        mcf__buf_putc(&w.b, 'R');
-        mcf__pkw_put(&w);
-        for (i = 0; i < n; i += 1000) {   /* Pickler._batch_setitems: 1000 per batch */
-            size_t j, end = n - i < 1000 ? n : i + 1000;
-            if (end - i > 1) mcf__buf_putc(&w.b, '(');
+        mcf__pt_odict(&w, &m);
+        for (i = 0; i < n; i += MCF__PK_BATCH) {   /* Pickler._batch_setitems */
+            size_t j, end = n - i < MCF__PK_BATCH ? n : i + MCF__PK_BATCH;
+            if (end - i > 1) mcf__pkw_op(&w, MCF__OP_MARK);
             for (j = i; j < end; j++) {
                 mcf__pkw_str(&w, NULL, t[j].name);
                 mcf__pt_pickle_tensor(&w, &m, &t[j], j);
             }
-            mcf__buf_putc(&w.b, end - i > 1 ? 'u' : 's');
+            mcf__pkw_op(&w, end - i > 1 ? (unsigned)MCF__OP_SETITEMS : (unsigned)MCF__OP_SETITEM);
         }
     }
-    mcf__buf_putc(&w.b, '.');
+    mcf__pkw_op(&w, MCF__OP_STOP);
     e = (mcf__zip_entry *)mcf__calloc(ne, sizeof *e);
     order = (size_t *)mcf__calloc(n ? n : 1, sizeof *order);
     if (w.b.failed || !e || !order) { rc = mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", s->name); goto done; }
@@ -8569,17 +9030,26 @@ static int mcf__pt_is_torchscript(const mcf__zip_entry *zip, size_t nzip)
     return 0;
 }
 
+/* 1 if head starts a pickle of protocol 2..5 (PROTO n): a legacy torch file. */
+MCF__SHARED int mcf__pt_is_pickle(const unsigned char *head, size_t hn)
+{
+    return hn >= 2 && head[0] == MCF__OP_PROTO && head[1] >= MCF__PK_PROTO_TORCH && head[1] <= MCF__PK_PROTO_MAX;
+}
+
 /* What a file that is no zip archive is: the legacy format (a pickle of
  * torch's magic number 0x1950a86a20f9469cfc6c first, protocol 2..5, a FRAME
  * before it from protocol 4 on), a zip cut short, or something else. */
 static int mcf__pt_not_zip(mcf_reader *r, const unsigned char *head, size_t hn)
 {
-    static const unsigned char magic[12] = {0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
-    static const unsigned char pk[4] = {'P', 'K', 3, 4};
+    /* LONG1 of 10 bytes: the magic number, little-endian */
+    static const unsigned char magic[12] = {MCF__OP_LONG1, 10, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
+    unsigned char pk[4];
     char desc[64];
-    if (hn >= 2 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5) {
-        size_t at = hn >= 11 && head[1] >= 4 && head[2] == 0x95 ? 11 : 2;   /* FRAME opcode + 8-byte length */
-        if (hn >= at + 12 && memcmp(head + at, magic, 12) == 0)
+    mcf__put_le32(pk, MCF__ZIP_LOCAL_SIG);
+    if (mcf__pt_is_pickle(head, hn)) {
+        /* PROTO n, then from protocol 4 on FRAME and its 8-byte length */
+        size_t at = hn >= 2 + 1 + 8 && head[1] >= 4 && head[2] == MCF__OP_FRAME ? 2 + 1 + 8 : 2;
+        if (hn >= at + sizeof magic && memcmp(head + at, magic, sizeof magic) == 0)
             return mcf__fail(MCF_NOT_SUPPORTED, "torch: %s: legacy torch format (pre-1.6, not a zip archive): re-save it with torch >= 1.6 (torch.save's default zip format)", r->name);
         return mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: not a torch zip archive: a pickle stream (protocol %u) without torch's legacy magic number, not a torch.save checkpoint",
                          r->name, (unsigned)head[1]);
@@ -8607,7 +9077,7 @@ static int mcf__pt_open(mcf_reader *r)
     int rc;
     memset(&k, 0, sizeof k);
     if ((rc = mcf__source_read(&r->src, 0, head, hn)) != MCF_OK) return rc;
-    if (hn < 4 || head[0] != 'P' || head[1] != 'K') return mcf__pt_not_zip(r, head, hn);
+    if (hn < 4 || memcmp(head, "PK", 2) != 0) return mcf__pt_not_zip(r, head, hn);   /* every zip signature starts "PK" */
     if ((rc = mcf__zipr_read(&r->src, &zip, &nzip)) != MCF_OK) return rc;
     if (mcf__pt_is_torchscript(zip, nzip)) {
         rc = mcf__fail(MCF_NOT_SUPPORTED, "torch: %s: TorchScript archive (torch.jit.save), not a torch.save checkpoint: load it with torch.jit.load, "
@@ -8803,7 +9273,7 @@ static int mcf__sniff(mcf_reader *r, int forced, const char *path)
     }
     if (n >= 4 && head[0] == 'P' && head[1] == 'K' && (head[2] == 3 || head[2] == 5) && (head[3] == 4 || head[3] == 6)) return MCF__FMT_TORCH;
     if (n >= 2 && n < 4 && n == r->src.size && head[0] == 'P' && head[1] == 'K' && (n == 2 || head[2] == 3)) return MCF__FMT_TORCH;   /* a zip cut short */
-    if (n >= 2 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5) return MCF__FMT_TORCH;   /* legacy pickle stream */
+    if (mcf__pt_is_pickle(head, n)) return MCF__FMT_TORCH;   /* legacy pickle stream */
     if (path && mcf__ends_with_nocase(path, ".safetensors")) return MCF__FMT_SAFETENSORS;
     if (path && (mcf__ends_with_nocase(path, ".pt") || mcf__ends_with_nocase(path, ".pth") || mcf__ends_with_nocase(path, ".bin"))) return MCF__FMT_TORCH;
     return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: not a safetensors or PyTorch file (%llu bytes, it begins with %s)",
