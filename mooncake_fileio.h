@@ -2456,11 +2456,36 @@ MCFDEF const char *mcf_convert_variant_name(int variant)
  * is a Windows drive). file: URLs are percent-decoded (RFC 8089) except %2F,
  * which stays inside its segment; memory paths are "/"-rooted like fsspec's
  * MemoryFileSystem; http keeps the path as written; s3 is bucket + key.
- * All strings of one mcf_url live in one allocation owned by `scheme`. */
+ * All strings of one mcf_url live in one allocation owned by `scheme`: an
+ * arena sized for the most strings one parse stores (MCF__URL_STRINGS: on
+ * Windows a file: URL stores scheme, host, decoded path, UNC host, UNC
+ * path, query, url, dirname and basename), each at most the input's length
+ * plus MCF__URL_EXTRA bytes: every stored string is a part of the input or
+ * joins disjoint parts of it, and a join adds at most "file:///" or a "/"
+ * (a canonical http path), plus the NUL. */
+#define MCF__URL_STRINGS 9
+#define MCF__URL_EXTRA 16
+
 typedef struct mcf__url_arena {
     char *p, *end;
 } mcf__url_arena;
 
+/* Concatenates parts[0..n) into the arena as one string. */
+static char *mcf__url_join(mcf__url_arena *a, const char *const *parts, int n)
+{
+    char *d = a->p;
+    int i;
+    for (i = 0; i < n; i++) {
+        size_t k = strlen(parts[i]);
+        MCF_ASSERT((size_t)(a->end - a->p) > k);
+        memcpy(a->p, parts[i], k);
+        a->p += k;
+    }
+    *a->p++ = '\0';
+    return d;
+}
+
+/* s[0..n) as a string in the arena. */
 static char *mcf__url_put(mcf__url_arena *a, const char *s, size_t n)
 {
     char *d = a->p;
@@ -2471,6 +2496,17 @@ static char *mcf__url_put(mcf__url_arena *a, const char *s, size_t n)
     return d;
 }
 
+/* Concatenates up to four strings (NULL ends the list early). */
+static char *mcf__url_cat(mcf__url_arena *a, const char *s1, const char *s2, const char *s3, const char *s4)
+{
+    const char *parts[4];
+    parts[0] = s1;
+    parts[1] = s2;
+    parts[2] = s3;
+    parts[3] = s4;
+    return mcf__url_join(a, parts, !s2 ? 1 : !s3 ? 2 : !s4 ? 3 : 4);
+}
+
 static int mcf__hexval(char c)
 {
     if (c >= '0' && c <= '9') return c - '0';
@@ -2479,46 +2515,35 @@ static int mcf__hexval(char c)
     return -1;
 }
 
-/* Concatenates up to four strings (NULL ends the list early) into the arena. */
-static char *mcf__url_cat(mcf__url_arena *a, const char *s1, const char *s2, const char *s3, const char *s4)
-{
-    const char *parts[4];
-    char *d = a->p;
-    int i;
-    parts[0] = s1; parts[1] = s2; parts[2] = s3; parts[3] = s4;
-    for (i = 0; i < 4 && parts[i]; i++) {
-        size_t n = strlen(parts[i]);
-        MCF_ASSERT((size_t)(a->end - a->p) > n);
-        memcpy(a->p, parts[i], n);
-        a->p += n;
-    }
-    *a->p++ = '\0';
-    return d;
-}
-
-/* Percent-decodes s[0..n) into the arena; %2F stays encoded. */
-static char *mcf__url_decode(mcf__url_arena *a, const char *s, size_t n, const char *url, int *rc)
+/* Percent-decodes s into the arena; %2F stays encoded. NULL on a bad or
+ * NUL escape (error set in *rc). */
+static char *mcf__url_decode(mcf__url_arena *a, const char *s, const char *url, int *rc)
 {
     char *d = a->p, *start = a->p;
-    size_t i;
+    size_t i, n = strlen(s);
     for (i = 0; i < n; i++) {
-        if (s[i] == '%') {
-            int hi = i + 2 < n ? mcf__hexval(s[i + 1]) : -1;
-            int lo = i + 2 < n ? mcf__hexval(s[i + 2]) : -1;
-            if (hi < 0 || lo < 0) {
-                *rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": bad percent-escape", url);
-                return NULL;
-            }
-            if (hi == 0 && lo == 0) {
-                *rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": %%00 (NUL) is not allowed in a path", url);
-                return NULL;
-            }
-            if (hi == 2 && (lo == 15)) { memcpy(d, s + i, 3); d += 3; }
-            else *d++ = (char)(hi * 16 + lo);
-            i += 2;
-        } else {
+        int hi, lo;
+        if (s[i] != '%') {
             *d++ = s[i];
+            continue;
         }
+        hi = i + 2 < n ? mcf__hexval(s[i + 1]) : -1;
+        lo = i + 2 < n ? mcf__hexval(s[i + 2]) : -1;
+        if (hi < 0 || lo < 0) {
+            *rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": bad percent-escape", url);
+            return NULL;
+        }
+        if (hi == 0 && lo == 0) {
+            *rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": %%00 (NUL) is not allowed in a path", url);
+            return NULL;
+        }
+        if (hi == 2 && lo == 15) {   /* %2F: a '/' inside a segment */
+            memcpy(d, s + i, 3);
+            d += 3;
+        } else {
+            *d++ = (char)(hi * 16 + lo);
+        }
+        i += 2;
     }
     *d = '\0';
     a->p = d + 1;
@@ -2530,7 +2555,8 @@ static char *mcf__url_decode(mcf__url_arena *a, const char *s, size_t n, const c
 static void mcf__url_split_path(mcf__url_arena *a, mcf_url *u)
 {
     const char *p = u->path, *sep = NULL, *q;
-    for (q = p; *q; q++) if (*q == '/' || *q == '\\') sep = q;
+    for (q = p; *q; q++)
+        if (*q == '/' || *q == '\\') sep = q;
     if (!sep) {
         u->dirname = mcf__url_put(a, "", 0);
         u->basename = mcf__url_put(a, p, strlen(p));
@@ -2546,11 +2572,27 @@ static int mcf__is_scheme_char(char c, int first)
     return !first && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.');
 }
 
+/* The port after ':' in s[0..n): 1..65535. */
+static int mcf__url_port(const char *s, size_t n, const char *url, int *port)
+{
+    long v = 0;
+    size_t i;
+    if (n == 0) return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": empty port", url);
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9' || v > 65535) return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": bad port", url);
+        v = v * 10 + (s[i] - '0');
+    }
+    if (v < 1 || v > 65535) return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": port out of range", url);
+    *port = (int)v;
+    return MCF_OK;
+}
+
 /* http(s) authority: [user@] rejected, host or [v6], optional :port. */
 static int mcf__url_authority(mcf__url_arena *a, const char *s, size_t n, const char *url, mcf_url *u)
 {
     const char *host = s, *colon = NULL;
     size_t hn = n, i;
+    int rc;
     if (memchr(s, '@', n))
         return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": credentials in URLs are not accepted (use storage_options)", url);
     if (n > 0 && s[0] == '[') {
@@ -2561,32 +2603,19 @@ static int mcf__url_authority(mcf__url_arena *a, const char *s, size_t n, const 
         for (i = 0; i < hn; i++)
             if (!(mcf__hexval(host[i]) >= 0 || host[i] == ':' || host[i] == '.'))
                 return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": bad IPv6 host", url);
-        if (close + 1 < s + n) {
-            if (close[1] != ':') return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": unexpected text after IPv6 host", url);
-            colon = close + 1;
-        }
+        if (close + 1 < s + n && close[1] != ':')
+            return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": unexpected text after IPv6 host", url);
+        if (close + 1 < s + n) colon = close + 1;
     } else {
         colon = (const char *)memchr(s, ':', n);
         if (colon) hn = (size_t)(colon - s);
-        for (i = 0; i < hn; i++) {
-            char c = s[i];
-            if (!(mcf__is_scheme_char(c, 0) || c == '_' || c == '~' || c == '%'))
+        for (i = 0; i < hn; i++)
+            if (!(mcf__is_scheme_char(s[i], 0) || s[i] == '_' || s[i] == '~' || s[i] == '%'))
                 return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": bad character in host", url);
-        }
     }
     if (hn == 0) return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": missing host", url);
     u->port = 0;
-    if (colon) {
-        const char *pe = s + n, *pp = colon + 1;
-        long port = 0;
-        if (pp == pe) return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": empty port", url);
-        for (; pp < pe; pp++) {
-            if (*pp < '0' || *pp > '9' || port > 65535) return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": bad port", url);
-            port = port * 10 + (*pp - '0');
-        }
-        if (port < 1 || port > 65535) return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": port out of range", url);
-        u->port = (int)port;
-    }
+    if (colon && (rc = mcf__url_port(colon + 1, (size_t)(s + n - colon - 1), url, &u->port)) != MCF_OK) return rc;
     u->host = mcf__url_put(a, host, hn);
     for (i = 0; i < hn; i++) u->host[i] = mcf__lower(u->host[i]);
     return MCF_OK;
@@ -2597,156 +2626,235 @@ static int mcf__local_fs_name(const char *n)
     return mcf__name_is(n, "file") || mcf__name_is(n, "local") || mcf__name_is(n, "localfs") || mcf__name_is(n, "posix");
 }
 
+/* An explicit filesystem N (not auto, not local) turns a url without "://"
+ * into "N://url": *joined is that new string (NULL when nothing changes). */
+static int mcf__url_apply_filesystem(const char *url, const char *filesystem, char **joined)
+{
+    size_t fl, ul, i;
+    *joined = NULL;
+    if (!filesystem || !*filesystem || mcf__name_is(filesystem, "auto") || mcf__local_fs_name(filesystem) || strstr(url, "://"))
+        return MCF_OK;
+    fl = strlen(filesystem);
+    ul = strlen(url);
+    for (i = 0; i < fl; i++)
+        if (!mcf__is_scheme_char(filesystem[i], i == 0))
+            return mcf__fail(MCF_INVALID_PARAMS, "filesystem \"%s\" is not a valid scheme name", filesystem);
+    if (!(*joined = (char *)mcf__malloc(fl + ul + 4))) return mcf__fail(MCF_INTERNAL_ERROR, "out of memory parsing URL \"%s\"", url);
+    memcpy(*joined, filesystem, fl);
+    memcpy(*joined + fl, "://", 3);
+    memcpy(*joined + fl + 3, url, ul + 1);
+    return MCF_OK;
+}
+
+/* Length of in's scheme, or 0 for a plain local path (no "://", or a
+ * one-letter scheme: "C://dir" is a Windows drive). */
+static int mcf__url_scheme_len(const char *in, const char *url, size_t *slen)
+{
+    const char *sep = strstr(in, "://");
+    size_t i;
+    *slen = 0;
+    if (!sep) return MCF_OK;
+    for (i = 0; in + i < sep; i++)
+        if (!mcf__is_scheme_char(in[i], i == 0)) break;
+    if (sep == in || in + i < sep) return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": malformed scheme", url);
+    if (i > 1) *slen = i;
+    return MCF_OK;
+}
+
+/* A plain local path, kept exactly as given. */
+static void mcf__url_local(mcf__url_arena *a, const char *in, mcf_url *u)
+{
+    u->scheme = mcf__url_put(a, "file", 4);
+    u->host = mcf__url_put(a, "", 0);
+    u->path = mcf__url_put(a, in, strlen(in));
+    u->query = mcf__url_put(a, "", 0);
+    u->url = mcf__url_put(a, in, strlen(in));
+}
+
+/* 1 if h[0..n) is "localhost" in any case. */
+static int mcf__url_is_localhost(const char *h, size_t n)
+{
+    static const char lh[] = "localhost";
+    size_t i;
+    if (n != sizeof lh - 1) return 0;
+    for (i = 0; i < n; i++)
+        if (mcf__lower(h[i]) != lh[i]) return 0;
+    return 1;
+}
+
+#ifdef _WIN32
+/* Windows forms of a decoded file: path: a drive (file:///C:/x, RFC 8089
+ * E.2), a UNC path from the host form (file://server/share/x, E.3, unc
+ * given) or the four-slash form (file:////server/share/x). The canonical
+ * url uses '/', the path '\\'. 0 when the path is none of them. */
+static int mcf__url_file_win(mcf__url_arena *a, mcf_url *u, const char *unc, size_t unc_len, int drive)
+{
+    char *c;
+    if (unc) u->path = mcf__url_cat(a, "//", mcf__url_put(a, unc, unc_len), u->path, NULL);
+    if (!drive && !unc && !(u->path[0] == '/' && u->path[1] == '/' && u->path[2] && u->path[2] != '/')) return 0;
+    for (c = u->path; *c; c++)
+        if (*c == '\\') *c = '/';
+    u->url = mcf__url_cat(a, drive ? "file:///" : "file:", u->path, NULL, NULL);
+    for (c = u->path; *c; c++)
+        if (*c == '/') *c = '\\';
+    return 1;
+}
+#endif
+
+/* file://[localhost]/path, percent-decoded. */
+static int mcf__url_file(mcf__url_arena *a, const char *rest, const char *url, mcf_url *u)
+{
+    const char *p = rest, *unc = NULL;
+    size_t unc_len = 0;
+    int rc = MCF_OK, drive = 0;
+    if (*p != '/') {
+        size_t hl = strcspn(p, "/");
+        if (!mcf__url_is_localhost(p, hl)) {
+#ifdef _WIN32
+            unc = p;   /* file://server/share/x */
+            unc_len = hl;
+#else
+            return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": file URLs must name a local path (host \"%.*s\" not supported)", url, (int)hl, p);
+#endif
+        }
+        p += hl;
+    }
+    if (!*p) return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": empty path", url);
+#ifdef _WIN32
+    /* file:///C:/dir/x.pt is the drive path C:\dir\x.pt */
+    if (!unc && p[0] == '/' && ((p[1] >= 'A' && p[1] <= 'Z') || (p[1] >= 'a' && p[1] <= 'z')) && p[2] == ':') {
+        p++;
+        drive = 1;
+    }
+#endif
+    u->host = mcf__url_put(a, "", 0);
+    if (!(u->path = mcf__url_decode(a, p, url, &rc))) return rc;
+    u->query = mcf__url_put(a, "", 0);
+#ifdef _WIN32
+    if (mcf__url_file_win(a, u, unc, unc_len, drive)) return MCF_OK;
+#else
+    (void)unc; (void)unc_len; (void)drive;
+#endif
+    u->url = mcf__url_cat(a, "file://", u->path, NULL, NULL);
+    return MCF_OK;
+}
+
+/* memory://a/b: the path "/a/b" (leading and trailing '/' dropped first). */
+static int mcf__url_memory(mcf__url_arena *a, const char *rest, const char *url, mcf_url *u)
+{
+    const char *p = rest;
+    size_t n;
+    while (*p == '/') p++;
+    n = strlen(p);
+    while (n > 0 && p[n - 1] == '/') n--;
+    if (n == 0) return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": empty memory path", url);
+    u->host = mcf__url_put(a, "", 0);
+    /* "/" + p[0..n): rest follows "://", so the byte before p is a '/' */
+    u->path = mcf__url_put(a, p - 1, n + 1);
+    u->query = mcf__url_put(a, "", 0);
+    u->url = mcf__url_cat(a, "memory://", u->path, NULL, NULL);
+    return MCF_OK;
+}
+
+/* http(s)://host[:port]/path[?query][#fragment]: the path as written. */
+static int mcf__url_http(mcf__url_arena *a, const char *rest, const char *url, mcf_url *u)
+{
+    size_t an = strcspn(rest, "/?#"), pn, i;
+    const char *p = rest + an, *parts[8];
+    char port[16] = "";
+    int rc, v6;
+    if ((rc = mcf__url_authority(a, rest, an, url, u)) != MCF_OK) return rc;
+    pn = strcspn(p, "?#");
+    u->path = pn ? mcf__url_put(a, p, pn) : mcf__url_put(a, "/", 1);
+    u->query = p[pn] == '?' ? mcf__url_put(a, p + pn + 1, strcspn(p + pn + 1, "#")) : mcf__url_put(a, "", 0);
+    for (i = 0; u->path[i]; i++)
+        if ((unsigned char)u->path[i] <= ' ')
+            return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": spaces or control characters in path (percent-encode them)", url);
+    v6 = strchr(u->host, ':') != NULL;
+    if (u->port) (void)snprintf(port, sizeof port, ":%d", u->port);
+    parts[0] = u->scheme;
+    parts[1] = v6 ? "://[" : "://";
+    parts[2] = u->host;
+    parts[3] = v6 ? "]" : "";
+    parts[4] = port;
+    parts[5] = u->path;
+    parts[6] = *u->query ? "?" : "";
+    parts[7] = u->query;
+    u->url = mcf__url_join(a, parts, 8);
+    return MCF_OK;
+}
+
+/* s3://bucket/key (s3a too): host = bucket, path = key. */
+static int mcf__url_s3(mcf__url_arena *a, const char *rest, const char *url, mcf_url *u)
+{
+    const char *slash = strchr(rest, '/');
+    size_t bn = slash ? (size_t)(slash - rest) : strlen(rest);
+    if (bn == 0) return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": missing bucket", url);
+    if (!slash || !slash[1]) return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": missing object key after the bucket", url);
+    u->host = mcf__url_put(a, rest, bn);
+    u->port = 0;
+    u->path = mcf__url_put(a, slash + 1, strlen(slash + 1));
+    u->query = mcf__url_put(a, "", 0);
+    u->url = mcf__url_cat(a, "s3://", u->host, "/", u->path);
+    return MCF_OK;
+}
+
+/* A user-registered scheme: everything after "://" is the path. */
+static int mcf__url_other(mcf__url_arena *a, const char *rest, const char *url, mcf_url *u)
+{
+    if (!*rest) return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": empty path", url);
+    u->host = mcf__url_put(a, "", 0);
+    u->path = mcf__url_put(a, rest, strlen(rest));
+    u->query = mcf__url_put(a, "", 0);
+    u->url = mcf__url_cat(a, u->scheme, "://", u->path, NULL);
+    return MCF_OK;
+}
+
+/* in = "scheme://rest" with a scheme of slen (> 1) valid characters. */
+static int mcf__url_with_scheme(mcf__url_arena *a, const char *in, size_t slen, const char *url, mcf_url *u)
+{
+    const char *rest = in + slen + 3;
+    size_t i;
+    int rc;
+    u->scheme = mcf__url_put(a, in, slen);
+    for (i = 0; i < slen; i++) u->scheme[i] = mcf__lower(u->scheme[i]);
+    if (strcmp(u->scheme, "file") == 0) rc = mcf__url_file(a, rest, url, u);
+    else if (strcmp(u->scheme, "memory") == 0) rc = mcf__url_memory(a, rest, url, u);
+    else if (strcmp(u->scheme, "http") == 0 || strcmp(u->scheme, "https") == 0) rc = mcf__url_http(a, rest, url, u);
+    else if (strcmp(u->scheme, "s3") == 0 || strcmp(u->scheme, "s3a") == 0) rc = mcf__url_s3(a, rest, url, u);
+    else rc = mcf__url_other(a, rest, url, u);
+    return rc;
+}
+
 MCFDEF int mcf_url_parse(const char *url, const char *filesystem, mcf_url *out)
 {
     mcf__url_arena a;
     mcf_url u;
-    const char *in = url, *sep, *rest;
-    char *block, *joined = NULL;
-    size_t len, slen = 0, i;
-    int rc = MCF_OK;
-
+    const char *in;
+    char *joined = NULL, *block;
+    size_t cap, slen = 0;
+    int rc;
     if (!url || !out) return mcf__fail(MCF_INVALID_PARAMS, "mcf_url_parse: NULL argument");
     if (!*url) return mcf__fail(MCF_INVALID_PARAMS, "empty URL");
-    sep = strstr(url, "://");
-    /* an explicit filesystem N turns "path" into "N://path" */
-    if (filesystem && *filesystem && !mcf__name_is(filesystem, "auto") && !mcf__local_fs_name(filesystem) && !sep) {
-        size_t fl = strlen(filesystem), ul = strlen(url);
-        for (i = 0; i < fl; i++)
-            if (!mcf__is_scheme_char(filesystem[i], i == 0))
-                return mcf__fail(MCF_INVALID_PARAMS, "filesystem \"%s\" is not a valid scheme name", filesystem);
-        joined = (char *)mcf__malloc(fl + ul + 4);
-        if (!joined) return mcf__fail(MCF_INTERNAL_ERROR, "out of memory parsing URL \"%s\"", url);
-        memcpy(joined, filesystem, fl);
-        memcpy(joined + fl, "://", 3);
-        memcpy(joined + fl + 3, url, ul + 1);
-        in = joined;
-        sep = joined + fl;
+    if ((rc = mcf__url_apply_filesystem(url, filesystem, &joined)) != MCF_OK) return rc;
+    in = joined ? joined : url;
+    cap = MCF__URL_STRINGS * (strlen(in) + MCF__URL_EXTRA);
+    if (!(block = (char *)mcf__malloc(cap))) {
+        MCF_FREE(joined);
+        return mcf__fail(MCF_INTERNAL_ERROR, "out of memory parsing URL \"%s\"", url);
     }
-    len = strlen(in);
-    memset(&u, 0, sizeof u);
-    block = (char *)mcf__malloc(8 * (len + 40));
-    if (!block) { MCF_FREE(joined); return mcf__fail(MCF_INTERNAL_ERROR, "out of memory parsing URL \"%s\"", url); }
     a.p = block;
-    a.end = block + 8 * (len + 40);
-
-    if (sep) {
-        slen = (size_t)(sep - in);
-        for (i = 0; i < slen; i++)
-            if (!mcf__is_scheme_char(in[i], i == 0)) break;
-        if (slen == 0 || i < slen) { rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": malformed scheme", url); goto done; }
-        if (slen == 1) sep = NULL;   /* "C://dir" is a Windows drive, not a scheme */
-    }
-    if (!sep) {
-        /* a plain local path, kept exactly as given */
-        u.scheme = mcf__url_put(&a, "file", 4);
-        u.host = mcf__url_put(&a, "", 0);
-        u.path = mcf__url_put(&a, in, len);
-        u.query = mcf__url_put(&a, "", 0);
-        u.url = mcf__url_put(&a, in, len);
-        mcf__url_split_path(&a, &u);
-        goto done;
-    }
-    u.scheme = mcf__url_put(&a, in, slen);
-    for (i = 0; i < slen; i++) u.scheme[i] = mcf__lower(u.scheme[i]);
-    rest = sep + 3;
-    u.query = NULL;
-    if (strcmp(u.scheme, "file") == 0) {
-        const char *p = rest;
-#ifdef _WIN32
-        const char *unc = NULL;   /* file://server/share/x (RFC 8089 E.3) */
-        size_t unc_len = 0;
-        int drive = 0;
-#endif
-        if (*p != '/') {
-            size_t hl = strcspn(p, "/");
-            if (!(hl == 9 && mcf__name_is(mcf__url_put(&a, p, hl), "localhost"))) {
-#ifdef _WIN32
-                unc = p;
-                unc_len = hl;
-#else
-                rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": file URLs must name a local path (host \"%.*s\" not supported)", url, (int)hl, p);
-                goto done;
-#endif
-            }
-            p += hl;
-        }
-        if (!*p) { rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": empty path", url); goto done; }
-#ifdef _WIN32
-        /* file:///C:/dir/x.pt is the drive path C:\dir\x.pt (RFC 8089 E.2) */
-        if (!unc && p[0] == '/' && ((p[1] >= 'A' && p[1] <= 'Z') || (p[1] >= 'a' && p[1] <= 'z')) && p[2] == ':') { p++; drive = 1; }
-#endif
-        u.host = mcf__url_put(&a, "", 0);
-        u.path = mcf__url_decode(&a, p, strlen(p), url, &rc);
-        if (!u.path) goto done;
-        u.query = mcf__url_put(&a, "", 0);
-#ifdef _WIN32
-        /* a UNC path, from the host form or the four-slash form file:////server/share/x */
-        if (unc) u.path = mcf__url_cat(&a, "//", mcf__url_put(&a, unc, unc_len), u.path, NULL);
-        if (drive || unc || (u.path[0] == '/' && u.path[1] == '/' && u.path[2] && u.path[2] != '/')) {
-            char *c;
-            for (c = u.path; *c; c++) if (*c == '\\') *c = '/';
-            u.url = mcf__url_cat(&a, drive ? "file:///" : "file:", u.path, NULL, NULL);
-            for (c = u.path; *c; c++) if (*c == '/') *c = '\\';
-        } else
-#endif
-        u.url = mcf__url_cat(&a, "file://", u.path, NULL, NULL);
-    } else if (strcmp(u.scheme, "memory") == 0) {
-        const char *p = rest;
-        size_t n;
-        while (*p == '/') p++;
-        n = strlen(p);
-        while (n > 0 && p[n - 1] == '/') n--;
-        if (n == 0) { rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": empty memory path", url); goto done; }
-        u.host = mcf__url_put(&a, "", 0);
-        u.path = a.p;
-        u.path[0] = '/';
-        memcpy(u.path + 1, p, n);
-        u.path[n + 1] = '\0';
-        a.p += n + 2;
-        u.query = mcf__url_put(&a, "", 0);
-        u.url = mcf__url_cat(&a, "memory://", u.path, NULL, NULL);
-    } else if (strcmp(u.scheme, "http") == 0 || strcmp(u.scheme, "https") == 0) {
-        size_t an = strcspn(rest, "/?#"), pn;
-        const char *p = rest + an, *q;
-        if ((rc = mcf__url_authority(&a, rest, an, url, &u)) != MCF_OK) goto done;
-        pn = strcspn(p, "?#");
-        u.path = pn ? mcf__url_put(&a, p, pn) : mcf__url_put(&a, "/", 1);
-        q = p + pn;
-        if (*q == '?') { size_t qn = strcspn(q + 1, "#"); u.query = mcf__url_put(&a, q + 1, qn); }
-        else u.query = mcf__url_put(&a, "", 0);
-        for (i = 0; u.path[i]; i++)
-            if ((unsigned char)u.path[i] <= ' ') { rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": spaces or control characters in path (percent-encode them)", url); goto done; }
-        {
-            int v6 = strchr(u.host, ':') != NULL;
-            char port[16] = "";
-            if (u.port) (void)snprintf(port, sizeof port, ":%d", u.port);
-            u.url = mcf__url_cat(&a, u.scheme, v6 ? "://[" : "://", u.host, v6 ? "]" : "");
-            a.p--;   /* continue the same string */
-            (void)mcf__url_cat(&a, port, u.path, *u.query ? "?" : "", u.query);
-        }
-    } else if (strcmp(u.scheme, "s3") == 0 || strcmp(u.scheme, "s3a") == 0) {
-        const char *slash = strchr(rest, '/');
-        size_t bn = slash ? (size_t)(slash - rest) : strlen(rest);
-        if (bn == 0) { rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": missing bucket", url); goto done; }
-        if (!slash || !slash[1]) { rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": missing object key after the bucket", url); goto done; }
-        u.host = mcf__url_put(&a, rest, bn);
-        u.port = 0;
-        u.path = mcf__url_put(&a, slash + 1, strlen(slash + 1));
-        u.query = mcf__url_put(&a, "", 0);
-        u.url = mcf__url_cat(&a, "s3://", u.host, "/", u.path);
-    } else {
-        /* a user-registered scheme: everything after "://" is the path */
-        if (!*rest) { rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": empty path", url); goto done; }
-        u.host = mcf__url_put(&a, "", 0);
-        u.path = mcf__url_put(&a, rest, strlen(rest));
-        u.query = mcf__url_put(&a, "", 0);
-        u.url = mcf__url_cat(&a, u.scheme, "://", u.path, NULL);
-    }
-    mcf__url_split_path(&a, &u);
-done:
+    a.end = block + cap;
+    memset(&u, 0, sizeof u);
+    rc = mcf__url_scheme_len(in, url, &slen);
+    if (rc == MCF_OK && slen == 0) mcf__url_local(&a, in, &u);
+    else if (rc == MCF_OK) rc = mcf__url_with_scheme(&a, in, slen, url, &u);
+    if (rc == MCF_OK) mcf__url_split_path(&a, &u);
     MCF_FREE(joined);
-    if (rc != MCF_OK) { MCF_FREE(block); return rc; }
+    if (rc != MCF_OK) {
+        MCF_FREE(block);
+        return rc;
+    }
     MCF_ASSERT(u.scheme == block);
     *out = u;
     return MCF_OK;
