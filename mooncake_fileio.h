@@ -4111,7 +4111,9 @@ static void mcf__net_add(int which, uint64_t v)
 #if defined(__GNUC__) || defined(__clang__)
     (void)__atomic_fetch_add(&mcf__net_count[which], v, __ATOMIC_RELAXED);
 #else
-    mcf__lock(&mcf__net_lock); mcf__net_count[which] += v; mcf__unlock(&mcf__net_lock);
+    mcf__lock(&mcf__net_lock);
+    mcf__net_count[which] += v;
+    mcf__unlock(&mcf__net_lock);
 #endif
 }
 
@@ -4123,7 +4125,9 @@ MCFDEF void mcf_curl_counters(uint64_t *requests, uint64_t *bytes_received, uint
 #if defined(__GNUC__) || defined(__clang__)
         v[i] = __atomic_load_n(&mcf__net_count[i], __ATOMIC_RELAXED);
 #else
-        mcf__lock(&mcf__net_lock); v[i] = mcf__net_count[i]; mcf__unlock(&mcf__net_lock);
+        mcf__lock(&mcf__net_lock);
+        v[i] = mcf__net_count[i];
+        mcf__unlock(&mcf__net_lock);
 #endif
     }
     if (requests) *requests = v[0];
@@ -4141,7 +4145,7 @@ typedef struct mcf__net {
     char sigv4[96];
     const char *who;            /* "http" or "s3" */
     const char *ca_file;
-    int s3, verify, retries;
+    int s3, verify, retries, anon;     /* anon: unsigned S3 requests */
     long timeout, connect_timeout;
     uint64_t part_size, threshold;
     unsigned flags;
@@ -4203,8 +4207,14 @@ static int mcf__net_uint(const char *who, const char *key, const char *v, uint64
 
 static int mcf__net_bool(const char *who, const char *key, const char *v, int *out)
 {
-    if (mcf__name_is(v, "1") || mcf__name_is(v, "true") || mcf__name_is(v, "yes") || mcf__name_is(v, "on")) { *out = 1; return MCF_OK; }
-    if (mcf__name_is(v, "0") || mcf__name_is(v, "false") || mcf__name_is(v, "no") || mcf__name_is(v, "off")) { *out = 0; return MCF_OK; }
+    if (mcf__name_is(v, "1") || mcf__name_is(v, "true") || mcf__name_is(v, "yes") || mcf__name_is(v, "on")) {
+        *out = 1;
+        return MCF_OK;
+    }
+    if (mcf__name_is(v, "0") || mcf__name_is(v, "false") || mcf__name_is(v, "no") || mcf__name_is(v, "off")) {
+        *out = 0;
+        return MCF_OK;
+    }
     return mcf__fail(MCF_INVALID_PARAMS, "%s: storage option %s=\"%s\" is not a boolean (0/1/true/false)", who, key, v);
 }
 
@@ -4230,9 +4240,13 @@ static char *mcf__buf_cstr(mcf__buf *b)
 {
     char *s;
     mcf__buf_putc(b, 0);
-    if (b->failed) { mcf__buf_free(b); return NULL; }
+    if (b->failed) {
+        mcf__buf_free(b);
+        return NULL;
+    }
     s = (char *)b->data;
-    b->data = NULL; b->len = b->cap = 0;
+    b->data = NULL;
+    b->len = b->cap = 0;
     return s;
 }
 
@@ -4241,7 +4255,10 @@ static void mcf__net_free(mcf__net *n)
     const char *who = n->who;   /* kept: messages name the backend after a failed init */
     if (n->h) curl_easy_cleanup(n->h);
     if (n->hdrs) curl_slist_free_all(n->hdrs);
-    MCF_FREE(n->url); MCF_FREE(n->shown); MCF_FREE(n->user); MCF_FREE(n->secret);
+    MCF_FREE(n->url);
+    MCF_FREE(n->shown);
+    MCF_FREE(n->user);
+    MCF_FREE(n->secret);
     memset(n, 0, sizeof *n);
     n->who = who;
 }
@@ -4258,20 +4275,209 @@ static int mcf__net_header(mcf__net *n, const char *line, size_t len)
     return 1;
 }
 
-/* Resolves storage_options (and the AWS_* environment for s3) for url u. */
-static int mcf__net_init(mcf__net *n, const mcf_url *u, const mcf_options *o)
+/* Fails unless every storage option is a key this backend reads, with a value. */
+static int mcf__net_check_keys(const mcf__net *n, const mcf_options *o)
 {
     static const char *const known_http[] = { "headers", "bearer_token", "timeout", "connect_timeout", "verify_tls", "ca_file", "retries", NULL };
     static const char *const known_s3[] = { "headers", "timeout", "connect_timeout", "verify_tls", "ca_file", "retries",
                                             "key", "secret", "token", "region", "endpoint_url", "anon", "multipart_threshold", "part_size", NULL };
-    const char *const *known, *v, *key = NULL, *secret = NULL, *token = NULL, *region, *endpoint;
-    const char *const *p;
-    uint64_t x;
-    mcf__buf b;
-    int i, rc, anon = 0;
+    const char *const *known = n->s3 ? known_s3 : known_http, *const *p;
+    int i;
+    if (!o || !o->storage_options) return MCF_OK;
+    for (p = o->storage_options; p[0]; p += 2) {
+        if (!p[1]) return mcf__fail(MCF_INVALID_PARAMS, "%s: storage option \"%s\" has no value (the list is key, value, ..., NULL)", n->who, p[0]);
+        for (i = 0; known[i] && strcmp(known[i], p[0]) != 0; i++) { }
+        if (!known[i])
+            return mcf__fail(MCF_INVALID_PARAMS, "%s: unknown storage option \"%s\" (valid: %s)", n->who, p[0],
+                             n->s3 ? "key, secret, token, region, endpoint_url, anon, multipart_threshold, part_size, headers, timeout, connect_timeout, verify_tls, ca_file, retries"
+                                   : "headers, bearer_token, timeout, connect_timeout, verify_tls, ca_file, retries");
+    }
+    return MCF_OK;
+}
 
-    memset(n, 0, sizeof *n);
+/* The numeric and boolean storage options (absent ones keep the defaults). */
+static int mcf__net_numbers(mcf__net *n, const mcf_options *o)
+{
+    const char *v;
+    uint64_t x;
+    int rc = MCF_OK;
+    if (rc == MCF_OK && (v = mcf__sopt(o, "timeout")) != NULL && (rc = mcf__net_uint(n->who, "timeout", v, 86400u * 365, &x)) == MCF_OK)
+        n->timeout = (long)x;
+    if (rc == MCF_OK && (v = mcf__sopt(o, "connect_timeout")) != NULL && (rc = mcf__net_uint(n->who, "connect_timeout", v, 86400u, &x)) == MCF_OK)
+        n->connect_timeout = (long)x;
+    if (rc == MCF_OK && (v = mcf__sopt(o, "retries")) != NULL && (rc = mcf__net_uint(n->who, "retries", v, 20, &x)) == MCF_OK)
+        n->retries = (int)x;
+    if (rc == MCF_OK && (v = mcf__sopt(o, "verify_tls")) != NULL) rc = mcf__net_bool(n->who, "verify_tls", v, &n->verify);
+    if (rc == MCF_OK && (v = mcf__sopt(o, "anon")) != NULL) rc = mcf__net_bool(n->who, "anon", v, &n->anon);
+    if (rc == MCF_OK && (v = mcf__sopt(o, "part_size")) != NULL) {
+        rc = mcf__net_uint(n->who, "part_size", v, (uint64_t)5 << 30, &n->part_size);
+        if (rc == MCF_OK && n->part_size == 0) rc = mcf__fail(MCF_INVALID_PARAMS, "s3: storage option part_size must be at least 1 byte");
+    }
+    n->threshold = n->part_size;
+    if (rc == MCF_OK && (v = mcf__sopt(o, "multipart_threshold")) != NULL)
+        rc = mcf__net_uint(n->who, "multipart_threshold", v, UINT64_MAX - 1, &n->threshold);
+    n->ca_file = mcf__sopt(o, "ca_file");
+    return rc;
+}
+
+/* The headers storage option: "Name: value" lines sent with every request. */
+static int mcf__net_headers(mcf__net *n, const mcf_options *o)
+{
+    const char *v = mcf__sopt(o, "headers");
+    while (v && *v) {
+        size_t len = strcspn(v, "\n"), l = len;
+        const char *colon;
+        while (l > 0 && (v[l - 1] == '\r' || v[l - 1] == ' ')) l--;
+        if (l > 0) {   /* blank lines are skipped */
+            colon = (const char *)memchr(v, ':', l);
+            if (!colon || colon == v)
+                return mcf__fail(MCF_INVALID_PARAMS, "%s: storage option headers: a line is not \"Name: value\"", n->who);
+            if (!mcf__net_header(n, v, l)) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", n->who);
+        }
+        v += len;
+        if (*v == '\n') v++;
+    }
+    return MCF_OK;
+}
+
+/* Appends the header prefix + value (NULL value: nothing). 0 when out of memory. */
+static int mcf__net_header2(mcf__net *n, const char *prefix, const char *value)
+{
+    mcf__buf b;
+    int ok;
+    if (!value) return 1;
     memset(&b, 0, sizeof b);
+    mcf__buf_puts(&b, prefix);
+    mcf__buf_puts(&b, value);
+    ok = !b.failed && mcf__net_header(n, (const char *)b.data, b.len);
+    mcf__buf_free(&b);
+    return ok;
+}
+
+/* http(s): the bearer token, and the URL shown in messages without its
+ * query (presigned URLs carry signatures in it; the request keeps it). */
+static int mcf__net_http(mcf__net *n, const mcf_url *u, const mcf_options *o)
+{
+    mcf__buf b;
+    if (!mcf__net_header2(n, "Authorization: Bearer ", mcf__sopt(o, "bearer_token"))) return mcf__fail(MCF_INTERNAL_ERROR, "http: out of memory");
+    memset(&b, 0, sizeof b);
+    n->url = mcf__strdup(u->url);
+    mcf__buf_puts(&b, u->url);
+    if (*u->query && !b.failed) {
+        b.len -= strlen(u->query) + 1;
+        mcf__buf_puts(&b, "?...");
+    }
+    n->shown = mcf__buf_cstr(&b);
+    if (!n->url || !n->shown) return mcf__fail(MCF_INTERNAL_ERROR, "http: out of memory");
+    return MCF_OK;
+}
+
+/* The first non-empty of a storage option and two environment variables,
+ * else fallback. */
+static const char *mcf__net_setting(const mcf_options *o, const char *key, const char *env1, const char *env2, const char *fallback)
+{
+    const char *v = mcf__sopt(o, key);
+    if (!v || !*v) v = env1 ? getenv(env1) : NULL;
+    if (!v || !*v) v = env2 ? getenv(env2) : NULL;
+    return v && *v ? v : fallback;
+}
+
+/* S3 request URL into b: a custom endpoint path-style, else AWS's
+ * virtual-hosted style; the key percent-encoded as SigV4 canonicalizes it. */
+static int mcf__net_s3_url(mcf__buf *b, const mcf_url *u, const char *region, const char *endpoint)
+{
+    if (endpoint) {
+        size_t el = strlen(endpoint);
+        if (strncmp(endpoint, "http://", 7) != 0 && strncmp(endpoint, "https://", 8) != 0)
+            return mcf__fail(MCF_INVALID_PARAMS, "s3: endpoint_url \"%s\" must start with http:// or https://", endpoint);
+        if (strchr(endpoint, '@')) return mcf__fail(MCF_INVALID_PARAMS, "s3: endpoint_url must not carry credentials");
+        while (el > 0 && endpoint[el - 1] == '/') el--;
+        mcf__buf_put(b, endpoint, el);
+        mcf__buf_putc(b, '/');
+        mcf__net_encode(b, u->host, 0);
+    } else {
+        mcf__buf_puts(b, "https://");
+        mcf__buf_puts(b, u->host);
+        mcf__buf_puts(b, ".s3.");
+        mcf__buf_puts(b, region);
+        mcf__buf_puts(b, ".amazonaws.com");
+    }
+    mcf__buf_putc(b, '/');
+    mcf__net_encode(b, u->path, 1);
+    return MCF_OK;
+}
+
+/* s3: credentials (storage options, else the standard AWS environment),
+ * region, endpoint, the request URL and SigV4 settings. */
+static int mcf__net_s3(mcf__net *n, const mcf_url *u, const mcf_options *o)
+{
+    const char *key, *secret, *token, *region, *endpoint;
+    mcf__buf b;
+    int i, rc;
+    if (mcf__sopt(o, "key") || mcf__sopt(o, "secret")) {
+        key = mcf__sopt(o, "key");
+        secret = mcf__sopt(o, "secret");
+        token = mcf__sopt(o, "token");
+    } else {
+        key = getenv("AWS_ACCESS_KEY_ID");
+        secret = getenv("AWS_SECRET_ACCESS_KEY");
+        token = getenv("AWS_SESSION_TOKEN");
+    }
+    if (key && !*key) key = NULL;
+    if (!n->anon && (key != NULL) != (secret != NULL && *secret))
+        return mcf__fail(MCF_INVALID_PARAMS, "s3: %s: an access key needs its secret and vice versa", u->url);
+    region = mcf__net_setting(o, "region", "AWS_REGION", "AWS_DEFAULT_REGION", "us-east-1");
+    for (i = 0; region[i]; i++)
+        if (!((region[i] >= 'a' && region[i] <= 'z') || (region[i] >= '0' && region[i] <= '9') || region[i] == '-') || i > 40)
+            return mcf__fail(MCF_INVALID_PARAMS, "s3: region \"%.48s\" is not a region name (a-z, 0-9, '-')", region);
+    endpoint = mcf__net_setting(o, "endpoint_url", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", NULL);
+    memset(&b, 0, sizeof b);
+    if ((rc = mcf__net_s3_url(&b, u, region, endpoint)) != MCF_OK) {
+        mcf__buf_free(&b);
+        return rc;
+    }
+    n->url = mcf__buf_cstr(&b);
+    mcf__buf_puts(&b, u->url);
+    mcf__buf_puts(&b, " (");
+    if (n->url) mcf__buf_puts(&b, n->url);
+    mcf__buf_puts(&b, ")");
+    n->shown = mcf__buf_cstr(&b);
+    (void)snprintf(n->sigv4, sizeof n->sigv4, "aws:amz:%s:s3", region);
+    /* libcurl 7.88 does not add the payload hash header; S3 requires it */
+    if (!mcf__net_header(n, "x-amz-content-sha256: UNSIGNED-PAYLOAD", 38)) return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+    if (!n->anon && key) {
+        n->user = mcf__strdup(key);
+        n->secret = mcf__strdup(secret);
+        if (token && *token && !mcf__net_header2(n, "x-amz-security-token: ", token)) {
+            MCF_FREE(n->user);
+            n->user = NULL;
+        }
+        if (!n->user || !n->secret) return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+    }
+    if (!n->url || !n->shown) return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+    return MCF_OK;
+}
+
+/* curl_global_init once per process (not thread-safe before libcurl 7.84),
+ * then this request's handle. */
+static int mcf__net_handle(mcf__net *n, const mcf_url *u)
+{
+    int inited;
+    mcf__lock(&mcf__net_lock);
+    if (!mcf__net_inited && curl_global_init(CURL_GLOBAL_ALL) == CURLE_OK) mcf__net_inited = 1;
+    inited = mcf__net_inited;
+    mcf__unlock(&mcf__net_lock);
+    if (!inited) return mcf__fail(MCF_INTERNAL_ERROR, "%s: curl_global_init failed", n->who);
+    if (!(n->h = curl_easy_init())) return mcf__fail(MCF_INTERNAL_ERROR, "%s: curl_easy_init failed", u->url);
+    return MCF_OK;
+}
+
+/* Resolves storage_options (and the AWS_* environment for s3) for url u.
+ * On failure n holds nothing to free. */
+static int mcf__net_init(mcf__net *n, const mcf_url *u, const mcf_options *o)
+{
+    int rc;
+    memset(n, 0, sizeof *n);
     n->s3 = strcmp(u->scheme, "s3") == 0 || strcmp(u->scheme, "s3a") == 0;
     n->who = n->s3 ? "s3" : "http";
     n->verify = 1;
@@ -4279,127 +4485,13 @@ static int mcf__net_init(mcf__net *n, const mcf_url *u, const mcf_options *o)
     n->connect_timeout = 30;
     n->part_size = MCF_NET_PART_SIZE;
     n->flags = o ? o->flags : 0;
-    known = n->s3 ? known_s3 : known_http;
-    if (o && o->storage_options) {
-        for (p = o->storage_options; p[0]; p += 2) {
-            if (!p[1]) return mcf__fail(MCF_INVALID_PARAMS, "%s: storage option \"%s\" has no value (the list is key, value, ..., NULL)", n->who, p[0]);
-            for (i = 0; known[i] && strcmp(known[i], p[0]) != 0; i++) { }
-            if (!known[i])
-                return mcf__fail(MCF_INVALID_PARAMS, "%s: unknown storage option \"%s\" (valid: %s)", n->who, p[0],
-                                 n->s3 ? "key, secret, token, region, endpoint_url, anon, multipart_threshold, part_size, headers, timeout, connect_timeout, verify_tls, ca_file, retries"
-                                       : "headers, bearer_token, timeout, connect_timeout, verify_tls, ca_file, retries");
-        }
-    }
-    if ((v = mcf__sopt(o, "timeout")) != NULL) { if ((rc = mcf__net_uint(n->who, "timeout", v, 86400u * 365, &x)) != MCF_OK) return rc; n->timeout = (long)x; }
-    if ((v = mcf__sopt(o, "connect_timeout")) != NULL) { if ((rc = mcf__net_uint(n->who, "connect_timeout", v, 86400u, &x)) != MCF_OK) return rc; n->connect_timeout = (long)x; }
-    if ((v = mcf__sopt(o, "retries")) != NULL) { if ((rc = mcf__net_uint(n->who, "retries", v, 20, &x)) != MCF_OK) return rc; n->retries = (int)x; }
-    if ((v = mcf__sopt(o, "verify_tls")) != NULL && (rc = mcf__net_bool(n->who, "verify_tls", v, &n->verify)) != MCF_OK) return rc;
-    if ((v = mcf__sopt(o, "anon")) != NULL && (rc = mcf__net_bool(n->who, "anon", v, &anon)) != MCF_OK) return rc;
-    if ((v = mcf__sopt(o, "part_size")) != NULL) {
-        if ((rc = mcf__net_uint(n->who, "part_size", v, (uint64_t)5 << 30, &n->part_size)) != MCF_OK) return rc;
-        if (n->part_size == 0) return mcf__fail(MCF_INVALID_PARAMS, "s3: storage option part_size must be at least 1 byte");
-    }
-    n->threshold = n->part_size;
-    if ((v = mcf__sopt(o, "multipart_threshold")) != NULL && (rc = mcf__net_uint(n->who, "multipart_threshold", v, UINT64_MAX - 1, &n->threshold)) != MCF_OK) return rc;
-    n->ca_file = mcf__sopt(o, "ca_file");
-
-    /* headers: "Name: value" lines */
-    if ((v = mcf__sopt(o, "headers")) != NULL) {
-        while (*v) {
-            size_t len = strcspn(v, "\n"), l = len;
-            while (l > 0 && (v[l - 1] == '\r' || v[l - 1] == ' ')) l--;
-            if (l > 0) {
-                const char *colon = (const char *)memchr(v, ':', l);
-                if (!colon || colon == v)
-                    { mcf__net_free(n); return mcf__fail(MCF_INVALID_PARAMS, "%s: storage option headers: a line is not \"Name: value\"", n->who); }
-                if (!mcf__net_header(n, v, l)) { mcf__net_free(n); return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", n->who); }
-            }
-            v += len;
-            if (*v == '\n') v++;
-        }
-    }
-    if (!n->s3) {
-        if ((v = mcf__sopt(o, "bearer_token")) != NULL) {
-            mcf__buf_puts(&b, "Authorization: Bearer ");
-            mcf__buf_puts(&b, v);
-            if (b.failed || !mcf__net_header(n, (const char *)b.data, b.len)) { mcf__buf_free(&b); mcf__net_free(n); return mcf__fail(MCF_INTERNAL_ERROR, "http: out of memory"); }
-            mcf__buf_free(&b);
-        }
-        /* the query is kept in the request but never shown (presigned URLs carry signatures in it) */
-        n->url = mcf__strdup(u->url);
-        mcf__buf_puts(&b, u->url);
-        if (*u->query) { b.len -= strlen(u->query) + 1; mcf__buf_puts(&b, "?..."); }
-        n->shown = mcf__buf_cstr(&b);
-        if (!n->url || !n->shown) { mcf__net_free(n); return mcf__fail(MCF_INTERNAL_ERROR, "http: out of memory"); }
-    } else {
-        /* credentials: storage options, else the standard AWS environment */
-        if (mcf__sopt(o, "key") || mcf__sopt(o, "secret")) {
-            key = mcf__sopt(o, "key"); secret = mcf__sopt(o, "secret"); token = mcf__sopt(o, "token");
-        } else {
-            key = getenv("AWS_ACCESS_KEY_ID"); secret = getenv("AWS_SECRET_ACCESS_KEY"); token = getenv("AWS_SESSION_TOKEN");
-        }
-        if (key && !*key) key = NULL;
-        if (!anon && (key != NULL) != (secret != NULL && *secret))
-            { mcf__net_free(n); return mcf__fail(MCF_INVALID_PARAMS, "s3: %s: an access key needs its secret and vice versa", u->url); }
-        region = mcf__sopt(o, "region");
-        if (!region || !*region) region = getenv("AWS_REGION");
-        if (!region || !*region) region = getenv("AWS_DEFAULT_REGION");
-        if (!region || !*region) region = "us-east-1";
-        for (i = 0; region[i]; i++)
-            if (!((region[i] >= 'a' && region[i] <= 'z') || (region[i] >= '0' && region[i] <= '9') || region[i] == '-') || i > 40)
-                { mcf__net_free(n); return mcf__fail(MCF_INVALID_PARAMS, "s3: region \"%.48s\" is not a region name (a-z, 0-9, '-')", region); }
-        endpoint = mcf__sopt(o, "endpoint_url");
-        if (!endpoint || !*endpoint) endpoint = getenv("AWS_ENDPOINT_URL_S3");
-        if (!endpoint || !*endpoint) endpoint = getenv("AWS_ENDPOINT_URL");
-        if (endpoint && *endpoint) {
-            size_t el = strlen(endpoint);
-            if (strncmp(endpoint, "http://", 7) != 0 && strncmp(endpoint, "https://", 8) != 0)
-                { mcf__net_free(n); return mcf__fail(MCF_INVALID_PARAMS, "s3: endpoint_url \"%s\" must start with http:// or https://", endpoint); }
-            if (strchr(endpoint, '@')) { mcf__net_free(n); return mcf__fail(MCF_INVALID_PARAMS, "s3: endpoint_url must not carry credentials"); }
-            while (el > 0 && endpoint[el - 1] == '/') el--;
-            mcf__buf_put(&b, endpoint, el);          /* custom endpoint: path-style */
-            mcf__buf_putc(&b, '/');
-            mcf__net_encode(&b, u->host, 0);
-        } else {
-            mcf__buf_puts(&b, "https://");          /* AWS: virtual-hosted style */
-            mcf__buf_puts(&b, u->host);
-            mcf__buf_puts(&b, ".s3.");
-            mcf__buf_puts(&b, region);
-            mcf__buf_puts(&b, ".amazonaws.com");
-        }
-        mcf__buf_putc(&b, '/');
-        mcf__net_encode(&b, u->path, 1);
-        n->url = mcf__buf_cstr(&b);
-        mcf__buf_puts(&b, u->url);
-        mcf__buf_puts(&b, " (");
-        if (n->url) mcf__buf_puts(&b, n->url);
-        mcf__buf_puts(&b, ")");
-        n->shown = mcf__buf_cstr(&b);
-        (void)snprintf(n->sigv4, sizeof n->sigv4, "aws:amz:%s:s3", region);
-        /* libcurl 7.88 does not add the payload hash header; S3 requires it */
-        if (!mcf__net_header(n, "x-amz-content-sha256: UNSIGNED-PAYLOAD", 38)) { mcf__net_free(n); return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory"); }
-        if (!anon && key) {
-            n->user = mcf__strdup(key);
-            n->secret = mcf__strdup(secret);
-            if (token && *token) {
-                mcf__buf_puts(&b, "x-amz-security-token: ");
-                mcf__buf_puts(&b, token);
-                if (b.failed || !mcf__net_header(n, (const char *)b.data, b.len)) { MCF_FREE(n->user); n->user = NULL; }
-                mcf__buf_free(&b);
-            }
-            if (!n->user || !n->secret) { mcf__net_free(n); return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory"); }
-        }
-        if (!n->url || !n->shown) { mcf__net_free(n); return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory"); }
-    }
-    /* curl_global_init once per process (not thread-safe before libcurl 7.84) */
-    mcf__lock(&mcf__net_lock);
-    if (!mcf__net_inited && curl_global_init(CURL_GLOBAL_ALL) == CURLE_OK) mcf__net_inited = 1;
-    i = mcf__net_inited;
-    mcf__unlock(&mcf__net_lock);
-    if (!i) { mcf__net_free(n); return mcf__fail(MCF_INTERNAL_ERROR, "%s: curl_global_init failed", n->who); }
-    n->h = curl_easy_init();
-    if (!n->h) { mcf__net_free(n); return mcf__fail(MCF_INTERNAL_ERROR, "%s: curl_easy_init failed", u->url); }
-    return MCF_OK;
+    rc = mcf__net_check_keys(n, o);
+    if (rc == MCF_OK) rc = mcf__net_numbers(n, o);
+    if (rc == MCF_OK) rc = mcf__net_headers(n, o);
+    if (rc == MCF_OK) rc = n->s3 ? mcf__net_s3(n, u, o) : mcf__net_http(n, u, o);
+    if (rc == MCF_OK) rc = mcf__net_handle(n, u);
+    if (rc != MCF_OK) mcf__net_free(n);
+    return rc;
 }
 
 /* ---- callbacks ---- */
@@ -4431,17 +4523,25 @@ static size_t mcf__net_on_header(char *p, size_t size, size_t nitems, void *user
             while (k > 0 && (s[k - 1] == '\r' || s[k - 1] == '\n')) k--;
             (void)snprintf(x->reason, sizeof x->reason, "%.*s", (int)k, s);
         }
-    } else if (n > 5 && mcf__lower(p[0]) == 'e' && mcf__lower(p[1]) == 't' && mcf__lower(p[2]) == 'a' &&
-               mcf__lower(p[3]) == 'g' && p[4] == ':') {
+    } else if (mcf__net_field_is(p, n, "etag:")) {
         const char *s = p + 5;
         k = n - 5;
-        while (k > 0 && (*s == ' ' || *s == '\t')) { s++; k--; }
+        while (k > 0 && (*s == ' ' || *s == '\t')) {
+            s++;
+            k--;
+        }
         while (k > 0 && (s[k - 1] == '\r' || s[k - 1] == '\n' || s[k - 1] == ' ')) k--;
-        if (k < sizeof x->etag) { memcpy(x->etag, s, k); x->etag[k] = '\0'; }
+        if (k < sizeof x->etag) {
+            memcpy(x->etag, s, k);
+            x->etag[k] = '\0';
+        }
     } else if (mcf__net_field_is(p, n, "content-range:")) {
         const char *s = p + 14;
         k = n - 14;
-        while (k > 0 && (*s == ' ' || *s == '\t')) { s++; k--; }
+        while (k > 0 && (*s == ' ' || *s == '\t')) {
+            s++;
+            k--;
+        }
         while (k > 0 && (s[k - 1] == '\r' || s[k - 1] == '\n' || s[k - 1] == ' ')) k--;
         if (k >= sizeof x->crange) k = sizeof x->crange - 1;   /* too long to be valid: fails the parse */
         for (i = 0; i < k; i++) x->crange[i] = (s[i] >= ' ' && s[i] != 0x7f) ? s[i] : '?';
@@ -4450,54 +4550,81 @@ static size_t mcf__net_on_header(char *p, size_t size, size_t nitems, void *user
     return n;
 }
 
+/* A 200 answer to a ranged read: the server ignored Range and sends the
+ * whole object from byte 0. Skips to off + got, keeps up to room bytes,
+ * then cuts the transfer, or pauses it if it is held for the next read
+ * (curl then delivers the chunk again); either way nothing beyond dst is
+ * buffered. */
+static size_t mcf__net_on_whole(mcf__xfer *x, const char *p, size_t n)
+{
+    uint64_t at = x->pos, need = x->off + x->got;
+    curl_off_t len = -1;
+    size_t from, k;
+    if (at + n > x->counted) {
+        mcf__net_add(1, at + n - x->counted);
+        x->counted = at + n;
+    }
+    if (at == 0) (void)curl_easy_getinfo(x->n->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+    if ((len >= 0 && (uint64_t)len != x->size) || at + n > x->size) {
+        x->grown = 1;
+        return 0;
+    }
+    MCF_ASSERT(need >= at);
+    if (x->dst && x->got < x->room) {
+        if (at + n <= need) {
+            x->pos += n;
+            return n;
+        }
+        from = (size_t)(need - at);
+        k = n - from < x->room - x->got ? n - from : x->room - x->got;
+        memcpy(x->dst + x->got, p + from, k);
+        x->got += k;
+        if (from + k == n && (x->got < x->room || x->hold || x->pos + n == x->size)) {
+            x->pos += n;
+            return n;
+        }
+    }
+    if (x->hold) {
+        x->paused = 1;
+        return CURL_WRITEFUNC_PAUSE;
+    }
+    x->stopped = 1;
+    return 0;
+}
+
+/* A 2xx body into dst (at most cap bytes) or into the keep buffer. */
+static size_t mcf__net_on_ok(mcf__xfer *x, const char *p, size_t n)
+{
+    if (x->hold) return 0;   /* a held GET (no Range sent) takes only a 200 */
+    if (x->dst) {
+        if (n > x->cap - x->got) {   /* more than asked: stop */
+            x->overflow = 1;
+            return 0;
+        }
+        memcpy(x->dst + x->got, p, n);
+        x->got += n;
+    } else if (x->keep) {
+        if (n > MCF__NET_KEEP_MAX - x->keep->len) {
+            x->overflow = 1;
+            return 0;
+        }
+        mcf__buf_put(x->keep, p, n);
+    }
+    return n;
+}
+
 static size_t mcf__net_on_body(char *p, size_t size, size_t nitems, void *user)
 {
     mcf__xfer *x = (mcf__xfer *)user;
-    size_t n = size * nitems;
+    size_t n = size * nitems, k;
     long status = 0;
     (void)curl_easy_getinfo(x->n->h, CURLINFO_RESPONSE_CODE, &status);
-    if (status == 200 && x->ranged) {
-        /* the server ignored Range and sends the whole object from byte 0:
-         * skip to off + got, keep up to room bytes, then cut the transfer, or
-         * pause it if it is held for the next read (curl then delivers the
-         * chunk again); either way nothing beyond dst is buffered */
-        uint64_t at = x->pos, need = x->off + x->got;
-        size_t from, k;
-        if (at + n > x->counted) { mcf__net_add(1, at + n - x->counted); x->counted = at + n; }
-        if (at == 0) {
-            curl_off_t len = -1;
-            (void)curl_easy_getinfo(x->n->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
-            if (len >= 0 && (uint64_t)len != x->size) { x->grown = 1; return 0; }
-        }
-        if (at + n > x->size) { x->grown = 1; return 0; }
-        MCF_ASSERT(need >= at);
-        if (x->dst && x->got < x->room) {
-            if (at + n <= need) { x->pos += n; return n; }
-            from = (size_t)(need - at);
-            k = n - from < x->room - x->got ? n - from : x->room - x->got;
-            memcpy(x->dst + x->got, p + from, k);
-            x->got += k;
-            if (from + k == n && (x->got < x->room || x->hold || x->pos + n == x->size)) { x->pos += n; return n; }
-        }
-        if (x->hold) { x->paused = 1; return CURL_WRITEFUNC_PAUSE; }
-        x->stopped = 1;
-        return 0;
-    }
+    if (status == 200 && x->ranged) return mcf__net_on_whole(x, p, n);
     mcf__net_add(1, n);
-    if (status >= 200 && status < 300) {
-        if (x->hold) return 0;   /* a held GET (no Range sent) takes only a 200 */
-        if (x->dst) {
-            if (n > x->cap - x->got) { x->overflow = 1; return 0; }   /* more than asked: stop */
-            memcpy(x->dst + x->got, p, n);
-            x->got += n;
-        } else if (x->keep) {
-            if (n > MCF__NET_KEEP_MAX - x->keep->len) { x->overflow = 1; return 0; }
-            mcf__buf_put(x->keep, p, n);
-        }
-        return n;
-    }
+    if (status >= 200 && status < 300) return mcf__net_on_ok(x, p, n);
+    /* an error answer: its start is kept for the message */
     if (x->err_len + 1 < sizeof x->err) {
-        size_t k = sizeof x->err - 1 - x->err_len;
+        k = sizeof x->err - 1 - x->err_len;
         if (k > n) k = n;
         memcpy(x->err + x->err_len, p, k);
         x->err_len += k;
@@ -4529,6 +4656,49 @@ static size_t mcf__net_on_send(char *p, size_t size, size_t nitems, void *user)
     return k;
 }
 
+/* Clears what the previous exchange on x left. */
+static void mcf__xfer_reset(mcf__xfer *x)
+{
+    x->status = 0;
+    x->reason[0] = '\0';
+    x->etag[0] = '\0';
+    x->got = 0;
+    x->overflow = 0;
+    x->err_len = 0;
+    x->err[0] = '\0';
+    x->curl_err[0] = '\0';
+    x->up_pos = 0;
+    x->pos = 0;
+    x->counted = 0;
+    x->stopped = 0;
+    x->grown = 0;
+    x->paused = 0;
+    x->crange[0] = '\0';
+    if (x->keep) x->keep->len = 0;
+}
+
+/* The method's options: HEAD, PUT and POST (with body bytes, -1 = none, -2 =
+ * unknown: chunked), GET, or a custom one. */
+static void mcf__net_setup_method(mcf__xfer *x, CURL *h, int64_t body)
+{
+    if (strcmp(x->method, "HEAD") == 0) {
+        (void)curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    } else if (strcmp(x->method, "PUT") == 0) {
+        (void)curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+        (void)curl_easy_setopt(h, CURLOPT_READFUNCTION, mcf__net_on_send);
+        (void)curl_easy_setopt(h, CURLOPT_READDATA, (void *)x);
+        (void)curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)(body < 0 ? -1 : body));
+        (void)curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024L);
+    } else if (strcmp(x->method, "POST") == 0) {
+        (void)curl_easy_setopt(h, CURLOPT_POST, 1L);
+        (void)curl_easy_setopt(h, CURLOPT_READFUNCTION, mcf__net_on_send);
+        (void)curl_easy_setopt(h, CURLOPT_READDATA, (void *)x);
+        (void)curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body < 0 ? 0 : body));
+    } else if (strcmp(x->method, "GET") != 0) {
+        (void)curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, x->method);
+    }
+}
+
 /* Prepares n->h for x. body: -1 = no body; otherwise the upload size
  * (-2 = unknown, chunked). Returns the per-request header list to free. */
 static int mcf__net_setup(mcf__xfer *x, const char *range, int64_t body, struct curl_slist **extra)
@@ -4536,10 +4706,7 @@ static int mcf__net_setup(mcf__xfer *x, const char *range, int64_t body, struct 
     mcf__net *n = x->n;
     CURL *h = n->h;
     struct curl_slist *hl = n->hdrs, *it;
-    x->status = 0; x->reason[0] = '\0'; x->etag[0] = '\0';
-    x->got = 0; x->overflow = 0; x->err_len = 0; x->err[0] = '\0'; x->curl_err[0] = '\0'; x->up_pos = 0;
-    x->pos = 0; x->counted = 0; x->stopped = 0; x->grown = 0; x->paused = 0; x->crange[0] = '\0';
-    if (x->keep) x->keep->len = 0;
+    mcf__xfer_reset(x);
     *extra = NULL;
     if (x->content_type) {
         char line[128];
@@ -4573,21 +4740,7 @@ static int mcf__net_setup(mcf__xfer *x, const char *range, int64_t body, struct 
         (void)curl_easy_setopt(h, CURLOPT_USERNAME, n->user);
         (void)curl_easy_setopt(h, CURLOPT_PASSWORD, n->secret);
     }
-    if (strcmp(x->method, "HEAD") == 0) (void)curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-    else if (strcmp(x->method, "PUT") == 0) {
-        (void)curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-        (void)curl_easy_setopt(h, CURLOPT_READFUNCTION, mcf__net_on_send);
-        (void)curl_easy_setopt(h, CURLOPT_READDATA, (void *)x);
-        (void)curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)(body < 0 ? -1 : body));
-        (void)curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024L);
-    } else if (strcmp(x->method, "POST") == 0) {
-        (void)curl_easy_setopt(h, CURLOPT_POST, 1L);
-        (void)curl_easy_setopt(h, CURLOPT_READFUNCTION, mcf__net_on_send);
-        (void)curl_easy_setopt(h, CURLOPT_READDATA, (void *)x);
-        (void)curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body < 0 ? 0 : body));
-    } else if (strcmp(x->method, "GET") != 0) {
-        (void)curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, x->method);
-    }
+    mcf__net_setup_method(x, h, body);
     if (range) (void)curl_easy_setopt(h, CURLOPT_RANGE, range);
     mcf__net_add(0, 1);
     return 1;
@@ -4671,7 +4824,10 @@ static int mcf__net_perform(mcf__xfer *x, const char *range, int64_t body, int f
     long delay = 100;
     for (;;) {
         attempts++;
-        if (!mcf__net_setup(x, range, body, &extra)) { curl_slist_free_all(extra); return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", x->n->who); }
+        if (!mcf__net_setup(x, range, body, &extra)) {
+            curl_slist_free_all(extra);
+            return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", x->n->who);
+        }
         cc = curl_easy_perform(x->n->h);
         curl_slist_free_all(extra);
         extra = NULL;
@@ -4707,7 +4863,8 @@ static int mcf__net_head(mcf__net *n, uint64_t *size, int fallback)
             char saved[MCF_ERROR_MAX];
             memcpy(saved, mcf__error_text, sizeof saved);
             mcf__xfer_init(&g, n, "GET");
-            g.dst = one; g.cap = 1;
+            g.dst = one;
+            g.cap = 1;
             if (mcf__net_perform(&g, "0-0", -1, fallback) != MCF_OK && g.status == x.status && g.err_len) return mcf__net_result(&g, CURLE_OK, 1, fallback);
             memcpy(mcf__error_text, saved, sizeof saved);
         }
@@ -4751,8 +4908,15 @@ static int mcf__net_open_read(void *user, const mcf_url *u, const mcf_options *o
     int rc;
     (void)user;
     if (!r) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", u->url);
-    if ((rc = mcf__net_init(&r->n, u, o)) != MCF_OK) { MCF_FREE(r); return rc; }
-    if ((rc = mcf__net_head(&r->n, &r->size, MCF_FILE_OPEN_FAIL)) != MCF_OK) { mcf__net_free(&r->n); MCF_FREE(r); return rc; }
+    if ((rc = mcf__net_init(&r->n, u, o)) != MCF_OK) {
+        MCF_FREE(r);
+        return rc;
+    }
+    if ((rc = mcf__net_head(&r->n, &r->size, MCF_FILE_OPEN_FAIL)) != MCF_OK) {
+        mcf__net_free(&r->n);
+        MCF_FREE(r);
+        return rc;
+    }
     *file = r;
     *size = r->size;
     return MCF_OK;
@@ -4769,7 +4933,11 @@ static int mcf__net_parse_crange(const char *s, uint64_t *first, uint64_t *last,
         return 0;
     s += 6;
     for (i = 0; i < 3; i++) {
-        if (i == 2 && *s == '*') { v[2] = UINT64_MAX; s++; break; }
+        if (i == 2 && *s == '*') {
+            v[2] = UINT64_MAX;
+            s++;
+            break;
+        }
         if (*s < '0' || *s > '9') return 0;
         for (v[i] = 0; *s >= '0' && *s <= '9'; s++) {
             if (v[i] > (UINT64_MAX - 1 - (uint64_t)(*s - '0')) / 10) return 0;
@@ -4804,7 +4972,10 @@ static int mcf__net_stream_start(mcf__net_reader *r)
     r->st.hold = 1;
     r->st.size = r->size;
     if (!r->m && !(r->m = curl_multi_init())) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
-    if (!mcf__net_setup(&r->st, NULL, -1, &extra)) { curl_slist_free_all(extra); return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who); }
+    if (!mcf__net_setup(&r->st, NULL, -1, &extra)) {
+        curl_slist_free_all(extra);
+        return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
+    }
     if (curl_multi_add_handle(r->m, r->n.h) != CURLM_OK) return mcf__fail(MCF_INTERNAL_ERROR, "%s: curl_multi_add_handle failed", r->n.who);
     r->st_active = 1;
     r->st_done = 0;
@@ -4817,11 +4988,21 @@ static void mcf__net_stream_drive(mcf__net_reader *r)
 {
     int running, queued;
     CURLMsg *msg;
-    if (r->st.paused) { r->st.paused = 0; (void)curl_easy_pause(r->n.h, CURLPAUSE_CONT); }   /* may deliver at once */
+    if (r->st.paused) {   /* may deliver at once */
+        r->st.paused = 0;
+        (void)curl_easy_pause(r->n.h, CURLPAUSE_CONT);
+    }
     while (!r->st_done && !r->st.paused) {
-        if (curl_multi_perform(r->m, &running) != CURLM_OK) { r->st_done = 1; r->st_cc = CURLE_RECV_ERROR; break; }
+        if (curl_multi_perform(r->m, &running) != CURLM_OK) {
+            r->st_done = 1;
+            r->st_cc = CURLE_RECV_ERROR;
+            break;
+        }
         while ((msg = curl_multi_info_read(r->m, &queued)) != NULL)
-            if (msg->msg == CURLMSG_DONE) { r->st_done = 1; r->st_cc = msg->data.result; }
+            if (msg->msg == CURLMSG_DONE) {
+                r->st_done = 1;
+                r->st_cc = msg->data.result;
+            }
         if (r->st_done || r->st.paused) break;
         (void)curl_multi_poll(r->m, NULL, 0, 100, NULL);
     }
@@ -4836,15 +5017,25 @@ static int mcf__net_stream_read(mcf__net_reader *r, uint64_t off, unsigned char 
     for (attempt = 1; ; attempt++) {
         fresh = !r->st_active || r->st_done || off < r->st.pos;
         if (fresh && (rc = mcf__net_stream_start(r)) != MCF_OK) return rc;
-        r->st.dst = dst; r->st.off = off; r->st.cap = len; r->st.room = room; r->st.got = 0;
+        r->st.dst = dst;
+        r->st.off = off;
+        r->st.cap = len;
+        r->st.room = room;
+        r->st.got = 0;
         mcf__net_stream_drive(r);
         r->st.dst = NULL;
-        if (r->st.got >= len) { *got = r->st.got; return MCF_OK; }
+        if (r->st.got >= len) {
+            *got = r->st.got;
+            return MCF_OK;
+        }
         (void)curl_easy_getinfo(r->n.h, CURLINFO_RESPONSE_CODE, &r->st.status);
         cc = r->st_cc;
         mcf__net_stream_stop(r);
         if (r->st.grown || attempt > r->n.retries || (fresh ? !mcf__net_retryable(cc, r->st.status) : cc == CURLE_OK)) break;
-        if (fresh) { mcf__net_sleep_ms(delay); delay = delay * 2 > 5000 ? 5000 : delay * 2; }
+        if (fresh) {
+            mcf__net_sleep_ms(delay);
+            delay = delay * 2 > 5000 ? 5000 : delay * 2;
+        }
     }
     if (cc == CURLE_OK && r->st.status == 200)
         return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s: the whole object ended after %llu bytes, before byte %llu (changed since?)",
@@ -4900,37 +5091,30 @@ static int mcf__net_get(mcf__net_reader *r, uint64_t off, unsigned char *dst, si
     return MCF_OK;
 }
 
-static int mcf__net_read_at(void *file, uint64_t off, void *dst, size_t len)
+/* Copies what a kept block holds of the read at off (its start, or all of
+ * it) into out; the bytes copied. The rest is fetched (a held stream may
+ * already be past that start). */
+static size_t mcf__net_from_kept(mcf__net_reader *r, uint64_t off, unsigned char *out, size_t len)
 {
-    mcf__net_reader *r = (mcf__net_reader *)file;
-    unsigned char *out = (unsigned char *)dst;
-    uint64_t end, start, lo;
-    size_t want, room, got, k;
-    int rc, slot;
-    if (len == 0) return MCF_OK;
-    if (!mcf__add64(off, len, &end) || end > r->size)
-        return mcf__fail(MCF_FILE_READ_FAIL, "%s: read of %lu bytes at %llu passes the end of %s (%llu bytes)", r->n.who,
-                         (unsigned long)len, (unsigned long long)off, r->n.shown, (unsigned long long)r->size);
-    for (slot = 0; slot < 2; slot++)
-        if (r->ahead_len[slot] && off >= r->ahead_off[slot] && off < r->ahead_off[slot] + r->ahead_len[slot]) {
-            /* a kept block holds this read, or its start: only the rest is
-             * fetched (a held stream may already be past that start) */
-            k = (size_t)(r->ahead_off[slot] + r->ahead_len[slot] - off);
-            if (k > len) k = len;
-            memcpy(out, r->ahead[slot] + (off - r->ahead_off[slot]), k);
-            r->older = 1 - slot;
-            if (k == len) return MCF_OK;
-            out += k; off += k; len -= k;
-            break;
-        }
-    if (len > MCF__NET_CACHE) return mcf__net_get(r, off, out, len, len, &got);
-    /* small and medium reads (magic, lengths, headers, zip records) are kept
-     * in one block so the reads that follow them are served locally */
-    slot = r->older;   /* two blocks: e.g. a file's start and its zip end records */
-    if (!r->ahead[slot] && !(r->ahead[slot] = (unsigned char *)mcf__malloc(MCF__NET_CACHE)))
-        return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
-    want = len;
-    start = off;
+    size_t k;
+    int slot;
+    for (slot = 0; slot < 2; slot++) {
+        if (!r->ahead_len[slot] || off < r->ahead_off[slot] || off >= r->ahead_off[slot] + r->ahead_len[slot]) continue;
+        k = (size_t)(r->ahead_off[slot] + r->ahead_len[slot] - off);
+        if (k > len) k = len;
+        memcpy(out, r->ahead[slot] + (off - r->ahead_off[slot]), k);
+        r->older = 1 - slot;
+        return k;
+    }
+    return 0;
+}
+
+/* The block to fetch for a read of len (<= MCF__NET_CACHE) bytes at off:
+ * its start, and *want bytes from there. */
+static uint64_t mcf__net_block(const mcf__net_reader *r, uint64_t off, size_t len, size_t *want)
+{
+    uint64_t start = off, lo;
+    *want = len;
     if (r->whole) {
         /* the stream passes every byte before the read anyway: fill a whole
          * slot, ending at EOF near the end (zip end records, then the central
@@ -4939,13 +5123,39 @@ static int mcf__net_read_at(void *file, uint64_t off, void *dst, size_t len)
         if (start > r->size - MCF__NET_CACHE && r->size > MCF__NET_CACHE) start = r->size - MCF__NET_CACHE;
         if (r->size <= MCF__NET_CACHE) start = 0;
         if (start < lo) start = lo;
-        want = (size_t)(off + len - start);
-    } else if (want < MCF__NET_READAHEAD) {
-        want = r->size < (uint64_t)MCF__NET_READAHEAD ? (size_t)r->size : MCF__NET_READAHEAD;
+        *want = (size_t)(off + len - start);
+    } else if (len < MCF__NET_READAHEAD) {
+        *want = r->size < (uint64_t)MCF__NET_READAHEAD ? (size_t)r->size : MCF__NET_READAHEAD;
         /* near the end the block slides back to end at EOF: zip readers walk
          * backwards from the end records, so one block serves them all */
-        if (start > r->size - want) start = r->size - want;
+        if (start > r->size - *want) start = r->size - *want;
     }
+    return start;
+}
+
+static int mcf__net_read_at(void *file, uint64_t off, void *dst, size_t len)
+{
+    mcf__net_reader *r = (mcf__net_reader *)file;
+    unsigned char *out = (unsigned char *)dst;
+    uint64_t end, start;
+    size_t want, room, got, k;
+    int rc, slot;
+    if (len == 0) return MCF_OK;
+    if (!mcf__add64(off, len, &end) || end > r->size)
+        return mcf__fail(MCF_FILE_READ_FAIL, "%s: read of %lu bytes at %llu passes the end of %s (%llu bytes)", r->n.who,
+                         (unsigned long)len, (unsigned long long)off, r->n.shown, (unsigned long long)r->size);
+    k = mcf__net_from_kept(r, off, out, len);
+    if (k == len) return MCF_OK;
+    out += k;
+    off += k;
+    len -= k;
+    if (len > MCF__NET_CACHE) return mcf__net_get(r, off, out, len, len, &got);
+    /* small and medium reads (magic, lengths, headers, zip records) are kept
+     * in one block so the reads that follow them are served locally */
+    slot = r->older;   /* two blocks: e.g. a file's start and its zip end records */
+    if (!r->ahead[slot] && !(r->ahead[slot] = (unsigned char *)mcf__malloc(MCF__NET_CACHE)))
+        return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
+    start = mcf__net_block(r, off, len, &want);
     r->ahead_len[slot] = 0;
     /* a server that ignores Range streams from byte 0 anyway: then the block
      * takes the whole slot, which often holds the next header read too */
@@ -5014,7 +5224,8 @@ static int mcf__upload_start(mcf__upload *p, mcf__net *n, const char *url, int64
     if (curl_multi_add_handle(p->m, n->h) != CURLM_OK) {
         curl_multi_cleanup(p->m);
         curl_slist_free_all(p->extra);
-        p->m = NULL; p->extra = NULL;
+        p->m = NULL;
+        p->extra = NULL;
         return mcf__fail(MCF_INTERNAL_ERROR, "%s: curl_multi_add_handle failed", n->who);
     }
     p->active = 1;
@@ -5026,12 +5237,22 @@ static void mcf__upload_drive(mcf__upload *p, int to_end)
 {
     int running, queued;
     CURLMsg *msg;
-    if (p->x.paused) { p->x.paused = 0; (void)curl_easy_pause(p->x.n->h, CURLPAUSE_CONT); }
+    if (p->x.paused) {
+        p->x.paused = 0;
+        (void)curl_easy_pause(p->x.n->h, CURLPAUSE_CONT);
+    }
     while (!p->done) {
         if (!to_end && p->x.chunk_pos == p->x.chunk_len) break;
-        if (curl_multi_perform(p->m, &running) != CURLM_OK) { p->done = 1; p->cc = CURLE_SEND_ERROR; break; }
+        if (curl_multi_perform(p->m, &running) != CURLM_OK) {
+            p->done = 1;
+            p->cc = CURLE_SEND_ERROR;
+            break;
+        }
         while ((msg = curl_multi_info_read(p->m, &queued)) != NULL)
-            if (msg->msg == CURLMSG_DONE) { p->done = 1; p->cc = msg->data.result; }
+            if (msg->msg == CURLMSG_DONE) {
+                p->done = 1;
+                p->cc = msg->data.result;
+            }
         if (p->done || (!to_end && p->x.chunk_pos == p->x.chunk_len)) break;
         if (p->x.paused) {
             if (!to_end) break;
@@ -5048,7 +5269,8 @@ static void mcf__upload_stop(mcf__upload *p)
     (void)curl_multi_remove_handle(p->m, p->x.n->h);   /* mid-transfer: closes the connection */
     curl_multi_cleanup(p->m);
     curl_slist_free_all(p->extra);
-    p->m = NULL; p->extra = NULL;
+    p->m = NULL;
+    p->extra = NULL;
     p->active = 0;
 }
 
@@ -5072,7 +5294,8 @@ static int mcf__upload_finish(mcf__upload *p)
 {
     int rc;
     p->x.eof = 1;
-    p->x.chunk = NULL; p->x.chunk_len = p->x.chunk_pos = 0;
+    p->x.chunk = NULL;
+    p->x.chunk_len = p->x.chunk_pos = 0;
     mcf__upload_drive(p, 1);
     (void)curl_easy_getinfo(p->x.n->h, CURLINFO_RESPONSE_CODE, &p->x.status);
     rc = mcf__net_result(&p->x, p->cc, 1, MCF_FILE_WRITE_FAIL);
@@ -5179,7 +5402,11 @@ static int mcf__s3_start_part(mcf__net_writer *w, uint64_t len)
     if (!(url = mcf__net_query_url(w, w->part_no))) return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
     /* the URL must outlive the transfer: kept in the xfer, freed at finish */
     rc = mcf__upload_start(&w->upload, &w->n, url, (int64_t)len);
-    if (rc != MCF_OK) { MCF_FREE(url); w->upload.x.url = NULL; return rc; }
+    if (rc != MCF_OK) {
+        MCF_FREE(url);
+        w->upload.x.url = NULL;
+        return rc;
+    }
     w->part_left = len;
     return MCF_OK;
 }
@@ -5211,15 +5438,24 @@ static int mcf__net_open_write(void *user, const mcf_url *u, uint64_t size, cons
     int rc;
     (void)user;
     if (!w) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", u->url);
-    if ((rc = mcf__net_init(&w->n, u, o)) != MCF_OK) { MCF_FREE(w); return rc; }
+    if ((rc = mcf__net_init(&w->n, u, o)) != MCF_OK) {
+        MCF_FREE(w);
+        return rc;
+    }
     w->total = size;
     if (w->n.flags & MCF_NO_OVERWRITE) {
         char saved[MCF_ERROR_MAX];
         memcpy(saved, mcf__error_text, sizeof saved);
         rc = mcf__net_head(&w->n, &existing, MCF_FILE_OPEN_FAIL);
         if (rc == MCF_OK) rc = mcf__fail(MCF_FILE_OPEN_FAIL, "%s: %s already exists (MCF_NO_OVERWRITE)", w->n.who, w->n.shown);
-        else if (rc == MCF_FILE_NOT_FOUND) { rc = MCF_OK; memcpy(mcf__error_text, saved, sizeof saved); }
-        if (rc != MCF_OK) { mcf__net_writer_free(w); return rc; }
+        else if (rc == MCF_FILE_NOT_FOUND) {
+            rc = MCF_OK;
+            memcpy(mcf__error_text, saved, sizeof saved);
+        }
+        if (rc != MCF_OK) {
+            mcf__net_writer_free(w);
+            return rc;
+        }
     }
     if (w->n.s3 && (size == UINT64_MAX || size > w->n.threshold)) {
         w->multipart = 1;
@@ -5230,7 +5466,10 @@ static int mcf__net_open_write(void *user, const mcf_url *u, uint64_t size, cons
         /* one PUT; an unknown size goes chunked (plain HTTP servers only) */
         rc = mcf__upload_start(&w->upload, &w->n, NULL, size == UINT64_MAX ? (int64_t)-2 : (int64_t)size);
     }
-    if (rc != MCF_OK) { mcf__net_writer_free(w); return rc; }
+    if (rc != MCF_OK) {
+        mcf__net_writer_free(w);
+        return rc;
+    }
     *file = w;
     return MCF_OK;
 }
@@ -5264,7 +5503,9 @@ static int mcf__net_write(void *file, const void *src, size_t len)
             w->part_left -= k;
             if (w->part_left == 0) rc = mcf__s3_end_part(w);
         }
-        p += k; len -= k; w->done += k;
+        p += k;
+        len -= k;
+        w->done += k;
     }
     return rc;
 }
@@ -5274,7 +5515,10 @@ static void mcf__net_abort(void *file)
     mcf__net_writer *w = (mcf__net_writer *)file;
     char saved[MCF_ERROR_MAX];
     memcpy(saved, mcf__error_text, sizeof saved);   /* the caller reports the first failure */
-    if (w->upload.x.url) { MCF_FREE((char *)w->upload.x.url); w->upload.x.url = NULL; }
+    if (w->upload.x.url) {
+        MCF_FREE((char *)w->upload.x.url);
+        w->upload.x.url = NULL;
+    }
     mcf__upload_stop(&w->upload);   /* a cut PUT publishes nothing */
     if (w->multipart && w->upload_id) {
         /* AbortMultipartUpload frees the parts; servers without it (s3rver
@@ -5292,26 +5536,14 @@ static void mcf__net_abort(void *file)
     mcf__net_writer_free(w);
 }
 
-static int mcf__net_commit(void *file)
+/* CompleteMultipartUpload: POST the part list; S3 may answer 200 and still
+ * report an error in the body. */
+static int mcf__s3_complete(mcf__net_writer *w)
 {
-    mcf__net_writer *w = (mcf__net_writer *)file;
     mcf__xfer x;
     mcf__buf xml, keep;
     char *url;
-    int rc = MCF_OK;
-    if (w->total != UINT64_MAX && w->done != w->total) {
-        rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: %s: commit after %llu of %llu announced bytes", w->n.who, w->n.shown,
-                       (unsigned long long)w->done, (unsigned long long)w->total);
-        mcf__net_abort(w);
-        return rc;
-    }
-    if (!w->multipart) {
-        rc = mcf__upload_finish(&w->upload);
-        mcf__net_writer_free(w);
-        return rc;
-    }
-    if (w->buf && (w->buf_len > 0 || w->part_no == 0)) rc = mcf__s3_flush_buf(w);
-    if (rc != MCF_OK) { mcf__net_abort(w); return rc; }
+    int rc;
     memset(&xml, 0, sizeof xml);
     memset(&keep, 0, sizeof keep);
     mcf__buf_puts(&xml, "<CompleteMultipartUpload>");
@@ -5328,7 +5560,6 @@ static int mcf__net_commit(void *file)
         x.keep = &keep;
         rc = mcf__net_perform(&x, NULL, (int64_t)xml.len, MCF_FILE_WRITE_FAIL);
         mcf__buf_putc(&keep, 0);
-        /* S3 may answer 200 and still report an error in the body */
         if (rc == MCF_OK && (keep.failed || strstr((const char *)keep.data, "<Error>"))) {
             char code[96];
             mcf__net_xml(keep.failed ? "" : (const char *)keep.data, "Code", code, sizeof code);
@@ -5338,7 +5569,30 @@ static int mcf__net_commit(void *file)
     MCF_FREE(url);
     mcf__buf_free(&xml);
     mcf__buf_free(&keep);
-    if (rc != MCF_OK) { mcf__net_abort(w); return rc; }
+    return rc;
+}
+
+static int mcf__net_commit(void *file)
+{
+    mcf__net_writer *w = (mcf__net_writer *)file;
+    int rc = MCF_OK;
+    if (w->total != UINT64_MAX && w->done != w->total) {
+        rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: %s: commit after %llu of %llu announced bytes", w->n.who, w->n.shown,
+                       (unsigned long long)w->done, (unsigned long long)w->total);
+        mcf__net_abort(w);
+        return rc;
+    }
+    if (!w->multipart) {
+        rc = mcf__upload_finish(&w->upload);
+        mcf__net_writer_free(w);
+        return rc;
+    }
+    if (w->buf && (w->buf_len > 0 || w->part_no == 0)) rc = mcf__s3_flush_buf(w);
+    if (rc == MCF_OK) rc = mcf__s3_complete(w);
+    if (rc != MCF_OK) {
+        mcf__net_abort(w);
+        return rc;
+    }
     mcf__net_writer_free(w);
     return MCF_OK;
 }
