@@ -10201,6 +10201,15 @@ MCFDEF int mcf_value(const mcf_reader *r, size_t i, const char **name, const cha
 #define MCF__MOON_OFF_RES0 172
 #define MCF__MOON_OFF_AXES 176
 #define MCF__MOON_AXIS_SIZE 32
+/* ... and inside each 32-byte LayoutAxis */
+#define MCF__MOON_AXIS_KIND 0
+#define MCF__MOON_AXIS_INDEX 4
+#define MCF__MOON_AXIS_RANK 8
+#define MCF__MOON_AXIS_COUNT 12
+#define MCF__MOON_AXIS_SPLIT 16
+#define MCF__MOON_AXIS_RES0 20
+#define MCF__MOON_AXIS_RES1 24
+#define MCF__MOON_DTYPE_MAX 14          /* TensorDtype FLOAT32 (0) .. FLOAT8_E5M2 (14) */
 
 static const char *const mcf__moon_axis_names[5] = {"DP", "TP", "EP", "PP", "RESERVED"};
 
@@ -10279,13 +10288,13 @@ static void mcf__moon_put_header(unsigned char *p, const mcf_tensor *t, const mc
     mcf__put_le32(p + MCF__MOON_OFF_RES0, l->reserved0);
     for (i = 0; i < l->axis_count; i++) {
         unsigned char *a = p + MCF__MOON_OFF_AXES + MCF__MOON_AXIS_SIZE * i;
-        mcf__put_le32(a, (uint32_t)l->axes[i].kind);
-        mcf__put_le32(a + 4, (uint32_t)l->axes[i].axis_index);
-        mcf__put_le32(a + 8, (uint32_t)l->axes[i].shard_rank);
-        mcf__put_le32(a + 12, (uint32_t)l->axes[i].shard_count);
-        mcf__put_le32(a + 16, (uint32_t)l->axes[i].split_dim);
-        mcf__put_le32(a + 20, (uint32_t)l->axes[i].reserved0);
-        mcf__put_le64(a + 24, (uint64_t)l->axes[i].reserved1);
+        mcf__put_le32(a + MCF__MOON_AXIS_KIND, (uint32_t)l->axes[i].kind);
+        mcf__put_le32(a + MCF__MOON_AXIS_INDEX, (uint32_t)l->axes[i].axis_index);
+        mcf__put_le32(a + MCF__MOON_AXIS_RANK, (uint32_t)l->axes[i].shard_rank);
+        mcf__put_le32(a + MCF__MOON_AXIS_COUNT, (uint32_t)l->axes[i].shard_count);
+        mcf__put_le32(a + MCF__MOON_AXIS_SPLIT, (uint32_t)l->axes[i].split_dim);
+        mcf__put_le32(a + MCF__MOON_AXIS_RES0, (uint32_t)l->axes[i].reserved0);
+        mcf__put_le64(a + MCF__MOON_AXIS_RES1, (uint64_t)l->axes[i].reserved1);
     }
 }
 
@@ -10319,18 +10328,11 @@ MCFDEF int mcf_moon_encode(const mcf_tensor *t, void *dst, size_t cap, size_t *w
     return mcf_moon_encode_layout(t, NULL, dst, cap, written);
 }
 
-MCFDEF int mcf_moon_decode_layout(const void *obj, size_t len, mcf_tensor *view, mcf_moon_layout *layout)
+/* The fixed TensorMetadata fields: magic, version, header size, dtype,
+ * ndim, axis count, layout kind, data offset and size. */
+static int mcf__moon_decode_fields(const unsigned char *p, size_t len, int32_t *dtype, int32_t *ndim, mcf_moon_layout *l, uint64_t *doff)
 {
-    const unsigned char *p = (const unsigned char *)obj;
-    mcf_moon_layout l;
-    mcf_tensor v;
-    mcf_dtype dt = MCF_F32;
-    uint64_t doff, dbytes, numel = 1, need;
-    int32_t dtype, ndim;
-    uint32_t i;
-    int d;
-    if (!obj && len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_moon_decode: NULL object");
-    if (!view) return mcf__fail(MCF_INVALID_PARAMS, "mcf_moon_decode: NULL output");
+    uint64_t dbytes;
     if (len < MCF_MOON_HEADER_SIZE)
         return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: %llu bytes, shorter than the %d-byte TensorMetadata", (unsigned long long)len, MCF_MOON_HEADER_SIZE);
     if (mcf__le32(p + MCF__MOON_OFF_MAGIC) != MCF_MOON_MAGIC)
@@ -10339,42 +10341,58 @@ MCFDEF int mcf_moon_decode_layout(const void *obj, size_t len, mcf_tensor *view,
         return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: version %u (only 1 is known)", (unsigned)mcf__le16(p + MCF__MOON_OFF_VERSION));
     if (mcf__le16(p + MCF__MOON_OFF_HSIZE) != MCF_MOON_HEADER_SIZE)
         return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: header_size %u (expected %d)", (unsigned)mcf__le16(p + MCF__MOON_OFF_HSIZE), MCF_MOON_HEADER_SIZE);
-    dtype = mcf__i32(p + MCF__MOON_OFF_DTYPE);
-    if (dtype < 0 || dtype > 14)
-        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: dtype %ld out of range (TensorDtype 0..14)", (long)dtype);
-    ndim = mcf__i32(p + MCF__MOON_OFF_NDIM);
-    if (ndim < 0 || ndim > MCF_MOON_MAX_DIMS)
-        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: ndim %ld out of range (0..%d)", (long)ndim, MCF_MOON_MAX_DIMS);
-    memset(&l, 0, sizeof l);
-    l.axis_count = mcf__le32(p + MCF__MOON_OFF_AXCOUNT);
-    if (l.axis_count > MCF_MOON_MAX_AXES)
-        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: axis_count %lu (at most %d)", (unsigned long)l.axis_count, MCF_MOON_MAX_AXES);
-    l.kind = mcf__le32(p + MCF__MOON_OFF_KIND);
-    if (l.kind > MCF_MOON_SHARD)
-        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: layout_kind %lu (FULL=0, SHARD=1)", (unsigned long)l.kind);
-    doff = mcf__le64(p + MCF__MOON_OFF_DOFF);
+    *dtype = mcf__i32(p + MCF__MOON_OFF_DTYPE);
+    if (*dtype < 0 || *dtype > MCF__MOON_DTYPE_MAX)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: dtype %ld out of range (TensorDtype 0..14)", (long)*dtype);
+    *ndim = mcf__i32(p + MCF__MOON_OFF_NDIM);
+    if (*ndim < 0 || *ndim > MCF_MOON_MAX_DIMS)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: ndim %ld out of range (0..%d)", (long)*ndim, MCF_MOON_MAX_DIMS);
+    l->axis_count = mcf__le32(p + MCF__MOON_OFF_AXCOUNT);
+    if (l->axis_count > MCF_MOON_MAX_AXES)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: axis_count %lu (at most %d)", (unsigned long)l->axis_count, MCF_MOON_MAX_AXES);
+    l->kind = mcf__le32(p + MCF__MOON_OFF_KIND);
+    if (l->kind > MCF_MOON_SHARD)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: layout_kind %lu (FULL=0, SHARD=1)", (unsigned long)l->kind);
+    *doff = mcf__le64(p + MCF__MOON_OFF_DOFF);
     dbytes = mcf__le64(p + MCF__MOON_OFF_DBYTES);
-    if (doff < MCF_MOON_HEADER_SIZE || doff > (uint64_t)len)
-        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: data_offset %llu outside [%d, %llu]", (unsigned long long)doff, MCF_MOON_HEADER_SIZE, (unsigned long long)len);
-    if (dbytes != (uint64_t)len - doff)
+    if (*doff < MCF_MOON_HEADER_SIZE || *doff > (uint64_t)len)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: data_offset %llu outside [%d, %llu]", (unsigned long long)*doff, MCF_MOON_HEADER_SIZE, (unsigned long long)len);
+    if (dbytes != (uint64_t)len - *doff)
         return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: data_bytes %llu but %llu bytes follow data_offset %llu",
-                         (unsigned long long)dbytes, (unsigned long long)((uint64_t)len - doff), (unsigned long long)doff);
-    memset(&v, 0, sizeof v);
+                         (unsigned long long)dbytes, (unsigned long long)((uint64_t)len - *doff), (unsigned long long)*doff);
+    return MCF_OK;
+}
+
+/* Global and local shapes: the first ndim dimensions >= 0, the rest -1. */
+static int mcf__moon_decode_shapes(const unsigned char *p, int32_t ndim, mcf_moon_layout *l, mcf_tensor *v)
+{
+    int d;
     for (d = 0; d < MCF_MOON_MAX_DIMS; d++) {
         int64_t g = mcf__i64(p + MCF__MOON_OFF_GLOBAL + 8 * d), lo = mcf__i64(p + MCF__MOON_OFF_LOCAL + 8 * d);
         if (d < ndim && (g < 0 || lo < 0))
             return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: dimension %d has global %lld, local %lld (both must be >= 0)", d, (long long)g, (long long)lo);
         if (d >= ndim && (g != -1 || lo != -1))
             return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: unused dimension %d is global %lld, local %lld (must be -1)", d, (long long)g, (long long)lo);
-        l.global_shape[d] = g;
-        if (d < ndim && d < MCF_MAX_DIMS) v.shape[d] = lo;
+        l->global_shape[d] = g;
+        if (d < ndim && d < MCF_MAX_DIMS) v->shape[d] = lo;
     }
-    for (i = 0; i < l.axis_count; i++) {
+    return MCF_OK;
+}
+
+/* The layout axes (LayoutAxis records). */
+static int mcf__moon_decode_axes(const unsigned char *p, int32_t ndim, mcf_moon_layout *l)
+{
+    uint32_t i;
+    for (i = 0; i < l->axis_count; i++) {
         const unsigned char *a = p + MCF__MOON_OFF_AXES + MCF__MOON_AXIS_SIZE * i;
-        mcf_moon_axis *x = &l.axes[i];
-        x->kind = mcf__i32(a); x->axis_index = mcf__i32(a + 4); x->shard_rank = mcf__i32(a + 8);
-        x->shard_count = mcf__i32(a + 12); x->split_dim = mcf__i32(a + 16); x->reserved0 = mcf__i32(a + 20);
-        x->reserved1 = mcf__i64(a + 24);
+        mcf_moon_axis *x = &l->axes[i];
+        x->kind = mcf__i32(a + MCF__MOON_AXIS_KIND);
+        x->axis_index = mcf__i32(a + MCF__MOON_AXIS_INDEX);
+        x->shard_rank = mcf__i32(a + MCF__MOON_AXIS_RANK);
+        x->shard_count = mcf__i32(a + MCF__MOON_AXIS_COUNT);
+        x->split_dim = mcf__i32(a + MCF__MOON_AXIS_SPLIT);
+        x->reserved0 = mcf__i32(a + MCF__MOON_AXIS_RES0);
+        x->reserved1 = mcf__i64(a + MCF__MOON_AXIS_RES1);
         if (x->kind < MCF_MOON_DP || x->kind > MCF_MOON_RESERVED)
             return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: axis %lu kind %ld (0..4: DP TP EP PP RESERVED)", (unsigned long)i, (long)x->kind);
         if (x->shard_count <= 0 || x->shard_rank < 0 || x->shard_rank >= x->shard_count)
@@ -10382,15 +10400,34 @@ MCFDEF int mcf_moon_decode_layout(const void *obj, size_t len, mcf_tensor *view,
         if (x->split_dim < -1 || x->split_dim >= ndim)
             return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: axis %lu split_dim %ld not in [-1, ndim %ld)", (unsigned long)i, (long)x->split_dim, (long)ndim);
     }
+    return MCF_OK;
+}
+
+MCFDEF int mcf_moon_decode_layout(const void *obj, size_t len, mcf_tensor *view, mcf_moon_layout *layout)
+{
+    const unsigned char *p = (const unsigned char *)obj;
+    mcf_moon_layout l;
+    mcf_tensor v;
+    mcf_dtype dt = MCF_F32;
+    uint64_t doff = 0, numel = 1, need;
+    int32_t dtype = 0, ndim = 0;
+    int d, rc;
+    if (!obj && len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_moon_decode: NULL object");
+    if (!view) return mcf__fail(MCF_INVALID_PARAMS, "mcf_moon_decode: NULL output");
+    memset(&l, 0, sizeof l);
+    memset(&v, 0, sizeof v);
+    if ((rc = mcf__moon_decode_fields(p, len, &dtype, &ndim, &l, &doff)) != MCF_OK) return rc;
+    if ((rc = mcf__moon_decode_shapes(p, ndim, &l, &v)) != MCF_OK) return rc;
+    if ((rc = mcf__moon_decode_axes(p, ndim, &l)) != MCF_OK) return rc;
     if (ndim > MCF_MAX_DIMS)
         return mcf__fail(MCF_NOT_SUPPORTED, "Mooncake object: %ld dimensions, this build allows MCF_MAX_DIMS=%d", (long)ndim, MCF_MAX_DIMS);
     (void)mcf_dtype_from_mooncake((int)dtype, &dt);   /* 0..14 all map */
     for (d = 0; d < ndim; d++)
         if (!mcf__mul64(numel, (uint64_t)v.shape[d], &numel)) numel = UINT64_MAX;
     need = mcf__bytes_for(dt, numel);
-    if (need != dbytes)
+    if (need != (uint64_t)len - doff)
         return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: data_bytes %llu do not match dtype %s local shape (%llu bytes)",
-                         (unsigned long long)dbytes, mcf_dtype_name(dt), (unsigned long long)need);
+                         (unsigned long long)((uint64_t)len - doff), mcf_dtype_name(dt), (unsigned long long)need);
     l.reserved_flags = mcf__le32(p + MCF__MOON_OFF_FLAGS);
     l.reserved0 = mcf__le32(p + MCF__MOON_OFF_RES0);
     v.dtype = dt;
@@ -10713,6 +10750,40 @@ static int mcf__parse_ints(const char **pp, int64_t *v, int max, int *count)
 
 static int mcf__fits_i32(int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; }
 
+/* Parses "[[kind,axis_index,shard_rank,shard_count,split_dim,reserved0,
+ * reserved1],...]" (spaces allowed) into l's axes; 0 if malformed. */
+static int mcf__parse_axes(const char *p, mcf_moon_layout *l)
+{
+    int64_t a[7];
+    int n, i;
+    while (*p == ' ') p++;
+    if (*p++ != '[') return 0;
+    while (*p == ' ') p++;
+    if (*p == ']') p++;
+    else for (;;) {
+        mcf_moon_axis *x;
+        if (l->axis_count == MCF_MOON_MAX_AXES || !mcf__parse_ints(&p, a, 7, &n) || n != 7) return 0;
+        for (i = 0; i < 6; i++)
+            if (!mcf__fits_i32(a[i])) return 0;
+        x = &l->axes[l->axis_count++];
+        x->kind = (int32_t)a[0];
+        x->axis_index = (int32_t)a[1];
+        x->shard_rank = (int32_t)a[2];
+        x->shard_count = (int32_t)a[3];
+        x->split_dim = (int32_t)a[4];
+        x->reserved0 = (int32_t)a[5];
+        x->reserved1 = a[6];
+        while (*p == ' ') p++;
+        if (*p == ']') {
+            p++;
+            break;
+        }
+        if (*p++ != ',') return 0;
+    }
+    while (*p == ' ') p++;
+    return *p == '\0';
+}
+
 /* Rebuilds a SHARD layout from a file's metadata for an entry of rank ndim.
  * *have = 0 when the file carries no layout (a plain FULL tensor). */
 static int mcf__layout_from_meta(const mcf_reader *r, int ndim, mcf_moon_layout *l, int *have)
@@ -10734,40 +10805,19 @@ static int mcf__layout_from_meta(const mcf_reader *r, int ndim, mcf_moon_layout 
                          g ? "\"" : "", g ? g : "nothing", g ? "\"" : "");
     for (i = 0; i < MCF_MOON_MAX_DIMS; i++) l->global_shape[i] = i < n ? vals[i] : -1;
     ax = mcf_metadata(r, MCF__MK_AXES);
-    if (ax) {
-        p = ax;
-        while (*p == ' ') p++;
-        if (*p++ != '[') goto bad_axes;
-        while (*p == ' ') p++;
-        if (*p == ']') p++;
-        else for (;;) {
-            int64_t a[7];
-            mcf_moon_axis *x;
-            if (l->axis_count == MCF_MOON_MAX_AXES || !mcf__parse_ints(&p, a, 7, &n) || n != 7) goto bad_axes;
-            for (i = 0; i < 6; i++) if (!mcf__fits_i32(a[i])) goto bad_axes;
-            x = &l->axes[l->axis_count++];
-            x->kind = (int32_t)a[0]; x->axis_index = (int32_t)a[1]; x->shard_rank = (int32_t)a[2];
-            x->shard_count = (int32_t)a[3]; x->split_dim = (int32_t)a[4]; x->reserved0 = (int32_t)a[5]; x->reserved1 = a[6];
-            while (*p == ' ') p++;
-            if (*p == ']') { p++; break; }
-            if (*p++ != ',') goto bad_axes;
-        }
-        while (*p == ' ') p++;
-        if (*p) goto bad_axes;
-    }
+    if (ax && !mcf__parse_axes(ax, l))
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: __metadata__ \"%s\" must be a list of at most %d lists of 7 integers, got \"%s\"",
+                         r->name, MCF__MK_AXES, MCF_MOON_MAX_AXES, ax);
     res = mcf_metadata(r, MCF__MK_RESERVED);
+    p = res;
+    if (res && (!mcf__parse_ints(&p, rv, 2, &n) || *p || n != 2 || rv[0] < 0 || rv[0] > (int64_t)UINT32_MAX || rv[1] < 0 || rv[1] > (int64_t)UINT32_MAX))
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: __metadata__ \"%s\" must be [reserved_flags,reserved0] (two u32), got \"%s\"", r->name, MCF__MK_RESERVED, res);
     if (res) {
-        p = res;
-        if (!mcf__parse_ints(&p, rv, 2, &n) || *p || n != 2 || rv[0] < 0 || rv[0] > (int64_t)UINT32_MAX || rv[1] < 0 || rv[1] > (int64_t)UINT32_MAX)
-            return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: __metadata__ \"%s\" must be [reserved_flags,reserved0] (two u32), got \"%s\"", r->name, MCF__MK_RESERVED, res);
         l->reserved_flags = (uint32_t)rv[0];
         l->reserved0 = (uint32_t)rv[1];
     }
     *have = 1;
     return MCF_OK;
-bad_axes:
-    return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: __metadata__ \"%s\" must be a list of at most %d lists of 7 integers, got \"%s\"",
-                     r->name, MCF__MK_AXES, MCF_MOON_MAX_AXES, ax);
 }
 
 /* ---- store <-> file: the Python store_file_io module's functions -------- */
@@ -10792,27 +10842,93 @@ static void mcf__store_file_options(const mcf_options *o, const char *format, mc
     out->format = format;
 }
 
+/* The layout values of a SHARD object for __metadata__, as four strings
+ * one after another in b (each NUL-terminated; reserved empty when zero):
+ * "SHARD", the global shape, the axes, the reserved fields. */
+static void mcf__layout_meta_values(mcf__buf *b, const mcf_moon_layout *l, int ndim)
+{
+    int64_t a[7], rv[2];
+    uint32_t i;
+    mcf__buf_puts(b, "SHARD");
+    mcf__buf_putc(b, 0);
+    mcf__buf_put_ints(b, l->global_shape, ndim);
+    mcf__buf_putc(b, 0);
+    mcf__buf_putc(b, '[');
+    for (i = 0; i < l->axis_count; i++) {
+        a[0] = l->axes[i].kind;
+        a[1] = l->axes[i].axis_index;
+        a[2] = l->axes[i].shard_rank;
+        a[3] = l->axes[i].shard_count;
+        a[4] = l->axes[i].split_dim;
+        a[5] = l->axes[i].reserved0;
+        a[6] = l->axes[i].reserved1;
+        if (i) mcf__buf_putc(b, ',');
+        mcf__buf_put_ints(b, a, 7);
+    }
+    mcf__buf_putc(b, ']');
+    mcf__buf_putc(b, 0);
+    if (l->reserved_flags || l->reserved0) {
+        rv[0] = l->reserved_flags;
+        rv[1] = l->reserved0;
+        mcf__buf_put_ints(b, rv, 2);
+    }
+    mcf__buf_putc(b, 0);
+}
+
+/* The metadata pairs a safetensors save of a SHARD object writes: the
+ * caller's (none may start with "mooncake."), then the layout keys. The
+ * values live in *values; *pairs (MCF_MALLOC) is the NULL-terminated list. */
+static int mcf__layout_to_meta(const mcf_moon_layout *l, int ndim, const char *const *user, const char *key, const char *who,
+                               mcf__buf *values, const char ***pairs)
+{
+    static const char *const keys[4] = {MCF__MK_LAYOUT, MCF__MK_GLOBAL, MCF__MK_AXES, MCF__MK_RESERVED};
+    const char *v;
+    size_t nuser = 0, np = 0, i;
+    int nkeys = l->reserved_flags || l->reserved0 ? 4 : 3, k;
+    while (user && user[2 * nuser] && user[2 * nuser + 1]) {
+        if (strncmp(user[2 * nuser], "mooncake.", 9) == 0)
+            return mcf__fail(MCF_INVALID_PARAMS, "%s: metadata key \"%s\" is reserved for the Mooncake layout of store key \"%s\"", who, user[2 * nuser], key);
+        nuser++;
+    }
+    mcf__layout_meta_values(values, l, ndim);
+    *pairs = (const char **)mcf__calloc(2 * nuser + 9, sizeof **pairs);
+    if (!*pairs || values->failed) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", who);
+    for (i = 0; i < 2 * nuser; i++) (*pairs)[np++] = user[i];
+    for (k = 0, v = (const char *)values->data; k < nkeys; k++, v += strlen(v) + 1) {
+        (*pairs)[np++] = keys[k];
+        (*pairs)[np++] = v;
+    }
+    (*pairs)[np] = NULL;
+    return MCF_OK;
+}
+
+/* The format a store save writes: safetensors when forced, else
+ * options.format, else by the file name's suffix. */
+static int mcf__store_save_format(const char *file_name, const mcf_options *o, int force_st, int *fmt)
+{
+    mcf_url u;
+    int rc;
+    *fmt = MCF__FMT_SAFETENSORS;
+    if (force_st) return MCF_OK;
+    if ((rc = mcf__parse_format(o ? o->format : NULL, fmt)) != MCF_OK || *fmt != MCF__FMT_AUTO) return rc;
+    if ((rc = mcf_url_parse(file_name, o ? o->filesystem : NULL, &u)) != MCF_OK) return rc;
+    *fmt = mcf__ends_with_nocase(u.path, ".safetensors") ? MCF__FMT_SAFETENSORS : MCF__FMT_TORCH;
+    mcf_url_free(&u);
+    return MCF_OK;
+}
+
 static int mcf__store_save(mcf_store *s, const char *key, const char *file_name, const mcf_options *o, int force_st, const char *who)
 {
     mcf_options oo;
-    mcf_url u;
     mcf_tensor v;
     mcf_moon_layout l;
     mcf__buf meta;
     const char **pairs = NULL;
     void *obj = NULL, *host = NULL;
-    int fmt = MCF__FMT_SAFETENSORS, rc;
-    size_t np = 0, i;
+    int fmt, rc;
     if ((rc = mcf__store_check(s, key, who)) != MCF_OK) return rc;
     if (!file_name) file_name = key;
-    if (!force_st) {
-        if ((rc = mcf__parse_format(o ? o->format : NULL, &fmt)) != MCF_OK) return rc;
-        if (fmt == MCF__FMT_AUTO) {
-            if ((rc = mcf_url_parse(file_name, o ? o->filesystem : NULL, &u)) != MCF_OK) return rc;
-            fmt = mcf__ends_with_nocase(u.path, ".safetensors") ? MCF__FMT_SAFETENSORS : MCF__FMT_TORCH;
-            mcf_url_free(&u);
-        }
-    }
+    if ((rc = mcf__store_save_format(file_name, o, force_st, &fmt)) != MCF_OK) return rc;
     rc = mcf__store_fetch(s, key, &obj, &v, &l);
     if (rc == MCF_OBJECT_NOT_FOUND)
         return mcf__fail(MCF_FILE_NOT_FOUND, "%s: store key \"%s\" does not exist (nothing written to \"%s\")", who, key, file_name);
@@ -10831,45 +10947,9 @@ static int mcf__store_save(mcf_store *s, const char *key, const char *file_name,
         v.name = "";                     /* bare tensor, like torch.save(t) */
     } else {
         v.name = o && o->tensor_name ? o->tensor_name : key;
-        if (l.kind == MCF_MOON_SHARD) {
-            /* layout keys after the caller's pairs; values live in meta */
-            size_t off[4], user = 0;
-            const char *const *m = o ? o->metadata : NULL;
-            if (m) while (m[2 * user] && m[2 * user + 1]) {
-                if (strncmp(m[2 * user], "mooncake.", 9) == 0) {
-                    rc = mcf__fail(MCF_INVALID_PARAMS, "%s: metadata key \"%s\" is reserved for the Mooncake layout of store key \"%s\"", who, m[2 * user], key);
-                    goto done;
-                }
-                user++;
-            }
-            off[0] = meta.len; mcf__buf_puts(&meta, "SHARD"); mcf__buf_putc(&meta, 0);
-            off[1] = meta.len; mcf__buf_put_ints(&meta, l.global_shape, v.ndim); mcf__buf_putc(&meta, 0);
-            off[2] = meta.len; mcf__buf_putc(&meta, '[');
-            for (i = 0; i < l.axis_count; i++) {
-                int64_t a[7];
-                a[0] = l.axes[i].kind; a[1] = l.axes[i].axis_index; a[2] = l.axes[i].shard_rank; a[3] = l.axes[i].shard_count;
-                a[4] = l.axes[i].split_dim; a[5] = l.axes[i].reserved0; a[6] = l.axes[i].reserved1;
-                if (i) mcf__buf_putc(&meta, ',');
-                mcf__buf_put_ints(&meta, a, 7);
-            }
-            mcf__buf_putc(&meta, ']'); mcf__buf_putc(&meta, 0);
-            off[3] = meta.len;
-            if (l.reserved_flags || l.reserved0) {
-                int64_t rv[2];
-                rv[0] = l.reserved_flags; rv[1] = l.reserved0;
-                mcf__buf_put_ints(&meta, rv, 2);
-            }
-            mcf__buf_putc(&meta, 0);
-            pairs = (const char **)mcf__calloc(2 * user + 9, sizeof *pairs);
-            if (!pairs || meta.failed) { rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", who); goto done; }
-            for (i = 0; i < 2 * user; i++) pairs[np++] = m[i];
-            pairs[np++] = MCF__MK_LAYOUT; pairs[np++] = (const char *)meta.data + off[0];
-            pairs[np++] = MCF__MK_GLOBAL; pairs[np++] = (const char *)meta.data + off[1];
-            pairs[np++] = MCF__MK_AXES; pairs[np++] = (const char *)meta.data + off[2];
-            if (l.reserved_flags || l.reserved0) { pairs[np++] = MCF__MK_RESERVED; pairs[np++] = (const char *)meta.data + off[3]; }
-            pairs[np] = NULL;
-            oo.metadata = pairs;
-        }
+        if (l.kind == MCF_MOON_SHARD && (rc = mcf__layout_to_meta(&l, v.ndim, o ? o->metadata : NULL, key, who, &meta, &pairs)) != MCF_OK)
+            goto done;
+        if (pairs) oo.metadata = pairs;
     }
     rc = mcf_save(file_name, &v, 1, &oo);
 done:
@@ -10913,6 +10993,20 @@ static int mcf__pick_entry(mcf_reader *r, const char *tensor_name, const char *k
                      r->count ? names : "none");
 }
 
+/* Entry idx of r as a tensor t (no data) with the layout its file keeps,
+ * checked as a Mooncake object. */
+static int mcf__store_load_layout(mcf_reader *r, size_t idx, const char *key, mcf_tensor *t, mcf_moon_layout *l)
+{
+    int rc, have = 0;
+    if ((rc = mcf_entry(r, idx, t)) != MCF_OK) return rc;
+    if (strcmp(r->format, "safetensors") == 0 && (rc = mcf__layout_from_meta(r, t->ndim, l, &have)) != MCF_OK) return rc;
+    if (!have) mcf__moon_full_layout(t, l);
+    t->data = r;   /* any non-NULL pointer: the checks read no element */
+    if ((rc = mcf__moon_check(t, l)) != MCF_OK)
+        return mcf__fail(rc, "%s: tensor \"%s\" for store key \"%s\": %s", r->name, t->name, key, mcf_last_error());
+    return MCF_OK;
+}
+
 static int mcf__store_load(mcf_store *s, const char *key, const char *file_name, const mcf_options *o, mcf_tensor *out,
                            int force_st, const char *who)
 {
@@ -10925,7 +11019,7 @@ static int mcf__store_load(mcf_store *s, const char *key, const char *file_name,
     unsigned char *obj = NULL;
     void *data = NULL;
     char *nm = NULL;
-    int fmt = MCF__FMT_SAFETENSORS, idx, warn = 0, have = 0, rc;
+    int fmt = MCF__FMT_SAFETENSORS, idx, warn = 0, rc;
     if (!file_name) return mcf__fail(MCF_INVALID_PARAMS, "%s: NULL file name", who);
     if (!key) key = file_name;
     if ((rc = mcf__store_check(s, key, who)) != MCF_OK) return rc;
@@ -10933,25 +11027,27 @@ static int mcf__store_load(mcf_store *s, const char *key, const char *file_name,
     mcf__store_file_options(o, fmt == MCF__FMT_SAFETENSORS ? "safetensors" : fmt == MCF__FMT_TORCH ? "torch" : NULL, &oo);
     if ((rc = mcf_open(file_name, &oo, &r)) != MCF_OK) return rc;
     idx = mcf__pick_entry(r, o ? o->tensor_name : NULL, key, file_name, o, &warn);
-    if (idx < 0) { rc = idx; goto done; }
-    if ((rc = mcf_entry(r, (size_t)idx, &t)) != MCF_OK) goto done;
-    if (strcmp(r->format, "safetensors") == 0 && (rc = mcf__layout_from_meta(r, t.ndim, &l, &have)) != MCF_OK) goto done;
-    /* read the entry straight into the object buffer (one copy of the
-     * tensor; a second one only when the caller asks for it through out) */
-    if (!have) mcf__moon_full_layout(&t, &l);
-    t.data = r;   /* any non-NULL pointer: the checks read no element */
-    if ((rc = mcf__moon_check(&t, &l)) != MCF_OK) {
-        rc = mcf__fail(rc, "%s: tensor \"%s\" for store key \"%s\": %s", r->name, t.name, key, mcf_last_error());
+    if (idx < 0) {
+        rc = idx;
         goto done;
     }
+    if ((rc = mcf__store_load_layout(r, (size_t)idx, key, &t, &l)) != MCF_OK) goto done;
+    /* read the entry straight into the object buffer (one copy of the
+     * tensor; a second one only when the caller asks for it through out) */
     n = mcf_tensor_nbytes(&t);
     if ((size = mcf_moon_object_size(&t)) == 0) {
         rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: tensor \"%s\" (%llu bytes) does not fit in memory on this host", r->name, t.name, (unsigned long long)n);
         goto done;
     }
     obj = (unsigned char *)mcf__malloc(size);
-    if (out) { data = mcf__payload_alloc(o, (size_t)n); nm = mcf__strdup(key); }
-    if (!obj || (out && (!data || !nm))) { rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory for tensor \"%s\"", r->name, t.name); goto done; }
+    if (out) {
+        data = mcf__payload_alloc(o, (size_t)n);
+        nm = mcf__strdup(key);
+    }
+    if (!obj || (out && (!data || !nm))) {
+        rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory for tensor \"%s\"", r->name, t.name);
+        goto done;
+    }
     if ((rc = mcf_read(r, (size_t)idx, obj + MCF_MOON_HEADER_SIZE, (size_t)n)) != MCF_OK) goto done;
     if (out && n) memcpy(data, obj + MCF_MOON_HEADER_SIZE, (size_t)n);   /* host order */
     mcf__moon_put_header(obj, &t, &l, n);
