@@ -6077,57 +6077,104 @@ static void mcf__st_put_entry(mcf__buf *b, const mcf_tensor *t, uint64_t begin, 
     mcf__buf_puts(b, "]}");
 }
 
+/* Refuses what safetensors cannot hold; *data = the buffer's total size. */
+static int mcf__st_check_tensors(const mcf__sink *s, const mcf_tensor *t, size_t n, uint64_t *data)
+{
+    size_t i;
+    *data = 0;
+    for (i = 0; i < n; i++) {
+        const mcf__dtype_info *d = &mcf__dtypes[t[i].dtype];
+        uint64_t bits;
+        if (!mcf__utf8_valid(t[i].name, strlen(t[i].name)))
+            return mcf__fail(MCF_INVALID_PARAMS, "safetensors: %s: tensor name \"%s\" is not valid UTF-8", s->name, t[i].name);
+        if (strcmp(t[i].name, "__metadata__") == 0)
+            return mcf__fail(MCF_INVALID_PARAMS, "safetensors: %s: \"__metadata__\" is reserved and cannot name a tensor", s->name);
+        if (!d->st)
+            return mcf__fail(MCF_SERIALIZE_UNSUPPORTED, "safetensors: %s: tensor \"%s\" has dtype %s (torch.%s), which safetensors has no dtype for; save it as torch (.pt) or convert it",
+                             s->name, t[i].name, d->name, d->torch);
+        if (!mcf__mul64(mcf_tensor_numel(&t[i]), d->bits, &bits) || bits % 8)
+            return mcf__fail(MCF_SERIALIZE_UNSUPPORTED, "safetensors: %s: tensor \"%s\": %llu elements of %s are not a whole number of bytes",
+                             s->name, t[i].name, (unsigned long long)mcf_tensor_numel(&t[i]), d->name);
+        if (!mcf__add64(*data, bits / 8, data))
+            return mcf__fail(MCF_SERIALIZE_FAIL, "safetensors: %s: total tensor size overflows 64 bits", s->name);
+    }
+    return MCF_OK;
+}
+
+/* The metadata pairs checked (UTF-8, no duplicate key) and sorted by key
+ * bytes as the reference writes them: *mkeys (MCF_MALLOC), *nmeta pairs. */
+static int mcf__st_meta_keys(const mcf__sink *s, const char *const *meta, mcf__st_key **mkeys, size_t *nmeta)
+{
+    size_t i, n = 0, dup;
+    *mkeys = NULL;
+    *nmeta = 0;
+    while (meta[2 * n]) {
+        if (!meta[2 * n + 1])
+            return mcf__fail(MCF_INVALID_PARAMS, "safetensors: %s: metadata key \"%s\" has no value (the list is key, value, ..., NULL)", s->name, meta[2 * n]);
+        n++;
+    }
+    if (!(*mkeys = (mcf__st_key *)mcf__calloc(n ? n : 1, sizeof **mkeys))) return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", s->name);
+    *nmeta = n;
+    for (i = 0; i < n; i++) {
+        (*mkeys)[i].name = meta[2 * i];
+        (*mkeys)[i].len = strlen(meta[2 * i]);
+        (*mkeys)[i].idx = i;
+        if (!mcf__utf8_valid(meta[2 * i], (*mkeys)[i].len) || !mcf__utf8_valid(meta[2 * i + 1], strlen(meta[2 * i + 1])))
+            return mcf__fail(MCF_INVALID_PARAMS, "safetensors: %s: metadata \"%s\" is not valid UTF-8", s->name, meta[2 * i]);
+    }
+    if ((dup = mcf__st_sort_keys(*mkeys, n)) < n)
+        return mcf__fail(MCF_INVALID_PARAMS, "safetensors: %s: duplicate metadata key \"%s\"", s->name, (*mkeys)[dup].name);
+    return MCF_OK;
+}
+
+/* The header: compact JSON, __metadata__ first (when meta is not NULL),
+ * then the tensors in key order, spaces to a multiple of 8. */
+static void mcf__st_header(mcf__buf *hb, const mcf_tensor *t, const mcf__st_key *keys, size_t n,
+                           const char *const *meta, const mcf__st_key *mkeys, size_t nmeta)
+{
+    uint64_t data = 0;
+    size_t i;
+    mcf__buf_putc(hb, '{');
+    if (meta) {
+        mcf__buf_puts(hb, "\"__metadata__\":{");
+        for (i = 0; i < nmeta; i++) {
+            const char *v = meta[2 * mkeys[i].idx + 1];
+            if (i) mcf__buf_putc(hb, ',');
+            mcf__json_put_str(hb, mkeys[i].name, mkeys[i].len);
+            mcf__buf_putc(hb, ':');
+            mcf__json_put_str(hb, v, strlen(v));
+        }
+        mcf__buf_putc(hb, '}');
+    }
+    for (i = 0; i < n; i++) {
+        const mcf_tensor *ti = &t[keys[i].idx];
+        uint64_t nb = mcf_tensor_nbytes(ti);
+        if (i || meta) mcf__buf_putc(hb, ',');
+        mcf__st_put_entry(hb, ti, data, data + nb);
+        data += nb;
+    }
+    mcf__buf_putc(hb, '}');
+    mcf__buf_put(hb, "       ", (8 - hb->len % 8) % 8);   /* a failed buffer stays put */
+}
+
 static int mcf__st_save(mcf__sink *s, const mcf_tensor *t, size_t n, const mcf_options *o)
 {
     const char *const *meta = o ? o->metadata : NULL;
     mcf__st_key *keys = NULL, *mkeys = NULL;
     mcf__buf hb;
-    size_t i, nmeta = 0, dup;
-    uint64_t data = 0, total, hlen;
+    size_t i, nmeta = 0;
+    uint64_t data = 0, total = 0, hlen;
     unsigned char lenb[8];
-    int rc = MCF_OK;
+    int rc;
     memset(&hb, 0, sizeof hb);
     /* every check happens before mcf__sink_begin: a refused save opens nothing */
-    for (i = 0; i < n; i++) {
-        uint64_t bits;
-        size_t len = strlen(t[i].name);
-        if (!mcf__utf8_valid(t[i].name, len))
-            return mcf__fail(MCF_INVALID_PARAMS, "safetensors: %s: tensor name \"%s\" is not valid UTF-8", s->name, t[i].name);
-        if (strcmp(t[i].name, "__metadata__") == 0)
-            return mcf__fail(MCF_INVALID_PARAMS, "safetensors: %s: \"__metadata__\" is reserved and cannot name a tensor", s->name);
-        if (!mcf__dtypes[t[i].dtype].st)
-            return mcf__fail(MCF_SERIALIZE_UNSUPPORTED, "safetensors: %s: tensor \"%s\" has dtype %s (torch.%s), which safetensors has no dtype for; save it as torch (.pt) or convert it",
-                             s->name, t[i].name, mcf__dtypes[t[i].dtype].name, mcf__dtypes[t[i].dtype].torch);
-        if (!mcf__mul64(mcf_tensor_numel(&t[i]), mcf__dtypes[t[i].dtype].bits, &bits) || bits % 8)
-            return mcf__fail(MCF_SERIALIZE_UNSUPPORTED, "safetensors: %s: tensor \"%s\": %llu elements of %s are not a whole number of bytes",
-                             s->name, t[i].name, (unsigned long long)mcf_tensor_numel(&t[i]), mcf__dtypes[t[i].dtype].name);
-        if (!mcf__add64(data, bits / 8, &data))
-            return mcf__fail(MCF_SERIALIZE_FAIL, "safetensors: %s: total tensor size overflows 64 bits", s->name);
-    }
-    if (meta) {
-        while (meta[2 * nmeta]) {
-            if (!meta[2 * nmeta + 1])
-                return mcf__fail(MCF_INVALID_PARAMS, "safetensors: %s: metadata key \"%s\" has no value (the list is key, value, ..., NULL)", s->name, meta[2 * nmeta]);
-            nmeta++;
-        }
-        mkeys = (mcf__st_key *)mcf__calloc(nmeta ? nmeta : 1, sizeof *mkeys);
-        if (!mkeys) return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", s->name);
-        for (i = 0; i < nmeta; i++) {
-            mkeys[i].name = meta[2 * i];
-            mkeys[i].len = strlen(meta[2 * i]);
-            mkeys[i].idx = i;
-            if (!mcf__utf8_valid(meta[2 * i], mkeys[i].len) || !mcf__utf8_valid(meta[2 * i + 1], strlen(meta[2 * i + 1]))) {
-                rc = mcf__fail(MCF_INVALID_PARAMS, "safetensors: %s: metadata \"%s\" is not valid UTF-8", s->name, meta[2 * i]);
-                goto done;
-            }
-        }
-        if ((dup = mcf__st_sort_keys(mkeys, nmeta)) < nmeta) {
-            rc = mcf__fail(MCF_INVALID_PARAMS, "safetensors: %s: duplicate metadata key \"%s\"", s->name, mkeys[dup].name);
-            goto done;
-        }
-    }
+    if ((rc = mcf__st_check_tensors(s, t, n, &data)) != MCF_OK) return rc;
+    if (meta && (rc = mcf__st_meta_keys(s, meta, &mkeys, &nmeta)) != MCF_OK) goto done;
     keys = (mcf__st_key *)mcf__calloc(n ? n : 1, sizeof *keys);
-    if (!keys) { rc = mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", s->name); goto done; }
+    if (!keys) {
+        rc = mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", s->name);
+        goto done;
+    }
     for (i = 0; i < n; i++) {
         keys[i].name = t[i].name;
         keys[i].len = strlen(t[i].name);
@@ -6135,43 +6182,18 @@ static int mcf__st_save(mcf__sink *s, const mcf_tensor *t, size_t n, const mcf_o
         keys[i].idx = i;
     }
     (void)mcf__st_sort_keys(keys, n);   /* names are unique ([16] checked) */
-
-    /* the header: compact JSON, __metadata__ first, then tensors in order */
-    mcf__buf_putc(&hb, '{');
-    if (meta) {
-        mcf__buf_puts(&hb, "\"__metadata__\":{");
-        for (i = 0; i < nmeta; i++) {
-            const char *v = meta[2 * mkeys[i].idx + 1];
-            if (i) mcf__buf_putc(&hb, ',');
-            mcf__json_put_str(&hb, mkeys[i].name, mkeys[i].len);
-            mcf__buf_putc(&hb, ':');
-            mcf__json_put_str(&hb, v, strlen(v));
-        }
-        mcf__buf_putc(&hb, '}');
-    }
-    data = 0;
-    for (i = 0; i < n; i++) {
-        const mcf_tensor *ti = &t[keys[i].idx];
-        uint64_t nb = mcf_tensor_nbytes(ti);
-        if (i || meta) mcf__buf_putc(&hb, ',');
-        mcf__st_put_entry(&hb, ti, data, data + nb);
-        data += nb;
-    }
-    mcf__buf_putc(&hb, '}');
-    mcf__buf_put(&hb, "       ", (8 - hb.len % 8) % 8);   /* spaces to a multiple of 8 (a failed buffer stays put) */
-    if (hb.failed) { rc = mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory for the header", s->name); goto done; }
+    mcf__st_header(&hb, t, keys, n, meta, mkeys, nmeta);
     hlen = hb.len;
-    if (hlen > MCF_MAX_HEADER) {
+    if (hb.failed) rc = mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory for the header", s->name);
+    else if (hlen > MCF_MAX_HEADER)
         rc = mcf__fail(MCF_SERIALIZE_FAIL, "safetensors: %s: header of %llu bytes exceeds the %llu-byte limit", s->name,
                        (unsigned long long)hlen, (unsigned long long)MCF_MAX_HEADER);
-        goto done;
-    }
-    if (!mcf__add64(8 + hlen, data, &total)) { rc = mcf__fail(MCF_SERIALIZE_FAIL, "safetensors: %s: file size overflows 64 bits", s->name); goto done; }
-
-    if ((rc = mcf__sink_begin(s, total)) != MCF_OK) goto done;
+    else if (!mcf__add64(8 + hlen, data, &total))
+        rc = mcf__fail(MCF_SERIALIZE_FAIL, "safetensors: %s: file size overflows 64 bits", s->name);
+    if (rc == MCF_OK) rc = mcf__sink_begin(s, total);
     mcf__put_le64(lenb, hlen);
-    if ((rc = mcf__sink_write(s, lenb, 8)) != MCF_OK) goto done;
-    if ((rc = mcf__sink_write(s, hb.data, hb.len)) != MCF_OK) goto done;
+    if (rc == MCF_OK) rc = mcf__sink_write(s, lenb, 8);
+    if (rc == MCF_OK) rc = mcf__sink_write(s, hb.data, hb.len);
     for (i = 0; i < n && rc == MCF_OK; i++) rc = mcf__sink_tensor(s, &t[keys[i].idx], NULL);
 done:
     mcf__buf_free(&hb);
@@ -6225,52 +6247,35 @@ static int mcf__st_u64_array(mcf__json *j, mcf__st_parse *p, const char *tname, 
     return MCF_OK;
 }
 
-/* Parses one tensor entry object; the key (name) is already in the entry. */
-static int mcf__st_tensor(mcf__json *j, mcf__st_parse *p, mcf__entry *e, uint64_t *offs)
+/* The "dtype" field's string: a safetensors dtype name. */
+static int mcf__st_dtype(mcf__json *j, const char *rn, mcf__entry *e)
 {
-    uint64_t shape[MCF_MAX_DIMS], numel = 1, bits;
-    int rc, have_dtype = 0, have_shape = 0, have_offs = 0, ndim = 0, noffs = 0, d, i, nul;
-    const char *rn = p->r->name;
+    char dt[128];
+    size_t k = sizeof dt;
+    int rc, i, nul;
     if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
-    if (j->type != MCF__J_OBJ)
-        return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": entry is not a JSON object", rn, e->name);
-    for (;;) {
-        if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
-        if (j->type == MCF__J_OBJ_END) break;
-        if (mcf__json_tok_is(j, "dtype")) {
-            char dt[128];
-            size_t k;
-            if (have_dtype++) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": repeated field \"dtype\"", rn, e->name);
-            if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
-            if (j->type != MCF__J_STR) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": dtype is not a string", rn, e->name);
-            if (j->tok_len >= sizeof dt) k = sizeof dt;   /* decodes to > 21 bytes: no dtype is that long */
-            else { k = mcf__json_unescape(j->tok, j->tok_len, dt, &nul); dt[k] = '\0'; }
-            for (i = 0; k < sizeof dt && i < (int)MCF_DTYPE_COUNT; i++)
-                if (mcf__dtypes[i].st && strcmp(dt, mcf__dtypes[i].name) == 0) break;
-            if (k >= sizeof dt || i == (int)MCF_DTYPE_COUNT) {
-                if (k < sizeof dt && (strcmp(dt, "F8_E5M2FNUZ") == 0 || strcmp(dt, "F8_E4M3FNUZ") == 0))
-                    return mcf__fail(MCF_NOT_SUPPORTED, "safetensors: %s: tensor \"%s\": dtype %s is not supported", rn, e->name, dt);
-                return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": unknown dtype \"%.*s\"", rn, e->name,
-                                 (int)(j->tok_len > 32 ? 32 : j->tok_len), (const char *)j->tok);
-            }
-            e->dtype = (mcf_dtype)i;
-        } else if (mcf__json_tok_is(j, "shape")) {
-            if (have_shape++) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": repeated field \"shape\"", rn, e->name);
-            if ((rc = mcf__st_u64_array(j, p, e->name, "shape", shape, MCF_MAX_DIMS, &ndim)) != MCF_OK) return rc;
-        } else if (mcf__json_tok_is(j, "data_offsets")) {
-            if (have_offs++) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": repeated field \"data_offsets\"", rn, e->name);
-            if ((rc = mcf__st_u64_array(j, p, e->name, "data_offsets", offs, 2, &noffs)) != MCF_OK) return rc;
-            if (noffs != 2)
-                return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": data_offsets must have exactly 2 elements", rn, e->name);
-        } else {
-            /* unknown fields are ignored, as the reference does */
-            if ((rc = mcf__json_next(j)) != MCF_OK || (rc = mcf__json_skip(j)) != MCF_OK) return rc;
-        }
+    if (j->type != MCF__J_STR) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": dtype is not a string", rn, e->name);
+    if (j->tok_len < sizeof dt) {   /* longer decodes to > 21 bytes: no dtype is that long */
+        k = mcf__json_unescape(j->tok, j->tok_len, dt, &nul);
+        dt[k] = '\0';
     }
-    if (!have_dtype || !have_shape || !have_offs)
-        return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": missing field \"%s\"", rn, e->name,
-                         !have_dtype ? "dtype" : !have_shape ? "shape" : "data_offsets");
-    /* exact size math (the reference's checked_mul chain) */
+    for (i = 0; k < sizeof dt && i < (int)MCF_DTYPE_COUNT; i++)
+        if (mcf__dtypes[i].st && strcmp(dt, mcf__dtypes[i].name) == 0) break;
+    if (k < sizeof dt && i < (int)MCF_DTYPE_COUNT) {
+        e->dtype = (mcf_dtype)i;
+        return MCF_OK;
+    }
+    if (k < sizeof dt && (strcmp(dt, "F8_E5M2FNUZ") == 0 || strcmp(dt, "F8_E4M3FNUZ") == 0))
+        return mcf__fail(MCF_NOT_SUPPORTED, "safetensors: %s: tensor \"%s\": dtype %s is not supported", rn, e->name, dt);
+    return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": unknown dtype \"%.*s\"", rn, e->name,
+                     (int)(j->tok_len > 32 ? 32 : j->tok_len), (const char *)j->tok);
+}
+
+/* Exact size math (the reference's checked_mul chain), then the shape. */
+static int mcf__st_size(const char *rn, mcf__entry *e, const uint64_t *shape, int ndim)
+{
+    uint64_t numel = 1, bits;
+    int d;
     for (d = 0; d < ndim; d++)
         if (!mcf__mul64(numel, shape[d], &numel))
             return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": shape overflows 64 bits", rn, e->name);
@@ -6288,6 +6293,42 @@ static int mcf__st_tensor(mcf__json *j, mcf__st_parse *p, mcf__entry *e, uint64_
     e->ndim = ndim;
     e->nbytes = bits / 8;
     return MCF_OK;
+}
+
+/* Parses one tensor entry object; the key (name) is already in the entry. */
+static int mcf__st_tensor(mcf__json *j, mcf__st_parse *p, mcf__entry *e, uint64_t *offs)
+{
+    uint64_t shape[MCF_MAX_DIMS];
+    int rc, have_dtype = 0, have_shape = 0, have_offs = 0, ndim = 0, noffs = 0;
+    const char *rn = p->r->name;
+    if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
+    if (j->type != MCF__J_OBJ)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": entry is not a JSON object", rn, e->name);
+    for (;;) {
+        if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
+        if (j->type == MCF__J_OBJ_END) break;
+        if (mcf__json_tok_is(j, "dtype")) {
+            if (have_dtype++) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": repeated field \"dtype\"", rn, e->name);
+            if ((rc = mcf__st_dtype(j, rn, e)) != MCF_OK) return rc;
+        } else if (mcf__json_tok_is(j, "shape")) {
+            if (have_shape++) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": repeated field \"shape\"", rn, e->name);
+            if ((rc = mcf__st_u64_array(j, p, e->name, "shape", shape, MCF_MAX_DIMS, &ndim)) != MCF_OK) return rc;
+        } else if (mcf__json_tok_is(j, "data_offsets")) {
+            if (have_offs++) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": repeated field \"data_offsets\"", rn, e->name);
+            if ((rc = mcf__st_u64_array(j, p, e->name, "data_offsets", offs, 2, &noffs)) != MCF_OK) return rc;
+            if (noffs != 2)
+                return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": data_offsets must have exactly 2 elements", rn, e->name);
+        } else {
+            /* unknown fields are ignored, as the reference does */
+            rc = mcf__json_next(j);
+            if (rc == MCF_OK) rc = mcf__json_skip(j);
+            if (rc != MCF_OK) return rc;
+        }
+    }
+    if (!have_dtype || !have_shape || !have_offs)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": missing field \"%s\"", rn, e->name,
+                         !have_dtype ? "dtype" : !have_shape ? "shape" : "data_offsets");
+    return mcf__st_size(rn, e, shape, ndim);
 }
 
 static int mcf__st_metadata(mcf__json *j, mcf__st_parse *p)
@@ -6351,80 +6392,113 @@ static int mcf__st_no_dups(mcf_reader *r, const char **names, size_t n, const ch
     return MCF_OK;
 }
 
-/* Walks the (already validated) header and checks the layout. */
-static int mcf__st_walk(mcf__st_parse *p, const unsigned char *hdr, size_t n, uint64_t hlen)
+/* Reads the header's keys: __metadata__ once, every other key a tensor. */
+static int mcf__st_entries(mcf__st_parse *p, mcf__json *j)
 {
     mcf_reader *r = p->r;
-    mcf__json j;
-    mcf__st_span *spans = NULL;
-    const char **names = NULL;
-    uint64_t start = 0, end, size = r->src.size;
-    size_t i;
     int rc, nul, have_meta = 0;
-    mcf__json_init(&j, hdr, n, p->who);
-    if ((rc = mcf__json_next(&j)) != MCF_OK) return rc;
-    if (j.type != MCF__J_OBJ) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: the header is not a JSON object", r->name);
+    if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
+    if (j->type != MCF__J_OBJ) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: the header is not a JSON object", r->name);
     for (;;) {
         mcf__entry *e;
-        if ((rc = mcf__json_next(&j)) != MCF_OK) return rc;
-        if (j.type == MCF__J_OBJ_END) break;
-        if (mcf__json_tok_is(&j, "__metadata__")) {
+        if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
+        if (j->type == MCF__J_OBJ_END) return MCF_OK;
+        if (mcf__json_tok_is(j, "__metadata__")) {
             if (have_meta++) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: repeated __metadata__ key", r->name);
-            if ((rc = mcf__st_metadata(&j, p)) != MCF_OK) return rc;
+            if ((rc = mcf__st_metadata(j, p)) != MCF_OK) return rc;
             continue;
         }
         if ((rc = mcf__st_grow(p)) != MCF_OK) return rc;
         e = &r->entries[r->count];
         memset(e, 0, sizeof *e);
-        if (!(e->name = mcf__json_strdup(&j, &nul))) return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", r->name);
+        if (!(e->name = mcf__json_strdup(j, &nul))) return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", r->name);
         r->count++;
         if (nul) return mcf__fail(MCF_NOT_SUPPORTED, "safetensors: %s: tensor name \"%s\\u0000...\" contains U+0000 (not representable as a C string)", r->name, e->name);
-        if ((rc = mcf__st_tensor(&j, p, e, p->offs + 2 * (r->count - 1))) != MCF_OK) return rc;
+        if ((rc = mcf__st_tensor(j, p, e, p->offs + 2 * (r->count - 1))) != MCF_OK) return rc;
     }
-    /* duplicate names and metadata keys: two readers could see different tensors */
-    names = (const char **)mcf__calloc(r->count > r->meta_count ? r->count + 1 : r->meta_count + 1, sizeof *names);
-    spans = (mcf__st_span *)mcf__calloc(r->count + 1, sizeof *spans);
-    if (!names || !spans) { rc = mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", r->name); goto done; }
+}
+
+/* Duplicate tensor names or metadata keys: two readers could see
+ * different tensors. */
+static int mcf__st_unique(mcf_reader *r)
+{
+    const char **names = (const char **)mcf__calloc(r->count > r->meta_count ? r->count + 1 : r->meta_count + 1, sizeof *names);
+    size_t i;
+    int rc;
+    if (!names) return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", r->name);
     for (i = 0; i < r->count; i++) names[i] = r->entries[i].name;
-    if ((rc = mcf__st_no_dups(r, names, r->count, "tensor name")) != MCF_OK) goto done;
+    rc = mcf__st_no_dups(r, names, r->count, "tensor name");
     for (i = 0; i < r->meta_count; i++) names[i] = r->meta[2 * i];
-    if ((rc = mcf__st_no_dups(r, names, r->meta_count, "__metadata__ key")) != MCF_OK) goto done;
-    /* offsets sorted by (begin, end): start at 0, contiguous, exact spans */
-    for (i = 0; i < r->count; i++) { spans[i].begin = p->offs[2 * i]; spans[i].end = p->offs[2 * i + 1]; spans[i].idx = i; }
-    if (r->count > 1) qsort(spans, r->count, sizeof *spans, mcf__st_span_cmp);
+    if (rc == MCF_OK) rc = mcf__st_no_dups(r, names, r->meta_count, "__metadata__ key");
+    MCF_FREE(names);
+    return rc;
+}
+
+/* One tensor's place in the sorted offsets: it begins where the previous
+ * one ended, and spans exactly its dtype x shape. */
+static int mcf__st_check_span(const mcf_reader *r, const mcf__entry *e, uint64_t b, uint64_t en, uint64_t start)
+{
+    char shp[16 * MCF_MAX_DIMS + 4];
+    size_t k = 0;
+    int d;
+    if (en < b)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": data_offsets [%llu,%llu) end before they begin", r->name, e->name,
+                         (unsigned long long)b, (unsigned long long)en);
+    if (b != start)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": data_offsets [%llu,%llu) %s (expected to begin at %llu)", r->name, e->name,
+                         (unsigned long long)b, (unsigned long long)en, b < start ? "overlap the previous tensor" : "leave a gap after the previous tensor",
+                         (unsigned long long)start);
+    if (en - b == e->nbytes) return MCF_OK;
+    for (d = 0; d < e->ndim; d++) k += (size_t)snprintf(shp + k, sizeof shp - k, "%s%lld", d ? "," : "", (long long)e->shape[d]);
+    shp[k] = '\0';
+    return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\" data_offsets [%llu,%llu) do not match dtype %s shape [%s] (%llu bytes)",
+                     r->name, e->name, (unsigned long long)b, (unsigned long long)en, mcf__dtypes[e->dtype].name, shp, (unsigned long long)e->nbytes);
+}
+
+/* The offsets sorted by (begin, end) start at 0, are contiguous and exact;
+ * *buffer_end = where the last one ends. */
+static int mcf__st_check_offsets(mcf__st_parse *p, uint64_t *buffer_end)
+{
+    mcf_reader *r = p->r;
+    mcf__st_span *spans = (mcf__st_span *)mcf__calloc(r->count + 1, sizeof *spans);
+    uint64_t start = 0;
+    size_t i;
+    int rc = MCF_OK;
+    if (!spans) return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", r->name);
     for (i = 0; i < r->count; i++) {
-        mcf__entry *e = &r->entries[spans[i].idx];
-        uint64_t b = spans[i].begin, en = spans[i].end;
-        if (en < b) { rc = mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": data_offsets [%llu,%llu) end before they begin", r->name, e->name, (unsigned long long)b, (unsigned long long)en); goto done; }
-        if (b != start) {
-            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": data_offsets [%llu,%llu) %s (expected to begin at %llu)", r->name, e->name,
-                           (unsigned long long)b, (unsigned long long)en, b < start ? "overlap the previous tensor" : "leave a gap after the previous tensor",
-                           (unsigned long long)start);
-            goto done;
-        }
-        if (en - b != e->nbytes) {
-            char shp[16 * MCF_MAX_DIMS + 4];
-            size_t k = 0;
-            int d;
-            for (d = 0; d < e->ndim; d++) k += (size_t)snprintf(shp + k, sizeof shp - k, "%s%lld", d ? "," : "", (long long)e->shape[d]);
-            shp[k] = '\0';
-            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\" data_offsets [%llu,%llu) do not match dtype %s shape [%s] (%llu bytes)",
-                           r->name, e->name, (unsigned long long)b, (unsigned long long)en, mcf__dtypes[e->dtype].name, shp, (unsigned long long)e->nbytes);
-            goto done;
-        }
-        start = en;
+        spans[i].begin = p->offs[2 * i];
+        spans[i].end = p->offs[2 * i + 1];
+        spans[i].idx = i;
     }
-    /* the buffer must end exactly at the end of the file */
-    if (!mcf__add64(8 + hlen, start, &end) || end > size) {
-        rc = mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor data ends at byte %llu%s, past the end of the file (%llu bytes)", r->name,
-                       (unsigned long long)start, " of the buffer", (unsigned long long)size);
-        goto done;
+    if (r->count > 1) qsort(spans, r->count, sizeof *spans, mcf__st_span_cmp);
+    for (i = 0; i < r->count && rc == MCF_OK; i++) {
+        rc = mcf__st_check_span(r, &r->entries[spans[i].idx], spans[i].begin, spans[i].end, start);
+        start = spans[i].end;
     }
-    if (end < size && !(r->flags & MCF_LENIENT)) {
-        rc = mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: %llu trailing bytes after the last tensor (the buffer ends at byte %llu of %llu; MCF_LENIENT accepts this)",
-                       r->name, (unsigned long long)(size - end), (unsigned long long)end, (unsigned long long)size);
-        goto done;
-    }
+    MCF_FREE(spans);
+    *buffer_end = start;
+    return rc;
+}
+
+/* Walks the (already validated) header and checks the layout: the buffer
+ * must end exactly at the end of the file (MCF_LENIENT: or before it). */
+static int mcf__st_walk(mcf__st_parse *p, const unsigned char *hdr, size_t n, uint64_t hlen)
+{
+    mcf_reader *r = p->r;
+    mcf__json j;
+    uint64_t start = 0, end, size = r->src.size;
+    size_t i;
+    int rc;
+    mcf__json_init(&j, hdr, n, p->who);
+    if ((rc = mcf__st_entries(p, &j)) != MCF_OK) return rc;
+    if ((rc = mcf__st_unique(r)) != MCF_OK) return rc;
+    if ((rc = mcf__st_check_offsets(p, &start)) != MCF_OK) return rc;
+    if (!mcf__add64(8 + hlen, start, &end) || end > size)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor data ends at byte %llu%s, past the end of the file (%llu bytes)", r->name,
+                         (unsigned long long)start, " of the buffer", (unsigned long long)size);
+    if (end < size && !(r->flags & MCF_LENIENT))
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: %llu trailing bytes after the last tensor (the buffer ends at byte %llu of %llu; MCF_LENIENT accepts this)",
+                         r->name, (unsigned long long)(size - end), (unsigned long long)end, (unsigned long long)size);
     for (i = 0; i < r->count; i++) {
         mcf__entry *e = &r->entries[i];
         e->offset = 8 + hlen + p->offs[2 * i];
@@ -6432,10 +6506,7 @@ static int mcf__st_walk(mcf__st_parse *p, const unsigned char *hdr, size_t n, ui
         e->contiguous = 1;
         e->aux = -1;
     }
-done:
-    MCF_FREE(names);
-    MCF_FREE(spans);
-    return rc;
+    return MCF_OK;
 }
 
 static int mcf__st_open(mcf_reader *r)
