@@ -9118,13 +9118,64 @@ static void mcf__pt_pickle_tensor(mcf__pkw *w, mcf__pt_memo *m, const mcf_tensor
     mcf__pkw_put(w);
 }
 
+/* data.pkl: one tensor named "" bare (torch.save(t)), else an OrderedDict
+ * of name -> tensor, in SETITEMS batches as the Pickler writes them. */
+static void mcf__pt_pickle(mcf__pkw *w, const mcf_tensor *t, size_t n)
+{
+    mcf__pt_memo m;
+    size_t i, j, end;
+    memset(&m, 0xff, sizeof m);   /* every memo slot UINT32_MAX: not written yet */
+    mcf__pkw_op(w, MCF__OP_PROTO);
+    mcf__pkw_op(w, MCF__PK_PROTO_TORCH);
+    if (n == 1 && t[0].name[0] == '\0') {
+        mcf__pt_pickle_tensor(w, &m, &t[0], 0);
+        mcf__pkw_op(w, MCF__OP_STOP);
+        return;
+    }
+    mcf__pt_odict(w, &m);
+    for (i = 0; i < n; i += MCF__PK_BATCH) {   /* Pickler._batch_setitems */
+        end = n - i < MCF__PK_BATCH ? n : i + MCF__PK_BATCH;
+        if (end - i > 1) mcf__pkw_op(w, MCF__OP_MARK);
+        for (j = i; j < end; j++) {
+            mcf__pkw_str(w, NULL, t[j].name);
+            mcf__pt_pickle_tensor(w, &m, &t[j], j);
+        }
+        mcf__pkw_op(w, end - i > 1 ? (unsigned)MCF__OP_SETITEMS : (unsigned)MCF__OP_SETITEM);
+    }
+    mcf__pkw_op(w, MCF__OP_STOP);
+}
+
+#define MCF__PT_VERSION "3\n"   /* archive/version: torch's serialization version */
+
+/* The archive's entries (data.pkl, the storages in key order, version),
+ * every offset placed before the first byte is written; *total = the
+ * archive's size, *cd_off = where its central directory goes. */
+static int mcf__pt_layout(mcf__zip_entry *e, size_t ne, const mcf_tensor *t, const size_t *order, uint64_t pkl_len,
+                          uint64_t *cd_off, uint64_t *total)
+{
+    uint64_t pos = 0, cd_len = 0;
+    size_t i;
+    char nm[48];
+    for (i = 0; i < ne; i++) {
+        if (i == 0) snprintf(nm, sizeof nm, "archive/data.pkl");
+        else if (i == ne - 1) snprintf(nm, sizeof nm, "archive/version");
+        else snprintf(nm, sizeof nm, "archive/data/%lu", (unsigned long)order[i - 1]);
+        if (!(e[i].name = mcf__strdup(nm))) return 0;
+        e[i].size = i == 0 ? pkl_len : i == ne - 1 ? sizeof MCF__PT_VERSION - 1 : mcf_tensor_nbytes(&t[order[i - 1]]);
+        mcf__zipw_place(&e[i], &pos);
+        cd_len += mcf__zipw_central_len(&e[i]);
+    }
+    *cd_off = pos;
+    *total = pos + cd_len + MCF__ZIP_TAIL_LEN;
+    return 1;
+}
+
 static int mcf__pt_save(mcf__sink *s, const mcf_tensor *t, size_t n, const mcf_options *o)
 {
     mcf__pkw w;
-    mcf__pt_memo m;
     mcf__zip_entry *e = NULL;
     size_t *order = NULL, i, ne = n + 2;
-    uint64_t pos = 0, cd_len = 0, total;
+    uint64_t cd_off = 0, total = 0;
     mcf__buf dir;
     int rc = MCF_OK;
     (void)o;
@@ -9134,54 +9185,30 @@ static int mcf__pt_save(mcf__sink *s, const mcf_tensor *t, size_t n, const mcf_o
                              s->name, t[i].name, mcf_dtype_name(t[i].dtype), mcf__pt_unsupported_why(t[i].dtype));
     memset(&w, 0, sizeof w);
     memset(&dir, 0, sizeof dir);
-    memset(&m, 0xff, sizeof m);
-    /* data.pkl */
-    mcf__pkw_op(&w, MCF__OP_PROTO);
-    mcf__pkw_op(&w, MCF__PK_PROTO_TORCH);
-    if (n == 1 && t[0].name[0] == '\0') {
-        mcf__pt_pickle_tensor(&w, &m, &t[0], 0);
-    } else {
-        mcf__pt_odict(&w, &m);
-        for (i = 0; i < n; i += MCF__PK_BATCH) {   /* Pickler._batch_setitems */
-            size_t j, end = n - i < MCF__PK_BATCH ? n : i + MCF__PK_BATCH;
-            if (end - i > 1) mcf__pkw_op(&w, MCF__OP_MARK);
-            for (j = i; j < end; j++) {
-                mcf__pkw_str(&w, NULL, t[j].name);
-                mcf__pt_pickle_tensor(&w, &m, &t[j], j);
-            }
-            mcf__pkw_op(&w, end - i > 1 ? (unsigned)MCF__OP_SETITEMS : (unsigned)MCF__OP_SETITEM);
-        }
-    }
-    mcf__pkw_op(&w, MCF__OP_STOP);
+    mcf__pt_pickle(&w, t, n);
     e = (mcf__zip_entry *)mcf__calloc(ne, sizeof *e);
     order = (size_t *)mcf__calloc(n ? n : 1, sizeof *order);
-    if (w.b.failed || !e || !order) { rc = mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", s->name); goto done; }
-    for (i = 0; i < n; i++) order[i] = i;
-    qsort(order, n, sizeof *order, mcf__pt_key_cmp);
-    /* layout: every offset and the exact total before the first byte */
-    for (i = 0; i < ne; i++) {
-        char nm[48];
-        if (i == 0) snprintf(nm, sizeof nm, "archive/data.pkl");
-        else if (i == ne - 1) snprintf(nm, sizeof nm, "archive/version");
-        else snprintf(nm, sizeof nm, "archive/data/%lu", (unsigned long)order[i - 1]);
-        if (!(e[i].name = mcf__strdup(nm))) { rc = mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", s->name); goto done; }
-        e[i].size = i == 0 ? w.b.len : i == ne - 1 ? 2 : mcf_tensor_nbytes(&t[order[i - 1]]);
-        mcf__zipw_place(&e[i], &pos);
-        cd_len += mcf__zipw_central_len(&e[i]);
+    if (!w.b.failed && e && order) {
+        for (i = 0; i < n; i++) order[i] = i;
+        qsort(order, n, sizeof *order, mcf__pt_key_cmp);
     }
-    total = pos + cd_len + MCF__ZIP_TAIL_LEN;
+    if (w.b.failed || !e || !order || !mcf__pt_layout(e, ne, t, order, w.b.len, &cd_off, &total)) {
+        rc = mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", s->name);
+        goto done;
+    }
     e[0].crc = mcf_crc32(0, w.b.data, w.b.len);
-    e[ne - 1].crc = mcf_crc32(0, "3\n", 2);
-    if ((rc = mcf__sink_begin(s, total)) != MCF_OK) goto done;
+    e[ne - 1].crc = mcf_crc32(0, MCF__PT_VERSION, sizeof MCF__PT_VERSION - 1);
+    rc = mcf__sink_begin(s, total);
     for (i = 0; i < ne && rc == MCF_OK; i++) {
-        if ((rc = mcf__zipw_local(s, &e[i])) != MCF_OK) break;
+        rc = mcf__zipw_local(s, &e[i]);
+        if (rc != MCF_OK) break;
         if (i == 0) rc = mcf__sink_write(s, w.b.data, w.b.len);
-        else if (i == ne - 1) rc = mcf__sink_write(s, "3\n", 2);
+        else if (i == ne - 1) rc = mcf__sink_write(s, MCF__PT_VERSION, sizeof MCF__PT_VERSION - 1);
         else rc = mcf__sink_tensor(s, &t[order[i - 1]], &e[i].crc);
         if (rc == MCF_OK) rc = mcf__zipw_descriptor(s, &e[i]);
     }
     if (rc == MCF_OK) {
-        mcf__zipw_directory(&dir, e, ne, pos);
+        mcf__zipw_directory(&dir, e, ne, cd_off);
         if (dir.failed) rc = mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", s->name);
         else rc = mcf__sink_write(s, dir.data, dir.len);
     }
@@ -9273,16 +9300,43 @@ typedef struct mcf__pt_ctx {
 } mcf__pt_ctx;
 
 /* Names and texts are copies per path: shared references in a small pickle
- * could ask for terabytes of them. */
+ * could ask for terabytes of them, so their bytes are capped at
+ * MCF__PT_TEXT_BASE plus MCF__PT_TEXT_PER_BYTE per byte of data.pkl. The
+ * walk visits at most MCF__PT_VISITS_PER_VALUE nodes per unpickled value
+ * (plus MCF__PT_VISITS_MIN). */
+#define MCF__PT_TEXT_BASE ((uint64_t)16 << 20)
+#define MCF__PT_TEXT_PER_BYTE 16u
+#define MCF__PT_VISITS_PER_VALUE 4u
+#define MCF__PT_VISITS_MIN 1024u
+#define MCF__PT_HEAD 24   /* bytes sniffed: PROTO, FRAME and a legacy magic number fit */
 static int mcf__pt_charge(mcf__pt_ctx *c, size_t n)
 {
     if (n > c->text_left)
-        return mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: shared references expand the object's names and values beyond the size limit (16 MiB + 16 x data.pkl)", c->r->name);
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: shared references expand the object's names and values beyond the size limit (%u MiB + %u x data.pkl)",
+                         c->r->name, (unsigned)(MCF__PT_TEXT_BASE >> 20), (unsigned)MCF__PT_TEXT_PER_BYTE);
     c->text_left -= n;
     return MCF_OK;
 }
 
 /* Adds tensor value tv as entry `name`, checking its view against its storage. */
+/* The zip entry "<prefix>/data/<key>" of storage value st: *zi its index. */
+static int mcf__pt_storage_entry(const mcf__pt_ctx *c, const mcf__pv *st, const char *name, size_t name_len, long *zi)
+{
+    const size_t dl = sizeof "/data/" - 1, zl = c->prefix_len + dl + st->n;
+    char *zname = (char *)mcf__malloc(zl + 1);
+    int rc = MCF_OK;
+    if (!zname) return mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", c->r->name);
+    memcpy(zname, c->prefix, c->prefix_len);
+    memcpy(zname + c->prefix_len, "/data/", dl);
+    memcpy(zname + c->prefix_len + dl, st->s, st->n);
+    zname[zl] = '\0';
+    *zi = strlen(zname) == zl ? mcf__pt_find(c->zip, c->sorted, c->nzip, zname) : -1;   /* a NUL in the key finds nothing */
+    if (*zi < 0)
+        rc = mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: tensor \"%.*s\": storage entry \"%s\" is not in the archive", c->r->name, (int)name_len, name, zname);
+    MCF_FREE(zname);
+    return rc;
+}
+
 static int mcf__pt_emit(mcf__pt_ctx *c, uint32_t tv, const char *name, size_t name_len)
 {
     mcf_reader *r = c->r;
@@ -9290,8 +9344,7 @@ static int mcf__pt_emit(mcf__pt_ctx *c, uint32_t tv, const char *name, size_t na
     const mcf__pv *st;
     mcf_dtype d = t->dtype;
     size_t esize, sesize;
-    char *zname;
-    long zi;
+    long zi = -1;
     uint64_t sbytes, numel, span = 0, off;
     mcf__entry *e;
     int rc;
@@ -9305,18 +9358,7 @@ static int mcf__pt_emit(mcf__pt_ctx *c, uint32_t tv, const char *name, size_t na
     st = &c->k->v[t->storage];
     esize = mcf_dtype_size(d);
     sesize = st->sub == MCF__PK_UNTYPED ? 1 : mcf_dtype_size((mcf_dtype)st->sub);
-    if (!(zname = (char *)mcf__malloc(c->prefix_len + 6 + st->n + 1))) return mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", r->name);
-    memcpy(zname, c->prefix, c->prefix_len);
-    memcpy(zname + c->prefix_len, "/data/", 6);
-    memcpy(zname + c->prefix_len + 6, st->s, st->n);
-    zname[c->prefix_len + 6 + st->n] = '\0';
-    zi = strlen(zname) == c->prefix_len + 6 + st->n ? mcf__pt_find(c->zip, c->sorted, c->nzip, zname) : -1;
-    if (zi < 0) {
-        rc = mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: tensor \"%.*s\": storage entry \"%s\" is not in the archive", r->name, (int)name_len, name, zname);
-        MCF_FREE(zname);
-        return rc;
-    }
-    MCF_FREE(zname);
+    if ((rc = mcf__pt_storage_entry(c, st, name, name_len, &zi)) != MCF_OK) return rc;
     numel = mcf__numel(t->ndim, t->shape);
     if (!mcf__mul64((uint64_t)st->i, sesize, &sbytes) || sbytes > c->zip[zi].size)
         return mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: tensor \"%.*s\": storage of %llu %s elements is larger than its entry \"%s\" (%llu bytes)",
@@ -9410,7 +9452,7 @@ static int mcf__pt_walk(mcf__pt_ctx *c, uint32_t root)
     mcf__pk *k = c->k;
     mcf__buf path;
     int depth = 0, rc = MCF_OK;
-    uint64_t visits = 0, budget = 4 * (uint64_t)k->nv + 1024;
+    uint64_t visits = 0, budget = MCF__PT_VISITS_PER_VALUE * (uint64_t)k->nv + MCF__PT_VISITS_MIN;
     memset(&path, 0, sizeof path);
     if (k->v[root].kind == MCF__PV_TENSOR) return mcf__pt_emit(c, root, "", 0);
     if (!mcf__pt_walked(k, &k->v[root])) {
@@ -9492,67 +9534,98 @@ static int mcf__pt_not_zip(mcf_reader *r, const unsigned char *head, size_t hn)
     return mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: not a torch zip archive (no PK signature; it begins with %s)", r->name, mcf__head_desc(head, hn < 8 ? hn : 8, desc));
 }
 
+/* Refuses archives that are no torch.save checkpoint: TorchScript,
+ * compressed entries, no top folder. *plen = the top folder's length. */
+static int mcf__pt_check_archive(mcf_reader *r, const mcf__zip_entry *zip, size_t nzip, size_t *plen)
+{
+    const char *slash;
+    int rc;
+    if (mcf__pt_is_torchscript(zip, nzip))
+        return mcf__fail(MCF_NOT_SUPPORTED, "torch: %s: TorchScript archive (torch.jit.save), not a torch.save checkpoint: load it with torch.jit.load, "
+                         "or save the module's state_dict() with torch.save", r->name);
+    if ((rc = mcf__zipr_require_stored(&r->src, zip, nzip)) != MCF_OK) return rc;
+    if (nzip == 0 || !(slash = strchr(zip[0].name, '/')) || slash == zip[0].name)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: the first zip entry \"%s\" has no top folder (torch archives hold <prefix>/data.pkl)",
+                         r->name, nzip ? zip[0].name : "");
+    *plen = (size_t)(slash - zip[0].name);
+    return MCF_OK;
+}
+
+/* The bytes of entry z (data.pkl): in place when the source is in memory,
+ * else read into *copy; checked against its CRC under MCF_VERIFY. */
+static int mcf__pt_pickle_bytes(mcf_reader *r, const mcf__zip_entry *z, const unsigned char **pkl, unsigned char **copy)
+{
+    int rc;
+    if (!mcf__fits_size(z->size)) return mcf__fail(MCF_NOT_SUPPORTED, "torch: %s: data.pkl too large for this host", r->name);
+    if (r->src.base) {
+        *pkl = r->src.base + z->data_off;
+    } else {
+        if (!(*copy = (unsigned char *)mcf__malloc((size_t)z->size))) return mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory for data.pkl", r->name);
+        if ((rc = mcf__source_read(&r->src, z->data_off, *copy, (size_t)z->size)) != MCF_OK) return rc;
+        *pkl = *copy;
+    }
+    if ((r->flags & MCF_VERIFY) && mcf_crc32(0, *pkl, (size_t)z->size) != z->crc)
+        return mcf__fail(MCF_CHECKSUM_MISMATCH, "torch: %s: zip entry \"%s\" fails its CRC-32 check", r->name, z->name);
+    return MCF_OK;
+}
+
+/* Unpickles pkl[0..n) and lists its tensors and values in r. */
+static int mcf__pt_unpickle(mcf__pt_ctx *c, const unsigned char *pkl, size_t n)
+{
+    mcf__pk k;
+    uint32_t root;
+    int rc;
+    if (mcf__pk_init(&k, pkl, n, c->r->name) != MCF_OK) rc = mcf__pk_oom(&k);
+    else rc = mcf__pk_run(&k, &root);
+    c->k = &k;
+    c->text_left = MCF__PT_TEXT_BASE + MCF__PT_TEXT_PER_BYTE * (uint64_t)n;
+    if (rc == MCF_OK) rc = mcf__pt_walk(c, root);
+    mcf__pk_free(&k);
+    c->k = NULL;
+    return rc;
+}
+
 static int mcf__pt_open(mcf_reader *r)
 {
-    unsigned char head[24];
-    size_t hn = r->src.size < 24 ? (size_t)r->src.size : 24, nzip = 0, i, plen;
+    unsigned char head[MCF__PT_HEAD];
+    size_t hn = r->src.size < sizeof head ? (size_t)r->src.size : sizeof head, nzip = 0, i, plen = 0;
     mcf__zip_entry *zip = NULL;
     const mcf__zip_entry **sorted = NULL;
     unsigned char *pkl_copy = NULL;
-    const unsigned char *pkl;
-    const char *slash;
+    const unsigned char *pkl = NULL;
     char *pname = NULL;
     mcf__pt_priv *priv = NULL;
-    mcf__pk k;
     mcf__pt_ctx c;
     long pi;
-    uint32_t root;
     int rc;
-    memset(&k, 0, sizeof k);
     if ((rc = mcf__source_read(&r->src, 0, head, hn)) != MCF_OK) return rc;
     if (hn < 4 || memcmp(head, "PK", 2) != 0) return mcf__pt_not_zip(r, head, hn);   /* every zip signature starts "PK" */
     if ((rc = mcf__zipr_read(&r->src, &zip, &nzip)) != MCF_OK) return rc;
-    if (mcf__pt_is_torchscript(zip, nzip)) {
-        rc = mcf__fail(MCF_NOT_SUPPORTED, "torch: %s: TorchScript archive (torch.jit.save), not a torch.save checkpoint: load it with torch.jit.load, "
-                       "or save the module's state_dict() with torch.save", r->name);
-        goto done;
-    }
-    if ((rc = mcf__zipr_require_stored(&r->src, zip, nzip)) != MCF_OK) goto done;
-    if (nzip == 0 || !(slash = strchr(zip[0].name, '/')) || slash == zip[0].name) {
-        rc = mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: the first zip entry \"%s\" has no top folder (torch archives hold <prefix>/data.pkl)",
-                       r->name, nzip ? zip[0].name : "");
-        goto done;
-    }
-    plen = (size_t)(slash - zip[0].name);
+    if ((rc = mcf__pt_check_archive(r, zip, nzip, &plen)) != MCF_OK) goto done;
     sorted = (const mcf__zip_entry **)mcf__calloc(nzip, sizeof *sorted);
     priv = (mcf__pt_priv *)mcf__calloc(1, sizeof *priv);
-    pname = (char *)mcf__malloc(plen + 10);
-    if (!sorted || !priv || !pname || !(priv->checked = (unsigned char *)mcf__calloc(nzip, 1))) { rc = mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", r->name); goto done; }
+    pname = (char *)mcf__malloc(plen + sizeof "/data.pkl");
+    if (!sorted || !priv || !pname || !(priv->checked = (unsigned char *)mcf__calloc(nzip, 1))) {
+        rc = mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", r->name);
+        goto done;
+    }
     for (i = 0; i < nzip; i++) sorted[i] = &zip[i];
     qsort(sorted, nzip, sizeof *sorted, mcf__pt_name_cmp);
     memcpy(pname, zip[0].name, plen);
-    memcpy(pname + plen, "/data.pkl", 10);
+    memcpy(pname + plen, "/data.pkl", sizeof "/data.pkl");
     if ((pi = mcf__pt_find(zip, sorted, nzip, pname)) < 0) {
         rc = mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: archive has no \"%s\" entry", r->name, pname);
         goto done;
     }
-    if (!mcf__fits_size(zip[pi].size)) { rc = mcf__fail(MCF_NOT_SUPPORTED, "torch: %s: data.pkl too large for this host", r->name); goto done; }
-    if (r->src.base) pkl = r->src.base + zip[pi].data_off;
-    else {
-        if (!(pkl_copy = (unsigned char *)mcf__malloc((size_t)zip[pi].size))) { rc = mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory for data.pkl", r->name); goto done; }
-        if ((rc = mcf__source_read(&r->src, zip[pi].data_off, pkl_copy, (size_t)zip[pi].size)) != MCF_OK) goto done;
-        pkl = pkl_copy;
-    }
-    if ((r->flags & MCF_VERIFY) && mcf_crc32(0, pkl, (size_t)zip[pi].size) != zip[pi].crc) {
-        rc = mcf__fail(MCF_CHECKSUM_MISMATCH, "torch: %s: zip entry \"%s\" fails its CRC-32 check", r->name, zip[pi].name);
-        goto done;
-    }
-    if ((rc = mcf__pk_init(&k, pkl, (size_t)zip[pi].size, r->name)) != MCF_OK) { rc = mcf__pk_oom(&k); goto done; }
-    if ((rc = mcf__pk_run(&k, &root)) != MCF_OK) goto done;
+    if ((rc = mcf__pt_pickle_bytes(r, &zip[pi], &pkl, &pkl_copy)) != MCF_OK) goto done;
     memset(&c, 0, sizeof c);
-    c.r = r; c.k = &k; c.zip = zip; c.sorted = sorted; c.nzip = nzip; c.prefix = zip[0].name; c.prefix_len = plen;
-    c.text_left = ((uint64_t)16 << 20) + 16 * zip[pi].size;
-    if ((rc = mcf__pt_walk(&c, root)) != MCF_OK) goto done;
+    c.r = r;
+    c.zip = zip;
+    c.sorted = sorted;
+    c.nzip = nzip;
+    c.prefix = zip[0].name;
+    c.prefix_len = plen;
+    if ((rc = mcf__pt_unpickle(&c, pkl, (size_t)zip[pi].size)) != MCF_OK) goto done;
     priv->zip = zip;
     priv->nzip = nzip;
     zip = NULL;
@@ -9561,7 +9634,6 @@ static int mcf__pt_open(mcf_reader *r)
     r->verify = mcf__pt_verify;
     priv = NULL;
 done:
-    mcf__pk_free(&k);
     MCF_FREE(pkl_copy);
     MCF_FREE(pname);
     MCF_FREE(sorted);
