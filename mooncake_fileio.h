@@ -10046,12 +10046,47 @@ typedef struct mcf__plan {
     int64_t shape[MCF_MAX_DIMS];    /* result shape (the entry's rank) */
 } mcf__plan;
 
+/* Swaps planned dimensions a and b. */
+static void mcf__plan_swap(mcf__plan *p, int a, int b)
+{
+    uint64_t t;
+    t = p->cnt[a];
+    p->cnt[a] = p->cnt[b];
+    p->cnt[b] = t;
+    t = p->sstr[a];
+    p->sstr[a] = p->sstr[b];
+    p->sstr[b] = t;
+    t = p->dstr[a];
+    p->dstr[a] = p->dstr[b];
+    p->dstr[b] = t;
+}
+
+/* Orders the planned dimensions by source stride, largest first (stable:
+ * equal strides keep row-major order), then merges a dimension into the
+ * next when both sides are contiguous. */
+static void mcf__plan_order(mcf__plan *p)
+{
+    int d, k;
+    for (d = 1; d < p->nd; d++)
+        for (k = d; k > 0 && p->sstr[k - 1] < p->sstr[k]; k--) mcf__plan_swap(p, k, k - 1);
+    for (d = p->nd - 2; d >= 0; d--) {
+        if (p->sstr[d] != p->cnt[d + 1] * p->sstr[d + 1] || p->dstr[d] != p->cnt[d + 1] * p->dstr[d + 1]) continue;
+        p->cnt[d + 1] *= p->cnt[d];
+        for (k = d; k + 1 < p->nd; k++) {
+            p->cnt[k] = p->cnt[k + 1];
+            p->sstr[k] = p->sstr[k + 1];
+            p->dstr[k] = p->dstr[k + 1];
+        }
+        p->nd--;
+    }
+}
+
 /* Resolves s[0..ns) against entry e (numpy rules) and plans the copy. */
 static int mcf__slice_plan(const mcf_reader *r, const mcf__entry *e, const mcf_slice *s, int ns, mcf__plan *p)
 {
     uint64_t stride[MCF_MAX_DIMS], dst_stride[MCF_MAX_DIMS], acc = 1, esize = mcf_dtype_size(e->dtype);
     int64_t start[MCF_MAX_DIMS], step[MCF_MAX_DIMS];
-    int d, k;
+    int d;
     memset(p, 0, sizeof *p);
     if (ns < 0 || ns > e->ndim)
         return mcf__fail(MCF_INVALID_PARAMS, "%s: tensor \"%s\" has %d dimension%s, the slice gives %d", r->name, e->name,
@@ -10083,7 +10118,10 @@ static int mcf__slice_plan(const mcf_reader *r, const mcf__entry *e, const mcf_s
     p->numel = mcf__numel(e->ndim, p->shape);
     if (p->numel == 0) return MCF_OK;
     acc = 1;
-    for (d = e->ndim - 1; d >= 0; d--) { dst_stride[d] = acc; acc *= (uint64_t)p->shape[d]; }
+    for (d = e->ndim - 1; d >= 0; d--) {
+        dst_stride[d] = acc;
+        acc *= (uint64_t)p->shape[d];
+    }
     /* every product below addresses an element of the entry: within its span */
     p->base = e->offset;
     for (d = 0; d < e->ndim; d++) {
@@ -10094,19 +10132,7 @@ static int mcf__slice_plan(const mcf_reader *r, const mcf__entry *e, const mcf_s
         p->dstr[p->nd] = dst_stride[d];
         p->nd++;
     }
-    for (d = 1; d < p->nd; d++)             /* stable: equal strides keep row-major order */
-        for (k = d; k > 0 && p->sstr[k - 1] < p->sstr[k]; k--) {
-            uint64_t t;
-            t = p->cnt[k]; p->cnt[k] = p->cnt[k - 1]; p->cnt[k - 1] = t;
-            t = p->sstr[k]; p->sstr[k] = p->sstr[k - 1]; p->sstr[k - 1] = t;
-            t = p->dstr[k]; p->dstr[k] = p->dstr[k - 1]; p->dstr[k - 1] = t;
-        }
-    for (d = p->nd - 2; d >= 0; d--)        /* merge d into d+1 when both sides are contiguous */
-        if (p->sstr[d] == p->cnt[d + 1] * p->sstr[d + 1] && p->dstr[d] == p->cnt[d + 1] * p->dstr[d + 1]) {
-            p->cnt[d + 1] *= p->cnt[d];
-            for (k = d; k + 1 < p->nd; k++) { p->cnt[k] = p->cnt[k + 1]; p->sstr[k] = p->sstr[k + 1]; p->dstr[k] = p->dstr[k + 1]; }
-            p->nd--;
-        }
+    mcf__plan_order(p);
     return MCF_OK;
 }
 
@@ -11150,6 +11176,29 @@ static int mcf__store_load_layout(mcf_reader *r, size_t idx, const char *key, mc
     return MCF_OK;
 }
 
+/* Reads entry idx of r (tensor t, layout l) straight into a new object
+ * buffer (one copy of the tensor) and puts it under key; data, when not
+ * NULL, also receives the elements in host order. */
+static int mcf__store_put_entry(mcf_store *s, const char *key, mcf_reader *r, size_t idx, const mcf_tensor *t,
+                                const mcf_moon_layout *l, const mcf_options *o, void *data)
+{
+    uint64_t n = mcf_tensor_nbytes(t);
+    size_t size = mcf_moon_object_size(t);
+    unsigned char *obj = (unsigned char *)mcf__malloc(size);
+    int rc;
+    if (!obj) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory for tensor \"%s\"", r->name, t->name);
+    rc = mcf_read(r, idx, obj + MCF_MOON_HEADER_SIZE, (size_t)n);
+    if (rc == MCF_OK && data && n) memcpy(data, obj + MCF_MOON_HEADER_SIZE, (size_t)n);
+    if (rc == MCF_OK) {
+        mcf__moon_put_header(obj, t, l, n);
+        if (MCF__BIG_ENDIAN) mcf__swap_units(obj + MCF_MOON_HEADER_SIZE, (size_t)n, mcf__dtypes[t->dtype].swap);
+        if ((rc = mcf__store_put_obj(s, key, obj, size, o)) != MCF_OK)
+            rc = mcf__fail(rc, "%s: tensor \"%s\" for store key \"%s\": %s", r->name, t->name, key, mcf_last_error());
+    }
+    MCF_FREE(obj);
+    return rc;
+}
+
 static int mcf__store_load(mcf_store *s, const char *key, const char *file_name, const mcf_options *o, mcf_tensor *out,
                            int force_st, const char *who)
 {
@@ -11158,8 +11207,6 @@ static int mcf__store_load(mcf_store *s, const char *key, const char *file_name,
     mcf_tensor t;
     mcf_moon_layout l;
     uint64_t n;
-    size_t size;
-    unsigned char *obj = NULL;
     void *data = NULL;
     char *nm = NULL;
     int fmt = MCF__FMT_SAFETENSORS, idx, warn = 0, rc;
@@ -11175,30 +11222,20 @@ static int mcf__store_load(mcf_store *s, const char *key, const char *file_name,
         goto done;
     }
     if ((rc = mcf__store_load_layout(r, (size_t)idx, key, &t, &l)) != MCF_OK) goto done;
-    /* read the entry straight into the object buffer (one copy of the
-     * tensor; a second one only when the caller asks for it through out) */
     n = mcf_tensor_nbytes(&t);
-    if ((size = mcf_moon_object_size(&t)) == 0) {
+    if (mcf_moon_object_size(&t) == 0) {
         rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: tensor \"%s\" (%llu bytes) does not fit in memory on this host", r->name, t.name, (unsigned long long)n);
         goto done;
     }
-    obj = (unsigned char *)mcf__malloc(size);
     if (out) {
         data = mcf__payload_alloc(o, (size_t)n);
         nm = mcf__strdup(key);
+        if (!data || !nm) {
+            rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory for tensor \"%s\"", r->name, t.name);
+            goto done;
+        }
     }
-    if (!obj || (out && (!data || !nm))) {
-        rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory for tensor \"%s\"", r->name, t.name);
-        goto done;
-    }
-    if ((rc = mcf_read(r, (size_t)idx, obj + MCF_MOON_HEADER_SIZE, (size_t)n)) != MCF_OK) goto done;
-    if (out && n) memcpy(data, obj + MCF_MOON_HEADER_SIZE, (size_t)n);   /* host order */
-    mcf__moon_put_header(obj, &t, &l, n);
-    if (MCF__BIG_ENDIAN) mcf__swap_units(obj + MCF_MOON_HEADER_SIZE, (size_t)n, mcf__dtypes[t.dtype].swap);
-    if ((rc = mcf__store_put_obj(s, key, obj, size, o)) != MCF_OK) {
-        rc = mcf__fail(rc, "%s: tensor \"%s\" for store key \"%s\": %s", r->name, t.name, key, mcf_last_error());
-        goto done;
-    }
+    if ((rc = mcf__store_put_entry(s, key, r, (size_t)idx, &t, &l, o, data)) != MCF_OK) goto done;
     if (warn) (void)mcf__fail(MCF_OK, "warning: %s: no tensor named \"%s\"%s%s%s or after the file's base name; took the only entry \"%s\"",
                               r->name, key, o && o->tensor_name ? " or \"" : "", o && o->tensor_name ? o->tensor_name : "",
                               o && o->tensor_name ? "\"" : "", t.name);
@@ -11211,7 +11248,6 @@ static int mcf__store_load(mcf_store *s, const char *key, const char *file_name,
         nm = NULL;
     }
 done:
-    MCF_FREE(obj);
     mcf__payload_free(o, data);
     MCF_FREE(nm);
     mcf_close(r);
