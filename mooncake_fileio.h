@@ -39,18 +39,21 @@
  * options.format = "torch") writes what torch.save writes.
  *
  * ===========================================================================
- * CONTENTS (grep for the tag, e.g. "[12]")
+ * CONTENTS (grep for the tag, e.g. "[15]"; a section calls only lower ones)
  * ===========================================================================
- *   [01] platform & config          [10] fs: http & s3 (curl)
- *   [02] results & last error       [11] JSON read/write
- *   [03] alloc & checked math       [12] safetensors
- *   [04] bytes: LE load/store, CRC32 [13] zip
- *   [05] dtypes & tensors           [14] pickle
- *   [05b] dtype conversion          [15] torch .pt
- *   [06] URL parser                 [16] save/open dispatch (and slices)
- *   [07] fs registry                [17] Mooncake object codec & store API
- *   [08] fs: memory
- *   [09] fs: posix
+ *   [01] platform & config             [13] fs registry & whole-object helpers
+ *   [02] results & last error          [14] JSON read/write
+ *   [03] alloc, checked math & growth  [15] safetensors
+ *   [04] bytes: LE load/store, CRC32   [16] zip
+ *   [05] dtypes & tensors              [17] pickle
+ *   [06] dtype conversion              [18] torch .pt
+ *   [07] URL parser                    [19] readers: open, entries, reads,
+ *   [08] fs interface: options,             views, slices, values
+ *        sources & sinks               [20] save dispatch
+ *   [09] fs: memory                    [21] Mooncake object codec
+ *   [10] fs: posix                     [22] store API
+ *   [11] fs: win32                     [23] Mooncake store adapter
+ *   [12] fs: http & s3 (curl)
  *
  * ===========================================================================
  * BUILD MACROS
@@ -72,7 +75,7 @@
  * _FILE_OFFSET_BITS for pread, mmap and 64-bit offsets (an #error says so),
  * or define those itself first: _POSIX_C_SOURCE 200809L, _DEFAULT_SOURCE 1
  * and _FILE_OFFSET_BITS 64 (with MOONCAKE_FILEIO_MOONCAKE_STORE, the way to
- * include store_c.h first; see [17]).
+ * include store_c.h first; see [23]).
  * Windows (MSVC or MinGW-w64, Vista or later): the file backend uses the wide
  * Win32 API; paths are UTF-8 and '/' and '\' both separate: C:\dir\x.pt,
  * file:///C:/dir/x.pt, \\server\share\x.pt and file://server/share/x.pt
@@ -242,7 +245,14 @@ MCFDEF const char *mcf_result_name(int result);
  * any failure). Valid until the next failing call in the same thread. */
 MCFDEF const char *mcf_last_error(void);
 
-/* ===== [03] alloc & checked math ========================================= */
+/* Sets this thread's last-error sentence (for backends); returns code. */
+MCFDEF int mcf_set_error(int code, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* ===== [03] alloc, checked math & growth ================================= */
 /* Frees memory this library returned (mcf_read_bytes, mcf_save_to_memory). NULL ok. */
 MCFDEF void mcf_free(void *p);
 
@@ -308,7 +318,7 @@ MCFDEF int mcf_tensor_is_contiguous(const mcf_tensor *t);
  * non-contiguous strides: MCF_SERIALIZE_UNSUPPORTED. */
 MCFDEF int mcf_tensor_copy_contiguous(const mcf_tensor *t, void *dst, size_t dst_len);
 
-/* ===== [05b] dtype conversion ============================================ */
+/* ===== [06] dtype conversion ============================================= */
 /* Element conversions that give PyTorch's tensor.to(dtype) bits: from F64,
  * F32, F16, BF16, F8_E4M3, F8_E5M2, BOOL and the integer types to F64, F32,
  * F16 or BF16. Rounding is to nearest, ties to even; overflow gives +-inf;
@@ -330,7 +340,7 @@ enum { MCF_CONVERT_PORTABLE = 0, MCF_CONVERT_SSE2 = 1, MCF_CONVERT_AVX2 = 2, MCF
 MCFDEF int mcf_convert_variant(int variant, mcf_dtype from, mcf_dtype to, const void *src, void *dst, size_t n);
 MCFDEF const char *mcf_convert_variant_name(int variant);   /* "avx2", ...; static */
 
-/* ===== [06] URL parser =================================================== */
+/* ===== [07] URL parser =================================================== */
 typedef struct mcf_url {
     char *scheme;    /* lower-case: "file", "memory", "http", "https", "s3", ... */
     char *host;      /* http(s): host (IPv6 without brackets); s3: bucket; else "" */
@@ -350,7 +360,7 @@ typedef struct mcf_url {
 MCFDEF int  mcf_url_parse(const char *url, const char *filesystem, mcf_url *out);
 MCFDEF void mcf_url_free(mcf_url *u);
 
-/* ===== [07] fs registry ================================================== */
+/* ===== [08] fs interface: options, sources & sinks ======================= */
 #define MCF_DURABLE       0x01u  /* fsync file, rename, fsync directory */
 #define MCF_NO_MMAP       0x02u  /* read with pread instead of mmap */
 #define MCF_VERIFY        0x04u  /* check zip CRC32s when reading */
@@ -358,7 +368,7 @@ MCFDEF void mcf_url_free(mcf_url *u);
 #define MCF_LENIENT       0x10u  /* allow bytes after the safetensors buffer */
 
 typedef int (*mcf_progress_fn)(void *user, uint64_t done, uint64_t total);
-/* Replication settings of a store put; the fields are declared in [17]. */
+/* Replication settings of a store put; the fields are declared in [22]. */
 typedef struct mcf_replicate mcf_replicate;
 
 typedef struct mcf_options {
@@ -373,7 +383,7 @@ typedef struct mcf_options {
     void *(*alloc)(void *user, size_t size, size_t align);
     void  (*dealloc)(void *user, void *p);
     void *alloc_user;
-    const mcf_replicate *replicate;        /* store puts: replication ([17]) */
+    const mcf_replicate *replicate;        /* store puts: replication ([22]) */
 } mcf_options;
 
 /* A filesystem backend: positional reads, sequential atomic writes. The
@@ -403,27 +413,7 @@ typedef struct mcf_filesystem {
     int  (*remove)(void *user, const mcf_url *url, const mcf_options *o);
 } mcf_filesystem;
 
-/* Adds (or replaces) the backend for fs->scheme. The struct is copied; the
- * scheme string must outlive the registration. Thread-safe. */
-MCFDEF int mcf_register_filesystem(const mcf_filesystem *fs);
-/* Copies the backend serving scheme ("file", "memory", a registered one) so a
- * user backend can wrap it or a caller can use positional reads directly. */
-MCFDEF int mcf_filesystem_lookup(const char *scheme, mcf_filesystem *out);
-/* Sets this thread's last-error sentence (for backends); returns code. */
-MCFDEF int mcf_set_error(int code, const char *fmt, ...)
-#if defined(__GNUC__) || defined(__clang__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-
-/* Whole-object helpers. mcf_read_bytes returns a buffer to mcf_free(). */
-MCFDEF int mcf_write_bytes(const char *url, const void *data, size_t len, const mcf_options *o);
-MCFDEF int mcf_read_bytes(const char *url, void **data, size_t *len, const mcf_options *o);
-MCFDEF int mcf_exists(const char *url, const mcf_options *o);   /* 1, 0 or < 0 */
-MCFDEF int mcf_file_size(const char *url, uint64_t *size, const mcf_options *o);
-MCFDEF int mcf_remove(const char *url, const mcf_options *o);
-
-/* ===== [10] fs: http & s3 (curl) ========================================= */
+/* ===== [12] fs: http & s3 (curl) ========================================= */
 #ifdef MOONCAKE_FILEIO_CURL
 /* Built-in backends "http", "https", "s3" (and "s3a"); storage_options keys:
  *   http(s): headers ("Name: value" lines), bearer_token, timeout and
@@ -454,14 +444,23 @@ MCFDEF int mcf_remove(const char *url, const mcf_options *o);
 MCFDEF void mcf_curl_counters(uint64_t *requests, uint64_t *bytes_received, uint64_t *bytes_sent);
 #endif
 
-/* ===== [16] save/open dispatch =========================================== */
+/* ===== [13] fs registry & whole-object helpers =========================== */
+/* Adds (or replaces) the backend for fs->scheme. The struct is copied; the
+ * scheme string must outlive the registration. Thread-safe. */
+MCFDEF int mcf_register_filesystem(const mcf_filesystem *fs);
+/* Copies the backend serving scheme ("file", "memory", a registered one) so a
+ * user backend can wrap it or a caller can use positional reads directly. */
+MCFDEF int mcf_filesystem_lookup(const char *scheme, mcf_filesystem *out);
+/* Whole-object helpers. mcf_read_bytes returns a buffer to mcf_free(). */
+MCFDEF int mcf_write_bytes(const char *url, const void *data, size_t len, const mcf_options *o);
+MCFDEF int mcf_read_bytes(const char *url, void **data, size_t *len, const mcf_options *o);
+MCFDEF int mcf_exists(const char *url, const mcf_options *o);   /* 1, 0 or < 0 */
+MCFDEF int mcf_file_size(const char *url, uint64_t *size, const mcf_options *o);
+MCFDEF int mcf_remove(const char *url, const mcf_options *o);
+
+/* ===== [19] readers: open, entries, reads, views, slices, values ========= */
 typedef struct mcf_reader mcf_reader;
 
-/* Writes n tensors to url in one format (options.format, else by suffix). */
-MCFDEF int mcf_save(const char *url, const mcf_tensor *t, size_t n, const mcf_options *o);
-/* Same, into one MCF_MALLOC buffer (free with mcf_free); format must be set. */
-MCFDEF int mcf_save_to_memory(const mcf_tensor *t, size_t n, const mcf_options *o,
-                              void **out, size_t *out_len);
 /* Opens a file, reading only its header/index. *r is NULL on failure. */
 MCFDEF int mcf_open(const char *url, const mcf_options *o, mcf_reader **r);
 /* Opens a caller buffer; it must outlive the reader (views point into it).
@@ -534,7 +533,14 @@ MCFDEF int mcf_read_slice(mcf_reader *r, size_t i, const mcf_slice *s, int ns, v
  * mcf_convert_supported() refuses: MCF_NOT_SUPPORTED naming both dtypes. */
 MCFDEF int mcf_read_as(mcf_reader *r, size_t i, mcf_dtype to, const mcf_slice *s, int ns, void *dst, size_t dst_len);
 
-/* ===== [17] Mooncake object codec & store API ============================ */
+/* ===== [20] save dispatch ================================================ */
+/* Writes n tensors to url in one format (options.format, else by suffix). */
+MCFDEF int mcf_save(const char *url, const mcf_tensor *t, size_t n, const mcf_options *o);
+/* Same, into one MCF_MALLOC buffer (free with mcf_free); format must be set. */
+MCFDEF int mcf_save_to_memory(const mcf_tensor *t, size_t n, const mcf_options *o,
+                              void **out, size_t *out_len);
+
+/* ===== [21] Mooncake object codec ======================================== */
 /* Store values are Mooncake tensor objects (integration_utils.h): a 304-byte
  * TensorMetadata (40-byte TensorObjectHeader + 264-byte TensorLayoutMetadata,
  * little-endian, natural C alignment) followed by the element bytes. */
@@ -564,6 +570,27 @@ typedef struct mcf_moon_layout {        /* the header/layout fields beyond mcf_t
     mcf_moon_axis axes[MCF_MOON_MAX_AXES];
 } mcf_moon_layout;
 
+/* 304 + contiguous data bytes; 0 if t is NULL or its size overflows. */
+MCFDEF size_t mcf_moon_object_size(const mcf_tensor *t);
+/* Encodes t (any strides; written contiguous, little-endian) as a FULL object
+ * into dst. cap too small: MCF_BUFFER_OVERFLOW with *written = size needed.
+ * A zero-element tensor (a dimension of 0) is a valid object: the 304-byte
+ * header and no data. A dtype without a Mooncake number or ndim > 8:
+ * MCF_SERIALIZE_UNSUPPORTED. */
+MCFDEF int    mcf_moon_encode(const mcf_tensor *t, void *dst, size_t cap, size_t *written);
+/* Validates obj as Mooncake's ValidateTensorMetadata does, plus data_bytes ==
+ * local shape x dtype size (else MCF_DESERIALIZE_FAIL), and fills a zero-copy
+ * view: shape = local shape, name and strides NULL, data points into obj
+ * (little-endian bytes; big-endian hosts: use mcf_store_get_tensor). */
+MCFDEF int    mcf_moon_decode(const void *obj, size_t len, mcf_tensor *view);
+/* The same with the layout metadata: layout NULL = FULL with global = shape. */
+MCFDEF int    mcf_moon_encode_layout(const mcf_tensor *t, const mcf_moon_layout *layout,
+                                     void *dst, size_t cap, size_t *written);
+MCFDEF int    mcf_moon_decode_layout(const void *obj, size_t len, mcf_tensor *view,
+                                     mcf_moon_layout *layout);
+
+
+/* ===== [22] store API ==================================================== */
 /* Upstream Mooncake's replicate config (store_c.h), field for field: how many
  * copies a put makes and how they are kept. A put passes it to the store as
  * it is; NULL (the default) lets the store use its own defaults. A zeroed
@@ -605,25 +632,6 @@ typedef struct mcf_store {
  * allocation failure. */
 MCFDEF mcf_store *mcf_memory_store_create(void);
 MCFDEF void       mcf_memory_store_destroy(mcf_store *s);        /* NULL ok */
-
-/* 304 + contiguous data bytes; 0 if t is NULL or its size overflows. */
-MCFDEF size_t mcf_moon_object_size(const mcf_tensor *t);
-/* Encodes t (any strides; written contiguous, little-endian) as a FULL object
- * into dst. cap too small: MCF_BUFFER_OVERFLOW with *written = size needed.
- * A zero-element tensor (a dimension of 0) is a valid object: the 304-byte
- * header and no data. A dtype without a Mooncake number or ndim > 8:
- * MCF_SERIALIZE_UNSUPPORTED. */
-MCFDEF int    mcf_moon_encode(const mcf_tensor *t, void *dst, size_t cap, size_t *written);
-/* Validates obj as Mooncake's ValidateTensorMetadata does, plus data_bytes ==
- * local shape x dtype size (else MCF_DESERIALIZE_FAIL), and fills a zero-copy
- * view: shape = local shape, name and strides NULL, data points into obj
- * (little-endian bytes; big-endian hosts: use mcf_store_get_tensor). */
-MCFDEF int    mcf_moon_decode(const void *obj, size_t len, mcf_tensor *view);
-/* The same with the layout metadata: layout NULL = FULL with global = shape. */
-MCFDEF int    mcf_moon_encode_layout(const mcf_tensor *t, const mcf_moon_layout *layout,
-                                     void *dst, size_t cap, size_t *written);
-MCFDEF int    mcf_moon_decode_layout(const void *obj, size_t len, mcf_tensor *view,
-                                     mcf_moon_layout *layout);
 
 /* Encodes t and puts it under key (store errors are passed through). */
 MCFDEF int  mcf_store_put_tensor(mcf_store *s, const char *key, const mcf_tensor *t);
@@ -675,6 +683,7 @@ MCFDEF int mcf_save_tensor(mcf_store *s, const char *key, const char *file_name,
 MCFDEF int mcf_load_tensor(mcf_store *s, const char *key, const char *file_name,
                            const char *artifact_kind, const mcf_options *o, mcf_tensor *out);
 
+/* ===== [23] Mooncake store adapter ======================================= */
 #ifdef MOONCAKE_FILEIO_MOONCAKE_STORE
 /* An mcf_store over a Mooncake client handle (mooncake_store_t from
  * store_c.h; link with Mooncake's store library). It calls seven store_c
@@ -949,7 +958,7 @@ MCF__SHARED const char *mcf__errno_text(int e)
     }
 }
 
-/* ===== [03] alloc & checked math ========================================= */
+/* ===== [03] alloc, checked math & growth ================================= */
 /* Bookkeeping goes through MCF_MALLOC/REALLOC/FREE; tensor payloads through
  * the options' alloc hook (64-byte aligned by default). Every size sum or
  * product from a file goes through the checked helpers here. */
@@ -2014,7 +2023,7 @@ MCFDEF int mcf_tensor_copy_contiguous(const mcf_tensor *t, void *dst, size_t dst
     return MCF_OK;
 }
 
-/* ===== [05b] dtype conversion ============================================ */
+/* ===== [06] dtype conversion ============================================= */
 /* Pure element conversions, bit-exact with PyTorch's tensor.to(): IEEE 754
  * binary16/bfloat16/binary32/binary64 with round to nearest even, OCP 8-bit
  * floating point (E4M3FN: bias 7, no inf, S.1111.111 is NaN; E5M2: bias 15,
@@ -2451,7 +2460,7 @@ MCFDEF const char *mcf_convert_variant_name(int variant)
     return variant >= MCF_CONVERT_PORTABLE && variant <= MCF_CONVERT_F16C ? names[variant] : "?";
 }
 
-/* ===== [06] URL parser =================================================== */
+/* ===== [07] URL parser =================================================== */
 /* fsspec's split: "scheme://rest", else a local path (a one-letter "scheme"
  * is a Windows drive). file: URLs are percent-decoded (RFC 8089) except %2F,
  * which stays inside its segment; memory paths are "/"-rooted like fsspec's
@@ -2867,19 +2876,11 @@ MCFDEF void mcf_url_free(mcf_url *u)
     memset(u, 0, sizeof *u);
 }
 
-/* ===== [07] fs registry ================================================== */
-/* Scheme -> backend table (user registrations first, then the built-ins),
- * plus the two objects every format section works through: a source
- * (positional reads, maybe mapped) and a sink (sequential writes, size known
- * up front, committed atomically by the dispatcher). */
-#ifndef MCF__MAX_FILESYSTEMS
-#define MCF__MAX_FILESYSTEMS 32
-#endif
-static mcf__mutex mcf__registry_lock = MCF__MUTEX_INIT;
-static mcf_filesystem mcf__registry[MCF__MAX_FILESYSTEMS];
-static int mcf__registry_count;
-
-static int mcf__builtin_filesystem(const char *scheme, mcf_filesystem *out);
+/* ===== [08] fs interface: options, sources & sinks ======================= */
+/* What every backend and format section works through: the storage-option
+ * rule of the option-less backends, a source (positional reads, maybe
+ * mapped), a sink (sequential writes, size known up front, committed
+ * atomically by the caller), and the reader every format section fills. */
 
 /* The file and memory backends take no settings, so they refuse every
  * storage option, as the network backends refuse a key they do not know: a
@@ -2890,75 +2891,6 @@ static int mcf__fs_no_options(const char *who, const char *what, const char *kin
     if (!o || !o->storage_options || !o->storage_options[0]) return MCF_OK;
     return mcf__fail(MCF_INVALID_PARAMS, "%s: unknown storage option \"%s\" for \"%s\" (%s take no storage options)",
                      who, o->storage_options[0], what, kind);
-}
-
-MCFDEF int mcf_register_filesystem(const mcf_filesystem *fs)
-{
-    int i, rc = MCF_OK;
-    if (!fs || !fs->scheme || !*fs->scheme)
-        return mcf__fail(MCF_INVALID_PARAMS, "mcf_register_filesystem: missing scheme");
-    for (i = 0; fs->scheme[i]; i++)
-        if (!mcf__is_scheme_char(fs->scheme[i], i == 0) || (fs->scheme[i] >= 'A' && fs->scheme[i] <= 'Z'))
-            return mcf__fail(MCF_INVALID_PARAMS, "mcf_register_filesystem: scheme \"%s\" must be lower-case letters, digits, '+', '-', '.'", fs->scheme);
-    if (!fs->open_read || !fs->read_at || !fs->close_read || !fs->stat)
-        return mcf__fail(MCF_INVALID_PARAMS, "mcf_register_filesystem: \"%s\" needs stat, open_read, read_at and close_read", fs->scheme);
-    mcf__lock(&mcf__registry_lock);
-    for (i = 0; i < mcf__registry_count; i++)
-        if (strcmp(mcf__registry[i].scheme, fs->scheme) == 0) break;
-    if (i == MCF__MAX_FILESYSTEMS) rc = mcf__fail(MCF_INVALID_PARAMS, "mcf_register_filesystem: registry full (%d schemes)", MCF__MAX_FILESYSTEMS);
-    else {
-        mcf__registry[i] = *fs;
-        if (i == mcf__registry_count) mcf__registry_count++;
-    }
-    mcf__unlock(&mcf__registry_lock);
-    return rc;
-}
-
-/* Finds the backend for u->scheme; INVALID_PARAMS naming the known schemes. */
-static int mcf__fs_lookup(const mcf_url *u, mcf_filesystem *out)
-{
-    char known[512];
-    size_t k = 0;
-    int i, found = 0;
-    mcf__lock(&mcf__registry_lock);
-    for (i = 0; i < mcf__registry_count && !found; i++)
-        if (strcmp(mcf__registry[i].scheme, u->scheme) == 0) { *out = mcf__registry[i]; found = 1; }
-    if (!found) {
-        k = (size_t)snprintf(known, sizeof known, "file, memory");
-#ifdef MOONCAKE_FILEIO_CURL
-        k += (size_t)snprintf(known + k, sizeof known - k, ", http, https, s3");
-#endif
-        for (i = 0; i < mcf__registry_count && k < sizeof known; i++)
-            k += (size_t)snprintf(known + k, sizeof known - k, ", %s", mcf__registry[i].scheme);
-    }
-    mcf__unlock(&mcf__registry_lock);
-    if (found || mcf__builtin_filesystem(u->scheme, out)) return MCF_OK;
-#ifndef MOONCAKE_FILEIO_CURL
-    if (strcmp(u->scheme, "http") == 0 || strcmp(u->scheme, "https") == 0 || strcmp(u->scheme, "s3") == 0 || strcmp(u->scheme, "s3a") == 0)
-        return mcf__fail(MCF_INVALID_PARAMS, "\"%s\": %s:// needs libcurl: define MOONCAKE_FILEIO_CURL in the implementation file and link with -lcurl",
-                         u->url, u->scheme);
-#endif
-    return mcf__fail(MCF_INVALID_PARAMS, "\"%s\": unknown filesystem \"%s\" (registered: %s)", u->url, u->scheme, known);
-}
-
-MCFDEF int mcf_filesystem_lookup(const char *scheme, mcf_filesystem *out)
-{
-    mcf_url u;
-    if (!scheme || !out) return mcf__fail(MCF_INVALID_PARAMS, "mcf_filesystem_lookup: NULL argument");
-    memset(&u, 0, sizeof u);
-    u.scheme = (char *)scheme;
-    u.url = (char *)scheme;
-    return mcf__fs_lookup(&u, out);
-}
-
-/* Parses url with o->filesystem and finds its backend. */
-static int mcf__resolve(const char *url, const mcf_options *o, mcf_url *u, mcf_filesystem *fs)
-{
-    int rc;
-    if (!url) return mcf__fail(MCF_INVALID_PARAMS, "NULL URL");
-    if ((rc = mcf_url_parse(url, o ? o->filesystem : NULL, u)) != MCF_OK) return rc;
-    if ((rc = mcf__fs_lookup(u, fs)) != MCF_OK) { mcf_url_free(u); return rc; }
-    return MCF_OK;
 }
 
 /* A readable object: an open backend file, or a caller buffer (fs.read_at NULL). */
@@ -3136,7 +3068,7 @@ struct mcf_reader {
     int (*verify)(mcf_reader *r, size_t i);   /* MCF_VERIFY hook, or NULL */
 };
 
-/* ===== [08] fs: memory =================================================== */
+/* ===== [09] fs: memory =================================================== */
 /* Process-wide named blobs, like fsspec's MemoryFileSystem. A blob is
  * immutable once committed and reference-counted, so readers keep a stable
  * view while another thread overwrites or removes the name. */
@@ -3320,14 +3252,13 @@ static const mcf_filesystem mcf__memory_fs = {
     mcf__mem_open_write, mcf__mem_write, mcf__mem_commit, mcf__mem_abort, mcf__mem_remove
 };
 
-/* ===== [09] fs: posix ==================================================== */
+/* ===== [10] fs: posix ==================================================== */
 /* Local files: open/pread/mmap to read; to write, a temp file in the target's
  * directory (created like makedirs(exist_ok=True)) that commit renames over
  * the target, so readers never see a half-written file and a failed save
  * leaves the old file intact. MCF_DURABLE: fsync file, rename, fsync dir.
- * On POSIX only '/' separates directories ('\\' is a file-name byte); the
- * Win32 implementation below (same vtable, named mcf__posix_fs too) treats
- * both as separators. */
+ * Only '/' separates directories ('\\' is a file-name byte); the Win32
+ * backend [11] has the same contract and treats both as separators. */
 #if !defined(MCF_NO_POSIX) && !defined(_WIN32)
 #include <dirent.h>
 #include <sys/file.h>
@@ -3621,14 +3552,18 @@ static const mcf_filesystem mcf__posix_fs = {
     "file", NULL, mcf__posix_stat, mcf__posix_open_read, mcf__posix_read_at, mcf__posix_map, mcf__posix_close_read,
     mcf__posix_open_write, mcf__posix_write, mcf__posix_commit, mcf__posix_abort, mcf__posix_remove
 };
-#elif !defined(MCF_NO_POSIX) && defined(_WIN32)
-/* Win32: the same contract through the wide-character API. UTF-8 paths are
- * converted with MultiByteToWideChar and '/' becomes '\'; drive roots (C:\),
- * UNC roots (\\server\share\) and \\?\ prefixes are never created by
- * makedirs; reads are positional (ReadFile with OVERLAPPED offsets) or a
- * read-only mapping; commit is MoveFileExW(MOVEFILE_REPLACE_EXISTING |
- * MOVEFILE_WRITE_THROUGH), or without REPLACE_EXISTING for MCF_NO_OVERWRITE,
- * which makes the existence check and the publish one step. */
+#endif /* POSIX */
+
+/* ===== [11] fs: win32 ==================================================== */
+/* Local files on Windows: the contract of [10] through the wide-character
+ * API. UTF-8 paths are converted with MultiByteToWideChar and '/' becomes
+ * '\'; drive roots (C:\), UNC roots (\\server\share\) and \\?\ prefixes
+ * are never created by makedirs; reads are positional (ReadFile with
+ * OVERLAPPED offsets) or a read-only mapping; commit is MoveFileExW(
+ * MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH), or without
+ * REPLACE_EXISTING for MCF_NO_OVERWRITE, which makes the existence check
+ * and the publish one step. */
+#if !defined(MCF_NO_POSIX) && defined(_WIN32)
 static int mcf__win_code(DWORD e, int fallback)
 {
     switch (e) {
@@ -3964,114 +3899,13 @@ static int mcf__win_remove(void *user, const mcf_url *u, const mcf_options *o)
     return rc;
 }
 
-static const mcf_filesystem mcf__posix_fs = {
+static const mcf_filesystem mcf__win_fs = {
     "file", NULL, mcf__win_stat, mcf__win_open_read, mcf__win_read_at, mcf__win_map, mcf__win_close_read,
     mcf__win_open_write, mcf__win_write, mcf__win_commit, mcf__win_abort, mcf__win_remove
 };
-#endif /* MCF_NO_POSIX */
+#endif /* _WIN32 */
 
-#ifdef MOONCAKE_FILEIO_CURL
-static int mcf__curl_filesystem(const char *scheme, mcf_filesystem *out);   /* [10] */
-#endif
-static int mcf__builtin_filesystem(const char *scheme, mcf_filesystem *out)
-{
-    if (strcmp(scheme, "memory") == 0) { *out = mcf__memory_fs; return 1; }
-#ifdef MOONCAKE_FILEIO_CURL
-    if (mcf__curl_filesystem(scheme, out)) return 1;
-#endif
-#ifndef MCF_NO_POSIX
-    if (strcmp(scheme, "file") == 0) { *out = mcf__posix_fs; return 1; }
-#endif
-    return 0;
-}
-
-/* Whole-object helpers: one object written or read in one call. */
-MCFDEF int mcf_write_bytes(const char *url, const void *data, size_t len, const mcf_options *o)
-{
-    mcf_url u;
-    mcf__sink s;
-    int rc;
-    if (!data && len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_write_bytes: NULL data");
-    memset(&s, 0, sizeof s);
-    if ((rc = mcf__resolve(url, o, &u, &s.fs)) != MCF_OK) return rc;
-    if (!s.fs.write) rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem is read-only", u.url, u.scheme);
-    else {
-        s.url = &u; s.o = o; s.name = u.url;
-        rc = mcf__sink_begin(&s, len);
-        while (rc == MCF_OK && s.done < len) {
-            size_t k = len - (size_t)s.done < MCF__CHUNK ? len - (size_t)s.done : MCF__CHUNK;
-            rc = mcf__sink_write(&s, (const unsigned char *)data + s.done, k);
-        }
-        if (s.begun) { if (rc == MCF_OK) rc = s.fs.commit(s.file); else s.fs.abort(s.file); }
-    }
-    mcf_url_free(&u);
-    return rc;
-}
-
-MCFDEF int mcf_read_bytes(const char *url, void **data, size_t *len, const mcf_options *o)
-{
-    mcf_url u;
-    mcf__source src;
-    unsigned char *buf = NULL;
-    int rc;
-    if (!data || !len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_read_bytes: NULL output");
-    memset(&src, 0, sizeof src);
-    if ((rc = mcf__resolve(url, o, &u, &src.fs)) != MCF_OK) return rc;
-    src.name = u.url;
-    rc = src.fs.open_read(src.fs.user, &u, o, &src.file, &src.size);
-    if (rc == MCF_OK) {
-        if (!mcf__fits_size(src.size)) rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: %llu bytes do not fit in memory on this host", u.url, (unsigned long long)src.size);
-        else if (src.size > mcf__ram_bytes())
-            rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory: %llu bytes exceed this machine's RAM (%llu bytes); read it in parts with mcf_open",
-                           u.url, (unsigned long long)src.size, (unsigned long long)mcf__ram_bytes());
-        else if (!(buf = (unsigned char *)mcf__malloc((size_t)src.size))) rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory for %llu bytes", u.url, (unsigned long long)src.size);
-        else rc = src.size ? src.fs.read_at(src.file, 0, buf, (size_t)src.size) : MCF_OK;
-        src.fs.close_read(src.file);
-    }
-    if (rc == MCF_OK) { *data = buf; *len = (size_t)src.size; }
-    else MCF_FREE(buf);
-    mcf_url_free(&u);
-    return rc;
-}
-
-MCFDEF int mcf_file_size(const char *url, uint64_t *size, const mcf_options *o)
-{
-    mcf_url u;
-    mcf_filesystem fs;
-    uint64_t sz = 0;
-    int rc;
-    if (!size) return mcf__fail(MCF_INVALID_PARAMS, "mcf_file_size: NULL output");
-    if ((rc = mcf__resolve(url, o, &u, &fs)) != MCF_OK) return rc;
-    rc = fs.stat(fs.user, &u, o, &sz);
-    if (rc == MCF_OK) *size = sz;
-    mcf_url_free(&u);
-    return rc;
-}
-
-MCFDEF int mcf_exists(const char *url, const mcf_options *o)
-{
-    uint64_t sz;
-    char saved[MCF_ERROR_MAX];
-    int rc;
-    memcpy(saved, mcf__error_text, sizeof saved);
-    rc = mcf_file_size(url, &sz, o);
-    if (rc == MCF_OK) return 1;
-    if (rc == MCF_FILE_NOT_FOUND) { memcpy(mcf__error_text, saved, sizeof saved); return 0; }  /* not a failure */
-    return rc;
-}
-
-MCFDEF int mcf_remove(const char *url, const mcf_options *o)
-{
-    mcf_url u;
-    mcf_filesystem fs;
-    int rc;
-    if ((rc = mcf__resolve(url, o, &u, &fs)) != MCF_OK) return rc;
-    rc = fs.remove ? fs.remove(fs.user, &u, o) : mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem cannot remove objects", u.url, u.scheme);
-    mcf_url_free(&u);
-    return rc;
-}
-
-/* ===== [10] fs: http & s3 (curl) ========================================= */
+/* ===== [12] fs: http & s3 (curl) ========================================= */
 /* http://, https:// and s3:// over libcurl (MOONCAKE_FILEIO_CURL, -lcurl).
  * Reads: HEAD for the size, then ranged GETs on one reused handle (keep-alive);
  * small reads fetch a 4 KiB block and the last two reads up to 72 KiB are kept, so
@@ -5610,7 +5444,199 @@ static int mcf__curl_filesystem(const char *scheme, mcf_filesystem *out)
 }
 #endif /* MOONCAKE_FILEIO_CURL */
 
-/* ===== [11] JSON read/write ============================================== */
+/* ===== [13] fs registry & whole-object helpers =========================== */
+/* Scheme -> backend: user registrations first, then the built-in memory,
+ * file ([10] or [11]) and, with libcurl, http/https/s3 backends; and the
+ * whole-object helpers, which resolve a URL to its backend and read, write,
+ * stat or remove one object in one call. */
+#ifndef MCF__MAX_FILESYSTEMS
+#define MCF__MAX_FILESYSTEMS 32
+#endif
+static mcf__mutex mcf__registry_lock = MCF__MUTEX_INIT;
+static mcf_filesystem mcf__registry[MCF__MAX_FILESYSTEMS];
+static int mcf__registry_count;
+
+MCFDEF int mcf_register_filesystem(const mcf_filesystem *fs)
+{
+    int i, rc = MCF_OK;
+    if (!fs || !fs->scheme || !*fs->scheme)
+        return mcf__fail(MCF_INVALID_PARAMS, "mcf_register_filesystem: missing scheme");
+    for (i = 0; fs->scheme[i]; i++)
+        if (!mcf__is_scheme_char(fs->scheme[i], i == 0) || (fs->scheme[i] >= 'A' && fs->scheme[i] <= 'Z'))
+            return mcf__fail(MCF_INVALID_PARAMS, "mcf_register_filesystem: scheme \"%s\" must be lower-case letters, digits, '+', '-', '.'", fs->scheme);
+    if (!fs->open_read || !fs->read_at || !fs->close_read || !fs->stat)
+        return mcf__fail(MCF_INVALID_PARAMS, "mcf_register_filesystem: \"%s\" needs stat, open_read, read_at and close_read", fs->scheme);
+    mcf__lock(&mcf__registry_lock);
+    for (i = 0; i < mcf__registry_count; i++)
+        if (strcmp(mcf__registry[i].scheme, fs->scheme) == 0) break;
+    if (i == MCF__MAX_FILESYSTEMS) rc = mcf__fail(MCF_INVALID_PARAMS, "mcf_register_filesystem: registry full (%d schemes)", MCF__MAX_FILESYSTEMS);
+    else {
+        mcf__registry[i] = *fs;
+        if (i == mcf__registry_count) mcf__registry_count++;
+    }
+    mcf__unlock(&mcf__registry_lock);
+    return rc;
+}
+
+/* The built-in backend serving scheme: 1 and *out filled, or 0. */
+static int mcf__builtin_filesystem(const char *scheme, mcf_filesystem *out)
+{
+    if (strcmp(scheme, "memory") == 0) {
+        *out = mcf__memory_fs;
+        return 1;
+    }
+#ifdef MOONCAKE_FILEIO_CURL
+    if (mcf__curl_filesystem(scheme, out)) return 1;
+#endif
+    if (strcmp(scheme, "file") != 0) return 0;
+#if !defined(MCF_NO_POSIX) && defined(_WIN32)
+    *out = mcf__win_fs;
+    return 1;
+#elif !defined(MCF_NO_POSIX)
+    *out = mcf__posix_fs;
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+/* Finds the backend for u->scheme; INVALID_PARAMS naming the known schemes. */
+static int mcf__fs_lookup(const mcf_url *u, mcf_filesystem *out)
+{
+    char known[512];
+    size_t k = 0;
+    int i, found = 0;
+    mcf__lock(&mcf__registry_lock);
+    for (i = 0; i < mcf__registry_count && !found; i++)
+        if (strcmp(mcf__registry[i].scheme, u->scheme) == 0) {
+            *out = mcf__registry[i];
+            found = 1;
+        }
+    if (!found) {
+        k = (size_t)snprintf(known, sizeof known, "file, memory");
+#ifdef MOONCAKE_FILEIO_CURL
+        k += (size_t)snprintf(known + k, sizeof known - k, ", http, https, s3");
+#endif
+        for (i = 0; i < mcf__registry_count && k < sizeof known; i++)
+            k += (size_t)snprintf(known + k, sizeof known - k, ", %s", mcf__registry[i].scheme);
+    }
+    mcf__unlock(&mcf__registry_lock);
+    if (found || mcf__builtin_filesystem(u->scheme, out)) return MCF_OK;
+#ifndef MOONCAKE_FILEIO_CURL
+    if (strcmp(u->scheme, "http") == 0 || strcmp(u->scheme, "https") == 0 || strcmp(u->scheme, "s3") == 0 || strcmp(u->scheme, "s3a") == 0)
+        return mcf__fail(MCF_INVALID_PARAMS, "\"%s\": %s:// needs libcurl: define MOONCAKE_FILEIO_CURL in the implementation file and link with -lcurl",
+                         u->url, u->scheme);
+#endif
+    return mcf__fail(MCF_INVALID_PARAMS, "\"%s\": unknown filesystem \"%s\" (registered: %s)", u->url, u->scheme, known);
+}
+
+MCFDEF int mcf_filesystem_lookup(const char *scheme, mcf_filesystem *out)
+{
+    mcf_url u;
+    if (!scheme || !out) return mcf__fail(MCF_INVALID_PARAMS, "mcf_filesystem_lookup: NULL argument");
+    memset(&u, 0, sizeof u);
+    u.scheme = (char *)scheme;
+    u.url = (char *)scheme;
+    return mcf__fs_lookup(&u, out);
+}
+
+/* Parses url with o->filesystem and finds its backend. */
+static int mcf__resolve(const char *url, const mcf_options *o, mcf_url *u, mcf_filesystem *fs)
+{
+    int rc;
+    if (!url) return mcf__fail(MCF_INVALID_PARAMS, "NULL URL");
+    if ((rc = mcf_url_parse(url, o ? o->filesystem : NULL, u)) != MCF_OK) return rc;
+    if ((rc = mcf__fs_lookup(u, fs)) != MCF_OK) { mcf_url_free(u); return rc; }
+    return MCF_OK;
+}
+
+/* Whole-object helpers: one object written or read in one call. */
+MCFDEF int mcf_write_bytes(const char *url, const void *data, size_t len, const mcf_options *o)
+{
+    mcf_url u;
+    mcf__sink s;
+    int rc;
+    if (!data && len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_write_bytes: NULL data");
+    memset(&s, 0, sizeof s);
+    if ((rc = mcf__resolve(url, o, &u, &s.fs)) != MCF_OK) return rc;
+    if (!s.fs.write) rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem is read-only", u.url, u.scheme);
+    else {
+        s.url = &u; s.o = o; s.name = u.url;
+        rc = mcf__sink_begin(&s, len);
+        while (rc == MCF_OK && s.done < len) {
+            size_t k = len - (size_t)s.done < MCF__CHUNK ? len - (size_t)s.done : MCF__CHUNK;
+            rc = mcf__sink_write(&s, (const unsigned char *)data + s.done, k);
+        }
+        if (s.begun) { if (rc == MCF_OK) rc = s.fs.commit(s.file); else s.fs.abort(s.file); }
+    }
+    mcf_url_free(&u);
+    return rc;
+}
+
+MCFDEF int mcf_read_bytes(const char *url, void **data, size_t *len, const mcf_options *o)
+{
+    mcf_url u;
+    mcf__source src;
+    unsigned char *buf = NULL;
+    int rc;
+    if (!data || !len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_read_bytes: NULL output");
+    memset(&src, 0, sizeof src);
+    if ((rc = mcf__resolve(url, o, &u, &src.fs)) != MCF_OK) return rc;
+    src.name = u.url;
+    rc = src.fs.open_read(src.fs.user, &u, o, &src.file, &src.size);
+    if (rc == MCF_OK) {
+        if (!mcf__fits_size(src.size)) rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: %llu bytes do not fit in memory on this host", u.url, (unsigned long long)src.size);
+        else if (src.size > mcf__ram_bytes())
+            rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory: %llu bytes exceed this machine's RAM (%llu bytes); read it in parts with mcf_open",
+                           u.url, (unsigned long long)src.size, (unsigned long long)mcf__ram_bytes());
+        else if (!(buf = (unsigned char *)mcf__malloc((size_t)src.size))) rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory for %llu bytes", u.url, (unsigned long long)src.size);
+        else rc = src.size ? src.fs.read_at(src.file, 0, buf, (size_t)src.size) : MCF_OK;
+        src.fs.close_read(src.file);
+    }
+    if (rc == MCF_OK) { *data = buf; *len = (size_t)src.size; }
+    else MCF_FREE(buf);
+    mcf_url_free(&u);
+    return rc;
+}
+
+MCFDEF int mcf_file_size(const char *url, uint64_t *size, const mcf_options *o)
+{
+    mcf_url u;
+    mcf_filesystem fs;
+    uint64_t sz = 0;
+    int rc;
+    if (!size) return mcf__fail(MCF_INVALID_PARAMS, "mcf_file_size: NULL output");
+    if ((rc = mcf__resolve(url, o, &u, &fs)) != MCF_OK) return rc;
+    rc = fs.stat(fs.user, &u, o, &sz);
+    if (rc == MCF_OK) *size = sz;
+    mcf_url_free(&u);
+    return rc;
+}
+
+MCFDEF int mcf_exists(const char *url, const mcf_options *o)
+{
+    uint64_t sz;
+    char saved[MCF_ERROR_MAX];
+    int rc;
+    memcpy(saved, mcf__error_text, sizeof saved);
+    rc = mcf_file_size(url, &sz, o);
+    if (rc == MCF_OK) return 1;
+    if (rc == MCF_FILE_NOT_FOUND) { memcpy(mcf__error_text, saved, sizeof saved); return 0; }  /* not a failure */
+    return rc;
+}
+
+MCFDEF int mcf_remove(const char *url, const mcf_options *o)
+{
+    mcf_url u;
+    mcf_filesystem fs;
+    int rc;
+    if ((rc = mcf__resolve(url, o, &u, &fs)) != MCF_OK) return rc;
+    rc = fs.remove ? fs.remove(fs.user, &u, o) : mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem cannot remove objects", u.url, u.scheme);
+    mcf_url_free(&u);
+    return rc;
+}
+
+/* ===== [14] JSON read/write ============================================== */
 /* A strict pull parser for RFC 8259 over a length-bounded buffer: full UTF-8
  * validation (RFC 3629: no overlongs, no surrogates, <= U+10FFFF), escapes
  * incl. \uXXXX surrogate pairs (lone surrogates rejected, as serde_json does),
@@ -6000,14 +6026,14 @@ MCF__SHARED void mcf__json_put_str(mcf__buf *b, const char *s, size_t n)
     mcf__buf_putc(b, '"');
 }
 
-/* ===== [12] safetensors ================================================== */
+/* ===== [15] safetensors ================================================== */
 /* Hugging Face safetensors (README "Format"; crate v0.7.0 tensor.rs): u64 LE
  * header length N, N bytes of JSON, the data buffer. Reader: reads only the
  * 8 + N header bytes; reference validation (contiguous, complete offsets,
  * exact spans, N <= 100 MB) plus stricter rules where readers could disagree.
  * Writer: byte-identical to the reference (dtype rank, then name bytes;
  * compact JSON; space padding to 8), all checks before mcf__sink_begin, data
- * streamed from the caller. [16] checks names (non-NULL, unique) first;
+ * streamed from the caller. [20] checks names (non-NULL, unique) first;
  * mcf__st_open fills r->entries/count and r->meta in header order. */
 
 /* Position of each dtype in the crate's Dtype enum, written first to last. */
@@ -6181,7 +6207,7 @@ static int mcf__st_save(mcf__sink *s, const mcf_tensor *t, size_t n, const mcf_o
         keys[i].rank = mcf__st_rank(t[i].dtype);
         keys[i].idx = i;
     }
-    (void)mcf__st_sort_keys(keys, n);   /* names are unique ([16] checked) */
+    (void)mcf__st_sort_keys(keys, n);   /* names are unique ([20] checked) */
     mcf__st_header(&hb, t, keys, n, meta, mkeys, nmeta);
     hlen = hb.len;
     if (hb.failed) rc = mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory for the header", s->name);
@@ -6551,7 +6577,7 @@ static int mcf__st_open(mcf_reader *r)
     return rc;
 }
 
-/* ===== [13] zip ========================================================== */
+/* ===== [16] zip ========================================================== */
 /* PKWARE APPNOTE 6.3.x subset that torch.save writes and reads: Stored
  * entries only, general-purpose flags 0x0808 (data descriptor + UTF-8), local
  * headers with zero CRC/sizes and an "FB" extra field padding each entry's
@@ -7132,7 +7158,7 @@ static int mcf__zipr_require_stored(const mcf__source *src, const mcf__zip_entry
     return MCF_OK;
 }
 
-/* ===== [14] pickle ======================================================= */
+/* ===== [17] pickle ======================================================= */
 /* Writer: the protocol-2 subset the stdlib Pickler emits for torch.save
  * (memo puts after every memoizable object, gets for repeats). Reader: a
  * restricted, iterative unpickler (CPython Lib/pickletools.py opcode table,
@@ -9029,7 +9055,7 @@ static int mcf__pk_run(mcf__pk *k, uint32_t *root)
     return rc;
 }
 
-/* ===== [15] torch .pt ==================================================== */
+/* ===== [18] torch .pt ==================================================== */
 /* What torch.save (1.6+ zipfile serialization, as torch 1.13 writes it)
  * writes and torch.load(weights_only=True) reads. Writer: entries
  * "archive/data.pkl", "archive/data/<key>" in sorted string order,
@@ -9642,10 +9668,11 @@ done:
     return rc;
 }
 
-/* ===== [16] save/open dispatch =========================================== */
-/* Resolves options once, picks the format (suffix on save, sniffed bytes on
- * load), runs the format section against a sink or source, and commits or
- * aborts. Reader operations shared by all formats live here too. */
+/* ===== [19] readers: open, entries, reads, views, slices, values ========= */
+/* Opening picks the format by content (mcf__sniff) and runs the format
+ * section [15] or [18] against a source; then every reader operation is
+ * format-independent: entries by index or name (an open-addressing index),
+ * whole reads and views, slices with dtype conversion, metadata, values. */
 enum { MCF__FMT_AUTO = 0, MCF__FMT_SAFETENSORS = 1, MCF__FMT_TORCH = 2 };
 
 static int mcf__parse_format(const char *f, int *fmt)
@@ -9676,78 +9703,6 @@ static int mcf__index_build(size_t **index, size_t *cap, const char *const *name
         }
         (*index)[h] = i + 1;
     }
-    return MCF_OK;
-}
-
-/* Checks the caller's tensors before anything is opened for writing. */
-static int mcf__check_save_args(const mcf_tensor *t, size_t n, const char *who)
-{
-    const char **names;
-    size_t *index = NULL, cap = 0, dup = 0, i;
-    int rc;
-    if (!t && n) return mcf__fail(MCF_INVALID_PARAMS, "%s: NULL tensor array", who);
-    for (i = 0; i < n; i++) {
-        if (!t[i].name) return mcf__fail(MCF_INVALID_PARAMS, "%s: tensor %lu has no name", who, (unsigned long)i);
-        if ((rc = mcf__check_tensor(&t[i], who)) != MCF_OK) return rc;
-    }
-    names = (const char **)mcf__calloc(n ? n : 1, sizeof *names);
-    if (!names) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", who);
-    for (i = 0; i < n; i++) names[i] = t[i].name;
-    rc = mcf__index_build(&index, &cap, names, n, &dup);
-    MCF_FREE(index);
-    MCF_FREE(names);
-    if (rc == MCF_INVALID_PARAMS) return mcf__fail(MCF_INVALID_PARAMS, "%s: duplicate tensor name \"%s\"", who, t[dup].name);
-    if (rc != MCF_OK) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", who);
-    return MCF_OK;
-}
-
-static int mcf__save_with(int fmt, mcf__sink *s, const mcf_tensor *t, size_t n, const mcf_options *o)
-{
-    return fmt == MCF__FMT_SAFETENSORS ? mcf__st_save(s, t, n, o) : mcf__pt_save(s, t, n, o);
-}
-
-MCFDEF int mcf_save(const char *url, const mcf_tensor *t, size_t n, const mcf_options *o)
-{
-    mcf_url u;
-    mcf__sink s;
-    int fmt, rc;
-    if ((rc = mcf__parse_format(o ? o->format : NULL, &fmt)) != MCF_OK) return rc;
-    if ((rc = mcf__check_save_args(t, n, url ? url : "mcf_save")) != MCF_OK) return rc;
-    memset(&s, 0, sizeof s);
-    if ((rc = mcf__resolve(url, o, &u, &s.fs)) != MCF_OK) return rc;
-    if (fmt == MCF__FMT_AUTO) fmt = mcf__ends_with_nocase(u.path, ".safetensors") ? MCF__FMT_SAFETENSORS : MCF__FMT_TORCH;
-    if (!s.fs.write) rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem is read-only", u.url, u.scheme);
-    else {
-        s.url = &u; s.o = o; s.name = u.url;
-        rc = mcf__save_with(fmt, &s, t, n, o);
-        if (s.begun) {
-            if (rc == MCF_OK && s.done != s.total)
-                rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: writer wrote %llu of %llu planned bytes", u.url, (unsigned long long)s.done, (unsigned long long)s.total);
-            if (rc == MCF_OK) rc = s.fs.commit(s.file);
-            else s.fs.abort(s.file);
-        }
-    }
-    mcf_url_free(&u);
-    return rc;
-}
-
-MCFDEF int mcf_save_to_memory(const mcf_tensor *t, size_t n, const mcf_options *o, void **out, size_t *out_len)
-{
-    mcf__sink s;
-    int fmt, rc;
-    if (!out || !out_len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_save_to_memory: NULL output");
-    if ((rc = mcf__parse_format(o ? o->format : NULL, &fmt)) != MCF_OK) return rc;
-    if (fmt == MCF__FMT_AUTO) return mcf__fail(MCF_INVALID_PARAMS, "mcf_save_to_memory: options.format must be \"safetensors\" or \"torch\"");
-    if ((rc = mcf__check_save_args(t, n, "mcf_save_to_memory")) != MCF_OK) return rc;
-    memset(&s, 0, sizeof s);
-    s.o = o;
-    s.name = "<memory>";
-    rc = mcf__save_with(fmt, &s, t, n, o);
-    if (rc == MCF_OK && s.done != s.total)
-        rc = mcf__fail(MCF_INTERNAL_ERROR, "mcf_save_to_memory: writer wrote %llu of %llu planned bytes", (unsigned long long)s.done, (unsigned long long)s.total);
-    if (rc != MCF_OK) { MCF_FREE(s.mem); return rc; }
-    *out = s.mem;
-    *out_len = (size_t)s.total;
     return MCF_OK;
 }
 
@@ -10345,14 +10300,88 @@ MCFDEF int mcf_value(const mcf_reader *r, size_t i, const char **name, const cha
     return MCF_OK;
 }
 
-/* ===== [17] Mooncake object codec & store API ============================ */
-/* Codec: Mooncake's TensorMetadata (integration_utils.h) written and read
- * field by field in little-endian, so every host produces the same bytes;
- * decode applies ValidateTensorMetadata's rules plus data_bytes == local
- * shape x dtype size. Store: the mcf_store vtable, the locked in-process
- * hash map, and the Python store_file_io module's save/load functions over
- * [16]. Invariant: a store value is always a valid object; tensors in files
- * are the local shard. */
+/* ===== [20] save dispatch ================================================ */
+/* Checks the caller's tensors once (names present and unique, dtypes,
+ * shapes, strides), picks the format (options.format, else the suffix),
+ * runs the format writer against a sink, and commits or aborts it: a failed
+ * save leaves nothing at the destination. */
+/* Checks the caller's tensors before anything is opened for writing. */
+static int mcf__check_save_args(const mcf_tensor *t, size_t n, const char *who)
+{
+    const char **names;
+    size_t *index = NULL, cap = 0, dup = 0, i;
+    int rc;
+    if (!t && n) return mcf__fail(MCF_INVALID_PARAMS, "%s: NULL tensor array", who);
+    for (i = 0; i < n; i++) {
+        if (!t[i].name) return mcf__fail(MCF_INVALID_PARAMS, "%s: tensor %lu has no name", who, (unsigned long)i);
+        if ((rc = mcf__check_tensor(&t[i], who)) != MCF_OK) return rc;
+    }
+    names = (const char **)mcf__calloc(n ? n : 1, sizeof *names);
+    if (!names) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", who);
+    for (i = 0; i < n; i++) names[i] = t[i].name;
+    rc = mcf__index_build(&index, &cap, names, n, &dup);
+    MCF_FREE(index);
+    MCF_FREE(names);
+    if (rc == MCF_INVALID_PARAMS) return mcf__fail(MCF_INVALID_PARAMS, "%s: duplicate tensor name \"%s\"", who, t[dup].name);
+    if (rc != MCF_OK) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", who);
+    return MCF_OK;
+}
+
+static int mcf__save_with(int fmt, mcf__sink *s, const mcf_tensor *t, size_t n, const mcf_options *o)
+{
+    return fmt == MCF__FMT_SAFETENSORS ? mcf__st_save(s, t, n, o) : mcf__pt_save(s, t, n, o);
+}
+
+MCFDEF int mcf_save(const char *url, const mcf_tensor *t, size_t n, const mcf_options *o)
+{
+    mcf_url u;
+    mcf__sink s;
+    int fmt, rc;
+    if ((rc = mcf__parse_format(o ? o->format : NULL, &fmt)) != MCF_OK) return rc;
+    if ((rc = mcf__check_save_args(t, n, url ? url : "mcf_save")) != MCF_OK) return rc;
+    memset(&s, 0, sizeof s);
+    if ((rc = mcf__resolve(url, o, &u, &s.fs)) != MCF_OK) return rc;
+    if (fmt == MCF__FMT_AUTO) fmt = mcf__ends_with_nocase(u.path, ".safetensors") ? MCF__FMT_SAFETENSORS : MCF__FMT_TORCH;
+    if (!s.fs.write) rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem is read-only", u.url, u.scheme);
+    else {
+        s.url = &u; s.o = o; s.name = u.url;
+        rc = mcf__save_with(fmt, &s, t, n, o);
+        if (s.begun) {
+            if (rc == MCF_OK && s.done != s.total)
+                rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: writer wrote %llu of %llu planned bytes", u.url, (unsigned long long)s.done, (unsigned long long)s.total);
+            if (rc == MCF_OK) rc = s.fs.commit(s.file);
+            else s.fs.abort(s.file);
+        }
+    }
+    mcf_url_free(&u);
+    return rc;
+}
+
+MCFDEF int mcf_save_to_memory(const mcf_tensor *t, size_t n, const mcf_options *o, void **out, size_t *out_len)
+{
+    mcf__sink s;
+    int fmt, rc;
+    if (!out || !out_len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_save_to_memory: NULL output");
+    if ((rc = mcf__parse_format(o ? o->format : NULL, &fmt)) != MCF_OK) return rc;
+    if (fmt == MCF__FMT_AUTO) return mcf__fail(MCF_INVALID_PARAMS, "mcf_save_to_memory: options.format must be \"safetensors\" or \"torch\"");
+    if ((rc = mcf__check_save_args(t, n, "mcf_save_to_memory")) != MCF_OK) return rc;
+    memset(&s, 0, sizeof s);
+    s.o = o;
+    s.name = "<memory>";
+    rc = mcf__save_with(fmt, &s, t, n, o);
+    if (rc == MCF_OK && s.done != s.total)
+        rc = mcf__fail(MCF_INTERNAL_ERROR, "mcf_save_to_memory: writer wrote %llu of %llu planned bytes", (unsigned long long)s.done, (unsigned long long)s.total);
+    if (rc != MCF_OK) { MCF_FREE(s.mem); return rc; }
+    *out = s.mem;
+    *out_len = (size_t)s.total;
+    return MCF_OK;
+}
+
+/* ===== [21] Mooncake object codec ======================================== */
+/* Mooncake's TensorMetadata (integration_utils.h) written and read field by
+ * field in little-endian, so every host produces the same bytes; decode
+ * applies ValidateTensorMetadata's rules plus data_bytes == local shape x
+ * dtype size. */
 
 /* Byte offsets inside the 304-byte TensorMetadata (natural C alignment). */
 #define MCF__MOON_OFF_MAGIC 0
@@ -10611,6 +10640,12 @@ MCFDEF int mcf_moon_decode(const void *obj, size_t len, mcf_tensor *view)
 {
     return mcf_moon_decode_layout(obj, len, view, NULL);
 }
+
+/* ===== [22] store API ==================================================== */
+/* The mcf_store vtable, the locked in-process hash map, the layout kept in
+ * safetensors __metadata__, and the Python store_file_io module's save/load
+ * functions over [19] and [20]. Invariant: a store value is always a valid
+ * object; tensors in files are the local shard. */
 
 /* ---- the store vtable helpers -------------------------------------------- */
 
@@ -11002,8 +11037,8 @@ static int mcf__parse_kind(const char *k, int *kind)
     return mcf__fail(MCF_INVALID_PARAMS, "unknown artifact kind \"%s\" (valid: tensor, kv_cache, kvcache, kv, safetensor, safetensors)", k);
 }
 
-/* The options a store <-> file call hands to [16]: the caller's, with the
- * format set. */
+/* The options a store <-> file call hands to [19] and [20]: the caller's,
+ * with the format set. */
 static void mcf__store_file_options(const mcf_options *o, const char *format, mcf_options *out)
 {
     if (o) *out = *o;
@@ -11105,7 +11140,7 @@ static int mcf__store_save(mcf_store *s, const char *key, const char *file_name,
     mcf__store_file_options(o, fmt == MCF__FMT_SAFETENSORS ? "safetensors" : "torch", &oo);
     memset(&meta, 0, sizeof meta);
     if (MCF__BIG_ENDIAN && mcf_tensor_nbytes(&v) > 0) {
-        /* the object holds little-endian bytes; [16] wants host order */
+        /* the object holds little-endian bytes; [20] wants host order */
         mcf_tensor h;
         if ((rc = mcf__tensor_from_view(&v, key, NULL, &h)) != MCF_OK) goto done;
         MCF_FREE((void *)(uintptr_t)h.name);
@@ -11299,7 +11334,9 @@ MCFDEF int mcf_load_tensor(mcf_store *s, const char *key, const char *file_name,
     return mcf__store_load(s, key, file_name, o, out, kind == MCF__KIND_SAFETENSOR, "mcf_load_tensor");
 }
 
-/* ---- MOONCAKE_FILEIO_MOONCAKE_STORE: adapter over store_c.h ------------- */
+/* ===== [23] Mooncake store adapter ======================================= */
+/* MOONCAKE_FILEIO_MOONCAKE_STORE: an mcf_store over a client handle of
+ * Mooncake's store_c.h. Its ErrorCode numbers are ours and pass through. */
 #ifdef MOONCAKE_FILEIO_MOONCAKE_STORE
 /* store_c.h's replicate config. Seen through store_c.h when it came first;
  * else this private copy of its layout (the functions were declared above

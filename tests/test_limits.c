@@ -1,4 +1,4 @@
-/* [03]/[05]-[09]/[16] resource limits and hostile inputs at the foundation:
+/* [03]/[05]-[10]/[19] resource limits and hostile inputs at the foundation:
  * claimed sizes larger than memory, overflowing shapes, FIFOs, huge URLs.
  * Each case must fail cleanly (exact code + sentence) without allocating
  * what the input claims. */
@@ -143,7 +143,7 @@ static int test_limits_save_to_memory_larger_than_ram(void)
     void *out = NULL;
     size_t len = 0;
     if (sizeof(size_t) < 8) MCF_SKIP("32-bit host: covered by the fits-in-size_t check");
-    if (!limits_have_writer("safetensors")) MCF_SKIP("safetensors writer not built in this tree yet (section [12] placeholder)");
+    if (!limits_have_writer("safetensors")) MCF_SKIP("safetensors writer not built in this tree yet (section [15] placeholder)");
     memset(&o, 0, sizeof o);
     memset(&t, 0, sizeof t);
     o.format = "safetensors";

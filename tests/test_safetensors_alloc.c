@@ -1,4 +1,4 @@
-/* [12] safetensors under allocation failure: a private MCF_STATIC copy of the
+/* [15] safetensors under allocation failure: a private MCF_STATIC copy of the
  * implementation whose MCF_MALLOC fails at the Nth call. Every N must give
  * INTERNAL_ERROR with an "out of memory" sentence (or success once N passes
  * the number of allocations), a NULL reader, and no leaked block.

@@ -1,4 +1,4 @@
-/* [16] slices under allocation failure: a private MCF_STATIC copy of the
+/* [19] slices under allocation failure: a private MCF_STATIC copy of the
  * implementation whose MCF_MALLOC fails at the Nth call. A slice read that
  * needs a read buffer (a source without a mapping) must give INTERNAL_ERROR
  * with an "out of memory" sentence for every N until it succeeds, and leak

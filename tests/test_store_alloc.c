@@ -1,4 +1,4 @@
-/* [17] allocation failures: a private copy of the implementation (MCF_STATIC)
+/* [21][22] allocation failures: a private copy of the implementation (MCF_STATIC)
  * built on a counting MCF_MALLOC that fails at the Nth call. Every store path
  * (codec, memory store, seed save/load through memory://) must fail cleanly
  * with a negative code and leave no allocation behind. */
