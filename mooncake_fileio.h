@@ -39,6 +39,53 @@
  * options.format = "torch") writes what torch.save writes.
  *
  * ===========================================================================
+ * TASKS (what to call; every name is declared below with what it returns)
+ * ===========================================================================
+ *   save tensors to a file, memory:// or S3
+ *       mcf_save (format from options.format, else the suffix);
+ *       mcf_save_to_memory for one malloc'ed buffer
+ *   load one tensor from a file, http or S3 (only its bytes are read)
+ *       mcf_open, mcf_find, then mcf_read into your buffer or mcf_view
+ *       (zero-copy when mapped), mcf_close; S3 credentials and endpoint in
+ *       options.storage_options ("key", "secret", "region", "endpoint_url")
+ *   list a checkpoint's tensors and metadata
+ *       mcf_count, mcf_entry, mcf_entry_location, mcf_metadata,
+ *       mcf_metadata_count/mcf_metadata_pair, mcf_reader_format
+ *   list a checkpoint's non-tensor values (epoch, lr, optimizer settings)
+ *       mcf_value_count, mcf_value (Python type name and repr text)
+ *   read a slice, or read as F32 / F16 / BF16 / F64
+ *       mcf_read_slice, mcf_read_as (mcf_slice_range builds a slice,
+ *       mcf_slice_shape tells the result's shape)
+ *   convert .pt to safetensors (or back)
+ *       mcf_open the .pt; per entry mcf_entry + mcf_view into an mcf_tensor
+ *       array; mcf_save it to "x.safetensors"; then mcf_close
+ *       (tools/mcf.c "convert" does exactly this)
+ *   check a torch checkpoint's CRC-32s
+ *       options.flags |= MCF_VERIFY, then mcf_read/mcf_view each entry
+ *   convert elements in memory
+ *       mcf_convert, mcf_convert_supported
+ *   put a tensor into the Mooncake store, get it back
+ *       mcf_mooncake_store_init (a store_c.h client) or
+ *       mcf_memory_store_create; mcf_store_put_tensor, mcf_store_get_tensor,
+ *       mcf_tensor_free
+ *   move tensors and KV-cache blocks between a store and files
+ *       mcf_save_tensor_to_file, mcf_load_tensor_from_file (and the
+ *       _kv_cache_ and _safetensor variants, mcf_save_tensor/mcf_load_tensor)
+ *   Mooncake tensor object bytes
+ *       mcf_moon_object_size, mcf_moon_encode(_layout), mcf_moon_decode(_layout)
+ *   whole objects by URL
+ *       mcf_read_bytes, mcf_write_bytes, mcf_exists, mcf_file_size, mcf_remove
+ *   add a filesystem ("oss://", ...)
+ *       mcf_register_filesystem, mcf_filesystem_lookup, mcf_set_error
+ *   parse a URL the way the library does
+ *       mcf_url_parse, mcf_url_free
+ *   dtype names and numbers
+ *       mcf_dtype_name/mcf_dtype_parse (safetensors), mcf_dtype_torch_name/
+ *       mcf_dtype_parse_torch, mcf_dtype_to_mooncake/mcf_dtype_from_mooncake
+ *   CRC-32, what a remote load cost
+ *       mcf_crc32; mcf_curl_counters
+ *
+ * ===========================================================================
  * CONTENTS (grep for the tag, e.g. "[15]"; a section calls only lower ones)
  * ===========================================================================
  *   [01] platform & config             [13] fs registry & whole-object helpers
@@ -69,7 +116,10 @@
  *   MCF_MUTEX_UNLOCK(p)             an RTOS mutex; see [01] in the code
  *   MCF_MALLOC/MCF_REALLOC/MCF_FREE library bookkeeping allocator (all or none)
  *   MCF_ASSERT                      assert() replacement
- *   MCF_MAX_DIMS                    maximum tensor rank (default 8, Mooncake's)
+ *   MCF_NO_SIMD                     portable CRC-32 and conversion code only
+ *   MCF_MAX_DIMS, MCF_ERROR_MAX,    limits and sizes you may set before the
+ *   ... (see [01])                  first include; each is listed with its
+ *                                   default and meaning in [01]
  * The implementation TU must include this header before any system header,
  * because the header defines _POSIX_C_SOURCE / _DEFAULT_SOURCE /
  * _FILE_OFFSET_BITS for pread, mmap and 64-bit offsets (an #error says so),
@@ -126,6 +176,21 @@
  * leave part of the tensor in dst when a read fails midway. A failed save
  * never leaves a partial destination: writes go to a temporary object that is
  * renamed at the end.
+ * A few successful calls leave a line in mcf_last_error() that starts with
+ * "note: " or "warning: " (the return value is still MCF_OK): a store load
+ * that took a file's only entry because no name matched ("warning: ... took
+ * the only entry ..."), and the first read from an http(s) server that
+ * ignores Range requests ("note: http: URL: the server ignores Range
+ * requests ..."). Every other success leaves the sentence as it was.
+ * The "Returns:" line of each declaration lists the codes it can return.
+ * There, "I/O codes" are what the filesystem backend reports:
+ * MCF_FILE_NOT_FOUND, MCF_FILE_OPEN_FAIL, MCF_FILE_READ_FAIL,
+ * MCF_FILE_WRITE_FAIL, MCF_PERMISSION_DENIED and, over http/s3,
+ * MCF_PERSISTENT_FAIL (5xx answers, timeouts) and MCF_INTERNAL_ERROR; a
+ * registered backend may return any code. "Store codes" are what the
+ * mcf_store callbacks return (the memory store: MCF_OBJECT_NOT_FOUND,
+ * MCF_INTERNAL_ERROR; Mooncake's store: its ErrorCode numbers).
+ * MCF_INTERNAL_ERROR also means out of memory wherever a call allocates.
  * Local temp files are ".<name>.mcf-XXXXXXXX.tmp" beside the target; one left
  * by a killed process is removed by the next successful save of that name
  * (its flock() is free; without flock, once MCF_STALE_TEMP_SECONDS old).
@@ -147,6 +212,7 @@
  *   JSON nesting depth      <= MCF_MAX_JSON_DEPTH (a valid header needs 3)
  *   pickle stack / memo     <= MCF_MAX_PICKLE_STACK / MCF_MAX_PICKLE_MEMO
  *   zip entries             <= MCF_MAX_ZIP_ENTRIES
+ *   torch object nesting    <= MCF_MAX_TORCH_DEPTH (dicts/lists around tensors)
  *
  * Change log: see the end of the file.
  */
@@ -188,17 +254,21 @@
 #endif
 #endif
 
+/* Tuning: define any of these before the first include to change it.
+ * Switches without a default:
+ *   MCF_NO_SIMD    compile only the portable CRC-32 and dtype conversion code
+ *   MCF_ASSERT(x)  the internal-consistency check (default: assert(x))     */
 #ifndef MCF_MAX_DIMS
-#define MCF_MAX_DIMS 8                  /* Mooncake's TensorMetadata limit */
+#define MCF_MAX_DIMS 8                  /* tensor rank: Mooncake's TensorMetadata limit */
 #endif
 #ifndef MCF_MAX_HEADER
 #define MCF_MAX_HEADER 100000000u       /* safetensors header cap (HF rule) */
 #endif
 #ifndef MCF_MAX_JSON_DEPTH
-#define MCF_MAX_JSON_DEPTH 64           /* a valid header nests 3 deep */
+#define MCF_MAX_JSON_DEPTH 64           /* JSON nesting; a valid header nests 3 deep */
 #endif
 #ifndef MCF_MAX_PICKLE_STACK
-#define MCF_MAX_PICKLE_STACK 1000000    /* values on the unpickler stack */
+#define MCF_MAX_PICKLE_STACK 1000000    /* values (and marks) on the unpickler stack */
 #endif
 #ifndef MCF_MAX_PICKLE_MEMO
 #define MCF_MAX_PICKLE_MEMO 1000000     /* unpickler memo slots */
@@ -206,8 +276,26 @@
 #ifndef MCF_MAX_ZIP_ENTRIES
 #define MCF_MAX_ZIP_ENTRIES 1000000     /* entries in one .pt archive */
 #endif
+#ifndef MCF_MAX_TORCH_DEPTH
+#define MCF_MAX_TORCH_DEPTH 256         /* dicts/lists nested around a .pt's tensors */
+#endif
+#ifndef MCF_MAX_FILESYSTEMS
+#define MCF_MAX_FILESYSTEMS 32          /* schemes mcf_register_filesystem can add */
+#endif
 #ifndef MCF_ERROR_MAX
 #define MCF_ERROR_MAX 1024              /* bytes of the last-error sentence */
+#endif
+#ifndef MCF_CHUNK_SIZE
+#define MCF_CHUNK_SIZE ((size_t)4 << 20)   /* bytes per pass: strided/byte-swapped writes,
+                                              CRC checks, batched slice reads */
+#endif
+#ifndef MCF_STALE_TEMP_SECONDS
+#define MCF_STALE_TEMP_SECONDS 900      /* where flock() is unavailable: a temp file
+                                           untouched this long is a killed save's */
+#endif
+#ifndef MCF_NET_PART_SIZE
+#define MCF_NET_PART_SIZE ((uint64_t)64 << 20)   /* S3 multipart part size and threshold
+                                                    (storage options override) */
 #endif
 
 #ifdef __cplusplus
@@ -245,7 +333,8 @@ MCFDEF const char *mcf_result_name(int result);
  * any failure). Valid until the next failing call in the same thread. */
 MCFDEF const char *mcf_last_error(void);
 
-/* Sets this thread's last-error sentence (for backends); returns code. */
+/* Sets this thread's last-error sentence (for backends, printf-style) and
+ * returns code, so a backend fails with return mcf_set_error(code, ...). */
 MCFDEF int mcf_set_error(int code, const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
     __attribute__((format(printf, 2, 3)))
@@ -260,8 +349,9 @@ MCFDEF void mcf_free(void *p);
 /* Zip CRC-32 (reflected polynomial 0xEDB88320) of len bytes continuing from
  * crc (start with 0), using the fastest code this CPU runs. */
 MCFDEF uint32_t mcf_crc32(uint32_t crc, const void *data, size_t len);
-/* One named CRC-32 code path (for tests and benchmarks): MCF_OK, or
- * MCF_NOT_SUPPORTED when this CPU or build lacks it. *crc is in/out. */
+/* One named CRC-32 code path (for tests and benchmarks); *crc is in/out.
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument, unknown variant),
+ * MCF_NOT_SUPPORTED (this CPU or build lacks the path). */
 enum { MCF_CRC32_BITWISE = 0, MCF_CRC32_SLICE8 = 1, MCF_CRC32_PCLMUL = 2, MCF_CRC32_VPCLMUL = 3, MCF_CRC32_ARM = 4 };
 MCFDEF int mcf_crc32_variant(int variant, uint32_t *crc, const void *data, size_t len);
 MCFDEF const char *mcf_crc32_variant_name(int variant);   /* "pclmulqdq", ...; static */
@@ -295,15 +385,19 @@ MCFDEF unsigned mcf_dtype_bits(mcf_dtype dtype);
 /* safetensors spelling: "F32", "BF16", "F8_E4M3", ...; "C128" for the one
  * type safetensors lacks; "?" if invalid. */
 MCFDEF const char *mcf_dtype_name(mcf_dtype dtype);
-/* Parses a name mcf_dtype_name gives (exact case). 0 or MCF_INVALID_PARAMS. */
+/* Parses a name mcf_dtype_name gives (exact case).
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument, unknown name). */
 MCFDEF int mcf_dtype_parse(const char *name, mcf_dtype *out);
 /* torch name without "torch.": "float32", "bfloat16", "float8_e4m3fn", ...
  * NULL when torch has no such dtype. */
 MCFDEF const char *mcf_dtype_torch_name(mcf_dtype dtype);
-/* Accepts "float32", "torch.float32", and torch aliases ("float", "half", "long"). */
+/* Parses a torch dtype name: "float32", "torch.float32", and torch aliases
+ * ("float", "half", "long", ...).
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument, unknown name). */
 MCFDEF int mcf_dtype_parse_torch(const char *name, mcf_dtype *out);
 /* Mooncake TensorDtype numbers (FLOAT32=0 ... FLOAT8_E5M2=14); -1 if none. */
 MCFDEF int mcf_dtype_to_mooncake(mcf_dtype dtype);
+/* Returns: MCF_OK, MCF_INVALID_PARAMS (NULL out, no dtype has that number). */
 MCFDEF int mcf_dtype_from_mooncake(int mooncake_dtype, mcf_dtype *out);
 
 /* product(shape) elements. UINT64_MAX on overflow or a negative dimension. */
@@ -314,8 +408,10 @@ MCFDEF uint64_t mcf_tensor_nbytes(const mcf_tensor *t);
 /* 1 if t->strides is NULL or equal to the row-major strides of t->shape. */
 MCFDEF int mcf_tensor_is_contiguous(const mcf_tensor *t);
 /* Copies t (any strides >= 0) into dst as contiguous row-major bytes.
- * MCF_BUFFER_OVERFLOW if dst_len < mcf_tensor_nbytes(t); sub-byte dtypes with
- * non-contiguous strides: MCF_SERIALIZE_UNSUPPORTED. */
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument; bad dtype, rank,
+ * shape or strides, NULL data), MCF_BUFFER_OVERFLOW (dst_len <
+ * mcf_tensor_nbytes(t)), MCF_SERIALIZE_UNSUPPORTED (a sub-byte dtype with
+ * non-contiguous strides), MCF_NOT_SUPPORTED (more than size_t addresses). */
 MCFDEF int mcf_tensor_copy_contiguous(const mcf_tensor *t, void *dst, size_t dst_len);
 
 /* ===== [06] dtype conversion ============================================= */
@@ -327,15 +423,19 @@ MCFDEF int mcf_tensor_copy_contiguous(const mcf_tensor *t, void *dst, size_t dst
  * with the same sign and the top bits of its payload. */
 
 /* Converts n elements from src to dst (both host byte order, not
- * overlapping); from == to copies. A pair outside the list above:
- * MCF_NOT_SUPPORTED naming both dtypes. Uses the fastest path this CPU runs. */
+ * overlapping); from == to copies. Uses the fastest path this CPU runs.
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (invalid dtype, NULL buffer),
+ * MCF_NOT_SUPPORTED (a pair outside the list above, naming both dtypes; a
+ * copy of sub-byte elements). */
 MCFDEF int mcf_convert(mcf_dtype from, mcf_dtype to, const void *src, void *dst, size_t n);
 /* 1 if mcf_convert (and mcf_read_as) handle from -> to, else 0. */
 MCFDEF int mcf_convert_supported(mcf_dtype from, mcf_dtype to);
 /* One named code path (for tests and benchmarks), the same results as
- * mcf_convert: MCF_NOT_SUPPORTED when this CPU or build lacks it (MCF_NO_SIMD
- * leaves only MCF_CONVERT_PORTABLE). Pairs a path does not speed up (SSE2,
- * AVX2: BF16 <-> F32; F16C: F16 <-> F32) run the portable code. */
+ * mcf_convert. Pairs a path does not speed up (SSE2, AVX2: BF16 <-> F32;
+ * F16C: F16 <-> F32) run the portable code.
+ * Returns: mcf_convert's codes, MCF_INVALID_PARAMS for an unknown variant,
+ * MCF_NOT_SUPPORTED when this CPU or build lacks it (MCF_NO_SIMD leaves
+ * only MCF_CONVERT_PORTABLE). */
 enum { MCF_CONVERT_PORTABLE = 0, MCF_CONVERT_SSE2 = 1, MCF_CONVERT_AVX2 = 2, MCF_CONVERT_F16C = 3 };
 MCFDEF int mcf_convert_variant(int variant, mcf_dtype from, mcf_dtype to, const void *src, void *dst, size_t n);
 MCFDEF const char *mcf_convert_variant_name(int variant);   /* "avx2", ...; static */
@@ -356,7 +456,9 @@ typedef struct mcf_url {
 /* Splits url the way fsspec does: "scheme://rest", else a local path kept
  * as given (a one-letter scheme is a Windows drive, "C://x"). filesystem may
  * be NULL or a name as in mcf_options.filesystem. On success free with
- * mcf_url_free(). Errors: MCF_INVALID_PARAMS for empty or malformed URLs. */
+ * mcf_url_free().
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument, empty or malformed
+ * URL), MCF_INTERNAL_ERROR. */
 MCFDEF int  mcf_url_parse(const char *url, const char *filesystem, mcf_url *out);
 MCFDEF void mcf_url_free(mcf_url *u);
 
@@ -446,41 +548,75 @@ MCFDEF void mcf_curl_counters(uint64_t *requests, uint64_t *bytes_received, uint
 
 /* ===== [13] fs registry & whole-object helpers =========================== */
 /* Adds (or replaces) the backend for fs->scheme. The struct is copied; the
- * scheme string must outlive the registration. Thread-safe. */
+ * scheme string must outlive the registration. Thread-safe.
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (bad scheme, a required callback
+ * missing, MCF_MAX_FILESYSTEMS schemes registered already). */
 MCFDEF int mcf_register_filesystem(const mcf_filesystem *fs);
 /* Copies the backend serving scheme ("file", "memory", a registered one) so a
- * user backend can wrap it or a caller can use positional reads directly. */
+ * user backend can wrap it or a caller can use positional reads directly.
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument, unknown scheme). */
 MCFDEF int mcf_filesystem_lookup(const char *scheme, mcf_filesystem *out);
-/* Whole-object helpers. mcf_read_bytes returns a buffer to mcf_free(). */
+/* Whole-object helpers. Every one returns, besides what is listed, the URL
+ * and backend codes: MCF_INVALID_PARAMS (NULL or malformed URL, unknown
+ * scheme, a storage option the backend does not take), MCF_INTERNAL_ERROR,
+ * and the I/O codes (see ERRORS). */
+/* Writes len bytes as the whole object (atomically, as a save does).
+ * Returns: MCF_OK, MCF_NOT_SUPPORTED (a read-only filesystem),
+ * MCF_PERSISTENT_FAIL (cancelled by options.progress). */
 MCFDEF int mcf_write_bytes(const char *url, const void *data, size_t len, const mcf_options *o);
+/* Reads the whole object into a buffer to release with mcf_free().
+ * Returns: MCF_OK, MCF_NOT_SUPPORTED (more than size_t bytes; an http
+ * server that sends no Content-Length), MCF_INTERNAL_ERROR (also: larger
+ * than this machine's RAM). */
 MCFDEF int mcf_read_bytes(const char *url, void **data, size_t *len, const mcf_options *o);
-MCFDEF int mcf_exists(const char *url, const mcf_options *o);   /* 1, 0 or < 0 */
+/* Returns: 1 (exists), 0 (MCF_FILE_NOT_FOUND; the last error is left as it
+ * was), or another negative code as mcf_file_size gives it. */
+MCFDEF int mcf_exists(const char *url, const mcf_options *o);
+/* Returns: MCF_OK, MCF_NOT_SUPPORTED (an http server that sends no
+ * Content-Length). */
 MCFDEF int mcf_file_size(const char *url, uint64_t *size, const mcf_options *o);
+/* Returns: MCF_OK, MCF_NOT_SUPPORTED (a backend without remove). */
 MCFDEF int mcf_remove(const char *url, const mcf_options *o);
 
 /* ===== [19] readers: open, entries, reads, views, slices, values ========= */
 typedef struct mcf_reader mcf_reader;
 
-/* Opens a file, reading only its header/index. *r is NULL on failure. */
+/* Opens a file, reading only its header/index. *r is NULL on failure.
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument, URL, unknown format
+ * or scheme, storage option), MCF_DESERIALIZE_FAIL (not a safetensors or
+ * torch file, malformed or hostile, empty), MCF_NOT_SUPPORTED (valid but
+ * unhandled: legacy torch format, TorchScript, compressed or encrypted zip
+ * entries, a tensor this library cannot load, more than MCF_MAX_DIMS),
+ * MCF_CHECKSUM_MISMATCH (MCF_VERIFY: data.pkl), MCF_INTERNAL_ERROR, the I/O
+ * codes. */
 MCFDEF int mcf_open(const char *url, const mcf_options *o, mcf_reader **r);
 /* Opens a caller buffer; it must outlive the reader (views point into it).
- * *r is NULL on failure. */
+ * *r is NULL on failure.
+ * Returns: mcf_open's codes but the I/O ones. */
 MCFDEF int mcf_open_memory(const void *buf, size_t len, const mcf_options *o, mcf_reader **r);
 MCFDEF size_t mcf_count(const mcf_reader *r);
-/* Entry i: name (owned by r), dtype, ndim, shape; strides/data are NULL. */
+/* Entry i: name (owned by r), dtype, ndim, shape; strides/data are NULL.
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument, i out of range). */
 MCFDEF int mcf_entry(const mcf_reader *r, size_t i, mcf_tensor *info);
-/* Index of the entry called name, or MCF_OBJECT_NOT_FOUND. */
+/* Returns: the index (>= 0) of the entry called name, MCF_OBJECT_NOT_FOUND,
+ * MCF_INVALID_PARAMS (NULL argument). */
 MCFDEF int mcf_find(const mcf_reader *r, const char *name);
 /* Contiguous host-order elements of entry i, aligned to the element size;
  * zero-copy where the source is mapped, aligned and needs no byte swap, else
- * a copy. Valid until mcf_close. */
+ * a copy. Valid until mcf_close.
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument, i out of range),
+ * MCF_NOT_SUPPORTED (more than size_t bytes), MCF_CHECKSUM_MISMATCH
+ * (MCF_VERIFY), MCF_INTERNAL_ERROR, the I/O codes. */
 MCFDEF int mcf_view(mcf_reader *r, size_t i, const void **data);
 /* Copies entry i as contiguous bytes into dst (dst_len >= its nbytes); a
- * read that fails midway may leave part of the tensor in dst. */
+ * read that fails midway may leave part of the tensor in dst.
+ * Returns: mcf_view's codes, MCF_BUFFER_OVERFLOW (dst_len too small). */
 MCFDEF int mcf_read(mcf_reader *r, size_t i, void *dst, size_t dst_len);
 /* Value of a safetensors __metadata__ key, or NULL. Owned by r. */
 MCFDEF const char *mcf_metadata(const mcf_reader *r, const char *key);
-/* Number of metadata pairs, and pair i (key and value owned by r). */
+/* Number of metadata pairs, and pair i (key and value owned by r); NULL
+ * out-pointers are skipped.
+ * Returns (pair): MCF_OK, MCF_INVALID_PARAMS (NULL reader, i out of range). */
 MCFDEF size_t mcf_metadata_count(const mcf_reader *r);
 MCFDEF int mcf_metadata_pair(const mcf_reader *r, size_t i, const char **key, const char **value);
 /* Non-tensor values of a torch file, which entries leave out: the other
@@ -495,13 +631,17 @@ MCFDEF int mcf_metadata_pair(const mcf_reader *r, size_t i, const char **key, co
  * in "..." when longer. Containers are walked as for tensors: a dict by key,
  * a list/tuple/set by position when it holds a tensor or a container; any
  * other list/tuple/set, and an empty dict, is one value ("(0.9, 0.999)").
- * Strings are owned by r. safetensors readers have none. mcf_value gives
- * MCF_INVALID_PARAMS for i >= mcf_value_count; NULL out-pointers are skipped. */
+ * Strings are owned by r. safetensors readers have none. NULL out-pointers
+ * are skipped.
+ * Returns (mcf_value): MCF_OK, MCF_INVALID_PARAMS (NULL reader,
+ * i >= mcf_value_count). */
 MCFDEF size_t mcf_value_count(const mcf_reader *r);
 MCFDEF int mcf_value(const mcf_reader *r, size_t i, const char **name, const char **type, const char **text);
 /* "safetensors" or "torch". */
 MCFDEF const char *mcf_reader_format(const mcf_reader *r);
-/* Byte offset of entry i's data in the file and its contiguous size. */
+/* Byte offset of entry i's data in the file and its contiguous size; NULL
+ * out-pointers are skipped.
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL reader, i out of range). */
 MCFDEF int mcf_entry_location(const mcf_reader *r, size_t i, uint64_t *offset, uint64_t *nbytes);
 MCFDEF void mcf_close(mcf_reader *r);
 
@@ -516,27 +656,42 @@ typedef struct mcf_slice { int64_t start, stop, step; } mcf_slice;
 /* The slice start:stop with step 1; mcf_slice_range(0, MCF_SLICE_END) is ":". */
 MCFDEF mcf_slice mcf_slice_range(int64_t start, int64_t stop);
 /* Shape of entry i sliced by s[0..ns): its ndim sizes into shape.
- * MCF_INVALID_PARAMS for ns < 0 or > ndim or a step < 1 (the message names
- * the file, tensor and dimension); MCF_NOT_SUPPORTED for ns > 0 on a
- * sub-byte dtype (F4, F6_*: only the whole tensor). */
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument, i out of range,
+ * ns < 0 or > ndim, a step < 1; the message names the file, tensor and
+ * dimension), MCF_NOT_SUPPORTED (ns > 0 on a sub-byte dtype: F4, F6_* are
+ * read whole). */
 MCFDEF int mcf_slice_shape(const mcf_reader *r, size_t i, const mcf_slice *s, int ns, int64_t *shape);
 /* Copies the slice into dst: contiguous, row-major, host byte order, from
- * any entry (torch views with strides and storage offsets too). dst_len must
- * be >= the slice's bytes, else MCF_BUFFER_OVERFLOW saying how many. Reads
- * only the bytes the slice needs: mapped runs, or positional/ranged reads
- * in which gaps under 64 KiB are merged (MCF_VERIFY first checks a torch
- * entry's CRC, which reads the whole entry once). */
+ * any entry (torch views with strides and storage offsets too). Reads only
+ * the bytes the slice needs: mapped runs, or positional/ranged reads in
+ * which gaps under 64 KiB are merged (MCF_VERIFY first checks a torch
+ * entry's CRC, which reads the whole entry once).
+ * Returns: mcf_slice_shape's codes, MCF_BUFFER_OVERFLOW (dst_len smaller
+ * than the slice's bytes; the message says how many), MCF_CHECKSUM_MISMATCH
+ * (MCF_VERIFY), MCF_INTERNAL_ERROR, the I/O codes. */
 MCFDEF int mcf_read_slice(mcf_reader *r, size_t i, const mcf_slice *s, int ns, void *dst, size_t dst_len);
 /* mcf_read_slice converting to dtype `to` as mcf_convert does, in chunks
  * fused with the read (no second copy); s NULL with ns 0 reads the whole
- * tensor; to == the entry's dtype is a plain (sliced) read. A pair
- * mcf_convert_supported() refuses: MCF_NOT_SUPPORTED naming both dtypes. */
+ * tensor; to == the entry's dtype is a plain (sliced) read.
+ * Returns: mcf_read_slice's codes; MCF_INVALID_PARAMS also for an invalid
+ * `to`, MCF_NOT_SUPPORTED for a pair mcf_convert_supported() refuses
+ * (naming both dtypes). */
 MCFDEF int mcf_read_as(mcf_reader *r, size_t i, mcf_dtype to, const mcf_slice *s, int ns, void *dst, size_t dst_len);
 
 /* ===== [20] save dispatch ================================================ */
-/* Writes n tensors to url in one format (options.format, else by suffix). */
+/* Writes n tensors to url in one format (options.format, else by suffix).
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL or malformed argument: URL,
+ * format, a tensor without or with a duplicate name, bad dtype, shape,
+ * strides or data, metadata that is not UTF-8 or repeats a key),
+ * MCF_SERIALIZE_UNSUPPORTED (a dtype the format cannot hold, strided
+ * sub-byte data), MCF_SERIALIZE_FAIL (a safetensors header over
+ * MCF_MAX_HEADER, sizes overflowing 64 bits), MCF_NOT_SUPPORTED (a
+ * read-only filesystem, tensor data beyond size_t), MCF_PERSISTENT_FAIL
+ * (cancelled by options.progress), MCF_INTERNAL_ERROR, the I/O codes. */
 MCFDEF int mcf_save(const char *url, const mcf_tensor *t, size_t n, const mcf_options *o);
-/* Same, into one MCF_MALLOC buffer (free with mcf_free); format must be set. */
+/* Same, into one MCF_MALLOC buffer (free with mcf_free); format must be set.
+ * Returns: mcf_save's codes but the I/O ones; MCF_NOT_SUPPORTED also when
+ * the file would not fit size_t, MCF_INTERNAL_ERROR when it exceeds RAM. */
 MCFDEF int mcf_save_to_memory(const mcf_tensor *t, size_t n, const mcf_options *o,
                               void **out, size_t *out_len);
 
@@ -570,25 +725,30 @@ typedef struct mcf_moon_layout {        /* the header/layout fields beyond mcf_t
     mcf_moon_axis axes[MCF_MOON_MAX_AXES];
 } mcf_moon_layout;
 
-/* 304 + contiguous data bytes; 0 if t is NULL or its size overflows. */
+/* 304 + contiguous data bytes; 0 if t is NULL or its size overflows size_t. */
 MCFDEF size_t mcf_moon_object_size(const mcf_tensor *t);
 /* Encodes t (any strides; written contiguous, little-endian) as a FULL object
- * into dst. cap too small: MCF_BUFFER_OVERFLOW with *written = size needed.
- * A zero-element tensor (a dimension of 0) is a valid object: the 304-byte
- * header and no data. A dtype without a Mooncake number or ndim > 8:
- * MCF_SERIALIZE_UNSUPPORTED. */
+ * into dst. A zero-element tensor (a dimension of 0) is a valid object: the
+ * 304-byte header and no data.
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument; bad dtype, shape,
+ * strides or data; a bad layout), MCF_SERIALIZE_UNSUPPORTED (a dtype
+ * without a Mooncake number, ndim > 8, strided sub-byte data),
+ * MCF_BUFFER_OVERFLOW (cap too small: *written = size needed),
+ * MCF_NOT_SUPPORTED (the object would not fit size_t). */
 MCFDEF int    mcf_moon_encode(const mcf_tensor *t, void *dst, size_t cap, size_t *written);
 /* Validates obj as Mooncake's ValidateTensorMetadata does, plus data_bytes ==
- * local shape x dtype size (else MCF_DESERIALIZE_FAIL), and fills a zero-copy
- * view: shape = local shape, name and strides NULL, data points into obj
- * (little-endian bytes; big-endian hosts: use mcf_store_get_tensor). */
+ * local shape x dtype size, and fills a zero-copy view: shape = local shape,
+ * name and strides NULL, data points into obj (little-endian bytes;
+ * big-endian hosts: use mcf_store_get_tensor).
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument), MCF_DESERIALIZE_FAIL
+ * (not a valid object), MCF_NOT_SUPPORTED (more than MCF_MAX_DIMS dims). */
 MCFDEF int    mcf_moon_decode(const void *obj, size_t len, mcf_tensor *view);
-/* The same with the layout metadata: layout NULL = FULL with global = shape. */
+/* The same with the layout metadata: layout NULL = FULL with global = shape;
+ * the same codes. */
 MCFDEF int    mcf_moon_encode_layout(const mcf_tensor *t, const mcf_moon_layout *layout,
                                      void *dst, size_t cap, size_t *written);
 MCFDEF int    mcf_moon_decode_layout(const void *obj, size_t len, mcf_tensor *view,
                                      mcf_moon_layout *layout);
-
 
 /* ===== [22] store API ==================================================== */
 /* Upstream Mooncake's replicate config (store_c.h), field for field: how many
@@ -633,11 +793,18 @@ typedef struct mcf_store {
 MCFDEF mcf_store *mcf_memory_store_create(void);
 MCFDEF void       mcf_memory_store_destroy(mcf_store *s);        /* NULL ok */
 
-/* Encodes t and puts it under key (store errors are passed through). */
+/* Encodes t and puts it under key.
+ * Returns: mcf_moon_encode's codes but MCF_BUFFER_OVERFLOW,
+ * MCF_INVALID_PARAMS also for a NULL or incomplete store or NULL key,
+ * MCF_INTERNAL_ERROR, the store codes (passed through). */
 MCFDEF int  mcf_store_put_tensor(mcf_store *s, const char *key, const mcf_tensor *t);
-/* Gets key (MCF_OBJECT_NOT_FOUND if absent) as a tensor in host byte order:
- * data from o's alloc hook (the map_location analogue), name = copy of key;
- * release with mcf_tensor_free(out, same o). */
+/* Gets key as a tensor in host byte order: data from o's alloc hook (the
+ * map_location analogue), name = copy of key; release with
+ * mcf_tensor_free(out, same o).
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL or incomplete store, NULL key
+ * or out), MCF_OBJECT_NOT_FOUND (no such key), mcf_moon_decode's codes (a
+ * stored value that is no valid object), MCF_NOT_SUPPORTED (beyond size_t),
+ * MCF_INTERNAL_ERROR, the store codes. */
 MCFDEF int  mcf_store_get_tensor(mcf_store *s, const char *key, const mcf_options *o, mcf_tensor *out);
 /* Frees the name, strides and data a load allocated (data via o->dealloc),
  * then zeroes *t. NULL ok. */
@@ -659,7 +826,14 @@ MCFDEF void mcf_tensor_free(mcf_tensor *t, const mcf_options *o);
  * "mooncake.layout" ("SHARD"), "mooncake.global_shape" ("[8,4]"),
  * "mooncake.axes" ("[[kind,axis_index,shard_rank,shard_count,split_dim,
  * reserved0,reserved1],...]") and, if non-zero, "mooncake.reserved"
- * ("[reserved_flags,reserved0]"); torch files keep only the local shard. */
+ * ("[reserved_flags,reserved0]"); torch files keep only the local shard.
+ * Returns (save): MCF_OK, MCF_FILE_NOT_FOUND (no such key), MCF_INVALID_PARAMS
+ * (also a "mooncake." metadata key of the caller's for a SHARD object),
+ * mcf_store_get_tensor's codes but MCF_OBJECT_NOT_FOUND, mcf_save's codes.
+ * Returns (load): MCF_OK, MCF_OBJECT_NOT_FOUND (no entry for the key; the
+ * message lists the names), mcf_open's and mcf_read's codes,
+ * MCF_DESERIALIZE_FAIL (also bad "mooncake.*" layout metadata),
+ * mcf_store_put_tensor's codes. */
 MCFDEF int mcf_save_tensor_to_file(mcf_store *s, const char *key, const char *file_name,
                                    const mcf_options *o);
 MCFDEF int mcf_load_tensor_from_file(mcf_store *s, const char *key, const char *file_name,
@@ -676,8 +850,9 @@ MCFDEF int mcf_save_tensor_to_safetensor(mcf_store *s, const char *key, const ch
 MCFDEF int mcf_load_tensor_from_safetensor(mcf_store *s, const char *key, const char *file_name,
                                            const mcf_options *o, mcf_tensor *out);
 /* artifact_kind (NULL = "tensor"; case-insensitive, '-' = '_'): "tensor",
- * "kv_cache" ("kvcache", "kv"), "safetensor" ("safetensors"); else
- * MCF_INVALID_PARAMS. */
+ * "kv_cache" ("kvcache", "kv"), "safetensor" ("safetensors").
+ * Returns: the codes of the pair above; MCF_INVALID_PARAMS also for another
+ * kind. */
 MCFDEF int mcf_save_tensor(mcf_store *s, const char *key, const char *file_name,
                            const char *artifact_kind, const mcf_options *o);
 MCFDEF int mcf_load_tensor(mcf_store *s, const char *key, const char *file_name,
@@ -700,6 +875,7 @@ MCFDEF int mcf_load_tensor(mcf_store *s, const char *key, const char *file_name,
  * Every negative result passes through unchanged: Mooncake's ErrorCode
  * numbers are ours, and mcf_result_name() spells each of them. Fills *s;
  * nothing to destroy (the handle stays the caller's).
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument).
  * Include order. A file that only calls the library may include store_c.h
  * before or after this header: when store_c.h has not been seen, the seven
  * functions are declared here with the same types (mooncake_store_t is
@@ -2981,11 +3157,6 @@ MCF__SHARED int mcf__sink_zeros(mcf__sink *s, size_t n)
     return rc;
 }
 
-/* Chunk size for gathering strided or byte-swapped tensors: bounded memory. */
-#ifndef MCF__CHUNK
-#define MCF__CHUNK ((size_t)4 << 20)
-#endif
-
 /* Writes a checked tensor's elements as contiguous little-endian bytes. If
  * crc is not NULL the CRC-32 is updated chunk by chunk while the chunk is
  * still in cache (fused, not a second pass over the tensor). */
@@ -3000,7 +3171,7 @@ MCF__SHARED int mcf__sink_tensor(mcf__sink *s, const mcf_tensor *t, uint32_t *cr
     if (direct) {
         const unsigned char *p = (const unsigned char *)t->data;
         while (nbytes > 0 && rc == MCF_OK) {
-            size_t k = nbytes < (uint64_t)MCF__CHUNK ? (size_t)nbytes : MCF__CHUNK;
+            size_t k = nbytes < (uint64_t)MCF_CHUNK_SIZE ? (size_t)nbytes : MCF_CHUNK_SIZE;
             if (crc) *crc = mcf_crc32(*crc, p, k);
             rc = mcf__sink_write(s, p, k);
             p += k;
@@ -3009,7 +3180,7 @@ MCF__SHARED int mcf__sink_tensor(mcf__sink *s, const mcf_tensor *t, uint32_t *cr
         return rc;
     }
     if (esize == 0) esize = 1;   /* sub-byte dtypes are contiguous here */
-    chunk_elems = MCF__CHUNK / esize;
+    chunk_elems = MCF_CHUNK_SIZE / esize;
     tmp = (unsigned char *)mcf__malloc(chunk_elems * esize);
     if (!tmp) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", s->name);
     numel = mcf_tensor_numel(t);
@@ -3262,9 +3433,6 @@ static const mcf_filesystem mcf__memory_fs = {
 #if !defined(MCF_NO_POSIX) && !defined(_WIN32)
 #include <dirent.h>
 #include <sys/file.h>
-#ifndef MCF_STALE_TEMP_SECONDS
-#define MCF_STALE_TEMP_SECONDS 900  /* where flock() is unavailable: a temp untouched this long is a killed save's */
-#endif
 typedef struct mcf__posix_reader {
     int fd;
     uint64_t size;
@@ -3926,9 +4094,6 @@ static const mcf_filesystem mcf__win_fs = {
 #endif
 #include <curl/curl.h>
 
-#ifndef MCF_NET_PART_SIZE
-#define MCF_NET_PART_SIZE ((uint64_t)64 << 20)   /* S3 multipart part and threshold */
-#endif
 #define MCF__NET_READAHEAD ((size_t)4 << 10)      /* smallest ranged GET */
 #define MCF__NET_CACHE ((size_t)72 << 10)         /* reads up to this size are kept: a zip
                                                      end-record search window (64 KiB + 22) */
@@ -5449,11 +5614,8 @@ static int mcf__curl_filesystem(const char *scheme, mcf_filesystem *out)
  * file ([10] or [11]) and, with libcurl, http/https/s3 backends; and the
  * whole-object helpers, which resolve a URL to its backend and read, write,
  * stat or remove one object in one call. */
-#ifndef MCF__MAX_FILESYSTEMS
-#define MCF__MAX_FILESYSTEMS 32
-#endif
 static mcf__mutex mcf__registry_lock = MCF__MUTEX_INIT;
-static mcf_filesystem mcf__registry[MCF__MAX_FILESYSTEMS];
+static mcf_filesystem mcf__registry[MCF_MAX_FILESYSTEMS];
 static int mcf__registry_count;
 
 MCFDEF int mcf_register_filesystem(const mcf_filesystem *fs)
@@ -5469,7 +5631,7 @@ MCFDEF int mcf_register_filesystem(const mcf_filesystem *fs)
     mcf__lock(&mcf__registry_lock);
     for (i = 0; i < mcf__registry_count; i++)
         if (strcmp(mcf__registry[i].scheme, fs->scheme) == 0) break;
-    if (i == MCF__MAX_FILESYSTEMS) rc = mcf__fail(MCF_INVALID_PARAMS, "mcf_register_filesystem: registry full (%d schemes)", MCF__MAX_FILESYSTEMS);
+    if (i == MCF_MAX_FILESYSTEMS) rc = mcf__fail(MCF_INVALID_PARAMS, "mcf_register_filesystem: registry full (%d schemes)", MCF_MAX_FILESYSTEMS);
     else {
         mcf__registry[i] = *fs;
         if (i == mcf__registry_count) mcf__registry_count++;
@@ -5564,7 +5726,7 @@ MCFDEF int mcf_write_bytes(const char *url, const void *data, size_t len, const 
         s.url = &u; s.o = o; s.name = u.url;
         rc = mcf__sink_begin(&s, len);
         while (rc == MCF_OK && s.done < len) {
-            size_t k = len - (size_t)s.done < MCF__CHUNK ? len - (size_t)s.done : MCF__CHUNK;
+            size_t k = len - (size_t)s.done < MCF_CHUNK_SIZE ? len - (size_t)s.done : MCF_CHUNK_SIZE;
             rc = mcf__sink_write(&s, (const unsigned char *)data + s.done, k);
         }
         if (s.begun) { if (rc == MCF_OK) rc = s.fs.commit(s.file); else s.fs.abort(s.file); }
@@ -9270,9 +9432,9 @@ static int mcf__pt_check_crc(mcf_reader *r, const mcf__zip_entry *z)
     int rc = MCF_OK;
     if (r->src.base) crc = mcf_crc32(0, r->src.base + z->data_off, (size_t)z->size);
     else {
-        if (!(tmp = (unsigned char *)mcf__malloc(MCF__CHUNK))) return mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", r->name);
+        if (!(tmp = (unsigned char *)mcf__malloc(MCF_CHUNK_SIZE))) return mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", r->name);
         while (done < z->size && rc == MCF_OK) {
-            size_t k = z->size - done < (uint64_t)MCF__CHUNK ? (size_t)(z->size - done) : MCF__CHUNK;
+            size_t k = z->size - done < (uint64_t)MCF_CHUNK_SIZE ? (size_t)(z->size - done) : MCF_CHUNK_SIZE;
             if ((rc = mcf__source_read(&r->src, z->data_off + done, tmp, k)) == MCF_OK) crc = mcf_crc32(crc, tmp, k);
             done += k;
         }
@@ -9445,10 +9607,6 @@ static int mcf__pt_value(mcf__pt_ctx *c, uint32_t vi, const char *name, size_t n
     return MCF_OK;
 }
 
-#ifndef MCF__PT_MAX_DEPTH
-#define MCF__PT_MAX_DEPTH 256    /* nesting of dicts/lists around tensors */
-#endif
-
 static int mcf__pt_is_container(unsigned kind)
 {
     return kind == MCF__PV_DICT || kind == MCF__PV_LIST || kind == MCF__PV_TUPLE || kind == MCF__PV_SET;
@@ -9474,7 +9632,7 @@ static int mcf__pt_walked(const mcf__pk *k, const mcf__pv *v)
  * entries, every other leaf a value (mcf_value). */
 static int mcf__pt_walk(mcf__pt_ctx *c, uint32_t root)
 {
-    struct { uint32_t v; size_t pos, base; } fr[MCF__PT_MAX_DEPTH];
+    struct { uint32_t v; size_t pos, base; } fr[MCF_MAX_TORCH_DEPTH];
     mcf__pk *k = c->k;
     mcf__buf path;
     int depth = 0, rc = MCF_OK;
@@ -9511,7 +9669,7 @@ static int mcf__pt_walk(mcf__pt_ctx *c, uint32_t root)
         if (path.failed) { rc = mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", k->name); break; }
         if (ch->kind == MCF__PV_TENSOR) { rc = mcf__pt_emit(c, child, (const char *)(path.data ? path.data : (const unsigned char *)""), path.len); continue; }
         if (!mcf__pt_walked(k, ch)) { rc = mcf__pt_value(c, child, (const char *)(path.data ? path.data : (const unsigned char *)""), path.len); continue; }
-        if (depth == MCF__PT_MAX_DEPTH) { rc = mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: containers nest deeper than %d levels", k->name, MCF__PT_MAX_DEPTH); break; }
+        if (depth == MCF_MAX_TORCH_DEPTH) { rc = mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: containers nest deeper than %d levels", k->name, MCF_MAX_TORCH_DEPTH); break; }
         fr[depth].v = child; fr[depth].pos = 0; fr[depth].base = path.len;
         depth++;
     }
@@ -9986,7 +10144,7 @@ MCFDEF const char *mcf_metadata(const mcf_reader *r, const char *key)
  * transposed torch views) and neighbours contiguous on both sides merged;
  * the innermost dimension is a run. A mapped source is copied (or
  * converted) run by run. Any other source is read in batches: consecutive
- * runs whose gaps are under 64 KiB share one read of at most MCF__CHUNK
+ * runs whose gaps are under 64 KiB share one read of at most MCF_CHUNK_SIZE
  * bytes, and a batch that is one contiguous run of plain bytes is read
  * straight into dst. Conversion happens per run, while the bytes are hot. */
 #define MCF__SLICE_GAP ((uint64_t)64 << 10)
@@ -10161,7 +10319,7 @@ static void mcf__slice_run(const mcf__slice_job *j, const unsigned char *src, ui
 /* Batched reads for sources that are not in memory (see the block comment). */
 static int mcf__slice_read_batches(mcf_reader *r, const mcf__plan *p, const mcf__slice_job *j)
 {
-    uint64_t es = j->es, cap = MCF__CHUNK, k = 0, span = es;
+    uint64_t es = j->es, cap = MCF_CHUNK_SIZE, k = 0, span = es;
     int split = p->nd > 0 && p->sstr[p->nd - 1] > es && p->sstr[p->nd - 1] - es >= MCF__SLICE_GAP;
     unsigned char *buf = NULL;
     mcf__runs it, save;
@@ -10285,7 +10443,6 @@ MCFDEF int mcf_read_as(mcf_reader *r, size_t i, mcf_dtype to, const mcf_slice *s
     return mcf__read_sliced(r, i, to, s, ns, dst, dst_len, "mcf_read_as");
 }
 /* ---- end of slices and dtype conversion on read ------------------------- */
-
 
 MCFDEF size_t mcf_value_count(const mcf_reader *r) { return r ? r->value_count : 0; }
 
@@ -11459,6 +11616,8 @@ CHANGE LOG
          mcf_dtype_from_torch_name is renamed mcf_dtype_parse_torch (the
          _name/_parse convention of the other dtype spellings); same
          arguments and results.
+         New tuning macros MCF_CHUNK_SIZE, MCF_MAX_FILESYSTEMS and
+         MCF_MAX_TORCH_DEPTH (formerly internal; same defaults).
   0.1.0  first release: results and Mooncake error codes, dtypes, fsspec-style
          URLs, file (POSIX and Win32) and memory filesystems, HTTP(S) and S3
          over libcurl, safetensors reader/writer (byte-identical to the
