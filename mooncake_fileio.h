@@ -58,8 +58,8 @@
  *       mcf_slice_shape tells the result's shape)
  *   convert .pt to safetensors (or back)
  *       mcf_open the .pt; per entry mcf_entry + mcf_view into an mcf_tensor
- *       array; mcf_save it to "x.safetensors"; then mcf_close
- *       (tools/mcf.c "convert" does exactly this)
+ *       array; mcf_save it to "x.safetensors"; then mcf_close (the mcf
+ *       command-line tool's "convert" does this)
  *   check a torch checkpoint's CRC-32s
  *       options.flags |= MCF_VERIFY, then mcf_read/mcf_view each entry
  *   convert elements in memory
@@ -4504,6 +4504,20 @@ static int mcf__net_field_is(const char *p, size_t n, const char *name)
     return 1;
 }
 
+/* The value of header line p[0..n) after its name of name_len bytes:
+ * leading blanks and the trailing CR, LF and spaces left out; *k bytes. */
+static const char *mcf__net_field_value(const char *p, size_t n, size_t name_len, size_t *k)
+{
+    const char *s = p + name_len;
+    *k = n - name_len;
+    while (*k > 0 && (*s == ' ' || *s == '\t')) {
+        s++;
+        (*k)--;
+    }
+    while (*k > 0 && (s[*k - 1] == '\r' || s[*k - 1] == '\n' || s[*k - 1] == ' ')) (*k)--;
+    return s;
+}
+
 static size_t mcf__net_on_header(char *p, size_t size, size_t nitems, void *user)
 {
     mcf__xfer *x = (mcf__xfer *)user;
@@ -4523,25 +4537,13 @@ static size_t mcf__net_on_header(char *p, size_t size, size_t nitems, void *user
             (void)snprintf(x->reason, sizeof x->reason, "%.*s", (int)k, s);
         }
     } else if (mcf__net_field_is(p, n, "etag:")) {
-        const char *s = p + 5;
-        k = n - 5;
-        while (k > 0 && (*s == ' ' || *s == '\t')) {
-            s++;
-            k--;
-        }
-        while (k > 0 && (s[k - 1] == '\r' || s[k - 1] == '\n' || s[k - 1] == ' ')) k--;
+        const char *s = mcf__net_field_value(p, n, 5, &k);
         if (k < sizeof x->etag) {
             memcpy(x->etag, s, k);
             x->etag[k] = '\0';
         }
     } else if (mcf__net_field_is(p, n, "content-range:")) {
-        const char *s = p + 14;
-        k = n - 14;
-        while (k > 0 && (*s == ' ' || *s == '\t')) {
-            s++;
-            k--;
-        }
-        while (k > 0 && (s[k - 1] == '\r' || s[k - 1] == '\n' || s[k - 1] == ' ')) k--;
+        const char *s = mcf__net_field_value(p, n, 14, &k);
         if (k >= sizeof x->crange) k = sizeof x->crange - 1;   /* too long to be valid: fails the parse */
         for (i = 0; i < k; i++) x->crange[i] = (s[i] >= ' ' && s[i] != 0x7f) ? s[i] : '?';
         x->crange[k] = '\0';
@@ -4901,16 +4903,29 @@ static int mcf__net_stat(void *user, const mcf_url *u, const mcf_options *o, uin
     return rc;
 }
 
-static int mcf__net_open_read(void *user, const mcf_url *u, const mcf_options *o, void **file, uint64_t *size)
+/* A zeroed reader or writer of size bytes whose first member, its
+ * mcf__net, is initialised for u. */
+static int mcf__net_new(size_t size, const mcf_url *u, const mcf_options *o, void **out)
 {
-    mcf__net_reader *r = (mcf__net_reader *)mcf__calloc(1, sizeof *r);
+    void *p = mcf__calloc(1, size);
     int rc;
-    (void)user;
-    if (!r) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", u->url);
-    if ((rc = mcf__net_init(&r->n, u, o)) != MCF_OK) {
-        MCF_FREE(r);
+    if (!p) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", u->url);
+    if ((rc = mcf__net_init((mcf__net *)p, u, o)) != MCF_OK) {
+        MCF_FREE(p);
         return rc;
     }
+    *out = p;
+    return MCF_OK;
+}
+
+static int mcf__net_open_read(void *user, const mcf_url *u, const mcf_options *o, void **file, uint64_t *size)
+{
+    mcf__net_reader *r;
+    void *mem = NULL;
+    int rc;
+    (void)user;
+    if ((rc = mcf__net_new(sizeof *r, u, o, &mem)) != MCF_OK) return rc;
+    r = (mcf__net_reader *)mem;
     if ((rc = mcf__net_head(&r->n, &r->size, MCF_FILE_OPEN_FAIL)) != MCF_OK) {
         mcf__net_free(&r->n);
         MCF_FREE(r);
@@ -4949,6 +4964,24 @@ static int mcf__net_parse_crange(const char *s, uint64_t *first, uint64_t *last,
     return 1;
 }
 
+/* One step of a transfer on a multi handle: 1 when it has ended, with *cc
+ * its result (fail when curl_multi_perform itself fails). */
+static int mcf__net_multi_run(CURLM *m, CURLcode fail, CURLcode *cc)
+{
+    int running, queued, done = 0;
+    CURLMsg *msg;
+    if (curl_multi_perform(m, &running) != CURLM_OK) {
+        *cc = fail;
+        return 1;
+    }
+    while ((msg = curl_multi_info_read(m, &queued)) != NULL) {
+        if (msg->msg != CURLMSG_DONE) continue;
+        done = 1;
+        *cc = msg->data.result;
+    }
+    return done;
+}
+
 /* Once the server is known to ignore Range, reads continue one plain GET of
  * the whole object, held paused between reads (curl's multi interface): a
  * read at or after its position goes on from there, one before it starts a
@@ -4985,23 +5018,12 @@ static int mcf__net_stream_start(mcf__net_reader *r)
 /* Runs the held GET until the read's block is full (it pauses) or it ends. */
 static void mcf__net_stream_drive(mcf__net_reader *r)
 {
-    int running, queued;
-    CURLMsg *msg;
     if (r->st.paused) {   /* may deliver at once */
         r->st.paused = 0;
         (void)curl_easy_pause(r->n.h, CURLPAUSE_CONT);
     }
     while (!r->st_done && !r->st.paused) {
-        if (curl_multi_perform(r->m, &running) != CURLM_OK) {
-            r->st_done = 1;
-            r->st_cc = CURLE_RECV_ERROR;
-            break;
-        }
-        while ((msg = curl_multi_info_read(r->m, &queued)) != NULL)
-            if (msg->msg == CURLMSG_DONE) {
-                r->st_done = 1;
-                r->st_cc = msg->data.result;
-            }
+        if (mcf__net_multi_run(r->m, CURLE_RECV_ERROR, &r->st_cc)) r->st_done = 1;
         if (r->st_done || r->st.paused) break;
         (void)curl_multi_poll(r->m, NULL, 0, 100, NULL);
     }
@@ -5234,24 +5256,13 @@ static int mcf__upload_start(mcf__upload *p, mcf__net *n, const char *url, int64
 /* Runs the transfer until the chunk is consumed (to_end 0) or it ends. */
 static void mcf__upload_drive(mcf__upload *p, int to_end)
 {
-    int running, queued;
-    CURLMsg *msg;
     if (p->x.paused) {
         p->x.paused = 0;
         (void)curl_easy_pause(p->x.n->h, CURLPAUSE_CONT);
     }
     while (!p->done) {
         if (!to_end && p->x.chunk_pos == p->x.chunk_len) break;
-        if (curl_multi_perform(p->m, &running) != CURLM_OK) {
-            p->done = 1;
-            p->cc = CURLE_SEND_ERROR;
-            break;
-        }
-        while ((msg = curl_multi_info_read(p->m, &queued)) != NULL)
-            if (msg->msg == CURLMSG_DONE) {
-                p->done = 1;
-                p->cc = msg->data.result;
-            }
+        if (mcf__net_multi_run(p->m, CURLE_SEND_ERROR, &p->cc)) p->done = 1;
         if (p->done || (!to_end && p->x.chunk_pos == p->x.chunk_len)) break;
         if (p->x.paused) {
             if (!to_end) break;
@@ -5432,15 +5443,13 @@ static int mcf__s3_flush_buf(mcf__net_writer *w)
 
 static int mcf__net_open_write(void *user, const mcf_url *u, uint64_t size, const mcf_options *o, void **file)
 {
-    mcf__net_writer *w = (mcf__net_writer *)mcf__calloc(1, sizeof *w);
+    mcf__net_writer *w;
+    void *mem = NULL;
     uint64_t existing;
     int rc;
     (void)user;
-    if (!w) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", u->url);
-    if ((rc = mcf__net_init(&w->n, u, o)) != MCF_OK) {
-        MCF_FREE(w);
-        return rc;
-    }
+    if ((rc = mcf__net_new(sizeof *w, u, o, &mem)) != MCF_OK) return rc;
+    w = (mcf__net_writer *)mem;
     w->total = size;
     if (w->n.flags & MCF_NO_OVERWRITE) {
         char saved[MCF_ERROR_MAX];
@@ -9072,6 +9081,42 @@ static int mcf__pk_op_build(mcf__pk *k)
     return MCF_OK;
 }
 
+/* The opcodes that take operands or build values, by family; the refused
+ * ones fail with the reason. */
+static int mcf__pk_op(mcf__pk *k, unsigned op)
+{
+    switch (op) {
+    case MCF__OP_PROTO: case MCF__OP_FRAME: return mcf__pk_op_header(k, op);
+    case MCF__OP_BININT1: case MCF__OP_BININT2: case MCF__OP_BININT: return mcf__pk_op_binint(k, op);
+    case MCF__OP_LONG1: case MCF__OP_LONG4: return mcf__pk_op_long(k, op);
+    case MCF__OP_INT: case MCF__OP_LONG: return mcf__pk_op_text_int(k, op);
+    case MCF__OP_FLOAT: case MCF__OP_BINFLOAT: return mcf__pk_op_float(k, op);
+    case MCF__OP_BINUNICODE: case MCF__OP_SHORT_BINUNICODE: case MCF__OP_BINUNICODE8:
+    case MCF__OP_BINSTRING: case MCF__OP_SHORT_BINSTRING:
+    case MCF__OP_BINBYTES: case MCF__OP_SHORT_BINBYTES: case MCF__OP_BINBYTES8: case MCF__OP_BYTEARRAY8:
+        return mcf__pk_op_counted(k, op);
+    case MCF__OP_STRING: case MCF__OP_UNICODE: return mcf__pk_op_text_str(k, op);
+    case MCF__OP_TUPLE1: case MCF__OP_TUPLE2: case MCF__OP_TUPLE3: return mcf__pk_op_tuple_n(k, op);
+    case MCF__OP_TUPLE: case MCF__OP_LIST: case MCF__OP_FROZENSET: case MCF__OP_DICT:
+        return mcf__pk_op_from_mark(k, op);
+    case MCF__OP_APPEND: case MCF__OP_SETITEM: return mcf__pk_op_append(k, op);
+    case MCF__OP_APPENDS: case MCF__OP_SETITEMS: case MCF__OP_ADDITEMS: return mcf__pk_op_appends(k, op);
+    case MCF__OP_GET: case MCF__OP_BINGET: case MCF__OP_LONG_BINGET:
+    case MCF__OP_PUT: case MCF__OP_BINPUT: case MCF__OP_LONG_BINPUT: case MCF__OP_MEMOIZE:
+        return mcf__pk_op_memo(k, op);
+    case MCF__OP_GLOBAL: case MCF__OP_STACK_GLOBAL: return mcf__pk_op_global(k, op);
+    case MCF__OP_REDUCE: case MCF__OP_NEWOBJ: return mcf__pk_op_reduce(k, op);
+    case MCF__OP_PERSID: return mcf__pk_err(k, "text persistent id (PERSID) is not a torch storage reference");
+    case MCF__OP_INST: case MCF__OP_OBJ: case MCF__OP_NEWOBJ_EX:
+        return mcf__pk_err(k, "object construction (INST/OBJ/NEWOBJ_EX) is not allowed: it would run class code");
+    case MCF__OP_EXT1: case MCF__OP_EXT2: case MCF__OP_EXT4:
+        return mcf__pk_err(k, "extension-registry opcodes (EXT1/2/4) are not allowed");
+    case MCF__OP_NEXT_BUFFER: return mcf__pk_err(k, "out-of-band buffers (NEXT_BUFFER) are not supported");
+    default:
+        return mcf__pk_err(k, "unknown opcode");
+    }
+}
+
 /* Runs data.pkl to STOP; *root receives the result's value index. */
 static int mcf__pk_run(mcf__pk *k, uint32_t *root)
 {
@@ -9087,131 +9132,34 @@ static int mcf__pk_run(mcf__pk *k, uint32_t *root)
         k->op_at = (size_t)(k->p - k->start);
         op = *k->p++;
         switch (op) {
-        case MCF__OP_PROTO:
-        case MCF__OP_FRAME:
-            rc = mcf__pk_op_header(k, op);
-            break;
         case MCF__OP_STOP:
             if ((rc = mcf__pk_pop(k, root)) != MCF_OK) return rc;
             if (k->sp != 0 || k->nmarks != 0) return mcf__pk_err(k, "STOP with values left on the stack");
             return MCF_OK;
-        case MCF__OP_MARK:
-            rc = mcf__pk_op_mark(k);
-            break;
-        case MCF__OP_POP:
-            rc = mcf__pk_pop(k, &a);
-            break;
         case MCF__OP_POP_MARK:
-            if ((rc = mcf__pk_pop_mark(k, &from)) == MCF_OK) k->sp = from;
+            rc = mcf__pk_pop_mark(k, &from);
+            if (rc == MCF_OK) k->sp = from;
             break;
         case MCF__OP_DUP:
-            if ((rc = mcf__pk_top(k, &a)) == MCF_OK) rc = mcf__pk_push(k, (long)a);
-            break;
-        case MCF__OP_NONE:
-            rc = mcf__pk_push_new(k, MCF__PV_NONE, 0);
-            break;
-        case MCF__OP_NEWTRUE:
-        case MCF__OP_NEWFALSE:
-            rc = mcf__pk_push_new(k, MCF__PV_BOOL, op == MCF__OP_NEWTRUE);
-            break;
-        case MCF__OP_BININT1:
-        case MCF__OP_BININT2:
-        case MCF__OP_BININT:
-            rc = mcf__pk_op_binint(k, op);
-            break;
-        case MCF__OP_LONG1:
-        case MCF__OP_LONG4:
-            rc = mcf__pk_op_long(k, op);
-            break;
-        case MCF__OP_INT:
-        case MCF__OP_LONG:
-            rc = mcf__pk_op_text_int(k, op);
-            break;
-        case MCF__OP_FLOAT:
-        case MCF__OP_BINFLOAT:
-            rc = mcf__pk_op_float(k, op);
-            break;
-        case MCF__OP_BINUNICODE: case MCF__OP_SHORT_BINUNICODE: case MCF__OP_BINUNICODE8:
-        case MCF__OP_BINSTRING: case MCF__OP_SHORT_BINSTRING:
-        case MCF__OP_BINBYTES: case MCF__OP_SHORT_BINBYTES: case MCF__OP_BINBYTES8: case MCF__OP_BYTEARRAY8:
-            rc = mcf__pk_op_counted(k, op);
-            break;
-        case MCF__OP_STRING:
-        case MCF__OP_UNICODE:
-            rc = mcf__pk_op_text_str(k, op);
-            break;
-        case MCF__OP_EMPTY_TUPLE:
-            rc = mcf__pk_collect(k, k->sp, MCF__PV_TUPLE, 0);
-            break;
-        case MCF__OP_EMPTY_LIST:
-            rc = mcf__pk_collect(k, k->sp, MCF__PV_LIST, 0);
-            break;
-        case MCF__OP_EMPTY_DICT:
-            rc = mcf__pk_collect(k, k->sp, MCF__PV_DICT, 0);
-            break;
-        case MCF__OP_EMPTY_SET:
-            rc = mcf__pk_collect(k, k->sp, MCF__PV_SET, 0);
-            break;
-        case MCF__OP_TUPLE1:
-        case MCF__OP_TUPLE2:
-        case MCF__OP_TUPLE3:
-            rc = mcf__pk_op_tuple_n(k, op);
-            break;
-        case MCF__OP_TUPLE:
-        case MCF__OP_LIST:
-        case MCF__OP_FROZENSET:
-        case MCF__OP_DICT:
-            rc = mcf__pk_op_from_mark(k, op);
-            break;
-        case MCF__OP_APPEND:
-        case MCF__OP_SETITEM:
-            rc = mcf__pk_op_append(k, op);
-            break;
-        case MCF__OP_APPENDS:
-        case MCF__OP_SETITEMS:
-        case MCF__OP_ADDITEMS:
-            rc = mcf__pk_op_appends(k, op);
-            break;
-        case MCF__OP_GET: case MCF__OP_BINGET: case MCF__OP_LONG_BINGET:
-        case MCF__OP_PUT: case MCF__OP_BINPUT: case MCF__OP_LONG_BINPUT: case MCF__OP_MEMOIZE:
-            rc = mcf__pk_op_memo(k, op);
-            break;
-        case MCF__OP_GLOBAL:
-        case MCF__OP_STACK_GLOBAL:
-            rc = mcf__pk_op_global(k, op);
-            break;
-        case MCF__OP_REDUCE:
-        case MCF__OP_NEWOBJ:
-            rc = mcf__pk_op_reduce(k, op);
+            rc = mcf__pk_top(k, &a);
+            if (rc == MCF_OK) rc = mcf__pk_push(k, (long)a);
             break;
         case MCF__OP_BINPERSID:
-            if ((rc = mcf__pk_pop(k, &a)) == MCF_OK) rc = mcf__pk_persid(k, a);
+            rc = mcf__pk_pop(k, &a);
+            if (rc == MCF_OK) rc = mcf__pk_persid(k, a);
             break;
-        case MCF__OP_BUILD:
-            rc = mcf__pk_op_build(k);
-            break;
-        case MCF__OP_READONLY_BUFFER:
-            rc = mcf__pk_top(k, &a);
-            break;
-        case MCF__OP_PERSID:
-            rc = mcf__pk_err(k, "text persistent id (PERSID) is not a torch storage reference");
-            break;
-        case MCF__OP_INST:
-        case MCF__OP_OBJ:
-        case MCF__OP_NEWOBJ_EX:
-            rc = mcf__pk_err(k, "object construction (INST/OBJ/NEWOBJ_EX) is not allowed: it would run class code");
-            break;
-        case MCF__OP_EXT1:
-        case MCF__OP_EXT2:
-        case MCF__OP_EXT4:
-            rc = mcf__pk_err(k, "extension-registry opcodes (EXT1/2/4) are not allowed");
-            break;
-        case MCF__OP_NEXT_BUFFER:
-            rc = mcf__pk_err(k, "out-of-band buffers (NEXT_BUFFER) are not supported");
-            break;
-        default:
-            rc = mcf__pk_err(k, "unknown opcode");
-            break;
+        case MCF__OP_POP: rc = mcf__pk_pop(k, &a); break;
+        case MCF__OP_READONLY_BUFFER: rc = mcf__pk_top(k, &a); break;
+        case MCF__OP_MARK: rc = mcf__pk_op_mark(k); break;
+        case MCF__OP_BUILD: rc = mcf__pk_op_build(k); break;
+        case MCF__OP_NONE: rc = mcf__pk_push_new(k, MCF__PV_NONE, 0); break;
+        case MCF__OP_NEWTRUE: rc = mcf__pk_push_new(k, MCF__PV_BOOL, 1); break;
+        case MCF__OP_NEWFALSE: rc = mcf__pk_push_new(k, MCF__PV_BOOL, 0); break;
+        case MCF__OP_EMPTY_TUPLE: rc = mcf__pk_collect(k, k->sp, MCF__PV_TUPLE, 0); break;
+        case MCF__OP_EMPTY_LIST: rc = mcf__pk_collect(k, k->sp, MCF__PV_LIST, 0); break;
+        case MCF__OP_EMPTY_DICT: rc = mcf__pk_collect(k, k->sp, MCF__PV_DICT, 0); break;
+        case MCF__OP_EMPTY_SET: rc = mcf__pk_collect(k, k->sp, MCF__PV_SET, 0); break;
+        default: rc = mcf__pk_op(k, op); break;   /* the opcode families */
         }
     }
     return rc;
