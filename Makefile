@@ -219,7 +219,7 @@ $(BUILD)/tools/test_cli: tests/test_cli.sh $(BUILD)/tools/mcf $(BUILD)/tools/mcf
 demo: $(BUILD)/mcf $(EXAMPLE_BINS)
 	@cd $(BUILD) && ./examples/demo && echo && ./mcf inspect demo-out/plain/model.pt
 
-# ---- bench (DESIGN §10): make bench [BENCH_ARGS="--size 256M --runs 5"] --------
+# ---- bench: make bench [BENCH_ARGS="--size 256M --runs 5"] ----------------------
 # zlib is the CRC32 baseline; it is linked into the bench only, and only when
 # its header is installed (zlib1g-dev), else that figure says why it is skipped.
 BENCH_ZLIB  := $(shell echo 'int main(void){return 0;}' | gcc -x c - -include zlib.h -o /dev/null -lz 2>/dev/null && echo yes)

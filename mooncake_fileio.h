@@ -39,18 +39,68 @@
  * options.format = "torch") writes what torch.save writes.
  *
  * ===========================================================================
- * CONTENTS (grep for the tag, e.g. "[12]")
+ * TASKS (what to call; every name is declared below with what it returns)
  * ===========================================================================
- *   [01] platform & config          [10] fs: http & s3 (curl)
- *   [02] results & last error       [11] JSON read/write
- *   [03] alloc & checked math       [12] safetensors
- *   [04] bytes: LE load/store, CRC32 [13] zip
- *   [05] dtypes & tensors           [14] pickle
- *   [05b] dtype conversion          [15] torch .pt
- *   [06] URL parser                 [16] save/open dispatch (and slices)
- *   [07] fs registry                [17] Mooncake object codec & store API
- *   [08] fs: memory
- *   [09] fs: posix
+ *   save tensors to a file, memory:// or S3
+ *       mcf_save (format from options.format, else the suffix);
+ *       mcf_save_to_memory for one malloc'ed buffer
+ *   load one tensor from a file, http or S3 (only its bytes are read)
+ *       mcf_open, mcf_find, then mcf_read into your buffer or mcf_view
+ *       (zero-copy when mapped), mcf_close; S3 credentials and endpoint in
+ *       options.storage_options ("key", "secret", "region", "endpoint_url")
+ *   list a checkpoint's tensors and metadata
+ *       mcf_count, mcf_entry, mcf_entry_location, mcf_metadata,
+ *       mcf_metadata_count/mcf_metadata_pair, mcf_reader_format
+ *   list a checkpoint's non-tensor values (epoch, lr, optimizer settings)
+ *       mcf_value_count, mcf_value (Python type name and repr text)
+ *   read a slice, or read as F32 / F16 / BF16 / F64
+ *       mcf_read_slice, mcf_read_as (mcf_slice_range builds a slice,
+ *       mcf_slice_shape tells the result's shape)
+ *   convert .pt to safetensors (or back)
+ *       mcf_open the .pt; per entry mcf_entry + mcf_view into an mcf_tensor
+ *       array; mcf_save it to "x.safetensors"; then mcf_close (the mcf
+ *       command-line tool's "convert" does this)
+ *   check a torch checkpoint's CRC-32s
+ *       options.flags |= MCF_VERIFY, then mcf_read/mcf_view each entry
+ *   convert elements in memory
+ *       mcf_convert, mcf_convert_supported
+ *   put a tensor into the Mooncake store, get it back
+ *       mcf_mooncake_store_init (a store_c.h client) or
+ *       mcf_memory_store_create; mcf_store_put_tensor, mcf_store_get_tensor,
+ *       mcf_tensor_free
+ *   move tensors and KV-cache blocks between a store and files
+ *       mcf_save_tensor_to_file, mcf_load_tensor_from_file (and the
+ *       _kv_cache_ and _safetensor variants, mcf_save_tensor/mcf_load_tensor)
+ *   Mooncake tensor object bytes
+ *       mcf_moon_object_size, mcf_moon_encode(_layout), mcf_moon_decode(_layout)
+ *   whole objects by URL
+ *       mcf_read_bytes, mcf_write_bytes, mcf_exists, mcf_file_size, mcf_remove
+ *   add a filesystem ("oss://", ...)
+ *       mcf_register_filesystem, mcf_filesystem_lookup, mcf_set_error
+ *   parse a URL the way the library does
+ *       mcf_url_parse, mcf_url_free
+ *   dtype names and numbers
+ *       mcf_dtype_name/mcf_dtype_parse (safetensors), mcf_dtype_torch_name/
+ *       mcf_dtype_parse_torch, mcf_dtype_to_mooncake/mcf_dtype_from_mooncake
+ *   CRC-32, what a remote load cost
+ *       mcf_crc32; mcf_curl_counters
+ *
+ * ===========================================================================
+ * CONTENTS (grep for the tag, e.g. "[15]"; a section calls only lower ones)
+ * ===========================================================================
+ *   [01] platform & config             [13] fs registry & whole-object helpers
+ *   [02] results & last error          [14] JSON read/write
+ *   [03] alloc, checked math & growth  [15] safetensors
+ *   [04] bytes: LE load/store, CRC32   [16] zip
+ *   [05] dtypes & tensors              [17] pickle
+ *   [06] dtype conversion              [18] torch .pt
+ *   [07] URL parser                    [19] readers: open, entries, reads,
+ *   [08] fs interface: options,             views, slices, values
+ *        sources & sinks               [20] save dispatch
+ *   [09] fs: memory                    [21] Mooncake object codec
+ *   [10] fs: posix                     [22] store API
+ *   [11] fs: win32                     [23] Mooncake store adapter
+ *   [12] fs: http & s3 (curl)
  *
  * ===========================================================================
  * BUILD MACROS
@@ -66,13 +116,16 @@
  *   MCF_MUTEX_UNLOCK(p)             an RTOS mutex; see [01] in the code
  *   MCF_MALLOC/MCF_REALLOC/MCF_FREE library bookkeeping allocator (all or none)
  *   MCF_ASSERT                      assert() replacement
- *   MCF_MAX_DIMS                    maximum tensor rank (default 8, Mooncake's)
+ *   MCF_NO_SIMD                     portable CRC-32 and conversion code only
+ *   MCF_MAX_DIMS, MCF_ERROR_MAX,    limits and sizes you may set before the
+ *   ... (see [01])                  first include; each is listed with its
+ *                                   default and meaning in [01]
  * The implementation TU must include this header before any system header,
  * because the header defines _POSIX_C_SOURCE / _DEFAULT_SOURCE /
  * _FILE_OFFSET_BITS for pread, mmap and 64-bit offsets (an #error says so),
  * or define those itself first: _POSIX_C_SOURCE 200809L, _DEFAULT_SOURCE 1
  * and _FILE_OFFSET_BITS 64 (with MOONCAKE_FILEIO_MOONCAKE_STORE, the way to
- * include store_c.h first; see [17]).
+ * include store_c.h first; see [23]).
  * Windows (MSVC or MinGW-w64, Vista or later): the file backend uses the wide
  * Win32 API; paths are UTF-8 and '/' and '\' both separate: C:\dir\x.pt,
  * file:///C:/dir/x.pt, \\server\share\x.pt and file://server/share/x.pt
@@ -123,6 +176,21 @@
  * leave part of the tensor in dst when a read fails midway. A failed save
  * never leaves a partial destination: writes go to a temporary object that is
  * renamed at the end.
+ * A few successful calls leave a line in mcf_last_error() that starts with
+ * "note: " or "warning: " (the return value is still MCF_OK): a store load
+ * that took a file's only entry because no name matched ("warning: ... took
+ * the only entry ..."), and the first read from an http(s) server that
+ * ignores Range requests ("note: http: URL: the server ignores Range
+ * requests ..."). Every other success leaves the sentence as it was.
+ * The "Returns:" line of each declaration lists the codes it can return.
+ * There, "I/O codes" are what the filesystem backend reports:
+ * MCF_FILE_NOT_FOUND, MCF_FILE_OPEN_FAIL, MCF_FILE_READ_FAIL,
+ * MCF_FILE_WRITE_FAIL, MCF_PERMISSION_DENIED and, over http/s3,
+ * MCF_PERSISTENT_FAIL (5xx answers, timeouts) and MCF_INTERNAL_ERROR; a
+ * registered backend may return any code. "Store codes" are what the
+ * mcf_store callbacks return (the memory store: MCF_OBJECT_NOT_FOUND,
+ * MCF_INTERNAL_ERROR; Mooncake's store: its ErrorCode numbers).
+ * MCF_INTERNAL_ERROR also means out of memory wherever a call allocates.
  * Local temp files are ".<name>.mcf-XXXXXXXX.tmp" beside the target; one left
  * by a killed process is removed by the next successful save of that name
  * (its flock() is free; without flock, once MCF_STALE_TEMP_SECONDS old).
@@ -144,6 +212,7 @@
  *   JSON nesting depth      <= MCF_MAX_JSON_DEPTH (a valid header needs 3)
  *   pickle stack / memo     <= MCF_MAX_PICKLE_STACK / MCF_MAX_PICKLE_MEMO
  *   zip entries             <= MCF_MAX_ZIP_ENTRIES
+ *   torch object nesting    <= MCF_MAX_TORCH_DEPTH (dicts/lists around tensors)
  *
  * Change log: see the end of the file.
  */
@@ -185,17 +254,21 @@
 #endif
 #endif
 
+/* Tuning: define any of these before the first include to change it.
+ * Switches without a default:
+ *   MCF_NO_SIMD    compile only the portable CRC-32 and dtype conversion code
+ *   MCF_ASSERT(x)  the internal-consistency check (default: assert(x))     */
 #ifndef MCF_MAX_DIMS
-#define MCF_MAX_DIMS 8                  /* Mooncake's TensorMetadata limit */
+#define MCF_MAX_DIMS 8                  /* tensor rank: Mooncake's TensorMetadata limit */
 #endif
 #ifndef MCF_MAX_HEADER
 #define MCF_MAX_HEADER 100000000u       /* safetensors header cap (HF rule) */
 #endif
 #ifndef MCF_MAX_JSON_DEPTH
-#define MCF_MAX_JSON_DEPTH 64           /* a valid header nests 3 deep */
+#define MCF_MAX_JSON_DEPTH 64           /* JSON nesting; a valid header nests 3 deep */
 #endif
 #ifndef MCF_MAX_PICKLE_STACK
-#define MCF_MAX_PICKLE_STACK 1000000    /* values on the unpickler stack */
+#define MCF_MAX_PICKLE_STACK 1000000    /* values (and marks) on the unpickler stack */
 #endif
 #ifndef MCF_MAX_PICKLE_MEMO
 #define MCF_MAX_PICKLE_MEMO 1000000     /* unpickler memo slots */
@@ -203,8 +276,26 @@
 #ifndef MCF_MAX_ZIP_ENTRIES
 #define MCF_MAX_ZIP_ENTRIES 1000000     /* entries in one .pt archive */
 #endif
+#ifndef MCF_MAX_TORCH_DEPTH
+#define MCF_MAX_TORCH_DEPTH 256         /* dicts/lists nested around a .pt's tensors */
+#endif
+#ifndef MCF_MAX_FILESYSTEMS
+#define MCF_MAX_FILESYSTEMS 32          /* schemes mcf_register_filesystem can add */
+#endif
 #ifndef MCF_ERROR_MAX
 #define MCF_ERROR_MAX 1024              /* bytes of the last-error sentence */
+#endif
+#ifndef MCF_CHUNK_SIZE
+#define MCF_CHUNK_SIZE ((size_t)4 << 20)   /* bytes per pass: strided/byte-swapped writes,
+                                              CRC checks, batched slice reads */
+#endif
+#ifndef MCF_STALE_TEMP_SECONDS
+#define MCF_STALE_TEMP_SECONDS 900      /* where flock() is unavailable: a temp file
+                                           untouched this long is a killed save's */
+#endif
+#ifndef MCF_NET_PART_SIZE
+#define MCF_NET_PART_SIZE ((uint64_t)64 << 20)   /* S3 multipart part size and threshold
+                                                    (storage options override) */
 #endif
 
 #ifdef __cplusplus
@@ -242,7 +333,15 @@ MCFDEF const char *mcf_result_name(int result);
  * any failure). Valid until the next failing call in the same thread. */
 MCFDEF const char *mcf_last_error(void);
 
-/* ===== [03] alloc & checked math ========================================= */
+/* Sets this thread's last-error sentence (for backends, printf-style) and
+ * returns code, so a backend fails with return mcf_set_error(code, ...). */
+MCFDEF int mcf_set_error(int code, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* ===== [03] alloc, checked math & growth ================================= */
 /* Frees memory this library returned (mcf_read_bytes, mcf_save_to_memory). NULL ok. */
 MCFDEF void mcf_free(void *p);
 
@@ -250,8 +349,9 @@ MCFDEF void mcf_free(void *p);
 /* Zip CRC-32 (reflected polynomial 0xEDB88320) of len bytes continuing from
  * crc (start with 0), using the fastest code this CPU runs. */
 MCFDEF uint32_t mcf_crc32(uint32_t crc, const void *data, size_t len);
-/* One named CRC-32 code path (for tests and benchmarks): MCF_OK, or
- * MCF_NOT_SUPPORTED when this CPU or build lacks it. *crc is in/out. */
+/* One named CRC-32 code path (for tests and benchmarks); *crc is in/out.
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument, unknown variant),
+ * MCF_NOT_SUPPORTED (this CPU or build lacks the path). */
 enum { MCF_CRC32_BITWISE = 0, MCF_CRC32_SLICE8 = 1, MCF_CRC32_PCLMUL = 2, MCF_CRC32_VPCLMUL = 3, MCF_CRC32_ARM = 4 };
 MCFDEF int mcf_crc32_variant(int variant, uint32_t *crc, const void *data, size_t len);
 MCFDEF const char *mcf_crc32_variant_name(int variant);   /* "pclmulqdq", ...; static */
@@ -285,15 +385,19 @@ MCFDEF unsigned mcf_dtype_bits(mcf_dtype dtype);
 /* safetensors spelling: "F32", "BF16", "F8_E4M3", ...; "C128" for the one
  * type safetensors lacks; "?" if invalid. */
 MCFDEF const char *mcf_dtype_name(mcf_dtype dtype);
-/* Parses a name mcf_dtype_name gives (exact case). 0 or MCF_INVALID_PARAMS. */
+/* Parses a name mcf_dtype_name gives (exact case).
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument, unknown name). */
 MCFDEF int mcf_dtype_parse(const char *name, mcf_dtype *out);
 /* torch name without "torch.": "float32", "bfloat16", "float8_e4m3fn", ...
  * NULL when torch has no such dtype. */
 MCFDEF const char *mcf_dtype_torch_name(mcf_dtype dtype);
-/* Accepts "float32", "torch.float32", and torch aliases ("float", "half", "long"). */
-MCFDEF int mcf_dtype_from_torch_name(const char *name, mcf_dtype *out);
+/* Parses a torch dtype name: "float32", "torch.float32", and torch aliases
+ * ("float", "half", "long", ...).
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument, unknown name). */
+MCFDEF int mcf_dtype_parse_torch(const char *name, mcf_dtype *out);
 /* Mooncake TensorDtype numbers (FLOAT32=0 ... FLOAT8_E5M2=14); -1 if none. */
 MCFDEF int mcf_dtype_to_mooncake(mcf_dtype dtype);
+/* Returns: MCF_OK, MCF_INVALID_PARAMS (NULL out, no dtype has that number). */
 MCFDEF int mcf_dtype_from_mooncake(int mooncake_dtype, mcf_dtype *out);
 
 /* product(shape) elements. UINT64_MAX on overflow or a negative dimension. */
@@ -304,11 +408,13 @@ MCFDEF uint64_t mcf_tensor_nbytes(const mcf_tensor *t);
 /* 1 if t->strides is NULL or equal to the row-major strides of t->shape. */
 MCFDEF int mcf_tensor_is_contiguous(const mcf_tensor *t);
 /* Copies t (any strides >= 0) into dst as contiguous row-major bytes.
- * MCF_BUFFER_OVERFLOW if dst_len < mcf_tensor_nbytes(t); sub-byte dtypes with
- * non-contiguous strides: MCF_SERIALIZE_UNSUPPORTED. */
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument; bad dtype, rank,
+ * shape or strides, NULL data), MCF_BUFFER_OVERFLOW (dst_len <
+ * mcf_tensor_nbytes(t)), MCF_SERIALIZE_UNSUPPORTED (a sub-byte dtype with
+ * non-contiguous strides), MCF_NOT_SUPPORTED (more than size_t addresses). */
 MCFDEF int mcf_tensor_copy_contiguous(const mcf_tensor *t, void *dst, size_t dst_len);
 
-/* ===== [05b] dtype conversion ============================================ */
+/* ===== [06] dtype conversion ============================================= */
 /* Element conversions that give PyTorch's tensor.to(dtype) bits: from F64,
  * F32, F16, BF16, F8_E4M3, F8_E5M2, BOOL and the integer types to F64, F32,
  * F16 or BF16. Rounding is to nearest, ties to even; overflow gives +-inf;
@@ -317,20 +423,24 @@ MCFDEF int mcf_tensor_copy_contiguous(const mcf_tensor *t, void *dst, size_t dst
  * with the same sign and the top bits of its payload. */
 
 /* Converts n elements from src to dst (both host byte order, not
- * overlapping); from == to copies. A pair outside the list above:
- * MCF_NOT_SUPPORTED naming both dtypes. Uses the fastest path this CPU runs. */
+ * overlapping); from == to copies. Uses the fastest path this CPU runs.
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (invalid dtype, NULL buffer),
+ * MCF_NOT_SUPPORTED (a pair outside the list above, naming both dtypes; a
+ * copy of sub-byte elements). */
 MCFDEF int mcf_convert(mcf_dtype from, mcf_dtype to, const void *src, void *dst, size_t n);
 /* 1 if mcf_convert (and mcf_read_as) handle from -> to, else 0. */
 MCFDEF int mcf_convert_supported(mcf_dtype from, mcf_dtype to);
 /* One named code path (for tests and benchmarks), the same results as
- * mcf_convert: MCF_NOT_SUPPORTED when this CPU or build lacks it (MCF_NO_SIMD
- * leaves only MCF_CONVERT_PORTABLE). Pairs a path does not speed up (SSE2,
- * AVX2: BF16 <-> F32; F16C: F16 <-> F32) run the portable code. */
+ * mcf_convert. Pairs a path does not speed up (SSE2, AVX2: BF16 <-> F32;
+ * F16C: F16 <-> F32) run the portable code.
+ * Returns: mcf_convert's codes, MCF_INVALID_PARAMS for an unknown variant,
+ * MCF_NOT_SUPPORTED when this CPU or build lacks it (MCF_NO_SIMD leaves
+ * only MCF_CONVERT_PORTABLE). */
 enum { MCF_CONVERT_PORTABLE = 0, MCF_CONVERT_SSE2 = 1, MCF_CONVERT_AVX2 = 2, MCF_CONVERT_F16C = 3 };
 MCFDEF int mcf_convert_variant(int variant, mcf_dtype from, mcf_dtype to, const void *src, void *dst, size_t n);
 MCFDEF const char *mcf_convert_variant_name(int variant);   /* "avx2", ...; static */
 
-/* ===== [06] URL parser =================================================== */
+/* ===== [07] URL parser =================================================== */
 typedef struct mcf_url {
     char *scheme;    /* lower-case: "file", "memory", "http", "https", "s3", ... */
     char *host;      /* http(s): host (IPv6 without brackets); s3: bucket; else "" */
@@ -343,13 +453,16 @@ typedef struct mcf_url {
     char *url;       /* canonical form, e.g. "memory:///a/b", "s3://b/k" */
 } mcf_url;
 
-/* Splits url the way fsspec does (see DESIGN §6). filesystem may be NULL or a
- * name as in mcf_options.filesystem. On success free with mcf_url_free().
- * Errors: MCF_INVALID_PARAMS for empty or malformed URLs. */
+/* Splits url the way fsspec does: "scheme://rest", else a local path kept
+ * as given (a one-letter scheme is a Windows drive, "C://x"). filesystem may
+ * be NULL or a name as in mcf_options.filesystem. On success free with
+ * mcf_url_free().
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument, empty or malformed
+ * URL), MCF_INTERNAL_ERROR. */
 MCFDEF int  mcf_url_parse(const char *url, const char *filesystem, mcf_url *out);
 MCFDEF void mcf_url_free(mcf_url *u);
 
-/* ===== [07] fs registry ================================================== */
+/* ===== [08] fs interface: options, sources & sinks ======================= */
 #define MCF_DURABLE       0x01u  /* fsync file, rename, fsync directory */
 #define MCF_NO_MMAP       0x02u  /* read with pread instead of mmap */
 #define MCF_VERIFY        0x04u  /* check zip CRC32s when reading */
@@ -357,7 +470,7 @@ MCFDEF void mcf_url_free(mcf_url *u);
 #define MCF_LENIENT       0x10u  /* allow bytes after the safetensors buffer */
 
 typedef int (*mcf_progress_fn)(void *user, uint64_t done, uint64_t total);
-/* Replication settings of a store put; the fields are declared in [17]. */
+/* Replication settings of a store put; the fields are declared in [22]. */
 typedef struct mcf_replicate mcf_replicate;
 
 typedef struct mcf_options {
@@ -372,7 +485,7 @@ typedef struct mcf_options {
     void *(*alloc)(void *user, size_t size, size_t align);
     void  (*dealloc)(void *user, void *p);
     void *alloc_user;
-    const mcf_replicate *replicate;        /* store puts: replication ([17]) */
+    const mcf_replicate *replicate;        /* store puts: replication ([22]) */
 } mcf_options;
 
 /* A filesystem backend: positional reads, sequential atomic writes. The
@@ -402,27 +515,7 @@ typedef struct mcf_filesystem {
     int  (*remove)(void *user, const mcf_url *url, const mcf_options *o);
 } mcf_filesystem;
 
-/* Adds (or replaces) the backend for fs->scheme. The struct is copied; the
- * scheme string must outlive the registration. Thread-safe. */
-MCFDEF int mcf_register_filesystem(const mcf_filesystem *fs);
-/* Copies the backend serving scheme ("file", "memory", a registered one) so a
- * user backend can wrap it or a caller can use positional reads directly. */
-MCFDEF int mcf_filesystem_lookup(const char *scheme, mcf_filesystem *out);
-/* Sets this thread's last-error sentence (for backends); returns code. */
-MCFDEF int mcf_set_error(int code, const char *fmt, ...)
-#if defined(__GNUC__) || defined(__clang__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-
-/* Whole-object helpers. mcf_read_bytes returns a buffer to mcf_free(). */
-MCFDEF int mcf_write_bytes(const char *url, const void *data, size_t len, const mcf_options *o);
-MCFDEF int mcf_read_bytes(const char *url, void **data, size_t *len, const mcf_options *o);
-MCFDEF int mcf_exists(const char *url, const mcf_options *o);   /* 1, 0 or < 0 */
-MCFDEF int mcf_file_size(const char *url, uint64_t *size, const mcf_options *o);
-MCFDEF int mcf_remove(const char *url, const mcf_options *o);
-
-/* ===== [10] fs: http & s3 (curl) ========================================= */
+/* ===== [12] fs: http & s3 (curl) ========================================= */
 #ifdef MOONCAKE_FILEIO_CURL
 /* Built-in backends "http", "https", "s3" (and "s3a"); storage_options keys:
  *   http(s): headers ("Name: value" lines), bearer_token, timeout and
@@ -453,34 +546,77 @@ MCFDEF int mcf_remove(const char *url, const mcf_options *o);
 MCFDEF void mcf_curl_counters(uint64_t *requests, uint64_t *bytes_received, uint64_t *bytes_sent);
 #endif
 
-/* ===== [16] save/open dispatch =========================================== */
+/* ===== [13] fs registry & whole-object helpers =========================== */
+/* Adds (or replaces) the backend for fs->scheme. The struct is copied; the
+ * scheme string must outlive the registration. Thread-safe.
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (bad scheme, a required callback
+ * missing, MCF_MAX_FILESYSTEMS schemes registered already). */
+MCFDEF int mcf_register_filesystem(const mcf_filesystem *fs);
+/* Copies the backend serving scheme ("file", "memory", a registered one) so a
+ * user backend can wrap it or a caller can use positional reads directly.
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument, unknown scheme). */
+MCFDEF int mcf_filesystem_lookup(const char *scheme, mcf_filesystem *out);
+/* Whole-object helpers. Every one returns, besides what is listed, the URL
+ * and backend codes: MCF_INVALID_PARAMS (NULL or malformed URL, unknown
+ * scheme, a storage option the backend does not take), MCF_INTERNAL_ERROR,
+ * and the I/O codes (see ERRORS). */
+/* Writes len bytes as the whole object (atomically, as a save does).
+ * Returns: MCF_OK, MCF_NOT_SUPPORTED (a read-only filesystem),
+ * MCF_PERSISTENT_FAIL (cancelled by options.progress). */
+MCFDEF int mcf_write_bytes(const char *url, const void *data, size_t len, const mcf_options *o);
+/* Reads the whole object into a buffer to release with mcf_free().
+ * Returns: MCF_OK, MCF_NOT_SUPPORTED (more than size_t bytes; an http
+ * server that sends no Content-Length), MCF_INTERNAL_ERROR (also: larger
+ * than this machine's RAM). */
+MCFDEF int mcf_read_bytes(const char *url, void **data, size_t *len, const mcf_options *o);
+/* Returns: 1 (exists), 0 (MCF_FILE_NOT_FOUND; the last error is left as it
+ * was), or another negative code as mcf_file_size gives it. */
+MCFDEF int mcf_exists(const char *url, const mcf_options *o);
+/* Returns: MCF_OK, MCF_NOT_SUPPORTED (an http server that sends no
+ * Content-Length). */
+MCFDEF int mcf_file_size(const char *url, uint64_t *size, const mcf_options *o);
+/* Returns: MCF_OK, MCF_NOT_SUPPORTED (a backend without remove). */
+MCFDEF int mcf_remove(const char *url, const mcf_options *o);
+
+/* ===== [19] readers: open, entries, reads, views, slices, values ========= */
 typedef struct mcf_reader mcf_reader;
 
-/* Writes n tensors to url in one format (options.format, else by suffix). */
-MCFDEF int mcf_save(const char *url, const mcf_tensor *t, size_t n, const mcf_options *o);
-/* Same, into one MCF_MALLOC buffer (free with mcf_free); format must be set. */
-MCFDEF int mcf_save_to_memory(const mcf_tensor *t, size_t n, const mcf_options *o,
-                              void **out, size_t *out_len);
-/* Opens a file, reading only its header/index. *r is NULL on failure. */
+/* Opens a file, reading only its header/index. *r is NULL on failure.
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument, URL, unknown format
+ * or scheme, storage option), MCF_DESERIALIZE_FAIL (not a safetensors or
+ * torch file, malformed or hostile, empty), MCF_NOT_SUPPORTED (valid but
+ * unhandled: legacy torch format, TorchScript, compressed or encrypted zip
+ * entries, a tensor this library cannot load, more than MCF_MAX_DIMS),
+ * MCF_CHECKSUM_MISMATCH (MCF_VERIFY: data.pkl), MCF_INTERNAL_ERROR, the I/O
+ * codes. */
 MCFDEF int mcf_open(const char *url, const mcf_options *o, mcf_reader **r);
 /* Opens a caller buffer; it must outlive the reader (views point into it).
- * *r is NULL on failure. */
+ * *r is NULL on failure.
+ * Returns: mcf_open's codes but the I/O ones. */
 MCFDEF int mcf_open_memory(const void *buf, size_t len, const mcf_options *o, mcf_reader **r);
 MCFDEF size_t mcf_count(const mcf_reader *r);
-/* Entry i: name (owned by r), dtype, ndim, shape; strides/data are NULL. */
+/* Entry i: name (owned by r), dtype, ndim, shape; strides/data are NULL.
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument, i out of range). */
 MCFDEF int mcf_entry(const mcf_reader *r, size_t i, mcf_tensor *info);
-/* Index of the entry called name, or MCF_OBJECT_NOT_FOUND. */
+/* Returns: the index (>= 0) of the entry called name, MCF_OBJECT_NOT_FOUND,
+ * MCF_INVALID_PARAMS (NULL argument). */
 MCFDEF int mcf_find(const mcf_reader *r, const char *name);
 /* Contiguous host-order elements of entry i, aligned to the element size;
  * zero-copy where the source is mapped, aligned and needs no byte swap, else
- * a copy. Valid until mcf_close. */
+ * a copy. Valid until mcf_close.
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument, i out of range),
+ * MCF_NOT_SUPPORTED (more than size_t bytes), MCF_CHECKSUM_MISMATCH
+ * (MCF_VERIFY), MCF_INTERNAL_ERROR, the I/O codes. */
 MCFDEF int mcf_view(mcf_reader *r, size_t i, const void **data);
 /* Copies entry i as contiguous bytes into dst (dst_len >= its nbytes); a
- * read that fails midway may leave part of the tensor in dst. */
+ * read that fails midway may leave part of the tensor in dst.
+ * Returns: mcf_view's codes, MCF_BUFFER_OVERFLOW (dst_len too small). */
 MCFDEF int mcf_read(mcf_reader *r, size_t i, void *dst, size_t dst_len);
 /* Value of a safetensors __metadata__ key, or NULL. Owned by r. */
 MCFDEF const char *mcf_metadata(const mcf_reader *r, const char *key);
-/* Number of metadata pairs, and pair i (key and value owned by r). */
+/* Number of metadata pairs, and pair i (key and value owned by r); NULL
+ * out-pointers are skipped.
+ * Returns (pair): MCF_OK, MCF_INVALID_PARAMS (NULL reader, i out of range). */
 MCFDEF size_t mcf_metadata_count(const mcf_reader *r);
 MCFDEF int mcf_metadata_pair(const mcf_reader *r, size_t i, const char **key, const char **value);
 /* Non-tensor values of a torch file, which entries leave out: the other
@@ -495,13 +631,17 @@ MCFDEF int mcf_metadata_pair(const mcf_reader *r, size_t i, const char **key, co
  * in "..." when longer. Containers are walked as for tensors: a dict by key,
  * a list/tuple/set by position when it holds a tensor or a container; any
  * other list/tuple/set, and an empty dict, is one value ("(0.9, 0.999)").
- * Strings are owned by r. safetensors readers have none. mcf_value gives
- * MCF_INVALID_PARAMS for i >= mcf_value_count; NULL out-pointers are skipped. */
+ * Strings are owned by r. safetensors readers have none. NULL out-pointers
+ * are skipped.
+ * Returns (mcf_value): MCF_OK, MCF_INVALID_PARAMS (NULL reader,
+ * i >= mcf_value_count). */
 MCFDEF size_t mcf_value_count(const mcf_reader *r);
 MCFDEF int mcf_value(const mcf_reader *r, size_t i, const char **name, const char **type, const char **text);
 /* "safetensors" or "torch". */
 MCFDEF const char *mcf_reader_format(const mcf_reader *r);
-/* Byte offset of entry i's data in the file and its contiguous size. */
+/* Byte offset of entry i's data in the file and its contiguous size; NULL
+ * out-pointers are skipped.
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL reader, i out of range). */
 MCFDEF int mcf_entry_location(const mcf_reader *r, size_t i, uint64_t *offset, uint64_t *nbytes);
 MCFDEF void mcf_close(mcf_reader *r);
 
@@ -516,24 +656,46 @@ typedef struct mcf_slice { int64_t start, stop, step; } mcf_slice;
 /* The slice start:stop with step 1; mcf_slice_range(0, MCF_SLICE_END) is ":". */
 MCFDEF mcf_slice mcf_slice_range(int64_t start, int64_t stop);
 /* Shape of entry i sliced by s[0..ns): its ndim sizes into shape.
- * MCF_INVALID_PARAMS for ns < 0 or > ndim or a step < 1 (the message names
- * the file, tensor and dimension); MCF_NOT_SUPPORTED for ns > 0 on a
- * sub-byte dtype (F4, F6_*: only the whole tensor). */
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument, i out of range,
+ * ns < 0 or > ndim, a step < 1; the message names the file, tensor and
+ * dimension), MCF_NOT_SUPPORTED (ns > 0 on a sub-byte dtype: F4, F6_* are
+ * read whole). */
 MCFDEF int mcf_slice_shape(const mcf_reader *r, size_t i, const mcf_slice *s, int ns, int64_t *shape);
 /* Copies the slice into dst: contiguous, row-major, host byte order, from
- * any entry (torch views with strides and storage offsets too). dst_len must
- * be >= the slice's bytes, else MCF_BUFFER_OVERFLOW saying how many. Reads
- * only the bytes the slice needs: mapped runs, or positional/ranged reads
- * in which gaps under 64 KiB are merged (MCF_VERIFY first checks a torch
- * entry's CRC, which reads the whole entry once). */
+ * any entry (torch views with strides and storage offsets too). Reads only
+ * the bytes the slice needs: mapped runs, or positional/ranged reads in
+ * which gaps under 64 KiB are merged (MCF_VERIFY first checks a torch
+ * entry's CRC, which reads the whole entry once).
+ * Returns: mcf_slice_shape's codes, MCF_BUFFER_OVERFLOW (dst_len smaller
+ * than the slice's bytes; the message says how many), MCF_CHECKSUM_MISMATCH
+ * (MCF_VERIFY), MCF_INTERNAL_ERROR, the I/O codes. */
 MCFDEF int mcf_read_slice(mcf_reader *r, size_t i, const mcf_slice *s, int ns, void *dst, size_t dst_len);
 /* mcf_read_slice converting to dtype `to` as mcf_convert does, in chunks
  * fused with the read (no second copy); s NULL with ns 0 reads the whole
- * tensor; to == the entry's dtype is a plain (sliced) read. A pair
- * mcf_convert_supported() refuses: MCF_NOT_SUPPORTED naming both dtypes. */
+ * tensor; to == the entry's dtype is a plain (sliced) read.
+ * Returns: mcf_read_slice's codes; MCF_INVALID_PARAMS also for an invalid
+ * `to`, MCF_NOT_SUPPORTED for a pair mcf_convert_supported() refuses
+ * (naming both dtypes). */
 MCFDEF int mcf_read_as(mcf_reader *r, size_t i, mcf_dtype to, const mcf_slice *s, int ns, void *dst, size_t dst_len);
 
-/* ===== [17] Mooncake object codec & store API ============================ */
+/* ===== [20] save dispatch ================================================ */
+/* Writes n tensors to url in one format (options.format, else by suffix).
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL or malformed argument: URL,
+ * format, a tensor without or with a duplicate name, bad dtype, shape,
+ * strides or data, metadata that is not UTF-8 or repeats a key),
+ * MCF_SERIALIZE_UNSUPPORTED (a dtype the format cannot hold, strided
+ * sub-byte data), MCF_SERIALIZE_FAIL (a safetensors header over
+ * MCF_MAX_HEADER, sizes overflowing 64 bits), MCF_NOT_SUPPORTED (a
+ * read-only filesystem, tensor data beyond size_t), MCF_PERSISTENT_FAIL
+ * (cancelled by options.progress), MCF_INTERNAL_ERROR, the I/O codes. */
+MCFDEF int mcf_save(const char *url, const mcf_tensor *t, size_t n, const mcf_options *o);
+/* Same, into one MCF_MALLOC buffer (free with mcf_free); format must be set.
+ * Returns: mcf_save's codes but the I/O ones; MCF_NOT_SUPPORTED also when
+ * the file would not fit size_t, MCF_INTERNAL_ERROR when it exceeds RAM. */
+MCFDEF int mcf_save_to_memory(const mcf_tensor *t, size_t n, const mcf_options *o,
+                              void **out, size_t *out_len);
+
+/* ===== [21] Mooncake object codec ======================================== */
 /* Store values are Mooncake tensor objects (integration_utils.h): a 304-byte
  * TensorMetadata (40-byte TensorObjectHeader + 264-byte TensorLayoutMetadata,
  * little-endian, natural C alignment) followed by the element bytes. */
@@ -563,6 +725,32 @@ typedef struct mcf_moon_layout {        /* the header/layout fields beyond mcf_t
     mcf_moon_axis axes[MCF_MOON_MAX_AXES];
 } mcf_moon_layout;
 
+/* 304 + contiguous data bytes; 0 if t is NULL or its size overflows size_t. */
+MCFDEF size_t mcf_moon_object_size(const mcf_tensor *t);
+/* Encodes t (any strides; written contiguous, little-endian) as a FULL object
+ * into dst. A zero-element tensor (a dimension of 0) is a valid object: the
+ * 304-byte header and no data.
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument; bad dtype, shape,
+ * strides or data; a bad layout), MCF_SERIALIZE_UNSUPPORTED (a dtype
+ * without a Mooncake number, ndim > 8, strided sub-byte data),
+ * MCF_BUFFER_OVERFLOW (cap too small: *written = size needed),
+ * MCF_NOT_SUPPORTED (the object would not fit size_t). */
+MCFDEF int    mcf_moon_encode(const mcf_tensor *t, void *dst, size_t cap, size_t *written);
+/* Validates obj as Mooncake's ValidateTensorMetadata does, plus data_bytes ==
+ * local shape x dtype size, and fills a zero-copy view: shape = local shape,
+ * name and strides NULL, data points into obj (little-endian bytes;
+ * big-endian hosts: use mcf_store_get_tensor).
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument), MCF_DESERIALIZE_FAIL
+ * (not a valid object), MCF_NOT_SUPPORTED (more than MCF_MAX_DIMS dims). */
+MCFDEF int    mcf_moon_decode(const void *obj, size_t len, mcf_tensor *view);
+/* The same with the layout metadata: layout NULL = FULL with global = shape;
+ * the same codes. */
+MCFDEF int    mcf_moon_encode_layout(const mcf_tensor *t, const mcf_moon_layout *layout,
+                                     void *dst, size_t cap, size_t *written);
+MCFDEF int    mcf_moon_decode_layout(const void *obj, size_t len, mcf_tensor *view,
+                                     mcf_moon_layout *layout);
+
+/* ===== [22] store API ==================================================== */
 /* Upstream Mooncake's replicate config (store_c.h), field for field: how many
  * copies a put makes and how they are kept. A put passes it to the store as
  * it is; NULL (the default) lets the store use its own defaults. A zeroed
@@ -605,39 +793,27 @@ typedef struct mcf_store {
 MCFDEF mcf_store *mcf_memory_store_create(void);
 MCFDEF void       mcf_memory_store_destroy(mcf_store *s);        /* NULL ok */
 
-/* 304 + contiguous data bytes; 0 if t is NULL or its size overflows. */
-MCFDEF size_t mcf_moon_object_size(const mcf_tensor *t);
-/* Encodes t (any strides; written contiguous, little-endian) as a FULL object
- * into dst. cap too small: MCF_BUFFER_OVERFLOW with *written = size needed.
- * A zero-element tensor (a dimension of 0) is a valid object: the 304-byte
- * header and no data. A dtype without a Mooncake number or ndim > 8:
- * MCF_SERIALIZE_UNSUPPORTED. */
-MCFDEF int    mcf_moon_encode(const mcf_tensor *t, void *dst, size_t cap, size_t *written);
-/* Validates obj as Mooncake's ValidateTensorMetadata does, plus data_bytes ==
- * local shape x dtype size (else MCF_DESERIALIZE_FAIL), and fills a zero-copy
- * view: shape = local shape, name and strides NULL, data points into obj
- * (little-endian bytes; big-endian hosts: use mcf_store_get_tensor). */
-MCFDEF int    mcf_moon_decode(const void *obj, size_t len, mcf_tensor *view);
-/* The same with the layout metadata: layout NULL = FULL with global = shape. */
-MCFDEF int    mcf_moon_encode_layout(const mcf_tensor *t, const mcf_moon_layout *layout,
-                                     void *dst, size_t cap, size_t *written);
-MCFDEF int    mcf_moon_decode_layout(const void *obj, size_t len, mcf_tensor *view,
-                                     mcf_moon_layout *layout);
-
-/* Encodes t and puts it under key (store errors are passed through). */
+/* Encodes t and puts it under key.
+ * Returns: mcf_moon_encode's codes but MCF_BUFFER_OVERFLOW,
+ * MCF_INVALID_PARAMS also for a NULL or incomplete store or NULL key,
+ * MCF_INTERNAL_ERROR, the store codes (passed through). */
 MCFDEF int  mcf_store_put_tensor(mcf_store *s, const char *key, const mcf_tensor *t);
-/* Gets key (MCF_OBJECT_NOT_FOUND if absent) as a tensor in host byte order:
- * data from o's alloc hook (the map_location analogue), name = copy of key;
- * release with mcf_tensor_free(out, same o). */
+/* Gets key as a tensor in host byte order: data from o's alloc hook (the
+ * map_location analogue), name = copy of key; release with
+ * mcf_tensor_free(out, same o).
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL or incomplete store, NULL key
+ * or out), MCF_OBJECT_NOT_FOUND (no such key), mcf_moon_decode's codes (a
+ * stored value that is no valid object), MCF_NOT_SUPPORTED (beyond size_t),
+ * MCF_INTERNAL_ERROR, the store codes. */
 MCFDEF int  mcf_store_get_tensor(mcf_store *s, const char *key, const mcf_options *o, mcf_tensor *out);
 /* Frees the name, strides and data a load allocated (data via o->dealloc),
  * then zeroes *t. NULL ok. */
 MCFDEF void mcf_tensor_free(mcf_tensor *t, const mcf_options *o);
 
-/* Seed API parity (store_file_io.py). Save: file_name NULL = key; the format
- * is options.format, else by suffix (".safetensors", else torch); torch files
- * hold a bare tensor (torch.save(t)), safetensors one entry named
- * options.tensor_name, else key. A missing key: MCF_FILE_NOT_FOUND.
+/* The functions of the Python store_file_io module. Save: file_name NULL =
+ * key; the format is options.format, else by suffix (".safetensors", else
+ * torch); torch files hold a bare tensor (torch.save(t)), safetensors one
+ * entry named options.tensor_name, else key. A missing key: MCF_FILE_NOT_FOUND.
  * Load: key NULL = file_name; picks options.tensor_name, then key, then the
  * file's basename without extension ('\\' separates too), then the only entry
  * (success with a warning left in mcf_last_error), else MCF_OBJECT_NOT_FOUND
@@ -650,12 +826,20 @@ MCFDEF void mcf_tensor_free(mcf_tensor *t, const mcf_options *o);
  * "mooncake.layout" ("SHARD"), "mooncake.global_shape" ("[8,4]"),
  * "mooncake.axes" ("[[kind,axis_index,shard_rank,shard_count,split_dim,
  * reserved0,reserved1],...]") and, if non-zero, "mooncake.reserved"
- * ("[reserved_flags,reserved0]"); torch files keep only the local shard. */
+ * ("[reserved_flags,reserved0]"); torch files keep only the local shard.
+ * Returns (save): MCF_OK, MCF_FILE_NOT_FOUND (no such key), MCF_INVALID_PARAMS
+ * (also a "mooncake." metadata key of the caller's for a SHARD object),
+ * mcf_store_get_tensor's codes but MCF_OBJECT_NOT_FOUND, mcf_save's codes.
+ * Returns (load): MCF_OK, MCF_OBJECT_NOT_FOUND (no entry for the key; the
+ * message lists the names), mcf_open's and mcf_read's codes,
+ * MCF_DESERIALIZE_FAIL (also bad "mooncake.*" layout metadata),
+ * mcf_store_put_tensor's codes. */
 MCFDEF int mcf_save_tensor_to_file(mcf_store *s, const char *key, const char *file_name,
                                    const mcf_options *o);
 MCFDEF int mcf_load_tensor_from_file(mcf_store *s, const char *key, const char *file_name,
                                      const mcf_options *o, mcf_tensor *out);
-/* Aliases of the _tensor_ pair (seed: KV-cache blocks are tensors). */
+/* Aliases of the _tensor_ pair (KV-cache blocks are tensors, as in the
+ * Python store_file_io module). */
 MCFDEF int mcf_save_kv_cache_to_file(mcf_store *s, const char *key, const char *file_name,
                                      const mcf_options *o);
 MCFDEF int mcf_load_kv_cache_from_file(mcf_store *s, const char *key, const char *file_name,
@@ -666,13 +850,15 @@ MCFDEF int mcf_save_tensor_to_safetensor(mcf_store *s, const char *key, const ch
 MCFDEF int mcf_load_tensor_from_safetensor(mcf_store *s, const char *key, const char *file_name,
                                            const mcf_options *o, mcf_tensor *out);
 /* artifact_kind (NULL = "tensor"; case-insensitive, '-' = '_'): "tensor",
- * "kv_cache" ("kvcache", "kv"), "safetensor" ("safetensors"); else
- * MCF_INVALID_PARAMS. */
+ * "kv_cache" ("kvcache", "kv"), "safetensor" ("safetensors").
+ * Returns: the codes of the pair above; MCF_INVALID_PARAMS also for another
+ * kind. */
 MCFDEF int mcf_save_tensor(mcf_store *s, const char *key, const char *file_name,
                            const char *artifact_kind, const mcf_options *o);
 MCFDEF int mcf_load_tensor(mcf_store *s, const char *key, const char *file_name,
                            const char *artifact_kind, const mcf_options *o, mcf_tensor *out);
 
+/* ===== [23] Mooncake store adapter ======================================= */
 #ifdef MOONCAKE_FILEIO_MOONCAKE_STORE
 /* An mcf_store over a Mooncake client handle (mooncake_store_t from
  * store_c.h; link with Mooncake's store library). It calls seven store_c
@@ -689,6 +875,7 @@ MCFDEF int mcf_load_tensor(mcf_store *s, const char *key, const char *file_name,
  * Every negative result passes through unchanged: Mooncake's ErrorCode
  * numbers are ours, and mcf_result_name() spells each of them. Fills *s;
  * nothing to destroy (the handle stays the caller's).
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument).
  * Include order. A file that only calls the library may include store_c.h
  * before or after this header: when store_c.h has not been seen, the seven
  * functions are declared here with the same types (mooncake_store_t is
@@ -774,10 +961,8 @@ MCFDEF int mcf_mooncake_store_init(mcf_store *s, void *mooncake_store);
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)
-#define MCF__PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define MCF__SHARED static __attribute__((unused))  /* helper of several sections */
 #else
-#define MCF__PRINTF(f, a)
 #define MCF__SHARED static
 #endif
 
@@ -885,33 +1070,22 @@ MCFDEF const char *mcf_result_name(int result)
 
 MCFDEF const char *mcf_last_error(void) { return mcf__error_text; }
 
-static int mcf__vfail(int code, const char *fmt, va_list ap)
+MCFDEF int mcf_set_error(int code, const char *fmt, ...)
 {
     char tmp[MCF_ERROR_MAX];
+    va_list ap;
     /* format into a copy first: arguments may point into mcf__error_text */
+    va_start(ap, fmt);
     (void)vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
     memcpy(mcf__error_text, tmp, sizeof tmp);
     return code;
 }
 
-MCFDEF int mcf_set_error(int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    code = mcf__vfail(code, fmt, ap);
-    va_end(ap);
-    return code;
-}
-
-static int mcf__fail(int code, const char *fmt, ...) MCF__PRINTF(2, 3);
-static int mcf__fail(int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    code = mcf__vfail(code, fmt, ap);
-    va_end(ap);
-    return code;
-}
+/* The library fails through the same function it offers backends:
+ * return mcf__fail(MCF_..., "who: what: why", ...) sets the sentence and
+ * returns the code (printf format checked by the declaration above). */
+#define mcf__fail mcf_set_error
 
 /* errno -> result code; fallback is the code of the operation that failed. */
 MCF__SHARED int mcf__errno_code(int e, int fallback)
@@ -960,7 +1134,7 @@ MCF__SHARED const char *mcf__errno_text(int e)
     }
 }
 
-/* ===== [03] alloc & checked math ========================================= */
+/* ===== [03] alloc, checked math & growth ================================= */
 /* Bookkeeping goes through MCF_MALLOC/REALLOC/FREE; tensor payloads through
  * the options' alloc hook (64-byte aligned by default). Every size sum or
  * product from a file goes through the checked helpers here. */
@@ -1017,6 +1191,25 @@ MCF__SHARED void *mcf__calloc(size_t count, size_t size)
     return p;
 }
 
+/* Makes room for need elements of elem bytes in the array *p of capacity
+ * *cap, doubling it from 16. 0 on overflow or allocation failure, with *p
+ * and *cap unchanged. */
+MCF__SHARED int mcf__grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    size_t c = *cap ? *cap : 16;
+    void *q;
+    if (need <= *cap) return 1;
+    while (c < need) {
+        if (c > SIZE_MAX / 2 / elem) return 0;
+        c *= 2;
+    }
+    q = MCF_REALLOC(*p, c * elem);
+    if (!q) return 0;
+    *p = q;
+    *cap = c;
+    return 1;
+}
+
 MCF__SHARED char *mcf__strndup(const char *s, size_t n)
 {
     char *d = (char *)mcf__malloc(n + 1);
@@ -1031,7 +1224,8 @@ MCF__SHARED char *mcf__strdup(const char *s) { return mcf__strndup(s, strlen(s))
 static char mcf__lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c; }
 
 /* Compares a user-supplied name with a canonical lower-case name the way the
- * seed normalises format/kind names: case-insensitive, '-' equals '_'. */
+ * Python store_file_io module normalises format/kind names:
+ * case-insensitive, '-' equals '_'. */
 static int mcf__name_is(const char *user, const char *canon)
 {
     for (; *user && *canon; user++, canon++) {
@@ -1570,12 +1764,27 @@ static __m128i mcf__fold128(__m128i x, __m128i k, __m128i next)
     return _mm_xor_si128(_mm_xor_si128(lo, hi), next);
 }
 
+/* Folds the remaining 16-byte blocks of p into x, then finishes the 128-bit
+ * remainder and the last n % 16 bytes with the table; the raw register. */
+__attribute__((target("pclmul,sse2")))
+static uint32_t mcf__crc32_fold_finish(__m128i x, const unsigned char *p, size_t n)
+{
+    const __m128i k = _mm_set_epi64x(MCF__K128_HI, MCF__K128_LO);
+    unsigned char rest[16];
+    while (n >= 16) {
+        x = mcf__fold128(x, k, _mm_loadu_si128((const __m128i *)(const void *)p));
+        p += 16;
+        n -= 16;
+    }
+    _mm_storeu_si128((__m128i *)(void *)rest, x);
+    return mcf__crc32_slice8_raw(mcf__crc32_slice8_raw(0, rest, 16), p, n);
+}
+
 /* Folds 16-byte blocks of p (n >= 64) and returns the raw register. */
 __attribute__((target("pclmul,sse2")))
 static uint32_t mcf__crc32_pclmul_raw(uint32_t c, const unsigned char *p, size_t n)
 {
     __m128i x0, x1, x2, x3, k;
-    unsigned char rest[16];
     x0 = _mm_loadu_si128((const __m128i *)(const void *)p);
     x1 = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
     x2 = _mm_loadu_si128((const __m128i *)(const void *)(p + 32));
@@ -1596,13 +1805,7 @@ static uint32_t mcf__crc32_pclmul_raw(uint32_t c, const unsigned char *p, size_t
     x0 = mcf__fold128(x0, k, x1);
     x0 = mcf__fold128(x0, k, x2);
     x0 = mcf__fold128(x0, k, x3);
-    while (n >= 16) {
-        x0 = mcf__fold128(x0, k, _mm_loadu_si128((const __m128i *)(const void *)p));
-        p += 16;
-        n -= 16;
-    }
-    _mm_storeu_si128((__m128i *)(void *)rest, x0);
-    return mcf__crc32_slice8_raw(mcf__crc32_slice8_raw(0, rest, 16), p, n);
+    return mcf__crc32_fold_finish(x0, p, n);
 }
 
 static uint32_t mcf__crc32_pclmul(uint32_t crc, const unsigned char *p, size_t n)
@@ -1624,7 +1827,6 @@ static uint32_t mcf__crc32_vpclmul_raw(uint32_t c, const unsigned char *p, size_
 {
     __m512i z0, z1, z2, z3, k;
     __m128i x, k128;
-    unsigned char rest[16];
     z0 = _mm512_loadu_si512((const void *)p);
     z1 = _mm512_loadu_si512((const void *)(p + 64));
     z2 = _mm512_loadu_si512((const void *)(p + 128));
@@ -1654,13 +1856,7 @@ static uint32_t mcf__crc32_vpclmul_raw(uint32_t c, const unsigned char *p, size_
     x = mcf__fold128(_mm512_maskz_extracti32x4_epi32(0xF, z0, 0), k128, _mm512_maskz_extracti32x4_epi32(0xF, z0, 1));
     x = mcf__fold128(x, k128, _mm512_maskz_extracti32x4_epi32(0xF, z0, 2));
     x = mcf__fold128(x, k128, _mm512_maskz_extracti32x4_epi32(0xF, z0, 3));
-    while (n >= 16) {
-        x = mcf__fold128(x, k128, _mm_loadu_si128((const __m128i *)(const void *)p));
-        p += 16;
-        n -= 16;
-    }
-    _mm_storeu_si128((__m128i *)(void *)rest, x);
-    return mcf__crc32_slice8_raw(mcf__crc32_slice8_raw(0, rest, 16), p, n);
+    return mcf__crc32_fold_finish(x, p, n);
 }
 
 static uint32_t mcf__crc32_vpclmul(uint32_t crc, const unsigned char *p, size_t n)
@@ -1816,7 +2012,7 @@ MCFDEF int mcf_dtype_parse(const char *name, mcf_dtype *out)
 
 MCFDEF const char *mcf_dtype_torch_name(mcf_dtype d) { return mcf__dtype_valid(d) ? mcf__dtypes[d].torch : NULL; }
 
-MCFDEF int mcf_dtype_from_torch_name(const char *name, mcf_dtype *out)
+MCFDEF int mcf_dtype_parse_torch(const char *name, mcf_dtype *out)
 {
     static const struct { const char *alias; mcf_dtype d; } aliases[] = {
         {"float", MCF_F32}, {"double", MCF_F64}, {"half", MCF_F16}, {"long", MCF_I64},
@@ -1824,7 +2020,7 @@ MCFDEF int mcf_dtype_from_torch_name(const char *name, mcf_dtype *out)
     };
     const char *n = name;
     int i;
-    if (!name || !out) return mcf__fail(MCF_INVALID_PARAMS, "mcf_dtype_from_torch_name: NULL argument");
+    if (!name || !out) return mcf__fail(MCF_INVALID_PARAMS, "mcf_dtype_parse_torch: NULL argument");
     if (strncmp(n, "torch.", 6) == 0) n += 6;
     for (i = 0; i < (int)MCF_DTYPE_COUNT; i++)
         if (mcf__dtypes[i].torch && strcmp(n, mcf__dtypes[i].torch) == 0) { *out = (mcf_dtype)i; return MCF_OK; }
@@ -2003,7 +2199,7 @@ MCFDEF int mcf_tensor_copy_contiguous(const mcf_tensor *t, void *dst, size_t dst
     return MCF_OK;
 }
 
-/* ===== [05b] dtype conversion ============================================ */
+/* ===== [06] dtype conversion ============================================= */
 /* Pure element conversions, bit-exact with PyTorch's tensor.to(): IEEE 754
  * binary16/bfloat16/binary32/binary64 with round to nearest even, OCP 8-bit
  * floating point (E4M3FN: bias 7, no inf, S.1111.111 is NaN; E5M2: bias 15,
@@ -2166,8 +2362,21 @@ static uint64_t mcf__ld64(const unsigned char *p, int le)
 
 #define MCF__CONV_BLOCK 256
 
+/* The integer and 8-bit cases of a decode loop, once for F32 and F64
+ * results: o[i] = TO(value) for n elements of from at s. */
+#define MCF__DECODE_INTS(o, TO)                                                                     \
+    case MCF_U8: for (i = 0; i < n; i++) o[i] = TO(s[i]); break;                                    \
+    case MCF_I8: for (i = 0; i < n; i++) o[i] = TO((int8_t)s[i]); break;                            \
+    case MCF_I16: for (i = 0; i < n; i++) o[i] = TO((int16_t)mcf__ld16(s + 2 * i, le)); break;      \
+    case MCF_U16: for (i = 0; i < n; i++) o[i] = TO(mcf__ld16(s + 2 * i, le)); break;               \
+    case MCF_I32: for (i = 0; i < n; i++) o[i] = TO((int32_t)mcf__ld32(s + 4 * i, le)); break;      \
+    case MCF_U32: for (i = 0; i < n; i++) o[i] = TO(mcf__ld32(s + 4 * i, le)); break;
+#define MCF__F32_OF(x) mcf__float_bits((float)(x))
+#define MCF__F64_OF(x) mcf__double_bits((double)(x))
+
 /* Decodes n <= MCF__CONV_BLOCK elements of from into F32 bit patterns.
- * Integers are converted by C, which rounds to nearest even (IEC 60559). */
+ * Integers up to 32 bits are converted by C, which rounds to nearest even
+ * (IEC 60559); 64-bit ones by mcf__u64_to_f32_bits, which rounds once. */
 static void mcf__decode_f32(mcf_dtype from, const unsigned char *s, uint32_t *o, size_t n, int le)
 {
     size_t i;
@@ -2179,12 +2388,7 @@ static void mcf__decode_f32(mcf_dtype from, const unsigned char *s, uint32_t *o,
     case MCF_F8_E4M3: for (i = 0; i < n; i++) o[i] = mcf__e4m3_to_f32_bits(s[i]); break;
     case MCF_F8_E5M2: for (i = 0; i < n; i++) o[i] = mcf__f16_to_f32_bits((uint16_t)(s[i] << 8)); break;
     case MCF_BOOL: for (i = 0; i < n; i++) o[i] = s[i] ? 0x3f800000u : 0; break;
-    case MCF_U8: for (i = 0; i < n; i++) o[i] = mcf__float_bits((float)s[i]); break;
-    case MCF_I8: for (i = 0; i < n; i++) o[i] = mcf__float_bits((float)(int8_t)s[i]); break;
-    case MCF_I16: for (i = 0; i < n; i++) o[i] = mcf__float_bits((float)(int16_t)mcf__ld16(s + 2 * i, le)); break;
-    case MCF_U16: for (i = 0; i < n; i++) o[i] = mcf__float_bits((float)mcf__ld16(s + 2 * i, le)); break;
-    case MCF_I32: for (i = 0; i < n; i++) o[i] = mcf__float_bits((float)(int32_t)mcf__ld32(s + 4 * i, le)); break;
-    case MCF_U32: for (i = 0; i < n; i++) o[i] = mcf__float_bits((float)mcf__ld32(s + 4 * i, le)); break;
+    MCF__DECODE_INTS(o, MCF__F32_OF)
     case MCF_I64: for (i = 0; i < n; i++) o[i] = mcf__i64_to_f32_bits(mcf__ld64(s + 8 * i, le)); break;
     case MCF_U64: for (i = 0; i < n; i++) o[i] = mcf__u64_to_f32_bits(mcf__ld64(s + 8 * i, le), 0); break;
     default: MCF_ASSERT(0); break;
@@ -2198,14 +2402,9 @@ static void mcf__decode_f64(mcf_dtype from, const unsigned char *s, uint64_t *o,
     size_t i;
     switch (from) {
     case MCF_F64: for (i = 0; i < n; i++) o[i] = mcf__ld64(s + 8 * i, le); break;
-    case MCF_I8: for (i = 0; i < n; i++) o[i] = mcf__double_bits((double)(int8_t)s[i]); break;
-    case MCF_U8: for (i = 0; i < n; i++) o[i] = mcf__double_bits((double)s[i]); break;
-    case MCF_I16: for (i = 0; i < n; i++) o[i] = mcf__double_bits((double)(int16_t)mcf__ld16(s + 2 * i, le)); break;
-    case MCF_U16: for (i = 0; i < n; i++) o[i] = mcf__double_bits((double)mcf__ld16(s + 2 * i, le)); break;
-    case MCF_I32: for (i = 0; i < n; i++) o[i] = mcf__double_bits((double)(int32_t)mcf__ld32(s + 4 * i, le)); break;
-    case MCF_U32: for (i = 0; i < n; i++) o[i] = mcf__double_bits((double)mcf__ld32(s + 4 * i, le)); break;
-    case MCF_I64: for (i = 0; i < n; i++) o[i] = mcf__double_bits((double)(int64_t)mcf__ld64(s + 8 * i, le)); break;
-    case MCF_U64: for (i = 0; i < n; i++) o[i] = mcf__double_bits((double)mcf__ld64(s + 8 * i, le)); break;
+    MCF__DECODE_INTS(o, MCF__F64_OF)
+    case MCF_I64: for (i = 0; i < n; i++) o[i] = MCF__F64_OF((int64_t)mcf__ld64(s + 8 * i, le)); break;
+    case MCF_U64: for (i = 0; i < n; i++) o[i] = MCF__F64_OF(mcf__ld64(s + 8 * i, le)); break;
     default:                        /* the float types and BOOL are exact through F32 */
         mcf__decode_f32(from, s, f, n, le);
         for (i = 0; i < n; i++) o[i] = mcf__f32_to_f64_bits(f[i]);
@@ -2241,69 +2440,96 @@ static void mcf__convert_portable(mcf_dtype from, mcf_dtype to, const unsigned c
 #include <cpuid.h>
 #include <immintrin.h>
 
-/* BF16 -> F32: the bits move up 16; NaN lanes get the quiet bit. */
+/* F32 -> BF16 tail for the SSE2 loop: the portable code. */
+static void mcf__f32_bf16_rest(const unsigned char *s, unsigned char *d, size_t n)
+{
+    mcf__convert_portable(MCF_F32, MCF_BF16, s, d, n, 0);
+}
+
+/* packs narrows per 128-bit lane (a0-3 b0-3 a4-7 b4-7): the 256-bit form
+ * restores the order with a permute. */
+#define MCF__PACK_X4(a, b) _mm_packs_epi32(a, b)
+#define MCF__PACK_X8(a, b) _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xd8)
+
+/* BF16 <-> F32 lane math and the F32 -> BF16 loop, written once for 128-bit
+ * (SSE2) and 256-bit (AVX2) vectors: V is the vector type, P the
+ * intrinsics' prefix (_mm, _mm256), S the suffix of the bitwise and
+ * load/store ones (si128, si256).
+ *   QUIET(x):  BF16 bits already moved up 16 as F32; NaN lanes get the quiet
+ *              bit (as the portable code does).
+ *   ROUND(x):  F32 -> BF16 as sign-extended 16-bit lanes ready for packs:
+ *              round to nearest even by adding 0x7fff + lsb; NaN lanes keep
+ *              their top bits with the quiet bit set.
+ *   TO_BF16(s, d, n): two vectors of F32 per step, packed; the rest of n by
+ *              REST (the narrower path). */
+#define MCF__BF16_LANES(TARGET, V, P, S, PACK, REST, QUIET, ROUND, TO_BF16)                       \
+    __attribute__((target(TARGET))) static V QUIET(V x)                                          \
+    {                                                                                            \
+        V nan = P##_cmpgt_epi32(P##_and_##S(x, P##_set1_epi32(0x7fffffff)), P##_set1_epi32(0x7f800000)); \
+        return P##_or_##S(x, P##_and_##S(nan, P##_set1_epi32(0x00400000)));                       \
+    }                                                                                            \
+    __attribute__((target(TARGET))) static V ROUND(V x)                                          \
+    {                                                                                            \
+        V lsb = P##_and_##S(P##_srli_epi32(x, 16), P##_set1_epi32(1));                          \
+        V r = P##_srai_epi32(P##_add_epi32(P##_add_epi32(x, P##_set1_epi32(0x7fff)), lsb), 16);   \
+        V nan = P##_cmpgt_epi32(P##_and_##S(x, P##_set1_epi32(0x7fffffff)), P##_set1_epi32(0x7f800000)); \
+        V q = P##_or_##S(P##_srai_epi32(x, 16), P##_set1_epi32(0x40));                           \
+        return P##_or_##S(P##_and_##S(nan, q), P##_andnot_##S(nan, r));                          \
+    }                                                                                            \
+    __attribute__((target(TARGET))) static void TO_BF16(const unsigned char *s, unsigned char *d, size_t n) \
+    {                                                                                            \
+        const size_t w = sizeof(V) / 4;                                                          \
+        size_t i = 0;                                                                            \
+        for (; i + 2 * w <= n; i += 2 * w) {                                                     \
+            V lo = ROUND(P##_loadu_##S((const V *)(const void *)(s + 4 * i)));                    \
+            V hi = ROUND(P##_loadu_##S((const V *)(const void *)(s + 4 * i + 4 * w)));            \
+            P##_storeu_##S((V *)(void *)(d + 2 * i), PACK(lo, hi));                               \
+        }                                                                                        \
+        if (i < n) REST(s + 4 * i, d + 2 * i, n - i);                                            \
+    }
+MCF__BF16_LANES("sse2", __m128i, _mm, si128, MCF__PACK_X4, mcf__f32_bf16_rest,
+                mcf__bf16_quiet_x4, mcf__f32_bf16_x4, mcf__f32_bf16_sse2)
+MCF__BF16_LANES("avx2", __m256i, _mm256, si256, MCF__PACK_X8, mcf__f32_bf16_sse2,
+                mcf__bf16_quiet_x8, mcf__f32_bf16_x8, mcf__f32_bf16_avx2)
+
+/* BF16 -> F32: the bits move up 16 (interleaved with zeros). */
 __attribute__((target("sse2")))
 static void mcf__bf16_f32_sse2(const unsigned char *s, unsigned char *d, size_t n)
 {
-    const __m128i zero = _mm_setzero_si128(), absm = _mm_set1_epi32(0x7fffffff), inf = _mm_set1_epi32(0x7f800000),
-                  quiet = _mm_set1_epi32(0x00400000);
+    const __m128i zero = _mm_setzero_si128();
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + 2 * i));
-        __m128i lo = _mm_unpacklo_epi16(zero, v), hi = _mm_unpackhi_epi16(zero, v);
-        lo = _mm_or_si128(lo, _mm_and_si128(_mm_cmpgt_epi32(_mm_and_si128(lo, absm), inf), quiet));
-        hi = _mm_or_si128(hi, _mm_and_si128(_mm_cmpgt_epi32(_mm_and_si128(hi, absm), inf), quiet));
-        _mm_storeu_si128((__m128i *)(void *)(d + 4 * i), lo);
-        _mm_storeu_si128((__m128i *)(void *)(d + 4 * i + 16), hi);
+        _mm_storeu_si128((__m128i *)(void *)(d + 4 * i), mcf__bf16_quiet_x4(_mm_unpacklo_epi16(zero, v)));
+        _mm_storeu_si128((__m128i *)(void *)(d + 4 * i + 16), mcf__bf16_quiet_x4(_mm_unpackhi_epi16(zero, v)));
     }
     if (i < n) mcf__convert_portable(MCF_BF16, MCF_F32, s + 2 * i, d + 4 * i, n - i, 0);
-}
-
-/* F32 -> BF16 in four lanes, as sign-extended 16-bit results for packs:
- * round to nearest even by adding 0x7fff + lsb; NaN lanes keep their top
- * bits with the quiet bit set. */
-__attribute__((target("sse2")))
-static __m128i mcf__f32_bf16_x4(__m128i x)
-{
-    const __m128i one = _mm_set1_epi32(1), bias = _mm_set1_epi32(0x7fff), absm = _mm_set1_epi32(0x7fffffff),
-                  inf = _mm_set1_epi32(0x7f800000), qbit = _mm_set1_epi32(0x40);
-    __m128i r = _mm_srai_epi32(_mm_add_epi32(_mm_add_epi32(x, bias), _mm_and_si128(_mm_srli_epi32(x, 16), one)), 16);
-    __m128i nan = _mm_cmpgt_epi32(_mm_and_si128(x, absm), inf);
-    __m128i q = _mm_or_si128(_mm_srai_epi32(x, 16), qbit);
-    return _mm_or_si128(_mm_and_si128(nan, q), _mm_andnot_si128(nan, r));
-}
-
-__attribute__((target("sse2")))
-static void mcf__f32_bf16_sse2(const unsigned char *s, unsigned char *d, size_t n)
-{
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m128i a = mcf__f32_bf16_x4(_mm_loadu_si128((const __m128i *)(const void *)(s + 4 * i)));
-        __m128i b = mcf__f32_bf16_x4(_mm_loadu_si128((const __m128i *)(const void *)(s + 4 * i + 16)));
-        _mm_storeu_si128((__m128i *)(void *)(d + 2 * i), _mm_packs_epi32(a, b));
-    }
-    if (i < n) mcf__convert_portable(MCF_F32, MCF_BF16, s + 4 * i, d + 2 * i, n - i, 0);
 }
 
 /* Results larger than this go around the cache (non-temporal stores), as
  * memcpy does for large copies: nothing will read them back soon. */
 #define MCF__CONV_STREAM ((size_t)8 << 20)
 
+/* Elements of 4 bytes before d reaches a 32-byte boundary, when n is large
+ * enough (and d 4-aligned) for non-temporal stores; else 0 with *stream 0. */
+static size_t mcf__stream_head(const unsigned char *d, size_t n, int *stream)
+{
+    *stream = n >= MCF__CONV_STREAM / 4 && ((uintptr_t)d & 3u) == 0;
+    return *stream ? ((32u - ((uintptr_t)d & 31u)) & 31u) / 4 : 0;
+}
+
+/* BF16 -> F32, sixteen per step: widened to 32 bits and moved up 16. */
 __attribute__((target("avx2")))
 static void mcf__bf16_f32_avx2(const unsigned char *s, unsigned char *d, size_t n)
 {
-    const __m256i absm = _mm256_set1_epi32(0x7fffffff), inf = _mm256_set1_epi32(0x7f800000), quiet = _mm256_set1_epi32(0x00400000);
-    size_t i = 0;
-    int stream = n >= MCF__CONV_STREAM / 4 && ((uintptr_t)d & 3u) == 0;
-    if (stream) {
-        i = ((32u - ((uintptr_t)d & 31u)) & 31u) / 4;   /* elements up to a 32-byte boundary */
-        mcf__bf16_f32_sse2(s, d, i);
-    }
+    int stream;
+    size_t i = mcf__stream_head(d, n, &stream);
+    mcf__bf16_f32_sse2(s, d, i);
     for (; i + 16 <= n; i += 16) {
         __m256i a = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(s + 2 * i))), 16);
         __m256i b = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(s + 2 * i + 16))), 16);
-        a = _mm256_or_si256(a, _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_and_si256(a, absm), inf), quiet));
-        b = _mm256_or_si256(b, _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_and_si256(b, absm), inf), quiet));
+        a = mcf__bf16_quiet_x8(a);
+        b = mcf__bf16_quiet_x8(b);
         if (stream) {
             _mm256_stream_si256((__m256i *)(void *)(d + 4 * i), a);
             _mm256_stream_si256((__m256i *)(void *)(d + 4 * i + 32), b);
@@ -2316,42 +2542,16 @@ static void mcf__bf16_f32_avx2(const unsigned char *s, unsigned char *d, size_t 
     if (i < n) mcf__bf16_f32_sse2(s + 2 * i, d + 4 * i, n - i);
 }
 
-__attribute__((target("avx2")))
-static __m256i mcf__f32_bf16_x8(__m256i x)
-{
-    const __m256i one = _mm256_set1_epi32(1), bias = _mm256_set1_epi32(0x7fff), absm = _mm256_set1_epi32(0x7fffffff),
-                  inf = _mm256_set1_epi32(0x7f800000), qbit = _mm256_set1_epi32(0x40);
-    __m256i r = _mm256_srai_epi32(_mm256_add_epi32(_mm256_add_epi32(x, bias), _mm256_and_si256(_mm256_srli_epi32(x, 16), one)), 16);
-    __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(x, absm), inf);
-    __m256i q = _mm256_or_si256(_mm256_srai_epi32(x, 16), qbit);
-    return _mm256_or_si256(_mm256_and_si256(nan, q), _mm256_andnot_si256(nan, r));
-}
-
-__attribute__((target("avx2")))
-static void mcf__f32_bf16_avx2(const unsigned char *s, unsigned char *d, size_t n)
-{
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m256i a = mcf__f32_bf16_x8(_mm256_loadu_si256((const __m256i *)(const void *)(s + 4 * i)));
-        __m256i b = mcf__f32_bf16_x8(_mm256_loadu_si256((const __m256i *)(const void *)(s + 4 * i + 32)));
-        /* packs works per 128-bit lane: a0-3 b0-3 a4-7 b4-7; restore the order */
-        __m256i p = _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xd8);
-        _mm256_storeu_si256((__m256i *)(void *)(d + 2 * i), p);
-    }
-    if (i < n) mcf__f32_bf16_sse2(s + 4 * i, d + 2 * i, n - i);
-}
-
 /* F16C converts with round to nearest even and keeps subnormals; F16 -> F32
  * already quiets NaNs and keeps the payload, F32 -> F16 truncates it, as
  * the portable code does. */
 __attribute__((target("avx,f16c")))
 static void mcf__f16_f32_f16c(const unsigned char *s, unsigned char *d, size_t n)
 {
-    size_t i = 0;
-    int stream = n >= MCF__CONV_STREAM / 4 && ((uintptr_t)d & 3u) == 0;
+    int stream;
+    size_t i = mcf__stream_head(d, n, &stream);
+    mcf__convert_portable(MCF_F16, MCF_F32, s, d, i, 0);
     if (stream) {
-        i = ((32u - ((uintptr_t)d & 31u)) & 31u) / 4;   /* elements up to a 32-byte boundary */
-        mcf__convert_portable(MCF_F16, MCF_F32, s, d, i, 0);
         for (; i + 8 <= n; i += 8)
             _mm256_stream_ps((float *)(void *)(d + 4 * i), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(s + 2 * i))));
         _mm_sfence();
@@ -2462,16 +2662,41 @@ MCFDEF const char *mcf_convert_variant_name(int variant)
     return variant >= MCF_CONVERT_PORTABLE && variant <= MCF_CONVERT_F16C ? names[variant] : "?";
 }
 
-/* ===== [06] URL parser =================================================== */
+/* ===== [07] URL parser =================================================== */
 /* fsspec's split: "scheme://rest", else a local path (a one-letter "scheme"
  * is a Windows drive). file: URLs are percent-decoded (RFC 8089) except %2F,
  * which stays inside its segment; memory paths are "/"-rooted like fsspec's
  * MemoryFileSystem; http keeps the path as written; s3 is bucket + key.
- * All strings of one mcf_url live in one allocation owned by `scheme`. */
+ * All strings of one mcf_url live in one allocation owned by `scheme`: an
+ * arena sized for the most strings one parse stores (MCF__URL_STRINGS: on
+ * Windows a file: URL stores scheme, host, decoded path, UNC host, UNC
+ * path, query, url, dirname and basename), each at most the input's length
+ * plus MCF__URL_EXTRA bytes: every stored string is a part of the input or
+ * joins disjoint parts of it, and a join adds at most "file:///" or a "/"
+ * (a canonical http path), plus the NUL. */
+#define MCF__URL_STRINGS 9
+#define MCF__URL_EXTRA 16
+
 typedef struct mcf__url_arena {
     char *p, *end;
 } mcf__url_arena;
 
+/* Concatenates parts[0..n) into the arena as one string. */
+static char *mcf__url_join(mcf__url_arena *a, const char *const *parts, int n)
+{
+    char *d = a->p;
+    int i;
+    for (i = 0; i < n; i++) {
+        size_t k = strlen(parts[i]);
+        MCF_ASSERT((size_t)(a->end - a->p) > k);
+        memcpy(a->p, parts[i], k);
+        a->p += k;
+    }
+    *a->p++ = '\0';
+    return d;
+}
+
+/* s[0..n) as a string in the arena. */
 static char *mcf__url_put(mcf__url_arena *a, const char *s, size_t n)
 {
     char *d = a->p;
@@ -2482,6 +2707,17 @@ static char *mcf__url_put(mcf__url_arena *a, const char *s, size_t n)
     return d;
 }
 
+/* Concatenates up to four strings (NULL ends the list early). */
+static char *mcf__url_cat(mcf__url_arena *a, const char *s1, const char *s2, const char *s3, const char *s4)
+{
+    const char *parts[4];
+    parts[0] = s1;
+    parts[1] = s2;
+    parts[2] = s3;
+    parts[3] = s4;
+    return mcf__url_join(a, parts, !s2 ? 1 : !s3 ? 2 : !s4 ? 3 : 4);
+}
+
 static int mcf__hexval(char c)
 {
     if (c >= '0' && c <= '9') return c - '0';
@@ -2490,57 +2726,48 @@ static int mcf__hexval(char c)
     return -1;
 }
 
-/* Concatenates up to four strings (NULL ends the list early) into the arena. */
-static char *mcf__url_cat(mcf__url_arena *a, const char *s1, const char *s2, const char *s3, const char *s4)
-{
-    const char *parts[4];
-    char *d = a->p;
-    int i;
-    parts[0] = s1; parts[1] = s2; parts[2] = s3; parts[3] = s4;
-    for (i = 0; i < 4 && parts[i]; i++) {
-        size_t n = strlen(parts[i]);
-        MCF_ASSERT((size_t)(a->end - a->p) > n);
-        memcpy(a->p, parts[i], n);
-        a->p += n;
-    }
-    *a->p++ = '\0';
-    return d;
-}
-
-/* Percent-decodes s[0..n) into the arena; %2F stays encoded. */
-static char *mcf__url_decode(mcf__url_arena *a, const char *s, size_t n, const char *url, int *rc)
+/* Percent-decodes s into the arena; %2F stays encoded. NULL on a bad or
+ * NUL escape (error set in *rc). */
+static char *mcf__url_decode(mcf__url_arena *a, const char *s, const char *url, int *rc)
 {
     char *d = a->p, *start = a->p;
-    size_t i;
+    size_t i, n = strlen(s);
     for (i = 0; i < n; i++) {
-        if (s[i] == '%') {
-            int hi = i + 2 < n ? mcf__hexval(s[i + 1]) : -1;
-            int lo = i + 2 < n ? mcf__hexval(s[i + 2]) : -1;
-            if (hi < 0 || lo < 0) {
-                *rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": bad percent-escape", url);
-                return NULL;
-            }
-            if (hi == 0 && lo == 0) {
-                *rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": %%00 (NUL) is not allowed in a path", url);
-                return NULL;
-            }
-            if (hi == 2 && (lo == 15)) { memcpy(d, s + i, 3); d += 3; }
-            else *d++ = (char)(hi * 16 + lo);
-            i += 2;
-        } else {
+        int hi, lo;
+        if (s[i] != '%') {
             *d++ = s[i];
+            continue;
         }
+        hi = i + 2 < n ? mcf__hexval(s[i + 1]) : -1;
+        lo = i + 2 < n ? mcf__hexval(s[i + 2]) : -1;
+        if (hi < 0 || lo < 0) {
+            *rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": bad percent-escape", url);
+            return NULL;
+        }
+        if (hi == 0 && lo == 0) {
+            *rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": %%00 (NUL) is not allowed in a path", url);
+            return NULL;
+        }
+        if (hi == 2 && lo == 15) {   /* %2F: a '/' inside a segment */
+            memcpy(d, s + i, 3);
+            d += 3;
+        } else {
+            *d++ = (char)(hi * 16 + lo);
+        }
+        i += 2;
     }
     *d = '\0';
     a->p = d + 1;
     return start;
 }
 
-/* Splits path at its last '/' or '\\' (seed fix 3: backslashes separate too). */
+/* Splits path at its last '/' or '\\': backslashes separate too, so a
+ * Windows path has the same dirname and basename on every host. */
 static void mcf__url_split_path(mcf__url_arena *a, mcf_url *u)
 {
     const char *p = u->path, *sep = NULL, *q;
-    for (q = p; *q; q++) if (*q == '/' || *q == '\\') sep = q;
+    for (q = p; *q; q++)
+        if (*q == '/' || *q == '\\') sep = q;
     if (!sep) {
         u->dirname = mcf__url_put(a, "", 0);
         u->basename = mcf__url_put(a, p, strlen(p));
@@ -2556,11 +2783,27 @@ static int mcf__is_scheme_char(char c, int first)
     return !first && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.');
 }
 
+/* The port after ':' in s[0..n): 1..65535. */
+static int mcf__url_port(const char *s, size_t n, const char *url, int *port)
+{
+    long v = 0;
+    size_t i;
+    if (n == 0) return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": empty port", url);
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9' || v > 65535) return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": bad port", url);
+        v = v * 10 + (s[i] - '0');
+    }
+    if (v < 1 || v > 65535) return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": port out of range", url);
+    *port = (int)v;
+    return MCF_OK;
+}
+
 /* http(s) authority: [user@] rejected, host or [v6], optional :port. */
 static int mcf__url_authority(mcf__url_arena *a, const char *s, size_t n, const char *url, mcf_url *u)
 {
     const char *host = s, *colon = NULL;
     size_t hn = n, i;
+    int rc;
     if (memchr(s, '@', n))
         return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": credentials in URLs are not accepted (use storage_options)", url);
     if (n > 0 && s[0] == '[') {
@@ -2571,32 +2814,19 @@ static int mcf__url_authority(mcf__url_arena *a, const char *s, size_t n, const 
         for (i = 0; i < hn; i++)
             if (!(mcf__hexval(host[i]) >= 0 || host[i] == ':' || host[i] == '.'))
                 return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": bad IPv6 host", url);
-        if (close + 1 < s + n) {
-            if (close[1] != ':') return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": unexpected text after IPv6 host", url);
-            colon = close + 1;
-        }
+        if (close + 1 < s + n && close[1] != ':')
+            return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": unexpected text after IPv6 host", url);
+        if (close + 1 < s + n) colon = close + 1;
     } else {
         colon = (const char *)memchr(s, ':', n);
         if (colon) hn = (size_t)(colon - s);
-        for (i = 0; i < hn; i++) {
-            char c = s[i];
-            if (!(mcf__is_scheme_char(c, 0) || c == '_' || c == '~' || c == '%'))
+        for (i = 0; i < hn; i++)
+            if (!(mcf__is_scheme_char(s[i], 0) || s[i] == '_' || s[i] == '~' || s[i] == '%'))
                 return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": bad character in host", url);
-        }
     }
     if (hn == 0) return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": missing host", url);
     u->port = 0;
-    if (colon) {
-        const char *pe = s + n, *pp = colon + 1;
-        long port = 0;
-        if (pp == pe) return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": empty port", url);
-        for (; pp < pe; pp++) {
-            if (*pp < '0' || *pp > '9' || port > 65535) return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": bad port", url);
-            port = port * 10 + (*pp - '0');
-        }
-        if (port < 1 || port > 65535) return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": port out of range", url);
-        u->port = (int)port;
-    }
+    if (colon && (rc = mcf__url_port(colon + 1, (size_t)(s + n - colon - 1), url, &u->port)) != MCF_OK) return rc;
     u->host = mcf__url_put(a, host, hn);
     for (i = 0; i < hn; i++) u->host[i] = mcf__lower(u->host[i]);
     return MCF_OK;
@@ -2607,156 +2837,235 @@ static int mcf__local_fs_name(const char *n)
     return mcf__name_is(n, "file") || mcf__name_is(n, "local") || mcf__name_is(n, "localfs") || mcf__name_is(n, "posix");
 }
 
+/* An explicit filesystem N (not auto, not local) turns a url without "://"
+ * into "N://url": *joined is that new string (NULL when nothing changes). */
+static int mcf__url_apply_filesystem(const char *url, const char *filesystem, char **joined)
+{
+    size_t fl, ul, i;
+    *joined = NULL;
+    if (!filesystem || !*filesystem || mcf__name_is(filesystem, "auto") || mcf__local_fs_name(filesystem) || strstr(url, "://"))
+        return MCF_OK;
+    fl = strlen(filesystem);
+    ul = strlen(url);
+    for (i = 0; i < fl; i++)
+        if (!mcf__is_scheme_char(filesystem[i], i == 0))
+            return mcf__fail(MCF_INVALID_PARAMS, "filesystem \"%s\" is not a valid scheme name", filesystem);
+    if (!(*joined = (char *)mcf__malloc(fl + ul + 4))) return mcf__fail(MCF_INTERNAL_ERROR, "out of memory parsing URL \"%s\"", url);
+    memcpy(*joined, filesystem, fl);
+    memcpy(*joined + fl, "://", 3);
+    memcpy(*joined + fl + 3, url, ul + 1);
+    return MCF_OK;
+}
+
+/* Length of in's scheme, or 0 for a plain local path (no "://", or a
+ * one-letter scheme: "C://dir" is a Windows drive). */
+static int mcf__url_scheme_len(const char *in, const char *url, size_t *slen)
+{
+    const char *sep = strstr(in, "://");
+    size_t i;
+    *slen = 0;
+    if (!sep) return MCF_OK;
+    for (i = 0; in + i < sep; i++)
+        if (!mcf__is_scheme_char(in[i], i == 0)) break;
+    if (sep == in || in + i < sep) return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": malformed scheme", url);
+    if (i > 1) *slen = i;
+    return MCF_OK;
+}
+
+/* A plain local path, kept exactly as given. */
+static void mcf__url_local(mcf__url_arena *a, const char *in, mcf_url *u)
+{
+    u->scheme = mcf__url_put(a, "file", 4);
+    u->host = mcf__url_put(a, "", 0);
+    u->path = mcf__url_put(a, in, strlen(in));
+    u->query = mcf__url_put(a, "", 0);
+    u->url = mcf__url_put(a, in, strlen(in));
+}
+
+/* 1 if h[0..n) is "localhost" in any case. */
+static int mcf__url_is_localhost(const char *h, size_t n)
+{
+    static const char lh[] = "localhost";
+    size_t i;
+    if (n != sizeof lh - 1) return 0;
+    for (i = 0; i < n; i++)
+        if (mcf__lower(h[i]) != lh[i]) return 0;
+    return 1;
+}
+
+#ifdef _WIN32
+/* Windows forms of a decoded file: path: a drive (file:///C:/x, RFC 8089
+ * E.2), a UNC path from the host form (file://server/share/x, E.3, unc
+ * given) or the four-slash form (file:////server/share/x). The canonical
+ * url uses '/', the path '\\'. 0 when the path is none of them. */
+static int mcf__url_file_win(mcf__url_arena *a, mcf_url *u, const char *unc, size_t unc_len, int drive)
+{
+    char *c;
+    if (unc) u->path = mcf__url_cat(a, "//", mcf__url_put(a, unc, unc_len), u->path, NULL);
+    if (!drive && !unc && !(u->path[0] == '/' && u->path[1] == '/' && u->path[2] && u->path[2] != '/')) return 0;
+    for (c = u->path; *c; c++)
+        if (*c == '\\') *c = '/';
+    u->url = mcf__url_cat(a, drive ? "file:///" : "file:", u->path, NULL, NULL);
+    for (c = u->path; *c; c++)
+        if (*c == '/') *c = '\\';
+    return 1;
+}
+#endif
+
+/* file://[localhost]/path, percent-decoded. */
+static int mcf__url_file(mcf__url_arena *a, const char *rest, const char *url, mcf_url *u)
+{
+    const char *p = rest, *unc = NULL;
+    size_t unc_len = 0;
+    int rc = MCF_OK, drive = 0;
+    if (*p != '/') {
+        size_t hl = strcspn(p, "/");
+        if (!mcf__url_is_localhost(p, hl)) {
+#ifdef _WIN32
+            unc = p;   /* file://server/share/x */
+            unc_len = hl;
+#else
+            return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": file URLs must name a local path (host \"%.*s\" not supported)", url, (int)hl, p);
+#endif
+        }
+        p += hl;
+    }
+    if (!*p) return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": empty path", url);
+#ifdef _WIN32
+    /* file:///C:/dir/x.pt is the drive path C:\dir\x.pt */
+    if (!unc && p[0] == '/' && ((p[1] >= 'A' && p[1] <= 'Z') || (p[1] >= 'a' && p[1] <= 'z')) && p[2] == ':') {
+        p++;
+        drive = 1;
+    }
+#endif
+    u->host = mcf__url_put(a, "", 0);
+    if (!(u->path = mcf__url_decode(a, p, url, &rc))) return rc;
+    u->query = mcf__url_put(a, "", 0);
+#ifdef _WIN32
+    if (mcf__url_file_win(a, u, unc, unc_len, drive)) return MCF_OK;
+#else
+    (void)unc; (void)unc_len; (void)drive;
+#endif
+    u->url = mcf__url_cat(a, "file://", u->path, NULL, NULL);
+    return MCF_OK;
+}
+
+/* memory://a/b: the path "/a/b" (leading and trailing '/' dropped first). */
+static int mcf__url_memory(mcf__url_arena *a, const char *rest, const char *url, mcf_url *u)
+{
+    const char *p = rest;
+    size_t n;
+    while (*p == '/') p++;
+    n = strlen(p);
+    while (n > 0 && p[n - 1] == '/') n--;
+    if (n == 0) return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": empty memory path", url);
+    u->host = mcf__url_put(a, "", 0);
+    /* "/" + p[0..n): rest follows "://", so the byte before p is a '/' */
+    u->path = mcf__url_put(a, p - 1, n + 1);
+    u->query = mcf__url_put(a, "", 0);
+    u->url = mcf__url_cat(a, "memory://", u->path, NULL, NULL);
+    return MCF_OK;
+}
+
+/* http(s)://host[:port]/path[?query][#fragment]: the path as written. */
+static int mcf__url_http(mcf__url_arena *a, const char *rest, const char *url, mcf_url *u)
+{
+    size_t an = strcspn(rest, "/?#"), pn, i;
+    const char *p = rest + an, *parts[8];
+    char port[16] = "";
+    int rc, v6;
+    if ((rc = mcf__url_authority(a, rest, an, url, u)) != MCF_OK) return rc;
+    pn = strcspn(p, "?#");
+    u->path = pn ? mcf__url_put(a, p, pn) : mcf__url_put(a, "/", 1);
+    u->query = p[pn] == '?' ? mcf__url_put(a, p + pn + 1, strcspn(p + pn + 1, "#")) : mcf__url_put(a, "", 0);
+    for (i = 0; u->path[i]; i++)
+        if ((unsigned char)u->path[i] <= ' ')
+            return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": spaces or control characters in path (percent-encode them)", url);
+    v6 = strchr(u->host, ':') != NULL;
+    if (u->port) (void)snprintf(port, sizeof port, ":%d", u->port);
+    parts[0] = u->scheme;
+    parts[1] = v6 ? "://[" : "://";
+    parts[2] = u->host;
+    parts[3] = v6 ? "]" : "";
+    parts[4] = port;
+    parts[5] = u->path;
+    parts[6] = *u->query ? "?" : "";
+    parts[7] = u->query;
+    u->url = mcf__url_join(a, parts, 8);
+    return MCF_OK;
+}
+
+/* s3://bucket/key (s3a too): host = bucket, path = key. */
+static int mcf__url_s3(mcf__url_arena *a, const char *rest, const char *url, mcf_url *u)
+{
+    const char *slash = strchr(rest, '/');
+    size_t bn = slash ? (size_t)(slash - rest) : strlen(rest);
+    if (bn == 0) return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": missing bucket", url);
+    if (!slash || !slash[1]) return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": missing object key after the bucket", url);
+    u->host = mcf__url_put(a, rest, bn);
+    u->port = 0;
+    u->path = mcf__url_put(a, slash + 1, strlen(slash + 1));
+    u->query = mcf__url_put(a, "", 0);
+    u->url = mcf__url_cat(a, "s3://", u->host, "/", u->path);
+    return MCF_OK;
+}
+
+/* A user-registered scheme: everything after "://" is the path. */
+static int mcf__url_other(mcf__url_arena *a, const char *rest, const char *url, mcf_url *u)
+{
+    if (!*rest) return mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": empty path", url);
+    u->host = mcf__url_put(a, "", 0);
+    u->path = mcf__url_put(a, rest, strlen(rest));
+    u->query = mcf__url_put(a, "", 0);
+    u->url = mcf__url_cat(a, u->scheme, "://", u->path, NULL);
+    return MCF_OK;
+}
+
+/* in = "scheme://rest" with a scheme of slen (> 1) valid characters. */
+static int mcf__url_with_scheme(mcf__url_arena *a, const char *in, size_t slen, const char *url, mcf_url *u)
+{
+    const char *rest = in + slen + 3;
+    size_t i;
+    int rc;
+    u->scheme = mcf__url_put(a, in, slen);
+    for (i = 0; i < slen; i++) u->scheme[i] = mcf__lower(u->scheme[i]);
+    if (strcmp(u->scheme, "file") == 0) rc = mcf__url_file(a, rest, url, u);
+    else if (strcmp(u->scheme, "memory") == 0) rc = mcf__url_memory(a, rest, url, u);
+    else if (strcmp(u->scheme, "http") == 0 || strcmp(u->scheme, "https") == 0) rc = mcf__url_http(a, rest, url, u);
+    else if (strcmp(u->scheme, "s3") == 0 || strcmp(u->scheme, "s3a") == 0) rc = mcf__url_s3(a, rest, url, u);
+    else rc = mcf__url_other(a, rest, url, u);
+    return rc;
+}
+
 MCFDEF int mcf_url_parse(const char *url, const char *filesystem, mcf_url *out)
 {
     mcf__url_arena a;
     mcf_url u;
-    const char *in = url, *sep, *rest;
-    char *block, *joined = NULL;
-    size_t len, slen = 0, i;
-    int rc = MCF_OK;
-
+    const char *in;
+    char *joined = NULL, *block;
+    size_t cap, slen = 0;
+    int rc;
     if (!url || !out) return mcf__fail(MCF_INVALID_PARAMS, "mcf_url_parse: NULL argument");
     if (!*url) return mcf__fail(MCF_INVALID_PARAMS, "empty URL");
-    sep = strstr(url, "://");
-    /* seed rule: an explicit filesystem N turns "path" into "N://path" */
-    if (filesystem && *filesystem && !mcf__name_is(filesystem, "auto") && !mcf__local_fs_name(filesystem) && !sep) {
-        size_t fl = strlen(filesystem), ul = strlen(url);
-        for (i = 0; i < fl; i++)
-            if (!mcf__is_scheme_char(filesystem[i], i == 0))
-                return mcf__fail(MCF_INVALID_PARAMS, "filesystem \"%s\" is not a valid scheme name", filesystem);
-        joined = (char *)mcf__malloc(fl + ul + 4);
-        if (!joined) return mcf__fail(MCF_INTERNAL_ERROR, "out of memory parsing URL \"%s\"", url);
-        memcpy(joined, filesystem, fl);
-        memcpy(joined + fl, "://", 3);
-        memcpy(joined + fl + 3, url, ul + 1);
-        in = joined;
-        sep = joined + fl;
+    if ((rc = mcf__url_apply_filesystem(url, filesystem, &joined)) != MCF_OK) return rc;
+    in = joined ? joined : url;
+    cap = MCF__URL_STRINGS * (strlen(in) + MCF__URL_EXTRA);
+    if (!(block = (char *)mcf__malloc(cap))) {
+        MCF_FREE(joined);
+        return mcf__fail(MCF_INTERNAL_ERROR, "out of memory parsing URL \"%s\"", url);
     }
-    len = strlen(in);
-    memset(&u, 0, sizeof u);
-    block = (char *)mcf__malloc(8 * (len + 40));
-    if (!block) { MCF_FREE(joined); return mcf__fail(MCF_INTERNAL_ERROR, "out of memory parsing URL \"%s\"", url); }
     a.p = block;
-    a.end = block + 8 * (len + 40);
-
-    if (sep) {
-        slen = (size_t)(sep - in);
-        for (i = 0; i < slen; i++)
-            if (!mcf__is_scheme_char(in[i], i == 0)) break;
-        if (slen == 0 || i < slen) { rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": malformed scheme", url); goto done; }
-        if (slen == 1) sep = NULL;   /* "C://dir" is a Windows drive, not a scheme */
-    }
-    if (!sep) {
-        /* a plain local path, kept exactly as given */
-        u.scheme = mcf__url_put(&a, "file", 4);
-        u.host = mcf__url_put(&a, "", 0);
-        u.path = mcf__url_put(&a, in, len);
-        u.query = mcf__url_put(&a, "", 0);
-        u.url = mcf__url_put(&a, in, len);
-        mcf__url_split_path(&a, &u);
-        goto done;
-    }
-    u.scheme = mcf__url_put(&a, in, slen);
-    for (i = 0; i < slen; i++) u.scheme[i] = mcf__lower(u.scheme[i]);
-    rest = sep + 3;
-    u.query = NULL;
-    if (strcmp(u.scheme, "file") == 0) {
-        const char *p = rest;
-#ifdef _WIN32
-        const char *unc = NULL;   /* file://server/share/x (RFC 8089 E.3) */
-        size_t unc_len = 0;
-        int drive = 0;
-#endif
-        if (*p != '/') {
-            size_t hl = strcspn(p, "/");
-            if (!(hl == 9 && mcf__name_is(mcf__url_put(&a, p, hl), "localhost"))) {
-#ifdef _WIN32
-                unc = p;
-                unc_len = hl;
-#else
-                rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": file URLs must name a local path (host \"%.*s\" not supported)", url, (int)hl, p);
-                goto done;
-#endif
-            }
-            p += hl;
-        }
-        if (!*p) { rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": empty path", url); goto done; }
-#ifdef _WIN32
-        /* file:///C:/dir/x.pt is the drive path C:\dir\x.pt (RFC 8089 E.2) */
-        if (!unc && p[0] == '/' && ((p[1] >= 'A' && p[1] <= 'Z') || (p[1] >= 'a' && p[1] <= 'z')) && p[2] == ':') { p++; drive = 1; }
-#endif
-        u.host = mcf__url_put(&a, "", 0);
-        u.path = mcf__url_decode(&a, p, strlen(p), url, &rc);
-        if (!u.path) goto done;
-        u.query = mcf__url_put(&a, "", 0);
-#ifdef _WIN32
-        /* a UNC path, from the host form or the four-slash form file:////server/share/x */
-        if (unc) u.path = mcf__url_cat(&a, "//", mcf__url_put(&a, unc, unc_len), u.path, NULL);
-        if (drive || unc || (u.path[0] == '/' && u.path[1] == '/' && u.path[2] && u.path[2] != '/')) {
-            char *c;
-            for (c = u.path; *c; c++) if (*c == '\\') *c = '/';
-            u.url = mcf__url_cat(&a, drive ? "file:///" : "file:", u.path, NULL, NULL);
-            for (c = u.path; *c; c++) if (*c == '/') *c = '\\';
-        } else
-#endif
-        u.url = mcf__url_cat(&a, "file://", u.path, NULL, NULL);
-    } else if (strcmp(u.scheme, "memory") == 0) {
-        const char *p = rest;
-        size_t n;
-        while (*p == '/') p++;
-        n = strlen(p);
-        while (n > 0 && p[n - 1] == '/') n--;
-        if (n == 0) { rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": empty memory path", url); goto done; }
-        u.host = mcf__url_put(&a, "", 0);
-        u.path = a.p;
-        u.path[0] = '/';
-        memcpy(u.path + 1, p, n);
-        u.path[n + 1] = '\0';
-        a.p += n + 2;
-        u.query = mcf__url_put(&a, "", 0);
-        u.url = mcf__url_cat(&a, "memory://", u.path, NULL, NULL);
-    } else if (strcmp(u.scheme, "http") == 0 || strcmp(u.scheme, "https") == 0) {
-        size_t an = strcspn(rest, "/?#"), pn;
-        const char *p = rest + an, *q;
-        if ((rc = mcf__url_authority(&a, rest, an, url, &u)) != MCF_OK) goto done;
-        pn = strcspn(p, "?#");
-        u.path = pn ? mcf__url_put(&a, p, pn) : mcf__url_put(&a, "/", 1);
-        q = p + pn;
-        if (*q == '?') { size_t qn = strcspn(q + 1, "#"); u.query = mcf__url_put(&a, q + 1, qn); }
-        else u.query = mcf__url_put(&a, "", 0);
-        for (i = 0; u.path[i]; i++)
-            if ((unsigned char)u.path[i] <= ' ') { rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": spaces or control characters in path (percent-encode them)", url); goto done; }
-        {
-            int v6 = strchr(u.host, ':') != NULL;
-            char port[16] = "";
-            if (u.port) (void)snprintf(port, sizeof port, ":%d", u.port);
-            u.url = mcf__url_cat(&a, u.scheme, v6 ? "://[" : "://", u.host, v6 ? "]" : "");
-            a.p--;   /* continue the same string */
-            (void)mcf__url_cat(&a, port, u.path, *u.query ? "?" : "", u.query);
-        }
-    } else if (strcmp(u.scheme, "s3") == 0 || strcmp(u.scheme, "s3a") == 0) {
-        const char *slash = strchr(rest, '/');
-        size_t bn = slash ? (size_t)(slash - rest) : strlen(rest);
-        if (bn == 0) { rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": missing bucket", url); goto done; }
-        if (!slash || !slash[1]) { rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": missing object key after the bucket", url); goto done; }
-        u.host = mcf__url_put(&a, rest, bn);
-        u.port = 0;
-        u.path = mcf__url_put(&a, slash + 1, strlen(slash + 1));
-        u.query = mcf__url_put(&a, "", 0);
-        u.url = mcf__url_cat(&a, "s3://", u.host, "/", u.path);
-    } else {
-        /* a user-registered scheme: everything after "://" is the path */
-        if (!*rest) { rc = mcf__fail(MCF_INVALID_PARAMS, "URL \"%s\": empty path", url); goto done; }
-        u.host = mcf__url_put(&a, "", 0);
-        u.path = mcf__url_put(&a, rest, strlen(rest));
-        u.query = mcf__url_put(&a, "", 0);
-        u.url = mcf__url_cat(&a, u.scheme, "://", u.path, NULL);
-    }
-    mcf__url_split_path(&a, &u);
-done:
+    a.end = block + cap;
+    memset(&u, 0, sizeof u);
+    rc = mcf__url_scheme_len(in, url, &slen);
+    if (rc == MCF_OK && slen == 0) mcf__url_local(&a, in, &u);
+    else if (rc == MCF_OK) rc = mcf__url_with_scheme(&a, in, slen, url, &u);
+    if (rc == MCF_OK) mcf__url_split_path(&a, &u);
     MCF_FREE(joined);
-    if (rc != MCF_OK) { MCF_FREE(block); return rc; }
+    if (rc != MCF_OK) {
+        MCF_FREE(block);
+        return rc;
+    }
     MCF_ASSERT(u.scheme == block);
     *out = u;
     return MCF_OK;
@@ -2769,19 +3078,11 @@ MCFDEF void mcf_url_free(mcf_url *u)
     memset(u, 0, sizeof *u);
 }
 
-/* ===== [07] fs registry ================================================== */
-/* Scheme -> backend table (user registrations first, then the built-ins),
- * plus the two objects every format section works through: a source
- * (positional reads, maybe mapped) and a sink (sequential writes, size known
- * up front, committed atomically by the dispatcher). */
-#ifndef MCF__MAX_FILESYSTEMS
-#define MCF__MAX_FILESYSTEMS 32
-#endif
-static mcf__mutex mcf__registry_lock = MCF__MUTEX_INIT;
-static mcf_filesystem mcf__registry[MCF__MAX_FILESYSTEMS];
-static int mcf__registry_count;
-
-static int mcf__builtin_filesystem(const char *scheme, mcf_filesystem *out);
+/* ===== [08] fs interface: options, sources & sinks ======================= */
+/* What every backend and format section works through: the storage-option
+ * rule of the option-less backends, a source (positional reads, maybe
+ * mapped), a sink (sequential writes, size known up front, committed
+ * atomically by the caller), and the reader every format section fills. */
 
 /* The file and memory backends take no settings, so they refuse every
  * storage option, as the network backends refuse a key they do not know: a
@@ -2792,75 +3093,6 @@ static int mcf__fs_no_options(const char *who, const char *what, const char *kin
     if (!o || !o->storage_options || !o->storage_options[0]) return MCF_OK;
     return mcf__fail(MCF_INVALID_PARAMS, "%s: unknown storage option \"%s\" for \"%s\" (%s take no storage options)",
                      who, o->storage_options[0], what, kind);
-}
-
-MCFDEF int mcf_register_filesystem(const mcf_filesystem *fs)
-{
-    int i, rc = MCF_OK;
-    if (!fs || !fs->scheme || !*fs->scheme)
-        return mcf__fail(MCF_INVALID_PARAMS, "mcf_register_filesystem: missing scheme");
-    for (i = 0; fs->scheme[i]; i++)
-        if (!mcf__is_scheme_char(fs->scheme[i], i == 0) || (fs->scheme[i] >= 'A' && fs->scheme[i] <= 'Z'))
-            return mcf__fail(MCF_INVALID_PARAMS, "mcf_register_filesystem: scheme \"%s\" must be lower-case letters, digits, '+', '-', '.'", fs->scheme);
-    if (!fs->open_read || !fs->read_at || !fs->close_read || !fs->stat)
-        return mcf__fail(MCF_INVALID_PARAMS, "mcf_register_filesystem: \"%s\" needs stat, open_read, read_at and close_read", fs->scheme);
-    mcf__lock(&mcf__registry_lock);
-    for (i = 0; i < mcf__registry_count; i++)
-        if (strcmp(mcf__registry[i].scheme, fs->scheme) == 0) break;
-    if (i == MCF__MAX_FILESYSTEMS) rc = mcf__fail(MCF_INVALID_PARAMS, "mcf_register_filesystem: registry full (%d schemes)", MCF__MAX_FILESYSTEMS);
-    else {
-        mcf__registry[i] = *fs;
-        if (i == mcf__registry_count) mcf__registry_count++;
-    }
-    mcf__unlock(&mcf__registry_lock);
-    return rc;
-}
-
-/* Finds the backend for u->scheme; INVALID_PARAMS naming the known schemes. */
-static int mcf__fs_lookup(const mcf_url *u, mcf_filesystem *out)
-{
-    char known[512];
-    size_t k = 0;
-    int i, found = 0;
-    mcf__lock(&mcf__registry_lock);
-    for (i = 0; i < mcf__registry_count && !found; i++)
-        if (strcmp(mcf__registry[i].scheme, u->scheme) == 0) { *out = mcf__registry[i]; found = 1; }
-    if (!found) {
-        k = (size_t)snprintf(known, sizeof known, "file, memory");
-#ifdef MOONCAKE_FILEIO_CURL
-        k += (size_t)snprintf(known + k, sizeof known - k, ", http, https, s3");
-#endif
-        for (i = 0; i < mcf__registry_count && k < sizeof known; i++)
-            k += (size_t)snprintf(known + k, sizeof known - k, ", %s", mcf__registry[i].scheme);
-    }
-    mcf__unlock(&mcf__registry_lock);
-    if (found || mcf__builtin_filesystem(u->scheme, out)) return MCF_OK;
-#ifndef MOONCAKE_FILEIO_CURL
-    if (strcmp(u->scheme, "http") == 0 || strcmp(u->scheme, "https") == 0 || strcmp(u->scheme, "s3") == 0 || strcmp(u->scheme, "s3a") == 0)
-        return mcf__fail(MCF_INVALID_PARAMS, "\"%s\": %s:// needs libcurl: define MOONCAKE_FILEIO_CURL in the implementation file and link with -lcurl",
-                         u->url, u->scheme);
-#endif
-    return mcf__fail(MCF_INVALID_PARAMS, "\"%s\": unknown filesystem \"%s\" (registered: %s)", u->url, u->scheme, known);
-}
-
-MCFDEF int mcf_filesystem_lookup(const char *scheme, mcf_filesystem *out)
-{
-    mcf_url u;
-    if (!scheme || !out) return mcf__fail(MCF_INVALID_PARAMS, "mcf_filesystem_lookup: NULL argument");
-    memset(&u, 0, sizeof u);
-    u.scheme = (char *)scheme;
-    u.url = (char *)scheme;
-    return mcf__fs_lookup(&u, out);
-}
-
-/* Parses url with o->filesystem and finds its backend. */
-static int mcf__resolve(const char *url, const mcf_options *o, mcf_url *u, mcf_filesystem *fs)
-{
-    int rc;
-    if (!url) return mcf__fail(MCF_INVALID_PARAMS, "NULL URL");
-    if ((rc = mcf_url_parse(url, o ? o->filesystem : NULL, u)) != MCF_OK) return rc;
-    if ((rc = mcf__fs_lookup(u, fs)) != MCF_OK) { mcf_url_free(u); return rc; }
-    return MCF_OK;
 }
 
 /* A readable object: an open backend file, or a caller buffer (fs.read_at NULL). */
@@ -2951,11 +3183,6 @@ MCF__SHARED int mcf__sink_zeros(mcf__sink *s, size_t n)
     return rc;
 }
 
-/* Chunk size for gathering strided or byte-swapped tensors: bounded memory. */
-#ifndef MCF__CHUNK
-#define MCF__CHUNK ((size_t)4 << 20)
-#endif
-
 /* Writes a checked tensor's elements as contiguous little-endian bytes. If
  * crc is not NULL the CRC-32 is updated chunk by chunk while the chunk is
  * still in cache (fused, not a second pass over the tensor). */
@@ -2970,7 +3197,7 @@ MCF__SHARED int mcf__sink_tensor(mcf__sink *s, const mcf_tensor *t, uint32_t *cr
     if (direct) {
         const unsigned char *p = (const unsigned char *)t->data;
         while (nbytes > 0 && rc == MCF_OK) {
-            size_t k = nbytes < (uint64_t)MCF__CHUNK ? (size_t)nbytes : MCF__CHUNK;
+            size_t k = nbytes < (uint64_t)MCF_CHUNK_SIZE ? (size_t)nbytes : MCF_CHUNK_SIZE;
             if (crc) *crc = mcf_crc32(*crc, p, k);
             rc = mcf__sink_write(s, p, k);
             p += k;
@@ -2979,7 +3206,7 @@ MCF__SHARED int mcf__sink_tensor(mcf__sink *s, const mcf_tensor *t, uint32_t *cr
         return rc;
     }
     if (esize == 0) esize = 1;   /* sub-byte dtypes are contiguous here */
-    chunk_elems = MCF__CHUNK / esize;
+    chunk_elems = MCF_CHUNK_SIZE / esize;
     tmp = (unsigned char *)mcf__malloc(chunk_elems * esize);
     if (!tmp) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", s->name);
     numel = mcf_tensor_numel(t);
@@ -3038,7 +3265,7 @@ struct mcf_reader {
     int (*verify)(mcf_reader *r, size_t i);   /* MCF_VERIFY hook, or NULL */
 };
 
-/* ===== [08] fs: memory =================================================== */
+/* ===== [09] fs: memory =================================================== */
 /* Process-wide named blobs, like fsspec's MemoryFileSystem. A blob is
  * immutable once committed and reference-counted, so readers keep a stable
  * view while another thread overwrites or removes the name. */
@@ -3222,20 +3449,16 @@ static const mcf_filesystem mcf__memory_fs = {
     mcf__mem_open_write, mcf__mem_write, mcf__mem_commit, mcf__mem_abort, mcf__mem_remove
 };
 
-/* ===== [09] fs: posix ==================================================== */
+/* ===== [10] fs: posix ==================================================== */
 /* Local files: open/pread/mmap to read; to write, a temp file in the target's
  * directory (created like makedirs(exist_ok=True)) that commit renames over
  * the target, so readers never see a half-written file and a failed save
  * leaves the old file intact. MCF_DURABLE: fsync file, rename, fsync dir.
- * On POSIX only '/' separates directories ('\\' is a file-name byte); the
- * Win32 implementation below (same vtable, named mcf__posix_fs too) treats
- * both as separators. */
+ * Only '/' separates directories ('\\' is a file-name byte); the Win32
+ * backend [11] has the same contract and treats both as separators. */
 #if !defined(MCF_NO_POSIX) && !defined(_WIN32)
 #include <dirent.h>
 #include <sys/file.h>
-#ifndef MCF_STALE_TEMP_SECONDS
-#define MCF_STALE_TEMP_SECONDS 900  /* where flock() is unavailable: a temp untouched this long is a killed save's */
-#endif
 typedef struct mcf__posix_reader {
     int fd;
     uint64_t size;
@@ -3523,14 +3746,18 @@ static const mcf_filesystem mcf__posix_fs = {
     "file", NULL, mcf__posix_stat, mcf__posix_open_read, mcf__posix_read_at, mcf__posix_map, mcf__posix_close_read,
     mcf__posix_open_write, mcf__posix_write, mcf__posix_commit, mcf__posix_abort, mcf__posix_remove
 };
-#elif !defined(MCF_NO_POSIX) && defined(_WIN32)
-/* Win32: the same contract through the wide-character API. UTF-8 paths are
- * converted with MultiByteToWideChar and '/' becomes '\'; drive roots (C:\),
- * UNC roots (\\server\share\) and \\?\ prefixes are never created by
- * makedirs; reads are positional (ReadFile with OVERLAPPED offsets) or a
- * read-only mapping; commit is MoveFileExW(MOVEFILE_REPLACE_EXISTING |
- * MOVEFILE_WRITE_THROUGH), or without REPLACE_EXISTING for MCF_NO_OVERWRITE,
- * which makes the existence check and the publish one step. */
+#endif /* POSIX */
+
+/* ===== [11] fs: win32 ==================================================== */
+/* Local files on Windows: the contract of [10] through the wide-character
+ * API. UTF-8 paths are converted with MultiByteToWideChar and '/' becomes
+ * '\'; drive roots (C:\), UNC roots (\\server\share\) and \\?\ prefixes
+ * are never created by makedirs; reads are positional (ReadFile with
+ * OVERLAPPED offsets) or a read-only mapping; commit is MoveFileExW(
+ * MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH), or without
+ * REPLACE_EXISTING for MCF_NO_OVERWRITE, which makes the existence check
+ * and the publish one step. */
+#if !defined(MCF_NO_POSIX) && defined(_WIN32)
 static int mcf__win_code(DWORD e, int fallback)
 {
     switch (e) {
@@ -3866,114 +4093,13 @@ static int mcf__win_remove(void *user, const mcf_url *u, const mcf_options *o)
     return rc;
 }
 
-static const mcf_filesystem mcf__posix_fs = {
+static const mcf_filesystem mcf__win_fs = {
     "file", NULL, mcf__win_stat, mcf__win_open_read, mcf__win_read_at, mcf__win_map, mcf__win_close_read,
     mcf__win_open_write, mcf__win_write, mcf__win_commit, mcf__win_abort, mcf__win_remove
 };
-#endif /* MCF_NO_POSIX */
+#endif /* _WIN32 */
 
-#ifdef MOONCAKE_FILEIO_CURL
-static int mcf__curl_filesystem(const char *scheme, mcf_filesystem *out);   /* [10] */
-#endif
-static int mcf__builtin_filesystem(const char *scheme, mcf_filesystem *out)
-{
-    if (strcmp(scheme, "memory") == 0) { *out = mcf__memory_fs; return 1; }
-#ifdef MOONCAKE_FILEIO_CURL
-    if (mcf__curl_filesystem(scheme, out)) return 1;
-#endif
-#ifndef MCF_NO_POSIX
-    if (strcmp(scheme, "file") == 0) { *out = mcf__posix_fs; return 1; }
-#endif
-    return 0;
-}
-
-/* Whole-object helpers (DESIGN §6). */
-MCFDEF int mcf_write_bytes(const char *url, const void *data, size_t len, const mcf_options *o)
-{
-    mcf_url u;
-    mcf__sink s;
-    int rc;
-    if (!data && len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_write_bytes: NULL data");
-    memset(&s, 0, sizeof s);
-    if ((rc = mcf__resolve(url, o, &u, &s.fs)) != MCF_OK) return rc;
-    if (!s.fs.write) rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem is read-only", u.url, u.scheme);
-    else {
-        s.url = &u; s.o = o; s.name = u.url;
-        rc = mcf__sink_begin(&s, len);
-        while (rc == MCF_OK && s.done < len) {
-            size_t k = len - (size_t)s.done < MCF__CHUNK ? len - (size_t)s.done : MCF__CHUNK;
-            rc = mcf__sink_write(&s, (const unsigned char *)data + s.done, k);
-        }
-        if (s.begun) { if (rc == MCF_OK) rc = s.fs.commit(s.file); else s.fs.abort(s.file); }
-    }
-    mcf_url_free(&u);
-    return rc;
-}
-
-MCFDEF int mcf_read_bytes(const char *url, void **data, size_t *len, const mcf_options *o)
-{
-    mcf_url u;
-    mcf__source src;
-    unsigned char *buf = NULL;
-    int rc;
-    if (!data || !len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_read_bytes: NULL output");
-    memset(&src, 0, sizeof src);
-    if ((rc = mcf__resolve(url, o, &u, &src.fs)) != MCF_OK) return rc;
-    src.name = u.url;
-    rc = src.fs.open_read(src.fs.user, &u, o, &src.file, &src.size);
-    if (rc == MCF_OK) {
-        if (!mcf__fits_size(src.size)) rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: %llu bytes do not fit in memory on this host", u.url, (unsigned long long)src.size);
-        else if (src.size > mcf__ram_bytes())
-            rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory: %llu bytes exceed this machine's RAM (%llu bytes); read it in parts with mcf_open",
-                           u.url, (unsigned long long)src.size, (unsigned long long)mcf__ram_bytes());
-        else if (!(buf = (unsigned char *)mcf__malloc((size_t)src.size))) rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory for %llu bytes", u.url, (unsigned long long)src.size);
-        else rc = src.size ? src.fs.read_at(src.file, 0, buf, (size_t)src.size) : MCF_OK;
-        src.fs.close_read(src.file);
-    }
-    if (rc == MCF_OK) { *data = buf; *len = (size_t)src.size; }
-    else MCF_FREE(buf);
-    mcf_url_free(&u);
-    return rc;
-}
-
-MCFDEF int mcf_file_size(const char *url, uint64_t *size, const mcf_options *o)
-{
-    mcf_url u;
-    mcf_filesystem fs;
-    uint64_t sz = 0;
-    int rc;
-    if (!size) return mcf__fail(MCF_INVALID_PARAMS, "mcf_file_size: NULL output");
-    if ((rc = mcf__resolve(url, o, &u, &fs)) != MCF_OK) return rc;
-    rc = fs.stat(fs.user, &u, o, &sz);
-    if (rc == MCF_OK) *size = sz;
-    mcf_url_free(&u);
-    return rc;
-}
-
-MCFDEF int mcf_exists(const char *url, const mcf_options *o)
-{
-    uint64_t sz;
-    char saved[MCF_ERROR_MAX];
-    int rc;
-    memcpy(saved, mcf__error_text, sizeof saved);
-    rc = mcf_file_size(url, &sz, o);
-    if (rc == MCF_OK) return 1;
-    if (rc == MCF_FILE_NOT_FOUND) { memcpy(mcf__error_text, saved, sizeof saved); return 0; }  /* not a failure */
-    return rc;
-}
-
-MCFDEF int mcf_remove(const char *url, const mcf_options *o)
-{
-    mcf_url u;
-    mcf_filesystem fs;
-    int rc;
-    if ((rc = mcf__resolve(url, o, &u, &fs)) != MCF_OK) return rc;
-    rc = fs.remove ? fs.remove(fs.user, &u, o) : mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem cannot remove objects", u.url, u.scheme);
-    mcf_url_free(&u);
-    return rc;
-}
-
-/* ===== [10] fs: http & s3 (curl) ========================================= */
+/* ===== [12] fs: http & s3 (curl) ========================================= */
 /* http://, https:// and s3:// over libcurl (MOONCAKE_FILEIO_CURL, -lcurl).
  * Reads: HEAD for the size, then ranged GETs on one reused handle (keep-alive);
  * small reads fetch a 4 KiB block and the last two reads up to 72 KiB are kept, so
@@ -3994,9 +4120,6 @@ MCFDEF int mcf_remove(const char *url, const mcf_options *o)
 #endif
 #include <curl/curl.h>
 
-#ifndef MCF_NET_PART_SIZE
-#define MCF_NET_PART_SIZE ((uint64_t)64 << 20)   /* S3 multipart part and threshold */
-#endif
 #define MCF__NET_READAHEAD ((size_t)4 << 10)      /* smallest ranged GET */
 #define MCF__NET_CACHE ((size_t)72 << 10)         /* reads up to this size are kept: a zip
                                                      end-record search window (64 KiB + 22) */
@@ -4013,7 +4136,9 @@ static void mcf__net_add(int which, uint64_t v)
 #if defined(__GNUC__) || defined(__clang__)
     (void)__atomic_fetch_add(&mcf__net_count[which], v, __ATOMIC_RELAXED);
 #else
-    mcf__lock(&mcf__net_lock); mcf__net_count[which] += v; mcf__unlock(&mcf__net_lock);
+    mcf__lock(&mcf__net_lock);
+    mcf__net_count[which] += v;
+    mcf__unlock(&mcf__net_lock);
 #endif
 }
 
@@ -4025,7 +4150,9 @@ MCFDEF void mcf_curl_counters(uint64_t *requests, uint64_t *bytes_received, uint
 #if defined(__GNUC__) || defined(__clang__)
         v[i] = __atomic_load_n(&mcf__net_count[i], __ATOMIC_RELAXED);
 #else
-        mcf__lock(&mcf__net_lock); v[i] = mcf__net_count[i]; mcf__unlock(&mcf__net_lock);
+        mcf__lock(&mcf__net_lock);
+        v[i] = mcf__net_count[i];
+        mcf__unlock(&mcf__net_lock);
 #endif
     }
     if (requests) *requests = v[0];
@@ -4043,7 +4170,7 @@ typedef struct mcf__net {
     char sigv4[96];
     const char *who;            /* "http" or "s3" */
     const char *ca_file;
-    int s3, verify, retries;
+    int s3, verify, retries, anon;     /* anon: unsigned S3 requests */
     long timeout, connect_timeout;
     uint64_t part_size, threshold;
     unsigned flags;
@@ -4105,8 +4232,14 @@ static int mcf__net_uint(const char *who, const char *key, const char *v, uint64
 
 static int mcf__net_bool(const char *who, const char *key, const char *v, int *out)
 {
-    if (mcf__name_is(v, "1") || mcf__name_is(v, "true") || mcf__name_is(v, "yes") || mcf__name_is(v, "on")) { *out = 1; return MCF_OK; }
-    if (mcf__name_is(v, "0") || mcf__name_is(v, "false") || mcf__name_is(v, "no") || mcf__name_is(v, "off")) { *out = 0; return MCF_OK; }
+    if (mcf__name_is(v, "1") || mcf__name_is(v, "true") || mcf__name_is(v, "yes") || mcf__name_is(v, "on")) {
+        *out = 1;
+        return MCF_OK;
+    }
+    if (mcf__name_is(v, "0") || mcf__name_is(v, "false") || mcf__name_is(v, "no") || mcf__name_is(v, "off")) {
+        *out = 0;
+        return MCF_OK;
+    }
     return mcf__fail(MCF_INVALID_PARAMS, "%s: storage option %s=\"%s\" is not a boolean (0/1/true/false)", who, key, v);
 }
 
@@ -4132,9 +4265,13 @@ static char *mcf__buf_cstr(mcf__buf *b)
 {
     char *s;
     mcf__buf_putc(b, 0);
-    if (b->failed) { mcf__buf_free(b); return NULL; }
+    if (b->failed) {
+        mcf__buf_free(b);
+        return NULL;
+    }
     s = (char *)b->data;
-    b->data = NULL; b->len = b->cap = 0;
+    b->data = NULL;
+    b->len = b->cap = 0;
     return s;
 }
 
@@ -4143,7 +4280,10 @@ static void mcf__net_free(mcf__net *n)
     const char *who = n->who;   /* kept: messages name the backend after a failed init */
     if (n->h) curl_easy_cleanup(n->h);
     if (n->hdrs) curl_slist_free_all(n->hdrs);
-    MCF_FREE(n->url); MCF_FREE(n->shown); MCF_FREE(n->user); MCF_FREE(n->secret);
+    MCF_FREE(n->url);
+    MCF_FREE(n->shown);
+    MCF_FREE(n->user);
+    MCF_FREE(n->secret);
     memset(n, 0, sizeof *n);
     n->who = who;
 }
@@ -4160,20 +4300,209 @@ static int mcf__net_header(mcf__net *n, const char *line, size_t len)
     return 1;
 }
 
-/* Resolves storage_options (and the AWS_* environment for s3) for url u. */
-static int mcf__net_init(mcf__net *n, const mcf_url *u, const mcf_options *o)
+/* Fails unless every storage option is a key this backend reads, with a value. */
+static int mcf__net_check_keys(const mcf__net *n, const mcf_options *o)
 {
     static const char *const known_http[] = { "headers", "bearer_token", "timeout", "connect_timeout", "verify_tls", "ca_file", "retries", NULL };
     static const char *const known_s3[] = { "headers", "timeout", "connect_timeout", "verify_tls", "ca_file", "retries",
                                             "key", "secret", "token", "region", "endpoint_url", "anon", "multipart_threshold", "part_size", NULL };
-    const char *const *known, *v, *key = NULL, *secret = NULL, *token = NULL, *region, *endpoint;
-    const char *const *p;
-    uint64_t x;
-    mcf__buf b;
-    int i, rc, anon = 0;
+    const char *const *known = n->s3 ? known_s3 : known_http, *const *p;
+    int i;
+    if (!o || !o->storage_options) return MCF_OK;
+    for (p = o->storage_options; p[0]; p += 2) {
+        if (!p[1]) return mcf__fail(MCF_INVALID_PARAMS, "%s: storage option \"%s\" has no value (the list is key, value, ..., NULL)", n->who, p[0]);
+        for (i = 0; known[i] && strcmp(known[i], p[0]) != 0; i++) { }
+        if (!known[i])
+            return mcf__fail(MCF_INVALID_PARAMS, "%s: unknown storage option \"%s\" (valid: %s)", n->who, p[0],
+                             n->s3 ? "key, secret, token, region, endpoint_url, anon, multipart_threshold, part_size, headers, timeout, connect_timeout, verify_tls, ca_file, retries"
+                                   : "headers, bearer_token, timeout, connect_timeout, verify_tls, ca_file, retries");
+    }
+    return MCF_OK;
+}
 
-    memset(n, 0, sizeof *n);
+/* The numeric and boolean storage options (absent ones keep the defaults). */
+static int mcf__net_numbers(mcf__net *n, const mcf_options *o)
+{
+    const char *v;
+    uint64_t x;
+    int rc = MCF_OK;
+    if (rc == MCF_OK && (v = mcf__sopt(o, "timeout")) != NULL && (rc = mcf__net_uint(n->who, "timeout", v, 86400u * 365, &x)) == MCF_OK)
+        n->timeout = (long)x;
+    if (rc == MCF_OK && (v = mcf__sopt(o, "connect_timeout")) != NULL && (rc = mcf__net_uint(n->who, "connect_timeout", v, 86400u, &x)) == MCF_OK)
+        n->connect_timeout = (long)x;
+    if (rc == MCF_OK && (v = mcf__sopt(o, "retries")) != NULL && (rc = mcf__net_uint(n->who, "retries", v, 20, &x)) == MCF_OK)
+        n->retries = (int)x;
+    if (rc == MCF_OK && (v = mcf__sopt(o, "verify_tls")) != NULL) rc = mcf__net_bool(n->who, "verify_tls", v, &n->verify);
+    if (rc == MCF_OK && (v = mcf__sopt(o, "anon")) != NULL) rc = mcf__net_bool(n->who, "anon", v, &n->anon);
+    if (rc == MCF_OK && (v = mcf__sopt(o, "part_size")) != NULL) {
+        rc = mcf__net_uint(n->who, "part_size", v, (uint64_t)5 << 30, &n->part_size);
+        if (rc == MCF_OK && n->part_size == 0) rc = mcf__fail(MCF_INVALID_PARAMS, "s3: storage option part_size must be at least 1 byte");
+    }
+    n->threshold = n->part_size;
+    if (rc == MCF_OK && (v = mcf__sopt(o, "multipart_threshold")) != NULL)
+        rc = mcf__net_uint(n->who, "multipart_threshold", v, UINT64_MAX - 1, &n->threshold);
+    n->ca_file = mcf__sopt(o, "ca_file");
+    return rc;
+}
+
+/* The headers storage option: "Name: value" lines sent with every request. */
+static int mcf__net_headers(mcf__net *n, const mcf_options *o)
+{
+    const char *v = mcf__sopt(o, "headers");
+    while (v && *v) {
+        size_t len = strcspn(v, "\n"), l = len;
+        const char *colon;
+        while (l > 0 && (v[l - 1] == '\r' || v[l - 1] == ' ')) l--;
+        if (l > 0) {   /* blank lines are skipped */
+            colon = (const char *)memchr(v, ':', l);
+            if (!colon || colon == v)
+                return mcf__fail(MCF_INVALID_PARAMS, "%s: storage option headers: a line is not \"Name: value\"", n->who);
+            if (!mcf__net_header(n, v, l)) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", n->who);
+        }
+        v += len;
+        if (*v == '\n') v++;
+    }
+    return MCF_OK;
+}
+
+/* Appends the header prefix + value (NULL value: nothing). 0 when out of memory. */
+static int mcf__net_header2(mcf__net *n, const char *prefix, const char *value)
+{
+    mcf__buf b;
+    int ok;
+    if (!value) return 1;
     memset(&b, 0, sizeof b);
+    mcf__buf_puts(&b, prefix);
+    mcf__buf_puts(&b, value);
+    ok = !b.failed && mcf__net_header(n, (const char *)b.data, b.len);
+    mcf__buf_free(&b);
+    return ok;
+}
+
+/* http(s): the bearer token, and the URL shown in messages without its
+ * query (presigned URLs carry signatures in it; the request keeps it). */
+static int mcf__net_http(mcf__net *n, const mcf_url *u, const mcf_options *o)
+{
+    mcf__buf b;
+    if (!mcf__net_header2(n, "Authorization: Bearer ", mcf__sopt(o, "bearer_token"))) return mcf__fail(MCF_INTERNAL_ERROR, "http: out of memory");
+    memset(&b, 0, sizeof b);
+    n->url = mcf__strdup(u->url);
+    mcf__buf_puts(&b, u->url);
+    if (*u->query && !b.failed) {
+        b.len -= strlen(u->query) + 1;
+        mcf__buf_puts(&b, "?...");
+    }
+    n->shown = mcf__buf_cstr(&b);
+    if (!n->url || !n->shown) return mcf__fail(MCF_INTERNAL_ERROR, "http: out of memory");
+    return MCF_OK;
+}
+
+/* The first non-empty of a storage option and two environment variables,
+ * else fallback. */
+static const char *mcf__net_setting(const mcf_options *o, const char *key, const char *env1, const char *env2, const char *fallback)
+{
+    const char *v = mcf__sopt(o, key);
+    if (!v || !*v) v = env1 ? getenv(env1) : NULL;
+    if (!v || !*v) v = env2 ? getenv(env2) : NULL;
+    return v && *v ? v : fallback;
+}
+
+/* S3 request URL into b: a custom endpoint path-style, else AWS's
+ * virtual-hosted style; the key percent-encoded as SigV4 canonicalizes it. */
+static int mcf__net_s3_url(mcf__buf *b, const mcf_url *u, const char *region, const char *endpoint)
+{
+    if (endpoint) {
+        size_t el = strlen(endpoint);
+        if (strncmp(endpoint, "http://", 7) != 0 && strncmp(endpoint, "https://", 8) != 0)
+            return mcf__fail(MCF_INVALID_PARAMS, "s3: endpoint_url \"%s\" must start with http:// or https://", endpoint);
+        if (strchr(endpoint, '@')) return mcf__fail(MCF_INVALID_PARAMS, "s3: endpoint_url must not carry credentials");
+        while (el > 0 && endpoint[el - 1] == '/') el--;
+        mcf__buf_put(b, endpoint, el);
+        mcf__buf_putc(b, '/');
+        mcf__net_encode(b, u->host, 0);
+    } else {
+        mcf__buf_puts(b, "https://");
+        mcf__buf_puts(b, u->host);
+        mcf__buf_puts(b, ".s3.");
+        mcf__buf_puts(b, region);
+        mcf__buf_puts(b, ".amazonaws.com");
+    }
+    mcf__buf_putc(b, '/');
+    mcf__net_encode(b, u->path, 1);
+    return MCF_OK;
+}
+
+/* s3: credentials (storage options, else the standard AWS environment),
+ * region, endpoint, the request URL and SigV4 settings. */
+static int mcf__net_s3(mcf__net *n, const mcf_url *u, const mcf_options *o)
+{
+    const char *key, *secret, *token, *region, *endpoint;
+    mcf__buf b;
+    int i, rc;
+    if (mcf__sopt(o, "key") || mcf__sopt(o, "secret")) {
+        key = mcf__sopt(o, "key");
+        secret = mcf__sopt(o, "secret");
+        token = mcf__sopt(o, "token");
+    } else {
+        key = getenv("AWS_ACCESS_KEY_ID");
+        secret = getenv("AWS_SECRET_ACCESS_KEY");
+        token = getenv("AWS_SESSION_TOKEN");
+    }
+    if (key && !*key) key = NULL;
+    if (!n->anon && (key != NULL) != (secret != NULL && *secret))
+        return mcf__fail(MCF_INVALID_PARAMS, "s3: %s: an access key needs its secret and vice versa", u->url);
+    region = mcf__net_setting(o, "region", "AWS_REGION", "AWS_DEFAULT_REGION", "us-east-1");
+    for (i = 0; region[i]; i++)
+        if (!((region[i] >= 'a' && region[i] <= 'z') || (region[i] >= '0' && region[i] <= '9') || region[i] == '-') || i > 40)
+            return mcf__fail(MCF_INVALID_PARAMS, "s3: region \"%.48s\" is not a region name (a-z, 0-9, '-')", region);
+    endpoint = mcf__net_setting(o, "endpoint_url", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", NULL);
+    memset(&b, 0, sizeof b);
+    if ((rc = mcf__net_s3_url(&b, u, region, endpoint)) != MCF_OK) {
+        mcf__buf_free(&b);
+        return rc;
+    }
+    n->url = mcf__buf_cstr(&b);
+    mcf__buf_puts(&b, u->url);
+    mcf__buf_puts(&b, " (");
+    if (n->url) mcf__buf_puts(&b, n->url);
+    mcf__buf_puts(&b, ")");
+    n->shown = mcf__buf_cstr(&b);
+    (void)snprintf(n->sigv4, sizeof n->sigv4, "aws:amz:%s:s3", region);
+    /* libcurl 7.88 does not add the payload hash header; S3 requires it */
+    if (!mcf__net_header(n, "x-amz-content-sha256: UNSIGNED-PAYLOAD", 38)) return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+    if (!n->anon && key) {
+        n->user = mcf__strdup(key);
+        n->secret = mcf__strdup(secret);
+        if (token && *token && !mcf__net_header2(n, "x-amz-security-token: ", token)) {
+            MCF_FREE(n->user);
+            n->user = NULL;
+        }
+        if (!n->user || !n->secret) return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+    }
+    if (!n->url || !n->shown) return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+    return MCF_OK;
+}
+
+/* curl_global_init once per process (not thread-safe before libcurl 7.84),
+ * then this request's handle. */
+static int mcf__net_handle(mcf__net *n, const mcf_url *u)
+{
+    int inited;
+    mcf__lock(&mcf__net_lock);
+    if (!mcf__net_inited && curl_global_init(CURL_GLOBAL_ALL) == CURLE_OK) mcf__net_inited = 1;
+    inited = mcf__net_inited;
+    mcf__unlock(&mcf__net_lock);
+    if (!inited) return mcf__fail(MCF_INTERNAL_ERROR, "%s: curl_global_init failed", n->who);
+    if (!(n->h = curl_easy_init())) return mcf__fail(MCF_INTERNAL_ERROR, "%s: curl_easy_init failed", u->url);
+    return MCF_OK;
+}
+
+/* Resolves storage_options (and the AWS_* environment for s3) for url u.
+ * On failure n holds nothing to free. */
+static int mcf__net_init(mcf__net *n, const mcf_url *u, const mcf_options *o)
+{
+    int rc;
+    memset(n, 0, sizeof *n);
     n->s3 = strcmp(u->scheme, "s3") == 0 || strcmp(u->scheme, "s3a") == 0;
     n->who = n->s3 ? "s3" : "http";
     n->verify = 1;
@@ -4181,127 +4510,13 @@ static int mcf__net_init(mcf__net *n, const mcf_url *u, const mcf_options *o)
     n->connect_timeout = 30;
     n->part_size = MCF_NET_PART_SIZE;
     n->flags = o ? o->flags : 0;
-    known = n->s3 ? known_s3 : known_http;
-    if (o && o->storage_options) {
-        for (p = o->storage_options; p[0]; p += 2) {
-            if (!p[1]) return mcf__fail(MCF_INVALID_PARAMS, "%s: storage option \"%s\" has no value (the list is key, value, ..., NULL)", n->who, p[0]);
-            for (i = 0; known[i] && strcmp(known[i], p[0]) != 0; i++) { }
-            if (!known[i])
-                return mcf__fail(MCF_INVALID_PARAMS, "%s: unknown storage option \"%s\" (valid: %s)", n->who, p[0],
-                                 n->s3 ? "key, secret, token, region, endpoint_url, anon, multipart_threshold, part_size, headers, timeout, connect_timeout, verify_tls, ca_file, retries"
-                                       : "headers, bearer_token, timeout, connect_timeout, verify_tls, ca_file, retries");
-        }
-    }
-    if ((v = mcf__sopt(o, "timeout")) != NULL) { if ((rc = mcf__net_uint(n->who, "timeout", v, 86400u * 365, &x)) != MCF_OK) return rc; n->timeout = (long)x; }
-    if ((v = mcf__sopt(o, "connect_timeout")) != NULL) { if ((rc = mcf__net_uint(n->who, "connect_timeout", v, 86400u, &x)) != MCF_OK) return rc; n->connect_timeout = (long)x; }
-    if ((v = mcf__sopt(o, "retries")) != NULL) { if ((rc = mcf__net_uint(n->who, "retries", v, 20, &x)) != MCF_OK) return rc; n->retries = (int)x; }
-    if ((v = mcf__sopt(o, "verify_tls")) != NULL && (rc = mcf__net_bool(n->who, "verify_tls", v, &n->verify)) != MCF_OK) return rc;
-    if ((v = mcf__sopt(o, "anon")) != NULL && (rc = mcf__net_bool(n->who, "anon", v, &anon)) != MCF_OK) return rc;
-    if ((v = mcf__sopt(o, "part_size")) != NULL) {
-        if ((rc = mcf__net_uint(n->who, "part_size", v, (uint64_t)5 << 30, &n->part_size)) != MCF_OK) return rc;
-        if (n->part_size == 0) return mcf__fail(MCF_INVALID_PARAMS, "s3: storage option part_size must be at least 1 byte");
-    }
-    n->threshold = n->part_size;
-    if ((v = mcf__sopt(o, "multipart_threshold")) != NULL && (rc = mcf__net_uint(n->who, "multipart_threshold", v, UINT64_MAX - 1, &n->threshold)) != MCF_OK) return rc;
-    n->ca_file = mcf__sopt(o, "ca_file");
-
-    /* headers: "Name: value" lines */
-    if ((v = mcf__sopt(o, "headers")) != NULL) {
-        while (*v) {
-            size_t len = strcspn(v, "\n"), l = len;
-            while (l > 0 && (v[l - 1] == '\r' || v[l - 1] == ' ')) l--;
-            if (l > 0) {
-                const char *colon = (const char *)memchr(v, ':', l);
-                if (!colon || colon == v)
-                    { mcf__net_free(n); return mcf__fail(MCF_INVALID_PARAMS, "%s: storage option headers: a line is not \"Name: value\"", n->who); }
-                if (!mcf__net_header(n, v, l)) { mcf__net_free(n); return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", n->who); }
-            }
-            v += len;
-            if (*v == '\n') v++;
-        }
-    }
-    if (!n->s3) {
-        if ((v = mcf__sopt(o, "bearer_token")) != NULL) {
-            mcf__buf_puts(&b, "Authorization: Bearer ");
-            mcf__buf_puts(&b, v);
-            if (b.failed || !mcf__net_header(n, (const char *)b.data, b.len)) { mcf__buf_free(&b); mcf__net_free(n); return mcf__fail(MCF_INTERNAL_ERROR, "http: out of memory"); }
-            mcf__buf_free(&b);
-        }
-        /* the query is kept in the request but never shown (presigned URLs carry signatures in it) */
-        n->url = mcf__strdup(u->url);
-        mcf__buf_puts(&b, u->url);
-        if (*u->query) { b.len -= strlen(u->query) + 1; mcf__buf_puts(&b, "?..."); }
-        n->shown = mcf__buf_cstr(&b);
-        if (!n->url || !n->shown) { mcf__net_free(n); return mcf__fail(MCF_INTERNAL_ERROR, "http: out of memory"); }
-    } else {
-        /* credentials: storage options, else the standard AWS environment */
-        if (mcf__sopt(o, "key") || mcf__sopt(o, "secret")) {
-            key = mcf__sopt(o, "key"); secret = mcf__sopt(o, "secret"); token = mcf__sopt(o, "token");
-        } else {
-            key = getenv("AWS_ACCESS_KEY_ID"); secret = getenv("AWS_SECRET_ACCESS_KEY"); token = getenv("AWS_SESSION_TOKEN");
-        }
-        if (key && !*key) key = NULL;
-        if (!anon && (key != NULL) != (secret != NULL && *secret))
-            { mcf__net_free(n); return mcf__fail(MCF_INVALID_PARAMS, "s3: %s: an access key needs its secret and vice versa", u->url); }
-        region = mcf__sopt(o, "region");
-        if (!region || !*region) region = getenv("AWS_REGION");
-        if (!region || !*region) region = getenv("AWS_DEFAULT_REGION");
-        if (!region || !*region) region = "us-east-1";
-        for (i = 0; region[i]; i++)
-            if (!((region[i] >= 'a' && region[i] <= 'z') || (region[i] >= '0' && region[i] <= '9') || region[i] == '-') || i > 40)
-                { mcf__net_free(n); return mcf__fail(MCF_INVALID_PARAMS, "s3: region \"%.48s\" is not a region name (a-z, 0-9, '-')", region); }
-        endpoint = mcf__sopt(o, "endpoint_url");
-        if (!endpoint || !*endpoint) endpoint = getenv("AWS_ENDPOINT_URL_S3");
-        if (!endpoint || !*endpoint) endpoint = getenv("AWS_ENDPOINT_URL");
-        if (endpoint && *endpoint) {
-            size_t el = strlen(endpoint);
-            if (strncmp(endpoint, "http://", 7) != 0 && strncmp(endpoint, "https://", 8) != 0)
-                { mcf__net_free(n); return mcf__fail(MCF_INVALID_PARAMS, "s3: endpoint_url \"%s\" must start with http:// or https://", endpoint); }
-            if (strchr(endpoint, '@')) { mcf__net_free(n); return mcf__fail(MCF_INVALID_PARAMS, "s3: endpoint_url must not carry credentials"); }
-            while (el > 0 && endpoint[el - 1] == '/') el--;
-            mcf__buf_put(&b, endpoint, el);          /* custom endpoint: path-style */
-            mcf__buf_putc(&b, '/');
-            mcf__net_encode(&b, u->host, 0);
-        } else {
-            mcf__buf_puts(&b, "https://");          /* AWS: virtual-hosted style */
-            mcf__buf_puts(&b, u->host);
-            mcf__buf_puts(&b, ".s3.");
-            mcf__buf_puts(&b, region);
-            mcf__buf_puts(&b, ".amazonaws.com");
-        }
-        mcf__buf_putc(&b, '/');
-        mcf__net_encode(&b, u->path, 1);
-        n->url = mcf__buf_cstr(&b);
-        mcf__buf_puts(&b, u->url);
-        mcf__buf_puts(&b, " (");
-        if (n->url) mcf__buf_puts(&b, n->url);
-        mcf__buf_puts(&b, ")");
-        n->shown = mcf__buf_cstr(&b);
-        (void)snprintf(n->sigv4, sizeof n->sigv4, "aws:amz:%s:s3", region);
-        /* libcurl 7.88 does not add the payload hash header; S3 requires it */
-        if (!mcf__net_header(n, "x-amz-content-sha256: UNSIGNED-PAYLOAD", 38)) { mcf__net_free(n); return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory"); }
-        if (!anon && key) {
-            n->user = mcf__strdup(key);
-            n->secret = mcf__strdup(secret);
-            if (token && *token) {
-                mcf__buf_puts(&b, "x-amz-security-token: ");
-                mcf__buf_puts(&b, token);
-                if (b.failed || !mcf__net_header(n, (const char *)b.data, b.len)) { MCF_FREE(n->user); n->user = NULL; }
-                mcf__buf_free(&b);
-            }
-            if (!n->user || !n->secret) { mcf__net_free(n); return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory"); }
-        }
-        if (!n->url || !n->shown) { mcf__net_free(n); return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory"); }
-    }
-    /* curl_global_init once per process (not thread-safe before libcurl 7.84) */
-    mcf__lock(&mcf__net_lock);
-    if (!mcf__net_inited && curl_global_init(CURL_GLOBAL_ALL) == CURLE_OK) mcf__net_inited = 1;
-    i = mcf__net_inited;
-    mcf__unlock(&mcf__net_lock);
-    if (!i) { mcf__net_free(n); return mcf__fail(MCF_INTERNAL_ERROR, "%s: curl_global_init failed", n->who); }
-    n->h = curl_easy_init();
-    if (!n->h) { mcf__net_free(n); return mcf__fail(MCF_INTERNAL_ERROR, "%s: curl_easy_init failed", u->url); }
-    return MCF_OK;
+    rc = mcf__net_check_keys(n, o);
+    if (rc == MCF_OK) rc = mcf__net_numbers(n, o);
+    if (rc == MCF_OK) rc = mcf__net_headers(n, o);
+    if (rc == MCF_OK) rc = n->s3 ? mcf__net_s3(n, u, o) : mcf__net_http(n, u, o);
+    if (rc == MCF_OK) rc = mcf__net_handle(n, u);
+    if (rc != MCF_OK) mcf__net_free(n);
+    return rc;
 }
 
 /* ---- callbacks ---- */
@@ -4313,6 +4528,20 @@ static int mcf__net_field_is(const char *p, size_t n, const char *name)
     for (i = 0; i < k; i++)
         if (mcf__lower(p[i]) != name[i]) return 0;
     return 1;
+}
+
+/* The value of header line p[0..n) after its name of name_len bytes:
+ * leading blanks and the trailing CR, LF and spaces left out; *k bytes. */
+static const char *mcf__net_field_value(const char *p, size_t n, size_t name_len, size_t *k)
+{
+    const char *s = p + name_len;
+    *k = n - name_len;
+    while (*k > 0 && (*s == ' ' || *s == '\t')) {
+        s++;
+        (*k)--;
+    }
+    while (*k > 0 && (s[*k - 1] == '\r' || s[*k - 1] == '\n' || s[*k - 1] == ' ')) (*k)--;
+    return s;
 }
 
 static size_t mcf__net_on_header(char *p, size_t size, size_t nitems, void *user)
@@ -4333,18 +4562,14 @@ static size_t mcf__net_on_header(char *p, size_t size, size_t nitems, void *user
             while (k > 0 && (s[k - 1] == '\r' || s[k - 1] == '\n')) k--;
             (void)snprintf(x->reason, sizeof x->reason, "%.*s", (int)k, s);
         }
-    } else if (n > 5 && mcf__lower(p[0]) == 'e' && mcf__lower(p[1]) == 't' && mcf__lower(p[2]) == 'a' &&
-               mcf__lower(p[3]) == 'g' && p[4] == ':') {
-        const char *s = p + 5;
-        k = n - 5;
-        while (k > 0 && (*s == ' ' || *s == '\t')) { s++; k--; }
-        while (k > 0 && (s[k - 1] == '\r' || s[k - 1] == '\n' || s[k - 1] == ' ')) k--;
-        if (k < sizeof x->etag) { memcpy(x->etag, s, k); x->etag[k] = '\0'; }
+    } else if (mcf__net_field_is(p, n, "etag:")) {
+        const char *s = mcf__net_field_value(p, n, 5, &k);
+        if (k < sizeof x->etag) {
+            memcpy(x->etag, s, k);
+            x->etag[k] = '\0';
+        }
     } else if (mcf__net_field_is(p, n, "content-range:")) {
-        const char *s = p + 14;
-        k = n - 14;
-        while (k > 0 && (*s == ' ' || *s == '\t')) { s++; k--; }
-        while (k > 0 && (s[k - 1] == '\r' || s[k - 1] == '\n' || s[k - 1] == ' ')) k--;
+        const char *s = mcf__net_field_value(p, n, 14, &k);
         if (k >= sizeof x->crange) k = sizeof x->crange - 1;   /* too long to be valid: fails the parse */
         for (i = 0; i < k; i++) x->crange[i] = (s[i] >= ' ' && s[i] != 0x7f) ? s[i] : '?';
         x->crange[k] = '\0';
@@ -4352,54 +4577,81 @@ static size_t mcf__net_on_header(char *p, size_t size, size_t nitems, void *user
     return n;
 }
 
+/* A 200 answer to a ranged read: the server ignored Range and sends the
+ * whole object from byte 0. Skips to off + got, keeps up to room bytes,
+ * then cuts the transfer, or pauses it if it is held for the next read
+ * (curl then delivers the chunk again); either way nothing beyond dst is
+ * buffered. */
+static size_t mcf__net_on_whole(mcf__xfer *x, const char *p, size_t n)
+{
+    uint64_t at = x->pos, need = x->off + x->got;
+    curl_off_t len = -1;
+    size_t from, k;
+    if (at + n > x->counted) {
+        mcf__net_add(1, at + n - x->counted);
+        x->counted = at + n;
+    }
+    if (at == 0) (void)curl_easy_getinfo(x->n->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+    if ((len >= 0 && (uint64_t)len != x->size) || at + n > x->size) {
+        x->grown = 1;
+        return 0;
+    }
+    MCF_ASSERT(need >= at);
+    if (x->dst && x->got < x->room) {
+        if (at + n <= need) {
+            x->pos += n;
+            return n;
+        }
+        from = (size_t)(need - at);
+        k = n - from < x->room - x->got ? n - from : x->room - x->got;
+        memcpy(x->dst + x->got, p + from, k);
+        x->got += k;
+        if (from + k == n && (x->got < x->room || x->hold || x->pos + n == x->size)) {
+            x->pos += n;
+            return n;
+        }
+    }
+    if (x->hold) {
+        x->paused = 1;
+        return CURL_WRITEFUNC_PAUSE;
+    }
+    x->stopped = 1;
+    return 0;
+}
+
+/* A 2xx body into dst (at most cap bytes) or into the keep buffer. */
+static size_t mcf__net_on_ok(mcf__xfer *x, const char *p, size_t n)
+{
+    if (x->hold) return 0;   /* a held GET (no Range sent) takes only a 200 */
+    if (x->dst) {
+        if (n > x->cap - x->got) {   /* more than asked: stop */
+            x->overflow = 1;
+            return 0;
+        }
+        memcpy(x->dst + x->got, p, n);
+        x->got += n;
+    } else if (x->keep) {
+        if (n > MCF__NET_KEEP_MAX - x->keep->len) {
+            x->overflow = 1;
+            return 0;
+        }
+        mcf__buf_put(x->keep, p, n);
+    }
+    return n;
+}
+
 static size_t mcf__net_on_body(char *p, size_t size, size_t nitems, void *user)
 {
     mcf__xfer *x = (mcf__xfer *)user;
-    size_t n = size * nitems;
+    size_t n = size * nitems, k;
     long status = 0;
     (void)curl_easy_getinfo(x->n->h, CURLINFO_RESPONSE_CODE, &status);
-    if (status == 200 && x->ranged) {
-        /* the server ignored Range and sends the whole object from byte 0:
-         * skip to off + got, keep up to room bytes, then cut the transfer, or
-         * pause it if it is held for the next read (curl then delivers the
-         * chunk again); either way nothing beyond dst is buffered */
-        uint64_t at = x->pos, need = x->off + x->got;
-        size_t from, k;
-        if (at + n > x->counted) { mcf__net_add(1, at + n - x->counted); x->counted = at + n; }
-        if (at == 0) {
-            curl_off_t len = -1;
-            (void)curl_easy_getinfo(x->n->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
-            if (len >= 0 && (uint64_t)len != x->size) { x->grown = 1; return 0; }
-        }
-        if (at + n > x->size) { x->grown = 1; return 0; }
-        MCF_ASSERT(need >= at);
-        if (x->dst && x->got < x->room) {
-            if (at + n <= need) { x->pos += n; return n; }
-            from = (size_t)(need - at);
-            k = n - from < x->room - x->got ? n - from : x->room - x->got;
-            memcpy(x->dst + x->got, p + from, k);
-            x->got += k;
-            if (from + k == n && (x->got < x->room || x->hold || x->pos + n == x->size)) { x->pos += n; return n; }
-        }
-        if (x->hold) { x->paused = 1; return CURL_WRITEFUNC_PAUSE; }
-        x->stopped = 1;
-        return 0;
-    }
+    if (status == 200 && x->ranged) return mcf__net_on_whole(x, p, n);
     mcf__net_add(1, n);
-    if (status >= 200 && status < 300) {
-        if (x->hold) return 0;   /* a held GET (no Range sent) takes only a 200 */
-        if (x->dst) {
-            if (n > x->cap - x->got) { x->overflow = 1; return 0; }   /* more than asked: stop */
-            memcpy(x->dst + x->got, p, n);
-            x->got += n;
-        } else if (x->keep) {
-            if (n > MCF__NET_KEEP_MAX - x->keep->len) { x->overflow = 1; return 0; }
-            mcf__buf_put(x->keep, p, n);
-        }
-        return n;
-    }
+    if (status >= 200 && status < 300) return mcf__net_on_ok(x, p, n);
+    /* an error answer: its start is kept for the message */
     if (x->err_len + 1 < sizeof x->err) {
-        size_t k = sizeof x->err - 1 - x->err_len;
+        k = sizeof x->err - 1 - x->err_len;
         if (k > n) k = n;
         memcpy(x->err + x->err_len, p, k);
         x->err_len += k;
@@ -4431,6 +4683,49 @@ static size_t mcf__net_on_send(char *p, size_t size, size_t nitems, void *user)
     return k;
 }
 
+/* Clears what the previous exchange on x left. */
+static void mcf__xfer_reset(mcf__xfer *x)
+{
+    x->status = 0;
+    x->reason[0] = '\0';
+    x->etag[0] = '\0';
+    x->got = 0;
+    x->overflow = 0;
+    x->err_len = 0;
+    x->err[0] = '\0';
+    x->curl_err[0] = '\0';
+    x->up_pos = 0;
+    x->pos = 0;
+    x->counted = 0;
+    x->stopped = 0;
+    x->grown = 0;
+    x->paused = 0;
+    x->crange[0] = '\0';
+    if (x->keep) x->keep->len = 0;
+}
+
+/* The method's options: HEAD, PUT and POST (with body bytes, -1 = none, -2 =
+ * unknown: chunked), GET, or a custom one. */
+static void mcf__net_setup_method(mcf__xfer *x, CURL *h, int64_t body)
+{
+    if (strcmp(x->method, "HEAD") == 0) {
+        (void)curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    } else if (strcmp(x->method, "PUT") == 0) {
+        (void)curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+        (void)curl_easy_setopt(h, CURLOPT_READFUNCTION, mcf__net_on_send);
+        (void)curl_easy_setopt(h, CURLOPT_READDATA, (void *)x);
+        (void)curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)(body < 0 ? -1 : body));
+        (void)curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024L);
+    } else if (strcmp(x->method, "POST") == 0) {
+        (void)curl_easy_setopt(h, CURLOPT_POST, 1L);
+        (void)curl_easy_setopt(h, CURLOPT_READFUNCTION, mcf__net_on_send);
+        (void)curl_easy_setopt(h, CURLOPT_READDATA, (void *)x);
+        (void)curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body < 0 ? 0 : body));
+    } else if (strcmp(x->method, "GET") != 0) {
+        (void)curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, x->method);
+    }
+}
+
 /* Prepares n->h for x. body: -1 = no body; otherwise the upload size
  * (-2 = unknown, chunked). Returns the per-request header list to free. */
 static int mcf__net_setup(mcf__xfer *x, const char *range, int64_t body, struct curl_slist **extra)
@@ -4438,10 +4733,7 @@ static int mcf__net_setup(mcf__xfer *x, const char *range, int64_t body, struct 
     mcf__net *n = x->n;
     CURL *h = n->h;
     struct curl_slist *hl = n->hdrs, *it;
-    x->status = 0; x->reason[0] = '\0'; x->etag[0] = '\0';
-    x->got = 0; x->overflow = 0; x->err_len = 0; x->err[0] = '\0'; x->curl_err[0] = '\0'; x->up_pos = 0;
-    x->pos = 0; x->counted = 0; x->stopped = 0; x->grown = 0; x->paused = 0; x->crange[0] = '\0';
-    if (x->keep) x->keep->len = 0;
+    mcf__xfer_reset(x);
     *extra = NULL;
     if (x->content_type) {
         char line[128];
@@ -4475,21 +4767,7 @@ static int mcf__net_setup(mcf__xfer *x, const char *range, int64_t body, struct 
         (void)curl_easy_setopt(h, CURLOPT_USERNAME, n->user);
         (void)curl_easy_setopt(h, CURLOPT_PASSWORD, n->secret);
     }
-    if (strcmp(x->method, "HEAD") == 0) (void)curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-    else if (strcmp(x->method, "PUT") == 0) {
-        (void)curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-        (void)curl_easy_setopt(h, CURLOPT_READFUNCTION, mcf__net_on_send);
-        (void)curl_easy_setopt(h, CURLOPT_READDATA, (void *)x);
-        (void)curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)(body < 0 ? -1 : body));
-        (void)curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024L);
-    } else if (strcmp(x->method, "POST") == 0) {
-        (void)curl_easy_setopt(h, CURLOPT_POST, 1L);
-        (void)curl_easy_setopt(h, CURLOPT_READFUNCTION, mcf__net_on_send);
-        (void)curl_easy_setopt(h, CURLOPT_READDATA, (void *)x);
-        (void)curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body < 0 ? 0 : body));
-    } else if (strcmp(x->method, "GET") != 0) {
-        (void)curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, x->method);
-    }
+    mcf__net_setup_method(x, h, body);
     if (range) (void)curl_easy_setopt(h, CURLOPT_RANGE, range);
     mcf__net_add(0, 1);
     return 1;
@@ -4512,7 +4790,7 @@ static void mcf__net_xml(const char *xml, const char *tag, char *out, size_t cap
     out[k] = '\0';
 }
 
-/* Turns a finished exchange into a result code and sentence (DESIGN §3):
+/* Turns a finished exchange into a result code and sentence:
  * 404 FILE_NOT_FOUND, 401/403 PERMISSION_DENIED, 416 FILE_READ_FAIL, 5xx
  * PERSISTENT_FAIL; other failures get `fallback`. */
 static int mcf__net_result(mcf__xfer *x, CURLcode cc, int attempts, int fallback)
@@ -4573,7 +4851,10 @@ static int mcf__net_perform(mcf__xfer *x, const char *range, int64_t body, int f
     long delay = 100;
     for (;;) {
         attempts++;
-        if (!mcf__net_setup(x, range, body, &extra)) { curl_slist_free_all(extra); return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", x->n->who); }
+        if (!mcf__net_setup(x, range, body, &extra)) {
+            curl_slist_free_all(extra);
+            return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", x->n->who);
+        }
         cc = curl_easy_perform(x->n->h);
         curl_slist_free_all(extra);
         extra = NULL;
@@ -4609,7 +4890,8 @@ static int mcf__net_head(mcf__net *n, uint64_t *size, int fallback)
             char saved[MCF_ERROR_MAX];
             memcpy(saved, mcf__error_text, sizeof saved);
             mcf__xfer_init(&g, n, "GET");
-            g.dst = one; g.cap = 1;
+            g.dst = one;
+            g.cap = 1;
             if (mcf__net_perform(&g, "0-0", -1, fallback) != MCF_OK && g.status == x.status && g.err_len) return mcf__net_result(&g, CURLE_OK, 1, fallback);
             memcpy(mcf__error_text, saved, sizeof saved);
         }
@@ -4647,14 +4929,34 @@ static int mcf__net_stat(void *user, const mcf_url *u, const mcf_options *o, uin
     return rc;
 }
 
+/* A zeroed reader or writer of size bytes whose first member, its
+ * mcf__net, is initialised for u. */
+static int mcf__net_new(size_t size, const mcf_url *u, const mcf_options *o, void **out)
+{
+    void *p = mcf__calloc(1, size);
+    int rc;
+    if (!p) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", u->url);
+    if ((rc = mcf__net_init((mcf__net *)p, u, o)) != MCF_OK) {
+        MCF_FREE(p);
+        return rc;
+    }
+    *out = p;
+    return MCF_OK;
+}
+
 static int mcf__net_open_read(void *user, const mcf_url *u, const mcf_options *o, void **file, uint64_t *size)
 {
-    mcf__net_reader *r = (mcf__net_reader *)mcf__calloc(1, sizeof *r);
+    mcf__net_reader *r;
+    void *mem = NULL;
     int rc;
     (void)user;
-    if (!r) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", u->url);
-    if ((rc = mcf__net_init(&r->n, u, o)) != MCF_OK) { MCF_FREE(r); return rc; }
-    if ((rc = mcf__net_head(&r->n, &r->size, MCF_FILE_OPEN_FAIL)) != MCF_OK) { mcf__net_free(&r->n); MCF_FREE(r); return rc; }
+    if ((rc = mcf__net_new(sizeof *r, u, o, &mem)) != MCF_OK) return rc;
+    r = (mcf__net_reader *)mem;
+    if ((rc = mcf__net_head(&r->n, &r->size, MCF_FILE_OPEN_FAIL)) != MCF_OK) {
+        mcf__net_free(&r->n);
+        MCF_FREE(r);
+        return rc;
+    }
     *file = r;
     *size = r->size;
     return MCF_OK;
@@ -4671,7 +4973,11 @@ static int mcf__net_parse_crange(const char *s, uint64_t *first, uint64_t *last,
         return 0;
     s += 6;
     for (i = 0; i < 3; i++) {
-        if (i == 2 && *s == '*') { v[2] = UINT64_MAX; s++; break; }
+        if (i == 2 && *s == '*') {
+            v[2] = UINT64_MAX;
+            s++;
+            break;
+        }
         if (*s < '0' || *s > '9') return 0;
         for (v[i] = 0; *s >= '0' && *s <= '9'; s++) {
             if (v[i] > (UINT64_MAX - 1 - (uint64_t)(*s - '0')) / 10) return 0;
@@ -4682,6 +4988,24 @@ static int mcf__net_parse_crange(const char *s, uint64_t *first, uint64_t *last,
     if (*s != '\0' || v[1] < v[0]) return 0;
     *first = v[0]; *last = v[1]; *total = v[2];
     return 1;
+}
+
+/* One step of a transfer on a multi handle: 1 when it has ended, with *cc
+ * its result (fail when curl_multi_perform itself fails). */
+static int mcf__net_multi_run(CURLM *m, CURLcode fail, CURLcode *cc)
+{
+    int running, queued, done = 0;
+    CURLMsg *msg;
+    if (curl_multi_perform(m, &running) != CURLM_OK) {
+        *cc = fail;
+        return 1;
+    }
+    while ((msg = curl_multi_info_read(m, &queued)) != NULL) {
+        if (msg->msg != CURLMSG_DONE) continue;
+        done = 1;
+        *cc = msg->data.result;
+    }
+    return done;
 }
 
 /* Once the server is known to ignore Range, reads continue one plain GET of
@@ -4706,7 +5030,10 @@ static int mcf__net_stream_start(mcf__net_reader *r)
     r->st.hold = 1;
     r->st.size = r->size;
     if (!r->m && !(r->m = curl_multi_init())) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
-    if (!mcf__net_setup(&r->st, NULL, -1, &extra)) { curl_slist_free_all(extra); return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who); }
+    if (!mcf__net_setup(&r->st, NULL, -1, &extra)) {
+        curl_slist_free_all(extra);
+        return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
+    }
     if (curl_multi_add_handle(r->m, r->n.h) != CURLM_OK) return mcf__fail(MCF_INTERNAL_ERROR, "%s: curl_multi_add_handle failed", r->n.who);
     r->st_active = 1;
     r->st_done = 0;
@@ -4717,13 +5044,12 @@ static int mcf__net_stream_start(mcf__net_reader *r)
 /* Runs the held GET until the read's block is full (it pauses) or it ends. */
 static void mcf__net_stream_drive(mcf__net_reader *r)
 {
-    int running, queued;
-    CURLMsg *msg;
-    if (r->st.paused) { r->st.paused = 0; (void)curl_easy_pause(r->n.h, CURLPAUSE_CONT); }   /* may deliver at once */
+    if (r->st.paused) {   /* may deliver at once */
+        r->st.paused = 0;
+        (void)curl_easy_pause(r->n.h, CURLPAUSE_CONT);
+    }
     while (!r->st_done && !r->st.paused) {
-        if (curl_multi_perform(r->m, &running) != CURLM_OK) { r->st_done = 1; r->st_cc = CURLE_RECV_ERROR; break; }
-        while ((msg = curl_multi_info_read(r->m, &queued)) != NULL)
-            if (msg->msg == CURLMSG_DONE) { r->st_done = 1; r->st_cc = msg->data.result; }
+        if (mcf__net_multi_run(r->m, CURLE_RECV_ERROR, &r->st_cc)) r->st_done = 1;
         if (r->st_done || r->st.paused) break;
         (void)curl_multi_poll(r->m, NULL, 0, 100, NULL);
     }
@@ -4738,15 +5064,25 @@ static int mcf__net_stream_read(mcf__net_reader *r, uint64_t off, unsigned char 
     for (attempt = 1; ; attempt++) {
         fresh = !r->st_active || r->st_done || off < r->st.pos;
         if (fresh && (rc = mcf__net_stream_start(r)) != MCF_OK) return rc;
-        r->st.dst = dst; r->st.off = off; r->st.cap = len; r->st.room = room; r->st.got = 0;
+        r->st.dst = dst;
+        r->st.off = off;
+        r->st.cap = len;
+        r->st.room = room;
+        r->st.got = 0;
         mcf__net_stream_drive(r);
         r->st.dst = NULL;
-        if (r->st.got >= len) { *got = r->st.got; return MCF_OK; }
+        if (r->st.got >= len) {
+            *got = r->st.got;
+            return MCF_OK;
+        }
         (void)curl_easy_getinfo(r->n.h, CURLINFO_RESPONSE_CODE, &r->st.status);
         cc = r->st_cc;
         mcf__net_stream_stop(r);
         if (r->st.grown || attempt > r->n.retries || (fresh ? !mcf__net_retryable(cc, r->st.status) : cc == CURLE_OK)) break;
-        if (fresh) { mcf__net_sleep_ms(delay); delay = delay * 2 > 5000 ? 5000 : delay * 2; }
+        if (fresh) {
+            mcf__net_sleep_ms(delay);
+            delay = delay * 2 > 5000 ? 5000 : delay * 2;
+        }
     }
     if (cc == CURLE_OK && r->st.status == 200)
         return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s: the whole object ended after %llu bytes, before byte %llu (changed since?)",
@@ -4802,37 +5138,30 @@ static int mcf__net_get(mcf__net_reader *r, uint64_t off, unsigned char *dst, si
     return MCF_OK;
 }
 
-static int mcf__net_read_at(void *file, uint64_t off, void *dst, size_t len)
+/* Copies what a kept block holds of the read at off (its start, or all of
+ * it) into out; the bytes copied. The rest is fetched (a held stream may
+ * already be past that start). */
+static size_t mcf__net_from_kept(mcf__net_reader *r, uint64_t off, unsigned char *out, size_t len)
 {
-    mcf__net_reader *r = (mcf__net_reader *)file;
-    unsigned char *out = (unsigned char *)dst;
-    uint64_t end, start, lo;
-    size_t want, room, got, k;
-    int rc, slot;
-    if (len == 0) return MCF_OK;
-    if (!mcf__add64(off, len, &end) || end > r->size)
-        return mcf__fail(MCF_FILE_READ_FAIL, "%s: read of %lu bytes at %llu passes the end of %s (%llu bytes)", r->n.who,
-                         (unsigned long)len, (unsigned long long)off, r->n.shown, (unsigned long long)r->size);
-    for (slot = 0; slot < 2; slot++)
-        if (r->ahead_len[slot] && off >= r->ahead_off[slot] && off < r->ahead_off[slot] + r->ahead_len[slot]) {
-            /* a kept block holds this read, or its start: only the rest is
-             * fetched (a held stream may already be past that start) */
-            k = (size_t)(r->ahead_off[slot] + r->ahead_len[slot] - off);
-            if (k > len) k = len;
-            memcpy(out, r->ahead[slot] + (off - r->ahead_off[slot]), k);
-            r->older = 1 - slot;
-            if (k == len) return MCF_OK;
-            out += k; off += k; len -= k;
-            break;
-        }
-    if (len > MCF__NET_CACHE) return mcf__net_get(r, off, out, len, len, &got);
-    /* small and medium reads (magic, lengths, headers, zip records) are kept
-     * in one block so the reads that follow them are served locally */
-    slot = r->older;   /* two blocks: e.g. a file's start and its zip end records */
-    if (!r->ahead[slot] && !(r->ahead[slot] = (unsigned char *)mcf__malloc(MCF__NET_CACHE)))
-        return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
-    want = len;
-    start = off;
+    size_t k;
+    int slot;
+    for (slot = 0; slot < 2; slot++) {
+        if (!r->ahead_len[slot] || off < r->ahead_off[slot] || off >= r->ahead_off[slot] + r->ahead_len[slot]) continue;
+        k = (size_t)(r->ahead_off[slot] + r->ahead_len[slot] - off);
+        if (k > len) k = len;
+        memcpy(out, r->ahead[slot] + (off - r->ahead_off[slot]), k);
+        r->older = 1 - slot;
+        return k;
+    }
+    return 0;
+}
+
+/* The block to fetch for a read of len (<= MCF__NET_CACHE) bytes at off:
+ * its start, and *want bytes from there. */
+static uint64_t mcf__net_block(const mcf__net_reader *r, uint64_t off, size_t len, size_t *want)
+{
+    uint64_t start = off, lo;
+    *want = len;
     if (r->whole) {
         /* the stream passes every byte before the read anyway: fill a whole
          * slot, ending at EOF near the end (zip end records, then the central
@@ -4841,13 +5170,39 @@ static int mcf__net_read_at(void *file, uint64_t off, void *dst, size_t len)
         if (start > r->size - MCF__NET_CACHE && r->size > MCF__NET_CACHE) start = r->size - MCF__NET_CACHE;
         if (r->size <= MCF__NET_CACHE) start = 0;
         if (start < lo) start = lo;
-        want = (size_t)(off + len - start);
-    } else if (want < MCF__NET_READAHEAD) {
-        want = r->size < (uint64_t)MCF__NET_READAHEAD ? (size_t)r->size : MCF__NET_READAHEAD;
+        *want = (size_t)(off + len - start);
+    } else if (len < MCF__NET_READAHEAD) {
+        *want = r->size < (uint64_t)MCF__NET_READAHEAD ? (size_t)r->size : MCF__NET_READAHEAD;
         /* near the end the block slides back to end at EOF: zip readers walk
          * backwards from the end records, so one block serves them all */
-        if (start > r->size - want) start = r->size - want;
+        if (start > r->size - *want) start = r->size - *want;
     }
+    return start;
+}
+
+static int mcf__net_read_at(void *file, uint64_t off, void *dst, size_t len)
+{
+    mcf__net_reader *r = (mcf__net_reader *)file;
+    unsigned char *out = (unsigned char *)dst;
+    uint64_t end, start;
+    size_t want, room, got, k;
+    int rc, slot;
+    if (len == 0) return MCF_OK;
+    if (!mcf__add64(off, len, &end) || end > r->size)
+        return mcf__fail(MCF_FILE_READ_FAIL, "%s: read of %lu bytes at %llu passes the end of %s (%llu bytes)", r->n.who,
+                         (unsigned long)len, (unsigned long long)off, r->n.shown, (unsigned long long)r->size);
+    k = mcf__net_from_kept(r, off, out, len);
+    if (k == len) return MCF_OK;
+    out += k;
+    off += k;
+    len -= k;
+    if (len > MCF__NET_CACHE) return mcf__net_get(r, off, out, len, len, &got);
+    /* small and medium reads (magic, lengths, headers, zip records) are kept
+     * in one block so the reads that follow them are served locally */
+    slot = r->older;   /* two blocks: e.g. a file's start and its zip end records */
+    if (!r->ahead[slot] && !(r->ahead[slot] = (unsigned char *)mcf__malloc(MCF__NET_CACHE)))
+        return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
+    start = mcf__net_block(r, off, len, &want);
     r->ahead_len[slot] = 0;
     /* a server that ignores Range streams from byte 0 anyway: then the block
      * takes the whole slot, which often holds the next header read too */
@@ -4893,15 +5248,15 @@ static int mcf__net_remove(void *user, const mcf_url *u, const mcf_options *o)
 /* A PUT whose body arrives in the caller's write() calls: curl's multi
  * interface is driven only inside write()/finish, and the read callback
  * pauses the transfer when the current chunk is used up. */
-typedef struct mcf__put {
+typedef struct mcf__upload {
     mcf__xfer x;
     CURLM *m;
     struct curl_slist *extra;
     int active, done;
     CURLcode cc;
-} mcf__put;
+} mcf__upload;
 
-static int mcf__put_start(mcf__put *p, mcf__net *n, const char *url, int64_t size)
+static int mcf__upload_start(mcf__upload *p, mcf__net *n, const char *url, int64_t size)
 {
     mcf__xfer_init(&p->x, n, "PUT");
     p->x.url = url;
@@ -4916,7 +5271,8 @@ static int mcf__put_start(mcf__put *p, mcf__net *n, const char *url, int64_t siz
     if (curl_multi_add_handle(p->m, n->h) != CURLM_OK) {
         curl_multi_cleanup(p->m);
         curl_slist_free_all(p->extra);
-        p->m = NULL; p->extra = NULL;
+        p->m = NULL;
+        p->extra = NULL;
         return mcf__fail(MCF_INTERNAL_ERROR, "%s: curl_multi_add_handle failed", n->who);
     }
     p->active = 1;
@@ -4924,16 +5280,15 @@ static int mcf__put_start(mcf__put *p, mcf__net *n, const char *url, int64_t siz
 }
 
 /* Runs the transfer until the chunk is consumed (to_end 0) or it ends. */
-static void mcf__put_drive(mcf__put *p, int to_end)
+static void mcf__upload_drive(mcf__upload *p, int to_end)
 {
-    int running, queued;
-    CURLMsg *msg;
-    if (p->x.paused) { p->x.paused = 0; (void)curl_easy_pause(p->x.n->h, CURLPAUSE_CONT); }
+    if (p->x.paused) {
+        p->x.paused = 0;
+        (void)curl_easy_pause(p->x.n->h, CURLPAUSE_CONT);
+    }
     while (!p->done) {
         if (!to_end && p->x.chunk_pos == p->x.chunk_len) break;
-        if (curl_multi_perform(p->m, &running) != CURLM_OK) { p->done = 1; p->cc = CURLE_SEND_ERROR; break; }
-        while ((msg = curl_multi_info_read(p->m, &queued)) != NULL)
-            if (msg->msg == CURLMSG_DONE) { p->done = 1; p->cc = msg->data.result; }
+        if (mcf__net_multi_run(p->m, CURLE_SEND_ERROR, &p->cc)) p->done = 1;
         if (p->done || (!to_end && p->x.chunk_pos == p->x.chunk_len)) break;
         if (p->x.paused) {
             if (!to_end) break;
@@ -4944,22 +5299,23 @@ static void mcf__put_drive(mcf__put *p, int to_end)
     }
 }
 
-static void mcf__put_stop(mcf__put *p)
+static void mcf__upload_stop(mcf__upload *p)
 {
     if (!p->active) return;
     (void)curl_multi_remove_handle(p->m, p->x.n->h);   /* mid-transfer: closes the connection */
     curl_multi_cleanup(p->m);
     curl_slist_free_all(p->extra);
-    p->m = NULL; p->extra = NULL;
+    p->m = NULL;
+    p->extra = NULL;
     p->active = 0;
 }
 
-static int mcf__put_feed(mcf__put *p, const void *src, size_t len)
+static int mcf__upload_feed(mcf__upload *p, const void *src, size_t len)
 {
     p->x.chunk = (const unsigned char *)src;
     p->x.chunk_len = len;
     p->x.chunk_pos = 0;
-    mcf__put_drive(p, 0);
+    mcf__upload_drive(p, 0);
     p->x.chunk = NULL;
     if (p->x.chunk_pos == p->x.chunk_len && !p->done) return MCF_OK;
     /* the server answered (or the connection broke) before taking all bytes */
@@ -4970,15 +5326,16 @@ static int mcf__put_feed(mcf__put *p, const void *src, size_t len)
     return mcf__net_result(&p->x, p->cc, 1, MCF_FILE_WRITE_FAIL);
 }
 
-static int mcf__put_finish(mcf__put *p)
+static int mcf__upload_finish(mcf__upload *p)
 {
     int rc;
     p->x.eof = 1;
-    p->x.chunk = NULL; p->x.chunk_len = p->x.chunk_pos = 0;
-    mcf__put_drive(p, 1);
+    p->x.chunk = NULL;
+    p->x.chunk_len = p->x.chunk_pos = 0;
+    mcf__upload_drive(p, 1);
     (void)curl_easy_getinfo(p->x.n->h, CURLINFO_RESPONSE_CODE, &p->x.status);
     rc = mcf__net_result(&p->x, p->cc, 1, MCF_FILE_WRITE_FAIL);
-    mcf__put_stop(p);
+    mcf__upload_stop(p);
     return rc;
 }
 
@@ -4988,7 +5345,7 @@ typedef struct mcf__net_writer {
     int multipart, part_no;
     char *upload_id;                /* percent-encoded, ready for a query */
     mcf__buf parts;                 /* <Part>...</Part> list for Complete */
-    mcf__put put;
+    mcf__upload upload;
     uint64_t part_left;             /* bytes still due in the streamed part */
     unsigned char *buf;             /* unknown total on S3: one part buffered */
     size_t buf_len;
@@ -4996,7 +5353,7 @@ typedef struct mcf__net_writer {
 
 static void mcf__net_writer_free(mcf__net_writer *w)
 {
-    mcf__put_stop(&w->put);
+    mcf__upload_stop(&w->upload);
     mcf__net_free(&w->n);
     MCF_FREE(w->upload_id);
     mcf__buf_free(&w->parts);
@@ -5080,19 +5437,23 @@ static int mcf__s3_start_part(mcf__net_writer *w, uint64_t len)
         return mcf__fail(MCF_FILE_WRITE_FAIL, "s3: %s: more than 10000 parts; raise the part_size storage option", w->n.shown);
     if (!(url = mcf__net_query_url(w, w->part_no))) return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
     /* the URL must outlive the transfer: kept in the xfer, freed at finish */
-    rc = mcf__put_start(&w->put, &w->n, url, (int64_t)len);
-    if (rc != MCF_OK) { MCF_FREE(url); w->put.x.url = NULL; return rc; }
+    rc = mcf__upload_start(&w->upload, &w->n, url, (int64_t)len);
+    if (rc != MCF_OK) {
+        MCF_FREE(url);
+        w->upload.x.url = NULL;
+        return rc;
+    }
     w->part_left = len;
     return MCF_OK;
 }
 
 static int mcf__s3_end_part(mcf__net_writer *w)
 {
-    char *url = (char *)w->put.x.url;
-    int rc = mcf__put_finish(&w->put);
-    if (rc == MCF_OK) rc = mcf__s3_note_part(w, w->put.x.etag);
+    char *url = (char *)w->upload.x.url;
+    int rc = mcf__upload_finish(&w->upload);
+    if (rc == MCF_OK) rc = mcf__s3_note_part(w, w->upload.x.etag);
     MCF_FREE(url);
-    w->put.x.url = NULL;
+    w->upload.x.url = NULL;
     return rc;
 }
 
@@ -5101,27 +5462,34 @@ static int mcf__s3_flush_buf(mcf__net_writer *w)
 {
     int rc;
     if ((rc = mcf__s3_start_part(w, w->buf_len)) != MCF_OK) return rc;
-    if ((rc = mcf__put_feed(&w->put, w->buf, w->buf_len)) != MCF_OK) return rc;
+    if ((rc = mcf__upload_feed(&w->upload, w->buf, w->buf_len)) != MCF_OK) return rc;
     w->buf_len = 0;
     return mcf__s3_end_part(w);
 }
 
 static int mcf__net_open_write(void *user, const mcf_url *u, uint64_t size, const mcf_options *o, void **file)
 {
-    mcf__net_writer *w = (mcf__net_writer *)mcf__calloc(1, sizeof *w);
+    mcf__net_writer *w;
+    void *mem = NULL;
     uint64_t existing;
     int rc;
     (void)user;
-    if (!w) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", u->url);
-    if ((rc = mcf__net_init(&w->n, u, o)) != MCF_OK) { MCF_FREE(w); return rc; }
+    if ((rc = mcf__net_new(sizeof *w, u, o, &mem)) != MCF_OK) return rc;
+    w = (mcf__net_writer *)mem;
     w->total = size;
     if (w->n.flags & MCF_NO_OVERWRITE) {
         char saved[MCF_ERROR_MAX];
         memcpy(saved, mcf__error_text, sizeof saved);
         rc = mcf__net_head(&w->n, &existing, MCF_FILE_OPEN_FAIL);
         if (rc == MCF_OK) rc = mcf__fail(MCF_FILE_OPEN_FAIL, "%s: %s already exists (MCF_NO_OVERWRITE)", w->n.who, w->n.shown);
-        else if (rc == MCF_FILE_NOT_FOUND) { rc = MCF_OK; memcpy(mcf__error_text, saved, sizeof saved); }
-        if (rc != MCF_OK) { mcf__net_writer_free(w); return rc; }
+        else if (rc == MCF_FILE_NOT_FOUND) {
+            rc = MCF_OK;
+            memcpy(mcf__error_text, saved, sizeof saved);
+        }
+        if (rc != MCF_OK) {
+            mcf__net_writer_free(w);
+            return rc;
+        }
     }
     if (w->n.s3 && (size == UINT64_MAX || size > w->n.threshold)) {
         w->multipart = 1;
@@ -5130,9 +5498,12 @@ static int mcf__net_open_write(void *user, const mcf_url *u, uint64_t size, cons
         else rc = mcf__s3_create_upload(w);
     } else {
         /* one PUT; an unknown size goes chunked (plain HTTP servers only) */
-        rc = mcf__put_start(&w->put, &w->n, NULL, size == UINT64_MAX ? (int64_t)-2 : (int64_t)size);
+        rc = mcf__upload_start(&w->upload, &w->n, NULL, size == UINT64_MAX ? (int64_t)-2 : (int64_t)size);
     }
-    if (rc != MCF_OK) { mcf__net_writer_free(w); return rc; }
+    if (rc != MCF_OK) {
+        mcf__net_writer_free(w);
+        return rc;
+    }
     *file = w;
     return MCF_OK;
 }
@@ -5145,7 +5516,7 @@ static int mcf__net_write(void *file, const void *src, size_t len)
     if (w->total != UINT64_MAX && len > w->total - w->done)
         return mcf__fail(MCF_INTERNAL_ERROR, "%s: %s: more bytes written than the %llu announced", w->n.who, w->n.shown, (unsigned long long)w->total);
     if (!w->multipart) {
-        if ((rc = mcf__put_feed(&w->put, p, len)) == MCF_OK) w->done += len;
+        if ((rc = mcf__upload_feed(&w->upload, p, len)) == MCF_OK) w->done += len;
         return rc;
     }
     while (len > 0 && rc == MCF_OK) {
@@ -5156,17 +5527,19 @@ static int mcf__net_write(void *file, const void *src, size_t len)
             w->buf_len += k;
             if (w->buf_len == (size_t)w->n.part_size) rc = mcf__s3_flush_buf(w);
         } else {        /* known total: stream each part as it comes */
-            if (!w->put.active) {
+            if (!w->upload.active) {
                 uint64_t left = w->total - w->done;
                 rc = mcf__s3_start_part(w, left < w->n.part_size ? left : w->n.part_size);
                 if (rc != MCF_OK) break;
             }
             k = w->part_left < (uint64_t)len ? (size_t)w->part_left : len;
-            if ((rc = mcf__put_feed(&w->put, p, k)) != MCF_OK) break;
+            if ((rc = mcf__upload_feed(&w->upload, p, k)) != MCF_OK) break;
             w->part_left -= k;
             if (w->part_left == 0) rc = mcf__s3_end_part(w);
         }
-        p += k; len -= k; w->done += k;
+        p += k;
+        len -= k;
+        w->done += k;
     }
     return rc;
 }
@@ -5176,8 +5549,11 @@ static void mcf__net_abort(void *file)
     mcf__net_writer *w = (mcf__net_writer *)file;
     char saved[MCF_ERROR_MAX];
     memcpy(saved, mcf__error_text, sizeof saved);   /* the caller reports the first failure */
-    if (w->put.x.url) { MCF_FREE((char *)w->put.x.url); w->put.x.url = NULL; }
-    mcf__put_stop(&w->put);   /* a cut PUT publishes nothing */
+    if (w->upload.x.url) {
+        MCF_FREE((char *)w->upload.x.url);
+        w->upload.x.url = NULL;
+    }
+    mcf__upload_stop(&w->upload);   /* a cut PUT publishes nothing */
     if (w->multipart && w->upload_id) {
         /* AbortMultipartUpload frees the parts; servers without it (s3rver
          * answers 405) keep unreferenced parts, but no object is visible */
@@ -5194,26 +5570,14 @@ static void mcf__net_abort(void *file)
     mcf__net_writer_free(w);
 }
 
-static int mcf__net_commit(void *file)
+/* CompleteMultipartUpload: POST the part list; S3 may answer 200 and still
+ * report an error in the body. */
+static int mcf__s3_complete(mcf__net_writer *w)
 {
-    mcf__net_writer *w = (mcf__net_writer *)file;
     mcf__xfer x;
     mcf__buf xml, keep;
     char *url;
-    int rc = MCF_OK;
-    if (w->total != UINT64_MAX && w->done != w->total) {
-        rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: %s: commit after %llu of %llu announced bytes", w->n.who, w->n.shown,
-                       (unsigned long long)w->done, (unsigned long long)w->total);
-        mcf__net_abort(w);
-        return rc;
-    }
-    if (!w->multipart) {
-        rc = mcf__put_finish(&w->put);
-        mcf__net_writer_free(w);
-        return rc;
-    }
-    if (w->buf && (w->buf_len > 0 || w->part_no == 0)) rc = mcf__s3_flush_buf(w);
-    if (rc != MCF_OK) { mcf__net_abort(w); return rc; }
+    int rc;
     memset(&xml, 0, sizeof xml);
     memset(&keep, 0, sizeof keep);
     mcf__buf_puts(&xml, "<CompleteMultipartUpload>");
@@ -5230,7 +5594,6 @@ static int mcf__net_commit(void *file)
         x.keep = &keep;
         rc = mcf__net_perform(&x, NULL, (int64_t)xml.len, MCF_FILE_WRITE_FAIL);
         mcf__buf_putc(&keep, 0);
-        /* S3 may answer 200 and still report an error in the body */
         if (rc == MCF_OK && (keep.failed || strstr((const char *)keep.data, "<Error>"))) {
             char code[96];
             mcf__net_xml(keep.failed ? "" : (const char *)keep.data, "Code", code, sizeof code);
@@ -5240,7 +5603,30 @@ static int mcf__net_commit(void *file)
     MCF_FREE(url);
     mcf__buf_free(&xml);
     mcf__buf_free(&keep);
-    if (rc != MCF_OK) { mcf__net_abort(w); return rc; }
+    return rc;
+}
+
+static int mcf__net_commit(void *file)
+{
+    mcf__net_writer *w = (mcf__net_writer *)file;
+    int rc = MCF_OK;
+    if (w->total != UINT64_MAX && w->done != w->total) {
+        rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: %s: commit after %llu of %llu announced bytes", w->n.who, w->n.shown,
+                       (unsigned long long)w->done, (unsigned long long)w->total);
+        mcf__net_abort(w);
+        return rc;
+    }
+    if (!w->multipart) {
+        rc = mcf__upload_finish(&w->upload);
+        mcf__net_writer_free(w);
+        return rc;
+    }
+    if (w->buf && (w->buf_len > 0 || w->part_no == 0)) rc = mcf__s3_flush_buf(w);
+    if (rc == MCF_OK) rc = mcf__s3_complete(w);
+    if (rc != MCF_OK) {
+        mcf__net_abort(w);
+        return rc;
+    }
     mcf__net_writer_free(w);
     return MCF_OK;
 }
@@ -5258,7 +5644,196 @@ static int mcf__curl_filesystem(const char *scheme, mcf_filesystem *out)
 }
 #endif /* MOONCAKE_FILEIO_CURL */
 
-/* ===== [11] JSON read/write ============================================== */
+/* ===== [13] fs registry & whole-object helpers =========================== */
+/* Scheme -> backend: user registrations first, then the built-in memory,
+ * file ([10] or [11]) and, with libcurl, http/https/s3 backends; and the
+ * whole-object helpers, which resolve a URL to its backend and read, write,
+ * stat or remove one object in one call. */
+static mcf__mutex mcf__registry_lock = MCF__MUTEX_INIT;
+static mcf_filesystem mcf__registry[MCF_MAX_FILESYSTEMS];
+static int mcf__registry_count;
+
+MCFDEF int mcf_register_filesystem(const mcf_filesystem *fs)
+{
+    int i, rc = MCF_OK;
+    if (!fs || !fs->scheme || !*fs->scheme)
+        return mcf__fail(MCF_INVALID_PARAMS, "mcf_register_filesystem: missing scheme");
+    for (i = 0; fs->scheme[i]; i++)
+        if (!mcf__is_scheme_char(fs->scheme[i], i == 0) || (fs->scheme[i] >= 'A' && fs->scheme[i] <= 'Z'))
+            return mcf__fail(MCF_INVALID_PARAMS, "mcf_register_filesystem: scheme \"%s\" must be lower-case letters, digits, '+', '-', '.'", fs->scheme);
+    if (!fs->open_read || !fs->read_at || !fs->close_read || !fs->stat)
+        return mcf__fail(MCF_INVALID_PARAMS, "mcf_register_filesystem: \"%s\" needs stat, open_read, read_at and close_read", fs->scheme);
+    mcf__lock(&mcf__registry_lock);
+    for (i = 0; i < mcf__registry_count; i++)
+        if (strcmp(mcf__registry[i].scheme, fs->scheme) == 0) break;
+    if (i == MCF_MAX_FILESYSTEMS) rc = mcf__fail(MCF_INVALID_PARAMS, "mcf_register_filesystem: registry full (%d schemes)", MCF_MAX_FILESYSTEMS);
+    else {
+        mcf__registry[i] = *fs;
+        if (i == mcf__registry_count) mcf__registry_count++;
+    }
+    mcf__unlock(&mcf__registry_lock);
+    return rc;
+}
+
+/* The built-in backend serving scheme: 1 and *out filled, or 0. */
+static int mcf__builtin_filesystem(const char *scheme, mcf_filesystem *out)
+{
+    if (strcmp(scheme, "memory") == 0) {
+        *out = mcf__memory_fs;
+        return 1;
+    }
+#ifdef MOONCAKE_FILEIO_CURL
+    if (mcf__curl_filesystem(scheme, out)) return 1;
+#endif
+    if (strcmp(scheme, "file") != 0) return 0;
+#if !defined(MCF_NO_POSIX) && defined(_WIN32)
+    *out = mcf__win_fs;
+    return 1;
+#elif !defined(MCF_NO_POSIX)
+    *out = mcf__posix_fs;
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+/* Finds the backend for u->scheme; INVALID_PARAMS naming the known schemes. */
+static int mcf__fs_lookup(const mcf_url *u, mcf_filesystem *out)
+{
+    char known[512];
+    size_t k = 0;
+    int i, found = 0;
+    mcf__lock(&mcf__registry_lock);
+    for (i = 0; i < mcf__registry_count && !found; i++)
+        if (strcmp(mcf__registry[i].scheme, u->scheme) == 0) {
+            *out = mcf__registry[i];
+            found = 1;
+        }
+    if (!found) {
+        k = (size_t)snprintf(known, sizeof known, "file, memory");
+#ifdef MOONCAKE_FILEIO_CURL
+        k += (size_t)snprintf(known + k, sizeof known - k, ", http, https, s3");
+#endif
+        for (i = 0; i < mcf__registry_count && k < sizeof known; i++)
+            k += (size_t)snprintf(known + k, sizeof known - k, ", %s", mcf__registry[i].scheme);
+    }
+    mcf__unlock(&mcf__registry_lock);
+    if (found || mcf__builtin_filesystem(u->scheme, out)) return MCF_OK;
+#ifndef MOONCAKE_FILEIO_CURL
+    if (strcmp(u->scheme, "http") == 0 || strcmp(u->scheme, "https") == 0 || strcmp(u->scheme, "s3") == 0 || strcmp(u->scheme, "s3a") == 0)
+        return mcf__fail(MCF_INVALID_PARAMS, "\"%s\": %s:// needs libcurl: define MOONCAKE_FILEIO_CURL in the implementation file and link with -lcurl",
+                         u->url, u->scheme);
+#endif
+    return mcf__fail(MCF_INVALID_PARAMS, "\"%s\": unknown filesystem \"%s\" (registered: %s)", u->url, u->scheme, known);
+}
+
+MCFDEF int mcf_filesystem_lookup(const char *scheme, mcf_filesystem *out)
+{
+    mcf_url u;
+    if (!scheme || !out) return mcf__fail(MCF_INVALID_PARAMS, "mcf_filesystem_lookup: NULL argument");
+    memset(&u, 0, sizeof u);
+    u.scheme = (char *)scheme;
+    u.url = (char *)scheme;
+    return mcf__fs_lookup(&u, out);
+}
+
+/* Parses url with o->filesystem and finds its backend. */
+static int mcf__resolve(const char *url, const mcf_options *o, mcf_url *u, mcf_filesystem *fs)
+{
+    int rc;
+    if (!url) return mcf__fail(MCF_INVALID_PARAMS, "NULL URL");
+    if ((rc = mcf_url_parse(url, o ? o->filesystem : NULL, u)) != MCF_OK) return rc;
+    if ((rc = mcf__fs_lookup(u, fs)) != MCF_OK) { mcf_url_free(u); return rc; }
+    return MCF_OK;
+}
+
+/* Whole-object helpers: one object written or read in one call. */
+MCFDEF int mcf_write_bytes(const char *url, const void *data, size_t len, const mcf_options *o)
+{
+    mcf_url u;
+    mcf__sink s;
+    int rc;
+    if (!data && len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_write_bytes: NULL data");
+    memset(&s, 0, sizeof s);
+    if ((rc = mcf__resolve(url, o, &u, &s.fs)) != MCF_OK) return rc;
+    if (!s.fs.write) rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem is read-only", u.url, u.scheme);
+    else {
+        s.url = &u; s.o = o; s.name = u.url;
+        rc = mcf__sink_begin(&s, len);
+        while (rc == MCF_OK && s.done < len) {
+            size_t k = len - (size_t)s.done < MCF_CHUNK_SIZE ? len - (size_t)s.done : MCF_CHUNK_SIZE;
+            rc = mcf__sink_write(&s, (const unsigned char *)data + s.done, k);
+        }
+        if (s.begun) { if (rc == MCF_OK) rc = s.fs.commit(s.file); else s.fs.abort(s.file); }
+    }
+    mcf_url_free(&u);
+    return rc;
+}
+
+MCFDEF int mcf_read_bytes(const char *url, void **data, size_t *len, const mcf_options *o)
+{
+    mcf_url u;
+    mcf__source src;
+    unsigned char *buf = NULL;
+    int rc;
+    if (!data || !len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_read_bytes: NULL output");
+    memset(&src, 0, sizeof src);
+    if ((rc = mcf__resolve(url, o, &u, &src.fs)) != MCF_OK) return rc;
+    src.name = u.url;
+    rc = src.fs.open_read(src.fs.user, &u, o, &src.file, &src.size);
+    if (rc == MCF_OK) {
+        if (!mcf__fits_size(src.size)) rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: %llu bytes do not fit in memory on this host", u.url, (unsigned long long)src.size);
+        else if (src.size > mcf__ram_bytes())
+            rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory: %llu bytes exceed this machine's RAM (%llu bytes); read it in parts with mcf_open",
+                           u.url, (unsigned long long)src.size, (unsigned long long)mcf__ram_bytes());
+        else if (!(buf = (unsigned char *)mcf__malloc((size_t)src.size))) rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory for %llu bytes", u.url, (unsigned long long)src.size);
+        else rc = src.size ? src.fs.read_at(src.file, 0, buf, (size_t)src.size) : MCF_OK;
+        src.fs.close_read(src.file);
+    }
+    if (rc == MCF_OK) { *data = buf; *len = (size_t)src.size; }
+    else MCF_FREE(buf);
+    mcf_url_free(&u);
+    return rc;
+}
+
+MCFDEF int mcf_file_size(const char *url, uint64_t *size, const mcf_options *o)
+{
+    mcf_url u;
+    mcf_filesystem fs;
+    uint64_t sz = 0;
+    int rc;
+    if (!size) return mcf__fail(MCF_INVALID_PARAMS, "mcf_file_size: NULL output");
+    if ((rc = mcf__resolve(url, o, &u, &fs)) != MCF_OK) return rc;
+    rc = fs.stat(fs.user, &u, o, &sz);
+    if (rc == MCF_OK) *size = sz;
+    mcf_url_free(&u);
+    return rc;
+}
+
+MCFDEF int mcf_exists(const char *url, const mcf_options *o)
+{
+    uint64_t sz;
+    char saved[MCF_ERROR_MAX];
+    int rc;
+    memcpy(saved, mcf__error_text, sizeof saved);
+    rc = mcf_file_size(url, &sz, o);
+    if (rc == MCF_OK) return 1;
+    if (rc == MCF_FILE_NOT_FOUND) { memcpy(mcf__error_text, saved, sizeof saved); return 0; }  /* not a failure */
+    return rc;
+}
+
+MCFDEF int mcf_remove(const char *url, const mcf_options *o)
+{
+    mcf_url u;
+    mcf_filesystem fs;
+    int rc;
+    if ((rc = mcf__resolve(url, o, &u, &fs)) != MCF_OK) return rc;
+    rc = fs.remove ? fs.remove(fs.user, &u, o) : mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem cannot remove objects", u.url, u.scheme);
+    mcf_url_free(&u);
+    return rc;
+}
+
+/* ===== [14] JSON read/write ============================================== */
 /* A strict pull parser for RFC 8259 over a length-bounded buffer: full UTF-8
  * validation (RFC 3629: no overlongs, no surrogates, <= U+10FFFF), escapes
  * incl. \uXXXX surrogate pairs (lone surrogates rejected, as serde_json does),
@@ -5648,14 +6223,14 @@ MCF__SHARED void mcf__json_put_str(mcf__buf *b, const char *s, size_t n)
     mcf__buf_putc(b, '"');
 }
 
-/* ===== [12] safetensors ================================================== */
+/* ===== [15] safetensors ================================================== */
 /* Hugging Face safetensors (README "Format"; crate v0.7.0 tensor.rs): u64 LE
  * header length N, N bytes of JSON, the data buffer. Reader: reads only the
  * 8 + N header bytes; reference validation (contiguous, complete offsets,
  * exact spans, N <= 100 MB) plus stricter rules where readers could disagree.
  * Writer: byte-identical to the reference (dtype rank, then name bytes;
  * compact JSON; space padding to 8), all checks before mcf__sink_begin, data
- * streamed from the caller. [16] checks names (non-NULL, unique) first;
+ * streamed from the caller. [20] checks names (non-NULL, unique) first;
  * mcf__st_open fills r->entries/count and r->meta in header order. */
 
 /* Position of each dtype in the crate's Dtype enum, written first to last. */
@@ -5725,101 +6300,123 @@ static void mcf__st_put_entry(mcf__buf *b, const mcf_tensor *t, uint64_t begin, 
     mcf__buf_puts(b, "]}");
 }
 
+/* Refuses what safetensors cannot hold; *data = the buffer's total size. */
+static int mcf__st_check_tensors(const mcf__sink *s, const mcf_tensor *t, size_t n, uint64_t *data)
+{
+    size_t i;
+    *data = 0;
+    for (i = 0; i < n; i++) {
+        const mcf__dtype_info *d = &mcf__dtypes[t[i].dtype];
+        uint64_t bits;
+        if (!mcf__utf8_valid(t[i].name, strlen(t[i].name)))
+            return mcf__fail(MCF_INVALID_PARAMS, "safetensors: %s: tensor name \"%s\" is not valid UTF-8", s->name, t[i].name);
+        if (strcmp(t[i].name, "__metadata__") == 0)
+            return mcf__fail(MCF_INVALID_PARAMS, "safetensors: %s: \"__metadata__\" is reserved and cannot name a tensor", s->name);
+        if (!d->st)
+            return mcf__fail(MCF_SERIALIZE_UNSUPPORTED, "safetensors: %s: tensor \"%s\" has dtype %s (torch.%s), which safetensors has no dtype for; save it as torch (.pt) or convert it",
+                             s->name, t[i].name, d->name, d->torch);
+        if (!mcf__mul64(mcf_tensor_numel(&t[i]), d->bits, &bits) || bits % 8)
+            return mcf__fail(MCF_SERIALIZE_UNSUPPORTED, "safetensors: %s: tensor \"%s\": %llu elements of %s are not a whole number of bytes",
+                             s->name, t[i].name, (unsigned long long)mcf_tensor_numel(&t[i]), d->name);
+        if (!mcf__add64(*data, bits / 8, data))
+            return mcf__fail(MCF_SERIALIZE_FAIL, "safetensors: %s: total tensor size overflows 64 bits", s->name);
+    }
+    return MCF_OK;
+}
+
+/* The metadata pairs checked (UTF-8, no duplicate key) and sorted by key
+ * bytes as the reference writes them: *mkeys (MCF_MALLOC), *nmeta pairs. */
+static int mcf__st_meta_keys(const mcf__sink *s, const char *const *meta, mcf__st_key **mkeys, size_t *nmeta)
+{
+    size_t i, n = 0, dup;
+    *mkeys = NULL;
+    *nmeta = 0;
+    while (meta[2 * n]) {
+        if (!meta[2 * n + 1])
+            return mcf__fail(MCF_INVALID_PARAMS, "safetensors: %s: metadata key \"%s\" has no value (the list is key, value, ..., NULL)", s->name, meta[2 * n]);
+        n++;
+    }
+    if (!(*mkeys = (mcf__st_key *)mcf__calloc(n ? n : 1, sizeof **mkeys))) return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", s->name);
+    *nmeta = n;
+    for (i = 0; i < n; i++) {
+        (*mkeys)[i].name = meta[2 * i];
+        (*mkeys)[i].len = strlen(meta[2 * i]);
+        (*mkeys)[i].idx = i;
+        if (!mcf__utf8_valid(meta[2 * i], (*mkeys)[i].len) || !mcf__utf8_valid(meta[2 * i + 1], strlen(meta[2 * i + 1])))
+            return mcf__fail(MCF_INVALID_PARAMS, "safetensors: %s: metadata \"%s\" is not valid UTF-8", s->name, meta[2 * i]);
+    }
+    if ((dup = mcf__st_sort_keys(*mkeys, n)) < n)
+        return mcf__fail(MCF_INVALID_PARAMS, "safetensors: %s: duplicate metadata key \"%s\"", s->name, (*mkeys)[dup].name);
+    return MCF_OK;
+}
+
+/* The header: compact JSON, __metadata__ first (when meta is not NULL),
+ * then the tensors in key order, spaces to a multiple of 8. */
+static void mcf__st_header(mcf__buf *hb, const mcf_tensor *t, const mcf__st_key *keys, size_t n,
+                           const char *const *meta, const mcf__st_key *mkeys, size_t nmeta)
+{
+    uint64_t data = 0;
+    size_t i;
+    mcf__buf_putc(hb, '{');
+    if (meta) {
+        mcf__buf_puts(hb, "\"__metadata__\":{");
+        for (i = 0; i < nmeta; i++) {
+            const char *v = meta[2 * mkeys[i].idx + 1];
+            if (i) mcf__buf_putc(hb, ',');
+            mcf__json_put_str(hb, mkeys[i].name, mkeys[i].len);
+            mcf__buf_putc(hb, ':');
+            mcf__json_put_str(hb, v, strlen(v));
+        }
+        mcf__buf_putc(hb, '}');
+    }
+    for (i = 0; i < n; i++) {
+        const mcf_tensor *ti = &t[keys[i].idx];
+        uint64_t nb = mcf_tensor_nbytes(ti);
+        if (i || meta) mcf__buf_putc(hb, ',');
+        mcf__st_put_entry(hb, ti, data, data + nb);
+        data += nb;
+    }
+    mcf__buf_putc(hb, '}');
+    mcf__buf_put(hb, "       ", (8 - hb->len % 8) % 8);   /* a failed buffer stays put */
+}
+
 static int mcf__st_save(mcf__sink *s, const mcf_tensor *t, size_t n, const mcf_options *o)
 {
     const char *const *meta = o ? o->metadata : NULL;
     mcf__st_key *keys = NULL, *mkeys = NULL;
     mcf__buf hb;
-    size_t i, nmeta = 0, dup;
-    uint64_t data = 0, total, hlen;
+    size_t i, nmeta = 0;
+    uint64_t data = 0, total = 0, hlen;
     unsigned char lenb[8];
-    int rc = MCF_OK;
+    int rc;
     memset(&hb, 0, sizeof hb);
     /* every check happens before mcf__sink_begin: a refused save opens nothing */
-    for (i = 0; i < n; i++) {
-        uint64_t bits;
-        size_t len = strlen(t[i].name);
-        if (!mcf__utf8_valid(t[i].name, len))
-            return mcf__fail(MCF_INVALID_PARAMS, "safetensors: %s: tensor name \"%s\" is not valid UTF-8", s->name, t[i].name);
-        if (strcmp(t[i].name, "__metadata__") == 0)
-            return mcf__fail(MCF_INVALID_PARAMS, "safetensors: %s: \"__metadata__\" is reserved and cannot name a tensor", s->name);
-        if (!mcf__dtypes[t[i].dtype].st)
-            return mcf__fail(MCF_SERIALIZE_UNSUPPORTED, "safetensors: %s: tensor \"%s\" has dtype %s (torch.%s), which safetensors has no dtype for; save it as torch (.pt) or convert it",
-                             s->name, t[i].name, mcf__dtypes[t[i].dtype].name, mcf__dtypes[t[i].dtype].torch);
-        if (!mcf__mul64(mcf_tensor_numel(&t[i]), mcf__dtypes[t[i].dtype].bits, &bits) || bits % 8)
-            return mcf__fail(MCF_SERIALIZE_UNSUPPORTED, "safetensors: %s: tensor \"%s\": %llu elements of %s are not a whole number of bytes",
-                             s->name, t[i].name, (unsigned long long)mcf_tensor_numel(&t[i]), mcf__dtypes[t[i].dtype].name);
-        if (!mcf__add64(data, bits / 8, &data))
-            return mcf__fail(MCF_SERIALIZE_FAIL, "safetensors: %s: total tensor size overflows 64 bits", s->name);
-    }
-    if (meta) {
-        while (meta[2 * nmeta]) {
-            if (!meta[2 * nmeta + 1])
-                return mcf__fail(MCF_INVALID_PARAMS, "safetensors: %s: metadata key \"%s\" has no value (the list is key, value, ..., NULL)", s->name, meta[2 * nmeta]);
-            nmeta++;
-        }
-        mkeys = (mcf__st_key *)mcf__calloc(nmeta ? nmeta : 1, sizeof *mkeys);
-        if (!mkeys) return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", s->name);
-        for (i = 0; i < nmeta; i++) {
-            mkeys[i].name = meta[2 * i];
-            mkeys[i].len = strlen(meta[2 * i]);
-            mkeys[i].idx = i;
-            if (!mcf__utf8_valid(meta[2 * i], mkeys[i].len) || !mcf__utf8_valid(meta[2 * i + 1], strlen(meta[2 * i + 1]))) {
-                rc = mcf__fail(MCF_INVALID_PARAMS, "safetensors: %s: metadata \"%s\" is not valid UTF-8", s->name, meta[2 * i]);
-                goto done;
-            }
-        }
-        if ((dup = mcf__st_sort_keys(mkeys, nmeta)) < nmeta) {
-            rc = mcf__fail(MCF_INVALID_PARAMS, "safetensors: %s: duplicate metadata key \"%s\"", s->name, mkeys[dup].name);
-            goto done;
-        }
-    }
+    if ((rc = mcf__st_check_tensors(s, t, n, &data)) != MCF_OK) return rc;
+    if (meta && (rc = mcf__st_meta_keys(s, meta, &mkeys, &nmeta)) != MCF_OK) goto done;
     keys = (mcf__st_key *)mcf__calloc(n ? n : 1, sizeof *keys);
-    if (!keys) { rc = mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", s->name); goto done; }
+    if (!keys) {
+        rc = mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", s->name);
+        goto done;
+    }
     for (i = 0; i < n; i++) {
         keys[i].name = t[i].name;
         keys[i].len = strlen(t[i].name);
         keys[i].rank = mcf__st_rank(t[i].dtype);
         keys[i].idx = i;
     }
-    (void)mcf__st_sort_keys(keys, n);   /* names are unique ([16] checked) */
-
-    /* the header: compact JSON, __metadata__ first, then tensors in order */
-    mcf__buf_putc(&hb, '{');
-    if (meta) {
-        mcf__buf_puts(&hb, "\"__metadata__\":{");
-        for (i = 0; i < nmeta; i++) {
-            const char *v = meta[2 * mkeys[i].idx + 1];
-            if (i) mcf__buf_putc(&hb, ',');
-            mcf__json_put_str(&hb, mkeys[i].name, mkeys[i].len);
-            mcf__buf_putc(&hb, ':');
-            mcf__json_put_str(&hb, v, strlen(v));
-        }
-        mcf__buf_putc(&hb, '}');
-    }
-    data = 0;
-    for (i = 0; i < n; i++) {
-        const mcf_tensor *ti = &t[keys[i].idx];
-        uint64_t nb = mcf_tensor_nbytes(ti);
-        if (i || meta) mcf__buf_putc(&hb, ',');
-        mcf__st_put_entry(&hb, ti, data, data + nb);
-        data += nb;
-    }
-    mcf__buf_putc(&hb, '}');
-    mcf__buf_put(&hb, "       ", (8 - hb.len % 8) % 8);   /* spaces to a multiple of 8 (a failed buffer stays put) */
-    if (hb.failed) { rc = mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory for the header", s->name); goto done; }
+    (void)mcf__st_sort_keys(keys, n);   /* names are unique ([20] checked) */
+    mcf__st_header(&hb, t, keys, n, meta, mkeys, nmeta);
     hlen = hb.len;
-    if (hlen > MCF_MAX_HEADER) {
+    if (hb.failed) rc = mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory for the header", s->name);
+    else if (hlen > MCF_MAX_HEADER)
         rc = mcf__fail(MCF_SERIALIZE_FAIL, "safetensors: %s: header of %llu bytes exceeds the %llu-byte limit", s->name,
                        (unsigned long long)hlen, (unsigned long long)MCF_MAX_HEADER);
-        goto done;
-    }
-    if (!mcf__add64(8 + hlen, data, &total)) { rc = mcf__fail(MCF_SERIALIZE_FAIL, "safetensors: %s: file size overflows 64 bits", s->name); goto done; }
-
-    if ((rc = mcf__sink_begin(s, total)) != MCF_OK) goto done;
+    else if (!mcf__add64(8 + hlen, data, &total))
+        rc = mcf__fail(MCF_SERIALIZE_FAIL, "safetensors: %s: file size overflows 64 bits", s->name);
+    if (rc == MCF_OK) rc = mcf__sink_begin(s, total);
     mcf__put_le64(lenb, hlen);
-    if ((rc = mcf__sink_write(s, lenb, 8)) != MCF_OK) goto done;
-    if ((rc = mcf__sink_write(s, hb.data, hb.len)) != MCF_OK) goto done;
+    if (rc == MCF_OK) rc = mcf__sink_write(s, lenb, 8);
+    if (rc == MCF_OK) rc = mcf__sink_write(s, hb.data, hb.len);
     for (i = 0; i < n && rc == MCF_OK; i++) rc = mcf__sink_tensor(s, &t[keys[i].idx], NULL);
 done:
     mcf__buf_free(&hb);
@@ -5832,26 +6429,17 @@ done:
 typedef struct mcf__st_parse {
     mcf_reader *r;
     char who[MCF_ERROR_MAX];
-    size_t cap, meta_cap;
+    size_t cap, offs_cap, meta_cap;  /* capacities of r->entries, offs, r->meta */
     uint64_t *offs;                  /* begin, end per entry */
 } mcf__st_parse;
 
+/* Room for one more entry and its two data offsets. */
 static int mcf__st_grow(mcf__st_parse *p)
 {
     mcf_reader *r = p->r;
-    if (r->count == p->cap) {
-        size_t c = p->cap ? p->cap * 2 : 16;
-        mcf__entry *e;
-        uint64_t *o;
-        if (c > SIZE_MAX / sizeof(mcf__entry) / 2) return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: too many tensors", r->name);
-        e = (mcf__entry *)MCF_REALLOC(r->entries, c * sizeof *e);
-        if (!e) return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", r->name);
-        r->entries = e;
-        o = (uint64_t *)MCF_REALLOC(p->offs, c * 2 * sizeof *o);
-        if (!o) return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", r->name);
-        p->offs = o;
-        p->cap = c;
-    }
+    if (!mcf__grow((void **)&r->entries, &p->cap, r->count + 1, sizeof *r->entries) ||
+        !mcf__grow((void **)&p->offs, &p->offs_cap, r->count + 1, 2 * sizeof *p->offs))
+        return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", r->name);
     return MCF_OK;
 }
 
@@ -5882,52 +6470,35 @@ static int mcf__st_u64_array(mcf__json *j, mcf__st_parse *p, const char *tname, 
     return MCF_OK;
 }
 
-/* Parses one tensor entry object; the key (name) is already in the entry. */
-static int mcf__st_tensor(mcf__json *j, mcf__st_parse *p, mcf__entry *e, uint64_t *offs)
+/* The "dtype" field's string: a safetensors dtype name. */
+static int mcf__st_dtype(mcf__json *j, const char *rn, mcf__entry *e)
 {
-    uint64_t shape[MCF_MAX_DIMS], numel = 1, bits;
-    int rc, have_dtype = 0, have_shape = 0, have_offs = 0, ndim = 0, noffs = 0, d, i, nul;
-    const char *rn = p->r->name;
+    char dt[128];
+    size_t k = sizeof dt;
+    int rc, i, nul;
     if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
-    if (j->type != MCF__J_OBJ)
-        return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": entry is not a JSON object", rn, e->name);
-    for (;;) {
-        if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
-        if (j->type == MCF__J_OBJ_END) break;
-        if (mcf__json_tok_is(j, "dtype")) {
-            char dt[128];
-            size_t k;
-            if (have_dtype++) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": repeated field \"dtype\"", rn, e->name);
-            if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
-            if (j->type != MCF__J_STR) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": dtype is not a string", rn, e->name);
-            if (j->tok_len >= sizeof dt) k = sizeof dt;   /* decodes to > 21 bytes: no dtype is that long */
-            else { k = mcf__json_unescape(j->tok, j->tok_len, dt, &nul); dt[k] = '\0'; }
-            for (i = 0; k < sizeof dt && i < (int)MCF_DTYPE_COUNT; i++)
-                if (mcf__dtypes[i].st && strcmp(dt, mcf__dtypes[i].name) == 0) break;
-            if (k >= sizeof dt || i == (int)MCF_DTYPE_COUNT) {
-                if (k < sizeof dt && (strcmp(dt, "F8_E5M2FNUZ") == 0 || strcmp(dt, "F8_E4M3FNUZ") == 0))
-                    return mcf__fail(MCF_NOT_SUPPORTED, "safetensors: %s: tensor \"%s\": dtype %s is not supported", rn, e->name, dt);
-                return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": unknown dtype \"%.*s\"", rn, e->name,
-                                 (int)(j->tok_len > 32 ? 32 : j->tok_len), (const char *)j->tok);
-            }
-            e->dtype = (mcf_dtype)i;
-        } else if (mcf__json_tok_is(j, "shape")) {
-            if (have_shape++) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": repeated field \"shape\"", rn, e->name);
-            if ((rc = mcf__st_u64_array(j, p, e->name, "shape", shape, MCF_MAX_DIMS, &ndim)) != MCF_OK) return rc;
-        } else if (mcf__json_tok_is(j, "data_offsets")) {
-            if (have_offs++) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": repeated field \"data_offsets\"", rn, e->name);
-            if ((rc = mcf__st_u64_array(j, p, e->name, "data_offsets", offs, 2, &noffs)) != MCF_OK) return rc;
-            if (noffs != 2)
-                return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": data_offsets must have exactly 2 elements", rn, e->name);
-        } else {
-            /* unknown fields are ignored, as the reference does */
-            if ((rc = mcf__json_next(j)) != MCF_OK || (rc = mcf__json_skip(j)) != MCF_OK) return rc;
-        }
+    if (j->type != MCF__J_STR) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": dtype is not a string", rn, e->name);
+    if (j->tok_len < sizeof dt) {   /* longer decodes to > 21 bytes: no dtype is that long */
+        k = mcf__json_unescape(j->tok, j->tok_len, dt, &nul);
+        dt[k] = '\0';
     }
-    if (!have_dtype || !have_shape || !have_offs)
-        return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": missing field \"%s\"", rn, e->name,
-                         !have_dtype ? "dtype" : !have_shape ? "shape" : "data_offsets");
-    /* exact size math (the reference's checked_mul chain) */
+    for (i = 0; k < sizeof dt && i < (int)MCF_DTYPE_COUNT; i++)
+        if (mcf__dtypes[i].st && strcmp(dt, mcf__dtypes[i].name) == 0) break;
+    if (k < sizeof dt && i < (int)MCF_DTYPE_COUNT) {
+        e->dtype = (mcf_dtype)i;
+        return MCF_OK;
+    }
+    if (k < sizeof dt && (strcmp(dt, "F8_E5M2FNUZ") == 0 || strcmp(dt, "F8_E4M3FNUZ") == 0))
+        return mcf__fail(MCF_NOT_SUPPORTED, "safetensors: %s: tensor \"%s\": dtype %s is not supported", rn, e->name, dt);
+    return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": unknown dtype \"%.*s\"", rn, e->name,
+                     (int)(j->tok_len > 32 ? 32 : j->tok_len), (const char *)j->tok);
+}
+
+/* Exact size math (the reference's checked_mul chain), then the shape. */
+static int mcf__st_size(const char *rn, mcf__entry *e, const uint64_t *shape, int ndim)
+{
+    uint64_t numel = 1, bits;
+    int d;
     for (d = 0; d < ndim; d++)
         if (!mcf__mul64(numel, shape[d], &numel))
             return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": shape overflows 64 bits", rn, e->name);
@@ -5947,6 +6518,42 @@ static int mcf__st_tensor(mcf__json *j, mcf__st_parse *p, mcf__entry *e, uint64_
     return MCF_OK;
 }
 
+/* Parses one tensor entry object; the key (name) is already in the entry. */
+static int mcf__st_tensor(mcf__json *j, mcf__st_parse *p, mcf__entry *e, uint64_t *offs)
+{
+    uint64_t shape[MCF_MAX_DIMS];
+    int rc, have_dtype = 0, have_shape = 0, have_offs = 0, ndim = 0, noffs = 0;
+    const char *rn = p->r->name;
+    if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
+    if (j->type != MCF__J_OBJ)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": entry is not a JSON object", rn, e->name);
+    for (;;) {
+        if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
+        if (j->type == MCF__J_OBJ_END) break;
+        if (mcf__json_tok_is(j, "dtype")) {
+            if (have_dtype++) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": repeated field \"dtype\"", rn, e->name);
+            if ((rc = mcf__st_dtype(j, rn, e)) != MCF_OK) return rc;
+        } else if (mcf__json_tok_is(j, "shape")) {
+            if (have_shape++) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": repeated field \"shape\"", rn, e->name);
+            if ((rc = mcf__st_u64_array(j, p, e->name, "shape", shape, MCF_MAX_DIMS, &ndim)) != MCF_OK) return rc;
+        } else if (mcf__json_tok_is(j, "data_offsets")) {
+            if (have_offs++) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": repeated field \"data_offsets\"", rn, e->name);
+            if ((rc = mcf__st_u64_array(j, p, e->name, "data_offsets", offs, 2, &noffs)) != MCF_OK) return rc;
+            if (noffs != 2)
+                return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": data_offsets must have exactly 2 elements", rn, e->name);
+        } else {
+            /* unknown fields are ignored, as the reference does */
+            rc = mcf__json_next(j);
+            if (rc == MCF_OK) rc = mcf__json_skip(j);
+            if (rc != MCF_OK) return rc;
+        }
+    }
+    if (!have_dtype || !have_shape || !have_offs)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": missing field \"%s\"", rn, e->name,
+                         !have_dtype ? "dtype" : !have_shape ? "shape" : "data_offsets");
+    return mcf__st_size(rn, e, shape, ndim);
+}
+
 static int mcf__st_metadata(mcf__json *j, mcf__st_parse *p)
 {
     mcf_reader *r = p->r;
@@ -5959,13 +6566,8 @@ static int mcf__st_metadata(mcf__json *j, mcf__st_parse *p)
         char *key, *val;
         if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
         if (j->type == MCF__J_OBJ_END) return MCF_OK;
-        if (r->meta_count == p->meta_cap) {
-            size_t c = p->meta_cap ? p->meta_cap * 2 : 8;
-            char **m = c > SIZE_MAX / (2 * sizeof(char *)) ? NULL : (char **)MCF_REALLOC(r->meta, c * 2 * sizeof(char *));
-            if (!m) return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", r->name);
-            r->meta = m;
-            p->meta_cap = c;
-        }
+        if (!mcf__grow((void **)&r->meta, &p->meta_cap, r->meta_count + 1, 2 * sizeof *r->meta))
+            return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", r->name);
         if (!(key = mcf__json_strdup(j, &nul))) return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", r->name);
         if (nul) { MCF_FREE(key); return mcf__fail(MCF_NOT_SUPPORTED, "safetensors: %s: a __metadata__ key contains U+0000 (not representable as a C string)", r->name); }
         if ((rc = mcf__json_next(j)) != MCF_OK) { MCF_FREE(key); return rc; }
@@ -6013,80 +6615,113 @@ static int mcf__st_no_dups(mcf_reader *r, const char **names, size_t n, const ch
     return MCF_OK;
 }
 
-/* Walks the (already validated) header and checks the layout. */
-static int mcf__st_walk(mcf__st_parse *p, const unsigned char *hdr, size_t n, uint64_t hlen)
+/* Reads the header's keys: __metadata__ once, every other key a tensor. */
+static int mcf__st_entries(mcf__st_parse *p, mcf__json *j)
 {
     mcf_reader *r = p->r;
-    mcf__json j;
-    mcf__st_span *spans = NULL;
-    const char **names = NULL;
-    uint64_t start = 0, end, size = r->src.size;
-    size_t i;
     int rc, nul, have_meta = 0;
-    mcf__json_init(&j, hdr, n, p->who);
-    if ((rc = mcf__json_next(&j)) != MCF_OK) return rc;
-    if (j.type != MCF__J_OBJ) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: the header is not a JSON object", r->name);
+    if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
+    if (j->type != MCF__J_OBJ) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: the header is not a JSON object", r->name);
     for (;;) {
         mcf__entry *e;
-        if ((rc = mcf__json_next(&j)) != MCF_OK) return rc;
-        if (j.type == MCF__J_OBJ_END) break;
-        if (mcf__json_tok_is(&j, "__metadata__")) {
+        if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
+        if (j->type == MCF__J_OBJ_END) return MCF_OK;
+        if (mcf__json_tok_is(j, "__metadata__")) {
             if (have_meta++) return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: repeated __metadata__ key", r->name);
-            if ((rc = mcf__st_metadata(&j, p)) != MCF_OK) return rc;
+            if ((rc = mcf__st_metadata(j, p)) != MCF_OK) return rc;
             continue;
         }
         if ((rc = mcf__st_grow(p)) != MCF_OK) return rc;
         e = &r->entries[r->count];
         memset(e, 0, sizeof *e);
-        if (!(e->name = mcf__json_strdup(&j, &nul))) return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", r->name);
+        if (!(e->name = mcf__json_strdup(j, &nul))) return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", r->name);
         r->count++;
         if (nul) return mcf__fail(MCF_NOT_SUPPORTED, "safetensors: %s: tensor name \"%s\\u0000...\" contains U+0000 (not representable as a C string)", r->name, e->name);
-        if ((rc = mcf__st_tensor(&j, p, e, p->offs + 2 * (r->count - 1))) != MCF_OK) return rc;
+        if ((rc = mcf__st_tensor(j, p, e, p->offs + 2 * (r->count - 1))) != MCF_OK) return rc;
     }
-    /* duplicate names and metadata keys: two readers could see different tensors */
-    names = (const char **)mcf__calloc(r->count > r->meta_count ? r->count + 1 : r->meta_count + 1, sizeof *names);
-    spans = (mcf__st_span *)mcf__calloc(r->count + 1, sizeof *spans);
-    if (!names || !spans) { rc = mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", r->name); goto done; }
+}
+
+/* Duplicate tensor names or metadata keys: two readers could see
+ * different tensors. */
+static int mcf__st_unique(mcf_reader *r)
+{
+    const char **names = (const char **)mcf__calloc(r->count > r->meta_count ? r->count + 1 : r->meta_count + 1, sizeof *names);
+    size_t i;
+    int rc;
+    if (!names) return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", r->name);
     for (i = 0; i < r->count; i++) names[i] = r->entries[i].name;
-    if ((rc = mcf__st_no_dups(r, names, r->count, "tensor name")) != MCF_OK) goto done;
+    rc = mcf__st_no_dups(r, names, r->count, "tensor name");
     for (i = 0; i < r->meta_count; i++) names[i] = r->meta[2 * i];
-    if ((rc = mcf__st_no_dups(r, names, r->meta_count, "__metadata__ key")) != MCF_OK) goto done;
-    /* offsets sorted by (begin, end): start at 0, contiguous, exact spans */
-    for (i = 0; i < r->count; i++) { spans[i].begin = p->offs[2 * i]; spans[i].end = p->offs[2 * i + 1]; spans[i].idx = i; }
-    if (r->count > 1) qsort(spans, r->count, sizeof *spans, mcf__st_span_cmp);
+    if (rc == MCF_OK) rc = mcf__st_no_dups(r, names, r->meta_count, "__metadata__ key");
+    MCF_FREE(names);
+    return rc;
+}
+
+/* One tensor's place in the sorted offsets: it begins where the previous
+ * one ended, and spans exactly its dtype x shape. */
+static int mcf__st_check_span(const mcf_reader *r, const mcf__entry *e, uint64_t b, uint64_t en, uint64_t start)
+{
+    char shp[16 * MCF_MAX_DIMS + 4];
+    size_t k = 0;
+    int d;
+    if (en < b)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": data_offsets [%llu,%llu) end before they begin", r->name, e->name,
+                         (unsigned long long)b, (unsigned long long)en);
+    if (b != start)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": data_offsets [%llu,%llu) %s (expected to begin at %llu)", r->name, e->name,
+                         (unsigned long long)b, (unsigned long long)en, b < start ? "overlap the previous tensor" : "leave a gap after the previous tensor",
+                         (unsigned long long)start);
+    if (en - b == e->nbytes) return MCF_OK;
+    for (d = 0; d < e->ndim; d++) k += (size_t)snprintf(shp + k, sizeof shp - k, "%s%lld", d ? "," : "", (long long)e->shape[d]);
+    shp[k] = '\0';
+    return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\" data_offsets [%llu,%llu) do not match dtype %s shape [%s] (%llu bytes)",
+                     r->name, e->name, (unsigned long long)b, (unsigned long long)en, mcf__dtypes[e->dtype].name, shp, (unsigned long long)e->nbytes);
+}
+
+/* The offsets sorted by (begin, end) start at 0, are contiguous and exact;
+ * *buffer_end = where the last one ends. */
+static int mcf__st_check_offsets(mcf__st_parse *p, uint64_t *buffer_end)
+{
+    mcf_reader *r = p->r;
+    mcf__st_span *spans = (mcf__st_span *)mcf__calloc(r->count + 1, sizeof *spans);
+    uint64_t start = 0;
+    size_t i;
+    int rc = MCF_OK;
+    if (!spans) return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory", r->name);
     for (i = 0; i < r->count; i++) {
-        mcf__entry *e = &r->entries[spans[i].idx];
-        uint64_t b = spans[i].begin, en = spans[i].end;
-        if (en < b) { rc = mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": data_offsets [%llu,%llu) end before they begin", r->name, e->name, (unsigned long long)b, (unsigned long long)en); goto done; }
-        if (b != start) {
-            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\": data_offsets [%llu,%llu) %s (expected to begin at %llu)", r->name, e->name,
-                           (unsigned long long)b, (unsigned long long)en, b < start ? "overlap the previous tensor" : "leave a gap after the previous tensor",
-                           (unsigned long long)start);
-            goto done;
-        }
-        if (en - b != e->nbytes) {
-            char shp[16 * MCF_MAX_DIMS + 4];
-            size_t k = 0;
-            int d;
-            for (d = 0; d < e->ndim; d++) k += (size_t)snprintf(shp + k, sizeof shp - k, "%s%lld", d ? "," : "", (long long)e->shape[d]);
-            shp[k] = '\0';
-            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor \"%s\" data_offsets [%llu,%llu) do not match dtype %s shape [%s] (%llu bytes)",
-                           r->name, e->name, (unsigned long long)b, (unsigned long long)en, mcf__dtypes[e->dtype].name, shp, (unsigned long long)e->nbytes);
-            goto done;
-        }
-        start = en;
+        spans[i].begin = p->offs[2 * i];
+        spans[i].end = p->offs[2 * i + 1];
+        spans[i].idx = i;
     }
-    /* the buffer must end exactly at the end of the file */
-    if (!mcf__add64(8 + hlen, start, &end) || end > size) {
-        rc = mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor data ends at byte %llu%s, past the end of the file (%llu bytes)", r->name,
-                       (unsigned long long)start, " of the buffer", (unsigned long long)size);
-        goto done;
+    if (r->count > 1) qsort(spans, r->count, sizeof *spans, mcf__st_span_cmp);
+    for (i = 0; i < r->count && rc == MCF_OK; i++) {
+        rc = mcf__st_check_span(r, &r->entries[spans[i].idx], spans[i].begin, spans[i].end, start);
+        start = spans[i].end;
     }
-    if (end < size && !(r->flags & MCF_LENIENT)) {
-        rc = mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: %llu trailing bytes after the last tensor (the buffer ends at byte %llu of %llu; MCF_LENIENT accepts this)",
-                       r->name, (unsigned long long)(size - end), (unsigned long long)end, (unsigned long long)size);
-        goto done;
-    }
+    MCF_FREE(spans);
+    *buffer_end = start;
+    return rc;
+}
+
+/* Walks the (already validated) header and checks the layout: the buffer
+ * must end exactly at the end of the file (MCF_LENIENT: or before it). */
+static int mcf__st_walk(mcf__st_parse *p, const unsigned char *hdr, size_t n, uint64_t hlen)
+{
+    mcf_reader *r = p->r;
+    mcf__json j;
+    uint64_t start = 0, end, size = r->src.size;
+    size_t i;
+    int rc;
+    mcf__json_init(&j, hdr, n, p->who);
+    if ((rc = mcf__st_entries(p, &j)) != MCF_OK) return rc;
+    if ((rc = mcf__st_unique(r)) != MCF_OK) return rc;
+    if ((rc = mcf__st_check_offsets(p, &start)) != MCF_OK) return rc;
+    if (!mcf__add64(8 + hlen, start, &end) || end > size)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: tensor data ends at byte %llu%s, past the end of the file (%llu bytes)", r->name,
+                         (unsigned long long)start, " of the buffer", (unsigned long long)size);
+    if (end < size && !(r->flags & MCF_LENIENT))
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: %llu trailing bytes after the last tensor (the buffer ends at byte %llu of %llu; MCF_LENIENT accepts this)",
+                         r->name, (unsigned long long)(size - end), (unsigned long long)end, (unsigned long long)size);
     for (i = 0; i < r->count; i++) {
         mcf__entry *e = &r->entries[i];
         e->offset = 8 + hlen + p->offs[2 * i];
@@ -6094,10 +6729,7 @@ static int mcf__st_walk(mcf__st_parse *p, const unsigned char *hdr, size_t n, ui
         e->contiguous = 1;
         e->aux = -1;
     }
-done:
-    MCF_FREE(names);
-    MCF_FREE(spans);
-    return rc;
+    return MCF_OK;
 }
 
 static int mcf__st_open(mcf_reader *r)
@@ -6142,7 +6774,7 @@ static int mcf__st_open(mcf_reader *r)
     return rc;
 }
 
-/* ===== [13] zip ========================================================== */
+/* ===== [16] zip ========================================================== */
 /* PKWARE APPNOTE 6.3.x subset that torch.save writes and reads: Stored
  * entries only, general-purpose flags 0x0808 (data descriptor + UTF-8), local
  * headers with zero CRC/sizes and an "FB" extra field padding each entry's
@@ -6150,15 +6782,83 @@ static int mcf__st_open(mcf_reader *r)
  * when a size or offset reaches 0xFFFFFFFF), then zip64 end record, zip64
  * locator and the classic end record, always. The reader trusts only the
  * central directory (local sizes are zero) and checks every offset/size
- * against the object size before use; entries may not overlap. */
+ * against the object size before use; entries may not overlap. Record
+ * fields are named below by their byte offsets (APPNOTE section 4.3). */
 #define MCF__ZIP_LOCAL_SIG   0x04034b50u
 #define MCF__ZIP_CENTRAL_SIG 0x02014b50u
 #define MCF__ZIP_DESC_SIG    0x08074b50u
 #define MCF__ZIP_EOCD_SIG    0x06054b50u
 #define MCF__ZIP64_EOCD_SIG  0x06064b50u
 #define MCF__ZIP64_LOC_SIG   0x07064b50u
-#define MCF__ZIP_MAX32       0xFFFFFFFFull
-#define MCF__ZIP_ALIGN       64u
+#define MCF__ZIP_MAX32       0xFFFFFFFFull   /* a 32-bit field that says "see zip64" */
+#define MCF__ZIP_ALIGN       64u             /* torch aligns entry data to 64 bytes */
+
+enum {
+    /* local file header (4.3.7); the name follows at LOCAL_LEN */
+    MCF__ZIP_LOCAL_LEN = 30,
+    MCF__ZIP_LOCAL_FLAGS = 6,
+    MCF__ZIP_LOCAL_CSIZE = 18,
+    MCF__ZIP_LOCAL_USIZE = 22,
+    MCF__ZIP_LOCAL_NAME_LEN = 26,
+    MCF__ZIP_LOCAL_EXTRA_LEN = 28,
+    /* central directory file header (4.3.12); the name follows at CENTRAL_LEN */
+    MCF__ZIP_CENTRAL_LEN = 46,
+    MCF__ZIP_CENTRAL_FLAGS = 8,
+    MCF__ZIP_CENTRAL_METHOD = 10,
+    MCF__ZIP_CENTRAL_CRC = 16,
+    MCF__ZIP_CENTRAL_CSIZE = 20,
+    MCF__ZIP_CENTRAL_USIZE = 24,
+    MCF__ZIP_CENTRAL_NAME_LEN = 28,
+    MCF__ZIP_CENTRAL_EXTRA_LEN = 30,
+    MCF__ZIP_CENTRAL_COMMENT_LEN = 32,
+    MCF__ZIP_CENTRAL_LOCAL_OFF = 42,
+    /* data descriptor (4.3.9): signature, CRC, then both sizes (4 or 8 bytes) */
+    MCF__ZIP_DESC_CRC = 4,
+    MCF__ZIP_DESC_SIZES = 8,
+    MCF__ZIP_DESC_LEN = 16,
+    MCF__ZIP64_DESC_LEN = 24,
+    /* end of central directory record (4.3.16), then a comment */
+    MCF__ZIP_END_LEN = 22,
+    MCF__ZIP_END_DISK = 4,
+    MCF__ZIP_END_CD_DISK = 6,
+    MCF__ZIP_END_DISK_ENTRIES = 8,
+    MCF__ZIP_END_ENTRIES = 10,
+    MCF__ZIP_END_CD_SIZE = 12,
+    MCF__ZIP_END_CD_OFF = 16,
+    MCF__ZIP_END_COMMENT_LEN = 20,
+    MCF__ZIP_COMMENT_MAX = 65535,
+    /* zip64 end of central directory record (4.3.14) */
+    MCF__ZIP64_END_LEN = 56,
+    MCF__ZIP64_END_SIZE = 4,                /* bytes after this field: LEN - 12 */
+    MCF__ZIP64_END_MADE_BY = 12,
+    MCF__ZIP64_END_NEEDED = 14,
+    MCF__ZIP64_END_DISK = 16,
+    MCF__ZIP64_END_CD_DISK = 20,
+    MCF__ZIP64_END_DISK_ENTRIES = 24,
+    MCF__ZIP64_END_ENTRIES = 32,
+    MCF__ZIP64_END_CD_SIZE = 40,
+    MCF__ZIP64_END_CD_OFF = 48,
+    /* zip64 end of central directory locator (4.3.15) */
+    MCF__ZIP64_LOC_LEN = 20,
+    MCF__ZIP64_LOC_DISK = 4,
+    MCF__ZIP64_LOC_END_OFF = 8,
+    MCF__ZIP64_LOC_DISKS = 16,
+    /* extensible data fields (4.5): id, length, data */
+    MCF__ZIP_EXTRA_HEAD = 4,
+    MCF__ZIP64_EXTRA_ID = 0x0001,           /* 4.5.3: the 64-bit sizes and offset */
+    MCF__ZIP_FB_EXTRA_ID = 0x4246,          /* "FB": torch's padding field */
+    /* general-purpose bit flags (4.4.4) and the values written */
+    MCF__ZIP_FLAG_ENCRYPTED = 0x0001,
+    MCF__ZIP_FLAG_DESCRIPTOR = 0x0008,
+    MCF__ZIP_FLAG_STRONG_ENCRYPTION = 0x0040,
+    MCF__ZIP_FLAG_UTF8 = 0x0800,
+    MCF__ZIP_METHOD_STORED = 0,
+    MCF__ZIP64_MADE_BY = 0x031E,            /* host 3 (Unix), APPNOTE 3.0 */
+    MCF__ZIP64_VERSION_NEEDED = 45          /* 4.5: zip64 */
+};
+
+/* The records at the end of every archive this writer makes. */
+#define MCF__ZIP_TAIL_LEN (MCF__ZIP64_END_LEN + MCF__ZIP64_LOC_LEN + MCF__ZIP_END_LEN)
 
 /* One entry of an archive being written or read. */
 typedef struct mcf__zip_entry {
@@ -6171,234 +6871,413 @@ typedef struct mcf__zip_entry {
     unsigned extra_len;     /* writer: local extra length (zip64 + FB) */
 } mcf__zip_entry;
 
-/* Writer: places entry i at *pos and advances *pos past its descriptor. */
+static void mcf__zip_free_entries(mcf__zip_entry *e, size_t n)
+{
+    size_t i;
+    if (!e) return;
+    for (i = 0; i < n; i++) MCF_FREE(e[i].name);
+    MCF_FREE(e);
+}
+
+/* ---- writer ---- */
+/* Entries of 4 GiB or more carry zip64 sizes. */
+static int mcf__zipw_big(const mcf__zip_entry *e) { return e->size >= MCF__ZIP_MAX32; }
+
+/* torch (miniz) writes an empty entry with the UTF-8 flag only and no
+ * data descriptor; every other entry has one. */
+static uint16_t mcf__zipw_flags(const mcf__zip_entry *e)
+{
+    return (uint16_t)(e->size ? MCF__ZIP_FLAG_DESCRIPTOR | MCF__ZIP_FLAG_UTF8 : MCF__ZIP_FLAG_UTF8);
+}
+
+static unsigned mcf__zipw_desc_len(const mcf__zip_entry *e)
+{
+    if (e->size == 0) return 0;
+    return mcf__zipw_big(e) ? MCF__ZIP64_DESC_LEN : MCF__ZIP_DESC_LEN;
+}
+
+/* Writer: places entry e at *pos and advances *pos past its descriptor. */
 static void mcf__zipw_place(mcf__zip_entry *e, uint64_t *pos)
 {
-    uint64_t fixed = *pos + 30 + strlen(e->name) + (e->size >= MCF__ZIP_MAX32 ? 20u : 0u) + 4;
+    unsigned zip64 = mcf__zipw_big(e) ? MCF__ZIP_EXTRA_HEAD + 16u : 0u;   /* both sizes */
+    uint64_t fixed = *pos + MCF__ZIP_LOCAL_LEN + strlen(e->name) + zip64 + MCF__ZIP_EXTRA_HEAD;
     unsigned pad = (unsigned)((MCF__ZIP_ALIGN - fixed % MCF__ZIP_ALIGN) % MCF__ZIP_ALIGN);
     e->header_off = *pos;
-    e->extra_len = (e->size >= MCF__ZIP_MAX32 ? 20u : 0u) + 4u + pad;
+    e->extra_len = zip64 + MCF__ZIP_EXTRA_HEAD + pad;
     e->data_off = fixed + pad;
-    /* torch (miniz) writes an empty entry with flags 0x0800 and no descriptor */
-    *pos = e->data_off + e->size + (e->size == 0 ? 0u : e->size >= MCF__ZIP_MAX32 ? 24u : 16u);
+    *pos = e->data_off + e->size + mcf__zipw_desc_len(e);
+}
+
+/* Bytes of the zip64 extra field of e's central record (0: none). */
+static unsigned mcf__zipw_central_zip64(const mcf__zip_entry *e)
+{
+    unsigned x = (mcf__zipw_big(e) ? 16u : 0u) + (e->header_off >= MCF__ZIP_MAX32 ? 8u : 0u);
+    return x ? MCF__ZIP_EXTRA_HEAD + x : 0u;
 }
 
 /* Central directory record bytes of e (46 + name + zip64 extra). */
 static uint64_t mcf__zipw_central_len(const mcf__zip_entry *e)
 {
-    unsigned x = (e->size >= MCF__ZIP_MAX32 ? 16u : 0u) + (e->header_off >= MCF__ZIP_MAX32 ? 8u : 0u);
-    return 46u + strlen(e->name) + (x ? 4u + x : 0u);
+    return MCF__ZIP_CENTRAL_LEN + strlen(e->name) + mcf__zipw_central_zip64(e);
+}
+
+/* Writes n padding bytes ('Z', as torch does). */
+static int mcf__zipw_pad(mcf__sink *s, size_t n)
+{
+    unsigned char z[64];
+    int rc = MCF_OK;
+    memset(z, 'Z', sizeof z);
+    while (n > 0 && rc == MCF_OK) {
+        size_t k = n < sizeof z ? n : sizeof z;
+        rc = mcf__sink_write(s, z, k);
+        n -= k;
+    }
+    return rc;
 }
 
 /* Local header with zip64 sizes (only past 4 GiB) and the FB padding field. */
 static int mcf__zipw_local(mcf__sink *s, const mcf__zip_entry *e)
 {
-    unsigned char h[30 + 20 + 4];
-    size_t nl = strlen(e->name), hl = 30;
-    int big = e->size >= MCF__ZIP_MAX32, rc;
+    unsigned char h[MCF__ZIP_LOCAL_LEN], x[MCF__ZIP_EXTRA_HEAD + 16 + MCF__ZIP_EXTRA_HEAD];
+    size_t nl = strlen(e->name), xl = 0;
+    int rc;
     memset(h, 0, sizeof h);
+    memset(x, 0, sizeof x);
     mcf__put_le32(h, MCF__ZIP_LOCAL_SIG);
-    mcf__put_le16(h + 6, e->size ? 0x0808 : 0x0800);
-    if (big) { mcf__put_le32(h + 18, 0xFFFFFFFFu); mcf__put_le32(h + 22, 0xFFFFFFFFu); }
-    mcf__put_le16(h + 26, (uint16_t)nl);
-    mcf__put_le16(h + 28, (uint16_t)e->extra_len);
-    if ((rc = mcf__sink_write(s, h, 30)) != MCF_OK || (rc = mcf__sink_write(s, e->name, nl)) != MCF_OK) return rc;
-    hl = 0;
-    if (big) {   /* APPNOTE 4.5.3: a local zip64 field holds both sizes (zero: descriptor follows) */
-        mcf__put_le16(h, 0x0001);
-        mcf__put_le16(h + 2, 16);
-        memset(h + 4, 0, 16);
-        hl = 20;
+    mcf__put_le16(h + MCF__ZIP_LOCAL_FLAGS, mcf__zipw_flags(e));
+    if (mcf__zipw_big(e)) {
+        mcf__put_le32(h + MCF__ZIP_LOCAL_CSIZE, (uint32_t)MCF__ZIP_MAX32);
+        mcf__put_le32(h + MCF__ZIP_LOCAL_USIZE, (uint32_t)MCF__ZIP_MAX32);
+        /* 4.5.3: a local zip64 field holds both sizes (zero: the descriptor follows) */
+        mcf__put_le16(x, MCF__ZIP64_EXTRA_ID);
+        mcf__put_le16(x + 2, 16);
+        xl = MCF__ZIP_EXTRA_HEAD + 16;
     }
-    mcf__put_le16(h + hl, 0x4246);   /* "FB" */
-    mcf__put_le16(h + hl + 2, (uint16_t)(e->extra_len - hl - 4));
-    if ((rc = mcf__sink_write(s, h, hl + 4)) != MCF_OK) return rc;
-    memset(h, 'Z', sizeof h);
-    {
-        size_t pad = e->extra_len - hl - 4;
-        while (pad > 0 && rc == MCF_OK) {
-            size_t k = pad < sizeof h ? pad : sizeof h;
-            rc = mcf__sink_write(s, h, k);
-            pad -= k;
-        }
-    }
+    mcf__put_le16(h + MCF__ZIP_LOCAL_NAME_LEN, (uint16_t)nl);
+    mcf__put_le16(h + MCF__ZIP_LOCAL_EXTRA_LEN, (uint16_t)e->extra_len);
+    mcf__put_le16(x + xl, MCF__ZIP_FB_EXTRA_ID);
+    mcf__put_le16(x + xl + 2, (uint16_t)(e->extra_len - xl - MCF__ZIP_EXTRA_HEAD));
+    rc = mcf__sink_write(s, h, sizeof h);
+    if (rc == MCF_OK) rc = mcf__sink_write(s, e->name, nl);
+    if (rc == MCF_OK) rc = mcf__sink_write(s, x, xl + MCF__ZIP_EXTRA_HEAD);
+    if (rc == MCF_OK) rc = mcf__zipw_pad(s, e->extra_len - xl - MCF__ZIP_EXTRA_HEAD);
     return rc;
 }
 
 /* Data descriptor: 16 bytes, or 24 with 64-bit sizes for a zip64 entry. */
 static int mcf__zipw_descriptor(mcf__sink *s, const mcf__zip_entry *e)
 {
-    unsigned char d[24];
+    unsigned char d[MCF__ZIP64_DESC_LEN];
     if (e->size == 0) return MCF_OK;
     mcf__put_le32(d, MCF__ZIP_DESC_SIG);
-    mcf__put_le32(d + 4, e->crc);
-    if (e->size >= MCF__ZIP_MAX32) {
-        mcf__put_le64(d + 8, e->size);
-        mcf__put_le64(d + 16, e->size);
-        return mcf__sink_write(s, d, 24);
+    mcf__put_le32(d + MCF__ZIP_DESC_CRC, e->crc);
+    if (mcf__zipw_big(e)) {
+        mcf__put_le64(d + MCF__ZIP_DESC_SIZES, e->size);
+        mcf__put_le64(d + MCF__ZIP_DESC_SIZES + 8, e->size);
+    } else {
+        mcf__put_le32(d + MCF__ZIP_DESC_SIZES, (uint32_t)e->size);
+        mcf__put_le32(d + MCF__ZIP_DESC_SIZES + 4, (uint32_t)e->size);
     }
-    mcf__put_le32(d + 8, (uint32_t)e->size);
-    mcf__put_le32(d + 12, (uint32_t)e->size);
-    return mcf__sink_write(s, d, 16);
+    return mcf__sink_write(s, d, mcf__zipw_desc_len(e));
 }
 
-/* Central directory, zip64 end record + locator, end record (cd at cd_off). */
+/* A 32-bit field: v, or 0xFFFFFFFF when v is in the zip64 extra field. */
+static uint32_t mcf__zipw_u32(uint64_t v) { return v >= MCF__ZIP_MAX32 ? (uint32_t)MCF__ZIP_MAX32 : (uint32_t)v; }
+
+/* Central directory record of e, with its zip64 extra field (4.5.3 order:
+ * size, compressed size, offset). */
+static void mcf__zipw_central(mcf__buf *b, const mcf__zip_entry *e)
+{
+    unsigned char h[MCF__ZIP_CENTRAL_LEN], x[MCF__ZIP_EXTRA_HEAD + 24];
+    unsigned xl = mcf__zipw_central_zip64(e);
+    size_t nl = strlen(e->name), k = MCF__ZIP_EXTRA_HEAD;
+    memset(h, 0, sizeof h);
+    mcf__put_le32(h, MCF__ZIP_CENTRAL_SIG);
+    mcf__put_le16(h + MCF__ZIP_CENTRAL_FLAGS, mcf__zipw_flags(e));
+    mcf__put_le32(h + MCF__ZIP_CENTRAL_CRC, e->crc);
+    mcf__put_le32(h + MCF__ZIP_CENTRAL_CSIZE, mcf__zipw_u32(e->size));
+    mcf__put_le32(h + MCF__ZIP_CENTRAL_USIZE, mcf__zipw_u32(e->size));
+    mcf__put_le16(h + MCF__ZIP_CENTRAL_NAME_LEN, (uint16_t)nl);
+    mcf__put_le16(h + MCF__ZIP_CENTRAL_EXTRA_LEN, (uint16_t)xl);
+    mcf__put_le32(h + MCF__ZIP_CENTRAL_LOCAL_OFF, mcf__zipw_u32(e->header_off));
+    mcf__buf_put(b, h, sizeof h);
+    mcf__buf_put(b, e->name, nl);
+    if (!xl) return;
+    mcf__put_le16(x, MCF__ZIP64_EXTRA_ID);
+    mcf__put_le16(x + 2, (uint16_t)(xl - MCF__ZIP_EXTRA_HEAD));
+    if (mcf__zipw_big(e)) {
+        mcf__put_le64(x + k, e->size);
+        mcf__put_le64(x + k + 8, e->size);
+        k += 16;
+    }
+    if (e->header_off >= MCF__ZIP_MAX32) mcf__put_le64(x + k, e->header_off);
+    mcf__buf_put(b, x, xl);
+}
+
+/* Zip64 end record + locator and the classic end record for n entries whose
+ * directory of cd_len bytes starts at cd_off. */
+static void mcf__zipw_end(mcf__buf *b, size_t n, uint64_t cd_off, uint64_t cd_len)
+{
+    unsigned char h[MCF__ZIP_TAIL_LEN], *loc = h + MCF__ZIP64_END_LEN, *end = loc + MCF__ZIP64_LOC_LEN;
+    uint16_t n16 = (uint16_t)(n >= 0xFFFF ? 0xFFFF : n);
+    memset(h, 0, sizeof h);
+    mcf__put_le32(h, MCF__ZIP64_EOCD_SIG);
+    mcf__put_le64(h + MCF__ZIP64_END_SIZE, MCF__ZIP64_END_LEN - 12);
+    mcf__put_le16(h + MCF__ZIP64_END_MADE_BY, MCF__ZIP64_MADE_BY);
+    mcf__put_le16(h + MCF__ZIP64_END_NEEDED, MCF__ZIP64_VERSION_NEEDED);
+    mcf__put_le64(h + MCF__ZIP64_END_DISK_ENTRIES, n);
+    mcf__put_le64(h + MCF__ZIP64_END_ENTRIES, n);
+    mcf__put_le64(h + MCF__ZIP64_END_CD_SIZE, cd_len);
+    mcf__put_le64(h + MCF__ZIP64_END_CD_OFF, cd_off);
+    mcf__put_le32(loc, MCF__ZIP64_LOC_SIG);
+    mcf__put_le64(loc + MCF__ZIP64_LOC_END_OFF, cd_off + cd_len);
+    mcf__put_le32(loc + MCF__ZIP64_LOC_DISKS, 1);
+    mcf__put_le32(end, MCF__ZIP_EOCD_SIG);
+    mcf__put_le16(end + MCF__ZIP_END_DISK_ENTRIES, n16);
+    mcf__put_le16(end + MCF__ZIP_END_ENTRIES, n16);
+    mcf__put_le32(end + MCF__ZIP_END_CD_SIZE, mcf__zipw_u32(cd_len));
+    mcf__put_le32(end + MCF__ZIP_END_CD_OFF, mcf__zipw_u32(cd_off));
+    mcf__buf_put(b, h, sizeof h);
+}
+
+/* Central directory and end records (the directory at cd_off). */
 static void mcf__zipw_directory(mcf__buf *b, const mcf__zip_entry *e, size_t n, uint64_t cd_off)
 {
-    unsigned char h[56];
-    uint64_t cd_len;
     size_t i, start = b->len;
-    for (i = 0; i < n; i++) {
-        int bigs = e[i].size >= MCF__ZIP_MAX32, bigo = e[i].header_off >= MCF__ZIP_MAX32;
-        unsigned x = (bigs ? 16u : 0u) + (bigo ? 8u : 0u);
-        size_t nl = strlen(e[i].name);
-        memset(h, 0, 46);
-        mcf__put_le32(h, MCF__ZIP_CENTRAL_SIG);
-        mcf__put_le16(h + 8, e[i].size ? 0x0808 : 0x0800);
-        mcf__put_le32(h + 16, e[i].crc);
-        mcf__put_le32(h + 20, bigs ? 0xFFFFFFFFu : (uint32_t)e[i].size);
-        mcf__put_le32(h + 24, bigs ? 0xFFFFFFFFu : (uint32_t)e[i].size);
-        mcf__put_le16(h + 28, (uint16_t)nl);
-        mcf__put_le16(h + 30, (uint16_t)(x ? x + 4 : 0));
-        mcf__put_le32(h + 42, bigo ? 0xFFFFFFFFu : (uint32_t)e[i].header_off);
-        mcf__buf_put(b, h, 46);
-        mcf__buf_put(b, e[i].name, nl);
-        if (x) {   /* APPNOTE 4.5.3 order: size, compressed size, offset */
-            size_t k = 4;
-            mcf__put_le16(h, 0x0001);
-            mcf__put_le16(h + 2, (uint16_t)x);
-            if (bigs) { mcf__put_le64(h + k, e[i].size); mcf__put_le64(h + k + 8, e[i].size); k += 16; }
-            if (bigo) { mcf__put_le64(h + k, e[i].header_off); k += 8; }
-            mcf__buf_put(b, h, k);
-        }
-    }
-    cd_len = b->len - start;
-    memset(h, 0, 56);                       /* zip64 end of central directory */
-    mcf__put_le32(h, MCF__ZIP64_EOCD_SIG);
-    mcf__put_le64(h + 4, 44);
-    mcf__put_le16(h + 12, 0x031E);
-    mcf__put_le16(h + 14, 45);
-    mcf__put_le64(h + 24, n);
-    mcf__put_le64(h + 32, n);
-    mcf__put_le64(h + 40, cd_len);
-    mcf__put_le64(h + 48, cd_off);
-    mcf__buf_put(b, h, 56);
-    memset(h, 0, 20);                       /* zip64 locator */
-    mcf__put_le32(h, MCF__ZIP64_LOC_SIG);
-    mcf__put_le64(h + 8, cd_off + cd_len);
-    mcf__put_le32(h + 16, 1);
-    mcf__buf_put(b, h, 20);
-    memset(h, 0, 22);                       /* classic end record */
-    mcf__put_le32(h, MCF__ZIP_EOCD_SIG);
-    mcf__put_le16(h + 8, (uint16_t)(n >= 0xFFFF ? 0xFFFF : n));
-    mcf__put_le16(h + 10, (uint16_t)(n >= 0xFFFF ? 0xFFFF : n));
-    mcf__put_le32(h + 12, cd_len >= MCF__ZIP_MAX32 ? 0xFFFFFFFFu : (uint32_t)cd_len);
-    mcf__put_le32(h + 16, cd_off >= MCF__ZIP_MAX32 ? 0xFFFFFFFFu : (uint32_t)cd_off);
-    mcf__buf_put(b, h, 22);
+    for (i = 0; i < n; i++) mcf__zipw_central(b, &e[i]);
+    mcf__zipw_end(b, n, cd_off, b->len - start);
 }
 
+/* ---- reader ---- */
 /* 1 if the object starts with a local header signature (or, when shorter
  * than 4 bytes, with the start of one): an archive that lost its end. */
 static int mcf__zipr_cut_short(mcf__source *src)
 {
-    static const unsigned char sig[4] = {'P', 'K', 3, 4};
-    unsigned char h[4];
+    unsigned char sig[4], h[4];
     size_t n = src->size < 4 ? (size_t)src->size : 4;
+    mcf__put_le32(sig, MCF__ZIP_LOCAL_SIG);
     return n > 0 && mcf__source_read(src, 0, h, n) == MCF_OK && memcmp(h, sig, n) == 0;
 }
 
-/* Reader: the end records are searched backwards from the end (the classic
- * record may be followed by a comment of up to 65535 bytes); the zip64
- * record, when its locator is present, overrides the 16/32-bit fields. */
-static int mcf__zipr_end(mcf__source *src, uint64_t *count, uint64_t *cd_off, uint64_t *cd_len, uint64_t *limit)
+/* Where the archive ends: the directory's place and size, its entry count,
+ * and limit, the offset of the first end record (nothing of an entry or the
+ * directory may reach it). */
+typedef struct mcf__zipr_dir {
+    uint64_t count, cd_off, cd_len, limit;
+} mcf__zipr_dir;
+
+/* Finds the classic end record, searched backwards from the end (it may be
+ * followed by a comment of up to 65535 bytes). torch.save writes no comment,
+ * so the record is usually the last 22 bytes: one small read (a remote open
+ * stays within its byte budget) before scanning the window that the longest
+ * comment could need. Fills d from it; *eocd = its offset. */
+static int mcf__zipr_classic_end(mcf__source *src, mcf__zipr_dir *d, uint64_t *eocd)
 {
-    unsigned char *tail, z[56];
-    uint64_t size = src->size, tail_off, eocd = UINT64_MAX, loc;
-    size_t tl, i;
+    unsigned char *tail, *r;
+    uint64_t size = src->size, tail_off;
+    size_t tl = MCF__ZIP_END_LEN, i;
     int rc;
-    if (size < 22 && mcf__zipr_cut_short(src))
-        return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: truncated: %llu bytes, too small for a zip end record (22 bytes)", src->name, (unsigned long long)size);
-    if (size < 22) return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: %llu bytes is too small for a zip end record", src->name, (unsigned long long)size);
-    /* torch.save writes no archive comment, so the record is usually the last
-     * 22 bytes: one small read (a remote open stays within its byte budget)
-     * before scanning the window that the longest comment could need */
-    tl = 22;
+    *eocd = UINT64_MAX;
     tail_off = size - tl;
-    if (!(tail = (unsigned char *)mcf__malloc(22 + 65535))) return mcf__fail(MCF_INTERNAL_ERROR, "zip: %s: out of memory", src->name);
-    if ((rc = mcf__source_read(src, tail_off, tail, tl)) != MCF_OK) { MCF_FREE(tail); return rc; }
-    if (mcf__le32(tail) == MCF__ZIP_EOCD_SIG && mcf__le16(tail + 20) == 0) eocd = tail_off;
-    if (eocd == UINT64_MAX && size > 22) {
-        tl = size < 22 + 65535 ? (size_t)size : 22 + 65535;   /* record + longest comment */
+    if (!(tail = (unsigned char *)mcf__malloc(MCF__ZIP_END_LEN + MCF__ZIP_COMMENT_MAX)))
+        return mcf__fail(MCF_INTERNAL_ERROR, "zip: %s: out of memory", src->name);
+    rc = mcf__source_read(src, tail_off, tail, tl);
+    if (rc == MCF_OK && mcf__le32(tail) == MCF__ZIP_EOCD_SIG && mcf__le16(tail + MCF__ZIP_END_COMMENT_LEN) == 0)
+        *eocd = tail_off;
+    if (rc == MCF_OK && *eocd == UINT64_MAX && size > MCF__ZIP_END_LEN) {
+        tl = size < MCF__ZIP_END_LEN + MCF__ZIP_COMMENT_MAX ? (size_t)size : MCF__ZIP_END_LEN + MCF__ZIP_COMMENT_MAX;
         tail_off = size - tl;
-        if ((rc = mcf__source_read(src, tail_off, tail, tl)) != MCF_OK) { MCF_FREE(tail); return rc; }
+        rc = mcf__source_read(src, tail_off, tail, tl);
     }
-    for (i = tl - 22 + 1; eocd == UINT64_MAX && i-- > 0;)
-        if (mcf__le32(tail + i) == MCF__ZIP_EOCD_SIG && i + 22 + mcf__le16(tail + i + 20) == tl) { eocd = tail_off + i; break; }
-    if (eocd == UINT64_MAX) {
-        MCF_FREE(tail);
+    for (i = tl - MCF__ZIP_END_LEN + 1; rc == MCF_OK && *eocd == UINT64_MAX && i-- > 0;) {
+        if (mcf__le32(tail + i) != MCF__ZIP_EOCD_SIG) continue;
+        if (i + MCF__ZIP_END_LEN + mcf__le16(tail + i + MCF__ZIP_END_COMMENT_LEN) == tl) *eocd = tail_off + i;
+    }
+    if (rc == MCF_OK && *eocd == UINT64_MAX) {
         if (mcf__zipr_cut_short(src))
-            return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: truncated: %llu bytes, the end of the archive is missing (no end-of-central-directory record in the last %lu bytes)",
-                             src->name, (unsigned long long)size, (unsigned long)tl);
-        return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: no end-of-central-directory record in the last %lu bytes", src->name, (unsigned long)tl);
+            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: truncated: %llu bytes, the end of the archive is missing (no end-of-central-directory record in the last %lu bytes)",
+                           src->name, (unsigned long long)size, (unsigned long)tl);
+        else
+            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: no end-of-central-directory record in the last %lu bytes", src->name, (unsigned long)tl);
     }
-    i = (size_t)(eocd - tail_off);
-    if (mcf__le16(tail + i + 4) != 0 || mcf__le16(tail + i + 6) != 0 || mcf__le16(tail + i + 8) != mcf__le16(tail + i + 10)) {
+    if (rc != MCF_OK) {
         MCF_FREE(tail);
-        return mcf__fail(MCF_NOT_SUPPORTED, "zip: %s: multi-disk (split) archives are not supported", src->name);
-    }
-    *count = mcf__le16(tail + i + 10);
-    *cd_len = mcf__le32(tail + i + 12);
-    *cd_off = mcf__le32(tail + i + 16);
-    *limit = eocd;
-    MCF_FREE(tail);
-    if (eocd >= 20 && (rc = mcf__source_read(src, eocd - 20, z, 20)) == MCF_OK && mcf__le32(z) == MCF__ZIP64_LOC_SIG) {
-        loc = mcf__le64(z + 8);
-        if (mcf__le32(z + 4) != 0 || mcf__le32(z + 16) > 1)
-            return mcf__fail(MCF_NOT_SUPPORTED, "zip: %s: multi-disk (split) zip64 archives are not supported", src->name);
-        if (loc > eocd - 20 || eocd - 20 - loc < 56)
-            return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: zip64 locator points at offset %llu, outside the file before its end records",
-                             src->name, (unsigned long long)loc);
-        if ((rc = mcf__source_read(src, loc, z, 56)) != MCF_OK) return rc;
-        if (mcf__le32(z) != MCF__ZIP64_EOCD_SIG)
-            return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: no zip64 end record at offset %llu named by the locator", src->name, (unsigned long long)loc);
-        if (mcf__le32(z + 16) != 0 || mcf__le32(z + 20) != 0 || mcf__le64(z + 24) != mcf__le64(z + 32))
-            return mcf__fail(MCF_NOT_SUPPORTED, "zip: %s: multi-disk (split) zip64 archives are not supported", src->name);
-        *count = mcf__le64(z + 32);
-        *cd_len = mcf__le64(z + 40);
-        *cd_off = mcf__le64(z + 48);
-        *limit = loc;
-    } else if (rc != MCF_OK && eocd >= 20) {
         return rc;
     }
-    if (*count > MCF_MAX_ZIP_ENTRIES)
+    r = tail + (size_t)(*eocd - tail_off);
+    if (mcf__le16(r + MCF__ZIP_END_DISK) != 0 || mcf__le16(r + MCF__ZIP_END_CD_DISK) != 0 ||
+        mcf__le16(r + MCF__ZIP_END_DISK_ENTRIES) != mcf__le16(r + MCF__ZIP_END_ENTRIES))
+        rc = mcf__fail(MCF_NOT_SUPPORTED, "zip: %s: multi-disk (split) archives are not supported", src->name);
+    d->count = mcf__le16(r + MCF__ZIP_END_ENTRIES);
+    d->cd_len = mcf__le32(r + MCF__ZIP_END_CD_SIZE);
+    d->cd_off = mcf__le32(r + MCF__ZIP_END_CD_OFF);
+    d->limit = *eocd;
+    MCF_FREE(tail);
+    return rc;
+}
+
+/* The zip64 end record, when a locator precedes the classic one at eocd:
+ * it overrides the 16/32-bit fields. */
+static int mcf__zipr_zip64_end(mcf__source *src, mcf__zipr_dir *d, uint64_t eocd)
+{
+    unsigned char z[MCF__ZIP64_END_LEN];
+    uint64_t loc;
+    int rc;
+    if (eocd < MCF__ZIP64_LOC_LEN) return MCF_OK;
+    if ((rc = mcf__source_read(src, eocd - MCF__ZIP64_LOC_LEN, z, MCF__ZIP64_LOC_LEN)) != MCF_OK) return rc;
+    if (mcf__le32(z) != MCF__ZIP64_LOC_SIG) return MCF_OK;
+    loc = mcf__le64(z + MCF__ZIP64_LOC_END_OFF);
+    if (mcf__le32(z + MCF__ZIP64_LOC_DISK) != 0 || mcf__le32(z + MCF__ZIP64_LOC_DISKS) > 1)
+        return mcf__fail(MCF_NOT_SUPPORTED, "zip: %s: multi-disk (split) zip64 archives are not supported", src->name);
+    if (loc > eocd - MCF__ZIP64_LOC_LEN || eocd - MCF__ZIP64_LOC_LEN - loc < MCF__ZIP64_END_LEN)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: zip64 locator points at offset %llu, outside the file before its end records",
+                         src->name, (unsigned long long)loc);
+    if ((rc = mcf__source_read(src, loc, z, MCF__ZIP64_END_LEN)) != MCF_OK) return rc;
+    if (mcf__le32(z) != MCF__ZIP64_EOCD_SIG)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: no zip64 end record at offset %llu named by the locator", src->name, (unsigned long long)loc);
+    if (mcf__le32(z + MCF__ZIP64_END_DISK) != 0 || mcf__le32(z + MCF__ZIP64_END_CD_DISK) != 0 ||
+        mcf__le64(z + MCF__ZIP64_END_DISK_ENTRIES) != mcf__le64(z + MCF__ZIP64_END_ENTRIES))
+        return mcf__fail(MCF_NOT_SUPPORTED, "zip: %s: multi-disk (split) zip64 archives are not supported", src->name);
+    d->count = mcf__le64(z + MCF__ZIP64_END_ENTRIES);
+    d->cd_len = mcf__le64(z + MCF__ZIP64_END_CD_SIZE);
+    d->cd_off = mcf__le64(z + MCF__ZIP64_END_CD_OFF);
+    d->limit = loc;
+    return MCF_OK;
+}
+
+/* Reader: the end records, then the checks every later read relies on. */
+static int mcf__zipr_end(mcf__source *src, mcf__zipr_dir *d)
+{
+    uint64_t size = src->size, eocd;
+    int rc;
+    if (size < MCF__ZIP_END_LEN && mcf__zipr_cut_short(src))
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: truncated: %llu bytes, too small for a zip end record (22 bytes)", src->name, (unsigned long long)size);
+    if (size < MCF__ZIP_END_LEN)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: %llu bytes is too small for a zip end record", src->name, (unsigned long long)size);
+    if ((rc = mcf__zipr_classic_end(src, d, &eocd)) != MCF_OK) return rc;
+    if ((rc = mcf__zipr_zip64_end(src, d, eocd)) != MCF_OK) return rc;
+    if (d->count > MCF_MAX_ZIP_ENTRIES)
         return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: %llu entries exceed the limit of %lu (MCF_MAX_ZIP_ENTRIES)",
-                         src->name, (unsigned long long)*count, (unsigned long)MCF_MAX_ZIP_ENTRIES);
-    if (*cd_off > *limit || *cd_len > *limit - *cd_off)
+                         src->name, (unsigned long long)d->count, (unsigned long)MCF_MAX_ZIP_ENTRIES);
+    if (d->cd_off > d->limit || d->cd_len > d->limit - d->cd_off)
         return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: central directory [%llu, +%llu) passes its end record at %llu",
-                         src->name, (unsigned long long)*cd_off, (unsigned long long)*cd_len, (unsigned long long)*limit);
-    if (*cd_len / 46 < *count)
+                         src->name, (unsigned long long)d->cd_off, (unsigned long long)d->cd_len, (unsigned long long)d->limit);
+    if (d->cd_len / MCF__ZIP_CENTRAL_LEN < d->count)
         return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: central directory of %llu bytes cannot hold %llu entries",
-                         src->name, (unsigned long long)*cd_len, (unsigned long long)*count);
+                         src->name, (unsigned long long)d->cd_len, (unsigned long long)d->count);
     return MCF_OK;
 }
 
 /* Reads a zip64 extended-information field for the values marked 0xFFFFFFFF. */
-static int mcf__zipr_zip64(const unsigned char *x, size_t xl, uint64_t *usize, uint64_t *csize, uint64_t *off, int need_u, int need_c, int need_o)
+static int mcf__zipr_zip64(const unsigned char *x, size_t xl, uint64_t *usize, uint64_t *csize, uint64_t *off)
 {
+    int need_u = *usize == MCF__ZIP_MAX32, need_c = *csize == MCF__ZIP_MAX32, need_o = *off == MCF__ZIP_MAX32;
     size_t k = 0;
-    while (k + 4 <= xl) {
+    while (k + MCF__ZIP_EXTRA_HEAD <= xl) {
         unsigned id = mcf__le16(x + k), len = mcf__le16(x + k + 2);
-        size_t q = k + 4;
+        size_t q = k + MCF__ZIP_EXTRA_HEAD, end = q + len;
         if (len > xl - q) return 0;
-        if (id == 0x0001) {
-            if (need_u) { if (q + 8 > k + 4 + len) return 0; *usize = mcf__le64(x + q); q += 8; }
-            if (need_c) { if (q + 8 > k + 4 + len) return 0; *csize = mcf__le64(x + q); q += 8; }
-            if (need_o) { if (q + 8 > k + 4 + len) return 0; *off = mcf__le64(x + q); }
-            return 1;
+        if (id != MCF__ZIP64_EXTRA_ID) {
+            k = end;
+            continue;
         }
-        k = q + len;
+        if (need_u) {
+            if (q + 8 > end) return 0;
+            *usize = mcf__le64(x + q);
+            q += 8;
+        }
+        if (need_c) {
+            if (q + 8 > end) return 0;
+            *csize = mcf__le64(x + q);
+            q += 8;
+        }
+        if (need_o) {
+            if (q + 8 > end) return 0;
+            *off = mcf__le64(x + q);
+        }
+        return 1;
     }
     return !(need_u || need_c || need_o);
+}
+
+/* Parses central directory record n at cd[*pos] into e (e->name is set,
+ * and the caller's to free, from the name check on) and moves *pos past it.
+ * *usize: the entry's uncompressed size. */
+static int mcf__zipr_central(mcf__source *src, const mcf__zipr_dir *d, const unsigned char *cd, uint64_t *pos, size_t n,
+                             mcf__zip_entry *e, uint64_t *usize)
+{
+    const unsigned char *h = cd + *pos;
+    uint64_t csize, off;
+    unsigned flags, nl, xl, cl;
+    if (d->cd_len - *pos < MCF__ZIP_CENTRAL_LEN || mcf__le32(h) != MCF__ZIP_CENTRAL_SIG)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: central directory entry %lu at offset %llu is truncated or lacks its signature",
+                         src->name, (unsigned long)n, (unsigned long long)(d->cd_off + *pos));
+    flags = mcf__le16(h + MCF__ZIP_CENTRAL_FLAGS);
+    e->method = mcf__le16(h + MCF__ZIP_CENTRAL_METHOD);
+    e->crc = mcf__le32(h + MCF__ZIP_CENTRAL_CRC);
+    csize = mcf__le32(h + MCF__ZIP_CENTRAL_CSIZE);
+    *usize = mcf__le32(h + MCF__ZIP_CENTRAL_USIZE);
+    nl = mcf__le16(h + MCF__ZIP_CENTRAL_NAME_LEN);
+    xl = mcf__le16(h + MCF__ZIP_CENTRAL_EXTRA_LEN);
+    cl = mcf__le16(h + MCF__ZIP_CENTRAL_COMMENT_LEN);
+    off = mcf__le32(h + MCF__ZIP_CENTRAL_LOCAL_OFF);
+    if (d->cd_len - *pos - MCF__ZIP_CENTRAL_LEN < (uint64_t)nl + xl + cl)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: central directory entry %lu runs past the directory", src->name, (unsigned long)n);
+    if (!(e->name = mcf__strndup((const char *)h + MCF__ZIP_CENTRAL_LEN, nl)))
+        return mcf__fail(MCF_INTERNAL_ERROR, "zip: %s: out of memory", src->name);
+    if (strlen(e->name) != nl)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry %lu has a NUL byte in its name", src->name, (unsigned long)n);
+    if (!mcf__zipr_zip64(h + MCF__ZIP_CENTRAL_LEN + nl, xl, usize, &csize, &off))
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry \"%s\" needs a zip64 extra field that is missing or short", src->name, e->name);
+    *pos += MCF__ZIP_CENTRAL_LEN + (uint64_t)nl + xl + cl;
+    if (flags & (MCF__ZIP_FLAG_ENCRYPTED | MCF__ZIP_FLAG_STRONG_ENCRYPTION))
+        return mcf__fail(MCF_NOT_SUPPORTED, "zip: %s: entry \"%s\" is encrypted", src->name, e->name);
+    if (e->method == MCF__ZIP_METHOD_STORED && csize != *usize)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: stored entry \"%s\" has compressed size %llu != size %llu",
+                         src->name, e->name, (unsigned long long)csize, (unsigned long long)*usize);
+    e->size = e->method == MCF__ZIP_METHOD_STORED ? *usize : csize;
+    e->header_off = off;
+    return MCF_OK;
+}
+
+/* Checks that the local header of e holds the same name as the directory
+ * record (a mismatch would let two readers see different entries). */
+static int mcf__zipr_local_name(mcf__source *src, const mcf__zip_entry *e)
+{
+    char tmp[256];
+    uint64_t at = e->header_off + MCF__ZIP_LOCAL_LEN, left = strlen(e->name);
+    const char *want = e->name;
+    int rc = MCF_OK;
+    while (left > 0 && rc == MCF_OK) {
+        size_t k = left < sizeof tmp ? (size_t)left : sizeof tmp;
+        rc = mcf__source_read(src, at, tmp, k);
+        if (rc == MCF_OK && memcmp(tmp, want, k) != 0)
+            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry \"%s\": local header name differs from the central directory", src->name, e->name);
+        at += k;
+        want += k;
+        left -= k;
+    }
+    return rc;
+}
+
+/* Finds e's data behind its local header, before the central directory. */
+static int mcf__zipr_local(mcf__source *src, const mcf__zipr_dir *d, uint64_t usize, mcf__zip_entry *e)
+{
+    unsigned char lh[MCF__ZIP_LOCAL_LEN];
+    uint64_t off = e->header_off;
+    unsigned nl;
+    if (off > d->cd_off || d->cd_off - off < MCF__ZIP_LOCAL_LEN || mcf__source_read(src, off, lh, MCF__ZIP_LOCAL_LEN) != MCF_OK ||
+        mcf__le32(lh) != MCF__ZIP_LOCAL_SIG)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry \"%s\": no local header at offset %llu (before the central directory at %llu)",
+                         src->name, e->name, (unsigned long long)off, (unsigned long long)d->cd_off);
+    nl = mcf__le16(lh + MCF__ZIP_LOCAL_NAME_LEN);
+    e->data_off = off + MCF__ZIP_LOCAL_LEN + nl + mcf__le16(lh + MCF__ZIP_LOCAL_EXTRA_LEN);
+    if (e->data_off > d->cd_off || usize > d->cd_off - e->data_off)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry \"%s\" data [%llu, +%llu) runs into the central directory at %llu",
+                         src->name, e->name, (unsigned long long)e->data_off, (unsigned long long)usize, (unsigned long long)d->cd_off);
+    if (nl != strlen(e->name))
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry \"%s\": local header name differs from the central directory", src->name, e->name);
+    return mcf__zipr_local_name(src, e);
 }
 
 static int mcf__zipr_cmp_off(const void *a, const void *b)
@@ -6407,12 +7286,21 @@ static int mcf__zipr_cmp_off(const void *a, const void *b)
     return x->header_off < y->header_off ? -1 : x->header_off > y->header_off;
 }
 
-static void mcf__zipr_free(mcf__zip_entry *e, size_t n)
+/* No two entries may share bytes: sorted by header offset, each entry's
+ * data must end before the next header. */
+static int mcf__zipr_no_overlap(mcf__source *src, mcf__zip_entry *e, size_t n)
 {
+    mcf__zip_entry **by_off = (mcf__zip_entry **)mcf__calloc(n ? n : 1, sizeof *by_off);
     size_t i;
-    if (!e) return;
-    for (i = 0; i < n; i++) MCF_FREE(e[i].name);
-    MCF_FREE(e);
+    int rc = MCF_OK;
+    if (!by_off) return mcf__fail(MCF_INTERNAL_ERROR, "zip: %s: out of memory", src->name);
+    for (i = 0; i < n; i++) by_off[i] = &e[i];
+    qsort(by_off, n, sizeof *by_off, mcf__zipr_cmp_off);
+    for (i = 1; i < n && rc == MCF_OK; i++)
+        if (by_off[i - 1]->data_off + by_off[i - 1]->size > by_off[i]->header_off)
+            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entries \"%s\" and \"%s\" overlap", src->name, by_off[i - 1]->name, by_off[i]->name);
+    MCF_FREE(by_off);
+    return rc;
 }
 
 /* Parses the central directory of src into *out (n entries, CD order), with
@@ -6420,133 +7308,54 @@ static void mcf__zipr_free(mcf__zip_entry *e, size_t n)
  * (NOT_SUPPORTED), and any entry outside the file or overlapping another
  * (DESERIALIZE_FAIL). Compressed entries are listed with their method and
  * stored span, so a caller can tell what the archive is before
- * mcf__zip_require_stored refuses them. */
-static int mcf__zip_read(mcf__source *src, mcf__zip_entry **out, size_t *out_n)
+ * mcf__zipr_require_stored refuses them. */
+static int mcf__zipr_read(mcf__source *src, mcf__zip_entry **out, size_t *out_n)
 {
-    uint64_t count = 0, cd_off = 0, cd_len = 0, limit = 0, pos = 0;
-    unsigned char *cd = NULL, lh[30];
-    mcf__zip_entry *e = NULL, **by_off = NULL;
-    size_t n = 0, i;
+    mcf__zipr_dir d;
+    unsigned char *cd;
+    mcf__zip_entry *e;
+    uint64_t pos = 0, usize = 0;
+    size_t n = 0;
     int rc;
     *out = NULL;
     *out_n = 0;
-    if ((rc = mcf__zipr_end(src, &count, &cd_off, &cd_len, &limit)) != MCF_OK) return rc;
-    if (!mcf__fits_size(cd_len) || !(cd = (unsigned char *)mcf__malloc((size_t)cd_len)) ||
-        !(e = (mcf__zip_entry *)mcf__calloc((size_t)count ? (size_t)count : 1, sizeof *e))) {
+    memset(&d, 0, sizeof d);
+    if ((rc = mcf__zipr_end(src, &d)) != MCF_OK) return rc;
+    cd = mcf__fits_size(d.cd_len) ? (unsigned char *)mcf__malloc((size_t)d.cd_len) : NULL;
+    e = cd ? (mcf__zip_entry *)mcf__calloc((size_t)d.count ? (size_t)d.count : 1, sizeof *e) : NULL;
+    if (!e) {
         MCF_FREE(cd);
-        return mcf__fail(MCF_INTERNAL_ERROR, "zip: %s: out of memory for a central directory of %llu bytes", src->name, (unsigned long long)cd_len);
+        return mcf__fail(MCF_INTERNAL_ERROR, "zip: %s: out of memory for a central directory of %llu bytes", src->name, (unsigned long long)d.cd_len);
     }
-    if ((rc = mcf__source_read(src, cd_off, cd, (size_t)cd_len)) != MCF_OK) goto done;
-    for (n = 0; n < count; n++) {
-        const unsigned char *h;
-        uint64_t usize, csize, off;
-        unsigned flags, nl, xl, cl;
-        if (cd_len - pos < 46 || mcf__le32(cd + pos) != MCF__ZIP_CENTRAL_SIG) {
-            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: central directory entry %lu at offset %llu is truncated or lacks its signature",
-                           src->name, (unsigned long)n, (unsigned long long)(cd_off + pos));
-            goto done;
-        }
-        h = cd + pos;
-        flags = mcf__le16(h + 8);
-        e[n].method = mcf__le16(h + 10);
-        e[n].crc = mcf__le32(h + 16);
-        csize = mcf__le32(h + 20);
-        usize = mcf__le32(h + 24);
-        nl = mcf__le16(h + 28);
-        xl = mcf__le16(h + 30);
-        cl = mcf__le16(h + 32);
-        off = mcf__le32(h + 42);
-        if (cd_len - pos - 46 < (uint64_t)nl + xl + cl) {
-            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: central directory entry %lu runs past the directory", src->name, (unsigned long)n);
-            goto done;
-        }
-        if (!(e[n].name = mcf__strndup((const char *)h + 46, nl))) { rc = mcf__fail(MCF_INTERNAL_ERROR, "zip: %s: out of memory", src->name); goto done; }
-        if (strlen(e[n].name) != nl) {
-            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry %lu has a NUL byte in its name", src->name, (unsigned long)n);
-            n++;
-            goto done;
-        }
-        if (!mcf__zipr_zip64(h + 46 + nl, xl, &usize, &csize, &off, usize == MCF__ZIP_MAX32, csize == MCF__ZIP_MAX32, off == MCF__ZIP_MAX32)) {
-            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry \"%s\" needs a zip64 extra field that is missing or short", src->name, e[n].name);
-            n++;
-            goto done;
-        }
-        pos += 46u + nl + xl + cl;
-        if (flags & 0x41u) {
-            rc = mcf__fail(MCF_NOT_SUPPORTED, "zip: %s: entry \"%s\" is encrypted", src->name, e[n].name);
-            n++;
-            goto done;
-        }
-        if (e[n].method == 0 && csize != usize) {
-            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: stored entry \"%s\" has compressed size %llu != size %llu",
-                           src->name, e[n].name, (unsigned long long)csize, (unsigned long long)usize);
-            n++;
-            goto done;
-        }
-        e[n].size = e[n].method == 0 ? usize : csize;
-        e[n].header_off = off;
-        if (off > cd_off || cd_off - off < 30 || (rc = mcf__source_read(src, off, lh, 30)) != MCF_OK || mcf__le32(lh) != MCF__ZIP_LOCAL_SIG) {
-            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry \"%s\": no local header at offset %llu (before the central directory at %llu)",
-                           src->name, e[n].name, (unsigned long long)off, (unsigned long long)cd_off);
-            n++;
-            goto done;
-        }
-        e[n].data_off = off + 30 + mcf__le16(lh + 26) + mcf__le16(lh + 28);
-        if (e[n].data_off > cd_off || usize > cd_off - e[n].data_off) {
-            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry \"%s\" data [%llu, +%llu) runs into the central directory at %llu",
-                           src->name, e[n].name, (unsigned long long)e[n].data_off, (unsigned long long)usize, (unsigned long long)cd_off);
-            n++;
-            goto done;
-        }
-        if (mcf__le16(lh + 26) != nl) {
-            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry \"%s\": local header name differs from the central directory", src->name, e[n].name);
-            n++;
-            goto done;
-        }
-        if (nl) {   /* a name mismatch would let two readers see different entries */
-            char tmp[256];
-            uint64_t at = off + 30, left = nl;
-            const char *want = e[n].name;
-            while (left > 0 && rc == MCF_OK) {
-                size_t k = left < sizeof tmp ? (size_t)left : sizeof tmp;
-                if ((rc = mcf__source_read(src, at, tmp, k)) == MCF_OK && memcmp(tmp, want, k) != 0)
-                    rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry \"%s\": local header name differs from the central directory", src->name, e[n].name);
-                at += k; want += k; left -= k;
-            }
-            if (rc != MCF_OK) { n++; goto done; }
-        }
+    rc = mcf__source_read(src, d.cd_off, cd, (size_t)d.cd_len);
+    /* on a failure n counts the entry that failed: its name may be set */
+    for (n = 0; rc == MCF_OK && n < d.count; n++) {
+        rc = mcf__zipr_central(src, &d, cd, &pos, n, &e[n], &usize);
+        if (rc == MCF_OK) rc = mcf__zipr_local(src, &d, usize, &e[n]);
     }
-    /* no two entries may share bytes: sort by header offset and compare spans */
-    if (!(by_off = (mcf__zip_entry **)mcf__calloc(n ? n : 1, sizeof *by_off))) { rc = mcf__fail(MCF_INTERNAL_ERROR, "zip: %s: out of memory", src->name); goto done; }
-    for (i = 0; i < n; i++) by_off[i] = &e[i];
-    qsort(by_off, n, sizeof *by_off, mcf__zipr_cmp_off);
-    for (i = 1; i < n; i++)
-        if (by_off[i - 1]->data_off + by_off[i - 1]->size > by_off[i]->header_off) {
-            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entries \"%s\" and \"%s\" overlap", src->name, by_off[i - 1]->name, by_off[i]->name);
-            goto done;
-        }
-    rc = MCF_OK;
-done:
-    MCF_FREE(by_off);
+    if (rc == MCF_OK) rc = mcf__zipr_no_overlap(src, e, n);
     MCF_FREE(cd);
-    if (rc != MCF_OK) { mcf__zipr_free(e, n); return rc; }
+    if (rc != MCF_OK) {
+        mcf__zip_free_entries(e, n);
+        return rc;
+    }
     *out = e;
     *out_n = n;
     return MCF_OK;
 }
 
 /* NOT_SUPPORTED naming the first entry that is not Stored (method 0). */
-static int mcf__zip_require_stored(const mcf__source *src, const mcf__zip_entry *e, size_t n)
+static int mcf__zipr_require_stored(const mcf__source *src, const mcf__zip_entry *e, size_t n)
 {
     size_t i;
     for (i = 0; i < n; i++)
-        if (e[i].method != 0)
+        if (e[i].method != MCF__ZIP_METHOD_STORED)
             return mcf__fail(MCF_NOT_SUPPORTED, "zip: %s: entry \"%s\" is compressed (method %u); only Stored entries (method 0, what torch.save writes) are supported",
                              src->name, e[i].name, e[i].method);
     return MCF_OK;
 }
 
-/* ===== [14] pickle ======================================================= */
+/* ===== [17] pickle ======================================================= */
 /* Writer: the protocol-2 subset the stdlib Pickler emits for torch.save
  * (memo puts after every memoizable object, gets for repeats). Reader: a
  * restricted, iterative unpickler (CPython Lib/pickletools.py opcode table,
@@ -6557,31 +7366,81 @@ static int mcf__zip_require_stored(const mcf__source *src, const mcf__zip_entry 
  * (MCF_MAX_PICKLE_*), every claimed length checked against the bytes left
  * before use, strings are slices of the input (no allocation a length field
  * asks for). */
+
+/* The opcodes, named as pickletools names them (protocol in the comment). */
+enum {
+    /* protocol 0 and 1 */
+    MCF__OP_MARK = '(', MCF__OP_STOP = '.', MCF__OP_POP = '0', MCF__OP_POP_MARK = '1', MCF__OP_DUP = '2',
+    MCF__OP_FLOAT = 'F', MCF__OP_INT = 'I', MCF__OP_BININT = 'J', MCF__OP_BININT1 = 'K', MCF__OP_LONG = 'L',
+    MCF__OP_BININT2 = 'M', MCF__OP_NONE = 'N', MCF__OP_PERSID = 'P', MCF__OP_BINPERSID = 'Q',
+    MCF__OP_REDUCE = 'R', MCF__OP_STRING = 'S', MCF__OP_BINSTRING = 'T', MCF__OP_SHORT_BINSTRING = 'U',
+    MCF__OP_UNICODE = 'V', MCF__OP_BINUNICODE = 'X', MCF__OP_APPEND = 'a', MCF__OP_BUILD = 'b',
+    MCF__OP_GLOBAL = 'c', MCF__OP_DICT = 'd', MCF__OP_EMPTY_DICT = '}', MCF__OP_APPENDS = 'e',
+    MCF__OP_GET = 'g', MCF__OP_BINGET = 'h', MCF__OP_INST = 'i', MCF__OP_LONG_BINGET = 'j',
+    MCF__OP_LIST = 'l', MCF__OP_EMPTY_LIST = ']', MCF__OP_OBJ = 'o', MCF__OP_PUT = 'p',
+    MCF__OP_BINPUT = 'q', MCF__OP_LONG_BINPUT = 'r', MCF__OP_SETITEM = 's', MCF__OP_TUPLE = 't',
+    MCF__OP_EMPTY_TUPLE = ')', MCF__OP_SETITEMS = 'u', MCF__OP_BINFLOAT = 'G',
+    /* protocol 2 */
+    MCF__OP_PROTO = 0x80, MCF__OP_NEWOBJ = 0x81, MCF__OP_EXT1 = 0x82, MCF__OP_EXT2 = 0x83, MCF__OP_EXT4 = 0x84,
+    MCF__OP_TUPLE1 = 0x85, MCF__OP_TUPLE2 = 0x86, MCF__OP_TUPLE3 = 0x87, MCF__OP_NEWTRUE = 0x88,
+    MCF__OP_NEWFALSE = 0x89, MCF__OP_LONG1 = 0x8a, MCF__OP_LONG4 = 0x8b,
+    /* protocol 3 */
+    MCF__OP_BINBYTES = 'B', MCF__OP_SHORT_BINBYTES = 'C',
+    /* protocol 4 */
+    MCF__OP_SHORT_BINUNICODE = 0x8c, MCF__OP_BINUNICODE8 = 0x8d, MCF__OP_BINBYTES8 = 0x8e,
+    MCF__OP_EMPTY_SET = 0x8f, MCF__OP_ADDITEMS = 0x90, MCF__OP_FROZENSET = 0x91, MCF__OP_NEWOBJ_EX = 0x92,
+    MCF__OP_STACK_GLOBAL = 0x93, MCF__OP_MEMOIZE = 0x94, MCF__OP_FRAME = 0x95,
+    /* protocol 5 */
+    MCF__OP_BYTEARRAY8 = 0x96, MCF__OP_NEXT_BUFFER = 0x97, MCF__OP_READONLY_BUFFER = 0x98
+};
+#define MCF__PK_PROTO_MAX 5         /* highest protocol this reader knows */
+#define MCF__PK_PROTO_TORCH 2       /* what torch.save writes */
+#define MCF__PK_BATCH 1000          /* Pickler._BATCHSIZE: items per SETITEMS */
+
+/* ---- writer ---- */
 typedef struct mcf__pkw {
     mcf__buf b;
     uint32_t memo;
 } mcf__pkw;
 
-static void mcf__pkw_put(mcf__pkw *w)
+static void mcf__pkw_op(mcf__pkw *w, unsigned op) { mcf__buf_putc(&w->b, (unsigned char)op); }
+
+/* An opcode with a 1-byte argument when v < 256, else the 4-byte form. */
+static void mcf__pkw_op_u8_u32(mcf__pkw *w, unsigned op1, unsigned op4, uint32_t v)
 {
     unsigned char op[5];
-    if (w->memo < 256) { op[0] = 'q'; op[1] = (unsigned char)w->memo; mcf__buf_put(&w->b, op, 2); }
-    else { op[0] = 'r'; mcf__put_le32(op + 1, w->memo); mcf__buf_put(&w->b, op, 5); }
+    size_t n = 2;
+    if (v < 256) {
+        op[0] = (unsigned char)op1;
+        op[1] = (unsigned char)v;
+    } else {
+        op[0] = (unsigned char)op4;
+        mcf__put_le32(op + 1, v);
+        n = 5;
+    }
+    mcf__buf_put(&w->b, op, n);
+}
+
+/* BINPUT / LONG_BINPUT into the next memo slot. */
+static void mcf__pkw_put(mcf__pkw *w)
+{
+    mcf__pkw_op_u8_u32(w, MCF__OP_BINPUT, MCF__OP_LONG_BINPUT, w->memo);
     w->memo++;
 }
 
 /* BINGET / LONG_BINGET of a memo slot. */
 static void mcf__pkw_get(mcf__pkw *w, uint32_t slot)
 {
-    unsigned char op[5];
-    if (slot < 256) { op[0] = 'h'; op[1] = (unsigned char)slot; mcf__buf_put(&w->b, op, 2); }
-    else { op[0] = 'j'; mcf__put_le32(op + 1, slot); mcf__buf_put(&w->b, op, 5); }
+    mcf__pkw_op_u8_u32(w, MCF__OP_BINGET, MCF__OP_LONG_BINGET, slot);
 }
 
 static void mcf__pkw_global(mcf__pkw *w, uint32_t *slot, const char *module, const char *name)
 {
-    if (*slot != UINT32_MAX) { mcf__pkw_get(w, *slot); return; }
-    mcf__buf_putc(&w->b, 'c');
+    if (*slot != UINT32_MAX) {
+        mcf__pkw_get(w, *slot);
+        return;
+    }
+    mcf__pkw_op(w, MCF__OP_GLOBAL);
     mcf__buf_puts(&w->b, module);
     mcf__buf_putc(&w->b, '\n');
     mcf__buf_puts(&w->b, name);
@@ -6594,8 +7453,11 @@ static void mcf__pkw_str(mcf__pkw *w, uint32_t *slot, const char *s)
 {
     unsigned char op[5];
     size_t n = strlen(s);
-    if (slot && *slot != UINT32_MAX) { mcf__pkw_get(w, *slot); return; }
-    op[0] = 'X';
+    if (slot && *slot != UINT32_MAX) {
+        mcf__pkw_get(w, *slot);
+        return;
+    }
+    op[0] = MCF__OP_BINUNICODE;
     mcf__put_le32(op + 1, (uint32_t)n);
     mcf__buf_put(&w->b, op, 5);
     mcf__buf_put(&w->b, s, n);
@@ -6607,29 +7469,43 @@ static void mcf__pkw_str(mcf__pkw *w, uint32_t *slot, const char *s)
 static void mcf__pkw_int(mcf__pkw *w, uint64_t v)
 {
     unsigned char op[11];
-    if (v <= 0xff) { op[0] = 'K'; op[1] = (unsigned char)v; mcf__buf_put(&w->b, op, 2); }
-    else if (v <= 0xffff) { op[0] = 'M'; mcf__put_le16(op + 1, (uint16_t)v); mcf__buf_put(&w->b, op, 3); }
-    else if (v <= 0x7fffffff) { op[0] = 'J'; mcf__put_le32(op + 1, (uint32_t)v); mcf__buf_put(&w->b, op, 5); }
-    else {   /* LONG1: (bit_length >> 3) + 1 little-endian two's-complement bytes */
-        unsigned bits = 0, nb, i;
-        uint64_t t = v;
-        while (t) { bits++; t >>= 1; }
-        nb = (bits >> 3) + 1;
-        op[0] = 0x8a;
-        op[1] = (unsigned char)nb;
-        for (i = 0; i < nb; i++) op[2 + i] = (unsigned char)(i < 8 ? v >> (8 * i) : 0);
-        mcf__buf_put(&w->b, op, 2 + nb);
+    unsigned bits = 0, nb, i;
+    uint64_t t = v;
+    if (v <= 0xffff) {
+        op[0] = v <= 0xff ? MCF__OP_BININT1 : MCF__OP_BININT2;
+        mcf__put_le16(op + 1, (uint16_t)v);
+        mcf__buf_put(&w->b, op, v <= 0xff ? 2 : 3);
+        return;
     }
+    if (v <= 0x7fffffff) {
+        op[0] = MCF__OP_BININT;
+        mcf__put_le32(op + 1, (uint32_t)v);
+        mcf__buf_put(&w->b, op, 5);
+        return;
+    }
+    /* LONG1: (bit_length >> 3) + 1 little-endian two's-complement bytes */
+    while (t) {
+        bits++;
+        t >>= 1;
+    }
+    nb = (bits >> 3) + 1;
+    op[0] = MCF__OP_LONG1;
+    op[1] = (unsigned char)nb;
+    for (i = 0; i < nb; i++) op[2 + i] = (unsigned char)(i < 8 ? v >> (8 * i) : 0);
+    mcf__buf_put(&w->b, op, 2 + nb);
 }
 
 /* A tuple of ints: EMPTY_TUPLE (not memoized), TUPLE1..3, or MARK ... TUPLE. */
 static void mcf__pkw_int_tuple(mcf__pkw *w, int n, const int64_t *v)
 {
     int i;
-    if (n == 0) { mcf__buf_putc(&w->b, ')'); return; }
-    if (n > 3) mcf__buf_putc(&w->b, '(');
+    if (n == 0) {
+        mcf__pkw_op(w, MCF__OP_EMPTY_TUPLE);
+        return;
+    }
+    if (n > 3) mcf__pkw_op(w, MCF__OP_MARK);
     for (i = 0; i < n; i++) mcf__pkw_int(w, (uint64_t)v[i]);
-    mcf__buf_putc(&w->b, n > 3 ? 't' : (unsigned char)(0x84 + n));
+    mcf__pkw_op(w, n > 3 ? (unsigned)MCF__OP_TUPLE : (unsigned)(MCF__OP_TUPLE1 + n - 1));
     mcf__pkw_put(w);
 }
 
@@ -6699,19 +7575,6 @@ typedef struct mcf__pk {
     size_t op_at;               /* offset of the opcode being run */
 } mcf__pk;
 
-static int mcf__grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    size_t c = *cap ? *cap : 16;
-    void *q;
-    if (need <= *cap) return 1;
-    while (c < need) { if (c > SIZE_MAX / 2 / elem) return 0; c *= 2; }
-    q = MCF_REALLOC(*p, c * elem);
-    if (!q) return 0;
-    *p = q;
-    *cap = c;
-    return 1;
-}
-
 static void mcf__pk_free(mcf__pk *k)
 {
     size_t i;
@@ -6737,7 +7600,10 @@ static int mcf__pk_oom(mcf__pk *k) { return mcf__fail(MCF_INTERNAL_ERROR, "torch
 /* New value of kind; returns its index or -1 (error set). */
 static long mcf__pk_new(mcf__pk *k, unsigned kind)
 {
-    if (k->nv >= (size_t)UINT32_MAX - 1 || !mcf__grow((void **)&k->v, &k->capv, k->nv + 1, sizeof *k->v)) { mcf__pk_oom(k); return -1; }
+    if (k->nv >= (size_t)UINT32_MAX - 1 || !mcf__grow((void **)&k->v, &k->capv, k->nv + 1, sizeof *k->v)) {
+        (void)mcf__pk_oom(k);
+        return -1;
+    }
     memset(&k->v[k->nv], 0, sizeof *k->v);
     k->v[k->nv].kind = (unsigned char)kind;
     return (long)k->nv++;
@@ -6897,6 +7763,12 @@ static int mcf__pk_collect(mcf__pk *k, size_t from, unsigned kind, unsigned sub)
     return mcf__pk_push(k, vi);
 }
 
+/* Values are referred to by index: mcf__pk_new may move k->v, so no
+ * pointer into it is kept across a call that adds a value. */
+static size_t mcf__pk_argc(const mcf__pk *k, uint32_t args) { return k->v[args].n; }
+static uint32_t mcf__pk_arg(const mcf__pk *k, uint32_t args, size_t i) { return k->v[args].items[i]; }
+static unsigned mcf__pk_kind(const mcf__pk *k, uint32_t vi) { return k->v[vi].kind; }
+
 /* ---- the allowlist ---- */
 static const struct { const char *mod, *name; unsigned char kind; const char *note; } mcf__pk_fixed[] = {
     {"torch._utils", "_rebuild_tensor", MCF__PG_REBUILD_V1, NULL},
@@ -6976,7 +7848,10 @@ static int mcf__pk_lookup(const unsigned char *mod, size_t ml, const unsigned ch
     size_t i, m;
     *arg = -1;
     *note = -1;
-    if (mcf__pk_slice_is(mod, ml, "__builtin__")) { mod = (const unsigned char *)"builtins"; ml = 8; }
+    if (mcf__pk_slice_is(mod, ml, "__builtin__")) {
+        mod = (const unsigned char *)"builtins";
+        ml = 8;
+    }
     for (i = 0; i < sizeof mcf__pk_fixed / sizeof mcf__pk_fixed[0]; i++)
         if (mcf__pk_slice_is(mod, ml, mcf__pk_fixed[i].mod) && mcf__pk_slice_is(nm, nl, mcf__pk_fixed[i].name)) {
             *kind = mcf__pk_fixed[i].kind;
@@ -6987,16 +7862,28 @@ static int mcf__pk_lookup(const unsigned char *mod, size_t ml, const unsigned ch
     for (m = 0; m < 4; m++) {
         if (!mcf__pk_slice_is(mod, ml, tmods[m])) continue;
         *canon = tmods[m];
+        *kind = MCF__PG_TENSOR_CLASS;   /* no sparse Bool tensor type */
         for (i = 0; i < sizeof mcf__pk_tensor_types / sizeof mcf__pk_tensor_types[0]; i++)
-            if (mcf__pk_slice_is2(nm, nl, mcf__pk_tensor_types[i], "Tensor") && !(m >= 2 && i == 9)) { *kind = MCF__PG_TENSOR_CLASS; return 1; }
+            if (mcf__pk_slice_is2(nm, nl, mcf__pk_tensor_types[i], "Tensor") && !(m >= 2 && i == 9)) return 1;
         if (m >= 2) return 0;
+        *kind = MCF__PG_STORAGE;
         for (i = 0; i < sizeof mcf__pk_storages / sizeof mcf__pk_storages[0]; i++)
-            if (mcf__pk_slice_is2(nm, nl, mcf__pk_storages[i].prefix, "Storage")) { *kind = MCF__PG_STORAGE; *arg = mcf__pk_storages[i].dtype; return 1; }
+            if (mcf__pk_slice_is2(nm, nl, mcf__pk_storages[i].prefix, "Storage")) break;
+        if (i < sizeof mcf__pk_storages / sizeof mcf__pk_storages[0]) {
+            *arg = mcf__pk_storages[i].dtype;
+            return 1;
+        }
         if (m == 1) return 0;
+        *kind = MCF__PG_DTYPE;
         for (i = 0; i < sizeof mcf__pk_dtypes / sizeof mcf__pk_dtypes[0]; i++)
-            if (mcf__pk_slice_is(nm, nl, mcf__pk_dtypes[i].name)) { *kind = MCF__PG_DTYPE; *arg = mcf__pk_dtypes[i].dtype; return 1; }
+            if (mcf__pk_slice_is(nm, nl, mcf__pk_dtypes[i].name)) break;
+        if (i < sizeof mcf__pk_dtypes / sizeof mcf__pk_dtypes[0]) {
+            *arg = mcf__pk_dtypes[i].dtype;
+            return 1;
+        }
+        *kind = MCF__PG_QSCHEME;
         for (i = 0; i < sizeof mcf__pk_qschemes / sizeof mcf__pk_qschemes[0]; i++)
-            if (mcf__pk_slice_is(nm, nl, mcf__pk_qschemes[i])) { *kind = MCF__PG_QSCHEME; return 1; }
+            if (mcf__pk_slice_is(nm, nl, mcf__pk_qschemes[i])) return 1;
         return 0;
     }
     return 0;
@@ -7021,8 +7908,10 @@ static int mcf__pk_global(mcf__pk *k, const unsigned char *mod, size_t ml, const
         memcpy(joined, mod, ml);
         joined[ml] = '.';
         memcpy(joined + ml + 1, nm, dot - 1);
-        lm = joined; lml = ml + dot;
-        ln = nm + dot; lnl = nl - dot;
+        lm = joined;
+        lml = ml + dot;
+        ln = nm + dot;
+        lnl = nl - dot;
     }
     if ((dot == 0 || ml + dot < sizeof joined) && mcf__pk_lookup(lm, lml, ln, lnl, &kind, &arg, &note, &canon)) {
         nm = ln;
@@ -7044,7 +7933,8 @@ static int mcf__pk_global(mcf__pk *k, const unsigned char *mod, size_t ml, const
         snprintf(msg, sizeof msg, "forbidden global %.*s.%.*s (torch.load(weights_only=True) refuses it too; nothing is executed)%s",
                  ml_i, (const char *)mod, nl_i, (const char *)nm,
                  model ? ": this looks like a whole pickled model (torch.save(model)); save model.state_dict() instead" : "");
-        for (j = 0; msg[j]; j++) if ((unsigned char)msg[j] < 0x20) msg[j] = '?';
+        for (j = 0; msg[j]; j++)
+            if ((unsigned char)msg[j] < 0x20) msg[j] = '?';
         return mcf__pk_err(k, msg);
     }
 }
@@ -7158,8 +8048,10 @@ static int mcf__pk_codec(const mcf__pv *e)
     if (e->kind != MCF__PV_STR || e->n >= sizeof low) return 0;
     for (i = 0; i < e->n; i++) low[i] = (char)(e->s[i] >= 'A' && e->s[i] <= 'Z' ? e->s[i] + 32 : e->s[i]);
     low[e->n] = '\0';
-    for (i = 0; i < sizeof latin / sizeof latin[0]; i++) if (strcmp(low, latin[i]) == 0) return 1;
-    for (i = 0; i < sizeof utf8 / sizeof utf8[0]; i++) if (strcmp(low, utf8[i]) == 0) return 2;
+    for (i = 0; i < sizeof latin / sizeof latin[0]; i++)
+        if (strcmp(low, latin[i]) == 0) return 1;
+    for (i = 0; i < sizeof utf8 / sizeof utf8[0]; i++)
+        if (strcmp(low, utf8[i]) == 0) return 2;
     return 0;
 }
 
@@ -7187,52 +8079,74 @@ static int mcf__pk_encode(mcf__pk *k, uint32_t sv, uint32_t ev, int have_ev, uns
 static int mcf__pk_num_bits(const mcf__pv *v, int64_t *bits)
 {
     double d;
-    if (v->kind == MCF__PV_FLOAT) { *bits = v->i; return 1; }
+    if (v->kind == MCF__PV_FLOAT) {
+        *bits = v->i;
+        return 1;
+    }
     if (v->kind != MCF__PV_INT && v->kind != MCF__PV_BOOL) return 0;
     d = (double)v->i;
     memcpy(bits, &d, sizeof d);
     return 1;
 }
 
+/* The tensor rebuild functions' (dtype, metadata) arguments: v3 names its
+ * dtype, older ones take it from the storage; metadata set conj/neg makes a
+ * view this library cannot load. */
+static int mcf__pk_rebuild_extra(mcf__pk *k, unsigned kind, uint32_t args, uint32_t st, mcf__pk_tensor *t)
+{
+    size_t argc = mcf__pk_argc(k, args), i;
+    uint32_t meta = 0;
+    int have_meta = 0;
+    if (kind == MCF__PG_REBUILD_V3) {
+        uint32_t dt = mcf__pk_arg(k, args, 6);
+        if (k->v[dt].kind != MCF__PV_GLOBAL || k->v[dt].sub != MCF__PG_DTYPE) return mcf__pk_err(k, "_rebuild_tensor_v3: dtype argument is not a torch dtype");
+        if (k->v[dt].i >= 0) t->dtype = (mcf_dtype)k->v[dt].i;
+        else {
+            t->why = "has a dtype this library has no type for";
+            t->why_v = dt;
+        }
+        have_meta = argc == 8;
+        if (have_meta) meta = mcf__pk_arg(k, args, 7);
+    } else {
+        if (k->v[st].sub == MCF__PK_UNTYPED) return mcf__pk_err(k, "tensor rebuild: an untyped storage has no dtype (only _rebuild_tensor_v3 takes one)");
+        if (k->v[st].sub != MCF__PK_NODTYPE) t->dtype = (mcf_dtype)k->v[st].sub;
+        else {
+            t->why = "lives in a storage of a type this library has no dtype for";
+            t->why_v = (uint32_t)k->v[st].j;
+        }
+        have_meta = argc == 7;
+        if (have_meta) meta = mcf__pk_arg(k, args, 6);
+    }
+    if (!have_meta) return MCF_OK;
+    if (k->v[meta].kind != MCF__PV_DICT && k->v[meta].kind != MCF__PV_NONE) return mcf__pk_err(k, "tensor rebuild: metadata is not a dict");
+    for (i = 1; k->v[meta].kind == MCF__PV_DICT && i < k->v[meta].n && !t->why; i += 2)
+        if (mcf__pk_truthy(&k->v[k->v[meta].items[i]])) {
+            t->why = "is saved as a conjugate or negated view (tensor metadata conj/neg); resolve_conj()/resolve_neg() it before saving";
+            t->why_v = 0;
+        }
+    return MCF_OK;
+}
+
 /* The tensor rebuild functions: storage, offset, size, stride, ... */
 static int mcf__pk_rebuild(mcf__pk *k, unsigned kind, uint32_t args, uint32_t *out)
 {
-    const mcf__pv *a = &k->v[args];
-    const mcf__pv *st;
+    size_t argc = mcf__pk_argc(k, args);
+    uint32_t st;
     mcf__pk_tensor t;
-    size_t argc = a->n;
-    uint32_t meta = 0;
-    int nd2 = 0, rc, have_meta = 0;
+    int nd2 = 0, rc;
     memset(&t, 0, sizeof t);
     if (kind == MCF__PG_REBUILD_V1 && argc != 4) return mcf__pk_err(k, "_rebuild_tensor takes 4 arguments");
     if (kind == MCF__PG_REBUILD_V2 && argc != 6 && argc != 7) return mcf__pk_err(k, "_rebuild_tensor_v2 takes 6 or 7 arguments");
     if (kind == MCF__PG_REBUILD_V3 && argc != 7 && argc != 8) return mcf__pk_err(k, "_rebuild_tensor_v3 takes 7 or 8 arguments");
-    st = &k->v[a->items[0]];
-    if (st->kind != MCF__PV_STORAGE) return mcf__pk_err(k, "tensor rebuild: first argument is not a storage");
-    if (!mcf__pk_int_of(k, a->items[1], &t.offset) || t.offset < 0) return mcf__pk_err(k, "tensor rebuild: storage offset is not a non-negative int");
-    if ((rc = mcf__pk_dims(k, a->items[2], t.shape, &t.ndim, "size")) != MCF_OK) return rc;
-    if ((rc = mcf__pk_dims(k, a->items[3], t.stride, &nd2, "stride")) != MCF_OK) return rc;
+    st = mcf__pk_arg(k, args, 0);
+    if (k->v[st].kind != MCF__PV_STORAGE) return mcf__pk_err(k, "tensor rebuild: first argument is not a storage");
+    if (!mcf__pk_int_of(k, mcf__pk_arg(k, args, 1), &t.offset) || t.offset < 0)
+        return mcf__pk_err(k, "tensor rebuild: storage offset is not a non-negative int");
+    if ((rc = mcf__pk_dims(k, mcf__pk_arg(k, args, 2), t.shape, &t.ndim, "size")) != MCF_OK) return rc;
+    if ((rc = mcf__pk_dims(k, mcf__pk_arg(k, args, 3), t.stride, &nd2, "stride")) != MCF_OK) return rc;
     if (nd2 != t.ndim) return mcf__pk_err(k, "tensor rebuild: size and stride differ in length");
-    t.storage = a->items[0];
-    if (kind == MCF__PG_REBUILD_V3) {
-        const mcf__pv *dt = &k->v[a->items[6]];
-        if (dt->kind != MCF__PV_GLOBAL || dt->sub != MCF__PG_DTYPE) return mcf__pk_err(k, "_rebuild_tensor_v3: dtype argument is not a torch dtype");
-        if (dt->i < 0) { t.why = "has a dtype this library has no type for"; t.why_v = a->items[6]; }
-        else t.dtype = (mcf_dtype)dt->i;
-        if (argc == 8) { meta = a->items[7]; have_meta = 1; }
-    } else {
-        if (st->sub == MCF__PK_UNTYPED) return mcf__pk_err(k, "tensor rebuild: an untyped storage has no dtype (only _rebuild_tensor_v3 takes one)");
-        if (st->sub == MCF__PK_NODTYPE) { t.why = "lives in a storage of a type this library has no dtype for"; t.why_v = (uint32_t)st->j; }
-        else t.dtype = (mcf_dtype)st->sub;
-        if (argc == 7) { meta = a->items[6]; have_meta = 1; }
-    }
-    if (have_meta) {
-        const mcf__pv *m = &k->v[meta];
-        size_t i;
-        if (m->kind != MCF__PV_DICT && m->kind != MCF__PV_NONE) return mcf__pk_err(k, "tensor rebuild: metadata is not a dict");
-        for (i = 1; m->kind == MCF__PV_DICT && i < m->n; i += 2)
-            if (mcf__pk_truthy(&k->v[m->items[i]]) && !t.why) { t.why = "is saved as a conjugate or negated view (tensor metadata conj/neg); resolve_conj()/resolve_neg() it before saving"; t.why_v = 0; }
-    }
+    t.storage = st;
+    if ((rc = mcf__pk_rebuild_extra(k, kind, args, st, &t)) != MCF_OK) return rc;
     return mcf__pk_add_tensor(k, &t, out);
 }
 
@@ -7262,8 +8176,9 @@ static int mcf__pk_construct(mcf__pk *k, unsigned pg, uint32_t args, int newobj,
         if (kind == MCF__PV_DICT && k->v[src_i].kind != MCF__PV_DICT) {
             const mcf__pv *pair = &k->v[it];
             if ((pair->kind != MCF__PV_TUPLE && pair->kind != MCF__PV_LIST) || pair->n != 2) return mcf__pk_err(k, "dict() item is not a pair");
-            if ((rc = mcf__pk_add_item(k, (uint32_t)vi, k->v[it].items[0])) != MCF_OK ||
-                (rc = mcf__pk_add_item(k, (uint32_t)vi, k->v[it].items[1])) != MCF_OK) return rc;
+            rc = mcf__pk_add_item(k, (uint32_t)vi, k->v[it].items[0]);
+            if (rc == MCF_OK) rc = mcf__pk_add_item(k, (uint32_t)vi, k->v[it].items[1]);
+            if (rc != MCF_OK) return rc;
         } else if (kind != MCF__PV_DICT && k->v[src_i].kind == MCF__PV_DICT && (i & 1)) {
             continue;   /* iterating a dict yields its keys */
         } else if ((rc = mcf__pk_add_item(k, (uint32_t)vi, it)) != MCF_OK) {
@@ -7276,30 +8191,33 @@ static int mcf__pk_construct(mcf__pk *k, unsigned pg, uint32_t args, int newobj,
 /* torch.device("cuda:0") / ("cuda", 0) / ("cpu",) / (0,). */
 static int mcf__pk_device(mcf__pk *k, uint32_t args, uint32_t *out)
 {
-    const mcf__pv *a = &k->v[args];
+    size_t argc = mcf__pk_argc(k, args), n = 4, i, colon;
     const unsigned char *s = (const unsigned char *)"cuda";
-    size_t n = 4, i, colon;
+    uint32_t a0 = argc ? mcf__pk_arg(k, args, 0) : 0;
     int64_t index = -1;
+    int big = 0;
     long vi;
-    if (a->n < 1 || a->n > 2) return mcf__pk_err(k, "torch.device takes 1 or 2 arguments");
-    if (k->v[a->items[0]].kind == MCF__PV_STR) {
-        s = k->v[a->items[0]].s;
-        n = k->v[a->items[0]].n;
-    } else if (a->n != 1 || !mcf__pk_int_of(k, a->items[0], &index) || index < 0) {
+    if (argc < 1 || argc > 2) return mcf__pk_err(k, "torch.device takes 1 or 2 arguments");
+    if (k->v[a0].kind == MCF__PV_STR) {
+        s = k->v[a0].s;
+        n = k->v[a0].n;
+    } else if (argc != 1 || !mcf__pk_int_of(k, a0, &index) || index < 0) {
         return mcf__pk_err(k, "torch.device: the device is not a string or an index");
     }
     for (colon = 0; colon < n && s[colon] != ':'; colon++) { }
     if (colon < n) {
-        int big = 0;
-        if (a->n == 2 || colon + 1 == n || !mcf__pk_parse_dec(s + colon + 1, n - colon - 1, &index, &big) || big || index < 0 || s[colon + 1] == '-' || s[colon + 1] == '+')
+        if (argc == 2 || colon + 1 == n || s[colon + 1] == '-' || s[colon + 1] == '+' ||
+            !mcf__pk_parse_dec(s + colon + 1, n - colon - 1, &index, &big) || big || index < 0)
             return mcf__pk_err(k, "torch.device: malformed device string");
         n = colon;
     }
-    if (a->n == 2 && k->v[a->items[1]].kind != MCF__PV_NONE && (!mcf__pk_int_of(k, a->items[1], &index) || index < 0))
+    if (argc == 2 && mcf__pk_kind(k, mcf__pk_arg(k, args, 1)) != MCF__PV_NONE &&
+        (!mcf__pk_int_of(k, mcf__pk_arg(k, args, 1), &index) || index < 0))
         return mcf__pk_err(k, "torch.device: the index is not a non-negative int");
     if (n == 0 || n > 32) return mcf__pk_err(k, "torch.device: malformed device type");
     for (i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_')) return mcf__pk_err(k, "torch.device: malformed device type");
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return mcf__pk_err(k, "torch.device: malformed device type");
     if ((vi = mcf__pk_new(k, MCF__PV_DEVICE)) < 0) return MCF_INTERNAL_ERROR;
     k->v[vi].s = s;
     k->v[vi].n = n;
@@ -7310,131 +8228,195 @@ static int mcf__pk_device(mcf__pk *k, uint32_t args, uint32_t *out)
 
 #define MCF__PK_MAX_WRAP 8   /* nested _rebuild_from_type_v2 */
 
+static int mcf__pk_call(mcf__pk *k, uint32_t fn, uint32_t args, int newobj, int depth, uint32_t *out);
+
+/* _rebuild_parameter(data, requires_grad, hooks[, state]): data as a Parameter. */
+static int mcf__pk_call_param_rebuild(mcf__pk *k, unsigned pg, uint32_t args, uint32_t *out)
+{
+    if (mcf__pk_argc(k, args) != (pg == MCF__PG_REBUILD_PARAM ? 3u : 4u))
+        return mcf__pk_err(k, pg == MCF__PG_REBUILD_PARAM ? "_rebuild_parameter takes 3 arguments" : "_rebuild_parameter_with_state takes 4 arguments");
+    if (mcf__pk_kind(k, mcf__pk_arg(k, args, 0)) != MCF__PV_TENSOR) return mcf__pk_err(k, "_rebuild_parameter: data is not a tensor");
+    return mcf__pk_param_of(k, mcf__pk_arg(k, args, 0), out);
+}
+
+/* _rebuild_from_type_v2(func, new_type, args, state): func(*args) as new_type. */
+static int mcf__pk_call_from_type(mcf__pk *k, uint32_t args, int depth, uint32_t *out)
+{
+    uint32_t inner = 0, ty;
+    int rc;
+    if (mcf__pk_argc(k, args) != 4) return mcf__pk_err(k, "_rebuild_from_type_v2 takes 4 arguments");
+    ty = mcf__pk_arg(k, args, 1);
+    if (depth >= MCF__PK_MAX_WRAP) return mcf__pk_err(k, "_rebuild_from_type_v2 nested too deeply");
+    if (k->v[ty].kind != MCF__PV_GLOBAL || (k->v[ty].sub != MCF__PG_TENSOR_CLASS && k->v[ty].sub != MCF__PG_PARAMETER))
+        return mcf__pk_err(k, "_rebuild_from_type_v2: the type is not a tensor type");
+    rc = mcf__pk_call(k, mcf__pk_arg(k, args, 0), mcf__pk_arg(k, args, 2), 0, depth + 1, &inner);
+    if (rc != MCF_OK) return rc;
+    if (mcf__pk_kind(k, inner) != MCF__PV_TENSOR) return mcf__pk_err(k, "_rebuild_from_type_v2: the rebuilt object is not a tensor");
+    if (k->v[ty].sub == MCF__PG_PARAMETER) return mcf__pk_param_of(k, inner, out);
+    *out = inner;
+    return MCF_OK;
+}
+
+/* _rebuild_device_tensor_from_cpu_tensor(cpu_tensor, dtype, device, requires_grad) */
+static int mcf__pk_call_from_cpu(mcf__pk *k, uint32_t args, uint32_t *out)
+{
+    uint32_t tv, dt;
+    const mcf__pk_tensor *t;
+    if (mcf__pk_argc(k, args) != 4) return mcf__pk_err(k, "_rebuild_device_tensor_from_cpu_tensor takes 4 arguments");
+    tv = mcf__pk_arg(k, args, 0);
+    dt = mcf__pk_arg(k, args, 1);
+    if (k->v[tv].kind != MCF__PV_TENSOR || k->v[dt].kind != MCF__PV_GLOBAL || k->v[dt].sub != MCF__PG_DTYPE)
+        return mcf__pk_err(k, "_rebuild_device_tensor_from_cpu_tensor: arguments are not (tensor, dtype, ...)");
+    t = &k->t[k->v[tv].i];
+    if (!t->why && k->v[dt].i != (int64_t)t->dtype) return mcf__pk_add_why(k, "is converted to another dtype when loaded", dt, out);
+    *out = tv;
+    return MCF_OK;
+}
+
+/* torch.serialization._get_layout("torch.strided") and the other layouts. */
+static int mcf__pk_call_layout(mcf__pk *k, uint32_t args, uint32_t *out)
+{
+    static const char *const layouts[] = {"torch.strided", "torch.sparse_coo", "torch.sparse_csr", "torch.sparse_csc",
+                                          "torch.sparse_bsr", "torch.sparse_bsc", "torch._mkldnn", "torch.jagged"};
+    const size_t nl = sizeof layouts / sizeof layouts[0];
+    uint32_t a0;
+    size_t i = nl;
+    long vi;
+    if (mcf__pk_argc(k, args) == 1) {
+        a0 = mcf__pk_arg(k, args, 0);
+        for (i = 0; k->v[a0].kind == MCF__PV_STR && i < nl; i++)
+            if (mcf__pk_str_is(&k->v[a0], layouts[i])) break;
+        if (k->v[a0].kind != MCF__PV_STR) i = nl;
+    }
+    if (i == nl) return mcf__pk_err(k, "_get_layout of an unknown layout");
+    if ((vi = mcf__pk_new(k, MCF__PV_LAYOUT)) < 0) return MCF_INTERNAL_ERROR;
+    k->v[vi].s = k->v[a0].s;
+    k->v[vi].n = k->v[a0].n;
+    *out = (uint32_t)vi;
+    return MCF_OK;
+}
+
+/* bytearray(), bytearray(bytes) and bytearray(str, encoding[, errors]). */
+static int mcf__pk_call_bytearray(mcf__pk *k, uint32_t args, int newobj, uint32_t *out)
+{
+    size_t argc = mcf__pk_argc(k, args);
+    uint32_t src = argc ? mcf__pk_arg(k, args, 0) : 0;
+    long vi;
+    if (newobj || argc == 0 || (argc == 1 && k->v[src].kind == MCF__PV_BYTES)) {
+        if ((vi = mcf__pk_new(k, MCF__PV_BYTES)) < 0) return MCF_INTERNAL_ERROR;
+        if (!newobj && argc == 1) k->v[vi] = k->v[src];
+        k->v[vi].sub |= 2;
+        *out = (uint32_t)vi;
+        return MCF_OK;
+    }
+    if (argc == 2 || argc == 3) return mcf__pk_encode(k, src, mcf__pk_arg(k, args, 1), 1, 2, out);
+    return mcf__pk_fail(k, MCF_NOT_SUPPORTED, "bytearray built from something other than bytes or (str, encoding)");
+}
+
+/* complex(real[, imag]) of numbers. */
+static int mcf__pk_call_complex(mcf__pk *k, uint32_t args, uint32_t *out)
+{
+    size_t argc = mcf__pk_argc(k, args);
+    int64_t re = 0, im = 0;
+    long vi;
+    if (argc > 2 || (argc >= 1 && !mcf__pk_num_bits(&k->v[mcf__pk_arg(k, args, 0)], &re)) ||
+        (argc == 2 && !mcf__pk_num_bits(&k->v[mcf__pk_arg(k, args, 1)], &im)))
+        return mcf__pk_fail(k, MCF_NOT_SUPPORTED, "complex built from something other than one or two numbers");
+    if ((vi = mcf__pk_new(k, MCF__PV_COMPLEX)) < 0) return MCF_INTERNAL_ERROR;
+    k->v[vi].i = re;
+    k->v[vi].j = im;
+    *out = (uint32_t)vi;
+    return MCF_OK;
+}
+
+/* torch.Size((d0, d1, ...)). */
+static int mcf__pk_call_size(mcf__pk *k, uint32_t args, uint32_t *out)
+{
+    size_t argc = mcf__pk_argc(k, args), i, cnt;
+    uint32_t src = argc ? mcf__pk_arg(k, args, 0) : 0;
+    int64_t x;
+    long vi;
+    if (argc > 1 || (argc == 1 && k->v[src].kind != MCF__PV_TUPLE && k->v[src].kind != MCF__PV_LIST))
+        return mcf__pk_err(k, "torch.Size takes one tuple of ints");
+    cnt = argc ? k->v[src].n : 0;
+    for (i = 0; i < cnt; i++)
+        if (!mcf__pk_int_of(k, k->v[src].items[i], &x)) return mcf__pk_err(k, "torch.Size holds a value that is not an int");
+    if ((vi = mcf__pk_new(k, MCF__PV_SIZE)) < 0) return MCF_INTERNAL_ERROR;
+    if (cnt) {
+        if (!(k->v[vi].items = (uint32_t *)MCF_MALLOC(cnt * sizeof(uint32_t)))) return mcf__pk_oom(k);
+        memcpy(k->v[vi].items, k->v[src].items, cnt * sizeof(uint32_t));
+        k->v[vi].n = k->v[vi].cap = cnt;
+    }
+    *out = (uint32_t)vi;
+    return MCF_OK;
+}
+
+/* nn.Parameter(data[, requires_grad]). */
+static int mcf__pk_call_parameter(mcf__pk *k, uint32_t args, uint32_t *out)
+{
+    size_t argc = mcf__pk_argc(k, args);
+    unsigned k0 = argc ? mcf__pk_kind(k, mcf__pk_arg(k, args, 0)) : (unsigned)MCF__PV_NONE;
+    if (argc >= 1 && argc <= 2 && k0 == MCF__PV_TENSOR) return mcf__pk_param_of(k, mcf__pk_arg(k, args, 0), out);
+    if (argc > 2 || (argc >= 1 && k0 != MCF__PV_NONE)) return mcf__pk_err(k, "nn.Parameter: data is not a tensor");
+    return mcf__pk_add_why(k, "is an nn.Parameter without data", 0, out);
+}
+
 /* REDUCE (newobj 0) or NEWOBJ (newobj 1) of an allowed global with an args
  * tuple: interpreted, never run. *out receives the result's value. */
 static int mcf__pk_call(mcf__pk *k, uint32_t fn, uint32_t args, int newobj, int depth, uint32_t *out)
 {
-    const mcf__pv *f = &k->v[fn], *a = &k->v[args];
-    unsigned pg = f->sub;
-    size_t argc = a->n;
     char gname[128], msg[256];
-    long vi;
-    size_t i;
-    if (f->kind != MCF__PV_GLOBAL)
+    size_t argc;
+    unsigned pg;
+    if (k->v[fn].kind != MCF__PV_GLOBAL)
         return mcf__pk_err(k, newobj ? "object construction (NEWOBJ) of something that is not an allowed class is not allowed: it would run class code"
                                      : "REDUCE of something that is not an allowed global");
-    if (a->kind != MCF__PV_TUPLE) return mcf__pk_err(k, newobj ? "NEWOBJ arguments are not a tuple" : "REDUCE arguments are not a tuple");
-    mcf__pk_global_name(f, gname, sizeof gname);
+    if (k->v[args].kind != MCF__PV_TUPLE) return mcf__pk_err(k, newobj ? "NEWOBJ arguments are not a tuple" : "REDUCE arguments are not a tuple");
+    pg = k->v[fn].sub;
+    argc = mcf__pk_argc(k, args);
+    mcf__pk_global_name(&k->v[fn], gname, sizeof gname);
     if (newobj && pg < MCF__PG_ODICT) {
         snprintf(msg, sizeof msg, "object construction (NEWOBJ) of %s is not allowed: it is not a class", gname);
         return mcf__pk_err(k, msg);
     }
     switch (pg) {
-    case MCF__PG_REBUILD_V1: case MCF__PG_REBUILD_V2: case MCF__PG_REBUILD_V3:
+    case MCF__PG_REBUILD_V1:
+    case MCF__PG_REBUILD_V2:
+    case MCF__PG_REBUILD_V3:
         return mcf__pk_rebuild(k, pg, args, out);
-    case MCF__PG_REBUILD_PARAM: case MCF__PG_REBUILD_PARAM_STATE:
-        if (argc != (pg == MCF__PG_REBUILD_PARAM ? 3u : 4u)) return mcf__pk_err(k, pg == MCF__PG_REBUILD_PARAM ? "_rebuild_parameter takes 3 arguments" : "_rebuild_parameter_with_state takes 4 arguments");
-        if (k->v[a->items[0]].kind != MCF__PV_TENSOR) return mcf__pk_err(k, "_rebuild_parameter: data is not a tensor");
-        return mcf__pk_param_of(k, a->items[0], out);
-    case MCF__PG_REBUILD_FROM_TYPE: {   /* (func, new_type, args, state): func(*args) as new_type */
-        uint32_t inner = 0, ty, ia;
-        int rc;
-        if (argc != 4) return mcf__pk_err(k, "_rebuild_from_type_v2 takes 4 arguments");
-        ty = a->items[1];
-        ia = a->items[2];
-        if (depth >= MCF__PK_MAX_WRAP) return mcf__pk_err(k, "_rebuild_from_type_v2 nested too deeply");
-        if (k->v[ty].kind != MCF__PV_GLOBAL || (k->v[ty].sub != MCF__PG_TENSOR_CLASS && k->v[ty].sub != MCF__PG_PARAMETER))
-            return mcf__pk_err(k, "_rebuild_from_type_v2: the type is not a tensor type");
-        if ((rc = mcf__pk_call(k, a->items[0], ia, 0, depth + 1, &inner)) != MCF_OK) return rc;
-        if (k->v[inner].kind != MCF__PV_TENSOR) return mcf__pk_err(k, "_rebuild_from_type_v2: the rebuilt object is not a tensor");
-        if (k->v[ty].sub == MCF__PG_PARAMETER) return mcf__pk_param_of(k, inner, out);
-        *out = inner;
-        return MCF_OK;
-    }
-    case MCF__PG_REBUILD_FROM_CPU: {   /* (cpu_tensor, dtype, device, requires_grad) */
-        const mcf__pv *dt;
-        if (argc != 4) return mcf__pk_err(k, "_rebuild_device_tensor_from_cpu_tensor takes 4 arguments");
-        dt = &k->v[a->items[1]];
-        if (k->v[a->items[0]].kind != MCF__PV_TENSOR || dt->kind != MCF__PV_GLOBAL || dt->sub != MCF__PG_DTYPE)
-            return mcf__pk_err(k, "_rebuild_device_tensor_from_cpu_tensor: arguments are not (tensor, dtype, ...)");
-        if (!k->t[k->v[a->items[0]].i].why && dt->i != (int64_t)k->t[k->v[a->items[0]].i].dtype)
-            return mcf__pk_add_why(k, "is converted to another dtype when loaded", a->items[1], out);
-        *out = a->items[0];
-        return MCF_OK;
-    }
+    case MCF__PG_REBUILD_PARAM:
+    case MCF__PG_REBUILD_PARAM_STATE:
+        return mcf__pk_call_param_rebuild(k, pg, args, out);
+    case MCF__PG_REBUILD_FROM_TYPE:
+        return mcf__pk_call_from_type(k, args, depth, out);
+    case MCF__PG_REBUILD_FROM_CPU:
+        return mcf__pk_call_from_cpu(k, args, out);
     case MCF__PG_REBUILD_OTHER:
-        return mcf__pk_add_why(k, mcf__pk_fixed[f->j].note, fn, out);
+        return mcf__pk_add_why(k, mcf__pk_fixed[k->v[fn].j].note, fn, out);
     case MCF__PG_ENCODE:   /* codecs.encode(str, encoding[, errors]): protocol-2 bytes */
         if (argc < 1 || argc > 3) return mcf__pk_err(k, "codecs.encode takes 1 to 3 arguments");
-        return mcf__pk_encode(k, a->items[0], argc > 1 ? a->items[1] : 0, argc > 1, 0, out);
-    case MCF__PG_GET_LAYOUT: {
-        static const char *const layouts[] = {"torch.strided", "torch.sparse_coo", "torch.sparse_csr", "torch.sparse_csc",
-                                              "torch.sparse_bsr", "torch.sparse_bsc", "torch._mkldnn", "torch.jagged"};
-        uint32_t a0 = argc == 1 ? a->items[0] : 0;
-        const mcf__pv *s0 = argc == 1 ? &k->v[a0] : NULL;
-        for (i = 0; s0 && s0->kind == MCF__PV_STR && i < sizeof layouts / sizeof layouts[0]; i++)
-            if (mcf__pk_str_is(s0, layouts[i])) break;
-        if (!s0 || s0->kind != MCF__PV_STR || i == sizeof layouts / sizeof layouts[0]) return mcf__pk_err(k, "_get_layout of an unknown layout");
-        if ((vi = mcf__pk_new(k, MCF__PV_LAYOUT)) < 0) return MCF_INTERNAL_ERROR;
-        k->v[vi].s = k->v[a0].s;
-        k->v[vi].n = k->v[a0].n;
-        *out = (uint32_t)vi;
-        return MCF_OK;
-    }
-    case MCF__PG_ODICT: case MCF__PG_COUNTER: case MCF__PG_SET:
+        return mcf__pk_encode(k, mcf__pk_arg(k, args, 0), argc > 1 ? mcf__pk_arg(k, args, 1) : 0, argc > 1, 0, out);
+    case MCF__PG_GET_LAYOUT:
+        return mcf__pk_call_layout(k, args, out);
+    case MCF__PG_ODICT:
+    case MCF__PG_COUNTER:
+    case MCF__PG_SET:
         return mcf__pk_construct(k, pg, args, newobj, out);
     case MCF__PG_BYTEARRAY:
-        if (newobj || argc == 0) {
-            if ((vi = mcf__pk_new(k, MCF__PV_BYTES)) < 0) return MCF_INTERNAL_ERROR;
-            k->v[vi].sub = 2;
-            *out = (uint32_t)vi;
-            return MCF_OK;
-        }
-        if (argc == 1 && k->v[a->items[0]].kind == MCF__PV_BYTES) {
-            if ((vi = mcf__pk_new(k, MCF__PV_BYTES)) < 0) return MCF_INTERNAL_ERROR;
-            k->v[vi] = k->v[k->v[args].items[0]];
-            k->v[vi].sub |= 2;
-            *out = (uint32_t)vi;
-            return MCF_OK;
-        }
-        if (argc == 2 || argc == 3) return mcf__pk_encode(k, a->items[0], a->items[1], 1, 2, out);
-        return mcf__pk_fail(k, MCF_NOT_SUPPORTED, "bytearray built from something other than bytes or (str, encoding)");
-    case MCF__PG_COMPLEX: {
-        int64_t re = 0, im = 0;
-        if (argc > 2 || (argc >= 1 && !mcf__pk_num_bits(&k->v[a->items[0]], &re)) || (argc == 2 && !mcf__pk_num_bits(&k->v[a->items[1]], &im)))
-            return mcf__pk_fail(k, MCF_NOT_SUPPORTED, "complex built from something other than one or two numbers");
-        if ((vi = mcf__pk_new(k, MCF__PV_COMPLEX)) < 0) return MCF_INTERNAL_ERROR;
-        k->v[vi].i = re;
-        k->v[vi].j = im;
-        *out = (uint32_t)vi;
-        return MCF_OK;
-    }
-    case MCF__PG_SIZE: {   /* torch.Size((d0, d1, ...)) */
-        uint32_t src = argc ? a->items[0] : 0;
-        int64_t x;
-        if (argc > 1 || (argc == 1 && k->v[src].kind != MCF__PV_TUPLE && k->v[src].kind != MCF__PV_LIST))
-            return mcf__pk_err(k, "torch.Size takes one tuple of ints");
-        for (i = 0; argc && i < k->v[src].n; i++)
-            if (!mcf__pk_int_of(k, k->v[src].items[i], &x)) return mcf__pk_err(k, "torch.Size holds a value that is not an int");
-        if ((vi = mcf__pk_new(k, MCF__PV_SIZE)) < 0) return MCF_INTERNAL_ERROR;
-        if (argc && k->v[src].n) {
-            size_t cnt = k->v[src].n;
-            if (!(k->v[vi].items = (uint32_t *)MCF_MALLOC(cnt * sizeof(uint32_t)))) return mcf__pk_oom(k);
-            memcpy(k->v[vi].items, k->v[src].items, cnt * sizeof(uint32_t));
-            k->v[vi].n = k->v[vi].cap = cnt;
-        }
-        *out = (uint32_t)vi;
-        return MCF_OK;
-    }
+        return mcf__pk_call_bytearray(k, args, newobj, out);
+    case MCF__PG_COMPLEX:
+        return mcf__pk_call_complex(k, args, out);
+    case MCF__PG_SIZE:
+        return mcf__pk_call_size(k, args, out);
     case MCF__PG_DEVICE:
         return mcf__pk_device(k, args, out);
-    case MCF__PG_PARAMETER:   /* Parameter(data, requires_grad) */
-        if (argc >= 1 && argc <= 2 && k->v[a->items[0]].kind == MCF__PV_TENSOR) return mcf__pk_param_of(k, a->items[0], out);
-        if (argc > 2 || (argc >= 1 && k->v[a->items[0]].kind != MCF__PV_NONE)) return mcf__pk_err(k, "nn.Parameter: data is not a tensor");
-        return mcf__pk_add_why(k, "is an nn.Parameter without data", 0, out);
+    case MCF__PG_PARAMETER:
+        return mcf__pk_call_parameter(k, args, out);
     case MCF__PG_TENSOR_CLASS:
         return mcf__pk_add_why(k, "is built by a legacy tensor constructor", fn, out);
-    case MCF__PG_STORAGE: case MCF__PG_UNTYPED: case MCF__PG_TYPED:
+    case MCF__PG_STORAGE:
+    case MCF__PG_UNTYPED:
+    case MCF__PG_TYPED:
         snprintf(msg, sizeof msg, "a storage built by calling %s (torch.save refers to storages by persistent id) is not supported", gname);
         return mcf__pk_fail(k, MCF_NOT_SUPPORTED, msg);
     default:
@@ -7446,24 +8428,24 @@ static int mcf__pk_call(mcf__pk *k, uint32_t fn, uint32_t args, int newobj, int 
 /* BINPERSID: ('storage', <Storage class>, key, location, numel). */
 static int mcf__pk_persid(mcf__pk *k, uint32_t pid)
 {
-    const mcf__pv *t = &k->v[pid], *cls;
+    uint32_t cls, key;
     int64_t numel;
     long vi;
-    if (t->kind != MCF__PV_TUPLE || t->n < 5 || !mcf__pk_str_is(&k->v[t->items[0]], "storage"))
+    if (k->v[pid].kind != MCF__PV_TUPLE || k->v[pid].n < 5 || !mcf__pk_str_is(&k->v[mcf__pk_arg(k, pid, 0)], "storage"))
         return mcf__pk_err(k, "persistent id is not ('storage', type, key, location, numel)");
-    cls = &k->v[t->items[1]];
-    if (cls->kind != MCF__PV_GLOBAL || (cls->sub != MCF__PG_STORAGE && cls->sub != MCF__PG_UNTYPED))
+    cls = mcf__pk_arg(k, pid, 1);
+    key = mcf__pk_arg(k, pid, 2);
+    if (k->v[cls].kind != MCF__PV_GLOBAL || (k->v[cls].sub != MCF__PG_STORAGE && k->v[cls].sub != MCF__PG_UNTYPED))
         return mcf__pk_err(k, "persistent id names no torch storage type");
-    if (k->v[t->items[2]].kind != MCF__PV_STR) return mcf__pk_err(k, "persistent id key is not a string");
-    if (!mcf__pk_int_of(k, t->items[4], &numel) || numel < 0) return mcf__pk_err(k, "persistent id numel is not a non-negative int");
+    if (k->v[key].kind != MCF__PV_STR) return mcf__pk_err(k, "persistent id key is not a string");
+    if (!mcf__pk_int_of(k, mcf__pk_arg(k, pid, 4), &numel) || numel < 0) return mcf__pk_err(k, "persistent id numel is not a non-negative int");
     if ((vi = mcf__pk_new(k, MCF__PV_STORAGE)) < 0) return MCF_INTERNAL_ERROR;
-    t = &k->v[pid];
-    cls = &k->v[t->items[1]];
-    k->v[vi].sub = (unsigned char)(cls->sub == MCF__PG_UNTYPED ? MCF__PK_UNTYPED : cls->i < 0 ? MCF__PK_NODTYPE : (unsigned)cls->i);
+    if (k->v[cls].sub == MCF__PG_UNTYPED) k->v[vi].sub = MCF__PK_UNTYPED;
+    else k->v[vi].sub = (unsigned char)(k->v[cls].i < 0 ? MCF__PK_NODTYPE : (unsigned)k->v[cls].i);
     k->v[vi].i = numel;
-    k->v[vi].j = (int64_t)t->items[1];
-    k->v[vi].s = k->v[t->items[2]].s;
-    k->v[vi].n = k->v[t->items[2]].n;
+    k->v[vi].j = (int64_t)cls;
+    k->v[vi].s = k->v[key].s;
+    k->v[vi].n = k->v[key].n;
     return mcf__pk_push(k, vi);
 }
 
@@ -7524,16 +8506,28 @@ static void mcf__pk_put_float(mcf__buf *b, uint64_t bits, int dot0)
     int p, e10 = 0, nd = 0, decpt, i, found = 0;
     unsigned expo = (unsigned)(bits >> 52) & 0x7ffu;
     int neg = (int)(bits >> 63);
-    if (expo == 0x7ffu) { mcf__buf_puts(b, (bits << 12) ? "nan" : neg ? "-inf" : "inf"); return; }
-    if ((bits << 1) == 0) { mcf__buf_puts(b, neg ? (dot0 ? "-0.0" : "-0") : (dot0 ? "0.0" : "0")); return; }
+    if (expo == 0x7ffu) {
+        mcf__buf_puts(b, (bits << 12) ? "nan" : neg ? "-inf" : "inf");
+        return;
+    }
+    if ((bits << 1) == 0) {
+        mcf__buf_puts(b, neg ? (dot0 ? "-0.0" : "-0") : (dot0 ? "0.0" : "0"));
+        return;
+    }
     memcpy(&d, &bits, sizeof d);
     for (p = 1; p <= 17 && !found; p++) {
         snprintf(t, sizeof t, "%.*e", p - 1, d);
         nd = mcf__pk_e_digits(t, dig, &e10);
-        if (p == 17 || mcf__pk_reads_back(dig, nd, e10, bits, dp)) { found = 1; break; }
+        if (p == 17 || mcf__pk_reads_back(dig, nd, e10, bits, dp)) {
+            found = 1;
+            break;
+        }
         for (i = nd - 1; i >= 0 && dig[i] == '9'; i--) dig[i] = '0';   /* + one unit in the last place */
         if (i >= 0) dig[i]++;
-        else { dig[0] = '1'; e10++; }
+        else {
+            dig[0] = '1';
+            e10++;
+        }
         if (mcf__pk_reads_back(dig, nd, e10, bits, dp)) found = 1;
     }
     while (nd > 1 && dig[nd - 1] == '0') nd--;
@@ -7541,7 +8535,10 @@ static void mcf__pk_put_float(mcf__buf *b, uint64_t bits, int dot0)
     if (neg) mcf__buf_putc(b, '-');
     if (decpt <= -4 || decpt > 16) {
         mcf__buf_putc(b, (unsigned char)dig[0]);
-        if (nd > 1) { mcf__buf_putc(b, '.'); mcf__buf_put(b, dig + 1, (size_t)(nd - 1)); }
+        if (nd > 1) {
+            mcf__buf_putc(b, '.');
+            mcf__buf_put(b, dig + 1, (size_t)(nd - 1));
+        }
         snprintf(t, sizeof t, "e%c%02d", e10 < 0 ? '-' : '+', e10 < 0 ? -e10 : e10);
         mcf__buf_puts(b, t);
     } else if (decpt <= 0) {
@@ -7571,12 +8568,23 @@ static void mcf__pk_put_bigint(mcf__buf *b, const mcf__pv *v)
     if (v->sub == 1) {   /* [+-]digits[L], already checked */
         const unsigned char *s = v->s;
         if (n && s[n - 1] == 'L') n--;
-        if (n && (s[0] == '+' || s[0] == '-')) { if (s[0] == '-') mcf__buf_putc(b, '-'); s++; n--; }
-        while (n > 1 && s[0] == '0') { s++; n--; }
+        if (n && (s[0] == '+' || s[0] == '-')) {
+            if (s[0] == '-') mcf__buf_putc(b, '-');
+            s++;
+            n--;
+        }
+        while (n > 1 && s[0] == '0') {
+            s++;
+            n--;
+        }
         mcf__buf_put(b, s, n);
         return;
     }
-    if (n > 256) { snprintf(t, sizeof t, "<int of %lu bytes>", (unsigned long)n); mcf__buf_puts(b, t); return; }
+    if (n > 256) {
+        snprintf(t, sizeof t, "<int of %lu bytes>", (unsigned long)n);
+        mcf__buf_puts(b, t);
+        return;
+    }
     neg = n > 0 && (v->s[n - 1] & 0x80);
     memset(limb, 0, sizeof limb);
     for (i = 0; i < 4 * nl; i++) {
@@ -7600,7 +8608,10 @@ static void mcf__pk_put_bigint(mcf__buf *b, const mcf__pv *v)
     if (neg) mcf__buf_putc(b, '-');
     snprintf(t, sizeof t, "%lu", (unsigned long)chunk[nc - 1]);
     mcf__buf_puts(b, t);
-    for (i = nc - 1; i-- > 0;) { snprintf(t, sizeof t, "%09lu", (unsigned long)chunk[i]); mcf__buf_puts(b, t); }
+    for (i = nc - 1; i-- > 0;) {
+        snprintf(t, sizeof t, "%09lu", (unsigned long)chunk[i]);
+        mcf__buf_puts(b, t);
+    }
 }
 
 static void mcf__pk_put_hex(mcf__buf *b, const char *prefix, unsigned long c, int width)
@@ -7608,6 +8619,13 @@ static void mcf__pk_put_hex(mcf__buf *b, const char *prefix, unsigned long c, in
     char t[32];
     snprintf(t, sizeof t, "%s%0*lx", prefix, width, c);
     mcf__buf_puts(b, t);
+}
+
+/* A backslash and c (a quote or a backslash in a repr). */
+static void mcf__pk_put_escaped(mcf__buf *b, unsigned c)
+{
+    mcf__buf_putc(b, '\\');
+    mcf__buf_putc(b, (unsigned char)c);
 }
 
 /* A str as repr() writes it: C0/C1 controls escaped, other UTF-8 kept.
@@ -7624,7 +8642,7 @@ static void mcf__pk_put_str(mcf__buf *b, const unsigned char *s, size_t n, size_
         long cp;
         if (c < 0x80) {
             i++;
-            if (c == '\\' || c == q) { mcf__buf_putc(b, '\\'); mcf__buf_putc(b, (unsigned char)c); }
+            if (c == '\\' || c == q) mcf__pk_put_escaped(b, c);
             else if (c == '\n') mcf__buf_puts(b, "\\n");
             else if (c == '\r') mcf__buf_puts(b, "\\r");
             else if (c == '\t') mcf__buf_puts(b, "\\t");
@@ -7653,7 +8671,8 @@ static void mcf__pk_put_bytes(mcf__buf *b, const mcf__pv *v, size_t limit)
     if (v->sub & 2) mcf__buf_puts(b, "bytearray(");
     for (i = 0; i < v->n;) {   /* latin-1 text: each code point is one byte */
         long c = (v->sub & 1) ? mcf__utf8_next(v->s, v->n, &i) : (long)v->s[i++];
-        has_sq |= c == '\''; has_dq |= c == '"';
+        has_sq |= c == '\'';
+        has_dq |= c == '"';
     }
     q = has_sq && !has_dq ? '"' : '\'';
     mcf__buf_putc(b, 'b');
@@ -7661,7 +8680,7 @@ static void mcf__pk_put_bytes(mcf__buf *b, const mcf__pv *v, size_t limit)
     for (i = 0; i < v->n && b->len <= limit;) {
         long c = (v->sub & 1) ? mcf__utf8_next(v->s, v->n, &i) : (long)v->s[i++];
         if (c < 0) break;
-        if (c == '\\' || c == q) { mcf__buf_putc(b, '\\'); mcf__buf_putc(b, (unsigned char)c); }
+        if (c == '\\' || c == q) mcf__pk_put_escaped(b, (unsigned)c);
         else if (c == '\n') mcf__buf_puts(b, "\\n");
         else if (c == '\r') mcf__buf_puts(b, "\\r");
         else if (c == '\t') mcf__buf_puts(b, "\\t");
@@ -7707,89 +8726,120 @@ static void mcf__pk_put_dotted(mcf__buf *b, const mcf__pv *g)
     mcf__buf_put(b, g->s, g->n);
 }
 
+static void mcf__pk_put_int(mcf__buf *b, const char *fmt, int64_t v)
+{
+    char t[48];
+    snprintf(t, sizeof t, fmt, (long long)v);
+    mcf__buf_puts(b, t);
+}
+
+/* (1+2j); 2j when the real part is +0 */
+static void mcf__pk_put_complex(mcf__buf *b, const mcf__pv *v)
+{
+    mcf__buf im;
+    int plain = v->i == 0;
+    memset(&im, 0, sizeof im);
+    mcf__pk_put_float(&im, (uint64_t)v->j, 0);
+    if (!plain) {
+        mcf__buf_putc(b, '(');
+        mcf__pk_put_float(b, (uint64_t)v->i, 0);
+        if (!im.failed && im.data[0] != '-') mcf__buf_putc(b, '+');
+    }
+    if (!im.failed) mcf__buf_put(b, im.data, im.len);
+    mcf__buf_puts(b, plain ? "j" : "j)");
+    mcf__buf_free(&im);
+}
+
+/* torch.Size([2, 3]) */
+static void mcf__pk_put_size(const mcf__pk *k, mcf__buf *b, const mcf__pv *v, size_t limit)
+{
+    size_t i;
+    mcf__buf_puts(b, "torch.Size([");
+    for (i = 0; i < v->n && b->len <= limit; i++) {
+        if (i) mcf__buf_puts(b, ", ");
+        mcf__pk_put_int(b, "%lld", k->v[v->items[i]].i);
+    }
+    mcf__buf_puts(b, "])");
+}
+
+/* device(type='cuda', index=0) */
+static void mcf__pk_put_device(mcf__buf *b, const mcf__pv *v)
+{
+    mcf__buf_puts(b, "device(type='");
+    mcf__buf_put(b, v->s, v->n);
+    mcf__buf_putc(b, '\'');
+    if (v->j >= 0) mcf__pk_put_int(b, ", index=%lld", v->j);
+    mcf__buf_putc(b, ')');
+}
+
+/* torch.float32, <class 'collections.OrderedDict'>, <function torch._utils._rebuild_tensor_v2> */
+static void mcf__pk_put_global(mcf__buf *b, const mcf__pv *v)
+{
+    if (v->sub == MCF__PG_DTYPE || v->sub == MCF__PG_QSCHEME) {
+        mcf__pk_put_dotted(b, v);
+        return;
+    }
+    mcf__buf_puts(b, mcf__pk_is_class(v->sub) ? "<class '" : "<function ");
+    mcf__pk_put_dotted(b, v);
+    mcf__buf_puts(b, mcf__pk_is_class(v->sub) ? "'>" : ">");
+}
+
+static void mcf__pk_render(const mcf__pk *k, uint32_t vi, int depth, mcf__buf *b, size_t limit);
+
+/* A tuple, list, set or dict (frozenset(...), OrderedDict(...) and
+ * Counter(...) around theirs); below the top level only "(...)". */
+static void mcf__pk_put_container(const mcf__pk *k, const mcf__pv *v, int depth, mcf__buf *b, size_t limit)
+{
+    const char *open = v->kind == MCF__PV_TUPLE ? "(" : v->kind == MCF__PV_LIST ? "[" : "{";
+    const char *close = v->kind == MCF__PV_TUPLE ? (v->n == 1 ? ",)" : ")") : v->kind == MCF__PV_LIST ? "]" : "}";
+    size_t step = v->kind == MCF__PV_DICT ? 2 : 1, i;
+    int wrapped = (v->kind == MCF__PV_SET || v->kind == MCF__PV_DICT) && v->sub;
+    if (v->kind == MCF__PV_SET && v->sub) mcf__buf_puts(b, "frozenset(");
+    if (v->kind == MCF__PV_DICT && v->sub) mcf__buf_puts(b, v->sub == 1 ? "OrderedDict(" : "Counter(");
+    if ((v->kind == MCF__PV_SET || wrapped) && v->n == 0) {
+        mcf__buf_puts(b, v->kind == MCF__PV_SET && !v->sub ? "set()" : ")");
+        return;
+    }
+    mcf__buf_puts(b, open);
+    if (depth > 0 && v->n) mcf__buf_puts(b, "...");
+    for (i = 0; depth == 0 && i + step <= v->n && b->len <= limit; i += step) {
+        if (i) mcf__buf_puts(b, ", ");
+        mcf__pk_render(k, v->items[i], depth + 1, b, limit);
+        if (step == 1) continue;
+        mcf__buf_puts(b, ": ");
+        mcf__pk_render(k, v->items[i + 1], depth + 1, b, limit);
+    }
+    mcf__buf_puts(b, close);
+    if (wrapped) mcf__buf_putc(b, ')');
+}
+
 /* repr() of value vi into b (containers one level deep; output stops a
  * little past limit, the caller cuts it). */
 static void mcf__pk_render(const mcf__pk *k, uint32_t vi, int depth, mcf__buf *b, size_t limit)
 {
     const mcf__pv *v = &k->v[vi];
-    char t[48];
-    size_t i;
     if (b->len > limit) return;
     switch (v->kind) {
     case MCF__PV_NONE: mcf__buf_puts(b, "None"); break;
     case MCF__PV_BOOL: mcf__buf_puts(b, v->i ? "True" : "False"); break;
-    case MCF__PV_INT: snprintf(t, sizeof t, "%lld", (long long)v->i); mcf__buf_puts(b, t); break;
+    case MCF__PV_INT: mcf__pk_put_int(b, "%lld", v->i); break;
     case MCF__PV_BIGINT: mcf__pk_put_bigint(b, v); break;
     case MCF__PV_FLOAT: mcf__pk_put_float(b, (uint64_t)v->i, 1); break;
     case MCF__PV_STR: mcf__pk_put_str(b, v->s, v->n, limit); break;
     case MCF__PV_BYTES: mcf__pk_put_bytes(b, v, limit); break;
-    case MCF__PV_COMPLEX: {   /* (1+2j); 2j when the real part is +0 */
-        mcf__buf im;
-        int plain = v->i == 0;
-        memset(&im, 0, sizeof im);
-        mcf__pk_put_float(&im, (uint64_t)v->j, 0);
-        if (!plain) { mcf__buf_putc(b, '('); mcf__pk_put_float(b, (uint64_t)v->i, 0); if (!im.failed && im.data[0] != '-') mcf__buf_putc(b, '+'); }
-        if (!im.failed) mcf__buf_put(b, im.data, im.len);
-        mcf__buf_puts(b, plain ? "j" : "j)");
-        mcf__buf_free(&im);
-        break;
-    }
-    case MCF__PV_SIZE:
-        mcf__buf_puts(b, "torch.Size([");
-        for (i = 0; i < v->n && b->len <= limit; i++) {
-            if (i) mcf__buf_puts(b, ", ");
-            snprintf(t, sizeof t, "%lld", (long long)k->v[v->items[i]].i);
-            mcf__buf_puts(b, t);
-        }
-        mcf__buf_puts(b, "])");
-        break;
-    case MCF__PV_DEVICE:
-        mcf__buf_puts(b, "device(type='");
-        mcf__buf_put(b, v->s, v->n);
-        mcf__buf_putc(b, '\'');
-        if (v->j >= 0) { snprintf(t, sizeof t, ", index=%lld", (long long)v->j); mcf__buf_puts(b, t); }
-        mcf__buf_putc(b, ')');
-        break;
+    case MCF__PV_COMPLEX: mcf__pk_put_complex(b, v); break;
+    case MCF__PV_SIZE: mcf__pk_put_size(k, b, v, limit); break;
+    case MCF__PV_DEVICE: mcf__pk_put_device(b, v); break;
     case MCF__PV_LAYOUT: mcf__buf_put(b, v->s, v->n); break;
-    case MCF__PV_GLOBAL:
-        if (v->sub == MCF__PG_DTYPE || v->sub == MCF__PG_QSCHEME) mcf__pk_put_dotted(b, v);
-        else {
-            mcf__buf_puts(b, mcf__pk_is_class(v->sub) ? "<class '" : "<function ");
-            mcf__pk_put_dotted(b, v);
-            mcf__buf_puts(b, mcf__pk_is_class(v->sub) ? "'>" : ">");
-        }
-        break;
+    case MCF__PV_GLOBAL: mcf__pk_put_global(b, v); break;
     case MCF__PV_STORAGE:
         mcf__pk_put_dotted(b, &k->v[v->j]);
         mcf__buf_puts(b, "(key=");
         mcf__pk_put_str(b, v->s, v->n, limit);
-        snprintf(t, sizeof t, ", numel=%lld)", (long long)v->i);
-        mcf__buf_puts(b, t);
+        mcf__pk_put_int(b, ", numel=%lld)", v->i);
         break;
     case MCF__PV_TENSOR: mcf__buf_puts(b, "tensor(...)"); break;
-    default: {   /* TUPLE LIST SET DICT */
-        const char *open = v->kind == MCF__PV_TUPLE ? "(" : v->kind == MCF__PV_LIST ? "[" : "{";
-        const char *close = v->kind == MCF__PV_TUPLE ? (v->n == 1 ? ",)" : ")") : v->kind == MCF__PV_LIST ? "]" : "}";
-        size_t step = v->kind == MCF__PV_DICT ? 2 : 1;
-        if (v->kind == MCF__PV_SET && v->sub) mcf__buf_puts(b, "frozenset(");
-        if (v->kind == MCF__PV_DICT && v->sub) mcf__buf_puts(b, v->sub == 1 ? "OrderedDict(" : "Counter(");
-        if ((v->kind == MCF__PV_SET || (v->kind == MCF__PV_DICT && v->sub)) && v->n == 0) {
-            mcf__buf_puts(b, v->kind == MCF__PV_SET && !v->sub ? "set()" : ")");
-            break;
-        }
-        if (depth > 0 && v->n) { mcf__buf_puts(b, open); mcf__buf_puts(b, "..."); mcf__buf_puts(b, close); }
-        else {
-            mcf__buf_puts(b, open);
-            for (i = 0; i + step <= v->n && b->len <= limit; i += step) {
-                if (i) mcf__buf_puts(b, ", ");
-                mcf__pk_render(k, v->items[i], depth + 1, b, limit);
-                if (step == 2) { mcf__buf_puts(b, ": "); mcf__pk_render(k, v->items[i + 1], depth + 1, b, limit); }
-            }
-            mcf__buf_puts(b, close);
-        }
-        if ((v->kind == MCF__PV_SET && v->sub) || (v->kind == MCF__PV_DICT && v->sub)) mcf__buf_putc(b, ')');
-        break;
-    }
+    default: mcf__pk_put_container(k, v, depth, b, limit); break;   /* TUPLE LIST SET DICT */
     }
 }
 
@@ -7803,207 +8853,349 @@ static void mcf__pk_clip(mcf__buf *b)
     b->len = n;
     mcf__buf_puts(b, "...");
 }
+
+/* ---- the opcodes ---- */
+/* A value pushed for the bytes s[0..n) of the pickle (strings, big ints). */
+static int mcf__pk_push_slice(mcf__pk *k, unsigned kind, unsigned sub, const unsigned char *s, size_t n)
+{
+    long vi = mcf__pk_new(k, kind);
+    if (vi < 0) return MCF_INTERNAL_ERROR;
+    k->v[vi].sub = (unsigned char)sub;
+    k->v[vi].s = s;
+    k->v[vi].n = n;
+    return mcf__pk_push(k, vi);
+}
+
+/* MARK */
+static int mcf__pk_op_mark(mcf__pk *k)
+{
+    if (k->nmarks >= MCF_MAX_PICKLE_STACK) return mcf__pk_err(k, "more than MCF_MAX_PICKLE_STACK marks");
+    if (!mcf__grow((void **)&k->marks, &k->capmarks, k->nmarks + 1, sizeof *k->marks)) return mcf__pk_oom(k);
+    k->marks[k->nmarks++] = k->sp;
+    return MCF_OK;
+}
+
+/* PROTO and FRAME: checked, otherwise without effect. */
+static int mcf__pk_op_header(mcf__pk *k, unsigned op)
+{
+    const unsigned char *s = NULL;
+    int rc = mcf__pk_take(k, op == MCF__OP_PROTO ? 1u : 8u, &s);
+    if (rc != MCF_OK) return rc;
+    if (op == MCF__OP_PROTO && s[0] > MCF__PK_PROTO_MAX) return mcf__pk_err(k, "unknown pickle protocol (> 5)");
+    /* FRAME is only a length hint, but it must fit */
+    if (op == MCF__OP_FRAME && mcf__le64(s) > (uint64_t)(k->end - k->p)) return mcf__pk_err(k, "FRAME longer than the remaining stream");
+    return MCF_OK;
+}
+
+/* BININT1, BININT2, BININT: little-endian ints of 1, 2 (unsigned) and 4
+ * (signed) bytes. */
+static int mcf__pk_op_binint(mcf__pk *k, unsigned op)
+{
+    const unsigned char *s = NULL;
+    int rc = mcf__pk_take(k, op == MCF__OP_BININT1 ? 1u : op == MCF__OP_BININT2 ? 2u : 4u, &s);
+    if (rc != MCF_OK) return rc;
+    if (op == MCF__OP_BININT1) return mcf__pk_push_new(k, MCF__PV_INT, s[0]);
+    if (op == MCF__OP_BININT2) return mcf__pk_push_new(k, MCF__PV_INT, mcf__le16(s));
+    return mcf__pk_push_new(k, MCF__PV_INT, (int64_t)(int32_t)mcf__le32(s));
+}
+
+/* LONG1 / LONG4: little-endian two's complement of 1- or 4-byte length;
+ * wider than 8 bytes it stays a slice of the pickle (a BIGINT). */
+static int mcf__pk_op_long(mcf__pk *k, unsigned op)
+{
+    const unsigned char *s = NULL;
+    uint64_t len, u = 0;
+    size_t j;
+    int rc = mcf__pk_take(k, op == MCF__OP_LONG1 ? 1u : 4u, &s);
+    if (rc != MCF_OK) return rc;
+    len = op == MCF__OP_LONG1 ? s[0] : mcf__le32(s);
+    if ((rc = mcf__pk_take(k, len, &s)) != MCF_OK) return rc;
+    if (len > 8) return mcf__pk_push_slice(k, MCF__PV_BIGINT, 0, s, (size_t)len);
+    for (j = 0; j < len; j++) u |= (uint64_t)s[j] << (8 * j);
+    if (len > 0 && len < 8 && (s[len - 1] & 0x80)) u |= ~(uint64_t)0 << (8 * len);
+    return mcf__pk_push_new(k, MCF__PV_INT, (int64_t)u);
+}
+
+/* INT / LONG: decimal text; INT "00"/"01" are protocol 0's False/True. */
+static int mcf__pk_op_text_int(mcf__pk *k, unsigned op)
+{
+    const unsigned char *s = NULL;
+    size_t n = 0;
+    int64_t iv = 0;
+    int big = 0, rc = mcf__pk_line(k, &s, &n);
+    if (rc != MCF_OK) return rc;
+    if (op == MCF__OP_INT && n == 2 && s[0] == '0' && (s[1] == '0' || s[1] == '1')) return mcf__pk_push_new(k, MCF__PV_BOOL, s[1] - '0');
+    if (!mcf__pk_parse_dec(s, n, &iv, &big)) return mcf__pk_err(k, "malformed text integer");
+    if (!big) return mcf__pk_push_new(k, MCF__PV_INT, iv);
+    return mcf__pk_push_slice(k, MCF__PV_BIGINT, 1, s, n);   /* sub 1: decimal text */
+}
+
+/* FLOAT (text) and BINFLOAT (big-endian IEEE double). */
+static int mcf__pk_op_float(mcf__pk *k, unsigned op)
+{
+    const unsigned char *s = NULL;
+    uint64_t bits = 0;
+    size_t n = 0, j;
+    int rc = op == MCF__OP_FLOAT ? mcf__pk_line(k, &s, &n) : mcf__pk_take(k, 8, &s);
+    if (rc != MCF_OK) return rc;
+    if (op == MCF__OP_FLOAT && !mcf__pk_parse_float(s, n, &bits)) return mcf__pk_err(k, "malformed text float");
+    for (j = 0; op == MCF__OP_BINFLOAT && j < 8; j++) bits = (bits << 8) | s[j];
+    return mcf__pk_push_new(k, MCF__PV_FLOAT, (int64_t)bits);
+}
+
+/* The counted strings and bytes: str for the *UNICODE and *BINSTRING
+ * opcodes, bytes for the *BINBYTES ones and BYTEARRAY8 (a bytearray). */
+static int mcf__pk_op_counted(mcf__pk *k, unsigned op)
+{
+    unsigned lw, kind;
+    const unsigned char *s = NULL;
+    uint64_t len;
+    int rc;
+    switch (op) {
+    case MCF__OP_SHORT_BINUNICODE: case MCF__OP_SHORT_BINSTRING: case MCF__OP_SHORT_BINBYTES: lw = 1; break;
+    case MCF__OP_BINUNICODE8: case MCF__OP_BINBYTES8: case MCF__OP_BYTEARRAY8: lw = 8; break;
+    default: lw = 4; break;   /* BINUNICODE, BINSTRING, BINBYTES */
+    }
+    kind = op == MCF__OP_BINUNICODE || op == MCF__OP_SHORT_BINUNICODE || op == MCF__OP_BINUNICODE8 ||
+           op == MCF__OP_BINSTRING || op == MCF__OP_SHORT_BINSTRING ? MCF__PV_STR : MCF__PV_BYTES;
+    if ((rc = mcf__pk_take(k, lw, &s)) != MCF_OK) return rc;
+    len = lw == 1 ? s[0] : lw == 4 ? mcf__le32(s) : mcf__le64(s);
+    if ((rc = mcf__pk_take(k, len, &s)) != MCF_OK) return rc;
+    return mcf__pk_push_slice(k, kind, op == MCF__OP_BYTEARRAY8 ? 2u : 0u, s, (size_t)len);
+}
+
+/* STRING and UNICODE (protocol 0): kept as the raw text, quotes stripped. */
+static int mcf__pk_op_text_str(mcf__pk *k, unsigned op)
+{
+    const unsigned char *s = NULL;
+    size_t n = 0;
+    int rc = mcf__pk_line(k, &s, &n);
+    if (rc != MCF_OK) return rc;
+    if (op == MCF__OP_STRING) {
+        if (n < 2 || (s[0] != '\'' && s[0] != '"') || s[n - 1] != s[0]) return mcf__pk_err(k, "malformed STRING operand");
+        s++;
+        n -= 2;
+    }
+    return mcf__pk_push_slice(k, MCF__PV_STR, 0, s, n);
+}
+
+/* TUPLE1..TUPLE3: the top n values. */
+static int mcf__pk_op_tuple_n(mcf__pk *k, unsigned op)
+{
+    size_t n = (size_t)(op - MCF__OP_TUPLE1) + 1;
+    if (k->sp < n || (k->nmarks && k->marks[k->nmarks - 1] > k->sp - n)) return mcf__pk_err(k, "stack underflow");
+    return mcf__pk_collect(k, k->sp - n, MCF__PV_TUPLE, 0);
+}
+
+/* TUPLE, LIST, FROZENSET and DICT: the values above the last MARK. */
+static int mcf__pk_op_from_mark(mcf__pk *k, unsigned op)
+{
+    size_t from = 0;
+    int rc = mcf__pk_pop_mark(k, &from);
+    if (rc != MCF_OK) return rc;
+    if (op == MCF__OP_TUPLE) return mcf__pk_collect(k, from, MCF__PV_TUPLE, 0);
+    if (op == MCF__OP_LIST) return mcf__pk_collect(k, from, MCF__PV_LIST, 0);
+    if (op == MCF__OP_FROZENSET) return mcf__pk_collect(k, from, MCF__PV_SET, 1);
+    if ((k->sp - from) % 2) return mcf__pk_err(k, "DICT with an odd number of items");
+    return mcf__pk_collect(k, from, MCF__PV_DICT, 0);
+}
+
+/* APPEND / SETITEM: one value (or key and value) into the list or dict below. */
+static int mcf__pk_op_append(mcf__pk *k, unsigned op)
+{
+    uint32_t key = 0, val = 0, c = 0;
+    int rc = mcf__pk_pop(k, &val);
+    if (rc == MCF_OK && op == MCF__OP_SETITEM) rc = mcf__pk_pop(k, &key);
+    if (rc == MCF_OK) rc = mcf__pk_top(k, &c);
+    if (rc != MCF_OK) return rc;
+    if (k->v[c].kind != (op == MCF__OP_APPEND ? MCF__PV_LIST : MCF__PV_DICT))
+        return mcf__pk_err(k, op == MCF__OP_APPEND ? "APPEND to a non-list" : "SETITEM on a non-dict");
+    if (op == MCF__OP_SETITEM && (rc = mcf__pk_add_item(k, c, key)) != MCF_OK) return rc;
+    return mcf__pk_add_item(k, c, val);
+}
+
+/* APPENDS / SETITEMS / ADDITEMS: the values above the last MARK into the
+ * list, dict or set just below it. */
+static int mcf__pk_op_appends(mcf__pk *k, unsigned op)
+{
+    unsigned want = op == MCF__OP_APPENDS ? MCF__PV_LIST : op == MCF__OP_SETITEMS ? MCF__PV_DICT : MCF__PV_SET;
+    size_t from = 0, j;
+    uint32_t c;
+    int rc = mcf__pk_pop_mark(k, &from);
+    if (rc != MCF_OK) return rc;
+    if (from == 0 || (k->nmarks && k->marks[k->nmarks - 1] == from)) return mcf__pk_err(k, "stack underflow");
+    c = k->stack[from - 1];
+    if (k->v[c].kind != want)
+        return mcf__pk_err(k, op == MCF__OP_APPENDS ? "APPENDS to a non-list" : op == MCF__OP_SETITEMS ? "SETITEMS on a non-dict" : "ADDITEMS on a non-set");
+    if (op == MCF__OP_SETITEMS && (k->sp - from) % 2) return mcf__pk_err(k, "SETITEMS with an odd number of items");
+    for (j = from; j < k->sp && rc == MCF_OK; j++) rc = mcf__pk_add_item(k, c, k->stack[j]);
+    k->sp = from;
+    return rc;
+}
+
+/* The memo: GET/PUT (decimal text), BINGET/BINPUT (1 byte), LONG_BINGET/
+ * LONG_BINPUT (4 bytes), MEMOIZE (the next free index). */
+static int mcf__pk_op_memo(mcf__pk *k, unsigned op)
+{
+    const unsigned char *s = NULL;
+    size_t n = 0;
+    int64_t iv = 0;
+    uint64_t idx;
+    int big = 0, rc = MCF_OK, get = op == MCF__OP_GET || op == MCF__OP_BINGET || op == MCF__OP_LONG_BINGET;
+    if (op == MCF__OP_MEMOIZE) return mcf__pk_memo_put(k, k->nmemo);
+    if (op == MCF__OP_GET || op == MCF__OP_PUT) {
+        if ((rc = mcf__pk_line(k, &s, &n)) != MCF_OK) return rc;
+        if (!mcf__pk_parse_dec(s, n, &iv, &big) || big || iv < 0) return mcf__pk_err(k, "malformed memo index");
+        idx = (uint64_t)iv;
+    } else if (op == MCF__OP_BINGET || op == MCF__OP_BINPUT) {
+        if ((rc = mcf__pk_take(k, 1, &s)) != MCF_OK) return rc;
+        idx = s[0];
+    } else {
+        if ((rc = mcf__pk_take(k, 4, &s)) != MCF_OK) return rc;
+        idx = mcf__le32(s);
+    }
+    return get ? mcf__pk_memo_get(k, idx) : mcf__pk_memo_put(k, idx);
+}
+
+/* GLOBAL (two text lines) and STACK_GLOBAL (two strings on the stack). */
+static int mcf__pk_op_global(mcf__pk *k, unsigned op)
+{
+    const unsigned char *m = NULL, *s = NULL;
+    size_t mn = 0, n = 0;
+    uint32_t a = 0, b = 0;
+    int rc;
+    if (op == MCF__OP_GLOBAL) {
+        rc = mcf__pk_line(k, &m, &mn);
+        if (rc == MCF_OK) rc = mcf__pk_line(k, &s, &n);
+        return rc != MCF_OK ? rc : mcf__pk_global(k, m, mn, s, n);
+    }
+    rc = mcf__pk_pop(k, &b);
+    if (rc == MCF_OK) rc = mcf__pk_pop(k, &a);
+    if (rc != MCF_OK) return rc;
+    if (k->v[a].kind != MCF__PV_STR || k->v[b].kind != MCF__PV_STR) return mcf__pk_err(k, "STACK_GLOBAL operands are not strings");
+    return mcf__pk_global(k, k->v[a].s, k->v[a].n, k->v[b].s, k->v[b].n);
+}
+
+/* REDUCE / NEWOBJ: callable and arguments from the stack, interpreted for
+ * allowed globals (mcf__pk_call). */
+static int mcf__pk_op_reduce(mcf__pk *k, unsigned op)
+{
+    uint32_t fn = 0, args = 0, result = 0;
+    int rc = mcf__pk_pop(k, &args);
+    if (rc == MCF_OK) rc = mcf__pk_pop(k, &fn);
+    if (rc == MCF_OK) rc = mcf__pk_call(k, fn, args, op == MCF__OP_NEWOBJ, 0, &result);
+    return rc != MCF_OK ? rc : mcf__pk_push(k, (long)result);
+}
+
+/* BUILD: attributes of a dict (OrderedDict._metadata) or tensor are
+ * ignored, except Tensor.__setstate__'s legacy 4- or 5-tuple state, which
+ * replaces the data: such a tensor cannot be loaded. */
+static int mcf__pk_op_build(mcf__pk *k)
+{
+    uint32_t obj = 0, state = 0;
+    mcf__pk_tensor *t;
+    int rc = mcf__pk_pop(k, &state);
+    if (rc == MCF_OK) rc = mcf__pk_top(k, &obj);
+    if (rc != MCF_OK) return rc;
+    if (k->v[obj].kind != MCF__PV_DICT && k->v[obj].kind != MCF__PV_TENSOR) return mcf__pk_err(k, "BUILD on an object that is not a dict or tensor");
+    if (k->v[obj].kind != MCF__PV_TENSOR || k->v[state].kind != MCF__PV_TUPLE || (k->v[state].n != 4 && k->v[state].n != 5)) return MCF_OK;
+    t = &k->t[k->v[obj].i];
+    if (!t->why) {
+        t->why = "gets its data from a legacy tensor state (BUILD)";
+        t->why_v = 0;
+    }
+    return MCF_OK;
+}
+
+/* The opcodes that take operands or build values, by family; the refused
+ * ones fail with the reason. */
+static int mcf__pk_op(mcf__pk *k, unsigned op)
+{
+    switch (op) {
+    case MCF__OP_PROTO: case MCF__OP_FRAME: return mcf__pk_op_header(k, op);
+    case MCF__OP_BININT1: case MCF__OP_BININT2: case MCF__OP_BININT: return mcf__pk_op_binint(k, op);
+    case MCF__OP_LONG1: case MCF__OP_LONG4: return mcf__pk_op_long(k, op);
+    case MCF__OP_INT: case MCF__OP_LONG: return mcf__pk_op_text_int(k, op);
+    case MCF__OP_FLOAT: case MCF__OP_BINFLOAT: return mcf__pk_op_float(k, op);
+    case MCF__OP_BINUNICODE: case MCF__OP_SHORT_BINUNICODE: case MCF__OP_BINUNICODE8:
+    case MCF__OP_BINSTRING: case MCF__OP_SHORT_BINSTRING:
+    case MCF__OP_BINBYTES: case MCF__OP_SHORT_BINBYTES: case MCF__OP_BINBYTES8: case MCF__OP_BYTEARRAY8:
+        return mcf__pk_op_counted(k, op);
+    case MCF__OP_STRING: case MCF__OP_UNICODE: return mcf__pk_op_text_str(k, op);
+    case MCF__OP_TUPLE1: case MCF__OP_TUPLE2: case MCF__OP_TUPLE3: return mcf__pk_op_tuple_n(k, op);
+    case MCF__OP_TUPLE: case MCF__OP_LIST: case MCF__OP_FROZENSET: case MCF__OP_DICT:
+        return mcf__pk_op_from_mark(k, op);
+    case MCF__OP_APPEND: case MCF__OP_SETITEM: return mcf__pk_op_append(k, op);
+    case MCF__OP_APPENDS: case MCF__OP_SETITEMS: case MCF__OP_ADDITEMS: return mcf__pk_op_appends(k, op);
+    case MCF__OP_GET: case MCF__OP_BINGET: case MCF__OP_LONG_BINGET:
+    case MCF__OP_PUT: case MCF__OP_BINPUT: case MCF__OP_LONG_BINPUT: case MCF__OP_MEMOIZE:
+        return mcf__pk_op_memo(k, op);
+    case MCF__OP_GLOBAL: case MCF__OP_STACK_GLOBAL: return mcf__pk_op_global(k, op);
+    case MCF__OP_REDUCE: case MCF__OP_NEWOBJ: return mcf__pk_op_reduce(k, op);
+    case MCF__OP_PERSID: return mcf__pk_err(k, "text persistent id (PERSID) is not a torch storage reference");
+    case MCF__OP_INST: case MCF__OP_OBJ: case MCF__OP_NEWOBJ_EX:
+        return mcf__pk_err(k, "object construction (INST/OBJ/NEWOBJ_EX) is not allowed: it would run class code");
+    case MCF__OP_EXT1: case MCF__OP_EXT2: case MCF__OP_EXT4:
+        return mcf__pk_err(k, "extension-registry opcodes (EXT1/2/4) are not allowed");
+    case MCF__OP_NEXT_BUFFER: return mcf__pk_err(k, "out-of-band buffers (NEXT_BUFFER) are not supported");
+    default:
+        return mcf__pk_err(k, "unknown opcode");
+    }
+}
+
 /* Runs data.pkl to STOP; *root receives the result's value index. */
 static int mcf__pk_run(mcf__pk *k, uint32_t *root)
 {
-    const unsigned char *s = NULL;
-    size_t n = 0, from = 0;
-    uint32_t a = 0, b = 0, c = 0;
-    int64_t iv = 0;
-    int rc = MCF_OK, big = 0;
-    long vi = -1;
+    uint32_t a = 0;
+    size_t from = 0;
+    int rc = MCF_OK;
     while (rc == MCF_OK) {
         unsigned op;
-        if (k->p >= k->end) { k->op_at = (size_t)(k->end - k->start); return mcf__pk_err(k, "stream ends without STOP (truncated)"); }
+        if (k->p >= k->end) {
+            k->op_at = (size_t)(k->end - k->start);
+            return mcf__pk_err(k, "stream ends without STOP (truncated)");
+        }
         k->op_at = (size_t)(k->p - k->start);
         op = *k->p++;
         switch (op) {
-        case 0x80: rc = mcf__pk_take(k, 1, &s); if (rc == MCF_OK && s[0] > 5) rc = mcf__pk_err(k, "unknown pickle protocol (> 5)"); break;
-        case 0x95: rc = mcf__pk_take(k, 8, &s);   /* FRAME: only a length hint, but it must fit */
-            if (rc == MCF_OK && mcf__le64(s) > (uint64_t)(k->end - k->p)) rc = mcf__pk_err(k, "FRAME longer than the remaining stream");
-            break;
-        case '.':
+        case MCF__OP_STOP:
             if ((rc = mcf__pk_pop(k, root)) != MCF_OK) return rc;
             if (k->sp != 0 || k->nmarks != 0) return mcf__pk_err(k, "STOP with values left on the stack");
             return MCF_OK;
-        case '(':
-            if (k->nmarks >= MCF_MAX_PICKLE_STACK) return mcf__pk_err(k, "more than MCF_MAX_PICKLE_STACK marks");
-            if (!mcf__grow((void **)&k->marks, &k->capmarks, k->nmarks + 1, sizeof *k->marks)) return mcf__pk_oom(k);
-            k->marks[k->nmarks++] = k->sp;
+        case MCF__OP_POP_MARK:
+            rc = mcf__pk_pop_mark(k, &from);
+            if (rc == MCF_OK) k->sp = from;
             break;
-        case '0': rc = mcf__pk_pop(k, &a); break;
-        case '1': rc = mcf__pk_pop_mark(k, &from); if (rc == MCF_OK) k->sp = from; break;
-        case '2': if ((rc = mcf__pk_top(k, &a)) == MCF_OK) rc = mcf__pk_push(k, (long)a); break;
-        case 'N': rc = mcf__pk_push_new(k, MCF__PV_NONE, 0); break;
-        case 0x88: rc = mcf__pk_push_new(k, MCF__PV_BOOL, 1); break;
-        case 0x89: rc = mcf__pk_push_new(k, MCF__PV_BOOL, 0); break;
-        case 'K': if ((rc = mcf__pk_take(k, 1, &s)) == MCF_OK) rc = mcf__pk_push_new(k, MCF__PV_INT, s[0]); break;
-        case 'M': if ((rc = mcf__pk_take(k, 2, &s)) == MCF_OK) rc = mcf__pk_push_new(k, MCF__PV_INT, mcf__le16(s)); break;
-        case 'J': if ((rc = mcf__pk_take(k, 4, &s)) == MCF_OK) rc = mcf__pk_push_new(k, MCF__PV_INT, (int64_t)(int32_t)mcf__le32(s)); break;
-        case 0x8a: case 0x8b: {   /* LONG1 / LONG4: little-endian two's complement */
-            uint64_t len;
-            if ((rc = mcf__pk_take(k, op == 0x8a ? 1u : 4u, &s)) != MCF_OK) break;
-            len = op == 0x8a ? s[0] : mcf__le32(s);
-            if ((rc = mcf__pk_take(k, len, &s)) != MCF_OK) break;
-            if (len <= 8) {
-                uint64_t u = 0;
-                size_t j;
-                for (j = 0; j < len; j++) u |= (uint64_t)s[j] << (8 * j);
-                if (len > 0 && len < 8 && (s[len - 1] & 0x80)) u |= ~(uint64_t)0 << (8 * len);
-                rc = mcf__pk_push_new(k, MCF__PV_INT, (int64_t)u);
-            } else {
-                if ((vi = mcf__pk_new(k, MCF__PV_BIGINT)) < 0) return MCF_INTERNAL_ERROR;
-                k->v[vi].s = s;
-                k->v[vi].n = (size_t)len;
-                rc = mcf__pk_push(k, vi);
-            }
+        case MCF__OP_DUP:
+            rc = mcf__pk_top(k, &a);
+            if (rc == MCF_OK) rc = mcf__pk_push(k, (long)a);
             break;
-        }
-        case 'I': case 'L':
-            if ((rc = mcf__pk_line(k, &s, &n)) != MCF_OK) break;
-            if (op == 'I' && n == 2 && s[0] == '0' && (s[1] == '0' || s[1] == '1')) { rc = mcf__pk_push_new(k, MCF__PV_BOOL, s[1] - '0'); break; }
-            if (!mcf__pk_parse_dec(s, n, &iv, &big)) { rc = mcf__pk_err(k, "malformed text integer"); break; }
-            if (!big) { rc = mcf__pk_push_new(k, MCF__PV_INT, iv); break; }
-            if ((vi = mcf__pk_new(k, MCF__PV_BIGINT)) < 0) return MCF_INTERNAL_ERROR;
-            k->v[vi].sub = 1;   /* decimal text */
-            k->v[vi].s = s;
-            k->v[vi].n = n;
-            rc = mcf__pk_push(k, vi);
+        case MCF__OP_BINPERSID:
+            rc = mcf__pk_pop(k, &a);
+            if (rc == MCF_OK) rc = mcf__pk_persid(k, a);
             break;
-        case 'F': {
-            uint64_t bits = 0;
-            if ((rc = mcf__pk_line(k, &s, &n)) != MCF_OK) break;
-            if (!mcf__pk_parse_float(s, n, &bits)) { rc = mcf__pk_err(k, "malformed text float"); break; }
-            rc = mcf__pk_push_new(k, MCF__PV_FLOAT, (int64_t)bits);
-            break;
-        }
-        case 'G': {   /* BINFLOAT: big-endian IEEE double */
-            uint64_t bits = 0;
-            size_t j;
-            if ((rc = mcf__pk_take(k, 8, &s)) != MCF_OK) break;
-            for (j = 0; j < 8; j++) bits = (bits << 8) | s[j];
-            rc = mcf__pk_push_new(k, MCF__PV_FLOAT, (int64_t)bits);
-            break;
-        }
-        case 'X': case 0x8c: case 0x8d: case 'T': case 'U': case 'B': case 'C': case 0x8e: case 0x96: {
-            unsigned lw = (op == 0x8c || op == 'U' || op == 'C') ? 1u : (op == 0x8d || op == 0x8e || op == 0x96) ? 8u : 4u;
-            uint64_t len;
-            if ((rc = mcf__pk_take(k, lw, &s)) != MCF_OK) break;
-            len = lw == 1 ? s[0] : lw == 4 ? mcf__le32(s) : mcf__le64(s);
-            if ((rc = mcf__pk_take(k, len, &s)) != MCF_OK) break;
-            if ((vi = mcf__pk_new(k, (op == 'X' || op == 0x8c || op == 0x8d || op == 'T' || op == 'U') ? MCF__PV_STR : MCF__PV_BYTES)) < 0) return MCF_INTERNAL_ERROR;
-            k->v[vi].s = s;
-            k->v[vi].n = (size_t)len;
-            if (op == 0x96) k->v[vi].sub = 2;   /* BYTEARRAY8 */
-            rc = mcf__pk_push(k, vi);
-            break;
-        }
-        case 'S': case 'V':   /* protocol 0 strings: kept as the raw text (quotes stripped) */
-            if ((rc = mcf__pk_line(k, &s, &n)) != MCF_OK) break;
-            if (op == 'S') {
-                if (n < 2 || (s[0] != '\'' && s[0] != '"') || s[n - 1] != s[0]) { rc = mcf__pk_err(k, "malformed STRING operand"); break; }
-                s++;
-                n -= 2;
-            }
-            if ((vi = mcf__pk_new(k, MCF__PV_STR)) < 0) return MCF_INTERNAL_ERROR;
-            k->v[vi].s = s;
-            k->v[vi].n = n;
-            rc = mcf__pk_push(k, vi);
-            break;
-        case ')': rc = mcf__pk_collect(k, k->sp, MCF__PV_TUPLE, 0); break;
-        case ']': rc = mcf__pk_collect(k, k->sp, MCF__PV_LIST, 0); break;
-        case '}': rc = mcf__pk_collect(k, k->sp, MCF__PV_DICT, 0); break;
-        case 0x8f: rc = mcf__pk_collect(k, k->sp, MCF__PV_SET, 0); break;
-        case 0x85: case 0x86: case 0x87:
-            n = (size_t)(op - 0x84);
-            if (k->sp < n || (k->nmarks && k->marks[k->nmarks - 1] > k->sp - n)) { rc = mcf__pk_err(k, "stack underflow"); break; }
-            rc = mcf__pk_collect(k, k->sp - n, MCF__PV_TUPLE, 0);
-            break;
-        case 't': case 'l': case 0x91:
-            if ((rc = mcf__pk_pop_mark(k, &from)) == MCF_OK)
-                rc = mcf__pk_collect(k, from, op == 't' ? MCF__PV_TUPLE : op == 'l' ? MCF__PV_LIST : MCF__PV_SET, op == 0x91);
-            break;
-        case 'd':
-            if ((rc = mcf__pk_pop_mark(k, &from)) != MCF_OK) break;
-            if ((k->sp - from) % 2) { rc = mcf__pk_err(k, "DICT with an odd number of items"); break; }
-            rc = mcf__pk_collect(k, from, MCF__PV_DICT, 0);
-            break;
-        case 'a': case 's':
-            if ((rc = mcf__pk_pop(k, &b)) != MCF_OK) break;
-            if (op == 's' && (rc = mcf__pk_pop(k, &a)) != MCF_OK) break;
-            if ((rc = mcf__pk_top(k, &c)) != MCF_OK) break;
-            if (k->v[c].kind != (op == 'a' ? MCF__PV_LIST : MCF__PV_DICT)) { rc = mcf__pk_err(k, op == 'a' ? "APPEND to a non-list" : "SETITEM on a non-dict"); break; }
-            if (op == 's' && (rc = mcf__pk_add_item(k, c, a)) != MCF_OK) break;
-            rc = mcf__pk_add_item(k, c, b);
-            break;
-        case 'e': case 'u': case 0x90: {
-            size_t j;
-            unsigned want = op == 'e' ? MCF__PV_LIST : op == 'u' ? MCF__PV_DICT : MCF__PV_SET;
-            if ((rc = mcf__pk_pop_mark(k, &from)) != MCF_OK) break;
-            if (from == 0 || (k->nmarks && k->marks[k->nmarks - 1] == from)) { rc = mcf__pk_err(k, "stack underflow"); break; }
-            c = k->stack[from - 1];
-            if (k->v[c].kind != want) { rc = mcf__pk_err(k, op == 'e' ? "APPENDS to a non-list" : op == 'u' ? "SETITEMS on a non-dict" : "ADDITEMS on a non-set"); break; }
-            if (op == 'u' && (k->sp - from) % 2) { rc = mcf__pk_err(k, "SETITEMS with an odd number of items"); break; }
-            for (j = from; j < k->sp && rc == MCF_OK; j++) rc = mcf__pk_add_item(k, c, k->stack[j]);
-            k->sp = from;
-            break;
-        }
-        case 'g': case 'p':
-            if ((rc = mcf__pk_line(k, &s, &n)) != MCF_OK) break;
-            if (!mcf__pk_parse_dec(s, n, &iv, &big) || big || iv < 0) { rc = mcf__pk_err(k, "malformed memo index"); break; }
-            rc = op == 'g' ? mcf__pk_memo_get(k, (uint64_t)iv) : mcf__pk_memo_put(k, (uint64_t)iv);
-            break;
-        case 'h': if ((rc = mcf__pk_take(k, 1, &s)) == MCF_OK) rc = mcf__pk_memo_get(k, s[0]); break;
-        case 'j': if ((rc = mcf__pk_take(k, 4, &s)) == MCF_OK) rc = mcf__pk_memo_get(k, mcf__le32(s)); break;
-        case 'q': if ((rc = mcf__pk_take(k, 1, &s)) == MCF_OK) rc = mcf__pk_memo_put(k, s[0]); break;
-        case 'r': if ((rc = mcf__pk_take(k, 4, &s)) == MCF_OK) rc = mcf__pk_memo_put(k, mcf__le32(s)); break;
-        case 0x94: rc = mcf__pk_memo_put(k, k->nmemo); break;
-        case 'c': {
-            const unsigned char *m2 = NULL;
-            size_t mn = 0;
-            if ((rc = mcf__pk_line(k, &m2, &mn)) != MCF_OK || (rc = mcf__pk_line(k, &s, &n)) != MCF_OK) break;
-            rc = mcf__pk_global(k, m2, mn, s, n);
-            break;
-        }
-        case 0x93:
-            if ((rc = mcf__pk_pop(k, &b)) != MCF_OK || (rc = mcf__pk_pop(k, &a)) != MCF_OK) break;
-            if (k->v[a].kind != MCF__PV_STR || k->v[b].kind != MCF__PV_STR) { rc = mcf__pk_err(k, "STACK_GLOBAL operands are not strings"); break; }
-            rc = mcf__pk_global(k, k->v[a].s, k->v[a].n, k->v[b].s, k->v[b].n);
-            break;
-        case 'R': case 0x81:   /* REDUCE / NEWOBJ: interpreted for allowed globals */
-            if ((rc = mcf__pk_pop(k, &b)) != MCF_OK || (rc = mcf__pk_pop(k, &a)) != MCF_OK) break;
-            if ((rc = mcf__pk_call(k, a, b, op == 0x81, 0, &c)) == MCF_OK) rc = mcf__pk_push(k, (long)c);
-            break;
-        case 'Q':
-            if ((rc = mcf__pk_pop(k, &a)) == MCF_OK) rc = mcf__pk_persid(k, a);
-            break;
-        case 'b':   /* BUILD: attributes of a dict (OrderedDict._metadata) or tensor are ignored */
-            if ((rc = mcf__pk_pop(k, &b)) != MCF_OK || (rc = mcf__pk_top(k, &a)) != MCF_OK) break;
-            if (k->v[a].kind != MCF__PV_DICT && k->v[a].kind != MCF__PV_TENSOR) { rc = mcf__pk_err(k, "BUILD on an object that is not a dict or tensor"); break; }
-            /* a 4- or 5-tuple state is Tensor.__setstate__'s legacy form: it replaces the data */
-            if (k->v[a].kind == MCF__PV_TENSOR && k->v[b].kind == MCF__PV_TUPLE && (k->v[b].n == 4 || k->v[b].n == 5) && !k->t[k->v[a].i].why) {
-                k->t[k->v[a].i].why = "gets its data from a legacy tensor state (BUILD)";
-                k->t[k->v[a].i].why_v = 0;
-            }
-            break;
-        case 0x98: rc = mcf__pk_top(k, &a); break;   /* READONLY_BUFFER */
-        case 'P': rc = mcf__pk_err(k, "text persistent id (PERSID) is not a torch storage reference"); break;
-        case 'i': case 'o': case 0x92:
-            rc = mcf__pk_err(k, "object construction (INST/OBJ/NEWOBJ_EX) is not allowed: it would run class code");
-            break;
-        case 0x82: case 0x83: case 0x84: rc = mcf__pk_err(k, "extension-registry opcodes (EXT1/2/4) are not allowed"); break;
-        case 0x97: rc = mcf__pk_err(k, "out-of-band buffers (NEXT_BUFFER) are not supported"); break;
-        default: rc = mcf__pk_err(k, "unknown opcode"); break;
+        case MCF__OP_POP: rc = mcf__pk_pop(k, &a); break;
+        case MCF__OP_READONLY_BUFFER: rc = mcf__pk_top(k, &a); break;
+        case MCF__OP_MARK: rc = mcf__pk_op_mark(k); break;
+        case MCF__OP_BUILD: rc = mcf__pk_op_build(k); break;
+        case MCF__OP_NONE: rc = mcf__pk_push_new(k, MCF__PV_NONE, 0); break;
+        case MCF__OP_NEWTRUE: rc = mcf__pk_push_new(k, MCF__PV_BOOL, 1); break;
+        case MCF__OP_NEWFALSE: rc = mcf__pk_push_new(k, MCF__PV_BOOL, 0); break;
+        case MCF__OP_EMPTY_TUPLE: rc = mcf__pk_collect(k, k->sp, MCF__PV_TUPLE, 0); break;
+        case MCF__OP_EMPTY_LIST: rc = mcf__pk_collect(k, k->sp, MCF__PV_LIST, 0); break;
+        case MCF__OP_EMPTY_DICT: rc = mcf__pk_collect(k, k->sp, MCF__PV_DICT, 0); break;
+        case MCF__OP_EMPTY_SET: rc = mcf__pk_collect(k, k->sp, MCF__PV_SET, 0); break;
+        default: rc = mcf__pk_op(k, op); break;   /* the opcode families */
         }
     }
     return rc;
 }
 
-/* ===== [15] torch .pt ==================================================== */
-/* What torch.save (1.6+ zipfile serialization, as torch 1.13 writes it; see
- * tests/data/torch/FORMAT-NOTES.md) writes and torch.load(weights_only=True)
- * reads. Writer: entries "archive/data.pkl", "archive/data/<key>" in sorted
- * string order, "archive/version" = "3\n"; prefix always "archive" (what
+/* ===== [18] torch .pt ==================================================== */
+/* What torch.save (1.6+ zipfile serialization, as torch 1.13 writes it)
+ * writes and torch.load(weights_only=True) reads. Writer: entries
+ * "archive/data.pkl", "archive/data/<key>" in sorted string order,
+ * "archive/version" = "3\n"; prefix always "archive" (what
  * torch.save(file object) writes), so output bytes do not depend on the file
  * name. One tensor named "" is saved bare, anything else as an OrderedDict.
  * Reader: prefix = the first central-directory entry's top folder; tensors
@@ -8050,6 +9242,15 @@ static int mcf__pt_key_cmp(const void *a, const void *b)
 /* The pickle of one tensor as _rebuild_tensor_v2(storage, 0, size, stride, False, OrderedDict()). */
 typedef struct mcf__pt_memo { uint32_t rebuild, odict, storage_str, cpu, storage_type[MCF_DTYPE_COUNT]; } mcf__pt_memo;
 
+/* OrderedDict(): the global, called with no arguments. */
+static void mcf__pt_odict(mcf__pkw *w, mcf__pt_memo *m)
+{
+    mcf__pkw_global(w, &m->odict, "collections", "OrderedDict");
+    mcf__pkw_op(w, MCF__OP_EMPTY_TUPLE);
+    mcf__pkw_op(w, MCF__OP_REDUCE);
+    mcf__pkw_put(w);
+}
+
 static void mcf__pt_pickle_tensor(mcf__pkw *w, mcf__pt_memo *m, const mcf_tensor *t, size_t key)
 {
     char ks[24];
@@ -8057,37 +9258,86 @@ static void mcf__pt_pickle_tensor(mcf__pkw *w, mcf__pt_memo *m, const mcf_tensor
     int i;
     for (i = t->ndim - 1; i >= 0; i--) { stride[i] = acc; acc *= t->shape[i] > 1 ? t->shape[i] : 1; }
     mcf__pkw_global(w, &m->rebuild, "torch._utils", "_rebuild_tensor_v2");
-    mcf__buf_puts(&w->b, "((");
+    mcf__pkw_op(w, MCF__OP_MARK);                /* the arguments */
+    mcf__pkw_op(w, MCF__OP_MARK);                /* the persistent id */
     mcf__pkw_str(w, &m->storage_str, "storage");
     mcf__pkw_global(w, &m->storage_type[t->dtype], "torch", mcf__pt_storage_name(t->dtype));
     snprintf(ks, sizeof ks, "%lu", (unsigned long)key);
     mcf__pkw_str(w, NULL, ks);
     mcf__pkw_str(w, &m->cpu, "cpu");
     mcf__pkw_int(w, mcf_tensor_numel(t));
-    mcf__buf_putc(&w->b, 't');
+    mcf__pkw_op(w, MCF__OP_TUPLE);
     mcf__pkw_put(w);
-    mcf__buf_putc(&w->b, 'Q');
-    mcf__pkw_int(w, 0);
+    mcf__pkw_op(w, MCF__OP_BINPERSID);
+    mcf__pkw_int(w, 0);                          /* storage offset */
     mcf__pkw_int_tuple(w, t->ndim, t->shape);
     mcf__pkw_int_tuple(w, t->ndim, stride);
-    mcf__buf_putc(&w->b, 0x89);
-    mcf__pkw_global(w, &m->odict, "collections", "OrderedDict");
-    mcf__buf_putc(&w->b, ')');
-    mcf__buf_putc(&w->b, 'R');
+    mcf__pkw_op(w, MCF__OP_NEWFALSE);            /* requires_grad */
+    mcf__pt_odict(w, m);                        /* backward hooks */
+    mcf__pkw_op(w, MCF__OP_TUPLE);
     mcf__pkw_put(w);
-    mcf__buf_putc(&w->b, 't');
+    mcf__pkw_op(w, MCF__OP_REDUCE);
     mcf__pkw_put(w);
-    mcf__buf_putc(&w->b, 'R');
-    mcf__pkw_put(w);
+}
+
+/* data.pkl: one tensor named "" bare (torch.save(t)), else an OrderedDict
+ * of name -> tensor, in SETITEMS batches as the Pickler writes them. */
+static void mcf__pt_pickle(mcf__pkw *w, const mcf_tensor *t, size_t n)
+{
+    mcf__pt_memo m;
+    size_t i, j, end;
+    memset(&m, 0xff, sizeof m);   /* every memo slot UINT32_MAX: not written yet */
+    mcf__pkw_op(w, MCF__OP_PROTO);
+    mcf__pkw_op(w, MCF__PK_PROTO_TORCH);
+    if (n == 1 && t[0].name[0] == '\0') {
+        mcf__pt_pickle_tensor(w, &m, &t[0], 0);
+        mcf__pkw_op(w, MCF__OP_STOP);
+        return;
+    }
+    mcf__pt_odict(w, &m);
+    for (i = 0; i < n; i += MCF__PK_BATCH) {   /* Pickler._batch_setitems */
+        end = n - i < MCF__PK_BATCH ? n : i + MCF__PK_BATCH;
+        if (end - i > 1) mcf__pkw_op(w, MCF__OP_MARK);
+        for (j = i; j < end; j++) {
+            mcf__pkw_str(w, NULL, t[j].name);
+            mcf__pt_pickle_tensor(w, &m, &t[j], j);
+        }
+        mcf__pkw_op(w, end - i > 1 ? (unsigned)MCF__OP_SETITEMS : (unsigned)MCF__OP_SETITEM);
+    }
+    mcf__pkw_op(w, MCF__OP_STOP);
+}
+
+#define MCF__PT_VERSION "3\n"   /* archive/version: torch's serialization version */
+
+/* The archive's entries (data.pkl, the storages in key order, version),
+ * every offset placed before the first byte is written; *total = the
+ * archive's size, *cd_off = where its central directory goes. */
+static int mcf__pt_layout(mcf__zip_entry *e, size_t ne, const mcf_tensor *t, const size_t *order, uint64_t pkl_len,
+                          uint64_t *cd_off, uint64_t *total)
+{
+    uint64_t pos = 0, cd_len = 0;
+    size_t i;
+    char nm[48];
+    for (i = 0; i < ne; i++) {
+        if (i == 0) snprintf(nm, sizeof nm, "archive/data.pkl");
+        else if (i == ne - 1) snprintf(nm, sizeof nm, "archive/version");
+        else snprintf(nm, sizeof nm, "archive/data/%lu", (unsigned long)order[i - 1]);
+        if (!(e[i].name = mcf__strdup(nm))) return 0;
+        e[i].size = i == 0 ? pkl_len : i == ne - 1 ? sizeof MCF__PT_VERSION - 1 : mcf_tensor_nbytes(&t[order[i - 1]]);
+        mcf__zipw_place(&e[i], &pos);
+        cd_len += mcf__zipw_central_len(&e[i]);
+    }
+    *cd_off = pos;
+    *total = pos + cd_len + MCF__ZIP_TAIL_LEN;
+    return 1;
 }
 
 static int mcf__pt_save(mcf__sink *s, const mcf_tensor *t, size_t n, const mcf_options *o)
 {
     mcf__pkw w;
-    mcf__pt_memo m;
     mcf__zip_entry *e = NULL;
     size_t *order = NULL, i, ne = n + 2;
-    uint64_t pos = 0, cd_len = 0, total;
+    uint64_t cd_off = 0, total = 0;
     mcf__buf dir;
     int rc = MCF_OK;
     (void)o;
@@ -8097,64 +9347,37 @@ static int mcf__pt_save(mcf__sink *s, const mcf_tensor *t, size_t n, const mcf_o
                              s->name, t[i].name, mcf_dtype_name(t[i].dtype), mcf__pt_unsupported_why(t[i].dtype));
     memset(&w, 0, sizeof w);
     memset(&dir, 0, sizeof dir);
-    memset(&m, 0xff, sizeof m);
-    /* data.pkl */
-    mcf__buf_putc(&w.b, 0x80);
-    mcf__buf_putc(&w.b, 2);
-    if (n == 1 && t[0].name[0] == '\0') {
-        mcf__pt_pickle_tensor(&w, &m, &t[0], 0);
-    } else {
-        mcf__pkw_global(&w, &m.odict, "collections", "OrderedDict");
-        mcf__buf_putc(&w.b, ')');
-        mcf__buf_putc(&w.b, 'R');
-        mcf__pkw_put(&w);
-        for (i = 0; i < n; i += 1000) {   /* Pickler._batch_setitems: 1000 per batch */
-            size_t j, end = n - i < 1000 ? n : i + 1000;
-            if (end - i > 1) mcf__buf_putc(&w.b, '(');
-            for (j = i; j < end; j++) {
-                mcf__pkw_str(&w, NULL, t[j].name);
-                mcf__pt_pickle_tensor(&w, &m, &t[j], j);
-            }
-            mcf__buf_putc(&w.b, end - i > 1 ? 'u' : 's');
-        }
-    }
-    mcf__buf_putc(&w.b, '.');
+    mcf__pt_pickle(&w, t, n);
     e = (mcf__zip_entry *)mcf__calloc(ne, sizeof *e);
     order = (size_t *)mcf__calloc(n ? n : 1, sizeof *order);
-    if (w.b.failed || !e || !order) { rc = mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", s->name); goto done; }
-    for (i = 0; i < n; i++) order[i] = i;
-    qsort(order, n, sizeof *order, mcf__pt_key_cmp);
-    /* layout: every offset and the exact total before the first byte */
-    for (i = 0; i < ne; i++) {
-        char nm[48];
-        if (i == 0) snprintf(nm, sizeof nm, "archive/data.pkl");
-        else if (i == ne - 1) snprintf(nm, sizeof nm, "archive/version");
-        else snprintf(nm, sizeof nm, "archive/data/%lu", (unsigned long)order[i - 1]);
-        if (!(e[i].name = mcf__strdup(nm))) { rc = mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", s->name); goto done; }
-        e[i].size = i == 0 ? w.b.len : i == ne - 1 ? 2 : mcf_tensor_nbytes(&t[order[i - 1]]);
-        mcf__zipw_place(&e[i], &pos);
-        cd_len += mcf__zipw_central_len(&e[i]);
+    if (!w.b.failed && e && order) {
+        for (i = 0; i < n; i++) order[i] = i;
+        qsort(order, n, sizeof *order, mcf__pt_key_cmp);
     }
-    total = pos + cd_len + 56 + 20 + 22;
+    if (w.b.failed || !e || !order || !mcf__pt_layout(e, ne, t, order, w.b.len, &cd_off, &total)) {
+        rc = mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", s->name);
+        goto done;
+    }
     e[0].crc = mcf_crc32(0, w.b.data, w.b.len);
-    e[ne - 1].crc = mcf_crc32(0, "3\n", 2);
-    if ((rc = mcf__sink_begin(s, total)) != MCF_OK) goto done;
+    e[ne - 1].crc = mcf_crc32(0, MCF__PT_VERSION, sizeof MCF__PT_VERSION - 1);
+    rc = mcf__sink_begin(s, total);
     for (i = 0; i < ne && rc == MCF_OK; i++) {
-        if ((rc = mcf__zipw_local(s, &e[i])) != MCF_OK) break;
+        rc = mcf__zipw_local(s, &e[i]);
+        if (rc != MCF_OK) break;
         if (i == 0) rc = mcf__sink_write(s, w.b.data, w.b.len);
-        else if (i == ne - 1) rc = mcf__sink_write(s, "3\n", 2);
+        else if (i == ne - 1) rc = mcf__sink_write(s, MCF__PT_VERSION, sizeof MCF__PT_VERSION - 1);
         else rc = mcf__sink_tensor(s, &t[order[i - 1]], &e[i].crc);
         if (rc == MCF_OK) rc = mcf__zipw_descriptor(s, &e[i]);
     }
     if (rc == MCF_OK) {
-        mcf__zipw_directory(&dir, e, ne, pos);
+        mcf__zipw_directory(&dir, e, ne, cd_off);
         if (dir.failed) rc = mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", s->name);
         else rc = mcf__sink_write(s, dir.data, dir.len);
     }
 done:
     mcf__buf_free(&w.b);
     mcf__buf_free(&dir);
-    mcf__zipr_free(e, ne);
+    mcf__zip_free_entries(e, ne);
     MCF_FREE(order);
     return rc;
 }
@@ -8170,7 +9393,7 @@ static void mcf__pt_priv_free(void *p)
 {
     mcf__pt_priv *q = (mcf__pt_priv *)p;
     if (!q) return;
-    mcf__zipr_free(q->zip, q->nzip);
+    mcf__zip_free_entries(q->zip, q->nzip);
     MCF_FREE(q->checked);
     MCF_FREE(q);
 }
@@ -8183,9 +9406,9 @@ static int mcf__pt_check_crc(mcf_reader *r, const mcf__zip_entry *z)
     int rc = MCF_OK;
     if (r->src.base) crc = mcf_crc32(0, r->src.base + z->data_off, (size_t)z->size);
     else {
-        if (!(tmp = (unsigned char *)mcf__malloc(MCF__CHUNK))) return mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", r->name);
+        if (!(tmp = (unsigned char *)mcf__malloc(MCF_CHUNK_SIZE))) return mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", r->name);
         while (done < z->size && rc == MCF_OK) {
-            size_t k = z->size - done < (uint64_t)MCF__CHUNK ? (size_t)(z->size - done) : MCF__CHUNK;
+            size_t k = z->size - done < (uint64_t)MCF_CHUNK_SIZE ? (size_t)(z->size - done) : MCF_CHUNK_SIZE;
             if ((rc = mcf__source_read(&r->src, z->data_off + done, tmp, k)) == MCF_OK) crc = mcf_crc32(crc, tmp, k);
             done += k;
         }
@@ -8239,16 +9462,43 @@ typedef struct mcf__pt_ctx {
 } mcf__pt_ctx;
 
 /* Names and texts are copies per path: shared references in a small pickle
- * could ask for terabytes of them. */
+ * could ask for terabytes of them, so their bytes are capped at
+ * MCF__PT_TEXT_BASE plus MCF__PT_TEXT_PER_BYTE per byte of data.pkl. The
+ * walk visits at most MCF__PT_VISITS_PER_VALUE nodes per unpickled value
+ * (plus MCF__PT_VISITS_MIN). */
+#define MCF__PT_TEXT_BASE ((uint64_t)16 << 20)
+#define MCF__PT_TEXT_PER_BYTE 16u
+#define MCF__PT_VISITS_PER_VALUE 4u
+#define MCF__PT_VISITS_MIN 1024u
+#define MCF__PT_HEAD 24   /* bytes sniffed: PROTO, FRAME and a legacy magic number fit */
 static int mcf__pt_charge(mcf__pt_ctx *c, size_t n)
 {
     if (n > c->text_left)
-        return mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: shared references expand the object's names and values beyond the size limit (16 MiB + 16 x data.pkl)", c->r->name);
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: shared references expand the object's names and values beyond the size limit (%u MiB + %u x data.pkl)",
+                         c->r->name, (unsigned)(MCF__PT_TEXT_BASE >> 20), (unsigned)MCF__PT_TEXT_PER_BYTE);
     c->text_left -= n;
     return MCF_OK;
 }
 
 /* Adds tensor value tv as entry `name`, checking its view against its storage. */
+/* The zip entry "<prefix>/data/<key>" of storage value st: *zi its index. */
+static int mcf__pt_storage_entry(const mcf__pt_ctx *c, const mcf__pv *st, const char *name, size_t name_len, long *zi)
+{
+    const size_t dl = sizeof "/data/" - 1, zl = c->prefix_len + dl + st->n;
+    char *zname = (char *)mcf__malloc(zl + 1);
+    int rc = MCF_OK;
+    if (!zname) return mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", c->r->name);
+    memcpy(zname, c->prefix, c->prefix_len);
+    memcpy(zname + c->prefix_len, "/data/", dl);
+    memcpy(zname + c->prefix_len + dl, st->s, st->n);
+    zname[zl] = '\0';
+    *zi = strlen(zname) == zl ? mcf__pt_find(c->zip, c->sorted, c->nzip, zname) : -1;   /* a NUL in the key finds nothing */
+    if (*zi < 0)
+        rc = mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: tensor \"%.*s\": storage entry \"%s\" is not in the archive", c->r->name, (int)name_len, name, zname);
+    MCF_FREE(zname);
+    return rc;
+}
+
 static int mcf__pt_emit(mcf__pt_ctx *c, uint32_t tv, const char *name, size_t name_len)
 {
     mcf_reader *r = c->r;
@@ -8256,8 +9506,7 @@ static int mcf__pt_emit(mcf__pt_ctx *c, uint32_t tv, const char *name, size_t na
     const mcf__pv *st;
     mcf_dtype d = t->dtype;
     size_t esize, sesize;
-    char *zname;
-    long zi;
+    long zi = -1;
     uint64_t sbytes, numel, span = 0, off;
     mcf__entry *e;
     int rc;
@@ -8271,18 +9520,7 @@ static int mcf__pt_emit(mcf__pt_ctx *c, uint32_t tv, const char *name, size_t na
     st = &c->k->v[t->storage];
     esize = mcf_dtype_size(d);
     sesize = st->sub == MCF__PK_UNTYPED ? 1 : mcf_dtype_size((mcf_dtype)st->sub);
-    if (!(zname = (char *)mcf__malloc(c->prefix_len + 6 + st->n + 1))) return mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", r->name);
-    memcpy(zname, c->prefix, c->prefix_len);
-    memcpy(zname + c->prefix_len, "/data/", 6);
-    memcpy(zname + c->prefix_len + 6, st->s, st->n);
-    zname[c->prefix_len + 6 + st->n] = '\0';
-    zi = strlen(zname) == c->prefix_len + 6 + st->n ? mcf__pt_find(c->zip, c->sorted, c->nzip, zname) : -1;
-    if (zi < 0) {
-        rc = mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: tensor \"%.*s\": storage entry \"%s\" is not in the archive", r->name, (int)name_len, name, zname);
-        MCF_FREE(zname);
-        return rc;
-    }
-    MCF_FREE(zname);
+    if ((rc = mcf__pt_storage_entry(c, st, name, name_len, &zi)) != MCF_OK) return rc;
     numel = mcf__numel(t->ndim, t->shape);
     if (!mcf__mul64((uint64_t)st->i, sesize, &sbytes) || sbytes > c->zip[zi].size)
         return mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: tensor \"%.*s\": storage of %llu %s elements is larger than its entry \"%s\" (%llu bytes)",
@@ -8343,10 +9581,6 @@ static int mcf__pt_value(mcf__pt_ctx *c, uint32_t vi, const char *name, size_t n
     return MCF_OK;
 }
 
-#ifndef MCF__PT_MAX_DEPTH
-#define MCF__PT_MAX_DEPTH 256    /* nesting of dicts/lists around tensors */
-#endif
-
 static int mcf__pt_is_container(unsigned kind)
 {
     return kind == MCF__PV_DICT || kind == MCF__PV_LIST || kind == MCF__PV_TUPLE || kind == MCF__PV_SET;
@@ -8372,11 +9606,11 @@ static int mcf__pt_walked(const mcf__pk *k, const mcf__pv *v)
  * entries, every other leaf a value (mcf_value). */
 static int mcf__pt_walk(mcf__pt_ctx *c, uint32_t root)
 {
-    struct { uint32_t v; size_t pos, base; } fr[MCF__PT_MAX_DEPTH];
+    struct { uint32_t v; size_t pos, base; } fr[MCF_MAX_TORCH_DEPTH];
     mcf__pk *k = c->k;
     mcf__buf path;
     int depth = 0, rc = MCF_OK;
-    uint64_t visits = 0, budget = 4 * (uint64_t)k->nv + 1024;
+    uint64_t visits = 0, budget = MCF__PT_VISITS_PER_VALUE * (uint64_t)k->nv + MCF__PT_VISITS_MIN;
     memset(&path, 0, sizeof path);
     if (k->v[root].kind == MCF__PV_TENSOR) return mcf__pt_emit(c, root, "", 0);
     if (!mcf__pt_walked(k, &k->v[root])) {
@@ -8409,7 +9643,7 @@ static int mcf__pt_walk(mcf__pt_ctx *c, uint32_t root)
         if (path.failed) { rc = mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", k->name); break; }
         if (ch->kind == MCF__PV_TENSOR) { rc = mcf__pt_emit(c, child, (const char *)(path.data ? path.data : (const unsigned char *)""), path.len); continue; }
         if (!mcf__pt_walked(k, ch)) { rc = mcf__pt_value(c, child, (const char *)(path.data ? path.data : (const unsigned char *)""), path.len); continue; }
-        if (depth == MCF__PT_MAX_DEPTH) { rc = mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: containers nest deeper than %d levels", k->name, MCF__PT_MAX_DEPTH); break; }
+        if (depth == MCF_MAX_TORCH_DEPTH) { rc = mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: containers nest deeper than %d levels", k->name, MCF_MAX_TORCH_DEPTH); break; }
         fr[depth].v = child; fr[depth].pos = 0; fr[depth].base = path.len;
         depth++;
     }
@@ -8429,17 +9663,26 @@ static int mcf__pt_is_torchscript(const mcf__zip_entry *zip, size_t nzip)
     return 0;
 }
 
+/* 1 if head starts a pickle of protocol 2..5 (PROTO n): a legacy torch file. */
+MCF__SHARED int mcf__pt_is_pickle(const unsigned char *head, size_t hn)
+{
+    return hn >= 2 && head[0] == MCF__OP_PROTO && head[1] >= MCF__PK_PROTO_TORCH && head[1] <= MCF__PK_PROTO_MAX;
+}
+
 /* What a file that is no zip archive is: the legacy format (a pickle of
  * torch's magic number 0x1950a86a20f9469cfc6c first, protocol 2..5, a FRAME
  * before it from protocol 4 on), a zip cut short, or something else. */
 static int mcf__pt_not_zip(mcf_reader *r, const unsigned char *head, size_t hn)
 {
-    static const unsigned char magic[12] = {0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
-    static const unsigned char pk[4] = {'P', 'K', 3, 4};
+    /* LONG1 of 10 bytes: the magic number, little-endian */
+    static const unsigned char magic[12] = {MCF__OP_LONG1, 10, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
+    unsigned char pk[4];
     char desc[64];
-    if (hn >= 2 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5) {
-        size_t at = hn >= 11 && head[1] >= 4 && head[2] == 0x95 ? 11 : 2;   /* FRAME opcode + 8-byte length */
-        if (hn >= at + 12 && memcmp(head + at, magic, 12) == 0)
+    mcf__put_le32(pk, MCF__ZIP_LOCAL_SIG);
+    if (mcf__pt_is_pickle(head, hn)) {
+        /* PROTO n, then from protocol 4 on FRAME and its 8-byte length */
+        size_t at = hn >= 2 + 1 + 8 && head[1] >= 4 && head[2] == MCF__OP_FRAME ? 2 + 1 + 8 : 2;
+        if (hn >= at + sizeof magic && memcmp(head + at, magic, sizeof magic) == 0)
             return mcf__fail(MCF_NOT_SUPPORTED, "torch: %s: legacy torch format (pre-1.6, not a zip archive): re-save it with torch >= 1.6 (torch.save's default zip format)", r->name);
         return mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: not a torch zip archive: a pickle stream (protocol %u) without torch's legacy magic number, not a torch.save checkpoint",
                          r->name, (unsigned)head[1]);
@@ -8449,67 +9692,98 @@ static int mcf__pt_not_zip(mcf_reader *r, const unsigned char *head, size_t hn)
     return mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: not a torch zip archive (no PK signature; it begins with %s)", r->name, mcf__head_desc(head, hn < 8 ? hn : 8, desc));
 }
 
+/* Refuses archives that are no torch.save checkpoint: TorchScript,
+ * compressed entries, no top folder. *plen = the top folder's length. */
+static int mcf__pt_check_archive(mcf_reader *r, const mcf__zip_entry *zip, size_t nzip, size_t *plen)
+{
+    const char *slash;
+    int rc;
+    if (mcf__pt_is_torchscript(zip, nzip))
+        return mcf__fail(MCF_NOT_SUPPORTED, "torch: %s: TorchScript archive (torch.jit.save), not a torch.save checkpoint: load it with torch.jit.load, "
+                         "or save the module's state_dict() with torch.save", r->name);
+    if ((rc = mcf__zipr_require_stored(&r->src, zip, nzip)) != MCF_OK) return rc;
+    if (nzip == 0 || !(slash = strchr(zip[0].name, '/')) || slash == zip[0].name)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: the first zip entry \"%s\" has no top folder (torch archives hold <prefix>/data.pkl)",
+                         r->name, nzip ? zip[0].name : "");
+    *plen = (size_t)(slash - zip[0].name);
+    return MCF_OK;
+}
+
+/* The bytes of entry z (data.pkl): in place when the source is in memory,
+ * else read into *copy; checked against its CRC under MCF_VERIFY. */
+static int mcf__pt_pickle_bytes(mcf_reader *r, const mcf__zip_entry *z, const unsigned char **pkl, unsigned char **copy)
+{
+    int rc;
+    if (!mcf__fits_size(z->size)) return mcf__fail(MCF_NOT_SUPPORTED, "torch: %s: data.pkl too large for this host", r->name);
+    if (r->src.base) {
+        *pkl = r->src.base + z->data_off;
+    } else {
+        if (!(*copy = (unsigned char *)mcf__malloc((size_t)z->size))) return mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory for data.pkl", r->name);
+        if ((rc = mcf__source_read(&r->src, z->data_off, *copy, (size_t)z->size)) != MCF_OK) return rc;
+        *pkl = *copy;
+    }
+    if ((r->flags & MCF_VERIFY) && mcf_crc32(0, *pkl, (size_t)z->size) != z->crc)
+        return mcf__fail(MCF_CHECKSUM_MISMATCH, "torch: %s: zip entry \"%s\" fails its CRC-32 check", r->name, z->name);
+    return MCF_OK;
+}
+
+/* Unpickles pkl[0..n) and lists its tensors and values in r. */
+static int mcf__pt_unpickle(mcf__pt_ctx *c, const unsigned char *pkl, size_t n)
+{
+    mcf__pk k;
+    uint32_t root;
+    int rc;
+    if (mcf__pk_init(&k, pkl, n, c->r->name) != MCF_OK) rc = mcf__pk_oom(&k);
+    else rc = mcf__pk_run(&k, &root);
+    c->k = &k;
+    c->text_left = MCF__PT_TEXT_BASE + MCF__PT_TEXT_PER_BYTE * (uint64_t)n;
+    if (rc == MCF_OK) rc = mcf__pt_walk(c, root);
+    mcf__pk_free(&k);
+    c->k = NULL;
+    return rc;
+}
+
 static int mcf__pt_open(mcf_reader *r)
 {
-    unsigned char head[24];
-    size_t hn = r->src.size < 24 ? (size_t)r->src.size : 24, nzip = 0, i, plen;
+    unsigned char head[MCF__PT_HEAD];
+    size_t hn = r->src.size < sizeof head ? (size_t)r->src.size : sizeof head, nzip = 0, i, plen = 0;
     mcf__zip_entry *zip = NULL;
     const mcf__zip_entry **sorted = NULL;
     unsigned char *pkl_copy = NULL;
-    const unsigned char *pkl;
-    const char *slash;
+    const unsigned char *pkl = NULL;
     char *pname = NULL;
     mcf__pt_priv *priv = NULL;
-    mcf__pk k;
     mcf__pt_ctx c;
     long pi;
-    uint32_t root;
     int rc;
-    memset(&k, 0, sizeof k);
     if ((rc = mcf__source_read(&r->src, 0, head, hn)) != MCF_OK) return rc;
-    if (hn < 4 || head[0] != 'P' || head[1] != 'K') return mcf__pt_not_zip(r, head, hn);
-    if ((rc = mcf__zip_read(&r->src, &zip, &nzip)) != MCF_OK) return rc;
-    if (mcf__pt_is_torchscript(zip, nzip)) {
-        rc = mcf__fail(MCF_NOT_SUPPORTED, "torch: %s: TorchScript archive (torch.jit.save), not a torch.save checkpoint: load it with torch.jit.load, "
-                       "or save the module's state_dict() with torch.save", r->name);
-        goto done;
-    }
-    if ((rc = mcf__zip_require_stored(&r->src, zip, nzip)) != MCF_OK) goto done;
-    if (nzip == 0 || !(slash = strchr(zip[0].name, '/')) || slash == zip[0].name) {
-        rc = mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: the first zip entry \"%s\" has no top folder (torch archives hold <prefix>/data.pkl)",
-                       r->name, nzip ? zip[0].name : "");
-        goto done;
-    }
-    plen = (size_t)(slash - zip[0].name);
+    if (hn < 4 || memcmp(head, "PK", 2) != 0) return mcf__pt_not_zip(r, head, hn);   /* every zip signature starts "PK" */
+    if ((rc = mcf__zipr_read(&r->src, &zip, &nzip)) != MCF_OK) return rc;
+    if ((rc = mcf__pt_check_archive(r, zip, nzip, &plen)) != MCF_OK) goto done;
     sorted = (const mcf__zip_entry **)mcf__calloc(nzip, sizeof *sorted);
     priv = (mcf__pt_priv *)mcf__calloc(1, sizeof *priv);
-    pname = (char *)mcf__malloc(plen + 10);
-    if (!sorted || !priv || !pname || !(priv->checked = (unsigned char *)mcf__calloc(nzip, 1))) { rc = mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", r->name); goto done; }
+    pname = (char *)mcf__malloc(plen + sizeof "/data.pkl");
+    if (!sorted || !priv || !pname || !(priv->checked = (unsigned char *)mcf__calloc(nzip, 1))) {
+        rc = mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", r->name);
+        goto done;
+    }
     for (i = 0; i < nzip; i++) sorted[i] = &zip[i];
     qsort(sorted, nzip, sizeof *sorted, mcf__pt_name_cmp);
     memcpy(pname, zip[0].name, plen);
-    memcpy(pname + plen, "/data.pkl", 10);
+    memcpy(pname + plen, "/data.pkl", sizeof "/data.pkl");
     if ((pi = mcf__pt_find(zip, sorted, nzip, pname)) < 0) {
         rc = mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: archive has no \"%s\" entry", r->name, pname);
         goto done;
     }
-    if (!mcf__fits_size(zip[pi].size)) { rc = mcf__fail(MCF_NOT_SUPPORTED, "torch: %s: data.pkl too large for this host", r->name); goto done; }
-    if (r->src.base) pkl = r->src.base + zip[pi].data_off;
-    else {
-        if (!(pkl_copy = (unsigned char *)mcf__malloc((size_t)zip[pi].size))) { rc = mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory for data.pkl", r->name); goto done; }
-        if ((rc = mcf__source_read(&r->src, zip[pi].data_off, pkl_copy, (size_t)zip[pi].size)) != MCF_OK) goto done;
-        pkl = pkl_copy;
-    }
-    if ((r->flags & MCF_VERIFY) && mcf_crc32(0, pkl, (size_t)zip[pi].size) != zip[pi].crc) {
-        rc = mcf__fail(MCF_CHECKSUM_MISMATCH, "torch: %s: zip entry \"%s\" fails its CRC-32 check", r->name, zip[pi].name);
-        goto done;
-    }
-    if ((rc = mcf__pk_init(&k, pkl, (size_t)zip[pi].size, r->name)) != MCF_OK) { rc = mcf__pk_oom(&k); goto done; }
-    if ((rc = mcf__pk_run(&k, &root)) != MCF_OK) goto done;
+    if ((rc = mcf__pt_pickle_bytes(r, &zip[pi], &pkl, &pkl_copy)) != MCF_OK) goto done;
     memset(&c, 0, sizeof c);
-    c.r = r; c.k = &k; c.zip = zip; c.sorted = sorted; c.nzip = nzip; c.prefix = zip[0].name; c.prefix_len = plen;
-    c.text_left = ((uint64_t)16 << 20) + 16 * zip[pi].size;
-    if ((rc = mcf__pt_walk(&c, root)) != MCF_OK) goto done;
+    c.r = r;
+    c.zip = zip;
+    c.sorted = sorted;
+    c.nzip = nzip;
+    c.prefix = zip[0].name;
+    c.prefix_len = plen;
+    if ((rc = mcf__pt_unpickle(&c, pkl, (size_t)zip[pi].size)) != MCF_OK) goto done;
     priv->zip = zip;
     priv->nzip = nzip;
     zip = NULL;
@@ -8518,19 +9792,19 @@ static int mcf__pt_open(mcf_reader *r)
     r->verify = mcf__pt_verify;
     priv = NULL;
 done:
-    mcf__pk_free(&k);
     MCF_FREE(pkl_copy);
     MCF_FREE(pname);
     MCF_FREE(sorted);
     mcf__pt_priv_free(priv);
-    mcf__zipr_free(zip, nzip);
+    mcf__zip_free_entries(zip, nzip);
     return rc;
 }
 
-/* ===== [16] save/open dispatch =========================================== */
-/* Resolves options once, picks the format (suffix on save, sniffed bytes on
- * load), runs the format section against a sink or source, and commits or
- * aborts. Reader operations shared by all formats live here too. */
+/* ===== [19] readers: open, entries, reads, views, slices, values ========= */
+/* Opening picks the format by content (mcf__sniff) and runs the format
+ * section [15] or [18] against a source; then every reader operation is
+ * format-independent: entries by index or name (an open-addressing index),
+ * whole reads and views, slices with dtype conversion, metadata, values. */
 enum { MCF__FMT_AUTO = 0, MCF__FMT_SAFETENSORS = 1, MCF__FMT_TORCH = 2 };
 
 static int mcf__parse_format(const char *f, int *fmt)
@@ -8564,78 +9838,6 @@ static int mcf__index_build(size_t **index, size_t *cap, const char *const *name
     return MCF_OK;
 }
 
-/* Checks the caller's tensors before anything is opened for writing. */
-static int mcf__check_save_args(const mcf_tensor *t, size_t n, const char *who)
-{
-    const char **names;
-    size_t *index = NULL, cap = 0, dup = 0, i;
-    int rc;
-    if (!t && n) return mcf__fail(MCF_INVALID_PARAMS, "%s: NULL tensor array", who);
-    for (i = 0; i < n; i++) {
-        if (!t[i].name) return mcf__fail(MCF_INVALID_PARAMS, "%s: tensor %lu has no name", who, (unsigned long)i);
-        if ((rc = mcf__check_tensor(&t[i], who)) != MCF_OK) return rc;
-    }
-    names = (const char **)mcf__calloc(n ? n : 1, sizeof *names);
-    if (!names) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", who);
-    for (i = 0; i < n; i++) names[i] = t[i].name;
-    rc = mcf__index_build(&index, &cap, names, n, &dup);
-    MCF_FREE(index);
-    MCF_FREE(names);
-    if (rc == MCF_INVALID_PARAMS) return mcf__fail(MCF_INVALID_PARAMS, "%s: duplicate tensor name \"%s\"", who, t[dup].name);
-    if (rc != MCF_OK) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", who);
-    return MCF_OK;
-}
-
-static int mcf__save_with(int fmt, mcf__sink *s, const mcf_tensor *t, size_t n, const mcf_options *o)
-{
-    return fmt == MCF__FMT_SAFETENSORS ? mcf__st_save(s, t, n, o) : mcf__pt_save(s, t, n, o);
-}
-
-MCFDEF int mcf_save(const char *url, const mcf_tensor *t, size_t n, const mcf_options *o)
-{
-    mcf_url u;
-    mcf__sink s;
-    int fmt, rc;
-    if ((rc = mcf__parse_format(o ? o->format : NULL, &fmt)) != MCF_OK) return rc;
-    if ((rc = mcf__check_save_args(t, n, url ? url : "mcf_save")) != MCF_OK) return rc;
-    memset(&s, 0, sizeof s);
-    if ((rc = mcf__resolve(url, o, &u, &s.fs)) != MCF_OK) return rc;
-    if (fmt == MCF__FMT_AUTO) fmt = mcf__ends_with_nocase(u.path, ".safetensors") ? MCF__FMT_SAFETENSORS : MCF__FMT_TORCH;
-    if (!s.fs.write) rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem is read-only", u.url, u.scheme);
-    else {
-        s.url = &u; s.o = o; s.name = u.url;
-        rc = mcf__save_with(fmt, &s, t, n, o);
-        if (s.begun) {
-            if (rc == MCF_OK && s.done != s.total)
-                rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: writer wrote %llu of %llu planned bytes", u.url, (unsigned long long)s.done, (unsigned long long)s.total);
-            if (rc == MCF_OK) rc = s.fs.commit(s.file);
-            else s.fs.abort(s.file);
-        }
-    }
-    mcf_url_free(&u);
-    return rc;
-}
-
-MCFDEF int mcf_save_to_memory(const mcf_tensor *t, size_t n, const mcf_options *o, void **out, size_t *out_len)
-{
-    mcf__sink s;
-    int fmt, rc;
-    if (!out || !out_len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_save_to_memory: NULL output");
-    if ((rc = mcf__parse_format(o ? o->format : NULL, &fmt)) != MCF_OK) return rc;
-    if (fmt == MCF__FMT_AUTO) return mcf__fail(MCF_INVALID_PARAMS, "mcf_save_to_memory: options.format must be \"safetensors\" or \"torch\"");
-    if ((rc = mcf__check_save_args(t, n, "mcf_save_to_memory")) != MCF_OK) return rc;
-    memset(&s, 0, sizeof s);
-    s.o = o;
-    s.name = "<memory>";
-    rc = mcf__save_with(fmt, &s, t, n, o);
-    if (rc == MCF_OK && s.done != s.total)
-        rc = mcf__fail(MCF_INTERNAL_ERROR, "mcf_save_to_memory: writer wrote %llu of %llu planned bytes", (unsigned long long)s.done, (unsigned long long)s.total);
-    if (rc != MCF_OK) { MCF_FREE(s.mem); return rc; }
-    *out = s.mem;
-    *out_len = (size_t)s.total;
-    return MCF_OK;
-}
-
 /* Format by content; the suffix only breaks ties. safetensors is tried
  * first and its test admits no torch file: a header length <= 100 MB leaves
  * bytes 4..7 zero and puts '{' (after optional JSON whitespace) at byte 8.
@@ -8663,7 +9865,7 @@ static int mcf__sniff(mcf_reader *r, int forced, const char *path)
     }
     if (n >= 4 && head[0] == 'P' && head[1] == 'K' && (head[2] == 3 || head[2] == 5) && (head[3] == 4 || head[3] == 6)) return MCF__FMT_TORCH;
     if (n >= 2 && n < 4 && n == r->src.size && head[0] == 'P' && head[1] == 'K' && (n == 2 || head[2] == 3)) return MCF__FMT_TORCH;   /* a zip cut short */
-    if (n >= 2 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5) return MCF__FMT_TORCH;   /* legacy pickle stream */
+    if (mcf__pt_is_pickle(head, n)) return MCF__FMT_TORCH;   /* legacy pickle stream */
     if (path && mcf__ends_with_nocase(path, ".safetensors")) return MCF__FMT_SAFETENSORS;
     if (path && (mcf__ends_with_nocase(path, ".pt") || mcf__ends_with_nocase(path, ".pth") || mcf__ends_with_nocase(path, ".bin"))) return MCF__FMT_TORCH;
     return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: not a safetensors or PyTorch file (%llu bytes, it begins with %s)",
@@ -8794,18 +9996,26 @@ MCFDEF int mcf_entry_location(const mcf_reader *r, size_t i, uint64_t *offset, u
     return MCF_OK;
 }
 
+/* Index of the entry called name, or -1; never touches the last error
+ * (probing is not failing). */
+static int mcf__index_find(const mcf_reader *r, const char *name)
+{
+    size_t h, i;
+    if (!r->index_cap) return -1;
+    h = mcf__hash(name) & (r->index_cap - 1);
+    while (r->index[h]) {
+        i = r->index[h] - 1;
+        if (strcmp(r->entries[i].name, name) == 0) return (int)i;
+        h = (h + 1) & (r->index_cap - 1);
+    }
+    return -1;
+}
+
 MCFDEF int mcf_find(const mcf_reader *r, const char *name)
 {
-    size_t h;
+    int i;
     if (!r || !name) return mcf__fail(MCF_INVALID_PARAMS, "mcf_find: NULL argument");
-    if (r->index_cap) {
-        h = mcf__hash(name) & (r->index_cap - 1);
-        while (r->index[h]) {
-            size_t i = r->index[h] - 1;
-            if (strcmp(r->entries[i].name, name) == 0) return (int)i;
-            h = (h + 1) & (r->index_cap - 1);
-        }
-    }
+    if ((i = mcf__index_find(r, name)) >= 0) return i;
     return mcf__fail(MCF_OBJECT_NOT_FOUND, "%s: no tensor named \"%s\"", r->name, name);
 }
 
@@ -8908,7 +10118,7 @@ MCFDEF const char *mcf_metadata(const mcf_reader *r, const char *key)
  * transposed torch views) and neighbours contiguous on both sides merged;
  * the innermost dimension is a run. A mapped source is copied (or
  * converted) run by run. Any other source is read in batches: consecutive
- * runs whose gaps are under 64 KiB share one read of at most MCF__CHUNK
+ * runs whose gaps are under 64 KiB share one read of at most MCF_CHUNK_SIZE
  * bytes, and a batch that is one contiguous run of plain bytes is read
  * straight into dst. Conversion happens per run, while the bytes are hot. */
 #define MCF__SLICE_GAP ((uint64_t)64 << 10)
@@ -8923,12 +10133,47 @@ typedef struct mcf__plan {
     int64_t shape[MCF_MAX_DIMS];    /* result shape (the entry's rank) */
 } mcf__plan;
 
+/* Swaps planned dimensions a and b. */
+static void mcf__plan_swap(mcf__plan *p, int a, int b)
+{
+    uint64_t t;
+    t = p->cnt[a];
+    p->cnt[a] = p->cnt[b];
+    p->cnt[b] = t;
+    t = p->sstr[a];
+    p->sstr[a] = p->sstr[b];
+    p->sstr[b] = t;
+    t = p->dstr[a];
+    p->dstr[a] = p->dstr[b];
+    p->dstr[b] = t;
+}
+
+/* Orders the planned dimensions by source stride, largest first (stable:
+ * equal strides keep row-major order), then merges a dimension into the
+ * next when both sides are contiguous. */
+static void mcf__plan_order(mcf__plan *p)
+{
+    int d, k;
+    for (d = 1; d < p->nd; d++)
+        for (k = d; k > 0 && p->sstr[k - 1] < p->sstr[k]; k--) mcf__plan_swap(p, k, k - 1);
+    for (d = p->nd - 2; d >= 0; d--) {
+        if (p->sstr[d] != p->cnt[d + 1] * p->sstr[d + 1] || p->dstr[d] != p->cnt[d + 1] * p->dstr[d + 1]) continue;
+        p->cnt[d + 1] *= p->cnt[d];
+        for (k = d; k + 1 < p->nd; k++) {
+            p->cnt[k] = p->cnt[k + 1];
+            p->sstr[k] = p->sstr[k + 1];
+            p->dstr[k] = p->dstr[k + 1];
+        }
+        p->nd--;
+    }
+}
+
 /* Resolves s[0..ns) against entry e (numpy rules) and plans the copy. */
 static int mcf__slice_plan(const mcf_reader *r, const mcf__entry *e, const mcf_slice *s, int ns, mcf__plan *p)
 {
     uint64_t stride[MCF_MAX_DIMS], dst_stride[MCF_MAX_DIMS], acc = 1, esize = mcf_dtype_size(e->dtype);
     int64_t start[MCF_MAX_DIMS], step[MCF_MAX_DIMS];
-    int d, k;
+    int d;
     memset(p, 0, sizeof *p);
     if (ns < 0 || ns > e->ndim)
         return mcf__fail(MCF_INVALID_PARAMS, "%s: tensor \"%s\" has %d dimension%s, the slice gives %d", r->name, e->name,
@@ -8960,7 +10205,10 @@ static int mcf__slice_plan(const mcf_reader *r, const mcf__entry *e, const mcf_s
     p->numel = mcf__numel(e->ndim, p->shape);
     if (p->numel == 0) return MCF_OK;
     acc = 1;
-    for (d = e->ndim - 1; d >= 0; d--) { dst_stride[d] = acc; acc *= (uint64_t)p->shape[d]; }
+    for (d = e->ndim - 1; d >= 0; d--) {
+        dst_stride[d] = acc;
+        acc *= (uint64_t)p->shape[d];
+    }
     /* every product below addresses an element of the entry: within its span */
     p->base = e->offset;
     for (d = 0; d < e->ndim; d++) {
@@ -8971,19 +10219,7 @@ static int mcf__slice_plan(const mcf_reader *r, const mcf__entry *e, const mcf_s
         p->dstr[p->nd] = dst_stride[d];
         p->nd++;
     }
-    for (d = 1; d < p->nd; d++)             /* stable: equal strides keep row-major order */
-        for (k = d; k > 0 && p->sstr[k - 1] < p->sstr[k]; k--) {
-            uint64_t t;
-            t = p->cnt[k]; p->cnt[k] = p->cnt[k - 1]; p->cnt[k - 1] = t;
-            t = p->sstr[k]; p->sstr[k] = p->sstr[k - 1]; p->sstr[k - 1] = t;
-            t = p->dstr[k]; p->dstr[k] = p->dstr[k - 1]; p->dstr[k - 1] = t;
-        }
-    for (d = p->nd - 2; d >= 0; d--)        /* merge d into d+1 when both sides are contiguous */
-        if (p->sstr[d] == p->cnt[d + 1] * p->sstr[d + 1] && p->dstr[d] == p->cnt[d + 1] * p->dstr[d + 1]) {
-            p->cnt[d + 1] *= p->cnt[d];
-            for (k = d; k + 1 < p->nd; k++) { p->cnt[k] = p->cnt[k + 1]; p->sstr[k] = p->sstr[k + 1]; p->dstr[k] = p->dstr[k + 1]; }
-            p->nd--;
-        }
+    mcf__plan_order(p);
     return MCF_OK;
 }
 
@@ -9057,7 +10293,7 @@ static void mcf__slice_run(const mcf__slice_job *j, const unsigned char *src, ui
 /* Batched reads for sources that are not in memory (see the block comment). */
 static int mcf__slice_read_batches(mcf_reader *r, const mcf__plan *p, const mcf__slice_job *j)
 {
-    uint64_t es = j->es, cap = MCF__CHUNK, k = 0, span = es;
+    uint64_t es = j->es, cap = MCF_CHUNK_SIZE, k = 0, span = es;
     int split = p->nd > 0 && p->sstr[p->nd - 1] > es && p->sstr[p->nd - 1] - es >= MCF__SLICE_GAP;
     unsigned char *buf = NULL;
     mcf__runs it, save;
@@ -9182,7 +10418,6 @@ MCFDEF int mcf_read_as(mcf_reader *r, size_t i, mcf_dtype to, const mcf_slice *s
 }
 /* ---- end of slices and dtype conversion on read ------------------------- */
 
-
 MCFDEF size_t mcf_value_count(const mcf_reader *r) { return r ? r->value_count : 0; }
 
 MCFDEF int mcf_value(const mcf_reader *r, size_t i, const char **name, const char **type, const char **text)
@@ -9196,13 +10431,88 @@ MCFDEF int mcf_value(const mcf_reader *r, size_t i, const char **name, const cha
     return MCF_OK;
 }
 
-/* ===== [17] Mooncake object codec & store API ============================ */
-/* Codec: Mooncake's TensorMetadata (integration_utils.h) written and read
- * field by field in little-endian, so every host produces the same bytes;
- * decode applies ValidateTensorMetadata's rules plus data_bytes == local
- * shape x dtype size. Store: the mcf_store vtable, the locked in-process
- * hash map, and the seed's save/load functions over [16]. Invariant: a store
- * value is always a valid object; tensors in files are the local shard. */
+/* ===== [20] save dispatch ================================================ */
+/* Checks the caller's tensors once (names present and unique, dtypes,
+ * shapes, strides), picks the format (options.format, else the suffix),
+ * runs the format writer against a sink, and commits or aborts it: a failed
+ * save leaves nothing at the destination. */
+/* Checks the caller's tensors before anything is opened for writing. */
+static int mcf__check_save_args(const mcf_tensor *t, size_t n, const char *who)
+{
+    const char **names;
+    size_t *index = NULL, cap = 0, dup = 0, i;
+    int rc;
+    if (!t && n) return mcf__fail(MCF_INVALID_PARAMS, "%s: NULL tensor array", who);
+    for (i = 0; i < n; i++) {
+        if (!t[i].name) return mcf__fail(MCF_INVALID_PARAMS, "%s: tensor %lu has no name", who, (unsigned long)i);
+        if ((rc = mcf__check_tensor(&t[i], who)) != MCF_OK) return rc;
+    }
+    names = (const char **)mcf__calloc(n ? n : 1, sizeof *names);
+    if (!names) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", who);
+    for (i = 0; i < n; i++) names[i] = t[i].name;
+    rc = mcf__index_build(&index, &cap, names, n, &dup);
+    MCF_FREE(index);
+    MCF_FREE(names);
+    if (rc == MCF_INVALID_PARAMS) return mcf__fail(MCF_INVALID_PARAMS, "%s: duplicate tensor name \"%s\"", who, t[dup].name);
+    if (rc != MCF_OK) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", who);
+    return MCF_OK;
+}
+
+static int mcf__save_with(int fmt, mcf__sink *s, const mcf_tensor *t, size_t n, const mcf_options *o)
+{
+    return fmt == MCF__FMT_SAFETENSORS ? mcf__st_save(s, t, n, o) : mcf__pt_save(s, t, n, o);
+}
+
+MCFDEF int mcf_save(const char *url, const mcf_tensor *t, size_t n, const mcf_options *o)
+{
+    mcf_url u;
+    mcf__sink s;
+    int fmt, rc;
+    if ((rc = mcf__parse_format(o ? o->format : NULL, &fmt)) != MCF_OK) return rc;
+    if ((rc = mcf__check_save_args(t, n, url ? url : "mcf_save")) != MCF_OK) return rc;
+    memset(&s, 0, sizeof s);
+    if ((rc = mcf__resolve(url, o, &u, &s.fs)) != MCF_OK) return rc;
+    if (fmt == MCF__FMT_AUTO) fmt = mcf__ends_with_nocase(u.path, ".safetensors") ? MCF__FMT_SAFETENSORS : MCF__FMT_TORCH;
+    if (!s.fs.write) rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem is read-only", u.url, u.scheme);
+    else {
+        s.url = &u; s.o = o; s.name = u.url;
+        rc = mcf__save_with(fmt, &s, t, n, o);
+        if (s.begun) {
+            if (rc == MCF_OK && s.done != s.total)
+                rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: writer wrote %llu of %llu planned bytes", u.url, (unsigned long long)s.done, (unsigned long long)s.total);
+            if (rc == MCF_OK) rc = s.fs.commit(s.file);
+            else s.fs.abort(s.file);
+        }
+    }
+    mcf_url_free(&u);
+    return rc;
+}
+
+MCFDEF int mcf_save_to_memory(const mcf_tensor *t, size_t n, const mcf_options *o, void **out, size_t *out_len)
+{
+    mcf__sink s;
+    int fmt, rc;
+    if (!out || !out_len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_save_to_memory: NULL output");
+    if ((rc = mcf__parse_format(o ? o->format : NULL, &fmt)) != MCF_OK) return rc;
+    if (fmt == MCF__FMT_AUTO) return mcf__fail(MCF_INVALID_PARAMS, "mcf_save_to_memory: options.format must be \"safetensors\" or \"torch\"");
+    if ((rc = mcf__check_save_args(t, n, "mcf_save_to_memory")) != MCF_OK) return rc;
+    memset(&s, 0, sizeof s);
+    s.o = o;
+    s.name = "<memory>";
+    rc = mcf__save_with(fmt, &s, t, n, o);
+    if (rc == MCF_OK && s.done != s.total)
+        rc = mcf__fail(MCF_INTERNAL_ERROR, "mcf_save_to_memory: writer wrote %llu of %llu planned bytes", (unsigned long long)s.done, (unsigned long long)s.total);
+    if (rc != MCF_OK) { MCF_FREE(s.mem); return rc; }
+    *out = s.mem;
+    *out_len = (size_t)s.total;
+    return MCF_OK;
+}
+
+/* ===== [21] Mooncake object codec ======================================== */
+/* Mooncake's TensorMetadata (integration_utils.h) written and read field by
+ * field in little-endian, so every host produces the same bytes; decode
+ * applies ValidateTensorMetadata's rules plus data_bytes == local shape x
+ * dtype size. */
 
 /* Byte offsets inside the 304-byte TensorMetadata (natural C alignment). */
 #define MCF__MOON_OFF_MAGIC 0
@@ -9220,6 +10530,15 @@ MCFDEF int mcf_value(const mcf_reader *r, size_t i, const char **name, const cha
 #define MCF__MOON_OFF_RES0 172
 #define MCF__MOON_OFF_AXES 176
 #define MCF__MOON_AXIS_SIZE 32
+/* ... and inside each 32-byte LayoutAxis */
+#define MCF__MOON_AXIS_KIND 0
+#define MCF__MOON_AXIS_INDEX 4
+#define MCF__MOON_AXIS_RANK 8
+#define MCF__MOON_AXIS_COUNT 12
+#define MCF__MOON_AXIS_SPLIT 16
+#define MCF__MOON_AXIS_RES0 20
+#define MCF__MOON_AXIS_RES1 24
+#define MCF__MOON_DTYPE_MAX 14          /* TensorDtype FLOAT32 (0) .. FLOAT8_E5M2 (14) */
 
 static const char *const mcf__moon_axis_names[5] = {"DP", "TP", "EP", "PP", "RESERVED"};
 
@@ -9298,13 +10617,13 @@ static void mcf__moon_put_header(unsigned char *p, const mcf_tensor *t, const mc
     mcf__put_le32(p + MCF__MOON_OFF_RES0, l->reserved0);
     for (i = 0; i < l->axis_count; i++) {
         unsigned char *a = p + MCF__MOON_OFF_AXES + MCF__MOON_AXIS_SIZE * i;
-        mcf__put_le32(a, (uint32_t)l->axes[i].kind);
-        mcf__put_le32(a + 4, (uint32_t)l->axes[i].axis_index);
-        mcf__put_le32(a + 8, (uint32_t)l->axes[i].shard_rank);
-        mcf__put_le32(a + 12, (uint32_t)l->axes[i].shard_count);
-        mcf__put_le32(a + 16, (uint32_t)l->axes[i].split_dim);
-        mcf__put_le32(a + 20, (uint32_t)l->axes[i].reserved0);
-        mcf__put_le64(a + 24, (uint64_t)l->axes[i].reserved1);
+        mcf__put_le32(a + MCF__MOON_AXIS_KIND, (uint32_t)l->axes[i].kind);
+        mcf__put_le32(a + MCF__MOON_AXIS_INDEX, (uint32_t)l->axes[i].axis_index);
+        mcf__put_le32(a + MCF__MOON_AXIS_RANK, (uint32_t)l->axes[i].shard_rank);
+        mcf__put_le32(a + MCF__MOON_AXIS_COUNT, (uint32_t)l->axes[i].shard_count);
+        mcf__put_le32(a + MCF__MOON_AXIS_SPLIT, (uint32_t)l->axes[i].split_dim);
+        mcf__put_le32(a + MCF__MOON_AXIS_RES0, (uint32_t)l->axes[i].reserved0);
+        mcf__put_le64(a + MCF__MOON_AXIS_RES1, (uint64_t)l->axes[i].reserved1);
     }
 }
 
@@ -9338,18 +10657,11 @@ MCFDEF int mcf_moon_encode(const mcf_tensor *t, void *dst, size_t cap, size_t *w
     return mcf_moon_encode_layout(t, NULL, dst, cap, written);
 }
 
-MCFDEF int mcf_moon_decode_layout(const void *obj, size_t len, mcf_tensor *view, mcf_moon_layout *layout)
+/* The fixed TensorMetadata fields: magic, version, header size, dtype,
+ * ndim, axis count, layout kind, data offset and size. */
+static int mcf__moon_decode_fields(const unsigned char *p, size_t len, int32_t *dtype, int32_t *ndim, mcf_moon_layout *l, uint64_t *doff)
 {
-    const unsigned char *p = (const unsigned char *)obj;
-    mcf_moon_layout l;
-    mcf_tensor v;
-    mcf_dtype dt = MCF_F32;
-    uint64_t doff, dbytes, numel = 1, need;
-    int32_t dtype, ndim;
-    uint32_t i;
-    int d;
-    if (!obj && len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_moon_decode: NULL object");
-    if (!view) return mcf__fail(MCF_INVALID_PARAMS, "mcf_moon_decode: NULL output");
+    uint64_t dbytes;
     if (len < MCF_MOON_HEADER_SIZE)
         return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: %llu bytes, shorter than the %d-byte TensorMetadata", (unsigned long long)len, MCF_MOON_HEADER_SIZE);
     if (mcf__le32(p + MCF__MOON_OFF_MAGIC) != MCF_MOON_MAGIC)
@@ -9358,42 +10670,58 @@ MCFDEF int mcf_moon_decode_layout(const void *obj, size_t len, mcf_tensor *view,
         return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: version %u (only 1 is known)", (unsigned)mcf__le16(p + MCF__MOON_OFF_VERSION));
     if (mcf__le16(p + MCF__MOON_OFF_HSIZE) != MCF_MOON_HEADER_SIZE)
         return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: header_size %u (expected %d)", (unsigned)mcf__le16(p + MCF__MOON_OFF_HSIZE), MCF_MOON_HEADER_SIZE);
-    dtype = mcf__i32(p + MCF__MOON_OFF_DTYPE);
-    if (dtype < 0 || dtype > 14)
-        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: dtype %ld out of range (TensorDtype 0..14)", (long)dtype);
-    ndim = mcf__i32(p + MCF__MOON_OFF_NDIM);
-    if (ndim < 0 || ndim > MCF_MOON_MAX_DIMS)
-        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: ndim %ld out of range (0..%d)", (long)ndim, MCF_MOON_MAX_DIMS);
-    memset(&l, 0, sizeof l);
-    l.axis_count = mcf__le32(p + MCF__MOON_OFF_AXCOUNT);
-    if (l.axis_count > MCF_MOON_MAX_AXES)
-        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: axis_count %lu (at most %d)", (unsigned long)l.axis_count, MCF_MOON_MAX_AXES);
-    l.kind = mcf__le32(p + MCF__MOON_OFF_KIND);
-    if (l.kind > MCF_MOON_SHARD)
-        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: layout_kind %lu (FULL=0, SHARD=1)", (unsigned long)l.kind);
-    doff = mcf__le64(p + MCF__MOON_OFF_DOFF);
+    *dtype = mcf__i32(p + MCF__MOON_OFF_DTYPE);
+    if (*dtype < 0 || *dtype > MCF__MOON_DTYPE_MAX)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: dtype %ld out of range (TensorDtype 0..14)", (long)*dtype);
+    *ndim = mcf__i32(p + MCF__MOON_OFF_NDIM);
+    if (*ndim < 0 || *ndim > MCF_MOON_MAX_DIMS)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: ndim %ld out of range (0..%d)", (long)*ndim, MCF_MOON_MAX_DIMS);
+    l->axis_count = mcf__le32(p + MCF__MOON_OFF_AXCOUNT);
+    if (l->axis_count > MCF_MOON_MAX_AXES)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: axis_count %lu (at most %d)", (unsigned long)l->axis_count, MCF_MOON_MAX_AXES);
+    l->kind = mcf__le32(p + MCF__MOON_OFF_KIND);
+    if (l->kind > MCF_MOON_SHARD)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: layout_kind %lu (FULL=0, SHARD=1)", (unsigned long)l->kind);
+    *doff = mcf__le64(p + MCF__MOON_OFF_DOFF);
     dbytes = mcf__le64(p + MCF__MOON_OFF_DBYTES);
-    if (doff < MCF_MOON_HEADER_SIZE || doff > (uint64_t)len)
-        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: data_offset %llu outside [%d, %llu]", (unsigned long long)doff, MCF_MOON_HEADER_SIZE, (unsigned long long)len);
-    if (dbytes != (uint64_t)len - doff)
+    if (*doff < MCF_MOON_HEADER_SIZE || *doff > (uint64_t)len)
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: data_offset %llu outside [%d, %llu]", (unsigned long long)*doff, MCF_MOON_HEADER_SIZE, (unsigned long long)len);
+    if (dbytes != (uint64_t)len - *doff)
         return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: data_bytes %llu but %llu bytes follow data_offset %llu",
-                         (unsigned long long)dbytes, (unsigned long long)((uint64_t)len - doff), (unsigned long long)doff);
-    memset(&v, 0, sizeof v);
+                         (unsigned long long)dbytes, (unsigned long long)((uint64_t)len - *doff), (unsigned long long)*doff);
+    return MCF_OK;
+}
+
+/* Global and local shapes: the first ndim dimensions >= 0, the rest -1. */
+static int mcf__moon_decode_shapes(const unsigned char *p, int32_t ndim, mcf_moon_layout *l, mcf_tensor *v)
+{
+    int d;
     for (d = 0; d < MCF_MOON_MAX_DIMS; d++) {
         int64_t g = mcf__i64(p + MCF__MOON_OFF_GLOBAL + 8 * d), lo = mcf__i64(p + MCF__MOON_OFF_LOCAL + 8 * d);
         if (d < ndim && (g < 0 || lo < 0))
             return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: dimension %d has global %lld, local %lld (both must be >= 0)", d, (long long)g, (long long)lo);
         if (d >= ndim && (g != -1 || lo != -1))
             return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: unused dimension %d is global %lld, local %lld (must be -1)", d, (long long)g, (long long)lo);
-        l.global_shape[d] = g;
-        if (d < ndim && d < MCF_MAX_DIMS) v.shape[d] = lo;
+        l->global_shape[d] = g;
+        if (d < ndim && d < MCF_MAX_DIMS) v->shape[d] = lo;
     }
-    for (i = 0; i < l.axis_count; i++) {
+    return MCF_OK;
+}
+
+/* The layout axes (LayoutAxis records). */
+static int mcf__moon_decode_axes(const unsigned char *p, int32_t ndim, mcf_moon_layout *l)
+{
+    uint32_t i;
+    for (i = 0; i < l->axis_count; i++) {
         const unsigned char *a = p + MCF__MOON_OFF_AXES + MCF__MOON_AXIS_SIZE * i;
-        mcf_moon_axis *x = &l.axes[i];
-        x->kind = mcf__i32(a); x->axis_index = mcf__i32(a + 4); x->shard_rank = mcf__i32(a + 8);
-        x->shard_count = mcf__i32(a + 12); x->split_dim = mcf__i32(a + 16); x->reserved0 = mcf__i32(a + 20);
-        x->reserved1 = mcf__i64(a + 24);
+        mcf_moon_axis *x = &l->axes[i];
+        x->kind = mcf__i32(a + MCF__MOON_AXIS_KIND);
+        x->axis_index = mcf__i32(a + MCF__MOON_AXIS_INDEX);
+        x->shard_rank = mcf__i32(a + MCF__MOON_AXIS_RANK);
+        x->shard_count = mcf__i32(a + MCF__MOON_AXIS_COUNT);
+        x->split_dim = mcf__i32(a + MCF__MOON_AXIS_SPLIT);
+        x->reserved0 = mcf__i32(a + MCF__MOON_AXIS_RES0);
+        x->reserved1 = mcf__i64(a + MCF__MOON_AXIS_RES1);
         if (x->kind < MCF_MOON_DP || x->kind > MCF_MOON_RESERVED)
             return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: axis %lu kind %ld (0..4: DP TP EP PP RESERVED)", (unsigned long)i, (long)x->kind);
         if (x->shard_count <= 0 || x->shard_rank < 0 || x->shard_rank >= x->shard_count)
@@ -9401,15 +10729,34 @@ MCFDEF int mcf_moon_decode_layout(const void *obj, size_t len, mcf_tensor *view,
         if (x->split_dim < -1 || x->split_dim >= ndim)
             return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: axis %lu split_dim %ld not in [-1, ndim %ld)", (unsigned long)i, (long)x->split_dim, (long)ndim);
     }
+    return MCF_OK;
+}
+
+MCFDEF int mcf_moon_decode_layout(const void *obj, size_t len, mcf_tensor *view, mcf_moon_layout *layout)
+{
+    const unsigned char *p = (const unsigned char *)obj;
+    mcf_moon_layout l;
+    mcf_tensor v;
+    mcf_dtype dt = MCF_F32;
+    uint64_t doff = 0, numel = 1, need;
+    int32_t dtype = 0, ndim = 0;
+    int d, rc;
+    if (!obj && len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_moon_decode: NULL object");
+    if (!view) return mcf__fail(MCF_INVALID_PARAMS, "mcf_moon_decode: NULL output");
+    memset(&l, 0, sizeof l);
+    memset(&v, 0, sizeof v);
+    if ((rc = mcf__moon_decode_fields(p, len, &dtype, &ndim, &l, &doff)) != MCF_OK) return rc;
+    if ((rc = mcf__moon_decode_shapes(p, ndim, &l, &v)) != MCF_OK) return rc;
+    if ((rc = mcf__moon_decode_axes(p, ndim, &l)) != MCF_OK) return rc;
     if (ndim > MCF_MAX_DIMS)
         return mcf__fail(MCF_NOT_SUPPORTED, "Mooncake object: %ld dimensions, this build allows MCF_MAX_DIMS=%d", (long)ndim, MCF_MAX_DIMS);
     (void)mcf_dtype_from_mooncake((int)dtype, &dt);   /* 0..14 all map */
     for (d = 0; d < ndim; d++)
         if (!mcf__mul64(numel, (uint64_t)v.shape[d], &numel)) numel = UINT64_MAX;
     need = mcf__bytes_for(dt, numel);
-    if (need != dbytes)
+    if (need != (uint64_t)len - doff)
         return mcf__fail(MCF_DESERIALIZE_FAIL, "Mooncake object: data_bytes %llu do not match dtype %s local shape (%llu bytes)",
-                         (unsigned long long)dbytes, mcf_dtype_name(dt), (unsigned long long)need);
+                         (unsigned long long)((uint64_t)len - doff), mcf_dtype_name(dt), (unsigned long long)need);
     l.reserved_flags = mcf__le32(p + MCF__MOON_OFF_FLAGS);
     l.reserved0 = mcf__le32(p + MCF__MOON_OFF_RES0);
     v.dtype = dt;
@@ -9424,6 +10771,12 @@ MCFDEF int mcf_moon_decode(const void *obj, size_t len, mcf_tensor *view)
 {
     return mcf_moon_decode_layout(obj, len, view, NULL);
 }
+
+/* ===== [22] store API ==================================================== */
+/* The mcf_store vtable, the locked in-process hash map, the layout kept in
+ * safetensors __metadata__, and the Python store_file_io module's save/load
+ * functions over [19] and [20]. Invariant: a store value is always a valid
+ * object; tensors in files are the local shard. */
 
 /* ---- the store vtable helpers -------------------------------------------- */
 
@@ -9732,6 +11085,40 @@ static int mcf__parse_ints(const char **pp, int64_t *v, int max, int *count)
 
 static int mcf__fits_i32(int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; }
 
+/* Parses "[[kind,axis_index,shard_rank,shard_count,split_dim,reserved0,
+ * reserved1],...]" (spaces allowed) into l's axes; 0 if malformed. */
+static int mcf__parse_axes(const char *p, mcf_moon_layout *l)
+{
+    int64_t a[7];
+    int n, i;
+    while (*p == ' ') p++;
+    if (*p++ != '[') return 0;
+    while (*p == ' ') p++;
+    if (*p == ']') p++;
+    else for (;;) {
+        mcf_moon_axis *x;
+        if (l->axis_count == MCF_MOON_MAX_AXES || !mcf__parse_ints(&p, a, 7, &n) || n != 7) return 0;
+        for (i = 0; i < 6; i++)
+            if (!mcf__fits_i32(a[i])) return 0;
+        x = &l->axes[l->axis_count++];
+        x->kind = (int32_t)a[0];
+        x->axis_index = (int32_t)a[1];
+        x->shard_rank = (int32_t)a[2];
+        x->shard_count = (int32_t)a[3];
+        x->split_dim = (int32_t)a[4];
+        x->reserved0 = (int32_t)a[5];
+        x->reserved1 = a[6];
+        while (*p == ' ') p++;
+        if (*p == ']') {
+            p++;
+            break;
+        }
+        if (*p++ != ',') return 0;
+    }
+    while (*p == ' ') p++;
+    return *p == '\0';
+}
+
 /* Rebuilds a SHARD layout from a file's metadata for an entry of rank ndim.
  * *have = 0 when the file carries no layout (a plain FULL tensor). */
 static int mcf__layout_from_meta(const mcf_reader *r, int ndim, mcf_moon_layout *l, int *have)
@@ -9753,43 +11140,22 @@ static int mcf__layout_from_meta(const mcf_reader *r, int ndim, mcf_moon_layout 
                          g ? "\"" : "", g ? g : "nothing", g ? "\"" : "");
     for (i = 0; i < MCF_MOON_MAX_DIMS; i++) l->global_shape[i] = i < n ? vals[i] : -1;
     ax = mcf_metadata(r, MCF__MK_AXES);
-    if (ax) {
-        p = ax;
-        while (*p == ' ') p++;
-        if (*p++ != '[') goto bad_axes;
-        while (*p == ' ') p++;
-        if (*p == ']') p++;
-        else for (;;) {
-            int64_t a[7];
-            mcf_moon_axis *x;
-            if (l->axis_count == MCF_MOON_MAX_AXES || !mcf__parse_ints(&p, a, 7, &n) || n != 7) goto bad_axes;
-            for (i = 0; i < 6; i++) if (!mcf__fits_i32(a[i])) goto bad_axes;
-            x = &l->axes[l->axis_count++];
-            x->kind = (int32_t)a[0]; x->axis_index = (int32_t)a[1]; x->shard_rank = (int32_t)a[2];
-            x->shard_count = (int32_t)a[3]; x->split_dim = (int32_t)a[4]; x->reserved0 = (int32_t)a[5]; x->reserved1 = a[6];
-            while (*p == ' ') p++;
-            if (*p == ']') { p++; break; }
-            if (*p++ != ',') goto bad_axes;
-        }
-        while (*p == ' ') p++;
-        if (*p) goto bad_axes;
-    }
+    if (ax && !mcf__parse_axes(ax, l))
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: __metadata__ \"%s\" must be a list of at most %d lists of 7 integers, got \"%s\"",
+                         r->name, MCF__MK_AXES, MCF_MOON_MAX_AXES, ax);
     res = mcf_metadata(r, MCF__MK_RESERVED);
+    p = res;
+    if (res && (!mcf__parse_ints(&p, rv, 2, &n) || *p || n != 2 || rv[0] < 0 || rv[0] > (int64_t)UINT32_MAX || rv[1] < 0 || rv[1] > (int64_t)UINT32_MAX))
+        return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: __metadata__ \"%s\" must be [reserved_flags,reserved0] (two u32), got \"%s\"", r->name, MCF__MK_RESERVED, res);
     if (res) {
-        p = res;
-        if (!mcf__parse_ints(&p, rv, 2, &n) || *p || n != 2 || rv[0] < 0 || rv[0] > (int64_t)UINT32_MAX || rv[1] < 0 || rv[1] > (int64_t)UINT32_MAX)
-            return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: __metadata__ \"%s\" must be [reserved_flags,reserved0] (two u32), got \"%s\"", r->name, MCF__MK_RESERVED, res);
         l->reserved_flags = (uint32_t)rv[0];
         l->reserved0 = (uint32_t)rv[1];
     }
     *have = 1;
     return MCF_OK;
-bad_axes:
-    return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: __metadata__ \"%s\" must be a list of at most %d lists of 7 integers, got \"%s\"",
-                     r->name, MCF__MK_AXES, MCF_MOON_MAX_AXES, ax);
 }
 
-/* ---- seed functions ---------------------------------------------------- */
+/* ---- store <-> file: the Python store_file_io module's functions -------- */
 enum { MCF__KIND_TENSOR = 0, MCF__KIND_SAFETENSOR = 1 };
 
 static int mcf__parse_kind(const char *k, int *kind)
@@ -9802,43 +11168,110 @@ static int mcf__parse_kind(const char *k, int *kind)
     return mcf__fail(MCF_INVALID_PARAMS, "unknown artifact kind \"%s\" (valid: tensor, kv_cache, kvcache, kv, safetensor, safetensors)", k);
 }
 
-/* The options a seed call hands to [16]: the caller's, with the format set. */
-static void mcf__seed_options(const mcf_options *o, const char *format, mcf_options *out)
+/* The options a store <-> file call hands to [19] and [20]: the caller's,
+ * with the format set. */
+static void mcf__store_file_options(const mcf_options *o, const char *format, mcf_options *out)
 {
     if (o) *out = *o;
     else memset(out, 0, sizeof *out);
     out->format = format;
 }
 
+/* The layout values of a SHARD object for __metadata__, as four strings
+ * one after another in b (each NUL-terminated; reserved empty when zero):
+ * "SHARD", the global shape, the axes, the reserved fields. */
+static void mcf__layout_meta_values(mcf__buf *b, const mcf_moon_layout *l, int ndim)
+{
+    int64_t a[7], rv[2];
+    uint32_t i;
+    mcf__buf_puts(b, "SHARD");
+    mcf__buf_putc(b, 0);
+    mcf__buf_put_ints(b, l->global_shape, ndim);
+    mcf__buf_putc(b, 0);
+    mcf__buf_putc(b, '[');
+    for (i = 0; i < l->axis_count; i++) {
+        a[0] = l->axes[i].kind;
+        a[1] = l->axes[i].axis_index;
+        a[2] = l->axes[i].shard_rank;
+        a[3] = l->axes[i].shard_count;
+        a[4] = l->axes[i].split_dim;
+        a[5] = l->axes[i].reserved0;
+        a[6] = l->axes[i].reserved1;
+        if (i) mcf__buf_putc(b, ',');
+        mcf__buf_put_ints(b, a, 7);
+    }
+    mcf__buf_putc(b, ']');
+    mcf__buf_putc(b, 0);
+    if (l->reserved_flags || l->reserved0) {
+        rv[0] = l->reserved_flags;
+        rv[1] = l->reserved0;
+        mcf__buf_put_ints(b, rv, 2);
+    }
+    mcf__buf_putc(b, 0);
+}
+
+/* The metadata pairs a safetensors save of a SHARD object writes: the
+ * caller's (none may start with "mooncake."), then the layout keys. The
+ * values live in *values; *pairs (MCF_MALLOC) is the NULL-terminated list. */
+static int mcf__layout_to_meta(const mcf_moon_layout *l, int ndim, const char *const *user, const char *key, const char *who,
+                               mcf__buf *values, const char ***pairs)
+{
+    static const char *const keys[4] = {MCF__MK_LAYOUT, MCF__MK_GLOBAL, MCF__MK_AXES, MCF__MK_RESERVED};
+    const char *v;
+    size_t nuser = 0, np = 0, i;
+    int nkeys = l->reserved_flags || l->reserved0 ? 4 : 3, k;
+    while (user && user[2 * nuser] && user[2 * nuser + 1]) {
+        if (strncmp(user[2 * nuser], "mooncake.", 9) == 0)
+            return mcf__fail(MCF_INVALID_PARAMS, "%s: metadata key \"%s\" is reserved for the Mooncake layout of store key \"%s\"", who, user[2 * nuser], key);
+        nuser++;
+    }
+    mcf__layout_meta_values(values, l, ndim);
+    *pairs = (const char **)mcf__calloc(2 * nuser + 9, sizeof **pairs);
+    if (!*pairs || values->failed) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", who);
+    for (i = 0; i < 2 * nuser; i++) (*pairs)[np++] = user[i];
+    for (k = 0, v = (const char *)values->data; k < nkeys; k++, v += strlen(v) + 1) {
+        (*pairs)[np++] = keys[k];
+        (*pairs)[np++] = v;
+    }
+    (*pairs)[np] = NULL;
+    return MCF_OK;
+}
+
+/* The format a store save writes: safetensors when forced, else
+ * options.format, else by the file name's suffix. */
+static int mcf__store_save_format(const char *file_name, const mcf_options *o, int force_st, int *fmt)
+{
+    mcf_url u;
+    int rc;
+    *fmt = MCF__FMT_SAFETENSORS;
+    if (force_st) return MCF_OK;
+    if ((rc = mcf__parse_format(o ? o->format : NULL, fmt)) != MCF_OK || *fmt != MCF__FMT_AUTO) return rc;
+    if ((rc = mcf_url_parse(file_name, o ? o->filesystem : NULL, &u)) != MCF_OK) return rc;
+    *fmt = mcf__ends_with_nocase(u.path, ".safetensors") ? MCF__FMT_SAFETENSORS : MCF__FMT_TORCH;
+    mcf_url_free(&u);
+    return MCF_OK;
+}
+
 static int mcf__store_save(mcf_store *s, const char *key, const char *file_name, const mcf_options *o, int force_st, const char *who)
 {
     mcf_options oo;
-    mcf_url u;
     mcf_tensor v;
     mcf_moon_layout l;
     mcf__buf meta;
     const char **pairs = NULL;
     void *obj = NULL, *host = NULL;
-    int fmt = MCF__FMT_SAFETENSORS, rc;
-    size_t np = 0, i;
+    int fmt, rc;
     if ((rc = mcf__store_check(s, key, who)) != MCF_OK) return rc;
     if (!file_name) file_name = key;
-    if (!force_st) {
-        if ((rc = mcf__parse_format(o ? o->format : NULL, &fmt)) != MCF_OK) return rc;
-        if (fmt == MCF__FMT_AUTO) {
-            if ((rc = mcf_url_parse(file_name, o ? o->filesystem : NULL, &u)) != MCF_OK) return rc;
-            fmt = mcf__ends_with_nocase(u.path, ".safetensors") ? MCF__FMT_SAFETENSORS : MCF__FMT_TORCH;
-            mcf_url_free(&u);
-        }
-    }
+    if ((rc = mcf__store_save_format(file_name, o, force_st, &fmt)) != MCF_OK) return rc;
     rc = mcf__store_fetch(s, key, &obj, &v, &l);
     if (rc == MCF_OBJECT_NOT_FOUND)
         return mcf__fail(MCF_FILE_NOT_FOUND, "%s: store key \"%s\" does not exist (nothing written to \"%s\")", who, key, file_name);
     if (rc != MCF_OK) return rc;
-    mcf__seed_options(o, fmt == MCF__FMT_SAFETENSORS ? "safetensors" : "torch", &oo);
+    mcf__store_file_options(o, fmt == MCF__FMT_SAFETENSORS ? "safetensors" : "torch", &oo);
     memset(&meta, 0, sizeof meta);
     if (MCF__BIG_ENDIAN && mcf_tensor_nbytes(&v) > 0) {
-        /* the object holds little-endian bytes; [16] wants host order */
+        /* the object holds little-endian bytes; [20] wants host order */
         mcf_tensor h;
         if ((rc = mcf__tensor_from_view(&v, key, NULL, &h)) != MCF_OK) goto done;
         MCF_FREE((void *)(uintptr_t)h.name);
@@ -9849,45 +11282,9 @@ static int mcf__store_save(mcf_store *s, const char *key, const char *file_name,
         v.name = "";                     /* bare tensor, like torch.save(t) */
     } else {
         v.name = o && o->tensor_name ? o->tensor_name : key;
-        if (l.kind == MCF_MOON_SHARD) {
-            /* layout keys after the caller's pairs; values live in meta */
-            size_t off[4], user = 0;
-            const char *const *m = o ? o->metadata : NULL;
-            if (m) while (m[2 * user] && m[2 * user + 1]) {
-                if (strncmp(m[2 * user], "mooncake.", 9) == 0) {
-                    rc = mcf__fail(MCF_INVALID_PARAMS, "%s: metadata key \"%s\" is reserved for the Mooncake layout of store key \"%s\"", who, m[2 * user], key);
-                    goto done;
-                }
-                user++;
-            }
-            off[0] = meta.len; mcf__buf_puts(&meta, "SHARD"); mcf__buf_putc(&meta, 0);
-            off[1] = meta.len; mcf__buf_put_ints(&meta, l.global_shape, v.ndim); mcf__buf_putc(&meta, 0);
-            off[2] = meta.len; mcf__buf_putc(&meta, '[');
-            for (i = 0; i < l.axis_count; i++) {
-                int64_t a[7];
-                a[0] = l.axes[i].kind; a[1] = l.axes[i].axis_index; a[2] = l.axes[i].shard_rank; a[3] = l.axes[i].shard_count;
-                a[4] = l.axes[i].split_dim; a[5] = l.axes[i].reserved0; a[6] = l.axes[i].reserved1;
-                if (i) mcf__buf_putc(&meta, ',');
-                mcf__buf_put_ints(&meta, a, 7);
-            }
-            mcf__buf_putc(&meta, ']'); mcf__buf_putc(&meta, 0);
-            off[3] = meta.len;
-            if (l.reserved_flags || l.reserved0) {
-                int64_t rv[2];
-                rv[0] = l.reserved_flags; rv[1] = l.reserved0;
-                mcf__buf_put_ints(&meta, rv, 2);
-            }
-            mcf__buf_putc(&meta, 0);
-            pairs = (const char **)mcf__calloc(2 * user + 9, sizeof *pairs);
-            if (!pairs || meta.failed) { rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", who); goto done; }
-            for (i = 0; i < 2 * user; i++) pairs[np++] = m[i];
-            pairs[np++] = MCF__MK_LAYOUT; pairs[np++] = (const char *)meta.data + off[0];
-            pairs[np++] = MCF__MK_GLOBAL; pairs[np++] = (const char *)meta.data + off[1];
-            pairs[np++] = MCF__MK_AXES; pairs[np++] = (const char *)meta.data + off[2];
-            if (l.reserved_flags || l.reserved0) { pairs[np++] = MCF__MK_RESERVED; pairs[np++] = (const char *)meta.data + off[3]; }
-            pairs[np] = NULL;
-            oo.metadata = pairs;
-        }
+        if (l.kind == MCF_MOON_SHARD && (rc = mcf__layout_to_meta(&l, v.ndim, o ? o->metadata : NULL, key, who, &meta, &pairs)) != MCF_OK)
+            goto done;
+        if (pairs) oo.metadata = pairs;
     }
     rc = mcf_save(file_name, &v, 1, &oo);
 done:
@@ -9898,21 +11295,7 @@ done:
     return rc;
 }
 
-/* mcf_find without touching the last error (probing is not failing). */
-static int mcf__find_quiet(const mcf_reader *r, const char *name)
-{
-    size_t h, i;
-    if (!r->index_cap) return -1;
-    h = mcf__hash(name) & (r->index_cap - 1);
-    while (r->index[h]) {
-        i = r->index[h] - 1;
-        if (strcmp(r->entries[i].name, name) == 0) return (int)i;
-        h = (h + 1) & (r->index_cap - 1);
-    }
-    return -1;
-}
-
-/* The entry a load takes (DESIGN §8): tensor_name, key, basename without
+/* The entry a load takes: tensor_name, key, basename without
  * extension, the only entry (warning), else OBJECT_NOT_FOUND with the names. */
 static int mcf__pick_entry(mcf_reader *r, const char *tensor_name, const char *key, const char *file_name,
                            const mcf_options *o, int *warn)
@@ -9923,12 +11306,12 @@ static int mcf__pick_entry(mcf_reader *r, const char *tensor_name, const char *k
     mcf_url u;
     *warn = 0;
     if (r->count == 1 && r->entries[0].name[0] == '\0') return 0;   /* bare torch tensor */
-    if (tensor_name && (idx = mcf__find_quiet(r, tensor_name)) >= 0) return idx;
-    if ((idx = mcf__find_quiet(r, key)) >= 0) return idx;
+    if (tensor_name && (idx = mcf__index_find(r, tensor_name)) >= 0) return idx;
+    if ((idx = mcf__index_find(r, key)) >= 0) return idx;
     if ((rc = mcf_url_parse(file_name, o ? o->filesystem : NULL, &u)) == MCF_OK) {
         char *dot = strrchr(u.basename, '.');
         if (dot && dot != u.basename) *dot = '\0';
-        idx = mcf__find_quiet(r, u.basename);
+        idx = mcf__index_find(r, u.basename);
         mcf_url_free(&u);
         if (idx >= 0) return idx;
     }
@@ -9945,6 +11328,43 @@ static int mcf__pick_entry(mcf_reader *r, const char *tensor_name, const char *k
                      r->count ? names : "none");
 }
 
+/* Entry idx of r as a tensor t (no data) with the layout its file keeps,
+ * checked as a Mooncake object. */
+static int mcf__store_load_layout(mcf_reader *r, size_t idx, const char *key, mcf_tensor *t, mcf_moon_layout *l)
+{
+    int rc, have = 0;
+    if ((rc = mcf_entry(r, idx, t)) != MCF_OK) return rc;
+    if (strcmp(r->format, "safetensors") == 0 && (rc = mcf__layout_from_meta(r, t->ndim, l, &have)) != MCF_OK) return rc;
+    if (!have) mcf__moon_full_layout(t, l);
+    t->data = r;   /* any non-NULL pointer: the checks read no element */
+    if ((rc = mcf__moon_check(t, l)) != MCF_OK)
+        return mcf__fail(rc, "%s: tensor \"%s\" for store key \"%s\": %s", r->name, t->name, key, mcf_last_error());
+    return MCF_OK;
+}
+
+/* Reads entry idx of r (tensor t, layout l) straight into a new object
+ * buffer (one copy of the tensor) and puts it under key; data, when not
+ * NULL, also receives the elements in host order. */
+static int mcf__store_put_entry(mcf_store *s, const char *key, mcf_reader *r, size_t idx, const mcf_tensor *t,
+                                const mcf_moon_layout *l, const mcf_options *o, void *data)
+{
+    uint64_t n = mcf_tensor_nbytes(t);
+    size_t size = mcf_moon_object_size(t);
+    unsigned char *obj = (unsigned char *)mcf__malloc(size);
+    int rc;
+    if (!obj) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory for tensor \"%s\"", r->name, t->name);
+    rc = mcf_read(r, idx, obj + MCF_MOON_HEADER_SIZE, (size_t)n);
+    if (rc == MCF_OK && data && n) memcpy(data, obj + MCF_MOON_HEADER_SIZE, (size_t)n);
+    if (rc == MCF_OK) {
+        mcf__moon_put_header(obj, t, l, n);
+        if (MCF__BIG_ENDIAN) mcf__swap_units(obj + MCF_MOON_HEADER_SIZE, (size_t)n, mcf__dtypes[t->dtype].swap);
+        if ((rc = mcf__store_put_obj(s, key, obj, size, o)) != MCF_OK)
+            rc = mcf__fail(rc, "%s: tensor \"%s\" for store key \"%s\": %s", r->name, t->name, key, mcf_last_error());
+    }
+    MCF_FREE(obj);
+    return rc;
+}
+
 static int mcf__store_load(mcf_store *s, const char *key, const char *file_name, const mcf_options *o, mcf_tensor *out,
                            int force_st, const char *who)
 {
@@ -9953,45 +11373,35 @@ static int mcf__store_load(mcf_store *s, const char *key, const char *file_name,
     mcf_tensor t;
     mcf_moon_layout l;
     uint64_t n;
-    size_t size;
-    unsigned char *obj = NULL;
     void *data = NULL;
     char *nm = NULL;
-    int fmt = MCF__FMT_SAFETENSORS, idx, warn = 0, have = 0, rc;
+    int fmt = MCF__FMT_SAFETENSORS, idx, warn = 0, rc;
     if (!file_name) return mcf__fail(MCF_INVALID_PARAMS, "%s: NULL file name", who);
     if (!key) key = file_name;
     if ((rc = mcf__store_check(s, key, who)) != MCF_OK) return rc;
     if (!force_st && (rc = mcf__parse_format(o ? o->format : NULL, &fmt)) != MCF_OK) return rc;
-    mcf__seed_options(o, fmt == MCF__FMT_SAFETENSORS ? "safetensors" : fmt == MCF__FMT_TORCH ? "torch" : NULL, &oo);
+    mcf__store_file_options(o, fmt == MCF__FMT_SAFETENSORS ? "safetensors" : fmt == MCF__FMT_TORCH ? "torch" : NULL, &oo);
     if ((rc = mcf_open(file_name, &oo, &r)) != MCF_OK) return rc;
     idx = mcf__pick_entry(r, o ? o->tensor_name : NULL, key, file_name, o, &warn);
-    if (idx < 0) { rc = idx; goto done; }
-    if ((rc = mcf_entry(r, (size_t)idx, &t)) != MCF_OK) goto done;
-    if (strcmp(r->format, "safetensors") == 0 && (rc = mcf__layout_from_meta(r, t.ndim, &l, &have)) != MCF_OK) goto done;
-    /* read the entry straight into the object buffer (one copy of the
-     * tensor; a second one only when the caller asks for it through out) */
-    if (!have) mcf__moon_full_layout(&t, &l);
-    t.data = r;   /* any non-NULL pointer: the checks read no element */
-    if ((rc = mcf__moon_check(&t, &l)) != MCF_OK) {
-        rc = mcf__fail(rc, "%s: tensor \"%s\" for store key \"%s\": %s", r->name, t.name, key, mcf_last_error());
+    if (idx < 0) {
+        rc = idx;
         goto done;
     }
+    if ((rc = mcf__store_load_layout(r, (size_t)idx, key, &t, &l)) != MCF_OK) goto done;
     n = mcf_tensor_nbytes(&t);
-    if ((size = mcf_moon_object_size(&t)) == 0) {
+    if (mcf_moon_object_size(&t) == 0) {
         rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: tensor \"%s\" (%llu bytes) does not fit in memory on this host", r->name, t.name, (unsigned long long)n);
         goto done;
     }
-    obj = (unsigned char *)mcf__malloc(size);
-    if (out) { data = mcf__payload_alloc(o, (size_t)n); nm = mcf__strdup(key); }
-    if (!obj || (out && (!data || !nm))) { rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory for tensor \"%s\"", r->name, t.name); goto done; }
-    if ((rc = mcf_read(r, (size_t)idx, obj + MCF_MOON_HEADER_SIZE, (size_t)n)) != MCF_OK) goto done;
-    if (out && n) memcpy(data, obj + MCF_MOON_HEADER_SIZE, (size_t)n);   /* host order */
-    mcf__moon_put_header(obj, &t, &l, n);
-    if (MCF__BIG_ENDIAN) mcf__swap_units(obj + MCF_MOON_HEADER_SIZE, (size_t)n, mcf__dtypes[t.dtype].swap);
-    if ((rc = mcf__store_put_obj(s, key, obj, size, o)) != MCF_OK) {
-        rc = mcf__fail(rc, "%s: tensor \"%s\" for store key \"%s\": %s", r->name, t.name, key, mcf_last_error());
-        goto done;
+    if (out) {
+        data = mcf__payload_alloc(o, (size_t)n);
+        nm = mcf__strdup(key);
+        if (!data || !nm) {
+            rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory for tensor \"%s\"", r->name, t.name);
+            goto done;
+        }
     }
+    if ((rc = mcf__store_put_entry(s, key, r, (size_t)idx, &t, &l, o, data)) != MCF_OK) goto done;
     if (warn) (void)mcf__fail(MCF_OK, "warning: %s: no tensor named \"%s\"%s%s%s or after the file's base name; took the only entry \"%s\"",
                               r->name, key, o && o->tensor_name ? " or \"" : "", o && o->tensor_name ? o->tensor_name : "",
                               o && o->tensor_name ? "\"" : "", t.name);
@@ -10004,7 +11414,6 @@ static int mcf__store_load(mcf_store *s, const char *key, const char *file_name,
         nm = NULL;
     }
 done:
-    MCF_FREE(obj);
     mcf__payload_free(o, data);
     MCF_FREE(nm);
     mcf_close(r);
@@ -10056,15 +11465,17 @@ MCFDEF int mcf_load_tensor(mcf_store *s, const char *key, const char *file_name,
     return mcf__store_load(s, key, file_name, o, out, kind == MCF__KIND_SAFETENSOR, "mcf_load_tensor");
 }
 
-/* ---- MOONCAKE_FILEIO_MOONCAKE_STORE: adapter over store_c.h ------------- */
+/* ===== [23] Mooncake store adapter ======================================= */
+/* MOONCAKE_FILEIO_MOONCAKE_STORE: an mcf_store over a client handle of
+ * Mooncake's store_c.h. Its ErrorCode numbers are ours and pass through. */
 #ifdef MOONCAKE_FILEIO_MOONCAKE_STORE
 /* store_c.h's replicate config. Seen through store_c.h when it came first;
  * else this private copy of its layout (the functions were declared above
  * with the struct left incomplete) is what the pointer points to. */
 #ifdef MOONCAKE_STORE_C_H
-typedef mooncake_replicate_config_t mcf__mc_config;
+typedef mooncake_replicate_config_t mcf__mcstore_config;
 #else
-typedef struct mcf__mc_config {
+typedef struct mcf__mcstore_config {
     size_t replica_num;
     int with_hard_pin;
     const char **preferred_segments;
@@ -10072,16 +11483,16 @@ typedef struct mcf__mc_config {
     int soft_pin_action;
     int has_soft_pin_ttl;
     uint64_t soft_pin_ttl_ms;
-} mcf__mc_config;
+} mcf__mcstore_config;
 #endif
 
 /* Mooncake returns its ErrorCode numbers, which are ours: every negative
  * result passes through as it is (store_c's own -1 is INTERNAL_ERROR). */
-static int mcf__mc_code(int64_t v) { return v < INT_MIN ? MCF_INTERNAL_ERROR : (int)v; }
+static int mcf__mcstore_code(int64_t v) { return v < INT_MIN ? MCF_INTERNAL_ERROR : (int)v; }
 
-static int mcf__mc_put_replicated(void *user, const char *key, const void *obj, size_t len, const mcf_replicate *r)
+static int mcf__mcstore_put_replicated(void *user, const char *key, const void *obj, size_t len, const mcf_replicate *r)
 {
-    mcf__mc_config c;
+    mcf__mcstore_config c;
     int rc;
     memset(&c, 0, sizeof c);
     if (r) {
@@ -10095,18 +11506,18 @@ static int mcf__mc_put_replicated(void *user, const char *key, const void *obj, 
     }
     rc = mooncake_store_put(user, key, obj, len, r ? (const struct mooncake_replicate_config *)(const void *)&c : NULL);
     if (rc >= 0) return MCF_OK;
-    return mcf__fail(mcf__mc_code(rc), "Mooncake store: put of key \"%s\" (%llu bytes) failed with %d (%s)",
+    return mcf__fail(mcf__mcstore_code(rc), "Mooncake store: put of key \"%s\" (%llu bytes) failed with %d (%s)",
                      key, (unsigned long long)len, rc, mcf_result_name(rc));
 }
 
-static int mcf__mc_put(void *user, const char *key, const void *obj, size_t len)
+static int mcf__mcstore_put(void *user, const char *key, const void *obj, size_t len)
 {
-    return mcf__mc_put_replicated(user, key, obj, len, NULL);
+    return mcf__mcstore_put_replicated(user, key, obj, len, NULL);
 }
 
 /* get_size, then get_into a buffer registered for the call: get_into is a
  * zero-copy transfer, which upstream makes only into registered memory. */
-static int mcf__mc_get(void *user, const char *key, void **obj, size_t *len)
+static int mcf__mcstore_get(void *user, const char *key, void **obj, size_t *len)
 {
     int64_t size = mooncake_store_get_size(user, key), got;
     unsigned char *buf;
@@ -10114,7 +11525,7 @@ static int mcf__mc_get(void *user, const char *key, void **obj, size_t *len)
     if (size < 0) {
         if (mooncake_store_is_exist(user, key) == 0)
             return mcf__fail(MCF_OBJECT_NOT_FOUND, "Mooncake store: no key \"%s\"", key);
-        rc = mcf__mc_code(size);
+        rc = mcf__mcstore_code(size);
         return mcf__fail(rc, "Mooncake store: size of key \"%s\" failed with %lld (%s)", key, (long long)size, mcf_result_name(rc));
     }
     if (!mcf__fits_size((uint64_t)size))
@@ -10123,7 +11534,7 @@ static int mcf__mc_get(void *user, const char *key, void **obj, size_t *len)
     if (!buf) return mcf__fail(MCF_INTERNAL_ERROR, "Mooncake store: out of memory for key \"%s\" (%lld bytes)", key, (long long)size);
     if (size > 0 && (rc = mooncake_store_register_buffer(user, buf, (size_t)size)) < 0) {
         MCF_FREE(buf);
-        return mcf__fail(mcf__mc_code(rc), "Mooncake store: registering the %lld-byte buffer for key \"%s\" failed with %d (%s)",
+        return mcf__fail(mcf__mcstore_code(rc), "Mooncake store: registering the %lld-byte buffer for key \"%s\" failed with %d (%s)",
                          (long long)size, key, rc, mcf_result_name(rc));
     }
     got = mooncake_store_get_into(user, key, buf, (size_t)size);
@@ -10131,7 +11542,7 @@ static int mcf__mc_get(void *user, const char *key, void **obj, size_t *len)
     if (got != size) {
         MCF_FREE(buf);
         if (got < 0) {
-            rc = mcf__mc_code(got);
+            rc = mcf__mcstore_code(got);
             return mcf__fail(rc, "Mooncake store: get of key \"%s\" failed with %lld (%s)", key, (long long)got, mcf_result_name(rc));
         }
         return mcf__fail(MCF_FILE_READ_FAIL, "Mooncake store: key \"%s\" returned %lld bytes, expected %lld (changed while reading?)",
@@ -10139,7 +11550,7 @@ static int mcf__mc_get(void *user, const char *key, void **obj, size_t *len)
     }
     if (urc < 0) {
         MCF_FREE(buf);
-        return mcf__fail(mcf__mc_code(urc), "Mooncake store: unregistering the buffer of key \"%s\" failed with %d (%s)",
+        return mcf__fail(mcf__mcstore_code(urc), "Mooncake store: unregistering the buffer of key \"%s\" failed with %d (%s)",
                          key, urc, mcf_result_name(urc));
     }
     *obj = buf;
@@ -10147,13 +11558,13 @@ static int mcf__mc_get(void *user, const char *key, void **obj, size_t *len)
     return MCF_OK;
 }
 
-static void mcf__mc_release(void *user, void *obj) { (void)user; MCF_FREE(obj); }
+static void mcf__mcstore_release(void *user, void *obj) { (void)user; MCF_FREE(obj); }
 
-static int mcf__mc_remove(void *user, const char *key)
+static int mcf__mcstore_remove(void *user, const char *key)
 {
     int rc = mooncake_store_remove(user, key, 0);
     if (rc >= 0) return MCF_OK;
-    return mcf__fail(mcf__mc_code(rc), "Mooncake store: remove of key \"%s\" failed with %d (%s)", key, rc, mcf_result_name(rc));
+    return mcf__fail(mcf__mcstore_code(rc), "Mooncake store: remove of key \"%s\" failed with %d (%s)", key, rc, mcf_result_name(rc));
 }
 
 MCFDEF int mcf_mooncake_store_init(mcf_store *s, void *mooncake_store)
@@ -10161,11 +11572,11 @@ MCFDEF int mcf_mooncake_store_init(mcf_store *s, void *mooncake_store)
     if (!s || !mooncake_store) return mcf__fail(MCF_INVALID_PARAMS, "mcf_mooncake_store_init: NULL argument");
     memset(s, 0, sizeof *s);
     s->user = mooncake_store;
-    s->put = mcf__mc_put;
-    s->get = mcf__mc_get;
-    s->release = mcf__mc_release;
-    s->remove = mcf__mc_remove;
-    s->put_replicated = mcf__mc_put_replicated;
+    s->put = mcf__mcstore_put;
+    s->get = mcf__mcstore_get;
+    s->release = mcf__mcstore_release;
+    s->remove = mcf__mcstore_remove;
+    s->put_replicated = mcf__mcstore_put_replicated;
     return MCF_OK;
 }
 #endif /* MOONCAKE_FILEIO_MOONCAKE_STORE */
@@ -10175,12 +11586,18 @@ MCFDEF int mcf_mooncake_store_init(mcf_store *s, void *mooncake_store)
 /*
 ------------------------------------------------------------------------------
 CHANGE LOG
+  0.2.0  (unreleased)
+         mcf_dtype_from_torch_name is renamed mcf_dtype_parse_torch (the
+         _name/_parse convention of the other dtype spellings); same
+         arguments and results.
+         New tuning macros MCF_CHUNK_SIZE, MCF_MAX_FILESYSTEMS and
+         MCF_MAX_TORCH_DEPTH (formerly internal; same defaults).
   0.1.0  first release: results and Mooncake error codes, dtypes, fsspec-style
          URLs, file (POSIX and Win32) and memory filesystems, HTTP(S) and S3
          over libcurl, safetensors reader/writer (byte-identical to the
          reference serializer), torch .pt writer and restricted reader, fast
-         CRC32, Mooncake tensor object codec, memory store and the seed's
-         store_file_io functions, store_c.h adapter.
+         CRC32, Mooncake tensor object codec, memory store and the Python
+         store_file_io module's functions, store_c.h adapter.
 ------------------------------------------------------------------------------
 LICENSE
 

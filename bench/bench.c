@@ -1,5 +1,5 @@
-/* bench.c - DESIGN §10 / issue 8: speed and memory of mooncake_fileio.h as
- * ratios against baselines timed in the same run on the same data.
+/* bench.c - speed and memory of mooncake_fileio.h as ratios against
+ * baselines timed in the same run on the same data.
  *
  *   build/bench/bench [--size 1G] [--runs 3] [--cache warm|cold|both]
  *                     [--dir /tmp] [--json build/bench-results.json]

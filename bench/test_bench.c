@@ -2,8 +2,8 @@
  *
  * Runs build/bench/bench --smoke (4 MiB, one run, warm cache), then checks
  * that it exited 0, that build/bench-smoke/bench-results.json is well-formed
- * JSON of the promised shape, and that every figure the bench promises
- * (bench/README.md lists them) was produced with a positive finite ratio. Nothing here depends on timing: a
+ * JSON of the promised shape, and that every figure the bench measures was
+ * produced with a positive finite ratio. Nothing here depends on timing: a
  * goal that is NOT MET still passes. A figure the library cannot produce yet
  * (a format or the store layer not built) is reported as skipped with the
  * bench's reason, which MCF_TEST_REQUIRE_ALL=1 turns into a failure.

@@ -127,7 +127,7 @@ static int sweep_open_file(const char *path, int final, size_t count, size_t val
     return bad;
 }
 
-/* ---- [06] URL parser ------------------------------------------------------- */
+/* ---- [07] URL parser ------------------------------------------------------- */
 
 static int url_alloc_failures_parse(void)
 {
@@ -167,7 +167,7 @@ static int url_alloc_failures_parse(void)
     return 0;
 }
 
-/* ---- [07]-[09] filesystems: whole-object calls ---------------------------- */
+/* ---- [08]-[13] filesystems: whole-object calls ---------------------------- */
 
 /* 1 if url holds exactly the n bytes at p (p NULL: if there is no object). */
 static int holds(const char *url, const mcf_options *o, const void *p, size_t n)
@@ -261,7 +261,7 @@ static int posix_alloc_failures_bytes(void)
 #endif
 
 #ifdef MOONCAKE_FILEIO_CURL
-/* ---- [10] http & s3 over libcurl (real servers on 127.0.0.1) ---------------------
+/* ---- [12] http & s3 over libcurl (real servers on 127.0.0.1) ---------------------
  * libcurl allocates with its own malloc; these sweeps fail the library's
  * allocations around it: request state, headers, signatures, URLs, the
  * part buffers of an upload and the readers over Range requests. */
@@ -329,7 +329,7 @@ static int remote_alloc_failures_open(void)
 #define CURL_TESTS
 #endif
 
-/* ---- [11] JSON, [12] safetensors -------------------------------------------- */
+/* ---- [14] JSON, [15] safetensors -------------------------------------------- */
 
 /* mixed_many: 28 tensors with metadata, from memory (the header parsed in
  * place) and from the file, mapped and read with pread (the header copied
@@ -460,7 +460,7 @@ static int safetensors_alloc_failures_refusals(void)
     return 0;
 }
 
-/* ---- [13] zip, [14] pickle, [15] torch ------------------------------------------ */
+/* ---- [16] zip, [17] pickle, [18] torch ------------------------------------------ */
 
 /* Real PyTorch files: 40 tensors in one archive, nested containers with
  * values, storage shared between tensors, a transposed view, a module's
@@ -569,7 +569,7 @@ static int torch_alloc_failures_save(void)
     return 0;
 }
 
-/* ---- [05b] dtype conversion, [16] slices ------------------------------------------ */
+/* ---- [06] dtype conversion, [19] slices ------------------------------------------ */
 
 /* mcf_convert works in the caller's buffers: no pair allocates. */
 static int convert_allocates_nothing(void)
@@ -678,7 +678,7 @@ static int slice_alloc_failures_torch_view(void)
     return 0;
 }
 
-/* ---- [17] Mooncake object codec & store API ---------------------------------------- */
+/* ---- [21] Mooncake object codec, [22] store API ---------------------------------------- */
 
 /* mcf_memory_store_create reports a failure by its NULL alone. */
 static int store_alloc_failures_create(void)

@@ -1,4 +1,4 @@
-/* [05b] dtype conversion: every supported pair against real PyTorch 1.13
+/* [06] dtype conversion: every supported pair against real PyTorch 1.13
  * bit for bit (tests/torch_convert.py writes the inputs and torch's
  * .to(dtype) results), every code path (portable, SSE2, AVX2, F16C) against
  * the same vectors, FP8 decoding against the OCP 8-bit floating point

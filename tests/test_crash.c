@@ -1,4 +1,4 @@
-/* [09] crash safety of local saves: SIGKILL at random points, stale temp
+/* [10] crash safety of local saves: SIGKILL at random points, stale temp
  * files, MCF_DURABLE ordering (strace), disk full (tiny tmpfs). */
 #include "mcf_test.h"
 

@@ -1,4 +1,4 @@
-/* [16] save/open dispatch: format sniffing never takes a valid file of one
+/* [19] readers and [20] save dispatch: format sniffing never takes a valid file of one
  * format for the other (every safetensors header length whose bytes read
  * like a pickle marker or a zip signature, real files with such headers,
  * real legacy and TorchScript files from PyTorch), what a failed open says
@@ -472,7 +472,7 @@ static int dispatch_out_params_on_failure(void)
     MCF_CHECK(memcmp(buf, before, sizeof buf) == 0);
     /* names, URLs, filesystems, CRC */
     MCF_CHECK_RC(mcf_dtype_parse("F31", &dt), MCF_INVALID_PARAMS);
-    MCF_CHECK_RC(mcf_dtype_from_torch_name("float31", &dt), MCF_INVALID_PARAMS);
+    MCF_CHECK_RC(mcf_dtype_parse_torch("float31", &dt), MCF_INVALID_PARAMS);
     MCF_CHECK_RC(mcf_dtype_from_mooncake(99, &dt), MCF_INVALID_PARAMS);
     MCF_CHECK(dt == MCF_U16);
     memset(&url, 0x3c, sizeof url);

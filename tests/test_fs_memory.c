@@ -1,4 +1,4 @@
-/* [08] fs: memory - process-wide, thread-safe named blobs. */
+/* [09] fs: memory - process-wide, thread-safe named blobs. */
 #include "mcf_test.h"
 #include <pthread.h>
 

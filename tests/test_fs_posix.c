@@ -1,4 +1,4 @@
-/* [09] fs: posix - atomic replace, makedirs, errno mapping, 64-bit offsets. */
+/* [10] fs: posix - atomic replace, makedirs, errno mapping, 64-bit offsets. */
 #include "mcf_test.h"
 #ifndef MCF_NO_POSIX
 #include "mcf_test_posix.h"

@@ -1,4 +1,4 @@
-/* [14] pickle: the restricted unpickler on real protocol-4 torch output and
+/* [17] pickle: the restricted unpickler on real protocol-4 torch output and
  * on hostile streams (each must fail fast with DESERIALIZE_FAIL, naming the
  * rule, without big allocations or deep recursion). */
 #include "mcf_test.h"

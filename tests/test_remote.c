@@ -1,4 +1,4 @@
-/* [10] fs: http & s3 (curl), and what slices cost over them. In the curl variants (-DMOONCAKE_FILEIO_CURL)
+/* [12] fs: http & s3 (curl), and what slices cost over them. In the curl variants (-DMOONCAKE_FILEIO_CURL)
  * these tests start real servers on free 127.0.0.1 ports through
  * tests/servers/mcf-servers.sh (nginx with DAV; @20minutes/s3rver, which
  * checks SigV4 signatures; python3 -m http.server, which ignores Range) and
@@ -578,7 +578,7 @@ static int remote_safetensors_lazy_load_http(void)
     return lazy_load(url, NULL, 0);
 }
 
-/* The zip reader ([13]) finds torch's comment-less end record in the last
+/* The zip reader ([16]) finds torch's comment-less end record in the last
  * 22 bytes, so torch loads get no allowance beyond the common budget. */
 #define ZIP_WINDOW 0u
 

@@ -1,4 +1,4 @@
-/* [11] JSON read/write + [12] safetensors: the reference files (read, hashed,
+/* [14] JSON read/write + [15] safetensors: the reference files (read, hashed,
  * re-written byte for byte), round trips of every dtype and shape class,
  * malformed headers with exact codes and messages, and the known failures of
  * other C/C++ safetensors readers. */

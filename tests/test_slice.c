@@ -1,4 +1,4 @@
-/* [16] slices and dtype conversion on read: mcf_read_slice and mcf_read_as
+/* [19] slices and dtype conversion on read: mcf_read_slice and mcf_read_as
  * against real PyTorch's t[s0, s1, ...] and t[...].to(dtype) on files it
  * made (tests/torch_slices.py: a safetensors file with every dtype, 0-d,
  * empty and large tensors; a torch file of transposes, permutes, steps,

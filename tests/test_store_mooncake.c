@@ -1,4 +1,4 @@
-/* [17] MOONCAKE_FILEIO_MOONCAKE_STORE: the mcf_store adapter over Mooncake's
+/* [23] MOONCAKE_FILEIO_MOONCAKE_STORE: the mcf_store adapter over Mooncake's
  * store_c.h, compiled against a fake client that declares upstream's whole
  * interface with its exact signatures and struct layout and answers the way
  * the real client does (tests/fake_store_c.c). Self-contained: this file
@@ -56,7 +56,7 @@ static int store_mooncake_config_layout(void)
               offsetof(T, soft_pin_action) == want[6] && offsetof(T, has_soft_pin_ttl) == want[7] && \
               offsetof(T, soft_pin_ttl_ms) == want[8])
     CHECK_LAYOUT(mooncake_replicate_config_t);
-    CHECK_LAYOUT(mcf__mc_config);
+    CHECK_LAYOUT(mcf__mcstore_config);
 #undef CHECK_LAYOUT
     MCF_CHECK((int)MCF_SOFT_PIN_PRESERVE == (int)MOONCAKE_SOFT_PIN_PRESERVE && (int)MCF_SOFT_PIN_ENABLE == (int)MOONCAKE_SOFT_PIN_ENABLE &&
               (int)MCF_SOFT_PIN_DISABLE == (int)MOONCAKE_SOFT_PIN_DISABLE);

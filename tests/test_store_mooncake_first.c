@@ -1,4 +1,4 @@
-/* [17] The adapter compiled with store_c.h included first in the file that
+/* [23] The adapter compiled with store_c.h included first in the file that
  * defines the implementation: the order the header's include-order note
  * allows when the feature macros it would set come first. The adapter then
  * uses store_c.h's own types (mooncake_replicate_config_t, not its private
@@ -20,9 +20,9 @@ static int store_mooncake_first_types(void)
 {
     /* the adapter's config is store_c.h's own struct here */
     mooncake_replicate_config_t c;
-    mcf__mc_config *p = &c;
+    mcf__mcstore_config *p = &c;
     memset(&c, 0, sizeof c);
-    MCF_CHECK(p == &c && sizeof(mcf__mc_config) == sizeof(mooncake_replicate_config_t));
+    MCF_CHECK(p == &c && sizeof(mcf__mcstore_config) == sizeof(mooncake_replicate_config_t));
     return 0;
 }
 

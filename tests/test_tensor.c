@@ -95,7 +95,7 @@ static int dtypes_table(void)
             char full[64];
             MCF_CHECK(strcmp(mcf_dtype_torch_name(rows[i].d), rows[i].torch) == 0);
             snprintf(full, sizeof full, "torch.%s", rows[i].torch);
-            MCF_CHECK_RC(mcf_dtype_from_torch_name(full, &back), MCF_OK);
+            MCF_CHECK_RC(mcf_dtype_parse_torch(full, &back), MCF_OK);
             MCF_CHECK(back == rows[i].d);
         } else {
             MCF_CHECK(mcf_dtype_torch_name(rows[i].d) == NULL);
@@ -107,16 +107,16 @@ static int dtypes_table(void)
 static int dtypes_aliases_and_errors(void)
 {
     mcf_dtype d = MCF_U8;
-    MCF_CHECK_RC(mcf_dtype_from_torch_name("float", &d), MCF_OK); MCF_CHECK(d == MCF_F32);
-    MCF_CHECK_RC(mcf_dtype_from_torch_name("torch.half", &d), MCF_OK); MCF_CHECK(d == MCF_F16);
-    MCF_CHECK_RC(mcf_dtype_from_torch_name("long", &d), MCF_OK); MCF_CHECK(d == MCF_I64);
-    MCF_CHECK_RC(mcf_dtype_from_torch_name("double", &d), MCF_OK); MCF_CHECK(d == MCF_F64);
-    MCF_CHECK_RC(mcf_dtype_from_torch_name("torch.cdouble", &d), MCF_OK); MCF_CHECK(d == MCF_C128);
+    MCF_CHECK_RC(mcf_dtype_parse_torch("float", &d), MCF_OK); MCF_CHECK(d == MCF_F32);
+    MCF_CHECK_RC(mcf_dtype_parse_torch("torch.half", &d), MCF_OK); MCF_CHECK(d == MCF_F16);
+    MCF_CHECK_RC(mcf_dtype_parse_torch("long", &d), MCF_OK); MCF_CHECK(d == MCF_I64);
+    MCF_CHECK_RC(mcf_dtype_parse_torch("double", &d), MCF_OK); MCF_CHECK(d == MCF_F64);
+    MCF_CHECK_RC(mcf_dtype_parse_torch("torch.cdouble", &d), MCF_OK); MCF_CHECK(d == MCF_C128);
     d = MCF_U8;
     MCF_CHECK_RC(mcf_dtype_parse("f32", &d), MCF_INVALID_PARAMS);   /* safetensors spelling is exact */
     MCF_CHECK_ERR("unknown dtype \"f32\"");
     MCF_CHECK(d == MCF_U8);                                          /* out-param untouched on failure */
-    MCF_CHECK_RC(mcf_dtype_from_torch_name("torch.quint8", &d), MCF_INVALID_PARAMS);
+    MCF_CHECK_RC(mcf_dtype_parse_torch("torch.quint8", &d), MCF_INVALID_PARAMS);
     MCF_CHECK_RC(mcf_dtype_from_mooncake(15, &d), MCF_INVALID_PARAMS);
     MCF_CHECK_RC(mcf_dtype_from_mooncake(-1, &d), MCF_INVALID_PARAMS);
     MCF_CHECK(strcmp(mcf_dtype_name(MCF_DTYPE_COUNT), "?") == 0);

@@ -1,4 +1,4 @@
-/* [07]-[09] concurrency: many threads saving and loading local files (bytes
+/* [08]-[10] concurrency: many threads saving and loading local files (bytes
  * and safetensors), the memory filesystem (same and different names) and the
  * memory store (own and shared keys) while others register
  * filesystems; every read sees one complete version. Built and run under

@@ -1,4 +1,4 @@
-/* [15] torch .pt: every fixture written by real PyTorch 1.13 read and hashed
+/* [18] torch .pt: every fixture written by real PyTorch 1.13 read and hashed
  * against its manifest, our writer's bytes compared with torch's, and files
  * we write loaded by real PyTorch (tests/torch_check.py). */
 #include "mcf_test.h"

@@ -1,4 +1,4 @@
-/* [06] URL parser: fsspec-style splitting, table-driven. */
+/* [07] URL parser: fsspec-style splitting, table-driven. */
 #include "mcf_test.h"
 
 typedef struct url_case {

@@ -1,4 +1,4 @@
-/* [14][15][16] torch checkpoints as torch.load(weights_only=True) sees them:
+/* [17][18][19] torch checkpoints as torch.load(weights_only=True) sees them:
  * tests/gen_values.py saves checkpoints with real PyTorch (state dicts, SGD
  * and Adam optimizer state, epoch/lr/str/None/bool/bytes values, complex128,
  * torch.Size, torch.dtype, protocols 0-5, a whole pickled model) and prints

@@ -1,4 +1,4 @@
-/* [04] CRC-32 paths and [13] zip container: writer layout and reader checks. */
+/* [04] CRC-32 paths and [16] zip container: writer layout and reader checks. */
 #include "mcf_test.h"
 #include <stdint.h>
 

@@ -1082,7 +1082,7 @@ static int cmd_get(cli *c)
             return EXIT_USAGE;
         }
     }
-    if (c->as && mcf_dtype_parse(c->as, &to) != MCF_OK && mcf_dtype_from_torch_name(c->as, &to) != MCF_OK) {
+    if (c->as && mcf_dtype_parse(c->as, &to) != MCF_OK && mcf_dtype_parse_torch(c->as, &to) != MCF_OK) {
         fprintf(stderr, "mcf get: --as '%s': unknown dtype (F64, F32, F16 or BF16)\nTry 'mcf get --help'.\n", c->as);
         return EXIT_USAGE;
     }
