@@ -46,7 +46,7 @@ ALL_BINS := $(foreach v,$(VARIANTS),$($(v)_BINS))
 # ThreadSanitizer: the concurrency tests only (TSan exits 66 on any race report).
 TSAN := -fsanitize=thread -fno-omit-frame-pointer
 $(eval $(call VARIANT,tsan,clang,$(CSTD) $(WARN) -O1 -g $(TSAN),$(TSAN)))
-tsan_BINS := $(BUILD)/tsan/test_threads
+tsan_BINS := $(BUILD)/tsan/test_threads $(BUILD)/tsan/test_parallel
 
 tsan: $(tsan_BINS)
 	@sh tests/run.sh tsan:$(BUILD)/tsan

@@ -48,6 +48,8 @@
  *       mcf_open, mcf_find, then mcf_read into your buffer or mcf_view
  *       (zero-copy when mapped), mcf_close; S3 credentials and endpoint in
  *       options.storage_options ("key", "secret", "region", "endpoint_url")
+ *   load many tensors (a whole model) into your buffers, in parallel
+ *       mcf_open with options.threads = N, then mcf_read_many
  *   list a checkpoint's tensors and metadata
  *       mcf_count, mcf_entry, mcf_entry_location, mcf_metadata,
  *       mcf_metadata_count/mcf_metadata_pair, mcf_reader_format
@@ -156,6 +158,14 @@
  *                    MCF_LENIENT
  *   progress         progress(user, done, total); non-zero return cancels
  *   alloc/dealloc    where loaded tensor data goes (map_location analogue)
+ *   threads          worker threads of a read (0 or 1: none, the default):
+ *                    a reader keeps the value it was opened with; its
+ *                    mcf_read/_slice/_as of 2 MiB or more and mcf_read_many
+ *                    run in parts on up to that many threads, started for
+ *                    the call and joined before it returns, when the
+ *                    backend allows parallel reads (local files, memory://,
+ *                    mapped files); MCF_NO_POSIX and MCF_MUTEX builds
+ *                    always read on the calling thread
  *   replicate        replication of the puts a call makes into a store
  *                    (mcf_replicate, upstream's replicate config; NULL = the
  *                    store's defaults; the memory store has none)
@@ -200,6 +210,10 @@
  * ===========================================================================
  * Every function may be called from several threads at once on different
  * objects. A reader (mcf_reader) must not be used by two threads at once.
+ * With options.threads > 1 a read itself starts worker threads and joins
+ * them before it returns; a registered backend is called from them only if
+ * it sets MCF_FS_THREADSAFE_READ, and its read_at then sets its message
+ * with mcf_set_error as usual (the library carries it to the caller).
  * The memory filesystem, the memory store and the filesystem registry are
  * process-wide and locked. The only other global state is the thread-local
  * error message.
@@ -292,6 +306,10 @@
 #ifndef MCF_STALE_TEMP_SECONDS
 #define MCF_STALE_TEMP_SECONDS 900      /* where flock() is unavailable: a temp file
                                            untouched this long is a killed save's */
+#endif
+#ifndef MCF_MAX_THREADS
+#define MCF_MAX_THREADS 64              /* worker threads one call may run (options.threads
+                                           is capped to it) */
 #endif
 #ifndef MCF_NET_PART_SIZE
 #define MCF_NET_PART_SIZE ((uint64_t)64 << 20)   /* S3 multipart part size and threshold
@@ -486,6 +504,7 @@ typedef struct mcf_options {
     void  (*dealloc)(void *user, void *p);
     void *alloc_user;
     const mcf_replicate *replicate;        /* store puts: replication ([22]) */
+    unsigned threads;                      /* reads: worker threads (0 = 1 = none) */
 } mcf_options;
 
 /* A filesystem backend: positional reads, sequential atomic writes. The
@@ -513,7 +532,12 @@ typedef struct mcf_filesystem {
     int  (*commit)(void *file);
     void (*abort)(void *file);
     int  (*remove)(void *user, const mcf_url *url, const mcf_options *o);
+    unsigned flags;                              /* MCF_FS_THREADSAFE_READ */
 } mcf_filesystem;
+/* mcf_filesystem.flags: read_at may run on several threads at once for one
+ * open file (reads with options.threads > 1 then run in parallel; without
+ * it they stay serial). */
+#define MCF_FS_THREADSAFE_READ 0x1u
 
 /* ===== [12] fs: http & s3 (curl) ========================================= */
 #ifdef MOONCAKE_FILEIO_CURL
@@ -609,7 +633,9 @@ MCFDEF int mcf_find(const mcf_reader *r, const char *name);
  * (MCF_VERIFY), MCF_INTERNAL_ERROR, the I/O codes. */
 MCFDEF int mcf_view(mcf_reader *r, size_t i, const void **data);
 /* Copies entry i as contiguous bytes into dst (dst_len >= its nbytes); a
- * read that fails midway may leave part of the tensor in dst.
+ * read that fails midway may leave part of the tensor in dst. With the
+ * reader's threads > 1, 2 MiB or more are read in parts on several threads
+ * (a failure names the part: "...: tensor \"w\": part 3 of 8: ...").
  * Returns: mcf_view's codes, MCF_BUFFER_OVERFLOW (dst_len too small). */
 MCFDEF int mcf_read(mcf_reader *r, size_t i, void *dst, size_t dst_len);
 /* Value of a safetensors __metadata__ key, or NULL. Owned by r. */
@@ -677,6 +703,22 @@ MCFDEF int mcf_read_slice(mcf_reader *r, size_t i, const mcf_slice *s, int ns, v
  * `to`, MCF_NOT_SUPPORTED for a pair mcf_convert_supported() refuses
  * (naming both dtypes). */
 MCFDEF int mcf_read_as(mcf_reader *r, size_t i, mcf_dtype to, const mcf_slice *s, int ns, void *dst, size_t dst_len);
+
+/* Reads n entries at once: entry idx[k] into dst[k] (dst_len[k] >= its
+ * nbytes; buffers must not overlap), as mcf_read would, on up to
+ * o->threads threads (o NULL: the threads the reader was opened with; no
+ * other field of o is used). Big tensors are cut into parts too. Threads
+ * run only when the backend allows parallel reads (MCF_FS_THREADSAFE_READ:
+ * local files, memory://) or the file is mapped; else the entries are read
+ * in order on the calling thread. MCF_VERIFY checks run first, in order.
+ * Every argument is checked before anything is read. On failure the result
+ * is the code of the first failing entry in list order, and the message
+ * names it ("mcf_read_many: entry 3 (tensor 17, \"w\"): ..."); which dst
+ * buffers were filled completely is then unspecified.
+ * Returns: mcf_read's codes; MCF_INVALID_PARAMS also for a NULL array or
+ * an index out of range, MCF_BUFFER_OVERFLOW naming the entry. */
+MCFDEF int mcf_read_many(mcf_reader *r, const size_t *idx, void *const *dst, const size_t *dst_len,
+                         size_t n, const mcf_options *o);
 
 /* ===== [20] save dispatch ================================================ */
 /* Writes n tensors to url in one format (options.format, else by suffix).
@@ -1137,7 +1179,8 @@ MCF__SHARED const char *mcf__errno_text(int e)
 /* ===== [03] alloc, checked math & growth ================================= */
 /* Bookkeeping goes through MCF_MALLOC/REALLOC/FREE; tensor payloads through
  * the options' alloc hook (64-byte aligned by default). Every size sum or
- * product from a file goes through the checked helpers here. */
+ * product from a file goes through the checked helpers here. The worker
+ * threads of parallel reads (mcf__parallel) close the section. */
 #if defined(MCF_MALLOC) && defined(MCF_REALLOC) && defined(MCF_FREE)
 /* user-provided */
 #elif defined(MCF_MALLOC) || defined(MCF_REALLOC) || defined(MCF_FREE)
@@ -1311,6 +1354,124 @@ MCF__SHARED void mcf__payload_free(const mcf_options *o, void *p)
     if (o && o->alloc) { if (o->dealloc) o->dealloc(o->alloc_user, p); return; }
     memcpy(&raw, (unsigned char *)p - sizeof(void *), sizeof raw);
     MCF_FREE(raw);
+}
+
+/* ---- worker threads ------------------------------------------------------ */
+/* mcf__parallel(threads, n, fn, ctx, &failed) runs the tasks fn(ctx, k),
+ * k = 0..n-1, on the calling thread plus up to min(threads, n,
+ * MCF_MAX_THREADS) - 1 threads it starts for this call and joins before it
+ * returns (no pool outlives a call, no thread is started when threads <= 1
+ * or n <= 1). Tasks are handed out in order; once one fails no new one
+ * starts, and the result is the code of the failing task with the lowest k
+ * (*failed = k), its sentence copied into the caller's last error. A thread
+ * the system refuses to start leaves its share to the others (never an
+ * error). MCF_NO_POSIX and MCF_MUTEX builds assume no thread API: they run
+ * every task on the calling thread, in order. */
+#if !defined(MCF_NO_POSIX) && !defined(MCF_MUTEX)
+#define MCF__THREADS 1
+#else
+#define MCF__THREADS 0
+#endif
+
+typedef int (*mcf__task_fn)(void *ctx, size_t k);
+
+typedef struct mcf__pool {
+    mcf__task_fn fn;
+    void *ctx;
+    size_t n, next, fail_k;
+    int rc;
+#if MCF__THREADS
+    mcf__mutex lock;
+#endif
+    char msg[MCF_ERROR_MAX];
+} mcf__pool;
+
+/* Takes the next task under the lock; 0 when none is left or one failed. */
+static int mcf__pool_take(mcf__pool *p, size_t *k)
+{
+    int ok;
+#if MCF__THREADS
+    mcf__lock(&p->lock);
+#endif
+    ok = p->next < p->n && p->rc == MCF_OK;
+    if (ok) *k = p->next++;
+#if MCF__THREADS
+    mcf__unlock(&p->lock);
+#endif
+    return ok;
+}
+
+static void mcf__pool_work(mcf__pool *p)
+{
+    size_t k;
+    while (mcf__pool_take(p, &k)) {
+        int rc = p->fn(p->ctx, k);
+        if (rc == MCF_OK) continue;
+#if MCF__THREADS
+        mcf__lock(&p->lock);
+#endif
+        if (p->rc == MCF_OK || k < p->fail_k) {
+            p->rc = rc;
+            p->fail_k = k;
+            memcpy(p->msg, mcf__error_text, sizeof p->msg);   /* this thread's sentence */
+        }
+#if MCF__THREADS
+        mcf__unlock(&p->lock);
+#endif
+    }
+}
+
+#if MCF__THREADS && defined(_WIN32)
+static DWORD WINAPI mcf__pool_main(LPVOID p) { mcf__pool_work((mcf__pool *)p); return 0; }
+#elif MCF__THREADS
+static void *mcf__pool_main(void *p) { mcf__pool_work((mcf__pool *)p); return NULL; }
+#endif
+
+MCF__SHARED int mcf__parallel(unsigned threads, size_t n, mcf__task_fn fn, void *ctx, size_t *failed)
+{
+    mcf__pool p;
+    size_t want = threads > 1 ? threads : 1, started = 0, t;
+#if MCF__THREADS && defined(_WIN32)
+    HANDLE tid[MCF_MAX_THREADS];
+#elif MCF__THREADS
+    pthread_t tid[MCF_MAX_THREADS];
+#endif
+    memset(&p, 0, sizeof p);
+    p.fn = fn;
+    p.ctx = ctx;
+    p.n = n;
+    if (want > n) want = n;
+    if (want > MCF_MAX_THREADS) want = MCF_MAX_THREADS;
+#if MCF__THREADS
+    if (want > 1 && !mcf__mutex_init(&p.lock)) want = 1;
+    for (t = 1; t < want; t++) {
+#if defined(_WIN32)
+        if (!(tid[started] = CreateThread(NULL, 0, mcf__pool_main, &p, 0, NULL))) break;
+#else
+        if (pthread_create(&tid[started], NULL, mcf__pool_main, &p) != 0) break;
+#endif
+        started++;
+    }
+#endif
+    mcf__pool_work(&p);
+#if MCF__THREADS
+    for (t = 0; t < started; t++) {
+#if defined(_WIN32)
+        (void)WaitForSingleObject(tid[t], INFINITE);
+        (void)CloseHandle(tid[t]);
+#else
+        (void)pthread_join(tid[t], NULL);
+#endif
+    }
+    if (want > 1) mcf__mutex_destroy(&p.lock);
+#else
+    (void)t; (void)started;
+#endif
+    if (p.rc != MCF_OK) {
+        memcpy(mcf__error_text, p.msg, sizeof p.msg);
+        if (failed) *failed = p.fail_k;
+    }
+    return p.rc;
 }
 
 /* ===== [04] bytes: LE load/store, CRC32 ================================== */
@@ -3256,6 +3417,7 @@ struct mcf_reader {
     mcf__value *values;             /* torch: non-tensor leaves, in pickle order */
     size_t value_count;
     unsigned flags;
+    unsigned threads;               /* options.threads at open */
     void **views;                   /* per-entry copies made by mcf_view */
     unsigned char *verified;        /* per-entry: CRC already checked */
     size_t *index;                  /* open-addressing name index, index_cap slots */
@@ -3446,7 +3608,7 @@ static int mcf__mem_remove(void *user, const mcf_url *u, const mcf_options *o)
 
 static const mcf_filesystem mcf__memory_fs = {
     "memory", NULL, mcf__mem_stat, mcf__mem_open_read, mcf__mem_read_at, mcf__mem_map, mcf__mem_close_read,
-    mcf__mem_open_write, mcf__mem_write, mcf__mem_commit, mcf__mem_abort, mcf__mem_remove
+    mcf__mem_open_write, mcf__mem_write, mcf__mem_commit, mcf__mem_abort, mcf__mem_remove, MCF_FS_THREADSAFE_READ
 };
 
 /* ===== [10] fs: posix ==================================================== */
@@ -3744,7 +3906,7 @@ static int mcf__posix_remove(void *user, const mcf_url *u, const mcf_options *o)
 
 static const mcf_filesystem mcf__posix_fs = {
     "file", NULL, mcf__posix_stat, mcf__posix_open_read, mcf__posix_read_at, mcf__posix_map, mcf__posix_close_read,
-    mcf__posix_open_write, mcf__posix_write, mcf__posix_commit, mcf__posix_abort, mcf__posix_remove
+    mcf__posix_open_write, mcf__posix_write, mcf__posix_commit, mcf__posix_abort, mcf__posix_remove, MCF_FS_THREADSAFE_READ
 };
 #endif /* POSIX */
 
@@ -4095,7 +4257,7 @@ static int mcf__win_remove(void *user, const mcf_url *u, const mcf_options *o)
 
 static const mcf_filesystem mcf__win_fs = {
     "file", NULL, mcf__win_stat, mcf__win_open_read, mcf__win_read_at, mcf__win_map, mcf__win_close_read,
-    mcf__win_open_write, mcf__win_write, mcf__win_commit, mcf__win_abort, mcf__win_remove
+    mcf__win_open_write, mcf__win_write, mcf__win_commit, mcf__win_abort, mcf__win_remove, MCF_FS_THREADSAFE_READ
 };
 #endif /* _WIN32 */
 
@@ -5635,7 +5797,7 @@ static int mcf__curl_filesystem(const char *scheme, mcf_filesystem *out)
 {
     static const mcf_filesystem fs = {
         "http", NULL, mcf__net_stat, mcf__net_open_read, mcf__net_read_at, NULL, mcf__net_close_read,
-        mcf__net_open_write, mcf__net_write, mcf__net_commit, mcf__net_abort, mcf__net_remove
+        mcf__net_open_write, mcf__net_write, mcf__net_commit, mcf__net_abort, mcf__net_remove, 0
     };
     if (strcmp(scheme, "http") && strcmp(scheme, "https") && strcmp(scheme, "s3") && strcmp(scheme, "s3a")) return 0;
     *out = fs;
@@ -9900,6 +10062,7 @@ static int mcf__open_common(mcf_reader *r, const mcf_options *o, const char *pat
     const char **names;
     if ((rc = mcf__parse_format(o ? o->format : NULL, &fmt)) != MCF_OK) return rc;
     r->flags = o ? o->flags : 0;
+    r->threads = o ? o->threads : 0;
     if (r->src.size == 0) return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: empty file (0 bytes): nothing to load", r->name);
     fmt = mcf__sniff(r, fmt, path);
     if (fmt < 0) return fmt;
@@ -10028,31 +10191,45 @@ static int mcf__verify_once(mcf_reader *r, size_t i)
     return MCF_OK;
 }
 
-MCFDEF int mcf_read(mcf_reader *r, size_t i, void *dst, size_t dst_len)
+/* Reads of at least MCF__PAR_MIN bytes use the reader's threads; parts are
+ * at least MCF__PAR_PIECE bytes (see "parallel reads" below). */
+#define MCF__PAR_MIN ((uint64_t)2 << 20)
+#define MCF__PAR_PIECE ((uint64_t)256 << 10)
+
+/* The source holding entry e's bytes: every read of an entry's data goes
+ * through it. */
+static mcf__source *mcf__entry_src(mcf_reader *r, const mcf__entry *e)
 {
-    const mcf__entry *e;
+    (void)e;
+    return &r->src;
+}
+
+/* 1 when several threads may read s at once. */
+static int mcf__src_parallel(const mcf__source *s)
+{
+    return s->base != NULL || (s->fs.read_at && (s->fs.flags & MCF_FS_THREADSAFE_READ));
+}
+
+/* Entry i as contiguous host-order bytes into dst, on this thread. */
+static int mcf__read_entry(mcf_reader *r, size_t i, void *dst)
+{
+    const mcf__entry *e = &r->entries[i];
+    mcf__source *src = mcf__entry_src(r, e);
     unsigned char *tmp = NULL;
-    int rc;
-    if ((rc = mcf__check_index(r, i, "mcf_read")) != MCF_OK) return rc;
-    e = &r->entries[i];
-    if (!dst && dst_len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_read: NULL buffer");
-    if (dst_len < e->nbytes)
-        return mcf__fail(MCF_BUFFER_OVERFLOW, "%s: tensor \"%s\" needs %llu bytes, buffer has %llu", r->name, e->name,
-                         (unsigned long long)e->nbytes, (unsigned long long)dst_len);
-    if ((rc = mcf__verify_once(r, i)) != MCF_OK) return rc;
+    int rc = MCF_OK;
     if (e->nbytes == 0) return MCF_OK;
     if (e->contiguous) {
-        rc = mcf__source_read(&r->src, e->offset, dst, (size_t)e->nbytes);
+        rc = mcf__source_read(src, e->offset, dst, (size_t)e->nbytes);
     } else {
         const unsigned char *base;
-        if (r->src.base) base = r->src.base + e->offset;
+        if (src->base) base = src->base + e->offset;
         else {
             if (!mcf__fits_size(e->span))
                 return mcf__fail(MCF_NOT_SUPPORTED, "%s: tensor \"%s\" spans %llu bytes of the file, more than this host can address",
                                  r->name, e->name, (unsigned long long)e->span);
             if (!(tmp = (unsigned char *)mcf__malloc((size_t)e->span)))
                 return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory reading tensor \"%s\"", r->name, e->name);
-            if ((rc = mcf__source_read(&r->src, e->offset, tmp, (size_t)e->span)) != MCF_OK) { MCF_FREE(tmp); return rc; }
+            if ((rc = mcf__source_read(src, e->offset, tmp, (size_t)e->span)) != MCF_OK) { MCF_FREE(tmp); return rc; }
             base = tmp;
         }
         mcf__gather(base, mcf_dtype_size(e->dtype), e->ndim, e->shape, e->strides, 0,
@@ -10061,6 +10238,23 @@ MCFDEF int mcf_read(mcf_reader *r, size_t i, void *dst, size_t dst_len)
     }
     if (rc == MCF_OK && MCF__BIG_ENDIAN) mcf__swap_units(dst, (size_t)e->nbytes, mcf__dtypes[e->dtype].swap);
     return rc;
+}
+
+static int mcf__read_split(mcf_reader *r, size_t i, void *dst);
+
+MCFDEF int mcf_read(mcf_reader *r, size_t i, void *dst, size_t dst_len)
+{
+    const mcf__entry *e;
+    int rc;
+    if ((rc = mcf__check_index(r, i, "mcf_read")) != MCF_OK) return rc;
+    e = &r->entries[i];
+    if (!dst && dst_len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_read: NULL buffer");
+    if (dst_len < e->nbytes)
+        return mcf__fail(MCF_BUFFER_OVERFLOW, "%s: tensor \"%s\" needs %llu bytes, buffer has %llu", r->name, e->name,
+                         (unsigned long long)e->nbytes, (unsigned long long)dst_len);
+    if ((rc = mcf__verify_once(r, i)) != MCF_OK) return rc;
+    if (r->threads > 1 && e->nbytes >= MCF__PAR_MIN && mcf__dtypes[e->dtype].bits % 8 == 0) return mcf__read_split(r, i, dst);
+    return mcf__read_entry(r, i, dst);
 }
 
 MCFDEF int mcf_view(mcf_reader *r, size_t i, const void **data)
@@ -10291,7 +10485,7 @@ static void mcf__slice_run(const mcf__slice_job *j, const unsigned char *src, ui
 }
 
 /* Batched reads for sources that are not in memory (see the block comment). */
-static int mcf__slice_read_batches(mcf_reader *r, const mcf__plan *p, const mcf__slice_job *j)
+static int mcf__slice_read_batches(mcf_reader *r, mcf__source *src, const mcf__plan *p, const mcf__slice_job *j)
 {
     uint64_t es = j->es, cap = MCF_CHUNK_SIZE, k = 0, span = es;
     int split = p->nd > 0 && p->sstr[p->nd - 1] > es && p->sstr[p->nd - 1] - es >= MCF__SLICE_GAP;
@@ -10306,14 +10500,14 @@ static int mcf__slice_read_batches(mcf_reader *r, const mcf__plan *p, const mcf_
         int plain = !j->conv && (rem == 1 || (it.rs == es && it.rd == 1));
         if (ext > cap) {
             if (plain) {                    /* one long contiguous run: straight into dst */
-                rc = mcf__source_read(&r->src, lo, j->dst + (size_t)(it.dst + k * it.rd) * j->os, (size_t)(rem * es));
+                rc = mcf__source_read(src, lo, j->dst + (size_t)(it.dst + k * it.rd) * j->os, (size_t)(rem * es));
                 k = 0;
                 mcf__runs_next(&it);
                 continue;
             }
             m = (cap - es) / it.rs + 1;     /* a piece of the run that fits (rs > 0 here) */
             if (!buf && !(buf = (unsigned char *)mcf__malloc((size_t)cap))) { oom = 1; break; }
-            if ((rc = mcf__source_read(&r->src, lo, buf, (size_t)((m - 1) * it.rs + es))) != MCF_OK) break;
+            if ((rc = mcf__source_read(src, lo, buf, (size_t)((m - 1) * it.rs + es))) != MCF_OK) break;
             mcf__slice_run(j, buf, m, it.rs, it.dst + k * it.rd, it.rd);
             k += m;
             continue;
@@ -10329,12 +10523,12 @@ static int mcf__slice_read_batches(mcf_reader *r, const mcf__plan *p, const mcf_
             mcf__runs_next(&it);
         }
         if (nruns == 1 && plain) {
-            rc = mcf__source_read(&r->src, lo, j->dst + (size_t)(save.dst + k * save.rd) * j->os, (size_t)(rem * es));
+            rc = mcf__source_read(src, lo, j->dst + (size_t)(save.dst + k * save.rd) * j->os, (size_t)(rem * es));
             k = 0;
             continue;
         }
         if (!buf && !(buf = (unsigned char *)mcf__malloc((size_t)cap))) { oom = 1; break; }
-        if ((rc = mcf__source_read(&r->src, lo, buf, (size_t)(hi - lo))) != MCF_OK) break;
+        if ((rc = mcf__source_read(src, lo, buf, (size_t)(hi - lo))) != MCF_OK) break;
         mcf__slice_run(j, buf, rem, save.rs, save.dst + k * save.rd, save.rd);
         for (m = 1; m < nruns; m++) {
             mcf__runs_next(&save);
@@ -10346,6 +10540,204 @@ static int mcf__slice_read_batches(mcf_reader *r, const mcf__plan *p, const mcf_
     MCF_FREE(buf);
     return rc;
 }
+
+/* ---- parallel reads ------------------------------------------------------ */
+/* With threads > 1 a read is a list of jobs (one per entry: its plan and
+ * copy job) cut into parts, each a range of steps of the job's outermost
+ * planned dimension, about min(MCF_CHUNK_SIZE, bytes / threads) of
+ * destination each; mcf__parallel runs the parts. A part copies from the
+ * mapping or reads in batches exactly as a serial read of that range does,
+ * into its own part of the destination, so parts never share bytes. Parts
+ * run on several threads only when every source is in memory or its backend
+ * sets MCF_FS_THREADSAFE_READ, and the whole read is at least MCF__PAR_MIN
+ * bytes; else the same parts run in order on the calling thread. MCF_VERIFY
+ * checks (which update per-entry state) run first, on the calling thread. */
+typedef struct mcf__pjob {
+    size_t i;                       /* entry */
+    size_t pos;                     /* position in the caller's list */
+    mcf__plan p;
+    mcf__slice_job j;
+    int whole;                      /* one part through mcf__read_entry (sub-byte dtypes) */
+} mcf__pjob;
+
+typedef struct mcf__part {
+    size_t job;
+    uint64_t a, b;                  /* steps [a, b) of the outermost planned dimension */
+} mcf__part;
+
+typedef struct mcf__pread {
+    mcf_reader *r;
+    const mcf__pjob *jobs;
+    const mcf__part *parts;
+} mcf__pread;
+
+static int mcf__part_run(void *ctx, size_t k)
+{
+    const mcf__pread *c = (const mcf__pread *)ctx;
+    const mcf__part *pt = &c->parts[k];
+    const mcf__pjob *jb = &c->jobs[pt->job];
+    mcf__source *src = mcf__entry_src(c->r, &c->r->entries[jb->i]);
+    mcf__plan sub = jb->p;
+    mcf__slice_job j = jb->j;
+    mcf__runs it;
+    if (jb->whole) return mcf__read_entry(c->r, jb->i, j.dst);
+    if (sub.nd > 0) {
+        sub.numel = sub.numel / sub.cnt[0] * (pt->b - pt->a);
+        sub.base += pt->a * sub.sstr[0];
+        j.dst += (size_t)(pt->a * sub.dstr[0]) * j.os;
+        sub.cnt[0] = pt->b - pt->a;
+    }
+    if (!src->base) return mcf__slice_read_batches(c->r, src, &sub, &j);
+    mcf__runs_init(&it, &sub, j.es, 0);
+    for (; it.more; mcf__runs_next(&it)) mcf__slice_run(&j, src->base + it.src, it.len, it.rs, it.dst, it.rd);
+    return MCF_OK;
+}
+
+/* Destination bytes of job jb. */
+static uint64_t mcf__pjob_bytes(const mcf_reader *r, const mcf__pjob *jb)
+{
+    return jb->whole ? r->entries[jb->i].nbytes : jb->p.numel * jb->j.os;
+}
+
+/* Cuts jobs[0..nj) into parts and runs them on up to threads threads. many:
+ * a failure names the failing job's position in the caller's list, else the
+ * part of the one tensor. */
+static int mcf__read_jobs(mcf_reader *r, const mcf__pjob *jobs, size_t nj, unsigned threads, int many)
+{
+    uint64_t total = 0, piece = UINT64_MAX;
+    size_t k, np = 0, q, failed = 0;
+    int par = threads > 1, rc;
+    mcf__part *parts;
+    mcf__pread c;
+    for (k = 0; k < nj; k++) {
+        total += mcf__pjob_bytes(r, &jobs[k]);   /* each fits size_t: it is a caller buffer */
+        if (!mcf__src_parallel(mcf__entry_src(r, &r->entries[jobs[k].i]))) par = 0;
+    }
+    if (par && total >= MCF__PAR_MIN) {
+        piece = (total + threads - 1) / threads;
+        if (piece > MCF_CHUNK_SIZE) piece = MCF_CHUNK_SIZE;
+        if (piece < MCF__PAR_PIECE) piece = MCF__PAR_PIECE;
+    } else threads = 1;
+    for (q = 0; q < 2; q++) {           /* count the parts, then fill them in */
+        parts = NULL;
+        if (q == 1 && !(parts = (mcf__part *)mcf__calloc(np ? np : 1, sizeof *parts)))
+            return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory for %lu read parts", r->name, (unsigned long)np);
+        np = 0;
+        for (k = 0; k < nj; k++) {
+            const mcf__pjob *jb = &jobs[k];
+            uint64_t steps = jb->whole || jb->p.nd == 0 ? 1 : jb->p.cnt[0], unit, per, a;
+            if (mcf__pjob_bytes(r, jb) == 0) continue;
+            unit = mcf__pjob_bytes(r, jb) / steps;
+            per = unit >= piece ? 1 : piece / unit;
+            for (a = 0; a < steps; a += per, np++) {
+                if (!parts) continue;
+                parts[np].job = k;
+                parts[np].a = a;
+                parts[np].b = steps - a < per ? steps : a + per;
+            }
+        }
+        if (q == 1) break;
+    }
+    c.r = r;
+    c.jobs = jobs;
+    c.parts = parts;
+    rc = mcf__parallel(threads, np, mcf__part_run, &c, &failed);
+    if (rc != MCF_OK) {
+        const mcf__pjob *jb = &jobs[parts[failed].job];
+        char msg[MCF_ERROR_MAX];
+        memcpy(msg, mcf__error_text, sizeof msg);
+        if (many)
+            (void)mcf__fail(rc, "mcf_read_many: entry %lu (tensor %lu, \"%s\"): %s", (unsigned long)jb->pos, (unsigned long)jb->i,
+                            r->entries[jb->i].name, msg);
+        else
+            (void)mcf__fail(rc, "%s: tensor \"%s\": part %lu of %lu: %s", r->name, r->entries[jb->i].name, (unsigned long)failed + 1,
+                            (unsigned long)np, msg);
+    }
+    MCF_FREE(parts);
+    return rc;
+}
+
+/* Big-endian hosts: the plain jobs' elements to host order (whole jobs and
+ * conversions come out in host order). */
+static void mcf__pjobs_swap(const mcf__pjob *jobs, size_t nj)
+{
+    size_t k;
+    if (!MCF__BIG_ENDIAN) return;
+    for (k = 0; k < nj; k++)
+        if (!jobs[k].whole && !jobs[k].j.conv)
+            mcf__swap_units(jobs[k].j.dst, (size_t)(jobs[k].p.numel * jobs[k].j.os), mcf__dtypes[jobs[k].j.to].swap);
+}
+
+/* One planned (sliced, converting) read on the reader's threads. */
+static int mcf__read_jobs_one(mcf_reader *r, size_t i, const mcf__plan *p, const mcf__slice_job *j)
+{
+    mcf__pjob jb;
+    memset(&jb, 0, sizeof jb);
+    jb.i = i;
+    jb.p = *p;
+    jb.j = *j;
+    return mcf__read_jobs(r, &jb, 1, r->threads, 0);
+}
+
+/* A whole job for entry i into dst (the plan of ns = 0). */
+static void mcf__pjob_whole(const mcf_reader *r, size_t i, void *dst, mcf__pjob *jb)
+{
+    const mcf__entry *e = &r->entries[i];
+    memset(jb, 0, sizeof *jb);
+    jb->i = i;
+    jb->j.from = jb->j.to = e->dtype;
+    jb->j.es = jb->j.os = mcf_dtype_size(e->dtype);
+    jb->j.variant = MCF_CONVERT_PORTABLE;
+    jb->j.dst = (unsigned char *)dst;
+    jb->whole = mcf__dtypes[e->dtype].bits % 8 != 0;
+    if (!jb->whole) (void)mcf__slice_plan(r, e, NULL, 0, &jb->p);   /* cannot fail with ns = 0 */
+}
+
+static int mcf__read_split(mcf_reader *r, size_t i, void *dst)
+{
+    mcf__pjob jb;
+    int rc;
+    mcf__pjob_whole(r, i, dst, &jb);
+    if ((rc = mcf__read_jobs(r, &jb, 1, r->threads, 0)) == MCF_OK) mcf__pjobs_swap(&jb, 1);
+    return rc;
+}
+
+MCFDEF int mcf_read_many(mcf_reader *r, const size_t *idx, void *const *dst, const size_t *dst_len, size_t n, const mcf_options *o)
+{
+    mcf__pjob *jobs;
+    size_t k;
+    int rc = MCF_OK;
+    if (!r) return mcf__fail(MCF_INVALID_PARAMS, "mcf_read_many: NULL reader");
+    if (n == 0) return MCF_OK;
+    if (!idx || !dst || !dst_len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_read_many: %s: NULL %s array", r->name, !idx ? "index" : !dst ? "buffer" : "length");
+    for (k = 0; k < n; k++) {
+        const mcf__entry *e;
+        if (idx[k] >= r->count)
+            return mcf__fail(MCF_INVALID_PARAMS, "mcf_read_many: %s: entry %lu: tensor %lu out of range (%lu entries)", r->name, (unsigned long)k,
+                             (unsigned long)idx[k], (unsigned long)r->count);
+        e = &r->entries[idx[k]];
+        if (!dst[k] && e->nbytes)
+            return mcf__fail(MCF_INVALID_PARAMS, "mcf_read_many: %s: entry %lu (tensor \"%s\"): NULL buffer", r->name, (unsigned long)k, e->name);
+        if (dst_len[k] < e->nbytes)
+            return mcf__fail(MCF_BUFFER_OVERFLOW, "mcf_read_many: %s: entry %lu: tensor \"%s\" needs %llu bytes, buffer has %llu", r->name,
+                             (unsigned long)k, e->name, (unsigned long long)e->nbytes, (unsigned long long)dst_len[k]);
+    }
+    if (!(jobs = (mcf__pjob *)mcf__calloc(n, sizeof *jobs)))
+        return mcf__fail(MCF_INTERNAL_ERROR, "mcf_read_many: %s: out of memory for %lu entries", r->name, (unsigned long)n);
+    for (k = 0; k < n && rc == MCF_OK; k++) {
+        mcf__pjob_whole(r, idx[k], dst[k], &jobs[k]);
+        jobs[k].pos = k;
+        if ((rc = mcf__verify_once(r, idx[k])) != MCF_OK) {
+            char msg[MCF_ERROR_MAX];
+            memcpy(msg, mcf__error_text, sizeof msg);
+            (void)mcf__fail(rc, "mcf_read_many: entry %lu (tensor %lu, \"%s\"): %s", (unsigned long)k, (unsigned long)idx[k], r->entries[idx[k]].name, msg);
+        }
+    }
+    if (rc == MCF_OK && (rc = mcf__read_jobs(r, jobs, n, o ? o->threads : r->threads, 1)) == MCF_OK) mcf__pjobs_swap(jobs, n);
+    MCF_FREE(jobs);
+    return rc;
+}
+/* ---- end of parallel reads ------------------------------------------------ */
 
 MCFDEF mcf_slice mcf_slice_range(int64_t start, int64_t stop)
 {
@@ -10372,6 +10764,7 @@ static int mcf__read_sliced(mcf_reader *r, size_t i, mcf_dtype to, const mcf_sli
     const mcf__entry *e;
     mcf__plan p;
     mcf__slice_job j;
+    mcf__source *src;
     uint64_t need;
     int rc;
     if ((rc = mcf__check_index(r, i, who)) != MCF_OK) return rc;
@@ -10396,11 +10789,13 @@ static int mcf__read_sliced(mcf_reader *r, size_t i, mcf_dtype to, const mcf_sli
                          (unsigned long long)p.numel * j.os, (unsigned long long)p.numel, mcf__dtypes[to].name, (unsigned long long)dst_len);
     if ((rc = mcf__verify_once(r, i)) != MCF_OK) return rc;
     if (p.numel == 0) return MCF_OK;
-    if (r->src.base) {
+    if (r->threads > 1 && need >= MCF__PAR_MIN) {
+        if ((rc = mcf__read_jobs_one(r, i, &p, &j)) != MCF_OK) return rc;
+    } else if ((src = mcf__entry_src(r, e))->base) {
         mcf__runs it;
         mcf__runs_init(&it, &p, j.es, 0);
-        for (; it.more; mcf__runs_next(&it)) mcf__slice_run(&j, r->src.base + it.src, it.len, it.rs, it.dst, it.rd);
-    } else if ((rc = mcf__slice_read_batches(r, &p, &j)) != MCF_OK) return rc;
+        for (; it.more; mcf__runs_next(&it)) mcf__slice_run(&j, src->base + it.src, it.len, it.rs, it.dst, it.rd);
+    } else if ((rc = mcf__slice_read_batches(r, src, &p, &j)) != MCF_OK) return rc;
     if (MCF__BIG_ENDIAN && !j.conv) mcf__swap_units(dst, (size_t)need, mcf__dtypes[to].swap);
     return MCF_OK;
 }
@@ -11592,6 +11987,13 @@ CHANGE LOG
          arguments and results.
          New tuning macros MCF_CHUNK_SIZE, MCF_MAX_FILESYSTEMS and
          MCF_MAX_TORCH_DEPTH (formerly internal; same defaults).
+         Parallel reads: options.threads (appended to mcf_options; 0 = 1 =
+         no threads), mcf_read_many (many entries into caller buffers in one
+         call), and mcf_read, mcf_read_slice, mcf_read_as of 2 MiB or more
+         cut into parts on the reader's threads. mcf_filesystem gains flags
+         (appended) with MCF_FS_THREADSAFE_READ, set by the file and memory
+         backends; a registered backend without it is read serially. New
+         tuning macro MCF_MAX_THREADS.
   0.1.0  first release: results and Mooncake error codes, dtypes, fsspec-style
          URLs, file (POSIX and Win32) and memory filesystems, HTTP(S) and S3
          over libcurl, safetensors reader/writer (byte-identical to the
