@@ -7422,24 +7422,81 @@ static int mcf__zipr_local_name(mcf__source *src, const mcf__zip_entry *e)
     return rc;
 }
 
-/* Finds e's data behind its local header, before the central directory. */
-static int mcf__zipr_local(mcf__source *src, const mcf__zipr_dir *d, uint64_t usize, mcf__zip_entry *e)
+/* Checks e's local header lh (NULL: none at its offset) and finds e's data
+ * behind it, before the central directory; name: the header's name bytes
+ * when the caller has them, else they are read from src. */
+static int mcf__zipr_local_check(mcf__source *src, const mcf__zipr_dir *d, uint64_t usize, mcf__zip_entry *e,
+                                 const unsigned char *lh, const unsigned char *name)
 {
-    unsigned char lh[MCF__ZIP_LOCAL_LEN];
-    uint64_t off = e->header_off;
     unsigned nl;
-    if (off > d->cd_off || d->cd_off - off < MCF__ZIP_LOCAL_LEN || mcf__source_read(src, off, lh, MCF__ZIP_LOCAL_LEN) != MCF_OK ||
-        mcf__le32(lh) != MCF__ZIP_LOCAL_SIG)
+    if (!lh || mcf__le32(lh) != MCF__ZIP_LOCAL_SIG)
         return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry \"%s\": no local header at offset %llu (before the central directory at %llu)",
-                         src->name, e->name, (unsigned long long)off, (unsigned long long)d->cd_off);
+                         src->name, e->name, (unsigned long long)e->header_off, (unsigned long long)d->cd_off);
     nl = mcf__le16(lh + MCF__ZIP_LOCAL_NAME_LEN);
-    e->data_off = off + MCF__ZIP_LOCAL_LEN + nl + mcf__le16(lh + MCF__ZIP_LOCAL_EXTRA_LEN);
+    e->data_off = e->header_off + MCF__ZIP_LOCAL_LEN + nl + mcf__le16(lh + MCF__ZIP_LOCAL_EXTRA_LEN);
     if (e->data_off > d->cd_off || usize > d->cd_off - e->data_off)
         return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry \"%s\" data [%llu, +%llu) runs into the central directory at %llu",
                          src->name, e->name, (unsigned long long)e->data_off, (unsigned long long)usize, (unsigned long long)d->cd_off);
-    if (nl != strlen(e->name))
+    if (nl != strlen(e->name) || (name && memcmp(name, e->name, nl) != 0))
         return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry \"%s\": local header name differs from the central directory", src->name, e->name);
-    return mcf__zipr_local_name(src, e);
+    return name ? MCF_OK : mcf__zipr_local_name(src, e);
+}
+
+/* 1 if a local header fits between off and the central directory. */
+static int mcf__zipr_local_room(const mcf__zipr_dir *d, uint64_t off)
+{
+    return off <= d->cd_off && d->cd_off - off >= MCF__ZIP_LOCAL_LEN;
+}
+
+static int mcf__zipr_local(mcf__source *src, const mcf__zipr_dir *d, uint64_t usize, mcf__zip_entry *e)
+{
+    unsigned char lh[MCF__ZIP_LOCAL_LEN];
+    int ok = mcf__zipr_local_room(d, e->header_off) && mcf__source_read(src, e->header_off, lh, MCF__ZIP_LOCAL_LEN) == MCF_OK;
+    return mcf__zipr_local_check(src, d, usize, e, ok ? lh : NULL, NULL);
+}
+
+/* The local headers of a mapped file, in file order: one that shares its
+ * 64 KiB block with the previous one is read through the mapping (the
+ * kernel maps a faulted page's neighbours too, so dense headers cost one
+ * fault per block), any other with read_at (pread), which maps nothing:
+ * reading each through the mapping would fault in a page per entry (a torch
+ * file puts each header right before its tensor). usize[k] is entry k's
+ * size from the directory. The checks are mcf__zipr_local's. */
+#define MCF__ZIPR_BLOCK_SHIFT 16
+
+static int mcf__zipr_cmp_off(const void *a, const void *b);
+
+static int mcf__zipr_locals_sparse(mcf__source *src, const mcf__zipr_dir *d, mcf__zip_entry *e, const uint64_t *usize, size_t n)
+{
+    mcf__source raw = *src;
+    mcf__zip_entry **by_off = (mcf__zip_entry **)mcf__calloc(n ? n : 1, sizeof *by_off);
+    unsigned char *lh = NULL;
+    uint64_t block = UINT64_MAX;
+    size_t k, longest = 0;
+    int rc = MCF_OK;
+    for (k = 0; k < n; k++) if (strlen(e[k].name) > longest) longest = strlen(e[k].name);   /* < 64 KiB */
+    if (by_off) lh = (unsigned char *)mcf__malloc(MCF__ZIP_LOCAL_LEN + longest);
+    if (!by_off || !lh) {
+        MCF_FREE(by_off);
+        MCF_FREE(lh);
+        return mcf__fail(MCF_INTERNAL_ERROR, "zip: %s: out of memory", src->name);
+    }
+    raw.base = NULL;
+    for (k = 0; k < n; k++) by_off[k] = &e[k];
+    qsort(by_off, n, sizeof *by_off, mcf__zipr_cmp_off);
+    for (k = 0; k < n && rc == MCF_OK; k++) {
+        mcf__zip_entry *x = by_off[k];
+        uint64_t len = MCF__ZIP_LOCAL_LEN + strlen(x->name), at = x->header_off;
+        int ok;
+        if (at >> MCF__ZIPR_BLOCK_SHIFT == block) { rc = mcf__zipr_local(src, d, usize[x - e], x); continue; }
+        block = at >> MCF__ZIPR_BLOCK_SHIFT;
+        if (mcf__zipr_local_room(d, at) && len > d->cd_off - at) len = d->cd_off - at;
+        ok = mcf__zipr_local_room(d, at) && mcf__source_read(&raw, at, lh, (size_t)len) == MCF_OK;
+        rc = mcf__zipr_local_check(src, d, usize[x - e], x, ok ? lh : NULL, ok && len == MCF__ZIP_LOCAL_LEN + strlen(x->name) ? lh + MCF__ZIP_LOCAL_LEN : NULL);
+    }
+    MCF_FREE(by_off);
+    MCF_FREE(lh);
+    return rc;
 }
 
 static int mcf__zipr_cmp_off(const void *a, const void *b)
@@ -7476,9 +7533,9 @@ static int mcf__zipr_read(mcf__source *src, mcf__zip_entry **out, size_t *out_n)
     mcf__zipr_dir d;
     unsigned char *cd;
     mcf__zip_entry *e;
-    uint64_t pos = 0, usize = 0;
+    uint64_t pos = 0, usize = 0, *usizes = NULL;
     size_t n = 0;
-    int rc;
+    int rc, mapped;
     *out = NULL;
     *out_n = 0;
     memset(&d, 0, sizeof d);
@@ -7490,12 +7547,18 @@ static int mcf__zipr_read(mcf__source *src, mcf__zip_entry **out, size_t *out_n)
         return mcf__fail(MCF_INTERNAL_ERROR, "zip: %s: out of memory for a central directory of %llu bytes", src->name, (unsigned long long)d.cd_len);
     }
     rc = mcf__source_read(src, d.cd_off, cd, (size_t)d.cd_len);
+    mapped = src->base && src->fs.read_at && d.count > 1;
+    if (mapped && rc == MCF_OK && !(usizes = (uint64_t *)mcf__calloc((size_t)d.count, sizeof *usizes)))
+        rc = mcf__fail(MCF_INTERNAL_ERROR, "zip: %s: out of memory", src->name);
     /* on a failure n counts the entry that failed: its name may be set */
     for (n = 0; rc == MCF_OK && n < d.count; n++) {
         rc = mcf__zipr_central(src, &d, cd, &pos, n, &e[n], &usize);
-        if (rc == MCF_OK) rc = mcf__zipr_local(src, &d, usize, &e[n]);
+        if (mapped) usizes[n] = usize;
+        else if (rc == MCF_OK) rc = mcf__zipr_local(src, &d, usize, &e[n]);
     }
+    if (rc == MCF_OK && mapped) rc = mcf__zipr_locals_sparse(src, &d, e, usizes, n);
     if (rc == MCF_OK) rc = mcf__zipr_no_overlap(src, e, n);
+    MCF_FREE(usizes);
     MCF_FREE(cd);
     if (rc != MCF_OK) {
         mcf__zip_free_entries(e, n);
