@@ -170,8 +170,11 @@
  *                    run in parts on up to that many threads, started for
  *                    the call and joined before it returns, when the
  *                    backend allows parallel reads (local files, memory://,
- *                    mapped files); MCF_NO_POSIX and MCF_MUTEX builds
- *                    always read on the calling thread
+ *                    mapped files); a torch save computes the CRC-32 of
+ *                    each contiguous tensor of 8 MiB or more on a second
+ *                    thread while it writes (the same bytes); MCF_NO_POSIX
+ *                    and MCF_MUTEX builds run everything on the calling
+ *                    thread
  *   replicate        replication of the puts a call makes into a store
  *                    (mcf_replicate, upstream's replicate config; NULL = the
  *                    store's defaults; the memory store has none)
@@ -195,7 +198,7 @@
  * A few successful calls leave a line in mcf_last_error() that starts with
  * "note: " or "warning: " (the return value is still MCF_OK): a store load
  * that took a file's only entry because no name matched ("warning: ... took
- * the only entry ..."), and the first read from an http(s) server that
+ * the only entry ..."), the first read from an http(s) server that
  * ignores Range requests ("note: http: URL: the server ignores Range
  * requests ..."), and a local file opened or saved with MCF_DIRECT on a
  * file system that refuses O_DIRECT ("note: file: \"PATH\": the file system
@@ -515,7 +518,7 @@ typedef struct mcf_options {
     void  (*dealloc)(void *user, void *p);
     void *alloc_user;
     const mcf_replicate *replicate;        /* store puts: replication ([22]) */
-    unsigned threads;                      /* reads: worker threads (0 = 1 = none) */
+    unsigned threads;                      /* worker threads (0 = 1 = none) */
 } mcf_options;
 
 /* A filesystem backend: positional reads, sequential atomic writes. The
@@ -1466,6 +1469,51 @@ static DWORD WINAPI mcf__pool_main(LPVOID p) { mcf__pool_work((mcf__pool *)p); r
 #elif MCF__THREADS
 static void *mcf__pool_main(void *p) { mcf__pool_work((mcf__pool *)p); return NULL; }
 #endif
+
+/* One function on a second thread while the caller goes on: mcf__bg_start
+ * runs fn(ctx) on a new thread (at once on this one where threads are
+ * unavailable or refused), mcf__bg_join waits for it. */
+typedef struct mcf__bg {
+    void (*fn)(void *ctx);
+    void *ctx;
+    int started;
+#if MCF__THREADS && defined(_WIN32)
+    HANDLE tid;
+#elif MCF__THREADS
+    pthread_t tid;
+#endif
+} mcf__bg;
+
+#if MCF__THREADS && defined(_WIN32)
+static DWORD WINAPI mcf__bg_main(LPVOID p) { ((mcf__bg *)p)->fn(((mcf__bg *)p)->ctx); return 0; }
+#elif MCF__THREADS
+static void *mcf__bg_main(void *p) { ((mcf__bg *)p)->fn(((mcf__bg *)p)->ctx); return NULL; }
+#endif
+
+MCF__SHARED void mcf__bg_start(mcf__bg *b, void (*fn)(void *ctx), void *ctx)
+{
+    b->fn = fn;
+    b->ctx = ctx;
+    b->started = 0;
+#if MCF__THREADS && defined(_WIN32)
+    b->started = (b->tid = CreateThread(NULL, 0, mcf__bg_main, b, 0, NULL)) != NULL;
+#elif MCF__THREADS
+    b->started = pthread_create(&b->tid, NULL, mcf__bg_main, b) == 0;
+#endif
+    if (!b->started) fn(ctx);
+}
+
+MCF__SHARED void mcf__bg_join(mcf__bg *b)
+{
+    if (!b->started) return;
+#if MCF__THREADS && defined(_WIN32)
+    (void)WaitForSingleObject(b->tid, INFINITE);
+    (void)CloseHandle(b->tid);
+#elif MCF__THREADS
+    (void)pthread_join(b->tid, NULL);
+#endif
+    b->started = 0;
+}
 
 MCF__SHARED int mcf__parallel(unsigned threads, size_t n, mcf__task_fn fn, void *ctx, size_t *failed)
 {
@@ -3388,9 +3436,28 @@ MCF__SHARED int mcf__sink_zeros(mcf__sink *s, size_t n)
     return rc;
 }
 
+/* The CRC-32 of a contiguous tensor on a second thread (options.threads
+ * > 1), computed while the calling thread writes the bytes. */
+typedef struct mcf__crc_job {
+    const unsigned char *p;
+    size_t n;
+    uint32_t crc;
+} mcf__crc_job;
+
+static void mcf__crc_job_run(void *ctx)
+{
+    mcf__crc_job *j = (mcf__crc_job *)ctx;
+    j->crc = mcf_crc32(j->crc, j->p, j->n);
+}
+
+#define MCF__CRC_THREAD_MIN ((uint64_t)8 << 20)
+
 /* Writes a checked tensor's elements as contiguous little-endian bytes. If
  * crc is not NULL the CRC-32 is updated chunk by chunk while the chunk is
- * still in cache (fused, not a second pass over the tensor). */
+ * still in cache (fused, not a second pass over the tensor), or, with
+ * options.threads > 1 and a contiguous tensor of MCF__CRC_THREAD_MIN bytes
+ * or more, on a second thread while this one writes (the CRC then costs
+ * the writer nothing). */
 MCF__SHARED int mcf__sink_tensor(mcf__sink *s, const mcf_tensor *t, uint32_t *crc)
 {
     uint64_t nbytes = mcf_tensor_nbytes(t), numel, first;
@@ -3399,6 +3466,24 @@ MCF__SHARED int mcf__sink_tensor(mcf__sink *s, const mcf_tensor *t, uint32_t *cr
     int rc = MCF_OK;
     int direct = mcf_tensor_is_contiguous(t) && (!MCF__BIG_ENDIAN || mcf__dtypes[t->dtype].swap < 2);
     if (nbytes == 0) return MCF_OK;
+    if (direct && crc && s->o && s->o->threads > 1 && nbytes >= MCF__CRC_THREAD_MIN && mcf__fits_size(nbytes)) {
+        mcf__crc_job j;
+        mcf__bg bg;
+        const unsigned char *p = (const unsigned char *)t->data;
+        j.p = p;
+        j.n = (size_t)nbytes;
+        j.crc = *crc;
+        mcf__bg_start(&bg, mcf__crc_job_run, &j);
+        while (nbytes > 0 && rc == MCF_OK) {
+            size_t k = nbytes < (uint64_t)MCF_CHUNK_SIZE ? (size_t)nbytes : MCF_CHUNK_SIZE;
+            rc = mcf__sink_write(s, p, k);
+            p += k;
+            nbytes -= k;
+        }
+        mcf__bg_join(&bg);
+        *crc = j.crc;
+        return rc;
+    }
     if (direct) {
         const unsigned char *p = (const unsigned char *)t->data;
         while (nbytes > 0 && rc == MCF_OK) {
@@ -12307,7 +12392,8 @@ CHANGE LOG
          cut into parts on the reader's threads. mcf_filesystem gains flags
          (appended) with MCF_FS_THREADSAFE_READ, set by the file and memory
          backends; a registered backend without it is read serially. New
-         tuning macro MCF_MAX_THREADS.
+         tuning macro MCF_MAX_THREADS. Torch saves with threads > 1
+         compute big tensors' CRC-32 on a second thread (same bytes).
          MCF_DIRECT: O_DIRECT reads and writes of local files (buffered,
          with a note, where the file system refuses it).
          Opening a mapped .pt no longer faults in a page per tensor (local

@@ -538,6 +538,54 @@ static int parallel_backend_flag_decides(void)
     return 0;
 }
 
-MCF_TEST_MAIN(MCF_TEST(parallel_read_many_matches_tensors), MCF_TEST(parallel_single_reads_in_parts),
+/* A torch save with threads > 1 computes a big tensor's CRC-32 on a second
+ * thread: the file is byte for byte the serial one (and reads back with
+ * MCF_VERIFY); a save cancelled midway joins that thread and leaves nothing. */
+static int cancel_half(void *user, uint64_t done, uint64_t total) { (void)user; return done * 2 > total; }
+
+static int parallel_torch_save_crc_on_thread(void)
+{
+    tset s;
+    void *a, *b;
+    size_t la, lb, i;
+    mcf_options o;
+    mcf_reader *r;
+    unsigned char *big = (unsigned char *)malloc((size_t)9 << 20);
+    mcf_tensor t[2];
+    MCF_CHECK(tset_make(&s) && big != NULL);
+    for (i = 0; i < ((size_t)9 << 20); i++) big[i] = (unsigned char)(i * 31 + (i >> 13));
+    t[0] = s.t[5];
+    memset(&t[1], 0, sizeof t[1]);
+    t[1].name = "big";
+    t[1].dtype = MCF_U8;
+    t[1].ndim = 1;
+    t[1].shape[0] = (int64_t)9 << 20;
+    t[1].data = big;
+    memset(&o, 0, sizeof o);
+    o.format = "torch";
+    MCF_CHECK_RC(mcf_save_to_memory(t, 2, &o, &a, &la), MCF_OK);
+    o.threads = 2;
+    MCF_CHECK_RC(mcf_save_to_memory(t, 2, &o, &b, &lb), MCF_OK);
+    MCF_CHECK(la == lb && memcmp(a, b, la) == 0);
+    memset(&o, 0, sizeof o);
+    o.flags = MCF_VERIFY;
+    MCF_CHECK_RC(mcf_open_memory(b, lb, &o, &r), MCF_OK);
+    MCF_CHECK_RC(mcf_read(r, (size_t)mcf_find(r, "big"), big, (size_t)9 << 20), MCF_OK);   /* CRC checked */
+    mcf_close(r);
+    mcf_free(a);
+    mcf_free(b);
+    memset(&o, 0, sizeof o);
+    o.format = "torch";
+    o.threads = 2;
+    o.progress = cancel_half;
+    MCF_CHECK_RC(mcf_save("memory://par/cancelled.pt", t, 2, &o), MCF_PERSISTENT_FAIL);
+    MCF_CHECK_ERR("cancelled by the progress callback");
+    MCF_CHECK(mcf_exists("memory://par/cancelled.pt", NULL) == 0);
+    free(big);
+    tset_free(&s);
+    return 0;
+}
+
+MCF_TEST_MAIN(MCF_TEST(parallel_torch_save_crc_on_thread), MCF_TEST(parallel_read_many_matches_tensors), MCF_TEST(parallel_single_reads_in_parts),
               MCF_TEST(parallel_failure_names_entry_or_part), MCF_TEST(parallel_read_many_refusals),
               MCF_TEST(parallel_verify_names_entry), MCF_TEST(parallel_backend_flag_decides))
