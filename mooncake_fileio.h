@@ -486,6 +486,7 @@ typedef struct mcf_options {
     void  (*dealloc)(void *user, void *p);
     void *alloc_user;
     const mcf_replicate *replicate;        /* store puts: replication ([22]) */
+    unsigned threads;                      /* 0 = 1 = serial; see the OPTIONS manual */
 } mcf_options;
 
 /* A filesystem backend: positional reads, sequential atomic writes. The
@@ -513,7 +514,12 @@ typedef struct mcf_filesystem {
     int  (*commit)(void *file);
     void (*abort)(void *file);
     int  (*remove)(void *user, const mcf_url *url, const mcf_options *o);
+    unsigned flags;                              /* MCF_FS_THREADSAFE_READ | ... */
 } mcf_filesystem;
+/* mcf_filesystem.flags: read_at may run on several threads at once for one
+ * open file (the library then reads big tensors in pieces in parallel when
+ * options.threads > 1). */
+#define MCF_FS_THREADSAFE_READ 0x1u
 
 /* ===== [12] fs: http & s3 (curl) ========================================= */
 #ifdef MOONCAKE_FILEIO_CURL
@@ -3446,7 +3452,7 @@ static int mcf__mem_remove(void *user, const mcf_url *u, const mcf_options *o)
 
 static const mcf_filesystem mcf__memory_fs = {
     "memory", NULL, mcf__mem_stat, mcf__mem_open_read, mcf__mem_read_at, mcf__mem_map, mcf__mem_close_read,
-    mcf__mem_open_write, mcf__mem_write, mcf__mem_commit, mcf__mem_abort, mcf__mem_remove
+    mcf__mem_open_write, mcf__mem_write, mcf__mem_commit, mcf__mem_abort, mcf__mem_remove, 0
 };
 
 /* ===== [10] fs: posix ==================================================== */
@@ -3744,7 +3750,7 @@ static int mcf__posix_remove(void *user, const mcf_url *u, const mcf_options *o)
 
 static const mcf_filesystem mcf__posix_fs = {
     "file", NULL, mcf__posix_stat, mcf__posix_open_read, mcf__posix_read_at, mcf__posix_map, mcf__posix_close_read,
-    mcf__posix_open_write, mcf__posix_write, mcf__posix_commit, mcf__posix_abort, mcf__posix_remove
+    mcf__posix_open_write, mcf__posix_write, mcf__posix_commit, mcf__posix_abort, mcf__posix_remove, 0
 };
 #endif /* POSIX */
 
@@ -4095,7 +4101,7 @@ static int mcf__win_remove(void *user, const mcf_url *u, const mcf_options *o)
 
 static const mcf_filesystem mcf__win_fs = {
     "file", NULL, mcf__win_stat, mcf__win_open_read, mcf__win_read_at, mcf__win_map, mcf__win_close_read,
-    mcf__win_open_write, mcf__win_write, mcf__win_commit, mcf__win_abort, mcf__win_remove
+    mcf__win_open_write, mcf__win_write, mcf__win_commit, mcf__win_abort, mcf__win_remove, 0
 };
 #endif /* _WIN32 */
 
@@ -4125,6 +4131,7 @@ static const mcf_filesystem mcf__win_fs = {
                                                      end-record search window (64 KiB + 22) */
 #define MCF__NET_ERRBODY 2048                     /* bytes kept of an error answer */
 #define MCF__NET_KEEP_MAX ((size_t)1 << 20)       /* cap of a kept (XML) answer */
+#define MCF__NET_THREADS_MAX 64u                  /* options.threads above this count as this */
 
 /* Transfer counters (mcf_curl_counters): requests, bytes in, bytes out. */
 static uint64_t mcf__net_count[3];
@@ -4173,13 +4180,15 @@ typedef struct mcf__net {
     int s3, verify, retries, anon;     /* anon: unsigned S3 requests */
     long timeout, connect_timeout;
     uint64_t part_size, threshold;
-    unsigned flags;
+    unsigned flags, threads;    /* threads: transfers at once, >= 1 */
 } mcf__net;
 
 /* One HTTP exchange: what goes up, where the answer goes. */
 typedef struct mcf__xfer {
     mcf__net *n;
+    CURL *h;                            /* the handle it runs on (n->h unless pooled) */
     const char *method;
+    char what[80];                      /* named in messages: "bytes A-B", "part N", or "" */
     const char *url;                    /* NULL = n->url */
     const char *content_type;           /* extra header, or NULL */
     long status;
@@ -4303,7 +4312,7 @@ static int mcf__net_header(mcf__net *n, const char *line, size_t len)
 /* Fails unless every storage option is a key this backend reads, with a value. */
 static int mcf__net_check_keys(const mcf__net *n, const mcf_options *o)
 {
-    static const char *const known_http[] = { "headers", "bearer_token", "timeout", "connect_timeout", "verify_tls", "ca_file", "retries", NULL };
+    static const char *const known_http[] = { "headers", "bearer_token", "timeout", "connect_timeout", "verify_tls", "ca_file", "retries", "part_size", NULL };
     static const char *const known_s3[] = { "headers", "timeout", "connect_timeout", "verify_tls", "ca_file", "retries",
                                             "key", "secret", "token", "region", "endpoint_url", "anon", "multipart_threshold", "part_size", NULL };
     const char *const *known = n->s3 ? known_s3 : known_http, *const *p;
@@ -4315,7 +4324,7 @@ static int mcf__net_check_keys(const mcf__net *n, const mcf_options *o)
         if (!known[i])
             return mcf__fail(MCF_INVALID_PARAMS, "%s: unknown storage option \"%s\" (valid: %s)", n->who, p[0],
                              n->s3 ? "key, secret, token, region, endpoint_url, anon, multipart_threshold, part_size, headers, timeout, connect_timeout, verify_tls, ca_file, retries"
-                                   : "headers, bearer_token, timeout, connect_timeout, verify_tls, ca_file, retries");
+                                   : "headers, bearer_token, timeout, connect_timeout, verify_tls, ca_file, retries, part_size");
     }
     return MCF_OK;
 }
@@ -4336,7 +4345,7 @@ static int mcf__net_numbers(mcf__net *n, const mcf_options *o)
     if (rc == MCF_OK && (v = mcf__sopt(o, "anon")) != NULL) rc = mcf__net_bool(n->who, "anon", v, &n->anon);
     if (rc == MCF_OK && (v = mcf__sopt(o, "part_size")) != NULL) {
         rc = mcf__net_uint(n->who, "part_size", v, (uint64_t)5 << 30, &n->part_size);
-        if (rc == MCF_OK && n->part_size == 0) rc = mcf__fail(MCF_INVALID_PARAMS, "s3: storage option part_size must be at least 1 byte");
+        if (rc == MCF_OK && n->part_size == 0) rc = mcf__fail(MCF_INVALID_PARAMS, "%s: storage option part_size must be at least 1 byte", n->who);
     }
     n->threshold = n->part_size;
     if (rc == MCF_OK && (v = mcf__sopt(o, "multipart_threshold")) != NULL)
@@ -4510,6 +4519,7 @@ static int mcf__net_init(mcf__net *n, const mcf_url *u, const mcf_options *o)
     n->connect_timeout = 30;
     n->part_size = MCF_NET_PART_SIZE;
     n->flags = o ? o->flags : 0;
+    n->threads = !o || o->threads < 1 ? 1 : o->threads > MCF__NET_THREADS_MAX ? MCF__NET_THREADS_MAX : o->threads;
     rc = mcf__net_check_keys(n, o);
     if (rc == MCF_OK) rc = mcf__net_numbers(n, o);
     if (rc == MCF_OK) rc = mcf__net_headers(n, o);
@@ -4591,7 +4601,7 @@ static size_t mcf__net_on_whole(mcf__xfer *x, const char *p, size_t n)
         mcf__net_add(1, at + n - x->counted);
         x->counted = at + n;
     }
-    if (at == 0) (void)curl_easy_getinfo(x->n->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+    if (at == 0) (void)curl_easy_getinfo(x->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
     if ((len >= 0 && (uint64_t)len != x->size) || at + n > x->size) {
         x->grown = 1;
         return 0;
@@ -4645,7 +4655,7 @@ static size_t mcf__net_on_body(char *p, size_t size, size_t nitems, void *user)
     mcf__xfer *x = (mcf__xfer *)user;
     size_t n = size * nitems, k;
     long status = 0;
-    (void)curl_easy_getinfo(x->n->h, CURLINFO_RESPONSE_CODE, &status);
+    (void)curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
     if (status == 200 && x->ranged) return mcf__net_on_whole(x, p, n);
     mcf__net_add(1, n);
     if (status >= 200 && status < 300) return mcf__net_on_ok(x, p, n);
@@ -4731,7 +4741,7 @@ static void mcf__net_setup_method(mcf__xfer *x, CURL *h, int64_t body)
 static int mcf__net_setup(mcf__xfer *x, const char *range, int64_t body, struct curl_slist **extra)
 {
     mcf__net *n = x->n;
-    CURL *h = n->h;
+    CURL *h = x->h;
     struct curl_slist *hl = n->hdrs, *it;
     mcf__xfer_reset(x);
     *extra = NULL;
@@ -4798,19 +4808,19 @@ static int mcf__net_result(mcf__xfer *x, CURLcode cc, int attempts, int fallback
     mcf__net *n = x->n;
     char code[96], msg[320], tries[48] = "";
     const char *label;
-    const char *what = x->url && x->url != n->url ? strchr(x->url, '?') : NULL;
+    const char *what = x->url && x->url != n->url ? strchr(x->url, '?') : NULL, *sp = x->what[0] ? " " : "";
     int rc;
     if (attempts > 1) (void)snprintf(tries, sizeof tries, " (gave up after %d attempts)", attempts);
     if (cc != CURLE_OK && x->status < 300) {
         if (x->overflow)
-            return mcf__fail(MCF_FILE_READ_FAIL, "%s: %s %s%s: the server sent more bytes than were asked for (%lu)",
-                             n->who, x->method, n->shown, what ? what : "", (unsigned long)x->cap);
+            return mcf__fail(MCF_FILE_READ_FAIL, "%s: %s %s%s%s%s: the server sent more bytes than were asked for (%lu)",
+                             n->who, x->method, n->shown, what ? what : "", sp, x->what, (unsigned long)x->cap);
         if (x->grown)
-            return mcf__fail(MCF_FILE_READ_FAIL, "%s: %s %s%s: the server ignored Range, and the whole object it sends is not "
-                             "the %llu bytes it had when opened (changed since?)", n->who, x->method, n->shown, what ? what : "",
+            return mcf__fail(MCF_FILE_READ_FAIL, "%s: %s %s%s%s%s: the server ignored Range, and the whole object it sends is not "
+                             "the %llu bytes it had when opened (changed since?)", n->who, x->method, n->shown, what ? what : "", sp, x->what,
                              (unsigned long long)x->size);
         rc = cc == CURLE_OPERATION_TIMEDOUT ? MCF_PERSISTENT_FAIL : fallback;
-        return mcf__fail(rc, "%s: %s %s%s: %s%s%s%s", n->who, x->method, n->shown, what ? what : "", curl_easy_strerror(cc),
+        return mcf__fail(rc, "%s: %s %s%s%s%s: %s%s%s%s", n->who, x->method, n->shown, what ? what : "", sp, x->what, curl_easy_strerror(cc),
                          x->curl_err[0] ? " (" : "", x->curl_err, x->curl_err[0] ? ")" : "");
     }
     if (x->status >= 200 && x->status < 300) return MCF_OK;
@@ -4822,7 +4832,7 @@ static int mcf__net_result(mcf__xfer *x, CURLcode cc, int attempts, int fallback
     else if (x->status >= 500) rc = MCF_PERSISTENT_FAIL;
     else rc = fallback;
     label = code[0] ? code : x->reason[0] ? x->reason : "(no error body)";
-    return mcf__fail(rc, "%s: %s %s%s: HTTP %ld %s%s%s%s", n->who, x->method, n->shown, what ? what : "", x->status,
+    return mcf__fail(rc, "%s: %s %s%s%s%s: HTTP %ld %s%s%s%s", n->who, x->method, n->shown, what ? what : "", sp, x->what, x->status,
                      label, msg[0] ? ": " : "", msg, tries);
 }
 
@@ -4855,10 +4865,10 @@ static int mcf__net_perform(mcf__xfer *x, const char *range, int64_t body, int f
             curl_slist_free_all(extra);
             return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", x->n->who);
         }
-        cc = curl_easy_perform(x->n->h);
+        cc = curl_easy_perform(x->h);
         curl_slist_free_all(extra);
         extra = NULL;
-        (void)curl_easy_getinfo(x->n->h, CURLINFO_RESPONSE_CODE, &x->status);
+        (void)curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &x->status);
         if (x->stopped && cc == CURLE_WRITE_ERROR) cc = CURLE_OK;   /* we cut it: all we wanted arrived */
         if (x->overflow || x->grown || !mcf__net_retryable(cc, x->status) || attempts > x->n->retries) break;
         mcf__net_sleep_ms(delay);
@@ -4871,6 +4881,7 @@ static void mcf__xfer_init(mcf__xfer *x, mcf__net *n, const char *method)
 {
     memset(x, 0, sizeof *x);
     x->n = n;
+    x->h = n->h;
     x->method = method;
 }
 
@@ -4897,25 +4908,146 @@ static int mcf__net_head(mcf__net *n, uint64_t *size, int fallback)
         }
         return rc;
     }
-    (void)curl_easy_getinfo(n->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+    (void)curl_easy_getinfo(x.h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
     if (len < 0) return mcf__fail(MCF_NOT_SUPPORTED, "%s: HEAD %s: the server sent no Content-Length, so the size is unknown", n->who, n->shown);
     *size = (uint64_t)len;
     return MCF_OK;
 }
 
+/* ---- transfers in parallel ---- */
+/* A transfer run on a multi handle with its own retries: a piece of a split
+ * read, a part of a parallel multipart upload. Replayable only (a ranged GET,
+ * a buffered part), so a 5xx or a broken connection runs it again with the
+ * same backoff as mcf__net_perform. */
+typedef struct mcf__job {
+    mcf__xfer x;                 /* x.h: the job's handle */
+    char range[64];              /* a ranged GET's range, else "" */
+    int64_t body;                /* request body bytes (x.up), -1 = none */
+    struct curl_slist *extra;
+    int attempts, state;         /* state: 0 idle, 1 running, 2 waiting to run again */
+    long delay;                  /* the next backoff, ms */
+    uint64_t retry_at;           /* when it runs again (mcf__net_ms) */
+    uint64_t tag;                /* the caller's: a piece's offset, a part's number */
+} mcf__job;
+
+static uint64_t mcf__net_ms(void)
+{
+    struct timespec ts;
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Sends the job (again); its attempts counted. */
+static int mcf__job_start(CURLM *m, mcf__job *j)
+{
+    j->attempts++;
+    if (j->attempts == 1) j->delay = 100;
+    if (!mcf__net_setup(&j->x, j->range[0] ? j->range : NULL, j->body, &j->extra)) {
+        curl_slist_free_all(j->extra);
+        j->extra = NULL;
+        return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", j->x.n->who);
+    }
+    if (curl_multi_add_handle(m, j->x.h) != CURLM_OK) {
+        curl_slist_free_all(j->extra);
+        j->extra = NULL;
+        return mcf__fail(MCF_INTERNAL_ERROR, "%s: curl_multi_add_handle failed", j->x.n->who);
+    }
+    j->state = 1;
+    return MCF_OK;
+}
+
+/* Takes the job off m (a running transfer is cut: its connection closes). */
+static void mcf__job_stop(CURLM *m, mcf__job *j)
+{
+    if (j->state == 1) (void)curl_multi_remove_handle(m, j->x.h);
+    curl_slist_free_all(j->extra);
+    j->extra = NULL;
+    j->state = 0;
+}
+
+/* An ended transfer: 1 when it is done for good (*rc its result), 0 when it
+ * waits to run again. */
+static int mcf__job_ended(CURLM *m, mcf__job *j, CURLcode cc, int fallback, int *rc)
+{
+    (void)curl_easy_getinfo(j->x.h, CURLINFO_RESPONSE_CODE, &j->x.status);
+    if (j->x.stopped && cc == CURLE_WRITE_ERROR) cc = CURLE_OK;   /* cut by us: all we wanted arrived */
+    mcf__job_stop(m, j);
+    if (!j->x.overflow && !j->x.grown && mcf__net_retryable(cc, j->x.status) && j->attempts <= j->x.n->retries) {
+        j->state = 2;
+        j->retry_at = mcf__net_ms() + (uint64_t)j->delay;
+        j->delay = j->delay * 2 > 5000 ? 5000 : j->delay * 2;
+        return 0;
+    }
+    *rc = mcf__net_result(&j->x, cc, j->attempts, fallback);
+    return 1;
+}
+
+/* Runs the jobs on m until one of them is done for good and returns its
+ * index, *rc its result; -1 when none is running or waiting (or, with wait 0,
+ * when none ended in one step). */
+static long mcf__jobs_next(CURLM *m, mcf__job *jobs, size_t n, int fallback, int wait, int *rc)
+{
+    for (;;) {
+        uint64_t now = mcf__net_ms(), soon = 100;
+        CURLMsg *msg;
+        int running = 0, queued, busy = 0;
+        size_t i;
+        for (i = 0; i < n; i++) {
+            if (jobs[i].state != 2) continue;
+            if (jobs[i].retry_at <= now) {
+                if ((*rc = mcf__job_start(m, &jobs[i])) != MCF_OK) return (long)i;
+            } else if (jobs[i].retry_at - now < soon) {
+                soon = jobs[i].retry_at - now;
+            }
+        }
+        if (curl_multi_perform(m, &running) != CURLM_OK) {
+            for (i = 0; i < n && jobs[i].state != 1; i++) { }
+            if (i < n) {
+                mcf__job_stop(m, &jobs[i]);
+                *rc = mcf__fail(fallback, "%s: curl_multi_perform failed", jobs[i].x.n->who);
+                return (long)i;
+            }
+        }
+        while ((msg = curl_multi_info_read(m, &queued)) != NULL) {
+            if (msg->msg != CURLMSG_DONE) continue;
+            for (i = 0; i < n && !(jobs[i].state == 1 && jobs[i].x.h == msg->easy_handle); i++) { }
+            if (i < n && mcf__job_ended(m, &jobs[i], msg->data.result, fallback, rc)) return (long)i;
+        }
+        for (i = 0; i < n; i++) busy |= jobs[i].state != 0;
+        if (!busy || !wait) return -1;
+        (void)curl_multi_poll(m, NULL, 0, (int)soon, NULL);
+    }
+}
+
 /* ---- reading ---- */
+/* An open object; read_at may run on several threads at once. Under `lock`:
+ * the kept blocks, the held whole-object stream and what the server showed
+ * (small reads, and every read once the server is known to ignore Range, run
+ * one at a time under it). Reads above MCF__NET_CACHE bytes run outside it,
+ * each on an easy handle of the pool: at most `threads` handles, made when
+ * first needed, each keeping its connection between requests. A thread never
+ * waits for `lock` while it holds a pool handle (order: lock, then pool). */
 typedef struct mcf__net_reader {
-    mcf__net n;
+    mcf__net n;                     /* n.h: the pool's first handle */
     uint64_t size;
+    pthread_mutex_t lock;
     unsigned char *ahead[2];        /* the last two reads up to MCF__NET_CACHE bytes */
     uint64_t ahead_off[2];
     size_t ahead_len[2];
     int older;                      /* slot to replace next */
     int whole;                      /* the server answered a ranged GET with the whole object */
-    mcf__xfer st;                   /* then: one GET held paused between reads (st.hold) */
+    int ranged;                     /* it answered one with 206: big reads may be split */
+    mcf__xfer st;                   /* whole: one GET held paused between reads (st.hold) */
     CURLM *m;
     int st_active, st_done;
     CURLcode st_cc;
+    pthread_mutex_t pool_lock;      /* the pool of handles */
+    pthread_cond_t pool_cv;
+    CURL **idle;
+    unsigned nidle, made;
+    pthread_mutex_t split_lock;     /* one split read at a time, on sm */
+    CURLM *sm;
+    int locks;                      /* the three locks and the condition exist */
 } mcf__net_reader;
 
 static int mcf__net_stat(void *user, const mcf_url *u, const mcf_options *o, uint64_t *size)
@@ -4944,22 +5076,42 @@ static int mcf__net_new(size_t size, const mcf_url *u, const mcf_options *o, voi
     return MCF_OK;
 }
 
-static int mcf__net_open_read(void *user, const mcf_url *u, const mcf_options *o, void **file, uint64_t *size)
+/* A free handle of the pool, made if fewer than threads exist; with wait, the
+ * next one given back. NULL: none free (wait 0), or out of memory. */
+static CURL *mcf__pool_take(mcf__net_reader *r, int wait)
 {
-    mcf__net_reader *r;
-    void *mem = NULL;
-    int rc;
-    (void)user;
-    if ((rc = mcf__net_new(sizeof *r, u, o, &mem)) != MCF_OK) return rc;
-    r = (mcf__net_reader *)mem;
-    if ((rc = mcf__net_head(&r->n, &r->size, MCF_FILE_OPEN_FAIL)) != MCF_OK) {
-        mcf__net_free(&r->n);
-        MCF_FREE(r);
-        return rc;
+    CURL *h = NULL;
+    int make = 0;
+    (void)pthread_mutex_lock(&r->pool_lock);
+    for (;;) {
+        if (r->nidle) {
+            h = r->idle[--r->nidle];
+            break;
+        }
+        if (r->made < r->n.threads) {
+            r->made++;
+            make = 1;
+            break;
+        }
+        if (!wait) break;
+        (void)pthread_cond_wait(&r->pool_cv, &r->pool_lock);
     }
-    *file = r;
-    *size = r->size;
-    return MCF_OK;
+    (void)pthread_mutex_unlock(&r->pool_lock);
+    if (make && !(h = curl_easy_init())) {
+        (void)pthread_mutex_lock(&r->pool_lock);
+        r->made--;
+        (void)pthread_cond_signal(&r->pool_cv);
+        (void)pthread_mutex_unlock(&r->pool_lock);
+    }
+    return h;
+}
+
+static void mcf__pool_give(mcf__net_reader *r, CURL *h)
+{
+    (void)pthread_mutex_lock(&r->pool_lock);
+    r->idle[r->nidle++] = h;
+    (void)pthread_cond_signal(&r->pool_cv);
+    (void)pthread_mutex_unlock(&r->pool_lock);
 }
 
 /* Parses a Content-Range value "bytes FIRST-LAST/TOTAL" (TOTAL may be "*",
@@ -5009,32 +5161,36 @@ static int mcf__net_multi_run(CURLM *m, CURLcode fail, CURLcode *cc)
 }
 
 /* Once the server is known to ignore Range, reads continue one plain GET of
- * the whole object, held paused between reads (curl's multi interface): a
- * read at or after its position goes on from there, one before it starts a
- * new GET. Nothing is kept beyond the read's block and curl's one paused
- * chunk; a held GET that broke while paused (timeout, closed connection) is
- * started over. */
+ * the whole object, held paused between reads (curl's multi interface, on a
+ * pool handle kept while it runs): a read at or after its position goes on
+ * from there, one before it starts a new GET. Nothing is kept beyond the
+ * read's block and curl's one paused chunk; a held GET that broke while
+ * paused (timeout, closed connection) is started over. All under lock. */
 static void mcf__net_stream_stop(mcf__net_reader *r)
 {
     if (!r->st_active) return;
-    (void)curl_multi_remove_handle(r->m, r->n.h);   /* mid-transfer: closes the connection */
+    (void)curl_multi_remove_handle(r->m, r->st.h);   /* mid-transfer: closes the connection */
+    mcf__pool_give(r, r->st.h);
     r->st_active = 0;
 }
 
 static int mcf__net_stream_start(mcf__net_reader *r)
 {
     struct curl_slist *extra = NULL;
+    CURL *h;
     mcf__net_stream_stop(r);
+    if (!r->m && !(r->m = curl_multi_init())) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
+    if (!(h = mcf__pool_take(r, 1))) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
     mcf__xfer_init(&r->st, &r->n, "GET");
+    r->st.h = h;
     r->st.ranged = 1;
     r->st.hold = 1;
     r->st.size = r->size;
-    if (!r->m && !(r->m = curl_multi_init())) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
-    if (!mcf__net_setup(&r->st, NULL, -1, &extra)) {
+    if (!mcf__net_setup(&r->st, NULL, -1, &extra) || curl_multi_add_handle(r->m, h) != CURLM_OK) {
         curl_slist_free_all(extra);
-        return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
+        mcf__pool_give(r, h);
+        return mcf__fail(MCF_INTERNAL_ERROR, "%s: could not start a GET (out of memory?)", r->n.who);
     }
-    if (curl_multi_add_handle(r->m, r->n.h) != CURLM_OK) return mcf__fail(MCF_INTERNAL_ERROR, "%s: curl_multi_add_handle failed", r->n.who);
     r->st_active = 1;
     r->st_done = 0;
     r->st_cc = CURLE_OK;
@@ -5046,7 +5202,7 @@ static void mcf__net_stream_drive(mcf__net_reader *r)
 {
     if (r->st.paused) {   /* may deliver at once */
         r->st.paused = 0;
-        (void)curl_easy_pause(r->n.h, CURLPAUSE_CONT);
+        (void)curl_easy_pause(r->st.h, CURLPAUSE_CONT);
     }
     while (!r->st_done && !r->st.paused) {
         if (mcf__net_multi_run(r->m, CURLE_RECV_ERROR, &r->st_cc)) r->st_done = 1;
@@ -5075,7 +5231,7 @@ static int mcf__net_stream_read(mcf__net_reader *r, uint64_t off, unsigned char 
             *got = r->st.got;
             return MCF_OK;
         }
-        (void)curl_easy_getinfo(r->n.h, CURLINFO_RESPONSE_CODE, &r->st.status);
+        (void)curl_easy_getinfo(r->st.h, CURLINFO_RESPONSE_CODE, &r->st.status);
         cc = r->st_cc;
         mcf__net_stream_stop(r);
         if (r->st.grown || attempt > r->n.retries || (fresh ? !mcf__net_retryable(cc, r->st.status) : cc == CURLE_OK)) break;
@@ -5092,55 +5248,176 @@ static int mcf__net_stream_read(mcf__net_reader *r, uint64_t off, unsigned char 
     return mcf__net_result(&r->st, cc, attempt, MCF_FILE_READ_FAIL);
 }
 
-/* One ranged GET of exactly len bytes at off into dst. A 206 answer must
- * name that range; a 200 answer (the server ignores Range) is the whole
- * object, read up to off + room (room >= len, room <= size - off) and then
- * cut; later reads go through the held GET above. *got: the bytes now in dst. */
-static int mcf__net_get(mcf__net_reader *r, uint64_t off, unsigned char *dst, size_t len, size_t room, size_t *got)
+/* x set up as a ranged GET on h of len bytes at off into dst, keeping up to
+ * room bytes of a 200 answer; range: its Range value. */
+static void mcf__net_range_xfer(mcf__xfer *x, mcf__net_reader *r, CURL *h, uint64_t off, unsigned char *dst, size_t len,
+                                size_t room, char *range, size_t range_cap)
+{
+    mcf__xfer_init(x, &r->n, "GET");
+    x->h = h;
+    x->dst = dst;
+    x->cap = len;
+    x->room = room;
+    x->ranged = 1;
+    x->off = off;
+    x->size = r->size;
+    (void)snprintf(range, range_cap, "%llu-%llu", (unsigned long long)off, (unsigned long long)(off + len - 1));
+    (void)snprintf(x->what, sizeof x->what, "bytes %s", range);
+}
+
+/* A ranged GET's 2xx answer: a 206 must name exactly the range asked for
+ * (RFC 9110 14.4), a 200 is the whole object (cut after the bytes wanted). */
+static int mcf__net_check_range(const mcf__net_reader *r, const mcf__xfer *x)
+{
+    uint64_t first, last, total;
+    if (x->status == 206) {
+        if (!x->crange[0])
+            return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s %s: the server answered 206 without a Content-Range header, so what it sent is unknown",
+                             r->n.who, r->n.shown, x->what);
+        if (!mcf__net_parse_crange(x->crange, &first, &last, &total) || first != x->off || last != x->off + x->cap - 1)
+            return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s %s: the server answered 206 with Content-Range \"%s\", not the bytes asked for",
+                             r->n.who, r->n.shown, x->what, x->crange);
+        if (total != UINT64_MAX && total != r->size)
+            return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s %s: the object is now %llu bytes, it had %llu when opened (changed since?)",
+                             r->n.who, r->n.shown, x->what, (unsigned long long)total, (unsigned long long)r->size);
+    } else if (x->status != 200) {
+        return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s %s: unexpected answer HTTP %ld %s (expected 206 or 200)",
+                         r->n.who, r->n.shown, x->what, x->status, x->reason);
+    }
+    if (x->got < x->cap)
+        return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s %s: short answer, %lu of %lu bytes", r->n.who, r->n.shown, x->what,
+                         (unsigned long)x->got, (unsigned long)x->cap);
+    return MCF_OK;
+}
+
+/* One ranged GET on pool handle h of exactly len bytes at off into dst. A
+ * 200 answer (the server ignores Range) is the whole object, read up to
+ * off + room (room >= len, room <= size - off) and then cut. *got: the bytes
+ * now in dst; *status: 206 or 200. */
+static int mcf__net_get(mcf__net_reader *r, CURL *h, uint64_t off, unsigned char *dst, size_t len, size_t room, size_t *got, long *status)
 {
     mcf__xfer x;
     char range[64];
-    uint64_t first, last, total;
+    int rc;
+    mcf__net_range_xfer(&x, r, h, off, dst, len, room, range, sizeof range);
+    if ((rc = mcf__net_perform(&x, range, -1, MCF_FILE_READ_FAIL)) != MCF_OK) return rc;
+    if ((rc = mcf__net_check_range(r, &x)) != MCF_OK) return rc;
+    *got = x.got;
+    *status = x.status;
+    return MCF_OK;
+}
+
+/* Under lock: what a successful ranged GET of len bytes at off showed of the
+ * server. The first 200 leaves its note in mcf_last_error, once per reader. */
+static void mcf__net_learned(mcf__net_reader *r, long status, uint64_t off, size_t len)
+{
+    if (status == 206) r->ranged = 1;
+    if (status != 200 || len == r->size || r->whole) return;
+    r->whole = 1;
+    (void)mcf__fail(MCF_OK, "note: %s: %s: the server ignores Range requests (it answered GET bytes %llu-%llu with the whole object); "
+                    "reads now stream the object from its start, and a read behind the stream starts it over", r->n.who, r->n.shown,
+                    (unsigned long long)off, (unsigned long long)(off + len - 1));
+}
+
+/* Under lock: len bytes at off into dst, keeping up to room; through the
+ * held stream once the server is known to ignore Range. */
+static int mcf__net_fetch_locked(mcf__net_reader *r, uint64_t off, unsigned char *dst, size_t len, size_t room, size_t *got)
+{
+    CURL *h;
+    long status = 0;
     int rc;
     if (r->whole) return mcf__net_stream_read(r, off, dst, len, room, got);
-    mcf__xfer_init(&x, &r->n, "GET");
-    x.dst = dst;
-    x.cap = len;
-    x.room = room;
-    x.ranged = 1;
-    x.off = off;
-    x.size = r->size;
-    (void)snprintf(range, sizeof range, "%llu-%llu", (unsigned long long)off, (unsigned long long)(off + len - 1));
-    if ((rc = mcf__net_perform(&x, range, -1, MCF_FILE_READ_FAIL)) != MCF_OK) return rc;
-    if (x.status == 206) {
-        if (!x.crange[0])
-            return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s bytes %s: the server answered 206 without a Content-Range header, so what it sent is unknown",
-                             r->n.who, r->n.shown, range);
-        if (!mcf__net_parse_crange(x.crange, &first, &last, &total) || first != off || last != off + len - 1)
-            return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s bytes %s: the server answered 206 with Content-Range \"%s\", not the bytes asked for",
-                             r->n.who, r->n.shown, range, x.crange);
-        if (total != UINT64_MAX && total != r->size)
-            return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s bytes %s: the object is now %llu bytes, it had %llu when opened (changed since?)",
-                             r->n.who, r->n.shown, range, (unsigned long long)total, (unsigned long long)r->size);
-    } else if (x.status != 200) {
-        return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s bytes %s: unexpected answer HTTP %ld %s (expected 206 or 200)",
-                         r->n.who, r->n.shown, range, x.status, x.reason);
+    if (!(h = mcf__pool_take(r, 1))) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
+    rc = mcf__net_get(r, h, off, dst, len, room, got, &status);
+    mcf__pool_give(r, h);
+    if (rc == MCF_OK) mcf__net_learned(r, status, off, len);
+    return rc;
+}
+
+/* A read of more than twice part_size bytes, split into pieces of at most
+ * part_size fetched by ranged GETs at once on one multi handle, in the
+ * calling thread. It takes only the pool handles free at that moment, so
+ * reads the caller already runs on several threads are not split again: the
+ * transfers in flight never exceed threads. Each piece is retried on its
+ * own. 1: not split (another split runs, or one handle is free). */
+static int mcf__net_split(mcf__net_reader *r, uint64_t off, unsigned char *dst, size_t len)
+{
+    mcf__job *jobs;
+    size_t piece, k = 0, i;
+    uint64_t next = 0, left = len;
+    int rc = MCF_OK, frc = MCF_OK;
+    long j;
+    if (pthread_mutex_trylock(&r->split_lock) != 0) return 1;
+    jobs = (mcf__job *)mcf__calloc(r->n.threads, sizeof *jobs);
+    if (!jobs || (!r->sm && !(r->sm = curl_multi_init()))) {
+        MCF_FREE(jobs);
+        (void)pthread_mutex_unlock(&r->split_lock);
+        return 1;
     }
-    if (x.got < len)
-        return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s bytes %s: short answer, %lu of %lu bytes", r->n.who, r->n.shown, range, (unsigned long)x.got, (unsigned long)len);
-    *got = x.got;
-    if (x.status == 200 && len != r->size && !r->whole) {
-        /* success with a note left in mcf_last_error, once per open object */
-        r->whole = 1;
-        (void)mcf__fail(MCF_OK, "note: %s: %s: the server ignores Range requests (it answered GET bytes %s with the whole object); "
-                        "reads now stream the object from its start, and a read behind the stream starts it over", r->n.who, r->n.shown, range);
+    for (k = 0; k < r->n.threads && (jobs[k].x.h = mcf__pool_take(r, 0)) != NULL; k++) { }
+    if (k < 2) {
+        if (k) mcf__pool_give(r, jobs[0].x.h);
+        MCF_FREE(jobs);
+        (void)pthread_mutex_unlock(&r->split_lock);
+        return 1;
     }
-    return MCF_OK;
+    piece = (size_t)r->n.part_size;
+    if (len / k < piece) piece = len / k + 1;
+    for (;;) {
+        /* every free job takes the next piece */
+        for (i = 0; i < k && rc == MCF_OK && next < len; i++) {
+            size_t n;
+            CURL *h = jobs[i].x.h;
+            if (jobs[i].state != 0) continue;
+            n = len - next < piece ? (size_t)(len - next) : piece;
+            mcf__net_range_xfer(&jobs[i].x, r, h, off + next, dst + next, n, n, jobs[i].range, sizeof jobs[i].range);
+            jobs[i].body = -1;
+            jobs[i].attempts = 0;
+            rc = mcf__job_start(r->sm, &jobs[i]);
+            next += n;
+        }
+        if (rc != MCF_OK || left == 0) break;
+        j = mcf__jobs_next(r->sm, jobs, k, MCF_FILE_READ_FAIL, 1, &frc);
+        if (j < 0) break;
+        if (frc == MCF_OK) frc = mcf__net_check_range(r, &jobs[j].x);
+        if (frc != MCF_OK) {
+            rc = frc;
+            break;
+        }
+        left -= jobs[j].x.cap;
+    }
+    for (i = 0; i < k; i++) {
+        mcf__job_stop(r->sm, &jobs[i]);
+        mcf__pool_give(r, jobs[i].x.h);
+    }
+    MCF_FREE(jobs);
+    (void)pthread_mutex_unlock(&r->split_lock);
+    if (rc == MCF_OK && left != 0) rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: GET %s: split read ended early", r->n.who, r->n.shown);
+    return rc;
+}
+
+/* A read above MCF__NET_CACHE bytes while ranged reads work: outside lock. */
+static int mcf__net_read_big(mcf__net_reader *r, uint64_t off, unsigned char *dst, size_t len, int split)
+{
+    CURL *h;
+    long status = 0;
+    size_t got;
+    int rc;
+    if (split && (rc = mcf__net_split(r, off, dst, len)) != 1) return rc;
+    if (!(h = mcf__pool_take(r, 1))) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
+    rc = mcf__net_get(r, h, off, dst, len, len, &got, &status);
+    mcf__pool_give(r, h);
+    if (rc == MCF_OK) {
+        (void)pthread_mutex_lock(&r->lock);
+        mcf__net_learned(r, status, off, len);
+        (void)pthread_mutex_unlock(&r->lock);
+    }
+    return rc;
 }
 
 /* Copies what a kept block holds of the read at off (its start, or all of
  * it) into out; the bytes copied. The rest is fetched (a held stream may
- * already be past that start). */
+ * already be past that start). Under lock. */
 static size_t mcf__net_from_kept(mcf__net_reader *r, uint64_t off, unsigned char *out, size_t len)
 {
     size_t k;
@@ -5157,7 +5434,7 @@ static size_t mcf__net_from_kept(mcf__net_reader *r, uint64_t off, unsigned char
 }
 
 /* The block to fetch for a read of len (<= MCF__NET_CACHE) bytes at off:
- * its start, and *want bytes from there. */
+ * its start, and *want bytes from there. Under lock. */
 static uint64_t mcf__net_block(const mcf__net_reader *r, uint64_t off, size_t len, size_t *want)
 {
     uint64_t start = off, lo;
@@ -5180,26 +5457,13 @@ static uint64_t mcf__net_block(const mcf__net_reader *r, uint64_t off, size_t le
     return start;
 }
 
-static int mcf__net_read_at(void *file, uint64_t off, void *dst, size_t len)
+/* Under lock: a small or medium read (magic, lengths, headers, zip records)
+ * through one kept block, so the reads that follow it are served locally. */
+static int mcf__net_read_small(mcf__net_reader *r, uint64_t off, unsigned char *out, size_t len)
 {
-    mcf__net_reader *r = (mcf__net_reader *)file;
-    unsigned char *out = (unsigned char *)dst;
-    uint64_t end, start;
-    size_t want, room, got, k;
-    int rc, slot;
-    if (len == 0) return MCF_OK;
-    if (!mcf__add64(off, len, &end) || end > r->size)
-        return mcf__fail(MCF_FILE_READ_FAIL, "%s: read of %lu bytes at %llu passes the end of %s (%llu bytes)", r->n.who,
-                         (unsigned long)len, (unsigned long long)off, r->n.shown, (unsigned long long)r->size);
-    k = mcf__net_from_kept(r, off, out, len);
-    if (k == len) return MCF_OK;
-    out += k;
-    off += k;
-    len -= k;
-    if (len > MCF__NET_CACHE) return mcf__net_get(r, off, out, len, len, &got);
-    /* small and medium reads (magic, lengths, headers, zip records) are kept
-     * in one block so the reads that follow them are served locally */
-    slot = r->older;   /* two blocks: e.g. a file's start and its zip end records */
+    uint64_t start;
+    size_t want, room, got;
+    int rc, slot = r->older;   /* two blocks: e.g. a file's start and its zip end records */
     if (!r->ahead[slot] && !(r->ahead[slot] = (unsigned char *)mcf__malloc(MCF__NET_CACHE)))
         return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
     start = mcf__net_block(r, off, len, &want);
@@ -5207,7 +5471,7 @@ static int mcf__net_read_at(void *file, uint64_t off, void *dst, size_t len)
     /* a server that ignores Range streams from byte 0 anyway: then the block
      * takes the whole slot, which often holds the next header read too */
     room = r->size - start < (uint64_t)MCF__NET_CACHE ? (size_t)(r->size - start) : MCF__NET_CACHE;
-    if ((rc = mcf__net_get(r, start, r->ahead[slot], want, room, &got)) != MCF_OK) return rc;
+    if ((rc = mcf__net_fetch_locked(r, start, r->ahead[slot], want, room, &got)) != MCF_OK) return rc;
     r->ahead_off[slot] = start;
     r->ahead_len[slot] = got;
     r->older = 1 - slot;
@@ -5215,15 +5479,92 @@ static int mcf__net_read_at(void *file, uint64_t off, void *dst, size_t len)
     return MCF_OK;
 }
 
+/* Safe on several threads at once for one reader: see mcf__net_reader. */
+static int mcf__net_read_at(void *file, uint64_t off, void *dst, size_t len)
+{
+    mcf__net_reader *r = (mcf__net_reader *)file;
+    unsigned char *out = (unsigned char *)dst;
+    uint64_t end;
+    size_t k, got;
+    int rc = MCF_OK, split;
+    if (len == 0) return MCF_OK;
+    if (!mcf__add64(off, len, &end) || end > r->size)
+        return mcf__fail(MCF_FILE_READ_FAIL, "%s: read of %lu bytes at %llu passes the end of %s (%llu bytes)", r->n.who,
+                         (unsigned long)len, (unsigned long long)off, r->n.shown, (unsigned long long)r->size);
+    (void)pthread_mutex_lock(&r->lock);
+    k = mcf__net_from_kept(r, off, out, len);
+    out += k;
+    off += k;
+    len -= k;
+    if (len > MCF__NET_CACHE && !r->whole) {
+        split = r->ranged && r->n.threads > 1 && len / 2 > r->n.part_size;
+        (void)pthread_mutex_unlock(&r->lock);
+        return mcf__net_read_big(r, off, out, len, split);
+    }
+    if (len > MCF__NET_CACHE) rc = mcf__net_fetch_locked(r, off, out, len, len, &got);
+    else if (len > 0) rc = mcf__net_read_small(r, off, out, len);
+    (void)pthread_mutex_unlock(&r->lock);
+    return rc;
+}
+
 static void mcf__net_close_read(void *file)
 {
     mcf__net_reader *r = (mcf__net_reader *)file;
-    mcf__net_stream_stop(r);
+    unsigned i;
+    mcf__net_stream_stop(r);   /* its handle back to the pool */
     if (r->m) curl_multi_cleanup(r->m);
+    if (r->sm) curl_multi_cleanup(r->sm);
+    for (i = 0; r->idle && i < r->nidle; i++)
+        if (r->idle[i] != r->n.h) curl_easy_cleanup(r->idle[i]);
+    if (r->locks) {
+        (void)pthread_mutex_destroy(&r->lock);
+        (void)pthread_mutex_destroy(&r->pool_lock);
+        (void)pthread_mutex_destroy(&r->split_lock);
+        (void)pthread_cond_destroy(&r->pool_cv);
+    }
     mcf__net_free(&r->n);
+    MCF_FREE(r->idle);
     MCF_FREE(r->ahead[0]);
     MCF_FREE(r->ahead[1]);
     MCF_FREE(r);
+}
+
+static int mcf__net_open_read(void *user, const mcf_url *u, const mcf_options *o, void **file, uint64_t *size)
+{
+    mcf__net_reader *r;
+    void *mem = NULL;
+    int rc, locks = 0;
+    (void)user;
+    if ((rc = mcf__net_new(sizeof *r, u, o, &mem)) != MCF_OK) return rc;
+    r = (mcf__net_reader *)mem;
+    if (pthread_mutex_init(&r->lock, NULL) == 0) {
+        locks++;
+        if (pthread_mutex_init(&r->pool_lock, NULL) == 0) {
+            locks++;
+            if (pthread_mutex_init(&r->split_lock, NULL) == 0) {
+                locks++;
+                if (pthread_cond_init(&r->pool_cv, NULL) == 0) locks++;
+                else (void)pthread_mutex_destroy(&r->split_lock);
+            }
+            if (locks < 4) (void)pthread_mutex_destroy(&r->pool_lock);
+        }
+        if (locks < 4) (void)pthread_mutex_destroy(&r->lock);
+    }
+    r->locks = locks == 4;
+    r->idle = (CURL **)mcf__malloc(r->n.threads * sizeof *r->idle);
+    if (!r->locks || !r->idle) rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", u->url);
+    if (rc == MCF_OK) {
+        r->idle[r->nidle++] = r->n.h;   /* the HEAD's handle (and connection) is the pool's first */
+        r->made = 1;
+        rc = mcf__net_head(&r->n, &r->size, MCF_FILE_OPEN_FAIL);
+    }
+    if (rc != MCF_OK) {
+        mcf__net_close_read(r);
+        return rc;
+    }
+    *file = r;
+    *size = r->size;
+    return MCF_OK;
 }
 
 static int mcf__net_remove(void *user, const mcf_url *u, const mcf_options *o)
@@ -5268,7 +5609,7 @@ static int mcf__upload_start(mcf__upload *p, mcf__net *n, const char *url, int64
         p->extra = NULL;
         return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", n->who);
     }
-    if (curl_multi_add_handle(p->m, n->h) != CURLM_OK) {
+    if (curl_multi_add_handle(p->m, p->x.h) != CURLM_OK) {
         curl_multi_cleanup(p->m);
         curl_slist_free_all(p->extra);
         p->m = NULL;
@@ -5284,7 +5625,7 @@ static void mcf__upload_drive(mcf__upload *p, int to_end)
 {
     if (p->x.paused) {
         p->x.paused = 0;
-        (void)curl_easy_pause(p->x.n->h, CURLPAUSE_CONT);
+        (void)curl_easy_pause(p->x.h, CURLPAUSE_CONT);
     }
     while (!p->done) {
         if (!to_end && p->x.chunk_pos == p->x.chunk_len) break;
@@ -5293,7 +5634,7 @@ static void mcf__upload_drive(mcf__upload *p, int to_end)
         if (p->x.paused) {
             if (!to_end) break;
             p->x.paused = 0;
-            (void)curl_easy_pause(p->x.n->h, CURLPAUSE_CONT);
+            (void)curl_easy_pause(p->x.h, CURLPAUSE_CONT);
         }
         (void)curl_multi_poll(p->m, NULL, 0, 100, NULL);
     }
@@ -5302,7 +5643,7 @@ static void mcf__upload_drive(mcf__upload *p, int to_end)
 static void mcf__upload_stop(mcf__upload *p)
 {
     if (!p->active) return;
-    (void)curl_multi_remove_handle(p->m, p->x.n->h);   /* mid-transfer: closes the connection */
+    (void)curl_multi_remove_handle(p->m, p->x.h);   /* mid-transfer: closes the connection */
     curl_multi_cleanup(p->m);
     curl_slist_free_all(p->extra);
     p->m = NULL;
@@ -5319,7 +5660,7 @@ static int mcf__upload_feed(mcf__upload *p, const void *src, size_t len)
     p->x.chunk = NULL;
     if (p->x.chunk_pos == p->x.chunk_len && !p->done) return MCF_OK;
     /* the server answered (or the connection broke) before taking all bytes */
-    (void)curl_easy_getinfo(p->x.n->h, CURLINFO_RESPONSE_CODE, &p->x.status);
+    (void)curl_easy_getinfo(p->x.h, CURLINFO_RESPONSE_CODE, &p->x.status);
     if (p->cc == CURLE_OK && p->x.status >= 200 && p->x.status < 300)
         return mcf__fail(MCF_FILE_WRITE_FAIL, "%s: PUT %s: the server answered HTTP %ld before the whole body was sent",
                          p->x.n->who, p->x.n->shown, p->x.status);
@@ -5333,7 +5674,7 @@ static int mcf__upload_finish(mcf__upload *p)
     p->x.chunk = NULL;
     p->x.chunk_len = p->x.chunk_pos = 0;
     mcf__upload_drive(p, 1);
-    (void)curl_easy_getinfo(p->x.n->h, CURLINFO_RESPONSE_CODE, &p->x.status);
+    (void)curl_easy_getinfo(p->x.h, CURLINFO_RESPONSE_CODE, &p->x.status);
     rc = mcf__net_result(&p->x, p->cc, 1, MCF_FILE_WRITE_FAIL);
     mcf__upload_stop(p);
     return rc;
@@ -5635,7 +5976,7 @@ static int mcf__curl_filesystem(const char *scheme, mcf_filesystem *out)
 {
     static const mcf_filesystem fs = {
         "http", NULL, mcf__net_stat, mcf__net_open_read, mcf__net_read_at, NULL, mcf__net_close_read,
-        mcf__net_open_write, mcf__net_write, mcf__net_commit, mcf__net_abort, mcf__net_remove
+        mcf__net_open_write, mcf__net_write, mcf__net_commit, mcf__net_abort, mcf__net_remove, MCF_FS_THREADSAFE_READ
     };
     if (strcmp(scheme, "http") && strcmp(scheme, "https") && strcmp(scheme, "s3") && strcmp(scheme, "s3a")) return 0;
     *out = fs;
