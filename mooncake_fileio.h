@@ -5396,14 +5396,13 @@ static int mcf__net_split(mcf__net_reader *r, uint64_t off, unsigned char *dst, 
     return rc;
 }
 
-/* A read above MCF__NET_CACHE bytes while ranged reads work: outside lock. */
-static int mcf__net_read_big(mcf__net_reader *r, uint64_t off, unsigned char *dst, size_t len, int split)
+/* One ranged GET on a pool handle, outside lock. */
+static int mcf__net_get_one(mcf__net_reader *r, uint64_t off, unsigned char *dst, size_t len)
 {
     CURL *h;
     long status = 0;
     size_t got;
     int rc;
-    if (split && (rc = mcf__net_split(r, off, dst, len)) != 1) return rc;
     if (!(h = mcf__pool_take(r, 1))) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
     rc = mcf__net_get(r, h, off, dst, len, len, &got, &status);
     mcf__pool_give(r, h);
@@ -5413,6 +5412,33 @@ static int mcf__net_read_big(mcf__net_reader *r, uint64_t off, unsigned char *ds
         (void)pthread_mutex_unlock(&r->lock);
     }
     return rc;
+}
+
+/* A read above MCF__NET_CACHE bytes, outside lock. With split, before the
+ * server has shown that it honours Range, the first part_size bytes go
+ * alone; a server that ignores Range then gets the rest through the held
+ * stream, one that honours it the rest split. */
+static int mcf__net_read_big(mcf__net_reader *r, uint64_t off, unsigned char *dst, size_t len, int split)
+{
+    size_t first = (size_t)r->n.part_size;
+    int rc, ranged, whole;
+    if (!split) return mcf__net_get_one(r, off, dst, len);
+    (void)pthread_mutex_lock(&r->lock);
+    ranged = r->ranged;
+    (void)pthread_mutex_unlock(&r->lock);
+    if (!ranged) {
+        if ((rc = mcf__net_get_one(r, off, dst, first)) != MCF_OK) return rc;
+        off += first;
+        dst += first;
+        len -= first;
+        (void)pthread_mutex_lock(&r->lock);
+        whole = r->whole;
+        if (whole) rc = mcf__net_fetch_locked(r, off, dst, len, len, &first);
+        (void)pthread_mutex_unlock(&r->lock);
+        if (whole) return rc;
+    }
+    if ((rc = mcf__net_split(r, off, dst, len)) != 1) return rc;
+    return mcf__net_get_one(r, off, dst, len);
 }
 
 /* Copies what a kept block holds of the read at off (its start, or all of
@@ -5497,7 +5523,7 @@ static int mcf__net_read_at(void *file, uint64_t off, void *dst, size_t len)
     off += k;
     len -= k;
     if (len > MCF__NET_CACHE && !r->whole) {
-        split = r->ranged && r->n.threads > 1 && len / 2 > r->n.part_size;
+        split = r->n.threads > 1 && len / 2 > r->n.part_size;
         (void)pthread_mutex_unlock(&r->lock);
         return mcf__net_read_big(r, off, out, len, split);
     }
@@ -5685,19 +5711,38 @@ typedef struct mcf__net_writer {
     uint64_t total, done;           /* total UINT64_MAX = unknown */
     int multipart, part_no;
     char *upload_id;                /* percent-encoded, ready for a query */
-    mcf__buf parts;                 /* <Part>...</Part> list for Complete */
+    mcf__buf tags;                  /* part N's ETag at (N - 1) * MCF__NET_TAG bytes */
     mcf__upload upload;
     uint64_t part_left;             /* bytes still due in the streamed part */
     unsigned char *buf;             /* unknown total on S3: one part buffered */
     size_t buf_len;
+    /* threads > 1 on S3 multipart: parts are buffered and up to threads of
+     * them sent at once (memory: threads x part_size at most) */
+    CURLM *pm;
+    mcf__job *jobs;                 /* one per thread: its handle, its part (x.up) */
+    unsigned char **pbuf;           /* the jobs' part buffers, made when first used */
+    int fill;                       /* the job whose buffer is filling, or -1 */
+    size_t fill_len;
 } mcf__net_writer;
+
+#define MCF__NET_TAG sizeof(((mcf__xfer *)0)->etag)
 
 static void mcf__net_writer_free(mcf__net_writer *w)
 {
+    unsigned i;
     mcf__upload_stop(&w->upload);
+    for (i = 0; w->jobs && i < w->n.threads; i++) {   /* parts still in flight are cut */
+        mcf__job_stop(w->pm, &w->jobs[i]);
+        MCF_FREE((char *)w->jobs[i].x.url);
+        if (w->jobs[i].x.h) curl_easy_cleanup(w->jobs[i].x.h);
+        if (w->pbuf) MCF_FREE(w->pbuf[i]);
+    }
+    if (w->pm) curl_multi_cleanup(w->pm);
+    MCF_FREE(w->jobs);
+    MCF_FREE(w->pbuf);
     mcf__net_free(&w->n);
     MCF_FREE(w->upload_id);
-    mcf__buf_free(&w->parts);
+    mcf__buf_free(&w->tags);
     MCF_FREE(w->buf);
     MCF_FREE(w);
 }
@@ -5752,31 +5797,36 @@ static int mcf__s3_create_upload(mcf__net_writer *w)
     return rc;
 }
 
-/* Notes part part_no's ETag for CompleteMultipartUpload. */
-static int mcf__s3_note_part(mcf__net_writer *w, const char *etag)
+/* Keeps part part_no's ETag for CompleteMultipartUpload (parts sent at
+ * once may end in any order). */
+static int mcf__s3_note_part(mcf__net_writer *w, int part_no, const char *etag)
 {
-    char head[64];
-    if (!etag[0]) return mcf__fail(MCF_FILE_WRITE_FAIL, "s3: PUT %s part %d: the answer has no ETag", w->n.shown, w->part_no);
-    (void)snprintf(head, sizeof head, "<Part><PartNumber>%d</PartNumber><ETag>", w->part_no);
-    mcf__buf_puts(&w->parts, head);
-    for (; *etag; etag++) {   /* XML-escape the quotes S3 puts around ETags */
-        if (*etag == '"') mcf__buf_puts(&w->parts, "&quot;");
-        else if (*etag == '&') mcf__buf_puts(&w->parts, "&amp;");
-        else if (*etag == '<') mcf__buf_puts(&w->parts, "&lt;");
-        else mcf__buf_putc(&w->parts, (unsigned char)*etag);
+    static const char zeros[MCF__NET_TAG] = "";
+    size_t at = (size_t)(part_no - 1) * MCF__NET_TAG;
+    if (!etag[0]) return mcf__fail(MCF_FILE_WRITE_FAIL, "s3: PUT %s part %d: the answer has no ETag", w->n.shown, part_no);
+    while (w->tags.len < at + MCF__NET_TAG && !w->tags.failed) mcf__buf_put(&w->tags, zeros, MCF__NET_TAG);
+    if (w->tags.failed) return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+    memcpy(w->tags.data + at, etag, strlen(etag) + 1);
+    return MCF_OK;
+}
+
+/* The URL of the next part, counted; NULL (and *rc) past 10000 parts. */
+static char *mcf__s3_next_part(mcf__net_writer *w, int *rc)
+{
+    char *url;
+    if (++w->part_no > 10000) {
+        *rc = mcf__fail(MCF_FILE_WRITE_FAIL, "s3: %s: more than 10000 parts; raise the part_size storage option", w->n.shown);
+        return NULL;
     }
-    mcf__buf_puts(&w->parts, "</ETag></Part>");
-    return w->parts.failed ? mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory") : MCF_OK;
+    if (!(url = mcf__net_query_url(w, w->part_no))) *rc = mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+    return url;
 }
 
 static int mcf__s3_start_part(mcf__net_writer *w, uint64_t len)
 {
     char *url;
-    int rc;
-    w->part_no++;
-    if (w->part_no > 10000)
-        return mcf__fail(MCF_FILE_WRITE_FAIL, "s3: %s: more than 10000 parts; raise the part_size storage option", w->n.shown);
-    if (!(url = mcf__net_query_url(w, w->part_no))) return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+    int rc = MCF_OK;
+    if (!(url = mcf__s3_next_part(w, &rc))) return rc;
     /* the URL must outlive the transfer: kept in the xfer, freed at finish */
     rc = mcf__upload_start(&w->upload, &w->n, url, (int64_t)len);
     if (rc != MCF_OK) {
@@ -5792,7 +5842,7 @@ static int mcf__s3_end_part(mcf__net_writer *w)
 {
     char *url = (char *)w->upload.x.url;
     int rc = mcf__upload_finish(&w->upload);
-    if (rc == MCF_OK) rc = mcf__s3_note_part(w, w->upload.x.etag);
+    if (rc == MCF_OK) rc = mcf__s3_note_part(w, w->part_no, w->upload.x.etag);
     MCF_FREE(url);
     w->upload.x.url = NULL;
     return rc;
@@ -5806,6 +5856,98 @@ static int mcf__s3_flush_buf(mcf__net_writer *w)
     if ((rc = mcf__upload_feed(&w->upload, w->buf, w->buf_len)) != MCF_OK) return rc;
     w->buf_len = 0;
     return mcf__s3_end_part(w);
+}
+
+/* ---- parallel multipart upload (threads > 1) ---- */
+/* Runs the parts in flight one step (wait 0) or until one ends (wait 1);
+ * a part that ended is noted, a part that failed after its retries fails
+ * the upload. *idle: nothing was in flight. */
+static int mcf__s3_par_wait(mcf__net_writer *w, int wait, int *idle)
+{
+    int rc = MCF_OK;
+    long j = mcf__jobs_next(w->pm, w->jobs, w->n.threads, MCF_FILE_WRITE_FAIL, wait, &rc);
+    *idle = j < 0;
+    if (j < 0) return MCF_OK;
+    if (rc == MCF_OK) rc = mcf__s3_note_part(w, (int)w->jobs[j].tag, w->jobs[j].x.etag);
+    MCF_FREE((char *)w->jobs[j].x.url);
+    w->jobs[j].x.url = NULL;
+    return rc;
+}
+
+/* A free job to fill the next part into (waits for a part in flight to end). */
+static int mcf__s3_par_slot(mcf__net_writer *w)
+{
+    unsigned i;
+    int rc, idle;
+    for (;;) {
+        for (i = 0; i < w->n.threads && w->jobs[i].state != 0; i++) { }
+        if (i < w->n.threads) break;
+        if ((rc = mcf__s3_par_wait(w, 1, &idle)) != MCF_OK) return rc;
+    }
+    if (!w->pbuf[i] && (!mcf__fits_size(w->n.part_size) || !(w->pbuf[i] = (unsigned char *)mcf__malloc((size_t)w->n.part_size))))
+        return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory for a %llu-byte part", (unsigned long long)w->n.part_size);
+    if (!w->jobs[i].x.h && !(w->jobs[i].x.h = curl_easy_init())) return mcf__fail(MCF_INTERNAL_ERROR, "s3: curl_easy_init failed");
+    w->fill = (int)i;
+    w->fill_len = 0;
+    return MCF_OK;
+}
+
+/* Sends the filled part (replayable: it is retried on its own). */
+static int mcf__s3_par_send(mcf__net_writer *w)
+{
+    mcf__job *j = &w->jobs[w->fill];
+    CURL *h = j->x.h;
+    char *url;
+    int rc = MCF_OK, idle;
+    if (!(url = mcf__s3_next_part(w, &rc))) return rc;
+    mcf__xfer_init(&j->x, &w->n, "PUT");
+    j->x.h = h;
+    j->x.url = url;
+    j->x.up = w->pbuf[w->fill];
+    j->x.up_len = w->fill_len;
+    (void)snprintf(j->x.what, sizeof j->x.what, "part %d", w->part_no);
+    j->body = (int64_t)w->fill_len;
+    j->range[0] = '\0';
+    j->attempts = 0;
+    j->tag = (uint64_t)w->part_no;
+    w->fill = -1;
+    if ((rc = mcf__job_start(w->pm, j)) != MCF_OK) return rc;
+    do rc = mcf__s3_par_wait(w, 0, &idle);   /* collect what ended meanwhile */
+    while (rc == MCF_OK && !idle);
+    return rc;
+}
+
+static int mcf__s3_par_write(mcf__net_writer *w, const unsigned char *p, size_t len)
+{
+    int rc = MCF_OK;
+    while (len > 0 && rc == MCF_OK) {
+        uint64_t start, part;
+        size_t k;
+        if (w->fill < 0 && (rc = mcf__s3_par_slot(w)) != MCF_OK) break;
+        start = w->done - w->fill_len;
+        part = w->total == UINT64_MAX || w->total - start > w->n.part_size ? w->n.part_size : w->total - start;
+        k = part - w->fill_len < (uint64_t)len ? (size_t)(part - w->fill_len) : len;
+        memcpy(w->pbuf[w->fill] + w->fill_len, p, k);
+        w->fill_len += k;
+        w->done += k;
+        p += k;
+        len -= k;
+        if (w->fill_len == part) rc = mcf__s3_par_send(w);
+    }
+    return rc;
+}
+
+/* Sends the last (partial, or for an empty object the only) part and waits
+ * for every part in flight. */
+static int mcf__s3_par_finish(mcf__net_writer *w)
+{
+    int rc = MCF_OK, idle = 0;
+    if ((w->fill >= 0 && w->fill_len > 0) || w->part_no == 0) {
+        if (w->fill < 0) rc = mcf__s3_par_slot(w);
+        if (rc == MCF_OK) rc = mcf__s3_par_send(w);
+    }
+    while (rc == MCF_OK && !idle) rc = mcf__s3_par_wait(w, 1, &idle);
+    return rc;
 }
 
 static int mcf__net_open_write(void *user, const mcf_url *u, uint64_t size, const mcf_options *o, void **file)
@@ -5834,7 +5976,13 @@ static int mcf__net_open_write(void *user, const mcf_url *u, uint64_t size, cons
     }
     if (w->n.s3 && (size == UINT64_MAX || size > w->n.threshold)) {
         w->multipart = 1;
-        if (size == UINT64_MAX && (!mcf__fits_size(w->n.part_size) || !(w->buf = (unsigned char *)mcf__malloc((size_t)w->n.part_size))))
+        w->fill = -1;
+        if (w->n.threads > 1) {
+            w->jobs = (mcf__job *)mcf__calloc(w->n.threads, sizeof *w->jobs);
+            w->pbuf = (unsigned char **)mcf__calloc(w->n.threads, sizeof *w->pbuf);
+            rc = w->jobs && w->pbuf && (w->pm = curl_multi_init()) != NULL ? mcf__s3_create_upload(w)
+                 : mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+        } else if (size == UINT64_MAX && (!mcf__fits_size(w->n.part_size) || !(w->buf = (unsigned char *)mcf__malloc((size_t)w->n.part_size))))
             rc = mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory for a %llu-byte part", (unsigned long long)w->n.part_size);
         else rc = mcf__s3_create_upload(w);
     } else {
@@ -5860,6 +6008,7 @@ static int mcf__net_write(void *file, const void *src, size_t len)
         if ((rc = mcf__upload_feed(&w->upload, p, len)) == MCF_OK) w->done += len;
         return rc;
     }
+    if (w->jobs) return mcf__s3_par_write(w, p, len);
     while (len > 0 && rc == MCF_OK) {
         size_t k;
         if (w->buf) {   /* unknown total: fill one part, then send it */
@@ -5918,11 +6067,23 @@ static int mcf__s3_complete(mcf__net_writer *w)
     mcf__xfer x;
     mcf__buf xml, keep;
     char *url;
-    int rc;
+    int rc, i;
     memset(&xml, 0, sizeof xml);
     memset(&keep, 0, sizeof keep);
     mcf__buf_puts(&xml, "<CompleteMultipartUpload>");
-    mcf__buf_put(&xml, w->parts.data, w->parts.len);
+    for (i = 0; i < w->part_no && (size_t)(i + 1) * MCF__NET_TAG <= w->tags.len; i++) {
+        const char *etag = (const char *)w->tags.data + (size_t)i * MCF__NET_TAG;
+        char head[64];
+        (void)snprintf(head, sizeof head, "<Part><PartNumber>%d</PartNumber><ETag>", i + 1);
+        mcf__buf_puts(&xml, head);
+        for (; *etag; etag++) {   /* XML-escape the quotes S3 puts around ETags */
+            if (*etag == '"') mcf__buf_puts(&xml, "&quot;");
+            else if (*etag == '&') mcf__buf_puts(&xml, "&amp;");
+            else if (*etag == '<') mcf__buf_puts(&xml, "&lt;");
+            else mcf__buf_putc(&xml, (unsigned char)*etag);
+        }
+        mcf__buf_puts(&xml, "</ETag></Part>");
+    }
     mcf__buf_puts(&xml, "</CompleteMultipartUpload>");
     url = mcf__net_query_url(w, 0);
     if (!url || xml.failed) rc = mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
@@ -5962,7 +6123,8 @@ static int mcf__net_commit(void *file)
         mcf__net_writer_free(w);
         return rc;
     }
-    if (w->buf && (w->buf_len > 0 || w->part_no == 0)) rc = mcf__s3_flush_buf(w);
+    if (w->jobs) rc = mcf__s3_par_finish(w);
+    else if (w->buf && (w->buf_len > 0 || w->part_no == 0)) rc = mcf__s3_flush_buf(w);
     if (rc == MCF_OK) rc = mcf__s3_complete(w);
     if (rc != MCF_OK) {
         mcf__net_abort(w);
