@@ -47,9 +47,15 @@ ALL_BINS := $(foreach v,$(VARIANTS),$($(v)_BINS))
 TSAN := -fsanitize=thread -fno-omit-frame-pointer
 $(eval $(call VARIANT,tsan,clang,$(CSTD) $(WARN) -O1 -g $(TSAN),$(TSAN)))
 tsan_BINS := $(BUILD)/tsan/test_threads
+# The parallel remote reads and uploads under TSan with libcurl. libcurl itself
+# is not instrumented: the races checked are the library's own (the reader's
+# pool, kept blocks and stream, the per-reader state), which TSan sees through
+# the pthread calls whichever side makes them.
+$(eval $(call VARIANT,tsancurl,clang,$(CSTD) $(WARN) -O1 -g $(TSAN) -DMOONCAKE_FILEIO_CURL,$(TSAN) -lcurl))
+tsancurl_BINS := $(BUILD)/tsancurl/test_remote_parallel
 
-tsan: $(tsan_BINS)
-	@sh tests/run.sh tsan:$(BUILD)/tsan
+tsan: $(tsan_BINS) $(tsancurl_BINS)
+	@sh tests/run.sh tsan:$(BUILD)/tsan tsancurl:$(BUILD)/tsancurl
 
 # MCF_STATIC: two translation units that each compile a private copy.
 $(BUILD)/static/test_static: tests/static_a.c tests/static_b.c $(HDRS)
@@ -87,11 +93,11 @@ FUZZ_BINS := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 
 # make test: every variant's tests, the CLI, the MCF_STATIC build, the TSan
 # thread test, the bench smoke run, and each fuzz target for ~20 s first.
-test: $(ALL_BINS) $(tsan_BINS) $(BUILD)/header-check.ok $(BUILD)/noposix-includes.ok $(BUILD)/tools/test_cli \
+test: $(ALL_BINS) $(tsan_BINS) $(tsancurl_BINS) $(BUILD)/header-check.ok $(BUILD)/noposix-includes.ok $(BUILD)/tools/test_cli \
       $(BUILD)/static/test_static $(FUZZ_BINS)
 	@sh fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
 	@sh tests/run.sh $(foreach v,$(VARIANTS),$(v):$(BUILD)/$(v)) tools:$(BUILD)/tools \
-	    static:$(BUILD)/static tsan:$(BUILD)/tsan
+	    static:$(BUILD)/static tsan:$(BUILD)/tsan tsancurl:$(BUILD)/tsancurl
 
 # One quick pass (gcc only) while developing.
 test-quick: $(gcc_BINS)
