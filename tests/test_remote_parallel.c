@@ -37,15 +37,6 @@ MCF_TEST_MAIN(MCF_TEST(remote_parallel_needs_curl))
 #define MIB ((size_t)1 << 20)
 #define CHECK_NO_SECRETS() MCF_CHECK(!strstr(mcf_last_error(), S3_SECRET) && !strstr(mcf_last_error(), S3_KEY))
 
-static unsigned char *pattern(size_t n, unsigned seed)
-{
-    unsigned char *p = (unsigned char *)malloc(n ? n : 1);
-    size_t i;
-    uint32_t x = 2463534242u ^ seed;
-    for (i = 0; p && i < n; i++) { x ^= x << 13; x ^= x >> 17; x ^= x << 5; p[i] = (unsigned char)x; }
-    return p;
-}
-
 static uint64_t requests_now(void)
 {
     uint64_t r;
@@ -198,7 +189,7 @@ static int remote_http_read_at_many_threads(void)
     void *f = NULL;
     uint64_t size = 0;
     size_t n = 4 * MIB;
-    unsigned char *data = pattern(n, 11);
+    unsigned char *data = noise(n, 11);
     long from;
     int conns, gets;
     NEED_HTTP();
@@ -271,7 +262,7 @@ static int remote_http_big_read_split(void)
     char url[160];
     mcf_options o = with_opts(NULL, 4, part), one = with_opts(NULL, 1, part);
     size_t n = 16 * MIB;
-    unsigned char *data = pattern(n, 12);
+    unsigned char *data = noise(n, 12);
     uint64_t reqs = 0;
     long from;
     int conns, gets;
@@ -306,7 +297,7 @@ static int remote_http_big_read_range_fails_always(void)
     char url[160];
     mcf_options o = with_opts(NULL, 4, part);
     size_t n = 16 * MIB;
-    unsigned char *data = pattern(n, 13);
+    unsigned char *data = noise(n, 13);
     uint64_t reqs = 0;
     NEED_HTTP();
     MCF_CHECK(data != NULL);
@@ -332,7 +323,7 @@ static int remote_s3_big_read_range_faults(void)
     const char *always = "s3://" S3_BUCKET "/par/fault-get-always-2097152/obj.bin";
     mcf_options base, o;
     size_t n = 16 * MIB;
-    unsigned char *data = pattern(n, 14);
+    unsigned char *data = noise(n, 14);
     uint64_t reqs = 0;
     NEED_S3();
     MCF_CHECK(data != NULL);
@@ -363,7 +354,7 @@ static int remote_http_read_bytes_threads(void)
     char url[160];
     mcf_options o = with_opts(NULL, 4, part);
     size_t n = 8 * MIB + 3, len = 0;
-    unsigned char *data = pattern(n, 15);
+    unsigned char *data = noise(n, 15);
     void *back = NULL;
     uint64_t r0;
     NEED_HTTP();
@@ -423,7 +414,7 @@ static int remote_s3_multipart_threads(void)
     const char *url = "s3://" S3_BUCKET "/par/upload.bin";
     mcf_options base, o;
     size_t n = 10 * MIB + MIB / 2, len = 0, peak = 0;
-    unsigned char *data = pattern(n, 16);
+    unsigned char *data = noise(n, 16);
     void *back = NULL;
     uint64_t r0;
     int most;
@@ -466,7 +457,7 @@ static int remote_s3_multipart_part_faults(void)
     const char *always = "s3://" S3_BUCKET "/par/fault-part-always-3/obj.bin";
     mcf_options base, o;
     size_t n = 6 * MIB, len = 0, peak;
-    unsigned char *data = pattern(n, 17);
+    unsigned char *data = noise(n, 17);
     void *back = NULL;
     uint64_t r0;
     NEED_S3();
