@@ -159,6 +159,11 @@
  *   replicate        replication of the puts a call makes into a store
  *                    (mcf_replicate, upstream's replicate config; NULL = the
  *                    store's defaults; the memory store has none)
+ *   threads          0 or 1 = serial; more = up to that many transfers at
+ *                    once (capped at 64). http/s3: one connection per
+ *                    transfer, reused; a read above 2 x part_size runs as
+ *                    ranged GETs at once; S3 multipart uploads send that many
+ *                    parts at once (memory: threads x part_size)
  *
  * ===========================================================================
  * ERRORS
@@ -526,7 +531,8 @@ typedef struct mcf_filesystem {
 /* Built-in backends "http", "https", "s3" (and "s3a"); storage_options keys:
  *   http(s): headers ("Name: value" lines), bearer_token, timeout and
  *            connect_timeout (seconds; timeout 0 = none), verify_tls ("0" to
- *            skip TLS checks), ca_file, retries (5xx/transport, default 3)
+ *            skip TLS checks), ca_file, retries (5xx/transport, default 3),
+ *            part_size (bytes, default 64 MiB: the piece of a split read)
  *   s3:      key, secret, token (else AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
  *            AWS_SESSION_TOKEN), region (else AWS_REGION, AWS_DEFAULT_REGION,
  *            "us-east-1"), endpoint_url (else AWS_ENDPOINT_URL_S3,
@@ -545,7 +551,21 @@ typedef struct mcf_filesystem {
  * mcf_last_error(): "note: http: URL: the server ignores Range requests ...".
  * The size comes from HEAD's Content-Length. A 206 whose Content-Range is not
  * the range asked for, or a 200 whose length is not the size at open, fails
- * with MCF_FILE_READ_FAIL: never bytes from elsewhere in the object. */
+ * with MCF_FILE_READ_FAIL: never bytes from elsewhere in the object.
+ * With options.threads > 1 (the backends set MCF_FS_THREADSAFE_READ):
+ * read_at may run on several threads at once for one open object, each
+ * transfer on its own connection, at most `threads` of them. One read_at of
+ * more than 2 x part_size is itself split into part_size pieces fetched by
+ * up to `threads` ranged GETs at once, using only the connections free at
+ * that moment, so reads a caller already runs in parallel are not split a
+ * second time; each piece is retried on its own, and a piece that keeps
+ * failing fails the read naming its byte range. Before the server has shown
+ * that it honours Range, such a read fetches its first part alone.
+ * S3 multipart uploads with threads > 1 buffer each part and send up to
+ * `threads` at once (memory: threads x part_size, never the whole object);
+ * a part is retried on its own (it is replayable), and a part that keeps
+ * failing fails the upload naming its number: the upload is aborted and no
+ * object appears. Plain http PUTs stay one stream. */
 /* Process-wide counters of the curl backends since start: requests sent,
  * bytes received (response headers + bodies), request body bytes sent. Any
  * pointer may be NULL. Thread-safe. Shows what a lazy remote load costs. */
@@ -4119,7 +4139,11 @@ static const mcf_filesystem mcf__win_fs = {
  * streamed the same way. S3 is signed with AWS SigV4 (CURLOPT_AWS_SIGV4);
  * libcurl 7.88 signs path and query as written, so both are built canonical.
  * Requests that can be replayed (HEAD, GET, DELETE, POST) are retried on 5xx
- * and transport errors with backoff; streamed PUTs cannot be and fail at once. */
+ * and transport errors with backoff; streamed PUTs cannot be and fail at once.
+ * With threads > 1 a reader keeps a pool of easy handles (each its own
+ * connection) for read_at on several threads; a big read is split on a multi
+ * handle (mcf__net_split), and S3 parts are buffered, sent on a multi handle
+ * and retried each on its own (mcf__job). */
 #ifdef MOONCAKE_FILEIO_CURL
 #ifdef MCF_NO_POSIX
 #error "mooncake_fileio.h: MOONCAKE_FILEIO_CURL needs the POSIX build (remove MCF_NO_POSIX)"
@@ -12095,6 +12119,12 @@ CHANGE LOG
          arguments and results.
          New tuning macros MCF_CHUNK_SIZE, MCF_MAX_FILESYSTEMS and
          MCF_MAX_TORCH_DEPTH (formerly internal; same defaults).
+         http/s3 with options.threads > 1: read_at is safe on several threads
+         for one open object (a pool of up to threads connections), a big
+         read runs as ranged GETs at once, S3 multipart uploads send up to
+         threads parts at once; pieces and parts are retried on their own.
+         The backends set the new mcf_filesystem.flags bit
+         MCF_FS_THREADSAFE_READ; http takes the part_size storage option.
   0.1.0  first release: results and Mooncake error codes, dtypes, fsspec-style
          URLs, file (POSIX and Win32) and memory filesystems, HTTP(S) and S3
          over libcurl, safetensors reader/writer (byte-identical to the
