@@ -229,8 +229,10 @@ demo: $(BUILD)/mcf $(EXAMPLE_BINS)
 # zlib is the CRC32 baseline; it is linked into the bench only, and only when
 # its header is installed (zlib1g-dev), else that figure says why it is skipped.
 BENCH_ZLIB  := $(shell echo 'int main(void){return 0;}' | gcc -x c - -include zlib.h -o /dev/null -lz 2>/dev/null && echo yes)
-BENCH_FLAGS := $(CSTD) $(WARN) $(OPT) $(if $(BENCH_ZLIB),-DMCF_BENCH_ZLIB)
-BENCH_LIBS  := $(LIBS) $(if $(BENCH_ZLIB),-lz)
+# libcurl likewise for the http/s3 figures (nginx and s3rver started by the bench).
+BENCH_CURL  := $(shell echo 'int main(void){return 0;}' | gcc -x c - -include curl/curl.h -o /dev/null -lcurl 2>/dev/null && echo yes)
+BENCH_FLAGS := $(CSTD) $(WARN) $(OPT) $(if $(BENCH_ZLIB),-DMCF_BENCH_ZLIB) $(if $(BENCH_CURL),-DMOONCAKE_FILEIO_CURL)
+BENCH_LIBS  := $(LIBS) $(if $(BENCH_ZLIB),-lz) $(if $(BENCH_CURL),-lcurl)
 
 $(BUILD)/bench/bench: bench/bench.c mooncake_fileio.h
 	@mkdir -p $(@D)
