@@ -371,6 +371,48 @@ static int remote_http_read_bytes_threads(void)
     return 0;
 }
 
+/* End to end: mcf_open + mcf_read of an 8 MiB tensor from nginx with
+ * threads = 4: the tensor's bytes arrive in 1 MiB ranged GETs on several
+ * connections at once, equal to what was saved. */
+static int remote_http_mcf_read_threads(void)
+{
+    static const char *const part[] = { "part_size", "1048576", NULL };
+    char url[160];
+    mcf_options o = with_opts(NULL, 4, part);
+    mcf_tensor t;
+    mcf_reader *r = NULL;
+    size_t n = 8 * MIB;
+    unsigned char *data = noise(n, 18), *back = (unsigned char *)malloc(n);
+    uint64_t r0, reqs;
+    long from;
+    int conns, gets;
+    NEED_HTTP();
+    MCF_CHECK(data != NULL && back != NULL);
+    (void)snprintf(url, sizeof url, "%s/par/model.safetensors", g_http_base);
+    memset(&t, 0, sizeof t);
+    t.name = "w";
+    t.dtype = MCF_U8;
+    t.ndim = 1;
+    t.shape[0] = (int64_t)n;
+    t.data = data;
+    MCF_CHECK_RC(mcf_save(url, &t, 1, NULL), MCF_OK);
+    from = log_size();
+    MCF_CHECK_RC(mcf_open(url, &o, &r), MCF_OK);
+    r0 = requests_now();
+    MCF_CHECK_RC(mcf_read(r, 0, back, n), MCF_OK);
+    reqs = requests_now() - r0;
+    MCF_CHECK(memcmp(back, data, n) == 0);
+    mcf_close(r);
+    conns = log_connections(from, "/par/model.safetensors", &gets);
+    fprintf(stderr, "  mcf_read of 8 MiB, threads = 4: %llu requests, %d connections\n", (unsigned long long)reqs, conns);
+    MCF_CHECK(reqs >= 8 && reqs <= 9);         /* 1 MiB pieces (the header block may hold the first bytes) */
+    MCF_CHECK(conns >= 3 && conns <= 5);       /* 4 at once (+ the header read's) */
+    MCF_CHECK_RC(mcf_remove(url, NULL), MCF_OK);
+    free(back);
+    free(data);
+    return 0;
+}
+
 /* ---- parallel multipart uploads ---- */
 /* Writes n bytes through the s3 backend in 64 KiB writes; *peak: the most
  * heap in use above the start (when HEAP_GAUGE), sampled after each write. */
@@ -486,6 +528,7 @@ static int remote_s3_multipart_part_faults(void)
 
 MCF_TEST_MAIN(MCF_TEST(remote_http_read_at_many_threads), MCF_TEST(remote_http_big_read_split),
               MCF_TEST(remote_http_big_read_range_fails_always), MCF_TEST(remote_s3_big_read_range_faults),
-              MCF_TEST(remote_http_read_bytes_threads), MCF_TEST(remote_s3_multipart_threads),
+              MCF_TEST(remote_http_read_bytes_threads), MCF_TEST(remote_http_mcf_read_threads),
+              MCF_TEST(remote_s3_multipart_threads),
               MCF_TEST(remote_s3_multipart_part_faults))
 #endif
