@@ -474,7 +474,7 @@ static int remote_s3_multipart_threads(void)
     MCF_CHECK(most >= 2 && most <= 4);
 #ifdef HEAP_GAUGE
     /* 4 part buffers and 4 handles' 256 KiB upload buffers; not the 10.5 MiB */
-    MCF_CHECK(peak > 3 * MIB && peak < 4 * (MIB + MIB / 4) + MIB / 2);
+    MCF_CHECK(peak > 3 * MIB && peak < 4 * (MIB + MIB / 4) + MIB);
 #endif
     MCF_CHECK_RC(mcf_read_bytes(url, &back, &len, &base), MCF_OK);
     MCF_CHECK(len == n && memcmp(back, data, n) == 0);
