@@ -5385,8 +5385,7 @@ static int mcf__net_split(mcf__net_reader *r, uint64_t off, unsigned char *dst, 
         (void)pthread_mutex_unlock(&r->split_lock);
         return 1;
     }
-    piece = (size_t)r->n.part_size;
-    if (len / k < piece) piece = len / k + 1;
+    piece = r->n.part_size < (uint64_t)len / k ? (size_t)r->n.part_size : len / k + 1;   /* at least k pieces */
     for (;;) {
         /* every free job takes the next piece */
         for (i = 0; i < k && rc == MCF_OK && next < len; i++) {
