@@ -5068,7 +5068,7 @@ typedef struct mcf__net_reader {
     pthread_mutex_t pool_lock;      /* the pool of handles */
     pthread_cond_t pool_cv;
     CURL **idle;
-    unsigned nidle, made;
+    unsigned nidle, made, waiting;  /* waiting: threads blocked in mcf__pool_take */
     pthread_mutex_t split_lock;     /* one split read at a time, on sm */
     CURLM *sm;
     int locks;                      /* the three locks and the condition exist */
@@ -5118,7 +5118,9 @@ static CURL *mcf__pool_take(mcf__net_reader *r, int wait)
             break;
         }
         if (!wait) break;
+        r->waiting++;
         (void)pthread_cond_wait(&r->pool_cv, &r->pool_lock);
+        r->waiting--;
     }
     (void)pthread_mutex_unlock(&r->pool_lock);
     if (make && !(h = curl_easy_init())) {
@@ -5128,6 +5130,16 @@ static CURL *mcf__pool_take(mcf__net_reader *r, int wait)
         (void)pthread_mutex_unlock(&r->pool_lock);
     }
     return h;
+}
+
+/* Whether a thread waits for a pool handle. */
+static int mcf__pool_wanted(mcf__net_reader *r)
+{
+    unsigned w;
+    (void)pthread_mutex_lock(&r->pool_lock);
+    w = r->waiting;
+    (void)pthread_mutex_unlock(&r->pool_lock);
+    return w > 0;
 }
 
 static void mcf__pool_give(mcf__net_reader *r, CURL *h)
@@ -5362,12 +5374,14 @@ static int mcf__net_fetch_locked(mcf__net_reader *r, uint64_t off, unsigned char
  * part_size fetched by ranged GETs at once on one multi handle, in the
  * calling thread. It takes only the pool handles free at that moment, so
  * reads the caller already runs on several threads are not split again: the
- * transfers in flight never exceed threads. Each piece is retried on its
- * own. 1: not split (another split runs, or one handle is free). */
+ * transfers in flight never exceed threads; and while another thread waits
+ * for a handle, each piece that ends hands its handle over (down to one).
+ * Each piece is retried on its own. 1: not split (another split runs, or
+ * one handle is free). */
 static int mcf__net_split(mcf__net_reader *r, uint64_t off, unsigned char *dst, size_t len)
 {
     mcf__job *jobs;
-    size_t piece, k = 0, i;
+    size_t piece, k = 0, i, held;
     uint64_t next = 0, left = len;
     int rc = MCF_OK, frc = MCF_OK;
     long j;
@@ -5386,12 +5400,19 @@ static int mcf__net_split(mcf__net_reader *r, uint64_t off, unsigned char *dst, 
         return 1;
     }
     piece = r->n.part_size < (uint64_t)len / k ? (size_t)r->n.part_size : len / k + 1;   /* at least k pieces */
+    held = k;
     for (;;) {
         /* every free job takes the next piece */
         for (i = 0; i < k && rc == MCF_OK && next < len; i++) {
             size_t n;
             CURL *h = jobs[i].x.h;
-            if (jobs[i].state != 0) continue;
+            if (jobs[i].state != 0 || !h) continue;
+            if (held > 1 && mcf__pool_wanted(r)) {   /* another read waits: it gets this one */
+                mcf__pool_give(r, h);
+                jobs[i].x.h = NULL;
+                held--;
+                continue;
+            }
             n = len - next < piece ? (size_t)(len - next) : piece;
             mcf__net_range_xfer(&jobs[i].x, r, h, off + next, dst + next, n, n, jobs[i].range, sizeof jobs[i].range);
             jobs[i].body = -1;
@@ -5411,7 +5432,7 @@ static int mcf__net_split(mcf__net_reader *r, uint64_t off, unsigned char *dst, 
     }
     for (i = 0; i < k; i++) {
         mcf__job_stop(r->sm, &jobs[i]);
-        mcf__pool_give(r, jobs[i].x.h);
+        if (jobs[i].x.h) mcf__pool_give(r, jobs[i].x.h);
     }
     MCF_FREE(jobs);
     (void)pthread_mutex_unlock(&r->split_lock);
