@@ -47,15 +47,17 @@ ALL_BINS := $(foreach v,$(VARIANTS),$($(v)_BINS))
 TSAN := -fsanitize=thread -fno-omit-frame-pointer
 $(eval $(call VARIANT,tsan,clang,$(CSTD) $(WARN) -O1 -g $(TSAN),$(TSAN)))
 tsan_BINS := $(BUILD)/tsan/test_threads
+
+tsan: $(tsan_BINS)
+	@sh tests/run.sh tsan:$(BUILD)/tsan tsancurl:$(BUILD)/tsancurl
+
 # The parallel remote reads and uploads under TSan with libcurl. libcurl itself
 # is not instrumented: the races checked are the library's own (the reader's
 # pool, kept blocks and stream, the per-reader state), which TSan sees through
 # the pthread calls whichever side makes them.
 $(eval $(call VARIANT,tsancurl,clang,$(CSTD) $(WARN) -O1 -g $(TSAN) -DMOONCAKE_FILEIO_CURL,$(TSAN) -lcurl))
 tsancurl_BINS := $(BUILD)/tsancurl/test_remote_parallel
-
-tsan: $(tsan_BINS) $(tsancurl_BINS)
-	@sh tests/run.sh tsan:$(BUILD)/tsan tsancurl:$(BUILD)/tsancurl
+tsan: $(tsancurl_BINS)
 
 # MCF_STATIC: two translation units that each compile a private copy.
 $(BUILD)/static/test_static: tests/static_a.c tests/static_b.c $(HDRS)

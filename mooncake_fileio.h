@@ -159,11 +159,6 @@
  *   replicate        replication of the puts a call makes into a store
  *                    (mcf_replicate, upstream's replicate config; NULL = the
  *                    store's defaults; the memory store has none)
- *   threads          0 or 1 = serial; more = up to that many transfers at
- *                    once (capped at 64). http/s3: one connection per
- *                    transfer, reused; a read above 2 x part_size runs as
- *                    ranged GETs at once; S3 multipart uploads send that many
- *                    parts at once (memory: threads x part_size)
  *
  * ===========================================================================
  * ERRORS
@@ -491,7 +486,7 @@ typedef struct mcf_options {
     void  (*dealloc)(void *user, void *p);
     void *alloc_user;
     const mcf_replicate *replicate;        /* store puts: replication ([22]) */
-    unsigned threads;                      /* 0 = 1 = serial; see the OPTIONS manual */
+    unsigned threads;                      /* reads: worker threads (0 = 1 = none) */
 } mcf_options;
 
 /* A filesystem backend: positional reads, sequential atomic writes. The
@@ -519,11 +514,11 @@ typedef struct mcf_filesystem {
     int  (*commit)(void *file);
     void (*abort)(void *file);
     int  (*remove)(void *user, const mcf_url *url, const mcf_options *o);
-    unsigned flags;                              /* MCF_FS_THREADSAFE_READ | ... */
+    unsigned flags;                              /* MCF_FS_THREADSAFE_READ */
 } mcf_filesystem;
 /* mcf_filesystem.flags: read_at may run on several threads at once for one
- * open file (the library then reads big tensors in pieces in parallel when
- * options.threads > 1). */
+ * open file (reads with options.threads > 1 then run in parallel; without
+ * it they stay serial). */
 #define MCF_FS_THREADSAFE_READ 0x1u
 
 /* ===== [12] fs: http & s3 (curl) ========================================= */
@@ -3472,7 +3467,7 @@ static int mcf__mem_remove(void *user, const mcf_url *u, const mcf_options *o)
 
 static const mcf_filesystem mcf__memory_fs = {
     "memory", NULL, mcf__mem_stat, mcf__mem_open_read, mcf__mem_read_at, mcf__mem_map, mcf__mem_close_read,
-    mcf__mem_open_write, mcf__mem_write, mcf__mem_commit, mcf__mem_abort, mcf__mem_remove, 0
+    mcf__mem_open_write, mcf__mem_write, mcf__mem_commit, mcf__mem_abort, mcf__mem_remove, MCF_FS_THREADSAFE_READ
 };
 
 /* ===== [10] fs: posix ==================================================== */
@@ -3770,7 +3765,7 @@ static int mcf__posix_remove(void *user, const mcf_url *u, const mcf_options *o)
 
 static const mcf_filesystem mcf__posix_fs = {
     "file", NULL, mcf__posix_stat, mcf__posix_open_read, mcf__posix_read_at, mcf__posix_map, mcf__posix_close_read,
-    mcf__posix_open_write, mcf__posix_write, mcf__posix_commit, mcf__posix_abort, mcf__posix_remove, 0
+    mcf__posix_open_write, mcf__posix_write, mcf__posix_commit, mcf__posix_abort, mcf__posix_remove, MCF_FS_THREADSAFE_READ
 };
 #endif /* POSIX */
 
@@ -4121,7 +4116,7 @@ static int mcf__win_remove(void *user, const mcf_url *u, const mcf_options *o)
 
 static const mcf_filesystem mcf__win_fs = {
     "file", NULL, mcf__win_stat, mcf__win_open_read, mcf__win_read_at, mcf__win_map, mcf__win_close_read,
-    mcf__win_open_write, mcf__win_write, mcf__win_commit, mcf__win_abort, mcf__win_remove, 0
+    mcf__win_open_write, mcf__win_write, mcf__win_commit, mcf__win_abort, mcf__win_remove, MCF_FS_THREADSAFE_READ
 };
 #endif /* _WIN32 */
 
