@@ -5063,7 +5063,7 @@ typedef struct mcf__net_reader {
     pthread_mutex_t pool_lock;      /* the pool of handles */
     pthread_cond_t pool_cv;
     CURL **idle;
-    unsigned nidle, made, waiting;  /* waiting: threads blocked in mcf__pool_take */
+    unsigned nidle, made, waiting;  /* waiting: threads blocked in mcf__net_take */
     pthread_mutex_t split_lock;     /* one split read at a time, on sm */
     CURLM *sm;
     int locks;                      /* the three locks and the condition exist */
@@ -5097,7 +5097,7 @@ static int mcf__net_new(size_t size, const mcf_url *u, const mcf_options *o, voi
 
 /* A free handle of the pool, made if fewer than threads exist; with wait, the
  * next one given back. NULL: none free (wait 0), or out of memory. */
-static CURL *mcf__pool_take(mcf__net_reader *r, int wait)
+static CURL *mcf__net_take(mcf__net_reader *r, int wait)
 {
     CURL *h = NULL;
     int make = 0;
@@ -5128,7 +5128,7 @@ static CURL *mcf__pool_take(mcf__net_reader *r, int wait)
 }
 
 /* Whether a thread waits for a pool handle. */
-static int mcf__pool_wanted(mcf__net_reader *r)
+static int mcf__net_wanted(mcf__net_reader *r)
 {
     unsigned w;
     (void)pthread_mutex_lock(&r->pool_lock);
@@ -5137,7 +5137,7 @@ static int mcf__pool_wanted(mcf__net_reader *r)
     return w > 0;
 }
 
-static void mcf__pool_give(mcf__net_reader *r, CURL *h)
+static void mcf__net_give(mcf__net_reader *r, CURL *h)
 {
     (void)pthread_mutex_lock(&r->pool_lock);
     r->idle[r->nidle++] = h;
@@ -5201,7 +5201,7 @@ static void mcf__net_stream_stop(mcf__net_reader *r)
 {
     if (!r->st_active) return;
     (void)curl_multi_remove_handle(r->m, r->st.h);   /* mid-transfer: closes the connection */
-    mcf__pool_give(r, r->st.h);
+    mcf__net_give(r, r->st.h);
     r->st_active = 0;
 }
 
@@ -5211,7 +5211,7 @@ static int mcf__net_stream_start(mcf__net_reader *r)
     CURL *h;
     mcf__net_stream_stop(r);
     if (!r->m && !(r->m = curl_multi_init())) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
-    if (!(h = mcf__pool_take(r, 1))) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
+    if (!(h = mcf__net_take(r, 1))) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
     mcf__xfer_init(&r->st, &r->n, "GET");
     r->st.h = h;
     r->st.ranged = 1;
@@ -5219,7 +5219,7 @@ static int mcf__net_stream_start(mcf__net_reader *r)
     r->st.size = r->size;
     if (!mcf__net_setup(&r->st, NULL, -1, &extra) || curl_multi_add_handle(r->m, h) != CURLM_OK) {
         curl_slist_free_all(extra);
-        mcf__pool_give(r, h);
+        mcf__net_give(r, h);
         return mcf__fail(MCF_INTERNAL_ERROR, "%s: could not start a GET (out of memory?)", r->n.who);
     }
     r->st_active = 1;
@@ -5358,9 +5358,9 @@ static int mcf__net_fetch_locked(mcf__net_reader *r, uint64_t off, unsigned char
     long status = 0;
     int rc;
     if (r->whole) return mcf__net_stream_read(r, off, dst, len, room, got);
-    if (!(h = mcf__pool_take(r, 1))) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
+    if (!(h = mcf__net_take(r, 1))) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
     rc = mcf__net_get(r, h, off, dst, len, room, got, &status);
-    mcf__pool_give(r, h);
+    mcf__net_give(r, h);
     if (rc == MCF_OK) mcf__net_learned(r, status, off, len);
     return rc;
 }
@@ -5387,9 +5387,9 @@ static int mcf__net_split(mcf__net_reader *r, uint64_t off, unsigned char *dst, 
         (void)pthread_mutex_unlock(&r->split_lock);
         return 1;
     }
-    for (k = 0; k < r->n.threads && (jobs[k].x.h = mcf__pool_take(r, 0)) != NULL; k++) { }
+    for (k = 0; k < r->n.threads && (jobs[k].x.h = mcf__net_take(r, 0)) != NULL; k++) { }
     if (k < 2) {
-        if (k) mcf__pool_give(r, jobs[0].x.h);
+        if (k) mcf__net_give(r, jobs[0].x.h);
         MCF_FREE(jobs);
         (void)pthread_mutex_unlock(&r->split_lock);
         return 1;
@@ -5402,8 +5402,8 @@ static int mcf__net_split(mcf__net_reader *r, uint64_t off, unsigned char *dst, 
             size_t n;
             CURL *h = jobs[i].x.h;
             if (jobs[i].state != 0 || !h) continue;
-            if (held > 1 && mcf__pool_wanted(r)) {   /* another read waits: it gets this one */
-                mcf__pool_give(r, h);
+            if (held > 1 && mcf__net_wanted(r)) {   /* another read waits: it gets this one */
+                mcf__net_give(r, h);
                 jobs[i].x.h = NULL;
                 held--;
                 continue;
@@ -5427,7 +5427,7 @@ static int mcf__net_split(mcf__net_reader *r, uint64_t off, unsigned char *dst, 
     }
     for (i = 0; i < k; i++) {
         mcf__job_stop(r->sm, &jobs[i]);
-        if (jobs[i].x.h) mcf__pool_give(r, jobs[i].x.h);
+        if (jobs[i].x.h) mcf__net_give(r, jobs[i].x.h);
     }
     MCF_FREE(jobs);
     (void)pthread_mutex_unlock(&r->split_lock);
@@ -5442,9 +5442,9 @@ static int mcf__net_get_one(mcf__net_reader *r, uint64_t off, unsigned char *dst
     long status = 0;
     size_t got;
     int rc;
-    if (!(h = mcf__pool_take(r, 1))) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
+    if (!(h = mcf__net_take(r, 1))) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
     rc = mcf__net_get(r, h, off, dst, len, len, &got, &status);
-    mcf__pool_give(r, h);
+    mcf__net_give(r, h);
     if (rc == MCF_OK) {
         (void)pthread_mutex_lock(&r->lock);
         mcf__net_learned(r, status, off, len);
