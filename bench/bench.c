@@ -1376,6 +1376,9 @@ static void bench_convert(void)
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 typedef struct bench_server {
     pid_t pid;
@@ -1433,6 +1436,9 @@ static int bench_server_start(bench_server *s, const char *kind)
     if ((s->pid = fork()) < 0) { s->pid = 0; bfmt(s->why, sizeof s->why, "fork failed"); return 0; }
     if (s->pid == 0) {
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+#ifdef __linux__
+        (void)prctl(PR_SET_PDEATHSIG, SIGTERM);   /* no orphan server if the bench dies */
+#endif
         if (fd >= 0) { (void)dup2(fd, 1); (void)dup2(fd, 2); close(fd); }
         if (strcmp(kind, "s3") == 0)
             execl("/bin/sh", "sh", "tests/servers/mcf-servers.sh", "s3", s->dir, port, "mcf-bench-key", "mcf-bench-secret", "bench", (char *)NULL);
