@@ -3766,12 +3766,16 @@ static const mcf_filesystem mcf__memory_fs = {
 #if !defined(MCF_NO_POSIX) && !defined(_WIN32)
 #include <dirent.h>
 #include <sys/file.h>
+#define MCF__DIO_SPARES 8
 typedef struct mcf__posix_reader {
     int fd;
     int dfd;        /* MCF_DIRECT: an O_DIRECT descriptor of the file, or -1 */
     uint64_t size;
     void *map;
     char *name;
+    mcf__mutex lock;                /* guards spare (dfd >= 0 only) */
+    void *spare[MCF__DIO_SPARES];   /* bounce buffers free for the next read */
+    int nspare;
 } mcf__posix_reader;
 
 /* MCF_DIRECT: O_DIRECT moves whole aligned blocks between the device and
@@ -3779,7 +3783,9 @@ typedef struct mcf__posix_reader {
  * opened with O_DIRECT; a range whose offset and destination are equally
  * misaligned goes straight into the destination but for its head and tail
  * blocks, any other through an aligned bounce buffer of at most
- * MCF__DIO_BOUNCE bytes (per call, so reads stay thread-safe). Writes: the
+ * MCF__DIO_BOUNCE bytes (each read takes its own; the reader keeps up to
+ * MCF__DIO_SPARES of them for later reads, since a new one costs a fresh
+ * mapping and its page faults every time). Writes: the
  * temp file gets O_DIRECT through fcntl; bytes collect in an aligned bounce
  * buffer written in whole blocks (aligned caller data goes straight out),
  * and the last partial block is written after O_DIRECT is switched off
@@ -3812,8 +3818,9 @@ static int mcf__posix_direct_note(const char *path, int e, const char *what)
 static void mcf__posix_direct_open(mcf__posix_reader *r, const char *path)
 {
 #ifdef MCF__O_DIRECT
+    if (!mcf__mutex_init(&r->lock)) { r->dfd = -1; return; }   /* then buffered, as if refused */
     do r->dfd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | MCF__O_DIRECT); while (r->dfd < 0 && errno == EINTR);
-    if (r->dfd < 0) (void)mcf__posix_direct_note(path, errno, "reading");
+    if (r->dfd < 0) { mcf__mutex_destroy(&r->lock); (void)mcf__posix_direct_note(path, errno, "reading"); }
 #else
     r->dfd = -1;
     (void)mcf__fail(MCF_OK, "note: file: \"%s\": this system has no O_DIRECT; reading with buffered I/O instead (MCF_DIRECT)", path);
@@ -3890,15 +3897,36 @@ static int mcf__posix_short(const mcf__posix_reader *r, uint64_t off)
     return mcf__fail(MCF_FILE_READ_FAIL, "file: \"%s\": unexpected end of file at offset %llu (file shrank?)", r->name, (unsigned long long)off);
 }
 
+/* A bounce buffer of MCF__DIO_BOUNCE aligned bytes: one the reader keeps
+ * from an earlier read (a new allocation would cost a fresh mapping and its
+ * page faults per read), else a new one; *raw is what to give back. */
+static unsigned char *mcf__posix_bounce_take(mcf__posix_reader *r, void **raw)
+{
+    *raw = NULL;
+    mcf__lock(&r->lock);
+    if (r->nspare > 0) *raw = r->spare[--r->nspare];
+    mcf__unlock(&r->lock);
+    if (*raw) return (unsigned char *)*raw + ((MCF__DIO_ALIGN - (uintptr_t)*raw % MCF__DIO_ALIGN) % MCF__DIO_ALIGN);
+    return mcf__dio_alloc(MCF__DIO_BOUNCE, raw);
+}
+
+static void mcf__posix_bounce_give(mcf__posix_reader *r, void *raw)
+{
+    mcf__lock(&r->lock);
+    if (r->nspare < MCF__DIO_SPARES) { r->spare[r->nspare++] = raw; raw = NULL; }
+    mcf__unlock(&r->lock);
+    MCF_FREE(raw);
+}
+
 /* O_DIRECT reads of [off, off + n) through an aligned bounce buffer, whole
  * blocks at a time. 1 = done, 0 = failed (*rc set), -1 = the descriptor
  * refused the read (EINVAL): the caller reads with buffered I/O. */
 static int mcf__posix_read_bounced(mcf__posix_reader *r, uint64_t off, unsigned char *d, size_t n, int *rc)
 {
     uint64_t end = off + n, cur = off, last = (end + MCF__DIO_ALIGN - 1) & ~(MCF__DIO_ALIGN - 1);
-    size_t cap = last - (off & ~(MCF__DIO_ALIGN - 1)) < (uint64_t)MCF__DIO_BOUNCE ? (size_t)(last - (off & ~(MCF__DIO_ALIGN - 1))) : MCF__DIO_BOUNCE;
+    size_t cap = MCF__DIO_BOUNCE;
     void *raw;
-    unsigned char *b = mcf__dio_alloc(cap, &raw);
+    unsigned char *b = mcf__posix_bounce_take(r, &raw);
     int ok = 1, e = 0;
     if (!b) { *rc = mcf__fail(MCF_INTERNAL_ERROR, "file: \"%s\": out of memory for a %lu-byte O_DIRECT buffer", r->name, (unsigned long)cap); return 0; }
     while (cur < end && ok == 1) {
@@ -3909,7 +3937,7 @@ static int mcf__posix_read_bounced(mcf__posix_reader *r, uint64_t off, unsigned 
         else { memcpy(d + (cur - off), b + (cur - lo), (size_t)(stop - cur)); cur = stop; }
     }
     if (ok == 0 && e) *rc = mcf__posix_err(e, MCF_FILE_READ_FAIL, "read", r->name);
-    MCF_FREE(raw);
+    mcf__posix_bounce_give(r, raw);
     return ok;
 }
 
@@ -3951,7 +3979,11 @@ static void mcf__posix_close_read(void *file)
 {
     mcf__posix_reader *r = (mcf__posix_reader *)file;
     if (r->map) (void)munmap(r->map, (size_t)r->size);
-    if (r->dfd >= 0) (void)close(r->dfd);
+    if (r->dfd >= 0) {
+        while (r->nspare > 0) MCF_FREE(r->spare[--r->nspare]);
+        mcf__mutex_destroy(&r->lock);
+        (void)close(r->dfd);
+    }
     (void)close(r->fd);
     MCF_FREE(r->name);
     MCF_FREE(r);
