@@ -225,6 +225,32 @@ static int read_all_matches(mcf_reader *r, const tset *s, const mcf_options *o, 
     return bad;
 }
 
+/* The test tensors saved in format fmt (*img, *len: mcf_free it) and a
+ * buffer per tensor (dst[k], lens[k]); 1 when done. */
+static int fixture(tset *s, const char *fmt, void **img, size_t *len, void **dst, size_t *lens)
+{
+    mcf_options so;
+    int k;
+    memset(dst, 0, NT * sizeof *dst);
+    *img = NULL;
+    memset(&so, 0, sizeof so);
+    so.format = fmt;
+    if (!tset_make(s) || mcf_save_to_memory(s->t, NT, &so, img, len) != MCF_OK) return 0;
+    for (k = 0; k < NT; k++) {
+        lens[k] = s->nbytes[k];
+        if (!(dst[k] = malloc(s->nbytes[k] + 1))) return 0;
+    }
+    return 1;
+}
+
+static void fixture_free(tset *s, void *img, void **dst)
+{
+    int k;
+    for (k = 0; k < NT; k++) free(dst[k]);
+    mcf_free(img);
+    tset_free(s);
+}
+
 static int parallel_read_many_matches_tensors(void)
 {
     static const unsigned threads[4] = { 0, 2, 3, 8 };
@@ -342,19 +368,10 @@ static int parallel_failure_names_entry_or_part(void)
     void *dst[NT];
     uint64_t off, nb;
     mcf_reader *r;
-    mcf_options so;
     char want[128];
     int k, t;
     MCF_CHECK(pfs_register());
-    MCF_CHECK(tset_make(&s));
-    memset(&so, 0, sizeof so);
-    so.format = "safetensors";
-    MCF_CHECK_RC(mcf_save_to_memory(s.t, NT, &so, &img, &len), MCF_OK);
-    for (k = 0; k < NT; k++) {
-        lens[k] = s.nbytes[k];
-        dst[k] = malloc(s.nbytes[k] + 1);
-        MCF_CHECK(dst[k] != NULL);
-    }
+    MCF_CHECK(fixture(&s, "safetensors", &img, &len, dst, lens));
     for (t = 1; t <= 8; t *= 2) {
         MCF_CHECK_RC(open_src(SRC_PFS, img, len, NULL, (unsigned)t, 0, &r), MCF_OK);
         MCF_CHECK(map_entries(r, &s, ent));
@@ -390,9 +407,7 @@ static int parallel_failure_names_entry_or_part(void)
         for (k = 0; k < NT; k++) MCF_CHECK(memcmp(dst[k], s.data[k], s.nbytes[k]) == 0);
         mcf_close(r);
     }
-    for (k = 0; k < NT; k++) free(dst[k]);
-    mcf_free(img);
-    tset_free(&s);
+    fixture_free(&s, img, dst);
     return 0;
 }
 
@@ -459,15 +474,7 @@ static int parallel_verify_names_entry(void)
     mcf_options so;
     char want[128];
     int k;
-    MCF_CHECK(tset_make(&s));
-    memset(&so, 0, sizeof so);
-    so.format = "torch";
-    MCF_CHECK_RC(mcf_save_to_memory(s.t, NT, &so, (void **)&img, &len), MCF_OK);
-    for (k = 0; k < NT; k++) {
-        lens[k] = s.nbytes[k];
-        dst[k] = malloc(s.nbytes[k] + 1);
-        MCF_CHECK(dst[k] != NULL);
-    }
+    MCF_CHECK(fixture(&s, "torch", (void **)&img, &len, dst, lens));
     memset(&so, 0, sizeof so);
     so.flags = MCF_VERIFY;
     so.threads = 4;
@@ -483,9 +490,7 @@ static int parallel_verify_names_entry(void)
     (void)snprintf(want, sizeof want, "mcf_read_many: entry 123 (tensor %lu, \"t123\"): torch: <memory>: zip entry", (unsigned long)idx[123]);
     MCF_CHECK_ERR(want);
     mcf_close(r);
-    for (k = 0; k < NT; k++) free(dst[k]);
-    mcf_free(img);
-    tset_free(&s);
+    fixture_free(&s, img, dst);
     return 0;
 }
 
@@ -503,15 +508,8 @@ static int parallel_backend_flag_decides(void)
     mcf_options so;
     int k;
     MCF_CHECK(pfs_register());
-    MCF_CHECK(tset_make(&s));
+    MCF_CHECK(fixture(&s, "safetensors", &img, &len, dst, lens));
     memset(&so, 0, sizeof so);
-    so.format = "safetensors";
-    MCF_CHECK_RC(mcf_save_to_memory(s.t, NT, &so, &img, &len), MCF_OK);
-    for (k = 0; k < NT; k++) {
-        lens[k] = s.nbytes[k];
-        dst[k] = malloc(s.nbytes[k] + 1);
-        MCF_CHECK(dst[k] != NULL);
-    }
     pfs_reset(img, len);
     so.threads = 8;
     so.format = NULL;
@@ -532,9 +530,7 @@ static int parallel_backend_flag_decides(void)
     MCF_CHECK(memcmp(dst[100], s.data[100], s.nbytes[100]) == 0);
     mcf_close(r);
 #endif
-    for (k = 0; k < NT; k++) free(dst[k]);
-    mcf_free(img);
-    tset_free(&s);
+    fixture_free(&s, img, dst);
     return 0;
 }
 
