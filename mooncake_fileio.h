@@ -3800,6 +3800,8 @@ typedef struct mcf__posix_reader {
 #endif
 #define MCF__DIO_ALIGN ((uint64_t)4096)
 #define MCF__DIO_BOUNCE ((size_t)4 << 20)
+/* a read bounce buffer: MCF__DIO_BOUNCE bytes at any offset in one pread */
+#define MCF__DIO_READ_BOUNCE (MCF__DIO_BOUNCE + 2 * (size_t)MCF__DIO_ALIGN)
 
 /* n bytes aligned to MCF__DIO_ALIGN; *raw is what to free. */
 static unsigned char *mcf__dio_alloc(size_t n, void **raw)
@@ -3897,7 +3899,7 @@ static int mcf__posix_short(const mcf__posix_reader *r, uint64_t off)
     return mcf__fail(MCF_FILE_READ_FAIL, "file: \"%s\": unexpected end of file at offset %llu (file shrank?)", r->name, (unsigned long long)off);
 }
 
-/* A bounce buffer of MCF__DIO_BOUNCE aligned bytes: one the reader keeps
+/* A bounce buffer of MCF__DIO_READ_BOUNCE aligned bytes: one the reader keeps
  * from an earlier read (a new allocation would cost a fresh mapping and its
  * page faults per read), else a new one; *raw is what to give back. */
 static unsigned char *mcf__posix_bounce_take(mcf__posix_reader *r, void **raw)
@@ -3907,7 +3909,7 @@ static unsigned char *mcf__posix_bounce_take(mcf__posix_reader *r, void **raw)
     if (r->nspare > 0) *raw = r->spare[--r->nspare];
     mcf__unlock(&r->lock);
     if (*raw) return (unsigned char *)*raw + ((MCF__DIO_ALIGN - (uintptr_t)*raw % MCF__DIO_ALIGN) % MCF__DIO_ALIGN);
-    return mcf__dio_alloc(MCF__DIO_BOUNCE, raw);
+    return mcf__dio_alloc(MCF__DIO_READ_BOUNCE, raw);
 }
 
 static void mcf__posix_bounce_give(mcf__posix_reader *r, void *raw)
@@ -3924,7 +3926,7 @@ static void mcf__posix_bounce_give(mcf__posix_reader *r, void *raw)
 static int mcf__posix_read_bounced(mcf__posix_reader *r, uint64_t off, unsigned char *d, size_t n, int *rc)
 {
     uint64_t end = off + n, cur = off, last = (end + MCF__DIO_ALIGN - 1) & ~(MCF__DIO_ALIGN - 1);
-    size_t cap = MCF__DIO_BOUNCE;
+    size_t cap = MCF__DIO_READ_BOUNCE;
     void *raw;
     unsigned char *b = mcf__posix_bounce_take(r, &raw);
     int ok = 1, e = 0;
