@@ -12968,8 +12968,9 @@ CHANGE LOG
          MCF_DIRECT: O_DIRECT reads and writes of local files (buffered,
          with a note, where the file system refuses it).
          Opening a mapped .pt no longer faults in a page per tensor (local
-         headers far apart are read with pread); mcf_read into never-touched
-         memory populates it in one call first (Linux).
+         headers far apart are read with pread; every check still runs at
+         open); mcf_read into never-touched memory populates it in one call
+         first (Linux).
          http/s3 with options.threads > 1: read_at is safe on several threads
          for one open object (a pool of up to threads connections), a big
          read runs as ranged GETs at once, S3 multipart uploads send up to
