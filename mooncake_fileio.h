@@ -3225,6 +3225,16 @@ MCF__SHARED int mcf__sink_tensor(mcf__sink *s, const mcf_tensor *t, uint32_t *cr
     return rc;
 }
 
+/* One file a reader reads: its source and what the format section keeps
+ * about it (torch: the zip directory, for MCF_VERIFY). A sharded reader has
+ * one per shard, every other reader one; each entry names its file. */
+typedef struct mcf__rfile {
+    mcf__source src;
+    char *url;                      /* a shard's URL (src.name points here), else NULL */
+    void *priv;                     /* format-private state */
+    void (*priv_free)(void *priv);
+} mcf__rfile;
+
 /* One tensor entry of an open file, filled by a format section. */
 typedef struct mcf__entry {
     char *name;
@@ -3237,6 +3247,7 @@ typedef struct mcf__entry {
     uint64_t nbytes;                /* contiguous size */
     uint64_t span;                  /* bytes from offset touched by the view */
     long aux;                       /* format-private (torch: zip entry), else -1 */
+    size_t file;                    /* index of its file in the reader's files */
 } mcf__entry;
 
 typedef struct mcf__value {         /* a non-tensor leaf of a torch file */
@@ -3246,8 +3257,9 @@ typedef struct mcf__value {         /* a non-tensor leaf of a torch file */
 } mcf__value;
 
 struct mcf_reader {
-    mcf__source src;
-    char *name;                     /* URL, or "<memory>" */
+    mcf__rfile *files;              /* where entries come from: one file, or one per shard */
+    size_t nfiles;
+    char *name;                     /* URL (of the index, when sharded), or "<memory>" */
     const char *format;             /* "safetensors" | "torch" */
     mcf__entry *entries;
     size_t count;
@@ -3260,8 +3272,6 @@ struct mcf_reader {
     unsigned char *verified;        /* per-entry: CRC already checked */
     size_t *index;                  /* open-addressing name index, index_cap slots */
     size_t index_cap;
-    void *priv;                     /* format-private state */
-    void (*priv_free)(void *priv);
     int (*verify)(mcf_reader *r, size_t i);   /* MCF_VERIFY hook, or NULL */
 };
 
@@ -6709,7 +6719,7 @@ static int mcf__st_walk(mcf__st_parse *p, const unsigned char *hdr, size_t n, ui
 {
     mcf_reader *r = p->r;
     mcf__json j;
-    uint64_t start = 0, end, size = r->src.size;
+    uint64_t start = 0, end, size = r->files[0].src.size;
     size_t i;
     int rc;
     mcf__json_init(&j, hdr, n, p->who);
@@ -6732,18 +6742,20 @@ static int mcf__st_walk(mcf__st_parse *p, const unsigned char *hdr, size_t n, ui
     return MCF_OK;
 }
 
+/* Opens the reader's one file (a sharded reader opens each shard this way). */
 static int mcf__st_open(mcf_reader *r)
 {
+    mcf__source *src = &r->files[0].src;
     mcf__st_parse p;
     unsigned char lenb[8], *owned = NULL;
     const unsigned char *hdr;
     char desc[64];
-    uint64_t hlen, size = r->src.size;
+    uint64_t hlen, size = src->size;
     int rc;
     memset(&p, 0, sizeof p);
     p.r = r;
     (void)snprintf(p.who, sizeof p.who, "safetensors: %s", r->name);
-    if ((rc = mcf__source_read(&r->src, 0, lenb, size < 8 ? (size_t)size : 8)) != MCF_OK) return rc;
+    if ((rc = mcf__source_read(src, 0, lenb, size < 8 ? (size_t)size : 8)) != MCF_OK) return rc;
     /* a length <= 100 MB has four zero bytes, so text there is no header
      * length at all: say what the file is instead of quoting a huge number */
     if (mcf__is_text(lenb, size < 8 ? (size_t)size : 8))
@@ -6759,11 +6771,11 @@ static int mcf__st_open(mcf_reader *r)
     if (hlen > size - 8)
         return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: header length %llu runs past the end of the file (%llu bytes)", r->name,
                          (unsigned long long)hlen, (unsigned long long)size);
-    if (r->src.base) hdr = r->src.base + 8;   /* mapped or in memory: parse in place */
+    if (src->base) hdr = src->base + 8;   /* mapped or in memory: parse in place */
     else {
         if (!(owned = (unsigned char *)mcf__malloc((size_t)hlen)))
             return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory for a %llu-byte header", r->name, (unsigned long long)hlen);
-        if ((rc = mcf__source_read(&r->src, 8, owned, (size_t)hlen)) != MCF_OK) { MCF_FREE(owned); return rc; }
+        if ((rc = mcf__source_read(src, 8, owned, (size_t)hlen)) != MCF_OK) { MCF_FREE(owned); return rc; }
         hdr = owned;
     }
     /* the whole header must be valid JSON before any of it is interpreted */
@@ -9398,18 +9410,18 @@ static void mcf__pt_priv_free(void *p)
     MCF_FREE(q);
 }
 
-static int mcf__pt_check_crc(mcf_reader *r, const mcf__zip_entry *z)
+static int mcf__pt_check_crc(mcf__source *src, const mcf__zip_entry *z)
 {
     unsigned char *tmp;
     uint64_t done = 0;
     uint32_t crc = 0;
     int rc = MCF_OK;
-    if (r->src.base) crc = mcf_crc32(0, r->src.base + z->data_off, (size_t)z->size);
+    if (src->base) crc = mcf_crc32(0, src->base + z->data_off, (size_t)z->size);
     else {
-        if (!(tmp = (unsigned char *)mcf__malloc(MCF_CHUNK_SIZE))) return mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", r->name);
+        if (!(tmp = (unsigned char *)mcf__malloc(MCF_CHUNK_SIZE))) return mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", src->name);
         while (done < z->size && rc == MCF_OK) {
             size_t k = z->size - done < (uint64_t)MCF_CHUNK_SIZE ? (size_t)(z->size - done) : MCF_CHUNK_SIZE;
-            if ((rc = mcf__source_read(&r->src, z->data_off + done, tmp, k)) == MCF_OK) crc = mcf_crc32(crc, tmp, k);
+            if ((rc = mcf__source_read(src, z->data_off + done, tmp, k)) == MCF_OK) crc = mcf_crc32(crc, tmp, k);
             done += k;
         }
         MCF_FREE(tmp);
@@ -9417,17 +9429,19 @@ static int mcf__pt_check_crc(mcf_reader *r, const mcf__zip_entry *z)
     }
     if (crc != z->crc)
         return mcf__fail(MCF_CHECKSUM_MISMATCH, "torch: %s: zip entry \"%s\" has CRC-32 %08lx, the central directory says %08lx",
-                         r->name, z->name, (unsigned long)crc, (unsigned long)z->crc);
+                         src->name, z->name, (unsigned long)crc, (unsigned long)z->crc);
     return MCF_OK;
 }
 
+/* Entry i's zip entry, checked once; the entry's own file (a shard) holds it. */
 static int mcf__pt_verify(mcf_reader *r, size_t i)
 {
-    mcf__pt_priv *q = (mcf__pt_priv *)r->priv;
+    mcf__rfile *f = &r->files[r->entries[i].file];
+    mcf__pt_priv *q = (mcf__pt_priv *)f->priv;
     long z = r->entries[i].aux;
     int rc;
     if (z < 0 || q->checked[z]) return MCF_OK;
-    if ((rc = mcf__pt_check_crc(r, &q->zip[z])) != MCF_OK) return rc;
+    if ((rc = mcf__pt_check_crc(&f->src, &q->zip[z])) != MCF_OK) return rc;
     q->checked[z] = 1;
     return MCF_OK;
 }
@@ -9701,7 +9715,7 @@ static int mcf__pt_check_archive(mcf_reader *r, const mcf__zip_entry *zip, size_
     if (mcf__pt_is_torchscript(zip, nzip))
         return mcf__fail(MCF_NOT_SUPPORTED, "torch: %s: TorchScript archive (torch.jit.save), not a torch.save checkpoint: load it with torch.jit.load, "
                          "or save the module's state_dict() with torch.save", r->name);
-    if ((rc = mcf__zipr_require_stored(&r->src, zip, nzip)) != MCF_OK) return rc;
+    if ((rc = mcf__zipr_require_stored(&r->files[0].src, zip, nzip)) != MCF_OK) return rc;
     if (nzip == 0 || !(slash = strchr(zip[0].name, '/')) || slash == zip[0].name)
         return mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: the first zip entry \"%s\" has no top folder (torch archives hold <prefix>/data.pkl)",
                          r->name, nzip ? zip[0].name : "");
@@ -9713,13 +9727,14 @@ static int mcf__pt_check_archive(mcf_reader *r, const mcf__zip_entry *zip, size_
  * else read into *copy; checked against its CRC under MCF_VERIFY. */
 static int mcf__pt_pickle_bytes(mcf_reader *r, const mcf__zip_entry *z, const unsigned char **pkl, unsigned char **copy)
 {
+    mcf__source *src = &r->files[0].src;
     int rc;
     if (!mcf__fits_size(z->size)) return mcf__fail(MCF_NOT_SUPPORTED, "torch: %s: data.pkl too large for this host", r->name);
-    if (r->src.base) {
-        *pkl = r->src.base + z->data_off;
+    if (src->base) {
+        *pkl = src->base + z->data_off;
     } else {
         if (!(*copy = (unsigned char *)mcf__malloc((size_t)z->size))) return mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory for data.pkl", r->name);
-        if ((rc = mcf__source_read(&r->src, z->data_off, *copy, (size_t)z->size)) != MCF_OK) return rc;
+        if ((rc = mcf__source_read(src, z->data_off, *copy, (size_t)z->size)) != MCF_OK) return rc;
         *pkl = *copy;
     }
     if ((r->flags & MCF_VERIFY) && mcf_crc32(0, *pkl, (size_t)z->size) != z->crc)
@@ -9743,10 +9758,12 @@ static int mcf__pt_unpickle(mcf__pt_ctx *c, const unsigned char *pkl, size_t n)
     return rc;
 }
 
+/* Opens the reader's one file (a sharded reader opens each shard this way). */
 static int mcf__pt_open(mcf_reader *r)
 {
+    mcf__rfile *f = &r->files[0];
     unsigned char head[MCF__PT_HEAD];
-    size_t hn = r->src.size < sizeof head ? (size_t)r->src.size : sizeof head, nzip = 0, i, plen = 0;
+    size_t hn = f->src.size < sizeof head ? (size_t)f->src.size : sizeof head, nzip = 0, i, plen = 0;
     mcf__zip_entry *zip = NULL;
     const mcf__zip_entry **sorted = NULL;
     unsigned char *pkl_copy = NULL;
@@ -9756,9 +9773,9 @@ static int mcf__pt_open(mcf_reader *r)
     mcf__pt_ctx c;
     long pi;
     int rc;
-    if ((rc = mcf__source_read(&r->src, 0, head, hn)) != MCF_OK) return rc;
+    if ((rc = mcf__source_read(&f->src, 0, head, hn)) != MCF_OK) return rc;
     if (hn < 4 || memcmp(head, "PK", 2) != 0) return mcf__pt_not_zip(r, head, hn);   /* every zip signature starts "PK" */
-    if ((rc = mcf__zipr_read(&r->src, &zip, &nzip)) != MCF_OK) return rc;
+    if ((rc = mcf__zipr_read(&f->src, &zip, &nzip)) != MCF_OK) return rc;
     if ((rc = mcf__pt_check_archive(r, zip, nzip, &plen)) != MCF_OK) goto done;
     sorted = (const mcf__zip_entry **)mcf__calloc(nzip, sizeof *sorted);
     priv = (mcf__pt_priv *)mcf__calloc(1, sizeof *priv);
@@ -9787,8 +9804,8 @@ static int mcf__pt_open(mcf_reader *r)
     priv->zip = zip;
     priv->nzip = nzip;
     zip = NULL;
-    r->priv = priv;
-    r->priv_free = mcf__pt_priv_free;
+    f->priv = priv;
+    f->priv_free = mcf__pt_priv_free;
     r->verify = mcf__pt_verify;
     priv = NULL;
 done:
@@ -9850,13 +9867,14 @@ static int mcf__index_build(size_t **index, size_t *cap, const char *const *name
  * 0x02..0x05 (640, 896, ... bytes) stays safetensors. */
 static int mcf__sniff(mcf_reader *r, int forced, const char *path)
 {
+    mcf__source *src = &r->files[0].src;
     unsigned char head[24];
     char desc[64];
-    size_t n = r->src.size < sizeof head ? (size_t)r->src.size : sizeof head, i;
+    size_t n = src->size < sizeof head ? (size_t)src->size : sizeof head, i;
     uint64_t hlen;
     int rc;
     if (forced != MCF__FMT_AUTO) return forced;
-    if ((rc = mcf__source_read(&r->src, 0, head, n)) != MCF_OK) return rc;
+    if ((rc = mcf__source_read(src, 0, head, n)) != MCF_OK) return rc;
     if (n >= 9 && (hlen = mcf__le64(head)) <= MCF_MAX_HEADER) {
         size_t end = hlen < n - 8 ? 8 + (size_t)hlen : n;
         for (i = 8; i < end && (head[i] == ' ' || head[i] == '\t' || head[i] == '\n' || head[i] == '\r'); i++) { }
@@ -9864,19 +9882,24 @@ static int mcf__sniff(mcf_reader *r, int forced, const char *path)
         if (i < end ? head[i] == '{' : hlen > n - 8) return MCF__FMT_SAFETENSORS;
     }
     if (n >= 4 && head[0] == 'P' && head[1] == 'K' && (head[2] == 3 || head[2] == 5) && (head[3] == 4 || head[3] == 6)) return MCF__FMT_TORCH;
-    if (n >= 2 && n < 4 && n == r->src.size && head[0] == 'P' && head[1] == 'K' && (n == 2 || head[2] == 3)) return MCF__FMT_TORCH;   /* a zip cut short */
+    if (n >= 2 && n < 4 && n == src->size && head[0] == 'P' && head[1] == 'K' && (n == 2 || head[2] == 3)) return MCF__FMT_TORCH;   /* a zip cut short */
     if (mcf__pt_is_pickle(head, n)) return MCF__FMT_TORCH;   /* legacy pickle stream */
     if (path && mcf__ends_with_nocase(path, ".safetensors")) return MCF__FMT_SAFETENSORS;
     if (path && (mcf__ends_with_nocase(path, ".pt") || mcf__ends_with_nocase(path, ".pth") || mcf__ends_with_nocase(path, ".bin"))) return MCF__FMT_TORCH;
     return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: not a safetensors or PyTorch file (%llu bytes, it begins with %s)",
-                     r->name, (unsigned long long)r->src.size, mcf__head_desc(head, n < 8 ? n : 8, desc));
+                     r->name, (unsigned long long)src->size, mcf__head_desc(head, n < 8 ? n : 8, desc));
 }
 
 static void mcf__reader_free(mcf_reader *r)
 {
     size_t i;
     if (!r) return;
-    if (r->priv_free) r->priv_free(r->priv);
+    for (i = 0; i < r->nfiles; i++) {
+        mcf__rfile *f = &r->files[i];
+        if (f->priv_free) f->priv_free(f->priv);
+        mcf__source_close(&f->src);
+        MCF_FREE(f->url);
+    }
     if (r->views) for (i = 0; i < r->count; i++) MCF_FREE(r->views[i]);
     if (r->entries) for (i = 0; i < r->count; i++) MCF_FREE(r->entries[i].name);
     if (r->meta) for (i = 0; i < 2 * r->meta_count; i++) MCF_FREE(r->meta[i]);
@@ -9887,25 +9910,46 @@ static void mcf__reader_free(mcf_reader *r)
     MCF_FREE(r->verified);
     MCF_FREE(r->index);
     MCF_FREE(r->entries);
-    mcf__source_close(&r->src);
+    MCF_FREE(r->files);
     MCF_FREE(r->name);
     MCF_FREE(r);
 }
 
-/* Shared tail of mcf_open/mcf_open_memory: sniff, parse, index. */
-static int mcf__open_common(mcf_reader *r, const mcf_options *o, const char *path)
+/* An empty reader called name (copied) with one file, whose source the
+ * caller opens; NULL when out of memory. */
+static mcf_reader *mcf__reader_new(const char *name)
+{
+    mcf_reader *r = (mcf_reader *)mcf__calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->files = (mcf__rfile *)mcf__calloc(1, sizeof *r->files);
+    r->name = mcf__strdup(name);
+    if (!r->files || !r->name) { MCF_FREE(r->files); MCF_FREE(r->name); MCF_FREE(r); return NULL; }
+    r->nfiles = 1;
+    r->files[0].src.name = r->name;
+    return r;
+}
+
+/* The reader's one file: its format (options.format, else sniffed), then
+ * the format section lists its entries. */
+static int mcf__open_parse(mcf_reader *r, const mcf_options *o, const char *path)
 {
     int fmt, rc;
-    size_t i, dup = 0;
-    const char **names;
     if ((rc = mcf__parse_format(o ? o->format : NULL, &fmt)) != MCF_OK) return rc;
     r->flags = o ? o->flags : 0;
-    if (r->src.size == 0) return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: empty file (0 bytes): nothing to load", r->name);
+    if (r->files[0].src.size == 0) return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: empty file (0 bytes): nothing to load", r->name);
     fmt = mcf__sniff(r, fmt, path);
     if (fmt < 0) return fmt;
     r->format = fmt == MCF__FMT_SAFETENSORS ? "safetensors" : "torch";
-    rc = fmt == MCF__FMT_SAFETENSORS ? mcf__st_open(r) : mcf__pt_open(r);
-    if (rc != MCF_OK) return rc;
+    return fmt == MCF__FMT_SAFETENSORS ? mcf__st_open(r) : mcf__pt_open(r);
+}
+
+/* Once every entry is listed: the per-entry view and verify state, and the
+ * name index (a duplicate name fails). */
+static int mcf__open_finish(mcf_reader *r)
+{
+    size_t i, dup = 0;
+    const char **names;
+    int rc;
     r->views = (void **)mcf__calloc(r->count ? r->count : 1, sizeof(void *));
     r->verified = (unsigned char *)mcf__calloc(r->count ? r->count : 1, 1);
     names = (const char **)mcf__calloc(r->count ? r->count : 1, sizeof *names);
@@ -9918,27 +9962,39 @@ static int mcf__open_common(mcf_reader *r, const mcf_options *o, const char *pat
     return MCF_OK;
 }
 
-MCFDEF int mcf_open(const char *url, const mcf_options *o, mcf_reader **out)
+/* Opens one file by URL (what mcf_open does for anything but an index).
+ * finish = 0 leaves mcf__open_finish to the caller: a sharded open merges
+ * its shards first. *out is NULL on failure. */
+static int mcf__open_file(const char *url, const mcf_options *o, int finish, mcf_reader **out)
 {
     mcf_url u;
+    mcf_filesystem fs;
     mcf_reader *r;
     int rc;
-    if (!out) return mcf__fail(MCF_INVALID_PARAMS, "mcf_open: NULL output");
     *out = NULL;
-    r = (mcf_reader *)mcf__calloc(1, sizeof *r);
-    if (!r) return mcf__fail(MCF_INTERNAL_ERROR, "mcf_open: out of memory");
-    if ((rc = mcf__resolve(url, o, &u, &r->src.fs)) != MCF_OK) { MCF_FREE(r); return rc; }
-    r->name = mcf__strdup(u.url);
-    if (!r->name) rc = mcf__fail(MCF_INTERNAL_ERROR, "mcf_open: out of memory");
-    else rc = r->src.fs.open_read(r->src.fs.user, &u, o, &r->src.file, &r->src.size);
-    if (rc != MCF_OK) { r->src.file = NULL; mcf_url_free(&u); mcf__reader_free(r); return rc; }
-    r->src.name = r->name;
-    if (r->src.fs.map) r->src.base = (const unsigned char *)r->src.fs.map(r->src.file);
-    rc = mcf__open_common(r, o, u.path);
+    if ((rc = mcf__resolve(url, o, &u, &fs)) != MCF_OK) return rc;
+    if (!(r = mcf__reader_new(u.url))) rc = mcf__fail(MCF_INTERNAL_ERROR, "mcf_open: %s: out of memory", u.url);
+    else {
+        mcf__source *src = &r->files[0].src;
+        src->fs = fs;
+        rc = fs.open_read(fs.user, &u, o, &src->file, &src->size);
+        if (rc != MCF_OK) src->file = NULL;
+        else {
+            if (fs.map) src->base = (const unsigned char *)fs.map(src->file);
+            rc = mcf__open_parse(r, o, u.path);
+            if (rc == MCF_OK && finish) rc = mcf__open_finish(r);
+        }
+    }
     mcf_url_free(&u);
     if (rc != MCF_OK) { mcf__reader_free(r); return rc; }
     *out = r;
     return MCF_OK;
+}
+
+MCFDEF int mcf_open(const char *url, const mcf_options *o, mcf_reader **out)
+{
+    if (!out) return mcf__fail(MCF_INVALID_PARAMS, "mcf_open: NULL output");
+    return mcf__open_file(url, o, 1, out);
 }
 
 MCFDEF int mcf_open_memory(const void *buf, size_t len, const mcf_options *o, mcf_reader **out)
@@ -9948,12 +10004,11 @@ MCFDEF int mcf_open_memory(const void *buf, size_t len, const mcf_options *o, mc
     if (!out) return mcf__fail(MCF_INVALID_PARAMS, "mcf_open_memory: NULL output");
     *out = NULL;
     if (!buf && len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_open_memory: NULL buffer");
-    r = (mcf_reader *)mcf__calloc(1, sizeof *r);
-    if (!r || !(r->name = mcf__strdup("<memory>"))) { MCF_FREE(r); return mcf__fail(MCF_INTERNAL_ERROR, "mcf_open_memory: out of memory"); }
-    r->src.base = (const unsigned char *)(buf ? buf : "");
-    r->src.size = len;
-    r->src.name = r->name;
-    rc = mcf__open_common(r, o, NULL);
+    if (!(r = mcf__reader_new("<memory>"))) return mcf__fail(MCF_INTERNAL_ERROR, "mcf_open_memory: out of memory");
+    r->files[0].src.base = (const unsigned char *)(buf ? buf : "");
+    r->files[0].src.size = len;
+    rc = mcf__open_parse(r, o, NULL);
+    if (rc == MCF_OK) rc = mcf__open_finish(r);
     if (rc != MCF_OK) { mcf__reader_free(r); return rc; }
     *out = r;
     return MCF_OK;
@@ -10031,10 +10086,12 @@ static int mcf__verify_once(mcf_reader *r, size_t i)
 MCFDEF int mcf_read(mcf_reader *r, size_t i, void *dst, size_t dst_len)
 {
     const mcf__entry *e;
+    mcf__source *src;
     unsigned char *tmp = NULL;
     int rc;
     if ((rc = mcf__check_index(r, i, "mcf_read")) != MCF_OK) return rc;
     e = &r->entries[i];
+    src = &r->files[e->file].src;
     if (!dst && dst_len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_read: NULL buffer");
     if (dst_len < e->nbytes)
         return mcf__fail(MCF_BUFFER_OVERFLOW, "%s: tensor \"%s\" needs %llu bytes, buffer has %llu", r->name, e->name,
@@ -10042,17 +10099,17 @@ MCFDEF int mcf_read(mcf_reader *r, size_t i, void *dst, size_t dst_len)
     if ((rc = mcf__verify_once(r, i)) != MCF_OK) return rc;
     if (e->nbytes == 0) return MCF_OK;
     if (e->contiguous) {
-        rc = mcf__source_read(&r->src, e->offset, dst, (size_t)e->nbytes);
+        rc = mcf__source_read(src, e->offset, dst, (size_t)e->nbytes);
     } else {
         const unsigned char *base;
-        if (r->src.base) base = r->src.base + e->offset;
+        if (src->base) base = src->base + e->offset;
         else {
             if (!mcf__fits_size(e->span))
                 return mcf__fail(MCF_NOT_SUPPORTED, "%s: tensor \"%s\" spans %llu bytes of the file, more than this host can address",
                                  r->name, e->name, (unsigned long long)e->span);
             if (!(tmp = (unsigned char *)mcf__malloc((size_t)e->span)))
                 return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory reading tensor \"%s\"", r->name, e->name);
-            if ((rc = mcf__source_read(&r->src, e->offset, tmp, (size_t)e->span)) != MCF_OK) { MCF_FREE(tmp); return rc; }
+            if ((rc = mcf__source_read(src, e->offset, tmp, (size_t)e->span)) != MCF_OK) { MCF_FREE(tmp); return rc; }
             base = tmp;
         }
         mcf__gather(base, mcf_dtype_size(e->dtype), e->ndim, e->shape, e->strides, 0,
@@ -10066,17 +10123,19 @@ MCFDEF int mcf_read(mcf_reader *r, size_t i, void *dst, size_t dst_len)
 MCFDEF int mcf_view(mcf_reader *r, size_t i, const void **data)
 {
     const mcf__entry *e;
+    const unsigned char *base;
     int rc;
     if ((rc = mcf__check_index(r, i, "mcf_view")) != MCF_OK) return rc;
     if (!data) return mcf__fail(MCF_INVALID_PARAMS, "mcf_view: NULL output");
     e = &r->entries[i];
+    base = r->files[e->file].src.base;
     if ((rc = mcf__verify_once(r, i)) != MCF_OK) return rc;
     /* zero-copy only when the caller may dereference the pointer as the
      * element type: no swap needed and the address aligned to the element
      * unit (safetensors offsets need not be; ARM traps on some loads) */
-    if (e->contiguous && r->src.base && (!MCF__BIG_ENDIAN || mcf__dtypes[e->dtype].swap < 2) &&
-        (uintptr_t)(r->src.base + e->offset) % mcf__dtypes[e->dtype].swap == 0) {
-        *data = r->src.base + e->offset;
+    if (e->contiguous && base && (!MCF__BIG_ENDIAN || mcf__dtypes[e->dtype].swap < 2) &&
+        (uintptr_t)(base + e->offset) % mcf__dtypes[e->dtype].swap == 0) {
+        *data = base + e->offset;
         return MCF_OK;
     }
     if (!r->views[i]) {
@@ -10291,7 +10350,7 @@ static void mcf__slice_run(const mcf__slice_job *j, const unsigned char *src, ui
 }
 
 /* Batched reads for sources that are not in memory (see the block comment). */
-static int mcf__slice_read_batches(mcf_reader *r, const mcf__plan *p, const mcf__slice_job *j)
+static int mcf__slice_read_batches(mcf_reader *r, mcf__source *src, const mcf__plan *p, const mcf__slice_job *j)
 {
     uint64_t es = j->es, cap = MCF_CHUNK_SIZE, k = 0, span = es;
     int split = p->nd > 0 && p->sstr[p->nd - 1] > es && p->sstr[p->nd - 1] - es >= MCF__SLICE_GAP;
@@ -10306,14 +10365,14 @@ static int mcf__slice_read_batches(mcf_reader *r, const mcf__plan *p, const mcf_
         int plain = !j->conv && (rem == 1 || (it.rs == es && it.rd == 1));
         if (ext > cap) {
             if (plain) {                    /* one long contiguous run: straight into dst */
-                rc = mcf__source_read(&r->src, lo, j->dst + (size_t)(it.dst + k * it.rd) * j->os, (size_t)(rem * es));
+                rc = mcf__source_read(src, lo, j->dst + (size_t)(it.dst + k * it.rd) * j->os, (size_t)(rem * es));
                 k = 0;
                 mcf__runs_next(&it);
                 continue;
             }
             m = (cap - es) / it.rs + 1;     /* a piece of the run that fits (rs > 0 here) */
             if (!buf && !(buf = (unsigned char *)mcf__malloc((size_t)cap))) { oom = 1; break; }
-            if ((rc = mcf__source_read(&r->src, lo, buf, (size_t)((m - 1) * it.rs + es))) != MCF_OK) break;
+            if ((rc = mcf__source_read(src, lo, buf, (size_t)((m - 1) * it.rs + es))) != MCF_OK) break;
             mcf__slice_run(j, buf, m, it.rs, it.dst + k * it.rd, it.rd);
             k += m;
             continue;
@@ -10329,12 +10388,12 @@ static int mcf__slice_read_batches(mcf_reader *r, const mcf__plan *p, const mcf_
             mcf__runs_next(&it);
         }
         if (nruns == 1 && plain) {
-            rc = mcf__source_read(&r->src, lo, j->dst + (size_t)(save.dst + k * save.rd) * j->os, (size_t)(rem * es));
+            rc = mcf__source_read(src, lo, j->dst + (size_t)(save.dst + k * save.rd) * j->os, (size_t)(rem * es));
             k = 0;
             continue;
         }
         if (!buf && !(buf = (unsigned char *)mcf__malloc((size_t)cap))) { oom = 1; break; }
-        if ((rc = mcf__source_read(&r->src, lo, buf, (size_t)(hi - lo))) != MCF_OK) break;
+        if ((rc = mcf__source_read(src, lo, buf, (size_t)(hi - lo))) != MCF_OK) break;
         mcf__slice_run(j, buf, rem, save.rs, save.dst + k * save.rd, save.rd);
         for (m = 1; m < nruns; m++) {
             mcf__runs_next(&save);
@@ -10396,11 +10455,12 @@ static int mcf__read_sliced(mcf_reader *r, size_t i, mcf_dtype to, const mcf_sli
                          (unsigned long long)p.numel * j.os, (unsigned long long)p.numel, mcf__dtypes[to].name, (unsigned long long)dst_len);
     if ((rc = mcf__verify_once(r, i)) != MCF_OK) return rc;
     if (p.numel == 0) return MCF_OK;
-    if (r->src.base) {
+    if (r->files[e->file].src.base) {
+        const unsigned char *base = r->files[e->file].src.base;
         mcf__runs it;
         mcf__runs_init(&it, &p, j.es, 0);
-        for (; it.more; mcf__runs_next(&it)) mcf__slice_run(&j, r->src.base + it.src, it.len, it.rs, it.dst, it.rd);
-    } else if ((rc = mcf__slice_read_batches(r, &p, &j)) != MCF_OK) return rc;
+        for (; it.more; mcf__runs_next(&it)) mcf__slice_run(&j, base + it.src, it.len, it.rs, it.dst, it.rd);
+    } else if ((rc = mcf__slice_read_batches(r, &r->files[e->file].src, &p, &j)) != MCF_OK) return rc;
     if (MCF__BIG_ENDIAN && !j.conv) mcf__swap_units(dst, (size_t)need, mcf__dtypes[to].swap);
     return MCF_OK;
 }
