@@ -96,11 +96,12 @@
  *   [06] dtype conversion              [18] torch .pt
  *   [07] URL parser                    [19] readers: open, entries, reads,
  *   [08] fs interface: options,             views, slices, values
- *        sources & sinks               [20] save dispatch
- *   [09] fs: memory                    [21] Mooncake object codec
- *   [10] fs: posix                     [22] store API
- *   [11] fs: win32                     [23] Mooncake store adapter
- *   [12] fs: http & s3 (curl)
+ *        sources & sinks               [20] sharded checkpoints: index,
+ *   [09] fs: memory                         open, save
+ *   [10] fs: posix                     [21] save dispatch
+ *   [11] fs: win32                     [22] Mooncake object codec
+ *   [12] fs: http & s3 (curl)          [23] store API
+ *                                      [24] Mooncake store adapter
  *
  * ===========================================================================
  * BUILD MACROS
@@ -125,7 +126,7 @@
  * _FILE_OFFSET_BITS for pread, mmap and 64-bit offsets (an #error says so),
  * or define those itself first: _POSIX_C_SOURCE 200809L, _DEFAULT_SOURCE 1
  * and _FILE_OFFSET_BITS 64 (with MOONCAKE_FILEIO_MOONCAKE_STORE, the way to
- * include store_c.h first; see [23]).
+ * include store_c.h first; see [24]).
  * Windows (MSVC or MinGW-w64, Vista or later): the file backend uses the wide
  * Win32 API; paths are UTF-8 and '/' and '\' both separate: C:\dir\x.pt,
  * file:///C:/dir/x.pt, \\server\share\x.pt and file://server/share/x.pt
@@ -159,6 +160,9 @@
  *   replicate        replication of the puts a call makes into a store
  *                    (mcf_replicate, upstream's replicate config; NULL = the
  *                    store's defaults; the memory store has none)
+ *   max_shard_bytes  mcf_save: 0 = one file; else shards of at most this
+ *                    many tensor bytes plus an index, as Hugging Face
+ *                    writes them (see [20])
  *
  * ===========================================================================
  * ERRORS
@@ -470,7 +474,7 @@ MCFDEF void mcf_url_free(mcf_url *u);
 #define MCF_LENIENT       0x10u  /* allow bytes after the safetensors buffer */
 
 typedef int (*mcf_progress_fn)(void *user, uint64_t done, uint64_t total);
-/* Replication settings of a store put; the fields are declared in [22]. */
+/* Replication settings of a store put; the fields are declared in [23]. */
 typedef struct mcf_replicate mcf_replicate;
 
 typedef struct mcf_options {
@@ -485,7 +489,8 @@ typedef struct mcf_options {
     void *(*alloc)(void *user, size_t size, size_t align);
     void  (*dealloc)(void *user, void *p);
     void *alloc_user;
-    const mcf_replicate *replicate;        /* store puts: replication ([22]) */
+    const mcf_replicate *replicate;        /* store puts: replication ([23]) */
+    uint64_t max_shard_bytes;              /* mcf_save: shard size limit, 0 = one file ([20]) */
 } mcf_options;
 
 /* A filesystem backend: positional reads, sequential atomic writes. The
@@ -581,17 +586,9 @@ MCFDEF int mcf_remove(const char *url, const mcf_options *o);
 /* ===== [19] readers: open, entries, reads, views, slices, values ========= */
 typedef struct mcf_reader mcf_reader;
 
-/* Opens a file, reading only its header/index. *r is NULL on failure.
- * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument, URL, unknown format
- * or scheme, storage option), MCF_DESERIALIZE_FAIL (not a safetensors or
- * torch file, malformed or hostile, empty), MCF_NOT_SUPPORTED (valid but
- * unhandled: legacy torch format, TorchScript, compressed or encrypted zip
- * entries, a tensor this library cannot load, more than MCF_MAX_DIMS),
- * MCF_CHECKSUM_MISMATCH (MCF_VERIFY: data.pkl), MCF_INTERNAL_ERROR, the I/O
- * codes. */
-MCFDEF int mcf_open(const char *url, const mcf_options *o, mcf_reader **r);
-/* Opens a caller buffer; it must outlive the reader (views point into it).
- * *r is NULL on failure.
+/* mcf_open (a file, or every shard of an index) is declared in [20]. */
+/* Opens a caller buffer holding one file; it must outlive the reader
+ * (views point into it). *r is NULL on failure.
  * Returns: mcf_open's codes but the I/O ones. */
 MCFDEF int mcf_open_memory(const void *buf, size_t len, const mcf_options *o, mcf_reader **r);
 MCFDEF size_t mcf_count(const mcf_reader *r);
@@ -612,7 +609,8 @@ MCFDEF int mcf_view(mcf_reader *r, size_t i, const void **data);
  * read that fails midway may leave part of the tensor in dst.
  * Returns: mcf_view's codes, MCF_BUFFER_OVERFLOW (dst_len too small). */
 MCFDEF int mcf_read(mcf_reader *r, size_t i, void *dst, size_t dst_len);
-/* Value of a safetensors __metadata__ key, or NULL. Owned by r. */
+/* Value of a safetensors __metadata__ key (of a sharded reader: of the
+ * index's "metadata", numbers as their decimal text), or NULL. Owned by r. */
 MCFDEF const char *mcf_metadata(const mcf_reader *r, const char *key);
 /* Number of metadata pairs, and pair i (key and value owned by r); NULL
  * out-pointers are skipped.
@@ -643,6 +641,11 @@ MCFDEF const char *mcf_reader_format(const mcf_reader *r);
  * out-pointers are skipped.
  * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL reader, i out of range). */
 MCFDEF int mcf_entry_location(const mcf_reader *r, size_t i, uint64_t *offset, uint64_t *nbytes);
+/* URL of the file holding entry i: its shard for a sharded reader, else the
+ * URL the reader was opened with ("<memory>" for mcf_open_memory). Owned by
+ * r; NULL (and MCF_INVALID_PARAMS in mcf_last_error) for a NULL reader or i
+ * out of range. */
+MCFDEF const char *mcf_entry_source(const mcf_reader *r, size_t i);
 MCFDEF void mcf_close(mcf_reader *r);
 
 /* ---- slices and dtype conversion on read ---- */
@@ -678,7 +681,52 @@ MCFDEF int mcf_read_slice(mcf_reader *r, size_t i, const mcf_slice *s, int ns, v
  * (naming both dtypes). */
 MCFDEF int mcf_read_as(mcf_reader *r, size_t i, mcf_dtype to, const mcf_slice *s, int ns, void *dst, size_t dst_len);
 
-/* ===== [20] save dispatch ================================================ */
+/* ===== [20] sharded checkpoints: index, open, save ======================= */
+/* Opens a file, reading only its header. A URL whose path ends in
+ * ".index.json" opens a sharded checkpoint as Hugging Face writes it
+ * ({"metadata": {...}, "weight_map": {"tensor": "shard file", ...}}): ONE
+ * reader over every tensor of every shard it names, shards resolved next to
+ * the index (local, file://, memory://, http(s), s3 alike). Opening reads the
+ * index and each shard's header only (remote: a HEAD and one GET of the
+ * header per shard). Entries are ordered by shard name, then by offset in
+ * the shard; mcf_entry_source names an entry's shard, mcf_metadata answers
+ * from the index's "metadata". Every shard must be one format.
+ * An index may name only files in its own directory: a shard name that is
+ * empty, absolute, contains "..", a backslash or ':' (a scheme or drive)
+ * fails, as do a tensor listed twice, a tensor missing from its shard or
+ * held by two shards, and a shard tensor the index does not list (unless
+ * MCF_LENIENT: then it is left out). Each message names the index, the
+ * shard and the tensor. *r is NULL on failure.
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument, URL, unknown format
+ * or scheme, storage option), MCF_DESERIALIZE_FAIL (not a safetensors or
+ * torch file, malformed or hostile, empty; a bad index as above),
+ * MCF_NOT_SUPPORTED (valid but unhandled: legacy torch format, TorchScript,
+ * compressed or encrypted zip entries, a tensor this library cannot load,
+ * more than MCF_MAX_DIMS, a NUL in a tensor name), MCF_CHECKSUM_MISMATCH
+ * (MCF_VERIFY: data.pkl), MCF_INTERNAL_ERROR, the I/O codes (a missing or
+ * unreachable shard: the backend's code, the message naming the shard). */
+MCFDEF int mcf_open(const char *url, const mcf_options *o, mcf_reader **r);
+/* Saving sharded: mcf_save with options.max_shard_bytes > 0 splits the
+ * tensors as huggingface_hub does (in the given order; a tensor larger than
+ * the limit gets a shard of its own at once, ahead of the shard being
+ * filled; otherwise a tensor that would push the current shard past the
+ * limit starts a new one; sizes are tensor bytes). One resulting shard is
+ * the plain file at url. Several are NAME-00001-of-0000N.EXT ... next to url
+ * (url = dir/NAME.EXT) plus url + ".index.json" holding exactly what
+ * transformers writes (json.dumps(..., indent=2, sort_keys=True) + "\n",
+ * non-ASCII escaped, "total_size" = the sum of tensor bytes). safetensors
+ * shards carry options.metadata, or {"format": "pt"} when it is NULL.
+ * The shards are written first, each atomically, then the index; an index
+ * already at url + ".index.json" is removed before the first shard, so a
+ * save that fails or is killed never leaves an index naming a missing, torn
+ * or foreign shard (a failed save removes the shards it wrote). Files of an
+ * earlier save that the new index does not name (a plain NAME.EXT, or
+ * NAME-00003-of-00003.EXT after a save into 2 shards) are left alone:
+ * readers of the index never open them. MCF_NO_OVERWRITE fails before
+ * anything is written if the index or any shard exists.
+ * mcf_save_to_memory ignores max_shard_bytes (one buffer, one file). */
+
+/* ===== [21] save dispatch ================================================ */
 /* Writes n tensors to url in one format (options.format, else by suffix).
  * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL or malformed argument: URL,
  * format, a tensor without or with a duplicate name, bad dtype, shape,
@@ -695,7 +743,7 @@ MCFDEF int mcf_save(const char *url, const mcf_tensor *t, size_t n, const mcf_op
 MCFDEF int mcf_save_to_memory(const mcf_tensor *t, size_t n, const mcf_options *o,
                               void **out, size_t *out_len);
 
-/* ===== [21] Mooncake object codec ======================================== */
+/* ===== [22] Mooncake object codec ======================================== */
 /* Store values are Mooncake tensor objects (integration_utils.h): a 304-byte
  * TensorMetadata (40-byte TensorObjectHeader + 264-byte TensorLayoutMetadata,
  * little-endian, natural C alignment) followed by the element bytes. */
@@ -750,7 +798,7 @@ MCFDEF int    mcf_moon_encode_layout(const mcf_tensor *t, const mcf_moon_layout 
 MCFDEF int    mcf_moon_decode_layout(const void *obj, size_t len, mcf_tensor *view,
                                      mcf_moon_layout *layout);
 
-/* ===== [22] store API ==================================================== */
+/* ===== [23] store API ==================================================== */
 /* Upstream Mooncake's replicate config (store_c.h), field for field: how many
  * copies a put makes and how they are kept. A put passes it to the store as
  * it is; NULL (the default) lets the store use its own defaults. A zeroed
@@ -858,7 +906,7 @@ MCFDEF int mcf_save_tensor(mcf_store *s, const char *key, const char *file_name,
 MCFDEF int mcf_load_tensor(mcf_store *s, const char *key, const char *file_name,
                            const char *artifact_kind, const mcf_options *o, mcf_tensor *out);
 
-/* ===== [23] Mooncake store adapter ======================================= */
+/* ===== [24] Mooncake store adapter ======================================= */
 #ifdef MOONCAKE_FILEIO_MOONCAKE_STORE
 /* An mcf_store over a Mooncake client handle (mooncake_store_t from
  * store_c.h; link with Mooncake's store library). It calls seven store_c
@@ -6240,7 +6288,7 @@ MCF__SHARED void mcf__json_put_str(mcf__buf *b, const char *s, size_t n)
  * exact spans, N <= 100 MB) plus stricter rules where readers could disagree.
  * Writer: byte-identical to the reference (dtype rank, then name bytes;
  * compact JSON; space padding to 8), all checks before mcf__sink_begin, data
- * streamed from the caller. [20] checks names (non-NULL, unique) first;
+ * streamed from the caller. [21] checks names (non-NULL, unique) first;
  * mcf__st_open fills r->entries/count and r->meta in header order. */
 
 /* Position of each dtype in the crate's Dtype enum, written first to last. */
@@ -6414,7 +6462,7 @@ static int mcf__st_save(mcf__sink *s, const mcf_tensor *t, size_t n, const mcf_o
         keys[i].rank = mcf__st_rank(t[i].dtype);
         keys[i].idx = i;
     }
-    (void)mcf__st_sort_keys(keys, n);   /* names are unique ([20] checked) */
+    (void)mcf__st_sort_keys(keys, n);   /* names are unique ([21] checked) */
     mcf__st_header(&hb, t, keys, n, meta, mkeys, nmeta);
     hlen = hb.len;
     if (hb.failed) rc = mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory for the header", s->name);
@@ -9991,12 +10039,6 @@ static int mcf__open_file(const char *url, const mcf_options *o, int finish, mcf
     return MCF_OK;
 }
 
-MCFDEF int mcf_open(const char *url, const mcf_options *o, mcf_reader **out)
-{
-    if (!out) return mcf__fail(MCF_INVALID_PARAMS, "mcf_open: NULL output");
-    return mcf__open_file(url, o, 1, out);
-}
-
 MCFDEF int mcf_open_memory(const void *buf, size_t len, const mcf_options *o, mcf_reader **out)
 {
     mcf_reader *r;
@@ -10049,6 +10091,14 @@ MCFDEF int mcf_entry_location(const mcf_reader *r, size_t i, uint64_t *offset, u
     if (offset) *offset = r->entries[i].offset;
     if (nbytes) *nbytes = r->entries[i].nbytes;
     return MCF_OK;
+}
+
+MCFDEF const char *mcf_entry_source(const mcf_reader *r, size_t i)
+{
+    const mcf__rfile *f;
+    if (mcf__check_index(r, i, "mcf_entry_source") != MCF_OK) return NULL;
+    f = &r->files[r->entries[i].file];
+    return f->url ? f->url : r->name;
 }
 
 /* Index of the entry called name, or -1; never touches the last error
@@ -10491,7 +10541,650 @@ MCFDEF int mcf_value(const mcf_reader *r, size_t i, const char **name, const cha
     return MCF_OK;
 }
 
-/* ===== [20] save dispatch ================================================ */
+/* ===== [20] sharded checkpoints: index, open, save ======================= */
+/* A sharded checkpoint is shard files next to NAME.EXT.index.json:
+ * {"metadata": {...}, "weight_map": {"tensor": "shard file", ...}}. mcf_open
+ * of an index reads it and every shard's header ([19] opens each shard as a
+ * file) and merges them into one reader whose entries are ordered by shard
+ * name, then by offset, each naming its shard. A sharded save splits the
+ * tensors as huggingface_hub does, writes each shard atomically and the
+ * index last, with the bytes transformers writes. */
+
+/* A parsed index: tensor i lives in shards[shard[i]]. */
+typedef struct mcf__wmap {
+    char **tensor;                  /* weight_map keys, in file order */
+    char **file;                    /* per tensor: its shard name */
+    size_t *shard;                  /* per tensor: index into shards */
+    size_t n, cap, fcap, scap;
+    const char **shards;            /* distinct shard names, sorted by bytes */
+    size_t nshards;
+    char **meta;                    /* metadata key0, value0, ... */
+    size_t meta_count, meta_cap;
+    size_t *names;                  /* open-addressing table of tensor names */
+    size_t names_cap;
+} mcf__wmap;
+
+static void mcf__wmap_free(mcf__wmap *w)
+{
+    size_t i;
+    for (i = 0; i < w->n; i++) { MCF_FREE(w->tensor[i]); MCF_FREE(w->file[i]); }
+    for (i = 0; i < 2 * w->meta_count; i++) MCF_FREE(w->meta[i]);
+    MCF_FREE(w->tensor);
+    MCF_FREE(w->file);
+    MCF_FREE(w->shard);
+    MCF_FREE(w->shards);
+    MCF_FREE(w->meta);
+    MCF_FREE(w->names);
+    memset(w, 0, sizeof *w);
+}
+
+static int mcf__wmap_oom(const char *who) { return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory reading the index", who); }
+
+/* The current token's text as a new string: a string decoded, a number or
+ * literal as written, an object or array (just opened) as its JSON text. */
+static int mcf__wmap_value(mcf__json *j, const char *who, const char *key, char **out)
+{
+    const unsigned char *start = j->tok;
+    int nul = 0, rc;
+    *out = NULL;
+    if (j->type == MCF__J_STR) {
+        if (!(*out = mcf__json_strdup(j, &nul))) return mcf__wmap_oom(who);
+        if (nul) return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: metadata \"%s\" holds a NUL character", who, key);
+        return MCF_OK;
+    }
+    if (j->type == MCF__J_OBJ || j->type == MCF__J_ARR) {
+        start = j->p - 1;
+        if ((rc = mcf__json_skip(j)) != MCF_OK) return rc;
+        if (!(*out = mcf__strndup((const char *)start, (size_t)(j->p - start)))) return mcf__wmap_oom(who);
+        return MCF_OK;
+    }
+    if (!(*out = mcf__strndup((const char *)start, j->tok_len))) return mcf__wmap_oom(who);
+    return MCF_OK;
+}
+
+/* "metadata": {key: value, ...}; the opening brace is the next token. */
+static int mcf__wmap_meta(mcf__wmap *w, mcf__json *j, const char *who)
+{
+    char *key, *val;
+    size_t i;
+    int nul = 0, rc;
+    if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
+    if (j->type != MCF__J_OBJ) return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: \"metadata\" is not a JSON object", who);
+    for (;;) {
+        if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
+        if (j->type == MCF__J_OBJ_END) return MCF_OK;
+        if (!(key = mcf__json_strdup(j, &nul))) return mcf__wmap_oom(who);
+        if (nul) { MCF_FREE(key); return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: a metadata key holds a NUL character", who); }
+        for (i = 0; i < w->meta_count; i++)
+            if (strcmp(w->meta[2 * i], key) == 0) {
+                rc = mcf__fail(MCF_DESERIALIZE_FAIL, "%s: metadata key \"%s\" appears twice", who, key);
+                MCF_FREE(key);
+                return rc;
+            }
+        if ((rc = mcf__json_next(j)) != MCF_OK || (rc = mcf__wmap_value(j, who, key, &val)) != MCF_OK) { MCF_FREE(key); return rc; }
+        if (!mcf__grow((void **)&w->meta, &w->meta_cap, w->meta_count + 1, 2 * sizeof *w->meta)) {
+            MCF_FREE(key);
+            MCF_FREE(val);
+            return mcf__wmap_oom(who);
+        }
+        w->meta[2 * w->meta_count] = key;
+        w->meta[2 * w->meta_count + 1] = val;
+        w->meta_count++;
+    }
+}
+
+/* "weight_map": {tensor: shard, ...}; the opening brace is the next token. */
+static int mcf__wmap_map(mcf__wmap *w, mcf__json *j, const char *who)
+{
+    char *name, *file;
+    int nul = 0, rc;
+    if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
+    if (j->type != MCF__J_OBJ) return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: \"weight_map\" is not a JSON object", who);
+    for (;;) {
+        if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
+        if (j->type == MCF__J_OBJ_END) return MCF_OK;
+        if (!(name = mcf__json_strdup(j, &nul))) return mcf__wmap_oom(who);
+        if (nul) { MCF_FREE(name); return mcf__fail(MCF_NOT_SUPPORTED, "%s: a tensor name holds a NUL character (C strings cannot name it)", who); }
+        if ((rc = mcf__json_next(j)) != MCF_OK) { MCF_FREE(name); return rc; }
+        if (j->type != MCF__J_STR) {
+            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "%s: tensor \"%s\": its shard is not a JSON string", who, name);
+            MCF_FREE(name);
+            return rc;
+        }
+        if (!(file = mcf__json_strdup(j, &nul))) { MCF_FREE(name); return mcf__wmap_oom(who); }
+        if (nul) {
+            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "%s: tensor \"%s\": its shard name holds a NUL character", who, name);
+            MCF_FREE(name);
+            MCF_FREE(file);
+            return rc;
+        }
+        if (!mcf__grow((void **)&w->tensor, &w->cap, w->n + 1, sizeof *w->tensor) ||
+            !mcf__grow((void **)&w->file, &w->fcap, w->n + 1, sizeof *w->file)) {
+            MCF_FREE(name);
+            MCF_FREE(file);
+            return mcf__wmap_oom(who);
+        }
+        w->tensor[w->n] = name;
+        w->file[w->n] = file;
+        w->n++;
+    }
+}
+
+/* A shard name must stay inside the index's directory: relative, no "..",
+ * no backslash, no scheme or drive (no ':'), not empty. */
+static int mcf__shard_name_check(const char *who, const char *tensor, const char *f)
+{
+    const char *why = NULL;
+    if (!*f) why = "is empty";
+    else if (f[0] == '/') why = "is an absolute path";
+    else if (strstr(f, "..")) why = "contains \"..\"";
+    else if (strchr(f, '\\')) why = "contains a backslash";
+    else if (strchr(f, ':')) why = "has a scheme or drive (':')";
+    if (!why) return MCF_OK;
+    return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: tensor \"%s\": shard name \"%s\" %s: an index may name only files in its own directory",
+                     who, tensor, f, why);
+}
+
+static int mcf__cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+/* Index of the tensor called name in w, or -1. */
+static long mcf__wmap_find(const mcf__wmap *w, const char *name)
+{
+    size_t h = mcf__hash(name) & (w->names_cap - 1);
+    while (w->names[h]) {
+        if (strcmp(w->tensor[w->names[h] - 1], name) == 0) return (long)(w->names[h] - 1);
+        h = (h + 1) & (w->names_cap - 1);
+    }
+    return -1;
+}
+
+/* Parses index text: the object, its weight_map (required) and metadata
+ * (optional; other keys are skipped), every shard name checked, the
+ * distinct shards sorted, the name table built. */
+static int mcf__wmap_parse(mcf__wmap *w, const unsigned char *text, size_t len, const char *who)
+{
+    mcf__json j;
+    size_t i, k, dup = 0;
+    int rc, seen_map = 0, seen_meta = 0;
+    if ((rc = mcf__json_validate(text, len, who)) != MCF_OK) return rc;
+    mcf__json_init(&j, text, len, who);
+    if ((rc = mcf__json_next(&j)) != MCF_OK) return rc;
+    if (j.type != MCF__J_OBJ) return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: the index is not a JSON object", who);
+    for (;;) {
+        if ((rc = mcf__json_next(&j)) != MCF_OK) return rc;
+        if (j.type == MCF__J_OBJ_END) break;
+        if (mcf__json_tok_is(&j, "weight_map")) {
+            if (seen_map++) return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: \"weight_map\" appears twice", who);
+            rc = mcf__wmap_map(w, &j, who);
+        } else if (mcf__json_tok_is(&j, "metadata")) {
+            if (seen_meta++) return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: \"metadata\" appears twice", who);
+            rc = mcf__wmap_meta(w, &j, who);
+        } else if ((rc = mcf__json_next(&j)) == MCF_OK) rc = mcf__json_skip(&j);
+        if (rc != MCF_OK) return rc;
+    }
+    if (!seen_map) return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: the index has no \"weight_map\"", who);
+    for (i = 0; i < w->n; i++)
+        if ((rc = mcf__shard_name_check(who, w->tensor[i], w->file[i])) != MCF_OK) return rc;
+    rc = mcf__index_build(&w->names, &w->names_cap, (const char *const *)w->tensor, w->n, &dup);
+    if (rc == MCF_INVALID_PARAMS) return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: tensor \"%s\" is listed twice in the weight_map", who, w->tensor[dup]);
+    if (rc != MCF_OK) return mcf__wmap_oom(who);
+    w->shards = (const char **)mcf__calloc(w->n ? w->n : 1, sizeof *w->shards);
+    w->shard = (size_t *)mcf__calloc(w->n ? w->n : 1, sizeof *w->shard);
+    if (!w->shards || !w->shard) return mcf__wmap_oom(who);
+    for (i = 0; i < w->n; i++) w->shards[i] = w->file[i];
+    if (w->n) qsort(w->shards, w->n, sizeof *w->shards, mcf__cmp_str);
+    for (i = 0, k = 0; i < w->n; i++)
+        if (k == 0 || strcmp(w->shards[k - 1], w->shards[i]) != 0) w->shards[k++] = w->shards[i];
+    w->nshards = k;
+    for (i = 0; i < w->n; i++) {
+        const char **hit = (const char **)bsearch(&w->file[i], w->shards, w->nshards, sizeof *w->shards, mcf__cmp_str);
+        w->shard[i] = (size_t)(hit - w->shards);
+    }
+    return MCF_OK;
+}
+
+/* The URL of file name (relative, checked) next to the object at url: the
+ * directory part of url plus name, percent-encoded for file: and http(s)
+ * URLs (whose paths are decoded or sent as written). MCF_MALLOC'ed. */
+static char *mcf__sibling_url(const char *url, const mcf_url *u, const char *name)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const char *end = url + strlen(url), *p, *cut = url;
+    int is_url = strstr(url, "://") != NULL;
+    int encode = is_url && (strcmp(u->scheme, "file") == 0 || strcmp(u->scheme, "http") == 0 || strcmp(u->scheme, "https") == 0);
+    mcf__buf b;
+    if (u->query && *u->query && (p = strchr(url, '?')) != NULL) end = p;
+    for (p = url; p < end; p++)
+        if (*p == '/' || (!is_url && *p == '\\')) cut = p + 1;
+    memset(&b, 0, sizeof b);
+    mcf__buf_put(&b, url, (size_t)(cut - url));
+    for (p = name; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (!encode || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-._~/", c))
+            mcf__buf_putc(&b, c);
+        else {
+            mcf__buf_putc(&b, '%');
+            mcf__buf_putc(&b, (unsigned char)hex[c >> 4]);
+            mcf__buf_putc(&b, (unsigned char)hex[c & 15]);
+        }
+    }
+    mcf__buf_putc(&b, 0);
+    if (b.failed) { mcf__buf_free(&b); return NULL; }
+    return (char *)b.data;
+}
+
+/* Reads the whole index (at most MCF_MAX_HEADER bytes). */
+static int mcf__wmap_load(const mcf_url *u, const mcf_filesystem *fs, const mcf_options *o, unsigned char **text, size_t *len)
+{
+    mcf__source src;
+    int rc;
+    memset(&src, 0, sizeof src);
+    src.fs = *fs;
+    src.name = u->url;
+    *text = NULL;
+    if ((rc = fs->open_read(fs->user, u, o, &src.file, &src.size)) != MCF_OK) return rc;
+    if (src.size == 0) rc = mcf__fail(MCF_DESERIALIZE_FAIL, "%s: empty index (0 bytes)", u->url);
+    else if (src.size > MCF_MAX_HEADER)
+        rc = mcf__fail(MCF_DESERIALIZE_FAIL, "%s: the index is %llu bytes, more than MCF_MAX_HEADER (%llu)", u->url,
+                       (unsigned long long)src.size, (unsigned long long)MCF_MAX_HEADER);
+    else if (!(*text = (unsigned char *)mcf__malloc((size_t)src.size))) rc = mcf__wmap_oom(u->url);
+    else rc = fs->read_at(src.file, 0, *text, (size_t)src.size);
+    fs->close_read(src.file);
+    if (rc != MCF_OK) { MCF_FREE(*text); *text = NULL; return rc; }
+    *len = (size_t)src.size;
+    return MCF_OK;
+}
+
+/* Moves shard k's one file, its entries and values into r. */
+static int mcf__shard_adopt(mcf_reader *r, size_t k, mcf_reader *s, size_t *ecap, size_t *vcap)
+{
+    size_t i;
+    if (!mcf__grow((void **)&r->entries, ecap, r->count + s->count, sizeof *r->entries) ||
+        (s->value_count && !mcf__grow((void **)&r->values, vcap, r->value_count + s->value_count, sizeof *r->values)))
+        return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->name);
+    r->files[k] = s->files[0];
+    r->files[k].url = s->name;
+    r->files[k].src.name = s->name;
+    memset(&s->files[0], 0, sizeof s->files[0]);
+    s->name = NULL;
+    for (i = 0; i < s->count; i++) {
+        r->entries[r->count] = s->entries[i];
+        r->entries[r->count++].file = k;
+    }
+    s->count = 0;
+    for (i = 0; i < s->value_count; i++) r->values[r->value_count++] = s->values[i];
+    s->value_count = 0;
+    if (s->verify) r->verify = s->verify;
+    return MCF_OK;
+}
+
+/* Opens every shard, in shard-name order, into r->files. */
+static int mcf__shards_open(mcf_reader *r, const mcf__wmap *w, const char *url, const mcf_url *u, const mcf_options *o)
+{
+    size_t k, i, ecap = 0, vcap = 0;
+    int rc = MCF_OK;
+    for (k = 0; k < w->nshards && rc == MCF_OK; k++) {
+        mcf_reader *s = NULL;
+        const char *first = "";
+        char *surl = mcf__sibling_url(url, u, w->shards[k]);
+        for (i = 0; i < w->n; i++)
+            if (w->shard[i] == k) { first = w->tensor[i]; break; }
+        if (!surl) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->name);
+        rc = mcf__open_file(surl, o, 0, &s);
+        if (rc != MCF_OK)
+            rc = mcf__fail(rc, "%s: shard \"%s\" (tensor \"%s\"): %s", r->name, w->shards[k], first, mcf_last_error());
+        else if (r->format && strcmp(r->format, s->format) != 0)
+            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "%s: shard \"%s\" (tensor \"%s\") is a %s file, shard \"%s\" a %s file: one index names one format",
+                           r->name, w->shards[k], first, s->format, w->shards[0], r->format);
+        else {
+            r->format = s->format;
+            rc = mcf__shard_adopt(r, k, s, &ecap, &vcap);
+        }
+        MCF_FREE(surl);
+        mcf__reader_free(s);
+    }
+    return rc;
+}
+
+/* Every listed tensor in exactly its own shard; unlisted shard tensors fail
+ * or, with MCF_LENIENT, are dropped. */
+static int mcf__shards_match(mcf_reader *r, const mcf__wmap *w)
+{
+    size_t *where = (size_t *)mcf__calloc(w->n ? w->n : 1, sizeof *where);   /* shard + 1, 0 = not seen */
+    size_t i, kept = 0;
+    int rc = MCF_OK;
+    if (!where) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->name);
+    for (i = 0; i < r->count && rc == MCF_OK; i++) {
+        mcf__entry *e = &r->entries[i];
+        long t = mcf__wmap_find(w, e->name);
+        if (t < 0) {
+            if (!(r->flags & MCF_LENIENT))
+                rc = mcf__fail(MCF_DESERIALIZE_FAIL, "%s: shard \"%s\" holds tensor \"%s\", which the index does not list (MCF_LENIENT skips such tensors)",
+                               r->name, w->shards[e->file], e->name);
+            else { MCF_FREE(e->name); continue; }
+        } else if (where[t])
+            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "%s: tensor \"%s\" is in two shards, \"%s\" and \"%s\"", r->name, e->name,
+                           w->shards[where[t] - 1], w->shards[e->file]);
+        else where[t] = e->file + 1;
+        r->entries[kept++] = *e;
+    }
+    if (rc != MCF_OK) { for (; i < r->count; i++) r->entries[kept++] = r->entries[i]; }
+    r->count = kept;
+    for (i = 0; i < w->n && rc == MCF_OK; i++) {
+        if (where[i] == 0)
+            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "%s: tensor \"%s\" is missing from its shard \"%s\"", r->name, w->tensor[i], w->shards[w->shard[i]]);
+        else if (where[i] - 1 != w->shard[i])
+            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "%s: tensor \"%s\" is missing from its shard \"%s\" (shard \"%s\" holds it)", r->name,
+                           w->tensor[i], w->shards[w->shard[i]], w->shards[where[i] - 1]);
+    }
+    MCF_FREE(where);
+    return rc;
+}
+
+/* Entry order of a sharded reader: shard, then offset (then name, unique). */
+static int mcf__cmp_entry(const void *a, const void *b)
+{
+    const mcf__entry *x = (const mcf__entry *)a, *y = (const mcf__entry *)b;
+    if (x->file != y->file) return x->file < y->file ? -1 : 1;
+    if (x->offset != y->offset) return x->offset < y->offset ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+static int mcf__sharded_open(const char *url, const mcf_url *u, const mcf_filesystem *fs, const mcf_options *o, mcf_reader **out)
+{
+    mcf__wmap w;
+    mcf_reader *r;
+    unsigned char *text = NULL;
+    size_t len = 0;
+    int rc;
+    memset(&w, 0, sizeof w);
+    if (!(r = mcf__reader_new(u->url))) return mcf__fail(MCF_INTERNAL_ERROR, "mcf_open: %s: out of memory", u->url);
+    r->nfiles = 0;
+    r->flags = o ? o->flags : 0;
+    if ((rc = mcf__wmap_load(u, fs, o, &text, &len)) == MCF_OK && (rc = mcf__wmap_parse(&w, text, len, r->name)) == MCF_OK) {
+        MCF_FREE(r->files);
+        if (!(r->files = (mcf__rfile *)mcf__calloc(w.nshards ? w.nshards : 1, sizeof *r->files))) rc = mcf__wmap_oom(r->name);
+        else {
+            r->nfiles = w.nshards;
+            if ((rc = mcf__shards_open(r, &w, url, u, o)) == MCF_OK && (rc = mcf__shards_match(r, &w)) == MCF_OK) {
+                if (!r->format) r->format = "safetensors";
+                if (r->count) qsort(r->entries, r->count, sizeof *r->entries, mcf__cmp_entry);
+                r->meta = w.meta;
+                r->meta_count = w.meta_count;
+                w.meta = NULL;
+                w.meta_count = 0;
+                rc = mcf__open_finish(r);
+            }
+        }
+    }
+    MCF_FREE(text);
+    mcf__wmap_free(&w);
+    if (rc != MCF_OK) { mcf__reader_free(r); return rc; }
+    *out = r;
+    return MCF_OK;
+}
+
+MCFDEF int mcf_open(const char *url, const mcf_options *o, mcf_reader **out)
+{
+    mcf_url u;
+    mcf_filesystem fs;
+    int rc;
+    if (!out) return mcf__fail(MCF_INVALID_PARAMS, "mcf_open: NULL output");
+    *out = NULL;
+    if ((rc = mcf__resolve(url, o, &u, &fs)) != MCF_OK) return rc;
+    if (mcf__ends_with_nocase(u.path, ".index.json")) rc = mcf__sharded_open(url, &u, &fs, o, out);
+    else rc = mcf__open_file(url, o, 1, out);
+    mcf_url_free(&u);
+    return rc;
+}
+
+/* ---- writing ---- */
+
+/* One file: the format writer against a sink, committed or aborted. */
+static int mcf__save_one(const char *url, int fmt, const mcf_tensor *t, size_t n, const mcf_options *o)
+{
+    mcf_url u;
+    mcf__sink s;
+    int rc;
+    memset(&s, 0, sizeof s);
+    if ((rc = mcf__resolve(url, o, &u, &s.fs)) != MCF_OK) return rc;
+    if (fmt == MCF__FMT_AUTO) fmt = mcf__ends_with_nocase(u.path, ".safetensors") ? MCF__FMT_SAFETENSORS : MCF__FMT_TORCH;
+    if (!s.fs.write) rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem is read-only", u.url, u.scheme);
+    else {
+        s.url = &u; s.o = o; s.name = u.url;
+        rc = fmt == MCF__FMT_SAFETENSORS ? mcf__st_save(&s, t, n, o) : mcf__pt_save(&s, t, n, o);
+        if (s.begun) {
+            if (rc == MCF_OK && s.done != s.total)
+                rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: writer wrote %llu of %llu planned bytes", u.url, (unsigned long long)s.done, (unsigned long long)s.total);
+            if (rc == MCF_OK) rc = s.fs.commit(s.file);
+            else s.fs.abort(s.file);
+        }
+    }
+    mcf_url_free(&u);
+    return rc;
+}
+
+/* huggingface_hub's split: tensors in order; one larger than max gets a
+ * shard of its own at once (before the shard being filled); otherwise a
+ * tensor that would push the current shard past max closes it. shard_of[i]
+ * receives tensor i's shard; returns the number of shards. pending has n
+ * slots. */
+static size_t mcf__shard_split(const mcf_tensor *t, size_t n, uint64_t max, size_t *shard_of, size_t *pending)
+{
+    size_t next = 0, np = 0, i, k;
+    uint64_t cur = 0;
+    for (i = 0; i < n; i++) {
+        uint64_t sz = mcf_tensor_nbytes(&t[i]);
+        if (sz > max) { shard_of[i] = next++; continue; }
+        if (sz > max - cur) {
+            for (k = 0; k < np; k++) shard_of[pending[k]] = next;
+            next++;
+            np = 0;
+            cur = 0;
+        }
+        pending[np++] = i;
+        cur += sz;
+    }
+    if (np) {
+        for (k = 0; k < np; k++) shard_of[pending[k]] = next;
+        next++;
+    }
+    return next;
+}
+
+/* s as a JSON string the way Python's json.dumps writes it (ensure_ascii:
+ * every byte outside ' '..'~' escaped, non-ASCII as \uXXXX, surrogate pairs
+ * above U+FFFF). s is valid UTF-8. */
+static void mcf__json_put_ascii(mcf__buf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+    mcf__buf_putc(b, '"');
+    while (p < end) {
+        unsigned long cp = *p;
+        size_t n = mcf__utf8_seq(p, end), k;
+        char u[16];
+        if (n > 1) {
+            cp = n == 2 ? (cp & 0x1Fu) : n == 3 ? (cp & 0x0Fu) : (cp & 0x07u);
+            for (k = 1; k < n; k++) cp = (cp << 6) | (p[k] & 0x3Fu);
+        }
+        p += n ? n : 1;
+        if (cp == '"' || cp == '\\') { mcf__buf_putc(b, '\\'); mcf__buf_putc(b, (unsigned char)cp); continue; }
+        if (cp >= 0x20 && cp < 0x7F) { mcf__buf_putc(b, (unsigned char)cp); continue; }
+        if (cp == '\n') { mcf__buf_puts(b, "\\n"); continue; }
+        if (cp == '\r') { mcf__buf_puts(b, "\\r"); continue; }
+        if (cp == '\t') { mcf__buf_puts(b, "\\t"); continue; }
+        if (cp == '\b') { mcf__buf_puts(b, "\\b"); continue; }
+        if (cp == '\f') { mcf__buf_puts(b, "\\f"); continue; }
+        if (cp >= 0x10000) {
+            unsigned long v = cp - 0x10000, hi = 0xD800 + (v >> 10), lo = 0xDC00 + (v & 0x3FF);
+            u[0] = '\\'; u[1] = 'u'; u[2] = hex[hi >> 12]; u[3] = hex[(hi >> 8) & 15]; u[4] = hex[(hi >> 4) & 15]; u[5] = hex[hi & 15];
+            u[6] = '\\'; u[7] = 'u'; u[8] = hex[lo >> 12]; u[9] = hex[(lo >> 8) & 15]; u[10] = hex[(lo >> 4) & 15]; u[11] = hex[lo & 15];
+            mcf__buf_put(b, u, 12);
+            continue;
+        }
+        u[0] = '\\'; u[1] = 'u'; u[2] = hex[(cp >> 12) & 15]; u[3] = hex[(cp >> 8) & 15]; u[4] = hex[(cp >> 4) & 15]; u[5] = hex[cp & 15];
+        mcf__buf_put(b, u, 6);
+    }
+    mcf__buf_putc(b, '"');
+}
+
+static int mcf__cmp_tensor_name(const void *a, const void *b)
+{
+    return strcmp((*(const mcf_tensor *const *)a)->name, (*(const mcf_tensor *const *)b)->name);
+}
+
+/* The index bytes transformers writes: json.dumps({"metadata":
+ * {"total_size": N}, "weight_map": {...}}, indent=2, sort_keys=True) + "\n". */
+static int mcf__index_text(mcf__buf *b, const mcf_tensor *t, size_t n, const size_t *shard_of, char *const *files, const char *who)
+{
+    const mcf_tensor **sorted = (const mcf_tensor **)mcf__calloc(n ? n : 1, sizeof *sorted);
+    uint64_t total = 0;
+    size_t i;
+    if (!sorted) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", who);
+    for (i = 0; i < n; i++) {
+        sorted[i] = &t[i];
+        if (!mcf__add64(total, mcf_tensor_nbytes(&t[i]), &total)) {
+            MCF_FREE(sorted);
+            return mcf__fail(MCF_SERIALIZE_FAIL, "%s: the tensors' total size overflows 64 bits", who);
+        }
+    }
+    qsort(sorted, n, sizeof *sorted, mcf__cmp_tensor_name);
+    mcf__buf_puts(b, "{\n  \"metadata\": {\n    \"total_size\": ");
+    mcf__buf_put_u64(b, total);
+    mcf__buf_puts(b, "\n  },\n  \"weight_map\": {");
+    for (i = 0; i < n; i++) {
+        mcf__buf_puts(b, i ? ",\n    " : "\n    ");
+        mcf__json_put_ascii(b, sorted[i]->name);
+        mcf__buf_puts(b, ": ");
+        mcf__json_put_ascii(b, files[shard_of[sorted[i] - t]]);
+    }
+    mcf__buf_puts(b, n ? "\n  }\n}\n" : "}\n}\n");
+    MCF_FREE(sorted);
+    return b->failed ? mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", who) : MCF_OK;
+}
+
+/* Shard names NAME-%05d-of-%05d.EXT for the file name base (NAME.EXT). */
+static char **mcf__shard_names(const char *base, size_t nsh)
+{
+    const char *dot = strrchr(base, '.');
+    size_t stem = dot && dot != base ? (size_t)(dot - base) : strlen(base), k, len = strlen(base) + 32;
+    char **f = (char **)mcf__calloc(nsh, sizeof *f);
+    if (!f) return NULL;
+    for (k = 0; k < nsh; k++) {
+        if (!(f[k] = (char *)mcf__malloc(len))) {
+            while (k--) MCF_FREE(f[k]);
+            MCF_FREE(f);
+            return NULL;
+        }
+        (void)snprintf(f[k], len, "%.*s-%05lu-of-%05lu%s", (int)stem, base, (unsigned long)(k + 1), (unsigned long)nsh, base + stem);
+    }
+    return f;
+}
+
+static void mcf__strv_free(char **v, size_t n)
+{
+    size_t i;
+    if (!v) return;
+    for (i = 0; i < n; i++) MCF_FREE(v[i]);
+    MCF_FREE(v);
+}
+
+/* Removes the shards this save wrote (a failed save leaves no new shard),
+ * keeping the error that stopped it. */
+static void mcf__shards_unwind(char *const *urls, size_t written, const mcf_options *o)
+{
+    char saved[MCF_ERROR_MAX];
+    size_t k;
+    memcpy(saved, mcf__error_text, sizeof saved);
+    for (k = 0; k < written; k++) (void)mcf_remove(urls[k], o);
+    memcpy(mcf__error_text, saved, sizeof saved);
+}
+
+/* The shards, in order, then the index. An index already at the
+ * destination is removed first, so a save cut short leaves no index naming
+ * a mix of old and new shards; files of an earlier save that the new index
+ * does not name are left alone (readers never open them). */
+static int mcf__save_shards(const char *url, const mcf_url *u, int fmt, const mcf_tensor *t, size_t n, const mcf_options *o,
+                            const size_t *shard_of, size_t nsh)
+{
+    static const char *const pt_meta[] = {"format", "pt", NULL};
+    char **files = NULL, **urls = NULL, *iurl = NULL;
+    mcf_tensor *part = NULL;
+    mcf_options so;
+    mcf__buf idx;
+    size_t k, i, m, written = 0;
+    int rc = MCF_OK;
+    memset(&idx, 0, sizeof idx);
+    so = *o;
+    so.max_shard_bytes = 0;
+    if (fmt == MCF__FMT_SAFETENSORS && !o->metadata) so.metadata = pt_meta;
+    files = mcf__shard_names(u->basename, nsh);
+    urls = (char **)mcf__calloc(nsh, sizeof *urls);
+    part = (mcf_tensor *)mcf__calloc(n, sizeof *part);
+    iurl = (char *)mcf__malloc(strlen(url) + 12);
+    if (!files || !urls || !part || !iurl) rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", u->url);
+    for (k = 0; rc == MCF_OK && k < nsh; k++)
+        if (!(urls[k] = mcf__sibling_url(url, u, files[k]))) rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", u->url);
+    if (rc == MCF_OK) {
+        memcpy(iurl, url, strlen(url));
+        memcpy(iurl + strlen(url), ".index.json", 12);
+        rc = mcf__index_text(&idx, t, n, shard_of, files, u->url);
+    }
+    if (rc == MCF_OK && (o->flags & MCF_NO_OVERWRITE))
+        for (k = 0; k <= nsh && rc == MCF_OK; k++) {
+            const char *x = k < nsh ? urls[k] : iurl;
+            int e = mcf_exists(x, o);
+            if (e == 1) rc = mcf__fail(MCF_FILE_OPEN_FAIL, "%s: %s already exists (MCF_NO_OVERWRITE)", u->url, x);
+            else if (e < 0) rc = e;
+        }
+    if (rc == MCF_OK) {
+        int e = mcf_exists(iurl, o);
+        if (e < 0) rc = e;
+        else if (e == 1) rc = mcf_remove(iurl, o);
+    }
+    for (k = 0; k < nsh && rc == MCF_OK; k++) {
+        for (i = 0, m = 0; i < n; i++)
+            if (shard_of[i] == k) part[m++] = t[i];
+        if ((rc = mcf__save_one(urls[k], fmt, part, m, &so)) == MCF_OK) written++;
+    }
+    if (rc == MCF_OK) rc = mcf_write_bytes(iurl, idx.data, idx.len, &so);
+    if (rc != MCF_OK && urls) mcf__shards_unwind(urls, written, o);
+    mcf__buf_free(&idx);
+    mcf__strv_free(files, files ? nsh : 0);
+    mcf__strv_free(urls, urls ? nsh : 0);
+    MCF_FREE(part);
+    MCF_FREE(iurl);
+    return rc;
+}
+
+/* Saves one file, or with options.max_shard_bytes as many shards as the
+ * split makes plus an index (one shard: the plain file). */
+static int mcf__save_split(const char *url, int fmt, const mcf_tensor *t, size_t n, const mcf_options *o)
+{
+    size_t *shard_of, *pending, nsh;
+    mcf_url u;
+    mcf_filesystem fs;
+    int rc;
+    if (!o || !o->max_shard_bytes || n < 2) return mcf__save_one(url, fmt, t, n, o);
+    shard_of = (size_t *)mcf__calloc(n, sizeof *shard_of);
+    pending = (size_t *)mcf__calloc(n, sizeof *pending);
+    if (!shard_of || !pending) { MCF_FREE(shard_of); MCF_FREE(pending); return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", url); }
+    nsh = mcf__shard_split(t, n, o->max_shard_bytes, shard_of, pending);
+    MCF_FREE(pending);
+    if (nsh < 2) { MCF_FREE(shard_of); return mcf__save_one(url, fmt, t, n, o); }
+    if ((rc = mcf__resolve(url, o, &u, &fs)) == MCF_OK) {
+        if (fmt == MCF__FMT_AUTO) fmt = mcf__ends_with_nocase(u.path, ".safetensors") ? MCF__FMT_SAFETENSORS : MCF__FMT_TORCH;
+        if (!fs.write) rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem is read-only", u.url, u.scheme);
+        else if (!*u.basename) rc = mcf__fail(MCF_INVALID_PARAMS, "%s: a sharded save needs a file name to number", u.url);
+        else rc = mcf__save_shards(url, &u, fmt, t, n, o, shard_of, nsh);
+        mcf_url_free(&u);
+    }
+    MCF_FREE(shard_of);
+    return rc;
+}
+
+/* ===== [21] save dispatch ================================================ */
 /* Checks the caller's tensors once (names present and unique, dtypes,
  * shapes, strides), picks the format (options.format, else the suffix),
  * runs the format writer against a sink, and commits or aborts it: a failed
@@ -10518,34 +11211,12 @@ static int mcf__check_save_args(const mcf_tensor *t, size_t n, const char *who)
     return MCF_OK;
 }
 
-static int mcf__save_with(int fmt, mcf__sink *s, const mcf_tensor *t, size_t n, const mcf_options *o)
-{
-    return fmt == MCF__FMT_SAFETENSORS ? mcf__st_save(s, t, n, o) : mcf__pt_save(s, t, n, o);
-}
-
 MCFDEF int mcf_save(const char *url, const mcf_tensor *t, size_t n, const mcf_options *o)
 {
-    mcf_url u;
-    mcf__sink s;
     int fmt, rc;
     if ((rc = mcf__parse_format(o ? o->format : NULL, &fmt)) != MCF_OK) return rc;
     if ((rc = mcf__check_save_args(t, n, url ? url : "mcf_save")) != MCF_OK) return rc;
-    memset(&s, 0, sizeof s);
-    if ((rc = mcf__resolve(url, o, &u, &s.fs)) != MCF_OK) return rc;
-    if (fmt == MCF__FMT_AUTO) fmt = mcf__ends_with_nocase(u.path, ".safetensors") ? MCF__FMT_SAFETENSORS : MCF__FMT_TORCH;
-    if (!s.fs.write) rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem is read-only", u.url, u.scheme);
-    else {
-        s.url = &u; s.o = o; s.name = u.url;
-        rc = mcf__save_with(fmt, &s, t, n, o);
-        if (s.begun) {
-            if (rc == MCF_OK && s.done != s.total)
-                rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: writer wrote %llu of %llu planned bytes", u.url, (unsigned long long)s.done, (unsigned long long)s.total);
-            if (rc == MCF_OK) rc = s.fs.commit(s.file);
-            else s.fs.abort(s.file);
-        }
-    }
-    mcf_url_free(&u);
-    return rc;
+    return mcf__save_split(url, fmt, t, n, o);
 }
 
 MCFDEF int mcf_save_to_memory(const mcf_tensor *t, size_t n, const mcf_options *o, void **out, size_t *out_len)
@@ -10559,7 +11230,7 @@ MCFDEF int mcf_save_to_memory(const mcf_tensor *t, size_t n, const mcf_options *
     memset(&s, 0, sizeof s);
     s.o = o;
     s.name = "<memory>";
-    rc = mcf__save_with(fmt, &s, t, n, o);
+    rc = fmt == MCF__FMT_SAFETENSORS ? mcf__st_save(&s, t, n, o) : mcf__pt_save(&s, t, n, o);
     if (rc == MCF_OK && s.done != s.total)
         rc = mcf__fail(MCF_INTERNAL_ERROR, "mcf_save_to_memory: writer wrote %llu of %llu planned bytes", (unsigned long long)s.done, (unsigned long long)s.total);
     if (rc != MCF_OK) { MCF_FREE(s.mem); return rc; }
@@ -10568,7 +11239,7 @@ MCFDEF int mcf_save_to_memory(const mcf_tensor *t, size_t n, const mcf_options *
     return MCF_OK;
 }
 
-/* ===== [21] Mooncake object codec ======================================== */
+/* ===== [22] Mooncake object codec ======================================== */
 /* Mooncake's TensorMetadata (integration_utils.h) written and read field by
  * field in little-endian, so every host produces the same bytes; decode
  * applies ValidateTensorMetadata's rules plus data_bytes == local shape x
@@ -10832,10 +11503,10 @@ MCFDEF int mcf_moon_decode(const void *obj, size_t len, mcf_tensor *view)
     return mcf_moon_decode_layout(obj, len, view, NULL);
 }
 
-/* ===== [22] store API ==================================================== */
+/* ===== [23] store API ==================================================== */
 /* The mcf_store vtable, the locked in-process hash map, the layout kept in
  * safetensors __metadata__, and the Python store_file_io module's save/load
- * functions over [19] and [20]. Invariant: a store value is always a valid
+ * functions over [19] to [21]. Invariant: a store value is always a valid
  * object; tensors in files are the local shard. */
 
 /* ---- the store vtable helpers -------------------------------------------- */
@@ -11228,7 +11899,7 @@ static int mcf__parse_kind(const char *k, int *kind)
     return mcf__fail(MCF_INVALID_PARAMS, "unknown artifact kind \"%s\" (valid: tensor, kv_cache, kvcache, kv, safetensor, safetensors)", k);
 }
 
-/* The options a store <-> file call hands to [19] and [20]: the caller's,
+/* The options a store <-> file call hands to [19] to [21]: the caller's,
  * with the format set. */
 static void mcf__store_file_options(const mcf_options *o, const char *format, mcf_options *out)
 {
@@ -11331,7 +12002,7 @@ static int mcf__store_save(mcf_store *s, const char *key, const char *file_name,
     mcf__store_file_options(o, fmt == MCF__FMT_SAFETENSORS ? "safetensors" : "torch", &oo);
     memset(&meta, 0, sizeof meta);
     if (MCF__BIG_ENDIAN && mcf_tensor_nbytes(&v) > 0) {
-        /* the object holds little-endian bytes; [20] wants host order */
+        /* the object holds little-endian bytes; [21] wants host order */
         mcf_tensor h;
         if ((rc = mcf__tensor_from_view(&v, key, NULL, &h)) != MCF_OK) goto done;
         MCF_FREE((void *)(uintptr_t)h.name);
@@ -11525,7 +12196,7 @@ MCFDEF int mcf_load_tensor(mcf_store *s, const char *key, const char *file_name,
     return mcf__store_load(s, key, file_name, o, out, kind == MCF__KIND_SAFETENSOR, "mcf_load_tensor");
 }
 
-/* ===== [23] Mooncake store adapter ======================================= */
+/* ===== [24] Mooncake store adapter ======================================= */
 /* MOONCAKE_FILEIO_MOONCAKE_STORE: an mcf_store over a client handle of
  * Mooncake's store_c.h. Its ErrorCode numbers are ours and pass through. */
 #ifdef MOONCAKE_FILEIO_MOONCAKE_STORE

@@ -678,7 +678,7 @@ static int slice_alloc_failures_torch_view(void)
     return 0;
 }
 
-/* ---- [21] Mooncake object codec, [22] store API ---------------------------------------- */
+/* ---- [22] Mooncake object codec, [23] store API ---------------------------------------- */
 
 /* mcf_memory_store_create reports a failure by its NULL alone. */
 static int store_alloc_failures_create(void)

@@ -1,10 +1,10 @@
-/* [04][08][19][20] byte order: files are little-endian on every host. White-box:
+/* [04][08][19][21] byte order: files are little-endian on every host. White-box:
  * this file compiles a private copy of the implementation (MCF_STATIC) to
  * drive the sink (mcf__sink_tensor) and the reader (mcf_read/mcf_view) with
  * host-order values of every dtype, on the s390x leg too (big-endian). */
 #if defined(__GNUC__) || defined(__clang__)
 /* a private copy warns about public functions declared but not (yet) built,
- * such as the [22] store API, which this TU does not call */
+ * such as the [23] store API, which this TU does not call */
 #pragma GCC diagnostic ignored "-Wunused-function"
 #endif
 #define MCF_STATIC
