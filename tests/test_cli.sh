@@ -363,6 +363,27 @@ if [ "$TORCH" -eq 1 ]; then
     out_has "torch, 13 tensors in 4 shards, 4269 bytes of data, zip CRC-32 checked"; end
     t shard_inspect_pytorch "$MCF" inspect ref/ref/pytorch_model.bin.index.json; rc_is 0
     out_has "format:   torch, sharded: 4 shards + index"; out_has "pytorch_model-00003-of-00004.bin       10           877"; end
+    # examples/tp_shard.c on PyTorch's checkpoint: rank 3 of 4 reads the rows PyTorch's t[a:b].float() holds
+    t shard_tp_rank_pytorch "$EX/tp_shard" ref/ref/pytorch_model.bin.index.json 3 4; rc_is 0
+    out_has "rank 3 loaded 8 weights, 912 bytes of F32"
+    "$PY" - ref/ref >"$T/want" 2>>"$T/err" <<'EOF' || fail "python failed"
+import json, os, sys, torch
+d = sys.argv[1]
+index = json.load(open(os.path.join(d, "pytorch_model.bin.index.json")))
+for shard in sorted(set(index["weight_map"].values())):
+    for k, t in torch.load(os.path.join(d, shard), weights_only=True).items():
+        if t.dim() != 2:
+            continue
+        part = (t.shape[0] + 3) // 4
+        s = 0.0
+        for x in t[3 * part:4 * part].float().flatten().tolist():
+            s += x
+        print("%s sum %.9g" % (k, s))
+EOF
+    while read -r k _ v; do
+        grep -F -- "sum $v  (" "$T/out" | grep -qF -- "$k" || fail "tp_shard lacks $k sum $v"
+    done <"$T/want"
+    check test "$(wc -l <"$T/want")" -eq 8; end
 else
     skip shard_pytorch_checkpoint "no PyTorch (/usr/bin/python3 -c 'import torch')"
 fi
@@ -579,6 +600,9 @@ for build in "$EX" "$EXX"; do
     t "example_convert_bare_$lang" "$build/convert" "$PT/rank4.pt" rank4.safetensors; rc_is 0; out_has "  tensor                   F32   [2, 3, 4, 5]"; end
     t "example_convert_usage_$lang" "$build/convert"; rc_is 2; err_has "usage:"; end
     t "example_convert_rejects_st_$lang" "$build/convert" "$ST/scalar.safetensors" x.safetensors; rc_is 1; err_has "convert: "; end
+    t "example_tp_shard_$lang" "$build/tp_shard"; rc_is 0; check diff -u "$ROOT/tests/expected/tp_shard.txt" "$T/out"
+    "$MCF" verify mcf-tp/model.safetensors.index.json >/dev/null 2>&1 || fail "tp_shard's checkpoint does not verify"; end
+    t "example_tp_shard_usage_$lang" "$build/tp_shard" x 4 4; rc_is 2; err_has "usage: tp_shard [URL RANK N]"; end
     t "example_demo_$lang" "$build/demo"; rc_is 0
     out_has "demo ok: every file read back identical to what was saved"
     check test "$(grep -c 'ok, identical' "$T/out")" -eq 12
