@@ -10589,7 +10589,11 @@ static int mcf__wmap_value(mcf__json *j, const char *who, const char *key, char 
     *out = NULL;
     if (j->type == MCF__J_STR) {
         if (!(*out = mcf__json_strdup(j, &nul))) return mcf__wmap_oom(who);
-        if (nul) return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: metadata \"%s\" holds a NUL character", who, key);
+        if (nul) {
+            MCF_FREE(*out);
+            *out = NULL;
+            return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: metadata \"%s\" holds a NUL character", who, key);
+        }
         return MCF_OK;
     }
     if (j->type == MCF__J_OBJ || j->type == MCF__J_ARR) {

@@ -207,6 +207,9 @@ static int shard_bad_index_and_missing_shards(void)
         {"{\"metadata\": {\"a\": 1, \"a\": 2}, \"weight_map\": {}}", "metadata key \"a\" appears twice"},
         {"{\"weight_map\": {\"x\": \"a.safetensors\"}} x", "invalid header JSON"},
         {"\xff{}", "invalid header JSON"},
+        {"{\"metadata\": {\"a\": \"x\\u0000\"}, \"weight_map\": {}}", "metadata \"a\" holds a NUL character"},
+        {"{\"metadata\": {\"a\\u0000\": 1}, \"weight_map\": {}}", "a metadata key holds a NUL character"},
+        {"{\"metadata\": {\"a\": {\"b\": [1, }}, \"weight_map\": {}}", "invalid header JSON"},
     };
     mcf_reader *r = NULL;
     size_t i;
