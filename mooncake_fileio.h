@@ -51,6 +51,11 @@
  *   list a checkpoint's tensors and metadata
  *       mcf_count, mcf_entry, mcf_entry_location, mcf_metadata,
  *       mcf_metadata_count/mcf_metadata_pair, mcf_reader_format
+ *   load a sharded checkpoint (model.safetensors.index.json, ...)
+ *       mcf_open of the index: one reader over every shard; mcf_entry_source
+ *       names an entry's shard
+ *   save in shards with an index, as Hugging Face does
+ *       mcf_save with options.max_shard_bytes
  *   list a checkpoint's non-tensor values (epoch, lr, optimizer settings)
  *       mcf_value_count, mcf_value (Python type name and repr text)
  *   read a slice, or read as F32 / F16 / BF16 / F64
@@ -10822,24 +10827,26 @@ static int mcf__shard_adopt(mcf_reader *r, size_t k, mcf_reader *s, size_t *ecap
     return MCF_OK;
 }
 
-/* Opens every shard, in shard-name order, into r->files. */
+/* Opens every shard, in shard-name order, into r->files. A failure names
+ * the shard and the first tensor the index puts there. */
 static int mcf__shards_open(mcf_reader *r, const mcf__wmap *w, const char *url, const mcf_url *u, const mcf_options *o)
 {
     size_t k, i, ecap = 0, vcap = 0;
+    size_t *first = (size_t *)mcf__calloc(w->nshards ? w->nshards : 1, sizeof *first);   /* tensor + 1 */
     int rc = MCF_OK;
+    if (!first) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->name);
+    for (i = w->n; i-- > 0;) first[w->shard[i]] = i + 1;
     for (k = 0; k < w->nshards && rc == MCF_OK; k++) {
         mcf_reader *s = NULL;
-        const char *first = "";
+        const char *tensor = first[k] ? w->tensor[first[k] - 1] : "";
         char *surl = mcf__sibling_url(url, u, w->shards[k]);
-        for (i = 0; i < w->n; i++)
-            if (w->shard[i] == k) { first = w->tensor[i]; break; }
-        if (!surl) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->name);
+        if (!surl) { rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->name); break; }
         rc = mcf__open_file(surl, o, 0, &s);
         if (rc != MCF_OK)
-            rc = mcf__fail(rc, "%s: shard \"%s\" (tensor \"%s\"): %s", r->name, w->shards[k], first, mcf_last_error());
+            rc = mcf__fail(rc, "%s: shard \"%s\" (tensor \"%s\"): %s", r->name, w->shards[k], tensor, mcf_last_error());
         else if (r->format && strcmp(r->format, s->format) != 0)
             rc = mcf__fail(MCF_DESERIALIZE_FAIL, "%s: shard \"%s\" (tensor \"%s\") is a %s file, shard \"%s\" a %s file: one index names one format",
-                           r->name, w->shards[k], first, s->format, w->shards[0], r->format);
+                           r->name, w->shards[k], tensor, s->format, w->shards[0], r->format);
         else {
             r->format = s->format;
             rc = mcf__shard_adopt(r, k, s, &ecap, &vcap);
@@ -10847,6 +10854,7 @@ static int mcf__shards_open(mcf_reader *r, const mcf__wmap *w, const char *url, 
         MCF_FREE(surl);
         mcf__reader_free(s);
     }
+    MCF_FREE(first);
     return rc;
 }
 
