@@ -10782,6 +10782,20 @@ static char *mcf__sibling_url(const char *url, const mcf_url *u, const char *nam
     return (char *)b.data;
 }
 
+/* Decodes %XX escapes in place (a '%' without two hex digits stays). */
+static void mcf__pct_decode(char *s)
+{
+    char *d = s;
+    for (; *s; s++) {
+        int hi, lo;
+        if (*s == '%' && (hi = mcf__hexval(s[1])) >= 0 && (lo = mcf__hexval(s[2])) >= 0) {
+            *d++ = (char)(hi * 16 + lo);
+            s += 2;
+        } else *d++ = *s;
+    }
+    *d = '\0';
+}
+
 /* Reads the whole index (at most MCF_MAX_HEADER bytes). */
 static int mcf__wmap_load(const mcf_url *u, const mcf_filesystem *fs, const mcf_options *o, unsigned char **text, size_t *len)
 {
@@ -11117,8 +11131,8 @@ static void mcf__shards_unwind(char *const *urls, size_t written, const mcf_opti
  * destination is removed first, so a save cut short leaves no index naming
  * a mix of old and new shards; files of an earlier save that the new index
  * does not name are left alone (readers never open them). */
-static int mcf__save_shards(const char *url, const mcf_url *u, int fmt, const mcf_tensor *t, size_t n, const mcf_options *o,
-                            const size_t *shard_of, size_t nsh)
+static int mcf__save_shards(const char *url, const mcf_url *u, const char *base, int fmt, const mcf_tensor *t, size_t n,
+                            const mcf_options *o, const size_t *shard_of, size_t nsh)
 {
     static const char *const pt_meta[] = {"format", "pt", NULL};
     char **files = NULL, **urls = NULL, *iurl = NULL;
@@ -11131,7 +11145,7 @@ static int mcf__save_shards(const char *url, const mcf_url *u, int fmt, const mc
     so = *o;
     so.max_shard_bytes = 0;
     if (fmt == MCF__FMT_SAFETENSORS && !o->metadata) so.metadata = pt_meta;
-    files = mcf__shard_names(u->basename, nsh);
+    files = mcf__shard_names(base, nsh);
     urls = (char **)mcf__calloc(nsh, sizeof *urls);
     part = (mcf_tensor *)mcf__calloc(n, sizeof *part);
     iurl = (char *)mcf__malloc(strlen(url) + 12);
@@ -11189,7 +11203,16 @@ static int mcf__save_split(const char *url, int fmt, const mcf_tensor *t, size_t
         if (fmt == MCF__FMT_AUTO) fmt = mcf__ends_with_nocase(u.path, ".safetensors") ? MCF__FMT_SAFETENSORS : MCF__FMT_TORCH;
         if (!fs.write) rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem is read-only", u.url, u.scheme);
         else if (!*u.basename) rc = mcf__fail(MCF_INVALID_PARAMS, "%s: a sharded save needs a file name to number", u.url);
-        else rc = mcf__save_shards(url, &u, fmt, t, n, o, shard_of, nsh);
+        else {
+            /* shard names are file names: an http(s) path is percent-encoded as written */
+            char *base = mcf__strdup(u.basename);
+            if (!base) rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", u.url);
+            else {
+                if (strcmp(u.scheme, "http") == 0 || strcmp(u.scheme, "https") == 0) mcf__pct_decode(base);
+                rc = mcf__save_shards(url, &u, base, fmt, t, n, o, shard_of, nsh);
+                MCF_FREE(base);
+            }
+        }
         mcf_url_free(&u);
     }
     MCF_FREE(shard_of);

@@ -402,6 +402,41 @@ static int shard_failed_save_leaves_nothing(void)
     return 0;
 }
 
+/* A file name with a space and a '%' through a file: URL (percent-decoded):
+ * the index names the decoded shard files, which open by path and URL. */
+static int shard_file_url_names_are_decoded(void)
+{
+    static unsigned char bytes[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    char url[700], path[700];
+    mcf_tensor t[2];
+    mcf_options o;
+    mcf_reader *r = NULL;
+    void *text = NULL;
+    size_t len = 0;
+    memset(&o, 0, sizeof o);
+    MCF_CHECK(mcf_test_tmpdir() != NULL);
+    tensor_u8(&t[0], "a", bytes, 8);
+    tensor_u8(&t[1], "b", bytes, 8);
+    o.max_shard_bytes = 8;
+    (void)snprintf(url, sizeof url, "file://%s/sp/my%%20model%%25.safetensors", mcf_test_tmpdir());
+    MCF_CHECK_RC(mcf_save(url, t, 2, &o), MCF_OK);
+    (void)snprintf(path, sizeof path, "%s/sp/my model%%-00002-of-00002.safetensors", mcf_test_tmpdir());
+    MCF_CHECK(mcf_exists(path, NULL) == 1);
+    (void)snprintf(path, sizeof path, "%s/sp/my model%%.safetensors.index.json", mcf_test_tmpdir());
+    MCF_CHECK_RC(mcf_read_bytes(path, &text, &len, NULL), MCF_OK);
+    MCF_CHECK(len > 0 && strstr((const char *)text, "\"b\": \"my model%-00002-of-00002.safetensors\"") != NULL);
+    mcf_free(text);
+    MCF_CHECK_RC(mcf_open(path, NULL, &r), MCF_OK);
+    MCF_CHECK(mcf_count(r) == 2);
+    mcf_close(r);
+    (void)snprintf(url, sizeof url, "file://%s/sp/my%%20model%%25.safetensors.index.json", mcf_test_tmpdir());
+    MCF_CHECK_RC(mcf_open(url, NULL, &r), MCF_OK);
+    MCF_CHECK(strncmp(mcf_entry_source(r, 1), "file:///", 8) == 0);   /* the canonical file: URL holds the decoded path */
+    MCF_CHECK(strstr(mcf_entry_source(r, 1), "/sp/my model%-00002-of-00002.safetensors") != NULL);
+    mcf_close(r);
+    return 0;
+}
+
 /* ---- against real PyTorch ---------------------------------------------------- */
 
 static int g_py_state = -1;
@@ -547,6 +582,18 @@ static int remote_case(const char *base, const mcf_options *o, const char *label
     MCF_CHECK_RC(mcf_read_slice(r, 3, s, 2, got, sizeof got), MCF_OK);
     MCF_CHECK(got[0] == (float)(3 * W + 255 * 256 + 248) && got[7] == (float)(4 * W - 1));
     mcf_close(r);
+    /* names that need percent-encoding in a URL */
+    if (strncmp(base, "http", 4) == 0) {
+        (void)snprintf(url, sizeof url, "%s/sharded/my%%20model.safetensors", base);
+        MCF_CHECK_RC(mcf_save(url, t, 2, &so), MCF_OK);
+        (void)snprintf(url, sizeof url, "%s/sharded/my%%20model.safetensors.index.json", base);
+        MCF_CHECK_RC(mcf_open(url, o, &r), MCF_OK);
+        MCF_CHECK(mcf_count(r) == 2);
+        MCF_CHECK(strstr(mcf_entry_source(r, 1), "/sharded/my%20model-00002-of-00002.safetensors") != NULL);
+        MCF_CHECK_RC(mcf_read_slice(r, 1, s, 2, got, sizeof got), MCF_OK);
+        MCF_CHECK(got[0] == (float)(W + 255 * 256 + 248));
+        mcf_close(r);
+    }
     /* a shard that went missing */
     (void)snprintf(url, sizeof url, "%s/sharded/model-00002-of-00004.safetensors", base);
     MCF_CHECK_RC(mcf_remove(url, o), MCF_OK);
@@ -579,8 +626,9 @@ static int shard_remote_s3(void)
 #if defined(MCF_NO_POSIX)
 MCF_TEST_MAIN(SHARD_COMMON)
 #elif !defined(MOONCAKE_FILEIO_CURL)
-MCF_TEST_MAIN(SHARD_COMMON, MCF_TEST(shard_failed_save_leaves_nothing), MCF_TEST(shard_matches_huggingface_and_pytorch))
+MCF_TEST_MAIN(SHARD_COMMON, MCF_TEST(shard_failed_save_leaves_nothing), MCF_TEST(shard_file_url_names_are_decoded),
+              MCF_TEST(shard_matches_huggingface_and_pytorch))
 #else
-MCF_TEST_MAIN(SHARD_COMMON, MCF_TEST(shard_failed_save_leaves_nothing), MCF_TEST(shard_matches_huggingface_and_pytorch),
-              MCF_TEST(shard_remote_http), MCF_TEST(shard_remote_s3))
+MCF_TEST_MAIN(SHARD_COMMON, MCF_TEST(shard_failed_save_leaves_nothing), MCF_TEST(shard_file_url_names_are_decoded),
+              MCF_TEST(shard_matches_huggingface_and_pytorch), MCF_TEST(shard_remote_http), MCF_TEST(shard_remote_s3))
 #endif
