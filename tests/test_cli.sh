@@ -653,6 +653,17 @@ if [ -x "$NGINX" ] && [ -n "$PY" ]; then
     err_has 'mcf: http: unknown storage option "region"'; end
     t remote_missing "$MCFC" inspect "$H/m/nope.pt"; rc_is 1; err_has "mcf: "; err_has "$H/m/nope.pt"; out_empty; end
     t remote_needs_curl "$MCF" inspect "$H/m/nested.pt"; rc_is 1; err_has "mcf: "; err_has "http"; end
+    # a sharded checkpoint written to nginx and read back through its index
+    t remote_shard_convert "$MCFC" convert "$PT/many_tensors.pt" "$H/sh/model.safetensors" --max-shard-size 1KiB; rc_is 0
+    out_has "-> $H/sh/model.safetensors.index.json (safetensors, 2 shards + index): 40 tensors"; end
+    t remote_shard_inspect "$MCFC" inspect "$H/sh/model.safetensors.index.json"; rc_is 0
+    out_has "format:   safetensors, sharded: 2 shards + index"; out_has "model-00002-of-00002.safetensors"; end
+    t remote_shard_verify "$MCFC" verify "$H/sh/model.safetensors.index.json"; rc_is 0
+    out_has "safetensors, 40 tensors in 2 shards, 1312 bytes of data"; end
+    t remote_shard_join "$MCFC" convert -q "$H/sh/model.safetensors.index.json" joined_remote.pt; rc_is 0
+    "$MCFC" convert -q "$PT/many_tensors.pt" sh_local.safetensors --max-shard-size 1KiB 2>>"$T/err"
+    "$MCFC" convert -q sh_local.safetensors.index.json joined_local.pt 2>>"$T/err"
+    check cmp -s joined_remote.pt joined_local.pt; end
     t example_remote_http_st "$ROOT/build/examples-curl/remote" "$H/models/demo.safetensors"; rc_is 0
     out_has "$H/models/demo.safetensors (safetensors, 2 tensors)"; out_has "layer.bias = [1 2 3 ... 8]"; out_has "open + one tensor: "; end
     t example_remote_http_pt "$ROOT/build/examples-curl/remote" "$H/models/demo.pt"; rc_is 0
