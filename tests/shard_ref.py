@@ -17,6 +17,12 @@ limit closes it; sizes are numel * element size) and
                                    each shard's dict, the index written as
                                    json.dumps(index, indent=2,
                                    sort_keys=True) + "\\n"
+  DIR/want/pytorch_model-0000k-of-0000n.bin
+                                   torch.save of each shard as the
+                                   OrderedDict a state_dict() is (to a file
+                                   object): the bytes our torch shards must
+                                   have (transformers' shards are plain
+                                   dicts, which pickle as dict instead)
 check: loads DIR/out/pytorch_model.bin.index.json and every shard it names
 with torch.load(weights_only=True), and every tensor of the safetensors
 shards of DIR/out/model.safetensors.index.json (header parsed with json,
@@ -25,6 +31,7 @@ must be {"format": "pt"}.
 Prints DONE at the end; any mismatch raises.
 """
 
+import collections
 import json
 import os
 import struct
@@ -101,6 +108,11 @@ def make(d):
         torch.save(s, os.path.join(ref, "pytorch_model-%05d-of-%05d.bin" % (i + 1, len(shards))))
     with open(os.path.join(ref, "pytorch_model.bin.index.json"), "w", encoding="utf-8") as f:
         f.write(text)
+    want = os.path.join(d, "want")
+    os.makedirs(want, exist_ok=True)
+    for i, s in enumerate(shards):
+        with open(os.path.join(want, "pytorch_model-%05d-of-%05d.bin" % (i + 1, len(shards))), "wb") as f:
+            torch.save(collections.OrderedDict(s), f)
     print("SHARDS %d" % len(shards))
 
 

@@ -480,8 +480,9 @@ static int same_tensors(mcf_reader *a, mcf_reader *b)
 }
 
 /* Our split, names and index bytes are what a Hugging Face save of the same
- * tensors writes; PyTorch loads our torch shards and reads our safetensors
- * shards; we read PyTorch's torch-sharded checkpoint. */
+ * tensors writes, our torch shards the bytes torch.save writes for each
+ * shard's OrderedDict; PyTorch loads our torch shards and reads our
+ * safetensors shards; we read PyTorch's torch-sharded checkpoint. */
 static int shard_matches_huggingface_and_pytorch(void)
 {
     char src[700], out[700], path[800], want[800];
@@ -518,6 +519,18 @@ static int shard_matches_huggingface_and_pytorch(void)
         MCF_CHECK(same_tensors(r, s));
         MCF_CHECK(strcmp(mcf_metadata(s, "total_size"), "4269") == 0);
         mcf_close(s);
+    }
+    /* our torch shards are torch.save of each shard's OrderedDict, byte for byte */
+    for (i = 1; i <= 4; i++) {
+        (void)snprintf(path, sizeof path, "%s/pytorch_model-%05lu-of-00004.bin", out, (unsigned long)i);
+        (void)snprintf(want, sizeof want, "%s/want/pytorch_model-%05lu-of-00004.bin", mcf_test_tmpdir(), (unsigned long)i);
+        a = mcf_test_slurp(path, &la);
+        b = mcf_test_slurp(want, &lb);
+        MCF_CHECK(a && b);
+        if (la != lb || memcmp(a, b, la) != 0) fprintf(stderr, "  %s differs from %s\n", path, want);
+        MCF_CHECK(la == lb && memcmp(a, b, la) == 0);
+        free(a);
+        free(b);
     }
     /* PyTorch's torch.save shards and transformers' index, read by us, also
      * through file:// */
