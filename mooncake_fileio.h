@@ -12906,6 +12906,10 @@ CHANGE LOG
          threads parts at once; pieces and parts are retried on their own.
          The backends set the new mcf_filesystem.flags bit
          MCF_FS_THREADSAFE_READ; http takes the part_size storage option.
+         Sharded checkpoints: mcf_open of an ".index.json" URL reads every
+         shard it names as one reader (new mcf_entry_source names an entry's
+         shard); mcf_save with the new options.max_shard_bytes (appended to
+         mcf_options) writes shards and an index as Hugging Face does.
   0.1.0  first release: results and Mooncake error codes, dtypes, fsspec-style
          URLs, file (POSIX and Win32) and memory filesystems, HTTP(S) and S3
          over libcurl, safetensors reader/writer (byte-identical to the
