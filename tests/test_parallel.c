@@ -534,6 +534,43 @@ static int parallel_backend_flag_decides(void)
     return 0;
 }
 
+/* A sharded checkpoint (several safetensors files and an index): one
+ * mcf_read_many over entries of every shard, on several threads, from
+ * memory:// and from local files. */
+static int parallel_read_many_sharded(void)
+{
+    static const char *const bases[2] = { "memory://par/sh", NULL };
+    tset s;
+    mcf_options o;
+    int b, t;
+    char url[256], index[300];
+    MCF_CHECK(tset_make(&s));
+    for (b = 0; b < 2; b++) {
+        mcf_reader *r;
+        const char *base = bases[b];
+#if !defined(MCF_NO_POSIX) && !defined(_WIN32)
+        if (!base) base = mcf_test_tmpdir();
+#endif
+        if (!base) continue;
+        (void)snprintf(url, sizeof url, "%s/model.safetensors", base);
+        (void)snprintf(index, sizeof index, "%s.index.json", url);
+        memset(&o, 0, sizeof o);
+        o.max_shard_bytes = (uint64_t)3 << 20;
+        MCF_CHECK_RC(mcf_save(url, s.t, NT, &o), MCF_OK);
+        for (t = 1; t <= 4; t *= 2) {
+            o.threads = (unsigned)t;
+            MCF_CHECK_RC(mcf_open(index, &o, &r), MCF_OK);
+            MCF_CHECK(mcf_count(r) == NT);
+            MCF_CHECK(mcf_entry_source(r, 0) && mcf_entry_source(r, NT - 1) &&
+                      strcmp(mcf_entry_source(r, 0), mcf_entry_source(r, NT - 1)) != 0);   /* two shards at least */
+            MCF_CHECK(read_all_matches(r, &s, NULL, index) == 0);
+            mcf_close(r);
+        }
+    }
+    tset_free(&s);
+    return 0;
+}
+
 /* A torch save with threads > 1 computes a big tensor's CRC-32 on a second
  * thread: the file is byte for byte the serial one (and reads back with
  * MCF_VERIFY); a save cancelled midway joins that thread and leaves nothing. */
@@ -582,6 +619,6 @@ static int parallel_torch_save_crc_on_thread(void)
     return 0;
 }
 
-MCF_TEST_MAIN(MCF_TEST(parallel_torch_save_crc_on_thread), MCF_TEST(parallel_read_many_matches_tensors), MCF_TEST(parallel_single_reads_in_parts),
+MCF_TEST_MAIN(MCF_TEST(parallel_torch_save_crc_on_thread), MCF_TEST(parallel_read_many_sharded), MCF_TEST(parallel_read_many_matches_tensors), MCF_TEST(parallel_single_reads_in_parts),
               MCF_TEST(parallel_failure_names_entry_or_part), MCF_TEST(parallel_read_many_refusals),
               MCF_TEST(parallel_verify_names_entry), MCF_TEST(parallel_backend_flag_decides))
