@@ -8518,16 +8518,30 @@ static int mcf__zipr_read(mcf__source *src, mcf__zip_entry **out, size_t *out_n)
         return mcf__fail(MCF_INTERNAL_ERROR, "zip: %s: out of memory for a central directory of %llu bytes", src->name, (unsigned long long)d.cd_len);
     }
     rc = mcf__source_read(src, d.cd_off, cd, (size_t)d.cd_len);
-    mapped = src->base && src->fs.read_at && d.count > 1;
-    if (mapped && rc == MCF_OK && !(usizes = (uint64_t *)mcf__calloc((size_t)d.count, sizeof *usizes)))
+    mapped = rc == MCF_OK && src->base && src->fs.read_at && d.count > 1;
+    if (mapped && !(usizes = (uint64_t *)mcf__calloc((size_t)d.count, sizeof *usizes)))
         rc = mcf__fail(MCF_INTERNAL_ERROR, "zip: %s: out of memory", src->name);
     /* on a failure n counts the entry that failed: its name may be set */
-    for (n = 0; rc == MCF_OK && n < d.count; n++) {
+    for (n = 0; mapped && rc == MCF_OK && n < d.count; n++) {
         rc = mcf__zipr_central(src, &d, cd, &pos, n, &e[n], &usize);
-        if (mapped) usizes[n] = usize;
-        else if (rc == MCF_OK) rc = mcf__zipr_local(src, &d, usize, &e[n]);
+        usizes[n] = usize;
     }
-    if (rc == MCF_OK && mapped) rc = mcf__zipr_locals_sparse(src, &d, e, usizes, n);
+    if (mapped && rc == MCF_OK) rc = mcf__zipr_locals_sparse(src, &d, e, usizes, n);
+    if (mapped && rc != MCF_OK && rc != MCF_INTERNAL_ERROR) {
+        /* a bad archive: walked again entry by entry, so the problem named is
+         * the one any reader of these bytes names first */
+        size_t k;
+        for (k = 0; k < n && k < d.count; k++) MCF_FREE(e[k].name);
+        memset(e, 0, (size_t)d.count * sizeof *e);
+        pos = 0;
+        rc = MCF_OK;
+        mapped = 0;
+        n = 0;
+    }
+    for (; !mapped && rc == MCF_OK && n < d.count; n++) {
+        rc = mcf__zipr_central(src, &d, cd, &pos, n, &e[n], &usize);
+        if (rc == MCF_OK) rc = mcf__zipr_local(src, &d, usize, &e[n]);
+    }
     if (rc == MCF_OK) rc = mcf__zipr_no_overlap(src, e, n);
     MCF_FREE(usizes);
     MCF_FREE(cd);
