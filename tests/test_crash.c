@@ -1,6 +1,7 @@
-/* [10] crash safety of local saves: SIGKILL at random points (plain and
- * sharded saves), stale temp files, MCF_DURABLE ordering (strace), disk
- * full (tiny tmpfs). */
+/* [10] crash safety of local saves: SIGKILL at random points (plain saves,
+ * buffered and MCF_DIRECT, and sharded saves), stale temp files,
+ * MCF_DURABLE ordering (strace, also with MCF_DIRECT), disk full (tiny
+ * tmpfs). */
 #include "mcf_test.h"
 
 #ifndef MCF_NO_POSIX
@@ -122,7 +123,8 @@ static int crash_sigkill_never_tears(void)
         int status, temps;
         pid_t pid = fork();
         MCF_CHECK(pid >= 0);
-        if (pid == 0) crash_saver(dest, (uint32_t)last + 1, (iter % 4 == 3) ? MCF_DURABLE : 0u);
+        /* every other save writes with O_DIRECT (MCF_DIRECT), alone or durable */
+        if (pid == 0) crash_saver(dest, (uint32_t)last + 1, iter % 4 == 3 ? MCF_DURABLE | MCF_DIRECT : iter % 4 == 1 ? MCF_DIRECT : 0u);
         crash_sleep_us(crash_rand() % max_delay_us);
         kill(pid, SIGKILL);
         MCF_CHECK(waitpid(pid, &status, 0) == pid);
