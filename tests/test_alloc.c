@@ -680,12 +680,11 @@ static int slice_alloc_failures_torch_view(void)
 
 /* ---- [21] Mooncake object codec, [22] store API ---------------------------------------- */
 
-/* mcf_memory_store_create reports a failure by its NULL alone. */
+/* mcf_memory_store_create fails with NULL and an "out of memory" message. */
 static int store_alloc_failures_create(void)
 {
     mcf_test_sweep sw;
     mcf_test_sweep_begin(&sw, "mcf_memory_store_create", MCF_OK);
-    sw.oom_msg = "";
     while (mcf_test_sweep_next(&sw)) {
         mcf_store *s = mcf_memory_store_create();
         MCF_CHECK(mcf_test_sweep_result(&sw, s ? MCF_OK : MCF_INTERNAL_ERROR));
@@ -752,6 +751,58 @@ static int store_sweep(int with_files)
 }
 
 static int store_alloc_failures_codec_and_store(void) { return store_sweep(0); }
+
+/* One pass over the batch and raw-value functions on s (hooks or not):
+ * every failure is the run's code, and a failed batch hands nothing out. */
+static int store_batch_scenario(mcf_store *s, mcf_test_sweep *sw)
+{
+    static const char *const keys[3] = {"b0", "b1", "raw"};
+    mcf_tensor t[2], out[2];
+    unsigned char buf[8];
+    size_t len = 0;
+    int res[2], rc, i, ok;
+    memset(t, 0, sizeof t);
+    for (i = 0; i < 2; i++) { t[i].dtype = MCF_F32; t[i].ndim = 1; t[i].shape[0] = 6; t[i].data = f6; }
+    rc = mcf_store_put_tensors(s, keys, t, 2, res);
+    if (rc == MCF_OK && (res[0] != MCF_OK || res[1] != MCF_OK)) rc = WRONG;
+    if (rc == MCF_OK) {
+        rc = mcf_store_get_tensors(s, keys, NULL, out, 2, res);
+        for (i = 0; i < 2; i++) {
+            if (res[i] == MCF_OK ? memcmp(out[i].data, f6, 24) != 0 : out[i].data != NULL) rc = WRONG;
+            mcf_tensor_free(&out[i], NULL);
+        }
+    }
+    if (rc == MCF_OK) rc = mcf_store_put_bytes(s, "raw", "abcdef", 6);
+    if (rc == MCF_OK && (rc = mcf_store_get_into(s, "raw", buf, sizeof buf, &len)) == MCF_OK && (len != 6 || memcmp(buf, "abcdef", 6) != 0))
+        rc = WRONG;
+    ok = mcf_test_sweep_result(sw, rc);
+    for (i = 0; i < 3; i++) (void)s->remove(s->user, keys[i]);
+    return ok;
+}
+
+static int batch_sweep(int hooks)
+{
+    mcf_test_sweep sw;
+    mcf_store *m = mcf_memory_store_create(), s;
+    MCF_CHECK(m != NULL);
+    s = *m;
+    if (!hooks) {
+        s.get_into = NULL;
+        s.put_batch = NULL;
+        s.get_batch = NULL;
+    }
+    mcf_test_sweep_begin(&sw, hooks ? "batches (memory store hooks)" : "batches (key by key)", MCF_OK);
+    while (mcf_test_sweep_next(&sw)) {
+        MCF_CHECK(store_batch_scenario(&s, &sw));
+        MCF_CHECK(mcf_test_sweep_end(&sw));
+    }
+    mcf_memory_store_destroy(m);
+    MCF_CHECK(sw.failed_runs > 5);
+    return 0;
+}
+
+static int store_alloc_failures_batches_hooks(void) { return batch_sweep(1); }
+static int store_alloc_failures_batches_per_key(void) { return batch_sweep(0); }
 static int store_alloc_failures_file_functions(void) { return store_sweep(1); }
 
 /* Last: every test left the library holding no block at all (the memory
@@ -783,6 +834,8 @@ MCF_TEST_MAIN(
     MCF_TEST(slice_alloc_failures_torch_view),
     MCF_TEST(store_alloc_failures_create),
     MCF_TEST(store_alloc_failures_codec_and_store),
+    MCF_TEST(store_alloc_failures_batches_hooks),
+    MCF_TEST(store_alloc_failures_batches_per_key),
     MCF_TEST(store_alloc_failures_file_functions)
     POSIX_TESTS
     CURL_TESTS,
