@@ -73,7 +73,8 @@
  *       mcf_store_get_into
  *   move tensors and KV-cache blocks between a store and files
  *       mcf_save_tensor_to_file, mcf_load_tensor_from_file (and the
- *       _kv_cache_ and _safetensor variants, mcf_save_tensor/mcf_load_tensor)
+ *       _kv_cache_ and _safetensor variants); mcf_save_tensor /
+ *       mcf_load_tensor with an optional tensor and an optional file
  *   Mooncake tensor object bytes
  *       mcf_moon_object_size, mcf_moon_encode(_layout), mcf_moon_decode(_layout)
  *   whole objects by URL
@@ -895,11 +896,23 @@ MCFDEF int mcf_save_tensor_to_safetensor(mcf_store *s, const char *key, const ch
                                          const mcf_options *o);
 MCFDEF int mcf_load_tensor_from_safetensor(mcf_store *s, const char *key, const char *file_name,
                                            const mcf_options *o, mcf_tensor *out);
-/* artifact_kind (NULL = "tensor"; case-insensitive, '-' = '_'): "tensor",
- * "kv_cache" ("kvcache", "kv"), "safetensor" ("safetensors").
- * Returns: the codes of the pair above; MCF_INVALID_PARAMS also for another
- * kind. */
-MCFDEF int mcf_save_tensor(mcf_store *s, const char *key, const char *file_name,
+/* One call for both directions, each part optional.
+ * save: t, when not NULL, is put under key first (with options' replicate;
+ * an existing key keeps its value); then, when file_name is not NULL, key's
+ * stored tensor is written to file_name as mcf_save_tensor_to_file does
+ * (file_name NULL: store only). At least one of t and file_name is given.
+ * load: file_name not NULL loads it into the store as
+ * mcf_load_tensor_from_file does (key NULL = file_name); file_name NULL
+ * reads key from the store only (mcf_store_get_tensor; out NULL checks that
+ * key holds a tensor).
+ * artifact_kind (NULL = "tensor"; case-insensitive, '-' = '_'): "tensor",
+ * "generic", "file", "kv_cache" ("kvcache", "kv") take the format from
+ * options or the suffix; "safetensor" ("safetensors", "safe_tensors") forces
+ * safetensors.
+ * Returns: the codes of mcf_store_put_tensor and of the pair above (or of
+ * mcf_store_get_tensor); MCF_INVALID_PARAMS also for another kind, and for
+ * a save with neither a tensor nor a file. */
+MCFDEF int mcf_save_tensor(mcf_store *s, const char *key, const mcf_tensor *t, const char *file_name,
                            const char *artifact_kind, const mcf_options *o);
 MCFDEF int mcf_load_tensor(mcf_store *s, const char *key, const char *file_name,
                            const char *artifact_kind, const mcf_options *o, mcf_tensor *out);
@@ -11547,12 +11560,18 @@ enum { MCF__KIND_TENSOR = 0, MCF__KIND_SAFETENSOR = 1 };
 
 static int mcf__parse_kind(const char *k, int *kind)
 {
-    if (!k || mcf__name_is(k, "tensor") || mcf__name_is(k, "kv_cache") || mcf__name_is(k, "kvcache") || mcf__name_is(k, "kv")) {
-        *kind = MCF__KIND_TENSOR;
-        return MCF_OK;
-    }
-    if (mcf__name_is(k, "safetensor") || mcf__name_is(k, "safetensors")) { *kind = MCF__KIND_SAFETENSOR; return MCF_OK; }
-    return mcf__fail(MCF_INVALID_PARAMS, "unknown artifact kind \"%s\" (valid: tensor, kv_cache, kvcache, kv, safetensor, safetensors)", k);
+    static const char *const names[] = {"tensor", "generic", "file", "kv_cache", "kvcache", "kv",
+                                        "safetensor", "safetensors", "safe_tensors"};
+    size_t i;
+    *kind = MCF__KIND_TENSOR;
+    if (!k) return MCF_OK;
+    for (i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (mcf__name_is(k, names[i])) {
+            if (i >= 6) *kind = MCF__KIND_SAFETENSOR;
+            return MCF_OK;
+        }
+    return mcf__fail(MCF_INVALID_PARAMS, "unknown artifact kind \"%s\" (valid: tensor, generic, file, kv_cache, kvcache, kv, "
+                     "safetensor, safetensors, safe_tensors)", k);
 }
 
 /* The options a store <-> file call hands to [19] and [20]: the caller's,
@@ -11695,7 +11714,9 @@ static int mcf__pick_entry(mcf_reader *r, const char *tensor_name, const char *k
     if (r->count == 1 && r->entries[0].name[0] == '\0') return 0;   /* bare torch tensor */
     if (tensor_name && (idx = mcf__index_find(r, tensor_name)) >= 0) return idx;
     if ((idx = mcf__index_find(r, key)) >= 0) return idx;
-    if ((rc = mcf_url_parse(file_name, o ? o->filesystem : NULL, &u)) == MCF_OK) {
+    /* the file opened under this name, so only memory can fail here */
+    if ((rc = mcf_url_parse(file_name, o ? o->filesystem : NULL, &u)) != MCF_OK) return rc;
+    {
         char *dot = strrchr(u.basename, '.');
         if (dot && dot != u.basename) *dot = '\0';
         idx = mcf__index_find(r, u.basename);
@@ -11837,19 +11858,30 @@ MCFDEF int mcf_load_tensor_from_safetensor(mcf_store *s, const char *key, const 
     return mcf__store_load(s, key, file_name, o, out, 1, "mcf_load_tensor_from_safetensor");
 }
 
-MCFDEF int mcf_save_tensor(mcf_store *s, const char *key, const char *file_name, const char *artifact_kind, const mcf_options *o)
+MCFDEF int mcf_save_tensor(mcf_store *s, const char *key, const mcf_tensor *t, const char *file_name,
+                           const char *artifact_kind, const mcf_options *o)
 {
-    int kind, rc;
+    static const char who[] = "mcf_save_tensor";
+    int kind = MCF__KIND_TENSOR, rc;
     if ((rc = mcf__parse_kind(artifact_kind, &kind)) != MCF_OK) return rc;
-    return mcf__store_save(s, key, file_name, o, kind == MCF__KIND_SAFETENSOR, "mcf_save_tensor");
+    if ((rc = mcf__store_check(s, key, who)) != MCF_OK) return rc;
+    if (!t && !file_name) return mcf__fail(MCF_INVALID_PARAMS, "%s: store key \"%s\": neither a tensor to put nor a file to write", who, key);
+    if (t && (rc = mcf__store_put_encoded(s, key, t, o)) != MCF_OK) return rc;
+    if (!file_name) return MCF_OK;
+    return mcf__store_save(s, key, file_name, o, kind == MCF__KIND_SAFETENSOR, who);
 }
 
 MCFDEF int mcf_load_tensor(mcf_store *s, const char *key, const char *file_name, const char *artifact_kind,
                            const mcf_options *o, mcf_tensor *out)
 {
-    int kind, rc;
+    mcf_tensor tmp;
+    int kind = MCF__KIND_TENSOR, rc;
     if ((rc = mcf__parse_kind(artifact_kind, &kind)) != MCF_OK) return rc;
-    return mcf__store_load(s, key, file_name, o, out, kind == MCF__KIND_SAFETENSOR, "mcf_load_tensor");
+    if (file_name) return mcf__store_load(s, key, file_name, o, out, kind == MCF__KIND_SAFETENSOR, "mcf_load_tensor");
+    if ((rc = mcf__store_check(s, key, "mcf_load_tensor")) != MCF_OK) return rc;
+    if (out) return mcf_store_get_tensor(s, key, o, out);
+    if ((rc = mcf_store_get_tensor(s, key, o, &tmp)) == MCF_OK) mcf_tensor_free(&tmp, o);
+    return rc;
 }
 
 /* ===== [23] Mooncake store adapter ======================================= */
@@ -12137,6 +12169,12 @@ CHANGE LOG
          Mooncake adapter uses mooncake_store_batch_put_from /
          batch_get_into with every buffer registered for the call.
          mcf_memory_store_create sets a message when it fails.
+         mcf_save_tensor takes an optional tensor (put first) after the key,
+         and a NULL file_name now means the store only (it meant the key);
+         mcf_load_tensor with a NULL file_name reads the store only. Artifact
+         kinds also "generic", "file" and "safe_tensors".
+         A load whose file name cannot be parsed for want of memory fails
+         instead of falling back to the only entry.
   0.1.0  first release: results and Mooncake error codes, dtypes, fsspec-style
          URLs, file (POSIX and Win32) and memory filesystems, HTTP(S) and S3
          over libcurl, safetensors reader/writer (byte-identical to the
