@@ -104,7 +104,7 @@
  *   [09] fs: memory                    [21] Mooncake object codec
  *   [10] fs: posix                     [22] store API
  *   [11] fs: win32                     [23] Mooncake store adapter
- *   [12] fs: http & s3 (curl)
+ *   [12] fs: http & s3 (curl)          [24] model seeding
  *
  * ===========================================================================
  * BUILD MACROS
@@ -163,6 +163,9 @@
  *   replicate        replication of the puts a call makes into a store
  *                    (mcf_replicate, upstream's replicate config; NULL = the
  *                    store's defaults; the memory store has none)
+ *   chunk_bytes      mcf_seed_model: a tensor larger than this many bytes is
+ *                    stored as chunks plus a manifest (0 = never; Mooncake's
+ *                    model loader uses 8 MiB in its standalone mode)
  *
  * ===========================================================================
  * ERRORS
@@ -490,6 +493,7 @@ typedef struct mcf_options {
     void  (*dealloc)(void *user, void *p);
     void *alloc_user;
     const mcf_replicate *replicate;        /* store puts: replication ([22]) */
+    uint64_t chunk_bytes;                  /* mcf_seed_model: chunk larger values ([24]) */
 } mcf_options;
 
 /* A filesystem backend: positional reads, sequential atomic writes. The
@@ -966,6 +970,39 @@ int mooncake_store_unregister_buffer(void *store, void *buffer);
 #endif
 MCFDEF int mcf_mooncake_store_init(mcf_store *s, void *mooncake_store);
 #endif
+
+/* ===== [24] model seeding ================================================ */
+/* Puts a safetensors checkpoint into s in the key layout of Mooncake's remote
+ * model loader (which SGLang and vLLM load from):
+ *   {model_name}/keys/rank_{tp_rank}/{tensor name}   the tensor's raw
+ *       little-endian bytes (no tensor header), what
+ *       tensor.contiguous().view(torch.uint8) holds
+ * checkpoint_url: one .safetensors file, a .index.json (every shard it
+ * names), or a directory holding model.safetensors.index.json, else its
+ * *.safetensors files (local directories only; in name order).
+ * o->chunk_bytes non-zero: a tensor larger than it is stored as
+ *   {key}.__chunk__.{i}        i = 0 .. N-1, chunk_bytes each, the last
+ *                              one shorter
+ *   {key}.__chunk_manifest__   {"num_chunks": N, "size": BYTES} (after the
+ *                              chunks, only when they all went in)
+ * For a local directory the sidecar text files config.json,
+ * generation_config.json, special_tokens_map.json, tokenizer.json,
+ * tokenizer.model, tokenizer_config.json, preprocessor_config.json,
+ * processor_config.json, chat_template.jinja, merges.txt, vocab.json (those
+ * present that are UTF-8 text; line ends read as Python's text mode reads
+ * them, "\r\n" and "\r" as "\n") go under {model_name}/files/{name}, and
+ * __index__{model_name}/files/ lists their keys joined by "\n", written once
+ * after them (a put of an existing key keeps its value).
+ * One tensor (one chunk) is in memory at a time, read with ranged reads
+ * straight into one buffer that is put from. Puts carry o->replicate. The
+ * first failure stops the seeding (keys put before it stay).
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument, empty model name,
+ * negative rank, store without put), MCF_FILE_NOT_FOUND (no checkpoint, or
+ * a directory without index or *.safetensors), MCF_NOT_SUPPORTED (a
+ * directory that is not local and has no index; a tensor beyond size_t),
+ * mcf_open's and mcf_read's codes, the store codes, MCF_INTERNAL_ERROR. */
+MCFDEF int mcf_seed_model(mcf_store *s, const char *checkpoint_url, const char *model_name, int tp_rank,
+                          const mcf_options *o);
 
 #ifdef __cplusplus
 }
@@ -12150,6 +12187,332 @@ MCFDEF int mcf_mooncake_store_init(mcf_store *s, void *mooncake_store)
     return MCF_OK;
 }
 #endif /* MOONCAKE_FILEIO_MOONCAKE_STORE */
+
+/* ===== [24] model seeding ================================================ */
+/* The key layout of Mooncake's remote model loader: raw tensor bytes under
+ * {model}/keys/rank_{r}/{name}, optional chunks plus a JSON manifest, and
+ * sidecar text files with a key index. */
+
+/* The sidecar files the loader fetches, in its order (it probes each name). */
+static const char *const mcf__sidecar_names[] = {
+    "config.json", "generation_config.json", "special_tokens_map.json", "tokenizer.json", "tokenizer.model",
+    "tokenizer_config.json", "preprocessor_config.json", "processor_config.json", "chat_template.jinja",
+    "merges.txt", "vocab.json"
+};
+
+typedef struct mcf__seed {
+    mcf_store *s;
+    const mcf_options *o;
+    const char *url;                /* the checkpoint, for messages */
+    const char *model;
+    int rank;
+    uint64_t chunk;                 /* o->chunk_bytes */
+    unsigned char *buf;             /* one tensor or chunk */
+    size_t cap;
+    mcf__buf key;                   /* the key being put, NUL-terminated */
+} mcf__seed;
+
+/* key = model + a + b, NUL-terminated. */
+static int mcf__seed_key(mcf__seed *sd, const char *a, const char *b)
+{
+    sd->key.len = 0;
+    mcf__buf_puts(&sd->key, sd->model);
+    mcf__buf_puts(&sd->key, a);
+    mcf__buf_puts(&sd->key, b);
+    mcf__buf_putc(&sd->key, 0);
+    if (sd->key.failed) return mcf__fail(MCF_INTERNAL_ERROR, "seeding \"%s\": out of memory for a key", sd->url);
+    return MCF_OK;
+}
+
+/* The tensor key of entry name: {model}/keys/rank_{r}/{name}. */
+static int mcf__seed_tensor_key(mcf__seed *sd, const char *name)
+{
+    char rank[32];
+    (void)snprintf(rank, sizeof rank, "/keys/rank_%d/", sd->rank);
+    return mcf__seed_key(sd, rank, name);
+}
+
+/* Room for n bytes in the one buffer (a new one: the old bytes are done). */
+static int mcf__seed_room(mcf__seed *sd, size_t n)
+{
+    if (n <= sd->cap && sd->buf) return MCF_OK;
+    MCF_FREE(sd->buf);
+    sd->cap = 0;
+    if (!(sd->buf = (unsigned char *)mcf__malloc(n)))
+        return mcf__fail(MCF_INTERNAL_ERROR, "seeding \"%s\": out of memory for a %llu-byte tensor", sd->url, (unsigned long long)n);
+    sd->cap = n;
+    return MCF_OK;
+}
+
+/* Puts the buffer's first n bytes under the current key. */
+static int mcf__seed_put(mcf__seed *sd, const void *data, size_t n)
+{
+    const char *key = (const char *)sd->key.data;
+    int rc = mcf__store_put_obj(sd->s, key, n ? data : "", n, sd->o);
+    if (rc != MCF_OK) rc = mcf__fail(rc, "seeding \"%s\": put of key \"%s\" (%llu bytes): %s", sd->url, key, (unsigned long long)n, mcf_last_error());
+    return rc;
+}
+
+/* Bytes [off, off+n) of entry i as the file holds them (little-endian):
+ * safetensors data is one contiguous run. */
+static int mcf__seed_read(mcf_reader *r, size_t i, uint64_t off, void *dst, size_t n)
+{
+    const mcf__entry *e = &r->entries[i];
+    if (!e->contiguous)
+        return mcf__fail(MCF_NOT_SUPPORTED, "%s: tensor \"%s\" is not one contiguous run of bytes", r->name, e->name);
+    return mcf__source_read(&r->src, e->offset + off, dst, n);
+}
+
+/* A tensor larger than the chunk size: the chunks, then the manifest. */
+static int mcf__seed_chunked(mcf__seed *sd, mcf_reader *r, size_t i, const char *name, uint64_t n)
+{
+    uint64_t count = n / sd->chunk + (n % sd->chunk != 0), c;
+    char manifest[96];
+    int rc, w;
+    if ((rc = mcf__seed_room(sd, (size_t)sd->chunk)) != MCF_OK) return rc;
+    for (c = 0; c < count; c++) {
+        uint64_t off = c * sd->chunk, len = n - off < sd->chunk ? n - off : sd->chunk;
+        if ((rc = mcf__seed_tensor_key(sd, name)) != MCF_OK) return rc;
+        sd->key.len--;   /* drop the NUL, append the chunk suffix */
+        mcf__buf_puts(&sd->key, ".__chunk__.");
+        mcf__buf_put_u64(&sd->key, c);
+        mcf__buf_putc(&sd->key, 0);
+        if (sd->key.failed) return mcf__fail(MCF_INTERNAL_ERROR, "seeding \"%s\": out of memory for a key", sd->url);
+        if ((rc = mcf__seed_read(r, i, off, sd->buf, (size_t)len)) != MCF_OK) return rc;
+        if ((rc = mcf__seed_put(sd, sd->buf, (size_t)len)) != MCF_OK) return rc;
+    }
+    w = snprintf(manifest, sizeof manifest, "{\"num_chunks\": %llu, \"size\": %llu}", (unsigned long long)count, (unsigned long long)n);
+    if ((rc = mcf__seed_tensor_key(sd, name)) != MCF_OK) return rc;
+    sd->key.len--;
+    mcf__buf_puts(&sd->key, ".__chunk_manifest__");
+    mcf__buf_putc(&sd->key, 0);
+    if (sd->key.failed) return mcf__fail(MCF_INTERNAL_ERROR, "seeding \"%s\": out of memory for a key", sd->url);
+    return mcf__seed_put(sd, manifest, (size_t)w);
+}
+
+/* Every entry of r, in the reader's order. */
+static int mcf__seed_reader(mcf__seed *sd, mcf_reader *r)
+{
+    size_t i;
+    int rc;
+    for (i = 0; i < r->count; i++) {
+        const mcf__entry *e = &r->entries[i];
+        if (!mcf__fits_size(e->nbytes))
+            return mcf__fail(MCF_NOT_SUPPORTED, "%s: tensor \"%s\" (%llu bytes) does not fit in memory on this host", r->name, e->name,
+                             (unsigned long long)e->nbytes);
+        if (sd->chunk && e->nbytes > sd->chunk) {
+            if ((rc = mcf__seed_chunked(sd, r, i, e->name, e->nbytes)) != MCF_OK) return rc;
+            continue;
+        }
+        if ((rc = mcf__seed_tensor_key(sd, e->name)) != MCF_OK) return rc;
+        if ((rc = mcf__seed_room(sd, (size_t)e->nbytes)) != MCF_OK) return rc;
+        if ((rc = mcf__seed_read(r, i, 0, sd->buf, (size_t)e->nbytes)) != MCF_OK) return rc;
+        if ((rc = mcf__seed_put(sd, sd->buf, (size_t)e->nbytes)) != MCF_OK) return rc;
+    }
+    return MCF_OK;
+}
+
+/* One checkpoint file: a .safetensors file, or an .index.json whose reader
+ * covers every shard. Read with ranged reads (no mapping: the pages a
+ * mapping touches would stay in this process's memory). */
+static int mcf__seed_open(mcf__seed *sd, const char *url, int is_index)
+{
+    mcf_options oo;
+    mcf_reader *r = NULL;
+    int rc;
+    if (sd->o) oo = *sd->o;
+    else memset(&oo, 0, sizeof oo);
+    oo.flags |= MCF_NO_MMAP;
+    oo.format = is_index ? NULL : "safetensors";
+    oo.tensor_name = NULL;
+    if ((rc = mcf_open(url, &oo, &r)) == MCF_OK) rc = mcf__seed_reader(sd, r);
+    mcf_close(r);
+    return rc;
+}
+
+static int mcf__ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), k = strlen(tail);
+    return n >= k && memcmp(s + n - k, tail, k) == 0;
+}
+
+/* dir + "/" + name into a new string; NULL when out of memory. */
+static char *mcf__seed_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir), k = strlen(name);
+    int sep = n > 0 && dir[n - 1] != '/' && dir[n - 1] != '\\';
+    char *p = (char *)mcf__malloc(n + (size_t)sep + k + 1);
+    if (!p) return NULL;
+    memcpy(p, dir, n);
+    if (sep) p[n] = '/';
+    memcpy(p + n + (size_t)sep, name, k + 1);
+    return p;
+}
+
+static int mcf__seed_oom(const mcf__seed *sd)
+{
+    return mcf__fail(MCF_INTERNAL_ERROR, "seeding \"%s\": out of memory", sd->url);
+}
+
+static int mcf__cmp_cstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* The *.safetensors names of a local directory, sorted; *names freed by the
+ * caller (each, then the array). */
+static int mcf__seed_list(mcf__seed *sd, const char *path, char ***names, size_t *count)
+{
+#if !defined(MCF_NO_POSIX) && !defined(_WIN32)
+    DIR *d = opendir(path);
+    struct dirent *de;
+    char **v = NULL, **grown;
+    size_t n = 0, cap = 0;
+    int rc = MCF_OK;
+    *names = NULL;
+    *count = 0;
+    if (!d) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return mcf__fail(MCF_FILE_NOT_FOUND, "seeding \"%s\": no such file or directory", sd->url);
+        return mcf__fail(MCF_FILE_OPEN_FAIL, "seeding \"%s\": cannot list the directory: %s", sd->url, strerror(errno));
+    }
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.' || !mcf__ends_with(de->d_name, ".safetensors")) continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            if (!(grown = (char **)MCF_REALLOC(v, cap * sizeof *v))) { rc = mcf__seed_oom(sd); break; }
+            v = grown;
+        }
+        if (!(v[n] = mcf__strdup(de->d_name))) { rc = mcf__seed_oom(sd); break; }
+        n++;
+    }
+    closedir(d);
+    if (rc != MCF_OK) {
+        while (n) MCF_FREE(v[--n]);
+        MCF_FREE(v);
+        return rc;
+    }
+    if (n) qsort(v, n, sizeof *v, mcf__cmp_cstr);
+    *names = v;
+    *count = n;
+    return MCF_OK;
+#else
+    (void)path;
+    *names = NULL;
+    *count = 0;
+    return mcf__fail(MCF_NOT_SUPPORTED, "seeding \"%s\": listing a directory is not built in here; name its .index.json or a .safetensors file", sd->url);
+#endif
+}
+
+/* Text as Python's text mode reads it: "\r\n" and "\r" become "\n". */
+static size_t mcf__seed_newlines(unsigned char *p, size_t n)
+{
+    size_t i, k = 0;
+    for (i = 0; i < n; i++) {
+        if (p[i] == '\r') {
+            p[k++] = '\n';
+            if (i + 1 < n && p[i + 1] == '\n') i++;
+        } else {
+            p[k++] = p[i];
+        }
+    }
+    return k;
+}
+
+/* The sidecar files of a local directory, then their index, once. */
+static int mcf__seed_sidecars(mcf__seed *sd, const char *dir)
+{
+    mcf__buf index;
+    size_t i;
+    int rc = MCF_OK;
+    memset(&index, 0, sizeof index);
+    for (i = 0; i < sizeof mcf__sidecar_names / sizeof mcf__sidecar_names[0] && rc == MCF_OK; i++) {
+        char *path = mcf__seed_join(dir, mcf__sidecar_names[i]);
+        void *data = NULL;
+        size_t len = 0;
+        if (!path) { rc = mcf__seed_oom(sd); break; }
+        rc = mcf_exists(path, sd->o);
+        if (rc == 1) rc = mcf_read_bytes(path, &data, &len, sd->o);
+        else if (rc == 0) rc = 1;   /* absent: skipped */
+        MCF_FREE(path);
+        if (rc == MCF_OK && mcf__utf8_valid((const char *)data, len)) {
+            len = mcf__seed_newlines((unsigned char *)data, len);
+            if ((rc = mcf__seed_key(sd, "/files/", mcf__sidecar_names[i])) == MCF_OK &&
+                (rc = mcf__seed_put(sd, data, len)) == MCF_OK) {
+                if (index.len) mcf__buf_putc(&index, '\n');
+                mcf__buf_puts(&index, (const char *)sd->key.data);
+                if (index.failed) rc = mcf__seed_oom(sd);
+            }
+        }
+        mcf_free(data);
+        if (rc == 1) rc = MCF_OK;
+    }
+    if (rc == MCF_OK && index.len) {   /* "__index__" + model + "/files/" */
+        sd->key.len = 0;
+        mcf__buf_puts(&sd->key, "__index__");
+        mcf__buf_puts(&sd->key, sd->model);
+        mcf__buf_puts(&sd->key, "/files/");
+        mcf__buf_putc(&sd->key, 0);
+        rc = sd->key.failed ? mcf__seed_oom(sd) : mcf__seed_put(sd, index.data, index.len);
+    }
+    mcf__buf_free(&index);
+    return rc;
+}
+
+/* A directory: its index if it has one, else its *.safetensors files (a
+ * local one); then, for a local one, the sidecar files. */
+static int mcf__seed_dir(mcf__seed *sd, const char *dir)
+{
+    mcf_url u;
+    char *index = mcf__seed_join(dir, "model.safetensors.index.json");
+    char **names = NULL;
+    size_t n = 0, i;
+    int rc, local;
+    if (!index) return mcf__seed_oom(sd);
+    if ((rc = mcf_url_parse(dir, sd->o ? sd->o->filesystem : NULL, &u)) != MCF_OK) { MCF_FREE(index); return rc; }
+    local = strcmp(u.scheme, "file") == 0;
+    rc = mcf_exists(index, sd->o);
+    if (rc == 1) {
+        rc = mcf__seed_open(sd, index, 1);
+    } else if (rc == 0 && !local) {
+        rc = mcf__fail(MCF_NOT_SUPPORTED, "seeding \"%s\": no model.safetensors.index.json there, and only local directories can be listed", sd->url);
+    } else if (rc == 0 && (rc = mcf__seed_list(sd, u.path, &names, &n)) == MCF_OK) {
+        if (n == 0) rc = mcf__fail(MCF_FILE_NOT_FOUND, "seeding \"%s\": no model.safetensors.index.json and no *.safetensors files there", sd->url);
+        for (i = 0; i < n && rc == MCF_OK; i++) {
+            char *file = mcf__seed_join(dir, names[i]);
+            rc = file ? mcf__seed_open(sd, file, 0) : mcf__seed_oom(sd);
+            MCF_FREE(file);
+        }
+        for (i = 0; i < n; i++) MCF_FREE(names[i]);
+        MCF_FREE(names);
+    }
+    if (rc == MCF_OK && local) rc = mcf__seed_sidecars(sd, dir);
+    mcf_url_free(&u);
+    MCF_FREE(index);
+    return rc;
+}
+
+MCFDEF int mcf_seed_model(mcf_store *s, const char *checkpoint_url, const char *model_name, int tp_rank, const mcf_options *o)
+{
+    mcf__seed sd;
+    int rc;
+    if (!s || !s->put) return mcf__fail(MCF_INVALID_PARAMS, "mcf_seed_model: NULL store or store without put");
+    if (!checkpoint_url || !model_name) return mcf__fail(MCF_INVALID_PARAMS, "mcf_seed_model: NULL %s", checkpoint_url ? "model name" : "checkpoint");
+    if (!model_name[0]) return mcf__fail(MCF_INVALID_PARAMS, "mcf_seed_model: empty model name");
+    if (tp_rank < 0) return mcf__fail(MCF_INVALID_PARAMS, "mcf_seed_model: negative rank %d", tp_rank);
+    memset(&sd, 0, sizeof sd);
+    sd.s = s;
+    sd.o = o;
+    sd.url = checkpoint_url;
+    sd.model = model_name;
+    sd.rank = tp_rank;
+    sd.chunk = o ? o->chunk_bytes : 0;
+    if (sd.chunk && !mcf__fits_size(sd.chunk))
+        return mcf__fail(MCF_NOT_SUPPORTED, "mcf_seed_model: a chunk of %llu bytes does not fit in memory on this host", (unsigned long long)sd.chunk);
+    if (mcf__ends_with(checkpoint_url, ".safetensors")) rc = mcf__seed_open(&sd, checkpoint_url, 0);
+    else if (mcf__ends_with(checkpoint_url, ".index.json")) rc = mcf__seed_open(&sd, checkpoint_url, 1);
+    else rc = mcf__seed_dir(&sd, checkpoint_url);
+    MCF_FREE(sd.buf);
+    mcf__buf_free(&sd.key);
+    return rc;
+}
 
 #endif /* MOONCAKE_FILEIO_IMPLEMENTATION */
 
