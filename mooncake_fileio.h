@@ -12354,7 +12354,9 @@ static int mcf__seed_oom(const mcf__seed *sd)
     return mcf__fail(MCF_INTERNAL_ERROR, "seeding \"%s\": out of memory", sd->url);
 }
 
+#if !defined(MCF_NO_POSIX) && !defined(_WIN32)
 static int mcf__cmp_cstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+#endif
 
 /* The *.safetensors names of a local directory, sorted; *names freed by the
  * caller (each, then the array). */
