@@ -12371,8 +12371,9 @@ static int mcf__seed_list(mcf__seed *sd, const char *path, char ***names, size_t
     *names = NULL;
     *count = 0;
     if (!d) {
-        if (errno == ENOENT || errno == ENOTDIR)
-            return mcf__fail(MCF_FILE_NOT_FOUND, "seeding \"%s\": no such file or directory", sd->url);
+        if (errno == ENOENT) return mcf__fail(MCF_FILE_NOT_FOUND, "seeding \"%s\": no such file or directory", sd->url);
+        if (errno == ENOTDIR)
+            return mcf__fail(MCF_FILE_NOT_FOUND, "seeding \"%s\": not a .safetensors file, an .index.json or a directory", sd->url);
         return mcf__fail(MCF_FILE_OPEN_FAIL, "seeding \"%s\": cannot list the directory: %s", sd->url, strerror(errno));
     }
     while ((de = readdir(d)) != NULL) {

@@ -803,6 +803,38 @@ static int batch_sweep(int hooks)
     return 0;
 }
 
+/* [24] seeding a checkpoint (chunked and whole) into the memory store:
+ * a failure leaves the keys put before it and keeps no block. */
+static int seed_alloc_failures(void)
+{
+    static const char *const keys[6] = {"m/keys/rank_0/a", "m/keys/rank_0/b.__chunk__.0", "m/keys/rank_0/b.__chunk__.1",
+                                        "m/keys/rank_0/b.__chunk__.2", "m/keys/rank_0/b.__chunk_manifest__", "m/keys/rank_0/b"};
+    mcf_tensor t[2];
+    mcf_options o;
+    mcf_test_sweep sw;
+    mcf_store *s = mcf_memory_store_create();
+    int i, pass;
+    MCF_CHECK(s != NULL);
+    memset(t, 0, sizeof t);
+    t[0].name = "a"; t[0].dtype = MCF_F32; t[0].ndim = 1; t[0].shape[0] = 2; t[0].data = f6;
+    t[1].name = "b"; t[1].dtype = MCF_F32; t[1].ndim = 1; t[1].shape[0] = 6; t[1].data = f6;
+    MCF_CHECK_RC(mcf_save("memory://oom/seed.safetensors", t, 2, NULL), MCF_OK);
+    for (pass = 0; pass < 2; pass++) {
+        memset(&o, 0, sizeof o);
+        o.chunk_bytes = pass ? 10 : 0;
+        mcf_test_sweep_begin(&sw, pass ? "mcf_seed_model (chunks)" : "mcf_seed_model", MCF_OK);
+        while (mcf_test_sweep_next(&sw)) {
+            MCF_CHECK(mcf_test_sweep_result(&sw, mcf_seed_model(s, "memory://oom/seed.safetensors", "m", 0, &o)));
+            for (i = 0; i < 6; i++) (void)s->remove(s->user, keys[i]);
+            MCF_CHECK(mcf_test_sweep_end(&sw));
+        }
+        MCF_CHECK(sw.failed_runs > (pass ? 8 : 4));
+    }
+    MCF_CHECK_RC(mcf_remove("memory://oom/seed.safetensors", NULL), MCF_OK);
+    mcf_memory_store_destroy(s);
+    return 0;
+}
+
 static int store_alloc_failures_batches_hooks(void) { return batch_sweep(1); }
 static int store_alloc_failures_batches_per_key(void) { return batch_sweep(0); }
 static int store_alloc_failures_file_functions(void) { return store_sweep(1); }
@@ -838,6 +870,7 @@ MCF_TEST_MAIN(
     MCF_TEST(store_alloc_failures_codec_and_store),
     MCF_TEST(store_alloc_failures_batches_hooks),
     MCF_TEST(store_alloc_failures_batches_per_key),
+    MCF_TEST(seed_alloc_failures),
     MCF_TEST(store_alloc_failures_file_functions)
     POSIX_TESTS
     CURL_TESTS,
