@@ -68,6 +68,8 @@
  *       mcf_mooncake_store_init (a store_c.h client) or
  *       mcf_memory_store_create; mcf_store_put_tensor, mcf_store_get_tensor,
  *       mcf_tensor_free
+ *   put a checkpoint into a store for Mooncake's model loader (SGLang, vLLM)
+ *       mcf_seed_model (options.chunk_bytes); the mcf tool's "seed"
  *   many tensors (or raw bytes) in one store call
  *       mcf_store_put_tensors, mcf_store_get_tensors; mcf_store_put_bytes,
  *       mcf_store_get_into
@@ -12541,6 +12543,10 @@ CHANGE LOG
          kinds also "generic", "file" and "safe_tensors".
          A load whose file name cannot be parsed for want of memory fails
          instead of falling back to the only entry.
+         mcf_seed_model and options.chunk_bytes: a safetensors checkpoint
+         (file, .index.json or directory) into a store in the key layout of
+         Mooncake's remote model loader, with chunks, sidecar files and
+         their index; one tensor in memory at a time. mcf seed in the tool.
   0.1.0  first release: results and Mooncake error codes, dtypes, fsspec-style
          URLs, file (POSIX and Win32) and memory filesystems, HTTP(S) and S3
          over libcurl, safetensors reader/writer (byte-identical to the
