@@ -11101,6 +11101,13 @@ static int mcf__batch_alloc(mcf__batch *b, size_t cap)
     return 0;
 }
 
+/* The arrays of a batch for n keys; out of memory fails every key. */
+static int mcf__batch_start(mcf__batch *b, size_t n, int *results, const char *who)
+{
+    if (mcf__batch_alloc(b, n)) return MCF_OK;
+    return mcf__batch_fail_all(results, n, mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory for %llu keys", who, (unsigned long long)n));
+}
+
 /* put_tensors through the store's put_batch: every object encoded first,
  * then one call with those that encoded. */
 static int mcf__put_tensors_hook(mcf_store *s, const char *const *keys, const mcf_tensor *t, size_t n, int *results, mcf__batch_err *e)
@@ -11109,8 +11116,7 @@ static int mcf__put_tensors_hook(mcf_store *s, const char *const *keys, const mc
     mcf__batch b;
     size_t i, j;
     int rc;
-    if (!mcf__batch_alloc(&b, n))
-        return mcf__batch_fail_all(results, n, mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory for %llu keys", who, (unsigned long long)n));
+    if ((rc = mcf__batch_start(&b, n, results, who)) != MCF_OK) return rc;
     for (i = 0; i < n; i++) {
         unsigned char *obj = NULL;
         size_t size = 0;
@@ -11155,8 +11161,7 @@ static int mcf__get_tensors_hook(mcf_store *s, const char *const *keys, const mc
     mcf__batch b;
     size_t i, j;
     int rc;
-    if (!mcf__batch_alloc(&b, n))
-        return mcf__batch_fail_all(results, n, mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory for %llu keys", who, (unsigned long long)n));
+    if ((rc = mcf__batch_start(&b, n, results, who)) != MCF_OK) return rc;
     for (i = 0; i < n; i++) {
         if (!keys[i]) { mcf__batch_note(e, i, mcf__batch_null_key(i, who), results); continue; }
         b.keys[b.n] = keys[i];
