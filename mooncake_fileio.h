@@ -996,7 +996,8 @@ MCFDEF int mcf_mooncake_store_init(mcf_store *s, void *mooncake_store);
  * __index__{model_name}/files/ lists their keys joined by "\n", written once
  * after them (a put of an existing key keeps its value).
  * One tensor (one chunk) is in memory at a time, read with ranged reads
- * straight into one buffer that is put from. Puts carry o->replicate. The
+ * straight into one buffer that is put from (from memory:// it is put
+ * straight from the object, no copy). Puts carry o->replicate. The
  * first failure stops the seeding (keys put before it stay).
  * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument, empty model name,
  * negative rank, store without put), MCF_FILE_NOT_FOUND (no checkpoint, or
@@ -12260,14 +12261,26 @@ static int mcf__seed_put(mcf__seed *sd, const void *data, size_t n)
     return rc;
 }
 
-/* Bytes [off, off+n) of entry i as the file holds them (little-endian):
- * safetensors data is one contiguous run. */
-static int mcf__seed_read(mcf_reader *r, size_t i, uint64_t off, void *dst, size_t n)
+/* Bytes [off, off+n) of entry i as the file holds them (little-endian;
+ * safetensors data is one contiguous run): a pointer into the source when
+ * it is in memory already (memory://, a caller's buffer), else read into
+ * the one buffer. */
+static int mcf__seed_bytes(mcf__seed *sd, mcf_reader *r, size_t i, uint64_t off, size_t n, const void **p)
 {
     const mcf__entry *e = &r->entries[i];
+    mcf__source *src = &r->src;
+    uint64_t at = e->offset + off, end;
+    int rc;
     if (!e->contiguous)
         return mcf__fail(MCF_NOT_SUPPORTED, "%s: tensor \"%s\" is not one contiguous run of bytes", r->name, e->name);
-    return mcf__source_read(&r->src, e->offset + off, dst, n);
+    if (src->base && mcf__add64(at, n, &end) && end <= src->size) {
+        *p = src->base + at;
+        return MCF_OK;
+    }
+    if ((rc = mcf__seed_room(sd, n)) != MCF_OK) return rc;
+    if ((rc = mcf__source_read(src, at, sd->buf, n)) != MCF_OK) return rc;
+    *p = sd->buf;
+    return MCF_OK;
 }
 
 /* A tensor larger than the chunk size: the chunks, then the manifest. */
@@ -12276,17 +12289,17 @@ static int mcf__seed_chunked(mcf__seed *sd, mcf_reader *r, size_t i, const char 
     uint64_t count = n / sd->chunk + (n % sd->chunk != 0), c;
     char manifest[96];
     int rc, w;
-    if ((rc = mcf__seed_room(sd, (size_t)sd->chunk)) != MCF_OK) return rc;
     for (c = 0; c < count; c++) {
         uint64_t off = c * sd->chunk, len = n - off < sd->chunk ? n - off : sd->chunk;
+        const void *p;
         if ((rc = mcf__seed_tensor_key(sd, name)) != MCF_OK) return rc;
         sd->key.len--;   /* drop the NUL, append the chunk suffix */
         mcf__buf_puts(&sd->key, ".__chunk__.");
         mcf__buf_put_u64(&sd->key, c);
         mcf__buf_putc(&sd->key, 0);
         if (sd->key.failed) return mcf__fail(MCF_INTERNAL_ERROR, "seeding \"%s\": out of memory for a key", sd->url);
-        if ((rc = mcf__seed_read(r, i, off, sd->buf, (size_t)len)) != MCF_OK) return rc;
-        if ((rc = mcf__seed_put(sd, sd->buf, (size_t)len)) != MCF_OK) return rc;
+        if ((rc = mcf__seed_bytes(sd, r, i, off, (size_t)len, &p)) != MCF_OK) return rc;
+        if ((rc = mcf__seed_put(sd, p, (size_t)len)) != MCF_OK) return rc;
     }
     w = snprintf(manifest, sizeof manifest, "{\"num_chunks\": %llu, \"size\": %llu}", (unsigned long long)count, (unsigned long long)n);
     if ((rc = mcf__seed_tensor_key(sd, name)) != MCF_OK) return rc;
@@ -12304,6 +12317,7 @@ static int mcf__seed_reader(mcf__seed *sd, mcf_reader *r)
     int rc;
     for (i = 0; i < r->count; i++) {
         const mcf__entry *e = &r->entries[i];
+        const void *p;
         if (!mcf__fits_size(e->nbytes))
             return mcf__fail(MCF_NOT_SUPPORTED, "%s: tensor \"%s\" (%llu bytes) does not fit in memory on this host", r->name, e->name,
                              (unsigned long long)e->nbytes);
@@ -12312,9 +12326,8 @@ static int mcf__seed_reader(mcf__seed *sd, mcf_reader *r)
             continue;
         }
         if ((rc = mcf__seed_tensor_key(sd, e->name)) != MCF_OK) return rc;
-        if ((rc = mcf__seed_room(sd, (size_t)e->nbytes)) != MCF_OK) return rc;
-        if ((rc = mcf__seed_read(r, i, 0, sd->buf, (size_t)e->nbytes)) != MCF_OK) return rc;
-        if ((rc = mcf__seed_put(sd, sd->buf, (size_t)e->nbytes)) != MCF_OK) return rc;
+        if ((rc = mcf__seed_bytes(sd, r, i, 0, (size_t)e->nbytes, &p)) != MCF_OK) return rc;
+        if ((rc = mcf__seed_put(sd, p, (size_t)e->nbytes)) != MCF_OK) return rc;
     }
     return MCF_OK;
 }
