@@ -177,10 +177,13 @@
  * the latest failure in this thread naming the file or URL and the cause;
  * mcf_result_name() spells a code.
  * Out-parameters are written only on success; a failed call leaves them as
- * they were, with two exceptions: mcf_open and mcf_open_memory set *r to NULL
- * before anything can fail (so mcf_close(r) after a failure is harmless), and
- * mcf_moon_encode and mcf_moon_encode_layout set *written to the size needed
- * when they return MCF_BUFFER_OVERFLOW. A buffer the caller passes in to be
+ * they were, with these exceptions: mcf_open and mcf_open_memory set *r to
+ * NULL before anything can fail (so mcf_close(r) after a failure is
+ * harmless); mcf_moon_encode and mcf_moon_encode_layout set *written to the
+ * size needed when they return MCF_BUFFER_OVERFLOW, and mcf_store_get_into
+ * sets *len so; the store batches mcf_store_put_tensors and
+ * mcf_store_get_tensors fill results and out for every key, failed keys
+ * included (their out[i] zeroed). A buffer the caller passes in to be
  * filled is written only by a successful call too, except that mcf_read may
  * leave part of the tensor in dst when a read fails midway. A failed save
  * never leaves a partial destination: writes go to a temporary object that is

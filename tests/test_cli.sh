@@ -810,7 +810,8 @@ rule_readme=$(out_param_rule "$ROOT/README.md"); rule_header=$(out_param_rule "$
 t doc_out_param_rule_same test -n "$rule_header" -a "$rule_readme" = "$rule_header"; rc_is 0
 [ "$cur_fail" -eq 0 ] || printf '  README: %s\n  header: %s\n' "$rule_readme" "$rule_header" >&2; end
 t doc_out_param_rule_exact printf '%s\n' "$rule_header"; rc_is 0
-out_has "a failed call leaves them as they were, with two exceptions: mcf_open and mcf_open_memory set *r to NULL"
+out_has "a failed call leaves them as they were, with these exceptions: mcf_open and mcf_open_memory set *r to NULL"
+out_has "mcf_store_get_into sets *len so; the store batches mcf_store_put_tensors and mcf_store_get_tensors fill results and out for every key"
 out_has "mcf_moon_encode_layout set *written to the size needed when they return MCF_BUFFER_OVERFLOW"
 out_lacks "set to NULL on failure"; end
 
