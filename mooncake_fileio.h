@@ -1000,7 +1000,9 @@ MCFDEF int mcf_mooncake_store_init(mcf_store *s, void *mooncake_store);
  * after them (a put of an existing key keeps its value).
  * One tensor (one chunk) is in memory at a time, read with ranged reads
  * straight into one buffer that is put from (from memory:// it is put
- * straight from the object, no copy). Puts carry o->replicate. The
+ * straight from the object, no copy); a store with put_batch gets each
+ * value as a batch of one (the Mooncake adapter's zero-copy put). Puts
+ * carry o->replicate. The
  * first failure stops the seeding (keys put before it stay).
  * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument, empty model name,
  * negative rank, store without put), MCF_FILE_NOT_FOUND (no checkpoint, or
@@ -12256,10 +12258,21 @@ static int mcf__seed_room(mcf__seed *sd, size_t n)
 }
 
 /* Puts the buffer's first n bytes under the current key. */
+/* Puts n bytes at data under the current key. A store with put_batch gets
+ * a batch of one, which the Mooncake adapter moves zero-copy from data
+ * (put_from of registered memory) where put copies into the client's pool;
+ * an empty value goes through put (a zero-copy put of 0 bytes stores
+ * nothing upstream). */
 static int mcf__seed_put(mcf__seed *sd, const void *data, size_t n)
 {
     const char *key = (const char *)sd->key.data;
-    int rc = mcf__store_put_obj(sd->s, key, n ? data : "", n, sd->o);
+    int rc, res = MCF_OK;
+    if (n && sd->s->put_batch) {
+        rc = sd->s->put_batch(sd->s->user, &key, &data, &n, 1, sd->o ? sd->o->replicate : NULL, &res);
+        if (rc == MCF_OK) rc = res;
+    } else {
+        rc = mcf__store_put_obj(sd->s, key, n ? data : "", n, sd->o);
+    }
     if (rc != MCF_OK) rc = mcf__fail(rc, "seeding \"%s\": put of key \"%s\" (%llu bytes): %s", sd->url, key, (unsigned long long)n, mcf_last_error());
     return rc;
 }

@@ -469,6 +469,59 @@ static int store_mooncake_raw_values(void)
     return 0;
 }
 
+/* Seeding through the adapter: every non-empty value is a zero-copy
+ * batch_put_from of one key from memory registered for the call (nothing
+ * stays registered), with the replicate config; an empty tensor is a plain
+ * put; the raw bytes and the manifest arrive as they are. */
+static int store_mooncake_seed(void)
+{
+    static const unsigned char empty[1] = {0};
+    mooncake_store_t ms = mooncake_store_create();
+    fake_store *f = (fake_store *)ms;
+    mcf_store s;
+    mcf_tensor t[3];
+    mcf_replicate r;
+    mcf_options o;
+    unsigned char le[24];
+    int i;
+    t[0] = mk_w(f6);
+    t[1] = mk_w(g6);
+    t[1].name = "big";
+    t[2] = mk_w(f6);
+    t[2].name = "none";
+    t[2].shape[0] = 0;
+    t[2].data = empty;
+    MCF_CHECK_RC(mcf_save("memory://mc/seed.safetensors", t, 3, NULL), MCF_OK);
+    MCF_CHECK_RC(mcf_mooncake_store_init(&s, ms), MCF_OK);
+    memset(&r, 0, sizeof r);
+    r.replica_num = 2;
+    memset(&o, 0, sizeof o);
+    o.replicate = &r;
+    o.chunk_bytes = 16;
+    MCF_CHECK_RC(mcf_seed_model(&s, "memory://mc/seed.safetensors", "m", 1, &o), MCF_OK);
+    MCF_CHECK(f->batch_puts == 6 && f->puts == 7 && f->registers == 6 && f->unregisters == 6 && f->nregs == 0);
+    MCF_CHECK(f->have_config == 1 && f->config.replica_num == 2);
+    mcf_test_to_le(le, g6, 24, MCF_F32);
+    i = fake_find(f, "m/keys/rank_1/big.__chunk__.1");
+    MCF_CHECK(i >= 0 && f->lens[i] == 8 && memcmp(f->vals[i], le + 16, 8) == 0);
+    i = fake_find(f, "m/keys/rank_1/big.__chunk_manifest__");
+    MCF_CHECK(i >= 0 && f->lens[i] == 29 && memcmp(f->vals[i], "{\"num_chunks\": 2, \"size\": 24}", 29) == 0);
+    i = fake_find(f, "m/keys/rank_1/none");
+    MCF_CHECK(i >= 0 && f->lens[i] == 0);
+    MCF_CHECK(fake_find(f, "m/keys/rank_1/w.__chunk_manifest__") >= 0 && fake_find(f, "m/keys/rank_1/w") < 0);
+    /* a refused put stops the seeding with the store's code */
+    MCF_CHECK(mooncake_store_remove_all(ms, 0) == 7);
+    f->fail_put = -200;
+    MCF_CHECK_RC(mcf_seed_model(&s, "memory://mc/seed.safetensors", "m", 1, &o), -200);
+    MCF_CHECK_ERR("seeding \"memory://mc/seed.safetensors\": put of key \"m/keys/rank_1/big.__chunk__.0\" (16 bytes)");
+    MCF_CHECK_ERR("failed with -200 (NO_AVAILABLE_HANDLE)");
+    MCF_CHECK(f->nregs == 0);
+    f->fail_put = 0;
+    MCF_CHECK_RC(mcf_remove("memory://mc/seed.safetensors", NULL), MCF_OK);
+    mooncake_store_destroy(ms);
+    return 0;
+}
+
 /* The fake's other calls (batch put and get, buffer registration, existence
  * checks) answer as upstream's do. */
 static int store_mooncake_fake_interface(void)
@@ -524,5 +577,6 @@ MCF_TEST_MAIN(
     MCF_TEST(store_mooncake_alloc_failures),
     MCF_TEST(store_mooncake_batches),
     MCF_TEST(store_mooncake_raw_values),
+    MCF_TEST(store_mooncake_seed),
     MCF_TEST(store_mooncake_fake_interface)
 )
