@@ -498,6 +498,7 @@ typedef struct mcf_options {
     void  (*dealloc)(void *user, void *p);
     void *alloc_user;
     const mcf_replicate *replicate;        /* store puts: replication ([22]) */
+    unsigned threads;                      /* reads: worker threads (0 = 1 = none) */
     uint64_t chunk_bytes;                  /* mcf_seed_model: chunk larger values ([24]) */
 } mcf_options;
 
@@ -526,14 +527,20 @@ typedef struct mcf_filesystem {
     int  (*commit)(void *file);
     void (*abort)(void *file);
     int  (*remove)(void *user, const mcf_url *url, const mcf_options *o);
+    unsigned flags;                              /* MCF_FS_THREADSAFE_READ */
 } mcf_filesystem;
+/* mcf_filesystem.flags: read_at may run on several threads at once for one
+ * open file (reads with options.threads > 1 then run in parallel; without
+ * it they stay serial). */
+#define MCF_FS_THREADSAFE_READ 0x1u
 
 /* ===== [12] fs: http & s3 (curl) ========================================= */
 #ifdef MOONCAKE_FILEIO_CURL
 /* Built-in backends "http", "https", "s3" (and "s3a"); storage_options keys:
  *   http(s): headers ("Name: value" lines), bearer_token, timeout and
  *            connect_timeout (seconds; timeout 0 = none), verify_tls ("0" to
- *            skip TLS checks), ca_file, retries (5xx/transport, default 3)
+ *            skip TLS checks), ca_file, retries (5xx/transport, default 3),
+ *            part_size (bytes, default 64 MiB: the piece of a split read)
  *   s3:      key, secret, token (else AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
  *            AWS_SESSION_TOKEN), region (else AWS_REGION, AWS_DEFAULT_REGION,
  *            "us-east-1"), endpoint_url (else AWS_ENDPOINT_URL_S3,
@@ -552,7 +559,21 @@ typedef struct mcf_filesystem {
  * mcf_last_error(): "note: http: URL: the server ignores Range requests ...".
  * The size comes from HEAD's Content-Length. A 206 whose Content-Range is not
  * the range asked for, or a 200 whose length is not the size at open, fails
- * with MCF_FILE_READ_FAIL: never bytes from elsewhere in the object. */
+ * with MCF_FILE_READ_FAIL: never bytes from elsewhere in the object.
+ * With options.threads > 1 (the backends set MCF_FS_THREADSAFE_READ):
+ * read_at may run on several threads at once for one open object, each
+ * transfer on its own connection, at most `threads` of them. One read_at of
+ * more than 2 x part_size is itself split into part_size pieces fetched by
+ * up to `threads` ranged GETs at once, using only the connections free at
+ * that moment, so reads a caller already runs in parallel are not split a
+ * second time; each piece is retried on its own, and a piece that keeps
+ * failing fails the read naming its byte range. Before the server has shown
+ * that it honours Range, such a read fetches its first part alone.
+ * S3 multipart uploads with threads > 1 buffer each part and send up to
+ * `threads` at once (memory: threads x part_size, never the whole object);
+ * a part is retried on its own (it is replayable), and a part that keeps
+ * failing fails the upload naming its number: the upload is aborted and no
+ * object appears. Plain http PUTs stay one stream. */
 /* Process-wide counters of the curl backends since start: requests sent,
  * bytes received (response headers + bodies), request body bytes sent. Any
  * pointer may be NULL. Thread-safe. Shows what a lazy remote load costs. */
@@ -3560,7 +3581,7 @@ static int mcf__mem_remove(void *user, const mcf_url *u, const mcf_options *o)
 
 static const mcf_filesystem mcf__memory_fs = {
     "memory", NULL, mcf__mem_stat, mcf__mem_open_read, mcf__mem_read_at, mcf__mem_map, mcf__mem_close_read,
-    mcf__mem_open_write, mcf__mem_write, mcf__mem_commit, mcf__mem_abort, mcf__mem_remove
+    mcf__mem_open_write, mcf__mem_write, mcf__mem_commit, mcf__mem_abort, mcf__mem_remove, MCF_FS_THREADSAFE_READ
 };
 
 /* ===== [10] fs: posix ==================================================== */
@@ -3858,7 +3879,7 @@ static int mcf__posix_remove(void *user, const mcf_url *u, const mcf_options *o)
 
 static const mcf_filesystem mcf__posix_fs = {
     "file", NULL, mcf__posix_stat, mcf__posix_open_read, mcf__posix_read_at, mcf__posix_map, mcf__posix_close_read,
-    mcf__posix_open_write, mcf__posix_write, mcf__posix_commit, mcf__posix_abort, mcf__posix_remove
+    mcf__posix_open_write, mcf__posix_write, mcf__posix_commit, mcf__posix_abort, mcf__posix_remove, MCF_FS_THREADSAFE_READ
 };
 #endif /* POSIX */
 
@@ -4209,7 +4230,7 @@ static int mcf__win_remove(void *user, const mcf_url *u, const mcf_options *o)
 
 static const mcf_filesystem mcf__win_fs = {
     "file", NULL, mcf__win_stat, mcf__win_open_read, mcf__win_read_at, mcf__win_map, mcf__win_close_read,
-    mcf__win_open_write, mcf__win_write, mcf__win_commit, mcf__win_abort, mcf__win_remove
+    mcf__win_open_write, mcf__win_write, mcf__win_commit, mcf__win_abort, mcf__win_remove, MCF_FS_THREADSAFE_READ
 };
 #endif /* _WIN32 */
 
@@ -4227,7 +4248,11 @@ static const mcf_filesystem mcf__win_fs = {
  * streamed the same way. S3 is signed with AWS SigV4 (CURLOPT_AWS_SIGV4);
  * libcurl 7.88 signs path and query as written, so both are built canonical.
  * Requests that can be replayed (HEAD, GET, DELETE, POST) are retried on 5xx
- * and transport errors with backoff; streamed PUTs cannot be and fail at once. */
+ * and transport errors with backoff; streamed PUTs cannot be and fail at once.
+ * With threads > 1 a reader keeps a pool of easy handles (each its own
+ * connection) for read_at on several threads; a big read is split on a multi
+ * handle (mcf__net_split), and S3 parts are buffered, sent on a multi handle
+ * and retried each on its own (mcf__job). */
 #ifdef MOONCAKE_FILEIO_CURL
 #ifdef MCF_NO_POSIX
 #error "mooncake_fileio.h: MOONCAKE_FILEIO_CURL needs the POSIX build (remove MCF_NO_POSIX)"
@@ -4239,6 +4264,7 @@ static const mcf_filesystem mcf__win_fs = {
                                                      end-record search window (64 KiB + 22) */
 #define MCF__NET_ERRBODY 2048                     /* bytes kept of an error answer */
 #define MCF__NET_KEEP_MAX ((size_t)1 << 20)       /* cap of a kept (XML) answer */
+#define MCF__NET_THREADS_MAX 64u                  /* options.threads above this count as this */
 
 /* Transfer counters (mcf_curl_counters): requests, bytes in, bytes out. */
 static uint64_t mcf__net_count[3];
@@ -4287,13 +4313,15 @@ typedef struct mcf__net {
     int s3, verify, retries, anon;     /* anon: unsigned S3 requests */
     long timeout, connect_timeout;
     uint64_t part_size, threshold;
-    unsigned flags;
+    unsigned flags, threads;    /* threads: transfers at once, >= 1 */
 } mcf__net;
 
 /* One HTTP exchange: what goes up, where the answer goes. */
 typedef struct mcf__xfer {
     mcf__net *n;
+    CURL *h;                            /* the handle it runs on (n->h unless pooled) */
     const char *method;
+    char what[80];                      /* named in messages: "bytes A-B", "part N", or "" */
     const char *url;                    /* NULL = n->url */
     const char *content_type;           /* extra header, or NULL */
     long status;
@@ -4417,7 +4445,7 @@ static int mcf__net_header(mcf__net *n, const char *line, size_t len)
 /* Fails unless every storage option is a key this backend reads, with a value. */
 static int mcf__net_check_keys(const mcf__net *n, const mcf_options *o)
 {
-    static const char *const known_http[] = { "headers", "bearer_token", "timeout", "connect_timeout", "verify_tls", "ca_file", "retries", NULL };
+    static const char *const known_http[] = { "headers", "bearer_token", "timeout", "connect_timeout", "verify_tls", "ca_file", "retries", "part_size", NULL };
     static const char *const known_s3[] = { "headers", "timeout", "connect_timeout", "verify_tls", "ca_file", "retries",
                                             "key", "secret", "token", "region", "endpoint_url", "anon", "multipart_threshold", "part_size", NULL };
     const char *const *known = n->s3 ? known_s3 : known_http, *const *p;
@@ -4429,7 +4457,7 @@ static int mcf__net_check_keys(const mcf__net *n, const mcf_options *o)
         if (!known[i])
             return mcf__fail(MCF_INVALID_PARAMS, "%s: unknown storage option \"%s\" (valid: %s)", n->who, p[0],
                              n->s3 ? "key, secret, token, region, endpoint_url, anon, multipart_threshold, part_size, headers, timeout, connect_timeout, verify_tls, ca_file, retries"
-                                   : "headers, bearer_token, timeout, connect_timeout, verify_tls, ca_file, retries");
+                                   : "headers, bearer_token, timeout, connect_timeout, verify_tls, ca_file, retries, part_size");
     }
     return MCF_OK;
 }
@@ -4450,7 +4478,7 @@ static int mcf__net_numbers(mcf__net *n, const mcf_options *o)
     if (rc == MCF_OK && (v = mcf__sopt(o, "anon")) != NULL) rc = mcf__net_bool(n->who, "anon", v, &n->anon);
     if (rc == MCF_OK && (v = mcf__sopt(o, "part_size")) != NULL) {
         rc = mcf__net_uint(n->who, "part_size", v, (uint64_t)5 << 30, &n->part_size);
-        if (rc == MCF_OK && n->part_size == 0) rc = mcf__fail(MCF_INVALID_PARAMS, "s3: storage option part_size must be at least 1 byte");
+        if (rc == MCF_OK && n->part_size == 0) rc = mcf__fail(MCF_INVALID_PARAMS, "%s: storage option part_size must be at least 1 byte", n->who);
     }
     n->threshold = n->part_size;
     if (rc == MCF_OK && (v = mcf__sopt(o, "multipart_threshold")) != NULL)
@@ -4624,6 +4652,7 @@ static int mcf__net_init(mcf__net *n, const mcf_url *u, const mcf_options *o)
     n->connect_timeout = 30;
     n->part_size = MCF_NET_PART_SIZE;
     n->flags = o ? o->flags : 0;
+    n->threads = !o || o->threads < 1 ? 1 : o->threads > MCF__NET_THREADS_MAX ? MCF__NET_THREADS_MAX : o->threads;
     rc = mcf__net_check_keys(n, o);
     if (rc == MCF_OK) rc = mcf__net_numbers(n, o);
     if (rc == MCF_OK) rc = mcf__net_headers(n, o);
@@ -4705,7 +4734,7 @@ static size_t mcf__net_on_whole(mcf__xfer *x, const char *p, size_t n)
         mcf__net_add(1, at + n - x->counted);
         x->counted = at + n;
     }
-    if (at == 0) (void)curl_easy_getinfo(x->n->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+    if (at == 0) (void)curl_easy_getinfo(x->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
     if ((len >= 0 && (uint64_t)len != x->size) || at + n > x->size) {
         x->grown = 1;
         return 0;
@@ -4759,7 +4788,7 @@ static size_t mcf__net_on_body(char *p, size_t size, size_t nitems, void *user)
     mcf__xfer *x = (mcf__xfer *)user;
     size_t n = size * nitems, k;
     long status = 0;
-    (void)curl_easy_getinfo(x->n->h, CURLINFO_RESPONSE_CODE, &status);
+    (void)curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
     if (status == 200 && x->ranged) return mcf__net_on_whole(x, p, n);
     mcf__net_add(1, n);
     if (status >= 200 && status < 300) return mcf__net_on_ok(x, p, n);
@@ -4845,7 +4874,7 @@ static void mcf__net_setup_method(mcf__xfer *x, CURL *h, int64_t body)
 static int mcf__net_setup(mcf__xfer *x, const char *range, int64_t body, struct curl_slist **extra)
 {
     mcf__net *n = x->n;
-    CURL *h = n->h;
+    CURL *h = x->h;
     struct curl_slist *hl = n->hdrs, *it;
     mcf__xfer_reset(x);
     *extra = NULL;
@@ -4912,19 +4941,19 @@ static int mcf__net_result(mcf__xfer *x, CURLcode cc, int attempts, int fallback
     mcf__net *n = x->n;
     char code[96], msg[320], tries[48] = "";
     const char *label;
-    const char *what = x->url && x->url != n->url ? strchr(x->url, '?') : NULL;
+    const char *what = x->url && x->url != n->url ? strchr(x->url, '?') : NULL, *sp = x->what[0] ? " " : "";
     int rc;
     if (attempts > 1) (void)snprintf(tries, sizeof tries, " (gave up after %d attempts)", attempts);
     if (cc != CURLE_OK && x->status < 300) {
         if (x->overflow)
-            return mcf__fail(MCF_FILE_READ_FAIL, "%s: %s %s%s: the server sent more bytes than were asked for (%lu)",
-                             n->who, x->method, n->shown, what ? what : "", (unsigned long)x->cap);
+            return mcf__fail(MCF_FILE_READ_FAIL, "%s: %s %s%s%s%s: the server sent more bytes than were asked for (%lu)",
+                             n->who, x->method, n->shown, what ? what : "", sp, x->what, (unsigned long)x->cap);
         if (x->grown)
-            return mcf__fail(MCF_FILE_READ_FAIL, "%s: %s %s%s: the server ignored Range, and the whole object it sends is not "
-                             "the %llu bytes it had when opened (changed since?)", n->who, x->method, n->shown, what ? what : "",
+            return mcf__fail(MCF_FILE_READ_FAIL, "%s: %s %s%s%s%s: the server ignored Range, and the whole object it sends is not "
+                             "the %llu bytes it had when opened (changed since?)", n->who, x->method, n->shown, what ? what : "", sp, x->what,
                              (unsigned long long)x->size);
         rc = cc == CURLE_OPERATION_TIMEDOUT ? MCF_PERSISTENT_FAIL : fallback;
-        return mcf__fail(rc, "%s: %s %s%s: %s%s%s%s", n->who, x->method, n->shown, what ? what : "", curl_easy_strerror(cc),
+        return mcf__fail(rc, "%s: %s %s%s%s%s: %s%s%s%s", n->who, x->method, n->shown, what ? what : "", sp, x->what, curl_easy_strerror(cc),
                          x->curl_err[0] ? " (" : "", x->curl_err, x->curl_err[0] ? ")" : "");
     }
     if (x->status >= 200 && x->status < 300) return MCF_OK;
@@ -4936,7 +4965,7 @@ static int mcf__net_result(mcf__xfer *x, CURLcode cc, int attempts, int fallback
     else if (x->status >= 500) rc = MCF_PERSISTENT_FAIL;
     else rc = fallback;
     label = code[0] ? code : x->reason[0] ? x->reason : "(no error body)";
-    return mcf__fail(rc, "%s: %s %s%s: HTTP %ld %s%s%s%s", n->who, x->method, n->shown, what ? what : "", x->status,
+    return mcf__fail(rc, "%s: %s %s%s%s%s: HTTP %ld %s%s%s%s", n->who, x->method, n->shown, what ? what : "", sp, x->what, x->status,
                      label, msg[0] ? ": " : "", msg, tries);
 }
 
@@ -4969,10 +4998,10 @@ static int mcf__net_perform(mcf__xfer *x, const char *range, int64_t body, int f
             curl_slist_free_all(extra);
             return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", x->n->who);
         }
-        cc = curl_easy_perform(x->n->h);
+        cc = curl_easy_perform(x->h);
         curl_slist_free_all(extra);
         extra = NULL;
-        (void)curl_easy_getinfo(x->n->h, CURLINFO_RESPONSE_CODE, &x->status);
+        (void)curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &x->status);
         if (x->stopped && cc == CURLE_WRITE_ERROR) cc = CURLE_OK;   /* we cut it: all we wanted arrived */
         if (x->overflow || x->grown || !mcf__net_retryable(cc, x->status) || attempts > x->n->retries) break;
         mcf__net_sleep_ms(delay);
@@ -4985,6 +5014,7 @@ static void mcf__xfer_init(mcf__xfer *x, mcf__net *n, const char *method)
 {
     memset(x, 0, sizeof *x);
     x->n = n;
+    x->h = n->h;
     x->method = method;
 }
 
@@ -5011,25 +5041,146 @@ static int mcf__net_head(mcf__net *n, uint64_t *size, int fallback)
         }
         return rc;
     }
-    (void)curl_easy_getinfo(n->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+    (void)curl_easy_getinfo(x.h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
     if (len < 0) return mcf__fail(MCF_NOT_SUPPORTED, "%s: HEAD %s: the server sent no Content-Length, so the size is unknown", n->who, n->shown);
     *size = (uint64_t)len;
     return MCF_OK;
 }
 
+/* ---- transfers in parallel ---- */
+/* A transfer run on a multi handle with its own retries: a piece of a split
+ * read, a part of a parallel multipart upload. Replayable only (a ranged GET,
+ * a buffered part), so a 5xx or a broken connection runs it again with the
+ * same backoff as mcf__net_perform. */
+typedef struct mcf__job {
+    mcf__xfer x;                 /* x.h: the job's handle */
+    char range[64];              /* a ranged GET's range, else "" */
+    int64_t body;                /* request body bytes (x.up), -1 = none */
+    struct curl_slist *extra;
+    int attempts, state;         /* state: 0 idle, 1 running, 2 waiting to run again */
+    long delay;                  /* the next backoff, ms */
+    uint64_t retry_at;           /* when it runs again (mcf__net_ms) */
+    uint64_t tag;                /* the caller's: a piece's offset, a part's number */
+} mcf__job;
+
+static uint64_t mcf__net_ms(void)
+{
+    struct timespec ts;
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Sends the job (again); its attempts counted. */
+static int mcf__job_start(CURLM *m, mcf__job *j)
+{
+    j->attempts++;
+    if (j->attempts == 1) j->delay = 100;
+    if (!mcf__net_setup(&j->x, j->range[0] ? j->range : NULL, j->body, &j->extra)) {
+        curl_slist_free_all(j->extra);
+        j->extra = NULL;
+        return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", j->x.n->who);
+    }
+    if (curl_multi_add_handle(m, j->x.h) != CURLM_OK) {
+        curl_slist_free_all(j->extra);
+        j->extra = NULL;
+        return mcf__fail(MCF_INTERNAL_ERROR, "%s: curl_multi_add_handle failed", j->x.n->who);
+    }
+    j->state = 1;
+    return MCF_OK;
+}
+
+/* Takes the job off m (a running transfer is cut: its connection closes). */
+static void mcf__job_stop(CURLM *m, mcf__job *j)
+{
+    if (j->state == 1) (void)curl_multi_remove_handle(m, j->x.h);
+    curl_slist_free_all(j->extra);
+    j->extra = NULL;
+    j->state = 0;
+}
+
+/* An ended transfer: 1 when it is done for good (*rc its result), 0 when it
+ * waits to run again. */
+static int mcf__job_ended(CURLM *m, mcf__job *j, CURLcode cc, int fallback, int *rc)
+{
+    (void)curl_easy_getinfo(j->x.h, CURLINFO_RESPONSE_CODE, &j->x.status);
+    if (j->x.stopped && cc == CURLE_WRITE_ERROR) cc = CURLE_OK;   /* cut by us: all we wanted arrived */
+    mcf__job_stop(m, j);
+    if (!j->x.overflow && !j->x.grown && mcf__net_retryable(cc, j->x.status) && j->attempts <= j->x.n->retries) {
+        j->state = 2;
+        j->retry_at = mcf__net_ms() + (uint64_t)j->delay;
+        j->delay = j->delay * 2 > 5000 ? 5000 : j->delay * 2;
+        return 0;
+    }
+    *rc = mcf__net_result(&j->x, cc, j->attempts, fallback);
+    return 1;
+}
+
+/* Runs the jobs on m until one of them is done for good and returns its
+ * index, *rc its result; -1 when none is running or waiting (or, with wait 0,
+ * when none ended in one step). */
+static long mcf__jobs_next(CURLM *m, mcf__job *jobs, size_t n, int fallback, int wait, int *rc)
+{
+    for (;;) {
+        uint64_t now = mcf__net_ms(), soon = 100;
+        CURLMsg *msg;
+        int running = 0, queued, busy = 0;
+        size_t i;
+        for (i = 0; i < n; i++) {
+            if (jobs[i].state != 2) continue;
+            if (jobs[i].retry_at <= now) {
+                if ((*rc = mcf__job_start(m, &jobs[i])) != MCF_OK) return (long)i;
+            } else if (jobs[i].retry_at - now < soon) {
+                soon = jobs[i].retry_at - now;
+            }
+        }
+        if (curl_multi_perform(m, &running) != CURLM_OK) {
+            for (i = 0; i < n && jobs[i].state != 1; i++) { }
+            if (i < n) {
+                mcf__job_stop(m, &jobs[i]);
+                *rc = mcf__fail(fallback, "%s: curl_multi_perform failed", jobs[i].x.n->who);
+                return (long)i;
+            }
+        }
+        while ((msg = curl_multi_info_read(m, &queued)) != NULL) {
+            if (msg->msg != CURLMSG_DONE) continue;
+            for (i = 0; i < n && !(jobs[i].state == 1 && jobs[i].x.h == msg->easy_handle); i++) { }
+            if (i < n && mcf__job_ended(m, &jobs[i], msg->data.result, fallback, rc)) return (long)i;
+        }
+        for (i = 0; i < n; i++) busy |= jobs[i].state != 0;
+        if (!busy || !wait) return -1;
+        (void)curl_multi_poll(m, NULL, 0, (int)soon, NULL);
+    }
+}
+
 /* ---- reading ---- */
+/* An open object; read_at may run on several threads at once. Under `lock`:
+ * the kept blocks, the held whole-object stream and what the server showed
+ * (small reads, and every read once the server is known to ignore Range, run
+ * one at a time under it). Reads above MCF__NET_CACHE bytes run outside it,
+ * each on an easy handle of the pool: at most `threads` handles, made when
+ * first needed, each keeping its connection between requests. A thread never
+ * waits for `lock` while it holds a pool handle (order: lock, then pool). */
 typedef struct mcf__net_reader {
-    mcf__net n;
+    mcf__net n;                     /* n.h: the pool's first handle */
     uint64_t size;
+    pthread_mutex_t lock;
     unsigned char *ahead[2];        /* the last two reads up to MCF__NET_CACHE bytes */
     uint64_t ahead_off[2];
     size_t ahead_len[2];
     int older;                      /* slot to replace next */
     int whole;                      /* the server answered a ranged GET with the whole object */
-    mcf__xfer st;                   /* then: one GET held paused between reads (st.hold) */
+    int ranged;                     /* it answered one with 206: big reads may be split */
+    mcf__xfer st;                   /* whole: one GET held paused between reads (st.hold) */
     CURLM *m;
     int st_active, st_done;
     CURLcode st_cc;
+    pthread_mutex_t pool_lock;      /* the pool of handles */
+    pthread_cond_t pool_cv;
+    CURL **idle;
+    unsigned nidle, made, waiting;  /* waiting: threads blocked in mcf__net_take */
+    pthread_mutex_t split_lock;     /* one split read at a time, on sm */
+    CURLM *sm;
+    int locks;                      /* the three locks and the condition exist */
 } mcf__net_reader;
 
 static int mcf__net_stat(void *user, const mcf_url *u, const mcf_options *o, uint64_t *size)
@@ -5058,22 +5209,54 @@ static int mcf__net_new(size_t size, const mcf_url *u, const mcf_options *o, voi
     return MCF_OK;
 }
 
-static int mcf__net_open_read(void *user, const mcf_url *u, const mcf_options *o, void **file, uint64_t *size)
+/* A free handle of the pool, made if fewer than threads exist; with wait, the
+ * next one given back. NULL: none free (wait 0), or out of memory. */
+static CURL *mcf__net_take(mcf__net_reader *r, int wait)
 {
-    mcf__net_reader *r;
-    void *mem = NULL;
-    int rc;
-    (void)user;
-    if ((rc = mcf__net_new(sizeof *r, u, o, &mem)) != MCF_OK) return rc;
-    r = (mcf__net_reader *)mem;
-    if ((rc = mcf__net_head(&r->n, &r->size, MCF_FILE_OPEN_FAIL)) != MCF_OK) {
-        mcf__net_free(&r->n);
-        MCF_FREE(r);
-        return rc;
+    CURL *h = NULL;
+    int make = 0;
+    (void)pthread_mutex_lock(&r->pool_lock);
+    for (;;) {
+        if (r->nidle) {
+            h = r->idle[--r->nidle];
+            break;
+        }
+        if (r->made < r->n.threads) {
+            r->made++;
+            make = 1;
+            break;
+        }
+        if (!wait) break;
+        r->waiting++;
+        (void)pthread_cond_wait(&r->pool_cv, &r->pool_lock);
+        r->waiting--;
     }
-    *file = r;
-    *size = r->size;
-    return MCF_OK;
+    (void)pthread_mutex_unlock(&r->pool_lock);
+    if (make && !(h = curl_easy_init())) {
+        (void)pthread_mutex_lock(&r->pool_lock);
+        r->made--;
+        (void)pthread_cond_signal(&r->pool_cv);
+        (void)pthread_mutex_unlock(&r->pool_lock);
+    }
+    return h;
+}
+
+/* Whether a thread waits for a pool handle. */
+static int mcf__net_wanted(mcf__net_reader *r)
+{
+    unsigned w;
+    (void)pthread_mutex_lock(&r->pool_lock);
+    w = r->waiting;
+    (void)pthread_mutex_unlock(&r->pool_lock);
+    return w > 0;
+}
+
+static void mcf__net_give(mcf__net_reader *r, CURL *h)
+{
+    (void)pthread_mutex_lock(&r->pool_lock);
+    r->idle[r->nidle++] = h;
+    (void)pthread_cond_signal(&r->pool_cv);
+    (void)pthread_mutex_unlock(&r->pool_lock);
 }
 
 /* Parses a Content-Range value "bytes FIRST-LAST/TOTAL" (TOTAL may be "*",
@@ -5123,32 +5306,36 @@ static int mcf__net_multi_run(CURLM *m, CURLcode fail, CURLcode *cc)
 }
 
 /* Once the server is known to ignore Range, reads continue one plain GET of
- * the whole object, held paused between reads (curl's multi interface): a
- * read at or after its position goes on from there, one before it starts a
- * new GET. Nothing is kept beyond the read's block and curl's one paused
- * chunk; a held GET that broke while paused (timeout, closed connection) is
- * started over. */
+ * the whole object, held paused between reads (curl's multi interface, on a
+ * pool handle kept while it runs): a read at or after its position goes on
+ * from there, one before it starts a new GET. Nothing is kept beyond the
+ * read's block and curl's one paused chunk; a held GET that broke while
+ * paused (timeout, closed connection) is started over. All under lock. */
 static void mcf__net_stream_stop(mcf__net_reader *r)
 {
     if (!r->st_active) return;
-    (void)curl_multi_remove_handle(r->m, r->n.h);   /* mid-transfer: closes the connection */
+    (void)curl_multi_remove_handle(r->m, r->st.h);   /* mid-transfer: closes the connection */
+    mcf__net_give(r, r->st.h);
     r->st_active = 0;
 }
 
 static int mcf__net_stream_start(mcf__net_reader *r)
 {
     struct curl_slist *extra = NULL;
+    CURL *h;
     mcf__net_stream_stop(r);
+    if (!r->m && !(r->m = curl_multi_init())) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
+    if (!(h = mcf__net_take(r, 1))) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
     mcf__xfer_init(&r->st, &r->n, "GET");
+    r->st.h = h;
     r->st.ranged = 1;
     r->st.hold = 1;
     r->st.size = r->size;
-    if (!r->m && !(r->m = curl_multi_init())) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
-    if (!mcf__net_setup(&r->st, NULL, -1, &extra)) {
+    if (!mcf__net_setup(&r->st, NULL, -1, &extra) || curl_multi_add_handle(r->m, h) != CURLM_OK) {
         curl_slist_free_all(extra);
-        return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
+        mcf__net_give(r, h);
+        return mcf__fail(MCF_INTERNAL_ERROR, "%s: could not start a GET (out of memory?)", r->n.who);
     }
-    if (curl_multi_add_handle(r->m, r->n.h) != CURLM_OK) return mcf__fail(MCF_INTERNAL_ERROR, "%s: curl_multi_add_handle failed", r->n.who);
     r->st_active = 1;
     r->st_done = 0;
     r->st_cc = CURLE_OK;
@@ -5160,7 +5347,7 @@ static void mcf__net_stream_drive(mcf__net_reader *r)
 {
     if (r->st.paused) {   /* may deliver at once */
         r->st.paused = 0;
-        (void)curl_easy_pause(r->n.h, CURLPAUSE_CONT);
+        (void)curl_easy_pause(r->st.h, CURLPAUSE_CONT);
     }
     while (!r->st_done && !r->st.paused) {
         if (mcf__net_multi_run(r->m, CURLE_RECV_ERROR, &r->st_cc)) r->st_done = 1;
@@ -5189,7 +5376,7 @@ static int mcf__net_stream_read(mcf__net_reader *r, uint64_t off, unsigned char 
             *got = r->st.got;
             return MCF_OK;
         }
-        (void)curl_easy_getinfo(r->n.h, CURLINFO_RESPONSE_CODE, &r->st.status);
+        (void)curl_easy_getinfo(r->st.h, CURLINFO_RESPONSE_CODE, &r->st.status);
         cc = r->st_cc;
         mcf__net_stream_stop(r);
         if (r->st.grown || attempt > r->n.retries || (fresh ? !mcf__net_retryable(cc, r->st.status) : cc == CURLE_OK)) break;
@@ -5206,55 +5393,210 @@ static int mcf__net_stream_read(mcf__net_reader *r, uint64_t off, unsigned char 
     return mcf__net_result(&r->st, cc, attempt, MCF_FILE_READ_FAIL);
 }
 
-/* One ranged GET of exactly len bytes at off into dst. A 206 answer must
- * name that range; a 200 answer (the server ignores Range) is the whole
- * object, read up to off + room (room >= len, room <= size - off) and then
- * cut; later reads go through the held GET above. *got: the bytes now in dst. */
-static int mcf__net_get(mcf__net_reader *r, uint64_t off, unsigned char *dst, size_t len, size_t room, size_t *got)
+/* x set up as a ranged GET on h of len bytes at off into dst, keeping up to
+ * room bytes of a 200 answer; range: its Range value. */
+static void mcf__net_range_xfer(mcf__xfer *x, mcf__net_reader *r, CURL *h, uint64_t off, unsigned char *dst, size_t len,
+                                size_t room, char *range, size_t range_cap)
+{
+    mcf__xfer_init(x, &r->n, "GET");
+    x->h = h;
+    x->dst = dst;
+    x->cap = len;
+    x->room = room;
+    x->ranged = 1;
+    x->off = off;
+    x->size = r->size;
+    (void)snprintf(range, range_cap, "%llu-%llu", (unsigned long long)off, (unsigned long long)(off + len - 1));
+    (void)snprintf(x->what, sizeof x->what, "bytes %s", range);
+}
+
+/* A ranged GET's 2xx answer: a 206 must name exactly the range asked for
+ * (RFC 9110 14.4), a 200 is the whole object (cut after the bytes wanted). */
+static int mcf__net_check_range(const mcf__net_reader *r, const mcf__xfer *x)
+{
+    uint64_t first, last, total;
+    if (x->status == 206) {
+        if (!x->crange[0])
+            return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s %s: the server answered 206 without a Content-Range header, so what it sent is unknown",
+                             r->n.who, r->n.shown, x->what);
+        if (!mcf__net_parse_crange(x->crange, &first, &last, &total) || first != x->off || last != x->off + x->cap - 1)
+            return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s %s: the server answered 206 with Content-Range \"%s\", not the bytes asked for",
+                             r->n.who, r->n.shown, x->what, x->crange);
+        if (total != UINT64_MAX && total != r->size)
+            return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s %s: the object is now %llu bytes, it had %llu when opened (changed since?)",
+                             r->n.who, r->n.shown, x->what, (unsigned long long)total, (unsigned long long)r->size);
+    } else if (x->status != 200) {
+        return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s %s: unexpected answer HTTP %ld %s (expected 206 or 200)",
+                         r->n.who, r->n.shown, x->what, x->status, x->reason);
+    }
+    if (x->got < x->cap)
+        return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s %s: short answer, %lu of %lu bytes", r->n.who, r->n.shown, x->what,
+                         (unsigned long)x->got, (unsigned long)x->cap);
+    return MCF_OK;
+}
+
+/* One ranged GET on pool handle h of exactly len bytes at off into dst. A
+ * 200 answer (the server ignores Range) is the whole object, read up to
+ * off + room (room >= len, room <= size - off) and then cut. *got: the bytes
+ * now in dst; *status: 206 or 200. */
+static int mcf__net_get(mcf__net_reader *r, CURL *h, uint64_t off, unsigned char *dst, size_t len, size_t room, size_t *got, long *status)
 {
     mcf__xfer x;
     char range[64];
-    uint64_t first, last, total;
+    int rc;
+    mcf__net_range_xfer(&x, r, h, off, dst, len, room, range, sizeof range);
+    if ((rc = mcf__net_perform(&x, range, -1, MCF_FILE_READ_FAIL)) != MCF_OK) return rc;
+    if ((rc = mcf__net_check_range(r, &x)) != MCF_OK) return rc;
+    *got = x.got;
+    *status = x.status;
+    return MCF_OK;
+}
+
+/* Under lock: what a successful ranged GET of len bytes at off showed of the
+ * server. The first 200 leaves its note in mcf_last_error, once per reader. */
+static void mcf__net_learned(mcf__net_reader *r, long status, uint64_t off, size_t len)
+{
+    if (status == 206) r->ranged = 1;
+    if (status != 200 || len == r->size || r->whole) return;
+    r->whole = 1;
+    (void)mcf__fail(MCF_OK, "note: %s: %s: the server ignores Range requests (it answered GET bytes %llu-%llu with the whole object); "
+                    "reads now stream the object from its start, and a read behind the stream starts it over", r->n.who, r->n.shown,
+                    (unsigned long long)off, (unsigned long long)(off + len - 1));
+}
+
+/* Under lock: len bytes at off into dst, keeping up to room; through the
+ * held stream once the server is known to ignore Range. */
+static int mcf__net_fetch_locked(mcf__net_reader *r, uint64_t off, unsigned char *dst, size_t len, size_t room, size_t *got)
+{
+    CURL *h;
+    long status = 0;
     int rc;
     if (r->whole) return mcf__net_stream_read(r, off, dst, len, room, got);
-    mcf__xfer_init(&x, &r->n, "GET");
-    x.dst = dst;
-    x.cap = len;
-    x.room = room;
-    x.ranged = 1;
-    x.off = off;
-    x.size = r->size;
-    (void)snprintf(range, sizeof range, "%llu-%llu", (unsigned long long)off, (unsigned long long)(off + len - 1));
-    if ((rc = mcf__net_perform(&x, range, -1, MCF_FILE_READ_FAIL)) != MCF_OK) return rc;
-    if (x.status == 206) {
-        if (!x.crange[0])
-            return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s bytes %s: the server answered 206 without a Content-Range header, so what it sent is unknown",
-                             r->n.who, r->n.shown, range);
-        if (!mcf__net_parse_crange(x.crange, &first, &last, &total) || first != off || last != off + len - 1)
-            return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s bytes %s: the server answered 206 with Content-Range \"%s\", not the bytes asked for",
-                             r->n.who, r->n.shown, range, x.crange);
-        if (total != UINT64_MAX && total != r->size)
-            return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s bytes %s: the object is now %llu bytes, it had %llu when opened (changed since?)",
-                             r->n.who, r->n.shown, range, (unsigned long long)total, (unsigned long long)r->size);
-    } else if (x.status != 200) {
-        return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s bytes %s: unexpected answer HTTP %ld %s (expected 206 or 200)",
-                         r->n.who, r->n.shown, range, x.status, x.reason);
+    if (!(h = mcf__net_take(r, 1))) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
+    rc = mcf__net_get(r, h, off, dst, len, room, got, &status);
+    mcf__net_give(r, h);
+    if (rc == MCF_OK) mcf__net_learned(r, status, off, len);
+    return rc;
+}
+
+/* A read of more than twice part_size bytes, split into pieces of at most
+ * part_size fetched by ranged GETs at once on one multi handle, in the
+ * calling thread. It takes only the pool handles free at that moment, so
+ * reads the caller already runs on several threads are not split again: the
+ * transfers in flight never exceed threads; and while another thread waits
+ * for a handle, each piece that ends hands its handle over (down to one).
+ * Each piece is retried on its own. 1: not split (another split runs, or
+ * one handle is free). */
+static int mcf__net_split(mcf__net_reader *r, uint64_t off, unsigned char *dst, size_t len)
+{
+    mcf__job *jobs;
+    size_t piece, k = 0, i, held;
+    uint64_t next = 0, left = len;
+    int rc = MCF_OK, frc = MCF_OK;
+    long j;
+    if (pthread_mutex_trylock(&r->split_lock) != 0) return 1;
+    jobs = (mcf__job *)mcf__calloc(r->n.threads, sizeof *jobs);
+    if (!jobs || (!r->sm && !(r->sm = curl_multi_init()))) {
+        MCF_FREE(jobs);
+        (void)pthread_mutex_unlock(&r->split_lock);
+        return 1;
     }
-    if (x.got < len)
-        return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s bytes %s: short answer, %lu of %lu bytes", r->n.who, r->n.shown, range, (unsigned long)x.got, (unsigned long)len);
-    *got = x.got;
-    if (x.status == 200 && len != r->size && !r->whole) {
-        /* success with a note left in mcf_last_error, once per open object */
-        r->whole = 1;
-        (void)mcf__fail(MCF_OK, "note: %s: %s: the server ignores Range requests (it answered GET bytes %s with the whole object); "
-                        "reads now stream the object from its start, and a read behind the stream starts it over", r->n.who, r->n.shown, range);
+    for (k = 0; k < r->n.threads && (jobs[k].x.h = mcf__net_take(r, 0)) != NULL; k++) { }
+    if (k < 2) {
+        if (k) mcf__net_give(r, jobs[0].x.h);
+        MCF_FREE(jobs);
+        (void)pthread_mutex_unlock(&r->split_lock);
+        return 1;
     }
-    return MCF_OK;
+    piece = r->n.part_size < (uint64_t)len / k ? (size_t)r->n.part_size : len / k + 1;   /* at least k pieces */
+    held = k;
+    for (;;) {
+        /* every free job takes the next piece */
+        for (i = 0; i < k && rc == MCF_OK && next < len; i++) {
+            size_t n;
+            CURL *h = jobs[i].x.h;
+            if (jobs[i].state != 0 || !h) continue;
+            if (held > 1 && mcf__net_wanted(r)) {   /* another read waits: it gets this one */
+                mcf__net_give(r, h);
+                jobs[i].x.h = NULL;
+                held--;
+                continue;
+            }
+            n = len - next < piece ? (size_t)(len - next) : piece;
+            mcf__net_range_xfer(&jobs[i].x, r, h, off + next, dst + next, n, n, jobs[i].range, sizeof jobs[i].range);
+            jobs[i].body = -1;
+            jobs[i].attempts = 0;
+            rc = mcf__job_start(r->sm, &jobs[i]);
+            next += n;
+        }
+        if (rc != MCF_OK || left == 0) break;
+        j = mcf__jobs_next(r->sm, jobs, k, MCF_FILE_READ_FAIL, 1, &frc);
+        if (j < 0) break;
+        if (frc == MCF_OK) frc = mcf__net_check_range(r, &jobs[j].x);
+        if (frc != MCF_OK) {
+            rc = frc;
+            break;
+        }
+        left -= jobs[j].x.cap;
+    }
+    for (i = 0; i < k; i++) {
+        mcf__job_stop(r->sm, &jobs[i]);
+        if (jobs[i].x.h) mcf__net_give(r, jobs[i].x.h);
+    }
+    MCF_FREE(jobs);
+    (void)pthread_mutex_unlock(&r->split_lock);
+    if (rc == MCF_OK && left != 0) rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: GET %s: split read ended early", r->n.who, r->n.shown);
+    return rc;
+}
+
+/* One ranged GET on a pool handle, outside lock. */
+static int mcf__net_get_one(mcf__net_reader *r, uint64_t off, unsigned char *dst, size_t len)
+{
+    CURL *h;
+    long status = 0;
+    size_t got;
+    int rc;
+    if (!(h = mcf__net_take(r, 1))) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
+    rc = mcf__net_get(r, h, off, dst, len, len, &got, &status);
+    mcf__net_give(r, h);
+    if (rc == MCF_OK) {
+        (void)pthread_mutex_lock(&r->lock);
+        mcf__net_learned(r, status, off, len);
+        (void)pthread_mutex_unlock(&r->lock);
+    }
+    return rc;
+}
+
+/* A read above MCF__NET_CACHE bytes, outside lock. With split, before the
+ * server has shown that it honours Range, the first part_size bytes go
+ * alone; a server that ignores Range then gets the rest through the held
+ * stream, one that honours it the rest split. */
+static int mcf__net_read_big(mcf__net_reader *r, uint64_t off, unsigned char *dst, size_t len, int split)
+{
+    size_t first = (size_t)r->n.part_size;
+    int rc, ranged, whole;
+    if (!split) return mcf__net_get_one(r, off, dst, len);
+    (void)pthread_mutex_lock(&r->lock);
+    ranged = r->ranged;
+    (void)pthread_mutex_unlock(&r->lock);
+    if (!ranged) {
+        if ((rc = mcf__net_get_one(r, off, dst, first)) != MCF_OK) return rc;
+        off += first;
+        dst += first;
+        len -= first;
+        (void)pthread_mutex_lock(&r->lock);
+        whole = r->whole;
+        if (whole) rc = mcf__net_fetch_locked(r, off, dst, len, len, &first);
+        (void)pthread_mutex_unlock(&r->lock);
+        if (whole) return rc;
+    }
+    if ((rc = mcf__net_split(r, off, dst, len)) != 1) return rc;
+    return mcf__net_get_one(r, off, dst, len);
 }
 
 /* Copies what a kept block holds of the read at off (its start, or all of
  * it) into out; the bytes copied. The rest is fetched (a held stream may
- * already be past that start). */
+ * already be past that start). Under lock. */
 static size_t mcf__net_from_kept(mcf__net_reader *r, uint64_t off, unsigned char *out, size_t len)
 {
     size_t k;
@@ -5271,7 +5613,7 @@ static size_t mcf__net_from_kept(mcf__net_reader *r, uint64_t off, unsigned char
 }
 
 /* The block to fetch for a read of len (<= MCF__NET_CACHE) bytes at off:
- * its start, and *want bytes from there. */
+ * its start, and *want bytes from there. Under lock. */
 static uint64_t mcf__net_block(const mcf__net_reader *r, uint64_t off, size_t len, size_t *want)
 {
     uint64_t start = off, lo;
@@ -5294,26 +5636,13 @@ static uint64_t mcf__net_block(const mcf__net_reader *r, uint64_t off, size_t le
     return start;
 }
 
-static int mcf__net_read_at(void *file, uint64_t off, void *dst, size_t len)
+/* Under lock: a small or medium read (magic, lengths, headers, zip records)
+ * through one kept block, so the reads that follow it are served locally. */
+static int mcf__net_read_small(mcf__net_reader *r, uint64_t off, unsigned char *out, size_t len)
 {
-    mcf__net_reader *r = (mcf__net_reader *)file;
-    unsigned char *out = (unsigned char *)dst;
-    uint64_t end, start;
-    size_t want, room, got, k;
-    int rc, slot;
-    if (len == 0) return MCF_OK;
-    if (!mcf__add64(off, len, &end) || end > r->size)
-        return mcf__fail(MCF_FILE_READ_FAIL, "%s: read of %lu bytes at %llu passes the end of %s (%llu bytes)", r->n.who,
-                         (unsigned long)len, (unsigned long long)off, r->n.shown, (unsigned long long)r->size);
-    k = mcf__net_from_kept(r, off, out, len);
-    if (k == len) return MCF_OK;
-    out += k;
-    off += k;
-    len -= k;
-    if (len > MCF__NET_CACHE) return mcf__net_get(r, off, out, len, len, &got);
-    /* small and medium reads (magic, lengths, headers, zip records) are kept
-     * in one block so the reads that follow them are served locally */
-    slot = r->older;   /* two blocks: e.g. a file's start and its zip end records */
+    uint64_t start;
+    size_t want, room, got;
+    int rc, slot = r->older;   /* two blocks: e.g. a file's start and its zip end records */
     if (!r->ahead[slot] && !(r->ahead[slot] = (unsigned char *)mcf__malloc(MCF__NET_CACHE)))
         return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
     start = mcf__net_block(r, off, len, &want);
@@ -5321,7 +5650,7 @@ static int mcf__net_read_at(void *file, uint64_t off, void *dst, size_t len)
     /* a server that ignores Range streams from byte 0 anyway: then the block
      * takes the whole slot, which often holds the next header read too */
     room = r->size - start < (uint64_t)MCF__NET_CACHE ? (size_t)(r->size - start) : MCF__NET_CACHE;
-    if ((rc = mcf__net_get(r, start, r->ahead[slot], want, room, &got)) != MCF_OK) return rc;
+    if ((rc = mcf__net_fetch_locked(r, start, r->ahead[slot], want, room, &got)) != MCF_OK) return rc;
     r->ahead_off[slot] = start;
     r->ahead_len[slot] = got;
     r->older = 1 - slot;
@@ -5329,15 +5658,92 @@ static int mcf__net_read_at(void *file, uint64_t off, void *dst, size_t len)
     return MCF_OK;
 }
 
+/* Safe on several threads at once for one reader: see mcf__net_reader. */
+static int mcf__net_read_at(void *file, uint64_t off, void *dst, size_t len)
+{
+    mcf__net_reader *r = (mcf__net_reader *)file;
+    unsigned char *out = (unsigned char *)dst;
+    uint64_t end;
+    size_t k, got;
+    int rc = MCF_OK, split;
+    if (len == 0) return MCF_OK;
+    if (!mcf__add64(off, len, &end) || end > r->size)
+        return mcf__fail(MCF_FILE_READ_FAIL, "%s: read of %lu bytes at %llu passes the end of %s (%llu bytes)", r->n.who,
+                         (unsigned long)len, (unsigned long long)off, r->n.shown, (unsigned long long)r->size);
+    (void)pthread_mutex_lock(&r->lock);
+    k = mcf__net_from_kept(r, off, out, len);
+    out += k;
+    off += k;
+    len -= k;
+    if (len > MCF__NET_CACHE && !r->whole) {
+        split = r->n.threads > 1 && len / 2 > r->n.part_size;
+        (void)pthread_mutex_unlock(&r->lock);
+        return mcf__net_read_big(r, off, out, len, split);
+    }
+    if (len > MCF__NET_CACHE) rc = mcf__net_fetch_locked(r, off, out, len, len, &got);
+    else if (len > 0) rc = mcf__net_read_small(r, off, out, len);
+    (void)pthread_mutex_unlock(&r->lock);
+    return rc;
+}
+
 static void mcf__net_close_read(void *file)
 {
     mcf__net_reader *r = (mcf__net_reader *)file;
-    mcf__net_stream_stop(r);
+    unsigned i;
+    mcf__net_stream_stop(r);   /* its handle back to the pool */
     if (r->m) curl_multi_cleanup(r->m);
+    if (r->sm) curl_multi_cleanup(r->sm);
+    for (i = 0; r->idle && i < r->nidle; i++)
+        if (r->idle[i] != r->n.h) curl_easy_cleanup(r->idle[i]);
+    if (r->locks) {
+        (void)pthread_mutex_destroy(&r->lock);
+        (void)pthread_mutex_destroy(&r->pool_lock);
+        (void)pthread_mutex_destroy(&r->split_lock);
+        (void)pthread_cond_destroy(&r->pool_cv);
+    }
     mcf__net_free(&r->n);
+    MCF_FREE(r->idle);
     MCF_FREE(r->ahead[0]);
     MCF_FREE(r->ahead[1]);
     MCF_FREE(r);
+}
+
+static int mcf__net_open_read(void *user, const mcf_url *u, const mcf_options *o, void **file, uint64_t *size)
+{
+    mcf__net_reader *r;
+    void *mem = NULL;
+    int rc, locks = 0;
+    (void)user;
+    if ((rc = mcf__net_new(sizeof *r, u, o, &mem)) != MCF_OK) return rc;
+    r = (mcf__net_reader *)mem;
+    if (pthread_mutex_init(&r->lock, NULL) == 0) {
+        locks++;
+        if (pthread_mutex_init(&r->pool_lock, NULL) == 0) {
+            locks++;
+            if (pthread_mutex_init(&r->split_lock, NULL) == 0) {
+                locks++;
+                if (pthread_cond_init(&r->pool_cv, NULL) == 0) locks++;
+                else (void)pthread_mutex_destroy(&r->split_lock);
+            }
+            if (locks < 4) (void)pthread_mutex_destroy(&r->pool_lock);
+        }
+        if (locks < 4) (void)pthread_mutex_destroy(&r->lock);
+    }
+    r->locks = locks == 4;
+    r->idle = (CURL **)mcf__malloc(r->n.threads * sizeof *r->idle);
+    if (!r->locks || !r->idle) rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", u->url);
+    if (rc == MCF_OK) {
+        r->idle[r->nidle++] = r->n.h;   /* the HEAD's handle (and connection) is the pool's first */
+        r->made = 1;
+        rc = mcf__net_head(&r->n, &r->size, MCF_FILE_OPEN_FAIL);
+    }
+    if (rc != MCF_OK) {
+        mcf__net_close_read(r);
+        return rc;
+    }
+    *file = r;
+    *size = r->size;
+    return MCF_OK;
 }
 
 static int mcf__net_remove(void *user, const mcf_url *u, const mcf_options *o)
@@ -5382,7 +5788,7 @@ static int mcf__upload_start(mcf__upload *p, mcf__net *n, const char *url, int64
         p->extra = NULL;
         return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", n->who);
     }
-    if (curl_multi_add_handle(p->m, n->h) != CURLM_OK) {
+    if (curl_multi_add_handle(p->m, p->x.h) != CURLM_OK) {
         curl_multi_cleanup(p->m);
         curl_slist_free_all(p->extra);
         p->m = NULL;
@@ -5398,7 +5804,7 @@ static void mcf__upload_drive(mcf__upload *p, int to_end)
 {
     if (p->x.paused) {
         p->x.paused = 0;
-        (void)curl_easy_pause(p->x.n->h, CURLPAUSE_CONT);
+        (void)curl_easy_pause(p->x.h, CURLPAUSE_CONT);
     }
     while (!p->done) {
         if (!to_end && p->x.chunk_pos == p->x.chunk_len) break;
@@ -5407,7 +5813,7 @@ static void mcf__upload_drive(mcf__upload *p, int to_end)
         if (p->x.paused) {
             if (!to_end) break;
             p->x.paused = 0;
-            (void)curl_easy_pause(p->x.n->h, CURLPAUSE_CONT);
+            (void)curl_easy_pause(p->x.h, CURLPAUSE_CONT);
         }
         (void)curl_multi_poll(p->m, NULL, 0, 100, NULL);
     }
@@ -5416,7 +5822,7 @@ static void mcf__upload_drive(mcf__upload *p, int to_end)
 static void mcf__upload_stop(mcf__upload *p)
 {
     if (!p->active) return;
-    (void)curl_multi_remove_handle(p->m, p->x.n->h);   /* mid-transfer: closes the connection */
+    (void)curl_multi_remove_handle(p->m, p->x.h);   /* mid-transfer: closes the connection */
     curl_multi_cleanup(p->m);
     curl_slist_free_all(p->extra);
     p->m = NULL;
@@ -5433,7 +5839,7 @@ static int mcf__upload_feed(mcf__upload *p, const void *src, size_t len)
     p->x.chunk = NULL;
     if (p->x.chunk_pos == p->x.chunk_len && !p->done) return MCF_OK;
     /* the server answered (or the connection broke) before taking all bytes */
-    (void)curl_easy_getinfo(p->x.n->h, CURLINFO_RESPONSE_CODE, &p->x.status);
+    (void)curl_easy_getinfo(p->x.h, CURLINFO_RESPONSE_CODE, &p->x.status);
     if (p->cc == CURLE_OK && p->x.status >= 200 && p->x.status < 300)
         return mcf__fail(MCF_FILE_WRITE_FAIL, "%s: PUT %s: the server answered HTTP %ld before the whole body was sent",
                          p->x.n->who, p->x.n->shown, p->x.status);
@@ -5447,7 +5853,7 @@ static int mcf__upload_finish(mcf__upload *p)
     p->x.chunk = NULL;
     p->x.chunk_len = p->x.chunk_pos = 0;
     mcf__upload_drive(p, 1);
-    (void)curl_easy_getinfo(p->x.n->h, CURLINFO_RESPONSE_CODE, &p->x.status);
+    (void)curl_easy_getinfo(p->x.h, CURLINFO_RESPONSE_CODE, &p->x.status);
     rc = mcf__net_result(&p->x, p->cc, 1, MCF_FILE_WRITE_FAIL);
     mcf__upload_stop(p);
     return rc;
@@ -5458,19 +5864,38 @@ typedef struct mcf__net_writer {
     uint64_t total, done;           /* total UINT64_MAX = unknown */
     int multipart, part_no;
     char *upload_id;                /* percent-encoded, ready for a query */
-    mcf__buf parts;                 /* <Part>...</Part> list for Complete */
+    mcf__buf tags;                  /* part N's ETag at (N - 1) * MCF__NET_TAG bytes */
     mcf__upload upload;
     uint64_t part_left;             /* bytes still due in the streamed part */
     unsigned char *buf;             /* unknown total on S3: one part buffered */
     size_t buf_len;
+    /* threads > 1 on S3 multipart: parts are buffered and up to threads of
+     * them sent at once (memory: threads x part_size at most) */
+    CURLM *pm;
+    mcf__job *jobs;                 /* one per thread: its handle, its part (x.up) */
+    unsigned char **pbuf;           /* the jobs' part buffers, made when first used */
+    int fill;                       /* the job whose buffer is filling, or -1 */
+    size_t fill_len;
 } mcf__net_writer;
+
+#define MCF__NET_TAG sizeof(((mcf__xfer *)0)->etag)
 
 static void mcf__net_writer_free(mcf__net_writer *w)
 {
+    unsigned i;
     mcf__upload_stop(&w->upload);
+    for (i = 0; w->jobs && i < w->n.threads; i++) {   /* parts still in flight are cut */
+        mcf__job_stop(w->pm, &w->jobs[i]);
+        MCF_FREE((char *)w->jobs[i].x.url);
+        if (w->jobs[i].x.h) curl_easy_cleanup(w->jobs[i].x.h);
+        if (w->pbuf) MCF_FREE(w->pbuf[i]);
+    }
+    if (w->pm) curl_multi_cleanup(w->pm);
+    MCF_FREE(w->jobs);
+    MCF_FREE(w->pbuf);
     mcf__net_free(&w->n);
     MCF_FREE(w->upload_id);
-    mcf__buf_free(&w->parts);
+    mcf__buf_free(&w->tags);
     MCF_FREE(w->buf);
     MCF_FREE(w);
 }
@@ -5525,31 +5950,36 @@ static int mcf__s3_create_upload(mcf__net_writer *w)
     return rc;
 }
 
-/* Notes part part_no's ETag for CompleteMultipartUpload. */
-static int mcf__s3_note_part(mcf__net_writer *w, const char *etag)
+/* Keeps part part_no's ETag for CompleteMultipartUpload (parts sent at
+ * once may end in any order). */
+static int mcf__s3_note_part(mcf__net_writer *w, int part_no, const char *etag)
 {
-    char head[64];
-    if (!etag[0]) return mcf__fail(MCF_FILE_WRITE_FAIL, "s3: PUT %s part %d: the answer has no ETag", w->n.shown, w->part_no);
-    (void)snprintf(head, sizeof head, "<Part><PartNumber>%d</PartNumber><ETag>", w->part_no);
-    mcf__buf_puts(&w->parts, head);
-    for (; *etag; etag++) {   /* XML-escape the quotes S3 puts around ETags */
-        if (*etag == '"') mcf__buf_puts(&w->parts, "&quot;");
-        else if (*etag == '&') mcf__buf_puts(&w->parts, "&amp;");
-        else if (*etag == '<') mcf__buf_puts(&w->parts, "&lt;");
-        else mcf__buf_putc(&w->parts, (unsigned char)*etag);
+    static const char zeros[MCF__NET_TAG] = "";
+    size_t at = (size_t)(part_no - 1) * MCF__NET_TAG;
+    if (!etag[0]) return mcf__fail(MCF_FILE_WRITE_FAIL, "s3: PUT %s part %d: the answer has no ETag", w->n.shown, part_no);
+    while (w->tags.len < at + MCF__NET_TAG && !w->tags.failed) mcf__buf_put(&w->tags, zeros, MCF__NET_TAG);
+    if (w->tags.failed) return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+    memcpy(w->tags.data + at, etag, strlen(etag) + 1);
+    return MCF_OK;
+}
+
+/* The URL of the next part, counted; NULL (and *rc) past 10000 parts. */
+static char *mcf__s3_next_part(mcf__net_writer *w, int *rc)
+{
+    char *url;
+    if (++w->part_no > 10000) {
+        *rc = mcf__fail(MCF_FILE_WRITE_FAIL, "s3: %s: more than 10000 parts; raise the part_size storage option", w->n.shown);
+        return NULL;
     }
-    mcf__buf_puts(&w->parts, "</ETag></Part>");
-    return w->parts.failed ? mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory") : MCF_OK;
+    if (!(url = mcf__net_query_url(w, w->part_no))) *rc = mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+    return url;
 }
 
 static int mcf__s3_start_part(mcf__net_writer *w, uint64_t len)
 {
     char *url;
-    int rc;
-    w->part_no++;
-    if (w->part_no > 10000)
-        return mcf__fail(MCF_FILE_WRITE_FAIL, "s3: %s: more than 10000 parts; raise the part_size storage option", w->n.shown);
-    if (!(url = mcf__net_query_url(w, w->part_no))) return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+    int rc = MCF_OK;
+    if (!(url = mcf__s3_next_part(w, &rc))) return rc;
     /* the URL must outlive the transfer: kept in the xfer, freed at finish */
     rc = mcf__upload_start(&w->upload, &w->n, url, (int64_t)len);
     if (rc != MCF_OK) {
@@ -5565,7 +5995,7 @@ static int mcf__s3_end_part(mcf__net_writer *w)
 {
     char *url = (char *)w->upload.x.url;
     int rc = mcf__upload_finish(&w->upload);
-    if (rc == MCF_OK) rc = mcf__s3_note_part(w, w->upload.x.etag);
+    if (rc == MCF_OK) rc = mcf__s3_note_part(w, w->part_no, w->upload.x.etag);
     MCF_FREE(url);
     w->upload.x.url = NULL;
     return rc;
@@ -5579,6 +6009,98 @@ static int mcf__s3_flush_buf(mcf__net_writer *w)
     if ((rc = mcf__upload_feed(&w->upload, w->buf, w->buf_len)) != MCF_OK) return rc;
     w->buf_len = 0;
     return mcf__s3_end_part(w);
+}
+
+/* ---- parallel multipart upload (threads > 1) ---- */
+/* Runs the parts in flight one step (wait 0) or until one ends (wait 1);
+ * a part that ended is noted, a part that failed after its retries fails
+ * the upload. *idle: nothing was in flight. */
+static int mcf__s3_par_wait(mcf__net_writer *w, int wait, int *idle)
+{
+    int rc = MCF_OK;
+    long j = mcf__jobs_next(w->pm, w->jobs, w->n.threads, MCF_FILE_WRITE_FAIL, wait, &rc);
+    *idle = j < 0;
+    if (j < 0) return MCF_OK;
+    if (rc == MCF_OK) rc = mcf__s3_note_part(w, (int)w->jobs[j].tag, w->jobs[j].x.etag);
+    MCF_FREE((char *)w->jobs[j].x.url);
+    w->jobs[j].x.url = NULL;
+    return rc;
+}
+
+/* A free job to fill the next part into (waits for a part in flight to end). */
+static int mcf__s3_par_slot(mcf__net_writer *w)
+{
+    unsigned i;
+    int rc, idle;
+    for (;;) {
+        for (i = 0; i < w->n.threads && w->jobs[i].state != 0; i++) { }
+        if (i < w->n.threads) break;
+        if ((rc = mcf__s3_par_wait(w, 1, &idle)) != MCF_OK) return rc;
+    }
+    if (!w->pbuf[i] && (!mcf__fits_size(w->n.part_size) || !(w->pbuf[i] = (unsigned char *)mcf__malloc((size_t)w->n.part_size))))
+        return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory for a %llu-byte part", (unsigned long long)w->n.part_size);
+    if (!w->jobs[i].x.h && !(w->jobs[i].x.h = curl_easy_init())) return mcf__fail(MCF_INTERNAL_ERROR, "s3: curl_easy_init failed");
+    w->fill = (int)i;
+    w->fill_len = 0;
+    return MCF_OK;
+}
+
+/* Sends the filled part (replayable: it is retried on its own). */
+static int mcf__s3_par_send(mcf__net_writer *w)
+{
+    mcf__job *j = &w->jobs[w->fill];
+    CURL *h = j->x.h;
+    char *url;
+    int rc = MCF_OK, idle;
+    if (!(url = mcf__s3_next_part(w, &rc))) return rc;
+    mcf__xfer_init(&j->x, &w->n, "PUT");
+    j->x.h = h;
+    j->x.url = url;
+    j->x.up = w->pbuf[w->fill];
+    j->x.up_len = w->fill_len;
+    (void)snprintf(j->x.what, sizeof j->x.what, "part %d", w->part_no);
+    j->body = (int64_t)w->fill_len;
+    j->range[0] = '\0';
+    j->attempts = 0;
+    j->tag = (uint64_t)w->part_no;
+    w->fill = -1;
+    if ((rc = mcf__job_start(w->pm, j)) != MCF_OK) return rc;
+    do rc = mcf__s3_par_wait(w, 0, &idle);   /* collect what ended meanwhile */
+    while (rc == MCF_OK && !idle);
+    return rc;
+}
+
+static int mcf__s3_par_write(mcf__net_writer *w, const unsigned char *p, size_t len)
+{
+    int rc = MCF_OK;
+    while (len > 0 && rc == MCF_OK) {
+        uint64_t start, part;
+        size_t k;
+        if (w->fill < 0 && (rc = mcf__s3_par_slot(w)) != MCF_OK) break;
+        start = w->done - w->fill_len;
+        part = w->total == UINT64_MAX || w->total - start > w->n.part_size ? w->n.part_size : w->total - start;
+        k = part - w->fill_len < (uint64_t)len ? (size_t)(part - w->fill_len) : len;
+        memcpy(w->pbuf[w->fill] + w->fill_len, p, k);
+        w->fill_len += k;
+        w->done += k;
+        p += k;
+        len -= k;
+        if (w->fill_len == part) rc = mcf__s3_par_send(w);
+    }
+    return rc;
+}
+
+/* Sends the last (partial, or for an empty object the only) part and waits
+ * for every part in flight. */
+static int mcf__s3_par_finish(mcf__net_writer *w)
+{
+    int rc = MCF_OK, idle = 0;
+    if ((w->fill >= 0 && w->fill_len > 0) || w->part_no == 0) {
+        if (w->fill < 0) rc = mcf__s3_par_slot(w);
+        if (rc == MCF_OK) rc = mcf__s3_par_send(w);
+    }
+    while (rc == MCF_OK && !idle) rc = mcf__s3_par_wait(w, 1, &idle);
+    return rc;
 }
 
 static int mcf__net_open_write(void *user, const mcf_url *u, uint64_t size, const mcf_options *o, void **file)
@@ -5607,7 +6129,13 @@ static int mcf__net_open_write(void *user, const mcf_url *u, uint64_t size, cons
     }
     if (w->n.s3 && (size == UINT64_MAX || size > w->n.threshold)) {
         w->multipart = 1;
-        if (size == UINT64_MAX && (!mcf__fits_size(w->n.part_size) || !(w->buf = (unsigned char *)mcf__malloc((size_t)w->n.part_size))))
+        w->fill = -1;
+        if (w->n.threads > 1) {
+            w->jobs = (mcf__job *)mcf__calloc(w->n.threads, sizeof *w->jobs);
+            w->pbuf = (unsigned char **)mcf__calloc(w->n.threads, sizeof *w->pbuf);
+            rc = w->jobs && w->pbuf && (w->pm = curl_multi_init()) != NULL ? mcf__s3_create_upload(w)
+                 : mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+        } else if (size == UINT64_MAX && (!mcf__fits_size(w->n.part_size) || !(w->buf = (unsigned char *)mcf__malloc((size_t)w->n.part_size))))
             rc = mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory for a %llu-byte part", (unsigned long long)w->n.part_size);
         else rc = mcf__s3_create_upload(w);
     } else {
@@ -5633,6 +6161,7 @@ static int mcf__net_write(void *file, const void *src, size_t len)
         if ((rc = mcf__upload_feed(&w->upload, p, len)) == MCF_OK) w->done += len;
         return rc;
     }
+    if (w->jobs) return mcf__s3_par_write(w, p, len);
     while (len > 0 && rc == MCF_OK) {
         size_t k;
         if (w->buf) {   /* unknown total: fill one part, then send it */
@@ -5691,11 +6220,23 @@ static int mcf__s3_complete(mcf__net_writer *w)
     mcf__xfer x;
     mcf__buf xml, keep;
     char *url;
-    int rc;
+    int rc, i;
     memset(&xml, 0, sizeof xml);
     memset(&keep, 0, sizeof keep);
     mcf__buf_puts(&xml, "<CompleteMultipartUpload>");
-    mcf__buf_put(&xml, w->parts.data, w->parts.len);
+    for (i = 0; i < w->part_no && (size_t)(i + 1) * MCF__NET_TAG <= w->tags.len; i++) {
+        const char *etag = (const char *)w->tags.data + (size_t)i * MCF__NET_TAG;
+        char head[64];
+        (void)snprintf(head, sizeof head, "<Part><PartNumber>%d</PartNumber><ETag>", i + 1);
+        mcf__buf_puts(&xml, head);
+        for (; *etag; etag++) {   /* XML-escape the quotes S3 puts around ETags */
+            if (*etag == '"') mcf__buf_puts(&xml, "&quot;");
+            else if (*etag == '&') mcf__buf_puts(&xml, "&amp;");
+            else if (*etag == '<') mcf__buf_puts(&xml, "&lt;");
+            else mcf__buf_putc(&xml, (unsigned char)*etag);
+        }
+        mcf__buf_puts(&xml, "</ETag></Part>");
+    }
     mcf__buf_puts(&xml, "</CompleteMultipartUpload>");
     url = mcf__net_query_url(w, 0);
     if (!url || xml.failed) rc = mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
@@ -5735,7 +6276,8 @@ static int mcf__net_commit(void *file)
         mcf__net_writer_free(w);
         return rc;
     }
-    if (w->buf && (w->buf_len > 0 || w->part_no == 0)) rc = mcf__s3_flush_buf(w);
+    if (w->jobs) rc = mcf__s3_par_finish(w);
+    else if (w->buf && (w->buf_len > 0 || w->part_no == 0)) rc = mcf__s3_flush_buf(w);
     if (rc == MCF_OK) rc = mcf__s3_complete(w);
     if (rc != MCF_OK) {
         mcf__net_abort(w);
@@ -5749,7 +6291,7 @@ static int mcf__curl_filesystem(const char *scheme, mcf_filesystem *out)
 {
     static const mcf_filesystem fs = {
         "http", NULL, mcf__net_stat, mcf__net_open_read, mcf__net_read_at, NULL, mcf__net_close_read,
-        mcf__net_open_write, mcf__net_write, mcf__net_commit, mcf__net_abort, mcf__net_remove
+        mcf__net_open_write, mcf__net_write, mcf__net_commit, mcf__net_abort, mcf__net_remove, MCF_FS_THREADSAFE_READ
     };
     if (strcmp(scheme, "http") && strcmp(scheme, "https") && strcmp(scheme, "s3") && strcmp(scheme, "s3a")) return 0;
     *out = fs;
@@ -12562,6 +13104,12 @@ CHANGE LOG
          arguments and results.
          New tuning macros MCF_CHUNK_SIZE, MCF_MAX_FILESYSTEMS and
          MCF_MAX_TORCH_DEPTH (formerly internal; same defaults).
+         http/s3 with options.threads > 1: read_at is safe on several threads
+         for one open object (a pool of up to threads connections), a big
+         read runs as ranged GETs at once, S3 multipart uploads send up to
+         threads parts at once; pieces and parts are retried on their own.
+         The backends set the new mcf_filesystem.flags bit
+         MCF_FS_THREADSAFE_READ; http takes the part_size storage option.
          Store batches and raw values: mcf_store_put_tensors,
          mcf_store_get_tensors, mcf_store_put_bytes, mcf_store_get_into;
          optional get_into / put_batch / get_batch hooks at the end of

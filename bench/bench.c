@@ -3,7 +3,7 @@
  *
  *   build/bench/bench [--size 1G] [--runs 3] [--cache warm|cold|both]
  *                     [--dir /tmp] [--json build/bench-results.json]
- *                     [--only crc,st,pt,rss,mem,store,convert] [--no-python] [--smoke]
+ *                     [--only crc,st,pt,rss,mem,store,convert,remote] [--no-python] [--smoke]
  *
  * Every figure is best-of-N, baseline and library run alternately (ABAB) so
  * drift in machine load hits both. Ratios are baseline time / our time for
@@ -1478,6 +1478,348 @@ static void bench_convert(void)
     fig_speed("convert_bf16_f32", title, "-", tc.w, tm.w, tc.c, tm.c, 0.5, what);
 }
 
+/* ---- figure 7: http and s3 with threads --------------------------------------------------------------- */
+/* The test servers of tests/servers (nginx, s3rver) started on free
+ * 127.0.0.1 ports through mcf-servers.sh, as the remote tests do. 1) one
+ * read_at of the whole --size object from nginx with threads = 2 vs one
+ * stream (threads = 1), and vs the curl tool fetching the same ranges with
+ * --parallel; 2) an S3 multipart upload to s3rver with threads = 4 vs 1.
+ * Transfers over loopback spend the server's CPU too, so these ratios are by
+ * wall clock, and a figure is only informational when other processes kept
+ * the CPUs busy (runnable tasks from /proc/loadavg, sampled before and after
+ * the group). */
+#ifdef MOONCAKE_FILEIO_CURL
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+typedef struct bench_server {
+    pid_t pid;
+    int port;
+    char dir[4200];
+    char why[400];
+} bench_server;
+
+static int bench_port(int port, int bind_it)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0), out = -1;
+    if (fd < 0) return -1;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons((unsigned short)port);
+    if (bind_it) {
+        if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0) out = ntohs(a.sin_port);
+    } else {
+        out = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    }
+    close(fd);
+    return out;
+}
+
+static void bench_server_stop(bench_server *s)
+{
+    char cmd[4300];
+    if (s->pid > 0) {
+        int st;
+        (void)kill(s->pid, SIGTERM);
+        (void)waitpid(s->pid, &st, 0);
+        s->pid = 0;
+    }
+    if (s->dir[0]) {
+        bfmt(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
+        if (system(cmd) != 0) fprintf(stderr, "bench: could not remove %s\n", s->dir);
+        s->dir[0] = '\0';
+    }
+}
+
+/* kind "nginx" or "s3": 1 when it answers, else 0 with s->why. */
+static int bench_server_start(bench_server *s, const char *kind)
+{
+    char port[16], log[4300];
+    int i, st;
+    memset(s, 0, sizeof *s);
+    bfmt(s->dir, sizeof s->dir, "%s/%s", cfg.dir, kind);
+    bfmt(log, sizeof log, "%s.log", s->dir);
+    if ((s->port = bench_port(0, 1)) < 0) { bfmt(s->why, sizeof s->why, "no free port"); return 0; }
+    bfmt(port, sizeof port, "%d", s->port);
+    fflush(NULL);
+    if ((s->pid = fork()) < 0) { s->pid = 0; bfmt(s->why, sizeof s->why, "fork failed"); return 0; }
+    if (s->pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+#ifdef __linux__
+        (void)prctl(PR_SET_PDEATHSIG, SIGTERM);   /* no orphan server if the bench dies */
+#endif
+        if (fd >= 0) { (void)dup2(fd, 1); (void)dup2(fd, 2); close(fd); }
+        if (strcmp(kind, "s3") == 0)
+            execl("/bin/sh", "sh", "tests/servers/mcf-servers.sh", "s3", s->dir, port, "mcf-bench-key", "mcf-bench-secret", "bench", (char *)NULL);
+        else
+            execl("/bin/sh", "sh", "tests/servers/mcf-servers.sh", "nginx", s->dir, port, (char *)NULL);
+        _exit(127);
+    }
+    for (i = 0; i < 1200; i++) {   /* 60 s: the first s3rver start installs it */
+        struct timespec ts;
+        if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
+            FILE *f = fopen(log, "r");
+            size_t n = 0;
+            s->pid = 0;
+            n = (size_t)bfmt(s->why, sizeof s->why, "%s launcher exited %d: ", kind, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+            if (f && n < sizeof s->why) { n += fread(s->why + n, 1, sizeof s->why - n - 1, f); s->why[n] = '\0'; }
+            if (f) fclose(f);
+            while (n > 0 && s->why[n - 1] == '\n') s->why[--n] = '\0';
+            (void)unlink(log);
+            bench_server_stop(s);
+            return 0;
+        }
+        if (bench_port(s->port, 0) == 1) { (void)unlink(log); return 1; }
+        ts.tv_sec = 0;
+        ts.tv_nsec = 50000000L;
+        (void)nanosleep(&ts, NULL);
+    }
+    bfmt(s->why, sizeof s->why, "%s did not answer within 60 s", kind);
+    (void)unlink(log);
+    bench_server_stop(s);
+    return 0;
+}
+
+/* Runnable tasks of other processes, averaged over ten samples 50 ms apart
+ * (the fourth field of /proc/loadavg counts this process too). */
+static double bench_others_runnable(void)
+{
+    double sum = 0;
+    int i, n = 0;
+    for (i = 0; i < 10; i++) {
+        struct timespec ts;
+        FILE *f = fopen("/proc/loadavg", "r");
+        double a, b, c;
+        int run = 0, all = 0;
+        if (f && fscanf(f, "%lf %lf %lf %d/%d", &a, &b, &c, &run, &all) == 5) { sum += run > 0 ? run - 1 : 0; n++; }
+        if (f) fclose(f);
+        ts.tv_sec = 0;
+        ts.tv_nsec = 50000000L;
+        (void)nanosleep(&ts, NULL);
+    }
+    return n ? sum / n : 0;
+}
+
+/* A speed figure whose goal counts only on a quiet machine. */
+static void fig_remote(const char *name, const char *title, double ours, double base, double goal, double busy, const char *what)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    char detail[1024];
+    int contended = busy >= 0.75 * (double)(ncpu > 0 ? ncpu : 1);
+    if (contended)
+        bfmt(detail, sizeof detail, "%s; CONTENDED: other processes kept %.1f tasks runnable on %ld CPUs, so the ratio (goal >= %.2fx) is not claimed",
+             what, busy, ncpu, goal);
+    else
+        bfmt(detail, sizeof detail, "%s; quiet: other processes kept %.1f tasks runnable on %ld CPUs", what, busy, ncpu);
+    fig_speed(name, title, "warm", ours, base, 0, 0, contended ? -1 : goal, detail);
+}
+
+static double bench_curl_parallel(const char *url, uint64_t size, uint64_t piece, unsigned threads, int *ok)
+{
+    char *argv[400], ranges[64][48], maxs[16];
+    int argc = 0, st;
+    uint64_t off;
+    size_t k = 0;
+    pid_t pid;
+    double t0;
+    argv[argc++] = (char *)"curl";
+    argv[argc++] = (char *)"--silent";
+    argv[argc++] = (char *)"--fail";
+    argv[argc++] = (char *)"--parallel";
+    argv[argc++] = (char *)"--parallel-max";
+    bfmt(maxs, sizeof maxs, "%u", threads);
+    argv[argc++] = maxs;
+    for (off = 0; off < size && k < 64; off += piece, k++) {
+        uint64_t end = off + piece < size ? off + piece : size;
+        bfmt(ranges[k], sizeof ranges[k], "%llu-%llu", (unsigned long long)off, (unsigned long long)(end - 1));
+        argv[argc++] = (char *)"-r";
+        argv[argc++] = ranges[k];
+        argv[argc++] = (char *)"-o";
+        argv[argc++] = (char *)"/dev/null";
+        argv[argc++] = (char *)url;
+    }
+    argv[argc] = NULL;
+    *ok = 0;
+    if (off < size) return -1;
+    t0 = now();
+    fflush(NULL);
+    if ((pid = fork()) < 0) return -1;
+    if (pid == 0) {
+        int fd = open("/dev/null", O_WRONLY);   /* --parallel draws its meter even with --silent */
+        if (fd >= 0) { (void)dup2(fd, 1); (void)dup2(fd, 2); close(fd); }
+        execvp("curl", argv);
+        _exit(127);
+    }
+    if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) return -1;
+    *ok = 1;
+    return now() - t0;
+}
+
+/* One read_at of the whole object after a small (header) read, both on one
+ * reader opened with threads; seconds, or < 0 (and *rc). */
+static double bench_http_read(const char *url, unsigned threads, const char *part, int *rc)
+{
+    const char *so[] = { "part_size", part, NULL };
+    mcf_filesystem fs;
+    mcf_options o;
+    mcf_url u;
+    void *f = NULL;
+    uint64_t size = 0;
+    unsigned char head[16];
+    double t0, t = -1;
+    memset(&o, 0, sizeof o);
+    o.storage_options = so;
+    o.threads = threads;
+    if ((*rc = mcf_filesystem_lookup("http", &fs)) != MCF_OK || (*rc = mcf_url_parse(url, NULL, &u)) != MCF_OK) return -1;
+    if ((*rc = fs.open_read(fs.user, &u, &o, &f, &size)) == MCF_OK) {
+        if ((*rc = fs.read_at(f, 0, head, sizeof head)) == MCF_OK) {
+            t0 = now();
+            if ((*rc = fs.read_at(f, 0, D.rbuf, (size_t)size)) == MCF_OK) t = now() - t0;
+        }
+        fs.close_read(f);
+    }
+    mcf_url_free(&u);
+    if (t >= 0 && memcmp(D.rbuf, D.payload, (size_t)size) != 0) {
+        *rc = MCF_FILE_READ_FAIL;
+        (void)mcf_set_error(MCF_FILE_READ_FAIL, "bench: %s: the bytes read differ from the file", url);
+        return -1;
+    }
+    return t;
+}
+
+static void bench_remote_http(void)
+{
+    const char *t1 = "http: read_at of the object, threads = 2 vs one stream (threads = 1), nginx on 127.0.0.1";
+    const char *t2 = "http: read_at of the object, threads = 2 vs curl --parallel of the same ranges";
+    bench_server s;
+    char path[4300], url[128], part[32], what[768], hb[32], hp[32];
+    uint64_t piece = cfg.size / 16;
+    double best1 = INFINITY, best2 = INFINITY, bestc = INFINITY, busy;
+    int i, rc = MCF_OK, curl_ok = 1;
+    busy = bench_others_runnable();
+    if (!bench_server_start(&s, "nginx")) {
+        fig_skip("http_read_threads", t1, "warm", s.why);
+        fig_skip("http_read_vs_curl", t2, "warm", s.why);
+        return;
+    }
+    bfmt(path, sizeof path, "%s/data/object.bin", s.dir);
+    bfmt(url, sizeof url, "http://127.0.0.1:%d/object.bin", s.port);
+    bfmt(part, sizeof part, "%llu", (unsigned long long)piece);
+    if (plain_write(path, &D.one, 1) != 0) rc = MCF_FILE_WRITE_FAIL;
+    for (i = 0; i < cfg.runs && rc == MCF_OK; i++) {   /* ABC ABC ...: drift hits all three */
+        double t, c;
+        int ok;
+        if ((t = bench_http_read(url, 1, part, &rc)) < 0) break;
+        if (t < best1) best1 = t;
+        if ((t = bench_http_read(url, 2, part, &rc)) < 0) break;
+        if (t < best2) best2 = t;
+        c = bench_curl_parallel(url, cfg.size, piece, 2, &ok);
+        if (!ok) curl_ok = 0;
+        else if (c < bestc) bestc = c;
+    }
+    busy = fmax(busy, bench_others_runnable());
+    bench_server_stop(&s);
+    if (rc != MCF_OK) {
+        fig_skip_rc("http_read_threads", t1, "warm", "read_at", rc);
+        fig_skip_rc("http_read_vs_curl", t2, "warm", "read_at", rc);
+        return;
+    }
+    bfmt(what, sizeof what, "%s in pieces of %s: threads = 2 %.4f s (%.2f GB/s) vs threads = 1 %.4f s (%.2f GB/s); best of %d",
+         human(cfg.size, hb, sizeof hb), human(piece, hp, sizeof hp), best2, gbps(cfg.size, best2), best1, gbps(cfg.size, best1), cfg.runs);
+    fig_remote("http_read_threads", t1, best2, best1, 1.3, busy, what);
+    if (!curl_ok) {
+        fig_skip("http_read_vs_curl", t2, "warm", "the curl tool failed or is missing (curl --parallel needs curl >= 7.66)");
+        return;
+    }
+    bfmt(what, sizeof what, "%s: threads = 2 %.4f s (%.2f GB/s) vs curl --parallel --parallel-max 2 of the same %llu ranges to /dev/null %.4f s (%.2f GB/s); best of %d",
+         human(cfg.size, hb, sizeof hb), best2, gbps(cfg.size, best2), (unsigned long long)((cfg.size + piece - 1) / piece), bestc, gbps(cfg.size, bestc), cfg.runs);
+    fig_remote("http_read_vs_curl", t2, best2, bestc, 0.9, busy, what);
+}
+
+/* A multipart upload of size bytes in parts of part bytes through the s3
+ * backend in 4 MiB writes; seconds, or < 0 (and *rc). */
+static double bench_s3_upload(const bench_server *s, uint64_t size, const char *part, unsigned threads, int *rc)
+{
+    char endpoint[64];
+    const char *so[] = { "key", "mcf-bench-key", "secret", "mcf-bench-secret", "endpoint_url", endpoint, "region", "us-east-1",
+                         "part_size", part, NULL };
+    mcf_filesystem fs;
+    mcf_options o;
+    mcf_url u;
+    void *f = NULL;
+    uint64_t at = 0;
+    double t0 = now(), t = -1;
+    bfmt(endpoint, sizeof endpoint, "http://127.0.0.1:%d", s->port);
+    memset(&o, 0, sizeof o);
+    o.storage_options = so;
+    o.threads = threads;
+    if ((*rc = mcf_filesystem_lookup("s3", &fs)) != MCF_OK || (*rc = mcf_url_parse("s3://bench/upload.bin", NULL, &u)) != MCF_OK) return -1;
+    if ((*rc = fs.open_write(fs.user, &u, size, &o, &f)) == MCF_OK) {
+        while (*rc == MCF_OK && at < size) {
+            size_t k = size - at < ((uint64_t)4 << 20) ? (size_t)(size - at) : (size_t)4 << 20;
+            *rc = fs.write(f, D.payload + at, k);
+            at += k;
+        }
+        if (*rc == MCF_OK) *rc = fs.commit(f);
+        else fs.abort(f);
+        if (*rc == MCF_OK) t = now() - t0;
+    }
+    if (*rc == MCF_OK) *rc = fs.remove(fs.user, &u, &o);
+    mcf_url_free(&u);
+    return *rc == MCF_OK ? t : -1;
+}
+
+static void bench_remote_s3(void)
+{
+    const char *title = "s3: multipart upload, threads = 4 vs threads = 1, s3rver on 127.0.0.1";
+    bench_server s;
+    uint64_t size = cfg.size > ((uint64_t)256 << 20) ? (uint64_t)256 << 20 : cfg.size, piece = size / 16;
+    char part[32], what[768], hb[32], hp[32];
+    double best1 = INFINITY, best4 = INFINITY, busy;
+    int i, rc = MCF_OK;
+    busy = bench_others_runnable();
+    if (!bench_server_start(&s, "s3")) {
+        fig_skip("s3_upload_threads", title, "warm", s.why);
+        return;
+    }
+    bfmt(part, sizeof part, "%llu", (unsigned long long)piece);
+    for (i = 0; i < cfg.runs && rc == MCF_OK; i++) {
+        double t;
+        if ((t = bench_s3_upload(&s, size, part, 1, &rc)) < 0) break;
+        if (t < best1) best1 = t;
+        if ((t = bench_s3_upload(&s, size, part, 4, &rc)) < 0) break;
+        if (t < best4) best4 = t;
+    }
+    busy = fmax(busy, bench_others_runnable());
+    bench_server_stop(&s);
+    if (rc != MCF_OK) { fig_skip_rc("s3_upload_threads", title, "warm", "s3 upload", rc); return; }
+    bfmt(what, sizeof what, "%s in 16 parts of %s: threads = 4 %.4f s (%.2f GB/s) vs threads = 1 (parts streamed one at a time) %.4f s (%.2f GB/s); best of %d",
+         human(size, hb, sizeof hb), human(piece, hp, sizeof hp), best4, gbps(size, best4), best1, gbps(size, best1), cfg.runs);
+    fig_remote("s3_upload_threads", title, best4, best1, 1.3, busy, what);
+}
+
+static void bench_remote(void)
+{
+    bench_remote_http();
+    bench_remote_s3();
+}
+#else
+static void bench_remote(void)
+{
+    const char *why = "the bench was built without libcurl (install libcurl4-openssl-dev and rebuild)";
+    fig_skip("http_read_threads", "http: read_at of the object, threads = 2 vs one stream (threads = 1), nginx on 127.0.0.1", "warm", why);
+    fig_skip("http_read_vs_curl", "http: read_at of the object, threads = 2 vs curl --parallel of the same ranges", "warm", why);
+    fig_skip("s3_upload_threads", "s3: multipart upload, threads = 4 vs threads = 1, s3rver on 127.0.0.1", "warm", why);
+}
+#endif
+
 /* ---- output ------------------------------------------------------------------------------------------ */
 static void json_str(FILE *f, const char *s)
 {
@@ -1561,7 +1903,7 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: bench [--size BYTES[K|M|G]] [--runs N] [--cache warm|cold|both] [--dir DIR]\n"
-            "             [--json FILE] [--only crc,st,pt,mem,store,rss,convert] [--no-python] [--python EXE]\n"
+            "             [--json FILE] [--only crc,st,pt,mem,store,rss,convert,remote] [--no-python] [--python EXE]\n"
             "             [--py-script FILE] [--clock auto|wall|cpu] [--smoke]\n"
             "  defaults: --size 1G --runs 3 --cache both when /proc/sys/vm/drop_caches is writable (root), else warm;\n"
             "            --dir $TMPDIR or /tmp; --json build/bench-results.json\n"
@@ -1659,6 +2001,7 @@ int main(int argc, char **argv)
     if (want("store")) bench_store();
     if (want("store")) bench_seed();
     if (want("convert")) bench_convert();
+    if (want("remote")) bench_remote();
     print_summary();
     if (rmdir(cfg.dir) != 0) fprintf(stderr, "bench: %s not empty after the run: %s\n", cfg.dir, strerror(errno));
     free(D.payload); free(D.rbuf); free(D.many);

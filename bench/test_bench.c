@@ -302,6 +302,9 @@ FIG(store_roundtrip_file)
 FIG(store_roundtrip_memfs)
 FIG(rss_seed)
 FIG(convert_bf16_f32)
+FIG(http_read_threads)
+FIG(http_read_vs_curl)
+FIG(s3_upload_threads)
 
 MCF_TEST_MAIN(MCF_TEST(bench_smoke_exits_zero), MCF_TEST(bench_smoke_json_wellformed),
               MCF_TEST(bench_smoke_crc32_vs_zlib), MCF_TEST(bench_smoke_crc32_vs_zlib_dram),
@@ -317,4 +320,5 @@ MCF_TEST_MAIN(MCF_TEST(bench_smoke_exits_zero), MCF_TEST(bench_smoke_json_wellfo
               MCF_TEST(bench_smoke_pt_save_vs_pytorch), MCF_TEST(bench_smoke_pt_load_vs_pytorch),
               MCF_TEST(bench_smoke_memfs_roundtrip), MCF_TEST(bench_smoke_memfs_bytes_roundtrip),
               MCF_TEST(bench_smoke_store_roundtrip_file), MCF_TEST(bench_smoke_store_roundtrip_memfs),
-              MCF_TEST(bench_smoke_rss_seed), MCF_TEST(bench_smoke_convert_bf16_f32))
+              MCF_TEST(bench_smoke_rss_seed), MCF_TEST(bench_smoke_convert_bf16_f32), MCF_TEST(bench_smoke_http_read_threads),
+              MCF_TEST(bench_smoke_http_read_vs_curl), MCF_TEST(bench_smoke_s3_upload_threads))

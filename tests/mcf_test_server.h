@@ -166,6 +166,17 @@ static int mcf_test_server_start(mcf_test_server *s, const char *kind)
     if (st_ != 1) { fprintf(stderr, "  s3rver: %s\n", g_s3.why); return 1; } \
     (void)snprintf(g_s3_endpoint, sizeof g_s3_endpoint, "http://127.0.0.1:%d", g_s3.port); } while (0)
 
+/* n bytes of xorshift noise from seed (malloc'd; NULL when out of memory). */
+MCF_TEST_UNUSED
+static unsigned char *noise(size_t n, unsigned seed)
+{
+    unsigned char *p = (unsigned char *)malloc(n ? n : 1);
+    size_t i;
+    uint32_t x = 2463534242u ^ seed;
+    for (i = 0; p && i < n; i++) { x ^= x << 13; x ^= x >> 17; x ^= x << 5; p[i] = (unsigned char)x; }
+    return p;
+}
+
 static const char *g_s3_good[12], *g_s3_bad[12];
 /* Options for the s3rver bucket with this secret (S3_SECRET or a wrong one). */
 MCF_TEST_UNUSED

@@ -323,8 +323,56 @@ static int remote_alloc_failures_open(void)
     return 0;
 }
 
+/* threads = 4 with 64 KiB parts: the writes send their four parts at once
+ * (buffered parts, each on a handle of its own). */
+static int remote_alloc_failures_s3_multipart_threads(void)
+{
+    mcf_options o;
+    NEED_S3();
+    o = s3_part_options("65536");
+    o.threads = 4;
+    return sweep_bytes("s3://" S3_BUCKET "/alloc/threads.bin", NULL, &o, 1);
+}
+
+/* threads = 4 with 64 KiB parts: one read of a 1 MiB object over http is
+ * its first part alone, then the rest as ranged GETs at once. */
+static int remote_alloc_failures_split_read(void)
+{
+    static const char *const so[] = { "part_size", "65536", NULL };
+    const size_t n = (size_t)1 << 20;
+    unsigned char *data = pattern(n);
+    char url[128];
+    mcf_options o;
+    mcf_test_sweep sw;
+    NEED_HTTP();
+    MCF_CHECK(data != NULL);
+    (void)snprintf(url, sizeof url, "%s/alloc/split.bin", g_http_base);
+    MCF_CHECK_RC(mcf_write_bytes(url, data, n, NULL), MCF_OK);
+    memset(&o, 0, sizeof o);
+    o.storage_options = so;
+    o.threads = 4;
+    mcf_test_sweep_begin(&sw, "split read over http", MCF_OK);
+    /* the split's list of transfers is best effort: without it the read is
+     * one GET, and succeeds */
+    mcf_test_sweep_allow(&sw, MCF_OK, NULL, 1);
+    while (mcf_test_sweep_next(&sw)) {
+        void *back = NULL;
+        size_t len = 0;
+        int rc = mcf_read_bytes(url, &back, &len, &o);
+        MCF_CHECK(mcf_test_sweep_result(&sw, rc));
+        MCF_CHECK(rc == MCF_OK ? len == n && memcmp(back, data, n) == 0 : back == NULL && len == 0);
+        mcf_free(back);
+        MCF_CHECK(mcf_test_sweep_end(&sw));
+    }
+    MCF_CHECK(sw.failed_runs >= 1 && sw.allowed_seen[0] == 1);
+    MCF_CHECK_RC(mcf_remove(url, NULL), MCF_OK);
+    free(data);
+    return 0;
+}
+
 #define CURL_TESTS , MCF_TEST(remote_alloc_failures_http_bytes), MCF_TEST(remote_alloc_failures_s3_bytes), \
-    MCF_TEST(remote_alloc_failures_s3_multipart), MCF_TEST(remote_alloc_failures_open)
+    MCF_TEST(remote_alloc_failures_s3_multipart), MCF_TEST(remote_alloc_failures_open), \
+    MCF_TEST(remote_alloc_failures_s3_multipart_threads), MCF_TEST(remote_alloc_failures_split_read)
 #else
 #define CURL_TESTS
 #endif

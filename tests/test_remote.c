@@ -28,15 +28,6 @@ MCF_TEST_MAIN(MCF_TEST(remote_needs_curl))
 #define CHECK_NO_SECRETS() do { MCF_CHECK(!strstr(mcf_last_error(), S3_SECRET)); \
     MCF_CHECK(!strstr(mcf_last_error(), S3_KEY)); MCF_CHECK(!strstr(mcf_last_error(), "mcf-test-token")); } while (0)
 
-static unsigned char *pattern(size_t n, unsigned seed)
-{
-    unsigned char *p = (unsigned char *)malloc(n ? n : 1);
-    size_t i;
-    uint32_t x = 2463534242u ^ seed;
-    for (i = 0; p && i < n; i++) { x ^= x << 13; x ^= x >> 17; x ^= x << 5; p[i] = (unsigned char)x; }
-    return p;
-}
-
 static void url_of(char *dst, size_t cap, const char *base, const char *path)
 {
     (void)snprintf(dst, cap, "%s%s", base, path);
@@ -45,7 +36,7 @@ static void url_of(char *dst, size_t cap, const char *base, const char *path)
 /* write, size, exists, read back, remove, then everything says "absent" */
 static int round_trip(const char *url, const mcf_options *o, size_t n)
 {
-    unsigned char *data = pattern(n, (unsigned)n), *back = NULL;
+    unsigned char *data = noise(n, (unsigned)n), *back = NULL;
     void *got = NULL;
     size_t len = 0;
     uint64_t size = 0;
@@ -110,7 +101,7 @@ static int remote_http_range_reads(void)
     void *f = NULL;
     uint64_t size = 0, r0, r1, down0, down1;
     size_t n = 300000;
-    unsigned char *data = pattern(n, 7), buf[64], *big;
+    unsigned char *data = noise(n, 7), buf[64], *big;
     NEED_HTTP();
     MCF_CHECK(data != NULL);
     url_of(url, sizeof url, g_http_base, "/range/obj.bin");
@@ -238,7 +229,7 @@ static int remote_http_cancelled_put_keeps_old(void)
 {
     char url[160];
     size_t n = (size_t)10 << 20;
-    unsigned char *data = pattern(n, 3);
+    unsigned char *data = noise(n, 3);
     mcf_options o;
     void *p;
     size_t len;
@@ -334,7 +325,7 @@ static int remote_s3_missing(void)
 static int remote_s3_multipart(void)
 {
     size_t n = ((size_t)3 << 20) + 12345;
-    unsigned char *data = pattern(n, 11);
+    unsigned char *data = noise(n, 11);
     mcf_options o;
     uint64_t r0, r1, up0, up1, size;
     void *p;
@@ -988,7 +979,7 @@ static int remote_slices_match_local_http_and_s3(void)
     static const mcf_dtype dts[] = {MCF_F32, MCF_BF16, MCF_F16, MCF_I8, MCF_U16, MCF_F64, MCF_I64, MCF_F8_E4M3};
     mcf_tensor t[8];
     mcf_options so, fo;
-    unsigned char *data = pattern(200000, 3), *st = NULL;
+    unsigned char *data = noise(200000, 3), *st = NULL;
     void *mem = NULL;
     size_t len = 0, st_len = 0, i, off = 0;
     char url[256];
