@@ -562,6 +562,26 @@ static int store_mooncake_fake_interface(void)
     MCF_CHECK(mooncake_store_remove_by_regex(ms, "^z/", 0) == 2 && mooncake_store_is_exist(ms, "z/1") == 0);
     MCF_CHECK(mooncake_store_remove_all(ms, 1) == 2 && f->last_force == 1);
     MCF_CHECK(mooncake_store_put(ms, NULL, a, 4, NULL) == -1 && mooncake_store_put(ms, "x", NULL, 4, NULL) == -1);
+    /* the batch calls: -1 and nothing written for NULL arrays, a NULL key,
+     * a NULL buffer with a size */
+    {
+        const char *nullkey[2] = {"k/a", NULL};
+        void *nullbuf[2] = {a, NULL};
+        res[0] = res[1] = 77;
+        got[0] = got[1] = 77;
+        MCF_CHECK(mooncake_store_batch_put_from(ms, NULL, bufs, sizes, 2, NULL, res) == -1);
+        MCF_CHECK(mooncake_store_batch_put_from(ms, keys, bufs, sizes, 2, NULL, NULL) == -1);
+        MCF_CHECK(mooncake_store_batch_put_from(ms, nullkey, bufs, sizes, 2, NULL, res) == -1);
+        MCF_CHECK(mooncake_store_batch_put_from(ms, keys, nullbuf, sizes, 2, NULL, res) == -1);
+        MCF_CHECK(mooncake_store_batch_get_into(ms, keys, NULL, sizes, 2, got) == -1);
+        MCF_CHECK(mooncake_store_batch_get_into(ms, nullkey, outs, sizes, 2, got) == -1);
+        MCF_CHECK(mooncake_store_batch_get_into(NULL, keys, outs, sizes, 2, got) == -1);
+        MCF_CHECK(res[0] == 77 && res[1] == 77 && got[0] == 77 && got[1] == 77);
+        /* a missing key: its own code, the other key still read */
+        MCF_CHECK(mooncake_store_put(ms, "k/a", a, 16, NULL) == 0 && mooncake_store_register_buffer(ms, back, sizeof back) == 0);
+        MCF_CHECK(mooncake_store_batch_get_into(ms, keys, outs, sizes, 2, got) == 0 && got[0] == 16 && got[1] == -704);
+        MCF_CHECK(mooncake_store_unregister_buffer(ms, back) == 0);
+    }
     mooncake_store_destroy(ms);
     return 0;
 }
