@@ -89,7 +89,7 @@ $(BUILD)/noposix-includes.ok: mooncake_fileio.h tests/impl.c
 # Any crash, leak, timeout (-timeout=5) or OOM (-rss_limit_mb=512) fails.
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 20
-FUZZ_TARGETS := fuzz_url fuzz_open_memory fuzz_safetensors fuzz_torch fuzz_pickle fuzz_moon
+FUZZ_TARGETS := fuzz_url fuzz_open_memory fuzz_safetensors fuzz_torch fuzz_pickle fuzz_moon fuzz_index
 FUZZ_FLAGS := -std=c99 $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_BINS := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 

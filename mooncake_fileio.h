@@ -51,6 +51,11 @@
  *   list a checkpoint's tensors and metadata
  *       mcf_count, mcf_entry, mcf_entry_location, mcf_metadata,
  *       mcf_metadata_count/mcf_metadata_pair, mcf_reader_format
+ *   load a sharded checkpoint (model.safetensors.index.json, ...)
+ *       mcf_open of the index: one reader over every shard; mcf_entry_source
+ *       names an entry's shard
+ *   save in shards with an index, as Hugging Face does
+ *       mcf_save with options.max_shard_bytes
  *   list a checkpoint's non-tensor values (epoch, lr, optimizer settings)
  *       mcf_value_count, mcf_value (Python type name and repr text)
  *   read a slice, or read as F32 / F16 / BF16 / F64
@@ -102,11 +107,13 @@
  *   [06] dtype conversion              [18] torch .pt
  *   [07] URL parser                    [19] readers: open, entries, reads,
  *   [08] fs interface: options,             views, slices, values
- *        sources & sinks               [20] save dispatch
- *   [09] fs: memory                    [21] Mooncake object codec
- *   [10] fs: posix                     [22] store API
- *   [11] fs: win32                     [23] Mooncake store adapter
- *   [12] fs: http & s3 (curl)          [24] model seeding
+ *        sources & sinks               [20] sharded checkpoints: index,
+ *   [09] fs: memory                         open, save
+ *   [10] fs: posix                     [21] save dispatch
+ *   [11] fs: win32                     [22] Mooncake object codec
+ *   [12] fs: http & s3 (curl)          [23] store API
+ *                                      [24] Mooncake store adapter
+ *                                      [25] model seeding
  *
  * ===========================================================================
  * BUILD MACROS
@@ -131,7 +138,7 @@
  * _FILE_OFFSET_BITS for pread, mmap and 64-bit offsets (an #error says so),
  * or define those itself first: _POSIX_C_SOURCE 200809L, _DEFAULT_SOURCE 1
  * and _FILE_OFFSET_BITS 64 (with MOONCAKE_FILEIO_MOONCAKE_STORE, the way to
- * include store_c.h first; see [23]).
+ * include store_c.h first; see [24]).
  * Windows (MSVC or MinGW-w64, Vista or later): the file backend uses the wide
  * Win32 API; paths are UTF-8 and '/' and '\' both separate: C:\dir\x.pt,
  * file:///C:/dir/x.pt, \\server\share\x.pt and file://server/share/x.pt
@@ -165,6 +172,9 @@
  *   replicate        replication of the puts a call makes into a store
  *                    (mcf_replicate, upstream's replicate config; NULL = the
  *                    store's defaults; the memory store has none)
+ *   max_shard_bytes  mcf_save: 0 = one file; else shards of at most this
+ *                    many tensor bytes plus an index, as Hugging Face
+ *                    writes them (see [20])
  *   chunk_bytes      mcf_seed_model: a tensor larger than this many bytes is
  *                    stored as chunks plus a manifest (0 = never; Mooncake's
  *                    model loader uses 8 MiB in its standalone mode)
@@ -482,7 +492,7 @@ MCFDEF void mcf_url_free(mcf_url *u);
 #define MCF_LENIENT       0x10u  /* allow bytes after the safetensors buffer */
 
 typedef int (*mcf_progress_fn)(void *user, uint64_t done, uint64_t total);
-/* Replication settings of a store put; the fields are declared in [22]. */
+/* Replication settings of a store put; the fields are declared in [23]. */
 typedef struct mcf_replicate mcf_replicate;
 
 typedef struct mcf_options {
@@ -497,9 +507,10 @@ typedef struct mcf_options {
     void *(*alloc)(void *user, size_t size, size_t align);
     void  (*dealloc)(void *user, void *p);
     void *alloc_user;
-    const mcf_replicate *replicate;        /* store puts: replication ([22]) */
+    const mcf_replicate *replicate;        /* store puts: replication ([23]) */
     unsigned threads;                      /* reads: worker threads (0 = 1 = none) */
-    uint64_t chunk_bytes;                  /* mcf_seed_model: chunk larger values ([24]) */
+    uint64_t max_shard_bytes;              /* mcf_save: shard size limit, 0 = one file ([20]) */
+    uint64_t chunk_bytes;                  /* mcf_seed_model: chunk larger values ([25]) */
 } mcf_options;
 
 /* A filesystem backend: positional reads, sequential atomic writes. The
@@ -615,17 +626,9 @@ MCFDEF int mcf_remove(const char *url, const mcf_options *o);
 /* ===== [19] readers: open, entries, reads, views, slices, values ========= */
 typedef struct mcf_reader mcf_reader;
 
-/* Opens a file, reading only its header/index. *r is NULL on failure.
- * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument, URL, unknown format
- * or scheme, storage option), MCF_DESERIALIZE_FAIL (not a safetensors or
- * torch file, malformed or hostile, empty), MCF_NOT_SUPPORTED (valid but
- * unhandled: legacy torch format, TorchScript, compressed or encrypted zip
- * entries, a tensor this library cannot load, more than MCF_MAX_DIMS),
- * MCF_CHECKSUM_MISMATCH (MCF_VERIFY: data.pkl), MCF_INTERNAL_ERROR, the I/O
- * codes. */
-MCFDEF int mcf_open(const char *url, const mcf_options *o, mcf_reader **r);
-/* Opens a caller buffer; it must outlive the reader (views point into it).
- * *r is NULL on failure.
+/* mcf_open (a file, or every shard of an index) is declared in [20]. */
+/* Opens a caller buffer holding one file; it must outlive the reader
+ * (views point into it). *r is NULL on failure.
  * Returns: mcf_open's codes but the I/O ones. */
 MCFDEF int mcf_open_memory(const void *buf, size_t len, const mcf_options *o, mcf_reader **r);
 MCFDEF size_t mcf_count(const mcf_reader *r);
@@ -646,7 +649,8 @@ MCFDEF int mcf_view(mcf_reader *r, size_t i, const void **data);
  * read that fails midway may leave part of the tensor in dst.
  * Returns: mcf_view's codes, MCF_BUFFER_OVERFLOW (dst_len too small). */
 MCFDEF int mcf_read(mcf_reader *r, size_t i, void *dst, size_t dst_len);
-/* Value of a safetensors __metadata__ key, or NULL. Owned by r. */
+/* Value of a safetensors __metadata__ key (of a sharded reader: of the
+ * index's "metadata", numbers as their decimal text), or NULL. Owned by r. */
 MCFDEF const char *mcf_metadata(const mcf_reader *r, const char *key);
 /* Number of metadata pairs, and pair i (key and value owned by r); NULL
  * out-pointers are skipped.
@@ -677,6 +681,11 @@ MCFDEF const char *mcf_reader_format(const mcf_reader *r);
  * out-pointers are skipped.
  * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL reader, i out of range). */
 MCFDEF int mcf_entry_location(const mcf_reader *r, size_t i, uint64_t *offset, uint64_t *nbytes);
+/* URL of the file holding entry i: its shard for a sharded reader, else the
+ * URL the reader was opened with ("<memory>" for mcf_open_memory). Owned by
+ * r; NULL (and MCF_INVALID_PARAMS in mcf_last_error) for a NULL reader or i
+ * out of range. */
+MCFDEF const char *mcf_entry_source(const mcf_reader *r, size_t i);
 MCFDEF void mcf_close(mcf_reader *r);
 
 /* ---- slices and dtype conversion on read ---- */
@@ -712,7 +721,52 @@ MCFDEF int mcf_read_slice(mcf_reader *r, size_t i, const mcf_slice *s, int ns, v
  * (naming both dtypes). */
 MCFDEF int mcf_read_as(mcf_reader *r, size_t i, mcf_dtype to, const mcf_slice *s, int ns, void *dst, size_t dst_len);
 
-/* ===== [20] save dispatch ================================================ */
+/* ===== [20] sharded checkpoints: index, open, save ======================= */
+/* Opens a file, reading only its header. A URL whose path ends in
+ * ".index.json" opens a sharded checkpoint as Hugging Face writes it
+ * ({"metadata": {...}, "weight_map": {"tensor": "shard file", ...}}): ONE
+ * reader over every tensor of every shard it names, shards resolved next to
+ * the index (local, file://, memory://, http(s), s3 alike). Opening reads the
+ * index and each shard's header only (remote: a HEAD and one GET of the
+ * header per shard). Entries are ordered by shard name, then by offset in
+ * the shard; mcf_entry_source names an entry's shard, mcf_metadata answers
+ * from the index's "metadata". Every shard must be one format.
+ * An index may name only files in its own directory: a shard name that is
+ * empty, absolute, contains "..", a backslash or ':' (a scheme or drive)
+ * fails, as do a tensor listed twice, a tensor missing from its shard or
+ * held by two shards, and a shard tensor the index does not list (unless
+ * MCF_LENIENT: then it is left out). Each message names the index, the
+ * shard and the tensor. *r is NULL on failure.
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument, URL, unknown format
+ * or scheme, storage option), MCF_DESERIALIZE_FAIL (not a safetensors or
+ * torch file, malformed or hostile, empty; a bad index as above),
+ * MCF_NOT_SUPPORTED (valid but unhandled: legacy torch format, TorchScript,
+ * compressed or encrypted zip entries, a tensor this library cannot load,
+ * more than MCF_MAX_DIMS, a NUL in a tensor name), MCF_CHECKSUM_MISMATCH
+ * (MCF_VERIFY: data.pkl), MCF_INTERNAL_ERROR, the I/O codes (a missing or
+ * unreachable shard: the backend's code, the message naming the shard). */
+MCFDEF int mcf_open(const char *url, const mcf_options *o, mcf_reader **r);
+/* Saving sharded: mcf_save with options.max_shard_bytes > 0 splits the
+ * tensors as huggingface_hub does (in the given order; a tensor larger than
+ * the limit gets a shard of its own at once, ahead of the shard being
+ * filled; otherwise a tensor that would push the current shard past the
+ * limit starts a new one; sizes are tensor bytes). One resulting shard is
+ * the plain file at url. Several are NAME-00001-of-0000N.EXT ... next to url
+ * (url = dir/NAME.EXT) plus url + ".index.json" holding exactly what
+ * transformers writes (json.dumps(..., indent=2, sort_keys=True) + "\n",
+ * non-ASCII escaped, "total_size" = the sum of tensor bytes). safetensors
+ * shards carry options.metadata, or {"format": "pt"} when it is NULL.
+ * The shards are written first, each atomically, then the index; an index
+ * already at url + ".index.json" is removed before the first shard, so a
+ * save that fails or is killed never leaves an index naming a missing, torn
+ * or foreign shard (a failed save removes the shards it wrote). Files of an
+ * earlier save that the new index does not name (a plain NAME.EXT, or
+ * NAME-00003-of-00003.EXT after a save into 2 shards) are left alone:
+ * readers of the index never open them. MCF_NO_OVERWRITE fails before
+ * anything is written if the index or any shard exists.
+ * mcf_save_to_memory ignores max_shard_bytes (one buffer, one file). */
+
+/* ===== [21] save dispatch ================================================ */
 /* Writes n tensors to url in one format (options.format, else by suffix).
  * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL or malformed argument: URL,
  * format, a tensor without or with a duplicate name, bad dtype, shape,
@@ -729,7 +783,7 @@ MCFDEF int mcf_save(const char *url, const mcf_tensor *t, size_t n, const mcf_op
 MCFDEF int mcf_save_to_memory(const mcf_tensor *t, size_t n, const mcf_options *o,
                               void **out, size_t *out_len);
 
-/* ===== [21] Mooncake object codec ======================================== */
+/* ===== [22] Mooncake object codec ======================================== */
 /* Store values are Mooncake tensor objects (integration_utils.h): a 304-byte
  * TensorMetadata (40-byte TensorObjectHeader + 264-byte TensorLayoutMetadata,
  * little-endian, natural C alignment) followed by the element bytes. */
@@ -784,7 +838,7 @@ MCFDEF int    mcf_moon_encode_layout(const mcf_tensor *t, const mcf_moon_layout 
 MCFDEF int    mcf_moon_decode_layout(const void *obj, size_t len, mcf_tensor *view,
                                      mcf_moon_layout *layout);
 
-/* ===== [22] store API ==================================================== */
+/* ===== [23] store API ==================================================== */
 /* Upstream Mooncake's replicate config (store_c.h), field for field: how many
  * copies a put makes and how they are kept. A put passes it to the store as
  * it is; NULL (the default) lets the store use its own defaults. A zeroed
@@ -947,7 +1001,7 @@ MCFDEF int mcf_save_tensor(mcf_store *s, const char *key, const mcf_tensor *t, c
 MCFDEF int mcf_load_tensor(mcf_store *s, const char *key, const char *file_name,
                            const char *artifact_kind, const mcf_options *o, mcf_tensor *out);
 
-/* ===== [23] Mooncake store adapter ======================================= */
+/* ===== [24] Mooncake store adapter ======================================= */
 #ifdef MOONCAKE_FILEIO_MOONCAKE_STORE
 /* An mcf_store over a Mooncake client handle (mooncake_store_t from
  * store_c.h; link with Mooncake's store library). It calls nine store_c
@@ -997,7 +1051,7 @@ int mooncake_store_unregister_buffer(void *store, void *buffer);
 MCFDEF int mcf_mooncake_store_init(mcf_store *s, void *mooncake_store);
 #endif
 
-/* ===== [24] model seeding ================================================ */
+/* ===== [25] model seeding ================================================ */
 /* Puts a safetensors checkpoint into s in the key layout of Mooncake's remote
  * model loader (which SGLang and vLLM load from):
  *   {model_name}/keys/rank_{tp_rank}/{tensor name}   the tensor's raw
@@ -3360,6 +3414,16 @@ MCF__SHARED int mcf__sink_tensor(mcf__sink *s, const mcf_tensor *t, uint32_t *cr
     return rc;
 }
 
+/* One file a reader reads: its source and what the format section keeps
+ * about it (torch: the zip directory, for MCF_VERIFY). A sharded reader has
+ * one per shard, every other reader one; each entry names its file. */
+typedef struct mcf__rfile {
+    mcf__source src;
+    char *url;                      /* a shard's URL (src.name points here), else NULL */
+    void *priv;                     /* format-private state */
+    void (*priv_free)(void *priv);
+} mcf__rfile;
+
 /* One tensor entry of an open file, filled by a format section. */
 typedef struct mcf__entry {
     char *name;
@@ -3372,6 +3436,7 @@ typedef struct mcf__entry {
     uint64_t nbytes;                /* contiguous size */
     uint64_t span;                  /* bytes from offset touched by the view */
     long aux;                       /* format-private (torch: zip entry), else -1 */
+    size_t file;                    /* index of its file in the reader's files */
 } mcf__entry;
 
 typedef struct mcf__value {         /* a non-tensor leaf of a torch file */
@@ -3381,8 +3446,9 @@ typedef struct mcf__value {         /* a non-tensor leaf of a torch file */
 } mcf__value;
 
 struct mcf_reader {
-    mcf__source src;
-    char *name;                     /* URL, or "<memory>" */
+    mcf__rfile *files;              /* where entries come from: one file, or one per shard */
+    size_t nfiles;
+    char *name;                     /* URL (of the index, when sharded), or "<memory>" */
     const char *format;             /* "safetensors" | "torch" */
     mcf__entry *entries;
     size_t count;
@@ -3395,8 +3461,6 @@ struct mcf_reader {
     unsigned char *verified;        /* per-entry: CRC already checked */
     size_t *index;                  /* open-addressing name index, index_cap slots */
     size_t index_cap;
-    void *priv;                     /* format-private state */
-    void (*priv_free)(void *priv);
     int (*verify)(mcf_reader *r, size_t i);   /* MCF_VERIFY hook, or NULL */
 };
 
@@ -6886,7 +6950,7 @@ MCF__SHARED void mcf__json_put_str(mcf__buf *b, const char *s, size_t n)
  * exact spans, N <= 100 MB) plus stricter rules where readers could disagree.
  * Writer: byte-identical to the reference (dtype rank, then name bytes;
  * compact JSON; space padding to 8), all checks before mcf__sink_begin, data
- * streamed from the caller. [20] checks names (non-NULL, unique) first;
+ * streamed from the caller. [21] checks names (non-NULL, unique) first;
  * mcf__st_open fills r->entries/count and r->meta in header order. */
 
 /* Position of each dtype in the crate's Dtype enum, written first to last. */
@@ -7060,7 +7124,7 @@ static int mcf__st_save(mcf__sink *s, const mcf_tensor *t, size_t n, const mcf_o
         keys[i].rank = mcf__st_rank(t[i].dtype);
         keys[i].idx = i;
     }
-    (void)mcf__st_sort_keys(keys, n);   /* names are unique ([20] checked) */
+    (void)mcf__st_sort_keys(keys, n);   /* names are unique ([21] checked) */
     mcf__st_header(&hb, t, keys, n, meta, mkeys, nmeta);
     hlen = hb.len;
     if (hb.failed) rc = mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory for the header", s->name);
@@ -7365,7 +7429,7 @@ static int mcf__st_walk(mcf__st_parse *p, const unsigned char *hdr, size_t n, ui
 {
     mcf_reader *r = p->r;
     mcf__json j;
-    uint64_t start = 0, end, size = r->src.size;
+    uint64_t start = 0, end, size = r->files[0].src.size;
     size_t i;
     int rc;
     mcf__json_init(&j, hdr, n, p->who);
@@ -7388,18 +7452,20 @@ static int mcf__st_walk(mcf__st_parse *p, const unsigned char *hdr, size_t n, ui
     return MCF_OK;
 }
 
+/* Opens the reader's one file (a sharded reader opens each shard this way). */
 static int mcf__st_open(mcf_reader *r)
 {
+    mcf__source *src = &r->files[0].src;
     mcf__st_parse p;
     unsigned char lenb[8], *owned = NULL;
     const unsigned char *hdr;
     char desc[64];
-    uint64_t hlen, size = r->src.size;
+    uint64_t hlen, size = src->size;
     int rc;
     memset(&p, 0, sizeof p);
     p.r = r;
     (void)snprintf(p.who, sizeof p.who, "safetensors: %s", r->name);
-    if ((rc = mcf__source_read(&r->src, 0, lenb, size < 8 ? (size_t)size : 8)) != MCF_OK) return rc;
+    if ((rc = mcf__source_read(src, 0, lenb, size < 8 ? (size_t)size : 8)) != MCF_OK) return rc;
     /* a length <= 100 MB has four zero bytes, so text there is no header
      * length at all: say what the file is instead of quoting a huge number */
     if (mcf__is_text(lenb, size < 8 ? (size_t)size : 8))
@@ -7415,11 +7481,11 @@ static int mcf__st_open(mcf_reader *r)
     if (hlen > size - 8)
         return mcf__fail(MCF_DESERIALIZE_FAIL, "safetensors: %s: header length %llu runs past the end of the file (%llu bytes)", r->name,
                          (unsigned long long)hlen, (unsigned long long)size);
-    if (r->src.base) hdr = r->src.base + 8;   /* mapped or in memory: parse in place */
+    if (src->base) hdr = src->base + 8;   /* mapped or in memory: parse in place */
     else {
         if (!(owned = (unsigned char *)mcf__malloc((size_t)hlen)))
             return mcf__fail(MCF_INTERNAL_ERROR, "safetensors: %s: out of memory for a %llu-byte header", r->name, (unsigned long long)hlen);
-        if ((rc = mcf__source_read(&r->src, 8, owned, (size_t)hlen)) != MCF_OK) { MCF_FREE(owned); return rc; }
+        if ((rc = mcf__source_read(src, 8, owned, (size_t)hlen)) != MCF_OK) { MCF_FREE(owned); return rc; }
         hdr = owned;
     }
     /* the whole header must be valid JSON before any of it is interpreted */
@@ -10054,18 +10120,18 @@ static void mcf__pt_priv_free(void *p)
     MCF_FREE(q);
 }
 
-static int mcf__pt_check_crc(mcf_reader *r, const mcf__zip_entry *z)
+static int mcf__pt_check_crc(mcf__source *src, const mcf__zip_entry *z)
 {
     unsigned char *tmp;
     uint64_t done = 0;
     uint32_t crc = 0;
     int rc = MCF_OK;
-    if (r->src.base) crc = mcf_crc32(0, r->src.base + z->data_off, (size_t)z->size);
+    if (src->base) crc = mcf_crc32(0, src->base + z->data_off, (size_t)z->size);
     else {
-        if (!(tmp = (unsigned char *)mcf__malloc(MCF_CHUNK_SIZE))) return mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", r->name);
+        if (!(tmp = (unsigned char *)mcf__malloc(MCF_CHUNK_SIZE))) return mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory", src->name);
         while (done < z->size && rc == MCF_OK) {
             size_t k = z->size - done < (uint64_t)MCF_CHUNK_SIZE ? (size_t)(z->size - done) : MCF_CHUNK_SIZE;
-            if ((rc = mcf__source_read(&r->src, z->data_off + done, tmp, k)) == MCF_OK) crc = mcf_crc32(crc, tmp, k);
+            if ((rc = mcf__source_read(src, z->data_off + done, tmp, k)) == MCF_OK) crc = mcf_crc32(crc, tmp, k);
             done += k;
         }
         MCF_FREE(tmp);
@@ -10073,17 +10139,19 @@ static int mcf__pt_check_crc(mcf_reader *r, const mcf__zip_entry *z)
     }
     if (crc != z->crc)
         return mcf__fail(MCF_CHECKSUM_MISMATCH, "torch: %s: zip entry \"%s\" has CRC-32 %08lx, the central directory says %08lx",
-                         r->name, z->name, (unsigned long)crc, (unsigned long)z->crc);
+                         src->name, z->name, (unsigned long)crc, (unsigned long)z->crc);
     return MCF_OK;
 }
 
+/* Entry i's zip entry, checked once; the entry's own file (a shard) holds it. */
 static int mcf__pt_verify(mcf_reader *r, size_t i)
 {
-    mcf__pt_priv *q = (mcf__pt_priv *)r->priv;
+    mcf__rfile *f = &r->files[r->entries[i].file];
+    mcf__pt_priv *q = (mcf__pt_priv *)f->priv;
     long z = r->entries[i].aux;
     int rc;
     if (z < 0 || q->checked[z]) return MCF_OK;
-    if ((rc = mcf__pt_check_crc(r, &q->zip[z])) != MCF_OK) return rc;
+    if ((rc = mcf__pt_check_crc(&f->src, &q->zip[z])) != MCF_OK) return rc;
     q->checked[z] = 1;
     return MCF_OK;
 }
@@ -10357,7 +10425,7 @@ static int mcf__pt_check_archive(mcf_reader *r, const mcf__zip_entry *zip, size_
     if (mcf__pt_is_torchscript(zip, nzip))
         return mcf__fail(MCF_NOT_SUPPORTED, "torch: %s: TorchScript archive (torch.jit.save), not a torch.save checkpoint: load it with torch.jit.load, "
                          "or save the module's state_dict() with torch.save", r->name);
-    if ((rc = mcf__zipr_require_stored(&r->src, zip, nzip)) != MCF_OK) return rc;
+    if ((rc = mcf__zipr_require_stored(&r->files[0].src, zip, nzip)) != MCF_OK) return rc;
     if (nzip == 0 || !(slash = strchr(zip[0].name, '/')) || slash == zip[0].name)
         return mcf__fail(MCF_DESERIALIZE_FAIL, "torch: %s: the first zip entry \"%s\" has no top folder (torch archives hold <prefix>/data.pkl)",
                          r->name, nzip ? zip[0].name : "");
@@ -10369,13 +10437,14 @@ static int mcf__pt_check_archive(mcf_reader *r, const mcf__zip_entry *zip, size_
  * else read into *copy; checked against its CRC under MCF_VERIFY. */
 static int mcf__pt_pickle_bytes(mcf_reader *r, const mcf__zip_entry *z, const unsigned char **pkl, unsigned char **copy)
 {
+    mcf__source *src = &r->files[0].src;
     int rc;
     if (!mcf__fits_size(z->size)) return mcf__fail(MCF_NOT_SUPPORTED, "torch: %s: data.pkl too large for this host", r->name);
-    if (r->src.base) {
-        *pkl = r->src.base + z->data_off;
+    if (src->base) {
+        *pkl = src->base + z->data_off;
     } else {
         if (!(*copy = (unsigned char *)mcf__malloc((size_t)z->size))) return mcf__fail(MCF_INTERNAL_ERROR, "torch: %s: out of memory for data.pkl", r->name);
-        if ((rc = mcf__source_read(&r->src, z->data_off, *copy, (size_t)z->size)) != MCF_OK) return rc;
+        if ((rc = mcf__source_read(src, z->data_off, *copy, (size_t)z->size)) != MCF_OK) return rc;
         *pkl = *copy;
     }
     if ((r->flags & MCF_VERIFY) && mcf_crc32(0, *pkl, (size_t)z->size) != z->crc)
@@ -10399,10 +10468,12 @@ static int mcf__pt_unpickle(mcf__pt_ctx *c, const unsigned char *pkl, size_t n)
     return rc;
 }
 
+/* Opens the reader's one file (a sharded reader opens each shard this way). */
 static int mcf__pt_open(mcf_reader *r)
 {
+    mcf__rfile *f = &r->files[0];
     unsigned char head[MCF__PT_HEAD];
-    size_t hn = r->src.size < sizeof head ? (size_t)r->src.size : sizeof head, nzip = 0, i, plen = 0;
+    size_t hn = f->src.size < sizeof head ? (size_t)f->src.size : sizeof head, nzip = 0, i, plen = 0;
     mcf__zip_entry *zip = NULL;
     const mcf__zip_entry **sorted = NULL;
     unsigned char *pkl_copy = NULL;
@@ -10412,9 +10483,9 @@ static int mcf__pt_open(mcf_reader *r)
     mcf__pt_ctx c;
     long pi;
     int rc;
-    if ((rc = mcf__source_read(&r->src, 0, head, hn)) != MCF_OK) return rc;
+    if ((rc = mcf__source_read(&f->src, 0, head, hn)) != MCF_OK) return rc;
     if (hn < 4 || memcmp(head, "PK", 2) != 0) return mcf__pt_not_zip(r, head, hn);   /* every zip signature starts "PK" */
-    if ((rc = mcf__zipr_read(&r->src, &zip, &nzip)) != MCF_OK) return rc;
+    if ((rc = mcf__zipr_read(&f->src, &zip, &nzip)) != MCF_OK) return rc;
     if ((rc = mcf__pt_check_archive(r, zip, nzip, &plen)) != MCF_OK) goto done;
     sorted = (const mcf__zip_entry **)mcf__calloc(nzip, sizeof *sorted);
     priv = (mcf__pt_priv *)mcf__calloc(1, sizeof *priv);
@@ -10443,8 +10514,8 @@ static int mcf__pt_open(mcf_reader *r)
     priv->zip = zip;
     priv->nzip = nzip;
     zip = NULL;
-    r->priv = priv;
-    r->priv_free = mcf__pt_priv_free;
+    f->priv = priv;
+    f->priv_free = mcf__pt_priv_free;
     r->verify = mcf__pt_verify;
     priv = NULL;
 done:
@@ -10506,13 +10577,14 @@ static int mcf__index_build(size_t **index, size_t *cap, const char *const *name
  * 0x02..0x05 (640, 896, ... bytes) stays safetensors. */
 static int mcf__sniff(mcf_reader *r, int forced, const char *path)
 {
+    mcf__source *src = &r->files[0].src;
     unsigned char head[24];
     char desc[64];
-    size_t n = r->src.size < sizeof head ? (size_t)r->src.size : sizeof head, i;
+    size_t n = src->size < sizeof head ? (size_t)src->size : sizeof head, i;
     uint64_t hlen;
     int rc;
     if (forced != MCF__FMT_AUTO) return forced;
-    if ((rc = mcf__source_read(&r->src, 0, head, n)) != MCF_OK) return rc;
+    if ((rc = mcf__source_read(src, 0, head, n)) != MCF_OK) return rc;
     if (n >= 9 && (hlen = mcf__le64(head)) <= MCF_MAX_HEADER) {
         size_t end = hlen < n - 8 ? 8 + (size_t)hlen : n;
         for (i = 8; i < end && (head[i] == ' ' || head[i] == '\t' || head[i] == '\n' || head[i] == '\r'); i++) { }
@@ -10520,19 +10592,24 @@ static int mcf__sniff(mcf_reader *r, int forced, const char *path)
         if (i < end ? head[i] == '{' : hlen > n - 8) return MCF__FMT_SAFETENSORS;
     }
     if (n >= 4 && head[0] == 'P' && head[1] == 'K' && (head[2] == 3 || head[2] == 5) && (head[3] == 4 || head[3] == 6)) return MCF__FMT_TORCH;
-    if (n >= 2 && n < 4 && n == r->src.size && head[0] == 'P' && head[1] == 'K' && (n == 2 || head[2] == 3)) return MCF__FMT_TORCH;   /* a zip cut short */
+    if (n >= 2 && n < 4 && n == src->size && head[0] == 'P' && head[1] == 'K' && (n == 2 || head[2] == 3)) return MCF__FMT_TORCH;   /* a zip cut short */
     if (mcf__pt_is_pickle(head, n)) return MCF__FMT_TORCH;   /* legacy pickle stream */
     if (path && mcf__ends_with_nocase(path, ".safetensors")) return MCF__FMT_SAFETENSORS;
     if (path && (mcf__ends_with_nocase(path, ".pt") || mcf__ends_with_nocase(path, ".pth") || mcf__ends_with_nocase(path, ".bin"))) return MCF__FMT_TORCH;
     return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: not a safetensors or PyTorch file (%llu bytes, it begins with %s)",
-                     r->name, (unsigned long long)r->src.size, mcf__head_desc(head, n < 8 ? n : 8, desc));
+                     r->name, (unsigned long long)src->size, mcf__head_desc(head, n < 8 ? n : 8, desc));
 }
 
 static void mcf__reader_free(mcf_reader *r)
 {
     size_t i;
     if (!r) return;
-    if (r->priv_free) r->priv_free(r->priv);
+    for (i = 0; i < r->nfiles; i++) {
+        mcf__rfile *f = &r->files[i];
+        if (f->priv_free) f->priv_free(f->priv);
+        mcf__source_close(&f->src);
+        MCF_FREE(f->url);
+    }
     if (r->views) for (i = 0; i < r->count; i++) MCF_FREE(r->views[i]);
     if (r->entries) for (i = 0; i < r->count; i++) MCF_FREE(r->entries[i].name);
     if (r->meta) for (i = 0; i < 2 * r->meta_count; i++) MCF_FREE(r->meta[i]);
@@ -10543,25 +10620,46 @@ static void mcf__reader_free(mcf_reader *r)
     MCF_FREE(r->verified);
     MCF_FREE(r->index);
     MCF_FREE(r->entries);
-    mcf__source_close(&r->src);
+    MCF_FREE(r->files);
     MCF_FREE(r->name);
     MCF_FREE(r);
 }
 
-/* Shared tail of mcf_open/mcf_open_memory: sniff, parse, index. */
-static int mcf__open_common(mcf_reader *r, const mcf_options *o, const char *path)
+/* An empty reader called name (copied) with one file, whose source the
+ * caller opens; NULL when out of memory. */
+static mcf_reader *mcf__reader_new(const char *name)
+{
+    mcf_reader *r = (mcf_reader *)mcf__calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->files = (mcf__rfile *)mcf__calloc(1, sizeof *r->files);
+    r->name = mcf__strdup(name);
+    if (!r->files || !r->name) { MCF_FREE(r->files); MCF_FREE(r->name); MCF_FREE(r); return NULL; }
+    r->nfiles = 1;
+    r->files[0].src.name = r->name;
+    return r;
+}
+
+/* The reader's one file: its format (options.format, else sniffed), then
+ * the format section lists its entries. */
+static int mcf__open_parse(mcf_reader *r, const mcf_options *o, const char *path)
 {
     int fmt, rc;
-    size_t i, dup = 0;
-    const char **names;
     if ((rc = mcf__parse_format(o ? o->format : NULL, &fmt)) != MCF_OK) return rc;
     r->flags = o ? o->flags : 0;
-    if (r->src.size == 0) return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: empty file (0 bytes): nothing to load", r->name);
+    if (r->files[0].src.size == 0) return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: empty file (0 bytes): nothing to load", r->name);
     fmt = mcf__sniff(r, fmt, path);
     if (fmt < 0) return fmt;
     r->format = fmt == MCF__FMT_SAFETENSORS ? "safetensors" : "torch";
-    rc = fmt == MCF__FMT_SAFETENSORS ? mcf__st_open(r) : mcf__pt_open(r);
-    if (rc != MCF_OK) return rc;
+    return fmt == MCF__FMT_SAFETENSORS ? mcf__st_open(r) : mcf__pt_open(r);
+}
+
+/* Once every entry is listed: the per-entry view and verify state, and the
+ * name index (a duplicate name fails). */
+static int mcf__open_finish(mcf_reader *r)
+{
+    size_t i, dup = 0;
+    const char **names;
+    int rc;
     r->views = (void **)mcf__calloc(r->count ? r->count : 1, sizeof(void *));
     r->verified = (unsigned char *)mcf__calloc(r->count ? r->count : 1, 1);
     names = (const char **)mcf__calloc(r->count ? r->count : 1, sizeof *names);
@@ -10574,23 +10672,29 @@ static int mcf__open_common(mcf_reader *r, const mcf_options *o, const char *pat
     return MCF_OK;
 }
 
-MCFDEF int mcf_open(const char *url, const mcf_options *o, mcf_reader **out)
+/* Opens one file by URL (what mcf_open does for anything but an index).
+ * finish = 0 leaves mcf__open_finish to the caller: a sharded open merges
+ * its shards first. *out is NULL on failure. */
+static int mcf__open_file(const char *url, const mcf_options *o, int finish, mcf_reader **out)
 {
     mcf_url u;
+    mcf_filesystem fs;
     mcf_reader *r;
     int rc;
-    if (!out) return mcf__fail(MCF_INVALID_PARAMS, "mcf_open: NULL output");
     *out = NULL;
-    r = (mcf_reader *)mcf__calloc(1, sizeof *r);
-    if (!r) return mcf__fail(MCF_INTERNAL_ERROR, "mcf_open: out of memory");
-    if ((rc = mcf__resolve(url, o, &u, &r->src.fs)) != MCF_OK) { MCF_FREE(r); return rc; }
-    r->name = mcf__strdup(u.url);
-    if (!r->name) rc = mcf__fail(MCF_INTERNAL_ERROR, "mcf_open: out of memory");
-    else rc = r->src.fs.open_read(r->src.fs.user, &u, o, &r->src.file, &r->src.size);
-    if (rc != MCF_OK) { r->src.file = NULL; mcf_url_free(&u); mcf__reader_free(r); return rc; }
-    r->src.name = r->name;
-    if (r->src.fs.map) r->src.base = (const unsigned char *)r->src.fs.map(r->src.file);
-    rc = mcf__open_common(r, o, u.path);
+    if ((rc = mcf__resolve(url, o, &u, &fs)) != MCF_OK) return rc;
+    if (!(r = mcf__reader_new(u.url))) rc = mcf__fail(MCF_INTERNAL_ERROR, "mcf_open: %s: out of memory", u.url);
+    else {
+        mcf__source *src = &r->files[0].src;
+        src->fs = fs;
+        rc = fs.open_read(fs.user, &u, o, &src->file, &src->size);
+        if (rc != MCF_OK) src->file = NULL;
+        else {
+            if (fs.map) src->base = (const unsigned char *)fs.map(src->file);
+            rc = mcf__open_parse(r, o, u.path);
+            if (rc == MCF_OK && finish) rc = mcf__open_finish(r);
+        }
+    }
     mcf_url_free(&u);
     if (rc != MCF_OK) { mcf__reader_free(r); return rc; }
     *out = r;
@@ -10604,12 +10708,11 @@ MCFDEF int mcf_open_memory(const void *buf, size_t len, const mcf_options *o, mc
     if (!out) return mcf__fail(MCF_INVALID_PARAMS, "mcf_open_memory: NULL output");
     *out = NULL;
     if (!buf && len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_open_memory: NULL buffer");
-    r = (mcf_reader *)mcf__calloc(1, sizeof *r);
-    if (!r || !(r->name = mcf__strdup("<memory>"))) { MCF_FREE(r); return mcf__fail(MCF_INTERNAL_ERROR, "mcf_open_memory: out of memory"); }
-    r->src.base = (const unsigned char *)(buf ? buf : "");
-    r->src.size = len;
-    r->src.name = r->name;
-    rc = mcf__open_common(r, o, NULL);
+    if (!(r = mcf__reader_new("<memory>"))) return mcf__fail(MCF_INTERNAL_ERROR, "mcf_open_memory: out of memory");
+    r->files[0].src.base = (const unsigned char *)(buf ? buf : "");
+    r->files[0].src.size = len;
+    rc = mcf__open_parse(r, o, NULL);
+    if (rc == MCF_OK) rc = mcf__open_finish(r);
     if (rc != MCF_OK) { mcf__reader_free(r); return rc; }
     *out = r;
     return MCF_OK;
@@ -10652,6 +10755,14 @@ MCFDEF int mcf_entry_location(const mcf_reader *r, size_t i, uint64_t *offset, u
     return MCF_OK;
 }
 
+MCFDEF const char *mcf_entry_source(const mcf_reader *r, size_t i)
+{
+    const mcf__rfile *f;
+    if (mcf__check_index(r, i, "mcf_entry_source") != MCF_OK) return NULL;
+    f = &r->files[r->entries[i].file];
+    return f->url ? f->url : r->name;
+}
+
 /* Index of the entry called name, or -1; never touches the last error
  * (probing is not failing). */
 static int mcf__index_find(const mcf_reader *r, const char *name)
@@ -10687,10 +10798,12 @@ static int mcf__verify_once(mcf_reader *r, size_t i)
 MCFDEF int mcf_read(mcf_reader *r, size_t i, void *dst, size_t dst_len)
 {
     const mcf__entry *e;
+    mcf__source *src;
     unsigned char *tmp = NULL;
     int rc;
     if ((rc = mcf__check_index(r, i, "mcf_read")) != MCF_OK) return rc;
     e = &r->entries[i];
+    src = &r->files[e->file].src;
     if (!dst && dst_len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_read: NULL buffer");
     if (dst_len < e->nbytes)
         return mcf__fail(MCF_BUFFER_OVERFLOW, "%s: tensor \"%s\" needs %llu bytes, buffer has %llu", r->name, e->name,
@@ -10698,17 +10811,17 @@ MCFDEF int mcf_read(mcf_reader *r, size_t i, void *dst, size_t dst_len)
     if ((rc = mcf__verify_once(r, i)) != MCF_OK) return rc;
     if (e->nbytes == 0) return MCF_OK;
     if (e->contiguous) {
-        rc = mcf__source_read(&r->src, e->offset, dst, (size_t)e->nbytes);
+        rc = mcf__source_read(src, e->offset, dst, (size_t)e->nbytes);
     } else {
         const unsigned char *base;
-        if (r->src.base) base = r->src.base + e->offset;
+        if (src->base) base = src->base + e->offset;
         else {
             if (!mcf__fits_size(e->span))
                 return mcf__fail(MCF_NOT_SUPPORTED, "%s: tensor \"%s\" spans %llu bytes of the file, more than this host can address",
                                  r->name, e->name, (unsigned long long)e->span);
             if (!(tmp = (unsigned char *)mcf__malloc((size_t)e->span)))
                 return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory reading tensor \"%s\"", r->name, e->name);
-            if ((rc = mcf__source_read(&r->src, e->offset, tmp, (size_t)e->span)) != MCF_OK) { MCF_FREE(tmp); return rc; }
+            if ((rc = mcf__source_read(src, e->offset, tmp, (size_t)e->span)) != MCF_OK) { MCF_FREE(tmp); return rc; }
             base = tmp;
         }
         mcf__gather(base, mcf_dtype_size(e->dtype), e->ndim, e->shape, e->strides, 0,
@@ -10722,17 +10835,19 @@ MCFDEF int mcf_read(mcf_reader *r, size_t i, void *dst, size_t dst_len)
 MCFDEF int mcf_view(mcf_reader *r, size_t i, const void **data)
 {
     const mcf__entry *e;
+    const unsigned char *base;
     int rc;
     if ((rc = mcf__check_index(r, i, "mcf_view")) != MCF_OK) return rc;
     if (!data) return mcf__fail(MCF_INVALID_PARAMS, "mcf_view: NULL output");
     e = &r->entries[i];
+    base = r->files[e->file].src.base;
     if ((rc = mcf__verify_once(r, i)) != MCF_OK) return rc;
     /* zero-copy only when the caller may dereference the pointer as the
      * element type: no swap needed and the address aligned to the element
      * unit (safetensors offsets need not be; ARM traps on some loads) */
-    if (e->contiguous && r->src.base && (!MCF__BIG_ENDIAN || mcf__dtypes[e->dtype].swap < 2) &&
-        (uintptr_t)(r->src.base + e->offset) % mcf__dtypes[e->dtype].swap == 0) {
-        *data = r->src.base + e->offset;
+    if (e->contiguous && base && (!MCF__BIG_ENDIAN || mcf__dtypes[e->dtype].swap < 2) &&
+        (uintptr_t)(base + e->offset) % mcf__dtypes[e->dtype].swap == 0) {
+        *data = base + e->offset;
         return MCF_OK;
     }
     if (!r->views[i]) {
@@ -10947,7 +11062,7 @@ static void mcf__slice_run(const mcf__slice_job *j, const unsigned char *src, ui
 }
 
 /* Batched reads for sources that are not in memory (see the block comment). */
-static int mcf__slice_read_batches(mcf_reader *r, const mcf__plan *p, const mcf__slice_job *j)
+static int mcf__slice_read_batches(mcf_reader *r, mcf__source *src, const mcf__plan *p, const mcf__slice_job *j)
 {
     uint64_t es = j->es, cap = MCF_CHUNK_SIZE, k = 0, span = es;
     int split = p->nd > 0 && p->sstr[p->nd - 1] > es && p->sstr[p->nd - 1] - es >= MCF__SLICE_GAP;
@@ -10962,14 +11077,14 @@ static int mcf__slice_read_batches(mcf_reader *r, const mcf__plan *p, const mcf_
         int plain = !j->conv && (rem == 1 || (it.rs == es && it.rd == 1));
         if (ext > cap) {
             if (plain) {                    /* one long contiguous run: straight into dst */
-                rc = mcf__source_read(&r->src, lo, j->dst + (size_t)(it.dst + k * it.rd) * j->os, (size_t)(rem * es));
+                rc = mcf__source_read(src, lo, j->dst + (size_t)(it.dst + k * it.rd) * j->os, (size_t)(rem * es));
                 k = 0;
                 mcf__runs_next(&it);
                 continue;
             }
             m = (cap - es) / it.rs + 1;     /* a piece of the run that fits (rs > 0 here) */
             if (!buf && !(buf = (unsigned char *)mcf__malloc((size_t)cap))) { oom = 1; break; }
-            if ((rc = mcf__source_read(&r->src, lo, buf, (size_t)((m - 1) * it.rs + es))) != MCF_OK) break;
+            if ((rc = mcf__source_read(src, lo, buf, (size_t)((m - 1) * it.rs + es))) != MCF_OK) break;
             mcf__slice_run(j, buf, m, it.rs, it.dst + k * it.rd, it.rd);
             k += m;
             continue;
@@ -10985,12 +11100,12 @@ static int mcf__slice_read_batches(mcf_reader *r, const mcf__plan *p, const mcf_
             mcf__runs_next(&it);
         }
         if (nruns == 1 && plain) {
-            rc = mcf__source_read(&r->src, lo, j->dst + (size_t)(save.dst + k * save.rd) * j->os, (size_t)(rem * es));
+            rc = mcf__source_read(src, lo, j->dst + (size_t)(save.dst + k * save.rd) * j->os, (size_t)(rem * es));
             k = 0;
             continue;
         }
         if (!buf && !(buf = (unsigned char *)mcf__malloc((size_t)cap))) { oom = 1; break; }
-        if ((rc = mcf__source_read(&r->src, lo, buf, (size_t)(hi - lo))) != MCF_OK) break;
+        if ((rc = mcf__source_read(src, lo, buf, (size_t)(hi - lo))) != MCF_OK) break;
         mcf__slice_run(j, buf, rem, save.rs, save.dst + k * save.rd, save.rd);
         for (m = 1; m < nruns; m++) {
             mcf__runs_next(&save);
@@ -11052,11 +11167,12 @@ static int mcf__read_sliced(mcf_reader *r, size_t i, mcf_dtype to, const mcf_sli
                          (unsigned long long)p.numel * j.os, (unsigned long long)p.numel, mcf__dtypes[to].name, (unsigned long long)dst_len);
     if ((rc = mcf__verify_once(r, i)) != MCF_OK) return rc;
     if (p.numel == 0) return MCF_OK;
-    if (r->src.base) {
+    if (r->files[e->file].src.base) {
+        const unsigned char *base = r->files[e->file].src.base;
         mcf__runs it;
         mcf__runs_init(&it, &p, j.es, 0);
-        for (; it.more; mcf__runs_next(&it)) mcf__slice_run(&j, r->src.base + it.src, it.len, it.rs, it.dst, it.rd);
-    } else if ((rc = mcf__slice_read_batches(r, &p, &j)) != MCF_OK) return rc;
+        for (; it.more; mcf__runs_next(&it)) mcf__slice_run(&j, base + it.src, it.len, it.rs, it.dst, it.rd);
+    } else if ((rc = mcf__slice_read_batches(r, &r->files[e->file].src, &p, &j)) != MCF_OK) return rc;
     if (MCF__BIG_ENDIAN && !j.conv) mcf__swap_units(dst, (size_t)need, mcf__dtypes[to].swap);
     return MCF_OK;
 }
@@ -11087,7 +11203,680 @@ MCFDEF int mcf_value(const mcf_reader *r, size_t i, const char **name, const cha
     return MCF_OK;
 }
 
-/* ===== [20] save dispatch ================================================ */
+/* ===== [20] sharded checkpoints: index, open, save ======================= */
+/* A sharded checkpoint is shard files next to NAME.EXT.index.json:
+ * {"metadata": {...}, "weight_map": {"tensor": "shard file", ...}}. mcf_open
+ * of an index reads it and every shard's header ([19] opens each shard as a
+ * file) and merges them into one reader whose entries are ordered by shard
+ * name, then by offset, each naming its shard. A sharded save splits the
+ * tensors as huggingface_hub does, writes each shard atomically and the
+ * index last, with the bytes transformers writes. */
+
+/* A parsed index: tensor i lives in shards[shard[i]]. */
+typedef struct mcf__wmap {
+    char **tensor;                  /* weight_map keys, in file order */
+    char **file;                    /* per tensor: its shard name */
+    size_t *shard;                  /* per tensor: index into shards */
+    size_t n, cap, fcap, scap;
+    const char **shards;            /* distinct shard names, sorted by bytes */
+    size_t nshards;
+    char **meta;                    /* metadata key0, value0, ... */
+    size_t meta_count, meta_cap;
+    size_t *names;                  /* open-addressing table of tensor names */
+    size_t names_cap;
+} mcf__wmap;
+
+static void mcf__wmap_free(mcf__wmap *w)
+{
+    size_t i;
+    for (i = 0; i < w->n; i++) { MCF_FREE(w->tensor[i]); MCF_FREE(w->file[i]); }
+    for (i = 0; i < 2 * w->meta_count; i++) MCF_FREE(w->meta[i]);
+    MCF_FREE(w->tensor);
+    MCF_FREE(w->file);
+    MCF_FREE(w->shard);
+    MCF_FREE(w->shards);
+    MCF_FREE(w->meta);
+    MCF_FREE(w->names);
+    memset(w, 0, sizeof *w);
+}
+
+static int mcf__wmap_oom(const char *who) { return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory reading the index", who); }
+
+/* The current token's text as a new string: a string decoded, a number or
+ * literal as written, an object or array (just opened) as its JSON text. */
+static int mcf__wmap_value(mcf__json *j, const char *who, const char *key, char **out)
+{
+    const unsigned char *start = j->tok;
+    int nul = 0, rc;
+    *out = NULL;
+    if (j->type == MCF__J_STR) {
+        if (!(*out = mcf__json_strdup(j, &nul))) return mcf__wmap_oom(who);
+        if (nul) {
+            MCF_FREE(*out);
+            *out = NULL;
+            return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: metadata \"%s\" holds a NUL character", who, key);
+        }
+        return MCF_OK;
+    }
+    if (j->type == MCF__J_OBJ || j->type == MCF__J_ARR) {
+        start = j->p - 1;
+        if ((rc = mcf__json_skip(j)) != MCF_OK) return rc;
+        if (!(*out = mcf__strndup((const char *)start, (size_t)(j->p - start)))) return mcf__wmap_oom(who);
+        return MCF_OK;
+    }
+    if (!(*out = mcf__strndup((const char *)start, j->tok_len))) return mcf__wmap_oom(who);
+    return MCF_OK;
+}
+
+/* "metadata": {key: value, ...}; the opening brace is the next token. */
+static int mcf__wmap_meta(mcf__wmap *w, mcf__json *j, const char *who)
+{
+    char *key, *val;
+    size_t i;
+    int nul = 0, rc;
+    if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
+    if (j->type != MCF__J_OBJ) return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: \"metadata\" is not a JSON object", who);
+    for (;;) {
+        if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
+        if (j->type == MCF__J_OBJ_END) return MCF_OK;
+        if (!(key = mcf__json_strdup(j, &nul))) return mcf__wmap_oom(who);
+        if (nul) { MCF_FREE(key); return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: a metadata key holds a NUL character", who); }
+        for (i = 0; i < w->meta_count; i++)
+            if (strcmp(w->meta[2 * i], key) == 0) {
+                rc = mcf__fail(MCF_DESERIALIZE_FAIL, "%s: metadata key \"%s\" appears twice", who, key);
+                MCF_FREE(key);
+                return rc;
+            }
+        if ((rc = mcf__json_next(j)) != MCF_OK || (rc = mcf__wmap_value(j, who, key, &val)) != MCF_OK) { MCF_FREE(key); return rc; }
+        if (!mcf__grow((void **)&w->meta, &w->meta_cap, w->meta_count + 1, 2 * sizeof *w->meta)) {
+            MCF_FREE(key);
+            MCF_FREE(val);
+            return mcf__wmap_oom(who);
+        }
+        w->meta[2 * w->meta_count] = key;
+        w->meta[2 * w->meta_count + 1] = val;
+        w->meta_count++;
+    }
+}
+
+/* "weight_map": {tensor: shard, ...}; the opening brace is the next token. */
+static int mcf__wmap_map(mcf__wmap *w, mcf__json *j, const char *who)
+{
+    char *name, *file;
+    int nul = 0, rc;
+    if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
+    if (j->type != MCF__J_OBJ) return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: \"weight_map\" is not a JSON object", who);
+    for (;;) {
+        if ((rc = mcf__json_next(j)) != MCF_OK) return rc;
+        if (j->type == MCF__J_OBJ_END) return MCF_OK;
+        if (!(name = mcf__json_strdup(j, &nul))) return mcf__wmap_oom(who);
+        if (nul) { MCF_FREE(name); return mcf__fail(MCF_NOT_SUPPORTED, "%s: a tensor name holds a NUL character (C strings cannot name it)", who); }
+        if ((rc = mcf__json_next(j)) != MCF_OK) { MCF_FREE(name); return rc; }
+        if (j->type != MCF__J_STR) {
+            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "%s: tensor \"%s\": its shard is not a JSON string", who, name);
+            MCF_FREE(name);
+            return rc;
+        }
+        if (!(file = mcf__json_strdup(j, &nul))) { MCF_FREE(name); return mcf__wmap_oom(who); }
+        if (nul) {
+            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "%s: tensor \"%s\": its shard name holds a NUL character", who, name);
+            MCF_FREE(name);
+            MCF_FREE(file);
+            return rc;
+        }
+        if (!mcf__grow((void **)&w->tensor, &w->cap, w->n + 1, sizeof *w->tensor) ||
+            !mcf__grow((void **)&w->file, &w->fcap, w->n + 1, sizeof *w->file)) {
+            MCF_FREE(name);
+            MCF_FREE(file);
+            return mcf__wmap_oom(who);
+        }
+        w->tensor[w->n] = name;
+        w->file[w->n] = file;
+        w->n++;
+    }
+}
+
+/* A shard name must stay inside the index's directory: relative, no "..",
+ * no backslash, no scheme or drive (no ':'), not empty. */
+static int mcf__shard_name_check(const char *who, const char *tensor, const char *f)
+{
+    const char *why = NULL;
+    if (!*f) why = "is empty";
+    else if (f[0] == '/') why = "is an absolute path";
+    else if (strstr(f, "..")) why = "contains \"..\"";
+    else if (strchr(f, '\\')) why = "contains a backslash";
+    else if (strchr(f, ':')) why = "has a scheme or drive (':')";
+    if (!why) return MCF_OK;
+    return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: tensor \"%s\": shard name \"%s\" %s: an index may name only files in its own directory",
+                     who, tensor, f, why);
+}
+
+static int mcf__cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+/* Index of the tensor called name in w, or -1. */
+static long mcf__wmap_find(const mcf__wmap *w, const char *name)
+{
+    size_t h = mcf__hash(name) & (w->names_cap - 1);
+    while (w->names[h]) {
+        if (strcmp(w->tensor[w->names[h] - 1], name) == 0) return (long)(w->names[h] - 1);
+        h = (h + 1) & (w->names_cap - 1);
+    }
+    return -1;
+}
+
+/* Parses index text: the object, its weight_map (required) and metadata
+ * (optional; other keys are skipped), every shard name checked, the
+ * distinct shards sorted, the name table built. */
+static int mcf__wmap_parse(mcf__wmap *w, const unsigned char *text, size_t len, const char *who)
+{
+    mcf__json j;
+    size_t i, k, dup = 0;
+    int rc, seen_map = 0, seen_meta = 0;
+    if ((rc = mcf__json_validate(text, len, who)) != MCF_OK) return rc;
+    mcf__json_init(&j, text, len, who);
+    if ((rc = mcf__json_next(&j)) != MCF_OK) return rc;
+    if (j.type != MCF__J_OBJ) return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: the index is not a JSON object", who);
+    for (;;) {
+        if ((rc = mcf__json_next(&j)) != MCF_OK) return rc;
+        if (j.type == MCF__J_OBJ_END) break;
+        if (mcf__json_tok_is(&j, "weight_map")) {
+            if (seen_map++) return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: \"weight_map\" appears twice", who);
+            rc = mcf__wmap_map(w, &j, who);
+        } else if (mcf__json_tok_is(&j, "metadata")) {
+            if (seen_meta++) return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: \"metadata\" appears twice", who);
+            rc = mcf__wmap_meta(w, &j, who);
+        } else if ((rc = mcf__json_next(&j)) == MCF_OK) rc = mcf__json_skip(&j);
+        if (rc != MCF_OK) return rc;
+    }
+    if (!seen_map) return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: the index has no \"weight_map\"", who);
+    for (i = 0; i < w->n; i++)
+        if ((rc = mcf__shard_name_check(who, w->tensor[i], w->file[i])) != MCF_OK) return rc;
+    rc = mcf__index_build(&w->names, &w->names_cap, (const char *const *)w->tensor, w->n, &dup);
+    if (rc == MCF_INVALID_PARAMS) return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: tensor \"%s\" is listed twice in the weight_map", who, w->tensor[dup]);
+    if (rc != MCF_OK) return mcf__wmap_oom(who);
+    w->shards = (const char **)mcf__calloc(w->n ? w->n : 1, sizeof *w->shards);
+    w->shard = (size_t *)mcf__calloc(w->n ? w->n : 1, sizeof *w->shard);
+    if (!w->shards || !w->shard) return mcf__wmap_oom(who);
+    for (i = 0; i < w->n; i++) w->shards[i] = w->file[i];
+    if (w->n) qsort(w->shards, w->n, sizeof *w->shards, mcf__cmp_str);
+    for (i = 0, k = 0; i < w->n; i++)
+        if (k == 0 || strcmp(w->shards[k - 1], w->shards[i]) != 0) w->shards[k++] = w->shards[i];
+    w->nshards = k;
+    for (i = 0; i < w->n; i++) {
+        const char **hit = (const char **)bsearch(&w->file[i], w->shards, w->nshards, sizeof *w->shards, mcf__cmp_str);
+        w->shard[i] = (size_t)(hit - w->shards);
+    }
+    return MCF_OK;
+}
+
+/* The URL of file name (relative, checked) next to the object at url: the
+ * directory part of url plus name, percent-encoded for file: and http(s)
+ * URLs (whose paths are decoded or sent as written). MCF_MALLOC'ed. */
+static char *mcf__sibling_url(const char *url, const mcf_url *u, const char *name)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const char *end = url + strlen(url), *p, *cut = url;
+    int is_url = strstr(url, "://") != NULL;
+    int encode = is_url && (strcmp(u->scheme, "file") == 0 || strcmp(u->scheme, "http") == 0 || strcmp(u->scheme, "https") == 0);
+    mcf__buf b;
+    if (u->query && *u->query && (p = strchr(url, '?')) != NULL) end = p;
+    for (p = url; p < end; p++)
+        if (*p == '/' || (!is_url && *p == '\\')) cut = p + 1;
+    memset(&b, 0, sizeof b);
+    mcf__buf_put(&b, url, (size_t)(cut - url));
+    for (p = name; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (!encode || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-._~/", c))
+            mcf__buf_putc(&b, c);
+        else {
+            mcf__buf_putc(&b, '%');
+            mcf__buf_putc(&b, (unsigned char)hex[c >> 4]);
+            mcf__buf_putc(&b, (unsigned char)hex[c & 15]);
+        }
+    }
+    mcf__buf_putc(&b, 0);
+    if (b.failed) { mcf__buf_free(&b); return NULL; }
+    return (char *)b.data;
+}
+
+/* Decodes %XX escapes in place (a '%' without two hex digits stays). */
+static void mcf__pct_decode(char *s)
+{
+    char *d = s;
+    for (; *s; s++) {
+        int hi, lo;
+        if (*s == '%' && (hi = mcf__hexval(s[1])) >= 0 && (lo = mcf__hexval(s[2])) >= 0) {
+            *d++ = (char)(hi * 16 + lo);
+            s += 2;
+        } else *d++ = *s;
+    }
+    *d = '\0';
+}
+
+/* Reads the whole index (at most MCF_MAX_HEADER bytes). */
+static int mcf__wmap_load(const mcf_url *u, const mcf_filesystem *fs, const mcf_options *o, unsigned char **text, size_t *len)
+{
+    mcf__source src;
+    int rc;
+    memset(&src, 0, sizeof src);
+    src.fs = *fs;
+    src.name = u->url;
+    *text = NULL;
+    if ((rc = fs->open_read(fs->user, u, o, &src.file, &src.size)) != MCF_OK) return rc;
+    if (src.size == 0) rc = mcf__fail(MCF_DESERIALIZE_FAIL, "%s: empty index (0 bytes)", u->url);
+    else if (src.size > MCF_MAX_HEADER)
+        rc = mcf__fail(MCF_DESERIALIZE_FAIL, "%s: the index is %llu bytes, more than MCF_MAX_HEADER (%llu)", u->url,
+                       (unsigned long long)src.size, (unsigned long long)MCF_MAX_HEADER);
+    else if (!(*text = (unsigned char *)mcf__malloc((size_t)src.size))) rc = mcf__wmap_oom(u->url);
+    else rc = fs->read_at(src.file, 0, *text, (size_t)src.size);
+    fs->close_read(src.file);
+    if (rc != MCF_OK) { MCF_FREE(*text); *text = NULL; return rc; }
+    *len = (size_t)src.size;
+    return MCF_OK;
+}
+
+/* Moves shard k's one file, its entries and values into r. */
+static int mcf__shard_adopt(mcf_reader *r, size_t k, mcf_reader *s, size_t *ecap, size_t *vcap)
+{
+    size_t i;
+    if (!mcf__grow((void **)&r->entries, ecap, r->count + s->count, sizeof *r->entries) ||
+        (s->value_count && !mcf__grow((void **)&r->values, vcap, r->value_count + s->value_count, sizeof *r->values)))
+        return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->name);
+    r->files[k] = s->files[0];
+    r->files[k].url = s->name;
+    r->files[k].src.name = s->name;
+    memset(&s->files[0], 0, sizeof s->files[0]);
+    s->name = NULL;
+    for (i = 0; i < s->count; i++) {
+        r->entries[r->count] = s->entries[i];
+        r->entries[r->count++].file = k;
+    }
+    s->count = 0;
+    for (i = 0; i < s->value_count; i++) r->values[r->value_count++] = s->values[i];
+    s->value_count = 0;
+    if (s->verify) r->verify = s->verify;
+    return MCF_OK;
+}
+
+/* Opens every shard, in shard-name order, into r->files. A failure names
+ * the shard and the first tensor the index puts there. */
+static int mcf__shards_open(mcf_reader *r, const mcf__wmap *w, const char *url, const mcf_url *u, const mcf_options *o)
+{
+    size_t k, i, ecap = 0, vcap = 0;
+    size_t *first = (size_t *)mcf__calloc(w->nshards ? w->nshards : 1, sizeof *first);   /* tensor + 1 */
+    int rc = MCF_OK;
+    if (!first) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->name);
+    for (i = w->n; i-- > 0;) first[w->shard[i]] = i + 1;
+    for (k = 0; k < w->nshards && rc == MCF_OK; k++) {
+        mcf_reader *s = NULL;
+        const char *tensor = first[k] ? w->tensor[first[k] - 1] : "";
+        char *surl = mcf__sibling_url(url, u, w->shards[k]);
+        if (!surl) { rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->name); break; }
+        rc = mcf__open_file(surl, o, 0, &s);
+        if (rc != MCF_OK)
+            rc = mcf__fail(rc, "%s: shard \"%s\" (tensor \"%s\"): %s", r->name, w->shards[k], tensor, mcf_last_error());
+        else if (r->format && strcmp(r->format, s->format) != 0)
+            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "%s: shard \"%s\" (tensor \"%s\") is a %s file, shard \"%s\" a %s file: one index names one format",
+                           r->name, w->shards[k], tensor, s->format, w->shards[0], r->format);
+        else {
+            r->format = s->format;
+            rc = mcf__shard_adopt(r, k, s, &ecap, &vcap);
+        }
+        MCF_FREE(surl);
+        mcf__reader_free(s);
+    }
+    MCF_FREE(first);
+    return rc;
+}
+
+/* Every listed tensor in exactly its own shard; unlisted shard tensors fail
+ * or, with MCF_LENIENT, are dropped. */
+static int mcf__shards_match(mcf_reader *r, const mcf__wmap *w)
+{
+    size_t *where = (size_t *)mcf__calloc(w->n ? w->n : 1, sizeof *where);   /* shard + 1, 0 = not seen */
+    size_t i, kept = 0;
+    int rc = MCF_OK;
+    if (!where) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->name);
+    for (i = 0; i < r->count && rc == MCF_OK; i++) {
+        mcf__entry *e = &r->entries[i];
+        long t = mcf__wmap_find(w, e->name);
+        if (t < 0) {
+            if (!(r->flags & MCF_LENIENT))
+                rc = mcf__fail(MCF_DESERIALIZE_FAIL, "%s: shard \"%s\" holds tensor \"%s\", which the index does not list (MCF_LENIENT skips such tensors)",
+                               r->name, w->shards[e->file], e->name);
+            else { MCF_FREE(e->name); continue; }
+        } else if (where[t])
+            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "%s: tensor \"%s\" is in two shards, \"%s\" and \"%s\"", r->name, e->name,
+                           w->shards[where[t] - 1], w->shards[e->file]);
+        else where[t] = e->file + 1;
+        r->entries[kept++] = *e;
+    }
+    if (rc != MCF_OK) { for (; i < r->count; i++) r->entries[kept++] = r->entries[i]; }
+    r->count = kept;
+    for (i = 0; i < w->n && rc == MCF_OK; i++) {
+        if (where[i] == 0)
+            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "%s: tensor \"%s\" is missing from its shard \"%s\"", r->name, w->tensor[i], w->shards[w->shard[i]]);
+        else if (where[i] - 1 != w->shard[i])
+            rc = mcf__fail(MCF_DESERIALIZE_FAIL, "%s: tensor \"%s\" is missing from its shard \"%s\" (shard \"%s\" holds it)", r->name,
+                           w->tensor[i], w->shards[w->shard[i]], w->shards[where[i] - 1]);
+    }
+    MCF_FREE(where);
+    return rc;
+}
+
+/* Entry order of a sharded reader: shard, then offset (then name, unique). */
+static int mcf__cmp_entry(const void *a, const void *b)
+{
+    const mcf__entry *x = (const mcf__entry *)a, *y = (const mcf__entry *)b;
+    if (x->file != y->file) return x->file < y->file ? -1 : 1;
+    if (x->offset != y->offset) return x->offset < y->offset ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+static int mcf__sharded_open(const char *url, const mcf_url *u, const mcf_filesystem *fs, const mcf_options *o, mcf_reader **out)
+{
+    mcf__wmap w;
+    mcf_reader *r;
+    unsigned char *text = NULL;
+    size_t len = 0;
+    int rc;
+    memset(&w, 0, sizeof w);
+    if (!(r = mcf__reader_new(u->url))) return mcf__fail(MCF_INTERNAL_ERROR, "mcf_open: %s: out of memory", u->url);
+    r->nfiles = 0;
+    r->flags = o ? o->flags : 0;
+    if ((rc = mcf__wmap_load(u, fs, o, &text, &len)) == MCF_OK && (rc = mcf__wmap_parse(&w, text, len, r->name)) == MCF_OK) {
+        MCF_FREE(r->files);
+        if (!(r->files = (mcf__rfile *)mcf__calloc(w.nshards ? w.nshards : 1, sizeof *r->files))) rc = mcf__wmap_oom(r->name);
+        else {
+            r->nfiles = w.nshards;
+            if ((rc = mcf__shards_open(r, &w, url, u, o)) == MCF_OK && (rc = mcf__shards_match(r, &w)) == MCF_OK) {
+                if (!r->format) r->format = "safetensors";
+                if (r->count) qsort(r->entries, r->count, sizeof *r->entries, mcf__cmp_entry);
+                r->meta = w.meta;
+                r->meta_count = w.meta_count;
+                w.meta = NULL;
+                w.meta_count = 0;
+                rc = mcf__open_finish(r);
+            }
+        }
+    }
+    MCF_FREE(text);
+    mcf__wmap_free(&w);
+    if (rc != MCF_OK) { mcf__reader_free(r); return rc; }
+    *out = r;
+    return MCF_OK;
+}
+
+MCFDEF int mcf_open(const char *url, const mcf_options *o, mcf_reader **out)
+{
+    mcf_url u;
+    mcf_filesystem fs;
+    int rc;
+    if (!out) return mcf__fail(MCF_INVALID_PARAMS, "mcf_open: NULL output");
+    *out = NULL;
+    if ((rc = mcf__resolve(url, o, &u, &fs)) != MCF_OK) return rc;
+    if (mcf__ends_with_nocase(u.path, ".index.json")) rc = mcf__sharded_open(url, &u, &fs, o, out);
+    else rc = mcf__open_file(url, o, 1, out);
+    mcf_url_free(&u);
+    return rc;
+}
+
+/* ---- writing ---- */
+
+/* One file: the format writer against a sink, committed or aborted. */
+static int mcf__save_one(const char *url, int fmt, const mcf_tensor *t, size_t n, const mcf_options *o)
+{
+    mcf_url u;
+    mcf__sink s;
+    int rc;
+    memset(&s, 0, sizeof s);
+    if ((rc = mcf__resolve(url, o, &u, &s.fs)) != MCF_OK) return rc;
+    if (fmt == MCF__FMT_AUTO) fmt = mcf__ends_with_nocase(u.path, ".safetensors") ? MCF__FMT_SAFETENSORS : MCF__FMT_TORCH;
+    if (!s.fs.write) rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem is read-only", u.url, u.scheme);
+    else {
+        s.url = &u; s.o = o; s.name = u.url;
+        rc = fmt == MCF__FMT_SAFETENSORS ? mcf__st_save(&s, t, n, o) : mcf__pt_save(&s, t, n, o);
+        if (s.begun) {
+            if (rc == MCF_OK && s.done != s.total)
+                rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: writer wrote %llu of %llu planned bytes", u.url, (unsigned long long)s.done, (unsigned long long)s.total);
+            if (rc == MCF_OK) rc = s.fs.commit(s.file);
+            else s.fs.abort(s.file);
+        }
+    }
+    mcf_url_free(&u);
+    return rc;
+}
+
+/* huggingface_hub's split: tensors in order; one larger than max gets a
+ * shard of its own at once (before the shard being filled); otherwise a
+ * tensor that would push the current shard past max closes it. shard_of[i]
+ * receives tensor i's shard; returns the number of shards. pending has n
+ * slots. */
+static size_t mcf__shard_split(const mcf_tensor *t, size_t n, uint64_t max, size_t *shard_of, size_t *pending)
+{
+    size_t next = 0, np = 0, i, k;
+    uint64_t cur = 0;
+    for (i = 0; i < n; i++) {
+        uint64_t sz = mcf_tensor_nbytes(&t[i]);
+        if (sz > max) { shard_of[i] = next++; continue; }
+        if (sz > max - cur) {
+            for (k = 0; k < np; k++) shard_of[pending[k]] = next;
+            next++;
+            np = 0;
+            cur = 0;
+        }
+        pending[np++] = i;
+        cur += sz;
+    }
+    if (np) {
+        for (k = 0; k < np; k++) shard_of[pending[k]] = next;
+        next++;
+    }
+    return next;
+}
+
+/* s as a JSON string the way Python's json.dumps writes it (ensure_ascii:
+ * every byte outside ' '..'~' escaped, non-ASCII as \uXXXX, surrogate pairs
+ * above U+FFFF). s is valid UTF-8. */
+static void mcf__json_put_ascii(mcf__buf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+    mcf__buf_putc(b, '"');
+    while (p < end) {
+        unsigned long cp = *p;
+        size_t n = mcf__utf8_seq(p, end), k;
+        char u[16];
+        if (n > 1) {
+            cp = n == 2 ? (cp & 0x1Fu) : n == 3 ? (cp & 0x0Fu) : (cp & 0x07u);
+            for (k = 1; k < n; k++) cp = (cp << 6) | (p[k] & 0x3Fu);
+        }
+        p += n ? n : 1;
+        if (cp == '"' || cp == '\\') { mcf__buf_putc(b, '\\'); mcf__buf_putc(b, (unsigned char)cp); continue; }
+        if (cp >= 0x20 && cp < 0x7F) { mcf__buf_putc(b, (unsigned char)cp); continue; }
+        if (cp == '\n') { mcf__buf_puts(b, "\\n"); continue; }
+        if (cp == '\r') { mcf__buf_puts(b, "\\r"); continue; }
+        if (cp == '\t') { mcf__buf_puts(b, "\\t"); continue; }
+        if (cp == '\b') { mcf__buf_puts(b, "\\b"); continue; }
+        if (cp == '\f') { mcf__buf_puts(b, "\\f"); continue; }
+        if (cp >= 0x10000) {
+            unsigned long v = cp - 0x10000, hi = 0xD800 + (v >> 10), lo = 0xDC00 + (v & 0x3FF);
+            u[0] = '\\'; u[1] = 'u'; u[2] = hex[hi >> 12]; u[3] = hex[(hi >> 8) & 15]; u[4] = hex[(hi >> 4) & 15]; u[5] = hex[hi & 15];
+            u[6] = '\\'; u[7] = 'u'; u[8] = hex[lo >> 12]; u[9] = hex[(lo >> 8) & 15]; u[10] = hex[(lo >> 4) & 15]; u[11] = hex[lo & 15];
+            mcf__buf_put(b, u, 12);
+            continue;
+        }
+        u[0] = '\\'; u[1] = 'u'; u[2] = hex[(cp >> 12) & 15]; u[3] = hex[(cp >> 8) & 15]; u[4] = hex[(cp >> 4) & 15]; u[5] = hex[cp & 15];
+        mcf__buf_put(b, u, 6);
+    }
+    mcf__buf_putc(b, '"');
+}
+
+static int mcf__cmp_tensor_name(const void *a, const void *b)
+{
+    return strcmp((*(const mcf_tensor *const *)a)->name, (*(const mcf_tensor *const *)b)->name);
+}
+
+/* The index bytes transformers writes: json.dumps({"metadata":
+ * {"total_size": N}, "weight_map": {...}}, indent=2, sort_keys=True) + "\n". */
+static int mcf__index_text(mcf__buf *b, const mcf_tensor *t, size_t n, const size_t *shard_of, char *const *files, const char *who)
+{
+    const mcf_tensor **sorted = (const mcf_tensor **)mcf__calloc(n ? n : 1, sizeof *sorted);
+    uint64_t total = 0;
+    size_t i;
+    if (!sorted) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", who);
+    for (i = 0; i < n; i++) {
+        sorted[i] = &t[i];
+        if (!mcf__add64(total, mcf_tensor_nbytes(&t[i]), &total)) {
+            MCF_FREE(sorted);
+            return mcf__fail(MCF_SERIALIZE_FAIL, "%s: the tensors' total size overflows 64 bits", who);
+        }
+    }
+    qsort(sorted, n, sizeof *sorted, mcf__cmp_tensor_name);
+    mcf__buf_puts(b, "{\n  \"metadata\": {\n    \"total_size\": ");
+    mcf__buf_put_u64(b, total);
+    mcf__buf_puts(b, "\n  },\n  \"weight_map\": {");
+    for (i = 0; i < n; i++) {
+        mcf__buf_puts(b, i ? ",\n    " : "\n    ");
+        mcf__json_put_ascii(b, sorted[i]->name);
+        mcf__buf_puts(b, ": ");
+        mcf__json_put_ascii(b, files[shard_of[sorted[i] - t]]);
+    }
+    mcf__buf_puts(b, n ? "\n  }\n}\n" : "}\n}\n");
+    MCF_FREE(sorted);
+    return b->failed ? mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", who) : MCF_OK;
+}
+
+/* Shard names NAME-%05d-of-%05d.EXT for the file name base (NAME.EXT). */
+static char **mcf__shard_names(const char *base, size_t nsh)
+{
+    const char *dot = strrchr(base, '.');
+    size_t stem = dot && dot != base ? (size_t)(dot - base) : strlen(base), k, len = strlen(base) + 32;
+    char **f = (char **)mcf__calloc(nsh, sizeof *f);
+    if (!f) return NULL;
+    for (k = 0; k < nsh; k++) {
+        if (!(f[k] = (char *)mcf__malloc(len))) {
+            while (k--) MCF_FREE(f[k]);
+            MCF_FREE(f);
+            return NULL;
+        }
+        (void)snprintf(f[k], len, "%.*s-%05lu-of-%05lu%s", (int)stem, base, (unsigned long)(k + 1), (unsigned long)nsh, base + stem);
+    }
+    return f;
+}
+
+static void mcf__strv_free(char **v, size_t n)
+{
+    size_t i;
+    if (!v) return;
+    for (i = 0; i < n; i++) MCF_FREE(v[i]);
+    MCF_FREE(v);
+}
+
+/* Removes the shards this save wrote (a failed save leaves no new shard),
+ * keeping the error that stopped it. */
+static void mcf__shards_unwind(char *const *urls, size_t written, const mcf_options *o)
+{
+    char saved[MCF_ERROR_MAX];
+    size_t k;
+    memcpy(saved, mcf__error_text, sizeof saved);
+    for (k = 0; k < written; k++) (void)mcf_remove(urls[k], o);
+    memcpy(mcf__error_text, saved, sizeof saved);
+}
+
+/* The shards, in order, then the index. An index already at the
+ * destination is removed first, so a save cut short leaves no index naming
+ * a mix of old and new shards; files of an earlier save that the new index
+ * does not name are left alone (readers never open them). */
+static int mcf__save_shards(const char *url, const mcf_url *u, const char *base, int fmt, const mcf_tensor *t, size_t n,
+                            const mcf_options *o, const size_t *shard_of, size_t nsh)
+{
+    static const char *const pt_meta[] = {"format", "pt", NULL};
+    char **files = NULL, **urls = NULL, *iurl = NULL;
+    mcf_tensor *part = NULL;
+    mcf_options so;
+    mcf__buf idx;
+    size_t k, i, m, written = 0;
+    int rc = MCF_OK;
+    memset(&idx, 0, sizeof idx);
+    so = *o;
+    so.max_shard_bytes = 0;
+    if (fmt == MCF__FMT_SAFETENSORS && !o->metadata) so.metadata = pt_meta;
+    files = mcf__shard_names(base, nsh);
+    urls = (char **)mcf__calloc(nsh, sizeof *urls);
+    part = (mcf_tensor *)mcf__calloc(n, sizeof *part);
+    iurl = (char *)mcf__malloc(strlen(url) + 12);
+    if (!files || !urls || !part || !iurl) rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", u->url);
+    for (k = 0; rc == MCF_OK && k < nsh; k++)
+        if (!(urls[k] = mcf__sibling_url(url, u, files[k]))) rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", u->url);
+    if (rc == MCF_OK) {
+        memcpy(iurl, url, strlen(url));
+        memcpy(iurl + strlen(url), ".index.json", 12);
+        rc = mcf__index_text(&idx, t, n, shard_of, files, u->url);
+    }
+    if (rc == MCF_OK && (o->flags & MCF_NO_OVERWRITE))
+        for (k = 0; k <= nsh && rc == MCF_OK; k++) {
+            const char *x = k < nsh ? urls[k] : iurl;
+            int e = mcf_exists(x, o);
+            if (e == 1) rc = mcf__fail(MCF_FILE_OPEN_FAIL, "%s: %s already exists (MCF_NO_OVERWRITE)", u->url, x);
+            else if (e < 0) rc = e;
+        }
+    if (rc == MCF_OK) {
+        int e = mcf_exists(iurl, o);
+        if (e < 0) rc = e;
+        else if (e == 1) rc = mcf_remove(iurl, o);
+    }
+    for (k = 0; k < nsh && rc == MCF_OK; k++) {
+        for (i = 0, m = 0; i < n; i++)
+            if (shard_of[i] == k) part[m++] = t[i];
+        if ((rc = mcf__save_one(urls[k], fmt, part, m, &so)) == MCF_OK) written++;
+    }
+    if (rc == MCF_OK) rc = mcf_write_bytes(iurl, idx.data, idx.len, &so);
+    if (rc != MCF_OK && urls) mcf__shards_unwind(urls, written, o);
+    mcf__buf_free(&idx);
+    mcf__strv_free(files, files ? nsh : 0);
+    mcf__strv_free(urls, urls ? nsh : 0);
+    MCF_FREE(part);
+    MCF_FREE(iurl);
+    return rc;
+}
+
+/* Saves one file, or with options.max_shard_bytes as many shards as the
+ * split makes plus an index (one shard: the plain file). */
+static int mcf__save_split(const char *url, int fmt, const mcf_tensor *t, size_t n, const mcf_options *o)
+{
+    size_t *shard_of, *pending, nsh;
+    mcf_url u;
+    mcf_filesystem fs;
+    int rc;
+    if (!o || !o->max_shard_bytes || n < 2) return mcf__save_one(url, fmt, t, n, o);
+    shard_of = (size_t *)mcf__calloc(n, sizeof *shard_of);
+    pending = (size_t *)mcf__calloc(n, sizeof *pending);
+    if (!shard_of || !pending) { MCF_FREE(shard_of); MCF_FREE(pending); return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", url); }
+    nsh = mcf__shard_split(t, n, o->max_shard_bytes, shard_of, pending);
+    MCF_FREE(pending);
+    if (nsh < 2) { MCF_FREE(shard_of); return mcf__save_one(url, fmt, t, n, o); }
+    if ((rc = mcf__resolve(url, o, &u, &fs)) == MCF_OK) {
+        if (fmt == MCF__FMT_AUTO) fmt = mcf__ends_with_nocase(u.path, ".safetensors") ? MCF__FMT_SAFETENSORS : MCF__FMT_TORCH;
+        if (!fs.write) rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem is read-only", u.url, u.scheme);
+        else if (!*u.basename) rc = mcf__fail(MCF_INVALID_PARAMS, "%s: a sharded save needs a file name to number", u.url);
+        else {
+            /* shard names are file names: an http(s) path is percent-encoded as written */
+            char *base = mcf__strdup(u.basename);
+            if (!base) rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", u.url);
+            else {
+                if (strcmp(u.scheme, "http") == 0 || strcmp(u.scheme, "https") == 0) mcf__pct_decode(base);
+                rc = mcf__save_shards(url, &u, base, fmt, t, n, o, shard_of, nsh);
+                MCF_FREE(base);
+            }
+        }
+        mcf_url_free(&u);
+    }
+    MCF_FREE(shard_of);
+    return rc;
+}
+
+/* ===== [21] save dispatch ================================================ */
 /* Checks the caller's tensors once (names present and unique, dtypes,
  * shapes, strides), picks the format (options.format, else the suffix),
  * runs the format writer against a sink, and commits or aborts it: a failed
@@ -11114,34 +11903,12 @@ static int mcf__check_save_args(const mcf_tensor *t, size_t n, const char *who)
     return MCF_OK;
 }
 
-static int mcf__save_with(int fmt, mcf__sink *s, const mcf_tensor *t, size_t n, const mcf_options *o)
-{
-    return fmt == MCF__FMT_SAFETENSORS ? mcf__st_save(s, t, n, o) : mcf__pt_save(s, t, n, o);
-}
-
 MCFDEF int mcf_save(const char *url, const mcf_tensor *t, size_t n, const mcf_options *o)
 {
-    mcf_url u;
-    mcf__sink s;
     int fmt, rc;
     if ((rc = mcf__parse_format(o ? o->format : NULL, &fmt)) != MCF_OK) return rc;
     if ((rc = mcf__check_save_args(t, n, url ? url : "mcf_save")) != MCF_OK) return rc;
-    memset(&s, 0, sizeof s);
-    if ((rc = mcf__resolve(url, o, &u, &s.fs)) != MCF_OK) return rc;
-    if (fmt == MCF__FMT_AUTO) fmt = mcf__ends_with_nocase(u.path, ".safetensors") ? MCF__FMT_SAFETENSORS : MCF__FMT_TORCH;
-    if (!s.fs.write) rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem is read-only", u.url, u.scheme);
-    else {
-        s.url = &u; s.o = o; s.name = u.url;
-        rc = mcf__save_with(fmt, &s, t, n, o);
-        if (s.begun) {
-            if (rc == MCF_OK && s.done != s.total)
-                rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: writer wrote %llu of %llu planned bytes", u.url, (unsigned long long)s.done, (unsigned long long)s.total);
-            if (rc == MCF_OK) rc = s.fs.commit(s.file);
-            else s.fs.abort(s.file);
-        }
-    }
-    mcf_url_free(&u);
-    return rc;
+    return mcf__save_split(url, fmt, t, n, o);
 }
 
 MCFDEF int mcf_save_to_memory(const mcf_tensor *t, size_t n, const mcf_options *o, void **out, size_t *out_len)
@@ -11155,7 +11922,7 @@ MCFDEF int mcf_save_to_memory(const mcf_tensor *t, size_t n, const mcf_options *
     memset(&s, 0, sizeof s);
     s.o = o;
     s.name = "<memory>";
-    rc = mcf__save_with(fmt, &s, t, n, o);
+    rc = fmt == MCF__FMT_SAFETENSORS ? mcf__st_save(&s, t, n, o) : mcf__pt_save(&s, t, n, o);
     if (rc == MCF_OK && s.done != s.total)
         rc = mcf__fail(MCF_INTERNAL_ERROR, "mcf_save_to_memory: writer wrote %llu of %llu planned bytes", (unsigned long long)s.done, (unsigned long long)s.total);
     if (rc != MCF_OK) { MCF_FREE(s.mem); return rc; }
@@ -11164,7 +11931,7 @@ MCFDEF int mcf_save_to_memory(const mcf_tensor *t, size_t n, const mcf_options *
     return MCF_OK;
 }
 
-/* ===== [21] Mooncake object codec ======================================== */
+/* ===== [22] Mooncake object codec ======================================== */
 /* Mooncake's TensorMetadata (integration_utils.h) written and read field by
  * field in little-endian, so every host produces the same bytes; decode
  * applies ValidateTensorMetadata's rules plus data_bytes == local shape x
@@ -11428,10 +12195,10 @@ MCFDEF int mcf_moon_decode(const void *obj, size_t len, mcf_tensor *view)
     return mcf_moon_decode_layout(obj, len, view, NULL);
 }
 
-/* ===== [22] store API ==================================================== */
+/* ===== [23] store API ==================================================== */
 /* The mcf_store vtable, the locked in-process hash map, the layout kept in
  * safetensors __metadata__, and the Python store_file_io module's save/load
- * functions over [19] and [20]. Invariant: a store value is always a valid
+ * functions over [19] to [21]. Invariant: a store value is always a valid
  * object; tensors in files are the local shard. */
 
 /* ---- the store vtable helpers -------------------------------------------- */
@@ -12166,7 +12933,7 @@ static int mcf__parse_kind(const char *k, int *kind)
                      "safetensor, safetensors, safe_tensors)", k);
 }
 
-/* The options a store <-> file call hands to [19] and [20]: the caller's,
+/* The options a store <-> file call hands to [19] to [21]: the caller's,
  * with the format set. */
 static void mcf__store_file_options(const mcf_options *o, const char *format, mcf_options *out)
 {
@@ -12269,7 +13036,7 @@ static int mcf__store_save(mcf_store *s, const char *key, const char *file_name,
     mcf__store_file_options(o, fmt == MCF__FMT_SAFETENSORS ? "safetensors" : "torch", &oo);
     memset(&meta, 0, sizeof meta);
     if (MCF__BIG_ENDIAN && mcf_tensor_nbytes(&v) > 0) {
-        /* the object holds little-endian bytes; [20] wants host order */
+        /* the object holds little-endian bytes; [21] wants host order */
         mcf_tensor h;
         if ((rc = mcf__tensor_from_view(&v, key, NULL, &h)) != MCF_OK) goto done;
         MCF_FREE((void *)(uintptr_t)h.name);
@@ -12476,7 +13243,7 @@ MCFDEF int mcf_load_tensor(mcf_store *s, const char *key, const char *file_name,
     return rc;
 }
 
-/* ===== [23] Mooncake store adapter ======================================= */
+/* ===== [24] Mooncake store adapter ======================================= */
 /* MOONCAKE_FILEIO_MOONCAKE_STORE: an mcf_store over a client handle of
  * Mooncake's store_c.h. Its ErrorCode numbers are ours and pass through. */
 #ifdef MOONCAKE_FILEIO_MOONCAKE_STORE
@@ -12743,7 +13510,7 @@ MCFDEF int mcf_mooncake_store_init(mcf_store *s, void *mooncake_store)
 }
 #endif /* MOONCAKE_FILEIO_MOONCAKE_STORE */
 
-/* ===== [24] model seeding ================================================ */
+/* ===== [25] model seeding ================================================ */
 /* The key layout of Mooncake's remote model loader: raw tensor bytes under
  * {model}/keys/rank_{r}/{name}, optional chunks plus a JSON manifest, and
  * sidecar text files with a key index. */
@@ -12826,7 +13593,7 @@ static int mcf__seed_put(mcf__seed *sd, const void *data, size_t n)
 static int mcf__seed_bytes(mcf__seed *sd, mcf_reader *r, size_t i, uint64_t off, size_t n, const void **p)
 {
     const mcf__entry *e = &r->entries[i];
-    mcf__source *src = &r->src;
+    mcf__source *src = &r->files[e->file].src;
     uint64_t at = e->offset + off, end;
     int rc;
     if (!e->contiguous)
@@ -13110,6 +13877,10 @@ CHANGE LOG
          threads parts at once; pieces and parts are retried on their own.
          The backends set the new mcf_filesystem.flags bit
          MCF_FS_THREADSAFE_READ; http takes the part_size storage option.
+         Sharded checkpoints: mcf_open of an ".index.json" URL reads every
+         shard it names as one reader (new mcf_entry_source names an entry's
+         shard); mcf_save with the new options.max_shard_bytes (appended to
+         mcf_options) writes shards and an index as Hugging Face does.
          Store batches and raw values: mcf_store_put_tensors,
          mcf_store_get_tensors, mcf_store_put_bytes, mcf_store_get_into;
          optional get_into / put_batch / get_batch hooks at the end of

@@ -20,6 +20,7 @@ for t in "$@"; do
         fuzz_torch) seeds="tests/data/torch/*.pt tests/data/regress/*"; dict=fuzz/pickle.dict; maxlen=65536 ;;
         fuzz_pickle) seeds="fuzz/seeds/pickle/*"; dict=fuzz/pickle.dict; maxlen=65536 ;;
         fuzz_moon) seeds="fuzz/seeds/moon/*"; dict=""; maxlen=65536 ;;
+        fuzz_index) seeds="fuzz/seeds/index/*"; dict=fuzz/index.dict; maxlen=4096 ;;
         *) seeds="tests/data/safetensors/*.safetensors tests/data/torch/*.pt tests/data/regress/*"; dict=$B/formats.dict; maxlen=65536 ;;
     esac
     for f in $seeds; do [ -f "$f" ] && cp -n "$f" "$corpus/" 2>/dev/null; done

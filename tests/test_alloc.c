@@ -726,7 +726,7 @@ static int slice_alloc_failures_torch_view(void)
     return 0;
 }
 
-/* ---- [21] Mooncake object codec, [22] store API ---------------------------------------- */
+/* ---- [22] Mooncake object codec, [23] store API ---------------------------------------- */
 
 /* mcf_memory_store_create fails with NULL and an "out of memory" message. */
 static int store_alloc_failures_create(void)
@@ -851,7 +851,7 @@ static int batch_sweep(int hooks)
     return 0;
 }
 
-/* [24] seeding a checkpoint (chunked and whole) into the memory store:
+/* [25] seeding a checkpoint (chunked and whole) into the memory store:
  * a failure leaves the keys put before it and keeps no block. */
 static int seed_alloc_failures(void)
 {
@@ -897,6 +897,24 @@ static int seed_alloc_failures(void)
 #ifndef MCF_NO_POSIX
     MCF_CHECK_RC(mcf_remove(local, NULL), MCF_OK);
 #endif
+    /* through an index over two shards */
+    memset(&o, 0, sizeof o);
+    o.max_shard_bytes = 8;
+    MCF_CHECK_RC(mcf_save("memory://oom/sh/model.safetensors", t, 2, &o), MCF_OK);
+    for (pass = 0; pass < 2; pass++) {
+        memset(&o, 0, sizeof o);
+        o.chunk_bytes = pass ? 10 : 0;
+        mcf_test_sweep_begin(&sw, pass ? "mcf_seed_model (index, chunks)" : "mcf_seed_model (index)", MCF_OK);
+        while (mcf_test_sweep_next(&sw)) {
+            MCF_CHECK(mcf_test_sweep_result(&sw, mcf_seed_model(s, "memory://oom/sh/model.safetensors.index.json", "m", 0, &o)));
+            for (i = 0; i < 6; i++) (void)s->remove(s->user, keys[i]);
+            MCF_CHECK(mcf_test_sweep_end(&sw));
+        }
+        MCF_CHECK(sw.failed_runs > 8);
+    }
+    MCF_CHECK_RC(mcf_remove("memory://oom/sh/model.safetensors.index.json", NULL), MCF_OK);
+    MCF_CHECK_RC(mcf_remove("memory://oom/sh/model-00001-of-00002.safetensors", NULL), MCF_OK);
+    MCF_CHECK_RC(mcf_remove("memory://oom/sh/model-00002-of-00002.safetensors", NULL), MCF_OK);
     mcf_memory_store_destroy(s);
     return 0;
 }
@@ -904,6 +922,75 @@ static int seed_alloc_failures(void)
 static int store_alloc_failures_batches_hooks(void) { return batch_sweep(1); }
 static int store_alloc_failures_batches_per_key(void) { return batch_sweep(0); }
 static int store_alloc_failures_file_functions(void) { return store_sweep(1); }
+
+/* ---- [20] sharded checkpoints ---------------------------------------------- */
+
+static const char *const shard_files[] = {"m-00001-of-00003.safetensors", "m-00002-of-00003.safetensors", "m-00003-of-00003.safetensors",
+                                          "m.safetensors.index.json", "m.safetensors", NULL};
+
+/* How many of the files above exist under memory://alloc/<dir>/; removes them. */
+static int shard_files_remove(const char *dir)
+{
+    char url[128];
+    int k, n = 0;
+    for (k = 0; shard_files[k]; k++) {
+        (void)snprintf(url, sizeof url, "memory://alloc/%s/%s", dir, shard_files[k]);
+        if (mcf_exists(url, NULL) == 1) { n++; (void)mcf_remove(url, NULL); }
+    }
+    return n;
+}
+
+/* Three 8-byte U8 tensors and a 2x2 F32 at 12-byte shards: 3 shards. */
+static size_t shard_tensors(mcf_tensor *t)
+{
+    static const unsigned char b[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    static const float f[4] = {1, 2, 3, 4};
+    static const char *const names[3] = {"layers.0.w", "layers.0.b", "caf\xc3\xa9"};
+    int k;
+    memset(t, 0, 4 * sizeof *t);
+    for (k = 0; k < 3; k++) { t[k].name = names[k]; t[k].dtype = MCF_U8; t[k].ndim = 1; t[k].shape[0] = 8; t[k].data = b; }
+    t[1].shape[0] = 4;
+    t[3].name = "head"; t[3].dtype = MCF_F32; t[3].ndim = 2; t[3].shape[0] = 2; t[3].shape[1] = 2; t[3].data = f;
+    return 4;
+}
+
+/* Opening a sharded checkpoint (index, three shards, merge, metadata)
+ * under every failing allocation. */
+static int shard_alloc_failures_open(void)
+{
+    mcf_tensor t[4];
+    mcf_options o;
+    size_t n = shard_tensors(t);
+    int bad;
+    memset(&o, 0, sizeof o);
+    o.max_shard_bytes = 12;
+    MCF_CHECK_RC(mcf_save("memory://alloc/shopen/m.safetensors", t, n, &o), MCF_OK);
+    memset(&o, 0, sizeof o);
+    bad = sweep_open("sharded open", "memory://alloc/shopen/m.safetensors.index.json", NULL, 0, &o, MCF_OK, 4, 0, 20);
+    MCF_CHECK(shard_files_remove("shopen") == 4);
+    return bad;
+}
+
+/* A sharded save under every failing allocation: it succeeds with every
+ * file, or fails leaving none of them (no index, no shard). */
+static int shard_alloc_failures_save(void)
+{
+    mcf_tensor t[4];
+    mcf_options o;
+    mcf_test_sweep sw;
+    size_t n = shard_tensors(t);
+    memset(&o, 0, sizeof o);
+    o.max_shard_bytes = 12;
+    mcf_test_sweep_begin(&sw, "sharded save", MCF_OK);
+    while (mcf_test_sweep_next(&sw)) {
+        int rc = mcf_save("memory://alloc/shsave/m.safetensors", t, n, &o);
+        MCF_CHECK(mcf_test_sweep_result(&sw, rc));
+        MCF_CHECK(shard_files_remove("shsave") == (rc == MCF_OK ? 4 : 0));
+        MCF_CHECK(mcf_test_sweep_end(&sw));
+    }
+    MCF_CHECK(sw.failed_runs > 10);
+    return 0;
+}
 
 /* Last: every test left the library holding no block at all (the memory
  * filesystem and the registry give theirs back once emptied). */
@@ -937,7 +1024,9 @@ MCF_TEST_MAIN(
     MCF_TEST(store_alloc_failures_batches_hooks),
     MCF_TEST(store_alloc_failures_batches_per_key),
     MCF_TEST(seed_alloc_failures),
-    MCF_TEST(store_alloc_failures_file_functions)
+    MCF_TEST(store_alloc_failures_file_functions),
+    MCF_TEST(shard_alloc_failures_open),
+    MCF_TEST(shard_alloc_failures_save)
     POSIX_TESTS
     CURL_TESTS,
     MCF_TEST(alloc_nothing_left_allocated)

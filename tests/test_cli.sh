@@ -317,6 +317,77 @@ t convert_torch_to_st "$MCF" convert "$PT/transpose_view.pt" tv.safetensors; rc_
 out_has "(torch) -> tv.safetensors (safetensors): 1 tensor, 48 B"
 "$MCF" inspect --json tv.safetensors >"$T/out" 2>>"$T/err" || fail "inspect failed"; out_has '"dtype": "F32", "shape": [4, 3], "bytes": 48'; end
 
+# ---- sharded checkpoints: convert to and from shards, inspect, verify ----------
+# mixed_many.safetensors (28 tensors, 272 bytes of data) split at 64 bytes.
+t shard_convert_split "$MCF" convert "$ST/mixed_many.safetensors" sh/model.safetensors --max-shard-size 64; rc_is 0
+out_has "-> sh/model.safetensors.index.json (safetensors, 5 shards + index): 28 tensors"
+check test -f sh/model-00001-of-00005.safetensors; check test -f sh/model-00005-of-00005.safetensors; check test ! -e sh/model.safetensors; end
+t shard_inspect "$MCF" inspect sh/model.safetensors.index.json; rc_is 0
+out_has "format:   safetensors, sharded: 5 shards + index"; out_has "model-00003-of-00005.safetensors"
+out_has "tensors:  28 (272 bytes of data)"; out_has "index metadata: 1"; out_has "total_size = 272"; end
+t shard_inspect_json "$MCF" inspect --json sh/model.safetensors.index.json; rc_is 0
+out_has '"shards": ['; out_has '"url": "sh/model-00001-of-00005.safetensors", "tensors": '; out_has '"shard": 4}'; end
+t shard_verify "$MCF" verify sh/model.safetensors.index.json; rc_is 0
+out_has "OK sh/model.safetensors.index.json: safetensors, 28 tensors in 5 shards, 272 bytes of data"; end
+t shard_convert_join "$MCF" convert sh/model.safetensors.index.json joined.safetensors; rc_is 0
+out_has "(safetensors) -> joined.safetensors (safetensors): 28 tensors"
+"$MCF" inspect joined.safetensors >>"$T/out" 2>>"$T/err" || fail "joined.safetensors does not open"; out_has "tensors:  28 (272 bytes of data)"
+"$MCF" get sh/model.safetensors.index.json dbl -o dbl.sharded >>"$T/out" 2>>"$T/err" || fail "get from the index failed"
+"$MCF" get "$ST/mixed_many.safetensors" dbl -o dbl.plain >>"$T/out" 2>>"$T/err" || fail "get from the plain file failed"
+check cmp dbl.sharded dbl.plain; end
+# many_tensors.pt: 40 tensors, 1312 bytes of data
+t shard_convert_one_shard "$MCF" convert -q "$PT/many_tensors.pt" sh2/model.pt --max-shard-size 2KiB; rc_is 0
+check test -f sh2/model.pt; check test ! -e sh2/model.pt.index.json; check test ! -e sh2/model-00001-of-00001.pt; end
+t shard_convert_kib "$MCF" convert "$PT/many_tensors.pt" sh2/model.pt --max-shard-size 1KiB; rc_is 0
+out_has "-> sh2/model.pt.index.json (torch, 2 shards + index): 40 tensors"; check test -f sh2/model-00002-of-00002.pt; end
+t shard_convert_fraction "$MCF" convert -q "$PT/many_tensors.pt" sh3/pytorch_model.bin --max-shard-size 0.1kb; rc_is 2
+err_has "--max-shard-size takes a size in bytes > 0 such as 5GB, 500MB, 1GiB or 1000000, not '0.1kb'"; end
+t shard_convert_torch_bits "$MCF" convert "$PT/many_tensors.pt" sh3/pytorch_model.bin --max-shard-size 1kb; rc_is 0
+out_has "-> sh3/pytorch_model.bin.index.json (torch, 7 shards + index)"; check test -f sh3/pytorch_model-00007-of-00007.bin; end
+t shard_verify_torch "$MCF" verify sh3/pytorch_model.bin.index.json; rc_is 0
+out_has "torch, 40 tensors in 7 shards, 1312 bytes of data, zip CRC-32 checked"; end
+for bad in 5XB GB -1 5G; do
+    t "shard_bad_size_$bad" "$MCF" convert "$ST/scalar.safetensors" x.safetensors --max-shard-size "$bad"; rc_is 2
+    err_has "--max-shard-size takes a size"; end
+done
+printf '{"weight_map": {"x": "../escape.safetensors"}}' > sh/evil.safetensors.index.json
+t shard_verify_hostile "$MCF" verify sh/evil.safetensors.index.json; rc_is 1
+err_has 'tensor "x": shard name "../escape.safetensors" contains ".."'; end
+rm -f sh/model-00002-of-00005.safetensors
+t shard_verify_missing "$MCF" verify sh/model.safetensors.index.json; rc_is 1
+err_has 'sh/model.safetensors.index.json: shard "model-00002-of-00005.safetensors" (tensor '; end
+if [ "$TORCH" -eq 1 ]; then
+    mkdir -p ref
+    t shard_pytorch_checkpoint "$PY" "$ROOT/tests/shard_ref.py" make "$T/ref"; rc_is 0; out_has "SHARDS 4"; end
+    t shard_verify_pytorch "$MCF" verify ref/ref/pytorch_model.bin.index.json; rc_is 0
+    out_has "torch, 13 tensors in 4 shards, 4269 bytes of data, zip CRC-32 checked"; end
+    t shard_inspect_pytorch "$MCF" inspect ref/ref/pytorch_model.bin.index.json; rc_is 0
+    out_has "format:   torch, sharded: 4 shards + index"; out_has "pytorch_model-00003-of-00004.bin       10           877"; end
+    # examples/tp_shard.c on PyTorch's checkpoint: rank 3 of 4 reads the rows PyTorch's t[a:b].float() holds
+    t shard_tp_rank_pytorch "$EX/tp_shard" ref/ref/pytorch_model.bin.index.json 3 4; rc_is 0
+    out_has "rank 3 loaded 8 weights, 912 bytes of F32"
+    "$PY" - ref/ref >"$T/want" 2>>"$T/err" <<'EOF' || fail "python failed"
+import json, os, sys, torch
+d = sys.argv[1]
+index = json.load(open(os.path.join(d, "pytorch_model.bin.index.json")))
+for shard in sorted(set(index["weight_map"].values())):
+    for k, t in torch.load(os.path.join(d, shard), weights_only=True).items():
+        if t.dim() != 2:
+            continue
+        part = (t.shape[0] + 3) // 4
+        s = 0.0
+        for x in t[3 * part:4 * part].float().flatten().tolist():
+            s += x
+        print("%s sum %.9g" % (k, s))
+EOF
+    while read -r k _ v; do
+        grep -F -- "sum $v  (" "$T/out" | grep -qF -- "$k" || fail "tp_shard lacks $k sum $v"
+    done <"$T/want"
+    check test "$(wc -l <"$T/want")" -eq 8; end
+else
+    skip shard_pytorch_checkpoint "no PyTorch (/usr/bin/python3 -c 'import torch')"
+fi
+
 # ---- hostile text: names, metadata, messages escaped for the terminal ---------
 # Real PyTorch and the safetensors format (header JSON written by Python's json)
 # carry names and metadata with ESC sequences, a C1 CSI (U+009B), BEL, CR, a
@@ -521,6 +592,12 @@ if [ "$TORCH" -eq 1 ]; then
     out_lacks "m/keys/rank_0/model.embed_tokens.weight 4096"; out_lacks "files/"; end
     t seed_dry_run_chunk_exact "$MCF" seed seedck/model-00001-of-00002.safetensors m --rank 0 --chunk-bytes 4096 --dry-run; rc_is 0
     out_has "m/keys/rank_0/model.embed_tokens.weight 4096"; out_lacks "__chunk"; end
+    # with model.safetensors.index.json: the directory goes through it, and so does the index named alone
+    "$PY" "$ROOT/tests/torch_checkpoint.py" seedidx --shards 3 > /dev/null || fail "PyTorch could not write the checkpoint"
+    t seed_dry_run_index_dir "$MCF" seed -q seedidx m --rank 1 --dry-run; rc_is 0; err_empty
+    check test "$(grep -c '^m/keys/rank_1/' "$T/out")" -eq 12; out_has "__index__m/files/ 66"; end
+    t seed_dry_run_index_file "$MCF" seed seedidx/model.safetensors.index.json m --rank 1 --dry-run; rc_is 0
+    check test "$(grep -c '^m/keys/rank_1/' "$T/out")" -eq 12; out_lacks "files/"; err_has "dry run: 12 keys, 20325 bytes"; end
 else
     skip seed_cli "no PyTorch (/usr/bin/python3 -c 'import torch') to write the checkpoint"
 fi
@@ -577,6 +654,9 @@ for build in "$EX" "$EXX"; do
     t "example_convert_bare_$lang" "$build/convert" "$PT/rank4.pt" rank4.safetensors; rc_is 0; out_has "  tensor                   F32   [2, 3, 4, 5]"; end
     t "example_convert_usage_$lang" "$build/convert"; rc_is 2; err_has "usage:"; end
     t "example_convert_rejects_st_$lang" "$build/convert" "$ST/scalar.safetensors" x.safetensors; rc_is 1; err_has "convert: "; end
+    t "example_tp_shard_$lang" "$build/tp_shard"; rc_is 0; check diff -u "$ROOT/tests/expected/tp_shard.txt" "$T/out"
+    "$MCF" verify mcf-tp/model.safetensors.index.json >/dev/null 2>&1 || fail "tp_shard's checkpoint does not verify"; end
+    t "example_tp_shard_usage_$lang" "$build/tp_shard" x 4 4; rc_is 2; err_has "usage: tp_shard [URL RANK N]"; end
     t "example_demo_$lang" "$build/demo"; rc_is 0
     out_has "demo ok: every file read back identical to what was saved"
     check test "$(grep -c 'ok, identical' "$T/out")" -eq 12
@@ -627,6 +707,17 @@ if [ -x "$NGINX" ] && [ -n "$PY" ]; then
     err_has 'mcf: http: unknown storage option "region"'; end
     t remote_missing "$MCFC" inspect "$H/m/nope.pt"; rc_is 1; err_has "mcf: "; err_has "$H/m/nope.pt"; out_empty; end
     t remote_needs_curl "$MCF" inspect "$H/m/nested.pt"; rc_is 1; err_has "mcf: "; err_has "http"; end
+    # a sharded checkpoint written to nginx and read back through its index
+    t remote_shard_convert "$MCFC" convert "$PT/many_tensors.pt" "$H/sh/model.safetensors" --max-shard-size 1KiB; rc_is 0
+    out_has "-> $H/sh/model.safetensors.index.json (safetensors, 2 shards + index): 40 tensors"; end
+    t remote_shard_inspect "$MCFC" inspect "$H/sh/model.safetensors.index.json"; rc_is 0
+    out_has "format:   safetensors, sharded: 2 shards + index"; out_has "model-00002-of-00002.safetensors"; end
+    t remote_shard_verify "$MCFC" verify "$H/sh/model.safetensors.index.json"; rc_is 0
+    out_has "safetensors, 40 tensors in 2 shards, 1312 bytes of data"; end
+    t remote_shard_join "$MCFC" convert -q "$H/sh/model.safetensors.index.json" joined_remote.pt; rc_is 0
+    "$MCFC" convert -q "$PT/many_tensors.pt" sh_local.safetensors --max-shard-size 1KiB 2>>"$T/err"
+    "$MCFC" convert -q sh_local.safetensors.index.json joined_local.pt 2>>"$T/err"
+    check cmp -s joined_remote.pt joined_local.pt; end
     t example_remote_http_st "$ROOT/build/examples-curl/remote" "$H/models/demo.safetensors"; rc_is 0
     out_has "$H/models/demo.safetensors (safetensors, 2 tensors)"; out_has "layer.bias = [1 2 3 ... 8]"; out_has "open + one tensor: "; end
     t example_remote_http_pt "$ROOT/build/examples-curl/remote" "$H/models/demo.pt"; rc_is 0

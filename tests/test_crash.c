@@ -1,5 +1,6 @@
-/* [10] crash safety of local saves: SIGKILL at random points, stale temp
- * files, MCF_DURABLE ordering (strace), disk full (tiny tmpfs). */
+/* [10] crash safety of local saves: SIGKILL at random points (plain and
+ * sharded saves), stale temp files, MCF_DURABLE ordering (strace), disk
+ * full (tiny tmpfs). */
 #include "mcf_test.h"
 
 #ifndef MCF_NO_POSIX
@@ -278,6 +279,112 @@ static int crash_format_kills(const char *format, const char *fname)
     return 0;
 }
 
+/* ---- sharded saves: the index never names a missing, torn or foreign shard ---- */
+#define SHARD_WORDS ((size_t)1 << 16)   /* 512 KiB per tensor, one tensor per shard */
+
+/* Child: sharded saves of three tensors, all of version v, v = first, ... */
+static void crash_shard_saver(const char *dest, uint32_t first)
+{
+    static const char *const names[3] = {"a", "b", "c"};
+    unsigned char *buf = (unsigned char *)malloc(3 * SHARD_WORDS * 8);
+    mcf_tensor t[3];
+    mcf_options o;
+    uint32_t v;
+    int k;
+    if (!buf) _exit(3);
+    memset(&o, 0, sizeof o);
+    o.max_shard_bytes = SHARD_WORDS * 8;
+    for (v = first;; v++) {
+        for (k = 0; k < 3; k++) {
+            mcf_test_payload(buf + (size_t)k * SHARD_WORDS * 8, SHARD_WORDS, v);
+            crash_tensor(&t[k], buf + (size_t)k * SHARD_WORDS * 8, SHARD_WORDS);
+            t[k].name = names[k];
+        }
+        if (mcf_save(dest, t, 3, &o) != MCF_OK) _exit(2);
+    }
+}
+
+/* The version every tensor of the index holds; -2 when there is no index;
+ * -1 when it cannot be opened or the tensors are torn or disagree. */
+static long crash_shard_version(const char *index)
+{
+    mcf_reader *r = NULL;
+    long v = -1;
+    size_t i;
+    if (access(index, F_OK) != 0) return -2;
+    if (mcf_open(index, NULL, &r) != MCF_OK) { fprintf(stderr, "  index does not open: %s\n", mcf_last_error()); return -1; }
+    for (i = 0; i < mcf_count(r); i++) {
+        const void *p;
+        uint32_t got;
+        if (mcf_view(r, i, &p) != MCF_OK || !mcf_test_payload_whole((const unsigned char *)p, SHARD_WORDS * 8, SHARD_WORDS, &got)) { v = -1; break; }
+        if (i == 0) v = (long)got;
+        else if ((long)got != v) { fprintf(stderr, "  index names shards of versions %ld and %lu\n", v, (unsigned long)got); v = -1; break; }
+    }
+    if (mcf_count(r) != 3) v = -1;
+    mcf_close(r);
+    return v;
+}
+
+static int crash_sigkill_sharded_save(void)
+{
+    char dir[] = "/tmp/mcf_crash_XXXXXX", dest[256], index[300];
+    long last = 0, v;
+    int iter = 0, advanced = 0, no_index = 0, status;
+    unsigned max_delay_us;
+    double t0;
+    pid_t pid;
+    MCF_CHECK(mkdtemp(dir) != NULL);
+    snprintf(dest, sizeof dest, "%s/model.safetensors", dir);
+    snprintf(index, sizeof index, "%s.index.json", dest);
+    t0 = crash_now();
+    pid = fork();                       /* version 0, saved to the end */
+    MCF_CHECK(pid >= 0);
+    if (pid == 0) {
+        unsigned char *buf = (unsigned char *)malloc(3 * SHARD_WORDS * 8);
+        mcf_tensor t[3];
+        mcf_options o;
+        static const char *const names[3] = {"a", "b", "c"};
+        int k;
+        if (!buf) _exit(3);
+        memset(&o, 0, sizeof o);
+        o.max_shard_bytes = SHARD_WORDS * 8;
+        for (k = 0; k < 3; k++) {
+            mcf_test_payload(buf + (size_t)k * SHARD_WORDS * 8, SHARD_WORDS, 0);
+            crash_tensor(&t[k], buf + (size_t)k * SHARD_WORDS * 8, SHARD_WORDS);
+            t[k].name = names[k];
+        }
+        _exit(mcf_save(dest, t, 3, &o) == MCF_OK ? 0 : 2);
+    }
+    MCF_CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    max_delay_us = (unsigned)((crash_now() - t0) * 4e6) + 2000u;
+    if (max_delay_us > 2000000u) max_delay_us = 2000000u;
+    MCF_CHECK(crash_shard_version(index) == 0);
+    t0 = crash_now();
+    while ((crash_now() - t0 < 0.75 || iter < 20 || !advanced || !no_index) && iter < 400) {
+        pid = fork();
+        MCF_CHECK(pid >= 0);
+        if (pid == 0) crash_shard_saver(dest, (uint32_t)last + 1);
+        crash_sleep_us(crash_rand() % max_delay_us);
+        kill(pid, SIGKILL);
+        MCF_CHECK(waitpid(pid, &status, 0) == pid);
+        MCF_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        v = crash_shard_version(index);
+        if (v == -1) fprintf(stderr, "  iteration %d: the index names a missing, torn or mixed shard\n", iter);
+        MCF_CHECK(v != -1);
+        if (v == -2) no_index++;
+        else {
+            MCF_CHECK(v >= last);
+            if (v > last) advanced++;
+            last = v;
+        }
+        iter++;
+    }
+    fprintf(stderr, "  crash sharded: %d kills, %d left no index (cut mid-save), %d advanced, latest version %ld\n", iter, no_index, advanced, last);
+    MCF_CHECK(advanced > 0 && no_index > 0);
+    mcf_test_remove_dir(dir);
+    return 0;
+}
+
 static int crash_sigkill_mcf_save_safetensors(void) { return crash_format_kills("safetensors", "m.safetensors"); }
 static int crash_sigkill_mcf_save_torch(void) { return crash_format_kills("torch", "m.pt"); }
 
@@ -475,7 +582,7 @@ static int crash_disk_full(void)
 
 MCF_TEST_MAIN(MCF_TEST(crash_sigkill_never_tears), MCF_TEST(crash_stale_temps_swept),
               MCF_TEST(crash_sigkill_mcf_save_safetensors), MCF_TEST(crash_sigkill_mcf_save_torch),
-              MCF_TEST(crash_durable_order_strace), MCF_TEST(crash_disk_full))
+              MCF_TEST(crash_sigkill_sharded_save), MCF_TEST(crash_durable_order_strace), MCF_TEST(crash_disk_full))
 #else
 /* MCF_NO_POSIX: local paths are refused, so there is nothing to tear. */
 static int crash_no_local_files(void)

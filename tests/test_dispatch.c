@@ -1,4 +1,4 @@
-/* [19] readers and [20] save dispatch: format sniffing never takes a valid file of one
+/* [19] readers and [21] save dispatch: format sniffing never takes a valid file of one
  * format for the other (every safetensors header length whose bytes read
  * like a pickle marker or a zip signature, real files with such headers,
  * real legacy and TorchScript files from PyTorch), what a failed open says

@@ -1,10 +1,10 @@
-/* [04][08][19][20] byte order: files are little-endian on every host. White-box:
+/* [04][08][19][21] byte order: files are little-endian on every host. White-box:
  * this file compiles a private copy of the implementation (MCF_STATIC) to
  * drive the sink (mcf__sink_tensor) and the reader (mcf_read/mcf_view) with
  * host-order values of every dtype, on the s390x leg too (big-endian). */
 #if defined(__GNUC__) || defined(__clang__)
 /* a private copy warns about public functions declared but not (yet) built,
- * such as the [22] store API, which this TU does not call */
+ * such as the [23] store API, which this TU does not call */
 #pragma GCC diagnostic ignored "-Wunused-function"
 #endif
 #define MCF_STATIC
@@ -101,18 +101,17 @@ static int endian_sink_float_values(void)
 static mcf_reader *make_reader(mcf_dtype d, const unsigned char *le, size_t n, size_t offset, int strided,
                                int mapped, unsigned char *file)
 {
-    mcf_reader *r = (mcf_reader *)mcf__calloc(1, sizeof *r);
+    mcf_reader *r = mcf__reader_new("endian-test");
     mcf__entry *e;
     size_t esize = mcf_dtype_size(d), i;
     if (!r) return NULL;
     memset(file, 0x5A, offset + 2 * n);
     if (!strided) memcpy(file + offset, le, n);
     else for (i = 0; i < 3; i++) memcpy(file + offset + 2 * i * esize, le + i * esize, esize);
-    r->name = mcf__strdup("endian-test");
     r->entries = (mcf__entry *)mcf__calloc(1, sizeof *r->entries);
     r->views = (void **)mcf__calloc(1, sizeof(void *));
     r->verified = (unsigned char *)mcf__calloc(1, 1);
-    if (!r->name || !r->entries || !r->views || !r->verified) { mcf__reader_free(r); return NULL; }
+    if (!r->entries || !r->views || !r->verified) { mcf__reader_free(r); return NULL; }
     r->count = 1;
     r->format = "test";
     e = &r->entries[0];
@@ -121,15 +120,14 @@ static mcf_reader *make_reader(mcf_dtype d, const unsigned char *le, size_t n, s
     e->contiguous = !strided;
     e->strides[0] = strided ? 2 : 1;
     e->span = strided ? 5 * esize : n;
-    r->src.name = r->name;
-    r->src.size = offset + 2 * n;
-    if (mapped) { r->src.base = file; return r; }
+    r->files[0].src.size = offset + 2 * n;
+    if (mapped) { r->files[0].src.base = file; return r; }
     {
         mcf_url u;
         if (mcf_write_bytes("memory://endian/file", file, offset + 2 * n, NULL) != MCF_OK ||
             mcf_url_parse("memory://endian/file", NULL, &u) != MCF_OK) { mcf__reader_free(r); return NULL; }
-        r->src.fs = mcf__memory_fs;
-        if (r->src.fs.open_read(NULL, &u, NULL, &r->src.file, &r->src.size) != MCF_OK) r->src.file = NULL;
+        r->files[0].src.fs = mcf__memory_fs;
+        if (r->files[0].src.fs.open_read(NULL, &u, NULL, &r->files[0].src.file, &r->files[0].src.size) != MCF_OK) r->files[0].src.file = NULL;
         mcf_url_free(&u);
     }
     return r;
@@ -155,7 +153,7 @@ static int endian_reader_returns_host_order(void)
                     unsigned char out[64];
                     const void *view = NULL;
                     mcf_reader *r = make_reader((mcf_dtype)d, le, n, offset, strided, mapped, file);
-                    MCF_CHECK(r != NULL && (mapped || r->src.file != NULL));
+                    MCF_CHECK(r != NULL && (mapped || r->files[0].src.file != NULL));
                     memset(out, 0, sizeof out);
                     MCF_CHECK_RC(mcf_read(r, 0, out, sizeof out), MCF_OK);
                     if (memcmp(out, host, n) != 0) {

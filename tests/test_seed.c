@@ -1,4 +1,4 @@
-/* [24] model seeding: the key layout of Mooncake's remote model loader
+/* [25] model seeding: the key layout of Mooncake's remote model loader
  * ({model}/keys/rank_{r}/{name} = raw little-endian tensor bytes), chunks
  * and their manifest byte for byte, the sidecar files and their index, and
  * a sharded checkpoint written by real PyTorch whose every tensor must reach
@@ -345,7 +345,33 @@ static int seed_torch_shards_directory(void)
     return 0;
 }
 
-#define POSIX_TESTS , MCF_TEST(seed_torch_shards_directory)
+/* The same checkpoint with model.safetensors.index.json: the directory is
+ * seeded through its index (every shard it names), and the index file
+ * itself may be named (then no sidecars). */
+static int seed_torch_shards_index(void)
+{
+    char dir[512], idx[600], *listing = NULL;
+    rec w;
+    int rc;
+    mcf_test_tmp_path(dir, sizeof dir, "ck_index");
+    rc = make_checkpoint(dir, "--shards 3", &listing);
+    if (rc == MCF_TEST_SKIPPED) { free(listing); MCF_SKIP("PyTorch unavailable"); }
+    MCF_CHECK(rc == 0 && listing);
+    rec_init(&w);
+    MCF_CHECK_RC(mcf_seed_model(&w.vt, dir, "llama", 0, NULL), MCF_OK);
+    MCF_CHECK(check_listing(&w, listing, "llama/keys/rank_0/", 0) == 12);
+    if (check_sidecars(&w)) return 1;
+    mcf_memory_store_destroy(w.in);
+    rec_init(&w);
+    (void)snprintf(idx, sizeof idx, "%s/model.safetensors.index.json", dir);
+    MCF_CHECK_RC(mcf_seed_model(&w.vt, idx, "llama", 2, NULL), MCF_OK);
+    MCF_CHECK(check_listing(&w, listing, "llama/keys/rank_2/", 0) == 12);
+    MCF_CHECK(w.puts == 12 && absent(&w, "__index__llama/files/"));
+    mcf_memory_store_destroy(w.in);
+    free(listing);
+    return 0;
+}
+#define POSIX_TESTS , MCF_TEST(seed_torch_shards_directory), MCF_TEST(seed_torch_shards_index)
 #else
 #define POSIX_TESTS
 #endif

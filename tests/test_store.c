@@ -1,4 +1,4 @@
-/* [21] Mooncake object codec & [22] store API: golden bytes of TensorMetadata,
+/* [22] Mooncake object codec & [23] store API: golden bytes of TensorMetadata,
  * Mooncake's validation rules, the memory store (also under threads), and
  * file functions of the Python store_file_io module against files, file:// URIs,
  * memory:// and the reference files in tests/data. */

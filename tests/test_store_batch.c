@@ -1,4 +1,4 @@
-/* [22] store API: batches (mcf_store_put_tensors / mcf_store_get_tensors)
+/* [23] store API: batches (mcf_store_put_tensors / mcf_store_get_tensors)
  * and raw values (mcf_store_put_bytes / mcf_store_get_into), through the
  * memory store's own batch hooks and through a store without them (the
  * library then calls put and get key by key); per-key results, the first

@@ -1,4 +1,4 @@
-/* [23] MOONCAKE_FILEIO_MOONCAKE_STORE: the mcf_store adapter over Mooncake's
+/* [24] MOONCAKE_FILEIO_MOONCAKE_STORE: the mcf_store adapter over Mooncake's
  * store_c.h, compiled against a fake client that declares upstream's whole
  * interface with its exact signatures and struct layout and answers the way
  * the real client does (tests/fake_store_c.c). Self-contained: this file

@@ -1,4 +1,4 @@
-/* [23] The adapter compiled with store_c.h included first in the file that
+/* [24] The adapter compiled with store_c.h included first in the file that
  * defines the implementation: the order the header's include-order note
  * allows when the feature macros it would set come first. The adapter then
  * uses store_c.h's own types (mooncake_replicate_config_t, not its private

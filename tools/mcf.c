@@ -1,11 +1,14 @@
 /* mcf - command-line tool for mooncake_fileio.h
  *
  *   mcf inspect URL [--json]          format, tensors (dtype, shape, bytes, offset), metadata,
- *                                     a torch file's non-tensor values (epoch, lr, ...)
+ *                                     a torch file's non-tensor values (epoch, lr, ...); of a
+ *                                     sharded checkpoint's .index.json: its shards too
  *   mcf convert SRC DST [--format F]  rewrite every tensor in another format (--strict: fail
- *                                     rather than drop a torch file's non-tensor values)
+ *                                     rather than drop a torch file's non-tensor values);
+ *           [--max-shard-size 5GB]    SRC may be an .index.json; DST split into shards + index
  *   mcf cp SRC DST                    copy the bytes of one object between any two URLs ('-': stdout)
  *   mcf verify URL                    full validation plus zip CRCs, reading every tensor
+ *                                     (of every shard, for an .index.json)
  *   mcf get URL NAME -o FILE          raw little-endian bytes of one tensor
  *           [--slice 0:128,:] [--as F32]  ... of a slice of it, converted
  *   mcf seed CHECKPOINT MODEL --rank R  put a safetensors checkpoint into a store in the key
@@ -224,6 +227,7 @@ typedef struct cli {
     const char *rank;                         /* seed: --rank */
     const char *chunk_bytes;                  /* seed: --chunk-bytes */
     int dry_run;                              /* seed: --dry-run */
+    uint64_t max_shard;                       /* convert: --max-shard-size in bytes, 0 = one file */
     unsigned flags;
     const char *storage[2 * MAX_STORAGE_OPTIONS + 1];
     char *storage_buf[MAX_STORAGE_OPTIONS];
@@ -354,6 +358,43 @@ static int check_format(const char *cmd, const char *name, const char **kind)
     return EXIT_OK;
 }
 
+/* A size as transformers' save_pretrained(max_shard_size=...) reads it:
+ * an integer number of bytes, or an integer with a unit, case-insensitive:
+ * KB, MB, GB, TB (powers of 1000), KiB, MiB, GiB, TiB (powers of 1024); a
+ * decimal unit written with a lower-case final "b" (5Gb, 500mb) means bits,
+ * so it is divided by 8. 0 on success, -1 if s is not such a size. */
+static int parse_size(const char *s, uint64_t *out)
+{
+    static const struct { const char *unit; uint64_t mul; int decimal; } units[] = {
+        {"tib", (uint64_t)1 << 40, 0}, {"gib", (uint64_t)1 << 30, 0}, {"mib", (uint64_t)1 << 20, 0}, {"kib", (uint64_t)1 << 10, 0},
+        {"tb", 1000000000000ull, 1}, {"gb", 1000000000ull, 1}, {"mb", 1000000ull, 1}, {"kb", 1000ull, 1}, {"b", 1, 0}, {"", 1, 0},
+    };
+    uint64_t v = 0;
+    const char *p = s;
+    size_t k, i;
+    if (*p < '0' || *p > '9') return -1;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10) return -1;
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    for (k = 0; k < sizeof units / sizeof units[0]; k++) {
+        size_t n = strlen(units[k].unit);
+        if (strlen(p) != n) continue;
+        for (i = 0; i < n; i++) {
+            char ch = p[i];
+            if (ch >= 'A' && ch <= 'Z') ch = (char)(ch + 32);
+            if (ch != units[k].unit[i]) break;
+        }
+        if (i < n) continue;
+        if (v > UINT64_MAX / units[k].mul) return -1;
+        v *= units[k].mul;
+        if (units[k].decimal && p[n - 1] == 'b') v /= 8;
+        *out = v;
+        return 0;
+    }
+    return -1;
+}
+
 /* Parses argv[first..] into c. Known options: those in `allowed`, a
  * space-separated list. Returns EXIT_OK, EXIT_USAGE, or -1 for --help. */
 static int parse_args(cli *c, int argc, char **argv, int first, const char *allowed, int max_pos)
@@ -415,6 +456,10 @@ static int parse_args(cli *c, int argc, char **argv, int first, const char *allo
         else if (strcmp(opt, "--as") == 0) c->as = val;
         else if (strcmp(opt, "--rank") == 0) c->rank = val;
         else if (strcmp(opt, "--chunk-bytes") == 0) c->chunk_bytes = val;
+        else if (strcmp(opt, "--max-shard-size") == 0) {
+            if (parse_size(val, &c->max_shard) != 0 || c->max_shard == 0)
+                return usage_error(c->cmd, "--max-shard-size takes a size in bytes > 0 such as 5GB, 500MB, 1GiB or 1000000, not", val);
+        }
         else if (strcmp(opt, "-s") == 0 || strcmp(opt, "--storage-option") == 0) {
             const char *eq = strchr(val, '=');
             char *copy;
@@ -534,6 +579,20 @@ static void progress_end(progress *p)
 
 /* ---- inspect --------------------------------------------------------------- */
 
+/* name ends with suffix, ASCII case ignored. */
+static int ends_with_nocase(const char *name, const char *suffix)
+{
+    size_t n = strlen(name), k = strlen(suffix), i;
+    if (k > n) return 0;
+    for (i = 0; i < k; i++) {
+        char a = name[n - k + i], b = suffix[i];
+        if (a >= 'A' && a <= 'Z') a = (char)(a + 32);
+        if (a != b) return 0;
+    }
+    return 1;
+}
+
+
 static const char *const INSPECT_HELP =
     "usage: mcf inspect URL [--json] [options]\n"
     "\n"
@@ -541,7 +600,10 @@ static const char *const INSPECT_HELP =
     "and data offset in the file, the safetensors __metadata__, and a torch\n"
     "file's non-tensor values (name, Python type, repr: epoch, lr, optimizer\n"
     "param_groups, ...). Only the header/index is read, so this is instant even\n"
-    "for a remote 100 GB file.\n"
+    "for a remote 100 GB file. Of a sharded checkpoint's index\n"
+    "(model.safetensors.index.json, pytorch_model.bin.index.json): each shard\n"
+    "(tensors, data bytes, file size), the total size of the shards, each\n"
+    "tensor's shard, and the index's metadata.\n"
     "\n"
     "  --json                  machine-readable output (one JSON object)\n"
     "  --format F              read as F (safetensors, torch) instead of sniffing\n"
@@ -612,17 +674,65 @@ static void print_values(const mcf_reader *r, size_t nval)
     }
 }
 
+/* The shards of a sharded reader (entries come grouped by shard). */
+typedef struct shard_info { const char *url; size_t first, tensors; uint64_t data_bytes, size; } shard_info;
+
+static const char *url_base(const char *url)
+{
+    const char *b = strrchr(url, '/');
+    return b ? b + 1 : url;
+}
+
+/* Fills *out (malloc'ed, *count shards) for an index; each shard's size
+ * is asked of its backend. EXIT_OK or failed(). */
+static int list_shards(const mcf_reader *r, const mcf_options *o, shard_info **out, size_t *count)
+{
+    size_t i, n = mcf_count(r), k = 0;
+    shard_info *s = (shard_info *)calloc(n ? n : 1, sizeof *s);
+    if (!s) { mcf_set_error(MCF_INTERNAL_ERROR, "out of memory"); return failed(); }
+    for (i = 0; i < n; i++) {
+        uint64_t nb = 0;
+        const char *src = mcf_entry_source(r, i);
+        if (k == 0 || strcmp(src, s[k - 1].url) != 0) {
+            s[k].url = src;
+            s[k].first = i;
+            if (mcf_file_size(src, &s[k].size, o) != MCF_OK) { free(s); return failed(); }
+            k++;
+        }
+        (void)mcf_entry_location(r, i, NULL, &nb);
+        s[k - 1].tensors++;
+        s[k - 1].data_bytes += nb;
+    }
+    *out = s;
+    *count = k;
+    return EXIT_OK;
+}
+
+/* Index of the shard holding entry i. */
+static size_t shard_of(const shard_info *s, size_t count, size_t i)
+{
+    size_t k = count;
+    while (k > 1 && s[k - 1].first > i) k--;
+    return k ? k - 1 : 0;
+}
+
 static int cmd_inspect(cli *c)
 {
     mcf_options o;
     mcf_reader *r = NULL;
-    size_t i, n, nmeta, nval, wname = 4, wdtype = 5, wshape = 5;
-    uint64_t file_size = 0, data_bytes = 0;
+    size_t i, n, nmeta, nval, wname = 4, wdtype = 5, wshape = 5, nshards = 0;
+    uint64_t file_size = 0, data_bytes = 0, index_size = 0;
+    shard_info *shards = NULL;
     int rc;
     options_init(c, &o, 0, c->pos[0]);
     o.format = c->format;
     if (mcf_open(c->pos[0], &o, &r) != MCF_OK) return failed();
     if (mcf_file_size(c->pos[0], &file_size, &o) != MCF_OK) { mcf_close(r); return failed(); }
+    if (ends_with_nocase(c->pos[0], ".index.json")) {
+        if ((rc = list_shards(r, &o, &shards, &nshards)) != EXIT_OK) { mcf_close(r); return rc; }
+        index_size = file_size;
+        for (file_size = 0, i = 0; i < nshards; i++) file_size += shards[i].size;
+    }
     n = mcf_count(r);
     nmeta = mcf_metadata_count(r);
     nval = mcf_value_count(r);
@@ -641,8 +751,19 @@ static int cmd_inspect(cli *c)
     if (c->json) {
         printf("{\"url\": ");
         json_str(stdout, c->pos[0]);
-        printf(", \"format\": \"%s\", \"size\": %llu, \"data_bytes\": %llu, \"tensors\": [",
+        printf(", \"format\": \"%s\", \"size\": %llu, \"data_bytes\": %llu, ",
                mcf_reader_format(r), (unsigned long long)file_size, (unsigned long long)data_bytes);
+        if (shards) {
+            printf("\"index_size\": %llu, \"shards\": [", (unsigned long long)index_size);
+            for (i = 0; i < nshards; i++) {
+                printf("%s\n  {\"url\": ", i ? "," : "");
+                json_str(stdout, shards[i].url);
+                printf(", \"tensors\": %lu, \"data_bytes\": %llu, \"size\": %llu}", (unsigned long)shards[i].tensors,
+                       (unsigned long long)shards[i].data_bytes, (unsigned long long)shards[i].size);
+            }
+            printf("%s], ", nshards ? "\n" : "");
+        }
+        printf("\"tensors\": [");
         for (i = 0; i < n; i++) {
             mcf_tensor t;
             uint64_t off = 0, nb = 0;
@@ -653,7 +774,9 @@ static int cmd_inspect(cli *c)
             json_str(stdout, t.name);
             printf(", \"dtype\": \"%s\", \"shape\": [", mcf_dtype_name(t.dtype));
             for (d = 0; d < t.ndim; d++) printf("%s%lld", d ? ", " : "", (long long)t.shape[d]);
-            printf("], \"bytes\": %llu, \"offset\": %llu}", (unsigned long long)nb, (unsigned long long)off);
+            printf("], \"bytes\": %llu, \"offset\": %llu", (unsigned long long)nb, (unsigned long long)off);
+            if (shards) printf(", \"shard\": %lu", (unsigned long)shard_of(shards, nshards, i));
+            printf("}");
         }
         printf("%s], \"metadata\": {", n ? "\n" : "");
         for (i = 0; i < nmeta; i++) {
@@ -681,12 +804,31 @@ static int cmd_inspect(cli *c)
         char sz[32];
         human_bytes((double)file_size, sz, sizeof sz);
         term_line(stdout, "", "%s", c->pos[0]);
-        printf("  format:   %s\n", mcf_reader_format(r));
-        printf("  size:     %llu bytes (%s)\n", (unsigned long long)file_size, sz);
-        printf("  tensors:  %lu (%llu bytes of data)\n", (unsigned long)n, (unsigned long long)data_bytes);
+        if (shards) {
+            size_t wsh = 5;
+            printf("  format:   %s, sharded: %lu shard%s + index\n", mcf_reader_format(r), (unsigned long)nshards, nshards == 1 ? "" : "s");
+            printf("  size:     %llu bytes (%s) in %lu shard%s, index %llu bytes\n", (unsigned long long)file_size, sz,
+                   (unsigned long)nshards, nshards == 1 ? "" : "s", (unsigned long long)index_size);
+            printf("  tensors:  %lu (%llu bytes of data)\n", (unsigned long)n, (unsigned long long)data_bytes);
+            for (i = 0; i < nshards; i++)
+                if (term_text(NULL, url_base(shards[i].url)) > wsh) wsh = term_text(NULL, url_base(shards[i].url));
+            if (wsh > 60) wsh = 60;
+            printf("\n  %5s  %-*s  %7s  %12s  %12s\n", "shard", (int)wsh, "file", "tensors", "data bytes", "file bytes");
+            for (i = 0; i < nshards; i++) {
+                printf("  %5lu  ", (unsigned long)(i + 1));
+                term_cell(stdout, url_base(shards[i].url), wsh);
+                printf("  %7lu  %12llu  %12llu\n", (unsigned long)shards[i].tensors, (unsigned long long)shards[i].data_bytes,
+                       (unsigned long long)shards[i].size);
+            }
+        } else {
+            printf("  format:   %s\n", mcf_reader_format(r));
+            printf("  size:     %llu bytes (%s)\n", (unsigned long long)file_size, sz);
+            printf("  tensors:  %lu (%llu bytes of data)\n", (unsigned long)n, (unsigned long long)data_bytes);
+        }
         if (nval) printf("  values:   %lu (not tensors; convert drops them)\n", (unsigned long)nval);
         if (n) {
-            printf("\n  %-*s  %-*s  %-*s  %12s  %12s\n", (int)wname, "name", (int)wdtype, "dtype", (int)wshape, "shape", "bytes", "offset");
+            printf("\n  %-*s  %-*s  %-*s  %12s  %12s%s\n", (int)wname, "name", (int)wdtype, "dtype", (int)wshape, "shape", "bytes", "offset",
+                   shards ? "  shard" : "");
             for (i = 0; i < n; i++) {
                 mcf_tensor t;
                 uint64_t off = 0, nb = 0;
@@ -696,13 +838,15 @@ static int cmd_inspect(cli *c)
                 shape_str(&t, shape, sizeof shape);
                 fputs("  ", stdout);
                 term_cell(stdout, entry_label(t.name), wname);   /* display columns, not bytes */
-                printf("  %-*s  %-*s  %12llu  %12llu\n", (int)wdtype, mcf_dtype_name(t.dtype), (int)wshape, shape,
+                printf("  %-*s  %-*s  %12llu  %12llu", (int)wdtype, mcf_dtype_name(t.dtype), (int)wshape, shape,
                        (unsigned long long)nb, (unsigned long long)off);
+                if (shards) printf("  %5lu", (unsigned long)(shard_of(shards, nshards, i) + 1));
+                fputc('\n', stdout);
             }
         }
         if (nval) print_values(r, nval);
         if (nmeta) {
-            printf("\n  metadata: %lu\n", (unsigned long)nmeta);
+            printf("\n  %s: %lu\n", shards ? "index metadata" : "metadata", (unsigned long)nmeta);
             for (i = 0; i < nmeta; i++) {
                 const char *k = "", *v = "";
                 (void)mcf_metadata_pair(r, i, &k, &v);
@@ -714,6 +858,7 @@ static int cmd_inspect(cli *c)
             }
         }
     }
+    free(shards);
     mcf_close(r);
     return EXIT_OK;
 }
@@ -729,8 +874,16 @@ static const char *const CONVERT_HELP =
     "needs --format. safetensors metadata is carried over. The bare tensor of a\n"
     "torch.save(tensor) file is named \"tensor\" in safetensors. DST is written\n"
     "atomically: it appears complete or not at all.\n"
+    "SRC may be a sharded checkpoint's index (model.safetensors.index.json,\n"
+    "pytorch_model.bin.index.json): every tensor of every shard is read. With\n"
+    "--max-shard-size, DST (e.g. out/model.safetensors) is split as Hugging Face\n"
+    "splits: out/model-00001-of-0000N.safetensors ... plus\n"
+    "out/model.safetensors.index.json, shards first, the index last (one shard:\n"
+    "just DST).\n"
     "\n"
     "  --format F              output format: safetensors, torch (pt, pth), auto\n"
+    "  --max-shard-size SIZE   split DST into shards of at most SIZE tensor bytes:\n"
+    "                          5GB, 500MB (powers of 1000), 1GiB (of 1024), bytes\n"
     "  --from F                input format instead of sniffing it\n"
     "  --no-overwrite          fail if DST exists\n"
     "  --durable               fsync DST and its directory before returning\n"
@@ -739,19 +892,6 @@ static const char *const CONVERT_HELP =
     "                          otherwise dropped with a note on stderr\n"
     "  -q, --quiet             no summary line\n"
     "  -s, --storage-option K=V  backend option for the remote one of SRC and DST\n";
-
-/* name ends with suffix, ASCII case ignored. */
-static int ends_with_nocase(const char *name, const char *suffix)
-{
-    size_t n = strlen(name), k = strlen(suffix), i;
-    if (k > n) return 0;
-    for (i = 0; i < k; i++) {
-        char a = name[n - k + i], b = suffix[i];
-        if (a >= 'A' && a <= 'Z') a = (char)(a + 32);
-        if (a != b) return 0;
-    }
-    return 1;
-}
 
 /* The format convert writes: --format, else DST's suffix. A suffix it does
  * not know is a usage error, not a torch file with a misleading name.
@@ -834,9 +974,13 @@ static int cmd_convert(cli *c)
      * as examples/convert.c names it (back to torch it stays bare) */
     if (n == 1 && !*t[0].name && strcmp(kind, "safetensors") == 0 && strcmp(mcf_reader_format(r), "torch") == 0)
         t[0].name = "tensor";
+    /* an index's metadata ("total_size") describes the index, not a file:
+     * shards get the default {"format": "pt"} */
+    if (ends_with_nocase(c->pos[0], ".index.json")) nmeta = 0;
     for (i = 0; i < nmeta; i++) (void)mcf_metadata_pair(r, i, &meta[2 * i], &meta[2 * i + 1]);
     options_init(c, &out, 1, c->pos[1]);
     out.format = kind;
+    out.max_shard_bytes = c->max_shard;
     if (nmeta) out.metadata = meta;
     progress_init(&p, "convert");
     out.progress = progress_cb;
@@ -853,11 +997,26 @@ static int cmd_convert(cli *c)
         fputc('\n', stderr);
     }
     if (!c->quiet) {
-        char sz[32], dt[32];
+        char sz[32], dt[32], *index = (char *)malloc(strlen(c->pos[1]) + 12);
+        mcf_reader *ix = NULL;
+        size_t shards = 0;
         human_bytes((double)total, sz, sizeof sz);
         human_duration(now_s() - t0, dt, sizeof dt);
-        term_line(stdout, "", "%s (%s) -> %s (%s): %lu tensor%s, %s, %s", c->pos[0], mcf_reader_format(r), c->pos[1], kind,
-                  (unsigned long)n, n == 1 ? "" : "s", sz, dt);
+        if (index && c->max_shard) {   /* sharded when the split made more than one shard */
+            snprintf(index, strlen(c->pos[1]) + 12, "%s.index.json", c->pos[1]);
+            if (mcf_exists(index, &out) == 1 && mcf_open(index, &out, &ix) == MCF_OK) {
+                for (i = 0; i < mcf_count(ix); i++)
+                    if (i == 0 || strcmp(mcf_entry_source(ix, i), mcf_entry_source(ix, i - 1)) != 0) shards++;
+                mcf_close(ix);
+            }
+        }
+        if (shards)
+            term_line(stdout, "", "%s (%s) -> %s (%s, %lu shards + index): %lu tensor%s, %s, %s", c->pos[0], mcf_reader_format(r), index, kind,
+                      (unsigned long)shards, (unsigned long)n, n == 1 ? "" : "s", sz, dt);
+        else
+            term_line(stdout, "", "%s (%s) -> %s (%s): %lu tensor%s, %s, %s", c->pos[0], mcf_reader_format(r), c->pos[1], kind,
+                      (unsigned long)n, n == 1 ? "" : "s", sz, dt);
+        free(index);
     }
     status = EXIT_OK;
 done:
@@ -960,7 +1119,9 @@ static const char *const VERIFY_HELP =
     "\n"
     "Opens URL with full validation (safetensors header rules; torch zip\n"
     "structure, pickle allowlist and every entry's CRC-32) and reads every\n"
-    "tensor. Prints one OK line, or exits 1 with the reason.\n"
+    "tensor. Prints one OK line, or exits 1 with the reason. URL may be a sharded\n"
+    "checkpoint's .index.json: the index rules (shard names inside its directory,\n"
+    "every tensor in exactly its shard) and every shard are checked.\n"
     "\n"
     "  --format F              read as F instead of sniffing\n"
     "  --lenient               accept bytes after the last safetensors tensor\n"
@@ -999,8 +1160,15 @@ static int cmd_verify(cli *c)
         progress_update(&p, done, total);
     }
     progress_end(&p);
-    term_line(stdout, "OK ", "%s: %s, %lu tensor%s, %llu bytes of data%s", c->pos[0], mcf_reader_format(r), (unsigned long)n,
-              n == 1 ? "" : "s", (unsigned long long)total, strcmp(mcf_reader_format(r), "torch") == 0 ? ", zip CRC-32 checked" : "");
+    {
+        size_t shards = 0;
+        char sh[48] = "";
+        for (i = 0; i < n; i++)
+            if (i == 0 || strcmp(mcf_entry_source(r, i), mcf_entry_source(r, i - 1)) != 0) shards++;
+        if (ends_with_nocase(c->pos[0], ".index.json")) snprintf(sh, sizeof sh, " in %lu shard%s", (unsigned long)shards, shards == 1 ? "" : "s");
+        term_line(stdout, "OK ", "%s: %s, %lu tensor%s%s, %llu bytes of data%s", c->pos[0], mcf_reader_format(r), (unsigned long)n,
+                  n == 1 ? "" : "s", sh, (unsigned long long)total, strcmp(mcf_reader_format(r), "torch") == 0 ? ", zip CRC-32 checked" : "");
+    }
     status = EXIT_OK;
 done:
     free(buf);
@@ -1360,7 +1528,7 @@ typedef struct command {
 
 static const command COMMANDS[] = {
     {"inspect", "--json --format --lenient --no-mmap -s --storage-option", 1, 1, cmd_inspect},
-    {"convert", "--format --from --no-overwrite --durable -q --quiet --lenient --no-mmap --strict -s --storage-option", 2, 2, cmd_convert},
+    {"convert", "--format --from --no-overwrite --durable -q --quiet --lenient --no-mmap --strict --max-shard-size -s --storage-option", 2, 2, cmd_convert},
     {"cp", "--no-overwrite --durable -q --quiet -s --storage-option", 2, 2, cmd_cp},
     {"verify", "--format --lenient --no-mmap -s --storage-option", 1, 1, cmd_verify},
     {"get", "-o --output --slice --as --format --lenient --no-mmap --durable -s --storage-option", 2, 2, cmd_get},
