@@ -4285,6 +4285,7 @@ typedef struct mcf__xfer {
     uint64_t pos;                       /* 200 answer: body bytes consumed so far */
     uint64_t counted;                   /* 200 answer: body bytes counted (a paused chunk comes again) */
     int hold;                           /* 200 answer: pause once dst is full (else cut) */
+    int sizing;                         /* 200 answer at open: size comes from its Content-Length */
     int stopped, grown;                 /* 200 answer: cut once dst was full; or its length is not size */
     char crange[96];                    /* Content-Range of the answer */
     mcf__buf *keep;                     /* or into this buffer (XML answers) */
@@ -4636,6 +4637,34 @@ static const char *mcf__net_field_value(const char *p, size_t n, size_t name_len
     return s;
 }
 
+/* Parses a Content-Range value "bytes FIRST-LAST/TOTAL" (TOTAL may be "*",
+ * given as UINT64_MAX). RFC 9110 section 14.4. */
+static int mcf__net_parse_crange(const char *s, uint64_t *first, uint64_t *last, uint64_t *total)
+{
+    uint64_t v[3];
+    int i;
+    if (mcf__lower(s[0]) != 'b' || mcf__lower(s[1]) != 'y' || mcf__lower(s[2]) != 't' || mcf__lower(s[3]) != 'e' ||
+        mcf__lower(s[4]) != 's' || s[5] != ' ')
+        return 0;
+    s += 6;
+    for (i = 0; i < 3; i++) {
+        if (i == 2 && *s == '*') {
+            v[2] = UINT64_MAX;
+            s++;
+            break;
+        }
+        if (*s < '0' || *s > '9') return 0;
+        for (v[i] = 0; *s >= '0' && *s <= '9'; s++) {
+            if (v[i] > (UINT64_MAX - 1 - (uint64_t)(*s - '0')) / 10) return 0;
+            v[i] = v[i] * 10 + (uint64_t)(*s - '0');
+        }
+        if (i < 2 && *s++ != (i == 0 ? '-' : '/')) return 0;
+    }
+    if (*s != '\0' || v[1] < v[0]) return 0;
+    *first = v[0]; *last = v[1]; *total = v[2];
+    return 1;
+}
+
 static size_t mcf__net_on_header(char *p, size_t size, size_t nitems, void *user)
 {
     mcf__xfer *x = (mcf__xfer *)user;
@@ -4665,6 +4694,17 @@ static size_t mcf__net_on_header(char *p, size_t size, size_t nitems, void *user
         if (k >= sizeof x->crange) k = sizeof x->crange - 1;   /* too long to be valid: fails the parse */
         for (i = 0; i < k; i++) x->crange[i] = (s[i] >= ' ' && s[i] != 0x7f) ? s[i] : '?';
         x->crange[k] = '\0';
+    } else if (x->sizing && (p[0] == '\r' || p[0] == '\n')) {
+        /* the end of the open's answer head: a 206 that calls the object
+         * empty has no bytes to send, whatever its Content-Length claims
+         * (s3rver sends "bytes 0-0/0" and a length of 1): cut it here */
+        uint64_t first, last, total;
+        long status = 0;
+        (void)curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+        if (status == 206 && mcf__net_parse_crange(x->crange, &first, &last, &total) && total == 0) {
+            x->stopped = 1;
+            return 0;
+        }
     }
     return n;
 }
@@ -4684,6 +4724,15 @@ static size_t mcf__net_on_whole(mcf__xfer *x, const char *p, size_t n)
         x->counted = at + n;
     }
     if (at == 0) (void)curl_easy_getinfo(x->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+    if (x->sizing) {   /* the open's GET: the size is the whole object's length */
+        if (len < 0) {
+            x->stopped = 1;   /* unknown length: the opener fails it */
+            return 0;
+        }
+        x->sizing = 0;
+        x->size = (uint64_t)len;
+        if ((uint64_t)x->cap > x->size) x->cap = x->room = (size_t)x->size;
+    }
     if ((len >= 0 && (uint64_t)len != x->size) || at + n > x->size) {
         x->grown = 1;
         return 0;
@@ -5208,34 +5257,6 @@ static void mcf__net_give(mcf__net_reader *r, CURL *h)
     (void)pthread_mutex_unlock(&r->pool_lock);
 }
 
-/* Parses a Content-Range value "bytes FIRST-LAST/TOTAL" (TOTAL may be "*",
- * given as UINT64_MAX). RFC 9110 section 14.4. */
-static int mcf__net_parse_crange(const char *s, uint64_t *first, uint64_t *last, uint64_t *total)
-{
-    uint64_t v[3];
-    int i;
-    if (mcf__lower(s[0]) != 'b' || mcf__lower(s[1]) != 'y' || mcf__lower(s[2]) != 't' || mcf__lower(s[3]) != 'e' ||
-        mcf__lower(s[4]) != 's' || s[5] != ' ')
-        return 0;
-    s += 6;
-    for (i = 0; i < 3; i++) {
-        if (i == 2 && *s == '*') {
-            v[2] = UINT64_MAX;
-            s++;
-            break;
-        }
-        if (*s < '0' || *s > '9') return 0;
-        for (v[i] = 0; *s >= '0' && *s <= '9'; s++) {
-            if (v[i] > (UINT64_MAX - 1 - (uint64_t)(*s - '0')) / 10) return 0;
-            v[i] = v[i] * 10 + (uint64_t)(*s - '0');
-        }
-        if (i < 2 && *s++ != (i == 0 ? '-' : '/')) return 0;
-    }
-    if (*s != '\0' || v[1] < v[0]) return 0;
-    *first = v[0]; *last = v[1]; *total = v[2];
-    return 1;
-}
-
 /* One step of a transfer on a multi handle: 1 when it has ended, with *cc
  * its result (fail when curl_multi_perform itself fails). */
 static int mcf__net_multi_run(CURLM *m, CURLcode fail, CURLcode *cc)
@@ -5635,6 +5656,83 @@ static int mcf__net_read_at(void *file, uint64_t off, void *dst, size_t len)
     return rc;
 }
 
+/* Whether a Content-Range value names an unsatisfied range of a 0-byte
+ * object ("bytes", a star, then "/0"): a 416 for an empty object (RFC 9110
+ * section 14.4). */
+static int mcf__net_crange_empty(const char *s)
+{
+    static const char want[] = "bytes */0";
+    size_t i;
+    for (i = 0; want[i]; i++)
+        if (mcf__lower(s[i]) != want[i]) return 0;
+    return s[i] == '\0';
+}
+
+/* The open: one ranged GET of the object's first MCF__NET_CACHE bytes, kept
+ * as a block, so sniffing and a header that fits cost nothing more. The size
+ * comes from the answer: a 206's Content-Range total (its range the one asked
+ * for, or shorter only where the object ends), a 200's Content-Length (the
+ * server ignores Range: the block's bytes are taken from the stream and it is
+ * cut, as for any read, and the note is left), or a 416 of an empty object. */
+static int mcf__net_open_get(mcf__net_reader *r)
+{
+    mcf__xfer x;
+    char range[64], keep[MCF_ERROR_MAX], saved[MCF_ERROR_MAX];
+    uint64_t first = 0, last = 0, total = 0;
+    curl_off_t len = -1;
+    int rc;
+    if (!(r->ahead[0] = (unsigned char *)mcf__malloc(MCF__NET_CACHE))) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
+    mcf__net_range_xfer(&x, r, r->n.h, 0, r->ahead[0], MCF__NET_CACHE, MCF__NET_CACHE, range, sizeof range);
+    x.sizing = 1;
+    x.what[0] = '\0';   /* an error names the object, as any open does */
+    memcpy(keep, mcf__error_text, sizeof keep);
+    rc = mcf__net_perform(&x, range, -1, MCF_FILE_OPEN_FAIL);
+    if (rc != MCF_OK && x.status == 416) {
+        /* an empty object, said by Content-Range or else by a HEAD */
+        memcpy(saved, mcf__error_text, sizeof saved);
+        if (mcf__net_crange_empty(x.crange) || (mcf__net_head(&r->n, &total, MCF_FILE_OPEN_FAIL) == MCF_OK && total == 0)) {
+            memcpy(mcf__error_text, keep, sizeof keep);
+            r->size = 0;
+            return MCF_OK;
+        }
+        memcpy(mcf__error_text, saved, sizeof saved);
+        return rc;
+    }
+    if (rc != MCF_OK) return rc;
+    if (x.status == 206 && mcf__net_parse_crange(x.crange, &first, &last, &total) && total == 0) {
+        r->size = 0;   /* a 206 that calls the object empty (its body was cut at the head) */
+        return MCF_OK;
+    }
+    if (x.status == 200) {
+        (void)curl_easy_getinfo(x.h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+        if (len < 0) return mcf__fail(MCF_NOT_SUPPORTED, "%s: GET %s: the server sent no Content-Length, so the size is unknown", r->n.who, r->n.shown);
+        r->size = (uint64_t)len;
+        if ((uint64_t)x.got != (r->size < MCF__NET_CACHE ? r->size : MCF__NET_CACHE))
+            return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s: short answer, %lu bytes of an object of %llu", r->n.who, r->n.shown,
+                             (unsigned long)x.got, (unsigned long long)r->size);
+    } else if (x.status == 206) {
+        if (!x.crange[0])
+            return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s bytes %s: the server answered 206 without a Content-Range header, so the size is unknown",
+                             r->n.who, r->n.shown, range);
+        if (!mcf__net_parse_crange(x.crange, &first, &last, &total) || total == UINT64_MAX || first != 0 || last >= total ||
+            last + 1 != (total < MCF__NET_CACHE ? total : MCF__NET_CACHE))
+            return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s bytes %s: the server answered 206 with Content-Range \"%s\", not the bytes asked for "
+                             "and the object's size", r->n.who, r->n.shown, range, x.crange);
+        if ((uint64_t)x.got != last + 1)
+            return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s bytes %s: short answer, %lu of %llu bytes", r->n.who, r->n.shown, range,
+                             (unsigned long)x.got, (unsigned long long)(last + 1));
+        r->size = total;
+    } else {
+        return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s bytes %s: unexpected answer HTTP %ld %s (expected 206 or 200)", r->n.who, r->n.shown,
+                         range, x.status, x.reason);
+    }
+    r->ahead_off[0] = 0;
+    r->ahead_len[0] = x.got;
+    r->older = 1;
+    mcf__net_learned(r, x.status, 0, x.got);
+    return MCF_OK;
+}
+
 static void mcf__net_close_read(void *file)
 {
     mcf__net_reader *r = (mcf__net_reader *)file;
@@ -5682,9 +5780,9 @@ static int mcf__net_open_read(void *user, const mcf_url *u, const mcf_options *o
     r->idle = (CURL **)mcf__malloc(r->n.threads * sizeof *r->idle);
     if (!r->locks || !r->idle) rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", u->url);
     if (rc == MCF_OK) {
-        r->idle[r->nidle++] = r->n.h;   /* the HEAD's handle (and connection) is the pool's first */
+        r->idle[r->nidle++] = r->n.h;   /* the open GET's handle (and connection) is the pool's first */
         r->made = 1;
-        rc = mcf__net_head(&r->n, &r->size, MCF_FILE_OPEN_FAIL);
+        rc = mcf__net_open_get(r);
     }
     if (rc != MCF_OK) {
         mcf__net_close_read(r);
