@@ -567,6 +567,107 @@ static int lazy_load(const char *url, const mcf_options *o, uint64_t window)
     return 0;
 }
 
+/* Opening a safetensors file whose header and small tensors lie in the first
+ * 72 KiB costs exactly one request (a ranged GET of that block: the size
+ * comes from its Content-Range), and reading those tensors costs nothing
+ * more: they come from the block the open kept. */
+static int open_one_request(const char *url, const mcf_options *o)
+{
+    static float a[1000], b[4000];
+    mcf_tensor t[2];
+    mcf_reader *r = NULL;
+    float got[4000];
+    uint64_t r0, r1, r2, d0, d1, d2, off, nb;
+    size_t i;
+    int ib;
+    for (i = 0; i < 1000; i++) a[i] = (float)i * 0.5f;
+    for (i = 0; i < 4000; i++) b[i] = (float)i - 3.0f;
+    memset(t, 0, sizeof t);
+    t[0].name = "a"; t[0].dtype = MCF_F32; t[0].ndim = 1; t[0].shape[0] = 1000; t[0].data = a;
+    t[1].name = "b"; t[1].dtype = MCF_F32; t[1].ndim = 2; t[1].shape[0] = 40; t[1].shape[1] = 100; t[1].data = b;
+    MCF_CHECK_RC(mcf_save(url, t, 2, o), MCF_OK);
+    mcf_curl_counters(&r0, &d0, NULL);
+    MCF_CHECK_RC(mcf_open(url, o, &r), MCF_OK);
+    mcf_curl_counters(&r1, &d1, NULL);
+    MCF_CHECK(mcf_count(r) == 2);
+    ib = mcf_find(r, "b");
+    MCF_CHECK(ib >= 0);
+    MCF_CHECK_RC(mcf_entry_location(r, (size_t)ib, &off, &nb), MCF_OK);
+    MCF_CHECK(off + nb <= OPEN_BLOCK);
+    MCF_CHECK_RC(mcf_read(r, (size_t)ib, got, sizeof b), MCF_OK);
+    MCF_CHECK(memcmp(got, b, sizeof b) == 0);
+    MCF_CHECK_RC(mcf_read(r, 0, got, sizeof a), MCF_OK);
+    MCF_CHECK(memcmp(got, a, sizeof a) == 0);
+    mcf_curl_counters(&r2, &d2, NULL);
+    fprintf(stderr, "  %s: open %llu requests %llu bytes, reading both tensors %llu requests\n", url, (unsigned long long)(r1 - r0),
+            (unsigned long long)(d1 - d0), (unsigned long long)(r2 - r1));
+    MCF_CHECK(r1 - r0 == 1);                 /* no HEAD: one GET of bytes 0-73727 */
+    MCF_CHECK(d1 - d0 < off + nb + 4096);    /* the whole (short) file and the answer's head */
+    MCF_CHECK(r2 - r1 == 0 && d2 == d1);     /* both tensors lie in the kept block */
+    mcf_close(r);
+    MCF_CHECK_RC(mcf_remove(url, o), MCF_OK);
+    return 0;
+}
+
+static int remote_open_is_one_request_http_and_s3(void)
+{
+    char url[160];
+    mcf_options o;
+    NEED_HTTP();
+    NEED_S3();
+    url_of(url, sizeof url, g_http_base, "/one/model.safetensors");
+    MCF_CHECK(open_one_request(url, NULL) == 0);
+    o = s3_options(S3_SECRET);
+    MCF_CHECK(open_one_request("s3://" S3_BUCKET "/one/model.safetensors", &o) == 0);
+    return 0;
+}
+
+/* An empty object opens with size 0 in one request, whatever the server
+ * answers the open's range with: nginx 200 with Content-Length 0, s3rver a
+ * 206 "bytes 0-0/0" (announcing a byte it never sends), and a 416 with
+ * "bytes * /0" as RFC 9110 has it (a fixed nginx answer). */
+static int empty_open(const char *url, const mcf_options *o, int write)
+{
+    mcf_filesystem fs;
+    mcf_url u;
+    void *f = NULL, *p = NULL;
+    uint64_t size = 1, r0, r1;
+    size_t n = 1;
+    if (write) MCF_CHECK_RC(mcf_write_bytes(url, "", 0, o), MCF_OK);
+    MCF_CHECK_RC(mcf_filesystem_lookup(strncmp(url, "s3:", 3) == 0 ? "s3" : "http", &fs), MCF_OK);
+    MCF_CHECK_RC(mcf_url_parse(url, NULL, &u), MCF_OK);
+    mcf_set_error(MCF_OK, "%s", "");
+    mcf_curl_counters(&r0, NULL, NULL);
+    MCF_CHECK_RC(fs.open_read(fs.user, &u, o, &f, &size), MCF_OK);
+    mcf_curl_counters(&r1, NULL, NULL);
+    MCF_CHECK(size == 0);
+    MCF_CHECK(r1 - r0 == 1);
+    MCF_CHECK(mcf_last_error()[0] == '\0');
+    MCF_CHECK_RC(fs.read_at(f, 0, NULL, 0), MCF_OK);
+    fs.close_read(f);
+    mcf_url_free(&u);
+    MCF_CHECK_RC(mcf_read_bytes(url, &p, &n, o), MCF_OK);
+    MCF_CHECK(n == 0);
+    mcf_free(p);
+    if (write) MCF_CHECK_RC(mcf_remove(url, o), MCF_OK);
+    return 0;
+}
+
+static int remote_empty_object_open_http_and_s3(void)
+{
+    char url[160];
+    mcf_options o;
+    NEED_HTTP();
+    NEED_S3();
+    url_of(url, sizeof url, g_http_base, "/empty/e.bin");
+    MCF_CHECK(empty_open(url, NULL, 1) == 0);
+    url_of(url, sizeof url, g_http_base, "/badrange/empty416.bin");
+    MCF_CHECK(empty_open(url, NULL, 0) == 0);
+    o = s3_options(S3_SECRET);
+    MCF_CHECK(empty_open("s3://" S3_BUCKET "/empty/e.bin", &o, 1) == 0);
+    return 0;
+}
+
 static int remote_safetensors_lazy_load_http(void)
 {
     char url[160];
@@ -1158,5 +1259,6 @@ MCF_TEST_MAIN(MCF_TEST(remote_http_bytes_round_trip), MCF_TEST(remote_http_missi
               MCF_TEST(remote_s3_file_io_flows), MCF_TEST(remote_http_no_range_references),
               MCF_TEST(remote_http_no_range_note), MCF_TEST(remote_http_no_range_lazy_load),
               MCF_TEST(remote_http_bad_content_range), MCF_TEST(remote_https_tls_options),
-              MCF_TEST(remote_slices_match_local_http_and_s3), MCF_TEST(remote_slice_cost_row_and_column))
+              MCF_TEST(remote_slices_match_local_http_and_s3), MCF_TEST(remote_slice_cost_row_and_column),
+              MCF_TEST(remote_open_is_one_request_http_and_s3), MCF_TEST(remote_empty_object_open_http_and_s3))
 #endif
