@@ -544,19 +544,25 @@ typedef struct mcf_filesystem {
  *            AWS_ENDPOINT_URL; path-style), anon ("1": unsigned), part_size
  *            and multipart_threshold (bytes, default 64 MiB), and the http keys
  *            except bearer_token. */
-/* Reads are ranged GETs. A server that ignores Range (python3 -m http.server,
- * many static servers and proxies) answers 200 with the whole object. The
- * first such read takes its bytes from that stream (for a small read, the
- * 72 KiB from its offset) and cuts the transfer; later reads go on with one
- * GET of the object, held paused between them until the reader closes, so
- * reads in file order cost the object once; a read behind the stream starts
- * a new GET at byte 0.
- * Opening a safetensors file with a header under 72 KiB is a HEAD and one
- * GET. The first 200 per open object leaves, on success, a note in
- * mcf_last_error(): "note: http: URL: the server ignores Range requests ...".
- * The size comes from HEAD's Content-Length. A 206 whose Content-Range is not
- * the range asked for, or a 200 whose length is not the size at open, fails
- * with MCF_FILE_READ_FAIL: never bytes from elsewhere in the object.
+/* Reads are ranged GETs. Opening an object for reading is ONE of them: the
+ * first 72 KiB, kept for the reads that fall inside it, with the size taken
+ * from the answer (a 206's Content-Range total, a 200's Content-Length, a
+ * 416 of an empty object), so opening a safetensors file whose header fits
+ * in 72 KiB is one request and reading what lies in that block costs none.
+ * mcf_file_size and mcf_exists send a HEAD. A server that ignores Range
+ * (python3 -m http.server, many static servers and proxies) answers 200 with
+ * the whole object. The first such read (usually the open's) takes its bytes
+ * from that stream (for a small read, the 72 KiB from its offset) and cuts
+ * the transfer; later reads go on with one GET of the object, held paused
+ * between them until the reader closes, so reads in file order cost the
+ * object once; a read behind the stream starts a new GET at byte 0.
+ * The first 200 per open object that is not the whole object leaves, on
+ * success, a note in mcf_last_error(): "note: http: URL: the server ignores
+ * Range requests ...". A 206 whose Content-Range is not the range asked for
+ * (at open: shorter only where the object ends, with a numeric total), or a
+ * 200 whose length is not the size at open, fails with MCF_FILE_READ_FAIL:
+ * never bytes from elsewhere in the object, never a guessed size. A 200
+ * without Content-Length at open is MCF_NOT_SUPPORTED (the size is unknown).
  * With options.threads > 1 (the backends set MCF_FS_THREADSAFE_READ):
  * read_at may run on several threads at once for one open object, each
  * transfer on its own connection, at most `threads` of them. One read_at of
@@ -713,8 +719,8 @@ MCFDEF int mcf_read_as(mcf_reader *r, size_t i, mcf_dtype to, const mcf_slice *s
  * ({"metadata": {...}, "weight_map": {"tensor": "shard file", ...}}): ONE
  * reader over every tensor of every shard it names, shards resolved next to
  * the index (local, file://, memory://, http(s), s3 alike). Opening reads the
- * index and each shard's header only (remote: a HEAD and one GET of the
- * header per shard). Entries are ordered by shard name, then by offset in
+ * index and each shard's header only (remote: one ranged GET per object
+ * when its header fits in the first 72 KiB). Entries are ordered by shard name, then by offset in
  * the shard; mcf_entry_source names an entry's shard, mcf_metadata answers
  * from the index's "metadata". Every shard must be one format.
  * An index may name only files in its own directory: a shard name that is
@@ -4185,9 +4191,11 @@ static const mcf_filesystem mcf__win_fs = {
 
 /* ===== [12] fs: http & s3 (curl) ========================================= */
 /* http://, https:// and s3:// over libcurl (MOONCAKE_FILEIO_CURL, -lcurl).
- * Reads: HEAD for the size, then ranged GETs on one reused handle (keep-alive);
- * small reads fetch a 4 KiB block and the last two reads up to 72 KiB are kept, so
- * header parsers' many small reads cost few requests. A 206 must name the
+ * Reads: the open is one ranged GET of the first 72 KiB (mcf__net_open_get), its
+ * answer giving the size and the first kept block; then ranged GETs on one
+ * reused handle (keep-alive); small reads fetch a 4 KiB block and the last two
+ * reads up to 72 KiB are kept, so header parsers' many small reads cost few
+ * requests. Stat and exists are a HEAD. A 206 must name the
  * range asked for (RFC 9110 14.4); a 200 (Range ignored) is the whole object,
  * read from its start up to the bytes wanted and cut; later reads continue
  * one GET held paused between them. Writes: a PUT
@@ -5151,7 +5159,8 @@ static long mcf__jobs_next(CURLM *m, mcf__job *jobs, size_t n, int fallback, int
 }
 
 /* ---- reading ---- */
-/* An open object; read_at may run on several threads at once. Under `lock`:
+/* An open object; read_at may run on several threads at once. The open
+ * fills the first kept block before any read can run. Under `lock`:
  * the kept blocks, the held whole-object stream and what the server showed
  * (small reads, and every read once the server is known to ignore Range, run
  * one at a time under it). Reads above MCF__NET_CACHE bytes run outside it,
@@ -13008,6 +13017,10 @@ CHANGE LOG
          shard it names as one reader (new mcf_entry_source names an entry's
          shard); mcf_save with the new options.max_shard_bytes (appended to
          mcf_options) writes shards and an index as Hugging Face does.
+         http/s3: opening for reading is one ranged GET of the first 72 KiB
+         (size from its Content-Range or Content-Length; kept for the reads
+         inside it) instead of a HEAD and a GET: a safetensors open is one
+         request, a 4-shard index five.
   0.1.0  first release: results and Mooncake error codes, dtypes, fsspec-style
          URLs, file (POSIX and Win32) and memory filesystems, HTTP(S) and S3
          over libcurl, safetensors reader/writer (byte-identical to the
