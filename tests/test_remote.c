@@ -1027,6 +1027,40 @@ static int remote_http_bad_content_range(void)
     return 0;
 }
 
+/* A server that sends no Content-Length (nginx's /chunked/ rewrites bodies,
+ * so it answers chunked and ignores Range): the size is unknown, so a HEAD
+ * (mcf_file_size) and the open's GET both fail with MCF_NOT_SUPPORTED
+ * naming the URL; the open cuts the stream, it never downloads the object. */
+static int remote_http_no_content_length(void)
+{
+    char url[160];
+    unsigned char *data = noise(100000, 23);
+    uint64_t size, d0, d1;
+    void *p = NULL;
+    size_t n;
+    mcf_reader *r = NULL;
+    NEED_HTTP();
+    MCF_CHECK(data != NULL);
+    url_of(url, sizeof url, g_http_base, "/chunked/c.bin");
+    MCF_CHECK_RC(mcf_write_bytes(url, data, 100000, NULL), MCF_OK);
+    MCF_CHECK_RC(mcf_file_size(url, &size, NULL), MCF_NOT_SUPPORTED);
+    MCF_CHECK_ERR("http: HEAD");
+    MCF_CHECK_ERR("the server sent no Content-Length, so the size is unknown");
+    mcf_curl_counters(NULL, &d0, NULL);
+    MCF_CHECK_RC(mcf_read_bytes(url, &p, &n, NULL), MCF_NOT_SUPPORTED);
+    mcf_curl_counters(NULL, &d1, NULL);
+    MCF_CHECK_ERR("http: GET");
+    MCF_CHECK_ERR(url);
+    MCF_CHECK_ERR("the server sent no Content-Length, so the size is unknown");
+    MCF_CHECK(d1 - d0 < 100000);   /* cut at its first bytes */
+    MCF_CHECK_RC(mcf_open(url, NULL, &r), MCF_NOT_SUPPORTED);
+    MCF_CHECK_ERR("the server sent no Content-Length");
+    MCF_CHECK(r == NULL);
+    MCF_CHECK_RC(mcf_remove(url, NULL), MCF_OK);
+    free(data);
+    return 0;
+}
+
 /* https: a self-signed certificate fails verification by default, and works
  * with ca_file (verified) or verify_tls=0. */
 static int remote_https_tls_options(void)
@@ -1260,5 +1294,6 @@ MCF_TEST_MAIN(MCF_TEST(remote_http_bytes_round_trip), MCF_TEST(remote_http_missi
               MCF_TEST(remote_http_no_range_note), MCF_TEST(remote_http_no_range_lazy_load),
               MCF_TEST(remote_http_bad_content_range), MCF_TEST(remote_https_tls_options),
               MCF_TEST(remote_slices_match_local_http_and_s3), MCF_TEST(remote_slice_cost_row_and_column),
-              MCF_TEST(remote_open_is_one_request_http_and_s3), MCF_TEST(remote_empty_object_open_http_and_s3))
+              MCF_TEST(remote_open_is_one_request_http_and_s3), MCF_TEST(remote_empty_object_open_http_and_s3),
+              MCF_TEST(remote_http_no_content_length))
 #endif
