@@ -146,6 +146,7 @@ static int remote_http_status_mapping(void)
     const char *so[] = { "retries", "1", NULL };
     mcf_options o;
     uint64_t size, r0, r1;
+    mcf_reader *r = NULL;
     NEED_HTTP();
     memset(&o, 0, sizeof o);
     o.storage_options = so;
@@ -162,7 +163,23 @@ static int remote_http_status_mapping(void)
     MCF_CHECK_ERR("HTTP 503");
     MCF_CHECK_ERR("gave up after 2 attempts");
     MCF_CHECK(r1 - r0 == 2);
+    /* an open for reading is a GET: the same codes, and retried the same way */
+    mcf_curl_counters(&r0, NULL, NULL);
+    MCF_CHECK_RC(mcf_open(url, &o, &r), MCF_PERSISTENT_FAIL);
+    mcf_curl_counters(&r1, NULL, NULL);
+    MCF_CHECK_ERR("http: GET");
+    MCF_CHECK_ERR(url);
+    MCF_CHECK_ERR("HTTP 503");
+    MCF_CHECK_ERR("gave up after 2 attempts");
+    MCF_CHECK(r1 - r0 == 2);
+    url_of(url, sizeof url, g_http_base, "/status/403/x.bin");
+    MCF_CHECK_RC(mcf_open(url, NULL, &r), MCF_PERMISSION_DENIED);
+    MCF_CHECK_ERR("http: GET");
+    MCF_CHECK_ERR("HTTP 403 Forbidden");
+    MCF_CHECK(r == NULL);
     /* nothing listens on port 1: a transport error, not a crash or a hang */
+    MCF_CHECK_RC(mcf_open("http://127.0.0.1:1/x.safetensors", NULL, &r), MCF_FILE_OPEN_FAIL);
+    MCF_CHECK_ERR("http://127.0.0.1:1/x.safetensors");
     MCF_CHECK_RC(mcf_file_size("http://127.0.0.1:1/x", &size, NULL), MCF_FILE_OPEN_FAIL);
     MCF_CHECK_ERR("http://127.0.0.1:1/x");
     return 0;
