@@ -558,19 +558,25 @@ typedef struct mcf_filesystem {
  *            AWS_ENDPOINT_URL; path-style), anon ("1": unsigned), part_size
  *            and multipart_threshold (bytes, default 64 MiB), and the http keys
  *            except bearer_token. */
-/* Reads are ranged GETs. A server that ignores Range (python3 -m http.server,
- * many static servers and proxies) answers 200 with the whole object. The
- * first such read takes its bytes from that stream (for a small read, the
- * 72 KiB from its offset) and cuts the transfer; later reads go on with one
- * GET of the object, held paused between them until the reader closes, so
- * reads in file order cost the object once; a read behind the stream starts
- * a new GET at byte 0.
- * Opening a safetensors file with a header under 72 KiB is a HEAD and one
- * GET. The first 200 per open object leaves, on success, a note in
- * mcf_last_error(): "note: http: URL: the server ignores Range requests ...".
- * The size comes from HEAD's Content-Length. A 206 whose Content-Range is not
- * the range asked for, or a 200 whose length is not the size at open, fails
- * with MCF_FILE_READ_FAIL: never bytes from elsewhere in the object.
+/* Reads are ranged GETs. Opening an object for reading is ONE of them: the
+ * first 72 KiB, kept for the reads that fall inside it, with the size taken
+ * from the answer (a 206's Content-Range total, a 200's Content-Length, a
+ * 416 of an empty object), so opening a safetensors file whose header fits
+ * in 72 KiB is one request and reading what lies in that block costs none.
+ * mcf_file_size and mcf_exists send a HEAD. A server that ignores Range
+ * (python3 -m http.server, many static servers and proxies) answers 200 with
+ * the whole object. The first such read (usually the open's) takes its bytes
+ * from that stream (for a small read, the 72 KiB from its offset) and cuts
+ * the transfer; later reads go on with one GET of the object, held paused
+ * between them until the reader closes, so reads in file order cost the
+ * object once; a read behind the stream starts a new GET at byte 0.
+ * The first 200 per open object that is not the whole object leaves, on
+ * success, a note in mcf_last_error(): "note: http: URL: the server ignores
+ * Range requests ...". A 206 whose Content-Range is not the range asked for
+ * (at open: shorter only where the object ends, with a numeric total), or a
+ * 200 whose length is not the size at open, fails with MCF_FILE_READ_FAIL:
+ * never bytes from elsewhere in the object, never a guessed size. A 200
+ * without Content-Length at open is MCF_NOT_SUPPORTED (the size is unknown).
  * With options.threads > 1 (the backends set MCF_FS_THREADSAFE_READ):
  * read_at may run on several threads at once for one open object, each
  * transfer on its own connection, at most `threads` of them. One read_at of
@@ -727,8 +733,8 @@ MCFDEF int mcf_read_as(mcf_reader *r, size_t i, mcf_dtype to, const mcf_slice *s
  * ({"metadata": {...}, "weight_map": {"tensor": "shard file", ...}}): ONE
  * reader over every tensor of every shard it names, shards resolved next to
  * the index (local, file://, memory://, http(s), s3 alike). Opening reads the
- * index and each shard's header only (remote: a HEAD and one GET of the
- * header per shard). Entries are ordered by shard name, then by offset in
+ * index and each shard's header only (remote: one ranged GET per object
+ * when its header fits in the first 72 KiB). Entries are ordered by shard name, then by offset in
  * the shard; mcf_entry_source names an entry's shard, mcf_metadata answers
  * from the index's "metadata". Every shard must be one format.
  * An index may name only files in its own directory: a shard name that is
@@ -4300,9 +4306,11 @@ static const mcf_filesystem mcf__win_fs = {
 
 /* ===== [12] fs: http & s3 (curl) ========================================= */
 /* http://, https:// and s3:// over libcurl (MOONCAKE_FILEIO_CURL, -lcurl).
- * Reads: HEAD for the size, then ranged GETs on one reused handle (keep-alive);
- * small reads fetch a 4 KiB block and the last two reads up to 72 KiB are kept, so
- * header parsers' many small reads cost few requests. A 206 must name the
+ * Reads: the open is one ranged GET of the first 72 KiB (mcf__net_open_get), its
+ * answer giving the size and the first kept block; then ranged GETs on one
+ * reused handle (keep-alive); small reads fetch a 4 KiB block and the last two
+ * reads up to 72 KiB are kept, so header parsers' many small reads cost few
+ * requests. Stat and exists are a HEAD. A 206 must name the
  * range asked for (RFC 9110 14.4); a 200 (Range ignored) is the whole object,
  * read from its start up to the bytes wanted and cut; later reads continue
  * one GET held paused between them. Writes: a PUT
@@ -4400,6 +4408,7 @@ typedef struct mcf__xfer {
     uint64_t pos;                       /* 200 answer: body bytes consumed so far */
     uint64_t counted;                   /* 200 answer: body bytes counted (a paused chunk comes again) */
     int hold;                           /* 200 answer: pause once dst is full (else cut) */
+    int sizing;                         /* 200 answer at open: size comes from its Content-Length */
     int stopped, grown;                 /* 200 answer: cut once dst was full; or its length is not size */
     char crange[96];                    /* Content-Range of the answer */
     mcf__buf *keep;                     /* or into this buffer (XML answers) */
@@ -4751,6 +4760,34 @@ static const char *mcf__net_field_value(const char *p, size_t n, size_t name_len
     return s;
 }
 
+/* Parses a Content-Range value "bytes FIRST-LAST/TOTAL" (TOTAL may be "*",
+ * given as UINT64_MAX). RFC 9110 section 14.4. */
+static int mcf__net_parse_crange(const char *s, uint64_t *first, uint64_t *last, uint64_t *total)
+{
+    uint64_t v[3];
+    int i;
+    if (mcf__lower(s[0]) != 'b' || mcf__lower(s[1]) != 'y' || mcf__lower(s[2]) != 't' || mcf__lower(s[3]) != 'e' ||
+        mcf__lower(s[4]) != 's' || s[5] != ' ')
+        return 0;
+    s += 6;
+    for (i = 0; i < 3; i++) {
+        if (i == 2 && *s == '*') {
+            v[2] = UINT64_MAX;
+            s++;
+            break;
+        }
+        if (*s < '0' || *s > '9') return 0;
+        for (v[i] = 0; *s >= '0' && *s <= '9'; s++) {
+            if (v[i] > (UINT64_MAX - 1 - (uint64_t)(*s - '0')) / 10) return 0;
+            v[i] = v[i] * 10 + (uint64_t)(*s - '0');
+        }
+        if (i < 2 && *s++ != (i == 0 ? '-' : '/')) return 0;
+    }
+    if (*s != '\0' || v[1] < v[0]) return 0;
+    *first = v[0]; *last = v[1]; *total = v[2];
+    return 1;
+}
+
 static size_t mcf__net_on_header(char *p, size_t size, size_t nitems, void *user)
 {
     mcf__xfer *x = (mcf__xfer *)user;
@@ -4780,6 +4817,17 @@ static size_t mcf__net_on_header(char *p, size_t size, size_t nitems, void *user
         if (k >= sizeof x->crange) k = sizeof x->crange - 1;   /* too long to be valid: fails the parse */
         for (i = 0; i < k; i++) x->crange[i] = (s[i] >= ' ' && s[i] != 0x7f) ? s[i] : '?';
         x->crange[k] = '\0';
+    } else if (x->sizing && (p[0] == '\r' || p[0] == '\n')) {
+        /* the end of the open's answer head: a 206 that calls the object
+         * empty has no bytes to send, whatever its Content-Length claims
+         * (s3rver sends "bytes 0-0/0" and a length of 1): cut it here */
+        uint64_t first, last, total;
+        long status = 0;
+        (void)curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+        if (status == 206 && mcf__net_parse_crange(x->crange, &first, &last, &total) && total == 0) {
+            x->stopped = 1;
+            return 0;
+        }
     }
     return n;
 }
@@ -4799,6 +4847,15 @@ static size_t mcf__net_on_whole(mcf__xfer *x, const char *p, size_t n)
         x->counted = at + n;
     }
     if (at == 0) (void)curl_easy_getinfo(x->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+    if (x->sizing) {   /* the open's GET: the size is the whole object's length */
+        if (len < 0) {
+            x->stopped = 1;   /* unknown length: the opener fails it */
+            return 0;
+        }
+        x->sizing = 0;
+        x->size = (uint64_t)len;
+        if ((uint64_t)x->cap > x->size) x->cap = x->room = (size_t)x->size;
+    }
     if ((len >= 0 && (uint64_t)len != x->size) || at + n > x->size) {
         x->grown = 1;
         return 0;
@@ -5217,7 +5274,8 @@ static long mcf__jobs_next(CURLM *m, mcf__job *jobs, size_t n, int fallback, int
 }
 
 /* ---- reading ---- */
-/* An open object; read_at may run on several threads at once. Under `lock`:
+/* An open object; read_at may run on several threads at once. The open
+ * fills the first kept block before any read can run. Under `lock`:
  * the kept blocks, the held whole-object stream and what the server showed
  * (small reads, and every read once the server is known to ignore Range, run
  * one at a time under it). Reads above MCF__NET_CACHE bytes run outside it,
@@ -5321,34 +5379,6 @@ static void mcf__net_give(mcf__net_reader *r, CURL *h)
     r->idle[r->nidle++] = h;
     (void)pthread_cond_signal(&r->pool_cv);
     (void)pthread_mutex_unlock(&r->pool_lock);
-}
-
-/* Parses a Content-Range value "bytes FIRST-LAST/TOTAL" (TOTAL may be "*",
- * given as UINT64_MAX). RFC 9110 section 14.4. */
-static int mcf__net_parse_crange(const char *s, uint64_t *first, uint64_t *last, uint64_t *total)
-{
-    uint64_t v[3];
-    int i;
-    if (mcf__lower(s[0]) != 'b' || mcf__lower(s[1]) != 'y' || mcf__lower(s[2]) != 't' || mcf__lower(s[3]) != 'e' ||
-        mcf__lower(s[4]) != 's' || s[5] != ' ')
-        return 0;
-    s += 6;
-    for (i = 0; i < 3; i++) {
-        if (i == 2 && *s == '*') {
-            v[2] = UINT64_MAX;
-            s++;
-            break;
-        }
-        if (*s < '0' || *s > '9') return 0;
-        for (v[i] = 0; *s >= '0' && *s <= '9'; s++) {
-            if (v[i] > (UINT64_MAX - 1 - (uint64_t)(*s - '0')) / 10) return 0;
-            v[i] = v[i] * 10 + (uint64_t)(*s - '0');
-        }
-        if (i < 2 && *s++ != (i == 0 ? '-' : '/')) return 0;
-    }
-    if (*s != '\0' || v[1] < v[0]) return 0;
-    *first = v[0]; *last = v[1]; *total = v[2];
-    return 1;
 }
 
 /* One step of a transfer on a multi handle: 1 when it has ended, with *cc
@@ -5750,6 +5780,83 @@ static int mcf__net_read_at(void *file, uint64_t off, void *dst, size_t len)
     return rc;
 }
 
+/* Whether a Content-Range value names an unsatisfied range of a 0-byte
+ * object ("bytes", a star, then "/0"): a 416 for an empty object (RFC 9110
+ * section 14.4). */
+static int mcf__net_crange_empty(const char *s)
+{
+    static const char want[] = "bytes */0";
+    size_t i;
+    for (i = 0; want[i]; i++)
+        if (mcf__lower(s[i]) != want[i]) return 0;
+    return s[i] == '\0';
+}
+
+/* The open: one ranged GET of the object's first MCF__NET_CACHE bytes, kept
+ * as a block, so sniffing and a header that fits cost nothing more. The size
+ * comes from the answer: a 206's Content-Range total (its range the one asked
+ * for, or shorter only where the object ends), a 200's Content-Length (the
+ * server ignores Range: the block's bytes are taken from the stream and it is
+ * cut, as for any read, and the note is left), or a 416 of an empty object. */
+static int mcf__net_open_get(mcf__net_reader *r)
+{
+    mcf__xfer x;
+    char range[64], keep[MCF_ERROR_MAX], saved[MCF_ERROR_MAX];
+    uint64_t first = 0, last = 0, total = 0;
+    curl_off_t len = -1;
+    int rc;
+    if (!(r->ahead[0] = (unsigned char *)mcf__malloc(MCF__NET_CACHE))) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
+    mcf__net_range_xfer(&x, r, r->n.h, 0, r->ahead[0], MCF__NET_CACHE, MCF__NET_CACHE, range, sizeof range);
+    x.sizing = 1;
+    x.what[0] = '\0';   /* an error names the object, as any open does */
+    memcpy(keep, mcf__error_text, sizeof keep);
+    rc = mcf__net_perform(&x, range, -1, MCF_FILE_OPEN_FAIL);
+    if (rc != MCF_OK && x.status == 416) {
+        /* an empty object, said by Content-Range or else by a HEAD */
+        memcpy(saved, mcf__error_text, sizeof saved);
+        if (mcf__net_crange_empty(x.crange) || (mcf__net_head(&r->n, &total, MCF_FILE_OPEN_FAIL) == MCF_OK && total == 0)) {
+            memcpy(mcf__error_text, keep, sizeof keep);
+            r->size = 0;
+            return MCF_OK;
+        }
+        memcpy(mcf__error_text, saved, sizeof saved);
+        return rc;
+    }
+    if (rc != MCF_OK) return rc;
+    if (x.status == 206 && mcf__net_parse_crange(x.crange, &first, &last, &total) && total == 0) {
+        r->size = 0;   /* a 206 that calls the object empty (its body was cut at the head) */
+        return MCF_OK;
+    }
+    if (x.status == 200) {
+        (void)curl_easy_getinfo(x.h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+        if (len < 0) return mcf__fail(MCF_NOT_SUPPORTED, "%s: GET %s: the server sent no Content-Length, so the size is unknown", r->n.who, r->n.shown);
+        r->size = (uint64_t)len;
+        if ((uint64_t)x.got != (r->size < MCF__NET_CACHE ? r->size : MCF__NET_CACHE))
+            return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s: short answer, %lu bytes of an object of %llu", r->n.who, r->n.shown,
+                             (unsigned long)x.got, (unsigned long long)r->size);
+    } else if (x.status == 206) {
+        if (!x.crange[0])
+            return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s bytes %s: the server answered 206 without a Content-Range header, so the size is unknown",
+                             r->n.who, r->n.shown, range);
+        if (!mcf__net_parse_crange(x.crange, &first, &last, &total) || total == UINT64_MAX || first != 0 || last >= total ||
+            last + 1 != (total < MCF__NET_CACHE ? total : MCF__NET_CACHE))
+            return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s bytes %s: the server answered 206 with Content-Range \"%s\", not the bytes asked for "
+                             "and the object's size", r->n.who, r->n.shown, range, x.crange);
+        if ((uint64_t)x.got != last + 1)
+            return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s bytes %s: short answer, %lu of %llu bytes", r->n.who, r->n.shown, range,
+                             (unsigned long)x.got, (unsigned long long)(last + 1));
+        r->size = total;
+    } else {
+        return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s bytes %s: unexpected answer HTTP %ld %s (expected 206 or 200)", r->n.who, r->n.shown,
+                         range, x.status, x.reason);
+    }
+    r->ahead_off[0] = 0;
+    r->ahead_len[0] = x.got;
+    r->older = 1;
+    mcf__net_learned(r, x.status, 0, x.got);
+    return MCF_OK;
+}
+
 static void mcf__net_close_read(void *file)
 {
     mcf__net_reader *r = (mcf__net_reader *)file;
@@ -5797,9 +5904,9 @@ static int mcf__net_open_read(void *user, const mcf_url *u, const mcf_options *o
     r->idle = (CURL **)mcf__malloc(r->n.threads * sizeof *r->idle);
     if (!r->locks || !r->idle) rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", u->url);
     if (rc == MCF_OK) {
-        r->idle[r->nidle++] = r->n.h;   /* the HEAD's handle (and connection) is the pool's first */
+        r->idle[r->nidle++] = r->n.h;   /* the open GET's handle (and connection) is the pool's first */
         r->made = 1;
-        rc = mcf__net_head(&r->n, &r->size, MCF_FILE_OPEN_FAIL);
+        rc = mcf__net_open_get(r);
     }
     if (rc != MCF_OK) {
         mcf__net_close_read(r);
@@ -13898,6 +14005,10 @@ CHANGE LOG
          (file, .index.json or directory) into a store in the key layout of
          Mooncake's remote model loader, with chunks, sidecar files and
          their index; one tensor in memory at a time. mcf seed in the tool.
+         http/s3: opening for reading is one ranged GET of the first 72 KiB
+         (size from its Content-Range or Content-Length; kept for the reads
+         inside it) instead of a HEAD and a GET: a safetensors open is one
+         request, a 4-shard index five.
   0.1.0  first release: results and Mooncake error codes, dtypes, fsspec-style
          URLs, file (POSIX and Win32) and memory filesystems, HTTP(S) and S3
          over libcurl, safetensors reader/writer (byte-identical to the
