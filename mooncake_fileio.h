@@ -4599,7 +4599,7 @@ static int mcf__net_header2(mcf__net *n, const char *prefix, const char *value)
 static int mcf__net_http(mcf__net *n, const mcf_url *u, const mcf_options *o)
 {
     mcf__buf b;
-    if (!mcf__net_header2(n, "Authorization: Bearer ", mcf__sopt(o, "bearer_token"))) return mcf__fail(MCF_INTERNAL_ERROR, "http: out of memory");
+    if (!mcf__net_header2(n, "Authorization: Bearer ", mcf__sopt(o, "bearer_token"))) return mcf__fail(MCF_INTERNAL_ERROR, "http: %.*s: out of memory", (int)strcspn(u->url, "?"), u->url);
     memset(&b, 0, sizeof b);
     n->url = mcf__strdup(u->url);
     mcf__buf_puts(&b, u->url);
@@ -4608,7 +4608,7 @@ static int mcf__net_http(mcf__net *n, const mcf_url *u, const mcf_options *o)
         mcf__buf_puts(&b, "?...");
     }
     n->shown = mcf__buf_cstr(&b);
-    if (!n->url || !n->shown) return mcf__fail(MCF_INTERNAL_ERROR, "http: out of memory");
+    if (!n->url || !n->shown) return mcf__fail(MCF_INTERNAL_ERROR, "http: %.*s: out of memory", (int)strcspn(u->url, "?"), u->url);
     return MCF_OK;
 }
 
@@ -4684,7 +4684,7 @@ static int mcf__net_s3(mcf__net *n, const mcf_url *u, const mcf_options *o)
     n->shown = mcf__buf_cstr(&b);
     (void)snprintf(n->sigv4, sizeof n->sigv4, "aws:amz:%s:s3", region);
     /* libcurl 7.88 does not add the payload hash header; S3 requires it */
-    if (!mcf__net_header(n, "x-amz-content-sha256: UNSIGNED-PAYLOAD", 38)) return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+    if (!mcf__net_header(n, "x-amz-content-sha256: UNSIGNED-PAYLOAD", 38)) return mcf__fail(MCF_INTERNAL_ERROR, "s3: %s: out of memory", u->url);
     if (!n->anon && key) {
         n->user = mcf__strdup(key);
         n->secret = mcf__strdup(secret);
@@ -4692,9 +4692,9 @@ static int mcf__net_s3(mcf__net *n, const mcf_url *u, const mcf_options *o)
             MCF_FREE(n->user);
             n->user = NULL;
         }
-        if (!n->user || !n->secret) return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+        if (!n->user || !n->secret) return mcf__fail(MCF_INTERNAL_ERROR, "s3: %s: out of memory", u->url);
     }
-    if (!n->url || !n->shown) return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+    if (!n->url || !n->shown) return mcf__fail(MCF_INTERNAL_ERROR, "s3: %s: out of memory", u->url);
     return MCF_OK;
 }
 
@@ -6093,6 +6093,13 @@ static char *mcf__net_query_url(mcf__net_writer *w, int part_no)
     return mcf__buf_cstr(&b);
 }
 
+static int mcf__create_upload_end(mcf__buf *keep, char *url, int rc)
+{
+    mcf__buf_free(keep);
+    MCF_FREE(url);
+    return rc;
+}
+
 /* CreateMultipartUpload: POST ?uploads= answers <UploadId>. */
 static int mcf__s3_create_upload(mcf__net_writer *w)
 {
@@ -6102,23 +6109,22 @@ static int mcf__s3_create_upload(mcf__net_writer *w)
     int rc;
     memset(&keep, 0, sizeof keep);
     memset(&id, 0, sizeof id);
-    if (!url) return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+    if (!url) return mcf__fail(MCF_INTERNAL_ERROR, "s3: %s: out of memory", w->n.shown);
     mcf__xfer_init(&x, &w->n, "POST");
     x.url = url;
     x.keep = &keep;
     rc = mcf__net_perform(&x, NULL, 0, MCF_FILE_WRITE_FAIL);
     if (rc == MCF_OK) {
         mcf__buf_putc(&keep, 0);
-        mcf__net_xml(keep.failed ? "" : (const char *)keep.data, "UploadId", raw, sizeof raw);
-        if (!raw[0]) rc = mcf__fail(MCF_FILE_WRITE_FAIL, "s3: POST %s?uploads=: the answer has no <UploadId>", w->n.shown);
+        if (keep.failed) return mcf__create_upload_end(&keep, url, mcf__fail(MCF_INTERNAL_ERROR, "s3: %s: CreateMultipartUpload (POST ?uploads=): out of memory keeping the answer", w->n.shown));
+        mcf__net_xml((const char *)keep.data, "UploadId", raw, sizeof raw);
+        if (!raw[0]) rc = mcf__fail(MCF_FILE_WRITE_FAIL, "s3: %s: CreateMultipartUpload (POST ?uploads=): the answer has no <UploadId>", w->n.shown);
         else {
             mcf__net_encode(&id, raw, 0);
-            if (!(w->upload_id = mcf__buf_cstr(&id))) rc = mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+            if (!(w->upload_id = mcf__buf_cstr(&id))) rc = mcf__fail(MCF_INTERNAL_ERROR, "s3: %s: out of memory", w->n.shown);
         }
     }
-    mcf__buf_free(&keep);
-    MCF_FREE(url);
-    return rc;
+    return mcf__create_upload_end(&keep, url, rc);
 }
 
 /* Keeps part part_no's ETag for CompleteMultipartUpload (parts sent at
@@ -6129,7 +6135,7 @@ static int mcf__s3_note_part(mcf__net_writer *w, int part_no, const char *etag)
     size_t at = (size_t)(part_no - 1) * MCF__NET_TAG;
     if (!etag[0]) return mcf__fail(MCF_FILE_WRITE_FAIL, "s3: PUT %s part %d: the answer has no ETag", w->n.shown, part_no);
     while (w->tags.len < at + MCF__NET_TAG && !w->tags.failed) mcf__buf_put(&w->tags, zeros, MCF__NET_TAG);
-    if (w->tags.failed) return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+    if (w->tags.failed) return mcf__fail(MCF_INTERNAL_ERROR, "s3: %s: out of memory", w->n.shown);
     memcpy(w->tags.data + at, etag, strlen(etag) + 1);
     return MCF_OK;
 }
@@ -6142,7 +6148,7 @@ static char *mcf__s3_next_part(mcf__net_writer *w, int *rc)
         *rc = mcf__fail(MCF_FILE_WRITE_FAIL, "s3: %s: more than 10000 parts; raise the part_size storage option", w->n.shown);
         return NULL;
     }
-    if (!(url = mcf__net_query_url(w, w->part_no))) *rc = mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+    if (!(url = mcf__net_query_url(w, w->part_no))) *rc = mcf__fail(MCF_INTERNAL_ERROR, "s3: %s: out of memory", w->n.shown);
     return url;
 }
 
@@ -6305,7 +6311,7 @@ static int mcf__net_open_write(void *user, const mcf_url *u, uint64_t size, cons
             w->jobs = (mcf__job *)mcf__calloc(w->n.threads, sizeof *w->jobs);
             w->pbuf = (unsigned char **)mcf__calloc(w->n.threads, sizeof *w->pbuf);
             rc = w->jobs && w->pbuf && (w->pm = curl_multi_init()) != NULL ? mcf__s3_create_upload(w)
-                 : mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+                 : mcf__fail(MCF_INTERNAL_ERROR, "s3: %s: out of memory", w->n.shown);
         } else if (size == UINT64_MAX && (!mcf__fits_size(w->n.part_size) || !(w->buf = (unsigned char *)mcf__malloc((size_t)w->n.part_size))))
             rc = mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory for a %llu-byte part", (unsigned long long)w->n.part_size);
         else rc = mcf__s3_create_upload(w);
@@ -6410,7 +6416,7 @@ static int mcf__s3_complete(mcf__net_writer *w)
     }
     mcf__buf_puts(&xml, "</CompleteMultipartUpload>");
     url = mcf__net_query_url(w, 0);
-    if (!url || xml.failed) rc = mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+    if (!url || xml.failed) rc = mcf__fail(MCF_INTERNAL_ERROR, "s3: %s: out of memory", w->n.shown);
     else {
         mcf__xfer_init(&x, &w->n, "POST");
         x.url = url;
@@ -6420,10 +6426,14 @@ static int mcf__s3_complete(mcf__net_writer *w)
         x.keep = &keep;
         rc = mcf__net_perform(&x, NULL, (int64_t)xml.len, MCF_FILE_WRITE_FAIL);
         mcf__buf_putc(&keep, 0);
-        if (rc == MCF_OK && (keep.failed || strstr((const char *)keep.data, "<Error>"))) {
+        /* A 200 may still carry <Error>, so an answer that could not be kept
+         * leaves the outcome unknown: say so rather than call it a refusal. */
+        if (rc == MCF_OK && keep.failed) {
+            rc = mcf__fail(MCF_INTERNAL_ERROR, "s3: %s: CompleteMultipartUpload (POST ?uploadId=...): out of memory keeping the answer; the object may or may not have been written", w->n.shown);
+        } else if (rc == MCF_OK && strstr((const char *)keep.data, "<Error>")) {
             char code[96];
-            mcf__net_xml(keep.failed ? "" : (const char *)keep.data, "Code", code, sizeof code);
-            rc = mcf__fail(MCF_PERSISTENT_FAIL, "s3: POST %s?uploadId=...: CompleteMultipartUpload failed: %s", w->n.shown, code[0] ? code : "unreadable answer");
+            mcf__net_xml((const char *)keep.data, "Code", code, sizeof code);
+            rc = mcf__fail(MCF_PERSISTENT_FAIL, "s3: %s: CompleteMultipartUpload (POST ?uploadId=...) failed: %s", w->n.shown, code[0] ? code : "unreadable answer");
         }
     }
     MCF_FREE(url);
