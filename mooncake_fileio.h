@@ -3605,7 +3605,11 @@ static int mcf__mem_commit(void *file)
     mcf__mem_blob *b = (mcf__mem_blob *)mcf__calloc(1, sizeof *b);
     mcf__mem_node **slot, *n = NULL;
     int rc = MCF_OK;
-    if (!b) { mcf__mem_abort(w); return mcf__fail(MCF_INTERNAL_ERROR, "memory filesystem: out of memory"); }
+    if (!b) {
+        rc = mcf__fail(MCF_INTERNAL_ERROR, "memory filesystem: \"%s\": out of memory", w->path);
+        mcf__mem_abort(w);
+        return rc;
+    }
     b->refs = 1;
     b->size = w->buf.len;
     b->data = w->buf.data ? w->buf.data : (unsigned char *)mcf__malloc(1);
@@ -3625,7 +3629,7 @@ static int mcf__mem_commit(void *file)
         b = NULL;
         *slot = n;
     } else {
-        rc = mcf__fail(MCF_INTERNAL_ERROR, "memory filesystem: out of memory");
+        rc = mcf__fail(MCF_INTERNAL_ERROR, "memory filesystem: \"%s\": out of memory", w->path);
     }
     if (b) mcf__mem_unref_locked(b);
     mcf__unlock(&mcf__mem_lock);
@@ -3748,7 +3752,7 @@ static int mcf__posix_makedirs(const char *dir)
     char *d = mcf__strdup(dir), *p;
     struct stat st;
     int rc = MCF_OK;
-    if (!d) return mcf__fail(MCF_INTERNAL_ERROR, "file: out of memory");
+    if (!d) return mcf__fail(MCF_INTERNAL_ERROR, "file: \"%s\": out of memory", dir);
     for (p = d + 1; rc == MCF_OK; p++) {
         char c = *p;
         if (c != '/' && c != '\0') continue;
@@ -3809,14 +3813,14 @@ static int mcf__posix_open_write(void *user, const mcf_url *u, uint64_t size, co
     if (o && (o->flags & MCF_NO_OVERWRITE) && lstat(u->path, &st) == 0)
         return mcf__fail(MCF_FILE_OPEN_FAIL, "file: \"%s\" already exists (MCF_NO_OVERWRITE)", u->path);
     w = (mcf__posix_writer *)mcf__calloc(1, sizeof *w);
-    if (!w) return mcf__fail(MCF_INTERNAL_ERROR, "file: out of memory");
+    if (!w) return mcf__fail(MCF_INTERNAL_ERROR, "file: \"%s\": out of memory", u->path);
     w->fd = w->lockfd = -1;
     w->flags = o ? o->flags : 0;
     dlen = slash ? (size_t)(slash - u->path) : 0;
     w->path = mcf__strdup(u->path);
     w->dir = slash ? mcf__strndup(u->path, dlen ? dlen : 1) : mcf__strdup(".");
     w->tmp = (char *)mcf__malloc(plen + 64);
-    if (!w->path || !w->dir || !w->tmp) { mcf__posix_writer_free(w); return mcf__fail(MCF_INTERNAL_ERROR, "file: out of memory"); }
+    if (!w->path || !w->dir || !w->tmp) { mcf__posix_writer_free(w); return mcf__fail(MCF_INTERNAL_ERROR, "file: \"%s\": out of memory", u->path); }
     if (slash && dlen > 0 && (rc = mcf__posix_makedirs(w->dir)) != MCF_OK) { mcf__posix_writer_free(w); return rc; }
     for (attempt = 0; attempt < 100; attempt++) {
         unsigned long salt = (unsigned long)getpid() * 2654435761u ^ (unsigned long)time(NULL) ^ (unsigned long)(uintptr_t)w ^ (++counter * 40503u);
@@ -4149,7 +4153,7 @@ static int mcf__win_makedirs(const char *dir)
 {
     char *d = mcf__strdup(dir), *p;
     int rc = MCF_OK;
-    if (!d) return mcf__fail(MCF_INTERNAL_ERROR, "file: out of memory");
+    if (!d) return mcf__fail(MCF_INTERNAL_ERROR, "file: \"%s\": out of memory", dir);
     for (p = d + mcf__win_root_len(d); rc == MCF_OK; p++) {
         char c = *p;
         wchar_t *w;
@@ -4201,13 +4205,13 @@ static int mcf__win_open_write(void *user, const mcf_url *u, uint64_t size, cons
     dlen = (size_t)(base - u->path);
     if (*base == '\0') return mcf__fail(MCF_INVALID_PARAMS, "file: \"%s\" names a directory, not a file", u->path);
     w = (mcf__win_writer *)mcf__calloc(1, sizeof *w);
-    if (!w) return mcf__fail(MCF_INTERNAL_ERROR, "file: out of memory");
+    if (!w) return mcf__fail(MCF_INTERNAL_ERROR, "file: \"%s\": out of memory", u->path);
     w->h = INVALID_HANDLE_VALUE;
     w->flags = o ? o->flags : 0;
     w->path = mcf__strdup(u->path);
     tmp = (char *)mcf__malloc(plen + 64);
     dir = mcf__strndup(u->path, dlen);
-    if (!w->path || !tmp || !dir) { rc = mcf__fail(MCF_INTERNAL_ERROR, "file: out of memory"); goto fail; }
+    if (!w->path || !tmp || !dir) { rc = mcf__fail(MCF_INTERNAL_ERROR, "file: \"%s\": out of memory", u->path); goto fail; }
     if (!(w->wpath = mcf__win_wide(u->path, &rc))) goto fail;
     if ((w->flags & MCF_NO_OVERWRITE) && GetFileAttributesW(w->wpath) != INVALID_FILE_ATTRIBUTES) {
         rc = mcf__fail(MCF_FILE_OPEN_FAIL, "file: \"%s\" already exists (MCF_NO_OVERWRITE)", u->path);
