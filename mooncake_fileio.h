@@ -770,6 +770,8 @@ MCFDEF int mcf_open(const char *url, const mcf_options *o, mcf_reader **r);
  * NAME-00003-of-00003.EXT after a save into 2 shards) are left alone:
  * readers of the index never open them. MCF_NO_OVERWRITE fails before
  * anything is written if the index or any shard exists.
+ * A URL with a query (a presigned URL, which signs one object) is refused
+ * with MCF_INVALID_PARAMS when the save needs several shards.
  * mcf_save_to_memory ignores max_shard_bytes (one buffer, one file). */
 
 /* ===== [21] save dispatch ================================================ */
@@ -11981,6 +11983,9 @@ static int mcf__save_split(const char *url, int fmt, const mcf_tensor *t, size_t
         if (fmt == MCF__FMT_AUTO) fmt = mcf__ends_with_nocase(u.path, ".safetensors") ? MCF__FMT_SAFETENSORS : MCF__FMT_TORCH;
         if (!fs.write) rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem is read-only", u.url, u.scheme);
         else if (!*u.basename) rc = mcf__fail(MCF_INVALID_PARAMS, "%s: a sharded save needs a file name to number", u.url);
+        else if (*u.query)   /* a presigned URL signs one object; each shard would need its own */
+            rc = mcf__fail(MCF_INVALID_PARAMS, "%.*s?...: a sharded save cannot take a URL with a query (a presigned URL signs one object; save each shard to its own URL)",
+                           (int)strcspn(u.url, "?"), u.url);
         else {
             /* shard names are file names: an http(s) path is percent-encoded as written */
             char *base = mcf__strdup(u.basename);

@@ -600,6 +600,15 @@ static int remote_case(const char *base, const mcf_options *o, const char *label
     mcf_close(r);
     /* names that need percent-encoding in a URL */
     if (strncmp(base, "http", 4) == 0) {
+        /* a presigned URL signs one object: refused before anything is sent,
+         * and the signature stays out of the sentence */
+        (void)snprintf(url, sizeof url, "%s/sharded/signed.safetensors?X-Amz-Signature=abc123", base);
+        mcf_curl_counters(&req0, NULL, NULL);
+        MCF_CHECK_RC(mcf_save(url, t, 4, &so), MCF_INVALID_PARAMS);
+        MCF_CHECK_ERR("/sharded/signed.safetensors?...: a sharded save cannot take a URL with a query");
+        MCF_CHECK(strstr(mcf_last_error(), "abc123") == NULL);
+        mcf_curl_counters(&req1, NULL, NULL);
+        MCF_CHECK(req1 == req0);
         (void)snprintf(url, sizeof url, "%s/sharded/my%%20model.safetensors", base);
         MCF_CHECK_RC(mcf_save(url, t, 2, &so), MCF_OK);
         (void)snprintf(url, sizeof url, "%s/sharded/my%%20model.safetensors.index.json", base);
