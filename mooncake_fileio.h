@@ -75,9 +75,15 @@
  *       mcf_mooncake_store_init (a store_c.h client) or
  *       mcf_memory_store_create; mcf_store_put_tensor, mcf_store_get_tensor,
  *       mcf_tensor_free
+ *   put a checkpoint into a store for Mooncake's model loader (SGLang, vLLM)
+ *       mcf_seed_model (options.chunk_bytes); the mcf tool's "seed"
+ *   many tensors (or raw bytes) in one store call
+ *       mcf_store_put_tensors, mcf_store_get_tensors; mcf_store_put_bytes,
+ *       mcf_store_get_into
  *   move tensors and KV-cache blocks between a store and files
  *       mcf_save_tensor_to_file, mcf_load_tensor_from_file (and the
- *       _kv_cache_ and _safetensor variants, mcf_save_tensor/mcf_load_tensor)
+ *       _kv_cache_ and _safetensor variants); mcf_save_tensor /
+ *       mcf_load_tensor with an optional tensor and an optional file
  *   Mooncake tensor object bytes
  *       mcf_moon_object_size, mcf_moon_encode(_layout), mcf_moon_decode(_layout)
  *   whole objects by URL
@@ -109,6 +115,7 @@
  *   [11] fs: win32                     [22] Mooncake object codec
  *   [12] fs: http & s3 (curl)          [23] store API
  *                                      [24] Mooncake store adapter
+ *                                      [25] model seeding
  *
  * ===========================================================================
  * BUILD MACROS
@@ -188,6 +195,9 @@
  *   max_shard_bytes  mcf_save: 0 = one file; else shards of at most this
  *                    many tensor bytes plus an index, as Hugging Face
  *                    writes them (see [20])
+ *   chunk_bytes      mcf_seed_model: a tensor larger than this many bytes is
+ *                    stored as chunks plus a manifest (0 = never; Mooncake's
+ *                    model loader uses 8 MiB in its standalone mode)
  *
  * ===========================================================================
  * ERRORS
@@ -197,10 +207,13 @@
  * the latest failure in this thread naming the file or URL and the cause;
  * mcf_result_name() spells a code.
  * Out-parameters are written only on success; a failed call leaves them as
- * they were, with two exceptions: mcf_open and mcf_open_memory set *r to NULL
- * before anything can fail (so mcf_close(r) after a failure is harmless), and
- * mcf_moon_encode and mcf_moon_encode_layout set *written to the size needed
- * when they return MCF_BUFFER_OVERFLOW. A buffer the caller passes in to be
+ * they were, with these exceptions: mcf_open and mcf_open_memory set *r to
+ * NULL before anything can fail (so mcf_close(r) after a failure is
+ * harmless); mcf_moon_encode and mcf_moon_encode_layout set *written to the
+ * size needed when they return MCF_BUFFER_OVERFLOW, and mcf_store_get_into
+ * sets *len so; the store batches mcf_store_put_tensors and
+ * mcf_store_get_tensors fill results and out for every key, failed keys
+ * included (their out[i] zeroed). A buffer the caller passes in to be
  * filled is written only by a successful call too, except that mcf_read may
  * leave part of the tensor in dst when a read fails midway. A failed save
  * never leaves a partial destination: writes go to a temporary object that is
@@ -530,6 +543,7 @@ typedef struct mcf_options {
     const mcf_replicate *replicate;        /* store puts: replication ([23]) */
     unsigned threads;                      /* worker threads (0 = 1 = none) */
     uint64_t max_shard_bytes;              /* mcf_save: shard size limit, 0 = one file ([20]) */
+    uint64_t chunk_bytes;                  /* mcf_seed_model: chunk larger values ([25]) */
 } mcf_options;
 
 /* A filesystem backend: positional reads, sequential atomic writes. The
@@ -577,19 +591,25 @@ typedef struct mcf_filesystem {
  *            AWS_ENDPOINT_URL; path-style), anon ("1": unsigned), part_size
  *            and multipart_threshold (bytes, default 64 MiB), and the http keys
  *            except bearer_token. */
-/* Reads are ranged GETs. A server that ignores Range (python3 -m http.server,
- * many static servers and proxies) answers 200 with the whole object. The
- * first such read takes its bytes from that stream (for a small read, the
- * 72 KiB from its offset) and cuts the transfer; later reads go on with one
- * GET of the object, held paused between them until the reader closes, so
- * reads in file order cost the object once; a read behind the stream starts
- * a new GET at byte 0.
- * Opening a safetensors file with a header under 72 KiB is a HEAD and one
- * GET. The first 200 per open object leaves, on success, a note in
- * mcf_last_error(): "note: http: URL: the server ignores Range requests ...".
- * The size comes from HEAD's Content-Length. A 206 whose Content-Range is not
- * the range asked for, or a 200 whose length is not the size at open, fails
- * with MCF_FILE_READ_FAIL: never bytes from elsewhere in the object.
+/* Reads are ranged GETs. Opening an object for reading is ONE of them: the
+ * first 72 KiB, kept for the reads that fall inside it, with the size taken
+ * from the answer (a 206's Content-Range total, a 200's Content-Length, a
+ * 416 of an empty object), so opening a safetensors file whose header fits
+ * in 72 KiB is one request and reading what lies in that block costs none.
+ * mcf_file_size and mcf_exists send a HEAD. A server that ignores Range
+ * (python3 -m http.server, many static servers and proxies) answers 200 with
+ * the whole object. The first such read (usually the open's) takes its bytes
+ * from that stream (for a small read, the 72 KiB from its offset) and cuts
+ * the transfer; later reads go on with one GET of the object, held paused
+ * between them until the reader closes, so reads in file order cost the
+ * object once; a read behind the stream starts a new GET at byte 0.
+ * The first 200 per open object that is not the whole object leaves, on
+ * success, a note in mcf_last_error(): "note: http: URL: the server ignores
+ * Range requests ...". A 206 whose Content-Range is not the range asked for
+ * (at open: shorter only where the object ends, with a numeric total), or a
+ * 200 whose length is not the size at open, fails with MCF_FILE_READ_FAIL:
+ * never bytes from elsewhere in the object, never a guessed size. A 200
+ * without Content-Length at open is MCF_NOT_SUPPORTED (the size is unknown).
  * With options.threads > 1 (the backends set MCF_FS_THREADSAFE_READ):
  * read_at may run on several threads at once for one open object, each
  * transfer on its own connection, at most `threads` of them. One read_at of
@@ -765,8 +785,8 @@ MCFDEF int mcf_read_many(mcf_reader *r, const size_t *idx, void *const *dst, con
  * ({"metadata": {...}, "weight_map": {"tensor": "shard file", ...}}): ONE
  * reader over every tensor of every shard it names, shards resolved next to
  * the index (local, file://, memory://, http(s), s3 alike). Opening reads the
- * index and each shard's header only (remote: a HEAD and one GET of the
- * header per shard). Entries are ordered by shard name, then by offset in
+ * index and each shard's header only (remote: one ranged GET per object
+ * when its header fits in the first 72 KiB). Entries are ordered by shard name, then by offset in
  * the shard; mcf_entry_source names an entry's shard, mcf_metadata answers
  * from the index's "metadata". Every shard must be one format.
  * An index may name only files in its own directory: a shard name that is
@@ -802,6 +822,8 @@ MCFDEF int mcf_open(const char *url, const mcf_options *o, mcf_reader **r);
  * NAME-00003-of-00003.EXT after a save into 2 shards) are left alone:
  * readers of the index never open them. MCF_NO_OVERWRITE fails before
  * anything is written if the index or any shard exists.
+ * A URL with a query (a presigned URL, which signs one object) is refused
+ * with MCF_INVALID_PARAMS when the save needs several shards.
  * mcf_save_to_memory ignores max_shard_bytes (one buffer, one file). */
 
 /* ===== [21] save dispatch ================================================ */
@@ -894,13 +916,25 @@ struct mcf_replicate {
  * an unexpired one, start a new one with this put, or drop it. */
 enum { MCF_SOFT_PIN_PRESERVE = 0, MCF_SOFT_PIN_ENABLE = 1, MCF_SOFT_PIN_DISABLE = 2 };
 
-/* Any key-value store of Mooncake tensor objects. Callbacks return 0 or a
- * negative MCF_* code (setting the message with mcf_set_error). get returns
+/* Any key-value store of Mooncake tensor objects (or, through
+ * mcf_store_put_bytes, of raw bytes). Callbacks return 0 or a negative MCF_*
+ * code (setting the message with mcf_set_error). get returns
  * MCF_OBJECT_NOT_FOUND for an absent key and hands out *obj until release.
  * put of a key that exists keeps the stored value and returns 0, as
  * Mooncake's client does (remove first to replace a value).
  * put_replicated (may be NULL) is put with replication settings; calls whose
  * options carry a replicate use it, and stores without it ignore them.
+ * The last three hooks are optional (NULL: the library calls put and get
+ * once per key):
+ *   get_into   copies key's value into dst and sets *len to its size; a
+ *              value larger than cap: MCF_BUFFER_OVERFLOW with *len set and
+ *              nothing copied (saves the copy get + memcpy would make)
+ *   put_batch  n puts in one call (replicate may be NULL); results[i] gets
+ *              key i's code, the message is the first failing key's
+ *   get_batch  n gets in one call; for every i whose results[i] is 0,
+ *              objs[i] and lens[i] are handed out until release
+ * Both batch hooks return 0 when results are set, or a negative code when
+ * the call failed as a whole (nothing put, nothing handed out).
  * Zero the struct before filling it in: hooks added later default to NULL. */
 typedef struct mcf_store {
     void *user;
@@ -910,12 +944,17 @@ typedef struct mcf_store {
     int  (*remove)(void *user, const char *key);
     int  (*put_replicated)(void *user, const char *key, const void *obj, size_t len,
                            const mcf_replicate *replicate);
+    int  (*get_into)(void *user, const char *key, void *dst, size_t cap, size_t *len);
+    int  (*put_batch)(void *user, const char *const *keys, const void *const *objs, const size_t *lens,
+                      size_t n, const mcf_replicate *replicate, int *results);
+    int  (*get_batch)(void *user, const char *const *keys, size_t n, void **objs, size_t *lens,
+                      int *results);
 } mcf_store;
 
 /* The embedded default: a thread-safe in-process hash map key -> copy of the
- * object; get hands out a private copy; put of an existing key keeps the
- * stored value. It has no replicas: options' replicate is ignored. NULL on
- * allocation failure. */
+ * object, with all three optional hooks; get hands out a private copy; put
+ * of an existing key keeps the stored value. It has no replicas: options'
+ * replicate is ignored. NULL on allocation failure (the message says so). */
 MCFDEF mcf_store *mcf_memory_store_create(void);
 MCFDEF void       mcf_memory_store_destroy(mcf_store *s);        /* NULL ok */
 
@@ -932,6 +971,32 @@ MCFDEF int  mcf_store_put_tensor(mcf_store *s, const char *key, const mcf_tensor
  * stored value that is no valid object), MCF_NOT_SUPPORTED (beyond size_t),
  * MCF_INTERNAL_ERROR, the store codes. */
 MCFDEF int  mcf_store_get_tensor(mcf_store *s, const char *key, const mcf_options *o, mcf_tensor *out);
+/* Batches: keys[i] <-> t[i] / out[i] for i < n, in one store call where the
+ * store has put_batch / get_batch, else key by key. Every key is tried;
+ * results (NULL, or n ints) gets each key's code. get: out[i] is filled for
+ * each key that succeeded and zeroed for each that failed, so every out[i]
+ * may go to mcf_tensor_free(&out[i], same o).
+ * Returns: MCF_OK when every key succeeded, else the first failing key's
+ * code (the message is that key's): mcf_store_put_tensor's and
+ * mcf_store_get_tensor's codes, MCF_INVALID_PARAMS for a NULL key; a NULL or
+ * incomplete store or NULL arrays with n > 0 is MCF_INVALID_PARAMS for
+ * every key. */
+MCFDEF int  mcf_store_put_tensors(mcf_store *s, const char *const *keys, const mcf_tensor *t, size_t n,
+                                  int *results);
+MCFDEF int  mcf_store_get_tensors(mcf_store *s, const char *const *keys, const mcf_options *o,
+                                  mcf_tensor *out, size_t n, int *results);
+/* Raw values: puts len bytes as they are (no tensor header), as the model
+ * seeding does; data may be NULL when len is 0.
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL or incomplete store, NULL key,
+ * NULL data with len > 0), the store codes. */
+MCFDEF int  mcf_store_put_bytes(mcf_store *s, const char *key, const void *data, size_t len);
+/* Copies key's value (any bytes) into dst and sets *len to its size; dst
+ * may be NULL when cap is 0 (to ask the size).
+ * Returns: MCF_OK, MCF_BUFFER_OVERFLOW (the value is larger than cap: *len
+ * is its size, nothing is copied), MCF_INVALID_PARAMS (NULL or incomplete
+ * store, NULL key or len, NULL dst with cap > 0), MCF_OBJECT_NOT_FOUND,
+ * MCF_INTERNAL_ERROR, the store codes. */
+MCFDEF int  mcf_store_get_into(mcf_store *s, const char *key, void *dst, size_t cap, size_t *len);
 /* Frees the name, strides and data a load allocated (data via o->dealloc),
  * then zeroes *t. NULL ok. */
 MCFDEF void mcf_tensor_free(mcf_tensor *t, const mcf_options *o);
@@ -975,11 +1040,23 @@ MCFDEF int mcf_save_tensor_to_safetensor(mcf_store *s, const char *key, const ch
                                          const mcf_options *o);
 MCFDEF int mcf_load_tensor_from_safetensor(mcf_store *s, const char *key, const char *file_name,
                                            const mcf_options *o, mcf_tensor *out);
-/* artifact_kind (NULL = "tensor"; case-insensitive, '-' = '_'): "tensor",
- * "kv_cache" ("kvcache", "kv"), "safetensor" ("safetensors").
- * Returns: the codes of the pair above; MCF_INVALID_PARAMS also for another
- * kind. */
-MCFDEF int mcf_save_tensor(mcf_store *s, const char *key, const char *file_name,
+/* One call for both directions, each part optional.
+ * save: t, when not NULL, is put under key first (with options' replicate;
+ * an existing key keeps its value); then, when file_name is not NULL, key's
+ * stored tensor is written to file_name as mcf_save_tensor_to_file does
+ * (file_name NULL: store only). At least one of t and file_name is given.
+ * load: file_name not NULL loads it into the store as
+ * mcf_load_tensor_from_file does (key NULL = file_name); file_name NULL
+ * reads key from the store only (mcf_store_get_tensor; out NULL checks that
+ * key holds a tensor).
+ * artifact_kind (NULL = "tensor"; case-insensitive, '-' = '_'): "tensor",
+ * "generic", "file", "kv_cache" ("kvcache", "kv") take the format from
+ * options or the suffix; "safetensor" ("safetensors", "safe_tensors") forces
+ * safetensors.
+ * Returns: the codes of mcf_store_put_tensor and of the pair above (or of
+ * mcf_store_get_tensor); MCF_INVALID_PARAMS also for another kind, and for
+ * a save with neither a tensor nor a file. */
+MCFDEF int mcf_save_tensor(mcf_store *s, const char *key, const mcf_tensor *t, const char *file_name,
                            const char *artifact_kind, const mcf_options *o);
 MCFDEF int mcf_load_tensor(mcf_store *s, const char *key, const char *file_name,
                            const char *artifact_kind, const mcf_options *o, mcf_tensor *out);
@@ -987,23 +1064,29 @@ MCFDEF int mcf_load_tensor(mcf_store *s, const char *key, const char *file_name,
 /* ===== [24] Mooncake store adapter ======================================= */
 #ifdef MOONCAKE_FILEIO_MOONCAKE_STORE
 /* An mcf_store over a Mooncake client handle (mooncake_store_t from
- * store_c.h; link with Mooncake's store library). It calls seven store_c
+ * store_c.h; link with Mooncake's store library). It calls nine store_c
  * functions:
  *   put            mooncake_store_put (config: options' replicate, or NULL
- *                  for the store's defaults; an existing key keeps its value)
- *   get            mooncake_store_get_size (mooncake_store_is_exist to tell
+ *                  for the store's defaults; an existing key keeps its value;
+ *                  the client copies the value into its own registered pool)
+ *   get, get_into  mooncake_store_get_size (mooncake_store_is_exist to tell
  *                  an absent key from a failure), then mooncake_store_get_into
- *                  into a buffer registered for the call with
- *                  mooncake_store_register_buffer and unregistered after it
- *                  with mooncake_store_unregister_buffer (get_into is a
- *                  zero-copy transfer, made only into registered memory)
+ *                  (get: into a new buffer; get_into: into the caller's)
+ *   put_batch      mooncake_store_batch_put_from (mcf_store_put_tensors)
+ *   get_batch      get_size per key, then mooncake_store_batch_get_into into
+ *                  new buffers (mcf_store_get_tensors)
  *   remove         mooncake_store_remove (force 0)
+ * get_into and the two batch calls are zero-copy transfers, which upstream
+ * makes only from and into registered memory: every buffer they touch is
+ * registered for the call with mooncake_store_register_buffer and
+ * unregistered after it with mooncake_store_unregister_buffer, whatever
+ * happens in between.
  * Every negative result passes through unchanged: Mooncake's ErrorCode
  * numbers are ours, and mcf_result_name() spells each of them. Fills *s;
  * nothing to destroy (the handle stays the caller's).
  * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument).
  * Include order. A file that only calls the library may include store_c.h
- * before or after this header: when store_c.h has not been seen, the seven
+ * before or after this header: when store_c.h has not been seen, the nine
  * functions are declared here with the same types (mooncake_store_t is
  * void *). The file that defines MOONCAKE_FILEIO_IMPLEMENTATION includes this
  * header first (it selects POSIX before the first system header, and
@@ -1018,11 +1101,51 @@ int64_t mooncake_store_get_into(void *store, const char *key, void *buffer, size
 int64_t mooncake_store_get_size(void *store, const char *key);
 int mooncake_store_is_exist(void *store, const char *key);
 int mooncake_store_remove(void *store, const char *key, int force);
+int mooncake_store_batch_put_from(void *store, const char **keys, void **buffers, const size_t *sizes, size_t count,
+                                  const struct mooncake_replicate_config *config, int *results_out);
+int mooncake_store_batch_get_into(void *store, const char **keys, void **buffers, const size_t *sizes, size_t count,
+                                  int64_t *results_out);
 int mooncake_store_register_buffer(void *store, void *buffer, size_t size);
 int mooncake_store_unregister_buffer(void *store, void *buffer);
 #endif
 MCFDEF int mcf_mooncake_store_init(mcf_store *s, void *mooncake_store);
 #endif
+
+/* ===== [25] model seeding ================================================ */
+/* Puts a safetensors checkpoint into s in the key layout of Mooncake's remote
+ * model loader (which SGLang and vLLM load from):
+ *   {model_name}/keys/rank_{tp_rank}/{tensor name}   the tensor's raw
+ *       little-endian bytes (no tensor header), what
+ *       tensor.contiguous().view(torch.uint8) holds
+ * checkpoint_url: one .safetensors file, a .index.json (every shard it
+ * names), or a directory holding model.safetensors.index.json, else its
+ * *.safetensors files (local directories only; in name order).
+ * o->chunk_bytes non-zero: a tensor larger than it is stored as
+ *   {key}.__chunk__.{i}        i = 0 .. N-1, chunk_bytes each, the last
+ *                              one shorter
+ *   {key}.__chunk_manifest__   {"num_chunks": N, "size": BYTES} (after the
+ *                              chunks, only when they all went in)
+ * For a local directory the sidecar text files config.json,
+ * generation_config.json, special_tokens_map.json, tokenizer.json,
+ * tokenizer.model, tokenizer_config.json, preprocessor_config.json,
+ * processor_config.json, chat_template.jinja, merges.txt, vocab.json (those
+ * present that are UTF-8 text; line ends read as Python's text mode reads
+ * them, "\r\n" and "\r" as "\n") go under {model_name}/files/{name}, and
+ * __index__{model_name}/files/ lists their keys joined by "\n", written once
+ * after them (a put of an existing key keeps its value).
+ * One tensor (one chunk) is in memory at a time, read with ranged reads
+ * straight into one buffer that is put from (from memory:// it is put
+ * straight from the object, no copy); a store with put_batch gets each
+ * value as a batch of one (the Mooncake adapter's zero-copy put). Puts
+ * carry o->replicate. The
+ * first failure stops the seeding (keys put before it stay).
+ * Returns: MCF_OK, MCF_INVALID_PARAMS (NULL argument, empty model name,
+ * negative rank, store without put), MCF_FILE_NOT_FOUND (no checkpoint, or
+ * a directory without index or *.safetensors), MCF_NOT_SUPPORTED (a
+ * directory that is not local and has no index; a tensor beyond size_t),
+ * mcf_open's and mcf_read's codes, the store codes, MCF_INTERNAL_ERROR. */
+MCFDEF int mcf_seed_model(mcf_store *s, const char *checkpoint_url, const char *model_name, int tp_rank,
+                          const mcf_options *o);
 
 #ifdef __cplusplus
 }
@@ -3771,7 +3894,11 @@ static int mcf__mem_commit(void *file)
     mcf__mem_blob *b = (mcf__mem_blob *)mcf__calloc(1, sizeof *b);
     mcf__mem_node **slot, *n = NULL;
     int rc = MCF_OK;
-    if (!b) { mcf__mem_abort(w); return mcf__fail(MCF_INTERNAL_ERROR, "memory filesystem: out of memory"); }
+    if (!b) {
+        rc = mcf__fail(MCF_INTERNAL_ERROR, "memory filesystem: \"%s\": out of memory", w->path);
+        mcf__mem_abort(w);
+        return rc;
+    }
     b->refs = 1;
     b->size = w->buf.len;
     b->data = w->buf.data ? w->buf.data : (unsigned char *)mcf__malloc(1);
@@ -3791,7 +3918,7 @@ static int mcf__mem_commit(void *file)
         b = NULL;
         *slot = n;
     } else {
-        rc = mcf__fail(MCF_INTERNAL_ERROR, "memory filesystem: out of memory");
+        rc = mcf__fail(MCF_INTERNAL_ERROR, "memory filesystem: \"%s\": out of memory", w->path);
     }
     if (b) mcf__mem_unref_locked(b);
     mcf__unlock(&mcf__mem_lock);
@@ -4061,7 +4188,7 @@ static int mcf__posix_makedirs(const char *dir)
     char *d = mcf__strdup(dir), *p;
     struct stat st;
     int rc = MCF_OK;
-    if (!d) return mcf__fail(MCF_INTERNAL_ERROR, "file: out of memory");
+    if (!d) return mcf__fail(MCF_INTERNAL_ERROR, "file: \"%s\": out of memory", dir);
     for (p = d + 1; rc == MCF_OK; p++) {
         char c = *p;
         if (c != '/' && c != '\0') continue;
@@ -4143,14 +4270,14 @@ static int mcf__posix_open_write(void *user, const mcf_url *u, uint64_t size, co
     if (o && (o->flags & MCF_NO_OVERWRITE) && lstat(u->path, &st) == 0)
         return mcf__fail(MCF_FILE_OPEN_FAIL, "file: \"%s\" already exists (MCF_NO_OVERWRITE)", u->path);
     w = (mcf__posix_writer *)mcf__calloc(1, sizeof *w);
-    if (!w) return mcf__fail(MCF_INTERNAL_ERROR, "file: out of memory");
+    if (!w) return mcf__fail(MCF_INTERNAL_ERROR, "file: \"%s\": out of memory", u->path);
     w->fd = w->lockfd = -1;
     w->flags = o ? o->flags : 0;
     dlen = slash ? (size_t)(slash - u->path) : 0;
     w->path = mcf__strdup(u->path);
     w->dir = slash ? mcf__strndup(u->path, dlen ? dlen : 1) : mcf__strdup(".");
     w->tmp = (char *)mcf__malloc(plen + 64);
-    if (!w->path || !w->dir || !w->tmp) { mcf__posix_writer_free(w); return mcf__fail(MCF_INTERNAL_ERROR, "file: out of memory"); }
+    if (!w->path || !w->dir || !w->tmp) { mcf__posix_writer_free(w); return mcf__fail(MCF_INTERNAL_ERROR, "file: \"%s\": out of memory", u->path); }
     if (slash && dlen > 0 && (rc = mcf__posix_makedirs(w->dir)) != MCF_OK) { mcf__posix_writer_free(w); return rc; }
     for (attempt = 0; attempt < 100; attempt++) {
         unsigned long salt = (unsigned long)getpid() * 2654435761u ^ (unsigned long)time(NULL) ^ (unsigned long)(uintptr_t)w ^ (++counter * 40503u);
@@ -4554,7 +4681,7 @@ static int mcf__win_makedirs(const char *dir)
 {
     char *d = mcf__strdup(dir), *p;
     int rc = MCF_OK;
-    if (!d) return mcf__fail(MCF_INTERNAL_ERROR, "file: out of memory");
+    if (!d) return mcf__fail(MCF_INTERNAL_ERROR, "file: \"%s\": out of memory", dir);
     for (p = d + mcf__win_root_len(d); rc == MCF_OK; p++) {
         char c = *p;
         wchar_t *w;
@@ -4606,13 +4733,13 @@ static int mcf__win_open_write(void *user, const mcf_url *u, uint64_t size, cons
     dlen = (size_t)(base - u->path);
     if (*base == '\0') return mcf__fail(MCF_INVALID_PARAMS, "file: \"%s\" names a directory, not a file", u->path);
     w = (mcf__win_writer *)mcf__calloc(1, sizeof *w);
-    if (!w) return mcf__fail(MCF_INTERNAL_ERROR, "file: out of memory");
+    if (!w) return mcf__fail(MCF_INTERNAL_ERROR, "file: \"%s\": out of memory", u->path);
     w->h = INVALID_HANDLE_VALUE;
     w->flags = o ? o->flags : 0;
     w->path = mcf__strdup(u->path);
     tmp = (char *)mcf__malloc(plen + 64);
     dir = mcf__strndup(u->path, dlen);
-    if (!w->path || !tmp || !dir) { rc = mcf__fail(MCF_INTERNAL_ERROR, "file: out of memory"); goto fail; }
+    if (!w->path || !tmp || !dir) { rc = mcf__fail(MCF_INTERNAL_ERROR, "file: \"%s\": out of memory", u->path); goto fail; }
     if (!(w->wpath = mcf__win_wide(u->path, &rc))) goto fail;
     if ((w->flags & MCF_NO_OVERWRITE) && GetFileAttributesW(w->wpath) != INVALID_FILE_ATTRIBUTES) {
         rc = mcf__fail(MCF_FILE_OPEN_FAIL, "file: \"%s\" already exists (MCF_NO_OVERWRITE)", u->path);
@@ -4711,9 +4838,11 @@ static const mcf_filesystem mcf__win_fs = {
 
 /* ===== [12] fs: http & s3 (curl) ========================================= */
 /* http://, https:// and s3:// over libcurl (MOONCAKE_FILEIO_CURL, -lcurl).
- * Reads: HEAD for the size, then ranged GETs on one reused handle (keep-alive);
- * small reads fetch a 4 KiB block and the last two reads up to 72 KiB are kept, so
- * header parsers' many small reads cost few requests. A 206 must name the
+ * Reads: the open is one ranged GET of the first 72 KiB (mcf__net_open_get), its
+ * answer giving the size and the first kept block; then ranged GETs on one
+ * reused handle (keep-alive); small reads fetch a 4 KiB block and the last two
+ * reads up to 72 KiB are kept, so header parsers' many small reads cost few
+ * requests. Stat and exists are a HEAD. A 206 must name the
  * range asked for (RFC 9110 14.4); a 200 (Range ignored) is the whole object,
  * read from its start up to the bytes wanted and cut; later reads continue
  * one GET held paused between them. Writes: a PUT
@@ -4811,6 +4940,7 @@ typedef struct mcf__xfer {
     uint64_t pos;                       /* 200 answer: body bytes consumed so far */
     uint64_t counted;                   /* 200 answer: body bytes counted (a paused chunk comes again) */
     int hold;                           /* 200 answer: pause once dst is full (else cut) */
+    int sizing;                         /* 200 answer at open: size comes from its Content-Length */
     int stopped, grown;                 /* 200 answer: cut once dst was full; or its length is not size */
     char crange[96];                    /* Content-Range of the answer */
     mcf__buf *keep;                     /* or into this buffer (XML answers) */
@@ -5001,7 +5131,7 @@ static int mcf__net_header2(mcf__net *n, const char *prefix, const char *value)
 static int mcf__net_http(mcf__net *n, const mcf_url *u, const mcf_options *o)
 {
     mcf__buf b;
-    if (!mcf__net_header2(n, "Authorization: Bearer ", mcf__sopt(o, "bearer_token"))) return mcf__fail(MCF_INTERNAL_ERROR, "http: out of memory");
+    if (!mcf__net_header2(n, "Authorization: Bearer ", mcf__sopt(o, "bearer_token"))) return mcf__fail(MCF_INTERNAL_ERROR, "http: %.*s: out of memory", (int)strcspn(u->url, "?"), u->url);
     memset(&b, 0, sizeof b);
     n->url = mcf__strdup(u->url);
     mcf__buf_puts(&b, u->url);
@@ -5010,7 +5140,7 @@ static int mcf__net_http(mcf__net *n, const mcf_url *u, const mcf_options *o)
         mcf__buf_puts(&b, "?...");
     }
     n->shown = mcf__buf_cstr(&b);
-    if (!n->url || !n->shown) return mcf__fail(MCF_INTERNAL_ERROR, "http: out of memory");
+    if (!n->url || !n->shown) return mcf__fail(MCF_INTERNAL_ERROR, "http: %.*s: out of memory", (int)strcspn(u->url, "?"), u->url);
     return MCF_OK;
 }
 
@@ -5086,7 +5216,7 @@ static int mcf__net_s3(mcf__net *n, const mcf_url *u, const mcf_options *o)
     n->shown = mcf__buf_cstr(&b);
     (void)snprintf(n->sigv4, sizeof n->sigv4, "aws:amz:%s:s3", region);
     /* libcurl 7.88 does not add the payload hash header; S3 requires it */
-    if (!mcf__net_header(n, "x-amz-content-sha256: UNSIGNED-PAYLOAD", 38)) return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+    if (!mcf__net_header(n, "x-amz-content-sha256: UNSIGNED-PAYLOAD", 38)) return mcf__fail(MCF_INTERNAL_ERROR, "s3: %s: out of memory", u->url);
     if (!n->anon && key) {
         n->user = mcf__strdup(key);
         n->secret = mcf__strdup(secret);
@@ -5094,9 +5224,9 @@ static int mcf__net_s3(mcf__net *n, const mcf_url *u, const mcf_options *o)
             MCF_FREE(n->user);
             n->user = NULL;
         }
-        if (!n->user || !n->secret) return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+        if (!n->user || !n->secret) return mcf__fail(MCF_INTERNAL_ERROR, "s3: %s: out of memory", u->url);
     }
-    if (!n->url || !n->shown) return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+    if (!n->url || !n->shown) return mcf__fail(MCF_INTERNAL_ERROR, "s3: %s: out of memory", u->url);
     return MCF_OK;
 }
 
@@ -5162,6 +5292,34 @@ static const char *mcf__net_field_value(const char *p, size_t n, size_t name_len
     return s;
 }
 
+/* Parses a Content-Range value "bytes FIRST-LAST/TOTAL" (TOTAL may be "*",
+ * given as UINT64_MAX). RFC 9110 section 14.4. */
+static int mcf__net_parse_crange(const char *s, uint64_t *first, uint64_t *last, uint64_t *total)
+{
+    uint64_t v[3];
+    int i;
+    if (mcf__lower(s[0]) != 'b' || mcf__lower(s[1]) != 'y' || mcf__lower(s[2]) != 't' || mcf__lower(s[3]) != 'e' ||
+        mcf__lower(s[4]) != 's' || s[5] != ' ')
+        return 0;
+    s += 6;
+    for (i = 0; i < 3; i++) {
+        if (i == 2 && *s == '*') {
+            v[2] = UINT64_MAX;
+            s++;
+            break;
+        }
+        if (*s < '0' || *s > '9') return 0;
+        for (v[i] = 0; *s >= '0' && *s <= '9'; s++) {
+            if (v[i] > (UINT64_MAX - 1 - (uint64_t)(*s - '0')) / 10) return 0;
+            v[i] = v[i] * 10 + (uint64_t)(*s - '0');
+        }
+        if (i < 2 && *s++ != (i == 0 ? '-' : '/')) return 0;
+    }
+    if (*s != '\0' || v[1] < v[0]) return 0;
+    *first = v[0]; *last = v[1]; *total = v[2];
+    return 1;
+}
+
 static size_t mcf__net_on_header(char *p, size_t size, size_t nitems, void *user)
 {
     mcf__xfer *x = (mcf__xfer *)user;
@@ -5191,6 +5349,17 @@ static size_t mcf__net_on_header(char *p, size_t size, size_t nitems, void *user
         if (k >= sizeof x->crange) k = sizeof x->crange - 1;   /* too long to be valid: fails the parse */
         for (i = 0; i < k; i++) x->crange[i] = (s[i] >= ' ' && s[i] != 0x7f) ? s[i] : '?';
         x->crange[k] = '\0';
+    } else if (x->sizing && (p[0] == '\r' || p[0] == '\n')) {
+        /* the end of the open's answer head: a 206 that calls the object
+         * empty has no bytes to send, whatever its Content-Length claims
+         * (s3rver sends "bytes 0-0/0" and a length of 1): cut it here */
+        uint64_t first, last, total;
+        long status = 0;
+        (void)curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+        if (status == 206 && mcf__net_parse_crange(x->crange, &first, &last, &total) && total == 0) {
+            x->stopped = 1;
+            return 0;
+        }
     }
     return n;
 }
@@ -5210,6 +5379,15 @@ static size_t mcf__net_on_whole(mcf__xfer *x, const char *p, size_t n)
         x->counted = at + n;
     }
     if (at == 0) (void)curl_easy_getinfo(x->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+    if (x->sizing) {   /* the open's GET: the size is the whole object's length */
+        if (len < 0) {
+            x->stopped = 1;   /* unknown length: the opener fails it */
+            return 0;
+        }
+        x->sizing = 0;
+        x->size = (uint64_t)len;
+        if ((uint64_t)x->cap > x->size) x->cap = x->room = (size_t)x->size;
+    }
     if ((len >= 0 && (uint64_t)len != x->size) || at + n > x->size) {
         x->grown = 1;
         return 0;
@@ -5628,7 +5806,8 @@ static long mcf__jobs_next(CURLM *m, mcf__job *jobs, size_t n, int fallback, int
 }
 
 /* ---- reading ---- */
-/* An open object; read_at may run on several threads at once. Under `lock`:
+/* An open object; read_at may run on several threads at once. The open
+ * fills the first kept block before any read can run. Under `lock`:
  * the kept blocks, the held whole-object stream and what the server showed
  * (small reads, and every read once the server is known to ignore Range, run
  * one at a time under it). Reads above MCF__NET_CACHE bytes run outside it,
@@ -5732,34 +5911,6 @@ static void mcf__net_give(mcf__net_reader *r, CURL *h)
     r->idle[r->nidle++] = h;
     (void)pthread_cond_signal(&r->pool_cv);
     (void)pthread_mutex_unlock(&r->pool_lock);
-}
-
-/* Parses a Content-Range value "bytes FIRST-LAST/TOTAL" (TOTAL may be "*",
- * given as UINT64_MAX). RFC 9110 section 14.4. */
-static int mcf__net_parse_crange(const char *s, uint64_t *first, uint64_t *last, uint64_t *total)
-{
-    uint64_t v[3];
-    int i;
-    if (mcf__lower(s[0]) != 'b' || mcf__lower(s[1]) != 'y' || mcf__lower(s[2]) != 't' || mcf__lower(s[3]) != 'e' ||
-        mcf__lower(s[4]) != 's' || s[5] != ' ')
-        return 0;
-    s += 6;
-    for (i = 0; i < 3; i++) {
-        if (i == 2 && *s == '*') {
-            v[2] = UINT64_MAX;
-            s++;
-            break;
-        }
-        if (*s < '0' || *s > '9') return 0;
-        for (v[i] = 0; *s >= '0' && *s <= '9'; s++) {
-            if (v[i] > (UINT64_MAX - 1 - (uint64_t)(*s - '0')) / 10) return 0;
-            v[i] = v[i] * 10 + (uint64_t)(*s - '0');
-        }
-        if (i < 2 && *s++ != (i == 0 ? '-' : '/')) return 0;
-    }
-    if (*s != '\0' || v[1] < v[0]) return 0;
-    *first = v[0]; *last = v[1]; *total = v[2];
-    return 1;
 }
 
 /* One step of a transfer on a multi handle: 1 when it has ended, with *cc
@@ -6161,6 +6312,83 @@ static int mcf__net_read_at(void *file, uint64_t off, void *dst, size_t len)
     return rc;
 }
 
+/* Whether a Content-Range value names an unsatisfied range of a 0-byte
+ * object ("bytes", a star, then "/0"): a 416 for an empty object (RFC 9110
+ * section 14.4). */
+static int mcf__net_crange_empty(const char *s)
+{
+    static const char want[] = "bytes */0";
+    size_t i;
+    for (i = 0; want[i]; i++)
+        if (mcf__lower(s[i]) != want[i]) return 0;
+    return s[i] == '\0';
+}
+
+/* The open: one ranged GET of the object's first MCF__NET_CACHE bytes, kept
+ * as a block, so sniffing and a header that fits cost nothing more. The size
+ * comes from the answer: a 206's Content-Range total (its range the one asked
+ * for, or shorter only where the object ends), a 200's Content-Length (the
+ * server ignores Range: the block's bytes are taken from the stream and it is
+ * cut, as for any read, and the note is left), or a 416 of an empty object. */
+static int mcf__net_open_get(mcf__net_reader *r)
+{
+    mcf__xfer x;
+    char range[64], keep[MCF_ERROR_MAX], saved[MCF_ERROR_MAX];
+    uint64_t first = 0, last = 0, total = 0;
+    curl_off_t len = -1;
+    int rc;
+    if (!(r->ahead[0] = (unsigned char *)mcf__malloc(MCF__NET_CACHE))) return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", r->n.who);
+    mcf__net_range_xfer(&x, r, r->n.h, 0, r->ahead[0], MCF__NET_CACHE, MCF__NET_CACHE, range, sizeof range);
+    x.sizing = 1;
+    x.what[0] = '\0';   /* an error names the object, as any open does */
+    memcpy(keep, mcf__error_text, sizeof keep);
+    rc = mcf__net_perform(&x, range, -1, MCF_FILE_OPEN_FAIL);
+    if (rc != MCF_OK && x.status == 416) {
+        /* an empty object, said by Content-Range or else by a HEAD */
+        memcpy(saved, mcf__error_text, sizeof saved);
+        if (mcf__net_crange_empty(x.crange) || (mcf__net_head(&r->n, &total, MCF_FILE_OPEN_FAIL) == MCF_OK && total == 0)) {
+            memcpy(mcf__error_text, keep, sizeof keep);
+            r->size = 0;
+            return MCF_OK;
+        }
+        memcpy(mcf__error_text, saved, sizeof saved);
+        return rc;
+    }
+    if (rc != MCF_OK) return rc;
+    if (x.status == 206 && mcf__net_parse_crange(x.crange, &first, &last, &total) && total == 0) {
+        r->size = 0;   /* a 206 that calls the object empty (its body was cut at the head) */
+        return MCF_OK;
+    }
+    if (x.status == 200) {
+        (void)curl_easy_getinfo(x.h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+        if (len < 0) return mcf__fail(MCF_NOT_SUPPORTED, "%s: GET %s: the server sent no Content-Length, so the size is unknown", r->n.who, r->n.shown);
+        r->size = (uint64_t)len;
+        if ((uint64_t)x.got != (r->size < MCF__NET_CACHE ? r->size : MCF__NET_CACHE))
+            return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s: short answer, %lu bytes of an object of %llu", r->n.who, r->n.shown,
+                             (unsigned long)x.got, (unsigned long long)r->size);
+    } else if (x.status == 206) {
+        if (!x.crange[0])
+            return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s bytes %s: the server answered 206 without a Content-Range header, so the size is unknown",
+                             r->n.who, r->n.shown, range);
+        if (!mcf__net_parse_crange(x.crange, &first, &last, &total) || total == UINT64_MAX || first != 0 || last >= total ||
+            last + 1 != (total < MCF__NET_CACHE ? total : MCF__NET_CACHE))
+            return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s bytes %s: the server answered 206 with Content-Range \"%s\", not the bytes asked for "
+                             "and the object's size", r->n.who, r->n.shown, range, x.crange);
+        if ((uint64_t)x.got != last + 1)
+            return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s bytes %s: short answer, %lu of %llu bytes", r->n.who, r->n.shown, range,
+                             (unsigned long)x.got, (unsigned long long)(last + 1));
+        r->size = total;
+    } else {
+        return mcf__fail(MCF_FILE_READ_FAIL, "%s: GET %s bytes %s: unexpected answer HTTP %ld %s (expected 206 or 200)", r->n.who, r->n.shown,
+                         range, x.status, x.reason);
+    }
+    r->ahead_off[0] = 0;
+    r->ahead_len[0] = x.got;
+    r->older = 1;
+    mcf__net_learned(r, x.status, 0, x.got);
+    return MCF_OK;
+}
+
 static void mcf__net_close_read(void *file)
 {
     mcf__net_reader *r = (mcf__net_reader *)file;
@@ -6208,9 +6436,9 @@ static int mcf__net_open_read(void *user, const mcf_url *u, const mcf_options *o
     r->idle = (CURL **)mcf__malloc(r->n.threads * sizeof *r->idle);
     if (!r->locks || !r->idle) rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", u->url);
     if (rc == MCF_OK) {
-        r->idle[r->nidle++] = r->n.h;   /* the HEAD's handle (and connection) is the pool's first */
+        r->idle[r->nidle++] = r->n.h;   /* the open GET's handle (and connection) is the pool's first */
         r->made = 1;
-        rc = mcf__net_head(&r->n, &r->size, MCF_FILE_OPEN_FAIL);
+        rc = mcf__net_open_get(r);
     }
     if (rc != MCF_OK) {
         mcf__net_close_read(r);
@@ -6397,6 +6625,13 @@ static char *mcf__net_query_url(mcf__net_writer *w, int part_no)
     return mcf__buf_cstr(&b);
 }
 
+static int mcf__create_upload_end(mcf__buf *keep, char *url, int rc)
+{
+    mcf__buf_free(keep);
+    MCF_FREE(url);
+    return rc;
+}
+
 /* CreateMultipartUpload: POST ?uploads= answers <UploadId>. */
 static int mcf__s3_create_upload(mcf__net_writer *w)
 {
@@ -6406,23 +6641,22 @@ static int mcf__s3_create_upload(mcf__net_writer *w)
     int rc;
     memset(&keep, 0, sizeof keep);
     memset(&id, 0, sizeof id);
-    if (!url) return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+    if (!url) return mcf__fail(MCF_INTERNAL_ERROR, "s3: %s: out of memory", w->n.shown);
     mcf__xfer_init(&x, &w->n, "POST");
     x.url = url;
     x.keep = &keep;
     rc = mcf__net_perform(&x, NULL, 0, MCF_FILE_WRITE_FAIL);
     if (rc == MCF_OK) {
         mcf__buf_putc(&keep, 0);
-        mcf__net_xml(keep.failed ? "" : (const char *)keep.data, "UploadId", raw, sizeof raw);
-        if (!raw[0]) rc = mcf__fail(MCF_FILE_WRITE_FAIL, "s3: POST %s?uploads=: the answer has no <UploadId>", w->n.shown);
+        if (keep.failed) return mcf__create_upload_end(&keep, url, mcf__fail(MCF_INTERNAL_ERROR, "s3: %s: CreateMultipartUpload (POST ?uploads=): out of memory keeping the answer", w->n.shown));
+        mcf__net_xml((const char *)keep.data, "UploadId", raw, sizeof raw);
+        if (!raw[0]) rc = mcf__fail(MCF_FILE_WRITE_FAIL, "s3: %s: CreateMultipartUpload (POST ?uploads=): the answer has no <UploadId>", w->n.shown);
         else {
             mcf__net_encode(&id, raw, 0);
-            if (!(w->upload_id = mcf__buf_cstr(&id))) rc = mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+            if (!(w->upload_id = mcf__buf_cstr(&id))) rc = mcf__fail(MCF_INTERNAL_ERROR, "s3: %s: out of memory", w->n.shown);
         }
     }
-    mcf__buf_free(&keep);
-    MCF_FREE(url);
-    return rc;
+    return mcf__create_upload_end(&keep, url, rc);
 }
 
 /* Keeps part part_no's ETag for CompleteMultipartUpload (parts sent at
@@ -6433,7 +6667,7 @@ static int mcf__s3_note_part(mcf__net_writer *w, int part_no, const char *etag)
     size_t at = (size_t)(part_no - 1) * MCF__NET_TAG;
     if (!etag[0]) return mcf__fail(MCF_FILE_WRITE_FAIL, "s3: PUT %s part %d: the answer has no ETag", w->n.shown, part_no);
     while (w->tags.len < at + MCF__NET_TAG && !w->tags.failed) mcf__buf_put(&w->tags, zeros, MCF__NET_TAG);
-    if (w->tags.failed) return mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+    if (w->tags.failed) return mcf__fail(MCF_INTERNAL_ERROR, "s3: %s: out of memory", w->n.shown);
     memcpy(w->tags.data + at, etag, strlen(etag) + 1);
     return MCF_OK;
 }
@@ -6446,7 +6680,7 @@ static char *mcf__s3_next_part(mcf__net_writer *w, int *rc)
         *rc = mcf__fail(MCF_FILE_WRITE_FAIL, "s3: %s: more than 10000 parts; raise the part_size storage option", w->n.shown);
         return NULL;
     }
-    if (!(url = mcf__net_query_url(w, w->part_no))) *rc = mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+    if (!(url = mcf__net_query_url(w, w->part_no))) *rc = mcf__fail(MCF_INTERNAL_ERROR, "s3: %s: out of memory", w->n.shown);
     return url;
 }
 
@@ -6609,7 +6843,7 @@ static int mcf__net_open_write(void *user, const mcf_url *u, uint64_t size, cons
             w->jobs = (mcf__job *)mcf__calloc(w->n.threads, sizeof *w->jobs);
             w->pbuf = (unsigned char **)mcf__calloc(w->n.threads, sizeof *w->pbuf);
             rc = w->jobs && w->pbuf && (w->pm = curl_multi_init()) != NULL ? mcf__s3_create_upload(w)
-                 : mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+                 : mcf__fail(MCF_INTERNAL_ERROR, "s3: %s: out of memory", w->n.shown);
         } else if (size == UINT64_MAX && (!mcf__fits_size(w->n.part_size) || !(w->buf = (unsigned char *)mcf__malloc((size_t)w->n.part_size))))
             rc = mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory for a %llu-byte part", (unsigned long long)w->n.part_size);
         else rc = mcf__s3_create_upload(w);
@@ -6714,7 +6948,7 @@ static int mcf__s3_complete(mcf__net_writer *w)
     }
     mcf__buf_puts(&xml, "</CompleteMultipartUpload>");
     url = mcf__net_query_url(w, 0);
-    if (!url || xml.failed) rc = mcf__fail(MCF_INTERNAL_ERROR, "s3: out of memory");
+    if (!url || xml.failed) rc = mcf__fail(MCF_INTERNAL_ERROR, "s3: %s: out of memory", w->n.shown);
     else {
         mcf__xfer_init(&x, &w->n, "POST");
         x.url = url;
@@ -6724,10 +6958,14 @@ static int mcf__s3_complete(mcf__net_writer *w)
         x.keep = &keep;
         rc = mcf__net_perform(&x, NULL, (int64_t)xml.len, MCF_FILE_WRITE_FAIL);
         mcf__buf_putc(&keep, 0);
-        if (rc == MCF_OK && (keep.failed || strstr((const char *)keep.data, "<Error>"))) {
+        /* A 200 may still carry <Error>, so an answer that could not be kept
+         * leaves the outcome unknown: say so rather than call it a refusal. */
+        if (rc == MCF_OK && keep.failed) {
+            rc = mcf__fail(MCF_INTERNAL_ERROR, "s3: %s: CompleteMultipartUpload (POST ?uploadId=...): out of memory keeping the answer; the object may or may not have been written", w->n.shown);
+        } else if (rc == MCF_OK && strstr((const char *)keep.data, "<Error>")) {
             char code[96];
-            mcf__net_xml(keep.failed ? "" : (const char *)keep.data, "Code", code, sizeof code);
-            rc = mcf__fail(MCF_PERSISTENT_FAIL, "s3: POST %s?uploadId=...: CompleteMultipartUpload failed: %s", w->n.shown, code[0] ? code : "unreadable answer");
+            mcf__net_xml((const char *)keep.data, "Code", code, sizeof code);
+            rc = mcf__fail(MCF_PERSISTENT_FAIL, "s3: %s: CompleteMultipartUpload (POST ?uploadId=...) failed: %s", w->n.shown, code[0] ? code : "unreadable answer");
         }
     }
     MCF_FREE(url);
@@ -12579,6 +12817,9 @@ static int mcf__save_split(const char *url, int fmt, const mcf_tensor *t, size_t
         if (fmt == MCF__FMT_AUTO) fmt = mcf__ends_with_nocase(u.path, ".safetensors") ? MCF__FMT_SAFETENSORS : MCF__FMT_TORCH;
         if (!fs.write) rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem is read-only", u.url, u.scheme);
         else if (!*u.basename) rc = mcf__fail(MCF_INVALID_PARAMS, "%s: a sharded save needs a file name to number", u.url);
+        else if (*u.query)   /* a presigned URL signs one object; each shard would need its own */
+            rc = mcf__fail(MCF_INVALID_PARAMS, "%.*s?...: a sharded save cannot take a URL with a query (a presigned URL signs one object; save each shard to its own URL)",
+                           (int)strcspn(u.url, "?"), u.url);
         else {
             /* shard names are file names: an http(s) path is percent-encoded as written */
             char *base = mcf__strdup(u.basename);
@@ -12936,22 +13177,35 @@ static int mcf__store_put_obj(mcf_store *s, const char *key, const void *obj, si
     return s->put(s->user, key, obj, len);
 }
 
-/* Encodes t with layout l (NULL = FULL) and puts it under key. */
-static int mcf__store_put_layout(mcf_store *s, const char *key, const mcf_tensor *t, const mcf_moon_layout *l)
+
+/* Encodes t as a FULL object into a new buffer *obj of *size bytes. */
+static int mcf__store_encode(const char *key, const mcf_tensor *t, unsigned char **obj, size_t *size)
 {
     mcf_moon_layout full;
-    size_t size;
-    unsigned char *obj;
     int rc;
+    *obj = NULL;
     /* check first (no "ask for the size" call: it would leave a message) */
-    if (!l) { mcf__moon_full_layout(t, &full); l = &full; }
-    if ((rc = mcf__moon_check(t, l)) != MCF_OK) return rc;
-    if ((size = mcf_moon_object_size(t)) == 0)
+    mcf__moon_full_layout(t, &full);
+    if ((rc = mcf__moon_check(t, &full)) != MCF_OK) return mcf__fail(rc, "store key \"%s\": %s", key, mcf_last_error());
+    if ((*size = mcf_moon_object_size(t)) == 0)
         return mcf__fail(MCF_NOT_SUPPORTED, "store key \"%s\": tensor too large for memory on this host", key);
-    obj = (unsigned char *)mcf__malloc(size);
-    if (!obj) return mcf__fail(MCF_INTERNAL_ERROR, "store key \"%s\": out of memory for a %llu-byte object", key, (unsigned long long)size);
-    rc = mcf_moon_encode_layout(t, l, obj, size, &size);
-    if (rc == MCF_OK) rc = s->put(s->user, key, obj, size);
+    *obj = (unsigned char *)mcf__malloc(*size);
+    if (!*obj) return mcf__fail(MCF_INTERNAL_ERROR, "store key \"%s\": out of memory for a %llu-byte object", key, (unsigned long long)*size);
+    if ((rc = mcf_moon_encode_layout(t, &full, *obj, *size, size)) != MCF_OK) {
+        MCF_FREE(*obj);
+        *obj = NULL;
+    }
+    return rc;
+}
+
+/* Encodes t and puts it under key, with o's replication settings. */
+static int mcf__store_put_encoded(mcf_store *s, const char *key, const mcf_tensor *t, const mcf_options *o)
+{
+    unsigned char *obj;
+    size_t size = 0;
+    int rc = mcf__store_encode(key, t, &obj, &size);
+    if (rc != MCF_OK) return rc;
+    rc = mcf__store_put_obj(s, key, obj, size, o);
     MCF_FREE(obj);
     return rc;
 }
@@ -12961,7 +13215,7 @@ MCFDEF int mcf_store_put_tensor(mcf_store *s, const char *key, const mcf_tensor 
     int rc;
     if ((rc = mcf__store_check(s, key, "mcf_store_put_tensor")) != MCF_OK) return rc;
     if (!t) return mcf__fail(MCF_INVALID_PARAMS, "mcf_store_put_tensor: NULL tensor");
-    return mcf__store_put_layout(s, key, t, NULL);
+    return mcf__store_put_encoded(s, key, t, NULL);
 }
 
 /* Copies a decoded view into payload memory in host byte order. */
@@ -12987,6 +13241,19 @@ static int mcf__tensor_from_view(const mcf_tensor *v, const char *name, const mc
     return MCF_OK;
 }
 
+/* Decodes the object key's get handed out; releases it when it is no
+ * valid object (*obj is then NULL). */
+static int mcf__store_decode(mcf_store *s, const char *key, void **obj, size_t len, mcf_tensor *view, mcf_moon_layout *l)
+{
+    int rc = mcf_moon_decode_layout(*obj, len, view, l);
+    if (rc != MCF_OK) {
+        rc = mcf__fail(rc, "store key \"%s\": %s", key, mcf_last_error());
+        s->release(s->user, *obj);
+        *obj = NULL;
+    }
+    return rc;
+}
+
 /* Gets key's object and decodes it; *obj must be released by the caller. */
 static int mcf__store_fetch(mcf_store *s, const char *key, void **obj, mcf_tensor *view, mcf_moon_layout *l)
 {
@@ -12994,12 +13261,7 @@ static int mcf__store_fetch(mcf_store *s, const char *key, void **obj, mcf_tenso
     int rc;
     *obj = NULL;
     if ((rc = s->get(s->user, key, obj, &len)) != MCF_OK) { *obj = NULL; return rc; }
-    if ((rc = mcf_moon_decode_layout(*obj, len, view, l)) != MCF_OK) {
-        rc = mcf__fail(rc, "store key \"%s\": %s", key, mcf_last_error());
-        s->release(s->user, *obj);
-        *obj = NULL;
-    }
-    return rc;
+    return mcf__store_decode(s, key, obj, len, view, l);
 }
 
 MCFDEF int mcf_store_get_tensor(mcf_store *s, const char *key, const mcf_options *o, mcf_tensor *out)
@@ -13023,6 +13285,220 @@ MCFDEF void mcf_tensor_free(mcf_tensor *t, const mcf_options *o)
     MCF_FREE((void *)(uintptr_t)t->strides);
     mcf__payload_free(o, (void *)(uintptr_t)t->data);
     memset(t, 0, sizeof *t);
+}
+
+/* ---- batches and raw values ---------------------------------------------- */
+
+/* The first failing key of a batch: its index, code and message. */
+typedef struct mcf__batch_err {
+    size_t first;                       /* n while none failed */
+    int code;
+    char msg[MCF_ERROR_MAX];
+} mcf__batch_err;
+
+static void mcf__batch_err_init(mcf__batch_err *e, size_t n)
+{
+    e->first = n;
+    e->code = MCF_OK;
+    e->msg[0] = '\0';
+}
+
+/* Records key i's result; a failure before the first one so far keeps the
+ * message it left. */
+static void mcf__batch_note(mcf__batch_err *e, size_t i, int rc, int *results)
+{
+    if (results) results[i] = rc;
+    if (rc != MCF_OK && i < e->first) {
+        e->first = i;
+        e->code = rc;
+        memcpy(e->msg, mcf__error_text, sizeof e->msg);
+    }
+}
+
+/* The batch's answer: 0, or the first failing key's code and message. */
+static int mcf__batch_result(const mcf__batch_err *e)
+{
+    return e->code == MCF_OK ? MCF_OK : mcf__fail(e->code, "%s", e->msg);
+}
+
+/* A failure of the whole call: every key gets rc. */
+static int mcf__batch_fail_all(int *results, size_t n, int rc)
+{
+    size_t i;
+    for (i = 0; results && i < n; i++) results[i] = rc;
+    return rc;
+}
+
+/* The arguments every batch checks before trying any key. */
+static int mcf__batch_check(const mcf_store *s, const char *const *keys, const void *items, size_t n, const char *who)
+{
+    if (!s || !s->put || !s->get || !s->release) return mcf__fail(MCF_INVALID_PARAMS, "%s: NULL store or store without put/get/release", who);
+    if (n && (!keys || !items)) return mcf__fail(MCF_INVALID_PARAMS, "%s: NULL %s array for %llu keys", who, keys ? "tensor" : "key", (unsigned long long)n);
+    return MCF_OK;
+}
+
+static int mcf__batch_null_key(size_t i, const char *who)
+{
+    return mcf__fail(MCF_INVALID_PARAMS, "%s: key %llu is NULL", who, (unsigned long long)i);
+}
+
+/* Parallel arrays of the keys a batch hands to a store hook: key, object,
+ * length, the caller's index, the hook's result. */
+typedef struct mcf__batch {
+    const char **keys;
+    void **objs;
+    size_t *lens, *idx;
+    int *res;
+    size_t n;
+} mcf__batch;
+
+static void mcf__batch_free(mcf__batch *b)
+{
+    MCF_FREE((void *)b->keys);
+    MCF_FREE(b->objs);
+    MCF_FREE(b->lens);
+    MCF_FREE(b->idx);
+    MCF_FREE(b->res);
+    memset(b, 0, sizeof *b);
+}
+
+/* Room for cap keys, zeroed; 0 (and nothing allocated) when out of memory. */
+static int mcf__batch_alloc(mcf__batch *b, size_t cap)
+{
+    memset(b, 0, sizeof *b);
+    b->keys = (const char **)mcf__calloc(cap, sizeof *b->keys);
+    b->objs = (void **)mcf__calloc(cap, sizeof *b->objs);
+    b->lens = (size_t *)mcf__calloc(cap, sizeof *b->lens);
+    b->idx = (size_t *)mcf__calloc(cap, sizeof *b->idx);
+    b->res = (int *)mcf__calloc(cap, sizeof *b->res);
+    if (b->keys && b->objs && b->lens && b->idx && b->res) return 1;
+    mcf__batch_free(b);
+    return 0;
+}
+
+/* The arrays of a batch for n keys; out of memory fails every key. */
+static int mcf__batch_start(mcf__batch *b, size_t n, int *results, const char *who)
+{
+    if (mcf__batch_alloc(b, n)) return MCF_OK;
+    return mcf__batch_fail_all(results, n, mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory for %llu keys", who, (unsigned long long)n));
+}
+
+/* put_tensors through the store's put_batch: every object encoded first,
+ * then one call with those that encoded. */
+static int mcf__put_tensors_hook(mcf_store *s, const char *const *keys, const mcf_tensor *t, size_t n, int *results, mcf__batch_err *e)
+{
+    static const char who[] = "mcf_store_put_tensors";
+    mcf__batch b;
+    size_t i, j;
+    int rc;
+    if ((rc = mcf__batch_start(&b, n, results, who)) != MCF_OK) return rc;
+    for (i = 0; i < n; i++) {
+        unsigned char *obj = NULL;
+        size_t size = 0;
+        if (!keys[i]) { mcf__batch_note(e, i, mcf__batch_null_key(i, who), results); continue; }
+        if ((rc = mcf__store_encode(keys[i], &t[i], &obj, &size)) != MCF_OK) {
+            mcf__batch_note(e, i, rc, results);
+            continue;
+        }
+        b.keys[b.n] = keys[i];
+        b.objs[b.n] = obj;
+        b.lens[b.n] = size;
+        b.idx[b.n++] = i;
+    }
+    rc = b.n ? s->put_batch(s->user, b.keys, (const void *const *)b.objs, b.lens, b.n, NULL, b.res) : MCF_OK;
+    for (j = 0; j < b.n; j++) {
+        mcf__batch_note(e, b.idx[j], rc < 0 ? rc : b.res[j], results);
+        MCF_FREE(b.objs[j]);
+    }
+    mcf__batch_free(&b);
+    return mcf__batch_result(e);
+}
+
+MCFDEF int mcf_store_put_tensors(mcf_store *s, const char *const *keys, const mcf_tensor *t, size_t n, int *results)
+{
+    static const char who[] = "mcf_store_put_tensors";
+    mcf__batch_err e;
+    size_t i;
+    int rc;
+    if ((rc = mcf__batch_check(s, keys, t, n, who)) != MCF_OK) return mcf__batch_fail_all(results, n, rc);
+    mcf__batch_err_init(&e, n);
+    if (s->put_batch) return mcf__put_tensors_hook(s, keys, t, n, results, &e);
+    for (i = 0; i < n; i++)   /* one object at a time: encode, put, free */
+        mcf__batch_note(&e, i, keys[i] ? mcf__store_put_encoded(s, keys[i], &t[i], NULL) : mcf__batch_null_key(i, who), results);
+    return mcf__batch_result(&e);
+}
+
+/* get_tensors through the store's get_batch. */
+static int mcf__get_tensors_hook(mcf_store *s, const char *const *keys, const mcf_options *o, mcf_tensor *out, size_t n,
+                                 int *results, mcf__batch_err *e)
+{
+    static const char who[] = "mcf_store_get_tensors";
+    mcf__batch b;
+    size_t i, j;
+    int rc;
+    if ((rc = mcf__batch_start(&b, n, results, who)) != MCF_OK) return rc;
+    for (i = 0; i < n; i++) {
+        if (!keys[i]) { mcf__batch_note(e, i, mcf__batch_null_key(i, who), results); continue; }
+        b.keys[b.n] = keys[i];
+        b.idx[b.n++] = i;
+    }
+    rc = b.n ? s->get_batch(s->user, b.keys, b.n, b.objs, b.lens, b.res) : MCF_OK;
+    for (j = 0; j < b.n; j++) {
+        mcf_tensor v;
+        int krc = rc < 0 ? rc : b.res[j];
+        if (krc == MCF_OK && (krc = mcf__store_decode(s, b.keys[j], &b.objs[j], b.lens[j], &v, NULL)) == MCF_OK) {
+            krc = mcf__tensor_from_view(&v, b.keys[j], o, &out[b.idx[j]]);
+            s->release(s->user, b.objs[j]);
+        }
+        mcf__batch_note(e, b.idx[j], krc, results);
+    }
+    mcf__batch_free(&b);
+    return mcf__batch_result(e);
+}
+
+MCFDEF int mcf_store_get_tensors(mcf_store *s, const char *const *keys, const mcf_options *o, mcf_tensor *out, size_t n,
+                                 int *results)
+{
+    static const char who[] = "mcf_store_get_tensors";
+    mcf__batch_err e;
+    size_t i;
+    int rc;
+    if (out) memset(out, 0, n * sizeof *out);
+    if ((rc = mcf__batch_check(s, keys, out, n, who)) != MCF_OK) return mcf__batch_fail_all(results, n, rc);
+    mcf__batch_err_init(&e, n);
+    if (s->get_batch) return mcf__get_tensors_hook(s, keys, o, out, n, results, &e);
+    for (i = 0; i < n; i++)
+        mcf__batch_note(&e, i, keys[i] ? mcf_store_get_tensor(s, keys[i], o, &out[i]) : mcf__batch_null_key(i, who), results);
+    return mcf__batch_result(&e);
+}
+
+MCFDEF int mcf_store_put_bytes(mcf_store *s, const char *key, const void *data, size_t len)
+{
+    int rc;
+    if ((rc = mcf__store_check(s, key, "mcf_store_put_bytes")) != MCF_OK) return rc;
+    if (!data && len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_store_put_bytes: key \"%s\": NULL data for %llu bytes", key, (unsigned long long)len);
+    return s->put(s->user, key, data ? data : "", len);
+}
+
+MCFDEF int mcf_store_get_into(mcf_store *s, const char *key, void *dst, size_t cap, size_t *len)
+{
+    void *obj = NULL;
+    size_t size = 0;
+    int rc;
+    if ((rc = mcf__store_check(s, key, "mcf_store_get_into")) != MCF_OK) return rc;
+    if (!len || (!dst && cap)) return mcf__fail(MCF_INVALID_PARAMS, "mcf_store_get_into: key \"%s\": NULL %s", key, len ? "buffer" : "length");
+    if (s->get_into) return s->get_into(s->user, key, dst, cap, len);
+    if ((rc = s->get(s->user, key, &obj, &size)) != MCF_OK) return rc;
+    if (size > cap) {
+        s->release(s->user, obj);
+        *len = size;
+        return mcf__fail(MCF_BUFFER_OVERFLOW, "store key \"%s\": its %llu-byte value does not fit the %llu-byte buffer",
+                         key, (unsigned long long)size, (unsigned long long)cap);
+    }
+    if (size) memcpy(dst, obj, size);
+    s->release(s->user, obj);
+    *len = size;
+    return MCF_OK;
 }
 
 /* ---- the memory store: chained hash map under one lock per store -------- */
@@ -13069,62 +13545,152 @@ static void mcf__mstore_grow_locked(mcf__mstore *m)
     m->nbuckets = n;
 }
 
+/* A node holding a copy of obj under key, made outside the lock; NULL when
+ * out of memory. */
+static mcf__mstore_node *mcf__mstore_node_new(const char *key, const void *obj, size_t len)
+{
+    mcf__mstore_node *n = (mcf__mstore_node *)mcf__calloc(1, sizeof *n);
+    if (!n) return NULL;
+    n->key = mcf__strdup(key);
+    n->obj = (unsigned char *)mcf__malloc(len);
+    if (!n->key || !n->obj) {
+        MCF_FREE(n->key);
+        MCF_FREE(n->obj);
+        MCF_FREE(n);
+        return NULL;
+    }
+    if (len) memcpy(n->obj, obj, len);
+    n->len = len;
+    return n;
+}
+
+static void mcf__mstore_node_free(mcf__mstore_node *n)
+{
+    if (!n) return;
+    MCF_FREE(n->key);
+    MCF_FREE(n->obj);
+    MCF_FREE(n);
+}
+
+/* Links n in, unless its key exists: Mooncake's put of an existing key
+ * keeps the stored value and succeeds. Returns n when it was not linked
+ * (the caller frees it outside the lock), else NULL. */
+static mcf__mstore_node *mcf__mstore_insert_locked(mcf__mstore *m, mcf__mstore_node *n)
+{
+    mcf__mstore_node **slot = mcf__mstore_slot(m, n->key);
+    if (*slot) return n;
+    *slot = n;
+    m->count++;
+    mcf__mstore_grow_locked(m);
+    return NULL;
+}
+
+static int mcf__mstore_oom(const char *key, size_t len)
+{
+    return mcf__fail(MCF_INTERNAL_ERROR, "memory store: out of memory for key \"%s\" (%llu bytes)", key, (unsigned long long)len);
+}
+
 static int mcf__mstore_put(void *user, const char *key, const void *obj, size_t len)
 {
     mcf__mstore *m = (mcf__mstore *)user;
-    mcf__mstore_node *fresh = NULL, **slot;
-    unsigned char *copy = (unsigned char *)mcf__malloc(len);
-    if (!copy) return mcf__fail(MCF_INTERNAL_ERROR, "memory store: out of memory for key \"%s\" (%llu bytes)", key, (unsigned long long)len);
-    if (len) memcpy(copy, obj, len);
-    /* allocate outside the lock; freed again if the key exists */
-    fresh = (mcf__mstore_node *)mcf__calloc(1, sizeof *fresh);
-    if (fresh) fresh->key = mcf__strdup(key);
-    if (!fresh || !fresh->key) {
-        if (fresh) MCF_FREE(fresh);
-        MCF_FREE(copy);
-        return mcf__fail(MCF_INTERNAL_ERROR, "memory store: out of memory for key \"%s\"", key);
+    mcf__mstore_node *n = mcf__mstore_node_new(key, obj, len);
+    if (!n) return mcf__mstore_oom(key, len);
+    mcf__lock(&m->lock);
+    n = mcf__mstore_insert_locked(m, n);
+    mcf__unlock(&m->lock);
+    mcf__mstore_node_free(n);
+    return MCF_OK;
+}
+
+/* Copies made outside the lock, then all linked in under it once. */
+static int mcf__mstore_put_batch(void *user, const char *const *keys, const void *const *objs, const size_t *lens, size_t n,
+                                 const mcf_replicate *replicate, int *results)
+{
+    mcf__mstore *m = (mcf__mstore *)user;
+    mcf__mstore_node **nodes = (mcf__mstore_node **)mcf__calloc(n, sizeof *nodes);
+    size_t i;
+    int failed = 0;
+    (void)replicate;
+    if (!nodes) return mcf__fail(MCF_INTERNAL_ERROR, "memory store: out of memory for a batch of %llu keys", (unsigned long long)n);
+    for (i = 0; i < n; i++) {
+        results[i] = MCF_OK;
+        if ((nodes[i] = mcf__mstore_node_new(keys[i], objs[i], lens[i])) != NULL) continue;
+        results[i] = failed ? MCF_INTERNAL_ERROR : mcf__mstore_oom(keys[i], lens[i]);   /* the first one's message */
+        failed = 1;
     }
     mcf__lock(&m->lock);
-    slot = mcf__mstore_slot(m, key);
-    if (*slot) {
-        /* Mooncake's put of an existing key keeps the stored value and
-         * succeeds; the copy and the node are freed below, outside the lock */
-    } else {
-        fresh->obj = copy;
-        fresh->len = len;
-        *slot = fresh;
-        fresh = NULL;
-        copy = NULL;
-        m->count++;
-        mcf__mstore_grow_locked(m);
-    }
+    for (i = 0; i < n; i++)
+        if (nodes[i]) nodes[i] = mcf__mstore_insert_locked(m, nodes[i]);
     mcf__unlock(&m->lock);
-    if (fresh) { MCF_FREE(fresh->key); MCF_FREE(fresh); }
-    MCF_FREE(copy);
+    for (i = 0; i < n; i++) mcf__mstore_node_free(nodes[i]);
+    MCF_FREE(nodes);
+    return MCF_OK;
+}
+
+/* Under the lock: a private copy of key's value (get's answer). */
+static int mcf__mstore_copy_locked(mcf__mstore *m, const char *key, void **obj, size_t *len)
+{
+    mcf__mstore_node *n = *mcf__mstore_slot(m, key);
+    unsigned char *copy;
+    if (!n) return mcf__fail(MCF_OBJECT_NOT_FOUND, "memory store: no key \"%s\"", key);
+    copy = (unsigned char *)mcf__malloc(n->len);
+    if (!copy) return mcf__fail(MCF_INTERNAL_ERROR, "memory store: out of memory copying key \"%s\" (%llu bytes)", key, (unsigned long long)n->len);
+    if (n->len) memcpy(copy, n->obj, n->len);
+    *obj = copy;
+    *len = n->len;
     return MCF_OK;
 }
 
 static int mcf__mstore_get(void *user, const char *key, void **obj, size_t *len)
 {
     mcf__mstore *m = (mcf__mstore *)user;
+    int rc;
+    mcf__lock(&m->lock);
+    rc = mcf__mstore_copy_locked(m, key, obj, len);
+    mcf__unlock(&m->lock);
+    return rc;
+}
+
+static int mcf__mstore_get_batch(void *user, const char *const *keys, size_t n, void **objs, size_t *lens, int *results)
+{
+    mcf__mstore *m = (mcf__mstore *)user;
+    char first[MCF_ERROR_MAX];
+    size_t i;
+    int failed = 0;
+    mcf__lock(&m->lock);
+    for (i = 0; i < n; i++) {
+        objs[i] = NULL;
+        lens[i] = 0;
+        if ((results[i] = mcf__mstore_copy_locked(m, keys[i], &objs[i], &lens[i])) != MCF_OK && !failed) {
+            memcpy(first, mcf__error_text, sizeof first);   /* the first failing key's message */
+            failed = 1;
+        }
+    }
+    mcf__unlock(&m->lock);
+    if (failed) (void)mcf__fail(MCF_OK, "%s", first);
+    return MCF_OK;
+}
+
+/* Copies straight from the stored value into dst (no private copy). */
+static int mcf__mstore_get_into(void *user, const char *key, void *dst, size_t cap, size_t *len)
+{
+    mcf__mstore *m = (mcf__mstore *)user;
     mcf__mstore_node *n;
-    unsigned char *copy = NULL;
     size_t size = 0;
-    int found, oom = 0;
+    int found;
     mcf__lock(&m->lock);
     n = *mcf__mstore_slot(m, key);
     found = n != NULL;
     if (n) {
         size = n->len;
-        copy = (unsigned char *)mcf__malloc(size);
-        if (copy) { if (size) memcpy(copy, n->obj, size); }
-        else oom = 1;
+        if (size <= cap && size) memcpy(dst, n->obj, size);
     }
     mcf__unlock(&m->lock);
     if (!found) return mcf__fail(MCF_OBJECT_NOT_FOUND, "memory store: no key \"%s\"", key);
-    if (oom) return mcf__fail(MCF_INTERNAL_ERROR, "memory store: out of memory copying key \"%s\" (%llu bytes)", key, (unsigned long long)size);
-    *obj = copy;
     *len = size;
+    if (size > cap)
+        return mcf__fail(MCF_BUFFER_OVERFLOW, "memory store: key \"%s\": its %llu-byte value does not fit the %llu-byte buffer",
+                         key, (unsigned long long)size, (unsigned long long)cap);
     return MCF_OK;
 }
 
@@ -13140,25 +13706,36 @@ static int mcf__mstore_remove(void *user, const char *key)
     if (n) { *slot = n->next; m->count--; }
     mcf__unlock(&m->lock);
     if (!n) return mcf__fail(MCF_OBJECT_NOT_FOUND, "memory store: no key \"%s\"", key);
-    MCF_FREE(n->key);
-    MCF_FREE(n->obj);
-    MCF_FREE(n);
+    mcf__mstore_node_free(n);
     return MCF_OK;
 }
 
 MCFDEF mcf_store *mcf_memory_store_create(void)
 {
     mcf__mstore *m = (mcf__mstore *)mcf__calloc(1, sizeof *m);
-    if (!m) return NULL;
-    m->nbuckets = 64;
-    m->buckets = (mcf__mstore_node **)mcf__calloc(m->nbuckets, sizeof *m->buckets);
-    if (!m->buckets) { MCF_FREE(m); return NULL; }
-    if (!mcf__mutex_init(&m->lock)) { MCF_FREE(m->buckets); MCF_FREE(m); return NULL; }
+    if (m) {
+        m->nbuckets = 64;
+        m->buckets = (mcf__mstore_node **)mcf__calloc(m->nbuckets, sizeof *m->buckets);
+    }
+    if (!m || !m->buckets) {
+        if (m) MCF_FREE(m);
+        (void)mcf__fail(MCF_INTERNAL_ERROR, "mcf_memory_store_create: out of memory");
+        return NULL;
+    }
+    if (!mcf__mutex_init(&m->lock)) {
+        MCF_FREE(m->buckets);
+        MCF_FREE(m);
+        (void)mcf__fail(MCF_INTERNAL_ERROR, "mcf_memory_store_create: cannot create the store's lock");
+        return NULL;
+    }
     m->vt.user = m;
     m->vt.put = mcf__mstore_put;
     m->vt.get = mcf__mstore_get;
     m->vt.release = mcf__mstore_release;
     m->vt.remove = mcf__mstore_remove;
+    m->vt.get_into = mcf__mstore_get_into;
+    m->vt.put_batch = mcf__mstore_put_batch;
+    m->vt.get_batch = mcf__mstore_get_batch;
     return &m->vt;
 }
 
@@ -13169,7 +13746,7 @@ MCFDEF void mcf_memory_store_destroy(mcf_store *s)
     if (!m) return;
     for (i = 0; i < m->nbuckets; i++) {
         mcf__mstore_node *n = m->buckets[i], *next;
-        for (; n; n = next) { next = n->next; MCF_FREE(n->key); MCF_FREE(n->obj); MCF_FREE(n); }
+        for (; n; n = next) { next = n->next; mcf__mstore_node_free(n); }
     }
     mcf__mutex_destroy(&m->lock);
     MCF_FREE(m->buckets);
@@ -13302,12 +13879,18 @@ enum { MCF__KIND_TENSOR = 0, MCF__KIND_SAFETENSOR = 1 };
 
 static int mcf__parse_kind(const char *k, int *kind)
 {
-    if (!k || mcf__name_is(k, "tensor") || mcf__name_is(k, "kv_cache") || mcf__name_is(k, "kvcache") || mcf__name_is(k, "kv")) {
-        *kind = MCF__KIND_TENSOR;
-        return MCF_OK;
-    }
-    if (mcf__name_is(k, "safetensor") || mcf__name_is(k, "safetensors")) { *kind = MCF__KIND_SAFETENSOR; return MCF_OK; }
-    return mcf__fail(MCF_INVALID_PARAMS, "unknown artifact kind \"%s\" (valid: tensor, kv_cache, kvcache, kv, safetensor, safetensors)", k);
+    static const char *const names[] = {"tensor", "generic", "file", "kv_cache", "kvcache", "kv",
+                                        "safetensor", "safetensors", "safe_tensors"};
+    size_t i;
+    *kind = MCF__KIND_TENSOR;
+    if (!k) return MCF_OK;
+    for (i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (mcf__name_is(k, names[i])) {
+            if (i >= 6) *kind = MCF__KIND_SAFETENSOR;
+            return MCF_OK;
+        }
+    return mcf__fail(MCF_INVALID_PARAMS, "unknown artifact kind \"%s\" (valid: tensor, generic, file, kv_cache, kvcache, kv, "
+                     "safetensor, safetensors, safe_tensors)", k);
 }
 
 /* The options a store <-> file call hands to [19] to [21]: the caller's,
@@ -13450,7 +14033,9 @@ static int mcf__pick_entry(mcf_reader *r, const char *tensor_name, const char *k
     if (r->count == 1 && r->entries[0].name[0] == '\0') return 0;   /* bare torch tensor */
     if (tensor_name && (idx = mcf__index_find(r, tensor_name)) >= 0) return idx;
     if ((idx = mcf__index_find(r, key)) >= 0) return idx;
-    if ((rc = mcf_url_parse(file_name, o ? o->filesystem : NULL, &u)) == MCF_OK) {
+    /* the file opened under this name, so only memory can fail here */
+    if ((rc = mcf_url_parse(file_name, o ? o->filesystem : NULL, &u)) != MCF_OK) return rc;
+    {
         char *dot = strrchr(u.basename, '.');
         if (dot && dot != u.basename) *dot = '\0';
         idx = mcf__index_find(r, u.basename);
@@ -13592,19 +14177,30 @@ MCFDEF int mcf_load_tensor_from_safetensor(mcf_store *s, const char *key, const 
     return mcf__store_load(s, key, file_name, o, out, 1, "mcf_load_tensor_from_safetensor");
 }
 
-MCFDEF int mcf_save_tensor(mcf_store *s, const char *key, const char *file_name, const char *artifact_kind, const mcf_options *o)
+MCFDEF int mcf_save_tensor(mcf_store *s, const char *key, const mcf_tensor *t, const char *file_name,
+                           const char *artifact_kind, const mcf_options *o)
 {
-    int kind, rc;
+    static const char who[] = "mcf_save_tensor";
+    int kind = MCF__KIND_TENSOR, rc;
     if ((rc = mcf__parse_kind(artifact_kind, &kind)) != MCF_OK) return rc;
-    return mcf__store_save(s, key, file_name, o, kind == MCF__KIND_SAFETENSOR, "mcf_save_tensor");
+    if ((rc = mcf__store_check(s, key, who)) != MCF_OK) return rc;
+    if (!t && !file_name) return mcf__fail(MCF_INVALID_PARAMS, "%s: store key \"%s\": neither a tensor to put nor a file to write", who, key);
+    if (t && (rc = mcf__store_put_encoded(s, key, t, o)) != MCF_OK) return rc;
+    if (!file_name) return MCF_OK;
+    return mcf__store_save(s, key, file_name, o, kind == MCF__KIND_SAFETENSOR, who);
 }
 
 MCFDEF int mcf_load_tensor(mcf_store *s, const char *key, const char *file_name, const char *artifact_kind,
                            const mcf_options *o, mcf_tensor *out)
 {
-    int kind, rc;
+    mcf_tensor tmp;
+    int kind = MCF__KIND_TENSOR, rc;
     if ((rc = mcf__parse_kind(artifact_kind, &kind)) != MCF_OK) return rc;
-    return mcf__store_load(s, key, file_name, o, out, kind == MCF__KIND_SAFETENSOR, "mcf_load_tensor");
+    if (file_name) return mcf__store_load(s, key, file_name, o, out, kind == MCF__KIND_SAFETENSOR, "mcf_load_tensor");
+    if ((rc = mcf__store_check(s, key, "mcf_load_tensor")) != MCF_OK) return rc;
+    if (out) return mcf_store_get_tensor(s, key, o, out);
+    if ((rc = mcf_store_get_tensor(s, key, o, &tmp)) == MCF_OK) mcf_tensor_free(&tmp, o);
+    return rc;
 }
 
 /* ===== [24] Mooncake store adapter ======================================= */
@@ -13632,24 +14228,32 @@ typedef struct mcf__mcstore_config {
  * result passes through as it is (store_c's own -1 is INTERNAL_ERROR). */
 static int mcf__mcstore_code(int64_t v) { return v < INT_MIN ? MCF_INTERNAL_ERROR : (int)v; }
 
+/* upstream's config for options' replicate; NULL (the store's defaults) for none. */
+static const struct mooncake_replicate_config *mcf__mcstore_config_of(const mcf_replicate *r, mcf__mcstore_config *c)
+{
+    if (!r) return NULL;
+    memset(c, 0, sizeof *c);
+    c->replica_num = r->replica_num;
+    c->with_hard_pin = r->with_hard_pin;
+    c->preferred_segments = (const char **)(uintptr_t)r->preferred_segments;   /* only read */
+    c->preferred_segments_count = r->preferred_segments_count;
+    c->soft_pin_action = r->soft_pin_action;
+    c->has_soft_pin_ttl = r->has_soft_pin_ttl;
+    c->soft_pin_ttl_ms = r->soft_pin_ttl_ms;
+    return (const struct mooncake_replicate_config *)(const void *)c;
+}
+
+static int mcf__mcstore_put_failed(const char *key, size_t len, int rc)
+{
+    return mcf__fail(mcf__mcstore_code(rc), "Mooncake store: put of key \"%s\" (%llu bytes) failed with %d (%s)",
+                     key, (unsigned long long)len, rc, mcf_result_name(rc));
+}
+
 static int mcf__mcstore_put_replicated(void *user, const char *key, const void *obj, size_t len, const mcf_replicate *r)
 {
     mcf__mcstore_config c;
-    int rc;
-    memset(&c, 0, sizeof c);
-    if (r) {
-        c.replica_num = r->replica_num;
-        c.with_hard_pin = r->with_hard_pin;
-        c.preferred_segments = (const char **)(uintptr_t)r->preferred_segments;   /* only read */
-        c.preferred_segments_count = r->preferred_segments_count;
-        c.soft_pin_action = r->soft_pin_action;
-        c.has_soft_pin_ttl = r->has_soft_pin_ttl;
-        c.soft_pin_ttl_ms = r->soft_pin_ttl_ms;
-    }
-    rc = mooncake_store_put(user, key, obj, len, r ? (const struct mooncake_replicate_config *)(const void *)&c : NULL);
-    if (rc >= 0) return MCF_OK;
-    return mcf__fail(mcf__mcstore_code(rc), "Mooncake store: put of key \"%s\" (%llu bytes) failed with %d (%s)",
-                     key, (unsigned long long)len, rc, mcf_result_name(rc));
+    int rc = mooncake_store_put(user, key, obj, len, mcf__mcstore_config_of(r, &c));
+    return rc >= 0 ? MCF_OK : mcf__mcstore_put_failed(key, len, rc);
 }
 
 static int mcf__mcstore_put(void *user, const char *key, const void *obj, size_t len)
@@ -13657,50 +14261,190 @@ static int mcf__mcstore_put(void *user, const char *key, const void *obj, size_t
     return mcf__mcstore_put_replicated(user, key, obj, len, NULL);
 }
 
-/* get_size, then get_into a buffer registered for the call: get_into is a
- * zero-copy transfer, which upstream makes only into registered memory. */
-static int mcf__mcstore_get(void *user, const char *key, void **obj, size_t *len)
+/* The zero-copy calls (get_into, batch_put_from, batch_get_into) move bytes
+ * only to and from registered memory: each buffer is registered for the
+ * call and unregistered after it, on every path. */
+static int mcf__mcstore_register(void *user, void *buf, size_t size, const char *key)
 {
-    int64_t size = mooncake_store_get_size(user, key), got;
-    unsigned char *buf;
-    int rc, urc = 0;
-    if (size < 0) {
+    int rc = mooncake_store_register_buffer(user, buf, size);
+    if (rc >= 0) return MCF_OK;
+    return mcf__fail(mcf__mcstore_code(rc), "Mooncake store: registering the %llu-byte buffer for key \"%s\" failed with %d (%s)",
+                     (unsigned long long)size, key, rc, mcf_result_name(rc));
+}
+
+/* Unregisters buf; returns rc, or the unregistering's failure when rc is 0. */
+static int mcf__mcstore_unregister(void *user, void *buf, const char *key, int rc)
+{
+    int u = mooncake_store_unregister_buffer(user, buf);
+    if (u >= 0 || rc != MCF_OK) return rc;
+    return mcf__fail(mcf__mcstore_code(u), "Mooncake store: unregistering the buffer of key \"%s\" failed with %d (%s)",
+                     key, u, mcf_result_name(u));
+}
+
+/* The size of key's value; is_exist tells an absent key from a failure. */
+static int mcf__mcstore_size(void *user, const char *key, size_t *size)
+{
+    int64_t n = mooncake_store_get_size(user, key);
+    int rc;
+    if (n < 0) {
         if (mooncake_store_is_exist(user, key) == 0)
             return mcf__fail(MCF_OBJECT_NOT_FOUND, "Mooncake store: no key \"%s\"", key);
-        rc = mcf__mcstore_code(size);
-        return mcf__fail(rc, "Mooncake store: size of key \"%s\" failed with %lld (%s)", key, (long long)size, mcf_result_name(rc));
+        rc = mcf__mcstore_code(n);
+        return mcf__fail(rc, "Mooncake store: size of key \"%s\" failed with %lld (%s)", key, (long long)n, mcf_result_name(rc));
     }
-    if (!mcf__fits_size((uint64_t)size))
-        return mcf__fail(MCF_NOT_SUPPORTED, "Mooncake store: key \"%s\" (%lld bytes) does not fit in memory on this host", key, (long long)size);
-    buf = (unsigned char *)mcf__malloc((size_t)size);
-    if (!buf) return mcf__fail(MCF_INTERNAL_ERROR, "Mooncake store: out of memory for key \"%s\" (%lld bytes)", key, (long long)size);
-    if (size > 0 && (rc = mooncake_store_register_buffer(user, buf, (size_t)size)) < 0) {
-        MCF_FREE(buf);
-        return mcf__fail(mcf__mcstore_code(rc), "Mooncake store: registering the %lld-byte buffer for key \"%s\" failed with %d (%s)",
-                         (long long)size, key, rc, mcf_result_name(rc));
+    if (!mcf__fits_size((uint64_t)n))
+        return mcf__fail(MCF_NOT_SUPPORTED, "Mooncake store: key \"%s\" (%lld bytes) does not fit in memory on this host", key, (long long)n);
+    *size = (size_t)n;
+    return MCF_OK;
+}
+
+/* What a get_into of size bytes answered. */
+static int mcf__mcstore_got(int64_t got, size_t size, const char *key)
+{
+    int rc;
+    if (got >= 0 && (uint64_t)got == (uint64_t)size) return MCF_OK;
+    if (got < 0) {
+        rc = mcf__mcstore_code(got);
+        return mcf__fail(rc, "Mooncake store: get of key \"%s\" failed with %lld (%s)", key, (long long)got, mcf_result_name(rc));
     }
-    got = mooncake_store_get_into(user, key, buf, (size_t)size);
-    if (size > 0) urc = mooncake_store_unregister_buffer(user, buf);
-    if (got != size) {
-        MCF_FREE(buf);
-        if (got < 0) {
-            rc = mcf__mcstore_code(got);
-            return mcf__fail(rc, "Mooncake store: get of key \"%s\" failed with %lld (%s)", key, (long long)got, mcf_result_name(rc));
-        }
-        return mcf__fail(MCF_FILE_READ_FAIL, "Mooncake store: key \"%s\" returned %lld bytes, expected %lld (changed while reading?)",
-                         key, (long long)got, (long long)size);
+    return mcf__fail(MCF_FILE_READ_FAIL, "Mooncake store: key \"%s\" returned %lld bytes, expected %llu (changed while reading?)",
+                     key, (long long)got, (unsigned long long)size);
+}
+
+/* get_into of the size bytes of key's value into dst, registered for the call. */
+static int mcf__mcstore_read(void *user, const char *key, void *dst, size_t size)
+{
+    int rc;
+    if (size > 0 && (rc = mcf__mcstore_register(user, dst, size, key)) != MCF_OK) return rc;
+    rc = mcf__mcstore_got(mooncake_store_get_into(user, key, dst, size), size, key);
+    return size > 0 ? mcf__mcstore_unregister(user, dst, key, rc) : rc;
+}
+
+/* get_size, then get_into straight into the caller's dst. */
+static int mcf__mcstore_get_into(void *user, const char *key, void *dst, size_t cap, size_t *len)
+{
+    size_t size = 0;
+    int rc;
+    if ((rc = mcf__mcstore_size(user, key, &size)) != MCF_OK) return rc;
+    if (size > cap) {
+        *len = size;
+        return mcf__fail(MCF_BUFFER_OVERFLOW, "Mooncake store: key \"%s\": its %llu-byte value does not fit the %llu-byte buffer",
+                         key, (unsigned long long)size, (unsigned long long)cap);
     }
-    if (urc < 0) {
+    if ((rc = mcf__mcstore_read(user, key, dst, size)) == MCF_OK) *len = size;
+    return rc;
+}
+
+/* get: get_size, then get_into a new buffer of that size. */
+static int mcf__mcstore_get(void *user, const char *key, void **obj, size_t *len)
+{
+    size_t size = 0;
+    unsigned char *buf;
+    int rc;
+    if ((rc = mcf__mcstore_size(user, key, &size)) != MCF_OK) return rc;
+    buf = (unsigned char *)mcf__malloc(size);
+    if (!buf) return mcf__fail(MCF_INTERNAL_ERROR, "Mooncake store: out of memory for key \"%s\" (%llu bytes)", key, (unsigned long long)size);
+    if ((rc = mcf__mcstore_read(user, key, buf, size)) != MCF_OK) {
         MCF_FREE(buf);
-        return mcf__fail(mcf__mcstore_code(urc), "Mooncake store: unregistering the buffer of key \"%s\" failed with %d (%s)",
-                         key, urc, mcf_result_name(urc));
+        return rc;
     }
     *obj = buf;
-    *len = (size_t)size;
+    *len = size;
     return MCF_OK;
 }
 
 static void mcf__mcstore_release(void *user, void *obj) { (void)user; MCF_FREE(obj); }
+
+/* batch_put_from of every object (each registered for the call). */
+static int mcf__mcstore_put_batch(void *user, const char *const *keys, const void *const *objs, const size_t *lens, size_t n,
+                                  const mcf_replicate *replicate, int *results)
+{
+    mcf__mcstore_config c;
+    const struct mooncake_replicate_config *cfg = mcf__mcstore_config_of(replicate, &c);
+    mcf__batch_err e;
+    mcf__batch b;
+    size_t i, j;
+    int rc;
+    if (!mcf__batch_alloc(&b, n)) return mcf__fail(MCF_INTERNAL_ERROR, "Mooncake store: out of memory for a batch of %llu keys", (unsigned long long)n);
+    mcf__batch_err_init(&e, n);
+    for (i = 0; i < n; i++) {
+        results[i] = MCF_OK;
+        if (lens[i] > 0 && (rc = mcf__mcstore_register(user, (void *)(uintptr_t)objs[i], lens[i], keys[i])) != MCF_OK) {
+            mcf__batch_note(&e, i, rc, results);
+            continue;
+        }
+        b.keys[b.n] = keys[i];
+        b.objs[b.n] = (void *)(uintptr_t)objs[i];   /* only read */
+        b.lens[b.n] = lens[i];
+        b.idx[b.n++] = i;
+    }
+    rc = b.n ? mooncake_store_batch_put_from(user, b.keys, b.objs, b.lens, b.n, cfg, b.res) : 0;
+    for (j = 0; j < b.n; j++) {
+        i = b.idx[j];
+        if (rc < 0)
+            mcf__batch_note(&e, i, mcf__fail(mcf__mcstore_code(rc), "Mooncake store: batch put of %llu keys failed with %d (%s)",
+                                             (unsigned long long)b.n, rc, mcf_result_name(rc)), results);
+        else if (b.res[j] < 0)
+            mcf__batch_note(&e, i, mcf__mcstore_put_failed(keys[i], lens[i], b.res[j]), results);
+        if (lens[i] > 0) mcf__batch_note(&e, i, mcf__mcstore_unregister(user, b.objs[j], keys[i], results[i]), results);
+    }
+    mcf__batch_free(&b);
+    if (e.code != MCF_OK) (void)mcf__fail(MCF_OK, "%s", e.msg);
+    return MCF_OK;
+}
+
+/* batch_get_into new buffers of each value's size (each registered for the
+ * call); the sizes come from get_size, one call per key. */
+static int mcf__mcstore_get_batch(void *user, const char *const *keys, size_t n, void **objs, size_t *lens, int *results)
+{
+    mcf__batch_err e;
+    mcf__batch b;
+    int64_t *got;
+    size_t i, j;
+    int rc;
+    if (!mcf__batch_alloc(&b, n) || !(got = (int64_t *)mcf__calloc(n, sizeof *got))) {
+        mcf__batch_free(&b);
+        return mcf__fail(MCF_INTERNAL_ERROR, "Mooncake store: out of memory for a batch of %llu keys", (unsigned long long)n);
+    }
+    mcf__batch_err_init(&e, n);
+    for (i = 0; i < n; i++) {
+        size_t size = 0;
+        void *buf = NULL;
+        objs[i] = NULL;
+        lens[i] = 0;
+        if ((rc = mcf__mcstore_size(user, keys[i], &size)) == MCF_OK && !(buf = mcf__malloc(size)))
+            rc = mcf__fail(MCF_INTERNAL_ERROR, "Mooncake store: out of memory for key \"%s\" (%llu bytes)", keys[i], (unsigned long long)size);
+        if (rc == MCF_OK && size > 0 && (rc = mcf__mcstore_register(user, buf, size, keys[i])) != MCF_OK) MCF_FREE(buf);
+        mcf__batch_note(&e, i, rc, results);
+        if (rc != MCF_OK) continue;
+        b.keys[b.n] = keys[i];
+        b.objs[b.n] = buf;
+        b.lens[b.n] = size;
+        b.idx[b.n++] = i;
+    }
+    rc = b.n ? mooncake_store_batch_get_into(user, b.keys, b.objs, b.lens, b.n, got) : 0;
+    for (j = 0; j < b.n; j++) {
+        int krc;
+        i = b.idx[j];
+        if (rc < 0)
+            krc = mcf__fail(mcf__mcstore_code(rc), "Mooncake store: batch get of %llu keys failed with %d (%s)",
+                            (unsigned long long)b.n, rc, mcf_result_name(rc));
+        else
+            krc = mcf__mcstore_got(got[j], b.lens[j], keys[i]);
+        if (b.lens[j] > 0) krc = mcf__mcstore_unregister(user, b.objs[j], keys[i], krc);
+        mcf__batch_note(&e, i, krc, results);
+        if (krc == MCF_OK) {
+            objs[i] = b.objs[j];
+            lens[i] = b.lens[j];
+        } else {
+            MCF_FREE(b.objs[j]);
+        }
+    }
+    MCF_FREE(got);
+    mcf__batch_free(&b);
+    if (e.code != MCF_OK) (void)mcf__fail(MCF_OK, "%s", e.msg);
+    return MCF_OK;
+}
 
 static int mcf__mcstore_remove(void *user, const char *key)
 {
@@ -13719,9 +14463,362 @@ MCFDEF int mcf_mooncake_store_init(mcf_store *s, void *mooncake_store)
     s->release = mcf__mcstore_release;
     s->remove = mcf__mcstore_remove;
     s->put_replicated = mcf__mcstore_put_replicated;
+    s->get_into = mcf__mcstore_get_into;
+    s->put_batch = mcf__mcstore_put_batch;
+    s->get_batch = mcf__mcstore_get_batch;
     return MCF_OK;
 }
 #endif /* MOONCAKE_FILEIO_MOONCAKE_STORE */
+
+/* ===== [25] model seeding ================================================ */
+/* The key layout of Mooncake's remote model loader: raw tensor bytes under
+ * {model}/keys/rank_{r}/{name}, optional chunks plus a JSON manifest, and
+ * sidecar text files with a key index. */
+
+/* The sidecar files the loader fetches, in its order (it probes each name). */
+static const char *const mcf__sidecar_names[] = {
+    "config.json", "generation_config.json", "special_tokens_map.json", "tokenizer.json", "tokenizer.model",
+    "tokenizer_config.json", "preprocessor_config.json", "processor_config.json", "chat_template.jinja",
+    "merges.txt", "vocab.json"
+};
+
+typedef struct mcf__seed {
+    mcf_store *s;
+    const mcf_options *o;
+    const char *url;                /* the checkpoint, for messages */
+    const char *model;
+    int rank;
+    uint64_t chunk;                 /* o->chunk_bytes */
+    unsigned char *buf;             /* one tensor or chunk */
+    size_t cap;
+    mcf__buf key;                   /* the key being put, NUL-terminated */
+} mcf__seed;
+
+/* key = model + a + b, NUL-terminated. */
+static int mcf__seed_key(mcf__seed *sd, const char *a, const char *b)
+{
+    sd->key.len = 0;
+    mcf__buf_puts(&sd->key, sd->model);
+    mcf__buf_puts(&sd->key, a);
+    mcf__buf_puts(&sd->key, b);
+    mcf__buf_putc(&sd->key, 0);
+    if (sd->key.failed) return mcf__fail(MCF_INTERNAL_ERROR, "seeding \"%s\": out of memory for a key", sd->url);
+    return MCF_OK;
+}
+
+/* The tensor key of entry name: {model}/keys/rank_{r}/{name}. */
+static int mcf__seed_tensor_key(mcf__seed *sd, const char *name)
+{
+    char rank[32];
+    (void)snprintf(rank, sizeof rank, "/keys/rank_%d/", sd->rank);
+    return mcf__seed_key(sd, rank, name);
+}
+
+/* Room for n bytes in the one buffer (a new one: the old bytes are done). */
+static int mcf__seed_room(mcf__seed *sd, size_t n)
+{
+    if (n <= sd->cap && sd->buf) return MCF_OK;
+    MCF_FREE(sd->buf);
+    sd->cap = 0;
+    if (!(sd->buf = (unsigned char *)mcf__malloc(n)))
+        return mcf__fail(MCF_INTERNAL_ERROR, "seeding \"%s\": out of memory for a %llu-byte tensor", sd->url, (unsigned long long)n);
+    sd->cap = n;
+    return MCF_OK;
+}
+
+/* Puts the buffer's first n bytes under the current key. */
+/* Puts n bytes at data under the current key. A store with put_batch gets
+ * a batch of one, which the Mooncake adapter moves zero-copy from data
+ * (put_from of registered memory) where put copies into the client's pool;
+ * an empty value goes through put (a zero-copy put of 0 bytes stores
+ * nothing upstream). */
+static int mcf__seed_put(mcf__seed *sd, const void *data, size_t n)
+{
+    const char *key = (const char *)sd->key.data;
+    int rc, res = MCF_OK;
+    if (n && sd->s->put_batch) {
+        rc = sd->s->put_batch(sd->s->user, &key, &data, &n, 1, sd->o ? sd->o->replicate : NULL, &res);
+        if (rc == MCF_OK) rc = res;
+    } else {
+        rc = mcf__store_put_obj(sd->s, key, n ? data : "", n, sd->o);
+    }
+    if (rc != MCF_OK) rc = mcf__fail(rc, "seeding \"%s\": put of key \"%s\" (%llu bytes): %s", sd->url, key, (unsigned long long)n, mcf_last_error());
+    return rc;
+}
+
+/* Bytes [off, off+n) of entry i as the file holds them (little-endian;
+ * safetensors data is one contiguous run): a pointer into the source when
+ * it is in memory already (memory://, a caller's buffer), else read into
+ * the one buffer. */
+static int mcf__seed_bytes(mcf__seed *sd, mcf_reader *r, size_t i, uint64_t off, size_t n, const void **p)
+{
+    const mcf__entry *e = &r->entries[i];
+    mcf__source *src = &r->files[e->file].src;
+    uint64_t at = e->offset + off, end;
+    int rc;
+    if (!e->contiguous)
+        return mcf__fail(MCF_NOT_SUPPORTED, "%s: tensor \"%s\" is not one contiguous run of bytes", r->name, e->name);
+    if (src->base && mcf__add64(at, n, &end) && end <= src->size) {
+        *p = src->base + at;
+        return MCF_OK;
+    }
+    if ((rc = mcf__seed_room(sd, n)) != MCF_OK) return rc;
+    if ((rc = mcf__source_read(src, at, sd->buf, n)) != MCF_OK) return rc;
+    *p = sd->buf;
+    return MCF_OK;
+}
+
+/* A tensor larger than the chunk size: the chunks, then the manifest. */
+static int mcf__seed_chunked(mcf__seed *sd, mcf_reader *r, size_t i, const char *name, uint64_t n)
+{
+    uint64_t count = n / sd->chunk + (n % sd->chunk != 0), c;
+    char manifest[96];
+    int rc, w;
+    for (c = 0; c < count; c++) {
+        uint64_t off = c * sd->chunk, len = n - off < sd->chunk ? n - off : sd->chunk;
+        const void *p;
+        if ((rc = mcf__seed_tensor_key(sd, name)) != MCF_OK) return rc;
+        sd->key.len--;   /* drop the NUL, append the chunk suffix */
+        mcf__buf_puts(&sd->key, ".__chunk__.");
+        mcf__buf_put_u64(&sd->key, c);
+        mcf__buf_putc(&sd->key, 0);
+        if (sd->key.failed) return mcf__fail(MCF_INTERNAL_ERROR, "seeding \"%s\": out of memory for a key", sd->url);
+        if ((rc = mcf__seed_bytes(sd, r, i, off, (size_t)len, &p)) != MCF_OK) return rc;
+        if ((rc = mcf__seed_put(sd, p, (size_t)len)) != MCF_OK) return rc;
+    }
+    w = snprintf(manifest, sizeof manifest, "{\"num_chunks\": %llu, \"size\": %llu}", (unsigned long long)count, (unsigned long long)n);
+    if ((rc = mcf__seed_tensor_key(sd, name)) != MCF_OK) return rc;
+    sd->key.len--;
+    mcf__buf_puts(&sd->key, ".__chunk_manifest__");
+    mcf__buf_putc(&sd->key, 0);
+    if (sd->key.failed) return mcf__fail(MCF_INTERNAL_ERROR, "seeding \"%s\": out of memory for a key", sd->url);
+    return mcf__seed_put(sd, manifest, (size_t)w);
+}
+
+/* Every entry of r, in the reader's order. */
+static int mcf__seed_reader(mcf__seed *sd, mcf_reader *r)
+{
+    size_t i;
+    int rc;
+    for (i = 0; i < r->count; i++) {
+        const mcf__entry *e = &r->entries[i];
+        const void *p;
+        if (!mcf__fits_size(e->nbytes))
+            return mcf__fail(MCF_NOT_SUPPORTED, "%s: tensor \"%s\" (%llu bytes) does not fit in memory on this host", r->name, e->name,
+                             (unsigned long long)e->nbytes);
+        if (sd->chunk && e->nbytes > sd->chunk) {
+            if ((rc = mcf__seed_chunked(sd, r, i, e->name, e->nbytes)) != MCF_OK) return rc;
+            continue;
+        }
+        if ((rc = mcf__seed_tensor_key(sd, e->name)) != MCF_OK) return rc;
+        if ((rc = mcf__seed_bytes(sd, r, i, 0, (size_t)e->nbytes, &p)) != MCF_OK) return rc;
+        if ((rc = mcf__seed_put(sd, p, (size_t)e->nbytes)) != MCF_OK) return rc;
+    }
+    return MCF_OK;
+}
+
+/* One checkpoint file: a .safetensors file, or an .index.json whose reader
+ * covers every shard. Read with ranged reads (no mapping: the pages a
+ * mapping touches would stay in this process's memory). */
+static int mcf__seed_open(mcf__seed *sd, const char *url, int is_index)
+{
+    mcf_options oo;
+    mcf_reader *r = NULL;
+    int rc;
+    if (sd->o) oo = *sd->o;
+    else memset(&oo, 0, sizeof oo);
+    oo.flags |= MCF_NO_MMAP;
+    oo.format = is_index ? NULL : "safetensors";
+    oo.tensor_name = NULL;
+    if ((rc = mcf_open(url, &oo, &r)) == MCF_OK) rc = mcf__seed_reader(sd, r);
+    mcf_close(r);
+    return rc;
+}
+
+static int mcf__ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), k = strlen(tail);
+    return n >= k && memcmp(s + n - k, tail, k) == 0;
+}
+
+/* dir + "/" + name into a new string; NULL when out of memory. */
+static char *mcf__seed_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir), k = strlen(name);
+    int sep = n > 0 && dir[n - 1] != '/' && dir[n - 1] != '\\';
+    char *p = (char *)mcf__malloc(n + (size_t)sep + k + 1);
+    if (!p) return NULL;
+    memcpy(p, dir, n);
+    if (sep) p[n] = '/';
+    memcpy(p + n + (size_t)sep, name, k + 1);
+    return p;
+}
+
+static int mcf__seed_oom(const mcf__seed *sd)
+{
+    return mcf__fail(MCF_INTERNAL_ERROR, "seeding \"%s\": out of memory", sd->url);
+}
+
+#if !defined(MCF_NO_POSIX) && !defined(_WIN32)
+static int mcf__cmp_cstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+#endif
+
+/* The *.safetensors names of a local directory, sorted; *names freed by the
+ * caller (each, then the array). */
+static int mcf__seed_list(mcf__seed *sd, const char *path, char ***names, size_t *count)
+{
+#if !defined(MCF_NO_POSIX) && !defined(_WIN32)
+    DIR *d = opendir(path);
+    struct dirent *de;
+    char **v = NULL, **grown;
+    size_t n = 0, cap = 0;
+    int rc = MCF_OK;
+    *names = NULL;
+    *count = 0;
+    if (!d) {
+        if (errno == ENOENT) return mcf__fail(MCF_FILE_NOT_FOUND, "seeding \"%s\": no such file or directory", sd->url);
+        if (errno == ENOTDIR)
+            return mcf__fail(MCF_FILE_NOT_FOUND, "seeding \"%s\": not a .safetensors file, an .index.json or a directory", sd->url);
+        return mcf__fail(MCF_FILE_OPEN_FAIL, "seeding \"%s\": cannot list the directory: %s", sd->url, strerror(errno));
+    }
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.' || !mcf__ends_with(de->d_name, ".safetensors")) continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            if (!(grown = (char **)MCF_REALLOC(v, cap * sizeof *v))) { rc = mcf__seed_oom(sd); break; }
+            v = grown;
+        }
+        if (!(v[n] = mcf__strdup(de->d_name))) { rc = mcf__seed_oom(sd); break; }
+        n++;
+    }
+    closedir(d);
+    if (rc != MCF_OK) {
+        while (n) MCF_FREE(v[--n]);
+        MCF_FREE(v);
+        return rc;
+    }
+    if (n) qsort(v, n, sizeof *v, mcf__cmp_cstr);
+    *names = v;
+    *count = n;
+    return MCF_OK;
+#else
+    (void)path;
+    *names = NULL;
+    *count = 0;
+    return mcf__fail(MCF_NOT_SUPPORTED, "seeding \"%s\": listing a directory is not built in here; name its .index.json or a .safetensors file", sd->url);
+#endif
+}
+
+/* Text as Python's text mode reads it: "\r\n" and "\r" become "\n". */
+static size_t mcf__seed_newlines(unsigned char *p, size_t n)
+{
+    size_t i, k = 0;
+    for (i = 0; i < n; i++) {
+        if (p[i] == '\r') {
+            p[k++] = '\n';
+            if (i + 1 < n && p[i + 1] == '\n') i++;
+        } else {
+            p[k++] = p[i];
+        }
+    }
+    return k;
+}
+
+/* The sidecar files of a local directory, then their index, once. */
+static int mcf__seed_sidecars(mcf__seed *sd, const char *dir)
+{
+    mcf__buf index;
+    size_t i;
+    int rc = MCF_OK;
+    memset(&index, 0, sizeof index);
+    for (i = 0; i < sizeof mcf__sidecar_names / sizeof mcf__sidecar_names[0] && rc == MCF_OK; i++) {
+        char *path = mcf__seed_join(dir, mcf__sidecar_names[i]);
+        void *data = NULL;
+        size_t len = 0;
+        if (!path) { rc = mcf__seed_oom(sd); break; }
+        rc = mcf_exists(path, sd->o);
+        if (rc == 1) rc = mcf_read_bytes(path, &data, &len, sd->o);
+        else if (rc == 0) rc = 1;   /* absent: skipped */
+        MCF_FREE(path);
+        if (rc == MCF_OK && mcf__utf8_valid((const char *)data, len)) {
+            len = mcf__seed_newlines((unsigned char *)data, len);
+            if ((rc = mcf__seed_key(sd, "/files/", mcf__sidecar_names[i])) == MCF_OK &&
+                (rc = mcf__seed_put(sd, data, len)) == MCF_OK) {
+                if (index.len) mcf__buf_putc(&index, '\n');
+                mcf__buf_puts(&index, (const char *)sd->key.data);
+                if (index.failed) rc = mcf__seed_oom(sd);
+            }
+        }
+        mcf_free(data);
+        if (rc == 1) rc = MCF_OK;
+    }
+    if (rc == MCF_OK && index.len) {   /* "__index__" + model + "/files/" */
+        sd->key.len = 0;
+        mcf__buf_puts(&sd->key, "__index__");
+        mcf__buf_puts(&sd->key, sd->model);
+        mcf__buf_puts(&sd->key, "/files/");
+        mcf__buf_putc(&sd->key, 0);
+        rc = sd->key.failed ? mcf__seed_oom(sd) : mcf__seed_put(sd, index.data, index.len);
+    }
+    mcf__buf_free(&index);
+    return rc;
+}
+
+/* A directory: its index if it has one, else its *.safetensors files (a
+ * local one); then, for a local one, the sidecar files. */
+static int mcf__seed_dir(mcf__seed *sd, const char *dir)
+{
+    mcf_url u;
+    char *index = mcf__seed_join(dir, "model.safetensors.index.json");
+    char **names = NULL;
+    size_t n = 0, i;
+    int rc, local;
+    if (!index) return mcf__seed_oom(sd);
+    if ((rc = mcf_url_parse(dir, sd->o ? sd->o->filesystem : NULL, &u)) != MCF_OK) { MCF_FREE(index); return rc; }
+    local = strcmp(u.scheme, "file") == 0;
+    rc = mcf_exists(index, sd->o);
+    if (rc == 1) {
+        rc = mcf__seed_open(sd, index, 1);
+    } else if (rc == 0 && !local) {
+        rc = mcf__fail(MCF_NOT_SUPPORTED, "seeding \"%s\": no model.safetensors.index.json there, and only local directories can be listed", sd->url);
+    } else if (rc == 0 && (rc = mcf__seed_list(sd, u.path, &names, &n)) == MCF_OK) {
+        if (n == 0) rc = mcf__fail(MCF_FILE_NOT_FOUND, "seeding \"%s\": no model.safetensors.index.json and no *.safetensors files there", sd->url);
+        for (i = 0; i < n && rc == MCF_OK; i++) {
+            char *file = mcf__seed_join(dir, names[i]);
+            rc = file ? mcf__seed_open(sd, file, 0) : mcf__seed_oom(sd);
+            MCF_FREE(file);
+        }
+        for (i = 0; i < n; i++) MCF_FREE(names[i]);
+        MCF_FREE(names);
+    }
+    if (rc == MCF_OK && local) rc = mcf__seed_sidecars(sd, dir);
+    mcf_url_free(&u);
+    MCF_FREE(index);
+    return rc;
+}
+
+MCFDEF int mcf_seed_model(mcf_store *s, const char *checkpoint_url, const char *model_name, int tp_rank, const mcf_options *o)
+{
+    mcf__seed sd;
+    int rc;
+    if (!s || !s->put) return mcf__fail(MCF_INVALID_PARAMS, "mcf_seed_model: NULL store or store without put");
+    if (!checkpoint_url || !model_name) return mcf__fail(MCF_INVALID_PARAMS, "mcf_seed_model: NULL %s", checkpoint_url ? "model name" : "checkpoint");
+    if (!model_name[0]) return mcf__fail(MCF_INVALID_PARAMS, "mcf_seed_model: empty model name");
+    if (tp_rank < 0) return mcf__fail(MCF_INVALID_PARAMS, "mcf_seed_model: negative rank %d", tp_rank);
+    memset(&sd, 0, sizeof sd);
+    sd.s = s;
+    sd.o = o;
+    sd.url = checkpoint_url;
+    sd.model = model_name;
+    sd.rank = tp_rank;
+    sd.chunk = o ? o->chunk_bytes : 0;   /* only tensors larger than a chunk (and so within size_t) are cut */
+    if (mcf__ends_with(checkpoint_url, ".safetensors")) rc = mcf__seed_open(&sd, checkpoint_url, 0);
+    else if (mcf__ends_with(checkpoint_url, ".index.json")) rc = mcf__seed_open(&sd, checkpoint_url, 1);
+    else rc = mcf__seed_dir(&sd, checkpoint_url);
+    MCF_FREE(sd.buf);
+    mcf__buf_free(&sd.key);
+    return rc;
+}
 
 #endif /* MOONCAKE_FILEIO_IMPLEMENTATION */
 
@@ -13758,6 +14855,27 @@ CHANGE LOG
          shard it names as one reader (new mcf_entry_source names an entry's
          shard); mcf_save with the new options.max_shard_bytes (appended to
          mcf_options) writes shards and an index as Hugging Face does.
+         Store batches and raw values: mcf_store_put_tensors,
+         mcf_store_get_tensors, mcf_store_put_bytes, mcf_store_get_into;
+         optional get_into / put_batch / get_batch hooks at the end of
+         mcf_store (the memory store has all three; NULL: key by key); the
+         Mooncake adapter uses mooncake_store_batch_put_from /
+         batch_get_into with every buffer registered for the call.
+         mcf_memory_store_create sets a message when it fails.
+         mcf_save_tensor takes an optional tensor (put first) after the key,
+         and a NULL file_name now means the store only (it meant the key);
+         mcf_load_tensor with a NULL file_name reads the store only. Artifact
+         kinds also "generic", "file" and "safe_tensors".
+         A load whose file name cannot be parsed for want of memory fails
+         instead of falling back to the only entry.
+         mcf_seed_model and options.chunk_bytes: a safetensors checkpoint
+         (file, .index.json or directory) into a store in the key layout of
+         Mooncake's remote model loader, with chunks, sidecar files and
+         their index; one tensor in memory at a time. mcf seed in the tool.
+         http/s3: opening for reading is one ranged GET of the first 72 KiB
+         (size from its Content-Range or Content-Length; kept for the reads
+         inside it) instead of a HEAD and a GET: a safetensors open is one
+         request, a 4-shard index five.
   0.1.0  first release: results and Mooncake error codes, dtypes, fsspec-style
          URLs, file (POSIX and Win32) and memory filesystems, HTTP(S) and S3
          over libcurl, safetensors reader/writer (byte-identical to the

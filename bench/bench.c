@@ -22,6 +22,7 @@
 #include <math.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #ifdef MCF_BENCH_ZLIB
 #include <zlib.h>
@@ -893,6 +894,51 @@ static void reset_hwm(void)
     if (f) { (void)fputs("5\n", f); (void)fclose(f); }
 }
 
+/* ---- model seeding: peak memory and throughput ------------------------------------- */
+/* A store that counts what it is given and keeps nothing. */
+static int count_put(void *u, const char *key, const void *obj, size_t len)
+{
+    uint64_t *n = (uint64_t *)u;
+    (void)key;
+    touch(obj, len);
+    n[0] += len;
+    n[1]++;
+    return MCF_OK;
+}
+static int count_get(void *u, const char *key, void **obj, size_t *len)
+{
+    (void)u; (void)obj; (void)len;
+    return mcf_set_error(MCF_OBJECT_NOT_FOUND, "counting store: no key \"%s\"", key);
+}
+static void count_release(void *u, void *obj) { (void)u; (void)obj; }
+
+/* Child side: mcf_seed_model of the checkpoint directory dir into the
+ * counting store; prints the rss line plus the bytes and seconds. */
+static int seed_child(const char *dir, uint64_t size)
+{
+    uint64_t counted[2] = {0, 0};
+    mcf_store s;
+    long base, hwm;
+    double t0, t1;
+    int rc;
+    (void)size;
+    memset(&s, 0, sizeof s);
+    s.user = counted;
+    s.put = count_put;
+    s.get = count_get;
+    s.release = count_release;
+    reset_hwm();
+    base = status_kb("VmRSS");
+    t0 = now();
+    rc = mcf_seed_model(&s, dir, "bench", 0, NULL);
+    t1 = now();
+    hwm = status_kb("VmHWM");
+    printf("rss base=%ld hwm=%ld held=0 overhead=0 rc=%d bytes=%llu keys=%llu secs=%.6f\n", base, hwm, rc,
+           (unsigned long long)counted[0], (unsigned long long)counted[1], t1 - t0);
+    if (rc != MCF_OK) printf("error %s\n", mcf_last_error());
+    return 0;
+}
+
 /* Child side: one case, prints "rss base=KB hwm=KB held=BYTES overhead=BYTES rc=N". */
 static int rss_child(const char *kase, const char *file, uint64_t size)
 {
@@ -903,6 +949,7 @@ static int rss_child(const char *kase, const char *file, uint64_t size)
     mcf_options o;
     memset(&o, 0, sizeof o);
     o.format = is_pt ? "torch" : "safetensors";
+    if (strcmp(kase, "seed") == 0) return seed_child(file, size);
     if (is_save) {
         mcf_tensor t;
         unsigned char *p = (unsigned char *)xalloc((size_t)size);
@@ -1288,6 +1335,75 @@ static void bench_store(void)
              (long long)kv.shape[1], human(kvb, hb, sizeof hb), pass ? "memory://" : cfg.dir, best.w, gbps(kvb, best.w), tf.w, gbps(kvb, tf.w), tm.w, cfg.runs);
         fig_speed(name[pass], title[pass], pass ? "-" : "warm", best.w, tf.w, best.c, tf.c, -1, what);
     }
+}
+
+/* Peak extra memory and throughput of mcf_seed_model on a 4-shard checkpoint
+ * of --size bytes (32 tensors), in a fresh process, into a store that keeps
+ * nothing: the bound is one tensor + 16 MiB, never a shard. */
+static void bench_seed(void)
+{
+    const char *title = "seed: mcf_seed_model of a 4-shard checkpoint, peak extra memory";
+    uint64_t tb = cfg.size / 32;
+    unsigned long long keys = 0, bytes = 0;
+    char dir[4096], path[4200], sz[32], out[8192], what[1024], hb[32], hx[32], ht[32];
+    char *argv[6];
+    long base = 0, hwm = 0;
+    double secs = 0, extra, bound;
+    int k, j, rc = MCF_OK, st;
+    bench_fig *f;
+    path_of(dir, sizeof dir, "seedck");
+    if (mkdir(dir, 0755) != 0) { fig_skip("rss_seed", title, "-", "cannot make the checkpoint directory"); return; }
+    for (k = 0; k < 4 && rc == MCF_OK; k++) {
+        mcf_tensor t[8];
+        char names[8][32];
+        for (j = 0; j < 8; j++) {
+            bfmt(names[j], sizeof names[j], "layers.%d.w%d", k, j);
+            memset(&t[j], 0, sizeof t[j]);
+            t[j].name = names[j];
+            t[j].dtype = MCF_U8;
+            t[j].ndim = 1;
+            t[j].shape[0] = (int64_t)tb;
+            t[j].data = D.payload + (size_t)(k * 8 + j) * (size_t)tb;
+        }
+        bfmt(path, sizeof path, "%s/model-%05d-of-00004.safetensors", dir, k + 1);
+        rc = mcf_save(path, t, 8, NULL);
+    }
+    if (rc != MCF_OK) {
+        bfmt(what, sizeof what, "cannot write the checkpoint: %s", mcf_last_error());
+        fig_skip("rss_seed", title, "-", what);
+    } else {
+        bfmt(sz, sizeof sz, "%llu", (unsigned long long)cfg.size);
+        argv[0] = cfg.self; argv[1] = (char *)"--rss-child"; argv[2] = (char *)"seed"; argv[3] = dir; argv[4] = sz; argv[5] = NULL;
+        st = run_capture(argv, out, sizeof out);
+        if (st != 0 || sscanf(out, "rss base=%ld hwm=%ld held=0 overhead=0 rc=%d bytes=%llu keys=%llu secs=%lf", &base, &hwm, &rc,
+                              &bytes, &keys, &secs) != 6) {
+            bfmt(what, sizeof what, "child exited %d, printed \"%.200s\"", st, out);
+            fig_skip("rss_seed", title, "-", what);
+        } else if (rc != MCF_OK || bytes != cfg.size || keys != 32) {
+            bfmt(what, sizeof what, "%s (%llu bytes, %llu keys): %.300s", mcf_result_name(rc), bytes, keys, out);
+            fig_skip("rss_seed", title, "-", what);
+        } else if (base <= 0 || hwm <= 0) {
+            fig_skip("rss_seed", title, "-", "no VmRSS/VmHWM in /proc/self/status");
+        } else {
+            extra = (double)hwm * 1024.0 - (double)base * 1024.0;
+            if (extra < 0) extra = 0;
+            bound = (double)tb + 16.0 * 1048576.0;
+            f = fig_new("rss_seed", title, "warm");
+            f->ratio = extra / (double)cfg.size;
+            f->goal = bound / (double)cfg.size;
+            f->lower_better = 1;
+            f->status = extra <= bound ? FIG_MET : FIG_NOT_MET;
+            bfmt(f->detail, sizeof f->detail, "fresh process, store that keeps nothing: %s checkpoint in 4 shards of 8 tensors of %s; VmRSS before %ld KiB, VmHWM after %ld KiB -> extra %s (bound: one tensor + 16 MiB); %.0f MB/s (%llu keys in %.3f s, warm page cache); ratio = extra / checkpoint bytes",
+                 human(cfg.size, hb, sizeof hb), human(tb, ht, sizeof ht), base, hwm, human((uint64_t)extra, hx, sizeof hx),
+                 secs > 0 ? (double)bytes / secs / 1e6 : 0.0, keys, secs);
+            print_fig(f);
+        }
+    }
+    for (k = 0; k < 4; k++) {
+        bfmt(path, sizeof path, "%s/model-%05d-of-00004.safetensors", dir, k + 1);
+        (void)unlink(path);
+    }
+    (void)rmdir(dir);
 }
 
 /* ---- figure 6: dtype conversion on read ----------------------------------------------------------- */
@@ -2316,6 +2432,7 @@ int main(int argc, char **argv)
     if (want("pt")) bench_format(&FMT_PT);
     if (want("mem")) bench_mem();
     if (want("store")) bench_store();
+    if (want("store")) bench_seed();
     if (want("convert")) bench_convert();
     if (want("remote")) bench_remote();
     if (want("par")) bench_par();

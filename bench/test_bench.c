@@ -300,6 +300,7 @@ FIG(memfs_roundtrip)
 FIG(memfs_bytes_roundtrip)
 FIG(store_roundtrip_file)
 FIG(store_roundtrip_memfs)
+FIG(rss_seed)
 FIG(convert_bf16_f32)
 FIG(http_read_threads)
 FIG(http_read_vs_curl)
@@ -326,7 +327,7 @@ MCF_TEST_MAIN(MCF_TEST(bench_smoke_exits_zero), MCF_TEST(bench_smoke_json_wellfo
               MCF_TEST(bench_smoke_pt_save_vs_pytorch), MCF_TEST(bench_smoke_pt_load_vs_pytorch),
               MCF_TEST(bench_smoke_memfs_roundtrip), MCF_TEST(bench_smoke_memfs_bytes_roundtrip),
               MCF_TEST(bench_smoke_store_roundtrip_file), MCF_TEST(bench_smoke_store_roundtrip_memfs),
-              MCF_TEST(bench_smoke_convert_bf16_f32), MCF_TEST(bench_smoke_http_read_threads),
+              MCF_TEST(bench_smoke_rss_seed), MCF_TEST(bench_smoke_convert_bf16_f32), MCF_TEST(bench_smoke_http_read_threads),
               MCF_TEST(bench_smoke_http_read_vs_curl), MCF_TEST(bench_smoke_s3_upload_threads),
               MCF_TEST(bench_smoke_par_read_many_threads), MCF_TEST(bench_smoke_st_read_fresh_memory),
               MCF_TEST(bench_smoke_st_read_prefaulted), MCF_TEST(bench_smoke_pt_open_many_mapped),

@@ -49,7 +49,7 @@ int main(int argc, char **argv)
         return 1;
     }
     mcf_curl_counters(&req0, &in0, NULL);
-    if (mcf_open(argv[1], NULL, &r) != MCF_OK) {     /* HEAD + the header only */
+    if (mcf_open(argv[1], NULL, &r) != MCF_OK) {     /* one ranged GET: the first 72 KiB */
         fprintf(stderr, "open failed: %s\n", mcf_last_error());
         return 1;
     }

@@ -11,7 +11,7 @@
  *     object INVALID_PARAMS (-600), bad arguments and an out-of-range
  *     soft_pin_action -1, as store_c's wrappers return;
  *   - put_from of 0 bytes stores nothing and returns 0.
- * Knobs make single calls fail, and counters and the last replicate config
+ * Knobs make single calls (or a whole batch call) fail, and counters and the last replicate config
  * (copied, strings included) let tests see what arrived. Included by the
  * adapter tests after mooncake_fileio.h (or after store_c.h), so the
  * prototypes the header declares are checked against these. */
@@ -35,9 +35,12 @@ typedef struct fake_store {
     /* knobs: non-zero makes the call return it */
     int fail_put, fail_register, fail_unregister;
     int64_t fail_size, fail_get;
+    int fail_batch;                     /* a batch call fails as a whole (a C++
+                                           exception inside store_c: -1) */
     int short_get;                      /* get_into reports one byte less */
     /* what happened */
     int puts, gets, removes, registers, unregisters, setups;
+    int batch_puts, batch_gets;         /* batch calls (each key also counts in puts/gets) */
     int last_force;
     int have_config;                    /* the last put had a config */
     mooncake_replicate_config_t config; /* its copy (preferred_segments NULL) */
@@ -177,6 +180,8 @@ int mooncake_store_batch_put_from(mooncake_store_t store, const char **keys, voi
     if (!f || !keys || !buffers || !sizes || !results_out) return -1;
     for (i = 0; i < count; i++) if (!keys[i] || (!buffers[i] && sizes[i])) return -1;
     if (fake_take_config(f, config) != 0) return -1;
+    f->batch_puts++;
+    if (f->fail_batch) return f->fail_batch;
     for (i = 0; i < count; i++) {
         f->puts++;
         if (f->fail_put) results_out[i] = f->fail_put;
@@ -205,9 +210,12 @@ int64_t mooncake_store_get_into(mooncake_store_t store, const char *key, void *b
 int mooncake_store_batch_get_into(mooncake_store_t store, const char **keys, void **buffers,
     const size_t *sizes, size_t count, int64_t *results_out)
 {
+    fake_store *f = (fake_store *)store;
     size_t i;
-    if (!store || !keys || !buffers || !sizes || !results_out) return -1;
+    if (!f || !keys || !buffers || !sizes || !results_out) return -1;
     for (i = 0; i < count; i++) if (!keys[i] || (!buffers[i] && sizes[i])) return -1;
+    f->batch_gets++;
+    if (f->fail_batch) return f->fail_batch;
     for (i = 0; i < count; i++) results_out[i] = mooncake_store_get_into(store, keys[i], buffers[i], sizes[i]);
     return 0;
 }

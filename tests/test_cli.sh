@@ -572,6 +572,60 @@ else
     skip values_cli "no PyTorch (/usr/bin/python3 -c 'import torch') to write checkpoints"
 fi
 
+# ---- seed: a checkpoint in the key layout of Mooncake's model loader -------------
+if [ "$TORCH" -eq 1 ]; then
+    "$PY" "$ROOT/tests/torch_checkpoint.py" seedck --shards 2 --no-index > seedck.txt || fail "PyTorch could not write the checkpoint"
+    t seed_dry_run "$MCF" seed seedck llama --rank 3 --dry-run; rc_is 0
+    out_has "llama/keys/rank_3/model.embed_tokens.weight 4096"
+    out_has "llama/keys/rank_3/model.empty 0"; out_has "llama/keys/rank_3/model.layers.1.mask 3"
+    out_has "llama/files/config.json 49"; out_has "llama/files/vocab.json 22"; out_lacks "tokenizer.model"
+    check test "$(tail -n 1 "$T/out")" = "__index__llama/files/ 78"
+    check test "$(grep -c '/keys/rank_3/' "$T/out")" -eq 12
+    err_has "mcf seed: dry run: 16 keys, 20528 bytes"; end
+    # every tensor's byte count is the one torch reports
+    t seed_dry_run_bytes sh -c "'$MCF' seed -q seedck m --rank 0 --dry-run | grep /keys/ | sed 's|^m/keys/rank_0/||' | sort"; rc_is 0; err_empty
+    check sh -c "cut -d' ' -f1,2 seedck.txt | sort | cmp -s - '$T/out'"; end
+    t seed_dry_run_chunks "$MCF" seed seedck/model-00001-of-00002.safetensors m --rank 0 --chunk-bytes 4000 --dry-run; rc_is 0
+    out_has "m/keys/rank_0/model.embed_tokens.weight.__chunk__.0 4000"
+    out_has "m/keys/rank_0/model.embed_tokens.weight.__chunk__.1 96"
+    out_has "m/keys/rank_0/model.embed_tokens.weight.__chunk_manifest__ 31"
+    out_lacks "m/keys/rank_0/model.embed_tokens.weight 4096"; out_lacks "files/"; end
+    t seed_dry_run_chunk_exact "$MCF" seed seedck/model-00001-of-00002.safetensors m --rank 0 --chunk-bytes 4096 --dry-run; rc_is 0
+    out_has "m/keys/rank_0/model.embed_tokens.weight 4096"; out_lacks "__chunk"; end
+    # with model.safetensors.index.json: the directory goes through it, and so does the index named alone
+    "$PY" "$ROOT/tests/torch_checkpoint.py" seedidx --shards 3 > /dev/null || fail "PyTorch could not write the checkpoint"
+    t seed_dry_run_index_dir "$MCF" seed -q seedidx m --rank 1 --dry-run; rc_is 0; err_empty
+    check test "$(grep -c '^m/keys/rank_1/' "$T/out")" -eq 12; out_has "__index__m/files/ 66"; end
+    t seed_dry_run_index_file "$MCF" seed seedidx/model.safetensors.index.json m --rank 1 --dry-run; rc_is 0
+    check test "$(grep -c '^m/keys/rank_1/' "$T/out")" -eq 12; out_lacks "files/"; err_has "dry run: 12 keys, 20325 bytes"; end
+else
+    skip seed_cli "no PyTorch (/usr/bin/python3 -c 'import torch') to write the checkpoint"
+fi
+t seed_missing_rank "$MCF" seed "$ST/scalar.safetensors" m --dry-run; rc_is 2; err_has "mcf seed: missing --rank R"; out_empty; end
+t seed_bad_rank "$MCF" seed "$ST/scalar.safetensors" m --rank x1 --dry-run; rc_is 2; err_has "--rank is not a number >= 0: 'x1'"; end
+t seed_bad_chunk "$MCF" seed "$ST/scalar.safetensors" m --rank 0 --chunk-bytes -5 --dry-run; rc_is 2
+err_has "--chunk-bytes is not a number >= 0: '-5'"; end
+t seed_no_client "$MCF" seed "$ST/scalar.safetensors" m --rank 0; rc_is 1; err_has "this mcf has no Mooncake client; pass --dry-run"; out_empty; end
+t seed_missing_checkpoint "$MCF" seed nothing-here m --rank 0 --dry-run; rc_is 1
+err_has 'mcf: seeding "nothing-here": no such file or directory'; out_empty; end
+t seed_not_safetensors "$MCF" seed "$PT/rank4.pt" m --rank 0 --dry-run; rc_is 1
+err_has "rank4.pt\": not a .safetensors file, an .index.json or a directory"; out_empty; end
+t seed_help "$MCF" seed --help; rc_is 0; out_has "usage: mcf seed CHECKPOINT MODEL --rank R"; end
+
+# mcf seed built with the Mooncake client (here the fake of store_c.h, named
+# store_c.h as Mooncake's is): the keys go through the adapter; the fake holds
+# 64 keys, so a checkpoint cut into more chunks gets its NO_AVAILABLE_HANDLE back
+mkdir -p "$T/mc" && cp "$ROOT/tests/fake_store_c.h" "$T/mc/store_c.h" && {
+    printf '#define _POSIX_C_SOURCE 200809L\n#include "store_c.h"\n'; grep -v '#include "fake_store_c.h"' "$ROOT/tests/fake_store_c.c"; } > "$T/mc/client.c"
+t seed_mooncake_build gcc -std=c99 $WARN -O1 -DMOONCAKE_FILEIO_MOONCAKE_STORE -I"$T/mc" "$ROOT/tools/mcf.c" "$T/mc/client.c" -o "$T/mc/mcf" -pthread -lm
+rc_is 0; err_empty; end
+if [ "$TORCH" -eq 1 ]; then
+    t seed_mooncake "$T/mc/mcf" seed seedck llama --rank 0; rc_is 0; err_has "mcf seed: done"; out_empty; end
+    t seed_mooncake_full "$T/mc/mcf" seed seedck llama --rank 0 --chunk-bytes 64; rc_is 1
+    err_has "failed with -200 (NO_AVAILABLE_HANDLE)"; end
+    t seed_mooncake_help "$T/mc/mcf" seed --help; rc_is 0; out_has "MOONCAKE_MASTER"; end
+fi
+
 # ---- progress bar: only on a terminal, only when slow -----------------------
 head -c 4194304 /dev/zero > zeros.bin
 t progress_piped sh -c "MCF_PROGRESS_TEST_DELAY_MS=250 '$MCF' cp -q zeros.bin z1.bin"; rc_is 0; err_empty; out_empty; end
@@ -847,7 +901,8 @@ rule_readme=$(out_param_rule "$ROOT/README.md"); rule_header=$(out_param_rule "$
 t doc_out_param_rule_same test -n "$rule_header" -a "$rule_readme" = "$rule_header"; rc_is 0
 [ "$cur_fail" -eq 0 ] || printf '  README: %s\n  header: %s\n' "$rule_readme" "$rule_header" >&2; end
 t doc_out_param_rule_exact printf '%s\n' "$rule_header"; rc_is 0
-out_has "a failed call leaves them as they were, with two exceptions: mcf_open and mcf_open_memory set *r to NULL"
+out_has "a failed call leaves them as they were, with these exceptions: mcf_open and mcf_open_memory set *r to NULL"
+out_has "mcf_store_get_into sets *len so; the store batches mcf_store_put_tensors and mcf_store_get_tensors fill results and out for every key"
 out_has "mcf_moon_encode_layout set *written to the size needed when they return MCF_BUFFER_OVERFLOW"
 out_lacks "set to NULL on failure"; end
 

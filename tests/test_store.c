@@ -610,8 +610,8 @@ static int store_file_io_param_errors(void)
     MCF_CHECK_RC(mcf_save_tensor_to_safetensor(s, "absent", "memory://fileio/absent.safetensors", NULL), MCF_FILE_NOT_FOUND);
     MCF_CHECK_RC(mcf_save_kv_cache_to_file(s, "absent", NULL, NULL), MCF_FILE_NOT_FOUND);
     /* unknown artifact kind */
-    MCF_CHECK_RC(mcf_save_tensor(s, "w", "memory://fileio/k.pt", "checkpoint", NULL), MCF_INVALID_PARAMS);
-    MCF_CHECK_ERR("unknown artifact kind \"checkpoint\" (valid: tensor, kv_cache, kvcache, kv, safetensor, safetensors)");
+    MCF_CHECK_RC(mcf_save_tensor(s, "w", NULL, "memory://fileio/k.pt", "checkpoint", NULL), MCF_INVALID_PARAMS);
+    MCF_CHECK_ERR("unknown artifact kind \"checkpoint\" (valid: tensor, generic, file, kv_cache, kvcache, kv, safetensor, safetensors, safe_tensors)");
     MCF_CHECK_RC(mcf_load_tensor(s, "w", "memory://fileio/k.pt", "kv cache", NULL, &out), MCF_INVALID_PARAMS);
     MCF_CHECK_ERR("unknown artifact kind \"kv cache\"");
     /* unknown format */
@@ -689,6 +689,9 @@ static int store_file_io_kv_aliases(void)
         {"tensor", "torch"}, {"kv_cache", "torch"}, {"KV-Cache", "torch"}, {"kvcache", "torch"}, {"kv", "torch"}, {"KV", "torch"},
         /* the format is forced: the .pt suffix does not matter */
         {"safetensor", "safetensors"}, {"safetensors", "safetensors"}, {"SafeTensors", "safetensors"}, {"SAFETENSOR", "safetensors"},
+        {"safe_tensors", "safetensors"}, {"Safe-Tensors", "safetensors"},
+        /* the kinds of the two-way functions that keep the format of the suffix */
+        {"generic", "torch"}, {"file", "torch"}, {"FILE", "torch"}, {"Generic", "torch"}
     };
     mcf_store *s = mcf_memory_store_create();
     mcf_tensor t = mk("w", MCF_F32, 2, s23, f6);
@@ -699,7 +702,7 @@ static int store_file_io_kv_aliases(void)
         mcf_reader *r;
         snprintf(url, sizeof url, "memory://kv/alias%lu.pt", (unsigned long)i);
         snprintf(key, sizeof key, "back%lu", (unsigned long)i);
-        STORE_CHECK_OK(mcf_save_tensor(s, "kv", url, kinds[i].kind, NULL));
+        STORE_CHECK_OK(mcf_save_tensor(s, "kv", NULL, url, kinds[i].kind, NULL));
         MCF_CHECK_RC(mcf_open(url, NULL, &r), MCF_OK);
         MCF_CHECK(strcmp(mcf_reader_format(r), kinds[i].format) == 0);
         if (strcmp(kinds[i].format, "safetensors") == 0) MCF_CHECK(mcf_find(r, "kv") == 0);
@@ -710,7 +713,68 @@ static int store_file_io_kv_aliases(void)
     STORE_CHECK_OK(mcf_save_kv_cache_to_file(s, "kv", "memory://kv/direct.pt", NULL));
     MCF_CHECK_RC(mcf_load_kv_cache_from_file(s, "direct", "memory://kv/direct.pt", NULL, NULL), MCF_OK);
     if (check_w(s, "direct")) return 1;
-    STORE_CHECK_OK(mcf_save_tensor(s, "kv", "memory://kv/null.pt", NULL, NULL));   /* NULL kind = tensor */
+    STORE_CHECK_OK(mcf_save_tensor(s, "kv", NULL, "memory://kv/null.pt", NULL, NULL));   /* NULL kind = tensor */
+    mcf_memory_store_destroy(s);
+    return 0;
+}
+
+/* mcf_save_tensor / mcf_load_tensor, each part optional: a given tensor is
+ * put first (an existing key keeps its value, and the file gets what the
+ * store holds); no file means the store only; the kind is checked before
+ * anything happens. */
+static int store_save_load_tensor_two_way(void)
+{
+    static const float g[6] = {7, 8, 9, 10, 11, 12};
+    mcf_store *s = mcf_memory_store_create();
+    mcf_tensor t = mk("w", MCF_F32, 2, s23, f6), u = mk("w", MCF_F32, 2, s23, g), out;
+    mcf_reader *r;
+    MCF_CHECK(s != NULL);
+    /* tensor and file: put, then written */
+    STORE_CHECK_OK(mcf_save_tensor(s, "w", &t, "memory://two/w.pt", "generic", NULL));
+    if (check_w(s, "w")) return 1;
+    MCF_CHECK_RC(mcf_open("memory://two/w.pt", NULL, &r), MCF_OK);
+    MCF_CHECK(strcmp(mcf_reader_format(r), "torch") == 0 && mcf_count(r) == 1);
+    mcf_close(r);
+    /* an existing key keeps its value; the file gets the stored tensor */
+    STORE_CHECK_OK(mcf_save_tensor(s, "w", &u, "memory://two/w2.safetensors", "file", NULL));
+    MCF_CHECK_RC(mcf_load_tensor(s, "w-back", "memory://two/w2.safetensors", "file", NULL, &out), MCF_OK);
+    MCF_CHECK(memcmp(out.data, f6, 24) == 0);
+    mcf_tensor_free(&out, NULL);
+    /* tensor only: the store, no file */
+    STORE_CHECK_OK(mcf_save_tensor(s, "only", &u, NULL, NULL, NULL));
+    MCF_CHECK(mcf_exists("memory://only", NULL) == 0 && mcf_exists("only", NULL) != 1);   /* nothing written */
+    /* file only: the store's value, format forced by the kind */
+    STORE_CHECK_OK(mcf_save_tensor(s, "only", NULL, "memory://two/only.pt", "safe_tensors", NULL));
+    MCF_CHECK_RC(mcf_open("memory://two/only.pt", NULL, &r), MCF_OK);
+    MCF_CHECK(strcmp(mcf_reader_format(r), "safetensors") == 0 && mcf_find(r, "only") == 0);
+    mcf_close(r);
+    /* neither, a missing key, a bad kind (nothing put) */
+    MCF_CHECK_RC(mcf_save_tensor(s, "x", NULL, NULL, NULL, NULL), MCF_INVALID_PARAMS);
+    MCF_CHECK_ERR("mcf_save_tensor: store key \"x\": neither a tensor to put nor a file to write");
+    MCF_CHECK_RC(mcf_save_tensor(s, "x", NULL, "memory://two/x.pt", NULL, NULL), MCF_FILE_NOT_FOUND);
+    MCF_CHECK(mcf_exists("memory://two/x.pt", NULL) == 0);
+    MCF_CHECK_RC(mcf_save_tensor(s, "x", &t, "memory://two/x.pt", "weights", NULL), MCF_INVALID_PARAMS);
+    MCF_CHECK_ERR("unknown artifact kind \"weights\"");
+    MCF_CHECK_RC(mcf_load_tensor(s, "x", NULL, NULL, NULL, NULL), MCF_OBJECT_NOT_FOUND);   /* nothing was put */
+    MCF_CHECK_RC(mcf_save_tensor(s, NULL, &t, NULL, NULL, NULL), MCF_INVALID_PARAMS);
+    MCF_CHECK_RC(mcf_save_tensor(NULL, "x", &t, NULL, NULL, NULL), MCF_INVALID_PARAMS);
+    /* load from the store only */
+    MCF_CHECK_RC(mcf_load_tensor(s, "only", NULL, "kv", NULL, &out), MCF_OK);
+    MCF_CHECK(strcmp(out.name, "only") == 0 && memcmp(out.data, g, 24) == 0);
+    mcf_tensor_free(&out, NULL);
+    MCF_CHECK_RC(mcf_load_tensor(s, "only", NULL, NULL, NULL, NULL), MCF_OK);
+    MCF_CHECK_RC(mcf_load_tensor(s, NULL, NULL, NULL, NULL, NULL), MCF_INVALID_PARAMS);
+    MCF_CHECK_RC(mcf_load_tensor(s, "only", NULL, "pickle", NULL, NULL), MCF_INVALID_PARAMS);
+    /* load from a file: into the store and out */
+    MCF_CHECK_RC(mcf_load_tensor(s, "from-file", "memory://two/only.pt", "safe-tensors", NULL, &out), MCF_OK);
+    MCF_CHECK(memcmp(out.data, g, 24) == 0);
+    mcf_tensor_free(&out, NULL);
+    MCF_CHECK_RC(mcf_load_tensor(s, "from-file", NULL, NULL, NULL, &out), MCF_OK);
+    MCF_CHECK(memcmp(out.data, g, 24) == 0);
+    mcf_tensor_free(&out, NULL);
+    MCF_CHECK_RC(mcf_remove("memory://two/w.pt", NULL), MCF_OK);
+    MCF_CHECK_RC(mcf_remove("memory://two/w2.safetensors", NULL), MCF_OK);
+    MCF_CHECK_RC(mcf_remove("memory://two/only.pt", NULL), MCF_OK);
     mcf_memory_store_destroy(s);
     return 0;
 }
@@ -1100,6 +1164,7 @@ MCF_TEST_MAIN(
     MCF_TEST(store_file_io_param_errors),
     MCF_TEST(store_file_io_memory_fs),
     MCF_TEST(store_file_io_kv_aliases),
+    MCF_TEST(store_save_load_tensor_two_way),
     MCF_TEST(store_file_io_kv_slice_safetensors),
     MCF_TEST(store_file_io_entry_choice),
     MCF_TEST(store_file_io_shard_roundtrip)

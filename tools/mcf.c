@@ -11,6 +11,9 @@
  *                                     (of every shard, for an .index.json)
  *   mcf get URL NAME -o FILE          raw little-endian bytes of one tensor
  *           [--slice 0:128,:] [--as F32]  ... of a slice of it, converted
+ *   mcf seed CHECKPOINT MODEL --rank R  put a safetensors checkpoint into a store in the key
+ *           [--chunk-bytes N] [--dry-run] layout of Mooncake's model loader (--dry-run: list the
+ *                                     keys and byte counts, put nothing)
  *   mcf bench [ARGS...]               runs build/bench/bench (make bench) when it has been built
  *
  * Exit status: 0 ok, 1 the operation failed (the reason is printed as
@@ -29,7 +32,11 @@
  * license: Apache-2.0 (see LICENSE) */
 #define MOONCAKE_FILEIO_IMPLEMENTATION
 #include "../mooncake_fileio.h"
+#ifdef MOONCAKE_FILEIO_MOONCAKE_STORE
+#include "store_c.h"   /* Mooncake's C client: mcf seed connects with it */
+#endif
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,6 +224,9 @@ typedef struct cli {
     const char *output;                       /* get: -o */
     const char *slice;                        /* get: --slice */
     const char *as;                           /* get: --as */
+    const char *rank;                         /* seed: --rank */
+    const char *chunk_bytes;                  /* seed: --chunk-bytes */
+    int dry_run;                              /* seed: --dry-run */
     uint64_t max_shard;                       /* convert: --max-shard-size in bytes, 0 = one file */
     unsigned flags;
     const char *storage[2 * MAX_STORAGE_OPTIONS + 1];
@@ -423,7 +433,7 @@ static int parse_args(cli *c, int argc, char **argv, int first, const char *allo
         }
         if (strcmp(opt, "--json") == 0 || strcmp(opt, "-q") == 0 || strcmp(opt, "--quiet") == 0 ||
             strcmp(opt, "--no-mmap") == 0 || strcmp(opt, "--lenient") == 0 || strcmp(opt, "--no-overwrite") == 0 ||
-            strcmp(opt, "--durable") == 0 || strcmp(opt, "--strict") == 0) {
+            strcmp(opt, "--durable") == 0 || strcmp(opt, "--strict") == 0 || strcmp(opt, "--dry-run") == 0) {
             if (val) return usage_error(c->cmd, "this option takes no value:", opt);
             if (strcmp(opt, "--json") == 0) c->json = 1;
             else if (strcmp(opt, "--no-mmap") == 0) c->flags |= MCF_NO_MMAP;
@@ -431,6 +441,7 @@ static int parse_args(cli *c, int argc, char **argv, int first, const char *allo
             else if (strcmp(opt, "--durable") == 0) c->flags |= MCF_DURABLE;
             else if (strcmp(opt, "--no-overwrite") == 0) c->no_overwrite = 1;
             else if (strcmp(opt, "--strict") == 0) c->strict = 1;
+            else if (strcmp(opt, "--dry-run") == 0) c->dry_run = 1;
             else c->quiet = 1;
             continue;
         }
@@ -443,6 +454,8 @@ static int parse_args(cli *c, int argc, char **argv, int first, const char *allo
         else if (strcmp(opt, "-o") == 0 || strcmp(opt, "--output") == 0) c->output = val;
         else if (strcmp(opt, "--slice") == 0) c->slice = val;
         else if (strcmp(opt, "--as") == 0) c->as = val;
+        else if (strcmp(opt, "--rank") == 0) c->rank = val;
+        else if (strcmp(opt, "--chunk-bytes") == 0) c->chunk_bytes = val;
         else if (strcmp(opt, "--max-shard-size") == 0) {
             if (parse_size(val, &c->max_shard) != 0 || c->max_shard == 0)
                 return usage_error(c->cmd, "--max-shard-size takes a size in bytes > 0 such as 5GB, 500MB, 1GiB or 1000000, not", val);
@@ -1354,6 +1367,135 @@ static int cmd_bench(int argc, char **argv)
     return EXIT_FAILED;
 }
 
+/* ---- seed ---------------------------------------------------------------------- */
+
+static const char *const SEED_HELP =
+    "usage: mcf seed CHECKPOINT MODEL --rank R [--chunk-bytes N] [--dry-run] [options]\n"
+    "\n"
+    "Puts every tensor of a safetensors checkpoint into a store the way Mooncake's\n"
+    "remote model loader (SGLang, vLLM) reads it: the raw little-endian bytes under\n"
+    "MODEL/keys/rank_R/NAME. CHECKPOINT is one .safetensors file, an .index.json,\n"
+    "or a directory holding model.safetensors.index.json (else its *.safetensors\n"
+    "files); a local directory's config, tokenizer and template files go under\n"
+    "MODEL/files/NAME, listed by the key __index__MODEL/files/.\n"
+    "\n"
+    "  --rank R            tensor-parallel rank R >= 0 in the keys (required)\n"
+    "  --chunk-bytes N     store a tensor larger than N bytes as KEY.__chunk__.I\n"
+    "                      values and a KEY.__chunk_manifest__ (the loader's\n"
+    "                      standalone mode uses 8388608)\n"
+    "  --dry-run           print each key and its byte count; put nothing\n"
+    "  -q, --quiet         no summary line on stderr\n"
+    "  --no-mmap, -s KEY=VALUE   as for the other commands\n"
+    "\n"
+#ifdef MOONCAKE_FILEIO_MOONCAKE_STORE
+    "Without --dry-run the keys go to a Mooncake store, reached with the\n"
+    "MOONCAKE_LOCAL_HOSTNAME, MOONCAKE_METADATA_SERVER, MOONCAKE_PROTOCOL,\n"
+    "MOONCAKE_DEVICE and MOONCAKE_MASTER environment variables (defaults\n"
+    "localhost, P2PHANDSHAKE, tcp, none, localhost:50051).\n";
+#else
+    "Without --dry-run the keys go to a Mooncake store; this mcf has no Mooncake\n"
+    "client (build tools/mcf.c with -DMOONCAKE_FILEIO_MOONCAKE_STORE and link\n"
+    "Mooncake's store library), so only --dry-run works here.\n";
+#endif
+
+/* --dry-run: a store that prints each put and keeps nothing. */
+typedef struct dry_store { mcf_store vt; unsigned long long keys, bytes; } dry_store;
+
+static int dry_put(void *u, const char *key, const void *obj, size_t len)
+{
+    dry_store *d = (dry_store *)u;
+    (void)obj;
+    term_text(stdout, key);
+    printf(" %llu\n", (unsigned long long)len);
+    d->keys++;
+    d->bytes += len;
+    return MCF_OK;
+}
+
+static int dry_get(void *u, const char *key, void **obj, size_t *len)
+{
+    (void)u; (void)obj; (void)len;
+    return mcf_set_error(MCF_OBJECT_NOT_FOUND, "dry run: no key \"%s\"", key);
+}
+
+static void dry_release(void *u, void *obj) { (void)u; (void)obj; }
+
+/* A decimal number in [0, max]; 0 if s is not one. */
+static int parse_count(const char *s, unsigned long long max, unsigned long long *v)
+{
+    char *end;
+    if (!s || !*s || *s < '0' || *s > '9') return 0;
+    errno = 0;
+    *v = strtoull(s, &end, 10);
+    return errno == 0 && *end == '\0' && *v <= max;
+}
+
+#ifdef MOONCAKE_FILEIO_MOONCAKE_STORE
+static const char *env_or(const char *name, const char *dflt)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : dflt;
+}
+
+/* The keys into a Mooncake store reached through the environment. */
+static int seed_mooncake(cli *c, const mcf_options *o, int rank)
+{
+    mcf_store s;
+    void *client = mooncake_store_create();
+    int rc;
+    if (!client) { fprintf(stderr, "mcf: cannot create a Mooncake client\n"); return EXIT_FAILED; }
+    rc = mooncake_store_setup(client, env_or("MOONCAKE_LOCAL_HOSTNAME", "localhost"), env_or("MOONCAKE_METADATA_SERVER", "P2PHANDSHAKE"),
+                              3355443200ull, 1073741824ull, env_or("MOONCAKE_PROTOCOL", "tcp"), env_or("MOONCAKE_DEVICE", ""),
+                              env_or("MOONCAKE_MASTER", "localhost:50051"));
+    if (rc != 0) {
+        fprintf(stderr, "mcf: Mooncake client setup failed with %d (%s)\n", rc, mcf_result_name(rc));
+        mooncake_store_destroy(client);
+        return EXIT_FAILED;
+    }
+    rc = mcf_mooncake_store_init(&s, client);
+    if (rc == MCF_OK) rc = mcf_seed_model(&s, c->pos[0], c->pos[1], rank, o);
+    mooncake_store_destroy(client);
+    return rc == MCF_OK ? EXIT_OK : failed();
+}
+#endif
+
+static int cmd_seed(cli *c)
+{
+    mcf_options o;
+    dry_store d;
+    unsigned long long rank = 0, chunk = 0;
+    double t0 = now_s();
+    if (!c->rank) return usage_error(c->cmd, "missing --rank R", NULL);
+    if (!parse_count(c->rank, 2147483647ull, &rank)) return usage_error(c->cmd, "--rank is not a number >= 0:", c->rank);
+    if (c->chunk_bytes && !parse_count(c->chunk_bytes, ~0ull, &chunk))
+        return usage_error(c->cmd, "--chunk-bytes is not a number >= 0:", c->chunk_bytes);
+    options_init(c, &o, 0, c->pos[0]);
+    o.chunk_bytes = chunk;
+    if (!c->dry_run) {
+#ifdef MOONCAKE_FILEIO_MOONCAKE_STORE
+        int rc = seed_mooncake(c, &o, (int)rank);
+        if (rc == EXIT_OK && !c->quiet) fprintf(stderr, "mcf seed: done (%.2f s)\n", now_s() - t0);
+        return rc;
+#else
+        fprintf(stderr, "mcf seed: this mcf has no Mooncake client; pass --dry-run, or build tools/mcf.c with "
+                        "-DMOONCAKE_FILEIO_MOONCAKE_STORE and link Mooncake's store library\n");
+        return EXIT_FAILED;
+#endif
+    }
+    memset(&d, 0, sizeof d);
+    d.vt.user = &d;
+    d.vt.put = dry_put;
+    d.vt.get = dry_get;
+    d.vt.release = dry_release;
+    if (mcf_seed_model(&d.vt, c->pos[0], c->pos[1], (int)rank, &o) != MCF_OK) {
+        fflush(stdout);
+        return failed();
+    }
+    fflush(stdout);
+    if (!c->quiet) fprintf(stderr, "mcf seed: dry run: %llu keys, %llu bytes (%.2f s)\n", d.keys, d.bytes, now_s() - t0);
+    return EXIT_OK;
+}
+
 /* ---- main -------------------------------------------------------------------- */
 
 static const char *const MAIN_HELP =
@@ -1372,6 +1514,7 @@ static const char *const MAIN_HELP =
     "  cp SRC DST                     copy an object's bytes between two URLs ('-': stdout)\n"
     "  verify URL                     full validation and zip CRCs; reads every tensor\n"
     "  get URL NAME -o FILE           raw bytes of one tensor [--slice S] [--as DTYPE]\n"
+    "  seed CHECKPOINT MODEL --rank R a checkpoint into a Mooncake store [--dry-run]\n"
     "  bench [ARGS...]                run build/bench/bench (make bench)\n"
     "\n"
     "'mcf COMMAND --help' describes a command's options.\n"
@@ -1389,6 +1532,7 @@ static const command COMMANDS[] = {
     {"cp", "--no-overwrite --durable -q --quiet -s --storage-option", 2, 2, cmd_cp},
     {"verify", "--format --lenient --no-mmap -s --storage-option", 1, 1, cmd_verify},
     {"get", "-o --output --slice --as --format --lenient --no-mmap --durable -s --storage-option", 2, 2, cmd_get},
+    {"seed", "--rank --chunk-bytes --dry-run -q --quiet --no-mmap -s --storage-option", 2, 2, cmd_seed},
 };
 
 static const char *command_help(const char *name)
@@ -1398,6 +1542,7 @@ static const char *command_help(const char *name)
     if (strcmp(name, "cp") == 0) return CP_HELP;
     if (strcmp(name, "verify") == 0) return VERIFY_HELP;
     if (strcmp(name, "get") == 0) return GET_HELP;
+    if (strcmp(name, "seed") == 0) return SEED_HELP;
     return BENCH_HELP;
 }
 

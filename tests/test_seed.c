@@ -1,0 +1,384 @@
+/* [25] model seeding: the key layout of Mooncake's remote model loader
+ * ({model}/keys/rank_{r}/{name} = raw little-endian tensor bytes), chunks
+ * and their manifest byte for byte, the sidecar files and their index, and
+ * a sharded checkpoint written by real PyTorch whose every tensor must reach
+ * the store with the bytes torch holds. */
+#include "mcf_test.h"
+#include "mcf_test_endian.h"
+#include "mcf_test_posix.h"
+#include "sha256.h"
+
+/* A store over a memory store that logs every put in order (keys joined by
+ * '\n') and can refuse the put of one key. */
+typedef struct rec {
+    mcf_store vt;
+    mcf_store *in;
+    char log[8192];
+    size_t loglen;
+    int puts, replicated;
+    const char *refuse;                 /* put of this key fails with -200 */
+} rec;
+
+static int rec_put_r(void *u, const char *k, const void *o, size_t l, const mcf_replicate *r)
+{
+    rec *w = (rec *)u;
+    size_t n = strlen(k);
+    w->puts++;
+    if (r) w->replicated++;
+    if (w->loglen + n + 2 < sizeof w->log) {
+        memcpy(w->log + w->loglen, k, n);
+        w->loglen += n;
+        w->log[w->loglen++] = '\n';
+        w->log[w->loglen] = '\0';
+    }
+    if (w->refuse && strcmp(k, w->refuse) == 0) return mcf_set_error(-200, "test store: no handle for \"%s\"", k);
+    return w->in->put(w->in->user, k, o, l);
+}
+static int rec_put(void *u, const char *k, const void *o, size_t l) { return rec_put_r(u, k, o, l, NULL); }
+static int rec_get(void *u, const char *k, void **o, size_t *l) { rec *w = (rec *)u; return w->in->get(w->in->user, k, o, l); }
+static void rec_release(void *u, void *o) { rec *w = (rec *)u; w->in->release(w->in->user, o); }
+static int rec_remove(void *u, const char *k) { rec *w = (rec *)u; return w->in->remove(w->in->user, k); }
+
+static void rec_init(rec *w)
+{
+    memset(w, 0, sizeof *w);
+    w->in = mcf_memory_store_create();
+    w->vt.user = w;
+    w->vt.put = rec_put;
+    w->vt.get = rec_get;
+    w->vt.release = rec_release;
+    w->vt.remove = rec_remove;
+    w->vt.put_replicated = rec_put_r;
+}
+
+/* 1 when key holds exactly the n bytes at want. */
+static int holds(rec *w, const char *key, const void *want, size_t n)
+{
+    static unsigned char buf[1 << 16];
+    size_t len = 0;
+    if (mcf_store_get_into(&w->vt, key, buf, sizeof buf, &len) != MCF_OK) {
+        fprintf(stderr, "  %s: %s\n", key, mcf_last_error());
+        return 0;
+    }
+    if (len != n || (n && memcmp(buf, want, n) != 0)) {
+        fprintf(stderr, "  %s: %lu bytes, want %lu\n", key, (unsigned long)len, (unsigned long)n);
+        return 0;
+    }
+    return 1;
+}
+
+static int absent(rec *w, const char *key)
+{
+    size_t len = 0;
+    return mcf_store_get_into(&w->vt, key, NULL, 0, &len) == MCF_OBJECT_NOT_FOUND;
+}
+
+/* Bytes 0, 1, 2, ... (mod 251) of a U8 tensor. */
+static void fill(unsigned char *p, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) p[i] = (unsigned char)(i % 251);
+}
+
+static mcf_tensor mk(const char *name, mcf_dtype dt, int ndim, int64_t d0, int64_t d1, const void *data)
+{
+    mcf_tensor t;
+    memset(&t, 0, sizeof t);
+    t.name = name;
+    t.dtype = dt;
+    t.ndim = ndim;
+    t.shape[0] = d0;
+    t.shape[1] = d1;
+    t.data = data;
+    return t;
+}
+
+/* One .safetensors file: every tensor under {model}/keys/rank_{r}/{name}
+ * with its little-endian bytes, nothing else (no sidecars for a file). */
+static int seed_single_file_layout(void)
+{
+    static const float f6[6] = {1, 2, 3, 4, 5, 6};
+    static const uint16_t h4[4] = {0x3f80, 0x4000, 0xbf80, 0x0000};   /* bf16 1, 2, -1, 0 */
+    unsigned char le[24];
+    mcf_tensor t[3];
+    rec w;
+    rec_init(&w);
+    MCF_CHECK(w.in != NULL);
+    t[0] = mk("layers.0.w", MCF_F32, 2, 2, 3, f6);
+    t[1] = mk("norm", MCF_BF16, 1, 4, 0, h4);
+    t[2] = mk("empty", MCF_F32, 2, 0, 5, NULL);
+    MCF_CHECK_RC(mcf_save("memory://seed/one.safetensors", t, 3, NULL), MCF_OK);
+    MCF_CHECK_RC(mcf_seed_model(&w.vt, "memory://seed/one.safetensors", "org/model-7b", 3, NULL), MCF_OK);
+    MCF_CHECK(w.puts == 3 && w.replicated == 0);
+    mcf_test_to_le(le, f6, 24, MCF_F32);
+    MCF_CHECK(holds(&w, "org/model-7b/keys/rank_3/layers.0.w", le, 24));
+    mcf_test_to_le(le, h4, 8, MCF_BF16);
+    MCF_CHECK(holds(&w, "org/model-7b/keys/rank_3/norm", le, 8));
+    MCF_CHECK(holds(&w, "org/model-7b/keys/rank_3/empty", "", 0));
+    MCF_CHECK(absent(&w, "__index__org/model-7b/files/"));
+    /* replication settings ride on every put */
+    {
+        mcf_replicate r;
+        mcf_options o;
+        memset(&r, 0, sizeof r);
+        memset(&o, 0, sizeof o);
+        r.replica_num = 2;
+        o.replicate = &r;
+        MCF_CHECK_RC(mcf_seed_model(&w.vt, "memory://seed/one.safetensors", "m", 0, &o), MCF_OK);
+        MCF_CHECK(w.puts == 6 && w.replicated == 3);
+    }
+    MCF_CHECK_RC(mcf_remove("memory://seed/one.safetensors", NULL), MCF_OK);
+    mcf_memory_store_destroy(w.in);
+    return 0;
+}
+
+/* chunk_bytes: a tensor of exactly chunk_bytes is one value; one byte more
+ * is two chunks (chunk_bytes and 1) and a manifest, written after them;
+ * an empty tensor is one empty value. */
+static int seed_chunk_edges(void)
+{
+    static unsigned char d[3 * 64 + 1];
+    /* in the file's order (the writer sorts by name) */
+    const char *want_log =
+        "m/keys/rank_0/empty\nm/keys/rank_0/exact\n"
+        "m/keys/rank_0/plus1.__chunk__.0\nm/keys/rank_0/plus1.__chunk__.1\nm/keys/rank_0/plus1.__chunk_manifest__\n"
+        "m/keys/rank_0/small\n"
+        "m/keys/rank_0/three.__chunk__.0\nm/keys/rank_0/three.__chunk__.1\nm/keys/rank_0/three.__chunk__.2\n"
+        "m/keys/rank_0/three.__chunk_manifest__\n";
+    mcf_tensor t[5];
+    mcf_options o;
+    rec w;
+    rec_init(&w);
+    MCF_CHECK(w.in != NULL);
+    fill(d, sizeof d);
+    t[0] = mk("exact", MCF_U8, 1, 64, 0, d);
+    t[1] = mk("plus1", MCF_U8, 1, 65, 0, d);
+    t[2] = mk("three", MCF_U8, 2, 3, 64, d);
+    t[3] = mk("empty", MCF_U8, 1, 0, 0, NULL);
+    t[4] = mk("small", MCF_U8, 1, 1, 0, d + 5);
+    MCF_CHECK_RC(mcf_save("memory://seed/chunks.safetensors", t, 5, NULL), MCF_OK);
+    memset(&o, 0, sizeof o);
+    o.chunk_bytes = 64;
+    MCF_CHECK_RC(mcf_seed_model(&w.vt, "memory://seed/chunks.safetensors", "m", 0, &o), MCF_OK);
+    if (strcmp(w.log, want_log) != 0) fprintf(stderr, "  put order:\n%s", w.log);
+    MCF_CHECK(strcmp(w.log, want_log) == 0);
+    MCF_CHECK(holds(&w, "m/keys/rank_0/exact", d, 64));
+    MCF_CHECK(holds(&w, "m/keys/rank_0/plus1.__chunk__.0", d, 64));
+    MCF_CHECK(holds(&w, "m/keys/rank_0/plus1.__chunk__.1", d + 64, 1));
+    MCF_CHECK(holds(&w, "m/keys/rank_0/plus1.__chunk_manifest__", "{\"num_chunks\": 2, \"size\": 65}", 29));
+    MCF_CHECK(holds(&w, "m/keys/rank_0/three.__chunk__.2", d + 128, 64));
+    MCF_CHECK(holds(&w, "m/keys/rank_0/three.__chunk_manifest__", "{\"num_chunks\": 3, \"size\": 192}", 30));
+    MCF_CHECK(holds(&w, "m/keys/rank_0/empty", "", 0));
+    MCF_CHECK(holds(&w, "m/keys/rank_0/small", d + 5, 1));
+    MCF_CHECK(absent(&w, "m/keys/rank_0/plus1") && absent(&w, "m/keys/rank_0/exact.__chunk_manifest__"));
+    /* a chunk the store refuses: seeding stops there, no manifest */
+    mcf_memory_store_destroy(w.in);
+    rec_init(&w);
+    w.refuse = "m/keys/rank_0/three.__chunk__.1";
+    MCF_CHECK_RC(mcf_seed_model(&w.vt, "memory://seed/chunks.safetensors", "m", 0, &o), -200);
+    MCF_CHECK_ERR("seeding \"memory://seed/chunks.safetensors\": put of key \"m/keys/rank_0/three.__chunk__.1\" (64 bytes): test store: no handle");
+    MCF_CHECK(absent(&w, "m/keys/rank_0/three.__chunk_manifest__") && absent(&w, "m/keys/rank_0/three.__chunk__.2"));
+    MCF_CHECK(holds(&w, "m/keys/rank_0/three.__chunk__.0", d, 64));
+    MCF_CHECK_RC(mcf_remove("memory://seed/chunks.safetensors", NULL), MCF_OK);
+    mcf_memory_store_destroy(w.in);
+    return 0;
+}
+
+static int seed_errors(void)
+{
+    static const float f2[2] = {1, 2};
+    mcf_tensor t = mk("w", MCF_F32, 1, 2, 0, f2);
+    rec w;
+    rec_init(&w);
+    MCF_CHECK(w.in != NULL);
+    MCF_CHECK_RC(mcf_save("memory://seed/e.safetensors", &t, 1, NULL), MCF_OK);
+    MCF_CHECK_RC(mcf_seed_model(NULL, "memory://seed/e.safetensors", "m", 0, NULL), MCF_INVALID_PARAMS);
+    MCF_CHECK_RC(mcf_seed_model(&w.vt, NULL, "m", 0, NULL), MCF_INVALID_PARAMS);
+    MCF_CHECK_RC(mcf_seed_model(&w.vt, "memory://seed/e.safetensors", NULL, 0, NULL), MCF_INVALID_PARAMS);
+    MCF_CHECK_RC(mcf_seed_model(&w.vt, "memory://seed/e.safetensors", "", 0, NULL), MCF_INVALID_PARAMS);
+    MCF_CHECK_ERR("empty model name");
+    MCF_CHECK_RC(mcf_seed_model(&w.vt, "memory://seed/e.safetensors", "m", -1, NULL), MCF_INVALID_PARAMS);
+    MCF_CHECK_ERR("negative rank -1");
+    MCF_CHECK_RC(mcf_seed_model(&w.vt, "memory://seed/none.safetensors", "m", 0, NULL), MCF_FILE_NOT_FOUND);
+    /* a directory that cannot be listed and has no index */
+    MCF_CHECK_RC(mcf_seed_model(&w.vt, "memory://seed", "m", 0, NULL), MCF_NOT_SUPPORTED);
+    MCF_CHECK_ERR("no model.safetensors.index.json there, and only local directories can be listed");
+    /* not a safetensors file */
+    MCF_CHECK_RC(mcf_write_bytes("memory://seed/junk.safetensors", "not a checkpoint", 16, NULL), MCF_OK);
+    MCF_CHECK_RC(mcf_seed_model(&w.vt, "memory://seed/junk.safetensors", "m", 0, NULL), MCF_DESERIALIZE_FAIL);
+    /* the store's code comes back, the message names the key */
+    w.refuse = "m/keys/rank_0/w";
+    MCF_CHECK_RC(mcf_seed_model(&w.vt, "memory://seed/e.safetensors", "m", 0, NULL), -200);
+    MCF_CHECK_ERR("put of key \"m/keys/rank_0/w\" (8 bytes)");
+    MCF_CHECK(w.puts == 1);
+    MCF_CHECK_RC(mcf_remove("memory://seed/e.safetensors", NULL), MCF_OK);
+    MCF_CHECK_RC(mcf_remove("memory://seed/junk.safetensors", NULL), MCF_OK);
+    mcf_memory_store_destroy(w.in);
+    return 0;
+}
+
+#if !defined(MCF_NO_POSIX) && !defined(_WIN32)
+/* Runs tests/torch_checkpoint.py into dir with args; *out is its listing
+ * ("name nbytes sha256" lines; free it). */
+static int make_checkpoint(const char *dir, const char *args, char **out)
+{
+    char cmd[1024], why[256];
+    int rc;
+    (void)snprintf(cmd, sizeof cmd, "tests/torch_checkpoint.py '%s' %s", dir, args);
+    rc = mcf_test_python(cmd, out, why, sizeof why);
+    if (rc != 0) fprintf(stderr, "  torch_checkpoint.py: %s %s\n", why, *out ? *out : "");
+    return rc;
+}
+
+/* Every tensor of the listing is in the store under prefix with torch's
+ * bytes (sha256 of t.contiguous().view(torch.uint8)), whole or, when larger
+ * than chunk (0 = never), as chunks whose manifest is exact. Returns the
+ * number of tensors, or -1. */
+static int check_listing(rec *w, const char *listing, const char *prefix, size_t chunk)
+{
+    static unsigned char buf[1 << 17];
+    const char *at = listing;
+    char line[512], name[300], sha[80], key[400], hex[65], manifest[96];
+    unsigned long nbytes;
+    int count = 0;
+    while (mcf_test_next_line(&at, line, sizeof line)) {
+        test_sha256 h;
+        size_t len = 0;
+        if (sscanf(line, "%299s %lu %79s", name, &nbytes, sha) != 3) continue;
+        (void)snprintf(key, sizeof key, "%s%s", prefix, name);
+        test_sha256_init(&h);
+        if (chunk && nbytes > chunk) {
+            unsigned long n = (unsigned long)((nbytes + chunk - 1) / chunk), i;
+            (void)snprintf(manifest, sizeof manifest, "{\"num_chunks\": %lu, \"size\": %lu}", n, nbytes);
+            (void)snprintf(key, sizeof key, "%s%s.__chunk_manifest__", prefix, name);
+            if (!holds(w, key, manifest, strlen(manifest))) return -1;
+            for (i = 0; i < n; i++) {
+                (void)snprintf(key, sizeof key, "%s%s.__chunk__.%lu", prefix, name, i);
+                if (mcf_store_get_into(&w->vt, key, buf, sizeof buf, &len) != MCF_OK) { fprintf(stderr, "  %s: %s\n", key, mcf_last_error()); return -1; }
+                if (len != (i + 1 < n ? chunk : nbytes - i * chunk)) { fprintf(stderr, "  %s: %lu bytes\n", key, (unsigned long)len); return -1; }
+                test_sha256_update(&h, buf, len);
+            }
+            (void)snprintf(key, sizeof key, "%s%s", prefix, name);
+            if (!absent(w, key)) { fprintf(stderr, "  %s is there whole too\n", key); return -1; }
+        } else {
+            if (mcf_store_get_into(&w->vt, key, buf, sizeof buf, &len) != MCF_OK) { fprintf(stderr, "  %s: %s\n", key, mcf_last_error()); return -1; }
+            if (len != nbytes) { fprintf(stderr, "  %s: %lu bytes, torch has %lu\n", key, (unsigned long)len, nbytes); return -1; }
+            test_sha256_update(&h, buf, len);
+        }
+        test_sha256_hex(&h, hex);
+        if (strcmp(hex, sha) != 0) { fprintf(stderr, "  %s: bytes differ from torch's\n", key); return -1; }
+        count++;
+    }
+    return count;
+}
+
+/* The sidecars of the checkpoint directory: text as Python's text mode
+ * reads it, tokenizer.model (not UTF-8) left out, the index once. */
+static int check_sidecars(rec *w)
+{
+    static const char config[] = "{\n  \"model_type\": \"llama\",\n  \"hidden_size\": 32\n}\n";
+    static const char tmpl[] = "{% for m in messages %}{{ m['content'] }}\n{% endfor %}";
+    static const char vocab[] = "{\"<s>\": 0, \"caf\xc3\xa9\": 1}";
+    static const char index[] = "llama/files/config.json\nllama/files/chat_template.jinja\nllama/files/vocab.json";
+    MCF_CHECK(holds(w, "llama/files/config.json", config, sizeof config - 1));
+    MCF_CHECK(holds(w, "llama/files/chat_template.jinja", tmpl, sizeof tmpl - 1));
+    MCF_CHECK(holds(w, "llama/files/vocab.json", vocab, sizeof vocab - 1));
+    MCF_CHECK(absent(w, "llama/files/tokenizer.model") && absent(w, "llama/files/merges.txt"));
+    MCF_CHECK(holds(w, "__index__llama/files/", index, sizeof index - 1));
+    return 0;
+}
+
+/* A directory of 4 shards made by PyTorch, no index: the *.safetensors
+ * files in name order, every tensor with torch's bytes, then the sidecars
+ * and their index (written last, once). */
+static int seed_torch_shards_directory(void)
+{
+    char dir[512], *listing = NULL;
+    rec w;
+    int rc, n;
+    mcf_test_tmp_path(dir, sizeof dir, "ck_noindex");
+    rc = make_checkpoint(dir, "--shards 4 --no-index", &listing);
+    if (rc == MCF_TEST_SKIPPED) { free(listing); MCF_SKIP("PyTorch unavailable"); }
+    MCF_CHECK(rc == 0 && listing);
+    rec_init(&w);
+    MCF_CHECK_RC(mcf_seed_model(&w.vt, dir, "llama", 1, NULL), MCF_OK);
+    n = check_listing(&w, listing, "llama/keys/rank_1/", 0);
+    MCF_CHECK(n == 12);
+    MCF_CHECK(w.puts == 12 + 3 + 1);
+    MCF_CHECK(strncmp(w.log, "llama/keys/rank_1/model.embed_tokens.weight\n", 44) == 0);   /* shard 1 first */
+    MCF_CHECK(strstr(w.log, "llama/files/vocab.json\n__index__llama/files/\n") != NULL &&
+              strlen(strstr(w.log, "__index__")) == strlen("__index__llama/files/\n"));   /* the index is the last put */
+    if (check_sidecars(&w)) return 1;
+    /* chunked: 1000-byte chunks */
+    mcf_memory_store_destroy(w.in);
+    rec_init(&w);
+    {
+        mcf_options o;
+        memset(&o, 0, sizeof o);
+        o.chunk_bytes = 1000;
+        MCF_CHECK_RC(mcf_seed_model(&w.vt, dir, "llama", 1, &o), MCF_OK);
+        MCF_CHECK(check_listing(&w, listing, "llama/keys/rank_1/", 1000) == 12);
+        MCF_CHECK(holds(&w, "llama/keys/rank_1/model.layers.0.mlp.up_proj.weight.__chunk_manifest__",
+                        "{\"num_chunks\": 7, \"size\": 6144}", 31));
+    }
+    /* one shard file alone: its tensors, no sidecars */
+    mcf_memory_store_destroy(w.in);
+    rec_init(&w);
+    {
+        char one[600];
+        (void)snprintf(one, sizeof one, "%s/model-00003-of-00004.safetensors", dir);
+        MCF_CHECK_RC(mcf_seed_model(&w.vt, one, "llama", 0, NULL), MCF_OK);
+        MCF_CHECK(w.puts == 3 && absent(&w, "__index__llama/files/"));
+        MCF_CHECK(holds(&w, "llama/keys/rank_0/model.scale", "\x03\x00\x00\x00", 4));
+    }
+    mcf_memory_store_destroy(w.in);
+    free(listing);
+    /* a directory without checkpoint files, and none at all */
+    rec_init(&w);
+    MCF_CHECK_RC(mcf_seed_model(&w.vt, mcf_test_tmpdir(), "llama", 0, NULL), MCF_FILE_NOT_FOUND);
+    MCF_CHECK_ERR("no model.safetensors.index.json and no *.safetensors files there");
+    mcf_test_tmp_path(dir, sizeof dir, "no-such-dir");
+    MCF_CHECK_RC(mcf_seed_model(&w.vt, dir, "llama", 0, NULL), MCF_FILE_NOT_FOUND);
+    MCF_CHECK_ERR("no such file or directory");
+    MCF_CHECK(w.puts == 0);
+    mcf_memory_store_destroy(w.in);
+    return 0;
+}
+
+/* The same checkpoint with model.safetensors.index.json: the directory is
+ * seeded through its index (every shard it names), and the index file
+ * itself may be named (then no sidecars). */
+static int seed_torch_shards_index(void)
+{
+    char dir[512], idx[600], *listing = NULL;
+    rec w;
+    int rc;
+    mcf_test_tmp_path(dir, sizeof dir, "ck_index");
+    rc = make_checkpoint(dir, "--shards 3", &listing);
+    if (rc == MCF_TEST_SKIPPED) { free(listing); MCF_SKIP("PyTorch unavailable"); }
+    MCF_CHECK(rc == 0 && listing);
+    rec_init(&w);
+    MCF_CHECK_RC(mcf_seed_model(&w.vt, dir, "llama", 0, NULL), MCF_OK);
+    MCF_CHECK(check_listing(&w, listing, "llama/keys/rank_0/", 0) == 12);
+    if (check_sidecars(&w)) return 1;
+    mcf_memory_store_destroy(w.in);
+    rec_init(&w);
+    (void)snprintf(idx, sizeof idx, "%s/model.safetensors.index.json", dir);
+    MCF_CHECK_RC(mcf_seed_model(&w.vt, idx, "llama", 2, NULL), MCF_OK);
+    MCF_CHECK(check_listing(&w, listing, "llama/keys/rank_2/", 0) == 12);
+    MCF_CHECK(w.puts == 12 && absent(&w, "__index__llama/files/"));
+    mcf_memory_store_destroy(w.in);
+    free(listing);
+    return 0;
+}
+#define POSIX_TESTS , MCF_TEST(seed_torch_shards_directory), MCF_TEST(seed_torch_shards_index)
+#else
+#define POSIX_TESTS
+#endif
+
+MCF_TEST_MAIN(
+    MCF_TEST(seed_single_file_layout),
+    MCF_TEST(seed_chunk_edges),
+    MCF_TEST(seed_errors)
+    POSIX_TESTS
+)
