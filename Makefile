@@ -46,7 +46,7 @@ ALL_BINS := $(foreach v,$(VARIANTS),$($(v)_BINS))
 # ThreadSanitizer: the concurrency tests only (TSan exits 66 on any race report).
 TSAN := -fsanitize=thread -fno-omit-frame-pointer
 $(eval $(call VARIANT,tsan,clang,$(CSTD) $(WARN) -O1 -g $(TSAN),$(TSAN)))
-tsan_BINS := $(BUILD)/tsan/test_threads
+tsan_BINS := $(BUILD)/tsan/test_threads $(BUILD)/tsan/test_parallel
 
 tsan: $(tsan_BINS)
 	@sh tests/run.sh tsan:$(BUILD)/tsan tsancurl:$(BUILD)/tsancurl
@@ -148,7 +148,7 @@ RUN_mingwxx ?= $(RUN_mingw)
 # Linux legs run every test; the Windows leg runs the tests that are not POSIX
 # programs themselves (the others use mkdtemp, fork, dirent).
 CROSS_LINUX_TESTS ?= $(TESTS)
-CROSS_WIN_TESTS   ?= $(filter test_url test_tensor test_fs_memory test_portable test_endian,$(TESTS))
+CROSS_WIN_TESTS   ?= $(filter test_url test_tensor test_fs_memory test_portable test_endian test_parallel,$(TESTS))
 
 define CROSS_LINUX
 $(BUILD)/x-$(1)/impl.o: tests/impl.c $(HDRS)

@@ -48,6 +48,8 @@
  *       mcf_open, mcf_find, then mcf_read into your buffer or mcf_view
  *       (zero-copy when mapped), mcf_close; S3 credentials and endpoint in
  *       options.storage_options ("key", "secret", "region", "endpoint_url")
+ *   load many tensors (a whole model) into your buffers, in parallel
+ *       mcf_open with options.threads = N, then mcf_read_many
  *   list a checkpoint's tensors and metadata
  *       mcf_count, mcf_entry, mcf_entry_location, mcf_metadata,
  *       mcf_metadata_count/mcf_metadata_pair, mcf_reader_format
@@ -166,9 +168,27 @@
  *   tensor_name      entry to write or select
  *   metadata         NULL-terminated key, value, ... safetensors __metadata__
  *   flags            MCF_DURABLE MCF_NO_MMAP MCF_VERIFY MCF_NO_OVERWRITE
- *                    MCF_LENIENT
+ *                    MCF_LENIENT MCF_DIRECT (local files: O_DIRECT reads
+ *                    and writes around the page cache, for cold loads and
+ *                    KV-cache offload; unaligned heads and tails through
+ *                    aligned bounce buffers; where the file system refuses
+ *                    it, buffered I/O and a note; saves keep the temp file,
+ *                    rename and MCF_DURABLE order; other backends and
+ *                    Windows ignore it)
  *   progress         progress(user, done, total); non-zero return cancels
  *   alloc/dealloc    where loaded tensor data goes (map_location analogue)
+ *   threads          worker threads of a read (0 or 1: none, the default):
+ *                    a reader keeps the value it was opened with; its
+ *                    mcf_read/_slice/_as of 2 MiB or more and mcf_read_many
+ *                    run in parts on up to that many threads, started for
+ *                    the call and joined before it returns, when the
+ *                    backend allows parallel reads (local files, memory://,
+ *                    http/s3, mapped files); S3 uploads send that many
+ *                    parts at once (see [12]); a torch save computes the CRC-32 of
+ *                    each contiguous tensor of 8 MiB or more on a second
+ *                    thread while it writes (the same bytes); MCF_NO_POSIX
+ *                    and MCF_MUTEX builds run everything on the calling
+ *                    thread
  *   replicate        replication of the puts a call makes into a store
  *                    (mcf_replicate, upstream's replicate config; NULL = the
  *                    store's defaults; the memory store has none)
@@ -201,9 +221,13 @@
  * A few successful calls leave a line in mcf_last_error() that starts with
  * "note: " or "warning: " (the return value is still MCF_OK): a store load
  * that took a file's only entry because no name matched ("warning: ... took
- * the only entry ..."), and the first read from an http(s) server that
+ * the only entry ..."), the first read from an http(s) server that
  * ignores Range requests ("note: http: URL: the server ignores Range
- * requests ..."). Every other success leaves the sentence as it was.
+ * requests ..."), and a local file opened or saved with MCF_DIRECT on a
+ * file system that refuses O_DIRECT ("note: file: \"PATH\": the file system
+ * refuses O_DIRECT (invalid argument); reading with buffered I/O instead
+ * (MCF_DIRECT)", "writing" for saves). Every other success leaves the
+ * sentence as it was.
  * The "Returns:" line of each declaration lists the codes it can return.
  * There, "I/O codes" are what the filesystem backend reports:
  * MCF_FILE_NOT_FOUND, MCF_FILE_OPEN_FAIL, MCF_FILE_READ_FAIL,
@@ -222,6 +246,10 @@
  * ===========================================================================
  * Every function may be called from several threads at once on different
  * objects. A reader (mcf_reader) must not be used by two threads at once.
+ * With options.threads > 1 a read itself starts worker threads and joins
+ * them before it returns; a registered backend is called from them only if
+ * it sets MCF_FS_THREADSAFE_READ, and its read_at then sets its message
+ * with mcf_set_error as usual (the library carries it to the caller).
  * The memory filesystem, the memory store and the filesystem registry are
  * process-wide and locked. The only other global state is the thread-local
  * error message.
@@ -314,6 +342,10 @@
 #ifndef MCF_STALE_TEMP_SECONDS
 #define MCF_STALE_TEMP_SECONDS 900      /* where flock() is unavailable: a temp file
                                            untouched this long is a killed save's */
+#endif
+#ifndef MCF_MAX_THREADS
+#define MCF_MAX_THREADS 64              /* worker threads one call may run (options.threads
+                                           is capped to it) */
 #endif
 #ifndef MCF_NET_PART_SIZE
 #define MCF_NET_PART_SIZE ((uint64_t)64 << 20)   /* S3 multipart part size and threshold
@@ -490,6 +522,7 @@ MCFDEF void mcf_url_free(mcf_url *u);
 #define MCF_VERIFY        0x04u  /* check zip CRC32s when reading */
 #define MCF_NO_OVERWRITE  0x08u  /* fail if the destination exists */
 #define MCF_LENIENT       0x10u  /* allow bytes after the safetensors buffer */
+#define MCF_DIRECT        0x20u  /* local files: O_DIRECT reads and writes */
 
 typedef int (*mcf_progress_fn)(void *user, uint64_t done, uint64_t total);
 /* Replication settings of a store put; the fields are declared in [23]. */
@@ -508,7 +541,7 @@ typedef struct mcf_options {
     void  (*dealloc)(void *user, void *p);
     void *alloc_user;
     const mcf_replicate *replicate;        /* store puts: replication ([23]) */
-    unsigned threads;                      /* reads: worker threads (0 = 1 = none) */
+    unsigned threads;                      /* worker threads (0 = 1 = none) */
     uint64_t max_shard_bytes;              /* mcf_save: shard size limit, 0 = one file ([20]) */
     uint64_t chunk_bytes;                  /* mcf_seed_model: chunk larger values ([25]) */
 } mcf_options;
@@ -652,7 +685,9 @@ MCFDEF int mcf_find(const mcf_reader *r, const char *name);
  * (MCF_VERIFY), MCF_INTERNAL_ERROR, the I/O codes. */
 MCFDEF int mcf_view(mcf_reader *r, size_t i, const void **data);
 /* Copies entry i as contiguous bytes into dst (dst_len >= its nbytes); a
- * read that fails midway may leave part of the tensor in dst.
+ * read that fails midway may leave part of the tensor in dst. With the
+ * reader's threads > 1, 2 MiB or more are read in parts on several threads
+ * (a failure names the part: "...: tensor \"w\": part 3 of 8: ...").
  * Returns: mcf_view's codes, MCF_BUFFER_OVERFLOW (dst_len too small). */
 MCFDEF int mcf_read(mcf_reader *r, size_t i, void *dst, size_t dst_len);
 /* Value of a safetensors __metadata__ key (of a sharded reader: of the
@@ -726,6 +761,23 @@ MCFDEF int mcf_read_slice(mcf_reader *r, size_t i, const mcf_slice *s, int ns, v
  * `to`, MCF_NOT_SUPPORTED for a pair mcf_convert_supported() refuses
  * (naming both dtypes). */
 MCFDEF int mcf_read_as(mcf_reader *r, size_t i, mcf_dtype to, const mcf_slice *s, int ns, void *dst, size_t dst_len);
+
+/* Reads n entries at once: entry idx[k] into dst[k] (dst_len[k] >= its
+ * nbytes; buffers must not overlap), as mcf_read would, on up to
+ * o->threads threads (o NULL: the threads the reader was opened with; no
+ * other field of o is used). Big tensors are cut into parts too. Threads
+ * run only when the backend allows parallel reads (MCF_FS_THREADSAFE_READ:
+ * local files, memory://, http/s3) or the file is mapped; else the entries
+ * are read in order on the calling thread. MCF_VERIFY checks run first, in
+ * order. Entries of several shards mix freely. Every argument is checked
+ * before anything is read. On failure the result
+ * is the code of the first failing entry in list order, and the message
+ * names it ("mcf_read_many: entry 3 (tensor 17, \"w\"): ..."); which dst
+ * buffers were filled completely is then unspecified.
+ * Returns: mcf_read's codes; MCF_INVALID_PARAMS also for a NULL array or
+ * an index out of range, MCF_BUFFER_OVERFLOW naming the entry. */
+MCFDEF int mcf_read_many(mcf_reader *r, const size_t *idx, void *const *dst, const size_t *dst_len,
+                         size_t n, const mcf_options *o);
 
 /* ===== [20] sharded checkpoints: index, open, save ======================= */
 /* Opens a file, reading only its header. A URL whose path ends in
@@ -1334,7 +1386,8 @@ MCF__SHARED const char *mcf__errno_text(int e)
 /* ===== [03] alloc, checked math & growth ================================= */
 /* Bookkeeping goes through MCF_MALLOC/REALLOC/FREE; tensor payloads through
  * the options' alloc hook (64-byte aligned by default). Every size sum or
- * product from a file goes through the checked helpers here. */
+ * product from a file goes through the checked helpers here. The worker
+ * threads of parallel reads (mcf__parallel) close the section. */
 #if defined(MCF_MALLOC) && defined(MCF_REALLOC) && defined(MCF_FREE)
 /* user-provided */
 #elif defined(MCF_MALLOC) || defined(MCF_REALLOC) || defined(MCF_FREE)
@@ -1508,6 +1561,198 @@ MCF__SHARED void mcf__payload_free(const mcf_options *o, void *p)
     if (o && o->alloc) { if (o->dealloc) o->dealloc(o->alloc_user, p); return; }
     memcpy(&raw, (unsigned char *)p - sizeof(void *), sizeof raw);
     MCF_FREE(raw);
+}
+
+/* A large copy into memory that was never touched (freshly allocated, the
+ * common "allocate, then load" case) takes one page fault per 4 KiB page of
+ * the destination; on Linux, when the first page of dst is not resident,
+ * the whole range is made resident with one MADV_POPULATE_WRITE first
+ * (Linux 5.14+, when the TU sees madvise and mincore, which it does when
+ * this header set the feature macros; elsewhere, or when refused, nothing
+ * happens). Bytes are not changed. Measured on a 256 MiB copy into fresh memory: 90 ms instead of
+ * 114 ms for pread(2) and 158 ms for memcpy alone. */
+#define MCF__PREFAULT_MIN ((size_t)1 << 20)
+#if defined(__linux__) && !defined(MCF_NO_POSIX) && \
+    (defined(__USE_MISC) || (!defined(__GLIBC__) && (defined(_DEFAULT_SOURCE) || defined(_GNU_SOURCE))))
+#define MCF__HAVE_PREFAULT 1            /* madvise and mincore are declared */
+#endif
+MCF__SHARED void mcf__prefault(void *dst, size_t n)
+{
+#ifdef MCF__HAVE_PREFAULT
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+    long ps = sysconf(_SC_PAGESIZE);
+    uintptr_t page = ps > 0 ? (uintptr_t)ps : 4096, a = (uintptr_t)dst & ~(page - 1), b = ((uintptr_t)dst + n + page - 1) & ~(page - 1);
+    unsigned char in = 1;
+    if (n < MCF__PREFAULT_MIN || mincore((void *)a, (size_t)page, &in) != 0 || (in & 1)) return;
+    (void)madvise((void *)a, (size_t)(b - a), MADV_POPULATE_WRITE);
+#else
+    (void)dst; (void)n;
+#endif
+}
+
+/* ---- worker threads ------------------------------------------------------ */
+/* mcf__parallel(threads, n, fn, ctx, &failed) runs the tasks fn(ctx, k),
+ * k = 0..n-1, on the calling thread plus up to min(threads, n,
+ * MCF_MAX_THREADS) - 1 threads it starts for this call and joins before it
+ * returns (no pool outlives a call, no thread is started when threads <= 1
+ * or n <= 1). Tasks are handed out in order; once one fails no new one
+ * starts, and the result is the code of the failing task with the lowest k
+ * (*failed = k), its sentence copied into the caller's last error. A thread
+ * the system refuses to start leaves its share to the others (never an
+ * error). MCF_NO_POSIX and MCF_MUTEX builds assume no thread API: they run
+ * every task on the calling thread, in order. */
+#if !defined(MCF_NO_POSIX) && !defined(MCF_MUTEX)
+#define MCF__THREADS 1
+#else
+#define MCF__THREADS 0
+#endif
+
+typedef int (*mcf__task_fn)(void *ctx, size_t k);
+
+typedef struct mcf__pool {
+    mcf__task_fn fn;
+    void *ctx;
+    size_t n, next, fail_k;
+    int rc;
+#if MCF__THREADS
+    mcf__mutex lock;
+#endif
+    char msg[MCF_ERROR_MAX];
+} mcf__pool;
+
+/* Takes the next task under the lock; 0 when none is left or one failed. */
+static int mcf__pool_take(mcf__pool *p, size_t *k)
+{
+    int ok;
+#if MCF__THREADS
+    mcf__lock(&p->lock);
+#endif
+    ok = p->next < p->n && p->rc == MCF_OK;
+    if (ok) *k = p->next++;
+#if MCF__THREADS
+    mcf__unlock(&p->lock);
+#endif
+    return ok;
+}
+
+static void mcf__pool_work(mcf__pool *p)
+{
+    size_t k;
+    while (mcf__pool_take(p, &k)) {
+        int rc = p->fn(p->ctx, k);
+        if (rc == MCF_OK) continue;
+#if MCF__THREADS
+        mcf__lock(&p->lock);
+#endif
+        if (p->rc == MCF_OK || k < p->fail_k) {
+            p->rc = rc;
+            p->fail_k = k;
+            memcpy(p->msg, mcf__error_text, sizeof p->msg);   /* this thread's sentence */
+        }
+#if MCF__THREADS
+        mcf__unlock(&p->lock);
+#endif
+    }
+}
+
+#if MCF__THREADS && defined(_WIN32)
+static DWORD WINAPI mcf__pool_main(LPVOID p) { mcf__pool_work((mcf__pool *)p); return 0; }
+#elif MCF__THREADS
+static void *mcf__pool_main(void *p) { mcf__pool_work((mcf__pool *)p); return NULL; }
+#endif
+
+/* One function on a second thread while the caller goes on: mcf__bg_start
+ * runs fn(ctx) on a new thread (at once on this one where threads are
+ * unavailable or refused), mcf__bg_join waits for it. */
+typedef struct mcf__bg {
+    void (*fn)(void *ctx);
+    void *ctx;
+    int started;
+#if MCF__THREADS && defined(_WIN32)
+    HANDLE tid;
+#elif MCF__THREADS
+    pthread_t tid;
+#endif
+} mcf__bg;
+
+#if MCF__THREADS && defined(_WIN32)
+static DWORD WINAPI mcf__bg_main(LPVOID p) { ((mcf__bg *)p)->fn(((mcf__bg *)p)->ctx); return 0; }
+#elif MCF__THREADS
+static void *mcf__bg_main(void *p) { ((mcf__bg *)p)->fn(((mcf__bg *)p)->ctx); return NULL; }
+#endif
+
+MCF__SHARED void mcf__bg_start(mcf__bg *b, void (*fn)(void *ctx), void *ctx)
+{
+    b->fn = fn;
+    b->ctx = ctx;
+    b->started = 0;
+#if MCF__THREADS && defined(_WIN32)
+    b->started = (b->tid = CreateThread(NULL, 0, mcf__bg_main, b, 0, NULL)) != NULL;
+#elif MCF__THREADS
+    b->started = pthread_create(&b->tid, NULL, mcf__bg_main, b) == 0;
+#endif
+    if (!b->started) fn(ctx);
+}
+
+MCF__SHARED void mcf__bg_join(mcf__bg *b)
+{
+    if (!b->started) return;
+#if MCF__THREADS && defined(_WIN32)
+    (void)WaitForSingleObject(b->tid, INFINITE);
+    (void)CloseHandle(b->tid);
+#elif MCF__THREADS
+    (void)pthread_join(b->tid, NULL);
+#endif
+    b->started = 0;
+}
+
+MCF__SHARED int mcf__parallel(unsigned threads, size_t n, mcf__task_fn fn, void *ctx, size_t *failed)
+{
+    mcf__pool p;
+    size_t want = threads > 1 ? threads : 1, started = 0, t;
+#if MCF__THREADS && defined(_WIN32)
+    HANDLE tid[MCF_MAX_THREADS];
+#elif MCF__THREADS
+    pthread_t tid[MCF_MAX_THREADS];
+#endif
+    memset(&p, 0, sizeof p);
+    p.fn = fn;
+    p.ctx = ctx;
+    p.n = n;
+    if (want > n) want = n;
+    if (want > MCF_MAX_THREADS) want = MCF_MAX_THREADS;
+#if MCF__THREADS
+    if (want > 1 && !mcf__mutex_init(&p.lock)) want = 1;
+    for (t = 1; t < want; t++) {
+#if defined(_WIN32)
+        if (!(tid[started] = CreateThread(NULL, 0, mcf__pool_main, &p, 0, NULL))) break;
+#else
+        if (pthread_create(&tid[started], NULL, mcf__pool_main, &p) != 0) break;
+#endif
+        started++;
+    }
+#endif
+    mcf__pool_work(&p);
+#if MCF__THREADS
+    for (t = 0; t < started; t++) {
+#if defined(_WIN32)
+        (void)WaitForSingleObject(tid[t], INFINITE);
+        (void)CloseHandle(tid[t]);
+#else
+        (void)pthread_join(tid[t], NULL);
+#endif
+    }
+    if (want > 1) mcf__mutex_destroy(&p.lock);
+#else
+    (void)t; (void)started;
+#endif
+    if (p.rc != MCF_OK) {
+        memcpy(mcf__error_text, p.msg, sizeof p.msg);
+        if (failed) *failed = p.fail_k;
+    }
+    return p.rc;
 }
 
 /* ===== [04] bytes: LE load/store, CRC32 ================================== */
@@ -3308,7 +3553,11 @@ static int mcf__source_read(mcf__source *s, uint64_t off, void *dst, size_t n)
         return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: read of %llu bytes at offset %llu passes the end of the file (%llu bytes)",
                          s->name, (unsigned long long)n, (unsigned long long)off, (unsigned long long)s->size);
     if (n == 0) return MCF_OK;
-    if (s->base) { memcpy(dst, s->base + off, n); return MCF_OK; }
+    if (s->base) {
+        mcf__prefault(dst, n);
+        memcpy(dst, s->base + off, n);
+        return MCF_OK;
+    }
     return s->fs.read_at(s->file, off, dst, n);
 }
 
@@ -3380,9 +3629,28 @@ MCF__SHARED int mcf__sink_zeros(mcf__sink *s, size_t n)
     return rc;
 }
 
+/* The CRC-32 of a contiguous tensor on a second thread (options.threads
+ * > 1), computed while the calling thread writes the bytes. */
+typedef struct mcf__crc_job {
+    const unsigned char *p;
+    size_t n;
+    uint32_t crc;
+} mcf__crc_job;
+
+static void mcf__crc_job_run(void *ctx)
+{
+    mcf__crc_job *j = (mcf__crc_job *)ctx;
+    j->crc = mcf_crc32(j->crc, j->p, j->n);
+}
+
+#define MCF__CRC_THREAD_MIN ((uint64_t)8 << 20)
+
 /* Writes a checked tensor's elements as contiguous little-endian bytes. If
  * crc is not NULL the CRC-32 is updated chunk by chunk while the chunk is
- * still in cache (fused, not a second pass over the tensor). */
+ * still in cache (fused, not a second pass over the tensor), or, with
+ * options.threads > 1 and a contiguous tensor of MCF__CRC_THREAD_MIN bytes
+ * or more, on a second thread while this one writes (the CRC then costs
+ * the writer nothing). */
 MCF__SHARED int mcf__sink_tensor(mcf__sink *s, const mcf_tensor *t, uint32_t *crc)
 {
     uint64_t nbytes = mcf_tensor_nbytes(t), numel, first;
@@ -3391,6 +3659,24 @@ MCF__SHARED int mcf__sink_tensor(mcf__sink *s, const mcf_tensor *t, uint32_t *cr
     int rc = MCF_OK;
     int direct = mcf_tensor_is_contiguous(t) && (!MCF__BIG_ENDIAN || mcf__dtypes[t->dtype].swap < 2);
     if (nbytes == 0) return MCF_OK;
+    if (direct && crc && s->o && s->o->threads > 1 && nbytes >= MCF__CRC_THREAD_MIN && mcf__fits_size(nbytes)) {
+        mcf__crc_job j;
+        mcf__bg bg;
+        const unsigned char *p = (const unsigned char *)t->data;
+        j.p = p;
+        j.n = (size_t)nbytes;
+        j.crc = *crc;
+        mcf__bg_start(&bg, mcf__crc_job_run, &j);
+        while (nbytes > 0 && rc == MCF_OK) {
+            size_t k = nbytes < (uint64_t)MCF_CHUNK_SIZE ? (size_t)nbytes : MCF_CHUNK_SIZE;
+            rc = mcf__sink_write(s, p, k);
+            p += k;
+            nbytes -= k;
+        }
+        mcf__bg_join(&bg);
+        *crc = j.crc;
+        return rc;
+    }
     if (direct) {
         const unsigned char *p = (const unsigned char *)t->data;
         while (nbytes > 0 && rc == MCF_OK) {
@@ -3465,6 +3751,7 @@ struct mcf_reader {
     mcf__value *values;             /* torch: non-tensor leaves, in pickle order */
     size_t value_count;
     unsigned flags;
+    unsigned threads;               /* options.threads at open */
     void **views;                   /* per-entry copies made by mcf_view */
     unsigned char *verified;        /* per-entry: CRC already checked */
     size_t *index;                  /* open-addressing name index, index_cap slots */
@@ -3670,12 +3957,68 @@ static const mcf_filesystem mcf__memory_fs = {
 #if !defined(MCF_NO_POSIX) && !defined(_WIN32)
 #include <dirent.h>
 #include <sys/file.h>
+#define MCF__DIO_SPARES 8
 typedef struct mcf__posix_reader {
     int fd;
+    int dfd;        /* MCF_DIRECT: an O_DIRECT descriptor of the file, or -1 */
     uint64_t size;
     void *map;
     char *name;
+    mcf__mutex lock;                /* guards spare (dfd >= 0 only) */
+    void *spare[MCF__DIO_SPARES];   /* bounce buffers free for the next read */
+    int nspare;
 } mcf__posix_reader;
+
+/* MCF_DIRECT: O_DIRECT moves whole aligned blocks between the device and
+ * aligned memory, bypassing the page cache. Reads: a second descriptor
+ * opened with O_DIRECT; a range whose offset and destination are equally
+ * misaligned goes straight into the destination but for its head and tail
+ * blocks, any other through an aligned bounce buffer of at most
+ * MCF__DIO_BOUNCE bytes (each read takes its own; the reader keeps up to
+ * MCF__DIO_SPARES of them for later reads, since a new one costs a fresh
+ * mapping and its page faults every time). Writes: the
+ * temp file gets O_DIRECT through fcntl; bytes collect in an aligned bounce
+ * buffer written in whole blocks (aligned caller data goes straight out),
+ * and the last partial block is written after O_DIRECT is switched off
+ * again. Where the file system refuses O_DIRECT (tmpfs: EINVAL) the file is
+ * read or written with buffered I/O, and a "note: " sentence in
+ * mcf_last_error() says so; MCF_DIRECT never makes a call fail. glibc
+ * declares O_DIRECT only for _GNU_SOURCE; its __O_DIRECT has the value. */
+#if defined(O_DIRECT)
+#define MCF__O_DIRECT O_DIRECT
+#elif defined(__O_DIRECT)
+#define MCF__O_DIRECT __O_DIRECT
+#endif
+#define MCF__DIO_ALIGN ((uint64_t)4096)
+#define MCF__DIO_BOUNCE ((size_t)4 << 20)
+/* a read bounce buffer: MCF__DIO_BOUNCE bytes at any offset in one pread */
+#define MCF__DIO_READ_BOUNCE (MCF__DIO_BOUNCE + 2 * (size_t)MCF__DIO_ALIGN)
+
+/* n bytes aligned to MCF__DIO_ALIGN; *raw is what to free. */
+static unsigned char *mcf__dio_alloc(size_t n, void **raw)
+{
+    unsigned char *p = (unsigned char *)(*raw = mcf__malloc(n + (size_t)MCF__DIO_ALIGN));
+    return p ? p + ((MCF__DIO_ALIGN - (uintptr_t)p % MCF__DIO_ALIGN) % MCF__DIO_ALIGN) : NULL;
+}
+
+static int mcf__posix_direct_note(const char *path, int e, const char *what)
+{
+    return mcf__fail(MCF_OK, "note: file: \"%s\": the file system refuses O_DIRECT (%s); %s with buffered I/O instead (MCF_DIRECT)",
+                     path, mcf__errno_text(e), what);
+}
+
+/* Opens the O_DIRECT descriptor of r, or leaves the note. */
+static void mcf__posix_direct_open(mcf__posix_reader *r, const char *path)
+{
+#ifdef MCF__O_DIRECT
+    if (!mcf__mutex_init(&r->lock)) { r->dfd = -1; return; }   /* then buffered, as if refused */
+    do r->dfd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | MCF__O_DIRECT); while (r->dfd < 0 && errno == EINTR);
+    if (r->dfd < 0) { mcf__mutex_destroy(&r->lock); (void)mcf__posix_direct_note(path, errno, "reading"); }
+#else
+    r->dfd = -1;
+    (void)mcf__fail(MCF_OK, "note: file: \"%s\": this system has no O_DIRECT; reading with buffered I/O instead (MCF_DIRECT)", path);
+#endif
+}
 
 static int mcf__posix_err(int e, int fallback, const char *what, const char *path)
 {
@@ -3709,9 +4052,12 @@ static int mcf__posix_open_read(void *user, const mcf_url *u, const mcf_options 
     r = (mcf__posix_reader *)mcf__calloc(1, sizeof *r);
     if (!r || !(r->name = mcf__strdup(u->path))) { MCF_FREE(r); close(fd); return mcf__fail(MCF_INTERNAL_ERROR, "file: out of memory opening \"%s\"", u->path); }
     r->fd = fd;
+    r->dfd = -1;
     r->size = (uint64_t)st.st_size;
     /* mapping is O(1) whatever the size; on failure we fall back to pread */
-    if (!(o && (o->flags & MCF_NO_MMAP)) && S_ISREG(st.st_mode) && r->size > 0 && mcf__fits_size(r->size)) {
+    if (o && (o->flags & MCF_DIRECT)) {
+        mcf__posix_direct_open(r, u->path);
+    } else if (!(o && (o->flags & MCF_NO_MMAP)) && S_ISREG(st.st_mode) && r->size > 0 && mcf__fits_size(r->size)) {
         void *m = mmap(NULL, (size_t)r->size, PROT_READ, MAP_SHARED, fd, 0);
         if (m != MAP_FAILED) r->map = m;
     }
@@ -3720,21 +4066,104 @@ static int mcf__posix_open_read(void *user, const mcf_url *u, const mcf_options 
     return MCF_OK;
 }
 
+/* Reads up to n bytes at off from fd: *got < n only at the end of the
+ * file. On failure *e is errno. */
+static int mcf__posix_pread_full(int fd, unsigned char *d, size_t n, uint64_t off, size_t *got, int *e)
+{
+    *got = 0;
+    while (*got < n) {
+        size_t want = n - *got > ((size_t)1 << 30) ? ((size_t)1 << 30) : n - *got;
+        ssize_t k = pread(fd, d + *got, want, (off_t)(off + *got));
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            *e = errno;
+            return 0;
+        }
+        if (k == 0) break;
+        *got += (size_t)k;
+    }
+    return 1;
+}
+
+static int mcf__posix_short(const mcf__posix_reader *r, uint64_t off)
+{
+    return mcf__fail(MCF_FILE_READ_FAIL, "file: \"%s\": unexpected end of file at offset %llu (file shrank?)", r->name, (unsigned long long)off);
+}
+
+/* A bounce buffer of MCF__DIO_READ_BOUNCE aligned bytes: one the reader keeps
+ * from an earlier read (a new allocation would cost a fresh mapping and its
+ * page faults per read), else a new one; *raw is what to give back. */
+static unsigned char *mcf__posix_bounce_take(mcf__posix_reader *r, void **raw)
+{
+    *raw = NULL;
+    mcf__lock(&r->lock);
+    if (r->nspare > 0) *raw = r->spare[--r->nspare];
+    mcf__unlock(&r->lock);
+    if (*raw) return (unsigned char *)*raw + ((MCF__DIO_ALIGN - (uintptr_t)*raw % MCF__DIO_ALIGN) % MCF__DIO_ALIGN);
+    return mcf__dio_alloc(MCF__DIO_READ_BOUNCE, raw);
+}
+
+static void mcf__posix_bounce_give(mcf__posix_reader *r, void *raw)
+{
+    mcf__lock(&r->lock);
+    if (r->nspare < MCF__DIO_SPARES) { r->spare[r->nspare++] = raw; raw = NULL; }
+    mcf__unlock(&r->lock);
+    MCF_FREE(raw);
+}
+
+/* O_DIRECT reads of [off, off + n) through an aligned bounce buffer, whole
+ * blocks at a time. 1 = done, 0 = failed (*rc set), -1 = the descriptor
+ * refused the read (EINVAL): the caller reads with buffered I/O. */
+static int mcf__posix_read_bounced(mcf__posix_reader *r, uint64_t off, unsigned char *d, size_t n, int *rc)
+{
+    uint64_t end = off + n, cur = off, last = (end + MCF__DIO_ALIGN - 1) & ~(MCF__DIO_ALIGN - 1);
+    size_t cap = MCF__DIO_READ_BOUNCE;
+    void *raw;
+    unsigned char *b = mcf__posix_bounce_take(r, &raw);
+    int ok = 1, e = 0;
+    if (!b) { *rc = mcf__fail(MCF_INTERNAL_ERROR, "file: \"%s\": out of memory for a %lu-byte O_DIRECT buffer", r->name, (unsigned long)cap); return 0; }
+    while (cur < end && ok == 1) {
+        uint64_t lo = cur & ~(MCF__DIO_ALIGN - 1), hi = last - lo > cap ? lo + cap : last, stop = end < hi ? end : hi;
+        size_t got;
+        if (!mcf__posix_pread_full(r->dfd, b, (size_t)(hi - lo), lo, &got, &e)) ok = e == EINVAL ? -1 : 0;
+        else if (got < stop - lo) { *rc = mcf__posix_short(r, lo + got); ok = 0; }
+        else { memcpy(d + (cur - off), b + (cur - lo), (size_t)(stop - cur)); cur = stop; }
+    }
+    if (ok == 0 && e) *rc = mcf__posix_err(e, MCF_FILE_READ_FAIL, "read", r->name);
+    mcf__posix_bounce_give(r, raw);
+    return ok;
+}
+
+/* O_DIRECT read; the same results as mcf__posix_read_bounced. */
+static int mcf__posix_read_direct(mcf__posix_reader *r, uint64_t off, unsigned char *d, size_t n, int *rc)
+{
+    uint64_t end = off + n, mlo = (off + MCF__DIO_ALIGN - 1) & ~(MCF__DIO_ALIGN - 1), mhi = end & ~(MCF__DIO_ALIGN - 1);
+    size_t got;
+    int ok = 1, e = 0;
+    if ((uintptr_t)d % MCF__DIO_ALIGN != off % MCF__DIO_ALIGN || mhi <= mlo) return mcf__posix_read_bounced(r, off, d, n, rc);
+    if (mlo > off) ok = mcf__posix_read_bounced(r, off, d, (size_t)(mlo - off), rc);
+    if (ok == 1 && !mcf__posix_pread_full(r->dfd, d + (mlo - off), (size_t)(mhi - mlo), mlo, &got, &e)) {
+        if (e == EINVAL) return -1;
+        *rc = mcf__posix_err(e, MCF_FILE_READ_FAIL, "read", r->name);
+        return 0;
+    }
+    if (ok == 1 && got < mhi - mlo) { *rc = mcf__posix_short(r, mlo + got); return 0; }
+    if (ok == 1 && end > mhi) ok = mcf__posix_read_bounced(r, mhi, d + (mhi - off), (size_t)(end - mhi), rc);
+    return ok;
+}
+
 static int mcf__posix_read_at(void *file, uint64_t off, void *dst, size_t n)
 {
     mcf__posix_reader *r = (mcf__posix_reader *)file;
-    unsigned char *d = (unsigned char *)dst;
-    while (n > 0) {
-        size_t want = n > ((size_t)1 << 30) ? ((size_t)1 << 30) : n;
-        ssize_t got = pread(r->fd, d, want, (off_t)off);
-        if (got < 0) {
-            if (errno == EINTR) continue;
-            return mcf__posix_err(errno, MCF_FILE_READ_FAIL, "read", r->name);
-        }
-        if (got == 0) return mcf__fail(MCF_FILE_READ_FAIL, "file: \"%s\": unexpected end of file at offset %llu (file shrank?)", r->name, (unsigned long long)off);
-        d += got; off += (uint64_t)got; n -= (size_t)got;
+    size_t got;
+    int e = 0, rc = MCF_OK;
+    if (r->dfd >= 0 && n > 0) {
+        int ok = mcf__posix_read_direct(r, off, (unsigned char *)dst, n, &rc);
+        if (ok >= 0) return ok ? MCF_OK : rc;
+        /* refused after all: this read goes through the page cache */
     }
-    return MCF_OK;
+    if (!mcf__posix_pread_full(r->fd, (unsigned char *)dst, n, off, &got, &e)) return mcf__posix_err(e, MCF_FILE_READ_FAIL, "read", r->name);
+    return got < n ? mcf__posix_short(r, off + got) : MCF_OK;
 }
 
 static const void *mcf__posix_map(void *file) { return ((mcf__posix_reader *)file)->map; }
@@ -3743,6 +4172,11 @@ static void mcf__posix_close_read(void *file)
 {
     mcf__posix_reader *r = (mcf__posix_reader *)file;
     if (r->map) (void)munmap(r->map, (size_t)r->size);
+    if (r->dfd >= 0) {
+        while (r->nspare > 0) MCF_FREE(r->spare[--r->nspare]);
+        mcf__mutex_destroy(&r->lock);
+        (void)close(r->dfd);
+    }
     (void)close(r->fd);
     MCF_FREE(r->name);
     MCF_FREE(r);
@@ -3782,11 +4216,30 @@ typedef struct mcf__posix_writer {
     char *path;     /* destination */
     char *tmp;      /* temp file beside it */
     char *dir;      /* its directory ("." for a bare name) */
+    int direct;     /* fd has O_DIRECT: writes go through bounce */
+    unsigned char *bounce;          /* MCF__DIO_BOUNCE aligned bytes */
+    void *bounce_raw;
+    size_t fill;
 } mcf__posix_writer;
 
 static void mcf__posix_writer_free(mcf__posix_writer *w)
 {
-    MCF_FREE(w->path); MCF_FREE(w->tmp); MCF_FREE(w->dir); MCF_FREE(w);
+    MCF_FREE(w->bounce_raw); MCF_FREE(w->path); MCF_FREE(w->tmp); MCF_FREE(w->dir); MCF_FREE(w);
+}
+
+/* MCF_DIRECT on the new temp file: O_DIRECT through fcntl, or the note.
+ * Only an allocation failure fails. */
+static int mcf__posix_direct_write_open(mcf__posix_writer *w)
+{
+#ifdef MCF__O_DIRECT
+    int fl = fcntl(w->fd, F_GETFL);
+    if (!(w->bounce = mcf__dio_alloc(MCF__DIO_BOUNCE, &w->bounce_raw))) return mcf__fail(MCF_INTERNAL_ERROR, "file: out of memory");
+    if (fl != -1 && fcntl(w->fd, F_SETFL, fl | MCF__O_DIRECT) == 0) w->direct = 1;
+    else (void)mcf__posix_direct_note(w->path, errno, "writing");
+#else
+    (void)mcf__fail(MCF_OK, "note: file: \"%s\": this system has no O_DIRECT; writing with buffered I/O instead (MCF_DIRECT)", w->path);
+#endif
+    return MCF_OK;
 }
 
 /* Locks a new temp file (flock, released by the kernel when the process
@@ -3800,6 +4253,8 @@ static int mcf__posix_claim_temp(mcf__posix_writer *w)
     w->lockfd = dup(w->fd);   /* keeps the lock after close(fd) until the rename is done */
     return 1;
 }
+
+static void mcf__posix_abort(void *file);
 
 static int mcf__posix_open_write(void *user, const mcf_url *u, uint64_t size, const mcf_options *o, void **file)
 {
@@ -3841,6 +4296,10 @@ static int mcf__posix_open_write(void *user, const mcf_url *u, uint64_t size, co
         mcf__posix_writer_free(w);
         return rc;
     }
+    if ((w->flags & MCF_DIRECT) && (rc = mcf__posix_direct_write_open(w)) != MCF_OK) {
+        mcf__posix_abort(w);
+        return rc;
+    }
     *file = w;
     return MCF_OK;
 }
@@ -3854,10 +4313,8 @@ static void mcf__posix_abort(void *file)
     mcf__posix_writer_free(w);
 }
 
-static int mcf__posix_write(void *file, const void *src, size_t n)
+static int mcf__posix_write_fd(mcf__posix_writer *w, const unsigned char *p, size_t n)
 {
-    mcf__posix_writer *w = (mcf__posix_writer *)file;
-    const unsigned char *p = (const unsigned char *)src;
     while (n > 0) {
         size_t want = n > ((size_t)1 << 30) ? ((size_t)1 << 30) : n;
         ssize_t put = write(w->fd, p, want);
@@ -3869,6 +4326,75 @@ static int mcf__posix_write(void *file, const void *src, size_t n)
         p += put; n -= (size_t)put;
     }
     return MCF_OK;
+}
+
+/* Switches the temp file back to buffered writes (the tail, or a file
+ * system that accepted O_DIRECT at fcntl but refuses the write). */
+static void mcf__posix_direct_off(mcf__posix_writer *w)
+{
+#ifdef MCF__O_DIRECT
+    int fl = fcntl(w->fd, F_GETFL);
+    if (fl != -1) (void)fcntl(w->fd, F_SETFL, fl & ~MCF__O_DIRECT);
+#endif
+    w->direct = 0;
+}
+
+/* Whole aligned blocks with O_DIRECT; EINVAL (refused) turns it off and
+ * writes them buffered, with the note. */
+static int mcf__posix_write_blocks(mcf__posix_writer *w, const unsigned char *p, size_t n)
+{
+    while (w->direct && n > 0) {
+        size_t want = n > ((size_t)1 << 30) ? ((size_t)1 << 30) : n;
+        ssize_t put = write(w->fd, p, want);
+        if (put < 0 && errno == EINTR) continue;
+        if (put < 0 && errno == EINVAL) { (void)mcf__posix_direct_note(w->path, EINVAL, "writing"); mcf__posix_direct_off(w); break; }
+        if (put < 0) return mcf__posix_err(errno, MCF_FILE_WRITE_FAIL, "write", w->path);
+        if (put == 0 || (size_t)put % MCF__DIO_ALIGN) {     /* a short direct write: the rest buffered */
+            p += put; n -= (size_t)put;
+            mcf__posix_direct_off(w);
+            break;
+        }
+        p += put; n -= (size_t)put;
+    }
+    return n ? mcf__posix_write_fd(w, p, n) : MCF_OK;
+}
+
+static int mcf__posix_write(void *file, const void *src, size_t n)
+{
+    mcf__posix_writer *w = (mcf__posix_writer *)file;
+    const unsigned char *p = (const unsigned char *)src;
+    int rc = MCF_OK;
+    if (!w->direct) return mcf__posix_write_fd(w, p, n);   /* the bounce buffer is empty then */
+    while (n > 0 && rc == MCF_OK && w->direct) {
+        size_t k;
+        if (w->fill == 0 && (uintptr_t)p % MCF__DIO_ALIGN == 0 && n >= MCF__DIO_ALIGN) {   /* straight from the caller */
+            k = n & ~(size_t)(MCF__DIO_ALIGN - 1);
+            rc = mcf__posix_write_blocks(w, p, k);
+        } else {
+            k = n < MCF__DIO_BOUNCE - w->fill ? n : MCF__DIO_BOUNCE - w->fill;
+            memcpy(w->bounce + w->fill, p, k);
+            w->fill += k;
+            if (w->fill == MCF__DIO_BOUNCE) { rc = mcf__posix_write_blocks(w, w->bounce, w->fill); w->fill = 0; }
+        }
+        p += k;
+        n -= k;
+    }
+    return rc == MCF_OK && n > 0 ? mcf__posix_write_fd(w, p, n) : rc;
+}
+
+/* The bytes still in the bounce buffer: whole blocks with O_DIRECT, the
+ * partial last block buffered. */
+static int mcf__posix_direct_finish(mcf__posix_writer *w)
+{
+    size_t whole = w->fill & ~(size_t)(MCF__DIO_ALIGN - 1);
+    int rc = MCF_OK;
+    if (w->fill == 0) return MCF_OK;
+    if (w->direct && whole) rc = mcf__posix_write_blocks(w, w->bounce, whole);
+    else whole = 0;
+    if (w->direct) mcf__posix_direct_off(w);
+    if (rc == MCF_OK) rc = mcf__posix_write_fd(w, w->bounce + whole, w->fill - whole);
+    w->fill = 0;
+    return rc;
 }
 
 static int mcf__posix_fsync_dir(const char *dir, const char *path)
@@ -3923,9 +4449,9 @@ static void mcf__posix_sweep_temps(const mcf__posix_writer *w)
 static int mcf__posix_commit(void *file)
 {
     mcf__posix_writer *w = (mcf__posix_writer *)file;
-    int rc = MCF_OK, fd = w->fd;
+    int rc = mcf__posix_direct_finish(w), fd = w->fd;
     w->fd = -1;
-    if ((w->flags & MCF_DURABLE) && fsync(fd) != 0) rc = mcf__posix_err(errno, MCF_FILE_WRITE_FAIL, "fsync", w->path);
+    if (rc == MCF_OK && (w->flags & MCF_DURABLE) && fsync(fd) != 0) rc = mcf__posix_err(errno, MCF_FILE_WRITE_FAIL, "fsync", w->path);
     if (close(fd) != 0 && rc == MCF_OK) rc = mcf__posix_err(errno, MCF_FILE_WRITE_FAIL, "close", w->path);
     if (rc == MCF_OK) {
         if (w->flags & MCF_NO_OVERWRITE) {
@@ -8105,24 +8631,81 @@ static int mcf__zipr_local_name(mcf__source *src, const mcf__zip_entry *e)
     return rc;
 }
 
-/* Finds e's data behind its local header, before the central directory. */
-static int mcf__zipr_local(mcf__source *src, const mcf__zipr_dir *d, uint64_t usize, mcf__zip_entry *e)
+/* Checks e's local header lh (NULL: none at its offset) and finds e's data
+ * behind it, before the central directory; name: the header's name bytes
+ * when the caller has them, else they are read from src. */
+static int mcf__zipr_local_check(mcf__source *src, const mcf__zipr_dir *d, uint64_t usize, mcf__zip_entry *e,
+                                 const unsigned char *lh, const unsigned char *name)
 {
-    unsigned char lh[MCF__ZIP_LOCAL_LEN];
-    uint64_t off = e->header_off;
     unsigned nl;
-    if (off > d->cd_off || d->cd_off - off < MCF__ZIP_LOCAL_LEN || mcf__source_read(src, off, lh, MCF__ZIP_LOCAL_LEN) != MCF_OK ||
-        mcf__le32(lh) != MCF__ZIP_LOCAL_SIG)
+    if (!lh || mcf__le32(lh) != MCF__ZIP_LOCAL_SIG)
         return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry \"%s\": no local header at offset %llu (before the central directory at %llu)",
-                         src->name, e->name, (unsigned long long)off, (unsigned long long)d->cd_off);
+                         src->name, e->name, (unsigned long long)e->header_off, (unsigned long long)d->cd_off);
     nl = mcf__le16(lh + MCF__ZIP_LOCAL_NAME_LEN);
-    e->data_off = off + MCF__ZIP_LOCAL_LEN + nl + mcf__le16(lh + MCF__ZIP_LOCAL_EXTRA_LEN);
+    e->data_off = e->header_off + MCF__ZIP_LOCAL_LEN + nl + mcf__le16(lh + MCF__ZIP_LOCAL_EXTRA_LEN);
     if (e->data_off > d->cd_off || usize > d->cd_off - e->data_off)
         return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry \"%s\" data [%llu, +%llu) runs into the central directory at %llu",
                          src->name, e->name, (unsigned long long)e->data_off, (unsigned long long)usize, (unsigned long long)d->cd_off);
-    if (nl != strlen(e->name))
+    if (nl != strlen(e->name) || (name && memcmp(name, e->name, nl) != 0))
         return mcf__fail(MCF_DESERIALIZE_FAIL, "zip: %s: entry \"%s\": local header name differs from the central directory", src->name, e->name);
-    return mcf__zipr_local_name(src, e);
+    return name ? MCF_OK : mcf__zipr_local_name(src, e);
+}
+
+/* 1 if a local header fits between off and the central directory. */
+static int mcf__zipr_local_room(const mcf__zipr_dir *d, uint64_t off)
+{
+    return off <= d->cd_off && d->cd_off - off >= MCF__ZIP_LOCAL_LEN;
+}
+
+static int mcf__zipr_local(mcf__source *src, const mcf__zipr_dir *d, uint64_t usize, mcf__zip_entry *e)
+{
+    unsigned char lh[MCF__ZIP_LOCAL_LEN];
+    int ok = mcf__zipr_local_room(d, e->header_off) && mcf__source_read(src, e->header_off, lh, MCF__ZIP_LOCAL_LEN) == MCF_OK;
+    return mcf__zipr_local_check(src, d, usize, e, ok ? lh : NULL, NULL);
+}
+
+/* The local headers of a mapped file, in file order: one that shares its
+ * 64 KiB block with the previous one is read through the mapping (the
+ * kernel maps a faulted page's neighbours too, so dense headers cost one
+ * fault per block), any other with read_at (pread), which maps nothing:
+ * reading each through the mapping would fault in a page per entry (a torch
+ * file puts each header right before its tensor). usize[k] is entry k's
+ * size from the directory. The checks are mcf__zipr_local's. */
+#define MCF__ZIPR_BLOCK_SHIFT 16
+
+static int mcf__zipr_cmp_off(const void *a, const void *b);
+
+static int mcf__zipr_locals_sparse(mcf__source *src, const mcf__zipr_dir *d, mcf__zip_entry *e, const uint64_t *usize, size_t n)
+{
+    mcf__source raw = *src;
+    mcf__zip_entry **by_off = (mcf__zip_entry **)mcf__calloc(n ? n : 1, sizeof *by_off);
+    unsigned char *lh = NULL;
+    uint64_t block = UINT64_MAX;
+    size_t k, longest = 0;
+    int rc = MCF_OK;
+    for (k = 0; k < n; k++) if (strlen(e[k].name) > longest) longest = strlen(e[k].name);   /* < 64 KiB */
+    if (by_off) lh = (unsigned char *)mcf__malloc(MCF__ZIP_LOCAL_LEN + longest);
+    if (!by_off || !lh) {
+        MCF_FREE(by_off);
+        MCF_FREE(lh);
+        return mcf__fail(MCF_INTERNAL_ERROR, "zip: %s: out of memory", src->name);
+    }
+    raw.base = NULL;
+    for (k = 0; k < n; k++) by_off[k] = &e[k];
+    qsort(by_off, n, sizeof *by_off, mcf__zipr_cmp_off);
+    for (k = 0; k < n && rc == MCF_OK; k++) {
+        mcf__zip_entry *x = by_off[k];
+        uint64_t len = MCF__ZIP_LOCAL_LEN + strlen(x->name), at = x->header_off;
+        int ok;
+        if (at >> MCF__ZIPR_BLOCK_SHIFT == block) { rc = mcf__zipr_local(src, d, usize[x - e], x); continue; }
+        block = at >> MCF__ZIPR_BLOCK_SHIFT;
+        if (mcf__zipr_local_room(d, at) && len > d->cd_off - at) len = d->cd_off - at;
+        ok = mcf__zipr_local_room(d, at) && mcf__source_read(&raw, at, lh, (size_t)len) == MCF_OK;
+        rc = mcf__zipr_local_check(src, d, usize[x - e], x, ok ? lh : NULL, ok && len == MCF__ZIP_LOCAL_LEN + strlen(x->name) ? lh + MCF__ZIP_LOCAL_LEN : NULL);
+    }
+    MCF_FREE(by_off);
+    MCF_FREE(lh);
+    return rc;
 }
 
 static int mcf__zipr_cmp_off(const void *a, const void *b)
@@ -8159,9 +8742,9 @@ static int mcf__zipr_read(mcf__source *src, mcf__zip_entry **out, size_t *out_n)
     mcf__zipr_dir d;
     unsigned char *cd;
     mcf__zip_entry *e;
-    uint64_t pos = 0, usize = 0;
+    uint64_t pos = 0, usize = 0, *usizes = NULL;
     size_t n = 0;
-    int rc;
+    int rc, mapped;
     *out = NULL;
     *out_n = 0;
     memset(&d, 0, sizeof d);
@@ -8173,12 +8756,32 @@ static int mcf__zipr_read(mcf__source *src, mcf__zip_entry **out, size_t *out_n)
         return mcf__fail(MCF_INTERNAL_ERROR, "zip: %s: out of memory for a central directory of %llu bytes", src->name, (unsigned long long)d.cd_len);
     }
     rc = mcf__source_read(src, d.cd_off, cd, (size_t)d.cd_len);
+    mapped = rc == MCF_OK && src->base && src->fs.read_at && d.count > 1;
+    if (mapped && !(usizes = (uint64_t *)mcf__calloc((size_t)d.count, sizeof *usizes)))
+        rc = mcf__fail(MCF_INTERNAL_ERROR, "zip: %s: out of memory", src->name);
     /* on a failure n counts the entry that failed: its name may be set */
-    for (n = 0; rc == MCF_OK && n < d.count; n++) {
+    for (n = 0; mapped && rc == MCF_OK && n < d.count; n++) {
+        rc = mcf__zipr_central(src, &d, cd, &pos, n, &e[n], &usize);
+        usizes[n] = usize;
+    }
+    if (mapped && rc == MCF_OK) rc = mcf__zipr_locals_sparse(src, &d, e, usizes, n);
+    if (mapped && rc != MCF_OK && rc != MCF_INTERNAL_ERROR) {
+        /* a bad archive: walked again entry by entry, so the problem named is
+         * the one any reader of these bytes names first */
+        size_t k;
+        for (k = 0; k < n && k < d.count; k++) MCF_FREE(e[k].name);
+        memset(e, 0, (size_t)d.count * sizeof *e);
+        pos = 0;
+        rc = MCF_OK;
+        mapped = 0;
+        n = 0;
+    }
+    for (; !mapped && rc == MCF_OK && n < d.count; n++) {
         rc = mcf__zipr_central(src, &d, cd, &pos, n, &e[n], &usize);
         if (rc == MCF_OK) rc = mcf__zipr_local(src, &d, usize, &e[n]);
     }
     if (rc == MCF_OK) rc = mcf__zipr_no_overlap(src, e, n);
+    MCF_FREE(usizes);
     MCF_FREE(cd);
     if (rc != MCF_OK) {
         mcf__zip_free_entries(e, n);
@@ -10769,6 +11372,7 @@ static int mcf__open_parse(mcf_reader *r, const mcf_options *o, const char *path
     int fmt, rc;
     if ((rc = mcf__parse_format(o ? o->format : NULL, &fmt)) != MCF_OK) return rc;
     r->flags = o ? o->flags : 0;
+    r->threads = o ? o->threads : 0;
     if (r->files[0].src.size == 0) return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: empty file (0 bytes): nothing to load", r->name);
     fmt = mcf__sniff(r, fmt, path);
     if (fmt < 0) return fmt;
@@ -10918,20 +11522,31 @@ static int mcf__verify_once(mcf_reader *r, size_t i)
     return MCF_OK;
 }
 
-MCFDEF int mcf_read(mcf_reader *r, size_t i, void *dst, size_t dst_len)
+/* Reads of at least MCF__PAR_MIN bytes use the reader's threads; parts are
+ * at least MCF__PAR_PIECE bytes (see "parallel reads" below). */
+#define MCF__PAR_MIN ((uint64_t)2 << 20)
+#define MCF__PAR_PIECE ((uint64_t)256 << 10)
+
+/* The source holding entry e's bytes: every read of an entry's data goes
+ * through it. */
+static mcf__source *mcf__entry_src(mcf_reader *r, const mcf__entry *e)
 {
-    const mcf__entry *e;
-    mcf__source *src;
+    return &r->files[e->file].src;
+}
+
+/* 1 when several threads may read s at once. */
+static int mcf__src_parallel(const mcf__source *s)
+{
+    return s->base != NULL || (s->fs.read_at && (s->fs.flags & MCF_FS_THREADSAFE_READ));
+}
+
+/* Entry i as contiguous host-order bytes into dst, on this thread. */
+static int mcf__read_entry(mcf_reader *r, size_t i, void *dst)
+{
+    const mcf__entry *e = &r->entries[i];
+    mcf__source *src = mcf__entry_src(r, e);
     unsigned char *tmp = NULL;
-    int rc;
-    if ((rc = mcf__check_index(r, i, "mcf_read")) != MCF_OK) return rc;
-    e = &r->entries[i];
-    src = &r->files[e->file].src;
-    if (!dst && dst_len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_read: NULL buffer");
-    if (dst_len < e->nbytes)
-        return mcf__fail(MCF_BUFFER_OVERFLOW, "%s: tensor \"%s\" needs %llu bytes, buffer has %llu", r->name, e->name,
-                         (unsigned long long)e->nbytes, (unsigned long long)dst_len);
-    if ((rc = mcf__verify_once(r, i)) != MCF_OK) return rc;
+    int rc = MCF_OK;
     if (e->nbytes == 0) return MCF_OK;
     if (e->contiguous) {
         rc = mcf__source_read(src, e->offset, dst, (size_t)e->nbytes);
@@ -10953,6 +11568,23 @@ MCFDEF int mcf_read(mcf_reader *r, size_t i, void *dst, size_t dst_len)
     }
     if (rc == MCF_OK && MCF__BIG_ENDIAN) mcf__swap_units(dst, (size_t)e->nbytes, mcf__dtypes[e->dtype].swap);
     return rc;
+}
+
+static int mcf__read_split(mcf_reader *r, size_t i, void *dst);
+
+MCFDEF int mcf_read(mcf_reader *r, size_t i, void *dst, size_t dst_len)
+{
+    const mcf__entry *e;
+    int rc;
+    if ((rc = mcf__check_index(r, i, "mcf_read")) != MCF_OK) return rc;
+    e = &r->entries[i];
+    if (!dst && dst_len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_read: NULL buffer");
+    if (dst_len < e->nbytes)
+        return mcf__fail(MCF_BUFFER_OVERFLOW, "%s: tensor \"%s\" needs %llu bytes, buffer has %llu", r->name, e->name,
+                         (unsigned long long)e->nbytes, (unsigned long long)dst_len);
+    if ((rc = mcf__verify_once(r, i)) != MCF_OK) return rc;
+    if (r->threads > 1 && e->nbytes >= MCF__PAR_MIN && mcf__dtypes[e->dtype].bits % 8 == 0) return mcf__read_split(r, i, dst);
+    return mcf__read_entry(r, i, dst);
 }
 
 MCFDEF int mcf_view(mcf_reader *r, size_t i, const void **data)
@@ -11241,6 +11873,206 @@ static int mcf__slice_read_batches(mcf_reader *r, mcf__source *src, const mcf__p
     return rc;
 }
 
+/* ---- parallel reads ------------------------------------------------------ */
+/* With threads > 1 a read is a list of jobs (one per entry: its plan and
+ * copy job) cut into parts, each a range of steps of the job's outermost
+ * planned dimension, about min(MCF_CHUNK_SIZE, bytes / threads) of
+ * destination each; mcf__parallel runs the parts. A part copies from the
+ * mapping or reads in batches exactly as a serial read of that range does,
+ * into its own part of the destination, so parts never share bytes. Parts
+ * run on several threads only when every source is in memory or its backend
+ * sets MCF_FS_THREADSAFE_READ, and the whole read is at least MCF__PAR_MIN
+ * bytes; else the same parts run in order on the calling thread. MCF_VERIFY
+ * checks (which update per-entry state) run first, on the calling thread. */
+typedef struct mcf__pjob {
+    size_t i;                       /* entry */
+    size_t pos;                     /* position in the caller's list */
+    mcf__plan p;
+    mcf__slice_job j;
+    int whole;                      /* one part through mcf__read_entry (sub-byte dtypes) */
+} mcf__pjob;
+
+typedef struct mcf__part {
+    size_t job;
+    uint64_t a, b;                  /* steps [a, b) of the outermost planned dimension */
+} mcf__part;
+
+typedef struct mcf__pread {
+    mcf_reader *r;
+    const mcf__pjob *jobs;
+    const mcf__part *parts;
+} mcf__pread;
+
+static int mcf__part_run(void *ctx, size_t k)
+{
+    const mcf__pread *c = (const mcf__pread *)ctx;
+    const mcf__part *pt = &c->parts[k];
+    const mcf__pjob *jb = &c->jobs[pt->job];
+    mcf__source *src = mcf__entry_src(c->r, &c->r->entries[jb->i]);
+    mcf__plan sub = jb->p;
+    mcf__slice_job j = jb->j;
+    mcf__runs it;
+    if (jb->whole) return mcf__read_entry(c->r, jb->i, j.dst);
+    if (sub.nd > 0) {
+        sub.numel = sub.numel / sub.cnt[0] * (pt->b - pt->a);
+        sub.base += pt->a * sub.sstr[0];
+        j.dst += (size_t)(pt->a * sub.dstr[0]) * j.os;
+        sub.cnt[0] = pt->b - pt->a;
+    }
+    if (!src->base) return mcf__slice_read_batches(c->r, src, &sub, &j);
+    if (!j.conv && sub.nd <= 1 && (sub.nd == 0 || (sub.sstr[0] == j.es && sub.dstr[0] == 1)))
+        mcf__prefault(j.dst, (size_t)(sub.numel * j.es));   /* one contiguous run */
+    mcf__runs_init(&it, &sub, j.es, 0);
+    for (; it.more; mcf__runs_next(&it)) mcf__slice_run(&j, src->base + it.src, it.len, it.rs, it.dst, it.rd);
+    return MCF_OK;
+}
+
+/* Destination bytes of job jb. */
+static uint64_t mcf__pjob_bytes(const mcf_reader *r, const mcf__pjob *jb)
+{
+    return jb->whole ? r->entries[jb->i].nbytes : jb->p.numel * jb->j.os;
+}
+
+/* Cuts jobs[0..nj) into parts and runs them on up to threads threads. many:
+ * a failure names the failing job's position in the caller's list, else the
+ * part of the one tensor. */
+static int mcf__read_jobs(mcf_reader *r, const mcf__pjob *jobs, size_t nj, unsigned threads, int many)
+{
+    uint64_t total = 0, piece = UINT64_MAX;
+    size_t k, np = 0, q, failed = 0;
+    int par = threads > 1, rc;
+    mcf__part *parts;
+    mcf__pread c;
+    for (k = 0; k < nj; k++) {
+        total += mcf__pjob_bytes(r, &jobs[k]);   /* each fits size_t: it is a caller buffer */
+        if (!mcf__src_parallel(mcf__entry_src(r, &r->entries[jobs[k].i]))) par = 0;
+    }
+    if (par && total >= MCF__PAR_MIN) {
+        piece = (total + threads - 1) / threads;
+        if (piece > MCF_CHUNK_SIZE) piece = MCF_CHUNK_SIZE;
+        if (piece < MCF__PAR_PIECE) piece = MCF__PAR_PIECE;
+    } else threads = 1;
+    for (q = 0; q < 2; q++) {           /* count the parts, then fill them in */
+        parts = NULL;
+        if (q == 1 && !(parts = (mcf__part *)mcf__calloc(np ? np : 1, sizeof *parts)))
+            return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory for %lu read parts", r->name, (unsigned long)np);
+        np = 0;
+        for (k = 0; k < nj; k++) {
+            const mcf__pjob *jb = &jobs[k];
+            uint64_t steps = jb->whole || jb->p.nd == 0 ? 1 : jb->p.cnt[0], unit, per, a;
+            if (mcf__pjob_bytes(r, jb) == 0) continue;
+            unit = mcf__pjob_bytes(r, jb) / steps;
+            per = unit >= piece ? 1 : piece / unit;
+            for (a = 0; a < steps; a += per, np++) {
+                if (!parts) continue;
+                parts[np].job = k;
+                parts[np].a = a;
+                parts[np].b = steps - a < per ? steps : a + per;
+            }
+        }
+        if (q == 1) break;
+    }
+    c.r = r;
+    c.jobs = jobs;
+    c.parts = parts;
+    rc = mcf__parallel(threads, np, mcf__part_run, &c, &failed);
+    if (rc != MCF_OK) {
+        const mcf__pjob *jb = &jobs[parts[failed].job];
+        char msg[MCF_ERROR_MAX];
+        memcpy(msg, mcf__error_text, sizeof msg);
+        if (many)
+            (void)mcf__fail(rc, "mcf_read_many: entry %lu (tensor %lu, \"%s\"): %s", (unsigned long)jb->pos, (unsigned long)jb->i,
+                            r->entries[jb->i].name, msg);
+        else
+            (void)mcf__fail(rc, "%s: tensor \"%s\": part %lu of %lu: %s", r->name, r->entries[jb->i].name, (unsigned long)failed + 1,
+                            (unsigned long)np, msg);
+    }
+    MCF_FREE(parts);
+    return rc;
+}
+
+/* Big-endian hosts: the plain jobs' elements to host order (whole jobs and
+ * conversions come out in host order). */
+static void mcf__pjobs_swap(const mcf__pjob *jobs, size_t nj)
+{
+    size_t k;
+    if (!MCF__BIG_ENDIAN) return;
+    for (k = 0; k < nj; k++)
+        if (!jobs[k].whole && !jobs[k].j.conv)
+            mcf__swap_units(jobs[k].j.dst, (size_t)(jobs[k].p.numel * jobs[k].j.os), mcf__dtypes[jobs[k].j.to].swap);
+}
+
+/* One planned (sliced, converting) read on the reader's threads. */
+static int mcf__read_jobs_one(mcf_reader *r, size_t i, const mcf__plan *p, const mcf__slice_job *j)
+{
+    mcf__pjob jb;
+    memset(&jb, 0, sizeof jb);
+    jb.i = i;
+    jb.p = *p;
+    jb.j = *j;
+    return mcf__read_jobs(r, &jb, 1, r->threads, 0);
+}
+
+/* A whole job for entry i into dst (the plan of ns = 0). */
+static void mcf__pjob_whole(const mcf_reader *r, size_t i, void *dst, mcf__pjob *jb)
+{
+    const mcf__entry *e = &r->entries[i];
+    memset(jb, 0, sizeof *jb);
+    jb->i = i;
+    jb->j.from = jb->j.to = e->dtype;
+    jb->j.es = jb->j.os = mcf_dtype_size(e->dtype);
+    jb->j.variant = MCF_CONVERT_PORTABLE;
+    jb->j.dst = (unsigned char *)dst;
+    jb->whole = mcf__dtypes[e->dtype].bits % 8 != 0;
+    if (!jb->whole) (void)mcf__slice_plan(r, e, NULL, 0, &jb->p);   /* cannot fail with ns = 0 */
+}
+
+static int mcf__read_split(mcf_reader *r, size_t i, void *dst)
+{
+    mcf__pjob jb;
+    int rc;
+    mcf__pjob_whole(r, i, dst, &jb);
+    if ((rc = mcf__read_jobs(r, &jb, 1, r->threads, 0)) == MCF_OK) mcf__pjobs_swap(&jb, 1);
+    return rc;
+}
+
+MCFDEF int mcf_read_many(mcf_reader *r, const size_t *idx, void *const *dst, const size_t *dst_len, size_t n, const mcf_options *o)
+{
+    mcf__pjob *jobs;
+    size_t k;
+    int rc = MCF_OK;
+    if (!r) return mcf__fail(MCF_INVALID_PARAMS, "mcf_read_many: NULL reader");
+    if (n == 0) return MCF_OK;
+    if (!idx || !dst || !dst_len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_read_many: %s: NULL %s array", r->name, !idx ? "index" : !dst ? "buffer" : "length");
+    for (k = 0; k < n; k++) {
+        const mcf__entry *e;
+        if (idx[k] >= r->count)
+            return mcf__fail(MCF_INVALID_PARAMS, "mcf_read_many: %s: entry %lu: tensor %lu out of range (%lu entries)", r->name, (unsigned long)k,
+                             (unsigned long)idx[k], (unsigned long)r->count);
+        e = &r->entries[idx[k]];
+        if (!dst[k] && e->nbytes)
+            return mcf__fail(MCF_INVALID_PARAMS, "mcf_read_many: %s: entry %lu (tensor \"%s\"): NULL buffer", r->name, (unsigned long)k, e->name);
+        if (dst_len[k] < e->nbytes)
+            return mcf__fail(MCF_BUFFER_OVERFLOW, "mcf_read_many: %s: entry %lu: tensor \"%s\" needs %llu bytes, buffer has %llu", r->name,
+                             (unsigned long)k, e->name, (unsigned long long)e->nbytes, (unsigned long long)dst_len[k]);
+    }
+    if (!(jobs = (mcf__pjob *)mcf__calloc(n, sizeof *jobs)))
+        return mcf__fail(MCF_INTERNAL_ERROR, "mcf_read_many: %s: out of memory for %lu entries", r->name, (unsigned long)n);
+    for (k = 0; k < n && rc == MCF_OK; k++) {
+        mcf__pjob_whole(r, idx[k], dst[k], &jobs[k]);
+        jobs[k].pos = k;
+        if ((rc = mcf__verify_once(r, idx[k])) != MCF_OK) {
+            char msg[MCF_ERROR_MAX];
+            memcpy(msg, mcf__error_text, sizeof msg);
+            (void)mcf__fail(rc, "mcf_read_many: entry %lu (tensor %lu, \"%s\"): %s", (unsigned long)k, (unsigned long)idx[k], r->entries[idx[k]].name, msg);
+        }
+    }
+    if (rc == MCF_OK && (rc = mcf__read_jobs(r, jobs, n, o ? o->threads : r->threads, 1)) == MCF_OK) mcf__pjobs_swap(jobs, n);
+    MCF_FREE(jobs);
+    return rc;
+}
+/* ---- end of parallel reads ------------------------------------------------ */
+
 MCFDEF mcf_slice mcf_slice_range(int64_t start, int64_t stop)
 {
     mcf_slice s;
@@ -11266,6 +12098,7 @@ static int mcf__read_sliced(mcf_reader *r, size_t i, mcf_dtype to, const mcf_sli
     const mcf__entry *e;
     mcf__plan p;
     mcf__slice_job j;
+    mcf__source *src;
     uint64_t need;
     int rc;
     if ((rc = mcf__check_index(r, i, who)) != MCF_OK) return rc;
@@ -11290,12 +12123,13 @@ static int mcf__read_sliced(mcf_reader *r, size_t i, mcf_dtype to, const mcf_sli
                          (unsigned long long)p.numel * j.os, (unsigned long long)p.numel, mcf__dtypes[to].name, (unsigned long long)dst_len);
     if ((rc = mcf__verify_once(r, i)) != MCF_OK) return rc;
     if (p.numel == 0) return MCF_OK;
-    if (r->files[e->file].src.base) {
-        const unsigned char *base = r->files[e->file].src.base;
+    if (r->threads > 1 && need >= MCF__PAR_MIN) {
+        if ((rc = mcf__read_jobs_one(r, i, &p, &j)) != MCF_OK) return rc;
+    } else if ((src = mcf__entry_src(r, e))->base) {
         mcf__runs it;
         mcf__runs_init(&it, &p, j.es, 0);
-        for (; it.more; mcf__runs_next(&it)) mcf__slice_run(&j, base + it.src, it.len, it.rs, it.dst, it.rd);
-    } else if ((rc = mcf__slice_read_batches(r, &r->files[e->file].src, &p, &j)) != MCF_OK) return rc;
+        for (; it.more; mcf__runs_next(&it)) mcf__slice_run(&j, src->base + it.src, it.len, it.rs, it.dst, it.rd);
+    } else if ((rc = mcf__slice_read_batches(r, src, &p, &j)) != MCF_OK) return rc;
     if (MCF__BIG_ENDIAN && !j.conv) mcf__swap_units(dst, (size_t)need, mcf__dtypes[to].swap);
     return MCF_OK;
 }
@@ -13997,6 +14831,20 @@ CHANGE LOG
          arguments and results.
          New tuning macros MCF_CHUNK_SIZE, MCF_MAX_FILESYSTEMS and
          MCF_MAX_TORCH_DEPTH (formerly internal; same defaults).
+         Parallel reads: options.threads (appended to mcf_options; 0 = 1 =
+         no threads), mcf_read_many (many entries into caller buffers in one
+         call), and mcf_read, mcf_read_slice, mcf_read_as of 2 MiB or more
+         cut into parts on the reader's threads. mcf_filesystem gains flags
+         (appended) with MCF_FS_THREADSAFE_READ, set by the file and memory
+         backends; a registered backend without it is read serially. New
+         tuning macro MCF_MAX_THREADS. Torch saves with threads > 1
+         compute big tensors' CRC-32 on a second thread (same bytes).
+         MCF_DIRECT: O_DIRECT reads and writes of local files (buffered,
+         with a note, where the file system refuses it).
+         Opening a mapped .pt no longer faults in a page per tensor (local
+         headers far apart are read with pread; every check still runs at
+         open); mcf_read into never-touched memory populates it in one call
+         first (Linux).
          http/s3 with options.threads > 1: read_at is safe on several threads
          for one open object (a pool of up to threads connections), a big
          read runs as ranged GETs at once, S3 multipart uploads send up to

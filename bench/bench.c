@@ -3,7 +3,7 @@
  *
  *   build/bench/bench [--size 1G] [--runs 3] [--cache warm|cold|both]
  *                     [--dir /tmp] [--json build/bench-results.json]
- *                     [--only crc,st,pt,rss,mem,store,convert,remote] [--no-python] [--smoke]
+ *                     [--only crc,st,pt,rss,mem,store,convert,remote,par] [--no-python] [--smoke]
  *
  * Every figure is best-of-N, baseline and library run alternately (ABAB) so
  * drift in machine load hits both. Ratios are baseline time / our time for
@@ -21,6 +21,7 @@
 
 #include <math.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #ifdef MCF_BENCH_ZLIB
@@ -77,7 +78,7 @@ typedef struct bench_fig {
     char detail[1024];
 } bench_fig;
 
-#define MAX_FIGS 64
+#define MAX_FIGS 96
 static bench_fig figs[MAX_FIGS];
 static int nfigs;
 
@@ -1478,6 +1479,44 @@ static void bench_convert(void)
     fig_speed("convert_bf16_f32", title, "-", tc.w, tm.w, tc.c, tm.c, 0.5, what);
 }
 
+/* Runnable tasks of other processes, averaged over ten samples 50 ms apart
+ * (the fourth field of /proc/loadavg counts this process too). */
+static double bench_others_runnable(void)
+{
+    double sum = 0;
+    int i, n = 0;
+    for (i = 0; i < 10; i++) {
+        struct timespec ts;
+        FILE *f = fopen("/proc/loadavg", "r");
+        double a, b, c;
+        int run = 0, all = 0;
+        if (f && fscanf(f, "%lf %lf %lf %d/%d", &a, &b, &c, &run, &all) == 5) { sum += run > 0 ? run - 1 : 0; n++; }
+        if (f) fclose(f);
+        ts.tv_sec = 0;
+        ts.tv_nsec = 50000000L;
+        (void)nanosleep(&ts, NULL);
+    }
+    return n ? sum / n : 0;
+}
+
+/* A speed figure whose goal counts only on a quiet machine: need is the
+ * CPUs the measured call keeps busy at once; with need > 1 every other
+ * runnable task takes a share of them, so half a task already counts. */
+static void fig_quiet(const char *name, const char *title, const char *cache, double ours, double base, double goal, double busy,
+                      int need, const char *what)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    char detail[1024];
+    double cpus = (double)(ncpu > 0 ? ncpu : 1);
+    int contended = busy >= (need > 1 ? cpus - need + 0.5 : 0.75 * cpus);
+    if (contended)
+        bfmt(detail, sizeof detail, "%s; CONTENDED: other processes kept %.1f tasks runnable on %ld CPUs, so the ratio (goal >= %.2fx) is not claimed",
+             what, busy, ncpu, goal);
+    else
+        bfmt(detail, sizeof detail, "%s; quiet: other processes kept %.1f tasks runnable on %ld CPUs", what, busy, ncpu);
+    fig_speed(name, title, cache, ours, base, 0, 0, contended ? -1 : goal, detail);
+}
+
 /* ---- figure 7: http and s3 with threads --------------------------------------------------------------- */
 /* The test servers of tests/servers (nginx, s3rver) started on free
  * 127.0.0.1 ports through mcf-servers.sh, as the remote tests do. 1) one
@@ -1587,38 +1626,10 @@ static int bench_server_start(bench_server *s, const char *kind)
     return 0;
 }
 
-/* Runnable tasks of other processes, averaged over ten samples 50 ms apart
- * (the fourth field of /proc/loadavg counts this process too). */
-static double bench_others_runnable(void)
-{
-    double sum = 0;
-    int i, n = 0;
-    for (i = 0; i < 10; i++) {
-        struct timespec ts;
-        FILE *f = fopen("/proc/loadavg", "r");
-        double a, b, c;
-        int run = 0, all = 0;
-        if (f && fscanf(f, "%lf %lf %lf %d/%d", &a, &b, &c, &run, &all) == 5) { sum += run > 0 ? run - 1 : 0; n++; }
-        if (f) fclose(f);
-        ts.tv_sec = 0;
-        ts.tv_nsec = 50000000L;
-        (void)nanosleep(&ts, NULL);
-    }
-    return n ? sum / n : 0;
-}
-
-/* A speed figure whose goal counts only on a quiet machine. */
+/* The remote figures: one CPU's worth of work at a time. */
 static void fig_remote(const char *name, const char *title, double ours, double base, double goal, double busy, const char *what)
 {
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    char detail[1024];
-    int contended = busy >= 0.75 * (double)(ncpu > 0 ? ncpu : 1);
-    if (contended)
-        bfmt(detail, sizeof detail, "%s; CONTENDED: other processes kept %.1f tasks runnable on %ld CPUs, so the ratio (goal >= %.2fx) is not claimed",
-             what, busy, ncpu, goal);
-    else
-        bfmt(detail, sizeof detail, "%s; quiet: other processes kept %.1f tasks runnable on %ld CPUs", what, busy, ncpu);
-    fig_speed(name, title, "warm", ours, base, 0, 0, contended ? -1 : goal, detail);
+    fig_quiet(name, title, "warm", ours, base, goal, busy, 1, what);
 }
 
 static double bench_curl_parallel(const char *url, uint64_t size, uint64_t piece, unsigned threads, int *ok)
@@ -1820,6 +1831,428 @@ static void bench_remote(void)
 }
 #endif
 
+/* ---- parallel and direct I/O (group "par") ------------------------------------------------ */
+/* Wall-clock ratios (threads use more CPU time to take less wall time), each
+ * claimed only on a quiet machine (fig_quiet). Saves are timed after an
+ * untimed warm-up save of both. */
+static mcf_tensor *par_t;                      /* tensors of the current file */
+static void **par_dst;                         /* their destinations (slices of D.rbuf) */
+static size_t *par_idx, *par_len, par_n;
+
+/* n tensors of the given byte sizes over D.payload, destinations in D.rbuf;
+ * 0 if they do not fit. */
+static int par_tensors(size_t n, const uint64_t *bytes, mcf_dtype dt, const int64_t (*shape)[2])
+{
+    size_t i, off = 0, es = mcf_dtype_size(dt);
+    static char (*names)[32];
+    free(par_t); free(par_dst); free(par_idx); free(par_len); free(names);
+    par_t = (mcf_tensor *)calloc(n, sizeof *par_t);
+    par_dst = (void **)calloc(n, sizeof *par_dst);
+    par_idx = (size_t *)calloc(n, sizeof *par_idx);
+    par_len = (size_t *)calloc(n, sizeof *par_len);
+    names = (char (*)[32])calloc(n, sizeof *names);
+    if (!par_t || !par_dst || !par_idx || !par_len || !names) exit(2);
+    par_n = n;
+    for (i = 0; i < n; i++) {
+        if (bytes[i] > D.size - off || bytes[i] > D.rcap - off) return 0;
+        bfmt(names[i], sizeof names[i], "t%04zu", i);
+        par_t[i].name = names[i];
+        par_t[i].dtype = dt;
+        par_t[i].ndim = shape && shape[i][1] ? 2 : 1;
+        par_t[i].shape[0] = shape ? shape[i][0] : (int64_t)(bytes[i] / es);
+        par_t[i].shape[1] = shape ? shape[i][1] : 0;
+        par_t[i].data = D.payload + off;
+        par_dst[i] = D.rbuf + off;
+        par_len[i] = (size_t)bytes[i];
+        off += (size_t)bytes[i];
+    }
+    return 1;
+}
+
+/* mcf_open + mcf_read_many of every tensor (options x->o) into par_dst. */
+static double op_par_read_many(op *x)
+{
+    mcf_reader *r = NULL;
+    size_t i;
+    int rc, k;
+    tpair t0 = tp_now();
+    if ((rc = mcf_open(x->path, x->o, &r)) != MCF_OK) { x->rc = rc; return -1; }
+    for (i = 0; i < par_n; i++) {
+        if ((k = mcf_find(r, par_t[i].name)) < 0) { x->rc = k; mcf_close(r); return -1; }
+        par_idx[i] = (size_t)k;
+    }
+    if ((rc = mcf_read_many(r, par_idx, par_dst, par_len, par_n, NULL)) != MCF_OK) { x->rc = rc; mcf_close(r); return -1; }
+    mcf_close(r);
+    return op_stop(x, t0);
+}
+
+/* The Hugging Face crate's mmap load-all, by hand: mmap the file, parse
+ * nothing (offsets known), memcpy each tensor into par_dst. */
+static uint64_t *par_file_off;
+static double op_par_mmap_copy(op *x)
+{
+    tpair t0 = tp_now();
+    int fd = open(x->path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    unsigned char *m;
+    size_t i;
+    if (fd < 0 || fstat(fd, &st) != 0) { if (fd >= 0) close(fd); return -1; }
+    m = (unsigned char *)mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED) return -1;
+    for (i = 0; i < par_n; i++) memcpy(par_dst[i], m + par_file_off[i], par_len[i]);
+    munmap(m, (size_t)st.st_size);
+    return op_stop(x, t0);
+}
+
+/* O_DIRECT preads of the whole file in 4 MiB pieces by x->n threads at
+ * once (queue depth), into D.rbuf from its first 4096-aligned byte. */
+typedef struct par_dio { int fd; uint64_t size, next; pthread_mutex_t mu; int bad; unsigned char *buf; } par_dio;
+static void *par_dio_worker(void *p)
+{
+    par_dio *d = (par_dio *)p;
+    for (;;) {
+        uint64_t at;
+        ssize_t k;
+        pthread_mutex_lock(&d->mu);
+        at = d->next;
+        d->next += (uint64_t)4 << 20;
+        pthread_mutex_unlock(&d->mu);
+        if (at >= d->size) return NULL;
+        k = pread(d->fd, d->buf + at, (size_t)4 << 20, (off_t)at);
+        if (k <= 0 && at < d->size) { d->bad = 1; return NULL; }
+    }
+}
+static double op_par_odirect(op *x)
+{
+    tpair t0 = tp_now();
+    pthread_t tid[16];
+    par_dio d;
+    size_t i;
+    memset(&d, 0, sizeof d);
+    d.fd = open(x->path, O_RDONLY | O_CLOEXEC | MCF__O_DIRECT);
+    if (d.fd < 0) return -1;
+    d.size = file_size_of(x->path);
+    d.buf = D.rbuf + (4096 - (uintptr_t)D.rbuf % 4096) % 4096;
+    if (d.size + ((uint64_t)4 << 20) + 4096 > D.rcap) { close(d.fd); return -1; }
+    pthread_mutex_init(&d.mu, NULL);
+    for (i = 1; i < x->n; i++) pthread_create(&tid[i], NULL, par_dio_worker, &d);
+    par_dio_worker(&d);
+    for (i = 1; i < x->n; i++) pthread_join(tid[i], NULL);
+    pthread_mutex_destroy(&d.mu);
+    close(d.fd);
+    return d.bad ? -1 : op_stop(x, t0);
+}
+
+static double op_par_plain_read(op *x)
+{
+    tpair t0 = tp_now();
+    size_t got;
+    if (plain_read(x->path, D.rbuf, D.rcap, &got) != 0) return -1;
+    return op_stop(x, t0);
+}
+
+/* Warm load-all of 1000 x 256 KiB into caller buffers: threads 2 vs 1. */
+static void par_many(void)
+{
+    const char *title = "safetensors load-all of 1000 x 256 KiB into caller buffers: threads = 2 vs threads = 1";
+    uint64_t *b = (uint64_t *)calloc(1000, sizeof *b);
+    size_t i, n = cfg.smoke ? 8 : 1000;
+    char path[4096], what[768];
+    mcf_options o1, o2;
+    op x1, x2;
+    double t1, t2, c1, c2, busy;
+    int rc;
+    if (!b) exit(2);
+    for (i = 0; i < n; i++) b[i] = cfg.smoke ? 4096 : (uint64_t)256 << 10;
+    if (!par_tensors(n, b, MCF_F32, NULL)) { free(b); fig_skip("par_read_many_threads", title, "warm", "--size too small for 250 MiB"); return; }
+    free(b);
+    path_of(path, sizeof path, "many.safetensors");
+    if ((rc = mcf_save(path, par_t, par_n, NULL)) != MCF_OK) { fig_skip_rc("par_read_many_threads", title, "warm", "mcf_save", rc); return; }
+    memset(&o1, 0, sizeof o1); memset(&o2, 0, sizeof o2);
+    o1.threads = 1; o2.threads = 2;
+    memset(&x1, 0, sizeof x1); memset(&x2, 0, sizeof x2);
+    x1.path = x2.path = path; x1.o = &o1; x2.o = &o2;
+    busy = bench_others_runnable();
+    (void)op_par_read_many(&x1);                   /* page cache warm */
+    if (best_pair(op_par_read_many, &x1, op_par_read_many, &x2, cfg.runs < 5 ? 5 : cfg.runs, 0, &t1, &t2, &c1, &c2) != 0)
+        fig_skip_rc("par_read_many_threads", title, "warm", "mcf_read_many", x2.rc ? x2.rc : x1.rc);
+    else {
+        busy = fmax(busy, bench_others_runnable());
+        bfmt(what, sizeof what, "%zu tensors, %.0f MiB: mcf_open + mcf_read_many threads = 2 %.4f s (%.2f GB/s, CPU %.4f s), threads = 1 %.4f s (%.2f GB/s, CPU %.4f s); pre-faulted destinations; best of %d",
+             par_n, (double)par_n * (double)par_len[0] / 1048576.0, t2, gbps(par_n * par_len[0], t2), c2, t1, gbps(par_n * par_len[0], t1), c1, cfg.runs < 5 ? 5 : cfg.runs);
+        fig_quiet("par_read_many_threads", title, "warm", t2, t1, 1.5, busy, 2, what);
+    }
+    (void)unlink(path);
+}
+
+/* Cold 1 GiB safetensors load with MCF_DIRECT and threads = 4 against
+ * O_DIRECT preads at queue depth 1, 4 and 16 (the best is the device's
+ * limit) and a cold buffered read(2). */
+static void par_cold_direct(void)
+{
+    const char *t1 = "cold safetensors load, MCF_DIRECT + threads = 4 vs the best O_DIRECT pread at queue depth 1/4/16";
+    const char *t2 = "cold safetensors load, MCF_DIRECT + threads = 4 vs a cold buffered read(2) of the file";
+    static const size_t qd[3] = { 1, 4, 16 };
+    uint64_t b[1];
+    char path[4096], what[1024];
+    mcf_options o;
+    op xo, xb;
+    double tq[3], to = INFINITY, tr = INFINITY, best = INFINITY, busy, tb, cb, co, tmp;
+    int runs = cfg.runs < 3 ? 3 : cfg.runs, q, rc, bestq = 0;
+    if (!cfg.cold || !can_drop_caches()) {
+        fig_skip("par_cold_direct_vs_odirect", t1, "cold", "needs root (drop_caches) and --cache cold or both");
+        fig_skip("par_cold_direct_vs_read", t2, "cold", "needs root (drop_caches) and --cache cold or both");
+        return;
+    }
+    b[0] = D.size;
+    if (!par_tensors(1, b, MCF_U8, NULL)) return;
+    path_of(path, sizeof path, "cold.safetensors");
+    if ((rc = mcf_save(path, par_t, 1, NULL)) != MCF_OK) { fig_skip_rc("par_cold_direct_vs_odirect", t1, "cold", "mcf_save", rc); return; }
+    sync_file(path);
+    memset(&o, 0, sizeof o);
+    o.flags = MCF_DIRECT;
+    o.threads = 4;
+    memset(&xo, 0, sizeof xo); memset(&xb, 0, sizeof xb);
+    xo.path = xb.path = path; xo.o = &o;
+    busy = bench_others_runnable();
+    for (q = 0; q < 3; q++) {
+        xb.n = qd[q];
+        if (best_pair(op_par_odirect, &xb, op_par_read_many, &xo, runs, 1, &tq[q], &tmp, &cb, &co) != 0) {
+            fig_skip("par_cold_direct_vs_odirect", t1, "cold", xo.rc ? mcf_last_error() : "O_DIRECT pread baseline failed (file system refuses O_DIRECT?)");
+            (void)unlink(path);
+            return;
+        }
+        if (tmp < to) to = tmp;
+        if (tq[q] < best) { best = tq[q]; bestq = q; }
+    }
+    if (best_pair(op_par_plain_read, &xb, op_par_read_many, &xo, runs, 1, &tr, &tmp, &cb, &co) == 0 && tmp < to) to = tmp;
+    busy = fmax(busy, bench_others_runnable());
+    tb = best;
+    bfmt(what, sizeof what, "%.0f MiB file: mcf_open + mcf_read_many (MCF_DIRECT, threads = 4) %.3f s (%.2f GB/s); O_DIRECT pread in 4 MiB pieces: queue depth 1 %.3f s, 4 %.3f s, 16 %.3f s (best: %zu); cache dropped before every run, best of %d",
+         (double)D.size / 1048576.0, to, gbps(D.size, to), tq[0], tq[1], tq[2], qd[bestq], runs);
+    fig_quiet("par_cold_direct_vs_odirect", t1, "cold", to, tb, 0.9, busy, 1, what);
+    bfmt(what, sizeof what, "%.0f MiB file: mcf (MCF_DIRECT, threads = 4) %.3f s (%.2f GB/s), buffered read(2) of the file %.3f s (%.2f GB/s); cache dropped before every run, best of %d",
+         (double)D.size / 1048576.0, to, gbps(D.size, to), tr, gbps(D.size, tr), runs);
+    fig_quiet("par_cold_direct_vs_read", t2, "cold", to, tr, 1.0, busy, 1, what);
+    (void)unlink(path);
+}
+
+/* Torch save of the main tensor with threads = 2 (CRC-32 on the second
+ * core) vs write(2) of its bytes, both after an untimed warm-up save. */
+static void par_torch_save(void)
+{
+    const char *title = "torch save of one tensor, threads = 2 (CRC-32 on a second thread) vs write(2)";
+    char plain[4096], mine[4096], what[768], hb[32];
+    mcf_options o;
+    op xb, xo;
+    double tb, to, cb, co, busy;
+    memset(&o, 0, sizeof o);
+    o.format = "torch";
+    o.threads = 2;
+    path_of(plain, sizeof plain, "plain.bin");
+    path_of(mine, sizeof mine, "threads.pt");
+    memset(&xb, 0, sizeof xb); memset(&xo, 0, sizeof xo);
+    xb.path = plain; xb.t = &D.one; xb.n = 1;
+    xo.path = mine; xo.t = &D.one; xo.n = 1; xo.o = &o;
+    busy = bench_others_runnable();
+    if (op_plain_write(&xb) < 0 || op_mcf_save(&xo) < 0 ||
+        best_pair(op_plain_write, &xb, op_mcf_save, &xo, cfg.runs < 5 ? 5 : cfg.runs, 0, &tb, &to, &cb, &co) != 0) {
+        fig_skip_rc("pt_save_threads", title, "-", "mcf_save", xo.rc);
+        return;
+    }
+    busy = fmax(busy, bench_others_runnable());
+    bfmt(what, sizeof what, "%s: mcf_save (threads = 2) %.3f s (%.2f GB/s, CPU %.3f s of two threads), write(2) %.3f s (%.2f GB/s); warm-up save of both first; best of %d",
+         human(D.size, hb, sizeof hb), to, gbps(D.size, to), co, tb, gbps(D.size, tb), cfg.runs < 5 ? 5 : cfg.runs);
+    fig_quiet("pt_save_threads", title, "-", to, tb, 0.8, busy, 2, what);
+}
+
+/* Opening a 1000-tensor .pt, 21 times: mapped (default) vs MCF_NO_MMAP,
+ * with the minor page faults of each. */
+static long par_minflt(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_minflt;
+}
+static void par_pt_open(void)
+{
+    const char *title = "torch open of a 1000-tensor .pt (21 opens): mapped vs MCF_NO_MMAP";
+    char path[4096], what[768];
+    mcf_options om, on;
+    double tm = INFINITY, tn = INFINITY, busy;
+    long fm = 0, fn = 0;
+    int pass, k, rc;
+    path_of(path, sizeof path, "many.pt");
+    memset(&om, 0, sizeof om);
+    om.format = "torch";
+    if ((rc = mcf_save(path, D.many, D.nmany, &om)) != MCF_OK) { fig_skip_rc("pt_open_many_mapped", title, "warm", "mcf_save", rc); return; }
+    memset(&on, 0, sizeof on);
+    on.flags = MCF_NO_MMAP;
+    om.format = NULL;
+    busy = bench_others_runnable();
+    for (pass = 0; pass < 2 * cfg.runs; pass++) {
+        const mcf_options *o = pass % 2 ? &on : &om;
+        long f0 = par_minflt();
+        double t0 = now(), t;
+        for (k = 0; k < 21; k++) {
+            mcf_reader *r;
+            if ((rc = mcf_open(path, o, &r)) != MCF_OK) { fig_skip_rc("pt_open_many_mapped", title, "warm", "mcf_open", rc); (void)unlink(path); return; }
+            mcf_close(r);
+        }
+        t = now() - t0;
+        if (pass % 2) { if (t < tn) tn = t; fn = par_minflt() - f0; }
+        else { if (t < tm) tm = t; fm = par_minflt() - f0; }
+    }
+    busy = fmax(busy, bench_others_runnable());
+    bfmt(what, sizeof what, "21 opens: mapped %.4f s, %ld minor faults; MCF_NO_MMAP %.4f s, %ld minor faults; best of %d", tm, fm, tn, fn, cfg.runs);
+    fig_quiet("pt_open_many_mapped", title, "warm", tm, tn, 1.0, busy, 1, what);
+    (void)unlink(path);
+}
+
+/* mcf_read of the main tensor (mapped) into fresh and into pre-faulted
+ * memory against pread(2) of its bytes into the same kind of memory. */
+static double op_par_fresh(op *x)
+{
+    mcf_reader *r = NULL;
+    unsigned char *d = x->n ? D.rbuf : (unsigned char *)mmap(NULL, (size_t)x->bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    tpair t0;
+    int rc = MCF_OK;
+    if (d == (unsigned char *)MAP_FAILED) return -1;
+    t0 = tp_now();
+    if (x->o) {                 /* ours */
+        if ((rc = mcf_open(x->path, NULL, &r)) == MCF_OK) rc = mcf_read(r, 0, d, (size_t)x->bytes);
+        mcf_close(r);
+    } else {                    /* pread of the tensor bytes */
+        int fd = open(x->path, O_RDONLY | O_CLOEXEC);
+        size_t got = 0;
+        while (fd >= 0 && got < x->bytes) {
+            ssize_t k = pread(fd, d + got, (size_t)x->bytes - got, (off_t)(x->data_off + got));
+            if (k <= 0) break;
+            got += (size_t)k;
+        }
+        if (fd >= 0) close(fd);
+        if (got != x->bytes) rc = MCF_FILE_READ_FAIL;
+    }
+    {
+        double t = op_stop(x, t0);
+        if (!x->n) munmap(d, (size_t)x->bytes);
+        if (rc != MCF_OK) { x->rc = rc; return -1; }
+        return t;
+    }
+}
+static void par_read_fresh(void)
+{
+    static const char *const names[2] = { "st_read_fresh_memory", "st_read_prefaulted" };
+    static const char *const titles[2] = { "safetensors mcf_read (mapped) into fresh memory vs pread(2) into fresh memory",
+                                           "safetensors mcf_read (mapped) into pre-faulted memory vs pread(2) into the same" };
+    char path[4096], what[768];
+    mcf_options o;
+    mcf_reader *r;
+    uint64_t off = 0;
+    op xb, xo;
+    double tb, to, cb, co, busy;
+    int rc, kind;
+    path_of(path, sizeof path, "fresh.safetensors");
+    if ((rc = mcf_save(path, &D.one, 1, NULL)) != MCF_OK) { fig_skip_rc(names[0], titles[0], "warm", "mcf_save", rc); return; }
+    if ((rc = mcf_open(path, NULL, &r)) != MCF_OK) { fig_skip_rc(names[0], titles[0], "warm", "mcf_open", rc); return; }
+    (void)mcf_entry_location(r, 0, &off, NULL);
+    mcf_close(r);
+    memset(&o, 0, sizeof o);
+    for (kind = 0; kind < 2; kind++) {
+        memset(&xb, 0, sizeof xb); memset(&xo, 0, sizeof xo);
+        xb.path = xo.path = path;
+        xb.bytes = xo.bytes = D.size;
+        xb.data_off = xo.data_off = off;
+        xb.n = xo.n = (size_t)kind;
+        xo.o = &o;
+        busy = bench_others_runnable();
+        (void)op_par_fresh(&xb);
+        if (best_pair(op_par_fresh, &xb, op_par_fresh, &xo, cfg.runs < 5 ? 5 : cfg.runs, 0, &tb, &to, &cb, &co) != 0) {
+            fig_skip_rc(names[kind], titles[kind], "warm", "mcf_read", xo.rc);
+            continue;
+        }
+        busy = fmax(busy, bench_others_runnable());
+        bfmt(what, sizeof what, "%.0f MiB at file offset %llu: mcf_open + mcf_read %.4f s (%.2f GB/s), pread(2) %.4f s (%.2f GB/s); %s; best of %d",
+             (double)D.size / 1048576.0, (unsigned long long)off, to, gbps(D.size, to), tb, gbps(D.size, tb),
+             kind ? "destination pre-faulted once" : "a new anonymous mapping per run", cfg.runs < 5 ? 5 : cfg.runs);
+        fig_quiet(names[kind], titles[kind], "warm", to, tb, 0.95, busy, 1, what);
+    }
+    (void)unlink(path);
+}
+
+/* Against the best peer: a 291-tensor Llama-shaped BF16 checkpoint (32
+ * layers of q/k/v/o, gate/up/down and two norms, embeddings, final norm,
+ * head; hidden size scaled to --size) loaded into caller buffers with
+ * threads = 2, against mmap + memcpy of each tensor. */
+static void par_llama(void)
+{
+    const char *title = "load-all of a 291-tensor Llama-shaped BF16 checkpoint, threads = 2 vs mmap + memcpy per tensor";
+    int64_t (*shape)[2] = (int64_t (*)[2])calloc(291, sizeof *shape);
+    uint64_t *bytes = (uint64_t *)calloc(291, sizeof *bytes), total = 0;
+    int64_t h = 64, inter, vocab;
+    char path[4096], what[1024];
+    mcf_options o1, o2;
+    op xb, xo;
+    double tb, to, cb, co, busy;
+    mcf_reader *r;
+    size_t i = 0, k;
+    int l, rc;
+    if (!shape || !bytes || !(par_file_off = (uint64_t *)realloc(par_file_off, 291 * sizeof *par_file_off))) exit(2);
+    /* 32 layers of about 12.1 h^2 BF16 elements: 774 h^2 bytes; up to ~80% of --size */
+    while ((uint64_t)774 * (uint64_t)(2 * h) * (uint64_t)(2 * h) <= D.size / 10 * 8) h *= 2;
+    inter = h * 27 / 10 / 64 * 64;
+    vocab = h * 8;
+    shape[i][0] = vocab; shape[i++][1] = h;
+    for (l = 0; l < 32; l++) {
+        for (k = 0; k < 4; k++) { shape[i][0] = h; shape[i++][1] = h; }
+        shape[i][0] = inter; shape[i++][1] = h;
+        shape[i][0] = inter; shape[i++][1] = h;
+        shape[i][0] = h; shape[i++][1] = inter;
+        shape[i][0] = h; shape[i++][1] = 0;
+        shape[i][0] = h; shape[i++][1] = 0;
+    }
+    shape[i][0] = h; shape[i++][1] = 0;
+    shape[i][0] = vocab; shape[i++][1] = h;
+    for (k = 0; k < 291; k++) { bytes[k] = (uint64_t)shape[k][0] * (uint64_t)(shape[k][1] ? shape[k][1] : 1) * 2; total += bytes[k]; }
+    if (!par_tensors(291, bytes, MCF_BF16, (const int64_t (*)[2])shape)) { fig_skip("peer_llama_load_threads", title, "warm", "--size too small"); free(shape); free(bytes); return; }
+    free(shape); free(bytes);
+    path_of(path, sizeof path, "llama.safetensors");
+    if ((rc = mcf_save(path, par_t, par_n, NULL)) != MCF_OK || (rc = mcf_open(path, NULL, &r)) != MCF_OK) {
+        fig_skip_rc("peer_llama_load_threads", title, "warm", "mcf_save/mcf_open", rc);
+        return;
+    }
+    for (k = 0; k < par_n; k++) (void)mcf_entry_location(r, (size_t)mcf_find(r, par_t[k].name), &par_file_off[k], NULL);
+    mcf_close(r);
+    memset(&o1, 0, sizeof o1); memset(&o2, 0, sizeof o2);
+    o2.threads = 2;
+    memset(&xb, 0, sizeof xb); memset(&xo, 0, sizeof xo);
+    xb.path = xo.path = path; xb.o = &o1; xo.o = &o2;
+    busy = bench_others_runnable();
+    (void)op_par_mmap_copy(&xb);
+    if (best_pair(op_par_mmap_copy, &xb, op_par_read_many, &xo, cfg.runs < 5 ? 5 : cfg.runs, 0, &tb, &to, &cb, &co) != 0) {
+        fig_skip_rc("peer_llama_load_threads", title, "warm", "mcf_read_many", xo.rc);
+        (void)unlink(path);
+        return;
+    }
+    busy = fmax(busy, bench_others_runnable());
+    bfmt(what, sizeof what, "hidden %lld, intermediate %lld, vocab %lld, %.0f MiB: mcf_open + mcf_read_many threads = 2 %.4f s (%.2f GB/s), mmap + memcpy of each tensor %.4f s (%.2f GB/s), both into the same pre-faulted buffers; best of %d. The baseline is what the Hugging Face safetensors crate's mmap load-all costs, not the crate itself (not installed here)",
+         (long long)h, (long long)inter, (long long)vocab, (double)total / 1048576.0, to, gbps(total, to), tb, gbps(total, tb), cfg.runs < 5 ? 5 : cfg.runs);
+    fig_quiet("peer_llama_load_threads", title, "warm", to, tb, 1.3, busy, 2, what);
+    (void)unlink(path);
+}
+
+static void bench_par(void)
+{
+    par_many();
+    par_read_fresh();
+    par_pt_open();
+    par_torch_save();
+    par_llama();
+    par_cold_direct();
+    free(par_t); free(par_dst); free(par_idx); free(par_len); free(par_file_off);
+}
+
 /* ---- output ------------------------------------------------------------------------------------------ */
 static void json_str(FILE *f, const char *s)
 {
@@ -2002,6 +2435,7 @@ int main(int argc, char **argv)
     if (want("store")) bench_seed();
     if (want("convert")) bench_convert();
     if (want("remote")) bench_remote();
+    if (want("par")) bench_par();
     print_summary();
     if (rmdir(cfg.dir) != 0) fprintf(stderr, "bench: %s not empty after the run: %s\n", cfg.dir, strerror(errno));
     free(D.payload); free(D.rbuf); free(D.many);

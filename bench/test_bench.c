@@ -305,6 +305,13 @@ FIG(convert_bf16_f32)
 FIG(http_read_threads)
 FIG(http_read_vs_curl)
 FIG(s3_upload_threads)
+/* the parallel group's warm rows (its cold rows need root and a dropped cache) */
+FIG(par_read_many_threads)
+FIG(st_read_fresh_memory)
+FIG(st_read_prefaulted)
+FIG(pt_open_many_mapped)
+FIG(pt_save_threads)
+FIG(peer_llama_load_threads)
 
 MCF_TEST_MAIN(MCF_TEST(bench_smoke_exits_zero), MCF_TEST(bench_smoke_json_wellformed),
               MCF_TEST(bench_smoke_crc32_vs_zlib), MCF_TEST(bench_smoke_crc32_vs_zlib_dram),
@@ -321,4 +328,7 @@ MCF_TEST_MAIN(MCF_TEST(bench_smoke_exits_zero), MCF_TEST(bench_smoke_json_wellfo
               MCF_TEST(bench_smoke_memfs_roundtrip), MCF_TEST(bench_smoke_memfs_bytes_roundtrip),
               MCF_TEST(bench_smoke_store_roundtrip_file), MCF_TEST(bench_smoke_store_roundtrip_memfs),
               MCF_TEST(bench_smoke_rss_seed), MCF_TEST(bench_smoke_convert_bf16_f32), MCF_TEST(bench_smoke_http_read_threads),
-              MCF_TEST(bench_smoke_http_read_vs_curl), MCF_TEST(bench_smoke_s3_upload_threads))
+              MCF_TEST(bench_smoke_http_read_vs_curl), MCF_TEST(bench_smoke_s3_upload_threads),
+              MCF_TEST(bench_smoke_par_read_many_threads), MCF_TEST(bench_smoke_st_read_fresh_memory),
+              MCF_TEST(bench_smoke_st_read_prefaulted), MCF_TEST(bench_smoke_pt_open_many_mapped),
+              MCF_TEST(bench_smoke_pt_save_threads), MCF_TEST(bench_smoke_peer_llama_load_threads))

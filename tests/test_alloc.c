@@ -725,6 +725,65 @@ static int slice_alloc_failures_torch_view(void)
     return 0;
 }
 
+/* Parallel reads on 4 threads from a mapped object (the parts allocate
+ * nothing on the worker threads, so every allocation is the caller's):
+ * mcf_read_many of every entry, a big mcf_read and a big converting
+ * mcf_read_as cut into parts, after an open in the same run. */
+static int parallel_alloc_failures_read_many(void)
+{
+    static float big[768 * 1024];                   /* 3 MiB: cut into parts */
+    static float small[3][100];
+    static double got[384 * 1024];
+    void *dst[4];
+    size_t idx[4], lens[4];
+    mcf_tensor t[4];
+    mcf_options o;
+    mcf_test_sweep sw;
+    mcf_slice half = mcf_slice_range(0, 384 * 1024);   /* as F64: the size of the F32 tensor */
+    int i, k;
+    for (i = 0; i < 768 * 1024; i++) big[i] = (float)(i % 1000);
+    memset(t, 0, sizeof t);
+    for (k = 0; k < 4; k++) {
+        t[k].dtype = MCF_F32;
+        t[k].ndim = 1;
+        t[k].shape[0] = k ? 100 : 768 * 1024;
+        t[k].data = k ? (const void *)small[k - 1] : (const void *)big;
+        for (i = 0; k && i < 100; i++) small[k - 1][i] = (float)(k * 1000 + i);
+    }
+    t[0].name = "big"; t[1].name = "a"; t[2].name = "b"; t[3].name = "c";
+    MCF_CHECK_RC(mcf_save("memory:///alloc/par.safetensors", t, 4, NULL), MCF_OK);
+    memset(&o, 0, sizeof o);
+    o.threads = 4;
+    mcf_test_sweep_begin(&sw, "parallel reads", MCF_OK);
+    while (mcf_test_sweep_next(&sw)) {
+        mcf_reader *r = NULL;
+        int rc = mcf_open("memory:///alloc/par.safetensors", &o, &r), ok = 1;
+        void *many[4];
+        for (k = 0; k < 4; k++) many[k] = NULL;
+        for (k = 0; rc == MCF_OK && k < 4; k++) {
+            int e = mcf_find(r, t[k].name);
+            idx[k] = (size_t)e;
+            lens[k] = (size_t)mcf_tensor_nbytes(&t[k]);
+            if (e < 0 || !(many[k] = malloc(lens[k]))) rc = WRONG;
+            dst[k] = many[k];
+        }
+        if (rc == MCF_OK) rc = mcf_read_many(r, idx, dst, lens, 4, NULL);
+        for (k = 0; rc == MCF_OK && k < 4; k++) ok &= memcmp(many[k], t[k].data, lens[k]) == 0;
+        if (rc == MCF_OK) rc = mcf_read(r, idx[0], got, sizeof big);
+        if (rc == MCF_OK) ok &= memcmp(got, big, sizeof big) == 0;
+        if (rc == MCF_OK) rc = mcf_read_as(r, idx[0], MCF_F64, &half, 1, got, sizeof got);
+        if (rc == MCF_OK) ok &= got[384 * 1024 - 1] == (double)((384 * 1024 - 1) % 1000);
+        if (rc == MCF_OK) rc = ok ? MCF_OK : WRONG;
+        MCF_CHECK(mcf_test_sweep_result(&sw, rc));
+        for (k = 0; k < 4; k++) free(many[k]);
+        mcf_close(r);
+        MCF_CHECK(mcf_test_sweep_end(&sw));
+    }
+    MCF_CHECK(sw.failed_runs > 5);
+    MCF_CHECK_RC(mcf_remove("memory:///alloc/par.safetensors", NULL), MCF_OK);
+    return 0;
+}
+
 /* ---- [22] Mooncake object codec, [23] store API ---------------------------------------- */
 
 /* mcf_memory_store_create fails with NULL and an "out of memory" message. */
@@ -1018,6 +1077,7 @@ MCF_TEST_MAIN(
     MCF_TEST(convert_allocates_nothing),
     MCF_TEST(slice_alloc_failures_report_and_free),
     MCF_TEST(slice_alloc_failures_torch_view),
+    MCF_TEST(parallel_alloc_failures_read_many),
     MCF_TEST(store_alloc_failures_create),
     MCF_TEST(store_alloc_failures_codec_and_store),
     MCF_TEST(store_alloc_failures_batches_hooks),

@@ -1,6 +1,7 @@
-/* [10] crash safety of local saves: SIGKILL at random points (plain and
- * sharded saves), stale temp files, MCF_DURABLE ordering (strace), disk
- * full (tiny tmpfs). */
+/* [10] crash safety of local saves: SIGKILL at random points (plain saves,
+ * buffered and MCF_DIRECT, and sharded saves), stale temp files,
+ * MCF_DURABLE ordering (strace, also with MCF_DIRECT), disk full (tiny
+ * tmpfs). */
 #include "mcf_test.h"
 
 #ifndef MCF_NO_POSIX
@@ -122,7 +123,8 @@ static int crash_sigkill_never_tears(void)
         int status, temps;
         pid_t pid = fork();
         MCF_CHECK(pid >= 0);
-        if (pid == 0) crash_saver(dest, (uint32_t)last + 1, (iter % 4 == 3) ? MCF_DURABLE : 0u);
+        /* every other save writes with O_DIRECT (MCF_DIRECT), alone or durable */
+        if (pid == 0) crash_saver(dest, (uint32_t)last + 1, iter % 4 == 3 ? MCF_DURABLE | MCF_DIRECT : iter % 4 == 1 ? MCF_DIRECT : 0u);
         crash_sleep_us(crash_rand() % max_delay_us);
         kill(pid, SIGKILL);
         MCF_CHECK(waitpid(pid, &status, 0) == pid);
@@ -460,16 +462,40 @@ static int crash_traced(pid_t pid)
     return traced;
 }
 
+/* 1 if files in dir take O_DIRECT (glibc spells it __O_DIRECT without _GNU_SOURCE). */
+static int crash_dir_takes_direct(const char *dir)
+{
+    char p[512];
+    int fd, ok = 0;
+    snprintf(p, sizeof p, "%s/.probe", dir);
+    if ((fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0) return 0;
+#if defined(O_DIRECT)
+    ok = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_DIRECT) == 0;
+#elif defined(__O_DIRECT)
+    ok = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | __O_DIRECT) == 0;
+#endif
+    close(fd);
+    unlink(p);
+    return ok;
+}
+
 /* MCF_DURABLE: fsync(temp) -> rename(temp, dest) -> fsync(dir), seen by
- * strace attached to a forked child (works under qemu-user too: no exec). */
-static int crash_durable_order_strace(void)
+ * strace attached to a forked child (works under qemu-user too: no exec).
+ * With MCF_DIRECT (a payload of whole blocks and a partial one) the same
+ * order, and before it the temp file switched to O_DIRECT (fcntl) where
+ * the file system takes it. */
+static int crash_durable_order(unsigned flags)
 {
     char dir[] = "/tmp/mcf_crash_XXXXXX", dest[256], log[256], cmd[1024], line[4096];
+    static unsigned char payload[3 * 4096 + 5];
+    size_t plen = flags & MCF_DIRECT ? sizeof payload : 7;
     FILE *f;
-    int step = 0, status, go[2], i;
+    int step = 0, status, go[2], i, direct_seen = 0, want_direct;
     pid_t pid;
     if (system("strace -V >/dev/null 2>&1") != 0) MCF_SKIP("strace is not installed (apt-get install strace)");
     MCF_CHECK(mkdtemp(dir) != NULL);
+    want_direct = (flags & MCF_DIRECT) && crash_dir_takes_direct(dir);
+    memcpy(payload, "durable", 7);
     snprintf(dest, sizeof dest, "%s/d.bin", dir);
     snprintf(log, sizeof log, "%s/strace.log", dir);
     MCF_CHECK(pipe(go) == 0);
@@ -481,11 +507,11 @@ static int crash_durable_order_strace(void)
         close(go[1]);
         if (read(go[0], &c, 1) != 1) _exit(43);
         memset(&o, 0, sizeof o);
-        o.flags = MCF_DURABLE;
-        _exit(mcf_write_bytes(dest, "durable", 7, &o) == MCF_OK ? 0 : 42);
+        o.flags = MCF_DURABLE | flags;
+        _exit(mcf_write_bytes(dest, payload, plen, &o) == MCF_OK ? 0 : 42);
     }
     close(go[0]);
-    snprintf(cmd, sizeof cmd, "strace -f -y -qq -o '%s' -e trace=fsync,fdatasync,rename,renameat,renameat2,link,linkat -p %ld >/dev/null 2>&1 &",
+    snprintf(cmd, sizeof cmd, "strace -f -y -qq -o '%s' -e trace=fsync,fdatasync,rename,renameat,renameat2,link,linkat,fcntl -p %ld >/dev/null 2>&1 &",
              log, (long)pid);
     (void)system(cmd);
     for (i = 0; i < 500 && !crash_traced(pid); i++) crash_sleep_us(10000);
@@ -500,12 +526,17 @@ static int crash_durable_order_strace(void)
     for (i = 0; i < 300 && step != 3; i++) {   /* strace writes the log as it goes; wait for it */
         crash_sleep_us(10000);
         step = 0;
+        direct_seen = 0;
         if (!(f = fopen(log, "r"))) continue;
         while (fgets(line, sizeof line, f)) {
             int is_fsync = strstr(line, "fsync(") != NULL;
             int is_rename = strstr(line, "rename") != NULL;
-            if (!is_fsync && !is_rename && !strstr(line, "link")) continue;
             if (strstr(line, "= -1") || strstr(line, "<unfinished")) continue;
+            if (strstr(line, "fcntl")) {            /* O_DIRECT switched on for the temp file, before step 0 */
+                if (step == 0 && strstr(line, "F_SETFL") && strstr(line, "O_DIRECT") && strstr(line, ".d.bin.mcf-")) direct_seen = 1;
+                continue;
+            }
+            if (!is_fsync && !is_rename && !strstr(line, "link")) continue;
             /* expected: 0 fsync of the temp file, 1 rename onto d.bin, 2 fsync of the directory */
             if (step == 0 && is_fsync && strstr(line, ".d.bin.mcf-")) step = 1;
             else if (step == 1 && is_rename && strstr(line, ".d.bin.mcf-") && strstr(line, "/d.bin\"")) step = 2;
@@ -524,10 +555,22 @@ static int crash_durable_order_strace(void)
     }
     if (step != 3) fprintf(stderr, "  durable order incomplete (step %d), see %s\n", step, log);
     MCF_CHECK(step == 3);
+    if (direct_seen != want_direct) fprintf(stderr, "  O_DIRECT %s on the temp file, expected %s; see %s\n", direct_seen ? "set" : "not set", want_direct ? "set" : "not", log);
+    MCF_CHECK(direct_seen == want_direct);
+    {   /* the file holds the payload */
+        unsigned char *got;
+        size_t n;
+        MCF_CHECK((got = mcf_test_slurp(dest, &n)) != NULL);
+        MCF_CHECK(n == plen && memcmp(got, payload, n) == 0);
+        free(got);
+    }
     crash_sleep_us(50000);   /* let strace exit before the directory goes */
     mcf_test_remove_dir(dir);
     return 0;
 }
+
+static int crash_durable_order_strace(void) { return crash_durable_order(0); }
+static int crash_durable_direct_order_strace(void) { return crash_durable_order(MCF_DIRECT); }
 
 /* Disk full: a save into a 1 MiB tmpfs fails cleanly. */
 static int crash_disk_full(void)
@@ -582,7 +625,8 @@ static int crash_disk_full(void)
 
 MCF_TEST_MAIN(MCF_TEST(crash_sigkill_never_tears), MCF_TEST(crash_stale_temps_swept),
               MCF_TEST(crash_sigkill_mcf_save_safetensors), MCF_TEST(crash_sigkill_mcf_save_torch),
-              MCF_TEST(crash_sigkill_sharded_save), MCF_TEST(crash_durable_order_strace), MCF_TEST(crash_disk_full))
+              MCF_TEST(crash_sigkill_sharded_save), MCF_TEST(crash_durable_order_strace), MCF_TEST(crash_durable_direct_order_strace),
+              MCF_TEST(crash_disk_full))
 #else
 /* MCF_NO_POSIX: local paths are refused, so there is nothing to tear. */
 static int crash_no_local_files(void)

@@ -4,7 +4,8 @@
  * empty and large tensors; a torch file of transposes, permutes, steps,
  * storage offsets, narrows and an expanded view), through every way a
  * reader gets bytes: a caller buffer, a mapped file, positional reads
- * (MCF_NO_MMAP), and a counting filesystem without a mapping that shows
+ * (MCF_NO_MMAP), both also with several threads (reads of 2 MiB and more
+ * cut into parts), and a counting filesystem without a mapping that shows
  * exactly which byte ranges a slice reads. Then the refusals. */
 #include "mcf_test.h"
 #include "sha256.h"
@@ -120,8 +121,9 @@ static int stage(const char *file)
 }
 
 /* ---- the readers every case runs through ----------------------------------------- */
-enum { MODE_BUFFER, MODE_COUNTFS, MODE_MAPPED, MODE_PREAD, NMODES };
-static const char *const mode_name[NMODES] = {"caller buffer", "countfs (no mapping)", "mapped file", "MCF_NO_MMAP"};
+enum { MODE_BUFFER, MODE_COUNTFS, MODE_MAPPED, MODE_PREAD, MODE_MAPPED_THREADS, MODE_PREAD_THREADS, NMODES };
+static const char *const mode_name[NMODES] = {"caller buffer", "countfs (no mapping)", "mapped file", "MCF_NO_MMAP",
+                                              "mapped file, 4 threads", "MCF_NO_MMAP, 3 threads"};
 
 static int open_mode(int mode, const char *file, unsigned char **keep, mcf_reader **r)
 {
@@ -140,9 +142,12 @@ static int open_mode(int mode, const char *file, unsigned char **keep, mcf_reade
         if (count_fs_register() != MCF_OK || stage(file) != MCF_OK) return -1;
         return mcf_open(path, NULL, r);
     case MODE_MAPPED:
-        return mcf_open(path, NULL, r);
+    case MODE_MAPPED_THREADS:
+        o.threads = mode == MODE_MAPPED ? 0 : 4;
+        return mcf_open(path, &o, r);
     default:
         o.flags = MCF_NO_MMAP;
+        o.threads = mode == MODE_PREAD ? 0 : 3;
         return mcf_open(path, &o, r);
     }
 }

@@ -93,12 +93,32 @@ static size_t find_sig(const unsigned char *p, size_t len, const char *sig, int 
     return (size_t)-1;
 }
 
+/* Opens p as a caller buffer, then as memory:// (mapped, with positional
+ * reads: local headers are then read as for a mapped local file); both
+ * must give the same code and message, which is returned (else WRONG_WAY). */
+#define WRONG_WAY 1000
 static int open_rc(const unsigned char *p, size_t len)
 {
     mcf_reader *r = NULL;
-    int rc = mcf_open_memory(p, len, NULL, &r);
+    char first[1024];
+    int rc = mcf_open_memory(p, len, NULL, &r), rc2;
     if (rc == MCF_OK) mcf_close(r);
-    return rc;
+    (void)snprintf(first, sizeof first, "%s", mcf_last_error());
+    if (mcf_write_bytes("memory://zip/open", p, len, NULL) != MCF_OK) return WRONG_WAY;
+    rc2 = mcf_open("memory://zip/open", NULL, &r);
+    if (rc2 == MCF_OK) mcf_close(r);
+    (void)mcf_remove("memory://zip/open", NULL);
+    {   /* the same sentence but the name: "<memory>" there, the URL here */
+        char want[1100];
+        const char *at = strstr(first, "<memory>");
+        if (at) (void)snprintf(want, sizeof want, "%.*smemory:///zip/open%s", (int)(at - first), first, at + 8);
+        else (void)snprintf(want, sizeof want, "%s", first);
+        if (rc2 == rc && strcmp(want, mcf_last_error()) == 0) return rc;
+    }
+    {
+        fprintf(stderr, "  caller buffer: %d %s\n  memory://: %d %s\n", rc, first, rc2, mcf_last_error());
+        return WRONG_WAY;
+    }
 }
 
 static int zip_writer_layout_like_torch(void)

@@ -1,0 +1,252 @@
+/* [10] MCF_DIRECT: O_DIRECT reads and writes of local files. On a file
+ * system that takes O_DIRECT (the build directory: ext4, xfs, btrfs...)
+ * saves are byte-identical to buffered ones and leave the data out of the
+ * page cache, and reads at every offset and destination alignment, in parts
+ * on several threads too, give the file's bytes without pulling it into
+ * the page cache. Where O_DIRECT is refused (tmpfs before Linux 6.6, ramfs)
+ * the same calls succeed with buffered I/O and leave a "note:" saying so. */
+#define _DEFAULT_SOURCE 1   /* mincore */
+#include "mcf_test.h"
+
+#if !defined(MCF_NO_POSIX) && !defined(_WIN32)
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "mcf_test_posix.h"
+
+#if defined(O_DIRECT)
+#define T_O_DIRECT O_DIRECT
+#elif defined(__O_DIRECT)
+#define T_O_DIRECT __O_DIRECT
+#endif
+
+#define T_BLOCKS 7
+
+/* 1 if files in dir take O_DIRECT (what the library should then use). */
+static int dir_takes_direct(const char *dir)
+{
+    char p[512];
+    int fd, ok = 0;
+    (void)snprintf(p, sizeof p, "%s/.probe", dir);
+    fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) return 0;
+#ifdef T_O_DIRECT
+    ok = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | T_O_DIRECT) == 0;
+#endif
+    close(fd);
+    unlink(p);
+    return ok;
+}
+
+/* Pages of path in the page cache (after mapping it), or -1. */
+static long cached_pages(const char *path, long *total)
+{
+    struct stat st;
+    unsigned char *v;
+    void *m;
+    long n, i, in = 0;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0 || fstat(fd, &st) != 0 || st.st_size == 0) { if (fd >= 0) close(fd); return -1; }
+    m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED) return -1;
+    n = (long)((st.st_size + 4095) / 4096);
+    v = (unsigned char *)malloc((size_t)n);
+    if (!v || mincore(m, (size_t)st.st_size, v) != 0) { free(v); munmap(m, (size_t)st.st_size); return -1; }
+    for (i = 0; i < n; i++) in += v[i] & 1;
+    free(v);
+    munmap(m, (size_t)st.st_size);
+    *total = n;
+    return in;
+}
+
+/* Drops path's pages from the page cache. */
+static int evict(const char *path)
+{
+    int fd = open(path, O_RDONLY), ok;
+    if (fd < 0) return 0;
+    ok = fsync(fd) == 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0;
+    close(fd);
+    return ok;
+}
+
+/* Three tensors of odd sizes (the data of the first starts at an offset
+ * that is not a multiple of 8, let alone 4096). */
+static unsigned char *g_data;
+static mcf_tensor g_t[3];
+static size_t g_nb[3];
+
+static void make_tensors(void)
+{
+    static const int64_t n[3] = { 3 * 4096 + 77, 1000003, 2 * 4096 };
+    static const char *const names[3] = { "odd", "big", "blocks" };
+    size_t off = 0, k, i;
+    uint32_t x = 7;
+    if (g_data) return;
+    for (k = 0; k < 3; k++) g_nb[k] = (size_t)n[k] * (k == 1 ? 4 : 1);
+    g_data = (unsigned char *)malloc(g_nb[0] + g_nb[1] + g_nb[2]);
+    for (i = 0; g_data && i < g_nb[0] + g_nb[1] + g_nb[2]; i++) { x = x * 1103515245u + 12345u; g_data[i] = (unsigned char)(x >> 16); }
+    for (k = 0; k < 3; k++) {
+        memset(&g_t[k], 0, sizeof g_t[k]);
+        g_t[k].name = names[k];
+        g_t[k].dtype = k == 1 ? MCF_F32 : MCF_U8;
+        g_t[k].ndim = 1;
+        g_t[k].shape[0] = n[k];
+        g_t[k].data = g_data + off;
+        off += g_nb[k];
+    }
+}
+
+/* Saves with MCF_DIRECT into dir (format fmt) and reads back every way;
+ * direct: whether dir takes O_DIRECT. */
+static int direct_case(const char *dir, const char *file, int direct)
+{
+    char path[512], ref[512], note[700];
+    unsigned char *a, *b, *buf;
+    size_t la, lb, k, idx[3], lens[3];
+    void *dst[3];
+    mcf_options o;
+    mcf_reader *r;
+    long total = 0, in;
+    int shift, e;
+    make_tensors();
+    MCF_CHECK(g_data != NULL);
+    (void)snprintf(path, sizeof path, "%s/%s", dir, file);
+    (void)snprintf(ref, sizeof ref, "%s/ref-%s", dir, file);
+    (void)snprintf(note, sizeof note, "note: file: \"%s\": the file system refuses O_DIRECT (invalid argument); writing with buffered I/O instead (MCF_DIRECT)", path);
+    memset(&o, 0, sizeof o);
+    MCF_CHECK_RC(mcf_save(ref, g_t, 3, &o), MCF_OK);
+    o.flags = MCF_DIRECT | MCF_DURABLE;
+    (void)mcf_set_error(MCF_OK, "before");
+    MCF_CHECK_RC(mcf_save(path, g_t, 3, &o), MCF_OK);
+    if (direct) MCF_CHECK(strcmp(mcf_last_error(), "before") == 0);
+    else MCF_CHECK_ERR(note);
+    /* O_DIRECT wrote around the page cache: at most the buffered last block is in it */
+    in = cached_pages(path, &total);
+    MCF_CHECK(in >= 0 && total > 900);
+    if (direct && in > 2) { fprintf(stderr, "  %s: %ld of %ld pages cached after a direct save\n", path, in, total); return 1; }
+    /* byte-identical to the buffered save; nothing left beside it */
+    a = mcf_test_slurp(path, &la);
+    b = mcf_test_slurp(ref, &lb);
+    MCF_CHECK(a && b && la == lb && memcmp(a, b, la) == 0);
+    free(a);
+    free(b);
+    MCF_CHECK(mcf_test_count_entries(dir, ".tmp", 1) == 0);
+    /* reads: every destination alignment, whole and sliced, in parts on threads */
+    MCF_CHECK(evict(path));
+    o.flags = MCF_DIRECT;
+    o.threads = 3;
+    (void)mcf_set_error(MCF_OK, "before");
+    MCF_CHECK_RC(mcf_open(path, &o, &r), MCF_OK);
+    if (direct) MCF_CHECK(strcmp(mcf_last_error(), "before") == 0);
+    else {
+        (void)snprintf(note, sizeof note, "note: file: \"%s\": the file system refuses O_DIRECT (invalid argument); reading with buffered I/O instead (MCF_DIRECT)", path);
+        MCF_CHECK_ERR(note);
+    }
+    buf = (unsigned char *)malloc(g_nb[1] + 8192);
+    MCF_CHECK(buf != NULL);
+    for (k = 0; k < 3; k++) {
+        int i = mcf_find(r, g_t[k].name);
+        MCF_CHECK(i >= 0);
+        idx[k] = (size_t)i;
+        lens[k] = g_nb[k];
+        for (shift = 0; shift < 4096 + 8; shift += shift < 8 ? 1 : 4096 - 8 + 1) {
+            unsigned char *d = buf + (4096 - (uintptr_t)buf % 4096) % 4096 + (size_t)shift;
+            if (d + g_nb[k] > buf + g_nb[1] + 8192) break;
+            memset(d, 0, g_nb[k]);
+            MCF_CHECK_RC(mcf_read(r, idx[k], d, g_nb[k]), MCF_OK);
+            if (memcmp(d, g_t[k].data, g_nb[k]) != 0) { fprintf(stderr, "  %s: tensor %s, destination + %d: wrong bytes\n", path, g_t[k].name, shift); return 1; }
+        }
+    }
+    {   /* a slice of odd rows: unaligned ranges read in batches */
+        mcf_slice s = mcf_slice_range(5, 4096 * 3 + 70);
+        s.step = 3;
+        MCF_CHECK_RC(mcf_read_slice(r, idx[0], &s, 1, buf, g_nb[0]), MCF_OK);
+        for (k = 0; k < (4096 * 3 + 70 - 5 + 2) / 3; k++) MCF_CHECK(buf[k] == g_data[5 + 3 * k]);
+    }
+    for (k = 0; k < 3; k++) { dst[k] = malloc(g_nb[k]); MCF_CHECK(dst[k] != NULL); }
+    MCF_CHECK_RC(mcf_read_many(r, idx, dst, lens, 3, NULL), MCF_OK);
+    for (k = 0; k < 3; k++) { MCF_CHECK(memcmp(dst[k], g_t[k].data, g_nb[k]) == 0); free(dst[k]); }
+    mcf_close(r);
+    free(buf);
+    in = cached_pages(path, &total);
+    if (direct && in > 2) { fprintf(stderr, "  %s: %ld of %ld pages cached after direct reads\n", path, in, total); return 1; }
+    /* whole objects of every size around a block */
+    for (e = 0; e < 7; e++) {
+        static const size_t sizes[7] = { 0, 1, 4095, 4096, 4097, 3 * 4096 + 3, ((size_t)1 << 20) + 5 };
+        void *got = NULL;
+        size_t n = 0;
+        o.threads = 0;
+        MCF_CHECK_RC(mcf_write_bytes(path, g_data, sizes[e], &o), MCF_OK);
+        MCF_CHECK_RC(mcf_read_bytes(path, &got, &n, &o), MCF_OK);
+        MCF_CHECK(n == sizes[e] && (n == 0 || memcmp(got, g_data, n) == 0));
+        mcf_free(got);
+    }
+    MCF_CHECK(unlink(path) == 0 && unlink(ref) == 0);
+    return 0;
+}
+
+/* A file system that takes O_DIRECT: a directory under build/ (the
+ * repository's disk), or the temporary directory if build/ is missing. */
+static int direct_on_disk(void)
+{
+    char dir[] = "build/mcf_direct_XXXXXX";
+    const char *d = mkdtemp(dir);
+    int rc;
+    if (!d) d = mcf_test_tmpdir();
+    MCF_CHECK(d != NULL);
+    if (!dir_takes_direct(d)) fprintf(stderr, "  note: %s does not take O_DIRECT: the buffered fallback is tested twice\n", d);
+    rc = direct_case(d, "w.safetensors", dir_takes_direct(d));
+    if (rc == 0) rc = direct_case(d, "w.pt", dir_takes_direct(d));
+    if (d == dir) mcf_test_remove_dir(dir);
+    return rc;
+}
+
+/* A file system that refuses O_DIRECT: buffered I/O and the note. tmpfs
+ * (/dev/shm) refuses it before Linux 6.6; where it takes it, a ramfs
+ * mounted for the test (root or CAP_SYS_ADMIN) refuses it. */
+static int direct_falls_back_where_refused(void)
+{
+    char dir[] = "/dev/shm/mcf_direct_XXXXXX", mnt[] = "/tmp/mcf_direct_XXXXXX";
+    const char *d = dir;
+    int rc, mounted = 0;
+    MCF_CHECK(mkdtemp(dir) != NULL);   /* every Linux system mounts tmpfs at /dev/shm */
+    if (dir_takes_direct(dir)) {
+        MCF_CHECK(mkdtemp(mnt) != NULL);
+        if (mount("ramfs", mnt, "ramfs", 0, NULL) != 0) {
+            mcf_test_remove_dir(dir);
+            rmdir(mnt);
+            MCF_SKIP("tmpfs takes O_DIRECT on this kernel and a ramfs cannot be mounted here (needs root or CAP_SYS_ADMIN)");
+        }
+        mounted = 1;
+        d = mnt;
+    }
+    MCF_CHECK(!dir_takes_direct(d));
+    rc = direct_case(d, "w.safetensors", 0);
+    if (mounted) { MCF_CHECK(umount(mnt) == 0); rmdir(mnt); }
+    mcf_test_remove_dir(dir);
+    return rc;
+}
+
+MCF_TEST_MAIN(MCF_TEST(direct_on_disk), MCF_TEST(direct_falls_back_where_refused))
+#else
+/* No local files here: MCF_DIRECT changes nothing for memory://. */
+static int direct_ignored_by_memory(void)
+{
+    mcf_options o;
+    void *d;
+    size_t n;
+    memset(&o, 0, sizeof o);
+    o.flags = MCF_DIRECT;
+    MCF_CHECK_RC(mcf_write_bytes("memory://direct/x", "abc", 3, &o), MCF_OK);
+    MCF_CHECK_RC(mcf_read_bytes("memory://direct/x", &d, &n, &o), MCF_OK);
+    MCF_CHECK(n == 3 && memcmp(d, "abc", 3) == 0);
+    mcf_free(d);
+    MCF_CHECK_RC(mcf_remove("memory://direct/x", &o), MCF_OK);
+    return 0;
+}
+MCF_TEST_MAIN(MCF_TEST(direct_ignored_by_memory))
+#endif
