@@ -483,14 +483,25 @@ static int same_tensors(mcf_reader *a, mcf_reader *b)
  * tensors writes, our torch shards the bytes torch.save writes for each
  * shard's OrderedDict; PyTorch loads our torch shards and reads our
  * safetensors shards; we read PyTorch's torch-sharded checkpoint. */
+/* 1 if the two files hold the same bytes (says which differ if not). */
+static int same_bytes(const char *path, const char *want)
+{
+    size_t la = 0, lb = 0;
+    unsigned char *a = mcf_test_slurp(path, &la), *b = mcf_test_slurp(want, &lb);
+    int same = a && b && la == lb && memcmp(a, b, la) == 0;
+    if (!same) fprintf(stderr, "  %s differs from %s\n", path, want);
+    free(a);
+    free(b);
+    return same;
+}
+
 static int shard_matches_huggingface_and_pytorch(void)
 {
     char src[700], out[700], path[800], want[800];
     mcf_reader *r = NULL, *s = NULL;
     mcf_tensor t[32];
     mcf_options o;
-    unsigned char *a, *b;
-    size_t n, i, la, lb;
+    size_t n, i;
     static const char *const kinds[2][2] = {{"model.safetensors", "want.safetensors.index.json"}, {"pytorch_model.bin", "want.bin.index.json"}};
     NEED_REF();
     MCF_CHECK_RC(mcf_open(mcf_test_tmp_path(src, sizeof src, "src.pt"), NULL, &r), MCF_OK);
@@ -508,13 +519,7 @@ static int shard_matches_huggingface_and_pytorch(void)
         MCF_CHECK_RC(mcf_save(path, t, n, &o), MCF_OK);
         (void)snprintf(path, sizeof path, "%s/%s.index.json", out, kinds[i][0]);
         (void)snprintf(want, sizeof want, "%s/%s", mcf_test_tmpdir(), kinds[i][1]);
-        a = mcf_test_slurp(path, &la);
-        b = mcf_test_slurp(want, &lb);
-        MCF_CHECK(a && b);
-        if (la != lb || memcmp(a, b, la) != 0) fprintf(stderr, "  %s differs from %s\n", path, want);
-        MCF_CHECK(la == lb && memcmp(a, b, la) == 0);
-        free(a);
-        free(b);
+        MCF_CHECK(same_bytes(path, want));
         MCF_CHECK_RC(mcf_open(path, NULL, &s), MCF_OK);
         MCF_CHECK(same_tensors(r, s));
         MCF_CHECK(strcmp(mcf_metadata(s, "total_size"), "4269") == 0);
@@ -524,13 +529,7 @@ static int shard_matches_huggingface_and_pytorch(void)
     for (i = 1; i <= 4; i++) {
         (void)snprintf(path, sizeof path, "%s/pytorch_model-%05lu-of-00004.bin", out, (unsigned long)i);
         (void)snprintf(want, sizeof want, "%s/want/pytorch_model-%05lu-of-00004.bin", mcf_test_tmpdir(), (unsigned long)i);
-        a = mcf_test_slurp(path, &la);
-        b = mcf_test_slurp(want, &lb);
-        MCF_CHECK(a && b);
-        if (la != lb || memcmp(a, b, la) != 0) fprintf(stderr, "  %s differs from %s\n", path, want);
-        MCF_CHECK(la == lb && memcmp(a, b, la) == 0);
-        free(a);
-        free(b);
+        MCF_CHECK(same_bytes(path, want));
     }
     /* PyTorch's torch.save shards and transformers' index, read by us, also
      * through file:// */
