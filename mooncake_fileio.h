@@ -4233,7 +4233,7 @@ static int mcf__posix_direct_write_open(mcf__posix_writer *w)
 {
 #ifdef MCF__O_DIRECT
     int fl = fcntl(w->fd, F_GETFL);
-    if (!(w->bounce = mcf__dio_alloc(MCF__DIO_BOUNCE, &w->bounce_raw))) return mcf__fail(MCF_INTERNAL_ERROR, "file: out of memory");
+    if (!(w->bounce = mcf__dio_alloc(MCF__DIO_BOUNCE, &w->bounce_raw))) return mcf__fail(MCF_INTERNAL_ERROR, "file: \"%s\": out of memory for the O_DIRECT buffer", w->path);
     if (fl != -1 && fcntl(w->fd, F_SETFL, fl | MCF__O_DIRECT) == 0) w->direct = 1;
     else (void)mcf__posix_direct_note(w->path, errno, "writing");
 #else

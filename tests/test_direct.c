@@ -42,6 +42,8 @@ static int dir_takes_direct(const char *dir)
 }
 
 /* Pages of path in the page cache (after mapping it), or -1. */
+#define DIRECT_SLACK 6   /* pages: the last block + what a tool's look at the head brings in */
+
 static long cached_pages(const char *path, long *total)
 {
     struct stat st;
@@ -124,10 +126,13 @@ static int direct_case(const char *dir, const char *file, int direct)
     MCF_CHECK_RC(mcf_save(path, g_t, 3, &o), MCF_OK);
     if (direct) MCF_CHECK(strcmp(mcf_last_error(), "before") == 0);
     else MCF_CHECK_ERR(note);
-    /* O_DIRECT wrote around the page cache: at most the buffered last block is in it */
+    /* O_DIRECT wrote around the page cache: a buffered save leaves all ~982
+     * pages cached, a direct one the buffered last block. DIRECT_SLACK:
+     * valgrind reads the head of each file cached_pages maps (it looks for
+     * debug info), and readahead brings in the first 4 pages with it. */
     in = cached_pages(path, &total);
     MCF_CHECK(in >= 0 && total > 900);
-    if (direct && in > 2) { fprintf(stderr, "  %s: %ld of %ld pages cached after a direct save\n", path, in, total); return 1; }
+    if (direct && in > DIRECT_SLACK) { fprintf(stderr, "  %s: %ld of %ld pages cached after a direct save\n", path, in, total); return 1; }
     /* byte-identical to the buffered save; nothing left beside it */
     a = mcf_test_slurp(path, &la);
     b = mcf_test_slurp(ref, &lb);
@@ -173,7 +178,7 @@ static int direct_case(const char *dir, const char *file, int direct)
     mcf_close(r);
     free(buf);
     in = cached_pages(path, &total);
-    if (direct && in > 2) { fprintf(stderr, "  %s: %ld of %ld pages cached after direct reads\n", path, in, total); return 1; }
+    if (direct && in > DIRECT_SLACK) { fprintf(stderr, "  %s: %ld of %ld pages cached after direct reads\n", path, in, total); return 1; }
     /* whole objects of every size around a block */
     for (e = 0; e < 7; e++) {
         static const size_t sizes[7] = { 0, 1, 4095, 4096, 4097, 3 * 4096 + 3, ((size_t)1 << 20) + 5 };
