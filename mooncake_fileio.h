@@ -6625,13 +6625,6 @@ static char *mcf__net_query_url(mcf__net_writer *w, int part_no)
     return mcf__buf_cstr(&b);
 }
 
-static int mcf__create_upload_end(mcf__buf *keep, char *url, int rc)
-{
-    mcf__buf_free(keep);
-    MCF_FREE(url);
-    return rc;
-}
-
 /* CreateMultipartUpload: POST ?uploads= answers <UploadId>. */
 static int mcf__s3_create_upload(mcf__net_writer *w)
 {
@@ -6646,9 +6639,10 @@ static int mcf__s3_create_upload(mcf__net_writer *w)
     x.url = url;
     x.keep = &keep;
     rc = mcf__net_perform(&x, NULL, 0, MCF_FILE_WRITE_FAIL);
+    if (rc == MCF_OK) mcf__buf_putc(&keep, 0);
+    if (rc == MCF_OK && keep.failed)
+        rc = mcf__fail(MCF_INTERNAL_ERROR, "s3: %s: CreateMultipartUpload (POST ?uploads=): out of memory keeping the answer", w->n.shown);
     if (rc == MCF_OK) {
-        mcf__buf_putc(&keep, 0);
-        if (keep.failed) return mcf__create_upload_end(&keep, url, mcf__fail(MCF_INTERNAL_ERROR, "s3: %s: CreateMultipartUpload (POST ?uploads=): out of memory keeping the answer", w->n.shown));
         mcf__net_xml((const char *)keep.data, "UploadId", raw, sizeof raw);
         if (!raw[0]) rc = mcf__fail(MCF_FILE_WRITE_FAIL, "s3: %s: CreateMultipartUpload (POST ?uploads=): the answer has no <UploadId>", w->n.shown);
         else {
@@ -6656,7 +6650,9 @@ static int mcf__s3_create_upload(mcf__net_writer *w)
             if (!(w->upload_id = mcf__buf_cstr(&id))) rc = mcf__fail(MCF_INTERNAL_ERROR, "s3: %s: out of memory", w->n.shown);
         }
     }
-    return mcf__create_upload_end(&keep, url, rc);
+    mcf__buf_free(&keep);
+    MCF_FREE(url);
+    return rc;
 }
 
 /* Keeps part part_no's ETag for CompleteMultipartUpload (parts sent at
