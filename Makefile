@@ -236,7 +236,7 @@ BENCH_CURL  := $(shell echo 'int main(void){return 0;}' | gcc -x c - -include cu
 BENCH_FLAGS := $(CSTD) $(WARN) $(OPT) $(if $(BENCH_ZLIB),-DMCF_BENCH_ZLIB) $(if $(BENCH_CURL),-DMOONCAKE_FILEIO_CURL)
 BENCH_LIBS  := $(LIBS) $(if $(BENCH_ZLIB),-lz) $(if $(BENCH_CURL),-lcurl)
 
-$(BUILD)/bench/bench: bench/bench.c mooncake_fileio.h
+$(BUILD)/bench/bench: bench/bench.c mooncake_fileio.h tests/mcf_test_net.h
 	@mkdir -p $(@D)
 	gcc $(BENCH_FLAGS) $< -o $@ $(BENCH_LIBS)
 

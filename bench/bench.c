@@ -1528,9 +1528,7 @@ static void fig_quiet(const char *name, const char *title, const char *cache, do
  * the CPUs busy (runnable tasks from /proc/loadavg, sampled before and after
  * the group). */
 #ifdef MOONCAKE_FILEIO_CURL
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
+#include "../tests/mcf_test_net.h"
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif
@@ -1542,40 +1540,7 @@ typedef struct bench_server {
     char why[400];
 } bench_server;
 
-static int bench_port(int port, int bind_it)
-{
-    struct sockaddr_in a;
-    socklen_t len = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), out = -1;
-    if (fd < 0) return -1;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons((unsigned short)port);
-    if (bind_it) {
-        if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0) out = ntohs(a.sin_port);
-    } else {
-        out = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    }
-    close(fd);
-    return out;
-}
-
-static void bench_server_stop(bench_server *s)
-{
-    char cmd[4300];
-    if (s->pid > 0) {
-        int st;
-        (void)kill(s->pid, SIGTERM);
-        (void)waitpid(s->pid, &st, 0);
-        s->pid = 0;
-    }
-    if (s->dir[0]) {
-        bfmt(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
-        if (system(cmd) != 0) fprintf(stderr, "bench: could not remove %s\n", s->dir);
-        s->dir[0] = '\0';
-    }
-}
+static void bench_server_stop(bench_server *s) { mcf_test_stop_server(&s->pid, s->dir); }
 
 /* kind "nginx" or "s3": 1 when it answers, else 0 with s->why. */
 static int bench_server_start(bench_server *s, const char *kind)
@@ -1585,7 +1550,7 @@ static int bench_server_start(bench_server *s, const char *kind)
     memset(s, 0, sizeof *s);
     bfmt(s->dir, sizeof s->dir, "%s/%s", cfg.dir, kind);
     bfmt(log, sizeof log, "%s.log", s->dir);
-    if ((s->port = bench_port(0, 1)) < 0) { bfmt(s->why, sizeof s->why, "no free port"); return 0; }
+    if ((s->port = mcf_test_free_port()) < 0) { bfmt(s->why, sizeof s->why, "no free port"); return 0; }
     bfmt(port, sizeof port, "%d", s->port);
     fflush(NULL);
     if ((s->pid = fork()) < 0) { s->pid = 0; bfmt(s->why, sizeof s->why, "fork failed"); return 0; }
@@ -1615,7 +1580,7 @@ static int bench_server_start(bench_server *s, const char *kind)
             bench_server_stop(s);
             return 0;
         }
-        if (bench_port(s->port, 0) == 1) { (void)unlink(log); return 1; }
+        if (mcf_test_port_open(s->port)) { (void)unlink(log); return 1; }
         ts.tv_sec = 0;
         ts.tv_nsec = 50000000L;
         (void)nanosleep(&ts, NULL);

@@ -9,11 +9,9 @@
 #define MCF_TEST_SERVER_H
 #include "mcf_test.h"
 #if defined(MOONCAKE_FILEIO_CURL) && !defined(_WIN32)
-#include <arpa/inet.h>
+#include "mcf_test_net.h"
 #include <errno.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -39,52 +37,9 @@ typedef struct mcf_test_server {
 static mcf_test_server g_http, g_s3, g_py;
 MCF_TEST_UNUSED static char g_http_base[64], g_s3_endpoint[64], g_py_base[64];   /* set by NEED_HTTP, NEED_S3, NEED_PY */
 
-static void mcf_test_server_stop(mcf_test_server *s)
-{
-    if (s->pid > 0) {
-        int st;
-        (void)kill(s->pid, SIGTERM);
-        (void)waitpid(s->pid, &st, 0);
-        s->pid = 0;
-    }
-    if (s->dir[0]) {
-        char cmd[128];
-        (void)snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
-        if (system(cmd) != 0) fprintf(stderr, "  could not remove %s\n", s->dir);
-        s->dir[0] = '\0';
-    }
-}
+static void mcf_test_server_stop(mcf_test_server *s) { mcf_test_stop_server(&s->pid, s->dir); }
 
 static void mcf_test_servers_stop(void) { mcf_test_server_stop(&g_http); mcf_test_server_stop(&g_s3); mcf_test_server_stop(&g_py); }
-
-static int mcf_test_free_port(void)
-{
-    struct sockaddr_in a;
-    socklen_t len = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-    if (fd < 0) return -1;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
-static int mcf_test_port_open(int port)
-{
-    struct sockaddr_in a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
-    if (fd < 0) return 0;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons((unsigned short)port);
-    ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    close(fd);
-    return ok;
-}
 
 static void mcf_test_server_log(mcf_test_server *s, const char *prefix)
 {
