@@ -9,7 +9,8 @@
  * Shared helpers, one header per need: this file (files, lines, payloads,
  * hand-made zips; builds everywhere, Windows included), mcf_test_posix.h
  * (temporary directory, listings, sparse files, real PyTorch),
- * mcf_test_server.h (nginx, s3rver, http.server for the curl variants),
+ * mcf_test_server.h (nginx, s3rver, http.server for the curl variants; its
+ * ports and process plumbing in mcf_test_net.h, which the bench shares),
  * mcf_test_alloc.h (the counting allocator and allocation-failure sweeps),
  * mcf_test_endian.h (little-endian views of tensors). */
 #ifndef MCF_TEST_H
