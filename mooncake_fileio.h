@@ -12304,8 +12304,6 @@ static int mcf__shard_name_check(const char *who, const char *tensor, const char
                      who, tensor, f, why);
 }
 
-static int mcf__cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
-
 /* Index of the tensor called name in w, or -1. */
 static long mcf__wmap_find(const mcf__wmap *w, const char *name)
 {
@@ -12351,12 +12349,12 @@ static int mcf__wmap_parse(mcf__wmap *w, const unsigned char *text, size_t len, 
     w->shard = (size_t *)mcf__calloc(w->n ? w->n : 1, sizeof *w->shard);
     if (!w->shards || !w->shard) return mcf__wmap_oom(who);
     for (i = 0; i < w->n; i++) w->shards[i] = w->file[i];
-    if (w->n) qsort(w->shards, w->n, sizeof *w->shards, mcf__cmp_str);
+    if (w->n) qsort(w->shards, w->n, sizeof *w->shards, mcf__st_strcmp);
     for (i = 0, k = 0; i < w->n; i++)
         if (k == 0 || strcmp(w->shards[k - 1], w->shards[i]) != 0) w->shards[k++] = w->shards[i];
     w->nshards = k;
     for (i = 0; i < w->n; i++) {
-        const char **hit = (const char **)bsearch(&w->file[i], w->shards, w->nshards, sizeof *w->shards, mcf__cmp_str);
+        const char **hit = (const char **)bsearch(&w->file[i], w->shards, w->nshards, sizeof *w->shards, mcf__st_strcmp);
         w->shard[i] = (size_t)(hit - w->shards);
     }
     return MCF_OK;
@@ -14656,7 +14654,6 @@ static int mcf__seed_oom(const mcf__seed *sd)
 }
 
 #if !defined(MCF_NO_POSIX) && !defined(_WIN32)
-static int mcf__cmp_cstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 #endif
 
 /* The *.safetensors names of a local directory, sorted; *names freed by the
@@ -14693,7 +14690,7 @@ static int mcf__seed_list(mcf__seed *sd, const char *path, char ***names, size_t
         MCF_FREE(v);
         return rc;
     }
-    if (n) qsort(v, n, sizeof *v, mcf__cmp_cstr);
+    if (n) qsort(v, n, sizeof *v, mcf__st_strcmp);
     *names = v;
     *count = n;
     return MCF_OK;
