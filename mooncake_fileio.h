@@ -3974,7 +3974,7 @@ typedef struct mcf__posix_reader {
  * opened with O_DIRECT; a range whose offset and destination are equally
  * misaligned goes straight into the destination but for its head and tail
  * blocks, any other through an aligned bounce buffer of at most
- * MCF__DIO_BOUNCE bytes (each read takes its own; the reader keeps up to
+ * MCF__DIO_READ_BOUNCE bytes (each read takes its own; the reader keeps up to
  * MCF__DIO_SPARES of them for later reads, since a new one costs a fresh
  * mapping and its page faults every time). Writes: the
  * temp file gets O_DIRECT through fcntl; bytes collect in an aligned bounce
@@ -3991,8 +3991,11 @@ typedef struct mcf__posix_reader {
 #endif
 #define MCF__DIO_ALIGN ((uint64_t)4096)
 #define MCF__DIO_BOUNCE ((size_t)4 << 20)
-/* a read bounce buffer: MCF__DIO_BOUNCE bytes at any offset in one pread */
-#define MCF__DIO_READ_BOUNCE (MCF__DIO_BOUNCE + 2 * (size_t)MCF__DIO_ALIGN)
+/* A read bounce buffer: 1 MiB at any offset in one pread. Smaller than the
+ * write side on purpose: copied out right after its read, a 1 MiB piece is
+ * still in the CPU cache, and a cold 1 GiB load on four threads measured
+ * 10-15% faster than with 4 MiB pieces (whose copies come from DRAM). */
+#define MCF__DIO_READ_BOUNCE (((size_t)1 << 20) + 2 * (size_t)MCF__DIO_ALIGN)
 
 /* n bytes aligned to MCF__DIO_ALIGN; *raw is what to free. */
 static unsigned char *mcf__dio_alloc(size_t n, void **raw)

@@ -69,7 +69,7 @@ static bench_cfg cfg;
 enum { FIG_MET, FIG_NOT_MET, FIG_INFO, FIG_SKIPPED };
 typedef struct bench_fig {
     char name[48];
-    char title[96];
+    char title[128];
     char cache[8];
     double ratio, goal;         /* goal < 0: informational */
     int lower_better;
@@ -97,7 +97,7 @@ static void print_fig_line(const bench_fig *f)
     if (f->goal < 0) bfmt(goal, sizeof goal, "-");
     else if (f->lower_better) bfmt(goal, sizeof goal, "<=%.4f", f->goal);
     else bfmt(goal, sizeof goal, ">=%.2fx", f->goal);
-    printf("%-24s %-5s %10s %10s  %-7s  %s\n", f->name, f->cache, ratio, goal, status_text(f->status), f->title);
+    printf("%-26s %-5s %10s %10s  %-7s  %s\n", f->name, f->cache, ratio, goal, status_text(f->status), f->title);
 }
 
 static void print_fig(bench_fig *f)
@@ -105,7 +105,7 @@ static void print_fig(bench_fig *f)
     char *c;
     for (c = f->detail; *c; c++) if (*c == '\n' || *c == '\r' || *c == '\t') *c = ' ';
     print_fig_line(f);
-    printf("%-24s       %s\n", "", f->detail);
+    printf("%-26s       %s\n", "", f->detail);
     fflush(stdout);
 }
 
@@ -752,7 +752,7 @@ static double save_figure(const fmt_info *fi, const char *suffix, const char *ti
                 bfmt(f->detail + k, sizeof f->detail - k, ". Same-layout baseline (write(2) of this file's %zu header bytes, the data from the caller's buffer, %zu trailer bytes; data at file offset %llu = %llu mod 64): %.3f s (CPU %.4f s) vs mcf_save %.3f s (CPU %.4f s) -> %.2fx by %s",
                      xl.pre_len, xl.post_len, (unsigned long long)xl.data_off, (unsigned long long)(xl.data_off % 64), tl, cl, tm2, cm2,
                      f->ratio_layout, cfg.cpu_clock ? "CPU time" : "wall clock");
-                printf("%-24s       %s\n", "", f->detail + k + 2);
+                printf("%-26s       %s\n", "", f->detail + k + 2);
             }
             layout_free(&xl);
         }
@@ -814,7 +814,7 @@ static double load_figures(const fmt_info *fi, const char *suffix, const char *f
                         bfmt(f->detail + k, sizeof f->detail - k, ". Same-layout baseline (pread(2) of the %llu tensor bytes at file offset %llu = %llu mod 64): %.3f s (CPU %.4f s) vs mcf %.3f s (CPU %.4f s) -> %.2fx by %s",
                              (unsigned long long)xl.bytes, (unsigned long long)xl.data_off, (unsigned long long)(xl.data_off % 64), tl, cl,
                              tm2, cm2, f->ratio_layout, use_cpu ? "CPU time" : "wall clock");
-                        printf("%-24s       %s\n", "", f->detail + k + 2);
+                        printf("%-26s       %s\n", "", f->detail + k + 2);
                     }
                     layout_free(&xl);
                 }
@@ -2269,7 +2269,7 @@ static int write_json(const char *path)
 static void print_summary(void)
 {
     int i, met = 0, not_met = 0, skipped = 0;
-    printf("\n%-24s %-5s %10s %10s  %-7s  %s\n", "figure", "cache", "ratio", "goal", "status", "what");
+    printf("\n%-26s %-5s %10s %10s  %-7s  %s\n", "figure", "cache", "ratio", "goal", "status", "what");
     for (i = 0; i < nfigs; i++) {
         const bench_fig *f = &figs[i];
         print_fig_line(f);
