@@ -1542,6 +1542,8 @@ typedef struct bench_server {
 
 static void bench_server_stop(bench_server *s) { mcf_test_stop_server(&s->pid, s->dir); }
 
+#define BENCH_S3_WORKERS "4"
+
 /* kind "nginx" or "s3": 1 when it answers, else 0 with s->why. */
 static int bench_server_start(bench_server *s, const char *kind)
 {
@@ -1560,7 +1562,9 @@ static int bench_server_start(bench_server *s, const char *kind)
         (void)prctl(PR_SET_PDEATHSIG, SIGTERM);   /* no orphan server if the bench dies */
 #endif
         if (fd >= 0) { (void)dup2(fd, 1); (void)dup2(fd, 2); close(fd); }
-        if (strcmp(kind, "s3") == 0)
+        /* s3rver in BENCH_S3_WORKERS processes: one node process serves one
+         * request at a time on one core, which no client can go faster than */
+        if (strcmp(kind, "s3") == 0 && setenv("MCF_S3_WORKERS", BENCH_S3_WORKERS, 1) == 0)
             execl("/bin/sh", "sh", "tests/servers/mcf-servers.sh", "s3", s->dir, port, "mcf-bench-key", "mcf-bench-secret", "bench", (char *)NULL);
         else
             execl("/bin/sh", "sh", "tests/servers/mcf-servers.sh", "nginx", s->dir, port, (char *)NULL);

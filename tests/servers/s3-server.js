@@ -9,6 +9,43 @@ if (!dir || !port || !key || !secret) {
   console.error('usage: s3-server.js DIR PORT ACCESS_KEY SECRET [BUCKET...]');
   process.exit(2);
 }
+// MCF_S3_WORKERS=N (N > 1, the bench only): N node processes (the cluster
+// module) share the port, each connection served by one of them in turn, so
+// parts of one upload sent on several connections are handled at once. s3rver
+// keeps every upload's state in DIR (parts, key, metadata), so any process can
+// take any request of an upload. The injected failures and the request gauge
+// below are per process, which is why the tests run one process.
+const cluster = require('cluster');
+const workers = Number(process.env.MCF_S3_WORKERS || '1');
+if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
+  console.error('MCF_S3_WORKERS must be a whole number from 1 to 64');
+  process.exit(2);
+}
+if (workers > 1 && cluster.isPrimary) {
+  let listening = 0, stopping = false;
+  const stop = (code) => {
+    if (stopping) return;
+    stopping = true;
+    let alive = Object.keys(cluster.workers).length;
+    if (alive === 0) process.exit(code);
+    cluster.on('exit', () => { if (--alive === 0) process.exit(code); });
+    for (const w of Object.values(cluster.workers)) w.process.kill('SIGTERM');
+  };
+  cluster.on('listening', () => {
+    if (++listening === workers) console.log('s3 ready on 127.0.0.1:%d (%d processes)', Number(port), workers);
+  });
+  cluster.on('exit', (w, code, signal) => {
+    if (!stopping) {
+      console.error('s3 worker %d ended (%s); stopping', w.process.pid, signal || code);
+      stop(1);
+    }
+  });
+  process.on('SIGTERM', () => stop(0));
+  process.on('SIGINT', () => stop(0));
+  for (let i = 0; i < workers; i++) cluster.fork();
+  return;
+}
+if (workers > 1) process.on('disconnect', () => process.exit(0));   // the primary is gone
 const S3rver = require('@20minutes/s3rver');
 // s3rver knows one account (key pair S3RVER/S3RVER); give it our pair as well.
 require('@20minutes/s3rver/lib/models/account').DUMMY_ACCOUNT.createKeyPair(key, secret);
@@ -62,7 +99,7 @@ server.middleware.unshift(async (ctx, next) => {
   }
 });
 server.run().then(
-  (info) => console.log('s3 ready on %s:%d', info.address, info.port),
+  (info) => { if (workers === 1) console.log('s3 ready on %s:%d', info.address, info.port); },
   (err) => { console.error(err); process.exit(1); });
 process.on('SIGTERM', () => process.exit(0));
 process.on('SIGINT', () => process.exit(0));
