@@ -57,6 +57,62 @@ const server = new S3rver({
   vhostBuckets: false,
   configureBuckets: buckets.map((name) => ({ name, configs: [] })),
 });
+// CompleteMultipartUpload as S3 does it: the object's ETag is the MD5 of the
+// parts' MD5s followed by "-" and the part count, and a part whose ETag is not
+// the one the server gave it is refused (InvalidPart). s3rver itself hashes
+// the whole object again while it joins the parts, which costs more than the
+// parts' uploads together; here the parts are only copied into the object.
+{
+  const fsp = require('fs').promises;
+  const path = require('path');
+  const crypto = require('crypto');
+  const S3Object = require('@20minutes/s3rver/lib/models/object');
+  const S3Error = require('@20minutes/s3rver/lib/models/error');
+  const store = server.store;
+  store.putObjectMultipart = async function (bucket, uploadId, parts) {
+    const uploadDir = path.join(this.getResourcePath(bucket, undefined, 'uploads'), uploadId);
+    const [objectKey, metadata] = await Promise.all([
+      fsp.readFile(path.join(uploadDir, 'key')).then((data) => data.toString()),
+      fsp.readFile(path.join(uploadDir, 'metadata')).then(JSON.parse),
+    ]);
+    const sorted = [...parts].sort((a, b) => a.number - b.number);
+    const digests = [];
+    for (const part of sorted) {
+      const md5 = await fsp.readFile(path.join(uploadDir, `${part.number}.md5`)).then((d) => d.toString(), () => '');
+      if (!md5 || md5 !== part.etag) {
+        throw new S3Error('InvalidPart', 'One or more of the specified parts could not be found or its entity tag did not match.');
+      }
+      digests.push(Buffer.from(md5, 'hex'));
+    }
+    const object = new S3Object(bucket, objectKey, null, metadata);
+    const objectPath = this.getResourcePath(bucket, objectKey, 'object');
+    await fsp.mkdir(path.dirname(objectPath), { recursive: true });
+    const out = await fsp.open(objectPath, 'w');
+    const buf = Buffer.allocUnsafe(8 << 20);
+    let size = 0;
+    try {
+      for (const part of sorted) {
+        const inp = await fsp.open(path.join(uploadDir, String(part.number)), 'r');
+        try {
+          for (;;) {
+            const { bytesRead } = await inp.read(buf, 0, buf.length, null);
+            if (bytesRead === 0) break;
+            for (let at = 0; at < bytesRead;) at += (await out.write(buf, at, bytesRead - at)).bytesWritten;
+            size += bytesRead;
+          }
+        } finally {
+          await inp.close();
+        }
+      }
+    } finally {
+      await out.close();
+    }
+    const etag = crypto.createHash('md5').update(Buffer.concat(digests)).digest('hex') + '-' + sorted.length;
+    await this.putMetadata(bucket, objectKey, object.metadata, etag);
+    await fsp.rm(uploadDir, { recursive: true });
+    return { size, md5: etag };
+  };
+}
 // Injected failures and a request gauge for the parallel-transfer tests:
 //  - a key with a path segment fault-get-once-N / fault-get-always-N: a GET
 //    whose Range starts at byte N answers 500 (the first time / every time);
