@@ -76,8 +76,9 @@ static int log_connections(long from, const char *uri, int *ranged_gets)
     return n;
 }
 
-/* ---- s3-server.js's gauge: most requests in flight at once since reset ---- */
-static int s3_gauge(const char *what)
+/* ---- s3-server.js's gauge: most requests in flight at once since reset
+ * (field "inflight_max="), or the client connections seen ("sockets=") ---- */
+static int s3_gauge_field(const char *what, const char *field)
 {
     char url[128];
     void *p = NULL;
@@ -85,12 +86,14 @@ static int s3_gauge(const char *what)
     int v = -1;
     (void)snprintf(url, sizeof url, "%s/__mcf/%s", g_s3_endpoint, what);
     if (mcf_read_bytes(url, &p, &n, NULL) == MCF_OK) {
-        const char *s = strstr((const char *)p, "inflight_max=");
-        if (s && n < 200) v = atoi(s + 13);
+        const char *s = strstr((const char *)p, field);
+        if (s && n < 200) v = atoi(s + strlen(field));
     }
     mcf_free(p);
     return v;
 }
+
+static int s3_gauge(const char *what) { return s3_gauge_field(what, "inflight_max="); }
 
 /* Options with extra storage options appended to base's (NULL-ended pairs). */
 static const char *g_opts[24];
@@ -536,6 +539,41 @@ static int remote_s3_multipart_threads(void)
     return 0;
 }
 
+/* threads = 1, 1 MiB parts, 5.5 MiB: the parts go one after another on one
+ * kept connection, not one connection per part (a TCP and TLS handshake
+ * each); the bytes read back equal. */
+static int remote_s3_multipart_one_connection(void)
+{
+    static const char *const part[] = { "part_size", "1048576", NULL };
+    const char *url = "s3://" S3_BUCKET "/par/serial.bin";
+    mcf_options base, o;
+    size_t n = 5 * MIB + MIB / 2, len = 0, peak = 0;
+    unsigned char *data = noise(n, 18);
+    void *back = NULL;
+    uint64_t r0;
+    int conns;
+    NEED_S3();
+    MCF_CHECK(data != NULL);
+    base = s3_options(S3_SECRET);
+    o = with_opts(&base, 1, part);
+    MCF_CHECK(s3_gauge("reset") == 0);
+    r0 = requests_now();
+    MCF_CHECK_RC(upload(url, &o, data, n, &peak), MCF_OK);
+    conns = s3_gauge_field("stats", "sockets=");
+    fprintf(stderr, "  s3 upload 5.5 MiB, threads = 1, 1 MiB parts: %llu requests on %d connections\n",
+            (unsigned long long)(requests_now() - r0 - 1), conns);
+    MCF_CHECK(requests_now() - r0 == 1 + 1 + 6 + 1);   /* the gauge (one GET), create, 6 parts, complete */
+    /* create and complete on the handle's connection, the parts on the
+     * upload's; a third only if the server closed an idle one meanwhile */
+    MCF_CHECK(conns >= 1 && conns <= 3);
+    MCF_CHECK_RC(mcf_read_bytes(url, &back, &len, &base), MCF_OK);
+    MCF_CHECK(len == n && memcmp(back, data, n) == 0);
+    mcf_free(back);
+    MCF_CHECK_RC(mcf_remove(url, &base), MCF_OK);
+    free(data);
+    return 0;
+}
+
 /* Part 3 fails once: retried, the upload completes (one request more).
  * Part 3 fails always: the upload fails naming part 3, and no object exists. */
 static int remote_s3_multipart_part_faults(void)
@@ -576,6 +614,6 @@ MCF_TEST_MAIN(MCF_TEST(remote_http_read_at_many_threads), MCF_TEST(remote_http_b
               MCF_TEST(remote_http_big_read_range_fails_always), MCF_TEST(remote_s3_big_read_range_faults),
               MCF_TEST(remote_http_read_bytes_threads), MCF_TEST(remote_http_threads_without_range),
               MCF_TEST(remote_http_mcf_read_threads),
-              MCF_TEST(remote_s3_multipart_threads),
+              MCF_TEST(remote_s3_multipart_threads), MCF_TEST(remote_s3_multipart_one_connection),
               MCF_TEST(remote_s3_multipart_part_faults))
 #endif
