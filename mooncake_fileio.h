@@ -12561,6 +12561,18 @@ static int mcf__sharded_open(const char *url, const mcf_url *u, const mcf_filesy
     return MCF_OK;
 }
 
+/* What a checkpoint names, judged by its parsed path (an http(s) query is
+ * not part of it) with letters in any case: an index ("*.index.json"), one
+ * safetensors file ("*.safetensors"), or something else. mcf_open and model
+ * seeding both decide by this rule. */
+enum { MCF__NAMES_OTHER = 0, MCF__NAMES_SAFETENSORS = 1, MCF__NAMES_INDEX = 2 };
+static int mcf__path_names(const char *path)
+{
+    if (mcf__ends_with_nocase(path, ".index.json")) return MCF__NAMES_INDEX;
+    if (mcf__ends_with_nocase(path, ".safetensors")) return MCF__NAMES_SAFETENSORS;
+    return MCF__NAMES_OTHER;
+}
+
 MCFDEF int mcf_open(const char *url, const mcf_options *o, mcf_reader **out)
 {
     mcf_url u;
@@ -12569,7 +12581,7 @@ MCFDEF int mcf_open(const char *url, const mcf_options *o, mcf_reader **out)
     if (!out) return mcf__fail(MCF_INVALID_PARAMS, "mcf_open: NULL output");
     *out = NULL;
     if ((rc = mcf__resolve(url, o, &u, &fs)) != MCF_OK) return rc;
-    if (mcf__ends_with_nocase(u.path, ".index.json")) rc = mcf__sharded_open(url, &u, &fs, o, out);
+    if (mcf__path_names(u.path) == MCF__NAMES_INDEX) rc = mcf__sharded_open(url, &u, &fs, o, out);
     else rc = mcf__open_file(url, o, 1, out);
     mcf_url_free(&u);
     return rc;
@@ -14632,12 +14644,6 @@ static int mcf__seed_open(mcf__seed *sd, const char *url, int is_index)
     return rc;
 }
 
-static int mcf__ends_with(const char *s, const char *tail)
-{
-    size_t n = strlen(s), k = strlen(tail);
-    return n >= k && memcmp(s + n - k, tail, k) == 0;
-}
-
 /* dir + "/" + name into a new string; NULL when out of memory. */
 static char *mcf__seed_join(const char *dir, const char *name)
 {
@@ -14678,7 +14684,7 @@ static int mcf__seed_list(mcf__seed *sd, const char *path, char ***names, size_t
         return mcf__fail(MCF_FILE_OPEN_FAIL, "seeding \"%s\": cannot list the directory: %s", sd->url, strerror(errno));
     }
     while ((de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.' || !mcf__ends_with(de->d_name, ".safetensors")) continue;
+        if (de->d_name[0] == '.' || mcf__path_names(de->d_name) != MCF__NAMES_SAFETENSORS) continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
             if (!(grown = (char **)MCF_REALLOC(v, cap * sizeof *v))) { rc = mcf__seed_oom(sd); break; }
@@ -14796,7 +14802,8 @@ static int mcf__seed_dir(mcf__seed *sd, const char *dir)
 MCFDEF int mcf_seed_model(mcf_store *s, const char *checkpoint_url, const char *model_name, int tp_rank, const mcf_options *o)
 {
     mcf__seed sd;
-    int rc;
+    mcf_url u;
+    int rc, names;
     if (!s || !s->put) return mcf__fail(MCF_INVALID_PARAMS, "mcf_seed_model: NULL store or store without put");
     if (!checkpoint_url || !model_name) return mcf__fail(MCF_INVALID_PARAMS, "mcf_seed_model: NULL %s", checkpoint_url ? "model name" : "checkpoint");
     if (!model_name[0]) return mcf__fail(MCF_INVALID_PARAMS, "mcf_seed_model: empty model name");
@@ -14808,8 +14815,11 @@ MCFDEF int mcf_seed_model(mcf_store *s, const char *checkpoint_url, const char *
     sd.model = model_name;
     sd.rank = tp_rank;
     sd.chunk = o ? o->chunk_bytes : 0;   /* only tensors larger than a chunk (and so within size_t) are cut */
-    if (mcf__ends_with(checkpoint_url, ".safetensors")) rc = mcf__seed_open(&sd, checkpoint_url, 0);
-    else if (mcf__ends_with(checkpoint_url, ".index.json")) rc = mcf__seed_open(&sd, checkpoint_url, 1);
+    if ((rc = mcf_url_parse(checkpoint_url, o ? o->filesystem : NULL, &u)) != MCF_OK) return rc;
+    names = mcf__path_names(u.path);
+    mcf_url_free(&u);
+    if (names == MCF__NAMES_SAFETENSORS) rc = mcf__seed_open(&sd, checkpoint_url, 0);
+    else if (names == MCF__NAMES_INDEX) rc = mcf__seed_open(&sd, checkpoint_url, 1);
     else rc = mcf__seed_dir(&sd, checkpoint_url);
     MCF_FREE(sd.buf);
     mcf__buf_free(&sd.key);
@@ -14868,6 +14878,9 @@ CHANGE LOG
          (file, .index.json or directory) into a store in the key layout of
          Mooncake's remote model loader, with chunks, sidecar files and
          their index; one tensor in memory at a time. mcf seed in the tool.
+         It tells a file, an index and a directory apart by the rule mcf_open
+         uses: the URL's path (an http(s) query is not part of it), with
+         ".safetensors" and ".index.json" in any case.
          http/s3: opening for reading is one ranged GET of the first 72 KiB
          (size from its Content-Range or Content-Length; kept for the reads
          inside it) instead of a HEAD and a GET: a safetensors open is one
