@@ -151,16 +151,22 @@ static int direct_case(const char *dir, const char *file, int direct)
         (void)snprintf(note, sizeof note, "note: file: \"%s\": the file system refuses O_DIRECT (invalid argument); reading with buffered I/O instead (MCF_DIRECT)", path);
         MCF_CHECK_ERR(note);
     }
-    buf = (unsigned char *)malloc(g_nb[1] + 8192);
+    buf = (unsigned char *)malloc(g_nb[1] + 3 * 4096 + 16);
     MCF_CHECK(buf != NULL);
     for (k = 0; k < 3; k++) {
-        int i = mcf_find(r, g_t[k].name);
+        int i = mcf_find(r, g_t[k].name), shifts[12], ns = 0, t;
+        uint64_t off = 0, nb = 0;
         MCF_CHECK(i >= 0);
         idx[k] = (size_t)i;
         lens[k] = g_nb[k];
-        for (shift = 0; shift < 4096 + 8; shift += shift < 8 ? 1 : 4096 - 8 + 1) {
-            unsigned char *d = buf + (4096 - (uintptr_t)buf % 4096) % 4096 + (size_t)shift;
-            if (d + g_nb[k] > buf + g_nb[1] + 8192) break;
+        MCF_CHECK_RC(mcf_entry_location(r, idx[k], &off, &nb), MCF_OK);
+        for (t = 0; t < 8; t++) shifts[ns++] = t;
+        shifts[ns++] = 4096;
+        for (t = -1; t <= 1; t++) shifts[ns++] = (int)(off % 4096) + 4096 + t;   /* congruent: straight in */
+        for (t = 0; t < ns; t++) {
+            unsigned char *d = buf + (4096 - (uintptr_t)buf % 4096) % 4096 + (size_t)shifts[t];
+            shift = shifts[t];
+            if (d + g_nb[k] > buf + g_nb[1] + 3 * 4096 + 16) break;
             memset(d, 0, g_nb[k]);
             MCF_CHECK_RC(mcf_read(r, idx[k], d, g_nb[k]), MCF_OK);
             if (memcmp(d, g_t[k].data, g_nb[k]) != 0) { fprintf(stderr, "  %s: tensor %s, destination + %d: wrong bytes\n", path, g_t[k].name, shift); return 1; }
