@@ -51,23 +51,29 @@ static int same_bytes(const char *a, const char *b)
 }
 
 /* Every tensor of r (the file of make_tensors) into destinations at every
- * alignment, a slice of odd rows, and all three at once; each must give
- * the saved bytes. */
+ * alignment (congruent to its file offset too: straight in), a slice of odd
+ * rows, and all three at once; each must give the saved bytes. */
 static int read_every_way(mcf_reader *r, const char *path)
 {
-    unsigned char *buf = (unsigned char *)malloc(g_nb[1] + 8192);
+    unsigned char *buf = (unsigned char *)malloc(g_nb[1] + 3 * 4096 + 16);
     size_t k, idx[3], lens[3];
     void *dst[3];
     int shift;
     MCF_CHECK(buf != NULL);
     for (k = 0; k < 3; k++) {
-        int i = mcf_find(r, g_t[k].name);
+        int i = mcf_find(r, g_t[k].name), shifts[12], ns = 0, t;
+        uint64_t off = 0, nb = 0;
         MCF_CHECK(i >= 0);
         idx[k] = (size_t)i;
         lens[k] = g_nb[k];
-        for (shift = 0; shift < 4096 + 8; shift += shift < 8 ? 1 : 4096 - 8 + 1) {
-            unsigned char *d = buf + (4096 - (uintptr_t)buf % 4096) % 4096 + (size_t)shift;
-            if (d + g_nb[k] > buf + g_nb[1] + 8192) break;
+        MCF_CHECK_RC(mcf_entry_location(r, idx[k], &off, &nb), MCF_OK);
+        for (t = 0; t < 8; t++) shifts[ns++] = t;
+        shifts[ns++] = 4096;
+        for (t = -1; t <= 1; t++) shifts[ns++] = (int)(off % 4096) + 4096 + t;   /* congruent: straight in */
+        for (t = 0; t < ns; t++) {
+            unsigned char *d = buf + (4096 - (uintptr_t)buf % 4096) % 4096 + (size_t)shifts[t];
+            shift = shifts[t];
+            if (d + g_nb[k] > buf + g_nb[1] + 3 * 4096 + 16) break;
             memset(d, 0, g_nb[k]);
             MCF_CHECK_RC(mcf_read(r, idx[k], d, g_nb[k]), MCF_OK);
             if (memcmp(d, g_t[k].data, g_nb[k]) != 0) { fprintf(stderr, "  %s: tensor %s, destination + %d: wrong bytes\n", path, g_t[k].name, shift); return 1; }
