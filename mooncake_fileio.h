@@ -769,8 +769,10 @@ MCFDEF int mcf_read_as(mcf_reader *r, size_t i, mcf_dtype to, const mcf_slice *s
  * other field of o is used). Big tensors are cut into parts too. Threads
  * run only when the backend allows parallel reads (MCF_FS_THREADSAFE_READ:
  * local files, memory://, http/s3) or the file is mapped; else the entries
- * are read in order on the calling thread. MCF_VERIFY checks run first, in
- * order. Entries of several shards mix freely. Every argument is checked
+ * are read in order on the calling thread. MCF_VERIFY checks run first, on
+ * the same threads (one check per stored object: torch tensors viewing one
+ * storage share it); the entries count as verified only once every check
+ * passed. Entries of several shards mix freely. Every argument is checked
  * before anything is read. On failure the result
  * is the code of the first failing entry in list order, and the message
  * names it ("mcf_read_many: entry 3 (tensor 17, \"w\"): ..."); which dst
@@ -12261,6 +12263,71 @@ static int mcf__read_split(mcf_reader *r, size_t i, void *dst)
     return rc;
 }
 
+/* MCF_VERIFY for a batch: one check per distinct stored object (torch
+ * entries that view one storage share it), run on the reader's threads when
+ * every source involved takes concurrent reads. A task owns its object, so
+ * no two threads touch the same check state; the entries are marked
+ * verified only after all checks passed. A failure names the first failing
+ * entry in the caller's order. */
+typedef struct mcf__vtask { size_t file; long aux; size_t pos; } mcf__vtask;
+typedef struct mcf__vmany { mcf_reader *r; const size_t *idx; const mcf__vtask *t; } mcf__vmany;
+
+static int mcf__vtask_by_object(const void *a, const void *b)
+{
+    const mcf__vtask *x = (const mcf__vtask *)a, *y = (const mcf__vtask *)b;
+    if (x->file != y->file) return x->file < y->file ? -1 : 1;
+    if (x->aux != y->aux) return x->aux < y->aux ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static int mcf__vtask_by_pos(const void *a, const void *b)
+{
+    const mcf__vtask *x = (const mcf__vtask *)a, *y = (const mcf__vtask *)b;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static int mcf__vtask_run(void *ctx, size_t k)
+{
+    const mcf__vmany *c = (const mcf__vmany *)ctx;
+    return c->r->verify(c->r, c->idx[c->t[k].pos]);
+}
+
+static int mcf__verify_many(mcf_reader *r, const size_t *idx, size_t n, unsigned threads)
+{
+    mcf__vtask *t;
+    mcf__vmany c;
+    size_t k, nt = 0, kept = 0, failed = 0;
+    int rc;
+    if (!(r->flags & MCF_VERIFY) || !r->verify) return MCF_OK;
+    if (!(t = (mcf__vtask *)mcf__calloc(n, sizeof *t)))
+        return mcf__fail(MCF_INTERNAL_ERROR, "mcf_read_many: %s: out of memory for %lu checks", r->name, (unsigned long)n);
+    for (k = 0; k < n; k++) {
+        const mcf__entry *e = &r->entries[idx[k]];
+        if (r->verified[idx[k]]) continue;
+        t[nt].file = e->file;
+        t[nt].aux = e->aux;
+        t[nt++].pos = k;
+        if (!mcf__src_parallel(mcf__entry_src(r, e))) threads = 1;
+    }
+    qsort(t, nt, sizeof *t, mcf__vtask_by_object);
+    for (k = 0; k < nt; k++)            /* the first entry of each object */
+        if (k == 0 || t[k].file != t[kept - 1].file || t[k].aux != t[kept - 1].aux) t[kept++] = t[k];
+    qsort(t, kept, sizeof *t, mcf__vtask_by_pos);
+    c.r = r;
+    c.idx = idx;
+    c.t = t;
+    rc = mcf__parallel(threads, kept, mcf__vtask_run, &c, &failed);
+    if (rc != MCF_OK) {
+        char msg[MCF_ERROR_MAX];
+        size_t pos = t[failed].pos;
+        memcpy(msg, mcf__error_text, sizeof msg);
+        (void)mcf__fail(rc, "mcf_read_many: entry %lu (tensor %lu, \"%s\"): %s", (unsigned long)pos, (unsigned long)idx[pos], r->entries[idx[pos]].name, msg);
+    } else
+        for (k = 0; k < n; k++) r->verified[idx[k]] = 1;
+    MCF_FREE(t);
+    return rc;
+}
+
 MCFDEF int mcf_read_many(mcf_reader *r, const size_t *idx, void *const *dst, const size_t *dst_len, size_t n, const mcf_options *o)
 {
     mcf__pjob *jobs;
@@ -12283,15 +12350,11 @@ MCFDEF int mcf_read_many(mcf_reader *r, const size_t *idx, void *const *dst, con
     }
     if (!(jobs = (mcf__pjob *)mcf__calloc(n, sizeof *jobs)))
         return mcf__fail(MCF_INTERNAL_ERROR, "mcf_read_many: %s: out of memory for %lu entries", r->name, (unsigned long)n);
-    for (k = 0; k < n && rc == MCF_OK; k++) {
+    for (k = 0; k < n; k++) {
         mcf__pjob_whole(r, idx[k], dst[k], &jobs[k]);
         jobs[k].pos = k;
-        if ((rc = mcf__verify_once(r, idx[k])) != MCF_OK) {
-            char msg[MCF_ERROR_MAX];
-            memcpy(msg, mcf__error_text, sizeof msg);
-            (void)mcf__fail(rc, "mcf_read_many: entry %lu (tensor %lu, \"%s\"): %s", (unsigned long)k, (unsigned long)idx[k], r->entries[idx[k]].name, msg);
-        }
     }
+    rc = mcf__verify_many(r, idx, n, o ? o->threads : r->threads);
     if (rc == MCF_OK && (rc = mcf__read_jobs(r, jobs, n, o ? o->threads : r->threads, 1)) == MCF_OK) mcf__pjobs_swap(jobs, n);
     MCF_FREE(jobs);
     return rc;
@@ -15072,8 +15135,12 @@ CHANGE LOG
          tuning macro MCF_MAX_THREADS. Torch saves with threads > 1
          compute big tensors' CRC-32 on a second thread (same bytes).
          MCF_DIRECT: O_DIRECT reads and writes of local files
-         (FILE_FLAG_NO_BUFFERING on Windows; buffered,
-         with a note, where the file system refuses it).
+         (FILE_FLAG_NO_BUFFERING on Windows; buffered, with a note, where
+         the file system refuses it). A read lands straight in a
+         destination congruent to the file offset mod 4096, any other goes
+         through 1 MiB bounce pieces.
+         mcf_read_many runs its MCF_VERIFY checks on its threads, one per
+         stored object.
          Opening a mapped .pt no longer faults in a page per tensor (local
          headers far apart are read with pread; every check still runs at
          open); mcf_read into never-touched memory populates it in one call

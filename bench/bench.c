@@ -1918,38 +1918,53 @@ static double op_par_plain_read(op *x)
     return op_stop(x, t0);
 }
 
-/* Warm load-all of 1000 x 256 KiB into caller buffers: threads 2 vs 1. */
-static void par_many(void)
+/* Warm load-all of 1000 x 256 KiB into caller buffers, threads = 2 vs
+ * threads = 1: from a file named file (its suffix picks the format) opened
+ * with flags; verb says what mcf_read_many does. */
+static void par_many_row(const char *name, const char *title, const char *file, unsigned flags, const char *verb)
 {
-    const char *title = "safetensors load-all of 1000 x 256 KiB into caller buffers: threads = 2 vs threads = 1";
     uint64_t *b = (uint64_t *)calloc(1000, sizeof *b);
     size_t i, n = cfg.smoke ? 8 : 1000;
     char path[4096], what[768];
     mcf_options o1, o2;
     op x1, x2;
     double t1, t2, c1, c2, busy;
-    int rc;
+    int rc, runs = cfg.runs < 5 ? 5 : cfg.runs;
     if (!b) exit(2);
     for (i = 0; i < n; i++) b[i] = cfg.smoke ? 4096 : (uint64_t)256 << 10;
-    if (!par_tensors(n, b, MCF_F32, NULL)) { free(b); fig_skip("par_read_many_threads", title, "warm", "--size too small for 250 MiB"); return; }
+    if (!par_tensors(n, b, MCF_F32, NULL)) { free(b); fig_skip(name, title, "warm", "--size too small for 250 MiB"); return; }
     free(b);
-    path_of(path, sizeof path, "many.safetensors");
-    if ((rc = mcf_save(path, par_t, par_n, NULL)) != MCF_OK) { fig_skip_rc("par_read_many_threads", title, "warm", "mcf_save", rc); return; }
+    path_of(path, sizeof path, file);
+    if ((rc = mcf_save(path, par_t, par_n, NULL)) != MCF_OK) { fig_skip_rc(name, title, "warm", "mcf_save", rc); return; }
     memset(&o1, 0, sizeof o1); memset(&o2, 0, sizeof o2);
+    o1.flags = o2.flags = flags;
     o1.threads = 1; o2.threads = 2;
     memset(&x1, 0, sizeof x1); memset(&x2, 0, sizeof x2);
     x1.path = x2.path = path; x1.o = &o1; x2.o = &o2;
     busy = bench_others_runnable();
     (void)op_par_read_many(&x1);                   /* page cache warm */
-    if (best_pair(op_par_read_many, &x1, op_par_read_many, &x2, cfg.runs < 5 ? 5 : cfg.runs, 0, &t1, &t2, &c1, &c2) != 0)
-        fig_skip_rc("par_read_many_threads", title, "warm", "mcf_read_many", x2.rc ? x2.rc : x1.rc);
+    if (best_pair(op_par_read_many, &x1, op_par_read_many, &x2, runs, 0, &t1, &t2, &c1, &c2) != 0)
+        fig_skip_rc(name, title, "warm", "mcf_read_many", x2.rc ? x2.rc : x1.rc);
     else {
         busy = fmax(busy, bench_others_runnable());
-        bfmt(what, sizeof what, "%zu tensors, %.0f MiB: mcf_open + mcf_read_many threads = 2 %.4f s (%.2f GB/s, CPU %.4f s), threads = 1 %.4f s (%.2f GB/s, CPU %.4f s); pre-faulted destinations; best of %d",
-             par_n, (double)par_n * (double)par_len[0] / 1048576.0, t2, gbps(par_n * par_len[0], t2), c2, t1, gbps(par_n * par_len[0], t1), c1, cfg.runs < 5 ? 5 : cfg.runs);
-        fig_quiet("par_read_many_threads", title, "warm", t2, t1, 1.5, busy, 2, what);
+        bfmt(what, sizeof what, "%zu tensors, %.0f MiB: mcf_open + mcf_read_many%s threads = 2 %.4f s (%.2f GB/s, CPU %.4f s), threads = 1 %.4f s (%.2f GB/s, CPU %.4f s); pre-faulted destinations; best of %d",
+             par_n, (double)par_n * (double)par_len[0] / 1048576.0, verb, t2, gbps(par_n * par_len[0], t2), c2, t1, gbps(par_n * par_len[0], t1), c1, runs);
+        fig_quiet(name, title, "warm", t2, t1, 1.5, busy, 2, what);
     }
     (void)unlink(path);
+}
+
+static void par_many(void)
+{
+    par_many_row("par_read_many_threads", "safetensors load-all of 1000 x 256 KiB into caller buffers: threads = 2 vs threads = 1",
+                 "many.safetensors", 0, "");
+}
+
+/* MCF_VERIFY: every zip entry's CRC-32 checked before its bytes are handed out. */
+static void par_many_verify(void)
+{
+    par_many_row("pt_read_many_verify_threads", "torch load-all of 1000 x 256 KiB with MCF_VERIFY (CRC-32 of every entry): threads = 2 vs threads = 1",
+                 "many.pt", MCF_VERIFY, " (MCF_VERIFY)");
 }
 
 /* Cold 1 GiB safetensors load with MCF_DIRECT and threads = 4 against
@@ -2248,6 +2263,7 @@ static void bench_par(void)
     par_pt_open();
     par_torch_save();
     par_llama();
+    par_many_verify();
     par_cold_direct();
     free(par_t); free(par_dst); free(par_idx); free(par_len); free(par_file_off);
 }
