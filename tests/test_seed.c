@@ -217,6 +217,99 @@ static int seed_errors(void)
     return 0;
 }
 
+/* A "https" backend over the memory one that, like a presigned URL, serves
+ * an object only with the query it was signed for ("sig=1"); every other
+ * query is a not-found, counted in signed_fs_bad. */
+static mcf_filesystem signed_fs_mem;
+static int signed_fs_bad;
+
+static int signed_fs_url(const mcf_url *url, mcf_url *mu)
+{
+    char buf[512];
+    if (strcmp(url->query, "sig=1") != 0) {
+        signed_fs_bad++;
+        return mcf_set_error(MCF_FILE_NOT_FOUND, "%s: signature does not match", url->url);
+    }
+    (void)snprintf(buf, sizeof buf, "memory://%s", url->path);
+    return mcf_url_parse(buf, NULL, mu);
+}
+static int signed_fs_stat(void *user, const mcf_url *url, const mcf_options *o, uint64_t *size)
+{
+    mcf_url mu;
+    int rc = signed_fs_url(url, &mu);
+    (void)user;
+    if (rc != MCF_OK) return rc;
+    rc = signed_fs_mem.stat(signed_fs_mem.user, &mu, o, size);
+    mcf_url_free(&mu);
+    return rc;
+}
+static int signed_fs_open(void *user, const mcf_url *url, const mcf_options *o, void **file, uint64_t *size)
+{
+    mcf_url mu;
+    int rc = signed_fs_url(url, &mu);
+    (void)user;
+    if (rc != MCF_OK) return rc;
+    rc = signed_fs_mem.open_read(signed_fs_mem.user, &mu, o, file, size);
+    mcf_url_free(&mu);
+    return rc;
+}
+static int signed_fs_read(void *file, uint64_t off, void *dst, size_t len) { return signed_fs_mem.read_at(file, off, dst, len); }
+static void signed_fs_close(void *file) { signed_fs_mem.close_read(file); }
+
+/* mcf_seed_model tells a file, an index and a directory apart as mcf_open
+ * does: by the parsed path, whatever the case of ".safetensors" and
+ * ".index.json", and without an http(s) URL's query. */
+static int seed_names_any_case_and_query(void)
+{
+    static const float f2[2] = {1, 2}, g3[3] = {3, 4, 5};
+    static const char index[] = "{\"metadata\": {\"total_size\": 20}, \"weight_map\": {\"a\": \"s1.safetensors\", \"b\": \"S2.SafeTensors\"}}";
+    unsigned char le[12];
+    mcf_tensor t = mk("w", MCF_F32, 1, 2, 0, f2), a = mk("a", MCF_F32, 1, 2, 0, f2), b = mk("b", MCF_F32, 1, 3, 0, g3);
+    mcf_filesystem fs;
+    rec w;
+    rec_init(&w);
+    MCF_CHECK(w.in != NULL);
+    /* one file named in upper case */
+    MCF_CHECK_RC(mcf_save("memory://seedcase/ONE.SAFETENSORS", &t, 1, NULL), MCF_OK);
+    MCF_CHECK_RC(mcf_seed_model(&w.vt, "memory://seedcase/ONE.SAFETENSORS", "m", 0, NULL), MCF_OK);
+    mcf_test_to_le(le, f2, 8, MCF_F32);
+    MCF_CHECK(w.puts == 1 && holds(&w, "m/keys/rank_0/w", le, 8));
+    /* an index named in upper case (shards in mixed case) */
+    MCF_CHECK_RC(mcf_save("memory://seedcase/s1.safetensors", &a, 1, NULL), MCF_OK);
+    MCF_CHECK_RC(mcf_save("memory://seedcase/S2.SafeTensors", &b, 1, NULL), MCF_OK);
+    MCF_CHECK_RC(mcf_write_bytes("memory://seedcase/MODEL.SAFETENSORS.INDEX.JSON", index, sizeof index - 1, NULL), MCF_OK);
+    MCF_CHECK_RC(mcf_seed_model(&w.vt, "memory://seedcase/MODEL.SAFETENSORS.INDEX.JSON", "ix", 1, NULL), MCF_OK);
+    MCF_CHECK(w.puts == 3 && holds(&w, "ix/keys/rank_1/a", le, 8));
+    mcf_test_to_le(le, g3, 12, MCF_F32);
+    MCF_CHECK(holds(&w, "ix/keys/rank_1/b", le, 12));
+    /* http(s) URLs with a query: the query is not part of the name, and it
+     * reaches the backend unchanged */
+    MCF_CHECK_RC(mcf_filesystem_lookup("memory", &signed_fs_mem), MCF_OK);
+    memset(&fs, 0, sizeof fs);
+    fs.scheme = "https";
+    fs.stat = signed_fs_stat;
+    fs.open_read = signed_fs_open;
+    fs.read_at = signed_fs_read;
+    fs.close_read = signed_fs_close;
+    MCF_CHECK_RC(mcf_register_filesystem(&fs), MCF_OK);
+    MCF_CHECK_RC(mcf_seed_model(&w.vt, "https://h.test/seedcase/ONE.SAFETENSORS?sig=1", "q", 0, NULL), MCF_OK);
+    mcf_test_to_le(le, f2, 8, MCF_F32);
+    MCF_CHECK(w.puts == 4 && holds(&w, "q/keys/rank_0/w", le, 8));
+    MCF_CHECK_RC(mcf_seed_model(&w.vt, "https://h.test/seedcase/s1.safetensors?sig=1", "q1", 0, NULL), MCF_OK);
+    MCF_CHECK(w.puts == 5 && holds(&w, "q1/keys/rank_0/a", le, 8));
+    MCF_CHECK(signed_fs_bad == 0);
+    /* a wrong query is refused by the backend (and named) */
+    MCF_CHECK_RC(mcf_seed_model(&w.vt, "https://h.test/seedcase/s1.safetensors?sig=2", "q2", 0, NULL), MCF_FILE_NOT_FOUND);
+    MCF_CHECK_ERR("https://h.test/seedcase/s1.safetensors?sig=2: signature does not match");
+    MCF_CHECK(signed_fs_bad == 1 && w.puts == 5);
+    MCF_CHECK_RC(mcf_remove("memory://seedcase/ONE.SAFETENSORS", NULL), MCF_OK);
+    MCF_CHECK_RC(mcf_remove("memory://seedcase/s1.safetensors", NULL), MCF_OK);
+    MCF_CHECK_RC(mcf_remove("memory://seedcase/S2.SafeTensors", NULL), MCF_OK);
+    MCF_CHECK_RC(mcf_remove("memory://seedcase/MODEL.SAFETENSORS.INDEX.JSON", NULL), MCF_OK);
+    mcf_memory_store_destroy(w.in);
+    return 0;
+}
+
 #if !defined(MCF_NO_POSIX) && !defined(_WIN32)
 /* Runs tests/torch_checkpoint.py into dir with args; *out is its listing
  * ("name nbytes sha256" lines; free it). */
@@ -379,6 +472,7 @@ static int seed_torch_shards_index(void)
 MCF_TEST_MAIN(
     MCF_TEST(seed_single_file_layout),
     MCF_TEST(seed_chunk_edges),
-    MCF_TEST(seed_errors)
+    MCF_TEST(seed_errors),
+    MCF_TEST(seed_names_any_case_and_query)
     POSIX_TESTS
 )
