@@ -148,7 +148,7 @@ RUN_mingwxx ?= $(RUN_mingw)
 # Linux legs run every test; the Windows leg runs the tests that are not POSIX
 # programs themselves (the others use mkdtemp, fork, dirent).
 CROSS_LINUX_TESTS ?= $(TESTS)
-CROSS_WIN_TESTS   ?= $(filter test_url test_tensor test_fs_memory test_portable test_endian test_parallel,$(TESTS))
+CROSS_WIN_TESTS   ?= $(filter test_url test_tensor test_fs_memory test_portable test_endian test_parallel test_direct,$(TESTS))
 
 define CROSS_LINUX
 $(BUILD)/x-$(1)/impl.o: tests/impl.c $(HDRS)

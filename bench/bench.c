@@ -1878,9 +1878,9 @@ static double op_par_mmap_copy(op *x)
     return op_stop(x, t0);
 }
 
-/* O_DIRECT preads of the whole file in 4 MiB pieces by x->n threads at
- * once (queue depth), into D.rbuf from its first 4096-aligned byte. */
-typedef struct par_dio { int fd; uint64_t size, next; pthread_mutex_t mu; int bad; unsigned char *buf; } par_dio;
+/* O_DIRECT preads of the whole file in pieces of x->bytes by x->n threads
+ * at once (queue depth), into D.rbuf from its first 4096-aligned byte. */
+typedef struct par_dio { int fd; uint64_t size, next, piece; pthread_mutex_t mu; int bad; unsigned char *buf; } par_dio;
 static void *par_dio_worker(void *p)
 {
     par_dio *d = (par_dio *)p;
@@ -1889,10 +1889,10 @@ static void *par_dio_worker(void *p)
         ssize_t k;
         pthread_mutex_lock(&d->mu);
         at = d->next;
-        d->next += (uint64_t)4 << 20;
+        d->next += d->piece;
         pthread_mutex_unlock(&d->mu);
         if (at >= d->size) return NULL;
-        k = pread(d->fd, d->buf + at, (size_t)4 << 20, (off_t)at);
+        k = pread(d->fd, d->buf + at, (size_t)d->piece, (off_t)at);
         if (k <= 0 && at < d->size) { d->bad = 1; return NULL; }
     }
 }
@@ -1906,8 +1906,9 @@ static double op_par_odirect(op *x)
     d.fd = open(x->path, O_RDONLY | O_CLOEXEC | MCF__O_DIRECT);
     if (d.fd < 0) return -1;
     d.size = file_size_of(x->path);
+    d.piece = x->bytes;
     d.buf = D.rbuf + (4096 - (uintptr_t)D.rbuf % 4096) % 4096;
-    if (d.size + ((uint64_t)4 << 20) + 4096 > D.rcap) { close(d.fd); return -1; }
+    if (d.size + d.piece + 4096 > D.rcap) { close(d.fd); return -1; }
     pthread_mutex_init(&d.mu, NULL);
     for (i = 1; i < x->n; i++) pthread_create(&tid[i], NULL, par_dio_worker, &d);
     par_dio_worker(&d);
@@ -1925,57 +1926,80 @@ static double op_par_plain_read(op *x)
     return op_stop(x, t0);
 }
 
-/* Warm load-all of 1000 x 256 KiB into caller buffers: threads 2 vs 1. */
-static void par_many(void)
+/* Warm load-all of 1000 x 256 KiB into caller buffers, threads = 2 vs
+ * threads = 1: from a file named file (its suffix picks the format) opened
+ * with flags; verb says what mcf_read_many does. */
+static void par_many_row(const char *name, const char *title, const char *file, unsigned flags, const char *verb)
 {
-    const char *title = "safetensors load-all of 1000 x 256 KiB into caller buffers: threads = 2 vs threads = 1";
     uint64_t *b = (uint64_t *)calloc(1000, sizeof *b);
     size_t i, n = cfg.smoke ? 8 : 1000;
     char path[4096], what[768];
     mcf_options o1, o2;
     op x1, x2;
     double t1, t2, c1, c2, busy;
-    int rc;
+    int rc, runs = cfg.runs < 5 ? 5 : cfg.runs;
     if (!b) exit(2);
     for (i = 0; i < n; i++) b[i] = cfg.smoke ? 4096 : (uint64_t)256 << 10;
-    if (!par_tensors(n, b, MCF_F32, NULL)) { free(b); fig_skip("par_read_many_threads", title, "warm", "--size too small for 250 MiB"); return; }
+    if (!par_tensors(n, b, MCF_F32, NULL)) { free(b); fig_skip(name, title, "warm", "--size too small for 250 MiB"); return; }
     free(b);
-    path_of(path, sizeof path, "many.safetensors");
-    if ((rc = mcf_save(path, par_t, par_n, NULL)) != MCF_OK) { fig_skip_rc("par_read_many_threads", title, "warm", "mcf_save", rc); return; }
+    path_of(path, sizeof path, file);
+    if ((rc = mcf_save(path, par_t, par_n, NULL)) != MCF_OK) { fig_skip_rc(name, title, "warm", "mcf_save", rc); return; }
     memset(&o1, 0, sizeof o1); memset(&o2, 0, sizeof o2);
+    o1.flags = o2.flags = flags;
     o1.threads = 1; o2.threads = 2;
     memset(&x1, 0, sizeof x1); memset(&x2, 0, sizeof x2);
     x1.path = x2.path = path; x1.o = &o1; x2.o = &o2;
     busy = bench_others_runnable();
     (void)op_par_read_many(&x1);                   /* page cache warm */
-    if (best_pair(op_par_read_many, &x1, op_par_read_many, &x2, cfg.runs < 5 ? 5 : cfg.runs, 0, &t1, &t2, &c1, &c2) != 0)
-        fig_skip_rc("par_read_many_threads", title, "warm", "mcf_read_many", x2.rc ? x2.rc : x1.rc);
+    if (best_pair(op_par_read_many, &x1, op_par_read_many, &x2, runs, 0, &t1, &t2, &c1, &c2) != 0)
+        fig_skip_rc(name, title, "warm", "mcf_read_many", x2.rc ? x2.rc : x1.rc);
     else {
         busy = fmax(busy, bench_others_runnable());
-        bfmt(what, sizeof what, "%zu tensors, %.0f MiB: mcf_open + mcf_read_many threads = 2 %.4f s (%.2f GB/s, CPU %.4f s), threads = 1 %.4f s (%.2f GB/s, CPU %.4f s); pre-faulted destinations; best of %d",
-             par_n, (double)par_n * (double)par_len[0] / 1048576.0, t2, gbps(par_n * par_len[0], t2), c2, t1, gbps(par_n * par_len[0], t1), c1, cfg.runs < 5 ? 5 : cfg.runs);
-        fig_quiet("par_read_many_threads", title, "warm", t2, t1, 1.5, busy, 2, what);
+        bfmt(what, sizeof what, "%zu tensors, %.0f MiB: mcf_open + mcf_read_many%s threads = 2 %.4f s (%.2f GB/s, CPU %.4f s), threads = 1 %.4f s (%.2f GB/s, CPU %.4f s); pre-faulted destinations; best of %d",
+             par_n, (double)par_n * (double)par_len[0] / 1048576.0, verb, t2, gbps(par_n * par_len[0], t2), c2, t1, gbps(par_n * par_len[0], t1), c1, runs);
+        fig_quiet(name, title, "warm", t2, t1, 1.5, busy, 2, what);
     }
     (void)unlink(path);
 }
 
+static void par_many(void)
+{
+    par_many_row("par_read_many_threads", "safetensors load-all of 1000 x 256 KiB into caller buffers: threads = 2 vs threads = 1",
+                 "many.safetensors", 0, "");
+}
+
+/* MCF_VERIFY: every zip entry's CRC-32 checked before its bytes are handed out. */
+static void par_many_verify(void)
+{
+    par_many_row("pt_read_many_verify_threads", "torch load-all of 1000 x 256 KiB with MCF_VERIFY (CRC-32 of every entry): threads = 2 vs threads = 1",
+                 "many.pt", MCF_VERIFY, " (MCF_VERIFY)");
+}
+
 /* Cold 1 GiB safetensors load with MCF_DIRECT and threads = 4 against
- * O_DIRECT preads at queue depth 1, 4 and 16 (the best is the device's
- * limit) and a cold buffered read(2). */
+ * O_DIRECT preads of 1 MiB and 4 MiB pieces at queue depth 1, 4 and 16 (the
+ * best is the device's limit) and a cold buffered read(2): once into a
+ * malloc'ed buffer (never congruent to the data's file offset mod 4096, so
+ * every byte goes through a bounce buffer) and once into a buffer placed
+ * congruent to it (straight into the destination). */
 static void par_cold_direct(void)
 {
-    const char *t1 = "cold safetensors load, MCF_DIRECT + threads = 4 vs the best O_DIRECT pread at queue depth 1/4/16";
-    const char *t2 = "cold safetensors load, MCF_DIRECT + threads = 4 vs a cold buffered read(2) of the file";
+    const char *t1 = "cold safetensors load, MCF_DIRECT + threads = 4 into malloc'ed memory vs the best O_DIRECT pread";
+    const char *t2 = "cold safetensors load, MCF_DIRECT + threads = 4 into malloc'ed memory vs a cold buffered read(2)";
+    const char *t3 = "cold safetensors load, MCF_DIRECT + threads = 4 into a buffer congruent to the file offset vs the best O_DIRECT pread";
     static const size_t qd[3] = { 1, 4, 16 };
-    uint64_t b[1];
-    char path[4096], what[1024];
+    static const uint64_t piece[2] = { (uint64_t)1 << 20, (uint64_t)4 << 20 };
+    uint64_t b[1], off = 0, len = 0;
+    char path[4096], what[1024], list[256];
     mcf_options o;
-    op xo, xb;
-    double tq[3], to = INFINITY, tr = INFINITY, best = INFINITY, busy, tb, cb, co, tmp;
-    int runs = cfg.runs < 3 ? 3 : cfg.runs, q, rc, bestq = 0;
+    mcf_reader *r = NULL;
+    op xo, xc, xb;
+    double tq[2][3], to = INFINITY, tc = INFINITY, tr = INFINITY, best = INFINITY, busy, cb, co, tmp;
+    int runs = cfg.runs < 5 ? 5 : cfg.runs, q, pc, rc, bestq = 0, bestp = 0;
+    void *plain_dst, *congruent_dst;
     if (!cfg.cold || !can_drop_caches()) {
         fig_skip("par_cold_direct_vs_odirect", t1, "cold", "needs root (drop_caches) and --cache cold or both");
         fig_skip("par_cold_direct_vs_read", t2, "cold", "needs root (drop_caches) and --cache cold or both");
+        fig_skip("par_cold_direct_congruent", t3, "cold", "needs root (drop_caches) and --cache cold or both");
         return;
     }
     b[0] = D.size;
@@ -1983,31 +2007,56 @@ static void par_cold_direct(void)
     path_of(path, sizeof path, "cold.safetensors");
     if ((rc = mcf_save(path, par_t, 1, NULL)) != MCF_OK) { fig_skip_rc("par_cold_direct_vs_odirect", t1, "cold", "mcf_save", rc); return; }
     sync_file(path);
+    if ((rc = mcf_open(path, NULL, &r)) != MCF_OK || (rc = mcf_entry_location(r, 0, &off, &len)) != MCF_OK) {
+        mcf_close(r);
+        fig_skip_rc("par_cold_direct_vs_odirect", t1, "cold", "mcf_entry_location", rc);
+        return;
+    }
+    mcf_close(r);
     memset(&o, 0, sizeof o);
     o.flags = MCF_DIRECT;
     o.threads = 4;
-    memset(&xo, 0, sizeof xo); memset(&xb, 0, sizeof xb);
-    xo.path = xb.path = path; xo.o = &o;
+    memset(&xo, 0, sizeof xo); memset(&xc, 0, sizeof xc); memset(&xb, 0, sizeof xb);
+    xo.path = xc.path = xb.path = path; xo.o = xc.o = &o;
     busy = bench_others_runnable();
-    for (q = 0; q < 3; q++) {
-        xb.n = qd[q];
-        if (best_pair(op_par_odirect, &xb, op_par_read_many, &xo, runs, 1, &tq[q], &tmp, &cb, &co) != 0) {
-            fig_skip("par_cold_direct_vs_odirect", t1, "cold", xo.rc ? mcf_last_error() : "O_DIRECT pread baseline failed (file system refuses O_DIRECT?)");
-            (void)unlink(path);
-            return;
+    /* par_dst[0] is D.rbuf (malloc'ed); the congruent buffer starts in D.rbuf
+     * at the file offset's remainder mod 4096 (D.rcap has room for it) */
+    plain_dst = par_dst[0];
+    congruent_dst = D.rbuf + (4096 - (uintptr_t)D.rbuf % 4096) % 4096 + off % 4096;
+    for (pc = 0; pc < 2; pc++)
+        for (q = 0; q < 3; q++) {
+            double tb1, tb2, tm1, tm2;
+            xb.n = qd[q];
+            xb.bytes = piece[pc];
+            par_dst[0] = plain_dst;
+            rc = best_pair(op_par_odirect, &xb, op_par_read_many, &xo, runs, 1, &tb1, &tm1, &cb, &co);
+            par_dst[0] = congruent_dst;
+            if (rc == 0) rc = best_pair(op_par_odirect, &xb, op_par_read_many, &xc, runs, 1, &tb2, &tm2, &cb, &co);
+            par_dst[0] = plain_dst;
+            if (rc != 0) {
+                fig_skip("par_cold_direct_vs_odirect", t1, "cold", xo.rc || xc.rc ? mcf_last_error() : "O_DIRECT pread baseline failed (file system refuses O_DIRECT?)");
+                (void)unlink(path);
+                return;
+            }
+            tq[pc][q] = fmin(tb1, tb2);
+            to = fmin(to, tm1);
+            tc = fmin(tc, tm2);
+            if (tq[pc][q] < best) { best = tq[pc][q]; bestq = q; bestp = pc; }
         }
-        if (tmp < to) to = tmp;
-        if (tq[q] < best) { best = tq[q]; bestq = q; }
-    }
+    par_dst[0] = plain_dst;
     if (best_pair(op_par_plain_read, &xb, op_par_read_many, &xo, runs, 1, &tr, &tmp, &cb, &co) == 0 && tmp < to) to = tmp;
     busy = fmax(busy, bench_others_runnable());
-    tb = best;
-    bfmt(what, sizeof what, "%.0f MiB file: mcf_open + mcf_read_many (MCF_DIRECT, threads = 4) %.3f s (%.2f GB/s); O_DIRECT pread in 4 MiB pieces: queue depth 1 %.3f s, 4 %.3f s, 16 %.3f s (best: %zu); cache dropped before every run, best of %d",
-         (double)D.size / 1048576.0, to, gbps(D.size, to), tq[0], tq[1], tq[2], qd[bestq], runs);
-    fig_quiet("par_cold_direct_vs_odirect", t1, "cold", to, tb, 0.9, busy, 1, what);
-    bfmt(what, sizeof what, "%.0f MiB file: mcf (MCF_DIRECT, threads = 4) %.3f s (%.2f GB/s), buffered read(2) of the file %.3f s (%.2f GB/s); cache dropped before every run, best of %d",
+    bfmt(list, sizeof list, "1 MiB pieces at queue depth 1/4/16 %.3f/%.3f/%.3f s, 4 MiB pieces %.3f/%.3f/%.3f s (best: %s at %zu)",
+         tq[0][0], tq[0][1], tq[0][2], tq[1][0], tq[1][1], tq[1][2], bestp ? "4 MiB" : "1 MiB", qd[bestq]);
+    bfmt(what, sizeof what, "%.0f MiB file: mcf_open + mcf_read_many (MCF_DIRECT, threads = 4) into malloc'ed memory %.3f s (%.2f GB/s); O_DIRECT pread: %s; cache dropped before every run, best of %d",
+         (double)D.size / 1048576.0, to, gbps(D.size, to), list, runs);
+    fig_quiet("par_cold_direct_vs_odirect", t1, "cold", to, best, 0.9, busy, 1, what);
+    bfmt(what, sizeof what, "%.0f MiB file: mcf (MCF_DIRECT, threads = 4) into malloc'ed memory %.3f s (%.2f GB/s), buffered read(2) of the file %.3f s (%.2f GB/s); cache dropped before every run, best of %d",
          (double)D.size / 1048576.0, to, gbps(D.size, to), tr, gbps(D.size, tr), runs);
     fig_quiet("par_cold_direct_vs_read", t2, "cold", to, tr, 1.0, busy, 1, what);
+    bfmt(what, sizeof what, "%.0f MiB file, data at file offset %llu: mcf (MCF_DIRECT, threads = 4) into a buffer at that offset's remainder mod 4096 %.3f s (%.2f GB/s); O_DIRECT pread: %s; cache dropped before every run, best of %d",
+         (double)D.size / 1048576.0, (unsigned long long)off, tc, gbps(D.size, tc), list, runs);
+    fig_quiet("par_cold_direct_congruent", t3, "cold", tc, best, 0.9, busy, 1, what);
     (void)unlink(path);
 }
 
@@ -2222,6 +2271,7 @@ static void bench_par(void)
     par_pt_open();
     par_torch_save();
     par_llama();
+    par_many_verify();
     par_cold_direct();
     free(par_t); free(par_dst); free(par_idx); free(par_len); free(par_file_off);
 }

@@ -12,7 +12,8 @@
  * mcf_test_server.h (nginx, s3rver, http.server for the curl variants; its
  * ports and process plumbing in mcf_test_net.h, which the bench shares),
  * mcf_test_alloc.h (the counting allocator and allocation-failure sweeps),
- * mcf_test_endian.h (little-endian views of tensors). */
+ * mcf_test_endian.h (little-endian views of tensors), mcf_test_store.h (a
+ * counting, logging store over the memory store). */
 #ifndef MCF_TEST_H
 #define MCF_TEST_H
 /* tests are POSIX programs (mkdtemp, fork, pthreads) even when the library is not */

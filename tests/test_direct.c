@@ -1,12 +1,141 @@
-/* [10] MCF_DIRECT: O_DIRECT reads and writes of local files. On a file
- * system that takes O_DIRECT (the build directory: ext4, xfs, btrfs...)
- * saves are byte-identical to buffered ones and leave the data out of the
- * page cache, and reads at every offset and destination alignment, in parts
- * on several threads too, give the file's bytes without pulling it into
- * the page cache. Where O_DIRECT is refused (tmpfs before Linux 6.6, ramfs)
- * the same calls succeed with buffered I/O and leave a "note:" saying so. */
+/* [10] [11] MCF_DIRECT: unbuffered reads and writes of local files
+ * (O_DIRECT; FILE_FLAG_NO_BUFFERING on Windows). On a file system that takes
+ * O_DIRECT (the build directory: ext4, xfs, btrfs...) saves are
+ * byte-identical to buffered ones and leave the data out of the page cache,
+ * and reads at every offset and destination alignment, in parts on several
+ * threads too, give the file's bytes without pulling it into the page
+ * cache. Where O_DIRECT is refused (tmpfs before Linux 6.6, ramfs) the same
+ * calls succeed with buffered I/O and leave a "note:" saying so. On Windows
+ * the same saves, reads and a cancelled save run (the page-cache checks are
+ * Linux's). */
 #define _DEFAULT_SOURCE 1   /* mincore */
 #include "mcf_test.h"
+
+#if !defined(MCF_NO_POSIX)
+/* Three tensors of odd sizes (the data of the first starts at an offset
+ * that is not a multiple of 8, let alone 4096). */
+static unsigned char *g_data;
+static mcf_tensor g_t[3];
+static size_t g_nb[3];
+
+static void make_tensors(void)
+{
+    static const int64_t n[3] = { 3 * 4096 + 77, 1000003, 2 * 4096 };
+    static const char *const names[3] = { "odd", "big", "blocks" };
+    size_t off = 0, k, i;
+    uint32_t x = 7;
+    if (g_data) return;
+    for (k = 0; k < 3; k++) g_nb[k] = (size_t)n[k] * (k == 1 ? 4 : 1);
+    g_data = (unsigned char *)malloc(g_nb[0] + g_nb[1] + g_nb[2]);
+    for (i = 0; g_data && i < g_nb[0] + g_nb[1] + g_nb[2]; i++) { x = x * 1103515245u + 12345u; g_data[i] = (unsigned char)(x >> 16); }
+    for (k = 0; k < 3; k++) {
+        memset(&g_t[k], 0, sizeof g_t[k]);
+        g_t[k].name = names[k];
+        g_t[k].dtype = k == 1 ? MCF_F32 : MCF_U8;
+        g_t[k].ndim = 1;
+        g_t[k].shape[0] = n[k];
+        g_t[k].data = g_data + off;
+        off += g_nb[k];
+    }
+}
+
+/* 1 when the files at a and b hold the same bytes. */
+static int same_bytes(const char *a, const char *b)
+{
+    size_t la = 0, lb = 0;
+    unsigned char *x = mcf_test_slurp(a, &la), *y = mcf_test_slurp(b, &lb);
+    int same = x && y && la == lb && memcmp(x, y, la) == 0;
+    free(x);
+    free(y);
+    return same;
+}
+
+/* Every tensor of r (the file of make_tensors) into destinations at every
+ * alignment (congruent to its file offset too: straight in), a slice of odd
+ * rows, and all three at once; each must give the saved bytes. */
+static int read_every_way(mcf_reader *r, const char *path)
+{
+    unsigned char *buf = (unsigned char *)malloc(g_nb[1] + 3 * 4096 + 16);
+    size_t k, idx[3], lens[3];
+    void *dst[3];
+    int shift;
+    MCF_CHECK(buf != NULL);
+    for (k = 0; k < 3; k++) {
+        int i = mcf_find(r, g_t[k].name), shifts[12], ns = 0, t;
+        uint64_t off = 0, nb = 0;
+        MCF_CHECK(i >= 0);
+        idx[k] = (size_t)i;
+        lens[k] = g_nb[k];
+        MCF_CHECK_RC(mcf_entry_location(r, idx[k], &off, &nb), MCF_OK);
+        for (t = 0; t < 8; t++) shifts[ns++] = t;
+        shifts[ns++] = 4096;
+        for (t = -1; t <= 1; t++) shifts[ns++] = (int)(off % 4096) + 4096 + t;   /* congruent: straight in */
+        for (t = 0; t < ns; t++) {
+            unsigned char *d = buf + (4096 - (uintptr_t)buf % 4096) % 4096 + (size_t)shifts[t];
+            shift = shifts[t];
+            if (d + g_nb[k] > buf + g_nb[1] + 3 * 4096 + 16) break;
+            memset(d, 0, g_nb[k]);
+            MCF_CHECK_RC(mcf_read(r, idx[k], d, g_nb[k]), MCF_OK);
+            if (memcmp(d, g_t[k].data, g_nb[k]) != 0) { fprintf(stderr, "  %s: tensor %s, destination + %d: wrong bytes\n", path, g_t[k].name, shift); return 1; }
+        }
+    }
+    {   /* a slice of odd rows: unaligned ranges read in batches */
+        mcf_slice s = mcf_slice_range(5, 4096 * 3 + 70);
+        s.step = 3;
+        MCF_CHECK_RC(mcf_read_slice(r, idx[0], &s, 1, buf, g_nb[0]), MCF_OK);
+        for (k = 0; k < (4096 * 3 + 70 - 5 + 2) / 3; k++) MCF_CHECK(buf[k] == g_data[5 + 3 * k]);
+    }
+    for (k = 0; k < 3; k++) { dst[k] = malloc(g_nb[k]); MCF_CHECK(dst[k] != NULL); }
+    MCF_CHECK_RC(mcf_read_many(r, idx, dst, lens, 3, NULL), MCF_OK);
+    for (k = 0; k < 3; k++) { MCF_CHECK(memcmp(dst[k], g_t[k].data, g_nb[k]) == 0); free(dst[k]); }
+    free(buf);
+    return 0;
+}
+
+/* Whole objects of every size around a block, written and read with o. */
+static int whole_sizes(const char *path, mcf_options *o)
+{
+    static const size_t sizes[7] = { 0, 1, 4095, 4096, 4097, 3 * 4096 + 3, ((size_t)1 << 20) + 5 };
+    int e;
+    for (e = 0; e < 7; e++) {
+        void *got = NULL;
+        size_t n = 0;
+        o->threads = 0;
+        MCF_CHECK_RC(mcf_write_bytes(path, g_data, sizes[e], o), MCF_OK);
+        MCF_CHECK_RC(mcf_read_bytes(path, &got, &n, o), MCF_OK);
+        MCF_CHECK(n == sizes[e] && (n == 0 || memcmp(got, g_data, n) == 0));
+        mcf_free(got);
+    }
+    return 0;
+}
+
+static int cancel_after_1mib(void *user, uint64_t done, uint64_t total)
+{
+    (void)user; (void)total;
+    return done >= ((uint64_t)1 << 20);
+}
+
+/* A direct save cancelled after its first MiB went out fails, and path
+ * keeps the bytes of ref (saved there first). */
+static int failed_save_keeps_old(const char *path, const char *ref)
+{
+    mcf_options o;
+    memset(&o, 0, sizeof o);
+    o.flags = MCF_DIRECT;
+    MCF_CHECK_RC(mcf_write_bytes(path, "old", 3, &o), MCF_OK);
+    o.progress = cancel_after_1mib;
+    MCF_CHECK_RC(mcf_save(path, g_t, 3, &o), MCF_PERSISTENT_FAIL);
+    MCF_CHECK_ERR("cancelled by the progress callback");
+    {
+        size_t n = 0;
+        unsigned char *b = mcf_test_slurp(path, &n);
+        MCF_CHECK(b && n == 3 && memcmp(b, "old", 3) == 0);
+        free(b);
+    }
+    MCF_CHECK(!same_bytes(path, ref));
+    return 0;
+}
+#endif
 
 #if !defined(MCF_NO_POSIX) && !defined(_WIN32)
 #include <fcntl.h>
@@ -75,45 +204,14 @@ static int evict(const char *path)
     return ok;
 }
 
-/* Three tensors of odd sizes (the data of the first starts at an offset
- * that is not a multiple of 8, let alone 4096). */
-static unsigned char *g_data;
-static mcf_tensor g_t[3];
-static size_t g_nb[3];
-
-static void make_tensors(void)
-{
-    static const int64_t n[3] = { 3 * 4096 + 77, 1000003, 2 * 4096 };
-    static const char *const names[3] = { "odd", "big", "blocks" };
-    size_t off = 0, k, i;
-    uint32_t x = 7;
-    if (g_data) return;
-    for (k = 0; k < 3; k++) g_nb[k] = (size_t)n[k] * (k == 1 ? 4 : 1);
-    g_data = (unsigned char *)malloc(g_nb[0] + g_nb[1] + g_nb[2]);
-    for (i = 0; g_data && i < g_nb[0] + g_nb[1] + g_nb[2]; i++) { x = x * 1103515245u + 12345u; g_data[i] = (unsigned char)(x >> 16); }
-    for (k = 0; k < 3; k++) {
-        memset(&g_t[k], 0, sizeof g_t[k]);
-        g_t[k].name = names[k];
-        g_t[k].dtype = k == 1 ? MCF_F32 : MCF_U8;
-        g_t[k].ndim = 1;
-        g_t[k].shape[0] = n[k];
-        g_t[k].data = g_data + off;
-        off += g_nb[k];
-    }
-}
-
 /* Saves with MCF_DIRECT into dir (format fmt) and reads back every way;
  * direct: whether dir takes O_DIRECT. */
 static int direct_case(const char *dir, const char *file, int direct)
 {
     char path[512], ref[512], note[700];
-    unsigned char *a, *b, *buf;
-    size_t la, lb, k, idx[3], lens[3];
-    void *dst[3];
     mcf_options o;
     mcf_reader *r;
     long total = 0, in;
-    int shift, e;
     make_tensors();
     MCF_CHECK(g_data != NULL);
     (void)snprintf(path, sizeof path, "%s/%s", dir, file);
@@ -134,11 +232,7 @@ static int direct_case(const char *dir, const char *file, int direct)
     MCF_CHECK(in >= 0 && total > 900);
     if (direct && in > DIRECT_SLACK) { fprintf(stderr, "  %s: %ld of %ld pages cached after a direct save\n", path, in, total); return 1; }
     /* byte-identical to the buffered save; nothing left beside it */
-    a = mcf_test_slurp(path, &la);
-    b = mcf_test_slurp(ref, &lb);
-    MCF_CHECK(a && b && la == lb && memcmp(a, b, la) == 0);
-    free(a);
-    free(b);
+    MCF_CHECK(same_bytes(path, ref));
     MCF_CHECK(mcf_test_count_entries(dir, ".tmp", 1) == 0);
     /* reads: every destination alignment, whole and sliced, in parts on threads */
     MCF_CHECK(evict(path));
@@ -151,45 +245,13 @@ static int direct_case(const char *dir, const char *file, int direct)
         (void)snprintf(note, sizeof note, "note: file: \"%s\": the file system refuses O_DIRECT (invalid argument); reading with buffered I/O instead (MCF_DIRECT)", path);
         MCF_CHECK_ERR(note);
     }
-    buf = (unsigned char *)malloc(g_nb[1] + 8192);
-    MCF_CHECK(buf != NULL);
-    for (k = 0; k < 3; k++) {
-        int i = mcf_find(r, g_t[k].name);
-        MCF_CHECK(i >= 0);
-        idx[k] = (size_t)i;
-        lens[k] = g_nb[k];
-        for (shift = 0; shift < 4096 + 8; shift += shift < 8 ? 1 : 4096 - 8 + 1) {
-            unsigned char *d = buf + (4096 - (uintptr_t)buf % 4096) % 4096 + (size_t)shift;
-            if (d + g_nb[k] > buf + g_nb[1] + 8192) break;
-            memset(d, 0, g_nb[k]);
-            MCF_CHECK_RC(mcf_read(r, idx[k], d, g_nb[k]), MCF_OK);
-            if (memcmp(d, g_t[k].data, g_nb[k]) != 0) { fprintf(stderr, "  %s: tensor %s, destination + %d: wrong bytes\n", path, g_t[k].name, shift); return 1; }
-        }
-    }
-    {   /* a slice of odd rows: unaligned ranges read in batches */
-        mcf_slice s = mcf_slice_range(5, 4096 * 3 + 70);
-        s.step = 3;
-        MCF_CHECK_RC(mcf_read_slice(r, idx[0], &s, 1, buf, g_nb[0]), MCF_OK);
-        for (k = 0; k < (4096 * 3 + 70 - 5 + 2) / 3; k++) MCF_CHECK(buf[k] == g_data[5 + 3 * k]);
-    }
-    for (k = 0; k < 3; k++) { dst[k] = malloc(g_nb[k]); MCF_CHECK(dst[k] != NULL); }
-    MCF_CHECK_RC(mcf_read_many(r, idx, dst, lens, 3, NULL), MCF_OK);
-    for (k = 0; k < 3; k++) { MCF_CHECK(memcmp(dst[k], g_t[k].data, g_nb[k]) == 0); free(dst[k]); }
+    if (read_every_way(r, path)) return 1;
     mcf_close(r);
-    free(buf);
     in = cached_pages(path, &total);
     if (direct && in > DIRECT_SLACK) { fprintf(stderr, "  %s: %ld of %ld pages cached after direct reads\n", path, in, total); return 1; }
-    /* whole objects of every size around a block */
-    for (e = 0; e < 7; e++) {
-        static const size_t sizes[7] = { 0, 1, 4095, 4096, 4097, 3 * 4096 + 3, ((size_t)1 << 20) + 5 };
-        void *got = NULL;
-        size_t n = 0;
-        o.threads = 0;
-        MCF_CHECK_RC(mcf_write_bytes(path, g_data, sizes[e], &o), MCF_OK);
-        MCF_CHECK_RC(mcf_read_bytes(path, &got, &n, &o), MCF_OK);
-        MCF_CHECK(n == sizes[e] && (n == 0 || memcmp(got, g_data, n) == 0));
-        mcf_free(got);
-    }
+    if (whole_sizes(path, &o)) return 1;
+    if (failed_save_keeps_old(path, ref)) return 1;
+    MCF_CHECK(mcf_test_count_entries(dir, ".tmp", 1) == 0);
     MCF_CHECK(unlink(path) == 0 && unlink(ref) == 0);
     return 0;
 }
@@ -237,6 +299,81 @@ static int direct_falls_back_where_refused(void)
 }
 
 MCF_TEST_MAIN(MCF_TEST(direct_on_disk), MCF_TEST(direct_falls_back_where_refused))
+#elif !defined(MCF_NO_POSIX) && defined(_WIN32)
+#include <windows.h>
+
+static int count_tmp_files(const char *dir)
+{
+    char pat[MAX_PATH + 64];
+    WIN32_FIND_DATAA fd;
+    HANDLE h;
+    int n = 0;
+    (void)snprintf(pat, sizeof pat, "%s\\*.tmp", dir);
+    h = FindFirstFileA(pat, &fd);
+    if (h == INVALID_HANDLE_VALUE) return 0;
+    do n++; while (FindNextFileA(h, &fd));
+    FindClose(h);
+    return n;
+}
+
+/* The note a refused FILE_FLAG_NO_BUFFERING leaves, or nothing: the
+ * temporary directory's file system decides (wine on Linux takes it). */
+static int win_note_or_nothing(const char *path, const char *doing)
+{
+    char want[700];
+    const char *e = mcf_last_error();
+    if (strcmp(e, "before") == 0) return 1;
+    (void)snprintf(want, sizeof want, "note: file: \"%s\": the file system refuses FILE_FLAG_NO_BUFFERING (", path);
+    if (strncmp(e, want, strlen(want)) != 0 || !strstr(e, doing)) { fprintf(stderr, "  unexpected message: %s\n", e); return 0; }
+    fprintf(stderr, "  note: %s\n", e);
+    return 1;
+}
+
+/* The Windows backend with MCF_DIRECT: saves byte-identical to a buffered
+ * save (the partial last block appended buffered), reads at every offset
+ * and destination alignment, whole objects around a block, and a failed
+ * save that leaves the old file and no temporary file. */
+static int direct_win(void)
+{
+    char t[MAX_PATH + 1], dir[MAX_PATH + 64], path[MAX_PATH + 96], ref[MAX_PATH + 96];
+    const char *files[2] = { "w.safetensors", "w.pt" };
+    mcf_options o;
+    mcf_reader *r;
+    DWORD n = GetTempPathA(sizeof t, t);
+    int k;
+    MCF_CHECK(n > 0 && n <= MAX_PATH);
+    (void)snprintf(dir, sizeof dir, "%smcf-direct-%lu", t, (unsigned long)GetCurrentProcessId());
+    MCF_CHECK(CreateDirectoryA(dir, NULL) || GetLastError() == ERROR_ALREADY_EXISTS);
+    make_tensors();
+    MCF_CHECK(g_data != NULL);
+    for (k = 0; k < 2; k++) {
+        (void)snprintf(path, sizeof path, "%s\\%s", dir, files[k]);
+        (void)snprintf(ref, sizeof ref, "%s\\ref-%s", dir, files[k]);
+        memset(&o, 0, sizeof o);
+        MCF_CHECK_RC(mcf_save(ref, g_t, 3, &o), MCF_OK);
+        o.flags = MCF_DIRECT | MCF_DURABLE;
+        (void)mcf_set_error(MCF_OK, "before");
+        MCF_CHECK_RC(mcf_save(path, g_t, 3, &o), MCF_OK);
+        MCF_CHECK(win_note_or_nothing(path, "writing with buffered I/O instead (MCF_DIRECT)"));
+        MCF_CHECK(same_bytes(path, ref));
+        MCF_CHECK(count_tmp_files(dir) == 0);
+        o.flags = MCF_DIRECT;
+        o.threads = 3;
+        (void)mcf_set_error(MCF_OK, "before");
+        MCF_CHECK_RC(mcf_open(path, &o, &r), MCF_OK);
+        MCF_CHECK(win_note_or_nothing(path, "reading with buffered I/O instead (MCF_DIRECT)"));
+        if (read_every_way(r, path)) return 1;
+        mcf_close(r);
+        if (whole_sizes(path, &o)) return 1;
+        if (failed_save_keeps_old(path, ref)) return 1;
+        MCF_CHECK(count_tmp_files(dir) == 0);
+        MCF_CHECK(DeleteFileA(path) && DeleteFileA(ref));
+    }
+    MCF_CHECK(RemoveDirectoryA(dir));
+    return 0;
+}
+
+MCF_TEST_MAIN(MCF_TEST(direct_win))
 #else
 /* No local files here: MCF_DIRECT changes nothing for memory://. */
 static int direct_ignored_by_memory(void)

@@ -486,11 +486,74 @@ static int parallel_verify_names_entry(void)
     MCF_CHECK_RC(mcf_open_memory(img, len, &so, &r), MCF_OK);
     MCF_CHECK_RC(mcf_entry_location(r, idx[123], &off, NULL), MCF_OK);
     img[off] ^= 1;
+    MCF_CHECK_RC(mcf_entry_location(r, idx[200], &off, NULL), MCF_OK);
+    img[off + 5000] ^= 1;               /* a second bad entry, later in the list, checked on another thread */
     MCF_CHECK_RC(mcf_read_many(r, idx, dst, lens, NT, NULL), MCF_CHECKSUM_MISMATCH);
     (void)snprintf(want, sizeof want, "mcf_read_many: entry 123 (tensor %lu, \"t123\"): torch: <memory>: zip entry", (unsigned long)idx[123]);
     MCF_CHECK_ERR(want);
+    for (k = 0; k < NT / 2; k++) {      /* reversed: t200 comes first now */
+        size_t x = idx[k], y = lens[k];
+        void *d = dst[k];
+        idx[k] = idx[NT - 1 - k]; idx[NT - 1 - k] = x;
+        lens[k] = lens[NT - 1 - k]; lens[NT - 1 - k] = y;
+        dst[k] = dst[NT - 1 - k]; dst[NT - 1 - k] = d;
+    }
+    MCF_CHECK_RC(mcf_read_many(r, idx, dst, lens, NT, NULL), MCF_CHECKSUM_MISMATCH);
+    (void)snprintf(want, sizeof want, "mcf_read_many: entry %d (tensor %lu, \"t200\"): torch: <memory>: zip entry", NT - 1 - 200, (unsigned long)idx[NT - 1 - 200]);
+    MCF_CHECK_ERR(want);
     mcf_close(r);
     fixture_free(&s, img, dst);
+    return 0;
+}
+
+/* MCF_VERIFY over tensors that view one storage (a file written by real
+ * PyTorch): the storage is checked once, by one thread, and a flipped byte
+ * in it is reported for the first entry of the list that views it. */
+static int parallel_verify_shared_storage(void)
+{
+    size_t len, idx[3], lens[3], k, n;
+    unsigned char *img = mcf_test_slurp("tests/data/torch/shared_storage.pt", &len), *one;
+    void *dst[3];
+    uint64_t off;
+    mcf_reader *r;
+    mcf_options so;
+    int pass;
+    MCF_CHECK(img != NULL);
+    memset(&so, 0, sizeof so);
+    so.flags = MCF_VERIFY;
+    so.threads = 3;
+    for (pass = 0; pass < 2; pass++) {
+        MCF_CHECK_RC(mcf_open_memory(img, len, &so, &r), MCF_OK);
+        n = mcf_count(r);
+        MCF_CHECK(n == 3);
+        for (k = 0; k < n; k++) {
+            uint64_t nb;
+            idx[k] = n - 1 - k;
+            MCF_CHECK_RC(mcf_entry_location(r, idx[k], NULL, &nb), MCF_OK);
+            lens[k] = (size_t)nb;
+            dst[k] = malloc(lens[k] + 1);
+            MCF_CHECK(dst[k] != NULL);
+        }
+        if (pass == 0) {
+            MCF_CHECK_RC(mcf_read_many(r, idx, dst, lens, n, NULL), MCF_OK);
+            for (k = 0; k < n; k++) {       /* the bytes a serial mcf_read gives */
+                MCF_CHECK((one = (unsigned char *)malloc(lens[k] + 1)) != NULL);
+                MCF_CHECK_RC(mcf_read(r, idx[k], one, lens[k]), MCF_OK);
+                MCF_CHECK(memcmp(one, dst[k], lens[k]) == 0);
+                free(one);
+            }
+        } else {
+            MCF_CHECK_RC(mcf_read_many(r, idx, dst, lens, n, NULL), MCF_CHECKSUM_MISMATCH);
+            MCF_CHECK_ERR("mcf_read_many: entry 0 (tensor 2, \"base_t\"): torch: <memory>: zip entry \"archive/data/0\" has CRC-32");
+        }
+        for (k = 0; k < n; k++) free(dst[k]);
+        if (pass == 0) {                    /* the storage's first byte flipped for the second pass */
+            MCF_CHECK_RC(mcf_entry_location(r, 0, &off, NULL), MCF_OK);
+            img[off] ^= 1;
+        }
+        mcf_close(r);
+    }
+    free(img);
     return 0;
 }
 
@@ -621,4 +684,4 @@ static int parallel_torch_save_crc_on_thread(void)
 
 MCF_TEST_MAIN(MCF_TEST(parallel_torch_save_crc_on_thread), MCF_TEST(parallel_read_many_sharded), MCF_TEST(parallel_read_many_matches_tensors), MCF_TEST(parallel_single_reads_in_parts),
               MCF_TEST(parallel_failure_names_entry_or_part), MCF_TEST(parallel_read_many_refusals),
-              MCF_TEST(parallel_verify_names_entry), MCF_TEST(parallel_backend_flag_decides))
+              MCF_TEST(parallel_verify_names_entry), MCF_TEST(parallel_verify_shared_storage), MCF_TEST(parallel_backend_flag_decides))

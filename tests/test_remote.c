@@ -685,6 +685,36 @@ static int remote_empty_object_open_http_and_s3(void)
     return 0;
 }
 
+/* A 416 without Content-Range: a HEAD settles the size. Zero: the object
+ * opens empty (the GET and the HEAD); any other size: the 416 stands, as
+ * the open's error. */
+static int remote_bare_416_asks_head(void)
+{
+    char url[160], want[256];
+    uint64_t r0, r1;
+    mcf_reader *r = (mcf_reader *)1;
+    void *p = NULL;
+    size_t n = 1;
+    NEED_HTTP();
+    url_of(url, sizeof url, g_http_base, "/bare416/empty.bin");
+    MCF_CHECK_RC(mcf_write_bytes(url, "", 0, NULL), MCF_OK);
+    mcf_curl_counters(&r0, NULL, NULL);
+    MCF_CHECK_RC(mcf_read_bytes(url, &p, &n, NULL), MCF_OK);
+    mcf_curl_counters(&r1, NULL, NULL);
+    MCF_CHECK(n == 0 && r1 - r0 == 2);
+    mcf_free(p);
+    url_of(url, sizeof url, g_http_base, "/bare416/five.bin");
+    MCF_CHECK_RC(mcf_write_bytes(url, "12345", 5, NULL), MCF_OK);
+    MCF_CHECK_RC(mcf_open(url, NULL, &r), MCF_FILE_READ_FAIL);
+    MCF_CHECK(r == NULL);
+    (void)snprintf(want, sizeof want, "http: GET %s: HTTP 416 Requested Range Not Satisfiable", url);
+    MCF_CHECK_ERR(want);
+    MCF_CHECK_RC(mcf_remove(url, NULL), MCF_OK);
+    url_of(url, sizeof url, g_http_base, "/bare416/empty.bin");
+    MCF_CHECK_RC(mcf_remove(url, NULL), MCF_OK);
+    return 0;
+}
+
 static int remote_safetensors_lazy_load_http(void)
 {
     char url[160];
@@ -1311,6 +1341,6 @@ MCF_TEST_MAIN(MCF_TEST(remote_http_bytes_round_trip), MCF_TEST(remote_http_missi
               MCF_TEST(remote_http_no_range_note), MCF_TEST(remote_http_no_range_lazy_load),
               MCF_TEST(remote_http_bad_content_range), MCF_TEST(remote_https_tls_options),
               MCF_TEST(remote_slices_match_local_http_and_s3), MCF_TEST(remote_slice_cost_row_and_column),
-              MCF_TEST(remote_open_is_one_request_http_and_s3), MCF_TEST(remote_empty_object_open_http_and_s3),
+              MCF_TEST(remote_open_is_one_request_http_and_s3), MCF_TEST(remote_empty_object_open_http_and_s3), MCF_TEST(remote_bare_416_asks_head),
               MCF_TEST(remote_http_no_content_length))
 #endif

@@ -6,53 +6,11 @@
 #include "mcf_test.h"
 #include "mcf_test_endian.h"
 #include "mcf_test_posix.h"
+#include "mcf_test_store.h"
 #include "sha256.h"
 
-/* A store over a memory store that logs every put in order (keys joined by
- * '\n') and can refuse the put of one key. */
-typedef struct rec {
-    mcf_store vt;
-    mcf_store *in;
-    char log[8192];
-    size_t loglen;
-    int puts, replicated;
-    const char *refuse;                 /* put of this key fails with -200 */
-} rec;
-
-static int rec_put_r(void *u, const char *k, const void *o, size_t l, const mcf_replicate *r)
-{
-    rec *w = (rec *)u;
-    size_t n = strlen(k);
-    w->puts++;
-    if (r) w->replicated++;
-    if (w->loglen + n + 2 < sizeof w->log) {
-        memcpy(w->log + w->loglen, k, n);
-        w->loglen += n;
-        w->log[w->loglen++] = '\n';
-        w->log[w->loglen] = '\0';
-    }
-    if (w->refuse && strcmp(k, w->refuse) == 0) return mcf_set_error(-200, "test store: no handle for \"%s\"", k);
-    return w->in->put(w->in->user, k, o, l);
-}
-static int rec_put(void *u, const char *k, const void *o, size_t l) { return rec_put_r(u, k, o, l, NULL); }
-static int rec_get(void *u, const char *k, void **o, size_t *l) { rec *w = (rec *)u; return w->in->get(w->in->user, k, o, l); }
-static void rec_release(void *u, void *o) { rec *w = (rec *)u; w->in->release(w->in->user, o); }
-static int rec_remove(void *u, const char *k) { rec *w = (rec *)u; return w->in->remove(w->in->user, k); }
-
-static void rec_init(rec *w)
-{
-    memset(w, 0, sizeof *w);
-    w->in = mcf_memory_store_create();
-    w->vt.user = w;
-    w->vt.put = rec_put;
-    w->vt.get = rec_get;
-    w->vt.release = rec_release;
-    w->vt.remove = rec_remove;
-    w->vt.put_replicated = rec_put_r;
-}
-
 /* 1 when key holds exactly the n bytes at want. */
-static int holds(rec *w, const char *key, const void *want, size_t n)
+static int holds(mcf_test_store *w, const char *key, const void *want, size_t n)
 {
     static unsigned char buf[1 << 16];
     size_t len = 0;
@@ -67,7 +25,7 @@ static int holds(rec *w, const char *key, const void *want, size_t n)
     return 1;
 }
 
-static int absent(rec *w, const char *key)
+static int absent(mcf_test_store *w, const char *key)
 {
     size_t len = 0;
     return mcf_store_get_into(&w->vt, key, NULL, 0, &len) == MCF_OBJECT_NOT_FOUND;
@@ -101,8 +59,8 @@ static int seed_single_file_layout(void)
     static const uint16_t h4[4] = {0x3f80, 0x4000, 0xbf80, 0x0000};   /* bf16 1, 2, -1, 0 */
     unsigned char le[24];
     mcf_tensor t[3];
-    rec w;
-    rec_init(&w);
+    mcf_test_store w;
+    mcf_test_store_init(&w, 0);
     MCF_CHECK(w.in != NULL);
     t[0] = mk("layers.0.w", MCF_F32, 2, 2, 3, f6);
     t[1] = mk("norm", MCF_BF16, 1, 4, 0, h4);
@@ -147,8 +105,8 @@ static int seed_chunk_edges(void)
         "m/keys/rank_0/three.__chunk_manifest__\n";
     mcf_tensor t[5];
     mcf_options o;
-    rec w;
-    rec_init(&w);
+    mcf_test_store w;
+    mcf_test_store_init(&w, 0);
     MCF_CHECK(w.in != NULL);
     fill(d, sizeof d);
     t[0] = mk("exact", MCF_U8, 1, 64, 0, d);
@@ -173,7 +131,7 @@ static int seed_chunk_edges(void)
     MCF_CHECK(absent(&w, "m/keys/rank_0/plus1") && absent(&w, "m/keys/rank_0/exact.__chunk_manifest__"));
     /* a chunk the store refuses: seeding stops there, no manifest */
     mcf_memory_store_destroy(w.in);
-    rec_init(&w);
+    mcf_test_store_init(&w, 0);
     w.refuse = "m/keys/rank_0/three.__chunk__.1";
     MCF_CHECK_RC(mcf_seed_model(&w.vt, "memory://seed/chunks.safetensors", "m", 0, &o), -200);
     MCF_CHECK_ERR("seeding \"memory://seed/chunks.safetensors\": put of key \"m/keys/rank_0/three.__chunk__.1\" (64 bytes): test store: no handle");
@@ -188,8 +146,8 @@ static int seed_errors(void)
 {
     static const float f2[2] = {1, 2};
     mcf_tensor t = mk("w", MCF_F32, 1, 2, 0, f2);
-    rec w;
-    rec_init(&w);
+    mcf_test_store w;
+    mcf_test_store_init(&w, 0);
     MCF_CHECK(w.in != NULL);
     MCF_CHECK_RC(mcf_save("memory://seed/e.safetensors", &t, 1, NULL), MCF_OK);
     MCF_CHECK_RC(mcf_seed_model(NULL, "memory://seed/e.safetensors", "m", 0, NULL), MCF_INVALID_PARAMS);
@@ -217,6 +175,99 @@ static int seed_errors(void)
     return 0;
 }
 
+/* A "https" backend over the memory one that, like a presigned URL, serves
+ * an object only with the query it was signed for ("sig=1"); every other
+ * query is a not-found, counted in signed_fs_bad. */
+static mcf_filesystem signed_fs_mem;
+static int signed_fs_bad;
+
+static int signed_fs_url(const mcf_url *url, mcf_url *mu)
+{
+    char buf[512];
+    if (strcmp(url->query, "sig=1") != 0) {
+        signed_fs_bad++;
+        return mcf_set_error(MCF_FILE_NOT_FOUND, "%s: signature does not match", url->url);
+    }
+    (void)snprintf(buf, sizeof buf, "memory://%s", url->path);
+    return mcf_url_parse(buf, NULL, mu);
+}
+static int signed_fs_stat(void *user, const mcf_url *url, const mcf_options *o, uint64_t *size)
+{
+    mcf_url mu;
+    int rc = signed_fs_url(url, &mu);
+    (void)user;
+    if (rc != MCF_OK) return rc;
+    rc = signed_fs_mem.stat(signed_fs_mem.user, &mu, o, size);
+    mcf_url_free(&mu);
+    return rc;
+}
+static int signed_fs_open(void *user, const mcf_url *url, const mcf_options *o, void **file, uint64_t *size)
+{
+    mcf_url mu;
+    int rc = signed_fs_url(url, &mu);
+    (void)user;
+    if (rc != MCF_OK) return rc;
+    rc = signed_fs_mem.open_read(signed_fs_mem.user, &mu, o, file, size);
+    mcf_url_free(&mu);
+    return rc;
+}
+static int signed_fs_read(void *file, uint64_t off, void *dst, size_t len) { return signed_fs_mem.read_at(file, off, dst, len); }
+static void signed_fs_close(void *file) { signed_fs_mem.close_read(file); }
+
+/* mcf_seed_model tells a file, an index and a directory apart as mcf_open
+ * does: by the parsed path, whatever the case of ".safetensors" and
+ * ".index.json", and without an http(s) URL's query. */
+static int seed_names_any_case_and_query(void)
+{
+    static const float f2[2] = {1, 2}, g3[3] = {3, 4, 5};
+    static const char index[] = "{\"metadata\": {\"total_size\": 20}, \"weight_map\": {\"a\": \"s1.safetensors\", \"b\": \"S2.SafeTensors\"}}";
+    unsigned char le[12];
+    mcf_tensor t = mk("w", MCF_F32, 1, 2, 0, f2), a = mk("a", MCF_F32, 1, 2, 0, f2), b = mk("b", MCF_F32, 1, 3, 0, g3);
+    mcf_filesystem fs;
+    mcf_test_store w;
+    mcf_test_store_init(&w, 0);
+    MCF_CHECK(w.in != NULL);
+    /* one file named in upper case */
+    MCF_CHECK_RC(mcf_save("memory://seedcase/ONE.SAFETENSORS", &t, 1, NULL), MCF_OK);
+    MCF_CHECK_RC(mcf_seed_model(&w.vt, "memory://seedcase/ONE.SAFETENSORS", "m", 0, NULL), MCF_OK);
+    mcf_test_to_le(le, f2, 8, MCF_F32);
+    MCF_CHECK(w.puts == 1 && holds(&w, "m/keys/rank_0/w", le, 8));
+    /* an index named in upper case (shards in mixed case) */
+    MCF_CHECK_RC(mcf_save("memory://seedcase/s1.safetensors", &a, 1, NULL), MCF_OK);
+    MCF_CHECK_RC(mcf_save("memory://seedcase/S2.SafeTensors", &b, 1, NULL), MCF_OK);
+    MCF_CHECK_RC(mcf_write_bytes("memory://seedcase/MODEL.SAFETENSORS.INDEX.JSON", index, sizeof index - 1, NULL), MCF_OK);
+    MCF_CHECK_RC(mcf_seed_model(&w.vt, "memory://seedcase/MODEL.SAFETENSORS.INDEX.JSON", "ix", 1, NULL), MCF_OK);
+    MCF_CHECK(w.puts == 3 && holds(&w, "ix/keys/rank_1/a", le, 8));
+    mcf_test_to_le(le, g3, 12, MCF_F32);
+    MCF_CHECK(holds(&w, "ix/keys/rank_1/b", le, 12));
+    /* http(s) URLs with a query: the query is not part of the name, and it
+     * reaches the backend unchanged */
+    MCF_CHECK_RC(mcf_filesystem_lookup("memory", &signed_fs_mem), MCF_OK);
+    memset(&fs, 0, sizeof fs);
+    fs.scheme = "https";
+    fs.stat = signed_fs_stat;
+    fs.open_read = signed_fs_open;
+    fs.read_at = signed_fs_read;
+    fs.close_read = signed_fs_close;
+    MCF_CHECK_RC(mcf_register_filesystem(&fs), MCF_OK);
+    MCF_CHECK_RC(mcf_seed_model(&w.vt, "https://h.test/seedcase/ONE.SAFETENSORS?sig=1", "q", 0, NULL), MCF_OK);
+    mcf_test_to_le(le, f2, 8, MCF_F32);
+    MCF_CHECK(w.puts == 4 && holds(&w, "q/keys/rank_0/w", le, 8));
+    MCF_CHECK_RC(mcf_seed_model(&w.vt, "https://h.test/seedcase/s1.safetensors?sig=1", "q1", 0, NULL), MCF_OK);
+    MCF_CHECK(w.puts == 5 && holds(&w, "q1/keys/rank_0/a", le, 8));
+    MCF_CHECK(signed_fs_bad == 0);
+    /* a wrong query is refused by the backend (and named) */
+    MCF_CHECK_RC(mcf_seed_model(&w.vt, "https://h.test/seedcase/s1.safetensors?sig=2", "q2", 0, NULL), MCF_FILE_NOT_FOUND);
+    MCF_CHECK_ERR("https://h.test/seedcase/s1.safetensors?sig=2: signature does not match");
+    MCF_CHECK(signed_fs_bad == 1 && w.puts == 5);
+    MCF_CHECK_RC(mcf_remove("memory://seedcase/ONE.SAFETENSORS", NULL), MCF_OK);
+    MCF_CHECK_RC(mcf_remove("memory://seedcase/s1.safetensors", NULL), MCF_OK);
+    MCF_CHECK_RC(mcf_remove("memory://seedcase/S2.SafeTensors", NULL), MCF_OK);
+    MCF_CHECK_RC(mcf_remove("memory://seedcase/MODEL.SAFETENSORS.INDEX.JSON", NULL), MCF_OK);
+    mcf_memory_store_destroy(w.in);
+    return 0;
+}
+
 #if !defined(MCF_NO_POSIX) && !defined(_WIN32)
 /* Runs tests/torch_checkpoint.py into dir with args; *out is its listing
  * ("name nbytes sha256" lines; free it). */
@@ -234,7 +285,7 @@ static int make_checkpoint(const char *dir, const char *args, char **out)
  * bytes (sha256 of t.contiguous().view(torch.uint8)), whole or, when larger
  * than chunk (0 = never), as chunks whose manifest is exact. Returns the
  * number of tensors, or -1. */
-static int check_listing(rec *w, const char *listing, const char *prefix, size_t chunk)
+static int check_listing(mcf_test_store *w, const char *listing, const char *prefix, size_t chunk)
 {
     static unsigned char buf[1 << 17];
     const char *at = listing;
@@ -274,7 +325,7 @@ static int check_listing(rec *w, const char *listing, const char *prefix, size_t
 
 /* The sidecars of the checkpoint directory: text as Python's text mode
  * reads it, tokenizer.model (not UTF-8) left out, the index once. */
-static int check_sidecars(rec *w)
+static int check_sidecars(mcf_test_store *w)
 {
     static const char config[] = "{\n  \"model_type\": \"llama\",\n  \"hidden_size\": 32\n}\n";
     static const char tmpl[] = "{% for m in messages %}{{ m['content'] }}\n{% endfor %}";
@@ -294,13 +345,13 @@ static int check_sidecars(rec *w)
 static int seed_torch_shards_directory(void)
 {
     char dir[512], *listing = NULL;
-    rec w;
+    mcf_test_store w;
     int rc, n;
     mcf_test_tmp_path(dir, sizeof dir, "ck_noindex");
     rc = make_checkpoint(dir, "--shards 4 --no-index", &listing);
     if (rc == MCF_TEST_SKIPPED) { free(listing); MCF_SKIP("PyTorch unavailable"); }
     MCF_CHECK(rc == 0 && listing);
-    rec_init(&w);
+    mcf_test_store_init(&w, 0);
     MCF_CHECK_RC(mcf_seed_model(&w.vt, dir, "llama", 1, NULL), MCF_OK);
     n = check_listing(&w, listing, "llama/keys/rank_1/", 0);
     MCF_CHECK(n == 12);
@@ -311,7 +362,7 @@ static int seed_torch_shards_directory(void)
     if (check_sidecars(&w)) return 1;
     /* chunked: 1000-byte chunks */
     mcf_memory_store_destroy(w.in);
-    rec_init(&w);
+    mcf_test_store_init(&w, 0);
     {
         mcf_options o;
         memset(&o, 0, sizeof o);
@@ -323,7 +374,7 @@ static int seed_torch_shards_directory(void)
     }
     /* one shard file alone: its tensors, no sidecars */
     mcf_memory_store_destroy(w.in);
-    rec_init(&w);
+    mcf_test_store_init(&w, 0);
     {
         char one[600];
         (void)snprintf(one, sizeof one, "%s/model-00003-of-00004.safetensors", dir);
@@ -334,7 +385,7 @@ static int seed_torch_shards_directory(void)
     mcf_memory_store_destroy(w.in);
     free(listing);
     /* a directory without checkpoint files, and none at all */
-    rec_init(&w);
+    mcf_test_store_init(&w, 0);
     MCF_CHECK_RC(mcf_seed_model(&w.vt, mcf_test_tmpdir(), "llama", 0, NULL), MCF_FILE_NOT_FOUND);
     MCF_CHECK_ERR("no model.safetensors.index.json and no *.safetensors files there");
     mcf_test_tmp_path(dir, sizeof dir, "no-such-dir");
@@ -351,18 +402,18 @@ static int seed_torch_shards_directory(void)
 static int seed_torch_shards_index(void)
 {
     char dir[512], idx[600], *listing = NULL;
-    rec w;
+    mcf_test_store w;
     int rc;
     mcf_test_tmp_path(dir, sizeof dir, "ck_index");
     rc = make_checkpoint(dir, "--shards 3", &listing);
     if (rc == MCF_TEST_SKIPPED) { free(listing); MCF_SKIP("PyTorch unavailable"); }
     MCF_CHECK(rc == 0 && listing);
-    rec_init(&w);
+    mcf_test_store_init(&w, 0);
     MCF_CHECK_RC(mcf_seed_model(&w.vt, dir, "llama", 0, NULL), MCF_OK);
     MCF_CHECK(check_listing(&w, listing, "llama/keys/rank_0/", 0) == 12);
     if (check_sidecars(&w)) return 1;
     mcf_memory_store_destroy(w.in);
-    rec_init(&w);
+    mcf_test_store_init(&w, 0);
     (void)snprintf(idx, sizeof idx, "%s/model.safetensors.index.json", dir);
     MCF_CHECK_RC(mcf_seed_model(&w.vt, idx, "llama", 2, NULL), MCF_OK);
     MCF_CHECK(check_listing(&w, listing, "llama/keys/rank_2/", 0) == 12);
@@ -379,6 +430,7 @@ static int seed_torch_shards_index(void)
 MCF_TEST_MAIN(
     MCF_TEST(seed_single_file_layout),
     MCF_TEST(seed_chunk_edges),
-    MCF_TEST(seed_errors)
+    MCF_TEST(seed_errors),
+    MCF_TEST(seed_names_any_case_and_query)
     POSIX_TESTS
 )

@@ -4,6 +4,7 @@
  * library then calls put and get key by key); per-key results, the first
  * failing key's code and message, and BUFFER_OVERFLOW without a copy. */
 #include "mcf_test.h"
+#include "mcf_test_store.h"
 
 static const float f6[6] = {1, 2, 3, 4, 5, 6};
 static const float g6[6] = {7, 8, 9, 10, 11, 12};
@@ -21,53 +22,6 @@ static mcf_tensor mk(mcf_dtype dt, int ndim, int64_t d0, int64_t d1, const void 
     return t;
 }
 
-/* A store over a memory store that counts the calls it gets; hooks = 0
- * leaves the three optional hooks NULL (the library's per-key path). */
-typedef struct wrap {
-    mcf_store vt;
-    mcf_store *in;
-    int puts, gets, put_batches, get_batches, get_intos;
-} wrap;
-
-static int w_put(void *u, const char *k, const void *o, size_t l) { wrap *w = (wrap *)u; w->puts++; return w->in->put(w->in->user, k, o, l); }
-static int w_get(void *u, const char *k, void **o, size_t *l) { wrap *w = (wrap *)u; w->gets++; return w->in->get(w->in->user, k, o, l); }
-static void w_release(void *u, void *o) { wrap *w = (wrap *)u; w->in->release(w->in->user, o); }
-static int w_remove(void *u, const char *k) { wrap *w = (wrap *)u; return w->in->remove(w->in->user, k); }
-static int w_get_into(void *u, const char *k, void *d, size_t cap, size_t *len)
-{
-    wrap *w = (wrap *)u;
-    w->get_intos++;
-    return w->in->get_into(w->in->user, k, d, cap, len);
-}
-static int w_put_batch(void *u, const char *const *k, const void *const *o, const size_t *l, size_t n, const mcf_replicate *r, int *res)
-{
-    wrap *w = (wrap *)u;
-    w->put_batches++;
-    return w->in->put_batch(w->in->user, k, o, l, n, r, res);
-}
-static int w_get_batch(void *u, const char *const *k, size_t n, void **o, size_t *l, int *res)
-{
-    wrap *w = (wrap *)u;
-    w->get_batches++;
-    return w->in->get_batch(w->in->user, k, n, o, l, res);
-}
-
-static void wrap_init(wrap *w, int hooks)
-{
-    memset(w, 0, sizeof *w);
-    w->in = mcf_memory_store_create();
-    w->vt.user = w;
-    w->vt.put = w_put;
-    w->vt.get = w_get;
-    w->vt.release = w_release;
-    w->vt.remove = w_remove;
-    if (hooks) {
-        w->vt.get_into = w_get_into;
-        w->vt.put_batch = w_put_batch;
-        w->vt.get_batch = w_get_batch;
-    }
-}
-
 /* Three tensors (one of them empty) put as one batch come back as they went
  * in, stored as the same objects mcf_store_put_tensor makes; with the hooks
  * that is one call each way, without them one put / get per key. */
@@ -78,8 +32,8 @@ static int batch_roundtrip(int hooks)
     int res[3] = {9, 9, 9}, i;
     void *a, *b;
     size_t la, lb;
-    wrap w;
-    wrap_init(&w, hooks);
+    mcf_test_store w;
+    mcf_test_store_init(&w, hooks);
     MCF_CHECK(w.in != NULL);
     t[0] = mk(MCF_F32, 2, 2, 3, f6);
     t[1] = mk(MCF_I32, 1, 3, 0, i3);
@@ -127,8 +81,8 @@ static int batch_failures(int hooks)
     static const char *const gkeys[4] = {"ok/1", "missing", NULL, "ok/2"};
     mcf_tensor t[4], out[4];
     int res[4];
-    wrap w;
-    wrap_init(&w, hooks);
+    mcf_test_store w;
+    mcf_test_store_init(&w, hooks);
     MCF_CHECK(w.in != NULL);
     t[0] = mk(MCF_F32, 2, 2, 3, f6);
     t[1] = t[0];
@@ -182,8 +136,8 @@ static int raw_values(int hooks)
     static const unsigned char v[5] = {0, 1, 2, 0xfe, 0xff};
     unsigned char buf[8];
     size_t len = 77;
-    wrap w;
-    wrap_init(&w, hooks);
+    mcf_test_store w;
+    mcf_test_store_init(&w, hooks);
     MCF_CHECK(w.in != NULL);
     MCF_CHECK_RC(mcf_store_put_bytes(&w.vt, "raw", v, sizeof v), MCF_OK);
     MCF_CHECK_RC(mcf_store_put_bytes(&w.vt, "raw", "other", 5), MCF_OK);   /* existing key: kept */
