@@ -1786,7 +1786,10 @@ static void bench_remote_s3(void)
     if (rc != MCF_OK) { fig_skip_rc("s3_upload_threads", title, "warm", "s3 upload", rc); return; }
     bfmt(what, sizeof what, "%s in 16 parts of %s: threads = 4 %.4f s (%.2f GB/s) vs threads = 1 (parts streamed one at a time) %.4f s (%.2f GB/s); best of %d",
          human(size, hb, sizeof hb), human(piece, hp, sizeof hp), best4, gbps(size, best4), best1, gbps(size, best1), cfg.runs);
-    fig_remote("s3_upload_threads", title, best4, best1, 1.3, busy, what);
+    /* the parts are stored by server processes on two cores at once: claimed
+     * only when the other processes left both free, as the par rows that need
+     * two CPUs are */
+    fig_quiet("s3_upload_threads", title, "warm", best4, best1, 1.3, busy, 2, what);
 }
 
 static void bench_remote(void)
