@@ -5080,7 +5080,7 @@ static const mcf_filesystem mcf__win_fs = {
  * streamed from the caller's write() calls via curl's multi interface (the
  * read callback pauses when the caller's chunk is used up: nothing buffered);
  * S3 objects above multipart_threshold go up as multipart parts, each
- * streamed the same way. S3 is signed with AWS SigV4 (CURLOPT_AWS_SIGV4);
+ * streamed the same way, one after another on one kept connection. S3 is signed with AWS SigV4 (CURLOPT_AWS_SIGV4);
  * libcurl 7.88 signs path and query as written, so both are built canonical.
  * Requests that can be replayed (HEAD, GET, DELETE, POST) are retried on 5xx
  * and transport errors with backoff; streamed PUTs cannot be and fail at once.
