@@ -5080,7 +5080,7 @@ static const mcf_filesystem mcf__win_fs = {
  * streamed from the caller's write() calls via curl's multi interface (the
  * read callback pauses when the caller's chunk is used up: nothing buffered);
  * S3 objects above multipart_threshold go up as multipart parts, each
- * streamed the same way. S3 is signed with AWS SigV4 (CURLOPT_AWS_SIGV4);
+ * streamed the same way, one after another on one kept connection. S3 is signed with AWS SigV4 (CURLOPT_AWS_SIGV4);
  * libcurl 7.88 signs path and query as written, so both are built canonical.
  * Requests that can be replayed (HEAD, GET, DELETE, POST) are retried on 5xx
  * and transport errors with backoff; streamed PUTs cannot be and fail at once.
@@ -6704,7 +6704,7 @@ static int mcf__net_remove(void *user, const mcf_url *u, const mcf_options *o)
  * pauses the transfer when the current chunk is used up. */
 typedef struct mcf__upload {
     mcf__xfer x;
-    CURLM *m;
+    CURLM *m;                       /* kept from part to part: its connection is reused */
     struct curl_slist *extra;
     int active, done;
     CURLcode cc;
@@ -6717,15 +6717,13 @@ static int mcf__upload_start(mcf__upload *p, mcf__net *n, const char *url, int64
     p->x.streaming = 1;
     p->done = 0;
     p->cc = CURLE_OK;
-    if (!mcf__net_setup(&p->x, NULL, size, &p->extra) || !(p->m = curl_multi_init())) {
+    if (!mcf__net_setup(&p->x, NULL, size, &p->extra) || (!p->m && !(p->m = curl_multi_init()))) {
         curl_slist_free_all(p->extra);
         p->extra = NULL;
         return mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", n->who);
     }
     if (curl_multi_add_handle(p->m, p->x.h) != CURLM_OK) {
-        curl_multi_cleanup(p->m);
         curl_slist_free_all(p->extra);
-        p->m = NULL;
         p->extra = NULL;
         return mcf__fail(MCF_INTERNAL_ERROR, "%s: curl_multi_add_handle failed", n->who);
     }
@@ -6757,11 +6755,16 @@ static void mcf__upload_stop(mcf__upload *p)
 {
     if (!p->active) return;
     (void)curl_multi_remove_handle(p->m, p->x.h);   /* mid-transfer: closes the connection */
-    curl_multi_cleanup(p->m);
     curl_slist_free_all(p->extra);
-    p->m = NULL;
     p->extra = NULL;
     p->active = 0;
+}
+
+static void mcf__upload_free(mcf__upload *p)
+{
+    mcf__upload_stop(p);
+    if (p->m) curl_multi_cleanup(p->m);
+    p->m = NULL;
 }
 
 static int mcf__upload_feed(mcf__upload *p, const void *src, size_t len)
@@ -6817,7 +6820,7 @@ typedef struct mcf__net_writer {
 static void mcf__net_writer_free(mcf__net_writer *w)
 {
     unsigned i;
-    mcf__upload_stop(&w->upload);
+    mcf__upload_free(&w->upload);
     for (i = 0; w->jobs && i < w->n.threads; i++) {   /* parts still in flight are cut */
         mcf__job_stop(w->pm, &w->jobs[i]);
         MCF_FREE((char *)w->jobs[i].x.url);

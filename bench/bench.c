@@ -1542,6 +1542,8 @@ typedef struct bench_server {
 
 static void bench_server_stop(bench_server *s) { mcf_test_stop_server(&s->pid, s->dir); }
 
+#define BENCH_S3_WORKERS "4"
+
 /* kind "nginx" or "s3": 1 when it answers, else 0 with s->why. */
 static int bench_server_start(bench_server *s, const char *kind)
 {
@@ -1560,7 +1562,10 @@ static int bench_server_start(bench_server *s, const char *kind)
         (void)prctl(PR_SET_PDEATHSIG, SIGTERM);   /* no orphan server if the bench dies */
 #endif
         if (fd >= 0) { (void)dup2(fd, 1); (void)dup2(fd, 2); close(fd); }
-        if (strcmp(kind, "s3") == 0)
+        /* s3rver in BENCH_S3_WORKERS processes unless MCF_S3_WORKERS says
+         * otherwise: one node process handles one part at a time on one core,
+         * which no number of client connections can go faster than */
+        if (strcmp(kind, "s3") == 0 && setenv("MCF_S3_WORKERS", BENCH_S3_WORKERS, 0) == 0)
             execl("/bin/sh", "sh", "tests/servers/mcf-servers.sh", "s3", s->dir, port, "mcf-bench-key", "mcf-bench-secret", "bench", (char *)NULL);
         else
             execl("/bin/sh", "sh", "tests/servers/mcf-servers.sh", "nginx", s->dir, port, (char *)NULL);
@@ -1766,6 +1771,9 @@ static void bench_remote_s3(void)
         return;
     }
     bfmt(part, sizeof part, "%llu", (unsigned long long)piece);
+    /* untimed: the first upload writes into new page-cache pages and starts
+     * every server process's code cold */
+    if (bench_s3_upload(&s, size, part, 1, &rc) >= 0) (void)bench_s3_upload(&s, size, part, 4, &rc);
     for (i = 0; i < cfg.runs && rc == MCF_OK; i++) {
         double t;
         if ((t = bench_s3_upload(&s, size, part, 1, &rc)) < 0) break;
@@ -1778,7 +1786,10 @@ static void bench_remote_s3(void)
     if (rc != MCF_OK) { fig_skip_rc("s3_upload_threads", title, "warm", "s3 upload", rc); return; }
     bfmt(what, sizeof what, "%s in 16 parts of %s: threads = 4 %.4f s (%.2f GB/s) vs threads = 1 (parts streamed one at a time) %.4f s (%.2f GB/s); best of %d",
          human(size, hb, sizeof hb), human(piece, hp, sizeof hp), best4, gbps(size, best4), best1, gbps(size, best1), cfg.runs);
-    fig_remote("s3_upload_threads", title, best4, best1, 1.3, busy, what);
+    /* the parts are stored by server processes on two cores at once: claimed
+     * only when the other processes left both free, as the par rows that need
+     * two CPUs are */
+    fig_quiet("s3_upload_threads", title, "warm", best4, best1, 1.3, busy, 2, what);
 }
 
 static void bench_remote(void)

@@ -76,21 +76,26 @@ static int log_connections(long from, const char *uri, int *ranged_gets)
     return n;
 }
 
-/* ---- s3-server.js's gauge: most requests in flight at once since reset ---- */
-static int s3_gauge(const char *what)
+/* ---- s3-server.js's gauge: most requests in flight at once since reset;
+ * *conns (when not NULL): the client connections seen since then ---- */
+static int s3_gauge_conns(const char *what, int *conns)
 {
     char url[128];
     void *p = NULL;
     size_t n = 0;
     int v = -1;
+    if (conns) *conns = -1;
     (void)snprintf(url, sizeof url, "%s/__mcf/%s", g_s3_endpoint, what);
-    if (mcf_read_bytes(url, &p, &n, NULL) == MCF_OK) {
-        const char *s = strstr((const char *)p, "inflight_max=");
-        if (s && n < 200) v = atoi(s + 13);
+    if (mcf_read_bytes(url, &p, &n, NULL) == MCF_OK && n < 200) {
+        const char *s = strstr((const char *)p, "inflight_max="), *c = strstr((const char *)p, "sockets=");
+        if (s) v = atoi(s + 13);
+        if (c && conns) *conns = atoi(c + 8);
     }
     mcf_free(p);
     return v;
 }
+
+static int s3_gauge(const char *what) { return s3_gauge_conns(what, NULL); }
 
 /* Options with extra storage options appended to base's (NULL-ended pairs). */
 static const char *g_opts[24];
@@ -494,6 +499,21 @@ static int upload(const char *url, const mcf_options *o, const unsigned char *da
     return rc;
 }
 
+/* upload() between a reset and a reading of the server's gauge: *reqs the
+ * requests the upload made, *most the most at once, *conns its connections. */
+static int gauged_upload(const char *url, const mcf_options *o, const unsigned char *data, size_t n, size_t *peak,
+                         uint64_t *reqs, int *most, int *conns)
+{
+    uint64_t r0;
+    int rc;
+    if (s3_gauge("reset") != 0) return MCF_INTERNAL_ERROR;
+    r0 = requests_now();
+    rc = upload(url, o, data, n, peak);
+    *most = s3_gauge_conns("stats", conns);
+    *reqs = requests_now() - r0 - 1;   /* less the gauge's own GET */
+    return rc;
+}
+
 /* threads = 4, 1 MiB parts, 10.5 MiB: 11 parts, up to 4 in flight at once;
  * the bytes read back equal; the heap holds at most 4 parts, not the object. */
 static int remote_s3_multipart_threads(void)
@@ -504,19 +524,16 @@ static int remote_s3_multipart_threads(void)
     size_t n = 10 * MIB + MIB / 2, len = 0, peak = 0;
     unsigned char *data = noise(n, 16);
     void *back = NULL;
-    uint64_t r0;
-    int most;
+    uint64_t reqs;
+    int most, conns;
     NEED_S3();
     MCF_CHECK(data != NULL);
     base = s3_options(S3_SECRET);
     o = with_opts(&base, 4, part);
-    MCF_CHECK(s3_gauge("reset") == 0);
-    r0 = requests_now();
-    MCF_CHECK_RC(upload(url, &o, data, n, &peak), MCF_OK);
-    most = s3_gauge("stats");
+    MCF_CHECK_RC(gauged_upload(url, &o, data, n, &peak, &reqs, &most, &conns), MCF_OK);
     fprintf(stderr, "  s3 upload 10.5 MiB, threads = 4, 1 MiB parts: %llu requests, %d at once, heap peak %lu bytes\n",
-            (unsigned long long)(requests_now() - r0 - 1), most, (unsigned long)peak);
-    MCF_CHECK(requests_now() - r0 == 1 + 1 + 11 + 1);   /* the gauge (one GET), create, 11 parts, complete */
+            (unsigned long long)reqs, most, (unsigned long)peak);
+    MCF_CHECK(reqs == 1 + 11 + 1);   /* create, 11 parts, complete */
     MCF_CHECK(most >= 2 && most <= 4);
 #ifdef HEAP_GAUGE
     /* 4 part buffers and 4 handles' 256 KiB upload buffers; not the 10.5 MiB */
@@ -530,6 +547,38 @@ static int remote_s3_multipart_threads(void)
     MCF_CHECK_RC(mcf_write_bytes(url, data, 2 * MIB + 1, &o), MCF_OK);
     MCF_CHECK_RC(mcf_read_bytes(url, &back, &len, &base), MCF_OK);
     MCF_CHECK(len == 2 * MIB + 1 && memcmp(back, data, len) == 0);
+    mcf_free(back);
+    MCF_CHECK_RC(mcf_remove(url, &base), MCF_OK);
+    free(data);
+    return 0;
+}
+
+/* threads = 1, 1 MiB parts, 5.5 MiB: the parts go one after another on one
+ * kept connection, not one connection per part (a TCP and TLS handshake
+ * each); the bytes read back equal. */
+static int remote_s3_multipart_one_connection(void)
+{
+    static const char *const part[] = { "part_size", "1048576", NULL };
+    const char *url = "s3://" S3_BUCKET "/par/serial.bin";
+    mcf_options base, o;
+    size_t n = 5 * MIB + MIB / 2, len = 0, peak = 0;
+    unsigned char *data = noise(n, 18);
+    void *back = NULL;
+    uint64_t reqs;
+    int most, conns;
+    NEED_S3();
+    MCF_CHECK(data != NULL);
+    base = s3_options(S3_SECRET);
+    o = with_opts(&base, 1, part);
+    MCF_CHECK_RC(gauged_upload(url, &o, data, n, &peak, &reqs, &most, &conns), MCF_OK);
+    fprintf(stderr, "  s3 upload 5.5 MiB, threads = 1, 1 MiB parts: %llu requests on %d connections\n",
+            (unsigned long long)reqs, conns);
+    MCF_CHECK(reqs == 1 + 6 + 1 && most == 1);   /* create, 6 parts, complete, one at a time */
+    /* create and complete on the handle's connection, the parts on the
+     * upload's; a third only if the server closed an idle one meanwhile */
+    MCF_CHECK(conns >= 1 && conns <= 3);
+    MCF_CHECK_RC(mcf_read_bytes(url, &back, &len, &base), MCF_OK);
+    MCF_CHECK(len == n && memcmp(back, data, n) == 0);
     mcf_free(back);
     MCF_CHECK_RC(mcf_remove(url, &base), MCF_OK);
     free(data);
@@ -576,6 +625,6 @@ MCF_TEST_MAIN(MCF_TEST(remote_http_read_at_many_threads), MCF_TEST(remote_http_b
               MCF_TEST(remote_http_big_read_range_fails_always), MCF_TEST(remote_s3_big_read_range_faults),
               MCF_TEST(remote_http_read_bytes_threads), MCF_TEST(remote_http_threads_without_range),
               MCF_TEST(remote_http_mcf_read_threads),
-              MCF_TEST(remote_s3_multipart_threads),
+              MCF_TEST(remote_s3_multipart_threads), MCF_TEST(remote_s3_multipart_one_connection),
               MCF_TEST(remote_s3_multipart_part_faults))
 #endif
