@@ -1974,7 +1974,7 @@ static void par_many(void)
 /* MCF_VERIFY: every zip entry's CRC-32 checked before its bytes are handed out. */
 static void par_many_verify(void)
 {
-    par_many_row("pt_read_many_verify_threads", "torch load-all of 1000 x 256 KiB with MCF_VERIFY (CRC-32 of every entry): threads = 2 vs threads = 1",
+    par_many_row("pt_verify_many_threads", "torch load-all of 1000 x 256 KiB with MCF_VERIFY (CRC-32 of every entry): threads = 2 vs threads = 1",
                  "many.pt", MCF_VERIFY, " (MCF_VERIFY)");
 }
 
