@@ -101,6 +101,22 @@ static int mcf_test_payload_whole(const unsigned char *p, size_t len, size_t wor
     return 1;
 }
 
+/* A contiguous tensor of up to two dimensions (d1 unused for ndim < 2) over
+ * data; name may be NULL. */
+MCF_TEST_UNUSED
+static mcf_tensor mcf_test_tensor(const char *name, mcf_dtype dt, int ndim, int64_t d0, int64_t d1, const void *data)
+{
+    mcf_tensor t;
+    memset(&t, 0, sizeof t);
+    t.name = name;
+    t.dtype = dt;
+    t.ndim = ndim;
+    t.shape[0] = d0;
+    t.shape[1] = d1;
+    t.data = data;
+    return t;
+}
+
 /* Saves the n tensors into memory as format and opens those bytes: the
  * first failing code. *file (mcf_free it after mcf_close) and *r are what
  * the two calls hand out. */

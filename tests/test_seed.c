@@ -38,19 +38,6 @@ static void fill(unsigned char *p, size_t n)
     for (i = 0; i < n; i++) p[i] = (unsigned char)(i % 251);
 }
 
-static mcf_tensor mk(const char *name, mcf_dtype dt, int ndim, int64_t d0, int64_t d1, const void *data)
-{
-    mcf_tensor t;
-    memset(&t, 0, sizeof t);
-    t.name = name;
-    t.dtype = dt;
-    t.ndim = ndim;
-    t.shape[0] = d0;
-    t.shape[1] = d1;
-    t.data = data;
-    return t;
-}
-
 /* One .safetensors file: every tensor under {model}/keys/rank_{r}/{name}
  * with its little-endian bytes, nothing else (no sidecars for a file). */
 static int seed_single_file_layout(void)
@@ -62,9 +49,9 @@ static int seed_single_file_layout(void)
     mcf_test_store w;
     mcf_test_store_init(&w, 0);
     MCF_CHECK(w.in != NULL);
-    t[0] = mk("layers.0.w", MCF_F32, 2, 2, 3, f6);
-    t[1] = mk("norm", MCF_BF16, 1, 4, 0, h4);
-    t[2] = mk("empty", MCF_F32, 2, 0, 5, NULL);
+    t[0] = mcf_test_tensor("layers.0.w", MCF_F32, 2, 2, 3, f6);
+    t[1] = mcf_test_tensor("norm", MCF_BF16, 1, 4, 0, h4);
+    t[2] = mcf_test_tensor("empty", MCF_F32, 2, 0, 5, NULL);
     MCF_CHECK_RC(mcf_save("memory://seed/one.safetensors", t, 3, NULL), MCF_OK);
     MCF_CHECK_RC(mcf_seed_model(&w.vt, "memory://seed/one.safetensors", "org/model-7b", 3, NULL), MCF_OK);
     MCF_CHECK(w.puts == 3 && w.replicated == 0);
@@ -109,11 +96,11 @@ static int seed_chunk_edges(void)
     mcf_test_store_init(&w, 0);
     MCF_CHECK(w.in != NULL);
     fill(d, sizeof d);
-    t[0] = mk("exact", MCF_U8, 1, 64, 0, d);
-    t[1] = mk("plus1", MCF_U8, 1, 65, 0, d);
-    t[2] = mk("three", MCF_U8, 2, 3, 64, d);
-    t[3] = mk("empty", MCF_U8, 1, 0, 0, NULL);
-    t[4] = mk("small", MCF_U8, 1, 1, 0, d + 5);
+    t[0] = mcf_test_tensor("exact", MCF_U8, 1, 64, 0, d);
+    t[1] = mcf_test_tensor("plus1", MCF_U8, 1, 65, 0, d);
+    t[2] = mcf_test_tensor("three", MCF_U8, 2, 3, 64, d);
+    t[3] = mcf_test_tensor("empty", MCF_U8, 1, 0, 0, NULL);
+    t[4] = mcf_test_tensor("small", MCF_U8, 1, 1, 0, d + 5);
     MCF_CHECK_RC(mcf_save("memory://seed/chunks.safetensors", t, 5, NULL), MCF_OK);
     memset(&o, 0, sizeof o);
     o.chunk_bytes = 64;
@@ -145,7 +132,7 @@ static int seed_chunk_edges(void)
 static int seed_errors(void)
 {
     static const float f2[2] = {1, 2};
-    mcf_tensor t = mk("w", MCF_F32, 1, 2, 0, f2);
+    mcf_tensor t = mcf_test_tensor("w", MCF_F32, 1, 2, 0, f2);
     mcf_test_store w;
     mcf_test_store_init(&w, 0);
     MCF_CHECK(w.in != NULL);
@@ -222,7 +209,7 @@ static int seed_names_any_case_and_query(void)
     static const float f2[2] = {1, 2}, g3[3] = {3, 4, 5};
     static const char index[] = "{\"metadata\": {\"total_size\": 20}, \"weight_map\": {\"a\": \"s1.safetensors\", \"b\": \"S2.SafeTensors\"}}";
     unsigned char le[12];
-    mcf_tensor t = mk("w", MCF_F32, 1, 2, 0, f2), a = mk("a", MCF_F32, 1, 2, 0, f2), b = mk("b", MCF_F32, 1, 3, 0, g3);
+    mcf_tensor t = mcf_test_tensor("w", MCF_F32, 1, 2, 0, f2), a = mcf_test_tensor("a", MCF_F32, 1, 2, 0, f2), b = mcf_test_tensor("b", MCF_F32, 1, 3, 0, g3);
     mcf_filesystem fs;
     mcf_test_store w;
     mcf_test_store_init(&w, 0);

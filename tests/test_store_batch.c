@@ -10,18 +10,6 @@ static const float f6[6] = {1, 2, 3, 4, 5, 6};
 static const float g6[6] = {7, 8, 9, 10, 11, 12};
 static const int32_t i3[3] = {-1, 0, 70000};
 
-static mcf_tensor mk(mcf_dtype dt, int ndim, int64_t d0, int64_t d1, const void *data)
-{
-    mcf_tensor t;
-    memset(&t, 0, sizeof t);
-    t.dtype = dt;
-    t.ndim = ndim;
-    t.shape[0] = d0;
-    t.shape[1] = d1;
-    t.data = data;
-    return t;
-}
-
 /* Three tensors (one of them empty) put as one batch come back as they went
  * in, stored as the same objects mcf_store_put_tensor makes; with the hooks
  * that is one call each way, without them one put / get per key. */
@@ -35,9 +23,9 @@ static int batch_roundtrip(int hooks)
     mcf_test_store w;
     mcf_test_store_init(&w, hooks);
     MCF_CHECK(w.in != NULL);
-    t[0] = mk(MCF_F32, 2, 2, 3, f6);
-    t[1] = mk(MCF_I32, 1, 3, 0, i3);
-    t[2] = mk(MCF_BF16, 2, 0, 4, NULL);
+    t[0] = mcf_test_tensor(NULL, MCF_F32, 2, 2, 3, f6);
+    t[1] = mcf_test_tensor(NULL, MCF_I32, 1, 3, 0, i3);
+    t[2] = mcf_test_tensor(NULL, MCF_BF16, 2, 0, 4, NULL);
     MCF_CHECK_RC(mcf_store_put_tensors(&w.vt, keys, t, 3, res), MCF_OK);
     MCF_CHECK(res[0] == 0 && res[1] == 0 && res[2] == 0);
     MCF_CHECK(hooks ? w.put_batches == 1 && w.puts == 0 : w.put_batches == 0 && w.puts == 3);
@@ -56,7 +44,7 @@ static int batch_roundtrip(int hooks)
     MCF_CHECK(out[2].dtype == MCF_BF16 && out[2].ndim == 2 && out[2].shape[0] == 0 && out[2].shape[1] == 4);
     for (i = 0; i < 3; i++) mcf_tensor_free(&out[i], NULL);
     /* a batch put of existing keys keeps their values (and succeeds) */
-    one = mk(MCF_F32, 2, 2, 3, g6);
+    one = mcf_test_tensor(NULL, MCF_F32, 2, 2, 3, g6);
     MCF_CHECK_RC(mcf_store_put_tensors(&w.vt, keys, &one, 1, res), MCF_OK);
     MCF_CHECK(res[0] == 0);
     MCF_CHECK_RC(mcf_store_get_tensors(&w.vt, keys, NULL, out, 1, res), MCF_OK);
@@ -84,10 +72,10 @@ static int batch_failures(int hooks)
     mcf_test_store w;
     mcf_test_store_init(&w, hooks);
     MCF_CHECK(w.in != NULL);
-    t[0] = mk(MCF_F32, 2, 2, 3, f6);
+    t[0] = mcf_test_tensor(NULL, MCF_F32, 2, 2, 3, f6);
     t[1] = t[0];
-    t[2] = mk(MCF_C64, 1, 3, 0, f6);   /* no Mooncake dtype */
-    t[3] = mk(MCF_F32, 1, 6, 0, g6);
+    t[2] = mcf_test_tensor(NULL, MCF_C64, 1, 3, 0, f6);   /* no Mooncake dtype */
+    t[3] = mcf_test_tensor(NULL, MCF_F32, 1, 6, 0, g6);
     MCF_CHECK_RC(mcf_store_put_tensors(&w.vt, keys, t, 4, res), MCF_INVALID_PARAMS);
     MCF_CHECK_ERR("mcf_store_put_tensors: key 1 is NULL");
     MCF_CHECK(res[0] == MCF_OK && res[1] == MCF_INVALID_PARAMS && res[2] == MCF_SERIALIZE_UNSUPPORTED && res[3] == MCF_OK);
