@@ -11583,10 +11583,13 @@ static void mcf__reader_free(mcf_reader *r)
 
 /* An empty reader called name (copied) with one file, whose source the
  * caller opens; NULL when out of memory. */
-static mcf_reader *mcf__reader_new(const char *name)
+/* A reader called name with one file, keeping the flags and threads of o. */
+static mcf_reader *mcf__reader_new(const char *name, const mcf_options *o)
 {
     mcf_reader *r = (mcf_reader *)mcf__calloc(1, sizeof *r);
     if (!r) return NULL;
+    r->flags = o ? o->flags : 0;
+    r->threads = o ? o->threads : 0;
     r->files = (mcf__rfile *)mcf__calloc(1, sizeof *r->files);
     r->name = mcf__strdup(name);
     if (!r->files || !r->name) { MCF_FREE(r->files); MCF_FREE(r->name); MCF_FREE(r); return NULL; }
@@ -11601,8 +11604,6 @@ static int mcf__open_parse(mcf_reader *r, const mcf_options *o, const char *path
 {
     int fmt, rc;
     if ((rc = mcf__parse_format(o ? o->format : NULL, &fmt)) != MCF_OK) return rc;
-    r->flags = o ? o->flags : 0;
-    r->threads = o ? o->threads : 0;
     if (r->files[0].src.size == 0) return mcf__fail(MCF_DESERIALIZE_FAIL, "%s: empty file (0 bytes): nothing to load", r->name);
     fmt = mcf__sniff(r, fmt, path);
     if (fmt < 0) return fmt;
@@ -11640,7 +11641,7 @@ static int mcf__open_file(const char *url, const mcf_options *o, int finish, mcf
     int rc;
     *out = NULL;
     if ((rc = mcf__resolve(url, o, &u, &fs)) != MCF_OK) return rc;
-    if (!(r = mcf__reader_new(u.url))) rc = mcf__fail(MCF_INTERNAL_ERROR, "mcf_open: %s: out of memory", u.url);
+    if (!(r = mcf__reader_new(u.url, o))) rc = mcf__fail(MCF_INTERNAL_ERROR, "mcf_open: %s: out of memory", u.url);
     else {
         mcf__source *src = &r->files[0].src;
         src->fs = fs;
@@ -11665,7 +11666,7 @@ MCFDEF int mcf_open_memory(const void *buf, size_t len, const mcf_options *o, mc
     if (!out) return mcf__fail(MCF_INVALID_PARAMS, "mcf_open_memory: NULL output");
     *out = NULL;
     if (!buf && len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_open_memory: NULL buffer");
-    if (!(r = mcf__reader_new("<memory>"))) return mcf__fail(MCF_INTERNAL_ERROR, "mcf_open_memory: out of memory");
+    if (!(r = mcf__reader_new("<memory>", o))) return mcf__fail(MCF_INTERNAL_ERROR, "mcf_open_memory: out of memory");
     r->files[0].src.base = (const unsigned char *)(buf ? buf : "");
     r->files[0].src.size = len;
     rc = mcf__open_parse(r, o, NULL);
@@ -12827,9 +12828,8 @@ static int mcf__sharded_open(const char *url, const mcf_url *u, const mcf_filesy
     size_t len = 0;
     int rc;
     memset(&w, 0, sizeof w);
-    if (!(r = mcf__reader_new(u->url))) return mcf__fail(MCF_INTERNAL_ERROR, "mcf_open: %s: out of memory", u->url);
+    if (!(r = mcf__reader_new(u->url, o))) return mcf__fail(MCF_INTERNAL_ERROR, "mcf_open: %s: out of memory", u->url);
     r->nfiles = 0;
-    r->flags = o ? o->flags : 0;
     if ((rc = mcf__wmap_load(u, fs, o, &text, &len)) == MCF_OK && (rc = mcf__wmap_parse(&w, text, len, r->name)) == MCF_OK) {
         MCF_FREE(r->files);
         if (!(r->files = (mcf__rfile *)mcf__calloc(w.nshards ? w.nshards : 1, sizeof *r->files))) rc = mcf__wmap_oom(r->name);

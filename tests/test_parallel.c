@@ -76,21 +76,51 @@ typedef struct pfs {
     uint64_t fail2_lo, fail2_hi;    /* a second one */
     int inflight, max_inflight;     /* atomics */
     int wait_for_two;               /* read_at waits (up to 10 s) until two reads overlap */
+    int nfiles;                     /* > 0: pfs://.../NAME serves the file called NAME */
+    const char *name[6];
+    const unsigned char *file[6];
+    size_t file_size[6];
 } pfs;
 
 static pfs g_pfs;
+typedef struct pfs_open_file { const unsigned char *data; size_t size; } pfs_open_file;
+static pfs_open_file g_pfs_open[7];   /* [0] the one image, [1 + k] file k */
+
+/* The bytes a URL names: the one image, or the named file whose name ends
+ * the path; NULL if there is none. */
+static pfs_open_file *pfs_lookup(const pfs *p, const char *path)
+{
+    size_t n = strlen(path), m;
+    int k;
+    if (p->nfiles == 0) {
+        g_pfs_open[0].data = p->data;
+        g_pfs_open[0].size = p->size;
+        return &g_pfs_open[0];
+    }
+    for (k = 0; k < p->nfiles; k++)
+        if ((m = strlen(p->name[k])) <= n && strcmp(path + n - m, p->name[k]) == 0) {
+            g_pfs_open[1 + k].data = p->file[k];
+            g_pfs_open[1 + k].size = p->file_size[k];
+            return &g_pfs_open[1 + k];
+        }
+    return NULL;
+}
 
 static int pfs_stat(void *user, const mcf_url *u, const mcf_options *o, uint64_t *size)
 {
-    (void)u; (void)o;
-    *size = ((pfs *)user)->size;
+    pfs_open_file *f = pfs_lookup((const pfs *)user, u->path);
+    (void)o;
+    if (!f) return mcf_set_error(MCF_FILE_NOT_FOUND, "pfs: no file %s", u->path);
+    *size = f->size;
     return MCF_OK;
 }
 static int pfs_open(void *user, const mcf_url *u, const mcf_options *o, void **file, uint64_t *size)
 {
-    (void)u; (void)o;
-    *file = user;
-    *size = ((pfs *)user)->size;
+    pfs_open_file *f = pfs_lookup((const pfs *)user, u->path);
+    (void)o;
+    if (!f) return mcf_set_error(MCF_FILE_NOT_FOUND, "pfs: no file %s", u->path);
+    *file = f;
+    *size = f->size;
     return MCF_OK;
 }
 static void pfs_close(void *file) { (void)file; }
@@ -109,16 +139,17 @@ static void pfs_pause(void)   /* 1 ms */
 
 static int pfs_read(void *file, uint64_t off, void *dst, size_t n)
 {
-    pfs *p = (pfs *)file;
+    const pfs_open_file *f = (const pfs_open_file *)file;
+    pfs *p = &g_pfs;
     int now = __atomic_add_fetch(&p->inflight, 1, __ATOMIC_SEQ_CST), seen, waited;
     int rc = MCF_OK;
     seen = __atomic_load_n(&p->max_inflight, __ATOMIC_SEQ_CST);
     while (now > seen && !__atomic_compare_exchange_n(&p->max_inflight, &seen, now, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) { }
     for (waited = 0; p->wait_for_two && waited < 10000 && __atomic_load_n(&p->max_inflight, __ATOMIC_SEQ_CST) < 2; waited++) pfs_pause();
-    if (off + n > p->size) rc = mcf_set_error(MCF_FILE_READ_FAIL, "pfs: read past the end");
+    if (off + n > f->size) rc = mcf_set_error(MCF_FILE_READ_FAIL, "pfs: read past the end");
     else if ((off < p->fail_hi && off + n > p->fail_lo) || (off < p->fail2_hi && off + n > p->fail2_lo))
         rc = mcf_set_error(MCF_FILE_READ_FAIL, "pfs: injected failure reading %lu bytes at offset %llu", (unsigned long)n, (unsigned long long)off);
-    else memcpy(dst, p->data + off, n);
+    else memcpy(dst, f->data + off, n);
     __atomic_sub_fetch(&p->inflight, 1, __ATOMIC_SEQ_CST);
     return rc;
 }
@@ -630,6 +661,48 @@ static int parallel_read_many_sharded(void)
             mcf_close(r);
         }
     }
+#if !defined(MCF_NO_POSIX)
+    {   /* the reader keeps the threads it was opened with: a big mcf_read
+         * from a shard is cut into parts read at once */
+        char names[6][64];
+        void *bytes[6] = { NULL, NULL, NULL, NULL, NULL, NULL };
+        size_t n[6], k, at, nf = 0;
+        mcf_reader *r;
+        unsigned char *got = (unsigned char *)malloc(s.nbytes[100]);
+        MCF_CHECK(got != NULL && pfs_register());
+        memset(&o, 0, sizeof o);
+        o.max_shard_bytes = (uint64_t)6 << 20;   /* t100 (5 MiB) in a shard of its own or nearly */
+        MCF_CHECK_RC(mcf_save("memory://par/two/model.safetensors", s.t, NT, &o), MCF_OK);
+        MCF_CHECK_RC(mcf_open("memory://par/two/model.safetensors.index.json", NULL, &r), MCF_OK);
+        (void)snprintf(names[nf++], sizeof names[0], "model.safetensors.index.json");
+        for (k = 0; k < mcf_count(r); k++) {          /* each shard once, in entry order */
+            const char *src = strrchr(mcf_entry_source(r, k), '/') + 1;
+            if (strcmp(src, names[nf - 1]) != 0) { MCF_CHECK(nf < 6); (void)snprintf(names[nf++], sizeof names[0], "%s", src); }
+        }
+        mcf_close(r);
+        pfs_reset(NULL, 0);
+        for (k = 0; k < nf; k++) {
+            (void)snprintf(url, sizeof url, "memory://par/two/%s", names[k]);
+            MCF_CHECK_RC(mcf_read_bytes(url, &bytes[k], &n[k], NULL), MCF_OK);
+            g_pfs.name[k] = names[k];
+            g_pfs.file[k] = (const unsigned char *)bytes[k];
+            g_pfs.file_size[k] = n[k];
+        }
+        g_pfs.nfiles = (int)nf;
+        o.max_shard_bytes = 0;
+        o.threads = 2;
+        MCF_CHECK_RC(mcf_open("pfs://two/model.safetensors.index.json", &o, &r), MCF_OK);
+        at = (size_t)mcf_find(r, "t100");
+        g_pfs.wait_for_two = 1;
+        MCF_CHECK_RC(mcf_read(r, at, got, s.nbytes[100]), MCF_OK);
+        g_pfs.wait_for_two = 0;
+        MCF_CHECK(g_pfs.max_inflight >= 2);
+        MCF_CHECK(memcmp(got, s.data[100], s.nbytes[100]) == 0);
+        mcf_close(r);
+        for (k = 0; k < nf; k++) mcf_free(bytes[k]);
+        free(got);
+    }
+#endif
     tset_free(&s);
     return 0;
 }
