@@ -11630,33 +11630,41 @@ static int mcf__open_finish(mcf_reader *r)
     return MCF_OK;
 }
 
-/* Opens one file by URL (what mcf_open does for anything but an index).
- * finish = 0 leaves mcf__open_finish to the caller: a sharded open merges
- * its shards first. *out is NULL on failure. */
+/* Opens one file, u resolved to fs (what mcf_open does for anything but an
+ * index). finish = 0 leaves mcf__open_finish to the caller: a sharded open
+ * merges its shards first. *out is NULL on failure. */
+static int mcf__open_url(const mcf_url *u, const mcf_filesystem *fs, const mcf_options *o, int finish, mcf_reader **out)
+{
+    mcf_reader *r;
+    mcf__source *src;
+    int rc;
+    *out = NULL;
+    if (!(r = mcf__reader_new(u->url, o))) return mcf__fail(MCF_INTERNAL_ERROR, "mcf_open: %s: out of memory", u->url);
+    src = &r->files[0].src;
+    src->fs = *fs;
+    rc = fs->open_read(fs->user, u, o, &src->file, &src->size);
+    if (rc != MCF_OK) src->file = NULL;
+    else {
+        if (fs->map) src->base = (const unsigned char *)fs->map(src->file);
+        rc = mcf__open_parse(r, o, u->path);
+        if (rc == MCF_OK && finish) rc = mcf__open_finish(r);
+    }
+    if (rc != MCF_OK) { mcf__reader_free(r); return rc; }
+    *out = r;
+    return MCF_OK;
+}
+
+/* mcf__open_url of url, resolved here. */
 static int mcf__open_file(const char *url, const mcf_options *o, int finish, mcf_reader **out)
 {
     mcf_url u;
     mcf_filesystem fs;
-    mcf_reader *r;
     int rc;
     *out = NULL;
     if ((rc = mcf__resolve(url, o, &u, &fs)) != MCF_OK) return rc;
-    if (!(r = mcf__reader_new(u.url, o))) rc = mcf__fail(MCF_INTERNAL_ERROR, "mcf_open: %s: out of memory", u.url);
-    else {
-        mcf__source *src = &r->files[0].src;
-        src->fs = fs;
-        rc = fs.open_read(fs.user, &u, o, &src->file, &src->size);
-        if (rc != MCF_OK) src->file = NULL;
-        else {
-            if (fs.map) src->base = (const unsigned char *)fs.map(src->file);
-            rc = mcf__open_parse(r, o, u.path);
-            if (rc == MCF_OK && finish) rc = mcf__open_finish(r);
-        }
-    }
+    rc = mcf__open_url(&u, &fs, o, finish, out);
     mcf_url_free(&u);
-    if (rc != MCF_OK) { mcf__reader_free(r); return rc; }
-    *out = r;
-    return MCF_OK;
+    return rc;
 }
 
 MCFDEF int mcf_open_memory(const void *buf, size_t len, const mcf_options *o, mcf_reader **out)
@@ -11715,10 +11723,8 @@ MCFDEF int mcf_entry_location(const mcf_reader *r, size_t i, uint64_t *offset, u
 
 MCFDEF const char *mcf_entry_source(const mcf_reader *r, size_t i)
 {
-    const mcf__rfile *f;
     if (mcf__check_index(r, i, "mcf_entry_source") != MCF_OK) return NULL;
-    f = &r->files[r->entries[i].file];
-    return f->url ? f->url : r->name;
+    return r->files[r->entries[i].file].src.name;   /* the shard's URL, else the reader's name */
 }
 
 /* Index of the entry called name, or -1; never touches the last error
@@ -11826,7 +11832,7 @@ MCFDEF int mcf_view(mcf_reader *r, size_t i, const void **data)
     if ((rc = mcf__check_index(r, i, "mcf_view")) != MCF_OK) return rc;
     if (!data) return mcf__fail(MCF_INVALID_PARAMS, "mcf_view: NULL output");
     e = &r->entries[i];
-    base = r->files[e->file].src.base;
+    base = mcf__entry_src(r, e)->base;
     if ((rc = mcf__verify_once(r, i)) != MCF_OK) return rc;
     /* zero-copy only when the caller may dereference the pointer as the
      * element type: no swap needed and the address aligned to the element
@@ -12164,6 +12170,15 @@ static uint64_t mcf__pjob_bytes(const mcf_reader *r, const mcf__pjob *jb)
     return jb->whole ? r->entries[jb->i].nbytes : jb->p.numel * jb->j.os;
 }
 
+/* Wraps the last error of mcf_read_many's entry pos (reader index i) in a
+ * sentence naming it; returns rc. */
+static int mcf__many_fail(const mcf_reader *r, int rc, size_t pos, size_t i)
+{
+    char msg[MCF_ERROR_MAX];
+    memcpy(msg, mcf__error_text, sizeof msg);
+    return mcf__fail(rc, "mcf_read_many: entry %lu (tensor %lu, \"%s\"): %s", (unsigned long)pos, (unsigned long)i, r->entries[i].name, msg);
+}
+
 /* Cuts jobs[0..nj) into parts and runs them on up to threads threads. many:
  * a failure names the failing job's position in the caller's list, else the
  * part of the one tensor. */
@@ -12210,13 +12225,12 @@ static int mcf__read_jobs(mcf_reader *r, const mcf__pjob *jobs, size_t nj, unsig
     if (rc != MCF_OK) {
         const mcf__pjob *jb = &jobs[parts[failed].job];
         char msg[MCF_ERROR_MAX];
-        memcpy(msg, mcf__error_text, sizeof msg);
-        if (many)
-            (void)mcf__fail(rc, "mcf_read_many: entry %lu (tensor %lu, \"%s\"): %s", (unsigned long)jb->pos, (unsigned long)jb->i,
-                            r->entries[jb->i].name, msg);
-        else
+        if (many) (void)mcf__many_fail(r, rc, jb->pos, jb->i);
+        else {
+            memcpy(msg, mcf__error_text, sizeof msg);
             (void)mcf__fail(rc, "%s: tensor \"%s\": part %lu of %lu: %s", r->name, r->entries[jb->i].name, (unsigned long)failed + 1,
                             (unsigned long)np, msg);
+        }
     }
     MCF_FREE(parts);
     return rc;
@@ -12321,12 +12335,8 @@ static int mcf__verify_many(mcf_reader *r, const size_t *idx, size_t n, unsigned
     c.idx = idx;
     c.t = t;
     rc = mcf__parallel(threads, kept, mcf__vtask_run, &c, &failed);
-    if (rc != MCF_OK) {
-        char msg[MCF_ERROR_MAX];
-        size_t pos = t[failed].pos;
-        memcpy(msg, mcf__error_text, sizeof msg);
-        (void)mcf__fail(rc, "mcf_read_many: entry %lu (tensor %lu, \"%s\"): %s", (unsigned long)pos, (unsigned long)idx[pos], r->entries[idx[pos]].name, msg);
-    } else
+    if (rc != MCF_OK) (void)mcf__many_fail(r, rc, t[failed].pos, idx[t[failed].pos]);
+    else
         for (k = 0; k < n; k++) r->verified[idx[k]] = 1;
     MCF_FREE(t);
     return rc;
@@ -12336,8 +12346,10 @@ MCFDEF int mcf_read_many(mcf_reader *r, const size_t *idx, void *const *dst, con
 {
     mcf__pjob *jobs;
     size_t k;
-    int rc = MCF_OK;
+    unsigned threads;
+    int rc;
     if (!r) return mcf__fail(MCF_INVALID_PARAMS, "mcf_read_many: NULL reader");
+    threads = o ? o->threads : r->threads;
     if (n == 0) return MCF_OK;
     if (!idx || !dst || !dst_len) return mcf__fail(MCF_INVALID_PARAMS, "mcf_read_many: %s: NULL %s array", r->name, !idx ? "index" : !dst ? "buffer" : "length");
     for (k = 0; k < n; k++) {
@@ -12358,8 +12370,8 @@ MCFDEF int mcf_read_many(mcf_reader *r, const size_t *idx, void *const *dst, con
         mcf__pjob_whole(r, idx[k], dst[k], &jobs[k]);
         jobs[k].pos = k;
     }
-    rc = mcf__verify_many(r, idx, n, o ? o->threads : r->threads);
-    if (rc == MCF_OK && (rc = mcf__read_jobs(r, jobs, n, o ? o->threads : r->threads, 1)) == MCF_OK) mcf__pjobs_swap(jobs, n);
+    rc = mcf__verify_many(r, idx, n, threads);
+    if (rc == MCF_OK && (rc = mcf__read_jobs(r, jobs, n, threads, 1)) == MCF_OK) mcf__pjobs_swap(jobs, n);
     MCF_FREE(jobs);
     return rc;
 }
@@ -12874,7 +12886,7 @@ MCFDEF int mcf_open(const char *url, const mcf_options *o, mcf_reader **out)
     *out = NULL;
     if ((rc = mcf__resolve(url, o, &u, &fs)) != MCF_OK) return rc;
     if (mcf__path_names(u.path) == MCF__NAMES_INDEX) rc = mcf__sharded_open(url, &u, &fs, o, out);
-    else rc = mcf__open_file(url, o, 1, out);
+    else rc = mcf__open_url(&u, &fs, o, 1, out);
     mcf_url_free(&u);
     return rc;
 }
@@ -12938,34 +12950,28 @@ static size_t mcf__shard_split(const mcf_tensor *t, size_t n, uint64_t max, size
  * above U+FFFF). s is valid UTF-8. */
 static void mcf__json_put_ascii(mcf__buf *b, const char *s)
 {
-    static const char hex[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
     mcf__buf_putc(b, '"');
     while (p < end) {
         unsigned long cp = *p;
         size_t n = mcf__utf8_seq(p, end), k;
-        char u[16];
         if (n > 1) {
             cp = n == 2 ? (cp & 0x1Fu) : n == 3 ? (cp & 0x0Fu) : (cp & 0x07u);
             for (k = 1; k < n; k++) cp = (cp << 6) | (p[k] & 0x3Fu);
         }
         p += n ? n : 1;
-        if (cp == '"' || cp == '\\') { mcf__buf_putc(b, '\\'); mcf__buf_putc(b, (unsigned char)cp); continue; }
+        if (cp == '"' || cp == '\\') { mcf__pk_put_escaped(b, (unsigned)cp); continue; }
         if (cp >= 0x20 && cp < 0x7F) { mcf__buf_putc(b, (unsigned char)cp); continue; }
         if (cp == '\n') { mcf__buf_puts(b, "\\n"); continue; }
         if (cp == '\r') { mcf__buf_puts(b, "\\r"); continue; }
         if (cp == '\t') { mcf__buf_puts(b, "\\t"); continue; }
         if (cp == '\b') { mcf__buf_puts(b, "\\b"); continue; }
         if (cp == '\f') { mcf__buf_puts(b, "\\f"); continue; }
-        if (cp >= 0x10000) {
-            unsigned long v = cp - 0x10000, hi = 0xD800 + (v >> 10), lo = 0xDC00 + (v & 0x3FF);
-            u[0] = '\\'; u[1] = 'u'; u[2] = hex[hi >> 12]; u[3] = hex[(hi >> 8) & 15]; u[4] = hex[(hi >> 4) & 15]; u[5] = hex[hi & 15];
-            u[6] = '\\'; u[7] = 'u'; u[8] = hex[lo >> 12]; u[9] = hex[(lo >> 8) & 15]; u[10] = hex[(lo >> 4) & 15]; u[11] = hex[lo & 15];
-            mcf__buf_put(b, u, 12);
-            continue;
-        }
-        u[0] = '\\'; u[1] = 'u'; u[2] = hex[(cp >> 12) & 15]; u[3] = hex[(cp >> 8) & 15]; u[4] = hex[(cp >> 4) & 15]; u[5] = hex[cp & 15];
-        mcf__buf_put(b, u, 6);
+        if (cp >= 0x10000) {            /* a surrogate pair */
+            mcf__pk_put_hex(b, "\\u", 0xD800 + ((cp - 0x10000) >> 10), 4);
+            mcf__pk_put_hex(b, "\\u", 0xDC00 + ((cp - 0x10000) & 0x3FF), 4);
+        } else
+            mcf__pk_put_hex(b, "\\u", cp, 4);
     }
     mcf__buf_putc(b, '"');
 }
@@ -13005,6 +13011,15 @@ static int mcf__index_text(mcf__buf *b, const mcf_tensor *t, size_t n, const siz
     return b->failed ? mcf__fail(MCF_INTERNAL_ERROR, "%s: out of memory", who) : MCF_OK;
 }
 
+/* Frees v[0..n) and v (NULL: nothing). */
+static void mcf__strv_free(char **v, size_t n)
+{
+    size_t i;
+    if (!v) return;
+    for (i = 0; i < n; i++) MCF_FREE(v[i]);
+    MCF_FREE(v);
+}
+
 /* Shard names NAME-%05d-of-%05d.EXT for the file name base (NAME.EXT). */
 static char **mcf__shard_names(const char *base, size_t nsh)
 {
@@ -13014,21 +13029,12 @@ static char **mcf__shard_names(const char *base, size_t nsh)
     if (!f) return NULL;
     for (k = 0; k < nsh; k++) {
         if (!(f[k] = (char *)mcf__malloc(len))) {
-            while (k--) MCF_FREE(f[k]);
-            MCF_FREE(f);
+            mcf__strv_free(f, k);
             return NULL;
         }
         (void)snprintf(f[k], len, "%.*s-%05lu-of-%05lu%s", (int)stem, base, (unsigned long)(k + 1), (unsigned long)nsh, base + stem);
     }
     return f;
-}
-
-static void mcf__strv_free(char **v, size_t n)
-{
-    size_t i;
-    if (!v) return;
-    for (i = 0; i < n; i++) MCF_FREE(v[i]);
-    MCF_FREE(v);
 }
 
 /* Removes the shards this save wrote (a failed save leaves no new shard),
@@ -13079,7 +13085,7 @@ static int mcf__save_shards(const char *url, const mcf_url *u, const char *base,
             if (e == 1) rc = mcf__fail(MCF_FILE_OPEN_FAIL, "%s: %s already exists (MCF_NO_OVERWRITE)", u->url, x);
             else if (e < 0) rc = e;
         }
-    if (rc == MCF_OK) {
+    if (rc == MCF_OK && !(o->flags & MCF_NO_OVERWRITE)) {   /* with it, the index is known to be absent */
         int e = mcf_exists(iurl, o);
         if (e < 0) rc = e;
         else if (e == 1) rc = mcf_remove(iurl, o);
@@ -13092,8 +13098,8 @@ static int mcf__save_shards(const char *url, const mcf_url *u, const char *base,
     if (rc == MCF_OK) rc = mcf_write_bytes(iurl, idx.data, idx.len, &so);
     if (rc != MCF_OK && urls) mcf__shards_unwind(urls, written, o);
     mcf__buf_free(&idx);
-    mcf__strv_free(files, files ? nsh : 0);
-    mcf__strv_free(urls, urls ? nsh : 0);
+    mcf__strv_free(files, nsh);
+    mcf__strv_free(urls, nsh);
     MCF_FREE(part);
     MCF_FREE(iurl);
     return rc;
@@ -14795,24 +14801,26 @@ typedef struct mcf__seed {
     mcf__buf key;                   /* the key being put, NUL-terminated */
 } mcf__seed;
 
-/* key = model + a + b, NUL-terminated. */
-static int mcf__seed_key(mcf__seed *sd, const char *a, const char *b)
+/* key = pre + model + a + b + c, NUL-terminated. */
+static int mcf__seed_key(mcf__seed *sd, const char *pre, const char *a, const char *b, const char *c)
 {
     sd->key.len = 0;
+    mcf__buf_puts(&sd->key, pre);
     mcf__buf_puts(&sd->key, sd->model);
     mcf__buf_puts(&sd->key, a);
     mcf__buf_puts(&sd->key, b);
+    mcf__buf_puts(&sd->key, c);
     mcf__buf_putc(&sd->key, 0);
     if (sd->key.failed) return mcf__fail(MCF_INTERNAL_ERROR, "seeding \"%s\": out of memory for a key", sd->url);
     return MCF_OK;
 }
 
-/* The tensor key of entry name: {model}/keys/rank_{r}/{name}. */
-static int mcf__seed_tensor_key(mcf__seed *sd, const char *name)
+/* The tensor key of entry name, {model}/keys/rank_{r}/{name}, then suffix. */
+static int mcf__seed_tensor_key(mcf__seed *sd, const char *name, const char *suffix)
 {
     char rank[32];
     (void)snprintf(rank, sizeof rank, "/keys/rank_%d/", sd->rank);
-    return mcf__seed_key(sd, rank, name);
+    return mcf__seed_key(sd, "", rank, name, suffix);
 }
 
 /* Room for n bytes in the one buffer (a new one: the old bytes are done). */
@@ -14827,7 +14835,6 @@ static int mcf__seed_room(mcf__seed *sd, size_t n)
     return MCF_OK;
 }
 
-/* Puts the buffer's first n bytes under the current key. */
 /* Puts n bytes at data under the current key. A store with put_batch gets
  * a batch of one, which the Mooncake adapter moves zero-copy from data
  * (put_from of registered memory) where put copies into the client's pool;
@@ -14873,26 +14880,18 @@ static int mcf__seed_bytes(mcf__seed *sd, mcf_reader *r, size_t i, uint64_t off,
 static int mcf__seed_chunked(mcf__seed *sd, mcf_reader *r, size_t i, const char *name, uint64_t n)
 {
     uint64_t count = n / sd->chunk + (n % sd->chunk != 0), c;
-    char manifest[96];
+    char manifest[96], suffix[48];
     int rc, w;
     for (c = 0; c < count; c++) {
         uint64_t off = c * sd->chunk, len = n - off < sd->chunk ? n - off : sd->chunk;
         const void *p;
-        if ((rc = mcf__seed_tensor_key(sd, name)) != MCF_OK) return rc;
-        sd->key.len--;   /* drop the NUL, append the chunk suffix */
-        mcf__buf_puts(&sd->key, ".__chunk__.");
-        mcf__buf_put_u64(&sd->key, c);
-        mcf__buf_putc(&sd->key, 0);
-        if (sd->key.failed) return mcf__fail(MCF_INTERNAL_ERROR, "seeding \"%s\": out of memory for a key", sd->url);
+        (void)snprintf(suffix, sizeof suffix, ".__chunk__.%llu", (unsigned long long)c);
+        if ((rc = mcf__seed_tensor_key(sd, name, suffix)) != MCF_OK) return rc;
         if ((rc = mcf__seed_bytes(sd, r, i, off, (size_t)len, &p)) != MCF_OK) return rc;
         if ((rc = mcf__seed_put(sd, p, (size_t)len)) != MCF_OK) return rc;
     }
     w = snprintf(manifest, sizeof manifest, "{\"num_chunks\": %llu, \"size\": %llu}", (unsigned long long)count, (unsigned long long)n);
-    if ((rc = mcf__seed_tensor_key(sd, name)) != MCF_OK) return rc;
-    sd->key.len--;
-    mcf__buf_puts(&sd->key, ".__chunk_manifest__");
-    mcf__buf_putc(&sd->key, 0);
-    if (sd->key.failed) return mcf__fail(MCF_INTERNAL_ERROR, "seeding \"%s\": out of memory for a key", sd->url);
+    if ((rc = mcf__seed_tensor_key(sd, name, ".__chunk_manifest__")) != MCF_OK) return rc;
     return mcf__seed_put(sd, manifest, (size_t)w);
 }
 
@@ -14911,7 +14910,7 @@ static int mcf__seed_reader(mcf__seed *sd, mcf_reader *r)
             if ((rc = mcf__seed_chunked(sd, r, i, e->name, e->nbytes)) != MCF_OK) return rc;
             continue;
         }
-        if ((rc = mcf__seed_tensor_key(sd, e->name)) != MCF_OK) return rc;
+        if ((rc = mcf__seed_tensor_key(sd, e->name, "")) != MCF_OK) return rc;
         if ((rc = mcf__seed_bytes(sd, r, i, 0, (size_t)e->nbytes, &p)) != MCF_OK) return rc;
         if ((rc = mcf__seed_put(sd, p, (size_t)e->nbytes)) != MCF_OK) return rc;
     }
@@ -14954,17 +14953,14 @@ static int mcf__seed_oom(const mcf__seed *sd)
     return mcf__fail(MCF_INTERNAL_ERROR, "seeding \"%s\": out of memory", sd->url);
 }
 
-#if !defined(MCF_NO_POSIX) && !defined(_WIN32)
-#endif
-
 /* The *.safetensors names of a local directory, sorted; *names freed by the
- * caller (each, then the array). */
+ * caller (mcf__strv_free). */
 static int mcf__seed_list(mcf__seed *sd, const char *path, char ***names, size_t *count)
 {
 #if !defined(MCF_NO_POSIX) && !defined(_WIN32)
     DIR *d = opendir(path);
     struct dirent *de;
-    char **v = NULL, **grown;
+    char **v = NULL;
     size_t n = 0, cap = 0;
     int rc = MCF_OK;
     *names = NULL;
@@ -14977,18 +14973,13 @@ static int mcf__seed_list(mcf__seed *sd, const char *path, char ***names, size_t
     }
     while ((de = readdir(d)) != NULL) {
         if (de->d_name[0] == '.' || mcf__path_names(de->d_name) != MCF__NAMES_SAFETENSORS) continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            if (!(grown = (char **)MCF_REALLOC(v, cap * sizeof *v))) { rc = mcf__seed_oom(sd); break; }
-            v = grown;
-        }
+        if (!mcf__grow((void **)&v, &cap, n + 1, sizeof *v)) { rc = mcf__seed_oom(sd); break; }
         if (!(v[n] = mcf__strdup(de->d_name))) { rc = mcf__seed_oom(sd); break; }
         n++;
     }
     closedir(d);
     if (rc != MCF_OK) {
-        while (n) MCF_FREE(v[--n]);
-        MCF_FREE(v);
+        mcf__strv_free(v, n);
         return rc;
     }
     if (n) qsort(v, n, sizeof *v, mcf__st_strcmp);
@@ -15031,12 +15022,12 @@ static int mcf__seed_sidecars(mcf__seed *sd, const char *dir)
         size_t len = 0;
         if (!path) { rc = mcf__seed_oom(sd); break; }
         rc = mcf_exists(path, sd->o);
+        if (rc == 0) { MCF_FREE(path); continue; }   /* absent: skipped */
         if (rc == 1) rc = mcf_read_bytes(path, &data, &len, sd->o);
-        else if (rc == 0) rc = 1;   /* absent: skipped */
         MCF_FREE(path);
         if (rc == MCF_OK && mcf__utf8_valid((const char *)data, len)) {
             len = mcf__seed_newlines((unsigned char *)data, len);
-            if ((rc = mcf__seed_key(sd, "/files/", mcf__sidecar_names[i])) == MCF_OK &&
+            if ((rc = mcf__seed_key(sd, "", "/files/", mcf__sidecar_names[i], "")) == MCF_OK &&
                 (rc = mcf__seed_put(sd, data, len)) == MCF_OK) {
                 if (index.len) mcf__buf_putc(&index, '\n');
                 mcf__buf_puts(&index, (const char *)sd->key.data);
@@ -15044,16 +15035,9 @@ static int mcf__seed_sidecars(mcf__seed *sd, const char *dir)
             }
         }
         mcf_free(data);
-        if (rc == 1) rc = MCF_OK;
     }
-    if (rc == MCF_OK && index.len) {   /* "__index__" + model + "/files/" */
-        sd->key.len = 0;
-        mcf__buf_puts(&sd->key, "__index__");
-        mcf__buf_puts(&sd->key, sd->model);
-        mcf__buf_puts(&sd->key, "/files/");
-        mcf__buf_putc(&sd->key, 0);
-        rc = sd->key.failed ? mcf__seed_oom(sd) : mcf__seed_put(sd, index.data, index.len);
-    }
+    if (rc == MCF_OK && index.len && (rc = mcf__seed_key(sd, "__index__", "/files/", "", "")) == MCF_OK)
+        rc = mcf__seed_put(sd, index.data, index.len);
     mcf__buf_free(&index);
     return rc;
 }
@@ -15082,8 +15066,7 @@ static int mcf__seed_dir(mcf__seed *sd, const char *dir)
             rc = file ? mcf__seed_open(sd, file, 0) : mcf__seed_oom(sd);
             MCF_FREE(file);
         }
-        for (i = 0; i < n; i++) MCF_FREE(names[i]);
-        MCF_FREE(names);
+        mcf__strv_free(names, n);
     }
     if (rc == MCF_OK && local) rc = mcf__seed_sidecars(sd, dir);
     mcf_url_free(&u);
