@@ -12893,6 +12893,18 @@ MCFDEF int mcf_open(const char *url, const mcf_options *o, mcf_reader **out)
 
 /* ---- writing ---- */
 
+/* The format a save to path writes when options.format is not given. */
+static int mcf__fmt_of_path(const char *path)
+{
+    return mcf__ends_with_nocase(path, ".safetensors") ? MCF__FMT_SAFETENSORS : MCF__FMT_TORCH;
+}
+
+/* The format writer fmt against the sink s. */
+static int mcf__save_with(int fmt, mcf__sink *s, const mcf_tensor *t, size_t n, const mcf_options *o)
+{
+    return fmt == MCF__FMT_SAFETENSORS ? mcf__st_save(s, t, n, o) : mcf__pt_save(s, t, n, o);
+}
+
 /* One file: the format writer against a sink, committed or aborted. */
 static int mcf__save_one(const char *url, int fmt, const mcf_tensor *t, size_t n, const mcf_options *o)
 {
@@ -12901,11 +12913,11 @@ static int mcf__save_one(const char *url, int fmt, const mcf_tensor *t, size_t n
     int rc;
     memset(&s, 0, sizeof s);
     if ((rc = mcf__resolve(url, o, &u, &s.fs)) != MCF_OK) return rc;
-    if (fmt == MCF__FMT_AUTO) fmt = mcf__ends_with_nocase(u.path, ".safetensors") ? MCF__FMT_SAFETENSORS : MCF__FMT_TORCH;
+    if (fmt == MCF__FMT_AUTO) fmt = mcf__fmt_of_path(u.path);
     if (!s.fs.write) rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem is read-only", u.url, u.scheme);
     else {
         s.url = &u; s.o = o; s.name = u.url;
-        rc = fmt == MCF__FMT_SAFETENSORS ? mcf__st_save(&s, t, n, o) : mcf__pt_save(&s, t, n, o);
+        rc = mcf__save_with(fmt, &s, t, n, o);
         if (s.begun) {
             if (rc == MCF_OK && s.done != s.total)
                 rc = mcf__fail(MCF_INTERNAL_ERROR, "%s: writer wrote %llu of %llu planned bytes", u.url, (unsigned long long)s.done, (unsigned long long)s.total);
@@ -13121,7 +13133,7 @@ static int mcf__save_split(const char *url, int fmt, const mcf_tensor *t, size_t
     MCF_FREE(pending);
     if (nsh < 2) { MCF_FREE(shard_of); return mcf__save_one(url, fmt, t, n, o); }
     if ((rc = mcf__resolve(url, o, &u, &fs)) == MCF_OK) {
-        if (fmt == MCF__FMT_AUTO) fmt = mcf__ends_with_nocase(u.path, ".safetensors") ? MCF__FMT_SAFETENSORS : MCF__FMT_TORCH;
+        if (fmt == MCF__FMT_AUTO) fmt = mcf__fmt_of_path(u.path);
         if (!fs.write) rc = mcf__fail(MCF_NOT_SUPPORTED, "%s: the %s filesystem is read-only", u.url, u.scheme);
         else if (!*u.basename) rc = mcf__fail(MCF_INVALID_PARAMS, "%s: a sharded save needs a file name to number", u.url);
         else if (*u.query)   /* a presigned URL signs one object; each shard would need its own */
@@ -13189,7 +13201,7 @@ MCFDEF int mcf_save_to_memory(const mcf_tensor *t, size_t n, const mcf_options *
     memset(&s, 0, sizeof s);
     s.o = o;
     s.name = "<memory>";
-    rc = fmt == MCF__FMT_SAFETENSORS ? mcf__st_save(&s, t, n, o) : mcf__pt_save(&s, t, n, o);
+    rc = mcf__save_with(fmt, &s, t, n, o);
     if (rc == MCF_OK && s.done != s.total)
         rc = mcf__fail(MCF_INTERNAL_ERROR, "mcf_save_to_memory: writer wrote %llu of %llu planned bytes", (unsigned long long)s.done, (unsigned long long)s.total);
     if (rc != MCF_OK) { MCF_FREE(s.mem); return rc; }
@@ -14279,7 +14291,7 @@ static int mcf__store_save_format(const char *file_name, const mcf_options *o, i
     if (force_st) return MCF_OK;
     if ((rc = mcf__parse_format(o ? o->format : NULL, fmt)) != MCF_OK || *fmt != MCF__FMT_AUTO) return rc;
     if ((rc = mcf_url_parse(file_name, o ? o->filesystem : NULL, &u)) != MCF_OK) return rc;
-    *fmt = mcf__ends_with_nocase(u.path, ".safetensors") ? MCF__FMT_SAFETENSORS : MCF__FMT_TORCH;
+    *fmt = mcf__fmt_of_path(u.path);
     mcf_url_free(&u);
     return MCF_OK;
 }
