@@ -4208,7 +4208,11 @@ static void mcf__posix_direct_open(mcf__posix_reader *r, const char *path)
 #ifdef MCF__O_DIRECT
     if (!mcf__dio_reader_init(&r->dio, r->name, r, mcf__posix_dio_pread)) { r->dfd = -1; return; }   /* then buffered, as if refused */
     do r->dfd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | MCF__O_DIRECT); while (r->dfd < 0 && errno == EINTR);
-    if (r->dfd < 0) { mcf__mutex_destroy(&r->dio.lock); mcf__posix_direct_note(path, errno, "reading"); }
+    if (r->dfd < 0) {
+        int e = errno;
+        mcf__dio_reader_free(&r->dio);
+        mcf__posix_direct_note(path, e, "reading");
+    }
 #else
     r->dfd = -1;
     (void)mcf__fail(MCF_OK, "note: file: \"%s\": this system has no O_DIRECT; reading with buffered I/O instead (MCF_DIRECT)", path);
@@ -4763,12 +4767,11 @@ static int mcf__win_dio_pread(void *file, unsigned char *d, size_t n, uint64_t o
 /* Opens the unbuffered handle of r, or leaves the note. */
 static void mcf__win_direct_open(mcf__win_reader *r, const wchar_t *w)
 {
-    r->dh = INVALID_HANDLE_VALUE;
     if (!mcf__dio_reader_init(&r->dio, r->name, r, mcf__win_dio_pread)) return;   /* then buffered, as if refused */
     r->dh = CreateFileW(w, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING, FILE_FLAG_NO_BUFFERING, NULL);
     if (r->dh == INVALID_HANDLE_VALUE) {
         mcf__win_direct_note(r->name, GetLastError(), "reading");
-        mcf__mutex_destroy(&r->dio.lock);
+        mcf__dio_reader_free(&r->dio);
     }
 }
 
