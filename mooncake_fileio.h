@@ -13643,6 +13643,14 @@ static int mcf__batch_result(const mcf__batch_err *e)
     return e->code == MCF_OK ? MCF_OK : mcf__fail(e->code, "%s", e->msg);
 }
 
+/* A batch hook's answer: 0 (its per-key results say what failed), with the
+ * first failing key's message left as the last error. */
+static int mcf__batch_hook_result(const mcf__batch_err *e)
+{
+    if (e->code != MCF_OK) (void)mcf__fail(MCF_OK, "%s", e->msg);
+    return MCF_OK;
+}
+
 /* A failure of the whole call: every key gets rc. */
 static int mcf__batch_fail_all(int *results, size_t n, int rc)
 {
@@ -13930,15 +13938,14 @@ static int mcf__mstore_put_batch(void *user, const char *const *keys, const void
 {
     mcf__mstore *m = (mcf__mstore *)user;
     mcf__mstore_node **nodes = (mcf__mstore_node **)mcf__calloc(n, sizeof *nodes);
+    mcf__batch_err e;
     size_t i;
-    int failed = 0;
     (void)replicate;
     if (!nodes) return mcf__fail(MCF_INTERNAL_ERROR, "memory store: out of memory for a batch of %llu keys", (unsigned long long)n);
+    mcf__batch_err_init(&e, n);
     for (i = 0; i < n; i++) {
-        results[i] = MCF_OK;
-        if ((nodes[i] = mcf__mstore_node_new(keys[i], objs[i], lens[i])) != NULL) continue;
-        results[i] = failed ? MCF_INTERNAL_ERROR : mcf__mstore_oom(keys[i], lens[i]);   /* the first one's message */
-        failed = 1;
+        nodes[i] = mcf__mstore_node_new(keys[i], objs[i], lens[i]);
+        mcf__batch_note(&e, i, nodes[i] ? MCF_OK : mcf__mstore_oom(keys[i], lens[i]), results);
     }
     mcf__lock(&m->lock);
     for (i = 0; i < n; i++)
@@ -13946,7 +13953,7 @@ static int mcf__mstore_put_batch(void *user, const char *const *keys, const void
     mcf__unlock(&m->lock);
     for (i = 0; i < n; i++) mcf__mstore_node_free(nodes[i]);
     MCF_FREE(nodes);
-    return MCF_OK;
+    return mcf__batch_hook_result(&e);
 }
 
 /* Under the lock: a private copy of key's value (get's answer). */
@@ -13976,21 +13983,17 @@ static int mcf__mstore_get(void *user, const char *key, void **obj, size_t *len)
 static int mcf__mstore_get_batch(void *user, const char *const *keys, size_t n, void **objs, size_t *lens, int *results)
 {
     mcf__mstore *m = (mcf__mstore *)user;
-    char first[MCF_ERROR_MAX];
+    mcf__batch_err e;
     size_t i;
-    int failed = 0;
+    mcf__batch_err_init(&e, n);
     mcf__lock(&m->lock);
     for (i = 0; i < n; i++) {
         objs[i] = NULL;
         lens[i] = 0;
-        if ((results[i] = mcf__mstore_copy_locked(m, keys[i], &objs[i], &lens[i])) != MCF_OK && !failed) {
-            memcpy(first, mcf__error_text, sizeof first);   /* the first failing key's message */
-            failed = 1;
-        }
+        mcf__batch_note(&e, i, mcf__mstore_copy_locked(m, keys[i], &objs[i], &lens[i]), results);
     }
     mcf__unlock(&m->lock);
-    if (failed) (void)mcf__fail(MCF_OK, "%s", first);
-    return MCF_OK;
+    return mcf__batch_hook_result(&e);
 }
 
 /* Copies straight from the stored value into dst (no private copy). */
@@ -14711,8 +14714,7 @@ static int mcf__mcstore_put_batch(void *user, const char *const *keys, const voi
         if (lens[i] > 0) mcf__batch_note(&e, i, mcf__mcstore_unregister(user, b.objs[j], keys[i], results[i]), results);
     }
     mcf__batch_free(&b);
-    if (e.code != MCF_OK) (void)mcf__fail(MCF_OK, "%s", e.msg);
-    return MCF_OK;
+    return mcf__batch_hook_result(&e);
 }
 
 /* batch_get_into new buffers of each value's size (each registered for the
@@ -14764,8 +14766,7 @@ static int mcf__mcstore_get_batch(void *user, const char *const *keys, size_t n,
     }
     MCF_FREE(got);
     mcf__batch_free(&b);
-    if (e.code != MCF_OK) (void)mcf__fail(MCF_OK, "%s", e.msg);
-    return MCF_OK;
+    return mcf__batch_hook_result(&e);
 }
 
 static int mcf__mcstore_remove(void *user, const char *key)
