@@ -499,6 +499,17 @@ static int upload(const char *url, const mcf_options *o, const unsigned char *da
     return rc;
 }
 
+/* 1 when the object at url reads back as exactly the n bytes at data. */
+static int reads_back(const char *url, const mcf_options *o, const unsigned char *data, size_t n)
+{
+    void *back = NULL;
+    size_t len = 0;
+    int same = mcf_read_bytes(url, &back, &len, o) == MCF_OK && len == n && memcmp(back, data, n) == 0;
+    if (!same) fprintf(stderr, "  %s: %s\n", url, mcf_last_error());
+    mcf_free(back);
+    return same;
+}
+
 /* upload() between a reset and a reading of the server's gauge: *reqs the
  * requests the upload made, *most the most at once, *conns its connections. */
 static int gauged_upload(const char *url, const mcf_options *o, const unsigned char *data, size_t n, size_t *peak,
@@ -521,9 +532,8 @@ static int remote_s3_multipart_threads(void)
     static const char *const part[] = { "part_size", "1048576", NULL };
     const char *url = "s3://" S3_BUCKET "/par/upload.bin";
     mcf_options base, o;
-    size_t n = 10 * MIB + MIB / 2, len = 0, peak = 0;
+    size_t n = 10 * MIB + MIB / 2, peak = 0;
     unsigned char *data = noise(n, 16);
-    void *back = NULL;
     uint64_t reqs;
     int most, conns;
     NEED_S3();
@@ -539,15 +549,11 @@ static int remote_s3_multipart_threads(void)
     /* 4 part buffers and 4 handles' 256 KiB upload buffers; not the 10.5 MiB */
     MCF_CHECK(peak > 3 * MIB && peak < 4 * (MIB + MIB / 4) + MIB);
 #endif
-    MCF_CHECK_RC(mcf_read_bytes(url, &back, &len, &base), MCF_OK);
-    MCF_CHECK(len == n && memcmp(back, data, n) == 0);
-    mcf_free(back);
+    MCF_CHECK(reads_back(url, &base, data, n));
     /* unknown size (mcf_write_bytes streams through a sink): the same parts */
     MCF_CHECK_RC(mcf_remove(url, &base), MCF_OK);
     MCF_CHECK_RC(mcf_write_bytes(url, data, 2 * MIB + 1, &o), MCF_OK);
-    MCF_CHECK_RC(mcf_read_bytes(url, &back, &len, &base), MCF_OK);
-    MCF_CHECK(len == 2 * MIB + 1 && memcmp(back, data, len) == 0);
-    mcf_free(back);
+    MCF_CHECK(reads_back(url, &base, data, 2 * MIB + 1));
     MCF_CHECK_RC(mcf_remove(url, &base), MCF_OK);
     free(data);
     return 0;
@@ -561,9 +567,8 @@ static int remote_s3_multipart_one_connection(void)
     static const char *const part[] = { "part_size", "1048576", NULL };
     const char *url = "s3://" S3_BUCKET "/par/serial.bin";
     mcf_options base, o;
-    size_t n = 5 * MIB + MIB / 2, len = 0, peak = 0;
+    size_t n = 5 * MIB + MIB / 2, peak = 0;
     unsigned char *data = noise(n, 18);
-    void *back = NULL;
     uint64_t reqs;
     int most, conns;
     NEED_S3();
@@ -577,9 +582,7 @@ static int remote_s3_multipart_one_connection(void)
     /* create and complete on the handle's connection, the parts on the
      * upload's; a third only if the server closed an idle one meanwhile */
     MCF_CHECK(conns >= 1 && conns <= 3);
-    MCF_CHECK_RC(mcf_read_bytes(url, &back, &len, &base), MCF_OK);
-    MCF_CHECK(len == n && memcmp(back, data, n) == 0);
-    mcf_free(back);
+    MCF_CHECK(reads_back(url, &base, data, n));
     MCF_CHECK_RC(mcf_remove(url, &base), MCF_OK);
     free(data);
     return 0;
@@ -593,9 +596,8 @@ static int remote_s3_multipart_part_faults(void)
     const char *once = "s3://" S3_BUCKET "/par/fault-part-once-3/obj.bin";
     const char *always = "s3://" S3_BUCKET "/par/fault-part-always-3/obj.bin";
     mcf_options base, o;
-    size_t n = 6 * MIB, len = 0, peak;
+    size_t n = 6 * MIB, peak;
     unsigned char *data = noise(n, 17);
-    void *back = NULL;
     uint64_t r0;
     NEED_S3();
     MCF_CHECK(data != NULL);
@@ -604,9 +606,7 @@ static int remote_s3_multipart_part_faults(void)
     r0 = requests_now();
     MCF_CHECK_RC(upload(once, &o, data, n, &peak), MCF_OK);
     MCF_CHECK(requests_now() - r0 == 1 + 6 + 1 + 1);   /* create, 6 parts, the retry, complete */
-    MCF_CHECK_RC(mcf_read_bytes(once, &back, &len, &base), MCF_OK);
-    MCF_CHECK(len == n && memcmp(back, data, n) == 0);
-    mcf_free(back);
+    MCF_CHECK(reads_back(once, &base, data, n));
     MCF_CHECK_RC(upload(always, &o, data, n, &peak), MCF_PERSISTENT_FAIL);
     MCF_CHECK_ERR("part 3: HTTP 500 InternalError: injected failure (gave up after 2 attempts)");
     MCF_CHECK_ERR("partNumber=3");
