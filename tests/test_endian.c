@@ -101,7 +101,7 @@ static int endian_sink_float_values(void)
 static mcf_reader *make_reader(mcf_dtype d, const unsigned char *le, size_t n, size_t offset, int strided,
                                int mapped, unsigned char *file)
 {
-    mcf_reader *r = mcf__reader_new("endian-test");
+    mcf_reader *r = mcf__reader_new("endian-test", NULL);
     mcf__entry *e;
     size_t esize = mcf_dtype_size(d), i;
     if (!r) return NULL;
