@@ -682,7 +682,7 @@ static int parallel_read_many_sharded(void)
         mcf_close(r);
         pfs_reset(NULL, 0);
         for (k = 0; k < nf; k++) {
-            (void)snprintf(url, sizeof url, "memory://par/two/%s", names[k]);
+            (void)snprintf(url, sizeof url, "memory://par/two/%.63s", names[k]);
             MCF_CHECK_RC(mcf_read_bytes(url, &bytes[k], &n[k], NULL), MCF_OK);
             g_pfs.name[k] = names[k];
             g_pfs.file[k] = (const unsigned char *)bytes[k];
